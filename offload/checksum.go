@@ -1,0 +1,67 @@
+package offload
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// Sum adds b to the running ones-complement sum acc (RFC 1071), eight bytes
+// at a time, and returns the unfolded result. An odd trailing byte is padded
+// with zero, so Sum must be called on even-length pieces except the last.
+func Sum(b []byte, acc uint64) uint64 {
+	var carry uint64
+	for len(b) >= 8 {
+		// Big-endian 64-bit words: the folded result equals the sum of
+		// big-endian 16-bit words.
+		acc, carry = bits.Add64(acc, binary.BigEndian.Uint64(b), carry)
+		b = b[8:]
+	}
+	acc += carry
+	if acc < carry {
+		acc++
+	}
+	if len(b) >= 4 {
+		acc, carry = bits.Add64(acc, uint64(binary.BigEndian.Uint32(b)), 0)
+		acc += carry
+		b = b[4:]
+	}
+	if len(b) >= 2 {
+		acc, carry = bits.Add64(acc, uint64(binary.BigEndian.Uint16(b)), 0)
+		acc += carry
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		acc, carry = bits.Add64(acc, uint64(b[0])<<8, 0)
+		acc += carry
+	}
+	return acc
+}
+
+// Fold folds a running sum to 16 bits (not complemented).
+func Fold(acc uint64) uint16 {
+	acc = (acc >> 32) + (acc & 0xffffffff)
+	acc = (acc >> 32) + (acc & 0xffffffff)
+	acc = (acc >> 16) + (acc & 0xffff)
+	acc = (acc >> 16) + (acc & 0xffff)
+	acc = (acc >> 16) + (acc & 0xffff)
+	return uint16(acc)
+}
+
+// Checksum returns the Internet checksum of b: the complement of the folded sum.
+// A header whose checksum field is correct gives 0.
+func Checksum(b []byte) uint16 { return ^Fold(Sum(b, 0)) }
+
+// PseudoHeaderIPv4 returns the unfolded sum of the IPv4 pseudo-header for
+// an L4 segment of length l4len with protocol proto.
+func PseudoHeaderIPv4(src, dst [4]byte, proto uint8, l4len uint16) uint64 {
+	return uint64(binary.BigEndian.Uint16(src[0:2])) + uint64(binary.BigEndian.Uint16(src[2:4])) +
+		uint64(binary.BigEndian.Uint16(dst[0:2])) + uint64(binary.BigEndian.Uint16(dst[2:4])) +
+		uint64(proto) + uint64(l4len)
+}
+
+// Update16 returns checksum check updated for a 16-bit field changing from
+// old to new (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')).
+func Update16(check, old, new uint16) uint16 {
+	acc := uint64(^check) + uint64(^old) + uint64(new)
+	return ^Fold(acc)
+}

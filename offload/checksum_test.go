@@ -1,0 +1,92 @@
+package offload
+
+import (
+	"encoding/binary"
+	"math/rand"
+	"testing"
+)
+
+// checksumRef is RFC 1071 word by word.
+func checksumRef(b []byte) uint16 {
+	var s uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		s += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		s += uint32(b[len(b)-1]) << 8
+	}
+	for s>>16 != 0 {
+		s = s&0xffff + s>>16
+	}
+	return ^uint16(s)
+}
+
+func TestChecksumAgainstReference(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	for n := 0; n < 300; n++ {
+		b := make([]byte, n)
+		for i := 0; i < 4; i++ {
+			r.Read(b)
+			if i == 3 {
+				for j := range b {
+					b[j] = 0xff
+				}
+			}
+			if got, want := Checksum(b), checksumRef(b); got != want {
+				t.Fatalf("len %d: got %#x want %#x", n, got, want)
+			}
+		}
+	}
+}
+
+func TestChecksumKnownIPv4Header(t *testing.T) {
+	// A well-known example header with checksum 0xb861.
+	h := []byte{0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7}
+	if got := Checksum(h); got != 0xb861 {
+		t.Fatalf("got %#x want 0xb861", got)
+	}
+	binary.BigEndian.PutUint16(h[10:], 0xb861)
+	if got := Checksum(h); got != 0 {
+		t.Fatalf("verify gives %#x, want 0", got)
+	}
+}
+
+func TestUpdate16(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	h := make([]byte, 20)
+	for i := 0; i < 1000; i++ {
+		r.Read(h)
+		binary.BigEndian.PutUint16(h[10:], 0)
+		binary.BigEndian.PutUint16(h[10:], Checksum(h))
+		old := binary.BigEndian.Uint16(h[8:])
+		nv := uint16(r.Intn(65536))
+		binary.BigEndian.PutUint16(h[8:], nv)
+		got := Update16(binary.BigEndian.Uint16(h[10:]), old, nv)
+		binary.BigEndian.PutUint16(h[10:], 0)
+		want := Checksum(h)
+		// 0x0000 and 0xffff are the same value in ones-complement.
+		if got != want && !(got^want == 0xffff && (got == 0 || want == 0)) {
+			t.Fatalf("Update16 got %#x want %#x", got, want)
+		}
+	}
+}
+
+func FuzzChecksum(f *testing.F) {
+	f.Add([]byte{1, 2, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := Checksum(b), checksumRef(b); got != want {
+			t.Fatalf("got %#x want %#x", got, want)
+		}
+	})
+}
+
+func BenchmarkChecksum1500(b *testing.B) {
+	buf := make([]byte, 1500)
+	b.SetBytes(1500)
+	b.ReportAllocs()
+	var sink uint16
+	for i := 0; i < b.N; i++ {
+		sink ^= Checksum(buf)
+	}
+	_ = sink
+}
