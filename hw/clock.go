@@ -1,0 +1,201 @@
+package hw
+
+import (
+	"container/heap"
+	"sync"
+	"time"
+)
+
+// Clock is the single source of time for the device, the driver and the
+// stack. Now is the time since the clock started.
+type Clock interface {
+	Now() time.Duration
+	// NewTimer returns a stopped timer that calls fn when it fires. Timers are
+	// reusable and cost no allocation to re-arm.
+	NewTimer(fn func()) Timer
+	// Virtual reports whether this is the discrete-event clock.
+	Virtual() bool
+}
+
+// Timer is a reusable one-shot timer.
+type Timer interface {
+	// Reset arms the timer to fire d from now, replacing any pending firing.
+	Reset(d time.Duration)
+	// Stop disarms the timer and reports whether it was armed.
+	Stop() bool
+}
+
+// VirtualClock is a discrete-event scheduler. Events at the same instant run
+// in the order they were scheduled, so a run is a pure function of its inputs.
+// All events run on the goroutine that calls Run*; nothing here is safe for
+// concurrent use.
+type VirtualClock struct {
+	now    time.Duration
+	seq    uint64
+	events eventHeap
+	fired  uint64
+}
+
+// NewVirtualClock returns a clock at time 0.
+func NewVirtualClock() *VirtualClock { return &VirtualClock{} }
+
+// Now returns the virtual time.
+func (c *VirtualClock) Now() time.Duration { return c.now }
+
+// Virtual reports true.
+func (c *VirtualClock) Virtual() bool { return true }
+
+// NewTimer returns a stopped virtual timer.
+func (c *VirtualClock) NewTimer(fn func()) Timer {
+	return &vtimer{c: c, fn: fn, index: -1}
+}
+
+// Events returns the number of events fired so far.
+func (c *VirtualClock) Events() uint64 { return c.fired }
+
+// Pending reports whether any event is scheduled.
+func (c *VirtualClock) Pending() bool { return len(c.events) > 0 }
+
+// Next returns the time of the next event, if any.
+func (c *VirtualClock) Next() (time.Duration, bool) {
+	if len(c.events) == 0 {
+		return 0, false
+	}
+	return c.events[0].at, true
+}
+
+// Step fires the earliest event and reports whether there was one.
+func (c *VirtualClock) Step() bool {
+	if len(c.events) == 0 {
+		return false
+	}
+	t := heap.Pop(&c.events).(*vtimer)
+	t.index = -1
+	if t.at > c.now {
+		c.now = t.at
+	}
+	c.fired++
+	t.fn()
+	return true
+}
+
+// RunUntil fires every event scheduled at or before t, then sets the clock to t.
+func (c *VirtualClock) RunUntil(t time.Duration) {
+	for len(c.events) > 0 && c.events[0].at <= t {
+		c.Step()
+	}
+	if t > c.now {
+		c.now = t
+	}
+}
+
+// RunFor runs the clock d past the current time.
+func (c *VirtualClock) RunFor(d time.Duration) { c.RunUntil(c.now + d) }
+
+// RunIdle fires events until none is left or the clock passes limit; it
+// reports whether the system went idle.
+func (c *VirtualClock) RunIdle(limit time.Duration) bool {
+	for len(c.events) > 0 {
+		if c.events[0].at > limit {
+			return false
+		}
+		c.Step()
+	}
+	return true
+}
+
+type vtimer struct {
+	c     *VirtualClock
+	fn    func()
+	at    time.Duration
+	seq   uint64
+	index int
+}
+
+func (t *vtimer) Reset(d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	t.at = t.c.now + d
+	t.c.seq++
+	t.seq = t.c.seq
+	if t.index >= 0 {
+		heap.Fix(&t.c.events, t.index)
+		return
+	}
+	heap.Push(&t.c.events, t)
+}
+
+func (t *vtimer) Stop() bool {
+	if t.index < 0 {
+		return false
+	}
+	heap.Remove(&t.c.events, t.index)
+	t.index = -1
+	return true
+}
+
+type eventHeap []*vtimer
+
+func (h eventHeap) Len() int { return len(h) }
+func (h eventHeap) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return h[i].seq < h[j].seq
+}
+func (h eventHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *eventHeap) Push(x any) {
+	t := x.(*vtimer)
+	t.index = len(*h)
+	*h = append(*h, t)
+}
+func (h *eventHeap) Pop() any {
+	old := *h
+	n := len(old)
+	t := old[n-1]
+	old[n-1] = nil
+	*h = old[:n-1]
+	return t
+}
+
+// RealClock is wall-clock time from a fixed start.
+type RealClock struct{ start time.Time }
+
+// NewRealClock returns a clock reading 0 now.
+func NewRealClock() *RealClock { return &RealClock{start: time.Now()} }
+
+// Now returns the wall time since the clock started.
+func (c *RealClock) Now() time.Duration { return time.Since(c.start) }
+
+// Virtual reports false.
+func (c *RealClock) Virtual() bool { return false }
+
+// NewTimer returns a stopped runtime timer; fn runs on its own goroutine.
+func (c *RealClock) NewTimer(fn func()) Timer {
+	t := &rtimer{}
+	t.t = time.AfterFunc(time.Hour, fn)
+	t.t.Stop()
+	return t
+}
+
+type rtimer struct {
+	mu sync.Mutex
+	t  *time.Timer
+}
+
+func (t *rtimer) Reset(d time.Duration) {
+	t.mu.Lock()
+	t.t.Reset(d)
+	t.mu.Unlock()
+}
+
+func (t *rtimer) Stop() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.t.Stop()
+}

@@ -1,0 +1,311 @@
+package hw
+
+import (
+	"sync"
+	"time"
+)
+
+// Level is a CPU execution context. Higher levels preempt lower ones.
+type Level uint8
+
+const (
+	// Task is process context (applications, kthreads).
+	Task Level = iota
+	// Softirq is bottom-half context: NET_RX/NET_TX, timers.
+	Softirq
+	// Hardirq is interrupt context.
+	Hardirq
+	numLevels
+)
+
+func (l Level) String() string {
+	return [...]string{"task", "softirq", "hardirq"}[l]
+}
+
+// CostModel is what modelled work costs a CPU in virtual time. Real time
+// ignores it: there the work costs what it costs.
+type CostModel struct {
+	IRQ       time.Duration // hard interrupt entry + exit, charged per hardirq
+	RxPacket  time.Duration // driver work per received packet
+	TxPacket  time.Duration // driver work per transmitted packet (xmit + clean)
+	Proto     time.Duration // protocol work per packet
+	Poll      time.Duration // per NAPI poll call
+	CopyPerKB time.Duration // per 1024 bytes copied by the CPU
+}
+
+// DefaultCosts is the "modern server" preset of spec/irq-vs-polling.md §2.3.
+var DefaultCosts = CostModel{
+	IRQ:       1000 * time.Nanosecond,
+	RxPacket:  100 * time.Nanosecond,
+	TxPacket:  200 * time.Nanosecond,
+	Proto:     500 * time.Nanosecond,
+	Poll:      300 * time.Nanosecond,
+	CopyPerKB: 50 * time.Nanosecond,
+}
+
+// CPU runs work in three contexts. In virtual time, work runs as events on
+// the clock's goroutine: the Go code of a work item runs at once, and the
+// CPU is then busy for the cost the item charged; a higher context arriving
+// while the CPU is busy runs at once and pushes the end of the busy period
+// out (preemption). In real time, one goroutine per CPU runs the work in
+// priority order.
+type CPU struct {
+	id    int
+	clock Clock
+	Costs CostModel
+
+	mu       sync.Mutex // real time only
+	cond     *sync.Cond
+	queues   [numLevels]workQueue
+	softirq  bool   // a softirq is raised
+	onSoftir func() // the softirq handler (the stack's net_rx_action)
+	stopped  bool
+
+	// virtual time
+	vclock    *VirtualClock
+	dispatch  Timer
+	armedAt   time.Duration
+	armed     bool
+	running   bool
+	busyUntil time.Duration
+	baseLevel Level
+	charged   time.Duration
+	startedAt time.Duration
+
+	stats CPUStats
+	wg    sync.WaitGroup
+}
+
+// CPUStats counts what a CPU did.
+type CPUStats struct {
+	Busy     [numLevels]time.Duration // charged time per context (virtual)
+	Items    [numLevels]uint64        // work items run per context
+	Hardirqs uint64
+	Softirqs uint64
+}
+
+type workQueue struct {
+	buf        []func()
+	head, size int
+}
+
+func (q *workQueue) push(fn func()) {
+	if q.size == len(q.buf) {
+		nb := make([]func(), 2*len(q.buf)+8)
+		for i := 0; i < q.size; i++ {
+			nb[i] = q.buf[(q.head+i)%len(q.buf)]
+		}
+		q.buf, q.head = nb, 0
+	}
+	q.buf[(q.head+q.size)%len(q.buf)] = fn
+	q.size++
+}
+
+func (q *workQueue) pop() func() {
+	fn := q.buf[q.head]
+	q.buf[q.head] = nil
+	q.head = (q.head + 1) % len(q.buf)
+	q.size--
+	return fn
+}
+
+// NewCPU returns CPU id on clock. Real-time CPUs must be started with Start.
+func NewCPU(id int, clock Clock, costs CostModel) *CPU {
+	c := &CPU{id: id, clock: clock, Costs: costs}
+	c.cond = sync.NewCond(&c.mu)
+	if vc, ok := clock.(*VirtualClock); ok {
+		c.vclock = vc
+		c.dispatch = vc.NewTimer(c.run)
+	}
+	return c
+}
+
+// ID returns the CPU number.
+func (c *CPU) ID() int { return c.id }
+
+// SetSoftirqHandler installs the function RaiseSoftirq schedules.
+func (c *CPU) SetSoftirqHandler(fn func()) { c.onSoftir = fn }
+
+// Raise queues fn to run in context l.
+func (c *CPU) Raise(l Level, fn func()) {
+	if c.vclock != nil {
+		c.queues[l].push(fn)
+		c.kick()
+		return
+	}
+	c.mu.Lock()
+	c.queues[l].push(fn)
+	c.mu.Unlock()
+	c.cond.Signal()
+}
+
+// RaiseSoftirq marks the softirq pending; the handler runs once however
+// often it is raised before it runs.
+func (c *CPU) RaiseSoftirq() {
+	if c.vclock != nil {
+		c.softirq = true
+		c.kick()
+		return
+	}
+	c.mu.Lock()
+	c.softirq = true
+	c.mu.Unlock()
+	c.cond.Signal()
+}
+
+// Charge accounts d of modelled work to the running context (virtual time).
+func (c *CPU) Charge(d time.Duration) { c.charged += d }
+
+// ChargeCopy accounts copying n bytes.
+func (c *CPU) ChargeCopy(n int) { c.charged += c.Costs.CopyPerKB * time.Duration(n) / 1024 }
+
+// Now is the time as seen by the running work: the clock plus what the
+// work has charged so far.
+func (c *CPU) Now() time.Duration { return c.clock.Now() + c.charged }
+
+// Stats returns a copy of the counters.
+func (c *CPU) Stats() CPUStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}
+
+// kick makes sure a dispatch event is scheduled now (virtual time).
+func (c *CPU) kick() {
+	if c.running {
+		return // the running loop picks the work up
+	}
+	now := c.vclock.Now()
+	if c.armed && c.armedAt <= now {
+		return
+	}
+	c.armed, c.armedAt = true, now
+	c.dispatch.Reset(0)
+}
+
+// top returns the highest level with work, or -1.
+func (c *CPU) top() int {
+	if c.queues[Hardirq].size > 0 {
+		return int(Hardirq)
+	}
+	if c.softirq || c.queues[Softirq].size > 0 {
+		return int(Softirq)
+	}
+	if c.queues[Task].size > 0 {
+		return int(Task)
+	}
+	return -1
+}
+
+// exec runs one item of level l and returns its charged cost.
+func (c *CPU) exec(l Level) time.Duration {
+	c.charged = 0
+	if l == Hardirq {
+		c.charged = c.Costs.IRQ
+		c.stats.Hardirqs++
+	}
+	if l == Softirq && c.queues[Softirq].size == 0 {
+		c.softirq = false
+		c.stats.Softirqs++
+		if c.onSoftir != nil {
+			c.onSoftir()
+		}
+	} else {
+		c.queues[l].pop()()
+	}
+	d := c.charged
+	c.charged = 0
+	c.stats.Busy[l] += d
+	c.stats.Items[l]++
+	return d
+}
+
+// run is the virtual-time dispatch event.
+func (c *CPU) run() {
+	c.armed = false
+	c.running = true
+	defer func() { c.running = false }()
+	for {
+		now := c.vclock.Now()
+		l := c.top()
+		if l < 0 {
+			return
+		}
+		if c.busyUntil > now {
+			// Busy: only a higher context preempts.
+			if Level(l) <= c.baseLevel {
+				break
+			}
+			c.busyUntil += c.exec(Level(l))
+			continue
+		}
+		c.baseLevel = Level(l)
+		c.startedAt = now
+		c.busyUntil = now + c.exec(Level(l))
+	}
+	c.armed, c.armedAt = true, c.busyUntil
+	c.dispatch.Reset(c.busyUntil - c.vclock.Now())
+}
+
+// Busy reports whether the CPU is inside a busy period (virtual time).
+func (c *CPU) Busy() bool { return c.vclock != nil && c.busyUntil > c.vclock.Now() }
+
+// Start runs a real-time CPU on its own goroutine until Stop.
+func (c *CPU) Start() {
+	if c.vclock != nil {
+		return
+	}
+	c.wg.Add(1)
+	go c.loop()
+}
+
+// Stop ends a real-time CPU after the work it is running.
+func (c *CPU) Stop() {
+	if c.vclock != nil {
+		return
+	}
+	c.mu.Lock()
+	c.stopped = true
+	c.mu.Unlock()
+	c.cond.Broadcast()
+	c.wg.Wait()
+}
+
+func (c *CPU) loop() {
+	defer c.wg.Done()
+	c.mu.Lock()
+	for {
+		for c.top() < 0 && !c.stopped {
+			c.cond.Wait()
+		}
+		if c.stopped {
+			c.mu.Unlock()
+			return
+		}
+		l := Level(c.top())
+		var fn func()
+		soft := false
+		if l == Softirq && c.queues[Softirq].size == 0 {
+			c.softirq = false
+			soft = true
+		} else {
+			fn = c.queues[l].pop()
+		}
+		if l == Hardirq {
+			c.stats.Hardirqs++
+		}
+		if soft {
+			c.stats.Softirqs++
+		}
+		c.stats.Items[l]++
+		c.mu.Unlock()
+		if soft {
+			if c.onSoftir != nil {
+				c.onSoftir()
+			}
+		} else {
+			fn()
+		}
+		c.mu.Lock()
+	}
+}

@@ -1,0 +1,386 @@
+package hw
+
+import (
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"vnic/offload"
+)
+
+// MMIO is a register BAR: aligned 32-bit reads and writes at byte offsets.
+type MMIO interface {
+	Read32(off uint32) uint32
+	Write32(off uint32, v uint32)
+}
+
+// Function is what a driver gets at probe: the device's register BAR, its
+// MSI-X table, the host's DMA memory and, in tests, the contract checker
+// NAPI reports to. It is the whole of the driver's view of the hardware.
+type Function struct {
+	Name    string
+	BAR0    MMIO
+	MSIX    *MSIX
+	DMA     *DMA
+	Checker *Checker // nil unless contract checking is on
+}
+
+// DeviceConfig describes one vnic device.
+type DeviceConfig struct {
+	Name    string
+	MAC     net.HardwareAddr // burnt into the EEPROM
+	Vectors int              // MSI-X table size; default 10 (82576)
+	Checker bool             // flag driver contract violations
+}
+
+// Device is the vnic NIC model. All register, RX and TX work runs under mu.
+type Device struct {
+	mu    sync.Mutex
+	name  string
+	clock Clock
+	dma   *DMA
+	msix  *MSIX
+
+	regs   [regSpace / 4]uint32
+	eeprom [eepromWords]uint16
+	phy    [32]uint16
+
+	port    Port // where transmitted frames go
+	carrier bool // a peer is connected
+
+	stats [statWords]uint64 // statistics counters by (off-0x4000)/4
+	rqdpc [NumQueues]uint64
+	diag  [6]uint64 // VUWC..VCCV
+
+	rss      *offload.Toeplitz
+	rssDirty bool
+
+	vec [NumVectors]vecState
+	txq [NumQueues]txQueue
+
+	checker *Checker
+}
+
+type vecState struct {
+	until time.Duration // end of the throttle window
+	timer Timer
+}
+
+type txQueue struct {
+	mu      sync.Mutex // serialises the engine of one queue (real time)
+	scratch []byte
+	waiting bool  // virtual time: waiting for the wire
+	timer   Timer // virtual time: wire-ready continuation
+}
+
+const statWords = (ICRXOC-CRCERRS)/4 + 1
+
+// maxFrame is the largest frame the TX engine assembles (a TSO super-frame).
+const maxFrame = 65536 + 256
+
+// NewDevice builds a device on clock whose DMA goes to dma.
+func NewDevice(cfg DeviceConfig, clock Clock, dma *DMA) (*Device, error) {
+	if len(cfg.MAC) != 6 {
+		return nil, fmt.Errorf("hw: device %s: MAC %q is not 6 bytes", cfg.Name, cfg.MAC)
+	}
+	if cfg.Vectors == 0 {
+		cfg.Vectors = 10
+	}
+	if cfg.Vectors < 1 || cfg.Vectors > NumVectors {
+		return nil, fmt.Errorf("hw: device %s: %d MSI-X vectors, want 1..%d", cfg.Name, cfg.Vectors, NumVectors)
+	}
+	d := &Device{name: cfg.Name, clock: clock, dma: dma, msix: NewMSIX(cfg.Vectors)}
+	d.eeprom = DefaultEEPROM(cfg.MAC)
+	for v := range d.vec {
+		v := v
+		d.vec[v].timer = clock.NewTimer(func() { d.throttleExpired(v) })
+	}
+	for q := range d.txq {
+		q := q
+		d.txq[q].scratch = make([]byte, maxFrame)
+		d.txq[q].timer = clock.NewTimer(func() { d.txq[q].waiting = false; d.txRun(q) })
+	}
+	if cfg.Checker {
+		d.checker = newChecker(d)
+		prev := dma.OnFree
+		dma.OnFree = func(addr uint64, size int) {
+			if prev != nil {
+				prev(addr, size)
+			}
+			d.checkFree(addr, size)
+		}
+	}
+	d.rss = offload.NewToeplitz(make([]byte, offload.RSSKeySize))
+	d.reset()
+	return d, nil
+}
+
+// Name returns the device name.
+func (d *Device) Name() string { return d.name }
+
+// Function returns the driver's view of the device.
+func (d *Device) Function() Function {
+	return Function{Name: d.name, BAR0: d, MSIX: d.msix, DMA: d.dma, Checker: d.checker}
+}
+
+// Checker returns the contract checker, or nil.
+func (d *Device) Checker() *Checker { return d.checker }
+
+// MSIX returns the device's MSI-X table.
+func (d *Device) MSIX() *MSIX { return d.msix }
+
+// reset restores every register's reset value (CTRL.RST and power-on).
+func (d *Device) reset() {
+	clear(d.regs[:])
+	for _, r := range regTable {
+		for k := 0; k < r.n; k++ {
+			d.regs[(r.off+uint32(k)*r.stride)/4] = r.reset
+		}
+	}
+	mac := d.eepromMAC()
+	d.regs[RAL(0)/4] = uint32(mac[0]) | uint32(mac[1])<<8 | uint32(mac[2])<<16 | uint32(mac[3])<<24
+	d.regs[RAH(0)/4] = uint32(mac[4]) | uint32(mac[5])<<8 | RahAV
+	d.phyReset()
+	for v := range d.vec {
+		d.vec[v].timer.Stop()
+		d.vec[v].until = 0
+	}
+	d.rssDirty = true
+	if d.checker != nil {
+		d.checker.resetRings()
+	}
+}
+
+// linkUp is STATUS.LU: the MAC is told to bring the link up and there is a
+// peer, or the PHY loops back.
+func (d *Device) linkUp() bool {
+	return d.regs[CTRL/4]&CtrlSLU != 0 && (d.carrier || d.phyLoopback())
+}
+
+// setLinkInputs runs fn, which may change what linkUp depends on, and raises
+// LSC if the link state changed.
+func (d *Device) setLinkInputs(fn func()) {
+	before := d.linkUp()
+	fn()
+	if d.linkUp() != before {
+		d.setICR(IcrLSC)
+	}
+}
+
+// Read32 is an MMIO read.
+func (d *Device) Read32(off uint32) uint32 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.read(off)
+}
+
+func (d *Device) read(off uint32) uint32 {
+	r, ok := lookupReg(off)
+	if !ok {
+		d.diag[(VURC-VUWC)/4]++
+		return 0
+	}
+	switch {
+	case off == STATUS:
+		v := uint32(StatusFD | StatusSpeed1G | StatusGIOME)
+		if d.linkUp() {
+			v |= StatusLU
+		}
+		return v
+	case off == ICR:
+		v := d.regs[ICR/4]
+		d.regs[ICR/4] = 0
+		return v
+	case off == ICS:
+		return d.regs[ICR/4]
+	case off == IMC:
+		return d.regs[IMS/4]
+	case off >= VUWC && off <= VCCV:
+		if off == VCCV && d.checker != nil {
+			return uint32(d.checker.Count())
+		}
+		return uint32(d.diag[(off-VUWC)/4])
+	case r.kind == kWO:
+		return 0
+	case off >= CRCERRS && off <= ICRXOC:
+		return d.readStat(off, r.kind)
+	case off >= RDBAL0 && off < RDBAL0+0x40*NumQueues && (off-RDBAL0)%0x40 == qRQDPC:
+		q := (off - RDBAL0) / 0x40
+		v := sat32(d.rqdpc[q])
+		d.rqdpc[q] = 0
+		return v
+	}
+	return d.regs[off/4]
+}
+
+func sat32(v uint64) uint32 {
+	if v > 0xFFFFFFFF {
+		return 0xFFFFFFFF
+	}
+	return uint32(v)
+}
+
+// readStat reads a statistics register with clear-on-read semantics. A
+// 64-bit pair is kept in the low register's slot; reading the high half
+// clears it.
+func (d *Device) readStat(off uint32, kind regKind) uint32 {
+	i := (off - CRCERRS) / 4
+	switch kind {
+	case kRCL:
+		return uint32(d.stats[i])
+	case kRCH:
+		v := uint32(d.stats[i-1] >> 32)
+		d.stats[i-1] = 0
+		return v
+	}
+	v := sat32(d.stats[i])
+	d.stats[i] = 0
+	return v
+}
+
+func (d *Device) count(off uint32, n uint64) {
+	i := (off - CRCERRS) / 4
+	v := d.stats[i] + n
+	if v < n { // 64-bit saturation
+		v = ^uint64(0)
+	}
+	d.stats[i] = v
+}
+
+// Write32 is an MMIO write.
+func (d *Device) Write32(off uint32, v uint32) {
+	d.mu.Lock()
+	kick := d.write(off, v)
+	d.mu.Unlock()
+	for q := 0; kick != 0; q++ {
+		if kick&(1<<q) != 0 {
+			kick &^= 1 << q
+			d.txRun(q)
+		}
+	}
+}
+
+// write applies a register write; it returns the TX queues to run.
+func (d *Device) write(off uint32, v uint32) uint32 {
+	r, ok := lookupReg(off)
+	if !ok || r.kind == kRO || r.kind == kRC || r.kind == kRCL || r.kind == kRCH {
+		d.diag[0]++
+		return 0
+	}
+	v &= r.mask
+	idx := off / 4
+	switch {
+	case off == CTRL:
+		if v&CtrlRST != 0 {
+			d.setLinkInputs(d.reset)
+			return 0
+		}
+		d.setLinkInputs(func() { d.regs[idx] = v })
+		return 0
+	case off == EERD:
+		d.eerd(v)
+		return 0
+	case off == MDIC:
+		d.mdic(v)
+		return 0
+	case off == ICR:
+		d.regs[ICR/4] &^= v
+		return 0
+	case off == ICS:
+		d.setICR(v)
+		return 0
+	case off == IMS:
+		old := d.regs[ICR/4] & d.regs[IMS/4]
+		d.regs[IMS/4] |= v
+		if d.regs[ICR/4]&d.regs[IMS/4]&^old != 0 {
+			d.raiseOther()
+		}
+		return 0
+	case off == IMC:
+		d.regs[IMS/4] &^= v
+		return 0
+	case off == EICS:
+		d.setEICR(v)
+		return 0
+	case off == EIMS:
+		d.regs[EIMS/4] |= v
+		if d.checker != nil {
+			d.checker.unmask(v)
+		}
+		// Unmasking (or re-writing) a vector with a cause pending fires it.
+		d.fire(d.regs[EICR/4] & d.regs[EIMS/4] & v)
+		return 0
+	case off == EIMC:
+		d.regs[EIMS/4] &^= v
+		return 0
+	case off == EICR:
+		d.regs[EICR/4] &^= v
+		return 0
+	case off >= RSSRK0 && off < RSSRK0+40:
+		d.regs[idx] = v
+		d.rssDirty = true
+		return 0
+	case off >= RDBAL0 && off < RDBAL0+0x40*NumQueues:
+		q := int((off - RDBAL0) / 0x40)
+		if (off-RDBAL0)%0x40 == qDT {
+			d.rdtWrite(q, v)
+			return 0
+		}
+		d.regs[idx] = v
+		return 0
+	case off >= TDBAL0 && off < TDBAL0+0x40*NumQueues:
+		q := int((off - TDBAL0) / 0x40)
+		if (off-TDBAL0)%0x40 == qDT {
+			if d.tdtWrite(q, v) {
+				return 1 << q
+			}
+			return 0
+		}
+		d.regs[idx] = v
+		if (off-TDBAL0)%0x40 == qDCTL && v&DctlEnable != 0 {
+			return 1 << q
+		}
+		return 0
+	case off == TCTL:
+		d.regs[idx] = v
+		var kick uint32
+		if v&TctlEN != 0 {
+			// Enabling the transmitter starts every enabled queue.
+			for q := 0; q < NumQueues; q++ {
+				if d.regs[TXDCTL(q)/4]&DctlEnable != 0 && d.regs[TDH(q)/4] != d.regs[TDT(q)/4] {
+					kick |= 1 << q
+				}
+			}
+		}
+		return kick
+	}
+	d.regs[idx] = v
+	return 0
+}
+
+// Connect attaches the device's MAC to port p (nil disconnects). A connected
+// port brings carrier up; the link follows CTRL.SLU and raises LSC.
+func (d *Device) Connect(p Port) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.setLinkInputs(func() {
+		d.port = p
+		d.carrier = p != nil
+	})
+}
+
+// SetCarrier changes the carrier without changing the port: a cable pulled
+// and plugged back.
+func (d *Device) SetCarrier(up bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.setLinkInputs(func() { d.carrier = up && d.port != nil })
+}
+
+// LinkUp reports STATUS.LU.
+func (d *Device) LinkUp() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.linkUp()
+}

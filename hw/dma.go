@@ -1,0 +1,196 @@
+package hw
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+	"sort"
+	"sync"
+)
+
+// DMA is a host's bus-addressed memory arena. Drivers allocate coherent
+// regions from it (rings, buffers); devices reach it only through Slice,
+// which checks that every byte of the access lies in a mapped region: an
+// IOMMU. Addresses start at DMABase, so bus address 0 is never valid.
+//
+// Allocation is first-fit with coalescing at 64-byte granularity; it runs at
+// open and stop time, never per packet.
+type DMA struct {
+	mu     sync.Mutex
+	mem    []byte
+	mapped []uint64 // one bit per 64-byte granule
+	free   []span   // sorted, coalesced free granule spans
+	inUse  int      // bytes allocated
+	allocs int      // live regions
+
+	// OnFree, when set, is told about every region before it is freed; the
+	// contract checker uses it to flag buffers freed while a device owns them.
+	OnFree func(addr uint64, size int)
+}
+
+type span struct{ start, n int } // in granules
+
+const (
+	// DMABase is the bus address of the first byte of every arena.
+	DMABase   = 0x1000_0000
+	granule   = 64
+	granShift = 6
+)
+
+// ErrDMANoMemory is returned when an allocation does not fit.
+var ErrDMANoMemory = errors.New("hw: dma: out of memory")
+
+// NewDMA returns an arena of size bytes (rounded up to 64).
+func NewDMA(size int) *DMA {
+	g := (size + granule - 1) / granule
+	return &DMA{
+		mem:    make([]byte, g*granule),
+		mapped: make([]uint64, (g+63)/64),
+		free:   []span{{0, g}},
+	}
+}
+
+// Region is an allocated, mapped piece of DMA memory.
+type Region struct {
+	Addr uint64 // bus address
+	Buf  []byte // CPU view of the same bytes
+}
+
+// Alloc returns a zeroed region of at least size bytes, 64-byte aligned
+// (or align-aligned, a power of two ≥ 64).
+func (d *DMA) Alloc(size, align int) (Region, error) {
+	if size <= 0 {
+		return Region{}, fmt.Errorf("hw: dma: bad size %d", size)
+	}
+	if align < granule {
+		align = granule
+	}
+	if align&(align-1) != 0 {
+		return Region{}, fmt.Errorf("hw: dma: alignment %d not a power of two", align)
+	}
+	n := (size + granule - 1) / granule
+	ag := align / granule
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, s := range d.free {
+		start := (s.start + ag - 1) / ag * ag
+		if start+n > s.start+s.n {
+			continue
+		}
+		// Split the span around [start, start+n).
+		var repl []span
+		if start > s.start {
+			repl = append(repl, span{s.start, start - s.start})
+		}
+		if end := s.start + s.n; start+n < end {
+			repl = append(repl, span{start + n, end - start - n})
+		}
+		d.free = append(d.free[:i], append(repl, d.free[i+1:]...)...)
+		d.setMapped(start, n, true)
+		buf := d.mem[start*granule : (start+n)*granule : (start+n)*granule]
+		clear(buf)
+		d.inUse += n * granule
+		d.allocs++
+		return Region{Addr: DMABase + uint64(start)*granule, Buf: buf[:size:size]}, nil
+	}
+	return Region{}, fmt.Errorf("%w: %d bytes", ErrDMANoMemory, size)
+}
+
+// Free unmaps and releases a region returned by Alloc.
+func (d *DMA) Free(r Region) {
+	if r.Buf == nil {
+		return
+	}
+	if d.OnFree != nil {
+		d.OnFree(r.Addr, len(r.Buf))
+	}
+	start := int((r.Addr - DMABase) >> granShift)
+	n := (len(r.Buf) + granule - 1) / granule
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.setMapped(start, n, false)
+	d.inUse -= n * granule
+	d.allocs--
+	i := sort.Search(len(d.free), func(i int) bool { return d.free[i].start > start })
+	d.free = append(d.free, span{})
+	copy(d.free[i+1:], d.free[i:])
+	d.free[i] = span{start, n}
+	// Coalesce with neighbours.
+	if i+1 < len(d.free) && d.free[i].start+d.free[i].n == d.free[i+1].start {
+		d.free[i].n += d.free[i+1].n
+		d.free = append(d.free[:i+1], d.free[i+2:]...)
+	}
+	if i > 0 && d.free[i-1].start+d.free[i-1].n == d.free[i].start {
+		d.free[i-1].n += d.free[i].n
+		d.free = append(d.free[:i], d.free[i+1:]...)
+	}
+}
+
+func (d *DMA) setMapped(start, n int, on bool) {
+	for g := start; g < start+n; g++ {
+		if on {
+			d.mapped[g/64] |= 1 << (g % 64)
+		} else {
+			d.mapped[g/64] &^= 1 << (g % 64)
+		}
+	}
+}
+
+// InUse returns the bytes and regions currently allocated.
+func (d *DMA) InUse() (bytes, regions int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.inUse, d.allocs
+}
+
+// Size is the arena size in bytes.
+func (d *DMA) Size() int { return len(d.mem) }
+
+// Slice is the device's access path: it returns the n bytes at bus address
+// addr, or ok == false when any byte lies outside the arena or in an
+// unmapped granule. It never panics and never allocates.
+func (d *DMA) Slice(addr uint64, n int) (b []byte, ok bool) {
+	if n <= 0 || addr < DMABase {
+		return nil, false
+	}
+	off := addr - DMABase
+	if off >= uint64(len(d.mem)) || uint64(n) > uint64(len(d.mem))-off {
+		return nil, false
+	}
+	first, last := int(off>>granShift), int((off+uint64(n)-1)>>granShift)
+	if !d.allMapped(first, last) {
+		return nil, false
+	}
+	return d.mem[off : off+uint64(n) : off+uint64(n)], true
+}
+
+// allMapped checks granules [first, last] with whole-word tests.
+func (d *DMA) allMapped(first, last int) bool {
+	for g := first; g <= last; {
+		w, b := g/64, g%64
+		span := last - g + 1
+		if span > 64-b {
+			span = 64 - b
+		}
+		var mask uint64
+		if span == 64 {
+			mask = ^uint64(0)
+		} else {
+			mask = (uint64(1)<<span - 1) << b
+		}
+		if d.mapped[w]&mask != mask {
+			return false
+		}
+		g += span
+	}
+	return true
+}
+
+// mappedGranules counts mapped granules; tests use it.
+func (d *DMA) mappedGranules() int {
+	c := 0
+	for _, w := range d.mapped {
+		c += bits.OnesCount64(w)
+	}
+	return c
+}

@@ -1,0 +1,170 @@
+package hw
+
+import (
+	"sync"
+	"time"
+)
+
+// Port is where a device's MAC sends frames.
+type Port interface {
+	// Transmit puts frame on the wire. The frame is only valid during the
+	// call. It returns the time at which the port can take the next frame;
+	// a time at or before now means at once.
+	Transmit(frame []byte) time.Duration
+}
+
+// Receiver takes frames off the wire (a Device).
+type Receiver interface {
+	Receive(frame []byte)
+}
+
+// WireOverhead is what each frame costs on Ethernet beyond its bytes
+// without FCS: FCS 4, preamble and SFD 8, inter-frame gap 12.
+const WireOverhead = 4 + 8 + 12
+
+// Cable joins two devices back to back, full duplex. In virtual time each
+// direction serialises frames at the link speed (frame + 24 bytes of FCS,
+// preamble and gap), so 10 Gb/s carries at most 14.88 Mpps of 60-byte
+// frames, and delivers each frame when its last bit arrives. In real time it
+// hands frames over at once.
+type Cable struct {
+	clock Clock
+	bps   int64
+	dir   [2]cableDir
+	tap   *PcapWriter
+}
+
+type cableDir struct {
+	c        *Cable
+	mu       sync.Mutex
+	to       Receiver
+	wireFree time.Duration
+	inflight []inflight // FIFO, in arrival order
+	head     int
+	pool     [][]byte
+	timer    Timer
+	frames   uint64
+	bytes    uint64
+}
+
+type inflight struct {
+	at    time.Duration
+	frame []byte
+}
+
+// NewCable returns a cable of the given speed in Mb/s.
+func NewCable(clock Clock, mbps int) *Cable {
+	c := &Cable{clock: clock, bps: int64(mbps) * 1e6}
+	for i := range c.dir {
+		d := &c.dir[i]
+		d.c = c
+		d.timer = clock.NewTimer(d.arrive)
+	}
+	return c
+}
+
+// Plug connects a and b with the cable and brings carrier up on both.
+func (c *Cable) Plug(a, b *Device) {
+	c.dir[0].to, c.dir[1].to = b, a
+	a.Connect(cableEnd{&c.dir[0]})
+	b.Connect(cableEnd{&c.dir[1]})
+}
+
+// Tap copies every frame either end sends to w.
+func (c *Cable) Tap(w *PcapWriter) { c.tap = w }
+
+// Stats returns the frames and bytes carried from end 0 (a) and end 1 (b).
+func (c *Cable) Stats() (aFrames, aBytes, bFrames, bBytes uint64) {
+	return c.dir[0].frames, c.dir[0].bytes, c.dir[1].frames, c.dir[1].bytes
+}
+
+// SerializationTime is how long a frame of n bytes (no FCS) occupies the wire.
+func (c *Cable) SerializationTime(n int) time.Duration {
+	return time.Duration(int64(n+WireOverhead) * 8 * int64(time.Second) / c.bps)
+}
+
+type cableEnd struct{ d *cableDir }
+
+func (e cableEnd) Transmit(frame []byte) time.Duration {
+	d := e.d
+	c := d.c
+	if c.tap != nil {
+		c.tap.Write(c.clock.Now(), frame)
+	}
+	if !c.clock.Virtual() {
+		d.mu.Lock()
+		d.frames++
+		d.bytes += uint64(len(frame))
+		d.mu.Unlock()
+		d.to.Receive(frame)
+		return 0
+	}
+	now := c.clock.Now()
+	start := d.wireFree
+	if start < now {
+		start = now
+	}
+	d.wireFree = start + c.SerializationTime(len(frame))
+	d.frames++
+	d.bytes += uint64(len(frame))
+	var buf []byte
+	if n := len(d.pool); n > 0 {
+		buf, d.pool = d.pool[n-1][:0], d.pool[:n-1]
+	}
+	buf = append(buf, frame...)
+	if d.head == len(d.inflight) {
+		d.inflight, d.head = d.inflight[:0], 0
+	}
+	d.inflight = append(d.inflight, inflight{at: d.wireFree, frame: buf})
+	if len(d.inflight)-d.head == 1 {
+		d.timer.Reset(d.wireFree - now)
+	}
+	return d.wireFree
+}
+
+// arrive delivers every frame whose last bit has arrived (virtual time).
+func (d *cableDir) arrive() {
+	now := d.c.clock.Now()
+	for d.head < len(d.inflight) && d.inflight[d.head].at <= now {
+		f := d.inflight[d.head]
+		d.inflight[d.head] = inflight{}
+		d.head++
+		d.to.Receive(f.frame)
+		d.pool = append(d.pool, f.frame)
+	}
+	if d.head < len(d.inflight) {
+		d.timer.Reset(d.inflight[d.head].at - now)
+	}
+}
+
+// Sink is a port that counts and discards what it is sent; benchmarks use it.
+type Sink struct {
+	mu     sync.Mutex
+	Frames uint64
+	Bytes  uint64
+}
+
+// Transmit counts the frame.
+func (s *Sink) Transmit(frame []byte) time.Duration {
+	s.mu.Lock()
+	s.Frames++
+	s.Bytes += uint64(len(frame))
+	s.mu.Unlock()
+	return 0
+}
+
+// Tee is a port that copies what it sends to a pcap writer, then passes it on.
+type Tee struct {
+	Next  Port
+	W     *PcapWriter
+	Clock Clock
+}
+
+// Transmit writes the frame to the capture and sends it on.
+func (t Tee) Transmit(frame []byte) time.Duration {
+	t.W.Write(t.Clock.Now(), frame)
+	if t.Next == nil {
+		return 0
+	}
+	return t.Next.Transmit(frame)
+}

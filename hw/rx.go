@@ -1,0 +1,278 @@
+package hw
+
+import (
+	"encoding/binary"
+
+	"vnic/ring"
+)
+
+// Frame sizes without FCS.
+const (
+	MinFrame    = 60
+	MaxStdFrame = 1518 // 1514 + one VLAN tag
+	fcsLen      = 4
+)
+
+// Receive is a frame arriving from the wire. The device copies it; the
+// caller keeps the slice.
+func (d *Device) Receive(frame []byte) {
+	d.mu.Lock()
+	d.receive(frame)
+	d.mu.Unlock()
+}
+
+// Drop counters the driver cannot see through standard registers are in the
+// vnic diagnostics block (VRXFLT, VRXDIS); together with MPC, RUC and ROC
+// they account for every frame TPR counts that GPRC does not.
+func (d *Device) receive(frame []byte) {
+	n := len(frame)
+	d.count(TPR, 1)
+	d.count(TORL, uint64(n+fcsLen))
+	rctl := d.regs[RCTL/4]
+	if !d.linkUp() || rctl&RctlEN == 0 {
+		d.diag[(VRXDIS-VUWC)/4]++
+		return
+	}
+	if n < MinFrame {
+		d.count(RUC, 1)
+		d.count(RLEC, 1)
+		return
+	}
+	max := MaxStdFrame
+	if rctl&RctlLPE != 0 {
+		max = int(d.regs[RLPML/4])
+	}
+	if n > max && rctl&RctlSBP == 0 {
+		d.count(ROC, 1)
+		d.count(RLEC, 1)
+		return
+	}
+	if !d.accept(frame, rctl) {
+		d.diag[(VRXFLT-VUWC)/4]++
+		return
+	}
+	q, hash, rssType, pktType := d.classify(frame)
+	if !d.rxToRing(q, frame, hash, rssType, pktType) {
+		return
+	}
+	d.count(GPRC, 1)
+	d.count(GORCL, uint64(n+fcsLen))
+	switch {
+	case isBroadcast(frame):
+		d.count(BPRC, 1)
+	case frame[0]&1 != 0:
+		d.count(MPRC, 1)
+	}
+	d.count(sizeBucket(PRC64, n+fcsLen), 1)
+	d.raiseQueue(q, false)
+}
+
+func isBroadcast(f []byte) bool {
+	return f[0]&f[1]&f[2]&f[3]&f[4]&f[5] == 0xff
+}
+
+// sizeBucket returns the PRC/PTC register for a frame of n bytes with FCS.
+func sizeBucket(base uint32, n int) uint32 {
+	switch {
+	case n <= 64:
+		return base
+	case n <= 127:
+		return base + 4
+	case n <= 255:
+		return base + 8
+	case n <= 511:
+		return base + 12
+	case n <= 1023:
+		return base + 16
+	}
+	return base + 20
+}
+
+// MTAHash returns the 12-bit multicast hash of dst for RCTL.MO = mo: the
+// MTA register is h>>5 and the bit h&31.
+func MTAHash(dst []byte, mo uint32) uint32 {
+	shift := [4]uint{4, 3, 2, 0}[mo&3]
+	return ((uint32(dst[5])<<8 | uint32(dst[4])) >> shift) & 0xFFF
+}
+
+// accept is the address filter: broadcast by BAM, multicast by MPE or the
+// MTA hash, unicast by UPE or an RAL/RAH entry with AV.
+func (d *Device) accept(f []byte, rctl uint32) bool {
+	switch {
+	case isBroadcast(f):
+		return rctl&RctlBAM != 0
+	case f[0]&1 != 0:
+		if rctl&RctlMPE != 0 {
+			return true
+		}
+		h := MTAHash(f, (rctl>>RctlMOShift)&3)
+		return d.regs[(MTA0/4)+h>>5]&(1<<(h&31)) != 0
+	}
+	if rctl&RctlUPE != 0 {
+		return true
+	}
+	lo := binary.LittleEndian.Uint32(f[0:4])
+	hi := uint32(binary.LittleEndian.Uint16(f[4:6]))
+	for i := 0; i < 16; i++ {
+		rah := d.regs[RAH(i)/4]
+		if rah&RahAV != 0 && d.regs[RAL(i)/4] == lo && rah&0xFFFF == hi {
+			return true
+		}
+	}
+	return false
+}
+
+// classify picks the queue by RSS and returns the write-back metadata.
+// Without RSS (MRQC enable != 010 or RXCSUM.PCSD = 0), or for a frame RSS
+// does not hash (ARP, IPv6, fragments with only L4 types on), the queue is 0
+// and the RSS type 0: the 82576 behaviour, documented in docs/hw.md.
+func (d *Device) classify(f []byte) (q int, hash uint32, rssType uint8, pktType uint16) {
+	l3 := 14
+	et := binary.BigEndian.Uint16(f[12:14])
+	if et == 0x8100 && len(f) >= 18 {
+		et = binary.BigEndian.Uint16(f[16:18])
+		l3 = 18
+	}
+	if et != 0x0800 || len(f) < l3+20 {
+		return 0, 0, 0, 0
+	}
+	ip := f[l3:]
+	if ip[0]>>4 != 4 {
+		return 0, 0, 0, 0
+	}
+	pktType = ring.PktTypeIPv4
+	ihl := int(ip[0]&0xf) * 4
+	proto := ip[9]
+	frag := binary.BigEndian.Uint16(ip[6:8])&0x3FFF != 0
+	l4ok := !frag && ihl >= 20 && len(ip) >= ihl+4
+	switch {
+	case proto == 6 && l4ok:
+		pktType |= ring.PktTypeTCP
+	case proto == 17 && l4ok:
+		pktType |= ring.PktTypeUDP
+	}
+	mrqc := d.regs[MRQC/4]
+	if mrqc&MrqcEnableMask != MrqcEnableRSS || d.regs[RXCSUM/4]&RxcsumPCSD == 0 {
+		return 0, 0, 0, pktType
+	}
+	if d.rssDirty {
+		var key [40]byte
+		for k := 0; k < 40; k++ {
+			key[k] = byte(d.regs[RSSRK0/4+k/4] >> (8 * (k % 4)))
+		}
+		d.rss.SetKey(key[:])
+		d.rssDirty = false
+	}
+	src, dst := [4]byte(ip[12:16]), [4]byte(ip[16:20])
+	switch {
+	case proto == 6 && l4ok && mrqc&MrqcIPv4TCP != 0:
+		hash = d.rss.HashIPv4(src, dst, binary.BigEndian.Uint16(ip[ihl:]), binary.BigEndian.Uint16(ip[ihl+2:]), true)
+		rssType = ring.RSSTypeIPv4TCP
+	case proto == 17 && l4ok && mrqc&MrqcIPv4UDP != 0:
+		hash = d.rss.HashIPv4(src, dst, binary.BigEndian.Uint16(ip[ihl:]), binary.BigEndian.Uint16(ip[ihl+2:]), true)
+		rssType = ring.RSSTypeIPv4UDP
+	case mrqc&MrqcIPv4 != 0:
+		hash = d.rss.HashIPv4(src, dst, 0, 0, false)
+		rssType = ring.RSSTypeIPv4
+	default:
+		return 0, 0, 0, pktType
+	}
+	idx := hash & 0x7F
+	entry := d.regs[RETA0/4+idx/4] >> (8 * (idx % 4))
+	return int(entry & 0xF), hash, rssType, pktType
+}
+
+// rxBufSize is queue q's buffer size: SRRCTL.BSIZEPKT KiB, or RCTL.BSIZE.
+func (d *Device) rxBufSize(q int) int {
+	if kb := d.regs[SRRCTL(q)/4] & SrrctlBSizePktMask; kb != 0 {
+		return int(kb) * 1024
+	}
+	rctl := d.regs[RCTL/4]
+	bs := (rctl & RctlBSIZEMask) >> 16
+	if rctl&RctlBSEX != 0 {
+		return [4]int{2048, 16384, 8192, 4096}[bs]
+	}
+	return [4]int{2048, 1024, 512, 256}[bs]
+}
+
+// rxToRing DMAs frame into queue q's ring. It reports false if the frame
+// was dropped (no descriptors, queue off, DMA fault); drops are counted here.
+func (d *Device) rxToRing(q int, frame []byte, hash uint32, rssType uint8, pktType uint16) bool {
+	if d.regs[RXDCTL(q)/4]&DctlEnable == 0 {
+		d.diag[(VRXDIS-VUWC)/4]++
+		return false
+	}
+	n, ok := ring.Count(d.regs[RDLEN(q)/4])
+	if !ok {
+		d.dmaFault(q, false)
+		return false
+	}
+	base := uint64(d.regs[RDBAH(q)/4])<<32 | uint64(d.regs[RDBAL(q)/4])
+	head, tail := d.regs[RDH(q)/4], d.regs[RDT(q)/4]
+	if head >= n || tail >= n {
+		// The checker flagged the doorbell; the device treats the ring as empty.
+		head, tail = 0, 0
+	}
+	bsz := d.rxBufSize(q)
+	need := uint32((len(frame) + bsz - 1) / bsz)
+	if ring.Used(head, tail, n) < need {
+		d.count(MPC, 1)
+		d.count(RNBC, 1)
+		d.rqdpc[q]++
+		d.setICR(IcrRXO)
+		return false
+	}
+	off := 0
+	for off < len(frame) {
+		dbytes, ok := d.dma.Slice(base+uint64(head)*ring.DescSize, ring.DescSize)
+		if !ok {
+			d.dmaFault(q, false)
+			return false
+		}
+		desc := ring.RxDesc(dbytes)
+		if d.checker != nil {
+			d.checker.fetch(false, q, head, dbytes)
+		}
+		chunk := len(frame) - off
+		if chunk > bsz {
+			chunk = bsz
+		}
+		buf, ok := d.dma.Slice(desc.PktAddr(), chunk)
+		if !ok {
+			d.dmaFault(q, false)
+			return false
+		}
+		copy(buf, frame[off:off+chunk])
+		off += chunk
+		wb := ring.RxWriteBack{Length: uint16(chunk)}
+		if off == len(frame) {
+			wb.Status = ring.RxStatEOP
+			wb.RSSType, wb.RSSHash, wb.PktType = rssType, hash, pktType
+		}
+		desc.WriteBack(wb)
+		head = ring.Next(head, n)
+		d.regs[RDH(q)/4] = head
+	}
+	return true
+}
+
+// dmaFault stops queue q after a bad DMA address: counted, the queue's
+// enable bit cleared and ICR.DOUTSYNC raised.
+func (d *Device) dmaFault(q int, tx bool) {
+	d.diag[(VDMAF-VUWC)/4]++
+	if tx {
+		d.regs[TXDCTL(q)/4] &^= DctlEnable
+	} else {
+		d.regs[RXDCTL(q)/4] &^= DctlEnable
+	}
+	d.setICR(IcrDOUTSYNC)
+}
+
+// rdtWrite is the RX tail doorbell.
+func (d *Device) rdtWrite(q int, v uint32) {
+	if d.checker != nil {
+		n, _ := ring.Count(d.regs[RDLEN(q)/4])
+		d.checker.tail(false, q, d.regs[RDH(q)/4], d.regs[RDT(q)/4], v, n)
+	}
+	d.regs[RDT(q)/4] = v
+}
