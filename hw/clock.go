@@ -18,7 +18,7 @@ type Clock interface {
 }
 
 // Timer is a reusable one-shot timer.
-type Timer interface {
+type Timer = interface {
 	// Reset arms the timer to fire d from now, replacing any pending firing.
 	Reset(d time.Duration)
 	// Stop disarms the timer and reports whether it was armed.

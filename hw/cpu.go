@@ -309,3 +309,9 @@ func (c *CPU) loop() {
 		c.mu.Lock()
 	}
 }
+
+// RunTask queues fn in task context.
+func (c *CPU) RunTask(fn func()) { c.Raise(Task, fn) }
+
+// RunSoftirq queues fn in softirq context (a tasklet).
+func (c *CPU) RunSoftirq(fn func()) { c.Raise(Softirq, fn) }

@@ -1,0 +1,277 @@
+// Package topo assembles a running topology from a description: hosts with
+// CPUs and DMA memory, vnic devices probed by the driver and registered in
+// each host's stack, and cables between them. The demo, `vnic up`, the
+// benchmarks and the cross-package tests all build their machines here.
+package topo
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"vnic/driver"
+	"vnic/hw"
+	"vnic/stack"
+)
+
+// Config describes a topology.
+type Config struct {
+	Virtual bool  // virtual time (deterministic) or real time
+	Seed    int64 // RSS keys and anything else random
+	Costs   hw.CostModel
+	Hosts   []HostConfig
+	Cables  []CableConfig
+	Checker bool // contract checking on every device
+}
+
+// HostConfig describes one host.
+type HostConfig struct {
+	Name     string
+	CPUs     int
+	DMABytes int // DMA arena size, default 64 MiB
+	Devices  []DeviceConfig
+	Budget   int           // netdev_budget, default 300
+	BudgetT  time.Duration // netdev_budget_usecs, default 2 ms
+}
+
+// DeviceConfig describes one vnic and its driver parameters.
+type DeviceConfig struct {
+	MAC    string // EEPROM MAC; default 02:00:00:00:hh:dd
+	Queues int
+	RxRing int
+	TxRing int
+	ITR    time.Duration
+	MTU    int
+}
+
+// CableConfig joins two devices named "host/ifname".
+type CableConfig struct {
+	A, B      string
+	SpeedMbps int    // default 1000
+	Pcap      string // capture file for both directions, "" for none
+}
+
+// World is a built topology.
+type World struct {
+	Clock  hw.Clock
+	VClock *hw.VirtualClock // nil in real time
+	Hosts  []*Host
+	Cables []*Cable
+	files  []*os.File
+}
+
+// Host is a built host.
+type Host struct {
+	Name    string
+	Stack   *stack.Host
+	CPUs    []*hw.CPU
+	DMA     *hw.DMA
+	Devices []*Device
+}
+
+// Device is a vnic with its driver and net_device.
+type Device struct {
+	Host    *Host
+	HW      *hw.Device
+	Adapter *driver.Adapter
+	Netdev  *stack.NetDevice
+}
+
+// Cable is a built cable.
+type Cable struct {
+	Cfg  CableConfig
+	Wire *hw.Cable
+	Pcap *hw.PcapWriter
+}
+
+// Build makes the topology, probes and opens every device and plugs the
+// cables. Real-time CPUs are running when it returns; call Close.
+func Build(cfg Config) (*World, error) {
+	w := &World{}
+	if cfg.Virtual {
+		w.VClock = hw.NewVirtualClock()
+		w.Clock = w.VClock
+	} else {
+		w.Clock = hw.NewRealClock()
+	}
+	if len(cfg.Hosts) == 0 {
+		return nil, fmt.Errorf("topo: no hosts")
+	}
+	for hi, hc := range cfg.Hosts {
+		if hc.Name == "" {
+			return nil, fmt.Errorf("topo: host %d has no name", hi)
+		}
+		for _, o := range w.Hosts {
+			if o.Name == hc.Name {
+				return nil, fmt.Errorf("topo: host %q defined twice", hc.Name)
+			}
+		}
+		if hc.CPUs < 1 || hc.CPUs > 64 {
+			return nil, fmt.Errorf("topo: host %s: cpus %d outside [1, 64]", hc.Name, hc.CPUs)
+		}
+		if hc.DMABytes == 0 {
+			hc.DMABytes = 64 << 20
+		}
+		h := &Host{Name: hc.Name, DMA: hw.NewDMA(hc.DMABytes)}
+		var scpus []stack.CPU
+		for i := 0; i < hc.CPUs; i++ {
+			c := hw.NewCPU(i, w.Clock, cfg.Costs)
+			h.CPUs = append(h.CPUs, c)
+			scpus = append(scpus, c)
+		}
+		h.Stack = stack.NewHost(hc.Name, w.Clock, scpus, stack.HostConfig{
+			NetdevBudget: hc.Budget, NetdevBudgetTime: hc.BudgetT,
+			Costs: stack.Costs{Proto: cfg.Costs.Proto, Poll: cfg.Costs.Poll},
+		})
+		w.Hosts = append(w.Hosts, h)
+		for di, dc := range hc.Devices {
+			mac := dc.MAC
+			if mac == "" {
+				mac = fmt.Sprintf("02:00:00:00:%02x:%02x", hi+1, di)
+			}
+			hwmac, err := net.ParseMAC(mac)
+			if err != nil || len(hwmac) != 6 {
+				w.Close()
+				return nil, fmt.Errorf("topo: host %s device %d: bad MAC %q", hc.Name, di, mac)
+			}
+			nic, err := hw.NewDevice(hw.DeviceConfig{Name: fmt.Sprintf("%s/nic%d", hc.Name, di), MAC: hwmac, Checker: cfg.Checker}, w.Clock, h.DMA)
+			if err != nil {
+				w.Close()
+				return nil, fmt.Errorf("topo: %w", err)
+			}
+			ad, err := driver.Probe(nic.Function(), h.Stack, h.CPUs, driver.Config{
+				Queues: dc.Queues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: dc.ITR,
+				Seed: cfg.Seed + int64(hi*16+di),
+			})
+			if err != nil {
+				w.Close()
+				return nil, fmt.Errorf("topo: %w", err)
+			}
+			d := &Device{Host: h, HW: nic, Adapter: ad, Netdev: ad.NetDevice()}
+			h.Devices = append(h.Devices, d)
+			if dc.MTU != 0 {
+				if err := d.Netdev.SetMTU(dc.MTU); err != nil {
+					w.Close()
+					return nil, fmt.Errorf("topo: %w", err)
+				}
+			}
+		}
+	}
+	for _, cc := range cfg.Cables {
+		a, err := w.Device(cc.A)
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		b, err := w.Device(cc.B)
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		if cc.SpeedMbps == 0 {
+			cc.SpeedMbps = 1000
+		}
+		if cc.SpeedMbps < 10 || cc.SpeedMbps > 400000 {
+			w.Close()
+			return nil, fmt.Errorf("topo: cable %s-%s: speed %d Mb/s outside [10, 400000]", cc.A, cc.B, cc.SpeedMbps)
+		}
+		c := &Cable{Cfg: cc, Wire: hw.NewCable(w.Clock, cc.SpeedMbps)}
+		if cc.Pcap != "" {
+			f, err := os.Create(cc.Pcap)
+			if err != nil {
+				w.Close()
+				return nil, fmt.Errorf("topo: cable %s-%s: %w", cc.A, cc.B, err)
+			}
+			w.files = append(w.files, f)
+			if c.Pcap, err = hw.NewPcapWriter(f, 0); err != nil {
+				w.Close()
+				return nil, fmt.Errorf("topo: %w", err)
+			}
+			c.Wire.Tap(c.Pcap)
+		}
+		c.Wire.Plug(a.HW, b.HW)
+		w.Cables = append(w.Cables, c)
+	}
+	for _, h := range w.Hosts {
+		for _, c := range h.CPUs {
+			c.Start()
+		}
+	}
+	for _, h := range w.Hosts {
+		for _, d := range h.Devices {
+			if err := d.Netdev.Open(); err != nil {
+				w.Close()
+				return nil, fmt.Errorf("topo: %w", err)
+			}
+		}
+	}
+	return w, nil
+}
+
+// Device finds "host/ifname".
+func (w *World) Device(path string) (*Device, error) {
+	hn, dn, ok := strings.Cut(path, "/")
+	if !ok {
+		return nil, fmt.Errorf("topo: %q is not host/ifname", path)
+	}
+	for _, h := range w.Hosts {
+		if h.Name != hn {
+			continue
+		}
+		for _, d := range h.Devices {
+			if d.Netdev.Name() == dn {
+				return d, nil
+			}
+		}
+		return nil, fmt.Errorf("topo: host %s has no device %q", hn, dn)
+	}
+	return nil, fmt.Errorf("topo: no host %q", hn)
+}
+
+// Host finds a host by name.
+func (w *World) Host(name string) *Host {
+	for _, h := range w.Hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// Run advances the topology by d: virtual time runs the event loop, real
+// time sleeps.
+func (w *World) Run(d time.Duration) {
+	if w.VClock != nil {
+		w.VClock.RunFor(d)
+		return
+	}
+	time.Sleep(d)
+}
+
+// Close stops every device and CPU and closes capture files.
+func (w *World) Close() error {
+	for _, h := range w.Hosts {
+		for _, d := range h.Devices {
+			d.Netdev.Close()
+		}
+	}
+	if w.VClock != nil {
+		// Let the stop settle (pending events for closed devices are no-ops).
+		w.VClock.RunFor(time.Millisecond)
+	}
+	for _, h := range w.Hosts {
+		for _, c := range h.CPUs {
+			c.Stop()
+		}
+	}
+	var first error
+	for _, f := range w.files {
+		if err := f.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	w.files = nil
+	return first
+}

@@ -1,0 +1,247 @@
+package driver
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"vnic/ethtool"
+	"vnic/hw"
+	"vnic/stack"
+)
+
+// Config holds the driver's load-time parameters.
+type Config struct {
+	Name       string        // interface name template, default "vnic%d"
+	Queues     int           // RX/TX queue pairs, 1..8 (igb's limit), default 1
+	RxRing     int           // RX descriptors per ring, 8..4096, multiple of 8, default 256
+	TxRing     int           // TX descriptors per ring, default 256
+	ITR        time.Duration // EITR interval per vector, 0 (no throttling) to 8191 µs
+	RSSKey     []byte        // 40 bytes, or nil for a key drawn from Seed
+	Seed       int64         // for the RSS key when RSSKey is nil
+	TxTimeout  time.Duration // dev->watchdog_timeo, default 5 s
+	MaxQueues  int           // cap on Queues, default 8
+	CopyBreak  int           // unused; every frame is copied into an skb
+	DisableRSS bool          // program MRQC without RSS: everything on queue 0
+}
+
+// Driver limits.
+const (
+	MinMTU      = 68
+	MaxMTU      = 9216
+	minRing     = 8
+	maxRing     = 4096
+	txBufSize   = 2048
+	rxWriteBack = 16 // igb bumps RDT every 16 buffers (IGB_RX_BUFFER_WRITE)
+	txCleanWork = 128
+	mcListMax   = 512 // above this the driver uses MPE instead of the MTA
+	ethOverhead = 14 + 4 // Ethernet header + one VLAN tag, without FCS
+)
+
+// ErrEEPROM is returned by Probe when the NVM checksum is wrong.
+var ErrEEPROM = errors.New("driver: EEPROM checksum invalid")
+
+// Adapter is the driver's per-device state (struct igb_adapter).
+type Adapter struct {
+	fn     hw.Function
+	bar    hw.MMIO
+	host   *stack.Host
+	cpus   []*hw.CPU
+	cfg    Config
+	netdev *stack.NetDevice
+	mac    stack.MAC
+
+	mu      sync.Mutex // open/stop/reconfiguration
+	running bool
+	rx      []*rxRing
+	tx      []*txRing
+	qv      []*qVector
+	rxBuf   int // RX buffer size in bytes
+	rssKey  [40]byte
+
+	descNeeded int // stop a TX queue when fewer descriptors remain
+	wakeThresh int
+
+	statsMu sync.Mutex
+	hwStats HWStats
+
+	txTimeouts   atomic.Uint64
+	dmaFaults    atomic.Uint64
+	lscEvents    atomic.Uint64
+	txDropped    atomic.Uint64
+	otherIRQs    atomic.Uint64
+	linkRechecks atomic.Uint64
+}
+
+// HWStats accumulates the device's clear-on-read statistics registers
+// (igb_update_stats): each read returns what happened since the last one.
+type HWStats struct {
+	CRCErrs, MPC, RLEC, GPRC, BPRC, MPRC, GPTC uint64
+	GORC, GOTC, TOR, TOT                       uint64
+	RNBC, RUC, ROC, TPR, TPT, MPTC, BPTC       uint64
+	IAC, ICRXOC, TSCTC                         uint64
+	PRC, PTC                                   [6]uint64
+	RQDPC                                      [hw.NumQueues]uint64
+}
+
+func (a *Adapter) rd32(off uint32) uint32 { return a.bar.Read32(off) }
+func (a *Adapter) wr32(off, v uint32)     { a.bar.Write32(off, v) }
+
+// Probe is igb_probe: reset the device, read and check the EEPROM, take the
+// MAC from it and register a net_device on host. cpus are the host's CPUs,
+// which the vectors are spread over.
+func Probe(fn hw.Function, host *stack.Host, cpus []*hw.CPU, cfg Config) (*Adapter, error) {
+	if err := cfg.normalise(); err != nil {
+		return nil, fmt.Errorf("driver: %s: %w", fn.Name, err)
+	}
+	if len(cpus) == 0 {
+		return nil, fmt.Errorf("driver: %s: no CPUs", fn.Name)
+	}
+	if fn.MSIX.Len() < cfg.Queues+1 {
+		return nil, fmt.Errorf("driver: %s: %d queues need %d MSI-X vectors, device has %d", fn.Name, cfg.Queues, cfg.Queues+1, fn.MSIX.Len())
+	}
+	a := &Adapter{fn: fn, bar: fn.BAR0, host: host, cpus: cpus, cfg: cfg}
+	if err := a.resetHW(); err != nil {
+		return nil, fmt.Errorf("driver: %s: %w", fn.Name, err)
+	}
+	nvm, err := a.readNVM()
+	if err != nil {
+		return nil, fmt.Errorf("driver: %s: %w", fn.Name, err)
+	}
+	var sum uint16
+	for _, w := range nvm {
+		sum += w
+	}
+	if sum != hw.EEPROMChecksumSum {
+		return nil, fmt.Errorf("%w: %s: words 0x00-0x3F sum to %#04x, want %#04x", ErrEEPROM, fn.Name, sum, hw.EEPROMChecksumSum)
+	}
+	a.mac = stack.MAC{byte(nvm[0]), byte(nvm[0] >> 8), byte(nvm[1]), byte(nvm[1] >> 8), byte(nvm[2]), byte(nvm[2] >> 8)}
+	if a.mac.IsMulticast() || a.mac.IsZero() {
+		return nil, fmt.Errorf("driver: %s: EEPROM MAC %s is not a valid unicast address", fn.Name, a.mac)
+	}
+	if cfg.RSSKey != nil {
+		copy(a.rssKey[:], cfg.RSSKey)
+	} else {
+		rand.New(rand.NewSource(cfg.Seed)).Read(a.rssKey[:])
+	}
+	nd := stack.NewEtherDevice(cfg.Name, a, cfg.Queues, cfg.Queues, MaxMTU)
+	nd.SetAddrInit(a.mac)
+	nd.HWFeatures = ethtool.RxHash
+	nd.WantedFeatures = ethtool.RxHash
+	nd.Features = ethtool.RxHash
+	nd.WatchdogTimeout = cfg.TxTimeout
+	a.netdev = nd
+	a.setBufSizes(nd.MTU())
+	if err := host.Register(nd); err != nil {
+		return nil, fmt.Errorf("driver: %s: %w", fn.Name, err)
+	}
+	return a, nil
+}
+
+func (c *Config) normalise() error {
+	if c.Name == "" {
+		c.Name = "vnic%d"
+	}
+	if c.MaxQueues == 0 {
+		c.MaxQueues = 8
+	}
+	if c.Queues == 0 {
+		c.Queues = 1
+	}
+	if c.Queues < 1 || c.Queues > c.MaxQueues {
+		return fmt.Errorf("queues %d outside [1, %d]", c.Queues, c.MaxQueues)
+	}
+	for _, r := range []*int{&c.RxRing, &c.TxRing} {
+		if *r == 0 {
+			*r = 256
+		}
+		if *r < minRing || *r > maxRing || *r%8 != 0 {
+			return fmt.Errorf("ring size %d: want a multiple of 8 in [%d, %d]", *r, minRing, maxRing)
+		}
+	}
+	if c.ITR < 0 || c.ITR > 8191*time.Microsecond {
+		return fmt.Errorf("ITR %v outside [0, 8191µs]", c.ITR)
+	}
+	if c.RSSKey != nil && len(c.RSSKey) != 40 {
+		return fmt.Errorf("RSS key of %d bytes, want 40", len(c.RSSKey))
+	}
+	if c.TxTimeout == 0 {
+		c.TxTimeout = 5 * time.Second
+	}
+	return nil
+}
+
+// NetDevice returns the registered net_device.
+func (a *Adapter) NetDevice() *stack.NetDevice { return a.netdev }
+
+// resetHW is igb_reset_hw: CTRL.RST, then wait for it to self-clear and for
+// the EEPROM auto-read.
+func (a *Adapter) resetHW() error {
+	a.wr32(hw.EIMC, 0xFFFFFFFF)
+	a.wr32(hw.IMC, 0xFFFFFFFF)
+	a.wr32(hw.CTRL, a.rd32(hw.CTRL)|hw.CtrlRST)
+	if !a.pollReg(hw.CTRL, hw.CtrlRST, 0) {
+		return errors.New("reset did not complete")
+	}
+	if !a.pollReg(hw.EECD, hw.EecdAutoRd, hw.EecdAutoRd) {
+		return errors.New("EEPROM auto-read did not complete")
+	}
+	a.wr32(hw.EIMC, 0xFFFFFFFF)
+	a.wr32(hw.IMC, 0xFFFFFFFF)
+	return nil
+}
+
+// pollReg reads off until (v & mask) == want, at most 1000 times.
+func (a *Adapter) pollReg(off, mask, want uint32) bool {
+	for i := 0; i < 1000; i++ {
+		if a.rd32(off)&mask == want {
+			return true
+		}
+	}
+	return false
+}
+
+// readNVM reads words 0x00-0x3F through EERD.
+func (a *Adapter) readNVM() ([64]uint16, error) {
+	var w [64]uint16
+	for i := range w {
+		a.wr32(hw.EERD, uint32(i)<<hw.EerdAddrShift|hw.EerdStart)
+		ok := false
+		for k := 0; k < 1000; k++ {
+			v := a.rd32(hw.EERD)
+			if v&hw.EerdDone != 0 {
+				w[i] = uint16(v >> hw.EerdDataShift)
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return w, fmt.Errorf("EERD read of word %#x timed out", i)
+		}
+	}
+	return w, nil
+}
+
+// setBufSizes derives the RX buffer size and the TX stop thresholds from the MTU.
+func (a *Adapter) setBufSizes(mtu int) {
+	frame := mtu + ethOverhead
+	a.rxBuf = 2048
+	if frame > 2048 {
+		a.rxBuf = (frame + 1023) / 1024 * 1024
+	}
+	a.descNeeded = (frame+txBufSize-1)/txBufSize + 2
+	a.wakeThresh = 2 * a.descNeeded
+}
+
+// Stats are the driver's own event counters.
+type Stats struct {
+	TxTimeouts, DMAFaults, LinkChanges, TxDropped, OtherIRQs uint64
+}
+
+// DriverStats returns the driver's counters.
+func (a *Adapter) DriverStats() Stats {
+	return Stats{a.txTimeouts.Load(), a.dmaFaults.Load(), a.lscEvents.Load(), a.txDropped.Load(), a.otherIRQs.Load()}
+}

@@ -1,0 +1,265 @@
+package driver
+
+import (
+	"fmt"
+
+	"vnic/hw"
+	"vnic/ring"
+	"vnic/stack"
+)
+
+// qVector is one MSI-X vector with its NAPI and the queue pair it serves
+// (struct igb_q_vector).
+type qVector struct {
+	a    *Adapter
+	vec  int
+	cpu  *hw.CPU
+	napi *stack.NAPI
+	rx   *rxRing
+	tx   *txRing
+	eims uint32
+}
+
+// vector 0 serves the "other" causes; queue pair q uses vector q+1.
+const otherVector = 0
+
+// Open is igb_open (ndo_open).
+func (a *Adapter) Open() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.up()
+}
+
+// Stop is igb_close (ndo_stop).
+func (a *Adapter) Stop() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.down()
+	return nil
+}
+
+// up allocates everything, programs the device and enables interrupts.
+func (a *Adapter) up() error {
+	if a.running {
+		return nil
+	}
+	n := a.cfg.Queues
+	fail := func(err error) error {
+		a.freeAll()
+		return fmt.Errorf("driver: %s: open: %w", a.netdev.Name(), err)
+	}
+	for q := 0; q < n; q++ {
+		rx, err := a.allocRx(q)
+		if err != nil {
+			return fail(err)
+		}
+		a.rx = append(a.rx, rx)
+		tx, err := a.allocTx(q)
+		if err != nil {
+			return fail(err)
+		}
+		a.tx = append(a.tx, tx)
+	}
+	a.configure()
+	// Vectors: "other" on CPU 0, queue pair q on CPU q mod n.
+	if err := a.fn.MSIX.Request(otherVector, a.cpus[0], a.netdev.Name(), a.irqOther); err != nil {
+		return fail(err)
+	}
+	for q := 0; q < n; q++ {
+		cpu := a.cpus[q%len(a.cpus)]
+		qv := &qVector{a: a, vec: q + 1, cpu: cpu, rx: a.rx[q], tx: a.tx[q], eims: 1 << (q + 1)}
+		qv.napi = a.host.NewNAPI(a.netdev, cpu.ID(), qv.poll, stack.NAPIWeight)
+		qv.napi.IRQ = qv.vec
+		if a.fn.Checker != nil {
+			qv.napi.Observer = a.fn.Checker
+		}
+		name := fmt.Sprintf("%s-TxRx-%d", a.netdev.Name(), q)
+		if err := a.fn.MSIX.Request(qv.vec, cpu, name, qv.irq); err != nil {
+			return fail(err)
+		}
+		a.qv = append(a.qv, qv)
+		qv.napi.Enable()
+	}
+	a.running = true
+	// Unmask: other causes, then every vector.
+	a.wr32(hw.IMS, hw.IcrLSC|hw.IcrRXO|hw.IcrDOUTSYNC)
+	a.wr32(hw.EIMS, a.eimsAll())
+	a.checkLink()
+	return nil
+}
+
+func (a *Adapter) eimsAll() uint32 {
+	m := uint32(1) << otherVector
+	for q := 0; q < a.cfg.Queues; q++ {
+		m |= 1 << (q + 1)
+	}
+	return m
+}
+
+// configure programs the device for the allocated rings (igb_configure).
+func (a *Adapter) configure() {
+	n := a.cfg.Queues
+	a.wr32(hw.CTRL, a.rd32(hw.CTRL)|hw.CtrlSLU|hw.CtrlFD)
+	a.wr32(hw.GPIE, hw.GpieMSIXMode|hw.GpieEIAME|hw.GpiePBA|hw.GpieNSICR)
+	// Queue pair q → vector q+1; other causes → vector 0.
+	for m := 0; m < 8; m++ {
+		a.wr32(hw.IVAR(m), 0)
+	}
+	for q := 0; q < n; q++ {
+		e := uint32(q+1) | hw.IvarValid
+		shift := uint(0)
+		if q >= 8 {
+			shift = 16
+		}
+		reg := hw.IVAR(q % 8)
+		a.wr32(reg, a.rd32(reg)|(e|e<<8)<<shift)
+	}
+	a.wr32(hw.IVARMISC, (otherVector|hw.IvarValid)<<8)
+	// As igb_irq_enable: every vector, "other" included, auto-clears its
+	// EICR bit and auto-masks when its message is sent.
+	a.wr32(hw.EIAC, a.eimsAll())
+	a.wr32(hw.EIAM, a.eimsAll())
+	itr := uint32(a.cfg.ITR.Microseconds()) << 2
+	for v := 0; v <= n; v++ {
+		a.wr32(hw.EITR(v), itr&hw.EitrIntervalMask)
+	}
+	a.setMACHW(a.netdev.Addr())
+
+	// Transmit.
+	for q, r := range a.tx {
+		a.wr32(hw.TXDCTL(q), 0)
+		a.wr32(hw.TDBAL(q), uint32(r.desc.Addr))
+		a.wr32(hw.TDBAH(q), uint32(r.desc.Addr>>32))
+		a.wr32(hw.TDLEN(q), r.count*ring.DescSize)
+		a.wr32(hw.TDH(q), 0)
+		a.wr32(hw.TDT(q), 0)
+		a.wr32(hw.TXDCTL(q), hw.DctlEnable)
+	}
+	a.wr32(hw.TCTL, hw.TctlEN|hw.TctlPSP|0xF<<4|0x3F<<12)
+
+	// Receive: off while the rings are set up.
+	a.wr32(hw.RCTL, 0)
+	for q, r := range a.rx {
+		a.wr32(hw.RXDCTL(q), 0)
+		a.wr32(hw.RDBAL(q), uint32(r.desc.Addr))
+		a.wr32(hw.RDBAH(q), uint32(r.desc.Addr>>32))
+		a.wr32(hw.RDLEN(q), r.count*ring.DescSize)
+		a.wr32(hw.RDH(q), 0)
+		a.wr32(hw.RDT(q), 0)
+		a.wr32(hw.SRRCTL(q), uint32(a.rxBuf/1024)|hw.SrrctlDescAdv1Buf)
+		a.wr32(hw.RXDCTL(q), hw.DctlEnable)
+		r.ntu, r.ntc = 0, 0
+		a.refill(r, r.count-1)
+	}
+	a.configureRSS()
+	a.wr32(hw.RLPML, uint32(a.netdev.MTU()+ethOverhead))
+	a.wr32(hw.RCTL, a.rctlBase())
+}
+
+// rctlBase is RCTL with receive on, broadcast accepted, 2 KiB buffers
+// (SRRCTL overrides per queue), CRC stripped and LPE for jumbo MTUs.
+func (a *Adapter) rctlBase() uint32 {
+	v := uint32(hw.RctlEN | hw.RctlBAM | hw.RctlSECRC)
+	if a.netdev.MTU() > 1500 {
+		v |= hw.RctlLPE
+	}
+	return v | a.rxModeBits()
+}
+
+// configureRSS writes the key, the default RETA (entry j = j·n/128) and
+// MRQC, with RXCSUM.PCSD so the write-back carries the hash.
+func (a *Adapter) configureRSS() {
+	for i := 0; i < 10; i++ {
+		k := a.rssKey[4*i:]
+		a.wr32(hw.RSSRK0+4*uint32(i), uint32(k[0])|uint32(k[1])<<8|uint32(k[2])<<16|uint32(k[3])<<24)
+	}
+	n := a.cfg.Queues
+	for r := 0; r < 32; r++ {
+		var v uint32
+		for b := 0; b < 4; b++ {
+			j := 4*r + b
+			v |= uint32(j*n/128) << (8 * b)
+		}
+		a.wr32(hw.RETA0+4*uint32(r), v)
+	}
+	a.wr32(hw.RXCSUM, a.rd32(hw.RXCSUM)|hw.RxcsumPCSD)
+	if n > 1 && !a.cfg.DisableRSS {
+		a.wr32(hw.MRQC, hw.MrqcEnableRSS|hw.MrqcIPv4|hw.MrqcIPv4TCP)
+	} else {
+		a.wr32(hw.MRQC, 0)
+	}
+}
+
+// refill hands k buffers to the device starting at ntu, then bumps RDT.
+func (a *Adapter) refill(r *rxRing, k uint32) {
+	for i := uint32(0); i < k; i++ {
+		r.descAt(r.ntu).SetRead(r.bufs[r.ntu].Addr)
+		r.ntu = ring.Next(r.ntu, r.count)
+	}
+	a.wr32(hw.RDT(r.q), r.ntu)
+	r.posts = 0
+}
+
+// down quiesces the device and frees everything (igb_down + free).
+func (a *Adapter) down() {
+	if !a.running {
+		return
+	}
+	a.running = false
+	for _, r := range a.tx {
+		// netif_tx_disable: wait for a start_xmit in flight, then stop.
+		r.txq.Lock()
+		r.txq.Stop()
+		r.txq.Unlock()
+	}
+	a.wr32(hw.RCTL, a.rd32(hw.RCTL)&^hw.RctlEN)
+	for q := range a.rx {
+		a.wr32(hw.RXDCTL(q), 0)
+	}
+	for q := range a.tx {
+		a.wr32(hw.TXDCTL(q), 0)
+	}
+	a.wr32(hw.TCTL, a.rd32(hw.TCTL)&^hw.TctlEN)
+	a.wr32(hw.EIMC, 0xFFFFFFFF)
+	a.wr32(hw.IMC, 0xFFFFFFFF)
+	for _, qv := range a.qv {
+		qv.napi.Disable()
+		a.fn.MSIX.Free(qv.vec)
+		qv.flushStats()
+	}
+	a.fn.MSIX.Free(otherVector)
+	a.updateStats()
+	a.freeAll()
+	a.netdev.CarrierOff()
+}
+
+func (a *Adapter) freeAll() {
+	for _, qv := range a.qv {
+		a.fn.MSIX.Free(qv.vec)
+	}
+	a.fn.MSIX.Free(otherVector)
+	for _, r := range a.rx {
+		a.freeRx(r)
+	}
+	for _, r := range a.tx {
+		a.freeTx(r)
+	}
+	a.rx, a.tx, a.qv = nil, nil, nil
+}
+
+// checkLink is the link half of igb_watchdog_task: STATUS.LU → carrier.
+func (a *Adapter) checkLink() {
+	a.linkRechecks.Add(1)
+	if a.rd32(hw.STATUS)&hw.StatusLU != 0 {
+		if !a.netdev.Carrier() {
+			a.netdev.CarrierOn()
+			for _, r := range a.tx {
+				r.txq.Wake()
+			}
+		}
+		return
+	}
+	if a.netdev.Carrier() {
+		a.netdev.CarrierOff()
+	}
+}

@@ -1,0 +1,169 @@
+package stack
+
+import (
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// HostConfig holds a namespace's tunables.
+type HostConfig struct {
+	// NetdevBudget is net.core.netdev_budget: packets one NET_RX round may
+	// process (default 300).
+	NetdevBudget int
+	// NetdevBudgetTime is net.core.netdev_budget_usecs (default 2 ms).
+	NetdevBudgetTime time.Duration
+	Costs            Costs
+}
+
+// Host is one network namespace: its devices, protocol handlers, taps and
+// per-CPU softnet state. Several hosts can share a process.
+type Host struct {
+	name  string
+	clock Clock
+	cfg   HostConfig
+	cpus  []CPU
+	sn    []*Softnet
+	pool  *SKBPool
+
+	mu      sync.Mutex
+	devs    []*NetDevice
+	ifindex int
+
+	ptypes []ptype // protocol handlers by EtherType
+	taps   []Tap
+}
+
+// Handler receives an skb whose data is at the network header. It owns the
+// skb and must free or consume it.
+type Handler func(skb *SKB)
+
+// Tap sees every received frame (ptype_all: tcpdump, packet sockets) before
+// protocol dispatch; it must not keep the skb.
+type Tap func(skb *SKB)
+
+type ptype struct {
+	proto uint16
+	fn    Handler
+}
+
+// NewHost returns a namespace running on cpus.
+func NewHost(name string, clock Clock, cpus []CPU, cfg HostConfig) *Host {
+	if cfg.NetdevBudget <= 0 {
+		cfg.NetdevBudget = 300
+	}
+	if cfg.NetdevBudgetTime <= 0 {
+		cfg.NetdevBudgetTime = 2 * time.Millisecond
+	}
+	h := &Host{name: name, clock: clock, cfg: cfg, cpus: cpus, pool: NewSKBPool()}
+	for _, c := range cpus {
+		sn := &Softnet{host: h, cpu: c}
+		h.sn = append(h.sn, sn)
+		c.SetSoftirqHandler(sn.action)
+	}
+	return h
+}
+
+// Name returns the host name.
+func (h *Host) Name() string { return h.name }
+
+// Clock returns the host's clock.
+func (h *Host) Clock() Clock { return h.clock }
+
+// CPUs returns the host's CPUs.
+func (h *Host) CPUs() []CPU { return h.cpus }
+
+// Softnet returns CPU i's softnet state.
+func (h *Host) Softnet(i int) *Softnet { return h.sn[i] }
+
+// Pool returns the host's skb pool.
+func (h *Host) Pool() *SKBPool { return h.pool }
+
+// Costs returns the stack's cost model.
+func (h *Host) Costs() Costs { return h.cfg.Costs }
+
+// Register is register_netdevice: a unique name from the template, the next
+// ifindex, and the device becomes visible.
+func (h *Host) Register(d *NetDevice) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if d.registered {
+		return fmt.Errorf("stack: %s already registered: %w", d.name, syscall.EEXIST)
+	}
+	name, err := allocName(d.name, func(n string) bool {
+		for _, o := range h.devs {
+			if o.name == n {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return err
+	}
+	h.ifindex++
+	d.name, d.ifindex, d.host, d.registered = name, h.ifindex, h, true
+	d.mu.Lock()
+	d.updateOperstate()
+	d.mu.Unlock()
+	h.devs = append(h.devs, d)
+	return nil
+}
+
+// Unregister is unregister_netdevice: closes the device and removes it.
+func (h *Host) Unregister(d *NetDevice) error {
+	if err := d.Close(); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, o := range h.devs {
+		if o == d {
+			h.devs = append(h.devs[:i], h.devs[i+1:]...)
+			d.registered = false
+			return nil
+		}
+	}
+	return fmt.Errorf("stack: %s not registered: %w", d.name, syscall.ENODEV)
+}
+
+// Device returns the device called name.
+func (h *Host) Device(name string) (*NetDevice, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, d := range h.devs {
+		if d.name == name {
+			return d, nil
+		}
+	}
+	return nil, fmt.Errorf("stack: %s: no device %q: %w", h.name, name, syscall.ENODEV)
+}
+
+// Devices returns the registered devices in ifindex order.
+func (h *Host) Devices() []*NetDevice {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]*NetDevice(nil), h.devs...)
+}
+
+// AddProtocol is dev_add_pack for one EtherType. Register before traffic
+// flows; the receive path reads the table without a lock.
+func (h *Host) AddProtocol(proto uint16, fn Handler) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i := range h.ptypes {
+		if h.ptypes[i].proto == proto {
+			h.ptypes[i].fn = fn
+			return
+		}
+	}
+	h.ptypes = append(h.ptypes, ptype{proto, fn})
+}
+
+// AddTap registers a capture tap (ptype_all). Register before traffic flows.
+func (h *Host) AddTap(t Tap) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.taps = append(h.taps, t)
+}

@@ -1,0 +1,266 @@
+package stack
+
+import (
+	"sync"
+	"time"
+)
+
+// NAPIWeight is NAPI_POLL_WEIGHT, the default per-poll budget.
+const NAPIWeight = 64
+
+// PollFunc is a driver's NAPI poll: do at most budget units of RX work and
+// return how many were done. If it did less than budget it must call
+// CompleteDone and may re-enable its interrupt only if that returned true.
+type PollFunc func(n *NAPI, budget int) int
+
+// NAPI is struct napi_struct.
+type NAPI struct {
+	dev    *NetDevice
+	poll   PollFunc
+	weight int
+	sn     *Softnet
+
+	// IRQ is the interrupt vector that schedules this NAPI (netif_napi_set_irq);
+	// the contract checker matches unmasks against it.
+	IRQ      int
+	Observer NAPIObserver
+
+	// guarded by sn.mu
+	sched, missed, disabled, listed, polling bool
+	next                                     *NAPI
+
+	polls, packets, budgetHits counter
+}
+
+// NAPIStats are a NAPI instance's counters.
+type NAPIStats struct {
+	Polls      uint64 // poll calls
+	Packets    uint64 // work returned by polls
+	BudgetHits uint64 // polls that used their whole budget
+}
+
+// NewNAPI is netif_napi_add_weight: a disabled NAPI for dev, polled on cpu.
+func (h *Host) NewNAPI(dev *NetDevice, cpu int, poll PollFunc, weight int) *NAPI {
+	if weight <= 0 {
+		weight = NAPIWeight
+	}
+	return &NAPI{dev: dev, poll: poll, weight: weight, sn: h.sn[cpu%len(h.sn)], IRQ: -1, disabled: true}
+}
+
+// Dev returns the device the NAPI belongs to.
+func (n *NAPI) Dev() *NetDevice { return n.dev }
+
+// Weight returns the per-poll budget.
+func (n *NAPI) Weight() int { return n.weight }
+
+// CPU returns the CPU this NAPI is polled on.
+func (n *NAPI) CPU() CPU { return n.sn.cpu }
+
+// Stats returns the counters.
+func (n *NAPI) Stats() NAPIStats {
+	return NAPIStats{n.polls.load(), n.packets.load(), n.budgetHits.load()}
+}
+
+// Enable is napi_enable.
+func (n *NAPI) Enable() {
+	n.sn.mu.Lock()
+	n.disabled = false
+	n.sched, n.missed = false, false
+	n.sn.mu.Unlock()
+}
+
+// Disable is napi_disable: no new scheduling, and a scheduled instance is
+// taken off the poll list. (Polls run in softirq context on the NAPI's CPU;
+// callers in the same context never see one in flight.)
+func (n *NAPI) Disable() {
+	n.sn.mu.Lock()
+	n.disabled = true
+	if n.listed {
+		n.sn.unlink(n)
+	}
+	wasSched := n.sched
+	n.sched, n.missed = false, false
+	n.sn.mu.Unlock()
+	if wasSched && n.Observer != nil {
+		n.Observer.NAPICompleted(n.IRQ)
+	}
+}
+
+// Schedule is napi_schedule: if the NAPI is enabled and not scheduled it goes
+// on its CPU's poll list and NET_RX is raised. Scheduling an already
+// scheduled NAPI marks it missed, so its completion re-polls. It reports
+// whether this call scheduled it.
+func (n *NAPI) Schedule() bool {
+	n.sn.mu.Lock()
+	if n.disabled {
+		n.sn.mu.Unlock()
+		return false
+	}
+	if n.sched {
+		n.missed = true
+		n.sn.mu.Unlock()
+		return false
+	}
+	n.sched = true
+	n.sn.link(n)
+	n.sn.mu.Unlock()
+	if n.Observer != nil {
+		n.Observer.NAPIScheduled(n.IRQ)
+	}
+	n.sn.cpu.RaiseSoftirq()
+	return true
+}
+
+// Scheduled reports NAPI_STATE_SCHED.
+func (n *NAPI) Scheduled() bool {
+	n.sn.mu.Lock()
+	defer n.sn.mu.Unlock()
+	return n.sched
+}
+
+// CompleteDone is napi_complete_done: the poll did work < budget. It
+// returns false when the NAPI must stay scheduled (it was scheduled again
+// while polling); the driver must then leave its interrupt masked.
+func (n *NAPI) CompleteDone(work int) bool {
+	n.sn.mu.Lock()
+	if !n.sched {
+		n.sn.mu.Unlock()
+		return false
+	}
+	if n.missed {
+		n.missed = false
+		if !n.listed {
+			n.sn.link(n)
+		}
+		n.sn.mu.Unlock()
+		n.sn.cpu.RaiseSoftirq()
+		return false
+	}
+	n.sched = false
+	n.sn.mu.Unlock()
+	if n.Observer != nil {
+		n.Observer.NAPICompleted(n.IRQ)
+	}
+	return true
+}
+
+// Softnet is a CPU's softnet_data: its NAPI poll list, its TX output queue
+// and its counters.
+type Softnet struct {
+	host *Host
+	cpu  CPU
+
+	mu         sync.Mutex
+	head, tail *NAPI
+	output     []*TxQueue // queues woken, waiting for qdisc_run
+
+	processed, timeSqueeze, rounds counter
+}
+
+// SoftnetStats is /proc/net/softnet_stat for one CPU.
+type SoftnetStats struct {
+	Processed   uint64 // packets polled
+	TimeSqueeze uint64 // rounds that ran out of budget or time with work left
+	Rounds      uint64 // NET_RX rounds
+}
+
+// Stats returns the counters.
+func (s *Softnet) Stats() SoftnetStats {
+	return SoftnetStats{s.processed.load(), s.timeSqueeze.load(), s.rounds.load()}
+}
+
+func (s *Softnet) link(n *NAPI) {
+	n.listed = true
+	n.next = nil
+	if s.tail == nil {
+		s.head, s.tail = n, n
+	} else {
+		s.tail.next = n
+		s.tail = n
+	}
+}
+
+func (s *Softnet) unlink(n *NAPI) {
+	var prev *NAPI
+	for p := s.head; p != nil; prev, p = p, p.next {
+		if p != n {
+			continue
+		}
+		if prev == nil {
+			s.head = p.next
+		} else {
+			prev.next = p.next
+		}
+		if s.tail == p {
+			s.tail = prev
+		}
+		n.listed, n.next = false, nil
+		return
+	}
+}
+
+// action is the softirq handler: NET_TX (qdisc runs for woken queues), then
+// NET_RX (net_rx_action).
+func (s *Softnet) action() {
+	s.txAction()
+	s.rxAction()
+}
+
+// rxAction is net_rx_action: poll the list round robin, each NAPI at most
+// its weight per turn, until the list is empty, netdev_budget packets were
+// processed or netdev_budget_usecs passed. Work left re-raises the softirq.
+func (s *Softnet) rxAction() {
+	s.rounds.add(1)
+	budget := s.host.cfg.NetdevBudget
+	deadline := s.cpu.Now() + s.host.cfg.NetdevBudgetTime
+	for {
+		s.mu.Lock()
+		n := s.head
+		if n == nil {
+			s.mu.Unlock()
+			return
+		}
+		s.unlink(n)
+		n.polling = true
+		s.mu.Unlock()
+
+		work := s.pollOne(n)
+		budget -= work
+
+		s.mu.Lock()
+		n.polling = false
+		if work == n.weight && n.sched && !n.disabled && !n.listed {
+			// The driver did not complete: poll again after the others.
+			s.link(n)
+		}
+		left := s.head != nil
+		s.mu.Unlock()
+
+		if !left {
+			return
+		}
+		if budget <= 0 || s.cpu.Now() >= deadline {
+			s.timeSqueeze.add(1)
+			s.cpu.RaiseSoftirq()
+			return
+		}
+	}
+}
+
+func (s *Softnet) pollOne(n *NAPI) int {
+	s.cpu.Charge(s.host.cfg.Costs.Poll)
+	work := n.poll(n, n.weight)
+	n.polls.add(1)
+	n.packets.add(uint64(work))
+	s.processed.add(uint64(work))
+	if work >= n.weight {
+		n.budgetHits.add(1)
+	}
+	if n.Observer != nil {
+		n.Observer.NAPIPolled(n.IRQ, n.weight, work)
+	}
+	return work
+}
+
+// BudgetTime returns the NET_RX time limit.
+func (h *Host) BudgetTime() time.Duration { return h.cfg.NetdevBudgetTime }

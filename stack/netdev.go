@@ -1,0 +1,521 @@
+package stack
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"vnic/ethtool"
+)
+
+// Interface flags (include/uapi/linux/if.h).
+const (
+	IFFUp        = 1 << 0
+	IFFBroadcast = 1 << 1
+	IFFLoopback  = 1 << 3
+	IFFRunning   = 1 << 6
+	IFFNoARP     = 1 << 7
+	IFFPromisc   = 1 << 8
+	IFFAllMulti  = 1 << 9
+	IFFMulticast = 1 << 12
+	IFFLowerUp   = 1 << 16
+)
+
+// Operational states (RFC 2863, IF_OPER_*).
+const (
+	OperUnknown = 0
+	OperDown    = 2
+	OperUp      = 6
+)
+
+// MAC is an Ethernet address.
+type MAC [6]byte
+
+// BroadcastMAC is ff:ff:ff:ff:ff:ff.
+var BroadcastMAC = MAC{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+
+func (m MAC) String() string { return net.HardwareAddr(m[:]).String() }
+
+// IsMulticast reports the group bit (broadcast included).
+func (m MAC) IsMulticast() bool { return m[0]&1 != 0 }
+
+// IsZero reports 00:00:00:00:00:00.
+func (m MAC) IsZero() bool { return m == MAC{} }
+
+// ParseMAC parses "aa:bb:cc:dd:ee:ff".
+func ParseMAC(s string) (MAC, error) {
+	hw, err := net.ParseMAC(s)
+	if err != nil || len(hw) != 6 {
+		return MAC{}, fmt.Errorf("stack: bad MAC %q: %w", s, syscall.EINVAL)
+	}
+	return MAC(hw), nil
+}
+
+// TxResult is what start_xmit returns.
+type TxResult int
+
+const (
+	// TxOK: the driver took the skb (sent it or dropped it and counted that).
+	TxOK TxResult = iota
+	// TxBusy: the driver could not take the skb; the qdisc requeues it.
+	TxBusy
+)
+
+// LinkStats64 is rtnl_link_stats64, the counters get_stats64 fills.
+type LinkStats64 struct {
+	RxPackets, TxPackets uint64
+	RxBytes, TxBytes     uint64
+	RxErrors, TxErrors   uint64
+	RxDropped, TxDropped uint64
+	Multicast            uint64
+	RxLengthErrors       uint64
+	RxOverErrors         uint64
+	RxCRCErrors          uint64
+	RxFIFOErrors         uint64
+	RxMissedErrors       uint64
+	TxFIFOErrors         uint64
+	RxNoHandler          uint64
+}
+
+// NetDeviceOps is net_device_ops: what a driver implements.
+type NetDeviceOps interface {
+	Open() error
+	Stop() error
+	// StartXmit sends skb on txq. On TxOK the driver owns the skb; on
+	// TxBusy the caller keeps it (and the driver should have stopped txq).
+	StartXmit(skb *SKB, txq *TxQueue) TxResult
+	ChangeMTU(mtu int) error
+	SetMACAddress(mac MAC) error
+	SetRxMode()
+	GetStats64(s *LinkStats64)
+	TxTimeout(queue int)
+}
+
+// QueueStats counts one queue's traffic.
+type QueueStats struct {
+	Packets, Bytes, Drops counter
+}
+
+// Add records a batch.
+func (q *QueueStats) Add(packets, bytes uint64) {
+	q.Packets.add(packets)
+	q.Bytes.add(bytes)
+}
+
+// AddDrops records dropped packets.
+func (q *QueueStats) AddDrops(n uint64) { q.Drops.add(n) }
+
+// Snapshot returns packets, bytes and drops.
+func (q *QueueStats) Snapshot() (packets, bytes, drops uint64) {
+	return q.Packets.load(), q.Bytes.load(), q.Drops.load()
+}
+
+// NetDevice is struct net_device.
+type NetDevice struct {
+	mu sync.Mutex // rtnl-like: configuration changes
+
+	host    *Host
+	name    string
+	ifindex int
+	ops     NetDeviceOps
+
+	mtu, minMTU, maxMTU int
+	addr                MAC
+	flags               uint32
+	promiscuity         int
+	allmulti            int
+	mc                  []mcEntry
+	carrier             bool
+	operstate           int
+	registered          bool
+	up                  atomic.Bool // IFF_UP, read lock-free on the data path
+	carrierOK           atomic.Bool // carrier, read lock-free on the data path
+
+	Features       ethtool.Features // active
+	HWFeatures     ethtool.Features // changeable by the user
+	WantedFeatures ethtool.Features // requested by the user
+
+	txq        []*TxQueue
+	rxStats    []QueueStats
+	TxQueueLen int
+	// WatchdogTimeout is how long a stopped TX queue may make no progress
+	// before ndo_tx_timeout (dev->watchdog_timeo); 0 disables the watchdog.
+	WatchdogTimeout time.Duration
+	watchdog        Timer
+
+	lastRx, lastTx atomicDuration
+	rxNoHandler    counter
+	rxDropped      counter
+	txDropped      counter
+	carrierChanges counter
+}
+
+type mcEntry struct {
+	addr  MAC
+	users int
+}
+
+// DefaultTxQueueLen is txqueuelen for Ethernet.
+const DefaultTxQueueLen = 1000
+
+// NewEtherDevice is alloc_etherdev_mqs: an Ethernet device with ntx TX and
+// nrx RX queues, MTU 1500 in [68, maxMTU], broadcast and multicast flags.
+// name may hold one %d, replaced at registration by the lowest free index.
+func NewEtherDevice(name string, ops NetDeviceOps, ntx, nrx, maxMTU int) *NetDevice {
+	if ntx < 1 {
+		ntx = 1
+	}
+	if nrx < 1 {
+		nrx = 1
+	}
+	d := &NetDevice{
+		name: name, ops: ops, mtu: 1500, minMTU: 68, maxMTU: maxMTU,
+		flags: IFFBroadcast | IFFMulticast, TxQueueLen: DefaultTxQueueLen,
+		WatchdogTimeout: 5 * time.Second, rxStats: make([]QueueStats, nrx),
+	}
+	for i := 0; i < ntx; i++ {
+		d.txq = append(d.txq, &TxQueue{dev: d, index: i})
+	}
+	return d
+}
+
+// Name returns the interface name.
+func (d *NetDevice) Name() string { return d.name }
+
+// Ifindex returns the interface index (0 until registered).
+func (d *NetDevice) Ifindex() int { return d.ifindex }
+
+// Host returns the namespace the device is registered in.
+func (d *NetDevice) Host() *Host { return d.host }
+
+// Ops returns the driver's operations.
+func (d *NetDevice) Ops() NetDeviceOps { return d.ops }
+
+// MTU returns the MTU.
+func (d *NetDevice) MTU() int { return d.mtu }
+
+// MTURange returns the minimum and maximum MTU.
+func (d *NetDevice) MTURange() (int, int) { return d.minMTU, d.maxMTU }
+
+// Addr returns the MAC address.
+func (d *NetDevice) Addr() MAC {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.addr
+}
+
+// SetAddrInit sets the MAC before registration (the driver's probe).
+func (d *NetDevice) SetAddrInit(m MAC) { d.addr = m }
+
+// Flags returns the interface flags, with RUNNING and LOWER_UP derived from
+// the carrier as dev_get_flags does.
+func (d *NetDevice) Flags() uint32 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f := d.flags
+	if d.flags&IFFUp != 0 && d.carrier {
+		f |= IFFRunning | IFFLowerUp
+	}
+	return f
+}
+
+// IsUp reports IFF_UP.
+func (d *NetDevice) IsUp() bool { return d.Flags()&IFFUp != 0 }
+
+// Promiscuity returns the promiscuity counter.
+func (d *NetDevice) Promiscuity() int { d.mu.Lock(); defer d.mu.Unlock(); return d.promiscuity }
+
+// AllMulti returns the allmulti counter.
+func (d *NetDevice) AllMulti() int { d.mu.Lock(); defer d.mu.Unlock(); return d.allmulti }
+
+// NumTxQueues returns the number of TX queues.
+func (d *NetDevice) NumTxQueues() int { return len(d.txq) }
+
+// NumRxQueues returns the number of RX queues.
+func (d *NetDevice) NumRxQueues() int { return len(d.rxStats) }
+
+// TxQueue returns TX queue i.
+func (d *NetDevice) TxQueue(i int) *TxQueue { return d.txq[i] }
+
+// RxQueueStats returns RX queue i's counters (the driver adds to them).
+func (d *NetDevice) RxQueueStats(i int) *QueueStats { return &d.rxStats[i] }
+
+// LastRx and LastTx return when a packet last passed each way.
+func (d *NetDevice) LastRx() time.Duration { return d.lastRx.load() }
+
+// LastTx returns when a packet was last handed to the driver.
+func (d *NetDevice) LastTx() time.Duration { return d.lastTx.load() }
+
+// MarkRx records receive time (the driver calls it once per poll).
+func (d *NetDevice) MarkRx(now time.Duration) { d.lastRx.store(now) }
+
+// Operstate returns the RFC 2863 state.
+func (d *NetDevice) Operstate() int { d.mu.Lock(); defer d.mu.Unlock(); return d.operstate }
+
+// Carrier reports netif_carrier_ok.
+func (d *NetDevice) Carrier() bool { d.mu.Lock(); defer d.mu.Unlock(); return d.carrier }
+
+// CarrierChanges counts carrier transitions.
+func (d *NetDevice) CarrierChanges() uint64 { return d.carrierChanges.load() }
+
+// CarrierOn is netif_carrier_on.
+func (d *NetDevice) CarrierOn() { d.setCarrier(true) }
+
+// CarrierOff is netif_carrier_off.
+func (d *NetDevice) CarrierOff() { d.setCarrier(false) }
+
+func (d *NetDevice) setCarrier(on bool) {
+	d.mu.Lock()
+	if d.carrier == on {
+		d.mu.Unlock()
+		return
+	}
+	d.carrier = on
+	d.carrierOK.Store(on)
+	d.carrierChanges.add(1)
+	d.updateOperstate()
+	d.mu.Unlock()
+	if !on {
+		// As dev_deactivate does, drop what waits in the qdiscs.
+		for _, q := range d.txq {
+			q.flush()
+		}
+	}
+}
+
+func (d *NetDevice) updateOperstate() {
+	switch {
+	case d.flags&IFFUp == 0:
+		d.operstate = OperDown
+	case d.carrier:
+		d.operstate = OperUp
+	default:
+		d.operstate = OperDown
+	}
+}
+
+// Open is dev_open: the driver's ndo_open, then IFF_UP and the RX mode.
+func (d *NetDevice) Open() error {
+	d.mu.Lock()
+	if d.flags&IFFUp != 0 {
+		d.mu.Unlock()
+		return nil
+	}
+	if !d.registered {
+		d.mu.Unlock()
+		return fmt.Errorf("stack: %s: not registered: %w", d.name, syscall.ENODEV)
+	}
+	d.mu.Unlock()
+	if err := d.ops.Open(); err != nil {
+		return fmt.Errorf("stack: %s: open: %w", d.name, err)
+	}
+	d.mu.Lock()
+	d.flags |= IFFUp
+	d.up.Store(true)
+	d.updateOperstate()
+	d.mu.Unlock()
+	for _, q := range d.txq {
+		q.stopped.Store(false)
+	}
+	d.startWatchdog()
+	d.ops.SetRxMode()
+	return nil
+}
+
+// Close is dev_close: IFF_UP off, qdiscs flushed, then the driver's ndo_stop.
+func (d *NetDevice) Close() error {
+	d.mu.Lock()
+	if d.flags&IFFUp == 0 {
+		d.mu.Unlock()
+		return nil
+	}
+	d.flags &^= IFFUp
+	d.up.Store(false)
+	d.updateOperstate()
+	d.mu.Unlock()
+	if d.watchdog != nil {
+		d.watchdog.Stop()
+	}
+	for _, q := range d.txq {
+		q.flush()
+	}
+	return d.ops.Stop()
+}
+
+// SetMTU is dev_set_mtu: the range is checked, then ndo_change_mtu.
+func (d *NetDevice) SetMTU(mtu int) error {
+	if mtu < d.minMTU || mtu > d.maxMTU {
+		return fmt.Errorf("stack: %s: MTU %d outside [%d, %d]: %w", d.name, mtu, d.minMTU, d.maxMTU, syscall.EINVAL)
+	}
+	if mtu == d.mtu {
+		return nil
+	}
+	if err := d.ops.ChangeMTU(mtu); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.mtu = mtu
+	d.mu.Unlock()
+	return nil
+}
+
+// SetMTUInit is for drivers: ndo_change_mtu stores the accepted MTU through it.
+func (d *NetDevice) SetMTUInit(mtu int) { d.mu.Lock(); d.mtu = mtu; d.mu.Unlock() }
+
+// SetMACAddress is dev_set_mac_address: a unicast, non-zero address.
+func (d *NetDevice) SetMACAddress(m MAC) error {
+	if m.IsMulticast() || m.IsZero() {
+		return fmt.Errorf("stack: %s: %s is not a unicast address: %w", d.name, m, syscall.EADDRNOTAVAIL)
+	}
+	if err := d.ops.SetMACAddress(m); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.addr = m
+	d.mu.Unlock()
+	return nil
+}
+
+// ErrCounter is returned when a promiscuity or allmulti change would take
+// its counter below zero or past its maximum.
+var ErrCounter = errors.New("stack: counter out of range")
+
+const maxCounter = int(^uint32(0) >> 1)
+
+// SetPromiscuity is dev_set_promiscuity: inc is added to the counter and
+// IFF_PROMISC follows counter > 0; the RX mode is updated on a change.
+func (d *NetDevice) SetPromiscuity(inc int) error {
+	return d.adjust(&d.promiscuity, IFFPromisc, inc, "promiscuity")
+}
+
+// SetAllMulti is dev_set_allmulti.
+func (d *NetDevice) SetAllMulti(inc int) error {
+	return d.adjust(&d.allmulti, IFFAllMulti, inc, "allmulti")
+}
+
+func (d *NetDevice) adjust(ctr *int, flag uint32, inc int, what string) error {
+	d.mu.Lock()
+	n := *ctr + inc
+	if n < 0 || n > maxCounter || (inc > 0 && n < *ctr) {
+		d.mu.Unlock()
+		return fmt.Errorf("%w: %s: %s %d%+d: %w", ErrCounter, d.name, what, *ctr, inc, syscall.EOVERFLOW)
+	}
+	*ctr = n
+	old := d.flags
+	if n > 0 {
+		d.flags |= flag
+	} else {
+		d.flags &^= flag
+	}
+	changed := old != d.flags
+	up := d.flags&IFFUp != 0
+	d.mu.Unlock()
+	if changed && up {
+		d.ops.SetRxMode()
+	}
+	return nil
+}
+
+// McAdd is dev_mc_add: a reference on a multicast address.
+func (d *NetDevice) McAdd(m MAC) error {
+	if !m.IsMulticast() {
+		return fmt.Errorf("stack: %s: %s is not multicast: %w", d.name, m, syscall.EINVAL)
+	}
+	d.mu.Lock()
+	for i := range d.mc {
+		if d.mc[i].addr == m {
+			d.mc[i].users++
+			d.mu.Unlock()
+			return nil
+		}
+	}
+	d.mc = append(d.mc, mcEntry{addr: m, users: 1})
+	up := d.flags&IFFUp != 0
+	d.mu.Unlock()
+	if up {
+		d.ops.SetRxMode()
+	}
+	return nil
+}
+
+// McDel is dev_mc_del: drops a reference; the address leaves the list at 0.
+func (d *NetDevice) McDel(m MAC) error {
+	d.mu.Lock()
+	for i := range d.mc {
+		if d.mc[i].addr != m {
+			continue
+		}
+		d.mc[i].users--
+		if d.mc[i].users > 0 {
+			d.mu.Unlock()
+			return nil
+		}
+		d.mc = append(d.mc[:i], d.mc[i+1:]...)
+		up := d.flags&IFFUp != 0
+		d.mu.Unlock()
+		if up {
+			d.ops.SetRxMode()
+		}
+		return nil
+	}
+	d.mu.Unlock()
+	return fmt.Errorf("stack: %s: %s not in the multicast list: %w", d.name, m, syscall.ENOENT)
+}
+
+// McList returns the multicast addresses.
+func (d *NetDevice) McList() []MAC {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]MAC, len(d.mc))
+	for i, e := range d.mc {
+		out[i] = e.addr
+	}
+	return out
+}
+
+// Stats64 is dev_get_stats: the driver's counters plus the core's.
+func (d *NetDevice) Stats64() LinkStats64 {
+	var s LinkStats64
+	d.ops.GetStats64(&s)
+	s.RxDropped += d.rxDropped.load()
+	s.TxDropped += d.txDropped.load()
+	s.RxNoHandler += d.rxNoHandler.load()
+	return s
+}
+
+// CoreStats returns the drops the core counted: rx dropped, tx dropped and
+// rx_nohandler.
+func (d *NetDevice) CoreStats() (rxDropped, txDropped, rxNoHandler uint64) {
+	return d.rxDropped.load(), d.txDropped.load(), d.rxNoHandler.load()
+}
+
+// allocName replaces %d in a name template with the lowest free index.
+func allocName(tmpl string, taken func(string) bool) (string, error) {
+	if !strings.Contains(tmpl, "%d") {
+		if taken(tmpl) {
+			return "", fmt.Errorf("stack: name %q in use: %w", tmpl, syscall.EEXIST)
+		}
+		return tmpl, nil
+	}
+	if strings.Count(tmpl, "%") != 1 {
+		return "", fmt.Errorf("stack: bad name template %q: %w", tmpl, syscall.EINVAL)
+	}
+	for i := 0; i < 32768; i++ {
+		n := strings.Replace(tmpl, "%d", strconv.Itoa(i), 1)
+		if !taken(n) {
+			return n, nil
+		}
+	}
+	return "", fmt.Errorf("stack: no free name for %q: %w", tmpl, syscall.ENFILE)
+}
+
+type atomicDuration struct{ v counter }
+
+func (a *atomicDuration) store(d time.Duration) { a.v.v.Store(uint64(d)) }
+func (a *atomicDuration) load() time.Duration   { return time.Duration(a.v.load()) }

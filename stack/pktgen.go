@@ -1,0 +1,184 @@
+package stack
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"vnic/offload"
+)
+
+// PktgenConfig describes a stream of UDP/IPv4 test frames, like the
+// kernel's pktgen: Flows flows that differ in source address and ports,
+// sent round robin at Rate packets per second in bursts.
+type PktgenConfig struct {
+	Dev    *NetDevice
+	CPU    int    // CPU whose task context sends
+	DstMAC MAC    // the peer's MAC
+	SrcIP  [4]byte // first flow's source; flow i adds i to the last two bytes
+	DstIP  [4]byte
+	Size   int     // frame length without FCS, 60..MTU+14
+	Flows  int     // ≥ 1
+	Rate   float64 // packets per second; 0 sends Count back to back
+	Burst  int     // packets per send, default 1
+	Count  uint64  // total packets, 0 = until Stop
+}
+
+// Pktgen sends a configured stream through DevQueueXmit.
+type Pktgen struct {
+	cfg   PktgenConfig
+	host  *Host
+	cpu   CPU
+	timer Timer
+	next  int
+	stop  bool
+
+	sent, failed counter
+}
+
+// Sent returns the packets handed to the device queue.
+func (p *Pktgen) Sent() uint64 { return p.sent.load() }
+
+// Failed returns the packets the stack refused (qdisc full, link down).
+func (p *Pktgen) Failed() uint64 { return p.failed.load() }
+
+// pktgen's frame layout.
+const (
+	pgIPOff  = EthHdrLen
+	pgUDPOff = EthHdrLen + 20
+	// PktgenPort is the first flow's UDP source port and the destination port.
+	PktgenPort = 9
+)
+
+// NewPktgen validates cfg and returns a stopped generator.
+func (h *Host) NewPktgen(cfg PktgenConfig) (*Pktgen, error) {
+	if cfg.Dev == nil {
+		return nil, fmt.Errorf("stack: pktgen: no device")
+	}
+	if cfg.Flows < 1 {
+		cfg.Flows = 1
+	}
+	if cfg.Burst < 1 {
+		cfg.Burst = 1
+	}
+	if cfg.Size < 60 || cfg.Size > cfg.Dev.MTU()+EthHdrLen {
+		return nil, fmt.Errorf("stack: pktgen: frame size %d outside [60, %d]", cfg.Size, cfg.Dev.MTU()+EthHdrLen)
+	}
+	if cfg.Rate < 0 {
+		return nil, fmt.Errorf("stack: pktgen: negative rate")
+	}
+	if cfg.CPU < 0 || cfg.CPU >= len(h.cpus) {
+		return nil, fmt.Errorf("stack: pktgen: no CPU %d", cfg.CPU)
+	}
+	p := &Pktgen{cfg: cfg, host: h, cpu: h.cpus[cfg.CPU]}
+	p.timer = h.clock.NewTimer(func() { p.cpu.RunTask(p.tick) })
+	return p, nil
+}
+
+// Start begins sending.
+func (p *Pktgen) Start() { p.cpu.RunTask(p.tick) }
+
+// Stop ends sending after the current burst.
+func (p *Pktgen) Stop() { p.stop = true; p.timer.Stop() }
+
+// Done reports whether Count packets were sent.
+func (p *Pktgen) Done() bool { return p.cfg.Count > 0 && p.sent.load()+p.failed.load() >= p.cfg.Count }
+
+func (p *Pktgen) tick() {
+	if p.stop {
+		return
+	}
+	for i := 0; i < p.cfg.Burst && !p.Done(); i++ {
+		p.sendOne()
+	}
+	if p.Done() || p.stop {
+		return
+	}
+	if p.cfg.Rate == 0 {
+		p.cpu.RunTask(p.tick)
+		return
+	}
+	p.timer.Reset(time.Duration(float64(p.cfg.Burst) / p.cfg.Rate * float64(time.Second)))
+}
+
+func (p *Pktgen) sendOne() {
+	skb := p.host.pool.Alloc(p.cfg.Size + NetIPAlign)
+	skb.Reserve(NetIPAlign)
+	f := skb.Put(p.cfg.Size)
+	BuildUDPFrame(f, p.cfg.DstMAC, p.cfg.Dev.Addr(), FlowAddrs(p.cfg.SrcIP, p.next), p.cfg.DstIP, uint16(PktgenPort+p.next), PktgenPort)
+	p.next = (p.next + 1) % p.cfg.Flows
+	skb.Dev = p.cfg.Dev
+	skb.ResetMACHeader()
+	skb.Protocol = EthPIPv4
+	if DevQueueXmit(skb) != nil {
+		p.failed.add(1)
+		return
+	}
+	p.sent.add(1)
+}
+
+// FlowAddrs returns flow i's source address: base plus i in the low 16 bits.
+func FlowAddrs(base [4]byte, i int) [4]byte {
+	v := binary.BigEndian.Uint32(base[:]) + uint32(i)
+	var a [4]byte
+	binary.BigEndian.PutUint32(a[:], v)
+	return a
+}
+
+// BuildUDPFrame fills f (its whole length) with an Ethernet/IPv4/UDP frame:
+// DF set, TTL 64, a valid header checksum, UDP checksum 0 and a zero payload.
+func BuildUDPFrame(f []byte, dst, src MAC, sip, dip [4]byte, sport, dport uint16) {
+	copy(f[0:6], dst[:])
+	copy(f[6:12], src[:])
+	binary.BigEndian.PutUint16(f[12:14], EthPIPv4)
+	ip := f[pgIPOff:]
+	tot := len(f) - EthHdrLen
+	ip[0], ip[1] = 0x45, 0
+	binary.BigEndian.PutUint16(ip[2:4], uint16(tot))
+	binary.BigEndian.PutUint16(ip[4:6], 0)
+	binary.BigEndian.PutUint16(ip[6:8], 0x4000)
+	ip[8], ip[9] = 64, 17
+	ip[10], ip[11] = 0, 0
+	copy(ip[12:16], sip[:])
+	copy(ip[16:20], dip[:])
+	binary.BigEndian.PutUint16(ip[10:12], offload.Checksum(ip[:20]))
+	u := f[pgUDPOff:]
+	binary.BigEndian.PutUint16(u[0:2], sport)
+	binary.BigEndian.PutUint16(u[2:4], dport)
+	binary.BigEndian.PutUint16(u[4:6], uint16(tot-20))
+	binary.BigEndian.PutUint16(u[6:8], 0)
+	clear(u[8:])
+}
+
+// Sink is a protocol handler that counts what it receives, per flow (UDP
+// source port minus PktgenPort), and consumes it.
+type Sink struct {
+	packets, bytes counter
+	perFlow        []counter
+}
+
+// NewSink returns a sink that counts up to flows flows.
+func NewSink(flows int) *Sink { return &Sink{perFlow: make([]counter, flows)} }
+
+// Handle is the Handler.
+func (s *Sink) Handle(skb *SKB) {
+	s.packets.add(1)
+	s.bytes.add(uint64(skb.Len()))
+	d := skb.Data()
+	if len(d) >= 24 && d[9] == 17 {
+		f := int(binary.BigEndian.Uint16(d[20:22])) - PktgenPort
+		if f >= 0 && f < len(s.perFlow) {
+			s.perFlow[f].add(1)
+		}
+	}
+	skb.Consume()
+}
+
+// Packets returns the packets received.
+func (s *Sink) Packets() uint64 { return s.packets.load() }
+
+// Bytes returns the bytes received (from the IP header on).
+func (s *Sink) Bytes() uint64 { return s.bytes.load() }
+
+// Flow returns flow i's packets.
+func (s *Sink) Flow(i int) uint64 { return s.perFlow[i].load() }

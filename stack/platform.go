@@ -1,0 +1,44 @@
+package stack
+
+import "time"
+
+// Timer is a reusable one-shot timer (identical to hw.Timer).
+type Timer = interface {
+	Reset(d time.Duration)
+	Stop() bool
+}
+
+// Clock is the host's time source (implemented by hw's clocks).
+type Clock interface {
+	Now() time.Duration
+	NewTimer(fn func()) Timer
+	Virtual() bool
+}
+
+// CPU is one processor as the stack sees it (implemented by *hw.CPU).
+type CPU interface {
+	ID() int
+	// SetSoftirqHandler installs the function RaiseSoftirq runs in softirq
+	// context; the stack installs its NET_TX/NET_RX action.
+	SetSoftirqHandler(fn func())
+	RaiseSoftirq()
+	RunTask(fn func())
+	RunSoftirq(fn func())
+	// Charge accounts modelled work to the running context; Now includes it.
+	Charge(d time.Duration)
+	ChargeCopy(n int)
+	Now() time.Duration
+}
+
+// NAPIObserver is told about NAPI state changes (the hw contract checker).
+type NAPIObserver interface {
+	NAPIScheduled(irq int)
+	NAPICompleted(irq int)
+	NAPIPolled(irq, budget, work int)
+}
+
+// Costs is the stack's share of the cost model.
+type Costs struct {
+	Proto time.Duration // protocol work per received packet
+	Poll  time.Duration // per NAPI poll call
+}

@@ -1,0 +1,311 @@
+package stack
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// TxQueue is struct netdev_queue: a device TX queue with its pfifo_fast
+// qdisc, its stopped state and its counters.
+type TxQueue struct {
+	dev   *NetDevice
+	index int
+
+	mu      sync.Mutex // the qdisc and xmit lock
+	bands   [3]skbList // pfifo_fast: band 0 first
+	qlen    int
+	running bool
+
+	stopped    atomic.Bool
+	transStart atomicDuration
+
+	Stats       QueueStats // sent to the driver
+	qdiscDrops  counter
+	requeues    counter
+	timeouts    counter
+	wakeups     counter
+	stops       counter
+	scheduledOn atomic.Int32
+}
+
+type skbList struct{ head, tail *SKB }
+
+func (l *skbList) push(s *SKB) {
+	s.next = nil
+	if l.tail == nil {
+		l.head, l.tail = s, s
+	} else {
+		l.tail.next = s
+		l.tail = s
+	}
+}
+
+func (l *skbList) pushFront(s *SKB) {
+	s.next = l.head
+	l.head = s
+	if l.tail == nil {
+		l.tail = s
+	}
+}
+
+func (l *skbList) pop() *SKB {
+	s := l.head
+	if s != nil {
+		l.head = s.next
+		if l.head == nil {
+			l.tail = nil
+		}
+		s.next = nil
+	}
+	return s
+}
+
+// prio2band is pfifo_fast's priority map (TC_PRIO_* → band).
+var prio2band = [16]uint8{1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1}
+
+// Index returns the queue number.
+func (q *TxQueue) Index() int { return q.index }
+
+// Dev returns the device.
+func (q *TxQueue) Dev() *NetDevice { return q.dev }
+
+// Lock takes the queue's xmit lock (__netif_tx_lock): a driver resetting a
+// ring holds it so start_xmit cannot run meanwhile.
+func (q *TxQueue) Lock() { q.mu.Lock() }
+
+// Unlock releases the xmit lock.
+func (q *TxQueue) Unlock() { q.mu.Unlock() }
+
+// Stop is netif_tx_stop_queue: the driver has too few descriptors left.
+func (q *TxQueue) Stop() {
+	if !q.stopped.Swap(true) {
+		q.stops.add(1)
+	}
+}
+
+// Stopped is netif_xmit_stopped.
+func (q *TxQueue) Stopped() bool { return q.stopped.Load() }
+
+// Wake is netif_tx_wake_queue: clears the stopped state and schedules the
+// qdisc to run in NET_TX on the CPU the queue maps to.
+func (q *TxQueue) Wake() {
+	if q.stopped.Swap(false) {
+		q.wakeups.add(1)
+		q.schedule()
+	}
+}
+
+// TxQueueCounters are a TX queue's core counters.
+type TxQueueCounters struct {
+	QdiscDrops, Requeues, Timeouts, Stops, Wakeups uint64
+	Backlog                                        int
+}
+
+// Counters returns the queue's counters.
+func (q *TxQueue) Counters() TxQueueCounters {
+	q.mu.Lock()
+	bl := q.qlen
+	q.mu.Unlock()
+	return TxQueueCounters{q.qdiscDrops.load(), q.requeues.load(), q.timeouts.load(), q.stops.load(), q.wakeups.load(), bl}
+}
+
+// MarkTrans records that the driver made progress (txq_trans_update).
+func (q *TxQueue) MarkTrans(now time.Duration) { q.transStart.store(now) }
+
+func (q *TxQueue) cpu() *Softnet {
+	sn := q.dev.host.sn
+	return sn[q.index%len(sn)]
+}
+
+// schedule is __netif_schedule: put the queue on its CPU's output list.
+func (q *TxQueue) schedule() {
+	sn := q.cpu()
+	sn.mu.Lock()
+	for _, o := range sn.output {
+		if o == q {
+			sn.mu.Unlock()
+			return
+		}
+	}
+	sn.output = append(sn.output, q)
+	sn.mu.Unlock()
+	sn.cpu.RaiseSoftirq()
+}
+
+// txAction is NET_TX: run the qdiscs of woken queues.
+func (s *Softnet) txAction() {
+	for {
+		s.mu.Lock()
+		if len(s.output) == 0 {
+			s.mu.Unlock()
+			return
+		}
+		q := s.output[0]
+		copy(s.output, s.output[1:])
+		s.output = s.output[:len(s.output)-1]
+		s.mu.Unlock()
+		q.run()
+	}
+}
+
+// flush drops everything waiting in the qdisc (dev_deactivate, dev_close).
+func (q *TxQueue) flush() {
+	q.mu.Lock()
+	var n uint64
+	for b := range q.bands {
+		for s := q.bands[b].pop(); s != nil; s = q.bands[b].pop() {
+			s.Free()
+			n++
+		}
+	}
+	q.qlen = 0
+	q.mu.Unlock()
+	q.qdiscDrops.add(n)
+	q.dev.txDropped.add(n)
+}
+
+// DevQueueXmit is dev_queue_xmit: pick a TX queue, enqueue on its qdisc and
+// run it. skb's data starts at the Ethernet header. It takes ownership of
+// skb; an error says the packet was dropped (and counted).
+func DevQueueXmit(skb *SKB) error {
+	dev := skb.Dev
+	up, carrier := dev.up.Load(), dev.carrierOK.Load()
+	if !up {
+		dev.txDropped.add(1)
+		skb.Free()
+		return fmt.Errorf("stack: %s: xmit: %w", dev.name, syscall.ENETDOWN)
+	}
+	if !carrier {
+		// noop_qdisc while the carrier is off.
+		dev.txDropped.add(1)
+		skb.Free()
+		return fmt.Errorf("stack: %s: xmit without carrier: %w", dev.name, syscall.ENOBUFS)
+	}
+	q := dev.txq[pickTx(dev, skb)]
+	skb.QueueMapping = uint16(q.index)
+	q.mu.Lock()
+	if q.qlen >= dev.TxQueueLen {
+		q.mu.Unlock()
+		q.qdiscDrops.add(1)
+		dev.txDropped.add(1)
+		skb.Free()
+		return fmt.Errorf("stack: %s: txq %d full: %w", dev.name, q.index, syscall.ENOBUFS)
+	}
+	q.bands[prio2band[skb.Priority&15]].push(skb)
+	q.qlen++
+	q.mu.Unlock()
+	q.run()
+	return nil
+}
+
+// pickTx is netdev_pick_tx: an explicit in-range QueueMapping set by the
+// caller wins (the socket's cached queue); otherwise the flow hash picks the
+// queue (skb_tx_hash), so one flow always uses one queue.
+func pickTx(dev *NetDevice, skb *SKB) int {
+	n := len(dev.txq)
+	if n == 1 {
+		return 0
+	}
+	h := skb.Hash
+	if !skb.L4Hash {
+		h = FlowHash(skb.Data())
+		skb.Hash, skb.L4Hash = h, true
+	}
+	return int((uint64(h) * uint64(n)) >> 32) // reciprocal_scale
+}
+
+// FlowHash hashes an Ethernet frame's IPv4 addresses, protocol and ports
+// (the software flow dissector's job), or returns 0 for other frames.
+func FlowHash(f []byte) uint32 {
+	if len(f) < EthHdrLen+20 || binary.BigEndian.Uint16(f[12:14]) != EthPIPv4 {
+		return 0
+	}
+	ip := f[EthHdrLen:]
+	ihl := int(ip[0]&0xf) * 4
+	h := uint32(2166136261)
+	mix := func(b []byte) {
+		for _, c := range b {
+			h ^= uint32(c)
+			h *= 16777619
+		}
+	}
+	mix(ip[12:20])
+	mix(ip[9:10])
+	if (ip[9] == 6 || ip[9] == 17) && binary.BigEndian.Uint16(ip[6:8])&0x3FFF == 0 && len(ip) >= ihl+4 {
+		mix(ip[ihl : ihl+4])
+	}
+	return h
+}
+
+// run is qdisc_run: hand packets to the driver until the qdisc is empty,
+// the queue stops or the driver is busy (then the skb is requeued).
+func (q *TxQueue) run() {
+	q.mu.Lock()
+	if q.running {
+		q.mu.Unlock()
+		return
+	}
+	q.running = true
+	dev := q.dev
+	var pkts, bytes uint64
+	for !q.stopped.Load() {
+		var skb *SKB
+		for b := range q.bands {
+			if skb = q.bands[b].pop(); skb != nil {
+				break
+			}
+		}
+		if skb == nil {
+			break
+		}
+		q.qlen--
+		n := skb.Len()
+		if dev.ops.StartXmit(skb, q) == TxBusy {
+			// Requeue at the head of its band; the driver's wake reschedules us.
+			q.bands[prio2band[skb.Priority&15]].pushFront(skb)
+			q.qlen++
+			q.requeues.add(1)
+			break
+		}
+		pkts++
+		bytes += uint64(n)
+	}
+	q.running = false
+	q.mu.Unlock()
+	if pkts > 0 {
+		q.Stats.Add(pkts, bytes)
+		dev.lastTx.store(dev.host.clock.Now())
+	}
+}
+
+// startWatchdog arms dev_watchdog: a queue stopped with no progress for
+// WatchdogTimeout gets ndo_tx_timeout.
+func (d *NetDevice) startWatchdog() {
+	if d.WatchdogTimeout <= 0 {
+		return
+	}
+	if d.watchdog == nil {
+		d.watchdog = d.host.clock.NewTimer(d.watchdogFire)
+	}
+	d.watchdog.Reset(d.WatchdogTimeout)
+}
+
+func (d *NetDevice) watchdogFire() {
+	if !d.IsUp() {
+		return
+	}
+	now := d.host.clock.Now()
+	cpu := d.host.cpus[0]
+	for _, q := range d.txq {
+		if q.Stopped() && d.Carrier() && now-q.transStart.load() > d.WatchdogTimeout {
+			q.timeouts.add(1)
+			idx := q.index
+			cpu.RunSoftirq(func() { d.ops.TxTimeout(idx) })
+		}
+	}
+	d.watchdog.Reset(d.WatchdogTimeout)
+}

@@ -1,0 +1,272 @@
+package stack
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Packet types (skb->pkt_type), set by eth_type_trans.
+const (
+	PacketHost      = 0
+	PacketBroadcast = 1
+	PacketMulticast = 2
+	PacketOtherHost = 3
+	PacketOutgoing  = 4
+)
+
+// Checksum states (skb->ip_summed).
+const (
+	ChecksumNone        = 0
+	ChecksumUnnecessary = 1
+	ChecksumComplete    = 2
+	ChecksumPartial     = 3
+)
+
+// Headroom reserved by AllocSKB: NET_SKB_PAD, plus NET_IP_ALIGN that
+// drivers add so the IP header is 4-byte aligned after the 14-byte
+// Ethernet header.
+const (
+	NetSKBPad  = 64
+	NetIPAlign = 2
+)
+
+// SKB is a socket buffer: one packet and its metadata. The bytes live in
+// buf; [data, tail) is the packet, [0, data) headroom, [tail, len(buf))
+// tailroom:
+//
+//	head=0        data          tail          end=len(buf)
+//	  |  headroom  |   packet    |  tailroom   |
+//
+// Fields are changed through the methods (Push, Pull, Put, Reserve), which
+// keep head <= data <= tail <= end.
+type SKB struct {
+	buf        []byte
+	data, tail int
+
+	macHeader, networkHeader, transportHeader int
+
+	Dev          *NetDevice
+	Protocol     uint16 // EtherType, host order
+	PktType      uint8
+	IPSummed     uint8
+	CsumStart    uint16
+	CsumOffset   uint16
+	Csum         uint32
+	GSOSize      uint16
+	GSOSegs      uint16
+	GSOType      uint32
+	QueueMapping uint16
+	Hash         uint32
+	L4Hash       bool
+	Priority     uint32
+	Mark         uint32
+	Tstamp       time.Duration
+
+	class *skbClass
+	pool  *SKBPool
+	live  bool
+	next  *SKB // queue linkage (qdisc)
+}
+
+// Len is the packet length, data to tail.
+func (s *SKB) Len() int { return s.tail - s.data }
+
+// Data returns the packet bytes.
+func (s *SKB) Data() []byte { return s.buf[s.data:s.tail] }
+
+// Headroom is the space before data.
+func (s *SKB) Headroom() int { return s.data }
+
+// Tailroom is the space after tail.
+func (s *SKB) Tailroom() int { return len(s.buf) - s.tail }
+
+// Reserve moves data and tail forward by n on an empty skb (skb_reserve).
+func (s *SKB) Reserve(n int) {
+	if s.tail != s.data || n < 0 || s.tail+n > len(s.buf) {
+		panic(fmt.Sprintf("stack: skb_reserve(%d) on len %d tailroom %d", n, s.Len(), s.Tailroom()))
+	}
+	s.data += n
+	s.tail += n
+}
+
+// Put extends the packet by n bytes at the tail and returns them (skb_put).
+// Asking for more than the tailroom is a bug (skb_over_panic).
+func (s *SKB) Put(n int) []byte {
+	if n < 0 || s.tail+n > len(s.buf) {
+		panic(fmt.Sprintf("stack: skb_over_panic: put %d with tailroom %d", n, s.Tailroom()))
+	}
+	b := s.buf[s.tail : s.tail+n]
+	s.tail += n
+	return b
+}
+
+// Push prepends n bytes and returns the new start (skb_push). Asking for
+// more than the headroom is a bug (skb_under_panic).
+func (s *SKB) Push(n int) []byte {
+	if n < 0 || n > s.data {
+		panic(fmt.Sprintf("stack: skb_under_panic: push %d with headroom %d", n, s.data))
+	}
+	s.data -= n
+	return s.buf[s.data : s.data+n]
+}
+
+// Pull removes n bytes from the front and returns the new data (skb_pull).
+// Pulling more than Len fails: it returns nil and leaves the skb unchanged.
+func (s *SKB) Pull(n int) []byte {
+	if n < 0 || n > s.Len() {
+		return nil
+	}
+	s.data += n
+	return s.buf[s.data:s.tail]
+}
+
+// Trim cuts the packet to n bytes (skb_trim); a longer n is ignored.
+func (s *SKB) Trim(n int) {
+	if n >= 0 && n < s.Len() {
+		s.tail = s.data + n
+	}
+}
+
+// ResetMACHeader marks the current data as the MAC header.
+func (s *SKB) ResetMACHeader() { s.macHeader = s.data }
+
+// ResetNetworkHeader marks the current data as the network header.
+func (s *SKB) ResetNetworkHeader() { s.networkHeader = s.data }
+
+// ResetTransportHeader marks the current data as the transport header.
+func (s *SKB) ResetTransportHeader() { s.transportHeader = s.data }
+
+// SetNetworkHeader marks data+off as the network header.
+func (s *SKB) SetNetworkHeader(off int) { s.networkHeader = s.data + off }
+
+// SetTransportHeader marks data+off as the transport header.
+func (s *SKB) SetTransportHeader(off int) { s.transportHeader = s.data + off }
+
+// MACHeader returns the bytes from the MAC header to tail (nil if unset).
+func (s *SKB) MACHeader() []byte { return s.from(s.macHeader) }
+
+// NetworkHeader returns the bytes from the network header to tail.
+func (s *SKB) NetworkHeader() []byte { return s.from(s.networkHeader) }
+
+// TransportHeader returns the bytes from the transport header to tail.
+func (s *SKB) TransportHeader() []byte { return s.from(s.transportHeader) }
+
+// MACHeaderOffset returns the MAC header's offset from head (-1 if unset).
+func (s *SKB) MACHeaderOffset() int { return s.macHeader }
+
+// DataOffset returns data's offset from head.
+func (s *SKB) DataOffset() int { return s.data }
+
+func (s *SKB) from(off int) []byte {
+	if off < 0 || off > s.tail {
+		return nil
+	}
+	return s.buf[off:s.tail]
+}
+
+// Free drops the skb: it was not delivered (kfree_skb). The host's drop
+// counter counts it.
+func (s *SKB) Free() {
+	if s.pool != nil {
+		s.pool.dropped.add(1)
+	}
+	s.release()
+}
+
+// Consume frees an skb that did its job (consume_skb).
+func (s *SKB) Consume() { s.release() }
+
+func (s *SKB) release() {
+	if !s.live {
+		panic("stack: skb freed twice")
+	}
+	s.live = false
+	if s.pool != nil {
+		s.pool.put(s)
+	}
+}
+
+// SKBPool hands out skbs of a few buffer sizes and takes them back; after
+// warm-up it does not allocate.
+type SKBPool struct {
+	classes []*skbClass
+	dropped counter
+}
+
+type skbClass struct {
+	size int
+	mu   sync.Mutex
+	free []*SKB
+	live int
+	made int
+}
+
+// skbClassSizes are the buffer sizes: a standard frame, a jumbo frame, and a
+// 64 KiB GSO/GRO super-packet with headers.
+var skbClassSizes = []int{2048 + NetSKBPad + NetIPAlign, 9216 + 64 + NetSKBPad + NetIPAlign, 65536 + 512}
+
+// NewSKBPool returns an empty pool.
+func NewSKBPool() *SKBPool {
+	p := &SKBPool{}
+	for _, sz := range skbClassSizes {
+		p.classes = append(p.classes, &skbClass{size: sz})
+	}
+	return p
+}
+
+// Alloc returns an skb with room for size bytes after NetSKBPad of
+// headroom (netdev_alloc_skb), or nil if size exceeds the largest class.
+func (p *SKBPool) Alloc(size int) *SKB {
+	need := size + NetSKBPad
+	for _, c := range p.classes {
+		if need <= c.size {
+			return p.get(c)
+		}
+	}
+	return nil
+}
+
+func (p *SKBPool) get(c *skbClass) *SKB {
+	c.mu.Lock()
+	var s *SKB
+	if n := len(c.free); n > 0 {
+		s = c.free[n-1]
+		c.free = c.free[:n-1]
+	} else {
+		c.made++
+	}
+	c.live++
+	c.mu.Unlock()
+	if s == nil {
+		s = &SKB{buf: make([]byte, c.size), class: c, pool: p}
+	}
+	buf, class := s.buf, s.class
+	*s = SKB{buf: buf, class: class, pool: p, live: true, macHeader: -1, networkHeader: -1, transportHeader: -1}
+	s.data, s.tail = NetSKBPad, NetSKBPad
+	return s
+}
+
+func (p *SKBPool) put(s *SKB) {
+	c := s.class
+	s.Dev = nil
+	s.next = nil
+	c.mu.Lock()
+	c.live--
+	c.free = append(c.free, s)
+	c.mu.Unlock()
+}
+
+// Live returns the number of skbs handed out and not yet freed.
+func (p *SKBPool) Live() int {
+	n := 0
+	for _, c := range p.classes {
+		c.mu.Lock()
+		n += c.live
+		c.mu.Unlock()
+	}
+	return n
+}
+
+// Dropped returns how many skbs were freed with Free (dropped).
+func (p *SKBPool) Dropped() uint64 { return p.dropped.load() }
