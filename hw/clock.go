@@ -34,6 +34,8 @@ type VirtualClock struct {
 	seq    uint64
 	events eventHeap
 	fired  uint64
+	// current is the CPU whose work is executing, for Charge.
+	current *CPU
 }
 
 // NewVirtualClock returns a clock at time 0.

@@ -153,15 +153,27 @@ func (c *CPU) RaiseSoftirq() {
 	c.cond.Signal()
 }
 
-// Charge accounts d of modelled work to the running context (virtual time).
-func (c *CPU) Charge(d time.Duration) { c.charged += d }
+// Charge accounts d of modelled work to the CPU that is running work now
+// (smp_processor_id's CPU), whichever CPU it is called on: in virtual time
+// exactly one CPU runs at a time. Outside any work item, and in real time,
+// it does nothing: real work costs what it costs.
+func (c *CPU) Charge(d time.Duration) {
+	if c.vclock != nil && c.vclock.current != nil {
+		c.vclock.current.charged += d
+	}
+}
 
-// ChargeCopy accounts copying n bytes.
-func (c *CPU) ChargeCopy(n int) { c.charged += c.Costs.CopyPerKB * time.Duration(n) / 1024 }
+// ChargeCopy accounts copying n bytes to the running CPU.
+func (c *CPU) ChargeCopy(n int) { c.Charge(c.Costs.CopyPerKB * time.Duration(n) / 1024) }
 
-// Now is the time as seen by the running work: the clock plus what the
-// work has charged so far.
-func (c *CPU) Now() time.Duration { return c.clock.Now() + c.charged }
+// Now is the time as seen by the running work: in virtual time the clock
+// plus what the running work has charged so far.
+func (c *CPU) Now() time.Duration {
+	if c.vclock != nil && c.vclock.current != nil {
+		return c.clock.Now() + c.vclock.current.charged
+	}
+	return c.clock.Now()
+}
 
 // Stats returns a copy of the counters.
 func (c *CPU) Stats() CPUStats {
@@ -199,6 +211,9 @@ func (c *CPU) top() int {
 
 // exec runs one item of level l and returns its charged cost.
 func (c *CPU) exec(l Level) time.Duration {
+	prev := c.vclock.current
+	prevCharged := c.charged
+	c.vclock.current = c
 	c.charged = 0
 	if l == Hardirq {
 		c.charged = c.Costs.IRQ
@@ -214,7 +229,8 @@ func (c *CPU) exec(l Level) time.Duration {
 		c.queues[l].pop()()
 	}
 	d := c.charged
-	c.charged = 0
+	c.charged = prevCharged
+	c.vclock.current = prev
 	c.stats.Busy[l] += d
 	c.stats.Items[l]++
 	return d

@@ -17,7 +17,9 @@ func swap32(v uint32) uint32 {
 // loadLE32 atomically loads the little-endian dword at b[0:4]. b must be
 // 4-byte aligned; descriptors live at 16-byte aligned DMA addresses.
 func loadLE32(b []byte) uint32 {
-	_ = b[3]
+	if len(b) < 4 {
+		panic("ring: short dword")
+	}
 	v := atomic.LoadUint32((*uint32)(unsafe.Pointer(&b[0])))
 	if !littleEndianHost {
 		v = swap32(v)
@@ -27,7 +29,9 @@ func loadLE32(b []byte) uint32 {
 
 // storeLE32 atomically stores v little-endian at b[0:4].
 func storeLE32(b []byte, v uint32) {
-	_ = b[3]
+	if len(b) < 4 {
+		panic("ring: short dword")
+	}
 	if !littleEndianHost {
 		v = swap32(v)
 	}
