@@ -245,3 +245,36 @@ type Stats struct {
 func (a *Adapter) DriverStats() Stats {
 	return Stats{a.txTimeouts.Load(), a.dmaFaults.Load(), a.lscEvents.Load(), a.txDropped.Load(), a.otherIRQs.Load()}
 }
+
+// QueueStats are one queue pair's driver-side figures.
+type QueueStats struct {
+	Interrupts uint64 // MSI-X messages on the pair's vector
+	Polls      uint64 // NAPI poll calls
+	PollWork   uint64 // RX packets those polls returned
+	BudgetHits uint64 // polls that used their whole budget
+	RxDrops    uint64 // RQDPC: frames the device dropped for want of descriptors
+	TxRestarts uint64 // queue resets by the TX timeout watchdog
+}
+
+// QueueStats returns queue pair q's figures; zero when the device is down.
+func (a *Adapter) QueueStats(q int) QueueStats {
+	hs := a.HWStats()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var s QueueStats
+	if q < 0 || q >= a.cfg.Queues {
+		return s
+	}
+	s.RxDrops = hs.RQDPC[q]
+	if q < len(a.qv) {
+		qv := a.qv[q]
+		ns := qv.napi.Stats()
+		s.Interrupts = a.fn.MSIX.Count(qv.vec)
+		s.Polls, s.PollWork, s.BudgetHits = ns.Polls, ns.Packets, ns.BudgetHits
+		s.TxRestarts = qv.tx.restarts.Load()
+	}
+	return s
+}
+
+// Queues returns the number of queue pairs.
+func (a *Adapter) Queues() int { return a.cfg.Queues }

@@ -137,19 +137,20 @@ func (d *cableDir) arrive() {
 	}
 }
 
-// Sink is a port that counts and discards what it is sent; benchmarks use it.
+// Sink is a port that counts and discards what it is sent; benchmarks use
+// it. Read Frames and Bytes under Lock.
 type Sink struct {
-	mu     sync.Mutex
+	sync.Mutex
 	Frames uint64
 	Bytes  uint64
 }
 
 // Transmit counts the frame.
 func (s *Sink) Transmit(frame []byte) time.Duration {
-	s.mu.Lock()
+	s.Lock()
 	s.Frames++
 	s.Bytes += uint64(len(frame))
-	s.mu.Unlock()
+	s.Unlock()
 	return 0
 }
 

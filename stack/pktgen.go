@@ -29,9 +29,10 @@ type Pktgen struct {
 	cfg   PktgenConfig
 	host  *Host
 	cpu   CPU
-	timer Timer
-	next  int
-	stop  bool
+	timer  Timer
+	tickFn func()
+	next   int
+	stop   bool
 
 	sent, failed counter
 }
@@ -71,12 +72,13 @@ func (h *Host) NewPktgen(cfg PktgenConfig) (*Pktgen, error) {
 		return nil, fmt.Errorf("stack: pktgen: no CPU %d", cfg.CPU)
 	}
 	p := &Pktgen{cfg: cfg, host: h, cpu: h.cpus[cfg.CPU]}
-	p.timer = h.clock.NewTimer(func() { p.cpu.RunTask(p.tick) })
+	p.tickFn = p.tick // one method value: re-queueing it allocates nothing
+	p.timer = h.clock.NewTimer(func() { p.cpu.RunTask(p.tickFn) })
 	return p, nil
 }
 
 // Start begins sending.
-func (p *Pktgen) Start() { p.cpu.RunTask(p.tick) }
+func (p *Pktgen) Start() { p.cpu.RunTask(p.tickFn) }
 
 // Stop ends sending after the current burst.
 func (p *Pktgen) Stop() { p.stop = true; p.timer.Stop() }
@@ -95,7 +97,7 @@ func (p *Pktgen) tick() {
 		return
 	}
 	if p.cfg.Rate == 0 {
-		p.cpu.RunTask(p.tick)
+		p.cpu.RunTask(p.tickFn)
 		return
 	}
 	p.timer.Reset(time.Duration(float64(p.cfg.Burst) / p.cfg.Rate * float64(time.Second)))

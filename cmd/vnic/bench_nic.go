@@ -1,0 +1,100 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"vnic/cmd/vnic/topo"
+)
+
+func newBenchNICCmd(a *app) *cobra.Command {
+	var asJSON bool
+	var packets uint64
+	cmd := &cobra.Command{
+		Use:   "nic",
+		Short: "Real-time RX and TX packet rates through device, driver and NAPI (64/1514 bytes, 1/2 queues), allocations per packet, and virtual-time speed",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.load(cmd); err != nil {
+				return err
+			}
+			if packets < 1000 {
+				return fmt.Errorf("--packets %d: want at least 1000", packets)
+			}
+			var results []topo.BenchResult
+			for _, path := range []string{"rx", "tx"} {
+				for _, size := range []int{64, 1514} {
+					for _, q := range []int{1, 2} {
+						n := packets
+						if size > 1000 {
+							n = packets / 4
+						}
+						a.log.Info("measuring", zap.String("path", path), zap.Int("size", size), zap.Int("queues", q), zap.Uint64("packets", n))
+						var r topo.BenchResult
+						var err error
+						// Frames are 60 bytes without FCS for a 64-byte wire frame.
+						if path == "rx" {
+							r, err = topo.BenchRX(size-4, q, n)
+						} else {
+							r, err = topo.BenchTX(size-4, q, n)
+						}
+						if err != nil {
+							return err
+						}
+						r.Size = size
+						results = append(results, r)
+					}
+				}
+			}
+			a.log.Info("measuring", zap.String("path", "virtual"))
+			v, err := a.benchVirtual()
+			if err != nil {
+				return err
+			}
+			results = append(results, v)
+			if asJSON {
+				enc := json.NewEncoder(a.out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					Results []topo.BenchResult `json:"results"`
+				}{results})
+			}
+			tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "path\tsize\tqueues\tpackets\tseconds\tpps\tallocs/pkt\tdrops\t")
+			for _, r := range results {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.3f\t%.0f\t%.3f\t%d\t\n", r.Path, r.Size, r.Queues, r.Packets, r.Seconds, r.PPS, r.AllocsPerPacket, r.Drops)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print {\"results\":[...]} as JSON")
+	cmd.Flags().Uint64Var(&packets, "packets", 2_000_000, "64-byte packets per case (1514-byte cases send a quarter)")
+	return cmd
+}
+
+// benchVirtual runs the configured topology and traffic in virtual time and
+// reports simulated packets (received) per wall-clock second.
+func (a *app) benchVirtual() (topo.BenchResult, error) {
+	cfg := *a.cfg
+	cfg.Time = "virtual"
+	cfg.Checker = false
+	saved := a.cfg
+	a.cfg = &cfg
+	defer func() { a.cfg = saved }()
+	start := time.Now()
+	rep, err := a.runTopology(func(w *topo.World) { w.Run(cfg.Duration) })
+	if err != nil {
+		return topo.BenchResult{}, err
+	}
+	el := time.Since(start)
+	var n uint64
+	for _, d := range rep.Devices {
+		n += d.RxPackets
+	}
+	return topo.BenchResult{Path: "virtual", Queues: 4, Packets: n, Seconds: el.Seconds(), PPS: float64(n) / el.Seconds()}, nil
+}

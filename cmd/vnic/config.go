@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+
+	"vnic/cmd/vnic/topo"
+	"vnic/configs"
+	"vnic/hw"
+)
+
+// Config is a vnic config file (configs/default.yaml documents every key).
+type Config struct {
+	Time     string        `mapstructure:"time"`
+	Seed     int64         `mapstructure:"seed"`
+	Duration time.Duration `mapstructure:"duration"`
+	Checker  bool          `mapstructure:"checker"`
+	Costs    CostsConfig   `mapstructure:"costs"`
+	Hosts    []HostConfig  `mapstructure:"hosts"`
+	Cables   []CableConfig `mapstructure:"cables"`
+	Traffic  []Traffic     `mapstructure:"traffic"`
+	Log      LogConfig     `mapstructure:"log"`
+}
+
+// CostsConfig is the virtual-time cost model.
+type CostsConfig struct {
+	IRQ       time.Duration `mapstructure:"irq"`
+	RxPacket  time.Duration `mapstructure:"rx_packet"`
+	TxPacket  time.Duration `mapstructure:"tx_packet"`
+	Proto     time.Duration `mapstructure:"proto"`
+	Poll      time.Duration `mapstructure:"poll"`
+	CopyPerKB time.Duration `mapstructure:"copy_per_kb"`
+}
+
+// HostConfig is one host.
+type HostConfig struct {
+	Name              string         `mapstructure:"name"`
+	CPUs              int            `mapstructure:"cpus"`
+	NetdevBudget      int            `mapstructure:"netdev_budget"`
+	NetdevBudgetUsecs int            `mapstructure:"netdev_budget_usecs"`
+	Devices           []DeviceConfig `mapstructure:"devices"`
+}
+
+// DeviceConfig is one vnic.
+type DeviceConfig struct {
+	MAC      string `mapstructure:"mac"`
+	Queues   int    `mapstructure:"queues"`
+	RxRing   int    `mapstructure:"rx_ring"`
+	TxRing   int    `mapstructure:"tx_ring"`
+	ITRUsecs int    `mapstructure:"itr_usecs"`
+	MTU      int    `mapstructure:"mtu"`
+}
+
+// CableConfig is one cable.
+type CableConfig struct {
+	A         string `mapstructure:"a"`
+	B         string `mapstructure:"b"`
+	SpeedMbps int    `mapstructure:"speed_mbps"`
+	Pcap      string `mapstructure:"pcap"`
+}
+
+// Traffic is one pktgen stream.
+type Traffic struct {
+	From    string  `mapstructure:"from"`
+	To      string  `mapstructure:"to"`
+	Flows   int     `mapstructure:"flows"`
+	Size    int     `mapstructure:"size"`
+	RatePPS float64 `mapstructure:"rate_pps"`
+	Burst   int     `mapstructure:"burst"`
+}
+
+// LogConfig is the logger.
+type LogConfig struct {
+	Level  string `mapstructure:"level"`
+	Format string `mapstructure:"format"`
+}
+
+// loadConfig reads the embedded default, merges file over it (if any),
+// applies VNIC_* environment variables to scalar keys, and decodes it
+// strictly: an unknown key is an error that names it.
+func loadConfig(file string) (*viper.Viper, error) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(configs.Default)); err != nil {
+		return nil, fmt.Errorf("embedded default config: %w", err)
+	}
+	// Register every scalar key as a default so that environment variables
+	// reach Unmarshal (viper only sees env for keys it knows).
+	for _, k := range v.AllKeys() {
+		v.SetDefault(k, v.Get(k))
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		user := viper.New()
+		user.SetConfigType("yaml")
+		if err := user.ReadConfig(bytes.NewReader(b)); err != nil {
+			return nil, fmt.Errorf("config %s: %w", file, err)
+		}
+		if err := v.MergeConfigMap(user.AllSettings()); err != nil {
+			return nil, fmt.Errorf("config %s: %w", file, err)
+		}
+	}
+	v.SetEnvPrefix("VNIC")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
+	v.AutomaticEnv()
+	return v, nil
+}
+
+// decodeConfig decodes v strictly and validates every value.
+func decodeConfig(v *viper.Viper) (*Config, error) {
+	var c Config
+	err := v.UnmarshalExact(&c, func(dc *mapstructure.DecoderConfig) {
+		dc.ErrorUnused = true
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.StringToSliceHookFunc(","),
+		)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c.fillDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// fillDefaults gives list items the defaults that the embedded file cannot
+// (viper replaces lists whole): a zero value means "default".
+func (c *Config) fillDefaults() {
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	for i := range c.Hosts {
+		h := &c.Hosts[i]
+		def(&h.CPUs, 1)
+		def(&h.NetdevBudget, 300)
+		def(&h.NetdevBudgetUsecs, 2000)
+		for j := range h.Devices {
+			d := &h.Devices[j]
+			def(&d.Queues, 1)
+			def(&d.RxRing, 256)
+			def(&d.TxRing, 256)
+			def(&d.MTU, 1500)
+		}
+	}
+	for i := range c.Cables {
+		def(&c.Cables[i].SpeedMbps, 1000)
+	}
+	for i := range c.Traffic {
+		t := &c.Traffic[i]
+		def(&t.Flows, 1)
+		def(&t.Size, 64)
+		def(&t.Burst, 1)
+		if t.RatePPS == 0 {
+			t.RatePPS = 10000
+		}
+	}
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.Time != "virtual" && c.Time != "real" {
+		bad("time", "%q: want virtual or real", c.Time)
+	}
+	if c.Duration <= 0 || c.Duration > time.Hour {
+		bad("duration", "%v: want (0, 1h]", c.Duration)
+	}
+	for i, d := range []time.Duration{c.Costs.IRQ, c.Costs.RxPacket, c.Costs.TxPacket, c.Costs.Proto, c.Costs.Poll, c.Costs.CopyPerKB} {
+		if d < 0 {
+			bad("costs."+[]string{"irq", "rx_packet", "tx_packet", "proto", "poll", "copy_per_kb"}[i], "%v is negative", d)
+		}
+	}
+	if len(c.Hosts) == 0 {
+		bad("hosts", "no hosts")
+	}
+	for i, h := range c.Hosts {
+		k := fmt.Sprintf("hosts[%d]", i)
+		if h.Name == "" {
+			bad(k+".name", "empty")
+		}
+		if h.CPUs < 1 || h.CPUs > 64 {
+			bad(k+".cpus", "%d: want 1..64", h.CPUs)
+		}
+		if h.NetdevBudget < 1 {
+			bad(k+".netdev_budget", "%d: want ≥ 1", h.NetdevBudget)
+		}
+		if h.NetdevBudgetUsecs < 1 {
+			bad(k+".netdev_budget_usecs", "%d: want ≥ 1", h.NetdevBudgetUsecs)
+		}
+		for j, d := range h.Devices {
+			dk := fmt.Sprintf("%s.devices[%d]", k, j)
+			if d.Queues < 1 || d.Queues > 8 {
+				bad(dk+".queues", "%d: want 1..8", d.Queues)
+			}
+			for _, r := range []struct {
+				key string
+				v   int
+			}{{"rx_ring", d.RxRing}, {"tx_ring", d.TxRing}} {
+				if r.v < 8 || r.v > 4096 || r.v%8 != 0 {
+					bad(dk+"."+r.key, "%d: want a multiple of 8 in 8..4096", r.v)
+				}
+			}
+			if d.ITRUsecs < 0 || d.ITRUsecs > 8191 {
+				bad(dk+".itr_usecs", "%d: want 0..8191", d.ITRUsecs)
+			}
+			if d.MTU < 68 || d.MTU > 9216 {
+				bad(dk+".mtu", "%d: want 68..9216", d.MTU)
+			}
+		}
+	}
+	for i, cb := range c.Cables {
+		k := fmt.Sprintf("cables[%d]", i)
+		if cb.SpeedMbps < 10 || cb.SpeedMbps > 400000 {
+			bad(k+".speed_mbps", "%d: want 10..400000", cb.SpeedMbps)
+		}
+		if !strings.Contains(cb.A, "/") {
+			bad(k+".a", "%q: want host/ifname", cb.A)
+		}
+		if !strings.Contains(cb.B, "/") {
+			bad(k+".b", "%q: want host/ifname", cb.B)
+		}
+	}
+	for i, t := range c.Traffic {
+		k := fmt.Sprintf("traffic[%d]", i)
+		if t.Flows < 1 || t.Flows > 65535 {
+			bad(k+".flows", "%d: want 1..65535", t.Flows)
+		}
+		if t.Size < 60 {
+			bad(k+".size", "%d: want ≥ 60", t.Size)
+		}
+		if t.RatePPS <= 0 {
+			bad(k+".rate_pps", "%v: want > 0", t.RatePPS)
+		}
+		if t.Burst < 1 {
+			bad(k+".burst", "%d: want ≥ 1", t.Burst)
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.Format != "console" && c.Log.Format != "json" {
+		bad("log.format", "%q: want console or json", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+// topology converts the config into a topo.Config.
+func (c *Config) topology() topo.Config {
+	t := topo.Config{
+		Virtual: c.Time == "virtual",
+		Seed:    c.Seed,
+		Checker: c.Checker,
+		Costs: hw.CostModel{
+			IRQ: c.Costs.IRQ, RxPacket: c.Costs.RxPacket, TxPacket: c.Costs.TxPacket,
+			Proto: c.Costs.Proto, Poll: c.Costs.Poll, CopyPerKB: c.Costs.CopyPerKB,
+		},
+	}
+	for _, h := range c.Hosts {
+		hc := topo.HostConfig{Name: h.Name, CPUs: h.CPUs, Budget: h.NetdevBudget, BudgetT: time.Duration(h.NetdevBudgetUsecs) * time.Microsecond}
+		for _, d := range h.Devices {
+			hc.Devices = append(hc.Devices, topo.DeviceConfig{
+				MAC: d.MAC, Queues: d.Queues, RxRing: d.RxRing, TxRing: d.TxRing,
+				ITR: time.Duration(d.ITRUsecs) * time.Microsecond, MTU: d.MTU,
+			})
+		}
+		t.Hosts = append(t.Hosts, hc)
+	}
+	for _, cb := range c.Cables {
+		t.Cables = append(t.Cables, topo.CableConfig{A: cb.A, B: cb.B, SpeedMbps: cb.SpeedMbps, Pcap: cb.Pcap})
+	}
+	return t
+}

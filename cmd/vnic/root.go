@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// app is what every subcommand shares: the merged config and the logger.
+type app struct {
+	configFile string
+	v          *viper.Viper
+	cfg        *Config
+	log        *zap.Logger
+	level      zap.AtomicLevel
+	out        io.Writer
+}
+
+func newRoot() *cobra.Command {
+	a := &app{out: os.Stdout}
+	root := &cobra.Command{
+		Use:           "vnic",
+		Short:         "A register-level virtual NIC, its driver and a Linux-style stack",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&a.configFile, "config", "", "config file merged over the embedded default (configs/default.yaml)")
+	root.PersistentFlags().String("log-level", "", "log level: debug, info, warn, error (default from config)")
+	root.AddCommand(newDemoCmd(a), newUpCmd(a), newBenchCmd(a))
+	return root
+}
+
+// load reads the config, lets set flags override it, and builds the logger.
+// Flags win over VNIC_* variables, which win over the file, which wins over
+// the embedded default.
+func (a *app) load(cmd *cobra.Command, keys ...string) error {
+	v, err := loadConfig(a.configFile)
+	if err != nil {
+		return err
+	}
+	for _, k := range append(keys, "log-level") {
+		f := cmd.Flags().Lookup(k)
+		if f == nil || !f.Changed {
+			continue
+		}
+		key := k
+		if k == "log-level" {
+			key = "log.level"
+		}
+		v.Set(key, f.Value.String())
+	}
+	a.v = v
+	if a.cfg, err = decodeConfig(v); err != nil {
+		return err
+	}
+	return a.buildLogger()
+}
+
+func (a *app) buildLogger() error {
+	lvl, err := zapcore.ParseLevel(a.cfg.Log.Level)
+	if err != nil {
+		return fmt.Errorf("config: log.level: %w", err)
+	}
+	a.level = zap.NewAtomicLevelAt(lvl)
+	zc := zap.NewProductionConfig()
+	if a.cfg.Log.Format == "console" {
+		zc = zap.NewDevelopmentConfig()
+		zc.DisableStacktrace = true
+	}
+	zc.Level = a.level
+	zc.OutputPaths = []string{"stderr"}
+	zc.ErrorOutputPaths = []string{"stderr"}
+	a.log, err = zc.Build()
+	return err
+}

@@ -1,0 +1,164 @@
+package topo
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"vnic/hw"
+	"vnic/stack"
+)
+
+// BenchResult is one data-path measurement in real time.
+type BenchResult struct {
+	Path            string  `json:"path"` // rx, tx or virtual
+	Size            int     `json:"size"`
+	Queues          int     `json:"queues"`
+	Packets         uint64  `json:"packets"`
+	Seconds         float64 `json:"seconds"`
+	PPS             float64 `json:"pps"`
+	AllocsPerPacket float64 `json:"allocs_per_packet"`
+	Drops           uint64  `json:"drops"`
+}
+
+// benchHost is one host with a device of queues queues, its cable end
+// replaced by port, on real-time CPUs (one per queue).
+func benchHost(queues int, port hw.Port) (*World, *Device, error) {
+	w, err := Build(Config{
+		Costs: hw.DefaultCosts,
+		Hosts: []HostConfig{{Name: "b", CPUs: queues, Devices: []DeviceConfig{{Queues: queues, RxRing: 1024, TxRing: 1024}}}},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	d := w.Hosts[0].Devices[0]
+	d.HW.Connect(port)
+	deadline := time.Now().Add(5 * time.Second)
+	for !d.Netdev.Carrier() && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Microsecond)
+	}
+	if !d.Netdev.Carrier() {
+		w.Close()
+		return nil, nil, fmt.Errorf("topo: bench: link did not come up")
+	}
+	return w, d, nil
+}
+
+func mallocs() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.Mallocs
+}
+
+// BenchTX sends packets frames of size bytes back to back through
+// dev_queue_xmit, the qdisc, start_xmit, the TX ring and the device's TX
+// engine into a counting port; one pktgen per queue's CPU.
+func BenchTX(size, queues int, packets uint64) (BenchResult, error) {
+	sink := &hw.Sink{}
+	w, d, err := benchHost(queues, sink)
+	if err != nil {
+		return BenchResult{}, err
+	}
+	defer w.Close()
+	var pgs []*stack.Pktgen
+	per := packets / uint64(queues)
+	for q := 0; q < queues; q++ {
+		pg, err := d.Host.Stack.NewPktgen(stack.PktgenConfig{
+			Dev: d.Netdev, CPU: q, DstMAC: stack.MAC{2, 0, 0, 0, 0xee, 0xee},
+			SrcIP: [4]byte{198, 18, byte(q), 1}, DstIP: [4]byte{198, 19, 0, 1},
+			Size: size, Flows: 256, Rate: 0, Burst: 64, Count: per,
+		})
+		if err != nil {
+			return BenchResult{}, err
+		}
+		pgs = append(pgs, pg)
+	}
+	total := per * uint64(queues)
+	runtime.GC()
+	m0 := mallocs()
+	start := time.Now()
+	for _, pg := range pgs {
+		pg.Start()
+	}
+	deadline := start.Add(120 * time.Second)
+	for time.Now().Before(deadline) {
+		sink.Lock()
+		n := sink.Frames
+		sink.Unlock()
+		if n >= total {
+			break
+		}
+		done := true
+		var refused uint64
+		for _, pg := range pgs {
+			done = done && pg.Done()
+			refused += pg.Failed()
+		}
+		if done && n+refused >= total {
+			break
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	el := time.Since(start)
+	m1 := mallocs()
+	sink.Lock()
+	n := sink.Frames
+	sink.Unlock()
+	var refused uint64
+	for _, pg := range pgs {
+		refused += pg.Failed()
+	}
+	return BenchResult{Path: "tx", Size: size, Queues: queues, Packets: n, Seconds: el.Seconds(),
+		PPS: float64(n) / el.Seconds(), AllocsPerPacket: float64(m1-m0) / float64(max(n, 1)), Drops: refused}, nil
+}
+
+// BenchRX injects packets frames of size bytes (256 flows, so RSS spreads
+// them) into the device's receive path from the wire and counts what NAPI
+// delivers to a null protocol handler.
+func BenchRX(size, queues int, packets uint64) (BenchResult, error) {
+	w, d, err := benchHost(queues, &hw.Sink{})
+	if err != nil {
+		return BenchResult{}, err
+	}
+	defer w.Close()
+	sink := stack.NewSink(0)
+	d.Host.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
+	frames := make([][]byte, 256)
+	for i := range frames {
+		frames[i] = make([]byte, size)
+		stack.BuildUDPFrame(frames[i], d.Netdev.Addr(), stack.MAC{2, 0, 0, 0, 0xee, 0xee},
+			stack.FlowAddrs([4]byte{198, 18, 0, 1}, i), [4]byte{198, 19, 0, 1}, uint16(stack.PktgenPort+i), stack.PktgenPort)
+	}
+	runtime.GC()
+	m0 := mallocs()
+	start := time.Now()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// The wire: frames arrive back to back; when the rings are full the
+		// device drops them (MPC), as a real NIC would.
+		for i := uint64(0); i < packets; i++ {
+			d.HW.Receive(frames[i%256])
+			if i%64 == 63 {
+				runtime.Gosched()
+			}
+		}
+	}()
+	wg.Wait()
+	deadline := time.Now().Add(30 * time.Second)
+	var missed uint64
+	for time.Now().Before(deadline) {
+		missed = d.Adapter.HWStats().MPC
+		if sink.Packets()+missed >= packets {
+			break
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	el := time.Since(start)
+	m1 := mallocs()
+	n := sink.Packets()
+	return BenchResult{Path: "rx", Size: size, Queues: queues, Packets: n, Seconds: el.Seconds(),
+		PPS: float64(n) / el.Seconds(), AllocsPerPacket: float64(m1-m0) / float64(max(n, 1)), Drops: missed}, nil
+}

@@ -1,0 +1,10 @@
+// Package configs embeds the default topology, configs/default.yaml, which
+// `vnic demo` runs and whose keys are the defaults of every vnic config file.
+package configs
+
+import _ "embed"
+
+// Default is the text of default.yaml.
+//
+//go:embed default.yaml
+var Default []byte
