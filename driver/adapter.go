@@ -37,7 +37,7 @@ const (
 	txBufSize   = 2048
 	rxWriteBack = 16 // igb bumps RDT every 16 buffers (IGB_RX_BUFFER_WRITE)
 	txCleanWork = 128
-	mcListMax   = 512 // above this the driver uses MPE instead of the MTA
+	mcListMax   = 512    // above this the driver uses MPE instead of the MTA
 	ethOverhead = 14 + 4 // Ethernet header + one VLAN tag, without FCS
 )
 

@@ -42,7 +42,7 @@ func TestFramesFlow(t *testing.T) {
 	h2.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
 	pg, err := h1.Stack.NewPktgen(stack.PktgenConfig{
 		Dev: a.Netdev, DstMAC: b.Netdev.Addr(), SrcIP: [4]byte{198, 18, 0, 1}, DstIP: [4]byte{198, 19, 0, 1},
-		Size: 60, Flows: 16, Rate: 100000, Count: 1000,
+		Size: 60, Flows: 16, Rate: 100000, Count: 1000, Queue: -1,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ func TestFramesFlowRealTime(t *testing.T) {
 	const n = 20000
 	pg, err := h1.Stack.NewPktgen(stack.PktgenConfig{
 		Dev: a.Netdev, DstMAC: b.Netdev.Addr(), SrcIP: [4]byte{198, 18, 0, 1}, DstIP: [4]byte{198, 19, 0, 1},
-		Size: 128, Flows: 8, Rate: 0, Count: n,
+		Size: 128, Flows: 8, Rate: 0, Count: n, Queue: -1,
 	})
 	if err != nil {
 		t.Fatal(err)

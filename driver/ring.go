@@ -16,8 +16,8 @@ type rxRing struct {
 	count uint32
 	desc  hw.Region
 	bufs  []hw.Region
-	ntu   uint32 // next descriptor to hand to the device
-	ntc   uint32 // next descriptor to clean
+	ntu   uint32     // next descriptor to hand to the device
+	ntc   uint32     // next descriptor to clean
 	skb   *stack.SKB // packet being assembled across descriptors
 	posts int        // descriptors posted since the last RDT write
 
@@ -28,14 +28,14 @@ type rxRing struct {
 // txRing is one TX queue's ring: descriptors, one bounce buffer per
 // descriptor ("dma_map" copies the skb in) and the skb each packet came in.
 type txRing struct {
-	q     int
-	count uint32
-	desc  hw.Region
-	bufs  []hw.Region
-	info  []txInfo
-	ntu   atomic.Uint32 // written by start_xmit under the xmit lock
-	ntc   atomic.Uint32 // written by the NAPI poll
-	txq   *stack.TxQueue
+	q        int
+	count    uint32
+	desc     hw.Region
+	bufs     []hw.Region
+	info     []txInfo
+	ntu      atomic.Uint32 // written by start_xmit under the xmit lock
+	ntc      atomic.Uint32 // written by the NAPI poll
+	txq      *stack.TxQueue
 	restarts atomic.Uint64
 }
 

@@ -9,24 +9,24 @@ type Features uint64
 
 // Feature bits.
 const (
-	SG          Features = 1 << iota // scatter-gather: tx-scatter-gather
-	IPCsum                           // tx-checksum-ipv4
-	HWCsum                           // tx-checksum-ip-generic
-	RxCsum                           // rx-checksum
-	TSO                              // tx-tcp-segmentation
-	TSOECN                           // tx-tcp-ecn-segmentation
-	TSO6                             // tx-tcp6-segmentation
-	GSO                              // tx-generic-segmentation
-	GRO                              // rx-gro
-	LRO                              // large-receive-offload
-	RxHash                           // receive-hashing
-	HighDMA                          // highdma
-	HWVlanCTagRx                     // rx-vlan-hw-parse
-	HWVlanCTagTx                     // tx-vlan-hw-insert
-	NTuple                           // ntuple-filters
-	RxAll                            // rx-all
-	RxFCS                            // rx-fcs
-	Loopback                         // loopback
+	SG           Features = 1 << iota // scatter-gather: tx-scatter-gather
+	IPCsum                            // tx-checksum-ipv4
+	HWCsum                            // tx-checksum-ip-generic
+	RxCsum                            // rx-checksum
+	TSO                               // tx-tcp-segmentation
+	TSOECN                            // tx-tcp-ecn-segmentation
+	TSO6                              // tx-tcp6-segmentation
+	GSO                               // tx-generic-segmentation
+	GRO                               // rx-gro
+	LRO                               // large-receive-offload
+	RxHash                            // receive-hashing
+	HighDMA                           // highdma
+	HWVlanCTagRx                      // rx-vlan-hw-parse
+	HWVlanCTagTx                      // tx-vlan-hw-insert
+	NTuple                            // ntuple-filters
+	RxAll                             // rx-all
+	RxFCS                             // rx-fcs
+	Loopback                          // loopback
 )
 
 var featureNames = [...]string{

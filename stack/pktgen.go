@@ -13,8 +13,8 @@ import (
 // sent round robin at Rate packets per second in bursts.
 type PktgenConfig struct {
 	Dev    *NetDevice
-	CPU    int    // CPU whose task context sends
-	DstMAC MAC    // the peer's MAC
+	CPU    int     // CPU whose task context sends
+	DstMAC MAC     // the peer's MAC
 	SrcIP  [4]byte // first flow's source; flow i adds i to the last two bytes
 	DstIP  [4]byte
 	Size   int     // frame length without FCS, 60..MTU+14
@@ -22,20 +22,25 @@ type PktgenConfig struct {
 	Rate   float64 // packets per second; 0 sends Count back to back
 	Burst  int     // packets per send, default 1
 	Count  uint64  // total packets, 0 = until Stop
+	// Queue pins the TX queue (pktgen's queue_map); -1 lets the flow hash pick.
+	Queue int
 }
 
 // Pktgen sends a configured stream through DevQueueXmit.
 type Pktgen struct {
-	cfg   PktgenConfig
-	host  *Host
-	cpu   CPU
+	cfg    PktgenConfig
+	host   *Host
+	cpu    CPU
 	timer  Timer
 	tickFn func()
 	next   int
 	stop   bool
 
-	sent, failed counter
+	sent, failed, refused counter
 }
+
+// Refused returns how often a back-to-back stream backed off.
+func (p *Pktgen) Refused() uint64 { return p.refused.load() }
 
 // Sent returns the packets handed to the device queue.
 func (p *Pktgen) Sent() uint64 { return p.sent.load() }
@@ -84,14 +89,25 @@ func (p *Pktgen) Start() { p.cpu.RunTask(p.tickFn) }
 func (p *Pktgen) Stop() { p.stop = true; p.timer.Stop() }
 
 // Done reports whether Count packets were sent.
-func (p *Pktgen) Done() bool { return p.cfg.Count > 0 && p.sent.load()+p.failed.load() >= p.cfg.Count }
+//
+// Paced streams (Rate > 0) count a packet the stack refused as failed and
+// move on; back-to-back streams (Rate 0) back off and retry it, so they end
+// with Count packets sent.
+func (p *Pktgen) Done() bool {
+	if p.cfg.Rate == 0 {
+		return p.cfg.Count > 0 && p.sent.load() >= p.cfg.Count
+	}
+	return p.cfg.Count > 0 && p.sent.load()+p.failed.load() >= p.cfg.Count
+}
 
 func (p *Pktgen) tick() {
 	if p.stop {
 		return
 	}
 	for i := 0; i < p.cfg.Burst && !p.Done(); i++ {
-		p.sendOne()
+		if !p.sendOne() && p.cfg.Rate == 0 {
+			break // back off: let the softirqs drain the queue
+		}
 	}
 	if p.Done() || p.stop {
 		return
@@ -103,7 +119,7 @@ func (p *Pktgen) tick() {
 	p.timer.Reset(time.Duration(float64(p.cfg.Burst) / p.cfg.Rate * float64(time.Second)))
 }
 
-func (p *Pktgen) sendOne() {
+func (p *Pktgen) sendOne() bool {
 	skb := p.host.pool.Alloc(p.cfg.Size + NetIPAlign)
 	skb.Reserve(NetIPAlign)
 	f := skb.Put(p.cfg.Size)
@@ -112,11 +128,20 @@ func (p *Pktgen) sendOne() {
 	skb.Dev = p.cfg.Dev
 	skb.ResetMACHeader()
 	skb.Protocol = EthPIPv4
+	if p.cfg.Queue >= 0 {
+		skb.QueueMapping, skb.TxQueueSet = uint16(p.cfg.Queue), true
+	}
 	if DevQueueXmit(skb) != nil {
-		p.failed.add(1)
-		return
+		if p.cfg.Rate == 0 {
+			p.next = (p.next + p.cfg.Flows - 1) % p.cfg.Flows // resend this flow
+			p.refused.add(1)
+		} else {
+			p.failed.add(1)
+		}
+		return false
 	}
 	p.sent.add(1)
+	return true
 }
 
 // FlowAddrs returns flow i's source address: base plus i in the low 16 bits.

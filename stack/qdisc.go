@@ -168,6 +168,14 @@ func (q *TxQueue) flush() {
 	q.dev.txDropped.add(n)
 }
 
+// Errors DevQueueXmit returns; they match the errno with errors.Is and are
+// preallocated so that a refused packet costs no allocation.
+var (
+	ErrXmitDown      = fmt.Errorf("stack: xmit: device down: %w", syscall.ENETDOWN)
+	ErrXmitNoCarrier = fmt.Errorf("stack: xmit: no carrier: %w", syscall.ENOBUFS)
+	ErrXmitQueueFull = fmt.Errorf("stack: xmit: qdisc full: %w", syscall.ENOBUFS)
+)
+
 // DevQueueXmit is dev_queue_xmit: pick a TX queue, enqueue on its qdisc and
 // run it. skb's data starts at the Ethernet header. It takes ownership of
 // skb; an error says the packet was dropped (and counted).
@@ -177,13 +185,13 @@ func DevQueueXmit(skb *SKB) error {
 	if !up {
 		dev.txDropped.add(1)
 		skb.Free()
-		return fmt.Errorf("stack: %s: xmit: %w", dev.name, syscall.ENETDOWN)
+		return ErrXmitDown
 	}
 	if !carrier {
 		// noop_qdisc while the carrier is off.
 		dev.txDropped.add(1)
 		skb.Free()
-		return fmt.Errorf("stack: %s: xmit without carrier: %w", dev.name, syscall.ENOBUFS)
+		return ErrXmitNoCarrier
 	}
 	q := dev.txq[pickTx(dev, skb)]
 	skb.QueueMapping = uint16(q.index)
@@ -193,7 +201,7 @@ func DevQueueXmit(skb *SKB) error {
 		q.qdiscDrops.add(1)
 		dev.txDropped.add(1)
 		skb.Free()
-		return fmt.Errorf("stack: %s: txq %d full: %w", dev.name, q.index, syscall.ENOBUFS)
+		return ErrXmitQueueFull
 	}
 	q.bands[prio2band[skb.Priority&15]].push(skb)
 	q.qlen++
@@ -207,6 +215,9 @@ func DevQueueXmit(skb *SKB) error {
 // queue (skb_tx_hash), so one flow always uses one queue.
 func pickTx(dev *NetDevice, skb *SKB) int {
 	n := len(dev.txq)
+	if skb.TxQueueSet && int(skb.QueueMapping) < n {
+		return int(skb.QueueMapping)
+	}
 	if n == 1 {
 		return 0
 	}

@@ -57,6 +57,7 @@ type SKB struct {
 	GSOSegs      uint16
 	GSOType      uint32
 	QueueMapping uint16
+	TxQueueSet   bool // QueueMapping was chosen by the sender (XPS, pktgen)
 	Hash         uint32
 	L4Hash       bool
 	Priority     uint32

@@ -86,12 +86,16 @@ func (a *app) benchVirtual() (topo.BenchResult, error) {
 	saved := a.cfg
 	a.cfg = &cfg
 	defer func() { a.cfg = saved }()
-	start := time.Now()
-	rep, err := a.runTopology(func(w *topo.World) { w.Run(cfg.Duration) })
+	cfg.Duration = 200 * time.Millisecond
+	var el time.Duration
+	rep, err := a.runTopology(func(w *topo.World) {
+		start := time.Now()
+		w.Run(cfg.Duration)
+		el = time.Since(start)
+	})
 	if err != nil {
 		return topo.BenchResult{}, err
 	}
-	el := time.Since(start)
 	var n uint64
 	for _, d := range rep.Devices {
 		n += d.RxPackets

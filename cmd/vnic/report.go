@@ -101,7 +101,7 @@ func startTraffic(w *topo.World, streams []Traffic, seed int64) ([]*traffic, err
 		pg, err := from.Host.Stack.NewPktgen(stack.PktgenConfig{
 			Dev: from.Netdev, CPU: i % len(from.Host.CPUs), DstMAC: to.Netdev.Addr(),
 			SrcIP: src, DstIP: [4]byte{198, 19, byte(i), 1},
-			Size: t.Size, Flows: t.Flows, Rate: t.RatePPS, Burst: t.Burst,
+			Size: t.Size, Flows: t.Flows, Rate: t.RatePPS, Burst: t.Burst, Queue: -1,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("traffic[%d]: %w", i, err)
