@@ -38,7 +38,7 @@ type cableDir struct {
 	c        *Cable
 	mu       sync.Mutex
 	to       Receiver
-	wireFree time.Duration
+	wireFree int64 // picoseconds: exact at any line rate
 	inflight []inflight // FIFO, in arrival order
 	head     int
 	pool     [][]byte
@@ -78,9 +78,14 @@ func (c *Cable) Stats() (aFrames, aBytes, bFrames, bBytes uint64) {
 	return c.dir[0].frames, c.dir[0].bytes, c.dir[1].frames, c.dir[1].bytes
 }
 
-// SerializationTime is how long a frame of n bytes (no FCS) occupies the wire.
+// SerializationTime is how long a frame of n bytes (no FCS) occupies the
+// wire, rounded down to the nanosecond (the cable keeps picoseconds).
 func (c *Cable) SerializationTime(n int) time.Duration {
-	return time.Duration(int64(n+WireOverhead) * 8 * int64(time.Second) / c.bps)
+	return time.Duration(c.serializationPs(n) / 1000)
+}
+
+func (c *Cable) serializationPs(n int) int64 {
+	return int64(n+WireOverhead) * 8 * 1_000_000_000_000 / c.bps
 }
 
 type cableEnd struct{ d *cableDir }
@@ -101,10 +106,11 @@ func (e cableEnd) Transmit(frame []byte) time.Duration {
 	}
 	now := c.clock.Now()
 	start := d.wireFree
-	if start < now {
-		start = now
+	if nowPs := int64(now) * 1000; start < nowPs {
+		start = nowPs
 	}
-	d.wireFree = start + c.SerializationTime(len(frame))
+	d.wireFree = start + c.serializationPs(len(frame))
+	done := time.Duration((d.wireFree + 999) / 1000) // the last bit, in whole ns
 	d.frames++
 	d.bytes += uint64(len(frame))
 	var buf []byte
@@ -115,11 +121,13 @@ func (e cableEnd) Transmit(frame []byte) time.Duration {
 	if d.head == len(d.inflight) {
 		d.inflight, d.head = d.inflight[:0], 0
 	}
-	d.inflight = append(d.inflight, inflight{at: d.wireFree, frame: buf})
+	d.inflight = append(d.inflight, inflight{at: done, frame: buf})
 	if len(d.inflight)-d.head == 1 {
-		d.timer.Reset(d.wireFree - now)
+		d.timer.Reset(done - now)
 	}
-	return d.wireFree
+	// The MAC may hand over the next frame from the last whole nanosecond
+	// before the wire frees: its start is then exactly wireFree.
+	return time.Duration(d.wireFree / 1000)
 }
 
 // arrive delivers every frame whose last bit has arrived (virtual time).
