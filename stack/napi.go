@@ -132,8 +132,11 @@ func (n *NAPI) CompleteDone(work int) bool {
 		if !n.listed {
 			n.sn.link(n)
 		}
+		polling := n.polling
 		n.sn.mu.Unlock()
-		n.sn.cpu.RaiseSoftirq()
+		if !polling { // inside net_rx_action the running round sees it
+			n.sn.cpu.RaiseSoftirq()
+		}
 		return false
 	}
 	n.sched = false

@@ -312,7 +312,7 @@ func (d *NetDevice) watchdogFire() {
 	now := d.host.clock.Now()
 	cpu := d.host.cpus[0]
 	for _, q := range d.txq {
-		if q.Stopped() && d.Carrier() && now-q.transStart.load() > d.WatchdogTimeout {
+		if q.Stopped() && d.Carrier() && now-q.transStart.load() >= d.WatchdogTimeout {
 			q.timeouts.add(1)
 			idx := q.index
 			cpu.RunSoftirq(func() { d.ops.TxTimeout(idx) })

@@ -1,0 +1,129 @@
+package stack_test
+
+import (
+	"testing"
+	"time"
+
+	"vnic/hw"
+	"vnic/stack"
+)
+
+// pollScript is a NAPI poll over a counter of pending packets.
+type pollScript struct {
+	pending   int
+	calls     []int // work per call
+	completed int
+}
+
+func (p *pollScript) poll(n *stack.NAPI, budget int) int {
+	w := min(p.pending, budget)
+	p.pending -= w
+	p.calls = append(p.calls, w)
+	if w < budget && n.CompleteDone(w) {
+		p.completed++
+	}
+	return w
+}
+
+func TestNAPIBudgets(t *testing.T) {
+	tests := []struct {
+		name       string
+		pending    int
+		calls      []int
+		squeeze    uint64
+		rounds     uint64
+		budgetHits uint64
+	}{
+		// Each case schedules twice: the second marks the NAPI missed, so its
+		// completion keeps it scheduled for one more (empty) poll.
+		{"one poll", 10, []int{10, 0}, 0, 1, 0},
+		{"exactly the weight stays scheduled", 64, []int{64, 0, 0}, 0, 1, 1},
+		{"200 in one round", 200, []int{64, 64, 64, 8, 0}, 0, 1, 3},
+		// 300-packet round budget: after 5 polls (320) the round ends with
+		// work left, time_squeeze counts it, NET_RX is raised again.
+		{"400 across two rounds", 400, []int{64, 64, 64, 64, 64, 64, 16, 0}, 1, 2, 6},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clk, h := newHost(t, 1)
+			d, _ := newDev(t, h, 1)
+			ps := &pollScript{pending: tc.pending}
+			n := h.NewNAPI(d, 0, ps.poll, 64)
+			if n.Schedule() {
+				t.Fatal("a disabled NAPI was scheduled")
+			}
+			n.Enable()
+			if !n.Schedule() || n.Schedule() {
+				t.Fatal("schedule twice")
+			}
+			clk.RunFor(time.Millisecond)
+			if fmtInts(ps.calls) != fmtInts(tc.calls) {
+				t.Fatalf("polls %v, want %v", ps.calls, tc.calls)
+			}
+			sn := h.Softnet(0).Stats()
+			if sn.TimeSqueeze != tc.squeeze || sn.Rounds != tc.rounds || n.Stats().BudgetHits != tc.budgetHits {
+				t.Fatalf("softnet %+v napi %+v", sn, n.Stats())
+			}
+			if n.Scheduled() {
+				t.Fatal("still scheduled after the ring drained")
+			}
+		})
+	}
+}
+
+func fmtInts(v []int) string {
+	s := ""
+	for _, x := range v {
+		s += " " + itoa(x)
+	}
+	return s
+}
+
+func itoa(x int) string {
+	if x == 0 {
+		return "0"
+	}
+	s := ""
+	for x > 0 {
+		s = string(rune('0'+x%10)) + s
+		x /= 10
+	}
+	return s
+}
+
+func TestNAPIDisable(t *testing.T) {
+	clk, h := newHost(t, 1)
+	d, _ := newDev(t, h, 1)
+	ps := &pollScript{pending: 5}
+	n := h.NewNAPI(d, 0, ps.poll, 64)
+	n.Enable()
+	n.Schedule()
+	n.Disable()
+	clk.RunFor(time.Millisecond)
+	if len(ps.calls) != 0 || n.Schedule() {
+		t.Fatal("a disabled NAPI was polled or scheduled")
+	}
+}
+
+func TestNAPIBudgetTime(t *testing.T) {
+	clk := hw.NewVirtualClock()
+	cpu := hw.NewCPU(0, clk, hw.CostModel{})
+	h := stack.NewHost("h", clk, []stack.CPU{cpu}, stack.HostConfig{NetdevBudget: 100000, NetdevBudgetTime: 100 * time.Microsecond})
+	d, _ := newDev(t, h, 1)
+	ps := &pollScript{pending: 1000}
+	n := h.NewNAPI(d, 0, func(n *stack.NAPI, b int) int {
+		cpu.Charge(30 * time.Microsecond) // each poll costs 30 µs
+		return ps.poll(n, b)
+	}, 64)
+	n.Enable()
+	n.Schedule()
+	clk.RunUntil(100 * time.Microsecond)
+	// 4 polls reach 120 µs ≥ 100 µs: the round ends, time_squeeze counts it.
+	if len(ps.calls) != 4 || h.Softnet(0).Stats().TimeSqueeze != 1 {
+		t.Fatalf("polls %d squeeze %d", len(ps.calls), h.Softnet(0).Stats().TimeSqueeze)
+	}
+	clk.RunFor(time.Millisecond)
+	if ps.pending != 0 {
+		t.Fatal("work left")
+	}
+}

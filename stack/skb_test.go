@@ -1,0 +1,103 @@
+package stack
+
+import (
+	"testing"
+)
+
+func TestSKBPushPullPut(t *testing.T) {
+	p := NewSKBPool()
+	s := p.Alloc(100)
+	if s.Headroom() != NetSKBPad || s.Len() != 0 {
+		t.Fatalf("fresh skb: headroom %d len %d", s.Headroom(), s.Len())
+	}
+	s.Reserve(NetIPAlign)
+	copy(s.Put(20), "0123456789abcdefghij")
+	if s.Len() != 20 {
+		t.Fatal("put")
+	}
+	h := s.Push(14)
+	if len(h) != 14 || s.Len() != 34 || s.Headroom() != NetSKBPad+NetIPAlign-14 {
+		t.Fatalf("push: len %d headroom %d", s.Len(), s.Headroom())
+	}
+	if b := s.Pull(14); b == nil || s.Len() != 20 || string(b[:4]) != "0123" {
+		t.Fatal("pull")
+	}
+	// Pulling more than len fails and leaves the skb alone.
+	if b := s.Pull(21); b != nil || s.Len() != 20 {
+		t.Fatal("over-pull changed the skb")
+	}
+	s.Trim(5)
+	if string(s.Data()) != "01234" {
+		t.Fatal("trim")
+	}
+	for _, f := range []func(){
+		func() { s.Push(s.Headroom() + 1) },
+		func() { s.Put(s.Tailroom() + 1) },
+		func() { s.Reserve(1) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic on overrun")
+				}
+			}()
+			f()
+		}()
+	}
+	s.Consume()
+	if p.Live() != 0 {
+		t.Fatal("live skb after consume")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("double free did not panic")
+		}
+	}()
+	s.Free()
+}
+
+func TestSKBPoolClassesAndReuse(t *testing.T) {
+	p := NewSKBPool()
+	small, jumbo, gso := p.Alloc(1500), p.Alloc(9100), p.Alloc(65000)
+	if small == nil || jumbo == nil || gso == nil || p.Alloc(70000) != nil {
+		t.Fatal("size classes")
+	}
+	if small.Tailroom() < 1500 || jumbo.Tailroom() < 9100 || gso.Tailroom() < 65000 {
+		t.Fatal("tailroom")
+	}
+	small.Free()
+	jumbo.Consume()
+	gso.Consume()
+	if p.Dropped() != 1 || p.Live() != 0 {
+		t.Fatalf("dropped %d live %d", p.Dropped(), p.Live())
+	}
+	again := p.Alloc(60)
+	if again != small || again.Len() != 0 || again.MACHeader() != nil || again.Dev != nil {
+		t.Fatal("a reused skb must come back clean")
+	}
+	again.Consume()
+}
+
+func TestSKBPoolNoAllocs(t *testing.T) {
+	p := NewSKBPool()
+	p.Alloc(100).Consume()
+	if n := testing.AllocsPerRun(1000, func() {
+		s := p.Alloc(1514)
+		s.Reserve(NetIPAlign)
+		s.Put(1514)
+		s.Push(0)
+		s.Consume()
+	}); n != 0 {
+		t.Fatalf("%v allocations per skb", n)
+	}
+}
+
+func BenchmarkSKBAllocFree(b *testing.B) {
+	p := NewSKBPool()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		s := p.Alloc(1514)
+		s.Put(60)
+		s.Consume()
+	}
+}
