@@ -85,6 +85,8 @@ type HWStats struct {
 	IAC, ICRXOC, TSCTC                         uint64
 	PRC, PTC                                   [6]uint64
 	RQDPC                                      [hw.NumQueues]uint64
+	// vnic diagnostics (running counters, not clear-on-read).
+	RxFiltered, RxDisabled, DMAFaults uint64
 }
 
 func (a *Adapter) rd32(off uint32) uint32 { return a.bar.Read32(off) }
@@ -278,3 +280,6 @@ func (a *Adapter) QueueStats(q int) QueueStats {
 
 // Queues returns the number of queue pairs.
 func (a *Adapter) Queues() int { return a.cfg.Queues }
+
+// RSSKey returns the RSS hash key programmed into RSSRK (get_rxfh).
+func (a *Adapter) RSSKey() [40]byte { return a.rssKey }

@@ -113,6 +113,9 @@ func (a *Adapter) updateStats() {
 	for q := 0; q < a.cfg.Queues; q++ {
 		s.RQDPC[q] += uint64(r(hw.RQDPC(q)))
 	}
+	s.RxFiltered = uint64(r(hw.VRXFLT))
+	s.RxDisabled = uint64(r(hw.VRXDIS))
+	s.DMAFaults = uint64(r(hw.VDMAF))
 }
 
 // HWStats returns the accumulated hardware counters, read fresh.

@@ -118,6 +118,11 @@ func (a *Adapter) resetTxQueue(qv *qVector) {
 	r.txq.Lock()
 	a.wr32(hw.TXDCTL(r.q), 0)
 	r.cleanTxRing()
+	// Reprogram the whole queue, as igb_configure_tx_ring does: whatever
+	// upset the device, the ring registers are known good afterwards.
+	a.wr32(hw.TDBAL(r.q), uint32(r.desc.Addr))
+	a.wr32(hw.TDBAH(r.q), uint32(r.desc.Addr>>32))
+	a.wr32(hw.TDLEN(r.q), r.count*ring.DescSize)
 	a.wr32(hw.TDH(r.q), 0)
 	a.wr32(hw.TDT(r.q), 0)
 	a.wr32(hw.TXDCTL(r.q), hw.DctlEnable)

@@ -102,7 +102,13 @@ func (c *Checker) tail(tx bool, q int, head, oldTail, newTail, n uint32) {
 	if head >= n || oldTail >= n {
 		oldTail = head
 	}
-	if ring.Used(head, newTail, n) < ring.Used(head, oldTail, n) {
+	ctl := RXDCTL(q)
+	if tx {
+		ctl = TXDCTL(q)
+	}
+	// A disabled queue owns nothing: setting it up writes head and tail freely.
+	enabled := c.d.regs[ctl/4]&DctlEnable != 0
+	if enabled && ring.Used(head, newTail, n) < ring.Used(head, oldTail, n) {
 		c.flag(VTailBackwards, "%s%d: tail %d -> %d with head %d takes back owned descriptors", dirName(tx), q, oldTail, newTail, head)
 		return
 	}

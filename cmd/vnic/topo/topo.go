@@ -44,6 +44,8 @@ type DeviceConfig struct {
 	TxRing int
 	ITR    time.Duration
 	MTU    int
+	// TxTimeout is the TX watchdog timeout (default 5 s).
+	TxTimeout time.Duration
 }
 
 // CableConfig joins two devices named "host/ifname".
@@ -142,7 +144,7 @@ func Build(cfg Config) (*World, error) {
 				return nil, fmt.Errorf("topo: %w", err)
 			}
 			ad, err := driver.Probe(nic.Function(), h.Stack, h.CPUs, driver.Config{
-				Queues: dc.Queues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: dc.ITR,
+				Queues: dc.Queues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: dc.ITR, TxTimeout: dc.TxTimeout,
 				Seed: cfg.Seed + int64(hi*16+di),
 			})
 			if err != nil {
