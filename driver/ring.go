@@ -22,7 +22,6 @@ type rxRing struct {
 	posts int        // descriptors posted since the last RDT write
 
 	packets, bytes, chained, dropped uint64 // poll-local, flushed to netdev stats
-	csumErr                          uint64
 }
 
 // txRing is one TX queue's ring: descriptors, one bounce buffer per

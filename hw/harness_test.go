@@ -186,7 +186,7 @@ func (r *rig) send(q int, frame []byte) {
 		if end == len(frame) {
 			cmd |= ring.TxCmdEOP | ring.TxCmdRS
 		}
-		ring.TxDesc(tr.desc.Buf[tr.tail*16:tr.tail*16+16]).SetData(ring.TxData{Addr: tr.bufs[tr.tail].Addr, Len: uint16(end - off), Cmd: cmd, PayLen: uint32(len(frame))})
+		ring.TxDesc(tr.desc.Buf[tr.tail*16 : tr.tail*16+16]).SetData(ring.TxData{Addr: tr.bufs[tr.tail].Addr, Len: uint16(end - off), Cmd: cmd, PayLen: uint32(len(frame))})
 		tr.tail = ring.Next(tr.tail, tr.n)
 	}
 }

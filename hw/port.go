@@ -38,7 +38,7 @@ type cableDir struct {
 	c        *Cable
 	mu       sync.Mutex
 	to       Receiver
-	wireFree int64 // picoseconds: exact at any line rate
+	wireFree int64      // picoseconds: exact at any line rate
 	inflight []inflight // FIFO, in arrival order
 	head     int
 	pool     [][]byte

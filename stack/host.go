@@ -59,6 +59,7 @@ func NewHost(name string, clock Clock, cpus []CPU, cfg HostConfig) *Host {
 	h := &Host{name: name, clock: clock, cfg: cfg, cpus: cpus, pool: NewSKBPool()}
 	for _, c := range cpus {
 		sn := &Softnet{host: h, cpu: c}
+		sn.pollDone = sync.NewCond(&sn.mu)
 		h.sn = append(h.sn, sn)
 		c.SetSoftirqHandler(sn.action)
 	}

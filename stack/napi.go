@@ -69,9 +69,10 @@ func (n *NAPI) Enable() {
 	n.sn.mu.Unlock()
 }
 
-// Disable is napi_disable: no new scheduling, and a scheduled instance is
-// taken off the poll list. (Polls run in softirq context on the NAPI's CPU;
-// callers in the same context never see one in flight.)
+// Disable is napi_disable: no new scheduling, a scheduled instance is taken
+// off the poll list, and a poll in flight on another CPU is waited for, so
+// the driver may free its rings afterwards. (In virtual time nothing runs
+// concurrently; a poll can only be in flight if Disable is called from it.)
 func (n *NAPI) Disable() {
 	n.sn.mu.Lock()
 	n.disabled = true
@@ -80,6 +81,11 @@ func (n *NAPI) Disable() {
 	}
 	wasSched := n.sched
 	n.sched, n.missed = false, false
+	if !n.sn.host.clock.Virtual() {
+		for n.polling {
+			n.sn.pollDone.Wait()
+		}
+	}
 	n.sn.mu.Unlock()
 	if wasSched && n.Observer != nil {
 		n.Observer.NAPICompleted(n.IRQ)
@@ -154,6 +160,7 @@ type Softnet struct {
 	cpu  CPU
 
 	mu         sync.Mutex
+	pollDone   *sync.Cond // on mu: a poll finished (napi_disable waits on it)
 	head, tail *NAPI
 	output     []*TxQueue // queues woken, waiting for qdisc_run
 
@@ -232,6 +239,7 @@ func (s *Softnet) rxAction() {
 
 		s.mu.Lock()
 		n.polling = false
+		s.pollDone.Broadcast()
 		if work == n.weight && n.sched && !n.disabled && !n.listed {
 			// The driver did not complete: poll again after the others.
 			s.link(n)

@@ -23,13 +23,12 @@ type TxQueue struct {
 	stopped    atomic.Bool
 	transStart atomicDuration
 
-	Stats       QueueStats // sent to the driver
-	qdiscDrops  counter
-	requeues    counter
-	timeouts    counter
-	wakeups     counter
-	stops       counter
-	scheduledOn atomic.Int32
+	Stats      QueueStats // sent to the driver
+	qdiscDrops counter
+	requeues   counter
+	timeouts   counter
+	wakeups    counter
+	stops      counter
 }
 
 type skbList struct{ head, tail *SKB }

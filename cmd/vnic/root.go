@@ -11,6 +11,9 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
+// appOut is where commands print; tests replace it.
+var appOut io.Writer = os.Stdout
+
 // app is what every subcommand shares: the merged config and the logger.
 type app struct {
 	configFile string
@@ -22,7 +25,7 @@ type app struct {
 }
 
 func newRoot() *cobra.Command {
-	a := &app{out: os.Stdout}
+	a := &app{out: appOut}
 	root := &cobra.Command{
 		Use:           "vnic",
 		Short:         "A register-level virtual NIC, its driver and a Linux-style stack",
@@ -77,4 +80,9 @@ func (a *app) buildLogger() error {
 	zc.ErrorOutputPaths = []string{"stderr"}
 	a.log, err = zc.Build()
 	return err
+}
+
+// setOut points every command's output at w (tests).
+func setOut(_ *cobra.Command, w io.Writer) {
+	appOut = w
 }

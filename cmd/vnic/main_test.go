@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run executes the vnic command line in-process and returns stdout.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	setOut(nil, &out)
+	defer setOut(nil, os.Stdout)
+	root := newRoot()
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+func TestDemoJSONShapeAndDeterminism(t *testing.T) {
+	a, err := run(t, "demo", "--json", "--seed", "7", "--duration", "5ms", "--log-level", "error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := run(t, "demo", "--json", "--seed", "7", "--duration", "5ms", "--log-level", "error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Fatal("the same seed gave different output")
+	}
+	c, err := run(t, "demo", "--json", "--seed", "8", "--duration", "5ms", "--log-level", "error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == c {
+		t.Fatal("a different seed gave identical output")
+	}
+	var rep struct {
+		Devices []struct {
+			Host, Name string
+			Queues     []map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(a), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Devices) != 2 || rep.Devices[0].Host != "h1" || rep.Devices[1].Name != "vnic0" || len(rep.Devices[0].Queues) != 4 {
+		t.Fatalf("devices: %+v", rep.Devices)
+	}
+	for _, k := range []string{"id", "rx_packets", "tx_packets", "rx_bytes", "interrupts", "polls", "drops"} {
+		if _, ok := rep.Devices[0].Queues[0][k]; !ok {
+			t.Errorf("queue object lacks %q", k)
+		}
+	}
+	var total float64
+	for _, d := range rep.Devices {
+		for _, q := range d.Queues {
+			total += q["rx_packets"].(float64)
+		}
+	}
+	if total == 0 {
+		t.Fatal("no packets in the demo")
+	}
+}
+
+func TestDemoText(t *testing.T) {
+	out, err := run(t, "demo", "--duration", "2ms", "--log-level", "error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"h1/vnic0", "h2/vnic0", "pkts/poll", "rss %", "contract violations 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestConfigErrorsNameTheKey(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		yaml string
+		want string
+	}{
+		{"bogus: 1\n", "bogus"},
+		{"time: sideways\n", "time"},
+		{"hosts:\n  - name: a\n    cpus: 99\n", "hosts[0].cpus"},
+		{"hosts:\n  - name: a\n    devices:\n      - queues: 9\n", "hosts[0].devices[0].queues"},
+		{"hosts:\n  - name: a\n    devices:\n      - rx_ring: 100\n", "hosts[0].devices[0].rx_ring"},
+		{"hosts:\n  - name: a\n    devices:\n      - colour: red\n", "colour"},
+		{"cables:\n  - a: h1\n    b: h2/vnic0\n", "cables[0].a"},
+		{"traffic:\n  - size: 10\n", "traffic[0].size"},
+		{"log:\n  level: loud\n", "log.level"},
+		{"duration: -1s\n", "duration"},
+	}
+	for _, tc := range tests {
+		f := filepath.Join(dir, "c.yaml")
+		os.WriteFile(f, []byte(tc.yaml), 0o644)
+		_, err := run(t, "demo", "--config", f)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one naming %q", tc.yaml, err, tc.want)
+		}
+	}
+	if _, err := run(t, "demo", "--config", filepath.Join(dir, "missing.yaml")); err == nil {
+		t.Error("a missing config file is not an error")
+	}
+}
+
+func TestConfigEnvironmentAndDefaults(t *testing.T) {
+	t.Setenv("VNIC_SEED", "42")
+	t.Setenv("VNIC_DURATION", "1ms")
+	v, err := loadConfig("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := decodeConfig(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Seed != 42 || c.Duration.String() != "1ms" || c.Time != "virtual" || len(c.Hosts) != 2 {
+		t.Fatalf("seed %d duration %v time %s hosts %d", c.Seed, c.Duration, c.Time, len(c.Hosts))
+	}
+	// A file with a sparse device gets per-item defaults.
+	f := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(f, []byte("hosts:\n  - name: solo\n    devices:\n      - {}\ncables: []\ntraffic: []\n"), 0o644)
+	v, err = loadConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = decodeConfig(v); err != nil {
+		t.Fatal(err)
+	}
+	d := c.Hosts[0].Devices[0]
+	if c.Hosts[0].CPUs != 1 || d.Queues != 1 || d.RxRing != 256 || d.MTU != 1500 || c.Seed != 42 {
+		t.Fatalf("defaults: %+v %+v", c.Hosts[0], d)
+	}
+}
+
+func TestBenchNICJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("bench in -short")
+	}
+	out, err := run(t, "bench", "nic", "--json", "--packets", "4000", "--log-level", "error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Results []struct {
+			Path            string
+			Size, Queues    int
+			PPS             float64
+			AllocsPerPacket float64 `json:"allocs_per_packet"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Results) != 9 {
+		t.Fatalf("%d results", len(r.Results))
+	}
+	for _, x := range r.Results {
+		if x.PPS <= 0 {
+			t.Errorf("%+v: no rate", x)
+		}
+	}
+}
