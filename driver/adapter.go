@@ -74,6 +74,8 @@ type Adapter struct {
 	txDropped    atomic.Uint64
 	otherIRQs    atomic.Uint64
 	linkRechecks atomic.Uint64
+	linkPending  atomic.Bool
+	linkTask     func() // bound once: queueing it allocates nothing
 }
 
 // HWStats accumulates the device's clear-on-read statistics registers
@@ -106,6 +108,10 @@ func Probe(fn hw.Function, host *stack.Host, cpus []*hw.CPU, cfg Config) (*Adapt
 		return nil, fmt.Errorf("driver: %s: %d queues need %d MSI-X vectors, device has %d", fn.Name, cfg.Queues, cfg.Queues+1, fn.MSIX.Len())
 	}
 	a := &Adapter{fn: fn, bar: fn.BAR0, host: host, cpus: cpus, cfg: cfg}
+	a.linkTask = func() {
+		a.linkPending.Store(false)
+		a.checkLink()
+	}
 	if err := a.resetHW(); err != nil {
 		return nil, fmt.Errorf("driver: %s: %w", fn.Name, err)
 	}

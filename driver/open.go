@@ -81,8 +81,9 @@ func (a *Adapter) up() error {
 		qv.napi.Enable()
 	}
 	a.running = true
-	// Unmask: other causes, then every vector.
-	a.wr32(hw.IMS, hw.IcrLSC|hw.IcrRXO|hw.IcrDOUTSYNC)
+	// Unmask: other causes (as igb_irq_enable: link and DMA faults; RX
+	// overruns are counted, not interrupted for), then every vector.
+	a.wr32(hw.IMS, hw.IcrLSC|hw.IcrDOUTSYNC)
 	a.wr32(hw.EIMS, a.eimsAll())
 	a.checkLink()
 	return nil

@@ -23,10 +23,10 @@ func (a *Adapter) irqOther() {
 	}
 	if icr&hw.IcrLSC != 0 {
 		a.lscEvents.Add(1)
-		a.cpus[0].RunTask(a.checkLink)
-	}
-	if icr&hw.IcrRXO != 0 {
-		a.cpus[0].RunTask(a.updateStats)
+		// schedule_work: at most one link check queued at a time.
+		if a.linkPending.CompareAndSwap(false, true) {
+			a.cpus[0].RunTask(a.linkTask)
+		}
 	}
 	a.wr32(hw.EIMS, 1<<otherVector)
 }

@@ -35,6 +35,7 @@ type txRing struct {
 	ntu      atomic.Uint32 // written by start_xmit under the xmit lock
 	ntc      atomic.Uint32 // written by the NAPI poll
 	txq      *stack.TxQueue
+	tail     uint32 // last TDT written (under the xmit lock)
 	restarts atomic.Uint64
 }
 
@@ -116,6 +117,7 @@ func (r *txRing) cleanTxRing() {
 	}
 	r.ntu.Store(0)
 	r.ntc.Store(0)
+	r.tail = 0
 	clear(r.desc.Buf)
 }
 

@@ -25,6 +25,7 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 		txq.Stop()
 		// Re-check after stopping: cleanup may have freed space meanwhile.
 		if r.unused() < need+2 {
+			a.doorbell(r) // packets written with xmit_more must go
 			return stack.TxBusy
 		}
 		txq.Wake()
@@ -49,13 +50,13 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 			i = ring.Next(i, r.count)
 		}
 	}
+	more := skb.XmitMore
 	r.info[first] = txInfo{skb: skb, eop: i, bytes: n}
 	next := ring.Next(i, r.count)
 	r.ntu.Store(next)
 	cpu.Charge(cpu.Costs.TxPacket)
 	cpu.ChargeCopy(n)
 	txq.MarkTrans(a.host.Clock().Now())
-	a.wr32(hw.TDT(r.q), next)
 	// igb_maybe_stop_tx: leave room for the largest packet.
 	if r.unused() < uint32(a.descNeeded) {
 		txq.Stop()
@@ -63,7 +64,20 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 			txq.Wake()
 		}
 	}
+	// The doorbell, unless the qdisc has more for us (xmit_more) and the
+	// queue is still running.
+	if !more || txq.Stopped() {
+		a.doorbell(r)
+	}
 	return stack.TxOK
+}
+
+// doorbell writes TDT if descriptors were added since the last write.
+func (a *Adapter) doorbell(r *txRing) {
+	if n := r.ntu.Load(); n != r.tail {
+		r.tail = n
+		a.wr32(hw.TDT(r.q), n)
+	}
 }
 
 // cleanTx is igb_clean_tx_irq: free the skbs of packets the device has

@@ -3,7 +3,6 @@ package hw
 import (
 	"fmt"
 	"net"
-	"sync"
 	"time"
 
 	"vnic/offload"
@@ -36,7 +35,7 @@ type DeviceConfig struct {
 
 // Device is the vnic NIC model. All register, RX and TX work runs under mu.
 type Device struct {
-	mu    sync.Mutex
+	mu    mutex
 	name  string
 	clock Clock
 	dma   *DMA
@@ -68,7 +67,7 @@ type vecState struct {
 }
 
 type txQueue struct {
-	mu      sync.Mutex // serialises the engine of one queue (real time)
+	mu      mutex // serialises the engine of one queue (real time)
 	scratch []byte
 	waiting bool  // virtual time: waiting for the wire
 	timer   Timer // virtual time: wire-ready continuation
@@ -91,6 +90,9 @@ func NewDevice(cfg DeviceConfig, clock Clock, dma *DMA) (*Device, error) {
 		return nil, fmt.Errorf("hw: device %s: %d MSI-X vectors, want 1..%d", cfg.Name, cfg.Vectors, NumVectors)
 	}
 	d := &Device{name: cfg.Name, clock: clock, dma: dma, msix: NewMSIX(cfg.Vectors)}
+	virtual := clock.Virtual()
+	d.mu.off = virtual
+	d.msix.mu.off = virtual
 	d.eeprom = DefaultEEPROM(cfg.MAC)
 	for v := range d.vec {
 		v := v
@@ -99,6 +101,7 @@ func NewDevice(cfg DeviceConfig, clock Clock, dma *DMA) (*Device, error) {
 	for q := range d.txq {
 		q := q
 		d.txq[q].scratch = make([]byte, maxFrame)
+		d.txq[q].mu.off = virtual
 		d.txq[q].timer = clock.NewTimer(func() { d.txq[q].waiting = false; d.txRun(q) })
 	}
 	if cfg.Checker {

@@ -2,7 +2,6 @@ package hw
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 )
 
@@ -10,7 +9,7 @@ import (
 // handler that runs in that CPU's hardirq context when the device sends the
 // vector's message.
 type MSIX struct {
-	mu      sync.Mutex
+	mu      mutex
 	vectors []msixVector
 	lost    atomic.Uint64 // messages for vectors with no handler
 }

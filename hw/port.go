@@ -18,6 +18,11 @@ type Receiver interface {
 	Receive(frame []byte)
 }
 
+// TxFIFOBytes is the MAC's transmit packet buffer: the TX engine fetches
+// packets (and writes their descriptors back) while the frames waiting for
+// the wire fit in it, 24 KiB as in the 82576's default packet buffer split.
+const TxFIFOBytes = 24 * 1024
+
 // WireOverhead is what each frame costs on Ethernet beyond its bytes
 // without FCS: FCS 4, preamble and SFD 8, inter-frame gap 12.
 const WireOverhead = 4 + 8 + 12
@@ -28,10 +33,11 @@ const WireOverhead = 4 + 8 + 12
 // frames, and delivers each frame when its last bit arrives. In real time it
 // hands frames over at once.
 type Cable struct {
-	clock Clock
-	bps   int64
-	dir   [2]cableDir
-	tap   *PcapWriter
+	clock  Clock
+	bps    int64
+	fifoPs int64 // TxFIFOBytes on the wire, in picoseconds
+	dir    [2]cableDir
+	tap    *PcapWriter
 }
 
 type cableDir struct {
@@ -39,8 +45,8 @@ type cableDir struct {
 	mu       sync.Mutex
 	to       Receiver
 	wireFree int64      // picoseconds: exact at any line rate
-	inflight []inflight // FIFO, in arrival order
-	head     int
+	inflight []inflight // ring buffer of frames on the wire, in arrival order
+	head, n  int
 	pool     [][]byte
 	timer    Timer
 	frames   uint64
@@ -55,6 +61,7 @@ type inflight struct {
 // NewCable returns a cable of the given speed in Mb/s.
 func NewCable(clock Clock, mbps int) *Cable {
 	c := &Cable{clock: clock, bps: int64(mbps) * 1e6}
+	c.fifoPs = int64(TxFIFOBytes) * 8 * 1_000_000_000_000 / c.bps
 	for i := range c.dir {
 		d := &c.dir[i]
 		d.c = c
@@ -118,29 +125,37 @@ func (e cableEnd) Transmit(frame []byte) time.Duration {
 		buf, d.pool = d.pool[n-1][:0], d.pool[:n-1]
 	}
 	buf = append(buf, frame...)
-	if d.head == len(d.inflight) {
-		d.inflight, d.head = d.inflight[:0], 0
+	if d.n == len(d.inflight) {
+		grown := make([]inflight, 2*len(d.inflight)+16)
+		for i := 0; i < d.n; i++ {
+			grown[i] = d.inflight[(d.head+i)%len(d.inflight)]
+		}
+		d.inflight, d.head = grown, 0
 	}
-	d.inflight = append(d.inflight, inflight{at: done, frame: buf})
-	if len(d.inflight)-d.head == 1 {
+	d.inflight[(d.head+d.n)%len(d.inflight)] = inflight{at: done, frame: buf}
+	d.n++
+	if d.n == 1 {
 		d.timer.Reset(done - now)
 	}
-	// The MAC may hand over the next frame from the last whole nanosecond
-	// before the wire frees: its start is then exactly wireFree.
-	return time.Duration(d.wireFree / 1000)
+	// The MAC's transmit FIFO holds TxFIFOBytes of frames waiting for the
+	// wire: the next frame may come once the backlog fits in it again.
+	// (Rounded down to the nanosecond: an early hand-over still starts on
+	// the wire exactly at wireFree.)
+	return time.Duration((d.wireFree - c.fifoPs) / 1000)
 }
 
 // arrive delivers every frame whose last bit has arrived (virtual time).
 func (d *cableDir) arrive() {
 	now := d.c.clock.Now()
-	for d.head < len(d.inflight) && d.inflight[d.head].at <= now {
+	for d.n > 0 && d.inflight[d.head].at <= now {
 		f := d.inflight[d.head]
 		d.inflight[d.head] = inflight{}
-		d.head++
+		d.head = (d.head + 1) % len(d.inflight)
+		d.n--
 		d.to.Receive(f.frame)
 		d.pool = append(d.pool, f.frame)
 	}
-	if d.head < len(d.inflight) {
+	if d.n > 0 {
 		d.timer.Reset(d.inflight[d.head].at - now)
 	}
 }

@@ -57,8 +57,12 @@ func NewHost(name string, clock Clock, cpus []CPU, cfg HostConfig) *Host {
 		cfg.NetdevBudgetTime = 2 * time.Millisecond
 	}
 	h := &Host{name: name, clock: clock, cfg: cfg, cpus: cpus, pool: NewSKBPool()}
+	for _, c := range h.pool.classes {
+		c.mu.off = clock.Virtual()
+	}
 	for _, c := range cpus {
 		sn := &Softnet{host: h, cpu: c}
+		sn.mu.off = clock.Virtual()
 		sn.pollDone = sync.NewCond(&sn.mu)
 		h.sn = append(h.sn, sn)
 		c.SetSoftirqHandler(sn.action)
@@ -105,6 +109,10 @@ func (h *Host) Register(d *NetDevice) error {
 	}
 	h.ifindex++
 	d.name, d.ifindex, d.host, d.registered = name, h.ifindex, h, true
+	d.mu.off = h.clock.Virtual()
+	for _, q := range d.txq {
+		q.mu.off = h.clock.Virtual()
+	}
 	d.mu.Lock()
 	d.updateOperstate()
 	d.mu.Unlock()

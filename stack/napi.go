@@ -159,7 +159,7 @@ type Softnet struct {
 	host *Host
 	cpu  CPU
 
-	mu         sync.Mutex
+	mu         mutex
 	pollDone   *sync.Cond // on mu: a poll finished (napi_disable waits on it)
 	head, tail *NAPI
 	output     []*TxQueue // queues woken, waiting for qdisc_run

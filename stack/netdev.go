@@ -6,7 +6,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -118,7 +117,7 @@ func (q *QueueStats) Snapshot() (packets, bytes, drops uint64) {
 
 // NetDevice is struct net_device.
 type NetDevice struct {
-	mu sync.Mutex // rtnl-like: configuration changes
+	mu mutex // rtnl-like: configuration changes
 
 	host    *Host
 	name    string

@@ -33,6 +33,7 @@ type Pktgen struct {
 	cpu    CPU
 	timer  Timer
 	tickFn func()
+	src    MAC // the device's address, read once per burst
 	next   int
 	stop   bool
 
@@ -104,11 +105,13 @@ func (p *Pktgen) tick() {
 	if p.stop {
 		return
 	}
+	p.src = p.cfg.Dev.Addr()
 	for i := 0; i < p.cfg.Burst && !p.Done(); i++ {
 		if !p.sendOne() && p.cfg.Rate == 0 {
 			break // back off: let the softirqs drain the queue
 		}
 	}
+	p.cfg.Dev.KickTx()
 	if p.Done() || p.stop {
 		return
 	}
@@ -123,7 +126,7 @@ func (p *Pktgen) sendOne() bool {
 	skb := p.host.pool.Alloc(p.cfg.Size + NetIPAlign)
 	skb.Reserve(NetIPAlign)
 	f := skb.Put(p.cfg.Size)
-	BuildUDPFrame(f, p.cfg.DstMAC, p.cfg.Dev.Addr(), FlowAddrs(p.cfg.SrcIP, p.next), p.cfg.DstIP, uint16(PktgenPort+p.next), PktgenPort)
+	BuildUDPFrame(f, p.cfg.DstMAC, p.src, FlowAddrs(p.cfg.SrcIP, p.next), p.cfg.DstIP, uint16(PktgenPort+p.next), PktgenPort)
 	p.next = (p.next + 1) % p.cfg.Flows
 	skb.Dev = p.cfg.Dev
 	skb.ResetMACHeader()
@@ -131,6 +134,7 @@ func (p *Pktgen) sendOne() bool {
 	if p.cfg.Queue >= 0 {
 		skb.QueueMapping, skb.TxQueueSet = uint16(p.cfg.Queue), true
 	}
+	skb.XmitMore = true // the burst ends with KickTx
 	if DevQueueXmit(skb) != nil {
 		if p.cfg.Rate == 0 {
 			p.next = (p.next + p.cfg.Flows - 1) % p.cfg.Flows // resend this flow

@@ -3,7 +3,6 @@ package stack
 import (
 	"encoding/binary"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -15,7 +14,7 @@ type TxQueue struct {
 	dev   *NetDevice
 	index int
 
-	mu      sync.Mutex // the qdisc and xmit lock
+	mu      mutex      // the qdisc and xmit lock
 	bands   [3]skbList // pfifo_fast: band 0 first
 	qlen    int
 	running bool
@@ -202,11 +201,27 @@ func DevQueueXmit(skb *SKB) error {
 		skb.Free()
 		return ErrXmitQueueFull
 	}
+	more := skb.XmitMore
 	q.bands[prio2band[skb.Priority&15]].push(skb)
 	q.qlen++
 	q.mu.Unlock()
-	q.run()
+	if !more {
+		q.run()
+	}
 	return nil
+}
+
+// KickTx runs the qdisc of every queue with packets waiting: the end of a
+// burst sent with XmitMore.
+func (d *NetDevice) KickTx() {
+	for _, q := range d.txq {
+		q.mu.Lock()
+		n := q.qlen
+		q.mu.Unlock()
+		if n > 0 {
+			q.run()
+		}
+	}
 }
 
 // pickTx is netdev_pick_tx: an explicit in-range QueueMapping set by the
@@ -273,6 +288,7 @@ func (q *TxQueue) run() {
 			break
 		}
 		q.qlen--
+		skb.XmitMore = q.qlen > 0
 		n := skb.Len()
 		if dev.ops.StartXmit(skb, q) == TxBusy {
 			// Requeue at the head of its band; the driver's wake reschedules us.

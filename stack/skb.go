@@ -2,7 +2,6 @@ package stack
 
 import (
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -58,11 +57,16 @@ type SKB struct {
 	GSOType      uint32
 	QueueMapping uint16
 	TxQueueSet   bool // QueueMapping was chosen by the sender (XPS, pktgen)
-	Hash         uint32
-	L4Hash       bool
-	Priority     uint32
-	Mark         uint32
-	Tstamp       time.Duration
+	// XmitMore, given to DevQueueXmit, says more packets follow at once:
+	// the qdisc is not run until KickTx. Seen by start_xmit, it is
+	// netdev_xmit_more(): the qdisc holds more packets for this queue, so
+	// the driver may leave the doorbell for the last one.
+	XmitMore bool
+	Hash     uint32
+	L4Hash   bool
+	Priority uint32
+	Mark     uint32
+	Tstamp   time.Duration
 
 	class *skbClass
 	pool  *SKBPool
@@ -197,7 +201,7 @@ type SKBPool struct {
 
 type skbClass struct {
 	size int
-	mu   sync.Mutex
+	mu   mutex
 	free []*SKB
 	live int
 	made int
