@@ -1,7 +1,6 @@
 package hw
 
 import (
-	"container/heap"
 	"sync"
 	"time"
 )
@@ -71,8 +70,7 @@ func (c *VirtualClock) Step() bool {
 	if len(c.events) == 0 {
 		return false
 	}
-	t := heap.Pop(&c.events).(*vtimer)
-	t.index = -1
+	t := c.events.pop()
 	if t.at > c.now {
 		c.now = t.at
 	}
@@ -122,47 +120,107 @@ func (t *vtimer) Reset(d time.Duration) {
 	t.c.seq++
 	t.seq = t.c.seq
 	if t.index >= 0 {
-		heap.Fix(&t.c.events, t.index)
+		t.c.events.fix(t.index)
 		return
 	}
-	heap.Push(&t.c.events, t)
+	t.c.events.push(t)
 }
 
 func (t *vtimer) Stop() bool {
 	if t.index < 0 {
 		return false
 	}
-	heap.Remove(&t.c.events, t.index)
-	t.index = -1
+	t.c.events.remove(t.index)
 	return true
 }
 
+// eventHeap is a binary min-heap of timers by (at, seq), written out
+// rather than through container/heap: it is the simulator's hottest loop.
 type eventHeap []*vtimer
 
-func (h eventHeap) Len() int { return len(h) }
-func (h eventHeap) Less(i, j int) bool {
-	if h[i].at != h[j].at {
-		return h[i].at < h[j].at
-	}
-	return h[i].seq < h[j].seq
+func (h eventHeap) less(i, j int) bool {
+	a, b := h[i], h[j]
+	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
 }
-func (h eventHeap) Swap(i, j int) {
+
+func (h eventHeap) swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].index = i
 	h[j].index = j
 }
-func (h *eventHeap) Push(x any) {
-	t := x.(*vtimer)
+
+func (h eventHeap) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !h.less(j, i) {
+			break
+		}
+		h.swap(i, j)
+		j = i
+	}
+}
+
+func (h eventHeap) down(i int) bool {
+	i0, n := i, len(h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		j := l
+		if r := l + 1; r < n && h.less(r, l) {
+			j = r
+		}
+		if !h.less(j, i) {
+			break
+		}
+		h.swap(i, j)
+		i = j
+	}
+	return i > i0
+}
+
+func (h *eventHeap) push(t *vtimer) {
 	t.index = len(*h)
 	*h = append(*h, t)
+	h.up(t.index)
 }
-func (h *eventHeap) Pop() any {
+
+func (h *eventHeap) pop() *vtimer {
 	old := *h
-	n := len(old)
-	t := old[n-1]
-	old[n-1] = nil
-	*h = old[:n-1]
+	n := len(old) - 1
+	old.swap(0, n)
+	t := old[n]
+	old[n] = nil
+	*h = old[:n]
+	if n > 0 {
+		h.down(0)
+	}
+	t.index = -1
 	return t
+}
+
+func (h *eventHeap) remove(i int) {
+	old := *h
+	n := len(old) - 1
+	t := old[i]
+	if i != n {
+		old.swap(i, n)
+	}
+	old[n] = nil
+	*h = old[:n]
+	if i != n {
+		if !h.down(i) {
+			h.up(i)
+		}
+	}
+	t.index = -1
+}
+
+func (h eventHeap) fix(i int) {
+	if !h.down(i) {
+		h.up(i)
+	}
 }
 
 // RealClock is wall-clock time from a fixed start.

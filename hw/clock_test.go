@@ -43,3 +43,48 @@ func TestVirtualTimerNoAllocs(t *testing.T) {
 		t.Fatalf("%v allocs per timer cycle", a)
 	}
 }
+
+// TestEventHeapAgainstSort schedules, moves and cancels timers at random
+// and checks they fire in (time, scheduling order) order.
+func TestEventHeapAgainstSort(t *testing.T) {
+	c := NewVirtualClock()
+	type rec struct {
+		at  time.Duration
+		seq int
+	}
+	var fired []rec
+	timers := make([]Timer, 200)
+	want := map[int]time.Duration{}
+	seq := 0
+	order := map[int]int{}
+	for i := range timers {
+		i := i
+		timers[i] = c.NewTimer(func() { fired = append(fired, rec{c.Now(), order[i]}) })
+	}
+	r := uint64(1)
+	next := func() uint64 { r = r*6364136223846793005 + 1442695040888963407; return r >> 33 }
+	for k := 0; k < 2000; k++ {
+		i := int(next() % 200)
+		switch next() % 3 {
+		case 0, 1:
+			d := time.Duration(next()%50) * time.Microsecond
+			timers[i].Reset(d)
+			seq++
+			order[i] = seq
+			want[i] = d
+		case 2:
+			timers[i].Stop()
+			delete(want, i)
+		}
+	}
+	c.RunFor(time.Second)
+	if len(fired) != len(want) {
+		t.Fatalf("fired %d, want %d", len(fired), len(want))
+	}
+	for k := 1; k < len(fired); k++ {
+		a, b := fired[k-1], fired[k]
+		if a.at > b.at || (a.at == b.at && a.seq > b.seq) {
+			t.Fatalf("out of order at %d: %+v then %+v", k, a, b)
+		}
+	}
+}
