@@ -341,3 +341,39 @@ func TestRSSFlowsKeepTheirQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestDataPathNoAllocs: in steady state the whole path — pktgen, qdisc,
+// start_xmit, TX engine, cable, RX engine, interrupts, NAPI, skbs, the
+// protocol handler — allocates nothing.
+func TestDataPathNoAllocs(t *testing.T) {
+	e := newEnv(t, func(c *topo.Config) {
+		c.Costs = hw.DefaultCosts
+		for i := range c.Hosts {
+			c.Hosts[i].Devices[0].Queues = 2
+		}
+	})
+	sink := stack.NewSink(0)
+	e.b.Host.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
+	pg, err := e.a.Host.Stack.NewPktgen(stack.PktgenConfig{
+		Dev: e.a.Netdev, DstMAC: e.b.Netdev.Addr(), SrcIP: [4]byte{198, 18, 0, 1}, DstIP: [4]byte{198, 19, 0, 1},
+		Size: 60, Flows: 32, Rate: 2_000_000, Burst: 16, Queue: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg.Start()
+	e.w.Run(5 * time.Millisecond) // warm up: pools, queues and rings reach their size
+	before := e.b.Netdev.Stats64().RxPackets
+	if n := testing.AllocsPerRun(20, func() { e.w.Run(50 * time.Microsecond) }); n != 0 {
+		t.Fatalf("%v allocations per 50 µs of traffic", n)
+	}
+	if e.b.Netdev.Stats64().RxPackets-before < 1000 {
+		t.Fatal("no traffic during the measurement")
+	}
+	pg.Stop()
+	e.w.Run(time.Millisecond)
+	// The interface timestamps follow the traffic (A-ND-15).
+	if e.b.Netdev.LastRx() == 0 || e.a.Netdev.LastTx() == 0 {
+		t.Fatal("last RX/TX time not recorded")
+	}
+}

@@ -50,6 +50,37 @@ func TestIndexAgainstReference(t *testing.T) {
 	}
 }
 
+// TestIndexEverySize checks every ring size the device accepts (8 to 4096
+// descriptors, multiples of 8) against the reference, at the edges and at
+// pseudo-random head/tail pairs.
+func TestIndexEverySize(t *testing.T) {
+	x := uint32(12345)
+	rnd := func(n uint32) uint32 { x = x*1664525 + 1013904223; return (x >> 8) % n }
+	for n := uint32(8); n <= 4096; n += 8 {
+		pairs := [][2]uint32{{0, 0}, {0, n - 1}, {n - 1, 0}, {n - 1, n - 1}, {1, 0}, {n / 2, n/2 - 1}}
+		for k := 0; k < 40; k++ {
+			pairs = append(pairs, [2]uint32{rnd(n), rnd(n)})
+		}
+		for _, p := range pairs {
+			head, tail := p[0], p[1]
+			u := usedRef(head, tail, n)
+			if Used(head, tail, n) != u || Unused(head, tail, n) != n-1-u {
+				t.Fatalf("n %d head %d tail %d: used %d unused %d, want %d", n, head, tail, Used(head, tail, n), Unused(head, tail, n), u)
+			}
+			i := rnd(n)
+			if Owned(i, head, tail, n) != ownedRef(i, head, tail, n) {
+				t.Fatalf("n %d: Owned(%d, %d, %d)", n, i, head, tail)
+			}
+			if Next(n-1, n) != 0 || Add(head, n, n) != head {
+				t.Fatalf("n %d: wrap", n)
+			}
+		}
+		if c, ok := Count(n * DescSize); !ok || c != n {
+			t.Fatalf("Count(%d)", n*DescSize)
+		}
+	}
+}
+
 func TestEmptyAndFull(t *testing.T) {
 	const n = 8
 	if Used(3, 3, n) != 0 || Unused(3, 3, n) != n-1 {

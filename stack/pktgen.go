@@ -34,6 +34,8 @@ type Pktgen struct {
 	timer  Timer
 	tickFn func()
 	src    MAC // the device's address, read once per burst
+	start  time.Duration
+	issued uint64 // real time: packets due so far
 	next   int
 	stop   bool
 
@@ -106,7 +108,19 @@ func (p *Pktgen) tick() {
 		return
 	}
 	p.src = p.cfg.Dev.Addr()
-	for i := 0; i < p.cfg.Burst && !p.Done(); i++ {
+	n := p.cfg.Burst
+	if p.cfg.Rate > 0 && !p.host.clock.Virtual() {
+		// Real time: runtime timers are coarse, so send what is due by
+		// now (at most 64 bursts at once) to keep the average rate.
+		now := p.host.clock.Now()
+		if p.issued == 0 {
+			p.start = now
+		}
+		due := uint64(p.cfg.Rate*float64(now-p.start)/float64(time.Second)) + uint64(p.cfg.Burst)
+		n = int(min(due-min(due, p.issued), uint64(64*p.cfg.Burst)))
+		p.issued += uint64(n)
+	}
+	for i := 0; i < n && !p.Done(); i++ {
 		if !p.sendOne() && p.cfg.Rate == 0 {
 			break // back off: let the softirqs drain the queue
 		}

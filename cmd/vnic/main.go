@@ -1,5 +1,3 @@
-// Command vnic runs the virtual NIC: a demo topology, a topology from a
-// config file, and the benchmarks. See README.md.
 package main
 
 import (

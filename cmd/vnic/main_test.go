@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // run executes the vnic command line in-process and returns stdout.
@@ -167,4 +169,45 @@ func TestBenchNICJSON(t *testing.T) {
 			t.Errorf("%+v: no rate", x)
 		}
 	}
+}
+
+func TestUpRunsUntilInterrupted(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "up.yaml")
+	os.WriteFile(f, []byte("log:\n  level: error\n"), 0o644)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		syscall.Kill(os.Getpid(), syscall.SIGINT)
+	}()
+	out, err := run(t, "up", "--config", f, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(rep.Devices) != 2 || rep.Devices[0].RxPackets == 0 {
+		t.Fatalf("report: %+v", rep.Devices)
+	}
+}
+
+func FuzzConfig(f *testing.F) {
+	f.Add([]byte("seed: 3\nhosts:\n  - name: a\n"))
+	f.Add([]byte("traffic:\n  - {from: h1/vnic0, to: h2/vnic0, size: 60}\n"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, y []byte) {
+		p := filepath.Join(dir, "fuzz.yaml")
+		if err := os.WriteFile(p, y, 0o644); err != nil {
+			t.Skip()
+		}
+		v, err := loadConfig(p)
+		if err != nil {
+			return
+		}
+		c, err := decodeConfig(v)
+		if err != nil {
+			return
+		}
+		_ = c.topology()
+	})
 }
