@@ -56,7 +56,6 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 	r.ntu.Store(next)
 	cpu.Charge(cpu.Costs.TxPacket)
 	cpu.ChargeCopy(n)
-	txq.MarkTrans(a.host.Clock().Now())
 	// igb_maybe_stop_tx: leave room for the largest packet.
 	if r.unused() < uint32(a.descNeeded) {
 		txq.Stop()
@@ -72,10 +71,13 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 	return stack.TxOK
 }
 
-// doorbell writes TDT if descriptors were added since the last write.
+// doorbell writes TDT if descriptors were added since the last write, and
+// records the transmit start for the watchdog (once per burst: reading the
+// clock per packet would cost more than the rest of start_xmit).
 func (a *Adapter) doorbell(r *txRing) {
 	if n := r.ntu.Load(); n != r.tail {
 		r.tail = n
+		r.txq.MarkTrans(a.host.Clock().Now())
 		a.wr32(hw.TDT(r.q), n)
 	}
 }

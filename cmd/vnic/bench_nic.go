@@ -64,9 +64,9 @@ func newBenchNICCmd(a *app) *cobra.Command {
 				}{results})
 			}
 			tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "path\tsize\tqueues\tpackets\tseconds\tpps\tallocs/pkt\tdrops\t")
+			fmt.Fprintln(tw, "path\tsize\tqueues\tpackets\tseconds\tpps\tcpu s\tpps/core\tallocs/pkt\tdrops\t")
 			for _, r := range results {
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.3f\t%.0f\t%.3f\t%d\t\n", r.Path, r.Size, r.Queues, r.Packets, r.Seconds, r.PPS, r.AllocsPerPacket, r.Drops)
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.3f\t%.0f\t%.3f\t%.0f\t%.3f\t%d\t\n", r.Path, r.Size, r.Queues, r.Packets, r.Seconds, r.PPS, r.CPUSeconds, r.PPSPerCore, r.AllocsPerPacket, r.Drops)
 			}
 			return tw.Flush()
 		},
