@@ -4,9 +4,10 @@
 //
 // Each descriptor format is a byte-slice type with accessors over a 16-byte
 // window of DMA memory, little-endian as on the wire to the device. The
-// status dword of a write-back descriptor is loaded and stored atomically, so
-// that "data first, then descriptor, then DD" holds between the device and
-// the driver even when they run on different goroutines (real time).
+// device stores the status dword of a write-back (DD) atomically and the
+// driver loads it atomically, so that "data first, then descriptor, then DD"
+// holds between them when they run on different goroutines (real time); what
+// the driver writes is published by the tail doorbell, a register write.
 //
 // Ring arithmetic follows the 82576: a ring of N descriptors is owned by the
 // device over [head, tail); it is empty when head == tail and the driver keeps

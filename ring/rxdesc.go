@@ -72,11 +72,11 @@ func (d RxDesc) PktAddr() uint64 { return binary.LittleEndian.Uint64(d[0:8]) }
 func (d RxDesc) HdrAddr() uint64 { return binary.LittleEndian.Uint64(d[8:16]) }
 
 // SetRead posts a buffer: it writes the packet address and clears the header
-// address, which also clears DD in the status dword.
+// address, which also clears DD in the status dword. Plain stores suffice:
+// the tail doorbell that hands the descriptor over publishes them.
 func (d RxDesc) SetRead(pkt uint64) {
 	binary.LittleEndian.PutUint64(d[0:8], pkt)
-	binary.LittleEndian.PutUint32(d[12:16], 0)
-	storeLE32(d[8:12], 0)
+	binary.LittleEndian.PutUint64(d[8:16], 0)
 }
 
 // Status loads the write-back status/error dword atomically; check DD here

@@ -86,12 +86,12 @@ type TxData struct {
 	PayLen uint32 // whole packet length, or the TSO payload length
 }
 
-// SetData writes a data descriptor. The olinfo dword is stored last and
-// atomically, which also clears a stale DD.
+// SetData writes a data descriptor (clearing a stale DD). Plain stores
+// suffice: the tail doorbell that hands the descriptor over publishes them.
 func (d TxDesc) SetData(f TxData) {
 	binary.LittleEndian.PutUint64(d[0:8], f.Addr)
 	binary.LittleEndian.PutUint32(d[8:12], uint32(f.Len)|TxDTypData<<20|TxCmdDEXT|f.Cmd)
-	storeLE32(d[12:16], f.POpts&0x3f00|f.PayLen<<14)
+	binary.LittleEndian.PutUint32(d[12:16], f.POpts&0x3f00|f.PayLen<<14)
 }
 
 // MarkDone is the device's write-back: it sets DD in dw3, atomically.
@@ -113,7 +113,7 @@ func (d TxDesc) SetContext(c TxContext) {
 	binary.LittleEndian.PutUint32(d[0:4], uint32(c.IPLen&0x1ff)|uint32(c.MACLen&0x7f)<<9|uint32(c.VLAN)<<16)
 	binary.LittleEndian.PutUint32(d[4:8], 0)
 	binary.LittleEndian.PutUint32(d[8:12], c.TUCmd&0xfe00|TxDTypContext<<20|TxCmdDEXT)
-	storeLE32(d[12:16], uint32(c.Idx&7)<<4|uint32(c.L4Len)<<8|uint32(c.MSS)<<16)
+	binary.LittleEndian.PutUint32(d[12:16], uint32(c.Idx&7)<<4|uint32(c.L4Len)<<8|uint32(c.MSS)<<16)
 }
 
 // Context decodes a context descriptor.
