@@ -12,9 +12,12 @@ import (
 // CPUs (one goroutine each). It asserts delivery, never durations: the
 // deadline only bounds the wait.
 func TestFramesFlowRealTime(t *testing.T) {
-	w := twoHosts(t, 2, func(c *topo.Config) { c.Virtual = false })
-	h1, h2 := w.Host("h1"), w.Host("h2")
-	a, b := h1.Devices[0], h2.Devices[0]
+	e := newEnv(t, func(c *topo.Config) {
+		queues(2)(c)
+		c.Virtual = false
+	})
+	h1, h2 := e.w.Host("h1"), e.w.Host("h2")
+	a, b := e.a, e.b
 	deadline := time.Now().Add(10 * time.Second)
 	for !(a.Netdev.Carrier() && b.Netdev.Carrier()) && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)

@@ -173,6 +173,15 @@ func buildReport(w *topo.World, cfg *Config, streams []*traffic, elapsed time.Du
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
 
+// write prints the report as JSON or as text.
+func (r Report) write(out io.Writer, asJSON bool) error {
+	if asJSON {
+		return r.writeJSON(out)
+	}
+	r.writeText(out)
+	return nil
+}
+
 func (r Report) writeJSON(out io.Writer) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")

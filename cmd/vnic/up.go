@@ -29,11 +29,7 @@ func newUpCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return rep.writeJSON(a.out)
-			}
-			rep.writeText(a.out)
-			return nil
+			return rep.write(a.out, asJSON)
 		},
 	}
 	cmd.Flags().String("time", "virtual", "virtual (deterministic) or real")
