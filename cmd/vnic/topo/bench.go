@@ -187,8 +187,8 @@ func BenchVirtual(packets uint64) (BenchResult, error) {
 	w, err := Build(Config{
 		Virtual: true, Seed: 1, Costs: hw.DefaultCosts,
 		Hosts: []HostConfig{
-			{Name: "h1", CPUs: 4, Devices: []DeviceConfig{{Queues: 4, RxRing: 1024, TxRing: 1024}}},
-			{Name: "h2", CPUs: 4, Devices: []DeviceConfig{{Queues: 4, RxRing: 1024, TxRing: 1024}}},
+			{Name: "h1", CPUs: 4, Devices: []DeviceConfig{{Queues: 4}}},
+			{Name: "h2", CPUs: 4, Devices: []DeviceConfig{{Queues: 4}}},
 		},
 		Cables: []CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 10000}},
 	})
