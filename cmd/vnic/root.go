@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -22,6 +23,34 @@ type app struct {
 	log        *zap.Logger
 	level      zap.AtomicLevel
 	out        io.Writer
+	cpuProfile string
+	profFile   *os.File
+}
+
+func (a *app) startProfile() error {
+	if a.cpuProfile == "" {
+		return nil
+	}
+	f, err := os.Create(a.cpuProfile)
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	a.profFile = f
+	return nil
+}
+
+func (a *app) stopProfile() error {
+	if a.profFile == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	err := a.profFile.Close()
+	a.profFile = nil
+	return err
 }
 
 func newRoot() *cobra.Command {
@@ -34,6 +63,9 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&a.configFile, "config", "", "config file merged over the embedded default (configs/default.yaml)")
 	root.PersistentFlags().String("log-level", "", "log level: debug, info, warn, error (default from config)")
+	root.PersistentFlags().StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (pprof format)")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return a.startProfile() }
+	root.PersistentPostRunE = func(*cobra.Command, []string) error { return a.stopProfile() }
 	root.AddCommand(newDemoCmd(a), newUpCmd(a), newBenchCmd(a))
 	return root
 }
