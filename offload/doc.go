@@ -1,8 +1,8 @@
 // Package offload holds the pure packet algorithms that both the device model
 // and the software stack use: the Internet checksum (full, pseudo-header and
-// incremental) and the Toeplitz RSS hash. Nothing here keeps device state or
-// takes locks; every function is safe for concurrent use.
-//
-// Segmentation (TSO/GSO) and receive coalescing (GRO/LRO) land here as well,
-// with the offload issue.
+// incremental) and finishing a CHECKSUM_PARTIAL packet, TCP segmentation (one
+// function behind the device's TSO and the stack's GSO), the TCP GRO merge
+// rules, the Toeplitz RSS hash, and byte-slice views of the IPv4, TCP and UDP
+// headers they work on. Nothing here keeps device state, takes locks or
+// allocates; expected outcomes are small result enums.
 package offload
