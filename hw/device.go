@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"vnic/offload"
+	"vnic/ring"
 )
 
 // MMIO is a register BAR: aligned 32-bit reads and writes at byte offsets.
@@ -50,13 +51,14 @@ type Device struct {
 
 	stats [statWords]uint64 // statistics counters by (off-0x4000)/4
 	rqdpc [NumQueues]uint64
-	diag  [6]uint64 // VUWC..VCCV
+	diag  [(vdiagEnd-VUWC)/4 + 1]uint64 // VUWC..vdiagEnd
 
 	rss      *offload.Toeplitz
 	rssDirty bool
 
 	vec [NumVectors]vecState
 	txq [NumQueues]txQueue
+	lro [NumQueues]lroState
 
 	checker *Checker
 }
@@ -69,6 +71,9 @@ type vecState struct {
 type txQueue struct {
 	mu      mutex // serialises the engine of one queue (real time)
 	scratch []byte
+	seg     []byte            // TSO segment being sent
+	ctx     [2]ring.TxContext // context slots (IDX)
+	ctxOK   [2]bool
 	waiting bool  // virtual time: waiting for the wire
 	timer   Timer // virtual time: wire-ready continuation
 }
@@ -98,9 +103,14 @@ func NewDevice(cfg DeviceConfig, clock Clock, dma *DMA) (*Device, error) {
 		v := v
 		d.vec[v].timer = clock.NewTimer(func() { d.throttleExpired(v) })
 	}
+	for q := range d.lro {
+		q := q
+		d.lro[q].timer = clock.NewTimer(func() { d.lroTimer(q) })
+	}
 	for q := range d.txq {
 		q := q
 		d.txq[q].scratch = make([]byte, maxFrame)
+		d.txq[q].seg = make([]byte, maxFrame)
 		d.txq[q].mu.off = virtual
 		d.txq[q].timer = clock.NewTimer(func() { d.txq[q].waiting = false; d.txRun(q) })
 	}
@@ -148,6 +158,13 @@ func (d *Device) reset() {
 	for v := range d.vec {
 		d.vec[v].timer.Stop()
 		d.vec[v].until = 0
+	}
+	for q := range d.txq {
+		d.txq[q].ctxOK = [2]bool{}
+	}
+	for q := range d.lro {
+		d.lro[q].open = false
+		d.lro[q].timer.Stop()
 	}
 	d.rssDirty = true
 	if d.checker != nil {
@@ -199,7 +216,7 @@ func (d *Device) read(off uint32) uint32 {
 		return d.regs[ICR/4]
 	case off == IMC:
 		return d.regs[IMS/4]
-	case off >= VUWC && off <= VCCV:
+	case off >= VUWC && off <= vdiagEnd:
 		if off == VCCV && d.checker != nil {
 			return uint32(d.checker.Count())
 		}
@@ -326,9 +343,22 @@ func (d *Device) write(off uint32, v uint32) uint32 {
 		return 0
 	case off >= RDBAL0 && off < RDBAL0+0x40*NumQueues:
 		q := int((off - RDBAL0) / 0x40)
-		if (off-RDBAL0)%0x40 == qDT {
+		switch (off - RDBAL0) % 0x40 {
+		case qDT:
 			d.rdtWrite(q, v)
 			return 0
+		case qRSCCTL:
+			if v&RscctlEn == 0 {
+				d.lroFlush(q)
+			}
+		case qDCTL:
+			if v&DctlEnable == 0 && d.lro[q].open {
+				// A disabled queue drops its aggregate, counted like any
+				// frame that meets a disabled queue.
+				d.lro[q].open = false
+				d.lro[q].timer.Stop()
+				d.diag[(VRXDIS-VUWC)/4] += uint64(d.lro[q].frames)
+			}
 		}
 		d.regs[idx] = v
 		return 0

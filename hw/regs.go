@@ -97,6 +97,13 @@ const (
 	VRXFLT = 0x800C // frames dropped by the address filter
 	VRXDIS = 0x8010 // frames dropped because RX or the queue was disabled
 	VCCV   = 0x8014 // contract violations flagged by the checker
+	VTSOSG = 0x8018 // segments produced by TSO
+	VTXCSO = 0x801C // checksums inserted on transmit (IPv4 header and L4)
+	VTXCTE = 0x8020 // offload requests without a valid context (not offloaded)
+	VRXCSE = 0x8024 // receive checksum errors reported (IPE or TCPE)
+	VLROAG = 0x8028 // frames coalesced by LRO into an earlier one
+	VLROFL = 0x802C // LRO aggregates written to the ring
+	vdiagEnd = VLROFL
 )
 
 // Per-queue register offsets within a queue's 0x40 block.
@@ -108,6 +115,7 @@ const (
 	qDH     = 0x10
 	qDT     = 0x18
 	qDCTL   = 0x28
+	qRSCCTL = 0x2C
 	qRQDPC  = 0x30
 	qWBAL   = 0x38
 	qWBAH   = 0x3C
@@ -122,6 +130,7 @@ func RDH(q int) uint32    { return RDBAL0 + 0x40*uint32(q) + qDH }
 func RDT(q int) uint32    { return RDBAL0 + 0x40*uint32(q) + qDT }
 func RXDCTL(q int) uint32 { return RDBAL0 + 0x40*uint32(q) + qDCTL }
 func RQDPC(q int) uint32  { return RDBAL0 + 0x40*uint32(q) + qRQDPC }
+func RSCCTL(q int) uint32 { return RDBAL0 + 0x40*uint32(q) + qRSCCTL }
 
 // TDBAL and friends return queue q's TX registers.
 func TDBAL(q int) uint32  { return TDBAL0 + 0x40*uint32(q) + qDBAL }
@@ -216,6 +225,9 @@ const (
 	SrrctlDropEn       = 1 << 31
 
 	DctlEnable = 1 << 25
+
+	RscctlEn           = 1 << 0
+	RscctlMaxDescShift = 2 // MAXDESC b3:2: 1, 4, 8 or 16 descriptors
 )
 
 // NumQueues is the number of RX and TX queue pairs.
@@ -333,6 +345,12 @@ var regTable = []regDef{
 	{"VRXFLT", VRXFLT, 1, 0, 0, 0, kRO, "vnic: frames dropped by the address filter"},
 	{"VRXDIS", VRXDIS, 1, 0, 0, 0, kRO, "vnic: frames dropped because RCTL.EN or the queue was off"},
 	{"VCCV", VCCV, 1, 0, 0, 0, kRO, "vnic: driver contract violations seen by the checker"},
+	{"VTSOSG", VTSOSG, 1, 0, 0, 0, kRO, "vnic: segments produced by TSO"},
+	{"VTXCSO", VTXCSO, 1, 0, 0, 0, kRO, "vnic: checksums inserted on transmit (IXSM and TXSM each count)"},
+	{"VTXCTE", VTXCTE, 1, 0, 0, 0, kRO, "vnic: checksum requests (IXSM/TXSM) without a valid context descriptor: sent without the checksum"},
+	{"VRXCSE", VRXCSE, 1, 0, 0, 0, kRO, "vnic: receive checksum errors reported in the write-back (IPE, TCPE)"},
+	{"VLROAG", VLROAG, 1, 0, 0, 0, kRO, "vnic: frames LRO coalesced into an earlier frame"},
+	{"VLROFL", VLROFL, 1, 0, 0, 0, kRO, "vnic: LRO aggregates written to the ring"},
 	{"RDBAL", RDBAL0 + qDBAL, NumQueues, 0x40, 0, 0xFFFFFF80, kRW, "RX ring base low, 128-byte aligned"},
 	{"RDBAH", RDBAL0 + qDBAH, NumQueues, 0x40, 0, 0xFFFFFFFF, kRW, "RX ring base high"},
 	{"RDLEN", RDBAL0 + qDLEN, NumQueues, 0x40, 0, 0x000FFF80, kRW, "RX ring length in bytes, a multiple of 128"},
@@ -340,6 +358,7 @@ var regTable = []regDef{
 	{"RDH", RDBAL0 + qDH, NumQueues, 0x40, 0, 0x0000FFFF, kRW, "RX head; the device advances it, the driver writes it only at init"},
 	{"RDT", RDBAL0 + qDT, NumQueues, 0x40, 0, 0x0000FFFF, kSPEC, "RX tail doorbell: the device owns [RDH, RDT)"},
 	{"RXDCTL", RDBAL0 + qDCTL, NumQueues, 0x40, 0, 0x061F1F1F, kRW, "thresholds b20:0 stored, ENABLE b25; a DMA fault clears ENABLE"},
+	{"RSCCTL", RDBAL0 + qRSCCTL, NumQueues, 0x40, 0, 0x0000000F, kSPEC, "vnic LRO control (the 82599's RSCCTL): RSCEN b0, MAXDESC b3:2 (an aggregate spans at most 1, 4, 8 or 16 buffers); clearing RSCEN flushes the open aggregate"},
 	{"RQDPC", RDBAL0 + qRQDPC, NumQueues, 0x40, 0, 0, kRC, "per-queue RX drops (no descriptor)"},
 	{"TDBAL", TDBAL0 + qDBAL, NumQueues, 0x40, 0, 0xFFFFFF80, kRW, "TX ring base low, 128-byte aligned"},
 	{"TDBAH", TDBAL0 + qDBAH, NumQueues, 0x40, 0, 0xFFFFFFFF, kRW, "TX ring base high"},

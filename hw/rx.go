@@ -3,6 +3,7 @@ package hw
 import (
 	"encoding/binary"
 
+	"vnic/offload"
 	"vnic/ring"
 )
 
@@ -51,20 +52,103 @@ func (d *Device) receive(frame []byte) {
 		d.diag[(VRXFLT-VUWC)/4]++
 		return
 	}
-	q, hash, rssType, pktType := d.classify(frame)
-	if !d.rxToRing(q, frame, hash, rssType, pktType) {
+	var m rxMeta
+	q := 0
+	q, m.hash, m.rssType, m.pktType = d.classify(frame)
+	m.status = d.rxChecksum(frame)
+	if d.regs[RSCCTL(q)/4]&RscctlEn != 0 && d.lroReceive(q, frame, m) {
+		return // coalesced, or held as the start of an aggregate
+	}
+	d.deliver1(q, frame, m)
+}
+
+// rxMeta is the write-back metadata of a packet.
+type rxMeta struct {
+	hash    uint32
+	rssType uint8
+	pktType uint16
+	status  uint32 // checksum status and error bits
+	// The wire frames in the packet (more than one after LRO), their octets
+	// with FCS and their PRC size buckets; frames 0 means the frame itself.
+	frames int
+	bytes  uint64
+	sizes  [6]uint32
+}
+
+// deliver1 writes a packet to queue q's ring and counts its frames.
+func (d *Device) deliver1(q int, frame []byte, m rxMeta) {
+	if m.frames == 0 {
+		m.frames, m.bytes = 1, uint64(len(frame)+fcsLen)
+		m.sizes[(sizeBucket(PRC64, len(frame)+fcsLen)-PRC64)/4] = 1
+	}
+	frames := m.frames
+	if !d.rxToRing(q, frame, m) {
+		if frames > 1 {
+			d.count(MPC, uint64(frames-1)) // rxToRing counted the first
+			d.count(RNBC, uint64(frames-1))
+			d.rqdpc[q] += uint64(frames - 1)
+		}
 		return
 	}
-	d.count(GPRC, 1)
-	d.count(GORCL, uint64(n+fcsLen))
+	d.count(GPRC, uint64(frames))
 	switch {
 	case isBroadcast(frame):
 		d.count(BPRC, 1)
 	case frame[0]&1 != 0:
 		d.count(MPRC, 1)
 	}
-	d.count(sizeBucket(PRC64, n+fcsLen), 1)
+	d.count(GORCL, m.bytes)
+	for i, n := range m.sizes {
+		if n != 0 {
+			d.count(PRC64+4*uint32(i), uint64(n))
+		}
+	}
 	d.raiseQueue(q, false)
+}
+
+// rxChecksum is the receive checksum verdict (RXCSUM.IPOFLD/TUOFLD): IPCS
+// for an IPv4 header checked, with IPE if it is wrong; L4CS (and UDPCS for
+// UDP) for a TCP or UDP checksum checked, with TCPE if it is wrong. No
+// verdict for fragments, for UDP with checksum 0, or for malformed headers:
+// the stack then checks for itself. Never "good" for a bad checksum.
+func (d *Device) rxChecksum(f []byte) uint32 {
+	rxcsum := d.regs[RXCSUM/4]
+	if rxcsum&(RxcsumIPOFLD|RxcsumTUOFLD) == 0 {
+		return 0
+	}
+	l3 := 14
+	et := binary.BigEndian.Uint16(f[12:14])
+	if et == 0x8100 && len(f) >= 18 {
+		et, l3 = binary.BigEndian.Uint16(f[16:18]), 18
+	}
+	ip := offload.IPv4(f[l3:])
+	if et != 0x0800 || !ip.IsValid() || int(ip.TotalLen()) > len(ip) || int(ip.TotalLen()) < ip.HeaderLen() {
+		return 0
+	}
+	ip = ip[:ip.TotalLen()]
+	var st uint32
+	if rxcsum&RxcsumIPOFLD != 0 {
+		st |= ring.RxStatIPCS
+		if !ip.ChecksumValid() {
+			st |= ring.RxErrIPE
+		}
+	}
+	l4 := ip[ip.HeaderLen():]
+	if rxcsum&RxcsumTUOFLD != 0 && !ip.IsFragment() {
+		switch {
+		case ip.Protocol() == offload.ProtoTCP && len(l4) >= 20:
+			st |= ring.RxStatL4CS
+		case ip.Protocol() == offload.ProtoUDP && len(l4) >= 8 && offload.UDP(l4).Checksum() != 0:
+			st |= ring.RxStatL4CS | ring.RxStatUDPCS
+		}
+		if st&ring.RxStatL4CS != 0 && !offload.L4ChecksumValid(ip, l4) {
+			st |= ring.RxErrTCPE
+		}
+	}
+	if st&(ring.RxErrIPE|ring.RxErrTCPE) != 0 {
+		d.diag[(VRXCSE-VUWC)/4]++
+	}
+	return st
 }
 
 func isBroadcast(f []byte) bool {
@@ -197,7 +281,7 @@ func (d *Device) rxBufSize(q int) int {
 
 // rxToRing DMAs frame into queue q's ring. It reports false if the frame
 // was dropped (no descriptors, queue off, DMA fault); drops are counted here.
-func (d *Device) rxToRing(q int, frame []byte, hash uint32, rssType uint8, pktType uint16) bool {
+func (d *Device) rxToRing(q int, frame []byte, m rxMeta) bool {
 	if d.regs[RXDCTL(q)/4]&DctlEnable == 0 {
 		d.diag[(VRXDIS-VUWC)/4]++
 		return false
@@ -246,8 +330,11 @@ func (d *Device) rxToRing(q int, frame []byte, hash uint32, rssType uint8, pktTy
 		off += chunk
 		wb := ring.RxWriteBack{Length: uint16(chunk)}
 		if off == len(frame) {
-			wb.Status = ring.RxStatEOP
-			wb.RSSType, wb.RSSHash, wb.PktType = rssType, hash, pktType
+			wb.Status = ring.RxStatEOP | m.status
+			wb.RSSType, wb.RSSHash, wb.PktType = m.rssType, m.hash, m.pktType
+			if m.frames > 1 {
+				wb.RSCCnt = uint8(min(m.frames, 15))
+			}
 		}
 		desc.WriteBack(wb)
 		head = ring.Next(head, n)

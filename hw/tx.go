@@ -1,6 +1,9 @@
 package hw
 
 import (
+	"time"
+
+	"vnic/offload"
 	"vnic/ring"
 )
 
@@ -14,30 +17,46 @@ func (d *Device) tdtWrite(q int, v uint32) bool {
 	return ok && v < n
 }
 
+// txDest says where a packet goes.
+type txDest uint8
+
+const (
+	txNone     txDest = iota // dropped (no link, malformed): already counted
+	txWire                   // to the port
+	txLoopback               // PHY loopback: back into our own receive path
+)
+
+// txPacket is one packet the engine took off the ring.
+type txPacket struct {
+	frame []byte
+	dest  txDest
+	port  Port
+	tso   bool
+	// TSO parameters from the context descriptor.
+	macLen, ipLen, l4Len, mss int
+}
+
 // txRun is the TX engine of queue q: it sends every complete packet in
-// [TDH, TDT). In virtual time it sends one packet per wire slot and continues
-// when the port is ready; in real time it sends as fast as it can. It is
-// called without d.mu held; the port is called without d.mu held, so two
-// cabled devices never hold each other's lock.
+// [TDH, TDT). In virtual time it runs ahead of the wire by at most the MAC's
+// FIFO and continues when the port is ready; in real time it sends as fast
+// as it can. Neither the port nor our own receive path (loopback) is called
+// with d.mu held, so two cabled devices never hold each other's lock.
 func (d *Device) txRun(q int) {
 	t := &d.txq[q]
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for i := 0; ; i++ {
+	for {
 		d.mu.Lock()
 		if t.waiting {
 			d.mu.Unlock()
 			return
 		}
-		frame, port := d.txOne(q, t)
+		p, ok := d.txOne(q, t)
 		d.mu.Unlock()
-		if frame == nil {
+		if !ok {
 			return
 		}
-		if port == nil {
-			continue // no cable: the frame is lost on the floor, as on a real NIC
-		}
-		ready := port.Transmit(frame)
+		ready := d.emit(t, &p)
 		if now := d.clock.Now(); ready > now {
 			d.mu.Lock()
 			t.waiting = true
@@ -48,32 +67,67 @@ func (d *Device) txRun(q int) {
 	}
 }
 
-// txOne takes the next complete packet off queue q, writes back its
-// descriptors and returns the frame (in t.scratch) and the port to send it
-// to. It returns a nil frame when there is nothing (complete) to send.
-// PHY loopback sends the frame to the device's own receive path here.
-func (d *Device) txOne(q int, t *txQueue) ([]byte, Port) {
+// emit puts a packet's frame — or, for TSO, each of its segments — on its
+// way, and returns when the port can take more.
+func (d *Device) emit(t *txQueue, p *txPacket) (ready time.Duration) {
+	if p.dest == txNone {
+		return 0
+	}
+	send := func(f []byte) {
+		if len(f) < MinFrame && d.psp() {
+			n := len(f)
+			f = f[:MinFrame]
+			clear(f[n:])
+		}
+		if p.dest == txLoopback {
+			d.Receive(f)
+			return
+		}
+		if r := p.port.Transmit(f); r > ready {
+			ready = r
+		}
+	}
+	if !p.tso {
+		send(p.frame)
+		return ready
+	}
+	offload.SegmentTCPv4(p.frame, p.macLen, p.ipLen, p.l4Len, p.mss, t.seg[:len(t.seg)-MinFrame], send)
+	return ready
+}
+
+func (d *Device) psp() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.regs[TCTL/4]&TctlPSP != 0
+}
+
+// txOne takes the next complete packet off queue q: it gathers the data
+// buffers up to EOP (context descriptors update the queue's context slots),
+// writes back DD, applies checksum insertion or prepares TSO from the
+// context, counts the frames that will go out, and says where they go. It
+// returns false when there is nothing (complete) to send.
+func (d *Device) txOne(q int, t *txQueue) (txPacket, bool) {
 	if d.regs[TCTL/4]&TctlEN == 0 || d.regs[TXDCTL(q)/4]&DctlEnable == 0 {
-		return nil, nil
+		return txPacket{}, false
 	}
 	n, ok := ring.Count(d.regs[TDLEN(q)/4])
 	if !ok {
-		return nil, nil
+		return txPacket{}, false
 	}
 	base := uint64(d.regs[TDBAH(q)/4])<<32 | uint64(d.regs[TDBAL(q)/4])
 	head, tail := d.regs[TDH(q)/4], d.regs[TDT(q)/4]
 	if head >= n || tail >= n || head == tail {
-		return nil, nil
+		return txPacket{}, false
 	}
 	frame := t.scratch[:0]
 	idx := head
-	var last uint32
-	eop := false
+	var last, cmd, olinfo uint32
+	first, eop := true, false
 	for k := uint32(0); k < n && idx != tail; k++ {
 		dbytes, ok := d.dma.Slice(base+uint64(idx)*ring.DescSize, ring.DescSize)
 		if !ok {
 			d.dmaFault(q, true)
-			return nil, nil
+			return txPacket{}, false
 		}
 		if d.checker != nil {
 			d.checker.fetch(true, q, idx, dbytes)
@@ -82,18 +136,25 @@ func (d *Device) txOne(q int, t *txQueue) ([]byte, Port) {
 		last = idx
 		idx = ring.Next(idx, n)
 		if desc.DTyp() == ring.TxDTypContext {
-			continue // offload contexts: the offload issue gives them meaning
+			c := desc.Context()
+			t.ctx[c.Idx&1], t.ctxOK[c.Idx&1] = c, true
+			continue
+		}
+		if first {
+			// POPTS, IDX, TSE and PAYLEN come from the packet's first data
+			// descriptor, as on the 82576.
+			cmd, olinfo, first = desc.CmdTypeLen(), desc.OlinfoStatus(), false
 		}
 		l := int(desc.Len())
 		if len(frame)+l > len(t.scratch) {
 			d.dmaFault(q, true) // a packet larger than the TX FIFO can assemble
-			return nil, nil
+			return txPacket{}, false
 		}
 		if l > 0 {
 			buf, ok := d.dma.Slice(desc.Addr(), l)
 			if !ok {
 				d.dmaFault(q, true)
-				return nil, nil
+				return txPacket{}, false
 			}
 			frame = append(frame, buf...)
 		}
@@ -103,7 +164,7 @@ func (d *Device) txOne(q int, t *txQueue) ([]byte, Port) {
 		}
 	}
 	if !eop {
-		return nil, nil // the rest of the packet is not posted yet
+		return txPacket{}, false // the rest of the packet is not posted yet
 	}
 	// Write back DD on every descriptor of the packet that asked for it.
 	for i := head; ; i = ring.Next(i, n) {
@@ -117,32 +178,115 @@ func (d *Device) txOne(q int, t *txQueue) ([]byte, Port) {
 		}
 	}
 	d.regs[TDH(q)/4] = idx
-	if len(frame) < MinFrame && d.regs[TCTL/4]&TctlPSP != 0 {
-		pad := frame[len(frame):MinFrame]
-		clear(pad)
-		frame = frame[:MinFrame]
-	}
 	d.raiseQueue(q, true)
-	if len(frame) < 14 {
-		return frame, nil // a runt no MAC would send
-	}
-	d.count(GPTC, 1)
-	d.count(TPT, 1)
-	d.count(GOTCL, uint64(len(frame)+fcsLen))
-	d.count(TOTL, uint64(len(frame)+fcsLen))
-	d.count(sizeBucket(PTC64, len(frame)+fcsLen), 1)
+
+	p := txPacket{frame: frame}
+	slot := int(olinfo>>4) & 1
+	popts := olinfo & 0x3f00
 	switch {
-	case isBroadcast(frame):
-		d.count(BPTC, 1)
-	case frame[0]&1 != 0:
-		d.count(MPTC, 1)
+	case cmd&ring.TxCmdTSE != 0:
+		if !d.prepareTSO(t, slot, olinfo>>14, &p) {
+			d.count(TSCTFC, 1)
+			return p, true // dropped: the context cannot describe this packet
+		}
+		d.count(TSCTC, 1)
+	case popts != 0:
+		d.insertChecksums(t, slot, popts, frame)
 	}
-	if d.phyLoopback() {
-		d.receive(frame)
-		return frame, nil
+	if len(frame) < 14 {
+		return p, true // a runt no MAC would send
 	}
-	if !d.linkUp() {
-		return frame, nil
+	d.countTx(&p)
+	switch {
+	case d.phyLoopback():
+		p.dest = txLoopback
+	case d.linkUp() && d.port != nil:
+		p.dest, p.port = txWire, d.port
 	}
-	return frame, d.port
+	return p, true
+}
+
+// prepareTSO checks the context of a TSE packet and fills p's segmentation
+// parameters. The TCP checksum field must hold the pseudo-header seed
+// without the length (what igb_tso leaves there).
+func (d *Device) prepareTSO(t *txQueue, slot int, paylen uint32, p *txPacket) bool {
+	if !t.ctxOK[slot] {
+		d.diag[(VTXCTE-VUWC)/4]++
+		return false
+	}
+	c := t.ctx[slot]
+	p.macLen, p.ipLen, p.l4Len, p.mss = int(c.MACLen), int(c.IPLen), int(c.L4Len), int(c.MSS)
+	hdr := p.macLen + p.ipLen + p.l4Len
+	if c.TUCmd&ring.TxTUCmdIPv4 == 0 || c.TUCmd&(3<<11) != ring.TxTUCmdL4TCP || // IPv4 TCP only
+		p.mss == 0 || hdr > len(p.frame) || uint32(len(p.frame)-hdr) != paylen || hdr+p.mss > maxFrame-MinFrame {
+		return false
+	}
+	if !offload.IPv4(p.frame[p.macLen:]).IsValid() || !offload.TCP(p.frame[p.macLen+p.ipLen:]).IsValid() {
+		return false
+	}
+	p.tso = true
+	return true
+}
+
+// insertChecksums applies IXSM (IPv4 header checksum over IPLEN) and TXSM
+// (TCP or UDP checksum from the L4 header to the end, seeded with the
+// pseudo-header sum by the driver) using the packet's context.
+func (d *Device) insertChecksums(t *txQueue, slot int, popts uint32, frame []byte) {
+	if !t.ctxOK[slot] {
+		d.diag[(VTXCTE-VUWC)/4]++
+		return
+	}
+	c := t.ctx[slot]
+	mac, ipl := int(c.MACLen), int(c.IPLen)
+	if popts&ring.TxPOptIXSM != 0 && mac+ipl <= len(frame) && ipl >= 20 {
+		ip := frame[mac : mac+ipl]
+		ip[10], ip[11] = 0, 0
+		cs := offload.Checksum(ip)
+		ip[10], ip[11] = byte(cs>>8), byte(cs)
+		d.diag[(VTXCSO-VUWC)/4]++
+	}
+	if popts&ring.TxPOptTXSM != 0 {
+		udp := c.TUCmd&(3<<11) == ring.TxTUCmdL4UDP
+		off := offload.TCPChecksumOffset
+		if udp {
+			off = offload.UDPChecksumOffset
+		}
+		if offload.FinishChecksum(frame, mac+ipl, off, udp) {
+			d.diag[(VTXCSO-VUWC)/4]++
+		}
+	}
+}
+
+// countTx counts the frames a packet puts on the wire: one, or each TSO
+// segment (all of them the size the segmentation will give).
+func (d *Device) countTx(p *txPacket) {
+	one := func(n int) {
+		if n < MinFrame {
+			n = MinFrame
+		}
+		d.count(GPTC, 1)
+		d.count(TPT, 1)
+		d.count(GOTCL, uint64(n+fcsLen))
+		d.count(TOTL, uint64(n+fcsLen))
+		d.count(sizeBucket(PTC64, n+fcsLen), 1)
+		switch {
+		case isBroadcast(p.frame):
+			d.count(BPTC, 1)
+		case p.frame[0]&1 != 0:
+			d.count(MPTC, 1)
+		}
+	}
+	if !p.tso {
+		one(len(p.frame))
+		return
+	}
+	hdr := p.macLen + p.ipLen + p.l4Len
+	pay := len(p.frame) - hdr
+	for off := 0; off < pay || off == 0; off += p.mss {
+		one(hdr + min(p.mss, pay-off))
+		d.diag[(VTSOSG-VUWC)/4]++
+		if pay == 0 {
+			break
+		}
+	}
 }

@@ -9,7 +9,7 @@ func TestRxDescRoundTrip(t *testing.T) {
 	tests := []RxWriteBack{
 		{},
 		{RSSType: RSSTypeIPv4TCP, PktType: PktTypeIPv4 | PktTypeTCP, RSSHash: 0x51ccc178, Status: RxStatEOP, Length: 60},
-		{RSSType: 0xf, PktType: 0x1fff, RSSHash: 0xffffffff, Status: RxStatEOP | RxErrIPE, Length: 0xffff, VLAN: 0xabcd},
+		{RSSType: 0xf, PktType: 0x1fff, RSSHash: 0xffffffff, Status: RxStatEOP | RxErrIPE, Length: 0xffff, VLAN: 0xabcd, RSCCnt: 15},
 	}
 	buf := make([]byte, 32)
 	d := RxDesc(buf[16:32])
@@ -19,7 +19,7 @@ func TestRxDescRoundTrip(t *testing.T) {
 			t.Fatalf("read format: pkt %#x hdr %#x status %#x", d.PktAddr(), d.HdrAddr(), d.Status())
 		}
 		d.WriteBack(w)
-		got := RxWriteBack{d.RSSType(), d.PktType(), d.RSSHash(), d.Status(), d.Length(), d.VLAN()}
+		got := RxWriteBack{d.RSSType(), d.PktType(), d.RSSHash(), d.Status(), d.Length(), d.VLAN(), d.RSCCount()}
 		want := w
 		want.Status |= RxStatDD
 		if got != want {
@@ -27,7 +27,7 @@ func TestRxDescRoundTrip(t *testing.T) {
 		}
 		// The byte layout against the datasheet, computed independently.
 		dw0 := binary.LittleEndian.Uint32(buf[16:20])
-		if dw0 != uint32(w.RSSType)|uint32(w.PktType)<<4 {
+		if dw0 != uint32(w.RSSType)|uint32(w.PktType)<<4|uint32(w.RSCCnt)<<17 {
 			t.Errorf("dw0 = %#x", dw0)
 		}
 		if dw3 := binary.LittleEndian.Uint32(buf[28:32]); dw3 != uint32(w.Length)|uint32(w.VLAN)<<16 {

@@ -91,6 +91,12 @@ func (d RxDesc) PktType() uint16 {
 	return uint16((binary.LittleEndian.Uint32(d[0:4]) >> 4) & 0x1fff)
 }
 
+// RSCCount returns dw0 b20:17 of the write-back: the number of frames LRO
+// coalesced into this packet (0 or 1: none; saturates at 15).
+func (d RxDesc) RSCCount() uint8 {
+	return uint8(binary.LittleEndian.Uint32(d[0:4])>>17) & 0xf
+}
+
 // RSSHash returns dw1 of the write-back.
 func (d RxDesc) RSSHash() uint32 { return binary.LittleEndian.Uint32(d[4:8]) }
 
@@ -108,12 +114,13 @@ type RxWriteBack struct {
 	Status  uint32 // status and error bits; DD is added by Encode
 	Length  uint16
 	VLAN    uint16
+	RSCCnt  uint8 // frames coalesced by LRO (b20:17)
 }
 
 // WriteBack stores w into d in the order the 82576 uses: every other dword
 // first, then the status dword with DD set, atomically.
 func (d RxDesc) WriteBack(w RxWriteBack) {
-	binary.LittleEndian.PutUint32(d[0:4], uint32(w.RSSType&0xf)|uint32(w.PktType&0x1fff)<<4)
+	binary.LittleEndian.PutUint32(d[0:4], uint32(w.RSSType&0xf)|uint32(w.PktType&0x1fff)<<4|uint32(w.RSCCnt&0xf)<<17)
 	binary.LittleEndian.PutUint32(d[4:8], w.RSSHash)
 	binary.LittleEndian.PutUint16(d[12:14], w.Length)
 	binary.LittleEndian.PutUint16(d[14:16], w.VLAN)

@@ -83,6 +83,7 @@ type TxData struct {
 	Len    uint16
 	Cmd    uint32 // TxCmd* bits; DEXT and DTYP are added by SetData
 	POpts  uint32 // TxPOpt* bits
+	Idx    uint8  // context slot (IDX, olinfo b6:4)
 	PayLen uint32 // whole packet length, or the TSO payload length
 }
 
@@ -91,7 +92,7 @@ type TxData struct {
 func (d TxDesc) SetData(f TxData) {
 	binary.LittleEndian.PutUint64(d[0:8], f.Addr)
 	binary.LittleEndian.PutUint32(d[8:12], uint32(f.Len)|TxDTypData<<20|TxCmdDEXT|f.Cmd)
-	binary.LittleEndian.PutUint32(d[12:16], f.POpts&0x3f00|f.PayLen<<14)
+	binary.LittleEndian.PutUint32(d[12:16], f.POpts&0x3f00|uint32(f.Idx&7)<<4|f.PayLen<<14)
 }
 
 // MarkDone is the device's write-back: it sets DD in dw3, atomically.

@@ -1,0 +1,151 @@
+package hw
+
+import (
+	"time"
+
+	"vnic/offload"
+	"vnic/ring"
+)
+
+// LRO (receive side coalescing), modelled on the 82599's RSC with a vnic
+// control register (RSCCTL) on the 82576 layout. With RSCCTL.RSCEN a queue
+// keeps one open aggregate: a TCP/IPv4 frame without IP options, not a
+// fragment, with payload and no flag but ACK (PSH allowed: it is appended and
+// ends the aggregate) starts one; following frames of the same flow are
+// appended when their sequence number continues it, their TCP options are
+// identical, and the aggregate stays within MAXDESC buffers and 64 KiB. The
+// aggregate takes the newest ACK number and window and the union of PSH. It
+// is written to the ring as one packet (IPv4 length, header checksum and TCP
+// checksum recomputed; RSCCNT in the write-back) when a frame cannot join
+// it, when it is full, on PSH, when RSCEN is cleared, and when its timer
+// fires: the queue's interrupt throttle interval (EITR). With EITR 0 there
+// is no time to wait and nothing is coalesced (ixgbe likewise refuses RSC at
+// low interrupt intervals).
+
+type lroState struct {
+	open    bool
+	buf     []byte
+	key     [12]byte
+	nextSeq uint32
+	frames  int
+	meta    rxMeta
+	l3, hdr int // offsets of the IPv4 header and of the payload
+	bytes   uint64
+	sizes   [6]uint32 // frames per PRC bucket
+	timer   Timer
+}
+
+// lroReceive offers a frame to queue q's LRO. It reports true if the frame
+// was taken (appended, or held to start an aggregate); false means the
+// caller delivers it normally (after any open aggregate was flushed, so
+// order is kept).
+func (d *Device) lroReceive(q int, f []byte, m rxMeta) bool {
+	l := &d.lro[q]
+	ip, th, payload, ok := lroParse(f)
+	iv := d.lroInterval(q)
+	if !ok || payload == 0 || th.Flags()&^(offload.TCPAck|offload.TCPPsh) != 0 || th.Flags()&offload.TCPAck == 0 ||
+		m.status&(ring.RxErrIPE|ring.RxErrTCPE) != 0 || iv == 0 {
+		d.lroFlush(q)
+		return false
+	}
+	if l.open && l.key == offload.GROFlowKey(ip, th) && th.Seq() == l.nextSeq && d.lroFits(q, len(l.buf), payload) &&
+		string(th.Options()) == string(offload.TCP(l.buf[l.l3+offload.IPv4(l.buf[l.l3:]).HeaderLen():]).Options()) {
+		l.buf = append(l.buf, f[len(f)-payload:]...)
+		lt := offload.TCP(l.buf[l.l3+offload.IPv4(l.buf[l.l3:]).HeaderLen():])
+		copy(lt[8:12], th[8:12])   // newest ACK
+		copy(lt[14:16], th[14:16]) // newest window
+		lt.SetFlags(lt.Flags() | th.Flags()&offload.TCPPsh)
+		l.nextSeq += uint32(payload)
+		l.frames++
+		l.account(len(f))
+		d.diag[(VLROAG-VUWC)/4]++
+		if th.Flags()&offload.TCPPsh != 0 || !d.lroFits(q, len(l.buf), 1) {
+			d.lroFlush(q)
+		}
+		return true
+	}
+	d.lroFlush(q)
+	if th.Flags()&offload.TCPPsh != 0 || !d.lroFits(q, len(f), 1) {
+		return false // nothing to wait for: deliver it as it is
+	}
+	l.open = true
+	l.buf = append(l.buf[:0], f...)
+	l.key = offload.GROFlowKey(ip, th)
+	l.nextSeq = th.Seq() + uint32(payload)
+	l.frames = 1
+	l.meta = m
+	l.l3 = len(f) - len(ip)
+	l.hdr = len(f) - payload
+	l.bytes, l.sizes = 0, [6]uint32{}
+	l.account(len(f))
+	l.timer.Reset(iv)
+	return true
+}
+
+func (l *lroState) account(n int) {
+	l.bytes += uint64(n + fcsLen)
+	l.sizes[(sizeBucket(PRC64, n+fcsLen)-PRC64)/4]++
+}
+
+// lroParse finds the IPv4 and TCP headers of a frame LRO may take.
+func lroParse(f []byte) (offload.IPv4, offload.TCP, int, bool) {
+	if len(f) < 14+40 || f[12] != 0x08 || f[13] != 0x00 {
+		return nil, nil, 0, false
+	}
+	ip := offload.IPv4(f[14:])
+	if !ip.IsValid() || int(ip.TotalLen()) != len(ip) {
+		return nil, nil, 0, false // padding or a short frame: not worth the risk
+	}
+	th := offload.TCP(ip[ip.HeaderLen():])
+	if !offload.GROEligible(ip, th) {
+		return nil, nil, 0, false
+	}
+	return ip, th, len(th) - th.HeaderLen(), true
+}
+
+// lroFits reports whether an aggregate of n bytes plus more payload stays
+// within MAXDESC buffers and 64 KiB of IP packet.
+func (d *Device) lroFits(q, n, more int) bool {
+	maxDesc := [4]int{1, 4, 8, 16}[(d.regs[RSCCTL(q)/4]>>RscctlMaxDescShift)&3]
+	return n+more <= maxDesc*d.rxBufSize(q) && n+more-14 <= 65535
+}
+
+// lroInterval is the aggregation timer: the queue's vector's EITR interval.
+func (d *Device) lroInterval(q int) time.Duration {
+	v, ok := d.queueVector(q, false)
+	if !ok {
+		return 0
+	}
+	return time.Duration((d.regs[EITR(v)/4]&EitrIntervalMask)>>2) * time.Microsecond
+}
+
+// lroFlush writes queue q's open aggregate to the ring.
+func (d *Device) lroFlush(q int) {
+	l := &d.lro[q]
+	if !l.open {
+		return
+	}
+	l.open = false
+	l.timer.Stop()
+	f := l.buf
+	m := l.meta
+	m.frames = l.frames
+	if l.frames > 1 {
+		ip := offload.IPv4(f[l.l3:])
+		ip.SetTotalLen(uint16(len(f) - l.l3))
+		ip.UpdateChecksum()
+		l4 := f[l.l3+ip.HeaderLen():]
+		offload.TCP(l4).SetChecksum(0)
+		offload.TCP(l4).SetChecksum(offload.L4Checksum(ip, l4))
+		d.diag[(VLROFL-VUWC)/4]++
+	}
+	m.bytes, m.sizes = l.bytes, l.sizes
+	d.deliver1(q, f, m)
+}
+
+// lroTimer fires when an aggregate has waited the throttle interval.
+func (d *Device) lroTimer(q int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.lroFlush(q)
+}

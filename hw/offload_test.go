@@ -1,0 +1,311 @@
+package hw
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+
+	"vnic/offload"
+	"vnic/ring"
+)
+
+// These tests build frames by hand (package hw cannot import test/pkt,
+// which depends on offload only, but keeping hw's tests self-contained).
+
+func tcpFrame(dst []byte, seq uint32, flags uint8, payload []byte, id uint16) []byte {
+	f := make([]byte, 54+len(payload))
+	copy(f, dst)
+	copy(f[6:], []byte{2, 0, 0, 0, 0, 9})
+	binary.BigEndian.PutUint16(f[12:], 0x0800)
+	ip := offload.IPv4(f[14:])
+	ip[0] = 0x45
+	ip.SetTotalLen(uint16(40 + len(payload)))
+	ip.SetID(id)
+	binary.BigEndian.PutUint16(ip[6:], offload.IPv4DF)
+	ip[8], ip[9] = 64, 6
+	copy(ip[12:], []byte{198, 18, 0, 1})
+	copy(ip[16:], []byte{198, 19, 0, 1})
+	ip.UpdateChecksum()
+	th := offload.TCP(f[34:])
+	binary.BigEndian.PutUint16(th[0:], 1234)
+	binary.BigEndian.PutUint16(th[2:], 80)
+	th.SetSeq(seq)
+	binary.BigEndian.PutUint32(th[8:], 1)
+	th[12] = 5 << 4
+	th.SetFlags(flags)
+	binary.BigEndian.PutUint16(th[14:], 1000)
+	copy(f[54:], payload)
+	th.SetChecksum(offload.L4Checksum(ip, f[34:]))
+	return f
+}
+
+func udpFrame(dst []byte, payload []byte, withCsum bool) []byte {
+	f := make([]byte, 42+len(payload))
+	copy(f, dst)
+	binary.BigEndian.PutUint16(f[12:], 0x0800)
+	ip := offload.IPv4(f[14:])
+	ip[0] = 0x45
+	ip.SetTotalLen(uint16(28 + len(payload)))
+	ip[8], ip[9] = 64, 17
+	copy(ip[12:], []byte{198, 18, 0, 1})
+	copy(ip[16:], []byte{198, 19, 0, 1})
+	ip.UpdateChecksum()
+	u := offload.UDP(f[34:])
+	binary.BigEndian.PutUint16(u[0:], 5)
+	binary.BigEndian.PutUint16(u[2:], 6)
+	u.SetLength(uint16(8 + len(payload)))
+	copy(f[42:], payload)
+	if withCsum {
+		u.SetChecksum(offload.L4Checksum(ip, f[34:]))
+	}
+	return f
+}
+
+func valid(f []byte) bool {
+	ip := offload.IPv4(f[14:])
+	return ip.ChecksumValid() && offload.L4ChecksumValid(ip, ip[ip.HeaderLen():ip.TotalLen()])
+}
+
+// sendCtx queues a context descriptor and one data descriptor per 2 KiB
+// chunk of f with the given command and options, then rings the doorbell.
+func (r *rig) sendCtx(q int, c ring.TxContext, f []byte, cmd, popts, paylen uint32) {
+	idx := c.Idx
+	tr := r.tx[q]
+	ring.TxDesc(tr.desc.Buf[tr.tail*16:]).SetContext(c)
+	tr.tail = ring.Next(tr.tail, tr.n)
+	for off := 0; off < len(f); off += 2048 {
+		end := min(off+2048, len(f))
+		copy(tr.bufs[tr.tail].Buf, f[off:end])
+		c := cmd | ring.TxCmdIFCS
+		if end == len(f) {
+			c |= ring.TxCmdEOP | ring.TxCmdRS
+		}
+		ring.TxDesc(tr.desc.Buf[tr.tail*16:]).SetData(ring.TxData{Addr: tr.bufs[tr.tail].Addr, Len: uint16(end - off), Cmd: c, POpts: popts, Idx: idx, PayLen: paylen})
+		tr.tail = ring.Next(tr.tail, tr.n)
+	}
+	r.doorbell(q)
+}
+
+var tcpCtx = ring.TxContext{MACLen: 14, IPLen: 20, L4Len: 20, TUCmd: ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP}
+
+func TestTxChecksumInsertion(t *testing.T) {
+	r := newRig(t, false)
+	cap := &captureSink{}
+	r.dev.Connect(cap)
+	r.txRing(0, 64)
+	// TCP: the IPv4 checksum zeroed, the TCP field seeded with the
+	// pseudo-header sum (with length), as a driver sends CHECKSUM_PARTIAL.
+	want := tcpFrame(bcastMAC, 7, offload.TCPAck, bytes.Repeat([]byte{0xab}, 501), 9)
+	f := append([]byte(nil), want...)
+	ip := offload.IPv4(f[14:])
+	ip.SetChecksum(0)
+	offload.TCP(f[34:]).SetChecksum(offload.Fold(offload.PseudoHeaderIPv4(ip.Src(), ip.Dst(), 6, uint16(len(f)-34))))
+	r.sendCtx(0, tcpCtx, f, 0, ring.TxPOptIXSM|ring.TxPOptTXSM, uint32(len(f)))
+	if len(cap.frames) != 1 || !bytes.Equal(cap.frames[0], want) {
+		t.Fatal("TCP checksums not inserted as software computes them")
+	}
+	// UDP whose checksum comes out 0 goes as 0xFFFF.
+	u := udpFrame(bcastMAC, make([]byte, 40), false)
+	uip := offload.IPv4(u[14:])
+	seed := offload.Fold(offload.PseudoHeaderIPv4(uip.Src(), uip.Dst(), 17, uint16(len(u)-34)))
+	// Choose two payload bytes so the sum folds to 0xFFFF (checksum 0).
+	binary.BigEndian.PutUint16(u[34+6:], seed)
+	s := offload.Fold(offload.Sum(u[34:], 0))
+	binary.BigEndian.PutUint16(u[42:], 0xFFFF-s)
+	udpCtx := ring.TxContext{MACLen: 14, IPLen: 20, L4Len: 8, TUCmd: ring.TxTUCmdIPv4 | ring.TxTUCmdL4UDP, Idx: 1}
+	r.sendCtx(0, udpCtx, u, 0, ring.TxPOptTXSM, uint32(len(u)))
+	if got := offload.UDP(cap.frames[1][34:]).Checksum(); got != 0xFFFF || !valid(cap.frames[1]) {
+		t.Fatalf("UDP checksum %#x, want 0xffff", got)
+	}
+	if r.rd(VTXCSO) != 3 {
+		t.Fatalf("VTXCSO %d, want 3", r.rd(VTXCSO))
+	}
+}
+
+func TestTxChecksumWithoutContext(t *testing.T) {
+	r := newRig(t, false)
+	cap := &captureSink{}
+	r.dev.Connect(cap)
+	r.txRing(0, 16)
+	f := tcpFrame(bcastMAC, 7, offload.TCPAck, make([]byte, 10), 9)
+	offload.TCP(f[34:]).SetChecksum(0x1234)
+	r.send(0, f)
+	tr := r.tx[0]
+	// Rewrite the one data descriptor with POPTS TXSM and no context.
+	ring.TxDesc(tr.desc.Buf[0:16]).SetData(ring.TxData{Addr: tr.bufs[0].Addr, Len: uint16(len(f)), Cmd: ring.TxCmdEOP | ring.TxCmdRS, POpts: ring.TxPOptTXSM, PayLen: uint32(len(f))})
+	r.doorbell(0)
+	if r.rd(VTXCTE) != 1 || offload.TCP(cap.frames[0][34:]).Checksum() != 0x1234 {
+		t.Fatal("a checksum request without a context must go out untouched and be counted")
+	}
+}
+
+func TestTSO(t *testing.T) {
+	r := newRig(t, false)
+	cap := &captureSink{}
+	r.dev.Connect(cap)
+	r.txRing(0, 256)
+	payload := make([]byte, 10000)
+	for i := range payload {
+		payload[i] = byte(i)
+	}
+	f := tcpFrame(bcastMAC, 1000, offload.TCPAck|offload.TCPPsh, payload, 50)
+	ip := offload.IPv4(f[14:])
+	offload.TCP(f[34:]).SetChecksum(offload.Fold(offload.PseudoHeaderIPv4(ip.Src(), ip.Dst(), 6, 0)))
+	// The reference: software segmentation of the same super-frame.
+	var want [][]byte
+	offload.SegmentTCPv4(f, 14, 20, 20, 1448, make([]byte, 4096), func(s []byte) { want = append(want, append([]byte(nil), s...)) })
+	c := tcpCtx
+	c.MSS = 1448
+	r.sendCtx(0, c, f, ring.TxCmdTSE, ring.TxPOptIXSM|ring.TxPOptTXSM, uint32(len(payload)))
+	if len(cap.frames) != 7 || len(want) != 7 {
+		t.Fatalf("%d segments on the wire, want 7", len(cap.frames))
+	}
+	for i := range want {
+		if !bytes.Equal(cap.frames[i], want[i]) || !valid(cap.frames[i]) {
+			t.Fatalf("segment %d differs from software GSO", i)
+		}
+	}
+	if gptc, tsctc, seg := r.rd(GPTC), r.rd(TSCTC), r.rd(VTSOSG); gptc != 7 || tsctc != 1 || seg != 7 {
+		t.Fatalf("GPTC %d TSCTC %d VTSOSG %d", gptc, tsctc, seg)
+	}
+	// A context with MSS 0 fails: counted, nothing sent, DD written back.
+	c.MSS = 0
+	r.sendCtx(0, c, f, ring.TxCmdTSE, ring.TxPOptTXSM, uint32(len(payload)))
+	if len(cap.frames) != 7 || r.rd(TSCTFC) != 1 || r.rd(TDH(0)) != r.tx[0].tail {
+		t.Fatalf("bad context: %d frames, TSCTFC %d", len(cap.frames), r.rd(TSCTFC))
+	}
+}
+
+func TestRxChecksumVerdicts(t *testing.T) {
+	good := tcpFrame(rigMAC, 1, offload.TCPAck, make([]byte, 20), 1)
+	badTCP := append([]byte(nil), good...)
+	badTCP[60] ^= 1
+	badIP := append([]byte(nil), good...)
+	badIP[14+10] ^= 1
+	frag := tcpFrame(rigMAC, 1, offload.TCPAck, make([]byte, 20), 1)
+	binary.BigEndian.PutUint16(frag[14+6:], offload.IPv4MF)
+	offload.IPv4(frag[14:]).UpdateChecksum()
+	udpNone := udpFrame(rigMAC, make([]byte, 20), false)
+	udpGood := udpFrame(rigMAC, make([]byte, 20), true)
+	arp := frame(rigMAC, 60, [4]byte{}, 0)
+	binary.BigEndian.PutUint16(arp[12:], 0x0806)
+	const ipcs, l4cs, udpcs, ipe, tcpe = ring.RxStatIPCS, ring.RxStatL4CS, ring.RxStatUDPCS, ring.RxErrIPE, ring.RxErrTCPE
+	tests := []struct {
+		name   string
+		f      []byte
+		rxcsum uint32
+		want   uint32
+	}{
+		{"good TCP", good, RxcsumIPOFLD | RxcsumTUOFLD, ipcs | l4cs},
+		{"bad TCP", badTCP, RxcsumIPOFLD | RxcsumTUOFLD, ipcs | l4cs | tcpe},
+		{"bad IP header", badIP, RxcsumIPOFLD | RxcsumTUOFLD, ipcs | ipe | l4cs},
+		{"fragment", frag, RxcsumIPOFLD | RxcsumTUOFLD, ipcs},
+		{"UDP without checksum", udpNone, RxcsumIPOFLD | RxcsumTUOFLD, ipcs},
+		{"good UDP", udpGood, RxcsumIPOFLD | RxcsumTUOFLD, ipcs | l4cs | udpcs},
+		{"not IP", arp, RxcsumIPOFLD | RxcsumTUOFLD, 0},
+		{"offload off", badTCP, 0, 0},
+		{"L4 only", badIP, RxcsumTUOFLD, l4cs},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, false)
+			r.rxRing(0, 16, 2048)
+			r.wr(RXCSUM, tc.rxcsum)
+			r.dev.Receive(tc.f)
+			d := r.rx[0].descAt(0)
+			got := d.Status() &^ (ring.RxStatDD | ring.RxStatEOP)
+			if got != tc.want {
+				t.Fatalf("status %#x, want %#x", got, tc.want)
+			}
+			if errs := got & (ipe | tcpe); (errs != 0) != (r.rd(VRXCSE) == 1) {
+				t.Fatal("VRXCSE")
+			}
+		})
+	}
+}
+
+func TestLRO(t *testing.T) {
+	setup := func(itr uint32) *rig {
+		r := newRig(t, false)
+		r.msix()
+		r.rxRing(0, 64, 2048)
+		r.wr(RSCCTL(0), RscctlEn|3<<RscctlMaxDescShift)
+		r.wr(EITR(1), itr<<2)
+		r.wr(RXCSUM, RxcsumIPOFLD|RxcsumTUOFLD)
+		return r
+	}
+	seg := func(k int, flags uint8) []byte {
+		p := bytes.Repeat([]byte{byte(k)}, 1000)
+		return tcpFrame(rigMAC, uint32(5000+1000*k), offload.TCPAck|flags, p, uint16(k))
+	}
+	t.Run("four in order, flushed by the timer", func(t *testing.T) {
+		r := setup(50)
+		for k := 0; k < 4; k++ {
+			r.dev.Receive(seg(k, 0))
+		}
+		if got := len(r.reap(0)); got != 0 {
+			t.Fatalf("%d packets before the timer", got)
+		}
+		r.clk.RunFor(us(50))
+		d := r.rx[0].descAt(1) // 4054 bytes: two buffers, EOP on the second
+		got := r.reap(0)
+		if len(got) != 1 || len(got[0]) != 54+4000 || !valid(got[0]) || d.RSCCount() != 4 {
+			t.Fatalf("%d packets, RSCCNT %d", len(got), d.RSCCount())
+		}
+		if offload.IPv4(got[0][14:]).TotalLen() != 4040 || !bytes.Equal(got[0][54+3000:54+3010], bytes.Repeat([]byte{3}, 10)) {
+			t.Fatal("aggregate content")
+		}
+		if gprc, ag, fl := r.rd(GPRC), r.rd(VLROAG), r.rd(VLROFL); gprc != 4 || ag != 3 || fl != 1 {
+			t.Fatalf("GPRC %d VLROAG %d VLROFL %d", gprc, ag, fl)
+		}
+	})
+	t.Run("PSH ends it, a gap splits it", func(t *testing.T) {
+		r := setup(50)
+		r.dev.Receive(seg(0, 0))
+		r.dev.Receive(seg(1, offload.TCPPsh))
+		r.dev.Receive(seg(3, 0)) // gap: a new aggregate
+		r.dev.Receive(seg(5, 0)) // gap again
+		r.clk.RunFor(us(100))
+		got := r.reap(0)
+		if len(got) != 3 || len(got[0]) != 54+2000 || offload.TCP(got[0][34:]).Flags()&offload.TCPPsh == 0 {
+			t.Fatalf("%d packets", len(got))
+		}
+	})
+	t.Run("no throttle, no coalescing", func(t *testing.T) {
+		r := setup(0)
+		for k := 0; k < 3; k++ {
+			r.dev.Receive(seg(k, 0))
+		}
+		if got := r.reap(0); len(got) != 3 || r.rd(VLROAG) != 0 {
+			t.Fatalf("%d packets", len(got))
+		}
+	})
+	t.Run("clearing RSCEN flushes", func(t *testing.T) {
+		r := setup(500)
+		r.dev.Receive(seg(0, 0))
+		r.dev.Receive(seg(1, 0))
+		r.wr(RSCCTL(0), 0)
+		if got := r.reap(0); len(got) != 1 {
+			t.Fatalf("%d packets after RSCEN off", len(got))
+		}
+	})
+	t.Run("max descriptors", func(t *testing.T) {
+		r := setup(500)
+		r.wr(RSCCTL(0), RscctlEn|1<<RscctlMaxDescShift) // 4 buffers: 8 KiB
+		for k := 0; k < 10; k++ {
+			r.dev.Receive(seg(k, 0))
+		}
+		r.clk.RunFor(us(600))
+		got := r.reap(0)
+		total := 0
+		for _, p := range got {
+			if len(p) > 4*2048 || !valid(p) {
+				t.Fatalf("aggregate of %d bytes", len(p))
+			}
+			total += len(p) - 54
+		}
+		if total != 10000 {
+			t.Fatalf("payload %d", total)
+		}
+	})
+}
