@@ -91,18 +91,18 @@ const (
 	ICRXOC  = 0x4124
 
 	// vnic diagnostics (not in the 82576): read-only running counters.
-	VUWC   = 0x8000 // writes to unimplemented or read-only registers
-	VURC   = 0x8004 // reads of unimplemented registers
-	VDMAF  = 0x8008 // DMA faults
-	VRXFLT = 0x800C // frames dropped by the address filter
-	VRXDIS = 0x8010 // frames dropped because RX or the queue was disabled
-	VCCV   = 0x8014 // contract violations flagged by the checker
-	VTSOSG = 0x8018 // segments produced by TSO
-	VTXCSO = 0x801C // checksums inserted on transmit (IPv4 header and L4)
-	VTXCTE = 0x8020 // offload requests without a valid context (not offloaded)
-	VRXCSE = 0x8024 // receive checksum errors reported (IPE or TCPE)
-	VLROAG = 0x8028 // frames coalesced by LRO into an earlier one
-	VLROFL = 0x802C // LRO aggregates written to the ring
+	VUWC     = 0x8000 // writes to unimplemented or read-only registers
+	VURC     = 0x8004 // reads of unimplemented registers
+	VDMAF    = 0x8008 // DMA faults
+	VRXFLT   = 0x800C // frames dropped by the address filter
+	VRXDIS   = 0x8010 // frames dropped because RX or the queue was disabled
+	VCCV     = 0x8014 // contract violations flagged by the checker
+	VTSOSG   = 0x8018 // segments produced by TSO
+	VTXCSO   = 0x801C // checksums inserted on transmit (IPv4 header and L4)
+	VTXCTE   = 0x8020 // offload requests without a valid context (not offloaded)
+	VRXCSE   = 0x8024 // receive checksum errors reported (IPE or TCPE)
+	VLROAG   = 0x8028 // frames coalesced by LRO into an earlier one
+	VLROFL   = 0x802C // LRO aggregates written to the ring
 	vdiagEnd = VLROFL
 )
 
