@@ -54,16 +54,16 @@ type Adapter struct {
 	netdev *stack.NetDevice
 	mac    stack.MAC
 
-	mu      sync.Mutex // open/stop/reconfiguration
-	running bool
-	rx      []*rxRing
-	tx      []*txRing
-	qv      []*qVector
-	rxBuf   int // RX buffer size in bytes
-	rssKey  [40]byte
+	mu       sync.Mutex // open/stop/reconfiguration
+	running  bool
+	rx       []*rxRing
+	tx       []*txRing
+	qv       []*qVector
+	rxBuf    int // RX buffer size in bytes
+	rssKey   [40]byte
+	features ethtool.Features // as last set by the stack
 
-	descNeeded int // stop a TX queue when fewer descriptors remain
-	wakeThresh int
+	descNeeded int // descriptors of the largest frame of the MTU, plus 2
 
 	statsMu sync.Mutex
 	hwStats HWStats
@@ -137,9 +137,8 @@ func Probe(fn hw.Function, host *stack.Host, cpus []*hw.CPU, cfg Config) (*Adapt
 	}
 	nd := stack.NewEtherDevice(cfg.Name, a, cfg.Queues, cfg.Queues, MaxMTU)
 	nd.SetAddrInit(a.mac)
-	nd.HWFeatures = ethtool.RxHash
-	nd.WantedFeatures = ethtool.RxHash
-	nd.Features = ethtool.RxHash
+	a.features = hwFeatures &^ ethtool.LRO
+	nd.InitFeatures(hwFeatures, a.features)
 	nd.WatchdogTimeout = cfg.TxTimeout
 	a.netdev = nd
 	a.setBufSizes(nd.MTU())
@@ -241,7 +240,6 @@ func (a *Adapter) setBufSizes(mtu int) {
 		a.rxBuf = (frame + 1023) / 1024 * 1024
 	}
 	a.descNeeded = (frame+txBufSize-1)/txBufSize + 2
-	a.wakeThresh = 2 * a.descNeeded
 }
 
 // Stats are the driver's own event counters.
@@ -262,6 +260,8 @@ type QueueStats struct {
 	BudgetHits uint64 // polls that used their whole budget
 	RxDrops    uint64 // RQDPC: frames the device dropped for want of descriptors
 	TxRestarts uint64 // queue resets by the TX timeout watchdog
+	CsumErrors uint64 // packets the device reported with a bad checksum
+	LROFrames  uint64 // wire frames received inside LRO aggregates
 }
 
 // QueueStats returns queue pair q's figures; zero when the device is down.
@@ -280,6 +280,8 @@ func (a *Adapter) QueueStats(q int) QueueStats {
 		s.Interrupts = a.fn.MSIX.Count(qv.vec)
 		s.Polls, s.PollWork, s.BudgetHits = ns.Polls, ns.Packets, ns.BudgetHits
 		s.TxRestarts = qv.tx.restarts.Load()
+		s.CsumErrors = qv.rx.csumErrTotal.Load()
+		s.LROFrames = qv.rx.lroTotal.Load()
 	}
 	return s
 }

@@ -153,6 +153,7 @@ func (a *Adapter) configure() {
 		a.refill(r, r.count-1)
 	}
 	a.configureRSS()
+	a.programFeatures()
 	a.wr32(hw.RLPML, uint32(a.netdev.MTU()+ethOverhead))
 	a.wr32(hw.RCTL, a.rctlBase())
 }

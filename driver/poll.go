@@ -3,6 +3,7 @@ package driver
 import (
 	"vnic/ethtool"
 	"vnic/hw"
+	"vnic/offload"
 	"vnic/ring"
 	"vnic/stack"
 )
@@ -58,7 +59,9 @@ func (qv *qVector) cleanRx(budget int) int {
 	a := qv.a
 	cpu := qv.cpu
 	dev := a.netdev
-	rxHash := dev.Features&ethtool.RxHash != 0
+	feat := dev.Features()
+	rxHash := feat&ethtool.RxHash != 0
+	rxCsum := feat&ethtool.RxCsum != 0
 	now := cpu.Now() // one clock read per poll, not per packet
 	work := 0
 	for work < budget {
@@ -71,8 +74,12 @@ func (qv *qVector) cleanRx(budget int) int {
 		l := int(d.Length())
 		buf := r.bufs[r.ntc].Buf[:l]
 		skb := r.skb
-		if skb == nil {
-			skb = dev.Host().Pool().Alloc(a.rxBuf + stack.NetIPAlign)
+		if skb == nil && !r.chainDropped {
+			size := a.rxBuf
+			if st&ring.RxStatEOP == 0 {
+				size = 65536 + 256 // an LRO aggregate or a chained frame
+			}
+			skb = dev.Host().Pool().Alloc(size + stack.NetIPAlign)
 			if skb == nil {
 				r.dropped++
 			} else {
@@ -81,9 +88,10 @@ func (qv *qVector) cleanRx(budget int) int {
 		}
 		if skb != nil {
 			if skb.Tailroom() < l {
-				skb.Free() // larger than any frame the MTU allows
+				skb.Free() // larger than any packet the device should build
 				skb = nil
 				r.dropped++
+				r.chainDropped = st&ring.RxStatEOP == 0
 			} else {
 				copy(skb.Put(l), buf)
 				cpu.ChargeCopy(l)
@@ -99,7 +107,7 @@ func (qv *qVector) cleanRx(budget int) int {
 			r.chained++
 			continue
 		}
-		r.skb = nil
+		r.skb, r.chainDropped = nil, false
 		work++
 		cpu.Charge(cpu.Costs.RxPacket)
 		if skb == nil {
@@ -115,6 +123,21 @@ func (qv *qVector) cleanRx(budget int) int {
 		if rxHash && d.RSSType() != ring.RSSTypeNone {
 			skb.Hash = d.RSSHash()
 			skb.L4Hash = d.RSSType() == ring.RSSTypeIPv4TCP || d.RSSType() == ring.RSSTypeIPv4UDP
+		}
+		// igb_rx_checksum: the device checked L4 and found no error.
+		if rxCsum && st&ring.RxStatL4CS != 0 && st&(ring.RxErrTCPE|ring.RxErrIPE) == 0 {
+			skb.IPSummed = stack.ChecksumUnnecessary
+		} else if st&(ring.RxErrTCPE|ring.RxErrIPE) != 0 {
+			r.csumErr++
+		}
+		// An LRO aggregate keeps its segment size so it can be re-segmented
+		// (ixgbe_set_rsc_gso_size).
+		if n := int(d.RSCCount()); n > 1 {
+			hdr := lroHeaderLen(skb.Data())
+			skb.GSOSize = uint16((skb.Len() - hdr + n - 1) / n)
+			skb.GSOSegs = uint16(n)
+			skb.GSOType = stack.GSOTCPv4
+			r.lro += uint64(n)
 		}
 		skb.QueueMapping = uint16(r.q)
 		skb.Tstamp = now
@@ -139,4 +162,26 @@ func (qv *qVector) flushStats() {
 		s.AddDrops(r.dropped)
 		r.packets, r.bytes, r.dropped = 0, 0, 0
 	}
+	if r.csumErr|r.lro != 0 {
+		r.csumErrTotal.Add(r.csumErr)
+		r.lroTotal.Add(r.lro)
+		r.csumErr, r.lro = 0, 0
+	}
+}
+
+// lroHeaderLen is the Ethernet, IPv4 and TCP header length of an LRO
+// aggregate (0 if the headers do not parse).
+func lroHeaderLen(f []byte) int {
+	if len(f) < 14+40 {
+		return 0
+	}
+	ip := offload.IPv4(f[14:])
+	if !ip.IsValid() {
+		return 0
+	}
+	th := offload.TCP(ip[ip.HeaderLen():])
+	if !th.IsValid() {
+		return 0
+	}
+	return 14 + ip.HeaderLen() + th.HeaderLen()
 }

@@ -21,7 +21,11 @@ type rxRing struct {
 	skb   *stack.SKB // packet being assembled across descriptors
 	posts int        // descriptors posted since the last RDT write
 
+	chainDropped bool // the rest of a too-long chain is dropped until EOP
+
 	packets, bytes, chained, dropped uint64 // poll-local, flushed to netdev stats
+	csumErr, lro                     uint64 // checksum errors seen, frames in LRO aggregates
+	csumErrTotal, lroTotal           atomic.Uint64
 }
 
 // txRing is one TX queue's ring: descriptors, one bounce buffer per

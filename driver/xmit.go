@@ -1,7 +1,9 @@
 package driver
 
 import (
+	"vnic/ethtool"
 	"vnic/hw"
+	"vnic/offload"
 	"vnic/ring"
 	"vnic/stack"
 )
@@ -14,13 +16,18 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 	r := a.tx[txq.Index()]
 	data := skb.Data()
 	n := len(data)
-	if n == 0 || n > a.netdev.MTU()+ethOverhead {
-		// Not a frame this device can send: drop and count (no GSO yet).
+	ctx, cmd, popts, paylen, ok := a.txOffload(skb)
+	if !ok || n == 0 || (cmd&ring.TxCmdTSE == 0 && n > a.netdev.MTU()+ethOverhead) {
+		// Not a frame this device can send (the stack segments what the
+		// active features say the device cannot): drop and count.
 		a.txDropped.Add(1)
 		skb.Free()
 		return stack.TxOK
 	}
 	need := uint32((n + txBufSize - 1) / txBufSize)
+	if ctx != nil {
+		need++
+	}
 	if r.unused() < need+2 {
 		txq.Stop()
 		// Re-check after stopping: cleanup may have freed space meanwhile.
@@ -33,6 +40,12 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 	cpu := a.qv[r.q].cpu
 	first := r.ntu.Load()
 	i := first
+	if ctx != nil {
+		// igb_tx_ctxtdesc: the context goes first, in its own descriptor.
+		r.descAt(i).SetContext(*ctx)
+		r.info[i] = txInfo{}
+		i = ring.Next(i, r.count)
+	}
 	for off := 0; off < n; off += txBufSize {
 		chunk := n - off
 		if chunk > txBufSize {
@@ -40,11 +53,11 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 		}
 		buf := r.bufs[i]
 		copy(buf.Buf, data[off:off+chunk])
-		cmd := uint32(ring.TxCmdIFCS)
+		c := cmd | ring.TxCmdIFCS
 		if off+chunk == n {
-			cmd |= ring.TxCmdEOP | ring.TxCmdRS
+			c |= ring.TxCmdEOP | ring.TxCmdRS
 		}
-		r.descAt(i).SetData(ring.TxData{Addr: buf.Addr, Len: uint16(chunk), Cmd: cmd, PayLen: uint32(n)})
+		r.descAt(i).SetData(ring.TxData{Addr: buf.Addr, Len: uint16(chunk), Cmd: c, POpts: popts, PayLen: paylen})
 		r.info[i] = txInfo{}
 		if off+chunk < n {
 			i = ring.Next(i, r.count)
@@ -57,9 +70,9 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 	cpu.Charge(cpu.Costs.TxPacket)
 	cpu.ChargeCopy(n)
 	// igb_maybe_stop_tx: leave room for the largest packet.
-	if r.unused() < uint32(a.descNeeded) {
+	if need := a.stopThresh(r); r.unused() < need {
 		txq.Stop()
-		if r.unused() >= uint32(a.descNeeded) {
+		if r.unused() >= need {
 			txq.Wake()
 		}
 	}
@@ -107,7 +120,7 @@ func (qv *qVector) cleanTx() bool {
 	if done > 0 {
 		r.txq.MarkTrans(qv.a.host.Clock().Now())
 	}
-	if r.txq.Stopped() && qv.a.netdev.Carrier() && r.unused() >= uint32(qv.a.wakeThresh) {
+	if r.txq.Stopped() && qv.a.netdev.Carrier() && r.unused() >= qv.a.wakeThresh(r) {
 		r.txq.Wake()
 	}
 	return done < txCleanWork
@@ -145,4 +158,67 @@ func (a *Adapter) resetTxQueue(qv *qVector) {
 	r.restarts.Add(1)
 	r.txq.Unlock()
 	r.txq.Wake()
+}
+
+// txOffload is igb_tso / igb_tx_csum: the context descriptor and the data
+// descriptors' command, options and PAYLEN for skb. A GSO skb (TCP/IPv4)
+// gets TSO: its TCP checksum field is reseeded with the pseudo-header sum
+// without length, which the device completes per segment. A
+// CHECKSUM_PARTIAL skb gets TXSM with the L4 type from its checksum offset.
+// ok is false for a packet the device cannot take.
+func (a *Adapter) txOffload(skb *stack.SKB) (ctx *ring.TxContext, cmd, popts, paylen uint32, ok bool) {
+	data := skb.Data()
+	paylen = uint32(len(data))
+	switch {
+	case skb.GSOSize > 0:
+		if skb.GSOType != stack.GSOTCPv4 || a.netdev.Features()&ethtool.TSO == 0 || len(data) < 14+40 {
+			return nil, 0, 0, 0, false
+		}
+		ip := offload.IPv4(data[14:])
+		if !ip.IsValid() || ip.Protocol() != offload.ProtoTCP {
+			return nil, 0, 0, 0, false
+		}
+		th := offload.TCP(ip[ip.HeaderLen():])
+		if !th.IsValid() {
+			return nil, 0, 0, 0, false
+		}
+		hdr := 14 + ip.HeaderLen() + th.HeaderLen()
+		th.SetChecksum(offload.Fold(offload.PseudoHeaderIPv4(ip.Src(), ip.Dst(), offload.ProtoTCP, 0)))
+		c := &ring.TxContext{MACLen: 14, IPLen: uint16(ip.HeaderLen()), L4Len: uint8(th.HeaderLen()),
+			MSS: skb.GSOSize, TUCmd: ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP}
+		return c, ring.TxCmdTSE, ring.TxPOptIXSM | ring.TxPOptTXSM, uint32(len(data) - hdr), true
+	case skb.IPSummed == stack.ChecksumPartial:
+		start := skb.CsumStartOffset()
+		if start < 14+20 || start > 14+60 || int(skb.CsumOffset)+2+start > len(data) {
+			return nil, 0, 0, 0, false
+		}
+		tucmd := uint32(ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP)
+		l4len := uint8(20)
+		if skb.CsumOffset == offload.UDPChecksumOffset {
+			tucmd, l4len = ring.TxTUCmdIPv4|ring.TxTUCmdL4UDP, 8
+		}
+		c := &ring.TxContext{MACLen: 14, IPLen: uint16(start - 14), L4Len: l4len, TUCmd: tucmd}
+		return c, 0, ring.TxPOptTXSM, paylen, true
+	}
+	return nil, 0, 0, paylen, true
+}
+
+// tsoDescs is what the largest TSO packet takes: 64 KiB in 2 KiB buffers,
+// its context descriptor and two spare.
+const tsoDescs = (65536+256+txBufSize-1)/txBufSize + 1 + 2
+
+// stopThresh is igb_maybe_stop_tx's DESC_NEEDED: room for the largest
+// packet the stack may hand over, a TSO super-frame while TSO is on.
+func (a *Adapter) stopThresh(r *txRing) uint32 {
+	n := a.descNeeded
+	if a.netdev.Features()&ethtool.TSO != 0 {
+		n = max(n, tsoDescs)
+	}
+	return uint32(min(n, int(r.count)-1))
+}
+
+// wakeThresh is TX_WAKE_THRESHOLD: twice that, within the ring.
+func (a *Adapter) wakeThresh(r *txRing) uint32 {
+	s := a.stopThresh(r)
+	return max(s, min(2*s, r.count-1))
 }

@@ -9,17 +9,50 @@ func TestFeatureNames(t *testing.T) {
 	}{
 		{SG, "tx-scatter-gather"}, {TSO, "tx-tcp-segmentation"}, {GRO, "rx-gro"},
 		{LRO, "large-receive-offload"}, {RxHash, "receive-hashing"}, {Loopback, "loopback"},
-		{SG | TSO, ""}, {0, ""},
+		{GROHW, "rx-gro-hw"}, {SG | TSO, ""}, {0, ""},
 	}
 	for _, tc := range tests {
 		if got := tc.f.Name(); got != tc.name {
 			t.Errorf("%#x.Name() = %q, want %q", uint64(tc.f), got, tc.name)
 		}
+		if tc.name != "" {
+			if f, ok := FeatureByName(tc.name); !ok || f != tc.f {
+				t.Errorf("FeatureByName(%q) = %v", tc.name, f)
+			}
+		}
 	}
 	if got := (SG | RxCsum).String(); got != "tx-scatter-gather,rx-checksum" {
 		t.Errorf("String = %q", got)
 	}
-	if !(SG | TSO).Has(TSO) || SG.Has(SG|TSO) {
-		t.Error("Has")
+}
+
+func TestFixRules(t *testing.T) {
+	all := SG | IPCsum | RxCsum | TSO | GSO | GRO | LRO | RxHash
+	tests := []struct {
+		name     string
+		in, want Features
+	}{
+		{"nothing to fix", all, all},
+		{"1 hw csum drops ip csum", HWCsum | IPCsum | IPv6Csum, HWCsum},
+		{"2 no sg: no tso", IPCsum | TSO | TSO6 | TSOECN, IPCsum},
+		{"3 no ipv4 csum: no tso", SG | TSO | TSOECN | TSO6 | IPv6Csum, SG | TSO6 | IPv6Csum},
+		{"4 no ipv6 csum: no tso6", SG | IPCsum | TSO6 | TSO, SG | IPCsum | TSO},
+		{"5 mangleid without tso", SG | IPv6Csum | TSO6 | TSOMangleID, SG | IPv6Csum | TSO6},
+		{"6 ecn alone", SG | HWCsum | TSOECN, SG | HWCsum},
+		{"7 gso without sg", GSO | GRO, GRO},
+		{"9 gro-hw without rx csum", GROHW | GRO, GRO},
+		{"10 rx-fcs drops lro and gro-hw", RxFCS | LRO | GROHW | RxCsum, RxFCS | RxCsum},
+		{"11 gro-hw wins over lro", GROHW | RxCsum | LRO, GROHW | RxCsum},
+		{"14 uso needs both csums", SG | IPCsum | GSOUDPL4, SG | IPCsum},
+		{"14 uso with hw csum", SG | HWCsum | GSOUDPL4, SG | HWCsum | GSOUDPL4},
+		{"tx off drops tso, keeps sg", SG | TSO | GSO, SG | GSO},
+	}
+	for _, tc := range tests {
+		if got := Fix(tc.in); got != tc.want {
+			t.Errorf("%s: Fix(%s) = %s, want %s", tc.name, tc.in, got, tc.want)
+		}
+		if Fix(Fix(tc.in)) != Fix(tc.in) {
+			t.Errorf("%s: Fix is not idempotent", tc.name)
+		}
 	}
 }

@@ -153,7 +153,7 @@ func TestTSO(t *testing.T) {
 	offload.TCP(f[34:]).SetChecksum(offload.Fold(offload.PseudoHeaderIPv4(ip.Src(), ip.Dst(), 6, 0)))
 	// The reference: software segmentation of the same super-frame.
 	var want [][]byte
-	offload.SegmentTCPv4(f, 14, 20, 20, 1448, make([]byte, 4096), func(s []byte) { want = append(want, append([]byte(nil), s...)) })
+	offload.SegmentTCPv4(f, 14, 20, 20, 1448, false, make([]byte, 4096), func(s []byte) { want = append(want, append([]byte(nil), s...)) })
 	c := tcpCtx
 	c.MSS = 1448
 	r.sendCtx(0, c, f, ring.TxCmdTSE, ring.TxPOptIXSM|ring.TxPOptTXSM, uint32(len(payload)))

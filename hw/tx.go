@@ -91,7 +91,7 @@ func (d *Device) emit(t *txQueue, p *txPacket) (ready time.Duration) {
 		send(p.frame)
 		return ready
 	}
-	offload.SegmentTCPv4(p.frame, p.macLen, p.ipLen, p.l4Len, p.mss, t.seg[:len(t.seg)-MinFrame], send)
+	offload.SegmentTCPv4(p.frame, p.macLen, p.ipLen, p.l4Len, p.mss, false, t.seg[:len(t.seg)-MinFrame], send)
 	return ready
 }
 

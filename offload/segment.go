@@ -39,7 +39,11 @@ func SeedRemoveLength(seed, l4len uint16) uint16 {
 // plus the segment's L4 length plus its bytes. emit is called with each
 // segment built in scratch, valid during the call only. It returns the
 // number of segments; nothing allocates.
-func SegmentTCPv4(frame []byte, macLen, ipLen, l4Len, mss int, scratch []byte, emit func(seg []byte)) (int, SegmentResult) {
+//
+// With partial set (software GSO for a device that checksums), the TCP
+// checksum field of each segment is left holding the folded pseudo-header
+// sum with the segment's length, ready for the device: CHECKSUM_PARTIAL.
+func SegmentTCPv4(frame []byte, macLen, ipLen, l4Len, mss int, partial bool, scratch []byte, emit func(seg []byte)) (int, SegmentResult) {
 	hdr := macLen + ipLen + l4Len
 	if macLen < 0 || ipLen < 20 || l4Len < 20 || hdr > len(frame) {
 		return 0, SegmentBadHeaders
@@ -75,7 +79,11 @@ func SegmentTCPv4(frame []byte, macLen, ipLen, l4Len, mss int, scratch []byte, e
 		}
 		st.SetFlags(f)
 		l4 := seg[macLen+ipLen:]
-		st.SetChecksum(^Fold(Sum(l4, uint64(len(l4)))))
+		if partial {
+			st.SetChecksum(Fold(uint64(st.Checksum()) + uint64(len(l4))))
+		} else {
+			st.SetChecksum(^Fold(Sum(l4, uint64(len(l4)))))
+		}
 		emit(seg)
 		n++
 		if len(payload) == 0 {

@@ -47,7 +47,7 @@ func segmentRef(s pkt.TCPSpec, mss int) [][]byte {
 func segment(t testing.TB, f []byte, ipLen, l4Len, mss int) [][]byte {
 	var out [][]byte
 	scratch := make([]byte, 65536+256)
-	n, res := offload.SegmentTCPv4(f, 14, ipLen, l4Len, mss, scratch, func(seg []byte) {
+	n, res := offload.SegmentTCPv4(f, 14, ipLen, l4Len, mss, false, scratch, func(seg []byte) {
 		out = append(out, append([]byte(nil), seg...))
 	})
 	if res != offload.SegmentOK || n != len(out) {
@@ -141,7 +141,7 @@ func TestSegmentRefusals(t *testing.T) {
 		{10, 20, 20, 100, offload.SegmentBadHeaders},
 	}
 	for _, tc := range tests {
-		if _, res := offload.SegmentTCPv4(f, tc.macLen, tc.ipLen, tc.l4Len, tc.mss, scratch, func([]byte) { t.Fatal("emitted") }); res != tc.want {
+		if _, res := offload.SegmentTCPv4(f, tc.macLen, tc.ipLen, tc.l4Len, tc.mss, false, scratch, func([]byte) { t.Fatal("emitted") }); res != tc.want {
 			t.Errorf("%+v: %v", tc, res)
 		}
 	}
@@ -205,7 +205,7 @@ func FuzzSegmentTCPv4(f *testing.F) {
 		var got []byte
 		next := s.Seq
 		scratch := make([]byte, 70000)
-		_, res := offload.SegmentTCPv4(in, 14, fr.IP.HeaderLen(), fr.TCP.HeaderLen(), mss, scratch, func(seg []byte) {
+		_, res := offload.SegmentTCPv4(in, 14, fr.IP.HeaderLen(), fr.TCP.HeaderLen(), mss, false, scratch, func(seg []byte) {
 			sf, err := pkt.Parse(seg)
 			if err != nil || !sf.ChecksumsValid() || sf.TCP.Seq() != next || len(sf.Payload) > mss {
 				t.Fatalf("bad segment: %v", err)
@@ -228,7 +228,7 @@ func BenchmarkSegmentTCPv4(b *testing.B) {
 	segs := 0
 	emit := func([]byte) { segs++ }
 	for i := 0; i < b.N; i++ {
-		offload.SegmentTCPv4(in, 14, 20, 20, 1448, scratch, emit)
+		offload.SegmentTCPv4(in, 14, 20, 20, 1448, false, scratch, emit)
 	}
 	b.ReportMetric(float64(segs)/b.Elapsed().Seconds(), "segments/s")
 }

@@ -75,11 +75,3 @@ func NetifReceiveSKB(skb *SKB) {
 	dev.rxNoHandler.add(1)
 	skb.Free()
 }
-
-// Receive is napi_gro_receive without GRO (GRO comes with the offload
-// issue): it charges the protocol work to the NAPI's CPU and passes skb to
-// NetifReceiveSKB.
-func (n *NAPI) Receive(skb *SKB) {
-	n.sn.cpu.Charge(n.sn.host.cfg.Costs.Proto)
-	NetifReceiveSKB(skb)
-}

@@ -33,6 +33,19 @@ type Host struct {
 
 	ptypes []ptype // protocol handlers by EtherType
 	taps   []Tap
+	xtaps  []Tap // transmit taps: what the stack hands the driver
+
+	off        offloadCounters
+	gsoScratch []byte
+}
+
+// AddXmitTap registers a tap that sees every packet the stack hands a
+// driver, after software GSO and checksum (the capture point "before the
+// driver"). Register before traffic flows.
+func (h *Host) AddXmitTap(t Tap) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.xtaps = append(h.xtaps, t)
 }
 
 // Handler receives an skb whose data is at the network header. It owns the
@@ -109,6 +122,7 @@ func (h *Host) Register(d *NetDevice) error {
 	}
 	h.ifindex++
 	d.name, d.ifindex, d.host, d.registered = name, h.ifindex, h, true
+	d.registerFeatures()
 	d.mu.off = h.clock.Virtual()
 	for _, q := range d.txq {
 		q.mu.off = h.clock.Virtual()

@@ -30,6 +30,8 @@ type NAPI struct {
 	next                                     *NAPI
 
 	polls, packets, budgetHits counter
+
+	gro groTable // trains held during a poll (poll context only)
 }
 
 // NAPIStats are a NAPI instance's counters.
@@ -261,6 +263,7 @@ func (s *Softnet) rxAction() {
 func (s *Softnet) pollOne(n *NAPI) int {
 	s.cpu.Charge(s.host.cfg.Costs.Poll)
 	work := n.poll(n, n.weight)
+	n.groFlushAll() // nothing is held across polls
 	n.polls.add(1)
 	n.packets.add(uint64(work))
 	s.processed.add(uint64(work))

@@ -136,9 +136,9 @@ type NetDevice struct {
 	up                  atomic.Bool // IFF_UP, read lock-free on the data path
 	carrierOK           atomic.Bool // carrier, read lock-free on the data path
 
-	Features       ethtool.Features // active
-	HWFeatures     ethtool.Features // changeable by the user
-	WantedFeatures ethtool.Features // requested by the user
+	features   atomic.Uint64    // active; read lock-free on the data path
+	hwFeatures ethtool.Features // changeable by the user
+	wanted     ethtool.Features // requested by the user
 
 	txq        []*TxQueue
 	rxStats    []QueueStats

@@ -17,6 +17,7 @@ type TxQueue struct {
 	mu      mutex      // the qdisc and xmit lock
 	bands   [3]skbList // pfifo_fast: band 0 first
 	qlen    int
+	segs    []*SKB // validate_xmit's output, reused
 	running bool
 
 	stopped    atomic.Bool
@@ -288,17 +289,33 @@ func (q *TxQueue) run() {
 			break
 		}
 		q.qlen--
-		skb.XmitMore = q.qlen > 0
-		n := skb.Len()
-		if dev.ops.StartXmit(skb, q) == TxBusy {
-			// Requeue at the head of its band; the driver's wake reschedules us.
-			q.bands[prio2band[skb.Priority&15]].pushFront(skb)
-			q.qlen++
-			q.requeues.add(1)
+		band := prio2band[skb.Priority&15]
+		segs := q.validateXmit(skb, dev.Features(), q.segs[:0])
+		busy := false
+		for i, s := range segs {
+			s.XmitMore = q.qlen > 0 || i < len(segs)-1
+			for _, t := range dev.host.xtaps {
+				t(s)
+			}
+			n := s.Len()
+			if dev.ops.StartXmit(s, q) == TxBusy {
+				// Requeue what is left at the head of its band, in order;
+				// the driver's wake reschedules us.
+				for j := len(segs) - 1; j >= i; j-- {
+					q.bands[band].pushFront(segs[j])
+					q.qlen++
+				}
+				q.requeues.add(1)
+				busy = true
+				break
+			}
+			pkts++
+			bytes += uint64(n)
+		}
+		q.segs = segs[:0]
+		if busy {
 			break
 		}
-		pkts++
-		bytes += uint64(n)
 	}
 	q.running = false
 	q.mu.Unlock()

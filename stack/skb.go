@@ -22,6 +22,11 @@ const (
 	ChecksumPartial     = 3
 )
 
+// GSO types (skb_shinfo->gso_type).
+const (
+	GSOTCPv4 = 1 << 0 // SKB_GSO_TCPV4
+)
+
 // Headroom reserved by AllocSKB: NET_SKB_PAD, plus NET_IP_ALIGN that
 // drivers add so the IP header is 4-byte aligned after the 14-byte
 // Ethernet header.
@@ -49,8 +54,8 @@ type SKB struct {
 	Protocol     uint16 // EtherType, host order
 	PktType      uint8
 	IPSummed     uint8
-	CsumStart    uint16
-	CsumOffset   uint16
+	CsumStart    uint16 // from head, as in Linux; see CsumStartOffset
+	CsumOffset   uint16 // from CsumStart to the checksum field
 	Csum         uint32
 	GSOSize      uint16
 	GSOSegs      uint16
@@ -73,6 +78,17 @@ type SKB struct {
 	live  bool
 	next  *SKB // queue linkage (qdisc)
 }
+
+// SetPartial marks the skb CHECKSUM_PARTIAL with the L4 header at start
+// bytes from data and the checksum field offset bytes into it.
+func (s *SKB) SetPartial(start, offset int) {
+	s.IPSummed = ChecksumPartial
+	s.CsumStart = uint16(s.data + start)
+	s.CsumOffset = uint16(offset)
+}
+
+// CsumStartOffset is csum_start relative to data (skb_checksum_start_offset).
+func (s *SKB) CsumStartOffset() int { return int(s.CsumStart) - s.data }
 
 // Len is the packet length, data to tail.
 func (s *SKB) Len() int { return s.tail - s.data }

@@ -174,8 +174,13 @@ func TestBenchNICJSON(t *testing.T) {
 func TestUpRunsUntilInterrupted(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "up.yaml")
 	os.WriteFile(f, []byte("log:\n  level: error\n"), 0o644)
+	upRunning = make(chan struct{})
+	defer func() { upRunning = nil }()
 	go func() {
-		time.Sleep(300 * time.Millisecond)
+		select {
+		case <-upRunning:
+		case <-time.After(30 * time.Second):
+		}
 		syscall.Kill(os.Getpid(), syscall.SIGINT)
 	}()
 	out, err := run(t, "up", "--config", f, "--json")

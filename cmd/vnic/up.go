@@ -12,6 +12,9 @@ import (
 	"vnic/cmd/vnic/topo"
 )
 
+// upRunning, when a test sets it, is closed once `up` has taken ten steps.
+var upRunning chan struct{}
+
 func newUpCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -44,7 +47,10 @@ func newUpCmd(a *app) *cobra.Command {
 func runUntil(a *app, w *topo.World, sig <-chan os.Signal) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	for {
+	for steps := 0; ; steps++ {
+		if steps == 10 && upRunning != nil {
+			close(upRunning)
+		}
 		select {
 		case s := <-sig:
 			a.log.Info("stopping", zap.String("signal", s.String()))
