@@ -70,10 +70,11 @@ func (e *env) conservation() {
 		return
 	}
 	aFrames, _, bFrames, _ := e.w.Cables[0].Wire.Stats()
+	aFly, bFly := e.w.Cables[0].Wire.InFlight()
 	for _, c := range []struct {
 		sent uint64
 		rx   *topo.Device
-	}{{aFrames, e.b}, {bFrames, e.a}} {
+	}{{aFrames - aFly, e.b}, {bFrames - bFly, e.a}} {
 		s := c.rx.Adapter.HWStats()
 		acc := s.GPRC + s.MPC + s.RUC + s.ROC + s.RxFiltered + s.RxDisabled
 		if c.sent+injected[c.rx] != acc || s.TPR != acc {

@@ -85,6 +85,11 @@ func (c *Cable) Stats() (aFrames, aBytes, bFrames, bBytes uint64) {
 	return c.dir[0].frames, c.dir[0].bytes, c.dir[1].frames, c.dir[1].bytes
 }
 
+// InFlight returns the frames on the wire now, from end 0 and from end 1.
+func (c *Cable) InFlight() (a, b uint64) {
+	return uint64(c.dir[0].n), uint64(c.dir[1].n)
+}
+
 // SerializationTime is how long a frame of n bytes (no FCS) occupies the
 // wire, rounded down to the nanosecond (the cable keeps picoseconds).
 func (c *Cable) SerializationTime(n int) time.Duration {

@@ -294,8 +294,12 @@ func (q *TxQueue) run() {
 		busy := false
 		for i, s := range segs {
 			s.XmitMore = q.qlen > 0 || i < len(segs)-1
-			for _, t := range dev.host.xtaps {
-				t(s)
+			if !s.tapped {
+				// A requeued packet is not captured twice.
+				s.tapped = true
+				for _, t := range dev.host.xtaps {
+					t(s)
+				}
 			}
 			n := s.Len()
 			if dev.ops.StartXmit(s, q) == TxBusy {

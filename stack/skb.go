@@ -73,10 +73,11 @@ type SKB struct {
 	Mark     uint32
 	Tstamp   time.Duration
 
-	class *skbClass
-	pool  *SKBPool
-	live  bool
-	next  *SKB // queue linkage (qdisc)
+	class  *skbClass
+	pool   *SKBPool
+	live   bool
+	tapped bool // seen by the transmit taps
+	next   *SKB // queue linkage (qdisc)
 }
 
 // SetPartial marks the skb CHECKSUM_PARTIAL with the L4 header at start
