@@ -10,6 +10,17 @@ import (
 // with zero, so Sum must be called on even-length pieces except the last.
 func Sum(b []byte, acc uint64) uint64 {
 	var carry uint64
+	// 32 bytes an iteration into two independent carry chains.
+	var acc2, carry2 uint64
+	for len(b) >= 32 {
+		acc, carry = bits.Add64(acc, binary.BigEndian.Uint64(b[0:8]), carry)
+		acc2, carry2 = bits.Add64(acc2, binary.BigEndian.Uint64(b[8:16]), carry2)
+		acc, carry = bits.Add64(acc, binary.BigEndian.Uint64(b[16:24]), carry)
+		acc2, carry2 = bits.Add64(acc2, binary.BigEndian.Uint64(b[24:32]), carry2)
+		b = b[32:]
+	}
+	acc, carry = bits.Add64(acc, acc2, carry)
+	acc, carry = bits.Add64(acc, carry2, carry)
 	for len(b) >= 8 {
 		// Big-endian 64-bit words: the folded result equals the sum of
 		// big-endian 16-bit words.

@@ -90,3 +90,58 @@ func BenchmarkChecksum1500(b *testing.B) {
 	}
 	_ = sink
 }
+
+func TestChecksumAlignments(t *testing.T) {
+	r := rand.New(rand.NewSource(9))
+	buf := make([]byte, 4096+8)
+	r.Read(buf)
+	for _, n := range []int{0, 1, 7, 31, 32, 33, 63, 64, 65, 1499, 1500, 1501, 4096} {
+		for off := 0; off < 8; off++ {
+			b := buf[off : off+n]
+			if got, want := Checksum(b), checksumRef(b); got != want {
+				t.Fatalf("len %d offset %d: %#x want %#x", n, off, got, want)
+			}
+		}
+	}
+}
+
+// FuzzUpdate16 checks the incremental update against a full recompute.
+func FuzzUpdate16(f *testing.F) {
+	f.Add([]byte{0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}, uint16(63), 4)
+	f.Fuzz(func(t *testing.T, h []byte, nv uint16, field int) {
+		if len(h) < 20 || len(h)%2 != 0 || field < 0 || 2*field+2 > len(h) || field == 5 {
+			return
+		}
+		binary.BigEndian.PutUint16(h[10:], 0)
+		binary.BigEndian.PutUint16(h[10:], Checksum(h))
+		old := binary.BigEndian.Uint16(h[2*field:])
+		binary.BigEndian.PutUint16(h[2*field:], nv)
+		got := Update16(binary.BigEndian.Uint16(h[10:]), old, nv)
+		binary.BigEndian.PutUint16(h[10:], got)
+		if Checksum(h) != 0 && Checksum(h) != 0xffff {
+			t.Fatalf("incremental update does not verify: %#x", Checksum(h))
+		}
+	})
+}
+
+func TestSegmentPartialMatchesFull(t *testing.T) {
+	// Partial-mode segments, finished as a device would, equal full ones.
+	f := make([]byte, 14+40+5000)
+	copy(f[12:], []byte{8, 0, 0x45, 0})
+	binary.BigEndian.PutUint16(f[16:], uint16(40+5000))
+	f[14+8], f[14+9] = 64, ProtoTCP
+	copy(f[14+12:], []byte{198, 18, 0, 1, 198, 19, 0, 1})
+	f[14+20+12] = 5 << 4
+	f[14+20+13] = TCPAck
+	ip := IPv4(f[14:])
+	TCP(f[34:]).SetChecksum(Fold(PseudoHeaderIPv4(ip.Src(), ip.Dst(), ProtoTCP, 0)))
+	var full, part [][]byte
+	SegmentTCPv4(f, 14, 20, 20, 1448, false, make([]byte, 2000), func(s []byte) { full = append(full, append([]byte(nil), s...)) })
+	SegmentTCPv4(f, 14, 20, 20, 1448, true, make([]byte, 2000), func(s []byte) { part = append(part, append([]byte(nil), s...)) })
+	for i := range full {
+		FinishChecksum(part[i], 34, TCPChecksumOffset, false)
+		if string(part[i]) != string(full[i]) {
+			t.Fatalf("segment %d differs", i)
+		}
+	}
+}
