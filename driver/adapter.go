@@ -39,6 +39,7 @@ const (
 	txCleanWork = 128
 	mcListMax   = 512    // above this the driver uses MPE instead of the MTA
 	ethOverhead = 14 + 4 // Ethernet header + one VLAN tag, without FCS
+	rxHdrCopy   = 256    // IGB_RX_HDR_LEN: what igb copies out of an RX page
 )
 
 // ErrEEPROM is returned by Probe when the NVM checksum is wrong.

@@ -94,7 +94,9 @@ func (qv *qVector) cleanRx(budget int) int {
 				r.chainDropped = st&ring.RxStatEOP == 0
 			} else {
 				copy(skb.Put(l), buf)
-				cpu.ChargeCopy(l)
+				// igb copies the headers (IGB_RX_HDR_LEN) and attaches the
+				// page; the model charges the header copy only.
+				cpu.ChargeCopy(min(l, rxHdrCopy))
 			}
 		}
 		r.ntc = ring.Next(r.ntc, r.count)

@@ -67,8 +67,9 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 	r.info[first] = txInfo{skb: skb, eop: i, bytes: n}
 	next := ring.Next(i, r.count)
 	r.ntu.Store(next)
+	// dma_map of the skb's pages costs nothing extra on a host without an
+	// IOMMU: only the per-packet driver work is charged.
 	cpu.Charge(cpu.Costs.TxPacket)
-	cpu.ChargeCopy(n)
 	// igb_maybe_stop_tx: leave room for the largest packet.
 	if need := a.stopThresh(r); r.unused() < need {
 		txq.Stop()

@@ -56,3 +56,21 @@ func TestFixRules(t *testing.T) {
 		}
 	}
 }
+
+func TestKeywords(t *testing.T) {
+	tests := []struct {
+		name string
+		want Features
+		ok   bool
+	}{
+		{"tso", TSO | TSOECN | TSOMangleID | TSO6, true}, {"tx", IPCsum | HWCsum | IPv6Csum, true},
+		{"gro", GRO, true}, {"rx-gro", GRO, true}, {"tx-tcp-segmentation", TSO, true},
+		{"ufo", 0, false}, {"bogus", 0, false},
+	}
+	for _, tc := range tests {
+		got, ok := Keyword(tc.name)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("Keyword(%q) = %s, %v", tc.name, got, ok)
+		}
+	}
+}

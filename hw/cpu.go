@@ -30,7 +30,8 @@ type CostModel struct {
 	TxPacket  time.Duration // driver work per transmitted packet (xmit + clean)
 	Proto     time.Duration // protocol work per packet
 	Poll      time.Duration // per NAPI poll call
-	CopyPerKB time.Duration // per 1024 bytes copied by the CPU
+	CopyPerKB time.Duration // per 1024 bytes copied (or checksummed) by the CPU
+	GRO       time.Duration // per frame GRO examines
 }
 
 // DefaultCosts is the "modern server" preset of spec/irq-vs-polling.md §2.3.
@@ -41,6 +42,7 @@ var DefaultCosts = CostModel{
 	Proto:     500 * time.Nanosecond,
 	Poll:      300 * time.Nanosecond,
 	CopyPerKB: 50 * time.Nanosecond,
+	GRO:       50 * time.Nanosecond,
 }
 
 // CPU runs work in three contexts. In virtual time, work runs as events on

@@ -42,6 +42,7 @@ type Cable struct {
 
 type cableDir struct {
 	c        *Cable
+	tap      *PcapWriter // frames this end sends
 	mu       sync.Mutex
 	to       Receiver
 	wireFree int64      // picoseconds: exact at any line rate
@@ -80,6 +81,9 @@ func (c *Cable) Plug(a, b *Device) {
 // Tap copies every frame either end sends to w.
 func (c *Cable) Tap(w *PcapWriter) { c.tap = w }
 
+// TapEnd copies every frame end i (0 for a, 1 for b) sends to w.
+func (c *Cable) TapEnd(i int, w *PcapWriter) { c.dir[i].tap = w }
+
 // Stats returns the frames and bytes carried from end 0 (a) and end 1 (b).
 func (c *Cable) Stats() (aFrames, aBytes, bFrames, bBytes uint64) {
 	return c.dir[0].frames, c.dir[0].bytes, c.dir[1].frames, c.dir[1].bytes
@@ -107,6 +111,9 @@ func (e cableEnd) Transmit(frame []byte) time.Duration {
 	c := d.c
 	if c.tap != nil {
 		c.tap.Write(c.clock.Now(), frame)
+	}
+	if d.tap != nil {
+		d.tap.Write(c.clock.Now(), frame)
 	}
 	if !c.clock.Virtual() {
 		d.mu.Lock()

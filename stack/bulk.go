@@ -25,6 +25,12 @@ type BulkConfig struct {
 	MSS          int     // default MTU - 40
 	Rate         float64 // sends per second; 0 is back to back
 	Count        uint64  // sends, 0 = until Stop
+	// Window, with Acked, plays TCP's window without TCP: the sender waits
+	// while more than Window bytes are unacknowledged, Acked reporting what
+	// the receiver has taken. Without it nothing is ever retransmitted, so a
+	// sender that outruns its receiver loses data for good.
+	Window uint64
+	Acked  func() uint64
 }
 
 // MaxBulkSend is the largest send: a 64 KiB IPv4 packet less its headers.
@@ -64,6 +70,9 @@ func (h *Host) NewBulk(cfg BulkConfig) (*Bulk, error) {
 	if cfg.CPU < 0 || cfg.CPU >= len(h.cpus) {
 		return nil, fmt.Errorf("stack: bulk: no CPU %d", cfg.CPU)
 	}
+	if cfg.Window > 0 && cfg.Acked == nil {
+		return nil, fmt.Errorf("stack: bulk: a window needs Acked")
+	}
 	b := &Bulk{cfg: cfg, host: h, cpu: h.cpus[cfg.CPU], seq: 1}
 	b.tickFn = b.tick
 	b.timer = h.clock.NewTimer(func() { b.cpu.RunTask(b.tickFn) })
@@ -82,11 +91,18 @@ func (b *Bulk) Sends() uint64 { return b.sends.load() }
 // Bytes returns the payload bytes handed to the stack.
 func (b *Bulk) Bytes() uint64 { return b.bytes.load() }
 
+// Refused returns how often the sender backed off a full qdisc.
+func (b *Bulk) Refused() uint64 { return b.refused.load() }
+
 // Done reports whether Count sends were made.
 func (b *Bulk) Done() bool { return b.cfg.Count > 0 && b.sends.load() >= b.cfg.Count }
 
 func (b *Bulk) tick() {
 	if b.stop || b.Done() {
+		return
+	}
+	if b.cfg.Window > 0 && b.bytes.load()-b.cfg.Acked() >= b.cfg.Window {
+		b.timer.Reset(10 * time.Microsecond) // the window is full: wait for ACKs
 		return
 	}
 	if !b.send() {

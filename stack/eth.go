@@ -58,6 +58,7 @@ func EthHeader(skb *SKB, dst, src MAC, proto uint16) {
 func NetifReceiveSKB(skb *SKB) {
 	dev := skb.Dev
 	h := dev.host
+	h.cpus[0].Charge(h.cfg.Costs.Proto) // to the running CPU
 	if !dev.up.Load() {
 		dev.rxDropped.add(1)
 		skb.Free()

@@ -31,12 +31,15 @@ type groTable struct {
 // Receive is napi_gro_receive: with the device's GRO feature on, the skb
 // goes through GRO; otherwise straight to netif_receive_skb. It charges the
 // protocol work to the NAPI's CPU.
+//
+// Protocol work is charged per packet that reaches netif_receive_skb, so a
+// GRO train of many frames pays it once; GRO itself costs a little per frame.
 func (n *NAPI) Receive(skb *SKB) {
-	n.sn.cpu.Charge(n.sn.host.cfg.Costs.Proto)
 	if skb.Dev.Features()&ethtool.GRO == 0 || skb.Protocol != EthPIPv4 || skb.GSOSize > 0 {
 		NetifReceiveSKB(skb)
 		return
 	}
+	n.sn.cpu.Charge(n.sn.host.cfg.Costs.GRO)
 	n.groReceive(skb)
 }
 
@@ -124,15 +127,14 @@ func (n *NAPI) groMerge(e *groEntry, skb *SKB, th offload.TCP, payload int) {
 		big.ResetNetworkHeader()
 		big.Dev, big.Protocol, big.PktType, big.QueueMapping = h.Dev, h.Protocol, h.PktType, h.QueueMapping
 		big.Hash, big.L4Hash, big.Tstamp, big.Priority, big.Mark = h.Hash, h.L4Hash, h.Tstamp, h.Priority, h.Mark
-		n.sn.cpu.ChargeCopy(len(mac))
 		h.Consume()
 		h = big
 		e.skb = h
 		ip := offload.IPv4(h.Data())
 		e.held.IP, e.held.TCP = ip, offload.TCP(ip[ip.HeaderLen():])
 	}
+	// Linux attaches the payload as a page fragment: no copy is charged.
 	copy(h.Put(payload), th[th.HeaderLen():])
-	n.sn.cpu.ChargeCopy(payload)
 	e.held.Segs++
 	e.held.Len += payload
 	// The train keeps the first segment's header, with FIN and PSH as seen.

@@ -41,4 +41,5 @@ type NAPIObserver interface {
 type Costs struct {
 	Proto time.Duration // protocol work per received packet
 	Poll  time.Duration // per NAPI poll call
+	GRO   time.Duration // per frame GRO examines
 }

@@ -26,6 +26,7 @@ type Config struct {
 	Hosts    []HostConfig  `mapstructure:"hosts"`
 	Cables   []CableConfig `mapstructure:"cables"`
 	Traffic  []Traffic     `mapstructure:"traffic"`
+	Bulk     []Bulk        `mapstructure:"bulk"`
 	Log      LogConfig     `mapstructure:"log"`
 }
 
@@ -37,6 +38,7 @@ type CostsConfig struct {
 	Proto     time.Duration `mapstructure:"proto"`
 	Poll      time.Duration `mapstructure:"poll"`
 	CopyPerKB time.Duration `mapstructure:"copy_per_kb"`
+	GRO       time.Duration `mapstructure:"gro"`
 }
 
 // HostConfig is one host.
@@ -74,6 +76,14 @@ type Traffic struct {
 	Size    int     `mapstructure:"size"`
 	RatePPS float64 `mapstructure:"rate_pps"`
 	Burst   int     `mapstructure:"burst"`
+}
+
+// Bulk is one TCP-shaped bulk stream.
+type Bulk struct {
+	From      string  `mapstructure:"from"`
+	To        string  `mapstructure:"to"`
+	SendSize  int     `mapstructure:"send_size"`
+	RateSends float64 `mapstructure:"rate_sends"`
 }
 
 // LogConfig is the logger.
@@ -160,6 +170,12 @@ func (c *Config) fillDefaults() {
 	for i := range c.Cables {
 		def(&c.Cables[i].SpeedMbps, 1000)
 	}
+	for i := range c.Bulk {
+		def(&c.Bulk[i].SendSize, 65483)
+		if c.Bulk[i].RateSends == 0 {
+			c.Bulk[i].RateSends = 1000
+		}
+	}
 	for i := range c.Traffic {
 		t := &c.Traffic[i]
 		def(&t.Flows, 1)
@@ -182,9 +198,9 @@ func (c *Config) validate() error {
 	if c.Duration <= 0 || c.Duration > time.Hour {
 		bad("duration", "%v: want (0, 1h]", c.Duration)
 	}
-	for i, d := range []time.Duration{c.Costs.IRQ, c.Costs.RxPacket, c.Costs.TxPacket, c.Costs.Proto, c.Costs.Poll, c.Costs.CopyPerKB} {
+	for i, d := range []time.Duration{c.Costs.IRQ, c.Costs.RxPacket, c.Costs.TxPacket, c.Costs.Proto, c.Costs.Poll, c.Costs.CopyPerKB, c.Costs.GRO} {
 		if d < 0 {
-			bad("costs."+[]string{"irq", "rx_packet", "tx_packet", "proto", "poll", "copy_per_kb"}[i], "%v is negative", d)
+			bad("costs."+[]string{"irq", "rx_packet", "tx_packet", "proto", "poll", "copy_per_kb", "gro"}[i], "%v is negative", d)
 		}
 	}
 	if len(c.Hosts) == 0 {
@@ -252,6 +268,15 @@ func (c *Config) validate() error {
 			bad(k+".burst", "%d: want ≥ 1", t.Burst)
 		}
 	}
+	for i, b := range c.Bulk {
+		k := fmt.Sprintf("bulk[%d]", i)
+		if b.SendSize < 1 || b.SendSize > 65483 {
+			bad(k+".send_size", "%d: want 1..65483", b.SendSize)
+		}
+		if b.RateSends <= 0 {
+			bad(k+".rate_sends", "%v: want > 0", b.RateSends)
+		}
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -271,7 +296,7 @@ func (c *Config) topology() topo.Config {
 		Checker: c.Checker,
 		Costs: hw.CostModel{
 			IRQ: c.Costs.IRQ, RxPacket: c.Costs.RxPacket, TxPacket: c.Costs.TxPacket,
-			Proto: c.Costs.Proto, Poll: c.Costs.Poll, CopyPerKB: c.Costs.CopyPerKB,
+			Proto: c.Costs.Proto, Poll: c.Costs.Poll, CopyPerKB: c.Costs.CopyPerKB, GRO: c.Costs.GRO,
 		},
 	}
 	for _, h := range c.Hosts {

@@ -11,6 +11,7 @@ import (
 
 func newDemoCmd(a *app) *cobra.Command {
 	var asJSON bool
+	var opts runOpts
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the default topology (two hosts, one 4-queue vnic each, cabled) with a mix of flows and print per-queue figures",
@@ -19,7 +20,7 @@ func newDemoCmd(a *app) *cobra.Command {
 			if err := a.load(cmd, "time", "seed", "duration"); err != nil {
 				return err
 			}
-			rep, err := a.runTopology(func(w *topo.World) { w.Run(a.cfg.Duration) })
+			rep, err := a.runTopology(opts, func(w *topo.World) { w.Run(a.cfg.Duration) })
 			if err != nil {
 				return err
 			}
@@ -30,18 +31,48 @@ func newDemoCmd(a *app) *cobra.Command {
 	cmd.Flags().Int64("seed", 1, "seed for RSS keys and flow addresses")
 	cmd.Flags().Duration("duration", 20*time.Millisecond, "how long traffic runs (virtual or wall time)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as one JSON object")
+	opts.flags(cmd)
 	return cmd
+}
+
+// runOpts are the flags demo and up share.
+type runOpts struct {
+	features string
+	pcapDir  string
+}
+
+func (o *runOpts) flags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.features, "features", "", "feature changes applied to every device at start, as ethtool -K: 'tso=off,gro=off,lro=on'")
+	cmd.Flags().StringVar(&o.pcapDir, "pcap", "", "write <host>-<dev>-stack.pcap (before the driver) and <host>-<dev>-wire.pcap (on the cable) into this directory")
 }
 
 // runTopology builds the configured topology, starts its traffic, lets run
 // drive it, stops the traffic, drains for 1 ms and reports.
-func (a *app) runTopology(run func(w *topo.World)) (Report, error) {
+func (a *app) runTopology(opts runOpts, run func(w *topo.World)) (Report, error) {
+	changes, err := parseFeatures(opts.features)
+	if err != nil {
+		return Report{}, err
+	}
 	tc := a.cfg.topology()
 	w, err := topo.Build(tc)
 	if err != nil {
 		return Report{}, err
 	}
 	defer w.Close()
+	if err := a.applyFeatures(w, changes); err != nil {
+		return Report{}, err
+	}
+	if opts.pcapDir != "" {
+		closeCaptures, err := a.openCaptures(w, opts.pcapDir)
+		if err != nil {
+			return Report{}, err
+		}
+		defer func() {
+			if err := closeCaptures(); err != nil {
+				a.log.Error("captures", zap.Error(err))
+			}
+		}()
+	}
 	a.log.Info("topology up", zap.String("time", a.cfg.Time), zap.Int64("seed", a.cfg.Seed),
 		zap.Int("hosts", len(w.Hosts)), zap.Int("cables", len(w.Cables)))
 	// Let the links come up before traffic starts.
@@ -50,14 +81,22 @@ func (a *app) runTopology(run func(w *topo.World)) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	bulks, err := startBulk(w, a.cfg.Bulk, streams)
+	if err != nil {
+		return Report{}, err
+	}
 	start := w.Clock.Now()
 	run(w)
 	for _, t := range streams {
 		t.pg.Stop()
 	}
+	for _, b := range bulks {
+		b.b.Stop()
+	}
 	w.Run(time.Millisecond)
 	elapsed := w.Clock.Now()
 	rep := buildReport(w, a.cfg, streams, elapsed)
+	rep.addBulk(w, bulks)
 	a.log.Info("traffic done", zap.Duration("ran", w.Clock.Now()-start))
 	for _, c := range w.Cables {
 		if c.Pcap != nil {

@@ -19,6 +19,8 @@ type Report struct {
 	Duration string          `json:"duration"`
 	Devices  []DeviceReport  `json:"devices"`
 	Traffic  []TrafficReport `json:"traffic"`
+	Bulk     []BulkReport    `json:"bulk,omitempty"`
+	Offload  []OffloadReport `json:"offload"`
 	CPUs     []CPUReport     `json:"cpus,omitempty"`
 }
 
@@ -61,6 +63,30 @@ type TrafficReport struct {
 	Received uint64 `json:"received"`
 }
 
+// BulkReport covers one bulk TCP stream.
+type BulkReport struct {
+	From          string `json:"from"`
+	To            string `json:"to"`
+	Sends         uint64 `json:"sends"`
+	SentBytes     uint64 `json:"sent_bytes"`
+	ReceivedBytes uint64 `json:"received_bytes"`
+	StackPackets  uint64 `json:"stack_packets"`
+	MergedPackets uint64 `json:"merged_packets"`
+	BadPackets    uint64 `json:"bad_packets"`
+}
+
+// OffloadReport is a host's software offload counters and its devices'
+// active features.
+type OffloadReport struct {
+	Host         string `json:"host"`
+	Features     string `json:"features"`
+	GSOSegments  uint64 `json:"gso_segments"`
+	CsumHelp     uint64 `json:"tx_csum_software"`
+	CsumVerified uint64 `json:"rx_csum_software"`
+	GROMerged    uint64 `json:"gro_merged"`
+	GROFlushed   uint64 `json:"gro_flushed"`
+}
+
 // CPUReport is a virtual CPU's busy time per context.
 type CPUReport struct {
 	Host    string  `json:"host"`
@@ -70,11 +96,80 @@ type CPUReport struct {
 	Task    float64 `json:"task_pct"`
 }
 
+// bulk is a running bulk stream.
+type bulk struct {
+	cfg  Bulk
+	b    *stack.Bulk
+	sink *stack.BulkSink
+}
+
+// startBulk starts the bulk streams; each receiving host gets a verifying
+// bulk sink for TCP, in front of the counting UDP sink.
+func startBulk(w *topo.World, streams []Bulk, traffic []*traffic) ([]*bulk, error) {
+	sinks := map[string]*stack.BulkSink{}
+	var out []*bulk
+	for i, s := range streams {
+		from, err := w.Device(s.From)
+		if err != nil {
+			return nil, fmt.Errorf("bulk[%d].from: %w", i, err)
+		}
+		to, err := w.Device(s.To)
+		if err != nil {
+			return nil, fmt.Errorf("bulk[%d].to: %w", i, err)
+		}
+		sink := sinks[to.Host.Name]
+		if sink == nil {
+			sink = stack.NewBulkSink(false)
+			sinks[to.Host.Name] = sink
+			udp := stack.NewSink(0)
+			for _, t := range traffic {
+				if t.sinkHost == to.Host.Name {
+					udp = t.sink
+				}
+			}
+			to.Host.Stack.AddProtocol(stack.EthPIPv4, func(skb *stack.SKB) {
+				if d := skb.Data(); len(d) > 9 && d[9] == 6 {
+					sink.Handle(skb)
+					return
+				}
+				udp.Handle(skb)
+			})
+		}
+		b, err := from.Host.Stack.NewBulk(stack.BulkConfig{Dev: from.Netdev, CPU: (i + 1) % len(from.Host.CPUs), DstMAC: to.Netdev.Addr(),
+			Src: [4]byte{198, 18, 1, byte(i)}, Dst: [4]byte{198, 19, 1, byte(i)}, SPort: uint16(40000 + i), DPort: 5201,
+			SendSize: s.SendSize, Rate: s.RateSends})
+		if err != nil {
+			return nil, fmt.Errorf("bulk[%d]: %w", i, err)
+		}
+		b.Start()
+		out = append(out, &bulk{cfg: s, b: b, sink: sink})
+	}
+	return out, nil
+}
+
+func (r *Report) addBulk(w *topo.World, bulks []*bulk) {
+	for _, b := range bulks {
+		st := b.sink.Stats()
+		r.Bulk = append(r.Bulk, BulkReport{From: b.cfg.From, To: b.cfg.To, Sends: b.b.Sends(), SentBytes: b.b.Bytes(),
+			ReceivedBytes: st.Bytes, StackPackets: st.Packets, MergedPackets: st.Super, BadPackets: st.Bad})
+	}
+	for _, h := range w.Hosts {
+		o := h.Stack.OffloadStats()
+		feat := ""
+		if len(h.Devices) > 0 {
+			feat = h.Devices[0].Netdev.Features().String()
+		}
+		r.Offload = append(r.Offload, OffloadReport{Host: h.Name, Features: feat, GSOSegments: o.GSOSegments,
+			CsumHelp: o.CsumHelp, CsumVerified: o.CsumVerified, GROMerged: o.GROMerged, GROFlushed: o.GROFlushed})
+	}
+}
+
 // traffic is a running stream.
 type traffic struct {
-	cfg  Traffic
-	pg   *stack.Pktgen
-	sink *stack.Sink
+	cfg      Traffic
+	pg       *stack.Pktgen
+	sink     *stack.Sink
+	sinkHost string
 }
 
 // startTraffic registers a counting IPv4 sink on every host and starts one
@@ -106,7 +201,7 @@ func startTraffic(w *topo.World, streams []Traffic, seed int64) ([]*traffic, err
 		if err != nil {
 			return nil, fmt.Errorf("traffic[%d]: %w", i, err)
 		}
-		out = append(out, &traffic{cfg: t, pg: pg, sink: sinks[to.Host.Name]})
+		out = append(out, &traffic{cfg: t, pg: pg, sink: sinks[to.Host.Name], sinkHost: to.Host.Name})
 	}
 	for _, t := range out {
 		t.pg.Start()
@@ -209,6 +304,22 @@ func (r Report) writeText(out io.Writer) {
 	fmt.Fprintln(tw, "from\tto\tsent\trefused\t")
 	for _, t := range r.Traffic {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t\n", t.From, t.To, t.Sent, t.Refused)
+	}
+	tw.Flush()
+	if len(r.Bulk) > 0 {
+		fmt.Fprintln(out, "\nbulk TCP")
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "from\tto\tsends\tsent bytes\treceived bytes\tstack pkts\tmerged\tbad\t")
+		for _, b := range r.Bulk {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", b.From, b.To, b.Sends, b.SentBytes, b.ReceivedBytes, b.StackPackets, b.MergedPackets, b.BadPackets)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintln(out, "\noffloads")
+	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "host\tgso segs\ttx csum sw\trx csum sw\tgro merged\tgro packets\tfeatures")
+	for _, o := range r.Offload {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", o.Host, o.GSOSegments, o.CsumHelp, o.CsumVerified, o.GROMerged, o.GROFlushed, o.Features)
 	}
 	tw.Flush()
 	if len(r.CPUs) > 0 {

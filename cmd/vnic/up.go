@@ -17,6 +17,7 @@ var upRunning chan struct{}
 
 func newUpCmd(a *app) *cobra.Command {
 	var asJSON bool
+	var opts runOpts
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run a topology from --config until interrupted, then print its figures",
@@ -28,7 +29,7 @@ func newUpCmd(a *app) *cobra.Command {
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 			defer signal.Stop(sig)
-			rep, err := a.runTopology(func(w *topo.World) { runUntil(a, w, sig) })
+			rep, err := a.runTopology(opts, func(w *topo.World) { runUntil(a, w, sig) })
 			if err != nil {
 				return err
 			}
@@ -38,6 +39,7 @@ func newUpCmd(a *app) *cobra.Command {
 	cmd.Flags().String("time", "virtual", "virtual (deterministic) or real")
 	cmd.Flags().Int64("seed", 1, "seed for RSS keys and flow addresses")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as one JSON object on exit")
+	opts.flags(cmd)
 	return cmd
 }
 

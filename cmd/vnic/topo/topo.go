@@ -121,7 +121,7 @@ func Build(cfg Config) (*World, error) {
 		}
 		h.Stack = stack.NewHost(hc.Name, w.Clock, scpus, stack.HostConfig{
 			NetdevBudget: hc.Budget, NetdevBudgetTime: hc.BudgetT,
-			Costs: stack.Costs{Proto: cfg.Costs.Proto, Poll: cfg.Costs.Poll},
+			Costs: stack.Costs{Proto: cfg.Costs.Proto, Poll: cfg.Costs.Poll, GRO: cfg.Costs.GRO},
 		})
 		w.Hosts = append(w.Hosts, h)
 		for di, dc := range hc.Devices {
