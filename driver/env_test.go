@@ -95,7 +95,7 @@ func inject(d *topo.Device, frame []byte) {
 // udpFrame returns an n-byte UDP/IPv4 frame of flow i to dst.
 func udpFrame(dst, src stack.MAC, n, flow int) []byte {
 	f := make([]byte, n)
-	stack.BuildUDPFrame(f, dst, src, stack.FlowAddrs([4]byte{198, 18, 0, 1}, flow), [4]byte{198, 19, 0, 1}, uint16(stack.PktgenPort+flow), stack.PktgenPort)
+	stack.BuildUDPFrame(f, dst, src, stack.FlowAddrs([4]byte{198, 18, 0, 1}, flow), [4]byte{198, 19, 0, 1}, uint16(stack.PktgenSrcPort+flow), stack.PktgenPort)
 	for i := 42; i < n; i++ {
 		f[i] = byte(i * 7)
 	}

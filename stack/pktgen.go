@@ -59,8 +59,11 @@ const (
 	pgIPOff  = EthHdrLen
 	pgUDPOff = EthHdrLen + 20
 	pgHdrLen = pgUDPOff + 8
-	// PktgenPort is the first flow's UDP source port and the destination port.
-	PktgenPort = 9
+	// PktgenPort is the destination port (discard); flow i uses source
+	// port PktgenSrcPort+i, clear of the well-known ports dissectors
+	// recognise.
+	PktgenPort    = 9
+	PktgenSrcPort = 10000
 )
 
 // NewPktgen validates cfg and returns a stopped generator.
@@ -147,7 +150,7 @@ func (p *Pktgen) sendOne() bool {
 	hdr := p.headers[p.next*pgHdrLen : (p.next+1)*pgHdrLen]
 	if p.src != MAC(hdr[6:12]) {
 		// First use of this flow, or the device's address changed.
-		BuildUDPFrame(f, p.cfg.DstMAC, p.src, FlowAddrs(p.cfg.SrcIP, p.next), p.cfg.DstIP, uint16(PktgenPort+p.next), PktgenPort)
+		BuildUDPFrame(f, p.cfg.DstMAC, p.src, FlowAddrs(p.cfg.SrcIP, p.next), p.cfg.DstIP, uint16(PktgenSrcPort+p.next), PktgenPort)
 		copy(hdr, f)
 	} else {
 		copy(f, hdr)
@@ -208,7 +211,7 @@ func BuildUDPFrame(f []byte, dst, src MAC, sip, dip [4]byte, sport, dport uint16
 }
 
 // Sink is a protocol handler that counts what it receives, per flow (UDP
-// source port minus PktgenPort), and consumes it.
+// source port minus PktgenSrcPort), and consumes it.
 type Sink struct {
 	packets, bytes counter
 	perFlow        []counter
@@ -223,7 +226,7 @@ func (s *Sink) Handle(skb *SKB) {
 	s.bytes.add(uint64(skb.Len()))
 	d := skb.Data()
 	if len(d) >= 24 && d[9] == 17 {
-		f := int(binary.BigEndian.Uint16(d[20:22])) - PktgenPort
+		f := int(binary.BigEndian.Uint16(d[20:22])) - PktgenSrcPort
 		if f >= 0 && f < len(s.perFlow) {
 			s.perFlow[f].add(1)
 		}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -215,4 +217,90 @@ func FuzzConfig(f *testing.F) {
 		}
 		_ = c.topology()
 	})
+}
+
+// TestPcapCapturePoints runs the demo with TSO on and --pcap: tshark finds
+// no bad checksum and no malformed frame on the wire, while the stack
+// capture (before the driver) holds the 64 KiB super-frames.
+func TestPcapCapturePoints(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		if os.Getenv("VNIC_REQUIRE_NETNS") == "1" {
+			t.Fatal("tshark is required (VNIC_REQUIRE_NETNS=1) but not installed")
+		}
+		t.Skip("tshark not installed")
+	}
+	dir := t.TempDir()
+	if _, err := run(t, "demo", "--duration", "3ms", "--pcap", dir, "--log-level", "error"); err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	ts := func(args ...string) string {
+		cmd := exec.Command(tshark, args...)
+		cmd.Env = append(os.Environ(), "HOME="+home)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("tshark %v: %v", args, err)
+		}
+		return string(out)
+	}
+	for _, f := range []string{"h1-vnic0-wire.pcap", "h2-vnic0-wire.pcap"} {
+		p := filepath.Join(dir, f)
+		if n := strings.Count(ts("-r", p, "-T", "fields", "-e", "frame.number"), "\n"); n < 100 {
+			t.Fatalf("%s: %d frames", f, n)
+		}
+		bad := ts("-r", p, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+			"-Y", "ip.checksum.status == 2 || tcp.checksum.status == 2 || udp.checksum.status == 2 || _ws.malformed")
+		if strings.TrimSpace(bad) != "" {
+			t.Fatalf("%s: bad frames:\n%s", f, bad)
+		}
+		if max := maxLen(ts("-r", p, "-T", "fields", "-e", "frame.len")); max > 1514 {
+			t.Fatalf("%s: a %d-byte frame on the wire", f, max)
+		}
+	}
+	if max := maxLen(ts("-r", filepath.Join(dir, "h1-vnic0-stack.pcap"), "-T", "fields", "-e", "frame.len")); max < 60000 {
+		t.Fatalf("stack capture: largest frame %d, want a TSO super-frame", max)
+	}
+}
+
+func maxLen(out string) int {
+	m := 0
+	for _, f := range strings.Fields(out) {
+		if n, err := strconv.Atoi(f); err == nil && n > m {
+			m = n
+		}
+	}
+	return m
+}
+
+func TestBenchOffloadJSON(t *testing.T) {
+	out, err := run(t, "bench", "offload", "--json", "--sends", "40", "--log-level", "error")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Results []struct {
+			Config      string
+			Gbps        float64
+			WirePackets uint64 `json:"wire_packets"`
+			Interrupts  uint64
+			StackPkts   uint64 `json:"stack_packets"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"all-on", "tso-off", "gso-off", "gro-off", "all-off"}
+	if len(r.Results) != len(want) {
+		t.Fatalf("%d results", len(r.Results))
+	}
+	for i, x := range r.Results {
+		if x.Config != want[i] || x.Gbps <= 0 || x.WirePackets != r.Results[0].WirePackets || x.Interrupts == 0 {
+			t.Errorf("%+v", x)
+		}
+	}
+	// GRO is what keeps the receiving stack's packet count down.
+	if r.Results[0].StackPkts >= r.Results[0].WirePackets || r.Results[3].StackPkts != r.Results[3].WirePackets {
+		t.Errorf("stack packets: all-on %d, gro-off %d, wire %d", r.Results[0].StackPkts, r.Results[3].StackPkts, r.Results[0].WirePackets)
+	}
 }

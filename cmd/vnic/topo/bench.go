@@ -140,7 +140,7 @@ func BenchRX(size, queues int, packets uint64) (BenchResult, error) {
 	for i := range frames {
 		frames[i] = make([]byte, size)
 		stack.BuildUDPFrame(frames[i], d.Netdev.Addr(), stack.MAC{2, 0, 0, 0, 0xee, 0xee},
-			stack.FlowAddrs([4]byte{198, 18, 0, 1}, i), [4]byte{198, 19, 0, 1}, uint16(stack.PktgenPort+i), stack.PktgenPort)
+			stack.FlowAddrs([4]byte{198, 18, 0, 1}, i), [4]byte{198, 19, 0, 1}, uint16(stack.PktgenSrcPort+i), stack.PktgenPort)
 	}
 	runtime.GC()
 	m0 := mallocs()
