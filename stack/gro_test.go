@@ -14,10 +14,10 @@ import (
 // groRig runs frames through one NAPI poll of a device with GRO on and
 // collects what the protocol handler receives.
 type groRig struct {
-	t    *testing.T
-	h    *stack.Host
-	dev  *stack.NetDevice
-	napi *stack.NAPI
+	t      *testing.T
+	h      *stack.Host
+	dev    *stack.NetDevice
+	napi   *stack.NAPI
 	got    []*stack.SKB
 	pollFn func(frames ...[]byte)
 }

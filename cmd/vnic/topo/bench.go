@@ -290,7 +290,9 @@ func BenchOffload(config string, off ethtool.Features, costs hw.CostModel, sends
 		return OffloadResult{}, err
 	}
 	total := sends * stack.MaxBulkSend
-	irqs := func() uint64 { return a.HW.MSIX().Count(0) + a.HW.MSIX().Count(1) + b.HW.MSIX().Count(0) + b.HW.MSIX().Count(1) }
+	irqs := func() uint64 {
+		return a.HW.MSIX().Count(0) + a.HW.MSIX().Count(1) + b.HW.MSIX().Count(0) + b.HW.MSIX().Count(1)
+	}
 	busy := func() time.Duration {
 		var d time.Duration
 		for _, h := range w.Hosts {
