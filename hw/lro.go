@@ -35,39 +35,48 @@ type lroState struct {
 	timer   Timer
 }
 
-// lroReceive offers a frame to queue q's LRO. It reports true if the frame
-// was taken (appended, or held to start an aggregate); false means the
-// caller delivers it normally (after any open aggregate was flushed, so
-// order is kept).
+// lroReceive offers a frame to queue q's LRO (offload.TCPLRO decides). It
+// reports true if the frame was taken (appended, or held to start an
+// aggregate); false means the caller delivers it normally, after any open
+// aggregate was flushed, so order is kept.
 func (d *Device) lroReceive(q int, f []byte, m rxMeta) bool {
 	l := &d.lro[q]
 	ip, th, payload, ok := lroParse(f)
-	iv := d.lroInterval(q)
-	if !ok || payload == 0 || th.Flags()&^(offload.TCPAck|offload.TCPPsh) != 0 || th.Flags()&offload.TCPAck == 0 ||
-		m.status&(ring.RxErrIPE|ring.RxErrTCPE) != 0 || iv == 0 {
+	if !ok || d.lroInterval(q) == 0 {
 		d.lroFlush(q)
 		return false
 	}
-	if l.open && l.key == offload.GROFlowKey(ip, th) && th.Seq() == l.nextSeq && d.lroFits(q, len(l.buf), payload) &&
-		string(th.Options()) == string(offload.TCP(l.buf[l.l3+offload.IPv4(l.buf[l.l3:]).HeaderLen():]).Options()) {
-		l.buf = append(l.buf, f[len(f)-payload:]...)
-		lt := offload.TCP(l.buf[l.l3+offload.IPv4(l.buf[l.l3:]).HeaderLen():])
-		copy(lt[8:12], th[8:12])   // newest ACK
-		copy(lt[14:16], th[14:16]) // newest window
-		lt.SetFlags(lt.Flags() | th.Flags()&offload.TCPPsh)
-		l.nextSeq += uint32(payload)
-		l.frames++
-		l.account(len(f))
-		d.diag[(VLROAG-VUWC)/4]++
-		if th.Flags()&offload.TCPPsh != 0 || !d.lroFits(q, len(l.buf), 1) {
-			d.lroFlush(q)
-		}
+	maxLen := d.lroMax(q)
+	var open *offload.LROOpen
+	if l.open {
+		lip := offload.IPv4(l.buf[l.l3:])
+		open = &offload.LROOpen{Key: l.key, NextSeq: l.nextSeq, Len: len(l.buf), Max: maxLen,
+			Options: offload.TCP(l.buf[l.l3+lip.HeaderLen():]).Options()}
+	}
+	csumOK := m.status&(ring.RxErrIPE|ring.RxErrTCPE) == 0
+	switch offload.TCPLRO(open, ip, th, payload, len(f), maxLen, csumOK) {
+	case offload.LROStart:
+		d.lroStart(q, f, ip, th, payload, m)
 		return true
+	case offload.LROAppend:
+		d.lroAppend(q, f, th, payload)
+		return true
+	case offload.LROAppendFlush:
+		d.lroAppend(q, f, th, payload)
+		d.lroFlush(q)
+		return true
+	case offload.LROFlushStart:
+		d.lroFlush(q)
+		d.lroStart(q, f, ip, th, payload, m)
+		return true
+	case offload.LROFlushPass:
+		d.lroFlush(q)
 	}
-	d.lroFlush(q)
-	if th.Flags()&offload.TCPPsh != 0 || !d.lroFits(q, len(f), 1) {
-		return false // nothing to wait for: deliver it as it is
-	}
+	return false
+}
+
+func (d *Device) lroStart(q int, f []byte, ip offload.IPv4, th offload.TCP, payload int, m rxMeta) {
+	l := &d.lro[q]
 	l.open = true
 	l.buf = append(l.buf[:0], f...)
 	l.key = offload.GROFlowKey(ip, th)
@@ -78,8 +87,22 @@ func (d *Device) lroReceive(q int, f []byte, m rxMeta) bool {
 	l.hdr = len(f) - payload
 	l.bytes, l.sizes = 0, [6]uint32{}
 	l.account(len(f))
-	l.timer.Reset(iv)
-	return true
+	l.timer.Reset(d.lroInterval(q))
+}
+
+// lroAppend adds a frame's payload: the aggregate takes its ACK number,
+// window and PSH.
+func (d *Device) lroAppend(q int, f []byte, th offload.TCP, payload int) {
+	l := &d.lro[q]
+	l.buf = append(l.buf, f[len(f)-payload:]...)
+	lt := offload.TCP(l.buf[l.l3+offload.IPv4(l.buf[l.l3:]).HeaderLen():])
+	copy(lt[8:12], th[8:12])   // newest ACK
+	copy(lt[14:16], th[14:16]) // newest window
+	lt.SetFlags(lt.Flags() | th.Flags()&offload.TCPPsh)
+	l.nextSeq += uint32(payload)
+	l.frames++
+	l.account(len(f))
+	d.diag[(VLROAG-VUWC)/4]++
 }
 
 func (l *lroState) account(n int) {
@@ -103,11 +126,11 @@ func lroParse(f []byte) (offload.IPv4, offload.TCP, int, bool) {
 	return ip, th, len(th) - th.HeaderLen(), true
 }
 
-// lroFits reports whether an aggregate of n bytes plus more payload stays
-// within MAXDESC buffers and 64 KiB of IP packet.
-func (d *Device) lroFits(q, n, more int) bool {
+// lroMax is the largest aggregate, in frame bytes: MAXDESC buffers, and an
+// IPv4 packet of at most 64 KiB.
+func (d *Device) lroMax(q int) int {
 	maxDesc := [4]int{1, 4, 8, 16}[(d.regs[RSCCTL(q)/4]>>RscctlMaxDescShift)&3]
-	return n+more <= maxDesc*d.rxBufSize(q) && n+more-14 <= 65535
+	return min(maxDesc*d.rxBufSize(q), 14+65535)
 }
 
 // lroInterval is the aggregation timer: the queue's vector's EITR interval.

@@ -159,3 +159,41 @@ func TestGROResegmentRestoresWire(t *testing.T) {
 	}
 	ops.free()
 }
+
+func TestChecksumOKStates(t *testing.T) {
+	_, h := newHost(t, 1)
+	d, _ := newDevFeatures(t, h, ethtool.SG, ethtool.SG)
+	good := flowFrame(1, 0, 300, 0)
+	bad := append([]byte(nil), good...)
+	bad[len(bad)-1] ^= 0xff
+	mk := func(f []byte, state uint8, csum uint32) *stack.SKB {
+		s := h.Pool().Alloc(len(f))
+		copy(s.Put(len(f)), f)
+		s.Protocol = stack.EthTypeTrans(s, d)
+		s.IPSummed, s.Csum = state, csum
+		return s
+	}
+	full := uint32(offload.Fold(offload.Sum(good[34:], 0)))
+	fullBad := uint32(offload.Fold(offload.Sum(bad[34:], 0)))
+	tests := []struct {
+		name  string
+		f     []byte
+		state uint8
+		csum  uint32
+		ok    bool
+	}{
+		{"none, good", good, stack.ChecksumNone, 0, true},
+		{"none, bad", bad, stack.ChecksumNone, 0, false},
+		{"unnecessary trusts the device", bad, stack.ChecksumUnnecessary, 0, true},
+		{"complete, right sum", good, stack.ChecksumComplete, full, true},
+		{"complete, wrong sum, good packet", good, stack.ChecksumComplete, full ^ 1, true},
+		{"complete, bad packet", bad, stack.ChecksumComplete, fullBad, false},
+	}
+	for _, tc := range tests {
+		s := mk(tc.f, tc.state, tc.csum)
+		if got := stack.ChecksumOK(s); got != tc.ok {
+			t.Errorf("%s: %v", tc.name, got)
+		}
+		s.Consume()
+	}
+}
