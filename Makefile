@@ -50,6 +50,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzMMIO$$' -fuzztime $(FUZZTIME) ./hw
 	$(GO) test -run '^$$' -fuzz '^FuzzRxFrame$$' -fuzztime $(FUZZTIME) ./hw
 	$(GO) test -run '^$$' -fuzz '^FuzzEthTypeTransAndFlowHash$$' -fuzztime $(FUZZTIME) ./stack
+	$(GO) test -run '^$$' -fuzz '^FuzzUpdate16$$' -fuzztime $(FUZZTIME) ./offload
+	$(GO) test -run '^$$' -fuzz '^FuzzSegmentTCPv4$$' -fuzztime $(FUZZTIME) ./offload
+	$(GO) test -run '^$$' -fuzz '^FuzzTCPGRO$$' -fuzztime $(FUZZTIME) ./offload
+	$(GO) test -run '^$$' -fuzz '^FuzzTCPLRO$$' -fuzztime $(FUZZTIME) ./offload
+	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME) ./cmd/vnic
 
 clean:
 	rm -rf bin

@@ -10,7 +10,6 @@ import (
 	"vnic/test/pkt"
 )
 
-
 func tcpFrame(dst []byte, seq uint32, flags uint8, payload []byte, id uint16) []byte {
 	f := make([]byte, 54+len(payload))
 	copy(f, dst)
