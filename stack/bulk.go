@@ -184,6 +184,9 @@ func (b *Bulk) emit(payload, gso int, csum, last bool) {
 	binary.BigEndian.PutUint16(th[14:], 65535)
 	th[16], th[17], th[18], th[19] = 0, 0, 0, 0
 	BulkPattern(f[hdr:], b.seq)
+	// One pass through TCP and IP output per packet handed to the device
+	// layer (tcp_transmit_skb, ip_queue_xmit): what GSO and TSO save.
+	b.cpu.Charge(b.host.cfg.Costs.Proto)
 	b.cpu.ChargeCopy(payload) // the user's data copied in
 	l4 := f[EthHdrLen+20:]
 	if csum {
