@@ -123,6 +123,7 @@ func TestOffloadPaths(t *testing.T) {
 		{name: "gro off", rx: ethtool.GRO},
 		{name: "rx checksum off", rx: ethtool.RxCsum, superAtRx: true, verifiedSW: true},
 		{name: "lro instead of gro", rx: ethtool.GRO, lro: true, superAtRx: true},
+		{name: "lro and gro", lro: true, superAtRx: true},
 		{name: "all off", txOff: ethtool.TSO | ethtool.GSO | ethtool.IPCsum | ethtool.SG, rx: ethtool.GRO | ethtool.RxCsum, verifiedSW: true},
 	}
 	for _, tc := range tests {
@@ -249,6 +250,45 @@ func TestCorruptChecksumRejected(t *testing.T) {
 		}
 		if !rxOff && e.b.Adapter.QueueStats(0).CsumErrors != 1 {
 			t.Fatal("the device's checksum error was not counted")
+		}
+	}
+}
+
+// TestOffloadsRealTime runs bulk TCP over two queues on real-time CPUs with
+// TSO, GSO and GRO each way, under the race detector in make test.
+func TestOffloadsRealTime(t *testing.T) {
+	for _, off := range []ethtool.Features{0, ethtool.TSOMask} {
+		e := newEnv(t, func(c *topo.Config) {
+			queues(2)(c)
+			c.Virtual = false
+			for i := range c.Hosts {
+				c.Hosts[i].Devices[0].ITR = 50 * time.Microsecond
+			}
+		})
+		setFeatures(t, e.a, off, 0)
+		setFeatures(t, e.b, ethtool.LRO, ethtool.LRO)
+		sink := stack.NewBulkSink(true)
+		e.b.Host.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
+		for i := 0; i < 2; i++ {
+			sport := uint16(40000 + i)
+			// Two flows of at most 96 KiB in flight fit the receiver's rings.
+			b, err := e.a.Host.Stack.NewBulk(stack.BulkConfig{Dev: e.a.Netdev, CPU: i, DstMAC: e.b.Netdev.Addr(),
+				Src: [4]byte{198, 18, 0, byte(1 + i)}, Dst: [4]byte{198, 19, 0, 1}, SPort: sport, DPort: 5201,
+				Count: 100, Window: 96 << 10, Acked: func() uint64 { return sink.FlowBytes(sport) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Start()
+		}
+		want := uint64(2 * 100 * stack.MaxBulkSend)
+		deadline := time.Now().Add(30 * time.Second)
+		for sink.Stats().Bytes < want && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if st := sink.Stats(); st.Bytes != want || st.Bad != 0 || st.Disorder != 0 {
+			hs := e.b.Adapter.HWStats()
+			t.Fatalf("off %s: sink %+v, want %d bytes; rx MPC %d GPRC %d filtered %d; tx dropped %+v; b rx %+v",
+				off, st, want, hs.MPC, hs.GPRC, hs.RxFiltered, e.a.Netdev.Stats64(), e.b.Netdev.Stats64())
 		}
 	}
 }

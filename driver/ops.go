@@ -80,42 +80,37 @@ func (a *Adapter) updateStats() {
 	a.statsMu.Lock()
 	defer a.statsMu.Unlock()
 	s := &a.hwStats
-	r := a.rd32
-	pair := func(lo, hi uint32) uint64 {
-		l := uint64(r(lo))
-		return l | uint64(r(hi))<<32 // reading the high half clears both
+	for _, c := range []struct {
+		reg uint32
+		acc *uint64
+	}{
+		{hw.CRCERRS, &s.CRCErrs}, {hw.MPC, &s.MPC}, {hw.RLEC, &s.RLEC}, {hw.GPRC, &s.GPRC},
+		{hw.BPRC, &s.BPRC}, {hw.MPRC, &s.MPRC}, {hw.GPTC, &s.GPTC}, {hw.RNBC, &s.RNBC},
+		{hw.RUC, &s.RUC}, {hw.ROC, &s.ROC}, {hw.TPR, &s.TPR}, {hw.TPT, &s.TPT},
+		{hw.MPTC, &s.MPTC}, {hw.BPTC, &s.BPTC}, {hw.IAC, &s.IAC}, {hw.ICRXOC, &s.ICRXOC},
+		{hw.TSCTC, &s.TSCTC},
+	} {
+		*c.acc += uint64(a.rd32(c.reg))
 	}
-	s.CRCErrs += uint64(r(hw.CRCERRS))
-	s.MPC += uint64(r(hw.MPC))
-	s.RLEC += uint64(r(hw.RLEC))
-	s.GPRC += uint64(r(hw.GPRC))
-	s.BPRC += uint64(r(hw.BPRC))
-	s.MPRC += uint64(r(hw.MPRC))
-	s.GPTC += uint64(r(hw.GPTC))
-	s.GORC += pair(hw.GORCL, hw.GORCH)
-	s.GOTC += pair(hw.GOTCL, hw.GOTCH)
-	s.TOR += pair(hw.TORL, hw.TORH)
-	s.TOT += pair(hw.TOTL, hw.TOTH)
-	s.RNBC += uint64(r(hw.RNBC))
-	s.RUC += uint64(r(hw.RUC))
-	s.ROC += uint64(r(hw.ROC))
-	s.TPR += uint64(r(hw.TPR))
-	s.TPT += uint64(r(hw.TPT))
-	s.MPTC += uint64(r(hw.MPTC))
-	s.BPTC += uint64(r(hw.BPTC))
-	s.IAC += uint64(r(hw.IAC))
-	s.ICRXOC += uint64(r(hw.ICRXOC))
-	s.TSCTC += uint64(r(hw.TSCTC))
+	// 64-bit pairs: low first; reading the high half clears both.
+	for _, c := range []struct {
+		lo, hi uint32
+		acc    *uint64
+	}{{hw.GORCL, hw.GORCH, &s.GORC}, {hw.GOTCL, hw.GOTCH, &s.GOTC}, {hw.TORL, hw.TORH, &s.TOR}, {hw.TOTL, hw.TOTH, &s.TOT}} {
+		lo := uint64(a.rd32(c.lo))
+		*c.acc += lo | uint64(a.rd32(c.hi))<<32
+	}
 	for i := 0; i < 6; i++ {
-		s.PRC[i] += uint64(r(hw.PRC64 + 4*uint32(i)))
-		s.PTC[i] += uint64(r(hw.PTC64 + 4*uint32(i)))
+		s.PRC[i] += uint64(a.rd32(hw.PRC64 + 4*uint32(i)))
+		s.PTC[i] += uint64(a.rd32(hw.PTC64 + 4*uint32(i)))
 	}
 	for q := 0; q < a.cfg.Queues; q++ {
-		s.RQDPC[q] += uint64(r(hw.RQDPC(q)))
+		s.RQDPC[q] += uint64(a.rd32(hw.RQDPC(q)))
 	}
-	s.RxFiltered = uint64(r(hw.VRXFLT))
-	s.RxDisabled = uint64(r(hw.VRXDIS))
-	s.DMAFaults = uint64(r(hw.VDMAF))
+	// vnic diagnostics are running counters.
+	s.RxFiltered = uint64(a.rd32(hw.VRXFLT))
+	s.RxDisabled = uint64(a.rd32(hw.VRXDIS))
+	s.DMAFaults = uint64(a.rd32(hw.VDMAF))
 }
 
 // HWStats returns the accumulated hardware counters, read fresh.

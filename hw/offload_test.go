@@ -11,52 +11,13 @@ import (
 )
 
 func tcpFrame(dst []byte, seq uint32, flags uint8, payload []byte, id uint16) []byte {
-	f := make([]byte, 54+len(payload))
-	copy(f, dst)
-	copy(f[6:], []byte{2, 0, 0, 0, 0, 9})
-	binary.BigEndian.PutUint16(f[12:], 0x0800)
-	ip := offload.IPv4(f[14:])
-	ip[0] = 0x45
-	ip.SetTotalLen(uint16(40 + len(payload)))
-	ip.SetID(id)
-	binary.BigEndian.PutUint16(ip[6:], offload.IPv4DF)
-	ip[8], ip[9] = 64, 6
-	copy(ip[12:], []byte{198, 18, 0, 1})
-	copy(ip[16:], []byte{198, 19, 0, 1})
-	ip.UpdateChecksum()
-	th := offload.TCP(f[34:])
-	binary.BigEndian.PutUint16(th[0:], 1234)
-	binary.BigEndian.PutUint16(th[2:], 80)
-	th.SetSeq(seq)
-	binary.BigEndian.PutUint32(th[8:], 1)
-	th[12] = 5 << 4
-	th.SetFlags(flags)
-	binary.BigEndian.PutUint16(th[14:], 1000)
-	copy(f[54:], payload)
-	th.SetChecksum(offload.L4Checksum(ip, f[34:]))
-	return f
+	return pkt.TCP(pkt.TCPSpec{DstMAC: [6]byte(dst), SrcMAC: [6]byte{2, 0, 0, 0, 0, 9}, Src: pkt.IPA, Dst: pkt.IPB,
+		SPort: 1234, DPort: 80, Seq: seq, Ack: 1, Flags: flags, Window: 1000, ID: id, DF: true, Payload: payload})
 }
 
 func udpFrame(dst []byte, payload []byte, withCsum bool) []byte {
-	f := make([]byte, 42+len(payload))
-	copy(f, dst)
-	binary.BigEndian.PutUint16(f[12:], 0x0800)
-	ip := offload.IPv4(f[14:])
-	ip[0] = 0x45
-	ip.SetTotalLen(uint16(28 + len(payload)))
-	ip[8], ip[9] = 64, 17
-	copy(ip[12:], []byte{198, 18, 0, 1})
-	copy(ip[16:], []byte{198, 19, 0, 1})
-	ip.UpdateChecksum()
-	u := offload.UDP(f[34:])
-	binary.BigEndian.PutUint16(u[0:], 5)
-	binary.BigEndian.PutUint16(u[2:], 6)
-	u.SetLength(uint16(8 + len(payload)))
-	copy(f[42:], payload)
-	if withCsum {
-		u.SetChecksum(offload.L4Checksum(ip, f[34:]))
-	}
-	return f
+	return pkt.UDP(pkt.UDPSpec{DstMAC: [6]byte(dst), Src: pkt.IPA, Dst: pkt.IPB, SPort: 5, DPort: 6,
+		Payload: payload, NoChecksum: !withCsum})
 }
 
 func valid(f []byte) bool {

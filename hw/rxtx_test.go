@@ -346,13 +346,20 @@ func TestDMAFaultStopsQueue(t *testing.T) {
 	}
 }
 
+// fuzzRig is a device with the contract checker on, MSI-X set up and one
+// RX and one TX ring of 16 descriptors.
+func fuzzRig(t *testing.T) *rig {
+	r := newRig(t, true)
+	r.msix()
+	r.rxRing(0, 16, 2048)
+	r.txRing(0, 16)
+	return r
+}
+
 func FuzzDeviceDescriptors(f *testing.F) {
 	f.Add([]byte{0}, uint16(4), uint16(60))
 	f.Fuzz(func(t *testing.T, descs []byte, tail uint16, size uint16) {
-		r := newRig(t, true)
-		r.msix()
-		r.rxRing(0, 16, 2048)
-		r.txRing(0, 16)
+		r := fuzzRig(t)
 		copy(r.rx[0].desc.Buf, descs)
 		copy(r.tx[0].desc.Buf, descs)
 		r.wr(TDT(0), uint32(tail))
@@ -370,10 +377,7 @@ func FuzzDeviceDescriptors(f *testing.F) {
 func FuzzMMIO(f *testing.F) {
 	f.Add(uint32(CTRL), uint32(CtrlRST), uint32(EICS), uint32(1))
 	f.Fuzz(func(t *testing.T, off1, v1, off2, v2 uint32) {
-		r := newRig(t, true)
-		r.msix()
-		r.rxRing(0, 16, 2048)
-		r.txRing(0, 16)
+		r := fuzzRig(t)
 		r.wr(off1, v1)
 		r.wr(off2, v2)
 		r.send(0, frame(bcastMAC, 60, [4]byte{}, 0))

@@ -91,6 +91,15 @@ func (b *Bulk) Sends() uint64 { return b.sends.load() }
 // Bytes returns the payload bytes handed to the stack.
 func (b *Bulk) Bytes() uint64 { return b.bytes.load() }
 
+// inFlight is what was sent and not yet acknowledged.
+func (b *Bulk) inFlight() uint64 {
+	sent, acked := b.bytes.load(), b.cfg.Acked()
+	if acked >= sent {
+		return 0
+	}
+	return sent - acked
+}
+
 // Refused returns how often the sender backed off a full qdisc.
 func (b *Bulk) Refused() uint64 { return b.refused.load() }
 
@@ -101,7 +110,7 @@ func (b *Bulk) tick() {
 	if b.stop || b.Done() {
 		return
 	}
-	if b.cfg.Window > 0 && b.bytes.load()-b.cfg.Acked() >= b.cfg.Window {
+	if b.cfg.Window > 0 && b.inFlight() >= b.cfg.Window {
 		b.timer.Reset(10 * time.Microsecond) // the window is full: wait for ACKs
 		return
 	}
@@ -226,13 +235,14 @@ func BulkPattern(b []byte, seq uint32) {
 type BulkSink struct {
 	mu                                   sync.Mutex // flows arrive on several CPUs
 	next                                 map[[12]byte]uint32
+	flowBytes                            map[uint16]uint64 // by source port
 	packets, bytes, bad, disorder, super counter
 	Verify                               bool // check every payload byte
 }
 
 // NewBulkSink returns a sink.
 func NewBulkSink(verify bool) *BulkSink {
-	return &BulkSink{next: map[[12]byte]uint32{}, Verify: verify}
+	return &BulkSink{next: map[[12]byte]uint32{}, flowBytes: map[uint16]uint64{}, Verify: verify}
 }
 
 // Handle is the IPv4 protocol handler.
@@ -265,11 +275,20 @@ func (s *BulkSink) Handle(skb *SKB) {
 	s.mu.Lock()
 	next, ok := s.next[key]
 	s.next[key] = th.Seq() + uint32(len(payload))
+	s.flowBytes[th.SrcPort()] += uint64(len(payload))
 	s.mu.Unlock()
 	if ok && th.Seq() != next {
 		s.disorder.add(1)
 	}
 	s.bytes.add(uint64(len(payload)))
+}
+
+// FlowBytes returns the bytes received from source port sport: what a
+// sender with that port may count as acknowledged.
+func (s *BulkSink) FlowBytes(sport uint16) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flowBytes[sport]
 }
 
 // BulkSinkStats are a sink's counters.

@@ -35,7 +35,7 @@ type groTable struct {
 // Protocol work is charged per packet that reaches netif_receive_skb, so a
 // GRO train of many frames pays it once; GRO itself costs a little per frame.
 func (n *NAPI) Receive(skb *SKB) {
-	if skb.Dev.Features()&ethtool.GRO == 0 || skb.Protocol != EthPIPv4 || skb.GSOSize > 0 {
+	if skb.Dev.Features()&ethtool.GRO == 0 || skb.Protocol != EthPIPv4 {
 		NetifReceiveSKB(skb)
 		return
 	}
@@ -57,8 +57,10 @@ func (n *NAPI) groReceive(skb *SKB) {
 	}
 	key := offload.GROFlowKey(ip, th)
 	i := g.find(key)
-	// Only verified packets merge: check in software what the device did not.
-	if !offload.GROEligible(ip, th) || !ChecksumOK(skb) {
+	// Only verified packets merge: check in software what the device did
+	// not. An LRO aggregate (already GSO) is not merged either, but it too
+	// must not overtake a train of its flow.
+	if skb.GSOSize > 0 || !offload.GROEligible(ip, th) || !ChecksumOK(skb) {
 		if i >= 0 {
 			n.groFlush(i)
 		}

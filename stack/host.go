@@ -35,8 +35,7 @@ type Host struct {
 	taps   []Tap
 	xtaps  []Tap // transmit taps: what the stack hands the driver
 
-	off        offloadCounters
-	gsoScratch []byte
+	off offloadCounters
 }
 
 // AddXmitTap registers a tap that sees every packet the stack hands a

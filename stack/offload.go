@@ -89,11 +89,11 @@ func (q *TxQueue) gsoSegment(skb *SKB, f ethtool.Features, out []*SKB) []*SKB {
 	ipLen, l4Len := ip.HeaderLen(), th.HeaderLen()
 	th.SetChecksum(offload.Fold(offload.PseudoHeaderIPv4(ip.Src(), ip.Dst(), offload.ProtoTCP, 0)))
 	partial := f&(ethtool.IPCsum|ethtool.HWCsum) != 0
-	if h.gsoScratch == nil {
-		h.gsoScratch = make([]byte, 65536+512)
+	if q.gsoScratch == nil {
+		q.gsoScratch = make([]byte, 65536+512) // per queue: queues run on several CPUs
 	}
 	segs := 0
-	_, res := offload.SegmentTCPv4(data, EthHdrLen, ipLen, l4Len, int(skb.GSOSize), partial, h.gsoScratch, func(seg []byte) {
+	_, res := offload.SegmentTCPv4(data, EthHdrLen, ipLen, l4Len, int(skb.GSOSize), partial, q.gsoScratch, func(seg []byte) {
 		s := h.pool.Alloc(len(seg) + NetIPAlign)
 		s.Reserve(NetIPAlign)
 		copy(s.Put(len(seg)), seg)

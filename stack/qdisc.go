@@ -14,11 +14,12 @@ type TxQueue struct {
 	dev   *NetDevice
 	index int
 
-	mu      mutex      // the qdisc and xmit lock
-	bands   [3]skbList // pfifo_fast: band 0 first
-	qlen    int
-	segs    []*SKB // validate_xmit's output, reused
-	running bool
+	mu         mutex      // the qdisc and xmit lock
+	bands      [3]skbList // pfifo_fast: band 0 first
+	qlen       int
+	segs       []*SKB // validate_xmit's output, reused
+	gsoScratch []byte // software GSO's segment buffer
+	running    bool
 
 	stopped    atomic.Bool
 	transStart atomicDuration
