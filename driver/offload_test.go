@@ -268,16 +268,21 @@ func TestOffloadsRealTime(t *testing.T) {
 		setFeatures(t, e.a, off, 0)
 		setFeatures(t, e.b, ethtool.LRO, ethtool.LRO)
 		sink := stack.NewBulkSink(true)
+		sink.SendACKs = true
 		e.b.Host.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
+		mux := &stack.BulkMux{}
 		for i := 0; i < 2; i++ {
-			sport := uint16(40000 + i)
 			// Two flows of at most 96 KiB in flight fit the receiver's rings.
 			b, err := e.a.Host.Stack.NewBulk(stack.BulkConfig{Dev: e.a.Netdev, CPU: i, DstMAC: e.b.Netdev.Addr(),
-				Src: [4]byte{198, 18, 0, byte(1 + i)}, Dst: [4]byte{198, 19, 0, 1}, SPort: sport, DPort: 5201,
-				Count: 100, Window: 96 << 10, Acked: func() uint64 { return sink.FlowBytes(sport) }})
+				Src: [4]byte{198, 18, 0, byte(1 + i)}, Dst: [4]byte{198, 19, 0, 1}, SPort: uint16(40000 + i), DPort: 5201,
+				Count: 100, Window: 96 << 10})
 			if err != nil {
 				t.Fatal(err)
 			}
+			mux.Senders = append(mux.Senders, b)
+		}
+		e.a.Host.Stack.AddProtocol(stack.EthPIPv4, mux.Handle)
+		for _, b := range mux.Senders {
 			b.Start()
 		}
 		want := uint64(2 * 100 * stack.MaxBulkSend)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"vnic/ethtool"
@@ -25,12 +26,12 @@ type BulkConfig struct {
 	MSS          int     // default MTU - 40
 	Rate         float64 // sends per second; 0 is back to back
 	Count        uint64  // sends, 0 = until Stop
-	// Window, with Acked, plays TCP's window without TCP: the sender waits
-	// while more than Window bytes are unacknowledged, Acked reporting what
-	// the receiver has taken. Without it nothing is ever retransmitted, so a
-	// sender that outruns its receiver loses data for good.
+	// Window is TCP's send window: with it, the sender waits while more
+	// than Window bytes are unacknowledged, and resumes as ACK packets
+	// arrive (HandleACK) — an ACK clock. The receiving BulkSink must send
+	// ACKs. Without a window nothing throttles the sender and nothing is
+	// retransmitted, so a sender that outruns its receiver loses data.
 	Window uint64
-	Acked  func() uint64
 }
 
 // MaxBulkSend is the largest send: a 64 KiB IPv4 packet less its headers.
@@ -48,6 +49,8 @@ type Bulk struct {
 	stop   bool
 
 	sends, bytes, refused counter
+	acked, acks           counter     // bytes acknowledged, ACK packets taken
+	waiting               atomic.Bool // the window is full: an ACK resumes us
 }
 
 // NewBulk validates cfg.
@@ -70,9 +73,6 @@ func (h *Host) NewBulk(cfg BulkConfig) (*Bulk, error) {
 	if cfg.CPU < 0 || cfg.CPU >= len(h.cpus) {
 		return nil, fmt.Errorf("stack: bulk: no CPU %d", cfg.CPU)
 	}
-	if cfg.Window > 0 && cfg.Acked == nil {
-		return nil, fmt.Errorf("stack: bulk: a window needs Acked")
-	}
 	b := &Bulk{cfg: cfg, host: h, cpu: h.cpus[cfg.CPU], seq: 1}
 	b.tickFn = b.tick
 	b.timer = h.clock.NewTimer(func() { b.cpu.RunTask(b.tickFn) })
@@ -93,11 +93,55 @@ func (b *Bulk) Bytes() uint64 { return b.bytes.load() }
 
 // inFlight is what was sent and not yet acknowledged.
 func (b *Bulk) inFlight() uint64 {
-	sent, acked := b.bytes.load(), b.cfg.Acked()
+	sent, acked := b.bytes.load(), b.acked.load()
 	if acked >= sent {
 		return 0
 	}
 	return sent - acked
+}
+
+// Acked returns the payload bytes the receiver has acknowledged.
+func (b *Bulk) Acked() uint64 { return b.acked.load() }
+
+// ACKs returns the ACK packets the sender has taken.
+func (b *Bulk) ACKs() uint64 { return b.acks.load() }
+
+// IsACK reports whether skb (at the network header) is an ACK for this
+// sender's flow.
+func (b *Bulk) IsACK(skb *SKB) bool {
+	ip := offload.IPv4(skb.Data())
+	if !ip.IsValid() || ip.Protocol() != offload.ProtoTCP || ip.Src() != b.cfg.Dst || ip.Dst() != b.cfg.Src {
+		return false
+	}
+	th := offload.TCP(ip[ip.HeaderLen():])
+	return th.IsValid() && th.SrcPort() == b.cfg.DPort && th.DstPort() == b.cfg.SPort
+}
+
+// HandleACK takes an ACK packet for the flow (tcp_ack): the acknowledged
+// bytes grow to its ACK number and a sender waiting on the window resumes.
+// It charges a pass of TCP input work and consumes skb.
+func (b *Bulk) HandleACK(skb *SKB) {
+	defer skb.Consume()
+	b.cpu.Charge(b.host.cfg.Costs.Proto)
+	if !ChecksumOK(skb) {
+		return
+	}
+	ip := offload.IPv4(skb.Data())
+	th := offload.TCP(ip[ip.HeaderLen():])
+	if th.Flags()&offload.TCPAck == 0 {
+		return
+	}
+	acked := uint64(th.Ack() - 1) // the stream starts at sequence number 1
+	for {
+		cur := b.acked.load()
+		if acked <= cur || acked > b.bytes.load() || b.acked.v.CompareAndSwap(cur, acked) {
+			break
+		}
+	}
+	b.acks.add(1)
+	if b.waiting.Load() && b.inFlight() < b.cfg.Window && b.waiting.CompareAndSwap(true, false) {
+		b.cpu.RunTask(b.tickFn)
+	}
 }
 
 // Refused returns how often the sender backed off a full qdisc.
@@ -111,8 +155,12 @@ func (b *Bulk) tick() {
 		return
 	}
 	if b.cfg.Window > 0 && b.inFlight() >= b.cfg.Window {
-		b.timer.Reset(10 * time.Microsecond) // the window is full: wait for ACKs
-		return
+		// The window is full: the next ACK resumes us. Check again after
+		// announcing it, in case the ACK came in between.
+		b.waiting.Store(true)
+		if b.inFlight() >= b.cfg.Window || !b.waiting.CompareAndSwap(true, false) {
+			return
+		}
 	}
 	if !b.send() {
 		// The qdisc was full: back off and retry this send.
@@ -232,17 +280,25 @@ func BulkPattern(b []byte, seq uint32) {
 // BulkSink receives bulk TCP: it verifies checksums (ChecksumOK), checks
 // the payload against its sequence numbers and counts in-order bytes,
 // packets, and anything out of order or corrupt.
+//
+// With SendACKs it answers as a TCP receiver does (delayed ACK): an ACK of
+// the next expected byte for every second segment received, for every
+// merged (GRO or LRO) packet, and on PSH; each ACK is a 54-byte TCP/IPv4
+// packet sent back out of the receiving device and costs a pass of TCP
+// output work.
 type BulkSink struct {
-	mu                                   sync.Mutex // flows arrive on several CPUs
-	next                                 map[[12]byte]uint32
-	flowBytes                            map[uint16]uint64 // by source port
-	packets, bytes, bad, disorder, super counter
-	Verify                               bool // check every payload byte
+	mu                                         sync.Mutex // flows arrive on several CPUs
+	next                                       map[[12]byte]uint32
+	unacked                                    map[[12]byte]int // segments since the last ACK
+	flowBytes                                  map[uint16]uint64 // by source port
+	packets, bytes, bad, disorder, super, acks counter
+	Verify                                     bool // check every payload byte
+	SendACKs                                   bool
 }
 
 // NewBulkSink returns a sink.
 func NewBulkSink(verify bool) *BulkSink {
-	return &BulkSink{next: map[[12]byte]uint32{}, flowBytes: map[uint16]uint64{}, Verify: verify}
+	return &BulkSink{next: map[[12]byte]uint32{}, unacked: map[[12]byte]int{}, flowBytes: map[uint16]uint64{}, Verify: verify}
 }
 
 // Handle is the IPv4 protocol handler.
@@ -272,15 +328,25 @@ func (s *BulkSink) Handle(skb *SKB) {
 		}
 	}
 	key := offload.GROFlowKey(ip, th)
+	segs := max(int(skb.GSOSegs), 1)
 	s.mu.Lock()
 	next, ok := s.next[key]
-	s.next[key] = th.Seq() + uint32(len(payload))
+	ackNo := th.Seq() + uint32(len(payload))
+	s.next[key] = ackNo
 	s.flowBytes[th.SrcPort()] += uint64(len(payload))
+	s.unacked[key] += segs
+	ack := s.SendACKs && (s.unacked[key] >= 2 || segs > 1 || th.Flags()&offload.TCPPsh != 0)
+	if ack {
+		s.unacked[key] = 0
+	}
 	s.mu.Unlock()
 	if ok && th.Seq() != next {
 		s.disorder.add(1)
 	}
 	s.bytes.add(uint64(len(payload)))
+	if ack {
+		s.sendACK(skb, ip, th, ackNo)
+	}
 }
 
 // FlowBytes returns the bytes received from source port sport: what a
@@ -293,10 +359,84 @@ func (s *BulkSink) FlowBytes(sport uint16) uint64 {
 
 // BulkSinkStats are a sink's counters.
 type BulkSinkStats struct {
-	Packets, Bytes, Bad, Disorder, Super uint64
+	Packets, Bytes, Bad, Disorder, Super, ACKs uint64
 }
 
 // Stats returns the counters.
 func (s *BulkSink) Stats() BulkSinkStats {
-	return BulkSinkStats{s.packets.load(), s.bytes.load(), s.bad.load(), s.disorder.load(), s.super.load()}
+	return BulkSinkStats{s.packets.load(), s.bytes.load(), s.bad.load(), s.disorder.load(), s.super.load(), s.acks.load()}
+}
+
+// sendACK answers the data packet in skb with an ACK of ackNo, out of the
+// device it came in on, to the MAC it came from.
+func (s *BulkSink) sendACK(in *SKB, ip offload.IPv4, th offload.TCP, ackNo uint32) {
+	dev := in.Dev
+	h := dev.host
+	mac := in.MACHeader()
+	if len(mac) < EthHdrLen {
+		return
+	}
+	h.cpus[0].Charge(h.cfg.Costs.Proto) // tcp_send_ack: TCP and IP output
+	const n = EthHdrLen + 40
+	skb := h.pool.Alloc(n + NetIPAlign)
+	skb.Reserve(NetIPAlign)
+	f := skb.Put(n)
+	src := dev.Addr()
+	copy(f[0:6], mac[6:12])
+	copy(f[6:12], src[:])
+	binary.BigEndian.PutUint16(f[12:14], EthPIPv4)
+	aip := offload.IPv4(f[EthHdrLen:])
+	aip[0], aip[1] = 0x45, 0
+	aip.SetTotalLen(40)
+	binary.BigEndian.PutUint16(aip[6:8], offload.IPv4DF)
+	aip[8], aip[9] = 64, offload.ProtoTCP
+	dst, srcIP := ip.Src(), ip.Dst()
+	copy(aip[12:16], srcIP[:])
+	copy(aip[16:20], dst[:])
+	aip.UpdateChecksum()
+	at := offload.TCP(f[EthHdrLen+20:])
+	binary.BigEndian.PutUint16(at[0:], th.DstPort())
+	binary.BigEndian.PutUint16(at[2:], th.SrcPort())
+	at.SetSeq(th.Ack())
+	binary.BigEndian.PutUint32(at[8:], ackNo)
+	at[12] = 5 << 4
+	at.SetFlags(offload.TCPAck)
+	binary.BigEndian.PutUint16(at[14:], 65535)
+	at.SetChecksum(0)
+	at.SetChecksum(offload.L4Checksum(aip, f[EthHdrLen+20:]))
+	skb.Dev, skb.Protocol = dev, EthPIPv4
+	skb.ResetMACHeader()
+	if DevQueueXmit(skb) == nil {
+		s.acks.add(1)
+	}
+}
+
+// BulkMux is the IPv4 protocol handler of a host that runs bulk streams:
+// ACKs go to the sender whose flow they answer, other TCP to the sink, and
+// everything else to Other (or is dropped). Set it up before traffic flows.
+type BulkMux struct {
+	Senders []*Bulk
+	Sink    *BulkSink
+	Other   Handler
+}
+
+// Handle is the Handler.
+func (m *BulkMux) Handle(skb *SKB) {
+	if d := skb.Data(); len(d) > 9 && d[9] == offload.ProtoTCP {
+		for _, b := range m.Senders {
+			if b.IsACK(skb) {
+				b.HandleACK(skb)
+				return
+			}
+		}
+		if m.Sink != nil {
+			m.Sink.Handle(skb)
+			return
+		}
+	}
+	if m.Other != nil {
+		m.Other(skb)
+		return
+	}
+	skb.Free()
 }

@@ -73,6 +73,7 @@ type BulkReport struct {
 	StackPackets  uint64 `json:"stack_packets"`
 	MergedPackets uint64 `json:"merged_packets"`
 	BadPackets    uint64 `json:"bad_packets"`
+	ACKs          uint64 `json:"acks"`
 }
 
 // OffloadReport is a host's software offload counters and its devices'
@@ -103,10 +104,27 @@ type bulk struct {
 	sink *stack.BulkSink
 }
 
-// startBulk starts the bulk streams; each receiving host gets a verifying
-// bulk sink for TCP, in front of the counting UDP sink.
+// startBulk starts the bulk streams: each sender clocked by ACKs with a
+// 4 MiB window, each receiving host answering with ACKs. Every host with a
+// bulk stream gets a BulkMux as its IPv4 handler, in front of the UDP sink
+// startTraffic registered.
 func startBulk(w *topo.World, streams []Bulk, traffic []*traffic) ([]*bulk, error) {
-	sinks := map[string]*stack.BulkSink{}
+	muxes := map[string]*stack.BulkMux{}
+	mux := func(h *topo.Host) *stack.BulkMux {
+		m := muxes[h.Name]
+		if m == nil {
+			udp := stack.NewSink(0)
+			for _, t := range traffic {
+				if t.sinkHost == h.Name {
+					udp = t.sink
+				}
+			}
+			m = &stack.BulkMux{Other: udp.Handle}
+			muxes[h.Name] = m
+			h.Stack.AddProtocol(stack.EthPIPv4, m.Handle)
+		}
+		return m
+	}
 	var out []*bulk
 	for i, s := range streams {
 		from, err := w.Device(s.From)
@@ -117,32 +135,23 @@ func startBulk(w *topo.World, streams []Bulk, traffic []*traffic) ([]*bulk, erro
 		if err != nil {
 			return nil, fmt.Errorf("bulk[%d].to: %w", i, err)
 		}
-		sink := sinks[to.Host.Name]
-		if sink == nil {
-			sink = stack.NewBulkSink(false)
-			sinks[to.Host.Name] = sink
-			udp := stack.NewSink(0)
-			for _, t := range traffic {
-				if t.sinkHost == to.Host.Name {
-					udp = t.sink
-				}
-			}
-			to.Host.Stack.AddProtocol(stack.EthPIPv4, func(skb *stack.SKB) {
-				if d := skb.Data(); len(d) > 9 && d[9] == 6 {
-					sink.Handle(skb)
-					return
-				}
-				udp.Handle(skb)
-			})
+		rx := mux(to.Host)
+		if rx.Sink == nil {
+			rx.Sink = stack.NewBulkSink(false)
+			rx.Sink.SendACKs = true
 		}
 		b, err := from.Host.Stack.NewBulk(stack.BulkConfig{Dev: from.Netdev, CPU: (i + 1) % len(from.Host.CPUs), DstMAC: to.Netdev.Addr(),
 			Src: [4]byte{198, 18, 1, byte(i)}, Dst: [4]byte{198, 19, 1, byte(i)}, SPort: uint16(40000 + i), DPort: 5201,
-			SendSize: s.SendSize, Rate: s.RateSends})
+			SendSize: s.SendSize, Rate: s.RateSends, Window: 4 << 20})
 		if err != nil {
 			return nil, fmt.Errorf("bulk[%d]: %w", i, err)
 		}
-		b.Start()
-		out = append(out, &bulk{cfg: s, b: b, sink: sink})
+		tx := mux(from.Host)
+		tx.Senders = append(tx.Senders, b)
+		out = append(out, &bulk{cfg: s, b: b, sink: rx.Sink})
+	}
+	for _, b := range out {
+		b.b.Start()
 	}
 	return out, nil
 }
@@ -151,7 +160,7 @@ func (r *Report) addBulk(w *topo.World, bulks []*bulk) {
 	for _, b := range bulks {
 		st := b.sink.Stats()
 		r.Bulk = append(r.Bulk, BulkReport{From: b.cfg.From, To: b.cfg.To, Sends: b.b.Sends(), SentBytes: b.b.Bytes(),
-			ReceivedBytes: st.Bytes, StackPackets: st.Packets, MergedPackets: st.Super, BadPackets: st.Bad})
+			ReceivedBytes: st.Bytes, StackPackets: st.Packets, MergedPackets: st.Super, BadPackets: st.Bad, ACKs: b.b.ACKs()})
 	}
 	for _, h := range w.Hosts {
 		o := h.Stack.OffloadStats()
@@ -309,9 +318,9 @@ func (r Report) writeText(out io.Writer) {
 	if len(r.Bulk) > 0 {
 		fmt.Fprintln(out, "\nbulk TCP")
 		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "from\tto\tsends\tsent bytes\treceived bytes\tstack pkts\tmerged\tbad\t")
+		fmt.Fprintln(tw, "from\tto\tsends\tsent bytes\treceived bytes\tstack pkts\tmerged\tbad\tacks\t")
 		for _, b := range r.Bulk {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", b.From, b.To, b.Sends, b.SentBytes, b.ReceivedBytes, b.StackPackets, b.MergedPackets, b.BadPackets)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", b.From, b.To, b.Sends, b.SentBytes, b.ReceivedBytes, b.StackPackets, b.MergedPackets, b.BadPackets, b.ACKs)
 		}
 		tw.Flush()
 	}

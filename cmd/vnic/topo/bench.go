@@ -282,13 +282,15 @@ func BenchOffload(config string, off ethtool.Features, costs hw.CostModel, sends
 		}
 	}
 	sink := stack.NewBulkSink(false)
+	sink.SendACKs = true
 	b.Host.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
 	bulk, err := a.Host.Stack.NewBulk(stack.BulkConfig{Dev: a.Netdev, DstMAC: b.Netdev.Addr(),
 		Src: [4]byte{198, 18, 0, 1}, Dst: [4]byte{198, 19, 0, 1}, SPort: 40000, DPort: 5201, Count: sends,
-		Window: 4 << 20, Acked: func() uint64 { return sink.Stats().Bytes }})
+		Window: 4 << 20})
 	if err != nil {
 		return OffloadResult{}, err
 	}
+	a.Host.Stack.AddProtocol(stack.EthPIPv4, (&stack.BulkMux{Senders: []*stack.Bulk{bulk}}).Handle)
 	total := sends * stack.MaxBulkSend
 	irqs := func() uint64 {
 		return a.HW.MSIX().Count(0) + a.HW.MSIX().Count(1) + b.HW.MSIX().Count(0) + b.HW.MSIX().Count(1)
