@@ -289,7 +289,7 @@ func BulkPattern(b []byte, seq uint32) {
 type BulkSink struct {
 	mu                                         sync.Mutex // flows arrive on several CPUs
 	next                                       map[[12]byte]uint32
-	unacked                                    map[[12]byte]int // segments since the last ACK
+	unacked                                    map[[12]byte]int  // segments since the last ACK
 	flowBytes                                  map[uint16]uint64 // by source port
 	packets, bytes, bad, disorder, super, acks counter
 	Verify                                     bool // check every payload byte
