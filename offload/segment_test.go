@@ -232,3 +232,30 @@ func BenchmarkSegmentTCPv4(b *testing.B) {
 	}
 	b.ReportMetric(float64(segs)/b.Elapsed().Seconds(), "segments/s")
 }
+
+// TestOffloadNoAllocs: segmentation, GRO and LRO decisions and checksums
+// allocate nothing.
+func TestOffloadNoAllocs(t *testing.T) {
+	s := pkt.TCPSpec{Src: pkt.IPA, Dst: pkt.IPB, SPort: 1, DPort: 2, Flags: offload.TCPAck, Payload: make([]byte, 20000)}
+	in := tsoInput(s)
+	scratch := make([]byte, 2000)
+	var sink int
+	emit := func(seg []byte) { sink += len(seg) }
+	a, _ := pkt.Parse(groPkt(0, 1448, 0, nil))
+	c, _ := pkt.Parse(groPkt(1448, 1448, 1, nil))
+	held := &offload.GROHeld{IP: a.IP, TCP: a.TCP, Segs: 1, MSS: 1448, Len: int(a.IP.TotalLen()), Flags: a.TCP.Flags()}
+	open := &offload.LROOpen{Key: offload.GROFlowKey(a.IP, a.TCP), NextSeq: 1448, Options: a.TCP.Options(), Len: 1514, Max: 32768}
+	tests := map[string]func(){
+		"segment":  func() { offload.SegmentTCPv4(in, 14, 20, 20, 1448, true, scratch, emit) },
+		"gro":      func() { sink += int(offload.TCPGRO(held, c.IP, c.TCP, 1448)) },
+		"lro":      func() { sink += int(offload.TCPLRO(open, c.IP, c.TCP, 1448, 1514, 32768, true)) },
+		"checksum": func() { sink += int(offload.Checksum(in)) },
+		"finish":   func() { offload.FinishChecksum(in, 34, offload.TCPChecksumOffset, false) },
+	}
+	for name, fn := range tests {
+		if n := testing.AllocsPerRun(50, fn); n != 0 {
+			t.Errorf("%s: %v allocations", name, n)
+		}
+	}
+	_ = sink
+}
