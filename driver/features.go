@@ -16,6 +16,8 @@ const hwFeatures = ethtool.SG | ethtool.IPCsum | ethtool.RxCsum | ethtool.TSO | 
 //
 // TSO needs a transmit ring that holds the largest super-frame twice over.
 func (a *Adapter) FixFeatures(f ethtool.Features) ethtool.Features {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.cfg.ITR == 0 {
 		f &^= ethtool.LRO
 	}

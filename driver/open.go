@@ -34,7 +34,27 @@ func (a *Adapter) Open() error {
 func (a *Adapter) Stop() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.down()
+	a.down(false)
+	return nil
+}
+
+// reconfigure applies change to a running device the way igb_reinit_locked
+// does — down, change, up — but loses nothing: frames already in the RX
+// rings are delivered first, and packets in the TX rings the device has
+// not sent go back to the head of their qdisc, to leave again after up.
+func (a *Adapter) reconfigure(change func()) error {
+	if !a.running {
+		change()
+		return nil
+	}
+	a.down(true)
+	change()
+	if err := a.up(); err != nil {
+		return err
+	}
+	for _, r := range a.tx {
+		r.txq.Wake()
+	}
 	return nil
 }
 
@@ -202,8 +222,9 @@ func (a *Adapter) refill(r *rxRing, k uint32) {
 	r.posts = 0
 }
 
-// down quiesces the device and frees everything (igb_down + free).
-func (a *Adapter) down() {
+// down quiesces the device and frees everything (igb_down + free). With
+// keep (a reconfiguration) nothing queued is lost and the carrier stays.
+func (a *Adapter) down(keep bool) {
 	if !a.running {
 		return
 	}
@@ -227,12 +248,53 @@ func (a *Adapter) down() {
 	for _, qv := range a.qv {
 		qv.napi.Disable()
 		a.fn.MSIX.Free(qv.vec)
+		if keep {
+			qv.drain()
+		}
 		qv.flushStats()
 	}
 	a.fn.MSIX.Free(otherVector)
 	a.updateStats()
+	if keep {
+		for _, r := range a.tx {
+			r.txq.Requeue(r.unsent())
+		}
+	}
 	a.freeAll()
-	a.netdev.CarrierOff()
+	if !keep {
+		a.netdev.CarrierOff()
+	}
+}
+
+// drain delivers what the device already wrote to the RX ring and cleans
+// the TX ring, with the NAPI disabled (reconfiguration).
+func (qv *qVector) drain() {
+	for qv.cleanRx(int(qv.rx.count)) > 0 {
+	}
+	qv.napi.FlushGRO()
+	qv.cleanTx()
+}
+
+// unsent takes the skbs of packets on the ring the device has not written
+// back, oldest first, and frees the rest.
+func (r *txRing) unsent() []*stack.SKB {
+	var out []*stack.SKB
+	for i, end := r.ntc.Load(), r.ntu.Load(); i != end; {
+		info := &r.info[i]
+		if info.skb == nil {
+			i = ring.Next(i, r.count)
+			continue
+		}
+		if r.descAt(info.eop).Done() {
+			info.skb.Consume()
+		} else {
+			out = append(out, info.skb)
+		}
+		next := ring.Next(info.eop, r.count)
+		*info = txInfo{}
+		i = next
+	}
+	return out
 }
 
 func (a *Adapter) freeAll() {

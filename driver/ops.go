@@ -57,21 +57,10 @@ func (a *Adapter) SetMACAddress(m stack.MAC) error {
 func (a *Adapter) ChangeMTU(mtu int) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	wasUp := a.running
-	if wasUp {
-		a.down()
-	}
-	a.netdev.SetMTUInit(mtu)
-	a.setBufSizes(mtu)
-	if wasUp {
-		if err := a.up(); err != nil {
-			return err
-		}
-		for _, r := range a.tx {
-			r.txq.Wake()
-		}
-	}
-	return nil
+	return a.reconfigure(func() {
+		a.netdev.SetMTUInit(mtu)
+		a.setBufSizes(mtu)
+	})
 }
 
 // updateStats is igb_update_stats: read every clear-on-read register once

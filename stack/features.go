@@ -44,10 +44,12 @@ func (d *NetDevice) InitFeatures(hw, on ethtool.Features) {
 // and GRO become changeable and on, wanted = features ∩ hw_features, and
 // the rules are applied.
 func (d *NetDevice) registerFeatures() {
+	d.mu.Lock()
 	d.hwFeatures |= ethtool.SoftFeatures
 	f := d.Features() | ethtool.SoftFeatures
 	d.features.Store(uint64(f))
 	d.wanted = f & d.hwFeatures
+	d.mu.Unlock()
 	d.updateFeatures()
 }
 
@@ -88,15 +90,20 @@ func (d *NetDevice) DisableLRO() error {
 // active ones the user cannot change), fixed by the driver and then by the
 // core rules; if the result differs from the active set the driver's
 // set_features programs it, and on success it becomes active.
+//
+// Updates are serialised; the driver is called without the device lock, so
+// it may take its own locks and read the device.
 func (d *NetDevice) UpdateFeatures() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	return d.updateFeatures()
 }
 
 func (d *NetDevice) updateFeatures() error {
+	d.featMu.Lock()
+	defer d.featMu.Unlock()
+	d.mu.Lock()
 	cur := d.Features()
 	f := cur&^d.hwFeatures | d.wanted&d.hwFeatures
+	d.mu.Unlock()
 	fo, ok := d.ops.(FeatureOps)
 	if ok {
 		f = fo.FixFeatures(f)

@@ -168,6 +168,10 @@ func (n *NAPI) groFlush(i int) {
 	NetifReceiveSKB(skb)
 }
 
+// FlushGRO passes up whatever GRO holds (napi_gro_flush); a driver that
+// receives outside a poll (draining a ring) calls it.
+func (n *NAPI) FlushGRO() { n.groFlushAll() }
+
 // groFlushAll passes every train up (napi_gro_flush), oldest first.
 func (n *NAPI) groFlushAll() {
 	for n.gro.n > 0 {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -136,6 +137,7 @@ type NetDevice struct {
 	up                  atomic.Bool // IFF_UP, read lock-free on the data path
 	carrierOK           atomic.Bool // carrier, read lock-free on the data path
 
+	featMu     sync.Mutex       // serialises feature updates (never held by the data path)
 	features   atomic.Uint64    // active; read lock-free on the data path
 	hwFeatures ethtool.Features // changeable by the user
 	wanted     ethtool.Features // requested by the user

@@ -152,6 +152,24 @@ func (s *Softnet) txAction() {
 	}
 }
 
+// Requeue puts skbs back at the head of the queue's qdisc, in order (the
+// driver salvaging packets it had not sent, dev_requeue_skb); they are not
+// subject to txqueuelen.
+func (q *TxQueue) Requeue(skbs []*SKB) {
+	if len(skbs) == 0 {
+		return
+	}
+	q.mu.Lock()
+	for i := len(skbs) - 1; i >= 0; i-- {
+		s := skbs[i]
+		s.XmitMore = false
+		q.bands[prio2band[s.Priority&15]].pushFront(s)
+		q.qlen++
+	}
+	q.mu.Unlock()
+	q.requeues.add(uint64(len(skbs)))
+}
+
 // flush drops everything waiting in the qdisc (dev_deactivate, dev_close).
 func (q *TxQueue) flush() {
 	q.mu.Lock()

@@ -1,0 +1,118 @@
+package driver_test
+
+import (
+	"errors"
+	"syscall"
+	"testing"
+	"time"
+
+	"vnic/driver"
+	"vnic/ethtool"
+	"vnic/hw"
+)
+
+func TestDrvInfoAndChannels(t *testing.T) {
+	e := newEnv(t, queues(4))
+	di := e.a.Adapter.DrvInfo()
+	if di.Driver != "vnic" || di.Version == "" || di.BusInfo != "h1/nic0" || di.EEDumpLen != 128 {
+		t.Fatalf("drvinfo %+v", di)
+	}
+	ch := e.a.Adapter.GetChannels()
+	if ch.Combined != 4 || ch.MaxCombined != 8 || ch.Other != 1 || ch.MaxOther != 1 {
+		t.Fatalf("channels %+v", ch)
+	}
+	if !e.a.Adapter.GetLink() {
+		t.Fatal("link")
+	}
+}
+
+func TestRingParamErrorsChangeNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	ad := e.a.Adapter
+	before := ad.GetRingParam()
+	tests := []struct {
+		req  ethtool.Ring
+		want error
+	}{
+		{ethtool.Ring{Rx: 4097}, syscall.EINVAL},
+		{ethtool.Ring{Tx: 8192}, syscall.EINVAL},
+		{ethtool.Ring{Rx: 100}, syscall.EINVAL}, // not a multiple of 8
+		{ethtool.Ring{RxJumbo: 8}, syscall.EINVAL},
+	}
+	for _, tc := range tests {
+		err := ethtool.SetRing(ad, tc.req)
+		if !errors.Is(err, tc.want) || !errors.Is(err, ethtool.ErrInvalid) {
+			t.Errorf("%+v: %v", tc.req, err)
+		}
+		if got := ad.GetRingParam(); got != before {
+			t.Fatalf("a failed set changed the rings: %+v", got)
+		}
+	}
+	if e.a.HW.Read32(hw.RDLEN(0)) != 256*16 {
+		t.Fatal("RDLEN changed")
+	}
+}
+
+func TestCoalesce(t *testing.T) {
+	e := newEnv(t, queues(2))
+	ad := e.a.Adapter
+	if err := ethtool.SetCoalesce(ad, ethtool.Coalesce{RxUsecs: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if c := ad.GetCoalesce(); c.RxUsecs != 100 {
+		t.Fatalf("rx-usecs %d", c.RxUsecs)
+	}
+	for v := 0; v <= 2; v++ {
+		if got := e.a.HW.Read32(hw.EITR(v)); got != 100<<2 {
+			t.Fatalf("EITR(%d) = %#x", v, got)
+		}
+	}
+	bad := []struct {
+		c    ethtool.Coalesce
+		want error
+	}{
+		{ethtool.Coalesce{RxUsecs: 100, TxUsecs: 5}, ethtool.ErrInvalid},
+		{ethtool.Coalesce{RxUsecs: driver.MaxITRUsecs + 1}, ethtool.ErrInvalid},
+		{ethtool.Coalesce{RxUsecs: 100, UseAdaptiveRx: true}, ethtool.ErrNotSupported},
+		{ethtool.Coalesce{RxUsecs: 100, RxMaxFrames: 4}, syscall.EOPNOTSUPP},
+	}
+	for _, b := range bad {
+		if err := ethtool.SetCoalesce(ad, b.c); !errors.Is(err, b.want) {
+			t.Errorf("%+v: %v", b.c, err)
+		}
+		if ad.GetCoalesce().RxUsecs != 100 || e.a.HW.Read32(hw.EITR(1)) != 100<<2 {
+			t.Fatal("a failed set changed the coalescing")
+		}
+	}
+}
+
+// TestCoalesceInterruptCount: frames every 7 µs (from 0.5 µs, never on a
+// window edge) for 1 ms on one queue: with rx-usecs 0 each frame gets its
+// own interrupt; with rx-usecs 100 there is one at the first frame and one
+// at the end of each 100 µs window that saw frames: 11.
+func TestCoalesceInterruptCount(t *testing.T) {
+	for _, tc := range []struct {
+		usecs uint32
+		want  uint64
+	}{{0, 143}, {100, 11}} {
+		e := newEnv(t, nil)
+		listen(e.b)
+		if err := ethtool.SetCoalesce(e.b.Adapter, ethtool.Coalesce{RxUsecs: tc.usecs}); err != nil {
+			t.Fatal(err)
+		}
+		base := e.b.Adapter.QueueStats(0).Interrupts
+		dst, src := e.b.Netdev.Addr(), e.a.Netdev.Addr()
+		for k := 0; k < 143; k++ {
+			f := udpFrame(dst, src, 60, k)
+			tm := e.w.Clock.NewTimer(func() { inject(e.b, f) })
+			tm.Reset(500*time.Nanosecond + time.Duration(k)*7*time.Microsecond)
+		}
+		e.w.Run(2 * time.Millisecond)
+		if got := e.b.Adapter.QueueStats(0).Interrupts - base; got != tc.want {
+			t.Errorf("rx-usecs %d: %d interrupts, want %d", tc.usecs, got, tc.want)
+		}
+		if got := e.b.Netdev.Stats64().RxPackets; got != 143 {
+			t.Errorf("received %d", got)
+		}
+	}
+}

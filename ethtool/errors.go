@@ -1,0 +1,56 @@
+package ethtool
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+)
+
+// Sentinel errors. Every error the command core returns is an *Error that
+// matches one of these and its errno with errors.Is.
+var (
+	ErrInvalid      = errors.New("ethtool: invalid argument")        // EINVAL
+	ErrNotSupported = errors.New("ethtool: operation not supported") // EOPNOTSUPP
+	ErrBusy         = errors.New("ethtool: device busy")             // EBUSY
+	ErrNoDevice     = errors.New("ethtool: no such device")          // ENODEV
+	ErrRange        = errors.New("ethtool: value out of range")      // ERANGE
+)
+
+var sentinels = map[syscall.Errno]error{
+	syscall.EINVAL:     ErrInvalid,
+	syscall.EOPNOTSUPP: ErrNotSupported,
+	syscall.EBUSY:      ErrBusy,
+	syscall.ENODEV:     ErrNoDevice,
+	syscall.ERANGE:     ErrRange,
+}
+
+// Error is an ethtool operation's failure: the operation, the errno the
+// kernel would return, and what was wrong (the kernel's extended ack).
+type Error struct {
+	Op    string
+	Errno syscall.Errno
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	if e.Msg == "" {
+		return fmt.Sprintf("ethtool: %s: %v", e.Op, e.Errno)
+	}
+	return fmt.Sprintf("ethtool: %s: %s: %v", e.Op, e.Msg, e.Errno)
+}
+
+// Is matches the errno and its sentinel.
+func (e *Error) Is(target error) bool {
+	if t, ok := target.(syscall.Errno); ok {
+		return t == e.Errno
+	}
+	return target == sentinels[e.Errno]
+}
+
+// Unwrap returns the errno.
+func (e *Error) Unwrap() error { return e.Errno }
+
+// Errorf returns an *Error for op with errno and a message.
+func Errorf(op string, errno syscall.Errno, format string, args ...any) error {
+	return &Error{Op: op, Errno: errno, Msg: fmt.Sprintf(format, args...)}
+}
