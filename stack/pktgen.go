@@ -3,6 +3,7 @@ package stack
 import (
 	"encoding/binary"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"vnic/offload"
@@ -41,6 +42,11 @@ type Pktgen struct {
 	issued  uint64 // real time: packets due so far
 	next    int
 	stop    bool
+	// waiting: a back-to-back stream found a qdisc full and waits for
+	// room (resumeFn registered with TxQueue.OnRoom); retry after a down
+	// device or carrier loss is paced by the timer instead.
+	waiting  atomic.Bool
+	resumeFn func()
 
 	sent, failed, refused counter
 }
@@ -88,6 +94,7 @@ func (h *Host) NewPktgen(cfg PktgenConfig) (*Pktgen, error) {
 	}
 	p := &Pktgen{cfg: cfg, host: h, cpu: h.cpus[cfg.CPU], headers: make([]byte, cfg.Flows*pgHdrLen)}
 	p.tickFn = p.tick // one method value: re-queueing it allocates nothing
+	p.resumeFn = p.resume
 	p.timer = h.clock.NewTimer(func() { p.cpu.RunTask(p.tickFn) })
 	return p, nil
 }
@@ -127,9 +134,11 @@ func (p *Pktgen) tick() {
 		n = int(min(due-min(due, p.issued), uint64(64*p.cfg.Burst)))
 		p.issued += uint64(n)
 	}
+	var refused error
 	for i := 0; i < n && !p.Done(); i++ {
-		if !p.sendOne() && p.cfg.Rate == 0 {
-			break // back off: let the softirqs drain the queue
+		if err := p.sendOne(); err != nil && p.cfg.Rate == 0 {
+			refused = err // back off: let the softirqs drain the queue
+			break
 		}
 	}
 	p.cfg.Dev.KickTx()
@@ -137,13 +146,54 @@ func (p *Pktgen) tick() {
 		return
 	}
 	if p.cfg.Rate == 0 {
-		p.cpu.RunTask(p.tickFn)
+		switch {
+		case refused == nil:
+			p.cpu.RunTask(p.tickFn)
+		case refused == ErrXmitQueueFull && p.waitRoom():
+		case refused == ErrXmitQueueFull:
+			p.cpu.RunTask(p.tickFn) // drained meanwhile
+		default:
+			// Down or no carrier: nothing will make room soon; retry
+			// at a bounded pace rather than spinning in zero time.
+			p.timer.Reset(PktgenRetry)
+		}
 		return
 	}
 	p.timer.Reset(time.Duration(float64(p.cfg.Burst) / p.cfg.Rate * float64(time.Second)))
 }
 
-func (p *Pktgen) sendOne() bool {
+// PktgenRetry is how long a back-to-back stream waits before retrying a
+// device that is down or without carrier.
+const PktgenRetry = time.Millisecond
+
+// waitRoom registers the stream with every full TX queue of the device; the
+// first to make room resumes it.
+func (p *Pktgen) waitRoom() bool {
+	p.waiting.Store(true)
+	waits := false
+	for _, q := range p.cfg.Dev.txq {
+		if q.OnRoom(p.resumeFn) {
+			waits = true
+		}
+	}
+	if !waits {
+		// No queue is full any more: the caller retries at once.
+		p.waiting.Store(false)
+		return false
+	}
+	return true
+}
+
+// resume runs from the qdisc that made room; later calls from the other
+// queues it waited on find it running already.
+func (p *Pktgen) resume() {
+	if !p.waiting.CompareAndSwap(true, false) {
+		return
+	}
+	p.cpu.RunTask(p.tickFn)
+}
+
+func (p *Pktgen) sendOne() error {
 	skb := p.host.pool.Alloc(p.cfg.Size + NetIPAlign)
 	skb.Reserve(NetIPAlign)
 	f := skb.Put(p.cfg.Size)
@@ -164,17 +214,17 @@ func (p *Pktgen) sendOne() bool {
 		skb.QueueMapping, skb.TxQueueSet = uint16(p.cfg.Queue), true
 	}
 	skb.XmitMore = true // the burst ends with KickTx
-	if DevQueueXmit(skb) != nil {
+	if err := DevQueueXmit(skb); err != nil {
 		if p.cfg.Rate == 0 {
 			p.next = (p.next + p.cfg.Flows - 1) % p.cfg.Flows // resend this flow
 			p.refused.add(1)
 		} else {
 			p.failed.add(1)
 		}
-		return false
+		return err
 	}
 	p.sent.add(1)
-	return true
+	return nil
 }
 
 // FlowAddrs returns flow i's source address: base plus i in the low 16 bits.

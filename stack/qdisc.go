@@ -20,6 +20,9 @@ type TxQueue struct {
 	segs       []*SKB // validate_xmit's output, reused
 	gsoScratch []byte // software GSO's segment buffer
 	running    bool
+	// roomWait are one-shot callbacks for senders that found the qdisc
+	// full; they run once the qdisc has handed packets on or been flushed.
+	roomWait []func()
 
 	stopped    atomic.Bool
 	transStart atomicDuration
@@ -170,6 +173,30 @@ func (q *TxQueue) Requeue(skbs []*SKB) {
 	q.requeues.add(uint64(len(skbs)))
 }
 
+// OnRoom registers fn to run once when the full qdisc has room again: a
+// sender that was refused with ErrXmitQueueFull waits instead of spinning.
+// It reports false (and registers nothing) when there is room already.
+func (q *TxQueue) OnRoom(fn func()) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.qlen < q.dev.TxQueueLen {
+		return false
+	}
+	q.roomWait = append(q.roomWait, fn)
+	return true
+}
+
+// takeRoomWaiters returns the waiters to run now that there is room; the
+// caller holds q.mu and runs them after releasing it.
+func (q *TxQueue) takeRoomWaiters() []func() {
+	if len(q.roomWait) == 0 || q.qlen >= q.dev.TxQueueLen {
+		return nil
+	}
+	w := q.roomWait
+	q.roomWait = nil
+	return w
+}
+
 // flush drops everything waiting in the qdisc (dev_deactivate, dev_close).
 func (q *TxQueue) flush() {
 	q.mu.Lock()
@@ -181,7 +208,11 @@ func (q *TxQueue) flush() {
 		}
 	}
 	q.qlen = 0
+	wait := q.takeRoomWaiters()
 	q.mu.Unlock()
+	for _, fn := range wait {
+		fn()
+	}
 	q.qdiscDrops.add(n)
 	q.dev.txDropped.add(n)
 }
@@ -341,7 +372,11 @@ func (q *TxQueue) run() {
 		}
 	}
 	q.running = false
+	wait := q.takeRoomWaiters()
 	q.mu.Unlock()
+	for _, fn := range wait {
+		fn()
+	}
 	if pkts > 0 {
 		q.Stats.Add(pkts, bytes)
 		dev.lastTx.store(dev.host.clock.Now())
