@@ -23,7 +23,7 @@ type Config struct {
 	RSSKey     []byte        // 40 bytes, or nil for a key drawn from Seed
 	Seed       int64         // for the RSS key when RSSKey is nil
 	TxTimeout  time.Duration // dev->watchdog_timeo, default 5 s
-	MaxQueues  int           // cap on Queues, default 8
+	MaxQueues  int           // cap on Queues and on ethtool -L, default 8 (igb's limit)
 	CopyBreak  int           // unused; every frame is copied into an skb
 	DisableRSS bool          // program MRQC without RSS: everything on queue 0
 }
@@ -62,6 +62,16 @@ type Adapter struct {
 	qv       []*qVector
 	rxBuf    int // RX buffer size in bytes
 	rssKey   [40]byte
+	// indir is the RSS indirection table (RETA); userIndir says the user
+	// set it (ethtool -X), so a channel change keeps it.
+	indir     [hw.RetaSize]uint8
+	userIndir bool
+	// usedQueues is the most queue pairs the device has run with: ethtool
+	// -S reports them all, so totals never drop when channels shrink.
+	usedQueues int
+	rssUDP    bool   // MRQC hashes UDP/IPv4 ports (ethtool -N rx-flow-hash udp4 sdfn)
+	msglevel  uint32 // netif_msg bits (ethtool -s msglvl)
+	qtot      [hw.NumQueues]queueTotals
 	features ethtool.Features // as last set by the stack
 
 	descNeeded int // descriptors of the largest frame of the MTU, plus 2
@@ -136,7 +146,12 @@ func Probe(fn hw.Function, host *stack.Host, cpus []*hw.CPU, cfg Config) (*Adapt
 	} else {
 		rand.New(rand.NewSource(cfg.Seed)).Read(a.rssKey[:])
 	}
-	nd := stack.NewEtherDevice(cfg.Name, a, cfg.Queues, cfg.Queues, MaxMTU)
+	maxq := min(cfg.MaxQueues, fn.MSIX.Len()-1)
+	nd := stack.NewEtherDevice(cfg.Name, a, maxq, maxq, MaxMTU)
+	if err := nd.SetRealNumQueues(cfg.Queues, cfg.Queues); err != nil {
+		return nil, fmt.Errorf("driver: %s: %w", fn.Name, err)
+	}
+	a.defaultIndir()
 	nd.SetAddrInit(a.mac)
 	a.features = hwFeatures &^ ethtool.LRO
 	nd.InitFeatures(hwFeatures, a.features)
@@ -280,9 +295,11 @@ func (a *Adapter) QueueStats(q int) QueueStats {
 		ns := qv.napi.Stats()
 		s.Interrupts = a.fn.MSIX.Count(qv.vec)
 		s.Polls, s.PollWork, s.BudgetHits = ns.Polls, ns.Packets, ns.BudgetHits
-		s.TxRestarts = qv.tx.restarts.Load()
-		s.CsumErrors = qv.rx.csumErrTotal.Load()
-		s.LROFrames = qv.rx.lroTotal.Load()
+	}
+	if q < len(a.qtot) {
+		s.TxRestarts = a.qtot[q].restarts.Load()
+		s.CsumErrors = a.qtot[q].csumErr.Load()
+		s.LROFrames = a.qtot[q].lro.Load()
 	}
 	return s
 }

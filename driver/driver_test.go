@@ -329,7 +329,7 @@ func TestRSSFlowsKeepTheirQueue(t *testing.T) {
 		sip, dip := [4]byte(fr[26:30]), [4]byte(fr[30:34])
 		// UDP 4-tuple hashing is off (as in igb): the IPv4 2-tuple decides.
 		h := tz.HashIPv4(sip, dip, 0, 0, false)
-		want := int(h&0x7f) * 4 / 128 // default RETA: entry j = j·n/128
+		want := int(h&0x7f) % 4 // default RETA: entry j = j mod n (ethtool_rxfh_indir_default)
 		if c.queues[i] != want {
 			t.Fatalf("flow %d on queue %d, want %d", f, c.queues[i], want)
 		}

@@ -1,6 +1,8 @@
 package driver
 
 import (
+	"encoding/binary"
+	"fmt"
 	"syscall"
 	"time"
 
@@ -16,11 +18,18 @@ const (
 
 var _ ethtool.Ops = (*Adapter)(nil)
 
+// notSupported is what an operation the driver does not implement (yet)
+// returns, as a NULL ethtool_ops member does.
+func notSupported(op, why string) error {
+	return ethtool.Errorf(op, syscall.EOPNOTSUPP, "%s", why)
+}
+
 // DrvInfo is igb_get_drvinfo: the firmware version is the EEPROM's image
 // version word, the bus info the device's name.
 func (a *Adapter) DrvInfo() ethtool.DrvInfo {
 	return ethtool.DrvInfo{Driver: DriverName, Version: DriverVersion, FwVersion: "0.0.0",
-		BusInfo: a.fn.Name, EEDumpLen: 64 * 2}
+		BusInfo: a.fn.Name, NStats: uint32(len(a.GetStats())), EEDumpLen: uint32(a.GetEEPROMLen()),
+		RegDumpLen: uint32(regDumpLen)}
 }
 
 // Ring limits: the device takes rings in multiples of 8 descriptors (RDLEN
@@ -62,31 +71,34 @@ func (a *Adapter) SetRingParam(r ethtool.Ring) error {
 const MaxITRUsecs = 8191
 
 // GetCoalesce is igb_get_coalesce: rx-usecs is the EITR interval. The RX
-// and TX queues of a pair share a vector, so there is no separate tx-usecs
-// (reported 0, as igb with paired queues). Adaptive moderation arrives with
-// the interrupt-moderation issue.
+// and TX queues of a pair share a vector, so tx-usecs is reported 0 and
+// cannot be set (as igb with paired queues). Adaptive moderation arrives
+// with the interrupt-moderation issue; until then it is unsupported.
 func (a *Adapter) GetCoalesce() ethtool.Coalesce {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return ethtool.Coalesce{RxUsecs: uint32(a.cfg.ITR / time.Microsecond),
-		Supported: ethtool.CoalesceRxUsecs | ethtool.CoalesceTxUsecs}
+	var c ethtool.Coalesce
+	c.V[ethtool.RxUsecs] = uint32(a.cfg.ITR / time.Microsecond)
+	c.Supported = ethtool.RxUsecs.Bit() | ethtool.TxUsecs.Bit()
+	return c
 }
 
 // SetCoalesce is igb_set_coalesce: rx-usecs 0 (no throttling) to 8191 µs,
 // written to every vector's EITR at once; tx-usecs must stay 0 because the
 // queues are paired (EINVAL, as igb).
 func (a *Adapter) SetCoalesce(c ethtool.Coalesce) error {
-	if c.TxUsecs != 0 {
+	if c.V[ethtool.TxUsecs] != 0 {
 		return ethtool.Errorf("set coalesce", syscall.EINVAL, "tx-usecs cannot be set: RX and TX queues share vectors; set rx-usecs")
 	}
-	if c.RxUsecs > MaxITRUsecs {
-		return ethtool.Errorf("set coalesce", syscall.EINVAL, "rx-usecs %d exceeds %d", c.RxUsecs, MaxITRUsecs)
+	us := c.V[ethtool.RxUsecs]
+	if us > MaxITRUsecs {
+		return ethtool.Errorf("set coalesce", syscall.EINVAL, "rx-usecs %d exceeds %d", us, MaxITRUsecs)
 	}
 	a.mu.Lock()
-	a.cfg.ITR = time.Duration(c.RxUsecs) * time.Microsecond
+	a.cfg.ITR = time.Duration(us) * time.Microsecond
 	if a.running {
 		for v := 0; v <= a.cfg.Queues; v++ {
-			a.wr32(hw.EITR(v), c.RxUsecs<<2)
+			a.wr32(hw.EITR(v), us<<2)
 		}
 	}
 	a.mu.Unlock()
@@ -99,9 +111,416 @@ func (a *Adapter) SetCoalesce(c ethtool.Coalesce) error {
 func (a *Adapter) GetChannels() ethtool.Channels {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return ethtool.Channels{MaxCombined: uint32(min(a.cfg.MaxQueues, a.fn.MSIX.Len()-1)), MaxOther: 1,
+	return ethtool.Channels{MaxCombined: uint32(a.maxQueues()), MaxOther: 1,
 		Combined: uint32(a.cfg.Queues), Other: 1}
+}
+
+// maxQueues is the channel limit: the driver's cap and one MSI-X vector
+// per queue pair besides "other".
+func (a *Adapter) maxQueues() int { return min(a.cfg.MaxQueues, a.fn.MSIX.Len()-1) }
+
+// SetChannels is igb_set_channels: only combined channels (separate RX or
+// TX channels are EINVAL, as igb), "other" stays 1. A running device is
+// reconfigured with the new queue pairs and vectors; the default RSS table
+// follows the count unless the user set one.
+func (a *Adapter) SetChannels(ch ethtool.Channels) error {
+	if ch.Rx != 0 || ch.Tx != 0 {
+		return ethtool.Errorf("set channels", syscall.EINVAL, "separate RX and TX channels are not supported; use combined")
+	}
+	if ch.Other != 1 {
+		return ethtool.Errorf("set channels", syscall.EINVAL, "other must be 1")
+	}
+	n := int(ch.Combined)
+	if n < 1 || n > a.maxQueues() {
+		return ethtool.Errorf("set channels", syscall.EINVAL, "combined %d outside [1, %d]", n, a.maxQueues())
+	}
+	a.updateStats() // the RQDPC of queues about to go idle
+	a.mu.Lock()
+	err := a.reconfigure(func() {
+		a.cfg.Queues = n
+		if !a.userIndir {
+			a.defaultIndir()
+		}
+	})
+	a.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return a.netdev.SetRealNumQueues(n, n)
 }
 
 // GetLink is ethtool_op_get_link: the carrier.
 func (a *Adapter) GetLink() bool { return a.netdev.Carrier() }
+
+// GetLinkKsettings is igb_get_link_ksettings, from STATUS and the PHY's
+// BMCR: the device is a 1000BASE-T part, full duplex, autonegotiating.
+func (a *Adapter) GetLinkKsettings() (ethtool.LinkSettings, error) {
+	modes := []string{"10baseT/Half", "10baseT/Full", "100baseT/Half", "100baseT/Full", "1000baseT/Full"}
+	ls := ethtool.LinkSettings{Port: ethtool.PortTP, PHYAddr: 1, Transceiver: ethtool.XcvrInternal,
+		Supported: modes, Advertising: modes, Ports: []string{"TP"}, AutonegSupported: true,
+		Speed: ethtool.SpeedUnknown, Duplex: ethtool.DuplexUnknown, MDIX: ethtool.MDIXUnknown}
+	bmcr, err := a.phyRead(hw.PhyBMCR)
+	if err != nil {
+		return ls, err
+	}
+	ls.Autoneg = bmcr&hw.BmcrANEnable != 0
+	st := a.rd32(hw.STATUS)
+	if st&hw.StatusLU != 0 {
+		switch (st >> 6) & 3 {
+		case 0:
+			ls.Speed = 10
+		case 1:
+			ls.Speed = 100
+		default:
+			ls.Speed = 1000
+		}
+		ls.Duplex = ethtool.DuplexHalf
+		if st&hw.StatusFD != 0 {
+			ls.Duplex = ethtool.DuplexFull
+		}
+		ls.MDIX = ethtool.MDI
+		if ls.Autoneg {
+			ls.PartnerAdv = modes
+		}
+	}
+	return ls, nil
+}
+
+// SetLinkKsettings: forcing speed and duplex needs the PHY and the cable
+// to follow, which the device does not model yet.
+func (a *Adapter) SetLinkKsettings(ethtool.LinkRequest) error {
+	return notSupported("set link ksettings", "forced speed/duplex is not modelled by the device yet")
+}
+
+// NwayReset is igb_nway_reset: restart autonegotiation through the PHY
+// (EINVAL when autonegotiation is off).
+func (a *Adapter) NwayReset() error {
+	bmcr, err := a.phyRead(hw.PhyBMCR)
+	if err != nil {
+		return err
+	}
+	if bmcr&hw.BmcrANEnable == 0 {
+		return ethtool.Errorf("nway reset", syscall.EINVAL, "autonegotiation is off")
+	}
+	return a.phyWrite(hw.PhyBMCR, bmcr|hw.BmcrRestart)
+}
+
+// phyRead reads a PHY register through MDIC.
+func (a *Adapter) phyRead(reg int) (uint16, error) {
+	a.wr32(hw.MDIC, uint32(reg)<<hw.MdicRegShift|1<<hw.MdicPhyShift|hw.MdicOpRead)
+	v := a.rd32(hw.MDIC)
+	if v&hw.MdicReady == 0 || v&hw.MdicError != 0 {
+		return 0, ethtool.Errorf("mdio read", syscall.EIO, "PHY register %d: MDIC %#x", reg, v)
+	}
+	return uint16(v & hw.MdicDataMask), nil
+}
+
+// phyWrite writes a PHY register through MDIC.
+func (a *Adapter) phyWrite(reg int, val uint16) error {
+	a.wr32(hw.MDIC, uint32(val)|uint32(reg)<<hw.MdicRegShift|1<<hw.MdicPhyShift|hw.MdicOpWrite)
+	v := a.rd32(hw.MDIC)
+	if v&hw.MdicReady == 0 || v&hw.MdicError != 0 {
+		return ethtool.Errorf("mdio write", syscall.EIO, "PHY register %d: MDIC %#x", reg, v)
+	}
+	return nil
+}
+
+// PermAddr is the MAC address the EEPROM holds.
+func (a *Adapter) PermAddr() [6]byte { return a.mac }
+
+// GetMsglevel and SetMsglevel are the netif_msg bits (ethtool -s msglvl).
+func (a *Adapter) GetMsglevel() uint32 { a.mu.Lock(); defer a.mu.Unlock(); return a.msglevel }
+
+// SetMsglevel stores the message level.
+func (a *Adapter) SetMsglevel(v uint32) { a.mu.Lock(); a.msglevel = v; a.mu.Unlock() }
+
+// GetPauseParam: the device does not model 802.3x flow control yet, so
+// pause settings are absent rather than pretended.
+func (a *Adapter) GetPauseParam() (ethtool.Pause, error) {
+	return ethtool.Pause{}, notSupported("get pauseparam", "802.3x flow control is not modelled by the device yet")
+}
+
+// SetPauseParam: see GetPauseParam.
+func (a *Adapter) SetPauseParam(ethtool.Pause) error {
+	return notSupported("set pauseparam", "802.3x flow control is not modelled by the device yet")
+}
+
+// SelfTest: the offline tests need the loopback path driven from the
+// command; not there yet.
+func (a *Adapter) SelfTest(bool) ([]ethtool.TestResult, error) {
+	return nil, notSupported("self test", "self-test is not implemented yet")
+}
+
+// EEPROM: 64 words, read through EERD and written through EEWR.
+const eepromBytes = 64 * 2
+
+// EEPROMMagic is what ethtool -E must pass: vendor ID | device ID << 16,
+// as igb checks.
+const EEPROMMagic = uint32(hw.VendorID) | uint32(hw.DeviceID)<<16
+
+// GetEEPROMLen is igb_get_eeprom_len.
+func (a *Adapter) GetEEPROMLen() int { return eepromBytes }
+
+// GetEEPROM is igb_get_eeprom: whole words through EERD, trimmed to the
+// byte range.
+func (a *Adapter) GetEEPROM(off, n uint32) ([]byte, error) {
+	out := make([]byte, 0, n+2)
+	for w := off / 2; w <= (off+n-1)/2 && n > 0; w++ {
+		v, err := a.nvmRead(w)
+		if err != nil {
+			return nil, err
+		}
+		out = binary.LittleEndian.AppendUint16(out, v)
+	}
+	s := off % 2
+	return out[s : s+n], nil
+}
+
+// SetEEPROM is igb_set_eeprom: the magic must match (EINVAL), partial
+// words are read-modify-written, and the checksum word is updated so the
+// image stays valid.
+func (a *Adapter) SetEEPROM(magic, off uint32, data []byte) error {
+	if magic != EEPROMMagic {
+		return ethtool.Errorf("set eeprom", syscall.EINVAL, "bad magic %#x", magic)
+	}
+	first, last := off/2, (off+uint32(len(data))-1)/2
+	buf, err := a.GetEEPROM(first*2, (last-first+1)*2)
+	if err != nil {
+		return err
+	}
+	copy(buf[off-first*2:], data)
+	for i := first; i <= last; i++ {
+		if i == hw.EEPROMChecksumWord {
+			continue // recomputed below
+		}
+		if err := a.nvmWrite(i, binary.LittleEndian.Uint16(buf[(i-first)*2:])); err != nil {
+			return err
+		}
+	}
+	var sum uint16
+	for i := uint32(0); i < hw.EEPROMChecksumWord; i++ {
+		v, err := a.nvmRead(i)
+		if err != nil {
+			return err
+		}
+		sum += v
+	}
+	return a.nvmWrite(hw.EEPROMChecksumWord, hw.EEPROMChecksumSum-sum)
+}
+
+func (a *Adapter) nvmRead(word uint32) (uint16, error) {
+	a.wr32(hw.EERD, word<<hw.EerdAddrShift|hw.EerdStart)
+	v := a.rd32(hw.EERD)
+	if v&hw.EerdDone == 0 {
+		return 0, ethtool.Errorf("eeprom", syscall.EIO, "EERD read of word %d did not complete", word)
+	}
+	return uint16(v >> hw.EerdDataShift), nil
+}
+
+func (a *Adapter) nvmWrite(word uint32, val uint16) error {
+	a.wr32(hw.EEWR, uint32(val)<<hw.EerdDataShift|word<<hw.EerdAddrShift|hw.EerdStart)
+	if a.rd32(hw.EEWR)&hw.EerdDone == 0 {
+		return ethtool.Errorf("eeprom", syscall.EIO, "EEWR write of word %d did not complete", word)
+	}
+	return nil
+}
+
+// Register dump: every implemented register instance, in hw.Registers
+// order, 4 bytes each, little-endian. RegsVersion names this layout.
+const RegsVersion = 1
+
+var regDumpLen = func() int {
+	n := 0
+	for _, r := range hw.Registers() {
+		n += 4 * r.Count
+	}
+	return n
+}()
+
+// GetRegs is igb_get_regs. Reading clear-on-read statistics registers
+// would lose counts, so those are read through the accumulated totals'
+// update first and dump as 0 (the driver owns their values).
+func (a *Adapter) GetRegs() (ethtool.Regs, error) {
+	a.updateStats()
+	out := make([]byte, 0, regDumpLen)
+	for _, r := range hw.Registers() {
+		for k := 0; k < r.Count; k++ {
+			off := r.Offset + uint32(k)*r.Stride
+			var v uint32
+			if !hw.ReadHasSideEffects(off) {
+				v = a.rd32(off)
+			}
+			out = binary.LittleEndian.AppendUint32(out, v)
+		}
+	}
+	return ethtool.Regs{Version: RegsVersion, Data: out}, nil
+}
+
+// RSS.
+
+// defaultIndir is ethtool_rxfh_indir_default over the current queues.
+func (a *Adapter) defaultIndir() {
+	for i := range a.indir {
+		a.indir[i] = uint8(i % a.cfg.Queues)
+	}
+}
+
+// GetRxfh is igb_get_rxfh: the key, the table and Toeplitz.
+func (a *Adapter) GetRxfh() (ethtool.RSS, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r := ethtool.RSS{Key: append([]byte(nil), a.rssKey[:]...), Indir: make([]uint32, hw.RetaSize),
+		HFunc: ethtool.HashToeplitz, RxRings: uint32(a.cfg.Queues)}
+	for i, q := range a.indir {
+		r.Indir[i] = uint32(q)
+	}
+	if !a.userIndir {
+		r.Indir = r.Indir[:hw.RetaSize:hw.RetaSize]
+	}
+	return r, nil
+}
+
+// UserIndir reports whether the RSS table was set by the user.
+func (a *Adapter) UserIndir() bool { a.mu.Lock(); defer a.mu.Unlock(); return a.userIndir }
+
+// SetRxfh is igb_set_rxfh: a nil table restores the default; the key and
+// table are written to RSSRK and RETA at once on a running device.
+func (a *Adapter) SetRxfh(r ethtool.RSS) error {
+	if r.HFunc != ethtool.HashToeplitz {
+		return ethtool.Errorf("set rxfh", syscall.EOPNOTSUPP, "only toeplitz hashing")
+	}
+	if len(r.Key) != hw.RSSKeySize {
+		return ethtool.Errorf("set rxfh", syscall.EINVAL, "key of %d bytes, want %d", len(r.Key), hw.RSSKeySize)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if r.Indir != nil {
+		if len(r.Indir) != hw.RetaSize {
+			return ethtool.Errorf("set rxfh", syscall.EINVAL, "table of %d entries, want %d", len(r.Indir), hw.RetaSize)
+		}
+		for _, q := range r.Indir {
+			if int(q) >= a.cfg.Queues {
+				return ethtool.Errorf("set rxfh", syscall.EINVAL, "entry %d past the %d RX queues", q, a.cfg.Queues)
+			}
+		}
+		for i, q := range r.Indir {
+			a.indir[i] = uint8(q)
+		}
+		a.userIndir = true
+	} else {
+		a.defaultIndir()
+		a.userIndir = false
+	}
+	copy(a.rssKey[:], r.Key)
+	if a.running {
+		a.configureRSS()
+	}
+	return nil
+}
+
+// Receive flow hashing (igb_get_rss_hash_opts / igb_set_rss_hash_opt):
+// IPv4 and TCP/IPv4 always hash addresses (and ports for TCP); UDP/IPv4
+// ports are optional (MRQC's UDP bit).
+const (
+	hashIP = ethtool.RxhIPSrc | ethtool.RxhIPDst
+	hashL4 = ethtool.RxhL4B01 | ethtool.RxhL4B23
+)
+
+// GetRxFlowHash returns the fields MRQC hashes for a flow type.
+func (a *Adapter) GetRxFlowHash(ft ethtool.FlowType) (uint64, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch ft {
+	case ethtool.TCPv4Flow:
+		return hashIP | hashL4, nil
+	case ethtool.UDPv4Flow:
+		if a.rssUDP {
+			return hashIP | hashL4, nil
+		}
+		return hashIP, nil
+	case ethtool.IPv4Flow:
+		return hashIP, nil
+	}
+	return 0, ethtool.Errorf("get rx flow hash", syscall.EINVAL, "flow type %#x is not hashed by the device", uint32(ft))
+}
+
+// SetRxFlowHash changes what MRQC hashes: TCP/IPv4 and IPv4 are fixed
+// (EINVAL for anything else), UDP/IPv4 takes addresses with or without
+// ports.
+func (a *Adapter) SetRxFlowHash(ft ethtool.FlowType, fields uint64) error {
+	cur, err := a.GetRxFlowHash(ft)
+	if err != nil {
+		return err
+	}
+	if fields == cur {
+		return nil
+	}
+	if ft != ethtool.UDPv4Flow || (fields != hashIP && fields != hashIP|hashL4) {
+		return ethtool.Errorf("set rx flow hash", syscall.EINVAL, "the device cannot hash fields %#x for flow type %#x", fields, uint32(ft))
+	}
+	a.mu.Lock()
+	a.rssUDP = fields == hashIP|hashL4
+	if a.running {
+		a.wr32(hw.MRQC, a.mrqc())
+	}
+	a.mu.Unlock()
+	return nil
+}
+
+// Statistics (ethtool -S): global counters, then per queue pair. The
+// per-queue list covers every queue the device has used, so totals (sums
+// over it) never decrease when channels shrink.
+func (a *Adapter) GetStats() []ethtool.Stat {
+	hs := a.HWStats()
+	nd := a.netdev
+	a.mu.Lock()
+	nq := max(a.cfg.Queues, a.usedQueues)
+	a.mu.Unlock()
+	type qs struct{ rxp, rxb, rxd, txp, txb, csum, lro, restart, rqdpc uint64 }
+	per := make([]qs, nq)
+	var tot qs
+	for q := 0; q < nq; q++ {
+		s := &per[q]
+		s.rxp, s.rxb, s.rxd = nd.RxQueueStats(q).Snapshot()
+		s.txp, s.txb, _ = nd.TxQueue(q).Stats.Snapshot()
+		s.csum, s.lro, s.restart = a.qtot[q].csumErr.Load(), a.qtot[q].lro.Load(), a.qtot[q].restarts.Load()
+		s.rqdpc = hs.RQDPC[q]
+		tot.rxp += s.rxp
+		tot.rxb += s.rxb
+		tot.rxd += s.rxd
+		tot.txp += s.txp
+		tot.txb += s.txb
+		tot.csum += s.csum
+		tot.lro += s.lro
+		tot.restart += s.restart
+		tot.rqdpc += s.rqdpc
+	}
+	out := []ethtool.Stat{
+		{Name: "rx_packets", Value: tot.rxp}, {Name: "tx_packets", Value: tot.txp}, {Name: "rx_bytes", Value: tot.rxb}, {Name: "tx_bytes", Value: tot.txb},
+		{Name: "rx_broadcast", Value: hs.BPRC}, {Name: "tx_broadcast", Value: hs.BPTC}, {Name: "rx_multicast", Value: hs.MPRC}, {Name: "tx_multicast", Value: hs.MPTC},
+		{Name: "rx_hw_packets", Value: hs.GPRC}, {Name: "tx_hw_packets", Value: hs.GPTC}, {Name: "rx_hw_bytes", Value: hs.GORC}, {Name: "tx_hw_bytes", Value: hs.GOTC},
+		{Name: "rx_total_packets", Value: hs.TPR}, {Name: "tx_total_packets", Value: hs.TPT},
+		{Name: "rx_crc_errors", Value: hs.CRCErrs}, {Name: "rx_length_errors", Value: hs.RLEC}, {Name: "rx_short_length_errors", Value: hs.RUC},
+		{Name: "rx_long_length_errors", Value: hs.ROC}, {Name: "rx_no_buffer_count", Value: hs.RNBC}, {Name: "rx_missed_errors", Value: hs.MPC},
+		{Name: "rx_queue_drop_packet_count", Value: tot.rqdpc}, {Name: "rx_drops", Value: tot.rxd}, {Name: "rx_csum_offload_errors", Value: tot.csum},
+		{Name: "rx_lro_frames", Value: tot.lro}, {Name: "tx_restart_queue", Value: tot.restart}, {Name: "tx_timeout_count", Value: a.txTimeouts.Load()},
+		{Name: "tx_dropped", Value: a.txDropped.Load()}, {Name: "tx_dma_faults", Value: hs.DMAFaults}, {Name: "rx_filtered", Value: hs.RxFiltered},
+		{Name: "rx_disabled", Value: hs.RxDisabled}, {Name: "interrupts_other", Value: a.otherIRQs.Load()}, {Name: "link_changes", Value: a.lscEvents.Load()},
+	}
+	for q, s := range per {
+		out = append(out,
+			ethtool.Stat{Name: fmt.Sprintf("tx_queue_%d_packets", q), Value: s.txp},
+			ethtool.Stat{Name: fmt.Sprintf("tx_queue_%d_bytes", q), Value: s.txb},
+			ethtool.Stat{Name: fmt.Sprintf("tx_queue_%d_restart", q), Value: s.restart})
+	}
+	for q, s := range per {
+		out = append(out,
+			ethtool.Stat{Name: fmt.Sprintf("rx_queue_%d_packets", q), Value: s.rxp},
+			ethtool.Stat{Name: fmt.Sprintf("rx_queue_%d_bytes", q), Value: s.rxb},
+			ethtool.Stat{Name: fmt.Sprintf("rx_queue_%d_drops", q), Value: s.rxd},
+			ethtool.Stat{Name: fmt.Sprintf("rx_queue_%d_csum_err", q), Value: s.csum},
+			ethtool.Stat{Name: fmt.Sprintf("rx_queue_%d_lro_frames", q), Value: s.lro},
+			ethtool.Stat{Name: fmt.Sprintf("rx_queue_%d_missed", q), Value: s.rqdpc})
+	}
+	return out
+}

@@ -32,19 +32,21 @@ func TestRingParamErrorsChangeNothing(t *testing.T) {
 	e := newEnv(t, nil)
 	ad := e.a.Adapter
 	before := ad.GetRingParam()
+	none := ethtool.Opt32{}
 	tests := []struct {
-		req  ethtool.Ring
-		want error
+		rx, jumbo, tx ethtool.Opt32
+		want          error
 	}{
-		{ethtool.Ring{Rx: 4097}, syscall.EINVAL},
-		{ethtool.Ring{Tx: 8192}, syscall.EINVAL},
-		{ethtool.Ring{Rx: 100}, syscall.EINVAL}, // not a multiple of 8
-		{ethtool.Ring{RxJumbo: 8}, syscall.EINVAL},
+		{ethtool.Some32(4097), none, none, syscall.EINVAL},
+		{none, none, ethtool.Some32(8192), syscall.EINVAL},
+		{ethtool.Some32(100), none, none, syscall.EINVAL}, // not a multiple of 8
+		{ethtool.Some32(0), none, none, syscall.EINVAL},
+		{none, ethtool.Some32(8), none, syscall.EINVAL},
 	}
 	for _, tc := range tests {
-		err := ethtool.SetRing(ad, tc.req)
+		err := ethtool.SetRing(ad, tc.rx, none, tc.jumbo, tc.tx)
 		if !errors.Is(err, tc.want) || !errors.Is(err, ethtool.ErrInvalid) {
-			t.Errorf("%+v: %v", tc.req, err)
+			t.Errorf("%v/%v/%v: %v", tc.rx, tc.jumbo, tc.tx, err)
 		}
 		if got := ad.GetRingParam(); got != before {
 			t.Fatalf("a failed set changed the rings: %+v", got)
@@ -58,11 +60,11 @@ func TestRingParamErrorsChangeNothing(t *testing.T) {
 func TestCoalesce(t *testing.T) {
 	e := newEnv(t, queues(2))
 	ad := e.a.Adapter
-	if err := ethtool.SetCoalesce(ad, ethtool.Coalesce{RxUsecs: 100}); err != nil {
+	if err := setCoal(ad, ethtool.RxUsecs, 100); err != nil {
 		t.Fatal(err)
 	}
-	if c := ad.GetCoalesce(); c.RxUsecs != 100 {
-		t.Fatalf("rx-usecs %d", c.RxUsecs)
+	if c := ad.GetCoalesce(); c.V[ethtool.RxUsecs] != 100 {
+		t.Fatalf("rx-usecs %d", c.V[ethtool.RxUsecs])
 	}
 	for v := 0; v <= 2; v++ {
 		if got := e.a.HW.Read32(hw.EITR(v)); got != 100<<2 {
@@ -70,19 +72,21 @@ func TestCoalesce(t *testing.T) {
 		}
 	}
 	bad := []struct {
-		c    ethtool.Coalesce
+		kv   []any
 		want error
 	}{
-		{ethtool.Coalesce{RxUsecs: 100, TxUsecs: 5}, ethtool.ErrInvalid},
-		{ethtool.Coalesce{RxUsecs: driver.MaxITRUsecs + 1}, ethtool.ErrInvalid},
-		{ethtool.Coalesce{RxUsecs: 100, UseAdaptiveRx: true}, ethtool.ErrNotSupported},
-		{ethtool.Coalesce{RxUsecs: 100, RxMaxFrames: 4}, syscall.EOPNOTSUPP},
+		{[]any{ethtool.RxUsecs, 100, ethtool.TxUsecs, 5}, ethtool.ErrInvalid},
+		{[]any{ethtool.RxUsecs, driver.MaxITRUsecs + 1}, ethtool.ErrInvalid},
+		{[]any{ethtool.RxUsecs, 50, ethtool.AdaptiveRx, 1}, ethtool.ErrNotSupported},
+		{[]any{ethtool.RxUsecs, 50, ethtool.RxFrames, 4}, syscall.EOPNOTSUPP},
+		{[]any{ethtool.RxUsecsIRQ, 4}, syscall.EOPNOTSUPP},
 	}
 	for _, b := range bad {
-		if err := ethtool.SetCoalesce(ad, b.c); !errors.Is(err, b.want) {
-			t.Errorf("%+v: %v", b.c, err)
+		c, mask := coalMany(b.kv...)
+		if err := ethtool.SetCoalesce(ad, c, mask); !errors.Is(err, b.want) {
+			t.Errorf("%v: %v", b.kv, err)
 		}
-		if ad.GetCoalesce().RxUsecs != 100 || e.a.HW.Read32(hw.EITR(1)) != 100<<2 {
+		if ad.GetCoalesce().V[ethtool.RxUsecs] != 100 || e.a.HW.Read32(hw.EITR(1)) != 100<<2 {
 			t.Fatal("a failed set changed the coalescing")
 		}
 	}
@@ -99,7 +103,7 @@ func TestCoalesceInterruptCount(t *testing.T) {
 	}{{0, 143}, {100, 11}} {
 		e := newEnv(t, nil)
 		listen(e.b)
-		if err := ethtool.SetCoalesce(e.b.Adapter, ethtool.Coalesce{RxUsecs: tc.usecs}); err != nil {
+		if err := setCoal(e.b.Adapter, ethtool.RxUsecs, tc.usecs); err != nil {
 			t.Fatal(err)
 		}
 		base := e.b.Adapter.QueueStats(0).Interrupts
@@ -136,7 +140,7 @@ func TestRingResizeUnderTraffic(t *testing.T) {
 	for i, sz := range []uint32{64, 1024, 128} {
 		e.w.Run(5 * time.Millisecond)
 		for _, d := range []*topo.Device{e.a, e.b} {
-			if err := ethtool.SetRing(d.Adapter, ethtool.Ring{Rx: sz, Tx: sz}); err != nil {
+			if err := ethtool.SetRing(d.Adapter, ethtool.Some32(sz), ethtool.Opt32{}, ethtool.Opt32{}, ethtool.Some32(sz)); err != nil {
 				t.Fatalf("step %d: %v", i, err)
 			}
 		}
@@ -154,4 +158,23 @@ func TestRingResizeUnderTraffic(t *testing.T) {
 	if got := e.b.Netdev.Stats64().RxPackets; got != 2000 {
 		t.Errorf("received %d of 2000", got)
 	}
+}
+
+// setCoal sets one coalescing parameter through the command core.
+func setCoal(ops ethtool.Ops, p ethtool.CoalesceParam, v uint32) error {
+	var c ethtool.Coalesce
+	c.V[p] = v
+	return ethtool.SetCoalesce(ops, c, p.Bit())
+}
+
+// coalMany returns a request from parameter, value pairs.
+func coalMany(kv ...any) (ethtool.Coalesce, uint32) {
+	var c ethtool.Coalesce
+	var mask uint32
+	for i := 0; i < len(kv); i += 2 {
+		p := kv[i].(ethtool.CoalesceParam)
+		c.V[p] = uint32(kv[i+1].(int))
+		mask |= p.Bit()
+	}
+	return c, mask
 }

@@ -101,6 +101,7 @@ func (a *Adapter) up() error {
 		qv.napi.Enable()
 	}
 	a.running = true
+	a.usedQueues = max(a.usedQueues, n)
 	// Unmask: other causes (as igb_irq_enable: link and DMA faults; RX
 	// overruns are counted, not interrupted for), then every vector.
 	a.wr32(hw.IMS, hw.IcrLSC|hw.IcrDOUTSYNC)
@@ -188,28 +189,36 @@ func (a *Adapter) rctlBase() uint32 {
 	return v | a.rxModeBits()
 }
 
-// configureRSS writes the key, the default RETA (entry j = j·n/128) and
+// configureRSS writes the key, the indirection table (by default entry j
+// = j mod n, ethtool_rxfh_indir_default; igb itself uses j·n/128) and
 // MRQC, with RXCSUM.PCSD so the write-back carries the hash.
 func (a *Adapter) configureRSS() {
-	for i := 0; i < 10; i++ {
+	for i := 0; i < hw.RSSKeySize/4; i++ {
 		k := a.rssKey[4*i:]
 		a.wr32(hw.RSSRK0+4*uint32(i), uint32(k[0])|uint32(k[1])<<8|uint32(k[2])<<16|uint32(k[3])<<24)
 	}
-	n := a.cfg.Queues
-	for r := 0; r < 32; r++ {
+	for r := 0; r < hw.RetaSize/4; r++ {
 		var v uint32
 		for b := 0; b < 4; b++ {
-			j := 4*r + b
-			v |= uint32(j*n/128) << (8 * b)
+			v |= uint32(a.indir[4*r+b]) << (8 * b)
 		}
 		a.wr32(hw.RETA0+4*uint32(r), v)
 	}
 	a.wr32(hw.RXCSUM, a.rd32(hw.RXCSUM)|hw.RxcsumPCSD)
-	if n > 1 && !a.cfg.DisableRSS {
-		a.wr32(hw.MRQC, hw.MrqcEnableRSS|hw.MrqcIPv4|hw.MrqcIPv4TCP)
-	} else {
-		a.wr32(hw.MRQC, 0)
+	a.wr32(hw.MRQC, a.mrqc())
+}
+
+// mrqc is the MRQC value: RSS over IPv4 and TCP/IPv4 (and UDP/IPv4 ports
+// when asked) with more than one queue.
+func (a *Adapter) mrqc() uint32 {
+	if a.cfg.Queues == 1 || a.cfg.DisableRSS {
+		return 0
 	}
+	v := uint32(hw.MrqcEnableRSS | hw.MrqcIPv4 | hw.MrqcIPv4TCP)
+	if a.rssUDP {
+		v |= hw.MrqcIPv4UDP
+	}
+	return v
 }
 
 // refill hands k buffers to the device starting at ntu, then bumps RDT.

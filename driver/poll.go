@@ -165,8 +165,8 @@ func (qv *qVector) flushStats() {
 		r.packets, r.bytes, r.dropped = 0, 0, 0
 	}
 	if r.csumErr|r.lro != 0 {
-		r.csumErrTotal.Add(r.csumErr)
-		r.lroTotal.Add(r.lro)
+		r.tot.csumErr.Add(r.csumErr)
+		r.tot.lro.Add(r.lro)
 		r.csumErr, r.lro = 0, 0
 	}
 }

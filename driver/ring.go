@@ -25,7 +25,13 @@ type rxRing struct {
 
 	packets, bytes, chained, dropped uint64 // poll-local, flushed to netdev stats
 	csumErr, lro                     uint64 // checksum errors seen, frames in LRO aggregates
-	csumErrTotal, lroTotal           atomic.Uint64
+	tot                              *queueTotals
+}
+
+// queueTotals are a queue pair's driver counters; they live in the adapter
+// so that they survive ring re-allocation (ring, channel and MTU changes).
+type queueTotals struct {
+	csumErr, lro, restarts atomic.Uint64
 }
 
 // txRing is one TX queue's ring: descriptors, one bounce buffer per
@@ -40,7 +46,7 @@ type txRing struct {
 	ntc      atomic.Uint32 // written by the NAPI poll
 	txq      *stack.TxQueue
 	tail     uint32 // last TDT written (under the xmit lock)
-	restarts atomic.Uint64
+	tot      *queueTotals
 }
 
 type txInfo struct {
@@ -63,7 +69,7 @@ func (r *txRing) unused() uint32 {
 }
 
 func (a *Adapter) allocRx(q int) (*rxRing, error) {
-	r := &rxRing{q: q, count: uint32(a.cfg.RxRing)}
+	r := &rxRing{q: q, count: uint32(a.cfg.RxRing), tot: &a.qtot[q]}
 	var err error
 	if r.desc, err = a.fn.DMA.Alloc(int(r.count)*ring.DescSize, 4096); err != nil {
 		return nil, fmt.Errorf("rx%d descriptors: %w", q, err)
@@ -93,7 +99,7 @@ func (a *Adapter) freeRx(r *rxRing) {
 }
 
 func (a *Adapter) allocTx(q int) (*txRing, error) {
-	r := &txRing{q: q, count: uint32(a.cfg.TxRing), txq: a.netdev.TxQueue(q)}
+	r := &txRing{q: q, count: uint32(a.cfg.TxRing), txq: a.netdev.TxQueue(q), tot: &a.qtot[q]}
 	var err error
 	if r.desc, err = a.fn.DMA.Alloc(int(r.count)*ring.DescSize, 4096); err != nil {
 		return nil, fmt.Errorf("tx%d descriptors: %w", q, err)

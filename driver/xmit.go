@@ -156,7 +156,7 @@ func (a *Adapter) resetTxQueue(qv *qVector) {
 	a.wr32(hw.TDH(r.q), 0)
 	a.wr32(hw.TDT(r.q), 0)
 	a.wr32(hw.TXDCTL(r.q), hw.DctlEnable)
-	r.restarts.Add(1)
+	r.tot.restarts.Add(1)
 	r.txq.Unlock()
 	r.txq.Wake()
 }

@@ -21,12 +21,12 @@ const (
 	GSO                               // tx-generic-segmentation
 	GRO                               // rx-gro
 	GROHW                             // rx-gro-hw
-	LRO                               // large-receive-offload
-	RxHash                            // receive-hashing
+	LRO                               // rx-lro
+	RxHash                            // rx-hashing
 	HighDMA                           // highdma
 	HWVlanCTagRx                      // rx-vlan-hw-parse
 	HWVlanCTagTx                      // tx-vlan-hw-insert
-	NTuple                            // ntuple-filters
+	NTuple                            // rx-ntuple-filter
 	RxAll                             // rx-all
 	RxFCS                             // rx-fcs
 	Loopback                          // loopback
@@ -46,12 +46,12 @@ var featureNames = [...]string{
 	"tx-generic-segmentation",
 	"rx-gro",
 	"rx-gro-hw",
-	"large-receive-offload",
-	"receive-hashing",
+	"rx-lro",
+	"rx-hashing",
 	"highdma",
 	"rx-vlan-hw-parse",
 	"tx-vlan-hw-insert",
-	"ntuple-filters",
+	"rx-ntuple-filter",
 	"rx-all",
 	"rx-fcs",
 	"loopback",

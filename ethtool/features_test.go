@@ -8,7 +8,7 @@ func TestFeatureNames(t *testing.T) {
 		name string
 	}{
 		{SG, "tx-scatter-gather"}, {TSO, "tx-tcp-segmentation"}, {GRO, "rx-gro"},
-		{LRO, "large-receive-offload"}, {RxHash, "receive-hashing"}, {Loopback, "loopback"},
+		{LRO, "rx-lro"}, {RxHash, "rx-hashing"}, {Loopback, "loopback"},
 		{GROHW, "rx-gro-hw"}, {SG | TSO, ""}, {0, ""},
 	}
 	for _, tc := range tests {

@@ -1,12 +1,15 @@
 package ethtool
 
-import "syscall"
+import (
+	"fmt"
+	"syscall"
+)
 
-// The value types mirror the kernel's ethtool structures field for field
-// (struct ethtool_drvinfo, ethtool_ringparam, ethtool_coalesce,
-// ethtool_channels). They are vnic's own rather than
-// github.com/safchain/ethtool's: that package's types are Linux-only and
-// carry ioctl layout details; the kernel backend converts between the two.
+// The value types mirror the kernel's ethtool structures (struct
+// ethtool_drvinfo, ethtool_ringparam, ethtool_coalesce, ethtool_channels,
+// ethtool_pauseparam, the rxfh and link-ksettings calls). They are vnic's
+// own rather than github.com/safchain/ethtool's: that package's types are
+// Linux-only ioctl layouts; the kernel backend converts (doc.go).
 
 // DrvInfo is ETHTOOL_GDRVINFO.
 type DrvInfo struct {
@@ -19,6 +22,7 @@ type DrvInfo struct {
 	TestInfoLen uint32
 	EEDumpLen   uint32
 	RegDumpLen  uint32
+	NPrivFlags  uint32
 }
 
 // Ring is ETHTOOL_GRINGPARAM/SRINGPARAM: maxima and current sizes.
@@ -27,23 +31,79 @@ type Ring struct {
 	Rx, RxMini, RxJumbo, Tx             uint32
 }
 
-// Coalesce is ETHTOOL_GCOALESCE/SCOALESCE (the parameters vnic models;
-// Supported says which a device implements, by CoalesceX bits).
-type Coalesce struct {
-	RxUsecs, RxMaxFrames, TxUsecs, TxMaxFrames uint32
-	UseAdaptiveRx, UseAdaptiveTx               bool
-	Supported                                  uint32
+// CoalesceParam numbers the interrupt coalescing parameters as the kernel
+// does (the bit of ETHTOOL_COALESCE_* in supported_coalesce_params).
+type CoalesceParam int
+
+// Coalescing parameters.
+const (
+	RxUsecs CoalesceParam = iota
+	RxFrames
+	RxUsecsIRQ
+	RxFramesIRQ
+	TxUsecs
+	TxFrames
+	TxUsecsIRQ
+	TxFramesIRQ
+	StatsBlockUsecs
+	AdaptiveRx
+	AdaptiveTx
+	PktRateLow
+	RxUsecsLow
+	RxFramesLow
+	TxUsecsLow
+	TxFramesLow
+	PktRateHigh
+	RxUsecsHigh
+	RxFramesHigh
+	TxUsecsHigh
+	TxFramesHigh
+	SampleInterval
+	CQEModeRx
+	CQEModeTx
+	NumCoalesceParams
+)
+
+// coalesceNames are the ethtool -C keywords in parameter order.
+var coalesceNames = [NumCoalesceParams]string{
+	"rx-usecs", "rx-frames", "rx-usecs-irq", "rx-frames-irq",
+	"tx-usecs", "tx-frames", "tx-usecs-irq", "tx-frames-irq",
+	"stats-block-usecs", "adaptive-rx", "adaptive-tx",
+	"pkt-rate-low", "rx-usecs-low", "rx-frames-low", "tx-usecs-low", "tx-frames-low",
+	"pkt-rate-high", "rx-usecs-high", "rx-frames-high", "tx-usecs-high", "tx-frames-high",
+	"sample-interval", "cqe-mode-rx", "cqe-mode-tx",
 }
 
-// Coalesce parameter bits (ETHTOOL_COALESCE_*).
-const (
-	CoalesceRxUsecs     = 1 << 0
-	CoalesceRxMaxFrames = 1 << 1
-	CoalesceTxUsecs     = 1 << 4
-	CoalesceTxMaxFrames = 1 << 5
-	CoalesceUseAdaptRx  = 1 << 20
-	CoalesceUseAdaptTx  = 1 << 21
-)
+// String returns the parameter's ethtool -C keyword.
+func (p CoalesceParam) String() string { return coalesceNames[p] }
+
+// Bool reports whether the parameter is on/off rather than a number.
+func (p CoalesceParam) Bool() bool {
+	return p == AdaptiveRx || p == AdaptiveTx || p == CQEModeRx || p == CQEModeTx
+}
+
+// Bit is the parameter's ETHTOOL_COALESCE_* bit.
+func (p CoalesceParam) Bit() uint32 { return 1 << p }
+
+// CoalesceParamByName returns the parameter with ethtool -C keyword n.
+func CoalesceParamByName(n string) (CoalesceParam, bool) {
+	for i, s := range coalesceNames {
+		if s == n {
+			return CoalesceParam(i), true
+		}
+	}
+	return 0, false
+}
+
+// Coalesce is ETHTOOL_GCOALESCE/SCOALESCE: every parameter's value (bools
+// as 0/1) and, by ETHTOOL_COALESCE_* bits, which the device supports.
+type Coalesce struct {
+	V         [NumCoalesceParams]uint32
+	Supported uint32
+}
+
+// Has reports whether the device supports p.
+func (c Coalesce) Has(p CoalesceParam) bool { return c.Supported&p.Bit() != 0 }
 
 // Channels is ETHTOOL_GCHANNELS/SCHANNELS.
 type Channels struct {
@@ -51,36 +111,213 @@ type Channels struct {
 	Rx, Tx, Other, Combined             uint32
 }
 
-// Ops is what a driver implements: the ethtool_ops subset vnic supports so
-// far. A Set is validated by the core (ranges, what Supported allows) before
-// the driver sees it, and changes nothing when it fails.
-type Ops interface {
-	DrvInfo() DrvInfo
-	GetRingParam() Ring
-	SetRingParam(r Ring) error
-	GetCoalesce() Coalesce
-	SetCoalesce(c Coalesce) error
-	GetChannels() Channels
-	GetLink() bool
+// Pause is ETHTOOL_GPAUSEPARAM/SPAUSEPARAM with the pause frame counters
+// (ETHTOOL_A_PAUSE_STATS).
+type Pause struct {
+	Autoneg, Rx, Tx              bool
+	TxPauseFrames, RxPauseFrames uint64
 }
 
-// SetRing is the core of ethtool -G: it validates the request against the
-// device's maxima (and the driver's own rules, returned as EINVAL) before
-// calling the driver. Values of 0 mean "unchanged".
-func SetRing(ops Ops, req Ring) error {
+// Link-settings constants (ethtool.h).
+const (
+	SpeedUnknown  = 0xFFFFFFFF
+	DuplexHalf    = 0
+	DuplexFull    = 1
+	DuplexUnknown = 0xFF
+	PortTP        = 0x00
+	PortOther     = 0xFF
+	XcvrInternal  = 0
+	MDIXUnknown   = 0
+	MDIX          = 2
+	MDI           = 1
+)
+
+// LinkSettings is ETHTOOL_GLINKSETTINGS (ethtool_link_ksettings) reduced
+// to what vnic models; link modes are by ethtool name
+// ("1000baseT/Full").
+type LinkSettings struct {
+	Speed       uint32 // Mb/s, SpeedUnknown without link
+	Duplex      uint8
+	Autoneg     bool
+	Port        uint8
+	PHYAddr     uint8
+	Transceiver uint8
+	MDIX        uint8
+	Supported   []string // link modes
+	Advertising []string
+	PartnerAdv  []string
+	Ports       []string // "TP", ...
+	// AutonegSupported and PauseSupported are the Autoneg and Pause
+	// bits of the supported mask.
+	AutonegSupported bool
+	PauseSupported   bool
+}
+
+// LinkRequest is ethtool -s: the fields with Set are changed.
+type LinkRequest struct {
+	Speed   Opt32
+	Duplex  Opt32
+	Autoneg OptBool
+}
+
+// Opt32 is an optional u32 in a set request: netlink sends only the
+// attributes the user named.
+type Opt32 struct {
+	V   uint32
+	Set bool
+}
+
+// OptBool is an optional on/off in a set request.
+type OptBool struct {
+	V   bool
+	Set bool
+}
+
+// Some32 returns a set Opt32.
+func Some32(v uint32) Opt32 { return Opt32{v, true} }
+
+// SomeBool returns a set OptBool.
+func SomeBool(v bool) OptBool { return OptBool{v, true} }
+
+// RSS hash functions (ETH_RSS_HASH_*, one bit each).
+const (
+	HashToeplitz = 1 << 0
+	HashXOR      = 1 << 1
+	HashCRC32    = 1 << 2
+)
+
+// HashFuncNames are the hash functions in bit order, as ethtool names them.
+var HashFuncNames = []string{"toeplitz", "xor", "crc32"}
+
+// RSS is ETHTOOL_GRSSH: hash key, indirection table and hash function.
+type RSS struct {
+	Key   []byte
+	Indir []uint32
+	HFunc uint32 // one HashX bit
+	// RxRings is the number of RX rings the table may point at.
+	RxRings uint32
+}
+
+// RSSRequest is ethtool -X: a nil Key or Indir leaves it unchanged,
+// DefaultIndir restores the default table, HFunc 0 keeps the function.
+type RSSRequest struct {
+	Key          []byte
+	Indir        []uint32
+	DefaultIndir bool
+	HFunc        uint32
+}
+
+// DefaultIndir is ethtool_rxfh_indir_default: entry i is i mod rings.
+func DefaultIndir(size, rings uint32) []uint32 {
+	t := make([]uint32, size)
+	for i := range t {
+		t[i] = uint32(i) % rings
+	}
+	return t
+}
+
+// Stat is one ethtool -S counter.
+type Stat struct {
+	Name  string
+	Value uint64
+}
+
+// Regs is ETHTOOL_GREGS: a driver-defined dump and its layout version.
+type Regs struct {
+	Version uint32
+	Data    []byte
+}
+
+// TestResult is one self-test line: its name (ETH_SS_TEST string) and
+// result (0 pass).
+type TestResult struct {
+	Name  string
+	Value uint64
+}
+
+// Flow types for rx-flow-hash (ethtool.h *_FLOW).
+type FlowType uint32
+
+// Flow types vnic's device hashes.
+const (
+	TCPv4Flow FlowType = 0x01
+	UDPv4Flow FlowType = 0x02
+	IPv4Flow  FlowType = 0x10
+)
+
+// Hash field bits (RXH_*).
+const (
+	RxhL2DA    = 1 << 1
+	RxhVLAN    = 1 << 2
+	RxhL3Proto = 1 << 3
+	RxhIPSrc   = 1 << 4
+	RxhIPDst   = 1 << 5
+	RxhL4B01   = 1 << 6 // source port
+	RxhL4B23   = 1 << 7 // destination port
+	RxhDiscard = 1 << 31
+)
+
+// Ops is what a driver implements (ethtool_ops). A driver without an
+// operation returns EOPNOTSUPP from it, as a NULL op in the kernel. A Set is
+// validated by the command core (SetRing, SetCoalesce, ...) before the
+// driver sees it, and changes nothing when it fails.
+type Ops interface {
+	DrvInfo() DrvInfo
+	GetLinkKsettings() (LinkSettings, error)
+	SetLinkKsettings(LinkRequest) error
+	GetLink() bool
+	NwayReset() error
+	PermAddr() [6]byte
+	GetMsglevel() uint32
+	SetMsglevel(uint32)
+
+	GetRingParam() Ring
+	SetRingParam(Ring) error
+	GetCoalesce() Coalesce
+	SetCoalesce(Coalesce) error
+	GetChannels() Channels
+	SetChannels(Channels) error
+	GetPauseParam() (Pause, error)
+	SetPauseParam(Pause) error
+
+	GetStats() []Stat
+	GetEEPROMLen() int
+	GetEEPROM(off, n uint32) ([]byte, error)
+	SetEEPROM(magic, off uint32, data []byte) error
+	GetRegs() (Regs, error)
+	SelfTest(offline bool) ([]TestResult, error)
+
+	GetRxfh() (RSS, error)
+	SetRxfh(RSS) error
+	GetRxFlowHash(FlowType) (uint64, error)
+	SetRxFlowHash(FlowType, uint64) error
+}
+
+// SetRing is the core of ethtool -G: unset values stay; the request is
+// checked against the device's maxima (the driver adds its own rules)
+// before the driver is called.
+func SetRing(ops Ops, rx, rxMini, rxJumbo, tx Opt32) error {
 	cur := ops.GetRingParam()
 	next := cur
-	if req.Rx != 0 {
-		next.Rx = req.Rx
-	}
-	if req.Tx != 0 {
-		next.Tx = req.Tx
-	}
-	if req.RxMini != 0 || req.RxJumbo != 0 {
-		return Errorf("set ringparam", syscall.EINVAL, "rx-mini and rx-jumbo rings are not supported")
-	}
-	if next.Rx > cur.RxMax || next.Tx > cur.TxMax {
-		return Errorf("set ringparam", syscall.EINVAL, "requested ring size exceeds maximum (rx %d, tx %d)", cur.RxMax, cur.TxMax)
+	for _, f := range []struct {
+		o        Opt32
+		dst      *uint32
+		max      uint32
+		name     string
+		supports bool
+	}{
+		{rx, &next.Rx, cur.RxMax, "rx", true},
+		{rxMini, &next.RxMini, cur.RxMiniMax, "rx-mini", cur.RxMiniMax != 0},
+		{rxJumbo, &next.RxJumbo, cur.RxJumboMax, "rx-jumbo", cur.RxJumboMax != 0},
+		{tx, &next.Tx, cur.TxMax, "tx", true},
+	} {
+		if !f.o.Set {
+			continue
+		}
+		if f.o.V > f.max {
+			return Errorf("set ringparam", syscall.EINVAL, "requested %s ring size exceeds maximum", f.name)
+		}
+		*f.dst = f.o.V
 	}
 	if next == cur {
 		return nil
@@ -88,36 +325,138 @@ func SetRing(ops Ops, req Ring) error {
 	return ops.SetRingParam(next)
 }
 
-// SetCoalesce is the core of ethtool -C: every parameter that differs from
-// the current value must be one the device supports (EOPNOTSUPP
-// otherwise, as the kernel's ethtool_set_coalesce_supported check).
-func SetCoalesce(ops Ops, req Coalesce) error {
+// SetCoalesce is the core of ethtool -C: every parameter named must be one
+// the device supports (EOPNOTSUPP, as ethnl_set_coalesce_validate), bools
+// must be 0 or 1; then the driver gets the whole merged set.
+func SetCoalesce(ops Ops, req Coalesce, mask uint32) error {
 	cur := ops.GetCoalesce()
-	changed := uint32(0)
-	if req.RxUsecs != cur.RxUsecs {
-		changed |= CoalesceRxUsecs
+	if bad := mask &^ cur.Supported; bad != 0 {
+		var p CoalesceParam
+		for bad&p.Bit() == 0 {
+			p++
+		}
+		return Errorf("set coalesce", syscall.EOPNOTSUPP, "unsupported parameter %s", p)
 	}
-	if req.RxMaxFrames != cur.RxMaxFrames {
-		changed |= CoalesceRxMaxFrames
+	next := cur
+	for p := CoalesceParam(0); p < NumCoalesceParams; p++ {
+		if mask&p.Bit() == 0 {
+			continue
+		}
+		if p.Bool() && req.V[p] > 1 {
+			return Errorf("set coalesce", syscall.EINVAL, "%s: want on or off", p)
+		}
+		next.V[p] = req.V[p]
 	}
-	if req.TxUsecs != cur.TxUsecs {
-		changed |= CoalesceTxUsecs
-	}
-	if req.TxMaxFrames != cur.TxMaxFrames {
-		changed |= CoalesceTxMaxFrames
-	}
-	if req.UseAdaptiveRx != cur.UseAdaptiveRx {
-		changed |= CoalesceUseAdaptRx
-	}
-	if req.UseAdaptiveTx != cur.UseAdaptiveTx {
-		changed |= CoalesceUseAdaptTx
-	}
-	if bad := changed &^ cur.Supported; bad != 0 {
-		return Errorf("set coalesce", syscall.EOPNOTSUPP, "unsupported coalescing parameters %#x", bad)
-	}
-	if changed == 0 {
+	if next == cur {
 		return nil
 	}
-	req.Supported = cur.Supported
-	return ops.SetCoalesce(req)
+	return ops.SetCoalesce(next)
+}
+
+// SetChannels is the core of ethtool -L: within the maxima, at least one
+// RX and one TX channel, and no user-set RSS table entry left pointing past
+// the new RX count (ethnl_set_channels' checks).
+func SetChannels(ops Ops, rx, tx, other, combined Opt32) error {
+	cur := ops.GetChannels()
+	next := cur
+	for _, f := range []struct {
+		o    Opt32
+		dst  *uint32
+		max  uint32
+		name string
+	}{{rx, &next.Rx, cur.MaxRx, "rx"}, {tx, &next.Tx, cur.MaxTx, "tx"}, {other, &next.Other, cur.MaxOther, "other"}, {combined, &next.Combined, cur.MaxCombined, "combined"}} {
+		if !f.o.Set {
+			continue
+		}
+		if f.o.V > f.max {
+			return Errorf("set channels", syscall.EINVAL, "requested channel count exceeds maximum")
+		}
+		*f.dst = f.o.V
+	}
+	if next.Combined+next.Rx == 0 || next.Combined+next.Tx == 0 {
+		return Errorf("set channels", syscall.EINVAL, "requested channel counts are too low")
+	}
+	if next == cur {
+		return nil
+	}
+	if rss, err := ops.GetRxfh(); err == nil {
+		rxCount := next.Combined + next.Rx
+		for _, q := range rss.Indir {
+			if q >= rxCount {
+				return Errorf("set channels", syscall.EINVAL, "requested channel counts are too low for existing indirection table settings")
+			}
+		}
+	}
+	return ops.SetChannels(next)
+}
+
+// SetRxfh is the core of ethtool -X: the key must have the device's key
+// size, table entries must point at existing RX rings, and the hash
+// function must be one the device has.
+func SetRxfh(ops Ops, req RSSRequest) error {
+	cur, err := ops.GetRxfh()
+	if err != nil {
+		return err
+	}
+	next := cur
+	if req.Key != nil {
+		if len(req.Key) != len(cur.Key) {
+			return Errorf("set rxfh", syscall.EINVAL, "hash key of %d bytes, the device takes %d", len(req.Key), len(cur.Key))
+		}
+		next.Key = req.Key
+	}
+	switch {
+	case req.DefaultIndir:
+		next.Indir = nil // the driver restores its default
+	case req.Indir != nil:
+		if len(req.Indir) != len(cur.Indir) {
+			return Errorf("set rxfh", syscall.EINVAL, "indirection table of %d entries, the device has %d", len(req.Indir), len(cur.Indir))
+		}
+		for _, q := range req.Indir {
+			if q >= cur.RxRings {
+				return Errorf("set rxfh", syscall.EINVAL, "indirection table entry %d: no RX ring %d (%d rings)", q, q, cur.RxRings)
+			}
+		}
+		next.Indir = req.Indir
+	}
+	if req.HFunc != 0 {
+		if req.HFunc&^HashToeplitz != 0 || req.HFunc&(req.HFunc-1) != 0 {
+			return Errorf("set rxfh", syscall.EOPNOTSUPP, "hash function %#x not supported", req.HFunc)
+		}
+		next.HFunc = req.HFunc
+	}
+	return ops.SetRxfh(next)
+}
+
+// SetEEPROM is the core of ethtool -E: the range must lie inside the
+// EEPROM (EINVAL), the magic is the driver's to check.
+func SetEEPROM(ops Ops, magic, off uint32, data []byte) error {
+	n := ops.GetEEPROMLen()
+	if n == 0 {
+		return Errorf("set eeprom", syscall.EOPNOTSUPP, "no EEPROM access")
+	}
+	if len(data) == 0 || uint64(off)+uint64(len(data)) > uint64(n) {
+		return Errorf("set eeprom", syscall.EINVAL, "offset %d length %d outside the %d-byte EEPROM", off, len(data), n)
+	}
+	return ops.SetEEPROM(magic, off, data)
+}
+
+// GetEEPROM is the core of ethtool -e.
+func GetEEPROM(ops Ops, off, n uint32) ([]byte, error) {
+	size := ops.GetEEPROMLen()
+	if size == 0 {
+		return nil, Errorf("get eeprom", syscall.EOPNOTSUPP, "no EEPROM access")
+	}
+	if uint64(off)+uint64(n) > uint64(size) {
+		return nil, Errorf("get eeprom", syscall.EINVAL, "offset %d length %d outside the %d-byte EEPROM", off, n, size)
+	}
+	return ops.GetEEPROM(off, n)
+}
+
+// String renders a request field for messages.
+func (o Opt32) String() string {
+	if !o.Set {
+		return "-"
+	}
+	return fmt.Sprint(o.V)
 }

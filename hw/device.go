@@ -301,6 +301,9 @@ func (d *Device) write(off uint32, v uint32) uint32 {
 	case off == EERD:
 		d.eerd(v)
 		return 0
+	case off == EEWR:
+		d.eewr(v)
+		return 0
 	case off == MDIC:
 		d.mdic(v)
 		return 0

@@ -20,9 +20,9 @@ func DefaultEEPROM(mac net.HardwareAddr) [eepromWords]uint16 {
 	e[2] = uint16(mac[4]) | uint16(mac[5])<<8
 	e[0x0A] = 0x4C00 // initialisation control word 1
 	e[0x0B] = 0x0000 // subsystem ID
-	e[0x0C] = 0x8086 // subsystem vendor
-	e[0x0D] = 0x10C9 // device ID: 82576
-	e[0x0E] = 0x8086 // vendor
+	e[0x0C] = VendorID // subsystem vendor
+	e[0x0D] = DeviceID // device ID: 82576
+	e[0x0E] = VendorID // vendor
 	var sum uint16
 	for i := 0; i < EEPROMChecksumWord; i++ {
 		sum += e[i]
@@ -47,6 +47,20 @@ func (d *Device) eepromMAC() [6]byte {
 		byte(d.eeprom[1]), byte(d.eeprom[1] >> 8),
 		byte(d.eeprom[2]), byte(d.eeprom[2] >> 8),
 	}
+}
+
+// eewr serves an EEWR write: START with an address and data programs the
+// word at once (a word past the image is ignored) and sets DONE.
+func (d *Device) eewr(v uint32) {
+	if v&EerdStart == 0 {
+		d.regs[EEWR/4] = v
+		return
+	}
+	addr := (v >> EerdAddrShift) & 0x3FFF
+	if addr < eepromWords {
+		d.eeprom[addr] = uint16(v >> EerdDataShift)
+	}
+	d.regs[EEWR/4] = v&^EerdStart | EerdDone
 }
 
 // eerd serves an EERD write: START with an address completes at once with

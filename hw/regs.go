@@ -8,6 +8,7 @@ const (
 	STATUS   = 0x0008
 	EECD     = 0x0010
 	EERD     = 0x0014
+	EEWR     = 0x102C // EEPROM write: the EERD layout (82574's register)
 	CTRL_EXT = 0x0018
 	MDIC     = 0x0020
 	ICR      = 0x00C0
@@ -233,6 +234,13 @@ const (
 // NumQueues is the number of RX and TX queue pairs.
 const NumQueues = 16
 
+// RetaSize is the number of RSS indirection table entries (RETA: 32
+// registers of four one-byte entries).
+const RetaSize = 128
+
+// RSSKeySize is the RSS hash key length in bytes (RSSRK: 10 registers).
+const RSSKeySize = 40
+
 // NumVectors is the number of MSI-X vectors (EICR bits in MSI-X mode).
 const NumVectors = 25
 
@@ -282,6 +290,7 @@ var regTable = []regDef{
 	{"RCTL", RCTL, 1, 0, 0, 0x07FFFFFE, kRW, "EN b1, SBP b2, UPE b3, MPE b4, LPE b5, MO b13:12, BAM b15, BSIZE b17:16, BSEX b25, SECRC b26"},
 	{"TCTL", TCTL, 1, 0, 0x000000F8, 0xFFFFFFFE, kRW, "EN b1, PSP b3 (pad short packets to 60 bytes), CT b11:4, COLD b21:12"},
 	{"TIPG", TIPG, 1, 0, 0, 0x3FFFFFFF, kRW, "stored; no effect"},
+	{"EEWR", EEWR, 1, 0, 0, 0xFFFFFFFD, kSPEC, "START b0, DONE b1, ADDR b15:2, DATA b31:16: START writes DATA to word ADDR at once and sets DONE"},
 	{"GPIE", GPIE, 1, 0, 0, 0xC0000011, kRW, "NSICR b0, MSIX_MODE b4 (interrupts are sent only in MSI-X mode), EIAME b30, PBA b31"},
 	{"EICS", EICS, 1, 0, 0, 0x01FFFFFF, kWO, "write sets EICR bits"},
 	{"EIMS", EIMS, 1, 0, 0, 0x01FFFFFF, kSPEC, "write ORs into the vector mask and fires any vector it unmasks with a cause pending; read returns the mask"},
@@ -368,6 +377,41 @@ var regTable = []regDef{
 	{"TXDCTL", TDBAL0 + qDCTL, NumQueues, 0x40, 0, 0x061F1F1F, kRW, "thresholds stored, ENABLE b25; a DMA fault clears ENABLE"},
 	{"TDWBAL", TDBAL0 + qWBAL, NumQueues, 0x40, 0, 0xFFFFFFFC, kRW, "head write-back address low: stored, not used (DD write-back only)"},
 	{"TDWBAH", TDBAL0 + qWBAH, NumQueues, 0x40, 0, 0xFFFFFFFF, kRW, "head write-back address high: stored, not used"},
+}
+
+// Register describes one implemented register (or array of them) for
+// register dumps: name, first offset, instances and their stride.
+type Register struct {
+	Name   string
+	Offset uint32
+	Count  int
+	Stride uint32
+}
+
+// Registers lists every implemented register, ordered by offset.
+func Registers() []Register {
+	out := make([]Register, len(regTable))
+	for i, r := range regTable {
+		out[i] = Register{r.name, r.off, r.n, r.stride}
+	}
+	return out
+}
+
+// PCI identity of the device (82576).
+const (
+	VendorID = 0x8086
+	DeviceID = 0x10C9
+)
+
+// ReadHasSideEffects reports whether reading off changes the device
+// (clear-on-read statistics, read-to-clear causes): a register dump skips
+// such registers.
+func ReadHasSideEffects(off uint32) bool {
+	r, ok := lookupReg(off)
+	if !ok {
+		return false
+	}
+	return r.kind == kRC || r.kind == kRCH || off == ICR
 }
 
 // regSpace is the size of the register BAR.

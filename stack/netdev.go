@@ -144,6 +144,8 @@ type NetDevice struct {
 
 	txq        []*TxQueue
 	rxStats    []QueueStats
+	realTx     atomic.Int32 // real_num_tx_queues: the queues in use
+	realRx     atomic.Int32
 	TxQueueLen int
 	// WatchdogTimeout is how long a stopped TX queue may make no progress
 	// before ndo_tx_timeout (dev->watchdog_timeo); 0 disables the watchdog.
@@ -183,7 +185,53 @@ func NewEtherDevice(name string, ops NetDeviceOps, ntx, nrx, maxMTU int) *NetDev
 	for i := 0; i < ntx; i++ {
 		d.txq = append(d.txq, &TxQueue{dev: d, index: i})
 	}
+	d.realTx.Store(int32(ntx))
+	d.realRx.Store(int32(nrx))
 	return d
+}
+
+// RealNumQueues returns the TX and RX queues in use (real_num_tx_queues,
+// real_num_rx_queues); the rest of the allocated ones are idle.
+func (d *NetDevice) RealNumQueues() (tx, rx int) { return int(d.realTx.Load()), int(d.realRx.Load()) }
+
+// SetRealNumQueues is netif_set_real_num_tx/rx_queues: the driver's
+// channel count changed. Packets waiting in the qdisc of a TX queue that
+// goes idle move to queue i mod tx, in order, rather than being dropped.
+func (d *NetDevice) SetRealNumQueues(tx, rx int) error {
+	if tx < 1 || tx > len(d.txq) || rx < 1 || rx > len(d.rxStats) {
+		return fmt.Errorf("stack: %s: %d TX / %d RX queues outside [1, %d] / [1, %d]: %w", d.name, tx, rx, len(d.txq), len(d.rxStats), syscall.EINVAL)
+	}
+	d.realTx.Store(int32(tx))
+	d.realRx.Store(int32(rx))
+	for i := tx; i < len(d.txq); i++ {
+		from := d.txq[i]
+		from.mu.Lock()
+		var moved []*SKB
+		for b := range from.bands {
+			for s := from.bands[b].pop(); s != nil; s = from.bands[b].pop() {
+				moved = append(moved, s)
+			}
+		}
+		from.qlen = 0
+		wait := from.takeRoomWaiters()
+		from.mu.Unlock()
+		for _, fn := range wait {
+			fn()
+		}
+		if len(moved) == 0 {
+			continue
+		}
+		to := d.txq[i%tx]
+		to.mu.Lock()
+		for _, s := range moved {
+			s.QueueMapping = uint16(to.index)
+			to.bands[prio2band[s.Priority&15]].push(s)
+			to.qlen++
+		}
+		to.mu.Unlock()
+		to.schedule()
+	}
+	return nil
 }
 
 // Name returns the interface name.

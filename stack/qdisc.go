@@ -279,7 +279,7 @@ func (d *NetDevice) KickTx() {
 // caller wins (the socket's cached queue); otherwise the flow hash picks the
 // queue (skb_tx_hash), so one flow always uses one queue.
 func pickTx(dev *NetDevice, skb *SKB) int {
-	n := len(dev.txq)
+	n := int(dev.realTx.Load())
 	if skb.TxQueueSet && int(skb.QueueMapping) < n {
 		return int(skb.QueueMapping)
 	}
