@@ -55,13 +55,13 @@ type Adapter struct {
 	netdev *stack.NetDevice
 	mac    stack.MAC
 
-	mu       sync.Mutex // open/stop/reconfiguration
-	running  bool
-	rx       []*rxRing
-	tx       []*txRing
-	qv       []*qVector
-	rxBuf    int // RX buffer size in bytes
-	rssKey   [40]byte
+	mu      sync.Mutex // open/stop/reconfiguration
+	running bool
+	rx      []*rxRing
+	tx      []*txRing
+	qv      []*qVector
+	rxBuf   int // RX buffer size in bytes
+	rssKey  [40]byte
 	// indir is the RSS indirection table (RETA); userIndir says the user
 	// set it (ethtool -X), so a channel change keeps it.
 	indir     [hw.RetaSize]uint8
@@ -69,10 +69,10 @@ type Adapter struct {
 	// usedQueues is the most queue pairs the device has run with: ethtool
 	// -S reports them all, so totals never drop when channels shrink.
 	usedQueues int
-	rssUDP    bool   // MRQC hashes UDP/IPv4 ports (ethtool -N rx-flow-hash udp4 sdfn)
-	msglevel  uint32 // netif_msg bits (ethtool -s msglvl)
-	qtot      [hw.NumQueues]queueTotals
-	features ethtool.Features // as last set by the stack
+	rssUDP     bool   // MRQC hashes UDP/IPv4 ports (ethtool -N rx-flow-hash udp4 sdfn)
+	msglevel   uint32 // netif_msg bits (ethtool -s msglvl)
+	qtot       [hw.NumQueues]queueTotals
+	features   ethtool.Features // as last set by the stack
 
 	descNeeded int // descriptors of the largest frame of the MTU, plus 2
 

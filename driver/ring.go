@@ -37,16 +37,16 @@ type queueTotals struct {
 // txRing is one TX queue's ring: descriptors, one bounce buffer per
 // descriptor ("dma_map" copies the skb in) and the skb each packet came in.
 type txRing struct {
-	q        int
-	count    uint32
-	desc     hw.Region
-	bufs     []hw.Region
-	info     []txInfo
-	ntu      atomic.Uint32 // written by start_xmit under the xmit lock
-	ntc      atomic.Uint32 // written by the NAPI poll
-	txq      *stack.TxQueue
-	tail     uint32 // last TDT written (under the xmit lock)
-	tot      *queueTotals
+	q     int
+	count uint32
+	desc  hw.Region
+	bufs  []hw.Region
+	info  []txInfo
+	ntu   atomic.Uint32 // written by start_xmit under the xmit lock
+	ntc   atomic.Uint32 // written by the NAPI poll
+	txq   *stack.TxQueue
+	tail  uint32 // last TDT written (under the xmit lock)
+	tot   *queueTotals
 }
 
 type txInfo struct {

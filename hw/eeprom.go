@@ -18,8 +18,8 @@ func DefaultEEPROM(mac net.HardwareAddr) [eepromWords]uint16 {
 	e[0] = uint16(mac[0]) | uint16(mac[1])<<8
 	e[1] = uint16(mac[2]) | uint16(mac[3])<<8
 	e[2] = uint16(mac[4]) | uint16(mac[5])<<8
-	e[0x0A] = 0x4C00 // initialisation control word 1
-	e[0x0B] = 0x0000 // subsystem ID
+	e[0x0A] = 0x4C00   // initialisation control word 1
+	e[0x0B] = 0x0000   // subsystem ID
 	e[0x0C] = VendorID // subsystem vendor
 	e[0x0D] = DeviceID // device ID: 82576
 	e[0x0E] = VendorID // vendor
