@@ -30,6 +30,10 @@ type Error struct {
 	Op    string
 	Errno syscall.Errno
 	Msg   string
+	// Attr names the request field the error is about (a CLI keyword such
+	// as "rx", or "dev" for the device name), as the kernel's extended ack
+	// points at an attribute; empty when none.
+	Attr string
 }
 
 func (e *Error) Error() string {
@@ -53,4 +57,9 @@ func (e *Error) Unwrap() error { return e.Errno }
 // Errorf returns an *Error for op with errno and a message.
 func Errorf(op string, errno syscall.Errno, format string, args ...any) error {
 	return &Error{Op: op, Errno: errno, Msg: fmt.Sprintf(format, args...)}
+}
+
+// AttrErrorf is Errorf for an error about one request field.
+func AttrErrorf(op, attr string, errno syscall.Errno, format string, args ...any) error {
+	return &Error{Op: op, Errno: errno, Msg: fmt.Sprintf(format, args...), Attr: attr}
 }

@@ -295,7 +295,7 @@ func ParseFeatureArgs(args []string, names []string) (FeatureRequest, error) {
 				}
 			}
 			if i < 0 {
-				return r, Errorf("set features", syscall.ENOENT, "bit name not found")
+				return r, &Error{Op: "set features", Errno: syscall.EOPNOTSUPP, Msg: "bit name not found", Attr: args[0]}
 			}
 			r.Mask.Set(i, true)
 			r.Value.Set(i, on)

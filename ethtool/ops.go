@@ -314,8 +314,8 @@ func SetRing(ops Ops, rx, rxMini, rxJumbo, tx Opt32) error {
 		if !f.o.Set {
 			continue
 		}
-		if f.o.V > f.max {
-			return Errorf("set ringparam", syscall.EINVAL, "requested %s ring size exceeds maximum", f.name)
+		if f.o.V > f.max || (!f.supports && f.o.V != 0) {
+			return AttrErrorf("set ringparam", f.name, syscall.EINVAL, "requested ring size exceeds maximum")
 		}
 		*f.dst = f.o.V
 	}
@@ -335,7 +335,7 @@ func SetCoalesce(ops Ops, req Coalesce, mask uint32) error {
 		for bad&p.Bit() == 0 {
 			p++
 		}
-		return Errorf("set coalesce", syscall.EOPNOTSUPP, "unsupported parameter %s", p)
+		return AttrErrorf("set coalesce", p.String(), syscall.EOPNOTSUPP, "unsupported parameter")
 	}
 	next := cur
 	for p := CoalesceParam(0); p < NumCoalesceParams; p++ {
@@ -369,7 +369,7 @@ func SetChannels(ops Ops, rx, tx, other, combined Opt32) error {
 			continue
 		}
 		if f.o.V > f.max {
-			return Errorf("set channels", syscall.EINVAL, "requested channel count exceeds maximum")
+			return AttrErrorf("set channels", f.name, syscall.EINVAL, "requested channel count exceeds maximum")
 		}
 		*f.dst = f.o.V
 	}

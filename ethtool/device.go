@@ -1,0 +1,165 @@
+package ethtool
+
+import (
+	"errors"
+	"syscall"
+)
+
+// Device is one interface as the ethtool CLI and the conformance suite see
+// it, whatever drives it: vnic's in-process device (NewLocal), the control
+// socket's netlink client, or a Linux interface through the kernel backend.
+// Gets can fail (EOPNOTSUPP for what the device lacks); sets take only the
+// fields the user named, as netlink requests do.
+type Device interface {
+	Name() string
+	DrvInfo() (DrvInfo, error)
+	LinkSettings() (LinkSettings, error)
+	SetLinkSettings(LinkRequest) error
+	Link() (bool, error)
+	PermAddr() ([]byte, error)
+	NwayReset() error
+
+	Features() (FeatureList, error)
+	SetFeatures(FeatureRequest) (FeatureReply, error)
+	Ring() (Ring, error)
+	SetRing(rx, rxMini, rxJumbo, tx Opt32) error
+	Coalesce() (Coalesce, error)
+	SetCoalesce(c Coalesce, mask uint32) error
+	Channels() (Channels, error)
+	SetChannels(rx, tx, other, combined Opt32) error
+	Pause() (Pause, error)
+	SetPause(autoneg, rx, tx OptBool) error
+
+	Stats() ([]Stat, error)
+	RSS() (RSS, error)
+	SetRSS(RSSRequest) error
+	RxFlowHash(FlowType) (uint64, error)
+	SetRxFlowHash(FlowType, uint64) error
+	EEPROM(off, n uint32) ([]byte, error)
+	SetEEPROM(magic, off uint32, data []byte) error
+	Regs() (Regs, error)
+	SelfTest(offline bool) ([]TestResult, error)
+}
+
+// Backend resolves interface names to devices (ENODEV for none).
+type Backend interface {
+	Device(name string) (Device, error)
+}
+
+// FeatureOwner is the core's side of features: the stack's net_device.
+type FeatureOwner interface {
+	HWFeatures() Features
+	WantedFeatures() Features
+	Features() Features
+	SetWantedFeatures(mask, on Features) (unsupported Features, err error)
+}
+
+// local is a Device over a driver's Ops and the stack's features: the
+// kernel's ethtool core, in process.
+type local struct {
+	name  string
+	ops   Ops
+	feats FeatureOwner
+	// changed, if set, is told about every successful set (the control
+	// socket's notifications).
+	changed func(what string)
+}
+
+// NewLocal returns the Device of an in-process interface. changed (may be
+// nil) is called after every successful set with what changed ("features",
+// "rings", ...).
+func NewLocal(name string, ops Ops, feats FeatureOwner, changed func(what string)) Device {
+	return &local{name: name, ops: ops, feats: feats, changed: changed}
+}
+
+func (l *local) notify(what string, err error) error {
+	if err == nil && l.changed != nil {
+		l.changed(what)
+	}
+	return err
+}
+
+func (l *local) Name() string                        { return l.name }
+func (l *local) DrvInfo() (DrvInfo, error)           { return l.ops.DrvInfo(), nil }
+func (l *local) LinkSettings() (LinkSettings, error) { return l.ops.GetLinkKsettings() }
+func (l *local) SetLinkSettings(r LinkRequest) error {
+	return l.notify("linkmodes", l.ops.SetLinkKsettings(r))
+}
+func (l *local) Link() (bool, error) { return l.ops.GetLink(), nil }
+func (l *local) PermAddr() ([]byte, error) {
+	a := l.ops.PermAddr()
+	return a[:], nil
+}
+func (l *local) NwayReset() error { return l.ops.NwayReset() }
+
+func (l *local) Features() (FeatureList, error) {
+	return ListOf(l.feats.HWFeatures(), l.feats.WantedFeatures(), l.feats.Features()), nil
+}
+
+// SetFeatures is ethnl_set_features: never-change bits are EINVAL; bits
+// the device cannot change are ignored; the reply carries the differences.
+func (l *local) SetFeatures(req FeatureRequest) (FeatureReply, error) {
+	names := KernelFeatureNames[:]
+	for i := range names {
+		if req.Mask.Has(i) && NeverChange.Has(i) {
+			return FeatureReply{}, Errorf("set features", syscall.EINVAL, "attempt to change non-ethtool features")
+		}
+	}
+	before := ListOf(l.feats.HWFeatures(), l.feats.WantedFeatures(), l.feats.Features()).Active()
+	mask, _ := FromKernelBitmap(req.Mask)
+	on, _ := FromKernelBitmap(req.Value)
+	if _, err := l.feats.SetWantedFeatures(mask, on&mask); err != nil && !errors.Is(err, syscall.EOPNOTSUPP) {
+		return FeatureReply{}, err
+	}
+	after := KernelBitmap(l.feats.Features())
+	r := NewFeatureReply(names, req, before, after)
+	if !r.ActiveMask.IsZero() && l.changed != nil {
+		l.changed("features")
+	}
+	return r, nil
+}
+
+func (l *local) Ring() (Ring, error) { return l.ops.GetRingParam(), nil }
+func (l *local) SetRing(rx, rxMini, rxJumbo, tx Opt32) error {
+	return l.notify("rings", SetRing(l.ops, rx, rxMini, rxJumbo, tx))
+}
+func (l *local) Coalesce() (Coalesce, error) { return l.ops.GetCoalesce(), nil }
+func (l *local) SetCoalesce(c Coalesce, mask uint32) error {
+	return l.notify("coalesce", SetCoalesce(l.ops, c, mask))
+}
+func (l *local) Channels() (Channels, error) { return l.ops.GetChannels(), nil }
+func (l *local) SetChannels(rx, tx, other, combined Opt32) error {
+	return l.notify("channels", SetChannels(l.ops, rx, tx, other, combined))
+}
+func (l *local) Pause() (Pause, error) { return l.ops.GetPauseParam() }
+func (l *local) SetPause(autoneg, rx, tx OptBool) error {
+	cur, err := l.ops.GetPauseParam()
+	if err != nil {
+		return err
+	}
+	if autoneg.Set {
+		cur.Autoneg = autoneg.V
+	}
+	if rx.Set {
+		cur.Rx = rx.V
+	}
+	if tx.Set {
+		cur.Tx = tx.V
+	}
+	return l.notify("pause", l.ops.SetPauseParam(cur))
+}
+func (l *local) Stats() ([]Stat, error) { return l.ops.GetStats(), nil }
+func (l *local) RSS() (RSS, error)      { return l.ops.GetRxfh() }
+func (l *local) SetRSS(r RSSRequest) error {
+	return l.notify("rss", SetRxfh(l.ops, r))
+}
+func (l *local) RxFlowHash(ft FlowType) (uint64, error) { return l.ops.GetRxFlowHash(ft) }
+func (l *local) SetRxFlowHash(ft FlowType, f uint64) error {
+	return l.notify("rxfh", l.ops.SetRxFlowHash(ft, f))
+}
+func (l *local) EEPROM(off, n uint32) ([]byte, error) { return GetEEPROM(l.ops, off, n) }
+func (l *local) SetEEPROM(magic, off uint32, data []byte) error {
+	return l.notify("eeprom", SetEEPROM(l.ops, magic, off, data))
+}
+func (l *local) Regs() (Regs, error)                         { return l.ops.GetRegs() }
+func (l *local) SelfTest(offline bool) ([]TestResult, error) { return l.ops.SelfTest(offline) }
