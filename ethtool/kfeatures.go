@@ -233,21 +233,6 @@ func (f LegacyFlag) Match(name string) bool {
 	return len(name) >= len(pre)+len(suf) && strings.HasPrefix(name, pre) && strings.HasSuffix(name, suf)
 }
 
-// legacyOf returns the legacy flag each name belongs to (-1 for none).
-func legacyOf(names []string) []int {
-	out := make([]int, len(names))
-	for i, n := range names {
-		out[i] = -1
-		for j, f := range LegacyFlags {
-			if n != "" && f.Match(n) {
-				out[i] = j
-				break
-			}
-		}
-	}
-	return out
-}
-
 // FeatureRequest is an ethtool -K request resolved against a string set:
 // Mask holds the features named, Value their wanted state.
 type FeatureRequest struct {
