@@ -374,9 +374,7 @@ func (a *Adapter) GetRxfh() (ethtool.RSS, error) {
 	for i, q := range a.indir {
 		r.Indir[i] = uint32(q)
 	}
-	if !a.userIndir {
-		r.Indir = r.Indir[:hw.RetaSize:hw.RetaSize]
-	}
+	r.UserSet = a.userIndir
 	return r, nil
 }
 

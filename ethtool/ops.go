@@ -196,6 +196,9 @@ type RSS struct {
 	HFunc uint32 // one HashX bit
 	// RxRings is the number of RX rings the table may point at.
 	RxRings uint32
+	// UserSet says the table was set by the user (IFF_RXFH_CONFIGURED):
+	// channel changes must keep it valid instead of replacing it.
+	UserSet bool
 }
 
 // RSSRequest is ethtool -X: a nil Key or Indir leaves it unchanged,
@@ -379,7 +382,7 @@ func SetChannels(ops Ops, rx, tx, other, combined Opt32) error {
 	if next == cur {
 		return nil
 	}
-	if rss, err := ops.GetRxfh(); err == nil {
+	if rss, err := ops.GetRxfh(); err == nil && rss.UserSet {
 		rxCount := next.Combined + next.Rx
 		for _, q := range rss.Indir {
 			if q >= rxCount {

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"vnic/cmd/vnic/topo"
+	"vnic/driver"
+	"vnic/hw"
+	"vnic/stack"
+)
+
+// world is two hosts with a 4-queue vnic0 each, cabled, in virtual time.
+func world(t *testing.T) *topo.World {
+	t.Helper()
+	w, err := topo.Build(topo.Config{
+		Virtual: true, Seed: 1, Checker: true,
+		Hosts: []topo.HostConfig{
+			{Name: "h1", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 4}}},
+			{Name: "h2", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 4}}},
+		},
+		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 10000}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	w.Run(time.Millisecond)
+	return w
+}
+
+// sh runs one ethtool command line against w.
+func sh(t *testing.T, w *topo.World, line string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	rc := Run(strings.Fields(line), Options{Backend: w.Ethtool(), Stdout: &out, Stderr: &errOut})
+	return out.String(), errOut.String(), rc
+}
+
+// must runs a command that must succeed and returns its output.
+func must(t *testing.T, w *topo.World, line string) string {
+	t.Helper()
+	out, errOut, rc := sh(t, w, line)
+	if rc != 0 {
+		t.Fatalf("ethtool %s: exit %d: %s", line, rc, errOut)
+	}
+	return out
+}
+
+func hasLine(t *testing.T, text, line string) {
+	t.Helper()
+	for _, l := range strings.Split(text, "\n") {
+		if l == line {
+			return
+		}
+	}
+	t.Errorf("no line %q in:\n%s", line, text)
+}
+
+func TestVnicFeatures(t *testing.T) {
+	w := world(t)
+	k := must(t, w, "-k h1/vnic0")
+	for _, l := range []string{"Features for h1/vnic0:", "rx-checksumming: on", "scatter-gather: on", "\ttx-scatter-gather: on",
+		"\ttx-tcp-segmentation: on", "generic-segmentation-offload: on", "generic-receive-offload: on",
+		"large-receive-offload: off", "receive-hashing: on", "\ttx-checksum-sctp: off [fixed]", "rx-vlan-offload: off [fixed]"} {
+		hasLine(t, k, l)
+	}
+	out := must(t, w, "-K h1/vnic0 sg off")
+	want := "Actual changes:\ntx-scatter-gather: off\ntx-generic-segmentation: off [not requested]\ntx-tcp-segmentation: off [not requested]\n"
+	if out != want {
+		t.Errorf("-K sg off printed\n%s\nwant\n%s", out, want)
+	}
+	k = must(t, w, "-k h1/vnic0")
+	hasLine(t, k, "\ttx-tcp-segmentation: off [requested on]")
+	hasLine(t, k, "generic-segmentation-offload: off [requested on]")
+	must(t, w, "-K h1/vnic0 sg on")
+	hasLine(t, must(t, w, "-k h1/vnic0"), "\ttx-tcp-segmentation: on")
+	// A fixed feature: nothing changes, exit 1.
+	_, errOut, rc := sh(t, w, "-K vnic0 rxvlan on")
+	if rc == 0 || !strings.Contains(errOut, "no device matches name") {
+		t.Errorf("a bare name on two hosts: exit %d, %q", rc, errOut)
+	}
+	out, errOut, rc = sh(t, w, "-K h1/vnic0 rxvlan on")
+	if rc != 1 || errOut != "Could not change any device features\n" || out != "Actual changes:\nrx-vlan-hw-parse: off [requested on]\n" {
+		t.Errorf("-K rxvlan on: exit %d, stdout %q, stderr %q", rc, out, errOut)
+	}
+}
+
+// flows sends 64 UDP flows from h1 to h2 and returns the RX queue of every
+// frame h2's stack received.
+func flows(t *testing.T, w *topo.World) []int {
+	t.Helper()
+	a, b := w.Hosts[0].Devices[0], w.Hosts[1].Devices[0]
+	var queues []int
+	b.Host.Stack.AddTap(func(skb *stack.SKB) { queues = append(queues, int(skb.QueueMapping)) })
+	for f := 0; f < 64; f++ {
+		fr := make([]byte, 60)
+		stack.BuildUDPFrame(fr, b.Netdev.Addr(), a.Netdev.Addr(), stack.FlowAddrs([4]byte{198, 18, 0, 1}, f), [4]byte{198, 19, 0, 1}, 1000, 9)
+		skb := a.Host.Stack.Pool().Alloc(len(fr) + stack.NetIPAlign)
+		skb.Reserve(stack.NetIPAlign)
+		copy(skb.Put(len(fr)), fr)
+		skb.Dev, skb.Protocol = a.Netdev, stack.EthPIPv4
+		if err := stack.DevQueueXmit(skb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Run(time.Millisecond)
+	if len(queues) != 64 {
+		t.Fatalf("received %d of 64", len(queues))
+	}
+	return queues
+}
+
+func spread(qs []int) map[int]int {
+	m := map[int]int{}
+	for _, q := range qs {
+		m[q]++
+	}
+	return m
+}
+
+func TestVnicChannelsAndRSS(t *testing.T) {
+	w := world(t)
+	b := w.Hosts[1].Devices[0]
+	if s := spread(flows(t, w)); len(s) != 4 {
+		t.Fatalf("4 queues: spread %v", s)
+	}
+	x := must(t, w, "-x h2/vnic0")
+	hasLine(t, x, "RX flow hash indirection table for h2/vnic0 with 4 RX ring(s):")
+	hasLine(t, x, "    0:      0     1     2     3     0     1     2     3")
+	hasLine(t, x, "    toeplitz: on")
+
+	must(t, w, "-L h2/vnic0 combined 2")
+	hasLine(t, must(t, w, "-l h2/vnic0"), "Combined:\t2")
+	if s := spread(flows(t, w)); len(s) != 2 || s[0] == 0 || s[1] == 0 {
+		t.Errorf("combined 2: spread %v, want queues 0 and 1", s)
+	}
+	hasLine(t, must(t, w, "-x h2/vnic0"), "    0:      0     1     0     1     0     1     0     1")
+
+	must(t, w, "-X h2/vnic0 equal 1")
+	if s := spread(flows(t, w)); len(s) != 1 || s[0] != 64 {
+		t.Errorf("equal 1: spread %v, want all on queue 0", s)
+	}
+	// A user table survives a channel change and blocks one that would
+	// orphan its entries.
+	must(t, w, "-X h2/vnic0 weight 1 1")
+	_, errOut, rc := sh(t, w, "-L h2/vnic0 combined 1")
+	if rc == 0 || !strings.Contains(errOut, "indirection table") {
+		t.Errorf("-L combined 1 with a table on 2 queues: exit %d, %q", rc, errOut)
+	}
+	must(t, w, "-X h2/vnic0 default")
+	must(t, w, "-L h2/vnic0 combined 1")
+	if got := b.HW.Read32(hw.MRQC); got != 0 {
+		t.Errorf("MRQC %#x with one queue", got)
+	}
+	_, errOut, rc = sh(t, w, "-L h2/vnic0 combined 9")
+	if rc != 1 || errOut != "netlink error: requested channel count exceeds maximum (offset 40)\nnetlink error: Invalid argument\n" {
+		t.Errorf("-L combined 9: exit %d, %q", rc, errOut)
+	}
+	_, errOut, rc = sh(t, w, "-L h2/vnic0 rx 2")
+	if rc != 1 || !strings.Contains(errOut, "Invalid argument") {
+		t.Errorf("-L rx 2: exit %d, %q", rc, errOut)
+	}
+}
+
+// stat returns one -S counter.
+func stat(t *testing.T, text, name string) uint64 {
+	t.Helper()
+	for _, l := range strings.Split(text, "\n") {
+		if n, v, ok := strings.Cut(strings.TrimSpace(l), ": "); ok && n == name {
+			x, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return x
+		}
+	}
+	t.Fatalf("no %s in -S", name)
+	return 0
+}
+
+func TestVnicStatsSurviveChanges(t *testing.T) {
+	w := world(t)
+	flows(t, w)
+	check := func(when string) uint64 {
+		s := must(t, w, "-S h2/vnic0")
+		var sum uint64
+		for q := 0; ; q++ {
+			if !strings.Contains(s, fmt.Sprintf("rx_queue_%d_packets:", q)) {
+				break
+			}
+			sum += stat(t, s, fmt.Sprintf("rx_queue_%d_packets", q))
+		}
+		if tot := stat(t, s, "rx_packets"); tot != sum {
+			t.Errorf("%s: rx_packets %d, per-queue sum %d", when, tot, sum)
+		}
+		return sum
+	}
+	n0 := check("start")
+	if n0 != 64 {
+		t.Fatalf("rx_packets %d", n0)
+	}
+	must(t, w, "-G h2/vnic0 rx 64")
+	must(t, w, "-L h2/vnic0 combined 1")
+	if got := check("after ring and channel changes"); got != n0 {
+		t.Errorf("rx_packets went from %d to %d", n0, got)
+	}
+	hasLine(t, must(t, w, "-g h2/vnic0"), "RX:\t\t64")
+	if got := w.Hosts[1].Devices[0].HW.Read32(hw.RDLEN(0)); got != 64*16 {
+		t.Errorf("RDLEN %d", got)
+	}
+	flows(t, w)
+	if got := check("after more traffic"); got != n0+64 {
+		t.Errorf("rx_packets %d, want %d", got, n0+64)
+	}
+}
+
+func TestVnicEEPROM(t *testing.T) {
+	w := world(t)
+	e := must(t, w, "-e h1/vnic0 offset 0 length 6")
+	want := "Offset\t\tValues\n------\t\t------\n0x0000:\t\t02 00 00 00 01 00 \n"
+	if e != want {
+		t.Errorf("-e:\n%q\nwant\n%q", e, want)
+	}
+	_, errOut, rc := sh(t, w, "-E h1/vnic0 magic 0x1234 offset 5 value 7")
+	if rc == 0 || errOut != "Cannot set EEPROM data: Invalid argument\n" {
+		t.Errorf("bad magic: exit %d, %q", rc, errOut)
+	}
+	must(t, w, fmt.Sprintf("-E h1/vnic0 magic %#x offset 5 value 7", driver.EEPROMMagic))
+	if e := must(t, w, "-e h1/vnic0 offset 4 length 2"); !strings.Contains(e, "0x0004:\t\t01 07 ") {
+		t.Errorf("after -E: %q", e)
+	}
+	hasLine(t, must(t, w, "-P h1/vnic0"), "Permanent address: 02:00:00:00:01:00")
+}
