@@ -55,6 +55,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTCPGRO$$' -fuzztime $(FUZZTIME) ./offload
 	$(GO) test -run '^$$' -fuzz '^FuzzTCPLRO$$' -fuzztime $(FUZZTIME) ./offload
 	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME) ./cmd/vnic
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFeatureArgs$$' -fuzztime $(FUZZTIME) ./ethtool
+	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./ethtool/cli
 
 clean:
 	rm -rf bin

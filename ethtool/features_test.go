@@ -1,6 +1,9 @@
 package ethtool
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestFeatureNames(t *testing.T) {
 	tests := []struct {
@@ -73,4 +76,28 @@ func TestKeywords(t *testing.T) {
 			t.Errorf("Keyword(%q) = %s, %v", tc.name, got, ok)
 		}
 	}
+}
+
+// FuzzParseFeatureArgs: any argument list resolves or fails cleanly, and a
+// resolved request names only string-set features.
+func FuzzParseFeatureArgs(f *testing.F) {
+	f.Add("tx off sg on")
+	f.Add("tso on -- gro off")
+	f.Add("rx-checksumming off tx-checksum-ip-generic on")
+	f.Add("bogus on")
+	names := KernelFeatureNames[:]
+	f.Fuzz(func(t *testing.T, line string) {
+		req, err := ParseFeatureArgs(strings.Fields(line), names)
+		if err != nil {
+			return
+		}
+		for i := len(names); i < 128; i++ {
+			if req.Mask.Has(i) || req.Value.Has(i) {
+				t.Fatalf("bit %d outside the string set", i)
+			}
+		}
+		if req.Value[0]&^req.Mask[0] != 0 || req.Value[1]&^req.Mask[1] != 0 {
+			t.Fatal("a value without its mask bit")
+		}
+	})
 }
