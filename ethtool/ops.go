@@ -302,30 +302,38 @@ type Ops interface {
 func SetRing(ops Ops, rx, rxMini, rxJumbo, tx Opt32) error {
 	cur := ops.GetRingParam()
 	next := cur
-	for _, f := range []struct {
-		o        Opt32
-		dst      *uint32
-		max      uint32
-		name     string
-		supports bool
-	}{
-		{rx, &next.Rx, cur.RxMax, "rx", true},
-		{rxMini, &next.RxMini, cur.RxMiniMax, "rx-mini", cur.RxMiniMax != 0},
-		{rxJumbo, &next.RxJumbo, cur.RxJumboMax, "rx-jumbo", cur.RxJumboMax != 0},
-		{tx, &next.Tx, cur.TxMax, "tx", true},
-	} {
-		if !f.o.Set {
-			continue
-		}
-		if f.o.V > f.max || (!f.supports && f.o.V != 0) {
-			return AttrErrorf("set ringparam", f.name, syscall.EINVAL, "requested ring size exceeds maximum")
-		}
-		*f.dst = f.o.V
+	if err := applyLimited("set ringparam", "requested ring size exceeds maximum", []limited{
+		{rx, &next.Rx, cur.RxMax}, {rxMini, &next.RxMini, cur.RxMiniMax},
+		{rxJumbo, &next.RxJumbo, cur.RxJumboMax}, {tx, &next.Tx, cur.TxMax},
+	}, "rx", "rx-mini", "rx-jumbo", "tx"); err != nil {
+		return err
 	}
 	if next == cur {
 		return nil
 	}
 	return ops.SetRingParam(next)
+}
+
+// limited is one requested field and the maximum it may take.
+type limited struct {
+	o   Opt32
+	dst *uint32
+	max uint32
+}
+
+// applyLimited copies the set fields into place, refusing (EINVAL, naming
+// the field) any above its maximum; names are the fields' CLI keywords.
+func applyLimited(op, msg string, fields []limited, names ...string) error {
+	for i, f := range fields {
+		if !f.o.Set {
+			continue
+		}
+		if f.o.V > f.max {
+			return AttrErrorf(op, names[i], syscall.EINVAL, "%s", msg)
+		}
+		*f.dst = f.o.V
+	}
+	return nil
 }
 
 // SetCoalesce is the core of ethtool -C: every parameter named must be one
@@ -362,19 +370,11 @@ func SetCoalesce(ops Ops, req Coalesce, mask uint32) error {
 func SetChannels(ops Ops, rx, tx, other, combined Opt32) error {
 	cur := ops.GetChannels()
 	next := cur
-	for _, f := range []struct {
-		o    Opt32
-		dst  *uint32
-		max  uint32
-		name string
-	}{{rx, &next.Rx, cur.MaxRx, "rx"}, {tx, &next.Tx, cur.MaxTx, "tx"}, {other, &next.Other, cur.MaxOther, "other"}, {combined, &next.Combined, cur.MaxCombined, "combined"}} {
-		if !f.o.Set {
-			continue
-		}
-		if f.o.V > f.max {
-			return AttrErrorf("set channels", f.name, syscall.EINVAL, "requested channel count exceeds maximum")
-		}
-		*f.dst = f.o.V
+	if err := applyLimited("set channels", "requested channel count exceeds maximum", []limited{
+		{rx, &next.Rx, cur.MaxRx}, {tx, &next.Tx, cur.MaxTx},
+		{other, &next.Other, cur.MaxOther}, {combined, &next.Combined, cur.MaxCombined},
+	}, "rx", "tx", "other", "combined"); err != nil {
+		return err
 	}
 	if next.Combined+next.Rx == 0 || next.Combined+next.Tx == 0 {
 		return Errorf("set channels", syscall.EINVAL, "requested channel counts are too low")
