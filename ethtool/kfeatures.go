@@ -6,14 +6,15 @@ import (
 	"syscall"
 )
 
-// KernelFeatureNames is the feature string set (ETH_SS_FEATURES) in kernel
-// bit order, as Linux 6.18 names it; the bits it no longer names (LLTX,
-// NETNS_LOCAL, FCOE_MTU, the unused bit 2) are left out. vnic's netlink
-// string set and ethtool -k use this order; a feature's index here is its
-// bit in a Bitmap.
+// KernelFeatureNames is the feature string set (ETH_SS_FEATURES) indexed by
+// kernel bit, as Linux 6.18 names it: bits 2, 12, 13 and 32 have no name
+// (unused, and LLTX, NETNS_LOCAL and UFO, which left the feature word). A
+// feature's index here is its netdev_features_t bit and its bit in a
+// Bitmap; vnic's netlink string set is this table.
 var KernelFeatureNames = [...]string{
 	"tx-scatter-gather",
 	"tx-checksum-ipv4",
+	"",
 	"tx-checksum-ip-generic",
 	"tx-checksum-ipv6",
 	"highdma",
@@ -23,6 +24,8 @@ var KernelFeatureNames = [...]string{
 	"rx-vlan-filter",
 	"vlan-challenged",
 	"tx-generic-segmentation",
+	"",
+	"",
 	"rx-gro",
 	"rx-lro",
 	"tx-tcp-segmentation",
@@ -41,7 +44,7 @@ var KernelFeatureNames = [...]string{
 	"tx-tunnel-remcsum-segmentation",
 	"tx-sctp-segmentation",
 	"tx-esp-segmentation",
-	"tx-udp-fragmentation",
+	"",
 	"tx-udp-segmentation",
 	"tx-gso-list",
 	"tx-tcp-accecn-segmentation",
@@ -174,6 +177,10 @@ func ListOf(hw, wanted, active Features) FeatureList {
 	h, w, a := KernelBitmap(hw), KernelBitmap(wanted), KernelBitmap(active)
 	out := make(FeatureList, NumKernelFeatures)
 	for i, n := range KernelFeatureNames {
+		if n == "" {
+			out[i] = FeatureState{}
+			continue
+		}
 		out[i] = FeatureState{Name: n, Available: h.Has(i) && !NeverChange.Has(i), Requested: w.Has(i),
 			Active: a.Has(i), NeverChanged: NeverChange.Has(i)}
 	}
