@@ -34,6 +34,9 @@ type Error struct {
 	// as "rx", or "dev" for the device name), as the kernel's extended ack
 	// points at an attribute; empty when none.
 	Attr string
+	// Offset is the extended ack's offset of the attribute at fault in
+	// the request, when the error came back over netlink (0: none).
+	Offset int
 }
 
 func (e *Error) Error() string {

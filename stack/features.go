@@ -118,5 +118,8 @@ func (d *NetDevice) updateFeatures() error {
 		}
 	}
 	d.features.Store(uint64(f))
+	if d.registered {
+		d.notify(EventFeatures)
+	}
 	return nil
 }

@@ -152,6 +152,8 @@ type NetDevice struct {
 	WatchdogTimeout time.Duration
 	watchdog        Timer
 
+	watchers []func(NetdevEvent) // netdev notifier chain (under mu)
+
 	lastRx, lastTx atomicDuration
 	rxNoHandler    counter
 	rxDropped      counter
@@ -319,6 +321,33 @@ func (d *NetDevice) CarrierOn() { d.setCarrier(true) }
 // CarrierOff is netif_carrier_off.
 func (d *NetDevice) CarrierOff() { d.setCarrier(false) }
 
+// NetdevEvent is what the netdev notifier chain reports.
+type NetdevEvent int
+
+// Netdev events.
+const (
+	EventCarrier  NetdevEvent = iota // carrier on or off (NETDEV_CHANGE)
+	EventFeatures                    // active features changed (NETDEV_FEAT_CHANGE)
+)
+
+// Watch adds fn to the device's notifier chain (register_netdevice_notifier
+// for one device). fn runs after the change, without the device lock, in
+// the context that made it; it must not block.
+func (d *NetDevice) Watch(fn func(NetdevEvent)) {
+	d.mu.Lock()
+	d.watchers = append(d.watchers, fn)
+	d.mu.Unlock()
+}
+
+func (d *NetDevice) notify(ev NetdevEvent) {
+	d.mu.Lock()
+	w := d.watchers
+	d.mu.Unlock()
+	for _, fn := range w {
+		fn(ev)
+	}
+}
+
 func (d *NetDevice) setCarrier(on bool) {
 	d.mu.Lock()
 	if d.carrier == on {
@@ -330,6 +359,7 @@ func (d *NetDevice) setCarrier(on bool) {
 	d.carrierChanges.add(1)
 	d.updateOperstate()
 	d.mu.Unlock()
+	defer d.notify(EventCarrier)
 	if !on {
 		// As dev_deactivate does, drop what waits in the qdiscs.
 		for _, q := range d.txq {

@@ -171,6 +171,9 @@ func (r *run) fail(err error, attrOff int) int {
 	attr := ""
 	if errors.As(err, &e) {
 		errno, msg, attr = e.Errno, e.Msg, e.Attr
+		if e.Offset > 0 {
+			attrOff, attr = e.Offset, ""
+		}
 	} else if errors.As(err, &errno) {
 		msg = ""
 	} else {

@@ -49,3 +49,14 @@ func (w *World) Lookup(name string) (*Device, error) {
 	}
 	return nil, ethtool.AttrErrorf("lookup", "dev", syscall.ENODEV, "no device matches name: %q is on %d hosts; use host/%s", dev, len(found), dev)
 }
+
+// Names lists every device as host/dev (for dumps).
+func (b backend) Names() []string {
+	var out []string
+	for _, h := range b.w.Hosts {
+		for _, d := range h.Devices {
+			out = append(out, h.Name+"/"+d.Netdev.Name())
+		}
+	}
+	return out
+}

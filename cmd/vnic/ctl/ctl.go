@@ -1,0 +1,175 @@
+// Package ctl is vnic's control socket: netlink messages over a Unix
+// SOCK_SEQPACKET socket (one packet carries one or more messages, as a
+// netlink datagram does). It speaks generic netlink: the controller family
+// "nlctrl" resolves family names to ids and multicast groups, and families
+// register handlers. Replies match requests by sequence number; dumps are
+// NLM_F_MULTI messages ending in one NLMSG_DONE; failures are NLMSG_ERROR
+// with the errno and an extended ack (message and attribute offset); a set
+// with NLM_F_ACK gets an acknowledgement. Multicast notifications go to
+// every subscriber through a bounded queue: a slow subscriber loses events
+// and is told with NLMSG_OVERRUN, the sender never blocks.
+//
+// Later issues add rtnetlink messages to the same socket: families are
+// registered by message type, so the framing does not change.
+package ctl
+
+import (
+	"encoding/binary"
+	"syscall"
+
+	"github.com/mdlayher/netlink"
+)
+
+// Generic netlink controller (linux/genetlink.h).
+const (
+	GenlIDCtrl = 0x10
+
+	CtrlCmdNewFamily = 1
+	CtrlCmdGetFamily = 3
+	// CtrlCmdJoinGroup stands in for setsockopt(NETLINK_ADD_MEMBERSHIP):
+	// a Unix socket has no netlink socket options.
+	CtrlCmdJoinGroup = 0x80
+
+	CtrlAttrFamilyID    = 1
+	CtrlAttrFamilyName  = 2
+	CtrlAttrVersion     = 3
+	CtrlAttrMcastGroups = 7
+
+	CtrlAttrMcastGrpName = 1
+	CtrlAttrMcastGrpID   = 2
+
+	// CtrlAttrJoinGroupID is JOIN_GROUP's group id (u32).
+	CtrlAttrJoinGroupID = 0x80
+)
+
+// Extended ack attributes (NLMSGERR_ATTR_*).
+const (
+	nlmsgerrAttrMsg  = 1
+	nlmsgerrAttrOffs = 2
+)
+
+const (
+	nlmsgHdrLen = 16
+	genlHdrLen  = 4
+	maxPacket   = 1 << 16
+)
+
+// genl splits a generic netlink payload into command, version and body.
+func genl(data []byte) (cmd, version uint8, body []byte, ok bool) {
+	if len(data) < genlHdrLen {
+		return 0, 0, nil, false
+	}
+	return data[0], data[1], data[4:], true
+}
+
+func genlData(cmd, version uint8, body []byte) []byte {
+	out := make([]byte, genlHdrLen+len(body))
+	out[0], out[1] = cmd, version
+	copy(out[genlHdrLen:], body)
+	return out
+}
+
+// errorMsg builds NLMSG_ERROR for req: errno 0 is an acknowledgement. The
+// request's header is echoed (capped: without payload) and an extended
+// ack carries msg and, when off ≥ 0, the offset of the attribute at fault
+// from the start of the request message.
+func errorMsg(req netlink.Header, errno syscall.Errno, msg string, off int) netlink.Message {
+	b := make([]byte, 4+nlmsgHdrLen)
+	binary.LittleEndian.PutUint32(b, uint32(-int32(errno)))
+	h := req
+	h.Length = nlmsgHdrLen
+	binary.LittleEndian.PutUint32(b[4:], h.Length)
+	binary.LittleEndian.PutUint16(b[8:], uint16(h.Type))
+	binary.LittleEndian.PutUint16(b[10:], uint16(h.Flags))
+	binary.LittleEndian.PutUint32(b[12:], h.Sequence)
+	binary.LittleEndian.PutUint32(b[16:], h.PID)
+	flags := netlink.Capped
+	if msg != "" || off >= 0 {
+		ae := netlink.NewAttributeEncoder()
+		if msg != "" {
+			ae.String(nlmsgerrAttrMsg, msg)
+		}
+		if off >= 0 {
+			ae.Uint32(nlmsgerrAttrOffs, uint32(off))
+		}
+		tlvs, err := ae.Encode()
+		if err == nil {
+			b = append(b, tlvs...)
+			flags |= netlink.AcknowledgeTLVs
+		}
+	}
+	return netlink.Message{Header: netlink.Header{Type: netlink.Error, Flags: flags, Sequence: req.Sequence}, Data: b}
+}
+
+// parseError reads NLMSG_ERROR: the errno (0 for an ack), the extended
+// ack's message and offset (-1 when absent).
+func parseError(m netlink.Message) (errno syscall.Errno, msg string, off int) {
+	off = -1
+	if len(m.Data) < 4 {
+		return syscall.EPROTO, "short NLMSG_ERROR", -1
+	}
+	errno = syscall.Errno(-int32(binary.LittleEndian.Uint32(m.Data)))
+	if m.Header.Flags&netlink.AcknowledgeTLVs == 0 {
+		return errno, "", -1
+	}
+	rest := m.Data[4:]
+	if len(rest) < nlmsgHdrLen {
+		return errno, "", -1
+	}
+	hl := int(binary.LittleEndian.Uint32(rest))
+	if m.Header.Flags&netlink.Capped != 0 || hl < nlmsgHdrLen {
+		hl = nlmsgHdrLen
+	}
+	if hl > len(rest) {
+		return errno, "", -1
+	}
+	ad, err := netlink.NewAttributeDecoder(rest[hl:])
+	if err != nil {
+		return errno, "", -1
+	}
+	for ad.Next() {
+		switch ad.Type() {
+		case nlmsgerrAttrMsg:
+			msg = ad.String()
+		case nlmsgerrAttrOffs:
+			off = int(ad.Uint32())
+		}
+	}
+	return errno, msg, off
+}
+
+// marshal packs messages into one packet, padding each payload to the
+// netlink alignment and filling in the lengths.
+func marshal(msgs []netlink.Message) ([]byte, error) {
+	var out []byte
+	for _, m := range msgs {
+		if pad := (4 - len(m.Data)%4) % 4; pad != 0 {
+			m.Data = append(m.Data[:len(m.Data):len(m.Data)], make([]byte, pad)...)
+		}
+		m.Header.Length = uint32(nlmsgHdrLen + len(m.Data))
+		b, err := m.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b...)
+	}
+	return out, nil
+}
+
+// unmarshal splits a packet into messages.
+func unmarshal(b []byte) ([]netlink.Message, error) {
+	var out []netlink.Message
+	for len(b) >= nlmsgHdrLen {
+		l := int(binary.LittleEndian.Uint32(b))
+		if l < nlmsgHdrLen || l > len(b) {
+			return nil, syscall.EINVAL
+		}
+		var m netlink.Message
+		if err := m.UnmarshalBinary(b[:l]); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+		b = b[(l+3)&^3:]
+	}
+	return out, nil
+}

@@ -1,0 +1,372 @@
+package ctl
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/mdlayher/netlink"
+
+	"vnic/ethtool"
+)
+
+// Handler serves one generic netlink family: it returns reply messages'
+// generic-netlink payloads (command, version and body already joined) or an
+// error with the offset of the attribute at fault from the start of the
+// request body (-1: none).
+type Handler func(cmd uint8, dump bool, body []byte) (replies [][]byte, off int, err error)
+
+// Family is a registered generic netlink family.
+type Family struct {
+	Name    string
+	Version uint8
+	Groups  []string
+	Handle  Handler
+
+	id     uint16
+	groups map[string]uint32
+}
+
+// Server is a control socket.
+type Server struct {
+	ln       *net.UnixListener
+	path     string
+	families []*Family
+	byID     map[uint16]*Family
+
+	mu     sync.Mutex
+	conns  map[*conn]bool
+	closed bool
+	wg     sync.WaitGroup
+
+	// QueueLen bounds each subscriber's queue of notifications.
+	QueueLen int
+}
+
+// DefaultPath is the socket path without --socket or VNIC_SOCKET:
+// $XDG_RUNTIME_DIR/vnic.sock, else /run/vnic.sock for root, else
+// $TMPDIR/vnic-$UID.sock.
+func DefaultPath() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "vnic.sock")
+	}
+	if os.Geteuid() == 0 {
+		return "/run/vnic.sock"
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("vnic-%d.sock", os.Geteuid()))
+}
+
+// Listen opens the control socket at path (mode 0600). A live socket
+// there means another vnic holds it: an error; a stale one is replaced.
+func Listen(path string, families ...*Family) (*Server, error) {
+	if c, err := net.Dial("unixpacket", path); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("ctl: %s: another vnic instance is serving this socket (use --socket or VNIC_SOCKET for a second one)", path)
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("ctl: %s exists and is not a socket", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("ctl: removing stale socket: %w", err)
+		}
+	}
+	old := syscall.Umask(0o177)
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("ctl: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("ctl: %w", err)
+	}
+	s := &Server{ln: ln, path: path, byID: map[uint16]*Family{}, conns: map[*conn]bool{}, QueueLen: 256}
+	grp := uint32(1)
+	for i, f := range families {
+		f.id = uint16(GenlIDCtrl + 1 + i)
+		f.groups = map[string]uint32{}
+		for _, g := range f.Groups {
+			f.groups[g] = grp
+			grp++
+		}
+		s.families = append(s.families, f)
+		s.byID[f.id] = f
+	}
+	s.wg.Add(1)
+	go s.accept()
+	return s, nil
+}
+
+// Path returns the socket's path.
+func (s *Server) Path() string { return s.path }
+
+// Close stops accepting, closes every connection and removes the socket.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	conns := s.conns
+	s.conns = map[*conn]bool{}
+	s.mu.Unlock()
+	err := s.ln.Close()
+	for c := range conns {
+		c.close()
+	}
+	s.wg.Wait()
+	return err
+}
+
+// Notify multicasts a message of family's group to every subscriber. It
+// never blocks: a subscriber whose queue is full loses the event and is
+// sent NLMSG_OVERRUN once it catches up.
+func (s *Server) Notify(family, group string, cmd uint8, body []byte) {
+	var f *Family
+	for _, x := range s.families {
+		if x.Name == family {
+			f = x
+		}
+	}
+	if f == nil {
+		return
+	}
+	gid, ok := f.groups[group]
+	if !ok {
+		return
+	}
+	m := netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(f.id)}, Data: genlData(cmd, f.Version, body)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if !c.member(gid) {
+			continue
+		}
+		select {
+		case c.events <- m:
+		default:
+			c.overrun.Store(true)
+		}
+	}
+}
+
+type conn struct {
+	s       *Server
+	c       *net.UnixConn
+	wmu     sync.Mutex
+	gmu     sync.Mutex
+	groups  map[uint32]bool
+	events  chan netlink.Message
+	overrun atomic.Bool
+	done    chan struct{}
+	once    sync.Once
+}
+
+func (c *conn) member(g uint32) bool {
+	c.gmu.Lock()
+	defer c.gmu.Unlock()
+	return c.groups[g]
+}
+
+func (c *conn) close() {
+	c.once.Do(func() {
+		close(c.done)
+		c.c.Close()
+	})
+}
+
+func (s *Server) accept() {
+	defer s.wg.Done()
+	for {
+		uc, err := s.ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		c := &conn{s: s, c: uc, groups: map[uint32]bool{}, events: make(chan netlink.Message, s.QueueLen), done: make(chan struct{})}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			uc.Close()
+			return
+		}
+		s.conns[c] = true
+		s.mu.Unlock()
+		s.wg.Add(2)
+		go c.read()
+		go c.write()
+	}
+}
+
+// write sends queued notifications, with NLMSG_OVERRUN after losses.
+func (c *conn) write() {
+	defer c.s.wg.Done()
+	for {
+		select {
+		case <-c.done:
+			return
+		case m := <-c.events:
+			msgs := []netlink.Message{m}
+			if c.overrun.Swap(false) {
+				msgs = append(msgs, netlink.Message{Header: netlink.Header{Type: netlink.Overrun}})
+			}
+			if c.send(msgs) != nil {
+				c.close()
+				return
+			}
+		}
+	}
+}
+
+func (c *conn) send(msgs []netlink.Message) error {
+	b, err := marshal(msgs)
+	if err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_, err = c.c.Write(b)
+	return err
+}
+
+func (c *conn) read() {
+	defer c.s.wg.Done()
+	defer func() {
+		c.close()
+		c.s.mu.Lock()
+		delete(c.s.conns, c)
+		c.s.mu.Unlock()
+	}()
+	buf := make([]byte, maxPacket)
+	for {
+		n, err := c.c.Read(buf)
+		if err != nil {
+			return
+		}
+		msgs, err := unmarshal(buf[:n])
+		if err != nil {
+			continue // a malformed packet: nothing to answer to
+		}
+		for _, m := range msgs {
+			if c.send(c.s.handle(c, m)) != nil {
+				return
+			}
+		}
+	}
+}
+
+// handle answers one request message.
+func (s *Server) handle(c *conn, m netlink.Message) []netlink.Message {
+	h := m.Header
+	if h.Flags&netlink.Request == 0 {
+		return nil
+	}
+	cmd, _, body, ok := genl(m.Data)
+	if !ok {
+		return []netlink.Message{errorMsg(h, syscall.EINVAL, "short generic netlink header", -1)}
+	}
+	if h.Type == GenlIDCtrl {
+		return s.ctrl(c, h, cmd, body)
+	}
+	f := s.byID[uint16(h.Type)]
+	if f == nil {
+		return []netlink.Message{errorMsg(h, syscall.EOPNOTSUPP, "unknown family", -1)}
+	}
+	dump := h.Flags&netlink.Dump == netlink.Dump
+	replies, off, err := f.Handle(cmd, dump, body)
+	if err != nil {
+		errno := syscall.EINVAL
+		msg := err.Error()
+		var e *ethtool.Error
+		if errors.As(err, &e) {
+			errno, msg = e.Errno, e.Msg
+		} else if errors.As(err, &errno) {
+			msg = ""
+		}
+		if off >= 0 {
+			off += nlmsgHdrLen + genlHdrLen
+		}
+		return []netlink.Message{errorMsg(h, errno, msg, off)}
+	}
+	var out []netlink.Message
+	flags := netlink.HeaderFlags(0)
+	if dump {
+		flags = netlink.Multi
+	}
+	for _, r := range replies {
+		out = append(out, netlink.Message{Header: netlink.Header{Type: h.Type, Flags: flags, Sequence: h.Sequence}, Data: r})
+	}
+	if dump {
+		out = append(out, netlink.Message{Header: netlink.Header{Type: netlink.Done, Flags: netlink.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)})
+	} else if h.Flags&netlink.Acknowledge != 0 {
+		out = append(out, errorMsg(h, 0, "", -1))
+	}
+	return out
+}
+
+// ctrl is the controller family: GETFAMILY by name, and joining groups.
+func (s *Server) ctrl(c *conn, h netlink.Header, cmd uint8, body []byte) []netlink.Message {
+	ad, err := netlink.NewAttributeDecoder(body)
+	if err != nil {
+		return []netlink.Message{errorMsg(h, syscall.EINVAL, "malformed attributes", -1)}
+	}
+	var name string
+	var gid uint32
+	for ad.Next() {
+		switch ad.Type() {
+		case CtrlAttrFamilyName:
+			name = ad.String()
+		case CtrlAttrJoinGroupID:
+			gid = ad.Uint32()
+		}
+	}
+	switch cmd {
+	case CtrlCmdGetFamily:
+		for _, f := range s.families {
+			if f.Name != name {
+				continue
+			}
+			ae := netlink.NewAttributeEncoder()
+			ae.Uint16(CtrlAttrFamilyID, f.id)
+			ae.String(CtrlAttrFamilyName, f.Name)
+			ae.Uint32(CtrlAttrVersion, uint32(f.Version))
+			if len(f.Groups) > 0 {
+				ae.Nested(CtrlAttrMcastGroups, func(gs *netlink.AttributeEncoder) error {
+					for i, g := range f.Groups {
+						gs.Nested(uint16(i+1), func(ge *netlink.AttributeEncoder) error {
+							ge.String(CtrlAttrMcastGrpName, g)
+							ge.Uint32(CtrlAttrMcastGrpID, f.groups[g])
+							return nil
+						})
+					}
+					return nil
+				})
+			}
+			b, err := ae.Encode()
+			if err != nil {
+				return []netlink.Message{errorMsg(h, syscall.EINVAL, err.Error(), -1)}
+			}
+			out := []netlink.Message{{Header: netlink.Header{Type: GenlIDCtrl, Sequence: h.Sequence}, Data: genlData(CtrlCmdNewFamily, 2, b)}}
+			if h.Flags&netlink.Acknowledge != 0 {
+				out = append(out, errorMsg(h, 0, "", -1))
+			}
+			return out
+		}
+		return []netlink.Message{errorMsg(h, syscall.ENOENT, "no such family", -1)}
+	case CtrlCmdJoinGroup:
+		for _, f := range s.families {
+			for _, id := range f.groups {
+				if id == gid {
+					c.gmu.Lock()
+					c.groups[gid] = true
+					c.gmu.Unlock()
+					return []netlink.Message{errorMsg(h, 0, "", -1)}
+				}
+			}
+		}
+		return []netlink.Message{errorMsg(h, syscall.ENOENT, "no such multicast group", -1)}
+	}
+	return []netlink.Message{errorMsg(h, syscall.EOPNOTSUPP, "unknown controller command", -1)}
+}
