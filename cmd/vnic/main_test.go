@@ -173,19 +173,34 @@ func TestBenchNICJSON(t *testing.T) {
 	}
 }
 
+// TestUpRunsUntilInterrupted runs `vnic up`, drives its devices with `vnic
+// ethtool` over the control socket while it runs, then interrupts it.
 func TestUpRunsUntilInterrupted(t *testing.T) {
-	f := filepath.Join(t.TempDir(), "up.yaml")
+	dir := t.TempDir()
+	f := filepath.Join(dir, "up.yaml")
 	os.WriteFile(f, []byte("log:\n  level: error\n"), 0o644)
+	sock := filepath.Join(dir, "vnic.sock")
 	upRunning = make(chan struct{})
 	defer func() { upRunning = nil }()
+	type result struct {
+		out, errOut string
+		rc          int
+	}
+	var results []result
+	ethtoolLines := []string{"-G h1/vnic0 rx 512", "-g h1/vnic0", "-K h1/vnic0 tso off", "-G h1/vnic0 rx 5000"}
 	go func() {
 		select {
 		case <-upRunning:
+			for _, l := range ethtoolLines {
+				var o, e bytes.Buffer
+				rc := runEthtool(append([]string{"--socket", sock}, strings.Fields(l)...), &o, &e)
+				results = append(results, result{o.String(), e.String(), rc})
+			}
 		case <-time.After(30 * time.Second):
 		}
 		syscall.Kill(os.Getpid(), syscall.SIGINT)
 	}()
-	out, err := run(t, "up", "--config", f, "--json")
+	out, err := run(t, "up", "--config", f, "--json", "--socket", sock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +210,24 @@ func TestUpRunsUntilInterrupted(t *testing.T) {
 	}
 	if len(rep.Devices) != 2 || rep.Devices[0].RxPackets == 0 {
 		t.Fatalf("report: %+v", rep.Devices)
+	}
+	if len(results) != len(ethtoolLines) {
+		t.Fatalf("%d ethtool results", len(results))
+	}
+	if r := results[0]; r.rc != 0 || r.out != "" || r.errOut != "" {
+		t.Errorf("-G rx 512: %+v", r)
+	}
+	if r := results[1]; r.rc != 0 || !strings.Contains(r.out, "Current hardware settings:\nRX:\t\t512\n") {
+		t.Errorf("-g: %+v", r)
+	}
+	if r := results[2]; r.rc != 0 || !strings.HasPrefix(r.out, "Actual changes:\n") && r.out != "" {
+		t.Errorf("-K tso off: %+v", r)
+	}
+	if r := results[3]; r.rc != 81 || r.errOut != "netlink error: requested ring size exceeds maximum (offset 40)\nnetlink error: Invalid argument\n" {
+		t.Errorf("-G rx 5000: %+v", r)
+	}
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		t.Errorf("socket left behind: %v", err)
 	}
 }
 

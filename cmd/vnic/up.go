@@ -9,8 +9,37 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"vnic/cmd/vnic/ctl"
 	"vnic/cmd/vnic/topo"
 )
+
+// socketPath is --socket, else $VNIC_SOCKET, else the default.
+func socketPath(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := os.Getenv("VNIC_SOCKET"); env != "" {
+		return env
+	}
+	return ctl.DefaultPath()
+}
+
+// serveControl opens the control socket over w's devices.
+func serveControl(a *app, w *topo.World, path string, exec func(func())) (*ctl.Server, error) {
+	e := ctl.NewEthtool(w.Ethtool(), exec)
+	srv, err := ctl.Listen(path, e.Families...)
+	if err != nil {
+		return nil, err
+	}
+	e.Attach(srv)
+	for _, h := range w.Hosts {
+		for _, d := range h.Devices {
+			e.Watch(h.Name+"/"+d.Netdev.Name(), d.Netdev)
+		}
+	}
+	a.log.Info("control socket", zap.String("path", path))
+	return srv, nil
+}
 
 // upRunning, when a test sets it, is closed once `up` has taken ten steps.
 var upRunning chan struct{}
@@ -18,6 +47,7 @@ var upRunning chan struct{}
 func newUpCmd(a *app) *cobra.Command {
 	var asJSON bool
 	var opts runOpts
+	var socket string
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run a topology from --config until interrupted, then print its figures",
@@ -26,10 +56,42 @@ func newUpCmd(a *app) *cobra.Command {
 			if err := a.load(cmd, "time", "seed"); err != nil {
 				return err
 			}
+			if err := ctl.CheckFree(socketPath(socket)); err != nil {
+				return err // before the topology is built
+			}
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 			defer signal.Stop(sig)
-			rep, err := a.runTopology(opts, func(w *topo.World) { runUntil(a, w, sig) })
+			var serveErr error
+			rep, err := a.runTopology(opts, func(w *topo.World) {
+				reqs := make(chan func())
+				stopped := make(chan struct{})
+				var exec func(func())
+				if w.VClock != nil {
+					// Requests run between simulation steps, on the
+					// simulation's goroutine; after it stops, in place.
+					exec = func(fn func()) {
+						done := make(chan struct{})
+						select {
+						case reqs <- func() { fn(); close(done) }:
+							<-done
+						case <-stopped:
+							fn()
+						}
+					}
+				}
+				srv, err := serveControl(a, w, socketPath(socket), exec)
+				if err != nil {
+					serveErr = err
+					return
+				}
+				defer srv.Close()
+				runUntil(a, w, sig, reqs)
+				close(stopped)
+			})
+			if err == nil {
+				err = serveErr
+			}
 			if err != nil {
 				return err
 			}
@@ -39,6 +101,7 @@ func newUpCmd(a *app) *cobra.Command {
 	cmd.Flags().String("time", "virtual", "virtual (deterministic) or real")
 	cmd.Flags().Int64("seed", 1, "seed for RSS keys and flow addresses")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as one JSON object on exit")
+	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+ctl.DefaultPath()+")")
 	opts.flags(cmd)
 	return cmd
 }
@@ -46,7 +109,7 @@ func newUpCmd(a *app) *cobra.Command {
 // runUntil drives the world until a signal: virtual time advances 1 ms of
 // simulated time per step; real time just waits. A status line is logged
 // every wall-clock second.
-func runUntil(a *app, w *topo.World, sig <-chan os.Signal) {
+func runUntil(a *app, w *topo.World, sig <-chan os.Signal, reqs <-chan func()) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for steps := 0; ; steps++ {
@@ -57,6 +120,8 @@ func runUntil(a *app, w *topo.World, sig <-chan os.Signal) {
 		case s := <-sig:
 			a.log.Info("stopping", zap.String("signal", s.String()))
 			return
+		case fn := <-reqs:
+			fn()
 		case <-tick.C:
 			var rx, tx uint64
 			for _, h := range w.Hosts {

@@ -61,12 +61,20 @@ func DefaultPath() string {
 	return filepath.Join(os.TempDir(), fmt.Sprintf("vnic-%d.sock", os.Geteuid()))
 }
 
+// CheckFree reports an error when another vnic serves path.
+func CheckFree(path string) error {
+	if c, err := net.Dial("unixpacket", path); err == nil {
+		c.Close()
+		return fmt.Errorf("ctl: %s: another vnic instance is serving this socket (use --socket or VNIC_SOCKET for a second one)", path)
+	}
+	return nil
+}
+
 // Listen opens the control socket at path (mode 0600). A live socket
 // there means another vnic holds it: an error; a stale one is replaced.
 func Listen(path string, families ...*Family) (*Server, error) {
-	if c, err := net.Dial("unixpacket", path); err == nil {
-		c.Close()
-		return nil, fmt.Errorf("ctl: %s: another vnic instance is serving this socket (use --socket or VNIC_SOCKET for a second one)", path)
+	if err := CheckFree(path); err != nil {
+		return nil, err
 	}
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
