@@ -152,44 +152,151 @@ func (a *Adapter) SetChannels(ch ethtool.Channels) error {
 // GetLink is ethtool_op_get_link: the carrier.
 func (a *Adapter) GetLink() bool { return a.netdev.Carrier() }
 
-// GetLinkKsettings is igb_get_link_ksettings, from STATUS and the PHY's
-// BMCR: the device is a 1000BASE-T part, full duplex, autonegotiating.
+// linkModes are the PHY's modes (it does not do 1000BASE-T half duplex).
+var linkModes = []string{"10baseT/Half", "10baseT/Full", "100baseT/Half", "100baseT/Full", "1000baseT/Full"}
+
+// GetLinkKsettings is igb_get_link_ksettings, from STATUS, the PHY's BMCR
+// and VLSPD (the agreed rate: the model's cable may run faster than
+// STATUS.SPEED can say).
 func (a *Adapter) GetLinkKsettings() (ethtool.LinkSettings, error) {
-	modes := []string{"10baseT/Half", "10baseT/Full", "100baseT/Half", "100baseT/Full", "1000baseT/Full"}
 	ls := ethtool.LinkSettings{Port: ethtool.PortTP, PHYAddr: 1, Transceiver: ethtool.XcvrInternal,
-		Supported: modes, Advertising: modes, Ports: []string{"TP"}, AutonegSupported: true,
+		Supported: linkModes, Ports: []string{"TP"}, AutonegSupported: true,
 		Speed: ethtool.SpeedUnknown, Duplex: ethtool.DuplexUnknown, MDIX: ethtool.MDIXUnknown}
 	bmcr, err := a.phyRead(hw.PhyBMCR)
 	if err != nil {
 		return ls, err
 	}
 	ls.Autoneg = bmcr&hw.BmcrANEnable != 0
+	if ls.Autoneg {
+		anar, err := a.phyRead(hw.PhyANAR)
+		if err != nil {
+			return ls, err
+		}
+		gctl, err := a.phyRead(hw.Phy1000CTL)
+		if err != nil {
+			return ls, err
+		}
+		for _, m := range []struct {
+			name string
+			on   bool
+		}{{"10baseT/Half", anar&hw.Anar10Half != 0}, {"10baseT/Full", anar&hw.Anar10Full != 0},
+			{"100baseT/Half", anar&hw.Anar100Half != 0}, {"100baseT/Full", anar&hw.Anar100Full != 0},
+			{"1000baseT/Full", gctl&hw.Gctl1000Full != 0}} {
+			if m.on {
+				ls.Advertising = append(ls.Advertising, m.name)
+			}
+		}
+	}
 	st := a.rd32(hw.STATUS)
 	if st&hw.StatusLU != 0 {
-		switch (st >> 6) & 3 {
-		case 0:
-			ls.Speed = 10
-		case 1:
-			ls.Speed = 100
-		default:
-			ls.Speed = 1000
-		}
+		ls.Speed = a.rd32(hw.VLSPD)
 		ls.Duplex = ethtool.DuplexHalf
 		if st&hw.StatusFD != 0 {
 			ls.Duplex = ethtool.DuplexFull
 		}
-		ls.MDIX = ethtool.MDI
 		if ls.Autoneg {
-			ls.PartnerAdv = modes
+			ls.PartnerAdv = linkModes
 		}
 	}
 	return ls, nil
 }
 
-// SetLinkKsettings: forcing speed and duplex needs the PHY and the cable
-// to follow, which the device does not model yet.
-func (a *Adapter) SetLinkKsettings(ethtool.LinkRequest) error {
-	return notSupported("set link ksettings", "forced speed/duplex is not modelled by the device yet")
+// SetLinkKsettings is igb_set_link_ksettings: autoneg on restarts
+// autonegotiation, advertising only the speed and duplex given (all modes
+// without them); autoneg off forces speed (10, 100 or 1000) and duplex
+// in the PHY (EINVAL for anything else; 1000 half is not a mode). The link
+// drops and the two ends agree again; forced speeds that differ between the
+// ends mean no link. (igb turns a forced 1000 full into autonegotiation
+// advertising only 1000 full; vnic's PHY forces it.)
+func (a *Adapter) SetLinkKsettings(r ethtool.LinkRequest) error {
+	cur, err := a.GetLinkKsettings()
+	if err != nil {
+		return err
+	}
+	bmcr, err := a.phyRead(hw.PhyBMCR)
+	if err != nil {
+		return err
+	}
+	autoneg := cur.Autoneg
+	if r.Autoneg.Set {
+		autoneg = r.Autoneg.V
+	}
+	if autoneg {
+		// With autonegotiation, a speed (and duplex) limits what is
+		// advertised, as the kernel turns it into advertised modes.
+		anar, gctl := uint16(hw.AnarDefault), uint16(hw.GctlDefault)
+		if r.Speed.Set || r.Duplex.Set {
+			half, fullOK := true, true
+			if r.Duplex.Set {
+				half, fullOK = r.Duplex.V == ethtool.DuplexHalf, r.Duplex.V == ethtool.DuplexFull
+			}
+			anar &^= hw.Anar10Half | hw.Anar10Full | hw.Anar100Half | hw.Anar100Full
+			gctl &^= hw.Gctl1000Half | hw.Gctl1000Full
+			speeds := []uint32{10, 100, 1000}
+			if r.Speed.Set {
+				speeds = []uint32{r.Speed.V}
+			}
+			for _, sp := range speeds {
+				switch sp {
+				case 10:
+					anar |= pick(half, hw.Anar10Half) | pick(fullOK, hw.Anar10Full)
+				case 100:
+					anar |= pick(half, hw.Anar100Half) | pick(fullOK, hw.Anar100Full)
+				case 1000:
+					gctl |= pick(fullOK, hw.Gctl1000Full)
+				default:
+					return ethtool.AttrErrorf("set link ksettings", "speed", syscall.EINVAL, "unsupported speed %d", sp)
+				}
+			}
+			if anar&(hw.Anar10Half|hw.Anar10Full|hw.Anar100Half|hw.Anar100Full) == 0 && gctl&hw.Gctl1000Full == 0 {
+				return ethtool.AttrErrorf("set link ksettings", "duplex", syscall.EINVAL, "no link mode matches")
+			}
+		}
+		if err := a.phyWrite(hw.PhyANAR, anar); err != nil {
+			return err
+		}
+		if err := a.phyWrite(hw.Phy1000CTL, gctl); err != nil {
+			return err
+		}
+		return a.phyWrite(hw.PhyBMCR, bmcr|hw.BmcrANEnable|hw.BmcrRestart)
+	}
+	speed := cur.Speed
+	if r.Speed.Set {
+		speed = r.Speed.V
+	} else if bmcr&hw.BmcrANEnable != 0 || speed == ethtool.SpeedUnknown {
+		speed = 1000
+	}
+	full := bmcr&hw.BmcrFD != 0
+	if r.Duplex.Set {
+		full = r.Duplex.V == ethtool.DuplexFull
+		if r.Duplex.V != ethtool.DuplexFull && r.Duplex.V != ethtool.DuplexHalf {
+			return ethtool.AttrErrorf("set link ksettings", "duplex", syscall.EINVAL, "unknown duplex")
+		}
+	}
+	v := uint16(0)
+	switch speed {
+	case 10:
+	case 100:
+		v |= hw.BmcrSpeed100
+	case 1000:
+		if !full {
+			return ethtool.AttrErrorf("set link ksettings", "duplex", syscall.EINVAL, "1000 Mb/s half duplex is not supported")
+		}
+		v |= hw.BmcrSpeed1G
+	default:
+		return ethtool.AttrErrorf("set link ksettings", "speed", syscall.EINVAL, "unsupported speed %d", speed)
+	}
+	if full {
+		v |= hw.BmcrFD
+	}
+	return a.phyWrite(hw.PhyBMCR, v)
+}
+
+func pick(ok bool, bit uint16) uint16 {
+	if ok {
+		return bit
+	}
+	return 0
 }
 
 // NwayReset is igb_nway_reset: restart autonegotiation through the PHY

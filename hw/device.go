@@ -48,6 +48,12 @@ type Device struct {
 
 	port    Port // where transmitted frames go
 	carrier bool // a peer is connected
+	// linkOK: the PHY agreed speed and duplex with the other end;
+	// linkMbps and linkFull are what it agreed.
+	linkOK     bool
+	linkMbps   int
+	linkFull   bool
+	negotiator negotiator
 
 	stats [statWords]uint64 // statistics counters by (off-0x4000)/4
 	rqdpc [NumQueues]uint64
@@ -175,7 +181,7 @@ func (d *Device) reset() {
 // linkUp is STATUS.LU: the MAC is told to bring the link up and there is a
 // peer, or the PHY loops back.
 func (d *Device) linkUp() bool {
-	return d.regs[CTRL/4]&CtrlSLU != 0 && (d.carrier || d.phyLoopback())
+	return d.regs[CTRL/4]&CtrlSLU != 0 && ((d.carrier && d.linkOK) || d.phyLoopback())
 }
 
 // setLinkInputs runs fn, which may change what linkUp depends on, and raises
@@ -203,11 +209,27 @@ func (d *Device) read(off uint32) uint32 {
 	}
 	switch {
 	case off == STATUS:
-		v := uint32(StatusFD | StatusSpeed1G | StatusGIOME)
+		v := uint32(StatusGIOME)
 		if d.linkUp() {
 			v |= StatusLU
+			switch {
+			case d.phyLoopback() && !(d.carrier && d.linkOK):
+				v |= StatusFD | StatusSpeed1G
+			case d.linkMbps >= 1000:
+				v |= StatusSpeed1G
+			case d.linkMbps >= 100:
+				v |= StatusSpeed100
+			}
+			if d.linkFull || (d.phyLoopback() && !(d.carrier && d.linkOK)) {
+				v |= StatusFD
+			}
 		}
 		return v
+	case off == VLSPD:
+		if d.linkUp() && d.carrier && d.linkOK {
+			return uint32(d.linkMbps)
+		}
+		return 0
 	case off == ICR:
 		v := d.regs[ICR/4]
 		d.regs[ICR/4] = 0
@@ -403,6 +425,63 @@ func (d *Device) Connect(p Port) {
 	d.setLinkInputs(func() {
 		d.port = p
 		d.carrier = p != nil
+		// A port that is not a cable (a test sink, a TAP) takes the
+		// PHY's default, 1000 Mb/s full duplex; a cable negotiates.
+		d.linkOK, d.linkMbps, d.linkFull = p != nil, 1000, true
+		d.negotiator = nil
+	})
+}
+
+// negotiator is the medium a device's PHY negotiates over (a Cable).
+type negotiator interface {
+	renegotiate()
+}
+
+// PHYConfig is what a device's PHY offers: autonegotiation (advertising
+// every mode, or up to AdvMbps), or a forced speed (10, 100 or 1000 Mb/s)
+// and duplex.
+type PHYConfig struct {
+	Autoneg bool
+	AdvMbps int // 0: every mode (the link runs at the medium's rate)
+	Mbps    int
+	Full    bool
+}
+
+// phyConfig reads the PHY's BMCR.
+func (d *Device) phyConfig() PHYConfig {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b := d.phy[PhyBMCR]
+	c := PHYConfig{Autoneg: b&BmcrANEnable != 0, Mbps: 10, Full: b&BmcrFD != 0}
+	switch {
+	case b&BmcrSpeed1G != 0:
+		c.Mbps = 1000
+	case b&BmcrSpeed100 != 0:
+		c.Mbps = 100
+	}
+	anar, gctl := d.phy[PhyANAR], d.phy[Phy1000CTL]
+	if c.Autoneg && (anar != anarDefault || gctl != gctlDefault) {
+		switch {
+		case gctl&(Gctl1000Full|Gctl1000Half) != 0:
+			c.AdvMbps = 1000
+		case anar&(Anar100Full|Anar100Half) != 0:
+			c.AdvMbps = 100
+		case anar&(Anar10Full|Anar10Half) != 0:
+			c.AdvMbps = 10
+		default:
+			c.AdvMbps = -1 // nothing advertised
+		}
+	}
+	return c
+}
+
+// setNegotiated is the outcome of negotiation: the link comes up at
+// mbps (ok) or stays down.
+func (d *Device) setNegotiated(ok bool, mbps int, full bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.setLinkInputs(func() {
+		d.linkOK, d.linkMbps, d.linkFull = ok, mbps, full
 	})
 }
 

@@ -97,15 +97,27 @@ const (
 	BmcrRestart  = 1 << 9
 	BmcrFD       = 1 << 8
 	BmcrSpeed1G  = 1 << 6
+	BmcrSpeed100 = 1 << 13 // with BmcrSpeed1G clear; neither is 10 Mb/s
 
-	BmsrLink     = 1 << 2
-	BmsrANDone   = 1 << 5
-	phyAddr      = 1
-	bmsrStatic   = 0x7949 // capabilities: 10/100 HD/FD, extended status, AN able
-	phyID1Value  = 0x02A8 // IGP3 PHY identifier, as on 82576 boards
-	phyID2Value  = 0x0390
-	anarDefault  = 0x01E1
-	gctlDefault  = 0x0300
+	BmsrLink    = 1 << 2
+	BmsrANDone  = 1 << 5
+	phyAddr     = 1
+	bmsrStatic  = 0x7949 // capabilities: 10/100 HD/FD, extended status, AN able
+	phyID1Value = 0x02A8 // IGP3 PHY identifier, as on 82576 boards
+	phyID2Value = 0x0390
+	anarDefault = 0x01E1
+	gctlDefault = 0x0300
+	// Advertisement bits: ANAR 10 half b5, 10 full b6, 100 half b7, 100
+	// full b8; 1000BASE-T control 1000 half b8, 1000 full b9.
+	Anar10Half   = 1 << 5
+	Anar10Full   = 1 << 6
+	Anar100Half  = 1 << 7
+	Anar100Full  = 1 << 8
+	Gctl1000Half = 1 << 8
+	Gctl1000Full = 1 << 9
+	// AnarDefault and GctlDefault advertise every mode.
+	AnarDefault  = anarDefault
+	GctlDefault  = gctlDefault
 	gstsLinkedUp = 0x3C00
 )
 
@@ -145,12 +157,20 @@ func (d *Device) phyRead(reg int) uint16 {
 func (d *Device) phyWrite(reg int, v uint16) {
 	switch reg {
 	case PhyBMCR:
+		old := d.phy[PhyBMCR]
 		d.setLinkInputs(func() {
 			if v&BmcrReset != 0 {
 				d.phyReset()
-				return
+			} else {
+				d.phy[PhyBMCR] = v &^ BmcrRestart // restart self-clears
 			}
-			d.phy[PhyBMCR] = v &^ BmcrRestart // restart self-clears: AN is instant
+			// A restart or a change of speed, duplex or autonegotiation
+			// takes the link down until the two ends agree again.
+			const neg = BmcrANEnable | BmcrFD | BmcrSpeed1G | BmcrSpeed100
+			if d.negotiator != nil && (v&(BmcrRestart|BmcrReset) != 0 || d.phy[PhyBMCR]&neg != old&neg) {
+				d.linkOK = false
+				d.negotiator.renegotiate()
+			}
 		})
 	case PhyANAR, Phy1000CTL:
 		d.phy[reg] = v

@@ -34,11 +34,19 @@ const WireOverhead = 4 + 8 + 12
 // hands frames over at once.
 type Cable struct {
 	clock  Clock
-	bps    int64
-	fifoPs int64 // TxFIFOBytes on the wire, in picoseconds
+	native int64 // the medium's rate, bits per second
+	bps    int64 // the rate the two ends agreed
 	dir    [2]cableDir
 	tap    *PcapWriter
+	ends   [2]*Device
+	negT   Timer
+	dropT  Timer
 }
+
+// LinkSetupTime is how long the two ends take to agree on a link after one
+// of them restarts autonegotiation or changes its forced speed (real
+// 1000BASE-T takes seconds; the model keeps it short).
+const LinkSetupTime = time.Millisecond
 
 type cableDir struct {
 	c        *Cable
@@ -61,8 +69,9 @@ type inflight struct {
 
 // NewCable returns a cable of the given speed in Mb/s.
 func NewCable(clock Clock, mbps int) *Cable {
-	c := &Cable{clock: clock, bps: int64(mbps) * 1e6}
-	c.fifoPs = int64(TxFIFOBytes) * 8 * 1_000_000_000_000 / c.bps
+	c := &Cable{clock: clock, bps: int64(mbps) * 1e6, native: int64(mbps) * 1e6}
+	c.negT = clock.NewTimer(c.negotiate)
+	c.dropT = clock.NewTimer(c.drop)
 	for i := range c.dir {
 		d := &c.dir[i]
 		d.c = c
@@ -74,9 +83,81 @@ func NewCable(clock Clock, mbps int) *Cable {
 // Plug connects a and b with the cable and brings carrier up on both.
 func (c *Cable) Plug(a, b *Device) {
 	c.dir[0].to, c.dir[1].to = b, a
+	c.ends = [2]*Device{a, b}
 	a.Connect(cableEnd{&c.dir[0]})
 	b.Connect(cableEnd{&c.dir[1]})
+	for _, d := range c.ends {
+		d.mu.Lock()
+		d.negotiator = c
+		d.mu.Unlock()
+	}
+	c.negotiate()
 }
+
+// renegotiate is a PHY's request: the other end loses the link at once
+// (from outside the requesting device's lock), and the ends agree again
+// after LinkSetupTime.
+func (c *Cable) renegotiate() {
+	c.dropT.Reset(0)
+	c.negT.Reset(LinkSetupTime)
+}
+
+func (c *Cable) drop() {
+	for _, d := range c.ends {
+		d.setNegotiated(false, 0, false)
+	}
+}
+
+// Negotiate is the outcome of two PHYs on a medium of native Mb/s: both
+// autonegotiating, the link runs at the medium's rate, or at the highest
+// speed both advertise when one restricts its advertisement; one
+// forced, the other detects its speed (parallel detection); both forced,
+// their speeds must match. A forced speed the medium cannot carry, or
+// unequal forced speeds, mean no link.
+func Negotiate(native int, a, b PHYConfig) (ok bool, mbps int, full bool) {
+	switch {
+	case a.Autoneg && b.Autoneg:
+		m := native
+		for _, adv := range []int{a.AdvMbps, b.AdvMbps} {
+			if adv != 0 {
+				m = min(m, adv)
+			}
+		}
+		if m <= 0 {
+			return false, 0, false
+		}
+		return true, m, true
+	case a.Autoneg:
+		mbps, full = b.Mbps, b.Full
+	case b.Autoneg:
+		mbps, full = a.Mbps, a.Full
+	default:
+		if a.Mbps != b.Mbps {
+			return false, 0, false
+		}
+		mbps, full = a.Mbps, a.Full && b.Full
+	}
+	if mbps > native {
+		return false, 0, false
+	}
+	return true, mbps, full
+}
+
+func (c *Cable) negotiate() {
+	if c.ends[0] == nil {
+		return
+	}
+	ok, mbps, full := Negotiate(int(c.native/1e6), c.ends[0].phyConfig(), c.ends[1].phyConfig())
+	if ok {
+		c.bps = int64(mbps) * 1e6
+	}
+	for _, d := range c.ends {
+		d.setNegotiated(ok, mbps, full)
+	}
+}
+
+// Rate returns the agreed rate in Mb/s.
+func (c *Cable) Rate() int { return int(c.bps / 1e6) }
 
 // Tap copies every frame either end sends to w.
 func (c *Cable) Tap(w *PcapWriter) { c.tap = w }
@@ -153,7 +234,8 @@ func (e cableEnd) Transmit(frame []byte) time.Duration {
 	// wire: the next frame may come once the backlog fits in it again.
 	// (Rounded down to the nanosecond: an early hand-over still starts on
 	// the wire exactly at wireFree.)
-	return time.Duration((d.wireFree - c.fifoPs) / 1000)
+	fifoPs := int64(TxFIFOBytes) * 8 * 1_000_000_000_000 / c.bps
+	return time.Duration((d.wireFree - fifoPs) / 1000)
 }
 
 // arrive delivers every frame whose last bit has arrived (virtual time).

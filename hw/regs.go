@@ -105,6 +105,7 @@ const (
 	VLROAG   = 0x8028 // frames coalesced by LRO into an earlier one
 	VLROFL   = 0x802C // LRO aggregates written to the ring
 	vdiagEnd = VLROFL
+	VLSPD    = 0x8030 // link speed in Mb/s (0 without link)
 )
 
 // Per-queue register offsets within a queue's 0x40 block.
@@ -159,10 +160,11 @@ const (
 	CtrlSLU = 1 << 6
 	CtrlRST = 1 << 26
 
-	StatusFD      = 1 << 0
-	StatusLU      = 1 << 1
-	StatusSpeed1G = 2 << 6
-	StatusGIOME   = 1 << 19
+	StatusFD       = 1 << 0
+	StatusLU       = 1 << 1
+	StatusSpeed1G  = 2 << 6
+	StatusSpeed100 = 1 << 6
+	StatusGIOME    = 1 << 19
 
 	EecdPres   = 1 << 8
 	EecdAutoRd = 1 << 9
@@ -360,6 +362,7 @@ var regTable = []regDef{
 	{"VRXCSE", VRXCSE, 1, 0, 0, 0, kRO, "vnic: receive checksum errors reported in the write-back (IPE, TCPE)"},
 	{"VLROAG", VLROAG, 1, 0, 0, 0, kRO, "vnic: frames LRO coalesced into an earlier frame"},
 	{"VLROFL", VLROFL, 1, 0, 0, 0, kRO, "vnic: LRO aggregates written to the ring"},
+	{"VLSPD", VLSPD, 1, 0, 0, 0, kRO, "vnic: link speed in Mb/s as negotiated with the cable's other end (0 without link); STATUS.SPEED only tells 10/100/1000"},
 	{"RDBAL", RDBAL0 + qDBAL, NumQueues, 0x40, 0, 0xFFFFFF80, kRW, "RX ring base low, 128-byte aligned"},
 	{"RDBAH", RDBAL0 + qDBAH, NumQueues, 0x40, 0, 0xFFFFFFFF, kRW, "RX ring base high"},
 	{"RDLEN", RDBAL0 + qDLEN, NumQueues, 0x40, 0, 0x000FFF80, kRW, "RX ring length in bytes, a multiple of 128"},

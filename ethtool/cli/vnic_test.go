@@ -236,3 +236,47 @@ func TestVnicEEPROM(t *testing.T) {
 	}
 	hasLine(t, must(t, w, "-P h1/vnic0"), "Permanent address: 02:00:00:00:01:00")
 }
+
+// TestVnicLinkSpeed: -s speed 1000 limits the link to 1 Gb/s: back-to-back
+// 64-byte frames (60 bytes and the FCS) then arrive at 1.488 Mpps, one
+// every 672 ns; forced unequal speeds leave no link.
+func TestVnicLinkSpeed(t *testing.T) {
+	w := world(t)
+	a, b := w.Hosts[0].Devices[0], w.Hosts[1].Devices[0]
+	hasLine(t, must(t, w, "h1/vnic0"), "\tSpeed: 10000Mb/s")
+	must(t, w, "-s h1/vnic0 speed 1000")
+	w.Run(hw.LinkSetupTime)
+	s := must(t, w, "h2/vnic0")
+	hasLine(t, s, "\tSpeed: 1000Mb/s")
+	hasLine(t, s, "\tLink detected: yes")
+	hasLine(t, must(t, w, "h1/vnic0"), "\tAdvertised link modes:  1000baseT/Full")
+	pg, err := a.Host.Stack.NewPktgen(stack.PktgenConfig{Dev: a.Netdev, DstMAC: b.Netdev.Addr(), SrcIP: [4]byte{198, 18, 0, 1},
+		DstIP: [4]byte{198, 19, 0, 1}, Size: 60, Flows: 1, Burst: 32, Queue: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg.Start()
+	w.Run(time.Millisecond) // reach steady state
+	f0, _, _, _ := w.Cables[0].Wire.Stats()
+	w.Run(672 * time.Microsecond) // 1000 frame times
+	f1, _, _, _ := w.Cables[0].Wire.Stats()
+	pg.Stop()
+	if got := f1 - f0; got != 1000 {
+		t.Errorf("%d frames in 1000 frame times at 1 Gb/s", got)
+	}
+	// Forced 100 against forced 1000: no link.
+	must(t, w, "-s h1/vnic0 speed 100 duplex full autoneg off")
+	must(t, w, "-s h2/vnic0 speed 1000 duplex full autoneg off")
+	w.Run(hw.LinkSetupTime + time.Millisecond)
+	hasLine(t, must(t, w, "h1/vnic0"), "\tLink detected: no")
+	_, errOut, rc := sh(t, w, "-s h1/vnic0 speed 2500 autoneg off")
+	if rc != 75 || !strings.Contains(errOut, "Invalid argument") {
+		t.Errorf("speed 2500: exit %d, %q", rc, errOut)
+	}
+	must(t, w, "-s h2/vnic0 speed 100 autoneg off")
+	w.Run(hw.LinkSetupTime + time.Millisecond)
+	s = must(t, w, "h2/vnic0")
+	hasLine(t, s, "\tSpeed: 100Mb/s")
+	hasLine(t, s, "\tAuto-negotiation: off")
+	hasLine(t, s, "\tLink detected: yes")
+}
