@@ -71,6 +71,8 @@ type Adapter struct {
 	usedQueues int
 	rssUDP     bool   // MRQC hashes UDP/IPv4 ports (ethtool -N rx-flow-hash udp4 sdfn)
 	msglevel   uint32 // netif_msg bits (ethtool -s msglvl)
+	fcRx       bool   // honour PAUSE (ethtool -A rx)
+	fcTx       bool   // send PAUSE (ethtool -A tx)
 	qtot       [hw.NumQueues]queueTotals
 	features   ethtool.Features // as last set by the stack
 
@@ -96,6 +98,7 @@ type HWStats struct {
 	GORC, GOTC, TOR, TOT                       uint64
 	RNBC, RUC, ROC, TPR, TPT, MPTC, BPTC       uint64
 	IAC, ICRXOC, TSCTC                         uint64
+	XONRXC, XONTXC, XOFFRXC, XOFFTXC           uint64
 	PRC, PTC                                   [6]uint64
 	RQDPC                                      [hw.NumQueues]uint64
 	// vnic diagnostics (running counters, not clear-on-read).

@@ -76,7 +76,7 @@ func (e *env) conservation() {
 		rx   *topo.Device
 	}{{aFrames - aFly, e.b}, {bFrames - bFly, e.a}} {
 		s := c.rx.Adapter.HWStats()
-		acc := s.GPRC + s.MPC + s.RUC + s.ROC + s.RxFiltered + s.RxDisabled
+		acc := s.GPRC + s.MPC + s.RUC + s.ROC + s.RxFiltered + s.RxDisabled + s.XONRXC + s.XOFFRXC
 		if c.sent+injected[c.rx] != acc || s.TPR != acc {
 			e.t.Errorf("%s: %d sent + %d injected, TPR %d, received %d + missed %d + runts %d + oversize %d + filtered %d + disabled %d",
 				c.rx.HW.Name(), c.sent, injected[c.rx], s.TPR, s.GPRC, s.MPC, s.RUC, s.ROC, s.RxFiltered, s.RxDisabled)

@@ -341,15 +341,52 @@ func (a *Adapter) GetMsglevel() uint32 { a.mu.Lock(); defer a.mu.Unlock(); retur
 // SetMsglevel stores the message level.
 func (a *Adapter) SetMsglevel(v uint32) { a.mu.Lock(); a.msglevel = v; a.mu.Unlock() }
 
-// GetPauseParam: the device does not model 802.3x flow control yet, so
-// pause settings are absent rather than pretended.
+// Flow control. The driver starts with it off (igb starts with full flow
+// control) so that benchmarks measure the data path; ethtool -A turns it
+// on. Pause autonegotiation is not modelled: the settings apply as given.
+const (
+	fcPauseTime = 0x0680 // IGB_FC_PAUSE_TIME: quanta in XOFF frames
+)
+
+// GetPauseParam is igb_get_pauseparam: CTRL.RFCE and CTRL.TFCE, with the
+// pause frame counters.
 func (a *Adapter) GetPauseParam() (ethtool.Pause, error) {
-	return ethtool.Pause{}, notSupported("get pauseparam", "802.3x flow control is not modelled by the device yet")
+	hs := a.HWStats()
+	ctrl := a.rd32(hw.CTRL)
+	return ethtool.Pause{Rx: ctrl&hw.CtrlRFCE != 0, Tx: ctrl&hw.CtrlTFCE != 0,
+		RxPauseFrames: hs.XONRXC + hs.XOFFRXC, TxPauseFrames: hs.XONTXC + hs.XOFFTXC}, nil
 }
 
-// SetPauseParam: see GetPauseParam.
-func (a *Adapter) SetPauseParam(ethtool.Pause) error {
-	return notSupported("set pauseparam", "802.3x flow control is not modelled by the device yet")
+// SetPauseParam is igb_set_pauseparam: rx honours received PAUSE frames,
+// tx sends XOFF when an RX ring has less than half its descriptors free and
+// XON when three quarters are free again. (The half is headroom: the other
+// end's 24 KiB TX FIFO is already on its way when it pauses — about 290
+// minimum-size frames.)
+func (a *Adapter) SetPauseParam(p ethtool.Pause) error {
+	if p.Autoneg {
+		return ethtool.AttrErrorf("set pauseparam", "autoneg", syscall.EOPNOTSUPP, "pause autonegotiation is not supported; set rx and tx")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.fcRx, a.fcTx = p.Rx, p.Tx
+	a.programFC()
+	return nil
+}
+
+// programFC writes the flow-control settings and thresholds.
+func (a *Adapter) programFC() {
+	ring := uint32(a.cfg.RxRing)
+	a.wr32(hw.FCTTV, fcPauseTime)
+	a.wr32(hw.FCRTH, ring/2)
+	a.wr32(hw.FCRTL, ring*3/4|hw.FcrtlXONE)
+	ctrl := a.rd32(hw.CTRL) &^ (hw.CtrlRFCE | hw.CtrlTFCE)
+	if a.fcRx {
+		ctrl |= hw.CtrlRFCE
+	}
+	if a.fcTx {
+		ctrl |= hw.CtrlTFCE
+	}
+	a.wr32(hw.CTRL, ctrl)
 }
 
 // SelfTest: the offline tests need the loopback path driven from the

@@ -122,6 +122,7 @@ func (a *Adapter) eimsAll() uint32 {
 func (a *Adapter) configure() {
 	n := a.cfg.Queues
 	a.wr32(hw.CTRL, a.rd32(hw.CTRL)|hw.CtrlSLU|hw.CtrlFD)
+	a.programFC()
 	a.wr32(hw.GPIE, hw.GpieMSIXMode|hw.GpieEIAME|hw.GpiePBA|hw.GpieNSICR)
 	// Queue pair q → vector q+1; other causes → vector 0.
 	for m := 0; m < 8; m++ {

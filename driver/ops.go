@@ -77,7 +77,8 @@ func (a *Adapter) updateStats() {
 		{hw.BPRC, &s.BPRC}, {hw.MPRC, &s.MPRC}, {hw.GPTC, &s.GPTC}, {hw.RNBC, &s.RNBC},
 		{hw.RUC, &s.RUC}, {hw.ROC, &s.ROC}, {hw.TPR, &s.TPR}, {hw.TPT, &s.TPT},
 		{hw.MPTC, &s.MPTC}, {hw.BPTC, &s.BPTC}, {hw.IAC, &s.IAC}, {hw.ICRXOC, &s.ICRXOC},
-		{hw.TSCTC, &s.TSCTC},
+		{hw.TSCTC, &s.TSCTC}, {hw.XONRXC, &s.XONRXC}, {hw.XONTXC, &s.XONTXC}, {hw.XOFFRXC, &s.XOFFRXC},
+		{hw.XOFFTXC, &s.XOFFTXC},
 	} {
 		*c.acc += uint64(a.rd32(c.reg))
 	}

@@ -54,6 +54,7 @@ type Device struct {
 	linkMbps   int
 	linkFull   bool
 	negotiator negotiator
+	pause      pauseState
 
 	stats [statWords]uint64 // statistics counters by (off-0x4000)/4
 	rqdpc [NumQueues]uint64
@@ -120,6 +121,9 @@ func NewDevice(cfg DeviceConfig, clock Clock, dma *DMA) (*Device, error) {
 		d.txq[q].mu.off = virtual
 		d.txq[q].timer = clock.NewTimer(func() { d.txq[q].waiting = false; d.txRun(q) })
 	}
+	d.pause.pending = -1
+	d.pause.timer = clock.NewTimer(d.pauseTimer)
+	d.pause.refresh = clock.NewTimer(d.pauseRefresh)
 	if cfg.Checker {
 		d.checker = newChecker(d)
 		prev := dma.OnFree
@@ -131,6 +135,7 @@ func NewDevice(cfg DeviceConfig, clock Clock, dma *DMA) (*Device, error) {
 		}
 	}
 	d.rss = offload.NewToeplitz(make([]byte, offload.RSSKeySize))
+	d.phyReset()
 	d.reset()
 	return d, nil
 }
@@ -160,7 +165,12 @@ func (d *Device) reset() {
 	mac := d.eepromMAC()
 	d.regs[RAL(0)/4] = uint32(mac[0]) | uint32(mac[1])<<8 | uint32(mac[2])<<16 | uint32(mac[3])<<24
 	d.regs[RAH(0)/4] = uint32(mac[4]) | uint32(mac[5])<<8 | RahAV
-	d.phyReset()
+	// The PHY keeps its settings: CTRL.RST resets the MAC only (the PHY
+	// has its own reset, BMCR.RESET).
+	d.pause.untilPs, d.pause.xoffSent = 0, false
+	if d.pause.refresh != nil {
+		d.pause.refresh.Stop()
+	}
 	for v := range d.vec {
 		d.vec[v].timer.Stop()
 		d.vec[v].until = 0

@@ -8,6 +8,9 @@ const (
 	STATUS   = 0x0008
 	EECD     = 0x0010
 	EERD     = 0x0014
+	FCTTV    = 0x0170 // pause time (quanta of 512 bit times) sent in XOFF frames
+	FCRTL    = 0x2160 // XON threshold (free RX descriptors) b15:0, XONE b31
+	FCRTH    = 0x2168 // XOFF threshold (free RX descriptors) b15:0
 	EEWR     = 0x102C // EEPROM write: the EERD layout (82574's register)
 	CTRL_EXT = 0x0018
 	MDIC     = 0x0020
@@ -156,9 +159,13 @@ func RAH(i int) uint32 { return RAH0 + 8*uint32(i) }
 
 // Register bits.
 const (
-	CtrlFD  = 1 << 0
-	CtrlSLU = 1 << 6
-	CtrlRST = 1 << 26
+	CtrlFD   = 1 << 0
+	CtrlSLU  = 1 << 6
+	CtrlRST  = 1 << 26
+	CtrlRFCE = 1 << 27 // honour received PAUSE frames
+	CtrlTFCE = 1 << 28 // send PAUSE frames
+
+	FcrtlXONE = 1 << 31 // send XON when free descriptors recover
 
 	StatusFD       = 1 << 0
 	StatusLU       = 1 << 1
@@ -278,7 +285,7 @@ type regDef struct {
 
 // regTable lists every implemented register, ordered by offset.
 var regTable = []regDef{
-	{"CTRL", CTRL, 1, 0, 0x00000001, 0xFFFFFFFF, kSPEC, "FD b0, SLU b6 (set link up), RST b26 self-clearing: restores every register's reset value"},
+	{"CTRL", CTRL, 1, 0, 0x00000001, 0xFFFFFFFF, kSPEC, "FD b0, SLU b6 (set link up), RST b26 self-clearing: restores every register's reset value, RFCE b27 (honour PAUSE), TFCE b28 (send PAUSE)"},
 	{"STATUS", STATUS, 1, 0, 0, 0, kRO, "FD b0, LU b1 (link up: cable connected and CTRL.SLU), SPEED b7:6 = 10 (1000 Mb/s), GIO_MASTER_ENABLE b19"},
 	{"EECD", EECD, 1, 0, EecdPres | EecdAutoRd, 0, kRO, "PRES b8 (EEPROM present), AUTO_RD b9 (auto-read done)"},
 	{"EERD", EERD, 1, 0, 0, 0xFFFF, kSPEC, "START b0, DONE b1, ADDR b15:2, DATA b31:16; a read completes at once"},
@@ -290,6 +297,7 @@ var regTable = []regDef{
 	{"IMC", IMC, 1, 0, 0, 0xFFFFFFFF, kSPEC, "write clears mask bits; read returns IMS"},
 	{"IAM", IAM, 1, 0, 0, 0xFFFFFFFF, kRW, "stored"},
 	{"RCTL", RCTL, 1, 0, 0, 0x07FFFFFE, kRW, "EN b1, SBP b2, UPE b3, MPE b4, LPE b5, MO b13:12, BAM b15, BSIZE b17:16, BSEX b25, SECRC b26"},
+	{"FCTTV", FCTTV, 1, 0, 0, 0xFFFF, kRW, "pause time in XOFF frames, quanta of 512 bit times"},
 	{"TCTL", TCTL, 1, 0, 0x000000F8, 0xFFFFFFFE, kRW, "EN b1, PSP b3 (pad short packets to 60 bytes), CT b11:4, COLD b21:12"},
 	{"TIPG", TIPG, 1, 0, 0, 0x3FFFFFFF, kRW, "stored; no effect"},
 	{"EEWR", EEWR, 1, 0, 0, 0xFFFFFFFD, kSPEC, "START b0, DONE b1, ADDR b15:2, DATA b31:16: START writes DATA to word ADDR at once and sets DONE"},
@@ -303,6 +311,8 @@ var regTable = []regDef{
 	{"EITR", EITR0, NumVectors, 4, 0, 0x80007FFC, kRW, "INTERVAL b14:2 in µs (0 = no throttling), CNT_IGNR b31; leading edge: the first message goes at once, later causes wait for the interval"},
 	{"IVAR", IVAR0, 8, 4, 0, 0x9F9F9F9F, kRW, "queue-to-vector map: IVAR[m] byte0 RX m, byte1 TX m, byte2 RX m+8, byte3 TX m+8; VALID b7, vector b4:0"},
 	{"IVAR_MISC", IVARMISC, 1, 0, 0, 0x00009F9F, kRW, "byte1: vector for the other causes (ICR), VALID b7"},
+	{"FCRTL", FCRTL, 1, 0, 0, 0x8000FFFF, kRW, "XON threshold in free RX descriptors b15:0 (vnic has no packet buffer: the 82576 counts its bytes), XONE b31"},
+	{"FCRTH", FCRTH, 1, 0, 0, 0xFFFF, kRW, "XOFF threshold in free RX descriptors b15:0: with CTRL.TFCE, a queue with fewer free descriptors makes the device send XOFF"},
 	{"CRCERRS", CRCERRS, 1, 0, 0, 0, kRC, "CRC errors (never on a vnic cable)"},
 	{"ALGNERRC", ALGNERR, 1, 0, 0, 0, kRC, "alignment errors (always 0)"},
 	{"SYMERRS", SYMERRS, 1, 0, 0, 0, kRC, "symbol errors (always 0)"},
@@ -310,10 +320,10 @@ var regTable = []regDef{
 	{"MPC", MPC, 1, 0, 0, 0, kRC, "missed packets: no free RX descriptor"},
 	{"COLC", COLC, 1, 0, 0, 0, kRC, "collisions (always 0: full duplex)"},
 	{"RLEC", RLEC, 1, 0, 0, 0, kRC, "length errors: undersize plus oversize"},
-	{"XONRXC", XONRXC, 1, 0, 0, 0, kRC, "flow control (always 0)"},
-	{"XONTXC", XONTXC, 1, 0, 0, 0, kRC, "flow control (always 0)"},
-	{"XOFFRXC", XOFFRXC, 1, 0, 0, 0, kRC, "flow control (always 0)"},
-	{"XOFFTXC", XOFFTXC, 1, 0, 0, 0, kRC, "flow control (always 0)"},
+	{"XONRXC", XONRXC, 1, 0, 0, 0, kRC, "PAUSE frames received with quanta 0 (XON)"},
+	{"XONTXC", XONTXC, 1, 0, 0, 0, kRC, "XON frames sent"},
+	{"XOFFRXC", XOFFRXC, 1, 0, 0, 0, kRC, "PAUSE frames received with quanta > 0 (XOFF)"},
+	{"XOFFTXC", XOFFTXC, 1, 0, 0, 0, kRC, "XOFF frames sent"},
 	{"PRC64", PRC64, 6, 4, 0, 0, kRC, "good packets received by size with FCS: 64, 65-127, 128-255, 256-511, 512-1023, 1024-max"},
 	{"GPRC", GPRC, 1, 0, 0, 0, kRC, "good packets received (passed the filter)"},
 	{"BPRC", BPRC, 1, 0, 0, 0, kRC, "broadcast packets received"},

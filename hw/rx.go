@@ -48,6 +48,9 @@ func (d *Device) receive(frame []byte) {
 		d.count(RLEC, 1)
 		return
 	}
+	if d.rxPause(frame) {
+		return // MAC control: consumed by the MAC
+	}
 	if !d.accept(frame, rctl) {
 		d.diag[(VRXFLT-VUWC)/4]++
 		return
@@ -90,6 +93,7 @@ func (d *Device) deliver1(q int, frame []byte, m rxMeta) {
 		}
 		return
 	}
+	d.fcAfterReceive(q)
 	d.count(GPRC, uint64(frames))
 	switch {
 	case isBroadcast(frame):
@@ -304,6 +308,7 @@ func (d *Device) rxToRing(q int, frame []byte, m rxMeta) bool {
 		d.count(RNBC, 1)
 		d.rqdpc[q]++
 		d.setICR(IcrRXO)
+		d.fcAfterReceive(q)
 		return false
 	}
 	off := 0
@@ -362,4 +367,5 @@ func (d *Device) rdtWrite(q int, v uint32) {
 		d.checker.tail(false, q, d.regs[RDH(q)/4], d.regs[RDT(q)/4], v, n)
 	}
 	d.regs[RDT(q)/4] = v
+	d.fcAfterRefill(q)
 }

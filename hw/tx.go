@@ -51,6 +51,13 @@ func (d *Device) txRun(q int) {
 			d.mu.Unlock()
 			return
 		}
+		if until := d.pausedUntil(); until != 0 {
+			// A PAUSE is in force: the queue waits for it to end.
+			t.waiting = true
+			t.timer.Reset(until - d.clock.Now())
+			d.mu.Unlock()
+			return
+		}
 		p, ok := d.txOne(q, t)
 		d.mu.Unlock()
 		if !ok {

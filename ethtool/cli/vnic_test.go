@@ -280,3 +280,94 @@ func TestVnicLinkSpeed(t *testing.T) {
 	hasLine(t, s, "\tAuto-negotiation: off")
 	hasLine(t, s, "\tLink detected: yes")
 }
+
+// wireFrom counts the frames h1 has put on the cable.
+func wireFrom(w *topo.World) uint64 {
+	f, _, _, _ := w.Cables[0].Wire.Stats()
+	return f
+}
+
+// TestVnicPauseHonoured: with rx pause on, a PAUSE frame stops h1's
+// transmitter for its quanta (once the 24 KiB already in its FIFO has left);
+// XON resumes it; with rx pause off the frame is counted and ignored.
+func TestVnicPauseHonoured(t *testing.T) {
+	for _, rxPause := range []bool{true, false} {
+		w := world(t)
+		a, b := w.Hosts[0].Devices[0], w.Hosts[1].Devices[0]
+		hasLine(t, must(t, w, "-a h1/vnic0"), "RX:\t\toff")
+		if rxPause {
+			must(t, w, "-A h1/vnic0 rx on")
+		}
+		pg, err := a.Host.Stack.NewPktgen(stack.PktgenConfig{Dev: a.Netdev, DstMAC: b.Netdev.Addr(), SrcIP: [4]byte{198, 18, 0, 1},
+			DstIP: [4]byte{198, 19, 0, 1}, Size: 60, Flows: 4, Burst: 32, Queue: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg.Start()
+		w.Run(100 * time.Microsecond)
+		a.HW.Receive(hw.PauseFrame([6]byte(b.Netdev.Addr()), 0xFFFF)) // 3.36 ms at 10 Gb/s
+		w.Run(25 * time.Microsecond)                                  // the FIFO drains
+		f0 := wireFrom(w)
+		w.Run(time.Millisecond)
+		paused := wireFrom(w) - f0
+		a.HW.Receive(hw.PauseFrame([6]byte(b.Netdev.Addr()), 0)) // XON
+		w.Run(100 * time.Microsecond)
+		resumed := wireFrom(w) - f0 - paused
+		pg.Stop()
+		if rxPause && (paused != 0 || resumed == 0) {
+			t.Errorf("rx pause on: %d frames while paused, %d after XON", paused, resumed)
+		}
+		if !rxPause && paused == 0 {
+			t.Error("rx pause off: the transmitter stopped")
+		}
+		injected := "  rx_pause_frames: 2"
+		hasLine(t, must(t, w, "-I -a h1/vnic0"), injected)
+	}
+}
+
+// TestVnicPauseAvoidsDrops: h2 services its 1024-descriptor ring only every
+// 2 ms (rx-usecs 2000) while h1 sends back to back at 10 Gb/s: without flow
+// control the ring overflows; with tx pause on h2 and rx pause on h1, h2
+// sends XOFF in time and nothing is lost.
+func TestVnicPauseAvoidsDrops(t *testing.T) {
+	for _, fc := range []bool{false, true} {
+		w := world(t)
+		a, b := w.Hosts[0].Devices[0], w.Hosts[1].Devices[0]
+		must(t, w, "-L h2/vnic0 combined 1")
+		must(t, w, "-G h2/vnic0 rx 1024")
+		must(t, w, "-C h2/vnic0 rx-usecs 2000")
+		if fc {
+			must(t, w, "-A h2/vnic0 tx on")
+			must(t, w, "-A h1/vnic0 rx on")
+		}
+		listen := stack.NewSink(0)
+		b.Host.Stack.AddProtocol(stack.EthPIPv4, listen.Handle)
+		pg, err := a.Host.Stack.NewPktgen(stack.PktgenConfig{Dev: a.Netdev, DstMAC: b.Netdev.Addr(), SrcIP: [4]byte{198, 18, 0, 1},
+			DstIP: [4]byte{198, 19, 0, 1}, Size: 60, Flows: 4, Burst: 32, Queue: -1, Count: 20000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg.Start()
+		w.Run(100 * time.Millisecond)
+		if !pg.Done() {
+			t.Fatalf("fc %v: pktgen sent %d", fc, pg.Sent())
+		}
+		missed := stat(t, must(t, w, "-S h2/vnic0"), "rx_missed_errors")
+		p := must(t, w, "-I -a h2/vnic0")
+		if !fc && missed == 0 {
+			t.Error("no flow control: nothing was missed; the test does not overload h2")
+		}
+		if fc {
+			if missed != 0 {
+				t.Errorf("flow control: %d frames missed", missed)
+			}
+			if got := b.Netdev.Stats64().RxPackets; got != 20000 {
+				t.Errorf("flow control: %d of 20000 received", got)
+			}
+			hasLine(t, p, "TX:\t\ton")
+			if strings.Contains(p, "  tx_pause_frames: 0\n") {
+				t.Errorf("h2 sent no PAUSE:\n%s", p)
+			}
+		}
+	}
+}
