@@ -3,6 +3,7 @@ package driver
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,7 +29,7 @@ func notSupported(op, why string) error {
 // version word, the bus info the device's name.
 func (a *Adapter) DrvInfo() ethtool.DrvInfo {
 	return ethtool.DrvInfo{Driver: DriverName, Version: DriverVersion, FwVersion: "0.0.0",
-		BusInfo: a.fn.Name, NStats: uint32(len(a.GetStats())), EEDumpLen: uint32(a.GetEEPROMLen()),
+		BusInfo: a.fn.Name, NStats: uint32(len(a.GetStats())), TestInfoLen: uint32(len(testNames)), EEDumpLen: uint32(a.GetEEPROMLen()),
 		RegDumpLen: uint32(regDumpLen)}
 }
 
@@ -389,12 +390,6 @@ func (a *Adapter) programFC() {
 	a.wr32(hw.CTRL, ctrl)
 }
 
-// SelfTest: the offline tests need the loopback path driven from the
-// command; not there yet.
-func (a *Adapter) SelfTest(bool) ([]ethtool.TestResult, error) {
-	return nil, notSupported("self test", "self-test is not implemented yet")
-}
-
 // EEPROM: 64 words, read through EERD and written through EEWR.
 const eepromBytes = 64 * 2
 
@@ -665,4 +660,26 @@ func (a *Adapter) GetStats() []ethtool.Stat {
 			ethtool.Stat{Name: fmt.Sprintf("rx_queue_%d_missed", q), Value: s.rqdpc})
 	}
 	return out
+}
+
+// FormatRegs decodes a register dump of this driver for ethtool -d: one
+// line per register instance, offset, name (with its index in an array)
+// and value. ok is false for a dump it does not know.
+func FormatRegs(driverName string, r ethtool.Regs) (string, bool) {
+	if driverName != DriverName || r.Version != RegsVersion || len(r.Data) != regDumpLen {
+		return "", false
+	}
+	var b strings.Builder
+	i := 0
+	for _, reg := range hw.Registers() {
+		for k := 0; k < reg.Count; k++ {
+			name := reg.Name
+			if reg.Count > 1 {
+				name = fmt.Sprintf("%s[%d]", reg.Name, k)
+			}
+			fmt.Fprintf(&b, "0x%05X: %-14s 0x%08X\n", reg.Offset+uint32(k)*reg.Stride, name, binary.LittleEndian.Uint32(r.Data[i:]))
+			i += 4
+		}
+	}
+	return b.String(), true
 }

@@ -12,9 +12,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"vnic/cmd/vnic/ctl"
+	"vnic/driver"
 	"vnic/ethtool/cli"
 	"vnic/ethtool/nl"
 )
+
+func init() { cli.Pretty = driver.FormatRegs }
 
 func newEthtoolCmd(a *app) *cobra.Command {
 	return &cobra.Command{

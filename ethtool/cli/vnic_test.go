@@ -371,3 +371,32 @@ func TestVnicPauseAvoidsDrops(t *testing.T) {
 		}
 	}
 }
+
+// TestVnicSelfTest: the offline self-test passes on a running device, which
+// carries traffic afterwards as before; online runs only the link test.
+func TestVnicSelfTest(t *testing.T) {
+	w := world(t)
+	flows(t, w)
+	before := must(t, w, "-S h2/vnic0")
+	out, errOut, rc := sh(t, w, "-t h2/vnic0")
+	want := "The test result is PASS\nThe test extra info:\nRegister test  (offline)\t 0\nEeprom test    (offline)\t 0\n" +
+		"Interrupt test (offline)\t 0\nLoopback test  (offline)\t 0\nLink test   (on/offline)\t 0\n"
+	if rc != 0 || out != want {
+		t.Fatalf("-t: exit %d\n%s%s", rc, out, errOut)
+	}
+	// The loopback test's 32 frames went out and came back in.
+	after := must(t, w, "-S h2/vnic0")
+	for _, c := range []string{"tx_hw_packets", "rx_hw_packets"} {
+		if d := stat(t, after, c) - stat(t, before, c); d != 32 {
+			t.Errorf("%s grew by %d during the self-test, want 32", c, d)
+		}
+	}
+	w.Run(time.Millisecond) // the link comes back
+	if s := spread(flows(t, w)); len(s) != 4 {
+		t.Errorf("after the self-test: spread %v", s)
+	}
+	hasLine(t, must(t, w, "-i h2/vnic0"), "supports-test: yes")
+	out = must(t, w, "-t h2/vnic0 online")
+	hasLine(t, out, "Link test   (on/offline)\t 0")
+	hasLine(t, out, "Loopback test  (offline)\t 0")
+}
