@@ -19,12 +19,6 @@ const (
 
 var _ ethtool.Ops = (*Adapter)(nil)
 
-// notSupported is what an operation the driver does not implement (yet)
-// returns, as a NULL ethtool_ops member does.
-func notSupported(op, why string) error {
-	return ethtool.Errorf(op, syscall.EOPNOTSUPP, "%s", why)
-}
-
 // DrvInfo is igb_get_drvinfo: the firmware version is the EEPROM's image
 // version word, the bus info the device's name.
 func (a *Adapter) DrvInfo() ethtool.DrvInfo {
