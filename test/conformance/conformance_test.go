@@ -1,0 +1,78 @@
+package conformance
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"vnic/cmd/vnic/topo"
+	"vnic/ethtool"
+)
+
+// TestVnicConforms runs the whole suite against vnic's device: every check
+// passes (none may be skipped: the device supports every operation).
+func TestVnicConforms(t *testing.T) {
+	w, err := topo.Build(topo.Config{
+		Virtual: true, Seed: 1, Checker: true,
+		Hosts: []topo.HostConfig{
+			{Name: "h1", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 4}}},
+			{Name: "h2", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 4}}},
+		},
+		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 10000}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.Run(time.Millisecond)
+	dev, err := w.Ethtool().Device("h1/vnic0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res := Run(dev, All, &out)
+	for _, r := range res {
+		if r.Outcome != Pass {
+			t.Errorf("%s %s: %s", r.Outcome, r.Name, r.Reason)
+		}
+	}
+	want := "17 passed, 0 failed, 0 skipped\n"
+	if !bytes.HasSuffix(out.Bytes(), []byte(want)) {
+		t.Errorf("summary:\n%s", out.String())
+	}
+	if v := w.Hosts[0].Devices[0].HW.Checker().Violations(); len(v) != 0 {
+		t.Errorf("contract violations: %v", v)
+	}
+}
+
+// forgetful is a device whose ring changes do not stick and whose refused
+// channel changes go through anyway: the suite must catch both.
+type forgetful struct {
+	ethtool.Device
+	ring ethtool.Ring
+}
+
+func (f *forgetful) Ring() (ethtool.Ring, error) { return f.ring, nil }
+func (f *forgetful) SetChannels(rx, tx, other, combined ethtool.Opt32) error {
+	return nil // accepts anything, changes nothing
+}
+
+func TestSuiteCatchesFaults(t *testing.T) {
+	w, err := topo.Build(topo.Config{Virtual: true, Seed: 1,
+		Hosts:  []topo.HostConfig{{Name: "h1", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 2}}}, {Name: "h2", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 2}}}},
+		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 1000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.Run(time.Millisecond)
+	dev, _ := w.Ethtool().Device("h1/vnic0")
+	g, _ := dev.Ring()
+	res := Run(&forgetful{Device: dev, ring: g}, All, nil)
+	want := map[string]Outcome{"ring-round-trip": Fail, "channels-round-trip": Fail, "channels-range-error": Fail, "drvinfo": Pass}
+	for _, r := range res {
+		if o, ok := want[r.Name]; ok && r.Outcome != o {
+			t.Errorf("%s: %s (%s), want %s", r.Name, r.Outcome, r.Reason, o)
+		}
+	}
+}
