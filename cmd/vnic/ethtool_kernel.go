@@ -3,10 +3,18 @@ package main
 import (
 	"fmt"
 	"io"
+
+	"vnic/ethtool/cli"
+	"vnic/ethtool/kernel"
 )
 
 // runKernelEthtool drives a Linux interface through the kernel backend.
-func runKernelEthtool(_ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "vnic ethtool --kernel: the kernel backend is not implemented yet")
-	return 1
+func runKernelEthtool(args []string, stdout, stderr io.Writer) int {
+	b, closeFn, err := kernel.Backend()
+	if err != nil {
+		fmt.Fprintln(stderr, "vnic ethtool --kernel:", err)
+		return 1
+	}
+	defer closeFn()
+	return cli.Run(args, cli.Options{Backend: b, Stdout: stdout, Stderr: stderr})
 }

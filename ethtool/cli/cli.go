@@ -48,6 +48,8 @@ type mode struct {
 	// json says --json is accepted (ethtool 6.1 has it for -k only; vnic
 	// has it for every get).
 	json bool
+	// set modes change the device; a get that is not supported exits 1.
+	set bool
 }
 
 var modes []*mode
@@ -56,27 +58,27 @@ func init() {
 	modes = []*mode{
 		{short: "-i", long: []string{"--driver"}, fn: doDrvInfo, failMsg: "Cannot get driver information", failExit: 71, noArgs: true, json: true},
 		{short: "-k", long: []string{"--show-features", "--show-offload"}, fn: doShowFeatures, failExit: 1, noArgs: true, json: true},
-		{short: "-K", long: []string{"--features", "--offload"}, fn: doSetFeatures, failExit: 92},
+		{short: "-K", set: true, long: []string{"--features", "--offload"}, fn: doSetFeatures, failExit: 92},
 		{short: "-g", long: []string{"--show-ring"}, fn: doShowRing, failExit: 1, noArgs: true, json: true},
-		{short: "-G", long: []string{"--set-ring"}, fn: doSetRing, failExit: 81},
+		{short: "-G", set: true, long: []string{"--set-ring"}, fn: doSetRing, failExit: 81},
 		{short: "-c", long: []string{"--show-coalesce"}, fn: doShowCoalesce, failExit: 1, noArgs: true, json: true},
-		{short: "-C", long: []string{"--coalesce"}, fn: doSetCoalesce, failExit: 81},
+		{short: "-C", set: true, long: []string{"--coalesce"}, fn: doSetCoalesce, failExit: 1},
 		{short: "-l", long: []string{"--show-channels"}, fn: doShowChannels, failExit: 1, noArgs: true, json: true},
-		{short: "-L", long: []string{"--set-channels"}, fn: doSetChannels, failExit: 1},
+		{short: "-L", set: true, long: []string{"--set-channels"}, fn: doSetChannels, failExit: 1},
 		{short: "-a", long: []string{"--show-pause"}, fn: doShowPause, failExit: 1, noArgs: true, json: true},
-		{short: "-A", long: []string{"--pause"}, fn: doSetPause, failExit: 76},
+		{short: "-A", set: true, long: []string{"--pause"}, fn: doSetPause, failExit: 76},
 		{short: "-S", long: []string{"--statistics"}, fn: doStats, failMsg: "Cannot get stats information", failExit: 94, noArgs: true, json: true},
 		{short: "-x", long: []string{"--show-rxfh-indir", "--show-rxfh"}, fn: doShowRSS, failExit: 1, noArgs: true, json: true},
-		{short: "-X", long: []string{"--set-rxfh-indir", "--rxfh"}, fn: doSetRSS, failExit: 1},
+		{short: "-X", set: true, long: []string{"--set-rxfh-indir", "--rxfh"}, fn: doSetRSS, failExit: 1},
 		{short: "-n", long: []string{"--show-nfc", "-u", "--show-ntuple"}, fn: doShowNFC, failExit: 1, json: true},
-		{short: "-N", long: []string{"--config-nfc", "-U", "--config-ntuple"}, fn: doSetNFC, failExit: 1},
+		{short: "-N", set: true, long: []string{"--config-nfc", "-U", "--config-ntuple"}, fn: doSetNFC, failExit: 1},
 		{short: "-e", long: []string{"--eeprom-dump"}, fn: doEEPROM, failMsg: "Cannot get EEPROM data", failExit: 74, json: true},
-		{short: "-E", long: []string{"--change-eeprom"}, fn: doSetEEPROM, failMsg: "Cannot set EEPROM data", failExit: 87},
+		{short: "-E", set: true, long: []string{"--change-eeprom"}, fn: doSetEEPROM, failMsg: "Cannot set EEPROM data", failExit: 87},
 		{short: "-d", long: []string{"--register-dump"}, fn: doRegs, failMsg: "Cannot get register dump", failExit: 74, json: true},
 		{short: "-t", long: []string{"--test"}, fn: doTest, failMsg: "Cannot test", failExit: 74, json: true},
-		{short: "-r", long: []string{"--negotiate"}, fn: doNway, failMsg: "Cannot restart autonegotiation", failExit: 255, noArgs: true},
+		{short: "-r", set: true, long: []string{"--negotiate"}, fn: doNway, failMsg: "Cannot restart autonegotiation", failExit: 255, noArgs: true},
 		{short: "-P", long: []string{"--show-permaddr"}, fn: doPermAddr, failMsg: "Cannot read permanent address", failExit: 1, noArgs: true, json: true},
-		{short: "-s", long: []string{"--change"}, fn: doChange, failExit: 75},
+		{short: "-s", set: true, long: []string{"--change"}, fn: doChange, failExit: 75},
 	}
 }
 
@@ -195,13 +197,11 @@ func (r *run) fail(err error, attrOff int) int {
 		}
 	}
 	fmt.Fprintf(r.Stderr, "netlink error: %s\n", strerror(errno))
-	if errors.Is(err, syscall.EOPNOTSUPP) && isGet(r.mode) {
+	if errors.Is(err, syscall.EOPNOTSUPP) && !r.mode.set {
 		return 1
 	}
 	return r.mode.failExit
 }
-
-func isGet(m *mode) bool { return m.short == "" || strings.ToLower(m.short) == m.short }
 
 // strerror is glibc's text for the errnos ethtool reports.
 func strerror(e syscall.Errno) string {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -357,4 +358,55 @@ func FormatSettings(dev string, ls ethtool.LinkSettings, link bool) string {
 	}
 	fmt.Fprintf(&b, "\tLink detected: %s\n", map[bool]string{true: "yes", false: "no"}[link])
 	return b.String()
+}
+
+// FormatFeaturesJSON is ethtool 6.1's -k --json, in its json_writer's
+// layout: per feature {"active", "fixed", "requested"}, with null fixed and
+// requested for a legacy group of several features.
+func FormatFeaturesJSON(dev string, l ethtool.FeatureList) string {
+	var entries []string
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	add := func(name, active, fixed, requested string) {
+		entries = append(entries, fmt.Sprintf("        %s: {\n            \"active\": %s,\n            \"fixed\": %s,\n            \"requested\": %s\n        }",
+			q(name), active, fixed, requested))
+	}
+	tf := func(b bool) string { return fmt.Sprint(b) }
+	group := make([]int, len(l))
+	for i, f := range l {
+		group[i] = -1
+		for j, g := range ethtool.LegacyFlags {
+			if f.Name != "" && g.Match(f.Name) {
+				group[i] = j
+				break
+			}
+		}
+	}
+	for j, g := range ethtool.LegacyFlags {
+		if g.Hidden {
+			continue
+		}
+		var members []int
+		on := false
+		for i := range l {
+			if group[i] == j {
+				members = append(members, i)
+				on = on || l[i].Active
+			}
+		}
+		if len(members) == 1 {
+			f := l[members[0]]
+			add(g.Long, tf(f.Active), tf(f.Fixed()), tf(f.Requested))
+			continue
+		}
+		add(g.Long, tf(on), "null", "null")
+		for _, i := range members {
+			add(l[i].Name, tf(l[i].Active), tf(l[i].Fixed()), tf(l[i].Requested))
+		}
+	}
+	for i, f := range l {
+		if group[i] < 0 && f.Name != "" {
+			add(f.Name, tf(f.Active), tf(f.Fixed()), tf(f.Requested))
+		}
+	}
+	return "[ {\n        \"ifname\": " + q(dev) + ",\n" + strings.Join(entries, ",\n") + "\n    } ]\n"
 }
