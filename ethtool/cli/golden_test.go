@@ -144,6 +144,7 @@ func TestGoldenVeth(t *testing.T) {
 	}{
 		{"veth-i", "-i va", before, nil},
 		{"veth-k", "-k va", before, nil},
+		{"veth-k-json", "--json -k va", before, nil},
 		{"veth-k-after-tx-off", "-k va", afterTxOff, nil},
 		{"veth-l", "-l va", before, nil},
 		{"veth-P", "-P va", before, nil},

@@ -400,3 +400,177 @@ func TestVnicSelfTest(t *testing.T) {
 	hasLine(t, out, "Link test   (on/offline)\t 0")
 	hasLine(t, out, "Loopback test  (offline)\t 0")
 }
+
+// phase is what one bulk phase looked like.
+type phase struct {
+	toDriver, supers, partial int // skbs h1's driver got, how many were super-packets, with partial checksums
+	wire                      uint64
+	sink                      stack.BulkSinkStats
+	rxOff, txOff              stack.OffloadStats
+	lro                       uint64
+}
+
+// TestVnicOffloadsFollowEthtool sends bulk TCP (ten 64 KiB sends a phase)
+// from h1 to h2 while ethtool changes features between phases; each phase
+// shows the data path the features call for.
+func TestVnicOffloadsFollowEthtool(t *testing.T) {
+	w := world(t)
+	a, b := w.Hosts[0].Devices[0], w.Hosts[1].Devices[0]
+	must(t, w, "-C h2/vnic0 rx-usecs 50") // interrupt moderation, so LRO can aggregate
+	sink := stack.NewBulkSink(true)
+	b.Host.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
+	var cur phase
+	a.Host.Stack.AddXmitTap(func(s *stack.SKB) {
+		cur.toDriver++
+		if s.GSOSize > 0 {
+			cur.supers++
+		}
+		if s.IPSummed == stack.ChecksumPartial {
+			cur.partial++
+		}
+	})
+	const sends = 10
+	wireSegs := uint64(sends * ((stack.MaxBulkSend + 1459) / 1460))
+	sport := uint16(40000)
+	run := func() phase {
+		t.Helper()
+		cur = phase{}
+		s0, rx0, tx0 := sink.Stats(), b.Host.Stack.OffloadStats(), a.Host.Stack.OffloadStats()
+		lro0 := b.Adapter.QueueStats(0).LROFrames + b.Adapter.QueueStats(1).LROFrames + b.Adapter.QueueStats(2).LROFrames + b.Adapter.QueueStats(3).LROFrames
+		f0 := wireFrom(w)
+		sport++
+		bulk, err := a.Host.Stack.NewBulk(stack.BulkConfig{Dev: a.Netdev, DstMAC: b.Netdev.Addr(),
+			Src: [4]byte{198, 18, 0, 1}, Dst: [4]byte{198, 19, 0, 1}, SPort: sport, DPort: 5201, Count: sends})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bulk.Start()
+		w.Run(20 * time.Millisecond)
+		if !bulk.Done() {
+			t.Fatalf("%d of %d sends", bulk.Sends(), sends)
+		}
+		p := cur
+		p.wire = wireFrom(w) - f0
+		s1 := sink.Stats()
+		p.sink = stack.BulkSinkStats{Packets: s1.Packets - s0.Packets, Bytes: s1.Bytes - s0.Bytes, Bad: s1.Bad - s0.Bad,
+			Disorder: s1.Disorder - s0.Disorder, Super: s1.Super - s0.Super}
+		rx1, tx1 := b.Host.Stack.OffloadStats(), a.Host.Stack.OffloadStats()
+		p.rxOff = stack.OffloadStats{CsumVerified: rx1.CsumVerified - rx0.CsumVerified, GROMerged: rx1.GROMerged - rx0.GROMerged}
+		p.txOff = stack.OffloadStats{GSOSegments: tx1.GSOSegments - tx0.GSOSegments, CsumHelp: tx1.CsumHelp - tx0.CsumHelp}
+		p.lro = b.Adapter.QueueStats(0).LROFrames + b.Adapter.QueueStats(1).LROFrames + b.Adapter.QueueStats(2).LROFrames + b.Adapter.QueueStats(3).LROFrames - lro0
+		if p.sink.Bytes != sends*stack.MaxBulkSend || p.sink.Bad != 0 || p.sink.Disorder != 0 {
+			t.Fatalf("sink %+v", p.sink)
+		}
+		if p.wire != wireSegs {
+			t.Fatalf("%d frames on the wire, want %d", p.wire, wireSegs)
+		}
+		return p
+	}
+
+	// All on: ten TSO super-packets with partial checksums reach the driver.
+	if p := run(); p.toDriver != sends || p.supers != sends || p.partial != sends {
+		t.Errorf("all on: %+v", p)
+	}
+	// tso off: software GSO hands the driver MSS-sized segments.
+	must(t, w, "-K h1/vnic0 tso off")
+	if p := run(); p.supers != 0 || uint64(p.toDriver) != wireSegs || p.txOff.GSOSegments != wireSegs {
+		t.Errorf("tso off: %+v", p)
+	}
+	// tx off: TSO goes with it (rule 3); the stack checksums in software.
+	out := must(t, w, "-K h1/vnic0 tso on tx off")
+	if !strings.Contains(out, "tx-tcp-segmentation: off [requested on]") {
+		t.Errorf("-K tso on tx off printed:\n%s", out)
+	}
+	// (GSO computes full checksums as it segments; the sink checks them.)
+	if p := run(); p.partial != 0 || p.supers != 0 || uint64(p.toDriver) != wireSegs {
+		t.Errorf("tx off: %+v", p)
+	}
+	// sg off: TSO and GSO drop; the sender makes MSS-sized packets itself.
+	must(t, w, "-K h1/vnic0 tx on")
+	out = must(t, w, "-K h1/vnic0 sg off")
+	for _, l := range []string{"tx-tcp-segmentation: off [not requested]", "tx-generic-segmentation: off [not requested]"} {
+		if !strings.Contains(out, l) {
+			t.Errorf("-K sg off: no %q in\n%s", l, out)
+		}
+	}
+	if p := run(); p.supers != 0 || p.txOff.GSOSegments != 0 || uint64(p.toDriver) != wireSegs {
+		t.Errorf("sg off: %+v", p)
+	}
+	// sg on: TSO and GSO come back by themselves (wanted persisted).
+	must(t, w, "-K h1/vnic0 sg on")
+	if p := run(); p.supers != sends {
+		t.Errorf("sg on: %+v", p)
+	}
+	// gro off on h2: every wire frame reaches the stack on its own.
+	must(t, w, "-K h2/vnic0 gro off")
+	if p := run(); p.sink.Super != 0 || p.sink.Packets != wireSegs || p.rxOff.GROMerged != 0 {
+		t.Errorf("gro off: %+v", p)
+	}
+	// lro on: the device aggregates instead.
+	must(t, w, "-K h2/vnic0 lro on")
+	if p := run(); p.lro == 0 || p.sink.Super == 0 || p.sink.Packets >= wireSegs {
+		t.Errorf("lro on: %+v", p)
+	}
+	// rx off: the stack verifies every checksum itself.
+	must(t, w, "-K h2/vnic0 lro off rx off")
+	if p := run(); p.rxOff.CsumVerified != p.sink.Packets || p.sink.Packets != wireSegs {
+		t.Errorf("rx off: %+v", p)
+	}
+}
+
+// TestVnicRingSizeAndDrops: the same instantaneous burst of 200 frames fits
+// a 256-descriptor ring (255 posted) but overflows a 64-descriptor one (63
+// posted): 137 missed.
+func TestVnicRingSizeAndDrops(t *testing.T) {
+	for _, tc := range []struct {
+		rx     string
+		missed uint64
+	}{{"256", 0}, {"64", 137}} {
+		w := world(t)
+		a, b := w.Hosts[0].Devices[0], w.Hosts[1].Devices[0]
+		must(t, w, "-L h2/vnic0 combined 1")
+		must(t, w, "-G h2/vnic0 rx "+tc.rx)
+		b.Host.Stack.AddProtocol(stack.EthPIPv4, stack.NewSink(0).Handle)
+		for f := 0; f < 200; f++ {
+			fr := make([]byte, 60)
+			stack.BuildUDPFrame(fr, b.Netdev.Addr(), a.Netdev.Addr(), stack.FlowAddrs([4]byte{198, 18, 0, 1}, f), [4]byte{198, 19, 0, 1}, 1000, 9)
+			b.HW.Receive(fr)
+		}
+		w.Run(time.Millisecond)
+		s := must(t, w, "-S h2/vnic0")
+		if got := stat(t, s, "rx_missed_errors"); got != tc.missed {
+			t.Errorf("rx %s: %d missed, want %d", tc.rx, got, tc.missed)
+		}
+		if got := stat(t, s, "rx_packets"); got != 200-tc.missed {
+			t.Errorf("rx %s: %d received", tc.rx, got)
+		}
+	}
+}
+
+// TestVnicCoalesceCountsInterrupts: 143 frames 7 µs apart on one queue:
+// rx-usecs 0 gives an interrupt per frame; rx-usecs 100 one at the first
+// frame and one at the end of each 100 µs window that saw frames, 11.
+func TestVnicCoalesceCountsInterrupts(t *testing.T) {
+	for _, tc := range []struct {
+		usecs string
+		want  uint64
+	}{{"0", 143}, {"100", 11}} {
+		w := world(t)
+		a, b := w.Hosts[0].Devices[0], w.Hosts[1].Devices[0]
+		must(t, w, "-L h2/vnic0 combined 1")
+		must(t, w, "-C h2/vnic0 rx-usecs "+tc.usecs)
+		hasLine(t, must(t, w, "-c h2/vnic0"), "rx-usecs: "+tc.usecs)
+		b.Host.Stack.AddProtocol(stack.EthPIPv4, stack.NewSink(0).Handle)
+		base := b.Adapter.QueueStats(0).Interrupts
+		for k := 0; k < 143; k++ {
+			fr := make([]byte, 60)
+			stack.BuildUDPFrame(fr, b.Netdev.Addr(), a.Netdev.Addr(), stack.FlowAddrs([4]byte{198, 18, 0, 1}, k), [4]byte{198, 19, 0, 1}, 1000, 9)
+			tm := w.Clock.NewTimer(func() { b.HW.Receive(fr) })
+			tm.Reset(500*time.Nanosecond + time.Duration(k)*7*time.Microsecond)
+		}
+		w.Run(2 * time.Millisecond)
+		if got := b.Adapter.QueueStats(0).Interrupts - base; got != tc.want {
+			t.Errorf("rx-usecs %s: %d interrupts, want %d", tc.usecs, got, tc.want)
+		}
+	}
+}
