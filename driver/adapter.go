@@ -177,6 +177,9 @@ func (c *Config) normalise() error {
 	if c.Queues == 0 {
 		c.Queues = 1
 	}
+	if c.MaxQueues > hw.NumQueues {
+		return fmt.Errorf("max queues %d above the device's %d", c.MaxQueues, hw.NumQueues)
+	}
 	if c.Queues < 1 || c.Queues > c.MaxQueues {
 		return fmt.Errorf("queues %d outside [1, %d]", c.Queues, c.MaxQueues)
 	}

@@ -52,12 +52,18 @@ type HostConfig struct {
 
 // DeviceConfig is one vnic.
 type DeviceConfig struct {
-	MAC      string `mapstructure:"mac"`
-	Queues   int    `mapstructure:"queues"`
-	RxRing   int    `mapstructure:"rx_ring"`
-	TxRing   int    `mapstructure:"tx_ring"`
-	ITRUsecs int    `mapstructure:"itr_usecs"`
-	MTU      int    `mapstructure:"mtu"`
+	MAC    string `mapstructure:"mac"`
+	Queues int    `mapstructure:"queues"`
+	// MaxQueues caps ethtool -L (default 8, igb's limit; at most 16, the
+	// device's queues); Vectors is the MSI-X table size (default 10, the
+	// 82576 function's; up to 25): each queue pair needs a vector besides
+	// the "other" one.
+	MaxQueues int `mapstructure:"max_queues"`
+	Vectors   int `mapstructure:"vectors"`
+	RxRing    int `mapstructure:"rx_ring"`
+	TxRing    int `mapstructure:"tx_ring"`
+	ITRUsecs  int `mapstructure:"itr_usecs"`
+	MTU       int `mapstructure:"mtu"`
 }
 
 // CableConfig is one cable.
@@ -162,6 +168,8 @@ func (c *Config) fillDefaults() {
 		for j := range h.Devices {
 			d := &h.Devices[j]
 			def(&d.Queues, 1)
+			def(&d.MaxQueues, 8)
+			def(&d.Vectors, 10)
 			def(&d.RxRing, 256)
 			def(&d.TxRing, 256)
 			def(&d.MTU, 1500)
@@ -222,8 +230,14 @@ func (c *Config) validate() error {
 		}
 		for j, d := range h.Devices {
 			dk := fmt.Sprintf("%s.devices[%d]", k, j)
-			if d.Queues < 1 || d.Queues > 8 {
-				bad(dk+".queues", "%d: want 1..8", d.Queues)
+			if d.MaxQueues < 1 || d.MaxQueues > 16 {
+				bad(dk+".max_queues", "%d: want 1..16", d.MaxQueues)
+			}
+			if d.Vectors < 2 || d.Vectors > 25 {
+				bad(dk+".vectors", "%d: want 2..25", d.Vectors)
+			}
+			if d.Queues < 1 || d.Queues > min(d.MaxQueues, d.Vectors-1) {
+				bad(dk+".queues", "%d: want 1..%d (max_queues, and one vector per queue pair besides \"other\")", d.Queues, min(d.MaxQueues, d.Vectors-1))
 			}
 			for _, r := range []struct {
 				key string
@@ -303,7 +317,7 @@ func (c *Config) topology() topo.Config {
 		hc := topo.HostConfig{Name: h.Name, CPUs: h.CPUs, Budget: h.NetdevBudget, BudgetT: time.Duration(h.NetdevBudgetUsecs) * time.Microsecond}
 		for _, d := range h.Devices {
 			hc.Devices = append(hc.Devices, topo.DeviceConfig{
-				MAC: d.MAC, Queues: d.Queues, RxRing: d.RxRing, TxRing: d.TxRing,
+				MAC: d.MAC, Queues: d.Queues, MaxQueues: d.MaxQueues, Vectors: d.Vectors, RxRing: d.RxRing, TxRing: d.TxRing,
 				ITR: time.Duration(d.ITRUsecs) * time.Microsecond, MTU: d.MTU,
 			})
 		}

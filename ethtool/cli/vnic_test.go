@@ -574,3 +574,40 @@ func TestVnicCoalesceCountsInterrupts(t *testing.T) {
 		}
 	}
 }
+
+// TestVnicSixteenChannels: with 25 MSI-X vectors and max_queues 16 the
+// device runs 16 queue pairs, and flows spread over all of them.
+func TestVnicSixteenChannels(t *testing.T) {
+	dc := topo.DeviceConfig{Queues: 1, MaxQueues: 16, Vectors: 25}
+	w, err := topo.Build(topo.Config{Virtual: true, Seed: 1, Checker: true,
+		Hosts:  []topo.HostConfig{{Name: "h1", CPUs: 2, Devices: []topo.DeviceConfig{dc}}, {Name: "h2", CPUs: 2, Devices: []topo.DeviceConfig{dc}}},
+		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 10000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.Run(time.Millisecond)
+	hasLine(t, must(t, w, "-l h2/vnic0"), "Combined:\t16")
+	must(t, w, "-L h2/vnic0 combined 16")
+	_, errOut, rc := sh(t, w, "-L h2/vnic0 combined 17")
+	if rc != 1 || !strings.Contains(errOut, "exceeds maximum") {
+		t.Errorf("combined 17: exit %d, %q", rc, errOut)
+	}
+	var qs []int
+	b := w.Hosts[1].Devices[0]
+	b.Host.Stack.AddTap(func(skb *stack.SKB) { qs = append(qs, int(skb.QueueMapping)) })
+	b.Host.Stack.AddProtocol(stack.EthPIPv4, stack.NewSink(0).Handle)
+	a := w.Hosts[0].Devices[0]
+	for f := 0; f < 256; f++ {
+		fr := make([]byte, 60)
+		stack.BuildUDPFrame(fr, b.Netdev.Addr(), a.Netdev.Addr(), stack.FlowAddrs([4]byte{198, 18, 0, 1}, f), [4]byte{198, 19, 0, 1}, 1000, 9)
+		b.HW.Receive(fr)
+	}
+	w.Run(time.Millisecond)
+	if s := spread(qs); len(s) != 16 {
+		t.Errorf("256 flows on %d queues: %v", len(s), s)
+	}
+	if v := b.HW.Checker().Violations(); len(v) != 0 {
+		t.Errorf("violations: %v", v)
+	}
+}

@@ -36,10 +36,14 @@ type HostConfig struct {
 type DeviceConfig struct {
 	MAC    string // EEPROM MAC; default 02:00:00:00:hh:dd
 	Queues int
-	RxRing int
-	TxRing int
-	ITR    time.Duration
-	MTU    int
+	// MaxQueues caps ethtool -L (default 8); Vectors is the MSI-X table
+	// size (default 10).
+	MaxQueues int
+	Vectors   int
+	RxRing    int
+	TxRing    int
+	ITR       time.Duration
+	MTU       int
 	// TxTimeout is the TX watchdog timeout (default 5 s).
 	TxTimeout time.Duration
 }
@@ -134,13 +138,13 @@ func Build(cfg Config) (*World, error) {
 				w.Close()
 				return nil, fmt.Errorf("topo: host %s device %d: bad MAC %q", hc.Name, di, mac)
 			}
-			nic, err := hw.NewDevice(hw.DeviceConfig{Name: fmt.Sprintf("%s/nic%d", hc.Name, di), MAC: hwmac, Checker: cfg.Checker}, w.Clock, h.DMA)
+			nic, err := hw.NewDevice(hw.DeviceConfig{Name: fmt.Sprintf("%s/nic%d", hc.Name, di), MAC: hwmac, Checker: cfg.Checker, Vectors: dc.Vectors}, w.Clock, h.DMA)
 			if err != nil {
 				w.Close()
 				return nil, fmt.Errorf("topo: %w", err)
 			}
 			ad, err := driver.Probe(nic.Function(), h.Stack, h.CPUs, driver.Config{
-				Queues: dc.Queues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: dc.ITR, TxTimeout: dc.TxTimeout,
+				Queues: dc.Queues, MaxQueues: dc.MaxQueues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: dc.ITR, TxTimeout: dc.TxTimeout,
 				Seed: cfg.Seed + int64(hi*16+di),
 			})
 			if err != nil {
