@@ -88,7 +88,10 @@ type Adapter struct {
 	otherIRQs    atomic.Uint64
 	linkRechecks atomic.Uint64
 	linkPending  atomic.Bool
-	linkTask     func() // bound once: queueing it allocates nothing
+	// isDown is __IGB_DOWN: set while the device is being taken down or
+	// is down, so that nothing (TX cleanup, the watchdog) wakes a queue.
+	isDown   atomic.Bool
+	linkTask func() // bound once: queueing it allocates nothing
 }
 
 // HWStats accumulates the device's clear-on-read statistics registers
@@ -122,6 +125,7 @@ func Probe(fn hw.Function, host *stack.Host, cpus []*hw.CPU, cfg Config) (*Adapt
 		return nil, fmt.Errorf("driver: %s: %d queues need %d MSI-X vectors, device has %d", fn.Name, cfg.Queues, cfg.Queues+1, fn.MSIX.Len())
 	}
 	a := &Adapter{fn: fn, bar: fn.BAR0, host: host, cpus: cpus, cfg: cfg}
+	a.isDown.Store(true)
 	a.linkTask = func() {
 		a.linkPending.Store(false)
 		a.checkLink()

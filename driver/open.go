@@ -101,6 +101,7 @@ func (a *Adapter) up() error {
 		qv.napi.Enable()
 	}
 	a.running = true
+	a.isDown.Store(false)
 	a.usedQueues = max(a.usedQueues, n)
 	// Unmask: other causes (as igb_irq_enable: link and DMA faults; RX
 	// overruns are counted, not interrupted for), then every vector.
@@ -239,6 +240,7 @@ func (a *Adapter) down(keep bool) {
 		return
 	}
 	a.running = false
+	a.isDown.Store(true)
 	for _, r := range a.tx {
 		// netif_tx_disable: wait for a start_xmit in flight, then stop.
 		r.txq.Lock()

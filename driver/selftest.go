@@ -34,6 +34,10 @@ func (a *Adapter) SelfTest(offline bool) ([]ethtool.TestResult, error) {
 	a.mu.Lock()
 	running := a.running
 	a.down(true)
+	if err := a.resetHW(); err != nil {
+		a.mu.Unlock()
+		return nil, ethtool.Errorf("self test", syscall.EIO, "reset: %v", err)
+	}
 	res[0].Value = a.regTest()
 	res[1].Value = a.eepromTest()
 	res[2].Value = a.intrTest()

@@ -121,7 +121,7 @@ func (qv *qVector) cleanTx() bool {
 	if done > 0 {
 		r.txq.MarkTrans(qv.a.host.Clock().Now())
 	}
-	if r.txq.Stopped() && qv.a.netdev.Carrier() && r.unused() >= qv.a.wakeThresh(r) {
+	if r.txq.Stopped() && !qv.a.isDown.Load() && qv.a.netdev.Carrier() && r.unused() >= qv.a.wakeThresh(r) {
 		r.txq.Wake()
 	}
 	return done < txCleanWork
@@ -158,7 +158,9 @@ func (a *Adapter) resetTxQueue(qv *qVector) {
 	a.wr32(hw.TXDCTL(r.q), hw.DctlEnable)
 	r.tot.restarts.Add(1)
 	r.txq.Unlock()
-	r.txq.Wake()
+	if !a.isDown.Load() {
+		r.txq.Wake()
+	}
 }
 
 // txOffload is igb_tso / igb_tx_csum: the context descriptor and the data

@@ -119,7 +119,12 @@ func NewDevice(cfg DeviceConfig, clock Clock, dma *DMA) (*Device, error) {
 		d.txq[q].scratch = make([]byte, maxFrame)
 		d.txq[q].seg = make([]byte, maxFrame)
 		d.txq[q].mu.off = virtual
-		d.txq[q].timer = clock.NewTimer(func() { d.txq[q].waiting = false; d.txRun(q) })
+		d.txq[q].timer = clock.NewTimer(func() {
+			d.mu.Lock()
+			d.txq[q].waiting = false
+			d.mu.Unlock()
+			d.txRun(q)
+		})
 	}
 	d.pause.pending = -1
 	d.pause.timer = clock.NewTimer(d.pauseTimer)
@@ -177,6 +182,9 @@ func (d *Device) reset() {
 	}
 	for q := range d.txq {
 		d.txq[q].ctxOK = [2]bool{}
+		// The MAC's FIFO is emptied: nothing waits for the wire.
+		d.txq[q].timer.Stop()
+		d.txq[q].waiting = false
 	}
 	for q := range d.lro {
 		d.lro[q].open = false

@@ -87,7 +87,7 @@ func (d *Device) emit(t *txQueue, p *txPacket) (ready time.Duration) {
 			clear(f[n:])
 		}
 		if p.dest == txLoopback {
-			d.Receive(f)
+			d.loopReceive(f)
 			return
 		}
 		if r := p.port.Transmit(f); r > ready {

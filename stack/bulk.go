@@ -46,7 +46,7 @@ type Bulk struct {
 	tickFn func()
 	seq    uint32
 	id     uint16
-	stop   bool
+	stop   atomic.Bool
 
 	sends, bytes, refused counter
 	acked, acks           counter     // bytes acknowledged, ACK packets taken
@@ -83,7 +83,7 @@ func (h *Host) NewBulk(cfg BulkConfig) (*Bulk, error) {
 func (b *Bulk) Start() { b.cpu.RunTask(b.tickFn) }
 
 // Stop ends sending.
-func (b *Bulk) Stop() { b.stop = true; b.timer.Stop() }
+func (b *Bulk) Stop() { b.stop.Store(true); b.timer.Stop() }
 
 // Sends returns the completed sends.
 func (b *Bulk) Sends() uint64 { return b.sends.load() }
@@ -151,7 +151,7 @@ func (b *Bulk) Refused() uint64 { return b.refused.load() }
 func (b *Bulk) Done() bool { return b.cfg.Count > 0 && b.sends.load() >= b.cfg.Count }
 
 func (b *Bulk) tick() {
-	if b.stop || b.Done() {
+	if b.stop.Load() || b.Done() {
 		return
 	}
 	if b.cfg.Window > 0 && b.inFlight() >= b.cfg.Window {
@@ -169,7 +169,7 @@ func (b *Bulk) tick() {
 		return
 	}
 	b.sends.add(1)
-	if b.Done() || b.stop {
+	if b.Done() || b.stop.Load() {
 		return
 	}
 	if b.cfg.Rate == 0 {

@@ -67,10 +67,12 @@ func NetifReceiveSKB(skb *SKB) {
 	for _, t := range h.taps {
 		t(skb)
 	}
-	for i := range h.ptypes {
-		if h.ptypes[i].proto == skb.Protocol {
-			h.ptypes[i].fn(skb)
-			return
+	if pt := h.ptypes.Load(); pt != nil {
+		for i := range *pt {
+			if (*pt)[i].proto == skb.Protocol {
+				(*pt)[i].fn(skb)
+				return
+			}
 		}
 	}
 	dev.rxNoHandler.add(1)

@@ -3,6 +3,7 @@ package stack
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -31,7 +32,7 @@ type Host struct {
 	devs    []*NetDevice
 	ifindex int
 
-	ptypes []ptype // protocol handlers by EtherType
+	ptypes atomic.Pointer[[]ptype] // protocol handlers by EtherType, copied on write
 	taps   []Tap
 	xtaps  []Tap // transmit taps: what the stack hands the driver
 
@@ -169,18 +170,25 @@ func (h *Host) Devices() []*NetDevice {
 	return append([]*NetDevice(nil), h.devs...)
 }
 
-// AddProtocol is dev_add_pack for one EtherType. Register before traffic
-// flows; the receive path reads the table without a lock.
+// AddProtocol is dev_add_pack for one EtherType (replacing its handler).
+// The table is copied on write, so it may change while traffic flows: the
+// receive path reads it without a lock.
 func (h *Host) AddProtocol(proto uint16, fn Handler) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for i := range h.ptypes {
-		if h.ptypes[i].proto == proto {
-			h.ptypes[i].fn = fn
+	var next []ptype
+	if cur := h.ptypes.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	for i := range next {
+		if next[i].proto == proto {
+			next[i].fn = fn
+			h.ptypes.Store(&next)
 			return
 		}
 	}
-	h.ptypes = append(h.ptypes, ptype{proto, fn})
+	next = append(next, ptype{proto, fn})
+	h.ptypes.Store(&next)
 }
 
 // AddTap registers a capture tap (ptype_all). Register before traffic flows.

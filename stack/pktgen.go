@@ -41,7 +41,7 @@ type Pktgen struct {
 	start   time.Duration
 	issued  uint64 // real time: packets due so far
 	next    int
-	stop    bool
+	stop    atomic.Bool
 	// waiting: a back-to-back stream found a qdisc full and waits for
 	// room (resumeFn registered with TxQueue.OnRoom); retry after a down
 	// device or carrier loss is paced by the timer instead.
@@ -103,7 +103,7 @@ func (h *Host) NewPktgen(cfg PktgenConfig) (*Pktgen, error) {
 func (p *Pktgen) Start() { p.cpu.RunTask(p.tickFn) }
 
 // Stop ends sending after the current burst.
-func (p *Pktgen) Stop() { p.stop = true; p.timer.Stop() }
+func (p *Pktgen) Stop() { p.stop.Store(true); p.timer.Stop() }
 
 // Done reports whether Count packets were sent.
 //
@@ -118,7 +118,7 @@ func (p *Pktgen) Done() bool {
 }
 
 func (p *Pktgen) tick() {
-	if p.stop {
+	if p.stop.Load() {
 		return
 	}
 	p.src = p.cfg.Dev.Addr()
@@ -142,7 +142,7 @@ func (p *Pktgen) tick() {
 		}
 	}
 	p.cfg.Dev.KickTx()
-	if p.Done() || p.stop {
+	if p.Done() || p.stop.Load() {
 		return
 	}
 	if p.cfg.Rate == 0 {

@@ -110,6 +110,7 @@ type bulk struct {
 // startTraffic registered.
 func startBulk(w *topo.World, streams []Bulk, traffic []*traffic) ([]*bulk, error) {
 	muxes := map[string]*stack.BulkMux{}
+	hosts := map[string]*topo.Host{}
 	mux := func(h *topo.Host) *stack.BulkMux {
 		m := muxes[h.Name]
 		if m == nil {
@@ -120,8 +121,7 @@ func startBulk(w *topo.World, streams []Bulk, traffic []*traffic) ([]*bulk, erro
 				}
 			}
 			m = &stack.BulkMux{Other: udp.Handle}
-			muxes[h.Name] = m
-			h.Stack.AddProtocol(stack.EthPIPv4, m.Handle)
+			muxes[h.Name], hosts[h.Name] = m, h
 		}
 		return m
 	}
@@ -149,6 +149,11 @@ func startBulk(w *topo.World, streams []Bulk, traffic []*traffic) ([]*bulk, erro
 		tx := mux(from.Host)
 		tx.Senders = append(tx.Senders, b)
 		out = append(out, &bulk{cfg: s, b: b, sink: rx.Sink})
+	}
+	// Register the muxes once complete: traffic may already flow (in real
+	// time the receive path reads them without a lock).
+	for name, m := range muxes {
+		hosts[name].Stack.AddProtocol(stack.EthPIPv4, m.Handle)
 	}
 	for _, b := range out {
 		b.b.Start()

@@ -7,6 +7,7 @@ import (
 
 	"vnic/cmd/vnic/topo"
 	"vnic/ethtool"
+	"vnic/stack"
 )
 
 // TestVnicConforms runs the whole suite against vnic's device: every check
@@ -73,6 +74,51 @@ func TestSuiteCatchesFaults(t *testing.T) {
 	for _, r := range res {
 		if o, ok := want[r.Name]; ok && r.Outcome != o {
 			t.Errorf("%s: %s (%s), want %s", r.Name, r.Outcome, r.Reason, o)
+		}
+	}
+}
+
+// TestVnicConformsRealTime runs the suite in real time while a paced
+// stream flows both ways (the race detector watches reconfiguration, the
+// self-test and the data path together). Only outcomes are asserted.
+func TestVnicConformsRealTime(t *testing.T) {
+	w, err := topo.Build(topo.Config{
+		Virtual: false, Seed: 1,
+		Hosts: []topo.HostConfig{
+			{Name: "h1", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 2}}},
+			{Name: "h2", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 2}}},
+		},
+		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 10000}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	a, b := w.Hosts[0].Devices[0], w.Hosts[1].Devices[0]
+	deadline := time.Now().Add(10 * time.Second)
+	for !(a.Netdev.Carrier() && b.Netdev.Carrier()) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	b.Host.Stack.AddProtocol(stack.EthPIPv4, stack.NewSink(0).Handle)
+	a.Host.Stack.AddProtocol(stack.EthPIPv4, stack.NewSink(0).Handle)
+	var gens []*stack.Pktgen
+	for _, p := range [][2]*topo.Device{{a, b}, {b, a}} {
+		pg, err := p[0].Host.Stack.NewPktgen(stack.PktgenConfig{Dev: p[0].Netdev, DstMAC: p[1].Netdev.Addr(),
+			SrcIP: [4]byte{198, 18, 0, 1}, DstIP: [4]byte{198, 19, 0, 1}, Size: 128, Flows: 8, Rate: 50000, Burst: 8, Queue: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pg.Start()
+		gens = append(gens, pg)
+	}
+	dev, _ := w.Ethtool().Device("h1/vnic0")
+	res := Run(dev, All, nil)
+	for _, g := range gens {
+		g.Stop()
+	}
+	for _, r := range res {
+		if r.Outcome != Pass {
+			t.Errorf("%s %s: %s", r.Outcome, r.Name, r.Reason)
 		}
 	}
 }
