@@ -18,6 +18,8 @@ type Device interface {
 	Link() (bool, error)
 	PermAddr() ([]byte, error)
 	NwayReset() error
+	Msglevel() (uint32, error)
+	SetMsglevel(uint32) error
 
 	Features() (FeatureList, error)
 	SetFeatures(FeatureRequest) (FeatureReply, error)
@@ -91,6 +93,12 @@ func (l *local) PermAddr() ([]byte, error) {
 	return a[:], nil
 }
 func (l *local) NwayReset() error { return l.ops.NwayReset() }
+
+func (l *local) Msglevel() (uint32, error) { return l.ops.GetMsglevel(), nil }
+func (l *local) SetMsglevel(v uint32) error {
+	l.ops.SetMsglevel(v)
+	return l.notify("debug", nil)
+}
 
 func (l *local) Features() (FeatureList, error) {
 	return ListOf(l.feats.HWFeatures(), l.feats.WantedFeatures(), l.feats.Features()), nil

@@ -160,6 +160,11 @@ type LinkRequest struct {
 	Autoneg OptBool
 }
 
+// MsglevelNames are the netif_msg bits in order (NETIF_MSG_DRV = bit 0),
+// as ethtool names them.
+var MsglevelNames = []string{"drv", "probe", "link", "timer", "ifdown", "ifup", "rx_err", "tx_err",
+	"tx_queued", "intr", "tx_done", "rx_status", "pktdata", "hw", "wol"}
+
 // Opt32 is an optional u32 in a set request: netlink sends only the
 // attributes the user named.
 type Opt32 struct {

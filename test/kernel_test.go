@@ -96,7 +96,7 @@ func TestKernelBackendMatchesEthtool(t *testing.T) {
 		"-K va tx off", "-k va", "-K va tx on", "-K va sg off", "-k va", "-K va sg on", "-K va lro on", "-K va rxcsum off",
 		"-K va gro on", "-k va", "-L va rx 2", "-l va", "-L va rx 5", "-L va combined 1", "-L va rx 1",
 		"-G va rx 100", "-C va rx-usecs 3", "-A va rx on", "-s va speed 100", "-r va", "-X va equal 1",
-		"-N va rx-flow-hash tcp4 sdfn", "-E va magic 1 offset 0 value 1",
+		"-N va rx-flow-hash tcp4 sdfn", "-E va magic 1 offset 0 value 1", "-s va msglvl 1",
 		"-g nosuch", "-i nosuch", "-k nosuch", "-G va rx", "-G va foo 1", "-k va extra", "-g",
 	}
 	for _, l := range lines {

@@ -304,8 +304,9 @@ func linkModes(b *strings.Builder, label string, modes []string) {
 	b.WriteByte('\n')
 }
 
-// FormatSettings is ethtool DEVNAME (link settings and link state).
-func FormatSettings(dev string, ls ethtool.LinkSettings, link bool) string {
+// FormatSettings is ethtool DEVNAME (link settings, message level when the
+// device has one, and link state).
+func FormatSettings(dev string, ls ethtool.LinkSettings, msglevel *uint32, link bool) string {
 	var b strings.Builder
 	yn := func(v bool) string {
 		if v {
@@ -355,6 +356,16 @@ func FormatSettings(dev string, ls ethtool.LinkSettings, link bool) string {
 		b.WriteString("\tMDI-X: on\n")
 	default:
 		b.WriteString("\tMDI-X: Unknown\n")
+	}
+	if msglevel != nil {
+		v := *msglevel
+		var names []string
+		for i, n := range ethtool.MsglevelNames {
+			if v&(1<<i) != 0 {
+				names = append(names, n)
+			}
+		}
+		fmt.Fprintf(&b, "\tCurrent message level: 0x%08x (%d)\n\t\t\t       %s\n", v, v, strings.Join(names, " "))
 	}
 	fmt.Fprintf(&b, "\tLink detected: %s\n", map[bool]string{true: "yes", false: "no"}[link])
 	return b.String()

@@ -123,6 +123,9 @@ func (v *vethDev) LinkSettings() (ethtool.LinkSettings, error) {
 	return ethtool.LinkSettings{Speed: 10000, Duplex: ethtool.DuplexFull, Port: ethtool.PortTP, MDIX: ethtool.MDIXUnknown}, nil
 }
 func (v *vethDev) Link() (bool, error) { return true, nil }
+func (v *vethDev) Msglevel() (uint32, error) {
+	return 0, ethtool.Errorf("get msglevel", syscall.EOPNOTSUPP, "")
+}
 
 type vethBackend struct{ d *vethDev }
 

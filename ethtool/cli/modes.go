@@ -43,10 +43,15 @@ func doSettings(r *run, dev ethtool.Device) int {
 	if err != nil {
 		return r.fail(err, 0)
 	}
-	return r.out(FormatSettings(dev.Name(), ls, link), struct {
+	var msg *uint32
+	if v, err := dev.Msglevel(); err == nil {
+		msg = &v
+	}
+	return r.out(FormatSettings(dev.Name(), ls, msg, link), struct {
 		ethtool.LinkSettings
-		Link bool
-	}{ls, link})
+		Msglevel *uint32 `json:",omitempty"`
+		Link     bool
+	}{ls, msg, link})
 }
 
 func doShowFeatures(r *run, dev ethtool.Device) int {
@@ -713,6 +718,58 @@ func doPermAddr(r *run, dev ethtool.Device) int {
 }
 
 func doChange(r *run, dev ethtool.Device) int {
+	// msglvl takes a number or name on|off pairs; pull it out first.
+	var msgSet, msgClear uint32
+	msg := false
+	var rest []string
+	for i := 0; i < len(r.args); i++ {
+		if r.args[i] != "msglvl" {
+			rest = append(rest, r.args[i])
+			continue
+		}
+		msg = true
+		if i+1 < len(r.args) {
+			if v, ok := parseNum(r.args[i+1]); ok {
+				msgSet, msgClear = v, ^v
+				i++
+				continue
+			}
+		}
+		for i+2 < len(r.args)+1 && i+1 < len(r.args) {
+			bit := -1
+			for k, n := range ethtool.MsglevelNames {
+				if n == r.args[i+1] {
+					bit = k
+				}
+			}
+			if bit < 0 || i+2 >= len(r.args) || (r.args[i+2] != "on" && r.args[i+2] != "off") {
+				break
+			}
+			if r.args[i+2] == "on" {
+				msgSet |= 1 << bit
+			} else {
+				msgClear |= 1 << bit
+			}
+			i += 2
+		}
+		if msgSet|msgClear == 0 {
+			fmt.Fprintf(r.Stderr, "ethtool (-s): invalid value for parameter 'msglvl'\n")
+			return 1
+		}
+	}
+	r.args = rest
+	if msg {
+		cur, err := dev.Msglevel()
+		if err != nil {
+			return r.fail(err, 0)
+		}
+		if err := dev.SetMsglevel(cur&^msgClear | msgSet); err != nil {
+			return r.fail(err, 0)
+		}
+		if len(rest) == 0 {
+			return 0
+		}
+	}
 	ps, ok := r.parseParams([]pspec{{"speed", kU32}, {"duplex", kStr}, {"autoneg", kBool}})
 	if !ok {
 		return 1

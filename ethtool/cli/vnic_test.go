@@ -611,3 +611,48 @@ func TestVnicSixteenChannels(t *testing.T) {
 		t.Errorf("violations: %v", v)
 	}
 }
+
+func TestVnicMsglevel(t *testing.T) {
+	w := world(t)
+	s := must(t, w, "h1/vnic0")
+	hasLine(t, s, "\tCurrent message level: 0x00000000 (0)")
+	must(t, w, "-s h1/vnic0 msglvl 7")
+	hasLine(t, must(t, w, "h1/vnic0"), "\t\t\t       drv probe link")
+	must(t, w, "-s h1/vnic0 msglvl probe off hw on")
+	s = must(t, w, "h1/vnic0")
+	hasLine(t, s, "\tCurrent message level: 0x00002005 (8197)")
+	hasLine(t, s, "\t\t\t       drv link hw")
+}
+
+// TestVnicUDPFlowHash: UDP flows that differ only in ports all land on one
+// queue while udp4 hashes addresses (sd); with ports (sdfn) they spread.
+func TestVnicUDPFlowHash(t *testing.T) {
+	w := world(t)
+	a, b := w.Hosts[0].Devices[0], w.Hosts[1].Devices[0]
+	var qs []int
+	b.Host.Stack.AddTap(func(skb *stack.SKB) { qs = append(qs, int(skb.QueueMapping)) })
+	b.Host.Stack.AddProtocol(stack.EthPIPv4, stack.NewSink(0).Handle)
+	send := func() map[int]int {
+		qs = nil
+		for p := 0; p < 64; p++ {
+			fr := make([]byte, 60)
+			stack.BuildUDPFrame(fr, b.Netdev.Addr(), a.Netdev.Addr(), [4]byte{198, 18, 0, 1}, [4]byte{198, 19, 0, 1}, uint16(20000+p), 9)
+			b.HW.Receive(fr)
+		}
+		w.Run(time.Millisecond)
+		return spread(qs)
+	}
+	hasLine(t, must(t, w, "-n h2/vnic0 rx-flow-hash udp4"), "IP DA")
+	if s := send(); len(s) != 1 {
+		t.Errorf("udp4 sd: ports changed the queue: %v", s)
+	}
+	must(t, w, "-N h2/vnic0 rx-flow-hash udp4 sdfn")
+	hasLine(t, must(t, w, "-n h2/vnic0 rx-flow-hash udp4"), "L4 bytes 0 & 1 [TCP/UDP src port]")
+	if s := send(); len(s) != 4 {
+		t.Errorf("udp4 sdfn: 64 port pairs on %d queues: %v", len(s), s)
+	}
+	_, errOut, _ := sh(t, w, "-N h2/vnic0 rx-flow-hash tcp4 sd")
+	if !strings.Contains(errOut, "Invalid argument") {
+		t.Errorf("tcp4 sd: %q", errOut)
+	}
+}

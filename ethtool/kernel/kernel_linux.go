@@ -105,6 +105,19 @@ func (d *dev) PermAddr() ([]byte, error) {
 
 func (d *dev) NwayReset() error { return unsupported("nway reset") }
 
+func (d *dev) Msglevel() (uint32, error) {
+	v, err := d.e.MsglvlGet(d.name)
+	return v, errno("get msglevel", err)
+}
+
+func (d *dev) SetMsglevel(v uint32) error {
+	if _, _, err := d.e.MsglvlSet(d.name, v); err != nil {
+		return errno("set msglevel", err)
+	}
+	_, err := d.Msglevel()
+	return err
+}
+
 func (d *dev) Features() (ethtool.FeatureList, error) {
 	st, err := d.e.FeaturesWithState(d.name)
 	if err != nil {

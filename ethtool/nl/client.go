@@ -172,6 +172,28 @@ func (c *client) PermAddr() ([]byte, error) {
 
 func (c *client) NwayReset() error { return c.set(VendorFamilyName, VMsgNwayAct, nil) }
 
+func (c *client) Msglevel() (uint32, error) {
+	m, err := c.get(FamilyName, MsgDebugGet, FlagCompactBitsets, nil)
+	if err != nil {
+		return 0, err
+	}
+	v, _, _, _ := decodeBitset(m[ADebugMsgmask], nil)
+	return uint32(v[0]), nil
+}
+
+// SetMsglevel sends the whole mask as a compact bitset with every bit in
+// the mask.
+func (c *client) SetMsglevel(v uint32) error {
+	var val, mask ethtool.Bitmap
+	for i := range ethtool.MsglevelNames {
+		val.Set(i, v&(1<<i) != 0)
+		mask.Set(i, true)
+	}
+	return c.set(FamilyName, MsgDebugSet, func(ae *netlink.AttributeEncoder) {
+		encodeBitset(ae, ADebugMsgmask, 32, val, &mask)
+	})
+}
+
 func (c *client) Features() (ethtool.FeatureList, error) {
 	r, err := c.t.Execute(FamilyName, MsgFeaturesGet, netlink.Request, c.request(FlagCompactBitsets, nil))
 	if err != nil {

@@ -312,6 +312,17 @@ func decodeFeatureReply(b []byte) ethtool.FeatureReply {
 	return r
 }
 
+func encodeDebug(dev string, v uint32) []byte {
+	var b ethtool.Bitmap
+	for i := range ethtool.MsglevelNames {
+		b.Set(i, v&(1<<i) != 0)
+	}
+	return encode(func(ae *netlink.AttributeEncoder) {
+		encodeHeader(ae, dev)
+		encodeBitset(ae, ADebugMsgmask, 32, b, nil)
+	})
+}
+
 func encodeRings(dev string, g ethtool.Ring) []byte {
 	return encode(func(ae *netlink.AttributeEncoder) {
 		encodeHeader(ae, dev)

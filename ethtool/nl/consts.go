@@ -25,6 +25,8 @@ const (
 	MsgLinkmodesGet = 4
 	MsgLinkmodesSet = 5
 	MsgLinkstateGet = 6
+	MsgDebugGet     = 7
+	MsgDebugSet     = 8
 	MsgFeaturesGet  = 11
 	MsgFeaturesSet  = 12
 	MsgRingsGet     = 15
@@ -45,6 +47,8 @@ const (
 	MsgLinkmodesGetReply = 4
 	MsgLinkmodesNtf      = 5
 	MsgLinkstateGetReply = 6
+	MsgDebugGetReply     = 7
+	MsgDebugNtf          = 8
 	MsgFeaturesGetReply  = 11
 	MsgFeaturesSetReply  = 12
 	MsgFeaturesNtf       = 13
@@ -120,6 +124,9 @@ const (
 
 	ALinkstateHeader = 1
 	ALinkstateLink   = 2
+
+	ADebugHeader  = 1
+	ADebugMsgmask = 2 // bitset
 
 	AFeaturesHeader   = 1
 	AFeaturesHW       = 2

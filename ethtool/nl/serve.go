@@ -263,6 +263,39 @@ func (s *Server) ethtoolCmd(dev ethtool.Device, cmd uint8, h header, m map[uint1
 			encodeHeader(ae, name)
 			ae.Uint8(ALinkstateLink, b2u8(up))
 		})}}, nil
+	case MsgDebugGet:
+		v, err := dev.Msglevel()
+		if err != nil {
+			return nil, err
+		}
+		return []Reply{{MsgDebugGetReply, encodeDebug(name, v)}}, nil
+	case MsgDebugSet:
+		b, ok := m[ADebugMsgmask]
+		if !ok {
+			return nil, &AttrError{Err: ethtool.Errorf("set debug", syscall.EINVAL, "missing message mask")}
+		}
+		cur, err := dev.Msglevel()
+		if err != nil {
+			return nil, err
+		}
+		v, mask, _, err := decodeBitset(b, ethtool.MsglevelNames)
+		if err != nil {
+			return nil, err
+		}
+		next := uint32(cur)
+		for i := range ethtool.MsglevelNames {
+			if mask.Has(i) {
+				next &^= 1 << i
+				if v.Has(i) {
+					next |= 1 << i
+				}
+			}
+		}
+		if err := dev.SetMsglevel(next); err != nil {
+			return nil, err
+		}
+		s.notify(name, MsgDebugNtf, encodeDebug(name, next))
+		return nil, nil
 	case MsgFeaturesGet:
 		l, err := dev.Features()
 		if err != nil {

@@ -3,6 +3,7 @@ package ctl
 import (
 	"bytes"
 	"fmt"
+	"github.com/mdlayher/netlink"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,6 +74,7 @@ func TestNetlinkMatchesInProcess(t *testing.T) {
 		"-K h1/vnic0 bogus on", "-K h1/vnic0 tx off tso on",
 		fmt.Sprintf("-E h1/vnic0 magic %#x offset 6 value 9", driver.EEPROMMagic), "-E h1/vnic0 magic 1 offset 6 value 9",
 		"-e h1/vnic0 offset 6 length 1", "-A h1/vnic0 rx on", "-t h1/vnic0", "-s h1/vnic0 speed 100", "-r h1/vnic0",
+		"-s h1/vnic0 msglvl 5", "h1/vnic0", "-s h1/vnic0 msglvl link off timer on", "h1/vnic0",
 		"-g nosuch", "-i nosuch", "-k vnic0", "-S h2/vnic0",
 	}
 	for _, line := range lines {
@@ -167,5 +169,56 @@ func TestSocketInUse(t *testing.T) {
 	s, _ := serve(t, w)
 	if _, err := Listen(s.Path()); err == nil || !strings.Contains(err.Error(), "another vnic instance") {
 		t.Fatalf("second Listen: %v", err)
+	}
+}
+
+// TestDumpAndLinkNotifications: a FEATURES_GET without a device is a dump
+// (one NLM_F_MULTI reply per device, then NLMSG_DONE); forcing a speed
+// takes the link down and up again on both ends, and the monitor hears it.
+func TestDumpAndLinkNotifications(t *testing.T) {
+	w := world(t)
+	s, conn := serve(t, w)
+	replies, err := conn.Execute(nl.FamilyName, nl.MsgFeaturesGet, netlink.Request|netlink.Dump, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(replies) != 2 {
+		t.Fatalf("dump: %d replies, want one per device (2)", len(replies))
+	}
+	for _, r := range replies {
+		if r.Cmd != nl.MsgFeaturesGetReply {
+			t.Errorf("dump reply command %d", r.Cmd)
+		}
+	}
+	mon, err := Dial(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Close()
+	if err := mon.Join(nl.VendorFamilyName, nl.MonitorGroup); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if rc := cli.Run(strings.Fields("-s h1/vnic0 speed 100 autoneg off"), cli.Options{Backend: nl.Backend(conn), Stdout: &out, Stderr: &out}); rc != 0 {
+		t.Fatalf("-s: %d %s", rc, out.String())
+	}
+	w.Run(2 * time.Millisecond) // the link drops and comes back at 100 Mb/s
+	var got []string
+	for len(got) < 4 {
+		evs, err := mon.Receive(5 * time.Second)
+		if err != nil {
+			t.Fatalf("after %v: %v", got, err)
+		}
+		for _, ev := range evs {
+			n, ok := nl.DecodeNtf(ev.Family, ev.Cmd, ev.Body)
+			if !ok || n.Kind != "link" {
+				t.Fatalf("event %+v", ev)
+			}
+			got = append(got, fmt.Sprintf("%s %v", n.Dev, *n.Link))
+		}
+	}
+	want := []string{"h1/vnic0 false", "h2/vnic0 false", "h1/vnic0 true", "h2/vnic0 true"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("link events %v, want %v", got, want)
 	}
 }
