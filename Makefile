@@ -57,6 +57,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME) ./cmd/vnic
 	$(GO) test -run '^$$' -fuzz '^FuzzParseFeatureArgs$$' -fuzztime $(FUZZTIME) ./ethtool
 	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./ethtool/cli
+	$(GO) test -run '^$$' -fuzz '^FuzzServe$$' -fuzztime $(FUZZTIME) ./ethtool/nl
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./cmd/vnic/ctl
 
 clean:
 	rm -rf bin
