@@ -17,14 +17,9 @@ import (
 // world is two hosts with a 4-queue vnic0 each, cabled, in virtual time.
 func world(t *testing.T) *topo.World {
 	t.Helper()
-	w, err := topo.Build(topo.Config{
-		Virtual: true, Seed: 1, Checker: true,
-		Hosts: []topo.HostConfig{
-			{Name: "h1", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 4}}},
-			{Name: "h2", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 4}}},
-		},
-		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 10000}},
-	})
+	cfg := topo.Pair(topo.DeviceConfig{Queues: 4}, 2, 10000)
+	cfg.Checker = true
+	w, err := topo.Build(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,10 +573,9 @@ func TestVnicCoalesceCountsInterrupts(t *testing.T) {
 // TestVnicSixteenChannels: with 25 MSI-X vectors and max_queues 16 the
 // device runs 16 queue pairs, and flows spread over all of them.
 func TestVnicSixteenChannels(t *testing.T) {
-	dc := topo.DeviceConfig{Queues: 1, MaxQueues: 16, Vectors: 25}
-	w, err := topo.Build(topo.Config{Virtual: true, Seed: 1, Checker: true,
-		Hosts:  []topo.HostConfig{{Name: "h1", CPUs: 2, Devices: []topo.DeviceConfig{dc}}, {Name: "h2", CPUs: 2, Devices: []topo.DeviceConfig{dc}}},
-		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 10000}}})
+	cfg := topo.Pair(topo.DeviceConfig{Queues: 1, MaxQueues: 16, Vectors: 25}, 2, 10000)
+	cfg.Checker = true
+	w, err := topo.Build(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

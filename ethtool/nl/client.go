@@ -353,15 +353,17 @@ func (c *client) SetPause(autoneg, rx, tx ethtool.OptBool) error {
 	})
 }
 
-func (c *client) Stats() ([]ethtool.Stat, error) {
-	r, err := c.t.Execute(VendorFamilyName, VMsgStatsGet, netlink.Request, c.request(0, nil))
+// named runs a vendor request whose replies carry nests of typ, each a
+// name and a u64 value (statistics, self-test results).
+func (c *client) named(cmd uint8, typ uint16, fn func(ae *netlink.AttributeEncoder)) ([]ethtool.Stat, error) {
+	r, err := c.t.Execute(VendorFamilyName, cmd, netlink.Request, c.request(0, fn))
 	if err != nil {
 		return nil, err
 	}
 	var out []ethtool.Stat
 	for _, x := range r {
 		_ = tlv(x.Attrs, func(_ int, t uint16, p []byte) bool {
-			if t != VAStat {
+			if t != typ {
 				return true
 			}
 			var s ethtool.Stat
@@ -382,6 +384,8 @@ func (c *client) Stats() ([]ethtool.Stat, error) {
 	}
 	return out, nil
 }
+
+func (c *client) Stats() ([]ethtool.Stat, error) { return c.named(VMsgStatsGet, VAStat, nil) }
 
 func (c *client) RSS() (ethtool.RSS, error) {
 	m, err := c.get(VendorFamilyName, VMsgRxfhGet, 0, nil)
@@ -450,33 +454,13 @@ func (c *client) Regs() (ethtool.Regs, error) {
 }
 
 func (c *client) SelfTest(offline bool) ([]ethtool.TestResult, error) {
-	r, err := c.t.Execute(VendorFamilyName, VMsgTestAct, netlink.Request, c.request(0, func(ae *netlink.AttributeEncoder) {
-		ae.Flag(VAOffline, offline)
-	}))
+	st, err := c.named(VMsgTestAct, VAResult, func(ae *netlink.AttributeEncoder) { ae.Flag(VAOffline, offline) })
 	if err != nil {
 		return nil, err
 	}
-	var out []ethtool.TestResult
-	for _, x := range r {
-		_ = tlv(x.Attrs, func(_ int, t uint16, p []byte) bool {
-			if t != VAResult {
-				return true
-			}
-			var tr ethtool.TestResult
-			_ = tlv(p, func(_ int, t uint16, b []byte) bool {
-				switch t {
-				case VAName:
-					tr.Name = cstring(b)
-				case VAValue:
-					if len(b) == 8 {
-						tr.Value = binary.LittleEndian.Uint64(b)
-					}
-				}
-				return true
-			})
-			out = append(out, tr)
-			return true
-		})
+	out := make([]ethtool.TestResult, len(st))
+	for i, s := range st {
+		out[i] = ethtool.TestResult(s)
 	}
 	return out, nil
 }

@@ -23,9 +23,7 @@ func (fakeBackend) Device(name string) (ethtool.Device, error) {
 // state the sets may change: it must stay servable) — and arbitrary
 // notification bodies to the decoder.
 func FuzzServe(f *testing.F) {
-	w, err := topo.Build(topo.Config{Virtual: true, Seed: 1,
-		Hosts:  []topo.HostConfig{{Name: "h1", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 2}}}, {Name: "h2", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 2}}}},
-		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 1000}}})
+	w, err := topo.Build(topo.Pair(topo.DeviceConfig{Queues: 2}, 1, 1000))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -13,14 +13,9 @@ import (
 // TestVnicConforms runs the whole suite against vnic's device: every check
 // passes (none may be skipped: the device supports every operation).
 func TestVnicConforms(t *testing.T) {
-	w, err := topo.Build(topo.Config{
-		Virtual: true, Seed: 1, Checker: true,
-		Hosts: []topo.HostConfig{
-			{Name: "h1", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 4}}},
-			{Name: "h2", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 4}}},
-		},
-		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 10000}},
-	})
+	cfg := topo.Pair(topo.DeviceConfig{Queues: 4}, 2, 10000)
+	cfg.Checker = true
+	w, err := topo.Build(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,9 +54,7 @@ func (f *forgetful) SetChannels(rx, tx, other, combined ethtool.Opt32) error {
 }
 
 func TestSuiteCatchesFaults(t *testing.T) {
-	w, err := topo.Build(topo.Config{Virtual: true, Seed: 1,
-		Hosts:  []topo.HostConfig{{Name: "h1", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 2}}}, {Name: "h2", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 2}}}},
-		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 1000}}})
+	w, err := topo.Build(topo.Pair(topo.DeviceConfig{Queues: 2}, 1, 1000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,14 +75,9 @@ func TestSuiteCatchesFaults(t *testing.T) {
 // stream flows both ways (the race detector watches reconfiguration, the
 // self-test and the data path together). Only outcomes are asserted.
 func TestVnicConformsRealTime(t *testing.T) {
-	w, err := topo.Build(topo.Config{
-		Virtual: false, Seed: 1,
-		Hosts: []topo.HostConfig{
-			{Name: "h1", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 2}}},
-			{Name: "h2", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 2}}},
-		},
-		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 10000}},
-	})
+	cfg := topo.Pair(topo.DeviceConfig{Queues: 2}, 2, 10000)
+	cfg.Virtual = false
+	w, err := topo.Build(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,14 +17,9 @@ import (
 
 func world(t *testing.T) *topo.World {
 	t.Helper()
-	w, err := topo.Build(topo.Config{
-		Virtual: true, Seed: 1,
-		Hosts: []topo.HostConfig{
-			{Name: "h1", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 4}}},
-			{Name: "h2", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 4}}},
-		},
-		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 10000}},
-	})
+	cfg := topo.Pair(topo.DeviceConfig{Queues: 4}, 2, 10000)
+	cfg.Checker = false
+	w, err := topo.Build(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -277,3 +277,17 @@ func (w *World) Close() error {
 	w.files = nil
 	return first
 }
+
+// Pair is the usual two-host test topology: h1 and h2, each with one
+// device dc (vnic0) and CPUs cpus, cabled at mbps, in virtual time with
+// seed 1 unless changed.
+func Pair(dc DeviceConfig, cpus, mbps int) Config {
+	return Config{
+		Virtual: true, Seed: 1,
+		Hosts: []HostConfig{
+			{Name: "h1", CPUs: cpus, Devices: []DeviceConfig{dc}},
+			{Name: "h2", CPUs: cpus, Devices: []DeviceConfig{dc}},
+		},
+		Cables: []CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: mbps}},
+	}
+}
