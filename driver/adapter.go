@@ -26,7 +26,19 @@ type Config struct {
 	MaxQueues  int           // cap on Queues and on ethtool -L, default 8 (igb's limit)
 	CopyBreak  int           // unused; every frame is copied into an skb
 	DisableRSS bool          // program MRQC without RSS: everything on queue 0
+	// RxMode is how received packets reach the stack: RxModeNAPI (the
+	// default) or RxModeLegacy (interrupt per batch, netif_rx backlog).
+	RxMode string
+	// LegacyBatch bounds the packets one legacy interrupt takes (0: all
+	// the ring holds); 1 is one interrupt per packet.
+	LegacyBatch int
 }
+
+// Receive modes (the interrupts-versus-polling experiments' M1 and M0).
+const (
+	RxModeNAPI   = "napi"
+	RxModeLegacy = "legacy"
+)
 
 // Driver limits.
 const (
@@ -200,6 +212,13 @@ func (c *Config) normalise() error {
 	}
 	if c.RSSKey != nil && len(c.RSSKey) != 40 {
 		return fmt.Errorf("RSS key of %d bytes, want 40", len(c.RSSKey))
+	}
+	switch c.RxMode {
+	case "":
+		c.RxMode = RxModeNAPI
+	case RxModeNAPI, RxModeLegacy:
+	default:
+		return fmt.Errorf("receive mode %q: want %s or %s", c.RxMode, RxModeNAPI, RxModeLegacy)
 	}
 	if c.TxTimeout == 0 {
 		c.TxTimeout = 5 * time.Second

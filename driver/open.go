@@ -11,13 +11,15 @@ import (
 // qVector is one MSI-X vector with its NAPI and the queue pair it serves
 // (struct igb_q_vector).
 type qVector struct {
-	a    *Adapter
-	vec  int
-	cpu  *hw.CPU
-	napi *stack.NAPI
-	rx   *rxRing
-	tx   *txRing
-	eims uint32
+	// legacy: the receive mode without NAPI (RxModeLegacy)
+	legacy bool
+	a      *Adapter
+	vec    int
+	cpu    *hw.CPU
+	napi   *stack.NAPI
+	rx     *rxRing
+	tx     *txRing
+	eims   uint32
 }
 
 // vector 0 serves the "other" causes; queue pair q uses vector q+1.
@@ -87,14 +89,18 @@ func (a *Adapter) up() error {
 	}
 	for q := 0; q < n; q++ {
 		cpu := a.cpus[q%len(a.cpus)]
-		qv := &qVector{a: a, vec: q + 1, cpu: cpu, rx: a.rx[q], tx: a.tx[q], eims: 1 << (q + 1)}
+		qv := &qVector{a: a, vec: q + 1, cpu: cpu, rx: a.rx[q], tx: a.tx[q], eims: 1 << (q + 1), legacy: a.cfg.RxMode == RxModeLegacy}
 		qv.napi = a.host.NewNAPI(a.netdev, cpu.ID(), qv.poll, stack.NAPIWeight)
 		qv.napi.IRQ = qv.vec
 		if a.fn.Checker != nil {
 			qv.napi.Observer = a.fn.Checker
 		}
 		name := fmt.Sprintf("%s-TxRx-%d", a.netdev.Name(), q)
-		if err := a.fn.MSIX.Request(qv.vec, cpu, name, qv.irq); err != nil {
+		handler := qv.irq
+		if qv.legacy {
+			handler = qv.legacyIRQ
+		}
+		if err := a.fn.MSIX.Request(qv.vec, cpu, name, handler); err != nil {
 			return fail(err)
 		}
 		a.qv = append(a.qv, qv)

@@ -14,6 +14,28 @@ func (qv *qVector) irq() {
 	qv.napi.Schedule()
 }
 
+// legacyIRQ is the interrupt handler of the legacy receive mode (M0, the
+// pre-NAPI drivers Mogul and Ramakrishnan studied): the hard IRQ itself
+// cleans TX, takes every packet the ring holds — looping while
+// descriptors are ready, as their batching ISR does — hands each to the
+// backlog (netif_rx) for the stack to finish at softirq priority, and
+// unmasks its vector at once: the driver never holds the interrupt off.
+func (qv *qVector) legacyIRQ() {
+	qv.cleanTx()
+	if b := qv.a.cfg.LegacyBatch; b > 0 {
+		// Without batching: b packets per interrupt; what is left
+		// interrupts again (EICS), each interrupt paying its cost.
+		if qv.cleanRx(b) == b && qv.rx.descAt(qv.rx.ntc).Status()&ring.RxStatDD != 0 {
+			qv.a.wr32(hw.EICS, qv.eims)
+		}
+	} else {
+		for qv.cleanRx(int(qv.rx.count)) > 0 {
+		}
+	}
+	qv.flushStats()
+	qv.a.wr32(hw.EIMS, qv.eims)
+}
+
 // irqOther is igb_msix_other: read ICR (which clears it), handle link
 // changes and DMA faults, and re-enable the vector.
 func (a *Adapter) irqOther() {
@@ -144,7 +166,11 @@ func (qv *qVector) cleanRx(budget int) int {
 		skb.QueueMapping = uint16(r.q)
 		skb.Tstamp = now
 		skb.Protocol = stack.EthTypeTrans(skb, dev)
-		qv.napi.Receive(skb)
+		if qv.legacy {
+			_ = stack.NetifRx(skb, cpu.ID()) // a full backlog drops and counts
+		} else {
+			qv.napi.Receive(skb)
+		}
 	}
 	if r.posts > 0 {
 		a.refill(r, uint32(r.posts))

@@ -64,6 +64,8 @@ type CPU struct {
 	stopped  bool
 
 	// virtual time
+	unspent   [numLevels]time.Duration // charged work not run yet (ElapsedBusy)
+	settled   time.Duration
 	vclock    *VirtualClock
 	dispatch  Timer
 	armedAt   time.Duration
@@ -177,11 +179,42 @@ func (c *CPU) Now() time.Duration {
 	return c.clock.Now()
 }
 
-// Stats returns a copy of the counters.
+// Stats returns a copy of the counters. In virtual time, Busy counts each
+// work item's whole cost from the moment it starts; ElapsedBusy counts only
+// what has run by now.
 func (c *CPU) Stats() CPUStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.stats
+}
+
+// ElapsedBusy is the CPU time each context has used up to now (virtual
+// time): Busy without the part of items in progress that has not run yet.
+// A preempting item runs first, so time passing is taken from the highest
+// context with work in progress.
+func (c *CPU) ElapsedBusy() [numLevels]time.Duration {
+	c.settle()
+	b := c.stats.Busy
+	for l := range b {
+		b[l] -= c.unspent[l]
+	}
+	return b
+}
+
+// settle moves the time elapsed since the last call from the contexts'
+// unspent work, highest first.
+func (c *CPU) settle() {
+	if c.vclock == nil {
+		return
+	}
+	now := c.vclock.Now()
+	el := now - c.settled
+	c.settled = now
+	for l := int(numLevels) - 1; l >= 0 && el > 0; l-- {
+		d := min(el, c.unspent[l])
+		c.unspent[l] -= d
+		el -= d
+	}
 }
 
 // kick makes sure a dispatch event is scheduled now (virtual time).
@@ -234,6 +267,10 @@ func (c *CPU) exec(l Level) time.Duration {
 	c.charged = prevCharged
 	c.vclock.current = prev
 	c.stats.Busy[l] += d
+	if c.vclock != nil {
+		c.settle()
+		c.unspent[l] += d
+	}
 	c.stats.Items[l]++
 	return d
 }

@@ -15,6 +15,9 @@ type HostConfig struct {
 	NetdevBudget int
 	// NetdevBudgetTime is net.core.netdev_budget_usecs (default 2 ms).
 	NetdevBudgetTime time.Duration
+	// NetdevMaxBacklog is net.core.netdev_max_backlog: the per-CPU
+	// backlog of the legacy (netif_rx) input path (default 1000).
+	NetdevMaxBacklog int
 	Costs            Costs
 }
 
@@ -69,6 +72,9 @@ func NewHost(name string, clock Clock, cpus []CPU, cfg HostConfig) *Host {
 	if cfg.NetdevBudgetTime <= 0 {
 		cfg.NetdevBudgetTime = 2 * time.Millisecond
 	}
+	if cfg.NetdevMaxBacklog <= 0 {
+		cfg.NetdevMaxBacklog = 1000
+	}
 	h := &Host{name: name, clock: clock, cfg: cfg, cpus: cpus, pool: NewSKBPool()}
 	for _, c := range h.pool.classes {
 		c.mu.off = clock.Virtual()
@@ -77,6 +83,7 @@ func NewHost(name string, clock Clock, cpus []CPU, cfg HostConfig) *Host {
 		sn := &Softnet{host: h, cpu: c}
 		sn.mu.off = clock.Virtual()
 		sn.pollDone = sync.NewCond(&sn.mu)
+		sn.backlogNAPI = &NAPI{poll: sn.processBacklog, weight: NAPIWeight, sn: sn, IRQ: -1}
 		h.sn = append(h.sn, sn)
 		c.SetSoftirqHandler(sn.action)
 	}

@@ -167,6 +167,13 @@ type Softnet struct {
 	output     []*TxQueue // queues woken, waiting for qdisc_run
 
 	processed, timeSqueeze, rounds counter
+
+	// The legacy input path's backlog (netif_rx) and the NAPI instance
+	// that drains it in NET_RX (process_backlog).
+	backlog      skbList
+	backlogLen   int
+	backlogNAPI  *NAPI
+	backlogDrops counter
 }
 
 // SoftnetStats is /proc/net/softnet_stat for one CPU.
@@ -174,11 +181,16 @@ type SoftnetStats struct {
 	Processed   uint64 // packets polled
 	TimeSqueeze uint64 // rounds that ran out of budget or time with work left
 	Rounds      uint64 // NET_RX rounds
+	Dropped     uint64 // backlog full (netif_rx)
+	Backlog     int    // packets waiting in the backlog now
 }
 
 // Stats returns the counters.
 func (s *Softnet) Stats() SoftnetStats {
-	return SoftnetStats{s.processed.load(), s.timeSqueeze.load(), s.rounds.load()}
+	s.mu.Lock()
+	bl := s.backlogLen
+	s.mu.Unlock()
+	return SoftnetStats{s.processed.load(), s.timeSqueeze.load(), s.rounds.load(), s.backlogDrops.load(), bl}
 }
 
 func (s *Softnet) link(n *NAPI) {

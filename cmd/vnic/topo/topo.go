@@ -40,10 +40,14 @@ type DeviceConfig struct {
 	// size (default 10).
 	MaxQueues int
 	Vectors   int
-	RxRing    int
-	TxRing    int
-	ITR       time.Duration
-	MTU       int
+	// RxMode and LegacyBatch choose the driver's receive path
+	// (driver.RxModeNAPI, driver.RxModeLegacy).
+	RxMode      string
+	LegacyBatch int
+	RxRing      int
+	TxRing      int
+	ITR         time.Duration
+	MTU         int
 	// TxTimeout is the TX watchdog timeout (default 5 s).
 	TxTimeout time.Duration
 }
@@ -145,6 +149,7 @@ func Build(cfg Config) (*World, error) {
 			}
 			ad, err := driver.Probe(nic.Function(), h.Stack, h.CPUs, driver.Config{
 				Queues: dc.Queues, MaxQueues: dc.MaxQueues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: dc.ITR, TxTimeout: dc.TxTimeout,
+				RxMode: dc.RxMode, LegacyBatch: dc.LegacyBatch,
 				Seed: cfg.Seed + int64(hi*16+di),
 			})
 			if err != nil {

@@ -1,0 +1,236 @@
+// Package irqbench reproduces the interrupts-versus-polling results on the
+// emulated NIC in virtual time (spec/irq-vs-polling.md): a device under
+// test receives a generated stream, its driver runs one receive mode, and
+// each measurement window reports delivered and dropped rates (and where
+// the drops happened), interrupts per packet, packets per poll, latency
+// percentiles and the CPU's time per context. Runs are deterministic.
+package irqbench
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"time"
+
+	"vnic/cmd/vnic/topo"
+	"vnic/driver"
+	"vnic/hw"
+	"vnic/stack"
+)
+
+// Presets are the cost models of spec §2.3.
+var Presets = map[string]hw.CostModel{
+	// teaching: chosen so curves land on round numbers.
+	"teaching": {IRQ: 4 * time.Microsecond, RxPacket: 2 * time.Microsecond, TxPacket: 4 * time.Microsecond,
+		Proto: 10 * time.Microsecond, Poll: 2 * time.Microsecond},
+	"modern": hw.DefaultCosts,
+}
+
+// Mode is a receive mode under test.
+type Mode struct {
+	ID          string // M0, M1, ...
+	RxMode      string // driver.RxModeLegacy or driver.RxModeNAPI
+	LegacyBatch int    // M0: packets per interrupt (0: drain the ring)
+	ITR         time.Duration
+}
+
+// Modes of the experiments.
+var (
+	// M0 is the legacy driver with one interrupt per packet: the case
+	// the closed form min(λ, (1 − λa)/b) describes.
+	M0 = Mode{ID: "M0", RxMode: driver.RxModeLegacy, LegacyBatch: 1}
+	// M0B is M0 whose interrupt handler drains the ring (batching).
+	M0B = Mode{ID: "M0-batch", RxMode: driver.RxModeLegacy}
+	// M1 is NAPI.
+	M1 = Mode{ID: "M1", RxMode: driver.RxModeNAPI}
+)
+
+// Point is one measurement: a mode at an offered rate.
+type Point struct {
+	Mode                string  `json:"mode"`
+	OfferedPPS          float64 `json:"offered_pps"`
+	DeliveredPPS        float64 `json:"delivered_pps"`
+	RingDropPPS         float64 `json:"ring_drop_pps"`    // the NIC had no descriptor: no CPU spent
+	BacklogDropPPS      float64 `json:"backlog_drop_pps"` // after the interrupt handler's work
+	InterruptsPerSec    float64 `json:"interrupts_per_sec"`
+	InterruptsPerPacket float64 `json:"interrupts_per_packet"`
+	PollsPerInterrupt   float64 `json:"polls_per_interrupt"`
+	PacketsPerPoll      float64 `json:"packets_per_poll"`
+	P50LatencyUS        float64 `json:"p50_latency_us"`
+	P99LatencyUS        float64 `json:"p99_latency_us"`
+	P999LatencyUS       float64 `json:"p999_latency_us"`
+	CPUHardirq          float64 `json:"cpu_hardirq"`
+	CPUSoftirq          float64 `json:"cpu_softirq"`
+	CPUTask             float64 `json:"cpu_task"`
+	CPUIdle             float64 `json:"cpu_idle"`
+}
+
+// Run is one measurement's setup.
+type Run struct {
+	Mode    Mode
+	Costs   hw.CostModel
+	Offered float64       // packets per second, constant bit rate
+	Warmup  time.Duration // discarded
+	Window  time.Duration // measured
+	Seed    int64
+}
+
+// consumer is the application end: it takes each packet after the stack,
+// reads the send time from the payload and records the latency.
+//
+// A work item's code runs when the item starts and the CPU is then busy
+// for its cost, so "delivered" is not counted when the handler runs: each
+// packet is delivered once the softirq time spent up to and including its
+// own work has elapsed (pos, compared with the CPU's elapsed softirq time
+// at the window's edges). Latency takes the handler's time including the
+// work charged before it in its item.
+type consumer struct {
+	now       func() time.Duration
+	pos       func() time.Duration
+	measuring bool
+	delivered uint64
+	positions []time.Duration
+	lat       []time.Duration
+}
+
+func (c *consumer) handle(skb *stack.SKB) {
+	d := skb.Data()
+	if len(d) >= 36 {
+		sent := time.Duration(binary.BigEndian.Uint64(d[28:36]))
+		c.delivered++
+		c.positions = append(c.positions, c.pos())
+		if c.measuring {
+			c.lat = append(c.lat, c.now()-sent)
+		}
+	}
+	skb.Free()
+}
+
+// deliveredBy counts packets whose work had run when the CPU's elapsed
+// softirq time was e.
+func (c *consumer) deliveredBy(e time.Duration) uint64 {
+	return uint64(sort.Search(len(c.positions), func(i int) bool { return c.positions[i] > e }))
+}
+
+// counters is a snapshot of everything a window is the difference of.
+type counters struct {
+	offered, delivered, ringDrops, backlogDrops, interrupts, polls, pollPackets uint64
+	busy                                                                        [3]time.Duration
+}
+
+// Measure runs one point: it builds a two-host world whose h2 is the
+// device under test (one queue, one CPU, the mode's driver), feeds it 60-byte
+// UDP frames at the offered rate, and measures a window after a warm-up.
+// It checks packet conservation and that CPU shares add up, and fails
+// otherwise.
+func Measure(r Run) (Point, error) {
+	cfg := topo.Pair(topo.DeviceConfig{Queues: 1, RxMode: r.Mode.RxMode, LegacyBatch: r.Mode.LegacyBatch, ITR: r.Mode.ITR}, 1, 10000)
+	cfg.Costs = r.Costs
+	cfg.Seed = r.Seed
+	w, err := topo.Build(cfg)
+	if err != nil {
+		return Point{}, err
+	}
+	defer w.Close()
+	w.Run(time.Millisecond) // link up
+	dut := w.Hosts[1].Devices[0]
+	host := dut.Host
+	cpu := host.CPUs[0]
+	cons := &consumer{now: cpu.Now} // includes the work charged so far
+	cons.pos = func() time.Duration {
+		// softirq work before this item, plus this item's so far
+		return cpu.Stats().Busy[hw.Softirq] + cpu.Now() - w.Clock.Now()
+	}
+	host.Stack.AddProtocol(stack.EthPIPv4, cons.handle)
+
+	// The generator: frame k arrives at start + k/λ (exact in ps).
+	frame := make([]byte, 60)
+	stack.BuildUDPFrame(frame, dut.Netdev.Addr(), stack.MAC{0x02, 0, 0, 0, 0x09, 0}, [4]byte{198, 18, 0, 1}, [4]byte{198, 19, 0, 1}, 1000, 9)
+	var sent uint64
+	running := true
+	start := w.Clock.Now()
+	gapPs := 1e12 / r.Offered
+	var tick func()
+	timer := w.Clock.NewTimer(func() { tick() })
+	tick = func() {
+		if !running {
+			return
+		}
+		now := w.Clock.Now()
+		binary.BigEndian.PutUint64(frame[42:50], uint64(now))
+		dut.HW.Receive(frame)
+		sent++
+		next := start + time.Duration(float64(sent)*gapPs/1000)
+		timer.Reset(next - now)
+	}
+	timer.Reset(0)
+
+	snap := func() counters {
+		hs := dut.Adapter.HWStats()
+		sn := host.Stack.Softnet(0).Stats()
+		var polls, pkts uint64
+		qs := dut.Adapter.QueueStats(0)
+		if r.Mode.RxMode == driver.RxModeNAPI {
+			polls, pkts = qs.Polls, qs.PollWork
+		} else {
+			bs := host.Stack.Softnet(0).BacklogStats()
+			polls, pkts = bs.Polls, bs.Packets
+		}
+		b := cpu.ElapsedBusy()
+		return counters{offered: sent, delivered: cons.deliveredBy(b[hw.Softirq]), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
+			interrupts: qs.Interrupts, polls: polls, pollPackets: pkts,
+			busy: [3]time.Duration{b[hw.Hardirq], b[hw.Softirq], b[hw.Task]}}
+	}
+	w.Run(r.Warmup)
+	c0 := snap()
+	cons.measuring = true
+	w.Run(r.Window)
+	c1 := snap()
+	cons.measuring = false
+	running = false
+	timer.Stop()
+	w.Run(50 * time.Millisecond) // drain
+	cEnd := snap()
+
+	// Conservation: every frame the generator made was delivered or
+	// dropped at a counted place.
+	if cEnd.offered != cons.delivered+cEnd.ringDrops+cEnd.backlogDrops || cEnd.delivered != cons.delivered {
+		return Point{}, fmt.Errorf("irqbench: %s at %.0f pps: %d offered, %d delivered + %d ring drops + %d backlog drops",
+			r.Mode.ID, r.Offered, cEnd.offered, cEnd.delivered, cEnd.ringDrops, cEnd.backlogDrops)
+	}
+	secs := r.Window.Seconds()
+	p := Point{Mode: r.Mode.ID, OfferedPPS: float64(c1.offered-c0.offered) / secs,
+		DeliveredPPS:     float64(c1.delivered-c0.delivered) / secs,
+		RingDropPPS:      float64(c1.ringDrops-c0.ringDrops) / secs,
+		BacklogDropPPS:   float64(c1.backlogDrops-c0.backlogDrops) / secs,
+		InterruptsPerSec: float64(c1.interrupts-c0.interrupts) / secs}
+	if rx := c1.offered - c0.offered - (c1.ringDrops - c0.ringDrops); rx > 0 {
+		p.InterruptsPerPacket = float64(c1.interrupts-c0.interrupts) / float64(rx)
+	}
+	if n := c1.interrupts - c0.interrupts; n > 0 {
+		p.PollsPerInterrupt = float64(c1.polls-c0.polls) / float64(n)
+	}
+	if n := c1.polls - c0.polls; n > 0 {
+		p.PacketsPerPoll = float64(c1.pollPackets-c0.pollPackets) / float64(n)
+	}
+	var shares [3]float64
+	total := 0.0
+	for i := range shares {
+		shares[i] = float64(c1.busy[i]-c0.busy[i]) / float64(r.Window)
+		total += shares[i]
+	}
+	if total > 1+1e-9 {
+		return Point{}, fmt.Errorf("irqbench: %s at %.0f pps: CPU shares add to %.4f", r.Mode.ID, r.Offered, total)
+	}
+	p.CPUHardirq, p.CPUSoftirq, p.CPUTask = shares[0], shares[1], shares[2]
+	p.CPUIdle = max(0, 1-total)
+	if len(cons.lat) > 0 {
+		sort.Slice(cons.lat, func(i, j int) bool { return cons.lat[i] < cons.lat[j] })
+		q := func(f float64) float64 {
+			i := int(f * float64(len(cons.lat)-1))
+			return float64(cons.lat[i]) / float64(time.Microsecond)
+		}
+		p.P50LatencyUS, p.P99LatencyUS, p.P999LatencyUS = q(0.5), q(0.99), q(0.999)
+	}
+	return p, nil
+}
