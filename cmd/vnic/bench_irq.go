@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"vnic/cmd/vnic/irqbench"
+)
+
+func newBenchIRQCmd(a *app) *cobra.Command {
+	var experiment, preset, out string
+	var seed int64
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "irq --experiment E1|all [--preset teaching|modern] [--seed N] [--out DIR] [--json]",
+		Short: "Interrupts versus polling in virtual time: receive livelock against NAPI (E1); CSV per experiment",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var ids []string
+			if experiment == "all" {
+				for id := range irqbench.Experiments {
+					ids = append(ids, id)
+				}
+				sort.Strings(ids)
+			} else {
+				for _, id := range strings.Split(experiment, ",") {
+					id = strings.ToUpper(strings.TrimSpace(id))
+					if _, ok := irqbench.Experiments[id]; !ok {
+						return fmt.Errorf("bench irq: no experiment %q (implemented: %s)", id, strings.Join(implemented(), ", "))
+					}
+					ids = append(ids, id)
+				}
+			}
+			if _, ok := irqbench.Presets[preset]; !ok {
+				return fmt.Errorf("bench irq: --preset %q: want teaching or modern", preset)
+			}
+			if out != "" {
+				if err := os.MkdirAll(out, 0o755); err != nil {
+					return err
+				}
+			}
+			var exps []irqbench.Experiment
+			for _, id := range ids {
+				progress := func(done, total int) {
+					fmt.Fprintf(os.Stderr, "\rbench irq %s: %d/%d runs", id, done, total)
+				}
+				e, err := irqbench.Experiments[id](preset, seed, progress)
+				fmt.Fprintln(os.Stderr)
+				if err != nil {
+					return err
+				}
+				exps = append(exps, e)
+				if out != "" {
+					f, err := os.Create(filepath.Join(out, id+".csv"))
+					if err != nil {
+						return err
+					}
+					if err := irqbench.WriteCSV(f, e); err != nil {
+						f.Close()
+						return err
+					}
+					if err := f.Close(); err != nil {
+						return err
+					}
+				}
+			}
+			result := struct {
+				Experiments []irqbench.Experiment `json:"experiments"`
+			}{exps}
+			if out != "" {
+				b, err := json.MarshalIndent(result, "", "  ")
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(out, "results.json"), append(b, '\n'), 0o644); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(result); err != nil {
+					return err
+				}
+			} else {
+				irqbench.WriteSummary(a.out, exps)
+			}
+			for _, e := range exps {
+				if !e.Pass {
+					return exitError{1}
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&experiment, "experiment", "all", "experiments to run: E1 (comma-separated), or all")
+	cmd.Flags().StringVar(&preset, "preset", "teaching", "cost model: teaching (round numbers) or modern")
+	cmd.Flags().Int64Var(&seed, "seed", 1, "seed (RSS keys); runs are deterministic")
+	cmd.Flags().StringVar(&out, "out", "", "write <experiment>.csv and results.json into this directory")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	return cmd
+}
+
+func implemented() []string {
+	var ids []string
+	for id := range irqbench.Experiments {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}

@@ -1,0 +1,63 @@
+package irqbench
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// CSVHeader names the columns of WriteCSV.
+var CSVHeader = []string{"experiment", "mode", "offered_pps", "delivered_pps", "ring_drop_pps", "backlog_drop_pps",
+	"interrupts_per_sec", "interrupts_per_packet", "polls_per_interrupt", "packets_per_poll",
+	"p50_latency_us", "p99_latency_us", "p999_latency_us", "cpu_hardirq", "cpu_softirq", "cpu_task", "cpu_idle"}
+
+// WriteCSV writes one row per measurement. Numbers are formatted with
+// fixed precision, so the same run gives the same bytes.
+func WriteCSV(w io.Writer, e Experiment) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	f := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+	for _, s := range e.Series {
+		for _, p := range s.Points {
+			row := []string{e.ID, p.Mode, f(p.OfferedPPS, 1), f(p.DeliveredPPS, 1), f(p.RingDropPPS, 1), f(p.BacklogDropPPS, 1),
+				f(p.InterruptsPerSec, 1), f(p.InterruptsPerPacket, 6), f(p.PollsPerInterrupt, 3), f(p.PacketsPerPoll, 3),
+				f(p.P50LatencyUS, 3), f(p.P99LatencyUS, 3), f(p.P999LatencyUS, 3), f(p.CPUHardirq, 6), f(p.CPUSoftirq, 6), f(p.CPUTask, 6), f(p.CPUIdle, 6)}
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteSummary prints each experiment's checks and each mode's headline
+// numbers.
+func WriteSummary(w io.Writer, exps []Experiment) {
+	for _, e := range exps {
+		verdict := "PASS"
+		if !e.Pass {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(w, "%s %s (%s preset): %s\n", e.ID, e.Title, e.Preset, verdict)
+		for _, c := range e.Checks {
+			mark := "ok  "
+			if !c.Pass {
+				mark = "FAIL"
+			}
+			fmt.Fprintf(w, "  %s %s: %s\n", mark, c.Name, c.Detail)
+		}
+		for _, s := range e.Series {
+			peak := 0.0
+			for _, p := range s.Points {
+				peak = max(peak, p.DeliveredPPS)
+			}
+			last := s.Points[len(s.Points)-1]
+			fmt.Fprintf(w, "  %-4s MLFRR %8.0f pps  peak %8.0f pps  at %8.0f offered: %8.0f delivered, %.2g interrupts/packet, %.1f packets/poll, p99 %.0f µs\n",
+				s.Mode, e.MLFRR[s.Mode], peak, last.OfferedPPS, last.DeliveredPPS, last.InterruptsPerPacket, last.PacketsPerPoll, last.P99LatencyUS)
+		}
+	}
+}
