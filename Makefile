@@ -7,7 +7,7 @@ BIN         := bin/vnic
 # itself; benchmarks of other packages are given it explicitly.
 PGO         := $(CURDIR)/cmd/vnic/default.pgo
 
-.PHONY: all build run test unit lint bench fuzz pgo clean
+.PHONY: all build run test unit lint bench fuzz pgo plots clean
 
 all: build
 
@@ -41,6 +41,10 @@ pgo: build
 	./$(BIN) bench nic --cpuprofile $(CURDIR)/bin/bench.prof >/dev/null
 	./$(BIN) demo --duration 200ms --cpuprofile $(CURDIR)/bin/demo.prof >/dev/null
 	$(GO) tool pprof -proto $(CURDIR)/bin/bench.prof $(CURDIR)/bin/demo.prof > $(PGO)
+
+# The interrupts-versus-polling plots the README shows (docs/plots).
+plots: build
+	./$(BIN) bench irq --experiment E1 --out docs/plots >/dev/null
 
 # Each fuzz target for FUZZTIME.
 fuzz:

@@ -19,7 +19,7 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "irq --experiment E1|all [--preset teaching|modern] [--seed N] [--out DIR] [--json]",
-		Short: "Interrupts versus polling in virtual time: receive livelock against NAPI (E1); CSV per experiment",
+		Short: "Interrupts versus polling in virtual time: receive livelock against NAPI (E1); CSV, plots and report.html with --out",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var ids []string
@@ -46,6 +46,7 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 				}
 			}
 			var exps []irqbench.Experiment
+			figs := map[string][]irqbench.Figure{}
 			for _, id := range ids {
 				progress := func(done, total int) {
 					fmt.Fprintf(os.Stderr, "\rbench irq %s: %d/%d runs", id, done, total)
@@ -68,6 +69,11 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 					if err := f.Close(); err != nil {
 						return err
 					}
+					fg, err := irqbench.Plot(e, out)
+					if err != nil {
+						return fmt.Errorf("bench irq: plotting %s: %w", id, err)
+					}
+					figs[id] = fg
 				}
 			}
 			result := struct {
@@ -79,6 +85,9 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 					return err
 				}
 				if err := os.WriteFile(filepath.Join(out, "results.json"), append(b, '\n'), 0o644); err != nil {
+					return err
+				}
+				if err := irqbench.WriteReport(out, exps, figs); err != nil {
 					return err
 				}
 			}
@@ -102,7 +111,7 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&experiment, "experiment", "all", "experiments to run: E1 (comma-separated), or all")
 	cmd.Flags().StringVar(&preset, "preset", "teaching", "cost model: teaching (round numbers) or modern")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "seed (RSS keys); runs are deterministic")
-	cmd.Flags().StringVar(&out, "out", "", "write <experiment>.csv and results.json into this directory")
+	cmd.Flags().StringVar(&out, "out", "", "write <experiment>.csv, PNG and SVG plots, results.json and report.html into this directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	return cmd
 }

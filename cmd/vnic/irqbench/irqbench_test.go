@@ -1,7 +1,11 @@
 package irqbench
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestE1 reproduces receive livelock and NAPI's flat curve on the teaching
@@ -20,5 +24,67 @@ func TestE1(t *testing.T) {
 	}
 	if !e.Pass {
 		t.Error("E1 did not pass")
+	}
+}
+
+// TestDeterministic: the same runs give byte-identical CSV.
+func TestDeterministic(t *testing.T) {
+	run := func() string {
+		var e Experiment
+		e.ID = "E1"
+		for _, m := range []Mode{M0, M1} {
+			s := Series{Mode: m.ID}
+			for _, l := range []float64{20e3, 70e3, 150e3} {
+				p, err := Measure(Run{Mode: m, Costs: Presets["teaching"], Offered: l, Warmup: Warmup, Window: 20 * time.Millisecond, Seed: 3})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.Points = append(s.Points, p)
+			}
+			e.Series = append(e.Series, s)
+		}
+		var b bytes.Buffer
+		if err := WriteCSV(&b, e); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	if a, b := run(), run(); a != b {
+		t.Fatalf("two runs differ:\n%s\n%s", a, b)
+	}
+}
+
+// TestPlotsAndReport renders E1's figures and the report.
+func TestPlotsAndReport(t *testing.T) {
+	e := Experiment{ID: "E1", Title: "t", Preset: "teaching", Pass: true, MLFRR: map[string]float64{}}
+	for _, m := range []Mode{M0, M1} {
+		s := Series{Mode: m.ID}
+		for _, l := range []float64{20e3, 70e3} {
+			p, err := Measure(Run{Mode: m, Costs: Presets["teaching"], Offered: l, Warmup: Warmup, Window: 10 * time.Millisecond, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Points = append(s.Points, p)
+		}
+		e.Series = append(e.Series, s)
+	}
+	dir := t.TempDir()
+	figs, err := Plot(e, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteReport(dir, []Experiment{e}, map[string][]Figure{"E1": figs}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range figs {
+		for _, ext := range []string{".png", ".svg"} {
+			if fi, err := os.Stat(filepath.Join(dir, f.Stem+ext)); err != nil || fi.Size() < 1000 {
+				t.Errorf("%s%s: %v", f.Stem, ext, err)
+			}
+		}
+	}
+	rep, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || !bytes.Contains(rep, []byte(`<img src="E1-delivered.svg"`)) {
+		t.Errorf("report: %v", err)
 	}
 }

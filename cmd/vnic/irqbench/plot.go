@@ -1,0 +1,193 @@
+package irqbench
+
+import (
+	"fmt"
+	"html"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// Figure is one rendered plot: its file stem and what it shows.
+type Figure struct {
+	Stem, Title, Caption string
+}
+
+var palette = []color.Color{
+	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, // M0
+	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, // M1
+	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
+	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+}
+
+// line adds one series as a line with points.
+func line(p *plot.Plot, i int, name string, xy plotter.XYs) error {
+	l, pts, err := plotterLinePoints(xy)
+	if err != nil {
+		return err
+	}
+	l.Color, pts.Color = palette[i%len(palette)], palette[i%len(palette)]
+	pts.Radius = vg.Points(2)
+	p.Add(l, pts)
+	p.Legend.Add(name, l, pts)
+	return nil
+}
+
+func plotterLinePoints(xy plotter.XYs) (*plotter.Line, *plotter.Scatter, error) {
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := plotter.NewScatter(xy)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, s, nil
+}
+
+// Plot renders an experiment's figures as PNG and SVG into dir.
+func Plot(e Experiment, dir string) ([]Figure, error) {
+	var figs []Figure
+	save := func(p *plot.Plot, stem, title, caption string) error {
+		for _, ext := range []string{".png", ".svg"} {
+			if err := p.Save(16*vg.Centimeter, 10*vg.Centimeter, filepath.Join(dir, stem+ext)); err != nil {
+				return err
+			}
+		}
+		figs = append(figs, Figure{stem, title, caption})
+		return nil
+	}
+	k := func(v float64) float64 { return v / 1000 }
+
+	// Delivered against offered, with the ideal line.
+	p := plot.New()
+	p.Title.Text = e.ID + ": delivered vs offered (" + e.Preset + " preset)"
+	p.X.Label.Text = "offered (kpps)"
+	p.Y.Label.Text = "delivered (kpps)"
+	p.Legend.Top = true
+	maxX := 0.0
+	for i, s := range e.Series {
+		xy := make(plotter.XYs, len(s.Points))
+		for j, pt := range s.Points {
+			xy[j].X, xy[j].Y = k(pt.OfferedPPS), k(pt.DeliveredPPS)
+			maxX = math.Max(maxX, xy[j].X)
+		}
+		if err := line(p, i, s.Mode, xy); err != nil {
+			return nil, err
+		}
+	}
+	ideal, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: maxX, Y: maxX}})
+	if err != nil {
+		return nil, err
+	}
+	ideal.Color = color.Gray{Y: 0xa0}
+	ideal.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+	p.Add(ideal)
+	p.Legend.Add("ideal", ideal)
+	top := 0.0
+	for _, s := range e.Series {
+		for _, pt := range s.Points {
+			top = math.Max(top, k(pt.DeliveredPPS))
+		}
+	}
+	p.Y.Max = top * 1.25
+	if err := save(p, e.ID+"-delivered", "Delivered against offered load",
+		"Each mode's delivered rate as the offered load grows. The dashed line is delivering everything."); err != nil {
+		return nil, err
+	}
+
+	// Interrupts per packet, log scale.
+	p = plot.New()
+	p.Title.Text = e.ID + ": interrupts per received packet"
+	p.X.Label.Text = "offered (kpps)"
+	p.Y.Label.Text = "interrupts per packet (log)"
+	p.Y.Scale = plot.LogScale{}
+	var ticks []plot.Tick
+	for e := -6; e <= 0; e++ {
+		ticks = append(ticks, plot.Tick{Value: math.Pow10(e), Label: fmt.Sprintf("1e%d", e)})
+	}
+	ticks[len(ticks)-1].Label = "1"
+	p.Y.Tick.Marker = plot.ConstantTicks(ticks)
+	p.Legend.Top = true
+	for i, s := range e.Series {
+		xy := make(plotter.XYs, 0, len(s.Points))
+		for _, pt := range s.Points {
+			xy = append(xy, plotter.XY{X: k(pt.OfferedPPS), Y: math.Max(pt.InterruptsPerPacket, 1e-6)})
+		}
+		if err := line(p, i, s.Mode, xy); err != nil {
+			return nil, err
+		}
+	}
+	if err := save(p, e.ID+"-interrupts", "Interrupts per packet",
+		"Interrupts per received packet (values under 1e-6 are drawn at 1e-6)."); err != nil {
+		return nil, err
+	}
+
+	// CPU share in hard IRQ and softirq.
+	p = plot.New()
+	p.Title.Text = e.ID + ": CPU time in interrupt and softirq context"
+	p.X.Label.Text = "offered (kpps)"
+	p.Y.Label.Text = "share of the CPU"
+	p.Y.Min, p.Y.Max = 0, 1.35 // room for the legend
+	p.Legend.Top = true
+	n := 0
+	for _, s := range e.Series {
+		for _, ctx := range []string{"hardirq", "softirq"} {
+			xy := make(plotter.XYs, len(s.Points))
+			for j, pt := range s.Points {
+				xy[j].X = k(pt.OfferedPPS)
+				if ctx == "hardirq" {
+					xy[j].Y = pt.CPUHardirq
+				} else {
+					xy[j].Y = pt.CPUSoftirq
+				}
+			}
+			if err := line(p, n, s.Mode+" "+ctx, xy); err != nil {
+				return nil, err
+			}
+			n++
+		}
+	}
+	if err := save(p, e.ID+"-cpu", "CPU share per context",
+		"Where the CPU's time goes: hard interrupt handling against softirq (protocol) work."); err != nil {
+		return nil, err
+	}
+	return figs, nil
+}
+
+// WriteReport writes dir/report.html: every experiment's checks, figures
+// (the SVGs beside it, so it opens offline) and CSV links.
+func WriteReport(dir string, exps []Experiment, figs map[string][]Figure) error {
+	var b strings.Builder
+	b.WriteString("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>vnic: interrupts versus polling</title>\n")
+	b.WriteString("<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}img{max-width:100%}.fail{color:#c00}.pass{color:#070}</style></head><body>\n")
+	b.WriteString("<h1>Interrupts versus polling</h1>\n")
+	for _, e := range exps {
+		cls, verdict := "pass", "PASS"
+		if !e.Pass {
+			cls, verdict = "fail", "FAIL"
+		}
+		fmt.Fprintf(&b, "<h2>%s %s <span class=%q>%s</span></h2>\n<p>Preset: %s. Data: <a href=\"%s.csv\">%s.csv</a>.</p>\n<ul>\n",
+			html.EscapeString(e.ID), html.EscapeString(e.Title), cls, verdict, html.EscapeString(e.Preset), e.ID, e.ID)
+		for _, c := range e.Checks {
+			cls := "pass"
+			if !c.Pass {
+				cls = "fail"
+			}
+			fmt.Fprintf(&b, "<li class=%q>%s: %s</li>\n", cls, html.EscapeString(c.Name), html.EscapeString(c.Detail))
+		}
+		b.WriteString("</ul>\n")
+		for _, f := range figs[e.ID] {
+			fmt.Fprintf(&b, "<figure><img src=\"%s.svg\" alt=\"%s\"><figcaption>%s</figcaption></figure>\n",
+				f.Stem, html.EscapeString(f.Title), html.EscapeString(f.Caption))
+		}
+	}
+	b.WriteString("</body></html>\n")
+	return os.WriteFile(filepath.Join(dir, "report.html"), []byte(b.String()), 0o644)
+}
