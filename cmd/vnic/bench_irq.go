@@ -48,11 +48,16 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 			var exps []irqbench.Experiment
 			figs := map[string][]irqbench.Figure{}
 			for _, id := range ids {
-				progress := func(done, total int) {
-					fmt.Fprintf(os.Stderr, "\rbench irq %s: %d/%d runs", id, done, total)
+				var progress irqbench.Progress
+				if isTerminal(os.Stderr) {
+					progress = func(done, total int) {
+						fmt.Fprintf(os.Stderr, "\rbench irq %s: %d/%d runs", id, done, total)
+						if done == total {
+							fmt.Fprintln(os.Stderr)
+						}
+					}
 				}
 				e, err := irqbench.Experiments[id](preset, seed, progress)
-				fmt.Fprintln(os.Stderr)
 				if err != nil {
 					return err
 				}
@@ -123,4 +128,11 @@ func implemented() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// isTerminal reports whether f is a character device (a progress bar's
+// place).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
