@@ -179,4 +179,110 @@ func E1(preset string, seed int64, progress Progress) (Experiment, error) {
 // Experiments are the implemented experiments by id.
 var Experiments = map[string]func(preset string, seed int64, progress Progress) (Experiment, error){
 	"E1": E1,
+	"E7": E7,
+}
+
+// E7 is hardware interrupt coalescing (M2: NAPI with the EITR interval,
+// leading edge): ITR ∈ {0, 10, 20, 50, 100, 250 µs} at 0.1, 0.5, 0.9 and 1.5×
+// NAPI's capacity, plus the legacy driver (draining the ring per interrupt)
+// with and without a 100 µs interval under overload.
+func E7(preset string, seed int64, progress Progress) (Experiment, error) {
+	c, ok := Presets[preset]
+	if !ok {
+		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	}
+	e := Experiment{ID: "E7", Title: "Interrupt coalescing (EITR) against latency", Preset: preset, MLFRR: map[string]float64{}}
+	itrs := []time.Duration{0, 10 * time.Microsecond, 20 * time.Microsecond, 50 * time.Microsecond, 100 * time.Microsecond, 250 * time.Microsecond}
+	loads := []float64{0.1, 0.5, 0.9, 1.5}
+	capacity := napiCapacity(c)
+	total, done := len(itrs)*len(loads)+2*1, 0
+	step := func() {
+		done++
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	byITR := map[time.Duration][]Point{}
+	for _, itr := range itrs {
+		m := Mode{ID: fmt.Sprintf("M2 ITR %dus", itr/time.Microsecond), RxMode: M1.RxMode, ITR: itr}
+		s := Series{Mode: m.ID}
+		for _, x := range loads {
+			p, err := Measure(Run{Mode: m, Costs: c, Offered: x * capacity, Warmup: Warmup, Window: Window, Seed: seed})
+			if err != nil {
+				return e, err
+			}
+			s.Points = append(s.Points, p)
+			step()
+		}
+		byITR[itr] = s.Points
+		e.Series = append(e.Series, s)
+	}
+	legacy := map[time.Duration]Point{}
+	for _, itr := range []time.Duration{0, 100 * time.Microsecond} {
+		m := Mode{ID: fmt.Sprintf("M0-batch ITR %dus", itr/time.Microsecond), RxMode: M0B.RxMode, ITR: itr}
+		p, err := Measure(Run{Mode: m, Costs: c, Offered: 1.5 * capacity, Warmup: Warmup, Window: Window, Seed: seed})
+		if err != nil {
+			return e, err
+		}
+		legacy[itr] = p
+		e.Series = append(e.Series, Series{Mode: m.ID, Points: []Point{p}})
+		step()
+	}
+
+	for _, s := range e.Series {
+		e.MLFRR[s.Mode] = mlfrr(s)
+	}
+	// The interval caps the interrupt rate (one more at the window edge).
+	capOK, detail := true, ""
+	for _, itr := range itrs[1:] {
+		limit := 1/itr.Seconds() + 1/Window.Seconds()
+		for _, p := range byITR[itr] {
+			if p.InterruptsPerSec > limit {
+				capOK = false
+				detail += fmt.Sprintf(" ITR %v: %.0f/s > %.0f/s;", itr, p.InterruptsPerSec, limit)
+			}
+		}
+	}
+	if capOK {
+		detail = "every point at or under 1/ITR"
+	}
+	e.Checks = append(e.Checks, Check{"interrupts/s capped at 1/ITR", capOK, detail})
+	// Leading edge: while packets are further apart than the interval, it
+	// adds no latency.
+	edgeOK, worst := true, 0.0
+	for _, itr := range itrs[1:] {
+		for i, x := range loads {
+			if gap := 1 / (x * capacity); gap > itr.Seconds() {
+				d := byITR[itr][i].P50LatencyUS - byITR[0][i].P50LatencyUS
+				worst = math.Max(worst, d)
+				if d > 1 {
+					edgeOK = false
+				}
+			}
+		}
+	}
+	e.Checks = append(e.Checks, Check{"no added latency while packets are further apart than the interval", edgeOK,
+		fmt.Sprintf("largest p50 increase %.2f µs", worst)})
+	// An interval longer than the packet gap delays packets.
+	slow := byITR[250*time.Microsecond][1].P50LatencyUS > byITR[0][1].P50LatencyUS+50
+	e.Checks = append(e.Checks, Check{"a 250 µs interval delays packets at half load", slow,
+		fmt.Sprintf("p50 %.0f µs against %.0f µs without", byITR[250*time.Microsecond][1].P50LatencyUS, byITR[0][1].P50LatencyUS)})
+	// Under overload NAPI's throughput does not depend on the interval; the
+	// legacy driver's rises with it.
+	flat := true
+	for _, itr := range itrs {
+		if d := math.Abs(byITR[itr][3].DeliveredPPS-byITR[0][3].DeliveredPPS) / byITR[0][3].DeliveredPPS; d > 0.02 {
+			flat = false
+		}
+	}
+	e.Checks = append(e.Checks, Check{"NAPI's overload throughput is the same for every interval", flat,
+		fmt.Sprintf("%.0f pps at 1.5× capacity", byITR[0][3].DeliveredPPS)})
+	raises := legacy[100*time.Microsecond].DeliveredPPS > 1.2*legacy[0].DeliveredPPS
+	e.Checks = append(e.Checks, Check{"a 100 µs interval raises the legacy driver's overload throughput", raises,
+		fmt.Sprintf("%.0f pps against %.0f pps", legacy[100*time.Microsecond].DeliveredPPS, legacy[0].DeliveredPPS)})
+	e.Pass = true
+	for _, ch := range e.Checks {
+		e.Pass = e.Pass && ch.Pass
+	}
+	return e, nil
 }

@@ -27,6 +27,21 @@ func TestE1(t *testing.T) {
 	}
 }
 
+// TestE7: interrupt coalescing caps the interrupt rate, costs latency only
+// when the interval is longer than the packet gap, leaves NAPI's overload
+// throughput alone and rescues the legacy driver's.
+func TestE7(t *testing.T) {
+	e, err := E7("teaching", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.Checks {
+		if !c.Pass {
+			t.Errorf("%s: %s", c.Name, c.Detail)
+		}
+	}
+}
+
 // TestDeterministic: the same runs give byte-identical CSV.
 func TestDeterministic(t *testing.T) {
 	run := func() string {
