@@ -60,10 +60,12 @@ type DeviceConfig struct {
 	// the "other" one.
 	MaxQueues int `mapstructure:"max_queues"`
 	Vectors   int `mapstructure:"vectors"`
-	RxRing    int `mapstructure:"rx_ring"`
-	TxRing    int `mapstructure:"tx_ring"`
-	ITRUsecs  int `mapstructure:"itr_usecs"`
-	MTU       int `mapstructure:"mtu"`
+	// RxMode is the driver's receive path: napi (default) or legacy.
+	RxMode   string `mapstructure:"rx_mode"`
+	RxRing   int    `mapstructure:"rx_ring"`
+	TxRing   int    `mapstructure:"tx_ring"`
+	ITRUsecs int    `mapstructure:"itr_usecs"`
+	MTU      int    `mapstructure:"mtu"`
 }
 
 // CableConfig is one cable.
@@ -230,6 +232,9 @@ func (c *Config) validate() error {
 		}
 		for j, d := range h.Devices {
 			dk := fmt.Sprintf("%s.devices[%d]", k, j)
+			if d.RxMode != "" && d.RxMode != "napi" && d.RxMode != "legacy" {
+				bad(dk+".rx_mode", "%q: want napi or legacy", d.RxMode)
+			}
 			if d.MaxQueues < 1 || d.MaxQueues > 16 {
 				bad(dk+".max_queues", "%d: want 1..16", d.MaxQueues)
 			}
@@ -317,7 +322,7 @@ func (c *Config) topology() topo.Config {
 		hc := topo.HostConfig{Name: h.Name, CPUs: h.CPUs, Budget: h.NetdevBudget, BudgetT: time.Duration(h.NetdevBudgetUsecs) * time.Microsecond}
 		for _, d := range h.Devices {
 			hc.Devices = append(hc.Devices, topo.DeviceConfig{
-				MAC: d.MAC, Queues: d.Queues, MaxQueues: d.MaxQueues, Vectors: d.Vectors, RxRing: d.RxRing, TxRing: d.TxRing,
+				MAC: d.MAC, Queues: d.Queues, MaxQueues: d.MaxQueues, Vectors: d.Vectors, RxRing: d.RxRing, TxRing: d.TxRing, RxMode: d.RxMode,
 				ITR: time.Duration(d.ITRUsecs) * time.Microsecond, MTU: d.MTU,
 			})
 		}

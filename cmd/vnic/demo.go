@@ -1,12 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
 	"vnic/cmd/vnic/topo"
+	"vnic/driver"
 )
 
 func newDemoCmd(a *app) *cobra.Command {
@@ -39,9 +41,11 @@ func newDemoCmd(a *app) *cobra.Command {
 type runOpts struct {
 	features string
 	pcapDir  string
+	rxMode   string
 }
 
 func (o *runOpts) flags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.rxMode, "rx-mode", "", "receive mode of every device, over the config's: napi or legacy (interrupt per packet batch, netif_rx backlog)")
 	cmd.Flags().StringVar(&o.features, "features", "", "feature changes applied to every device at start, as ethtool -K: 'tso=off,gro=off,lro=on'")
 	cmd.Flags().StringVar(&o.pcapDir, "pcap", "", "write <host>-<dev>-stack.pcap (before the driver) and <host>-<dev>-wire.pcap (on the cable) into this directory")
 }
@@ -54,6 +58,16 @@ func (a *app) runTopology(opts runOpts, run func(w *topo.World)) (Report, error)
 		return Report{}, err
 	}
 	tc := a.cfg.topology()
+	if opts.rxMode != "" {
+		if opts.rxMode != driver.RxModeNAPI && opts.rxMode != driver.RxModeLegacy {
+			return Report{}, fmt.Errorf("--rx-mode %q: want napi or legacy", opts.rxMode)
+		}
+		for i := range tc.Hosts {
+			for j := range tc.Hosts[i].Devices {
+				tc.Hosts[i].Devices[j].RxMode = opts.rxMode
+			}
+		}
+	}
 	w, err := topo.Build(tc)
 	if err != nil {
 		return Report{}, err

@@ -95,6 +95,8 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"hosts:\n  - name: a\n    cpus: 99\n", "hosts[0].cpus"},
 		{"hosts:\n  - name: a\n    devices:\n      - queues: 9\n", "hosts[0].devices[0].queues"},
 		{"hosts:\n  - name: a\n    devices:\n      - rx_ring: 100\n", "hosts[0].devices[0].rx_ring"},
+		{"hosts:\n  - name: a\n    devices:\n      - rx_mode: turbo\n", "hosts[0].devices[0].rx_mode"},
+		{"hosts:\n  - name: a\n    devices:\n      - vectors: 30\n", "hosts[0].devices[0].vectors"},
 		{"hosts:\n  - name: a\n    devices:\n      - colour: red\n", "colour"},
 		{"cables:\n  - a: h1\n    b: h2/vnic0\n", "cables[0].a"},
 		{"traffic:\n  - size: 10\n", "traffic[0].size"},
@@ -108,6 +110,9 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want one naming %q", tc.yaml, err, tc.want)
 		}
+	}
+	if _, err := run(t, "demo", "--rx-mode", "turbo"); err == nil || !strings.Contains(err.Error(), "--rx-mode") {
+		t.Errorf("--rx-mode turbo: %v", err)
 	}
 	if _, err := run(t, "demo", "--config", filepath.Join(dir, "missing.yaml")); err == nil {
 		t.Error("a missing config file is not an error")
