@@ -83,8 +83,11 @@ type Adapter struct {
 	usedQueues int
 	rssUDP     bool   // MRQC hashes UDP/IPv4 ports (ethtool -N rx-flow-hash udp4 sdfn)
 	msglevel   uint32 // netif_msg bits (ethtool -s msglvl)
-	fcRx       bool   // honour PAUSE (ethtool -A rx)
-	fcTx       bool   // send PAUSE (ethtool -A tx)
+	// adaptiveRx: each vector's EITR follows lib/dim (ethtool -C
+	// adaptive-rx on).
+	adaptiveRx bool
+	fcRx       bool // honour PAUSE (ethtool -A rx)
+	fcTx       bool // send PAUSE (ethtool -A tx)
 	qtot       [hw.NumQueues]queueTotals
 	features   ethtool.Features // as last set by the stack
 

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"vnic/driver/dim"
 	"vnic/ethtool"
 	"vnic/hw"
 )
@@ -67,14 +68,25 @@ const MaxITRUsecs = 8191
 
 // GetCoalesce is igb_get_coalesce: rx-usecs is the EITR interval. The RX
 // and TX queues of a pair share a vector, so tx-usecs is reported 0 and
-// cannot be set (as igb with paired queues). Adaptive moderation arrives
-// with the interrupt-moderation issue; until then it is unsupported.
+// cannot be set (as igb with paired queues), and adaptive-tx is not
+// offered: adaptive-rx (lib/dim, driver/dim) moderates the shared vector.
 func (a *Adapter) GetCoalesce() ethtool.Coalesce {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var c ethtool.Coalesce
 	c.V[ethtool.RxUsecs] = uint32(a.cfg.ITR / time.Microsecond)
-	c.Supported = ethtool.RxUsecs.Bit() | ethtool.TxUsecs.Bit()
+	if a.adaptiveRx {
+		// With adaptive moderation rx-usecs reads back queue 0's
+		// current profile.
+		c.V[ethtool.AdaptiveRx] = 1
+		c.V[ethtool.RxUsecs] = dim.RxProfilesUsec[dim.DefaultProfile]
+		if len(a.qv) > 0 {
+			if d := a.qv[0].dim.Load(); d != nil {
+				c.V[ethtool.RxUsecs] = dim.RxProfilesUsec[d.Profile]
+			}
+		}
+	}
+	c.Supported = ethtool.RxUsecs.Bit() | ethtool.TxUsecs.Bit() | ethtool.AdaptiveRx.Bit()
 	return c
 }
 
@@ -89,11 +101,30 @@ func (a *Adapter) SetCoalesce(c ethtool.Coalesce) error {
 	if us > MaxITRUsecs {
 		return ethtool.Errorf("set coalesce", syscall.EINVAL, "rx-usecs %d exceeds %d", us, MaxITRUsecs)
 	}
+	adaptive := c.V[ethtool.AdaptiveRx] != 0
+	cur := a.GetCoalesce()
+	if adaptive && us != cur.V[ethtool.RxUsecs] {
+		return ethtool.AttrErrorf("set coalesce", "rx-usecs", syscall.EINVAL, "rx-usecs is chosen by adaptive-rx; turn it off first")
+	}
 	a.mu.Lock()
-	a.cfg.ITR = time.Duration(us) * time.Microsecond
+	if !adaptive {
+		a.cfg.ITR = time.Duration(us) * time.Microsecond
+	}
+	a.adaptiveRx = adaptive
 	if a.running {
 		for v := 0; v <= a.cfg.Queues; v++ {
-			a.wr32(hw.EITR(v), us<<2)
+			itr := uint32(a.cfg.ITR/time.Microsecond) << 2
+			if adaptive {
+				itr = dim.RxProfilesUsec[dim.DefaultProfile] << 2
+			}
+			a.wr32(hw.EITR(v), itr)
+		}
+		for _, qv := range a.qv {
+			if adaptive {
+				qv.dim.Store(dim.New())
+			} else {
+				qv.dim.Store(nil)
+			}
 		}
 	}
 	a.mu.Unlock()

@@ -77,7 +77,8 @@ func TestCoalesce(t *testing.T) {
 	}{
 		{[]any{ethtool.RxUsecs, 100, ethtool.TxUsecs, 5}, ethtool.ErrInvalid},
 		{[]any{ethtool.RxUsecs, driver.MaxITRUsecs + 1}, ethtool.ErrInvalid},
-		{[]any{ethtool.RxUsecs, 50, ethtool.AdaptiveRx, 1}, ethtool.ErrNotSupported},
+		{[]any{ethtool.RxUsecs, 50, ethtool.AdaptiveRx, 1}, ethtool.ErrInvalid}, // adaptive chooses rx-usecs
+		{[]any{ethtool.AdaptiveTx, 1}, ethtool.ErrNotSupported},
 		{[]any{ethtool.RxUsecs, 50, ethtool.RxFrames, 4}, syscall.EOPNOTSUPP},
 		{[]any{ethtool.RxUsecsIRQ, 4}, syscall.EOPNOTSUPP},
 	}
@@ -177,4 +178,53 @@ func coalMany(kv ...any) (ethtool.Coalesce, uint32) {
 		mask |= p.Bit()
 	}
 	return c, mask
+}
+
+// TestAdaptiveRx: with adaptive-rx on, lib/dim moves the vector's interval:
+// under steady open-loop load (throughput does not depend on moderation)
+// it climbs to the most moderated profile, 256 µs, and interrupts fall.
+func TestAdaptiveRx(t *testing.T) {
+	e := newEnv(t, nil)
+	listen(e.b)
+	var c ethtool.Coalesce
+	c.V[ethtool.AdaptiveRx] = 1
+	c.V[ethtool.RxUsecs] = 0
+	if err := ethtool.SetCoalesce(e.b.Adapter, c, ethtool.AdaptiveRx.Bit()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.b.Adapter.GetCoalesce(); got.V[ethtool.AdaptiveRx] != 1 || got.V[ethtool.RxUsecs] != 8 {
+		t.Fatalf("adaptive on: %v", got.V)
+	}
+	pg, err := e.a.Host.Stack.NewPktgen(stack.PktgenConfig{Dev: e.a.Netdev, DstMAC: e.b.Netdev.Addr(), SrcIP: [4]byte{198, 18, 0, 1},
+		DstIP: [4]byte{198, 19, 0, 1}, Size: 60, Flows: 1, Rate: 200000, Burst: 1, Queue: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i0 := e.b.Adapter.QueueStats(0).Interrupts
+	pg.Start()
+	e.w.Run(time.Millisecond) // still at 8 µs
+	early := 10 * (e.b.Adapter.QueueStats(0).Interrupts - i0)
+	e.w.Run(100 * time.Millisecond)
+	i1 := e.b.Adapter.QueueStats(0).Interrupts
+	e.w.Run(10 * time.Millisecond)
+	late := e.b.Adapter.QueueStats(0).Interrupts - i1
+	pg.Stop()
+	e.w.Run(10 * time.Millisecond)
+	if got := e.b.HW.Read32(hw.EITR(1)) >> 2; got != 256 {
+		t.Errorf("EITR settled at %d µs, want 256", got)
+	}
+	if got := e.b.Adapter.GetCoalesce().V[ethtool.RxUsecs]; got != 256 {
+		t.Errorf("rx-usecs reads %d under adaptive-rx, want the profile's 256", got)
+	}
+	if late*5 > early || late > 40 {
+		t.Errorf("interrupts per 10 ms: %d at first, %d once settled (at most 10 ms / 256 µs ≈ 40)", early, late)
+	}
+	// Off again: the static interval comes back.
+	c.V[ethtool.AdaptiveRx] = 0
+	if err := ethtool.SetCoalesce(e.b.Adapter, c, ethtool.AdaptiveRx.Bit()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.b.HW.Read32(hw.EITR(1)) >> 2; got != 256 {
+		t.Errorf("adaptive off keeps the last interval: EITR %d", got)
+	}
 }

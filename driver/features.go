@@ -18,7 +18,7 @@ const hwFeatures = ethtool.SG | ethtool.IPCsum | ethtool.RxCsum | ethtool.TSO | 
 func (a *Adapter) FixFeatures(f ethtool.Features) ethtool.Features {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.cfg.ITR == 0 {
+	if a.cfg.ITR == 0 && !a.adaptiveRx {
 		f &^= ethtool.LRO
 	}
 	if a.cfg.TxRing < 2*tsoDescs {

@@ -2,7 +2,9 @@ package driver
 
 import (
 	"fmt"
+	"sync/atomic"
 
+	"vnic/driver/dim"
 	"vnic/hw"
 	"vnic/ring"
 	"vnic/stack"
@@ -13,13 +15,16 @@ import (
 type qVector struct {
 	// legacy: the receive mode without NAPI (RxModeLegacy)
 	legacy bool
-	a      *Adapter
-	vec    int
-	cpu    *hw.CPU
-	napi   *stack.NAPI
-	rx     *rxRing
-	tx     *txRing
-	eims   uint32
+	// dim moderates the vector while adaptive-rx is on.
+	dim   atomic.Pointer[dim.DIM]
+	apply func() // programs dim's profile (a task: outside the fast path)
+	a     *Adapter
+	vec   int
+	cpu   *hw.CPU
+	napi  *stack.NAPI
+	rx    *rxRing
+	tx    *txRing
+	eims  uint32
 }
 
 // vector 0 serves the "other" causes; queue pair q uses vector q+1.
@@ -103,6 +108,10 @@ func (a *Adapter) up() error {
 		if err := a.fn.MSIX.Request(qv.vec, cpu, name, handler); err != nil {
 			return fail(err)
 		}
+		qv.apply = qv.applyDIM
+		if a.adaptiveRx {
+			qv.dim.Store(dim.New())
+		}
 		a.qv = append(a.qv, qv)
 		qv.napi.Enable()
 	}
@@ -150,6 +159,9 @@ func (a *Adapter) configure() {
 	a.wr32(hw.EIAC, a.eimsAll())
 	a.wr32(hw.EIAM, a.eimsAll())
 	itr := uint32(a.cfg.ITR.Microseconds()) << 2
+	if a.adaptiveRx {
+		itr = dim.RxProfilesUsec[dim.DefaultProfile] << 2
+	}
 	for v := 0; v <= n; v++ {
 		a.wr32(hw.EITR(v), itr&hw.EitrIntervalMask)
 	}

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"vnic/driver/dim"
 	"vnic/ethtool"
 	"vnic/hw"
 	"vnic/offload"
@@ -68,9 +69,34 @@ func (qv *qVector) poll(n *stack.NAPI, budget int) int {
 		return budget
 	}
 	if n.CompleteDone(work) {
+		if d := qv.dim.Load(); d != nil {
+			qv.sampleDIM(d)
+		}
 		qv.a.wr32(hw.EIMS, qv.eims)
 	}
 	return work
+}
+
+// sampleDIM is net_dim at a completion that re-enables the vector: the
+// vector's interrupts and the queue's packets and bytes so far. A new
+// profile is programmed by a task, as the kernel's work item does.
+func (qv *qVector) sampleDIM(d *dim.DIM) {
+	p, b, _ := qv.a.netdev.RxQueueStats(qv.rx.q).Snapshot()
+	s := dim.Sample{Time: qv.cpu.Now(), Events: uint16(qv.a.fn.MSIX.Count(qv.vec)), Pkts: uint32(p), Bytes: uint32(b)}
+	if d.Sample(s) {
+		qv.cpu.RunTask(qv.apply)
+	}
+}
+
+// applyDIM writes the vector's EITR from its DIM profile.
+func (qv *qVector) applyDIM() {
+	a := qv.a
+	a.mu.Lock()
+	if d := qv.dim.Load(); a.running && d != nil && a.adaptiveRx {
+		a.wr32(hw.EITR(qv.vec), dim.RxProfilesUsec[d.Profile]<<2)
+		d.Applied()
+	}
+	a.mu.Unlock()
 }
 
 // cleanRx is igb_clean_rx_irq: take written-back descriptors, copy each
