@@ -44,7 +44,7 @@ pgo: build
 
 # The interrupts-versus-polling plots the README shows (docs/plots).
 plots: build
-	./$(BIN) bench irq --experiment E1 --out docs/plots >/dev/null
+	./$(BIN) bench irq --experiment E1,E6 --out docs/plots >/dev/null
 
 # Each fuzz target for FUZZTIME.
 fuzz:

@@ -168,6 +168,13 @@ type Softnet struct {
 
 	processed, timeSqueeze, rounds counter
 
+	// A NET_RX round in progress (virtual time): each poll is its own
+	// CPU work item, so the device's DMA goes on between polls as it
+	// does while a real CPU polls.
+	inRound    bool
+	budgetLeft int
+	deadline   time.Duration
+
 	// The legacy input path's backlog (netif_rx) and the NAPI instance
 	// that drains it in NET_RX (process_backlog).
 	backlog      skbList
@@ -234,9 +241,14 @@ func (s *Softnet) action() {
 // its weight per turn, until the list is empty, netdev_budget packets were
 // processed or netdev_budget_usecs passed. Work left re-raises the softirq.
 func (s *Softnet) rxAction() {
-	s.rounds.add(1)
-	budget := s.host.cfg.NetdevBudget
-	deadline := s.cpu.Now() + s.host.cfg.NetdevBudgetTime
+	virtual := s.host.clock.Virtual()
+	if !s.inRound {
+		s.rounds.add(1)
+		s.budgetLeft = s.host.cfg.NetdevBudget
+		s.deadline = s.cpu.Now() + s.host.cfg.NetdevBudgetTime
+		s.inRound = virtual
+	}
+	budget, deadline := s.budgetLeft, s.deadline
 	for {
 		s.mu.Lock()
 		n := s.head
@@ -262,10 +274,18 @@ func (s *Softnet) rxAction() {
 		s.mu.Unlock()
 
 		if !left {
+			s.inRound = false
 			return
 		}
 		if budget <= 0 || s.cpu.Now() >= deadline {
+			s.inRound = false
 			s.timeSqueeze.add(1)
+			s.cpu.RaiseSoftirq()
+			return
+		}
+		if virtual {
+			// The round goes on once this poll's work has run.
+			s.budgetLeft = budget
 			s.cpu.RaiseSoftirq()
 			return
 		}

@@ -63,6 +63,12 @@ type Point struct {
 	CPUSoftirq          float64 `json:"cpu_softirq"`
 	CPUTask             float64 `json:"cpu_task"`
 	CPUIdle             float64 `json:"cpu_idle"`
+	// DonePolls are polls that emptied the ring (and completed), NotDone
+	// the ones that used their whole budget (NAPI_HOWTO's Done/Ndone).
+	DonePolls    uint64 `json:"done_polls"`
+	NotDonePolls uint64 `json:"not_done_polls"`
+	Interrupts   uint64 `json:"interrupts"`
+	SizeBytes    int    `json:"size_bytes"`
 }
 
 // Run is one measurement's setup.
@@ -73,6 +79,11 @@ type Run struct {
 	Warmup  time.Duration // discarded
 	Window  time.Duration // measured
 	Seed    int64
+	// Size is the frame length without FCS (default 60).
+	Size int
+	// TouchBytes makes the consumer charge CopyPerKB for every byte of
+	// the packet (the size-dependent part of the per-packet cost).
+	TouchBytes bool
 }
 
 // consumer is the application end: it takes each packet after the stack,
@@ -85,6 +96,7 @@ type Run struct {
 // at the window's edges). Latency takes the handler's time including the
 // work charged before it in its item.
 type consumer struct {
+	touch     func(n int)
 	now       func() time.Duration
 	pos       func() time.Duration
 	measuring bool
@@ -95,6 +107,9 @@ type consumer struct {
 
 func (c *consumer) handle(skb *stack.SKB) {
 	d := skb.Data()
+	if c.touch != nil {
+		c.touch(skb.Len() + stack.EthHdrLen)
+	}
 	if len(d) >= 36 {
 		sent := time.Duration(binary.BigEndian.Uint64(d[28:36]))
 		c.delivered++
@@ -114,7 +129,7 @@ func (c *consumer) deliveredBy(e time.Duration) uint64 {
 
 // counters is a snapshot of everything a window is the difference of.
 type counters struct {
-	offered, delivered, ringDrops, backlogDrops, interrupts, polls, pollPackets uint64
+	offered, delivered, ringDrops, backlogDrops, interrupts, polls, pollPackets, budgetHits uint64
 	busy                                                                        [3]time.Duration
 }
 
@@ -137,6 +152,9 @@ func Measure(r Run) (Point, error) {
 	host := dut.Host
 	cpu := host.CPUs[0]
 	cons := &consumer{now: cpu.Now} // includes the work charged so far
+	if r.TouchBytes {
+		cons.touch = cpu.ChargeCopy
+	}
 	cons.pos = func() time.Duration {
 		// softirq work before this item, plus this item's so far
 		return cpu.Stats().Busy[hw.Softirq] + cpu.Now() - w.Clock.Now()
@@ -144,7 +162,11 @@ func Measure(r Run) (Point, error) {
 	host.Stack.AddProtocol(stack.EthPIPv4, cons.handle)
 
 	// The generator: frame k arrives at start + k/λ (exact in ps).
-	frame := make([]byte, 60)
+	size := r.Size
+	if size == 0 {
+		size = 60
+	}
+	frame := make([]byte, size)
 	stack.BuildUDPFrame(frame, dut.Netdev.Addr(), stack.MAC{0x02, 0, 0, 0, 0x09, 0}, [4]byte{198, 18, 0, 1}, [4]byte{198, 19, 0, 1}, 1000, 9)
 	var sent uint64
 	running := true
@@ -168,17 +190,17 @@ func Measure(r Run) (Point, error) {
 	snap := func() counters {
 		hs := dut.Adapter.HWStats()
 		sn := host.Stack.Softnet(0).Stats()
-		var polls, pkts uint64
+		var polls, pkts, hits uint64
 		qs := dut.Adapter.QueueStats(0)
 		if r.Mode.RxMode == driver.RxModeNAPI {
-			polls, pkts = qs.Polls, qs.PollWork
+			polls, pkts, hits = qs.Polls, qs.PollWork, qs.BudgetHits
 		} else {
 			bs := host.Stack.Softnet(0).BacklogStats()
-			polls, pkts = bs.Polls, bs.Packets
+			polls, pkts, hits = bs.Polls, bs.Packets, bs.BudgetHits
 		}
 		b := cpu.ElapsedBusy()
 		return counters{offered: sent, delivered: cons.deliveredBy(b[hw.Softirq]), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
-			interrupts: qs.Interrupts, polls: polls, pollPackets: pkts,
+			interrupts: qs.Interrupts, polls: polls, pollPackets: pkts, budgetHits: hits,
 			busy: [3]time.Duration{b[hw.Hardirq], b[hw.Softirq], b[hw.Task]}}
 	}
 	w.Run(r.Warmup)
@@ -203,7 +225,10 @@ func Measure(r Run) (Point, error) {
 		DeliveredPPS:     float64(c1.delivered-c0.delivered) / secs,
 		RingDropPPS:      float64(c1.ringDrops-c0.ringDrops) / secs,
 		BacklogDropPPS:   float64(c1.backlogDrops-c0.backlogDrops) / secs,
-		InterruptsPerSec: float64(c1.interrupts-c0.interrupts) / secs}
+		InterruptsPerSec: float64(c1.interrupts-c0.interrupts) / secs,
+		Interrupts:       c1.interrupts - c0.interrupts, SizeBytes: size,
+		NotDonePolls:     c1.budgetHits - c0.budgetHits}
+	p.DonePolls = (c1.polls - c0.polls) - p.NotDonePolls
 	if rx := c1.offered - c0.offered - (c1.ringDrops - c0.ringDrops); rx > 0 {
 		p.InterruptsPerPacket = float64(c1.interrupts-c0.interrupts) / float64(rx)
 	}

@@ -27,6 +27,19 @@ func TestE1(t *testing.T) {
 	}
 }
 
+// TestE6 replicates the NAPI_HOWTO table's shapes.
+func TestE6(t *testing.T) {
+	e, err := E6("", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.Checks {
+		if !c.Pass {
+			t.Errorf("%s: %s", c.Name, c.Detail)
+		}
+	}
+}
+
 // TestE7: interrupt coalescing caps the interrupt rate, costs latency only
 // when the interval is longer than the packet gap, leaves NAPI's overload
 // throughput alone and rescues the legacy driver's.
