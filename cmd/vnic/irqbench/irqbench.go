@@ -130,7 +130,7 @@ func (c *consumer) deliveredBy(e time.Duration) uint64 {
 // counters is a snapshot of everything a window is the difference of.
 type counters struct {
 	offered, delivered, ringDrops, backlogDrops, interrupts, polls, pollPackets, budgetHits uint64
-	busy                                                                        [3]time.Duration
+	busy                                                                                    [3]time.Duration
 }
 
 // Measure runs one point: it builds a two-host world whose h2 is the
@@ -227,7 +227,7 @@ func Measure(r Run) (Point, error) {
 		BacklogDropPPS:   float64(c1.backlogDrops-c0.backlogDrops) / secs,
 		InterruptsPerSec: float64(c1.interrupts-c0.interrupts) / secs,
 		Interrupts:       c1.interrupts - c0.interrupts, SizeBytes: size,
-		NotDonePolls:     c1.budgetHits - c0.budgetHits}
+		NotDonePolls: c1.budgetHits - c0.budgetHits}
 	p.DonePolls = (c1.polls - c0.polls) - p.NotDonePolls
 	if rx := c1.offered - c0.offered - (c1.ringDrops - c0.ringDrops); rx > 0 {
 		p.InterruptsPerPacket = float64(c1.interrupts-c0.interrupts) / float64(rx)
