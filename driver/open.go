@@ -18,6 +18,7 @@ type qVector struct {
 	// dim moderates the vector while adaptive-rx is on.
 	dim   atomic.Pointer[dim.DIM]
 	apply func() // programs dim's profile (a task: outside the fast path)
+	pass  func() // the legacy handler's next pass (bound once)
 	a     *Adapter
 	vec   int
 	cpu   *hw.CPU
@@ -109,6 +110,7 @@ func (a *Adapter) up() error {
 			return fail(err)
 		}
 		qv.apply = qv.applyDIM
+		qv.pass = qv.legacyPass
 		if a.adaptiveRx {
 			qv.dim.Store(dim.New())
 		}

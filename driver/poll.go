@@ -30,8 +30,23 @@ func (qv *qVector) legacyIRQ() {
 			qv.a.wr32(hw.EICS, qv.eims)
 		}
 	} else {
-		for qv.cleanRx(int(qv.rx.count)) > 0 {
-		}
+		qv.legacyPass()
+		return
+	}
+	qv.flushStats()
+	qv.a.wr32(hw.EIMS, qv.eims)
+}
+
+// legacyPass is one pass of the batching handler: clear the vector's cause
+// (frames taken now will not interrupt again; one arriving later will),
+// take what the ring holds, and go on in another pass while there was
+// work, so frames that arrive meanwhile are taken without a new interrupt.
+// The vector is unmasked when a pass finds the ring empty.
+func (qv *qVector) legacyPass() {
+	qv.a.wr32(hw.EICR, qv.eims)
+	if qv.cleanRx(int(qv.rx.count)) > 0 {
+		qv.cpu.ContinueHardirq(qv.pass)
+		return
 	}
 	qv.flushStats()
 	qv.a.wr32(hw.EIMS, qv.eims)

@@ -59,8 +59,12 @@ type CPU struct {
 	mu       sync.Mutex // real time only
 	cond     *sync.Cond
 	queues   [numLevels]workQueue
-	softirq  bool   // a softirq is raised
-	onSoftir func() // the softirq handler (the stack's net_rx_action)
+	contq    workQueue // hard-interrupt handlers going on (no new interrupt)
+	// levelBusy is when the preempting item of each context that started
+	// last has run (virtual time).
+	levelBusy [numLevels]time.Duration
+	softirq  bool      // a softirq is raised
+	onSoftir func()    // the softirq handler (the stack's net_rx_action)
 	stopped  bool
 
 	// virtual time
@@ -139,6 +143,23 @@ func (c *CPU) Raise(l Level, fn func()) {
 	}
 	c.mu.Lock()
 	c.queues[l].push(fn)
+	c.mu.Unlock()
+	c.cond.Signal()
+}
+
+// ContinueHardirq queues fn to run in hard-interrupt context as the
+// continuation of the handler running now: a handler that loops over work
+// that keeps arriving ends its pass and continues here, so (in virtual
+// time) the device's events between passes are seen. It costs no
+// interrupt entry.
+func (c *CPU) ContinueHardirq(fn func()) {
+	if c.vclock != nil {
+		c.contq.push(fn)
+		c.kick()
+		return
+	}
+	c.mu.Lock()
+	c.contq.push(fn)
 	c.mu.Unlock()
 	c.cond.Signal()
 }
@@ -232,7 +253,7 @@ func (c *CPU) kick() {
 
 // top returns the highest level with work, or -1.
 func (c *CPU) top() int {
-	if c.queues[Hardirq].size > 0 {
+	if c.queues[Hardirq].size > 0 || c.contq.size > 0 {
 		return int(Hardirq)
 	}
 	if c.softirq || c.queues[Softirq].size > 0 {
@@ -250,11 +271,14 @@ func (c *CPU) exec(l Level) time.Duration {
 	prevCharged := c.charged
 	c.vclock.current = c
 	c.charged = 0
-	if l == Hardirq {
+	cont := l == Hardirq && c.contq.size > 0
+	if l == Hardirq && !cont {
 		c.charged = c.Costs.IRQ
 		c.stats.Hardirqs++
 	}
-	if l == Softirq && c.queues[Softirq].size == 0 {
+	if cont {
+		c.contq.pop()()
+	} else if l == Softirq && c.queues[Softirq].size == 0 {
 		c.softirq = false
 		c.stats.Softirqs++
 		if c.onSoftir != nil {
@@ -287,11 +311,21 @@ func (c *CPU) run() {
 			return
 		}
 		if c.busyUntil > now {
-			// Busy: only a higher context preempts.
+			// Busy: only a higher context preempts, and one item of a
+			// context at a time: an item of the preempting context
+			// queued meanwhile (another interrupt, a handler's
+			// continuation) starts when the one before it has run.
 			if Level(l) <= c.baseLevel {
 				break
 			}
-			c.busyUntil += c.exec(Level(l))
+			if c.levelBusy[l] > now {
+				c.armed, c.armedAt = true, min(c.levelBusy[l], c.busyUntil)
+				c.dispatch.Reset(c.armedAt - now)
+				return
+			}
+			d := c.exec(Level(l))
+			c.levelBusy[l] = now + d
+			c.busyUntil += d
 			continue
 		}
 		c.baseLevel = Level(l)
@@ -340,14 +374,17 @@ func (c *CPU) loop() {
 		l := Level(c.top())
 		var fn func()
 		soft := false
-		if l == Softirq && c.queues[Softirq].size == 0 {
+		switch {
+		case l == Hardirq && c.contq.size > 0:
+			fn = c.contq.pop()
+		case l == Softirq && c.queues[Softirq].size == 0:
 			c.softirq = false
 			soft = true
-		} else {
+		default:
 			fn = c.queues[l].pop()
-		}
-		if l == Hardirq {
-			c.stats.Hardirqs++
+			if l == Hardirq {
+				c.stats.Hardirqs++
+			}
 		}
 		if soft {
 			c.stats.Softirqs++

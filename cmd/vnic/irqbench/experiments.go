@@ -387,3 +387,153 @@ func E6(preset string, seed int64, progress Progress) (Experiment, error) {
 	}
 	return e, nil
 }
+
+// NAPIHowto is the NAPI_HOWTO table's input: frame size (without FCS) and
+// offered packets per second.
+var NAPIHowto = []struct {
+	Size    int
+	Offered float64
+}{{60, 890000}, {128, 758150}, {256, 445632}, {512, 232666}, {1024, 119061}, {1440, 85193}}
+
+// E6Costs is a cost model tuned as the spec asks, to a capacity near
+// 350 kpps for small frames (about 364 kpps at 60 B, 345 kpps at 256 B, as
+// the table's plateau), with a size-dependent part — the driver copying the
+// header and the stack touching every byte, 0.4 µs per KiB — that makes
+// larger frames cost more.
+var E6Costs = hw.CostModel{IRQ: 1200 * time.Nanosecond, RxPacket: 600 * time.Nanosecond, Proto: 2100 * time.Nanosecond,
+	Poll: 300 * time.Nanosecond, CopyPerKB: 400 * time.Nanosecond}
+
+// E6 replicates the NAPI_HOWTO table (Olsson's e1000 data): NAPI at each
+// frame size and input rate of the table. The shapes to reproduce: a flat
+// forwarded rate under overload, interrupts per packet near 1e-5 there,
+// 0.2–0.3 near capacity, about 0.9 at light load; packets per poll near the
+// weight under overload; at light load every poll empties the ring, one per
+// interrupt.
+func E6(preset string, seed int64, progress Progress) (Experiment, error) {
+	e := Experiment{ID: "E6", Title: "NAPI_HOWTO replica: interrupts and polls against load", Preset: "e6", MLFRR: map[string]float64{}}
+	s := Series{Mode: "M1"}
+	for i, row := range NAPIHowto {
+		p, err := Measure(Run{Mode: M1, Costs: E6Costs, Offered: row.Offered, Warmup: Warmup, Window: Window, Seed: seed, Size: row.Size, TouchBytes: true})
+		if err != nil {
+			return e, err
+		}
+		s.Points = append(s.Points, p)
+		if progress != nil {
+			progress(i+1, len(NAPIHowto))
+		}
+	}
+	// Near capacity: the table's 512 B row ran close to that box's
+	// capacity; here 512 B frames are offered at 90 % of the capacity
+	// measured under overload.
+	capRun, err := Measure(Run{Mode: M1, Costs: E6Costs, Offered: 2 * NAPIHowto[3].Offered, Warmup: Warmup, Window: Window, Seed: seed, Size: 512, TouchBytes: true})
+	if err != nil {
+		return e, err
+	}
+	nearRun, err := Measure(Run{Mode: M1, Costs: E6Costs, Offered: 0.9 * capRun.DeliveredPPS, Warmup: Warmup, Window: Window, Seed: seed, Size: 512, TouchBytes: true})
+	if err != nil {
+		return e, err
+	}
+	e.Series = []Series{s, {Mode: "M1 512 B", Points: []Point{nearRun, capRun}}}
+	e.MLFRR["M1 512 B"] = capRun.DeliveredPPS
+	pt := s.Points
+	over := pt[:3]
+	plateauOK, lo, hi := true, math.Inf(1), 0.0
+	for _, p := range over {
+		lo, hi = math.Min(lo, p.DeliveredPPS), math.Max(hi, p.DeliveredPPS)
+		if p.RingDropPPS == 0 {
+			plateauOK = false
+		}
+	}
+	e.Checks = append(e.Checks, Check{"overloaded rows (60-256 B) lose packets at the NIC and stay near one plateau", plateauOK && hi/lo < 1.3,
+		fmt.Sprintf("%.0f-%.0f kpps forwarded", lo/1000, hi/1000)})
+	ipp := true
+	for _, p := range over {
+		if p.InterruptsPerPacket > 1e-4 {
+			ipp = false
+		}
+	}
+	e.Checks = append(e.Checks, Check{"about 1e-5 interrupts per packet under overload", ipp,
+		fmt.Sprintf("%.1e, %.1e, %.1e", over[0].InterruptsPerPacket, over[1].InterruptsPerPacket, over[2].InterruptsPerPacket)})
+	near := nearRun
+	e.Checks = append(e.Checks, Check{"0.1-0.4 interrupts per packet near capacity (512 B at 90 % of capacity)", near.InterruptsPerPacket >= 0.1 && near.InterruptsPerPacket <= 0.4,
+		fmt.Sprintf("%.2f at %.0f kpps (capacity %.0f kpps), %.1f packets per poll", near.InterruptsPerPacket, near.OfferedPPS/1000, capRun.DeliveredPPS/1000, near.PacketsPerPoll)})
+	light := true
+	for _, p := range pt[4:] {
+		if p.InterruptsPerPacket < 0.8 {
+			light = false
+		}
+	}
+	e.Checks = append(e.Checks, Check{"about 0.9 interrupts per packet at light load (1024, 1440 B)", light,
+		fmt.Sprintf("%.2f, %.2f", pt[4].InterruptsPerPacket, pt[5].InterruptsPerPacket)})
+	ppp := true
+	for _, p := range over {
+		if p.PacketsPerPoll < 55 {
+			ppp = false
+		}
+	}
+	e.Checks = append(e.Checks, Check{"packets per poll near the weight (64) under overload", ppp,
+		fmt.Sprintf("%.1f, %.1f, %.1f", over[0].PacketsPerPoll, over[1].PacketsPerPoll, over[2].PacketsPerPoll)})
+	done := true
+	for _, p := range pt[3:] {
+		if p.Interrupts == 0 || math.Abs(float64(p.DonePolls)-float64(p.Interrupts))/float64(p.Interrupts) > 0.05 || p.NotDonePolls*20 > p.DonePolls {
+			done = false
+		}
+	}
+	e.Checks = append(e.Checks, Check{"below capacity, polls empty the ring: Done ≈ Rxint, Ndone ≈ 0", done,
+		fmt.Sprintf("512 B: %d interrupts, %d Done, %d Ndone", pt[3].Interrupts, pt[3].DonePolls, pt[3].NotDonePolls)})
+	e.Pass = true
+	for _, ch := range e.Checks {
+		e.Pass = e.Pass && ch.Pass
+	}
+	return e, nil
+}
+
+// E2 is the legacy driver with and without batching in its interrupt
+// handler (one packet per interrupt against draining the ring): batching
+// pushes the load at which nothing gets through further out, but the
+// curve still falls.
+func E2(preset string, seed int64, progress Progress) (Experiment, error) {
+	c, ok := Presets[preset]
+	if !ok {
+		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	}
+	e := Experiment{ID: "E2", Title: "Legacy interrupts with and without handler batching", Preset: preset, MLFRR: map[string]float64{}}
+	done := 0
+	series, err := sweep([]Mode{M0, M0B}, c, napiCapacity(c), seed, progress, &done, 2*len(Grid))
+	if err != nil {
+		return e, err
+	}
+	e.Series = series
+	zero := func(s Series) (float64, float64) {
+		peak := 0.0
+		for _, p := range s.Points {
+			peak = math.Max(peak, p.DeliveredPPS)
+		}
+		for _, p := range s.Points {
+			if p.OfferedPPS > 0 && p.DeliveredPPS < 0.01*peak {
+				return p.OfferedPPS, peak
+			}
+		}
+		return math.Inf(1), peak
+	}
+	z0, p0 := zero(series[0])
+	zb, pb := zero(series[1])
+	for _, s := range series {
+		e.MLFRR[s.Mode] = mlfrr(s)
+	}
+	e.Checks = append(e.Checks, Check{"batching moves the collapse to a higher load", zb > z0,
+		fmt.Sprintf("under 1 %% of the peak from %.0f kpps without batching, from %.0f kpps with", z0/1000, zb/1000)})
+	falls := false
+	for i := 1; i < len(series[1].Points); i++ {
+		if series[1].Points[i].DeliveredPPS < 0.5*pb {
+			falls = true
+		}
+	}
+	e.Checks = append(e.Checks, Check{"with batching the curve still falls", falls,
+		fmt.Sprintf("peak %.0f kpps (%.0f without batching)", pb/1000, p0/1000)})
+	e.Pass = true
+	for _, ch := range e.Checks {
+		e.Pass = e.Pass && ch.Pass
+	}
+	return e, nil
+}
