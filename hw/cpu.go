@@ -56,16 +56,16 @@ type CPU struct {
 	clock Clock
 	Costs CostModel
 
-	mu       sync.Mutex // real time only
-	cond     *sync.Cond
-	queues   [numLevels]workQueue
-	contq    workQueue // hard-interrupt handlers going on (no new interrupt)
+	mu     sync.Mutex // real time only
+	cond   *sync.Cond
+	queues [numLevels]workQueue
+	contq  workQueue // hard-interrupt handlers going on (no new interrupt)
 	// levelBusy is when the preempting item of each context that started
 	// last has run (virtual time).
 	levelBusy [numLevels]time.Duration
-	softirq  bool      // a softirq is raised
-	onSoftir func()    // the softirq handler (the stack's net_rx_action)
-	stopped  bool
+	softirq   bool   // a softirq is raised
+	onSoftir  func() // the softirq handler (the stack's net_rx_action)
+	stopped   bool
 
 	// virtual time
 	unspent   [numLevels]time.Duration // charged work not run yet (ElapsedBusy)
