@@ -26,12 +26,17 @@ func (r *run) out(text string, v any) int {
 	return 0
 }
 
-func doDrvInfo(r *run, dev ethtool.Device) int {
-	d, err := dev.DrvInfo()
+// show is a get mode: fetch, then print as text (or JSON).
+func show[T any](r *run, get func() (T, error), text func(T) string) int {
+	v, err := get()
 	if err != nil {
 		return r.fail(err, 0)
 	}
-	return r.out(FormatDrvInfo(d), d)
+	return r.out(text(v), v)
+}
+
+func doDrvInfo(r *run, dev ethtool.Device) int {
+	return show(r, dev.DrvInfo, FormatDrvInfo)
 }
 
 func doSettings(r *run, dev ethtool.Device) int {
@@ -167,11 +172,7 @@ func featureArgOffset(devname string, args, names []string, err error) int {
 }
 
 func doShowRing(r *run, dev ethtool.Device) int {
-	g, err := dev.Ring()
-	if err != nil {
-		return r.fail(err, 0)
-	}
-	return r.out(FormatRing(dev.Name(), g), g)
+	return show(r, dev.Ring, func(g ethtool.Ring) string { return FormatRing(dev.Name(), g) })
 }
 
 func opt(ps []pval, name string) ethtool.Opt32 {
@@ -212,11 +213,7 @@ func doSetRing(r *run, dev ethtool.Device) int {
 }
 
 func doShowChannels(r *run, dev ethtool.Device) int {
-	c, err := dev.Channels()
-	if err != nil {
-		return r.fail(err, 0)
-	}
-	return r.out(FormatChannels(dev.Name(), c), c)
+	return show(r, dev.Channels, func(c ethtool.Channels) string { return FormatChannels(dev.Name(), c) })
 }
 
 func doSetChannels(r *run, dev ethtool.Device) int {
@@ -275,11 +272,7 @@ func doSetCoalesce(r *run, dev ethtool.Device) int {
 }
 
 func doShowPause(r *run, dev ethtool.Device) int {
-	p, err := dev.Pause()
-	if err != nil {
-		return r.fail(err, 0)
-	}
-	return r.out(FormatPause(dev.Name(), p, r.stats), p)
+	return show(r, dev.Pause, func(p ethtool.Pause) string { return FormatPause(dev.Name(), p, r.stats) })
 }
 
 func doSetPause(r *run, dev ethtool.Device) int {
