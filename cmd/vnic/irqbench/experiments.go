@@ -178,9 +178,10 @@ func E1(preset string, seed int64, progress Progress) (Experiment, error) {
 
 // Experiments are the implemented experiments by id.
 var Experiments = map[string]func(preset string, seed int64, progress Progress) (Experiment, error){
-	"E1": E1,
-	"E6": E6,
-	"E7": E7,
+	"E1":  E1,
+	"E6":  E6,
+	"E7":  E7,
+	"E11": E11,
 }
 
 // E7 is hardware interrupt coalescing (M2: NAPI with the EITR interval,

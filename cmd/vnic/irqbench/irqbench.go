@@ -15,6 +15,7 @@ import (
 	"vnic/cmd/vnic/topo"
 	"vnic/driver"
 	"vnic/hw"
+	"vnic/offload"
 	"vnic/stack"
 )
 
@@ -69,6 +70,14 @@ type Point struct {
 	NotDonePolls uint64 `json:"not_done_polls"`
 	Interrupts   uint64 `json:"interrupts"`
 	SizeBytes    int    `json:"size_bytes"`
+	// Per queue (with several queues): offered and delivered packets per
+	// second; and NET_RX rounds cut short by budget or time, per second.
+	QueueOfferedPPS   []float64 `json:"queue_offered_pps,omitempty"`
+	QueueDeliveredPPS []float64 `json:"queue_delivered_pps,omitempty"`
+	QueueRingDropPPS  []float64 `json:"queue_ring_drop_pps,omitempty"`
+	TimeSqueezePerSec float64   `json:"time_squeeze_per_sec"`
+	// SqueezedRounds is the share of NET_RX rounds that time_squeeze cut.
+	SqueezedRounds float64 `json:"squeezed_rounds"`
 }
 
 // Run is one measurement's setup.
@@ -84,6 +93,9 @@ type Run struct {
 	// TouchBytes makes the consumer charge CopyPerKB for every byte of
 	// the packet (the size-dependent part of the per-packet cost).
 	TouchBytes bool
+	// Weights, when set, spread the load over len(Weights) queues (all on
+	// the one CPU) in these proportions; otherwise one queue.
+	Weights []float64
 }
 
 // consumer is the application end: it takes each packet after the stack,
@@ -96,6 +108,7 @@ type Run struct {
 // at the window's edges). Latency takes the handler's time including the
 // work charged before it in its item.
 type consumer struct {
+	perQueue  []uint64 // delivered per RX queue while measuring
 	touch     func(n int)
 	now       func() time.Duration
 	pos       func() time.Duration
@@ -116,6 +129,9 @@ func (c *consumer) handle(skb *stack.SKB) {
 		c.positions = append(c.positions, c.pos())
 		if c.measuring {
 			c.lat = append(c.lat, c.now()-sent)
+			if q := int(skb.QueueMapping); q < len(c.perQueue) {
+				c.perQueue[q]++
+			}
 		}
 	}
 	skb.Free()
@@ -129,8 +145,9 @@ func (c *consumer) deliveredBy(e time.Duration) uint64 {
 
 // counters is a snapshot of everything a window is the difference of.
 type counters struct {
-	offered, delivered, ringDrops, backlogDrops, interrupts, polls, pollPackets, budgetHits uint64
-	busy                                                                                    [3]time.Duration
+	offered, delivered, ringDrops, backlogDrops, interrupts, polls, pollPackets, budgetHits, squeeze, rounds uint64
+	perQueue, perQueueDrops                                                                                  []uint64
+	busy                                                                                                     [3]time.Duration
 }
 
 // Measure runs one point: it builds a two-host world whose h2 is the
@@ -139,7 +156,8 @@ type counters struct {
 // It checks packet conservation and that CPU shares add up, and fails
 // otherwise.
 func Measure(r Run) (Point, error) {
-	cfg := topo.Pair(topo.DeviceConfig{Queues: 1, RxMode: r.Mode.RxMode, LegacyBatch: r.Mode.LegacyBatch, ITR: r.Mode.ITR}, 1, 10000)
+	nq := max(1, len(r.Weights))
+	cfg := topo.Pair(topo.DeviceConfig{Queues: nq, RxMode: r.Mode.RxMode, LegacyBatch: r.Mode.LegacyBatch, ITR: r.Mode.ITR}, 1, 10000)
 	cfg.Costs = r.Costs
 	cfg.Seed = r.Seed
 	w, err := topo.Build(cfg)
@@ -151,7 +169,7 @@ func Measure(r Run) (Point, error) {
 	dut := w.Hosts[1].Devices[0]
 	host := dut.Host
 	cpu := host.CPUs[0]
-	cons := &consumer{now: cpu.Now} // includes the work charged so far
+	cons := &consumer{now: cpu.Now, perQueue: make([]uint64, nq)} // now includes the work charged so far
 	if r.TouchBytes {
 		cons.touch = cpu.ChargeCopy
 	}
@@ -166,8 +184,52 @@ func Measure(r Run) (Point, error) {
 	if size == 0 {
 		size = 60
 	}
-	frame := make([]byte, size)
-	stack.BuildUDPFrame(frame, dut.Netdev.Addr(), stack.MAC{0x02, 0, 0, 0, 0x09, 0}, [4]byte{198, 18, 0, 1}, [4]byte{198, 19, 0, 1}, 1000, 9)
+	// One frame per queue: a flow the device's RSS puts on that queue
+	// (default table: entry = hash mod 128, queue = entry mod n).
+	key := dut.Adapter.RSSKey()
+	tz := offload.NewToeplitz(key[:])
+	frames := make([][]byte, nq)
+	for f := 0; ; f++ {
+		src := stack.FlowAddrs([4]byte{198, 18, 0, 1}, f)
+		q := int(tz.HashIPv4(src, [4]byte{198, 19, 0, 1}, 0, 0, false)&0x7f) % nq
+		if frames[q] == nil {
+			frames[q] = make([]byte, size)
+			stack.BuildUDPFrame(frames[q], dut.Netdev.Addr(), stack.MAC{0x02, 0, 0, 0, 0x09, 0}, src, [4]byte{198, 19, 0, 1}, 1000, 9)
+		}
+		done := true
+		for _, fr := range frames {
+			done = done && fr != nil
+		}
+		if done {
+			break
+		}
+		if f > 1<<16 {
+			return Point{}, fmt.Errorf("irqbench: no flow found for every one of %d queues", nq)
+		}
+	}
+	// Weighted round robin over the queues (smooth: the queue furthest
+	// behind its share goes next), deterministic.
+	weights := r.Weights
+	if weights == nil {
+		weights = []float64{1}
+	}
+	credit := make([]float64, nq)
+	queueSent := make([]uint64, nq)
+	pick := func() int {
+		best := 0
+		for q := range credit {
+			credit[q] += weights[q]
+			if credit[q] > credit[best] {
+				best = q
+			}
+		}
+		total := 0.0
+		for _, w := range weights {
+			total += w
+		}
+		credit[best] -= total
+		return best
+	}
 	var sent uint64
 	running := true
 	start := w.Clock.Now()
@@ -179,9 +241,12 @@ func Measure(r Run) (Point, error) {
 			return
 		}
 		now := w.Clock.Now()
+		q := pick()
+		frame := frames[q]
 		binary.BigEndian.PutUint64(frame[42:50], uint64(now))
 		dut.HW.Receive(frame)
 		sent++
+		queueSent[q]++
 		next := start + time.Duration(float64(sent)*gapPs/1000)
 		timer.Reset(next - now)
 	}
@@ -190,17 +255,24 @@ func Measure(r Run) (Point, error) {
 	snap := func() counters {
 		hs := dut.Adapter.HWStats()
 		sn := host.Stack.Softnet(0).Stats()
-		var polls, pkts, hits uint64
-		qs := dut.Adapter.QueueStats(0)
-		if r.Mode.RxMode == driver.RxModeNAPI {
-			polls, pkts, hits = qs.Polls, qs.PollWork, qs.BudgetHits
-		} else {
+		var polls, pkts, hits, irqs uint64
+		drops := make([]uint64, nq)
+		for q := 0; q < nq; q++ {
+			s := dut.Adapter.QueueStats(q)
+			irqs += s.Interrupts
+			drops[q] = s.RxDrops
+			if r.Mode.RxMode == driver.RxModeNAPI {
+				polls, pkts, hits = polls+s.Polls, pkts+s.PollWork, hits+s.BudgetHits
+			}
+		}
+		if r.Mode.RxMode != driver.RxModeNAPI {
 			bs := host.Stack.Softnet(0).BacklogStats()
 			polls, pkts, hits = bs.Polls, bs.Packets, bs.BudgetHits
 		}
 		b := cpu.ElapsedBusy()
 		return counters{offered: sent, delivered: cons.deliveredBy(b[hw.Softirq]), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
-			interrupts: qs.Interrupts, polls: polls, pollPackets: pkts, budgetHits: hits,
+			interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds,
+			perQueue: append([]uint64(nil), queueSent...), perQueueDrops: drops,
 			busy: [3]time.Duration{b[hw.Hardirq], b[hw.Softirq], b[hw.Task]}}
 	}
 	w.Run(r.Warmup)
@@ -229,6 +301,19 @@ func Measure(r Run) (Point, error) {
 		Interrupts:       c1.interrupts - c0.interrupts, SizeBytes: size,
 		NotDonePolls: c1.budgetHits - c0.budgetHits}
 	p.DonePolls = (c1.polls - c0.polls) - p.NotDonePolls
+	p.TimeSqueezePerSec = float64(c1.squeeze-c0.squeeze) / secs
+	if n := c1.rounds - c0.rounds; n > 0 {
+		// A round is counted as it starts and cut as it ends, so one
+		// straddling the window's edge can push the share past 1.
+		p.SqueezedRounds = min(1, float64(c1.squeeze-c0.squeeze)/float64(n))
+	}
+	if nq > 1 {
+		for q := 0; q < nq; q++ {
+			p.QueueOfferedPPS = append(p.QueueOfferedPPS, float64(c1.perQueue[q]-c0.perQueue[q])/secs)
+			p.QueueDeliveredPPS = append(p.QueueDeliveredPPS, float64(cons.perQueue[q])/secs)
+			p.QueueRingDropPPS = append(p.QueueRingDropPPS, float64(c1.perQueueDrops[q]-c0.perQueueDrops[q])/secs)
+		}
+	}
 	if rx := c1.offered - c0.offered - (c1.ringDrops - c0.ringDrops); rx > 0 {
 		p.InterruptsPerPacket = float64(c1.interrupts-c0.interrupts) / float64(rx)
 	}

@@ -2,6 +2,7 @@ package irqbench
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -114,5 +115,46 @@ func TestPlotsAndReport(t *testing.T) {
 	rep, err := os.ReadFile(filepath.Join(dir, "report.html"))
 	if err != nil || !bytes.Contains(rep, []byte(`<img src="E1-delivered.svg"`)) {
 		t.Errorf("report: %v", err)
+	}
+}
+
+// TestE11: four NAPI instances on one CPU share it max-min fairly under a
+// 5:1:1:1 load, and time_squeeze grows with the load.
+func TestE11(t *testing.T) {
+	e, err := E11("teaching", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.Checks {
+		if !c.Pass {
+			t.Errorf("%s: %s", c.Name, c.Detail)
+		} else {
+			t.Logf("%s: %s", c.Name, c.Detail)
+		}
+	}
+	for _, p := range e.Series[0].Points {
+		t.Logf("%.0f offered %.0f delivered per queue %v / %v squeeze %.0f", p.OfferedPPS, p.DeliveredPPS, p.QueueOfferedPPS, p.QueueDeliveredPPS, p.TimeSqueezePerSec)
+	}
+}
+
+// TestFairShares: water filling.
+func TestFairShares(t *testing.T) {
+	for _, tc := range []struct {
+		offered []float64
+		cap     float64
+		want    []float64
+	}{
+		{[]float64{10, 10}, 100, []float64{10, 10}},
+		{[]float64{50, 10, 10, 10}, 60, []float64{30, 10, 10, 10}},
+		{[]float64{50, 20, 20, 20}, 60, []float64{15, 15, 15, 15}},
+		{[]float64{5, 100, 30}, 60, []float64{5, 27.5, 27.5}},
+	} {
+		got := FairShares(tc.offered, tc.cap)
+		for i := range got {
+			if math.Abs(got[i]-tc.want[i]) > 1e-9 {
+				t.Errorf("FairShares(%v, %v) = %v, want %v", tc.offered, tc.cap, got, tc.want)
+				break
+			}
+		}
 	}
 }

@@ -158,6 +158,66 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		"Where the CPU's time goes: hard interrupt handling against softirq (protocol) work."); err != nil {
 		return nil, err
 	}
+	// Latency percentiles, log scale.
+	p = plot.New()
+	p.Title.Text = e.ID + ": latency from the wire to the consumer"
+	p.X.Label.Text = "offered (kpps)"
+	p.Y.Label.Text = "latency (µs, log)"
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{}
+	p.Legend.Top = true
+	n = 0
+	for _, s := range e.Series {
+		for _, pc := range []string{"p50", "p99"} {
+			xy := make(plotter.XYs, 0, len(s.Points))
+			for _, pt := range s.Points {
+				v := pt.P50LatencyUS
+				if pc == "p99" {
+					v = pt.P99LatencyUS
+				}
+				if v > 0 { // nothing delivered: no latency
+					xy = append(xy, plotter.XY{X: k(pt.OfferedPPS), Y: v})
+				}
+			}
+			if len(xy) == 0 {
+				continue
+			}
+			if err := line(p, n, s.Mode+" "+pc, xy); err != nil {
+				return nil, err
+			}
+			n++
+		}
+	}
+	if err := save(p, e.ID+"-latency", "Latency percentiles",
+		"p50 and p99 of the time from the frame's arrival at the NIC to its delivery to the consumer."); err != nil {
+		return nil, err
+	}
+
+	// Per queue, when the load was spread over several.
+	for _, s := range e.Series {
+		if len(s.Points) == 0 || len(s.Points[0].QueueDeliveredPPS) == 0 {
+			continue
+		}
+		p = plot.New()
+		p.Title.Text = e.ID + ": delivered per queue (" + s.Mode + ")"
+		p.X.Label.Text = "offered in total (kpps)"
+		p.Y.Label.Text = "delivered (kpps)"
+		p.Legend.Top = true
+		for q := range s.Points[0].QueueDeliveredPPS {
+			xy := make(plotter.XYs, len(s.Points))
+			for j, pt := range s.Points {
+				xy[j].X, xy[j].Y = k(pt.OfferedPPS), k(pt.QueueDeliveredPPS[q])
+			}
+			if err := line(p, q, fmt.Sprintf("queue %d", q), xy); err != nil {
+				return nil, err
+			}
+		}
+		if err := save(p, e.ID+"-queues", "Delivered per queue",
+			"Each queue's delivered rate as the total load grows: the CPU's NAPI round robin splits it max-min fairly."); err != nil {
+			return nil, err
+		}
+		break
+	}
 	return figs, nil
 }
 
