@@ -306,6 +306,7 @@ type QueueStats struct {
 	Polls      uint64 // NAPI poll calls
 	PollWork   uint64 // RX packets those polls returned
 	BudgetHits uint64 // polls that used their whole budget
+	EmptyPolls uint64 // polls that found no RX work (spurious interrupts)
 	RxDrops    uint64 // RQDPC: frames the device dropped for want of descriptors
 	TxRestarts uint64 // queue resets by the TX timeout watchdog
 	CsumErrors uint64 // packets the device reported with a bad checksum
@@ -326,7 +327,7 @@ func (a *Adapter) QueueStats(q int) QueueStats {
 		qv := a.qv[q]
 		ns := qv.napi.Stats()
 		s.Interrupts = a.fn.MSIX.Count(qv.vec)
-		s.Polls, s.PollWork, s.BudgetHits = ns.Polls, ns.Packets, ns.BudgetHits
+		s.Polls, s.PollWork, s.BudgetHits, s.EmptyPolls = ns.Polls, ns.Packets, ns.BudgetHits, ns.Empty
 	}
 	if q < len(a.qtot) {
 		s.TxRestarts = a.qtot[q].restarts.Load()

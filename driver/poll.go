@@ -83,6 +83,11 @@ func (qv *qVector) poll(n *stack.NAPI, budget int) int {
 	if !txDone || work >= budget {
 		return budget
 	}
+	// In virtual time, take what arrives while this work runs in the same
+	// poll, as the descriptor loop of a real CPU would.
+	if n.Continue(work) {
+		return work
+	}
 	if n.CompleteDone(work) {
 		if d := qv.dim.Load(); d != nil {
 			qv.sampleDIM(d)

@@ -28,8 +28,11 @@ type NAPI struct {
 	// guarded by sn.mu
 	sched, missed, disabled, listed, polling bool
 	next                                     *NAPI
+	// A poll going on in virtual time (Continue): the work it did so far.
+	cont     bool
+	contWork int
 
-	polls, packets, budgetHits counter
+	polls, packets, budgetHits, empty counter
 
 	gro groTable // trains held during a poll (poll context only)
 }
@@ -39,6 +42,7 @@ type NAPIStats struct {
 	Polls      uint64 // poll calls
 	Packets    uint64 // work returned by polls
 	BudgetHits uint64 // polls that used their whole budget
+	Empty      uint64 // polls that found no work (after a spurious interrupt)
 }
 
 // NewNAPI is netif_napi_add_weight: a disabled NAPI for dev, polled on cpu.
@@ -60,7 +64,7 @@ func (n *NAPI) CPU() CPU { return n.sn.cpu }
 
 // Stats returns the counters.
 func (n *NAPI) Stats() NAPIStats {
-	return NAPIStats{n.polls.load(), n.packets.load(), n.budgetHits.load()}
+	return NAPIStats{n.polls.load(), n.packets.load(), n.budgetHits.load(), n.empty.load()}
 }
 
 // Enable is napi_enable.
@@ -68,6 +72,7 @@ func (n *NAPI) Enable() {
 	n.sn.mu.Lock()
 	n.disabled = false
 	n.sched, n.missed = false, false
+	n.cont, n.contWork = false, 0
 	n.sn.mu.Unlock()
 }
 
@@ -124,6 +129,29 @@ func (n *NAPI) Scheduled() bool {
 	n.sn.mu.Lock()
 	defer n.sn.mu.Unlock()
 	return n.sched
+}
+
+// Continue is for a poll that did some work, less than its budget, and
+// found the ring empty. In virtual time the poll's work has not run yet
+// when it looks, so what arrives while it runs would be missed; a real
+// driver's loop checks the next descriptor after each packet and takes
+// those too. Continue asks, in virtual time, to be called again in the
+// same poll once this work has run: the NAPI stays scheduled and at the
+// head of the list, the call costs no new poll and counts with this one,
+// and its budget is what is left of the weight. It returns false (do
+// nothing, complete as usual) in real time or when the instance is being
+// disabled.
+func (n *NAPI) Continue(work int) bool {
+	if !n.sn.host.clock.Virtual() {
+		return false
+	}
+	n.sn.mu.Lock()
+	defer n.sn.mu.Unlock()
+	if !n.sched || n.disabled || !n.polling || work <= 0 {
+		return false
+	}
+	n.cont = true
+	return true
 }
 
 // CompleteDone is napi_complete_done: the poll did work < budget. It
@@ -260,13 +288,30 @@ func (s *Softnet) rxAction() {
 		n.polling = true
 		s.mu.Unlock()
 
-		work := s.pollOne(n)
+		work, total := s.pollOne(n)
 		budget -= work
 
 		s.mu.Lock()
 		n.polling = false
 		s.pollDone.Broadcast()
-		if work == n.weight && n.sched && !n.disabled && !n.listed {
+		if n.cont {
+			// The same poll goes on once its work so far has run:
+			// first on the list, with no budget or time check (the
+			// driver's loop has none).
+			n.cont = false
+			if n.sched && !n.disabled && !n.listed {
+				n.listed, n.next = true, s.head
+				s.head = n
+				if s.tail == nil {
+					s.tail = n
+				}
+				s.mu.Unlock()
+				s.budgetLeft = budget
+				s.cpu.RaiseSoftirq()
+				return
+			}
+		}
+		if total == n.weight && n.sched && !n.disabled && !n.listed {
 			// The driver did not complete: poll again after the others.
 			s.link(n)
 		}
@@ -292,20 +337,37 @@ func (s *Softnet) rxAction() {
 	}
 }
 
-func (s *Softnet) pollOne(n *NAPI) int {
-	s.cpu.Charge(s.host.cfg.Costs.Poll)
-	work := n.poll(n, n.weight)
+// pollOne makes one poll call, or the next part of a poll that asked to
+// Continue; it returns the work of this call and of the poll so far.
+func (s *Softnet) pollOne(n *NAPI) (int, int) {
+	before := n.contWork
+	if before == 0 {
+		s.cpu.Charge(s.host.cfg.Costs.Poll)
+	}
+	work := n.poll(n, n.weight-before)
 	n.groFlushAll() // nothing is held across polls
-	n.polls.add(1)
-	n.packets.add(uint64(work))
 	s.processed.add(uint64(work))
-	if work >= n.weight {
+	s.mu.Lock()
+	more := n.cont
+	s.mu.Unlock()
+	if more {
+		n.contWork += work
+		return work, n.contWork
+	}
+	total := before + work
+	n.contWork = 0
+	n.polls.add(1)
+	n.packets.add(uint64(total))
+	if total >= n.weight {
 		n.budgetHits.add(1)
 	}
-	if n.Observer != nil {
-		n.Observer.NAPIPolled(n.IRQ, n.weight, work)
+	if total == 0 {
+		n.empty.add(1)
 	}
-	return work
+	if n.Observer != nil {
+		n.Observer.NAPIPolled(n.IRQ, n.weight, total)
+	}
+	return work, total
 }
 
 // BudgetTime returns the NET_RX time limit.

@@ -127,3 +127,63 @@ func TestNAPIBudgetTime(t *testing.T) {
 		t.Fatal("work left")
 	}
 }
+
+// TestNAPIContinue: a poll that asks to Continue is called again once its
+// work has run, and takes what arrived meanwhile within the same poll: one
+// poll counted, the poll cost charged once, its budget shrinking with the
+// work done, and the instance first on the list (a second NAPI waits).
+func TestNAPIContinue(t *testing.T) {
+	clk := hw.NewVirtualClock()
+	cpu := hw.NewCPU(0, clk, hw.CostModel{})
+	h := stack.NewHost("h", clk, []stack.CPU{cpu}, stack.HostConfig{Costs: stack.Costs{Poll: 2 * time.Microsecond}})
+	d, _ := newDev(t, h, 1)
+	pending := 1
+	var calls, budgets []int
+	var at []time.Duration
+	n := h.NewNAPI(d, 0, func(n *stack.NAPI, budget int) int {
+		w := min(pending, budget)
+		pending -= w
+		calls, budgets, at = append(calls, w), append(budgets, budget), append(at, cpu.Now()) // Now includes the work charged so far
+		cpu.Charge(time.Duration(w) * 10 * time.Microsecond)
+		if w == budget {
+			return w
+		}
+		if n.Continue(w) {
+			return w
+		}
+		n.CompleteDone(w)
+		return w
+	}, 4)
+	other := &pollScript{pending: 1}
+	o := h.NewNAPI(d, 0, other.poll, 64)
+	n.Enable()
+	o.Enable()
+	// Packets arrive at 5, 15 and 25 µs: each while the poll's work runs.
+	for _, ts := range []time.Duration{5, 15, 25} {
+		tm := clk.NewTimer(func() { pending++ })
+		tm.Reset(ts * time.Microsecond)
+	}
+	n.Schedule()
+	o.Schedule()
+	clk.RunFor(time.Millisecond)
+	// 0 µs: 2 µs poll cost, 1 packet (to 12 µs); at 12: the packet of 5;
+	// at 22: the one of 15; at 32: the one of 25 fills the weight of 4.
+	// The full poll stays scheduled; its next poll, after the other
+	// NAPI's, finds nothing and completes.
+	if fmtInts(calls) != " 1 1 1 1 0" || fmtInts(budgets) != " 4 3 2 1 4" {
+		t.Fatalf("calls%s budgets%s", fmtInts(calls), fmtInts(budgets))
+	}
+	want := []time.Duration{2, 12, 22, 32} // after the 2 µs poll cost, then every 10 µs
+	for i := range want {
+		if at[i] != want[i]*time.Microsecond {
+			t.Fatalf("call %d at %v, want %v µs", i, at[i], want[i])
+		}
+	}
+	st := n.Stats()
+	if st.Polls != 2 || st.Packets != 4 || st.BudgetHits != 1 || st.Empty != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if len(other.calls) != 1 || n.Scheduled() || o.Scheduled() {
+		t.Fatalf("other NAPI polled %d times; scheduled %v %v", len(other.calls), n.Scheduled(), o.Scheduled())
+	}
+}

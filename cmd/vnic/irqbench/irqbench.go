@@ -69,7 +69,11 @@ type Point struct {
 	DonePolls    uint64 `json:"done_polls"`
 	NotDonePolls uint64 `json:"not_done_polls"`
 	Interrupts   uint64 `json:"interrupts"`
-	SizeBytes    int    `json:"size_bytes"`
+	// EmptyPolls are polls that found no packet: after an interrupt whose
+	// cause was a packet an earlier poll already took (the cause stays
+	// set in EICR while the vector is masked, and unmasking fires it).
+	EmptyPolls uint64 `json:"empty_polls"`
+	SizeBytes  int    `json:"size_bytes"`
 	// Per queue (with several queues): offered and delivered packets per
 	// second; and NET_RX rounds cut short by budget or time, per second.
 	QueueOfferedPPS   []float64 `json:"queue_offered_pps,omitempty"`
@@ -84,10 +88,16 @@ type Point struct {
 type Run struct {
 	Mode    Mode
 	Costs   hw.CostModel
-	Offered float64       // packets per second, constant bit rate
-	Warmup  time.Duration // discarded
-	Window  time.Duration // measured
-	Seed    int64
+	Offered float64 // packets per second, on average
+	// Arrivals is the generator: ArrivalsCBR (default), ArrivalsPoisson
+	// or ArrivalsOnOff.
+	Arrivals string
+	// BurstMean is ArrivalsOnOff's mean burst length in packets
+	// (geometric; default 32), sent at the link's line rate.
+	BurstMean float64
+	Warmup    time.Duration // discarded
+	Window    time.Duration // measured
+	Seed      int64
 	// Size is the frame length without FCS (default 60).
 	Size int
 	// TouchBytes makes the consumer charge CopyPerKB for every byte of
@@ -145,9 +155,9 @@ func (c *consumer) deliveredBy(e time.Duration) uint64 {
 
 // counters is a snapshot of everything a window is the difference of.
 type counters struct {
-	offered, delivered, ringDrops, backlogDrops, interrupts, polls, pollPackets, budgetHits, squeeze, rounds uint64
-	perQueue, perQueueDrops                                                                                  []uint64
-	busy                                                                                                     [3]time.Duration
+	offered, delivered, ringDrops, backlogDrops, interrupts, polls, pollPackets, budgetHits, empty, squeeze, rounds uint64
+	perQueue, perQueueDrops                                                                                         []uint64
+	busy                                                                                                            [3]time.Duration
 }
 
 // Measure runs one point: it builds a two-host world whose h2 is the
@@ -157,7 +167,7 @@ type counters struct {
 // otherwise.
 func Measure(r Run) (Point, error) {
 	nq := max(1, len(r.Weights))
-	cfg := topo.Pair(topo.DeviceConfig{Queues: nq, RxMode: r.Mode.RxMode, LegacyBatch: r.Mode.LegacyBatch, ITR: r.Mode.ITR}, 1, 10000)
+	cfg := topo.Pair(topo.DeviceConfig{Queues: nq, RxMode: r.Mode.RxMode, LegacyBatch: r.Mode.LegacyBatch, ITR: r.Mode.ITR}, 1, linkMbps)
 	cfg.Costs = r.Costs
 	cfg.Seed = r.Seed
 	w, err := topo.Build(cfg)
@@ -230,10 +240,13 @@ func Measure(r Run) (Point, error) {
 		credit[best] -= total
 		return best
 	}
+	next, err := arrivals(r, linkMbps, size)
+	if err != nil {
+		return Point{}, err
+	}
 	var sent uint64
 	running := true
 	start := w.Clock.Now()
-	gapPs := 1e12 / r.Offered
 	var tick func()
 	timer := w.Clock.NewTimer(func() { tick() })
 	tick = func() {
@@ -247,22 +260,21 @@ func Measure(r Run) (Point, error) {
 		dut.HW.Receive(frame)
 		sent++
 		queueSent[q]++
-		next := start + time.Duration(float64(sent)*gapPs/1000)
-		timer.Reset(next - now)
+		timer.Reset(start + next() - now)
 	}
 	timer.Reset(0)
 
 	snap := func() counters {
 		hs := dut.Adapter.HWStats()
 		sn := host.Stack.Softnet(0).Stats()
-		var polls, pkts, hits, irqs uint64
+		var polls, pkts, hits, irqs, empty uint64
 		drops := make([]uint64, nq)
 		for q := 0; q < nq; q++ {
 			s := dut.Adapter.QueueStats(q)
 			irqs += s.Interrupts
 			drops[q] = s.RxDrops
 			if r.Mode.RxMode == driver.RxModeNAPI {
-				polls, pkts, hits = polls+s.Polls, pkts+s.PollWork, hits+s.BudgetHits
+				polls, pkts, hits, empty = polls+s.Polls, pkts+s.PollWork, hits+s.BudgetHits, empty+s.EmptyPolls
 			}
 		}
 		if r.Mode.RxMode != driver.RxModeNAPI {
@@ -271,7 +283,7 @@ func Measure(r Run) (Point, error) {
 		}
 		b := cpu.ElapsedBusy()
 		return counters{offered: sent, delivered: cons.deliveredBy(b[hw.Softirq]), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
-			interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds,
+			interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds, empty: empty,
 			perQueue: append([]uint64(nil), queueSent...), perQueueDrops: drops,
 			busy: [3]time.Duration{b[hw.Hardirq], b[hw.Softirq], b[hw.Task]}}
 	}
@@ -301,6 +313,7 @@ func Measure(r Run) (Point, error) {
 		Interrupts:       c1.interrupts - c0.interrupts, SizeBytes: size,
 		NotDonePolls: c1.budgetHits - c0.budgetHits}
 	p.DonePolls = (c1.polls - c0.polls) - p.NotDonePolls
+	p.EmptyPolls = c1.empty - c0.empty
 	p.TimeSqueezePerSec = float64(c1.squeeze-c0.squeeze) / secs
 	if n := c1.rounds - c0.rounds; n > 0 {
 		// A round is counted as it starts and cut as it ends, so one
