@@ -67,6 +67,24 @@ type CPU struct {
 	onSoftir  func() // the softirq handler (the stack's net_rx_action)
 	stopped   bool
 
+	// Threads in task context, run round robin (runq[0] runs next).
+	runq     []*Thread
+	lastTask *Thread // whose step the latest task item was (nil: a one-off)
+
+	// Ksoftirqd enables the hand-off of softirq work to the ksoftirqd
+	// thread (virtual time; on by NewCPU): once a run of softirq work has
+	// lasted MaxSoftirqTime or restarted MaxSoftirqRestart times with
+	// work still pending, the pending work goes to ksoftirqd, a thread
+	// that competes with the others for the CPU, and softirqs raised
+	// meanwhile wait for it (Linux 4.9 to 6.4, ksoftirqd_running).
+	Ksoftirqd   bool
+	ksoftirqd   *Thread
+	handedOff   bool
+	softirqCont bool          // the pending softirq continues a pass
+	inBurst     bool          // softirq work has run since the CPU was last idle or in a task
+	burstStart  time.Duration // when that run began
+	restarts    int           // passes in it
+
 	// virtual time
 	unspent   [numLevels]time.Duration // charged work not run yet (ElapsedBusy)
 	settled   time.Duration
@@ -79,9 +97,110 @@ type CPU struct {
 	baseLevel Level
 	charged   time.Duration
 	startedAt time.Duration
+	level     Level // of the item running now
 
 	stats CPUStats
 	wg    sync.WaitGroup
+}
+
+// The limits of __do_softirq before it wakes ksoftirqd.
+const (
+	MaxSoftirqTime    = 2 * time.Millisecond
+	MaxSoftirqRestart = 10
+)
+
+// TaskSlice is how long a thread runs before the next runnable thread
+// gets the CPU: CFS's 6 ms scheduling period shared by two runnable
+// threads.
+const TaskSlice = 3 * time.Millisecond
+
+// Thread is a schedulable thread in task context: a kthread (ksoftirqd,
+// a threaded NAPI poller) or a user process. Runnable threads share the
+// CPU round robin, each for up to TaskSlice of CPU time per turn; a
+// thread runs as a sequence of steps, each one work item. One-off task
+// items (RunTask) go before threads.
+type Thread struct {
+	Name   string
+	cpu    *CPU
+	step   func() bool
+	queued bool
+	used   time.Duration // in this turn
+	busy   time.Duration
+	steps  uint64
+}
+
+// NewThread returns a sleeping thread on c whose step runs one work item
+// and reports whether the thread has more to do (stays runnable).
+func (c *CPU) NewThread(name string, step func() bool) *Thread {
+	return &Thread{Name: name, cpu: c, step: step}
+}
+
+// Wake makes t runnable (at the back of the run queue) unless it is.
+func (t *Thread) Wake() {
+	c := t.cpu
+	if c.vclock == nil {
+		c.mu.Lock()
+		defer c.cond.Signal()
+		defer c.mu.Unlock()
+	}
+	if t.queued {
+		return
+	}
+	t.queued, t.used = true, 0
+	c.runq = append(c.runq, t)
+	if c.vclock != nil {
+		c.kick()
+	}
+}
+
+// Busy is the CPU time t's steps have charged (virtual time), including a
+// step in progress.
+func (t *Thread) Busy() time.Duration { return t.busy }
+
+// ElapsedBusy is Busy without the part of a step in progress that has not
+// run yet (virtual time), as CPU.ElapsedBusy is for contexts.
+func (t *Thread) ElapsedBusy() time.Duration {
+	c := t.cpu
+	if c.vclock == nil {
+		return t.busy
+	}
+	c.settle()
+	if c.lastTask == t {
+		return t.busy - c.unspent[Task]
+	}
+	return t.busy
+}
+
+// Steps is how many steps t has run.
+func (t *Thread) Steps() uint64 { return t.steps }
+
+// Ksoftirqd returns the CPU's ksoftirqd thread.
+func (c *CPU) KsoftirqdThread() *Thread { return c.ksoftirqd }
+
+// HandedOff reports whether softirq work is with ksoftirqd now.
+func (c *CPU) HandedOff() bool { return c.handedOff }
+
+// runSoftirq is one pass of the softirq handler.
+func (c *CPU) runSoftirq() {
+	c.softirq = false
+	c.softirqCont = false
+	c.stats.Softirqs++
+	if c.onSoftir != nil {
+		c.onSoftir()
+	}
+}
+
+// ksoftirqdStep is run_ksoftirqd: one pass while softirq work is pending;
+// with none it sleeps and softirqs run on interrupt exit again.
+func (c *CPU) ksoftirqdStep() bool {
+	if c.softirq {
+		c.runSoftirq()
+	}
+	if !c.softirq {
+		c.handedOff = false
+		return false
+	}
+	return true
 }
 
 // CPUStats counts what a CPU did.
@@ -119,8 +238,9 @@ func (q *workQueue) pop() func() {
 
 // NewCPU returns CPU id on clock. Real-time CPUs must be started with Start.
 func NewCPU(id int, clock Clock, costs CostModel) *CPU {
-	c := &CPU{id: id, clock: clock, Costs: costs}
+	c := &CPU{id: id, clock: clock, Costs: costs, Ksoftirqd: true}
 	c.cond = sync.NewCond(&c.mu)
+	c.ksoftirqd = c.NewThread("ksoftirqd", c.ksoftirqdStep)
 	if vc, ok := clock.(*VirtualClock); ok {
 		c.vclock = vc
 		c.dispatch = vc.NewTimer(c.run)
@@ -178,6 +298,16 @@ func (c *CPU) RaiseSoftirq() {
 	c.cond.Signal()
 }
 
+// ContinueSoftirq raises the softirq to go on with a pass the handler
+// split into several work items (virtual time: a NET_RX round polls one
+// NAPI per item); unlike RaiseSoftirq it is not a restart of __do_softirq.
+func (c *CPU) ContinueSoftirq() {
+	c.RaiseSoftirq()
+	if c.vclock != nil {
+		c.softirqCont = true
+	}
+}
+
 // Charge accounts d of modelled work to the CPU that is running work now
 // (smp_processor_id's CPU), whichever CPU it is called on: in virtual time
 // exactly one CPU runs at a time. Outside any work item, and in real time,
@@ -198,6 +328,18 @@ func (c *CPU) Now() time.Duration {
 		return c.clock.Now() + c.vclock.current.charged
 	}
 	return c.clock.Now()
+}
+
+// Position is where the running work stands in its context's CPU time
+// (virtual time): the context's time of the items before this one plus
+// what this one has charged so far. Items of one context run one after
+// another, so positions only grow, and the work at a position has run
+// once ElapsedBusy of that context passes it. It returns the context too.
+func (c *CPU) Position() (Level, time.Duration) {
+	if c.vclock == nil || c.vclock.current != c {
+		return Task, 0
+	}
+	return c.level, c.stats.Busy[c.level] + c.charged
 }
 
 // Stats returns a copy of the counters. In virtual time, Busy counts each
@@ -256,10 +398,10 @@ func (c *CPU) top() int {
 	if c.queues[Hardirq].size > 0 || c.contq.size > 0 {
 		return int(Hardirq)
 	}
-	if c.softirq || c.queues[Softirq].size > 0 {
+	if (c.softirq && !c.handedOff) || c.queues[Softirq].size > 0 {
 		return int(Softirq)
 	}
-	if c.queues[Task].size > 0 {
+	if c.queues[Task].size > 0 || len(c.runq) > 0 {
 		return int(Task)
 	}
 	return -1
@@ -271,23 +413,58 @@ func (c *CPU) exec(l Level) time.Duration {
 	prevCharged := c.charged
 	c.vclock.current = c
 	c.charged = 0
+	prevLevel := c.level
+	c.level = l
 	cont := l == Hardirq && c.contq.size > 0
 	if l == Hardirq && !cont {
 		c.charged = c.Costs.IRQ
 		c.stats.Hardirqs++
 	}
-	if cont {
+	var thread *Thread
+	more := false
+	switch {
+	case cont:
 		c.contq.pop()()
-	} else if l == Softirq && c.queues[Softirq].size == 0 {
-		c.softirq = false
-		c.stats.Softirqs++
-		if c.onSoftir != nil {
-			c.onSoftir()
+	case l == Softirq && c.queues[Softirq].size == 0:
+		// __do_softirq: a pass that finds work pending again when it
+		// ends restarts, until the run has lasted MaxSoftirqTime or
+		// made MaxSoftirqRestart passes; then ksoftirqd takes over.
+		if !c.softirqCont {
+			now := c.vclock.Now()
+			if !c.inBurst {
+				c.inBurst, c.burstStart, c.restarts = true, now, 0
+			} else if c.restarts++; c.Ksoftirqd && (now-c.burstStart >= MaxSoftirqTime || c.restarts >= MaxSoftirqRestart) {
+				c.handedOff, c.inBurst = true, false
+				c.ksoftirqd.Wake()
+				break
+			}
 		}
-	} else {
+		c.runSoftirq()
+	case l == Task && c.queues[Task].size == 0:
+		thread = c.runq[0]
+		more = thread.step()
+	default:
 		c.queues[l].pop()()
 	}
 	d := c.charged
+	c.level = prevLevel
+	if l == Task {
+		c.lastTask = thread
+	}
+	if thread != nil {
+		thread.busy += d
+		thread.used += d
+		thread.steps++
+		if !more || thread.used >= TaskSlice {
+			c.runq = c.runq[1:]
+			if more {
+				thread.used = 0
+				c.runq = append(c.runq, thread)
+			} else {
+				thread.queued = false
+			}
+		}
+	}
 	c.charged = prevCharged
 	c.vclock.current = prev
 	c.stats.Busy[l] += d
@@ -318,15 +495,36 @@ func (c *CPU) run() {
 			if Level(l) <= c.baseLevel {
 				break
 			}
-			if c.levelBusy[l] > now {
-				c.armed, c.armedAt = true, min(c.levelBusy[l], c.busyUntil)
+			// It also waits for the items of higher contexts in
+			// progress: they preempted the CPU and run first.
+			wait := c.levelBusy[l]
+			for h := l + 1; h < int(numLevels); h++ {
+				wait = max(wait, c.levelBusy[h])
+			}
+			if wait > now {
+				c.armed, c.armedAt = true, min(wait, c.busyUntil)
 				c.dispatch.Reset(c.armedAt - now)
 				return
+			}
+			if Level(l) == Softirq && c.levelBusy[l] != now {
+				c.inBurst = false // not straight after the last pass
 			}
 			d := c.exec(Level(l))
 			c.levelBusy[l] = now + d
 			c.busyUntil += d
+			// A preempted item of a context in between ends later by as
+			// much.
+			for m := int(c.baseLevel) + 1; m < l; m++ {
+				if c.levelBusy[m] > now {
+					c.levelBusy[m] += d
+				}
+			}
 			continue
+		}
+		// A run of softirq passes goes on only while each pass ends with
+		// work pending and the CPU goes straight on (interrupts aside).
+		if now > c.busyUntil || !c.softirq || c.baseLevel == Task || Level(l) == Task {
+			c.inBurst = false
 		}
 		c.baseLevel = Level(l)
 		c.startedAt = now
@@ -373,8 +571,11 @@ func (c *CPU) loop() {
 		}
 		l := Level(c.top())
 		var fn func()
+		var thread *Thread
 		soft := false
 		switch {
+		case l == Task && c.queues[Task].size == 0:
+			thread = c.runq[0]
 		case l == Hardirq && c.contq.size > 0:
 			fn = c.contq.pop()
 		case l == Softirq && c.queues[Softirq].size == 0:
@@ -391,11 +592,23 @@ func (c *CPU) loop() {
 		}
 		c.stats.Items[l]++
 		c.mu.Unlock()
-		if soft {
+		switch {
+		case soft:
 			if c.onSoftir != nil {
 				c.onSoftir()
 			}
-		} else {
+		case thread != nil:
+			more := thread.step()
+			c.mu.Lock()
+			thread.steps++
+			c.runq = c.runq[1:]
+			if more {
+				c.runq = append(c.runq, thread) // no time slices in real time: one step a turn
+			} else {
+				thread.queued = false
+			}
+			c.mu.Unlock()
+		default:
 			fn()
 		}
 		c.mu.Lock()

@@ -17,14 +17,15 @@ func TestCPUPreemptionVirtual(t *testing.T) {
 	cpu.Raise(Task, func() { rec("task"); cpu.Charge(10 * time.Microsecond) })
 	clk.RunFor(2 * time.Microsecond)
 	// A hardirq at 2 µs preempts at once, costs 1 µs entry/exit + 2 µs, and
-	// raises a softirq; the softirq preempts the task too (irq exit).
+	// raises a softirq; the softirq preempts the task too (irq exit), once
+	// the hardirq's 3 µs have run.
 	cpu.SetSoftirqHandler(func() { rec("softirq"); cpu.Charge(3 * time.Microsecond) })
 	cpu.Raise(Hardirq, func() { rec("hardirq"); cpu.Charge(2 * time.Microsecond); cpu.RaiseSoftirq() })
 	// Another task queued behind.
 	cpu.Raise(Task, func() { rec("task2") })
 	clk.RunFor(100 * time.Microsecond)
 
-	want := []string{"task@0s", "hardirq@2µs", "softirq@2µs", "task2@16µs"}
+	want := []string{"task@0s", "hardirq@2µs", "softirq@5µs", "task2@16µs"}
 	if fmt.Sprint(log) != fmt.Sprint(want) {
 		t.Fatalf("got %v want %v", log, want)
 	}

@@ -307,7 +307,7 @@ func (s *Softnet) rxAction() {
 				}
 				s.mu.Unlock()
 				s.budgetLeft = budget
-				s.cpu.RaiseSoftirq()
+				s.cpu.ContinueSoftirq()
 				return
 			}
 		}
@@ -331,7 +331,7 @@ func (s *Softnet) rxAction() {
 		if virtual {
 			// The round goes on once this poll's work has run.
 			s.budgetLeft = budget
-			s.cpu.RaiseSoftirq()
+			s.cpu.ContinueSoftirq()
 			return
 		}
 	}

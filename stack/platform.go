@@ -22,6 +22,10 @@ type CPU interface {
 	// context; the stack installs its NET_TX/NET_RX action.
 	SetSoftirqHandler(fn func())
 	RaiseSoftirq()
+	// ContinueSoftirq raises the softirq to go on with a pass split into
+	// several work items (virtual time); it is not a new pass for the
+	// softirq's restart limit.
+	ContinueSoftirq()
 	RunTask(fn func())
 	RunSoftirq(fn func())
 	// Charge accounts modelled work to the running context; Now includes it.

@@ -179,6 +179,7 @@ func E1(preset string, seed int64, progress Progress) (Experiment, error) {
 // Experiments are the implemented experiments by id.
 var Experiments = map[string]func(preset string, seed int64, progress Progress) (Experiment, error){
 	"E1":  E1,
+	"E5":  E5,
 	"E6":  E6,
 	"E7":  E7,
 	"E11": E11,

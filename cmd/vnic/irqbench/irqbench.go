@@ -33,6 +33,9 @@ type Mode struct {
 	RxMode      string // driver.RxModeLegacy or driver.RxModeNAPI
 	LegacyBatch int    // M0: packets per interrupt (0: drain the ring)
 	ITR         time.Duration
+	// NoKsoftirqd keeps softirq work in softirq context however long it
+	// runs (no hand-off to ksoftirqd).
+	NoKsoftirqd bool
 }
 
 // Modes of the experiments.
@@ -62,7 +65,9 @@ type Point struct {
 	P999LatencyUS       float64 `json:"p999_latency_us"`
 	CPUHardirq          float64 `json:"cpu_hardirq"`
 	CPUSoftirq          float64 `json:"cpu_softirq"`
-	CPUTask             float64 `json:"cpu_task"`
+	CPUTask             float64 `json:"cpu_task"` // task context other than ksoftirqd and the user task
+	CPUKsoftirqd        float64 `json:"cpu_ksoftirqd"`
+	CPUUser             float64 `json:"cpu_user"` // the CPU-bound user task (Run.UserTask)
 	CPUIdle             float64 `json:"cpu_idle"`
 	// DonePolls are polls that emptied the ring (and completed), NotDone
 	// the ones that used their whole budget (NAPI_HOWTO's Done/Ndone).
@@ -106,25 +111,32 @@ type Run struct {
 	// Weights, when set, spread the load over len(Weights) queues (all on
 	// the one CPU) in these proportions; otherwise one queue.
 	Weights []float64
+	// UserTask runs a CPU-bound user thread beside the receive path, in
+	// steps of UserUnit (Mogul's "user progress").
+	UserTask bool
 }
+
+// UserUnit is one step of the CPU-bound user task.
+const UserUnit = 10 * time.Microsecond
 
 // consumer is the application end: it takes each packet after the stack,
 // reads the send time from the payload and records the latency.
 //
 // A work item's code runs when the item starts and the CPU is then busy
 // for its cost, so "delivered" is not counted when the handler runs: each
-// packet is delivered once the softirq time spent up to and including its
-// own work has elapsed (pos, compared with the CPU's elapsed softirq time
-// at the window's edges). Latency takes the handler's time including the
+// packet is delivered once the time its context (softirq, or ksoftirqd in
+// task context) spent up to and including its own work has elapsed (pos,
+// compared with the CPU's elapsed time per context at the window's
+// edges). Latency takes the handler's time including the
 // work charged before it in its item.
 type consumer struct {
 	perQueue  []uint64 // delivered per RX queue while measuring
 	touch     func(n int)
 	now       func() time.Duration
-	pos       func() time.Duration
+	pos       func() (hw.Level, time.Duration)
 	measuring bool
 	delivered uint64
-	positions []time.Duration
+	positions [3][]time.Duration // per CPU context
 	lat       []time.Duration
 }
 
@@ -136,7 +148,8 @@ func (c *consumer) handle(skb *stack.SKB) {
 	if len(d) >= 36 {
 		sent := time.Duration(binary.BigEndian.Uint64(d[28:36]))
 		c.delivered++
-		c.positions = append(c.positions, c.pos())
+		l, at := c.pos()
+		c.positions[l] = append(c.positions[l], at)
 		if c.measuring {
 			c.lat = append(c.lat, c.now()-sent)
 			if q := int(skb.QueueMapping); q < len(c.perQueue) {
@@ -149,8 +162,12 @@ func (c *consumer) handle(skb *stack.SKB) {
 
 // deliveredBy counts packets whose work had run when the CPU's elapsed
 // softirq time was e.
-func (c *consumer) deliveredBy(e time.Duration) uint64 {
-	return uint64(sort.Search(len(c.positions), func(i int) bool { return c.positions[i] > e }))
+func (c *consumer) deliveredBy(e [3]time.Duration) uint64 {
+	n := 0
+	for l, pos := range c.positions {
+		n += sort.Search(len(pos), func(i int) bool { return pos[i] > e[l] })
+	}
+	return uint64(n)
 }
 
 // counters is a snapshot of everything a window is the difference of.
@@ -158,6 +175,7 @@ type counters struct {
 	offered, delivered, ringDrops, backlogDrops, interrupts, polls, pollPackets, budgetHits, empty, squeeze, rounds uint64
 	perQueue, perQueueDrops                                                                                         []uint64
 	busy                                                                                                            [3]time.Duration
+	ksoftirqd, user                                                                                                 time.Duration
 }
 
 // Measure runs one point: it builds a two-host world whose h2 is the
@@ -179,14 +197,18 @@ func Measure(r Run) (Point, error) {
 	dut := w.Hosts[1].Devices[0]
 	host := dut.Host
 	cpu := host.CPUs[0]
+	cpu.Ksoftirqd = !r.Mode.NoKsoftirqd
+	ksoftirqd := cpu.KsoftirqdThread()
+	var user *hw.Thread
+	if r.UserTask {
+		user = cpu.NewThread("user", func() bool { cpu.Charge(UserUnit); return true })
+		user.Wake()
+	}
 	cons := &consumer{now: cpu.Now, perQueue: make([]uint64, nq)} // now includes the work charged so far
 	if r.TouchBytes {
 		cons.touch = cpu.ChargeCopy
 	}
-	cons.pos = func() time.Duration {
-		// softirq work before this item, plus this item's so far
-		return cpu.Stats().Busy[hw.Softirq] + cpu.Now() - w.Clock.Now()
-	}
+	cons.pos = cpu.Position
 	host.Stack.AddProtocol(stack.EthPIPv4, cons.handle)
 
 	// The generator: frame k arrives at start + k/λ (exact in ps).
@@ -282,10 +304,14 @@ func Measure(r Run) (Point, error) {
 			polls, pkts, hits = bs.Polls, bs.Packets, bs.BudgetHits
 		}
 		b := cpu.ElapsedBusy()
-		return counters{offered: sent, delivered: cons.deliveredBy(b[hw.Softirq]), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
+		c := counters{offered: sent, delivered: cons.deliveredBy(b), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
 			interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds, empty: empty,
 			perQueue: append([]uint64(nil), queueSent...), perQueueDrops: drops,
-			busy: [3]time.Duration{b[hw.Hardirq], b[hw.Softirq], b[hw.Task]}}
+			busy: [3]time.Duration{b[hw.Hardirq], b[hw.Softirq], b[hw.Task]}, ksoftirqd: ksoftirqd.ElapsedBusy()}
+		if user != nil {
+			c.user = user.ElapsedBusy()
+		}
+		return c
 	}
 	w.Run(r.Warmup)
 	c0 := snap()
@@ -345,7 +371,14 @@ func Measure(r Run) (Point, error) {
 	if total > 1+1e-9 {
 		return Point{}, fmt.Errorf("irqbench: %s at %.0f pps: CPU shares add to %.4f", r.Mode.ID, r.Offered, total)
 	}
-	p.CPUHardirq, p.CPUSoftirq, p.CPUTask = shares[0], shares[1], shares[2]
+	p.CPUHardirq, p.CPUSoftirq = shares[0], shares[1]
+	p.CPUKsoftirqd = float64(c1.ksoftirqd-c0.ksoftirqd) / float64(r.Window)
+	p.CPUUser = float64(c1.user-c0.user) / float64(r.Window)
+	p.CPUTask = shares[2] - p.CPUKsoftirqd - p.CPUUser
+	if p.CPUTask < -1e-9 {
+		return Point{}, fmt.Errorf("irqbench: %s at %.0f pps: task share %.6f under its threads' %.6f + %.6f", r.Mode.ID, r.Offered, shares[2], p.CPUKsoftirqd, p.CPUUser)
+	}
+	p.CPUTask = max(0, p.CPUTask)
 	p.CPUIdle = max(0, 1-total)
 	if len(cons.lat) > 0 {
 		sort.Slice(cons.lat, func(i, j int) bool { return cons.lat[i] < cons.lat[j] })

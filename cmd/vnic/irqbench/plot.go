@@ -24,6 +24,10 @@ var palette = []color.Color{
 	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, // M1
 	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
 	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+	color.RGBA{R: 0x8c, G: 0x56, B: 0x4b, A: 0xff},
+	color.RGBA{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff},
+	color.RGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff},
 }
 
 // line adds one series as a line with points.
@@ -33,6 +37,9 @@ func line(p *plot.Plot, i int, name string, xy plotter.XYs) error {
 		return err
 	}
 	l.Color, pts.Color = palette[i%len(palette)], palette[i%len(palette)]
+	if i >= len(palette) { // a second round of colours is dashed
+		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+	}
 	pts.Radius = vg.Points(2)
 	p.Add(l, pts)
 	p.Legend.Add(name, l, pts)
@@ -129,35 +136,46 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		return nil, err
 	}
 
-	// CPU share in hard IRQ and softirq.
+	// CPU share per context (those a series used).
 	p = plot.New()
-	p.Title.Text = e.ID + ": CPU time in interrupt and softirq context"
+	p.Title.Text = e.ID + ": CPU time per context"
 	p.X.Label.Text = "offered (kpps)"
 	p.Y.Label.Text = "share of the CPU"
-	p.Y.Min, p.Y.Max = 0, 1.35 // room for the legend
+	p.Y.Min = 0
 	p.Legend.Top = true
+	contexts := []struct {
+		name  string
+		share func(Point) float64
+	}{
+		{"hardirq", func(p Point) float64 { return p.CPUHardirq }},
+		{"softirq", func(p Point) float64 { return p.CPUSoftirq }},
+		{"ksoftirqd", func(p Point) float64 { return p.CPUKsoftirqd }},
+		{"user", func(p Point) float64 { return p.CPUUser }},
+	}
 	n := 0
 	for _, s := range e.Series {
-		for _, ctx := range []string{"hardirq", "softirq"} {
+		for _, ctx := range contexts {
+			used := false
 			xy := make(plotter.XYs, len(s.Points))
 			for j, pt := range s.Points {
-				xy[j].X = k(pt.OfferedPPS)
-				if ctx == "hardirq" {
-					xy[j].Y = pt.CPUHardirq
-				} else {
-					xy[j].Y = pt.CPUSoftirq
-				}
+				xy[j].X, xy[j].Y = k(pt.OfferedPPS), ctx.share(pt)
+				used = used || xy[j].Y > 0
 			}
-			if err := line(p, n, s.Mode+" "+ctx, xy); err != nil {
+			if !used {
+				continue
+			}
+			if err := line(p, n, s.Mode+" "+ctx.name, xy); err != nil {
 				return nil, err
 			}
 			n++
 		}
 	}
+	p.Y.Max = 1.1 + 0.075*float64(n) // room for the legend
 	if err := save(p, e.ID+"-cpu", "CPU share per context",
-		"Where the CPU's time goes: hard interrupt handling against softirq (protocol) work."); err != nil {
+		"Where the CPU's time goes: hard interrupts, softirq (NAPI, backlog, protocol work), ksoftirqd once softirq work is handed to it, and a user task."); err != nil {
 		return nil, err
 	}
+
 	// Latency percentiles, log scale.
 	p = plot.New()
 	p.Title.Text = e.ID + ": latency from the wire to the consumer"
