@@ -86,6 +86,10 @@ type Adapter struct {
 	// adaptiveRx: each vector's EITR follows lib/dim (ethtool -C
 	// adaptive-rx on).
 	adaptiveRx bool
+	// itrSetting is rx-usecs as igb keeps it: 0, 1 (dynamic), 3
+	// (dynamic conservative) or the fixed interval in µs; read by the
+	// poll without the lock.
+	itrSetting atomic.Uint32
 	fcRx       bool // honour PAUSE (ethtool -A rx)
 	fcTx       bool // send PAUSE (ethtool -A tx)
 	qtot       [hw.NumQueues]queueTotals
@@ -210,8 +214,8 @@ func (c *Config) normalise() error {
 			return fmt.Errorf("ring size %d: want a multiple of 8 in [%d, %d]", *r, minRing, maxRing)
 		}
 	}
-	if c.ITR < 0 || c.ITR > 8191*time.Microsecond {
-		return fmt.Errorf("ITR %v outside [0, 8191µs]", c.ITR)
+	if c.ITR < 0 || c.ITR > MaxITRUsecs*time.Microsecond || c.ITR%time.Microsecond != 0 || !validITR(uint32(c.ITR/time.Microsecond)) {
+		return fmt.Errorf("ITR %v: want 0 (off), 1µs (dynamic), 3µs (dynamic conservative) or whole µs from %dµs to %dµs", c.ITR, MinITRUsecs, MaxITRUsecs)
 	}
 	if c.RSSKey != nil && len(c.RSSKey) != 40 {
 		return fmt.Errorf("RSS key of %d bytes, want 40", len(c.RSSKey))

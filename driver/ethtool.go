@@ -90,9 +90,11 @@ func (a *Adapter) GetCoalesce() ethtool.Coalesce {
 	return c
 }
 
-// SetCoalesce is igb_set_coalesce: rx-usecs 0 (no throttling) to 8191 µs,
-// written to every vector's EITR at once; tx-usecs must stay 0 because the
-// queues are paired (EINVAL, as igb).
+// SetCoalesce is igb_set_coalesce: rx-usecs 0 (no throttling), 1
+// (dynamic) or 3 (dynamic conservative: igb's own adaptive moderation,
+// driver/itr.go), or a fixed 10 to 8191 µs, written to every vector's
+// EITR at once; 2 and 4 to 9 are EINVAL, as igb. tx-usecs must stay 0
+// because the queues are paired (EINVAL, as igb).
 func (a *Adapter) SetCoalesce(c ethtool.Coalesce) error {
 	if c.V[ethtool.TxUsecs] != 0 {
 		return ethtool.Errorf("set coalesce", syscall.EINVAL, "tx-usecs cannot be set: RX and TX queues share vectors; set rx-usecs")
@@ -100,6 +102,9 @@ func (a *Adapter) SetCoalesce(c ethtool.Coalesce) error {
 	us := c.V[ethtool.RxUsecs]
 	if us > MaxITRUsecs {
 		return ethtool.Errorf("set coalesce", syscall.EINVAL, "rx-usecs %d exceeds %d", us, MaxITRUsecs)
+	}
+	if !validITR(us) {
+		return ethtool.AttrErrorf("set coalesce", "rx-usecs", syscall.EINVAL, "rx-usecs %d: want 0 (off), 1 (dynamic), 3 (dynamic conservative) or %d to %d", us, MinITRUsecs, MaxITRUsecs)
 	}
 	adaptive := c.V[ethtool.AdaptiveRx] != 0
 	cur := a.GetCoalesce()
@@ -111,13 +116,22 @@ func (a *Adapter) SetCoalesce(c ethtool.Coalesce) error {
 		a.cfg.ITR = time.Duration(us) * time.Microsecond
 	}
 	a.adaptiveRx = adaptive
+	a.itrSetting.Store(uint32(a.cfg.ITR / time.Microsecond))
 	if a.running {
+		dynamic := !adaptive && dynamicITR(uint32(a.cfg.ITR/time.Microsecond))
 		for v := 0; v <= a.cfg.Queues; v++ {
 			itr := uint32(a.cfg.ITR/time.Microsecond) << 2
 			if adaptive {
 				itr = dim.RxProfilesUsec[dim.DefaultProfile] << 2
+			} else if dynamic {
+				itr = itrStart
 			}
 			a.wr32(hw.EITR(v), itr)
+		}
+		if dynamic {
+			for _, qv := range a.qv {
+				qv.itrReset.Store(true)
+			}
 		}
 		for _, qv := range a.qv {
 			if adaptive {

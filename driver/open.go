@@ -26,6 +26,9 @@ type qVector struct {
 	rx    *rxRing
 	tx    *txRing
 	eims  uint32
+	itr   itrState // igb's dynamic moderation (rx-usecs 1 or 3), poll context
+	// itrReset asks the poll to start itr over (the setting changed).
+	itrReset atomic.Bool
 }
 
 // vector 0 serves the "other" causes; queue pair q uses vector q+1.
@@ -163,7 +166,13 @@ func (a *Adapter) configure() {
 	itr := uint32(a.cfg.ITR.Microseconds()) << 2
 	if a.adaptiveRx {
 		itr = dim.RxProfilesUsec[dim.DefaultProfile] << 2
+	} else if dynamicITR(uint32(a.cfg.ITR.Microseconds())) {
+		itr = itrStart
+		for _, qv := range a.qv {
+			qv.itrReset.Store(true)
+		}
 	}
+	a.itrSetting.Store(uint32(a.cfg.ITR.Microseconds()))
 	for v := 0; v <= n; v++ {
 		a.wr32(hw.EITR(v), itr&hw.EitrIntervalMask)
 	}

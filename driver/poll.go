@@ -12,6 +12,7 @@ import (
 // irq is igb_msix_ring: the vector was auto-masked (EIAM) and its cause
 // auto-cleared (EIAC) when the message was sent; schedule NAPI.
 func (qv *qVector) irq() {
+	qv.writeITR()
 	qv.napi.Schedule()
 }
 
@@ -89,8 +90,11 @@ func (qv *qVector) poll(n *stack.NAPI, budget int) int {
 		return work
 	}
 	if n.CompleteDone(work) {
+		// igb_ring_irq_enable: moderation looks at the interval first.
 		if d := qv.dim.Load(); d != nil {
 			qv.sampleDIM(d)
+		} else if s := qv.a.itrSetting.Load(); dynamicITR(s) {
+			qv.updateITR(s, len(qv.a.qv) == 1)
 		}
 		qv.a.wr32(hw.EIMS, qv.eims)
 	}

@@ -32,6 +32,7 @@ type rxRing struct {
 // so that they survive ring re-allocation (ring, channel and MTU changes).
 type queueTotals struct {
 	csumErr, lro, restarts atomic.Uint64
+	txPackets, txBytes     atomic.Uint64 // TX packets cleaned (dynamic ITR)
 }
 
 // txRing is one TX queue's ring: descriptors, one bounce buffer per

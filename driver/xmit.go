@@ -103,7 +103,7 @@ func (qv *qVector) cleanTx() bool {
 	r := qv.tx
 	i := r.ntc.Load()
 	end := r.ntu.Load()
-	done := 0
+	done, bytes := 0, 0
 	for ; done < txCleanWork && i != end; done++ {
 		info := &r.info[i]
 		if info.skb == nil {
@@ -112,6 +112,7 @@ func (qv *qVector) cleanTx() bool {
 		if !r.descAt(info.eop).Done() {
 			break
 		}
+		bytes += info.bytes
 		info.skb.Consume()
 		next := ring.Next(info.eop, r.count)
 		*info = txInfo{}
@@ -119,6 +120,8 @@ func (qv *qVector) cleanTx() bool {
 	}
 	r.ntc.Store(i)
 	if done > 0 {
+		r.tot.txPackets.Add(uint64(done))
+		r.tot.txBytes.Add(uint64(bytes))
 		r.txq.MarkTrans(qv.a.host.Clock().Now())
 	}
 	if r.txq.Stopped() && !qv.a.isDown.Load() && qv.a.netdev.Carrier() && r.unused() >= qv.a.wakeThresh(r) {
