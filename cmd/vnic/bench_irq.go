@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,16 +20,13 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 	var seed int64
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "irq --experiment E1|all [--preset teaching|modern] [--seed N] [--out DIR] [--json]",
-		Short: "Interrupts versus polling in virtual time: receive livelock against NAPI (E1); CSV, plots and report.html with --out",
+		Use:   "irq --experiment E1,E5,E6,E7,E10,E11|all [--preset teaching|modern] [--seed N] [--out DIR] [--json]",
+		Short: "Interrupts versus polling in virtual time: livelock (E1), ksoftirqd (E5), NAPI_HOWTO (E6), coalescing (E7), adaptive moderation (E10), multiqueue (E11); CSV, plots and report.html with --out",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var ids []string
 			if experiment == "all" {
-				for id := range irqbench.Experiments {
-					ids = append(ids, id)
-				}
-				sort.Strings(ids)
+				ids = implemented()
 			} else {
 				for _, id := range strings.Split(experiment, ",") {
 					id = strings.ToUpper(strings.TrimSpace(id))
@@ -51,7 +50,7 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 				var progress irqbench.Progress
 				if isTerminal(os.Stderr) {
 					progress = func(done, total int) {
-						fmt.Fprintf(os.Stderr, "\rbench irq %s: %d/%d runs", id, done, total)
+						fmt.Fprintf(os.Stderr, "\rbench irq %-4s %s %d/%d runs", id, bar(done, total, 30), done, total)
 						if done == total {
 							fmt.Fprintln(os.Stderr)
 						}
@@ -63,16 +62,13 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 				}
 				exps = append(exps, e)
 				if out != "" {
-					f, err := os.Create(filepath.Join(out, id+".csv"))
-					if err != nil {
+					if err := writeFile(filepath.Join(out, id+".csv"), func(w io.Writer) error { return irqbench.WriteCSV(w, e) }); err != nil {
 						return err
 					}
-					if err := irqbench.WriteCSV(f, e); err != nil {
-						f.Close()
-						return err
-					}
-					if err := f.Close(); err != nil {
-						return err
+					if len(e.Traces) > 0 {
+						if err := writeFile(filepath.Join(out, id+"-trace.csv"), func(w io.Writer) error { return irqbench.WriteTraceCSV(w, e) }); err != nil {
+							return err
+						}
 					}
 					fg, err := irqbench.Plot(e, out)
 					if err != nil {
@@ -121,12 +117,14 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 	return cmd
 }
 
+// implemented lists the experiments in number order (E1, E5, …, E11).
 func implemented() []string {
 	var ids []string
 	for id := range irqbench.Experiments {
 		ids = append(ids, id)
 	}
-	sort.Strings(ids)
+	num := func(id string) int { n, _ := strconv.Atoi(strings.TrimPrefix(id, "E")); return n }
+	sort.Slice(ids, func(i, j int) bool { return num(ids[i]) < num(ids[j]) })
 	return ids
 }
 
@@ -135,4 +133,26 @@ func implemented() []string {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// writeFile creates path and writes it with fn.
+func writeFile(path string, fn func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// bar draws a progress bar of width cells for done of total.
+func bar(done, total, width int) string {
+	n := 0
+	if total > 0 {
+		n = min(width, done*width/total)
+	}
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
 }

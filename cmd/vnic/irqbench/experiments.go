@@ -32,6 +32,8 @@ type Experiment struct {
 	// MLFRR is the measured maximum loss-free receive rate per mode: the
 	// highest sweep point without loss.
 	MLFRR map[string]float64 `json:"mlfrr_pps"`
+	// Traces are the load-step runs' moderation state over time (E10).
+	Traces []Trace `json:"traces,omitempty"`
 }
 
 // Grid is the normalised offered load of spec §2.5: multiples of the NAPI
@@ -182,6 +184,7 @@ var Experiments = map[string]func(preset string, seed int64, progress Progress) 
 	"E5":  E5,
 	"E6":  E6,
 	"E7":  E7,
+	"E10": E10,
 	"E11": E11,
 }
 

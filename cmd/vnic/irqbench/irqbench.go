@@ -9,6 +9,7 @@ package irqbench
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -178,75 +179,108 @@ type counters struct {
 	ksoftirqd, user                                                                                                 time.Duration
 }
 
-// Measure runs one point: it builds a two-host world whose h2 is the
-// device under test (one queue, one CPU, the mode's driver), feeds it 60-byte
-// UDP frames at the offered rate, and measures a window after a warm-up.
-// It checks packet conservation and that CPU shares add up, and fails
-// otherwise.
-func Measure(r Run) (Point, error) {
-	nq := max(1, len(r.Weights))
-	cfg := topo.Pair(topo.DeviceConfig{Queues: nq, RxMode: r.Mode.RxMode, LegacyBatch: r.Mode.LegacyBatch, ITR: r.Mode.ITR}, 1, linkMbps)
+// rig is a measurement's world: a two-host pair whose h2 is the device
+// under test (the mode's driver, one CPU), the consumer on it, one UDP
+// flow per queue that RSS steers there, and a generator.
+type rig struct {
+	r         Run
+	nq        int
+	w         *topo.World
+	dut       *topo.Device
+	host      *topo.Host
+	cpu       *hw.CPU
+	cons      *consumer
+	ksoftirqd *hw.Thread
+	user      *hw.Thread
+	flows     [][4]byte        // source address per queue
+	frames    map[int][][]byte // by size, per queue
+	sent      uint64
+	queueSent []uint64
+	running   bool
+	timer     hw.Timer
+}
+
+// newRig builds r's world with dc as the device configuration (queues,
+// mode and interval are filled in from r).
+func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
+	g := &rig{r: r, nq: max(1, len(r.Weights)), frames: map[int][][]byte{}}
+	dc.Queues, dc.RxMode, dc.LegacyBatch = g.nq, r.Mode.RxMode, r.Mode.LegacyBatch
+	if dc.ITR == 0 {
+		dc.ITR = r.Mode.ITR
+	}
+	cfg := topo.Pair(dc, 1, linkMbps)
 	cfg.Costs = r.Costs
 	cfg.Seed = r.Seed
 	w, err := topo.Build(cfg)
 	if err != nil {
-		return Point{}, err
+		return nil, err
 	}
-	defer w.Close()
+	g.w = w
 	w.Run(time.Millisecond) // link up
-	dut := w.Hosts[1].Devices[0]
-	host := dut.Host
-	cpu := host.CPUs[0]
-	cpu.Ksoftirqd = !r.Mode.NoKsoftirqd
-	ksoftirqd := cpu.KsoftirqdThread()
-	var user *hw.Thread
+	g.dut = w.Hosts[1].Devices[0]
+	g.host = g.dut.Host
+	g.cpu = g.host.CPUs[0]
+	g.cpu.Ksoftirqd = !r.Mode.NoKsoftirqd
+	g.ksoftirqd = g.cpu.KsoftirqdThread()
 	if r.UserTask {
-		user = cpu.NewThread("user", func() bool { cpu.Charge(UserUnit); return true })
-		user.Wake()
+		g.user = g.cpu.NewThread("user", func() bool { g.cpu.Charge(UserUnit); return true })
+		g.user.Wake()
 	}
-	cons := &consumer{now: cpu.Now, perQueue: make([]uint64, nq)} // now includes the work charged so far
+	g.cons = &consumer{now: g.cpu.Now, perQueue: make([]uint64, g.nq), pos: g.cpu.Position} // now includes the work charged so far
 	if r.TouchBytes {
-		cons.touch = cpu.ChargeCopy
+		g.cons.touch = g.cpu.ChargeCopy
 	}
-	cons.pos = cpu.Position
-	host.Stack.AddProtocol(stack.EthPIPv4, cons.handle)
+	g.host.Stack.AddProtocol(stack.EthPIPv4, g.cons.handle)
 
-	// The generator: frame k arrives at start + k/λ (exact in ps).
-	size := r.Size
-	if size == 0 {
-		size = 60
-	}
-	// One frame per queue: a flow the device's RSS puts on that queue
+	// One flow per queue: a source the device's RSS puts on that queue
 	// (default table: entry = hash mod 128, queue = entry mod n).
-	key := dut.Adapter.RSSKey()
+	key := g.dut.Adapter.RSSKey()
 	tz := offload.NewToeplitz(key[:])
-	frames := make([][]byte, nq)
-	for f := 0; ; f++ {
-		src := stack.FlowAddrs([4]byte{198, 18, 0, 1}, f)
-		q := int(tz.HashIPv4(src, [4]byte{198, 19, 0, 1}, 0, 0, false)&0x7f) % nq
-		if frames[q] == nil {
-			frames[q] = make([]byte, size)
-			stack.BuildUDPFrame(frames[q], dut.Netdev.Addr(), stack.MAC{0x02, 0, 0, 0, 0x09, 0}, src, [4]byte{198, 19, 0, 1}, 1000, 9)
-		}
-		done := true
-		for _, fr := range frames {
-			done = done && fr != nil
-		}
-		if done {
-			break
-		}
+	g.flows = make([][4]byte, g.nq)
+	found := 0
+	for f := 0; found < g.nq; f++ {
 		if f > 1<<16 {
-			return Point{}, fmt.Errorf("irqbench: no flow found for every one of %d queues", nq)
+			w.Close()
+			return nil, fmt.Errorf("irqbench: no flow found for every one of %d queues", g.nq)
+		}
+		src := stack.FlowAddrs([4]byte{198, 18, 0, 1}, f)
+		q := int(tz.HashIPv4(src, [4]byte{198, 19, 0, 1}, 0, 0, false)&0x7f) % g.nq
+		if g.flows[q] == ([4]byte{}) {
+			g.flows[q] = src
+			found++
 		}
 	}
-	// Weighted round robin over the queues (smooth: the queue furthest
-	// behind its share goes next), deterministic.
-	weights := r.Weights
+	g.queueSent = make([]uint64, g.nq)
+	return g, nil
+}
+
+// frame returns queue q's frame of size bytes (without FCS).
+func (g *rig) frame(q, size int) []byte {
+	fs := g.frames[size]
+	if fs == nil {
+		fs = make([][]byte, g.nq)
+		g.frames[size] = fs
+	}
+	if fs[q] == nil {
+		fs[q] = make([]byte, size)
+		stack.BuildUDPFrame(fs[q], g.dut.Netdev.Addr(), stack.MAC{0x02, 0, 0, 0, 0x09, 0}, g.flows[q], [4]byte{198, 19, 0, 1}, 1000, 9)
+	}
+	return fs[q]
+}
+
+// generate starts feeding the device: next gives each packet's time since
+// now and its size; the queues take turns by r.Weights (smooth weighted
+// round robin: the queue furthest behind its share goes next).
+func (g *rig) generate(next func() (time.Duration, int)) {
+	weights := g.r.Weights
 	if weights == nil {
 		weights = []float64{1}
 	}
-	credit := make([]float64, nq)
-	queueSent := make([]uint64, nq)
+	total := 0.0
+	for _, w := range weights {
+		total += w
+	}
+	credit := make([]float64, g.nq)
 	pick := func() int {
 		best := 0
 		for q := range credit {
@@ -255,83 +289,130 @@ func Measure(r Run) (Point, error) {
 				best = q
 			}
 		}
-		total := 0.0
-		for _, w := range weights {
-			total += w
-		}
 		credit[best] -= total
 		return best
+	}
+	g.running = true
+	start := g.w.Clock.Now()
+	size := 0
+	var tick func()
+	g.timer = g.w.Clock.NewTimer(func() { tick() })
+	tick = func() {
+		if !g.running {
+			return
+		}
+		now := g.w.Clock.Now()
+		q := pick()
+		frame := g.frame(q, size)
+		binary.BigEndian.PutUint64(frame[42:50], uint64(now))
+		g.dut.HW.Receive(frame)
+		g.sent++
+		g.queueSent[q]++
+		var at time.Duration
+		at, size = next()
+		g.timer.Reset(start + at - now)
+	}
+	var at time.Duration
+	at, size = next()
+	g.timer.Reset(at)
+}
+
+// stop ends the generator.
+func (g *rig) stop() {
+	g.running = false
+	g.timer.Stop()
+}
+
+// snap takes the counters.
+func (g *rig) snap() counters {
+	hs := g.dut.Adapter.HWStats()
+	sn := g.host.Stack.Softnet(0).Stats()
+	napi := g.r.Mode.RxMode == driver.RxModeNAPI
+	var polls, pkts, hits, irqs, empty uint64
+	drops := make([]uint64, g.nq)
+	for q := 0; q < g.nq; q++ {
+		s := g.dut.Adapter.QueueStats(q)
+		irqs += s.Interrupts
+		drops[q] = s.RxDrops
+		if napi {
+			polls, pkts, hits, empty = polls+s.Polls, pkts+s.PollWork, hits+s.BudgetHits, empty+s.EmptyPolls
+		}
+	}
+	if !napi {
+		bs := g.host.Stack.Softnet(0).BacklogStats()
+		polls, pkts, hits = bs.Polls, bs.Packets, bs.BudgetHits
+	}
+	b := g.cpu.ElapsedBusy()
+	c := counters{offered: g.sent, delivered: g.cons.deliveredBy(b), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
+		interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds, empty: empty,
+		perQueue: append([]uint64(nil), g.queueSent...), perQueueDrops: drops,
+		busy: [3]time.Duration{b[hw.Hardirq], b[hw.Softirq], b[hw.Task]}, ksoftirqd: g.ksoftirqd.ElapsedBusy()}
+	if g.user != nil {
+		c.user = g.user.ElapsedBusy()
+	}
+	return c
+}
+
+// measure starts a window: the consumer records latencies and per-queue
+// deliveries from now; it returns the snapshot the window starts from.
+func (g *rig) measure() counters {
+	g.cons.lat = g.cons.lat[:0]
+	clear(g.cons.perQueue)
+	g.cons.measuring = true
+	return g.snap()
+}
+
+// drain stops the generator, lets the device finish, and checks
+// conservation: every frame the generator made was delivered or dropped
+// at a counted place.
+func (g *rig) drain(label string) error {
+	g.cons.measuring = false
+	g.stop()
+	g.w.Run(50 * time.Millisecond)
+	end := g.snap()
+	if end.offered != g.cons.delivered+end.ringDrops+end.backlogDrops || end.delivered != g.cons.delivered {
+		return fmt.Errorf("irqbench: %s: %d offered, %d delivered + %d ring drops + %d backlog drops",
+			label, end.offered, end.delivered, end.ringDrops, end.backlogDrops)
+	}
+	return nil
+}
+
+// Measure runs one point: it builds a two-host world whose h2 is the
+// device under test (one queue unless r.Weights, one CPU, the mode's
+// driver), feeds it UDP frames at the offered rate, and measures a window
+// after a warm-up. It checks packet conservation and that CPU shares add
+// up, and fails otherwise.
+func Measure(r Run) (Point, error) {
+	g, err := newRig(r, topo.DeviceConfig{})
+	if err != nil {
+		return Point{}, err
+	}
+	defer g.w.Close()
+	size := r.Size
+	if size == 0 {
+		size = 60
 	}
 	next, err := arrivals(r, linkMbps, size)
 	if err != nil {
 		return Point{}, err
 	}
-	var sent uint64
-	running := true
-	start := w.Clock.Now()
-	var tick func()
-	timer := w.Clock.NewTimer(func() { tick() })
-	tick = func() {
-		if !running {
-			return
-		}
-		now := w.Clock.Now()
-		q := pick()
-		frame := frames[q]
-		binary.BigEndian.PutUint64(frame[42:50], uint64(now))
-		dut.HW.Receive(frame)
-		sent++
-		queueSent[q]++
-		timer.Reset(start + next() - now)
+	g.generate(func() (time.Duration, int) { return next(), size })
+	g.w.Run(r.Warmup)
+	c0 := g.measure()
+	g.w.Run(r.Window)
+	c1 := g.snap()
+	label := fmt.Sprintf("%s at %.0f pps", r.Mode.ID, r.Offered)
+	if err := g.drain(label); err != nil {
+		return Point{}, err
 	}
-	timer.Reset(0)
+	return g.point(label, c0, c1, r.Window, size)
+}
 
-	snap := func() counters {
-		hs := dut.Adapter.HWStats()
-		sn := host.Stack.Softnet(0).Stats()
-		var polls, pkts, hits, irqs, empty uint64
-		drops := make([]uint64, nq)
-		for q := 0; q < nq; q++ {
-			s := dut.Adapter.QueueStats(q)
-			irqs += s.Interrupts
-			drops[q] = s.RxDrops
-			if r.Mode.RxMode == driver.RxModeNAPI {
-				polls, pkts, hits, empty = polls+s.Polls, pkts+s.PollWork, hits+s.BudgetHits, empty+s.EmptyPolls
-			}
-		}
-		if r.Mode.RxMode != driver.RxModeNAPI {
-			bs := host.Stack.Softnet(0).BacklogStats()
-			polls, pkts, hits = bs.Polls, bs.Packets, bs.BudgetHits
-		}
-		b := cpu.ElapsedBusy()
-		c := counters{offered: sent, delivered: cons.deliveredBy(b), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
-			interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds, empty: empty,
-			perQueue: append([]uint64(nil), queueSent...), perQueueDrops: drops,
-			busy: [3]time.Duration{b[hw.Hardirq], b[hw.Softirq], b[hw.Task]}, ksoftirqd: ksoftirqd.ElapsedBusy()}
-		if user != nil {
-			c.user = user.ElapsedBusy()
-		}
-		return c
-	}
-	w.Run(r.Warmup)
-	c0 := snap()
-	cons.measuring = true
-	w.Run(r.Window)
-	c1 := snap()
-	cons.measuring = false
-	running = false
-	timer.Stop()
-	w.Run(50 * time.Millisecond) // drain
-	cEnd := snap()
-
-	// Conservation: every frame the generator made was delivered or
-	// dropped at a counted place.
-	if cEnd.offered != cons.delivered+cEnd.ringDrops+cEnd.backlogDrops || cEnd.delivered != cons.delivered {
-		return Point{}, fmt.Errorf("irqbench: %s at %.0f pps: %d offered, %d delivered + %d ring drops + %d backlog drops",
-			r.Mode.ID, r.Offered, cEnd.offered, cEnd.delivered, cEnd.ringDrops, cEnd.backlogDrops)
-	}
-	secs := r.Window.Seconds()
-	p := Point{Mode: r.Mode.ID, OfferedPPS: float64(c1.offered-c0.offered) / secs,
+// point is the window between snapshots c0 and c1, of length window.
+func (g *rig) point(label string, c0, c1 counters, window time.Duration, size int) (Point, error) {
+	cons := g.cons
+	secs := window.Seconds()
+	p := Point{Mode: g.r.Mode.ID, OfferedPPS: float64(c1.offered-c0.offered) / secs,
 		DeliveredPPS:     float64(c1.delivered-c0.delivered) / secs,
 		RingDropPPS:      float64(c1.ringDrops-c0.ringDrops) / secs,
 		BacklogDropPPS:   float64(c1.backlogDrops-c0.backlogDrops) / secs,
@@ -346,8 +427,8 @@ func Measure(r Run) (Point, error) {
 		// straddling the window's edge can push the share past 1.
 		p.SqueezedRounds = min(1, float64(c1.squeeze-c0.squeeze)/float64(n))
 	}
-	if nq > 1 {
-		for q := 0; q < nq; q++ {
+	if g.nq > 1 {
+		for q := 0; q < g.nq; q++ {
 			p.QueueOfferedPPS = append(p.QueueOfferedPPS, float64(c1.perQueue[q]-c0.perQueue[q])/secs)
 			p.QueueDeliveredPPS = append(p.QueueDeliveredPPS, float64(cons.perQueue[q])/secs)
 			p.QueueRingDropPPS = append(p.QueueRingDropPPS, float64(c1.perQueueDrops[q]-c0.perQueueDrops[q])/secs)
@@ -365,26 +446,27 @@ func Measure(r Run) (Point, error) {
 	var shares [3]float64
 	total := 0.0
 	for i := range shares {
-		shares[i] = float64(c1.busy[i]-c0.busy[i]) / float64(r.Window)
+		shares[i] = float64(c1.busy[i]-c0.busy[i]) / float64(window)
 		total += shares[i]
 	}
 	if total > 1+1e-9 {
-		return Point{}, fmt.Errorf("irqbench: %s at %.0f pps: CPU shares add to %.4f", r.Mode.ID, r.Offered, total)
+		return Point{}, fmt.Errorf("irqbench: %s: CPU shares add to %.4f", label, total)
 	}
 	p.CPUHardirq, p.CPUSoftirq = shares[0], shares[1]
-	p.CPUKsoftirqd = float64(c1.ksoftirqd-c0.ksoftirqd) / float64(r.Window)
-	p.CPUUser = float64(c1.user-c0.user) / float64(r.Window)
+	p.CPUKsoftirqd = float64(c1.ksoftirqd-c0.ksoftirqd) / float64(window)
+	p.CPUUser = float64(c1.user-c0.user) / float64(window)
 	p.CPUTask = shares[2] - p.CPUKsoftirqd - p.CPUUser
 	if p.CPUTask < -1e-9 {
-		return Point{}, fmt.Errorf("irqbench: %s at %.0f pps: task share %.6f under its threads' %.6f + %.6f", r.Mode.ID, r.Offered, shares[2], p.CPUKsoftirqd, p.CPUUser)
+		return Point{}, fmt.Errorf("irqbench: %s: task share %.6f under its threads' %.6f + %.6f", label, shares[2], p.CPUKsoftirqd, p.CPUUser)
 	}
 	p.CPUTask = max(0, p.CPUTask)
 	p.CPUIdle = max(0, 1-total)
 	if len(cons.lat) > 0 {
-		sort.Slice(cons.lat, func(i, j int) bool { return cons.lat[i] < cons.lat[j] })
+		lat := slices.Clone(cons.lat)
+		slices.Sort(lat)
 		q := func(f float64) float64 {
-			i := int(f * float64(len(cons.lat)-1))
-			return float64(cons.lat[i]) / float64(time.Microsecond)
+			i := int(f * float64(len(lat)-1))
+			return float64(lat[i]) / float64(time.Microsecond)
 		}
 		p.P50LatencyUS, p.P99LatencyUS, p.P999LatencyUS = q(0.5), q(0.99), q(0.999)
 	}

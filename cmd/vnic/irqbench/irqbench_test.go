@@ -174,3 +174,22 @@ func TestE5(t *testing.T) {
 		}
 	}
 }
+
+// TestE10: igb's adaptive schemes walk their classes and sizes through the
+// load steps and settle at once; lib/dim is reported.
+func TestE10(t *testing.T) {
+	e, err := E10("teaching", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.Checks {
+		if !c.Pass {
+			t.Errorf("%s: %s", c.Name, c.Detail)
+		} else {
+			t.Logf("%s: %s", c.Name, c.Detail)
+		}
+	}
+	if e.Preset != "modern" || len(e.Traces) != 5 || len(e.Traces[0].Samples) != 400 {
+		t.Errorf("preset %s, %d traces", e.Preset, len(e.Traces))
+	}
+}

@@ -39,6 +39,28 @@ func WriteCSV(w io.Writer, e Experiment) error {
 	return cw.Error()
 }
 
+// TraceHeader names the columns of WriteTraceCSV.
+var TraceHeader = []string{"experiment", "mode", "time_ms", "phase", "interval_us", "interrupts", "offered_pps", "interrupts_per_sec"}
+
+// WriteTraceCSV writes the load-step runs' samples, one row each.
+func WriteTraceCSV(w io.Writer, e Experiment) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(TraceHeader); err != nil {
+		return err
+	}
+	f := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+	for _, t := range e.Traces {
+		for _, s := range t.Samples {
+			if err := cw.Write([]string{e.ID, t.Mode, f(s.TimeMS, 3), strconv.Itoa(s.Phase), f(s.IntervalUS, 2),
+				strconv.FormatUint(s.Interrupts, 10), f(s.OfferedPPS, 1), f(s.IntrPerSec, 1)}); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
 // list joins per-queue figures with ';' (empty with one queue).
 func list(v []float64) string {
 	s := make([]string, len(v))

@@ -211,9 +211,51 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		return nil, err
 	}
 
+	// Moderation state over time, for load-step runs.
+	if len(e.Traces) > 0 {
+		p = plot.New()
+		p.Title.Text = e.ID + ": interrupt interval over time"
+		p.X.Label.Text = "time (ms)"
+		p.Y.Label.Text = "EITR interval (µs, log)"
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{}
+		p.Legend.Top = true
+		p.Legend.Left = true
+		top := 0.0
+		for i, t := range e.Traces {
+			xy := make(plotter.XYs, 0, len(t.Samples))
+			for _, s := range t.Samples {
+				// No throttling (0 µs) is drawn at 0.5 µs.
+				xy = append(xy, plotter.XY{X: s.TimeMS, Y: math.Max(s.IntervalUS, 0.5)})
+				top = math.Max(top, s.IntervalUS)
+			}
+			l, err := plotter.NewLine(xy)
+			if err != nil {
+				return nil, err
+			}
+			l.Color = palette[i%len(palette)]
+			if i%2 == 1 {
+				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			}
+			p.Add(l)
+			p.Legend.Add(t.Mode, l)
+		}
+		p.Y.Min, p.Y.Max = 0.5, top*8 // room for the legend
+		if err := save(p, e.ID+"-interval", "Interrupt interval over time",
+			"Each mode's EITR interval, sampled every millisecond, through the load steps (no throttling drawn at 0.5 µs)."); err != nil {
+			return nil, err
+		}
+	}
+
 	// Per queue, when the load was spread over several.
 	for _, s := range e.Series {
-		if len(s.Points) == 0 || len(s.Points[0].QueueDeliveredPPS) == 0 {
+		busy := map[int]bool{} // queues that carried traffic
+		for _, pt := range s.Points {
+			for q, v := range pt.QueueDeliveredPPS {
+				busy[q] = busy[q] || v > 0
+			}
+		}
+		if len(busy) < 2 || !busy[1] {
 			continue
 		}
 		p = plot.New()
