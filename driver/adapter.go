@@ -32,12 +32,21 @@ type Config struct {
 	// LegacyBatch bounds the packets one legacy interrupt takes (0: all
 	// the ring holds); 1 is one interrupt per packet.
 	LegacyBatch int
+	// PollQuota is RxModeQuota's packets per receive callback (0: no
+	// bound, Mogul's Q = ∞).
+	PollQuota int
 }
 
 // Receive modes (the interrupts-versus-polling experiments' M1 and M0).
 const (
 	RxModeNAPI   = "napi"
 	RxModeLegacy = "legacy"
+	// RxModeQuota is Mogul and Ramakrishnan's polling thread (M7): the
+	// interrupt schedules the CPU's polling thread, whose receive callback
+	// takes at most PollQuota packets per turn through the whole stack
+	// and whose transmit callback sends what the qdisc holds and cleans
+	// completions (stack.PollThread).
+	RxModeQuota = "quota"
 )
 
 // Driver limits.
@@ -223,9 +232,12 @@ func (c *Config) normalise() error {
 	switch c.RxMode {
 	case "":
 		c.RxMode = RxModeNAPI
-	case RxModeNAPI, RxModeLegacy:
+	case RxModeNAPI, RxModeLegacy, RxModeQuota:
+		if c.PollQuota < 0 {
+			return fmt.Errorf("poll quota %d: want 0 (none) or more", c.PollQuota)
+		}
 	default:
-		return fmt.Errorf("receive mode %q: want %s or %s", c.RxMode, RxModeNAPI, RxModeLegacy)
+		return fmt.Errorf("receive mode %q: want %s, %s or %s", c.RxMode, RxModeNAPI, RxModeLegacy, RxModeQuota)
 	}
 	if c.TxTimeout == 0 {
 		c.TxTimeout = 5 * time.Second
@@ -332,6 +344,11 @@ func (a *Adapter) QueueStats(q int) QueueStats {
 		ns := qv.napi.Stats()
 		s.Interrupts = a.fn.MSIX.Count(qv.vec)
 		s.Polls, s.PollWork, s.BudgetHits, s.EmptyPolls = ns.Polls, ns.Packets, ns.BudgetHits, ns.Empty
+		if qv.poller != nil {
+			// The quota mode: the receive callback's turns.
+			cs := qv.poller.CallbackStats(qv.rxCB)
+			s.Polls, s.PollWork, s.BudgetHits = cs.Turns, cs.Work, cs.Full
+		}
 	}
 	if q < len(a.qtot) {
 		s.TxRestarts = a.qtot[q].restarts.Load()

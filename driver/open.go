@@ -29,6 +29,9 @@ type qVector struct {
 	itr   itrState // igb's dynamic moderation (rx-usecs 1 or 3), poll context
 	// itrReset asks the poll to start itr over (the setting changed).
 	itrReset atomic.Bool
+	// quota mode: the polling thread and this vector's callbacks
+	poller     *stack.PollThread
+	rxCB, txCB *stack.PollCallback
 }
 
 // vector 0 serves the "other" causes; queue pair q uses vector q+1.
@@ -108,6 +111,10 @@ func (a *Adapter) up() error {
 		handler := qv.irq
 		if qv.legacy {
 			handler = qv.legacyIRQ
+		}
+		if a.cfg.RxMode == RxModeQuota {
+			qv.setupQuota(a.cfg.PollQuota)
+			handler = qv.quotaIRQ
 		}
 		if err := a.fn.MSIX.Request(qv.vec, cpu, name, handler); err != nil {
 			return fail(err)
@@ -288,6 +295,10 @@ func (a *Adapter) down(keep bool) {
 	a.wr32(hw.IMC, 0xFFFFFFFF)
 	for _, qv := range a.qv {
 		qv.napi.Disable()
+		if qv.poller != nil {
+			qv.poller.Unregister(qv.rxCB)
+			qv.poller.Unregister(qv.txCB)
+		}
 		a.fn.MSIX.Free(qv.vec)
 		if keep {
 			qv.drain()

@@ -216,9 +216,12 @@ func (qv *qVector) cleanRx(budget int) int {
 		skb.QueueMapping = uint16(r.q)
 		skb.Tstamp = now
 		skb.Protocol = stack.EthTypeTrans(skb, dev)
-		if qv.legacy {
+		switch {
+		case qv.legacy:
 			_ = stack.NetifRx(skb, cpu.ID()) // a full backlog drops and counts
-		} else {
+		case qv.poller != nil:
+			stack.NetifReceiveSKB(skb) // to completion, in the polling thread
+		default:
 			qv.napi.Receive(skb)
 		}
 	}

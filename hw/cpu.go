@@ -1,6 +1,7 @@
 package hw
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -67,7 +68,8 @@ type CPU struct {
 	onSoftir  func() // the softirq handler (the stack's net_rx_action)
 	stopped   bool
 
-	// Threads in task context, run round robin (runq[0] runs next).
+	// Threads in task context: the first of the highest priority runs
+	// next; threads of one priority take turns.
 	runq     []*Thread
 	lastTask *Thread // whose step the latest task item was (nil: a one-off)
 
@@ -120,13 +122,20 @@ const TaskSlice = 3 * time.Millisecond
 // thread runs as a sequence of steps, each one work item. One-off task
 // items (RunTask) go before threads.
 type Thread struct {
-	Name   string
+	Name string
+	// Prio orders threads strictly: a runnable thread of a higher
+	// priority always runs before lower ones (a kernel thread above user
+	// processes). Default 0.
+	Prio   int
 	cpu    *CPU
 	step   func() bool
 	queued bool
-	used   time.Duration // in this turn
-	busy   time.Duration
-	steps  uint64
+	// rewoken: woken while queued; a step that reports nothing to do
+	// then stays runnable (no lost wake-up).
+	rewoken bool
+	used    time.Duration // in this turn
+	busy    time.Duration
+	steps   uint64
 }
 
 // NewThread returns a sleeping thread on c whose step runs one work item
@@ -144,6 +153,7 @@ func (t *Thread) Wake() {
 		defer c.mu.Unlock()
 	}
 	if t.queued {
+		t.rewoken = true // a step in progress may be about to sleep
 		return
 	}
 	t.queued, t.used = true, 0
@@ -173,6 +183,26 @@ func (t *Thread) ElapsedBusy() time.Duration {
 
 // Steps is how many steps t has run.
 func (t *Thread) Steps() uint64 { return t.steps }
+
+// pickThread is the index of the thread to run: the first of the highest
+// priority.
+func (c *CPU) pickThread() int {
+	best := 0
+	for i, t := range c.runq {
+		if t.Prio > c.runq[best].Prio {
+			best = i
+		}
+	}
+	return best
+}
+
+// NewKthread is NewThread for the stack: a thread of priority prio that
+// the caller only wakes.
+func (c *CPU) NewKthread(name string, prio int, step func() bool) interface{ Wake() } {
+	t := c.NewThread(name, step)
+	t.Prio = prio
+	return t
+}
 
 // Ksoftirqd returns the CPU's ksoftirqd thread.
 func (c *CPU) KsoftirqdThread() *Thread { return c.ksoftirqd }
@@ -441,8 +471,10 @@ func (c *CPU) exec(l Level) time.Duration {
 		}
 		c.runSoftirq()
 	case l == Task && c.queues[Task].size == 0:
-		thread = c.runq[0]
+		thread = c.runq[c.pickThread()]
+		thread.rewoken = false
 		more = thread.step()
+		more = more || thread.rewoken
 	default:
 		c.queues[l].pop()()
 	}
@@ -456,7 +488,7 @@ func (c *CPU) exec(l Level) time.Duration {
 		thread.used += d
 		thread.steps++
 		if !more || thread.used >= TaskSlice {
-			c.runq = c.runq[1:]
+			c.runq = slices.DeleteFunc(c.runq, func(t *Thread) bool { return t == thread })
 			if more {
 				thread.used = 0
 				c.runq = append(c.runq, thread)
@@ -575,7 +607,8 @@ func (c *CPU) loop() {
 		soft := false
 		switch {
 		case l == Task && c.queues[Task].size == 0:
-			thread = c.runq[0]
+			thread = c.runq[c.pickThread()]
+			thread.rewoken = false
 		case l == Hardirq && c.contq.size > 0:
 			fn = c.contq.pop()
 		case l == Softirq && c.queues[Softirq].size == 0:
@@ -600,8 +633,9 @@ func (c *CPU) loop() {
 		case thread != nil:
 			more := thread.step()
 			c.mu.Lock()
+			more = more || thread.rewoken
 			thread.steps++
-			c.runq = c.runq[1:]
+			c.runq = slices.DeleteFunc(c.runq, func(t *Thread) bool { return t == thread })
 			if more {
 				c.runq = append(c.runq, thread) // no time slices in real time: one step a turn
 			} else {

@@ -158,3 +158,35 @@ func TestContinueSoftirqNotARestart(t *testing.T) {
 		t.Fatalf("handed off after %d items, want 40", handedAt)
 	}
 }
+
+// TestThreadPriority: a runnable thread of higher priority always runs
+// first; one woken during a lower one's step runs next.
+func TestThreadPriority(t *testing.T) {
+	clk := NewVirtualClock()
+	cpu := NewCPU(0, clk, CostModel{})
+	var order strings.Builder
+	hi := 0
+	kt := cpu.NewKthread("k", 5, func() bool {
+		order.WriteString("k")
+		cpu.Charge(time.Millisecond)
+		hi++
+		return hi%3 != 0 // three steps, then sleep
+	})
+	us := 0
+	lo := cpu.NewThread("u", func() bool {
+		order.WriteString("u")
+		cpu.Charge(time.Millisecond)
+		if us++; us == 2 {
+			kt.Wake()
+		}
+		return true
+	})
+	lo.Wake()
+	kt.Wake()
+	clk.RunFor(8500 * time.Microsecond)
+	// k first (higher), three steps, then u; u wakes k in its second
+	// step, and k runs next (the step at 8 ms is in).
+	if got, want := order.String(), "kkkuukkku"; got != want {
+		t.Fatalf("order %q, want %q", got, want)
+	}
+}

@@ -40,6 +40,8 @@ type Host struct {
 	xtaps  []Tap // transmit taps: what the stack hands the driver
 
 	off offloadCounters
+
+	pollThreads []*PollThread // per CPU, made on first use
 }
 
 // AddXmitTap registers a tap that sees every packet the stack hands a

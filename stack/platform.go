@@ -28,6 +28,10 @@ type CPU interface {
 	ContinueSoftirq()
 	RunTask(fn func())
 	RunSoftirq(fn func())
+	// NewKthread makes a kernel thread of priority prio (higher runs
+	// first; user threads are 0) whose step runs one work item and
+	// reports whether it has more to do; it sleeps until woken.
+	NewKthread(name string, prio int, step func() bool) interface{ Wake() }
 	// Charge accounts modelled work to the running context; Now includes it.
 	Charge(d time.Duration)
 	ChargeCopy(n int)

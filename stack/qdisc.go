@@ -93,6 +93,13 @@ func (q *TxQueue) Stop() {
 // Stopped is netif_xmit_stopped.
 func (q *TxQueue) Stopped() bool { return q.stopped.Load() }
 
+// Len is the packets waiting in the queue's qdisc.
+func (q *TxQueue) Len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.qlen
+}
+
 // Wake is netif_tx_wake_queue: clears the stopped state and schedules the
 // qdisc to run in NET_TX on the CPU the queue maps to.
 func (q *TxQueue) Wake() {

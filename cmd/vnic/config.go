@@ -60,12 +60,15 @@ type DeviceConfig struct {
 	// the "other" one.
 	MaxQueues int `mapstructure:"max_queues"`
 	Vectors   int `mapstructure:"vectors"`
-	// RxMode is the driver's receive path: napi (default) or legacy.
-	RxMode   string `mapstructure:"rx_mode"`
-	RxRing   int    `mapstructure:"rx_ring"`
-	TxRing   int    `mapstructure:"tx_ring"`
-	ITRUsecs int    `mapstructure:"itr_usecs"`
-	MTU      int    `mapstructure:"mtu"`
+	// RxMode is the driver's receive path: napi (default), legacy or
+	// quota (Mogul's polling thread, PollQuota packets per turn, 0 for
+	// no bound).
+	RxMode    string `mapstructure:"rx_mode"`
+	PollQuota int    `mapstructure:"poll_quota"`
+	RxRing    int    `mapstructure:"rx_ring"`
+	TxRing    int    `mapstructure:"tx_ring"`
+	ITRUsecs  int    `mapstructure:"itr_usecs"`
+	MTU       int    `mapstructure:"mtu"`
 }
 
 // CableConfig is one cable.
@@ -232,8 +235,11 @@ func (c *Config) validate() error {
 		}
 		for j, d := range h.Devices {
 			dk := fmt.Sprintf("%s.devices[%d]", k, j)
-			if d.RxMode != "" && d.RxMode != "napi" && d.RxMode != "legacy" {
-				bad(dk+".rx_mode", "%q: want napi or legacy", d.RxMode)
+			if d.RxMode != "" && d.RxMode != "napi" && d.RxMode != "legacy" && d.RxMode != "quota" {
+				bad(dk+".rx_mode", "%q: want napi, legacy or quota", d.RxMode)
+			}
+			if d.PollQuota < 0 {
+				bad(dk+".poll_quota", "%d: want 0 (no bound) or more", d.PollQuota)
 			}
 			if d.MaxQueues < 1 || d.MaxQueues > 16 {
 				bad(dk+".max_queues", "%d: want 1..16", d.MaxQueues)
@@ -322,7 +328,7 @@ func (c *Config) topology() topo.Config {
 		hc := topo.HostConfig{Name: h.Name, CPUs: h.CPUs, Budget: h.NetdevBudget, BudgetT: time.Duration(h.NetdevBudgetUsecs) * time.Microsecond}
 		for _, d := range h.Devices {
 			hc.Devices = append(hc.Devices, topo.DeviceConfig{
-				MAC: d.MAC, Queues: d.Queues, MaxQueues: d.MaxQueues, Vectors: d.Vectors, RxRing: d.RxRing, TxRing: d.TxRing, RxMode: d.RxMode,
+				MAC: d.MAC, Queues: d.Queues, MaxQueues: d.MaxQueues, Vectors: d.Vectors, RxRing: d.RxRing, TxRing: d.TxRing, RxMode: d.RxMode, PollQuota: d.PollQuota,
 				ITR: time.Duration(d.ITRUsecs) * time.Microsecond, MTU: d.MTU,
 			})
 		}

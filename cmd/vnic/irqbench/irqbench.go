@@ -37,6 +37,9 @@ type Mode struct {
 	// NoKsoftirqd keeps softirq work in softirq context however long it
 	// runs (no hand-off to ksoftirqd).
 	NoKsoftirqd bool
+	// PollQuota is the quota mode's packets per receive callback (0: no
+	// bound).
+	PollQuota int
 }
 
 // Modes of the experiments.
@@ -57,6 +60,7 @@ type Point struct {
 	DeliveredPPS        float64 `json:"delivered_pps"`
 	RingDropPPS         float64 `json:"ring_drop_pps"`    // the NIC had no descriptor: no CPU spent
 	BacklogDropPPS      float64 `json:"backlog_drop_pps"` // after the interrupt handler's work
+	TxDropPPS           float64 `json:"tx_drop_pps"`      // forwarding: output queue full, after the protocol work
 	InterruptsPerSec    float64 `json:"interrupts_per_sec"`
 	InterruptsPerPacket float64 `json:"interrupts_per_packet"`
 	PollsPerInterrupt   float64 `json:"polls_per_interrupt"`
@@ -115,6 +119,12 @@ type Run struct {
 	// UserTask runs a CPU-bound user thread beside the receive path, in
 	// steps of UserUnit (Mogul's "user progress").
 	UserTask bool
+	// Forward makes the device under test a forwarder: each packet goes
+	// back out of it (to h1, where it counts as delivered) through an
+	// output queue of TxQueueLen packets (default 1000); the quota mode's
+	// transmit callback sends it, the other modes at once.
+	Forward    bool
+	TxQueueLen int
 }
 
 // UserUnit is one step of the CPU-bound user task.
@@ -173,10 +183,10 @@ func (c *consumer) deliveredBy(e [3]time.Duration) uint64 {
 
 // counters is a snapshot of everything a window is the difference of.
 type counters struct {
-	offered, delivered, ringDrops, backlogDrops, interrupts, polls, pollPackets, budgetHits, empty, squeeze, rounds uint64
-	perQueue, perQueueDrops                                                                                         []uint64
-	busy                                                                                                            [3]time.Duration
-	ksoftirqd, user                                                                                                 time.Duration
+	offered, delivered, ringDrops, backlogDrops, txDrops, sinkDrops, interrupts, polls, pollPackets, budgetHits, empty, squeeze, rounds uint64
+	perQueue, perQueueDrops                                                                                                             []uint64
+	busy                                                                                                                                [3]time.Duration
+	ksoftirqd, user                                                                                                                     time.Duration
 }
 
 // rig is a measurement's world: a two-host pair whose h2 is the device
@@ -190,6 +200,8 @@ type rig struct {
 	host      *topo.Host
 	cpu       *hw.CPU
 	cons      *consumer
+	sink      *topo.Device // where packets are delivered: the DUT, or h1 when forwarding
+	sinkCPU   *hw.CPU
 	ksoftirqd *hw.Thread
 	user      *hw.Thread
 	flows     [][4]byte        // source address per queue
@@ -204,11 +216,12 @@ type rig struct {
 // mode and interval are filled in from r).
 func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 	g := &rig{r: r, nq: max(1, len(r.Weights)), frames: map[int][][]byte{}}
-	dc.Queues, dc.RxMode, dc.LegacyBatch = g.nq, r.Mode.RxMode, r.Mode.LegacyBatch
+	dc.Queues, dc.RxMode, dc.LegacyBatch, dc.PollQuota = g.nq, r.Mode.RxMode, r.Mode.LegacyBatch, r.Mode.PollQuota
 	if dc.ITR == 0 {
 		dc.ITR = r.Mode.ITR
 	}
 	cfg := topo.Pair(dc, 1, linkMbps)
+	cfg.Hosts[0].Devices[0] = topo.DeviceConfig{Queues: 1, MTU: dc.MTU} // h1: a plain NAPI receiver
 	cfg.Costs = r.Costs
 	cfg.Seed = r.Seed
 	w, err := topo.Build(cfg)
@@ -226,11 +239,32 @@ func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 		g.user = g.cpu.NewThread("user", func() bool { g.cpu.Charge(UserUnit); return true })
 		g.user.Wake()
 	}
-	g.cons = &consumer{now: g.cpu.Now, perQueue: make([]uint64, g.nq), pos: g.cpu.Position} // now includes the work charged so far
+	g.sink, g.sinkCPU = g.dut, g.cpu
+	if r.Forward {
+		g.sink = w.Hosts[0].Devices[0]
+		g.sinkCPU = g.sink.Host.CPUs[0]
+		if r.TxQueueLen > 0 {
+			g.dut.Netdev.TxQueueLen = r.TxQueueLen
+		}
+		out, to := g.dut.Netdev, g.sink.Netdev.Addr()
+		deferTx := r.Mode.RxMode == driver.RxModeQuota
+		g.host.Stack.AddProtocol(stack.EthPIPv4, func(skb *stack.SKB) {
+			// Out again, to h1: the output queue holds it for the
+			// transmit callback (quota mode) or it goes at once.
+			eth := skb.Push(stack.EthHdrLen)
+			copy(eth[0:6], to[:])
+			a := out.Addr()
+			copy(eth[6:12], a[:])
+			skb.ResetMACHeader()
+			skb.Dev, skb.XmitMore = out, deferTx
+			_ = stack.DevQueueXmit(skb) // a full queue drops and counts
+		})
+	}
+	g.cons = &consumer{now: g.sinkCPU.Now, perQueue: make([]uint64, g.nq), pos: g.sinkCPU.Position} // now includes the work charged so far
 	if r.TouchBytes {
 		g.cons.touch = g.cpu.ChargeCopy
 	}
-	g.host.Stack.AddProtocol(stack.EthPIPv4, g.cons.handle)
+	g.sink.Host.Stack.AddProtocol(stack.EthPIPv4, g.cons.handle)
 
 	// One flow per queue: a source the device's RSS puts on that queue
 	// (default table: entry = hash mod 128, queue = entry mod n).
@@ -327,7 +361,7 @@ func (g *rig) stop() {
 func (g *rig) snap() counters {
 	hs := g.dut.Adapter.HWStats()
 	sn := g.host.Stack.Softnet(0).Stats()
-	napi := g.r.Mode.RxMode == driver.RxModeNAPI
+	napi := g.r.Mode.RxMode != driver.RxModeLegacy // NAPI polls, or the quota mode's receive turns
 	var polls, pkts, hits, irqs, empty uint64
 	drops := make([]uint64, g.nq)
 	for q := 0; q < g.nq; q++ {
@@ -343,12 +377,18 @@ func (g *rig) snap() counters {
 		polls, pkts, hits = bs.Polls, bs.Packets, bs.BudgetHits
 	}
 	b := g.cpu.ElapsedBusy()
-	c := counters{offered: g.sent, delivered: g.cons.deliveredBy(b), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
+	c := counters{offered: g.sent, delivered: g.cons.deliveredBy(g.sinkCPU.ElapsedBusy()), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
 		interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds, empty: empty,
 		perQueue: append([]uint64(nil), g.queueSent...), perQueueDrops: drops,
 		busy: [3]time.Duration{b[hw.Hardirq], b[hw.Softirq], b[hw.Task]}, ksoftirqd: g.ksoftirqd.ElapsedBusy()}
 	if g.user != nil {
 		c.user = g.user.ElapsedBusy()
+	}
+	if g.sink != g.dut {
+		for i := 0; i < g.dut.Netdev.NumTxQueues(); i++ {
+			c.txDrops += g.dut.Netdev.TxQueue(i).Counters().QdiscDrops
+		}
+		c.sinkDrops = g.sink.Adapter.HWStats().MPC
 	}
 	return c
 }
@@ -370,9 +410,9 @@ func (g *rig) drain(label string) error {
 	g.stop()
 	g.w.Run(50 * time.Millisecond)
 	end := g.snap()
-	if end.offered != g.cons.delivered+end.ringDrops+end.backlogDrops || end.delivered != g.cons.delivered {
-		return fmt.Errorf("irqbench: %s: %d offered, %d delivered + %d ring drops + %d backlog drops",
-			label, end.offered, end.delivered, end.ringDrops, end.backlogDrops)
+	if end.offered != g.cons.delivered+end.ringDrops+end.backlogDrops+end.txDrops+end.sinkDrops || end.delivered != g.cons.delivered {
+		return fmt.Errorf("irqbench: %s: %d offered, %d delivered + %d ring drops + %d backlog drops + %d output queue drops + %d dropped by the receiver",
+			label, end.offered, end.delivered, end.ringDrops, end.backlogDrops, end.txDrops, end.sinkDrops)
 	}
 	return nil
 }
@@ -416,6 +456,7 @@ func (g *rig) point(label string, c0, c1 counters, window time.Duration, size in
 		DeliveredPPS:     float64(c1.delivered-c0.delivered) / secs,
 		RingDropPPS:      float64(c1.ringDrops-c0.ringDrops) / secs,
 		BacklogDropPPS:   float64(c1.backlogDrops-c0.backlogDrops) / secs,
+		TxDropPPS:        float64(c1.txDrops-c0.txDrops) / secs,
 		InterruptsPerSec: float64(c1.interrupts-c0.interrupts) / secs,
 		Interrupts:       c1.interrupts - c0.interrupts, SizeBytes: size,
 		NotDonePolls: c1.budgetHits - c0.budgetHits}

@@ -193,3 +193,18 @@ func TestE10(t *testing.T) {
 		t.Errorf("preset %s, %d traces", e.Preset, len(e.Traces))
 	}
 }
+
+// TestE3: Mogul's quota ordering, and each quota on its closed form.
+func TestE3(t *testing.T) {
+	e, err := E3("teaching", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.Checks {
+		if !c.Pass {
+			t.Errorf("%s: %s", c.Name, c.Detail)
+		} else {
+			t.Logf("%s: %s", c.Name, c.Detail)
+		}
+	}
+}

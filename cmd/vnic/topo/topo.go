@@ -40,10 +40,11 @@ type DeviceConfig struct {
 	// size (default 10).
 	MaxQueues int
 	Vectors   int
-	// RxMode and LegacyBatch choose the driver's receive path
-	// (driver.RxModeNAPI, driver.RxModeLegacy).
+	// RxMode, LegacyBatch and PollQuota choose the driver's receive path
+	// (driver.RxModeNAPI, driver.RxModeLegacy, driver.RxModeQuota).
 	RxMode      string
 	LegacyBatch int
+	PollQuota   int
 	RxRing      int
 	TxRing      int
 	ITR         time.Duration
@@ -149,7 +150,7 @@ func Build(cfg Config) (*World, error) {
 			}
 			ad, err := driver.Probe(nic.Function(), h.Stack, h.CPUs, driver.Config{
 				Queues: dc.Queues, MaxQueues: dc.MaxQueues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: dc.ITR, TxTimeout: dc.TxTimeout,
-				RxMode: dc.RxMode, LegacyBatch: dc.LegacyBatch,
+				RxMode: dc.RxMode, LegacyBatch: dc.LegacyBatch, PollQuota: dc.PollQuota,
 				Seed: cfg.Seed + int64(hi*16+di),
 			})
 			if err != nil {
