@@ -89,7 +89,7 @@ func sweep(modes []Mode, c hw.CostModel, base float64, seed int64, progress Prog
 func mlfrr(s Series) float64 {
 	best := 0.0
 	for _, p := range s.Points {
-		if p.RingDropPPS == 0 && p.BacklogDropPPS == 0 && p.TxDropPPS == 0 && p.OfferedPPS > best {
+		if p.RingDropPPS == 0 && p.BacklogDropPPS == 0 && p.TxDropPPS == 0 && p.SocketDropPPS == 0 && p.OfferedPPS > best {
 			best = p.OfferedPPS
 		}
 	}
@@ -182,6 +182,7 @@ func E1(preset string, seed int64, progress Progress) (Experiment, error) {
 var Experiments = map[string]func(preset string, seed int64, progress Progress) (Experiment, error){
 	"E1":  E1,
 	"E3":  E3,
+	"E4":  E4,
 	"E5":  E5,
 	"E6":  E6,
 	"E7":  E7,

@@ -40,6 +40,13 @@ type Mode struct {
 	// PollQuota is the quota mode's packets per receive callback (0: no
 	// bound).
 	PollQuota int
+	// CycleLimit is the quota mode's polling thread's share of each
+	// millisecond (0: no limit).
+	CycleLimit float64
+	// Feedback is Mogul's queue-state feedback for the quota mode: input
+	// stops while the application's socket queue is over 75 % full and
+	// resumes once it is under 25 %.
+	Feedback bool
 }
 
 // Modes of the experiments.
@@ -72,7 +79,8 @@ type Point struct {
 	CPUSoftirq          float64 `json:"cpu_softirq"`
 	CPUTask             float64 `json:"cpu_task"` // task context other than ksoftirqd and the user task
 	CPUKsoftirqd        float64 `json:"cpu_ksoftirqd"`
-	CPUUser             float64 `json:"cpu_user"` // the CPU-bound user task (Run.UserTask)
+	CPUUser             float64 `json:"cpu_user"`        // the user thread: the CPU-bound task (Run.UserTask) or the application (Run.App)
+	SocketDropPPS       float64 `json:"socket_drop_pps"` // the application's queue was full, after the protocol work
 	CPUIdle             float64 `json:"cpu_idle"`
 	// DonePolls are polls that emptied the ring (and completed), NotDone
 	// the ones that used their whole budget (NAPI_HOWTO's Done/Ndone).
@@ -125,6 +133,13 @@ type Run struct {
 	// transmit callback sends it, the other modes at once.
 	Forward    bool
 	TxQueueLen int
+	// App delivers each packet to a user-level application through a
+	// socket queue of SocketQueue packets (default 32); the application,
+	// a user thread, takes AppCost per packet, and a packet counts as
+	// delivered when it has.
+	App         bool
+	AppCost     time.Duration
+	SocketQueue int
 }
 
 // UserUnit is one step of the CPU-bound user task.
@@ -183,10 +198,10 @@ func (c *consumer) deliveredBy(e [3]time.Duration) uint64 {
 
 // counters is a snapshot of everything a window is the difference of.
 type counters struct {
-	offered, delivered, ringDrops, backlogDrops, txDrops, sinkDrops, interrupts, polls, pollPackets, budgetHits, empty, squeeze, rounds uint64
-	perQueue, perQueueDrops                                                                                                             []uint64
-	busy                                                                                                                                [3]time.Duration
-	ksoftirqd, user                                                                                                                     time.Duration
+	offered, delivered, ringDrops, backlogDrops, txDrops, sinkDrops, socketDrops, interrupts, polls, pollPackets, budgetHits, empty, squeeze, rounds uint64
+	perQueue, perQueueDrops                                                                                                                          []uint64
+	busy                                                                                                                                             [3]time.Duration
+	ksoftirqd, user                                                                                                                                  time.Duration
 }
 
 // rig is a measurement's world: a two-host pair whose h2 is the device
@@ -202,6 +217,7 @@ type rig struct {
 	cons      *consumer
 	sink      *topo.Device // where packets are delivered: the DUT, or h1 when forwarding
 	sinkCPU   *hw.CPU
+	app       *app
 	ksoftirqd *hw.Thread
 	user      *hw.Thread
 	flows     [][4]byte        // source address per queue
@@ -235,9 +251,16 @@ func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 	g.cpu = g.host.CPUs[0]
 	g.cpu.Ksoftirqd = !r.Mode.NoKsoftirqd
 	g.ksoftirqd = g.cpu.KsoftirqdThread()
+	if r.UserTask && r.App {
+		w.Close()
+		return nil, fmt.Errorf("irqbench: a user task and an application: one user thread at a time")
+	}
 	if r.UserTask {
 		g.user = g.cpu.NewThread("user", func() bool { g.cpu.Charge(UserUnit); return true })
 		g.user.Wake()
+	}
+	if r.Mode.RxMode == driver.RxModeQuota {
+		g.host.Stack.PollThread(0).CycleLimit = r.Mode.CycleLimit
 	}
 	g.sink, g.sinkCPU = g.dut, g.cpu
 	if r.Forward {
@@ -264,7 +287,11 @@ func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 	if r.TouchBytes {
 		g.cons.touch = g.cpu.ChargeCopy
 	}
-	g.sink.Host.Stack.AddProtocol(stack.EthPIPv4, g.cons.handle)
+	if r.App {
+		g.app = newApp(g, r)
+	} else {
+		g.sink.Host.Stack.AddProtocol(stack.EthPIPv4, g.cons.handle)
+	}
 
 	// One flow per queue: a source the device's RSS puts on that queue
 	// (default table: entry = hash mod 128, queue = entry mod n).
@@ -384,6 +411,9 @@ func (g *rig) snap() counters {
 	if g.user != nil {
 		c.user = g.user.ElapsedBusy()
 	}
+	if g.app != nil {
+		c.socketDrops = g.app.drops
+	}
 	if g.sink != g.dut {
 		for i := 0; i < g.dut.Netdev.NumTxQueues(); i++ {
 			c.txDrops += g.dut.Netdev.TxQueue(i).Counters().QdiscDrops
@@ -410,9 +440,9 @@ func (g *rig) drain(label string) error {
 	g.stop()
 	g.w.Run(50 * time.Millisecond)
 	end := g.snap()
-	if end.offered != g.cons.delivered+end.ringDrops+end.backlogDrops+end.txDrops+end.sinkDrops || end.delivered != g.cons.delivered {
-		return fmt.Errorf("irqbench: %s: %d offered, %d delivered + %d ring drops + %d backlog drops + %d output queue drops + %d dropped by the receiver",
-			label, end.offered, end.delivered, end.ringDrops, end.backlogDrops, end.txDrops, end.sinkDrops)
+	if end.offered != g.cons.delivered+end.ringDrops+end.backlogDrops+end.txDrops+end.sinkDrops+end.socketDrops || end.delivered != g.cons.delivered {
+		return fmt.Errorf("irqbench: %s: %d offered, %d delivered + %d ring drops + %d backlog drops + %d output queue drops + %d dropped by the receiver + %d socket drops",
+			label, end.offered, end.delivered, end.ringDrops, end.backlogDrops, end.txDrops, end.sinkDrops, end.socketDrops)
 	}
 	return nil
 }
@@ -457,6 +487,7 @@ func (g *rig) point(label string, c0, c1 counters, window time.Duration, size in
 		RingDropPPS:      float64(c1.ringDrops-c0.ringDrops) / secs,
 		BacklogDropPPS:   float64(c1.backlogDrops-c0.backlogDrops) / secs,
 		TxDropPPS:        float64(c1.txDrops-c0.txDrops) / secs,
+		SocketDropPPS:    float64(c1.socketDrops-c0.socketDrops) / secs,
 		InterruptsPerSec: float64(c1.interrupts-c0.interrupts) / secs,
 		Interrupts:       c1.interrupts - c0.interrupts, SizeBytes: size,
 		NotDonePolls: c1.budgetHits - c0.budgetHits}

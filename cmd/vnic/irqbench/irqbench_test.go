@@ -208,3 +208,19 @@ func TestE3(t *testing.T) {
 		}
 	}
 }
+
+// TestE4: without feedback the application starves; with it, it runs at
+// its capacity.
+func TestE4(t *testing.T) {
+	e, err := E4("teaching", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.Checks {
+		if !c.Pass {
+			t.Errorf("%s: %s", c.Name, c.Detail)
+		} else {
+			t.Logf("%s: %s", c.Name, c.Detail)
+		}
+	}
+}
