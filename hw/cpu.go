@@ -33,6 +33,7 @@ type CostModel struct {
 	Poll      time.Duration // per NAPI poll call
 	CopyPerKB time.Duration // per 1024 bytes copied (or checksummed) by the CPU
 	GRO       time.Duration // per frame GRO examines
+	Timer     time.Duration // an hrtimer interrupt (NAPI deferral), charged instead of IRQ
 }
 
 // DefaultCosts is the "modern server" preset of spec/irq-vs-polling.md §2.3.
@@ -44,6 +45,7 @@ var DefaultCosts = CostModel{
 	Poll:      300 * time.Nanosecond,
 	CopyPerKB: 50 * time.Nanosecond,
 	GRO:       50 * time.Nanosecond,
+	Timer:     300 * time.Nanosecond,
 }
 
 // CPU runs work in three contexts. In virtual time, work runs as events on
@@ -61,6 +63,7 @@ type CPU struct {
 	cond   *sync.Cond
 	queues [numLevels]workQueue
 	contq  workQueue // hard-interrupt handlers going on (no new interrupt)
+	timerq workQueue // hrtimer handlers (a timer interrupt: Costs.Timer)
 	// levelBusy is when the preempting item of each context that started
 	// last has run (virtual time).
 	levelBusy [numLevels]time.Duration
@@ -238,6 +241,7 @@ type CPUStats struct {
 	Busy     [numLevels]time.Duration // charged time per context (virtual)
 	Items    [numLevels]uint64        // work items run per context
 	Hardirqs uint64
+	Timers   uint64 // hrtimer interrupts (RaiseTimer)
 	Softirqs uint64
 }
 
@@ -310,6 +314,20 @@ func (c *CPU) ContinueHardirq(fn func()) {
 	}
 	c.mu.Lock()
 	c.contq.push(fn)
+	c.mu.Unlock()
+	c.cond.Signal()
+}
+
+// RaiseTimer runs fn in hard-interrupt context as an hrtimer's handler:
+// the timer interrupt costs Costs.Timer (not Costs.IRQ).
+func (c *CPU) RaiseTimer(fn func()) {
+	if c.vclock != nil {
+		c.timerq.push(fn)
+		c.kick()
+		return
+	}
+	c.mu.Lock()
+	c.timerq.push(fn)
 	c.mu.Unlock()
 	c.cond.Signal()
 }
@@ -425,7 +443,7 @@ func (c *CPU) kick() {
 
 // top returns the highest level with work, or -1.
 func (c *CPU) top() int {
-	if c.queues[Hardirq].size > 0 || c.contq.size > 0 {
+	if c.queues[Hardirq].size > 0 || c.contq.size > 0 || c.timerq.size > 0 {
 		return int(Hardirq)
 	}
 	if (c.softirq && !c.handedOff) || c.queues[Softirq].size > 0 {
@@ -446,7 +464,12 @@ func (c *CPU) exec(l Level) time.Duration {
 	prevLevel := c.level
 	c.level = l
 	cont := l == Hardirq && c.contq.size > 0
-	if l == Hardirq && !cont {
+	timer := l == Hardirq && !cont && c.timerq.size > 0
+	switch {
+	case timer:
+		c.charged = c.Costs.Timer
+		c.stats.Timers++
+	case l == Hardirq && !cont:
 		c.charged = c.Costs.IRQ
 		c.stats.Hardirqs++
 	}
@@ -455,6 +478,8 @@ func (c *CPU) exec(l Level) time.Duration {
 	switch {
 	case cont:
 		c.contq.pop()()
+	case timer:
+		c.timerq.pop()()
 	case l == Softirq && c.queues[Softirq].size == 0:
 		// __do_softirq: a pass that finds work pending again when it
 		// ends restarts, until the run has lasted MaxSoftirqTime or
@@ -611,6 +636,9 @@ func (c *CPU) loop() {
 			thread.rewoken = false
 		case l == Hardirq && c.contq.size > 0:
 			fn = c.contq.pop()
+		case l == Hardirq && c.timerq.size > 0:
+			fn = c.timerq.pop()
+			c.stats.Timers++
 		case l == Softirq && c.queues[Softirq].size == 0:
 			c.softirq = false
 			soft = true

@@ -32,7 +32,12 @@ type NAPI struct {
 	cont     bool
 	contWork int
 
-	polls, packets, budgetHits, empty counter
+	polls, packets, budgetHits, empty, timerPolls counter
+
+	// Deferral (napi_defer_hard_irqs, gro_flush_timeout): empty polls
+	// left before the IRQ is re-enabled, and the re-poll timer.
+	deferCount int
+	timer      Timer
 
 	gro groTable // trains held during a poll (poll context only)
 }
@@ -43,6 +48,7 @@ type NAPIStats struct {
 	Packets    uint64 // work returned by polls
 	BudgetHits uint64 // polls that used their whole budget
 	Empty      uint64 // polls that found no work (after a spurious interrupt)
+	TimerPolls uint64 // polls the deferral timer scheduled
 }
 
 // NewNAPI is netif_napi_add_weight: a disabled NAPI for dev, polled on cpu.
@@ -64,7 +70,7 @@ func (n *NAPI) CPU() CPU { return n.sn.cpu }
 
 // Stats returns the counters.
 func (n *NAPI) Stats() NAPIStats {
-	return NAPIStats{n.polls.load(), n.packets.load(), n.budgetHits.load(), n.empty.load()}
+	return NAPIStats{n.polls.load(), n.packets.load(), n.budgetHits.load(), n.empty.load(), n.timerPolls.load()}
 }
 
 // Enable is napi_enable.
@@ -86,6 +92,10 @@ func (n *NAPI) Disable() {
 	if n.listed {
 		n.sn.unlink(n)
 	}
+	if n.timer != nil {
+		n.timer.Stop()
+	}
+	n.deferCount = 0
 	wasSched := n.sched
 	n.sched, n.missed = false, false
 	if !n.sn.host.clock.Virtual() {
@@ -155,8 +165,11 @@ func (n *NAPI) Continue(work int) bool {
 }
 
 // CompleteDone is napi_complete_done: the poll did work < budget. It
-// returns false when the NAPI must stay scheduled (it was scheduled again
-// while polling); the driver must then leave its interrupt masked.
+// returns false when the driver must leave its interrupt masked: the NAPI
+// was scheduled again while polling, or deferral holds the interrupt off
+// (the device's napi_defer_hard_irqs and gro_flush_timeout: a poll that
+// did work allows that many empty polls, each after the timeout, polled
+// from the timer without an interrupt, before the interrupt comes back).
 func (n *NAPI) CompleteDone(work int) bool {
 	n.sn.mu.Lock()
 	if !n.sched {
@@ -175,12 +188,41 @@ func (n *NAPI) CompleteDone(work int) bool {
 		}
 		return false
 	}
+	var deferN int
+	var timeout time.Duration
+	if n.dev != nil { // (the backlog's NAPI has none)
+		deferN, timeout = n.dev.NAPIDefer()
+	}
+	if work+n.contWork > 0 { // the whole poll's work, Continue parts too
+		n.deferCount = deferN
+	}
+	hold := false
+	if n.deferCount > 0 {
+		n.deferCount--
+		hold = timeout > 0
+	}
 	n.sched = false
 	n.sn.mu.Unlock()
+	if hold {
+		if n.timer == nil {
+			cpu := n.sn.cpu
+			n.timer = n.sn.host.clock.NewTimer(func() { cpu.RaiseTimer(n.watchdog) })
+		}
+		n.timer.Reset(timeout)
+		return false
+	}
 	if n.Observer != nil {
 		n.Observer.NAPICompleted(n.IRQ)
 	}
 	return true
+}
+
+// watchdog is napi_watchdog: the deferral timer polls the NAPI (unless
+// something scheduled it meanwhile).
+func (n *NAPI) watchdog() {
+	if n.Schedule() {
+		n.timerPolls.add(1)
+	}
 }
 
 // Softnet is a CPU's softnet_data: its NAPI poll list, its TX output queue

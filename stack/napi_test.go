@@ -187,3 +187,52 @@ func TestNAPIContinue(t *testing.T) {
 		t.Fatalf("other NAPI polled %d times; scheduled %v %v", len(other.calls), n.Scheduled(), o.Scheduled())
 	}
 }
+
+// TestNAPIDefer: with napi_defer_hard_irqs 3 and gro_flush_timeout 20 µs a
+// poll that did work completes without giving the interrupt back; the
+// timer polls three times (each an hrtimer interrupt) and the third empty
+// poll returns it. Work found by a timer poll starts the count again.
+func TestNAPIDefer(t *testing.T) {
+	clk := hw.NewVirtualClock()
+	cpu := hw.NewCPU(0, clk, hw.CostModel{Timer: time.Microsecond})
+	h := stack.NewHost("h", clk, []stack.CPU{cpu}, stack.HostConfig{})
+	d, _ := newDev(t, h, 1)
+	if err := d.SetNAPIDefer(3, 20*time.Microsecond); err != nil {
+		t.Fatal(err)
+	}
+	pending, unmasks := 5, 0
+	var at []time.Duration
+	n := h.NewNAPI(d, 0, func(n *stack.NAPI, budget int) int {
+		w := min(pending, budget)
+		pending -= w
+		at = append(at, cpu.Now())
+		if n.CompleteDone(w) {
+			unmasks++
+		}
+		return w
+	}, 64)
+	n.Enable()
+	n.Schedule()
+	// A packet arrives at 50 µs, seen by the third timer poll, at 63 µs.
+	tm := clk.NewTimer(func() { pending++ })
+	tm.Reset(50 * time.Microsecond)
+	clk.RunFor(time.Millisecond)
+	// 0: 5 packets; timer polls 1 µs after each 20 µs (the interrupt's
+	// cost): 21, 42, 63 (finds the one of 50, count back to 3), 84, 105,
+	// 126 → interrupt back.
+	want := []time.Duration{0, 21, 42, 63, 84, 105, 126}
+	if len(at) != len(want) || unmasks != 1 {
+		t.Fatalf("polls at %v, %d unmasks", at, unmasks)
+	}
+	for i := range want {
+		if at[i] != want[i]*time.Microsecond {
+			t.Fatalf("polls at %v, want %v µs", at, want)
+		}
+	}
+	if st := n.Stats(); st.TimerPolls != 6 || cpu.Stats().Timers != 6 || cpu.Stats().Hardirqs != 0 {
+		t.Fatalf("timer polls %d, timer interrupts %d", st.TimerPolls, cpu.Stats().Timers)
+	}
+	if d.SetNAPIDefer(-1, 0) == nil {
+		t.Fatal("negative napi_defer_hard_irqs accepted")
+	}
+}

@@ -3,6 +3,7 @@ package stack
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -119,6 +120,10 @@ func (q *QueueStats) Snapshot() (packets, bytes, drops uint64) {
 // NetDevice is struct net_device.
 type NetDevice struct {
 	mu mutex // rtnl-like: configuration changes
+
+	// napi_defer_hard_irqs and gro_flush_timeout (ns)
+	deferHardIRQs   atomic.Int32
+	groFlushTimeout atomic.Int64
 
 	host    *Host
 	name    string
@@ -598,3 +603,20 @@ type atomicDuration struct{ v counter }
 
 func (a *atomicDuration) store(d time.Duration) { a.v.v.Store(uint64(d)) }
 func (a *atomicDuration) load() time.Duration   { return time.Duration(a.v.load()) }
+
+// SetNAPIDefer sets napi_defer_hard_irqs (empty polls before the interrupt
+// comes back) and gro_flush_timeout (the re-poll timer) for the device's
+// NAPI instances: deferral is on when both are non-zero.
+func (d *NetDevice) SetNAPIDefer(n int, timeout time.Duration) error {
+	if n < 0 || n > math.MaxInt32 || timeout < 0 {
+		return fmt.Errorf("stack: napi_defer_hard_irqs %d, gro_flush_timeout %v: want both ≥ 0", n, timeout)
+	}
+	d.deferHardIRQs.Store(int32(n))
+	d.groFlushTimeout.Store(int64(timeout))
+	return nil
+}
+
+// NAPIDefer returns napi_defer_hard_irqs and gro_flush_timeout.
+func (d *NetDevice) NAPIDefer() (int, time.Duration) {
+	return int(d.deferHardIRQs.Load()), time.Duration(d.groFlushTimeout.Load())
+}

@@ -22,6 +22,9 @@ type CPU interface {
 	// context; the stack installs its NET_TX/NET_RX action.
 	SetSoftirqHandler(fn func())
 	RaiseSoftirq()
+	// RaiseTimer runs fn in hard-interrupt context as an hrtimer's
+	// handler.
+	RaiseTimer(fn func())
 	// ContinueSoftirq raises the softirq to go on with a pass split into
 	// several work items (virtual time); it is not a new pass for the
 	// softirq's restart limit.

@@ -66,7 +66,11 @@ func (a *app) step() bool {
 	skb := a.q[0]
 	a.q = a.q[1:]
 	a.g.cpu.Charge(a.cost)
-	a.g.cons.handle(skb)
+	if a.g.r.Forward {
+		a.g.forward(skb) // the reply, or the packet on its way
+	} else {
+		a.g.cons.handle(skb)
+	}
 	if a.gated && len(a.q) <= a.low {
 		a.gated = false
 		a.poller.Kick()

@@ -9,6 +9,7 @@ package irqbench
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"time"
@@ -24,7 +25,7 @@ import (
 var Presets = map[string]hw.CostModel{
 	// teaching: chosen so curves land on round numbers.
 	"teaching": {IRQ: 4 * time.Microsecond, RxPacket: 2 * time.Microsecond, TxPacket: 4 * time.Microsecond,
-		Proto: 10 * time.Microsecond, Poll: 2 * time.Microsecond},
+		Proto: 10 * time.Microsecond, Poll: 2 * time.Microsecond, Timer: time.Microsecond},
 	"modern": hw.DefaultCosts,
 }
 
@@ -47,6 +48,10 @@ type Mode struct {
 	// stops while the application's socket queue is over 75 % full and
 	// resumes once it is under 25 %.
 	Feedback bool
+	// DeferHardIRQs and GROFlushTimeout are the device's
+	// napi_defer_hard_irqs and gro_flush_timeout (M3).
+	DeferHardIRQs   int
+	GROFlushTimeout time.Duration
 }
 
 // Modes of the experiments.
@@ -72,6 +77,7 @@ type Point struct {
 	InterruptsPerPacket float64 `json:"interrupts_per_packet"`
 	PollsPerInterrupt   float64 `json:"polls_per_interrupt"`
 	PacketsPerPoll      float64 `json:"packets_per_poll"`
+	MeanLatencyUS       float64 `json:"mean_latency_us"`
 	P50LatencyUS        float64 `json:"p50_latency_us"`
 	P99LatencyUS        float64 `json:"p99_latency_us"`
 	P999LatencyUS       float64 `json:"p999_latency_us"`
@@ -133,6 +139,13 @@ type Run struct {
 	// transmit callback sends it, the other modes at once.
 	Forward    bool
 	TxQueueLen int
+	// Clients > 0 makes the load request/response: that many clients,
+	// each with one request outstanding, at Offered requests per second
+	// in all (0: each sends again as soon as its reply is in). The
+	// application answers (App and Forward are implied); h1, where the
+	// replies arrive, costs nothing (an ideal load generator), and the
+	// latency is the round trip.
+	Clients int
 	// App delivers each packet to a user-level application through a
 	// socket queue of SocketQueue packets (default 32); the application,
 	// a user thread, takes AppCost per packet, and a packet counts as
@@ -226,6 +239,9 @@ type rig struct {
 	queueSent []uint64
 	running   bool
 	timer     hw.Timer
+	// request/response clients (Run.Clients)
+	replied     func(client int)
+	stopClients func()
 }
 
 // newRig builds r's world with dc as the device configuration (queues,
@@ -238,6 +254,9 @@ func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 	}
 	cfg := topo.Pair(dc, 1, linkMbps)
 	cfg.Hosts[0].Devices[0] = topo.DeviceConfig{Queues: 1, MTU: dc.MTU} // h1: a plain NAPI receiver
+	if r.Clients > 0 {
+		cfg.Hosts[0].Costs = &hw.CostModel{} // the load generator costs nothing
+	}
 	cfg.Costs = r.Costs
 	cfg.Seed = r.Seed
 	w, err := topo.Build(cfg)
@@ -269,19 +288,9 @@ func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 		if r.TxQueueLen > 0 {
 			g.dut.Netdev.TxQueueLen = r.TxQueueLen
 		}
-		out, to := g.dut.Netdev, g.sink.Netdev.Addr()
-		deferTx := r.Mode.RxMode == driver.RxModeQuota
-		g.host.Stack.AddProtocol(stack.EthPIPv4, func(skb *stack.SKB) {
-			// Out again, to h1: the output queue holds it for the
-			// transmit callback (quota mode) or it goes at once.
-			eth := skb.Push(stack.EthHdrLen)
-			copy(eth[0:6], to[:])
-			a := out.Addr()
-			copy(eth[6:12], a[:])
-			skb.ResetMACHeader()
-			skb.Dev, skb.XmitMore = out, deferTx
-			_ = stack.DevQueueXmit(skb) // a full queue drops and counts
-		})
+		if !r.App {
+			g.host.Stack.AddProtocol(stack.EthPIPv4, g.forward)
+		}
 	}
 	g.cons = &consumer{now: g.sinkCPU.Now, perQueue: make([]uint64, g.nq), pos: g.sinkCPU.Position} // now includes the work charged so far
 	if r.TouchBytes {
@@ -289,8 +298,17 @@ func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 	}
 	if r.App {
 		g.app = newApp(g, r)
-	} else {
+	}
+	if r.Clients > 0 {
+		g.sink.Host.Stack.AddProtocol(stack.EthPIPv4, g.reply)
+	} else if !r.App || r.Forward {
 		g.sink.Host.Stack.AddProtocol(stack.EthPIPv4, g.cons.handle)
+	}
+	if r.Mode.DeferHardIRQs > 0 {
+		if err := g.dut.Netdev.SetNAPIDefer(r.Mode.DeferHardIRQs, r.Mode.GROFlushTimeout); err != nil {
+			w.Close()
+			return nil, err
+		}
 	}
 
 	// One flow per queue: a source the device's RSS puts on that queue
@@ -313,6 +331,20 @@ func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 	}
 	g.queueSent = make([]uint64, g.nq)
 	return g, nil
+}
+
+// forward sends skb (at its network header) back out of the device under
+// test, to h1: the output queue holds it for the transmit callback (quota
+// mode) or it goes at once.
+func (g *rig) forward(skb *stack.SKB) {
+	out, to := g.dut.Netdev, g.sink.Netdev.Addr()
+	eth := skb.Push(stack.EthHdrLen)
+	copy(eth[0:6], to[:])
+	a := out.Addr()
+	copy(eth[6:12], a[:])
+	skb.ResetMACHeader()
+	skb.Dev, skb.XmitMore = out, g.r.Mode.RxMode == driver.RxModeQuota
+	_ = stack.DevQueueXmit(skb) // a full queue drops and counts
 }
 
 // frame returns queue q's frame of size bytes (without FCS).
@@ -381,7 +413,12 @@ func (g *rig) generate(next func() (time.Duration, int)) {
 // stop ends the generator.
 func (g *rig) stop() {
 	g.running = false
-	g.timer.Stop()
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	if g.stopClients != nil {
+		g.stopClients()
+	}
 }
 
 // snap takes the counters.
@@ -453,6 +490,9 @@ func (g *rig) drain(label string) error {
 // after a warm-up. It checks packet conservation and that CPU shares add
 // up, and fails otherwise.
 func Measure(r Run) (Point, error) {
+	if r.Clients > 0 {
+		r.App, r.Forward = true, true
+	}
 	g, err := newRig(r, topo.DeviceConfig{})
 	if err != nil {
 		return Point{}, err
@@ -462,11 +502,18 @@ func Measure(r Run) (Point, error) {
 	if size == 0 {
 		size = 60
 	}
-	next, err := arrivals(r, linkMbps, size)
-	if err != nil {
-		return Point{}, err
+	if r.Clients > 0 {
+		if r.Offered < 0 || math.IsInf(r.Offered, 0) || math.IsNaN(r.Offered) {
+			return Point{}, fmt.Errorf("irqbench: request rate %v: want 0 (as fast as replies come) or more", r.Offered)
+		}
+		g.clients(size)
+	} else {
+		next, err := arrivals(r, linkMbps, size)
+		if err != nil {
+			return Point{}, err
+		}
+		g.generate(func() (time.Duration, int) { return next(), size })
 	}
-	g.generate(func() (time.Duration, int) { return next(), size })
 	g.w.Run(r.Warmup)
 	c0 := g.measure()
 	g.w.Run(r.Window)
@@ -541,6 +588,11 @@ func (g *rig) point(label string, c0, c1 counters, window time.Duration, size in
 			return float64(lat[i]) / float64(time.Microsecond)
 		}
 		p.P50LatencyUS, p.P99LatencyUS, p.P999LatencyUS = q(0.5), q(0.99), q(0.999)
+		var sum time.Duration
+		for _, l := range lat {
+			sum += l
+		}
+		p.MeanLatencyUS = float64(sum) / float64(len(lat)) / float64(time.Microsecond)
 	}
 	return p, nil
 }

@@ -224,3 +224,29 @@ func TestE4(t *testing.T) {
 		}
 	}
 }
+
+// TestE8: deferral trades latency for CPU at light load, and a tiny
+// timeout serves less flat out.
+func TestE8(t *testing.T) {
+	e, err := E8("teaching", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.Checks {
+		if !c.Pass {
+			t.Errorf("%s: %s", c.Name, c.Detail)
+		} else {
+			t.Logf("%s: %s", c.Name, c.Detail)
+		}
+	}
+}
+
+// TestRequestResponseErrors: a negative request rate is refused.
+func TestRequestResponseErrors(t *testing.T) {
+	if _, err := Measure(Run{Mode: M1, Costs: Presets["teaching"], Offered: -1, Clients: 2, Window: time.Millisecond}); err == nil {
+		t.Error("negative rate accepted")
+	}
+	if _, err := Measure(Run{Mode: M1, Costs: Presets["teaching"], Offered: 1000, UserTask: true, App: true, Window: time.Millisecond}); err == nil {
+		t.Error("a user task and an application accepted")
+	}
+}

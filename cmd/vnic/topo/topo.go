@@ -30,6 +30,9 @@ type HostConfig struct {
 	Devices  []DeviceConfig
 	Budget   int           // netdev_budget, default 300
 	BudgetT  time.Duration // netdev_budget_usecs, default 2 ms
+	// Costs, when set, replaces the world's cost model for this host
+	// (an ideal load generator: all zero).
+	Costs *hw.CostModel
 }
 
 // DeviceConfig describes one vnic and its driver parameters.
@@ -123,14 +126,18 @@ func Build(cfg Config) (*World, error) {
 		}
 		h := &Host{Name: hc.Name, DMA: hw.NewDMA(hc.DMABytes)}
 		var scpus []stack.CPU
+		costs := cfg.Costs
+		if hc.Costs != nil {
+			costs = *hc.Costs
+		}
 		for i := 0; i < hc.CPUs; i++ {
-			c := hw.NewCPU(i, w.Clock, cfg.Costs)
+			c := hw.NewCPU(i, w.Clock, costs)
 			h.CPUs = append(h.CPUs, c)
 			scpus = append(scpus, c)
 		}
 		h.Stack = stack.NewHost(hc.Name, w.Clock, scpus, stack.HostConfig{
 			NetdevBudget: hc.Budget, NetdevBudgetTime: hc.BudgetT,
-			Costs: stack.Costs{Proto: cfg.Costs.Proto, Poll: cfg.Costs.Poll, GRO: cfg.Costs.GRO},
+			Costs: stack.Costs{Proto: costs.Proto, Poll: costs.Poll, GRO: costs.GRO},
 		})
 		w.Hosts = append(w.Hosts, h)
 		for di, dc := range hc.Devices {

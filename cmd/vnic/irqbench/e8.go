@@ -1,0 +1,97 @@
+package irqbench
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// E8Clients and E8AppCost are E8's request/response load: clients with
+// one request outstanding each, and the server application's work per
+// request.
+const (
+	E8Clients = 16
+	E8AppCost = 5 * time.Microsecond
+)
+
+// E8 is NAPI deferral (M3: napi_defer_hard_irqs 100, gro_flush_timeout
+// 10, 20, 50 and 200 µs) against plain NAPI under request/response load:
+// 16 clients with a request outstanding each, at 15, 50 and 80 % of what
+// plain NAPI serves flat out, and flat out. At light load the timer polls
+// replace interrupts: a request waits for the next timer poll, so latency
+// grows with the timeout, and the timer polls (each an hrtimer interrupt
+// and a poll, empty or not) cost CPU in inverse proportion to it. Flat
+// out, a tiny timeout spends the CPU on timer polls that find little.
+func E8(preset string, seed int64, progress Progress) (Experiment, error) {
+	c, ok := Presets[preset]
+	if !ok {
+		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	}
+	e := Experiment{ID: "E8", Title: "NAPI deferral (gro_flush_timeout) under request/response load", Preset: preset, MLFRR: map[string]float64{}}
+	timeouts := []time.Duration{0, 10 * time.Microsecond, 20 * time.Microsecond, 50 * time.Microsecond, 200 * time.Microsecond}
+	run := func(m Mode, rate float64) (Point, error) {
+		return Measure(Run{Mode: m, Costs: c, Offered: rate, Warmup: Warmup, Window: Window, Seed: seed, Clients: E8Clients, AppCost: E8AppCost})
+	}
+	base := Mode{ID: "base", RxMode: M1.RxMode}
+	top, err := run(base, 0)
+	if err != nil {
+		return e, err
+	}
+	fracs := []float64{0.15, 0.5, 0.8}
+	total, done := len(timeouts)*(len(fracs)+1), 0
+	byMode := map[time.Duration][]Point{}
+	for _, to := range timeouts {
+		m := base
+		if to > 0 {
+			m = Mode{ID: fmt.Sprintf("defer%d", to/time.Microsecond), RxMode: M1.RxMode, DeferHardIRQs: 100, GROFlushTimeout: to}
+		}
+		s := Series{Mode: m.ID}
+		for _, f := range append(fracs, 0) {
+			var p Point
+			if to == 0 && f == 0 {
+				p = top
+			} else if p, err = run(m, f*top.DeliveredPPS); err != nil {
+				return e, err
+			}
+			s.Points = append(s.Points, p)
+			done++
+			if progress != nil {
+				progress(done, total)
+			}
+		}
+		e.Series = append(e.Series, s)
+		e.MLFRR[m.ID] = mlfrr(s)
+		byMode[to] = s.Points
+	}
+	// Light load: latency up, CPU down as the timeout grows.
+	latUp, cpuDown := true, true
+	var ld, cd []string
+	for i, to := range timeouts {
+		p := byMode[to][0]
+		ld = append(ld, fmt.Sprintf("%s %.1f µs", e.Series[i].Mode, p.MeanLatencyUS))
+		cd = append(cd, fmt.Sprintf("%s %.1f %%", e.Series[i].Mode, 100*(1-p.CPUIdle)))
+		if i >= 2 {
+			prev := byMode[timeouts[i-1]][0]
+			latUp = latUp && p.MeanLatencyUS > prev.MeanLatencyUS
+			cpuDown = cpuDown && (1-p.CPUIdle) < (1-prev.CPUIdle)
+		}
+	}
+	e.Checks = append(e.Checks, Check{"at light load mean latency grows with the timeout", latUp, strings.Join(ld, ", ")})
+	e.Checks = append(e.Checks, Check{"at light load CPU falls as the timeout grows (the shortest costs more than no deferral)",
+		cpuDown && (1-byMode[timeouts[1]][0].CPUIdle) > (1-byMode[0][0].CPUIdle), strings.Join(cd, ", ")})
+	// Flat out: the tiniest timeout serves less than the best deferral.
+	best, bestID := 0.0, ""
+	for i, to := range timeouts[1:] {
+		if q := byMode[to][len(fracs)].DeliveredPPS; q > best {
+			best, bestID = q, e.Series[i+1].Mode
+		}
+	}
+	tiny := byMode[timeouts[1]][len(fracs)].DeliveredPPS
+	e.Checks = append(e.Checks, Check{"flat out, a tiny timeout serves less than a longer one", tiny < 0.97*best,
+		fmt.Sprintf("defer10 %.0f requests/s, %s %.0f, no deferral %.0f", tiny, bestID, best, top.DeliveredPPS)})
+	e.Pass = true
+	for _, ch := range e.Checks {
+		e.Pass = e.Pass && ch.Pass
+	}
+	return e, nil
+}
