@@ -363,3 +363,14 @@ func (a *Adapter) Queues() int { return a.cfg.Queues }
 
 // RSSKey returns the RSS hash key programmed into RSSRK (get_rxfh).
 func (a *Adapter) RSSKey() [40]byte { return a.rssKey }
+
+// NAPI returns queue pair q's NAPI instance (what a socket busy-polls:
+// the napi_id its packets carry), or nil when the device is down.
+func (a *Adapter) NAPI(q int) *stack.NAPI {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if q < 0 || q >= len(a.qv) {
+		return nil
+	}
+	return a.qv[q].napi
+}

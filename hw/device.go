@@ -46,6 +46,12 @@ type Device struct {
 	eeprom [eepromWords]uint16
 	phy    [32]uint16
 
+	// TDT writes waiting for the writing CPU's work to reach them
+	// (virtual time; the clock's goroutine only).
+	doorbells [NumQueues][]doorbell
+	dbHead    [NumQueues]int // first pending entry
+	dbTimer   [NumQueues]Timer
+
 	port    Port // where transmitted frames go
 	carrier bool // a peer is connected
 	// linkOK: the PHY agreed speed and duplex with the other end;
@@ -310,6 +316,78 @@ func (d *Device) count(off uint32, n uint64) {
 
 // Write32 is an MMIO write.
 func (d *Device) Write32(off uint32, v uint32) {
+	if off >= TDBAL0 && off < TDBAL0+0x40*NumQueues && (off-TDBAL0)%0x40 == qDT {
+		if vc, ok := d.clock.(*VirtualClock); ok && vc.current != nil && vc.current.charged > 0 {
+			// A doorbell rings when the CPU gets to it: in virtual time
+			// a work item's code runs at its start and its cost is
+			// charged after, so the write takes effect that far in.
+			d.deferDoorbell(int((off-TDBAL0)/0x40), off, v, vc.current.charged)
+			return
+		}
+	}
+	// Program order: doorbells written before a write that reconfigures
+	// transmission (a queue's other registers, TCTL, CTRL) take effect
+	// before it.
+	switch {
+	case off >= TDBAL0 && off < TDBAL0+0x40*NumQueues:
+		d.flushDoorbells(int((off - TDBAL0) / 0x40))
+	case off == TCTL || off == CTRL:
+		for q := range d.doorbells {
+			d.flushDoorbells(q)
+		}
+	}
+	d.write32(off, v)
+}
+
+// flushDoorbells applies queue q's pending TDT writes now.
+func (d *Device) flushDoorbells(q int) {
+	if d.dbHead[q] == len(d.doorbells[q]) {
+		return
+	}
+	for d.dbHead[q] < len(d.doorbells[q]) {
+		db := d.doorbells[q][d.dbHead[q]]
+		d.dbHead[q]++
+		d.write32(db.off, db.v)
+	}
+	d.doorbells[q], d.dbHead[q] = d.doorbells[q][:0], 0
+	d.dbTimer[q].Stop()
+}
+
+// doorbell is a TDT write waiting for the CPU to get to it.
+type doorbell struct {
+	at  time.Duration
+	off uint32
+	v   uint32
+}
+
+// deferDoorbell queues a TDT write lag from now (virtual time).
+func (d *Device) deferDoorbell(q int, off, v uint32, lag time.Duration) {
+	at := d.clock.Now() + lag
+	d.doorbells[q] = append(d.doorbells[q], doorbell{at, off, v})
+	if len(d.doorbells[q])-d.dbHead[q] == 1 {
+		if d.dbTimer[q] == nil {
+			d.dbTimer[q] = d.clock.NewTimer(func() { d.ringDoorbells(q) })
+		}
+		d.dbTimer[q].Reset(lag)
+	}
+}
+
+// ringDoorbells applies the queued TDT writes that are due.
+func (d *Device) ringDoorbells(q int) {
+	now := d.clock.Now()
+	for d.dbHead[q] < len(d.doorbells[q]) && d.doorbells[q][d.dbHead[q]].at <= now {
+		db := d.doorbells[q][d.dbHead[q]]
+		d.dbHead[q]++
+		d.write32(db.off, db.v)
+	}
+	if d.dbHead[q] == len(d.doorbells[q]) {
+		d.doorbells[q], d.dbHead[q] = d.doorbells[q][:0], 0 // reuse the array
+		return
+	}
+	d.dbTimer[q].Reset(d.doorbells[q][d.dbHead[q]].at - now)
+}
+
+func (d *Device) write32(off uint32, v uint32) {
 	d.mu.Lock()
 	kick := d.write(off, v)
 	d.mu.Unlock()

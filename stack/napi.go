@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -39,6 +40,21 @@ type NAPI struct {
 	deferCount int
 	timer      Timer
 
+	// Threaded NAPI: the kthread that polls instead of NET_RX, and
+	// whether a poll is running in it (guarded by sn.mu).
+	kthread  interface{ Wake() }
+	inThread bool
+	// Busy polling owns the NAPI (guarded by sn.mu); preferBusy: a busy
+	// poller that prefers it is waiting for NET_RX to let go.
+	inBusyPoll bool
+	preferBusy bool
+	suspendFor time.Duration // the IRQ suspension the preferring poller asked for
+	// IRQ suspension in force (SuspendIRQs): completions keep the
+	// interrupt masked and arm the timer with suspend.
+	suspended bool
+	suspend   time.Duration
+	busyPolls counter
+
 	gro groTable // trains held during a poll (poll context only)
 }
 
@@ -49,6 +65,7 @@ type NAPIStats struct {
 	BudgetHits uint64 // polls that used their whole budget
 	Empty      uint64 // polls that found no work (after a spurious interrupt)
 	TimerPolls uint64 // polls the deferral timer scheduled
+	BusyPolls  uint64 // polls made by busy polling
 }
 
 // NewNAPI is netif_napi_add_weight: a disabled NAPI for dev, polled on cpu.
@@ -70,7 +87,7 @@ func (n *NAPI) CPU() CPU { return n.sn.cpu }
 
 // Stats returns the counters.
 func (n *NAPI) Stats() NAPIStats {
-	return NAPIStats{n.polls.load(), n.packets.load(), n.budgetHits.load(), n.empty.load(), n.timerPolls.load()}
+	return NAPIStats{n.polls.load(), n.packets.load(), n.budgetHits.load(), n.empty.load(), n.timerPolls.load(), n.busyPolls.load()}
 }
 
 // Enable is napi_enable.
@@ -125,13 +142,195 @@ func (n *NAPI) Schedule() bool {
 		return false
 	}
 	n.sched = true
-	n.sn.link(n)
+	threaded := n.dev != nil && n.dev.Threaded()
+	if !threaded {
+		n.sn.link(n)
+	}
 	n.sn.mu.Unlock()
 	if n.Observer != nil {
 		n.Observer.NAPIScheduled(n.IRQ)
 	}
-	n.sn.cpu.RaiseSoftirq()
+	if threaded {
+		n.thread().Wake()
+	} else {
+		n.sn.cpu.RaiseSoftirq()
+	}
 	return true
+}
+
+// thread returns the NAPI's kthread (napi/<dev>-<irq>), made on first use.
+func (n *NAPI) thread() interface{ Wake() } {
+	n.sn.mu.Lock()
+	defer n.sn.mu.Unlock()
+	if n.kthread == nil {
+		name := fmt.Sprintf("napi/%s-%d", n.dev.Name(), n.IRQ)
+		n.kthread = n.sn.cpu.NewKthread(name, 0, n.threadStep)
+	}
+	return n.kthread
+}
+
+// threadStep is napi_threaded_poll: one poll (or the next part of one)
+// while the NAPI is scheduled; the thread sleeps once it completes.
+func (n *NAPI) threadStep() bool {
+	s := n.sn
+	s.mu.Lock()
+	if !n.sched || n.disabled || n.inBusyPoll {
+		s.mu.Unlock()
+		return false
+	}
+	n.polling, n.inThread = true, true
+	s.mu.Unlock()
+	_, total := s.pollOne(n)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n.polling, n.inThread = false, false
+	s.pollDone.Broadcast()
+	if n.cont {
+		n.cont = false // the same poll goes on in the next step
+		return n.sched && !n.disabled
+	}
+	again := n.missed
+	n.missed = false
+	return n.sched && !n.disabled && (total == n.weight || again)
+}
+
+// BusyPoll is one iteration of napi_busy_loop (busy polling from process
+// context): if the NAPI is idle, busy polling takes it — the interrupt
+// that finds it scheduled leaves its vector masked — and polls up to
+// budget; ok is false when NET_RX or the NAPI thread owns it. The cost of
+// the iteration (c_poll) is charged to the caller.
+//
+// With prefer (SO_PREFER_BUSY_POLL) a poller that finds NET_RX polling
+// asks it to let go: the next NET_RX poll that would go on releases the
+// NAPI to the deferral timer (or the suspension timer) instead, the
+// interrupt still masked, so the poller can take it.
+func (n *NAPI) BusyPoll(budget int, prefer bool, suspend time.Duration) (work int, ok bool) {
+	s := n.sn
+	s.mu.Lock()
+	if n.disabled || (n.sched && !n.inBusyPoll) {
+		if prefer && !n.disabled {
+			n.preferBusy, n.suspendFor = true, suspend
+		}
+		s.mu.Unlock()
+		return 0, false
+	}
+	n.preferBusy = false
+	n.sched, n.inBusyPoll, n.polling = true, true, true
+	s.mu.Unlock()
+	s.cpu.Charge(max(s.host.cfg.Costs.Poll, BusyPollSpin))
+	work = n.poll(n, budget)
+	n.groFlushAll()
+	s.processed.add(uint64(work))
+	n.busyPolls.add(1)
+	n.packets.add(uint64(work))
+	s.mu.Lock()
+	n.polling, n.cont = false, false
+	s.mu.Unlock()
+	return work, true
+}
+
+// BusyPollSpin is the least one busy-poll iteration costs (a loop that
+// finds nothing still spins).
+const BusyPollSpin = 100 * time.Nanosecond
+
+// BusyPollStop is busy_poll_stop: busy polling gives the NAPI back. With
+// suspend (IRQ suspension: the application found events and will be back)
+// the timer is armed with it and the interrupt stays masked; else with
+// prefer (SO_PREFER_BUSY_POLL) and deferral set, the deferral timer takes
+// over, the interrupt still masked; otherwise NET_RX (or the NAPI thread)
+// polls it once more, completes it and the driver unmasks.
+func (n *NAPI) BusyPollStop(prefer bool, suspend time.Duration) {
+	s := n.sn
+	s.mu.Lock()
+	if !n.inBusyPoll {
+		s.mu.Unlock()
+		return
+	}
+	n.inBusyPoll, n.missed = false, false
+	var deferN int
+	var timeout time.Duration
+	if n.dev != nil {
+		deferN, timeout = n.dev.NAPIDefer()
+	}
+	if prefer && suspend > 0 {
+		timeout = suspend
+	}
+	if prefer && ((deferN > 0 && timeout > 0) || suspend > 0) {
+		n.deferCount = deferN
+		n.sched = false
+		s.mu.Unlock()
+		n.armDefer(timeout)
+		return
+	}
+	n.sched = false
+	s.mu.Unlock()
+	n.Schedule()
+}
+
+// SuspendIRQs is napi_suspend_irqs: the application's wait returned
+// events, so it will poll again: until ResumeIRQs the NAPI's completions
+// keep the interrupt masked, and the timer, armed now with timeout,
+// stands by in case it does not.
+func (n *NAPI) SuspendIRQs(timeout time.Duration) {
+	s := n.sn
+	s.mu.Lock()
+	n.suspended, n.suspend = true, timeout
+	idle := !n.sched
+	s.mu.Unlock()
+	if idle {
+		n.armDefer(timeout)
+	}
+}
+
+// ResumeIRQs is napi_resume_irqs: the application's wait found nothing;
+// the usual deferral (or the interrupt) takes over again.
+func (n *NAPI) ResumeIRQs() {
+	s := n.sn
+	s.mu.Lock()
+	was := n.suspended
+	n.suspended = false
+	idle := !n.sched
+	var gro time.Duration
+	if n.dev != nil {
+		_, gro = n.dev.NAPIDefer()
+	}
+	s.mu.Unlock()
+	if was && idle {
+		if gro > 0 {
+			n.armDefer(gro)
+		} else {
+			n.Schedule() // a poll that completes and gives the interrupt back
+		}
+	}
+}
+
+// releaseToBusyPoll gives a NAPI a preferring busy poller waits for to the
+// timer (the suspension's, else the deferral's, else a minimal re-poll);
+// it returns the timeout to arm. Called with sn.mu held.
+func (n *NAPI) releaseToBusyPoll() time.Duration {
+	n.preferBusy = false
+	n.sched = false
+	deferN, timeout := 0, time.Duration(0)
+	if n.dev != nil {
+		deferN, timeout = n.dev.NAPIDefer()
+	}
+	n.deferCount = deferN
+	if n.suspendFor > 0 {
+		timeout = n.suspendFor
+	}
+	if timeout <= 0 {
+		timeout = time.Microsecond // no timer configured: re-poll soon
+	}
+	return timeout
+}
+
+// armDefer starts the deferral timer.
+func (n *NAPI) armDefer(timeout time.Duration) {
+	if n.timer == nil {
+		cpu := n.sn.cpu
+		n.timer = n.sn.host.clock.NewTimer(func() { cpu.RaiseTimer(n.watchdog) })
+	}
+	n.timer.Reset(timeout)
 }
 
 // Scheduled reports NAPI_STATE_SCHED.
@@ -172,11 +371,16 @@ func (n *NAPI) Continue(work int) bool {
 // from the timer without an interrupt, before the interrupt comes back).
 func (n *NAPI) CompleteDone(work int) bool {
 	n.sn.mu.Lock()
-	if !n.sched {
+	if !n.sched || n.inBusyPoll {
+		// Busy polling owns it: the interrupt stays masked.
 		n.sn.mu.Unlock()
 		return false
 	}
 	if n.missed {
+		if n.inThread {
+			n.sn.mu.Unlock()
+			return false // the thread polls again (it clears missed)
+		}
 		n.missed = false
 		if !n.listed {
 			n.sn.link(n)
@@ -197,18 +401,19 @@ func (n *NAPI) CompleteDone(work int) bool {
 		n.deferCount = deferN
 	}
 	hold := false
-	if n.deferCount > 0 {
+	switch {
+	case n.suspended:
+		// IRQ suspension: the application polls; the timer is a
+		// safety net.
+		hold, timeout = true, n.suspend
+	case n.deferCount > 0:
 		n.deferCount--
 		hold = timeout > 0
 	}
 	n.sched = false
 	n.sn.mu.Unlock()
 	if hold {
-		if n.timer == nil {
-			cpu := n.sn.cpu
-			n.timer = n.sn.host.clock.NewTimer(func() { cpu.RaiseTimer(n.watchdog) })
-		}
-		n.timer.Reset(timeout)
+		n.armDefer(timeout)
 		return false
 	}
 	if n.Observer != nil {
@@ -353,12 +558,22 @@ func (s *Softnet) rxAction() {
 				return
 			}
 		}
+		var release time.Duration
 		if total == n.weight && n.sched && !n.disabled && !n.listed {
-			// The driver did not complete: poll again after the others.
-			s.link(n)
+			if n.preferBusy {
+				// A busy poller prefers it (napi_poll's early exit):
+				// let go to the timer, the interrupt still masked.
+				release = n.releaseToBusyPoll()
+			} else {
+				// The driver did not complete: poll again after the others.
+				s.link(n)
+			}
 		}
 		left := s.head != nil
 		s.mu.Unlock()
+		if release > 0 {
+			n.armDefer(release)
+		}
 
 		if !left {
 			s.inRound = false

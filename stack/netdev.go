@@ -124,6 +124,7 @@ type NetDevice struct {
 	// napi_defer_hard_irqs and gro_flush_timeout (ns)
 	deferHardIRQs   atomic.Int32
 	groFlushTimeout atomic.Int64
+	threaded        atomic.Bool // /sys/class/net/<dev>/threaded
 
 	host    *Host
 	name    string
@@ -620,3 +621,12 @@ func (d *NetDevice) SetNAPIDefer(n int, timeout time.Duration) error {
 func (d *NetDevice) NAPIDefer() (int, time.Duration) {
 	return int(d.deferHardIRQs.Load()), time.Duration(d.groFlushTimeout.Load())
 }
+
+// SetThreaded is /sys/class/net/<dev>/threaded: the device's NAPI
+// instances poll in their own kthreads (napi/<dev>-<irq>, normal
+// priority, competing with user threads) instead of NET_RX. Set it while
+// the device is down.
+func (d *NetDevice) SetThreaded(on bool) { d.threaded.Store(on) }
+
+// Threaded reports SetThreaded.
+func (d *NetDevice) Threaded() bool { return d.threaded.Load() }

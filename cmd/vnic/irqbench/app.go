@@ -25,6 +25,17 @@ type app struct {
 	gated    bool
 	feedback bool
 	poller   *stack.PollThread
+
+	// busy polling (M4)
+	napi      *stack.NAPI
+	busy      time.Duration
+	budget    int
+	full      bool
+	prefer    bool
+	suspend   time.Duration
+	waiting   bool          // asleep in epoll_wait (IRQ suspension)
+	polling   bool          // in a busy-poll loop
+	pollStart time.Duration // when it began
 }
 
 func newApp(g *rig, r Run) *app {
@@ -39,6 +50,18 @@ func newApp(g *rig, r Run) *app {
 		a.feedback = true
 		a.poller = g.host.Stack.PollThread(0)
 		a.poller.InputGate = func() bool { return !a.gated }
+	}
+	m := r.Mode
+	if m.BusyPoll > 0 || m.FullBusy || m.SuspendTimeout > 0 {
+		a.napi = g.dut.Adapter.NAPI(0)
+		a.busy, a.full, a.prefer, a.budget, a.suspend = m.BusyPoll, m.FullBusy, m.PreferBusyPoll || m.SuspendTimeout > 0, m.BusyBudget, m.SuspendTimeout
+		if a.budget == 0 {
+			a.budget = 8 // BUSY_POLL_BUDGET
+		}
+		if a.full {
+			a.thread.Wake() // it never sleeps
+		}
+		a.waiting = a.suspend > 0 // in epoll_wait until the first events
 	}
 	g.host.Stack.AddProtocol(stack.EthPIPv4, a.enqueue)
 	return a
@@ -58,10 +81,16 @@ func (a *app) enqueue(skb *stack.SKB) {
 	a.thread.Wake()
 }
 
-// step is the application: one packet.
+// step is the application: one packet, or with an empty socket one
+// busy-poll iteration while busy polling lasts.
 func (a *app) step() bool {
 	if len(a.q) == 0 {
-		return false
+		return a.busyPoll()
+	}
+	if a.waiting {
+		// epoll_wait returns events: suspend the interrupt.
+		a.waiting = false
+		a.napi.SuspendIRQs(a.suspend)
 	}
 	skb := a.q[0]
 	a.q = a.q[1:]
@@ -75,5 +104,46 @@ func (a *app) step() bool {
 		a.gated = false
 		a.poller.Kick()
 	}
-	return len(a.q) > 0
+	return len(a.q) > 0 || a.napi != nil // a busy poller polls when the socket is empty
+}
+
+// busyPoll is one iteration of napi_busy_loop with an empty socket; it
+// reports whether the application stays runnable. A loop ends when it
+// brings data (the packets went up to the socket) or when BusyPoll has
+// passed; either way busy_poll_stop gives the NAPI back.
+func (a *app) busyPoll() bool {
+	if a.napi == nil {
+		return false
+	}
+	if a.suspend > 0 {
+		// epoll_wait with busy_poll_usecs 0: one poll; events keep the
+		// interrupt suspended, none end the suspension.
+		if _, ok := a.napi.BusyPoll(a.budget, true, a.suspend); ok {
+			a.napi.BusyPollStop(true, a.suspend)
+		}
+		if len(a.q) > 0 {
+			a.napi.SuspendIRQs(a.suspend)
+			return true
+		}
+		a.napi.ResumeIRQs()
+		a.waiting = true
+		return false
+	}
+	now := a.g.cpu.Now()
+	if !a.polling {
+		a.polling, a.pollStart = true, now
+	}
+	if !a.full && now-a.pollStart >= a.busy {
+		a.polling = false
+		a.napi.BusyPollStop(a.prefer, 0)
+		return false // sleep until a packet wakes it
+	}
+	if _, ok := a.napi.BusyPoll(a.budget, a.prefer, 0); !ok {
+		a.g.cpu.Charge(stack.BusyPollSpin) // NET_RX has it: spin
+	}
+	if len(a.q) > 0 {
+		a.polling = false
+		a.napi.BusyPollStop(a.prefer, 0)
+	}
+	return true
 }

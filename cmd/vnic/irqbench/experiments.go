@@ -187,6 +187,7 @@ var Experiments = map[string]func(preset string, seed int64, progress Progress) 
 	"E6":  E6,
 	"E7":  E7,
 	"E8":  E8,
+	"E9":  E9,
 	"E10": E10,
 	"E11": E11,
 }

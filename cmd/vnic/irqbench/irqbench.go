@@ -52,6 +52,23 @@ type Mode struct {
 	// napi_defer_hard_irqs and gro_flush_timeout (M3).
 	DeferHardIRQs   int
 	GROFlushTimeout time.Duration
+	// Threaded polls the device's NAPI in its own kthread (M6).
+	Threaded bool
+	// Busy polling by the application (M4): with an empty socket it
+	// polls the device's NAPI (BusyBudget packets a call, default 8) for
+	// up to BusyPoll before sleeping; FullBusy never sleeps.
+	// PreferBusyPoll hands the NAPI to the deferral timer, not to NET_RX,
+	// when a busy poll ends (SO_PREFER_BUSY_POLL).
+	BusyPoll       time.Duration
+	BusyBudget     int
+	FullBusy       bool
+	PreferBusyPoll bool
+	// SuspendTimeout is irq-suspend-timeout (M5): the application polls
+	// once per wait (epoll with busy_poll_usecs 0 and prefer_busy_poll);
+	// while it finds events the interrupt stays suspended (the timer is
+	// a safety net of this length); a wait that finds nothing gives the
+	// NAPI back to deferral.
+	SuspendTimeout time.Duration
 }
 
 // Modes of the experiments.
@@ -304,6 +321,7 @@ func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 	} else if !r.App || r.Forward {
 		g.sink.Host.Stack.AddProtocol(stack.EthPIPv4, g.cons.handle)
 	}
+	g.dut.Netdev.SetThreaded(r.Mode.Threaded)
 	if r.Mode.DeferHardIRQs > 0 {
 		if err := g.dut.Netdev.SetNAPIDefer(r.Mode.DeferHardIRQs, r.Mode.GROFlushTimeout); err != nil {
 			w.Close()

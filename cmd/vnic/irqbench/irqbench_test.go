@@ -250,3 +250,19 @@ func TestRequestResponseErrors(t *testing.T) {
 		t.Error("a user task and an application accepted")
 	}
 }
+
+// TestE9: the cover letter's orderings among busy polling, deferral,
+// threaded NAPI and IRQ suspension.
+func TestE9(t *testing.T) {
+	e, err := E9("teaching", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.Checks {
+		if !c.Pass {
+			t.Errorf("%s: %s", c.Name, c.Detail)
+		} else {
+			t.Logf("%s: %s", c.Name, c.Detail)
+		}
+	}
+}
