@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -234,5 +235,94 @@ func TestNAPIDefer(t *testing.T) {
 	}
 	if d.SetNAPIDefer(-1, 0) == nil {
 		t.Fatal("negative napi_defer_hard_irqs accepted")
+	}
+}
+
+// TestNAPIThreaded: a threaded NAPI polls in its kthread (task context),
+// not in NET_RX, one poll a step while it has work.
+func TestNAPIThreaded(t *testing.T) {
+	clk := hw.NewVirtualClock()
+	cpu := hw.NewCPU(0, clk, hw.CostModel{})
+	h := stack.NewHost("h", clk, []stack.CPU{cpu}, stack.HostConfig{})
+	d, _ := newDev(t, h, 1)
+	d.SetThreaded(true)
+	pending := 150
+	var calls []int
+	n := h.NewNAPI(d, 0, func(n *stack.NAPI, budget int) int {
+		w := min(pending, budget)
+		pending -= w
+		calls = append(calls, w)
+		cpu.Charge(time.Duration(w) * time.Microsecond)
+		if w < budget {
+			n.CompleteDone(w)
+		}
+		return w
+	}, 64)
+	n.Enable()
+	n.Schedule()
+	clk.RunFor(time.Millisecond)
+	st := cpu.Stats()
+	if fmtInts(calls) != " 64 64 22" || st.Softirqs != 0 || st.Busy[hw.Task] != 150*time.Microsecond || n.Scheduled() {
+		t.Fatalf("calls%s, %d softirqs, task time %v, scheduled %v", fmtInts(calls), st.Softirqs, st.Busy[hw.Task], n.Scheduled())
+	}
+}
+
+// TestNAPIBusyPoll: busy polling takes an idle NAPI, and the driver's
+// completion inside it leaves the interrupt masked; NET_RX cannot poll it
+// meanwhile; stopping without prefer hands it to NET_RX, which completes
+// it; with prefer and deferral the timer takes it, the interrupt masked.
+func TestNAPIBusyPoll(t *testing.T) {
+	for _, prefer := range []bool{false, true} {
+		t.Run(fmt.Sprint(prefer), func(t *testing.T) {
+			clk := hw.NewVirtualClock()
+			cpu := hw.NewCPU(0, clk, hw.CostModel{Timer: time.Microsecond})
+			h := stack.NewHost("h", clk, []stack.CPU{cpu}, stack.HostConfig{Costs: stack.Costs{Poll: time.Microsecond}})
+			d, _ := newDev(t, h, 1)
+			if err := d.SetNAPIDefer(2, 10*time.Microsecond); err != nil {
+				t.Fatal(err)
+			}
+			pending, unmasks := 5, 0
+			var calls []int
+			n := h.NewNAPI(d, 0, func(n *stack.NAPI, budget int) int {
+				w := min(pending, budget)
+				pending -= w
+				calls = append(calls, w)
+				if w < budget && n.CompleteDone(w) {
+					unmasks++
+				}
+				return w
+			}, 64)
+			n.Enable()
+			var work int
+			var ok bool
+			cpu.RunTask(func() { work, ok = n.BusyPoll(8, prefer, 0) })
+			clk.RunFor(time.Microsecond / 2)
+			if !ok || work != 5 || unmasks != 0 || !n.Scheduled() {
+				t.Fatalf("busy poll: work %d ok %v, %d unmasks, scheduled %v", work, ok, unmasks, n.Scheduled())
+			}
+			// An interrupt's schedule now only marks it missed; NET_RX does not poll it.
+			n.Schedule()
+			clk.RunFor(10 * time.Microsecond)
+			if len(calls) != 1 {
+				t.Fatalf("polled %d times while busy polling owned it", len(calls))
+			}
+			cpu.RunTask(func() { n.BusyPollStop(prefer, 0) })
+			clk.RunFor(time.Millisecond)
+			if prefer {
+				// The timer polls three times: two empty polls held
+				// (napi_defer_hard_irqs 2), the third gives the
+				// interrupt back.
+				if n.Stats().TimerPolls != 3 || unmasks != 1 {
+					t.Fatalf("prefer: %d timer polls, %d unmasks", n.Stats().TimerPolls, unmasks)
+				}
+			} else if n.Stats().TimerPolls != 0 || unmasks != 1 || len(calls) != 2 {
+				// NET_RX polls once more, finds nothing and completes: the
+				// busy poll's work did not load the deferral count.
+				t.Fatalf("no prefer: %d timer polls, %d unmasks, %d polls", n.Stats().TimerPolls, unmasks, len(calls))
+			}
+			if n.Stats().BusyPolls != 1 {
+				t.Fatalf("%d busy polls", n.Stats().BusyPolls)
+			}
+		})
 	}
 }
