@@ -258,8 +258,8 @@ func (c *Config) validate() error {
 					bad(dk+"."+r.key, "%d: want a multiple of 8 in 8..4096", r.v)
 				}
 			}
-			if d.ITRUsecs < 0 || d.ITRUsecs > 8191 {
-				bad(dk+".itr_usecs", "%d: want 0..8191", d.ITRUsecs)
+			if d.ITRUsecs < 0 || d.ITRUsecs > 8191 || d.ITRUsecs == 2 || (d.ITRUsecs > 3 && d.ITRUsecs < 10) {
+				bad(dk+".itr_usecs", "%d: want 0 (off), 1 (dynamic), 3 (dynamic conservative) or 10..8191", d.ITRUsecs)
 			}
 			if d.MTU < 68 || d.MTU > 9216 {
 				bad(dk+".mtu", "%d: want 68..9216", d.MTU)

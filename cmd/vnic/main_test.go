@@ -97,6 +97,8 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"hosts:\n  - name: a\n    devices:\n      - rx_ring: 100\n", "hosts[0].devices[0].rx_ring"},
 		{"hosts:\n  - name: a\n    devices:\n      - rx_mode: turbo\n", "hosts[0].devices[0].rx_mode"},
 		{"hosts:\n  - name: a\n    devices:\n      - vectors: 30\n", "hosts[0].devices[0].vectors"},
+		{"hosts:\n  - name: a\n    devices:\n      - itr_usecs: 5\n", "hosts[0].devices[0].itr_usecs"},
+		{"hosts:\n  - name: a\n    devices:\n      - poll_quota: -1\n", "hosts[0].devices[0].poll_quota"},
 		{"hosts:\n  - name: a\n    devices:\n      - colour: red\n", "colour"},
 		{"cables:\n  - a: h1\n    b: h2/vnic0\n", "cables[0].a"},
 		{"traffic:\n  - size: 10\n", "traffic[0].size"},
