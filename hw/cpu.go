@@ -242,6 +242,7 @@ type CPUStats struct {
 	Items    [numLevels]uint64        // work items run per context
 	Hardirqs uint64
 	Timers   uint64 // hrtimer interrupts (RaiseTimer)
+	Wakeups  uint64 // real time: the CPU's goroutine woke from idle
 	Softirqs uint64
 }
 
@@ -619,8 +620,11 @@ func (c *CPU) loop() {
 	defer c.wg.Done()
 	c.mu.Lock()
 	for {
-		for c.top() < 0 && !c.stopped {
-			c.cond.Wait()
+		if c.top() < 0 && !c.stopped {
+			for c.top() < 0 && !c.stopped {
+				c.cond.Wait()
+			}
+			c.stats.Wakeups++
 		}
 		if c.stopped {
 			c.mu.Unlock()

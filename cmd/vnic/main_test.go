@@ -344,3 +344,58 @@ func TestBenchOffloadJSON(t *testing.T) {
 		t.Errorf("stack packets: all-on %d, gro-off %d, wire %d", r.Results[0].StackPkts, r.Results[3].StackPkts, r.Results[0].WirePackets)
 	}
 }
+
+// TestBenchIRQCommand: the experiments' JSON carries the shape the issue
+// names; --time real gives M0 and M1 per rate; bad flags are refused.
+func TestBenchIRQCommand(t *testing.T) {
+	out, err := run(t, "bench", "irq", "--experiment", "e1", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Experiments []struct {
+			ID     string `json:"id"`
+			Pass   bool   `json:"pass"`
+			Series []struct {
+				Mode   string           `json:"mode"`
+				Points []map[string]any `json:"points"`
+			} `json:"series"`
+		} `json:"experiments"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Experiments) != 1 || res.Experiments[0].ID != "E1" || !res.Experiments[0].Pass {
+		t.Fatalf("E1 JSON: %v %+v", err, res)
+	}
+	var raw struct {
+		Experiments []struct {
+			Series []struct {
+				Points []map[string]any `json:"points"`
+			} `json:"series"`
+		} `json:"experiments"`
+	}
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	pt := raw.Experiments[0].Series[0].Points[0]
+	for _, k := range []string{"offered_pps", "delivered_pps", "interrupts_per_packet", "packets_per_poll", "p99_latency_us"} {
+		if _, ok := pt[k]; !ok {
+			t.Errorf("point has no %q", k)
+		}
+	}
+	out, err = run(t, "bench", "irq", "--time", "real", "--rates", "2000", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var real struct {
+		Real []struct {
+			Mode string `json:"mode"`
+		} `json:"real"`
+	}
+	if err := json.Unmarshal([]byte(out), &real); err != nil || len(real.Real) != 2 || real.Real[0].Mode != "M0" || real.Real[1].Mode != "M1" {
+		t.Fatalf("real JSON: %v %s", err, out)
+	}
+	for _, args := range [][]string{{"--experiment", "E2"}, {"--time", "sideways"}, {"--time", "real", "--rates", "0"}, {"--preset", "fast"}} {
+		if _, err := run(t, append([]string{"bench", "irq"}, args...)...); err == nil {
+			t.Errorf("bench irq %v: no error", args)
+		}
+	}
+}
