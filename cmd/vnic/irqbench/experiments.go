@@ -181,6 +181,7 @@ func E1(preset string, seed int64, progress Progress) (Experiment, error) {
 // Experiments are the implemented experiments by id.
 var Experiments = map[string]func(preset string, seed int64, progress Progress) (Experiment, error){
 	"E1":  E1,
+	"E2":  E2,
 	"E3":  E3,
 	"E4":  E4,
 	"E5":  E5,

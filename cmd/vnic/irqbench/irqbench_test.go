@@ -266,3 +266,18 @@ func TestE9(t *testing.T) {
 		}
 	}
 }
+
+// TestE2: a batching handler moves the collapse, and still collapses.
+func TestE2(t *testing.T) {
+	e, err := E2("teaching", 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range e.Checks {
+		if !c.Pass {
+			t.Errorf("%s: %s", c.Name, c.Detail)
+		} else {
+			t.Logf("%s: %s", c.Name, c.Detail)
+		}
+	}
+}
