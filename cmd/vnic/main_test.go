@@ -393,7 +393,7 @@ func TestBenchIRQCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &real); err != nil || len(real.Real) != 2 || real.Real[0].Mode != "M0" || real.Real[1].Mode != "M1" {
 		t.Fatalf("real JSON: %v %s", err, out)
 	}
-	for _, args := range [][]string{{"--experiment", "E2"}, {"--time", "sideways"}, {"--time", "real", "--rates", "0"}, {"--preset", "fast"}} {
+	for _, args := range [][]string{{"--experiment", "E12"}, {"--time", "sideways"}, {"--time", "real", "--rates", "0"}, {"--preset", "fast"}} {
 		if _, err := run(t, append([]string{"bench", "irq"}, args...)...); err == nil {
 			t.Errorf("bench irq %v: no error", args)
 		}

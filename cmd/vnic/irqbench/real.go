@@ -93,6 +93,7 @@ func MeasureReal(mode Mode, rate float64, window time.Duration) (RealPoint, erro
 	secs := time.Since(t0).Seconds()
 	close(stop)
 	<-done
+	time.Sleep(10 * time.Millisecond) // let the packets in flight finish before the world closes
 	runtime.Gosched()
 	p := RealPoint{Mode: mode.ID, OfferedPPS: float64(s1-s0) / secs, DeliveredPPS: float64(d1-d0) / secs,
 		Interrupts: float64(i1-i0) / secs, Softirqs: float64(so1-so0) / secs, Wakeups: float64(w1-w0) / secs}
