@@ -95,6 +95,7 @@ type Point struct {
 	PollsPerInterrupt   float64 `json:"polls_per_interrupt"`
 	PacketsPerPoll      float64 `json:"packets_per_poll"`
 	MeanLatencyUS       float64 `json:"mean_latency_us"`
+	CPUPerPacketUS      float64 `json:"cpu_per_packet_us"` // busy CPU time per delivered packet (the spec's cycles per packet)
 	P50LatencyUS        float64 `json:"p50_latency_us"`
 	P99LatencyUS        float64 `json:"p99_latency_us"`
 	P999LatencyUS       float64 `json:"p999_latency_us"`
@@ -598,6 +599,9 @@ func (g *rig) point(label string, c0, c1 counters, window time.Duration, size in
 	}
 	p.CPUTask = max(0, p.CPUTask)
 	p.CPUIdle = max(0, 1-total)
+	if p.DeliveredPPS > 0 {
+		p.CPUPerPacketUS = total / p.DeliveredPPS * 1e6
+	}
 	if len(cons.lat) > 0 {
 		lat := slices.Clone(cons.lat)
 		slices.Sort(lat)

@@ -176,6 +176,87 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		return nil, err
 	}
 
+	// Packets per poll and polls per interrupt, log scale, with the
+	// weight (a sweep's modes that poll).
+	if polls := pollSeries(e); len(polls) > 0 {
+		p = plot.New()
+		p.Title.Text = e.ID + ": packets per poll and polls per interrupt"
+		p.X.Label.Text = "offered (kpps)"
+		p.Y.Label.Text = "ratio (log)"
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{}
+		p.Legend.Top = true
+		n = 0
+		top := 64.0
+		for _, s := range polls {
+			for _, which := range []string{"packets/poll", "polls/interrupt"} {
+				xy := make(plotter.XYs, 0, len(s.Points))
+				for _, pt := range s.Points {
+					v := pt.PacketsPerPoll
+					if which == "polls/interrupt" {
+						v = pt.PollsPerInterrupt
+					}
+					if v > 0 {
+						xy = append(xy, plotter.XY{X: k(pt.OfferedPPS), Y: v})
+						top = math.Max(top, v)
+					}
+				}
+				if len(xy) == 0 {
+					continue
+				}
+				if err := line(p, n, s.Mode+" "+which, xy); err != nil {
+					return nil, err
+				}
+				n++
+			}
+		}
+		weight, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 64}, {X: maxX, Y: 64}})
+		if err != nil {
+			return nil, err
+		}
+		weight.Color = color.Gray{Y: 0xa0}
+		weight.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+		p.Add(weight)
+		p.Legend.Add("weight 64", weight)
+		p.Y.Max = top * 30 // room for the legend
+		if err := save(p, e.ID+"-polls", "Packets per poll and polls per interrupt",
+			"How much each poll carries (at most the weight) and how many polls each interrupt leads to: under overload a poll carries the weight and an interrupt leads to polls without end."); err != nil {
+			return nil, err
+		}
+	}
+
+	// Latency against CPU per packet: one point per mode and load, for
+	// request/response experiments (the spec's trade-off scatter).
+	if e.ID == "E8" || e.ID == "E9" {
+		p = plot.New()
+		p.Title.Text = e.ID + ": p99 latency against CPU per request"
+		p.X.Label.Text = "CPU per request (µs)"
+		p.Y.Label.Text = "p99 round trip (µs, log)"
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{}
+		p.Legend.Top = true
+		for i, s := range e.Series {
+			xy := make(plotter.XYs, 0, len(s.Points))
+			for _, pt := range s.Points {
+				if pt.CPUPerPacketUS > 0 && pt.P99LatencyUS > 0 {
+					xy = append(xy, plotter.XY{X: pt.CPUPerPacketUS, Y: pt.P99LatencyUS})
+				}
+			}
+			sc, err := plotter.NewScatter(xy)
+			if err != nil {
+				return nil, err
+			}
+			sc.Color = palette[i%len(palette)]
+			sc.Radius = vg.Points(3)
+			p.Add(sc)
+			p.Legend.Add(s.Mode, sc)
+		}
+		if err := save(p, e.ID+"-tradeoff", "Latency against CPU",
+			"Each mode at each load: the p99 round trip against the CPU time spent per request (lower left is better)."); err != nil {
+			return nil, err
+		}
+	}
+
 	// Latency percentiles, log scale.
 	p = plot.New()
 	p.Title.Text = e.ID + ": latency from the wire to the consumer"
@@ -310,4 +391,19 @@ func WriteReport(dir string, exps []Experiment, figs map[string][]Figure) error 
 	}
 	b.WriteString("</body></html>\n")
 	return os.WriteFile(filepath.Join(dir, "report.html"), []byte(b.String()), 0o644)
+}
+
+// pollSeries are the series whose points polled (not the legacy driver's
+// one-interrupt-per-packet series, whose "polls" are backlog runs).
+func pollSeries(e Experiment) []Series {
+	var out []Series
+	for _, s := range e.Series {
+		for _, pt := range s.Points {
+			if pt.PacketsPerPoll > 0 {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
 }
