@@ -53,6 +53,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDeviceDescriptors$$' -fuzztime $(FUZZTIME) ./hw
 	$(GO) test -run '^$$' -fuzz '^FuzzMMIO$$' -fuzztime $(FUZZTIME) ./hw
 	$(GO) test -run '^$$' -fuzz '^FuzzRxFrame$$' -fuzztime $(FUZZTIME) ./hw
+	$(GO) test -run '^$$' -fuzz '^FuzzReadPcapTiming$$' -fuzztime $(FUZZTIME) ./hw
 	$(GO) test -run '^$$' -fuzz '^FuzzEthTypeTransAndFlowHash$$' -fuzztime $(FUZZTIME) ./stack
 	$(GO) test -run '^$$' -fuzz '^FuzzUpdate16$$' -fuzztime $(FUZZTIME) ./offload
 	$(GO) test -run '^$$' -fuzz '^FuzzSegmentTCPv4$$' -fuzztime $(FUZZTIME) ./offload

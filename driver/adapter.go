@@ -156,7 +156,13 @@ func Probe(fn hw.Function, host *stack.Host, cpus []*hw.CPU, cfg Config) (*Adapt
 	a.isDown.Store(true)
 	a.linkTask = func() {
 		a.linkPending.Store(false)
-		a.checkLink()
+		// Under the lock, as up() calls it: checkLink reads the rings,
+		// which down() frees (a race a real-time close found).
+		a.mu.Lock()
+		if a.running {
+			a.checkLink()
+		}
+		a.mu.Unlock()
 	}
 	if err := a.resetHW(); err != nil {
 		return nil, fmt.Errorf("driver: %s: %w", fn.Name, err)

@@ -15,10 +15,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"vnic/cmd/vnic/irqbench"
+	"vnic/hw"
 )
 
 func newBenchIRQCmd(a *app) *cobra.Command {
-	var experiment, preset, out, timeMode string
+	var experiment, preset, out, timeMode, replayFile string
 	var seed int64
 	var asJSON bool
 	var rates []float64
@@ -27,6 +28,12 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 		Short: "Interrupts versus polling: livelock (E1), Mogul's quota polling (E3, E4), ksoftirqd and the cycle limit (E5), NAPI_HOWTO (E6), coalescing (E7), deferral (E8), busy polling and IRQ suspension (E9), adaptive moderation (E10), multiqueue (E11); CSV, plots and report.html with --out; --time real runs M0 and M1 on goroutines beside the model's prediction",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if replayFile != "" {
+				if timeMode != "virtual" {
+					return fmt.Errorf("bench irq: --replay runs in virtual time")
+				}
+				return benchIRQReplay(a, replayFile, preset, rates, asJSON)
+			}
 			switch timeMode {
 			case "virtual":
 			case "real":
@@ -125,7 +132,8 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&out, "out", "", "write <experiment>.csv, PNG and SVG plots, results.json and report.html into this directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	cmd.Flags().StringVar(&timeMode, "time", "virtual", "virtual (the experiments, deterministic) or real (M0 and M1 on goroutines at --rates, beside the model's prediction)")
-	cmd.Flags().Float64SliceVar(&rates, "rates", []float64{5000, 20000, 80000, 200000}, "offered packets per second for --time real")
+	cmd.Flags().Float64SliceVar(&rates, "rates", []float64{5000, 20000, 80000, 200000}, "offered packets per second for --time real and --replay")
+	cmd.Flags().StringVar(&replayFile, "replay", "", "a pcap file whose timing and frame sizes M0 and M1 receive, scaled to each of --rates (virtual time)")
 	return cmd
 }
 
@@ -210,4 +218,51 @@ func benchIRQReal(a *app, rates []float64, asJSON bool) error {
 	fmt.Fprintln(a.out, "Real time: the work costs what it costs on this machine, and the generator sends what it owes every ~50 µs (sleep granularity), so packets come in small bursts;")
 	fmt.Fprintln(a.out, "the model (modern preset, constant rate) takes one interrupt per packet below capacity. Real figures vary from run to run.")
 	return nil
+}
+
+// benchIRQReplay is `bench irq --replay FILE`: M0 and M1 receive the
+// capture's timing and sizes at each rate (virtual time, the preset's
+// costs), with the summary of each point.
+func benchIRQReplay(a *app, file, preset string, rates []float64, asJSON bool) error {
+	c, ok := irqbench.Presets[preset]
+	if !ok {
+		return fmt.Errorf("bench irq: --preset %q: want teaching or modern", preset)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("bench irq: --replay: %w", err)
+	}
+	trace, err := hw.ReadPcapTiming(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("bench irq: --replay %s: %w", file, err)
+	}
+	var pts []irqbench.Point
+	for _, m := range []irqbench.Mode{irqbench.M0, irqbench.M1} {
+		for _, r := range rates {
+			p, err := irqbench.Measure(irqbench.Run{Mode: m, Costs: c, Offered: r, Arrivals: irqbench.ArrivalsReplay, Trace: trace,
+				Warmup: irqbench.Warmup, Window: irqbench.Window, Seed: 1})
+			if err != nil {
+				return err
+			}
+			pts = append(pts, p)
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(a.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Replay string           `json:"replay"`
+			Frames int              `json:"frames"`
+			Points []irqbench.Point `json:"points"`
+		}{file, len(trace), pts})
+	}
+	fmt.Fprintf(a.out, "%s: %d frames over %v, replayed at each rate (%s preset)\n", file, len(trace), trace[len(trace)-1].At, preset)
+	tw := tabwriter.NewWriter(a.out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "mode\toffered pps\tdelivered pps\tring drops/s\tbacklog drops/s\tinterrupts/pkt\tpkts/poll\tp50 µs\tp99 µs\t")
+	for _, p := range pts {
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.3f\t%.1f\t%.1f\t%.1f\t\n", p.Mode, p.OfferedPPS, p.DeliveredPPS, p.RingDropPPS, p.BacklogDropPPS,
+			p.InterruptsPerPacket, p.PacketsPerPoll, p.P50LatencyUS, p.P99LatencyUS)
+	}
+	return tw.Flush()
 }

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"vnic/hw"
 )
 
 // run executes the vnic command line in-process and returns stdout.
@@ -393,7 +395,36 @@ func TestBenchIRQCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &real); err != nil || len(real.Real) != 2 || real.Real[0].Mode != "M0" || real.Real[1].Mode != "M1" {
 		t.Fatalf("real JSON: %v %s", err, out)
 	}
-	for _, args := range [][]string{{"--experiment", "E12"}, {"--time", "sideways"}, {"--time", "real", "--rates", "0"}, {"--preset", "fast"}} {
+	// A replay of a capture's timing.
+	path := filepath.Join(t.TempDir(), "c.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := hw.NewPcapWriter(f, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		pw.Write(time.Duration(i)*20*time.Microsecond, make([]byte, 60+i))
+	}
+	f.Close()
+	out, err = run(t, "bench", "irq", "--replay", path, "--rates", "10000", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Frames int `json:"frames"`
+		Points []struct {
+			Mode      string  `json:"mode"`
+			Delivered float64 `json:"delivered_pps"`
+		} `json:"points"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Frames != 50 || len(rep.Points) != 2 || rep.Points[1].Delivered != 10000 {
+		t.Fatalf("replay JSON: %v %s", err, out)
+	}
+	for _, args := range [][]string{{"--experiment", "E12"}, {"--time", "sideways"}, {"--time", "real", "--rates", "0"}, {"--preset", "fast"},
+		{"--replay", filepath.Join(t.TempDir(), "none.pcap")}, {"--replay", path, "--time", "real"}} {
 		if _, err := run(t, append([]string{"bench", "irq"}, args...)...); err == nil {
 			t.Errorf("bench irq %v: no error", args)
 		}

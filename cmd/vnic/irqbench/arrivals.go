@@ -12,6 +12,7 @@ const (
 	ArrivalsCBR     = "cbr"     // a fixed gap, pktgen-like
 	ArrivalsPoisson = "poisson" // exponential gaps
 	ArrivalsOnOff   = "onoff"   // geometric bursts at line rate, exponential silences
+	ArrivalsReplay  = "replay"  // a capture's timing and sizes (Run.Trace)
 )
 
 // linkMbps is the speed of the measurement's link.
@@ -67,4 +68,34 @@ func arrivals(r Run, mbps, size int) (func() time.Duration, error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("irqbench: arrivals %q: want %s, %s or %s", r.Arrivals, ArrivalsCBR, ArrivalsPoisson, ArrivalsOnOff)
+}
+
+// replay is ArrivalsReplay: the trace's packets at its gaps scaled to the
+// offered rate (the gap from the last packet back to the first is the
+// mean gap), sizes clamped to 60..1514 bytes.
+func replay(r Run) (func() (time.Duration, int), error) {
+	tr := r.Trace
+	if len(tr) < 2 {
+		return nil, fmt.Errorf("irqbench: a replay needs a capture of at least 2 packets, not %d", len(tr))
+	}
+	if !(r.Offered > 0) || math.IsInf(r.Offered, 0) {
+		return nil, fmt.Errorf("irqbench: offered rate %v: want a positive number of packets per second", r.Offered)
+	}
+	span := tr[len(tr)-1].At - tr[0].At
+	if span <= 0 {
+		return nil, fmt.Errorf("irqbench: the capture's %d packets all have the same time", len(tr))
+	}
+	// Scale: the trace's own rate is (n−1)/span; a lap is n gaps long.
+	n := float64(len(tr))
+	scale := (n - 1) / span.Seconds() / r.Offered
+	lap := (span.Seconds() + span.Seconds()/(n-1)) * scale
+	i, laps := 0, 0
+	return func() (time.Duration, int) {
+		at := float64(laps)*lap + (tr[i].At-tr[0].At).Seconds()*scale
+		size := min(max(tr[i].Len, 60), 1514)
+		if i++; i == len(tr) {
+			i, laps = 0, laps+1
+		}
+		return time.Duration(math.Round(at * 1e9)), size
+	}, nil
 }

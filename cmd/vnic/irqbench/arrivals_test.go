@@ -4,6 +4,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"vnic/hw"
 )
 
 // TestArrivals: each generator's mean rate, the spread of its gaps, and
@@ -111,5 +113,54 @@ func TestPoissonInterruptsPerPacket(t *testing.T) {
 		if p.EmptyPolls == 0 || p.EmptyPolls >= p.Interrupts {
 			t.Errorf("%.0f pps: %d empty polls of %d interrupts", lambda, p.EmptyPolls, p.Interrupts)
 		}
+	}
+}
+
+// TestReplay: a capture's gaps, scaled to the offered rate, and its sizes,
+// lap after lap; too short or timeless captures are refused.
+func TestReplay(t *testing.T) {
+	// Bursts of three 1000-byte frames 1 µs apart, every 100 µs: 30,000
+	// pps in the capture, replayed at 60,000 (gaps halved).
+	var tr []hw.PcapRecord
+	for b := 0; b < 4; b++ {
+		for k := 0; k < 3; k++ {
+			tr = append(tr, hw.PcapRecord{At: time.Duration(b)*100*time.Microsecond + time.Duration(k)*time.Microsecond, Len: 1000})
+		}
+	}
+	next, err := replay(Run{Offered: 60000, Trace: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []time.Duration
+	for i := 0; i < 14; i++ {
+		a, size := next()
+		if size != 1000 {
+			t.Fatalf("size %d", size)
+		}
+		at = append(at, a)
+	}
+	// Scale: 11 gaps over 302 µs → 36,424 pps in the capture; ×0.607.
+	scale := 11 / 302e-6 / 60000
+	if d := at[1] - at[0]; math.Abs(float64(d)-1000*scale) > 1 {
+		t.Errorf("gap in a burst %v, want %.1f ns", d, 1000*scale)
+	}
+	if d := at[3] - at[2]; math.Abs(float64(d)-98000*scale) > 1 {
+		t.Errorf("gap between bursts %v, want %.1f ns", d, 98000*scale)
+	}
+	// The lap closes with the capture's mean gap.
+	if d := at[12] - at[11]; math.Abs(float64(d)-302000.0/11*scale) > 1 {
+		t.Errorf("gap to the next lap %v, want %.1f ns", d, 302000.0/11*scale)
+	}
+	for _, bad := range []Run{{Offered: 1000, Trace: tr[:1]}, {Offered: 1000, Trace: []hw.PcapRecord{{At: 0, Len: 60}, {At: 0, Len: 60}}}, {Offered: 0, Trace: tr}} {
+		if _, err := replay(bad); err == nil {
+			t.Errorf("%+v: no error", bad)
+		}
+	}
+	p, err := Measure(Run{Mode: M1, Costs: Presets["teaching"], Offered: 40000, Arrivals: ArrivalsReplay, Trace: tr, Warmup: Warmup, Window: Window, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(p.OfferedPPS-40000) > 400 {
+		t.Errorf("replayed at %.0f pps, want 40000", p.OfferedPPS)
 	}
 }

@@ -137,9 +137,13 @@ type Run struct {
 	// BurstMean is ArrivalsOnOff's mean burst length in packets
 	// (geometric; default 32), sent at the link's line rate.
 	BurstMean float64
-	Warmup    time.Duration // discarded
-	Window    time.Duration // measured
-	Seed      int64
+	// Trace is ArrivalsReplay's capture (hw.ReadPcapTiming): its gaps,
+	// scaled so that its mean rate is Offered, and its frame sizes, over
+	// and over.
+	Trace  []hw.PcapRecord
+	Warmup time.Duration // discarded
+	Window time.Duration // measured
+	Seed   int64
 	// Size is the frame length without FCS (default 60).
 	Size int
 	// TouchBytes makes the consumer charge CopyPerKB for every byte of
@@ -527,11 +531,19 @@ func Measure(r Run) (Point, error) {
 		}
 		g.clients(size)
 	} else {
-		next, err := arrivals(r, linkMbps, size)
-		if err != nil {
-			return Point{}, err
+		if r.Arrivals == ArrivalsReplay {
+			next, err := replay(r)
+			if err != nil {
+				return Point{}, err
+			}
+			g.generate(next)
+		} else {
+			next, err := arrivals(r, linkMbps, size)
+			if err != nil {
+				return Point{}, err
+			}
+			g.generate(func() (time.Duration, int) { return next(), size })
 		}
-		g.generate(func() (time.Duration, int) { return next(), size })
 	}
 	g.w.Run(r.Warmup)
 	c0 := g.measure()
