@@ -269,9 +269,6 @@ func E10(preset string, seed int64, progress Progress) (Experiment, error) {
 		cd = append(cd, m.mode.ID+": "+strings.Join(parts, ", "))
 	}
 	e.Checks = append(e.Checks, Check{"igb's schemes settle within each phase's first half (lib/dim reported)", settled, strings.Join(cd, "; ")})
-	e.Pass = true
-	for _, ch := range e.Checks {
-		e.Pass = e.Pass && ch.Pass
-	}
+	e.finish()
 	return e, nil
 }

@@ -47,11 +47,10 @@ func FairShares(offered []float64, capacity float64) []float64 {
 // them. Rounds cut short (time_squeeze) appear with overload and grow with
 // the load.
 func E11(preset string, seed int64, progress Progress) (Experiment, error) {
-	c, ok := Presets[preset]
-	if !ok {
-		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	e, c, err := newExperiment("E11", "Four NAPI instances on one CPU under skewed load", preset)
+	if err != nil {
+		return e, err
 	}
-	e := Experiment{ID: "E11", Title: "Four NAPI instances on one CPU under skewed load", Preset: preset, MLFRR: map[string]float64{}}
 	loads := []float64{0.25, 0.5, 0.7, 0.8, 0.9, 1.5, 3, 5}
 	capacity := napiCapacity(c)
 	m := Mode{ID: "M1 4 queues 5:1:1:1", RxMode: M1.RxMode}
@@ -112,9 +111,6 @@ func E11(preset string, seed int64, progress Progress) (Experiment, error) {
 		sq = append(sq, fmt.Sprintf("%.0f/s (%.1f %% of rounds)", p.TimeSqueezePerSec, 100*p.SqueezedRounds))
 	}
 	e.Checks = append(e.Checks, Check{"time_squeeze is zero at light load and grows with load", grows, strings.Join(sq, ", ")})
-	e.Pass = true
-	for _, ch := range e.Checks {
-		e.Pass = e.Pass && ch.Pass
-	}
+	e.finish()
 	return e, nil
 }

@@ -18,11 +18,10 @@ import (
 // so hard-IRQ time fills the CPU from λ(c_irq + c_rx) = 1 just as without
 // batching (the finding that kept E2 out of the first version).
 func E2(preset string, seed int64, progress Progress) (Experiment, error) {
-	c, ok := Presets[preset]
-	if !ok {
-		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	e, c, err := newExperiment("E2", "The legacy driver with a batching interrupt handler (bursty input)", preset)
+	if err != nil {
+		return e, err
 	}
-	e := Experiment{ID: "E2", Title: "The legacy driver with a batching interrupt handler (bursty input)", Preset: preset, MLFRR: map[string]float64{}}
 	mlfrr0 := 1 / (c.IRQ + c.RxPacket + c.Proto).Seconds()
 	// From a quarter of M0's MLFRR to 96 % of 1/c_rx (or of the line
 	// rate, if lower), geometrically.
@@ -35,23 +34,16 @@ func E2(preset string, seed int64, progress Progress) (Experiment, error) {
 		loads = append(loads, 0.25*math.Pow(top/(0.25*mlfrr0), float64(i)/(n-1)))
 	}
 	modes := []Mode{M0, M0B}
-	done := 0
+	t := &tally{total: len(modes) * len(loads), progress: progress}
 	by := map[string][]Point{}
 	for _, m := range modes {
-		s := Series{Mode: m.ID}
-		for _, x := range loads {
-			p, err := Measure(Run{Mode: m, Costs: c, Offered: x * mlfrr0, Arrivals: ArrivalsOnOff, Warmup: Warmup, Window: Window, Seed: seed})
-			if err != nil {
-				return e, err
-			}
-			s.Points = append(s.Points, p)
-			done++
-			if progress != nil {
-				progress(done, len(modes)*len(loads))
-			}
+		s, err := measureSeries(m.ID, loads, t, func(x float64) (Point, error) {
+			return Measure(Run{Mode: m, Costs: c, Offered: x * mlfrr0, Arrivals: ArrivalsOnOff, Warmup: Warmup, Window: Window, Seed: seed})
+		})
+		if err != nil {
+			return e, err
 		}
-		e.Series = append(e.Series, s)
-		e.MLFRR[m.ID] = mlfrr(s)
+		e.add(s)
 		by[m.ID] = s.Points
 	}
 	peakOf := func(ps []Point) (float64, int) {
@@ -94,9 +86,6 @@ func E2(preset string, seed int64, progress Progress) (Experiment, error) {
 	last := ps[len(ps)-1]
 	e.Checks = append(e.Checks, Check{"with batching the curve still falls after its peak", falls && last.DeliveredPPS < 0.25*peak,
 		fmt.Sprintf("peak %.0f pps, %.0f pps at %.0f offered (%.2g interrupts per packet)", peak, last.DeliveredPPS, last.OfferedPPS, last.InterruptsPerPacket)})
-	e.Pass = true
-	for _, ch := range e.Checks {
-		e.Pass = e.Pass && ch.Pass
-	}
+	e.finish()
 	return e, nil
 }

@@ -43,33 +43,25 @@ func M7ClosedForm(c hw.CostModel, q, t int) float64 {
 // paying for them; without a quota the receive callback never yields and
 // nothing goes out.
 func E3(preset string, seed int64, progress Progress) (Experiment, error) {
-	c, ok := Presets[preset]
-	if !ok {
-		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	e, c, err := newExperiment("E3", "Polling with a quota, forwarding (Mogul Fig. 6-3)", preset)
+	if err != nil {
+		return e, err
 	}
-	e := Experiment{ID: "E3", Title: "Polling with a quota, forwarding (Mogul Fig. 6-3)", Preset: preset, MLFRR: map[string]float64{}}
 	quotas := []int{5, 10, 20, 100, 0}
 	loads := []float64{0.25, 0.5, 0.75, 0.9, 1, 1.1, 1.25, 1.5, 2, 3, 5}
 	capacity := 1 / (c.RxPacket + c.Proto + c.TxPacket).Seconds()
-	done := 0
+	t := &tally{total: len(quotas) * len(loads), progress: progress}
 	byQ := map[int][]Point{}
 	for _, q := range quotas {
 		m := M7(q)
-		s := Series{Mode: m.ID}
-		for _, x := range loads {
-			p, err := Measure(Run{Mode: m, Costs: c, Offered: x * capacity, Warmup: Warmup, Window: Window, Seed: seed,
+		s, err := measureSeries(m.ID, loads, t, func(x float64) (Point, error) {
+			return Measure(Run{Mode: m, Costs: c, Offered: x * capacity, Warmup: Warmup, Window: Window, Seed: seed,
 				Forward: true, TxQueueLen: E3TxQueue})
-			if err != nil {
-				return e, err
-			}
-			s.Points = append(s.Points, p)
-			done++
-			if progress != nil {
-				progress(done, len(quotas)*len(loads))
-			}
+		})
+		if err != nil {
+			return e, err
 		}
-		e.Series = append(e.Series, s)
-		e.MLFRR[m.ID] = mlfrr(s)
+		e.add(s)
 		byQ[q] = s.Points
 	}
 	overload := func(i int) bool { return loads[i] >= 2 }
@@ -120,9 +112,6 @@ func E3(preset string, seed int64, progress Progress) (Experiment, error) {
 		}
 	}
 	e.Checks = append(e.Checks, Check{"no quota drops to almost nothing past capacity", inf, at + ", under 5 % of capacity from there"})
-	e.Pass = true
-	for _, ch := range e.Checks {
-		e.Pass = e.Pass && ch.Pass
-	}
+	e.finish()
 	return e, nil
 }

@@ -19,11 +19,10 @@ const E4AppCost = 5 * time.Microsecond
 // excess is dropped by the NIC at no cost and the application runs at its
 // capacity 1/(c_rx + c_proto + c_app).
 func E4(preset string, seed int64, progress Progress) (Experiment, error) {
-	c, ok := Presets[preset]
-	if !ok {
-		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	e, c, err := newExperiment("E4", "A user-level application behind the polling thread (Mogul Fig. 6-4)", preset)
+	if err != nil {
+		return e, err
 	}
-	e := Experiment{ID: "E4", Title: "A user-level application behind the polling thread (Mogul Fig. 6-4)", Preset: preset, MLFRR: map[string]float64{}}
 	capacity := 1 / (c.RxPacket + c.Proto + E4AppCost).Seconds()
 	// Multiples of the application's capacity, then of the stack's.
 	stack := 1 / (c.RxPacket + c.Proto).Seconds()
@@ -36,23 +35,16 @@ func E4(preset string, seed int64, progress Progress) (Experiment, error) {
 	modes := []Mode{M7(5), M7(5)}
 	modes[0].ID = "M7 Q=5 no feedback"
 	modes[1].ID, modes[1].Feedback = "M7 Q=5 feedback 75/25", true
-	done := 0
+	t := &tally{total: len(modes) * len(loads), progress: progress}
 	for _, m := range modes {
-		s := Series{Mode: m.ID}
-		for _, x := range loads {
-			p, err := Measure(Run{Mode: m, Costs: c, Offered: x * capacity, Warmup: Warmup, Window: Window, Seed: seed,
+		s, err := measureSeries(m.ID, loads, t, func(x float64) (Point, error) {
+			return Measure(Run{Mode: m, Costs: c, Offered: x * capacity, Warmup: Warmup, Window: Window, Seed: seed,
 				App: true, AppCost: E4AppCost})
-			if err != nil {
-				return e, err
-			}
-			s.Points = append(s.Points, p)
-			done++
-			if progress != nil {
-				progress(done, len(modes)*len(loads))
-			}
+		})
+		if err != nil {
+			return e, err
 		}
-		e.Series = append(e.Series, s)
-		e.MLFRR[m.ID] = mlfrr(s)
+		e.add(s)
 	}
 	off, on := e.Series[0].Points, e.Series[1].Points
 	starve, worst := true, 0.0
@@ -79,9 +71,6 @@ func E4(preset string, seed int64, progress Progress) (Experiment, error) {
 	}
 	e.Checks = append(e.Checks, Check{"with feedback the application runs at its capacity, nothing dropped after the stack's work", flat,
 		fmt.Sprintf("within %.2f %% of 1/(c_rx + c_proto + c_app) = %.0f pps from 1.25×", 100*dev, capacity)})
-	e.Pass = true
-	for _, ch := range e.Checks {
-		e.Pass = e.Pass && ch.Pass
-	}
+	e.finish()
 	return e, nil
 }

@@ -20,30 +20,22 @@ var M1NoKsoftirqd = Mode{ID: "M1 no ksoftirqd", RxMode: M1.RxMode, NoKsoftirqd: 
 // forwarding as in E3) outranks user processes, so without a limit the
 // task stops; a cycle limit f leaves it about 1 − f.
 func E5(preset string, seed int64, progress Progress) (Experiment, error) {
-	c, ok := Presets[preset]
-	if !ok {
-		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	e, c, err := newExperiment("E5", "User progress under overload: ksoftirqd hand-off and the cycle limit (Mogul Fig. 7-1)", preset)
+	if err != nil {
+		return e, err
 	}
-	e := Experiment{ID: "E5", Title: "User progress under overload: ksoftirqd hand-off and the cycle limit (Mogul Fig. 7-1)", Preset: preset, MLFRR: map[string]float64{}}
 	loads := []float64{0.25, 0.5, 0.75, 1.25, 1.5, 2, 3, 5}
 	capacity := napiCapacity(c)
 	modes := []Mode{M1, M1NoKsoftirqd}
-	done := 0
+	t := &tally{total: (len(modes) + 4) * len(loads), progress: progress}
 	for _, m := range modes {
-		s := Series{Mode: m.ID}
-		for _, x := range loads {
-			p, err := Measure(Run{Mode: m, Costs: c, Offered: x * capacity, Warmup: Warmup, Window: Window, Seed: seed, UserTask: true})
-			if err != nil {
-				return e, err
-			}
-			s.Points = append(s.Points, p)
-			done++
-			if progress != nil {
-				progress(done, (len(modes)+4)*len(loads))
-			}
+		s, err := measureSeries(m.ID, loads, t, func(x float64) (Point, error) {
+			return Measure(Run{Mode: m, Costs: c, Offered: x * capacity, Warmup: Warmup, Window: Window, Seed: seed, UserTask: true})
+		})
+		if err != nil {
+			return e, err
 		}
-		e.Series = append(e.Series, s)
-		e.MLFRR[m.ID] = mlfrr(s)
+		e.add(s)
 	}
 	// Mogul's answer: the polling thread forwarding (quota 5, E3's
 	// setup) under a cycle limit, the user task beside it.
@@ -56,21 +48,14 @@ func E5(preset string, seed int64, progress Progress) (Experiment, error) {
 		if f < 1 {
 			m.CycleLimit = f
 		}
-		s := Series{Mode: m.ID}
-		for _, x := range loads {
-			p, err := Measure(Run{Mode: m, Costs: c, Offered: x * fwd, Warmup: Warmup, Window: Window, Seed: seed,
+		s, err := measureSeries(m.ID, loads, t, func(x float64) (Point, error) {
+			return Measure(Run{Mode: m, Costs: c, Offered: x * fwd, Warmup: Warmup, Window: Window, Seed: seed,
 				UserTask: true, Forward: true, TxQueueLen: E3TxQueue})
-			if err != nil {
-				return e, err
-			}
-			s.Points = append(s.Points, p)
-			done++
-			if progress != nil {
-				progress(done, (len(modes)+len(limits))*len(loads))
-			}
+		})
+		if err != nil {
+			return e, err
 		}
-		e.Series = append(e.Series, s)
-		e.MLFRR[m.ID] = mlfrr(s)
+		e.add(s)
 		byLimit[f] = s.Points
 	}
 	on, off := e.Series[0].Points, e.Series[1].Points
@@ -136,9 +121,6 @@ func E5(preset string, seed int64, progress Progress) (Experiment, error) {
 		parts = append(parts, fmt.Sprintf("limit %.0f %%: user %.1f %%, %.0f pps forwarded", 100*f, 100*last.CPUUser, last.DeliveredPPS))
 	}
 	e.Checks = append(e.Checks, Check{"with Mogul's cycle limit f the user task keeps about 1 − f (none without a limit)", cyc, strings.Join(parts, "; ")})
-	e.Pass = true
-	for _, ch := range e.Checks {
-		e.Pass = e.Pass && ch.Pass
-	}
+	e.finish()
 	return e, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"vnic/hw"
 )
 
 // E8Clients and E8AppCost are E8's request/response load: clients with
@@ -14,6 +16,14 @@ const (
 	E8AppCost = 5 * time.Microsecond
 )
 
+// requestResponse measures a mode at a request rate (0: flat out) under
+// E8's and E9's load.
+func requestResponse(c hw.CostModel, seed int64) func(Mode, float64) (Point, error) {
+	return func(m Mode, rate float64) (Point, error) {
+		return Measure(Run{Mode: m, Costs: c, Offered: rate, Warmup: Warmup, Window: Window, Seed: seed, Clients: E8Clients, AppCost: E8AppCost})
+	}
+}
+
 // E8 is NAPI deferral (M3: napi_defer_hard_irqs 100, gro_flush_timeout
 // 10, 20, 50 and 200 µs) against plain NAPI under request/response load:
 // 16 clients with a request outstanding each, at 15, 50 and 80 % of what
@@ -23,15 +33,12 @@ const (
 // and a poll, empty or not) cost CPU in inverse proportion to it. Flat
 // out, a tiny timeout spends the CPU on timer polls that find little.
 func E8(preset string, seed int64, progress Progress) (Experiment, error) {
-	c, ok := Presets[preset]
-	if !ok {
-		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	e, c, err := newExperiment("E8", "NAPI deferral (gro_flush_timeout) under request/response load", preset)
+	if err != nil {
+		return e, err
 	}
-	e := Experiment{ID: "E8", Title: "NAPI deferral (gro_flush_timeout) under request/response load", Preset: preset, MLFRR: map[string]float64{}}
 	timeouts := []time.Duration{0, 10 * time.Microsecond, 20 * time.Microsecond, 50 * time.Microsecond, 200 * time.Microsecond}
-	run := func(m Mode, rate float64) (Point, error) {
-		return Measure(Run{Mode: m, Costs: c, Offered: rate, Warmup: Warmup, Window: Window, Seed: seed, Clients: E8Clients, AppCost: E8AppCost})
-	}
+	run := requestResponse(c, seed)
 	base := Mode{ID: "base", RxMode: M1.RxMode}
 	top, err := run(base, 0)
 	if err != nil {
@@ -59,8 +66,7 @@ func E8(preset string, seed int64, progress Progress) (Experiment, error) {
 				progress(done, total)
 			}
 		}
-		e.Series = append(e.Series, s)
-		e.MLFRR[m.ID] = mlfrr(s)
+		e.add(s)
 		byMode[to] = s.Points
 	}
 	// Light load: latency up, CPU down as the timeout grows.
@@ -89,9 +95,6 @@ func E8(preset string, seed int64, progress Progress) (Experiment, error) {
 	tiny := byMode[timeouts[1]][len(fracs)].DeliveredPPS
 	e.Checks = append(e.Checks, Check{"flat out, a tiny timeout serves less than a longer one", tiny < 0.97*best,
 		fmt.Sprintf("defer10 %.0f requests/s, %s %.0f, no deferral %.0f", tiny, bestID, best, top.DeliveredPPS)})
-	e.Pass = true
-	for _, ch := range e.Checks {
-		e.Pass = e.Pass && ch.Pass
-	}
+	e.finish()
 	return e, nil
 }

@@ -29,14 +29,11 @@ var E9Modes = []Mode{
 // above no deferral; at light load suspension costs what plain deferral
 // costs, and napibusy sits between deferral and fullbusy.
 func E9(preset string, seed int64, progress Progress) (Experiment, error) {
-	c, ok := Presets[preset]
-	if !ok {
-		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	e, c, err := newExperiment("E9", "Busy polling, threaded NAPI and IRQ suspension under request/response load", preset)
+	if err != nil {
+		return e, err
 	}
-	e := Experiment{ID: "E9", Title: "Busy polling, threaded NAPI and IRQ suspension under request/response load", Preset: preset, MLFRR: map[string]float64{}}
-	run := func(m Mode, rate float64) (Point, error) {
-		return Measure(Run{Mode: m, Costs: c, Offered: rate, Warmup: Warmup, Window: Window, Seed: seed, Clients: E8Clients, AppCost: E8AppCost})
-	}
+	run := requestResponse(c, seed)
 	top, err := run(E9Modes[0], 0)
 	if err != nil {
 		return e, err
@@ -59,8 +56,7 @@ func E9(preset string, seed int64, progress Progress) (Experiment, error) {
 				progress(done, len(E9Modes)*len(fracs))
 			}
 		}
-		e.Series = append(e.Series, s)
-		e.MLFRR[m.ID] = mlfrr(s)
+		e.add(s)
 		by[m.ID] = s.Points
 	}
 	cpu := func(p Point) float64 { return 1 - p.CPUIdle }
@@ -91,10 +87,7 @@ func E9(preset string, seed int64, progress Progress) (Experiment, error) {
 	}
 	e.Checks = append(e.Checks, Check{"every mode serves the offered load below saturation", servesAll(by, fracs),
 		strings.Join(rows, "; ")})
-	e.Pass = true
-	for _, ch := range e.Checks {
-		e.Pass = e.Pass && ch.Pass
-	}
+	e.finish()
 	return e, nil
 }
 

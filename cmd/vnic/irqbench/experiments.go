@@ -36,6 +36,56 @@ type Experiment struct {
 	Traces []Trace `json:"traces,omitempty"`
 }
 
+// newExperiment looks the cost preset up and starts an experiment.
+func newExperiment(id, title, preset string) (Experiment, hw.CostModel, error) {
+	c, ok := Presets[preset]
+	if !ok {
+		return Experiment{}, c, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	}
+	return Experiment{ID: id, Title: title, Preset: preset, MLFRR: map[string]float64{}}, c, nil
+}
+
+// add appends a series and its MLFRR.
+func (e *Experiment) add(s Series) {
+	e.Series = append(e.Series, s)
+	e.MLFRR[s.Mode] = mlfrr(s)
+}
+
+// finish sets Pass: every check passed.
+func (e *Experiment) finish() {
+	e.Pass = true
+	for _, ch := range e.Checks {
+		e.Pass = e.Pass && ch.Pass
+	}
+}
+
+// tally counts an experiment's runs for its Progress.
+type tally struct {
+	done, total int
+	progress    Progress
+}
+
+func (t *tally) step() {
+	t.done++
+	if t.progress != nil {
+		t.progress(t.done, t.total)
+	}
+}
+
+// measureSeries measures run at each load, as mode id's series.
+func measureSeries(id string, loads []float64, t *tally, run func(x float64) (Point, error)) (Series, error) {
+	s := Series{Mode: id}
+	for _, x := range loads {
+		p, err := run(x)
+		if err != nil {
+			return s, err
+		}
+		s.Points = append(s.Points, p)
+		t.step()
+	}
+	return s, nil
+}
+
 // Grid is the normalised offered load of spec §2.5: multiples of the NAPI
 // capacity.
 var Grid = []float64{0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.25, 1.5, 2, 3, 5}
@@ -102,11 +152,10 @@ func mlfrr(s Series) float64 {
 // NAPI's capacity. (The consumer is local delivery after the protocol
 // work; forwarding replaces it once the IPv4 forwarding path exists.)
 func E1(preset string, seed int64, progress Progress) (Experiment, error) {
-	c, ok := Presets[preset]
-	if !ok {
-		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	e, c, err := newExperiment("E1", "Receive livelock (M0) versus NAPI (M1)", preset)
+	if err != nil {
+		return e, err
 	}
-	e := Experiment{ID: "E1", Title: "Receive livelock (M0) versus NAPI (M1)", Preset: preset, MLFRR: map[string]float64{}}
 	done := 0
 	series, err := sweep([]Mode{M0, M1}, c, napiCapacity(c), seed, progress, &done, 2*len(Grid))
 	if err != nil {
@@ -171,10 +220,7 @@ func E1(preset string, seed int64, progress Progress) (Experiment, error) {
 		}
 	}
 	e.Checks = append(e.Checks, Check{"M0 matches min(λ, (1 − λa)/b) within 2 %", cfOK, fmt.Sprintf("largest relative difference %.2f %%", 100*cfWorst)})
-	e.Pass = true
-	for _, ch := range e.Checks {
-		e.Pass = e.Pass && ch.Pass
-	}
+	e.finish()
 	return e, nil
 }
 
@@ -198,11 +244,10 @@ var Experiments = map[string]func(preset string, seed int64, progress Progress) 
 // NAPI's capacity, plus the legacy driver (draining the ring per interrupt)
 // with and without a 100 µs interval under overload.
 func E7(preset string, seed int64, progress Progress) (Experiment, error) {
-	c, ok := Presets[preset]
-	if !ok {
-		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+	e, c, err := newExperiment("E7", "Interrupt coalescing (EITR) against latency", preset)
+	if err != nil {
+		return e, err
 	}
-	e := Experiment{ID: "E7", Title: "Interrupt coalescing (EITR) against latency", Preset: preset, MLFRR: map[string]float64{}}
 	itrs := []time.Duration{0, 10 * time.Microsecond, 20 * time.Microsecond, 50 * time.Microsecond, 100 * time.Microsecond, 250 * time.Microsecond}
 	loads := []float64{0.1, 0.5, 0.9, 1.5}
 	capacity := napiCapacity(c)
@@ -291,10 +336,7 @@ func E7(preset string, seed int64, progress Progress) (Experiment, error) {
 	raises := legacy[100*time.Microsecond].DeliveredPPS > 1.2*legacy[0].DeliveredPPS
 	e.Checks = append(e.Checks, Check{"a 100 µs interval raises the legacy driver's overload throughput", raises,
 		fmt.Sprintf("%.0f pps against %.0f pps", legacy[100*time.Microsecond].DeliveredPPS, legacy[0].DeliveredPPS)})
-	e.Pass = true
-	for _, ch := range e.Checks {
-		e.Pass = e.Pass && ch.Pass
-	}
+	e.finish()
 	return e, nil
 }
 
@@ -391,9 +433,6 @@ func E6(preset string, seed int64, progress Progress) (Experiment, error) {
 	}
 	e.Checks = append(e.Checks, Check{"below capacity, polls empty the ring: Done ≈ Rxint, Ndone ≈ 0", done,
 		fmt.Sprintf("512 B: %d interrupts, %d Done, %d Ndone", pt[3].Interrupts, pt[3].DonePolls, pt[3].NotDonePolls)})
-	e.Pass = true
-	for _, ch := range e.Checks {
-		e.Pass = e.Pass && ch.Pass
-	}
+	e.finish()
 	return e, nil
 }

@@ -9,53 +9,6 @@ import (
 	"time"
 )
 
-// TestE1 reproduces receive livelock and NAPI's flat curve on the teaching
-// preset; every pass criterion of the spec holds.
-func TestE1(t *testing.T) {
-	e, err := E1("teaching", 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range e.Checks {
-		if !c.Pass {
-			t.Errorf("%s: %s", c.Name, c.Detail)
-		} else {
-			t.Logf("%s: %s", c.Name, c.Detail)
-		}
-	}
-	if !e.Pass {
-		t.Error("E1 did not pass")
-	}
-}
-
-// TestE6 replicates the NAPI_HOWTO table's shapes.
-func TestE6(t *testing.T) {
-	e, err := E6("", 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range e.Checks {
-		if !c.Pass {
-			t.Errorf("%s: %s", c.Name, c.Detail)
-		}
-	}
-}
-
-// TestE7: interrupt coalescing caps the interrupt rate, costs latency only
-// when the interval is longer than the packet gap, leaves NAPI's overload
-// throughput alone and rescues the legacy driver's.
-func TestE7(t *testing.T) {
-	e, err := E7("teaching", 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range e.Checks {
-		if !c.Pass {
-			t.Errorf("%s: %s", c.Name, c.Detail)
-		}
-	}
-}
-
 // TestDeterministic: the same runs give byte-identical CSV.
 func TestDeterministic(t *testing.T) {
 	run := func() string {
@@ -118,25 +71,6 @@ func TestPlotsAndReport(t *testing.T) {
 	}
 }
 
-// TestE11: four NAPI instances on one CPU share it max-min fairly under a
-// 5:1:1:1 load, and time_squeeze grows with the load.
-func TestE11(t *testing.T) {
-	e, err := E11("teaching", 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range e.Checks {
-		if !c.Pass {
-			t.Errorf("%s: %s", c.Name, c.Detail)
-		} else {
-			t.Logf("%s: %s", c.Name, c.Detail)
-		}
-	}
-	for _, p := range e.Series[0].Points {
-		t.Logf("%.0f offered %.0f delivered per queue %v / %v squeeze %.0f", p.OfferedPPS, p.DeliveredPPS, p.QueueOfferedPPS, p.QueueDeliveredPPS, p.TimeSqueezePerSec)
-	}
-}
-
 // TestFairShares: water filling.
 func TestFairShares(t *testing.T) {
 	for _, tc := range []struct {
@@ -159,22 +93,6 @@ func TestFairShares(t *testing.T) {
 	}
 }
 
-// TestE5: without ksoftirqd a CPU-bound user task starves under receive
-// overload; with it the task keeps about half the CPU.
-func TestE5(t *testing.T) {
-	e, err := E5("teaching", 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range e.Checks {
-		if !c.Pass {
-			t.Errorf("%s: %s", c.Name, c.Detail)
-		} else {
-			t.Logf("%s: %s", c.Name, c.Detail)
-		}
-	}
-}
-
 // TestE10: igb's adaptive schemes walk their classes and sizes through the
 // load steps and settle at once; lib/dim is reported.
 func TestE10(t *testing.T) {
@@ -182,62 +100,9 @@ func TestE10(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range e.Checks {
-		if !c.Pass {
-			t.Errorf("%s: %s", c.Name, c.Detail)
-		} else {
-			t.Logf("%s: %s", c.Name, c.Detail)
-		}
-	}
+	checkAll(t, e)
 	if e.Preset != "modern" || len(e.Traces) != 5 || len(e.Traces[0].Samples) != 400 {
 		t.Errorf("preset %s, %d traces", e.Preset, len(e.Traces))
-	}
-}
-
-// TestE3: Mogul's quota ordering, and each quota on its closed form.
-func TestE3(t *testing.T) {
-	e, err := E3("teaching", 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range e.Checks {
-		if !c.Pass {
-			t.Errorf("%s: %s", c.Name, c.Detail)
-		} else {
-			t.Logf("%s: %s", c.Name, c.Detail)
-		}
-	}
-}
-
-// TestE4: without feedback the application starves; with it, it runs at
-// its capacity.
-func TestE4(t *testing.T) {
-	e, err := E4("teaching", 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range e.Checks {
-		if !c.Pass {
-			t.Errorf("%s: %s", c.Name, c.Detail)
-		} else {
-			t.Logf("%s: %s", c.Name, c.Detail)
-		}
-	}
-}
-
-// TestE8: deferral trades latency for CPU at light load, and a tiny
-// timeout serves less flat out.
-func TestE8(t *testing.T) {
-	e, err := E8("teaching", 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range e.Checks {
-		if !c.Pass {
-			t.Errorf("%s: %s", c.Name, c.Detail)
-		} else {
-			t.Logf("%s: %s", c.Name, c.Detail)
-		}
 	}
 }
 
@@ -251,33 +116,32 @@ func TestRequestResponseErrors(t *testing.T) {
 	}
 }
 
-// TestE9: the cover letter's orderings among busy polling, deferral,
-// threaded NAPI and IRQ suspension.
-func TestE9(t *testing.T) {
-	e, err := E9("teaching", 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range e.Checks {
-		if !c.Pass {
-			t.Errorf("%s: %s", c.Name, c.Detail)
-		} else {
-			t.Logf("%s: %s", c.Name, c.Detail)
-		}
+// TestExperiments runs every experiment on the teaching preset (E6 on its
+// own costs, E10 on the modern preset): every pass criterion of the spec
+// holds. The checks' details are logged.
+func TestExperiments(t *testing.T) {
+	for _, id := range []string{"E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9", "E11"} {
+		t.Run(id, func(t *testing.T) {
+			e, err := Experiments[id]("teaching", 1, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAll(t, e)
+		})
 	}
 }
 
-// TestE2: a batching handler moves the collapse, and still collapses.
-func TestE2(t *testing.T) {
-	e, err := E2("teaching", 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+// checkAll fails t for every check of e that failed, and logs the rest.
+func checkAll(t *testing.T, e Experiment) {
+	t.Helper()
 	for _, c := range e.Checks {
 		if !c.Pass {
 			t.Errorf("%s: %s", c.Name, c.Detail)
 		} else {
 			t.Logf("%s: %s", c.Name, c.Detail)
 		}
+	}
+	if !e.Pass || len(e.Checks) == 0 {
+		t.Errorf("%s: pass %v with %d checks", e.ID, e.Pass, len(e.Checks))
 	}
 }
