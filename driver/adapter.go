@@ -27,7 +27,8 @@ type Config struct {
 	CopyBreak  int           // unused; every frame is copied into an skb
 	DisableRSS bool          // program MRQC without RSS: everything on queue 0
 	// RxMode is how received packets reach the stack: RxModeNAPI (the
-	// default) or RxModeLegacy (interrupt per batch, netif_rx backlog).
+	// default), RxModeLegacy (interrupt per batch, netif_rx backlog),
+	// RxModeQuota (Mogul's polling thread) or RxModeTick (tick polling).
 	RxMode string
 	// LegacyBatch bounds the packets one legacy interrupt takes (0: all
 	// the ring holds); 1 is one interrupt per packet.
@@ -47,6 +48,17 @@ const (
 	// and whose transmit callback sends what the qdisc holds and cleans
 	// completions (stack.PollThread).
 	RxModeQuota = "quota"
+	// RxModeTick is pure polling on the clock tick (FreeBSD polling(4),
+	// M8): the queue vectors are never unmasked; every TickPeriod a
+	// timer interrupt schedules each queue's poll, which takes at most
+	// BurstMax packets and waits for the next tick.
+	RxModeTick = "tick"
+)
+
+// Tick polling's defaults: HZ = 1000 and kern.polling.burst_max.
+const (
+	TickPeriod = time.Millisecond
+	BurstMax   = 150
 )
 
 // Driver limits.
@@ -95,6 +107,7 @@ type Adapter struct {
 	// adaptiveRx: each vector's EITR follows lib/dim (ethtool -C
 	// adaptive-rx on).
 	adaptiveRx bool
+	tickTimer  stack.Timer // the tick receive mode's clock
 	// itrSetting is rx-usecs as igb keeps it: 0, 1 (dynamic), 3
 	// (dynamic conservative) or the fixed interval in µs; read by the
 	// poll without the lock.
@@ -238,12 +251,12 @@ func (c *Config) normalise() error {
 	switch c.RxMode {
 	case "":
 		c.RxMode = RxModeNAPI
-	case RxModeNAPI, RxModeLegacy, RxModeQuota:
+	case RxModeNAPI, RxModeLegacy, RxModeQuota, RxModeTick:
 		if c.PollQuota < 0 {
 			return fmt.Errorf("poll quota %d: want 0 (none) or more", c.PollQuota)
 		}
 	default:
-		return fmt.Errorf("receive mode %q: want %s, %s or %s", c.RxMode, RxModeNAPI, RxModeLegacy, RxModeQuota)
+		return fmt.Errorf("receive mode %q: want %s, %s, %s or %s", c.RxMode, RxModeNAPI, RxModeLegacy, RxModeQuota, RxModeTick)
 	}
 	if c.TxTimeout == 0 {
 		c.TxTimeout = 5 * time.Second

@@ -3,6 +3,7 @@ package driver_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -193,6 +194,40 @@ func TestNAPIExactCounts(t *testing.T) {
 	check("burst 400", 2, 8, 6)
 	if got := e.b.Host.Stack.Softnet(0).Stats().TimeSqueeze - sq; got != 1 {
 		t.Fatalf("time_squeeze %d, want 1", got)
+	}
+}
+
+// TestTickPollingExactCounts: in the tick receive mode the queue vector
+// never interrupts; each 1 ms tick polls at most BurstMax packets.
+func TestTickPollingExactCounts(t *testing.T) {
+	e := newEnv(t, func(c *topo.Config) {
+		c.Hosts[1].Devices[0].RxRing = 512
+		c.Hosts[1].Devices[0].RxMode = driver.RxModeTick
+	})
+	listen(e.b)
+	dst, src := e.b.Netdev.Addr(), e.a.Netdev.Addr()
+	base := e.b.Adapter.QueueStats(0)
+	rx0 := e.b.Netdev.Stats64().RxPackets
+	// 400 frames at one instant, just after a tick: three ticks take
+	// 150, 150 and 100 of them.
+	for i := 0; i < 400; i++ {
+		inject(e.b, udpFrame(dst, src, 60, i))
+	}
+	var got []uint64
+	for i := 0; i < 4; i++ {
+		e.w.Run(driver.TickPeriod)
+		got = append(got, e.b.Netdev.Stats64().RxPackets-rx0)
+	}
+	if want := []uint64{150, 300, 400, 400}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("delivered after each tick %v, want %v", got, want)
+	}
+	s := e.b.Adapter.QueueStats(0)
+	if s.Interrupts != base.Interrupts {
+		t.Fatalf("%d queue interrupts in tick mode, want 0", s.Interrupts-base.Interrupts)
+	}
+	// One poll per tick: three took packets, the fourth found none.
+	if polls, hits := s.Polls-base.Polls, s.BudgetHits-base.BudgetHits; polls != 4 || hits != 2 {
+		t.Fatalf("polls %d, budget hits %d; want 4 and 2", polls, hits)
 	}
 }
 

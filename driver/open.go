@@ -29,6 +29,8 @@ type qVector struct {
 	itr   itrState // igb's dynamic moderation (rx-usecs 1 or 3), poll context
 	// itrReset asks the poll to start itr over (the setting changed).
 	itrReset atomic.Bool
+	// tick mode (M8): polled from the clock tick, never interrupted
+	tick bool
 	// quota mode: the polling thread and this vector's callbacks
 	poller     *stack.PollThread
 	rxCB, txCB *stack.PollCallback
@@ -102,7 +104,11 @@ func (a *Adapter) up() error {
 	for q := 0; q < n; q++ {
 		cpu := a.cpus[q%len(a.cpus)]
 		qv := &qVector{a: a, vec: q + 1, cpu: cpu, rx: a.rx[q], tx: a.tx[q], eims: 1 << (q + 1), legacy: a.cfg.RxMode == RxModeLegacy}
-		qv.napi = a.host.NewNAPI(a.netdev, cpu.ID(), qv.poll, stack.NAPIWeight)
+		weight := stack.NAPIWeight
+		if a.cfg.RxMode == RxModeTick {
+			weight, qv.tick = BurstMax, true
+		}
+		qv.napi = a.host.NewNAPI(a.netdev, cpu.ID(), qv.poll, weight)
 		qv.napi.IRQ = qv.vec
 		if a.fn.Checker != nil {
 			qv.napi.Observer = a.fn.Checker
@@ -133,7 +139,12 @@ func (a *Adapter) up() error {
 	// Unmask: other causes (as igb_irq_enable: link and DMA faults; RX
 	// overruns are counted, not interrupted for), then every vector.
 	a.wr32(hw.IMS, hw.IcrLSC|hw.IcrDOUTSYNC)
-	a.wr32(hw.EIMS, a.eimsAll())
+	if a.cfg.RxMode == RxModeTick {
+		a.wr32(hw.EIMS, 1<<otherVector) // queue causes are only polled
+		a.startTick()
+	} else {
+		a.wr32(hw.EIMS, a.eimsAll())
+	}
 	a.checkLink()
 	return nil
 }

@@ -81,6 +81,11 @@ func (qv *qVector) poll(n *stack.NAPI, budget int) int {
 	}
 	work := qv.cleanRx(budget)
 	qv.flushStats()
+	if qv.tick {
+		// Tick polling: one burst per tick, never an interrupt.
+		n.CompleteDone(work)
+		return work
+	}
 	if !txDone || work >= budget {
 		return budget
 	}

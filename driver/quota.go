@@ -62,3 +62,26 @@ func (qv *qVector) quotaIdle(other *stack.PollCallback) {
 		qv.a.wr32(hw.EIMS, qv.eims)
 	}
 }
+
+// startTick arms the tick of the tick receive mode: every TickPeriod a
+// timer interrupt on each queue's CPU schedules its poll (hardclock's
+// ether_poll). It stops when the device goes down.
+func (a *Adapter) startTick() {
+	if a.tickTimer == nil {
+		a.tickTimer = a.host.Clock().NewTimer(a.tick)
+	}
+	a.tickTimer.Reset(TickPeriod)
+}
+
+// tick is one clock tick.
+func (a *Adapter) tick() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.running || a.cfg.RxMode != RxModeTick {
+		return
+	}
+	for _, qv := range a.qv {
+		qv.cpu.RaiseTimer(func() { qv.napi.Schedule() })
+	}
+	a.tickTimer.Reset(TickPeriod)
+}

@@ -60,9 +60,9 @@ type DeviceConfig struct {
 	// the "other" one.
 	MaxQueues int `mapstructure:"max_queues"`
 	Vectors   int `mapstructure:"vectors"`
-	// RxMode is the driver's receive path: napi (default), legacy or
+	// RxMode is the driver's receive path: napi (default), legacy,
 	// quota (Mogul's polling thread, PollQuota packets per turn, 0 for
-	// no bound).
+	// no bound) or tick (polling on a 1 ms tick, no interrupts).
 	RxMode    string `mapstructure:"rx_mode"`
 	PollQuota int    `mapstructure:"poll_quota"`
 	RxRing    int    `mapstructure:"rx_ring"`
@@ -235,8 +235,8 @@ func (c *Config) validate() error {
 		}
 		for j, d := range h.Devices {
 			dk := fmt.Sprintf("%s.devices[%d]", k, j)
-			if d.RxMode != "" && d.RxMode != "napi" && d.RxMode != "legacy" && d.RxMode != "quota" {
-				bad(dk+".rx_mode", "%q: want napi, legacy or quota", d.RxMode)
+			if d.RxMode != "" && d.RxMode != "napi" && d.RxMode != "legacy" && d.RxMode != "quota" && d.RxMode != "tick" {
+				bad(dk+".rx_mode", "%q: want napi, legacy, quota or tick", d.RxMode)
 			}
 			if d.PollQuota < 0 {
 				bad(dk+".poll_quota", "%d: want 0 (no bound) or more", d.PollQuota)

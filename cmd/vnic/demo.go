@@ -45,7 +45,7 @@ type runOpts struct {
 }
 
 func (o *runOpts) flags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.rxMode, "rx-mode", "", "receive mode of every device, over the config's: napi, legacy (interrupt per packet batch, netif_rx backlog) or quota (Mogul's polling thread)")
+	cmd.Flags().StringVar(&o.rxMode, "rx-mode", "", "receive mode of every device, over the config's: napi, legacy (interrupt per packet batch, netif_rx backlog) quota (Mogul's polling thread) or tick (polling on a 1 ms tick)")
 	cmd.Flags().StringVar(&o.features, "features", "", "feature changes applied to every device at start, as ethtool -K: 'tso=off,gro=off,lro=on'")
 	cmd.Flags().StringVar(&o.pcapDir, "pcap", "", "write <host>-<dev>-stack.pcap (before the driver) and <host>-<dev>-wire.pcap (on the cable) into this directory")
 }
@@ -59,8 +59,8 @@ func (a *app) runTopology(opts runOpts, run func(w *topo.World)) (Report, error)
 	}
 	tc := a.cfg.topology()
 	if opts.rxMode != "" {
-		if opts.rxMode != driver.RxModeNAPI && opts.rxMode != driver.RxModeLegacy && opts.rxMode != driver.RxModeQuota {
-			return Report{}, fmt.Errorf("--rx-mode %q: want napi, legacy or quota", opts.rxMode)
+		if opts.rxMode != driver.RxModeNAPI && opts.rxMode != driver.RxModeLegacy && opts.rxMode != driver.RxModeQuota && opts.rxMode != driver.RxModeTick {
+			return Report{}, fmt.Errorf("--rx-mode %q: want napi, legacy, quota or tick", opts.rxMode)
 		}
 		for i := range tc.Hosts {
 			for j := range tc.Hosts[i].Devices {

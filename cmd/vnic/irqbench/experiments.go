@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"vnic/driver"
 	"vnic/hw"
 )
 
@@ -152,12 +153,12 @@ func mlfrr(s Series) float64 {
 // NAPI's capacity. (The consumer is local delivery after the protocol
 // work; forwarding replaces it once the IPv4 forwarding path exists.)
 func E1(preset string, seed int64, progress Progress) (Experiment, error) {
-	e, c, err := newExperiment("E1", "Receive livelock (M0) versus NAPI (M1)", preset)
+	e, c, err := newExperiment("E1", "Receive livelock (M0) versus NAPI (M1) and tick polling (M8)", preset)
 	if err != nil {
 		return e, err
 	}
 	done := 0
-	series, err := sweep([]Mode{M0, M1}, c, napiCapacity(c), seed, progress, &done, 2*len(Grid))
+	series, err := sweep([]Mode{M0, M1, M8}, c, napiCapacity(c), seed, progress, &done, 3*len(Grid))
 	if err != nil {
 		return e, err
 	}
@@ -220,6 +221,22 @@ func E1(preset string, seed int64, progress Progress) (Experiment, error) {
 		}
 	}
 	e.Checks = append(e.Checks, Check{"M0 matches min(λ, (1 − λa)/b) within 2 %", cfOK, fmt.Sprintf("largest relative difference %.2f %%", 100*cfWorst)})
+	// M8, the pure polling baseline: no interrupts, flat under overload,
+	// half a tick of latency at light load.
+	m8 := series[2]
+	e.MLFRR[m8.Mode] = mlfrr(m8)
+	none, flat8 := true, true
+	plateau8 := m8.Points[len(m8.Points)-1].DeliveredPPS
+	for i, p := range m8.Points {
+		none = none && p.Interrupts == 0
+		if Grid[i] >= 1.25 && math.Abs(p.DeliveredPPS-plateau8) > 0.05*plateau8 {
+			flat8 = false
+		}
+	}
+	light := m8.Points[0].P50LatencyUS / float64(driver.TickPeriod/time.Microsecond)
+	e.Checks = append(e.Checks, Check{"M8 (tick polling) takes no interrupt, stays flat under overload and waits half a tick at light load",
+		none && flat8 && light > 0.3 && light < 0.7,
+		fmt.Sprintf("plateau %.0f pps; p50 %.0f µs at %.0f pps (tick %v)", plateau8, m8.Points[0].P50LatencyUS, m8.Points[0].OfferedPPS, driver.TickPeriod)})
 	e.finish()
 	return e, nil
 }

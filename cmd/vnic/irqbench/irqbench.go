@@ -80,6 +80,8 @@ var (
 	M0B = Mode{ID: "M0-batch", RxMode: driver.RxModeLegacy}
 	// M1 is NAPI.
 	M1 = Mode{ID: "M1", RxMode: driver.RxModeNAPI}
+	// M8 is pure polling on a 1 ms tick, 150 packets a tick.
+	M8 = Mode{ID: "M8 tick", RxMode: driver.RxModeTick}
 )
 
 // Point is one measurement: a mode at an offered rate.
@@ -448,7 +450,7 @@ func (g *rig) stop() {
 func (g *rig) snap() counters {
 	hs := g.dut.Adapter.HWStats()
 	sn := g.host.Stack.Softnet(0).Stats()
-	napi := g.r.Mode.RxMode != driver.RxModeLegacy // NAPI polls, or the quota mode's receive turns
+	napi := g.r.Mode.RxMode != driver.RxModeLegacy // NAPI polls (tick mode's too), or the quota mode's receive turns
 	var polls, pkts, hits, irqs, empty uint64
 	drops := make([]uint64, g.nq)
 	for q := 0; q < g.nq; q++ {

@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // Figure is one rendered plot: its file stem and what it shows.
@@ -30,6 +31,9 @@ var palette = []color.Color{
 	color.RGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff},
 }
 
+// glyphs are the series' markers, in order.
+var glyphs = []draw.GlyphDrawer{draw.RingGlyph{}, draw.TriangleGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{}, draw.SquareGlyph{}, draw.PlusGlyph{}}
+
 // line adds one series as a line with points.
 func line(p *plot.Plot, i int, name string, xy plotter.XYs) error {
 	l, pts, err := plotterLinePoints(xy)
@@ -40,7 +44,11 @@ func line(p *plot.Plot, i int, name string, xy plotter.XYs) error {
 	if i >= len(palette) { // a second round of colours is dashed
 		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 	}
-	pts.Radius = vg.Points(2)
+	// Each series its own marker, and later ones smaller, so one that
+	// lies on another (NAPI and tick polling under the same CPU limit)
+	// still shows.
+	pts.Shape = glyphs[i%len(glyphs)]
+	pts.Radius = vg.Points(math.Max(1.5, 3.5-0.8*float64(i%len(palette))))
 	p.Add(l, pts)
 	p.Legend.Add(name, l, pts)
 	return nil

@@ -44,7 +44,8 @@ type DeviceConfig struct {
 	MaxQueues int
 	Vectors   int
 	// RxMode, LegacyBatch and PollQuota choose the driver's receive path
-	// (driver.RxModeNAPI, driver.RxModeLegacy, driver.RxModeQuota).
+	// (driver.RxModeNAPI, driver.RxModeLegacy, driver.RxModeQuota,
+	// driver.RxModeTick).
 	RxMode      string
 	LegacyBatch int
 	PollQuota   int
