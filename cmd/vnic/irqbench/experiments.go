@@ -30,9 +30,11 @@ type Experiment struct {
 	Pass   bool     `json:"pass"`
 	Checks []Check  `json:"checks"`
 	Series []Series `json:"series"`
-	// MLFRR is the measured maximum loss-free receive rate per mode: the
+	// MLFRR is the measured maximum loss-free receive rate per mode: by
+	// search (FindMLFRR) where Searches has the mode, otherwise the
 	// highest sweep point without loss.
-	MLFRR map[string]float64 `json:"mlfrr_pps"`
+	MLFRR    map[string]float64 `json:"mlfrr_pps"`
+	Searches []SearchResult     `json:"mlfrr_searches,omitempty"`
 	// Traces are the load-step runs' moderation state over time (E10).
 	Traces []Trace `json:"traces,omitempty"`
 }
@@ -101,9 +103,11 @@ const (
 // Progress is told how many of the runs are done.
 type Progress func(done, total int)
 
-// napiCapacity is M1's overload rate: 1 / (c_rx + c_proto + c_poll/weight).
+// napiCapacity is M1's overload rate: 1 / (c_rx + c_gro + c_proto +
+// c_poll/weight) (GRO is on, as by default; the teaching preset's c_gro is
+// 0).
 func napiCapacity(c hw.CostModel) float64 {
-	return 1 / (c.RxPacket.Seconds() + c.Proto.Seconds() + c.Poll.Seconds()/64)
+	return 1 / (c.RxPacket.Seconds() + c.GRO.Seconds() + c.Proto.Seconds() + c.Poll.Seconds()/64)
 }
 
 // M0ClosedForm is the legacy mode's delivered rate with one interrupt per
@@ -157,14 +161,39 @@ func E1(preset string, seed int64, progress Progress) (Experiment, error) {
 	if err != nil {
 		return e, err
 	}
-	done := 0
-	series, err := sweep([]Mode{M0, M1, M8}, c, napiCapacity(c), seed, progress, &done, 3*len(Grid))
+	// The MLFRRs by search (spec §2.5); the grid is multiples of M1's.
+	modes := []Mode{M0, M1, M8}
+	done, total := 0, len(modes)*(1+len(Grid))
+	for _, m := range modes {
+		res, err := FindMLFRR(Run{Mode: m, Costs: c, Seed: seed}, 0, napiCapacity(c))
+		if err != nil {
+			return e, err
+		}
+		res.Mode = m.ID
+		e.Searches = append(e.Searches, res)
+		e.MLFRR[m.ID] = res.Rate
+		done++
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	series, err := sweep(modes, c, e.MLFRR[M1.ID], seed, progress, &done, total)
 	if err != nil {
 		return e, err
 	}
 	e.Series = series
 	m0, m1 := series[0], series[1]
-	e.MLFRR["M0"], e.MLFRR["M1"] = mlfrr(m0), mlfrr(m1)
+	// The search against the closed forms: M0 keeps up while
+	// (1 − λa)/b ≥ λ, up to 1/(a + b); NAPI to its capacity.
+	a := c.IRQ.Seconds() + c.RxPacket.Seconds()
+	b := c.Proto.Seconds() + c.Poll.Seconds()/64
+	near := func(got, want float64) bool {
+		return got >= want*(1-2*SearchPrecision) && got <= want*(1+SearchPrecision)
+	}
+	e.Checks = append(e.Checks, Check{"searched MLFRRs match the closed forms: M0 1/(a + b), M1 1/(c_rx + c_gro + c_proto + c_poll/64)",
+		near(e.MLFRR["M0"], 1/(a+b)) && near(e.MLFRR["M1"], napiCapacity(c)),
+		fmt.Sprintf("M0 %.0f pps (%.0f), M1 %.0f pps (%.0f), M8 %.0f pps; %d, %d and %d trials of %d packets",
+			e.MLFRR["M0"], 1/(a+b), e.MLFRR["M1"], napiCapacity(c), e.MLFRR[M8.ID], e.Searches[0].Trials, e.Searches[1].Trials, e.Searches[2].Trials, TrialPackets)})
 
 	// M0 rises to its peak, then falls, below 20 % of the peak from 3× its
 	// MLFRR.
@@ -224,7 +253,6 @@ func E1(preset string, seed int64, progress Progress) (Experiment, error) {
 	// M8, the pure polling baseline: no interrupts, flat under overload,
 	// half a tick of latency at light load.
 	m8 := series[2]
-	e.MLFRR[m8.Mode] = mlfrr(m8)
 	none, flat8 := true, true
 	plateau8 := m8.Points[len(m8.Points)-1].DeliveredPPS
 	for i, p := range m8.Points {

@@ -126,6 +126,11 @@ type Point struct {
 	TimeSqueezePerSec float64   `json:"time_squeeze_per_sec"`
 	// SqueezedRounds is the share of NET_RX rounds that time_squeeze cut.
 	SqueezedRounds float64 `json:"squeezed_rounds"`
+	// InFlightGrowth is how many more packets the path held (in the
+	// rings, backlog and queues, or on the wire) at the window's end than
+	// at its start: near zero while it keeps up, growing with the window
+	// when it does not (before the buffers fill and drops begin).
+	InFlightGrowth int64 `json:"in_flight_growth"`
 }
 
 // Run is one measurement's setup.
@@ -239,6 +244,12 @@ type counters struct {
 	perQueue, perQueueDrops                                                                                                                          []uint64
 	busy                                                                                                                                             [3]time.Duration
 	ksoftirqd, user                                                                                                                                  time.Duration
+}
+
+// inFlight is what the generator made and was neither delivered nor
+// dropped yet.
+func (c counters) inFlight() int64 {
+	return int64(c.offered) - int64(c.delivered+c.ringDrops+c.backlogDrops+c.txDrops+c.sinkDrops+c.socketDrops)
 }
 
 // rig is a measurement's world: a two-host pair whose h2 is the device
@@ -572,6 +583,7 @@ func (g *rig) point(label string, c0, c1 counters, window time.Duration, size in
 		Interrupts:       c1.interrupts - c0.interrupts, SizeBytes: size,
 		NotDonePolls: c1.budgetHits - c0.budgetHits}
 	p.DonePolls = (c1.polls - c0.polls) - p.NotDonePolls
+	p.InFlightGrowth = c1.inFlight() - c0.inFlight()
 	p.EmptyPolls = c1.empty - c0.empty
 	p.TimeSqueezePerSec = float64(c1.squeeze-c0.squeeze) / secs
 	if n := c1.rounds - c0.rounds; n > 0 {

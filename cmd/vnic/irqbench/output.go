@@ -12,7 +12,7 @@ import (
 var CSVHeader = []string{"experiment", "mode", "offered_pps", "delivered_pps", "ring_drop_pps", "backlog_drop_pps", "tx_drop_pps", "socket_drop_pps",
 	"interrupts_per_sec", "interrupts_per_packet", "polls_per_interrupt", "packets_per_poll",
 	"p50_latency_us", "p99_latency_us", "p999_latency_us", "cpu_hardirq", "cpu_softirq", "cpu_task", "cpu_idle", "cpu_ksoftirqd", "cpu_user", "cpu_per_packet_us", "mean_latency_us",
-	"done_polls", "not_done_polls", "empty_polls", "time_squeeze_per_sec", "squeezed_rounds",
+	"done_polls", "not_done_polls", "empty_polls", "time_squeeze_per_sec", "squeezed_rounds", "in_flight_growth",
 	"queue_offered_pps", "queue_delivered_pps", "queue_ring_drop_pps"}
 
 // WriteCSV writes one row per measurement. Numbers are formatted with
@@ -28,7 +28,7 @@ func WriteCSV(w io.Writer, e Experiment) error {
 			row := []string{e.ID, p.Mode, f(p.OfferedPPS, 1), f(p.DeliveredPPS, 1), f(p.RingDropPPS, 1), f(p.BacklogDropPPS, 1), f(p.TxDropPPS, 1), f(p.SocketDropPPS, 1),
 				f(p.InterruptsPerSec, 1), f(p.InterruptsPerPacket, 6), f(p.PollsPerInterrupt, 3), f(p.PacketsPerPoll, 3),
 				f(p.P50LatencyUS, 3), f(p.P99LatencyUS, 3), f(p.P999LatencyUS, 3), f(p.CPUHardirq, 6), f(p.CPUSoftirq, 6), f(p.CPUTask, 6), f(p.CPUIdle, 6), f(p.CPUKsoftirqd, 6), f(p.CPUUser, 6), f(p.CPUPerPacketUS, 3), f(p.MeanLatencyUS, 3),
-				strconv.FormatUint(p.DonePolls, 10), strconv.FormatUint(p.NotDonePolls, 10), strconv.FormatUint(p.EmptyPolls, 10), f(p.TimeSqueezePerSec, 1), f(p.SqueezedRounds, 4),
+				strconv.FormatUint(p.DonePolls, 10), strconv.FormatUint(p.NotDonePolls, 10), strconv.FormatUint(p.EmptyPolls, 10), f(p.TimeSqueezePerSec, 1), f(p.SqueezedRounds, 4), strconv.FormatInt(p.InFlightGrowth, 10),
 				list(p.QueueOfferedPPS), list(p.QueueDeliveredPPS), list(p.QueueRingDropPPS)}
 			if err := cw.Write(row); err != nil {
 				return err
