@@ -87,6 +87,11 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 							return err
 						}
 					}
+					if len(irqbench.CDFPoints(e)) > 0 {
+						if err := writeFile(filepath.Join(out, id+"-cdf.csv"), func(w io.Writer) error { return irqbench.WriteCDFCSV(w, e) }); err != nil {
+							return err
+						}
+					}
 					fg, err := irqbench.Plot(e, out)
 					if err != nil {
 						return fmt.Errorf("bench irq: plotting %s: %w", id, err)

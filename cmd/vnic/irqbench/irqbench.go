@@ -131,7 +131,20 @@ type Point struct {
 	// at its start: near zero while it keeps up, growing with the window
 	// when it does not (before the buffers fill and drops begin).
 	InFlightGrowth int64 `json:"in_flight_growth"`
+	// Quantiles is the latency (µs) at each of CDFLevels: the
+	// distribution behind the CDF plots and E*-cdf.csv.
+	Quantiles []float64 `json:"-"`
 }
+
+// CDFLevels are the latency distribution's sampled levels: every
+// percent, then the tail.
+var CDFLevels = func() []float64 {
+	var l []float64
+	for i := 0; i < 100; i++ {
+		l = append(l, float64(i)/100)
+	}
+	return append(l, 0.995, 0.999, 0.9999, 1)
+}()
 
 // Run is one measurement's setup.
 type Run struct {
@@ -636,6 +649,10 @@ func (g *rig) point(label string, c0, c1 counters, window time.Duration, size in
 			return float64(lat[i]) / float64(time.Microsecond)
 		}
 		p.P50LatencyUS, p.P99LatencyUS, p.P999LatencyUS = q(0.5), q(0.99), q(0.999)
+		p.Quantiles = make([]float64, len(CDFLevels))
+		for i, f := range CDFLevels {
+			p.Quantiles[i] = q(f)
+		}
 		var sum time.Duration
 		for _, l := range lat {
 			sum += l

@@ -2,9 +2,11 @@ package irqbench
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,12 +38,15 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestPlotsAndReport renders E1's figures and the report.
+// TestPlotsAndReport renders E1's figures and the report: with M1's MLFRR
+// searched at 80 kpps, points at 40, 72 and 120 kpps are the CDF's half,
+// 0.9× and 1.5× loads (and 20 kpps none of them).
 func TestPlotsAndReport(t *testing.T) {
-	e := Experiment{ID: "E1", Title: "t", Preset: "teaching", Pass: true, MLFRR: map[string]float64{}}
+	e := Experiment{ID: "E1", Title: "t", Preset: "teaching", Pass: true, MLFRR: map[string]float64{"M1": 80e3},
+		Searches: []SearchResult{{Mode: "M1", Rate: 80e3, Failed: 80.2e3}}}
 	for _, m := range []Mode{M0, M1} {
 		s := Series{Mode: m.ID}
-		for _, l := range []float64{20e3, 70e3} {
+		for _, l := range []float64{20e3, 40e3, 72e3, 120e3} {
 			p, err := Measure(Run{Mode: m, Costs: Presets["teaching"], Offered: l, Warmup: Warmup, Window: 10 * time.Millisecond, Seed: 1})
 			if err != nil {
 				t.Fatal(err)
@@ -57,6 +62,30 @@ func TestPlotsAndReport(t *testing.T) {
 	}
 	if err := WriteReport(dir, []Experiment{e}, map[string][]Figure{"E1": figs}); err != nil {
 		t.Fatal(err)
+	}
+	var stems []string
+	for _, f := range figs {
+		stems = append(stems, f.Stem)
+	}
+	if want := "[E1-delivered E1-normalised E1-interrupts E1-cpu E1-cdf E1-polls E1-latency]"; fmt.Sprint(stems) != want {
+		t.Errorf("figures %v, want %s", stems, want)
+	}
+	cdf := CDFPoints(e)
+	var picked []string
+	for _, c := range cdf {
+		for _, mp := range c.Points {
+			picked = append(picked, fmt.Sprintf("%.1f:%s@%.0f", c.Load, mp.Mode, mp.Point.OfferedPPS))
+		}
+	}
+	if want := "[0.5:M0@40000 0.5:M1@40000 0.9:M0@72000 0.9:M1@72000 1.5:M0@120000 1.5:M1@120000]"; fmt.Sprint(picked) != want {
+		t.Errorf("CDF points %v, want %s", picked, want)
+	}
+	var b bytes.Buffer
+	if err := WriteCDFCSV(&b, e); err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Count(b.String(), "\n"); rows != 1+6*len(CDFLevels) {
+		t.Errorf("CDF CSV has %d lines, want %d", rows, 1+6*len(CDFLevels))
 	}
 	for _, f := range figs {
 		for _, ext := range []string{".png", ".svg"} {

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -59,6 +60,91 @@ func WriteTraceCSV(w io.Writer, e Experiment) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// CDFHeader names the columns of WriteCDFCSV.
+var CDFHeader = []string{"experiment", "mode", "load", "offered_pps", "quantile", "latency_us"}
+
+// WriteCDFCSV writes the latency distributions the CDF plot draws (each
+// mode at light load, near its MLFRR and in overload; see CDFPoints), one
+// row per sampled level. It writes nothing but the header when the
+// experiment has no such points.
+func WriteCDFCSV(w io.Writer, e Experiment) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CDFHeader); err != nil {
+		return err
+	}
+	f := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+	for _, c := range CDFPoints(e) {
+		for _, sp := range c.Points {
+			for i, l := range CDFLevels {
+				if err := cw.Write([]string{e.ID, sp.Mode, f(c.Load, 2), f(sp.Point.OfferedPPS, 1), f(l, 4), f(sp.Point.Quantiles[i], 3)}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// CDFLoad is one load of the CDF plot: each mode's point there.
+type CDFLoad struct {
+	Load   float64 // multiple of the reference MLFRR
+	Points []ModePoint
+}
+
+// ModePoint is one mode's measurement.
+type ModePoint struct {
+	Mode  string
+	Point Point
+}
+
+// CDFLoads are the CDF plot's loads, multiples of the reference MLFRR
+// (spec §2.8: a CDF at three fixed loads).
+var CDFLoads = []float64{0.5, 0.9, 1.5}
+
+// CDFPoints picks, for each of CDFLoads times the experiment's reference
+// MLFRR (M1's, or the largest), each series' point nearest that offered
+// rate if one lies within 10 % of it and has a latency distribution.
+// Experiments whose series have fewer than three points (no sweep) have
+// none.
+func CDFPoints(e Experiment) []CDFLoad {
+	ref := e.MLFRR["M1"]
+	if ref == 0 {
+		for _, v := range e.MLFRR {
+			ref = max(ref, v)
+		}
+	}
+	if ref == 0 {
+		return nil
+	}
+	var out []CDFLoad
+	for _, x := range CDFLoads {
+		c := CDFLoad{Load: x}
+		want := x * ref
+		for _, s := range e.Series {
+			if len(s.Points) < 3 {
+				continue
+			}
+			best := -1
+			for i, p := range s.Points {
+				if len(p.Quantiles) == 0 || math.Abs(p.OfferedPPS-want) > 0.1*want {
+					continue
+				}
+				if best < 0 || math.Abs(p.OfferedPPS-want) < math.Abs(s.Points[best].OfferedPPS-want) {
+					best = i
+				}
+			}
+			if best >= 0 {
+				c.Points = append(c.Points, ModePoint{s.Mode, s.Points[best]})
+			}
+		}
+		if len(c.Points) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // list joins per-queue figures with ';' (empty with one queue).

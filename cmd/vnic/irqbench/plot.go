@@ -1,18 +1,22 @@
 package irqbench
 
 import (
+	"cmp"
 	"fmt"
 	"html"
 	"image/color"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // Figure is one rendered plot: its file stem and what it shows.
@@ -112,9 +116,58 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		}
 	}
 	p.Y.Max = top * 1.25
-	if err := save(p, e.ID+"-delivered", "Delivered against offered load",
-		"Each mode's delivered rate as the offered load grows. The dashed line is delivering everything."); err != nil {
+	caption := "Each mode's delivered rate as the offered load grows. The dashed line is delivering everything."
+	if len(e.Searches) > 0 {
+		caption += " Dotted verticals: each mode's searched MLFRR."
+		for _, sr := range e.Searches {
+			i := seriesIndex(e, sr.Mode)
+			if i < 0 || sr.Rate == 0 {
+				continue
+			}
+			v, err := plotter.NewLine(plotter.XYs{{X: k(sr.Rate), Y: 0}, {X: k(sr.Rate), Y: p.Y.Max}})
+			if err != nil {
+				return nil, err
+			}
+			v.Color = palette[i%len(palette)]
+			v.Dashes = []vg.Length{vg.Points(1), vg.Points(3)}
+			p.Add(v)
+		}
+	}
+	if err := save(p, e.ID+"-delivered", "Delivered against offered load", caption); err != nil {
 		return nil, err
+	}
+
+	// The same, normalised by M1's searched MLFRR, as the papers draw it.
+	if ref := searched(e, "M1"); ref > 0 {
+		p = plot.New()
+		p.Title.Text = e.ID + ": delivered vs offered, normalised by M1's MLFRR"
+		p.X.Label.Text = "offered / MLFRR(M1)"
+		p.Y.Label.Text = "delivered / MLFRR(M1)"
+		p.Legend.Top = true
+		maxN := 0.0
+		for i, s := range e.Series {
+			xy := make(plotter.XYs, len(s.Points))
+			for j, pt := range s.Points {
+				xy[j].X, xy[j].Y = pt.OfferedPPS/ref, pt.DeliveredPPS/ref
+				maxN = math.Max(maxN, xy[j].X)
+			}
+			if err := line(p, i, s.Mode, xy); err != nil {
+				return nil, err
+			}
+		}
+		ideal, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: maxN, Y: maxN}})
+		if err != nil {
+			return nil, err
+		}
+		ideal.Color = color.Gray{Y: 0xa0}
+		ideal.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+		p.Add(ideal)
+		p.Legend.Add("ideal", ideal)
+		p.Y.Min, p.Y.Max = 0, 1.4
+		if err := save(p, e.ID+"-normalised", "Delivered against offered, normalised",
+			"Both axes divided by M1's searched MLFRR, the form of Mogul's and the NAPI papers' figures: 1 on the y axis is NAPI's loss-free rate."); err != nil {
+			return nil, err
+		}
 	}
 
 	// Interrupts per packet, log scale.
@@ -144,44 +197,24 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		return nil, err
 	}
 
-	// CPU share per context (those a series used).
-	p = plot.New()
-	p.Title.Text = e.ID + ": CPU time per context"
-	p.X.Label.Text = "offered (kpps)"
-	p.Y.Label.Text = "share of the CPU"
-	p.Y.Min = 0
-	p.Legend.Top = true
-	contexts := []struct {
-		name  string
-		share func(Point) float64
-	}{
-		{"hardirq", func(p Point) float64 { return p.CPUHardirq }},
-		{"softirq", func(p Point) float64 { return p.CPUSoftirq }},
-		{"ksoftirqd", func(p Point) float64 { return p.CPUKsoftirqd }},
-		{"user", func(p Point) float64 { return p.CPUUser }},
-	}
-	n := 0
-	for _, s := range e.Series {
-		for _, ctx := range contexts {
-			used := false
-			xy := make(plotter.XYs, len(s.Points))
-			for j, pt := range s.Points {
-				xy[j].X, xy[j].Y = k(pt.OfferedPPS), ctx.share(pt)
-				used = used || xy[j].Y > 0
-			}
-			if !used {
-				continue
-			}
-			if err := line(p, n, s.Mode+" "+ctx.name, xy); err != nil {
-				return nil, err
-			}
-			n++
-		}
-	}
-	p.Y.Max = 1.1 + 0.075*float64(n) // room for the legend
-	if err := save(p, e.ID+"-cpu", "CPU share per context",
-		"Where the CPU's time goes: hard interrupts, softirq (NAPI, backlog, protocol work), ksoftirqd once softirq work is handed to it, and a user task."); err != nil {
+	// CPU share per context: a stacked area per mode (series with a
+	// sweep), the livelock picture.
+	if err := cpuPanels(e, func(rows [][]*plot.Plot, h vg.Length) error {
+		return saveTiles(rows, h, filepath.Join(dir, e.ID+"-cpu"))
+	}); err != nil {
 		return nil, err
+	} else if hasSweep(e) {
+		figs = append(figs, Figure{e.ID + "-cpu", "CPU share per context",
+			"Where the CPU's time goes, stacked, one panel per mode: hard interrupts, softirq (NAPI, backlog, protocol work), ksoftirqd once softirq work is handed to it, other task work, a user thread, and what is left idle."})
+	}
+
+	// Latency CDF at three loads.
+	if cdf := CDFPoints(e); len(cdf) > 0 {
+		if err := cdfPanels(e, cdf, filepath.Join(dir, e.ID+"-cdf")); err != nil {
+			return nil, err
+		}
+		figs = append(figs, Figure{e.ID + "-cdf", "Latency distribution at three loads",
+			"The share of packets delivered within a latency, per mode, at half, 0.9× and 1.5× the reference MLFRR (data in " + e.ID + "-cdf.csv)."})
 	}
 
 	// Packets per poll and polls per interrupt, log scale, with the
@@ -194,7 +227,7 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{}
 		p.Legend.Top = true
-		n = 0
+		n := 0
 		top := 64.0
 		for _, s := range polls {
 			for _, which := range []string{"packets/poll", "polls/interrupt"} {
@@ -273,7 +306,7 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{}
 	p.Legend.Top = true
-	n = 0
+	n := 0
 	for _, s := range e.Series {
 		for _, pc := range []string{"p50", "p99"} {
 			xy := make(plotter.XYs, 0, len(s.Points))
@@ -414,4 +447,207 @@ func pollSeries(e Experiment) []Series {
 		}
 	}
 	return out
+}
+
+// seriesIndex is the index of mode's series, or -1.
+func seriesIndex(e Experiment, mode string) int {
+	for i, s := range e.Series {
+		if s.Mode == mode {
+			return i
+		}
+	}
+	return -1
+}
+
+// searched is mode's MLFRR by search, or 0 when it was not searched.
+func searched(e Experiment, mode string) float64 {
+	for _, sr := range e.Searches {
+		if sr.Mode == mode {
+			return sr.Rate
+		}
+	}
+	return 0
+}
+
+// hasSweep: some series has at least three points.
+func hasSweep(e Experiment) bool {
+	for _, s := range e.Series {
+		if len(s.Points) >= 3 {
+			return true
+		}
+	}
+	return false
+}
+
+// cpuLayers are the stacked CPU plot's layers, bottom up.
+var cpuLayers = []struct {
+	name  string
+	color color.Color
+	share func(Point) float64
+}{
+	{"hardirq", color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, func(p Point) float64 { return p.CPUHardirq }},
+	{"softirq", color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, func(p Point) float64 { return p.CPUSoftirq }},
+	{"ksoftirqd", color.RGBA{R: 0x9e, G: 0xc5, B: 0xe8, A: 0xff}, func(p Point) float64 { return p.CPUKsoftirqd }},
+	{"task", color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}, func(p Point) float64 { return p.CPUTask }},
+	{"user", color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, func(p Point) float64 { return p.CPUUser }},
+	{"idle", color.Gray{Y: 0xe8}, func(p Point) float64 { return p.CPUIdle }},
+}
+
+// cpuPanels draws a stacked CPU area per series with a sweep, two panels
+// a row, and hands the rows to save with the figure's height. It does
+// nothing for an experiment without a sweep.
+func cpuPanels(e Experiment, save func([][]*plot.Plot, vg.Length) error) error {
+	var panels []*plot.Plot
+	// The key is a panel of its own: every layer any panel used.
+	key := plot.New()
+	key.HideAxes()
+	key.Legend.Top, key.Legend.Left = true, true
+	key.Legend.TextStyle.Font.Size = vg.Points(12)
+	named := map[string]bool{}
+	for _, s := range e.Series {
+		if len(s.Points) < 3 {
+			continue
+		}
+		// By offered load (E6's rows go from high to low).
+		s.Points = slices.Clone(s.Points)
+		slices.SortStableFunc(s.Points, func(a, b Point) int { return cmp.Compare(a.OfferedPPS, b.OfferedPPS) })
+		p := plot.New()
+		p.Title.Text = s.Mode
+		p.X.Label.Text = "offered (kpps)"
+		p.Y.Label.Text = "share of the CPU"
+		p.Y.Min, p.Y.Max = 0, 1
+		lower := make([]float64, len(s.Points))
+		for _, layer := range cpuLayers {
+			upper := make([]float64, len(s.Points))
+			used := false
+			for j, pt := range s.Points {
+				v := layer.share(pt)
+				used = used || v > 0
+				upper[j] = math.Min(1, lower[j]+v)
+			}
+			if used {
+				// The band between the two cumulative curves.
+				poly := make(plotter.XYs, 0, 2*len(s.Points))
+				for j, pt := range s.Points {
+					poly = append(poly, plotter.XY{X: pt.OfferedPPS / 1000, Y: upper[j]})
+				}
+				for j := len(s.Points) - 1; j >= 0; j-- {
+					poly = append(poly, plotter.XY{X: s.Points[j].OfferedPPS / 1000, Y: lower[j]})
+				}
+				pg, err := plotter.NewPolygon(poly)
+				if err != nil {
+					return err
+				}
+				pg.Color = layer.color
+				pg.LineStyle.Width = 0
+				p.Add(pg)
+				if !named[layer.name] {
+					named[layer.name] = true
+					key.Legend.Add(layer.name, pg)
+				}
+			}
+			lower = upper
+		}
+		panels = append(panels, p)
+	}
+	if len(panels) == 0 {
+		return nil
+	}
+	panels[0].Title.Text = e.ID + ": " + panels[0].Title.Text
+	panels = append(panels, key)
+	var rows [][]*plot.Plot
+	for i := 0; i < len(panels); i += 2 {
+		row := []*plot.Plot{panels[i], nil}
+		if i+1 < len(panels) {
+			row[1] = panels[i+1]
+		}
+		rows = append(rows, row)
+	}
+	return save(rows, vg.Length(len(rows))*6*vg.Centimeter)
+}
+
+// cdfPanels draws the latency CDFs, one panel per load, side by side.
+func cdfPanels(e Experiment, cdf []CDFLoad, stem string) error {
+	// One latency axis for all panels.
+	lo, hi := math.Inf(1), 0.0
+	for _, c := range cdf {
+		for _, mp := range c.Points {
+			for _, v := range mp.Point.Quantiles {
+				lo, hi = math.Min(lo, math.Max(v, 0.01)), math.Max(hi, v)
+			}
+		}
+	}
+	row := make([]*plot.Plot, 0, len(cdf))
+	for _, c := range cdf {
+		p := plot.New()
+		p.Title.Text = fmt.Sprintf("%s: %.1f× MLFRR", e.ID, c.Load)
+		p.X.Label.Text = "latency (µs, log)"
+		p.Y.Label.Text = "share delivered within"
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = plot.LogTicks{}
+		p.Y.Min, p.Y.Max = 0, 1.5 // room for the legend
+		p.X.Min, p.X.Max = lo/1.5, hi*1.5
+		p.Legend.Top, p.Legend.Left = true, true
+		for _, mp := range c.Points {
+			xy := make(plotter.XYs, 0, len(CDFLevels))
+			for i, l := range CDFLevels {
+				xy = append(xy, plotter.XY{X: math.Max(mp.Point.Quantiles[i], 0.01), Y: l})
+			}
+			l, err := plotter.NewLine(xy)
+			if err != nil {
+				return err
+			}
+			i := seriesIndex(e, mp.Mode)
+			l.Color = palette[i%len(palette)]
+			if i >= len(palette) {
+				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			}
+			l.Width = vg.Points(math.Max(1, 3.5-float64(i%len(palette)))) // earlier wider: equal curves still show
+			p.Add(l)
+			p.Legend.Add(mp.Mode, l)
+		}
+		row = append(row, p)
+	}
+	return saveTiles([][]*plot.Plot{row}, 8*vg.Centimeter, stem)
+}
+
+// saveTiles renders rows of plots (a nil entry leaves its tile empty) as
+// stem.png and stem.svg, 24 cm wide.
+func saveTiles(rows [][]*plot.Plot, h vg.Length, stem string) error {
+	w := 24 * vg.Centimeter
+	cols := 0
+	for _, r := range rows {
+		cols = max(cols, len(r))
+	}
+	t := draw.Tiles{Rows: len(rows), Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	grid := make([][]*plot.Plot, len(rows))
+	for i, r := range rows {
+		grid[i] = make([]*plot.Plot, cols)
+		copy(grid[i], r)
+	}
+	render := func(c vg.CanvasWriterTo, ext string) error {
+		dc := draw.New(c)
+		canvases := plot.Align(grid, t, dc)
+		for i := range grid {
+			for j, p := range grid[i] {
+				if p != nil {
+					p.Draw(canvases[i][j])
+				}
+			}
+		}
+		f, err := os.Create(stem + ext)
+		if err != nil {
+			return err
+		}
+		if _, err := c.WriteTo(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	if err := render(vgimg.PngCanvas{Canvas: vgimg.New(w, h)}, ".png"); err != nil {
+		return err
+	}
+	return render(vgsvg.New(w, h), ".svg")
 }
