@@ -15,17 +15,23 @@ import (
 
 // Config holds the driver's load-time parameters.
 type Config struct {
-	Name       string        // interface name template, default "vnic%d"
-	Queues     int           // RX/TX queue pairs, 1..8 (igb's limit), default 1
-	RxRing     int           // RX descriptors per ring, 8..4096, multiple of 8, default 256
-	TxRing     int           // TX descriptors per ring, default 256
-	ITR        time.Duration // EITR interval per vector, 0 (no throttling) to 8191 µs
-	RSSKey     []byte        // 40 bytes, or nil for a key drawn from Seed
-	Seed       int64         // for the RSS key when RSSKey is nil
-	TxTimeout  time.Duration // dev->watchdog_timeo, default 5 s
-	MaxQueues  int           // cap on Queues and on ethtool -L, default 8 (igb's limit)
-	CopyBreak  int           // unused; every frame is copied into an skb
-	DisableRSS bool          // program MRQC without RSS: everything on queue 0
+	Name   string        // interface name template, default "vnic%d"
+	Queues int           // RX/TX queue pairs, 1..8 (igb's limit), default 1
+	RxRing int           // RX descriptors per ring, 8..4096, multiple of 8, default 256
+	TxRing int           // TX descriptors per ring, default 256
+	ITR    time.Duration // EITR interval per vector, 0 (no throttling) to 8191 µs
+	// RxIntDelay and RxAbsIntDelay are e1000's module parameters of the
+	// same names: the receive delay timers RDTR (restarted by every
+	// frame) and RADV (from the first frame), in 1.024 µs steps up to
+	// 67.1 ms, before EITR applies. RxAbsIntDelay needs RxIntDelay.
+	RxIntDelay    time.Duration
+	RxAbsIntDelay time.Duration
+	RSSKey        []byte        // 40 bytes, or nil for a key drawn from Seed
+	Seed          int64         // for the RSS key when RSSKey is nil
+	TxTimeout     time.Duration // dev->watchdog_timeo, default 5 s
+	MaxQueues     int           // cap on Queues and on ethtool -L, default 8 (igb's limit)
+	CopyBreak     int           // unused; every frame is copied into an skb
+	DisableRSS    bool          // program MRQC without RSS: everything on queue 0
 	// RxMode is how received packets reach the stack: RxModeNAPI (the
 	// default), RxModeLegacy (interrupt per batch, netif_rx backlog),
 	// RxModeQuota (Mogul's polling thread) or RxModeTick (tick polling).
@@ -54,6 +60,18 @@ const (
 	// BurstMax packets and waits for the next tick.
 	RxModeTick = "tick"
 )
+
+// delayUnit is RDTR's and RADV's step.
+const delayUnit = 1024 * time.Nanosecond
+
+// delayUnits converts a delay to RDTR/RADV units, rounded to the nearest.
+func delayUnits(d time.Duration) uint32 {
+	u := (d + delayUnit/2) / delayUnit
+	if u > 1<<20 {
+		u = 1 << 20 // out of range either way
+	}
+	return uint32(u)
+}
 
 // Tick polling's defaults: HZ = 1000 and kern.polling.burst_max.
 const (
@@ -257,6 +275,17 @@ func (c *Config) normalise() error {
 		}
 	default:
 		return fmt.Errorf("receive mode %q: want %s, %s, %s or %s", c.RxMode, RxModeNAPI, RxModeLegacy, RxModeQuota, RxModeTick)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"receive delay", c.RxIntDelay}, {"absolute receive delay", c.RxAbsIntDelay}} {
+		if d.v < 0 || delayUnits(d.v) > hw.RdtrDelayMask {
+			return fmt.Errorf("%s %v: want 0 to %v", d.name, d.v, time.Duration(hw.RdtrDelayMask)*delayUnit)
+		}
+	}
+	if c.RxAbsIntDelay > 0 && delayUnits(c.RxIntDelay) == 0 {
+		return fmt.Errorf("absolute receive delay %v without a receive delay: the device ignores RADV while RDTR is 0", c.RxAbsIntDelay)
 	}
 	if c.TxTimeout == 0 {
 		c.TxTimeout = 5 * time.Second

@@ -228,3 +228,43 @@ func TestAdaptiveRx(t *testing.T) {
 		t.Errorf("adaptive off keeps the last interval: EITR %d", got)
 	}
 }
+
+// TestReceiveDelayTimers: the 143 frames 7 µs apart of
+// TestCoalesceInterruptCount under the receive delay timers. A 20 µs packet
+// timer (20 steps of 1.024 µs) waits out the whole train: one interrupt. With
+// a 100 µs absolute timer (98 steps) too, each cause goes 100.352 µs after
+// the first frame it waited for: 15 frames a time, 10 interrupts (the last
+// train's packet timer ends first).
+func TestReceiveDelayTimers(t *testing.T) {
+	for _, tc := range []struct {
+		delay, abs time.Duration
+		want       uint64
+	}{{0, 0, 143}, {20 * time.Microsecond, 0, 1}, {20 * time.Microsecond, 100 * time.Microsecond, 10}} {
+		e := newEnv(t, func(c *topo.Config) {
+			c.Hosts[1].Devices[0].RxIntDelay, c.Hosts[1].Devices[0].RxAbsIntDelay = tc.delay, tc.abs
+		})
+		listen(e.b)
+		base := e.b.Adapter.QueueStats(0).Interrupts
+		dst, src := e.b.Netdev.Addr(), e.a.Netdev.Addr()
+		for k := 0; k < 143; k++ {
+			f := udpFrame(dst, src, 60, k)
+			tm := e.w.Clock.NewTimer(func() { inject(e.b, f) })
+			tm.Reset(500*time.Nanosecond + time.Duration(k)*7*time.Microsecond)
+		}
+		e.w.Run(2 * time.Millisecond)
+		if got := e.b.Adapter.QueueStats(0).Interrupts - base; got != tc.want {
+			t.Errorf("delay %v, absolute %v: %d interrupts, want %d", tc.delay, tc.abs, got, tc.want)
+		}
+		if got := e.b.Netdev.Stats64().RxPackets; got != 143 {
+			t.Errorf("received %d", got)
+		}
+	}
+	for _, bad := range []struct{ delay, abs time.Duration }{{0, 50 * time.Microsecond}, {-time.Microsecond, 0}, {68 * time.Millisecond, 0}, {time.Millisecond, 68 * time.Millisecond}} {
+		cfg := topo.Pair(topo.DeviceConfig{Queues: 1, RxIntDelay: bad.delay, RxAbsIntDelay: bad.abs}, 1, 1000)
+		cfg.Virtual = true
+		if w, err := topo.Build(cfg); err == nil {
+			w.Close()
+			t.Errorf("delay %v, absolute %v: no error", bad.delay, bad.abs)
+		}
+	}
+}

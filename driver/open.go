@@ -194,6 +194,10 @@ func (a *Adapter) configure() {
 	for v := 0; v <= n; v++ {
 		a.wr32(hw.EITR(v), itr&hw.EitrIntervalMask)
 	}
+	// The receive delay timers (e1000's RxIntDelay/RxAbsIntDelay); RADV
+	// first, as RDTR's write is what turns them on.
+	a.wr32(hw.RADV, delayUnits(a.cfg.RxAbsIntDelay))
+	a.wr32(hw.RDTR, delayUnits(a.cfg.RxIntDelay))
 	a.setMACHW(a.netdev.Addr())
 
 	// Transmit.

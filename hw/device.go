@@ -70,6 +70,7 @@ type Device struct {
 	rssDirty bool
 
 	vec [NumVectors]vecState
+	rxd [NumQueues]rxDelay // RDTR/RADV state per RX queue
 	txq [NumQueues]txQueue
 	lro [NumQueues]lroState
 
@@ -119,6 +120,8 @@ func NewDevice(cfg DeviceConfig, clock Clock, dma *DMA) (*Device, error) {
 	for q := range d.lro {
 		q := q
 		d.lro[q].timer = clock.NewTimer(func() { d.lroTimer(q) })
+		d.rxd[q].packet = clock.NewTimer(func() { d.rxDelayExpired(q) })
+		d.rxd[q].abs = clock.NewTimer(func() { d.rxDelayExpired(q) })
 	}
 	for q := range d.txq {
 		q := q
@@ -195,6 +198,10 @@ func (d *Device) reset() {
 	for q := range d.lro {
 		d.lro[q].open = false
 		d.lro[q].timer.Stop()
+		// Delayed causes die with the registers that would deliver them.
+		d.rxd[q].pending, d.rxd[q].absArmed = false, false
+		d.rxd[q].packet.Stop()
+		d.rxd[q].abs.Stop()
 	}
 	d.rssDirty = true
 	if d.checker != nil {
@@ -427,6 +434,12 @@ func (d *Device) write(off uint32, v uint32) uint32 {
 		return 0
 	case off == ICR:
 		d.regs[ICR/4] &^= v
+		return 0
+	case off == RDTR:
+		d.regs[idx] = v &^ RdtrFPD
+		if v&RdtrFPD != 0 {
+			d.flushRxDelays()
+		}
 		return 0
 	case off == ICS:
 		d.setICR(v)

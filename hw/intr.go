@@ -12,14 +12,22 @@ import "time"
 //     once and opens a window of INTERVAL µs; causes raised in the window are
 //     held, and at its end the vector fires (and re-arms) if EICR & EIMS still
 //     has its bit. Nothing is sent at expiry without a pending cause.
+//   - RDTR/RADV (the 8254x receive delay timers, which vnic applies to
+//     every RX queue) delay a queue's receive cause before it reaches EICR:
+//     RDTR restarts with every frame, RADV runs from the first delayed
+//     frame; the cause is raised when either expires, then EITR applies.
 //   - On sending: EIAC auto-clears the EICR bit, and with GPIE.EIAME, EIAM
 //     auto-masks the EIMS bit. Neither happens to a message held back.
 //
 // Without MSIX_MODE the device sends no interrupt at all: INTx and MSI are not
 // modelled, and the vnic driver uses MSI-X only.
 
-// setICR raises "other" causes.
+// setICR raises "other" causes. Causes that cannot wait (link change,
+// overrun) flush the delayed receive causes first.
 func (d *Device) setICR(bits uint32) {
+	if bits&(IcrLSC|IcrRXO) != 0 {
+		d.flushRxDelays()
+	}
 	old := d.regs[ICR/4] & d.regs[IMS/4]
 	d.regs[ICR/4] |= bits
 	if bits&IcrRXO != 0 {
@@ -60,6 +68,62 @@ func (d *Device) raiseQueue(q int, tx bool) {
 	if v, ok := d.queueVector(q, tx); ok {
 		d.setEICR(1 << v)
 	}
+}
+
+// rxDelay is one RX queue's receive delay timers.
+type rxDelay struct {
+	pending  bool // a cause waits for a timer
+	absArmed bool // RADV runs
+	packet   Timer
+	abs      Timer
+}
+
+// delayUnit is the 8254x delay timers' tick.
+const delayUnit = 1024 * time.Nanosecond
+
+// rxCause is a frame written back on RX queue q: its cause is raised now,
+// or, with RDTR set, when the queue's timers say.
+func (d *Device) rxCause(q int) {
+	rdtr := d.regs[RDTR/4] & RdtrDelayMask
+	if rdtr == 0 {
+		d.raiseQueue(q, false)
+		return
+	}
+	st := &d.rxd[q]
+	st.pending = true
+	st.packet.Reset(time.Duration(rdtr) * delayUnit)
+	if radv := d.regs[RADV/4] & 0xFFFF; radv != 0 && !st.absArmed {
+		st.absArmed = true
+		st.abs.Reset(time.Duration(radv) * delayUnit)
+	}
+}
+
+// flushRx raises queue q's delayed cause, if any, and stops its timers.
+func (d *Device) flushRx(q int) {
+	st := &d.rxd[q]
+	st.packet.Stop()
+	st.abs.Stop()
+	st.absArmed = false
+	if st.pending {
+		st.pending = false
+		d.raiseQueue(q, false)
+	}
+}
+
+// flushRxDelays raises every delayed receive cause (RDTR.FPD, LSC, RXO).
+func (d *Device) flushRxDelays() {
+	for q := range d.rxd {
+		if d.rxd[q].pending {
+			d.flushRx(q)
+		}
+	}
+}
+
+// rxDelayExpired is either of queue q's timers running out.
+func (d *Device) rxDelayExpired(q int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.flushRx(q)
 }
 
 // setEICR raises vector causes and fires the vectors that became pending.

@@ -198,3 +198,86 @@ func TestEITRNoMessageWithoutCause(t *testing.T) {
 		t.Fatalf("held message: %v", r.irqs)
 	}
 }
+
+// TestMSIXTrace: the trace sees each message as it is sent, with its
+// vector, before the handler runs; removed, it sees nothing.
+func TestMSIXTrace(t *testing.T) {
+	r := newRig(t, false)
+	r.msix()
+	r.clk.RunFor(us(1))
+	r.irqs = nil
+	var seen []string
+	r.dev.MSIX().SetTrace(func(vec int) { seen = append(seen, fmt.Sprintf("%d@%v/%d", vec, r.clk.Now(), len(r.irqs))) })
+	r.wr(EICS, 1<<3)
+	r.clk.RunFor(us(5))
+	r.wr(EIMS, 1<<3)
+	r.wr(EICS, 1<<2|1<<3)
+	r.clk.RunFor(us(5))
+	r.dev.MSIX().SetTrace(nil)
+	r.wr(EIMS, 1<<2|1<<3)
+	r.wr(EICS, 1<<2)
+	r.clk.RunFor(us(5))
+	if len(r.irqs) != 4 {
+		t.Fatalf("%d messages, want 4", len(r.irqs))
+	}
+	if want := fmt.Sprintf("[3@%v/0 2@%v/1 3@%v/1]", us(1), us(6), us(6)); fmt.Sprint(seen) != want {
+		t.Fatalf("trace %v, want %s", seen, want)
+	}
+}
+
+// TestRxDelayTimers: RDTR restarts with every frame, RADV runs from the
+// first delayed frame, the cause goes when either expires (1.024 µs
+// units); RADV alone delays nothing; RDTR.FPD flushes at once.
+func TestRxDelayTimers(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		rdtr, radv uint32
+		frames     []int // µs
+		fpdAt      int   // µs; 0: none
+		want       []time.Duration
+	}{
+		{"packet timer", 100, 0, []int{0, 50, 100, 400}, 0, []time.Duration{202400 * time.Nanosecond, 502400 * time.Nanosecond}},
+		{"absolute first", 100, 120, []int{0, 50, 100, 150}, 0, []time.Duration{122880 * time.Nanosecond, 252400 * time.Nanosecond}},
+		{"radv alone", 0, 120, []int{0, 50, 100}, 0, []time.Duration{0, us(50), us(100)}},
+		{"flush", 1000, 0, []int{0}, 10, []time.Duration{us(10)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, false)
+			r.msix()
+			r.rxRing(0, 256, 2048)
+			r.wr(RDTR, tc.rdtr)
+			r.wr(RADV, tc.radv)
+			r.clk.RunFor(us(1))
+			start := r.clk.Now()
+			r.irqs = nil
+			r.onIRQ = func(v int) {
+				if v == 1 {
+					r.reap(0)
+					r.wr(EIMS, 1<<1)
+				}
+			}
+			bcast := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+			for _, at := range tc.frames {
+				tm := r.clk.NewTimer(func() { r.dev.Receive(frame(bcast, 60, [4]byte{198, 18, 0, 1}, 1)) })
+				tm.Reset(us(at))
+			}
+			if tc.fpdAt > 0 {
+				tm := r.clk.NewTimer(func() { r.wr(RDTR, tc.rdtr|RdtrFPD) })
+				tm.Reset(us(tc.fpdAt))
+			}
+			r.clk.RunFor(us(2000))
+			var got []time.Duration
+			for _, x := range r.irqs {
+				if x.vec == 1 {
+					got = append(got, x.at-start)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("messages at %v, want %v", got, tc.want)
+			}
+			if r.rd(RDTR) != tc.rdtr {
+				t.Fatalf("RDTR reads %#x, want %#x (FPD is not stored)", r.rd(RDTR), tc.rdtr)
+			}
+		})
+	}
+}

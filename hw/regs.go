@@ -11,6 +11,8 @@ const (
 	FCTTV    = 0x0170 // pause time (quanta of 512 bit times) sent in XOFF frames
 	FCRTL    = 0x2160 // XON threshold (free RX descriptors) b15:0, XONE b31
 	FCRTH    = 0x2168 // XOFF threshold (free RX descriptors) b15:0
+	RDTR     = 0x2820 // RX packet delay timer (8254x register; vnic: every RX queue)
+	RADV     = 0x282C // RX absolute delay timer (8254x register; vnic: every RX queue)
 	EEWR     = 0x102C // EEPROM write: the EERD layout (82574's register)
 	CTRL_EXT = 0x0018
 	MDIC     = 0x0020
@@ -189,6 +191,9 @@ const (
 	MdicReady    = 1 << 28
 	MdicError    = 1 << 30
 
+	RdtrDelayMask = 0xFFFF
+	RdtrFPD       = 1 << 31 // flush partial descriptor block: deliver now
+
 	IcrTXDW     = 1 << 0
 	IcrLSC      = 1 << 2
 	IcrRXO      = 1 << 6
@@ -313,6 +318,8 @@ var regTable = []regDef{
 	{"IVAR_MISC", IVARMISC, 1, 0, 0, 0x00009F9F, kRW, "byte1: vector for the other causes (ICR), VALID b7"},
 	{"FCRTL", FCRTL, 1, 0, 0, 0x8000FFFF, kRW, "XON threshold in free RX descriptors b15:0 (vnic has no packet buffer: the 82576 counts its bytes), XONE b31"},
 	{"FCRTH", FCRTH, 1, 0, 0, 0xFFFF, kRW, "XOFF threshold in free RX descriptors b15:0: with CTRL.TFCE, a queue with fewer free descriptors makes the device send XOFF"},
+	{"RDTR", RDTR, 1, 0, 0, 0x8000FFFF, kSPEC, "vnic: the 8254x receive delay timers, for every RX queue (the 82576 has only EITR). DELAY b15:0 in 1.024 µs: a queue's receive cause waits until no frame has arrived on it for DELAY, or RADV after its first (0: no delay, RADV off too); FPD b31 (write): flush every delayed cause now, not stored. Delayed causes are raised before LSC and RXO, and by CTRL.RST's clear"},
+	{"RADV", RADV, 1, 0, 0, 0xFFFF, kRW, "vnic: the 8254x absolute receive delay b15:0 in 1.024 µs, from a queue's first delayed frame, not restarted (0: off; only with RDTR ≠ 0); EITR still throttles the vector after either timer"},
 	{"CRCERRS", CRCERRS, 1, 0, 0, 0, kRC, "CRC errors (never on a vnic cable)"},
 	{"ALGNERRC", ALGNERR, 1, 0, 0, 0, kRC, "alignment errors (always 0)"},
 	{"SYMERRS", SYMERRS, 1, 0, 0, 0, kRC, "symbol errors (always 0)"},

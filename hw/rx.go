@@ -121,7 +121,7 @@ func (d *Device) deliver1(q int, frame []byte, m rxMeta) {
 			d.count(PRC64+4*uint32(i), uint64(n))
 		}
 	}
-	d.raiseQueue(q, false)
+	d.rxCause(q)
 }
 
 // rxChecksum is the receive checksum verdict (RXCSUM.IPOFLD/TUOFLD): IPCS

@@ -68,7 +68,11 @@ type DeviceConfig struct {
 	RxRing    int    `mapstructure:"rx_ring"`
 	TxRing    int    `mapstructure:"tx_ring"`
 	ITRUsecs  int    `mapstructure:"itr_usecs"`
-	MTU       int    `mapstructure:"mtu"`
+	// The receive delay timers (e1000's RxIntDelay, RxAbsIntDelay): µs,
+	// in 1.024 µs steps.
+	RxIntDelayUsecs    int `mapstructure:"rx_int_delay_usecs"`
+	RxAbsIntDelayUsecs int `mapstructure:"rx_abs_int_delay_usecs"`
+	MTU                int `mapstructure:"mtu"`
 }
 
 // CableConfig is one cable.
@@ -261,6 +265,17 @@ func (c *Config) validate() error {
 			if d.ITRUsecs < 0 || d.ITRUsecs > 8191 || d.ITRUsecs == 2 || (d.ITRUsecs > 3 && d.ITRUsecs < 10) {
 				bad(dk+".itr_usecs", "%d: want 0 (off), 1 (dynamic), 3 (dynamic conservative) or 10..8191", d.ITRUsecs)
 			}
+			for _, r := range []struct {
+				key string
+				v   int
+			}{{"rx_int_delay_usecs", d.RxIntDelayUsecs}, {"rx_abs_int_delay_usecs", d.RxAbsIntDelayUsecs}} {
+				if r.v < 0 || r.v > 67107 {
+					bad(dk+"."+r.key, "%d: want 0..67107 (65535 steps of 1.024 µs)", r.v)
+				}
+			}
+			if d.RxAbsIntDelayUsecs > 0 && d.RxIntDelayUsecs == 0 {
+				bad(dk+".rx_abs_int_delay_usecs", "%d without rx_int_delay_usecs: the absolute timer runs only with the packet timer", d.RxAbsIntDelayUsecs)
+			}
 			if d.MTU < 68 || d.MTU > 9216 {
 				bad(dk+".mtu", "%d: want 68..9216", d.MTU)
 			}
@@ -330,6 +345,7 @@ func (c *Config) topology() topo.Config {
 			hc.Devices = append(hc.Devices, topo.DeviceConfig{
 				MAC: d.MAC, Queues: d.Queues, MaxQueues: d.MaxQueues, Vectors: d.Vectors, RxRing: d.RxRing, TxRing: d.TxRing, RxMode: d.RxMode, PollQuota: d.PollQuota,
 				ITR: time.Duration(d.ITRUsecs) * time.Microsecond, MTU: d.MTU,
+				RxIntDelay: time.Duration(d.RxIntDelayUsecs) * time.Microsecond, RxAbsIntDelay: time.Duration(d.RxAbsIntDelayUsecs) * time.Microsecond,
 			})
 		}
 		t.Hosts = append(t.Hosts, hc)

@@ -16,6 +16,7 @@ import (
 type app struct {
 	g        *rig
 	q        []*stack.SKB
+	at       []time.Duration // when each entered the queue
 	limit    int
 	cost     time.Duration
 	thread   *hw.Thread
@@ -75,6 +76,7 @@ func (a *app) enqueue(skb *stack.SKB) {
 		return
 	}
 	a.q = append(a.q, skb)
+	a.at = append(a.at, a.g.cpu.Now())
 	if a.feedback && len(a.q) >= a.high {
 		a.gated = true
 	}
@@ -92,13 +94,15 @@ func (a *app) step() bool {
 		a.waiting = false
 		a.napi.SuspendIRQs(a.suspend)
 	}
-	skb := a.q[0]
-	a.q = a.q[1:]
+	skb, at := a.q[0], a.at[0]
+	a.q, a.at = a.q[1:], a.at[1:]
 	a.g.cpu.Charge(a.cost)
 	if a.g.r.Forward {
 		a.g.forward(skb) // the reply, or the packet on its way
 	} else {
+		a.g.cons.socketAt = at
 		a.g.cons.handle(skb)
+		a.g.cons.socketAt = 0
 	}
 	if a.gated && len(a.q) <= a.low {
 		a.gated = false

@@ -3,6 +3,7 @@ package irqbench
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"vnic/driver"
@@ -284,12 +285,15 @@ var Experiments = map[string]func(preset string, seed int64, progress Progress) 
 	"E11": E11,
 }
 
-// E7 is hardware interrupt coalescing (M2: NAPI with the EITR interval,
-// leading edge): ITR ∈ {0, 10, 20, 50, 100, 250 µs} at 0.1, 0.5, 0.9 and 1.5×
-// NAPI's capacity, plus the legacy driver (draining the ring per interrupt)
-// with and without a 100 µs interval under overload.
+// E7 is hardware interrupt coalescing (M2) in its three timer semantics:
+// the EITR interval (leading edge) ∈ {0, 10, 20, 50, 100, 250 µs}, the
+// absolute receive delay RADV (a timer from the first packet) and the
+// packet delay RDTR alone (restarted by every packet) ∈ {20, 100, 250 µs},
+// at 0.1, 0.5, 0.9 and 1.5× NAPI's capacity; plus the legacy driver
+// (draining the ring per interrupt) with and without a 100 µs interval
+// under overload.
 func E7(preset string, seed int64, progress Progress) (Experiment, error) {
-	e, c, err := newExperiment("E7", "Interrupt coalescing (EITR) against latency", preset)
+	e, c, err := newExperiment("E7", "Interrupt coalescing in three timer semantics (EITR, RADV, RDTR) against latency", preset)
 	if err != nil {
 		return e, err
 	}
@@ -317,6 +321,34 @@ func E7(preset string, seed int64, progress Progress) (Experiment, error) {
 		}
 		byITR[itr] = s.Points
 		e.Series = append(e.Series, s)
+	}
+	// The other two timer semantics (spec §1.5), with the receive delay
+	// timers: RADV, from the first packet (RDTR as long, so it never ends
+	// first for a lone packet), and RDTR alone, restarted by every packet.
+	delays := []time.Duration{20 * time.Microsecond, 100 * time.Microsecond, 250 * time.Microsecond}
+	total += 2*len(delays)*len(loads) + 2*len(delays) + 1
+	byRADV, byRDTR := map[time.Duration][]Point{}, map[time.Duration][]Point{}
+	for _, d := range delays {
+		for _, m := range []Mode{
+			{ID: fmt.Sprintf("M2 RADV %dus", d/time.Microsecond), RxMode: M1.RxMode, RxIntDelay: d, RxAbsIntDelay: d},
+			{ID: fmt.Sprintf("M2 RDTR %dus", d/time.Microsecond), RxMode: M1.RxMode, RxIntDelay: d},
+		} {
+			s := Series{Mode: m.ID}
+			for _, x := range loads {
+				p, err := Measure(Run{Mode: m, Costs: c, Offered: x * capacity, Warmup: Warmup, Window: Window, Seed: seed})
+				if err != nil {
+					return e, err
+				}
+				s.Points = append(s.Points, p)
+				step()
+			}
+			if m.RxAbsIntDelay > 0 {
+				byRADV[d] = s.Points
+			} else {
+				byRDTR[d] = s.Points
+			}
+			e.Series = append(e.Series, s)
+		}
 	}
 	legacy := map[time.Duration]Point{}
 	for _, itr := range []time.Duration{0, 100 * time.Microsecond} {
@@ -364,6 +396,54 @@ func E7(preset string, seed int64, progress Progress) (Experiment, error) {
 	}
 	e.Checks = append(e.Checks, Check{"no added latency while packets are further apart than the interval", edgeOK,
 		fmt.Sprintf("largest p50 increase %.2f µs", worst)})
+	// Timer from the first packet: a lone packet (1 kpps, a gap longer
+	// than every timer) waits the whole timer, in RADV's 1.024 µs steps;
+	// the leading-edge interval lets it through at once.
+	const lone = 1000.0
+	base, err := Measure(Run{Mode: M1, Costs: c, Offered: lone, Warmup: Warmup, Window: Window, Seed: seed})
+	if err != nil {
+		return e, err
+	}
+	firstOK, firstDetail := true, ""
+	for _, d := range delays {
+		steps := time.Duration(math.Round(float64(d)/1024)) * 1024 * time.Nanosecond
+		radv, err := Measure(Run{Mode: Mode{ID: "RADV", RxMode: M1.RxMode, RxIntDelay: d, RxAbsIntDelay: d}, Costs: c, Offered: lone, Warmup: Warmup, Window: Window, Seed: seed})
+		if err != nil {
+			return e, err
+		}
+		edge, err := Measure(Run{Mode: Mode{ID: "ITR", RxMode: M1.RxMode, ITR: d}, Costs: c, Offered: lone, Warmup: Warmup, Window: Window, Seed: seed})
+		if err != nil {
+			return e, err
+		}
+		addRADV, addEdge := radv.P50LatencyUS-base.P50LatencyUS, edge.P50LatencyUS-base.P50LatencyUS
+		if math.Abs(addRADV-float64(steps)/float64(time.Microsecond)) > 0.01 || math.Abs(addEdge) > 0.01 || radv.P99LatencyUS != radv.P50LatencyUS {
+			firstOK = false
+		}
+		firstDetail += fmt.Sprintf("%v: RADV +%.2f µs, leading edge +%.2f µs; ", d, addRADV, addEdge)
+	}
+	e.Checks = append(e.Checks, Check{"at 1 kpps a timer from the first packet (RADV) adds its whole interval, the leading edge nothing", firstOK,
+		strings.TrimSuffix(firstDetail, "; ")})
+	// Restarted by every packet: under steady load with gaps below the
+	// timer it never runs out; only the ring's overflow (RXO flushes the
+	// timers) interrupts.
+	starveOK, starveDetail := true, ""
+	for _, d := range delays {
+		for i, x := range loads[:3] {
+			if 1/(x*capacity) >= d.Seconds() {
+				continue
+			}
+			p := byRDTR[d][i]
+			if p.InterruptsPerSec >= 0.01*p.OfferedPPS || p.RingDropPPS == 0 {
+				starveOK = false
+			}
+			if i == 1 {
+				starveDetail += fmt.Sprintf("RDTR %v at %.1f×: %.0f interrupts/s for %.0f pps, %.0f dropped/s, p50 %.0f µs; ", d, x, p.InterruptsPerSec, p.OfferedPPS, p.RingDropPPS, p.P50LatencyUS)
+			}
+		}
+	}
+	e.Checks = append(e.Checks, Check{"a packet timer alone (RDTR) starves under steady load: it interrupts only when the ring overflows", starveOK,
+		strings.TrimSuffix(starveDetail, "; ")})
+
 	// An interval longer than the packet gap delays packets.
 	slow := byITR[250*time.Microsecond][1].P50LatencyUS > byITR[0][1].P50LatencyUS+50
 	e.Checks = append(e.Checks, Check{"a 250 µs interval delays packets at half load", slow,

@@ -35,6 +35,10 @@ type Mode struct {
 	RxMode      string // driver.RxModeLegacy or driver.RxModeNAPI
 	LegacyBatch int    // M0: packets per interrupt (0: drain the ring)
 	ITR         time.Duration
+	// RxIntDelay and RxAbsIntDelay are the receive delay timers (RDTR,
+	// restarted by every frame; RADV, from the first): M2's other two
+	// timer semantics.
+	RxIntDelay, RxAbsIntDelay time.Duration
 	// NoKsoftirqd keeps softirq work in softirq context however long it
 	// runs (no hand-off to ksoftirqd).
 	NoKsoftirqd bool
@@ -131,6 +135,13 @@ type Point struct {
 	// at its start: near zero while it keeps up, growing with the window
 	// when it does not (before the buffers fill and drops begin).
 	InFlightGrowth int64 `json:"in_flight_growth"`
+	// The latency's mean split (µs; one-way load only, see splitter):
+	// they add up to MeanLatencyUS.
+	LatIRQWaitUS    float64 `json:"lat_irq_wait_us"`
+	LatIRQToPollUS  float64 `json:"lat_irq_to_poll_us"`
+	LatRingUS       float64 `json:"lat_ring_us"`
+	LatProcessingUS float64 `json:"lat_processing_us"`
+	LatSocketUS     float64 `json:"lat_socket_us"`
 	// Quantiles is the latency (µs) at each of CDFLevels: the
 	// distribution behind the CDF plots and E*-cdf.csv.
 	Quantiles []float64 `json:"-"`
@@ -219,6 +230,81 @@ type consumer struct {
 	delivered uint64
 	positions [3][]time.Duration // per CPU context
 	lat       []time.Duration
+	split     *splitter // one-way runs: the latency's parts
+	// socketAt is when the packet being handed over entered the socket
+	// queue (the application sets it; 0 without one).
+	socketAt time.Duration
+	// stamped: the DUT's take time and queue are in the payload (the
+	// consumer is on h1, after forwarding).
+	stamped bool
+}
+
+// The latency split of spec §2.6: each delivered packet's latency (from
+// its arrival at the NIC, which the generator's frames reach at the
+// instant they are sent) in parts that add up to it:
+//
+//   - irq wait: arrival → the message of the queue's vector that led to
+//     the pass that took it (the last one before that pass, if it came
+//     after the arrival): interrupt coalescing, a masked vector's wait;
+//   - irq to poll: that message → the start of the pass of the driver's
+//     receive loop that took it (handler, softirq scheduling, the packets
+//     ahead of it);
+//   - ring: arrival → that pass, for packets taken without an interrupt
+//     after their arrival (by a poll going on, a timer, a tick or a busy
+//     poll);
+//   - processing: the pass → the consumer (the stack, the backlog, GRO;
+//     forwarding's output queue and the receiver);
+//   - socket: the socket queue → the application reading it.
+const (
+	partIRQWait = iota
+	partIRQToPoll
+	partRing
+	partProcessing
+	partSocket
+	numParts
+)
+
+// splitter keeps the times of each queue's interrupt messages and the
+// parts' sums over the window.
+type splitter struct {
+	vecQueue map[int]int       // vector → queue
+	signals  [][]time.Duration // per queue, in order
+	sum      [numParts]time.Duration
+	n        uint64
+}
+
+// add splits one packet's latency, arrival → at.
+func (sp *splitter) add(q int, arrival, take, socketAt, at time.Duration) {
+	var part [numParts]time.Duration
+	sig := time.Duration(-1)
+	if q >= 0 && q < len(sp.signals) {
+		ts := sp.signals[q]
+		if i := sort.Search(len(ts), func(i int) bool { return ts[i] > take }); i > 0 {
+			sig = ts[i-1]
+		}
+	}
+	if sig >= arrival {
+		part[partIRQWait], part[partIRQToPoll] = sig-arrival, take-sig
+	} else {
+		part[partRing] = take - arrival
+	}
+	if socketAt > 0 {
+		part[partProcessing], part[partSocket] = socketAt-take, at-socketAt
+	} else {
+		part[partProcessing] = at - take
+	}
+	for i := range part {
+		sp.sum[i] += part[i]
+	}
+	sp.n++
+}
+
+// mean is part i's mean over the window, in µs.
+func (sp *splitter) mean(i int) float64 {
+	if sp == nil || sp.n == 0 {
+		return 0
+	}
+	return float64(sp.sum[i]) / float64(sp.n) / float64(time.Microsecond)
 }
 
 func (c *consumer) handle(skb *stack.SKB) {
@@ -232,9 +318,17 @@ func (c *consumer) handle(skb *stack.SKB) {
 		l, at := c.pos()
 		c.positions[l] = append(c.positions[l], at)
 		if c.measuring {
-			c.lat = append(c.lat, c.now()-sent)
+			now := c.now()
+			c.lat = append(c.lat, now-sent)
 			if q := int(skb.QueueMapping); q < len(c.perQueue) {
 				c.perQueue[q]++
+			}
+			if c.split != nil {
+				take, q := skb.Tstamp, int(skb.QueueMapping)
+				if c.stamped && len(d) >= 46 {
+					take, q = time.Duration(binary.BigEndian.Uint64(d[36:44])), int(binary.BigEndian.Uint16(d[44:46]))
+				}
+				c.split.add(q, sent, take, c.socketAt, now)
 			}
 		}
 	}
@@ -300,6 +394,7 @@ func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 	if dc.ITR == 0 {
 		dc.ITR = r.Mode.ITR
 	}
+	dc.RxIntDelay, dc.RxAbsIntDelay = r.Mode.RxIntDelay, r.Mode.RxAbsIntDelay
 	cfg := topo.Pair(dc, 1, linkMbps)
 	cfg.Hosts[0].Devices[0] = topo.DeviceConfig{Queues: 1, MTU: dc.MTU} // h1: a plain NAPI receiver
 	if r.Clients > 0 {
@@ -344,6 +439,21 @@ func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 	if r.TouchBytes {
 		g.cons.touch = g.cpu.ChargeCopy
 	}
+	if r.Clients == 0 {
+		// One-way load: split the latency (request/response measures
+		// round trips, whose parts are on both hosts).
+		sp := &splitter{vecQueue: map[int]int{}, signals: make([][]time.Duration, g.nq)}
+		for q := 0; q < g.nq; q++ {
+			sp.vecQueue[g.dut.Adapter.NAPI(q).IRQ] = q
+		}
+		now := g.w.Clock.Now
+		g.dut.HW.MSIX().SetTrace(func(vec int) {
+			if q, ok := sp.vecQueue[vec]; ok {
+				sp.signals[q] = append(sp.signals[q], now())
+			}
+		})
+		g.cons.split, g.cons.stamped = sp, r.Forward
+	}
 	if r.App {
 		g.app = newApp(g, r)
 	}
@@ -386,6 +496,14 @@ func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 // test, to h1: the output queue holds it for the transmit callback (quota
 // mode) or it goes at once.
 func (g *rig) forward(skb *stack.SKB) {
+	if g.cons.stamped {
+		// For the latency split at the far end: when and on which queue
+		// the DUT's driver took it.
+		if d := skb.Data(); len(d) >= 46 {
+			binary.BigEndian.PutUint64(d[36:44], uint64(skb.Tstamp))
+			binary.BigEndian.PutUint16(d[44:46], skb.QueueMapping)
+		}
+	}
 	out, to := g.dut.Netdev, g.sink.Netdev.Addr()
 	eth := skb.Push(stack.EthHdrLen)
 	copy(eth[0:6], to[:])
@@ -514,6 +632,9 @@ func (g *rig) snap() counters {
 func (g *rig) measure() counters {
 	g.cons.lat = g.cons.lat[:0]
 	clear(g.cons.perQueue)
+	if sp := g.cons.split; sp != nil {
+		sp.sum, sp.n = [numParts]time.Duration{}, 0
+	}
 	g.cons.measuring = true
 	return g.snap()
 }
@@ -658,6 +779,10 @@ func (g *rig) point(label string, c0, c1 counters, window time.Duration, size in
 			sum += l
 		}
 		p.MeanLatencyUS = float64(sum) / float64(len(lat)) / float64(time.Microsecond)
+		if sp := cons.split; sp != nil {
+			p.LatIRQWaitUS, p.LatIRQToPollUS, p.LatRingUS = sp.mean(partIRQWait), sp.mean(partIRQToPoll), sp.mean(partRing)
+			p.LatProcessingUS, p.LatSocketUS = sp.mean(partProcessing), sp.mean(partSocket)
+		}
 	}
 	return p, nil
 }

@@ -67,7 +67,7 @@ func TestPlotsAndReport(t *testing.T) {
 	for _, f := range figs {
 		stems = append(stems, f.Stem)
 	}
-	if want := "[E1-delivered E1-normalised E1-interrupts E1-cpu E1-cdf E1-polls E1-latency]"; fmt.Sprint(stems) != want {
+	if want := "[E1-delivered E1-normalised E1-interrupts E1-cpu E1-latency-split E1-cdf E1-polls E1-latency]"; fmt.Sprint(stems) != want {
 		t.Errorf("figures %v, want %s", stems, want)
 	}
 	cdf := CDFPoints(e)

@@ -199,13 +199,26 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 
 	// CPU share per context: a stacked area per mode (series with a
 	// sweep), the livelock picture.
-	if err := cpuPanels(e, func(rows [][]*plot.Plot, h vg.Length) error {
+	all := func(Point) bool { return true }
+	if err := stackPanels(e, cpuLayers, "share of the CPU", all, func(rows [][]*plot.Plot, h vg.Length) error {
 		return saveTiles(rows, h, filepath.Join(dir, e.ID+"-cpu"))
 	}); err != nil {
 		return nil, err
 	} else if hasSweep(e) {
 		figs = append(figs, Figure{e.ID + "-cpu", "CPU share per context",
 			"Where the CPU's time goes, stacked, one panel per mode: hard interrupts, softirq (NAPI, backlog, protocol work), ksoftirqd once softirq work is handed to it, other task work, a user thread, and what is left idle."})
+	}
+
+	// Where the latency goes: its mean split, as shares.
+	if hasSplit(e) && hasSweep(e) {
+		delivered := func(p Point) bool { return p.MeanLatencyUS > 0 }
+		if err := stackPanels(e, latencyLayers, "share of the mean latency", delivered, func(rows [][]*plot.Plot, h vg.Length) error {
+			return saveTiles(rows, h, filepath.Join(dir, e.ID+"-latency-split"))
+		}); err != nil {
+			return nil, err
+		}
+		figs = append(figs, Figure{e.ID + "-latency-split", "Where the latency goes",
+			"The mean latency split, as shares of it, one panel per mode: waiting for the interrupt (coalescing, a masked vector), from the interrupt to the pass of the receive loop that took the packet, waiting in the ring when no interrupt came after it (a poll going on, a tick, a busy poll), processing up to the consumer, and the socket queue (means in the CSV's lat_* columns)."})
 	}
 
 	// Latency CDF at three loads.
@@ -479,12 +492,15 @@ func hasSweep(e Experiment) bool {
 	return false
 }
 
-// cpuLayers are the stacked CPU plot's layers, bottom up.
-var cpuLayers = []struct {
+// layer is one band of a stacked plot.
+type layer struct {
 	name  string
 	color color.Color
 	share func(Point) float64
-}{
+}
+
+// cpuLayers are the stacked CPU plot's layers, bottom up.
+var cpuLayers = []layer{
 	{"hardirq", color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, func(p Point) float64 { return p.CPUHardirq }},
 	{"softirq", color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, func(p Point) float64 { return p.CPUSoftirq }},
 	{"ksoftirqd", color.RGBA{R: 0x9e, G: 0xc5, B: 0xe8, A: 0xff}, func(p Point) float64 { return p.CPUKsoftirqd }},
@@ -493,31 +509,56 @@ var cpuLayers = []struct {
 	{"idle", color.Gray{Y: 0xe8}, func(p Point) float64 { return p.CPUIdle }},
 }
 
-// cpuPanels draws a stacked CPU area per series with a sweep, two panels
-// a row, and hands the rows to save with the figure's height. It does
-// nothing for an experiment without a sweep.
-func cpuPanels(e Experiment, save func([][]*plot.Plot, vg.Length) error) error {
+// latencyLayers split the mean latency (see splitter), as shares of it.
+var latencyLayers = []layer{
+	{"wait for the interrupt", color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, func(p Point) float64 { return p.LatIRQWaitUS / p.MeanLatencyUS }},
+	{"interrupt → poll", color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}, func(p Point) float64 { return p.LatIRQToPollUS / p.MeanLatencyUS }},
+	{"ring, no interrupt", color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}, func(p Point) float64 { return p.LatRingUS / p.MeanLatencyUS }},
+	{"processing", color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, func(p Point) float64 { return p.LatProcessingUS / p.MeanLatencyUS }},
+	{"socket queue", color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, func(p Point) float64 { return p.LatSocketUS / p.MeanLatencyUS }},
+}
+
+// hasSplit: some point has a latency split.
+func hasSplit(e Experiment) bool {
+	for _, s := range e.Series {
+		for _, p := range s.Points {
+			if p.MeanLatencyUS > 0 && p.LatIRQWaitUS+p.LatIRQToPollUS+p.LatRingUS+p.LatProcessingUS+p.LatSocketUS > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stackPanels draws a stacked area of the layers (shares summing to at
+// most 1) per series with a sweep, two panels a row with a key, and hands
+// the rows to save with the figure's height. Points where keep is false
+// are left out. It does nothing for an experiment without a sweep.
+func stackPanels(e Experiment, layers []layer, ylabel string, keep func(Point) bool, save func([][]*plot.Plot, vg.Length) error) error {
 	var panels []*plot.Plot
 	// The key is a panel of its own: every layer any panel used.
 	key := plot.New()
 	key.HideAxes()
 	key.Legend.Top, key.Legend.Left = true, true
 	key.Legend.TextStyle.Font.Size = vg.Points(12)
-	named := map[string]bool{}
+	named := map[string]*plotter.Polygon{} // a band per layer used, for the key
 	for _, s := range e.Series {
 		if len(s.Points) < 3 {
 			continue
 		}
 		// By offered load (E6's rows go from high to low).
-		s.Points = slices.Clone(s.Points)
+		s.Points = slices.DeleteFunc(slices.Clone(s.Points), func(p Point) bool { return !keep(p) })
+		if len(s.Points) < 2 {
+			continue
+		}
 		slices.SortStableFunc(s.Points, func(a, b Point) int { return cmp.Compare(a.OfferedPPS, b.OfferedPPS) })
 		p := plot.New()
 		p.Title.Text = s.Mode
 		p.X.Label.Text = "offered (kpps)"
-		p.Y.Label.Text = "share of the CPU"
+		p.Y.Label.Text = ylabel
 		p.Y.Min, p.Y.Max = 0, 1
 		lower := make([]float64, len(s.Points))
-		for _, layer := range cpuLayers {
+		for _, layer := range layers {
 			upper := make([]float64, len(s.Points))
 			used := false
 			for j, pt := range s.Points {
@@ -541,9 +582,8 @@ func cpuPanels(e Experiment, save func([][]*plot.Plot, vg.Length) error) error {
 				pg.Color = layer.color
 				pg.LineStyle.Width = 0
 				p.Add(pg)
-				if !named[layer.name] {
-					named[layer.name] = true
-					key.Legend.Add(layer.name, pg)
+				if named[layer.name] == nil {
+					named[layer.name] = pg
 				}
 			}
 			lower = upper
@@ -554,6 +594,11 @@ func cpuPanels(e Experiment, save func([][]*plot.Plot, vg.Length) error) error {
 		return nil
 	}
 	panels[0].Title.Text = e.ID + ": " + panels[0].Title.Text
+	for _, l := range layers { // in stacking order
+		if pg := named[l.name]; pg != nil {
+			key.Legend.Add(l.name, pg)
+		}
+	}
 	panels = append(panels, key)
 	var rows [][]*plot.Plot
 	for i := 0; i < len(panels); i += 2 {

@@ -52,7 +52,10 @@ type DeviceConfig struct {
 	RxRing      int
 	TxRing      int
 	ITR         time.Duration
-	MTU         int
+	// RxIntDelay and RxAbsIntDelay program the receive delay timers
+	// (driver.Config).
+	RxIntDelay, RxAbsIntDelay time.Duration
+	MTU                       int
 	// TxTimeout is the TX watchdog timeout (default 5 s).
 	TxTimeout time.Duration
 }
@@ -157,7 +160,7 @@ func Build(cfg Config) (*World, error) {
 				return nil, fmt.Errorf("topo: %w", err)
 			}
 			ad, err := driver.Probe(nic.Function(), h.Stack, h.CPUs, driver.Config{
-				Queues: dc.Queues, MaxQueues: dc.MaxQueues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: dc.ITR, TxTimeout: dc.TxTimeout,
+				Queues: dc.Queues, MaxQueues: dc.MaxQueues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: dc.ITR, RxIntDelay: dc.RxIntDelay, RxAbsIntDelay: dc.RxAbsIntDelay, TxTimeout: dc.TxTimeout,
 				RxMode: dc.RxMode, LegacyBatch: dc.LegacyBatch, PollQuota: dc.PollQuota,
 				Seed: cfg.Seed + int64(hi*16+di),
 			})
