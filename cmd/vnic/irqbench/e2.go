@@ -38,7 +38,7 @@ func E2(preset string, seed int64, progress Progress) (Experiment, error) {
 	by := map[string][]Point{}
 	for _, m := range modes {
 		s, err := measureSeries(m.ID, loads, t, func(x float64) (Point, error) {
-			return Measure(Run{Mode: m, Costs: c, Offered: x * mlfrr0, Arrivals: ArrivalsOnOff, Warmup: Warmup, Window: Window, Seed: seed})
+			return MeasureSeeds(Run{Mode: m, Costs: c, Offered: x * mlfrr0, Arrivals: ArrivalsOnOff, Warmup: Warmup, Window: Window, Seed: seed})
 		})
 		if err != nil {
 			return e, err

@@ -142,6 +142,12 @@ type Point struct {
 	LatRingUS       float64 `json:"lat_ring_us"`
 	LatProcessingUS float64 `json:"lat_processing_us"`
 	LatSocketUS     float64 `json:"lat_socket_us"`
+	// Seed is the run's seed (the first one for a mean over seeds).
+	Seed int64 `json:"seed"`
+	// Spread and Seeds: for a point measured with several seeds
+	// (MeasureSeeds), the range of its main figures and the runs.
+	Spread *Spread `json:"spread,omitempty"`
+	Seeds  []Point `json:"-"`
 	// Quantiles is the latency (µs) at each of CDFLevels: the
 	// distribution behind the CDF plots and E*-cdf.csv.
 	Quantiles []float64 `json:"-"`
@@ -707,7 +713,7 @@ func Measure(r Run) (Point, error) {
 func (g *rig) point(label string, c0, c1 counters, window time.Duration, size int) (Point, error) {
 	cons := g.cons
 	secs := window.Seconds()
-	p := Point{Mode: g.r.Mode.ID, OfferedPPS: float64(c1.offered-c0.offered) / secs,
+	p := Point{Mode: g.r.Mode.ID, Seed: g.r.Seed, OfferedPPS: float64(c1.offered-c0.offered) / secs,
 		DeliveredPPS:     float64(c1.delivered-c0.delivered) / secs,
 		RingDropPPS:      float64(c1.ringDrops-c0.ringDrops) / secs,
 		BacklogDropPPS:   float64(c1.backlogDrops-c0.backlogDrops) / secs,

@@ -10,30 +10,44 @@ import (
 )
 
 // CSVHeader names the columns of WriteCSV.
-var CSVHeader = []string{"experiment", "mode", "offered_pps", "delivered_pps", "ring_drop_pps", "backlog_drop_pps", "tx_drop_pps", "socket_drop_pps",
+var CSVHeader = []string{"experiment", "mode", "seed", "offered_pps", "delivered_pps", "ring_drop_pps", "backlog_drop_pps", "tx_drop_pps", "socket_drop_pps",
 	"interrupts_per_sec", "interrupts_per_packet", "polls_per_interrupt", "packets_per_poll",
 	"p50_latency_us", "p99_latency_us", "p999_latency_us", "cpu_hardirq", "cpu_softirq", "cpu_task", "cpu_idle", "cpu_ksoftirqd", "cpu_user", "cpu_per_packet_us", "mean_latency_us",
 	"done_polls", "not_done_polls", "empty_polls", "time_squeeze_per_sec", "squeezed_rounds", "in_flight_growth",
 	"lat_irq_wait_us", "lat_irq_to_poll_us", "lat_ring_us", "lat_processing_us", "lat_socket_us",
 	"queue_offered_pps", "queue_delivered_pps", "queue_ring_drop_pps"}
 
-// WriteCSV writes one row per measurement. Numbers are formatted with
-// fixed precision, so the same run gives the same bytes.
+// WriteCSV writes one row per measurement; a point measured with several
+// seeds has a row per seed and then one for their mean (seed "mean").
+// Numbers are formatted with fixed precision, so the same run gives the
+// same bytes.
 func WriteCSV(w io.Writer, e Experiment) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}
 	f := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+	row := func(p Point, seed string) []string {
+		return []string{e.ID, p.Mode, seed, f(p.OfferedPPS, 1), f(p.DeliveredPPS, 1), f(p.RingDropPPS, 1), f(p.BacklogDropPPS, 1), f(p.TxDropPPS, 1), f(p.SocketDropPPS, 1),
+			f(p.InterruptsPerSec, 1), f(p.InterruptsPerPacket, 6), f(p.PollsPerInterrupt, 3), f(p.PacketsPerPoll, 3),
+			f(p.P50LatencyUS, 3), f(p.P99LatencyUS, 3), f(p.P999LatencyUS, 3), f(p.CPUHardirq, 6), f(p.CPUSoftirq, 6), f(p.CPUTask, 6), f(p.CPUIdle, 6), f(p.CPUKsoftirqd, 6), f(p.CPUUser, 6), f(p.CPUPerPacketUS, 3), f(p.MeanLatencyUS, 3),
+			strconv.FormatUint(p.DonePolls, 10), strconv.FormatUint(p.NotDonePolls, 10), strconv.FormatUint(p.EmptyPolls, 10), f(p.TimeSqueezePerSec, 1), f(p.SqueezedRounds, 4), strconv.FormatInt(p.InFlightGrowth, 10),
+			f(p.LatIRQWaitUS, 3), f(p.LatIRQToPollUS, 3), f(p.LatRingUS, 3), f(p.LatProcessingUS, 3), f(p.LatSocketUS, 3),
+			list(p.QueueOfferedPPS), list(p.QueueDeliveredPPS), list(p.QueueRingDropPPS)}
+	}
 	for _, s := range e.Series {
 		for _, p := range s.Points {
-			row := []string{e.ID, p.Mode, f(p.OfferedPPS, 1), f(p.DeliveredPPS, 1), f(p.RingDropPPS, 1), f(p.BacklogDropPPS, 1), f(p.TxDropPPS, 1), f(p.SocketDropPPS, 1),
-				f(p.InterruptsPerSec, 1), f(p.InterruptsPerPacket, 6), f(p.PollsPerInterrupt, 3), f(p.PacketsPerPoll, 3),
-				f(p.P50LatencyUS, 3), f(p.P99LatencyUS, 3), f(p.P999LatencyUS, 3), f(p.CPUHardirq, 6), f(p.CPUSoftirq, 6), f(p.CPUTask, 6), f(p.CPUIdle, 6), f(p.CPUKsoftirqd, 6), f(p.CPUUser, 6), f(p.CPUPerPacketUS, 3), f(p.MeanLatencyUS, 3),
-				strconv.FormatUint(p.DonePolls, 10), strconv.FormatUint(p.NotDonePolls, 10), strconv.FormatUint(p.EmptyPolls, 10), f(p.TimeSqueezePerSec, 1), f(p.SqueezedRounds, 4), strconv.FormatInt(p.InFlightGrowth, 10),
-				f(p.LatIRQWaitUS, 3), f(p.LatIRQToPollUS, 3), f(p.LatRingUS, 3), f(p.LatProcessingUS, 3), f(p.LatSocketUS, 3),
-				list(p.QueueOfferedPPS), list(p.QueueDeliveredPPS), list(p.QueueRingDropPPS)}
-			if err := cw.Write(row); err != nil {
+			// A point over several seeds: a row per seed, then the mean.
+			for _, sp := range p.Seeds {
+				if err := cw.Write(row(sp, strconv.FormatInt(sp.Seed, 10))); err != nil {
+					return err
+				}
+			}
+			seed := strconv.FormatInt(p.Seed, 10)
+			if len(p.Seeds) > 0 {
+				seed = "mean"
+			}
+			if err := cw.Write(row(p, seed)); err != nil {
 				return err
 			}
 		}

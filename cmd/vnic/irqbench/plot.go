@@ -101,6 +101,27 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 			return nil, err
 		}
 	}
+	// Points over several seeds: their min–max.
+	spread := false
+	for i, s := range e.Series {
+		var ep errPoints
+		for _, pt := range s.Points {
+			if sp := pt.Spread; sp != nil {
+				ep.XYs = append(ep.XYs, plotter.XY{X: k(pt.OfferedPPS), Y: k(pt.DeliveredPPS)})
+				ep.YErrors = append(ep.YErrors, struct{ Low, High float64 }{k(pt.DeliveredPPS - sp.DeliveredMin), k(sp.DeliveredMax - pt.DeliveredPPS)})
+			}
+		}
+		if len(ep.XYs) == 0 {
+			continue
+		}
+		bars, err := plotter.NewYErrorBars(ep)
+		if err != nil {
+			return nil, err
+		}
+		bars.Color = palette[i%len(palette)]
+		p.Add(bars)
+		spread = true
+	}
 	ideal, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: maxX, Y: maxX}})
 	if err != nil {
 		return nil, err
@@ -117,6 +138,9 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 	}
 	p.Y.Max = top * 1.25
 	caption := "Each mode's delivered rate as the offered load grows. The dashed line is delivering everything."
+	if spread {
+		caption += fmt.Sprintf(" Points are the mean over %d seeds, bars their min–max.", Seeds)
+	}
 	if len(e.Searches) > 0 {
 		caption += " Dotted verticals: each mode's searched MLFRR."
 		for _, sr := range e.Searches {
@@ -460,6 +484,12 @@ func pollSeries(e Experiment) []Series {
 		}
 	}
 	return out
+}
+
+// errPoints are points with vertical error bars.
+type errPoints struct {
+	plotter.XYs
+	plotter.YErrors
 }
 
 // seriesIndex is the index of mode's series, or -1.
