@@ -34,6 +34,11 @@ type CostModel struct {
 	CopyPerKB time.Duration // per 1024 bytes copied (or checksummed) by the CPU
 	GRO       time.Duration // per frame GRO examines
 	Timer     time.Duration // an hrtimer interrupt (NAPI deferral), charged instead of IRQ
+	// Indirect is c_ind: what an interrupt costs the work it interrupts
+	// (caches, TLB, pipeline), added to that work when an interrupt (or
+	// timer interrupt) preempts it (virtual time). An interrupt on an
+	// idle CPU costs nothing more.
+	Indirect time.Duration
 }
 
 // DefaultCosts is the "modern server" preset of spec/irq-vs-polling.md §2.3.
@@ -244,6 +249,9 @@ type CPUStats struct {
 	Timers   uint64 // hrtimer interrupts (RaiseTimer)
 	Wakeups  uint64 // real time: the CPU's goroutine woke from idle
 	Softirqs uint64
+	// Indirect is the c_ind time interrupts added to the work they
+	// preempted (included in Busy).
+	Indirect time.Duration
 }
 
 type workQueue struct {
@@ -534,6 +542,33 @@ func (c *CPU) exec(l Level) time.Duration {
 	return d
 }
 
+// chargeIndirect adds c_ind to the work an interrupt of level l
+// preempted at now: the highest context below l with an item in progress.
+// That item (and every one in progress under it) ends later by ind, and
+// its context is charged for it.
+func (c *CPU) chargeIndirect(l Level, now, ind time.Duration) {
+	m := c.baseLevel
+	for k := int(l) - 1; k > int(c.baseLevel); k-- {
+		if c.levelBusy[k] > now {
+			m = Level(k)
+			break
+		}
+	}
+	c.busyUntil += ind
+	for k := int(c.baseLevel) + 1; k <= int(m); k++ {
+		if c.levelBusy[k] > now {
+			c.levelBusy[k] += ind
+		}
+	}
+	c.settle()
+	c.stats.Busy[m] += ind
+	c.unspent[m] += ind
+	c.stats.Indirect += ind
+	if m == Task && c.baseLevel == Task && c.lastTask != nil {
+		c.lastTask.busy += ind
+	}
+}
+
 // run is the virtual-time dispatch event.
 func (c *CPU) run() {
 	c.armed = false
@@ -567,6 +602,7 @@ func (c *CPU) run() {
 			if Level(l) == Softirq && c.levelBusy[l] != now {
 				c.inBurst = false // not straight after the last pass
 			}
+			entry := Level(l) == Hardirq && c.contq.size == 0 // an interrupt, not a handler's continuation
 			d := c.exec(Level(l))
 			c.levelBusy[l] = now + d
 			c.busyUntil += d
@@ -576,6 +612,9 @@ func (c *CPU) run() {
 				if c.levelBusy[m] > now {
 					c.levelBusy[m] += d
 				}
+			}
+			if ind := c.Costs.Indirect; entry && ind > 0 {
+				c.chargeIndirect(Level(l), now, ind)
 			}
 			continue
 		}

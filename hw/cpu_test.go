@@ -80,3 +80,39 @@ func TestCPURealTime(t *testing.T) {
 		t.Fatalf("hardirq must run first: %v", got)
 	}
 }
+
+// TestCPUIndirectCost: an interrupt that preempts work adds c_ind to it —
+// to the task below it, or to a softirq in progress above the task — and
+// an interrupt on an idle CPU adds nothing.
+func TestCPUIndirectCost(t *testing.T) {
+	us := func(f float64) time.Duration { return time.Duration(f * float64(time.Microsecond)) }
+	clk := NewVirtualClock()
+	cpu := NewCPU(0, clk, CostModel{IRQ: us(1), Indirect: us(0.5)})
+	var log []string
+	rec := func(s string) { log = append(log, fmt.Sprintf("%s@%v", s, clk.Now())) }
+	// Idle: an interrupt at 0 costs its 1 µs only.
+	cpu.Raise(Hardirq, func() { rec("idle-irq") })
+	clk.RunFor(us(5))
+	// A 10 µs task from 5 µs; an interrupt at 7 µs (1 + 2 µs) raises a
+	// 3 µs softirq; a second interrupt at 12 µs preempts the softirq.
+	cpu.SetSoftirqHandler(func() { rec("softirq"); cpu.Charge(us(3)) })
+	cpu.Raise(Task, func() { rec("task"); cpu.Charge(us(10)) })
+	cpu.Raise(Task, func() { rec("task2") })
+	clk.RunFor(us(2))
+	cpu.Raise(Hardirq, func() { rec("irq1"); cpu.Charge(us(2)); cpu.RaiseSoftirq() })
+	clk.RunFor(us(5))
+	cpu.Raise(Hardirq, func() { rec("irq2") })
+	clk.RunFor(us(100))
+	// irq1 runs 7–10 and its c_ind goes to the task; the softirq runs
+	// from 10; irq2 preempts it at 12 (1 µs) and its c_ind goes to the
+	// softirq, which ends at 14.5; the task (2 µs done, 8 + 0.5 left)
+	// ends at 23, and task2 runs then.
+	want := []string{"idle-irq@0s", "task@5µs", "irq1@7µs", "softirq@10µs", "irq2@12µs", "task2@23µs"}
+	if fmt.Sprint(log) != fmt.Sprint(want) {
+		t.Fatalf("got %v\nwant %v", log, want)
+	}
+	st := cpu.Stats()
+	if st.Indirect != us(1) || st.Busy[Task] != us(10.5) || st.Busy[Softirq] != us(3.5) || st.Busy[Hardirq] != us(5) {
+		t.Fatalf("indirect %v, busy %v", st.Indirect, st.Busy)
+	}
+}

@@ -29,6 +29,23 @@ var Presets = map[string]hw.CostModel{
 	"modern": hw.DefaultCosts,
 }
 
+// WithIndirect registers, and returns the name of, preset with c_ind set
+// to ind ("teaching+c_ind=2µs"): an interrupt that preempts work costs that
+// work ind more.
+func WithIndirect(preset string, ind time.Duration) (string, error) {
+	c, ok := Presets[preset]
+	if !ok {
+		return "", fmt.Errorf("no preset %q (teaching, modern)", preset)
+	}
+	if ind < 0 || ind > time.Millisecond {
+		return "", fmt.Errorf("c_ind %v: want 0 to 1ms", ind)
+	}
+	c.Indirect = ind
+	name := fmt.Sprintf("%s+c_ind=%v", preset, ind)
+	Presets[name] = c
+	return name, nil
+}
+
 // Mode is a receive mode under test.
 type Mode struct {
 	ID          string // M0, M1, ...
@@ -103,6 +120,7 @@ type Point struct {
 	MeanLatencyUS       float64 `json:"mean_latency_us"`
 	CPUPerPacketUS      float64 `json:"cpu_per_packet_us"` // busy CPU time per delivered packet (the spec's cycles per packet)
 	P50LatencyUS        float64 `json:"p50_latency_us"`
+	P90LatencyUS        float64 `json:"p90_latency_us"`
 	P99LatencyUS        float64 `json:"p99_latency_us"`
 	P999LatencyUS       float64 `json:"p999_latency_us"`
 	CPUHardirq          float64 `json:"cpu_hardirq"`
@@ -121,6 +139,10 @@ type Point struct {
 	// cause was a packet an earlier poll already took (the cause stays
 	// set in EICR while the vector is masked, and unmasking fires it).
 	EmptyPolls uint64 `json:"empty_polls"`
+	// TimerPolls were scheduled by the deferral (or suspension) timer,
+	// BusyPolls made by busy polling from process context.
+	TimerPolls uint64 `json:"timer_polls"`
+	BusyPolls  uint64 `json:"busy_polls"`
 	SizeBytes  int    `json:"size_bytes"`
 	// Per queue (with several queues): offered and delivered packets per
 	// second; and NET_RX rounds cut short by budget or time, per second.
@@ -353,10 +375,10 @@ func (c *consumer) deliveredBy(e [3]time.Duration) uint64 {
 
 // counters is a snapshot of everything a window is the difference of.
 type counters struct {
-	offered, delivered, ringDrops, backlogDrops, txDrops, sinkDrops, socketDrops, interrupts, polls, pollPackets, budgetHits, empty, squeeze, rounds uint64
-	perQueue, perQueueDrops                                                                                                                          []uint64
-	busy                                                                                                                                             [3]time.Duration
-	ksoftirqd, user                                                                                                                                  time.Duration
+	offered, delivered, ringDrops, backlogDrops, txDrops, sinkDrops, socketDrops, interrupts, polls, pollPackets, budgetHits, empty, squeeze, rounds, timerPolls, busyPolls uint64
+	perQueue, perQueueDrops                                                                                                                                                 []uint64
+	busy                                                                                                                                                                    [3]time.Duration
+	ksoftirqd, user                                                                                                                                                         time.Duration
 }
 
 // inFlight is what the generator made and was neither delivered nor
@@ -376,6 +398,7 @@ type rig struct {
 	host      *topo.Host
 	cpu       *hw.CPU
 	cons      *consumer
+	sig       *splitter    // the queue vectors' message times
 	sink      *topo.Device // where packets are delivered: the DUT, or h1 when forwarding
 	sinkCPU   *hw.CPU
 	app       *app
@@ -445,19 +468,22 @@ func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 	if r.TouchBytes {
 		g.cons.touch = g.cpu.ChargeCopy
 	}
+	// The queue vectors' messages, for the latency split and the rate
+	// cap's invariant.
+	sp := &splitter{vecQueue: map[int]int{}, signals: make([][]time.Duration, g.nq)}
+	for q := 0; q < g.nq; q++ {
+		sp.vecQueue[g.dut.Adapter.NAPI(q).IRQ] = q
+	}
+	now := g.w.Clock.Now
+	g.dut.HW.MSIX().SetTrace(func(vec int) {
+		if q, ok := sp.vecQueue[vec]; ok {
+			sp.signals[q] = append(sp.signals[q], now())
+		}
+	})
+	g.sig = sp
 	if r.Clients == 0 {
 		// One-way load: split the latency (request/response measures
 		// round trips, whose parts are on both hosts).
-		sp := &splitter{vecQueue: map[int]int{}, signals: make([][]time.Duration, g.nq)}
-		for q := 0; q < g.nq; q++ {
-			sp.vecQueue[g.dut.Adapter.NAPI(q).IRQ] = q
-		}
-		now := g.w.Clock.Now
-		g.dut.HW.MSIX().SetTrace(func(vec int) {
-			if q, ok := sp.vecQueue[vec]; ok {
-				sp.signals[q] = append(sp.signals[q], now())
-			}
-		})
 		g.cons.split, g.cons.stamped = sp, r.Forward
 	}
 	if r.App {
@@ -599,7 +625,7 @@ func (g *rig) snap() counters {
 	hs := g.dut.Adapter.HWStats()
 	sn := g.host.Stack.Softnet(0).Stats()
 	napi := g.r.Mode.RxMode != driver.RxModeLegacy // NAPI polls (tick mode's too), or the quota mode's receive turns
-	var polls, pkts, hits, irqs, empty uint64
+	var polls, pkts, hits, irqs, empty, timerPolls, busyPolls uint64
 	drops := make([]uint64, g.nq)
 	for q := 0; q < g.nq; q++ {
 		s := g.dut.Adapter.QueueStats(q)
@@ -608,6 +634,8 @@ func (g *rig) snap() counters {
 		if napi {
 			polls, pkts, hits, empty = polls+s.Polls, pkts+s.PollWork, hits+s.BudgetHits, empty+s.EmptyPolls
 		}
+		ns := g.dut.Adapter.NAPI(q).Stats()
+		timerPolls, busyPolls = timerPolls+ns.TimerPolls, busyPolls+ns.BusyPolls
 	}
 	if !napi {
 		bs := g.host.Stack.Softnet(0).BacklogStats()
@@ -615,7 +643,7 @@ func (g *rig) snap() counters {
 	}
 	b := g.cpu.ElapsedBusy()
 	c := counters{offered: g.sent, delivered: g.cons.deliveredBy(g.sinkCPU.ElapsedBusy()), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
-		interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds, empty: empty,
+		interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds, empty: empty, timerPolls: timerPolls, busyPolls: busyPolls,
 		perQueue: append([]uint64(nil), g.queueSent...), perQueueDrops: drops,
 		busy: [3]time.Duration{b[hw.Hardirq], b[hw.Softirq], b[hw.Task]}, ksoftirqd: g.ksoftirqd.ElapsedBusy()}
 	if g.user != nil {
@@ -699,14 +727,48 @@ func Measure(r Run) (Point, error) {
 		}
 	}
 	g.w.Run(r.Warmup)
-	c0 := g.measure()
+	c0, t0 := g.measure(), g.w.Clock.Now()
 	g.w.Run(r.Window)
 	c1 := g.snap()
 	label := fmt.Sprintf("%s at %.0f pps", r.Mode.ID, r.Offered)
 	if err := g.drain(label); err != nil {
 		return Point{}, err
 	}
-	return g.point(label, c0, c1, r.Window, size)
+	p, err := g.point(label, c0, c1, r.Window, size)
+	if err != nil {
+		return p, err
+	}
+	return p, g.invariants(label, p, t0, t0+r.Window)
+}
+
+// invariants are spec §2.9's checks on interrupts, asserted in every run
+// they apply to (conservation and CPU shares are checked by drain and
+// point):
+//   - plain NAPI (no deferral, busy polling or suspension, a fixed or no
+//     interval): every interrupt follows an unmask, so a window has at
+//     most one interrupt per queue more than completed polls;
+//   - a fixed EITR interval: no two messages of a vector closer than it.
+func (g *rig) invariants(label string, p Point, from, to time.Duration) error {
+	m := g.r.Mode
+	plain := m.RxMode == driver.RxModeNAPI && m.DeferHardIRQs == 0 && m.BusyPoll == 0 && !m.FullBusy && m.SuspendTimeout == 0 && !dynamicITRMode(m.ITR)
+	if plain && p.Interrupts > p.DonePolls+uint64(g.nq) {
+		return fmt.Errorf("irqbench: %s: %d interrupts but %d completed polls: an interrupt without an unmask", label, p.Interrupts, p.DonePolls)
+	}
+	if m.ITR >= driver.MinITRUsecs*time.Microsecond {
+		for q, ts := range g.sig.signals {
+			for i := 1; i < len(ts); i++ {
+				if ts[i] >= from && ts[i] <= to && ts[i]-ts[i-1] < m.ITR {
+					return fmt.Errorf("irqbench: %s: queue %d's vector sent messages %v apart, under its %v interval", label, q, ts[i]-ts[i-1], m.ITR)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// dynamicITRMode: rx-usecs 1 or 3, igb's adaptive settings.
+func dynamicITRMode(itr time.Duration) bool {
+	return itr == time.Microsecond || itr == 3*time.Microsecond
 }
 
 // point is the window between snapshots c0 and c1, of length window.
@@ -725,6 +787,7 @@ func (g *rig) point(label string, c0, c1 counters, window time.Duration, size in
 	p.DonePolls = (c1.polls - c0.polls) - p.NotDonePolls
 	p.InFlightGrowth = c1.inFlight() - c0.inFlight()
 	p.EmptyPolls = c1.empty - c0.empty
+	p.TimerPolls, p.BusyPolls = c1.timerPolls-c0.timerPolls, c1.busyPolls-c0.busyPolls
 	p.TimeSqueezePerSec = float64(c1.squeeze-c0.squeeze) / secs
 	if n := c1.rounds - c0.rounds; n > 0 {
 		// A round is counted as it starts and cut as it ends, so one
@@ -775,7 +838,7 @@ func (g *rig) point(label string, c0, c1 counters, window time.Duration, size in
 			i := int(f * float64(len(lat)-1))
 			return float64(lat[i]) / float64(time.Microsecond)
 		}
-		p.P50LatencyUS, p.P99LatencyUS, p.P999LatencyUS = q(0.5), q(0.99), q(0.999)
+		p.P50LatencyUS, p.P90LatencyUS, p.P99LatencyUS, p.P999LatencyUS = q(0.5), q(0.9), q(0.99), q(0.999)
 		p.Quantiles = make([]float64, len(CDFLevels))
 		for i, f := range CDFLevels {
 			p.Quantiles[i] = q(f)

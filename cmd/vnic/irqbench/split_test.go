@@ -65,3 +65,51 @@ func TestLatencySplit(t *testing.T) {
 		t.Errorf("request/response split %s, want none", s)
 	}
 }
+
+// TestInvariants: the interrupt invariants catch an interrupt without an
+// unmask and messages closer than the interval, and let legal runs pass.
+func TestInvariants(t *testing.T) {
+	us := func(n int) time.Duration { return time.Duration(n) * time.Microsecond }
+	itr := Mode{ID: "M2", RxMode: M1.RxMode, ITR: us(10)}
+	for _, tc := range []struct {
+		name    string
+		mode    Mode
+		p       Point
+		signals []time.Duration
+		ok      bool
+	}{
+		{"unmasks", M1, Point{Interrupts: 5, DonePolls: 4}, nil, true},
+		{"interrupt without unmask", M1, Point{Interrupts: 6, DonePolls: 4}, nil, false},
+		{"deferral may", Mode{ID: "M3", RxMode: M1.RxMode, DeferHardIRQs: 2}, Point{Interrupts: 6, DonePolls: 4}, nil, true},
+		{"interval kept", itr, Point{}, []time.Duration{0, us(10), us(25)}, true},
+		{"interval broken", itr, Point{}, []time.Duration{0, us(10), us(19)}, false},
+		{"before the window", itr, Point{}, []time.Duration{0, us(5), us(200)}, true},
+	} {
+		g := &rig{r: Run{Mode: tc.mode}, nq: 1, sig: &splitter{signals: [][]time.Duration{tc.signals}}}
+		err := g.invariants(tc.name, tc.p, us(8), us(1000))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: error %v, want ok %v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+// TestWithIndirect: a derived preset differs from its base in c_ind only.
+func TestWithIndirect(t *testing.T) {
+	name, err := WithIndirect("teaching", 2*time.Microsecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Presets["teaching"]
+	want.Indirect = 2 * time.Microsecond
+	if name != "teaching+c_ind=2µs" || Presets[name] != want {
+		t.Errorf("%q: %+v", name, Presets[name])
+	}
+	for _, bad := range []struct {
+		preset string
+		ind    time.Duration
+	}{{"fast", time.Microsecond}, {"teaching", -time.Microsecond}, {"teaching", 2 * time.Millisecond}} {
+		if _, err := WithIndirect(bad.preset, bad.ind); err == nil {
+			t.Errorf("%s %v: no error", bad.preset, bad.ind)
+		}
+	}
+}
