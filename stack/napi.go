@@ -252,10 +252,14 @@ func (n *NAPI) BusyPollStop(prefer bool, suspend time.Duration) {
 	if n.dev != nil {
 		deferN, timeout = n.dev.NAPIDefer()
 	}
+	// busy_poll_stop: the suspension's timeout replaces gro_flush_timeout,
+	// but either holds the interrupt off only with napi_defer_hard_irqs
+	// set: IRQ suspension rides on deferral (the cover letter's suspend0,
+	// without it, performs as no deferral at all).
 	if prefer && suspend > 0 {
 		timeout = suspend
 	}
-	if prefer && ((deferN > 0 && timeout > 0) || suspend > 0) {
+	if prefer && deferN > 0 && timeout > 0 {
 		n.deferCount = deferN
 		n.sched = false
 		s.mu.Unlock()
@@ -402,9 +406,11 @@ func (n *NAPI) CompleteDone(work int) bool {
 	}
 	hold := false
 	switch {
-	case n.suspended:
+	case n.suspended && deferN > 0:
 		// IRQ suspension: the application polls; the timer is a
-		// safety net.
+		// safety net. (Without deferral the completion gives the
+		// interrupt back, as in Linux, where the suspension only takes
+		// hold while a preferring poller finds the NAPI held off.)
 		hold, timeout = true, n.suspend
 	case n.deferCount > 0:
 		n.deferCount--

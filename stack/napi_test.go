@@ -326,3 +326,56 @@ func TestNAPIBusyPoll(t *testing.T) {
 		})
 	}
 }
+
+// TestNAPISuspendIRQs: while the application keeps finding events
+// (SuspendIRQs), completions hold the interrupt off and the suspension's
+// timer polls after its timeout — but only with deferral configured, as
+// in Linux; without it every completion gives the interrupt back.
+func TestNAPISuspendIRQs(t *testing.T) {
+	for _, tc := range []struct {
+		deferN int
+		want   string // polls (µs) and unmasks before ResumeIRQs at 700 µs
+	}{
+		// The poll at 0 holds; the suspension timer polls at 501 (an
+		// hrtimer interrupt) and holds again.
+		{3, "[0 501] 0"},
+		// Each poll unmasks: the first at 0, the suspension timer's (which
+		// napi_suspend_irqs armed) at 501.
+		{0, "[0 501] 2"},
+	} {
+		clk := hw.NewVirtualClock()
+		cpu := hw.NewCPU(0, clk, hw.CostModel{Timer: time.Microsecond})
+		h := stack.NewHost("h", clk, []stack.CPU{cpu}, stack.HostConfig{})
+		d, _ := newDev(t, h, 1)
+		if tc.deferN > 0 {
+			if err := d.SetNAPIDefer(tc.deferN, 20*time.Microsecond); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pending, unmasks := 5, 0
+		var at []int64
+		n := h.NewNAPI(d, 0, func(n *stack.NAPI, budget int) int {
+			w := min(pending, budget)
+			pending -= w
+			at = append(at, int64(cpu.Now()/time.Microsecond))
+			if n.CompleteDone(w) {
+				unmasks++
+			}
+			return w
+		}, 64)
+		n.Enable()
+		n.SuspendIRQs(500 * time.Microsecond)
+		n.Schedule()
+		clk.RunFor(700 * time.Microsecond)
+		if got := fmt.Sprint(at, " ", unmasks); got != tc.want {
+			t.Errorf("defer %d: polls and unmasks %s, want %s", tc.deferN, got, tc.want)
+		}
+		// The application stops finding events: the suspension ends and
+		// the interrupt comes back (after the deferral's empty polls).
+		n.ResumeIRQs()
+		clk.RunFor(time.Millisecond)
+		if unmasks == 0 {
+			t.Errorf("defer %d: the interrupt never came back after ResumeIRQs (polls %v)", tc.deferN, at)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package irqbench
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -12,7 +13,8 @@ import (
 // epoll busy poll 64 µs with budget 64, prefer_busy_poll); fullbusy
 // (defer 100, 5 ms, an application that never stops polling);
 // suspend20 (defer 100, 20 µs, irq-suspend-timeout 20 ms, one poll per
-// wait with budget 64, prefer_busy_poll).
+// wait with budget 64, prefer_busy_poll); suspend0 (the same without
+// deferral).
 var E9Modes = []Mode{
 	{ID: "base", RxMode: M1.RxMode},
 	{ID: "defer20", RxMode: M1.RxMode, DeferHardIRQs: 100, GROFlushTimeout: 20 * time.Microsecond},
@@ -20,6 +22,7 @@ var E9Modes = []Mode{
 	{ID: "napibusy", RxMode: M1.RxMode, DeferHardIRQs: 100, GROFlushTimeout: 200 * time.Microsecond, BusyPoll: 64 * time.Microsecond, BusyBudget: 64, PreferBusyPoll: true},
 	{ID: "fullbusy", RxMode: M1.RxMode, DeferHardIRQs: 100, GROFlushTimeout: 5 * time.Millisecond, FullBusy: true, BusyBudget: 64},
 	{ID: "suspend20", RxMode: M1.RxMode, DeferHardIRQs: 100, GROFlushTimeout: 20 * time.Microsecond, SuspendTimeout: 20 * time.Millisecond, BusyBudget: 64},
+	{ID: "suspend0", RxMode: M1.RxMode, SuspendTimeout: 20 * time.Millisecond, BusyBudget: 64},
 }
 
 // E9 runs the modes of E9Modes under E8's request/response load at 20, 50
@@ -71,6 +74,9 @@ func E9(preset string, seed int64, progress Progress) (Experiment, error) {
 	sus, fb, base := by["suspend20"][max].DeliveredPPS, by["fullbusy"][max].DeliveredPPS, top.DeliveredPPS
 	e.Checks = append(e.Checks, Check{"flat out, IRQ suspension carries as much as fullbusy, well above no deferral",
 		sus > 0.95*fb && sus > 1.2*base, fmt.Sprintf("suspend20 %.0f, fullbusy %.0f, base %.0f requests/s", sus, fb, base)})
+	s0 := by["suspend0"][max].DeliveredPPS
+	e.Checks = append(e.Checks, Check{"without deferral IRQ suspension changes nothing: flat out suspend0 serves what base does",
+		math.Abs(s0-base) <= 0.02*base, fmt.Sprintf("suspend0 %.0f, base %.0f requests/s", s0, base)})
 	d := by["defer20"][light]
 	e.Checks = append(e.Checks, Check{"at light load IRQ suspension costs what deferral costs",
 		cpu(by["suspend20"][light]) < cpu(d)+0.03 && cpu(by["suspend20"][light]) < 0.5,
