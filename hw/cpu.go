@@ -39,6 +39,11 @@ type CostModel struct {
 	// timer interrupt) preempts it (virtual time). An interrupt on an
 	// idle CPU costs nothing more.
 	Indirect time.Duration
+	// Switch is a context switch into a thread: charged to a thread's step
+	// when the CPU last ran another thread or a one-off task item, or
+	// the thread slept since its last step (the switch from idle; virtual
+	// time). 0 in both presets.
+	Switch time.Duration
 }
 
 // DefaultCosts is the "modern server" preset of spec/irq-vs-polling.md §2.3.
@@ -141,6 +146,7 @@ type Thread struct {
 	// rewoken: woken while queued; a step that reports nothing to do
 	// then stays runnable (no lost wake-up).
 	rewoken bool
+	slept   bool          // went to sleep after its last step
 	used    time.Duration // in this turn
 	busy    time.Duration
 	steps   uint64
@@ -252,6 +258,8 @@ type CPUStats struct {
 	// Indirect is the c_ind time interrupts added to the work they
 	// preempted (included in Busy).
 	Indirect time.Duration
+	// Switches counts the context switches charged (Costs.Switch).
+	Switches uint64
 }
 
 type workQueue struct {
@@ -507,6 +515,11 @@ func (c *CPU) exec(l Level) time.Duration {
 	case l == Task && c.queues[Task].size == 0:
 		thread = c.runq[c.pickThread()]
 		thread.rewoken = false
+		if c.Costs.Switch > 0 && (thread != c.lastTask || thread.slept) {
+			c.charged += c.Costs.Switch
+			c.stats.Switches++
+		}
+		thread.slept = false
 		more = thread.step()
 		more = more || thread.rewoken
 	default:
@@ -527,7 +540,7 @@ func (c *CPU) exec(l Level) time.Duration {
 				thread.used = 0
 				c.runq = append(c.runq, thread)
 			} else {
-				thread.queued = false
+				thread.queued, thread.slept = false, true
 			}
 		}
 	}

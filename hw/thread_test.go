@@ -190,3 +190,29 @@ func TestThreadPriority(t *testing.T) {
 		t.Fatalf("order %q, want %q", got, want)
 	}
 }
+
+// TestContextSwitchCost: a context switch (Costs.Switch) is charged to a
+// thread's step when the CPU comes from another thread, a one-off task
+// item, or idle after the thread slept; consecutive steps of one thread,
+// even around an interrupt, pay nothing.
+func TestContextSwitchCost(t *testing.T) {
+	clk := NewVirtualClock()
+	cpu := NewCPU(0, clk, CostModel{Switch: 2 * time.Microsecond, IRQ: time.Microsecond})
+	steps := 0
+	a := cpu.NewThread("a", func() bool { steps++; cpu.Charge(10 * time.Microsecond); return steps%3 != 0 })
+	a.Wake() // from idle: a switch, then two more steps without one
+	clk.RunFor(15 * time.Microsecond)
+	cpu.Raise(Hardirq, func() {}) // mid-run: no switch after it
+	clk.RunFor(100 * time.Microsecond)
+	if st := cpu.Stats(); st.Switches != 1 || a.Busy() != 32*time.Microsecond {
+		t.Fatalf("after the first wake: %d switches, a busy %v", st.Switches, a.Busy())
+	}
+	a.Wake() // it slept: a switch again
+	clk.RunFor(100 * time.Microsecond)
+	cpu.RunTask(func() {}) // a one-off item in between
+	a.Wake()
+	clk.RunFor(100 * time.Microsecond)
+	if st := cpu.Stats(); st.Switches != 3 || a.Busy() != 96*time.Microsecond {
+		t.Fatalf("%d switches, a busy %v; want 3 and 96µs", st.Switches, a.Busy())
+	}
+}

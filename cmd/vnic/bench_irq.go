@@ -23,9 +23,9 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 	var seed int64
 	var asJSON bool
 	var rates []float64
-	var indirect time.Duration
+	var indirect, switchCost time.Duration
 	cmd := &cobra.Command{
-		Use:   "irq [--experiment E1,E3,...|all] [--preset teaching|modern] [--indirect D] [--seed N] [--out DIR] [--json] [--time virtual|real [--rates R,...]] [--replay FILE]",
+		Use:   "irq [--experiment E1,E3,...|all] [--preset teaching|modern] [--indirect D] [--switch D] [--seed N] [--out DIR] [--json] [--time virtual|real [--rates R,...]] [--replay FILE]",
 		Short: "Interrupts versus polling: livelock and tick polling (E1), ISR batching (E2), Mogul's quota polling (E3, E4), ksoftirqd and the cycle limit (E5), NAPI_HOWTO (E6), coalescing in three timer semantics (E7), deferral (E8), busy polling and IRQ suspension (E9), adaptive moderation (E10), multiqueue (E11); CSV, plots and report.html with --out (docs/irq.md); --time real runs M0 and M1 on goroutines beside the model's prediction",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -57,8 +57,8 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 			if _, ok := irqbench.Presets[preset]; !ok {
 				return fmt.Errorf("bench irq: --preset %q: want teaching or modern", preset)
 			}
-			if indirect != 0 {
-				p, err := irqbench.WithIndirect(preset, indirect)
+			if indirect != 0 || switchCost != 0 {
+				p, err := irqbench.WithKnobs(preset, indirect, switchCost)
 				if err != nil {
 					return fmt.Errorf("bench irq: %w", err)
 				}
@@ -142,6 +142,7 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&experiment, "experiment", "all", "experiments to run: E1 (comma-separated), or all")
 	cmd.Flags().StringVar(&preset, "preset", "teaching", "cost model: teaching (round numbers) or modern")
 	cmd.Flags().DurationVar(&indirect, "indirect", 0, "c_ind: what an interrupt costs the work it preempts (e.g. 2us), added to the preset (E6 and E10 keep their own cost models)")
+	cmd.Flags().DurationVar(&switchCost, "switch", 0, "context-switch cost charged when a thread is switched in from another thread or from idle (e.g. 1us), added to the preset like --indirect")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "seed of the RSS keys and of random arrivals (points of random input also use seed+1 and seed+2); runs are deterministic")
 	cmd.Flags().StringVar(&out, "out", "", "write <experiment>.csv, PNG and SVG plots, results.json and report.html into this directory")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")

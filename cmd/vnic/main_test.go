@@ -425,7 +425,7 @@ func TestBenchIRQCommand(t *testing.T) {
 	}
 	for _, args := range [][]string{{"--experiment", "E12"}, {"--time", "sideways"}, {"--time", "real", "--rates", "0"}, {"--preset", "fast"},
 		{"--replay", filepath.Join(t.TempDir(), "none.pcap")}, {"--replay", path, "--time", "real"},
-		{"--experiment", "E1", "--indirect", "-1us"}, {"--experiment", "E1", "--indirect", "2ms"}, {"--experiment", "E1", "--indirect", "fast"}} {
+		{"--experiment", "E1", "--indirect", "-1us"}, {"--experiment", "E1", "--indirect", "2ms"}, {"--experiment", "E1", "--indirect", "fast"}, {"--experiment", "E1", "--switch", "-1us"}} {
 		if _, err := run(t, append([]string{"bench", "irq"}, args...)...); err == nil {
 			t.Errorf("bench irq %v: no error", args)
 		}

@@ -29,10 +29,11 @@ var Presets = map[string]hw.CostModel{
 	"modern": hw.DefaultCosts,
 }
 
-// WithIndirect registers, and returns the name of, preset with c_ind set
-// to ind ("teaching+c_ind=2µs"): an interrupt that preempts work costs that
-// work ind more.
-func WithIndirect(preset string, ind time.Duration) (string, error) {
+// WithKnobs registers, and returns the name of, preset with c_ind and
+// the context-switch cost set ("teaching+c_ind=2µs+c_switch=1µs"): an
+// interrupt that preempts work costs that work ind more, and a thread
+// switched in (from another thread or from idle) pays sw.
+func WithKnobs(preset string, ind, sw time.Duration) (string, error) {
 	c, ok := Presets[preset]
 	if !ok {
 		return "", fmt.Errorf("no preset %q (teaching, modern)", preset)
@@ -40,8 +41,17 @@ func WithIndirect(preset string, ind time.Duration) (string, error) {
 	if ind < 0 || ind > time.Millisecond {
 		return "", fmt.Errorf("c_ind %v: want 0 to 1ms", ind)
 	}
-	c.Indirect = ind
-	name := fmt.Sprintf("%s+c_ind=%v", preset, ind)
+	if sw < 0 || sw > time.Millisecond {
+		return "", fmt.Errorf("context switch %v: want 0 to 1ms", sw)
+	}
+	c.Indirect, c.Switch = ind, sw
+	name := preset
+	if ind > 0 {
+		name += fmt.Sprintf("+c_ind=%v", ind)
+	}
+	if sw > 0 {
+		name += fmt.Sprintf("+c_switch=%v", sw)
+	}
 	Presets[name] = c
 	return name, nil
 }

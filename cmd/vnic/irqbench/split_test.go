@@ -93,23 +93,27 @@ func TestInvariants(t *testing.T) {
 	}
 }
 
-// TestWithIndirect: a derived preset differs from its base in c_ind only.
-func TestWithIndirect(t *testing.T) {
-	name, err := WithIndirect("teaching", 2*time.Microsecond)
+// TestWithKnobs: a derived preset differs from its base in c_ind and the
+// switch cost only.
+func TestWithKnobs(t *testing.T) {
+	name, err := WithKnobs("teaching", 2*time.Microsecond, time.Microsecond)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Presets["teaching"]
-	want.Indirect = 2 * time.Microsecond
-	if name != "teaching+c_ind=2µs" || Presets[name] != want {
+	want.Indirect, want.Switch = 2*time.Microsecond, time.Microsecond
+	if name != "teaching+c_ind=2µs+c_switch=1µs" || Presets[name] != want {
 		t.Errorf("%q: %+v", name, Presets[name])
 	}
+	if name, err := WithKnobs("modern", 0, 3*time.Microsecond); err != nil || name != "modern+c_switch=3µs" {
+		t.Errorf("%q, %v", name, err)
+	}
 	for _, bad := range []struct {
-		preset string
-		ind    time.Duration
-	}{{"fast", time.Microsecond}, {"teaching", -time.Microsecond}, {"teaching", 2 * time.Millisecond}} {
-		if _, err := WithIndirect(bad.preset, bad.ind); err == nil {
-			t.Errorf("%s %v: no error", bad.preset, bad.ind)
+		preset  string
+		ind, sw time.Duration
+	}{{"fast", time.Microsecond, 0}, {"teaching", -time.Microsecond, 0}, {"teaching", 2 * time.Millisecond, 0}, {"teaching", 0, -1}, {"teaching", 0, time.Second}} {
+		if _, err := WithKnobs(bad.preset, bad.ind, bad.sw); err == nil {
+			t.Errorf("%s %v %v: no error", bad.preset, bad.ind, bad.sw)
 		}
 	}
 }
