@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"math/bits"
 	"sync"
 	"time"
 )
@@ -54,6 +55,8 @@ type NAPI struct {
 	suspended bool
 	suspend   time.Duration
 	busyPolls counter
+	// sizes is the histogram of packets per poll (PollSizeBucket).
+	sizes [PollSizeBuckets]counter
 
 	gro groTable // trains held during a poll (poll context only)
 }
@@ -66,6 +69,20 @@ type NAPIStats struct {
 	Empty      uint64 // polls that found no work (after a spurious interrupt)
 	TimerPolls uint64 // polls the deferral timer scheduled
 	BusyPolls  uint64 // polls made by busy polling
+	// PollSizes counts polls (busy polls too) by the packets they took,
+	// in buckets of PollSizeBucket: 0, 1, 2-3, 4-7, …, 128-255, 256 and
+	// more.
+	PollSizes [PollSizeBuckets]uint64
+}
+
+// PollSizeBuckets is the number of buckets of NAPIStats.PollSizes.
+const PollSizeBuckets = 10
+
+// PollSizeBucket is the bucket of a poll that took work packets: 0 for
+// none, then one per power of two (bucket b holds 2^(b-1) to 2^b - 1),
+// the last one everything from 256.
+func PollSizeBucket(work int) int {
+	return min(bits.Len(uint(max(work, 0))), PollSizeBuckets-1)
 }
 
 // NewNAPI is netif_napi_add_weight: a disabled NAPI for dev, polled on cpu.
@@ -87,7 +104,11 @@ func (n *NAPI) CPU() CPU { return n.sn.cpu }
 
 // Stats returns the counters.
 func (n *NAPI) Stats() NAPIStats {
-	return NAPIStats{n.polls.load(), n.packets.load(), n.budgetHits.load(), n.empty.load(), n.timerPolls.load(), n.busyPolls.load()}
+	st := NAPIStats{Polls: n.polls.load(), Packets: n.packets.load(), BudgetHits: n.budgetHits.load(), Empty: n.empty.load(), TimerPolls: n.timerPolls.load(), BusyPolls: n.busyPolls.load()}
+	for i := range st.PollSizes {
+		st.PollSizes[i] = n.sizes[i].load()
+	}
+	return st
 }
 
 // Enable is napi_enable.
@@ -223,6 +244,7 @@ func (n *NAPI) BusyPoll(budget int, prefer bool, suspend time.Duration) (work in
 	s.processed.add(uint64(work))
 	n.busyPolls.add(1)
 	n.packets.add(uint64(work))
+	n.sizes[PollSizeBucket(work)].add(1)
 	s.mu.Lock()
 	n.polling, n.cont = false, false
 	s.mu.Unlock()
@@ -621,6 +643,7 @@ func (s *Softnet) pollOne(n *NAPI) (int, int) {
 	n.contWork = 0
 	n.polls.add(1)
 	n.packets.add(uint64(total))
+	n.sizes[PollSizeBucket(total)].add(1)
 	if total >= n.weight {
 		n.budgetHits.add(1)
 	}

@@ -34,15 +34,16 @@ func TestNAPIBudgets(t *testing.T) {
 		squeeze    uint64
 		rounds     uint64
 		budgetHits uint64
+		sizes      string // the packets-per-poll histogram
 	}{
 		// Each case schedules twice: the second marks the NAPI missed, so its
 		// completion keeps it scheduled for one more (empty) poll.
-		{"one poll", 10, []int{10, 0}, 0, 1, 0},
-		{"exactly the weight stays scheduled", 64, []int{64, 0, 0}, 0, 1, 1},
-		{"200 in one round", 200, []int{64, 64, 64, 8, 0}, 0, 1, 3},
+		{"one poll", 10, []int{10, 0}, 0, 1, 0, "[1 0 0 0 1 0 0 0 0 0]"},
+		{"exactly the weight stays scheduled", 64, []int{64, 0, 0}, 0, 1, 1, "[2 0 0 0 0 0 0 1 0 0]"},
+		{"200 in one round", 200, []int{64, 64, 64, 8, 0}, 0, 1, 3, "[1 0 0 0 1 0 0 3 0 0]"},
 		// 300-packet round budget: after 5 polls (320) the round ends with
 		// work left, time_squeeze counts it, NET_RX is raised again.
-		{"400 across two rounds", 400, []int{64, 64, 64, 64, 64, 64, 16, 0}, 1, 2, 6},
+		{"400 across two rounds", 400, []int{64, 64, 64, 64, 64, 64, 16, 0}, 1, 2, 6, "[1 0 0 0 0 1 0 6 0 0]"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,7 +69,18 @@ func TestNAPIBudgets(t *testing.T) {
 			if n.Scheduled() {
 				t.Fatal("still scheduled after the ring drained")
 			}
+			if got := fmt.Sprint(n.Stats().PollSizes); got != tc.sizes {
+				t.Fatalf("poll sizes %s, want %s", got, tc.sizes)
+			}
 		})
+	}
+}
+
+func TestPollSizeBucket(t *testing.T) {
+	for _, tc := range []struct{ work, want int }{{-1, 0}, {0, 0}, {1, 1}, {2, 2}, {3, 2}, {4, 3}, {63, 6}, {64, 7}, {150, 8}, {255, 8}, {256, 9}, {1000, 9}} {
+		if got := stack.PollSizeBucket(tc.work); got != tc.want {
+			t.Errorf("PollSizeBucket(%d) = %d, want %d", tc.work, got, tc.want)
+		}
 	}
 }
 

@@ -151,9 +151,13 @@ type Point struct {
 	EmptyPolls uint64 `json:"empty_polls"`
 	// TimerPolls were scheduled by the deferral (or suspension) timer,
 	// BusyPolls made by busy polling from process context.
-	TimerPolls uint64 `json:"timer_polls"`
-	BusyPolls  uint64 `json:"busy_polls"`
-	SizeBytes  int    `json:"size_bytes"`
+	// PollHistogram counts the window's NAPI polls and busy polls by the
+	// packets they took: 0, 1, 2-3, 4-7, …, 128-255, 256 and more
+	// (stack.PollSizeBucket), up to the last bucket used.
+	PollHistogram []uint64 `json:"packets_per_poll_histogram,omitempty"`
+	TimerPolls    uint64   `json:"timer_polls"`
+	BusyPolls     uint64   `json:"busy_polls"`
+	SizeBytes     int      `json:"size_bytes"`
 	// Per queue (with several queues): offered and delivered packets per
 	// second; and NET_RX rounds cut short by budget or time, per second.
 	QueueOfferedPPS   []float64 `json:"queue_offered_pps,omitempty"`
@@ -389,6 +393,7 @@ type counters struct {
 	perQueue, perQueueDrops                                                                                                                                                 []uint64
 	busy                                                                                                                                                                    [3]time.Duration
 	ksoftirqd, user                                                                                                                                                         time.Duration
+	pollSizes                                                                                                                                                               [stack.PollSizeBuckets]uint64
 }
 
 // inFlight is what the generator made and was neither delivered nor
@@ -636,6 +641,7 @@ func (g *rig) snap() counters {
 	sn := g.host.Stack.Softnet(0).Stats()
 	napi := g.r.Mode.RxMode != driver.RxModeLegacy // NAPI polls (tick mode's too), or the quota mode's receive turns
 	var polls, pkts, hits, irqs, empty, timerPolls, busyPolls uint64
+	var sizes [stack.PollSizeBuckets]uint64
 	drops := make([]uint64, g.nq)
 	for q := 0; q < g.nq; q++ {
 		s := g.dut.Adapter.QueueStats(q)
@@ -646,6 +652,9 @@ func (g *rig) snap() counters {
 		}
 		ns := g.dut.Adapter.NAPI(q).Stats()
 		timerPolls, busyPolls = timerPolls+ns.TimerPolls, busyPolls+ns.BusyPolls
+		for i, v := range ns.PollSizes {
+			sizes[i] += v
+		}
 	}
 	if !napi {
 		bs := g.host.Stack.Softnet(0).BacklogStats()
@@ -653,7 +662,7 @@ func (g *rig) snap() counters {
 	}
 	b := g.cpu.ElapsedBusy()
 	c := counters{offered: g.sent, delivered: g.cons.deliveredBy(g.sinkCPU.ElapsedBusy()), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
-		interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds, empty: empty, timerPolls: timerPolls, busyPolls: busyPolls,
+		interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds, empty: empty, timerPolls: timerPolls, busyPolls: busyPolls, pollSizes: sizes,
 		perQueue: append([]uint64(nil), g.queueSent...), perQueueDrops: drops,
 		busy: [3]time.Duration{b[hw.Hardirq], b[hw.Softirq], b[hw.Task]}, ksoftirqd: g.ksoftirqd.ElapsedBusy()}
 	if g.user != nil {
@@ -798,6 +807,16 @@ func (g *rig) point(label string, c0, c1 counters, window time.Duration, size in
 	p.InFlightGrowth = c1.inFlight() - c0.inFlight()
 	p.EmptyPolls = c1.empty - c0.empty
 	p.TimerPolls, p.BusyPolls = c1.timerPolls-c0.timerPolls, c1.busyPolls-c0.busyPolls
+	last := -1
+	var hist [stack.PollSizeBuckets]uint64
+	for i := range hist {
+		if hist[i] = c1.pollSizes[i] - c0.pollSizes[i]; hist[i] > 0 {
+			last = i
+		}
+	}
+	if last >= 0 {
+		p.PollHistogram = append([]uint64(nil), hist[:last+1]...)
+	}
 	p.TimeSqueezePerSec = float64(c1.squeeze-c0.squeeze) / secs
 	if n := c1.rounds - c0.rounds; n > 0 {
 		// A round is counted as it starts and cut as it ends, so one

@@ -13,7 +13,7 @@ import (
 var CSVHeader = []string{"experiment", "mode", "seed", "offered_pps", "delivered_pps", "ring_drop_pps", "backlog_drop_pps", "tx_drop_pps", "socket_drop_pps",
 	"interrupts_per_sec", "interrupts_per_packet", "polls_per_interrupt", "packets_per_poll",
 	"p50_latency_us", "p99_latency_us", "p999_latency_us", "cpu_hardirq", "cpu_softirq", "cpu_task", "cpu_idle", "cpu_ksoftirqd", "cpu_user", "cpu_per_packet_us", "mean_latency_us",
-	"done_polls", "not_done_polls", "empty_polls", "time_squeeze_per_sec", "squeezed_rounds", "in_flight_growth", "timer_polls", "busy_polls", "p90_latency_us",
+	"done_polls", "not_done_polls", "empty_polls", "time_squeeze_per_sec", "squeezed_rounds", "in_flight_growth", "timer_polls", "busy_polls", "p90_latency_us", "poll_histogram",
 	"lat_irq_wait_us", "lat_irq_to_poll_us", "lat_ring_us", "lat_processing_us", "lat_socket_us",
 	"queue_offered_pps", "queue_delivered_pps", "queue_ring_drop_pps"}
 
@@ -32,7 +32,7 @@ func WriteCSV(w io.Writer, e Experiment) error {
 			f(p.InterruptsPerSec, 1), f(p.InterruptsPerPacket, 6), f(p.PollsPerInterrupt, 3), f(p.PacketsPerPoll, 3),
 			f(p.P50LatencyUS, 3), f(p.P99LatencyUS, 3), f(p.P999LatencyUS, 3), f(p.CPUHardirq, 6), f(p.CPUSoftirq, 6), f(p.CPUTask, 6), f(p.CPUIdle, 6), f(p.CPUKsoftirqd, 6), f(p.CPUUser, 6), f(p.CPUPerPacketUS, 3), f(p.MeanLatencyUS, 3),
 			strconv.FormatUint(p.DonePolls, 10), strconv.FormatUint(p.NotDonePolls, 10), strconv.FormatUint(p.EmptyPolls, 10), f(p.TimeSqueezePerSec, 1), f(p.SqueezedRounds, 4), strconv.FormatInt(p.InFlightGrowth, 10),
-			strconv.FormatUint(p.TimerPolls, 10), strconv.FormatUint(p.BusyPolls, 10), f(p.P90LatencyUS, 3),
+			strconv.FormatUint(p.TimerPolls, 10), strconv.FormatUint(p.BusyPolls, 10), f(p.P90LatencyUS, 3), counts(p.PollHistogram),
 			f(p.LatIRQWaitUS, 3), f(p.LatIRQToPollUS, 3), f(p.LatRingUS, 3), f(p.LatProcessingUS, 3), f(p.LatSocketUS, 3),
 			list(p.QueueOfferedPPS), list(p.QueueDeliveredPPS), list(p.QueueRingDropPPS)}
 	}
@@ -162,6 +162,15 @@ func CDFPoints(e Experiment) []CDFLoad {
 		}
 	}
 	return out
+}
+
+// counts joins a histogram's counts with ';'.
+func counts(v []uint64) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.FormatUint(x, 10)
+	}
+	return strings.Join(s, ";")
 }
 
 // list joins per-queue figures with ';' (empty with one queue).

@@ -76,6 +76,29 @@ func meanPoint(ps []Point) Point {
 			}
 			f.SetInt(int64(math.Round(sum / n)))
 		case reflect.Slice:
+			if f.Type().Elem().Kind() == reflect.Uint64 {
+				// Counts (a histogram): the rounded mean, as long as the
+				// longest.
+				var sum []float64
+				for _, p := range ps {
+					v := reflect.ValueOf(p).Field(i)
+					for j := 0; j < v.Len(); j++ {
+						if j == len(sum) {
+							sum = append(sum, 0)
+						}
+						sum[j] += float64(v.Index(j).Uint())
+					}
+				}
+				if sum == nil {
+					continue
+				}
+				avg := make([]uint64, len(sum))
+				for j, v := range sum {
+					avg[j] = uint64(math.Round(v / n))
+				}
+				f.Set(reflect.ValueOf(avg))
+				continue
+			}
 			if f.Type().Elem().Kind() != reflect.Float64 || f.Len() == 0 {
 				continue
 			}
