@@ -38,6 +38,21 @@ func TestMeasureSeeds(t *testing.T) {
 	if math.Abs(p.DeliveredPPS-sum/Seeds) > 1e-9 || math.Abs(p.P99LatencyUS-p99/Seeds) > 1e-9 || p.Interrupts != uint64(math.Round(float64(irqs)/Seeds)) {
 		t.Errorf("mean delivered %v p99 %v interrupts %d; runs sum %v, %v, %d", p.DeliveredPPS, p.P99LatencyUS, p.Interrupts, sum, p99, irqs)
 	}
+	// Histograms: the rounded mean per bucket.
+	for j := range p.PollHistogram {
+		var sum float64
+		for _, s := range p.Seeds {
+			if j < len(s.PollHistogram) {
+				sum += float64(s.PollHistogram[j])
+			}
+		}
+		if p.PollHistogram[j] != uint64(math.Round(sum/Seeds)) {
+			t.Errorf("poll histogram bucket %d: %d, runs sum %v", j, p.PollHistogram[j], sum)
+		}
+	}
+	if len(p.PollHistogram) < 2 {
+		t.Errorf("poll histogram %v", p.PollHistogram)
+	}
 	sp := p.Spread
 	if sp == nil || !(sp.DeliveredMin <= p.DeliveredPPS && p.DeliveredPPS <= sp.DeliveredMax && sp.DeliveredMin < sp.DeliveredMax) || !(sp.P99Min <= p.P99LatencyUS && p.P99LatencyUS <= sp.P99Max) {
 		t.Errorf("spread %+v around delivered %v, p99 %v", sp, p.DeliveredPPS, p.P99LatencyUS)
