@@ -125,6 +125,9 @@ type Adapter struct {
 	// adaptiveRx: each vector's EITR follows lib/dim (ethtool -C
 	// adaptive-rx on).
 	adaptiveRx bool
+	// adaptiveTx: a second lib/dim instance per vector follows the TX
+	// queue (ethtool -C adaptive-tx on); see adaptiveInterval.
+	adaptiveTx bool
 	tickTimer  stack.Timer // the tick receive mode's clock
 	// itrSetting is rx-usecs as igb keeps it: 0, 1 (dynamic), 3
 	// (dynamic conservative) or the fixed interval in µs; read by the

@@ -67,17 +67,17 @@ func (a *Adapter) SetRingParam(r ethtool.Ring) error {
 const MaxITRUsecs = 8191
 
 // GetCoalesce is igb_get_coalesce: rx-usecs is the EITR interval. The RX
-// and TX queues of a pair share a vector, so tx-usecs is reported 0 and
-// cannot be set (as igb with paired queues), and adaptive-tx is not
-// offered: adaptive-rx (lib/dim, driver/dim) moderates the shared vector.
+// and TX queues of a pair share a vector, so tx-usecs is 0 and cannot be
+// set (as igb with paired queues). vnic adds lib/dim: adaptive-rx and
+// adaptive-tx each run an instance per vector on their queue, and
+// rx-usecs and tx-usecs then read back queue 0's current profiles; the
+// vector's interval is the shorter of the two (adaptiveInterval).
 func (a *Adapter) GetCoalesce() ethtool.Coalesce {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var c ethtool.Coalesce
 	c.V[ethtool.RxUsecs] = uint32(a.cfg.ITR / time.Microsecond)
 	if a.adaptiveRx {
-		// With adaptive moderation rx-usecs reads back queue 0's
-		// current profile.
 		c.V[ethtool.AdaptiveRx] = 1
 		c.V[ethtool.RxUsecs] = dim.RxProfilesUsec[dim.DefaultProfile]
 		if len(a.qv) > 0 {
@@ -86,7 +86,16 @@ func (a *Adapter) GetCoalesce() ethtool.Coalesce {
 			}
 		}
 	}
-	c.Supported = ethtool.RxUsecs.Bit() | ethtool.TxUsecs.Bit() | ethtool.AdaptiveRx.Bit()
+	if a.adaptiveTx {
+		c.V[ethtool.AdaptiveTx] = 1
+		c.V[ethtool.TxUsecs] = dim.TxProfilesUsec[dim.DefaultProfile]
+		if len(a.qv) > 0 {
+			if d := a.qv[0].txDim.Load(); d != nil {
+				c.V[ethtool.TxUsecs] = dim.TxProfilesUsec[d.Profile]
+			}
+		}
+	}
+	c.Supported = ethtool.RxUsecs.Bit() | ethtool.TxUsecs.Bit() | ethtool.AdaptiveRx.Bit() | ethtool.AdaptiveTx.Bit()
 	return c
 }
 
@@ -94,9 +103,17 @@ func (a *Adapter) GetCoalesce() ethtool.Coalesce {
 // (dynamic) or 3 (dynamic conservative: igb's own adaptive moderation,
 // driver/itr.go), or a fixed 10 to 8191 µs, written to every vector's
 // EITR at once; 2 and 4 to 9 are EINVAL, as igb. tx-usecs must stay 0
-// because the queues are paired (EINVAL, as igb).
+// because the queues are paired (EINVAL, as igb), or what adaptive-tx
+// reads back. adaptive-rx and adaptive-tx turn lib/dim on for their side;
+// adaptive-tx does not combine with rx-usecs 1 or 3 (one scheme per
+// vector).
 func (a *Adapter) SetCoalesce(c ethtool.Coalesce) error {
-	if c.V[ethtool.TxUsecs] != 0 {
+	cur := a.GetCoalesce()
+	adaptive, adaptiveTx := c.V[ethtool.AdaptiveRx] != 0, c.V[ethtool.AdaptiveTx] != 0
+	if tx := c.V[ethtool.TxUsecs]; tx != 0 && !(cur.V[ethtool.AdaptiveTx] != 0 && tx == cur.V[ethtool.TxUsecs]) {
+		if adaptiveTx {
+			return ethtool.AttrErrorf("set coalesce", "tx-usecs", syscall.EINVAL, "tx-usecs is chosen by adaptive-tx")
+		}
 		return ethtool.Errorf("set coalesce", syscall.EINVAL, "tx-usecs cannot be set: RX and TX queues share vectors; set rx-usecs")
 	}
 	us := c.V[ethtool.RxUsecs]
@@ -106,23 +123,24 @@ func (a *Adapter) SetCoalesce(c ethtool.Coalesce) error {
 	if !validITR(us) {
 		return ethtool.AttrErrorf("set coalesce", "rx-usecs", syscall.EINVAL, "rx-usecs %d: want 0 (off), 1 (dynamic), 3 (dynamic conservative) or %d to %d", us, MinITRUsecs, MaxITRUsecs)
 	}
-	adaptive := c.V[ethtool.AdaptiveRx] != 0
-	cur := a.GetCoalesce()
 	if adaptive && us != cur.V[ethtool.RxUsecs] {
 		return ethtool.AttrErrorf("set coalesce", "rx-usecs", syscall.EINVAL, "rx-usecs is chosen by adaptive-rx; turn it off first")
+	}
+	if adaptiveTx && !adaptive && dynamicITR(us) {
+		return ethtool.AttrErrorf("set coalesce", "adaptive-tx", syscall.EINVAL, "adaptive-tx with rx-usecs %d: igb's dynamic moderation and lib/dim cannot share a vector", us)
 	}
 	a.mu.Lock()
 	if !adaptive {
 		a.cfg.ITR = time.Duration(us) * time.Microsecond
 	}
-	a.adaptiveRx = adaptive
+	a.adaptiveRx, a.adaptiveTx = adaptive, adaptiveTx
 	a.itrSetting.Store(uint32(a.cfg.ITR / time.Microsecond))
 	if a.running {
-		dynamic := !adaptive && dynamicITR(uint32(a.cfg.ITR/time.Microsecond))
+		dynamic := !adaptive && !adaptiveTx && dynamicITR(uint32(a.cfg.ITR/time.Microsecond))
 		for v := 0; v <= a.cfg.Queues; v++ {
 			itr := uint32(a.cfg.ITR/time.Microsecond) << 2
-			if adaptive {
-				itr = dim.RxProfilesUsec[dim.DefaultProfile] << 2
+			if adaptive || adaptiveTx {
+				itr = a.adaptiveInterval(dim.DefaultProfile, dim.DefaultProfile) << 2
 			} else if dynamic {
 				itr = itrStart
 			}
@@ -134,10 +152,17 @@ func (a *Adapter) SetCoalesce(c ethtool.Coalesce) error {
 			}
 		}
 		for _, qv := range a.qv {
+			qv.rxMoved.Store(false)
+			qv.txMoved.Store(false)
 			if adaptive {
 				qv.dim.Store(dim.New())
 			} else {
 				qv.dim.Store(nil)
+			}
+			if adaptiveTx {
+				qv.txDim.Store(dim.New())
+			} else {
+				qv.txDim.Store(nil)
 			}
 		}
 	}

@@ -78,7 +78,8 @@ func TestCoalesce(t *testing.T) {
 		{[]any{ethtool.RxUsecs, 100, ethtool.TxUsecs, 5}, ethtool.ErrInvalid},
 		{[]any{ethtool.RxUsecs, driver.MaxITRUsecs + 1}, ethtool.ErrInvalid},
 		{[]any{ethtool.RxUsecs, 50, ethtool.AdaptiveRx, 1}, ethtool.ErrInvalid}, // adaptive chooses rx-usecs
-		{[]any{ethtool.AdaptiveTx, 1}, ethtool.ErrNotSupported},
+		{[]any{ethtool.RxUsecs, 1, ethtool.AdaptiveTx, 1}, ethtool.ErrInvalid}, // one scheme per vector
+		{[]any{ethtool.AdaptiveTx, 1, ethtool.TxUsecs, 5}, ethtool.ErrInvalid},  // adaptive chooses tx-usecs
 		{[]any{ethtool.RxUsecs, 50, ethtool.RxFrames, 4}, syscall.EOPNOTSUPP},
 		{[]any{ethtool.RxUsecsIRQ, 4}, syscall.EOPNOTSUPP},
 	}
@@ -266,5 +267,54 @@ func TestReceiveDelayTimers(t *testing.T) {
 			w.Close()
 			t.Errorf("delay %v, absolute %v: no error", bad.delay, bad.abs)
 		}
+	}
+}
+
+// TestAdaptiveTx: lib/dim on the TX side. Under an open-loop transmit
+// flood throughput does not depend on moderation, so TX DIM climbs to its
+// longest profile (128 µs); the shared vector takes the shorter of that
+// and the static rx-usecs 250; off again, rx-usecs alone sets it.
+func TestAdaptiveTx(t *testing.T) {
+	e := newEnv(t, nil)
+	listen(e.b)
+	ad := e.a.Adapter
+	if err := setCoal(ad, ethtool.RxUsecs, 250); err != nil {
+		t.Fatal(err)
+	}
+	c, mask := coalMany(ethtool.AdaptiveTx, 1)
+	if err := ethtool.SetCoalesce(ad, c, mask); err != nil {
+		t.Fatal(err)
+	}
+	if got := ad.GetCoalesce(); got.V[ethtool.AdaptiveTx] != 1 || got.V[ethtool.TxUsecs] != 8 || got.V[ethtool.RxUsecs] != 250 {
+		t.Fatalf("adaptive-tx on: %v", got.V)
+	}
+	if got := e.a.HW.Read32(hw.EITR(1)) >> 2; got != 8 {
+		t.Fatalf("EITR %d µs, want the default TX profile's 8", got)
+	}
+	pg, err := e.a.Host.Stack.NewPktgen(stack.PktgenConfig{Dev: e.a.Netdev, DstMAC: e.b.Netdev.Addr(), SrcIP: [4]byte{198, 18, 0, 1},
+		DstIP: [4]byte{198, 19, 0, 1}, Size: 60, Flows: 1, Rate: 200000, Burst: 1, Queue: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg.Start()
+	e.w.Run(100 * time.Millisecond)
+	pg.Stop()
+	e.w.Run(10 * time.Millisecond)
+	if got := e.a.HW.Read32(hw.EITR(1)) >> 2; got != 128 {
+		t.Errorf("EITR settled at %d µs, want min(rx-usecs 250, TX profile 128)", got)
+	}
+	if got := ad.GetCoalesce(); got.V[ethtool.TxUsecs] != 128 || got.V[ethtool.RxUsecs] != 250 {
+		t.Errorf("reads back %v", got.V)
+	}
+	// Off: the ethtool CLI sends the read-back tx-usecs with it.
+	c, mask = coalMany(ethtool.AdaptiveTx, 0)
+	if err := ethtool.SetCoalesce(ad, c, mask); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.a.HW.Read32(hw.EITR(1)) >> 2; got != 250 {
+		t.Errorf("adaptive-tx off: EITR %d µs, want rx-usecs 250", got)
+	}
+	if got := ad.GetCoalesce(); got.V[ethtool.AdaptiveTx] != 0 || got.V[ethtool.TxUsecs] != 0 {
+		t.Errorf("off reads back %v", got.V)
 	}
 }

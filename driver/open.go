@@ -16,7 +16,11 @@ type qVector struct {
 	// legacy: the receive mode without NAPI (RxModeLegacy)
 	legacy bool
 	// dim moderates the vector while adaptive-rx is on.
-	dim   atomic.Pointer[dim.DIM]
+	dim   atomic.Pointer[dim.DIM] // adaptive-rx: the RX queue's
+	txDim atomic.Pointer[dim.DIM] // adaptive-tx: the TX queue's
+	// rxMoved and txMoved: that side's DIM chose a new profile which
+	// the apply task has not programmed yet.
+	rxMoved, txMoved atomic.Bool
 	apply func() // programs dim's profile (a task: outside the fast path)
 	pass  func() // the legacy handler's next pass (bound once)
 	a     *Adapter
@@ -130,6 +134,9 @@ func (a *Adapter) up() error {
 		if a.adaptiveRx {
 			qv.dim.Store(dim.New())
 		}
+		if a.adaptiveTx {
+			qv.txDim.Store(dim.New())
+		}
 		a.qv = append(a.qv, qv)
 		qv.napi.Enable()
 	}
@@ -182,8 +189,8 @@ func (a *Adapter) configure() {
 	a.wr32(hw.EIAC, a.eimsAll())
 	a.wr32(hw.EIAM, a.eimsAll())
 	itr := uint32(a.cfg.ITR.Microseconds()) << 2
-	if a.adaptiveRx {
-		itr = dim.RxProfilesUsec[dim.DefaultProfile] << 2
+	if a.adaptiveRx || a.adaptiveTx {
+		itr = a.adaptiveInterval(dim.DefaultProfile, dim.DefaultProfile) << 2
 	} else if dynamicITR(uint32(a.cfg.ITR.Microseconds())) {
 		itr = itrStart
 		for _, qv := range a.qv {

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"time"
 	"vnic/driver/dim"
 	"vnic/ethtool"
 	"vnic/hw"
@@ -96,8 +97,9 @@ func (qv *qVector) poll(n *stack.NAPI, budget int) int {
 	}
 	if n.CompleteDone(work) {
 		// igb_ring_irq_enable: moderation looks at the interval first.
-		if d := qv.dim.Load(); d != nil {
-			qv.sampleDIM(d)
+		rxd, txd := qv.dim.Load(), qv.txDim.Load()
+		if rxd != nil || txd != nil {
+			qv.sampleDIM(rxd, txd)
 		} else if s := qv.a.itrSetting.Load(); dynamicITR(s) {
 			qv.updateITR(s, len(qv.a.qv) == 1)
 		}
@@ -106,24 +108,74 @@ func (qv *qVector) poll(n *stack.NAPI, budget int) int {
 	return work
 }
 
-// sampleDIM is net_dim at a completion that re-enables the vector: the
-// vector's interrupts and the queue's packets and bytes so far. A new
-// profile is programmed by a task, as the kernel's work item does.
-func (qv *qVector) sampleDIM(d *dim.DIM) {
-	p, b, _ := qv.a.netdev.RxQueueStats(qv.rx.q).Snapshot()
-	s := dim.Sample{Time: qv.cpu.Now(), Events: uint16(qv.a.fn.MSIX.Count(qv.vec)), Pkts: uint32(p), Bytes: uint32(b)}
-	if d.Sample(s) {
+// sampleDIM is net_dim at a completion that re-enables the vector, for
+// each side that has an instance: the vector's interrupts and the RX
+// queue's packets and bytes so far (adaptive-rx), or the TX queue's
+// cleaned packets and bytes (adaptive-tx). A new profile is programmed by
+// a task, as the kernel's work item does.
+func (qv *qVector) sampleDIM(rxd, txd *dim.DIM) {
+	now, events := qv.cpu.Now(), uint16(qv.a.fn.MSIX.Count(qv.vec))
+	moved := false
+	if rxd != nil {
+		p, b, _ := qv.a.netdev.RxQueueStats(qv.rx.q).Snapshot()
+		if rxd.Sample(dim.Sample{Time: now, Events: events, Pkts: uint32(p), Bytes: uint32(b)}) {
+			qv.rxMoved.Store(true)
+			moved = true
+		}
+	}
+	if txd != nil {
+		tot := &qv.a.qtot[qv.tx.q]
+		if txd.Sample(dim.Sample{Time: now, Events: events, Pkts: uint32(tot.txPackets.Load()), Bytes: uint32(tot.txBytes.Load())}) {
+			qv.txMoved.Store(true)
+			moved = true
+		}
+	}
+	if moved {
 		qv.cpu.RunTask(qv.apply)
 	}
 }
 
-// applyDIM writes the vector's EITR from its DIM profile.
+// adaptiveInterval is the vector's EITR interval in µs under adaptive
+// moderation. The 82576 has one interval per vector and a queue pair
+// shares it, so with both sides' profiles it takes the shorter: the side
+// that asks for lower latency wins. A side that is not adaptive asks for
+// the static rx-usecs (0: no throttling), which then bounds it.
+func (a *Adapter) adaptiveInterval(rxProfile, txProfile int) uint32 {
+	rx := uint32(a.cfg.ITR / time.Microsecond)
+	if a.adaptiveRx {
+		rx = dim.RxProfilesUsec[rxProfile]
+	}
+	if !a.adaptiveTx {
+		return rx
+	}
+	tx := dim.TxProfilesUsec[txProfile]
+	if !a.adaptiveRx && rx == 0 {
+		return 0
+	}
+	return min(rx, tx)
+}
+
+// applyDIM writes the vector's EITR from its DIM profiles and restarts
+// the measurement of each side that moved.
 func (qv *qVector) applyDIM() {
 	a := qv.a
 	a.mu.Lock()
-	if d := qv.dim.Load(); a.running && d != nil && a.adaptiveRx {
-		a.wr32(hw.EITR(qv.vec), dim.RxProfilesUsec[d.Profile]<<2)
-		d.Applied()
+	rxd, txd := qv.dim.Load(), qv.txDim.Load()
+	if a.running && (rxd != nil && a.adaptiveRx || txd != nil && a.adaptiveTx) {
+		rp, tp := dim.DefaultProfile, dim.DefaultProfile
+		if rxd != nil {
+			rp = rxd.Profile
+		}
+		if txd != nil {
+			tp = txd.Profile
+		}
+		a.wr32(hw.EITR(qv.vec), a.adaptiveInterval(rp, tp)<<2)
+		if rxd != nil && qv.rxMoved.Swap(false) {
+			rxd.Applied()
+		}
+		if txd != nil && qv.txMoved.Swap(false) {
+			txd.Applied()
+		}
 	}
 	a.mu.Unlock()
 }

@@ -51,6 +51,10 @@ const NumProfiles = 5
 // packet count, so the profiles' packet limits do not apply.
 var RxProfilesUsec = [NumProfiles]uint32{1, 8, 64, 128, 256}
 
+// TxProfilesUsec are the TX profiles' timers in µs (net_dim's TX EQE
+// table; packet limits likewise unused).
+var TxProfilesUsec = [NumProfiles]uint32{1, 8, 32, 64, 128}
+
 // DefaultProfile is where a DIM instance starts.
 const DefaultProfile = 1
 
