@@ -78,7 +78,7 @@ func TestCoalesce(t *testing.T) {
 		{[]any{ethtool.RxUsecs, 100, ethtool.TxUsecs, 5}, ethtool.ErrInvalid},
 		{[]any{ethtool.RxUsecs, driver.MaxITRUsecs + 1}, ethtool.ErrInvalid},
 		{[]any{ethtool.RxUsecs, 50, ethtool.AdaptiveRx, 1}, ethtool.ErrInvalid}, // adaptive chooses rx-usecs
-		{[]any{ethtool.RxUsecs, 1, ethtool.AdaptiveTx, 1}, ethtool.ErrInvalid}, // one scheme per vector
+		{[]any{ethtool.RxUsecs, 1, ethtool.AdaptiveTx, 1}, ethtool.ErrInvalid},  // one scheme per vector
 		{[]any{ethtool.AdaptiveTx, 1, ethtool.TxUsecs, 5}, ethtool.ErrInvalid},  // adaptive chooses tx-usecs
 		{[]any{ethtool.RxUsecs, 50, ethtool.RxFrames, 4}, syscall.EOPNOTSUPP},
 		{[]any{ethtool.RxUsecsIRQ, 4}, syscall.EOPNOTSUPP},

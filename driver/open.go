@@ -21,16 +21,16 @@ type qVector struct {
 	// rxMoved and txMoved: that side's DIM chose a new profile which
 	// the apply task has not programmed yet.
 	rxMoved, txMoved atomic.Bool
-	apply func() // programs dim's profile (a task: outside the fast path)
-	pass  func() // the legacy handler's next pass (bound once)
-	a     *Adapter
-	vec   int
-	cpu   *hw.CPU
-	napi  *stack.NAPI
-	rx    *rxRing
-	tx    *txRing
-	eims  uint32
-	itr   itrState // igb's dynamic moderation (rx-usecs 1 or 3), poll context
+	apply            func() // programs dim's profile (a task: outside the fast path)
+	pass             func() // the legacy handler's next pass (bound once)
+	a                *Adapter
+	vec              int
+	cpu              *hw.CPU
+	napi             *stack.NAPI
+	rx               *rxRing
+	tx               *txRing
+	eims             uint32
+	itr              itrState // igb's dynamic moderation (rx-usecs 1 or 3), poll context
 	// itrReset asks the poll to start itr over (the setting changed).
 	itrReset atomic.Bool
 	// tick mode (M8): polled from the clock tick, never interrupted
