@@ -73,6 +73,11 @@ type DeviceConfig struct {
 	RxIntDelayUsecs    int `mapstructure:"rx_int_delay_usecs"`
 	RxAbsIntDelayUsecs int `mapstructure:"rx_abs_int_delay_usecs"`
 	MTU                int `mapstructure:"mtu"`
+	// NAPI deferral and threaded NAPI, as the sysfs files of the same
+	// names.
+	NAPIDeferHardIRQs    int  `mapstructure:"napi_defer_hard_irqs"`
+	GROFlushTimeoutUsecs int  `mapstructure:"gro_flush_timeout_usecs"`
+	Threaded             bool `mapstructure:"threaded"`
 }
 
 // CableConfig is one cable.
@@ -276,6 +281,12 @@ func (c *Config) validate() error {
 			if d.RxAbsIntDelayUsecs > 0 && d.RxIntDelayUsecs == 0 {
 				bad(dk+".rx_abs_int_delay_usecs", "%d without rx_int_delay_usecs: the absolute timer runs only with the packet timer", d.RxAbsIntDelayUsecs)
 			}
+			if d.NAPIDeferHardIRQs < 0 {
+				bad(dk+".napi_defer_hard_irqs", "%d: want 0 or more", d.NAPIDeferHardIRQs)
+			}
+			if d.GROFlushTimeoutUsecs < 0 || d.GROFlushTimeoutUsecs > 1000000 {
+				bad(dk+".gro_flush_timeout_usecs", "%d: want 0..1000000", d.GROFlushTimeoutUsecs)
+			}
 			if d.MTU < 68 || d.MTU > 9216 {
 				bad(dk+".mtu", "%d: want 68..9216", d.MTU)
 			}
@@ -346,6 +357,7 @@ func (c *Config) topology() topo.Config {
 				MAC: d.MAC, Queues: d.Queues, MaxQueues: d.MaxQueues, Vectors: d.Vectors, RxRing: d.RxRing, TxRing: d.TxRing, RxMode: d.RxMode, PollQuota: d.PollQuota,
 				ITR: time.Duration(d.ITRUsecs) * time.Microsecond, MTU: d.MTU,
 				RxIntDelay: time.Duration(d.RxIntDelayUsecs) * time.Microsecond, RxAbsIntDelay: time.Duration(d.RxAbsIntDelayUsecs) * time.Microsecond,
+				NAPIDeferHardIRQs: d.NAPIDeferHardIRQs, GROFlushTimeout: time.Duration(d.GROFlushTimeoutUsecs) * time.Microsecond, Threaded: d.Threaded,
 			})
 		}
 		t.Hosts = append(t.Hosts, hc)

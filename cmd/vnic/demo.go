@@ -42,10 +42,19 @@ type runOpts struct {
 	features string
 	pcapDir  string
 	rxMode   string
+	// NAPI deferral and threaded NAPI for every device, when given.
+	deferHardIRQs int
+	groFlush      time.Duration
+	threaded      string
+	set           func(name string) bool // the flag was given
 }
 
 func (o *runOpts) flags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.rxMode, "rx-mode", "", "receive mode of every device, over the config's: napi, legacy (interrupt per packet batch, netif_rx backlog) quota (Mogul's polling thread) or tick (polling on a 1 ms tick)")
+	cmd.Flags().IntVar(&o.deferHardIRQs, "napi-defer-hard-irqs", 0, "napi_defer_hard_irqs of every device, over the config's (NAPI deferral; with --gro-flush-timeout)")
+	cmd.Flags().DurationVar(&o.groFlush, "gro-flush-timeout", 0, "gro_flush_timeout of every device, over the config's (e.g. 20us)")
+	o.set = cmd.Flags().Changed
+	cmd.Flags().StringVar(&o.threaded, "threaded", "", "threaded NAPI on every device, over the config's: on or off")
 	cmd.Flags().StringVar(&o.features, "features", "", "feature changes applied to every device at start, as ethtool -K: 'tso=off,gro=off,lro=on'")
 	cmd.Flags().StringVar(&o.pcapDir, "pcap", "", "write <host>-<dev>-stack.pcap (before the driver) and <host>-<dev>-wire.pcap (on the cable) into this directory")
 }
@@ -65,6 +74,30 @@ func (a *app) runTopology(opts runOpts, run func(w *topo.World)) (Report, error)
 		for i := range tc.Hosts {
 			for j := range tc.Hosts[i].Devices {
 				tc.Hosts[i].Devices[j].RxMode = opts.rxMode
+			}
+		}
+	}
+	if opts.threaded != "" && opts.threaded != "on" && opts.threaded != "off" {
+		return Report{}, fmt.Errorf("--threaded %q: want on or off", opts.threaded)
+	}
+	given := func(name string) bool { return opts.set != nil && opts.set(name) }
+	if opts.deferHardIRQs < 0 {
+		return Report{}, fmt.Errorf("--napi-defer-hard-irqs %d: want 0 or more", opts.deferHardIRQs)
+	}
+	if opts.groFlush < 0 {
+		return Report{}, fmt.Errorf("--gro-flush-timeout %v: want 0 or more", opts.groFlush)
+	}
+	for i := range tc.Hosts {
+		for j := range tc.Hosts[i].Devices {
+			dc := &tc.Hosts[i].Devices[j]
+			if given("napi-defer-hard-irqs") {
+				dc.NAPIDeferHardIRQs = opts.deferHardIRQs
+			}
+			if given("gro-flush-timeout") {
+				dc.GROFlushTimeout = opts.groFlush
+			}
+			if opts.threaded != "" {
+				dc.Threaded = opts.threaded == "on"
 			}
 		}
 	}

@@ -101,6 +101,10 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"hosts:\n  - name: a\n    devices:\n      - vectors: 30\n", "hosts[0].devices[0].vectors"},
 		{"hosts:\n  - name: a\n    devices:\n      - itr_usecs: 5\n", "hosts[0].devices[0].itr_usecs"},
 		{"hosts:\n  - name: a\n    devices:\n      - poll_quota: -1\n", "hosts[0].devices[0].poll_quota"},
+		{"hosts:\n  - name: a\n    devices:\n      - napi_defer_hard_irqs: -2\n", "hosts[0].devices[0].napi_defer_hard_irqs"},
+		{"hosts:\n  - name: a\n    devices:\n      - gro_flush_timeout_usecs: -1\n", "hosts[0].devices[0].gro_flush_timeout_usecs"},
+		{"hosts:\n  - name: a\n    devices:\n      - rx_int_delay_usecs: 70000\n", "hosts[0].devices[0].rx_int_delay_usecs"},
+		{"hosts:\n  - name: a\n    devices:\n      - rx_abs_int_delay_usecs: 50\n", "hosts[0].devices[0].rx_abs_int_delay_usecs"},
 		{"hosts:\n  - name: a\n    devices:\n      - colour: red\n", "colour"},
 		{"cables:\n  - a: h1\n    b: h2/vnic0\n", "cables[0].a"},
 		{"traffic:\n  - size: 10\n", "traffic[0].size"},
@@ -115,8 +119,10 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 			t.Errorf("%q: error %v, want one naming %q", tc.yaml, err, tc.want)
 		}
 	}
-	if _, err := run(t, "demo", "--rx-mode", "turbo"); err == nil || !strings.Contains(err.Error(), "--rx-mode") {
-		t.Errorf("--rx-mode turbo: %v", err)
+	for _, args := range [][]string{{"--rx-mode", "turbo"}, {"--threaded", "maybe"}, {"--napi-defer-hard-irqs", "-1"}, {"--gro-flush-timeout", "-5us"}} {
+		if _, err := run(t, append([]string{"demo"}, args...)...); err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: %v", args, err)
+		}
 	}
 	if _, err := run(t, "demo", "--config", filepath.Join(dir, "missing.yaml")); err == nil {
 		t.Error("a missing config file is not an error")
@@ -429,5 +435,42 @@ func TestBenchIRQCommand(t *testing.T) {
 		if _, err := run(t, append([]string{"bench", "irq"}, args...)...); err == nil {
 			t.Errorf("bench irq %v: no error", args)
 		}
+	}
+}
+
+// TestDemoDeferralFlags: NAPI deferral on every device replaces most
+// interrupts with timer polls and drops nothing; threaded NAPI carries
+// the traffic too. (The demo's flows respond to timing, so the packet
+// counts differ between the runs.)
+func TestDemoDeferralFlags(t *testing.T) {
+	totals := func(args ...string) (irqs, rx, drops float64) {
+		t.Helper()
+		out, err := run(t, append([]string{"demo", "--json", "--duration", "5ms", "--log-level", "error"}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep struct {
+			Devices []struct {
+				Queues []map[string]any
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range rep.Devices {
+			for _, q := range d.Queues {
+				irqs += q["interrupts"].(float64)
+				rx += q["rx_packets"].(float64)
+				drops += q["drops"].(float64)
+			}
+		}
+		return irqs, rx, drops
+	}
+	baseIRQs, baseRx, baseDrops := totals()
+	deferIRQs, deferRx, deferDrops := totals("--napi-defer-hard-irqs", "2", "--gro-flush-timeout", "20us")
+	threadIRQs, threadRx, threadDrops := totals("--threaded", "on")
+	if deferIRQs*10 > baseIRQs || deferRx < baseRx/2 || threadRx < baseRx/2 || threadIRQs == 0 || baseDrops+deferDrops+threadDrops != 0 {
+		t.Errorf("interrupts/received/dropped: base %v/%v/%v, deferral %v/%v/%v, threaded %v/%v/%v",
+			baseIRQs, baseRx, baseDrops, deferIRQs, deferRx, deferDrops, threadIRQs, threadRx, threadDrops)
 	}
 }

@@ -56,6 +56,12 @@ type DeviceConfig struct {
 	// (driver.Config).
 	RxIntDelay, RxAbsIntDelay time.Duration
 	MTU                       int
+	// NAPIDeferHardIRQs and GROFlushTimeout are the net device's
+	// napi_defer_hard_irqs and gro_flush_timeout (NAPI deferral);
+	// Threaded polls its NAPIs in kthreads (threaded NAPI).
+	NAPIDeferHardIRQs int
+	GROFlushTimeout   time.Duration
+	Threaded          bool
 	// TxTimeout is the TX watchdog timeout (default 5 s).
 	TxTimeout time.Duration
 }
@@ -176,6 +182,13 @@ func Build(cfg Config) (*World, error) {
 					return nil, fmt.Errorf("topo: %w", err)
 				}
 			}
+			if dc.NAPIDeferHardIRQs != 0 || dc.GROFlushTimeout != 0 {
+				if err := d.Netdev.SetNAPIDefer(dc.NAPIDeferHardIRQs, dc.GROFlushTimeout); err != nil {
+					w.Close()
+					return nil, fmt.Errorf("topo: host %s device %d: %w", hc.Name, di, err)
+				}
+			}
+			d.Netdev.SetThreaded(dc.Threaded)
 		}
 	}
 	for _, cc := range cfg.Cables {
