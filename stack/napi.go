@@ -57,6 +57,9 @@ type NAPI struct {
 	busyPolls counter
 	// sizes is the histogram of packets per poll (PollSizeBucket).
 	sizes [PollSizeBuckets]counter
+	// overBudget counts polls that returned more than their budget (a
+	// driver bug Linux warns about).
+	overBudget counter
 
 	gro groTable // trains held during a poll (poll context only)
 }
@@ -73,6 +76,9 @@ type NAPIStats struct {
 	// in buckets of PollSizeBucket: 0, 1, 2-3, 4-7, …, 128-255, 256 and
 	// more.
 	PollSizes [PollSizeBuckets]uint64
+	// OverBudget counts polls that did more work than their budget (a
+	// driver bug; Linux warns once).
+	OverBudget uint64
 }
 
 // PollSizeBuckets is the number of buckets of NAPIStats.PollSizes.
@@ -104,7 +110,7 @@ func (n *NAPI) CPU() CPU { return n.sn.cpu }
 
 // Stats returns the counters.
 func (n *NAPI) Stats() NAPIStats {
-	st := NAPIStats{Polls: n.polls.load(), Packets: n.packets.load(), BudgetHits: n.budgetHits.load(), Empty: n.empty.load(), TimerPolls: n.timerPolls.load(), BusyPolls: n.busyPolls.load()}
+	st := NAPIStats{Polls: n.polls.load(), Packets: n.packets.load(), BudgetHits: n.budgetHits.load(), Empty: n.empty.load(), TimerPolls: n.timerPolls.load(), BusyPolls: n.busyPolls.load(), OverBudget: n.overBudget.load()}
 	for i := range st.PollSizes {
 		st.PollSizes[i] = n.sizes[i].load()
 	}
@@ -212,7 +218,7 @@ func (n *NAPI) threadStep() bool {
 	}
 	again := n.missed
 	n.missed = false
-	return n.sched && !n.disabled && (total == n.weight || again)
+	return n.sched && !n.disabled && (total >= n.weight || again)
 }
 
 // BusyPoll is one iteration of napi_busy_loop (busy polling from process
@@ -243,6 +249,9 @@ func (n *NAPI) BusyPoll(budget int, prefer bool, suspend time.Duration) (work in
 	n.groFlushAll()
 	s.processed.add(uint64(work))
 	n.busyPolls.add(1)
+	if work > budget {
+		n.overBudget.add(1)
+	}
 	n.packets.add(uint64(work))
 	n.sizes[PollSizeBucket(work)].add(1)
 	s.mu.Lock()
@@ -587,7 +596,7 @@ func (s *Softnet) rxAction() {
 			}
 		}
 		var release time.Duration
-		if total == n.weight && n.sched && !n.disabled && !n.listed {
+		if total >= n.weight && n.sched && !n.disabled && !n.listed { // (more than the weight is a driver bug, counted; napi_poll repolls it too)
 			if n.preferBusy {
 				// A busy poller prefers it (napi_poll's early exit):
 				// let go to the timer, the interrupt still masked.
@@ -646,6 +655,9 @@ func (s *Softnet) pollOne(n *NAPI) (int, int) {
 	n.sizes[PollSizeBucket(total)].add(1)
 	if total >= n.weight {
 		n.budgetHits.add(1)
+	}
+	if total > n.weight {
+		n.overBudget.add(1) // napi_poll's WARN_ON_ONCE(work > weight)
 	}
 	if total == 0 {
 		n.empty.add(1)

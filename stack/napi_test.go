@@ -391,3 +391,25 @@ func TestNAPISuspendIRQs(t *testing.T) {
 		}
 	}
 }
+
+// TestNAPIOverBudget: a poll that returns more than its budget is counted
+// (napi_poll warns about it), a legal one is not.
+func TestNAPIOverBudget(t *testing.T) {
+	clk, h := newHost(t, 1)
+	d, _ := newDev(t, h, 1)
+	calls := 0
+	n := h.NewNAPI(d, 0, func(n *stack.NAPI, budget int) int {
+		calls++
+		if calls == 1 {
+			return budget + 5 // a buggy driver
+		}
+		n.CompleteDone(3)
+		return 3
+	}, 64)
+	n.Enable()
+	n.Schedule()
+	clk.RunFor(time.Millisecond)
+	if st := n.Stats(); st.OverBudget != 1 || st.Polls != 2 {
+		t.Fatalf("over budget %d in %d polls, want 1 in 2", st.OverBudget, st.Polls)
+	}
+}

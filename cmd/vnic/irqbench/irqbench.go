@@ -389,11 +389,11 @@ func (c *consumer) deliveredBy(e [3]time.Duration) uint64 {
 
 // counters is a snapshot of everything a window is the difference of.
 type counters struct {
-	offered, delivered, ringDrops, backlogDrops, txDrops, sinkDrops, socketDrops, interrupts, polls, pollPackets, budgetHits, empty, squeeze, rounds, timerPolls, busyPolls uint64
-	perQueue, perQueueDrops                                                                                                                                                 []uint64
-	busy                                                                                                                                                                    [3]time.Duration
-	ksoftirqd, user                                                                                                                                                         time.Duration
-	pollSizes                                                                                                                                                               [stack.PollSizeBuckets]uint64
+	offered, delivered, ringDrops, backlogDrops, txDrops, sinkDrops, socketDrops, interrupts, polls, pollPackets, budgetHits, empty, squeeze, rounds, timerPolls, busyPolls, overBudget uint64
+	perQueue, perQueueDrops                                                                                                                                                             []uint64
+	busy                                                                                                                                                                                [3]time.Duration
+	ksoftirqd, user                                                                                                                                                                     time.Duration
+	pollSizes                                                                                                                                                                           [stack.PollSizeBuckets]uint64
 }
 
 // inFlight is what the generator made and was neither delivered nor
@@ -642,6 +642,7 @@ func (g *rig) snap() counters {
 	napi := g.r.Mode.RxMode != driver.RxModeLegacy // NAPI polls (tick mode's too), or the quota mode's receive turns
 	var polls, pkts, hits, irqs, empty, timerPolls, busyPolls uint64
 	var sizes [stack.PollSizeBuckets]uint64
+	var overBudget uint64
 	drops := make([]uint64, g.nq)
 	for q := 0; q < g.nq; q++ {
 		s := g.dut.Adapter.QueueStats(q)
@@ -655,6 +656,7 @@ func (g *rig) snap() counters {
 		for i, v := range ns.PollSizes {
 			sizes[i] += v
 		}
+		overBudget += ns.OverBudget
 	}
 	if !napi {
 		bs := g.host.Stack.Softnet(0).BacklogStats()
@@ -662,7 +664,7 @@ func (g *rig) snap() counters {
 	}
 	b := g.cpu.ElapsedBusy()
 	c := counters{offered: g.sent, delivered: g.cons.deliveredBy(g.sinkCPU.ElapsedBusy()), ringDrops: hs.MPC, backlogDrops: sn.Dropped,
-		interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds, empty: empty, timerPolls: timerPolls, busyPolls: busyPolls, pollSizes: sizes,
+		interrupts: irqs, polls: polls, pollPackets: pkts, budgetHits: hits, squeeze: sn.TimeSqueeze, rounds: sn.Rounds, empty: empty, timerPolls: timerPolls, busyPolls: busyPolls, pollSizes: sizes, overBudget: overBudget,
 		perQueue: append([]uint64(nil), g.queueSent...), perQueueDrops: drops,
 		busy: [3]time.Duration{b[hw.Hardirq], b[hw.Softirq], b[hw.Task]}, ksoftirqd: g.ksoftirqd.ElapsedBusy()}
 	if g.user != nil {
@@ -753,6 +755,9 @@ func Measure(r Run) (Point, error) {
 	if err := g.drain(label); err != nil {
 		return Point{}, err
 	}
+	if n := g.snap().overBudget; n > 0 {
+		return Point{}, fmt.Errorf("irqbench: %s: %d polls did more work than their budget", label, n)
+	}
 	p, err := g.point(label, c0, c1, r.Window, size)
 	if err != nil {
 		return p, err
@@ -761,8 +766,8 @@ func Measure(r Run) (Point, error) {
 }
 
 // invariants are spec §2.9's checks on interrupts, asserted in every run
-// they apply to (conservation and CPU shares are checked by drain and
-// point):
+// they apply to (conservation, CPU shares and no poll over its budget are
+// checked by drain, point and Measure):
 //   - plain NAPI (no deferral, busy polling or suspension, a fixed or no
 //     interval): every interrupt follows an unmask, so a window has at
 //     most one interrupt per queue more than completed polls;
