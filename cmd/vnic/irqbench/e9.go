@@ -74,6 +74,9 @@ func E9(preset string, seed int64, progress Progress) (Experiment, error) {
 	sus, fb, base := by["suspend20"][max].DeliveredPPS, by["fullbusy"][max].DeliveredPPS, top.DeliveredPPS
 	e.Checks = append(e.Checks, Check{"flat out, IRQ suspension carries as much as fullbusy, well above no deferral",
 		sus > 0.95*fb && sus > 1.2*base, fmt.Sprintf("suspend20 %.0f, fullbusy %.0f, base %.0f requests/s", sus, fb, base)})
+	sl, fl, bl := by["suspend20"][max].MeanLatencyUS, by["fullbusy"][max].MeanLatencyUS, top.MeanLatencyUS
+	e.Checks = append(e.Checks, Check{"flat out, IRQ suspension's latency is fullbusy's (within 5 %), below no deferral's",
+		math.Abs(sl-fl) <= 0.05*fl && sl < bl, fmt.Sprintf("mean round trip: suspend20 %.1f µs, fullbusy %.1f µs, base %.1f µs", sl, fl, bl)})
 	s0 := by["suspend0"][max].DeliveredPPS
 	e.Checks = append(e.Checks, Check{"without deferral IRQ suspension changes nothing: flat out suspend0 serves what base does",
 		math.Abs(s0-base) <= 0.02*base, fmt.Sprintf("suspend0 %.0f, base %.0f requests/s", s0, base)})
