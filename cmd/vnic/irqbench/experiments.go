@@ -300,54 +300,36 @@ func E7(preset string, seed int64, progress Progress) (Experiment, error) {
 	itrs := []time.Duration{0, 10 * time.Microsecond, 20 * time.Microsecond, 50 * time.Microsecond, 100 * time.Microsecond, 250 * time.Microsecond}
 	loads := []float64{0.1, 0.5, 0.9, 1.5}
 	capacity := napiCapacity(c)
-	total, done := len(itrs)*len(loads)+2*1, 0
-	step := func() {
-		done++
-		if progress != nil {
-			progress(done, total)
-		}
-	}
-	byITR := map[time.Duration][]Point{}
-	for _, itr := range itrs {
-		m := Mode{ID: fmt.Sprintf("M2 ITR %dus", itr/time.Microsecond), RxMode: M1.RxMode, ITR: itr}
-		s := Series{Mode: m.ID}
-		for _, x := range loads {
-			p, err := Measure(Run{Mode: m, Costs: c, Offered: x * capacity, Warmup: Warmup, Window: Window, Seed: seed})
-			if err != nil {
-				return e, err
-			}
-			s.Points = append(s.Points, p)
-			step()
-		}
-		byITR[itr] = s.Points
-		e.Series = append(e.Series, s)
-	}
 	// The other two timer semantics (spec §1.5), with the receive delay
 	// timers: RADV, from the first packet (RDTR as long, so it never ends
 	// first for a lone packet), and RDTR alone, restarted by every packet.
 	delays := []time.Duration{20 * time.Microsecond, 100 * time.Microsecond, 250 * time.Microsecond}
-	total += 2*len(delays)*len(loads) + 2*len(delays) + 1
+	t := &tally{total: (len(itrs)+2*len(delays))*len(loads) + 2 + 2*len(delays) + 1, progress: progress}
+	step := t.step
+	// sweepMode measures m at each load and adds its series.
+	sweepMode := func(m Mode) ([]Point, error) {
+		s, err := measureSeries(m.ID, loads, t, func(x float64) (Point, error) {
+			return Measure(Run{Mode: m, Costs: c, Offered: x * capacity, Warmup: Warmup, Window: Window, Seed: seed})
+		})
+		e.Series = append(e.Series, s)
+		return s.Points, err
+	}
+	byITR := map[time.Duration][]Point{}
+	for _, itr := range itrs {
+		pts, err := sweepMode(Mode{ID: fmt.Sprintf("M2 ITR %dus", itr/time.Microsecond), RxMode: M1.RxMode, ITR: itr})
+		if err != nil {
+			return e, err
+		}
+		byITR[itr] = pts
+	}
 	byRADV, byRDTR := map[time.Duration][]Point{}, map[time.Duration][]Point{}
 	for _, d := range delays {
-		for _, m := range []Mode{
-			{ID: fmt.Sprintf("M2 RADV %dus", d/time.Microsecond), RxMode: M1.RxMode, RxIntDelay: d, RxAbsIntDelay: d},
-			{ID: fmt.Sprintf("M2 RDTR %dus", d/time.Microsecond), RxMode: M1.RxMode, RxIntDelay: d},
-		} {
-			s := Series{Mode: m.ID}
-			for _, x := range loads {
-				p, err := Measure(Run{Mode: m, Costs: c, Offered: x * capacity, Warmup: Warmup, Window: Window, Seed: seed})
-				if err != nil {
-					return e, err
-				}
-				s.Points = append(s.Points, p)
-				step()
-			}
-			if m.RxAbsIntDelay > 0 {
-				byRADV[d] = s.Points
-			} else {
-				byRDTR[d] = s.Points
-			}
-			e.Series = append(e.Series, s)
+		var err error
+		if byRADV[d], err = sweepMode(Mode{ID: fmt.Sprintf("M2 RADV %dus", d/time.Microsecond), RxMode: M1.RxMode, RxIntDelay: d, RxAbsIntDelay: d}); err != nil {
+			return e, err
+		}
+		if byRDTR[d], err = sweepMode(Mode{ID: fmt.Sprintf("M2 RDTR %dus", d/time.Microsecond), RxMode: M1.RxMode, RxIntDelay: d}); err != nil {
+			return e, err
 		}
 	}
 	legacy := map[time.Duration]Point{}
@@ -404,6 +386,7 @@ func E7(preset string, seed int64, progress Progress) (Experiment, error) {
 	if err != nil {
 		return e, err
 	}
+	step()
 	firstOK, firstDetail := true, ""
 	for _, d := range delays {
 		steps := time.Duration(math.Round(float64(d)/1024)) * 1024 * time.Nanosecond
@@ -415,6 +398,8 @@ func E7(preset string, seed int64, progress Progress) (Experiment, error) {
 		if err != nil {
 			return e, err
 		}
+		step()
+		step()
 		addRADV, addEdge := radv.P50LatencyUS-base.P50LatencyUS, edge.P50LatencyUS-base.P50LatencyUS
 		if math.Abs(addRADV-float64(steps)/float64(time.Microsecond)) > 0.01 || math.Abs(addEdge) > 0.01 || radv.P99LatencyUS != radv.P50LatencyUS {
 			firstOK = false

@@ -161,11 +161,15 @@ func TestExperiments(t *testing.T) {
 			}
 			t.Run(preset+"/"+id, func(t *testing.T) {
 				t.Parallel()
-				e, err := Experiments[id](preset, 1, nil)
+				done, total := 0, -1
+				e, err := Experiments[id](preset, 1, func(d, n int) { done, total = d, n })
 				if err != nil {
 					t.Fatal(err)
 				}
 				checkAll(t, e)
+				if done != total {
+					t.Errorf("progress ended at %d of %d runs", done, total)
+				}
 			})
 		}
 	}

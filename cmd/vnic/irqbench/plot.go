@@ -83,6 +83,12 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		return nil
 	}
 	k := func(v float64) float64 { return v / 1000 }
+	maxX := 0.0 // the largest offered load, kpps
+	for _, s := range e.Series {
+		for _, pt := range s.Points {
+			maxX = math.Max(maxX, k(pt.OfferedPPS))
+		}
+	}
 
 	// Delivered against offered, with the ideal line.
 	p := plot.New()
@@ -90,16 +96,8 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 	p.X.Label.Text = "offered (kpps)"
 	p.Y.Label.Text = "delivered (kpps)"
 	p.Legend.Top = true
-	maxX := 0.0
-	for i, s := range e.Series {
-		xy := make(plotter.XYs, len(s.Points))
-		for j, pt := range s.Points {
-			xy[j].X, xy[j].Y = k(pt.OfferedPPS), k(pt.DeliveredPPS)
-			maxX = math.Max(maxX, xy[j].X)
-		}
-		if err := line(p, i, s.Mode, xy); err != nil {
-			return nil, err
-		}
+	if err := deliveredCurves(p, e, 1000); err != nil {
+		return nil, err
 	}
 	// Points over several seeds: their min–max.
 	spread := false
@@ -122,14 +120,6 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		p.Add(bars)
 		spread = true
 	}
-	ideal, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: maxX, Y: maxX}})
-	if err != nil {
-		return nil, err
-	}
-	ideal.Color = color.Gray{Y: 0xa0}
-	ideal.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
-	p.Add(ideal)
-	p.Legend.Add("ideal", ideal)
 	top := 0.0
 	for _, s := range e.Series {
 		for _, pt := range s.Points {
@@ -168,25 +158,9 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		p.X.Label.Text = "offered / MLFRR(M1)"
 		p.Y.Label.Text = "delivered / MLFRR(M1)"
 		p.Legend.Top = true
-		maxN := 0.0
-		for i, s := range e.Series {
-			xy := make(plotter.XYs, len(s.Points))
-			for j, pt := range s.Points {
-				xy[j].X, xy[j].Y = pt.OfferedPPS/ref, pt.DeliveredPPS/ref
-				maxN = math.Max(maxN, xy[j].X)
-			}
-			if err := line(p, i, s.Mode, xy); err != nil {
-				return nil, err
-			}
-		}
-		ideal, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: maxN, Y: maxN}})
-		if err != nil {
+		if err := deliveredCurves(p, e, ref); err != nil {
 			return nil, err
 		}
-		ideal.Color = color.Gray{Y: 0xa0}
-		ideal.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
-		p.Add(ideal)
-		p.Legend.Add("ideal", ideal)
 		p.Y.Min, p.Y.Max = 0, 1.4
 		if err := save(p, e.ID+"-normalised", "Delivered against offered, normalised",
 			"Both axes divided by M1's searched MLFRR, the form of Mogul's and the NAPI papers' figures: 1 on the y axis is NAPI's loss-free rate."); err != nil {
@@ -484,6 +458,31 @@ func pollSeries(e Experiment) []Series {
 		}
 	}
 	return out
+}
+
+// deliveredCurves draws each series' delivered rate against the offered
+// one, both divided by unit, and the dashed line of delivering everything.
+func deliveredCurves(p *plot.Plot, e Experiment, unit float64) error {
+	maxX := 0.0
+	for i, s := range e.Series {
+		xy := make(plotter.XYs, len(s.Points))
+		for j, pt := range s.Points {
+			xy[j].X, xy[j].Y = pt.OfferedPPS/unit, pt.DeliveredPPS/unit
+			maxX = math.Max(maxX, xy[j].X)
+		}
+		if err := line(p, i, s.Mode, xy); err != nil {
+			return err
+		}
+	}
+	ideal, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: maxX, Y: maxX}})
+	if err != nil {
+		return err
+	}
+	ideal.Color = color.Gray{Y: 0xa0}
+	ideal.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
+	p.Add(ideal)
+	p.Legend.Add("ideal", ideal)
+	return nil
 }
 
 // errPoints are points with vertical error bars.
