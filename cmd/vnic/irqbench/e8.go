@@ -28,6 +28,17 @@ func requestResponse(c hw.CostModel, seed int64) func(Mode, float64) (Point, err
 	}
 }
 
+// rrSeries measures m under request/response load at each fraction of
+// top's rate (0: flat out; top itself when m is the mode top measured).
+func rrSeries(run func(Mode, float64) (Point, error), m Mode, fracs []float64, top Point, t *tally) (Series, error) {
+	return measureSeries(m.ID, fracs, t, func(f float64) (Point, error) {
+		if m.ID == top.Mode && f == 0 {
+			return top, nil
+		}
+		return run(m, f*top.DeliveredPPS)
+	})
+}
+
 // E8 is NAPI deferral (M3: napi_defer_hard_irqs 100, gro_flush_timeout
 // 10, 20, 50 and 200 µs) against plain NAPI under request/response load:
 // 16 clients with a request outstanding each, at 15, 50 and 80 % of what
@@ -49,26 +60,16 @@ func E8(preset string, seed int64, progress Progress) (Experiment, error) {
 		return e, err
 	}
 	fracs := []float64{0.15, 0.5, 0.8}
-	total, done := len(timeouts)*(len(fracs)+1)+1, 0
+	t := &tally{total: len(timeouts)*(len(fracs)+1) + 1, progress: progress}
 	byMode := map[time.Duration][]Point{}
 	for _, to := range timeouts {
 		m := base
 		if to > 0 {
 			m = Mode{ID: fmt.Sprintf("defer%d", to/time.Microsecond), RxMode: M1.RxMode, DeferHardIRQs: 100, GROFlushTimeout: to}
 		}
-		s := Series{Mode: m.ID}
-		for _, f := range append(fracs, 0) {
-			var p Point
-			if to == 0 && f == 0 {
-				p = top
-			} else if p, err = run(m, f*top.DeliveredPPS); err != nil {
-				return e, err
-			}
-			s.Points = append(s.Points, p)
-			done++
-			if progress != nil {
-				progress(done, total)
-			}
+		s, err := rrSeries(run, m, append(fracs, 0), top, t)
+		if err != nil {
+			return e, err
 		}
 		e.add(s)
 		byMode[to] = s.Points
@@ -109,9 +110,7 @@ func E8(preset string, seed int64, progress Progress) (Experiment, error) {
 	if err != nil {
 		return e, err
 	}
-	if done++; progress != nil {
-		progress(done, total)
-	}
+	t.step()
 	e.add(Series{Mode: coal.ID, Points: []Point{cp}})
 	e.Checks = append(e.Checks, Check{"with the NIC coalescing (EITR 50 µs), plain NAPI flat out serves more than defer10", cp.DeliveredPPS > tiny,
 		fmt.Sprintf("base ITR 50us %.0f requests/s, defer10 %.0f (%+.1f %%; the cover letter: −13 %%), base without coalescing %.0f",

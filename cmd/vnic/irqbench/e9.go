@@ -43,21 +43,11 @@ func E9(preset string, seed int64, progress Progress) (Experiment, error) {
 	}
 	fracs := []float64{0.2, 0.5, 0.8, 0}
 	by := map[string][]Point{}
-	done := 0
+	t := &tally{total: len(E9Modes) * len(fracs), progress: progress}
 	for _, m := range E9Modes {
-		s := Series{Mode: m.ID}
-		for _, f := range fracs {
-			var p Point
-			if m.ID == "base" && f == 0 {
-				p = top
-			} else if p, err = run(m, f*top.DeliveredPPS); err != nil {
-				return e, err
-			}
-			s.Points = append(s.Points, p)
-			done++
-			if progress != nil {
-				progress(done, len(E9Modes)*len(fracs))
-			}
+		s, err := rrSeries(run, m, fracs, top, t)
+		if err != nil {
+			return e, err
 		}
 		e.add(s)
 		by[m.ID] = s.Points
