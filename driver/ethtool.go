@@ -77,23 +77,23 @@ func (a *Adapter) GetCoalesce() ethtool.Coalesce {
 	defer a.mu.Unlock()
 	var c ethtool.Coalesce
 	c.V[ethtool.RxUsecs] = uint32(a.cfg.ITR / time.Microsecond)
-	if a.adaptiveRx {
-		c.V[ethtool.AdaptiveRx] = 1
-		c.V[ethtool.RxUsecs] = dim.RxProfilesUsec[dim.DefaultProfile]
+	// queue0 is queue 0's current profile in table (the default before
+	// the device is up).
+	queue0 := func(side func(*qVector) *dim.DIM, table *[dim.NumProfiles]uint32) uint32 {
 		if len(a.qv) > 0 {
-			if d := a.qv[0].dim.Load(); d != nil {
-				c.V[ethtool.RxUsecs] = dim.RxProfilesUsec[d.Profile]
+			if d := side(a.qv[0]); d != nil {
+				return table[d.Profile]
 			}
 		}
+		return table[dim.DefaultProfile]
+	}
+	if a.adaptiveRx {
+		c.V[ethtool.AdaptiveRx] = 1
+		c.V[ethtool.RxUsecs] = queue0(func(qv *qVector) *dim.DIM { return qv.dim.Load() }, &dim.RxProfilesUsec)
 	}
 	if a.adaptiveTx {
 		c.V[ethtool.AdaptiveTx] = 1
-		c.V[ethtool.TxUsecs] = dim.TxProfilesUsec[dim.DefaultProfile]
-		if len(a.qv) > 0 {
-			if d := a.qv[0].txDim.Load(); d != nil {
-				c.V[ethtool.TxUsecs] = dim.TxProfilesUsec[d.Profile]
-			}
-		}
+		c.V[ethtool.TxUsecs] = queue0(func(qv *qVector) *dim.DIM { return qv.txDim.Load() }, &dim.TxProfilesUsec)
 	}
 	c.Supported = ethtool.RxUsecs.Bit() | ethtool.TxUsecs.Bit() | ethtool.AdaptiveRx.Bit() | ethtool.AdaptiveTx.Bit()
 	return c
