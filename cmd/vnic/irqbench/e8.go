@@ -60,6 +60,10 @@ func E8(preset string, seed int64, progress Progress) (Experiment, error) {
 		return e, err
 	}
 	fracs := []float64{0.15, 0.5, 0.8}
+	for _, f := range fracs {
+		e.LoadLabels = append(e.LoadLabels, fmt.Sprintf("%.0f %%", 100*f))
+	}
+	e.LoadLabels = append(e.LoadLabels, "flat out")
 	t := &tally{total: len(timeouts)*(len(fracs)+1) + 1, progress: progress}
 	byMode := map[time.Duration][]Point{}
 	for _, to := range timeouts {
@@ -71,6 +75,7 @@ func E8(preset string, seed int64, progress Progress) (Experiment, error) {
 		if err != nil {
 			return e, err
 		}
+		s.Family, s.Param = "gro_flush_timeout", float64(to/time.Microsecond)
 		e.add(s)
 		byMode[to] = s.Points
 	}

@@ -21,6 +21,11 @@ type Check struct {
 type Series struct {
 	Mode   string  `json:"mode"`
 	Points []Point `json:"points"`
+	// Family and Param place a series of a parameter sweep (E7's timer
+	// semantics and intervals, E8's gro_flush_timeout): the latency
+	// against the parameter plot draws each family's points at Param µs.
+	Family string  `json:"family,omitempty"`
+	Param  float64 `json:"param_us,omitempty"`
 }
 
 // Experiment is one experiment's result.
@@ -36,6 +41,8 @@ type Experiment struct {
 	// highest sweep point without loss.
 	MLFRR    map[string]float64 `json:"mlfrr_pps"`
 	Searches []SearchResult     `json:"mlfrr_searches,omitempty"`
+	// LoadLabels name the loads of a parameter sweep's points, in order.
+	LoadLabels []string `json:"load_labels,omitempty"`
 	// Traces are the load-step runs' moderation state over time (E10).
 	Traces []Trace `json:"traces,omitempty"`
 }
@@ -307,16 +314,20 @@ func E7(preset string, seed int64, progress Progress) (Experiment, error) {
 	t := &tally{total: (len(itrs)+2*len(delays))*len(loads) + 2 + 2*len(delays) + 1, progress: progress}
 	step := t.step
 	// sweepMode measures m at each load and adds its series.
-	sweepMode := func(m Mode) ([]Point, error) {
+	for _, x := range loads {
+		e.LoadLabels = append(e.LoadLabels, fmt.Sprintf("%.1f×", x))
+	}
+	sweepMode := func(family string, param time.Duration, m Mode) ([]Point, error) {
 		s, err := measureSeries(m.ID, loads, t, func(x float64) (Point, error) {
 			return Measure(Run{Mode: m, Costs: c, Offered: x * capacity, Warmup: Warmup, Window: Window, Seed: seed})
 		})
+		s.Family, s.Param = family, float64(param/time.Microsecond)
 		e.Series = append(e.Series, s)
 		return s.Points, err
 	}
 	byITR := map[time.Duration][]Point{}
 	for _, itr := range itrs {
-		pts, err := sweepMode(Mode{ID: fmt.Sprintf("M2 ITR %dus", itr/time.Microsecond), RxMode: M1.RxMode, ITR: itr})
+		pts, err := sweepMode("EITR", itr, Mode{ID: fmt.Sprintf("M2 ITR %dus", itr/time.Microsecond), RxMode: M1.RxMode, ITR: itr})
 		if err != nil {
 			return e, err
 		}
@@ -325,10 +336,10 @@ func E7(preset string, seed int64, progress Progress) (Experiment, error) {
 	byRADV, byRDTR := map[time.Duration][]Point{}, map[time.Duration][]Point{}
 	for _, d := range delays {
 		var err error
-		if byRADV[d], err = sweepMode(Mode{ID: fmt.Sprintf("M2 RADV %dus", d/time.Microsecond), RxMode: M1.RxMode, RxIntDelay: d, RxAbsIntDelay: d}); err != nil {
+		if byRADV[d], err = sweepMode("RADV", d, Mode{ID: fmt.Sprintf("M2 RADV %dus", d/time.Microsecond), RxMode: M1.RxMode, RxIntDelay: d, RxAbsIntDelay: d}); err != nil {
 			return e, err
 		}
-		if byRDTR[d], err = sweepMode(Mode{ID: fmt.Sprintf("M2 RDTR %dus", d/time.Microsecond), RxMode: M1.RxMode, RxIntDelay: d}); err != nil {
+		if byRDTR[d], err = sweepMode("RDTR", d, Mode{ID: fmt.Sprintf("M2 RDTR %dus", d/time.Microsecond), RxMode: M1.RxMode, RxIntDelay: d}); err != nil {
 			return e, err
 		}
 	}

@@ -189,3 +189,40 @@ func checkAll(t *testing.T, e Experiment) {
 		t.Errorf("%s: pass %v with %d checks", e.ID, e.Pass, len(e.Checks))
 	}
 }
+
+// TestParamPlot: series of a parameter sweep get the latency and
+// interrupts against the parameter figure; others do not.
+func TestParamPlot(t *testing.T) {
+	e := Experiment{ID: "E7", Title: "t", Preset: "teaching", MLFRR: map[string]float64{}, LoadLabels: []string{"0.1×", "0.5×"}}
+	for _, fam := range []string{"EITR", "RADV"} {
+		for _, us := range []float64{0, 20, 100} {
+			e.Series = append(e.Series, Series{Mode: fmt.Sprintf("%s %v", fam, us), Family: fam, Param: us,
+				Points: []Point{{OfferedPPS: 1e4, DeliveredPPS: 1e4, P50LatencyUS: 18 + us, InterruptsPerSec: 1e4 / (1 + us)},
+					{OfferedPPS: 5e4, DeliveredPPS: 5e4, P50LatencyUS: 20 + us, InterruptsPerSec: 0}}})
+		}
+	}
+	dir := t.TempDir()
+	figs, err := Plot(e, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range figs {
+		found = found || f.Stem == "E7-param"
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "E7-param.png")); !found || err != nil || fi.Size() < 1000 {
+		t.Fatalf("param figure: listed %v, %v", found, err)
+	}
+	e.Series[0].Family = ""
+	for i := range e.Series {
+		e.Series[i].Family = ""
+	}
+	if figs, err = Plot(e, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range figs {
+		if f.Stem == "E7-param" {
+			t.Fatal("a param figure without families")
+		}
+	}
+}

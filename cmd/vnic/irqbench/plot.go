@@ -74,6 +74,7 @@ func plotterLinePoints(xy plotter.XYs) (*plotter.Line, *plotter.Scatter, error) 
 func Plot(e Experiment, dir string) ([]Figure, error) {
 	var figs []Figure
 	save := func(p *plot.Plot, stem, title, caption string) error {
+		widenLogRange(p)
 		for _, ext := range []string{".png", ".svg"} {
 			if err := p.Save(16*vg.Centimeter, 10*vg.Centimeter, filepath.Join(dir, stem+ext)); err != nil {
 				return err
@@ -217,6 +218,15 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		}
 		figs = append(figs, Figure{e.ID + "-latency-split", "Where the latency goes",
 			"The mean latency split, as shares of it, one panel per mode: waiting for the interrupt (coalescing, a masked vector), from the interrupt to the pass of the receive loop that took the packet, waiting in the ring when no interrupt came after it (a poll going on, a tick, a busy poll), processing up to the consumer, and the socket queue (means in the CSV's lat_* columns)."})
+	}
+
+	// Latency and interrupts against a swept parameter (spec plot 6).
+	if fams := families(e); len(fams) > 0 {
+		if err := paramPanels(e, fams, filepath.Join(dir, e.ID+"-param")); err != nil {
+			return nil, err
+		}
+		figs = append(figs, Figure{e.ID + "-param", "Latency and interrupts against the parameter",
+			"p50 latency (top) and interrupts/s (bottom) against each family's parameter (µs), a colour per load, a dash style per family; interrupts/s under 1 are drawn at 1."})
 	}
 
 	// Latency CDF at three loads.
@@ -700,6 +710,13 @@ func saveTiles(rows [][]*plot.Plot, h vg.Length, stem string) error {
 		grid[i] = make([]*plot.Plot, cols)
 		copy(grid[i], r)
 	}
+	for _, r := range grid {
+		for _, p := range r {
+			if p != nil {
+				widenLogRange(p)
+			}
+		}
+	}
 	render := func(c vg.CanvasWriterTo, ext string) error {
 		dc := draw.New(c)
 		canvases := plot.Align(grid, t, dc)
@@ -724,4 +741,95 @@ func saveTiles(rows [][]*plot.Plot, h vg.Length, stem string) error {
 		return err
 	}
 	return render(vgsvg.New(w, h), ".svg")
+}
+
+// families are the parameter families of e's series, in order.
+func families(e Experiment) []string {
+	var out []string
+	for _, s := range e.Series {
+		if s.Family != "" && !slices.Contains(out, s.Family) {
+			out = append(out, s.Family)
+		}
+	}
+	return out
+}
+
+// familyDashes are the families' line styles: solid, dashed, dotted.
+var familyDashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(1.5), vg.Points(2.5)}}
+
+// paramPanels draws p50 latency and interrupts/s against the parameter,
+// one line per family and load, in two panels sharing the x axis.
+func paramPanels(e Experiment, fams []string, stem string) error {
+	top, bottom := plot.New(), plot.New()
+	top.Title.Text = e.ID + ": latency and interrupts against the parameter"
+	top.Y.Label.Text = "p50 latency (µs, log)"
+	bottom.Y.Label.Text = "interrupts/s (log)"
+	bottom.X.Label.Text = "parameter (µs)"
+	for _, p := range []*plot.Plot{top, bottom} {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{}
+	}
+	// The key is a panel of its own, under the two.
+	key := plot.New()
+	key.HideAxes()
+	key.Legend.Top, key.Legend.Left = true, true
+	for f, fam := range fams {
+		var ss []Series
+		for _, s := range e.Series {
+			if s.Family == fam {
+				ss = append(ss, s)
+			}
+		}
+		slices.SortStableFunc(ss, func(a, b Series) int { return cmp.Compare(a.Param, b.Param) })
+		for i := range ss[0].Points {
+			var lat, irq plotter.XYs
+			for _, s := range ss {
+				if i >= len(s.Points) {
+					continue
+				}
+				pt := s.Points[i]
+				if pt.P50LatencyUS > 0 {
+					lat = append(lat, plotter.XY{X: s.Param, Y: pt.P50LatencyUS})
+				}
+				irq = append(irq, plotter.XY{X: s.Param, Y: math.Max(pt.InterruptsPerSec, 1)})
+			}
+			label := fam
+			if i < len(e.LoadLabels) {
+				label = e.LoadLabels[i] + " " + fam
+			}
+			for _, pl := range []struct {
+				p  *plot.Plot
+				xy plotter.XYs
+			}{{top, lat}, {bottom, irq}} {
+				if len(pl.xy) == 0 {
+					continue
+				}
+				l, err := plotter.NewLine(pl.xy)
+				if err != nil {
+					return err
+				}
+				l.Color = palette[i%len(palette)]
+				l.Dashes = familyDashes[f%len(familyDashes)]
+				l.Width = vg.Points(1.5)
+				pl.p.Add(l)
+				if pl.p == top {
+					key.Legend.Add(label, l)
+				}
+			}
+		}
+	}
+	h := 21 * vg.Centimeter
+	return saveTiles([][]*plot.Plot{{top}, {bottom}, {key}}, h, stem)
+}
+
+// widenLogRange gives a log-scale axis whose data span a single value a
+// range around it: gonum pads an empty range down through zero, which a
+// log scale cannot draw (every point of a mode that never interrupts sits
+// at the floor, for one).
+func widenLogRange(p *plot.Plot) {
+	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+		if _, ok := ax.Scale.(plot.LogScale); ok && ax.Min == ax.Max && ax.Min > 0 {
+			ax.Min, ax.Max = ax.Min/10, ax.Max*10
+		}
+	}
 }
