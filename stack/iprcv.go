@@ -1,0 +1,87 @@
+package stack
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"vnic/offload"
+)
+
+// IPStats are a host's IPv4 SNMP counters (the Ip: and IpExt: lines of
+// /proc/net/snmp and netstat -s), as Linux counts them.
+type IPStats struct {
+	InReceives, InHdrErrors, InAddrErrors, InCsumErrors, InTruncatedPkts, InDiscards, InDelivers, InUnknownProtos counter
+	ForwDatagrams, OutRequests, OutNoRoutes, OutDiscards                                                          counter
+	FragOKs, FragFails, FragCreates, ReasmReqds, ReasmOKs, ReasmFails, ReasmTimeout                               counter
+}
+
+// IPStatsSnapshot is IPStats read at one time.
+type IPStatsSnapshot struct {
+	InReceives, InHdrErrors, InAddrErrors, InCsumErrors, InTruncatedPkts, InDiscards, InDelivers, InUnknownProtos uint64
+	ForwDatagrams, OutRequests, OutNoRoutes, OutDiscards                                                          uint64
+	FragOKs, FragFails, FragCreates, ReasmReqds, ReasmOKs, ReasmFails, ReasmTimeout                               uint64
+}
+
+// Snapshot reads the counters.
+func (s *IPStats) Snapshot() IPStatsSnapshot {
+	return IPStatsSnapshot{
+		InReceives: s.InReceives.load(), InHdrErrors: s.InHdrErrors.load(), InAddrErrors: s.InAddrErrors.load(),
+		InCsumErrors: s.InCsumErrors.load(), InTruncatedPkts: s.InTruncatedPkts.load(), InDiscards: s.InDiscards.load(),
+		InDelivers: s.InDelivers.load(), InUnknownProtos: s.InUnknownProtos.load(),
+		ForwDatagrams: s.ForwDatagrams.load(), OutRequests: s.OutRequests.load(), OutNoRoutes: s.OutNoRoutes.load(), OutDiscards: s.OutDiscards.load(),
+		FragOKs: s.FragOKs.load(), FragFails: s.FragFails.load(), FragCreates: s.FragCreates.load(),
+		ReasmReqds: s.ReasmReqds.load(), ReasmOKs: s.ReasmOKs.load(), ReasmFails: s.ReasmFails.load(), ReasmTimeout: s.ReasmTimeout.load(),
+	}
+}
+
+// Reasons IPRcvCore drops a packet.
+var (
+	ErrIPOtherHost = errors.New("stack: IPv4 frame for another host")
+	ErrIPHeader    = errors.New("stack: bad IPv4 header")
+	ErrIPChecksum  = errors.New("stack: bad IPv4 header checksum")
+	ErrIPTruncated = errors.New("stack: IPv4 packet shorter than its total length")
+)
+
+// IPv4HdrLen is the header without options.
+const IPv4HdrLen = 20
+
+// IPRcvCore is ip_rcv_core's checks, in Linux's order, on pkt (the
+// frame from the network header on) and the frame's packet type, counted
+// in s: a frame for another host is dropped silently; everything else
+// counts in InReceives; then a header shorter than 20 bytes, a version
+// other than 4, IHL under 5 or past the data → InHdrErrors; a header
+// checksum that does not verify → InCsumErrors and InHdrErrors (skipped
+// when the NIC verified it: hwChecked); fewer bytes than the total length
+// → InTruncatedPkts; a total length under the header's → InHdrErrors. It
+// returns the header length and the total length: the caller trims the
+// data to it (Ethernet padding).
+func (s *IPStats) RcvCore(pkt []byte, pktType uint8, hwChecked bool) (hdrLen, totLen int, err error) {
+	if pktType == PacketOtherHost {
+		return 0, 0, ErrIPOtherHost
+	}
+	s.InReceives.add(1)
+	if len(pkt) < IPv4HdrLen || pkt[0]>>4 != 4 || pkt[0]&0x0f < 5 {
+		s.InHdrErrors.add(1)
+		return 0, 0, ErrIPHeader
+	}
+	hdrLen = int(pkt[0]&0x0f) * 4
+	if len(pkt) < hdrLen {
+		s.InHdrErrors.add(1)
+		return 0, 0, ErrIPHeader
+	}
+	if !hwChecked && offload.Checksum(pkt[:hdrLen]) != 0 {
+		s.InCsumErrors.add(1)
+		s.InHdrErrors.add(1)
+		return 0, 0, ErrIPChecksum
+	}
+	totLen = int(binary.BigEndian.Uint16(pkt[2:4]))
+	if len(pkt) < totLen {
+		s.InTruncatedPkts.add(1)
+		return 0, 0, ErrIPTruncated
+	}
+	if totLen < hdrLen {
+		s.InHdrErrors.add(1)
+		return 0, 0, ErrIPHeader
+	}
+	return hdrLen, totLen, nil
+}
