@@ -42,7 +42,12 @@ type Host struct {
 	off offloadCounters
 
 	pollThreads []*PollThread // per CPU, made on first use
+
+	nf Netfilter
 }
+
+// Netfilter returns the host's netfilter hook registry.
+func (h *Host) Netfilter() *Netfilter { return &h.nf }
 
 // AddXmitTap registers a tap that sees every packet the stack hands a
 // driver, after software GSO and checksum (the capture point "before the

@@ -1,0 +1,205 @@
+package stack
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// NFHook is one of the five IPv4 netfilter hook points, numbered as
+// Linux's NF_INET_* (0..4).
+type NFHook uint8
+
+// The hook points.
+const (
+	NFPreRouting NFHook = iota
+	NFLocalIn
+	NFForward
+	NFLocalOut
+	NFPostRouting
+	NumNFHooks
+)
+
+var nfHookNames = [NumNFHooks]string{"PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING"}
+
+func (h NFHook) String() string {
+	if h < NumNFHooks {
+		return nfHookNames[h]
+	}
+	return fmt.Sprintf("NFHook(%d)", uint8(h))
+}
+
+// Verdict is what a hook function decides, with Linux's values.
+type Verdict uint8
+
+// The verdicts.
+const (
+	NFDrop   Verdict = 0 // free the packet; the path stops
+	NFAccept Verdict = 1 // go on: the next hook function, or the path
+	NFStolen Verdict = 2 // the hook function took the packet: stop, no free
+	NFQueue  Verdict = 3 // hand the packet to the queue consumer (dropped without one)
+	NFRepeat Verdict = 4 // not valid from a hook function (Linux warns): counted and dropped
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case NFDrop:
+		return "DROP"
+	case NFAccept:
+		return "ACCEPT"
+	case NFStolen:
+		return "STOLEN"
+	case NFQueue:
+		return "QUEUE"
+	case NFRepeat:
+		return "REPEAT"
+	}
+	return fmt.Sprintf("Verdict(%d)", uint8(v))
+}
+
+// NFState is what a hook function is told besides the packet.
+type NFState struct {
+	Hook    NFHook
+	In, Out *NetDevice // ingress and egress devices (nil where none)
+}
+
+// NFHookOps is one registration: a function at a hook point with a
+// priority; functions run in ascending priority (equal ones in
+// registration order).
+type NFHookOps struct {
+	Name     string
+	Hook     NFHook
+	Priority int
+	Fn       func(skb *SKB, st *NFState) Verdict
+}
+
+// ErrNFHook is a registration the registry refuses.
+var ErrNFHook = errors.New("stack: netfilter hook")
+
+// Netfilter is a host's hook registry (the per-namespace nf_hook_entries):
+// registering and unregistering are copy-on-write, so a packet traverses a
+// consistent list without a lock, and a change takes effect with the next
+// packet.
+type Netfilter struct {
+	mu    sync.Mutex // writers
+	hooks [NumNFHooks]atomic.Pointer[[]*NFHookOps]
+	// Queue consumes packets a hook queued (NF_QUEUE); nil drops them.
+	queue atomic.Pointer[func(skb *SKB, st *NFState)]
+	stats [NumNFHooks]struct{ drops, stolen, queued, invalid counter }
+}
+
+// Register adds ops at its hook point.
+func (nf *Netfilter) Register(ops *NFHookOps) error {
+	if ops == nil || ops.Fn == nil || ops.Hook >= NumNFHooks {
+		return fmt.Errorf("%w: want a function at one of the five hook points", ErrNFHook)
+	}
+	nf.mu.Lock()
+	defer nf.mu.Unlock()
+	var cur []*NFHookOps
+	if p := nf.hooks[ops.Hook].Load(); p != nil {
+		cur = *p
+	}
+	if slices.Contains(cur, ops) {
+		return fmt.Errorf("%w: %q already registered at %v", ErrNFHook, ops.Name, ops.Hook)
+	}
+	next := slices.Clone(cur)
+	i, _ := slices.BinarySearchFunc(next, ops.Priority, func(o *NFHookOps, p int) int {
+		if o.Priority <= p {
+			return -1 // equal priorities keep registration order
+		}
+		return 1
+	})
+	next = slices.Insert(next, i, ops)
+	nf.hooks[ops.Hook].Store(&next)
+	return nil
+}
+
+// Unregister removes ops.
+func (nf *Netfilter) Unregister(ops *NFHookOps) error {
+	if ops == nil || ops.Hook >= NumNFHooks {
+		return fmt.Errorf("%w: no such registration", ErrNFHook)
+	}
+	nf.mu.Lock()
+	defer nf.mu.Unlock()
+	p := nf.hooks[ops.Hook].Load()
+	if p == nil || !slices.Contains(*p, ops) {
+		return fmt.Errorf("%w: %q is not registered at %v", ErrNFHook, ops.Name, ops.Hook)
+	}
+	next := slices.DeleteFunc(slices.Clone(*p), func(o *NFHookOps) bool { return o == ops })
+	nf.hooks[ops.Hook].Store(&next)
+	return nil
+}
+
+// SetQueue installs the consumer of queued packets (nil: none, queued
+// packets are dropped, as without an nfqueue listener).
+func (nf *Netfilter) SetQueue(fn func(skb *SKB, st *NFState)) {
+	if fn == nil {
+		nf.queue.Store(nil)
+		return
+	}
+	nf.queue.Store(&fn)
+}
+
+// Run is NF_HOOK: it passes skb through the functions registered at
+// st.Hook in priority order and, if every one accepts, calls okfn. A drop
+// frees the packet; a steal leaves it to the function that stole it;
+// a queued packet goes to the queue consumer. It returns the verdict that
+// ended the traversal (NFAccept when okfn ran).
+func (nf *Netfilter) Run(st *NFState, skb *SKB, okfn func(*SKB)) Verdict {
+	var list []*NFHookOps
+	if st.Hook < NumNFHooks {
+		if p := nf.hooks[st.Hook].Load(); p != nil {
+			list = *p
+		}
+	}
+	for _, ops := range list {
+		switch v := ops.Fn(skb, st); v {
+		case NFAccept:
+			continue
+		case NFDrop:
+			nf.stats[st.Hook].drops.add(1)
+			skb.Free()
+			return NFDrop
+		case NFStolen:
+			nf.stats[st.Hook].stolen.add(1)
+			return NFStolen
+		case NFQueue:
+			if q := nf.queue.Load(); q != nil {
+				nf.stats[st.Hook].queued.add(1)
+				(*q)(skb, st)
+				return NFQueue
+			}
+			nf.stats[st.Hook].drops.add(1)
+			skb.Free()
+			return NFDrop
+		default:
+			nf.stats[st.Hook].invalid.add(1)
+			nf.stats[st.Hook].drops.add(1)
+			skb.Free()
+			return NFDrop
+		}
+	}
+	okfn(skb)
+	return NFAccept
+}
+
+// NFStats are one hook point's counters.
+type NFStats struct {
+	Drops, Stolen, Queued, Invalid uint64
+	Registered                     int
+}
+
+// Stats returns hook h's counters.
+func (nf *Netfilter) Stats(h NFHook) NFStats {
+	if h >= NumNFHooks {
+		return NFStats{}
+	}
+	s := &nf.stats[h]
+	n := 0
+	if p := nf.hooks[h].Load(); p != nil {
+		n = len(*p)
+	}
+	return NFStats{Drops: s.drops.load(), Stolen: s.stolen.load(), Queued: s.queued.load(), Invalid: s.invalid.load(), Registered: n}
+}
