@@ -1,0 +1,411 @@
+package stack
+
+import (
+	"fmt"
+	"math/rand"
+	"sync"
+	"time"
+)
+
+// NUDState is a neighbour entry's reachability state, with Linux's NUD_*
+// values (what ip neigh and RTM_NEWNEIGH report).
+type NUDState uint16
+
+// The states.
+const (
+	NUDNone       NUDState = 0x00
+	NUDIncomplete NUDState = 0x01 // resolving: requests broadcast, packets queued
+	NUDReachable  NUDState = 0x02 // confirmed within the reachable time
+	NUDStale      NUDState = 0x04 // usable, not confirmed lately
+	NUDDelay      NUDState = 0x08 // used while stale: waiting for a confirmation before probing
+	NUDProbe      NUDState = 0x10 // unicast probes to the cached address
+	NUDFailed     NUDState = 0x20 // resolution failed
+	NUDNoARP      NUDState = 0x40
+	NUDPermanent  NUDState = 0x80 // static
+)
+
+func (s NUDState) String() string {
+	switch s {
+	case NUDNone:
+		return "NONE"
+	case NUDIncomplete:
+		return "INCOMPLETE"
+	case NUDReachable:
+		return "REACHABLE"
+	case NUDStale:
+		return "STALE"
+	case NUDDelay:
+		return "DELAY"
+	case NUDProbe:
+		return "PROBE"
+	case NUDFailed:
+		return "FAILED"
+	case NUDNoARP:
+		return "NOARP"
+	case NUDPermanent:
+		return "PERMANENT"
+	}
+	return fmt.Sprintf("NUDState(%#x)", uint16(s))
+}
+
+// nudValid: the entry has a link-layer address packets can use.
+const nudValid = NUDReachable | NUDStale | NUDDelay | NUDProbe | NUDPermanent | NUDNoARP
+
+// NeighParams are a table's timers and limits (the neigh/DEV sysctls),
+// Linux's defaults by DefaultNeighParams.
+type NeighParams struct {
+	BaseReachable   time.Duration // base_reachable_time: 30 s
+	RetransTime     time.Duration // retrans_time: 1 s between probes
+	DelayFirstProbe time.Duration // delay_first_probe_time: 5 s in DELAY
+	UcastSolicit    int           // unicast probes in PROBE: 3
+	McastSolicit    int           // broadcast requests while INCOMPLETE: 3
+	QueueLen        int           // packets queued per unresolved entry: 101 (unres_qlen)
+}
+
+// DefaultNeighParams are Linux's ARP defaults.
+var DefaultNeighParams = NeighParams{BaseReachable: 30 * time.Second, RetransTime: time.Second, DelayFirstProbe: 5 * time.Second,
+	UcastSolicit: 3, McastSolicit: 3, QueueLen: 101}
+
+// NeighOps is what a neighbour table needs from the protocol above and
+// the device below (ARP's arp_solicit, the neighbour's output, and
+// arp_error_report).
+type NeighOps struct {
+	// Solicit sends a request for addr: broadcast (while INCOMPLETE) or
+	// unicast to mac (PROBE).
+	Solicit func(addr [4]byte, mac MAC, broadcast bool)
+	// Output sends skb to mac.
+	Output func(skb *SKB, mac MAC)
+	// Unreachable is told of each queued packet that resolution failed
+	// for (ICMP host unreachable goes back to its source); it frees it.
+	Unreachable func(skb *SKB)
+}
+
+// Neighbour is one entry as NeighTable.Lookup reports it.
+type Neighbour struct {
+	Addr      [4]byte
+	MAC       MAC
+	State     NUDState
+	Probes    int           // requests sent in this resolution
+	Queued    int           // packets waiting for it
+	Confirmed time.Duration // last confirmation (clock time)
+	Used      time.Duration // last use
+}
+
+// neigh is an entry (guarded by the table's lock).
+type neigh struct {
+	Neighbour
+	updated time.Duration // last state change
+	timer   Timer
+	queue   []*SKB
+}
+
+// NeighTable is a host's ARP cache for one protocol (neigh_table): entries
+// by address, each with Linux's NUD state machine and timers on the
+// host's clock.
+type NeighTable struct {
+	mu      sync.Mutex
+	clock   Clock
+	params  NeighParams
+	ops     NeighOps
+	rnd     *rand.Rand
+	reach   time.Duration // the current randomised reachable time
+	entries map[[4]byte]*neigh
+	// Counters (ndtstat): resolution failures, queue drops.
+	resFailed, unresDiscards counter
+}
+
+// NeighStats are a table's counters (ip -s ntable's res_failed and
+// unresolved_discards).
+type NeighStats struct{ ResFailed, UnresDiscards uint64 }
+
+// Stats returns the counters.
+func (t *NeighTable) Stats() NeighStats {
+	return NeighStats{ResFailed: t.resFailed.load(), UnresDiscards: t.unresDiscards.load()}
+}
+
+// NewNeighTable returns a table on clock with params (zero fields: the
+// defaults) and ops; seed makes the reachable-time draws reproducible.
+func NewNeighTable(clock Clock, params NeighParams, ops NeighOps, seed int64) *NeighTable {
+	d := DefaultNeighParams
+	if params.BaseReachable == 0 {
+		params.BaseReachable = d.BaseReachable
+	}
+	if params.RetransTime == 0 {
+		params.RetransTime = d.RetransTime
+	}
+	if params.DelayFirstProbe == 0 {
+		params.DelayFirstProbe = d.DelayFirstProbe
+	}
+	if params.UcastSolicit == 0 {
+		params.UcastSolicit = d.UcastSolicit
+	}
+	if params.McastSolicit == 0 {
+		params.McastSolicit = d.McastSolicit
+	}
+	if params.QueueLen == 0 {
+		params.QueueLen = d.QueueLen
+	}
+	t := &NeighTable{clock: clock, params: params, ops: ops, rnd: rand.New(rand.NewSource(seed)), entries: map[[4]byte]*neigh{}}
+	t.reach = t.randReach()
+	return t
+}
+
+// randReach is neigh_rand_reach_time: uniform in [base/2, 3·base/2).
+func (t *NeighTable) randReach() time.Duration {
+	b := t.params.BaseReachable
+	return b/2 + time.Duration(t.rnd.Int63n(int64(b)))
+}
+
+// ReachableTime is the reachable time now in force.
+func (t *NeighTable) ReachableTime() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.reach
+}
+
+// Lookup returns the entry for addr.
+func (t *NeighTable) Lookup(addr [4]byte) (Neighbour, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n, ok := t.entries[addr]
+	if !ok {
+		return Neighbour{}, false
+	}
+	e := n.Neighbour
+	e.Queued = len(n.queue)
+	return e, true
+}
+
+// Entries returns every entry, in no particular order.
+func (t *NeighTable) Entries() []Neighbour {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]Neighbour, 0, len(t.entries))
+	for _, n := range t.entries {
+		e := n.Neighbour
+		e.Queued = len(n.queue)
+		out = append(out, e)
+	}
+	return out
+}
+
+// entry returns addr's entry, made in NUD_NONE if need be. Locked.
+func (t *NeighTable) entry(addr [4]byte) *neigh {
+	n := t.entries[addr]
+	if n == nil {
+		n = &neigh{Neighbour: Neighbour{Addr: addr}}
+		n.timer = t.clock.NewTimer(func() { t.expire(n) })
+		t.entries[addr] = n
+	}
+	return n
+}
+
+// set moves n to state s (locked).
+func (t *NeighTable) set(n *neigh, s NUDState) {
+	n.State, n.updated = s, t.clock.Now()
+}
+
+// Output sends skb to addr (neigh_resolve_output): at once with a valid
+// address (a stale one starts the DELAY timer); otherwise the packet waits
+// in the entry's queue (the oldest is dropped when it is full) and an
+// unresolved entry starts resolving with a broadcast request.
+func (t *NeighTable) Output(addr [4]byte, skb *SKB) {
+	t.mu.Lock()
+	n := t.entry(addr)
+	now := t.clock.Now()
+	n.Used = now
+	if n.State&nudValid != 0 {
+		if n.State == NUDStale {
+			t.set(n, NUDDelay)
+			n.timer.Reset(t.params.DelayFirstProbe)
+		}
+		mac := n.MAC
+		t.mu.Unlock()
+		t.ops.Output(skb, mac)
+		return
+	}
+	var dropped *SKB
+	if len(n.queue) >= t.params.QueueLen {
+		dropped, n.queue = n.queue[0], n.queue[1:]
+		t.unresDiscards.add(1)
+	}
+	n.queue = append(n.queue, skb)
+	solicit := false
+	if n.State == NUDNone || n.State == NUDFailed {
+		t.set(n, NUDIncomplete)
+		n.Probes = 1
+		n.timer.Reset(t.params.RetransTime)
+		solicit = true
+	}
+	t.mu.Unlock()
+	if dropped != nil {
+		dropped.Free()
+	}
+	if solicit {
+		t.ops.Solicit(addr, MAC{}, true)
+	}
+}
+
+// NeighUpdate says where a link-layer address came from (neigh_update's
+// flags as ARP uses them).
+type NeighUpdate uint8
+
+// The sources.
+const (
+	// NeighReply: an ARP reply to us: the address is confirmed
+	// (REACHABLE) and replaces a different one.
+	NeighReply NeighUpdate = iota
+	// NeighRequest: a request (or gratuitous ARP) from the host: its
+	// address is learned unconfirmed (STALE) — a new entry is made only
+	// for a request aimed at us (create).
+	NeighRequest
+)
+
+// Update is neigh_update for ARP: addr is at mac, learned from an ARP
+// packet of kind how; create makes the entry when there is none. A
+// resolved entry sends what waited for it.
+func (t *NeighTable) Update(addr [4]byte, mac MAC, how NeighUpdate, create bool) {
+	t.mu.Lock()
+	n, ok := t.entries[addr]
+	if !ok && !create {
+		t.mu.Unlock()
+		return
+	}
+	if !ok {
+		n = t.entry(addr)
+	}
+	if n.State == NUDPermanent || n.State == NUDNoARP {
+		t.mu.Unlock()
+		return // administrative entries are not learned over
+	}
+	now := t.clock.Now()
+	changed := n.MAC != mac
+	switch {
+	case how == NeighReply:
+		n.MAC = mac
+		n.Confirmed = now
+		t.set(n, NUDReachable)
+		n.timer.Reset(t.reach)
+	case n.State&nudValid == 0 || changed:
+		// An unresolved entry takes the address, and a different address
+		// replaces the cached one, unconfirmed.
+		n.MAC = mac
+		t.set(n, NUDStale)
+		n.timer.Stop()
+	default:
+		// The same address again: no news about reachability.
+	}
+	queue := n.queue
+	n.queue = nil
+	n.Probes = 0
+	t.mu.Unlock()
+	for _, skb := range queue {
+		t.ops.Output(skb, mac)
+	}
+}
+
+// Confirm is neigh_confirm: an upper layer saw forward progress (a TCP
+// ACK), so a resolved entry is reachable again without a probe.
+func (t *NeighTable) Confirm(addr [4]byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n, ok := t.entries[addr]; ok && n.State&nudValid != 0 {
+		n.Confirmed = t.clock.Now()
+	}
+}
+
+// AddStatic makes a PERMANENT entry (ip neigh add … nud permanent); what
+// waited for the address is sent.
+func (t *NeighTable) AddStatic(addr [4]byte, mac MAC) {
+	t.mu.Lock()
+	n := t.entry(addr)
+	n.MAC = mac
+	t.set(n, NUDPermanent)
+	n.timer.Stop()
+	queue := n.queue
+	n.queue = nil
+	t.mu.Unlock()
+	for _, skb := range queue {
+		t.ops.Output(skb, mac)
+	}
+}
+
+// Delete removes addr's entry; its queued packets are dropped.
+func (t *NeighTable) Delete(addr [4]byte) bool {
+	t.mu.Lock()
+	n, ok := t.entries[addr]
+	if ok {
+		n.timer.Stop()
+		delete(t.entries, addr)
+	}
+	t.mu.Unlock()
+	if ok {
+		for _, skb := range n.queue {
+			skb.Free()
+		}
+	}
+	return ok
+}
+
+// expire is neigh_timer_handler.
+func (t *NeighTable) expire(n *neigh) {
+	t.mu.Lock()
+	if t.entries[n.Addr] != n {
+		t.mu.Unlock()
+		return // deleted
+	}
+	now := t.clock.Now()
+	p := t.params
+	var probe func()
+	var failed []*SKB
+	switch n.State {
+	case NUDReachable:
+		switch {
+		case now < n.Confirmed+t.reach:
+			n.timer.Reset(n.Confirmed + t.reach - now)
+		case now < n.Used+p.DelayFirstProbe:
+			t.set(n, NUDDelay)
+			n.timer.Reset(n.Used + p.DelayFirstProbe - now)
+		default:
+			t.set(n, NUDStale)
+		}
+	case NUDDelay:
+		if now < n.Confirmed+p.DelayFirstProbe {
+			t.set(n, NUDReachable)
+			n.timer.Reset(n.Confirmed + t.reach - now)
+		} else {
+			t.set(n, NUDProbe)
+			n.Probes = 1
+			mac := n.MAC
+			probe = func() { t.ops.Solicit(n.Addr, mac, false) }
+			n.timer.Reset(p.RetransTime)
+		}
+	case NUDIncomplete, NUDProbe:
+		max := p.McastSolicit
+		if n.State == NUDProbe {
+			max = p.UcastSolicit
+		}
+		if n.Probes >= max {
+			t.set(n, NUDFailed)
+			t.resFailed.add(1)
+			failed, n.queue = n.queue, nil
+			n.Probes = 0
+		} else {
+			n.Probes++
+			addr, mac, bcast := n.Addr, n.MAC, n.State == NUDIncomplete
+			probe = func() { t.ops.Solicit(addr, mac, bcast) }
+			n.timer.Reset(p.RetransTime)
+		}
+	}
+	t.mu.Unlock()
+	if probe != nil {
+		probe()
+	}
+	for _, skb := range failed {
+		if t.ops.Unreachable != nil {
+			t.ops.Unreachable(skb)
+		} else {
+			skb.Free()
+		}
+	}
+}

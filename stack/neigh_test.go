@@ -1,0 +1,181 @@
+package stack_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"vnic/stack"
+)
+
+// neighRig is a table on a virtual clock whose ops record what it does.
+type neighRig struct {
+	t     *testing.T
+	h     *stack.Host
+	run   func(time.Duration)
+	tab   *stack.NeighTable
+	log   []string
+	start time.Duration
+	now   func() time.Duration
+}
+
+func newNeighRig(t *testing.T, p stack.NeighParams) *neighRig {
+	clk, h := newHost(t, 1)
+	r := &neighRig{t: t, h: h, run: clk.RunFor, now: clk.Now}
+	at := func() string { return fmt.Sprintf("%v", r.now()-r.start) }
+	r.tab = stack.NewNeighTable(clk, p, stack.NeighOps{
+		Solicit: func(a [4]byte, mac stack.MAC, bcast bool) {
+			kind := "unicast"
+			if bcast {
+				kind = "broadcast"
+			}
+			r.log = append(r.log, fmt.Sprintf("%s solicit %s %d", at(), kind, a[3]))
+		},
+		Output: func(skb *stack.SKB, mac stack.MAC) {
+			r.log = append(r.log, fmt.Sprintf("%s send %d to %x", at(), skb.Len(), mac[5]))
+			skb.Free()
+		},
+		Unreachable: func(skb *stack.SKB) {
+			r.log = append(r.log, fmt.Sprintf("%s unreachable %d", at(), skb.Len()))
+			skb.Free()
+		},
+	}, 1)
+	r.start = clk.Now()
+	return r
+}
+
+func (r *neighRig) send(a byte, n int) {
+	skb := r.h.Pool().Alloc(n)
+	skb.Put(n)
+	r.tab.Output([4]byte{198, 18, 0, a}, skb)
+}
+
+func (r *neighRig) state(a byte) string {
+	e, ok := r.tab.Lookup([4]byte{198, 18, 0, a})
+	if !ok {
+		return "none"
+	}
+	return e.State.String()
+}
+
+func (r *neighRig) check(want ...string) {
+	r.t.Helper()
+	if got := strings.Join(r.log, "; "); got != strings.Join(want, "; ") {
+		r.t.Fatalf("\n got %s\nwant %s", got, strings.Join(want, "; "))
+	}
+	r.log = nil
+}
+
+var macB = stack.MAC{2, 0, 0, 0, 0, 0xb}
+
+// TestNeighResolveFails: three broadcast requests a second apart, then
+// FAILED and the queued packets reported unreachable.
+func TestNeighResolveFails(t *testing.T) {
+	r := newNeighRig(t, stack.NeighParams{})
+	r.send(2, 100)
+	r.run(500 * time.Millisecond)
+	r.send(2, 200)
+	if s := r.state(2); s != "INCOMPLETE" {
+		t.Fatalf("state %s", s)
+	}
+	r.run(3 * time.Second)
+	r.check("0s solicit broadcast 2", "1s solicit broadcast 2", "2s solicit broadcast 2", "3s unreachable 100", "3s unreachable 200")
+	if s := r.state(2); s != "FAILED" || r.tab.Stats().ResFailed != 1 {
+		t.Fatalf("state %s, failures %d", s, r.tab.Stats().ResFailed)
+	}
+	// A new packet starts over.
+	r.send(2, 60)
+	r.check("3.5s solicit broadcast 2")
+}
+
+// TestNeighLifecycle: resolved by a reply, used, STALE after the
+// reachable time, DELAY on use, then PROBE with unicast requests and
+// FAILED; a confirmation in DELAY makes it REACHABLE again.
+func TestNeighLifecycle(t *testing.T) {
+	r := newNeighRig(t, stack.NeighParams{})
+	reach := r.tab.ReachableTime()
+	if reach < 15*time.Second || reach >= 45*time.Second {
+		t.Fatalf("reachable time %v outside [15s, 45s)", reach)
+	}
+	r.send(3, 100)
+	r.run(300 * time.Millisecond)
+	r.tab.Update([4]byte{198, 18, 0, 3}, macB, stack.NeighReply, false)
+	r.send(3, 101) // resolved: straight out
+	r.check("0s solicit broadcast 3", "300ms send 100 to b", "300ms send 101 to b")
+	if s := r.state(3); s != "REACHABLE" {
+		t.Fatalf("state %s", s)
+	}
+	r.run(reach + time.Second)
+	if s := r.state(3); s != "STALE" {
+		t.Fatalf("after the reachable time: %s", s)
+	}
+	// Use while stale: sent at once, DELAY for 5 s, then PROBE.
+	r.log = nil
+	r.send(3, 102)
+	if s := r.state(3); s != "DELAY" {
+		t.Fatalf("used while stale: %s", s)
+	}
+	at := r.now() - r.start
+	r.run(5*time.Second + 3500*time.Millisecond)
+	r.check(fmt.Sprintf("%v send 102 to b", at),
+		fmt.Sprintf("%v solicit unicast 3", at+5*time.Second),
+		fmt.Sprintf("%v solicit unicast 3", at+6*time.Second),
+		fmt.Sprintf("%v solicit unicast 3", at+7*time.Second))
+	if s := r.state(3); s != "FAILED" {
+		t.Fatalf("after three unanswered probes: %s", s)
+	}
+	// Again, but a confirmation during DELAY ends it REACHABLE.
+	r.tab.Update([4]byte{198, 18, 0, 3}, macB, stack.NeighReply, false)
+	r.run(reach + time.Second)
+	r.send(3, 103)
+	r.run(time.Second)
+	r.tab.Confirm([4]byte{198, 18, 0, 3})
+	r.run(5 * time.Second)
+	if s := r.state(3); s != "REACHABLE" {
+		t.Fatalf("confirmed in DELAY: %s (%v)", s, r.log)
+	}
+}
+
+// TestNeighLearnQueueStatic: a request teaches an address as STALE; a
+// full queue drops its oldest packet; a static entry is not learned over;
+// deleting drops what waits.
+func TestNeighLearnQueueStatic(t *testing.T) {
+	r := newNeighRig(t, stack.NeighParams{QueueLen: 2})
+	a := [4]byte{198, 18, 0, 4}
+	r.tab.Update(a, macB, stack.NeighRequest, false)
+	if s := r.state(4); s != "none" {
+		t.Fatalf("learned without create: %s", s)
+	}
+	r.tab.Update(a, macB, stack.NeighRequest, true)
+	if s := r.state(4); s != "STALE" {
+		t.Fatalf("learned from a request: %s", s)
+	}
+	other := stack.MAC{2, 0, 0, 0, 0, 0xc}
+	r.tab.Update(a, other, stack.NeighRequest, false)
+	if e, _ := r.tab.Lookup(a); e.MAC != other || e.State != stack.NUDStale {
+		t.Fatalf("a new address: %+v", e)
+	}
+	// Queue of two: the oldest goes.
+	live := r.h.Pool().Live()
+	r.send(5, 1)
+	r.send(5, 2)
+	r.send(5, 3)
+	if e, _ := r.tab.Lookup([4]byte{198, 18, 0, 5}); e.Queued != 2 || r.tab.Stats().UnresDiscards != 1 || r.h.Pool().Live() != live+2 {
+		t.Fatalf("queue %d, discards %d, live %d", e.Queued, r.tab.Stats().UnresDiscards, r.h.Pool().Live()-live)
+	}
+	r.tab.AddStatic([4]byte{198, 18, 0, 5}, macB)
+	r.check("0s solicit broadcast 5", "0s send 2 to b", "0s send 3 to b")
+	r.tab.Update([4]byte{198, 18, 0, 5}, other, stack.NeighReply, false)
+	if e, _ := r.tab.Lookup([4]byte{198, 18, 0, 5}); e.State != stack.NUDPermanent || e.MAC != macB {
+		t.Fatalf("static entry learned over: %+v", e)
+	}
+	r.run(time.Minute) // no timers on a static entry
+	r.check()
+	r.send(6, 9)
+	if !r.tab.Delete([4]byte{198, 18, 0, 6}) || r.h.Pool().Live() != live {
+		t.Fatalf("delete: %d live", r.h.Pool().Live()-live)
+	}
+	r.run(5 * time.Second) // the deleted entry's timer does nothing
+	r.check("1m0s solicit broadcast 6")
+}
