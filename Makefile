@@ -57,6 +57,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzEthTypeTransAndFlowHash$$' -fuzztime $(FUZZTIME) ./stack
 	$(GO) test -run '^$$' -fuzz '^FuzzCompileIPOptions$$' -fuzztime $(FUZZTIME) ./stack
 	$(GO) test -run '^$$' -fuzz '^FuzzIPRcvCore$$' -fuzztime $(FUZZTIME) ./stack
+	$(GO) test -run '^$$' -fuzz '^FuzzParseARP$$' -fuzztime $(FUZZTIME) ./stack
 	$(GO) test -run '^$$' -fuzz '^FuzzUpdate16$$' -fuzztime $(FUZZTIME) ./offload
 	$(GO) test -run '^$$' -fuzz '^FuzzSegmentTCPv4$$' -fuzztime $(FUZZTIME) ./offload
 	$(GO) test -run '^$$' -fuzz '^FuzzTCPGRO$$' -fuzztime $(FUZZTIME) ./offload
