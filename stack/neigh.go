@@ -171,9 +171,14 @@ func (t *NeighTable) Lookup(addr [4]byte) (Neighbour, bool) {
 	if !ok {
 		return Neighbour{}, false
 	}
+	return n.view(), true
+}
+
+// view is the entry as callers see it (locked).
+func (n *neigh) view() Neighbour {
 	e := n.Neighbour
 	e.Queued = len(n.queue)
-	return e, true
+	return e
 }
 
 // Entries returns every entry, in no particular order.
@@ -182,9 +187,7 @@ func (t *NeighTable) Entries() []Neighbour {
 	defer t.mu.Unlock()
 	out := make([]Neighbour, 0, len(t.entries))
 	for _, n := range t.entries {
-		e := n.Neighbour
-		e.Queued = len(n.queue)
-		out = append(out, e)
+		out = append(out, n.view())
 	}
 	return out
 }
