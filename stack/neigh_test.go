@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -178,4 +179,12 @@ func TestNeighLearnQueueStatic(t *testing.T) {
 	}
 	r.run(5 * time.Second) // the deleted entry's timer does nothing
 	r.check("1m0s solicit broadcast 6")
+	var states []string
+	for _, e := range r.tab.Entries() {
+		states = append(states, fmt.Sprintf("%d:%v", e.Addr[3], e.State))
+	}
+	sort.Strings(states)
+	if got := strings.Join(states, " "); got != "4:STALE 5:PERMANENT" {
+		t.Fatalf("entries %s", got)
+	}
 }
