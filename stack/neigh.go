@@ -127,27 +127,23 @@ func (t *NeighTable) Stats() NeighStats {
 // defaults) and ops; seed makes the reachable-time draws reproducible.
 func NewNeighTable(clock Clock, params NeighParams, ops NeighOps, seed int64) *NeighTable {
 	d := DefaultNeighParams
-	if params.BaseReachable == 0 {
-		params.BaseReachable = d.BaseReachable
-	}
-	if params.RetransTime == 0 {
-		params.RetransTime = d.RetransTime
-	}
-	if params.DelayFirstProbe == 0 {
-		params.DelayFirstProbe = d.DelayFirstProbe
-	}
-	if params.UcastSolicit == 0 {
-		params.UcastSolicit = d.UcastSolicit
-	}
-	if params.McastSolicit == 0 {
-		params.McastSolicit = d.McastSolicit
-	}
-	if params.QueueLen == 0 {
-		params.QueueLen = d.QueueLen
-	}
+	orDefault(&params.BaseReachable, d.BaseReachable)
+	orDefault(&params.RetransTime, d.RetransTime)
+	orDefault(&params.DelayFirstProbe, d.DelayFirstProbe)
+	orDefault(&params.UcastSolicit, d.UcastSolicit)
+	orDefault(&params.McastSolicit, d.McastSolicit)
+	orDefault(&params.QueueLen, d.QueueLen)
 	t := &NeighTable{clock: clock, params: params, ops: ops, rnd: rand.New(rand.NewSource(seed)), entries: map[[4]byte]*neigh{}}
 	t.reach = t.randReach()
 	return t
+}
+
+// orDefault sets a zero *v to def.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }
 
 // randReach is neigh_rand_reach_time: uniform in [base/2, 3·base/2).

@@ -241,13 +241,7 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 	// Packets per poll and polls per interrupt, log scale, with the
 	// weight (a sweep's modes that poll).
 	if polls := pollSeries(e); len(polls) > 0 {
-		p = plot.New()
-		p.Title.Text = e.ID + ": packets per poll and polls per interrupt"
-		p.X.Label.Text = "offered (kpps)"
-		p.Y.Label.Text = "ratio (log)"
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{}
-		p.Legend.Top = true
+		p = logPlot(e.ID+": packets per poll and polls per interrupt", "offered (kpps)", "ratio (log)")
 		n := 0
 		top := 64.0
 		for _, s := range polls {
@@ -290,13 +284,7 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 	// Latency against CPU per packet: one point per mode and load, for
 	// request/response experiments (the spec's trade-off scatter).
 	if e.ID == "E8" || e.ID == "E9" {
-		p = plot.New()
-		p.Title.Text = e.ID + ": p99 latency against CPU per request"
-		p.X.Label.Text = "CPU per request (µs)"
-		p.Y.Label.Text = "p99 round trip (µs, log)"
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{}
-		p.Legend.Top = true
+		p = logPlot(e.ID+": p99 latency against CPU per request", "CPU per request (µs)", "p99 round trip (µs, log)")
 		for i, s := range e.Series {
 			xy := make(plotter.XYs, 0, len(s.Points))
 			for _, pt := range s.Points {
@@ -320,13 +308,7 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 	}
 
 	// Latency percentiles, log scale.
-	p = plot.New()
-	p.Title.Text = e.ID + ": latency from the wire to the consumer"
-	p.X.Label.Text = "offered (kpps)"
-	p.Y.Label.Text = "latency (µs, log)"
-	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{}
-	p.Legend.Top = true
+	p = logPlot(e.ID+": latency from the wire to the consumer", "offered (kpps)", "latency (µs, log)")
 	n := 0
 	for _, s := range e.Series {
 		for _, pc := range []string{"p50", "p99"} {
@@ -356,13 +338,7 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 
 	// Moderation state over time, for load-step runs.
 	if len(e.Traces) > 0 {
-		p = plot.New()
-		p.Title.Text = e.ID + ": interrupt interval over time"
-		p.X.Label.Text = "time (ms)"
-		p.Y.Label.Text = "EITR interval (µs, log)"
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{}
-		p.Legend.Top = true
+		p = logPlot(e.ID+": interrupt interval over time", "time (ms)", "EITR interval (µs, log)")
 		p.Legend.Left = true
 		top := 0.0
 		for i, t := range e.Traces {
@@ -468,6 +444,16 @@ func pollSeries(e Experiment) []Series {
 		}
 	}
 	return out
+}
+
+// logPlot is a plot with a log y axis and the legend at the top.
+func logPlot(title, xlabel, ylabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, xlabel, ylabel
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{}
+	p.Legend.Top = true
+	return p
 }
 
 // deliveredCurves draws each series' delivered rate against the offered
