@@ -44,6 +44,8 @@ type Host struct {
 	pollThreads []*PollThread // per CPU, made on first use
 
 	nf Netfilter
+
+	inet atomic.Pointer[Inet] // IPv4, once InetInit ran
 }
 
 // Netfilter returns the host's netfilter hook registry.

@@ -13,6 +13,9 @@ type IPStats struct {
 	InReceives, InHdrErrors, InAddrErrors, InCsumErrors, InTruncatedPkts, InDiscards, InDelivers, InUnknownProtos counter
 	ForwDatagrams, OutRequests, OutNoRoutes, OutDiscards                                                          counter
 	FragOKs, FragFails, FragCreates, ReasmReqds, ReasmOKs, ReasmFails, ReasmTimeout                               counter
+	// IpExt: no route for a received packet, broadcasts and multicasts
+	// received, reassembly queues dropped for an overlap.
+	InNoRoutes, InBcastPkts, InMcastPkts, ReasmOverlaps counter
 }
 
 // IPStatsSnapshot is IPStats read at one time.
@@ -20,6 +23,7 @@ type IPStatsSnapshot struct {
 	InReceives, InHdrErrors, InAddrErrors, InCsumErrors, InTruncatedPkts, InDiscards, InDelivers, InUnknownProtos uint64
 	ForwDatagrams, OutRequests, OutNoRoutes, OutDiscards                                                          uint64
 	FragOKs, FragFails, FragCreates, ReasmReqds, ReasmOKs, ReasmFails, ReasmTimeout                               uint64
+	InNoRoutes, InBcastPkts, InMcastPkts, ReasmOverlaps                                                           uint64
 }
 
 // Snapshot reads the counters.
@@ -31,6 +35,7 @@ func (s *IPStats) Snapshot() IPStatsSnapshot {
 		ForwDatagrams: s.ForwDatagrams.load(), OutRequests: s.OutRequests.load(), OutNoRoutes: s.OutNoRoutes.load(), OutDiscards: s.OutDiscards.load(),
 		FragOKs: s.FragOKs.load(), FragFails: s.FragFails.load(), FragCreates: s.FragCreates.load(),
 		ReasmReqds: s.ReasmReqds.load(), ReasmOKs: s.ReasmOKs.load(), ReasmFails: s.ReasmFails.load(), ReasmTimeout: s.ReasmTimeout.load(),
+		InNoRoutes: s.InNoRoutes.load(), InBcastPkts: s.InBcastPkts.load(), InMcastPkts: s.InMcastPkts.load(), ReasmOverlaps: s.ReasmOverlaps.load(),
 	}
 }
 

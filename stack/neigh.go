@@ -78,6 +78,13 @@ type NeighOps struct {
 	// Unreachable is told of each queued packet that resolution failed
 	// for (ICMP host unreachable goes back to its source); it frees it.
 	Unreachable func(skb *SKB)
+	// Changed, when set, is told of each state change (the neighbour
+	// group's RTM_NEWNEIGH). It runs under the table's lock: it must
+	// not call the table, and must not block.
+	Changed func(n Neighbour)
+	// Deleted, when set, is told of a deleted entry (RTM_DELNEIGH), as
+	// Changed is.
+	Deleted func(n Neighbour)
 }
 
 // Neighbour is one entry as NeighTable.Lookup reports it.
@@ -202,6 +209,9 @@ func (t *NeighTable) entry(addr [4]byte) *neigh {
 // set moves n to state s (locked).
 func (t *NeighTable) set(n *neigh, s NUDState) {
 	n.State, n.updated = s, t.clock.Now()
+	if t.ops.Changed != nil {
+		t.ops.Changed(n.view())
+	}
 }
 
 // Output sends skb to addr (neigh_resolve_output): at once with a valid
@@ -336,6 +346,9 @@ func (t *NeighTable) Delete(addr [4]byte) bool {
 	if ok {
 		n.timer.Stop()
 		delete(t.entries, addr)
+		if t.ops.Deleted != nil {
+			t.ops.Deleted(n.view())
+		}
 	}
 	t.mu.Unlock()
 	if ok {

@@ -160,6 +160,8 @@ type NetDevice struct {
 
 	watchers []func(NetdevEvent) // netdev notifier chain (under mu)
 
+	inet atomic.Pointer[InDevice] // IPv4 state (dev->ip_ptr)
+
 	lastRx, lastTx atomicDuration
 	rxNoHandler    counter
 	rxDropped      counter

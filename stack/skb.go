@@ -73,11 +73,23 @@ type SKB struct {
 	Mark     uint32
 	Tstamp   time.Duration
 
-	class  *skbClass
-	pool   *SKBPool
-	live   bool
-	tapped bool // seen by the transmit taps
-	next   *SKB // queue linkage (qdisc)
+	// LRO: the device merged this packet (RSC); it cannot be forwarded
+	// (the stand-in for Linux's "gso_size without gso_type" test).
+	LRO bool
+	// IgnoreDF is skb->ignore_df: the stack may fragment despite DF.
+	IgnoreDF bool
+
+	dst      *Dst    // the route decision (skb_dst)
+	fragList *SKB    // further payload buffers of one datagram (skb_shinfo->frag_list)
+	ipcb     ipCB    // IPv4's control block (IPCB)
+	nf       NFState // the netfilter state of the current hook
+	fragOff  int32   // reassembly: this fragment's payload offset and end
+	fragEnd  int32   //
+	class    *skbClass
+	pool     *SKBPool
+	live     bool
+	tapped   bool // seen by the transmit taps
+	next     *SKB // queue linkage (qdisc)
 }
 
 // SetPartial marks the skb CHECKSUM_PARTIAL with the L4 header at start
@@ -204,9 +216,40 @@ func (s *SKB) release() {
 		panic("stack: skb freed twice")
 	}
 	s.live = false
+	next := s.fragList
 	if s.pool != nil {
 		s.pool.put(s)
 	}
+	for next != nil {
+		n := next.fragList
+		next.fragList = nil
+		next.release()
+		next = n
+	}
+}
+
+// Dst returns the skb's route decision (nil before routing).
+func (s *SKB) Dst() *Dst { return s.dst }
+
+// SetDst attaches a route decision; a received packet with one skips the
+// input route lookup (A-RF-03).
+func (s *SKB) SetDst(d *Dst) { s.dst = d }
+
+// TotalLen is the datagram length including a frag_list chain.
+func (s *SKB) TotalLen() int {
+	n := s.Len()
+	for f := s.fragList; f != nil; f = f.fragList {
+		n += f.Len()
+	}
+	return n
+}
+
+// CopyMeta copies what a fragment or a copy of s inherits (the
+// metadata of ip_copy_metadata: device, protocol, priority, mark, route,
+// IPv4 control block, hash).
+func (s *SKB) copyMeta(from *SKB) {
+	s.Dev, s.Protocol, s.Priority, s.Mark, s.dst, s.ipcb = from.Dev, from.Protocol, from.Priority, from.Mark, from.dst, from.ipcb
+	s.Hash, s.L4Hash, s.PktType, s.Tstamp, s.IgnoreDF = from.Hash, from.L4Hash, from.PktType, from.Tstamp, from.IgnoreDF
 }
 
 // SKBPool hands out skbs of a few buffer sizes and takes them back; after
@@ -273,6 +316,7 @@ func (p *SKBPool) put(s *SKB) {
 	c := s.class
 	s.Dev = nil
 	s.next = nil
+	s.dst = nil
 	c.mu.Lock()
 	c.live--
 	c.free = append(c.free, s)

@@ -1,0 +1,339 @@
+package stack
+
+import (
+	"encoding/binary"
+	"math/rand"
+	"sync"
+	"time"
+
+	"vnic/offload"
+)
+
+// ICMP types and codes (RFC 792, 1812).
+const (
+	ICMPEchoReply      = 0
+	ICMPDestUnreach    = 3
+	ICMPSourceQuench   = 4
+	ICMPRedirect       = 5
+	ICMPEcho           = 8
+	ICMPTimeExceeded   = 11
+	ICMPParameterProb  = 12
+	ICMPTimestamp      = 13
+	ICMPTimestampReply = 14
+	nrICMPTypes        = 18
+
+	ICMPNetUnreach  = 0
+	ICMPHostUnreach = 1
+	ICMPProtUnreach = 2
+	ICMPPortUnreach = 3
+	ICMPFragNeeded  = 4
+	ICMPSRFailed    = 5
+	ICMPPktFiltered = 13
+
+	ICMPExcTTL      = 0
+	ICMPExcFragTime = 1
+)
+
+// icmpIsError reports the error types (icmp_pointers[].error).
+func icmpIsError(t uint8) bool {
+	switch t {
+	case ICMPDestUnreach, ICMPSourceQuench, ICMPRedirect, ICMPTimeExceeded, ICMPParameterProb:
+		return true
+	}
+	return false
+}
+
+// ICMPStats are the Icmp counters (and IcmpMsg's per type).
+type ICMPStats struct {
+	InMsgs, InErrors, InCsumErrors, OutMsgs, OutErrors counter
+	// OutRateLimitGlobal and OutRateLimitHost count messages the
+	// host-wide budget and the per-destination limit held back.
+	OutRateLimitGlobal, OutRateLimitHost counter
+	InType, OutType                      [256]counter
+}
+
+// ICMPStatsSnapshot is ICMPStats read at one time.
+type ICMPStatsSnapshot struct {
+	InMsgs, InErrors, InCsumErrors, OutMsgs, OutErrors uint64
+	OutRateLimitGlobal, OutRateLimitHost               uint64
+	InType, OutType                                    [256]uint64
+}
+
+// Snapshot reads the counters.
+func (s *ICMPStats) Snapshot() ICMPStatsSnapshot {
+	o := ICMPStatsSnapshot{InMsgs: s.InMsgs.load(), InErrors: s.InErrors.load(), InCsumErrors: s.InCsumErrors.load(),
+		OutMsgs: s.OutMsgs.load(), OutErrors: s.OutErrors.load(), OutRateLimitGlobal: s.OutRateLimitGlobal.load(), OutRateLimitHost: s.OutRateLimitHost.load()}
+	for i := range s.InType {
+		o.InType[i], o.OutType[i] = s.InType[i].load(), s.OutType[i].load()
+	}
+	return o
+}
+
+// icmpState is the rate limiters: a global token bucket and one per
+// destination (the inet_peer's rate_tokens).
+type icmpState struct {
+	in     *Inet
+	mu     sync.Mutex
+	credit int
+	stamp  time.Duration
+	rnd    *rand.Rand
+	peers  map[[4]byte]*icmpPeer
+}
+
+type icmpPeer struct {
+	tokens time.Duration
+	last   time.Duration
+}
+
+// xrlimBurst is XRLIM_BURST_FACTOR: a destination may take six messages
+// at once.
+const xrlimBurst = 6
+
+func (s *icmpState) init(in *Inet) {
+	s.in = in
+	s.credit = in.cfg.ICMPMsgsBurst
+	s.rnd = rand.New(rand.NewSource(in.cfg.Seed + 7))
+	s.peers = map[[4]byte]*icmpPeer{}
+	s.stamp = -time.Hour
+}
+
+// rateMasked reports whether type t is rate limited (icmp_ratemask).
+func (s *icmpState) rateMasked(t uint8) bool {
+	return t < 32 && s.in.cfg.ICMPRateMask&(1<<t) != 0
+}
+
+// globalAllow is icmp_global_allow: the host-wide budget, refilled at
+// icmp_msgs_per_sec up to icmp_msgs_burst; a message takes 0–2 credits
+// at random (as Linux, so the budget does not reveal itself exactly).
+func (s *icmpState) globalAllow(t uint8) bool {
+	if !s.rateMasked(t) {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.in.host.clock.Now()
+	if delta := now - s.stamp; delta >= time.Millisecond {
+		inc := int(int64(s.in.cfg.ICMPMsgsPerSec) * int64(delta) / int64(time.Second))
+		if inc > 0 {
+			s.credit = min(s.credit+inc, s.in.cfg.ICMPMsgsBurst)
+			s.stamp = now
+		}
+	}
+	if s.credit <= 0 {
+		return false
+	}
+	s.credit -= s.rnd.Intn(3)
+	if s.credit < 0 {
+		s.credit = 0
+	}
+	return true
+}
+
+// peerAllow is icmpv4_xrlim_allow / inet_peer_xrlim_allow: per
+// destination, one message per icmp_ratelimit with a burst of six; a
+// new destination starts with a full burst.
+func (s *icmpState) peerAllow(dst [4]byte, t uint8, dev *NetDevice) bool {
+	if !s.rateMasked(t) || (dev != nil && dev.flags&IFFLoopback != 0) || s.in.cfg.ICMPRateLimit == 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.in.host.clock.Now()
+	p := s.peers[dst]
+	if p == nil {
+		if len(s.peers) >= 4096 {
+			clear(s.peers) // inet_peer's garbage collection, coarsely
+		}
+		p = &icmpPeer{last: now - 60*time.Second}
+		s.peers[dst] = p
+	}
+	timeout := s.in.cfg.ICMPRateLimit
+	tok := p.tokens + now - p.last
+	p.last = now
+	if tok > xrlimBurst*timeout {
+		tok = xrlimBurst * timeout
+	}
+	ok := tok >= timeout
+	if ok {
+		tok -= timeout
+	}
+	p.tokens = tok
+	return ok
+}
+
+// icmpSend is __icmp_send: an error (or other message) about skbIn, whose
+// network header is the offending packet's. Nothing is sent about a
+// packet to a broadcast or multicast address or not addressed to this
+// host's MAC, a non-first fragment, an ICMP error, or a packet from a
+// zero, broadcast, multicast or (off the loopback) loopback source; the
+// global budget and the per-destination limit apply to the masked types.
+// The message quotes the packet up to 576 bytes in all.
+func (in *Inet) icmpSend(skbIn *SKB, typ, code uint8, info uint32) {
+	nh := skbIn.NetworkHeader()
+	d := skbIn.dst
+	if d == nil || len(nh) < IPv4HdrLen {
+		return
+	}
+	iph := offload.IPv4(nh)
+	ihl := iph.HeaderLen()
+	if len(nh) < ihl {
+		return
+	}
+	if d.Flags&(RTCFBroadcast|RTCFMulticast) != 0 {
+		return
+	}
+	if skbIn.PktType != PacketHost {
+		return
+	}
+	if iph.FlagsFrag()&IPOffset != 0 {
+		return
+	}
+	src := iph.Src()
+	if src == ([4]byte{}) || isMulticast(src) || isLbcast(src) || (isLoopback(src) && (skbIn.Dev == nil || skbIn.Dev.flags&IFFLoopback == 0)) {
+		return
+	}
+	if icmpIsError(typ) && iph.Protocol() == IPProtoICMP {
+		if len(nh) < ihl+1 {
+			return
+		}
+		if it := nh[ihl]; it >= nrICMPTypes || icmpIsError(it) {
+			return
+		}
+	}
+	if !in.icmp.globalAllow(typ) {
+		in.ICMPStats.OutRateLimitGlobal.add(1)
+		return
+	}
+	var saddr [4]byte
+	if d.Flags&RTCFLocal != 0 && d.Type == RTNLocal {
+		saddr = iph.Dst()
+	}
+	tos := iph.TOS()&0x1e | 0xc0 // IPTOS_PREC_INTERNETCONTROL
+	if !icmpIsError(typ) {
+		tos = iph.TOS()
+	}
+	fl := FlowKey{Dst: src, Src: saddr, TOS: tos, Proto: IPProtoICMP}
+	rt, err := in.RouteOutput(&fl)
+	if err != nil {
+		return
+	}
+	if !in.icmp.peerAllow(src, typ, rt.Dev) {
+		in.ICMPStats.OutRateLimitHost.add(1)
+		return
+	}
+	room := min(rt.MTU(), 576) - IPv4HdrLen - 8
+	quote := nh
+	if len(quote) > room {
+		quote = quote[:room]
+	}
+	var hdr [8]byte
+	hdr[0], hdr[1] = typ, code
+	binary.BigEndian.PutUint32(hdr[4:8], info)
+	binary.BigEndian.PutUint16(hdr[2:4], ^offload.Fold(offload.Sum(quote, offload.Sum(hdr[:], 0))))
+	in.icmpXmit(rt, fl.Src, src, tos, hdr[:], quote)
+}
+
+// icmpXmit sends an ICMP message, counting it.
+func (in *Inet) icmpXmit(rt *Dst, src, dst [4]byte, tos uint8, hdr, data []byte) {
+	err := in.sendDatagram(rt, ipHeader{src: src, dst: dst, proto: IPProtoICMP, tos: tos, ttl: in.cfg.DefaultTTL}, hdr, data, 0)
+	if err != nil {
+		in.ICMPStats.OutErrors.add(1)
+		return
+	}
+	in.ICMPStats.OutMsgs.add(1)
+	in.ICMPStats.OutType[hdr[0]].add(1)
+}
+
+// icmpRcv is icmp_rcv: the checksum (unless the device verified it), the
+// counters, then by type: echo answered (except to a broadcast, by
+// default), echo replies to the ping socket of their identifier, errors
+// to the protocol of the packet they quote.
+func (in *Inet) icmpRcv(skb *SKB) {
+	b := skb.Data()
+	in.ICMPStats.InMsgs.add(1)
+	if len(b) < 8 {
+		in.ICMPStats.InErrors.add(1)
+		skb.Free()
+		return
+	}
+	if skb.IPSummed != ChecksumUnnecessary && offload.Checksum(b) != 0 {
+		in.ICMPStats.InCsumErrors.add(1)
+		in.ICMPStats.InErrors.add(1)
+		skb.Free()
+		return
+	}
+	typ := b[0]
+	in.ICMPStats.InType[typ].add(1)
+	if skb.dst != nil && skb.dst.Flags&(RTCFBroadcast|RTCFMulticast) != 0 {
+		if typ == ICMPEcho && in.cfg.EchoIgnoreBroadcasts {
+			skb.Consume()
+			return
+		}
+		if typ != ICMPEcho && typ != ICMPTimestamp {
+			skb.Consume()
+			return
+		}
+	}
+	switch typ {
+	case ICMPEcho:
+		in.icmpEcho(skb)
+	case ICMPEchoReply:
+		in.pings.deliver(in, skb, false)
+	case ICMPDestUnreach, ICMPTimeExceeded, ICMPParameterProb, ICMPSourceQuench:
+		in.icmpUnreach(skb)
+	default:
+		skb.Consume()
+	}
+}
+
+// icmpEcho is icmp_echo and icmp_reply: the request's identifier,
+// sequence and data back to its source, from the address it was sent to
+// (or this host's address on the arrival device for a broadcast).
+func (in *Inet) icmpEcho(skb *SKB) {
+	iph := offload.IPv4(skb.NetworkHeader())
+	src := iph.Dst()
+	if skb.dst == nil || skb.dst.Type != RTNLocal {
+		src = in.selectAddr(skb.Dev, iph.Src(), ScopeUniverse)
+	}
+	fl := FlowKey{Dst: iph.Src(), Src: src, TOS: iph.TOS(), Proto: IPProtoICMP}
+	rt, err := in.RouteOutput(&fl)
+	if err != nil {
+		skb.Free()
+		return
+	}
+	b := skb.Data()
+	var hdr [8]byte
+	copy(hdr[:], b[:8])
+	hdr[0], hdr[1] = ICMPEchoReply, 0
+	hdr[2], hdr[3] = 0, 0
+	binary.BigEndian.PutUint16(hdr[2:4], ^offload.Fold(offload.Sum(b[8:], offload.Sum(hdr[:], 0))))
+	in.icmpXmit(rt, fl.Src, iph.Src(), iph.TOS(), hdr[:], b[8:])
+	skb.Consume()
+}
+
+// icmpUnreach is icmp_unreach and friends: the quoted header must be
+// complete (and have 8 bytes of its transport header); the error goes to
+// the quoted protocol's error handler (UDP sockets, ping sockets).
+func (in *Inet) icmpUnreach(skb *SKB) {
+	b := skb.Data()
+	if len(b) < 8+IPv4HdrLen {
+		in.ICMPStats.InErrors.add(1)
+		skb.Free()
+		return
+	}
+	inner := offload.IPv4(b[8:])
+	ihl := inner.HeaderLen()
+	if inner[0]>>4 != 4 || ihl < IPv4HdrLen || len(b) < 8+ihl+8 {
+		in.ICMPStats.InErrors.add(1)
+		skb.Free()
+		return
+	}
+	switch inner.Protocol() {
+	case IPProtoUDP:
+		in.udpErr(skb, b[0], b[1], binary.BigEndian.Uint32(b[4:8]), inner, b[8+ihl:])
+	case IPProtoICMP:
+		in.pings.deliver(in, skb, true)
+		return
+	}
+	skb.Consume()
+}

@@ -1,0 +1,494 @@
+package stack
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// IP protocol numbers.
+const (
+	IPProtoICMP = 1
+	IPProtoTCP  = 6
+	IPProtoUDP  = 17
+)
+
+// IPv4 header flag bits (frag_off, host order).
+const (
+	IPDF     = 0x4000
+	IPMF     = 0x2000
+	IPOffset = 0x1fff
+)
+
+// InetConfig holds a namespace's IPv4 sysctls, Linux's defaults by
+// DefaultInetConfig.
+type InetConfig struct {
+	// Forwarding is net.ipv4.ip_forward: it sets every device's
+	// forwarding switch (conf/all/forwarding), as writing it does.
+	Forwarding bool
+	// DefaultTTL is ip_default_ttl (64).
+	DefaultTTL uint8
+	// FragTime is ipfrag_time: how long a reassembly queue waits (30 s).
+	FragTime time.Duration
+	// FragHigh and FragLow are ipfrag_high_thresh and ipfrag_low_thresh:
+	// past High bytes held in reassembly queues the oldest queues go until
+	// Low remains (4 MiB, 3 MiB).
+	FragHigh, FragLow int
+	// ICMPRateLimit is icmp_ratelimit: the per-destination token interval
+	// for the message types in ICMPRateMask (1 s, mask 0x1818: destination
+	// unreachable, source quench, time exceeded, parameter problem).
+	ICMPRateLimit time.Duration
+	ICMPRateMask  uint32
+	// ICMPMsgsPerSec and ICMPMsgsBurst are the host-wide budget of ICMP
+	// messages (icmp_msgs_per_sec 1000, icmp_msgs_burst 50).
+	ICMPMsgsPerSec, ICMPMsgsBurst int
+	// EchoIgnoreBroadcasts is icmp_echo_ignore_broadcasts (on).
+	EchoIgnoreBroadcasts bool
+	// PortLow and PortHigh are ip_local_port_range (32768 60999).
+	PortLow, PortHigh uint16
+	// Seed makes the randomised choices (reachable times, IP IDs,
+	// ephemeral ports) repeatable.
+	Seed int64
+}
+
+// DefaultInetConfig are Linux's values.
+var DefaultInetConfig = InetConfig{
+	DefaultTTL: 64, FragTime: 30 * time.Second, FragHigh: 4 << 20, FragLow: 3 << 20,
+	ICMPRateLimit: time.Second, ICMPRateMask: 0x1818, ICMPMsgsPerSec: 1000, ICMPMsgsBurst: 50,
+	EchoIgnoreBroadcasts: true, PortLow: 32768, PortHigh: 60999,
+}
+
+// Inet is a namespace's IPv4: its addresses (per device), routing tables,
+// neighbour tables, reassembly queues, protocol handlers, sockets and
+// counters. InetInit makes it and registers IPv4 and ARP with the host.
+type Inet struct {
+	host *Host
+	cfg  InetConfig
+
+	// Stats are the Ip counters; ICMP and UDP have theirs.
+	Stats     IPStats
+	ICMPStats ICMPStats
+	UDPStats  UDPStats
+
+	mu     sync.Mutex // configuration (addresses, device state, subscribers)
+	subs   []func(InetEvent)
+	fib    fib
+	frags  fragTable
+	icmp   icmpState
+	udp    udpTable
+	pings  pingTable
+	lo     *NetDevice
+	idents [2048]atomic.Uint32
+	idKey  uint32
+
+	forwarding atomic.Bool
+	protos     [256]atomic.Pointer[Handler]
+
+	// prebuilt continuation functions (method values allocate)
+	rcvFinishFn, localDeliverFinishFn, forwardFinishFn, outputFn, finishOutputFn func(*SKB)
+}
+
+// InDevice is a device's IPv4 state (in_device): its addresses, its
+// forwarding switch and its ARP table.
+type InDevice struct {
+	dev        *NetDevice
+	inet       *Inet
+	addrs      atomic.Pointer[[]IfAddr] // primaries first, copied on write
+	forwarding atomic.Bool
+	arp        *NeighTable
+}
+
+// IfAddr is one IPv4 address on a device (in_ifaddr).
+type IfAddr struct {
+	Ifindex   int
+	Local     [4]byte
+	PrefixLen int
+	Broadcast [4]byte // zero for /31 and /32
+	Scope     Scope
+	Label     string
+	Secondary bool
+}
+
+// Prefix returns the address with its prefix length.
+func (a IfAddr) Prefix() netip.Prefix {
+	return netip.PrefixFrom(netip.AddrFrom4(a.Local), a.PrefixLen)
+}
+
+// InetEvent is a change the rtnetlink groups report (RTM_NEWADDR …).
+type InetEvent struct {
+	Kind  InetEventKind
+	Addr  IfAddr
+	Route Route
+	Neigh Neighbour
+	Dev   *NetDevice
+}
+
+// InetEventKind says what changed.
+type InetEventKind int
+
+// The kinds.
+const (
+	EventNewAddr InetEventKind = iota
+	EventDelAddr
+	EventNewRoute
+	EventDelRoute
+	EventNewNeigh
+	EventDelNeigh
+)
+
+// InetInit is inet_init for host: it registers the IPv4 and ARP packet
+// handlers and the ICMP and UDP protocols, and brings up a loopback device
+// ("lo", 127.0.0.1/8). Devices registered later get their IPv4 state when
+// an address is added or Attach is called.
+func InetInit(h *Host, cfg InetConfig) (*Inet, error) {
+	orDefault(&cfg.DefaultTTL, DefaultInetConfig.DefaultTTL)
+	orDefault(&cfg.FragTime, DefaultInetConfig.FragTime)
+	orDefault(&cfg.FragHigh, DefaultInetConfig.FragHigh)
+	orDefault(&cfg.FragLow, DefaultInetConfig.FragLow)
+	orDefault(&cfg.ICMPRateLimit, DefaultInetConfig.ICMPRateLimit)
+	orDefault(&cfg.ICMPRateMask, DefaultInetConfig.ICMPRateMask)
+	orDefault(&cfg.ICMPMsgsPerSec, DefaultInetConfig.ICMPMsgsPerSec)
+	orDefault(&cfg.ICMPMsgsBurst, DefaultInetConfig.ICMPMsgsBurst)
+	orDefault(&cfg.PortLow, DefaultInetConfig.PortLow)
+	orDefault(&cfg.PortHigh, DefaultInetConfig.PortHigh)
+	if cfg.FragLow > cfg.FragHigh || cfg.PortLow > cfg.PortHigh {
+		return nil, fmt.Errorf("stack: inet: low threshold above high: %w", syscall.EINVAL)
+	}
+	if h.inet.Load() != nil {
+		return nil, fmt.Errorf("stack: %s: IPv4 already initialised: %w", h.name, syscall.EEXIST)
+	}
+	in := &Inet{host: h, cfg: cfg}
+	hs := fnv.New32a()
+	hs.Write([]byte(h.name))
+	in.idKey = hs.Sum32() ^ uint32(cfg.Seed)
+	in.rcvFinishFn = in.rcvFinish
+	in.localDeliverFinishFn = in.localDeliverFinish
+	in.forwardFinishFn = in.forwardFinish
+	in.outputFn = in.postRoutingDone
+	in.finishOutputFn = in.finishOutput2
+	in.fib.init()
+	in.frags.init(in)
+	in.icmp.init(in)
+	in.udp.init(in)
+	in.pings.init()
+	in.forwarding.Store(cfg.Forwarding)
+	in.AddProtocol(IPProtoICMP, in.icmpRcv)
+	in.AddProtocol(IPProtoUDP, in.udpRcv)
+	h.inet.Store(in)
+
+	lo := newLoopback()
+	if err := h.Register(lo); err != nil {
+		return nil, err
+	}
+	in.lo = lo
+	if err := lo.Open(); err != nil {
+		return nil, err
+	}
+	if err := in.AddAddr(lo, netip.MustParsePrefix("127.0.0.1/8")); err != nil {
+		return nil, err
+	}
+	h.AddProtocol(EthPIPv4, in.rcv)
+	h.AddProtocol(EthPARP, in.arpRcv)
+	return in, nil
+}
+
+// Inet returns the host's IPv4 instance (nil before InetInit).
+func (h *Host) Inet() *Inet { return h.inet.Load() }
+
+// Host returns the namespace.
+func (in *Inet) Host() *Host { return in.host }
+
+// Config returns the sysctls.
+func (in *Inet) Config() InetConfig { return in.cfg }
+
+// Loopback returns the loopback device.
+func (in *Inet) Loopback() *NetDevice { return in.lo }
+
+// AddProtocol is inet_add_protocol: handler receives local datagrams of
+// protocol proto, data at the transport header (the network header set).
+func (in *Inet) AddProtocol(proto uint8, fn Handler) { in.protos[proto].Store(&fn) }
+
+// Subscribe adds fn to the address, route and neighbour notifications
+// (what rtnetlink's groups carry). fn runs in the context of the change
+// and must not block.
+func (in *Inet) Subscribe(fn func(InetEvent)) {
+	in.mu.Lock()
+	in.subs = append(in.subs, fn)
+	in.mu.Unlock()
+}
+
+func (in *Inet) notify(ev InetEvent) {
+	in.mu.Lock()
+	subs := in.subs
+	in.mu.Unlock()
+	for _, fn := range subs {
+		fn(ev)
+	}
+}
+
+// SetForwarding is net.ipv4.ip_forward (and conf/all/forwarding): every
+// device's switch follows it. Turning it on disables LRO on each device
+// (dev_disable_lro: a merged frame cannot be forwarded as it came).
+func (in *Inet) SetForwarding(on bool) error {
+	in.forwarding.Store(on)
+	for _, d := range in.host.Devices() {
+		if err := in.SetDevForwarding(d, on); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Forwarding reports net.ipv4.ip_forward.
+func (in *Inet) Forwarding() bool { return in.forwarding.Load() }
+
+// SetDevForwarding is net.ipv4.conf.DEV.forwarding.
+func (in *Inet) SetDevForwarding(d *NetDevice, on bool) error {
+	idev := in.Attach(d)
+	idev.forwarding.Store(on)
+	if on && d.flags&IFFLoopback == 0 {
+		return d.DisableLRO()
+	}
+	return nil
+}
+
+// DevForwarding reports a device's forwarding switch.
+func (in *Inet) DevForwarding(d *NetDevice) bool {
+	if idev := d.inet.Load(); idev != nil {
+		return idev.forwarding.Load()
+	}
+	return in.forwarding.Load()
+}
+
+// Attach gives d its IPv4 state (inetdev_init) if it has none and returns it.
+func (in *Inet) Attach(d *NetDevice) *InDevice {
+	if idev := d.inet.Load(); idev != nil {
+		return idev
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if idev := d.inet.Load(); idev != nil {
+		return idev
+	}
+	idev := &InDevice{dev: d, inet: in}
+	idev.forwarding.Store(in.forwarding.Load())
+	empty := []IfAddr{}
+	idev.addrs.Store(&empty)
+	idev.arp = NewNeighTable(in.host.clock, DefaultNeighParams, NeighOps{
+		Solicit:     func(addr [4]byte, mac MAC, bcast bool) { in.arpSolicit(idev, addr, mac, bcast) },
+		Output:      func(skb *SKB, mac MAC) { neighXmit(skb, mac) },
+		Unreachable: func(skb *SKB) { in.neighFailed(skb) },
+		Changed:     func(n Neighbour) { in.notify(InetEvent{Kind: EventNewNeigh, Neigh: n, Dev: d}) },
+		Deleted:     func(n Neighbour) { in.notify(InetEvent{Kind: EventDelNeigh, Neigh: n, Dev: d}) },
+	}, in.cfg.Seed+int64(d.ifindex))
+	d.inet.Store(idev)
+	return idev
+}
+
+// ARP returns d's ARP table (nil if d has no IPv4 state).
+func (in *Inet) ARP(d *NetDevice) *NeighTable {
+	if idev := d.inet.Load(); idev != nil {
+		return idev.arp
+	}
+	return nil
+}
+
+// Addrs returns d's addresses, primaries first.
+func (in *Inet) Addrs(d *NetDevice) []IfAddr {
+	if idev := d.inet.Load(); idev != nil {
+		return slices.Clone(*idev.addrs.Load())
+	}
+	return nil
+}
+
+func ip4(a netip.Addr) [4]byte { return a.As4() }
+
+func maskOf(l int) uint32 {
+	if l <= 0 {
+		return 0
+	}
+	return ^uint32(0) << (32 - l)
+}
+
+func be32(a [4]byte) uint32 { return binary.BigEndian.Uint32(a[:]) }
+
+func from32(v uint32) (a [4]byte) {
+	binary.BigEndian.PutUint32(a[:], v)
+	return a
+}
+
+func sameNet(a, b [4]byte, l int) bool { return (be32(a)^be32(b))&maskOf(l) == 0 }
+
+// AddAddr is ip addr add PREFIX dev d: the address, then (fib_add_ifaddr)
+// a local /32 route and, below /31, a broadcast route in the local table
+// and, for a primary address, the connected prefix route in main. A
+// gratuitous ARP announces it.
+func (in *Inet) AddAddr(d *NetDevice, p netip.Prefix) error {
+	if !p.Addr().Is4() || !p.IsValid() {
+		return fmt.Errorf("stack: %s: %v is not an IPv4 prefix: %w", d.name, p, syscall.EINVAL)
+	}
+	idev := in.Attach(d)
+	a := IfAddr{Ifindex: d.ifindex, Local: ip4(p.Addr()), PrefixLen: p.Bits(), Label: d.name}
+	if a.Local == [4]byte{} || isMulticast(a.Local) || a.Local == [4]byte{255, 255, 255, 255} {
+		return fmt.Errorf("stack: %s: %v cannot be an interface address: %w", d.name, p.Addr(), syscall.EINVAL)
+	}
+	if a.PrefixLen < 31 {
+		a.Broadcast = from32(be32(a.Local) | ^maskOf(a.PrefixLen))
+	}
+	switch {
+	case a.Local[0] == 127:
+		a.Scope = ScopeHost
+	default:
+		a.Scope = ScopeUniverse
+	}
+	in.mu.Lock()
+	cur := *idev.addrs.Load()
+	for _, o := range cur {
+		if o.Local == a.Local && o.PrefixLen == a.PrefixLen {
+			in.mu.Unlock()
+			return fmt.Errorf("stack: %s: %v already assigned: %w", d.name, p, syscall.EEXIST)
+		}
+		if sameNet(o.Local, a.Local, o.PrefixLen) && o.PrefixLen == a.PrefixLen {
+			a.Secondary = true
+		}
+	}
+	next := slices.Clone(cur)
+	if a.Secondary {
+		next = append(next, a)
+	} else {
+		i := 0
+		for i < len(next) && !next[i].Secondary {
+			i++
+		}
+		next = slices.Insert(next, i, a)
+	}
+	idev.addrs.Store(&next)
+	in.mu.Unlock()
+	in.notify(InetEvent{Kind: EventNewAddr, Addr: a, Dev: d})
+
+	local := Route{Table: TableLocal, Dst: a.Local, Len: 32, Type: RTNLocal, Scope: ScopeHost, Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d}
+	in.addKernelRoute(local)
+	if a.Broadcast != ([4]byte{}) {
+		in.addKernelRoute(Route{Table: TableLocal, Dst: a.Broadcast, Len: 32, Type: RTNBroadcast, Scope: ScopeLink, Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d})
+	}
+	if !a.Secondary && a.PrefixLen < 32 {
+		typ, table := RTNUnicast, uint32(TableMain)
+		if d.flags&IFFLoopback != 0 {
+			typ, table = RTNLocal, TableLocal
+		}
+		in.addKernelRoute(Route{Table: table, Dst: from32(be32(a.Local) & maskOf(a.PrefixLen)), Len: uint8(a.PrefixLen), Type: typ,
+			Scope: map[bool]Scope{true: ScopeHost, false: ScopeLink}[typ == RTNLocal], Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d})
+	}
+	if d.flags&(IFFLoopback|IFFNoARP) == 0 && d.up.Load() && d.carrierOK.Load() {
+		in.sendARP(d, GratuitousARP(d.Addr(), a.Local))
+	}
+	return nil
+}
+
+func (in *Inet) addKernelRoute(r Route) {
+	if err := in.fib.add(&r, false); err == nil {
+		in.notify(InetEvent{Kind: EventNewRoute, Route: r, Dev: r.Dev})
+	}
+}
+
+// DelAddr is ip addr del: the address and the routes it made go; deleting
+// a primary address deletes the secondaries of its subnet too (Linux's
+// default without promote_secondaries).
+func (in *Inet) DelAddr(d *NetDevice, p netip.Prefix) error {
+	idev := d.inet.Load()
+	if idev == nil || !p.Addr().Is4() {
+		return fmt.Errorf("stack: %s: no address %v: %w", d.name, p, syscall.EADDRNOTAVAIL)
+	}
+	local := ip4(p.Addr())
+	in.mu.Lock()
+	cur := *idev.addrs.Load()
+	i := slices.IndexFunc(cur, func(a IfAddr) bool { return a.Local == local && a.PrefixLen == p.Bits() })
+	if i < 0 {
+		in.mu.Unlock()
+		return fmt.Errorf("stack: %s: no address %v: %w", d.name, p, syscall.EADDRNOTAVAIL)
+	}
+	gone := []IfAddr{cur[i]}
+	if !cur[i].Secondary {
+		for _, o := range cur {
+			if o.Secondary && o.PrefixLen == cur[i].PrefixLen && sameNet(o.Local, local, o.PrefixLen) {
+				gone = append(gone, o)
+			}
+		}
+	}
+	next := slices.DeleteFunc(slices.Clone(cur), func(a IfAddr) bool {
+		return slices.ContainsFunc(gone, func(g IfAddr) bool { return g.Local == a.Local && g.PrefixLen == a.PrefixLen })
+	})
+	idev.addrs.Store(&next)
+	in.mu.Unlock()
+	for _, a := range gone {
+		in.notify(InetEvent{Kind: EventDelAddr, Addr: a, Dev: d})
+		for _, r := range in.fib.removeKernel(d, a.Local) {
+			in.notify(InetEvent{Kind: EventDelRoute, Route: r, Dev: d})
+		}
+	}
+	return nil
+}
+
+// isLocalAddr reports whether a is one of the host's addresses
+// (inet_addr_type == RTN_LOCAL).
+func (in *Inet) isLocalAddr(a [4]byte) bool {
+	r := in.fib.tableLookup(TableLocal, a)
+	return r != nil && r.Type == RTNLocal
+}
+
+// selectAddr is inet_select_addr: a primary address of dev of scope at
+// most scope, preferring one on dst's subnet; failing that, one of any
+// device.
+func (in *Inet) selectAddr(dev *NetDevice, dst [4]byte, scope Scope) [4]byte {
+	if dev != nil {
+		if idev := dev.inet.Load(); idev != nil {
+			var first [4]byte
+			found := false
+			for _, a := range *idev.addrs.Load() {
+				if a.Secondary || a.Scope > scope {
+					continue
+				}
+				if dst != ([4]byte{}) && sameNet(a.Local, dst, a.PrefixLen) {
+					return a.Local
+				}
+				if !found {
+					first, found = a.Local, true
+				}
+			}
+			if found {
+				return first
+			}
+		}
+	}
+	for _, d := range in.host.Devices() {
+		if d == dev {
+			continue
+		}
+		if idev := d.inet.Load(); idev != nil {
+			for _, a := range *idev.addrs.Load() {
+				if !a.Secondary && a.Scope <= scope && a.Scope != ScopeHost {
+					return a.Local
+				}
+			}
+		}
+	}
+	return [4]byte{}
+}
+
+// nextID is ip_select_ident's counter: one per (destination, source,
+// protocol) hash bucket, as Linux's ip_idents.
+func (in *Inet) nextID(src, dst [4]byte, proto uint8) uint16 {
+	h := (be32(dst)*0x9e3779b1 ^ be32(src)*0x85ebca6b ^ uint32(proto)*0xc2b2ae35 ^ in.idKey) >> 21
+	return uint16(in.idents[h&2047].Add(1) + in.idKey)
+}
+
+func isMulticast(a [4]byte) bool { return a[0]&0xf0 == 0xe0 }
+func isLbcast(a [4]byte) bool    { return a == [4]byte{255, 255, 255, 255} }
+func isZeronet(a [4]byte) bool   { return a[0] == 0 }
+func isLoopback(a [4]byte) bool  { return a[0] == 127 }

@@ -1,0 +1,279 @@
+package stack
+
+import (
+	"encoding/binary"
+
+	"vnic/offload"
+)
+
+// ipCB is IPv4's per-packet control block (struct inet_skb_parm).
+type ipCB struct {
+	opt         IPOptions
+	flags       uint16
+	fragMaxSize uint16 // the largest fragment a reassembled datagram came in
+	iif         int
+	routedDst   [4]byte // the destination the output route was made for
+}
+
+// ipCB flags (IPSKB_*).
+const (
+	ipskbForwarded = 1 << 0
+	ipskbFragPMTU  = 1 << 6 // reassembled from DF fragments
+)
+
+// tos2prio is ip_tos2prio: a forwarded packet's priority (the qdisc band
+// and TC class) from its TOS (FWD-10).
+var tos2prio = [16]uint32{0, 0, 0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 4, 4, 4, 4}
+
+// RTTos2Priority is rt_tos2priority.
+func RTTos2Priority(tos uint8) uint32 { return tos2prio[(tos&0x1e)>>1] }
+
+// rcv is ip_rcv: the header checks of ip_rcv_core (Linux's order and
+// counters, see IPStats.RcvCore), the padding trimmed, then PRE_ROUTING.
+// The header checksum is always verified, as Linux's ip_rcv_core does:
+// the device's checksum verdict (CHECKSUM_UNNECESSARY) is about the
+// transport checksum.
+func (in *Inet) rcv(skb *SKB) {
+	hdrLen, totLen, err := in.Stats.RcvCore(skb.Data(), skb.PktType, false)
+	if err != nil {
+		skb.Free()
+		return
+	}
+	if skb.Len() > totLen {
+		skb.Trim(totLen)
+		if skb.IPSummed == ChecksumComplete {
+			skb.IPSummed = ChecksumNone
+		}
+	}
+	skb.ResetNetworkHeader()
+	skb.SetTransportHeader(hdrLen)
+	skb.ipcb = ipCB{iif: skb.Dev.ifindex}
+	st := &skb.nf
+	*st = NFState{Hook: NFPreRouting, In: skb.Dev}
+	in.host.nf.Run(st, skb, in.rcvFinishFn)
+}
+
+// rcvFinish is ip_rcv_finish: the route decision unless one is attached
+// (read after PRE_ROUTING, so a hook's new destination routes anew), the
+// options, the broadcast and multicast counters, then the decision's
+// input function — the only thing that says local, forward or error.
+func (in *Inet) rcvFinish(skb *SKB) {
+	iph := offload.IPv4(skb.Data())
+	if skb.dst == nil {
+		if err := in.routeInput(skb, iph.Dst(), iph.Src(), iph.TOS(), skb.Dev); err != nil {
+			skb.Free()
+			return
+		}
+	}
+	if iph.HeaderLen() > IPv4HdrLen && in.rcvOptions(skb) {
+		return
+	}
+	switch skb.dst.Type {
+	case RTNMulticast:
+		in.Stats.InMcastPkts.add(1)
+	case RTNBroadcast:
+		in.Stats.InBcastPkts.add(1)
+	}
+	skb.dst.Input(skb)
+}
+
+// tsNow is the timestamp option's clock: milliseconds since midnight UT,
+// on the host's clock.
+func (in *Inet) tsNow() uint32 {
+	return uint32(in.host.clock.Now().Milliseconds() % 86400000)
+}
+
+// rcvOptions is ip_rcv_options: the options are compiled (a received
+// record route or timestamp gets this host's address); a malformed one is
+// answered with parameter problem and the packet dropped (InHdrErrors).
+// A source-routed packet is dropped: accept_source_route is off, Linux's
+// default for a host, and vnic has no switch for it yet. It reports
+// whether the packet was dropped.
+func (in *Inet) rcvOptions(skb *SKB) bool {
+	iph := offload.IPv4(skb.Data())
+	hdr := skb.Data()[:iph.HeaderLen()]
+	spec := iph.Dst()
+	if skb.dst.Flags&RTCFLocal == 0 || skb.dst.Type == RTNBroadcast {
+		spec = in.selectAddr(skb.Dev, iph.Src(), ScopeUniverse)
+	}
+	opt, pp, err := CompileIPOptions(hdr, IPOptionContext{Received: true, Addr: spec, Now: in.tsNow, Local: in.isLocalAddr})
+	if err != nil {
+		in.Stats.InHdrErrors.add(1)
+		in.icmpSend(skb, ICMPParameterProb, 0, uint32(pp)<<24)
+		skb.Free()
+		return true
+	}
+	if opt.Changed {
+		iph.UpdateChecksum()
+	}
+	skb.ipcb.opt = opt
+	if opt.SRR != 0 {
+		skb.Free()
+		return true
+	}
+	return false
+}
+
+// localDeliver is ip_local_deliver: fragments are reassembled first, so
+// LOCAL_IN sees whole datagrams only (A-RX-06); then the hook.
+func (in *Inet) localDeliver(skb *SKB) {
+	if offload.IPv4(skb.Data()).IsFragment() {
+		if skb = in.defrag(skb, defragLocalDeliver); skb == nil {
+			return
+		}
+	}
+	st := &skb.nf
+	*st = NFState{Hook: NFLocalIn, In: skb.Dev}
+	in.host.nf.Run(st, skb, in.localDeliverFinishFn)
+}
+
+// localDeliverFinish is ip_local_deliver_finish and
+// ip_protocol_deliver_rcu: the header is pulled and the protocol's
+// handler gets the packet (InDelivers); without one, InUnknownProtos and
+// protocol unreachable.
+func (in *Inet) localDeliverFinish(skb *SKB) {
+	iph := offload.IPv4(skb.Data())
+	proto := iph.Protocol()
+	skb.Pull(iph.HeaderLen())
+	skb.ResetTransportHeader()
+	if h := in.protos[proto].Load(); h != nil {
+		in.Stats.InDelivers.add(1)
+		(*h)(skb)
+		return
+	}
+	in.Stats.InUnknownProtos.add(1)
+	in.icmpSend(skb, ICMPDestUnreach, ICMPProtUnreach, 0)
+	skb.Free()
+}
+
+// forward is ip_forward, its checks in the seed's order (FWD-13): an LRO
+// aggregate is dropped; a frame not addressed to this host's MAC is
+// dropped; TTL ≤ 1 → time exceeded; a strict source route through a
+// gateway → source route failed; too big with DF → fragmentation needed
+// with the route's MTU; then TTL−1 with an incremental checksum update,
+// the priority from the TOS and the FORWARD hook. Router Alert has no
+// consumer (no raw sockets yet) and ICMP redirects are the routing issue's.
+func (in *Inet) forward(skb *SKB) {
+	if skb.LRO {
+		in.Stats.InDiscards.add(1)
+		skb.Free()
+		return
+	}
+	if skb.PktType != PacketHost {
+		skb.Free()
+		return
+	}
+	skb.IPSummed = ChecksumNone // skb_forward_csum
+	iph := offload.IPv4(skb.Data())
+	if iph.TTL() <= 1 {
+		in.Stats.InHdrErrors.add(1)
+		in.icmpSend(skb, ICMPTimeExceeded, ICMPExcTTL, 0)
+		skb.Free()
+		return
+	}
+	d := skb.dst
+	if skb.ipcb.opt.StrictRoute && d.Gateway != ([4]byte{}) {
+		in.icmpSend(skb, ICMPDestUnreach, ICMPSRFailed, 0)
+		skb.Free()
+		return
+	}
+	mtu := d.MTU()
+	if in.exceedsMTU(skb, mtu) {
+		in.Stats.FragFails.add(1)
+		in.icmpSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
+		skb.Free()
+		return
+	}
+	// ip_decrease_ttl: TTL is the high byte of its 16-bit word.
+	iph[8]--
+	check := uint32(binary.BigEndian.Uint16(iph[10:12])) + 0x0100
+	binary.BigEndian.PutUint16(iph[10:12], uint16(check+check>>16))
+	skb.Priority = RTTos2Priority(iph.TOS())
+	skb.ipcb.flags |= ipskbForwarded
+	st := &skb.nf
+	*st = NFState{Hook: NFForward, In: skb.Dev, Out: d.Dev}
+	in.host.nf.Run(st, skb, in.forwardFinishFn)
+}
+
+// exceedsMTU is ip_exceeds_mtu: too big for mtu with DF set, unless the
+// stack may fragment anyway or every GSO segment fits; a reassembled
+// datagram is judged by its largest fragment.
+func (in *Inet) exceedsMTU(skb *SKB, mtu int) bool {
+	if skb.TotalLen() <= mtu {
+		return false
+	}
+	if offload.IPv4(skb.Data()).FlagsFrag()&IPDF == 0 {
+		return false
+	}
+	if skb.ipcb.fragMaxSize != 0 && int(skb.ipcb.fragMaxSize) > mtu {
+		return true
+	}
+	if skb.IgnoreDF {
+		return false
+	}
+	if skb.GSOSize != 0 {
+		return !gsoFits(skb, mtu)
+	}
+	return true
+}
+
+// gsoFits is skb_gso_validate_network_len: each segment's network length
+// fits mtu.
+func gsoFits(skb *SKB, mtu int) bool {
+	d := skb.NetworkHeader()
+	if len(d) < IPv4HdrLen {
+		return false
+	}
+	ihl := offload.IPv4(d).HeaderLen()
+	l4 := 0
+	if len(d) >= ihl+20 && d[9] == IPProtoTCP {
+		l4 = int(d[ihl+12]>>4) * 4
+	}
+	return ihl+l4+int(skb.GSOSize) <= mtu
+}
+
+// forwardFinish is ip_forward_finish: ForwDatagrams, the options a
+// forwarding hop updates (its address in record route and timestamp),
+// then the route's output.
+func (in *Inet) forwardFinish(skb *SKB) {
+	in.Stats.ForwDatagrams.add(1)
+	if skb.ipcb.opt.Len > 0 {
+		in.forwardOptions(skb)
+	}
+	skb.dst.Output(skb)
+}
+
+// forwardOptions is ip_forward_options: record route and the address
+// slot of timestamp take the outgoing interface's address.
+func (in *Inet) forwardOptions(skb *SKB) {
+	opt := &skb.ipcb.opt
+	iph := offload.IPv4(skb.Data())
+	hdr := skb.Data()[:iph.HeaderLen()]
+	d := skb.dst
+	src := d.Src
+	if src == ([4]byte{}) {
+		gw := d.Gateway
+		if gw == ([4]byte{}) {
+			gw = iph.Dst()
+		}
+		src = in.selectAddr(d.Dev, gw, ScopeUniverse)
+	}
+	changed := false
+	if opt.RRNeedAddr && opt.RR != 0 {
+		p := opt.RR + int(hdr[opt.RR+2]) - 5
+		if p >= opt.RR && p+4 <= len(hdr) {
+			copy(hdr[p:p+4], src[:])
+			changed = true
+		}
+	}
+	if opt.TSNeedAddr && opt.TS != 0 {
+		p := opt.TS + int(hdr[opt.TS+2]) - 9
+		if p >= opt.TS && p+4 <= len(hdr) {
+			copy(hdr[p:p+4], src[:])
+			changed = true
+		}
+	}
+	if changed {
+		iph.UpdateChecksum()
+	}
+}

@@ -1,0 +1,352 @@
+package stack
+
+import (
+	"encoding/binary"
+	"fmt"
+	"syscall"
+
+	"vnic/offload"
+)
+
+// LLReserve is the link-layer headroom an IPv4 packet keeps in front of
+// its header (LL_RESERVED_SPACE for Ethernet: 16).
+const LLReserve = 16
+
+// ipHeader is what a sender puts in the header (the socket's and the
+// route's share of ip_push_pending_frames).
+type ipHeader struct {
+	src, dst [4]byte
+	proto    uint8
+	tos      uint8
+	ttl      uint8
+	df       bool
+}
+
+// ErrMsgSize is a datagram too big for the path with DF set (EMSGSIZE):
+// Linux's ip_append_data refuses it before building anything.
+type ErrMsgSize struct{ MTU int }
+
+func (e *ErrMsgSize) Error() string {
+	return fmt.Sprintf("stack: message too long (path MTU %d)", e.MTU)
+}
+
+// Unwrap makes errors.Is(err, syscall.EMSGSIZE) hold.
+func (e *ErrMsgSize) Unwrap() error { return syscall.EMSGSIZE }
+
+// sendDatagram builds and sends one datagram: l4 (the transport header,
+// its checksum done) then payload, behind an IPv4 header, routed by d
+// (ip_make_skb, ip_send_skb). A datagram over the route's MTU is built as
+// a frag_list chain whose pieces already have fragment geometry, so
+// ip_fragment takes its fast path; with DF set it is refused (ErrMsgSize).
+func (in *Inet) sendDatagram(d *Dst, h ipHeader, l4, payload []byte, prio uint32) error {
+	total := IPv4HdrLen + len(l4) + len(payload)
+	if total > 65535 {
+		return fmt.Errorf("stack: datagram of %d bytes: %w", total, syscall.EMSGSIZE)
+	}
+	mtu := d.MTU()
+	if total > mtu && h.df {
+		return &ErrMsgSize{MTU: mtu}
+	}
+	first := total
+	if total > mtu {
+		first = (mtu-IPv4HdrLen)&^7 + IPv4HdrLen
+	}
+	skb := in.host.pool.Alloc(LLReserve + first)
+	if skb == nil {
+		return fmt.Errorf("stack: datagram of %d bytes: %w", total, syscall.ENOBUFS)
+	}
+	skb.Reserve(LLReserve)
+	b := skb.Put(first)
+	b[0] = 0x45
+	b[1] = h.tos
+	binary.BigEndian.PutUint16(b[2:4], uint16(total))
+	var frag uint16
+	if h.df {
+		frag = IPDF
+		// ip_select_ident: a DF datagram of an unconnected socket gets ID 0.
+	} else {
+		binary.BigEndian.PutUint16(b[4:6], in.nextID(h.src, h.dst, h.proto))
+	}
+	binary.BigEndian.PutUint16(b[6:8], frag)
+	b[8] = h.ttl
+	b[9] = h.proto
+	copy(b[12:16], h.src[:])
+	copy(b[16:20], h.dst[:])
+	n := copy(b[IPv4HdrLen:], l4)
+	rest := payload
+	k := copy(b[IPv4HdrLen+n:], rest)
+	rest = rest[k:]
+	skb.ResetNetworkHeader()
+	skb.SetTransportHeader(IPv4HdrLen)
+	skb.Protocol = EthPIPv4
+	skb.Priority = prio
+	skb.dst = d
+	skb.ipcb.routedDst = h.dst
+	tail := skb
+	for len(rest) > 0 {
+		chunk := min(len(rest), (mtu-IPv4HdrLen)&^7)
+		f := in.host.pool.Alloc(LLReserve + IPv4HdrLen + chunk)
+		if f == nil {
+			skb.Free()
+			return fmt.Errorf("stack: datagram of %d bytes: %w", total, syscall.ENOBUFS)
+		}
+		f.Reserve(LLReserve + IPv4HdrLen)
+		copy(f.Put(chunk), rest[:chunk])
+		rest = rest[chunk:]
+		tail.fragList = f
+		tail = f
+	}
+	in.host.cpus[0].ChargeCopy(total)
+	in.localOut(skb)
+	return nil
+}
+
+// localOut is ip_local_out: the total length and header checksum are set
+// before LOCAL_OUT (hooks see a consistent header, A-TX-06), then the
+// hook, then dst_output.
+func (in *Inet) localOut(skb *SKB) {
+	iph := offload.IPv4(skb.Data())
+	iph.SetTotalLen(uint16(skb.TotalLen()))
+	iph.UpdateChecksum()
+	in.Stats.OutRequests.add(1)
+	skb.Protocol = EthPIPv4
+	st := &skb.nf
+	*st = NFState{Hook: NFLocalOut, Out: skb.dst.Dev}
+	in.host.nf.Run(st, skb, in.dstOutput)
+}
+
+// dstOutput is dst_output after LOCAL_OUT: a hook that changed the
+// destination makes the packet route anew (ip_route_me_harder, A-TX-07).
+func (in *Inet) dstOutput(skb *SKB) {
+	iph := offload.IPv4(skb.Data())
+	if daddr := iph.Dst(); daddr != skb.ipcb.routedDst {
+		fl := FlowKey{Dst: daddr, Src: iph.Src(), TOS: iph.TOS()}
+		d, err := in.RouteOutput(&fl)
+		if err != nil {
+			in.Stats.OutDiscards.add(1)
+			skb.Free()
+			return
+		}
+		skb.dst = d
+		skb.ipcb.routedDst = daddr
+	}
+	skb.dst.Output(skb)
+}
+
+// output is ip_output: the egress device, then POST_ROUTING, which sees
+// the whole datagram — Linux fragments after the hook, in
+// ip_finish_output (the seed's order is the other way, seed-A §18.5).
+func (in *Inet) output(skb *SKB) {
+	skb.Dev = skb.dst.Dev
+	skb.Protocol = EthPIPv4
+	st := &skb.nf
+	*st = NFState{Hook: NFPostRouting, Out: skb.Dev}
+	in.host.nf.Run(st, skb, in.outputFn)
+}
+
+// postRoutingDone is ip_finish_output: a datagram over the MTU (or
+// carrying a frag_list) is fragmented; a GSO packet goes whole when its
+// segments fit.
+func (in *Inet) postRoutingDone(skb *SKB) {
+	mtu := skb.dst.MTU()
+	if skb.GSOSize != 0 && skb.fragList == nil {
+		if gsoFits(skb, mtu) {
+			in.finishOutput2(skb)
+			return
+		}
+		// Linux segments, then fragments each segment; vnic has no TCP
+		// yet and drops such a packet.
+		in.Stats.FragFails.add(1)
+		skb.Free()
+		return
+	}
+	if skb.TotalLen() > mtu || skb.fragList != nil || (skb.ipcb.fragMaxSize != 0 && int(skb.ipcb.fragMaxSize) > mtu) {
+		in.fragment(skb, mtu, in.finishOutputFn)
+		return
+	}
+	in.finishOutput2(skb)
+}
+
+// finishOutput2 is ip_finish_output2 and neigh_output: the next hop's
+// link-layer address, from the neighbour table or, for broadcast,
+// multicast and the loopback, without one; then dev_queue_xmit.
+func (in *Inet) finishOutput2(skb *SKB) {
+	dev := skb.Dev
+	d := skb.dst
+	switch {
+	case dev.flags&IFFLoopback != 0:
+		neighXmit(skb, MAC{})
+		return
+	case d.Type == RTNBroadcast || dev.flags&IFFNoARP != 0:
+		neighXmit(skb, BroadcastMAC)
+		return
+	case d.Type == RTNMulticast:
+		dst := offload.IPv4(skb.Data()).Dst()
+		neighXmit(skb, MAC{0x01, 0x00, 0x5e, dst[1] & 0x7f, dst[2], dst[3]})
+		return
+	}
+	nh := d.Gateway
+	if nh == ([4]byte{}) {
+		nh = offload.IPv4(skb.Data()).Dst()
+	}
+	idev := in.Attach(dev)
+	idev.arp.Output(nh, skb)
+}
+
+// neighXmit puts the Ethernet header on skb (for mac) and hands it to the
+// device.
+func neighXmit(skb *SKB, mac MAC) {
+	dev := skb.Dev
+	if skb.Headroom() < EthHdrLen {
+		dev.txDropped.add(1)
+		skb.Free()
+		return
+	}
+	EthHeader(skb, mac, dev.Addr(), skb.Protocol)
+	_ = DevQueueXmit(skb) // a refused packet is counted by the device
+}
+
+// fragment is ip_fragment / ip_do_fragment: DF (unless the stack may
+// ignore it) or a reassembled datagram whose fragments were bigger than
+// mtu → FragFails and fragmentation needed to the source. Otherwise the
+// fast path, when the frag_list pieces already have the geometry (each
+// fits, all but the last a multiple of 8, headroom for a header), puts a
+// header on each piece without copying payload; the slow path copies
+// into new buffers. Both give the same bytes (FRAG-14): options without
+// the copied flag only in the first fragment.
+func (in *Inet) fragment(skb *SKB, mtu int, out func(*SKB)) {
+	iph := offload.IPv4(skb.Data())
+	if (iph.FlagsFrag()&IPDF != 0 && !skb.IgnoreDF) || (skb.ipcb.fragMaxSize != 0 && int(skb.ipcb.fragMaxSize) > mtu) {
+		in.Stats.FragFails.add(1)
+		in.icmpSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
+		skb.Free()
+		return
+	}
+	hlen := iph.HeaderLen()
+	room := mtu - hlen // payload per fragment
+	if room < 8 {
+		in.Stats.FragFails.add(1)
+		skb.Free()
+		return
+	}
+	if skb.fragList != nil && in.fastGeometry(skb, hlen, room) {
+		in.fragmentFast(skb, hlen, out)
+		return
+	}
+	in.fragmentSlow(skb, hlen, room, out)
+}
+
+func (in *Inet) fastGeometry(skb *SKB, hlen, room int) bool {
+	first := skb.Len() - hlen
+	if first > room || first&7 != 0 || offload.IPv4(skb.Data()).IsFragment() || skb.Headroom() < LLReserve {
+		return false
+	}
+	for f := skb.fragList; f != nil; f = f.fragList {
+		if f.Len() > room || (f.Len()&7 != 0 && f.fragList != nil) || f.Headroom() < hlen+EthHdrLen {
+			return false
+		}
+	}
+	return true
+}
+
+// fragHeader writes fragment header fields: total length, offset (in
+// bytes of the original payload, plus the original's own offset), MF and
+// the checksum.
+func fragHeader(h []byte, hlen, payload int, origFrag uint16, off int, more bool) {
+	offload.IPv4(h).SetTotalLen(uint16(hlen + payload))
+	v := origFrag&^IPOffset | uint16((int(origFrag&IPOffset)*8+off)>>3)
+	if more {
+		v |= IPMF
+	}
+	binary.BigEndian.PutUint16(h[6:8], v)
+	offload.IPv4(h).UpdateChecksum()
+}
+
+func (in *Inet) fragmentFast(skb *SKB, hlen int, out func(*SKB)) {
+	iph := offload.IPv4(skb.Data())
+	orig := iph.FlagsFrag()
+	var hdr [60]byte
+	copy(hdr[:hlen], skb.Data()[:hlen])
+	FragmentIPOptions(hdr[:hlen])
+	chain := skb.fragList
+	skb.fragList = nil
+	off := skb.Len() - hlen
+	fragHeader(skb.Data()[:hlen], hlen, off, orig, 0, true)
+	in.Stats.FragCreates.add(1)
+	out(skb)
+	for f := chain; f != nil; {
+		next := f.fragList
+		f.fragList = nil
+		f.copyMeta(skb)
+		h := f.Push(hlen)
+		copy(h, hdr[:hlen])
+		f.ResetNetworkHeader()
+		f.SetTransportHeader(hlen)
+		more := next != nil || orig&IPMF != 0
+		fragHeader(h, hlen, f.Len()-hlen, orig, off, more)
+		off += f.Len() - hlen
+		in.Stats.FragCreates.add(1)
+		out(f)
+		f = next
+	}
+	in.Stats.FragOKs.add(1)
+}
+
+func (in *Inet) fragmentSlow(skb *SKB, hlen, room int, out func(*SKB)) {
+	iph := offload.IPv4(skb.Data())
+	orig := iph.FlagsFrag()
+	var hdr [60]byte
+	copy(hdr[:hlen], skb.Data()[:hlen])
+	left := skb.TotalLen() - hlen
+	src := payloadReader{skb: skb, off: hlen}
+	off := 0
+	for left > 0 {
+		n := left
+		if n > room {
+			n = room &^ 7
+		}
+		f := in.host.pool.Alloc(LLReserve + hlen + n)
+		if f == nil {
+			in.Stats.FragFails.add(1)
+			skb.Free()
+			return
+		}
+		f.Reserve(LLReserve)
+		f.copyMeta(skb)
+		b := f.Put(hlen + n)
+		copy(b[:hlen], hdr[:hlen])
+		src.read(b[hlen:])
+		f.ResetNetworkHeader()
+		f.SetTransportHeader(hlen)
+		left -= n
+		fragHeader(b, hlen, n, orig, off, left > 0 || orig&IPMF != 0)
+		if off == 0 {
+			FragmentIPOptions(hdr[:hlen])
+		}
+		off += n
+		in.host.cpus[0].ChargeCopy(n)
+		in.Stats.FragCreates.add(1)
+		out(f)
+	}
+	skb.Consume()
+	in.Stats.FragOKs.add(1)
+}
+
+// payloadReader reads a datagram's bytes across its frag_list chain.
+type payloadReader struct {
+	skb *SKB
+	off int
+}
+
+func (r *payloadReader) read(b []byte) {
+	for len(b) > 0 && r.skb != nil {
+		d := r.skb.Data()
+		if r.off >= len(d) {
+			r.skb, r.off = r.skb.fragList, 0
+			continue
+		}
+		n := copy(b, d[r.off:])
+		b = b[n:]
+		r.off += n
+	}
+}

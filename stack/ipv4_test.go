@@ -1,0 +1,188 @@
+package stack_test
+
+import (
+	"errors"
+	"net/netip"
+	"syscall"
+	"testing"
+	"time"
+
+	"vnic/stack"
+)
+
+func ping(t *testing.T, in *stack.Inet, dst string, seq uint16, size int, o stack.PingOptions) *stack.PingConn {
+	t.Helper()
+	c, err := in.OpenPing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendEcho(mustAddr(dst), seq, make([]byte, size), o); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A-ARP-01 / A-20.21: the first packet to an unresolved neighbour sends
+// one broadcast request and waits; the reply releases it; the echo comes
+// back; the entries are REACHABLE on the asking side and STALE on the
+// answering side (learned from a request).
+func TestPingResolvesARP(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	w1, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	c := ping(t, r.inet["h1"], "198.18.0.2", 1, 56, stack.PingOptions{})
+	r.run(10 * time.Millisecond)
+	wantLines(t, "wire", r.summary(), []string{
+		"h1/eth0 ARP who-has 198.18.0.2 tell 198.18.0.1",
+		"h2/eth0 ARP 198.18.0.2 is-at 02:00:00:00:00:" + hex2(w2.dev.Addr()[5]),
+		"h1/eth0 IP 198.18.0.1>198.18.0.2 ICMP 8/0 ttl 64 len 84",
+		"h2/eth0 IP 198.18.0.2>198.18.0.1 ICMP 0/0 ttl 64 len 84",
+	})
+	m, ok := c.Recv()
+	if !ok || m.Type != stack.ICMPEchoReply || m.Seq != 1 || m.TTL != 64 || m.Len != 64 || m.From != mustAddr("198.18.0.2") {
+		t.Fatalf("reply %+v %v", m, ok)
+	}
+	n, ok := r.inet["h1"].ARP(w1.dev).Lookup([4]byte{198, 18, 0, 2})
+	if !ok || n.State != stack.NUDReachable || n.MAC != w2.dev.Addr() {
+		t.Fatalf("h1's entry %+v", n)
+	}
+	// h2 learned h1 from the request (STALE) and used the entry for the
+	// reply: DELAY, waiting for a confirmation before probing.
+	n, ok = r.inet["h2"].ARP(w2.dev).Lookup([4]byte{198, 18, 0, 1})
+	if !ok || n.State != stack.NUDDelay {
+		t.Fatalf("h2's entry %+v", n)
+	}
+	// A second echo needs no request.
+	r.frames = nil
+	if err := c.SendEcho(mustAddr("198.18.0.2"), 2, make([]byte, 56), stack.PingOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r.run(10 * time.Millisecond)
+	if got := len(r.frames); got != 2 {
+		t.Fatalf("second echo: %d frames, want 2: %v", got, r.summary())
+	}
+	// Nothing confirms h1 to h2 (no TCP): after delay_first_probe_time
+	// h2 probes by unicast and the reply makes the entry REACHABLE.
+	r.frames = nil
+	r.run(6 * time.Second)
+	wantLines(t, "probe", r.summary(), []string{
+		"h2/eth0 ARP who-has 198.18.0.1 tell 198.18.0.2",
+		"h1/eth0 ARP 198.18.0.1 is-at 02:00:00:00:00:" + hex2(w1.dev.Addr()[5]),
+	})
+	if d := r.frames[0].b[0:6]; stack.MAC(d) != w1.dev.Addr() {
+		t.Fatalf("probe sent to %x, want unicast", d)
+	}
+	if n, _ := r.inet["h2"].ARP(w2.dev).Lookup([4]byte{198, 18, 0, 1}); n.State != stack.NUDReachable {
+		t.Fatalf("after probe %+v", n)
+	}
+	s1, s2 := r.inet["h1"].Stats.Snapshot(), r.inet["h2"].Stats.Snapshot()
+	if s1.OutRequests != 2 || s1.InReceives != 2 || s1.InDelivers != 2 || s2.InReceives != 2 || s2.InDelivers != 2 || s2.OutRequests != 2 {
+		t.Fatalf("counters h1 %+v h2 %+v", s1, s2)
+	}
+	ic := r.inet["h2"].ICMPStats.Snapshot()
+	if ic.InType[stack.ICMPEcho] != 2 || ic.OutType[stack.ICMPEchoReply] != 2 {
+		t.Fatalf("h2 icmp %+v", ic)
+	}
+}
+
+func hex2(b byte) string { return string("0123456789abcdef"[b>>4]) + string("0123456789abcdef"[b&15]) }
+
+// An on-link address nobody has: three broadcast requests a second apart,
+// then the queued echo's source hears host unreachable (from itself, as
+// Linux's ping prints "Destination Host Unreachable").
+func TestNeighbourFailureUnreachable(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	w1, _ := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	c := ping(t, r.inet["h1"], "198.18.0.9", 7, 56, stack.PingOptions{})
+	r.run(5 * time.Second)
+	wantLines(t, "wire", r.summary(), []string{
+		"h1/eth0 ARP who-has 198.18.0.9 tell 198.18.0.1",
+		"h1/eth0 ARP who-has 198.18.0.9 tell 198.18.0.1",
+		"h1/eth0 ARP who-has 198.18.0.9 tell 198.18.0.1",
+	})
+	m, ok := c.Recv()
+	if !ok || !m.IsError || m.Type != stack.ICMPDestUnreach || m.Code != stack.ICMPHostUnreach || m.Seq != 7 || m.From != mustAddr("198.18.0.1") {
+		t.Fatalf("got %+v %v", m, ok)
+	}
+	if st := r.inet["h1"].ARP(w1.dev).Stats(); st.ResFailed != 1 {
+		t.Fatalf("res_failed %d", st.ResFailed)
+	}
+}
+
+// A-RF / seed-B TBL-09 and LK-05: longest prefix wins; the local table
+// wins over main; an address makes local, broadcast and connected
+// routes.
+func TestRouteLookupShape(t *testing.T) {
+	r := newInetRig(t, "h1", "h2", "h3")
+	w1, _ := r.link("h1", "10.0.0.2/24", "h2", "10.0.0.1/24", 0)
+	w3, _ := r.link("h1", "192.168.1.1/24", "h3", "192.168.1.2/24", 0)
+	in := r.inet["h1"]
+	eth0, eth1 := w1.dev, w3.dev
+	for _, rt := range []stack.Route{
+		{Dst: [4]byte{}, Len: 0, Gateway: [4]byte{10, 0, 0, 1}},
+		{Dst: [4]byte{192, 168, 1, 100}, Len: 32, Gateway: [4]byte{10, 0, 0, 1}, Dev: eth0},
+		{Dst: [4]byte{192, 168, 1, 1}, Len: 32, Gateway: [4]byte{10, 0, 0, 1}},
+	} {
+		if err := in.RouteAdd(rt, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		dst     string
+		typ     stack.RouteType
+		table   uint32
+		plen    int
+		dev     *stack.NetDevice
+		gw      string
+		scope   stack.Scope
+		prefsrc string
+	}{
+		{"192.168.1.50", stack.RTNUnicast, stack.TableMain, 24, eth1, "", stack.ScopeLink, "192.168.1.1"},
+		{"192.168.1.100", stack.RTNUnicast, stack.TableMain, 32, eth0, "10.0.0.1", stack.ScopeUniverse, ""},
+		{"8.8.8.8", stack.RTNUnicast, stack.TableMain, 0, eth0, "10.0.0.1", stack.ScopeUniverse, ""},
+		{"192.168.1.1", stack.RTNLocal, stack.TableLocal, 32, eth1, "", stack.ScopeHost, "192.168.1.1"},
+		{"192.168.1.255", stack.RTNBroadcast, stack.TableLocal, 32, eth1, "", stack.ScopeLink, "192.168.1.1"},
+		{"127.0.0.5", stack.RTNLocal, stack.TableLocal, 8, in.Loopback(), "", stack.ScopeHost, "127.0.0.1"},
+	} {
+		res, err := in.FibLookup(stack.FlowKey{Dst: mustAddr(c.dst).As4()})
+		if err != nil {
+			t.Fatalf("%s: %v", c.dst, err)
+		}
+		gw := ""
+		if res.Route.Gateway != ([4]byte{}) {
+			gw = netip.AddrFrom4(res.Route.Gateway).String()
+		}
+		ps := ""
+		if res.Route.PrefSrc != ([4]byte{}) {
+			ps = netip.AddrFrom4(res.Route.PrefSrc).String()
+		}
+		if res.Type != c.typ || res.Table != c.table || res.PrefixLen != c.plen || res.Route.Dev != c.dev || gw != c.gw || res.Scope != c.scope || ps != c.prefsrc {
+			t.Errorf("%s: %v table %d /%d dev %v gw %q scope %v src %q", c.dst, res.Type, res.Table, res.PrefixLen, res.Route.Dev.Name(), gw, res.Scope, ps)
+		}
+	}
+	// Deleting the default leaves 8.8.8.8 without a route.
+	if _, err := in.RouteDel(stack.Route{Len: 0, Scope: stack.ScopeNowhere}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.FibLookup(stack.FlowKey{Dst: [4]byte{8, 8, 8, 8}}); !errors.Is(err, syscall.ENETUNREACH) {
+		t.Fatalf("after delete: %v", err)
+	}
+	if _, err := in.RouteDel(stack.Route{Len: 0, Scope: stack.ScopeNowhere}); !errors.Is(err, syscall.ESRCH) {
+		t.Fatalf("second delete: %v", err)
+	}
+	// A gateway that is not on a link is refused.
+	if err := in.RouteAdd(stack.Route{Len: 0, Gateway: [4]byte{172, 16, 0, 1}}, false); !errors.Is(err, syscall.ENETUNREACH) {
+		t.Fatalf("off-link gateway: %v", err)
+	}
+	// Route types that refuse.
+	for _, c := range []struct {
+		typ stack.RouteType
+		err syscall.Errno
+	}{{stack.RTNBlackhole, syscall.EINVAL}, {stack.RTNUnreachable, syscall.EHOSTUNREACH}, {stack.RTNProhibit, syscall.EACCES}} {
+		if err := in.RouteAdd(stack.Route{Dst: [4]byte{203, 0, 113, 0}, Len: 24, Type: c.typ, Scope: stack.ScopeNowhere}, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.FibLookup(stack.FlowKey{Dst: [4]byte{203, 0, 113, 7}}); !errors.Is(err, c.err) {
+			t.Errorf("%v: %v, want %v", c.typ, err, c.err)
+		}
+	}
+}

@@ -1,0 +1,221 @@
+package stack
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"sync"
+	"syscall"
+	"time"
+
+	"vnic/offload"
+)
+
+// PingConn is an ICMP echo socket (Linux's ping socket: SOCK_DGRAM,
+// IPPROTO_ICMP): its echo requests carry its identifier, and it receives
+// the echo replies with that identifier and the ICMP errors that quote
+// one of its requests.
+type PingConn struct {
+	in     *Inet
+	id     uint16
+	mu     sync.Mutex
+	cond   *sync.Cond
+	q      []PingMsg
+	drops  uint64
+	closed bool
+}
+
+// PingMsg is what a ping socket received: an echo reply, or an error
+// about one of its requests.
+type PingMsg struct {
+	From      netip.Addr
+	Type      uint8
+	Code      uint8
+	Info      uint32 // the error's extra word: the next-hop MTU for fragmentation needed
+	Seq       uint16
+	TTL       uint8 // of the packet that carried the message
+	Len       int   // ICMP bytes (header and data) of a reply
+	Data      []byte
+	At        time.Duration // when it arrived (host clock)
+	IsError   bool
+	Truncated bool
+}
+
+// PingOptions are a request's IP settings (ping's -t, -M, -Q).
+type PingOptions struct {
+	TTL uint8
+	TOS uint8
+	DF  bool
+	Src netip.Addr
+}
+
+const pingQueueLen = 1024
+
+type pingTable struct {
+	mu    sync.Mutex
+	conns map[uint16]*PingConn
+	next  uint16
+}
+
+func (t *pingTable) init() {
+	t.conns = map[uint16]*PingConn{}
+	t.next = 1
+}
+
+// OpenPing opens a ping socket with a free identifier.
+func (in *Inet) OpenPing() (*PingConn, error) {
+	t := &in.pings
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := 0; i < 65535; i++ {
+		id := t.next
+		t.next++
+		if t.next == 0 {
+			t.next = 1
+		}
+		if _, used := t.conns[id]; !used && id != 0 {
+			c := &PingConn{in: in, id: id}
+			c.cond = sync.NewCond(&c.mu)
+			t.conns[id] = c
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("stack: ping: no free identifier: %w", syscall.EADDRINUSE)
+}
+
+// ID returns the echo identifier.
+func (c *PingConn) ID() uint16 { return c.id }
+
+// Close releases the identifier; a blocked Wait returns.
+func (c *PingConn) Close() error {
+	t := &c.in.pings
+	t.mu.Lock()
+	delete(t.conns, c.id)
+	t.mu.Unlock()
+	c.mu.Lock()
+	c.closed = true
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	return nil
+}
+
+// SendEcho sends an echo request to dst with sequence seq and data. A
+// request too big for the path with DF set fails with ErrMsgSize (ping -M
+// do's "message too long").
+func (c *PingConn) SendEcho(dst netip.Addr, seq uint16, data []byte, o PingOptions) error {
+	in := c.in
+	if !dst.Is4() {
+		return fmt.Errorf("stack: ping: %v is not IPv4: %w", dst, syscall.EAFNOSUPPORT)
+	}
+	fl := FlowKey{Dst: dst.As4(), TOS: o.TOS, Proto: IPProtoICMP}
+	if o.Src.IsValid() {
+		fl.Src = o.Src.As4()
+	}
+	rt, err := in.RouteOutput(&fl)
+	if err != nil {
+		return fmt.Errorf("stack: ping %v: %w", dst, err)
+	}
+	if rt.Flags&RTCFBroadcast != 0 {
+		return fmt.Errorf("stack: ping %v: broadcast: %w", dst, syscall.EACCES)
+	}
+	ttl := o.TTL
+	if ttl == 0 {
+		ttl = in.cfg.DefaultTTL
+	}
+	var hdr [8]byte
+	hdr[0] = ICMPEcho
+	binary.BigEndian.PutUint16(hdr[4:6], c.id)
+	binary.BigEndian.PutUint16(hdr[6:8], seq)
+	binary.BigEndian.PutUint16(hdr[2:4], ^offload.Fold(offload.Sum(data, offload.Sum(hdr[:], 0))))
+	if err := in.sendDatagram(rt, ipHeader{src: fl.Src, dst: fl.Dst, proto: IPProtoICMP, tos: o.TOS, ttl: ttl, df: o.DF}, hdr[:], data, 0); err != nil {
+		return err
+	}
+	in.ICMPStats.OutMsgs.add(1)
+	in.ICMPStats.OutType[ICMPEcho].add(1)
+	return nil
+}
+
+// Recv returns a queued message without waiting.
+func (c *PingConn) Recv() (PingMsg, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.q) == 0 {
+		return PingMsg{}, false
+	}
+	m := c.q[0]
+	c.q = c.q[1:]
+	return m, true
+}
+
+// Wait returns the next message, waiting until deadline (real time; a
+// host on the virtual clock never waits: run the clock, then Recv).
+func (c *PingConn) Wait(deadline time.Time) (PingMsg, error) {
+	if c.in.host.clock.Virtual() {
+		if m, ok := c.Recv(); ok {
+			return m, nil
+		}
+		return PingMsg{}, fmt.Errorf("stack: ping: nothing queued: %w", syscall.EAGAIN)
+	}
+	stop := time.AfterFunc(time.Until(deadline), func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer stop.Stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.q) == 0 {
+		if c.closed {
+			return PingMsg{}, fmt.Errorf("stack: ping: closed: %w", syscall.EBADF)
+		}
+		if !time.Now().Before(deadline) {
+			return PingMsg{}, fmt.Errorf("stack: ping: %w", syscall.ETIMEDOUT)
+		}
+		c.cond.Wait()
+	}
+	m := c.q[0]
+	c.q = c.q[1:]
+	return m, nil
+}
+
+// deliver is ping_rcv (an echo reply) and ping_err (an error quoting an
+// echo request): the socket of the identifier gets it.
+func (t *pingTable) deliver(in *Inet, skb *SKB, isErr bool) {
+	b := skb.Data()
+	iph := offload.IPv4(skb.NetworkHeader())
+	m := PingMsg{From: netip.AddrFrom4(iph.Src()), Type: b[0], Code: b[1], TTL: iph.TTL(), At: in.host.clock.Now(), IsError: isErr}
+	var id uint16
+	if isErr {
+		inner := b[8:]
+		ihl := offload.IPv4(inner).HeaderLen()
+		echo := inner[ihl:]
+		if echo[0] != ICMPEcho {
+			skb.Consume()
+			return
+		}
+		id = binary.BigEndian.Uint16(echo[4:6])
+		m.Seq = binary.BigEndian.Uint16(echo[6:8])
+		m.Info = binary.BigEndian.Uint32(b[4:8])
+	} else {
+		id = binary.BigEndian.Uint16(b[4:6])
+		m.Seq = binary.BigEndian.Uint16(b[6:8])
+		m.Len = len(b)
+		m.Data = append([]byte(nil), b[8:]...)
+	}
+	t.mu.Lock()
+	c := t.conns[id]
+	t.mu.Unlock()
+	if c == nil {
+		skb.Consume()
+		return
+	}
+	c.mu.Lock()
+	if len(c.q) >= pingQueueLen {
+		c.drops++
+	} else {
+		c.q = append(c.q, m)
+		c.cond.Broadcast()
+	}
+	c.mu.Unlock()
+	skb.Consume()
+}

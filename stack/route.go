@@ -1,0 +1,265 @@
+package stack
+
+import (
+	"syscall"
+)
+
+// Route cache flags (RTCF_*) a Dst carries.
+const (
+	RTCFLocal     = 0x80000000
+	RTCFBroadcast = 0x10000000
+	RTCFMulticast = 0x20000000
+)
+
+// Dst is a route decision attached to a packet (dst_entry with rtable's
+// IPv4 fields): what happens next is only its Input (received packets:
+// local delivery, forwarding or an error) or Output (sent packets), as
+// A-RF-05 wants. Decisions for a route are cached on it and rebuilt when
+// any route changes.
+type Dst struct {
+	Input  func(*SKB)
+	Output func(*SKB)
+	Dev    *NetDevice // the output device (loopback for local delivery)
+	// Gateway is the next hop; zero means the destination is on-link.
+	Gateway [4]byte
+	Type    RouteType
+	Flags   uint32
+	// Src is the source address a sender uses (the route's preferred
+	// source or the one selected for its device).
+	Src [4]byte
+	// Error is an input route's refusal (ip_error's dst.error).
+	Error syscall.Errno
+	mtu   uint32
+	genid uint32
+	// Route is the FIB entry the decision came from (nil for decisions
+	// made without one: broadcasts, errors).
+	Route *Route
+}
+
+// MTU is dst_mtu: the route's MTU metric, or its device's MTU.
+func (d *Dst) MTU() int {
+	if d.mtu != 0 {
+		return int(d.mtu)
+	}
+	return d.Dev.MTU()
+}
+
+// RouteStats are the routing decisions' counters (rt_cache stat).
+type RouteStats struct {
+	InMartianSrc, InMartianDst, InNoRoute, InBrdInput uint64
+}
+
+// routeInput is ip_route_input_noref / ip_route_input_slow: it attaches
+// the decision for a received packet (daddr, saddr, tos) arriving on dev.
+func (in *Inet) routeInput(skb *SKB, daddr, saddr [4]byte, tos uint8, dev *NetDevice) error {
+	idev := in.Attach(dev)
+	if isMulticast(saddr) || isLbcast(saddr) {
+		return syscall.EINVAL // martian source
+	}
+	if isLbcast(daddr) || (saddr == [4]byte{} && daddr == [4]byte{}) {
+		return in.brdInput(skb, saddr, dev)
+	}
+	if isMulticast(daddr) {
+		// No group membership without IGMP: ip_route_input_mc is not
+		// reached; the packet is dropped as Linux drops a group it has
+		// not joined.
+		return syscall.EINVAL
+	}
+	if isZeronet(saddr) || isZeronet(daddr) {
+		return syscall.EINVAL
+	}
+	if dev.flags&IFFLoopback == 0 && (isLoopback(saddr) || isLoopback(daddr)) {
+		return syscall.EINVAL
+	}
+	fl := FlowKey{Dst: daddr, Src: saddr, TOS: tos, Iif: dev.ifindex}
+	res, err := in.fib.Lookup(&fl)
+	if err != nil {
+		if !idev.forwarding.Load() {
+			err = syscall.EHOSTUNREACH
+		}
+		return in.errInput(skb, err.(syscall.Errno))
+	}
+	switch res.Type {
+	case RTNBroadcast:
+		return in.brdInput(skb, saddr, dev)
+	case RTNLocal:
+		r := res.Route
+		if d := r.cache.in.Load(); d != nil && d.genid == in.fib.genid.Load() {
+			skb.dst = d
+			return nil
+		}
+		d := &Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo, Type: RTNLocal, Flags: RTCFLocal, Src: daddr, genid: in.fib.genid.Load(), Route: r}
+		r.cache.in.Store(d)
+		skb.dst = d
+		return nil
+	}
+	if !idev.forwarding.Load() {
+		return in.errInput(skb, syscall.EHOSTUNREACH)
+	}
+	if res.Type != RTNUnicast {
+		return syscall.EINVAL
+	}
+	r := res.Route
+	if d := r.cache.in.Load(); d != nil && d.genid == in.fib.genid.Load() {
+		skb.dst = d
+		return nil
+	}
+	d := &Dst{Input: in.forward, Output: in.output, Dev: r.Dev, Gateway: r.Gateway, Type: RTNUnicast, mtu: r.MTU, genid: in.fib.genid.Load(), Route: r}
+	r.cache.in.Store(d)
+	skb.dst = d
+	return nil
+}
+
+// brdInput is ip_route_input_slow's brd_input: a limited or directed
+// broadcast is delivered locally.
+func (in *Inet) brdInput(skb *SKB, saddr [4]byte, dev *NetDevice) error {
+	if dev.inet.Load() == nil {
+		return syscall.EINVAL
+	}
+	d := &Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo, Type: RTNBroadcast, Flags: RTCFBroadcast | RTCFLocal,
+		Src: in.selectAddr(dev, saddr, ScopeLink), genid: in.fib.genid.Load()}
+	skb.dst = d
+	return nil
+}
+
+// errInput is ip_route_input_slow's no_route: a decision whose input is
+// ip_error.
+func (in *Inet) errInput(skb *SKB, e syscall.Errno) error {
+	skb.dst = &Dst{Input: in.ipError, Output: in.discardOut, Dev: skb.Dev, Type: RTNUnreachable, Error: e, genid: in.fib.genid.Load()}
+	return nil
+}
+
+func (in *Inet) discardOut(skb *SKB) {
+	in.Stats.OutDiscards.add(1)
+	skb.Free()
+}
+
+// ipError is ip_error: with forwarding off on the device, a packet for
+// another host is counted (InAddrErrors, or InNoRoutes for no route) and
+// dropped without a word — Linux sends nothing here, although the seed
+// (A-RX-05) says host unreachable goes back; vnic follows Linux. With
+// forwarding on, the source hears host unreachable, net unreachable or
+// communication prohibited.
+func (in *Inet) ipError(skb *SKB) {
+	d := skb.dst
+	idev := skb.Dev.inet.Load()
+	if idev == nil || !idev.forwarding.Load() {
+		switch d.Error {
+		case syscall.EHOSTUNREACH:
+			in.Stats.InAddrErrors.add(1)
+		case syscall.ENETUNREACH:
+			in.Stats.InNoRoutes.add(1)
+		}
+		skb.Free()
+		return
+	}
+	var code uint8
+	switch d.Error {
+	case syscall.EHOSTUNREACH:
+		code = ICMPHostUnreach
+	case syscall.ENETUNREACH:
+		code = ICMPNetUnreach
+		in.Stats.InNoRoutes.add(1)
+	case syscall.EACCES:
+		code = ICMPPktFiltered
+	default:
+		skb.Free()
+		return
+	}
+	in.icmpSend(skb, ICMPDestUnreach, code, 0)
+	skb.Free()
+}
+
+// RouteOutput is ip_route_output_key: the decision for a packet this host
+// sends by fl. A zero fl.Src is filled with the source to use.
+func (in *Inet) RouteOutput(fl *FlowKey) (*Dst, error) {
+	var oif *NetDevice
+	if fl.Src != ([4]byte{}) {
+		if isMulticast(fl.Src) || isLbcast(fl.Src) || !in.isLocalAddr(fl.Src) {
+			return nil, syscall.EINVAL
+		}
+	}
+	if fl.Oif != 0 {
+		for _, d := range in.host.Devices() {
+			if d.ifindex == fl.Oif {
+				oif = d
+			}
+		}
+		if oif == nil {
+			return nil, syscall.ENODEV
+		}
+		if !oif.up.Load() {
+			return nil, syscall.ENETUNREACH
+		}
+		if isLbcast(fl.Dst) || isMulticast(fl.Dst) {
+			if fl.Src == ([4]byte{}) {
+				fl.Src = in.selectAddr(oif, [4]byte{}, ScopeLink)
+			}
+			typ, flags := RTNBroadcast, uint32(RTCFBroadcast)
+			if isMulticast(fl.Dst) {
+				typ, flags = RTNMulticast, RTCFMulticast
+			}
+			return &Dst{Input: in.localDeliver, Output: in.output, Dev: oif, Type: typ, Flags: flags, Src: fl.Src, genid: in.fib.genid.Load()}, nil
+		}
+	}
+	if fl.Dst == ([4]byte{}) {
+		fl.Dst = fl.Src
+		if fl.Dst == ([4]byte{}) {
+			fl.Dst, fl.Src = [4]byte{127, 0, 0, 1}, [4]byte{127, 0, 0, 1}
+		}
+	}
+	res, err := in.fib.Lookup(fl)
+	if err != nil {
+		if oif != nil && err == syscall.ENETUNREACH {
+			// No route, but the sender named the device: assume the
+			// destination is on its link (Linux does the same).
+			if fl.Src == ([4]byte{}) {
+				fl.Src = in.selectAddr(oif, fl.Dst, ScopeLink)
+			}
+			return &Dst{Input: in.localDeliver, Output: in.output, Dev: oif, Type: RTNUnicast, Src: fl.Src, genid: in.fib.genid.Load()}, nil
+		}
+		in.Stats.OutNoRoutes.add(1)
+		return nil, err
+	}
+	r := res.Route
+	if d := r.cache.out.Load(); d != nil && d.genid == in.fib.genid.Load() && !isLbcast(fl.Dst) {
+		if fl.Src == ([4]byte{}) {
+			fl.Src = d.Src
+		}
+		return d, nil
+	}
+	d := &Dst{Input: in.localDeliver, Output: in.output, Dev: r.Dev, Gateway: r.Gateway, Type: res.Type, mtu: r.MTU, genid: in.fib.genid.Load(), Route: r}
+	switch res.Type {
+	case RTNLocal:
+		d.Dev, d.Flags, d.Gateway = in.lo, RTCFLocal, [4]byte{}
+		d.Src = r.PrefSrc
+		if d.Src == ([4]byte{}) {
+			d.Src = fl.Dst
+		}
+	case RTNBroadcast:
+		d.Flags = RTCFBroadcast | RTCFLocal
+		d.Src = r.PrefSrc
+	default:
+		d.Src = r.PrefSrc
+		if d.Src == ([4]byte{}) {
+			gw := r.Gateway
+			if gw == ([4]byte{}) {
+				gw = fl.Dst
+			}
+			sc := ScopeUniverse
+			if r.Gateway == ([4]byte{}) {
+				sc = ScopeLink
+			}
+			d.Src = in.selectAddr(r.Dev, gw, sc)
+		}
+	}
+	if isLbcast(fl.Dst) {
+		d.Type, d.Flags = RTNBroadcast, RTCFBroadcast
+	} else {
+		r.cache.out.Store(d)
+	}
+	if fl.Src == ([4]byte{}) {
+		fl.Src = d.Src
+	}
+	return d, nil
+}

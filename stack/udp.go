@@ -1,0 +1,535 @@
+package stack
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"vnic/offload"
+)
+
+// UDPStats are the Udp counters.
+type UDPStats struct {
+	InDatagrams, NoPorts, InErrors, OutDatagrams, RcvbufErrors, SndbufErrors, InCsumErrors, IgnoredMulti counter
+}
+
+// UDPStatsSnapshot is UDPStats read at one time.
+type UDPStatsSnapshot struct {
+	InDatagrams, NoPorts, InErrors, OutDatagrams, RcvbufErrors, SndbufErrors, InCsumErrors, IgnoredMulti uint64
+}
+
+// Snapshot reads the counters.
+func (s *UDPStats) Snapshot() UDPStatsSnapshot {
+	return UDPStatsSnapshot{InDatagrams: s.InDatagrams.load(), NoPorts: s.NoPorts.load(), InErrors: s.InErrors.load(),
+		OutDatagrams: s.OutDatagrams.load(), RcvbufErrors: s.RcvbufErrors.load(), SndbufErrors: s.SndbufErrors.load(),
+		InCsumErrors: s.InCsumErrors.load(), IgnoredMulti: s.IgnoredMulti.load()}
+}
+
+// DefaultUDPRcvBuf is net.core.rmem_default: the bytes (buffer sizes,
+// not payload) a socket may hold.
+const DefaultUDPRcvBuf = 212992
+
+// UDPConn is a UDP socket. It implements net.PacketConn; its reads wait
+// only on a real-time host (on the virtual clock they return EAGAIN when
+// nothing is queued: run the clock, then read).
+type UDPConn struct {
+	in     *Inet
+	laddr  [4]byte
+	lport  uint16
+	raddr  [4]byte
+	rport  uint16
+	mu     sync.Mutex
+	cond   *sync.Cond
+	q      skbList
+	qBytes int
+	rcvbuf int
+	err    error // a pending asynchronous error (sk_err): ECONNREFUSED …
+	closed bool
+	rdl    time.Time
+	// TTL, TOS and DF are IP_TTL, IP_TOS and IP_MTU_DISCOVER (do): set
+	// before sending.
+	TTL uint8
+	TOS uint8
+	DF  bool
+	// NoChecksum sends a zero checksum (SO_NO_CHECK).
+	NoChecksum bool
+}
+
+type udpTable struct {
+	in    *Inet
+	mu    sync.Mutex
+	ports map[uint16][]*UDPConn
+	rnd   *rand.Rand
+}
+
+func (t *udpTable) init(in *Inet) {
+	t.in = in
+	t.ports = map[uint16][]*UDPConn{}
+	t.rnd = rand.New(rand.NewSource(in.cfg.Seed + 17))
+}
+
+// ListenUDP binds a socket to laddr (an unspecified address: every local
+// address; port 0: an ephemeral port from ip_local_port_range).
+func (in *Inet) ListenUDP(laddr netip.AddrPort) (*UDPConn, error) {
+	c := &UDPConn{in: in, rcvbuf: DefaultUDPRcvBuf}
+	c.cond = sync.NewCond(&c.mu)
+	if laddr.Addr().IsValid() && !laddr.Addr().IsUnspecified() {
+		if !laddr.Addr().Is4() {
+			return nil, fmt.Errorf("stack: udp: %v: %w", laddr, syscall.EAFNOSUPPORT)
+		}
+		a := laddr.Addr().As4()
+		if !in.isLocalAddr(a) && !isMulticast(a) && !isLbcast(a) {
+			return nil, fmt.Errorf("stack: udp: bind %v: %w", laddr, syscall.EADDRNOTAVAIL)
+		}
+		c.laddr = a
+	}
+	if err := in.udp.bind(c, laddr.Port()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// bind takes port (0: an ephemeral one). A port is shared only by sockets
+// bound to different addresses (no SO_REUSEADDR yet).
+func (t *udpTable) bind(c *UDPConn, port uint16) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	free := func(p uint16) bool {
+		for _, o := range t.ports[p] {
+			if o.laddr == c.laddr || o.laddr == [4]byte{} || c.laddr == [4]byte{} {
+				return false
+			}
+		}
+		return true
+	}
+	if port == 0 {
+		lo, hi := int(t.in.cfg.PortLow), int(t.in.cfg.PortHigh)
+		n := hi - lo + 1
+		start := t.rnd.Intn(n)
+		for i := 0; i < n; i++ {
+			p := uint16(lo + (start+i)%n)
+			if free(p) {
+				port = p
+				break
+			}
+		}
+		if port == 0 {
+			return fmt.Errorf("stack: udp: no free ephemeral port: %w", syscall.EAGAIN)
+		}
+	} else if !free(port) {
+		return fmt.Errorf("stack: udp: bind port %d: %w", port, syscall.EADDRINUSE)
+	}
+	c.lport = port
+	t.ports[port] = append(t.ports[port], c)
+	return nil
+}
+
+// Connect sets the default destination; datagrams from elsewhere are no
+// longer received, and ICMP errors are reported on the socket.
+func (c *UDPConn) Connect(raddr netip.AddrPort) error {
+	if !raddr.Addr().Is4() || raddr.Port() == 0 {
+		return fmt.Errorf("stack: udp: connect %v: %w", raddr, syscall.EINVAL)
+	}
+	fl := FlowKey{Dst: raddr.Addr().As4(), Src: c.laddr, Proto: IPProtoUDP}
+	if _, err := c.in.RouteOutput(&fl); err != nil {
+		return fmt.Errorf("stack: udp: connect %v: %w", raddr, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.raddr, c.rport = raddr.Addr().As4(), raddr.Port()
+	if c.laddr == ([4]byte{}) {
+		c.in.udp.mu.Lock()
+		c.laddr = fl.Src
+		c.in.udp.mu.Unlock()
+	}
+	return nil
+}
+
+// LocalAddrPort returns the bound address and port.
+func (c *UDPConn) LocalAddrPort() netip.AddrPort {
+	return netip.AddrPortFrom(netip.AddrFrom4(c.laddr), c.lport)
+}
+
+// SendTo sends b to to (udp_sendmsg): routed, source from the binding or
+// the route, the checksum over the pseudo header (0 becomes 0xffff).
+func (c *UDPConn) SendTo(b []byte, to netip.AddrPort) (int, error) {
+	if c.isClosed() {
+		return 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
+	}
+	if err := c.takeErr(); err != nil {
+		return 0, err
+	}
+	if !to.Addr().Is4() || to.Port() == 0 {
+		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, syscall.EINVAL)
+	}
+	if len(b) > 65535-IPv4HdrLen-8 {
+		return 0, fmt.Errorf("stack: udp: %d bytes: %w", len(b), syscall.EMSGSIZE)
+	}
+	in := c.in
+	fl := FlowKey{Dst: to.Addr().As4(), Src: c.laddr, TOS: c.TOS, Proto: IPProtoUDP}
+	if isMulticast(fl.Src) || isLbcast(fl.Src) {
+		fl.Src = [4]byte{}
+	}
+	rt, err := in.RouteOutput(&fl)
+	if err != nil {
+		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, err)
+	}
+	if rt.Flags&RTCFBroadcast != 0 && fl.Dst != ([4]byte{}) && !isLbcast(fl.Dst) && rt.Type != RTNBroadcast {
+		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, syscall.EACCES)
+	}
+	var h [8]byte
+	binary.BigEndian.PutUint16(h[0:2], c.lport)
+	binary.BigEndian.PutUint16(h[2:4], to.Port())
+	binary.BigEndian.PutUint16(h[4:6], uint16(8+len(b)))
+	if !c.NoChecksum {
+		sum := offload.PseudoHeaderIPv4(fl.Src, fl.Dst, IPProtoUDP, uint16(8+len(b)))
+		ck := ^offload.Fold(offload.Sum(b, offload.Sum(h[:], sum)))
+		if ck == 0 {
+			ck = 0xffff // RFC 768: zero means "no checksum"
+		}
+		binary.BigEndian.PutUint16(h[6:8], ck)
+	}
+	ttl := c.TTL
+	if ttl == 0 {
+		ttl = in.cfg.DefaultTTL
+		if rt.Type == RTNMulticast {
+			ttl = 1
+		}
+	}
+	if err := in.sendDatagram(rt, ipHeader{src: fl.Src, dst: fl.Dst, proto: IPProtoUDP, tos: c.TOS, ttl: ttl, df: c.DF}, h[:], b, 0); err != nil {
+		var ms *ErrMsgSize
+		if !errors.As(err, &ms) {
+			in.UDPStats.SndbufErrors.add(1)
+		}
+		return 0, err
+	}
+	in.UDPStats.OutDatagrams.add(1)
+	return len(b), nil
+}
+
+// Send sends b to the connected destination.
+func (c *UDPConn) Send(b []byte) (int, error) {
+	c.mu.Lock()
+	r, p := c.raddr, c.rport
+	c.mu.Unlock()
+	if p == 0 {
+		return 0, fmt.Errorf("stack: udp: not connected: %w", syscall.EDESTADDRREQ)
+	}
+	return c.SendTo(b, netip.AddrPortFrom(netip.AddrFrom4(r), p))
+}
+
+// Recv copies the next datagram into b without waiting; EAGAIN when none
+// is queued. A longer datagram is truncated (MSG_TRUNC reports its length
+// as n > len(b) is not possible: n is what was copied, full its size).
+func (c *UDPConn) Recv(b []byte) (n int, from netip.AddrPort, full int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.recvLocked(b)
+}
+
+func (c *UDPConn) recvLocked(b []byte) (int, netip.AddrPort, int, error) {
+	if c.err != nil {
+		err := c.err
+		c.err = nil
+		return 0, netip.AddrPort{}, 0, err
+	}
+	skb := c.q.pop()
+	if skb == nil {
+		if c.closed {
+			return 0, netip.AddrPort{}, 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
+		}
+		return 0, netip.AddrPort{}, 0, fmt.Errorf("stack: udp: nothing queued: %w", syscall.EAGAIN)
+	}
+	c.qBytes -= truesize(skb)
+	d := skb.Data()
+	iph := offload.IPv4(skb.NetworkHeader())
+	from := netip.AddrPortFrom(netip.AddrFrom4(iph.Src()), binary.BigEndian.Uint16(d[0:2]))
+	n := copy(b, d[8:])
+	full := len(d) - 8
+	c.in.host.cpus[0].ChargeCopy(n)
+	skb.Consume()
+	return n, from, full, nil
+}
+
+func (c *UDPConn) takeErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	err := c.err
+	c.err = nil
+	return err
+}
+
+func (c *UDPConn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// Close unbinds the socket and drops what it held.
+func (c *UDPConn) Close() error {
+	t := &c.in.udp
+	t.mu.Lock()
+	list := t.ports[c.lport]
+	for i, o := range list {
+		if o == c {
+			t.ports[c.lport] = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(t.ports[c.lport]) == 0 {
+		delete(t.ports, c.lport)
+	}
+	t.mu.Unlock()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return fmt.Errorf("stack: udp: %w", net.ErrClosed)
+	}
+	c.closed = true
+	for s := c.q.pop(); s != nil; s = c.q.pop() {
+		s.Free()
+	}
+	c.qBytes = 0
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	return nil
+}
+
+// net.PacketConn.
+
+// ReadFrom reads a datagram, waiting for one until the read deadline on a
+// real-time host.
+func (c *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	if c.in.host.clock.Virtual() {
+		n, from, _, err := c.Recv(p)
+		if err != nil {
+			return 0, nil, err
+		}
+		return n, net.UDPAddrFromAddrPort(from), nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var stop *time.Timer
+	for {
+		n, from, _, err := c.recvLocked(p)
+		if !errors.Is(err, syscall.EAGAIN) {
+			if stop != nil {
+				stop.Stop()
+			}
+			if err != nil {
+				return 0, nil, err
+			}
+			return n, net.UDPAddrFromAddrPort(from), nil
+		}
+		if !c.rdl.IsZero() {
+			if !time.Now().Before(c.rdl) {
+				return 0, nil, os.ErrDeadlineExceeded
+			}
+			if stop == nil {
+				stop = time.AfterFunc(time.Until(c.rdl), func() {
+					c.mu.Lock()
+					c.cond.Broadcast()
+					c.mu.Unlock()
+				})
+			}
+		}
+		c.cond.Wait()
+	}
+}
+
+// WriteTo sends p to addr (a *net.UDPAddr).
+func (c *UDPConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return 0, fmt.Errorf("stack: udp: %T is not a *net.UDPAddr: %w", addr, syscall.EINVAL)
+	}
+	ap := ua.AddrPort()
+	return c.SendTo(p, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+}
+
+// LocalAddr returns the bound address.
+func (c *UDPConn) LocalAddr() net.Addr { return net.UDPAddrFromAddrPort(c.LocalAddrPort()) }
+
+// SetDeadline sets the read deadline (writes never wait).
+func (c *UDPConn) SetDeadline(t time.Time) error { return c.SetReadDeadline(t) }
+
+// SetReadDeadline sets when a waiting ReadFrom gives up.
+func (c *UDPConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.rdl = t
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	return nil
+}
+
+// SetWriteDeadline is accepted and ignored: a send never waits.
+func (c *UDPConn) SetWriteDeadline(time.Time) error { return nil }
+
+var _ net.PacketConn = (*UDPConn)(nil)
+
+// udpRcv is udp_rcv: the length (a UDP length beyond the packet or under
+// 8: InErrors; shorter than the packet: trimmed), the checksum unless
+// zero or verified by the device (InCsumErrors and InErrors), then the
+// socket: connected 4-tuple first, then the bound address, then the
+// wildcard. Broadcasts go to every matching socket. No socket: NoPorts
+// and port unreachable (unicast only; IgnoredMulti for broadcasts).
+func (in *Inet) udpRcv(skb *SKB) {
+	b := skb.Data()
+	if len(b) < 8 {
+		in.UDPStats.InErrors.add(1)
+		skb.Free()
+		return
+	}
+	ulen := int(binary.BigEndian.Uint16(b[4:6]))
+	if ulen < 8 || ulen > len(b) {
+		in.UDPStats.InErrors.add(1)
+		skb.Free()
+		return
+	}
+	skb.Trim(ulen)
+	b = skb.Data()
+	iph := offload.IPv4(skb.NetworkHeader())
+	if ck := binary.BigEndian.Uint16(b[6:8]); ck != 0 && skb.IPSummed != ChecksumUnnecessary {
+		sum := offload.PseudoHeaderIPv4(iph.Src(), iph.Dst(), IPProtoUDP, uint16(ulen))
+		if offload.Fold(offload.Sum(b, sum)) != 0xffff {
+			in.UDPStats.InCsumErrors.add(1)
+			in.UDPStats.InErrors.add(1)
+			skb.Free()
+			return
+		}
+	}
+	sport, dport := binary.BigEndian.Uint16(b[0:2]), binary.BigEndian.Uint16(b[2:4])
+	src, dst := iph.Src(), iph.Dst()
+	bcast := skb.dst != nil && skb.dst.Flags&(RTCFBroadcast|RTCFMulticast) != 0
+	t := &in.udp
+	t.mu.Lock()
+	var best *UDPConn
+	bestScore := -1
+	var all []*UDPConn
+	for _, c := range t.ports[dport] {
+		score := 0
+		if c.laddr != ([4]byte{}) {
+			if c.laddr != dst && !bcast {
+				continue
+			}
+			score += 4
+		}
+		if c.rport != 0 {
+			if c.raddr != src || c.rport != sport {
+				continue
+			}
+			score += 4
+		}
+		if bcast {
+			all = append(all, c)
+		}
+		if score > bestScore {
+			best, bestScore = c, score
+		}
+	}
+	t.mu.Unlock()
+	if bcast {
+		if len(all) == 0 {
+			in.UDPStats.IgnoredMulti.add(1)
+			skb.Consume()
+			return
+		}
+		for _, c := range all[1:] {
+			cp := in.host.pool.Alloc(skb.Len() + IPv4HdrLen + 60)
+			if cp == nil {
+				in.UDPStats.RcvbufErrors.add(1)
+				continue
+			}
+			nh := skb.NetworkHeader()
+			hl := len(nh) - skb.Len()
+			copy(cp.Put(len(nh)), nh)
+			cp.copyMeta(skb)
+			cp.ResetNetworkHeader()
+			cp.Pull(hl)
+			cp.ResetTransportHeader()
+			in.udpQueue(c, cp)
+		}
+		in.udpQueue(all[0], skb)
+		return
+	}
+	if best == nil {
+		in.UDPStats.NoPorts.add(1)
+		in.icmpSend(skb, ICMPDestUnreach, ICMPPortUnreach, 0)
+		skb.Free()
+		return
+	}
+	in.udpQueue(best, skb)
+}
+
+// udpQueue is __udp_queue_rcv_skb: past the receive buffer the datagram
+// is dropped (RcvbufErrors and InErrors).
+func (in *Inet) udpQueue(c *UDPConn, skb *SKB) {
+	ts := truesize(skb)
+	c.mu.Lock()
+	if c.closed || c.qBytes+ts > c.rcvbuf {
+		c.mu.Unlock()
+		in.UDPStats.RcvbufErrors.add(1)
+		in.UDPStats.InErrors.add(1)
+		skb.Free()
+		return
+	}
+	skb.dst = nil
+	c.q.push(skb)
+	c.qBytes += ts
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	in.UDPStats.InDatagrams.add(1)
+}
+
+// SetRcvBuf is SO_RCVBUF (Linux doubles the value asked for).
+func (c *UDPConn) SetRcvBuf(n int) {
+	c.mu.Lock()
+	c.rcvbuf = 2 * n
+	c.mu.Unlock()
+}
+
+// udpErr is __udp4_lib_err: the socket that sent the quoted datagram
+// hears the error — a connected one as a pending error (port
+// unreachable: ECONNREFUSED; fragmentation needed: EMSGSIZE; others:
+// EHOSTUNREACH), an unconnected one not at all (no IP_RECVERR).
+func (in *Inet) udpErr(skb *SKB, typ, code uint8, info uint32, inner offload.IPv4, l4 []byte) {
+	sport, dport := binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])
+	t := &in.udp
+	t.mu.Lock()
+	var c *UDPConn
+	for _, o := range t.ports[sport] {
+		if (o.laddr == [4]byte{} || o.laddr == inner.Src()) && o.rport == dport && o.raddr == inner.Dst() {
+			c = o
+		}
+	}
+	t.mu.Unlock()
+	if c == nil {
+		return
+	}
+	var e syscall.Errno
+	switch {
+	case typ == ICMPDestUnreach && code == ICMPPortUnreach:
+		e = syscall.ECONNREFUSED
+	case typ == ICMPDestUnreach && code == ICMPFragNeeded:
+		e = syscall.EMSGSIZE
+	case typ == ICMPDestUnreach && code == ICMPNetUnreach:
+		e = syscall.ENETUNREACH
+	case typ == ICMPTimeExceeded:
+		e = syscall.EHOSTUNREACH
+	case typ == ICMPParameterProb:
+		e = syscall.EPROTO
+	default:
+		e = syscall.EHOSTUNREACH
+	}
+	c.mu.Lock()
+	c.err = fmt.Errorf("stack: udp: ICMP %d/%d from %v: %w", typ, code, netip.AddrFrom4(offload.IPv4(skb.NetworkHeader()).Src()), e)
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
