@@ -270,6 +270,8 @@ func (in *Inet) fragmentFast(skb *SKB, hlen int, out func(*SKB)) {
 	FragmentIPOptions(hdr[:hlen])
 	chain := skb.fragList
 	skb.fragList = nil
+	var meta SKB // the first fragment is gone once sent
+	meta.copyMeta(skb)
 	off := skb.Len() - hlen
 	fragHeader(skb.Data()[:hlen], hlen, off, orig, 0, true)
 	in.Stats.FragCreates.add(1)
@@ -277,7 +279,7 @@ func (in *Inet) fragmentFast(skb *SKB, hlen int, out func(*SKB)) {
 	for f := chain; f != nil; {
 		next := f.fragList
 		f.fragList = nil
-		f.copyMeta(skb)
+		f.copyMeta(&meta)
 		h := f.Push(hlen)
 		copy(h, hdr[:hlen])
 		f.ResetNetworkHeader()

@@ -1,0 +1,244 @@
+package stack_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math/rand"
+	"net/netip"
+	"syscall"
+	"testing"
+	"time"
+
+	"vnic/offload"
+	"vnic/stack"
+)
+
+func udpPair(t *testing.T, r *inetRig, a, b string, port uint16) (*stack.UDPConn, *stack.UDPConn) {
+	t.Helper()
+	srv, err := r.inet[b].ListenUDP(netip.AddrPortFrom(netip.IPv4Unspecified(), port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := r.inet[a].ListenUDP(netip.AddrPort{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cli, srv
+}
+
+// FRAG-08 and DEFRAG-04..06: 4,000 bytes of IP payload at MTU 1500 leave
+// as 1480, 1480 and 1040 at offsets 0, 185, 370 (MF 1, 1, 0), with the
+// same ID, and come back together at the receiver byte for byte.
+func TestFragmentGoldenAndReassemble(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	cli, srv := udpPair(t, r, "h1", "h2", 9)
+	payload := make([]byte, 4000-8)
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	// Resolve first so the wire shows only the datagram.
+	if _, err := cli.SendTo([]byte("x"), netip.MustParseAddrPort("198.18.0.2:9")); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Millisecond)
+	buf := make([]byte, 70000)
+	if _, _, _, err := srv.Recv(buf); err != nil {
+		t.Fatal(err)
+	}
+	r.frames = nil
+	if _, err := cli.SendTo(payload, netip.MustParseAddrPort("198.18.0.2:9")); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Millisecond)
+	sp := cli.LocalAddrPort().Port()
+	_ = sp
+	got := r.summary()
+	var ids []uint16
+	for _, f := range r.frames {
+		ids = append(ids, offload.IPv4(f.b[14:]).ID())
+	}
+	wantLines(t, "fragments", got, []string{
+		"h1/eth0 IP 198.18.0.1>198.18.0.2 frag off 0 mf 1 UDP " + itoa(int(sp)) + ">9 ttl 64 len 1500",
+		"h1/eth0 IP 198.18.0.1>198.18.0.2 frag off 185 mf 1 ttl 64 len 1500",
+		"h1/eth0 IP 198.18.0.1>198.18.0.2 frag off 370 mf 0 ttl 64 len 1060",
+	})
+	if ids[0] != ids[1] || ids[1] != ids[2] {
+		t.Fatalf("IDs %v differ", ids)
+	}
+	n, from, full, err := srv.Recv(buf)
+	if err != nil || n != len(payload) || full != len(payload) || !bytes.Equal(buf[:n], payload) || from != netip.AddrPortFrom(mustAddr("198.18.0.1"), sp) {
+		t.Fatalf("received %d (%d) from %v: %v", n, full, from, err)
+	}
+	s1, s2 := r.inet["h1"].Stats.Snapshot(), r.inet["h2"].Stats.Snapshot()
+	if s1.FragOKs != 1 || s1.FragCreates != 3 || s1.FragFails != 0 {
+		t.Fatalf("h1 %+v", s1)
+	}
+	if s2.ReasmReqds != 3 || s2.ReasmOKs != 1 || s2.ReasmFails != 0 || s2.InDelivers != 2 || s2.InReceives != 4 {
+		t.Fatalf("h2 %+v", s2)
+	}
+	if r.inet["h2"].FragQueues() != 0 || r.inet["h2"].FragMem() != 0 {
+		t.Fatalf("queues left: %d, %d bytes", r.inet["h2"].FragQueues(), r.inet["h2"].FragMem())
+	}
+}
+
+// FRAG-05 / V-1: DF and too big for a local sender is EMSGSIZE before
+// anything is built; V-4: non-last fragments are multiples of 8 for any
+// MTU (1006 → 984).
+func TestFragmentDFAndMTU1006(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 1006)
+	cli, srv := udpPair(t, r, "h1", "h2", 9)
+	cli.DF = true
+	_, err := cli.SendTo(make([]byte, 2000), netip.MustParseAddrPort("198.18.0.2:9"))
+	var ms *stack.ErrMsgSize
+	if !errors.As(err, &ms) || ms.MTU != 1006 || !errors.Is(err, syscall.EMSGSIZE) {
+		t.Fatalf("DF send: %v", err)
+	}
+	cli.DF = false
+	if _, err := cli.SendTo(make([]byte, 2000), netip.MustParseAddrPort("198.18.0.2:9")); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Millisecond)
+	var lens []int
+	for _, f := range r.frames {
+		if binary.BigEndian.Uint16(f.b[12:14]) == stack.EthPIPv4 {
+			lens = append(lens, int(offload.IPv4(f.b[14:]).TotalLen())-20)
+		}
+	}
+	if len(lens) != 3 || lens[0] != 984 || lens[1] != 984 || lens[2] != 2008-2*984 {
+		t.Fatalf("fragment payloads %v", lens)
+	}
+	buf := make([]byte, 4000)
+	if n, _, _, err := srv.Recv(buf); err != nil || n != 2000 {
+		t.Fatalf("recv %d %v", n, err)
+	}
+}
+
+// fragments builds the wire fragments of one UDP datagram of n payload
+// bytes from h1 to h2 at mtu, by sending it through a rig and capturing.
+func captureFragments(t *testing.T, n, mtu int) [][]byte {
+	r := newInetRig(t, "a", "b")
+	wa, _ := r.link("a", "198.18.0.1/24", "b", "198.18.0.2/24", mtu)
+	wa.drop = func([]byte) bool { return true }
+	r.inet["a"].NeighAdd(wa.dev, mustAddr("198.18.0.2"), stack.MAC{2, 0, 0, 0, 0, 0xbb})
+	c, err := r.inet["a"].ListenUDP(netip.MustParseAddrPort("0.0.0.0:4000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, n)
+	for i := range p {
+		p[i] = byte(i)
+	}
+	if _, err := c.SendTo(p, netip.MustParseAddrPort("198.18.0.2:9")); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Millisecond)
+	var out [][]byte
+	for _, f := range r.frames {
+		out = append(out, f.b)
+	}
+	return out
+}
+
+// DEFRAG: fragments in any order give the datagram once; a duplicate is
+// dropped alone; an overlap discards the queue (ReasmOverlaps); a lost
+// fragment leaves it pending until the 30 s timeout, which sends time
+// exceeded (reassembly) only if the first fragment came.
+func TestReassemblyOrderOverlapTimeout(t *testing.T) {
+	frags := captureFragments(t, 5000, 1500) // 4 fragments
+	if len(frags) != 4 {
+		t.Fatalf("%d fragments", len(frags))
+	}
+	type step struct {
+		name       string
+		order      []int
+		dup        int // index to send twice (-1 none)
+		overlap    bool
+		wait       time.Duration
+		delivered  int
+		timeExc    int
+		overlaps   uint64
+		reasmFails uint64
+		timeouts   uint64
+	}
+	rnd := rand.New(rand.NewSource(3))
+	shuffled := rnd.Perm(4)
+	for _, c := range []step{
+		{name: "in order", order: []int{0, 1, 2, 3}, dup: -1, delivered: 1},
+		{name: "reversed", order: []int{3, 2, 1, 0}, dup: -1, delivered: 1},
+		{name: "shuffled", order: shuffled, dup: -1, delivered: 1},
+		{name: "duplicate", order: []int{0, 1, 2, 3}, dup: 1, delivered: 1},
+		{name: "overlap", order: []int{0, 1}, dup: -1, overlap: true, overlaps: 1},
+		{name: "middle lost", order: []int{0, 1, 3}, dup: -1, wait: 31 * time.Second, timeExc: 1, reasmFails: 1, timeouts: 1},
+		{name: "first lost", order: []int{1, 2, 3}, dup: -1, wait: 31 * time.Second, timeExc: 0, reasmFails: 1, timeouts: 1},
+		{name: "not yet", order: []int{0, 1, 3}, dup: -1, wait: 29 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newInetRig(t, "a", "b")
+			wa, wb := r.link("a", "198.18.0.1/24", "b", "198.18.0.2/24", 0)
+			// Address the captured frames to b's MAC.
+			srv, err := r.inet["b"].ListenUDP(netip.MustParseAddrPort("0.0.0.0:9"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			send := func(b []byte) {
+				f := append([]byte(nil), b...)
+				mac := wb.dev.Addr()
+				copy(f[0:6], mac[:])
+				r.inject(wb, f)
+			}
+			for _, i := range c.order {
+				send(frags[i])
+				if i == c.dup {
+					send(frags[i])
+				}
+			}
+			if c.overlap {
+				// Fragment 2 moved 8 bytes back: overlaps fragment 1.
+				f := append([]byte(nil), frags[2]...)
+				ip := offload.IPv4(f[14:])
+				binary.BigEndian.PutUint16(f[14+6:14+8], ip.FlagsFrag()-1)
+				ip.UpdateChecksum()
+				send(f)
+				send(frags[3])
+			}
+			r.frames = nil
+			r.run(time.Millisecond + c.wait)
+			delivered := 0
+			buf := make([]byte, 6000)
+			for {
+				n, _, _, err := srv.Recv(buf)
+				if err != nil {
+					break
+				}
+				if n != 5000 || buf[4999] != byte(4999%256) {
+					t.Fatalf("datagram of %d bytes", n)
+				}
+				delivered++
+			}
+			te := 0
+			for _, f := range r.frames {
+				if f.from == "b/eth0" && describe(f.b) == "IP 198.18.0.2>198.18.0.1 ICMP 11/1 ttl 64 len 576" {
+					te++
+				}
+			}
+			s := r.inet["b"].Stats.Snapshot()
+			if delivered != c.delivered || te != c.timeExc || s.ReasmOverlaps != c.overlaps || s.ReasmFails != c.reasmFails || s.ReasmTimeout != c.timeouts {
+				t.Fatalf("delivered %d time-exceeded %d %+v\nwire %v", delivered, te, s, r.summary())
+			}
+			_ = wa
+		})
+	}
+}
+
+// inject hands frame to w's device as if it came off the wire.
+func (r *inetRig) inject(w *wire, f []byte) {
+	d := w.dev
+	s := d.Host().Pool().Alloc(len(f) + stack.NetIPAlign)
+	s.Reserve(stack.NetIPAlign)
+	copy(s.Put(len(f)), f)
+	s.Protocol = stack.EthTypeTrans(s, d)
+	_ = stack.NetifRx(s, 0)
+}

@@ -1,0 +1,302 @@
+package stack_test
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"vnic/stack"
+)
+
+// routerRig is h1 — r — h2 with r forwarding (or not); r's link to h2
+// has MTU mtu2.
+func routerRig(t *testing.T, forwarding bool, mtu2 int) (*inetRig, *wire, *wire) {
+	r := newInetRig(t, "h1", "r", "h2")
+	r.link("h1", "198.18.1.2/24", "r", "198.18.1.1/24", 0)
+	w2, _ := r.link("r", "198.18.2.1/24", "h2", "198.18.2.2/24", mtu2)
+	for _, c := range []struct{ h, gw string }{{"h1", "198.18.1.1"}, {"h2", "198.18.2.1"}} {
+		if err := r.inet[c.h].RouteAdd(stack.Route{Gateway: mustAddr(c.gw).As4()}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.inet["r"].SetForwarding(forwarding); err != nil {
+		t.Fatal(err)
+	}
+	return r, nil, w2
+}
+
+func wireOf(r *inetRig, from string) []string {
+	var out []string
+	for _, l := range r.summary() {
+		if strings.HasPrefix(l, from+" IP") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// FWD-04/08, V-13: forwarded with TTL−1 and a valid checksum; TTL 1
+// arriving → time exceeded from the router.
+func TestForwardTTL(t *testing.T) {
+	r, _, _ := routerRig(t, true, 0)
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 56, stack.PingOptions{})
+	r.run(10 * time.Millisecond)
+	if m, ok := c.Recv(); !ok || m.Type != stack.ICMPEchoReply || m.TTL != 63 {
+		t.Fatalf("reply %+v %v", m, ok)
+	}
+	wantLines(t, "router out", wireOf(r, "r/eth1"), []string{"r/eth1 IP 198.18.1.2>198.18.2.2 ICMP 8/0 ttl 63 len 84"})
+	wantLines(t, "router back", wireOf(r, "r/eth0"), []string{"r/eth0 IP 198.18.2.2>198.18.1.2 ICMP 0/0 ttl 63 len 84"})
+	if s := r.inet["r"].Stats.Snapshot(); s.ForwDatagrams != 2 || s.InDelivers != 0 {
+		t.Fatalf("router %+v", s)
+	}
+	r.frames = nil
+	c2 := ping(t, r.inet["h1"], "198.18.2.2", 2, 56, stack.PingOptions{TTL: 1})
+	r.run(10 * time.Millisecond)
+	m, ok := c2.Recv()
+	if !ok || !m.IsError || m.Type != stack.ICMPTimeExceeded || m.Code != stack.ICMPExcTTL || m.From != mustAddr("198.18.1.1") || m.Seq != 2 {
+		t.Fatalf("ttl 1: %+v %v", m, ok)
+	}
+	wantLines(t, "ttl 1", wireOf(r, "r/eth1"), nil)
+	// TTL 2 is forwarded with TTL 1 (U-3).
+	r.frames = nil
+	ping(t, r.inet["h1"], "198.18.2.2", 3, 56, stack.PingOptions{TTL: 2})
+	r.run(10 * time.Millisecond)
+	wantLines(t, "ttl 2", wireOf(r, "r/eth1"), []string{"r/eth1 IP 198.18.1.2>198.18.2.2 ICMP 8/0 ttl 1 len 84"})
+}
+
+// PMTU-02, FWD-06: DF and too big for the egress link → fragmentation
+// needed carrying its MTU, nothing sent on; without DF → fragmented by the
+// router and reassembled at h2.
+func TestForwardMTU(t *testing.T) {
+	r, _, _ := routerRig(t, true, 1280)
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 1400, stack.PingOptions{DF: true})
+	r.run(10 * time.Millisecond)
+	m, ok := c.Recv()
+	if !ok || !m.IsError || m.Type != stack.ICMPDestUnreach || m.Code != stack.ICMPFragNeeded || m.Info != 1280 || m.From != mustAddr("198.18.1.1") {
+		t.Fatalf("DF: %+v %v", m, ok)
+	}
+	wantLines(t, "DF", wireOf(r, "r/eth1"), nil)
+	if s := r.inet["r"].Stats.Snapshot(); s.FragFails != 1 {
+		t.Fatalf("router %+v", s)
+	}
+	r.frames = nil
+	c2 := ping(t, r.inet["h1"], "198.18.2.2", 2, 1400, stack.PingOptions{})
+	r.run(10 * time.Millisecond)
+	if m, ok := c2.Recv(); !ok || m.Type != stack.ICMPEchoReply || m.Len != 1408 {
+		t.Fatalf("no DF: %+v %v", m, ok)
+	}
+	wantLines(t, "fragmented by the router", wireOf(r, "r/eth1"), []string{
+		"r/eth1 IP 198.18.1.2>198.18.2.2 frag off 0 mf 1 ICMP 8/0 ttl 63 len 1276",
+		"r/eth1 IP 198.18.1.2>198.18.2.2 frag off 157 mf 0 ttl 63 len 172",
+	})
+}
+
+// With forwarding off a packet for another host is counted
+// (InAddrErrors) and dropped without an ICMP message, as Linux's ip_error
+// does; turning forwarding on disables LRO on the devices.
+func TestForwardingOff(t *testing.T) {
+	r, _, _ := routerRig(t, false, 0)
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 56, stack.PingOptions{})
+	r.run(10 * time.Millisecond)
+	if m, ok := c.Recv(); ok {
+		t.Fatalf("got %+v", m)
+	}
+	wantLines(t, "router sends", append(wireOf(r, "r/eth0"), wireOf(r, "r/eth1")...), nil)
+	if s := r.inet["r"].Stats.Snapshot(); s.InAddrErrors != 1 || s.ForwDatagrams != 0 {
+		t.Fatalf("router %+v", s)
+	}
+}
+
+// With no route at a forwarding router: net unreachable to the source,
+// InNoRoutes.
+func TestForwardNoRoute(t *testing.T) {
+	r, _, _ := routerRig(t, true, 0)
+	c := ping(t, r.inet["h1"], "203.0.113.9", 1, 56, stack.PingOptions{})
+	r.run(10 * time.Millisecond)
+	m, ok := c.Recv()
+	if !ok || m.Type != stack.ICMPDestUnreach || m.Code != stack.ICMPNetUnreach || m.From != mustAddr("198.18.1.1") {
+		t.Fatalf("%+v %v", m, ok)
+	}
+	if s := r.inet["r"].Stats.Snapshot(); s.InNoRoutes != 1 {
+		t.Fatalf("%+v", s)
+	}
+}
+
+// §16: the hooks each path passes, in order, recorded on every host.
+func TestHookOrderPerPath(t *testing.T) {
+	r, _, _ := routerRig(t, true, 0)
+	var log []string
+	for _, name := range []string{"h1", "r", "h2"} {
+		name := name
+		for h := stack.NFPreRouting; h < stack.NumNFHooks; h++ {
+			ops := &stack.NFHookOps{Name: "rec", Hook: h, Fn: func(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+				log = append(log, fmt.Sprintf("%s %v", name, st.Hook))
+				return stack.NFAccept
+			}}
+			if err := r.hosts[name].Netfilter().Register(ops); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r.inet["h1"].NeighAdd(r.hosts["h1"].Devices()[1], mustAddr("198.18.1.1"), r.hosts["r"].Devices()[1].Addr())
+	r.inet["r"].NeighAdd(r.hosts["r"].Devices()[2], mustAddr("198.18.2.2"), r.hosts["h2"].Devices()[1].Addr())
+	r.inet["h2"].NeighAdd(r.hosts["h2"].Devices()[1], mustAddr("198.18.2.1"), r.hosts["r"].Devices()[2].Addr())
+	r.inet["r"].NeighAdd(r.hosts["r"].Devices()[1], mustAddr("198.18.1.2"), r.hosts["h1"].Devices()[1].Addr())
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 56, stack.PingOptions{})
+	r.run(10 * time.Millisecond)
+	if _, ok := c.Recv(); !ok {
+		t.Fatal("no reply")
+	}
+	wantLines(t, "hooks", log, []string{
+		"h1 LOCAL_OUT", "h1 POST_ROUTING",
+		"r PRE_ROUTING", "r FORWARD", "r POST_ROUTING",
+		"h2 PRE_ROUTING", "h2 LOCAL_IN", "h2 LOCAL_OUT", "h2 POST_ROUTING",
+		"r PRE_ROUTING", "r FORWARD", "r POST_ROUTING",
+		"h1 PRE_ROUTING", "h1 LOCAL_IN",
+	})
+}
+
+// A-RX-03: a PRE_ROUTING hook that rewrites the destination to a local
+// address makes the packet local; one that drops it stops it before
+// routing (no lookup).
+func TestPreRoutingRewrite(t *testing.T) {
+	r, _, _ := routerRig(t, true, 0)
+	ops := &stack.NFHookOps{Name: "dnat", Hook: stack.NFPreRouting, Fn: func(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+		d := skb.Data()
+		if d[9] == stack.IPProtoICMP && d[16] == 198 && d[18] == 2 && d[19] == 2 {
+			copy(d[16:20], []byte{198, 18, 1, 1})
+			// header checksum: recompute
+			d[10], d[11] = 0, 0
+			var s uint32
+			for i := 0; i < 20; i += 2 {
+				s += uint32(d[i])<<8 | uint32(d[i+1])
+			}
+			for s > 0xffff {
+				s = s&0xffff + s>>16
+			}
+			c := ^uint16(s)
+			d[10], d[11] = byte(c>>8), byte(c)
+		}
+		return stack.NFAccept
+	}}
+	if err := r.hosts["r"].Netfilter().Register(ops); err != nil {
+		t.Fatal(err)
+	}
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 56, stack.PingOptions{})
+	r.run(10 * time.Millisecond)
+	m, ok := c.Recv()
+	if !ok || m.From != mustAddr("198.18.1.1") || m.Type != stack.ICMPEchoReply {
+		t.Fatalf("%+v %v", m, ok)
+	}
+	if s := r.inet["r"].Stats.Snapshot(); s.ForwDatagrams != 0 || s.InDelivers != 1 {
+		t.Fatalf("%+v", s)
+	}
+}
+
+// UDP: port unreachable from a closed port (NoPorts), seen by a connected
+// socket as ECONNREFUSED; a zero checksum is accepted; a bad one counted.
+func TestUDPPortUnreachAndChecksums(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	w1, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	cli, err := r.inet["h1"].ListenUDP(netip.AddrPort{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cli.LocalAddrPort().Port(); p < 32768 || p > 60999 {
+		t.Fatalf("ephemeral port %d", p)
+	}
+	if err := cli.Connect(netip.MustParseAddrPort("198.18.0.2:7777")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Send([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	r.run(10 * time.Millisecond)
+	if _, err := cli.Send([]byte("again")); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("after port unreachable: %v", err)
+	}
+	if s := r.inet["h2"].UDPStats.Snapshot(); s.NoPorts != 1 {
+		t.Fatalf("h2 %+v", s)
+	}
+	if s := r.inet["h2"].ICMPStats.Snapshot(); s.OutType[stack.ICMPDestUnreach] != 1 {
+		t.Fatalf("h2 icmp %+v", s)
+	}
+	srv, err := r.inet["h2"].ListenUDP(netip.MustParseAddrPort("198.18.0.2:7777"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second socket on the same address and port is refused.
+	if _, err := r.inet["h2"].ListenUDP(netip.MustParseAddrPort("0.0.0.0:7777")); !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("second bind: %v", err)
+	}
+	cli.NoChecksum = true
+	if _, err := cli.Send([]byte("no checksum")); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Millisecond)
+	buf := make([]byte, 100)
+	if n, from, _, err := srv.Recv(buf); err != nil || string(buf[:n]) != "no checksum" || from != cli.LocalAddrPort() {
+		t.Fatalf("zero checksum: %q from %v: %v", buf[:n], from, err)
+	}
+	// Corrupt one payload byte on the wire: counted, not delivered.
+	w1.drop = func(b []byte) bool {
+		c := append([]byte(nil), b...)
+		c[14+20+8] ^= 0xff // the first payload byte
+		r.inject(w2, c)
+		return true
+	}
+	cli.NoChecksum = false
+	if _, err := cli.Send([]byte("checked")); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Millisecond)
+	if _, _, _, err := srv.Recv(buf); !errors.Is(err, syscall.EAGAIN) {
+		t.Fatalf("corrupt datagram delivered: %v", err)
+	}
+	if s := r.inet["h2"].UDPStats.Snapshot(); s.InCsumErrors != 1 || s.InErrors != 1 || s.InDatagrams != 1 {
+		t.Fatalf("h2 %+v", s)
+	}
+}
+
+// Linux's per-destination ICMP limit: a burst of six, then one a second
+// (icmp_ratelimit 1000 ms); echo replies are not limited.
+func TestICMPRateLimit(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	cli, err := r.inet["h1"].ListenUDP(netip.AddrPort{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(n int) {
+		for i := 0; i < n; i++ {
+			if _, err := cli.SendTo([]byte("x"), netip.MustParseAddrPort("198.18.0.2:9")); err != nil {
+				t.Fatal(err)
+			}
+			r.run(10 * time.Millisecond)
+		}
+	}
+	send(20) // 200 ms
+	out := func() uint64 { return r.inet["h2"].ICMPStats.Snapshot().OutType[stack.ICMPDestUnreach] }
+	if got := out(); got != 6 {
+		t.Fatalf("burst: %d port unreachables, want 6", got)
+	}
+	if got := r.inet["h2"].ICMPStats.Snapshot().OutRateLimitHost; got != 14 {
+		t.Fatalf("held back %d, want 14", got)
+	}
+	r.run(time.Second)
+	send(3)
+	if got := out(); got != 7 {
+		t.Fatalf("after a second: %d, want 7", got)
+	}
+	for i := 0; i < 20; i++ {
+		ping(t, r.inet["h1"], "198.18.0.2", uint16(i), 8, stack.PingOptions{})
+	}
+	r.run(10 * time.Millisecond)
+	if got := r.inet["h2"].ICMPStats.Snapshot().OutType[stack.ICMPEchoReply]; got != 20 {
+		t.Fatalf("echo replies %d", got)
+	}
+}
