@@ -347,7 +347,26 @@ func (f *fib) removeKernel(dev *NetDevice, src [4]byte) []Route {
 		}
 	}
 	f.genid.Add(1)
+	sortRoutes(gone)
 	return gone
+}
+
+// sortRoutes orders routes as notifications about them go out: table
+// descending (local first), then the longer prefix, then the address.
+func sortRoutes(rs []Route) {
+	slices.SortFunc(rs, func(a, b Route) int {
+		switch {
+		case a.Table != b.Table:
+			return int(b.Table) - int(a.Table)
+		case a.Len != b.Len:
+			return int(b.Len) - int(a.Len)
+		case be32(a.Dst) < be32(b.Dst):
+			return -1
+		case be32(a.Dst) > be32(b.Dst):
+			return 1
+		}
+		return int(a.Type) - int(b.Type)
+	})
 }
 
 // flushDev deletes every route through dev (fib_flush on unregister).
@@ -369,6 +388,7 @@ func (f *fib) flushDev(dev *NetDevice) []Route {
 		}
 	}
 	f.genid.Add(1)
+	sortRoutes(gone)
 	return gone
 }
 

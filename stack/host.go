@@ -155,6 +155,9 @@ func (h *Host) Unregister(d *NetDevice) error {
 	if err := d.Close(); err != nil {
 		return err
 	}
+	if in := h.inet.Load(); in != nil {
+		in.devGone(d)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i, o := range h.devs {

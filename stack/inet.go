@@ -492,3 +492,21 @@ func isMulticast(a [4]byte) bool { return a[0]&0xf0 == 0xe0 }
 func isLbcast(a [4]byte) bool    { return a == [4]byte{255, 255, 255, 255} }
 func isZeronet(a [4]byte) bool   { return a[0] == 0 }
 func isLoopback(a [4]byte) bool  { return a[0] == 127 }
+
+// devGone is the NETDEV_UNREGISTER notifier: the device's addresses and
+// every route through it go, and its neighbours are flushed.
+func (in *Inet) devGone(d *NetDevice) {
+	idev := d.inet.Load()
+	if idev == nil {
+		return
+	}
+	for _, a := range in.Addrs(d) {
+		_ = in.DelAddr(d, a.Prefix())
+	}
+	for _, r := range in.fib.flushDev(d) {
+		in.notify(InetEvent{Kind: EventDelRoute, Route: r, Dev: d})
+	}
+	for _, n := range idev.arp.Entries() {
+		idev.arp.Delete(n.Addr)
+	}
+}

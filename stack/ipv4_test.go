@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"syscall"
 	"testing"
@@ -184,5 +185,124 @@ func TestRouteLookupShape(t *testing.T) {
 		if _, err := in.FibLookup(stack.FlowKey{Dst: [4]byte{203, 0, 113, 7}}); !errors.Is(err, c.err) {
 			t.Errorf("%v: %v, want %v", c.typ, err, c.err)
 		}
+	}
+}
+
+// a minimum frame's Ethernet padding is trimmed to the total
+// length before ICMP checks its checksum (a 0-byte echo is 28 bytes of IP
+// in a 60-byte frame).
+func TestPaddingTrimmed(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	c := ping(t, r.inet["h1"], "198.18.0.2", 1, 0, stack.PingOptions{})
+	r.run(10 * time.Millisecond)
+	if m, ok := c.Recv(); !ok || m.Type != stack.ICMPEchoReply || m.Len != 8 {
+		t.Fatalf("%+v %v", m, ok)
+	}
+	for _, f := range r.frames {
+		if len(f.b) != 60 {
+			t.Fatalf("frame of %d bytes", len(f.b))
+		}
+	}
+}
+
+// A malformed option is answered with parameter problem pointing at the
+// offending byte, and the packet is not delivered (InHdrErrors).
+func TestBadOptionParameterProblem(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	w1, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	r.inet["h2"].NeighAdd(w2.dev, mustAddr("198.18.0.1"), w1.dev.Addr())
+	// An echo with a record-route option whose pointer (2) is below 4.
+	f := make([]byte, 14+24+8)
+	d, s := w2.dev.Addr(), w1.dev.Addr()
+	copy(f[0:6], d[:])
+	copy(f[6:12], s[:])
+	f[12], f[13] = 0x08, 0x00
+	ip := f[14:]
+	ip[0], ip[2], ip[3], ip[8], ip[9] = 0x46, 0, 32, 64, stack.IPProtoICMP
+	copy(ip[12:16], []byte{198, 18, 0, 1})
+	copy(ip[16:20], []byte{198, 18, 0, 2})
+	copy(ip[20:24], []byte{stack.IPOptRR, 4, 2, 0})
+	setIPChecksum(ip[:24])
+	icmp := ip[24:]
+	icmp[0] = stack.ICMPEcho
+	setICMPChecksum(icmp)
+	r.inject(w2, f)
+	r.run(10 * time.Millisecond)
+	wantLines(t, "answer", wireOf(r, "h2/eth0"), []string{"h2/eth0 IP 198.18.0.2>198.18.0.1 ICMP 12/0 ttl 64 len 60"})
+	ans := r.frames[len(r.frames)-1].b
+	if ptr := ans[14+20+4]; ptr != 22 {
+		t.Fatalf("pointer %d, want 22", ptr)
+	}
+	if s := r.inet["h2"].Stats.Snapshot(); s.InHdrErrors != 1 || s.InDelivers != 0 {
+		t.Fatalf("%+v", s)
+	}
+}
+
+func setIPChecksum(h []byte) {
+	h[10], h[11] = 0, 0
+	c := csum(h)
+	h[10], h[11] = byte(c>>8), byte(c)
+}
+
+func setICMPChecksum(b []byte) {
+	b[2], b[3] = 0, 0
+	c := csum(b)
+	b[2], b[3] = byte(c>>8), byte(c)
+}
+
+func csum(b []byte) uint16 {
+	var s uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		s += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		s += uint32(b[len(b)-1]) << 8
+	}
+	for s > 0xffff {
+		s = s&0xffff + s>>16
+	}
+	return ^uint16(s)
+}
+
+// An address added to a running device is announced by gratuitous ARP;
+// the address, its local and broadcast routes and the connected route are
+// reported to subscribers, and deleting the address removes them.
+func TestAddressLifecycle(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	w1, _ := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	in := r.inet["h1"]
+	var ev []string
+	in.Subscribe(func(e stack.InetEvent) {
+		switch e.Kind {
+		case stack.EventNewAddr, stack.EventDelAddr:
+			ev = append(ev, fmt.Sprintf("%d addr %v", e.Kind, e.Addr.Prefix()))
+		case stack.EventNewRoute, stack.EventDelRoute:
+			ev = append(ev, fmt.Sprintf("%d route %v %v table %d", e.Kind, e.Route.Type, e.Route.Prefix(), e.Route.Table))
+		}
+	})
+	if err := in.AddAddr(w1.dev, netip.MustParsePrefix("198.18.7.1/24")); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.AddAddr(w1.dev, netip.MustParsePrefix("198.18.7.1/24")); !errors.Is(err, syscall.EEXIST) {
+		t.Fatalf("twice: %v", err)
+	}
+	r.run(time.Millisecond)
+	wantLines(t, "announce", r.summary(), []string{"h1/eth0 ARP who-has 198.18.7.1 tell 198.18.7.1"})
+	if err := in.DelAddr(w1.dev, netip.MustParsePrefix("198.18.7.1/24")); err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, "events", ev, []string{
+		"0 addr 198.18.7.1/24",
+		"2 route local 198.18.7.1/32 table 255",
+		"2 route broadcast 198.18.7.255/32 table 255",
+		"2 route unicast 198.18.7.0/24 table 254",
+		"1 addr 198.18.7.1/24",
+		"3 route local 198.18.7.1/32 table 255",
+		"3 route broadcast 198.18.7.255/32 table 255",
+		"3 route unicast 198.18.7.0/24 table 254",
+	})
+	if _, err := in.FibLookup(stack.FlowKey{Dst: [4]byte{198, 18, 7, 5}}); !errors.Is(err, syscall.ENETUNREACH) {
+		t.Fatalf("route left: %v", err)
 	}
 }

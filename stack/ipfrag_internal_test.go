@@ -1,0 +1,158 @@
+package stack
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+
+	"vnic/hw"
+	"vnic/offload"
+)
+
+func internalInet(t *testing.T) *Inet {
+	t.Helper()
+	clk := hw.NewVirtualClock()
+	h := NewHost("h", clk, []CPU{hw.NewCPU(0, clk, hw.CostModel{})}, HostConfig{})
+	in, err := InetInit(h, InetConfig{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// datagram builds an IPv4 datagram with options opts and n payload bytes
+// as one linear skb, or (chain) as a frag_list chain cut at the geometry
+// for mtu.
+func datagram(in *Inet, opts []byte, n, mtu int, chain bool) *SKB {
+	hlen := IPv4HdrLen + len(opts)
+	total := hlen + n
+	hdr := make([]byte, hlen)
+	hdr[0] = 0x40 | byte(hlen/4)
+	binary.BigEndian.PutUint16(hdr[2:4], uint16(total))
+	binary.BigEndian.PutUint16(hdr[4:6], 0x1234)
+	hdr[8], hdr[9] = 64, IPProtoUDP
+	copy(hdr[12:16], []byte{198, 18, 0, 1})
+	copy(hdr[16:20], []byte{198, 18, 0, 2})
+	copy(hdr[20:], opts)
+	offload.IPv4(hdr).UpdateChecksum()
+	payload := make([]byte, n)
+	for i := range payload {
+		payload[i] = byte(i*13 + 1)
+	}
+	first := total
+	if chain {
+		first = hlen + (mtu-hlen)&^7
+	}
+	skb := in.host.pool.Alloc(LLReserve + first)
+	skb.Reserve(LLReserve)
+	b := skb.Put(first)
+	copy(b, hdr)
+	rest := payload[copy(b[hlen:], payload):]
+	tail := skb
+	for chain && len(rest) > 0 {
+		c := min(len(rest), (mtu-hlen)&^7)
+		f := in.host.pool.Alloc(LLReserve + hlen + c)
+		f.Reserve(LLReserve + hlen)
+		copy(f.Put(c), rest[:c])
+		rest = rest[c:]
+		tail.fragList = f
+		tail = f
+	}
+	skb.ResetNetworkHeader()
+	skb.dst = &Dst{Dev: in.lo, Type: RTNUnicast}
+	return skb
+}
+
+// FRAG-14 and V-15: the fast path (frag_list already cut) and the slow
+// path (copying) give identical fragments; copied options (LSRR, RA)
+// ride in every fragment, the others (RR, TS) in the first only, turned
+// into NOOPs after it.
+func TestFragmentFastSlowIdentical(t *testing.T) {
+	in := internalInet(t)
+	// RR (3 slots, pointer 4), RA, LSRR with one address, END padding.
+	opts := []byte{
+		IPOptRR, 15, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		IPOptRA, 4, 0, 0,
+		IPOptLSRR, 7, 4, 198, 18, 9, 9,
+		IPOptEnd, IPOptEnd,
+	}
+	const mtu = 600
+	collect := func(skb *SKB) [][]byte {
+		var out [][]byte
+		in.fragment(skb, mtu, func(f *SKB) {
+			out = append(out, append([]byte(nil), f.Data()...))
+			f.Consume()
+		})
+		return out
+	}
+	chained := datagram(in, opts, 2000, mtu, true)
+	if hl := IPv4HdrLen + len(opts); !in.fastGeometry(chained, hl, mtu-hl) {
+		t.Fatal("the chain does not qualify for the fast path")
+	}
+	fast := collect(chained)
+	fastCreates := in.Stats.FragCreates.load()
+	slow := collect(datagram(in, opts, 2000, mtu, false))
+	if len(fast) != len(slow) || len(fast) != 4 {
+		t.Fatalf("fast %d fragments, slow %d", len(fast), len(slow))
+	}
+	for i := range fast {
+		if !bytes.Equal(fast[i], slow[i]) {
+			t.Fatalf("fragment %d differs:\nfast %x\nslow %x", i, fast[i][:48], slow[i][:48])
+		}
+	}
+	if fastCreates != 4 || in.Stats.FragOKs.load() != 2 {
+		t.Fatalf("FragCreates %d FragOKs %d", fastCreates, in.Stats.FragOKs.load())
+	}
+	hlen := IPv4HdrLen + len(opts)
+	var got []byte
+	for i, f := range fast {
+		ip := offload.IPv4(f)
+		if !ip.ChecksumValid() || ip.HeaderLen() != hlen || ip.ID() != 0x1234 {
+			t.Fatalf("fragment %d header %x", i, f[:hlen])
+		}
+		o := f[IPv4HdrLen:hlen]
+		if i == 0 {
+			if !bytes.Equal(o, opts) {
+				t.Fatalf("first fragment options %x", o)
+			}
+		} else {
+			want := append(bytes.Repeat([]byte{IPOptNoop}, 15), opts[15:]...)
+			if !bytes.Equal(o, want) {
+				t.Fatalf("fragment %d options %x, want %x", i, o, want)
+			}
+		}
+		off := int(ip.FlagsFrag()&IPOffset) * 8
+		if off != len(got) {
+			t.Fatalf("fragment %d at %d, want %d", i, off, len(got))
+		}
+		if (ip.FlagsFrag()&IPMF != 0) != (i < len(fast)-1) {
+			t.Fatalf("fragment %d MF wrong", i)
+		}
+		if i < len(fast)-1 && (len(f)-hlen)%8 != 0 {
+			t.Fatalf("fragment %d payload %d not a multiple of 8", i, len(f)-hlen)
+		}
+		got = append(got, f[hlen:]...)
+	}
+	for i, b := range got {
+		if b != byte(i*13+1) {
+			t.Fatalf("payload byte %d is %d", i, b)
+		}
+	}
+	if in.host.pool.Live() != 0 {
+		t.Fatalf("%d skbs live", in.host.pool.Live())
+	}
+}
+
+// A GRO packet is forwarded whole (the device or software GSO cuts it to
+// its original segments); an LRO one is dropped (FWD-01).
+func TestForwardLRODropped(t *testing.T) {
+	in := internalInet(t)
+	skb := datagram(in, nil, 3000, 1500, false)
+	skb.PktType = PacketHost
+	skb.LRO = true
+	skb.GSOSize, skb.GSOType = 1448, GSOTCPv4
+	in.forward(skb)
+	if in.Stats.InDiscards.load() != 1 || in.host.pool.Live() != 0 {
+		t.Fatalf("InDiscards %d live %d", in.Stats.InDiscards.load(), in.host.pool.Live())
+	}
+}
