@@ -263,3 +263,22 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Dst, error) {
 	}
 	return d, nil
 }
+
+// RouteInputGet is the decision for a packet dst ← src arriving on dev
+// (ip route get … iif DEV): an error route is reported as its errno.
+func (in *Inet) RouteInputGet(dst, src [4]byte, tos uint8, dev *NetDevice) (*Dst, error) {
+	skb := in.host.pool.Alloc(0)
+	if skb == nil {
+		return nil, syscall.ENOBUFS
+	}
+	defer skb.Consume()
+	skb.Dev = dev
+	if err := in.routeInput(skb, dst, src, tos, dev); err != nil {
+		return nil, err
+	}
+	d := skb.dst
+	if d.Error != 0 {
+		return nil, d.Error
+	}
+	return d, nil
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
 
+	"vnic/cmd/vnic/iproute"
 	"vnic/cmd/vnic/topo"
 	"vnic/configs"
 	"vnic/hw"
@@ -48,12 +50,31 @@ type HostConfig struct {
 	NetdevBudget      int            `mapstructure:"netdev_budget"`
 	NetdevBudgetUsecs int            `mapstructure:"netdev_budget_usecs"`
 	Devices           []DeviceConfig `mapstructure:"devices"`
+	// IPv4: the host runs the IPv4 stack (implied by addresses, routes or
+	// forwarding); Forwarding is net.ipv4.ip_forward; Routes are ip
+	// route add arguments.
+	IPv4       bool     `mapstructure:"ipv4"`
+	Forwarding bool     `mapstructure:"forwarding"`
+	Routes     []string `mapstructure:"routes"`
+}
+
+// PortConfig plugs a device into a Linux TAP instead of a cable.
+type PortConfig struct {
+	Type    string `mapstructure:"type"`
+	Ifname  string `mapstructure:"ifname"`
+	Netns   string `mapstructure:"netns"`
+	VnetHdr bool   `mapstructure:"vnet_hdr"`
 }
 
 // DeviceConfig is one vnic.
 type DeviceConfig struct {
-	MAC    string `mapstructure:"mac"`
-	Queues int    `mapstructure:"queues"`
+	// Name is the interface name (default vnic0, vnic1, … in order).
+	Name string `mapstructure:"name"`
+	// Addresses are IPv4 prefixes given to the device.
+	Addresses []string   `mapstructure:"addresses"`
+	Port      PortConfig `mapstructure:"port"`
+	MAC       string     `mapstructure:"mac"`
+	Queues    int        `mapstructure:"queues"`
 	// MaxQueues caps ethtool -L (default 8, igb's limit; at most 16, the
 	// device's queues); Vectors is the MSI-X table size (default 10, the
 	// 82576 function's; up to 25): each queue pair needs a vector besides
@@ -292,6 +313,69 @@ func (c *Config) validate() error {
 			}
 		}
 	}
+	ipHosts := map[string]bool{}
+	ports := map[string]bool{}
+	for i, h := range c.Hosts {
+		k := fmt.Sprintf("hosts[%d]", i)
+		ip := h.IPv4 || h.Forwarding || len(h.Routes) > 0
+		for j, d := range h.Devices {
+			dk := fmt.Sprintf("%s.devices[%d]", k, j)
+			name := d.Name
+			if name == "" {
+				name = fmt.Sprintf("vnic%d", j)
+			}
+			if len(d.Addresses) > 0 {
+				ip = true
+			}
+			for _, a := range d.Addresses {
+				if p, err := netip.ParsePrefix(a); err != nil || !p.Addr().Is4() {
+					bad(dk+".addresses", "%q: want an IPv4 prefix such as 198.18.5.2/24", a)
+				}
+			}
+			switch d.Port.Type {
+			case "":
+			case "tap":
+				ports[h.Name+"/"+name] = true
+				if d.Port.Ifname == "" || len(d.Port.Ifname) > 15 {
+					bad(dk+".port.ifname", "%q: want a TAP name of 1..15 bytes", d.Port.Ifname)
+				}
+				if c.Time != "real" {
+					bad(dk+".port", "a TAP port needs time: real (the kernel runs on the wall clock)")
+				}
+			default:
+				bad(dk+".port.type", "%q: want tap (or no port: a cable)", d.Port.Type)
+			}
+		}
+		for j, r := range h.Routes {
+			if _, err := iproute.ParseRoute(strings.Fields(r)); err != nil {
+				bad(fmt.Sprintf("%s.routes[%d]", k, j), "%q: %v", r, err)
+			}
+		}
+		if ip {
+			ipHosts[h.Name] = true
+		}
+	}
+	for i, cb := range c.Cables {
+		for _, end := range []string{cb.A, cb.B} {
+			if ports[end] {
+				bad(fmt.Sprintf("cables[%d]", i), "%s has a TAP port: it cannot also be cabled", end)
+			}
+		}
+	}
+	for i, t := range c.Traffic {
+		for _, end := range []string{t.From, t.To} {
+			if h, _, _ := strings.Cut(end, "/"); ipHosts[h] {
+				bad(fmt.Sprintf("traffic[%d]", i), "host %s runs IPv4: pktgen streams need hosts without it", h)
+			}
+		}
+	}
+	for i, b := range c.Bulk {
+		for _, end := range []string{b.From, b.To} {
+			if h, _, _ := strings.Cut(end, "/"); ipHosts[h] {
+				bad(fmt.Sprintf("bulk[%d]", i), "host %s runs IPv4: bulk streams need hosts without it", h)
+			}
+		}
+	}
 	for i, cb := range c.Cables {
 		k := fmt.Sprintf("cables[%d]", i)
 		if cb.SpeedMbps < 10 || cb.SpeedMbps > 400000 {
@@ -351,10 +435,13 @@ func (c *Config) topology() topo.Config {
 		},
 	}
 	for _, h := range c.Hosts {
-		hc := topo.HostConfig{Name: h.Name, CPUs: h.CPUs, Budget: h.NetdevBudget, BudgetT: time.Duration(h.NetdevBudgetUsecs) * time.Microsecond}
+		hc := topo.HostConfig{Name: h.Name, CPUs: h.CPUs, Budget: h.NetdevBudget, BudgetT: time.Duration(h.NetdevBudgetUsecs) * time.Microsecond,
+			IPv4: h.IPv4, Forwarding: h.Forwarding, Routes: h.Routes}
 		for _, d := range h.Devices {
 			hc.Devices = append(hc.Devices, topo.DeviceConfig{
-				MAC: d.MAC, Queues: d.Queues, MaxQueues: d.MaxQueues, Vectors: d.Vectors, RxRing: d.RxRing, TxRing: d.TxRing, RxMode: d.RxMode, PollQuota: d.PollQuota,
+				Name: d.Name, Addresses: d.Addresses,
+				Port: topo.PortConfig{Type: d.Port.Type, Ifname: d.Port.Ifname, Netns: d.Port.Netns, VnetHdr: d.Port.VnetHdr},
+				MAC:  d.MAC, Queues: d.Queues, MaxQueues: d.MaxQueues, Vectors: d.Vectors, RxRing: d.RxRing, TxRing: d.TxRing, RxMode: d.RxMode, PollQuota: d.PollQuota,
 				ITR: time.Duration(d.ITRUsecs) * time.Microsecond, MTU: d.MTU,
 				RxIntDelay: time.Duration(d.RxIntDelayUsecs) * time.Microsecond, RxAbsIntDelay: time.Duration(d.RxAbsIntDelayUsecs) * time.Microsecond,
 				NAPIDeferHardIRQs: d.NAPIDeferHardIRQs, GROFlushTimeout: time.Duration(d.GROFlushTimeoutUsecs) * time.Microsecond, Threaded: d.Threaded,

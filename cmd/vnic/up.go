@@ -11,6 +11,7 @@ import (
 
 	"vnic/cmd/vnic/ctl"
 	"vnic/cmd/vnic/topo"
+	"vnic/stack"
 )
 
 // socketPath is --socket, else $VNIC_SOCKET, else the default.
@@ -32,6 +33,17 @@ func serveControl(a *app, w *topo.World, path string, exec func(func())) (*ctl.S
 		return nil, err
 	}
 	e.Attach(srv)
+	var hosts []*stack.Host
+	for _, h := range w.Hosts {
+		hosts = append(hosts, h.Stack)
+	}
+	rt := &ctl.Rtnl{Exec: exec, Host: func(name string) *stack.Host {
+		if h := w.Host(name); h != nil {
+			return h.Stack
+		}
+		return nil
+	}}
+	rt.Attach(srv, hosts)
 	for _, h := range w.Hosts {
 		for _, d := range h.Devices {
 			e.Watch(h.Name+"/"+d.Netdev.Name(), d.Netdev)

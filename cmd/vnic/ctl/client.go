@@ -236,3 +236,47 @@ func (c *Conn) Receive(timeout time.Duration) ([]Event, error) {
 }
 
 var _ nl.Transport = (*Conn)(nil)
+
+// RouteBind makes the connection an rtnetlink socket of host ns,
+// receiving the RTMGRP_* groups in groups; from then on use Route and
+// ReceiveRoute only.
+func (c *Conn) RouteBind(ns string, groups uint32) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ae := netlink.NewAttributeEncoder()
+	ae.String(CtrlAttrNetns, ns)
+	ae.Uint32(CtrlAttrGroups, groups)
+	body, err := ae.Encode()
+	if err != nil {
+		return err
+	}
+	_, err = c.roundTrip(netlink.Header{Type: GenlIDCtrl, Flags: netlink.Request | netlink.Acknowledge}, genlData(CtrlCmdRouteBind, 2, body))
+	return err
+}
+
+// Route sends one rtnetlink request (Request is added to flags) and
+// returns the replies: a dump's messages, a get's answer, nothing for an
+// acknowledged change.
+func (c *Conn) Route(typ uint16, flags netlink.HeaderFlags, body []byte) ([]netlink.Message, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.roundTrip(netlink.Header{Type: netlink.HeaderType(typ), Flags: flags | netlink.Request}, body)
+}
+
+// ReceiveRoute waits (up to timeout; 0 for ever) for rtnetlink
+// notifications; an NLMSG_OVERRUN message says some were lost.
+func (c *Conn) ReceiveRoute(timeout time.Duration) ([]netlink.Message, error) {
+	var dl time.Time
+	if timeout > 0 {
+		dl = time.Now().Add(timeout)
+	}
+	if err := c.c.SetReadDeadline(dl); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, maxPacket)
+	n, err := c.c.Read(buf)
+	if err != nil {
+		return nil, err
+	}
+	return unmarshal(buf[:n])
+}

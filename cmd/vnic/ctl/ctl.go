@@ -40,6 +40,15 @@ const (
 
 	// CtrlAttrJoinGroupID is JOIN_GROUP's group id (u32).
 	CtrlAttrJoinGroupID = 0x80
+
+	// CtrlCmdRouteBind turns the connection into an rtnetlink socket of
+	// one namespace (what socket(AF_NETLINK, …, NETLINK_ROUTE) in that
+	// namespace and bind(2) with nl_groups do): from then on every
+	// message is rtnetlink. CtrlAttrNetns names the host (string),
+	// CtrlAttrGroups is the RTMGRP_* bitmask to receive (u32).
+	CtrlCmdRouteBind = 0x81
+	CtrlAttrNetns    = 0x81
+	CtrlAttrGroups   = 0x82
 )
 
 // Extended ack attributes (NLMSGERR_ATTR_*).

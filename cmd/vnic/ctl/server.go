@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -46,6 +47,43 @@ type Server struct {
 
 	// QueueLen bounds each subscriber's queue of notifications.
 	QueueLen int
+
+	route RouteService
+}
+
+// RouteService serves rtnetlink for connections bound with
+// CtrlCmdRouteBind.
+type RouteService interface {
+	// Namespace checks that a host exists.
+	Namespace(name string) error
+	// Handle answers one request of namespace ns: reply messages (their
+	// types set; the server fills in sequence numbers and the dump's
+	// framing), or an error (an *ethtool.Error or a syscall.Errno).
+	Handle(ns string, h netlink.Header, body []byte) ([]netlink.Message, error)
+}
+
+// SetRouteService installs the rtnetlink service.
+func (s *Server) SetRouteService(r RouteService) { s.route = r }
+
+// NotifyRoute multicasts an rtnetlink message to the connections of
+// namespace ns bound with group bit group; it never blocks.
+func (s *Server) NotifyRoute(ns string, group uint32, typ uint16, body []byte) {
+	m := netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(typ)}, Data: body}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.gmu.Lock()
+		ok := c.route && c.ns == ns && c.rtGroups&group != 0
+		c.gmu.Unlock()
+		if !ok {
+			continue
+		}
+		select {
+		case c.events <- m:
+		default:
+			c.overrun.Store(true)
+		}
+	}
 }
 
 // DefaultPath is the socket path without --socket or VNIC_SOCKET:
@@ -162,15 +200,18 @@ func (s *Server) Notify(family, group string, cmd uint8, body []byte) {
 }
 
 type conn struct {
-	s       *Server
-	c       *net.UnixConn
-	wmu     sync.Mutex
-	gmu     sync.Mutex
-	groups  map[uint32]bool
-	events  chan netlink.Message
-	overrun atomic.Bool
-	done    chan struct{}
-	once    sync.Once
+	s        *Server
+	c        *net.UnixConn
+	wmu      sync.Mutex
+	gmu      sync.Mutex
+	groups   map[uint32]bool
+	route    bool   // bound to rtnetlink (under gmu)
+	ns       string // its namespace
+	rtGroups uint32
+	events   chan netlink.Message
+	overrun  atomic.Bool
+	done     chan struct{}
+	once     sync.Once
 }
 
 func (c *conn) member(g uint32) bool {
@@ -228,15 +269,28 @@ func (c *conn) write() {
 	}
 }
 
+// send writes msgs, as many packets as it takes to keep each under
+// the client's read buffer (a long dump spans several, as a netlink
+// dump does).
 func (c *conn) send(msgs []netlink.Message) error {
-	b, err := marshal(msgs)
-	if err != nil {
-		return err
-	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_, err = c.c.Write(b)
-	return err
+	for len(msgs) > 0 {
+		n, size := 0, 0
+		for n < len(msgs) && (n == 0 || size+nlmsgHdrLen+len(msgs[n].Data)+4 <= maxPacket/2) {
+			size += nlmsgHdrLen + len(msgs[n].Data) + 4
+			n++
+		}
+		b, err := marshal(msgs[:n])
+		if err != nil {
+			return err
+		}
+		if _, err := c.c.Write(b); err != nil {
+			return err
+		}
+		msgs = msgs[n:]
+	}
+	return nil
 }
 
 func (c *conn) read() {
@@ -270,6 +324,12 @@ func (s *Server) handle(c *conn, m netlink.Message) []netlink.Message {
 	h := m.Header
 	if h.Flags&netlink.Request == 0 {
 		return nil
+	}
+	c.gmu.Lock()
+	route, ns := c.route, c.ns
+	c.gmu.Unlock()
+	if route {
+		return s.handleRoute(ns, m)
 	}
 	cmd, _, body, ok := genl(m.Data)
 	if !ok {
@@ -363,6 +423,28 @@ func (s *Server) ctrl(c *conn, h netlink.Header, cmd uint8, body []byte) []netli
 			return out
 		}
 		return []netlink.Message{errorMsg(h, syscall.ENOENT, "no such family", -1)}
+	case CtrlCmdRouteBind:
+		if s.route == nil {
+			return []netlink.Message{errorMsg(h, syscall.EPROTONOSUPPORT, "no rtnetlink here", -1)}
+		}
+		ad, _ := netlink.NewAttributeDecoder(body)
+		var ns string
+		var groups uint32
+		for ad.Next() {
+			switch ad.Type() {
+			case CtrlAttrNetns:
+				ns = ad.String()
+			case CtrlAttrGroups:
+				groups = ad.Uint32()
+			}
+		}
+		if err := s.route.Namespace(ns); err != nil {
+			return []netlink.Message{errorMsg(h, syscall.ENOENT, err.Error(), -1)}
+		}
+		c.gmu.Lock()
+		c.route, c.ns, c.rtGroups = true, ns, groups
+		c.gmu.Unlock()
+		return []netlink.Message{errorMsg(h, 0, "", -1)}
 	case CtrlCmdJoinGroup:
 		for _, f := range s.families {
 			for _, id := range f.groups {
@@ -377,4 +459,36 @@ func (s *Server) ctrl(c *conn, h netlink.Header, cmd uint8, body []byte) []netli
 		return []netlink.Message{errorMsg(h, syscall.ENOENT, "no such multicast group", -1)}
 	}
 	return []netlink.Message{errorMsg(h, syscall.EOPNOTSUPP, "unknown controller command", -1)}
+}
+
+// handleRoute answers an rtnetlink request.
+func (s *Server) handleRoute(ns string, m netlink.Message) []netlink.Message {
+	h := m.Header
+	replies, err := s.route.Handle(ns, h, m.Data)
+	if err != nil {
+		errno := syscall.EINVAL
+		msg := err.Error()
+		var e *ethtool.Error
+		if errors.As(err, &e) {
+			errno, msg = e.Errno, e.Msg
+		} else if errors.As(err, &errno) {
+			msg = strings.TrimPrefix(msg, "stack: ")
+		}
+		return []netlink.Message{errorMsg(h, errno, msg, -1)}
+	}
+	dump := h.Flags&netlink.Dump == netlink.Dump
+	var out []netlink.Message
+	for _, r := range replies {
+		r.Header.Sequence = h.Sequence
+		if dump {
+			r.Header.Flags |= netlink.Multi
+		}
+		out = append(out, r)
+	}
+	if dump {
+		out = append(out, netlink.Message{Header: netlink.Header{Type: netlink.Done, Flags: netlink.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)})
+	} else if h.Flags&netlink.Acknowledge != 0 {
+		out = append(out, errorMsg(h, 0, "", -1))
+	}
+	return out
 }

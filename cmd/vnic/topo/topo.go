@@ -3,10 +3,12 @@ package topo
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
 
+	"vnic/cmd/vnic/iproute"
 	"vnic/driver"
 	"vnic/hw"
 	"vnic/stack"
@@ -33,11 +35,23 @@ type HostConfig struct {
 	// Costs, when set, replaces the world's cost model for this host
 	// (an ideal load generator: all zero).
 	Costs *hw.CostModel
+	// IPv4 gives the host the IPv4 stack (it also follows from addresses,
+	// routes or forwarding); Forwarding is net.ipv4.ip_forward; Routes
+	// are ip route add arguments ("default via 198.18.5.1").
+	IPv4       bool
+	Forwarding bool
+	Routes     []string
 }
 
 // DeviceConfig describes one vnic and its driver parameters.
 type DeviceConfig struct {
-	MAC    string // EEPROM MAC; default 02:00:00:00:hh:dd
+	// Name is the interface name (default: vnic0, vnic1, … in order).
+	Name string
+	// Addresses are IPv4 prefixes (198.18.5.2/24) added once it is up.
+	Addresses []string
+	// Port plugs the device into something other than a cable.
+	Port PortConfig
+	MAC  string // EEPROM MAC; default 02:00:00:00:hh:dd
 	Queues int
 	// MaxQueues caps ethtool -L (default 8); Vectors is the MSI-X table
 	// size (default 10).
@@ -66,6 +80,16 @@ type DeviceConfig struct {
 	TxTimeout time.Duration
 }
 
+// PortConfig says where a device's wire goes when it is not a cable: a
+// Linux TAP (Type "tap": Ifname, made in network namespace Netns when
+// set; VnetHdr opens it with IFF_VNET_HDR for offloads).
+type PortConfig struct {
+	Type    string
+	Ifname  string
+	Netns   string
+	VnetHdr bool
+}
+
 // CableConfig joins two devices named "host/ifname".
 type CableConfig struct {
 	A, B      string
@@ -79,6 +103,7 @@ type World struct {
 	VClock *hw.VirtualClock // nil in real time
 	Hosts  []*Host
 	Cables []*Cable
+	Ports  []*hw.FramePort
 	files  []*os.File
 }
 
@@ -97,6 +122,30 @@ type Device struct {
 	HW      *hw.Device
 	Adapter *driver.Adapter
 	Netdev  *stack.NetDevice
+	Port    *hw.FramePort // a TAP port (nil on a cable)
+}
+
+// plugPort connects d to the port pc describes.
+func (w *World) plugPort(d *Device, pc PortConfig) error {
+	if pc.Type != "tap" {
+		return fmt.Errorf("port type %q: want tap", pc.Type)
+	}
+	if w.VClock != nil {
+		return fmt.Errorf("a TAP port needs time: real (the kernel on the other side runs on the wall clock)")
+	}
+	pipe, hdr, err := hw.OpenTAP(pc.Ifname, pc.Netns, pc.VnetHdr)
+	if err != nil {
+		return err
+	}
+	p, err := hw.NewFramePort(w.Clock, pipe, hdr)
+	if err != nil {
+		pipe.Close()
+		return err
+	}
+	p.Plug(d.HW)
+	d.Port = p
+	w.Ports = append(w.Ports, p)
+	return nil
 }
 
 // Cable is a built cable.
@@ -150,6 +199,12 @@ func Build(cfg Config) (*World, error) {
 			Costs: stack.Costs{Proto: costs.Proto, Poll: costs.Poll, GRO: costs.GRO},
 		})
 		w.Hosts = append(w.Hosts, h)
+		if hc.IPv4 || hc.Forwarding || len(hc.Routes) > 0 || hasAddresses(hc) {
+			if _, err := stack.InetInit(h.Stack, stack.InetConfig{Seed: cfg.Seed + int64(hi)}); err != nil {
+				w.Close()
+				return nil, fmt.Errorf("topo: host %s: %w", hc.Name, err)
+			}
+		}
 		for di, dc := range hc.Devices {
 			mac := dc.MAC
 			if mac == "" {
@@ -166,7 +221,7 @@ func Build(cfg Config) (*World, error) {
 				return nil, fmt.Errorf("topo: %w", err)
 			}
 			ad, err := driver.Probe(nic.Function(), h.Stack, h.CPUs, driver.Config{
-				Queues: dc.Queues, MaxQueues: dc.MaxQueues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: dc.ITR, RxIntDelay: dc.RxIntDelay, RxAbsIntDelay: dc.RxAbsIntDelay, TxTimeout: dc.TxTimeout,
+				Name: dc.Name, Queues: dc.Queues, MaxQueues: dc.MaxQueues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: dc.ITR, RxIntDelay: dc.RxIntDelay, RxAbsIntDelay: dc.RxAbsIntDelay, TxTimeout: dc.TxTimeout,
 				RxMode: dc.RxMode, LegacyBatch: dc.LegacyBatch, PollQuota: dc.PollQuota,
 				Seed: cfg.Seed + int64(hi*16+di),
 			})
@@ -231,15 +286,76 @@ func Build(cfg Config) (*World, error) {
 			c.Start()
 		}
 	}
-	for _, h := range w.Hosts {
-		for _, d := range h.Devices {
+	for hi, h := range w.Hosts {
+		for di, d := range h.Devices {
+			if pc := cfg.Hosts[hi].Devices[di].Port; pc.Type != "" {
+				if err := w.plugPort(d, pc); err != nil {
+					w.Close()
+					return nil, fmt.Errorf("topo: %s/%s: %w", h.Name, d.Netdev.Name(), err)
+				}
+			}
 			if err := d.Netdev.Open(); err != nil {
 				w.Close()
 				return nil, fmt.Errorf("topo: %w", err)
 			}
 		}
 	}
+	for hi, h := range w.Hosts {
+		if err := configureIPv4(h, cfg.Hosts[hi]); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("topo: host %s: %w", h.Name, err)
+		}
+	}
 	return w, nil
+}
+
+func hasAddresses(hc HostConfig) bool {
+	for _, d := range hc.Devices {
+		if len(d.Addresses) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// configureIPv4 adds the host's addresses, forwarding switch and routes.
+func configureIPv4(h *Host, hc HostConfig) error {
+	in := h.Stack.Inet()
+	if in == nil {
+		return nil
+	}
+	for di, dc := range hc.Devices {
+		d := h.Devices[di].Netdev
+		for _, a := range dc.Addresses {
+			p, err := netip.ParsePrefix(a)
+			if err != nil || !p.Addr().Is4() {
+				return fmt.Errorf("%s: address %q is not an IPv4 prefix (198.18.5.2/24)", d.Name(), a)
+			}
+			if err := in.AddAddr(d, p); err != nil {
+				return fmt.Errorf("%s: address %s: %w", d.Name(), a, err)
+			}
+		}
+	}
+	if err := in.SetForwarding(hc.Forwarding); err != nil {
+		return err
+	}
+	for _, rs := range hc.Routes {
+		spec, err := iproute.ParseRoute(strings.Fields(rs))
+		if err != nil {
+			return fmt.Errorf("route %q: %w", rs, err)
+		}
+		r, err := spec.Route(func(name string) *stack.NetDevice {
+			d, _ := h.Stack.Device(name)
+			return d
+		})
+		if err != nil {
+			return fmt.Errorf("route %q: %w", rs, err)
+		}
+		if err := in.RouteAdd(r, false); err != nil {
+			return fmt.Errorf("route %q: %w", rs, err)
+		}
+	}
+	return nil
 }
 
 // Device finds "host/ifname".
@@ -293,6 +409,10 @@ func (w *World) Close() error {
 		// Let the stop settle (pending events for closed devices are no-ops).
 		w.VClock.RunFor(time.Millisecond)
 	}
+	for _, p := range w.Ports {
+		p.Close()
+	}
+	w.Ports = nil
 	for _, h := range w.Hosts {
 		for _, c := range h.CPUs {
 			c.Stop()

@@ -1,0 +1,507 @@
+package iproute
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/mdlayher/netlink"
+
+	"vnic/stack"
+)
+
+// rtnetlink message types (linux/rtnetlink.h).
+const (
+	RTMNewLink  = 16
+	RTMDelLink  = 17
+	RTMGetLink  = 18
+	RTMNewAddr  = 20
+	RTMDelAddr  = 21
+	RTMGetAddr  = 22
+	RTMNewRoute = 24
+	RTMDelRoute = 25
+	RTMGetRoute = 26
+	RTMNewNeigh = 28
+	RTMDelNeigh = 29
+	RTMGetNeigh = 30
+	RTMMax      = 127
+)
+
+// rtnetlink multicast groups (RTNLGRP_*).
+const (
+	GroupLink  = 1
+	GroupNeigh = 3
+	GroupAddr  = 5 // RTNLGRP_IPV4_IFADDR
+	GroupRoute = 7 // RTNLGRP_IPV4_ROUTE
+)
+
+// Request flags of NEW messages (NLM_F_*).
+const (
+	FlagReplace = 0x100
+	FlagExcl    = 0x200
+	FlagCreate  = 0x400
+	FlagAppend  = 0x800
+)
+
+const afInet = 2
+
+// Attribute types.
+const (
+	iflaAddress   = 1
+	iflaBroadcast = 2
+	iflaIfname    = 3
+	iflaMTU       = 4
+	iflaQdisc     = 6
+	iflaTxQLen    = 13
+	iflaOperstate = 16
+
+	ifaAddress   = 1
+	ifaLocal     = 2
+	ifaLabel     = 3
+	ifaBroadcast = 4
+
+	rtaDst      = 1
+	rtaSrc      = 2
+	rtaIIF      = 3
+	rtaOIF      = 4
+	rtaGateway  = 5
+	rtaPriority = 6
+	rtaPrefsrc  = 7
+	rtaMetrics  = 8
+	rtaTable    = 15
+	rtaxMTU     = 2
+
+	ndaDst    = 1
+	ndaLLAddr = 2
+)
+
+// ErrShort is a message shorter than its fixed header.
+var ErrShort = errors.New("iproute: message too short")
+
+// LinkMsg is ifinfomsg with its attributes.
+type LinkMsg struct {
+	Index     int32
+	Flags     uint32
+	Change    uint32
+	Type      uint16 // ARPHRD_*: 1 Ethernet, 772 loopback
+	Name      string
+	MAC       net.HardwareAddr
+	Broadcast net.HardwareAddr
+	MTU       uint32
+	TxQLen    uint32
+	Operstate uint8
+	Qdisc     string
+}
+
+// Marshal encodes the message body.
+func (m LinkMsg) Marshal() []byte {
+	b := make([]byte, 16)
+	b[0] = 0 // AF_UNSPEC
+	binary.NativeEndian.PutUint16(b[2:], m.Type)
+	binary.NativeEndian.PutUint32(b[4:], uint32(m.Index))
+	binary.NativeEndian.PutUint32(b[8:], m.Flags)
+	binary.NativeEndian.PutUint32(b[12:], m.Change)
+	ae := netlink.NewAttributeEncoder()
+	if m.Name != "" {
+		ae.String(iflaIfname, m.Name)
+	}
+	if m.MAC != nil {
+		ae.Bytes(iflaAddress, m.MAC)
+	}
+	if m.Broadcast != nil {
+		ae.Bytes(iflaBroadcast, m.Broadcast)
+	}
+	if m.MTU != 0 {
+		ae.Uint32(iflaMTU, m.MTU)
+	}
+	if m.TxQLen != 0 {
+		ae.Uint32(iflaTxQLen, m.TxQLen)
+	}
+	if m.Qdisc != "" {
+		ae.String(iflaQdisc, m.Qdisc)
+	}
+	ae.Uint8(iflaOperstate, m.Operstate)
+	a, _ := ae.Encode()
+	return append(b, a...)
+}
+
+// Unmarshal decodes a message body.
+func (m *LinkMsg) Unmarshal(b []byte) error {
+	if len(b) < 16 {
+		return ErrShort
+	}
+	m.Type = binary.NativeEndian.Uint16(b[2:])
+	m.Index = int32(binary.NativeEndian.Uint32(b[4:]))
+	m.Flags = binary.NativeEndian.Uint32(b[8:])
+	m.Change = binary.NativeEndian.Uint32(b[12:])
+	ad, err := netlink.NewAttributeDecoder(b[16:])
+	if err != nil {
+		return err
+	}
+	for ad.Next() {
+		switch ad.Type() {
+		case iflaIfname:
+			m.Name = ad.String()
+		case iflaAddress:
+			m.MAC = net.HardwareAddr(ad.Bytes())
+		case iflaBroadcast:
+			m.Broadcast = net.HardwareAddr(ad.Bytes())
+		case iflaMTU:
+			m.MTU = ad.Uint32()
+		case iflaTxQLen:
+			m.TxQLen = ad.Uint32()
+		case iflaQdisc:
+			m.Qdisc = ad.String()
+		case iflaOperstate:
+			m.Operstate = ad.Uint8()
+		}
+	}
+	return ad.Err()
+}
+
+// AddrMsg is ifaddrmsg with its attributes.
+type AddrMsg struct {
+	PrefixLen uint8
+	Flags     uint8 // IFA_F_SECONDARY 0x01, IFA_F_PERMANENT 0x80
+	Scope     uint8
+	Index     uint32
+	Local     netip.Addr
+	Address   netip.Addr
+	Broadcast netip.Addr
+	Label     string
+}
+
+// Address flags.
+const (
+	IFAFSecondary = 0x01
+	IFAFPermanent = 0x80
+)
+
+func putAddr(ae *netlink.AttributeEncoder, t uint16, a netip.Addr) {
+	if a.IsValid() {
+		b := a.As4()
+		ae.Bytes(t, b[:])
+	}
+}
+
+func getAddr(b []byte) netip.Addr {
+	if len(b) != 4 {
+		return netip.Addr{}
+	}
+	return netip.AddrFrom4([4]byte(b))
+}
+
+// Marshal encodes the message body.
+func (m AddrMsg) Marshal() []byte {
+	b := []byte{afInet, m.PrefixLen, m.Flags, m.Scope, 0, 0, 0, 0}
+	binary.NativeEndian.PutUint32(b[4:], m.Index)
+	ae := netlink.NewAttributeEncoder()
+	putAddr(ae, ifaAddress, m.Address)
+	putAddr(ae, ifaLocal, m.Local)
+	putAddr(ae, ifaBroadcast, m.Broadcast)
+	if m.Label != "" {
+		ae.String(ifaLabel, m.Label)
+	}
+	a, _ := ae.Encode()
+	return append(b, a...)
+}
+
+// Unmarshal decodes a message body.
+func (m *AddrMsg) Unmarshal(b []byte) error {
+	if len(b) < 8 {
+		return ErrShort
+	}
+	if b[0] != afInet && b[0] != 0 {
+		return fmt.Errorf("iproute: address family %d: only IPv4 (2)", b[0])
+	}
+	m.PrefixLen, m.Flags, m.Scope = b[1], b[2], b[3]
+	m.Index = binary.NativeEndian.Uint32(b[4:])
+	ad, err := netlink.NewAttributeDecoder(b[8:])
+	if err != nil {
+		return err
+	}
+	for ad.Next() {
+		switch ad.Type() {
+		case ifaAddress:
+			m.Address = getAddr(ad.Bytes())
+		case ifaLocal:
+			m.Local = getAddr(ad.Bytes())
+		case ifaBroadcast:
+			m.Broadcast = getAddr(ad.Bytes())
+		case ifaLabel:
+			m.Label = ad.String()
+		}
+	}
+	return ad.Err()
+}
+
+// RouteMsg is rtmsg with its attributes.
+type RouteMsg struct {
+	DstLen   uint8
+	SrcLen   uint8
+	TOS      uint8
+	Table    uint32
+	Protocol uint8
+	Scope    uint8
+	Type     uint8
+	Flags    uint32
+	Dst      netip.Addr
+	Gateway  netip.Addr
+	PrefSrc  netip.Addr
+	Src      netip.Addr // RTM_GETROUTE: the source to route from
+	Oif      uint32
+	Iif      uint32
+	Priority uint32
+	MTU      uint32
+	HasPrio  bool
+}
+
+// Marshal encodes the message body.
+func (m RouteMsg) Marshal() []byte {
+	tb := uint8(m.Table)
+	if m.Table > 255 {
+		tb = 252 // RT_TABLE_COMPAT
+	}
+	b := []byte{afInet, m.DstLen, m.SrcLen, m.TOS, tb, m.Protocol, m.Scope, m.Type, 0, 0, 0, 0}
+	binary.NativeEndian.PutUint32(b[8:], m.Flags)
+	ae := netlink.NewAttributeEncoder()
+	ae.Uint32(rtaTable, m.Table)
+	putAddr(ae, rtaDst, m.Dst)
+	putAddr(ae, rtaSrc, m.Src)
+	putAddr(ae, rtaGateway, m.Gateway)
+	putAddr(ae, rtaPrefsrc, m.PrefSrc)
+	if m.Oif != 0 {
+		ae.Uint32(rtaOIF, m.Oif)
+	}
+	if m.Iif != 0 {
+		ae.Uint32(rtaIIF, m.Iif)
+	}
+	if m.HasPrio || m.Priority != 0 {
+		ae.Uint32(rtaPriority, m.Priority)
+	}
+	if m.MTU != 0 {
+		ae.Nested(rtaMetrics, func(n *netlink.AttributeEncoder) error {
+			n.Uint32(rtaxMTU, m.MTU)
+			return nil
+		})
+	}
+	a, _ := ae.Encode()
+	return append(b, a...)
+}
+
+// Unmarshal decodes a message body.
+func (m *RouteMsg) Unmarshal(b []byte) error {
+	if len(b) < 12 {
+		return ErrShort
+	}
+	if b[0] != afInet && b[0] != 0 {
+		return fmt.Errorf("iproute: address family %d: only IPv4 (2)", b[0])
+	}
+	m.DstLen, m.SrcLen, m.TOS, m.Protocol, m.Scope, m.Type = b[1], b[2], b[3], b[5], b[6], b[7]
+	m.Table = uint32(b[4])
+	m.Flags = binary.NativeEndian.Uint32(b[8:])
+	ad, err := netlink.NewAttributeDecoder(b[12:])
+	if err != nil {
+		return err
+	}
+	for ad.Next() {
+		switch ad.Type() {
+		case rtaTable:
+			m.Table = ad.Uint32()
+		case rtaDst:
+			m.Dst = getAddr(ad.Bytes())
+		case rtaSrc:
+			m.Src = getAddr(ad.Bytes())
+		case rtaGateway:
+			m.Gateway = getAddr(ad.Bytes())
+		case rtaPrefsrc:
+			m.PrefSrc = getAddr(ad.Bytes())
+		case rtaOIF:
+			m.Oif = ad.Uint32()
+		case rtaIIF:
+			m.Iif = ad.Uint32()
+		case rtaPriority:
+			m.Priority, m.HasPrio = ad.Uint32(), true
+		case rtaMetrics:
+			ad.Nested(func(n *netlink.AttributeDecoder) error {
+				for n.Next() {
+					if n.Type() == rtaxMTU {
+						m.MTU = n.Uint32()
+					}
+				}
+				return nil
+			})
+		}
+	}
+	return ad.Err()
+}
+
+// NeighMsg is ndmsg with its attributes.
+type NeighMsg struct {
+	Index  int32
+	State  uint16
+	Flags  uint8
+	Type   uint8
+	Dst    netip.Addr
+	LLAddr net.HardwareAddr
+}
+
+// Marshal encodes the message body.
+func (m NeighMsg) Marshal() []byte {
+	b := make([]byte, 12)
+	b[0] = afInet
+	binary.NativeEndian.PutUint32(b[4:], uint32(m.Index))
+	binary.NativeEndian.PutUint16(b[8:], m.State)
+	b[10], b[11] = m.Flags, m.Type
+	ae := netlink.NewAttributeEncoder()
+	putAddr(ae, ndaDst, m.Dst)
+	if m.LLAddr != nil {
+		ae.Bytes(ndaLLAddr, m.LLAddr)
+	}
+	a, _ := ae.Encode()
+	return append(b, a...)
+}
+
+// Unmarshal decodes a message body.
+func (m *NeighMsg) Unmarshal(b []byte) error {
+	if len(b) < 12 {
+		return ErrShort
+	}
+	m.Index = int32(binary.NativeEndian.Uint32(b[4:]))
+	m.State = binary.NativeEndian.Uint16(b[8:])
+	m.Flags, m.Type = b[10], b[11]
+	ad, err := netlink.NewAttributeDecoder(b[12:])
+	if err != nil {
+		return err
+	}
+	for ad.Next() {
+		switch ad.Type() {
+		case ndaDst:
+			m.Dst = getAddr(ad.Bytes())
+		case ndaLLAddr:
+			m.LLAddr = net.HardwareAddr(ad.Bytes())
+		}
+	}
+	return ad.Err()
+}
+
+// LinkFlags is iproute2's <FLAG,...> list.
+func LinkFlags(f uint32) string {
+	var s []string
+	for _, x := range []struct {
+		bit  uint32
+		name string
+	}{{stack.IFFLoopback, "LOOPBACK"}, {stack.IFFBroadcast, "BROADCAST"}, {stack.IFFNoARP, "NOARP"}, {stack.IFFPromisc, "PROMISC"},
+		{stack.IFFAllMulti, "ALLMULTI"}, {stack.IFFMulticast, "MULTICAST"}, {stack.IFFUp, "UP"}, {stack.IFFLowerUp, "LOWER_UP"}} {
+		if f&x.bit != 0 {
+			s = append(s, x.name)
+		}
+	}
+	if f&stack.IFFUp != 0 && f&stack.IFFRunning == 0 {
+		s = append([]string{"NO-CARRIER"}, s...)
+	}
+	return "<" + strings.Join(s, ",") + ">"
+}
+
+var operNames = []string{"UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"}
+
+// FormatLink is ip link show's two lines for a link.
+func FormatLink(m LinkMsg) string {
+	state := "UNKNOWN"
+	if int(m.Operstate) < len(operNames) {
+		state = operNames[m.Operstate]
+	}
+	qd := m.Qdisc
+	if qd == "" {
+		qd = "noop"
+	}
+	s := fmt.Sprintf("%d: %s: %s mtu %d qdisc %s state %s mode DEFAULT group default qlen %d\n", m.Index, m.Name, LinkFlags(m.Flags), m.MTU, qd, state, m.TxQLen)
+	kind := "ether"
+	if m.Flags&stack.IFFLoopback != 0 {
+		kind = "loopback"
+	}
+	return s + fmt.Sprintf("    link/%s %s brd %s", kind, macOr0(m.MAC), macOr0(m.Broadcast))
+}
+
+func macOr0(m net.HardwareAddr) string {
+	if len(m) == 0 {
+		return "00:00:00:00:00:00"
+	}
+	return m.String()
+}
+
+// FormatAddr is ip addr show's lines for an IPv4 address.
+func FormatAddr(m AddrMsg) string {
+	s := fmt.Sprintf("    inet %v/%d", m.Local, m.PrefixLen)
+	if m.Broadcast.IsValid() {
+		s += fmt.Sprintf(" brd %v", m.Broadcast)
+	}
+	s += " scope " + stack.Scope(m.Scope).String()
+	if m.Flags&IFAFSecondary != 0 {
+		s += " secondary"
+	}
+	s += " " + m.Label
+	return s + "\n       valid_lft forever preferred_lft forever"
+}
+
+// FormatRoute is ip route show's line for a route; ifname names an
+// interface index.
+func FormatRoute(m RouteMsg, ifname func(uint32) string) string {
+	var b strings.Builder
+	if t := stack.RouteType(m.Type); t != stack.RTNUnicast {
+		b.WriteString(t.String() + " ")
+	}
+	if m.DstLen == 0 {
+		b.WriteString("default")
+	} else if m.DstLen == 32 {
+		b.WriteString(m.Dst.String())
+	} else {
+		fmt.Fprintf(&b, "%v/%d", m.Dst, m.DstLen)
+	}
+	if m.TOS != 0 {
+		fmt.Fprintf(&b, " tos 0x%02x", m.TOS)
+	}
+	if m.Gateway.IsValid() {
+		fmt.Fprintf(&b, " via %v", m.Gateway)
+	}
+	if m.Oif != 0 {
+		fmt.Fprintf(&b, " dev %s", ifname(m.Oif))
+	}
+	if m.Table != stack.TableMain && m.Table != stack.TableUnspec {
+		fmt.Fprintf(&b, " table %s", TableName(m.Table))
+	}
+	if m.Protocol != stack.ProtoBoot {
+		fmt.Fprintf(&b, " proto %s", ProtoName(m.Protocol))
+	}
+	if m.Scope != uint8(stack.ScopeUniverse) {
+		fmt.Fprintf(&b, " scope %s", stack.Scope(m.Scope).String())
+	}
+	if m.PrefSrc.IsValid() {
+		fmt.Fprintf(&b, " src %v", m.PrefSrc)
+	}
+	if m.HasPrio && m.Priority != 0 {
+		fmt.Fprintf(&b, " metric %d", m.Priority)
+	}
+	if m.MTU != 0 {
+		fmt.Fprintf(&b, " mtu %d", m.MTU)
+	}
+	if m.Flags&RTMFOnLink != 0 {
+		b.WriteString(" onlink")
+	}
+	return b.String()
+}
+
+// RTNH_F_ONLINK in rtm_flags.
+const RTMFOnLink = 4
+
+// FormatNeigh is ip neigh show's line for an entry.
+func FormatNeigh(m NeighMsg, ifname func(uint32) string) string {
+	s := fmt.Sprintf("%v dev %s", m.Dst, ifname(uint32(m.Index)))
+	if len(m.LLAddr) > 0 && stack.NUDState(m.State) != stack.NUDIncomplete && stack.NUDState(m.State) != stack.NUDFailed {
+		s += " lladdr " + m.LLAddr.String()
+	}
+	return s + " " + stack.NUDState(m.State).String()
+}

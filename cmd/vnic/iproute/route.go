@@ -1,0 +1,299 @@
+// Package iproute holds iproute2's grammar for routes and addresses and its
+// output formats, shared by `vnic ip` (the client) and the topology file's
+// routes: one parser, one printer.
+package iproute
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"vnic/stack"
+)
+
+// RouteSpec is a parsed ip route argument list: NODE_SPEC and INFO_SPEC.
+type RouteSpec struct {
+	Type     stack.RouteType // unicast unless given
+	Dst      netip.Prefix
+	TOS      uint8
+	Table    uint32 // 0: main
+	Protocol uint8  // 0: boot
+	Scope    stack.Scope
+	HasScope bool
+	Metric   uint32
+	Gateway  netip.Addr
+	Dev      string
+	Src      netip.Addr
+	MTU      uint32
+	OnLink   bool
+	// Set records the keywords given (what a delete matches on).
+	Set map[string]bool
+}
+
+// Error is a grammar error, worded as iproute2 words it.
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return e.Msg }
+
+func garbage(w string) error {
+	return &Error{fmt.Sprintf("either \"to\" is duplicate, or \"%s\" is a garbage.", w)}
+}
+
+// ParseRoute reads ROUTE: [TYPE] PREFIX [tos T] [table T] [proto P]
+// [scope S] [metric M] [via ADDR] [dev NAME] [onlink] [src ADDR]
+// [mtu [lock] N]. PREFIX is default, ADDR or ADDR/LEN; "to" may precede
+// it.
+func ParseRoute(args []string) (RouteSpec, error) {
+	r := RouteSpec{Type: stack.RTNUnicast, Set: map[string]bool{}}
+	haveDst := false
+	next := func(i *int, kw string) (string, error) {
+		*i++
+		if *i >= len(args) {
+			return "", &Error{fmt.Sprintf("argument to \"%s\" is missing", kw)}
+		}
+		return args[*i], nil
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		var v string
+		var err error
+		switch a {
+		case "tos", "dsfield":
+			if v, err = next(&i, a); err != nil {
+				return r, err
+			}
+			n, e := strconv.ParseUint(v, 0, 8)
+			if e != nil {
+				return r, &Error{fmt.Sprintf("\"%s\" is not a valid TOS value", v)}
+			}
+			r.TOS = uint8(n)
+		case "table":
+			if v, err = next(&i, a); err != nil {
+				return r, err
+			}
+			t, ok := ParseTable(v)
+			if !ok {
+				return r, &Error{fmt.Sprintf("\"table\" value is invalid: %s", v)}
+			}
+			r.Table = t
+		case "proto", "protocol":
+			if v, err = next(&i, a); err != nil {
+				return r, err
+			}
+			p, ok := ParseProto(v)
+			if !ok {
+				return r, &Error{fmt.Sprintf("\"protocol\" value is invalid: %s", v)}
+			}
+			r.Protocol = p
+		case "scope":
+			if v, err = next(&i, a); err != nil {
+				return r, err
+			}
+			s, ok := ParseScope(v)
+			if !ok {
+				return r, &Error{fmt.Sprintf("invalid \"scope\" value: %s", v)}
+			}
+			r.Scope, r.HasScope = s, true
+		case "metric", "priority", "preference":
+			if v, err = next(&i, a); err != nil {
+				return r, err
+			}
+			n, e := strconv.ParseUint(v, 0, 32)
+			if e != nil {
+				return r, &Error{fmt.Sprintf("\"metric\" value is invalid: %s", v)}
+			}
+			r.Metric = uint32(n)
+			a = "metric"
+		case "via":
+			if v, err = next(&i, a); err != nil {
+				return r, err
+			}
+			if v == "inet" {
+				if v, err = next(&i, a); err != nil {
+					return r, err
+				}
+			}
+			ad, e := netip.ParseAddr(v)
+			if e != nil || !ad.Is4() {
+				return r, &Error{fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
+			}
+			r.Gateway = ad
+		case "dev", "oif":
+			if v, err = next(&i, a); err != nil {
+				return r, err
+			}
+			r.Dev = v
+			a = "dev"
+		case "onlink":
+			r.OnLink = true
+		case "src":
+			if v, err = next(&i, a); err != nil {
+				return r, err
+			}
+			ad, e := netip.ParseAddr(v)
+			if e != nil || !ad.Is4() {
+				return r, &Error{fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
+			}
+			r.Src = ad
+		case "mtu":
+			if v, err = next(&i, a); err != nil {
+				return r, err
+			}
+			if v == "lock" {
+				if v, err = next(&i, a); err != nil {
+					return r, err
+				}
+			}
+			n, e := strconv.ParseUint(v, 0, 32)
+			if e != nil || n < 68 {
+				return r, &Error{fmt.Sprintf("\"mtu\" value is invalid: %s", v)}
+			}
+			r.MTU = uint32(n)
+		case "to":
+			if v, err = next(&i, a); err != nil {
+				return r, err
+			}
+			if haveDst {
+				return r, garbage(v)
+			}
+			if r.Dst, err = ParsePrefix(v); err != nil {
+				return r, err
+			}
+			haveDst = true
+		default:
+			if t, ok := stack.ParseRouteType(a); ok && !haveDst && i+1 < len(args) {
+				r.Type = t
+				a = "type"
+				break
+			}
+			if haveDst {
+				return r, garbage(a)
+			}
+			if r.Dst, err = ParsePrefix(a); err != nil {
+				return r, err
+			}
+			haveDst = true
+			a = "to"
+		}
+		r.Set[a] = true
+	}
+	if !haveDst {
+		return r, &Error{"need at least a destination address"}
+	}
+	return r, nil
+}
+
+// ParsePrefix reads default, ADDR (a /32) or ADDR/LEN; the host bits are
+// kept for the caller to judge.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	switch s {
+	case "default", "all", "any":
+		return netip.PrefixFrom(netip.IPv4Unspecified(), 0), nil
+	}
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is4() {
+			return netip.Prefix{}, &Error{fmt.Sprintf("any valid prefix is expected rather than \"%s\".", s)}
+		}
+		return netip.PrefixFrom(a, 32), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, &Error{fmt.Sprintf("any valid prefix is expected rather than \"%s\".", s)}
+	}
+	return p, nil
+}
+
+// ParseTable reads a table id or name.
+func ParseTable(s string) (uint32, bool) {
+	switch s {
+	case "local":
+		return stack.TableLocal, true
+	case "main":
+		return stack.TableMain, true
+	case "default":
+		return stack.TableDefault, true
+	case "all", "unspec":
+		return stack.TableUnspec, true
+	}
+	n, err := strconv.ParseUint(s, 0, 32)
+	return uint32(n), err == nil
+}
+
+// TableName is rtnl_rttable_n2a.
+func TableName(t uint32) string {
+	switch t {
+	case stack.TableLocal:
+		return "local"
+	case stack.TableMain:
+		return "main"
+	case stack.TableDefault:
+		return "default"
+	case stack.TableUnspec:
+		return "unspec"
+	}
+	return strconv.FormatUint(uint64(t), 10)
+}
+
+var protoNames = map[uint8]string{0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static"}
+
+// ParseProto reads a route protocol id or name.
+func ParseProto(s string) (uint8, bool) {
+	for k, v := range protoNames {
+		if v == s {
+			return k, true
+		}
+	}
+	n, err := strconv.ParseUint(s, 0, 8)
+	return uint8(n), err == nil
+}
+
+// ProtoName is rtnl_rtprot_n2a.
+func ProtoName(p uint8) string {
+	if s, ok := protoNames[p]; ok {
+		return s
+	}
+	return strconv.Itoa(int(p))
+}
+
+// ParseScope reads a scope id or name.
+func ParseScope(s string) (stack.Scope, bool) {
+	switch s {
+	case "global", "universe":
+		return stack.ScopeUniverse, true
+	case "site":
+		return stack.ScopeSite, true
+	case "link":
+		return stack.ScopeLink, true
+	case "host":
+		return stack.ScopeHost, true
+	case "nowhere":
+		return stack.ScopeNowhere, true
+	}
+	n, err := strconv.ParseUint(s, 0, 8)
+	return stack.Scope(n), err == nil
+}
+
+// Route turns the spec into a stack route, naming devices with dev (nil
+// for an unknown name).
+func (r RouteSpec) Route(dev func(string) *stack.NetDevice) (stack.Route, error) {
+	rt := stack.Route{Table: r.Table, Len: uint8(r.Dst.Bits()), TOS: r.TOS, Type: r.Type, Protocol: r.Protocol,
+		Priority: r.Metric, MTU: r.MTU, OnLink: r.OnLink, Scope: stack.ScopeNowhere}
+	rt.Dst = r.Dst.Masked().Addr().As4()
+	if r.HasScope {
+		rt.Scope = r.Scope
+	}
+	if r.Gateway.IsValid() {
+		rt.Gateway = r.Gateway.As4()
+	}
+	if r.Src.IsValid() {
+		rt.PrefSrc = r.Src.As4()
+	}
+	if r.Dev != "" {
+		if rt.Dev = dev(r.Dev); rt.Dev == nil {
+			return rt, &Error{fmt.Sprintf("Cannot find device \"%s\"", r.Dev)}
+		}
+	}
+	return rt, nil
+}
