@@ -109,7 +109,7 @@ type IfAddr struct {
 	Ifindex   int
 	Local     [4]byte
 	PrefixLen int
-	Broadcast [4]byte // zero for /31 and /32
+	Broadcast [4]byte // the broadcast address given with it (ip addr add … brd); zero for none
 	Scope     Scope
 	Label     string
 	Secondary bool
@@ -330,6 +330,13 @@ func sameNet(a, b [4]byte, l int) bool { return (be32(a)^be32(b))&maskOf(l) == 0
 // and, for a primary address, the connected prefix route in main. A
 // gratuitous ARP announces it.
 func (in *Inet) AddAddr(d *NetDevice, p netip.Prefix) error {
+	return in.AddAddrBroadcast(d, p, [4]byte{})
+}
+
+// AddAddrBroadcast is AddAddr with a broadcast address (ip addr add …
+// brd ADDR): it is recorded and gets its own broadcast route. The
+// subnet's broadcast route exists either way (Linux's fib_add_ifaddr).
+func (in *Inet) AddAddrBroadcast(d *NetDevice, p netip.Prefix, brd [4]byte) error {
 	if !p.Addr().Is4() || !p.IsValid() {
 		return fmt.Errorf("stack: %s: %v is not an IPv4 prefix: %w", d.name, p, syscall.EINVAL)
 	}
@@ -338,9 +345,7 @@ func (in *Inet) AddAddr(d *NetDevice, p netip.Prefix) error {
 	if a.Local == [4]byte{} || isMulticast(a.Local) || a.Local == [4]byte{255, 255, 255, 255} {
 		return fmt.Errorf("stack: %s: %v cannot be an interface address: %w", d.name, p.Addr(), syscall.EINVAL)
 	}
-	if a.PrefixLen < 31 {
-		a.Broadcast = from32(be32(a.Local) | ^maskOf(a.PrefixLen))
-	}
+	a.Broadcast = brd
 	switch {
 	case a.Local[0] == 127:
 		a.Scope = ScopeHost
@@ -374,8 +379,11 @@ func (in *Inet) AddAddr(d *NetDevice, p netip.Prefix) error {
 
 	local := Route{Table: TableLocal, Dst: a.Local, Len: 32, Type: RTNLocal, Scope: ScopeHost, Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d}
 	in.addKernelRoute(local)
-	if a.Broadcast != ([4]byte{}) {
+	if a.Broadcast != ([4]byte{}) && !isLbcast(a.Broadcast) {
 		in.addKernelRoute(Route{Table: TableLocal, Dst: a.Broadcast, Len: 32, Type: RTNBroadcast, Scope: ScopeLink, Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d})
+	}
+	if net := from32(be32(a.Local) | ^maskOf(a.PrefixLen)); !a.Secondary && a.PrefixLen < 31 && net != a.Broadcast {
+		in.addKernelRoute(Route{Table: TableLocal, Dst: net, Len: 32, Type: RTNBroadcast, Scope: ScopeLink, Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d})
 	}
 	if !a.Secondary && a.PrefixLen < 32 {
 		typ, table := RTNUnicast, uint32(TableMain)

@@ -154,7 +154,7 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 		}
 		if m.MTU != 0 && int(m.MTU) != d.MTU() {
 			if err := d.SetMTU(int(m.MTU)); err != nil {
-				return nil, err
+				return nil, kernErr(err)
 			}
 		}
 		if m.Change&stack.IFFUp != 0 {
@@ -165,7 +165,7 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 				err = d.Close()
 			}
 			if err != nil {
-				return nil, err
+				return nil, kernErr(err)
 			}
 		}
 		r.srv.NotifyRoute(h.Name(), RTMGrpLink, iproute.RTMNewLink, linkMsg(d).Marshal())
@@ -196,13 +196,23 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 		}
 		p := netip.PrefixFrom(local, int(m.PrefixLen))
 		if typ == iproute.RTMDelAddr {
-			return nil, in.DelAddr(d, p)
+			if err := in.DelAddr(d, p); err != nil {
+				return nil, errMsg(syscall.EADDRNOTAVAIL, "ipv4: Address not found.")
+			}
+			return nil, nil
 		}
-		err := in.AddAddr(d, p)
-		if err != nil && hd.Flags&iproute.FlagReplace != 0 && hd.Flags&iproute.FlagExcl == 0 {
-			return nil, nil // ip addr replace of an existing address
+		var brd [4]byte
+		if m.Broadcast.IsValid() {
+			brd = m.Broadcast.As4()
 		}
-		return nil, err
+		err := in.AddAddrBroadcast(d, p, brd)
+		if e, _ := unwrapErrno(err); e == syscall.EEXIST {
+			if hd.Flags&iproute.FlagReplace != 0 && hd.Flags&iproute.FlagExcl == 0 {
+				return nil, nil // ip addr replace of an existing address
+			}
+			return nil, errMsg(syscall.EEXIST, "ipv4: Address already assigned.")
+		}
+		return nil, kernErr(err)
 	case iproute.RTMGetRoute:
 		if dump {
 			var out []netlink.Message
@@ -235,27 +245,17 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 		}
 		if typ == iproute.RTMDelRoute {
 			_, err := in.RouteDel(rt)
-			if err != nil {
-				return nil, errMsg(syscall.ESRCH, "No such process")
-			}
-			return nil, nil
+			return nil, kernErr(err)
 		}
 		if rt.Table == stack.TableLocal && rt.Type != stack.RTNLocal && rt.Type != stack.RTNBroadcast {
 			return nil, errMsg(syscall.EINVAL, "the local table takes local and broadcast routes only")
 		}
 		replace := hd.Flags&iproute.FlagReplace != 0
 		err := in.RouteAdd(rt, replace)
-		if err != nil {
-			if e, ok := unwrapErrno(err); ok {
-				msg := map[syscall.Errno]string{syscall.EEXIST: "File exists", syscall.ENETUNREACH: "Nexthop has invalid gateway.", syscall.ENODEV: "Device for nexthop is not up."}[e]
-				if msg == "" {
-					msg = err.Error()
-				}
-				return nil, errMsg(e, "%s", msg)
-			}
-			return nil, err
+		if e, _ := unwrapErrno(err); e == syscall.ENETUNREACH {
+			return nil, errMsg(e, "Nexthop has invalid gateway.")
 		}
-		return nil, nil
+		return nil, kernErr(err)
 	case iproute.RTMGetNeigh:
 		var out []netlink.Message
 		for _, d := range h.Devices() {
@@ -280,7 +280,7 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 		}
 		if typ == iproute.RTMDelNeigh {
 			if !in.NeighDel(d, m.Dst) {
-				return nil, errMsg(syscall.ENOENT, "No such file or directory")
+				return nil, syscall.ENOENT
 			}
 			return nil, nil
 		}
@@ -294,6 +294,18 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 		return nil, nil
 	}
 	return nil, errMsg(syscall.EOPNOTSUPP, "message type %d is not supported", typ)
+}
+
+// kernErr reports a stack error as the kernel would: its errno alone
+// ("RTNETLINK answers: …").
+func kernErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := unwrapErrno(err); ok {
+		return e
+	}
+	return errMsg(syscall.EINVAL, "%v", err)
 }
 
 func unwrapErrno(err error) (syscall.Errno, bool) {
@@ -333,7 +345,7 @@ func (r *Rtnl) routeGet(h *stack.Host, in *stack.Inet, body []byte) ([]netlink.M
 		}
 		var err error
 		if d, err = in.RouteInputGet(m.Dst.As4(), src, m.TOS, dev); err != nil {
-			return nil, err
+			return nil, kernErr(err)
 		}
 		out.Iif = m.Iif
 		if m.Src.IsValid() {
@@ -343,7 +355,7 @@ func (r *Rtnl) routeGet(h *stack.Host, in *stack.Inet, body []byte) ([]netlink.M
 		fl := stack.FlowKey{Dst: m.Dst.As4(), Src: src, TOS: m.TOS, Oif: int(m.Oif)}
 		var err error
 		if d, err = in.RouteOutput(&fl); err != nil {
-			return nil, err
+			return nil, kernErr(err)
 		}
 		out.PrefSrc = netip.AddrFrom4(fl.Src)
 	}

@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -472,7 +471,7 @@ func (s *Server) handleRoute(ns string, m netlink.Message) []netlink.Message {
 		if errors.As(err, &e) {
 			errno, msg = e.Errno, e.Msg
 		} else if errors.As(err, &errno) {
-			msg = strings.TrimPrefix(msg, "stack: ")
+			msg = "" // a bare errno: no extended ack
 		}
 		return []netlink.Message{errorMsg(h, errno, msg, -1)}
 	}

@@ -50,8 +50,8 @@ type DeviceConfig struct {
 	// Addresses are IPv4 prefixes (198.18.5.2/24) added once it is up.
 	Addresses []string
 	// Port plugs the device into something other than a cable.
-	Port PortConfig
-	MAC  string // EEPROM MAC; default 02:00:00:00:hh:dd
+	Port   PortConfig
+	MAC    string // EEPROM MAC; default 02:00:00:00:hh:dd
 	Queues int
 	// MaxQueues caps ethtool -L (default 8); Vectors is the MSI-X table
 	// size (default 10).

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"vnic/cmd/vnic/ctl"
+	"vnic/cmd/vnic/iproute"
+	"vnic/ethtool"
+)
+
+func newIPCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "ip [--socket PATH] --host NAME OBJECT [COMMAND [ARGS]]",
+		Short: "ip for the hosts of a running `vnic up` (iproute2's grammar and output over rtnetlink)",
+		Long: `ip for a host of a running 'vnic up', speaking rtnetlink to its control socket
+(--socket PATH, else $VNIC_SOCKET, else the default). --host (or $VNIC_HOST)
+names the host, as ip netns exec names a namespace.
+
+  vnic ip --host h1 addr
+  vnic ip --host h1 addr add 198.18.5.2/24 dev vnic0
+  vnic ip --host h1 route add default via 198.18.5.1
+  vnic ip --host h1 route get 198.18.9.1
+  vnic ip --host h1 neigh
+  vnic ip --host h1 link set vnic0 mtu 1280
+  vnic ip --host h1 monitor [all|link|address|route|neigh] [--count N]
+
+Exit codes are ip's: 1 for a command-line error, 2 when the host refuses.`,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if code := runIP(args, a.out, os.Stderr); code != 0 {
+				return exitError{code}
+			}
+			return nil
+		},
+	}
+}
+
+// runIP takes vnic's own options off the front and runs ip's grammar.
+func runIP(args []string, stdout, stderr io.Writer) int {
+	socket, host, count := "", os.Getenv("VNIC_HOST"), 0
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		val := func(name string) (string, bool) {
+			if v, ok := strings.CutPrefix(a, name+"="); ok {
+				return v, true
+			}
+			if a == name && i+1 < len(args) {
+				i++
+				return args[i], true
+			}
+			return "", false
+		}
+		if v, ok := val("--socket"); ok {
+			socket = v
+		} else if v, ok := val("--host"); ok {
+			host = v
+		} else if v, ok := val("--count"); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				fmt.Fprintf(stderr, "vnic ip: --count %q: want a count of events\n", v)
+				return 1
+			}
+			count = n
+		} else if a == "-h" || a == "--help" || a == "help" {
+			fmt.Fprintln(stdout, "usage: vnic ip [--socket PATH] --host NAME { link | address | route | neigh | monitor } [COMMAND [ARGS]]")
+			return 0
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	if host == "" {
+		fmt.Fprintln(stderr, "vnic ip: which host? --host NAME (or VNIC_HOST)")
+		return 1
+	}
+	var groups uint32
+	monitor := len(rest) > 0 && strings.HasPrefix("monitor", rest[0])
+	if monitor {
+		g, err := iproute.MonitorGroups(rest[1:])
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		groups = g
+	}
+	conn, err := ctl.Dial(socketPath(socket))
+	if err != nil {
+		fmt.Fprintln(stderr, "vnic ip:", err)
+		return 1
+	}
+	defer conn.Close()
+	if err := conn.RouteBind(host, groups); err != nil {
+		var ee *ethtool.Error
+		if errors.As(err, &ee) && ee.Msg != "" {
+			fmt.Fprintf(stderr, "vnic ip: %s in the running topology\n", ee.Msg)
+		} else {
+			fmt.Fprintln(stderr, "vnic ip:", err)
+		}
+		return 1
+	}
+	stop := make(chan struct{})
+	if monitor {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt)
+		defer signal.Stop(sig)
+		go func() {
+			<-sig
+			close(stop)
+		}()
+	}
+	return iproute.Run(rest, iproute.Options{T: conn, Stdout: stdout, Stderr: stderr, Stop: stop, Count: count})
+}
