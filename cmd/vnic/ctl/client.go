@@ -20,6 +20,9 @@ type Conn struct {
 	mu  sync.Mutex
 	seq uint32
 	fam map[string]familyInfo
+	// pending holds notifications that arrived while a request waited
+	// for its answer: ReceiveRoute returns them first.
+	pending []netlink.Message
 	// Timeout bounds every request (default 10 s).
 	Timeout time.Duration
 }
@@ -55,8 +58,8 @@ func (c *Conn) roundTrip(h netlink.Header, data []byte) ([]netlink.Message, erro
 		return nil, err
 	}
 	var out []netlink.Message
-	buf := make([]byte, maxPacket)
 	for {
+		buf := make([]byte, maxPacket) // replies keep slices of it
 		n, err := c.c.Read(buf)
 		if err != nil {
 			return nil, fmt.Errorf("ctl: reading the reply: %w", err)
@@ -67,7 +70,11 @@ func (c *Conn) roundTrip(h netlink.Header, data []byte) ([]netlink.Message, erro
 		}
 		for _, m := range msgs {
 			if m.Header.Sequence != h.Sequence {
-				continue // not ours (a late notification)
+				if m.Header.Sequence == 0 && len(c.pending) < 4096 {
+					m.Data = append([]byte(nil), m.Data...) // buf is reused
+					c.pending = append(c.pending, m) // a notification
+				}
+				continue
 			}
 			switch m.Header.Type {
 			case netlink.Error:
@@ -266,6 +273,13 @@ func (c *Conn) Route(typ uint16, flags netlink.HeaderFlags, body []byte) ([]netl
 // ReceiveRoute waits (up to timeout; 0 for ever) for rtnetlink
 // notifications; an NLMSG_OVERRUN message says some were lost.
 func (c *Conn) ReceiveRoute(timeout time.Duration) ([]netlink.Message, error) {
+	c.mu.Lock()
+	if p := c.pending; len(p) > 0 {
+		c.pending = nil
+		c.mu.Unlock()
+		return p, nil
+	}
+	c.mu.Unlock()
 	var dl time.Time
 	if timeout > 0 {
 		dl = time.Now().Add(timeout)

@@ -385,7 +385,7 @@ func linkMsg(d *stack.NetDevice) iproute.LinkMsg {
 	mac := d.Addr()
 	m.MAC = net.HardwareAddr(mac[:])
 	m.Broadcast = net.HardwareAddr(stack.BroadcastMAC[:])
-	if d.NumTxQueues() > 1 {
+	if tx, _ := d.RealNumQueues(); tx > 1 {
 		m.Qdisc = "mq"
 	}
 	if f&stack.IFFLoopback != 0 {

@@ -1,0 +1,177 @@
+package ctl
+
+import (
+	"bytes"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"vnic/cmd/vnic/iproute"
+	"vnic/cmd/vnic/topo"
+	"vnic/stack"
+)
+
+func ipWorld(t *testing.T) *topo.World {
+	t.Helper()
+	cfg := topo.Pair(topo.DeviceConfig{Queues: 1}, 1, 1000)
+	cfg.Hosts[0].Devices[0].Addresses = []string{"198.18.5.2/24"}
+	cfg.Hosts[0].Routes = []string{"default via 198.18.5.1"}
+	cfg.Hosts[1].Devices[0].Addresses = []string{"198.18.5.1/24"}
+	w, err := topo.Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	w.Run(10 * time.Millisecond)
+	return w
+}
+
+func serveRtnl(t *testing.T, w *topo.World) *Server {
+	t.Helper()
+	s, err := Listen(filepath.Join(t.TempDir(), "vnic.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts []*stack.Host
+	for _, h := range w.Hosts {
+		hosts = append(hosts, h.Stack)
+	}
+	r := &Rtnl{Host: func(n string) *stack.Host {
+		if h := w.Host(n); h != nil {
+			return h.Stack
+		}
+		return nil
+	}}
+	r.Attach(s, hosts)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func ipConn(t *testing.T, s *Server, host string, groups uint32) *Conn {
+	t.Helper()
+	c, err := Dial(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.RouteBind(host, groups); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func ip(t *testing.T, c *Conn, line string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := iproute.Run(strings.Fields(line), iproute.Options{T: c, Stdout: &out, Stderr: &errb})
+	return out.String(), errb.String(), code
+}
+
+// ip's output and errors, over rtnetlink, for the kernel-made and the
+// user's routes, addresses and neighbours.
+func TestIPCommands(t *testing.T) {
+	w := ipWorld(t)
+	s := serveRtnl(t, w)
+	c := ipConn(t, s, "h1", 0)
+	// Resolve h2 so the neighbour table has an entry.
+	pc, err := w.Host("h1").Stack.Inet().OpenPing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SendEcho(netip.MustParseAddr("198.18.5.1"), 1, make([]byte, 56), stack.PingOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w.Run(10 * time.Millisecond)
+	for _, tc := range []struct {
+		line, out, err string
+		code           int
+	}{
+		{"addr", `1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+    inet 127.0.0.1/8 scope host lo
+       valid_lft forever preferred_lft forever
+2: vnic0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP group default qlen 1000
+    link/ether 02:00:00:00:01:00 brd ff:ff:ff:ff:ff:ff
+    inet 198.18.5.2/24 scope global vnic0
+       valid_lft forever preferred_lft forever
+`, "", 0},
+		{"route", "default via 198.18.5.1 dev vnic0\n198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.2\n", "", 0},
+		{"route show table local", `local 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1
+local 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1
+broadcast 127.255.255.255 dev lo table local proto kernel scope link src 127.0.0.1
+local 198.18.5.2 dev vnic0 table local proto kernel scope host src 198.18.5.2
+broadcast 198.18.5.255 dev vnic0 table local proto kernel scope link src 198.18.5.2
+`, "", 0},
+		{"neigh", "198.18.5.1 dev vnic0 lladdr 02:00:00:00:02:00 REACHABLE\n", "", 0},
+		{"route add 198.18.9.0/24 via 198.18.5.7 metric 10", "", "", 0},
+		{"route add 198.18.9.0/24 via 198.18.5.7 metric 10", "", "RTNETLINK answers: File exists\n", 2},
+		{"route add 198.18.10.0/24 via 203.0.113.1", "", "Error: Nexthop has invalid gateway.\n", 2},
+		{"route get 198.18.9.7", "198.18.9.7 via 198.18.5.7 dev vnic0 src 198.18.5.2 \n    cache\n", "", 0},
+		{"route get 198.18.5.2", "local 198.18.5.2 dev lo table local src 198.18.5.2 \n    cache\n", "", 0},
+		{"route del 198.18.9.0/24", "", "", 0},
+		{"route del 198.18.9.0/24", "", "RTNETLINK answers: No such process\n", 2},
+		{"route add 198.18.9.0/24 via 198.18.5.7 bogus", "", "Error: either \"to\" is duplicate, or \"bogus\" is a garbage.\n", 1},
+		{"addr add 198.18.5.2/24 dev vnic0", "", "Error: ipv4: Address already assigned.\n", 2},
+		{"addr add 198.18.5.3/24 dev nope", "", "Error: Cannot find device \"nope\"\n", 1},
+		{"neigh add 198.18.5.20 lladdr 02:00:00:00:00:20 dev vnic0", "", "", 0},
+		{"neigh show dev vnic0", "198.18.5.1 dev vnic0 lladdr 02:00:00:00:02:00 REACHABLE\n198.18.5.20 dev vnic0 lladdr 02:00:00:00:00:20 PERMANENT\n", "", 0},
+		{"neigh del 198.18.5.20 dev vnic0", "", "", 0},
+		{"neigh del 198.18.5.20 dev vnic0", "", "RTNETLINK answers: No such file or directory\n", 2},
+		{"link set vnic0 mtu 1280", "", "", 0},
+		{"link show vnic0", "2: vnic0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1280 qdisc pfifo_fast state UP mode DEFAULT group default qlen 1000\n    link/ether 02:00:00:00:01:00 brd ff:ff:ff:ff:ff:ff\n", "", 0},
+		{"frob", "", "Object \"frob\" is unknown, try \"ip help\".\n", 1},
+	} {
+		out, errs, code := ip(t, c, tc.line)
+		if out != tc.out || errs != tc.err || code != tc.code {
+			t.Errorf("ip %s:\n got %d %q\n     %q\nwant %d %q\n     %q", tc.line, code, out, errs, tc.code, tc.out, tc.err)
+		}
+	}
+	// Another host's view is its own.
+	out, _, _ := ip(t, ipConn(t, s, "h2", 0), "route")
+	if out != "198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.1\n" {
+		t.Errorf("h2 routes %q", out)
+	}
+}
+
+// ip monitor prints address and route changes as they happen, with
+// "Deleted" for removals; another host's changes do not reach it.
+func TestIPMonitor(t *testing.T) {
+	w := ipWorld(t)
+	s := serveRtnl(t, w)
+	mon := ipConn(t, s, "h1", RTMGrpIPv4Addr|RTMGrpIPv4Rt)
+	c := ipConn(t, s, "h1", 0)
+	c2 := ipConn(t, s, "h2", 0)
+	for _, l := range []string{"addr add 198.18.7.1/24 dev vnic0", "route add 198.18.8.0/24 via 198.18.7.9", "addr del 198.18.7.1/24 dev vnic0"} {
+		if _, e, code := ip(t, c, l); code != 0 {
+			t.Fatalf("%s: %s", l, e)
+		}
+	}
+	if _, e, code := ip(t, c2, "addr add 198.18.70.1/24 dev vnic0"); code != 0 {
+		t.Fatal(e)
+	}
+	var out bytes.Buffer
+	stop := make(chan struct{})
+	tm := time.AfterFunc(5*time.Second, func() { close(stop) })
+	defer tm.Stop()
+	code := iproute.Run([]string{"monitor"}, iproute.Options{T: mon, Stdout: &out, Stderr: &out, Count: 9, Stop: stop})
+	if code != 0 {
+		t.Fatal(out.String())
+	}
+	want := `2: vnic0    inet 198.18.7.1/24 scope global vnic0
+       valid_lft forever preferred_lft forever
+local 198.18.7.1 dev vnic0 table local proto kernel scope host src 198.18.7.1
+broadcast 198.18.7.255 dev vnic0 table local proto kernel scope link src 198.18.7.1
+198.18.7.0/24 dev vnic0 proto kernel scope link src 198.18.7.1
+198.18.8.0/24 via 198.18.7.9 dev vnic0
+Deleted 2: vnic0    inet 198.18.7.1/24 scope global vnic0
+       valid_lft forever preferred_lft forever
+Deleted local 198.18.7.1 dev vnic0 table local proto kernel scope host src 198.18.7.1
+Deleted broadcast 198.18.7.255 dev vnic0 table local proto kernel scope link src 198.18.7.1
+Deleted 198.18.7.0/24 dev vnic0 proto kernel scope link src 198.18.7.1
+`
+	if out.String() != want {
+		t.Fatalf("monitor:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
