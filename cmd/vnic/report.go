@@ -186,15 +186,18 @@ type traffic struct {
 	sinkHost string
 }
 
-// startTraffic registers a counting IPv4 sink on every host and starts one
-// pktgen per stream. The seed moves the streams' source addresses.
+// startTraffic registers a counting IPv4 sink on every host without the
+// IPv4 stack (config validation keeps streams off such hosts) and starts
+// one pktgen per stream. The seed moves the streams' source addresses.
 func startTraffic(w *topo.World, streams []Traffic, seed int64) ([]*traffic, error) {
 	r := rand.New(rand.NewSource(seed))
 	sinks := map[string]*stack.Sink{}
 	for _, h := range w.Hosts {
 		s := stack.NewSink(65536)
 		sinks[h.Name] = s
-		h.Stack.AddProtocol(stack.EthPIPv4, s.Handle)
+		if h.Stack.Inet() == nil {
+			h.Stack.AddProtocol(stack.EthPIPv4, s.Handle)
+		}
 	}
 	var out []*traffic
 	for i, t := range streams {

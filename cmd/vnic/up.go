@@ -28,7 +28,14 @@ func socketPath(flag string) string {
 // serveControl opens the control socket over w's devices.
 func serveControl(a *app, w *topo.World, path string, exec func(func())) (*ctl.Server, error) {
 	e := ctl.NewEthtool(w.Ethtool(), exec)
-	srv, err := ctl.Listen(path, e.Families...)
+	hostOf := func(name string) *stack.Host {
+		if h := w.Host(name); h != nil {
+			return h.Stack
+		}
+		return nil
+	}
+	inet := &ctl.Inet{Host: hostOf, Exec: exec}
+	srv, err := ctl.Listen(path, append(e.Families, inet.Family())...)
 	if err != nil {
 		return nil, err
 	}
@@ -37,12 +44,7 @@ func serveControl(a *app, w *topo.World, path string, exec func(func())) (*ctl.S
 	for _, h := range w.Hosts {
 		hosts = append(hosts, h.Stack)
 	}
-	rt := &ctl.Rtnl{Exec: exec, Host: func(name string) *stack.Host {
-		if h := w.Host(name); h != nil {
-			return h.Stack
-		}
-		return nil
-	}}
+	rt := &ctl.Rtnl{Exec: exec, Host: hostOf}
 	rt.Attach(srv, hosts)
 	for _, h := range w.Hosts {
 		for _, d := range h.Devices {

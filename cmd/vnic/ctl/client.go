@@ -72,7 +72,7 @@ func (c *Conn) roundTrip(h netlink.Header, data []byte) ([]netlink.Message, erro
 			if m.Header.Sequence != h.Sequence {
 				if m.Header.Sequence == 0 && len(c.pending) < 4096 {
 					m.Data = append([]byte(nil), m.Data...) // buf is reused
-					c.pending = append(c.pending, m) // a notification
+					c.pending = append(c.pending, m)        // a notification
 				}
 				continue
 			}
@@ -293,4 +293,58 @@ func (c *Conn) ReceiveRoute(timeout time.Duration) ([]netlink.Message, error) {
 		return nil, err
 	}
 	return unmarshal(buf[:n])
+}
+
+// Stream sends a dump request to family and calls fn with each reply's
+// command and attributes as it arrives, until the stream ends. The
+// connection's Timeout bounds the wait for each message, not the whole.
+func (c *Conn) Stream(family string, cmd uint8, body []byte, fn func(cmd uint8, attrs []byte)) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, err := c.family(family)
+	if err != nil {
+		return err
+	}
+	c.seq++
+	h := netlink.Header{Type: netlink.HeaderType(f.id), Flags: netlink.Request | netlink.Dump, Sequence: c.seq}
+	b, err := marshal([]netlink.Message{{Header: h, Data: genlData(cmd, 1, body)}})
+	if err != nil {
+		return err
+	}
+	if _, err := c.c.Write(b); err != nil {
+		return err
+	}
+	for {
+		if err := c.c.SetReadDeadline(time.Now().Add(c.Timeout)); err != nil {
+			return err
+		}
+		buf := make([]byte, maxPacket)
+		n, err := c.c.Read(buf)
+		if err != nil {
+			return fmt.Errorf("ctl: reading the stream: %w", err)
+		}
+		msgs, err := unmarshal(buf[:n])
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if m.Header.Sequence != h.Sequence {
+				continue
+			}
+			switch m.Header.Type {
+			case netlink.Error:
+				errno, msg, off := parseError(m)
+				if errno != 0 {
+					return &ethtool.Error{Op: "netlink", Errno: errno, Msg: msg, Offset: max(off, 0)}
+				}
+				return nil
+			case netlink.Done:
+				return nil
+			}
+			rc, _, body, ok := genl(m.Data)
+			if ok {
+				fn(rc, body)
+			}
+		}
+	}
 }

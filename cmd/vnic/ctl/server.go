@@ -27,6 +27,11 @@ type Family struct {
 	Version uint8
 	Groups  []string
 	Handle  Handler
+	// Stream, when set, answers dump requests as they go (ping's
+	// replies): each emitted body is sent at once as an NLM_F_MULTI
+	// message, NLMSG_DONE follows the last. emit fails when the client
+	// has gone; Stream should then stop.
+	Stream func(cmd uint8, body []byte, emit func([]byte) error) error
 
 	id     uint16
 	groups map[string]uint32
@@ -342,6 +347,23 @@ func (s *Server) handle(c *conn, m netlink.Message) []netlink.Message {
 		return []netlink.Message{errorMsg(h, syscall.EOPNOTSUPP, "unknown family", -1)}
 	}
 	dump := h.Flags&netlink.Dump == netlink.Dump
+	if dump && f.Stream != nil {
+		err := f.Stream(cmd, body, func(b []byte) error {
+			return c.send([]netlink.Message{{Header: netlink.Header{Type: h.Type, Flags: netlink.Multi, Sequence: h.Sequence}, Data: genlData(cmd, f.Version, b)}})
+		})
+		if err != nil {
+			errno := syscall.EINVAL
+			msg := err.Error()
+			var e *ethtool.Error
+			if errors.As(err, &e) {
+				errno, msg = e.Errno, e.Msg
+			} else if errors.As(err, &errno) {
+				msg = ""
+			}
+			return []netlink.Message{errorMsg(h, errno, msg, -1)}
+		}
+		return []netlink.Message{{Header: netlink.Header{Type: netlink.Done, Flags: netlink.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)}}
+	}
 	replies, off, err := f.Handle(cmd, dump, body)
 	if err != nil {
 		errno := syscall.EINVAL

@@ -1,0 +1,365 @@
+package ctl
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/mdlayher/netlink"
+
+	"vnic/ethtool"
+	"vnic/stack"
+)
+
+// The vnic_inet family: ping and netstat for a host of the topology.
+const (
+	InetFamily = "vnic_inet"
+
+	InetCmdPing  = 1 // stream: one message per reply, error or local failure, then a summary
+	InetCmdStats = 2 // the host's SNMP counters
+
+	// request attributes
+	InetAttrHost     = 1  // string
+	InetAttrDst      = 2  // 4 bytes
+	InetAttrCount    = 3  // u32
+	InetAttrSize     = 4  // u32: ICMP data bytes
+	InetAttrTTL      = 5  // u8
+	InetAttrPMTU     = 6  // u8: PMTUWant, PMTUDo, PMTUDont (ping -M)
+	InetAttrInterval = 7  // u64 ns between requests (host clock)
+	InetAttrWait     = 8  // u64 ns to wait for replies after the last request
+	InetAttrTOS      = 9  // u8
+	InetAttrSrc      = 10 // 4 bytes
+
+	// reply attributes
+	InetAttrKind    = 20 // u8: PingReply, PingError, PingLocal, PingSummary
+	InetAttrSeq     = 21 // u16
+	InetAttrFrom    = 22 // 4 bytes
+	InetAttrBytes   = 23 // u32: ICMP bytes of a reply
+	InetAttrRTT     = 24 // u64 ns
+	InetAttrType    = 25 // u8
+	InetAttrCode    = 26 // u8
+	InetAttrInfo    = 27 // u32
+	InetAttrErrno   = 28 // u32
+	InetAttrMTU     = 29 // u32
+	InetAttrSent    = 30 // u32: requests sent (summary)
+	InetAttrElapsed = 31 // u64 ns from the first request to the last (summary)
+	InetAttrCounter = 32 // nested: name (1, string), value (2, u64)
+)
+
+// ping -M modes.
+const (
+	PMTUWant = 0 // DF when the datagram fits, fragment otherwise (ping's default)
+	PMTUDo   = 1
+	PMTUDont = 2
+)
+
+// Ping message kinds.
+const (
+	PingReply   = 1
+	PingError   = 2
+	PingLocal   = 3
+	PingSummary = 4
+)
+
+// Inet serves the vnic_inet family.
+type Inet struct {
+	Host func(name string) *stack.Host
+	Exec func(func())
+}
+
+// Family returns the family to register with Listen.
+func (s *Inet) Family() *Family {
+	return &Family{Name: InetFamily, Version: 1, Handle: s.handle, Stream: s.stream}
+}
+
+func (s *Inet) exec(fn func()) {
+	if s.Exec != nil {
+		s.Exec(fn)
+		return
+	}
+	fn()
+}
+
+type pingReq struct {
+	host           string
+	dst, src       netip.Addr
+	count, size    int
+	ttl, tos, pmtu uint8
+	interval, wait time.Duration
+}
+
+func inetErr(errno syscall.Errno, format string, args ...any) error {
+	return &ethtool.Error{Op: "inet", Errno: errno, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (s *Inet) hostInet(name string) (*stack.Host, *stack.Inet, error) {
+	h := s.Host(name)
+	if h == nil {
+		return nil, nil, inetErr(syscall.ENOENT, "no host %q in the running topology", name)
+	}
+	in := h.Inet()
+	if in == nil {
+		return nil, nil, inetErr(syscall.EAFNOSUPPORT, "host %s has no IPv4 (no addresses in its topology)", name)
+	}
+	return h, in, nil
+}
+
+func (s *Inet) handle(cmd uint8, dump bool, body []byte) ([][]byte, int, error) {
+	if cmd != InetCmdStats {
+		return nil, -1, inetErr(syscall.EOPNOTSUPP, "unknown command %d", cmd)
+	}
+	ad, err := netlink.NewAttributeDecoder(body)
+	if err != nil {
+		return nil, -1, err
+	}
+	var host string
+	for ad.Next() {
+		if ad.Type() == InetAttrHost {
+			host = ad.String()
+		}
+	}
+	_, in, err := s.hostInet(host)
+	if err != nil {
+		return nil, -1, err
+	}
+	ae := netlink.NewAttributeEncoder()
+	for _, c := range Counters(in) {
+		ae.Nested(InetAttrCounter, func(n *netlink.AttributeEncoder) error {
+			n.String(1, c.Name)
+			n.Uint64(2, c.Value)
+			return nil
+		})
+	}
+	b, err := ae.Encode()
+	return [][]byte{genlData(InetCmdStats, 1, b)}, -1, err
+}
+
+// Counter is one named statistic (nstat's names: IpInReceives, …).
+type Counter struct {
+	Name  string
+	Value uint64
+}
+
+// Counters lists a host's IPv4, ICMP and UDP counters with nstat's names.
+func Counters(in *stack.Inet) []Counter {
+	ip, ic, u := in.Stats.Snapshot(), in.ICMPStats.Snapshot(), in.UDPStats.Snapshot()
+	fwd := uint64(2)
+	if in.Forwarding() {
+		fwd = 1
+	}
+	out := []Counter{{"IpForwarding", fwd}, {"IpDefaultTTL", uint64(in.Config().DefaultTTL)},
+		{"IpInReceives", ip.InReceives}, {"IpInHdrErrors", ip.InHdrErrors}, {"IpInAddrErrors", ip.InAddrErrors},
+		{"IpForwDatagrams", ip.ForwDatagrams}, {"IpInUnknownProtos", ip.InUnknownProtos}, {"IpInDiscards", ip.InDiscards},
+		{"IpInDelivers", ip.InDelivers}, {"IpOutRequests", ip.OutRequests}, {"IpOutDiscards", ip.OutDiscards},
+		{"IpOutNoRoutes", ip.OutNoRoutes}, {"IpReasmTimeout", ip.ReasmTimeout}, {"IpReasmReqds", ip.ReasmReqds},
+		{"IpReasmOKs", ip.ReasmOKs}, {"IpReasmFails", ip.ReasmFails}, {"IpFragOKs", ip.FragOKs}, {"IpFragFails", ip.FragFails},
+		{"IpFragCreates", ip.FragCreates},
+		{"IcmpInMsgs", ic.InMsgs}, {"IcmpInErrors", ic.InErrors}, {"IcmpInCsumErrors", ic.InCsumErrors},
+		{"IcmpOutMsgs", ic.OutMsgs}, {"IcmpOutErrors", ic.OutErrors},
+		{"IcmpOutRateLimitGlobal", ic.OutRateLimitGlobal}, {"IcmpOutRateLimitHost", ic.OutRateLimitHost},
+	}
+	for t := 0; t < 256; t++ {
+		if ic.InType[t] != 0 {
+			out = append(out, Counter{fmt.Sprintf("IcmpMsgInType%d", t), ic.InType[t]})
+		}
+	}
+	for t := 0; t < 256; t++ {
+		if ic.OutType[t] != 0 {
+			out = append(out, Counter{fmt.Sprintf("IcmpMsgOutType%d", t), ic.OutType[t]})
+		}
+	}
+	out = append(out, []Counter{
+		{"UdpInDatagrams", u.InDatagrams}, {"UdpNoPorts", u.NoPorts}, {"UdpInErrors", u.InErrors}, {"UdpOutDatagrams", u.OutDatagrams},
+		{"UdpRcvbufErrors", u.RcvbufErrors}, {"UdpSndbufErrors", u.SndbufErrors}, {"UdpInCsumErrors", u.InCsumErrors}, {"UdpIgnoredMulti", u.IgnoredMulti},
+		{"IpExtInNoRoutes", ip.InNoRoutes}, {"IpExtInTruncatedPkts", ip.InTruncatedPkts}, {"IpExtInBcastPkts", ip.InBcastPkts},
+		{"IpExtInMcastPkts", ip.InMcastPkts}, {"IpExtInCsumErrors", ip.InCsumErrors}, {"IpExtReasmOverlaps", ip.ReasmOverlaps},
+	}...)
+	return out
+}
+
+func (s *Inet) stream(cmd uint8, body []byte, emit func([]byte) error) error {
+	if cmd != InetCmdPing {
+		return inetErr(syscall.EOPNOTSUPP, "command %d is not a stream", cmd)
+	}
+	r := pingReq{count: 0, size: 56, interval: time.Second, wait: 10 * time.Second}
+	ad, err := netlink.NewAttributeDecoder(body)
+	if err != nil {
+		return err
+	}
+	for ad.Next() {
+		switch ad.Type() {
+		case InetAttrHost:
+			r.host = ad.String()
+		case InetAttrDst:
+			if b := ad.Bytes(); len(b) == 4 {
+				r.dst = netip.AddrFrom4([4]byte(b))
+			}
+		case InetAttrSrc:
+			if b := ad.Bytes(); len(b) == 4 {
+				r.src = netip.AddrFrom4([4]byte(b))
+			}
+		case InetAttrCount:
+			r.count = int(ad.Uint32())
+		case InetAttrSize:
+			r.size = int(ad.Uint32())
+		case InetAttrTTL:
+			r.ttl = ad.Uint8()
+		case InetAttrTOS:
+			r.tos = ad.Uint8()
+		case InetAttrPMTU:
+			r.pmtu = ad.Uint8()
+		case InetAttrInterval:
+			r.interval = time.Duration(ad.Uint64())
+		case InetAttrWait:
+			r.wait = time.Duration(ad.Uint64())
+		}
+	}
+	if err := ad.Err(); err != nil {
+		return err
+	}
+	if !r.dst.IsValid() {
+		return inetErr(syscall.EINVAL, "a destination address is needed")
+	}
+	if r.count < 1 || r.count > 1000000 {
+		return inetErr(syscall.EINVAL, "count %d: want 1..1000000", r.count)
+	}
+	if r.size > 65507 {
+		return inetErr(syscall.EINVAL, "packet size %d is too large: 65507 at most", r.size)
+	}
+	if r.interval < time.Millisecond {
+		return inetErr(syscall.EINVAL, "interval %v: 1 ms at least", r.interval)
+	}
+	h, in, err := s.hostInet(r.host)
+	if err != nil {
+		return err
+	}
+	var pc *stack.PingConn
+	s.exec(func() { pc, err = in.OpenPing() })
+	if err != nil {
+		return err
+	}
+	defer s.exec(func() { pc.Close() })
+	return s.pingLoop(h, pc, r, emit)
+}
+
+// pingLoop sends r.count requests r.interval apart on the host's clock,
+// emitting what comes back as it comes, then waits up to r.wait for late
+// replies. Wall-clock bounds stop it if the host's clock stalls.
+func (s *Inet) pingLoop(h *stack.Host, pc *stack.PingConn, r pingReq, emit func([]byte) error) error {
+	clock := h.Clock()
+	data := make([]byte, r.size)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	sent := map[uint16]time.Duration{}
+	var first, last time.Duration
+	nsent, got := 0, 0
+	wallEnd := time.Now().Add(time.Minute + time.Duration(r.count)*(2*time.Second+2*r.interval))
+	var next time.Duration
+	drain := func() error {
+		var msgs []stack.PingMsg
+		s.exec(func() {
+			for m, ok := pc.Recv(); ok; m, ok = pc.Recv() {
+				msgs = append(msgs, m)
+			}
+		})
+		for _, m := range msgs {
+			at, ok := sent[m.Seq]
+			if !ok {
+				continue // not ours (a duplicate after the summary, or stray)
+			}
+			ae := netlink.NewAttributeEncoder()
+			ae.Uint16(InetAttrSeq, m.Seq)
+			f := m.From.As4()
+			ae.Bytes(InetAttrFrom, f[:])
+			ae.Uint8(InetAttrTTL, m.TTL)
+			ae.Uint8(InetAttrType, m.Type)
+			ae.Uint8(InetAttrCode, m.Code)
+			ae.Uint32(InetAttrInfo, m.Info)
+			if m.IsError {
+				ae.Uint8(InetAttrKind, PingError)
+			} else {
+				ae.Uint8(InetAttrKind, PingReply)
+				ae.Uint32(InetAttrBytes, uint32(m.Len))
+				ae.Uint64(InetAttrRTT, uint64(m.At-at))
+			}
+			got++
+			b, _ := ae.Encode()
+			if err := emit(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for seq := 1; seq <= r.count; {
+		var now time.Duration
+		s.exec(func() { now = clock.Now() })
+		if err := drain(); err != nil {
+			return err
+		}
+		if seq == 1 || now >= next {
+			var serr error
+			s.exec(func() {
+				o := stack.PingOptions{TTL: r.ttl, TOS: r.tos, DF: r.pmtu != PMTUDont, Src: r.src}
+				serr = pc.SendEcho(r.dst, uint16(seq), data, o)
+				var ms *stack.ErrMsgSize
+				if r.pmtu == PMTUWant && errors.As(serr, &ms) {
+					o.DF = false
+					serr = pc.SendEcho(r.dst, uint16(seq), data, o)
+				}
+				now = clock.Now()
+			})
+			if seq == 1 {
+				first = now
+			}
+			last = now
+			nsent++
+			if serr != nil {
+				ae := netlink.NewAttributeEncoder()
+				ae.Uint8(InetAttrKind, PingLocal)
+				ae.Uint16(InetAttrSeq, uint16(seq))
+				var ms *stack.ErrMsgSize
+				if errors.As(serr, &ms) {
+					ae.Uint32(InetAttrMTU, uint32(ms.MTU))
+				}
+				var en syscall.Errno
+				if errors.As(serr, &en) {
+					ae.Uint32(InetAttrErrno, uint32(en))
+				}
+				b, _ := ae.Encode()
+				if err := emit(b); err != nil {
+					return err
+				}
+			} else {
+				sent[uint16(seq)] = now
+			}
+			next = now + r.interval
+			seq++
+			continue
+		}
+		if time.Now().After(wallEnd) {
+			return inetErr(syscall.ETIMEDOUT, "the host's clock stopped advancing")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// Late replies: until every request is answered or the wait is over.
+	for {
+		var now time.Duration
+		s.exec(func() { now = clock.Now() })
+		if err := drain(); err != nil {
+			return err
+		}
+		if got >= len(sent) || now >= last+r.wait || time.Now().After(wallEnd) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ae := netlink.NewAttributeEncoder()
+	ae.Uint8(InetAttrKind, PingSummary)
+	ae.Uint32(InetAttrSent, uint32(nsent))
+	ae.Uint64(InetAttrElapsed, uint64(last-first))
+	b, _ := ae.Encode()
+	return emit(b)
+}
