@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -472,5 +473,74 @@ func TestDemoDeferralFlags(t *testing.T) {
 	if deferIRQs*10 > baseIRQs || deferRx < baseRx/2 || threadRx < baseRx/2 || threadIRQs == 0 || baseDrops+deferDrops+threadDrops != 0 {
 		t.Errorf("interrupts/received/dropped: base %v/%v/%v, deferral %v/%v/%v, threaded %v/%v/%v",
 			baseIRQs, baseRx, baseDrops, deferIRQs, deferRx, deferDrops, threadIRQs, threadRx, threadDrops)
+	}
+}
+
+// TestUpIPv4 runs the example router topology under `vnic up` and drives
+// it with vnic ip, vnic ping and vnic netstat over the control socket.
+func TestUpIPv4(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := os.ReadFile("../../configs/examples/router.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(dir, "router.yaml")
+	os.WriteFile(f, append(cfg, []byte("log:\n  level: error\n")...), 0o644)
+	sock := filepath.Join(dir, "vnic.sock")
+	upRunning = make(chan struct{})
+	defer func() { upRunning = nil }()
+	type result struct {
+		out, errOut string
+		rc          int
+	}
+	var results []result
+	cmds := []func(o, e *bytes.Buffer) int{
+		func(o, e *bytes.Buffer) int { return runIP([]string{"--socket", sock, "--host", "h1", "route"}, o, e) },
+		func(o, e *bytes.Buffer) int {
+			return runPing(pingOpts{socket: sock, host: "h1", count: 2, size: 56, pmtu: "want", interval: 0.2, wait: 2}, "198.18.6.2", o, e)
+		},
+		func(o, e *bytes.Buffer) int {
+			return runPing(pingOpts{socket: sock, host: "h1", count: 1, size: 1400, pmtu: "do", interval: 0.2, wait: 2}, "198.18.6.2", o, e)
+		},
+		func(o, e *bytes.Buffer) int {
+			return runPing(pingOpts{socket: sock, host: "h1", count: 1, size: 4000, pmtu: "want", interval: 0.2, wait: 2}, "198.18.6.2", o, e)
+		},
+		func(o, e *bytes.Buffer) int { return runNetstat(sock, "h2", o, e) },
+		func(o, e *bytes.Buffer) int { return runIP([]string{"--socket", sock, "--host", "nope", "route"}, o, e) },
+	}
+	go func() {
+		select {
+		case <-upRunning:
+			for _, c := range cmds {
+				var o, e bytes.Buffer
+				rc := c(&o, &e)
+				results = append(results, result{o.String(), e.String(), rc})
+			}
+		case <-time.After(30 * time.Second):
+		}
+		syscall.Kill(os.Getpid(), syscall.SIGINT)
+	}()
+	if _, err := run(t, "up", "--config", f, "--socket", sock); err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != len(cmds) {
+		t.Fatalf("%d results", len(results))
+	}
+	want := []struct {
+		rc       int
+		out, err string // regular expressions
+	}{
+		{0, `^default via 198\.18\.5\.1 dev vnic0\n198\.18\.5\.0/24 dev vnic0 proto kernel scope link src 198\.18\.5\.2\n$`, `^$`},
+		{0, `^PING 198\.18\.6\.2 \(198\.18\.6\.2\) 56\(84\) bytes of data\.\n64 bytes from 198\.18\.6\.2: icmp_seq=1 ttl=63 time=[0-9.]+ ms\n64 bytes from 198\.18\.6\.2: icmp_seq=2 ttl=63 time=[0-9.]+ ms\n\n--- 198\.18\.6\.2 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time \d+ms\nrtt min/avg/max/mdev = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms\n$`, `^$`},
+		{1, `^PING 198\.18\.6\.2 \(198\.18\.6\.2\) 1400\(1428\) bytes of data\.\nFrom 198\.18\.5\.1 icmp_seq=1 Frag needed and DF set \(mtu = 1280\)\n\n--- 198\.18\.6\.2 ping statistics ---\n1 packets transmitted, 0 received, \+1 errors, 100% packet loss, time 0ms\n$`, `^$`},
+		{0, `^PING 198\.18\.6\.2 \(198\.18\.6\.2\) 4000\(4028\) bytes of data\.\n4008 bytes from 198\.18\.6\.2: icmp_seq=1 ttl=63 time=[0-9.]+ ms\n`, `^$`},
+		{0, `(?s)^Ip:\n    Forwarding: 2\n.*    5 reassemblies required\n    1 packets reassembled ok\n.*Icmp:\n.*        echo replies: 3\n`, `^$`},
+		{1, `^$`, `^vnic ip: no host "nope" in the running topology in the running topology\n$|^vnic ip: .*no host "nope"`},
+	}
+	for i, w := range want {
+		r := results[i]
+		if r.rc != w.rc || !regexp.MustCompile(w.out).MatchString(r.out) || !regexp.MustCompile(w.err).MatchString(r.errOut) {
+			t.Errorf("command %d: rc %d\n%s\nstderr %q", i, r.rc, r.out, r.errOut)
+		}
 	}
 }
