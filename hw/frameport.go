@@ -19,6 +19,9 @@ type FrameIO interface {
 	io.ReadWriteCloser
 }
 
+// minFrame is the shortest Ethernet frame without FCS.
+const minFrame = 60
+
 // virtio_net_hdr (IFF_VNET_HDR): little-endian, 10 bytes, 12 with
 // num_buffers.
 const (
@@ -41,7 +44,7 @@ type FramePort struct {
 	io    FrameIO
 	hdr   int
 	dev   *Device
-	tap   *PcapWriter
+	tap   atomic.Pointer[PcapWriter]
 
 	wmu     sync.Mutex
 	wbuf    []byte
@@ -64,8 +67,9 @@ func NewFramePort(clock Clock, pipe FrameIO, vnetHdrLen int) (*FramePort, error)
 	return &FramePort{clock: clock, io: pipe, hdr: vnetHdrLen, done: make(chan struct{}), wbuf: make([]byte, 12+16384), scratch: make([]byte, 16384)}, nil
 }
 
-// Tap captures both directions into w (wire captures).
-func (p *FramePort) Tap(w *PcapWriter) { p.tap = w }
+// Tap captures both directions into w (a wire capture); it may be set
+// while frames flow.
+func (p *FramePort) Tap(w *PcapWriter) { p.tap.Store(w) }
 
 // Plug connects dev to the port and starts reading.
 func (p *FramePort) Plug(dev *Device) {
@@ -90,8 +94,8 @@ func (p *FramePort) Transmit(frame []byte) time.Duration {
 	if p.closed.Load() {
 		return now
 	}
-	if p.tap != nil {
-		p.tap.Write(now, frame)
+	if t := p.tap.Load(); t != nil {
+		t.Write(now, frame)
 	}
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
@@ -190,8 +194,15 @@ func (p *FramePort) deliver(b []byte) {
 }
 
 func (p *FramePort) receive(frame []byte) {
-	if p.tap != nil {
-		p.tap.Write(p.clock.Now(), frame)
+	if len(frame) < minFrame {
+		// The kernel hands a TAP reader frames without the padding a
+		// NIC adds; on a wire they would be 60 bytes.
+		var pad [minFrame]byte
+		copy(pad[:], frame)
+		frame = pad[:]
+	}
+	if t := p.tap.Load(); t != nil {
+		t.Write(p.clock.Now(), frame)
 	}
 	p.RxFrames.Add(1)
 	p.dev.Receive(frame)

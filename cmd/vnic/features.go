@@ -134,6 +134,20 @@ func (a *app) openCaptures(w *topo.World, dir string) (func() error, error) {
 			c.Wire.TapEnd(end, pw)
 		}
 	}
+	// A device on a TAP port: its wire is the TAP, both directions.
+	for _, h := range w.Hosts {
+		for _, d := range h.Devices {
+			if d.Port == nil {
+				continue
+			}
+			pw, err := open(fmt.Sprintf("%s-%s-wire.pcap", h.Name, d.Netdev.Name()))
+			if err != nil {
+				closeAll()
+				return nil, fmt.Errorf("--pcap: %w", err)
+			}
+			d.Port.Tap(pw)
+		}
+	}
 	a.log.Info("capturing", zap.String("dir", dir), zap.Int("files", len(files)))
 	return closeAll, nil
 }

@@ -506,7 +506,9 @@ func TestUpIPv4(t *testing.T) {
 			return runPing(pingOpts{socket: sock, host: "h1", count: 1, size: 4000, pmtu: "want", interval: 0.2, wait: 2}, "198.18.6.2", o, e)
 		},
 		func(o, e *bytes.Buffer) int { return runNetstat(sock, "h2", o, e) },
-		func(o, e *bytes.Buffer) int { return runIP([]string{"--socket", sock, "--host", "nope", "route"}, o, e) },
+		func(o, e *bytes.Buffer) int {
+			return runIP([]string{"--socket", sock, "--host", "nope", "route"}, o, e)
+		},
 	}
 	go func() {
 		select {
@@ -520,8 +522,14 @@ func TestUpIPv4(t *testing.T) {
 		}
 		syscall.Kill(os.Getpid(), syscall.SIGINT)
 	}()
-	if _, err := run(t, "up", "--config", f, "--socket", sock); err != nil {
+	pcaps := filepath.Join(dir, "pcap")
+	if _, err := run(t, "up", "--config", f, "--socket", sock, "--pcap", pcaps); err != nil {
 		t.Fatal(err)
+	}
+	for _, name := range []string{"h1-vnic0-stack.pcap", "h1-vnic0-wire.pcap", "r-vnic1-wire.pcap", "h2-vnic0-stack.pcap"} {
+		if fi, err := os.Stat(filepath.Join(pcaps, name)); err != nil || fi.Size() <= 24 {
+			t.Errorf("capture %s: %v", name, err)
+		}
 	}
 	if len(results) != len(cmds) {
 		t.Fatalf("%d results", len(results))

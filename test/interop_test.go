@@ -1,0 +1,320 @@
+//go:build linux
+
+package test
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"vnic/cmd/vnic/topo"
+	"vnic/hw"
+	"vnic/stack"
+)
+
+// kernelNetns makes an empty namespace (loopback up) removed at the end.
+func kernelNetns(t *testing.T, ip, name string) string {
+	t.Helper()
+	ns := fmt.Sprintf("vnic-%s-%d", name, os.Getpid())
+	ipRun(t, ip, "netns", "add", ns)
+	t.Cleanup(func() { exec.Command(ip, "netns", "del", ns).Run() })
+	ipRun(t, ip, "-n", ns, "link", "set", "lo", "up")
+	return ns
+}
+
+func ipRun(t *testing.T, ip string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(ip, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// inNetnsDo runs fn on a thread inside namespace ns (sockets made there
+// belong to it).
+func inNetnsDo(ns string, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		self, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer self.Close()
+		target, err := os.Open("/var/run/netns/" + ns)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		err = fn()
+		if unix.Setns(int(self.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
+	}()
+	return <-errc
+}
+
+// tapWorld builds a real-time topology and captures each TAP port's wire.
+func tapWorld(t *testing.T, cfg topo.Config) (*topo.World, []string) {
+	t.Helper()
+	w, err := topo.Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var files []string
+	for _, h := range w.Hosts {
+		for _, d := range h.Devices {
+			if d.Port == nil {
+				continue
+			}
+			name := filepath.Join(dir, h.Name+"-"+d.Netdev.Name()+"-wire.pcap")
+			f, err := os.Create(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pw, err := hw.NewPcapWriter(f, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Port.Tap(pw)
+			files = append(files, name)
+			t.Cleanup(func() { f.Close() })
+		}
+	}
+	t.Cleanup(func() { w.Close() })
+	return w, files
+}
+
+// kping runs the kernel's ping in ns and returns its output and status.
+func kping(t *testing.T, ip, ns string, args ...string) (string, int) {
+	t.Helper()
+	r := inNetns(t, ip, ns, append([]string{"ping", "-n"}, args...)...)
+	return r.out, r.rc
+}
+
+// vping sends count echo requests of size bytes from in and waits for each
+// answer; it returns the replies.
+func vping(t *testing.T, in *stack.Inet, dst string, size, count int, o stack.PingOptions) []stack.PingMsg {
+	t.Helper()
+	c, err := in.OpenPing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var got []stack.PingMsg
+	for seq := 1; seq <= count; seq++ {
+		if err := c.SendEcho(netip.MustParseAddr(dst), uint16(seq), make([]byte, size), o); err != nil {
+			t.Fatalf("ping -s %d %s: %v", size, dst, err)
+		}
+		m, err := c.Wait(time.Now().Add(3 * time.Second))
+		if err != nil {
+			t.Fatalf("ping -s %d %s seq %d: %v", size, dst, seq, err)
+		}
+		got = append(got, m)
+	}
+	return got
+}
+
+// tsharkClean fails the test if tshark finds a malformed frame or a bad
+// checksum in any capture.
+func tsharkClean(t *testing.T, files []string) {
+	t.Helper()
+	tshark := requireTool(t, "tshark")
+	for _, f := range files {
+		cmd := exec.Command(tshark, "-n", "-r", f,
+			"-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+			"-Y", "_ws.malformed || _ws.expert.severity == error || ip.checksum.status == \"Bad\" || udp.checksum.status == \"Bad\" || icmp.checksum.status == \"Bad\"")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr // tshark warns about running as root there
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("tshark %s: %v: %s", f, err, stderr.String())
+		}
+		if s := strings.TrimSpace(string(out)); s != "" {
+			t.Errorf("tshark finds problems in %s:\n%s", filepath.Base(f), s)
+		}
+		n, err := exec.Command(tshark, "-n", "-r", f, "-T", "fields", "-e", "frame.number").Output()
+		if err != nil || len(strings.Fields(string(n))) == 0 {
+			t.Errorf("%s: no frames captured (%v)", filepath.Base(f), err)
+		}
+	}
+}
+
+// The Linux kernel as the peer of a vnic host over a TAP: pings both
+// ways from 56 to 65,000 bytes (fragmented both ways), UDP both ways,
+// port unreachable seen by the kernel, ARP both ways, clean captures.
+func TestKernelPeerOverTAP(t *testing.T) {
+	ip := requireNetns(t)
+	requireTool(t, "ping")
+	ns := kernelNetns(t, ip, "peer")
+	cfg := topo.Config{Seed: 1, Hosts: []topo.HostConfig{{Name: "h1", CPUs: 1,
+		Devices: []topo.DeviceConfig{{Name: "vnic0", Queues: 1, Addresses: []string{"198.18.5.2/24"},
+			Port: topo.PortConfig{Type: "tap", Ifname: "vt0", Netns: ns}}},
+		Routes: []string{"default via 198.18.5.1"}}}}
+	w, files := tapWorld(t, cfg)
+	ipRun(t, ip, "-n", ns, "addr", "add", "198.18.5.1/24", "dev", "vt0")
+	ipRun(t, ip, "-n", ns, "link", "set", "vt0", "up")
+	h1 := w.Host("h1")
+	in := h1.Stack.Inet()
+	vnicMAC := h1.Devices[0].Netdev.Addr()
+
+	for _, size := range []string{"56", "1472", "4000", "65000"} {
+		out, rc := kping(t, ip, ns, "-c", "2", "-i", "0.2", "-W", "3", "-s", size, "198.18.5.2")
+		if rc != 0 || !strings.Contains(out, "2 packets transmitted, 2 received") {
+			t.Fatalf("kernel ping -s %s: rc %d\n%s", size, rc, out)
+		}
+	}
+	for _, size := range []int{56, 1472, 4000, 65000} {
+		for _, m := range vping(t, in, "198.18.5.1", size, 2, stack.PingOptions{}) {
+			if m.IsError || m.Type != stack.ICMPEchoReply || m.Len != size+8 || m.From != netip.MustParseAddr("198.18.5.1") {
+				t.Fatalf("vnic ping -s %d: %+v", size, m)
+			}
+		}
+	}
+	if s := in.Stats.Snapshot(); s.ReasmOKs == 0 || s.FragCreates == 0 {
+		t.Errorf("no fragments went both ways: %+v", s)
+	}
+
+	// UDP both ways, small and fragmented.
+	vconn, err := in.ListenUDP(netip.MustParseAddrPort("0.0.0.0:7000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vconn.Close()
+	var kconn *net.UDPConn
+	if err := inNetnsDo(ns, func() (err error) {
+		kconn, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(198, 18, 5, 1), Port: 7001})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer kconn.Close()
+	for _, n := range []int{5, 3000} {
+		msg := []byte(strings.Repeat("k", n))
+		if _, err := kconn.WriteToUDP(msg, &net.UDPAddr{IP: net.IPv4(198, 18, 5, 2), Port: 7000}); err != nil {
+			t.Fatal(err)
+		}
+		vconn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		buf := make([]byte, 70000)
+		got, from, err := vconn.ReadFrom(buf)
+		if err != nil || got != n || from.String() != "198.18.5.1:7001" {
+			t.Fatalf("kernel → vnic UDP %d: %d from %v: %v", n, got, from, err)
+		}
+		reply := []byte(strings.Repeat("v", n))
+		if _, err := vconn.WriteTo(reply, from); err != nil {
+			t.Fatal(err)
+		}
+		kconn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		got, kfrom, err := kconn.ReadFromUDP(buf)
+		if err != nil || got != n || kfrom.String() != "198.18.5.2:7000" || string(buf[:got]) != string(reply) {
+			t.Fatalf("vnic → kernel UDP %d: %d from %v: %v", n, got, kfrom, err)
+		}
+	}
+
+	// Port unreachable: a connected kernel socket hears ECONNREFUSED.
+	var refused error
+	if err := inNetnsDo(ns, func() error {
+		c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(198, 18, 5, 2), Port: 9})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.Write([]byte("anyone?"))
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		_, refused = c.Read(make([]byte, 10))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(refused, syscall.ECONNREFUSED) {
+		t.Errorf("kernel UDP to a closed vnic port: %v, want connection refused", refused)
+	}
+	if s := in.UDPStats.Snapshot(); s.NoPorts != 1 {
+		t.Errorf("vnic NoPorts %d", s.NoPorts)
+	}
+
+	// ARP both ways.
+	if out := ipRun(t, ip, "-n", ns, "neigh", "show", "198.18.5.2", "dev", "vt0"); !strings.Contains(out, "lladdr "+vnicMAC.String()) {
+		t.Errorf("kernel neighbour: %q, want lladdr %v", out, vnicMAC)
+	}
+	kmac := strings.TrimSpace(ipRun(t, ip, "-n", ns, "-br", "link", "show", "vt0"))
+	n, ok := in.ARP(h1.Devices[0].Netdev).Lookup([4]byte{198, 18, 5, 1})
+	if !ok || n.State&(stack.NUDReachable|stack.NUDStale|stack.NUDDelay|stack.NUDProbe) == 0 || !strings.Contains(kmac, n.MAC.String()) {
+		t.Errorf("vnic neighbour %+v, kernel link %q", n, kmac)
+	}
+	w.Close()
+	tsharkClean(t, files)
+}
+
+// A vnic host routes between two kernel namespaces: pings pass with the
+// TTL down by one, TTL 1 is answered with time exceeded, and a DF packet
+// too big for the 1280-byte side gets fragmentation needed, which the
+// kernel caches as the path MTU.
+func TestKernelVnicRouter(t *testing.T) {
+	ip := requireNetns(t)
+	requireTool(t, "ping")
+	a, b := kernelNetns(t, ip, "ra"), kernelNetns(t, ip, "rb")
+	cfg := topo.Config{Seed: 1, Hosts: []topo.HostConfig{{Name: "r", CPUs: 2, Forwarding: true,
+		Devices: []topo.DeviceConfig{
+			{Name: "vnic0", Queues: 1, Addresses: []string{"198.18.10.1/24"}, Port: topo.PortConfig{Type: "tap", Ifname: "vta", Netns: a}},
+			{Name: "vnic1", Queues: 1, Addresses: []string{"198.18.11.1/24"}, MTU: 1280, Port: topo.PortConfig{Type: "tap", Ifname: "vtb", Netns: b}},
+		}}}}
+	w, files := tapWorld(t, cfg)
+	for _, s := range []struct{ ns, dev, addr, gw string }{{a, "vta", "198.18.10.2/24", "198.18.10.1"}, {b, "vtb", "198.18.11.2/24", "198.18.11.1"}} {
+		ipRun(t, ip, "-n", s.ns, "addr", "add", s.addr, "dev", s.dev)
+		ipRun(t, ip, "-n", s.ns, "link", "set", s.dev, "up")
+		ipRun(t, ip, "-n", s.ns, "route", "add", "default", "via", s.gw)
+	}
+	ipRun(t, ip, "-n", b, "link", "set", "vtb", "mtu", "1280")
+
+	out, rc := kping(t, ip, a, "-c", "2", "-i", "0.2", "-W", "3", "198.18.11.2")
+	if rc != 0 || !regexp.MustCompile(`icmp_seq=1 ttl=63 `).MatchString(out) {
+		t.Fatalf("through the router: rc %d\n%s", rc, out)
+	}
+	out, rc = kping(t, ip, a, "-c", "1", "-W", "3", "-t", "1", "198.18.11.2")
+	if rc == 0 || !strings.Contains(out, "From 198.18.10.1 icmp_seq=1 Time to live exceeded") {
+		t.Fatalf("TTL 1: rc %d\n%s", rc, out)
+	}
+	out, _ = kping(t, ip, a, "-c", "1", "-W", "3", "-M", "do", "-s", "1400", "198.18.11.2")
+	if !strings.Contains(out, "Frag needed and DF set (mtu = 1280)") && !strings.Contains(out, "mtu=1280") {
+		t.Fatalf("DF too big: %s", out)
+	}
+	if got := ipRun(t, ip, "-n", a, "route", "get", "198.18.11.2"); !strings.Contains(got, "mtu 1280") {
+		t.Errorf("the kernel did not cache the path MTU: %q", got)
+	}
+	// Without DF the router fragments, and B answers.
+	out, rc = kping(t, ip, b, "-c", "1", "-W", "3", "-s", "3000", "198.18.10.2")
+	if rc != 0 {
+		t.Fatalf("fragmented through the router: rc %d\n%s", rc, out)
+	}
+	r := w.Host("r").Stack.Inet().Stats.Snapshot()
+	if r.ForwDatagrams == 0 || r.FragFails == 0 || r.InHdrErrors == 0 {
+		t.Errorf("router counters %+v", r)
+	}
+	w.Close()
+	tsharkClean(t, files)
+}
