@@ -58,6 +58,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzCompileIPOptions$$' -fuzztime $(FUZZTIME) ./stack
 	$(GO) test -run '^$$' -fuzz '^FuzzIPRcvCore$$' -fuzztime $(FUZZTIME) ./stack
 	$(GO) test -run '^$$' -fuzz '^FuzzParseARP$$' -fuzztime $(FUZZTIME) ./stack
+	$(GO) test -run '^$$' -fuzz '^FuzzIPv4Input$$' -fuzztime $(FUZZTIME) ./stack
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRoute$$' -fuzztime $(FUZZTIME) ./cmd/vnic/iproute
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalMessages$$' -fuzztime $(FUZZTIME) ./cmd/vnic/iproute
+	$(GO) test -run '^$$' -fuzz '^FuzzFramePortVnet$$' -fuzztime $(FUZZTIME) ./hw
 	$(GO) test -run '^$$' -fuzz '^FuzzUpdate16$$' -fuzztime $(FUZZTIME) ./offload
 	$(GO) test -run '^$$' -fuzz '^FuzzSegmentTCPv4$$' -fuzztime $(FUZZTIME) ./offload
 	$(GO) test -run '^$$' -fuzz '^FuzzTCPGRO$$' -fuzztime $(FUZZTIME) ./offload

@@ -44,6 +44,7 @@ type FramePort struct {
 	io    FrameIO
 	hdr   int
 	dev   *Device
+	rx    func(frame []byte) // dev.Receive
 	tap   atomic.Pointer[PcapWriter]
 
 	wmu     sync.Mutex
@@ -74,6 +75,7 @@ func (p *FramePort) Tap(w *PcapWriter) { p.tap.Store(w) }
 // Plug connects dev to the port and starts reading.
 func (p *FramePort) Plug(dev *Device) {
 	p.dev = dev
+	p.rx = dev.Receive
 	dev.Connect(p)
 	go p.read()
 }
@@ -205,5 +207,5 @@ func (p *FramePort) receive(frame []byte) {
 		t.Write(p.clock.Now(), frame)
 	}
 	p.RxFrames.Add(1)
-	p.dev.Receive(frame)
+	p.rx(frame)
 }
