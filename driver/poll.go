@@ -268,6 +268,7 @@ func (qv *qVector) cleanRx(budget int) int {
 			skb.GSOSize = uint16((skb.Len() - hdr + n - 1) / n)
 			skb.GSOSegs = uint16(n)
 			skb.GSOType = stack.GSOTCPv4
+			skb.LRO = true // ip_forward refuses it (FWD-01)
 			r.lro += uint64(n)
 		}
 		skb.QueueMapping = uint16(r.q)

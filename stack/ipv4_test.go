@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"vnic/ethtool"
 	"vnic/stack"
 )
 
@@ -304,5 +305,28 @@ func TestAddressLifecycle(t *testing.T) {
 	})
 	if _, err := in.FibLookup(stack.FlowKey{Dst: [4]byte{198, 18, 7, 5}}); !errors.Is(err, syscall.ENETUNREACH) {
 		t.Fatalf("route left: %v", err)
+	}
+}
+
+// Turning forwarding on takes LRO off the devices (dev_disable_lro), for
+// good: it leaves the wanted set too.
+func TestForwardingDisablesLRO(t *testing.T) {
+	_, h := newHost(t, 1)
+	in, err := stack.InetInit(h, stack.InetConfig{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := newDevFeatures(t, h, ethtool.LRO|ethtool.SG, ethtool.LRO|ethtool.SG)
+	if d.Features()&ethtool.LRO == 0 {
+		t.Fatal("LRO not on to begin with")
+	}
+	if err := in.SetForwarding(true); err != nil {
+		t.Fatal(err)
+	}
+	if d.Features()&ethtool.LRO != 0 || !in.DevForwarding(d) || in.DevForwarding(in.Loopback()) != true {
+		t.Fatalf("features %v, forwarding %v", d.Features(), in.DevForwarding(d))
+	}
+	if err := d.UpdateFeatures(); err != nil || d.Features()&ethtool.LRO != 0 {
+		t.Fatalf("LRO came back: %v %v", d.Features(), err)
 	}
 }
