@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"bytes"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -195,5 +196,62 @@ func TestChecksumOKStates(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, got)
 		}
 		s.Consume()
+	}
+}
+
+// FWD-01/V-14: a GRO aggregate is forwarded as one packet and leaves a
+// device without TSO as its original segments, each with TTL−1 and the
+// next hop's MAC.
+func TestForwardGROResegments(t *testing.T) {
+	r := newGRORig(t)
+	const mss = 1200
+	var orig [][]byte
+	for k := 0; k < 5; k++ {
+		orig = append(orig, flowFrame(7, k, mss, 0))
+	}
+	r.poll(orig...)
+	if len(r.got) != 1 || r.got[0].GSOSegs != 5 {
+		t.Fatalf("%d packets", len(r.got))
+	}
+	merged := r.got[0]
+	in, err := stack.InetInit(r.h, stack.InetConfig{Seed: 1, Forwarding: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, ops := newDevFeatures(t, r.h, ethtool.SG, ethtool.SG)
+	out.SetAddrInit(stack.MAC{2, 0, 0, 0, 0, 0x77})
+	out.Open()
+	out.CarrierOn()
+	if err := in.AddAddr(r.dev, netip.MustParsePrefix("198.18.0.254/24")); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.AddAddr(out, netip.MustParsePrefix("198.19.0.254/24")); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.SetForwarding(true); err != nil {
+		t.Fatal(err)
+	}
+	next := stack.MAC{2, 0, 0, 0, 0, 0x99}
+	in.NeighAdd(out, netip.MustParseAddr("198.19.0.1"), next)
+	ops.free() // the gratuitous ARP
+	stack.NetifReceiveSKB(merged)
+	if len(ops.sent) != len(orig) {
+		t.Fatalf("%d frames out, want %d", len(ops.sent), len(orig))
+	}
+	for i, s := range ops.sent {
+		want := append([]byte(nil), orig[i]...)
+		copy(want[0:6], next[:])
+		mac := out.Addr()
+		copy(want[6:12], mac[:])
+		ip := offload.IPv4(want[14:])
+		want[14+8]--
+		ip.UpdateChecksum()
+		if !bytes.Equal(s.Data(), want) {
+			t.Fatalf("segment %d:\n got %x\nwant %x", i, s.Data()[:54], want[:54])
+		}
+	}
+	ops.free()
+	if st := in.Stats.Snapshot(); st.ForwDatagrams != 1 {
+		t.Fatalf("ForwDatagrams %d", st.ForwDatagrams)
 	}
 }

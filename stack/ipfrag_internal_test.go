@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+	"time"
 
 	"vnic/hw"
 	"vnic/offload"
@@ -154,5 +155,82 @@ func TestForwardLRODropped(t *testing.T) {
 	in.forward(skb)
 	if in.Stats.InDiscards.load() != 1 || in.host.pool.Live() != 0 {
 		t.Fatalf("InDiscards %d live %d", in.Stats.InDiscards.load(), in.host.pool.Live())
+	}
+}
+
+// Past ipfrag_high_thresh the oldest queues go until the memory is under
+// ipfrag_low_thresh, each a reassembly failure; a datagram reassembling to
+// more than 65,535 bytes is dropped and counted.
+func TestDefragMemoryAndOversize(t *testing.T) {
+	clk := hw.NewVirtualClock()
+	h := NewHost("h", clk, []CPU{hw.NewCPU(0, clk, hw.CostModel{})}, HostConfig{})
+	in, err := InetInit(h, InetConfig{Seed: 1, FragHigh: 40000, FragLow: 30000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frag := func(id uint16, off int, mf bool, n int) *SKB {
+		ff := uint16(off / 8)
+		if mf {
+			ff |= IPMF
+		}
+		hdr := make([]byte, 20+n)
+		hdr[0], hdr[8], hdr[9] = 0x45, 64, IPProtoUDP
+		binary.BigEndian.PutUint16(hdr[2:], uint16(20+n))
+		binary.BigEndian.PutUint16(hdr[4:], id)
+		binary.BigEndian.PutUint16(hdr[6:], ff)
+		copy(hdr[12:], []byte{198, 18, 0, 2, 198, 18, 0, 1})
+		offload.IPv4(hdr).UpdateChecksum()
+		s := in.host.pool.Alloc(len(hdr))
+		copy(s.Put(len(hdr)), hdr)
+		s.Dev = in.lo
+		s.ResetNetworkHeader()
+		return s
+	}
+	// Each first fragment holds a 2 KiB buffer: 20 queues are ≈ 47 KB.
+	for id := uint16(1); id <= 20; id++ {
+		if got := in.defrag(frag(id, 0, true, 8), defragLocalDeliver); got != nil {
+			t.Fatal("reassembled from one fragment")
+		}
+	}
+	q, mem := in.FragQueues(), in.FragMem()
+	if mem > 40000+truesize(frag(99, 0, true, 8)) || q >= 20 {
+		t.Fatalf("%d queues, %d bytes held", q, mem)
+	}
+	evicted := in.Stats.ReasmFails.load()
+	if evicted == 0 || uint64(20-q) != evicted {
+		t.Fatalf("%d queues left, %d evicted", q, evicted)
+	}
+	// The newest queue survived, the oldest did not.
+	in.frags.mu.Lock()
+	_, oldest := in.frags.queues[fragKey{src: [4]byte{198, 18, 0, 2}, dst: [4]byte{198, 18, 0, 1}, id: 1, proto: IPProtoUDP}]
+	_, newest := in.frags.queues[fragKey{src: [4]byte{198, 18, 0, 2}, dst: [4]byte{198, 18, 0, 1}, id: 20, proto: IPProtoUDP}]
+	in.frags.mu.Unlock()
+	if oldest || !newest {
+		t.Fatalf("oldest kept %v, newest kept %v", oldest, newest)
+	}
+	clk.RunFor(31 * time.Second)
+	if in.FragQueues() != 0 || in.FragMem() != 0 {
+		t.Fatalf("after the timeout: %d queues, %d bytes", in.FragQueues(), in.FragMem())
+	}
+
+	// 66,000 bytes of payload would make a 66,020-byte datagram (on a
+	// host whose thresholds leave it room).
+	in, err = InetInit(NewHost("h2", clk, []CPU{hw.NewCPU(0, clk, hw.CostModel{})}, HostConfig{}), InetConfig{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := in.Stats.ReasmFails.load()
+	if got := in.defrag(frag(501, 0, true, 65000), defragLocalDeliver); got != nil {
+		t.Fatal("early")
+	}
+	if got := in.defrag(frag(501, 65000, false, 1000), defragLocalDeliver); got != nil {
+		t.Fatal("an oversized datagram was reassembled")
+	}
+	if in.Stats.ReasmFails.load() != before+1 || in.FragQueues() != 0 {
+		t.Fatalf("ReasmFails %d→%d, %d queues", before, in.Stats.ReasmFails.load(), in.FragQueues())
+	}
+	clk.RunFor(31 * time.Second)
+	if in.host.pool.Live() != 0 {
+		t.Fatalf("%d skbs live", in.host.pool.Live())
 	}
 }

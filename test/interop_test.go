@@ -167,13 +167,22 @@ func tsharkClean(t *testing.T, files []string) {
 // The Linux kernel as the peer of a vnic host over a TAP: pings both
 // ways from 56 to 65,000 bytes (fragmented both ways), UDP both ways,
 // port unreachable seen by the kernel, ARP both ways, clean captures.
+//
+// With vnet headers (IFF_VNET_HDR and checksum/TSO offload asked of the
+// kernel) the kernel leaves UDP checksums to the port, which finishes them.
 func TestKernelPeerOverTAP(t *testing.T) {
+	for _, vnet := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "vnet_hdr"}[vnet], func(t *testing.T) { kernelPeer(t, vnet) })
+	}
+}
+
+func kernelPeer(t *testing.T, vnet bool) {
 	ip := requireNetns(t)
 	requireTool(t, "ping")
 	ns := kernelNetns(t, ip, "peer")
 	cfg := topo.Config{Seed: 1, Hosts: []topo.HostConfig{{Name: "h1", CPUs: 1,
 		Devices: []topo.DeviceConfig{{Name: "vnic0", Queues: 1, Addresses: []string{"198.18.5.2/24"},
-			Port: topo.PortConfig{Type: "tap", Ifname: "vt0", Netns: ns}}},
+			Port: topo.PortConfig{Type: "tap", Ifname: "vt0", Netns: ns, VnetHdr: vnet}}},
 		Routes: []string{"default via 198.18.5.1"}}}}
 	w, files := tapWorld(t, cfg)
 	ipRun(t, ip, "-n", ns, "addr", "add", "198.18.5.1/24", "dev", "vt0")
@@ -253,8 +262,8 @@ func TestKernelPeerOverTAP(t *testing.T) {
 	if !errors.Is(refused, syscall.ECONNREFUSED) {
 		t.Errorf("kernel UDP to a closed vnic port: %v, want connection refused", refused)
 	}
-	if s := in.UDPStats.Snapshot(); s.NoPorts != 1 {
-		t.Errorf("vnic NoPorts %d", s.NoPorts)
+	if s := in.UDPStats.Snapshot(); s.NoPorts != 1 || s.InCsumErrors != 0 {
+		t.Errorf("vnic UDP counters %+v", s)
 	}
 
 	// ARP both ways.
