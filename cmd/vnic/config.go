@@ -73,8 +73,10 @@ type DeviceConfig struct {
 	// Addresses are IPv4 prefixes given to the device.
 	Addresses []string   `mapstructure:"addresses"`
 	Port      PortConfig `mapstructure:"port"`
-	MAC       string     `mapstructure:"mac"`
-	Queues    int        `mapstructure:"queues"`
+	// Forwarding is net.ipv4.conf.DEV.forwarding (default: the host's).
+	Forwarding *bool  `mapstructure:"forwarding"`
+	MAC        string `mapstructure:"mac"`
+	Queues     int    `mapstructure:"queues"`
 	// MaxQueues caps ethtool -L (default 8, igb's limit; at most 16, the
 	// device's queues); Vectors is the MSI-X table size (default 10, the
 	// 82576 function's; up to 25): each queue pair needs a vector besides
@@ -439,7 +441,7 @@ func (c *Config) topology() topo.Config {
 			IPv4: h.IPv4, Forwarding: h.Forwarding, Routes: h.Routes}
 		for _, d := range h.Devices {
 			hc.Devices = append(hc.Devices, topo.DeviceConfig{
-				Name: d.Name, Addresses: d.Addresses,
+				Name: d.Name, Addresses: d.Addresses, Forwarding: d.Forwarding,
 				Port: topo.PortConfig{Type: d.Port.Type, Ifname: d.Port.Ifname, Netns: d.Port.Netns, VnetHdr: d.Port.VnetHdr},
 				MAC:  d.MAC, Queues: d.Queues, MaxQueues: d.MaxQueues, Vectors: d.Vectors, RxRing: d.RxRing, TxRing: d.TxRing, RxMode: d.RxMode, PollQuota: d.PollQuota,
 				ITR: time.Duration(d.ITRUsecs) * time.Microsecond, MTU: d.MTU,

@@ -175,3 +175,43 @@ Deleted 198.18.7.0/24 dev vnic0 proto kernel scope link src 198.18.7.1
 		t.Fatalf("monitor:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// A device's own forwarding switch overrides its host's: with it off, a
+// packet arriving there for another host is not forwarded (InAddrErrors).
+func TestDeviceForwardingSwitch(t *testing.T) {
+	off := false
+	cfg := topo.Config{Virtual: true, Seed: 1, Hosts: []topo.HostConfig{
+		{Name: "h1", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 1, Addresses: []string{"198.18.5.2/24"}}}, Routes: []string{"default via 198.18.5.1"}},
+		{Name: "r", CPUs: 1, Forwarding: true, Devices: []topo.DeviceConfig{{Queues: 1, Addresses: []string{"198.18.5.1/24"}, Forwarding: &off}, {Queues: 1, Addresses: []string{"198.18.6.1/24"}}}},
+		{Name: "h2", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 1, Addresses: []string{"198.18.6.2/24"}}}, Routes: []string{"default via 198.18.6.1"}},
+	}, Cables: []topo.CableConfig{{A: "h1/vnic0", B: "r/vnic0"}, {A: "r/vnic1", B: "h2/vnic0"}}}
+	w, err := topo.Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.Run(10 * time.Millisecond)
+	rin := w.Host("r").Stack.Inet()
+	if rin.DevForwarding(w.Host("r").Devices[0].Netdev) || !rin.DevForwarding(w.Host("r").Devices[1].Netdev) {
+		t.Fatal("switches not as configured")
+	}
+	send := func(from, to string) bool {
+		pc, err := w.Host(from).Stack.Inet().OpenPing()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		if err := pc.SendEcho(netip.MustParseAddr(to), 1, make([]byte, 8), stack.PingOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		w.Run(20 * time.Millisecond)
+		m, ok := pc.Recv()
+		return ok && m.Type == stack.ICMPEchoReply
+	}
+	if send("h1", "198.18.6.2") {
+		t.Fatal("forwarded in through a device with forwarding off")
+	}
+	if st := rin.Stats.Snapshot(); st.InAddrErrors != 1 || st.ForwDatagrams != 0 {
+		t.Fatalf("router %+v", st)
+	}
+}

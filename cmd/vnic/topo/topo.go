@@ -50,9 +50,12 @@ type DeviceConfig struct {
 	// Addresses are IPv4 prefixes (198.18.5.2/24) added once it is up.
 	Addresses []string
 	// Port plugs the device into something other than a cable.
-	Port   PortConfig
-	MAC    string // EEPROM MAC; default 02:00:00:00:hh:dd
-	Queues int
+	Port PortConfig
+	// Forwarding, when set, is the device's own forwarding switch
+	// (net.ipv4.conf.DEV.forwarding); otherwise it follows the host's.
+	Forwarding *bool
+	MAC        string // EEPROM MAC; default 02:00:00:00:hh:dd
+	Queues     int
 	// MaxQueues caps ethtool -L (default 8); Vectors is the MSI-X table
 	// size (default 10).
 	MaxQueues int
@@ -338,6 +341,13 @@ func configureIPv4(h *Host, hc HostConfig) error {
 	}
 	if err := in.SetForwarding(hc.Forwarding); err != nil {
 		return err
+	}
+	for di, dc := range hc.Devices {
+		if dc.Forwarding != nil {
+			if err := in.SetDevForwarding(h.Devices[di].Netdev, *dc.Forwarding); err != nil {
+				return err
+			}
+		}
 	}
 	for _, rs := range hc.Routes {
 		spec, err := iproute.ParseRoute(strings.Fields(rs))
