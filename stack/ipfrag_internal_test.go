@@ -234,3 +234,37 @@ func TestDefragMemoryAndOversize(t *testing.T) {
 		t.Fatalf("%d skbs live", in.host.pool.Live())
 	}
 }
+
+// icmp_global_allow: the host-wide budget refuses rate-masked messages once
+// its 50 credits are spent (each message taking 0–2), and is back after a
+// second; unmasked types (echo replies) are never held.
+func TestICMPGlobalBudget(t *testing.T) {
+	clk := hw.NewVirtualClock()
+	h := NewHost("h", clk, []CPU{hw.NewCPU(0, clk, hw.CostModel{})}, HostConfig{})
+	in, err := InetInit(h, InetConfig{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		n := 0
+		for i := 0; i < 200; i++ {
+			if in.icmp.globalAllow(ICMPDestUnreach) {
+				n++
+			}
+		}
+		return n
+	}
+	first := count()
+	if first < 25 || first >= 200 {
+		t.Fatalf("%d of 200 allowed at once", first)
+	}
+	for i := 0; i < 100; i++ {
+		if !in.icmp.globalAllow(ICMPEchoReply) {
+			t.Fatal("an echo reply was held")
+		}
+	}
+	clk.RunFor(time.Second)
+	if again := count(); again < 25 {
+		t.Fatalf("%d allowed after a second", again)
+	}
+}

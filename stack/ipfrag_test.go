@@ -34,6 +34,13 @@ func TestFragmentGoldenAndReassemble(t *testing.T) {
 	r := newInetRig(t, "h1", "h2")
 	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
 	cli, srv := udpPair(t, r, "h1", "h2", 9)
+	localIn := 0
+	if err := r.hosts["h2"].Netfilter().Register(&stack.NFHookOps{Name: "count", Hook: stack.NFLocalIn, Fn: func(*stack.SKB, *stack.NFState) stack.Verdict {
+		localIn++
+		return stack.NFAccept
+	}}); err != nil {
+		t.Fatal(err)
+	}
 	payload := make([]byte, 4000-8)
 	for i := range payload {
 		payload[i] = byte(i * 7)
@@ -77,6 +84,10 @@ func TestFragmentGoldenAndReassemble(t *testing.T) {
 	}
 	if s2.ReasmReqds != 3 || s2.ReasmOKs != 1 || s2.ReasmFails != 0 || s2.InDelivers != 2 || s2.InReceives != 4 {
 		t.Fatalf("h2 %+v", s2)
+	}
+	// A-RX-06: LOCAL_IN saw two datagrams, not four packets.
+	if localIn != 2 {
+		t.Fatalf("LOCAL_IN ran %d times, want 2", localIn)
 	}
 	if r.inet["h2"].FragQueues() != 0 || r.inet["h2"].FragMem() != 0 {
 		t.Fatalf("queues left: %d, %d bytes", r.inet["h2"].FragQueues(), r.inet["h2"].FragMem())
