@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"syscall"
 	"time"
 
@@ -244,31 +245,93 @@ func (s *Inet) stream(cmd uint8, body []byte, emit func([]byte) error) error {
 	return s.pingLoop(h, pc, r, emit)
 }
 
+// pingRun is a ping in progress: the requests are sent by a timer on
+// the host's clock, so their spacing is exact in virtual time too.
+type pingRun struct {
+	mu          sync.Mutex
+	sent        map[uint16]time.Duration
+	first, last time.Duration
+	nsent       int
+	locals      [][]byte // local failures to report
+	done        bool     // the last request went out
+}
+
 // pingLoop sends r.count requests r.interval apart on the host's clock,
-// emitting what comes back as it comes, then waits up to r.wait for late
-// replies. Wall-clock bounds stop it if the host's clock stalls.
+// emitting what comes back as it comes, then waits up to r.wait (host
+// clock) for late replies. Wall-clock bounds stop it if the host's clock
+// stalls.
 func (s *Inet) pingLoop(h *stack.Host, pc *stack.PingConn, r pingReq, emit func([]byte) error) error {
 	clock := h.Clock()
 	data := make([]byte, r.size)
 	for i := range data {
 		data[i] = byte(i)
 	}
-	sent := map[uint16]time.Duration{}
-	var first, last time.Duration
-	nsent, got := 0, 0
+	run := &pingRun{sent: map[uint16]time.Duration{}}
+	var tm stack.Timer
+	seq := 1
+	send := func() {
+		o := stack.PingOptions{TTL: r.ttl, TOS: r.tos, DF: r.pmtu != PMTUDont, Src: r.src}
+		now := clock.Now()
+		err := pc.SendEcho(r.dst, uint16(seq), data, o)
+		var ms *stack.ErrMsgSize
+		if r.pmtu == PMTUWant && errors.As(err, &ms) {
+			o.DF = false
+			err = pc.SendEcho(r.dst, uint16(seq), data, o)
+		}
+		run.mu.Lock()
+		if seq == 1 {
+			run.first = now
+		}
+		run.last = now
+		run.nsent++
+		if err != nil {
+			ae := netlink.NewAttributeEncoder()
+			ae.Uint8(InetAttrKind, PingLocal)
+			ae.Uint16(InetAttrSeq, uint16(seq))
+			if errors.As(err, &ms) {
+				ae.Uint32(InetAttrMTU, uint32(ms.MTU))
+			}
+			var en syscall.Errno
+			if errors.As(err, &en) {
+				ae.Uint32(InetAttrErrno, uint32(en))
+			}
+			b, _ := ae.Encode()
+			run.locals = append(run.locals, b)
+		} else {
+			run.sent[uint16(seq)] = now
+		}
+		seq++
+		if seq <= r.count {
+			tm.Reset(r.interval)
+		} else {
+			run.done = true
+		}
+		run.mu.Unlock()
+	}
+	s.exec(func() {
+		tm = clock.NewTimer(send)
+		tm.Reset(0)
+	})
+	defer s.exec(func() { tm.Stop() })
 	wallEnd := time.Now().Add(time.Minute + time.Duration(r.count)*(2*time.Second+2*r.interval))
-	var next time.Duration
-	drain := func() error {
+	got := 0
+	for {
 		var msgs []stack.PingMsg
+		var now time.Duration
 		s.exec(func() {
+			now = clock.Now()
 			for m, ok := pc.Recv(); ok; m, ok = pc.Recv() {
 				msgs = append(msgs, m)
 			}
 		})
+		run.mu.Lock()
+		locals := run.locals
+		run.locals = nil
+		var out [][]byte
 		for _, m := range msgs {
-			at, ok := sent[m.Seq]
+			at, ok := run.sent[m.Seq]
 			if !ok {
-				continue // not ours (a duplicate after the summary, or stray)
+				continue // not one of ours
 			}
 			ae := netlink.NewAttributeEncoder()
 			ae.Uint16(InetAttrSeq, m.Seq)
@@ -287,79 +350,29 @@ func (s *Inet) pingLoop(h *stack.Host, pc *stack.PingConn, r pingReq, emit func(
 			}
 			got++
 			b, _ := ae.Encode()
+			out = append(out, b)
+		}
+		done, pending, last := run.done, len(run.sent), run.last
+		run.mu.Unlock()
+		for _, b := range append(locals, out...) {
 			if err := emit(b); err != nil {
 				return err
 			}
 		}
-		return nil
-	}
-	for seq := 1; seq <= r.count; {
-		var now time.Duration
-		s.exec(func() { now = clock.Now() })
-		if err := drain(); err != nil {
-			return err
-		}
-		if seq == 1 || now >= next {
-			var serr error
-			s.exec(func() {
-				o := stack.PingOptions{TTL: r.ttl, TOS: r.tos, DF: r.pmtu != PMTUDont, Src: r.src}
-				serr = pc.SendEcho(r.dst, uint16(seq), data, o)
-				var ms *stack.ErrMsgSize
-				if r.pmtu == PMTUWant && errors.As(serr, &ms) {
-					o.DF = false
-					serr = pc.SendEcho(r.dst, uint16(seq), data, o)
-				}
-				now = clock.Now()
-			})
-			if seq == 1 {
-				first = now
-			}
-			last = now
-			nsent++
-			if serr != nil {
-				ae := netlink.NewAttributeEncoder()
-				ae.Uint8(InetAttrKind, PingLocal)
-				ae.Uint16(InetAttrSeq, uint16(seq))
-				var ms *stack.ErrMsgSize
-				if errors.As(serr, &ms) {
-					ae.Uint32(InetAttrMTU, uint32(ms.MTU))
-				}
-				var en syscall.Errno
-				if errors.As(serr, &en) {
-					ae.Uint32(InetAttrErrno, uint32(en))
-				}
-				b, _ := ae.Encode()
-				if err := emit(b); err != nil {
-					return err
-				}
-			} else {
-				sent[uint16(seq)] = now
-			}
-			next = now + r.interval
-			seq++
-			continue
+		if done && (got >= pending || now >= last+r.wait) {
+			break
 		}
 		if time.Now().After(wallEnd) {
 			return inetErr(syscall.ETIMEDOUT, "the host's clock stopped advancing")
 		}
 		time.Sleep(time.Millisecond)
 	}
-	// Late replies: until every request is answered or the wait is over.
-	for {
-		var now time.Duration
-		s.exec(func() { now = clock.Now() })
-		if err := drain(); err != nil {
-			return err
-		}
-		if got >= len(sent) || now >= last+r.wait || time.Now().After(wallEnd) {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	run.mu.Lock()
 	ae := netlink.NewAttributeEncoder()
 	ae.Uint8(InetAttrKind, PingSummary)
-	ae.Uint32(InetAttrSent, uint32(nsent))
-	ae.Uint64(InetAttrElapsed, uint64(last-first))
+	ae.Uint32(InetAttrSent, uint32(run.nsent))
+	ae.Uint64(InetAttrElapsed, uint64(run.last-run.first))
+	run.mu.Unlock()
 	b, _ := ae.Encode()
 	return emit(b)
 }
