@@ -7,8 +7,11 @@ import (
 	"math"
 	"net/netip"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -46,7 +49,7 @@ none did, 2 on other errors.`,
 	f := cmd.Flags()
 	f.StringVar(&o.socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+ctl.DefaultPath()+")")
 	f.StringVar(&o.host, "host", os.Getenv("VNIC_HOST"), "the host that pings (default $VNIC_HOST)")
-	f.IntVarP(&o.count, "count", "c", 4, "stop after sending this many requests")
+	f.IntVarP(&o.count, "count", "c", 0, "stop after sending this many requests (default: until interrupted)")
 	f.IntVarP(&o.size, "size", "s", 56, "ICMP data bytes")
 	f.StringVarP(&o.pmtu, "pmtudisc", "M", "want", "path MTU discovery: do (DF, never fragment), dont (no DF), want (DF when it fits)")
 	f.IntVarP(&o.ttl, "ttl", "t", 0, "IP time to live (default the host's, 64)")
@@ -61,6 +64,7 @@ type pingStats struct {
 	sent, recv, errs int
 	rtts             []float64 // ms
 	elapsed          time.Duration
+	first, last      time.Duration // host clock of the first and last request
 }
 
 func runPing(o pingOpts, target string, stdout, stderr io.Writer) int {
@@ -79,7 +83,7 @@ func runPing(o pingOpts, target string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ping: invalid -M argument: %s (want do, dont or want)\n", o.pmtu)
 		return 2
 	}
-	if o.count < 1 || o.size < 0 || o.size > 65507 || o.ttl < 0 || o.ttl > 255 || o.tos < 0 || o.tos > 255 || o.interval < 0.001 || o.wait < 0 {
+	if o.count < 0 || o.size < 0 || o.size > 65507 || o.ttl < 0 || o.ttl > 255 || o.tos < 0 || o.tos > 255 || o.interval < 0.001 || o.wait < 0 {
 		fmt.Fprintln(stderr, "ping: invalid argument: -c ≥ 1, -s 0..65507, -t 0..255, -Q 0..255, -i ≥ 0.001, -W ≥ 0")
 		return 2
 	}
@@ -113,9 +117,34 @@ func runPing(o pingOpts, target string, stdout, stderr io.Writer) int {
 	conn.Timeout = time.Duration(o.interval*float64(time.Second)) + time.Duration(o.wait*float64(time.Second)) + 30*time.Second
 	fmt.Fprintf(stdout, "PING %v (%v) %d(%d) bytes of data.\n", dst, dst, o.size, o.size+28)
 	var st pingStats
+	// Interrupted, ping stops and prints its summary (the server stops
+	// when the connection goes).
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	var interrupted atomic.Bool
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-sig:
+			interrupted.Store(true)
+			conn.Close()
+		case <-stopped:
+		}
+	}()
+	var mu sync.Mutex
 	err = conn.Stream(ctl.InetFamily, ctl.InetCmdPing, body, func(_ uint8, attrs []byte) {
+		mu.Lock()
 		printPing(stdout, stderr, attrs, &st)
+		mu.Unlock()
 	})
+	mu.Lock()
+	defer mu.Unlock()
+	if interrupted.Load() {
+		st.elapsed = st.last - st.first
+		err = nil
+	}
 	if err != nil {
 		var ee *ethtool.Error
 		if errors.As(err, &ee) && ee.Msg != "" {
@@ -194,6 +223,12 @@ func printPing(stdout, stderr io.Writer, attrs []byte, st *pingStats) {
 		default:
 			fmt.Fprintln(stderr, "ping: sendmsg failed")
 		}
+	case ctl.PingSent:
+		if st.sent == 0 {
+			st.first = time.Duration(elapsed)
+		}
+		st.sent++
+		st.last = time.Duration(elapsed)
 	case ctl.PingSummary:
 		st.sent = int(sent)
 		st.elapsed = time.Duration(elapsed)

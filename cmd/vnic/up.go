@@ -121,11 +121,13 @@ func newUpCmd(a *app) *cobra.Command {
 }
 
 // runUntil drives the world until a signal: virtual time advances 1 ms of
-// simulated time per step; real time just waits. A status line is logged
+// simulated time per step, never ahead of the wall clock; real time just
+// waits. A status line is logged
 // every wall-clock second.
 func runUntil(a *app, w *topo.World, sig <-chan os.Signal, reqs <-chan func()) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	vstart, wstart := w.Clock.Now(), time.Now()
 	for steps := 0; ; steps++ {
 		if steps == 10 && upRunning != nil {
 			close(upRunning)
@@ -148,6 +150,14 @@ func runUntil(a *app, w *topo.World, sig <-chan os.Signal, reqs <-chan func()) {
 			a.log.Info("running", zap.Duration("clock", w.Clock.Now()), zap.Uint64("rx_packets", rx), zap.Uint64("tx_packets", tx))
 		default:
 			if w.VClock != nil {
+				// The simulated clock may lag the wall clock (a busy
+				// simulation) but not run ahead of it: an idle topology
+				// would otherwise race through hours a second, and
+				// `vnic ping -i 1` would send thousands of requests.
+				if ahead := (w.Clock.Now() - vstart) - time.Since(wstart); ahead > 0 {
+					time.Sleep(min(ahead, 10*time.Millisecond))
+					continue
+				}
 				w.Run(time.Millisecond)
 			} else {
 				time.Sleep(10 * time.Millisecond)

@@ -24,7 +24,7 @@ const (
 	// request attributes
 	InetAttrHost     = 1  // string
 	InetAttrDst      = 2  // 4 bytes
-	InetAttrCount    = 3  // u32
+	InetAttrCount    = 3  // u32 (0: until the client goes)
 	InetAttrSize     = 4  // u32: ICMP data bytes
 	InetAttrTTL      = 5  // u8
 	InetAttrPMTU     = 6  // u8: PMTUWant, PMTUDo, PMTUDont (ping -M)
@@ -62,6 +62,7 @@ const (
 	PingError   = 2
 	PingLocal   = 3
 	PingSummary = 4
+	PingSent    = 5 // a request went out (InetAttrSeq, InetAttrElapsed: its time on the host's clock)
 )
 
 // Inet serves the vnic_inet family.
@@ -223,8 +224,8 @@ func (s *Inet) stream(cmd uint8, body []byte, emit func([]byte) error) error {
 	if !r.dst.IsValid() {
 		return inetErr(syscall.EINVAL, "a destination address is needed")
 	}
-	if r.count < 1 || r.count > 1000000 {
-		return inetErr(syscall.EINVAL, "count %d: want 1..1000000", r.count)
+	if r.count < 0 || r.count > 1000000 {
+		return inetErr(syscall.EINVAL, "count %d: want 0 (until stopped) .. 1000000", r.count)
 	}
 	if r.size > 65507 {
 		return inetErr(syscall.EINVAL, "packet size %d is too large: 65507 at most", r.size)
@@ -284,6 +285,14 @@ func (s *Inet) pingLoop(h *stack.Host, pc *stack.PingConn, r pingReq, emit func(
 		}
 		run.last = now
 		run.nsent++
+		{
+			ae := netlink.NewAttributeEncoder()
+			ae.Uint8(InetAttrKind, PingSent)
+			ae.Uint16(InetAttrSeq, uint16(seq))
+			ae.Uint64(InetAttrElapsed, uint64(now))
+			b, _ := ae.Encode()
+			run.locals = append(run.locals, b)
+		}
 		if err != nil {
 			ae := netlink.NewAttributeEncoder()
 			ae.Uint8(InetAttrKind, PingLocal)
@@ -301,7 +310,7 @@ func (s *Inet) pingLoop(h *stack.Host, pc *stack.PingConn, r pingReq, emit func(
 			run.sent[uint16(seq)] = now
 		}
 		seq++
-		if seq <= r.count {
+		if r.count == 0 || seq <= r.count {
 			tm.Reset(r.interval)
 		} else {
 			run.done = true
@@ -313,7 +322,12 @@ func (s *Inet) pingLoop(h *stack.Host, pc *stack.PingConn, r pingReq, emit func(
 		tm.Reset(0)
 	})
 	defer s.exec(func() { tm.Stop() })
+	// A ping without a count ends when the client goes (an emit fails:
+	// each request emits one).
 	wallEnd := time.Now().Add(time.Minute + time.Duration(r.count)*(2*time.Second+2*r.interval))
+	if r.count == 0 {
+		wallEnd = time.Now().Add(1000000 * (2*time.Second + 2*r.interval))
+	}
 	got := 0
 	for {
 		var msgs []stack.PingMsg
