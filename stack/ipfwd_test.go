@@ -300,3 +300,89 @@ func TestICMPRateLimit(t *testing.T) {
 		t.Fatalf("echo replies %d", got)
 	}
 }
+
+// §7: no ICMP error about a packet to a broadcast address, a non-first
+// fragment, an ICMP error, or one from a zero, multicast or broadcast
+// source; a plain one to a closed port gets port unreachable.
+func TestICMPErrorSuppression(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		src, dst [4]byte
+		frag     uint16
+		proto    uint8
+		l4       []byte
+		dstMAC   stack.MAC // zero: h2's
+		want     uint64
+	}{
+		{"plain", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, 0, stack.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.MAC{}, 1},
+		{"to the subnet broadcast", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 255}, 0, stack.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.BroadcastMAC, 0},
+		{"to 255.255.255.255", [4]byte{198, 18, 0, 1}, [4]byte{255, 255, 255, 255}, 0, stack.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.BroadcastMAC, 0},
+		{"non-first fragment", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, 1, 99, make([]byte, 8), stack.MAC{}, 0},
+		{"first fragment of an unknown protocol", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, stack.IPMF, 99, make([]byte, 8), stack.MAC{}, 0},
+		{"unknown protocol", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, 0, 99, make([]byte, 8), stack.MAC{}, 1},
+		{"an ICMP error", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, 0, stack.IPProtoICMP, []byte{3, 3, 0xfc, 0xfc, 0, 0, 0, 0}, stack.MAC{}, 0},
+		{"from 0.0.0.0", [4]byte{0, 0, 0, 0}, [4]byte{198, 18, 0, 2}, 0, stack.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.MAC{}, 0},
+		{"from a multicast source", [4]byte{224, 0, 0, 1}, [4]byte{198, 18, 0, 2}, 0, stack.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.MAC{}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newInetRig(t, "h1", "h2")
+			w1, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+			r.inet["h2"].NeighAdd(w2.dev, mustAddr("198.18.0.1"), w1.dev.Addr())
+			f := make([]byte, 14+20+len(c.l4))
+			mac := c.dstMAC
+			if mac == (stack.MAC{}) {
+				mac = w2.dev.Addr()
+			}
+			src := w1.dev.Addr()
+			copy(f[0:6], mac[:])
+			copy(f[6:12], src[:])
+			f[12] = 0x08
+			ip := f[14:]
+			ip[0], ip[8], ip[9] = 0x45, 64, c.proto
+			ip[2], ip[3] = byte((20+len(c.l4))>>8), byte(20+len(c.l4))
+			ip[6], ip[7] = byte(c.frag>>8), byte(c.frag)
+			copy(ip[12:16], c.src[:])
+			copy(ip[16:20], c.dst[:])
+			copy(ip[20:], c.l4)
+			setIPChecksum(ip[:20])
+			r.inject(w2, f)
+			r.run(10 * time.Millisecond)
+			ic := r.inet["h2"].ICMPStats.Snapshot()
+			if got := ic.OutType[stack.ICMPDestUnreach]; got != c.want {
+				t.Fatalf("%d destination unreachable sent, want %d", got, c.want)
+			}
+		})
+	}
+}
+
+// A-TX-07: a LOCAL_OUT hook that changes the destination sends the
+// packet by the new destination's route.
+func TestLocalOutRewriteReroutes(t *testing.T) {
+	r := newInetRig(t, "h1", "h2", "h3")
+	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	r.link("h1", "198.18.3.1/24", "h3", "198.18.3.3/24", 0)
+	// The request keeps its source (198.18.0.1): h3 answers by h1.
+	if err := r.inet["h3"].RouteAdd(stack.Route{Gateway: [4]byte{198, 18, 3, 1}}, false); err != nil {
+		t.Fatal(err)
+	}
+	ops := &stack.NFHookOps{Name: "dnat", Hook: stack.NFLocalOut, Fn: func(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+		d := skb.Data()
+		if d[9] == stack.IPProtoICMP && d[16] == 198 && d[18] == 0 && d[19] == 2 {
+			d[18], d[19] = 3, 3
+			setIPChecksum(d[:20])
+		}
+		return stack.NFAccept
+	}}
+	if err := r.hosts["h1"].Netfilter().Register(ops); err != nil {
+		t.Fatal(err)
+	}
+	c := ping(t, r.inet["h1"], "198.18.0.2", 1, 8, stack.PingOptions{})
+	r.run(10 * time.Millisecond)
+	m, ok := c.Recv()
+	if !ok || m.From != mustAddr("198.18.3.3") {
+		t.Fatalf("reply %+v %v", m, ok)
+	}
+	if got := r.inet["h2"].Stats.Snapshot().InReceives; got != 0 {
+		t.Fatalf("h2 received %d", got)
+	}
+}
