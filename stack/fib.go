@@ -329,16 +329,21 @@ func (t *fibTable) removeAt(l uint8, key uint32, i int) {
 
 // removeKernel deletes the kernel routes an address made (fib_del_ifaddr).
 func (f *fib) removeKernel(dev *NetDevice, src [4]byte) []Route {
+	return f.removeWhere(func(r *Route) bool { return r.Protocol == ProtoKernel && r.Dev == dev && r.PrefSrc == src })
+}
+
+// removeWhere deletes every route gone says should go, in every table,
+// and returns them in notification order.
+func (f *fib) removeWhere(gone func(*Route) bool) []Route {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var gone []Route
+	var out []Route
 	for _, t := range f.tables {
 		for l := 0; l <= 32; l++ {
 			for key, list := range t.byLen[l] {
 				for i := len(list) - 1; i >= 0; i-- {
-					r := list[i]
-					if r.Protocol == ProtoKernel && r.Dev == dev && r.PrefSrc == src {
-						gone = append(gone, r.Copy())
+					if gone(list[i]) {
+						out = append(out, list[i].Copy())
 						t.removeAt(uint8(l), key, i)
 						list = t.byLen[l][key]
 					}
@@ -347,8 +352,8 @@ func (f *fib) removeKernel(dev *NetDevice, src [4]byte) []Route {
 		}
 	}
 	f.genid.Add(1)
-	sortRoutes(gone)
-	return gone
+	sortRoutes(out)
+	return out
 }
 
 // sortRoutes orders routes as notifications about them go out: table
@@ -371,25 +376,7 @@ func sortRoutes(rs []Route) {
 
 // flushDev deletes every route through dev (fib_flush on unregister).
 func (f *fib) flushDev(dev *NetDevice) []Route {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var gone []Route
-	for _, t := range f.tables {
-		for l := 0; l <= 32; l++ {
-			for key, list := range t.byLen[l] {
-				for i := len(list) - 1; i >= 0; i-- {
-					if list[i].Dev == dev {
-						gone = append(gone, list[i].Copy())
-						t.removeAt(uint8(l), key, i)
-						list = t.byLen[l][key]
-					}
-				}
-			}
-		}
-	}
-	f.genid.Add(1)
-	sortRoutes(gone)
-	return gone
+	return f.removeWhere(func(r *Route) bool { return r.Dev == dev })
 }
 
 // dump returns table id's routes (every table for TableUnspec), most

@@ -76,15 +76,8 @@ func (c *Conn) roundTrip(h netlink.Header, data []byte) ([]netlink.Message, erro
 				}
 				continue
 			}
-			switch m.Header.Type {
-			case netlink.Error:
-				errno, msg, off := parseError(m)
-				if errno != 0 {
-					return nil, &ethtool.Error{Op: "netlink", Errno: errno, Msg: msg, Offset: max(off, 0)}
-				}
-				return out, nil
-			case netlink.Done:
-				return out, nil
+			if end, err := ending(m); end {
+				return out, err
 			}
 			out = append(out, m)
 			if m.Header.Flags&netlink.Multi == 0 && h.Flags&netlink.Acknowledge == 0 {
@@ -331,15 +324,8 @@ func (c *Conn) Stream(family string, cmd uint8, body []byte, fn func(cmd uint8, 
 			if m.Header.Sequence != h.Sequence {
 				continue
 			}
-			switch m.Header.Type {
-			case netlink.Error:
-				errno, msg, off := parseError(m)
-				if errno != 0 {
-					return &ethtool.Error{Op: "netlink", Errno: errno, Msg: msg, Offset: max(off, 0)}
-				}
-				return nil
-			case netlink.Done:
-				return nil
+			if end, err := ending(m); end {
+				return err
 			}
 			rc, _, body, ok := genl(m.Data)
 			if ok {
@@ -347,4 +333,19 @@ func (c *Conn) Stream(family string, cmd uint8, body []byte, fn func(cmd uint8, 
 			}
 		}
 	}
+}
+
+// ending reports whether m ends a request's answer (an acknowledgement,
+// an error or NLMSG_DONE) and the error it carries.
+func ending(m netlink.Message) (bool, error) {
+	switch m.Header.Type {
+	case netlink.Error:
+		if errno, msg, off := parseError(m); errno != 0 {
+			return true, &ethtool.Error{Op: "netlink", Errno: errno, Msg: msg, Offset: max(off, 0)}
+		}
+		return true, nil
+	case netlink.Done:
+		return true, nil
+	}
+	return false, nil
 }

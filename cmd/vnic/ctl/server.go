@@ -352,32 +352,16 @@ func (s *Server) handle(c *conn, m netlink.Message) []netlink.Message {
 			return c.send([]netlink.Message{{Header: netlink.Header{Type: h.Type, Flags: netlink.Multi, Sequence: h.Sequence}, Data: genlData(cmd, f.Version, b)}})
 		})
 		if err != nil {
-			errno := syscall.EINVAL
-			msg := err.Error()
-			var e *ethtool.Error
-			if errors.As(err, &e) {
-				errno, msg = e.Errno, e.Msg
-			} else if errors.As(err, &errno) {
-				msg = ""
-			}
-			return []netlink.Message{errorMsg(h, errno, msg, -1)}
+			return []netlink.Message{errReply(h, err, -1)}
 		}
 		return []netlink.Message{{Header: netlink.Header{Type: netlink.Done, Flags: netlink.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)}}
 	}
 	replies, off, err := f.Handle(cmd, dump, body)
 	if err != nil {
-		errno := syscall.EINVAL
-		msg := err.Error()
-		var e *ethtool.Error
-		if errors.As(err, &e) {
-			errno, msg = e.Errno, e.Msg
-		} else if errors.As(err, &errno) {
-			msg = ""
-		}
 		if off >= 0 {
 			off += nlmsgHdrLen + genlHdrLen
 		}
-		return []netlink.Message{errorMsg(h, errno, msg, off)}
+		return []netlink.Message{errReply(h, err, off)}
 	}
 	var out []netlink.Message
 	flags := netlink.HeaderFlags(0)
@@ -487,15 +471,7 @@ func (s *Server) handleRoute(ns string, m netlink.Message) []netlink.Message {
 	h := m.Header
 	replies, err := s.route.Handle(ns, h, m.Data)
 	if err != nil {
-		errno := syscall.EINVAL
-		msg := err.Error()
-		var e *ethtool.Error
-		if errors.As(err, &e) {
-			errno, msg = e.Errno, e.Msg
-		} else if errors.As(err, &errno) {
-			msg = "" // a bare errno: no extended ack
-		}
-		return []netlink.Message{errorMsg(h, errno, msg, -1)}
+		return []netlink.Message{errReply(h, err, -1)}
 	}
 	dump := h.Flags&netlink.Dump == netlink.Dump
 	var out []netlink.Message
@@ -512,4 +488,19 @@ func (s *Server) handleRoute(ns string, m netlink.Message) []netlink.Message {
 		out = append(out, errorMsg(h, 0, "", -1))
 	}
 	return out
+}
+
+// errReply is NLMSG_ERROR for a handler's error: an *ethtool.Error gives
+// its errno and message (the extended ack), a bare errno no message,
+// anything else EINVAL with its text.
+func errReply(h netlink.Header, err error, off int) netlink.Message {
+	errno := syscall.EINVAL
+	msg := err.Error()
+	var e *ethtool.Error
+	if errors.As(err, &e) {
+		errno, msg = e.Errno, e.Msg
+	} else if errors.As(err, &errno) {
+		msg = ""
+	}
+	return errorMsg(h, errno, msg, off)
 }

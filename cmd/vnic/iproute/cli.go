@@ -249,18 +249,9 @@ func runAddr(args []string, o Options) error {
 		}
 		return nil
 	}
-	cmd := args[0]
-	var kind uint16
-	var flags netlink.HeaderFlags = netlink.Acknowledge
-	switch {
-	case matches(cmd, "add"):
-		kind, flags = RTMNewAddr, flags|FlagCreate|FlagExcl
-	case matches(cmd, "replace"):
-		kind, flags = RTMNewAddr, flags|FlagCreate|FlagReplace
-	case matches(cmd, "delete"):
-		kind = RTMDelAddr
-	default:
-		return usageErr{fmt.Sprintf("Command \"%s\" is unknown, try \"ip address help\".", cmd)}
+	kind, flags, err := change(args[0], RTMNewAddr, RTMDelAddr, "address")
+	if err != nil {
+		return err
 	}
 	var prefix netip.Prefix
 	var brd string
@@ -578,18 +569,9 @@ func runNeigh(args []string, o Options) error {
 		}
 		return nil
 	}
-	cmd := args[0]
-	var kind uint16
-	var flags netlink.HeaderFlags = netlink.Acknowledge
-	switch {
-	case matches(cmd, "add"):
-		kind, flags = RTMNewNeigh, flags|FlagCreate|FlagExcl
-	case matches(cmd, "replace"):
-		kind, flags = RTMNewNeigh, flags|FlagCreate|FlagReplace
-	case matches(cmd, "delete"):
-		kind = RTMDelNeigh
-	default:
-		return usageErr{fmt.Sprintf("Command \"%s\" is unknown, try \"ip neigh help\".", cmd)}
+	kind, flags, err := change(args[0], RTMNewNeigh, RTMDelNeigh, "neigh")
+	if err != nil {
+		return err
 	}
 	m := NeighMsg{State: uint16(stack.NUDPermanent), Type: 1}
 	dev := ""
@@ -728,4 +710,20 @@ func MonitorGroups(args []string) (uint32, error) {
 		}
 	}
 	return g, nil
+}
+
+// change maps an add, replace or delete command to its message type and
+// request flags (ip's NLM_F_CREATE|EXCL for add, CREATE|REPLACE for
+// replace).
+func change(cmd string, newType, delType uint16, object string) (uint16, netlink.HeaderFlags, error) {
+	flags := netlink.Acknowledge
+	switch {
+	case matches(cmd, "add"):
+		return newType, flags | FlagCreate | FlagExcl, nil
+	case matches(cmd, "replace"):
+		return newType, flags | FlagCreate | FlagReplace, nil
+	case matches(cmd, "delete"):
+		return delType, flags, nil
+	}
+	return 0, 0, usageErr{fmt.Sprintf("Command \"%s\" is unknown, try \"ip %s help\".", cmd, object)}
 }
