@@ -196,27 +196,14 @@ func TestUpRunsUntilInterrupted(t *testing.T) {
 	f := filepath.Join(dir, "up.yaml")
 	os.WriteFile(f, []byte("log:\n  level: error\n"), 0o644)
 	sock := filepath.Join(dir, "vnic.sock")
-	upRunning = make(chan struct{})
-	defer func() { upRunning = nil }()
-	type result struct {
-		out, errOut string
-		rc          int
-	}
-	var results []result
 	ethtoolLines := []string{"-G h1/vnic0 rx 512", "-g h1/vnic0", "-K h1/vnic0 tso off", "-G h1/vnic0 rx 5000"}
-	go func() {
-		select {
-		case <-upRunning:
-			for _, l := range ethtoolLines {
-				var o, e bytes.Buffer
-				rc := runEthtool(append([]string{"--socket", sock}, strings.Fields(l)...), &o, &e)
-				results = append(results, result{o.String(), e.String(), rc})
-			}
-		case <-time.After(30 * time.Second):
-		}
-		syscall.Kill(os.Getpid(), syscall.SIGINT)
-	}()
-	out, err := run(t, "up", "--config", f, "--json", "--socket", sock)
+	var cmds []func(o, e *bytes.Buffer) int
+	for _, l := range ethtoolLines {
+		cmds = append(cmds, func(o, e *bytes.Buffer) int {
+			return runEthtool(append([]string{"--socket", sock}, strings.Fields(l)...), o, e)
+		})
+	}
+	out, results, err := runUp(t, cmds, "up", "--config", f, "--json", "--socket", sock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,13 +474,6 @@ func TestUpIPv4(t *testing.T) {
 	f := filepath.Join(dir, "router.yaml")
 	os.WriteFile(f, append(cfg, []byte("log:\n  level: error\n")...), 0o644)
 	sock := filepath.Join(dir, "vnic.sock")
-	upRunning = make(chan struct{})
-	defer func() { upRunning = nil }()
-	type result struct {
-		out, errOut string
-		rc          int
-	}
-	var results []result
 	cmds := []func(o, e *bytes.Buffer) int{
 		func(o, e *bytes.Buffer) int { return runIP([]string{"--socket", sock, "--host", "h1", "route"}, o, e) },
 		func(o, e *bytes.Buffer) int {
@@ -510,20 +490,9 @@ func TestUpIPv4(t *testing.T) {
 			return runIP([]string{"--socket", sock, "--host", "nope", "route"}, o, e)
 		},
 	}
-	go func() {
-		select {
-		case <-upRunning:
-			for _, c := range cmds {
-				var o, e bytes.Buffer
-				rc := c(&o, &e)
-				results = append(results, result{o.String(), e.String(), rc})
-			}
-		case <-time.After(30 * time.Second):
-		}
-		syscall.Kill(os.Getpid(), syscall.SIGINT)
-	}()
 	pcaps := filepath.Join(dir, "pcap")
-	if _, err := run(t, "up", "--config", f, "--socket", sock, "--pcap", pcaps); err != nil {
+	_, results, err := runUp(t, cmds, "up", "--config", f, "--socket", sock, "--pcap", pcaps)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"h1-vnic0-stack.pcap", "h1-vnic0-wire.pcap", "r-vnic1-wire.pcap", "h2-vnic0-stack.pcap"} {
@@ -551,4 +520,33 @@ func TestUpIPv4(t *testing.T) {
 			t.Errorf("command %d: rc %d\n%s\nstderr %q", i, r.rc, r.out, r.errOut)
 		}
 	}
+}
+
+// upResult is what a command run against a running `vnic up` printed.
+type upResult struct {
+	out, errOut string
+	rc          int
+}
+
+// runUp runs vnic with args (an `up`), runs cmds against it once it took
+// ten steps, then interrupts it; it returns up's output and the commands'.
+func runUp(t *testing.T, cmds []func(o, e *bytes.Buffer) int, args ...string) (string, []upResult, error) {
+	t.Helper()
+	upRunning = make(chan struct{})
+	defer func() { upRunning = nil }()
+	var results []upResult
+	go func() {
+		select {
+		case <-upRunning:
+			for _, c := range cmds {
+				var o, e bytes.Buffer
+				rc := c(&o, &e)
+				results = append(results, upResult{o.String(), e.String(), rc})
+			}
+		case <-time.After(30 * time.Second):
+		}
+		syscall.Kill(os.Getpid(), syscall.SIGINT)
+	}()
+	out, err := run(t, args...)
+	return out, results, err
 }
