@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand"
 	"net/netip"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -252,4 +253,43 @@ func (r *inetRig) inject(w *wire, f []byte) {
 	copy(s.Put(len(f)), f)
 	s.Protocol = stack.EthTypeTrans(s, d)
 	_ = stack.NetifRx(s, 0)
+}
+
+// A-TX-02: sends on a corked socket make one datagram when it is
+// uncorked, fragmented when it exceeds the MTU.
+func TestUDPCork(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	cli, srv := udpPair(t, r, "h1", "h2", 9)
+	to := netip.MustParseAddrPort("198.18.0.2:9")
+	if err := cli.SetCork(true); err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []string{"one ", "two ", strings.Repeat("3", 2000)} {
+		if _, err := cli.SendTo([]byte(part), to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cli.SendTo([]byte("x"), netip.MustParseAddrPort("198.18.0.2:10")); !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("another destination while corked: %v", err)
+	}
+	r.run(time.Millisecond)
+	if len(r.frames) != 0 {
+		t.Fatalf("%d frames before uncorking", len(r.frames))
+	}
+	if err := cli.SetCork(false); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Millisecond)
+	buf := make([]byte, 4000)
+	n, _, _, err := srv.Recv(buf)
+	if err != nil || string(buf[:n]) != "one two "+strings.Repeat("3", 2000) {
+		t.Fatalf("got %d bytes: %v", n, err)
+	}
+	if _, _, _, err := srv.Recv(buf); !errors.Is(err, syscall.EAGAIN) {
+		t.Fatalf("a second datagram: %v", err)
+	}
+	if s := r.inet["h1"].Stats.Snapshot(); s.OutRequests != 1 || s.FragOKs != 1 || s.FragCreates != 2 {
+		t.Fatalf("%+v", s)
+	}
 }

@@ -330,3 +330,70 @@ func TestForwardingDisablesLRO(t *testing.T) {
 		t.Fatalf("LRO came back: %v %v", d.Features(), err)
 	}
 }
+
+// A-DS-01/06, A-ECN-02: DSCP and ECN for every TOS value; CE marking
+// changes only the ECN bits, keeps the checksum valid, and refuses
+// Not-ECT packets.
+func TestDSCPAndECN(t *testing.T) {
+	if stack.DSCP(0xB8) != 46 || stack.ECN(0xB8) != 0 {
+		t.Fatal("0xB8 is not EF / Not-ECT")
+	}
+	for tos := 0; tos < 256; tos++ {
+		if stack.DSCP(uint8(tos)) != uint8(tos)>>2 || stack.ECN(uint8(tos)) != uint8(tos)&3 {
+			t.Fatalf("tos %#x", tos)
+		}
+		h := make([]byte, 20)
+		h[0], h[1], h[8], h[9] = 0x45, uint8(tos), 64, stack.IPProtoUDP
+		h[3] = 20
+		setIPChecksum(h)
+		ok := stack.SetCE(h)
+		switch {
+		case tos&3 == stack.ECNNotECT:
+			if ok || h[1] != uint8(tos) {
+				t.Fatalf("tos %#x: a Not-ECT packet was marked", tos)
+			}
+		default:
+			if !ok || h[1] != uint8(tos)|3 || csum(h) != 0 {
+				t.Fatalf("tos %#x: marked %#x, checksum %#x", tos, h[1], csum(h))
+			}
+		}
+	}
+}
+
+// A-RF-03 and A-RF-10: a packet that comes back through the loopback
+// keeps its route decision (no second lookup), and a packet with a bad
+// header checksum is never routed.
+func TestRouteLookupCounts(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	_, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	in := r.inet["h1"]
+	before, _ := in.FibStats()
+	c := ping(t, in, "198.18.0.1", 1, 8, stack.PingOptions{})
+	r.run(time.Millisecond)
+	if m, ok := c.Recv(); !ok || m.Type != stack.ICMPEchoReply {
+		t.Fatalf("ping self: %+v %v", m, ok)
+	}
+	// One lookup for the request, one for the reply; none on receive.
+	if after, _ := in.FibStats(); after-before != 2 {
+		t.Fatalf("%d lookups for a ping to self, want 2", after-before)
+	}
+	in2 := r.inet["h2"]
+	before, _ = in2.FibStats()
+	f := make([]byte, 14+28)
+	mac := w2.dev.Addr()
+	copy(f[0:6], mac[:])
+	f[12] = 0x08
+	ip := f[14:]
+	ip[0], ip[3], ip[8], ip[9] = 0x45, 28, 64, stack.IPProtoUDP
+	copy(ip[12:], []byte{198, 18, 0, 1, 198, 18, 0, 2})
+	setIPChecksum(ip[:20])
+	ip[10] ^= 0xff // break it
+	r.inject(w2, f)
+	r.run(time.Millisecond)
+	if after, _ := in2.FibStats(); after != before {
+		t.Fatalf("a bad header was routed: %d lookups", after-before)
+	}
+	if s := in2.Stats.Snapshot(); s.InCsumErrors != 1 || s.InHdrErrors != 1 {
+		t.Fatalf("%+v", s)
+	}
+}

@@ -60,6 +60,32 @@ type UDPConn struct {
 	DF  bool
 	// NoChecksum sends a zero checksum (SO_NO_CHECK).
 	NoChecksum bool
+
+	corked bool // UDP_CORK: sends append to pending until uncorked
+	pend   []byte
+	pendTo netip.AddrPort
+}
+
+// SetCork is setsockopt(UDP_CORK): while corked, sends are appended to
+// one pending datagram (ip_append_data) instead of going out; uncorking
+// sends it (ip_push_pending_frames) — several sends, one datagram,
+// fragmented if it exceeds the MTU (A-TX-02). Sends while corked must go
+// to one destination (EINVAL otherwise), and the datagram may not exceed
+// 65,507 bytes (EMSGSIZE).
+func (c *UDPConn) SetCork(on bool) error {
+	c.mu.Lock()
+	was := c.corked
+	c.corked = on
+	pend, to := c.pend, c.pendTo
+	if !on {
+		c.pend, c.pendTo = nil, netip.AddrPort{}
+	}
+	c.mu.Unlock()
+	if was && !on && to.IsValid() {
+		_, err := c.sendNow(pend, to)
+		return err
+	}
+	return nil
 }
 
 type udpTable struct {
@@ -160,6 +186,27 @@ func (c *UDPConn) LocalAddrPort() netip.AddrPort {
 // SendTo sends b to to (udp_sendmsg): routed, source from the binding or
 // the route, the checksum over the pseudo header (0 becomes 0xffff).
 func (c *UDPConn) SendTo(b []byte, to netip.AddrPort) (int, error) {
+	c.mu.Lock()
+	if c.corked {
+		defer c.mu.Unlock()
+		switch {
+		case c.closed:
+			return 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
+		case c.pendTo.IsValid() && c.pendTo != to:
+			return 0, fmt.Errorf("stack: udp: corked datagram is for %v, not %v: %w", c.pendTo, to, syscall.EINVAL)
+		case len(c.pend)+len(b) > 65535-IPv4HdrLen-8:
+			return 0, fmt.Errorf("stack: udp: corked datagram of %d bytes: %w", len(c.pend)+len(b), syscall.EMSGSIZE)
+		}
+		c.pend = append(c.pend, b...)
+		c.pendTo = to
+		return len(b), nil
+	}
+	c.mu.Unlock()
+	return c.sendNow(b, to)
+}
+
+// sendNow is udp_sendmsg without a cork.
+func (c *UDPConn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 	if c.isClosed() {
 		return 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
 	}
