@@ -83,6 +83,7 @@ type Inet struct {
 	icmp   icmpState
 	udp    udpTable
 	pings  pingTable
+	raw    rawTable
 	lo     *NetDevice
 	idents [2048]atomic.Uint32
 	idKey  uint32

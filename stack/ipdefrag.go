@@ -11,7 +11,7 @@ import (
 // Reassembly users (IP_DEFRAG_*): queues of different users never mix.
 const (
 	defragLocalDeliver = 0
-	defragConntrackIn  = 1
+	defragCallRA       = 1
 )
 
 // fragKey identifies a datagram's fragments: source, destination, ID,

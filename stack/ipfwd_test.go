@@ -386,3 +386,80 @@ func TestLocalOutRewriteReroutes(t *testing.T) {
 		t.Fatalf("h2 received %d", got)
 	}
 }
+
+// A-RX-08 and FWD-02: a raw socket gets a copy of each local datagram of
+// its protocol beside the handler; with one, an unknown protocol is
+// delivered (no protocol unreachable); a router's Router Alert socket
+// takes a forwarded packet carrying the option, which goes no further.
+func TestRawSocketsAndRouterAlert(t *testing.T) {
+	r, _, _ := routerRig(t, true, 0)
+	raw99, err := r.inet["h2"].OpenRaw(99, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawICMP, err := r.inet["h2"].OpenRaw(stack.IPProtoICMP, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := r.inet["h1"].OpenRaw(99, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendTo([]byte("ninety-nine"), mustAddr("198.18.2.2"), 0); err != nil {
+		t.Fatal(err)
+	}
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 8, stack.PingOptions{})
+	r.run(10 * time.Millisecond)
+	d, ok := raw99.Recv()
+	if !ok || len(d) != 20+11 || string(d[20:]) != "ninety-nine" || d[9] != 99 {
+		t.Fatalf("raw 99 got %q %v", d, ok)
+	}
+	if d, ok := rawICMP.Recv(); !ok || d[20] != stack.ICMPEcho {
+		t.Fatalf("raw ICMP got %x %v", d, ok)
+	}
+	if m, ok := c.Recv(); !ok || m.Type != stack.ICMPEchoReply {
+		t.Fatal("the stack did not answer the echo beside the raw socket")
+	}
+	if st := r.inet["h2"].Stats.Snapshot(); st.InUnknownProtos != 0 || st.InDelivers != 2 {
+		t.Fatalf("h2 %+v", st)
+	}
+	if got := r.inet["h2"].ICMPStats.Snapshot().OutType[stack.ICMPDestUnreach]; got != 0 {
+		t.Fatalf("%d protocol unreachables", got)
+	}
+	raw99.Close()
+
+	// Router Alert at the router.
+	ra, err := r.inet["r"].OpenRaw(99, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdev := r.hosts["r"].Devices()[1]
+	var w *wire
+	for _, h := range []string{"r"} {
+		for _, d := range r.hosts[h].Devices() {
+			if d == rdev {
+				w = d.Ops().(*wire)
+			}
+		}
+	}
+	f := make([]byte, 14+24+4)
+	mac := rdev.Addr()
+	copy(f[0:6], mac[:])
+	f[12] = 0x08
+	ip := f[14:]
+	ip[0], ip[3], ip[8], ip[9] = 0x46, 28, 64, 99
+	copy(ip[12:], []byte{198, 18, 1, 2, 198, 18, 2, 2})
+	copy(ip[20:24], []byte{stack.IPOptRA, 4, 0, 0})
+	setIPChecksum(ip[:24])
+	r.frames = nil
+	before := r.inet["r"].Stats.Snapshot().ForwDatagrams
+	r.inject(w, f)
+	r.run(10 * time.Millisecond)
+	if d, ok := ra.Recv(); !ok || len(d) != 28 || d[20] != stack.IPOptRA {
+		t.Fatalf("router alert socket got %x %v", d, ok)
+	}
+	if st := r.inet["r"].Stats.Snapshot(); st.ForwDatagrams != before {
+		t.Fatal("a packet a Router Alert socket took was forwarded")
+	}
+	wantLines(t, "router out", wireOf(r, "r/eth1"), nil)
+}

@@ -136,9 +136,16 @@ func (in *Inet) localDeliverFinish(skb *SKB) {
 	proto := iph.Protocol()
 	skb.Pull(iph.HeaderLen())
 	skb.ResetTransportHeader()
+	raw := in.rawDeliver(skb, proto)
 	if h := in.protos[proto].Load(); h != nil {
 		in.Stats.InDelivers.add(1)
 		(*h)(skb)
+		return
+	}
+	if raw {
+		// A raw socket took it: delivered, no protocol unreachable.
+		in.Stats.InDelivers.add(1)
+		skb.Consume()
 		return
 	}
 	in.Stats.InUnknownProtos.add(1)
@@ -151,12 +158,16 @@ func (in *Inet) localDeliverFinish(skb *SKB) {
 // dropped; TTL ≤ 1 → time exceeded; a strict source route through a
 // gateway → source route failed; too big with DF → fragmentation needed
 // with the route's MTU; then TTL−1 with an incremental checksum update,
-// the priority from the TOS and the FORWARD hook. Router Alert has no
-// consumer (no raw sockets yet) and ICMP redirects are the routing issue's.
+// the priority from the TOS and the FORWARD hook.
+// ICMP redirects are the routing issue's. A packet with Router Alert goes
+// to the raw sockets that asked for it instead, when there are any.
 func (in *Inet) forward(skb *SKB) {
 	if skb.LRO {
 		in.Stats.InDiscards.add(1)
 		skb.Free()
+		return
+	}
+	if skb.ipcb.opt.RouterAlert != 0 && in.routerAlert(skb) {
 		return
 	}
 	if skb.PktType != PacketHost {

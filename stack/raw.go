@@ -1,0 +1,195 @@
+package stack
+
+import (
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"vnic/offload"
+)
+
+// RawConn is a raw IPv4 socket of one protocol (SOCK_RAW): it receives a
+// copy of every local datagram of its protocol, IP header included, beside
+// the protocol's own handler (raw_local_deliver); with RouterAlert set
+// (IP_ROUTER_ALERT) it also takes forwarded packets carrying the Router
+// Alert option, which then are not forwarded (ip_call_ra_chain).
+type RawConn struct {
+	in          *Inet
+	proto       uint8
+	routerAlert bool
+	mu          sync.Mutex
+	cond        *sync.Cond
+	q           [][]byte
+	drops       uint64
+	closed      bool
+}
+
+const rawQueueLen = 256
+
+type rawTable struct {
+	mu    sync.Mutex
+	conns atomic.Pointer[[]*RawConn] // copied on write: read per packet without the lock
+}
+
+// OpenRaw opens a raw socket for protocol proto (1..255).
+func (in *Inet) OpenRaw(proto uint8, routerAlert bool) (*RawConn, error) {
+	if proto == 0 {
+		return nil, fmt.Errorf("stack: raw: protocol 0: %w", syscall.EPROTONOSUPPORT)
+	}
+	c := &RawConn{in: in, proto: proto, routerAlert: routerAlert}
+	c.cond = sync.NewCond(&c.mu)
+	t := &in.raw
+	t.mu.Lock()
+	var next []*RawConn
+	if cur := t.conns.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	next = append(next, c)
+	t.conns.Store(&next)
+	t.mu.Unlock()
+	return c, nil
+}
+
+// Close removes the socket.
+func (c *RawConn) Close() error {
+	t := &c.in.raw
+	t.mu.Lock()
+	var next []*RawConn
+	for _, o := range *t.conns.Load() {
+		if o != c {
+			next = append(next, o)
+		}
+	}
+	t.conns.Store(&next)
+	t.mu.Unlock()
+	c.mu.Lock()
+	c.closed = true
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	return nil
+}
+
+// queue copies datagram (from its IP header) to the socket.
+func (c *RawConn) queue(datagram []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || len(c.q) >= rawQueueLen {
+		c.drops++
+		return
+	}
+	c.q = append(c.q, append([]byte(nil), datagram...))
+	c.cond.Broadcast()
+}
+
+// Recv returns the next datagram (IP header first) without waiting.
+func (c *RawConn) Recv() ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.q) == 0 {
+		return nil, false
+	}
+	d := c.q[0]
+	c.q = c.q[1:]
+	return d, true
+}
+
+// Wait returns the next datagram, waiting until deadline on a real-time
+// host (on the virtual clock it does not wait: run the clock, then Recv).
+func (c *RawConn) Wait(deadline time.Time) ([]byte, error) {
+	if c.in.host.clock.Virtual() {
+		if d, ok := c.Recv(); ok {
+			return d, nil
+		}
+		return nil, fmt.Errorf("stack: raw: nothing queued: %w", syscall.EAGAIN)
+	}
+	stop := time.AfterFunc(time.Until(deadline), func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer stop.Stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.q) == 0 {
+		if c.closed {
+			return nil, fmt.Errorf("stack: raw: closed: %w", syscall.EBADF)
+		}
+		if !time.Now().Before(deadline) {
+			return nil, fmt.Errorf("stack: raw: %w", syscall.ETIMEDOUT)
+		}
+		c.cond.Wait()
+	}
+	d := c.q[0]
+	c.q = c.q[1:]
+	return d, nil
+}
+
+// SendTo sends payload to dst behind an IPv4 header of the socket's
+// protocol (raw_sendmsg without IP_HDRINCL).
+func (c *RawConn) SendTo(payload []byte, dst netip.Addr, ttl uint8) error {
+	in := c.in
+	if !dst.Is4() {
+		return fmt.Errorf("stack: raw: %v: %w", dst, syscall.EAFNOSUPPORT)
+	}
+	fl := FlowKey{Dst: dst.As4(), Proto: c.proto}
+	rt, err := in.RouteOutput(&fl)
+	if err != nil {
+		return fmt.Errorf("stack: raw: %v: %w", dst, err)
+	}
+	if ttl == 0 {
+		ttl = in.cfg.DefaultTTL
+	}
+	return in.sendDatagram(rt, ipHeader{src: fl.Src, dst: fl.Dst, proto: c.proto, ttl: ttl}, nil, payload, 0)
+}
+
+// rawDeliver gives each raw socket of the datagram's protocol a copy
+// (raw_local_deliver); skb's data is at the transport header, its network
+// header set. It reports whether any socket took one.
+func (in *Inet) rawDeliver(skb *SKB, proto uint8) bool {
+	p := in.raw.conns.Load()
+	if p == nil {
+		return false
+	}
+	got := false
+	for _, c := range *p {
+		if c.proto == proto {
+			c.queue(skb.NetworkHeader())
+			got = true
+		}
+	}
+	return got
+}
+
+// routerAlert is ip_call_ra_chain: a forwarded packet with the Router
+// Alert option goes to the raw sockets that asked for such packets of its
+// protocol (a fragment is reassembled first); if one took it, it is not
+// forwarded.
+func (in *Inet) routerAlert(skb *SKB) bool {
+	p := in.raw.conns.Load()
+	if p == nil {
+		return false
+	}
+	proto := offload.IPv4(skb.Data()).Protocol()
+	var takers []*RawConn
+	for _, c := range *p {
+		if c.routerAlert && c.proto == proto {
+			takers = append(takers, c)
+		}
+	}
+	if len(takers) == 0 {
+		return false
+	}
+	if offload.IPv4(skb.Data()).IsFragment() {
+		if skb = in.defrag(skb, defragCallRA); skb == nil {
+			return true
+		}
+	}
+	for _, c := range takers {
+		c.queue(skb.Data())
+	}
+	skb.Consume()
+	return true
+}
