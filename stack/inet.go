@@ -89,6 +89,7 @@ type Inet struct {
 	idKey  uint32
 
 	forwarding atomic.Bool
+	rpFilter   atomic.Int32 // conf/all/rp_filter
 	protos     [256]atomic.Pointer[Handler]
 
 	// prebuilt continuation functions (method values allocate)
@@ -102,6 +103,7 @@ type InDevice struct {
 	inet       *Inet
 	addrs      atomic.Pointer[[]IfAddr] // primaries first, copied on write
 	forwarding atomic.Bool
+	rpFilter   atomic.Int32
 	arp        *NeighTable
 }
 

@@ -463,3 +463,48 @@ func TestRawSocketsAndRouterAlert(t *testing.T) {
 	}
 	wantLines(t, "router out", wireOf(r, "r/eth1"), nil)
 }
+
+// A-RF-12: reverse-path filtering. Strict: a packet whose way back leaves
+// by another device is dropped (IPReversePathFilter); loose: any unicast
+// route back will do; none: no check.
+func TestReversePathFilter(t *testing.T) {
+	for _, c := range []struct {
+		mode      int
+		src       [4]byte
+		forwarded bool
+	}{
+		{0, [4]byte{198, 18, 2, 9}, true},
+		{1, [4]byte{198, 18, 1, 2}, true},
+		{1, [4]byte{198, 18, 2, 9}, false},
+		{2, [4]byte{198, 18, 2, 9}, true},
+		{2, [4]byte{203, 0, 113, 5}, false},
+	} {
+		r, _, _ := routerRig(t, true, 0)
+		in := r.inet["r"]
+		if err := in.SetRPFilter(nil, c.mode); err != nil {
+			t.Fatal(err)
+		}
+		eth0 := r.hosts["r"].Devices()[1]
+		in.NeighAdd(r.hosts["r"].Devices()[2], mustAddr("198.18.2.2"), stack.MAC{2, 0, 0, 0, 0, 0x42})
+		f := make([]byte, 14+28)
+		mac := eth0.Addr()
+		copy(f[0:6], mac[:])
+		f[12] = 0x08
+		ip := f[14:]
+		ip[0], ip[3], ip[8], ip[9] = 0x45, 28, 64, stack.IPProtoUDP
+		copy(ip[12:16], c.src[:])
+		copy(ip[16:20], []byte{198, 18, 2, 2})
+		copy(ip[20:], []byte{0, 1, 0, 9, 0, 8, 0, 0})
+		setIPChecksum(ip[:20])
+		r.inject(eth0.Ops().(*wire), f)
+		r.run(time.Millisecond)
+		st := in.Stats.Snapshot()
+		if (st.ForwDatagrams == 1) != c.forwarded || (st.InRPFilter == 1) == c.forwarded {
+			t.Errorf("rp_filter %d from %v: %+v", c.mode, c.src, st)
+		}
+	}
+	r, _, _ := routerRig(t, true, 0)
+	if err := r.inet["r"].SetRPFilter(nil, 3); !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("mode 3: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/binary"
+	"syscall"
 
 	"vnic/offload"
 )
@@ -61,6 +62,9 @@ func (in *Inet) rcvFinish(skb *SKB) {
 	iph := offload.IPv4(skb.Data())
 	if skb.dst == nil {
 		if err := in.routeInput(skb, iph.Dst(), iph.Src(), iph.TOS(), skb.Dev); err != nil {
+			if err == syscall.EXDEV {
+				in.Stats.InRPFilter.add(1)
+			}
 			skb.Free()
 			return
 		}

@@ -16,6 +16,8 @@ type IPStats struct {
 	// IpExt: no route for a received packet, broadcasts and multicasts
 	// received, reassembly queues dropped for an overlap.
 	InNoRoutes, InBcastPkts, InMcastPkts, ReasmOverlaps counter
+	// InRPFilter is TcpExt IPReversePathFilter: dropped by rp_filter.
+	InRPFilter counter
 }
 
 // IPStatsSnapshot is IPStats read at one time.
@@ -24,6 +26,7 @@ type IPStatsSnapshot struct {
 	ForwDatagrams, OutRequests, OutNoRoutes, OutDiscards                                                          uint64
 	FragOKs, FragFails, FragCreates, ReasmReqds, ReasmOKs, ReasmFails, ReasmTimeout                               uint64
 	InNoRoutes, InBcastPkts, InMcastPkts, ReasmOverlaps                                                           uint64
+	InRPFilter                                                                                                    uint64
 }
 
 // Snapshot reads the counters.
@@ -36,6 +39,7 @@ func (s *IPStats) Snapshot() IPStatsSnapshot {
 		FragOKs: s.FragOKs.load(), FragFails: s.FragFails.load(), FragCreates: s.FragCreates.load(),
 		ReasmReqds: s.ReasmReqds.load(), ReasmOKs: s.ReasmOKs.load(), ReasmFails: s.ReasmFails.load(), ReasmTimeout: s.ReasmTimeout.load(),
 		InNoRoutes: s.InNoRoutes.load(), InBcastPkts: s.InBcastPkts.load(), InMcastPkts: s.InMcastPkts.load(), ReasmOverlaps: s.ReasmOverlaps.load(),
+		InRPFilter: s.InRPFilter.load(),
 	}
 }
 

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"fmt"
 	"syscall"
 )
 
@@ -78,6 +79,11 @@ func (in *Inet) routeInput(skb *SKB, daddr, saddr [4]byte, tos uint8, dev *NetDe
 			err = syscall.EHOSTUNREACH
 		}
 		return in.errInput(skb, err.(syscall.Errno))
+	}
+	if res.Type == RTNLocal || res.Type == RTNBroadcast || (res.Type == RTNUnicast && idev.forwarding.Load()) {
+		if err := in.validateSource(saddr, daddr, tos, dev, idev); err != nil {
+			return err
+		}
 	}
 	switch res.Type {
 	case RTNBroadcast:
@@ -281,4 +287,52 @@ func (in *Inet) RouteInputGet(dst, src [4]byte, tos uint8, dev *NetDevice) (*Dst
 		return nil, d.Error
 	}
 	return d, nil
+}
+
+// RPFilter reports the effective reverse-path filter of a device: the
+// larger of the host's (conf/all) and the device's, as Linux takes it.
+func (in *Inet) RPFilter(d *NetDevice) int {
+	m := int(in.rpFilter.Load())
+	if idev := d.inet.Load(); idev != nil {
+		m = max(m, int(idev.rpFilter.Load()))
+	}
+	return m
+}
+
+// SetRPFilter is net.ipv4.conf.{all,DEV}.rp_filter: 0 none, 1 strict (the
+// way back to the source must leave by the arrival device), 2 loose (some
+// route back must exist). d nil sets the host's (all).
+func (in *Inet) SetRPFilter(d *NetDevice, mode int) error {
+	if mode < 0 || mode > 2 {
+		return fmt.Errorf("stack: rp_filter %d: want 0, 1 or 2: %w", mode, syscall.EINVAL)
+	}
+	if d == nil {
+		in.rpFilter.Store(int32(mode))
+		return nil
+	}
+	in.Attach(d).rpFilter.Store(int32(mode))
+	return nil
+}
+
+// validateSource is fib_validate_source's reverse-path check: with
+// rp_filter on, the route back to saddr must be a unicast one, through
+// the arrival device in strict mode; otherwise EXDEV (the packet is
+// dropped and counted in IPReversePathFilter).
+func (in *Inet) validateSource(saddr, daddr [4]byte, tos uint8, dev *NetDevice, idev *InDevice) error {
+	mode := max(int(in.rpFilter.Load()), int(idev.rpFilter.Load()))
+	if mode == 0 || saddr == ([4]byte{}) {
+		return nil
+	}
+	fl := FlowKey{Dst: saddr, Src: daddr, TOS: tos, Iif: dev.ifindex}
+	res, err := in.fib.Lookup(&fl)
+	if err != nil {
+		return syscall.EXDEV
+	}
+	if res.Type != RTNUnicast {
+		return syscall.EINVAL
+	}
+	if mode == 1 && res.Route.Dev != dev {
+		return syscall.EXDEV
+	}
+	return nil
 }

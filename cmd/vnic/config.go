@@ -56,6 +56,8 @@ type HostConfig struct {
 	IPv4       bool     `mapstructure:"ipv4"`
 	Forwarding bool     `mapstructure:"forwarding"`
 	Routes     []string `mapstructure:"routes"`
+	// RPFilter is net.ipv4.conf.all.rp_filter: 0 off, 1 strict, 2 loose.
+	RPFilter int `mapstructure:"rp_filter"`
 }
 
 // PortConfig plugs a device into a Linux TAP instead of a cable.
@@ -353,6 +355,9 @@ func (c *Config) validate() error {
 				bad(fmt.Sprintf("%s.routes[%d]", k, j), "%q: %v", r, err)
 			}
 		}
+		if h.RPFilter < 0 || h.RPFilter > 2 {
+			bad(k+".rp_filter", "%d: want 0 (off), 1 (strict) or 2 (loose)", h.RPFilter)
+		}
 		if ip {
 			ipHosts[h.Name] = true
 		}
@@ -438,7 +443,7 @@ func (c *Config) topology() topo.Config {
 	}
 	for _, h := range c.Hosts {
 		hc := topo.HostConfig{Name: h.Name, CPUs: h.CPUs, Budget: h.NetdevBudget, BudgetT: time.Duration(h.NetdevBudgetUsecs) * time.Microsecond,
-			IPv4: h.IPv4, Forwarding: h.Forwarding, Routes: h.Routes}
+			IPv4: h.IPv4, Forwarding: h.Forwarding, Routes: h.Routes, RPFilter: h.RPFilter}
 		for _, d := range h.Devices {
 			hc.Devices = append(hc.Devices, topo.DeviceConfig{
 				Name: d.Name, Addresses: d.Addresses, Forwarding: d.Forwarding,

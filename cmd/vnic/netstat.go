@@ -182,5 +182,9 @@ func FormatNetstat(cs []ctl.Counter) string {
 	line(false, "InMcastPkts: %d", "IpExtInMcastPkts")
 	line(false, "InCsumErrors: %d", "IpExtInCsumErrors")
 	line(false, "ReasmOverlaps: %d", "IpExtReasmOverlaps")
+	if v["TcpExtIPReversePathFilter"] != 0 {
+		b.WriteString("TcpExt:\n")
+		line(false, "IPReversePathFilter: %d", "TcpExtIPReversePathFilter")
+	}
 	return b.String()
 }

@@ -177,6 +177,7 @@ func Counters(in *stack.Inet) []Counter {
 		{"UdpRcvbufErrors", u.RcvbufErrors}, {"UdpSndbufErrors", u.SndbufErrors}, {"UdpInCsumErrors", u.InCsumErrors}, {"UdpIgnoredMulti", u.IgnoredMulti},
 		{"IpExtInNoRoutes", ip.InNoRoutes}, {"IpExtInTruncatedPkts", ip.InTruncatedPkts}, {"IpExtInBcastPkts", ip.InBcastPkts},
 		{"IpExtInMcastPkts", ip.InMcastPkts}, {"IpExtInCsumErrors", ip.InCsumErrors}, {"IpExtReasmOverlaps", ip.ReasmOverlaps},
+		{"TcpExtIPReversePathFilter", ip.InRPFilter},
 	}...)
 	return out
 }

@@ -41,6 +41,8 @@ type HostConfig struct {
 	IPv4       bool
 	Forwarding bool
 	Routes     []string
+	// RPFilter is net.ipv4.conf.all.rp_filter (0 off, 1 strict, 2 loose).
+	RPFilter int
 }
 
 // DeviceConfig describes one vnic and its driver parameters.
@@ -340,6 +342,9 @@ func configureIPv4(h *Host, hc HostConfig) error {
 		}
 	}
 	if err := in.SetForwarding(hc.Forwarding); err != nil {
+		return err
+	}
+	if err := in.SetRPFilter(nil, hc.RPFilter); err != nil {
 		return err
 	}
 	for di, dc := range hc.Devices {
