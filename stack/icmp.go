@@ -277,6 +277,8 @@ func (in *Inet) icmpRcv(skb *SKB) {
 	switch typ {
 	case ICMPEcho:
 		in.icmpEcho(skb)
+	case ICMPTimestamp:
+		in.icmpTimestamp(skb)
 	case ICMPEchoReply:
 		in.pings.deliver(in, skb, false)
 	case ICMPDestUnreach, ICMPTimeExceeded, ICMPParameterProb, ICMPSourceQuench:
@@ -308,6 +310,38 @@ func (in *Inet) icmpEcho(skb *SKB) {
 	hdr[2], hdr[3] = 0, 0
 	binary.BigEndian.PutUint16(hdr[2:4], ^offload.Fold(offload.Sum(b[8:], offload.Sum(hdr[:], 0))))
 	in.icmpXmit(rt, fl.Src, iph.Src(), iph.TOS(), hdr[:], b[8:])
+	skb.Consume()
+}
+
+// icmpTimestamp is icmp_timestamp: a 20-byte request is answered with its
+// originate time and this host's receive and transmit times, milliseconds
+// since midnight UT on the host's clock.
+func (in *Inet) icmpTimestamp(skb *SKB) {
+	b := skb.Data()
+	if len(b) < 20 {
+		in.ICMPStats.InErrors.add(1)
+		skb.Free()
+		return
+	}
+	iph := offload.IPv4(skb.NetworkHeader())
+	src := iph.Dst()
+	if skb.dst == nil || skb.dst.Type != RTNLocal {
+		src = in.selectAddr(skb.Dev, iph.Src(), ScopeUniverse)
+	}
+	fl := FlowKey{Dst: iph.Src(), Src: src, TOS: iph.TOS(), Proto: IPProtoICMP}
+	rt, err := in.RouteOutput(&fl)
+	if err != nil {
+		skb.Free()
+		return
+	}
+	var msg [20]byte
+	copy(msg[:], b[:20])
+	msg[0], msg[1], msg[2], msg[3] = ICMPTimestampReply, 0, 0, 0
+	now := in.tsNow()
+	binary.BigEndian.PutUint32(msg[12:16], now)
+	binary.BigEndian.PutUint32(msg[16:20], now)
+	binary.BigEndian.PutUint16(msg[2:4], offload.Checksum(msg[:]))
+	in.icmpXmit(rt, fl.Src, iph.Src(), iph.TOS(), msg[:8], msg[8:])
 	skb.Consume()
 }
 

@@ -397,3 +397,37 @@ func TestRouteLookupCounts(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 }
+
+// ICMP timestamp requests are answered (icmp_timestamp), the originate
+// time echoed and the receive and transmit times the host's.
+func TestICMPTimestamp(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	w1, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	r.inet["h2"].NeighAdd(w2.dev, mustAddr("198.18.0.1"), w1.dev.Addr())
+	r.run(1234 * time.Millisecond)
+	f := make([]byte, 14+20+20)
+	mac := w2.dev.Addr()
+	copy(f[0:6], mac[:])
+	f[12] = 0x08
+	ip := f[14:]
+	ip[0], ip[3], ip[8], ip[9] = 0x45, 40, 64, stack.IPProtoICMP
+	copy(ip[12:], []byte{198, 18, 0, 1, 198, 18, 0, 2})
+	setIPChecksum(ip[:20])
+	m := ip[20:]
+	m[0] = stack.ICMPTimestamp
+	m[4], m[5], m[6], m[7] = 0, 7, 0, 1         // id 7 seq 1
+	m[8], m[9], m[10], m[11] = 0, 0, 0x30, 0x39 // originate 12345
+	setICMPChecksum(m)
+	r.frames = nil
+	r.inject(w2, f)
+	r.run(time.Millisecond)
+	out := wireOf(r, "h2/eth0")
+	wantLines(t, "reply", out, []string{"h2/eth0 IP 198.18.0.2>198.18.0.1 ICMP 14/0 ttl 64 len 40"})
+	rep := r.frames[len(r.frames)-1].b[14+20:]
+	if csum(rep[:20]) != 0 || rep[5] != 7 || rep[7] != 1 || rep[11] != 0x39 {
+		t.Fatalf("reply %x", rep[:20])
+	}
+	if recv := int(rep[12])<<24 | int(rep[13])<<16 | int(rep[14])<<8 | int(rep[15]); recv < 1234 || recv > 1300 {
+		t.Fatalf("receive time %d ms", recv)
+	}
+}
