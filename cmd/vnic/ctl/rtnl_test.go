@@ -215,3 +215,32 @@ func TestDeviceForwardingSwitch(t *testing.T) {
 		t.Fatalf("router %+v", st)
 	}
 }
+
+// The link and neighbour groups: ip link set and ip neigh add/del show up
+// in ip monitor.
+func TestIPMonitorLinkNeigh(t *testing.T) {
+	w := ipWorld(t)
+	s := serveRtnl(t, w)
+	mon := ipConn(t, s, "h1", RTMGrpLink|RTMGrpNeigh)
+	c := ipConn(t, s, "h1", 0)
+	for _, l := range []string{"link set vnic0 mtu 1400", "neigh add 198.18.5.30 lladdr 02:00:00:00:00:30 dev vnic0", "neigh del 198.18.5.30 dev vnic0"} {
+		if _, e, code := ip(t, c, l); code != 0 {
+			t.Fatalf("%s: %s", l, e)
+		}
+	}
+	var out bytes.Buffer
+	stop := make(chan struct{})
+	tm := time.AfterFunc(5*time.Second, func() { close(stop) })
+	defer tm.Stop()
+	if code := iproute.Run([]string{"monitor"}, iproute.Options{T: mon, Stdout: &out, Stderr: &out, Count: 3, Stop: stop}); code != 0 {
+		t.Fatal(out.String())
+	}
+	want := `2: vnic0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1400 qdisc pfifo_fast state UP mode DEFAULT group default qlen 1000
+    link/ether 02:00:00:00:01:00 brd ff:ff:ff:ff:ff:ff
+198.18.5.30 dev vnic0 lladdr 02:00:00:00:00:30 PERMANENT
+Deleted 198.18.5.30 dev vnic0 lladdr 02:00:00:00:00:30 PERMANENT
+`
+	if out.String() != want {
+		t.Fatalf("monitor:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
