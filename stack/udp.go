@@ -163,24 +163,35 @@ func (c *UDPConn) Connect(raddr netip.AddrPort) error {
 	if !raddr.Addr().Is4() || raddr.Port() == 0 {
 		return fmt.Errorf("stack: udp: connect %v: %w", raddr, syscall.EINVAL)
 	}
-	fl := FlowKey{Dst: raddr.Addr().As4(), Src: c.laddr, Proto: IPProtoUDP}
+	laddr, _, _ := c.ends()
+	fl := FlowKey{Dst: raddr.Addr().As4(), Src: laddr, Proto: IPProtoUDP}
 	if _, err := c.in.RouteOutput(&fl); err != nil {
 		return fmt.Errorf("stack: udp: connect %v: %w", raddr, err)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	t := &c.in.udp
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	c.raddr, c.rport = raddr.Addr().As4(), raddr.Port()
 	if c.laddr == ([4]byte{}) {
-		c.in.udp.mu.Lock()
 		c.laddr = fl.Src
-		c.in.udp.mu.Unlock()
 	}
 	return nil
 }
 
+// ends reads the bound address and the connected peer. They change under
+// the table's lock (which the receive path holds while it matches
+// sockets), so they are read under it too.
+func (c *UDPConn) ends() (laddr, raddr [4]byte, rport uint16) {
+	t := &c.in.udp
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return c.laddr, c.raddr, c.rport
+}
+
 // LocalAddrPort returns the bound address and port.
 func (c *UDPConn) LocalAddrPort() netip.AddrPort {
-	return netip.AddrPortFrom(netip.AddrFrom4(c.laddr), c.lport)
+	laddr, _, _ := c.ends()
+	return netip.AddrPortFrom(netip.AddrFrom4(laddr), c.lport)
 }
 
 // SendTo sends b to to (udp_sendmsg): routed, source from the binding or
@@ -220,7 +231,8 @@ func (c *UDPConn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 		return 0, fmt.Errorf("stack: udp: %d bytes: %w", len(b), syscall.EMSGSIZE)
 	}
 	in := c.in
-	fl := FlowKey{Dst: to.Addr().As4(), Src: c.laddr, TOS: c.TOS, Proto: IPProtoUDP}
+	laddr, _, _ := c.ends()
+	fl := FlowKey{Dst: to.Addr().As4(), Src: laddr, TOS: c.TOS, Proto: IPProtoUDP}
 	if isMulticast(fl.Src) || isLbcast(fl.Src) {
 		fl.Src = [4]byte{}
 	}
@@ -263,9 +275,7 @@ func (c *UDPConn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 
 // Send sends b to the connected destination.
 func (c *UDPConn) Send(b []byte) (int, error) {
-	c.mu.Lock()
-	r, p := c.raddr, c.rport
-	c.mu.Unlock()
+	_, r, p := c.ends()
 	if p == 0 {
 		return 0, fmt.Errorf("stack: udp: not connected: %w", syscall.EDESTADDRREQ)
 	}
