@@ -293,13 +293,8 @@ func (in *Inet) icmpRcv(skb *SKB) {
 // (or this host's address on the arrival device for a broadcast).
 func (in *Inet) icmpEcho(skb *SKB) {
 	iph := offload.IPv4(skb.NetworkHeader())
-	src := iph.Dst()
-	if skb.dst == nil || skb.dst.Type != RTNLocal {
-		src = in.selectAddr(skb.Dev, iph.Src(), ScopeUniverse)
-	}
-	fl := FlowKey{Dst: iph.Src(), Src: src, TOS: iph.TOS(), Proto: IPProtoICMP}
-	rt, err := in.RouteOutput(&fl)
-	if err != nil {
+	rt, src, ok := in.icmpReplyRoute(skb)
+	if !ok {
 		skb.Free()
 		return
 	}
@@ -309,8 +304,22 @@ func (in *Inet) icmpEcho(skb *SKB) {
 	hdr[0], hdr[1] = ICMPEchoReply, 0
 	hdr[2], hdr[3] = 0, 0
 	binary.BigEndian.PutUint16(hdr[2:4], ^offload.Fold(offload.Sum(b[8:], offload.Sum(hdr[:], 0))))
-	in.icmpXmit(rt, fl.Src, iph.Src(), iph.TOS(), hdr[:], b[8:])
+	in.icmpXmit(rt, src, iph.Src(), iph.TOS(), hdr[:], b[8:])
 	skb.Consume()
+}
+
+// icmpReplyRoute is icmp_reply's routing: back to the request's source,
+// from the address it was sent to (or, for a broadcast, this host's
+// address on the arrival device).
+func (in *Inet) icmpReplyRoute(skb *SKB) (*Dst, [4]byte, bool) {
+	iph := offload.IPv4(skb.NetworkHeader())
+	src := iph.Dst()
+	if skb.dst == nil || skb.dst.Type != RTNLocal {
+		src = in.selectAddr(skb.Dev, iph.Src(), ScopeUniverse)
+	}
+	fl := FlowKey{Dst: iph.Src(), Src: src, TOS: iph.TOS(), Proto: IPProtoICMP}
+	rt, err := in.RouteOutput(&fl)
+	return rt, fl.Src, err == nil
 }
 
 // icmpTimestamp is icmp_timestamp: a 20-byte request is answered with its
@@ -324,13 +333,8 @@ func (in *Inet) icmpTimestamp(skb *SKB) {
 		return
 	}
 	iph := offload.IPv4(skb.NetworkHeader())
-	src := iph.Dst()
-	if skb.dst == nil || skb.dst.Type != RTNLocal {
-		src = in.selectAddr(skb.Dev, iph.Src(), ScopeUniverse)
-	}
-	fl := FlowKey{Dst: iph.Src(), Src: src, TOS: iph.TOS(), Proto: IPProtoICMP}
-	rt, err := in.RouteOutput(&fl)
-	if err != nil {
+	rt, src, ok := in.icmpReplyRoute(skb)
+	if !ok {
 		skb.Free()
 		return
 	}
@@ -341,7 +345,7 @@ func (in *Inet) icmpTimestamp(skb *SKB) {
 	binary.BigEndian.PutUint32(msg[12:16], now)
 	binary.BigEndian.PutUint32(msg[16:20], now)
 	binary.BigEndian.PutUint16(msg[2:4], offload.Checksum(msg[:]))
-	in.icmpXmit(rt, fl.Src, iph.Src(), iph.TOS(), msg[:8], msg[8:])
+	in.icmpXmit(rt, src, iph.Src(), iph.TOS(), msg[:8], msg[8:])
 	skb.Consume()
 }
 

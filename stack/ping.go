@@ -16,13 +16,9 @@ import (
 // the echo replies with that identifier and the ICMP errors that quote
 // one of its requests.
 type PingConn struct {
-	in     *Inet
-	id     uint16
-	mu     sync.Mutex
-	cond   *sync.Cond
-	q      []PingMsg
-	drops  uint64
-	closed bool
+	in *Inet
+	id uint16
+	q  sockQueue[PingMsg]
 }
 
 // PingMsg is what a ping socket received: an echo reply, or an error
@@ -75,7 +71,7 @@ func (in *Inet) OpenPing() (*PingConn, error) {
 		}
 		if _, used := t.conns[id]; !used && id != 0 {
 			c := &PingConn{in: in, id: id}
-			c.cond = sync.NewCond(&c.mu)
+			c.q.init(pingQueueLen)
 			t.conns[id] = c
 			return c, nil
 		}
@@ -92,10 +88,7 @@ func (c *PingConn) Close() error {
 	t.mu.Lock()
 	delete(t.conns, c.id)
 	t.mu.Unlock()
-	c.mu.Lock()
-	c.closed = true
-	c.cond.Broadcast()
-	c.mu.Unlock()
+	c.q.close()
 	return nil
 }
 
@@ -136,46 +129,12 @@ func (c *PingConn) SendEcho(dst netip.Addr, seq uint16, data []byte, o PingOptio
 }
 
 // Recv returns a queued message without waiting.
-func (c *PingConn) Recv() (PingMsg, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.q) == 0 {
-		return PingMsg{}, false
-	}
-	m := c.q[0]
-	c.q = c.q[1:]
-	return m, true
-}
+func (c *PingConn) Recv() (PingMsg, bool) { return c.q.recv() }
 
 // Wait returns the next message, waiting until deadline (real time; a
 // host on the virtual clock never waits: run the clock, then Recv).
 func (c *PingConn) Wait(deadline time.Time) (PingMsg, error) {
-	if c.in.host.clock.Virtual() {
-		if m, ok := c.Recv(); ok {
-			return m, nil
-		}
-		return PingMsg{}, fmt.Errorf("stack: ping: nothing queued: %w", syscall.EAGAIN)
-	}
-	stop := time.AfterFunc(time.Until(deadline), func() {
-		c.mu.Lock()
-		c.cond.Broadcast()
-		c.mu.Unlock()
-	})
-	defer stop.Stop()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for len(c.q) == 0 {
-		if c.closed {
-			return PingMsg{}, fmt.Errorf("stack: ping: closed: %w", syscall.EBADF)
-		}
-		if !time.Now().Before(deadline) {
-			return PingMsg{}, fmt.Errorf("stack: ping: %w", syscall.ETIMEDOUT)
-		}
-		c.cond.Wait()
-	}
-	m := c.q[0]
-	c.q = c.q[1:]
-	return m, nil
+	return c.q.wait(c.in.host.clock.Virtual(), deadline, "ping")
 }
 
 // deliver is ping_rcv (an echo reply) and ping_err (an error quoting an
@@ -209,13 +168,6 @@ func (t *pingTable) deliver(in *Inet, skb *SKB, isErr bool) {
 		skb.Consume()
 		return
 	}
-	c.mu.Lock()
-	if len(c.q) >= pingQueueLen {
-		c.drops++
-	} else {
-		c.q = append(c.q, m)
-		c.cond.Broadcast()
-	}
-	c.mu.Unlock()
+	c.q.push(m)
 	skb.Consume()
 }

@@ -20,11 +20,7 @@ type RawConn struct {
 	in          *Inet
 	proto       uint8
 	routerAlert bool
-	mu          sync.Mutex
-	cond        *sync.Cond
-	q           [][]byte
-	drops       uint64
-	closed      bool
+	q           sockQueue[[]byte]
 }
 
 const rawQueueLen = 256
@@ -40,7 +36,7 @@ func (in *Inet) OpenRaw(proto uint8, routerAlert bool) (*RawConn, error) {
 		return nil, fmt.Errorf("stack: raw: protocol 0: %w", syscall.EPROTONOSUPPORT)
 	}
 	c := &RawConn{in: in, proto: proto, routerAlert: routerAlert}
-	c.cond = sync.NewCond(&c.mu)
+	c.q.init(rawQueueLen)
 	t := &in.raw
 	t.mu.Lock()
 	var next []*RawConn
@@ -65,66 +61,20 @@ func (c *RawConn) Close() error {
 	}
 	t.conns.Store(&next)
 	t.mu.Unlock()
-	c.mu.Lock()
-	c.closed = true
-	c.cond.Broadcast()
-	c.mu.Unlock()
+	c.q.close()
 	return nil
 }
 
 // queue copies datagram (from its IP header) to the socket.
-func (c *RawConn) queue(datagram []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || len(c.q) >= rawQueueLen {
-		c.drops++
-		return
-	}
-	c.q = append(c.q, append([]byte(nil), datagram...))
-	c.cond.Broadcast()
-}
+func (c *RawConn) queue(datagram []byte) { c.q.push(append([]byte(nil), datagram...)) }
 
 // Recv returns the next datagram (IP header first) without waiting.
-func (c *RawConn) Recv() ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.q) == 0 {
-		return nil, false
-	}
-	d := c.q[0]
-	c.q = c.q[1:]
-	return d, true
-}
+func (c *RawConn) Recv() ([]byte, bool) { return c.q.recv() }
 
 // Wait returns the next datagram, waiting until deadline on a real-time
 // host (on the virtual clock it does not wait: run the clock, then Recv).
 func (c *RawConn) Wait(deadline time.Time) ([]byte, error) {
-	if c.in.host.clock.Virtual() {
-		if d, ok := c.Recv(); ok {
-			return d, nil
-		}
-		return nil, fmt.Errorf("stack: raw: nothing queued: %w", syscall.EAGAIN)
-	}
-	stop := time.AfterFunc(time.Until(deadline), func() {
-		c.mu.Lock()
-		c.cond.Broadcast()
-		c.mu.Unlock()
-	})
-	defer stop.Stop()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for len(c.q) == 0 {
-		if c.closed {
-			return nil, fmt.Errorf("stack: raw: closed: %w", syscall.EBADF)
-		}
-		if !time.Now().Before(deadline) {
-			return nil, fmt.Errorf("stack: raw: %w", syscall.ETIMEDOUT)
-		}
-		c.cond.Wait()
-	}
-	d := c.q[0]
-	c.q = c.q[1:]
-	return d, nil
+	return c.q.wait(c.in.host.clock.Virtual(), deadline, "raw")
 }
 
 // SendTo sends payload to dst behind an IPv4 header of the socket's

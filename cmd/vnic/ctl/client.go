@@ -198,19 +198,7 @@ type Event struct {
 // Receive waits (up to timeout; 0 waits for ever) for the next
 // notification.
 func (c *Conn) Receive(timeout time.Duration) ([]Event, error) {
-	var dl time.Time
-	if timeout > 0 {
-		dl = time.Now().Add(timeout)
-	}
-	if err := c.c.SetReadDeadline(dl); err != nil {
-		return nil, err
-	}
-	buf := make([]byte, maxPacket)
-	n, err := c.c.Read(buf)
-	if err != nil {
-		return nil, err
-	}
-	msgs, err := unmarshal(buf[:n])
+	msgs, err := c.readPacket(timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -273,6 +261,12 @@ func (c *Conn) ReceiveRoute(timeout time.Duration) ([]netlink.Message, error) {
 		return p, nil
 	}
 	c.mu.Unlock()
+	return c.readPacket(timeout)
+}
+
+// readPacket waits (up to timeout; 0 for ever) for one packet and splits
+// it into messages (which keep their own buffer).
+func (c *Conn) readPacket(timeout time.Duration) ([]netlink.Message, error) {
 	var dl time.Time
 	if timeout > 0 {
 		dl = time.Now().Add(timeout)

@@ -210,15 +210,7 @@ func runAddr(args []string, o Options) error {
 		return err
 	}
 	if len(args) == 0 || matches(args[0], "show") || matches(args[0], "list") {
-		dev := ""
-		for i := 1; i < len(args); i++ {
-			if args[i] == "dev" && i+1 < len(args) {
-				dev = args[i+1]
-				i++
-			} else {
-				dev = args[i]
-			}
-		}
+		dev := showDev(args, true)
 		if dev != "" {
 			if _, err := ifindex(ls, dev); err != nil {
 				return &Error{fmt.Sprintf("Device \"%s\" does not exist.", dev)}
@@ -540,13 +532,7 @@ func runNeigh(args []string, o Options) error {
 		return err
 	}
 	if len(args) == 0 || matches(args[0], "show") || matches(args[0], "list") {
-		dev := ""
-		for i := 1; i < len(args); i++ {
-			if args[i] == "dev" && i+1 < len(args) {
-				dev = args[i+1]
-				i++
-			}
-		}
+		dev := showDev(args, false)
 		msgs, err := o.T.Route(RTMGetNeigh, netlink.Dump, NeighMsg{}.Marshal())
 		if err != nil {
 			return err
@@ -726,4 +712,20 @@ func change(cmd string, newType, delType uint16, object string) (uint16, netlink
 		return delType, flags, nil
 	}
 	return 0, 0, usageErr{fmt.Sprintf("Command \"%s\" is unknown, try \"ip %s help\".", cmd, object)}
+}
+
+// showDev reads a show command's device: "dev NAME", or (bare) a lone
+// NAME as ip address show takes it.
+func showDev(args []string, bare bool) string {
+	dev := ""
+	for i := 1; i < len(args); i++ {
+		switch {
+		case args[i] == "dev" && i+1 < len(args):
+			dev = args[i+1]
+			i++
+		case bare:
+			dev = args[i]
+		}
+	}
+	return dev
 }
