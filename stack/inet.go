@@ -389,12 +389,14 @@ func (in *Inet) AddAddrBroadcast(d *NetDevice, p netip.Prefix, brd [4]byte) erro
 		in.addKernelRoute(Route{Table: TableLocal, Dst: net, Len: 32, Type: RTNBroadcast, Scope: ScopeLink, Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d})
 	}
 	if !a.Secondary && a.PrefixLen < 32 {
-		typ, table := RTNUnicast, uint32(TableMain)
+		// The connected prefix; on the loopback the whole prefix is local
+		// (127.0.0.0/8 in the local table).
+		typ, table, scope := RTNUnicast, uint32(TableMain), ScopeLink
 		if d.flags&IFFLoopback != 0 {
-			typ, table = RTNLocal, TableLocal
+			typ, table, scope = RTNLocal, TableLocal, ScopeHost
 		}
 		in.addKernelRoute(Route{Table: table, Dst: from32(be32(a.Local) & maskOf(a.PrefixLen)), Len: uint8(a.PrefixLen), Type: typ,
-			Scope: map[bool]Scope{true: ScopeHost, false: ScopeLink}[typ == RTNLocal], Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d})
+			Scope: scope, Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d})
 	}
 	if d.flags&(IFFLoopback|IFFNoARP) == 0 && d.up.Load() && d.carrierOK.Load() {
 		in.sendARP(d, GratuitousARP(d.Addr(), a.Local))
