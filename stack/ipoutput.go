@@ -206,9 +206,10 @@ func neighXmit(skb *SKB, mac MAC) {
 	_ = DevQueueXmit(skb) // a refused packet is counted by the device
 }
 
-// fragment is ip_fragment / ip_do_fragment: DF (unless the stack may
-// ignore it) or a reassembled datagram whose fragments were bigger than
-// mtu → FragFails and fragmentation needed to the source. Otherwise the
+// fragment is ip_fragment / ip_do_fragment: DF, unless the stack may
+// ignore it — and even then if the datagram was reassembled from
+// fragments bigger than mtu — → FragFails and fragmentation needed to the
+// source. Otherwise the
 // fast path, when the frag_list pieces already have the geometry (each
 // fits, all but the last a multiple of 8, headroom for a header), puts a
 // header on each piece without copying payload; the slow path copies
@@ -216,7 +217,7 @@ func neighXmit(skb *SKB, mac MAC) {
 // the copied flag only in the first fragment.
 func (in *Inet) fragment(skb *SKB, mtu int, out func(*SKB)) {
 	iph := offload.IPv4(skb.Data())
-	if (iph.FlagsFrag()&IPDF != 0 && !skb.IgnoreDF) || (skb.ipcb.fragMaxSize != 0 && int(skb.ipcb.fragMaxSize) > mtu) {
+	if iph.FlagsFrag()&IPDF != 0 && (!skb.IgnoreDF || (skb.ipcb.fragMaxSize != 0 && int(skb.ipcb.fragMaxSize) > mtu)) {
 		in.Stats.FragFails.add(1)
 		in.icmpSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
 		skb.Free()
