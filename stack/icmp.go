@@ -265,7 +265,7 @@ func (in *Inet) icmpRcv(skb *SKB) {
 	typ := b[0]
 	in.ICMPStats.InType[typ].add(1)
 	if skb.dst != nil && skb.dst.Flags&(RTCFBroadcast|RTCFMulticast) != 0 {
-		if typ == ICMPEcho && in.cfg.EchoIgnoreBroadcasts {
+		if typ == ICMPEcho && !in.cfg.EchoBroadcasts {
 			skb.Consume()
 			return
 		}

@@ -48,8 +48,11 @@ type InetConfig struct {
 	// ICMPMsgsPerSec and ICMPMsgsBurst are the host-wide budget of ICMP
 	// messages (icmp_msgs_per_sec 1000, icmp_msgs_burst 50).
 	ICMPMsgsPerSec, ICMPMsgsBurst int
-	// EchoIgnoreBroadcasts is icmp_echo_ignore_broadcasts (on).
-	EchoIgnoreBroadcasts bool
+	// EchoBroadcasts answers echo requests sent to a broadcast address:
+	// icmp_echo_ignore_broadcasts = 0 (Linux's default is 1, ignore;
+	// the field is the other way round so that its zero value is the
+	// default).
+	EchoBroadcasts bool
 	// PortLow and PortHigh are ip_local_port_range (32768 60999).
 	PortLow, PortHigh uint16
 	// Seed makes the randomised choices (reachable times, IP IDs,
@@ -61,7 +64,7 @@ type InetConfig struct {
 var DefaultInetConfig = InetConfig{
 	DefaultTTL: 64, FragTime: 30 * time.Second, FragHigh: 4 << 20, FragLow: 3 << 20,
 	ICMPRateLimit: time.Second, ICMPRateMask: 0x1818, ICMPMsgsPerSec: 1000, ICMPMsgsBurst: 50,
-	EchoIgnoreBroadcasts: true, PortLow: 32768, PortHigh: 60999,
+	PortLow: 32768, PortHigh: 60999,
 }
 
 // Inet is a namespace's IPv4: its addresses (per device), routing tables,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"vnic/ethtool"
+	"vnic/hw"
 	"vnic/stack"
 )
 
@@ -429,5 +430,41 @@ func TestICMPTimestamp(t *testing.T) {
 	}
 	if recv := int(rep[12])<<24 | int(rep[13])<<16 | int(rep[14])<<8 | int(rep[15]); recv < 1234 || recv > 1300 {
 		t.Fatalf("receive time %d ms", recv)
+	}
+}
+
+// icmp_echo_ignore_broadcasts: an echo request to a broadcast address is
+// ignored by default and answered when the host says so.
+func TestEchoToBroadcast(t *testing.T) {
+	for _, answer := range []bool{false, true} {
+		r := newInetRig(t, "h1", "h2")
+		if answer {
+			var err error
+			h := stack.NewHost("h3", r.clk, []stack.CPU{hw.NewCPU(0, r.clk, hw.CostModel{})}, stack.HostConfig{})
+			if r.inet["h3"], err = stack.InetInit(h, stack.InetConfig{Seed: 1, EchoBroadcasts: true}); err != nil {
+				t.Fatal(err)
+			}
+			r.hosts["h3"] = h
+		} else {
+			r.hosts["h3"], r.inet["h3"] = r.hosts["h2"], r.inet["h2"]
+		}
+		w1, w3 := r.link("h1", "198.18.0.1/24", "h3", "198.18.0.3/24", 0)
+		r.inet["h3"].NeighAdd(w3.dev, mustAddr("198.18.0.1"), w1.dev.Addr())
+		f := make([]byte, 14+28)
+		copy(f[0:6], stack.BroadcastMAC[:])
+		f[12] = 0x08
+		ip := f[14:]
+		ip[0], ip[3], ip[8], ip[9] = 0x45, 28, 64, stack.IPProtoICMP
+		copy(ip[12:], []byte{198, 18, 0, 1, 198, 18, 0, 255})
+		setIPChecksum(ip[:20])
+		ip[20] = stack.ICMPEcho
+		setICMPChecksum(ip[20:28])
+		r.frames = nil
+		r.inject(w3, f)
+		r.run(time.Millisecond)
+		got := r.inet["h3"].ICMPStats.Snapshot().OutType[stack.ICMPEchoReply]
+		if (got == 1) != answer || got > 1 {
+			t.Fatalf("answer %v: %d replies", answer, got)
+		}
 	}
 }

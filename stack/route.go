@@ -299,6 +299,18 @@ func (in *Inet) RPFilter(d *NetDevice) int {
 	return m
 }
 
+// RPFilterConf reads net.ipv4.conf.{all,DEV}.rp_filter as set (d nil:
+// all), not the effective value.
+func (in *Inet) RPFilterConf(d *NetDevice) int {
+	if d == nil {
+		return int(in.rpFilter.Load())
+	}
+	if idev := d.inet.Load(); idev != nil {
+		return int(idev.rpFilter.Load())
+	}
+	return 0
+}
+
 // SetRPFilter is net.ipv4.conf.{all,DEV}.rp_filter: 0 none, 1 strict (the
 // way back to the source must leave by the arrival device), 2 loose (some
 // route back must exist). d nil sets the host's (all).

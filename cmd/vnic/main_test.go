@@ -489,6 +489,18 @@ func TestUpIPv4(t *testing.T) {
 		func(o, e *bytes.Buffer) int {
 			return runIP([]string{"--socket", sock, "--host", "nope", "route"}, o, e)
 		},
+		func(o, e *bytes.Buffer) int {
+			return runSysctl(sock, "r", false, true, []string{"net.ipv4.ip_forward=0"}, o, e)
+		},
+		func(o, e *bytes.Buffer) int {
+			return runPing(pingOpts{socket: sock, host: "h1", count: 1, size: 56, pmtu: "want", interval: 0.2, wait: 0.5}, "198.18.6.2", o, e)
+		},
+		func(o, e *bytes.Buffer) int {
+			return runSysctl(sock, "r", false, true, []string{"net.ipv4.ip_default_ttl=3"}, o, e)
+		},
+		func(o, e *bytes.Buffer) int {
+			return runSysctl(sock, "r", false, false, []string{"net.ipv4.conf.vnic1.forwarding"}, o, e)
+		},
 	}
 	pcaps := filepath.Join(dir, "pcap")
 	_, results, err := runUp(t, cmds, "up", "--config", f, "--socket", sock, "--pcap", pcaps)
@@ -512,7 +524,11 @@ func TestUpIPv4(t *testing.T) {
 		{1, `^PING 198\.18\.6\.2 \(198\.18\.6\.2\) 1400\(1428\) bytes of data\.\nFrom 198\.18\.5\.1 icmp_seq=1 Frag needed and DF set \(mtu = 1280\)\n\n--- 198\.18\.6\.2 ping statistics ---\n1 packets transmitted, 0 received, \+1 errors, 100% packet loss, time 0ms\n$`, `^$`},
 		{0, `^PING 198\.18\.6\.2 \(198\.18\.6\.2\) 4000\(4028\) bytes of data\.\n4008 bytes from 198\.18\.6\.2: icmp_seq=1 ttl=63 time=[0-9.]+ ms\n`, `^$`},
 		{0, `(?s)^Ip:\n    Forwarding: 2\n.*    5 reassemblies required\n    1 packets reassembled ok\n.*Icmp:\n.*        echo replies: 3\n`, `^$`},
-		{1, `^$`, `^vnic ip: no host "nope" in the running topology in the running topology\n$|^vnic ip: .*no host "nope"`},
+		{1, `^$`, `^vnic ip: no host "nope" in the running topology\n$`},
+		{0, `^net\.ipv4\.ip_forward = 0\n$`, `^$`},
+		{1, `1 packets transmitted, 0 received, 100% packet loss`, `^$`},
+		{1, `^$`, `^sysctl: permission denied on key "net\.ipv4\.ip_default_ttl" \(vnic keeps it fixed\)\n$`},
+		{0, `^net\.ipv4\.conf\.vnic1\.forwarding = 0\n$`, `^$`},
 	}
 	for i, w := range want {
 		r := results[i]

@@ -109,6 +109,9 @@ func (s *Inet) hostInet(name string) (*stack.Host, *stack.Inet, error) {
 }
 
 func (s *Inet) handle(cmd uint8, dump bool, body []byte) ([][]byte, int, error) {
+	if cmd == InetCmdSysctl {
+		return s.sysctl(body)
+	}
 	if cmd != InetCmdStats {
 		return nil, -1, inetErr(syscall.EOPNOTSUPP, "unknown command %d", cmd)
 	}
