@@ -24,10 +24,9 @@ const (
 
 // sysctlKey is one setting: how to read it and, if writable, to write it.
 type sysctlKey struct {
-	name  string
-	get   func() string
-	set   func(v string) error
-	valid bool
+	name string
+	get  func() string
+	set  func(v string) error // nil: read-only
 }
 
 func boolText(b bool) string {
