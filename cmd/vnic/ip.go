@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +12,6 @@ import (
 
 	"vnic/cmd/vnic/ctl"
 	"vnic/cmd/vnic/iproute"
-	"vnic/ethtool"
 )
 
 func newIPCmd(a *app) *cobra.Command {
@@ -98,12 +96,7 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 	}
 	defer conn.Close()
 	if err := conn.RouteBind(host, groups); err != nil {
-		var ee *ethtool.Error
-		if errors.As(err, &ee) && ee.Msg != "" {
-			fmt.Fprintf(stderr, "vnic ip: %s in the running topology\n", ee.Msg)
-		} else {
-			fmt.Fprintln(stderr, "vnic ip:", err)
-		}
+		reportErr(stderr, "vnic ip", err, " in the running topology")
 		return 1
 	}
 	stop := make(chan struct{})

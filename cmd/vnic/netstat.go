@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"vnic/cmd/vnic/ctl"
-	"vnic/ethtool"
 )
 
 func newNetstatCmd(a *app) *cobra.Command {
@@ -54,12 +52,7 @@ func runNetstat(socket, host string, stdout, stderr io.Writer) int {
 	body, _ := ae.Encode()
 	replies, err := conn.Execute(ctl.InetFamily, ctl.InetCmdStats, netlink.Request, body)
 	if err != nil {
-		var ee *ethtool.Error
-		if errors.As(err, &ee) && ee.Msg != "" {
-			fmt.Fprintln(stderr, "netstat:", ee.Msg)
-		} else {
-			fmt.Fprintln(stderr, "netstat:", err)
-		}
+		reportErr(stderr, "netstat", err, "")
 		return 1
 	}
 	var cs []ctl.Counter

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -19,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"vnic/cmd/vnic/ctl"
-	"vnic/ethtool"
 	"vnic/stack"
 )
 
@@ -146,12 +144,7 @@ func runPing(o pingOpts, target string, stdout, stderr io.Writer) int {
 		err = nil
 	}
 	if err != nil {
-		var ee *ethtool.Error
-		if errors.As(err, &ee) && ee.Msg != "" {
-			fmt.Fprintln(stderr, "ping:", ee.Msg)
-		} else {
-			fmt.Fprintln(stderr, "ping:", err)
-		}
+		reportErr(stderr, "ping", err, "")
 		return 2
 	}
 	fmt.Fprintf(stdout, "\n--- %v ping statistics ---\n", dst)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"vnic/cmd/vnic/ctl"
-	"vnic/ethtool"
 )
 
 func newSysctlCmd(a *app) *cobra.Command {
@@ -82,12 +80,7 @@ func runSysctl(socket, host string, all, write bool, args []string, stdout, stde
 		body, _ := ae.Encode()
 		replies, err := conn.Execute(ctl.InetFamily, ctl.InetCmdSysctl, netlink.Request, body)
 		if err != nil {
-			var ee *ethtool.Error
-			if errors.As(err, &ee) && ee.Msg != "" {
-				fmt.Fprintln(stderr, "sysctl:", ee.Msg)
-			} else {
-				fmt.Fprintln(stderr, "sysctl:", err)
-			}
+			reportErr(stderr, "sysctl", err, "")
 			rc = 1
 			continue
 		}
