@@ -169,17 +169,7 @@ func TestPreRoutingRewrite(t *testing.T) {
 		d := skb.Data()
 		if d[9] == stack.IPProtoICMP && d[16] == 198 && d[18] == 2 && d[19] == 2 {
 			copy(d[16:20], []byte{198, 18, 1, 1})
-			// header checksum: recompute
-			d[10], d[11] = 0, 0
-			var s uint32
-			for i := 0; i < 20; i += 2 {
-				s += uint32(d[i])<<8 | uint32(d[i+1])
-			}
-			for s > 0xffff {
-				s = s&0xffff + s>>16
-			}
-			c := ^uint16(s)
-			d[10], d[11] = byte(c>>8), byte(c)
+			setIPChecksum(d[:20])
 		}
 		return stack.NFAccept
 	}}

@@ -10,6 +10,7 @@ import (
 
 	"vnic/ethtool"
 	"vnic/hw"
+	"vnic/offload"
 	"vnic/stack"
 )
 
@@ -36,7 +37,7 @@ func TestPingResolvesARP(t *testing.T) {
 	r.run(10 * time.Millisecond)
 	wantLines(t, "wire", r.summary(), []string{
 		"h1/eth0 ARP who-has 198.18.0.2 tell 198.18.0.1",
-		"h2/eth0 ARP 198.18.0.2 is-at 02:00:00:00:00:" + hex2(w2.dev.Addr()[5]),
+		"h2/eth0 ARP 198.18.0.2 is-at " + w2.dev.Addr().String(),
 		"h1/eth0 IP 198.18.0.1>198.18.0.2 ICMP 8/0 ttl 64 len 84",
 		"h2/eth0 IP 198.18.0.2>198.18.0.1 ICMP 0/0 ttl 64 len 84",
 	})
@@ -69,7 +70,7 @@ func TestPingResolvesARP(t *testing.T) {
 	r.run(6 * time.Second)
 	wantLines(t, "probe", r.summary(), []string{
 		"h2/eth0 ARP who-has 198.18.0.1 tell 198.18.0.2",
-		"h1/eth0 ARP 198.18.0.1 is-at 02:00:00:00:00:" + hex2(w1.dev.Addr()[5]),
+		"h1/eth0 ARP 198.18.0.1 is-at " + w1.dev.Addr().String(),
 	})
 	if d := r.frames[0].b[0:6]; stack.MAC(d) != w1.dev.Addr() {
 		t.Fatalf("probe sent to %x, want unicast", d)
@@ -86,8 +87,6 @@ func TestPingResolvesARP(t *testing.T) {
 		t.Fatalf("h2 icmp %+v", ic)
 	}
 }
-
-func hex2(b byte) string { return string("0123456789abcdef"[b>>4]) + string("0123456789abcdef"[b&15]) }
 
 // An on-link address nobody has: three broadcast requests a second apart,
 // then the queued echo's source hears host unreachable (from itself, as
@@ -241,30 +240,12 @@ func TestBadOptionParameterProblem(t *testing.T) {
 	}
 }
 
-func setIPChecksum(h []byte) {
-	h[10], h[11] = 0, 0
-	c := csum(h)
-	h[10], h[11] = byte(c>>8), byte(c)
-}
+func setIPChecksum(h []byte) { offload.IPv4(h).UpdateChecksum() }
 
 func setICMPChecksum(b []byte) {
 	b[2], b[3] = 0, 0
-	c := csum(b)
+	c := offload.Checksum(b)
 	b[2], b[3] = byte(c>>8), byte(c)
-}
-
-func csum(b []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(b[i])<<8 | uint32(b[i+1])
-	}
-	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
-	}
-	for s > 0xffff {
-		s = s&0xffff + s>>16
-	}
-	return ^uint16(s)
 }
 
 // An address added to a running device is announced by gratuitous ARP;
@@ -354,8 +335,8 @@ func TestDSCPAndECN(t *testing.T) {
 				t.Fatalf("tos %#x: a Not-ECT packet was marked", tos)
 			}
 		default:
-			if !ok || h[1] != uint8(tos)|3 || csum(h) != 0 {
-				t.Fatalf("tos %#x: marked %#x, checksum %#x", tos, h[1], csum(h))
+			if !ok || h[1] != uint8(tos)|3 || offload.Checksum(h) != 0 {
+				t.Fatalf("tos %#x: marked %#x, checksum %#x", tos, h[1], offload.Checksum(h))
 			}
 		}
 	}
@@ -425,7 +406,7 @@ func TestICMPTimestamp(t *testing.T) {
 	out := wireOf(r, "h2/eth0")
 	wantLines(t, "reply", out, []string{"h2/eth0 IP 198.18.0.2>198.18.0.1 ICMP 14/0 ttl 64 len 40"})
 	rep := r.frames[len(r.frames)-1].b[14+20:]
-	if csum(rep[:20]) != 0 || rep[5] != 7 || rep[7] != 1 || rep[11] != 0x39 {
+	if offload.Checksum(rep[:20]) != 0 || rep[5] != 7 || rep[7] != 1 || rep[11] != 0x39 {
 		t.Fatalf("reply %x", rep[:20])
 	}
 	if recv := int(rep[12])<<24 | int(rep[13])<<16 | int(rep[14])<<8 | int(rep[15]); recv < 1234 || recv > 1300 {
