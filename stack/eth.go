@@ -31,7 +31,7 @@ func EthTypeTrans(skb *SKB, dev *NetDevice) uint16 {
 		} else {
 			skb.PktType = PacketMulticast
 		}
-	case MAC(d[0:6]) == dev.addr:
+	case MAC(d[0:6]) == dev.Addr():
 		skb.PktType = PacketHost
 	default:
 		skb.PktType = PacketOtherHost

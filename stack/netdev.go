@@ -132,7 +132,7 @@ type NetDevice struct {
 	ops     NetDeviceOps
 
 	mtu, minMTU, maxMTU int
-	addr                MAC
+	addrBits            atomic.Uint64 // the MAC address, 48 bits (Addr)
 	flags               uint32
 	promiscuity         int
 	allmulti            int
@@ -262,15 +262,20 @@ func (d *NetDevice) MTU() int { return d.mtu }
 // MTURange returns the minimum and maximum MTU.
 func (d *NetDevice) MTURange() (int, int) { return d.minMTU, d.maxMTU }
 
-// Addr returns the MAC address.
+// Addr returns the MAC address. It is read lock-free: the receive path
+// (eth_type_trans) and the transmit path (the Ethernet header) read it
+// per packet.
 func (d *NetDevice) Addr() MAC {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.addr
+	v := d.addrBits.Load()
+	return MAC{byte(v >> 40), byte(v >> 32), byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
+}
+
+func (d *NetDevice) storeAddr(m MAC) {
+	d.addrBits.Store(uint64(m[0])<<40 | uint64(m[1])<<32 | uint64(m[2])<<24 | uint64(m[3])<<16 | uint64(m[4])<<8 | uint64(m[5]))
 }
 
 // SetAddrInit sets the MAC before registration (the driver's probe).
-func (d *NetDevice) SetAddrInit(m MAC) { d.addr = m }
+func (d *NetDevice) SetAddrInit(m MAC) { d.storeAddr(m) }
 
 // Flags returns the interface flags, with RUNNING and LOWER_UP derived from
 // the carrier as dev_get_flags does.
@@ -463,9 +468,7 @@ func (d *NetDevice) SetMACAddress(m MAC) error {
 	if err := d.ops.SetMACAddress(m); err != nil {
 		return err
 	}
-	d.mu.Lock()
-	d.addr = m
-	d.mu.Unlock()
+	d.storeAddr(m)
 	return nil
 }
 
