@@ -166,13 +166,29 @@ func (c *Cable) Tap(w *PcapWriter) { c.tap = w }
 func (c *Cable) TapEnd(i int, w *PcapWriter) { c.dir[i].tap = w }
 
 // Stats returns the frames and bytes carried from end 0 (a) and end 1 (b).
+// Each direction is read under its lock: in real time the sending CPUs
+// count while a test or report reads.
 func (c *Cable) Stats() (aFrames, aBytes, bFrames, bBytes uint64) {
-	return c.dir[0].frames, c.dir[0].bytes, c.dir[1].frames, c.dir[1].bytes
+	aFrames, aBytes = c.dir[0].counts()
+	bFrames, bBytes = c.dir[1].counts()
+	return
+}
+
+func (d *cableDir) counts() (frames, bytes uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.frames, d.bytes
 }
 
 // InFlight returns the frames on the wire now, from end 0 and from end 1.
 func (c *Cable) InFlight() (a, b uint64) {
-	return uint64(c.dir[0].n), uint64(c.dir[1].n)
+	for i, p := range []*uint64{&a, &b} {
+		d := &c.dir[i]
+		d.mu.Lock()
+		*p = uint64(d.n)
+		d.mu.Unlock()
+	}
+	return a, b
 }
 
 // SerializationTime is how long a frame of n bytes (no FCS) occupies the
