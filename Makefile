@@ -49,7 +49,7 @@ plots: build
 # Each fuzz target for FUZZTIME.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzToeplitz$$' -fuzztime $(FUZZTIME) ./offload
-	$(GO) test -run '^$$' -fuzz '^FuzzChecksum$$' -fuzztime $(FUZZTIME) ./offload
+	$(GO) test -run '^$$' -fuzz '^FuzzChecksum$$' -fuzztime $(FUZZTIME) ./header
 	$(GO) test -run '^$$' -fuzz '^FuzzDeviceDescriptors$$' -fuzztime $(FUZZTIME) ./hw
 	$(GO) test -run '^$$' -fuzz '^FuzzMMIO$$' -fuzztime $(FUZZTIME) ./hw
 	$(GO) test -run '^$$' -fuzz '^FuzzRxFrame$$' -fuzztime $(FUZZTIME) ./hw
@@ -59,10 +59,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzIPRcvCore$$' -fuzztime $(FUZZTIME) ./stack
 	$(GO) test -run '^$$' -fuzz '^FuzzParseARP$$' -fuzztime $(FUZZTIME) ./stack
 	$(GO) test -run '^$$' -fuzz '^FuzzIPv4Input$$' -fuzztime $(FUZZTIME) ./stack
-	$(GO) test -run '^$$' -fuzz '^FuzzParseRoute$$' -fuzztime $(FUZZTIME) ./cmd/vnic/iproute
-	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalMessages$$' -fuzztime $(FUZZTIME) ./cmd/vnic/iproute
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRoute$$' -fuzztime $(FUZZTIME) ./internal/iproute
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalMessages$$' -fuzztime $(FUZZTIME) ./internal/iproute
 	$(GO) test -run '^$$' -fuzz '^FuzzFramePortVnet$$' -fuzztime $(FUZZTIME) ./hw
-	$(GO) test -run '^$$' -fuzz '^FuzzUpdate16$$' -fuzztime $(FUZZTIME) ./offload
+	$(GO) test -run '^$$' -fuzz '^FuzzUpdate16$$' -fuzztime $(FUZZTIME) ./header
 	$(GO) test -run '^$$' -fuzz '^FuzzSegmentTCPv4$$' -fuzztime $(FUZZTIME) ./offload
 	$(GO) test -run '^$$' -fuzz '^FuzzTCPGRO$$' -fuzztime $(FUZZTIME) ./offload
 	$(GO) test -run '^$$' -fuzz '^FuzzTCPLRO$$' -fuzztime $(FUZZTIME) ./offload

@@ -3,7 +3,7 @@ package driver_test
 import (
 	"fmt"
 	"testing"
-	"vnic/cmd/vnic/topo"
+	"vnic/internal/topo"
 )
 
 // BenchmarkRxPath: device → driver → NAPI → netif_receive_skb → a null

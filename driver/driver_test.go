@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"vnic/cmd/vnic/topo"
 	"vnic/driver"
 	"vnic/hw"
+	"vnic/internal/topo"
 	"vnic/offload"
 	"vnic/stack"
 )

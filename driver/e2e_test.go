@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"vnic/cmd/vnic/topo"
 	"vnic/hw"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

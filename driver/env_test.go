@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"vnic/cmd/vnic/topo"
 	"vnic/driver"
 	"vnic/hw"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"vnic/cmd/vnic/topo"
 	"vnic/driver"
 	"vnic/ethtool"
 	"vnic/hw"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

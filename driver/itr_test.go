@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"vnic/cmd/vnic/topo"
 	"vnic/ethtool"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

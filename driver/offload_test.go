@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"vnic/cmd/vnic/topo"
 	"vnic/ethtool"
 	"vnic/hw"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

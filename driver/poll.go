@@ -4,8 +4,8 @@ import (
 	"time"
 	"vnic/driver/dim"
 	"vnic/ethtool"
+	"vnic/header"
 	"vnic/hw"
-	"vnic/offload"
 	"vnic/ring"
 	"vnic/stack"
 )
@@ -314,11 +314,11 @@ func lroHeaderLen(f []byte) int {
 	if len(f) < 14+40 {
 		return 0
 	}
-	ip := offload.IPv4(f[14:])
+	ip := header.IPv4(f[14:])
 	if !ip.IsValid() {
 		return 0
 	}
-	th := offload.TCP(ip[ip.HeaderLen():])
+	th := header.TCP(ip[ip.HeaderLen():])
 	if !th.IsValid() {
 		return 0
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"vnic/cmd/vnic/topo"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

@@ -2,8 +2,8 @@ package driver
 
 import (
 	"vnic/ethtool"
+	"vnic/header"
 	"vnic/hw"
-	"vnic/offload"
 	"vnic/ring"
 	"vnic/stack"
 )
@@ -180,16 +180,16 @@ func (a *Adapter) txOffload(skb *stack.SKB) (ctx *ring.TxContext, cmd, popts, pa
 		if skb.GSOType != stack.GSOTCPv4 || a.netdev.Features()&ethtool.TSO == 0 || len(data) < 14+40 {
 			return nil, 0, 0, 0, false
 		}
-		ip := offload.IPv4(data[14:])
-		if !ip.IsValid() || ip.Protocol() != offload.ProtoTCP {
+		ip := header.IPv4(data[14:])
+		if !ip.IsValid() || ip.Protocol() != header.ProtoTCP {
 			return nil, 0, 0, 0, false
 		}
-		th := offload.TCP(ip[ip.HeaderLen():])
+		th := header.TCP(ip[ip.HeaderLen():])
 		if !th.IsValid() {
 			return nil, 0, 0, 0, false
 		}
 		hdr := 14 + ip.HeaderLen() + th.HeaderLen()
-		th.SetChecksum(offload.Fold(offload.PseudoHeaderIPv4(ip.Src(), ip.Dst(), offload.ProtoTCP, 0)))
+		th.SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), header.ProtoTCP, 0)))
 		c := &ring.TxContext{MACLen: 14, IPLen: uint16(ip.HeaderLen()), L4Len: uint8(th.HeaderLen()),
 			MSS: skb.GSOSize, TUCmd: ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP}
 		return c, ring.TxCmdTSE, ring.TxPOptIXSM | ring.TxPOptTXSM, uint32(len(data) - hdr), true
@@ -200,7 +200,7 @@ func (a *Adapter) txOffload(skb *stack.SKB) (ctx *ring.TxContext, cmd, popts, pa
 		}
 		tucmd := uint32(ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP)
 		l4len := uint8(20)
-		if skb.CsumOffset == offload.UDPChecksumOffset {
+		if skb.CsumOffset == header.UDPChecksumOffset {
 			tucmd, l4len = ring.TxTUCmdIPv4|ring.TxTUCmdL4UDP, 8
 		}
 		c := &ring.TxContext{MACLen: 14, IPLen: uint16(start - 14), L4Len: l4len, TUCmd: tucmd}

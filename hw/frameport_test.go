@@ -3,8 +3,7 @@ package hw
 import (
 	"encoding/binary"
 	"testing"
-
-	"vnic/offload"
+	"vnic/header"
 )
 
 // tcpSuper is a kernel TSO super-frame with its vnet header: 14+20+20
@@ -23,11 +22,11 @@ func tcpSuper(payload, mss int) []byte {
 	ip[0], ip[8], ip[9] = 0x45, 64, 6
 	binary.BigEndian.PutUint16(ip[2:], uint16(20+20+payload))
 	copy(ip[12:], []byte{198, 18, 5, 1, 198, 18, 5, 2})
-	offload.IPv4(ip).UpdateChecksum()
+	header.IPv4(ip).UpdateChecksum()
 	tcp := f[34:54]
 	tcp[12] = 5 << 4
 	tcp[13] = 0x18
-	seed := offload.Fold(offload.PseudoHeaderIPv4([4]byte(ip[12:16]), [4]byte(ip[16:20]), 6, uint16(20+payload)))
+	seed := header.Fold(header.PseudoHeaderIPv4([4]byte(ip[12:16]), [4]byte(ip[16:20]), 6, uint16(20+payload)))
 	binary.BigEndian.PutUint16(tcp[16:], seed)
 	for i := range payload {
 		f[54+i] = byte(i)
@@ -50,9 +49,9 @@ func TestFramePortVnet(t *testing.T) {
 		t.Fatalf("%d segments", len(got))
 	}
 	for i, s := range got {
-		ip := offload.IPv4(s[14:])
+		ip := header.IPv4(s[14:])
 		want := []int{1448, 1448, 104}[i]
-		if int(ip.TotalLen()) != 40+want || !ip.ChecksumValid() || !offload.L4ChecksumValid(ip, s[34:34+20+want]) {
+		if int(ip.TotalLen()) != 40+want || !ip.ChecksumValid() || !header.L4ChecksumValid(ip, s[34:34+20+want]) {
 			t.Fatalf("segment %d: len %d", i, ip.TotalLen())
 		}
 	}

@@ -3,6 +3,7 @@ package hw
 import (
 	"time"
 
+	"vnic/header"
 	"vnic/offload"
 	"vnic/ring"
 )
@@ -49,9 +50,9 @@ func (d *Device) lroReceive(q int, f []byte, m rxMeta) bool {
 	maxLen := d.lroMax(q)
 	var open *offload.LROOpen
 	if l.open {
-		lip := offload.IPv4(l.buf[l.l3:])
+		lip := header.IPv4(l.buf[l.l3:])
 		open = &offload.LROOpen{Key: l.key, NextSeq: l.nextSeq, Len: len(l.buf), Max: maxLen,
-			Options: offload.TCP(l.buf[l.l3+lip.HeaderLen():]).Options()}
+			Options: header.TCP(l.buf[l.l3+lip.HeaderLen():]).Options()}
 	}
 	csumOK := m.status&(ring.RxErrIPE|ring.RxErrTCPE) == 0
 	switch offload.TCPLRO(open, ip, th, payload, len(f), maxLen, csumOK) {
@@ -75,7 +76,7 @@ func (d *Device) lroReceive(q int, f []byte, m rxMeta) bool {
 	return false
 }
 
-func (d *Device) lroStart(q int, f []byte, ip offload.IPv4, th offload.TCP, payload int, m rxMeta) {
+func (d *Device) lroStart(q int, f []byte, ip header.IPv4, th header.TCP, payload int, m rxMeta) {
 	l := &d.lro[q]
 	l.open = true
 	l.buf = append(l.buf[:0], f...)
@@ -92,13 +93,13 @@ func (d *Device) lroStart(q int, f []byte, ip offload.IPv4, th offload.TCP, payl
 
 // lroAppend adds a frame's payload: the aggregate takes its ACK number,
 // window and PSH.
-func (d *Device) lroAppend(q int, f []byte, th offload.TCP, payload int) {
+func (d *Device) lroAppend(q int, f []byte, th header.TCP, payload int) {
 	l := &d.lro[q]
 	l.buf = append(l.buf, f[len(f)-payload:]...)
-	lt := offload.TCP(l.buf[l.l3+offload.IPv4(l.buf[l.l3:]).HeaderLen():])
+	lt := header.TCP(l.buf[l.l3+header.IPv4(l.buf[l.l3:]).HeaderLen():])
 	copy(lt[8:12], th[8:12])   // newest ACK
 	copy(lt[14:16], th[14:16]) // newest window
-	lt.SetFlags(lt.Flags() | th.Flags()&offload.TCPPsh)
+	lt.SetFlags(lt.Flags() | th.Flags()&header.TCPPsh)
 	l.nextSeq += uint32(payload)
 	l.frames++
 	l.account(len(f))
@@ -111,15 +112,15 @@ func (l *lroState) account(n int) {
 }
 
 // lroParse finds the IPv4 and TCP headers of a frame LRO may take.
-func lroParse(f []byte) (offload.IPv4, offload.TCP, int, bool) {
+func lroParse(f []byte) (header.IPv4, header.TCP, int, bool) {
 	if len(f) < 14+40 || f[12] != 0x08 || f[13] != 0x00 {
 		return nil, nil, 0, false
 	}
-	ip := offload.IPv4(f[14:])
+	ip := header.IPv4(f[14:])
 	if !ip.IsValid() || int(ip.TotalLen()) != len(ip) {
 		return nil, nil, 0, false // padding or a short frame: not worth the risk
 	}
-	th := offload.TCP(ip[ip.HeaderLen():])
+	th := header.TCP(ip[ip.HeaderLen():])
 	if !offload.GROEligible(ip, th) {
 		return nil, nil, 0, false
 	}
@@ -154,12 +155,12 @@ func (d *Device) lroFlush(q int) {
 	m := l.meta
 	m.frames = l.frames
 	if l.frames > 1 {
-		ip := offload.IPv4(f[l.l3:])
+		ip := header.IPv4(f[l.l3:])
 		ip.SetTotalLen(uint16(len(f) - l.l3))
 		ip.UpdateChecksum()
 		l4 := f[l.l3+ip.HeaderLen():]
-		offload.TCP(l4).SetChecksum(0)
-		offload.TCP(l4).SetChecksum(offload.L4Checksum(ip, l4))
+		header.TCP(l4).SetChecksum(0)
+		header.TCP(l4).SetChecksum(header.L4Checksum(ip, l4))
 		d.diag[(VLROFL-VUWC)/4]++
 	}
 	m.bytes, m.sizes = l.bytes, l.sizes

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"vnic/header"
 	"vnic/offload"
 	"vnic/ring"
 	"vnic/test/pkt"
@@ -21,8 +22,8 @@ func udpFrame(dst []byte, payload []byte, withCsum bool) []byte {
 }
 
 func valid(f []byte) bool {
-	ip := offload.IPv4(f[14:])
-	return ip.ChecksumValid() && offload.L4ChecksumValid(ip, ip[ip.HeaderLen():ip.TotalLen()])
+	ip := header.IPv4(f[14:])
+	return ip.ChecksumValid() && header.L4ChecksumValid(ip, ip[ip.HeaderLen():ip.TotalLen()])
 }
 
 // sendCtx queues a context descriptor and one data descriptor per 2 KiB
@@ -54,26 +55,26 @@ func TestTxChecksumInsertion(t *testing.T) {
 	r.txRing(0, 64)
 	// TCP: the IPv4 checksum zeroed, the TCP field seeded with the
 	// pseudo-header sum (with length), as a driver sends CHECKSUM_PARTIAL.
-	want := tcpFrame(bcastMAC, 7, offload.TCPAck, bytes.Repeat([]byte{0xab}, 501), 9)
+	want := tcpFrame(bcastMAC, 7, header.TCPAck, bytes.Repeat([]byte{0xab}, 501), 9)
 	f := append([]byte(nil), want...)
-	ip := offload.IPv4(f[14:])
+	ip := header.IPv4(f[14:])
 	ip.SetChecksum(0)
-	offload.TCP(f[34:]).SetChecksum(offload.Fold(offload.PseudoHeaderIPv4(ip.Src(), ip.Dst(), 6, uint16(len(f)-34))))
+	header.TCP(f[34:]).SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), 6, uint16(len(f)-34))))
 	r.sendCtx(0, tcpCtx, f, 0, ring.TxPOptIXSM|ring.TxPOptTXSM, uint32(len(f)))
 	if len(cap.frames) != 1 || !bytes.Equal(cap.frames[0], want) {
 		t.Fatal("TCP checksums not inserted as software computes them")
 	}
 	// UDP whose checksum comes out 0 goes as 0xFFFF.
 	u := udpFrame(bcastMAC, make([]byte, 40), false)
-	uip := offload.IPv4(u[14:])
-	seed := offload.Fold(offload.PseudoHeaderIPv4(uip.Src(), uip.Dst(), 17, uint16(len(u)-34)))
+	uip := header.IPv4(u[14:])
+	seed := header.Fold(header.PseudoHeaderIPv4(uip.Src(), uip.Dst(), 17, uint16(len(u)-34)))
 	// Choose two payload bytes so the sum folds to 0xFFFF (checksum 0).
 	binary.BigEndian.PutUint16(u[34+6:], seed)
-	s := offload.Fold(offload.Sum(u[34:], 0))
+	s := header.Fold(header.Sum(u[34:], 0))
 	binary.BigEndian.PutUint16(u[42:], 0xFFFF-s)
 	udpCtx := ring.TxContext{MACLen: 14, IPLen: 20, L4Len: 8, TUCmd: ring.TxTUCmdIPv4 | ring.TxTUCmdL4UDP, Idx: 1}
 	r.sendCtx(0, udpCtx, u, 0, ring.TxPOptTXSM, uint32(len(u)))
-	if got := offload.UDP(cap.frames[1][34:]).Checksum(); got != 0xFFFF || !valid(cap.frames[1]) {
+	if got := header.UDP(cap.frames[1][34:]).Checksum(); got != 0xFFFF || !valid(cap.frames[1]) {
 		t.Fatalf("UDP checksum %#x, want 0xffff", got)
 	}
 	if r.rd(VTXCSO) != 3 {
@@ -86,14 +87,14 @@ func TestTxChecksumWithoutContext(t *testing.T) {
 	cap := &captureSink{}
 	r.dev.Connect(cap)
 	r.txRing(0, 16)
-	f := tcpFrame(bcastMAC, 7, offload.TCPAck, make([]byte, 10), 9)
-	offload.TCP(f[34:]).SetChecksum(0x1234)
+	f := tcpFrame(bcastMAC, 7, header.TCPAck, make([]byte, 10), 9)
+	header.TCP(f[34:]).SetChecksum(0x1234)
 	r.send(0, f)
 	tr := r.tx[0]
 	// Rewrite the one data descriptor with POPTS TXSM and no context.
 	ring.TxDesc(tr.desc.Buf[0:16]).SetData(ring.TxData{Addr: tr.bufs[0].Addr, Len: uint16(len(f)), Cmd: ring.TxCmdEOP | ring.TxCmdRS, POpts: ring.TxPOptTXSM, PayLen: uint32(len(f))})
 	r.doorbell(0)
-	if r.rd(VTXCTE) != 1 || offload.TCP(cap.frames[0][34:]).Checksum() != 0x1234 {
+	if r.rd(VTXCTE) != 1 || header.TCP(cap.frames[0][34:]).Checksum() != 0x1234 {
 		t.Fatal("a checksum request without a context must go out untouched and be counted")
 	}
 }
@@ -107,9 +108,9 @@ func TestTSO(t *testing.T) {
 	for i := range payload {
 		payload[i] = byte(i)
 	}
-	f := tcpFrame(bcastMAC, 1000, offload.TCPAck|offload.TCPPsh, payload, 50)
-	ip := offload.IPv4(f[14:])
-	offload.TCP(f[34:]).SetChecksum(offload.Fold(offload.PseudoHeaderIPv4(ip.Src(), ip.Dst(), 6, 0)))
+	f := tcpFrame(bcastMAC, 1000, header.TCPAck|header.TCPPsh, payload, 50)
+	ip := header.IPv4(f[14:])
+	header.TCP(f[34:]).SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), 6, 0)))
 	// The reference: software segmentation of the same super-frame.
 	var want [][]byte
 	offload.SegmentTCPv4(f, 14, 20, 20, 1448, false, make([]byte, 4096), func(s []byte) { want = append(want, append([]byte(nil), s...)) })
@@ -136,14 +137,14 @@ func TestTSO(t *testing.T) {
 }
 
 func TestRxChecksumVerdicts(t *testing.T) {
-	good := tcpFrame(rigMAC, 1, offload.TCPAck, make([]byte, 20), 1)
+	good := tcpFrame(rigMAC, 1, header.TCPAck, make([]byte, 20), 1)
 	badTCP := append([]byte(nil), good...)
 	badTCP[60] ^= 1
 	badIP := append([]byte(nil), good...)
 	badIP[14+10] ^= 1
-	frag := tcpFrame(rigMAC, 1, offload.TCPAck, make([]byte, 20), 1)
-	binary.BigEndian.PutUint16(frag[14+6:], offload.IPv4MF)
-	offload.IPv4(frag[14:]).UpdateChecksum()
+	frag := tcpFrame(rigMAC, 1, header.TCPAck, make([]byte, 20), 1)
+	binary.BigEndian.PutUint16(frag[14+6:], header.IPv4MF)
+	header.IPv4(frag[14:]).UpdateChecksum()
 	udpNone := udpFrame(rigMAC, make([]byte, 20), false)
 	udpGood := udpFrame(rigMAC, make([]byte, 20), true)
 	arp := frame(rigMAC, 60, [4]byte{}, 0)
@@ -195,7 +196,7 @@ func TestLRO(t *testing.T) {
 	}
 	seg := func(k int, flags uint8) []byte {
 		p := bytes.Repeat([]byte{byte(k)}, 1000)
-		return tcpFrame(rigMAC, uint32(5000+1000*k), offload.TCPAck|flags, p, uint16(k))
+		return tcpFrame(rigMAC, uint32(5000+1000*k), header.TCPAck|flags, p, uint16(k))
 	}
 	t.Run("four in order, flushed by the timer", func(t *testing.T) {
 		r := setup(50)
@@ -211,7 +212,7 @@ func TestLRO(t *testing.T) {
 		if len(got) != 1 || len(got[0]) != 54+4000 || !valid(got[0]) || d.RSCCount() != 4 {
 			t.Fatalf("%d packets, RSCCNT %d", len(got), d.RSCCount())
 		}
-		if offload.IPv4(got[0][14:]).TotalLen() != 4040 || !bytes.Equal(got[0][54+3000:54+3010], bytes.Repeat([]byte{3}, 10)) {
+		if header.IPv4(got[0][14:]).TotalLen() != 4040 || !bytes.Equal(got[0][54+3000:54+3010], bytes.Repeat([]byte{3}, 10)) {
 			t.Fatal("aggregate content")
 		}
 		if gprc, ag, fl := r.rd(GPRC), r.rd(VLROAG), r.rd(VLROFL); gprc != 4 || ag != 3 || fl != 1 {
@@ -221,12 +222,12 @@ func TestLRO(t *testing.T) {
 	t.Run("PSH ends it, a gap splits it", func(t *testing.T) {
 		r := setup(50)
 		r.dev.Receive(seg(0, 0))
-		r.dev.Receive(seg(1, offload.TCPPsh))
+		r.dev.Receive(seg(1, header.TCPPsh))
 		r.dev.Receive(seg(3, 0)) // gap: a new aggregate
 		r.dev.Receive(seg(5, 0)) // gap again
 		r.clk.RunFor(us(100))
 		got := r.reap(0)
-		if len(got) != 3 || len(got[0]) != 54+2000 || offload.TCP(got[0][34:]).Flags()&offload.TCPPsh == 0 {
+		if len(got) != 3 || len(got[0]) != 54+2000 || header.TCP(got[0][34:]).Flags()&header.TCPPsh == 0 {
 			t.Fatalf("%d packets", len(got))
 		}
 	})
@@ -280,7 +281,7 @@ func TestTSOMatchesGSORandom(t *testing.T) {
 		r.dev.Connect(cap)
 		r.txRing(0, 256)
 		s := pkt.TCPSpec{Src: pkt.IPA, Dst: pkt.IPB, SPort: uint16(next(65536)), DPort: 80, Seq: uint32(next(1 << 30)),
-			Ack: 7, Flags: uint8(next(256)) | offload.TCPAck, ID: uint16(next(65536)), DF: next(2) == 0, TTL: uint8(1 + next(255)),
+			Ack: 7, Flags: uint8(next(256)) | header.TCPAck, ID: uint16(next(65536)), DF: next(2) == 0, TTL: uint8(1 + next(255)),
 			Payload: pkt.Payload(1+next(30000), uint32(i))}
 		if next(2) == 0 {
 			s.Options = pkt.TimestampOption(uint32(next(1000)), 5)
@@ -290,7 +291,7 @@ func TestTSOMatchesGSORandom(t *testing.T) {
 		}
 		f := pkt.TCP(s)
 		fr, _ := pkt.Parse(f)
-		fr.TCP.SetChecksum(offload.Fold(offload.PseudoHeaderIPv4(fr.IP.Src(), fr.IP.Dst(), 6, 0)))
+		fr.TCP.SetChecksum(header.Fold(header.PseudoHeaderIPv4(fr.IP.Src(), fr.IP.Dst(), 6, 0)))
 		ipl, l4l := fr.IP.HeaderLen(), fr.TCP.HeaderLen()
 		mss := 1 + next(1460)
 		var want [][]byte

@@ -3,7 +3,7 @@ package hw
 import (
 	"encoding/binary"
 
-	"vnic/offload"
+	"vnic/header"
 	"vnic/ring"
 )
 
@@ -139,7 +139,7 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 	if et == 0x8100 && len(f) >= 18 {
 		et, l3 = binary.BigEndian.Uint16(f[16:18]), 18
 	}
-	ip := offload.IPv4(f[l3:])
+	ip := header.IPv4(f[l3:])
 	if et != 0x0800 || !ip.IsValid() || int(ip.TotalLen()) > len(ip) || int(ip.TotalLen()) < ip.HeaderLen() {
 		return 0
 	}
@@ -154,12 +154,12 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 	l4 := ip[ip.HeaderLen():]
 	if rxcsum&RxcsumTUOFLD != 0 && !ip.IsFragment() {
 		switch {
-		case ip.Protocol() == offload.ProtoTCP && len(l4) >= 20:
+		case ip.Protocol() == header.ProtoTCP && len(l4) >= 20:
 			st |= ring.RxStatL4CS
-		case ip.Protocol() == offload.ProtoUDP && len(l4) >= 8 && offload.UDP(l4).Checksum() != 0:
+		case ip.Protocol() == header.ProtoUDP && len(l4) >= 8 && header.UDP(l4).Checksum() != 0:
 			st |= ring.RxStatL4CS | ring.RxStatUDPCS
 		}
-		if st&ring.RxStatL4CS != 0 && !offload.L4ChecksumValid(ip, l4) {
+		if st&ring.RxStatL4CS != 0 && !header.L4ChecksumValid(ip, l4) {
 			st |= ring.RxErrTCPE
 		}
 	}

@@ -3,6 +3,7 @@ package hw
 import (
 	"time"
 
+	"vnic/header"
 	"vnic/offload"
 	"vnic/ring"
 )
@@ -228,7 +229,7 @@ func (d *Device) prepareTSO(t *txQueue, slot int, paylen uint32, p *txPacket) bo
 		p.mss == 0 || hdr > len(p.frame) || uint32(len(p.frame)-hdr) != paylen || hdr+p.mss > maxFrame-MinFrame {
 		return false
 	}
-	if !offload.IPv4(p.frame[p.macLen:]).IsValid() || !offload.TCP(p.frame[p.macLen+p.ipLen:]).IsValid() {
+	if !header.IPv4(p.frame[p.macLen:]).IsValid() || !header.TCP(p.frame[p.macLen+p.ipLen:]).IsValid() {
 		return false
 	}
 	p.tso = true
@@ -248,15 +249,15 @@ func (d *Device) insertChecksums(t *txQueue, slot int, popts uint32, frame []byt
 	if popts&ring.TxPOptIXSM != 0 && mac+ipl <= len(frame) && ipl >= 20 {
 		ip := frame[mac : mac+ipl]
 		ip[10], ip[11] = 0, 0
-		cs := offload.Checksum(ip)
+		cs := header.Checksum(ip)
 		ip[10], ip[11] = byte(cs>>8), byte(cs)
 		d.diag[(VTXCSO-VUWC)/4]++
 	}
 	if popts&ring.TxPOptTXSM != 0 {
 		udp := c.TUCmd&(3<<11) == ring.TxTUCmdL4UDP
-		off := offload.TCPChecksumOffset
+		off := header.TCPChecksumOffset
 		if udp {
-			off = offload.UDPChecksumOffset
+			off = header.UDPChecksumOffset
 		}
 		if offload.FinishChecksum(frame, mac+ipl, off, udp) {
 			d.diag[(VTXCSO-VUWC)/4]++

@@ -1,5 +1,7 @@
 package offload
 
+import "vnic/header"
+
 // GROResult is what TCP GRO does with a packet given the one it holds for
 // the same flow.
 type GROResult int
@@ -36,8 +38,8 @@ const (
 // the first segment, with the merged total length), the number of segments
 // merged and the MSS (the first segment's payload length).
 type GROHeld struct {
-	IP    IPv4
-	TCP   TCP
+	IP    header.IPv4
+	TCP   header.TCP
 	Segs  int
 	MSS   int
 	Len   int // merged IP total length
@@ -46,7 +48,7 @@ type GROHeld struct {
 
 // GROFlowKey returns the 4-tuple of a TCP/IPv4 packet as one comparable
 // value.
-func GROFlowKey(ip IPv4, th TCP) [12]byte {
+func GROFlowKey(ip header.IPv4, th header.TCP) [12]byte {
 	var k [12]byte
 	copy(k[0:4], ip[12:16])
 	copy(k[4:8], ip[16:20])
@@ -57,14 +59,14 @@ func GROFlowKey(ip IPv4, th TCP) [12]byte {
 // groFlushFlags end a train after the packet is merged; groNoMerge flags
 // forbid merging it at all (Linux tcp_gro_receive).
 const (
-	groFlushFlags = TCPUrg | TCPPsh | TCPRst | TCPSyn | TCPFin
-	groNoMerge    = TCPCwr
+	groFlushFlags = header.TCPUrg | header.TCPPsh | header.TCPRst | header.TCPSyn | header.TCPFin
+	groNoMerge    = header.TCPCwr
 )
 
 // Eligible reports whether GRO handles a TCP/IPv4 packet at all: IHL 5 (no
 // options), not a fragment, valid lengths. Others pass up alone.
-func GROEligible(ip IPv4, th TCP) bool {
-	return len(ip) >= 20 && ip[0] == 0x45 && !ip.IsFragment() && ip.Protocol() == ProtoTCP &&
+func GROEligible(ip header.IPv4, th header.TCP) bool {
+	return len(ip) >= 20 && ip[0] == 0x45 && !ip.IsFragment() && ip.Protocol() == header.ProtoTCP &&
 		int(ip.TotalLen()) <= len(ip) && th.IsValid()
 }
 
@@ -77,7 +79,7 @@ func GROEligible(ip IPv4, th TCP) bool {
 // the MSS, a contiguous sequence number and room under 64 KiB and 64
 // segments. A merged train ends (is flushed) when the new packet is shorter
 // than the MSS or carries PSH, URG, RST, SYN or FIN.
-func TCPGRO(held *GROHeld, ip IPv4, th TCP, payload int) GROResult {
+func TCPGRO(held *GROHeld, ip header.IPv4, th header.TCP, payload int) GROResult {
 	flags := th.Flags()
 	ends := flags&groFlushFlags != 0
 	if held == nil {
@@ -98,7 +100,7 @@ func TCPGRO(held *GROHeld, ip IPv4, th TCP, payload int) GROResult {
 	return GROMerge
 }
 
-func groCanMerge(h *GROHeld, ip IPv4, th TCP, payload int) bool {
+func groCanMerge(h *GROHeld, ip header.IPv4, th header.TCP, payload int) bool {
 	if payload == 0 || payload > h.MSS || th.Flags()&groNoMerge != 0 {
 		return false
 	}
@@ -107,11 +109,11 @@ func groCanMerge(h *GROHeld, ip IPv4, th TCP, payload int) bool {
 	}
 	// IP ID: incrementing per segment, or fixed with DF (flush_id).
 	id0, id := h.IP.ID(), ip.ID()
-	df := ip.FlagsFrag()&IPv4DF != 0 && h.IP.FlagsFrag()&IPv4DF != 0
+	df := ip.FlagsFrag()&header.IPv4DF != 0 && h.IP.FlagsFrag()&header.IPv4DF != 0
 	if id != id0+uint16(h.Segs) && !(df && id == id0) {
 		return false
 	}
-	if (th.Flags()^h.Flags)&^(TCPCwr|TCPFin|TCPPsh) != 0 {
+	if (th.Flags()^h.Flags)&^(header.TCPCwr|header.TCPFin|header.TCPPsh) != 0 {
 		return false
 	}
 	if th.Ack() != h.TCP.Ack() || th.HeaderLen() != h.TCP.HeaderLen() {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"vnic/header"
 	"vnic/offload"
 	"vnic/test/pkt"
 )
@@ -13,7 +14,7 @@ const groMSS = 1000
 // groPkt makes a TCP/IPv4 frame of one flow; mod adjusts it.
 func groPkt(seq uint32, n int, id uint16, mod func(*pkt.TCPSpec)) []byte {
 	s := pkt.TCPSpec{Src: pkt.IPA, Dst: pkt.IPB, SPort: 1000, DPort: 2000, Seq: seq, Ack: 5,
-		Flags: offload.TCPAck, ID: id, DF: true, Options: pkt.TimestampOption(10, 20), Payload: pkt.Payload(n, seq)}
+		Flags: header.TCPAck, ID: id, DF: true, Options: pkt.TimestampOption(10, 20), Payload: pkt.Payload(n, seq)}
 	if mod != nil {
 		mod(&s)
 	}
@@ -66,13 +67,13 @@ func TestTCPGRORules(t *testing.T) {
 		{"small then large", [][]byte{p(0, 100, nil), groPkt(seq+100, groMSS, 101, nil)}, []offload.GROResult{H, FH}},
 		{"ack only", [][]byte{p(0, groMSS, nil), p(1, 0, nil)}, []offload.GROResult{H, FP}},
 		{"ack only alone", [][]byte{p(0, 0, nil)}, []offload.GROResult{P}},
-		{"PSH", [][]byte{p(0, groMSS, nil), p(1, groMSS, flag(offload.TCPPsh))}, []offload.GROResult{H, MF}},
-		{"FIN", [][]byte{p(0, groMSS, nil), p(1, groMSS, flag(offload.TCPFin))}, []offload.GROResult{H, MF}},
-		{"SYN", [][]byte{p(0, groMSS, nil), p(1, groMSS, flag(offload.TCPSyn))}, []offload.GROResult{H, FP}},
-		{"RST", [][]byte{p(0, groMSS, nil), p(1, groMSS, flag(offload.TCPRst))}, []offload.GROResult{H, FP}},
-		{"URG", [][]byte{p(0, groMSS, nil), p(1, groMSS, flag(offload.TCPUrg))}, []offload.GROResult{H, FP}},
-		{"CWR", [][]byte{p(0, groMSS, nil), p(1, groMSS, flag(offload.TCPCwr))}, []offload.GROResult{H, FH}},
-		{"PSH first passes", [][]byte{p(0, groMSS, flag(offload.TCPPsh))}, []offload.GROResult{P}},
+		{"PSH", [][]byte{p(0, groMSS, nil), p(1, groMSS, flag(header.TCPPsh))}, []offload.GROResult{H, MF}},
+		{"FIN", [][]byte{p(0, groMSS, nil), p(1, groMSS, flag(header.TCPFin))}, []offload.GROResult{H, MF}},
+		{"SYN", [][]byte{p(0, groMSS, nil), p(1, groMSS, flag(header.TCPSyn))}, []offload.GROResult{H, FP}},
+		{"RST", [][]byte{p(0, groMSS, nil), p(1, groMSS, flag(header.TCPRst))}, []offload.GROResult{H, FP}},
+		{"URG", [][]byte{p(0, groMSS, nil), p(1, groMSS, flag(header.TCPUrg))}, []offload.GROResult{H, FP}},
+		{"CWR", [][]byte{p(0, groMSS, nil), p(1, groMSS, flag(header.TCPCwr))}, []offload.GROResult{H, FH}},
+		{"PSH first passes", [][]byte{p(0, groMSS, flag(header.TCPPsh))}, []offload.GROResult{P}},
 		{"different options", [][]byte{p(0, groMSS, nil), p(1, groMSS, func(s *pkt.TCPSpec) { s.Options = []byte{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1} })}, []offload.GROResult{H, FH}},
 		{"different timestamp", [][]byte{p(0, groMSS, nil), p(1, groMSS, func(s *pkt.TCPSpec) { s.Options = pkt.TimestampOption(11, 20) })}, []offload.GROResult{H, FH}},
 		{"different ack", [][]byte{p(0, groMSS, nil), p(1, groMSS, func(s *pkt.TCPSpec) { s.Ack = 6 })}, []offload.GROResult{H, FH}},

@@ -1,5 +1,7 @@
 package offload
 
+import "vnic/header"
+
 // LROResult is what a device's LRO does with a TCP/IPv4 frame given the
 // aggregate it has open on the queue.
 type LROResult int
@@ -45,16 +47,16 @@ type LROOpen struct {
 // aggregate after the frame. A frame that cannot join ends the open one.
 // maxLen is what a new aggregate may grow to; a frame that already fills it
 // is not worth holding.
-func TCPLRO(open *LROOpen, ip IPv4, th TCP, payload, flen, maxLen int, csumOK bool) LROResult {
+func TCPLRO(open *LROOpen, ip header.IPv4, th header.TCP, payload, flen, maxLen int, csumOK bool) LROResult {
 	flags := th.Flags()
-	takes := csumOK && payload > 0 && GROEligible(ip, th) && flags&TCPAck != 0 && flags&^(TCPAck|TCPPsh) == 0
+	takes := csumOK && payload > 0 && GROEligible(ip, th) && flags&header.TCPAck != 0 && flags&^(header.TCPAck|header.TCPPsh) == 0
 	if !takes {
 		if open != nil {
 			return LROFlushPass
 		}
 		return LROPass
 	}
-	psh := flags&TCPPsh != 0
+	psh := flags&header.TCPPsh != 0
 	if open != nil && open.Key == GROFlowKey(ip, th) && th.Seq() == open.NextSeq &&
 		open.Len+payload <= open.Max && string(th.Options()) == string(open.Options) {
 		if psh || open.Len+payload >= open.Max {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"vnic/header"
 	"vnic/offload"
 	"vnic/test/pkt"
 )
@@ -47,16 +48,16 @@ func TestTCPLRORules(t *testing.T) {
 		want   []offload.LROResult
 	}{
 		{"in order", 65536, [][]byte{p(0, nil), p(1, nil), p(2, nil), p(3, nil)}, []offload.LROResult{S, A, A, A}},
-		{"PSH ends", 65536, [][]byte{p(0, nil), p(1, flag(offload.TCPPsh))}, []offload.LROResult{S, AF}},
-		{"PSH alone passes", 65536, [][]byte{p(0, flag(offload.TCPPsh))}, []offload.LROResult{P}},
+		{"PSH ends", 65536, [][]byte{p(0, nil), p(1, flag(header.TCPPsh))}, []offload.LROResult{S, AF}},
+		{"PSH alone passes", 65536, [][]byte{p(0, flag(header.TCPPsh))}, []offload.LROResult{P}},
 		{"gap", 65536, [][]byte{p(0, nil), p(2, nil)}, []offload.LROResult{S, FS}},
 		{"retransmission", 65536, [][]byte{p(0, nil), p(0, nil)}, []offload.LROResult{S, FS}},
 		{"other flow", 65536, [][]byte{p(0, nil), p(1, func(s *pkt.TCPSpec) { s.SPort = 9 })}, []offload.LROResult{S, FS}},
-		{"FIN", 65536, [][]byte{p(0, nil), p(1, flag(offload.TCPFin))}, []offload.LROResult{S, FP}},
-		{"SYN", 65536, [][]byte{p(0, nil), p(1, flag(offload.TCPSyn))}, []offload.LROResult{S, FP}},
-		{"RST", 65536, [][]byte{p(0, nil), p(1, flag(offload.TCPRst))}, []offload.LROResult{S, FP}},
-		{"URG", 65536, [][]byte{p(0, nil), p(1, flag(offload.TCPUrg))}, []offload.LROResult{S, FP}},
-		{"ECE", 65536, [][]byte{p(0, nil), p(1, flag(offload.TCPEce))}, []offload.LROResult{S, FP}},
+		{"FIN", 65536, [][]byte{p(0, nil), p(1, flag(header.TCPFin))}, []offload.LROResult{S, FP}},
+		{"SYN", 65536, [][]byte{p(0, nil), p(1, flag(header.TCPSyn))}, []offload.LROResult{S, FP}},
+		{"RST", 65536, [][]byte{p(0, nil), p(1, flag(header.TCPRst))}, []offload.LROResult{S, FP}},
+		{"URG", 65536, [][]byte{p(0, nil), p(1, flag(header.TCPUrg))}, []offload.LROResult{S, FP}},
+		{"ECE", 65536, [][]byte{p(0, nil), p(1, flag(header.TCPEce))}, []offload.LROResult{S, FP}},
 		{"pure ACK", 65536, [][]byte{p(0, nil), groPkt(1000, 0, 1, nil)}, []offload.LROResult{S, FP}},
 		{"bad checksum", 65536, [][]byte{p(0, nil), bad}, []offload.LROResult{S, FP}},
 		{"options differ", 65536, [][]byte{p(0, nil), p(1, func(s *pkt.TCPSpec) { s.Options = pkt.TimestampOption(99, 20) })}, []offload.LROResult{S, FS}},

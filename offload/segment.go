@@ -1,5 +1,7 @@
 package offload
 
+import "vnic/header"
+
 // SegmentResult says why SegmentTCPv4 refused a packet.
 type SegmentResult int
 
@@ -23,7 +25,7 @@ func (r SegmentResult) String() string {
 // and segmentation wants the seed without it (igb_tso does the same before
 // handing the packet to the NIC).
 func SeedRemoveLength(seed, l4len uint16) uint16 {
-	return Fold(uint64(seed) + uint64(^l4len))
+	return header.Fold(uint64(seed) + uint64(^l4len))
 }
 
 // SegmentTCPv4 is TCP segmentation, the one function behind the device's
@@ -48,9 +50,9 @@ func SegmentTCPv4(frame []byte, macLen, ipLen, l4Len, mss int, partial bool, scr
 	if macLen < 0 || ipLen < 20 || l4Len < 20 || hdr > len(frame) {
 		return 0, SegmentBadHeaders
 	}
-	ip := IPv4(frame[macLen : macLen+ipLen])
-	th := TCP(frame[macLen+ipLen : hdr])
-	if !ip.IsValid() || ip.HeaderLen() != ipLen || ip.Protocol() != ProtoTCP || !th.IsValid() || th.HeaderLen() != l4Len {
+	ip := header.IPv4(frame[macLen : macLen+ipLen])
+	th := header.TCP(frame[macLen+ipLen : hdr])
+	if !ip.IsValid() || ip.HeaderLen() != ipLen || ip.Protocol() != header.ProtoTCP || !th.IsValid() || th.HeaderLen() != l4Len {
 		return 0, SegmentBadHeaders
 	}
 	if mss <= 0 || hdr+mss > len(scratch) || hdr+mss > 65535+macLen {
@@ -64,25 +66,25 @@ func SegmentTCPv4(frame []byte, macLen, ipLen, l4Len, mss int, partial bool, scr
 		seg := scratch[:hdr+end-off]
 		copy(seg, frame[:hdr])
 		copy(seg[hdr:], payload[off:end])
-		sip := IPv4(seg[macLen : macLen+ipLen])
+		sip := header.IPv4(seg[macLen : macLen+ipLen])
 		sip.SetTotalLen(uint16(ipLen + l4Len + end - off))
 		sip.SetID(id0 + uint16(n))
 		sip.UpdateChecksum()
-		st := TCP(seg[macLen+ipLen : hdr])
+		st := header.TCP(seg[macLen+ipLen : hdr])
 		st.SetSeq(seq0 + uint32(off))
 		f := flags
 		if end < len(payload) {
-			f &^= TCPFin | TCPPsh
+			f &^= header.TCPFin | header.TCPPsh
 		}
 		if n > 0 {
-			f &^= TCPCwr
+			f &^= header.TCPCwr
 		}
 		st.SetFlags(f)
 		l4 := seg[macLen+ipLen:]
 		if partial {
-			st.SetChecksum(Fold(uint64(st.Checksum()) + uint64(len(l4))))
+			st.SetChecksum(header.Fold(uint64(st.Checksum()) + uint64(len(l4))))
 		} else {
-			st.SetChecksum(^Fold(Sum(l4, uint64(len(l4)))))
+			st.SetChecksum(^header.Fold(header.Sum(l4, uint64(len(l4)))))
 		}
 		emit(seg)
 		n++
@@ -102,7 +104,7 @@ func FinishChecksum(frame []byte, start, offset int, udp bool) bool {
 	if start < 0 || offset < 0 || start+offset+2 > len(frame) {
 		return false
 	}
-	c := ^Fold(Sum(frame[start:], 0))
+	c := ^header.Fold(header.Sum(frame[start:], 0))
 	if c == 0 && udp {
 		c = 0xFFFF
 	}

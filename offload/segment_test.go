@@ -2,9 +2,11 @@ package offload_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand"
 	"testing"
 
+	"vnic/header"
 	"vnic/offload"
 	"vnic/test/pkt"
 )
@@ -14,7 +16,7 @@ import (
 func tsoInput(s pkt.TCPSpec) []byte {
 	f := pkt.TCP(s)
 	fr, _ := pkt.Parse(f)
-	seed := offload.Fold(offload.PseudoHeaderIPv4(fr.IP.Src(), fr.IP.Dst(), offload.ProtoTCP, 0))
+	seed := header.Fold(header.PseudoHeaderIPv4(fr.IP.Src(), fr.IP.Dst(), header.ProtoTCP, 0))
 	fr.TCP.SetChecksum(seed)
 	return f
 }
@@ -31,10 +33,10 @@ func segmentRef(s pkt.TCPSpec, mss int) [][]byte {
 		seg.Seq = s.Seq + uint32(off)
 		seg.ID = s.ID + uint16(k)
 		if end < len(p) {
-			seg.Flags &^= offload.TCPFin | offload.TCPPsh
+			seg.Flags &^= header.TCPFin | header.TCPPsh
 		}
 		if k > 0 {
-			seg.Flags &^= offload.TCPCwr
+			seg.Flags &^= header.TCPCwr
 		}
 		out = append(out, pkt.TCP(seg))
 		if len(p) == 0 {
@@ -60,7 +62,7 @@ func segment(t testing.TB, f []byte, ipLen, l4Len, mss int) [][]byte {
 func TestTSOGolden(t *testing.T) {
 	const mss = 1000
 	spec := pkt.TCPSpec{DstMAC: pkt.MACB, SrcMAC: pkt.MACA, Src: pkt.IPA, Dst: pkt.IPB, SPort: 40000, DPort: 5201,
-		Seq: 0xfffff000, Ack: 77, Flags: offload.TCPAck | offload.TCPPsh | offload.TCPFin | offload.TCPCwr,
+		Seq: 0xfffff000, Ack: 77, Flags: header.TCPAck | header.TCPPsh | header.TCPFin | header.TCPCwr,
 		ID: 0x1234, DF: true, Payload: pkt.Payload(3*mss+100, 1)}
 	segs := segment(t, tsoInput(spec), 20, 20, mss)
 	if len(segs) != 4 {
@@ -74,12 +76,12 @@ func TestTSOGolden(t *testing.T) {
 		if fr.IP.ID() != 0x1234+uint16(k) || fr.TCP.Seq() != 0xfffff000+uint32(k*mss) {
 			t.Errorf("segment %d: id %#x seq %#x", k, fr.IP.ID(), fr.TCP.Seq())
 		}
-		want := uint8(offload.TCPAck)
+		want := uint8(header.TCPAck)
 		if k == 0 {
-			want |= offload.TCPCwr
+			want |= header.TCPCwr
 		}
 		if k == 3 {
-			want |= offload.TCPPsh | offload.TCPFin
+			want |= header.TCPPsh | header.TCPFin
 		}
 		if fr.TCP.Flags() != want {
 			t.Errorf("segment %d flags %#x, want %#x", k, fr.TCP.Flags(), want)
@@ -93,7 +95,7 @@ func TestTSOGolden(t *testing.T) {
 func randomSpec(r *rand.Rand) (pkt.TCPSpec, int) {
 	s := pkt.TCPSpec{DstMAC: pkt.MACB, SrcMAC: pkt.MACA, Src: pkt.IPA, Dst: pkt.IPB,
 		SPort: uint16(r.Intn(65536)), DPort: uint16(r.Intn(65536)), Seq: r.Uint32(), Ack: r.Uint32(),
-		Flags: uint8(r.Intn(256)) | offload.TCPAck, ID: uint16(r.Intn(65536)), DF: r.Intn(2) == 0,
+		Flags: uint8(r.Intn(256)) | header.TCPAck, ID: uint16(r.Intn(65536)), DF: r.Intn(2) == 0,
 		TTL: uint8(1 + r.Intn(255)), TOS: uint8(r.Intn(256))}
 	if r.Intn(2) == 0 {
 		s.Options = pkt.TimestampOption(r.Uint32(), r.Uint32())
@@ -154,8 +156,8 @@ func TestSeedRemoveLength(t *testing.T) {
 		r.Read(src[:])
 		r.Read(dst[:])
 		l := uint16(r.Intn(65536))
-		with := offload.Fold(offload.PseudoHeaderIPv4(src, dst, 6, l))
-		without := offload.Fold(offload.PseudoHeaderIPv4(src, dst, 6, 0))
+		with := header.Fold(header.PseudoHeaderIPv4(src, dst, 6, l))
+		without := header.Fold(header.PseudoHeaderIPv4(src, dst, 6, 0))
 		got := offload.SeedRemoveLength(with, l)
 		if got != without && !(got^without == 0xffff && (got == 0 || without == 0)) {
 			t.Fatalf("seed %#x - %d = %#x, want %#x", with, l, got, without)
@@ -173,14 +175,14 @@ func TestFinishChecksum(t *testing.T) {
 		}
 		fr, _ := pkt.Parse(f)
 		want := append([]byte(nil), f...)
-		off := offload.TCPChecksumOffset
+		off := header.TCPChecksumOffset
 		if udp {
-			off = offload.UDPChecksumOffset
+			off = header.UDPChecksumOffset
 		}
 		start := 14 + fr.IP.HeaderLen()
 		// Seed the field with the pseudo-header sum (with length), as the
 		// stack does for CHECKSUM_PARTIAL.
-		seed := offload.Fold(offload.PseudoHeaderIPv4(fr.IP.Src(), fr.IP.Dst(), fr.IP.Protocol(), uint16(len(fr.L4))))
+		seed := header.Fold(header.PseudoHeaderIPv4(fr.IP.Src(), fr.IP.Dst(), fr.IP.Protocol(), uint16(len(fr.L4))))
 		f[start+off], f[start+off+1] = byte(seed>>8), byte(seed)
 		if !offload.FinishChecksum(f, start, off, udp) || !bytes.Equal(f, want) {
 			t.Fatalf("udp=%v: finished checksum differs", udp)
@@ -220,7 +222,7 @@ func FuzzSegmentTCPv4(f *testing.F) {
 }
 
 func BenchmarkSegmentTCPv4(b *testing.B) {
-	s := pkt.TCPSpec{Src: pkt.IPA, Dst: pkt.IPB, SPort: 1, DPort: 2, Flags: offload.TCPAck, Payload: make([]byte, 65000)}
+	s := pkt.TCPSpec{Src: pkt.IPA, Dst: pkt.IPB, SPort: 1, DPort: 2, Flags: header.TCPAck, Payload: make([]byte, 65000)}
 	in := tsoInput(s)
 	scratch := make([]byte, 2000)
 	b.ReportAllocs()
@@ -236,7 +238,7 @@ func BenchmarkSegmentTCPv4(b *testing.B) {
 // TestOffloadNoAllocs: segmentation, GRO and LRO decisions and checksums
 // allocate nothing.
 func TestOffloadNoAllocs(t *testing.T) {
-	s := pkt.TCPSpec{Src: pkt.IPA, Dst: pkt.IPB, SPort: 1, DPort: 2, Flags: offload.TCPAck, Payload: make([]byte, 20000)}
+	s := pkt.TCPSpec{Src: pkt.IPA, Dst: pkt.IPB, SPort: 1, DPort: 2, Flags: header.TCPAck, Payload: make([]byte, 20000)}
 	in := tsoInput(s)
 	scratch := make([]byte, 2000)
 	var sink int
@@ -249,8 +251,8 @@ func TestOffloadNoAllocs(t *testing.T) {
 		"segment":  func() { offload.SegmentTCPv4(in, 14, 20, 20, 1448, true, scratch, emit) },
 		"gro":      func() { sink += int(offload.TCPGRO(held, c.IP, c.TCP, 1448)) },
 		"lro":      func() { sink += int(offload.TCPLRO(open, c.IP, c.TCP, 1448, 1514, 32768, true)) },
-		"checksum": func() { sink += int(offload.Checksum(in)) },
-		"finish":   func() { offload.FinishChecksum(in, 34, offload.TCPChecksumOffset, false) },
+		"checksum": func() { sink += int(header.Checksum(in)) },
+		"finish":   func() { offload.FinishChecksum(in, 34, header.TCPChecksumOffset, false) },
 	}
 	for name, fn := range tests {
 		if n := testing.AllocsPerRun(50, fn); n != 0 {
@@ -258,4 +260,26 @@ func TestOffloadNoAllocs(t *testing.T) {
 		}
 	}
 	_ = sink
+}
+
+func TestSegmentPartialMatchesFull(t *testing.T) {
+	// Partial-mode segments, finished as a device would, equal full ones.
+	f := make([]byte, 14+40+5000)
+	copy(f[12:], []byte{8, 0, 0x45, 0})
+	binary.BigEndian.PutUint16(f[16:], uint16(40+5000))
+	f[14+8], f[14+9] = 64, header.ProtoTCP
+	copy(f[14+12:], []byte{198, 18, 0, 1, 198, 19, 0, 1})
+	f[14+20+12] = 5 << 4
+	f[14+20+13] = header.TCPAck
+	ip := header.IPv4(f[14:])
+	header.TCP(f[34:]).SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), header.ProtoTCP, 0)))
+	var full, part [][]byte
+	offload.SegmentTCPv4(f, 14, 20, 20, 1448, false, make([]byte, 2000), func(s []byte) { full = append(full, append([]byte(nil), s...)) })
+	offload.SegmentTCPv4(f, 14, 20, 20, 1448, true, make([]byte, 2000), func(s []byte) { part = append(part, append([]byte(nil), s...)) })
+	for i := range full {
+		offload.FinishChecksum(part[i], 34, header.TCPChecksumOffset, false)
+		if string(part[i]) != string(full[i]) {
+			t.Fatalf("segment %d differs", i)
+		}
+	}
 }

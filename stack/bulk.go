@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"vnic/ethtool"
+	"vnic/header"
 	"vnic/offload"
 )
 
@@ -109,11 +110,11 @@ func (b *Bulk) ACKs() uint64 { return b.acks.load() }
 // IsACK reports whether skb (at the network header) is an ACK for this
 // sender's flow.
 func (b *Bulk) IsACK(skb *SKB) bool {
-	ip := offload.IPv4(skb.Data())
-	if !ip.IsValid() || ip.Protocol() != offload.ProtoTCP || ip.Src() != b.cfg.Dst || ip.Dst() != b.cfg.Src {
+	ip := header.IPv4(skb.Data())
+	if !ip.IsValid() || ip.Protocol() != header.ProtoTCP || ip.Src() != b.cfg.Dst || ip.Dst() != b.cfg.Src {
 		return false
 	}
-	th := offload.TCP(ip[ip.HeaderLen():])
+	th := header.TCP(ip[ip.HeaderLen():])
 	return th.IsValid() && th.SrcPort() == b.cfg.DPort && th.DstPort() == b.cfg.SPort
 }
 
@@ -126,9 +127,9 @@ func (b *Bulk) HandleACK(skb *SKB) {
 	if !ChecksumOK(skb) {
 		return
 	}
-	ip := offload.IPv4(skb.Data())
-	th := offload.TCP(ip[ip.HeaderLen():])
-	if th.Flags()&offload.TCPAck == 0 {
+	ip := header.IPv4(skb.Data())
+	th := header.TCP(ip[ip.HeaderLen():])
+	if th.Flags()&header.TCPAck == 0 {
 		return
 	}
 	acked := uint64(th.Ack() - 1) // the stream starts at sequence number 1
@@ -218,24 +219,24 @@ func (b *Bulk) emit(payload, gso int, csum, last bool) {
 	copy(f[0:6], b.cfg.DstMAC[:])
 	copy(f[6:12], src[:])
 	binary.BigEndian.PutUint16(f[12:14], EthPIPv4)
-	ip := offload.IPv4(f[EthHdrLen:])
+	ip := header.IPv4(f[EthHdrLen:])
 	ip[0], ip[1] = 0x45, 0
 	ip.SetTotalLen(uint16(40 + payload))
 	ip.SetID(b.id)
-	binary.BigEndian.PutUint16(ip[6:8], offload.IPv4DF)
-	ip[8], ip[9] = 64, offload.ProtoTCP
+	binary.BigEndian.PutUint16(ip[6:8], header.IPv4DF)
+	ip[8], ip[9] = 64, header.ProtoTCP
 	copy(ip[12:16], b.cfg.Src[:])
 	copy(ip[16:20], b.cfg.Dst[:])
 	ip.UpdateChecksum()
-	th := offload.TCP(f[EthHdrLen+20:])
+	th := header.TCP(f[EthHdrLen+20:])
 	binary.BigEndian.PutUint16(th[0:], b.cfg.SPort)
 	binary.BigEndian.PutUint16(th[2:], b.cfg.DPort)
 	th.SetSeq(b.seq)
 	binary.BigEndian.PutUint32(th[8:], 1)
 	th[12] = 5 << 4
-	flags := uint8(offload.TCPAck)
+	flags := uint8(header.TCPAck)
 	if last {
-		flags |= offload.TCPPsh
+		flags |= header.TCPPsh
 	}
 	th.SetFlags(flags)
 	binary.BigEndian.PutUint16(th[14:], 65535)
@@ -247,10 +248,10 @@ func (b *Bulk) emit(payload, gso int, csum, last bool) {
 	b.cpu.ChargeCopy(payload) // the user's data copied in
 	l4 := f[EthHdrLen+20:]
 	if csum {
-		th.SetChecksum(offload.Fold(offload.PseudoHeaderIPv4(b.cfg.Src, b.cfg.Dst, offload.ProtoTCP, uint16(len(l4)))))
-		skb.SetPartial(EthHdrLen+20, offload.TCPChecksumOffset)
+		th.SetChecksum(header.Fold(header.PseudoHeaderIPv4(b.cfg.Src, b.cfg.Dst, header.ProtoTCP, uint16(len(l4)))))
+		skb.SetPartial(EthHdrLen+20, header.TCPChecksumOffset)
 	} else {
-		th.SetChecksum(offload.L4Checksum(ip, l4))
+		th.SetChecksum(header.L4Checksum(ip, l4))
 		b.cpu.ChargeCopy(payload) // checksummed by the CPU
 	}
 	segs := 1
@@ -304,12 +305,12 @@ func NewBulkSink(verify bool) *BulkSink {
 // Handle is the IPv4 protocol handler.
 func (s *BulkSink) Handle(skb *SKB) {
 	defer skb.Consume()
-	ip := offload.IPv4(skb.Data())
-	if !ip.IsValid() || ip.Protocol() != offload.ProtoTCP || !ChecksumOK(skb) {
+	ip := header.IPv4(skb.Data())
+	if !ip.IsValid() || ip.Protocol() != header.ProtoTCP || !ChecksumOK(skb) {
 		s.bad.add(1)
 		return
 	}
-	th := offload.TCP(ip[ip.HeaderLen():ip.TotalLen()])
+	th := header.TCP(ip[ip.HeaderLen():ip.TotalLen()])
 	if !th.IsValid() {
 		s.bad.add(1)
 		return
@@ -335,7 +336,7 @@ func (s *BulkSink) Handle(skb *SKB) {
 	s.next[key] = ackNo
 	s.flowBytes[th.SrcPort()] += uint64(len(payload))
 	s.unacked[key] += segs
-	ack := s.SendACKs && (s.unacked[key] >= 2 || segs > 1 || th.Flags()&offload.TCPPsh != 0)
+	ack := s.SendACKs && (s.unacked[key] >= 2 || segs > 1 || th.Flags()&header.TCPPsh != 0)
 	if ack {
 		s.unacked[key] = 0
 	}
@@ -369,7 +370,7 @@ func (s *BulkSink) Stats() BulkSinkStats {
 
 // sendACK answers the data packet in skb with an ACK of ackNo, out of the
 // device it came in on, to the MAC it came from.
-func (s *BulkSink) sendACK(in *SKB, ip offload.IPv4, th offload.TCP, ackNo uint32) {
+func (s *BulkSink) sendACK(in *SKB, ip header.IPv4, th header.TCP, ackNo uint32) {
 	dev := in.Dev
 	h := dev.host
 	mac := in.MACHeader()
@@ -385,25 +386,25 @@ func (s *BulkSink) sendACK(in *SKB, ip offload.IPv4, th offload.TCP, ackNo uint3
 	copy(f[0:6], mac[6:12])
 	copy(f[6:12], src[:])
 	binary.BigEndian.PutUint16(f[12:14], EthPIPv4)
-	aip := offload.IPv4(f[EthHdrLen:])
+	aip := header.IPv4(f[EthHdrLen:])
 	aip[0], aip[1] = 0x45, 0
 	aip.SetTotalLen(40)
-	binary.BigEndian.PutUint16(aip[6:8], offload.IPv4DF)
-	aip[8], aip[9] = 64, offload.ProtoTCP
+	binary.BigEndian.PutUint16(aip[6:8], header.IPv4DF)
+	aip[8], aip[9] = 64, header.ProtoTCP
 	dst, srcIP := ip.Src(), ip.Dst()
 	copy(aip[12:16], srcIP[:])
 	copy(aip[16:20], dst[:])
 	aip.UpdateChecksum()
-	at := offload.TCP(f[EthHdrLen+20:])
+	at := header.TCP(f[EthHdrLen+20:])
 	binary.BigEndian.PutUint16(at[0:], th.DstPort())
 	binary.BigEndian.PutUint16(at[2:], th.SrcPort())
 	at.SetSeq(th.Ack())
 	binary.BigEndian.PutUint32(at[8:], ackNo)
 	at[12] = 5 << 4
-	at.SetFlags(offload.TCPAck)
+	at.SetFlags(header.TCPAck)
 	binary.BigEndian.PutUint16(at[14:], 65535)
 	at.SetChecksum(0)
-	at.SetChecksum(offload.L4Checksum(aip, f[EthHdrLen+20:]))
+	at.SetChecksum(header.L4Checksum(aip, f[EthHdrLen+20:]))
 	skb.Dev, skb.Protocol = dev, EthPIPv4
 	skb.ResetMACHeader()
 	if DevQueueXmit(skb) == nil {
@@ -422,7 +423,7 @@ type BulkMux struct {
 
 // Handle is the Handler.
 func (m *BulkMux) Handle(skb *SKB) {
-	if d := skb.Data(); len(d) > 9 && d[9] == offload.ProtoTCP {
+	if d := skb.Data(); len(d) > 9 && d[9] == header.ProtoTCP {
 		for _, b := range m.Senders {
 			if b.IsACK(skb) {
 				b.HandleACK(skb)

@@ -2,8 +2,7 @@ package stack
 
 import (
 	"encoding/binary"
-
-	"vnic/offload"
+	"vnic/header"
 )
 
 // ECN codepoints (RFC 3168), the TOS byte's two low bits.
@@ -36,7 +35,7 @@ func SetCE(iph []byte) bool {
 	}
 	old := binary.BigEndian.Uint16(iph[0:2])
 	iph[1] = tos | ECNCE
-	check := offload.Update16(binary.BigEndian.Uint16(iph[10:12]), old, binary.BigEndian.Uint16(iph[0:2]))
+	check := header.Update16(binary.BigEndian.Uint16(iph[10:12]), old, binary.BigEndian.Uint16(iph[0:2]))
 	binary.BigEndian.PutUint16(iph[10:12], check)
 	return true
 }

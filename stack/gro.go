@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 
 	"vnic/ethtool"
+	"vnic/header"
 	"vnic/offload"
 )
 
@@ -45,12 +46,12 @@ func (n *NAPI) Receive(skb *SKB) {
 
 func (n *NAPI) groReceive(skb *SKB) {
 	g := &n.gro
-	ip := offload.IPv4(skb.Data())
-	if !ip.IsValid() || ip.Protocol() != offload.ProtoTCP || int(ip.TotalLen()) != len(ip) {
+	ip := header.IPv4(skb.Data())
+	if !ip.IsValid() || ip.Protocol() != header.ProtoTCP || int(ip.TotalLen()) != len(ip) {
 		NetifReceiveSKB(skb)
 		return
 	}
-	th := offload.TCP(ip[ip.HeaderLen():])
+	th := header.TCP(ip[ip.HeaderLen():])
 	if !th.IsValid() {
 		NetifReceiveSKB(skb)
 		return
@@ -107,8 +108,8 @@ func (n *NAPI) groHold(key [12]byte, skb *SKB) {
 	if g.n == groMaxFlows {
 		n.groFlush(0)
 	}
-	ip := offload.IPv4(skb.Data())
-	th := offload.TCP(ip[ip.HeaderLen():])
+	ip := header.IPv4(skb.Data())
+	th := header.TCP(ip[ip.HeaderLen():])
 	g.entries[g.n] = groEntry{key: key, skb: skb, held: offload.GROHeld{
 		IP: ip, TCP: th, Segs: 1, MSS: len(th) - th.HeaderLen(), Len: int(ip.TotalLen()), Flags: th.Flags()}}
 	g.n++
@@ -116,7 +117,7 @@ func (n *NAPI) groHold(key [12]byte, skb *SKB) {
 
 // groMerge appends skb's payload to the train. The held skb moves to a
 // 64 KiB buffer the first time it grows past its own.
-func (n *NAPI) groMerge(e *groEntry, skb *SKB, th offload.TCP, payload int) {
+func (n *NAPI) groMerge(e *groEntry, skb *SKB, th header.TCP, payload int) {
 	h := e.skb
 	if h.Tailroom() < payload {
 		big := n.sn.host.pool.Alloc(GROMaxBuf)
@@ -132,15 +133,15 @@ func (n *NAPI) groMerge(e *groEntry, skb *SKB, th offload.TCP, payload int) {
 		h.Consume()
 		h = big
 		e.skb = h
-		ip := offload.IPv4(h.Data())
-		e.held.IP, e.held.TCP = ip, offload.TCP(ip[ip.HeaderLen():])
+		ip := header.IPv4(h.Data())
+		e.held.IP, e.held.TCP = ip, header.TCP(ip[ip.HeaderLen():])
 	}
 	// Linux attaches the payload as a page fragment: no copy is charged.
 	copy(h.Put(payload), th[th.HeaderLen():])
 	e.held.Segs++
 	e.held.Len += payload
 	// The train keeps the first segment's header, with FIN and PSH as seen.
-	e.held.TCP.SetFlags(e.held.TCP.Flags() | th.Flags()&(offload.TCPFin|offload.TCPPsh))
+	e.held.TCP.SetFlags(e.held.TCP.Flags() | th.Flags()&(header.TCPFin|header.TCPPsh))
 	skb.Consume()
 	n.sn.host.off.groMerged.add(1)
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"vnic/ethtool"
-	"vnic/offload"
+	"vnic/header"
 	"vnic/stack"
 	"vnic/test/pkt"
 )
@@ -73,7 +73,7 @@ func newDevFeatures(t *testing.T, h *stack.Host, hw, on ethtool.Features) (*stac
 
 func flowFrame(sport uint16, k, mss int, flags uint8) []byte {
 	return pkt.TCP(pkt.TCPSpec{DstMAC: pkt.MACB, SrcMAC: pkt.MACA, Src: pkt.IPA, Dst: pkt.IPB, SPort: sport, DPort: 80,
-		Seq: uint32(1000 + k*mss), Ack: 1, Flags: offload.TCPAck | flags, ID: uint16(k), DF: true,
+		Seq: uint32(1000 + k*mss), Ack: 1, Flags: header.TCPAck | flags, ID: uint16(k), DF: true,
 		Payload: pkt.Payload(mss, uint32(k*mss))})
 }
 
@@ -92,7 +92,7 @@ func TestGROInterleavedFlows(t *testing.T) {
 		if s.GSOSegs != 4 || s.GSOSize != mss || s.Len() != 40+4*mss || s.IPSummed != stack.ChecksumUnnecessary {
 			t.Fatalf("merged skb: segs %d size %d len %d", s.GSOSegs, s.GSOSize, s.Len())
 		}
-		if !offload.IPv4(s.Data()).ChecksumValid() {
+		if !header.IPv4(s.Data()).ChecksumValid() {
 			t.Fatal("IPv4 header checksum not fixed after merging")
 		}
 	}
@@ -131,7 +131,7 @@ func TestGROResegmentRestoresWire(t *testing.T) {
 	for k := 0; k < 5; k++ {
 		flags := uint8(0)
 		if k == 4 {
-			flags = offload.TCPPsh
+			flags = header.TCPPsh
 		}
 		orig = append(orig, flowFrame(7, k, mss, flags))
 	}
@@ -174,8 +174,8 @@ func TestChecksumOKStates(t *testing.T) {
 		s.IPSummed, s.Csum = state, csum
 		return s
 	}
-	full := uint32(offload.Fold(offload.Sum(good[34:], 0)))
-	fullBad := uint32(offload.Fold(offload.Sum(bad[34:], 0)))
+	full := uint32(header.Fold(header.Sum(good[34:], 0)))
+	fullBad := uint32(header.Fold(header.Sum(bad[34:], 0)))
 	tests := []struct {
 		name  string
 		f     []byte
@@ -243,7 +243,7 @@ func TestForwardGROResegments(t *testing.T) {
 		copy(want[0:6], next[:])
 		mac := out.Addr()
 		copy(want[6:12], mac[:])
-		ip := offload.IPv4(want[14:])
+		ip := header.IPv4(want[14:])
 		want[14+8]--
 		ip.UpdateChecksum()
 		if !bytes.Equal(s.Data(), want) {

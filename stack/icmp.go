@@ -5,8 +5,7 @@ import (
 	"math/rand"
 	"sync"
 	"time"
-
-	"vnic/offload"
+	"vnic/header"
 )
 
 // ICMP types and codes (RFC 792, 1812).
@@ -174,7 +173,7 @@ func (in *Inet) icmpSend(skbIn *SKB, typ, code uint8, info uint32) {
 	if d == nil || len(nh) < IPv4HdrLen {
 		return
 	}
-	iph := offload.IPv4(nh)
+	iph := header.IPv4(nh)
 	ihl := iph.HeaderLen()
 	if len(nh) < ihl {
 		return
@@ -229,7 +228,7 @@ func (in *Inet) icmpSend(skbIn *SKB, typ, code uint8, info uint32) {
 	var hdr [8]byte
 	hdr[0], hdr[1] = typ, code
 	binary.BigEndian.PutUint32(hdr[4:8], info)
-	binary.BigEndian.PutUint16(hdr[2:4], ^offload.Fold(offload.Sum(quote, offload.Sum(hdr[:], 0))))
+	binary.BigEndian.PutUint16(hdr[2:4], ^header.Fold(header.Sum(quote, header.Sum(hdr[:], 0))))
 	in.icmpXmit(rt, fl.Src, src, tos, hdr[:], quote)
 }
 
@@ -256,7 +255,7 @@ func (in *Inet) icmpRcv(skb *SKB) {
 		skb.Free()
 		return
 	}
-	if skb.IPSummed != ChecksumUnnecessary && offload.Checksum(b) != 0 {
+	if skb.IPSummed != ChecksumUnnecessary && header.Checksum(b) != 0 {
 		in.ICMPStats.InCsumErrors.add(1)
 		in.ICMPStats.InErrors.add(1)
 		skb.Free()
@@ -292,7 +291,7 @@ func (in *Inet) icmpRcv(skb *SKB) {
 // sequence and data back to its source, from the address it was sent to
 // (or this host's address on the arrival device for a broadcast).
 func (in *Inet) icmpEcho(skb *SKB) {
-	iph := offload.IPv4(skb.NetworkHeader())
+	iph := header.IPv4(skb.NetworkHeader())
 	rt, src, ok := in.icmpReplyRoute(skb)
 	if !ok {
 		skb.Free()
@@ -303,7 +302,7 @@ func (in *Inet) icmpEcho(skb *SKB) {
 	copy(hdr[:], b[:8])
 	hdr[0], hdr[1] = ICMPEchoReply, 0
 	hdr[2], hdr[3] = 0, 0
-	binary.BigEndian.PutUint16(hdr[2:4], ^offload.Fold(offload.Sum(b[8:], offload.Sum(hdr[:], 0))))
+	binary.BigEndian.PutUint16(hdr[2:4], ^header.Fold(header.Sum(b[8:], header.Sum(hdr[:], 0))))
 	in.icmpXmit(rt, src, iph.Src(), iph.TOS(), hdr[:], b[8:])
 	skb.Consume()
 }
@@ -312,7 +311,7 @@ func (in *Inet) icmpEcho(skb *SKB) {
 // from the address it was sent to (or, for a broadcast, this host's
 // address on the arrival device).
 func (in *Inet) icmpReplyRoute(skb *SKB) (*Dst, [4]byte, bool) {
-	iph := offload.IPv4(skb.NetworkHeader())
+	iph := header.IPv4(skb.NetworkHeader())
 	src := iph.Dst()
 	if skb.dst == nil || skb.dst.Type != RTNLocal {
 		src = in.selectAddr(skb.Dev, iph.Src(), ScopeUniverse)
@@ -332,7 +331,7 @@ func (in *Inet) icmpTimestamp(skb *SKB) {
 		skb.Free()
 		return
 	}
-	iph := offload.IPv4(skb.NetworkHeader())
+	iph := header.IPv4(skb.NetworkHeader())
 	rt, src, ok := in.icmpReplyRoute(skb)
 	if !ok {
 		skb.Free()
@@ -344,7 +343,7 @@ func (in *Inet) icmpTimestamp(skb *SKB) {
 	now := in.tsNow()
 	binary.BigEndian.PutUint32(msg[12:16], now)
 	binary.BigEndian.PutUint32(msg[16:20], now)
-	binary.BigEndian.PutUint16(msg[2:4], offload.Checksum(msg[:]))
+	binary.BigEndian.PutUint16(msg[2:4], header.Checksum(msg[:]))
 	in.icmpXmit(rt, src, iph.Src(), iph.TOS(), msg[:8], msg[8:])
 	skb.Consume()
 }
@@ -359,7 +358,7 @@ func (in *Inet) icmpUnreach(skb *SKB) {
 		skb.Free()
 		return
 	}
-	inner := offload.IPv4(b[8:])
+	inner := header.IPv4(b[8:])
 	ihl := inner.HeaderLen()
 	if inner[0]>>4 != 4 || ihl < IPv4HdrLen || len(b) < 8+ihl+8 {
 		in.ICMPStats.InErrors.add(1)

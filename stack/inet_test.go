@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"vnic/header"
 	"vnic/hw"
-	"vnic/offload"
 	"vnic/stack"
 )
 
@@ -136,7 +136,7 @@ func describe(b []byte) string {
 		}
 		return fmt.Sprintf("ARP %v is-at %v", netip.AddrFrom4(p.SenderIP), p.SenderMAC)
 	case stack.EthPIPv4:
-		ip := offload.IPv4(b[14:])
+		ip := header.IPv4(b[14:])
 		s := fmt.Sprintf("IP %v>%v", netip.AddrFrom4(ip.Src()), netip.AddrFrom4(ip.Dst()))
 		if !ip.ChecksumValid() {
 			s += " BADSUM"

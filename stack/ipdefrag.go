@@ -4,8 +4,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"sync"
-
-	"vnic/offload"
+	"vnic/header"
 )
 
 // Reassembly users (IP_DEFRAG_*): queues of different users never mix.
@@ -107,7 +106,7 @@ func (in *Inet) FragQueues() int {
 func (in *Inet) defrag(skb *SKB, user uint8) *SKB {
 	t := &in.frags
 	in.Stats.ReasmReqds.add(1)
-	iph := offload.IPv4(skb.Data())
+	iph := header.IPv4(skb.Data())
 	key := fragKey{src: iph.Src(), dst: iph.Dst(), id: iph.ID(), proto: iph.Protocol(), user: user}
 	t.mu.Lock()
 	if t.mem > in.cfg.FragHigh {
@@ -133,7 +132,7 @@ func (in *Inet) defrag(skb *SKB, user uint8) *SKB {
 // returns the datagram, or nil, and the skbs to free outside the lock.
 func (in *Inet) fragQueueLocked(q *fragQueue, skb *SKB) (*SKB, []*SKB) {
 	t := &in.frags
-	iph := offload.IPv4(skb.Data())
+	iph := header.IPv4(skb.Data())
 	ihl := iph.HeaderLen()
 	ff := iph.FlagsFrag()
 	offset := int(ff&IPOffset) << 3
@@ -206,7 +205,7 @@ func (in *Inet) fragQueueLocked(q *fragQueue, skb *SKB) (*SKB, []*SKB) {
 // (ReasmFails).
 func (in *Inet) reasmLocked(q *fragQueue) (*SKB, []*SKB) {
 	head := q.frags[0]
-	hlen := offload.IPv4(head.Data()).HeaderLen()
+	hlen := header.IPv4(head.Data()).HeaderLen()
 	total := hlen + q.len
 	ecn := fragECN(q.ecn)
 	frags := in.killLocked(q)
@@ -226,10 +225,10 @@ func (in *Inet) reasmLocked(q *fragQueue) (*SKB, []*SKB) {
 	copy(b[:hlen], head.Data()[:hlen])
 	for _, f := range frags {
 		d := f.Data()
-		copy(b[hlen+int(f.fragOff):], d[offload.IPv4(d).HeaderLen():])
+		copy(b[hlen+int(f.fragOff):], d[header.IPv4(d).HeaderLen():])
 	}
 	in.host.cpus[0].ChargeCopy(total)
-	iph := offload.IPv4(b)
+	iph := header.IPv4(b)
 	iph.SetTotalLen(uint16(total))
 	var ff uint16
 	if q.maxDFSize == q.maxSize {

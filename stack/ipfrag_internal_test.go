@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"vnic/header"
 	"vnic/hw"
-	"vnic/offload"
 )
 
 func internalInet(t *testing.T) *Inet {
@@ -35,7 +35,7 @@ func datagram(in *Inet, opts []byte, n, mtu int, chain bool) *SKB {
 	copy(hdr[12:16], []byte{198, 18, 0, 1})
 	copy(hdr[16:20], []byte{198, 18, 0, 2})
 	copy(hdr[20:], opts)
-	offload.IPv4(hdr).UpdateChecksum()
+	header.IPv4(hdr).UpdateChecksum()
 	payload := make([]byte, n)
 	for i := range payload {
 		payload[i] = byte(i*13 + 1)
@@ -107,7 +107,7 @@ func TestFragmentFastSlowIdentical(t *testing.T) {
 	hlen := IPv4HdrLen + len(opts)
 	var got []byte
 	for i, f := range fast {
-		ip := offload.IPv4(f)
+		ip := header.IPv4(f)
 		if !ip.ChecksumValid() || ip.HeaderLen() != hlen || ip.ID() != 0x1234 {
 			t.Fatalf("fragment %d header %x", i, f[:hlen])
 		}
@@ -179,7 +179,7 @@ func TestDefragMemoryAndOversize(t *testing.T) {
 		binary.BigEndian.PutUint16(hdr[4:], id)
 		binary.BigEndian.PutUint16(hdr[6:], ff)
 		copy(hdr[12:], []byte{198, 18, 0, 2, 198, 18, 0, 1})
-		offload.IPv4(hdr).UpdateChecksum()
+		header.IPv4(hdr).UpdateChecksum()
 		s := in.host.pool.Alloc(len(hdr))
 		copy(s.Put(len(hdr)), hdr)
 		s.Dev = in.lo

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"vnic/offload"
+	"vnic/header"
 	"vnic/stack"
 )
 
@@ -65,7 +65,7 @@ func TestFragmentGoldenAndReassemble(t *testing.T) {
 	got := r.summary()
 	var ids []uint16
 	for _, f := range r.frames {
-		ids = append(ids, offload.IPv4(f.b[14:]).ID())
+		ids = append(ids, header.IPv4(f.b[14:]).ID())
 	}
 	wantLines(t, "fragments", got, []string{
 		"h1/eth0 IP 198.18.0.1>198.18.0.2 frag off 0 mf 1 UDP " + itoa(int(sp)) + ">9 ttl 64 len 1500",
@@ -116,7 +116,7 @@ func TestFragmentDFAndMTU1006(t *testing.T) {
 	var lens []int
 	for _, f := range r.frames {
 		if binary.BigEndian.Uint16(f.b[12:14]) == stack.EthPIPv4 {
-			lens = append(lens, int(offload.IPv4(f.b[14:]).TotalLen())-20)
+			lens = append(lens, int(header.IPv4(f.b[14:]).TotalLen())-20)
 		}
 	}
 	if len(lens) != 3 || lens[0] != 984 || lens[1] != 984 || lens[2] != 2008-2*984 {
@@ -210,7 +210,7 @@ func TestReassemblyOrderOverlapTimeout(t *testing.T) {
 			if c.overlap {
 				// Fragment 2 moved 8 bytes back: overlaps fragment 1.
 				f := append([]byte(nil), frags[2]...)
-				ip := offload.IPv4(f[14:])
+				ip := header.IPv4(f[14:])
 				binary.BigEndian.PutUint16(f[14+6:14+8], ip.FlagsFrag()-1)
 				ip.UpdateChecksum()
 				send(f)

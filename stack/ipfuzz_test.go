@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"vnic/header"
 	"vnic/hw"
-	"vnic/offload"
 )
 
 // sinkOps is a driver that frees what it is given.
@@ -114,7 +114,7 @@ func fuzzPacket(proto uint8, src, dst [4]byte, frag uint16, ttl uint8, opts, pay
 	copy(b[16:], dst[:])
 	copy(b[20:], opts)
 	copy(b[hl:], payload)
-	offload.IPv4(b).UpdateChecksum()
+	header.IPv4(b).UpdateChecksum()
 	return b
 }
 

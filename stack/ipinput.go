@@ -3,8 +3,7 @@ package stack
 import (
 	"encoding/binary"
 	"syscall"
-
-	"vnic/offload"
+	"vnic/header"
 )
 
 // ipCB is IPv4's per-packet control block (struct inet_skb_parm).
@@ -59,7 +58,7 @@ func (in *Inet) rcv(skb *SKB) {
 // options, the broadcast and multicast counters, then the decision's
 // input function — the only thing that says local, forward or error.
 func (in *Inet) rcvFinish(skb *SKB) {
-	iph := offload.IPv4(skb.Data())
+	iph := header.IPv4(skb.Data())
 	if skb.dst == nil {
 		if err := in.routeInput(skb, iph.Dst(), iph.Src(), iph.TOS(), skb.Dev); err != nil {
 			if err == syscall.EXDEV {
@@ -94,7 +93,7 @@ func (in *Inet) tsNow() uint32 {
 // default for a host, and vnic has no switch for it yet. It reports
 // whether the packet was dropped.
 func (in *Inet) rcvOptions(skb *SKB) bool {
-	iph := offload.IPv4(skb.Data())
+	iph := header.IPv4(skb.Data())
 	hdr := skb.Data()[:iph.HeaderLen()]
 	spec := iph.Dst()
 	if skb.dst.Flags&RTCFLocal == 0 || skb.dst.Type == RTNBroadcast {
@@ -121,7 +120,7 @@ func (in *Inet) rcvOptions(skb *SKB) bool {
 // localDeliver is ip_local_deliver: fragments are reassembled first, so
 // LOCAL_IN sees whole datagrams only (A-RX-06); then the hook.
 func (in *Inet) localDeliver(skb *SKB) {
-	if offload.IPv4(skb.Data()).IsFragment() {
+	if header.IPv4(skb.Data()).IsFragment() {
 		if skb = in.defrag(skb, defragLocalDeliver); skb == nil {
 			return
 		}
@@ -136,7 +135,7 @@ func (in *Inet) localDeliver(skb *SKB) {
 // handler gets the packet (InDelivers); without one, InUnknownProtos and
 // protocol unreachable.
 func (in *Inet) localDeliverFinish(skb *SKB) {
-	iph := offload.IPv4(skb.Data())
+	iph := header.IPv4(skb.Data())
 	proto := iph.Protocol()
 	skb.Pull(iph.HeaderLen())
 	skb.ResetTransportHeader()
@@ -179,7 +178,7 @@ func (in *Inet) forward(skb *SKB) {
 		return
 	}
 	skb.IPSummed = ChecksumNone // skb_forward_csum
-	iph := offload.IPv4(skb.Data())
+	iph := header.IPv4(skb.Data())
 	if iph.TTL() <= 1 {
 		in.Stats.InHdrErrors.add(1)
 		in.icmpSend(skb, ICMPTimeExceeded, ICMPExcTTL, 0)
@@ -217,7 +216,7 @@ func (in *Inet) exceedsMTU(skb *SKB, mtu int) bool {
 	if skb.TotalLen() <= mtu {
 		return false
 	}
-	if offload.IPv4(skb.Data()).FlagsFrag()&IPDF == 0 {
+	if header.IPv4(skb.Data()).FlagsFrag()&IPDF == 0 {
 		return false
 	}
 	if skb.ipcb.fragMaxSize != 0 && int(skb.ipcb.fragMaxSize) > mtu {
@@ -239,7 +238,7 @@ func gsoFits(skb *SKB, mtu int) bool {
 	if len(d) < IPv4HdrLen {
 		return false
 	}
-	ihl := offload.IPv4(d).HeaderLen()
+	ihl := header.IPv4(d).HeaderLen()
 	l4 := 0
 	if len(d) >= ihl+20 && d[9] == IPProtoTCP {
 		l4 = int(d[ihl+12]>>4) * 4
@@ -262,7 +261,7 @@ func (in *Inet) forwardFinish(skb *SKB) {
 // slot of timestamp take the outgoing interface's address.
 func (in *Inet) forwardOptions(skb *SKB) {
 	opt := &skb.ipcb.opt
-	iph := offload.IPv4(skb.Data())
+	iph := header.IPv4(skb.Data())
 	hdr := skb.Data()[:iph.HeaderLen()]
 	d := skb.dst
 	src := d.Src

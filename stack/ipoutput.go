@@ -4,8 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"syscall"
-
-	"vnic/offload"
+	"vnic/header"
 )
 
 // LLReserve is the link-layer headroom an IPv4 packet keeps in front of
@@ -105,7 +104,7 @@ func (in *Inet) sendDatagram(d *Dst, h ipHeader, l4, payload []byte, prio uint32
 // before LOCAL_OUT (hooks see a consistent header, A-TX-06), then the
 // hook, then dst_output.
 func (in *Inet) localOut(skb *SKB) {
-	iph := offload.IPv4(skb.Data())
+	iph := header.IPv4(skb.Data())
 	iph.SetTotalLen(uint16(skb.TotalLen()))
 	iph.UpdateChecksum()
 	in.Stats.OutRequests.add(1)
@@ -118,7 +117,7 @@ func (in *Inet) localOut(skb *SKB) {
 // dstOutput is dst_output after LOCAL_OUT: a hook that changed the
 // destination makes the packet route anew (ip_route_me_harder, A-TX-07).
 func (in *Inet) dstOutput(skb *SKB) {
-	iph := offload.IPv4(skb.Data())
+	iph := header.IPv4(skb.Data())
 	if daddr := iph.Dst(); daddr != skb.ipcb.routedDst {
 		fl := FlowKey{Dst: daddr, Src: iph.Src(), TOS: iph.TOS()}
 		d, err := in.RouteOutput(&fl)
@@ -181,13 +180,13 @@ func (in *Inet) finishOutput2(skb *SKB) {
 		neighXmit(skb, BroadcastMAC)
 		return
 	case d.Type == RTNMulticast:
-		dst := offload.IPv4(skb.Data()).Dst()
+		dst := header.IPv4(skb.Data()).Dst()
 		neighXmit(skb, MAC{0x01, 0x00, 0x5e, dst[1] & 0x7f, dst[2], dst[3]})
 		return
 	}
 	nh := d.Gateway
 	if nh == ([4]byte{}) {
-		nh = offload.IPv4(skb.Data()).Dst()
+		nh = header.IPv4(skb.Data()).Dst()
 	}
 	idev := in.Attach(dev)
 	idev.arp.Output(nh, skb)
@@ -216,7 +215,7 @@ func neighXmit(skb *SKB, mac MAC) {
 // into new buffers. Both give the same bytes (FRAG-14): options without
 // the copied flag only in the first fragment.
 func (in *Inet) fragment(skb *SKB, mtu int, out func(*SKB)) {
-	iph := offload.IPv4(skb.Data())
+	iph := header.IPv4(skb.Data())
 	if iph.FlagsFrag()&IPDF != 0 && (!skb.IgnoreDF || (skb.ipcb.fragMaxSize != 0 && int(skb.ipcb.fragMaxSize) > mtu)) {
 		in.Stats.FragFails.add(1)
 		in.icmpSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
@@ -239,7 +238,7 @@ func (in *Inet) fragment(skb *SKB, mtu int, out func(*SKB)) {
 
 func (in *Inet) fastGeometry(skb *SKB, hlen, room int) bool {
 	first := skb.Len() - hlen
-	if first > room || first&7 != 0 || offload.IPv4(skb.Data()).IsFragment() || skb.Headroom() < LLReserve {
+	if first > room || first&7 != 0 || header.IPv4(skb.Data()).IsFragment() || skb.Headroom() < LLReserve {
 		return false
 	}
 	for f := skb.fragList; f != nil; f = f.fragList {
@@ -254,17 +253,17 @@ func (in *Inet) fastGeometry(skb *SKB, hlen, room int) bool {
 // bytes of the original payload, plus the original's own offset), MF and
 // the checksum.
 func fragHeader(h []byte, hlen, payload int, origFrag uint16, off int, more bool) {
-	offload.IPv4(h).SetTotalLen(uint16(hlen + payload))
+	header.IPv4(h).SetTotalLen(uint16(hlen + payload))
 	v := origFrag&^IPOffset | uint16((int(origFrag&IPOffset)*8+off)>>3)
 	if more {
 		v |= IPMF
 	}
 	binary.BigEndian.PutUint16(h[6:8], v)
-	offload.IPv4(h).UpdateChecksum()
+	header.IPv4(h).UpdateChecksum()
 }
 
 func (in *Inet) fragmentFast(skb *SKB, hlen int, out func(*SKB)) {
-	iph := offload.IPv4(skb.Data())
+	iph := header.IPv4(skb.Data())
 	orig := iph.FlagsFrag()
 	var hdr [60]byte
 	copy(hdr[:hlen], skb.Data()[:hlen])
@@ -296,7 +295,7 @@ func (in *Inet) fragmentFast(skb *SKB, hlen int, out func(*SKB)) {
 }
 
 func (in *Inet) fragmentSlow(skb *SKB, hlen, room int, out func(*SKB)) {
-	iph := offload.IPv4(skb.Data())
+	iph := header.IPv4(skb.Data())
 	orig := iph.FlagsFrag()
 	var hdr [60]byte
 	copy(hdr[:hlen], skb.Data()[:hlen])

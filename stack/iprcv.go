@@ -3,8 +3,7 @@ package stack
 import (
 	"encoding/binary"
 	"errors"
-
-	"vnic/offload"
+	"vnic/header"
 )
 
 // IPStats are a host's IPv4 SNMP counters (the Ip: and IpExt: lines of
@@ -78,7 +77,7 @@ func (s *IPStats) RcvCore(pkt []byte, pktType uint8, hwChecked bool) (hdrLen, to
 		s.InHdrErrors.add(1)
 		return 0, 0, ErrIPHeader
 	}
-	if !hwChecked && offload.Checksum(pkt[:hdrLen]) != 0 {
+	if !hwChecked && header.Checksum(pkt[:hdrLen]) != 0 {
 		s.InCsumErrors.add(1)
 		s.InHdrErrors.add(1)
 		return 0, 0, ErrIPChecksum

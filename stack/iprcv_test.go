@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	"vnic/offload"
+	"vnic/header"
 	"vnic/stack"
 )
 
@@ -22,7 +22,7 @@ func ipPacket(ihl, tot, data int) []byte {
 		p[i] = stack.IPOptNoop
 	}
 	if ihl*4 <= len(p) && ihl >= 5 {
-		binary.BigEndian.PutUint16(p[10:], offload.Checksum(p[:ihl*4]))
+		binary.BigEndian.PutUint16(p[10:], header.Checksum(p[:ihl*4]))
 	}
 	return p[:data]
 }
@@ -81,7 +81,7 @@ func FuzzIPRcvCore(f *testing.F) {
 			}
 			return
 		}
-		if hdr < 20 || hdr > 60 || tot < hdr || tot > len(pkt) || (!hw && offload.Checksum(pkt[:hdr]) != 0) {
+		if hdr < 20 || hdr > 60 || tot < hdr || tot > len(pkt) || (!hw && header.Checksum(pkt[:hdr]) != 0) {
 			t.Fatalf("accepted header %d, total %d of %d bytes", hdr, tot, len(pkt))
 		}
 	})

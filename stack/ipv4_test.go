@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"vnic/ethtool"
+	"vnic/header"
 	"vnic/hw"
-	"vnic/offload"
 	"vnic/stack"
 )
 
@@ -240,11 +240,11 @@ func TestBadOptionParameterProblem(t *testing.T) {
 	}
 }
 
-func setIPChecksum(h []byte) { offload.IPv4(h).UpdateChecksum() }
+func setIPChecksum(h []byte) { header.IPv4(h).UpdateChecksum() }
 
 func setICMPChecksum(b []byte) {
 	b[2], b[3] = 0, 0
-	c := offload.Checksum(b)
+	c := header.Checksum(b)
 	b[2], b[3] = byte(c>>8), byte(c)
 }
 
@@ -335,8 +335,8 @@ func TestDSCPAndECN(t *testing.T) {
 				t.Fatalf("tos %#x: a Not-ECT packet was marked", tos)
 			}
 		default:
-			if !ok || h[1] != uint8(tos)|3 || offload.Checksum(h) != 0 {
-				t.Fatalf("tos %#x: marked %#x, checksum %#x", tos, h[1], offload.Checksum(h))
+			if !ok || h[1] != uint8(tos)|3 || header.Checksum(h) != 0 {
+				t.Fatalf("tos %#x: marked %#x, checksum %#x", tos, h[1], header.Checksum(h))
 			}
 		}
 	}
@@ -406,7 +406,7 @@ func TestICMPTimestamp(t *testing.T) {
 	out := wireOf(r, "h2/eth0")
 	wantLines(t, "reply", out, []string{"h2/eth0 IP 198.18.0.2>198.18.0.1 ICMP 14/0 ttl 64 len 40"})
 	rep := r.frames[len(r.frames)-1].b[14+20:]
-	if offload.Checksum(rep[:20]) != 0 || rep[5] != 7 || rep[7] != 1 || rep[11] != 0x39 {
+	if header.Checksum(rep[:20]) != 0 || rep[5] != 7 || rep[7] != 1 || rep[11] != 0x39 {
 		t.Fatalf("reply %x", rep[:20])
 	}
 	if recv := int(rep[12])<<24 | int(rep[13])<<16 | int(rep[14])<<8 | int(rep[15]); recv < 1234 || recv > 1300 {

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"vnic/ethtool"
+	"vnic/header"
 	"vnic/offload"
 )
 
@@ -55,7 +56,7 @@ func (q *TxQueue) validateXmit(skb *SKB, f ethtool.Features, out []*SKB) []*SKB 
 // software.
 func checksumHelp(skb *SKB) bool {
 	start := skb.CsumStartOffset()
-	udp := skb.CsumOffset == offload.UDPChecksumOffset
+	udp := skb.CsumOffset == header.UDPChecksumOffset
 	if !offload.FinishChecksum(skb.Data(), start, int(skb.CsumOffset), udp) {
 		return false
 	}
@@ -78,16 +79,16 @@ func (q *TxQueue) gsoSegment(skb *SKB, f ethtool.Features, out []*SKB) []*SKB {
 	if skb.GSOType != GSOTCPv4 || len(data) < EthHdrLen+40 {
 		return drop()
 	}
-	ip := offload.IPv4(data[EthHdrLen:])
-	if !ip.IsValid() || ip.Protocol() != offload.ProtoTCP {
+	ip := header.IPv4(data[EthHdrLen:])
+	if !ip.IsValid() || ip.Protocol() != header.ProtoTCP {
 		return drop()
 	}
-	th := offload.TCP(ip[ip.HeaderLen():])
+	th := header.TCP(ip[ip.HeaderLen():])
 	if !th.IsValid() {
 		return drop()
 	}
 	ipLen, l4Len := ip.HeaderLen(), th.HeaderLen()
-	th.SetChecksum(offload.Fold(offload.PseudoHeaderIPv4(ip.Src(), ip.Dst(), offload.ProtoTCP, 0)))
+	th.SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), header.ProtoTCP, 0)))
 	partial := f&(ethtool.IPCsum|ethtool.HWCsum) != 0
 	if q.gsoScratch == nil {
 		q.gsoScratch = make([]byte, 65536+512) // per queue: queues run on several CPUs
@@ -101,7 +102,7 @@ func (q *TxQueue) gsoSegment(skb *SKB, f ethtool.Features, out []*SKB) []*SKB {
 		s.Dev, s.Protocol, s.Priority, s.Mark = skb.Dev, skb.Protocol, skb.Priority, skb.Mark
 		s.QueueMapping, s.TxQueueSet, s.Hash, s.L4Hash = skb.QueueMapping, skb.TxQueueSet, skb.Hash, skb.L4Hash
 		if partial {
-			s.SetPartial(EthHdrLen+ipLen, offload.TCPChecksumOffset)
+			s.SetPartial(EthHdrLen+ipLen, header.TCPChecksumOffset)
 		}
 		out = append(out, s)
 		segs++
@@ -128,10 +129,10 @@ func ChecksumOK(skb *SKB) bool {
 		return true
 	}
 	if skb.IPSummed == ChecksumComplete {
-		ip := offload.IPv4(skb.Data())
+		ip := header.IPv4(skb.Data())
 		if ip.IsValid() && int(ip.TotalLen()) <= len(ip) && ip.ChecksumValid() {
 			l4len := uint16(int(ip.TotalLen()) - ip.HeaderLen())
-			if offload.Fold(offload.PseudoHeaderIPv4(ip.Src(), ip.Dst(), ip.Protocol(), l4len)+uint64(skb.Csum)) == 0xffff {
+			if header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), ip.Protocol(), l4len)+uint64(skb.Csum)) == 0xffff {
 				skb.IPSummed = ChecksumUnnecessary
 				return true
 			}
@@ -140,14 +141,14 @@ func ChecksumOK(skb *SKB) bool {
 	}
 	h := skb.Dev.host
 	h.off.csumVerified.add(1)
-	ip := offload.IPv4(skb.Data())
+	ip := header.IPv4(skb.Data())
 	if !ip.IsValid() || int(ip.TotalLen()) > len(ip) || !ip.ChecksumValid() {
 		h.off.csumBad.add(1)
 		return false
 	}
 	l4 := ip[ip.HeaderLen():ip.TotalLen()]
 	h.cpus[0].ChargeCopy(len(l4))
-	if (ip.Protocol() == offload.ProtoTCP || ip.Protocol() == offload.ProtoUDP) && !ip.IsFragment() && !offload.L4ChecksumValid(ip, l4) {
+	if (ip.Protocol() == header.ProtoTCP || ip.Protocol() == header.ProtoUDP) && !ip.IsFragment() && !header.L4ChecksumValid(ip, l4) {
 		h.off.csumBad.add(1)
 		return false
 	}

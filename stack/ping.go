@@ -7,8 +7,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"vnic/offload"
+	"vnic/header"
 )
 
 // PingConn is an ICMP echo socket (Linux's ping socket: SOCK_DGRAM,
@@ -119,7 +118,7 @@ func (c *PingConn) SendEcho(dst netip.Addr, seq uint16, data []byte, o PingOptio
 	hdr[0] = ICMPEcho
 	binary.BigEndian.PutUint16(hdr[4:6], c.id)
 	binary.BigEndian.PutUint16(hdr[6:8], seq)
-	binary.BigEndian.PutUint16(hdr[2:4], ^offload.Fold(offload.Sum(data, offload.Sum(hdr[:], 0))))
+	binary.BigEndian.PutUint16(hdr[2:4], ^header.Fold(header.Sum(data, header.Sum(hdr[:], 0))))
 	if err := in.sendDatagram(rt, ipHeader{src: fl.Src, dst: fl.Dst, proto: IPProtoICMP, tos: o.TOS, ttl: ttl, df: o.DF}, hdr[:], data, 0); err != nil {
 		return err
 	}
@@ -141,12 +140,12 @@ func (c *PingConn) Wait(deadline time.Time) (PingMsg, error) {
 // echo request): the socket of the identifier gets it.
 func (t *pingTable) deliver(in *Inet, skb *SKB, isErr bool) {
 	b := skb.Data()
-	iph := offload.IPv4(skb.NetworkHeader())
+	iph := header.IPv4(skb.NetworkHeader())
 	m := PingMsg{From: netip.AddrFrom4(iph.Src()), Type: b[0], Code: b[1], TTL: iph.TTL(), At: in.host.clock.Now(), IsError: isErr}
 	var id uint16
 	if isErr {
 		inner := b[8:]
-		ihl := offload.IPv4(inner).HeaderLen()
+		ihl := header.IPv4(inner).HeaderLen()
 		echo := inner[ihl:]
 		if echo[0] != ICMPEcho {
 			skb.Consume()

@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
-
-	"vnic/offload"
+	"vnic/header"
 )
 
 // PktgenConfig describes a stream of UDP/IPv4 test frames, like the
@@ -251,7 +250,7 @@ func BuildUDPFrame(f []byte, dst, src MAC, sip, dip [4]byte, sport, dport uint16
 	ip[10], ip[11] = 0, 0
 	copy(ip[12:16], sip[:])
 	copy(ip[16:20], dip[:])
-	binary.BigEndian.PutUint16(ip[10:12], offload.Checksum(ip[:20]))
+	binary.BigEndian.PutUint16(ip[10:12], header.Checksum(ip[:20]))
 	u := f[pgUDPOff:]
 	binary.BigEndian.PutUint16(u[0:2], sport)
 	binary.BigEndian.PutUint16(u[2:4], dport)

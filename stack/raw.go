@@ -7,8 +7,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"vnic/offload"
+	"vnic/header"
 )
 
 // RawConn is a raw IPv4 socket of one protocol (SOCK_RAW): it receives a
@@ -122,7 +121,7 @@ func (in *Inet) routerAlert(skb *SKB) bool {
 	if p == nil {
 		return false
 	}
-	proto := offload.IPv4(skb.Data()).Protocol()
+	proto := header.IPv4(skb.Data()).Protocol()
 	var takers []*RawConn
 	for _, c := range *p {
 		if c.routerAlert && c.proto == proto {
@@ -132,7 +131,7 @@ func (in *Inet) routerAlert(skb *SKB) bool {
 	if len(takers) == 0 {
 		return false
 	}
-	if offload.IPv4(skb.Data()).IsFragment() {
+	if header.IPv4(skb.Data()).IsFragment() {
 		if skb = in.defrag(skb, defragCallRA); skb == nil {
 			return true
 		}

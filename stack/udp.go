@@ -11,8 +11,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"vnic/offload"
+	"vnic/header"
 )
 
 // UDPStats are the Udp counters.
@@ -248,8 +247,8 @@ func (c *UDPConn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 	binary.BigEndian.PutUint16(h[2:4], to.Port())
 	binary.BigEndian.PutUint16(h[4:6], uint16(8+len(b)))
 	if !c.NoChecksum {
-		sum := offload.PseudoHeaderIPv4(fl.Src, fl.Dst, IPProtoUDP, uint16(8+len(b)))
-		ck := ^offload.Fold(offload.Sum(b, offload.Sum(h[:], sum)))
+		sum := header.PseudoHeaderIPv4(fl.Src, fl.Dst, IPProtoUDP, uint16(8+len(b)))
+		ck := ^header.Fold(header.Sum(b, header.Sum(h[:], sum)))
 		if ck == 0 {
 			ck = 0xffff // RFC 768: zero means "no checksum"
 		}
@@ -306,7 +305,7 @@ func (c *UDPConn) recvLocked(b []byte) (int, netip.AddrPort, int, error) {
 	}
 	c.qBytes -= truesize(skb)
 	d := skb.Data()
-	iph := offload.IPv4(skb.NetworkHeader())
+	iph := header.IPv4(skb.NetworkHeader())
 	from := netip.AddrPortFrom(netip.AddrFrom4(iph.Src()), binary.BigEndian.Uint16(d[0:2]))
 	n := copy(b, d[8:])
 	full := len(d) - 8
@@ -452,10 +451,10 @@ func (in *Inet) udpRcv(skb *SKB) {
 	}
 	skb.Trim(ulen)
 	b = skb.Data()
-	iph := offload.IPv4(skb.NetworkHeader())
+	iph := header.IPv4(skb.NetworkHeader())
 	if ck := binary.BigEndian.Uint16(b[6:8]); ck != 0 && skb.IPSummed != ChecksumUnnecessary {
-		sum := offload.PseudoHeaderIPv4(iph.Src(), iph.Dst(), IPProtoUDP, uint16(ulen))
-		if offload.Fold(offload.Sum(b, sum)) != 0xffff {
+		sum := header.PseudoHeaderIPv4(iph.Src(), iph.Dst(), IPProtoUDP, uint16(ulen))
+		if header.Fold(header.Sum(b, sum)) != 0xffff {
 			in.UDPStats.InCsumErrors.add(1)
 			in.UDPStats.InErrors.add(1)
 			skb.Free()
@@ -556,7 +555,7 @@ func (c *UDPConn) SetRcvBuf(n int) {
 // hears the error — a connected one as a pending error (port
 // unreachable: ECONNREFUSED; fragmentation needed: EMSGSIZE; others:
 // EHOSTUNREACH), an unconnected one not at all (no IP_RECVERR).
-func (in *Inet) udpErr(skb *SKB, typ, code uint8, info uint32, inner offload.IPv4, l4 []byte) {
+func (in *Inet) udpErr(skb *SKB, typ, code uint8, info uint32, inner header.IPv4, l4 []byte) {
 	sport, dport := binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])
 	t := &in.udp
 	t.mu.Lock()
@@ -586,7 +585,7 @@ func (in *Inet) udpErr(skb *SKB, typ, code uint8, info uint32, inner offload.IPv
 		e = syscall.EHOSTUNREACH
 	}
 	c.mu.Lock()
-	c.err = fmt.Errorf("stack: udp: ICMP %d/%d from %v: %w", typ, code, netip.AddrFrom4(offload.IPv4(skb.NetworkHeader()).Src()), e)
+	c.err = fmt.Errorf("stack: udp: ICMP %d/%d from %v: %w", typ, code, netip.AddrFrom4(header.IPv4(skb.NetworkHeader()).Src()), e)
 	c.cond.Broadcast()
 	c.mu.Unlock()
 }

@@ -19,8 +19,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"vnic/cmd/vnic/topo"
 	"vnic/hw"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

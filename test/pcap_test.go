@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"vnic/cmd/vnic/topo"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

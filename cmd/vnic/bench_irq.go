@@ -14,8 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"vnic/cmd/vnic/irqbench"
 	"vnic/hw"
+	"vnic/test/irqbench"
 )
 
 func newBenchIRQCmd(a *app) *cobra.Command {

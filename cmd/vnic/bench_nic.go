@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"vnic/cmd/vnic/topo"
+	"vnic/internal/topo"
 )
 
 func newBenchNICCmd(a *app) *cobra.Command {

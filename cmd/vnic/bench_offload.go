@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"vnic/cmd/vnic/topo"
+	"vnic/internal/topo"
 )
 
 func newBenchOffloadCmd(a *app) *cobra.Command {

@@ -12,10 +12,10 @@ import (
 	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
 
-	"vnic/cmd/vnic/iproute"
-	"vnic/cmd/vnic/topo"
 	"vnic/configs"
 	"vnic/hw"
+	"vnic/internal/iproute"
+	"vnic/internal/topo"
 )
 
 // Config is a vnic config file (configs/default.yaml documents every key).

@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"vnic/cmd/vnic/topo"
 	"vnic/driver"
+	"vnic/internal/topo"
 )
 
 func newDemoCmd(a *app) *cobra.Command {

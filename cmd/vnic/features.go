@@ -8,9 +8,9 @@ import (
 
 	"go.uber.org/zap"
 
-	"vnic/cmd/vnic/topo"
 	"vnic/ethtool"
 	"vnic/hw"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vnic/cmd/vnic/ctl"
-	"vnic/cmd/vnic/iproute"
+	"vnic/internal/iproute"
 )
 
 func newIPCmd(a *app) *cobra.Command {

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"vnic/cmd/vnic/topo"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

@@ -10,7 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"vnic/cmd/vnic/ctl"
-	"vnic/cmd/vnic/topo"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

@@ -6,8 +6,8 @@ import (
 
 	"github.com/mdlayher/netlink"
 
-	"vnic/cmd/vnic/topo"
 	"vnic/ethtool"
+	"vnic/internal/topo"
 )
 
 // fakeBackend has no devices: Serve must answer anything with a reply or

@@ -6,8 +6,7 @@ package pkt
 import (
 	"encoding/binary"
 	"fmt"
-
-	"vnic/offload"
+	"vnic/header"
 )
 
 // MAC addresses tests use.
@@ -64,13 +63,13 @@ func ipHeader(dst, src [6]byte, sip, dip [4]byte, proto uint8, ttl, tos uint8, i
 	copy(f[0:6], dst[:])
 	copy(f[6:12], src[:])
 	binary.BigEndian.PutUint16(f[12:14], 0x0800)
-	ip := offload.IPv4(f[14:])
+	ip := header.IPv4(f[14:])
 	ip[0] = 0x40 | byte(ihl/4)
 	ip[1] = tos
 	ip.SetTotalLen(uint16(ihl + l4len))
 	ip.SetID(id)
 	if df {
-		binary.BigEndian.PutUint16(ip[6:], offload.IPv4DF)
+		binary.BigEndian.PutUint16(ip[6:], header.IPv4DF)
 	}
 	if ttl == 0 {
 		ttl = 64
@@ -87,10 +86,10 @@ func ipHeader(dst, src [6]byte, sip, dip [4]byte, proto uint8, ttl, tos uint8, i
 func TCP(s TCPSpec) []byte {
 	opts := pad4(append([]byte(nil), s.Options...))
 	thl := 20 + len(opts)
-	f := ipHeader(s.DstMAC, s.SrcMAC, s.Src, s.Dst, offload.ProtoTCP, s.TTL, s.TOS, s.ID, s.DF, s.IPOptions, thl+len(s.Payload))
+	f := ipHeader(s.DstMAC, s.SrcMAC, s.Src, s.Dst, header.ProtoTCP, s.TTL, s.TOS, s.ID, s.DF, s.IPOptions, thl+len(s.Payload))
 	ipEnd := len(f)
 	f = f[:ipEnd+thl]
-	th := offload.TCP(f[ipEnd:])
+	th := header.TCP(f[ipEnd:])
 	binary.BigEndian.PutUint16(th[0:], s.SPort)
 	binary.BigEndian.PutUint16(th[2:], s.DPort)
 	th.SetSeq(s.Seq)
@@ -104,33 +103,33 @@ func TCP(s TCPSpec) []byte {
 	binary.BigEndian.PutUint16(th[14:], w)
 	copy(th[20:], opts)
 	f = append(f, s.Payload...)
-	ip := offload.IPv4(f[14:])
-	offload.TCP(f[ipEnd:]).SetChecksum(offload.L4Checksum(ip, f[ipEnd:]))
+	ip := header.IPv4(f[14:])
+	header.TCP(f[ipEnd:]).SetChecksum(header.L4Checksum(ip, f[ipEnd:]))
 	return f
 }
 
 // UDP builds the frame.
 func UDP(s UDPSpec) []byte {
-	f := ipHeader(s.DstMAC, s.SrcMAC, s.Src, s.Dst, offload.ProtoUDP, s.TTL, 0, s.ID, false, nil, 8+len(s.Payload))
+	f := ipHeader(s.DstMAC, s.SrcMAC, s.Src, s.Dst, header.ProtoUDP, s.TTL, 0, s.ID, false, nil, 8+len(s.Payload))
 	ipEnd := len(f)
 	f = f[:ipEnd+8]
-	u := offload.UDP(f[ipEnd:])
+	u := header.UDP(f[ipEnd:])
 	binary.BigEndian.PutUint16(u[0:], s.SPort)
 	binary.BigEndian.PutUint16(u[2:], s.DPort)
 	u.SetLength(uint16(8 + len(s.Payload)))
 	f = append(f, s.Payload...)
 	if !s.NoChecksum {
-		offload.UDP(f[ipEnd:]).SetChecksum(offload.L4Checksum(offload.IPv4(f[14:]), f[ipEnd:]))
+		header.UDP(f[ipEnd:]).SetChecksum(header.L4Checksum(header.IPv4(f[14:]), f[ipEnd:]))
 	}
 	return f
 }
 
 // Frame is a parsed Ethernet/IPv4 frame.
 type Frame struct {
-	IP      offload.IPv4
-	TCP     offload.TCP // nil unless TCP
-	UDP     offload.UDP // nil unless UDP
-	L4      []byte      // the L4 header and payload
+	IP      header.IPv4
+	TCP     header.TCP // nil unless TCP
+	UDP     header.UDP // nil unless UDP
+	L4      []byte     // the L4 header and payload
 	Payload []byte
 }
 
@@ -139,31 +138,31 @@ func Parse(f []byte) (Frame, error) {
 	if len(f) < 14 || binary.BigEndian.Uint16(f[12:14]) != 0x0800 {
 		return Frame{}, fmt.Errorf("pkt: not an IPv4 frame")
 	}
-	ip := offload.IPv4(f[14:])
+	ip := header.IPv4(f[14:])
 	if !ip.IsValid() || int(ip.TotalLen()) > len(ip) || int(ip.TotalLen()) < ip.HeaderLen() {
 		return Frame{}, fmt.Errorf("pkt: bad IPv4 header")
 	}
 	ip = ip[:ip.TotalLen()]
 	fr := Frame{IP: ip, L4: ip[ip.HeaderLen():]}
 	switch ip.Protocol() {
-	case offload.ProtoTCP:
-		th := offload.TCP(fr.L4)
+	case header.ProtoTCP:
+		th := header.TCP(fr.L4)
 		if !th.IsValid() {
 			return Frame{}, fmt.Errorf("pkt: bad TCP header")
 		}
 		fr.TCP, fr.Payload = th[:th.HeaderLen()], fr.L4[th.HeaderLen():]
-	case offload.ProtoUDP:
+	case header.ProtoUDP:
 		if len(fr.L4) < 8 {
 			return Frame{}, fmt.Errorf("pkt: bad UDP header")
 		}
-		fr.UDP, fr.Payload = offload.UDP(fr.L4[:8]), fr.L4[8:]
+		fr.UDP, fr.Payload = header.UDP(fr.L4[:8]), fr.L4[8:]
 	}
 	return fr, nil
 }
 
 // ChecksumsValid reports whether the IPv4 header and L4 checksums verify.
 func (f Frame) ChecksumsValid() bool {
-	return f.IP.ChecksumValid() && offload.L4ChecksumValid(f.IP, f.L4)
+	return f.IP.ChecksumValid() && header.L4ChecksumValid(f.IP, f.L4)
 }
 
 // Payload returns n bytes of a recognisable pattern starting at seq.

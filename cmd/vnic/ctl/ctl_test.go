@@ -3,16 +3,17 @@ package ctl
 import (
 	"bytes"
 	"fmt"
-	"github.com/mdlayher/netlink"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"vnic/cmd/vnic/topo"
+	"github.com/mdlayher/netlink"
+
 	"vnic/driver"
 	"vnic/ethtool/cli"
 	"vnic/ethtool/nl"
+	"vnic/internal/topo"
 )
 
 func world(t *testing.T) *topo.World {

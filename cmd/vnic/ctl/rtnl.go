@@ -8,8 +8,8 @@ import (
 
 	"github.com/mdlayher/netlink"
 
-	"vnic/cmd/vnic/iproute"
 	"vnic/ethtool"
+	"vnic/internal/iproute"
 	"vnic/stack"
 )
 

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"vnic/cmd/vnic/iproute"
-	"vnic/cmd/vnic/topo"
+	"vnic/internal/iproute"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

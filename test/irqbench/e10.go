@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"vnic/cmd/vnic/topo"
 	"vnic/ethtool"
 	"vnic/hw"
+	"vnic/internal/topo"
 )
 
 // Phase is one step of a load-step run: frames of Size bytes (without

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"vnic/cmd/vnic/topo"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 

@@ -1,4 +1,4 @@
-package offload
+package header
 
 import (
 	"encoding/binary"
@@ -122,26 +122,4 @@ func FuzzUpdate16(f *testing.F) {
 			t.Fatalf("incremental update does not verify: %#x", Checksum(h))
 		}
 	})
-}
-
-func TestSegmentPartialMatchesFull(t *testing.T) {
-	// Partial-mode segments, finished as a device would, equal full ones.
-	f := make([]byte, 14+40+5000)
-	copy(f[12:], []byte{8, 0, 0x45, 0})
-	binary.BigEndian.PutUint16(f[16:], uint16(40+5000))
-	f[14+8], f[14+9] = 64, ProtoTCP
-	copy(f[14+12:], []byte{198, 18, 0, 1, 198, 19, 0, 1})
-	f[14+20+12] = 5 << 4
-	f[14+20+13] = TCPAck
-	ip := IPv4(f[14:])
-	TCP(f[34:]).SetChecksum(Fold(PseudoHeaderIPv4(ip.Src(), ip.Dst(), ProtoTCP, 0)))
-	var full, part [][]byte
-	SegmentTCPv4(f, 14, 20, 20, 1448, false, make([]byte, 2000), func(s []byte) { full = append(full, append([]byte(nil), s...)) })
-	SegmentTCPv4(f, 14, 20, 20, 1448, true, make([]byte, 2000), func(s []byte) { part = append(part, append([]byte(nil), s...)) })
-	for i := range full {
-		FinishChecksum(part[i], 34, TCPChecksumOffset, false)
-		if string(part[i]) != string(full[i]) {
-			t.Fatalf("segment %d differs", i)
-		}
-	}
 }

@@ -14,9 +14,9 @@ import (
 	"sort"
 	"time"
 
-	"vnic/cmd/vnic/topo"
 	"vnic/driver"
 	"vnic/hw"
+	"vnic/internal/topo"
 	"vnic/offload"
 	"vnic/stack"
 )

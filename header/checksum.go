@@ -1,4 +1,4 @@
-package offload
+package header
 
 import (
 	"encoding/binary"

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"vnic/cmd/vnic/iproute"
 	"vnic/driver"
 	"vnic/hw"
+	"vnic/internal/iproute"
 	"vnic/stack"
 )
 

@@ -1,0 +1,11 @@
+// Package header holds the wire formats as byte-slice views and the
+// Internet checksum: a view is a []byte whose methods read and write one
+// header's fields in place (no copy, no allocation), and the checksum
+// functions compute the full sum, the IPv4 pseudo-header and the RFC 1624
+// incremental update. It is the leaf every other package parses packets
+// with: the device model's classifier, the offload algorithms, the stack's
+// protocols and the tests. It imports nothing of vnic's.
+//
+// Views do not check their length when read: call IsValid (or check the
+// length the protocol needs) before any accessor on untrusted bytes.
+package header
