@@ -169,7 +169,7 @@ func (s *icmpState) peerAllow(dst [4]byte, t uint8, dev *NetDevice) bool {
 // The message quotes the packet up to 576 bytes in all.
 func (in *Inet) icmpSend(skbIn *SKB, typ, code uint8, info uint32) {
 	nh := skbIn.NetworkHeader()
-	d := skbIn.dst
+	d := rtOf(skbIn)
 	if d == nil || len(nh) < IPv4HdrLen {
 		return
 	}
@@ -233,7 +233,7 @@ func (in *Inet) icmpSend(skbIn *SKB, typ, code uint8, info uint32) {
 }
 
 // icmpXmit sends an ICMP message, counting it.
-func (in *Inet) icmpXmit(rt *Dst, src, dst [4]byte, tos uint8, hdr, data []byte) {
+func (in *Inet) icmpXmit(rt *Rtable, src, dst [4]byte, tos uint8, hdr, data []byte) {
 	err := in.sendDatagram(rt, ipHeader{src: src, dst: dst, proto: IPProtoICMP, tos: tos, ttl: in.cfg.DefaultTTL}, hdr, data, 0)
 	if err != nil {
 		in.ICMPStats.OutErrors.add(1)
@@ -263,7 +263,7 @@ func (in *Inet) icmpRcv(skb *SKB) {
 	}
 	typ := b[0]
 	in.ICMPStats.InType[typ].add(1)
-	if skb.dst != nil && skb.dst.Flags&(RTCFBroadcast|RTCFMulticast) != 0 {
+	if rtOf(skb) != nil && rtOf(skb).Flags&(RTCFBroadcast|RTCFMulticast) != 0 {
 		if typ == ICMPEcho && !in.cfg.EchoBroadcasts {
 			skb.Consume()
 			return
@@ -310,10 +310,10 @@ func (in *Inet) icmpEcho(skb *SKB) {
 // icmpReplyRoute is icmp_reply's routing: back to the request's source,
 // from the address it was sent to (or, for a broadcast, this host's
 // address on the arrival device).
-func (in *Inet) icmpReplyRoute(skb *SKB) (*Dst, [4]byte, bool) {
+func (in *Inet) icmpReplyRoute(skb *SKB) (*Rtable, [4]byte, bool) {
 	iph := header.IPv4(skb.NetworkHeader())
 	src := iph.Dst()
-	if skb.dst == nil || skb.dst.Type != RTNLocal {
+	if rtOf(skb) == nil || rtOf(skb).Type != RTNLocal {
 		src = in.selectAddr(skb.Dev, iph.Src(), ScopeUniverse)
 	}
 	fl := FlowKey{Dst: iph.Src(), Src: src, TOS: iph.TOS(), Proto: IPProtoICMP}

@@ -167,14 +167,14 @@ func (in *Inet) fragQueueLocked(q *fragQueue, skb *SKB) (*SKB, []*SKB) {
 		return discard()
 	}
 	skb.Trim(ihl + end - offset)
-	skb.fragOff, skb.fragEnd = int32(offset), int32(end)
+	fragcb(skb).off, fragcb(skb).end = int32(offset), int32(end)
 	// RFC 5722 (Linux ≥ 4.19 for IPv4 too): an exact duplicate is
 	// dropped alone; any other overlap discards the whole queue.
-	i, _ := slices.BinarySearchFunc(q.frags, offset, func(f *SKB, off int) int { return int(f.fragOff) - off })
-	if i < len(q.frags) && int(q.frags[i].fragOff) == offset && int(q.frags[i].fragEnd) == end {
+	i, _ := slices.BinarySearchFunc(q.frags, offset, func(f *SKB, off int) int { return int(fragcb(f).off) - off })
+	if i < len(q.frags) && int(fragcb(q.frags[i]).off) == offset && int(fragcb(q.frags[i]).end) == end {
 		return nil, []*SKB{skb}
 	}
-	if (i > 0 && int(q.frags[i-1].fragEnd) > offset) || (i < len(q.frags) && int(q.frags[i].fragOff) < end) {
+	if (i > 0 && int(fragcb(q.frags[i-1]).end) > offset) || (i < len(q.frags) && int(fragcb(q.frags[i]).off) < end) {
 		return discard()
 	}
 	q.frags = slices.Insert(q.frags, i, skb)
@@ -225,7 +225,7 @@ func (in *Inet) reasmLocked(q *fragQueue) (*SKB, []*SKB) {
 	copy(b[:hlen], head.Data()[:hlen])
 	for _, f := range frags {
 		d := f.Data()
-		copy(b[hlen+int(f.fragOff):], d[header.IPv4(d).HeaderLen():])
+		copy(b[hlen+int(fragcb(f).off):], d[header.IPv4(d).HeaderLen():])
 	}
 	in.host.cpus[0].ChargeCopy(total)
 	iph := header.IPv4(b)
@@ -233,7 +233,7 @@ func (in *Inet) reasmLocked(q *fragQueue) (*SKB, []*SKB) {
 	var ff uint16
 	if q.maxDFSize == q.maxSize {
 		ff = IPDF
-		skb.ipcb.flags |= ipskbFragPMTU
+		ipcb(skb).flags |= ipskbFragPMTU
 	}
 	binary.BigEndian.PutUint16(b[6:8], ff)
 	if ecn == 3 {
@@ -242,7 +242,7 @@ func (in *Inet) reasmLocked(q *fragQueue) (*SKB, []*SKB) {
 	iph.UpdateChecksum()
 	skb.ResetNetworkHeader()
 	skb.SetTransportHeader(hlen)
-	skb.ipcb.fragMaxSize = uint16(q.maxSize)
+	ipcb(skb).fragMaxSize = uint16(q.maxSize)
 	in.Stats.ReasmOKs.add(1)
 	return skb, frags
 }
@@ -302,9 +302,9 @@ func (in *Inet) fragExpire(q *fragQueue) {
 	t.mu.Unlock()
 	in.Stats.ReasmFails.add(1)
 	in.Stats.ReasmTimeout.add(1)
-	if first && len(frags) > 0 && frags[0].fragOff == 0 {
+	if first && len(frags) > 0 && fragcb(frags[0]).off == 0 {
 		head := frags[0]
-		if head.dst != nil && head.dst.Flags&RTCFLocal != 0 {
+		if rtOf(head) != nil && rtOf(head).Flags&RTCFLocal != 0 {
 			in.icmpSend(head, ICMPTimeExceeded, ICMPExcFragTime, 0)
 		}
 	}

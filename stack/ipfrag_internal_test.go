@@ -60,7 +60,7 @@ func datagram(in *Inet, opts []byte, n, mtu int, chain bool) *SKB {
 		tail = f
 	}
 	skb.ResetNetworkHeader()
-	skb.dst = &Dst{Dev: in.lo, Type: RTNUnicast}
+	skb.SetDst(&(&Rtable{Dst: Dst{Dev: in.lo}, Type: RTNUnicast}).Dst)
 	return skb
 }
 

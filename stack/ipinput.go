@@ -3,6 +3,7 @@ package stack
 import (
 	"encoding/binary"
 	"syscall"
+	"unsafe"
 	"vnic/header"
 )
 
@@ -14,6 +15,23 @@ type ipCB struct {
 	iif         int
 	routedDst   [4]byte // the destination the output route was made for
 }
+
+// fragCB is reassembly's view of the control block (struct
+// ipfrag_skb_cb): IPv4's, then where this fragment's payload sits.
+type fragCB struct {
+	ipCB
+	off, end int32
+}
+
+// The IPv4 views of the control block must fit it (and hold no pointers:
+// TestControlBlocksHoldNoPointers).
+var _ [CBSize - unsafe.Sizeof(fragCB{})]byte
+
+// ipcb is IPCB(skb).
+func ipcb(skb *SKB) *ipCB { return (*ipCB)(skb.CB()) }
+
+// fragcb is FRAG_CB(skb).
+func fragcb(skb *SKB) *fragCB { return (*fragCB)(skb.CB()) }
 
 // ipCB flags (IPSKB_*).
 const (
@@ -47,7 +65,7 @@ func (in *Inet) rcv(skb *SKB) {
 	}
 	skb.ResetNetworkHeader()
 	skb.SetTransportHeader(hdrLen)
-	skb.ipcb = ipCB{iif: skb.Dev.ifindex}
+	*ipcb(skb) = ipCB{iif: skb.Dev.ifindex}
 	st := &skb.nf
 	*st = NFState{Hook: NFPreRouting, In: skb.Dev}
 	in.host.nf.Run(st, skb, in.rcvFinishFn)
@@ -59,7 +77,7 @@ func (in *Inet) rcv(skb *SKB) {
 // input function — the only thing that says local, forward or error.
 func (in *Inet) rcvFinish(skb *SKB) {
 	iph := header.IPv4(skb.Data())
-	if skb.dst == nil {
+	if rtOf(skb) == nil {
 		if err := in.routeInput(skb, iph.Dst(), iph.Src(), iph.TOS(), skb.Dev); err != nil {
 			if err == syscall.EXDEV {
 				in.Stats.InRPFilter.add(1)
@@ -71,13 +89,13 @@ func (in *Inet) rcvFinish(skb *SKB) {
 	if iph.HeaderLen() > IPv4HdrLen && in.rcvOptions(skb) {
 		return
 	}
-	switch skb.dst.Type {
+	switch rtOf(skb).Type {
 	case RTNMulticast:
 		in.Stats.InMcastPkts.add(1)
 	case RTNBroadcast:
 		in.Stats.InBcastPkts.add(1)
 	}
-	skb.dst.Input(skb)
+	rtOf(skb).Input(skb)
 }
 
 // tsNow is the timestamp option's clock: milliseconds since midnight UT,
@@ -96,7 +114,7 @@ func (in *Inet) rcvOptions(skb *SKB) bool {
 	iph := header.IPv4(skb.Data())
 	hdr := skb.Data()[:iph.HeaderLen()]
 	spec := iph.Dst()
-	if skb.dst.Flags&RTCFLocal == 0 || skb.dst.Type == RTNBroadcast {
+	if rtOf(skb).Flags&RTCFLocal == 0 || rtOf(skb).Type == RTNBroadcast {
 		spec = in.selectAddr(skb.Dev, iph.Src(), ScopeUniverse)
 	}
 	opt, pp, err := CompileIPOptions(hdr, IPOptionContext{Received: true, Addr: spec, Now: in.tsNow, Local: in.isLocalAddr})
@@ -109,7 +127,7 @@ func (in *Inet) rcvOptions(skb *SKB) bool {
 	if opt.Changed {
 		iph.UpdateChecksum()
 	}
-	skb.ipcb.opt = opt
+	ipcb(skb).opt = opt
 	if opt.SRR != 0 {
 		skb.Free()
 		return true
@@ -170,7 +188,7 @@ func (in *Inet) forward(skb *SKB) {
 		skb.Free()
 		return
 	}
-	if skb.ipcb.opt.RouterAlert != 0 && in.routerAlert(skb) {
+	if ipcb(skb).opt.RouterAlert != 0 && in.routerAlert(skb) {
 		return
 	}
 	if skb.PktType != PacketHost {
@@ -185,8 +203,8 @@ func (in *Inet) forward(skb *SKB) {
 		skb.Free()
 		return
 	}
-	d := skb.dst
-	if skb.ipcb.opt.StrictRoute && d.Gateway != ([4]byte{}) {
+	d := rtOf(skb)
+	if ipcb(skb).opt.StrictRoute && d.Gateway != ([4]byte{}) {
 		in.icmpSend(skb, ICMPDestUnreach, ICMPSRFailed, 0)
 		skb.Free()
 		return
@@ -203,7 +221,7 @@ func (in *Inet) forward(skb *SKB) {
 	check := uint32(binary.BigEndian.Uint16(iph[10:12])) + 0x0100
 	binary.BigEndian.PutUint16(iph[10:12], uint16(check+check>>16))
 	skb.Priority = RTTos2Priority(iph.TOS())
-	skb.ipcb.flags |= ipskbForwarded
+	ipcb(skb).flags |= ipskbForwarded
 	st := &skb.nf
 	*st = NFState{Hook: NFForward, In: skb.Dev, Out: d.Dev}
 	in.host.nf.Run(st, skb, in.forwardFinishFn)
@@ -219,7 +237,7 @@ func (in *Inet) exceedsMTU(skb *SKB, mtu int) bool {
 	if header.IPv4(skb.Data()).FlagsFrag()&IPDF == 0 {
 		return false
 	}
-	if skb.ipcb.fragMaxSize != 0 && int(skb.ipcb.fragMaxSize) > mtu {
+	if ipcb(skb).fragMaxSize != 0 && int(ipcb(skb).fragMaxSize) > mtu {
 		return true
 	}
 	if skb.IgnoreDF {
@@ -251,19 +269,19 @@ func gsoFits(skb *SKB, mtu int) bool {
 // then the route's output.
 func (in *Inet) forwardFinish(skb *SKB) {
 	in.Stats.ForwDatagrams.add(1)
-	if skb.ipcb.opt.Len > 0 {
+	if ipcb(skb).opt.Len > 0 {
 		in.forwardOptions(skb)
 	}
-	skb.dst.Output(skb)
+	rtOf(skb).Output(skb)
 }
 
 // forwardOptions is ip_forward_options: record route and the address
 // slot of timestamp take the outgoing interface's address.
 func (in *Inet) forwardOptions(skb *SKB) {
-	opt := &skb.ipcb.opt
+	opt := &ipcb(skb).opt
 	iph := header.IPv4(skb.Data())
 	hdr := skb.Data()[:iph.HeaderLen()]
-	d := skb.dst
+	d := rtOf(skb)
 	src := d.Src
 	if src == ([4]byte{}) {
 		gw := d.Gateway

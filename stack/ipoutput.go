@@ -37,7 +37,7 @@ func (e *ErrMsgSize) Unwrap() error { return syscall.EMSGSIZE }
 // (ip_make_skb, ip_send_skb). A datagram over the route's MTU is built as
 // a frag_list chain whose pieces already have fragment geometry, so
 // ip_fragment takes its fast path; with DF set it is refused (ErrMsgSize).
-func (in *Inet) sendDatagram(d *Dst, h ipHeader, l4, payload []byte, prio uint32) error {
+func (in *Inet) sendDatagram(d *Rtable, h ipHeader, l4, payload []byte, prio uint32) error {
 	total := IPv4HdrLen + len(l4) + len(payload)
 	if total > 65535 {
 		return fmt.Errorf("stack: datagram of %d bytes: %w", total, syscall.EMSGSIZE)
@@ -79,8 +79,8 @@ func (in *Inet) sendDatagram(d *Dst, h ipHeader, l4, payload []byte, prio uint32
 	skb.SetTransportHeader(IPv4HdrLen)
 	skb.Protocol = EthPIPv4
 	skb.Priority = prio
-	skb.dst = d
-	skb.ipcb.routedDst = h.dst
+	skb.SetDst(&d.Dst)
+	ipcb(skb).routedDst = h.dst
 	tail := skb
 	for len(rest) > 0 {
 		chunk := min(len(rest), (mtu-IPv4HdrLen)&^7)
@@ -110,7 +110,7 @@ func (in *Inet) localOut(skb *SKB) {
 	in.Stats.OutRequests.add(1)
 	skb.Protocol = EthPIPv4
 	st := &skb.nf
-	*st = NFState{Hook: NFLocalOut, Out: skb.dst.Dev}
+	*st = NFState{Hook: NFLocalOut, Out: rtOf(skb).Dev}
 	in.host.nf.Run(st, skb, in.dstOutput)
 }
 
@@ -118,7 +118,7 @@ func (in *Inet) localOut(skb *SKB) {
 // destination makes the packet route anew (ip_route_me_harder, A-TX-07).
 func (in *Inet) dstOutput(skb *SKB) {
 	iph := header.IPv4(skb.Data())
-	if daddr := iph.Dst(); daddr != skb.ipcb.routedDst {
+	if daddr := iph.Dst(); daddr != ipcb(skb).routedDst {
 		fl := FlowKey{Dst: daddr, Src: iph.Src(), TOS: iph.TOS()}
 		d, err := in.RouteOutput(&fl)
 		if err != nil {
@@ -126,17 +126,17 @@ func (in *Inet) dstOutput(skb *SKB) {
 			skb.Free()
 			return
 		}
-		skb.dst = d
-		skb.ipcb.routedDst = daddr
+		skb.SetDst(&d.Dst)
+		ipcb(skb).routedDst = daddr
 	}
-	skb.dst.Output(skb)
+	rtOf(skb).Output(skb)
 }
 
 // output is ip_output: the egress device, then POST_ROUTING, which sees
 // the whole datagram — Linux fragments after the hook, in
 // ip_finish_output (the seed's order is the other way, seed-A §18.5).
 func (in *Inet) output(skb *SKB) {
-	skb.Dev = skb.dst.Dev
+	skb.Dev = rtOf(skb).Dev
 	skb.Protocol = EthPIPv4
 	st := &skb.nf
 	*st = NFState{Hook: NFPostRouting, Out: skb.Dev}
@@ -147,7 +147,7 @@ func (in *Inet) output(skb *SKB) {
 // carrying a frag_list) is fragmented; a GSO packet goes whole when its
 // segments fit.
 func (in *Inet) postRoutingDone(skb *SKB) {
-	mtu := skb.dst.MTU()
+	mtu := rtOf(skb).MTU()
 	if skb.GSOSize != 0 && skb.fragList == nil {
 		if gsoFits(skb, mtu) {
 			in.finishOutput2(skb)
@@ -159,7 +159,7 @@ func (in *Inet) postRoutingDone(skb *SKB) {
 		skb.Free()
 		return
 	}
-	if skb.TotalLen() > mtu || skb.fragList != nil || (skb.ipcb.fragMaxSize != 0 && int(skb.ipcb.fragMaxSize) > mtu) {
+	if skb.TotalLen() > mtu || skb.fragList != nil || (ipcb(skb).fragMaxSize != 0 && int(ipcb(skb).fragMaxSize) > mtu) {
 		in.fragment(skb, mtu, in.finishOutputFn)
 		return
 	}
@@ -171,7 +171,7 @@ func (in *Inet) postRoutingDone(skb *SKB) {
 // multicast and the loopback, without one; then dev_queue_xmit.
 func (in *Inet) finishOutput2(skb *SKB) {
 	dev := skb.Dev
-	d := skb.dst
+	d := rtOf(skb)
 	switch {
 	case dev.flags&IFFLoopback != 0:
 		neighXmit(skb, MAC{})
@@ -216,7 +216,7 @@ func neighXmit(skb *SKB, mac MAC) {
 // the copied flag only in the first fragment.
 func (in *Inet) fragment(skb *SKB, mtu int, out func(*SKB)) {
 	iph := header.IPv4(skb.Data())
-	if iph.FlagsFrag()&IPDF != 0 && (!skb.IgnoreDF || (skb.ipcb.fragMaxSize != 0 && int(skb.ipcb.fragMaxSize) > mtu)) {
+	if iph.FlagsFrag()&IPDF != 0 && (!skb.IgnoreDF || (ipcb(skb).fragMaxSize != 0 && int(ipcb(skb).fragMaxSize) > mtu)) {
 		in.Stats.FragFails.add(1)
 		in.icmpSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
 		skb.Free()

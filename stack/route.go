@@ -3,6 +3,7 @@ package stack
 import (
 	"fmt"
 	"syscall"
+	"unsafe"
 )
 
 // Route cache flags (RTCF_*) a Dst carries.
@@ -12,38 +13,31 @@ const (
 	RTCFMulticast = 0x20000000
 )
 
-// Dst is a route decision attached to a packet (dst_entry with rtable's
-// IPv4 fields): what happens next is only its Input (received packets:
-// local delivery, forwarding or an error) or Output (sent packets), as
-// A-RF-05 wants. Decisions for a route are cached on it and rebuilt when
-// any route changes.
-type Dst struct {
-	Input  func(*SKB)
-	Output func(*SKB)
-	Dev    *NetDevice // the output device (loopback for local delivery)
+// Rtable is IPv4's route decision (struct rtable): the core's Dst, whose
+// Input and Output alone say what happens next (A-RF-05), with what IPv4
+// needs to know of it. Decisions for a route are cached on it and rebuilt
+// when any route changes.
+type Rtable struct {
+	Dst // first: rtOf turns an skb's Dst back into its Rtable
 	// Gateway is the next hop; zero means the destination is on-link.
 	Gateway [4]byte
 	Type    RouteType
 	Flags   uint32
 	// Src is the source address a sender uses (the route's preferred
 	// source or the one selected for its device).
-	Src [4]byte
-	// Error is an input route's refusal (ip_error's dst.error).
-	Error syscall.Errno
-	mtu   uint32
+	Src   [4]byte
 	genid uint32
 	// Route is the FIB entry the decision came from (nil for decisions
 	// made without one: broadcasts, errors).
 	Route *Route
 }
 
-// MTU is dst_mtu: the route's MTU metric, or its device's MTU.
-func (d *Dst) MTU() int {
-	if d.mtu != 0 {
-		return int(d.mtu)
-	}
-	return d.Dev.MTU()
-}
+// rtOf is skb_rtable: the IPv4 decision attached to skb (nil for none).
+// Every Dst IPv4 attaches is the first field of an Rtable.
+func rtOf(skb *SKB) *Rtable { return asRt(skb.Dst()) }
+
+// asRt is the Rtable a Dst IPv4 made is the first field of.
+func asRt(d *Dst) *Rtable { return (*Rtable)(unsafe.Pointer(d)) }
 
 // RouteStats are the routing decisions' counters (rt_cache stat).
 type RouteStats struct {
@@ -90,13 +84,13 @@ func (in *Inet) routeInput(skb *SKB, daddr, saddr [4]byte, tos uint8, dev *NetDe
 		return in.brdInput(skb, saddr, dev)
 	case RTNLocal:
 		r := res.Route
-		if d := r.cache.in.Load(); d != nil && d.genid == in.fib.genid.Load() {
-			skb.dst = d
+		if d := asRt(r.cache.in.Load()); d != nil && d.genid == in.fib.genid.Load() {
+			skb.SetDst(&d.Dst)
 			return nil
 		}
-		d := &Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo, Type: RTNLocal, Flags: RTCFLocal, Src: daddr, genid: in.fib.genid.Load(), Route: r}
-		r.cache.in.Store(d)
-		skb.dst = d
+		d := &Rtable{Dst: Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: RTNLocal, Flags: RTCFLocal, Src: daddr, genid: in.fib.genid.Load(), Route: r}
+		r.cache.in.Store(&d.Dst)
+		skb.SetDst(&d.Dst)
 		return nil
 	}
 	if !idev.forwarding.Load() {
@@ -106,13 +100,13 @@ func (in *Inet) routeInput(skb *SKB, daddr, saddr [4]byte, tos uint8, dev *NetDe
 		return syscall.EINVAL
 	}
 	r := res.Route
-	if d := r.cache.in.Load(); d != nil && d.genid == in.fib.genid.Load() {
-		skb.dst = d
+	if d := asRt(r.cache.in.Load()); d != nil && d.genid == in.fib.genid.Load() {
+		skb.SetDst(&d.Dst)
 		return nil
 	}
-	d := &Dst{Input: in.forward, Output: in.output, Dev: r.Dev, Gateway: r.Gateway, Type: RTNUnicast, mtu: r.MTU, genid: in.fib.genid.Load(), Route: r}
-	r.cache.in.Store(d)
-	skb.dst = d
+	d := &Rtable{Dst: NewDst(in.forward, in.output, r.Dev, r.MTU), Gateway: r.Gateway, Type: RTNUnicast, genid: in.fib.genid.Load(), Route: r}
+	r.cache.in.Store(&d.Dst)
+	skb.SetDst(&d.Dst)
 	return nil
 }
 
@@ -122,16 +116,15 @@ func (in *Inet) brdInput(skb *SKB, saddr [4]byte, dev *NetDevice) error {
 	if dev.inet.Load() == nil {
 		return syscall.EINVAL
 	}
-	d := &Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo, Type: RTNBroadcast, Flags: RTCFBroadcast | RTCFLocal,
-		Src: in.selectAddr(dev, saddr, ScopeLink), genid: in.fib.genid.Load()}
-	skb.dst = d
+	d := &Rtable{Dst: Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: RTNBroadcast, Flags: RTCFBroadcast | RTCFLocal, Src: in.selectAddr(dev, saddr, ScopeLink), genid: in.fib.genid.Load()}
+	skb.SetDst(&d.Dst)
 	return nil
 }
 
 // errInput is ip_route_input_slow's no_route: a decision whose input is
 // ip_error.
 func (in *Inet) errInput(skb *SKB, e syscall.Errno) error {
-	skb.dst = &Dst{Input: in.ipError, Output: in.discardOut, Dev: skb.Dev, Type: RTNUnreachable, Error: e, genid: in.fib.genid.Load()}
+	skb.SetDst(&(&Rtable{Dst: Dst{Input: in.ipError, Output: in.discardOut, Dev: skb.Dev, Error: e}, Type: RTNUnreachable, genid: in.fib.genid.Load()}).Dst)
 	return nil
 }
 
@@ -147,7 +140,7 @@ func (in *Inet) discardOut(skb *SKB) {
 // forwarding on, the source hears host unreachable, net unreachable or
 // communication prohibited.
 func (in *Inet) ipError(skb *SKB) {
-	d := skb.dst
+	d := rtOf(skb)
 	idev := skb.Dev.inet.Load()
 	if idev == nil || !idev.forwarding.Load() {
 		switch d.Error {
@@ -178,7 +171,7 @@ func (in *Inet) ipError(skb *SKB) {
 
 // RouteOutput is ip_route_output_key: the decision for a packet this host
 // sends by fl. A zero fl.Src is filled with the source to use.
-func (in *Inet) RouteOutput(fl *FlowKey) (*Dst, error) {
+func (in *Inet) RouteOutput(fl *FlowKey) (*Rtable, error) {
 	var oif *NetDevice
 	if fl.Src != ([4]byte{}) {
 		if isMulticast(fl.Src) || isLbcast(fl.Src) || !in.isLocalAddr(fl.Src) {
@@ -205,7 +198,7 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Dst, error) {
 			if isMulticast(fl.Dst) {
 				typ, flags = RTNMulticast, RTCFMulticast
 			}
-			return &Dst{Input: in.localDeliver, Output: in.output, Dev: oif, Type: typ, Flags: flags, Src: fl.Src, genid: in.fib.genid.Load()}, nil
+			return &Rtable{Dst: Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: typ, Flags: flags, Src: fl.Src, genid: in.fib.genid.Load()}, nil
 		}
 	}
 	if fl.Dst == ([4]byte{}) {
@@ -222,19 +215,19 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Dst, error) {
 			if fl.Src == ([4]byte{}) {
 				fl.Src = in.selectAddr(oif, fl.Dst, ScopeLink)
 			}
-			return &Dst{Input: in.localDeliver, Output: in.output, Dev: oif, Type: RTNUnicast, Src: fl.Src, genid: in.fib.genid.Load()}, nil
+			return &Rtable{Dst: Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: RTNUnicast, Src: fl.Src, genid: in.fib.genid.Load()}, nil
 		}
 		in.Stats.OutNoRoutes.add(1)
 		return nil, err
 	}
 	r := res.Route
-	if d := r.cache.out.Load(); d != nil && d.genid == in.fib.genid.Load() && !isLbcast(fl.Dst) {
+	if d := asRt(r.cache.out.Load()); d != nil && d.genid == in.fib.genid.Load() && !isLbcast(fl.Dst) {
 		if fl.Src == ([4]byte{}) {
 			fl.Src = d.Src
 		}
 		return d, nil
 	}
-	d := &Dst{Input: in.localDeliver, Output: in.output, Dev: r.Dev, Gateway: r.Gateway, Type: res.Type, mtu: r.MTU, genid: in.fib.genid.Load(), Route: r}
+	d := &Rtable{Dst: NewDst(in.localDeliver, in.output, r.Dev, r.MTU), Gateway: r.Gateway, Type: res.Type, genid: in.fib.genid.Load(), Route: r}
 	switch res.Type {
 	case RTNLocal:
 		d.Dev, d.Flags, d.Gateway = in.lo, RTCFLocal, [4]byte{}
@@ -262,7 +255,7 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Dst, error) {
 	if isLbcast(fl.Dst) {
 		d.Type, d.Flags = RTNBroadcast, RTCFBroadcast
 	} else {
-		r.cache.out.Store(d)
+		r.cache.out.Store(&d.Dst)
 	}
 	if fl.Src == ([4]byte{}) {
 		fl.Src = d.Src
@@ -272,7 +265,7 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Dst, error) {
 
 // RouteInputGet is the decision for a packet dst ← src arriving on dev
 // (ip route get … iif DEV): an error route is reported as its errno.
-func (in *Inet) RouteInputGet(dst, src [4]byte, tos uint8, dev *NetDevice) (*Dst, error) {
+func (in *Inet) RouteInputGet(dst, src [4]byte, tos uint8, dev *NetDevice) (*Rtable, error) {
 	skb := in.host.pool.Alloc(0)
 	if skb == nil {
 		return nil, syscall.ENOBUFS
@@ -282,7 +275,7 @@ func (in *Inet) RouteInputGet(dst, src [4]byte, tos uint8, dev *NetDevice) (*Dst
 	if err := in.routeInput(skb, dst, src, tos, dev); err != nil {
 		return nil, err
 	}
-	d := skb.dst
+	d := rtOf(skb)
 	if d.Error != 0 {
 		return nil, d.Error
 	}

@@ -3,6 +3,7 @@ package stack
 import (
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // Packet types (skb->pkt_type), set by eth_type_trans.
@@ -81,10 +82,8 @@ type SKB struct {
 
 	dst      *Dst    // the route decision (skb_dst)
 	fragList *SKB    // further payload buffers of one datagram (skb_shinfo->frag_list)
-	ipcb     ipCB    // IPv4's control block (IPCB)
-	nf       NFState // the netfilter state of the current hook
-	fragOff  int32   // reassembly: this fragment's payload offset and end
-	fragEnd  int32   //
+	cb       [CBSize / 8]uint64 // the owning layer's control block (skb->cb)
+	nf       NFState            // the netfilter state of the current hook
 	class    *skbClass
 	pool     *SKBPool
 	live     bool
@@ -228,6 +227,18 @@ func (s *SKB) release() {
 	}
 }
 
+// CBSize is the size of an skb's control block.
+const CBSize = 96
+
+// CB is the control block (skb->cb): private per-packet state of the
+// layer that holds the skb (IPv4's IPCB, reassembly's fragment offsets),
+// copied with the metadata, zero in a new skb. A layer views it as its own
+// struct of at most CBSize bytes that holds no pointers (the collector does
+// not scan it), 8-byte aligned:
+//
+//	func ipcb(skb *stack.SKB) *inetSkbParm { return (*inetSkbParm)(skb.CB()) }
+func (s *SKB) CB() unsafe.Pointer { return unsafe.Pointer(&s.cb) }
+
 // Dst returns the skb's route decision (nil before routing).
 func (s *SKB) Dst() *Dst { return s.dst }
 
@@ -248,7 +259,7 @@ func (s *SKB) TotalLen() int {
 // metadata of ip_copy_metadata: device, protocol, priority, mark, route,
 // IPv4 control block, hash).
 func (s *SKB) copyMeta(from *SKB) {
-	s.Dev, s.Protocol, s.Priority, s.Mark, s.dst, s.ipcb = from.Dev, from.Protocol, from.Priority, from.Mark, from.dst, from.ipcb
+	s.Dev, s.Protocol, s.Priority, s.Mark, s.dst, s.cb = from.Dev, from.Protocol, from.Priority, from.Mark, from.dst, from.cb
 	s.Hash, s.L4Hash, s.PktType, s.Tstamp, s.IgnoreDF = from.Hash, from.L4Hash, from.PktType, from.Tstamp, from.IgnoreDF
 }
 

@@ -463,7 +463,7 @@ func (in *Inet) udpRcv(skb *SKB) {
 	}
 	sport, dport := binary.BigEndian.Uint16(b[0:2]), binary.BigEndian.Uint16(b[2:4])
 	src, dst := iph.Src(), iph.Dst()
-	bcast := skb.dst != nil && skb.dst.Flags&(RTCFBroadcast|RTCFMulticast) != 0
+	bcast := rtOf(skb) != nil && rtOf(skb).Flags&(RTCFBroadcast|RTCFMulticast) != 0
 	t := &in.udp
 	t.mu.Lock()
 	var best *UDPConn
@@ -536,7 +536,7 @@ func (in *Inet) udpQueue(c *UDPConn, skb *SKB) {
 		skb.Free()
 		return
 	}
-	skb.dst = nil
+	skb.SetDst(nil)
 	c.q.push(skb)
 	c.qBytes += ts
 	c.cond.Broadcast()

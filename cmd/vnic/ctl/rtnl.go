@@ -333,7 +333,7 @@ func (r *Rtnl) routeGet(h *stack.Host, in *stack.Inet, body []byte) ([]netlink.M
 		return nil, errMsg(syscall.EINVAL, "need a destination")
 	}
 	out := iproute.RouteMsg{DstLen: 32, Dst: m.Dst, TOS: m.TOS, Flags: rtmFCloned, Table: stack.TableMain}
-	var d *stack.Dst
+	var d *stack.Rtable
 	var src [4]byte
 	if m.Src.IsValid() {
 		src = m.Src.As4()
