@@ -80,8 +80,8 @@ type SKB struct {
 	// IgnoreDF is skb->ignore_df: the stack may fragment despite DF.
 	IgnoreDF bool
 
-	dst      *Dst    // the route decision (skb_dst)
-	fragList *SKB    // further payload buffers of one datagram (skb_shinfo->frag_list)
+	dst      *Dst               // the route decision (skb_dst)
+	fragList *SKB               // further payload buffers of one datagram (skb_shinfo->frag_list)
 	cb       [CBSize / 8]uint64 // the owning layer's control block (skb->cb)
 	nf       NFState            // the netfilter state of the current hook
 	class    *skbClass
