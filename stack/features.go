@@ -119,7 +119,7 @@ func (d *NetDevice) updateFeatures() error {
 	}
 	d.features.Store(uint64(f))
 	if d.registered {
-		d.notify(EventFeatures)
+		d.notify(NetdevFeatChange)
 	}
 	return nil
 }

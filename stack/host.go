@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // HostConfig holds a namespace's tunables.
@@ -45,7 +46,9 @@ type Host struct {
 
 	nf Netfilter
 
-	inet atomic.Pointer[Inet] // IPv4, once InetInit ran
+	notifiers atomic.Pointer[[]NetdevNotifier] // the netdev notifier chain, copied on write
+
+	gen [MaxKeys]unsafe.Pointer // protocols' state, by HostKey (net_generic)
 }
 
 // Netfilter returns the host's netfilter hook registry.
@@ -120,6 +123,14 @@ func (h *Host) Costs() Costs { return h.cfg.Costs }
 // Register is register_netdevice: a unique name from the template, the next
 // ifindex, and the device becomes visible.
 func (h *Host) Register(d *NetDevice) error {
+	if err := h.register(d); err != nil {
+		return err
+	}
+	d.notify(NetdevRegister)
+	return nil
+}
+
+func (h *Host) register(d *NetDevice) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if d.registered {
@@ -155,9 +166,7 @@ func (h *Host) Unregister(d *NetDevice) error {
 	if err := d.Close(); err != nil {
 		return err
 	}
-	if in := h.inet.Load(); in != nil {
-		in.devGone(d)
-	}
+	d.notify(NetdevUnregister)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for i, o := range h.devs {

@@ -99,6 +99,12 @@ type Inet struct {
 	rcvFinishFn, localDeliverFinishFn, forwardFinishFn, outputFn, finishOutputFn func(*SKB)
 }
 
+// IPv4's state in a host (net_generic) and in a device (dev->ip_ptr).
+var (
+	inetKey  = NewHostKey[Inet]()
+	inDevKey = NewDevKey[InDevice]()
+)
+
 // InDevice is a device's IPv4 state (in_device): its addresses, its
 // forwarding switch and its ARP table.
 type InDevice struct {
@@ -166,7 +172,7 @@ func InetInit(h *Host, cfg InetConfig) (*Inet, error) {
 	if cfg.FragLow > cfg.FragHigh || cfg.PortLow > cfg.PortHigh {
 		return nil, fmt.Errorf("stack: inet: low threshold above high: %w", syscall.EINVAL)
 	}
-	if h.inet.Load() != nil {
+	if inetKey.Get(h) != nil {
 		return nil, fmt.Errorf("stack: %s: IPv4 already initialised: %w", h.name, syscall.EEXIST)
 	}
 	in := &Inet{host: h, cfg: cfg}
@@ -186,7 +192,7 @@ func InetInit(h *Host, cfg InetConfig) (*Inet, error) {
 	in.forwarding.Store(cfg.Forwarding)
 	in.AddProtocol(IPProtoICMP, in.icmpRcv)
 	in.AddProtocol(IPProtoUDP, in.udpRcv)
-	h.inet.Store(in)
+	inetKey.Set(h, in)
 
 	lo := newLoopback()
 	if err := h.Register(lo); err != nil {
@@ -199,13 +205,14 @@ func InetInit(h *Host, cfg InetConfig) (*Inet, error) {
 	if err := in.AddAddr(lo, netip.MustParsePrefix("127.0.0.1/8")); err != nil {
 		return nil, err
 	}
+	h.RegisterNetdevNotifier(in.netdevEvent)
 	h.AddProtocol(EthPIPv4, in.rcv)
 	h.AddProtocol(EthPARP, in.arpRcv)
 	return in, nil
 }
 
 // Inet returns the host's IPv4 instance (nil before InetInit).
-func (h *Host) Inet() *Inet { return h.inet.Load() }
+func (h *Host) Inet() *Inet { return inetKey.Get(h) }
 
 // Host returns the namespace.
 func (in *Inet) Host() *Host { return in.host }
@@ -266,7 +273,7 @@ func (in *Inet) SetDevForwarding(d *NetDevice, on bool) error {
 
 // DevForwarding reports a device's forwarding switch.
 func (in *Inet) DevForwarding(d *NetDevice) bool {
-	if idev := d.inet.Load(); idev != nil {
+	if idev := inDevKey.Get(d); idev != nil {
 		return idev.forwarding.Load()
 	}
 	return in.forwarding.Load()
@@ -274,12 +281,12 @@ func (in *Inet) DevForwarding(d *NetDevice) bool {
 
 // Attach gives d its IPv4 state (inetdev_init) if it has none and returns it.
 func (in *Inet) Attach(d *NetDevice) *InDevice {
-	if idev := d.inet.Load(); idev != nil {
+	if idev := inDevKey.Get(d); idev != nil {
 		return idev
 	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if idev := d.inet.Load(); idev != nil {
+	if idev := inDevKey.Get(d); idev != nil {
 		return idev
 	}
 	idev := &InDevice{dev: d, inet: in}
@@ -293,13 +300,13 @@ func (in *Inet) Attach(d *NetDevice) *InDevice {
 		Changed:     func(n Neighbour) { in.notify(InetEvent{Kind: EventNewNeigh, Neigh: n, Dev: d}) },
 		Deleted:     func(n Neighbour) { in.notify(InetEvent{Kind: EventDelNeigh, Neigh: n, Dev: d}) },
 	}, in.cfg.Seed+int64(d.ifindex))
-	d.inet.Store(idev)
+	inDevKey.Set(d, idev)
 	return idev
 }
 
 // ARP returns d's ARP table (nil if d has no IPv4 state).
 func (in *Inet) ARP(d *NetDevice) *NeighTable {
-	if idev := d.inet.Load(); idev != nil {
+	if idev := inDevKey.Get(d); idev != nil {
 		return idev.arp
 	}
 	return nil
@@ -307,7 +314,7 @@ func (in *Inet) ARP(d *NetDevice) *NeighTable {
 
 // Addrs returns d's addresses, primaries first.
 func (in *Inet) Addrs(d *NetDevice) []IfAddr {
-	if idev := d.inet.Load(); idev != nil {
+	if idev := inDevKey.Get(d); idev != nil {
 		return slices.Clone(*idev.addrs.Load())
 	}
 	return nil
@@ -417,7 +424,7 @@ func (in *Inet) addKernelRoute(r Route) {
 // a primary address deletes the secondaries of its subnet too (Linux's
 // default without promote_secondaries).
 func (in *Inet) DelAddr(d *NetDevice, p netip.Prefix) error {
-	idev := d.inet.Load()
+	idev := inDevKey.Get(d)
 	if idev == nil || !p.Addr().Is4() {
 		return fmt.Errorf("stack: %s: no address %v: %w", d.name, p, syscall.EADDRNOTAVAIL)
 	}
@@ -463,7 +470,7 @@ func (in *Inet) isLocalAddr(a [4]byte) bool {
 // device.
 func (in *Inet) selectAddr(dev *NetDevice, dst [4]byte, scope Scope) [4]byte {
 	if dev != nil {
-		if idev := dev.inet.Load(); idev != nil {
+		if idev := inDevKey.Get(dev); idev != nil {
 			var first [4]byte
 			found := false
 			for _, a := range *idev.addrs.Load() {
@@ -486,7 +493,7 @@ func (in *Inet) selectAddr(dev *NetDevice, dst [4]byte, scope Scope) [4]byte {
 		if d == dev {
 			continue
 		}
-		if idev := d.inet.Load(); idev != nil {
+		if idev := inDevKey.Get(d); idev != nil {
 			for _, a := range *idev.addrs.Load() {
 				if !a.Secondary && a.Scope <= scope && a.Scope != ScopeHost {
 					return a.Local
@@ -509,10 +516,17 @@ func isLbcast(a [4]byte) bool    { return a == [4]byte{255, 255, 255, 255} }
 func isZeronet(a [4]byte) bool   { return a[0] == 0 }
 func isLoopback(a [4]byte) bool  { return a[0] == 127 }
 
-// devGone is the NETDEV_UNREGISTER notifier: the device's addresses and
-// every route through it go, and its neighbours are flushed.
+// netdevEvent is IPv4's netdev notifier (inetdev_event).
+func (in *Inet) netdevEvent(ev NetdevEvent, d *NetDevice) {
+	if ev == NetdevUnregister {
+		in.devGone(d)
+	}
+}
+
+// devGone is NETDEV_UNREGISTER: the device's addresses and every route
+// through it go, and its neighbours are flushed.
 func (in *Inet) devGone(d *NetDevice) {
-	idev := d.inet.Load()
+	idev := inDevKey.Get(d)
 	if idev == nil {
 		return
 	}

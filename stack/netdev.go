@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"vnic/ethtool"
 )
@@ -158,9 +159,7 @@ type NetDevice struct {
 	WatchdogTimeout time.Duration
 	watchdog        Timer
 
-	watchers []func(NetdevEvent) // netdev notifier chain (under mu)
-
-	inet atomic.Pointer[InDevice] // IPv4 state (dev->ip_ptr)
+	gen [MaxKeys]unsafe.Pointer // protocols' state, by DevKey (dev->ip_ptr)
 
 	lastRx, lastTx atomicDuration
 	rxNoHandler    counter
@@ -334,33 +333,6 @@ func (d *NetDevice) CarrierOn() { d.setCarrier(true) }
 // CarrierOff is netif_carrier_off.
 func (d *NetDevice) CarrierOff() { d.setCarrier(false) }
 
-// NetdevEvent is what the netdev notifier chain reports.
-type NetdevEvent int
-
-// Netdev events.
-const (
-	EventCarrier  NetdevEvent = iota // carrier on or off (NETDEV_CHANGE)
-	EventFeatures                    // active features changed (NETDEV_FEAT_CHANGE)
-)
-
-// Watch adds fn to the device's notifier chain (register_netdevice_notifier
-// for one device). fn runs after the change, without the device lock, in
-// the context that made it; it must not block.
-func (d *NetDevice) Watch(fn func(NetdevEvent)) {
-	d.mu.Lock()
-	d.watchers = append(d.watchers, fn)
-	d.mu.Unlock()
-}
-
-func (d *NetDevice) notify(ev NetdevEvent) {
-	d.mu.Lock()
-	w := d.watchers
-	d.mu.Unlock()
-	for _, fn := range w {
-		fn(ev)
-	}
-}
-
 func (d *NetDevice) setCarrier(on bool) {
 	d.mu.Lock()
 	if d.carrier == on {
@@ -372,7 +344,7 @@ func (d *NetDevice) setCarrier(on bool) {
 	d.carrierChanges.add(1)
 	d.updateOperstate()
 	d.mu.Unlock()
-	defer d.notify(EventCarrier)
+	defer d.notify(NetdevChange)
 	if !on {
 		// As dev_deactivate does, drop what waits in the qdiscs.
 		for _, q := range d.txq {
@@ -417,6 +389,7 @@ func (d *NetDevice) Open() error {
 	}
 	d.startWatchdog()
 	d.ops.SetRxMode()
+	d.notify(NetdevUp)
 	return nil
 }
 
@@ -437,7 +410,9 @@ func (d *NetDevice) Close() error {
 	for _, q := range d.txq {
 		q.flush()
 	}
-	return d.ops.Stop()
+	err := d.ops.Stop()
+	d.notify(NetdevDown)
+	return err
 }
 
 // SetMTU is dev_set_mtu: the range is checked, then ndo_change_mtu.
@@ -454,6 +429,7 @@ func (d *NetDevice) SetMTU(mtu int) error {
 	d.mu.Lock()
 	d.mtu = mtu
 	d.mu.Unlock()
+	d.notify(NetdevChangeMTU)
 	return nil
 }
 
@@ -469,6 +445,7 @@ func (d *NetDevice) SetMACAddress(m MAC) error {
 		return err
 	}
 	d.storeAddr(m)
+	d.notify(NetdevChangeAddr)
 	return nil
 }
 

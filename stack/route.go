@@ -113,7 +113,7 @@ func (in *Inet) routeInput(skb *SKB, daddr, saddr [4]byte, tos uint8, dev *NetDe
 // brdInput is ip_route_input_slow's brd_input: a limited or directed
 // broadcast is delivered locally.
 func (in *Inet) brdInput(skb *SKB, saddr [4]byte, dev *NetDevice) error {
-	if dev.inet.Load() == nil {
+	if inDevKey.Get(dev) == nil {
 		return syscall.EINVAL
 	}
 	d := &Rtable{Dst: Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: RTNBroadcast, Flags: RTCFBroadcast | RTCFLocal, Src: in.selectAddr(dev, saddr, ScopeLink), genid: in.fib.genid.Load()}
@@ -141,7 +141,7 @@ func (in *Inet) discardOut(skb *SKB) {
 // communication prohibited.
 func (in *Inet) ipError(skb *SKB) {
 	d := rtOf(skb)
-	idev := skb.Dev.inet.Load()
+	idev := inDevKey.Get(skb.Dev)
 	if idev == nil || !idev.forwarding.Load() {
 		switch d.Error {
 		case syscall.EHOSTUNREACH:
@@ -286,7 +286,7 @@ func (in *Inet) RouteInputGet(dst, src [4]byte, tos uint8, dev *NetDevice) (*Rta
 // larger of the host's (conf/all) and the device's, as Linux takes it.
 func (in *Inet) RPFilter(d *NetDevice) int {
 	m := int(in.rpFilter.Load())
-	if idev := d.inet.Load(); idev != nil {
+	if idev := inDevKey.Get(d); idev != nil {
 		m = max(m, int(idev.rpFilter.Load()))
 	}
 	return m
@@ -298,7 +298,7 @@ func (in *Inet) RPFilterConf(d *NetDevice) int {
 	if d == nil {
 		return int(in.rpFilter.Load())
 	}
-	if idev := d.inet.Load(); idev != nil {
+	if idev := inDevKey.Get(d); idev != nil {
 		return int(idev.rpFilter.Load())
 	}
 	return 0

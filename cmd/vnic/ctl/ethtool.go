@@ -58,9 +58,12 @@ func (e *Ethtool) Notify(family string, cmd uint8, body []byte) {
 // Watch sends notifications for nd, known to clients as name: its
 // features (whatever changed them) and its carrier.
 func (e *Ethtool) Watch(name string, nd *stack.NetDevice) {
-	nd.Watch(func(ev stack.NetdevEvent) {
+	nd.Host().RegisterNetdevNotifier(func(ev stack.NetdevEvent, d *stack.NetDevice) {
+		if d != nd {
+			return
+		}
 		switch ev {
-		case stack.EventFeatures:
+		case stack.NetdevFeatChange:
 			dev, err := e.NL.Backend.Device(name)
 			if err != nil {
 				return
@@ -68,7 +71,7 @@ func (e *Ethtool) Watch(name string, nd *stack.NetDevice) {
 			if cmd, body, err := nl.FeaturesNtf(dev); err == nil {
 				e.Notify(nl.FamilyName, cmd, body)
 			}
-		case stack.EventCarrier:
+		case stack.NetdevChange:
 			cmd, body := nl.LinkStateNtf(name, nd.Carrier())
 			e.Notify(nl.VendorFamilyName, cmd, body)
 		}

@@ -44,14 +44,11 @@ func (r *Rtnl) Attach(s *Server, hosts []*stack.Host) {
 		if in := h.Inet(); in != nil {
 			in.Subscribe(func(ev stack.InetEvent) { r.event(h, ev) })
 		}
-		for _, d := range h.Devices() {
-			d := d
-			d.Watch(func(ev stack.NetdevEvent) {
-				if ev == stack.EventCarrier {
-					s.NotifyRoute(h.Name(), RTMGrpLink, iproute.RTMNewLink, linkMsg(d).Marshal())
-				}
-			})
-		}
+		h.RegisterNetdevNotifier(func(ev stack.NetdevEvent, d *stack.NetDevice) {
+			if ev == stack.NetdevChange {
+				s.NotifyRoute(h.Name(), RTMGrpLink, iproute.RTMNewLink, linkMsg(d).Marshal())
+			}
+		})
 	}
 }
 
