@@ -14,6 +14,8 @@ type Clock interface {
 	NewTimer(fn func()) Timer
 	// Virtual reports whether this is the discrete-event clock.
 	Virtual() bool
+	// At is the clock's reading at wall time t (a socket's deadline).
+	At(t time.Time) time.Duration
 }
 
 // Timer is a reusable one-shot timer.
@@ -45,6 +47,12 @@ func (c *VirtualClock) Now() time.Duration { return c.now }
 
 // Virtual reports true.
 func (c *VirtualClock) Virtual() bool { return true }
+
+// VirtualEpoch is the wall time a virtual clock's 0 stands for.
+var VirtualEpoch = time.Unix(0, 0)
+
+// At maps wall time t onto virtual time, 0 being VirtualEpoch.
+func (c *VirtualClock) At(t time.Time) time.Duration { return t.Sub(VirtualEpoch) }
 
 // NewTimer returns a stopped virtual timer.
 func (c *VirtualClock) NewTimer(fn func()) Timer {
@@ -234,6 +242,9 @@ func (c *RealClock) Now() time.Duration { return time.Since(c.start) }
 
 // Virtual reports false.
 func (c *RealClock) Virtual() bool { return false }
+
+// At is the clock's reading at wall time t.
+func (c *RealClock) At(t time.Time) time.Duration { return t.Sub(c.start) }
 
 // NewTimer returns a stopped runtime timer; fn runs on its own goroutine.
 func (c *RealClock) NewTimer(fn func()) Timer {

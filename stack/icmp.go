@@ -350,7 +350,7 @@ func (in *Inet) icmpTimestamp(skb *SKB) {
 
 // icmpUnreach is icmp_unreach and friends: the quoted header must be
 // complete (and have 8 bytes of its transport header); the error goes to
-// the quoted protocol's error handler (UDP sockets, ping sockets).
+// error handler the quoted protocol registered (icmp_socket_deliver).
 func (in *Inet) icmpUnreach(skb *SKB) {
 	b := skb.Data()
 	if len(b) < 8+IPv4HdrLen {
@@ -365,12 +365,20 @@ func (in *Inet) icmpUnreach(skb *SKB) {
 		skb.Free()
 		return
 	}
-	switch inner.Protocol() {
-	case IPProtoUDP:
-		in.udpErr(skb, b[0], b[1], binary.BigEndian.Uint32(b[4:8]), inner, b[8+ihl:])
-	case IPProtoICMP:
-		in.pings.deliver(in, skb, true)
+	if p := in.protos[inner.Protocol()].Load(); p != nil && p.ErrHandler != nil {
+		p.ErrHandler(skb, ICMPError{Type: b[0], Code: b[1], Info: binary.BigEndian.Uint32(b[4:8]), Inner: inner, L4: b[8+ihl:]})
 		return
 	}
 	skb.Consume()
+}
+
+// ICMPError is what an error handler learns of an ICMP error: its type,
+// code and the word after the checksum (the next-hop MTU, a pointer, a
+// gateway), and the quoted datagram's IPv4 header and first transport
+// bytes (at least 8).
+type ICMPError struct {
+	Type, Code uint8
+	Info       uint32
+	Inner      header.IPv4
+	L4         []byte
 }

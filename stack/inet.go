@@ -93,7 +93,7 @@ type Inet struct {
 
 	forwarding atomic.Bool
 	rpFilter   atomic.Int32 // conf/all/rp_filter
-	protos     [256]atomic.Pointer[Handler]
+	protos     [256]atomic.Pointer[NetProtocol]
 
 	// prebuilt continuation functions (method values allocate)
 	rcvFinishFn, localDeliverFinishFn, forwardFinishFn, outputFn, finishOutputFn func(*SKB)
@@ -190,8 +190,8 @@ func InetInit(h *Host, cfg InetConfig) (*Inet, error) {
 	in.udp.init(in)
 	in.pings.init()
 	in.forwarding.Store(cfg.Forwarding)
-	in.AddProtocol(IPProtoICMP, in.icmpRcv)
-	in.AddProtocol(IPProtoUDP, in.udpRcv)
+	in.AddProtocol(IPProtoICMP, NetProtocol{Handler: in.icmpRcv, ErrHandler: in.pings.err(in)})
+	in.AddProtocol(IPProtoUDP, NetProtocol{Handler: in.udpRcv, ErrHandler: in.udpErr})
 	inetKey.Set(h, in)
 
 	lo := newLoopback()
@@ -223,9 +223,21 @@ func (in *Inet) Config() InetConfig { return in.cfg }
 // Loopback returns the loopback device.
 func (in *Inet) Loopback() *NetDevice { return in.lo }
 
-// AddProtocol is inet_add_protocol: handler receives local datagrams of
-// protocol proto, data at the transport header (the network header set).
-func (in *Inet) AddProtocol(proto uint8, fn Handler) { in.protos[proto].Store(&fn) }
+// NetProtocol is a transport as IPv4 knows it (struct net_protocol).
+type NetProtocol struct {
+	// Handler receives local datagrams of the protocol, data at the
+	// transport header (the network header set); it owns the skb.
+	Handler Handler
+	// ErrHandler receives the ICMP errors that quote one of the
+	// protocol's datagrams, data at the ICMP header; it owns the skb.
+	// Nil: such errors are only counted.
+	ErrHandler func(skb *SKB, e ICMPError)
+}
+
+// AddProtocol is inet_add_protocol: p takes the local datagrams of
+// protocol proto and the ICMP errors about them. Its functions capture
+// their state when registered: nothing is looked up per packet.
+func (in *Inet) AddProtocol(proto uint8, p NetProtocol) { in.protos[proto].Store(&p) }
 
 // Subscribe adds fn to the address, route and neighbour notifications
 // (what rtnetlink's groups carry). fn runs in the context of the change

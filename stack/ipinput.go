@@ -158,9 +158,9 @@ func (in *Inet) localDeliverFinish(skb *SKB) {
 	skb.Pull(iph.HeaderLen())
 	skb.ResetTransportHeader()
 	raw := in.rawDeliver(skb, proto)
-	if h := in.protos[proto].Load(); h != nil {
+	if p := in.protos[proto].Load(); p != nil {
 		in.Stats.InDelivers.add(1)
-		(*h)(skb)
+		p.Handler(skb)
 		return
 	}
 	if raw {

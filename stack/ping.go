@@ -133,11 +133,17 @@ func (c *PingConn) Recv() (PingMsg, bool) { return c.q.recv() }
 // Wait returns the next message, waiting until deadline (real time; a
 // host on the virtual clock never waits: run the clock, then Recv).
 func (c *PingConn) Wait(deadline time.Time) (PingMsg, error) {
-	return c.q.wait(c.in.host.clock.Virtual(), deadline, "ping")
+	return c.q.wait(c.in.host.clock, deadline, "ping")
 }
 
 // deliver is ping_rcv (an echo reply) and ping_err (an error quoting an
 // echo request): the socket of the identifier gets it.
+// err is ping's ICMP error handler (ping_err): the error goes to the
+// socket whose echo request it quotes.
+func (t *pingTable) err(in *Inet) func(*SKB, ICMPError) {
+	return func(skb *SKB, _ ICMPError) { t.deliver(in, skb, true) }
+}
+
 func (t *pingTable) deliver(in *Inet, skb *SKB, isErr bool) {
 	b := skb.Data()
 	iph := header.IPv4(skb.NetworkHeader())

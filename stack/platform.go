@@ -13,6 +13,9 @@ type Clock interface {
 	Now() time.Duration
 	NewTimer(fn func()) Timer
 	Virtual() bool
+	// At is the clock's reading at wall time t: where a socket's
+	// deadline falls on the host's clock.
+	At(t time.Time) time.Duration
 }
 
 // CPU is one processor as the stack sees it (implemented by *hw.CPU).

@@ -73,7 +73,7 @@ func (c *RawConn) Recv() ([]byte, bool) { return c.q.recv() }
 // Wait returns the next datagram, waiting until deadline on a real-time
 // host (on the virtual clock it does not wait: run the clock, then Recv).
 func (c *RawConn) Wait(deadline time.Time) ([]byte, error) {
-	return c.q.wait(c.in.host.clock.Virtual(), deadline, "raw")
+	return c.q.wait(c.in.host.clock, deadline, "raw")
 }
 
 // SendTo sends payload to dst behind an IPv4 header of the socket's

@@ -59,27 +59,23 @@ func (s *sockQueue[T]) close() {
 // wait returns the oldest message, waiting until deadline — only on a
 // real-time host: on the virtual clock nothing arrives while the caller
 // waits, so it answers EAGAIN at once (run the clock, then read).
-func (s *sockQueue[T]) wait(virtual bool, deadline time.Time, what string) (T, error) {
+func (s *sockQueue[T]) wait(clk Clock, deadline time.Time, what string) (T, error) {
 	var zero T
-	if virtual {
+	if clk.Virtual() {
 		if m, ok := s.recv(); ok {
 			return m, nil
 		}
 		return zero, fmt.Errorf("stack: %s: nothing queued: %w", what, syscall.EAGAIN)
 	}
-	stop := time.AfterFunc(time.Until(deadline), func() {
-		s.mu.Lock()
-		s.cond.Broadcast()
-		s.mu.Unlock()
-	})
-	defer stop.Stop()
+	t := sockTimer(clk, deadline, &s.mu, s.cond)
+	defer t.Stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for len(s.q) == 0 {
 		if s.closed {
 			return zero, fmt.Errorf("stack: %s: closed: %w", what, syscall.EBADF)
 		}
-		if !time.Now().Before(deadline) {
+		if clk.Now() >= clk.At(deadline) {
 			return zero, fmt.Errorf("stack: %s: %w", what, syscall.ETIMEDOUT)
 		}
 		s.cond.Wait()
@@ -87,4 +83,17 @@ func (s *sockQueue[T]) wait(virtual bool, deadline time.Time, what string) (T, e
 	m := s.q[0]
 	s.q = s.q[1:]
 	return m, nil
+}
+
+// sockTimer arms a timer on the host's clock that wakes cond's waiters
+// (under mu) at deadline, so a waiter sees the deadline pass
+// (sock_rcvtimeo's schedule_timeout).
+func sockTimer(clk Clock, deadline time.Time, mu sync.Locker, cond *sync.Cond) Timer {
+	t := clk.NewTimer(func() {
+		mu.Lock()
+		cond.Broadcast()
+		mu.Unlock()
+	})
+	t.Reset(max(clk.At(deadline)-clk.Now(), 0))
+	return t
 }

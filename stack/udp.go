@@ -372,7 +372,8 @@ func (c *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var stop *time.Timer
+	clk := c.in.host.clock
+	var stop Timer
 	for {
 		n, from, _, err := c.recvLocked(p)
 		if !errors.Is(err, syscall.EAGAIN) {
@@ -385,15 +386,14 @@ func (c *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
 			return n, net.UDPAddrFromAddrPort(from), nil
 		}
 		if !c.rdl.IsZero() {
-			if !time.Now().Before(c.rdl) {
+			if clk.Now() >= clk.At(c.rdl) {
+				if stop != nil {
+					stop.Stop()
+				}
 				return 0, nil, os.ErrDeadlineExceeded
 			}
 			if stop == nil {
-				stop = time.AfterFunc(time.Until(c.rdl), func() {
-					c.mu.Lock()
-					c.cond.Broadcast()
-					c.mu.Unlock()
-				})
+				stop = sockTimer(clk, c.rdl, &c.mu, c.cond)
 			}
 		}
 		c.cond.Wait()
@@ -555,7 +555,9 @@ func (c *UDPConn) SetRcvBuf(n int) {
 // hears the error — a connected one as a pending error (port
 // unreachable: ECONNREFUSED; fragmentation needed: EMSGSIZE; others:
 // EHOSTUNREACH), an unconnected one not at all (no IP_RECVERR).
-func (in *Inet) udpErr(skb *SKB, typ, code uint8, info uint32, inner header.IPv4, l4 []byte) {
+func (in *Inet) udpErr(skb *SKB, ie ICMPError) {
+	defer skb.Consume()
+	typ, code, inner, l4 := ie.Type, ie.Code, ie.Inner, ie.L4
 	sport, dport := binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])
 	t := &in.udp
 	t.mu.Lock()
