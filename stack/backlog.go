@@ -19,12 +19,12 @@ func NetifRx(skb *SKB, cpu int) error {
 	s.mu.Lock()
 	if s.backlogLen >= dev.host.cfg.NetdevMaxBacklog {
 		s.mu.Unlock()
-		s.backlogDrops.add(1)
-		dev.rxDropped.add(1)
+		s.backlogDrops.Add(1)
+		dev.rxDropped.Add(1)
 		skb.Free()
 		return ErrBacklogFull
 	}
-	s.backlog.push(skb)
+	s.backlog.Push(skb)
 	s.backlogLen++
 	s.mu.Unlock()
 	s.backlogNAPI.Schedule()
@@ -37,7 +37,7 @@ func (s *Softnet) processBacklog(n *NAPI, budget int) int {
 	work := 0
 	for work < budget {
 		s.mu.Lock()
-		skb := s.backlog.pop()
+		skb := s.backlog.Pop()
 		if skb != nil {
 			s.backlogLen--
 		}

@@ -49,8 +49,8 @@ type Bulk struct {
 	id     uint16
 	stop   atomic.Bool
 
-	sends, bytes, refused counter
-	acked, acks           counter     // bytes acknowledged, ACK packets taken
+	sends, bytes, refused Counter
+	acked, acks           Counter     // bytes acknowledged, ACK packets taken
 	waiting               atomic.Bool // the window is full: an ACK resumes us
 }
 
@@ -87,14 +87,14 @@ func (b *Bulk) Start() { b.cpu.RunTask(b.tickFn) }
 func (b *Bulk) Stop() { b.stop.Store(true); b.timer.Stop() }
 
 // Sends returns the completed sends.
-func (b *Bulk) Sends() uint64 { return b.sends.load() }
+func (b *Bulk) Sends() uint64 { return b.sends.Load() }
 
 // Bytes returns the payload bytes handed to the stack.
-func (b *Bulk) Bytes() uint64 { return b.bytes.load() }
+func (b *Bulk) Bytes() uint64 { return b.bytes.Load() }
 
 // inFlight is what was sent and not yet acknowledged.
 func (b *Bulk) inFlight() uint64 {
-	sent, acked := b.bytes.load(), b.acked.load()
+	sent, acked := b.bytes.Load(), b.acked.Load()
 	if acked >= sent {
 		return 0
 	}
@@ -102,10 +102,10 @@ func (b *Bulk) inFlight() uint64 {
 }
 
 // Acked returns the payload bytes the receiver has acknowledged.
-func (b *Bulk) Acked() uint64 { return b.acked.load() }
+func (b *Bulk) Acked() uint64 { return b.acked.Load() }
 
 // ACKs returns the ACK packets the sender has taken.
-func (b *Bulk) ACKs() uint64 { return b.acks.load() }
+func (b *Bulk) ACKs() uint64 { return b.acks.Load() }
 
 // IsACK reports whether skb (at the network header) is an ACK for this
 // sender's flow.
@@ -134,22 +134,22 @@ func (b *Bulk) HandleACK(skb *SKB) {
 	}
 	acked := uint64(th.Ack() - 1) // the stream starts at sequence number 1
 	for {
-		cur := b.acked.load()
-		if acked <= cur || acked > b.bytes.load() || b.acked.v.CompareAndSwap(cur, acked) {
+		cur := b.acked.Load()
+		if acked <= cur || acked > b.bytes.Load() || b.acked.v.CompareAndSwap(cur, acked) {
 			break
 		}
 	}
-	b.acks.add(1)
+	b.acks.Add(1)
 	if b.waiting.Load() && b.inFlight() < b.cfg.Window && b.waiting.CompareAndSwap(true, false) {
 		b.cpu.RunTask(b.tickFn)
 	}
 }
 
 // Refused returns how often the sender backed off a full qdisc.
-func (b *Bulk) Refused() uint64 { return b.refused.load() }
+func (b *Bulk) Refused() uint64 { return b.refused.Load() }
 
 // Done reports whether Count sends were made.
-func (b *Bulk) Done() bool { return b.cfg.Count > 0 && b.sends.load() >= b.cfg.Count }
+func (b *Bulk) Done() bool { return b.cfg.Count > 0 && b.sends.Load() >= b.cfg.Count }
 
 func (b *Bulk) tick() {
 	if b.stop.Load() || b.Done() {
@@ -165,11 +165,11 @@ func (b *Bulk) tick() {
 	}
 	if !b.send() {
 		// The qdisc was full: back off and retry this send.
-		b.refused.add(1)
+		b.refused.Add(1)
 		b.timer.Reset(20 * time.Microsecond)
 		return
 	}
-	b.sends.add(1)
+	b.sends.Add(1)
 	if b.Done() || b.stop.Load() {
 		return
 	}
@@ -261,7 +261,7 @@ func (b *Bulk) emit(payload, gso int, csum, last bool) {
 	}
 	b.seq += uint32(payload)
 	b.id += uint16(segs)
-	b.bytes.add(uint64(payload))
+	b.bytes.Add(uint64(payload))
 	skb.Dev = dev
 	skb.Protocol = EthPIPv4
 	skb.ResetMACHeader()
@@ -292,7 +292,7 @@ type BulkSink struct {
 	next                                       map[[12]byte]uint32
 	unacked                                    map[[12]byte]int  // segments since the last ACK
 	flowBytes                                  map[uint16]uint64 // by source port
-	packets, bytes, bad, disorder, super, acks counter
+	packets, bytes, bad, disorder, super, acks Counter
 	Verify                                     bool // check every payload byte
 	SendACKs                                   bool
 }
@@ -307,23 +307,23 @@ func (s *BulkSink) Handle(skb *SKB) {
 	defer skb.Consume()
 	ip := header.IPv4(skb.Data())
 	if !ip.IsValid() || ip.Protocol() != header.ProtoTCP || !ChecksumOK(skb) {
-		s.bad.add(1)
+		s.bad.Add(1)
 		return
 	}
 	th := header.TCP(ip[ip.HeaderLen():ip.TotalLen()])
 	if !th.IsValid() {
-		s.bad.add(1)
+		s.bad.Add(1)
 		return
 	}
 	payload := th[th.HeaderLen():]
-	s.packets.add(1)
+	s.packets.Add(1)
 	if skb.GSOSegs > 1 {
-		s.super.add(1)
+		s.super.Add(1)
 	}
 	if s.Verify {
 		for i, c := range payload {
 			if c != byte(th.Seq()+uint32(i)) {
-				s.bad.add(1)
+				s.bad.Add(1)
 				return
 			}
 		}
@@ -342,9 +342,9 @@ func (s *BulkSink) Handle(skb *SKB) {
 	}
 	s.mu.Unlock()
 	if ok && th.Seq() != next {
-		s.disorder.add(1)
+		s.disorder.Add(1)
 	}
-	s.bytes.add(uint64(len(payload)))
+	s.bytes.Add(uint64(len(payload)))
 	if ack {
 		s.sendACK(skb, ip, th, ackNo)
 	}
@@ -365,7 +365,7 @@ type BulkSinkStats struct {
 
 // Stats returns the counters.
 func (s *BulkSink) Stats() BulkSinkStats {
-	return BulkSinkStats{s.packets.load(), s.bytes.load(), s.bad.load(), s.disorder.load(), s.super.load(), s.acks.load()}
+	return BulkSinkStats{s.packets.Load(), s.bytes.Load(), s.bad.Load(), s.disorder.Load(), s.super.Load(), s.acks.Load()}
 }
 
 // sendACK answers the data packet in skb with an ACK of ackNo, out of the
@@ -408,7 +408,7 @@ func (s *BulkSink) sendACK(in *SKB, ip header.IPv4, th header.TCP, ackNo uint32)
 	skb.Dev, skb.Protocol = dev, EthPIPv4
 	skb.ResetMACHeader()
 	if DevQueueXmit(skb) == nil {
-		s.acks.add(1)
+		s.acks.Add(1)
 	}
 }
 

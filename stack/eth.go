@@ -60,7 +60,7 @@ func NetifReceiveSKB(skb *SKB) {
 	h := dev.host
 	h.cpus[0].Charge(h.cfg.Costs.Proto) // to the running CPU
 	if !dev.up.Load() {
-		dev.rxDropped.add(1)
+		dev.rxDropped.Add(1)
 		skb.Free()
 		return
 	}
@@ -75,6 +75,6 @@ func NetifReceiveSKB(skb *SKB) {
 			}
 		}
 	}
-	dev.rxNoHandler.add(1)
+	dev.rxNoHandler.Add(1)
 	skb.Free()
 }

@@ -143,7 +143,7 @@ func (n *NAPI) groMerge(e *groEntry, skb *SKB, th header.TCP, payload int) {
 	// The train keeps the first segment's header, with FIN and PSH as seen.
 	e.held.TCP.SetFlags(e.held.TCP.Flags() | th.Flags()&(header.TCPFin|header.TCPPsh))
 	skb.Consume()
-	n.sn.host.off.groMerged.add(1)
+	n.sn.host.off.groMerged.Add(1)
 }
 
 // GROMaxBuf is the buffer a growing GRO train moves to.
@@ -161,7 +161,7 @@ func (n *NAPI) groFlush(i int) {
 		ip.UpdateChecksum()
 		skb.GSOSize, skb.GSOSegs, skb.GSOType = uint16(e.held.MSS), uint16(e.held.Segs), GSOTCPv4
 		skb.IPSummed = ChecksumUnnecessary
-		n.sn.host.off.groFlushed.add(1)
+		n.sn.host.off.groFlushed.Add(1)
 	}
 	copy(g.entries[i:g.n], g.entries[i+1:g.n])
 	g.n--

@@ -8,7 +8,9 @@ import (
 
 	"vnic/ethtool"
 	"vnic/header"
+	"vnic/internal/stacktest"
 	"vnic/stack"
+	"vnic/stack/ipv4"
 	"vnic/test/pkt"
 )
 
@@ -24,9 +26,9 @@ type groRig struct {
 }
 
 func newGRORig(t *testing.T) *groRig {
-	clk, h := newHost(t, 1)
+	clk, h := stacktest.NewHost(t, 1)
 	r := &groRig{t: t, h: h}
-	r.dev, _ = newDevFeatures(t, h, ethtool.SG, ethtool.SG)
+	r.dev, _ = stacktest.NewDevFeatures(t, h, stack.MAC(pkt.MACB), ethtool.SG, ethtool.SG)
 	r.dev.Open()
 	r.dev.CarrierOn()
 	h.AddProtocol(stack.EthPIPv4, func(s *stack.SKB) { r.got = append(r.got, s) })
@@ -59,17 +61,6 @@ func newGRORig(t *testing.T) *groRig {
 }
 
 func (r *groRig) poll(frames ...[]byte) { r.pollFn(frames...) }
-
-func newDevFeatures(t *testing.T, h *stack.Host, hw, on ethtool.Features) (*stack.NetDevice, *fakeOps) {
-	ops := &fakeOps{}
-	d := stack.NewEtherDevice("vnic%d", ops, 1, 1, 9216)
-	d.SetAddrInit(stack.MAC(pkt.MACB))
-	d.InitFeatures(hw, on)
-	if err := h.Register(d); err != nil {
-		t.Fatal(err)
-	}
-	return d, ops
-}
 
 func flowFrame(sport uint16, k, mss int, flags uint8) []byte {
 	return pkt.TCP(pkt.TCPSpec{DstMAC: pkt.MACB, SrcMAC: pkt.MACA, Src: pkt.IPA, Dst: pkt.IPB, SPort: sport, DPort: 80,
@@ -141,7 +132,7 @@ func TestGROResegmentRestoresWire(t *testing.T) {
 	}
 	merged := r.got[0]
 	// Forward it out of a device without TSO or checksum offload.
-	out, ops := newDevFeatures(t, r.h, ethtool.SG, ethtool.SG)
+	out, ops := stacktest.NewDevFeatures(t, r.h, stack.MAC(pkt.MACB), ethtool.SG, ethtool.SG)
 	out.Open()
 	out.CarrierOn()
 	merged.Push(stack.EthHdrLen)
@@ -150,20 +141,20 @@ func TestGROResegmentRestoresWire(t *testing.T) {
 	if err := stack.DevQueueXmit(merged); err != nil {
 		t.Fatal(err)
 	}
-	if len(ops.sent) != len(orig) {
-		t.Fatalf("%d segments, want %d", len(ops.sent), len(orig))
+	if len(ops.Sent) != len(orig) {
+		t.Fatalf("%d segments, want %d", len(ops.Sent), len(orig))
 	}
-	for i, s := range ops.sent {
+	for i, s := range ops.Sent {
 		if !bytes.Equal(s.Data(), orig[i]) {
 			t.Fatalf("segment %d differs from the original wire packet", i)
 		}
 	}
-	ops.free()
+	ops.Free()
 }
 
 func TestChecksumOKStates(t *testing.T) {
-	_, h := newHost(t, 1)
-	d, _ := newDevFeatures(t, h, ethtool.SG, ethtool.SG)
+	_, h := stacktest.NewHost(t, 1)
+	d, _ := stacktest.NewDevFeatures(t, h, stack.MAC(pkt.MACB), ethtool.SG, ethtool.SG)
 	good := flowFrame(1, 0, 300, 0)
 	bad := append([]byte(nil), good...)
 	bad[len(bad)-1] ^= 0xff
@@ -214,11 +205,11 @@ func TestForwardGROResegments(t *testing.T) {
 		t.Fatalf("%d packets", len(r.got))
 	}
 	merged := r.got[0]
-	in, err := stack.InetInit(r.h, stack.InetConfig{Seed: 1, Forwarding: true})
+	in, err := ipv4.InetInit(r.h, ipv4.InetConfig{Seed: 1, Forwarding: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, ops := newDevFeatures(t, r.h, ethtool.SG, ethtool.SG)
+	out, ops := stacktest.NewDevFeatures(t, r.h, stack.MAC(pkt.MACB), ethtool.SG, ethtool.SG)
 	out.SetAddrInit(stack.MAC{2, 0, 0, 0, 0, 0x77})
 	out.Open()
 	out.CarrierOn()
@@ -233,12 +224,12 @@ func TestForwardGROResegments(t *testing.T) {
 	}
 	next := stack.MAC{2, 0, 0, 0, 0, 0x99}
 	in.NeighAdd(out, netip.MustParseAddr("198.19.0.1"), next)
-	ops.free() // the gratuitous ARP
+	ops.Free() // the gratuitous ARP
 	stack.NetifReceiveSKB(merged)
-	if len(ops.sent) != len(orig) {
-		t.Fatalf("%d frames out, want %d", len(ops.sent), len(orig))
+	if len(ops.Sent) != len(orig) {
+		t.Fatalf("%d frames out, want %d", len(ops.Sent), len(orig))
 	}
-	for i, s := range ops.sent {
+	for i, s := range ops.Sent {
 		want := append([]byte(nil), orig[i]...)
 		copy(want[0:6], next[:])
 		mac := out.Addr()
@@ -250,7 +241,7 @@ func TestForwardGROResegments(t *testing.T) {
 			t.Fatalf("segment %d:\n got %x\nwant %x", i, s.Data()[:54], want[:54])
 		}
 	}
-	ops.free()
+	ops.Free()
 	if st := in.Stats.Snapshot(); st.ForwDatagrams != 1 {
 		t.Fatalf("ForwDatagrams %d", st.ForwDatagrams)
 	}

@@ -11,11 +11,13 @@ type loopback struct {
 	packets, bytes, drops atomic.Uint64
 }
 
-func newLoopback() *NetDevice {
+// NewLoopback makes the loopback device ("lo"), for IPv4 to register.
+func NewLoopback() *NetDevice {
 	lo := &loopback{}
 	d := NewEtherDevice("lo", lo, 1, 1, 65536)
 	d.mtu = 65536
 	d.flags = IFFLoopback
+	d.loopback = true
 	d.TxQueueLen = 1000
 	d.WatchdogTimeout = 0
 	lo.dev = d

@@ -34,7 +34,7 @@ type NAPI struct {
 	cont     bool
 	contWork int
 
-	polls, packets, budgetHits, empty, timerPolls counter
+	polls, packets, budgetHits, empty, timerPolls Counter
 
 	// Deferral (napi_defer_hard_irqs, gro_flush_timeout): empty polls
 	// left before the IRQ is re-enabled, and the re-poll timer.
@@ -54,12 +54,12 @@ type NAPI struct {
 	// interrupt masked and arm the timer with suspend.
 	suspended bool
 	suspend   time.Duration
-	busyPolls counter
+	busyPolls Counter
 	// sizes is the histogram of packets per poll (PollSizeBucket).
-	sizes [PollSizeBuckets]counter
+	sizes [PollSizeBuckets]Counter
 	// overBudget counts polls that returned more than their budget (a
 	// driver bug Linux warns about).
-	overBudget counter
+	overBudget Counter
 
 	gro groTable // trains held during a poll (poll context only)
 }
@@ -110,9 +110,9 @@ func (n *NAPI) CPU() CPU { return n.sn.cpu }
 
 // Stats returns the counters.
 func (n *NAPI) Stats() NAPIStats {
-	st := NAPIStats{Polls: n.polls.load(), Packets: n.packets.load(), BudgetHits: n.budgetHits.load(), Empty: n.empty.load(), TimerPolls: n.timerPolls.load(), BusyPolls: n.busyPolls.load(), OverBudget: n.overBudget.load()}
+	st := NAPIStats{Polls: n.polls.Load(), Packets: n.packets.Load(), BudgetHits: n.budgetHits.Load(), Empty: n.empty.Load(), TimerPolls: n.timerPolls.Load(), BusyPolls: n.busyPolls.Load(), OverBudget: n.overBudget.Load()}
 	for i := range st.PollSizes {
-		st.PollSizes[i] = n.sizes[i].load()
+		st.PollSizes[i] = n.sizes[i].Load()
 	}
 	return st
 }
@@ -247,13 +247,13 @@ func (n *NAPI) BusyPoll(budget int, prefer bool, suspend time.Duration) (work in
 	s.cpu.Charge(max(s.host.cfg.Costs.Poll, BusyPollSpin))
 	work = n.poll(n, budget)
 	n.groFlushAll()
-	s.processed.add(uint64(work))
-	n.busyPolls.add(1)
+	s.processed.Add(uint64(work))
+	n.busyPolls.Add(1)
 	if work > budget {
-		n.overBudget.add(1)
+		n.overBudget.Add(1)
 	}
-	n.packets.add(uint64(work))
-	n.sizes[PollSizeBucket(work)].add(1)
+	n.packets.Add(uint64(work))
+	n.sizes[PollSizeBucket(work)].Add(1)
 	s.mu.Lock()
 	n.polling, n.cont = false, false
 	s.mu.Unlock()
@@ -463,7 +463,7 @@ func (n *NAPI) CompleteDone(work int) bool {
 // something scheduled it meanwhile).
 func (n *NAPI) watchdog() {
 	if n.Schedule() {
-		n.timerPolls.add(1)
+		n.timerPolls.Add(1)
 	}
 }
 
@@ -478,7 +478,7 @@ type Softnet struct {
 	head, tail *NAPI
 	output     []*TxQueue // queues woken, waiting for qdisc_run
 
-	processed, timeSqueeze, rounds counter
+	processed, timeSqueeze, rounds Counter
 
 	// A NET_RX round in progress (virtual time): each poll is its own
 	// CPU work item, so the device's DMA goes on between polls as it
@@ -489,10 +489,10 @@ type Softnet struct {
 
 	// The legacy input path's backlog (netif_rx) and the NAPI instance
 	// that drains it in NET_RX (process_backlog).
-	backlog      skbList
+	backlog      SKBList
 	backlogLen   int
 	backlogNAPI  *NAPI
-	backlogDrops counter
+	backlogDrops Counter
 }
 
 // SoftnetStats is /proc/net/softnet_stat for one CPU.
@@ -509,7 +509,7 @@ func (s *Softnet) Stats() SoftnetStats {
 	s.mu.Lock()
 	bl := s.backlogLen
 	s.mu.Unlock()
-	return SoftnetStats{s.processed.load(), s.timeSqueeze.load(), s.rounds.load(), s.backlogDrops.load(), bl}
+	return SoftnetStats{s.processed.Load(), s.timeSqueeze.Load(), s.rounds.Load(), s.backlogDrops.Load(), bl}
 }
 
 func (s *Softnet) link(n *NAPI) {
@@ -555,7 +555,7 @@ func (s *Softnet) action() {
 func (s *Softnet) rxAction() {
 	virtual := s.host.clock.Virtual()
 	if !s.inRound {
-		s.rounds.add(1)
+		s.rounds.Add(1)
 		s.budgetLeft = s.host.cfg.NetdevBudget
 		s.deadline = s.cpu.Now() + s.host.cfg.NetdevBudgetTime
 		s.inRound = virtual
@@ -618,7 +618,7 @@ func (s *Softnet) rxAction() {
 		}
 		if budget <= 0 || s.cpu.Now() >= deadline {
 			s.inRound = false
-			s.timeSqueeze.add(1)
+			s.timeSqueeze.Add(1)
 			s.cpu.RaiseSoftirq()
 			return
 		}
@@ -640,7 +640,7 @@ func (s *Softnet) pollOne(n *NAPI) (int, int) {
 	}
 	work := n.poll(n, n.weight-before)
 	n.groFlushAll() // nothing is held across polls
-	s.processed.add(uint64(work))
+	s.processed.Add(uint64(work))
 	s.mu.Lock()
 	more := n.cont
 	s.mu.Unlock()
@@ -650,17 +650,17 @@ func (s *Softnet) pollOne(n *NAPI) (int, int) {
 	}
 	total := before + work
 	n.contWork = 0
-	n.polls.add(1)
-	n.packets.add(uint64(total))
-	n.sizes[PollSizeBucket(total)].add(1)
+	n.polls.Add(1)
+	n.packets.Add(uint64(total))
+	n.sizes[PollSizeBucket(total)].Add(1)
 	if total >= n.weight {
-		n.budgetHits.add(1)
+		n.budgetHits.Add(1)
 	}
 	if total > n.weight {
-		n.overBudget.add(1) // napi_poll's WARN_ON_ONCE(work > weight)
+		n.overBudget.Add(1) // napi_poll's WARN_ON_ONCE(work > weight)
 	}
 	if total == 0 {
-		n.empty.add(1)
+		n.empty.Add(1)
 	}
 	if n.Observer != nil {
 		n.Observer.NAPIPolled(n.IRQ, n.weight, total)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"vnic/hw"
+	"vnic/internal/stacktest"
 	"vnic/stack"
 )
 
@@ -47,8 +48,8 @@ func TestNAPIBudgets(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			clk, h := newHost(t, 1)
-			d, _ := newDev(t, h, 1)
+			clk, h := stacktest.NewHost(t, 1)
+			d, _ := stacktest.NewDev(t, h, 1)
 			ps := &pollScript{pending: tc.pending}
 			n := h.NewNAPI(d, 0, ps.poll, 64)
 			if n.Schedule() {
@@ -105,8 +106,8 @@ func itoa(x int) string {
 }
 
 func TestNAPIDisable(t *testing.T) {
-	clk, h := newHost(t, 1)
-	d, _ := newDev(t, h, 1)
+	clk, h := stacktest.NewHost(t, 1)
+	d, _ := stacktest.NewDev(t, h, 1)
 	ps := &pollScript{pending: 5}
 	n := h.NewNAPI(d, 0, ps.poll, 64)
 	n.Enable()
@@ -122,7 +123,7 @@ func TestNAPIBudgetTime(t *testing.T) {
 	clk := hw.NewVirtualClock()
 	cpu := hw.NewCPU(0, clk, hw.CostModel{})
 	h := stack.NewHost("h", clk, []stack.CPU{cpu}, stack.HostConfig{NetdevBudget: 100000, NetdevBudgetTime: 100 * time.Microsecond})
-	d, _ := newDev(t, h, 1)
+	d, _ := stacktest.NewDev(t, h, 1)
 	ps := &pollScript{pending: 1000}
 	n := h.NewNAPI(d, 0, func(n *stack.NAPI, b int) int {
 		cpu.Charge(30 * time.Microsecond) // each poll costs 30 µs
@@ -149,7 +150,7 @@ func TestNAPIContinue(t *testing.T) {
 	clk := hw.NewVirtualClock()
 	cpu := hw.NewCPU(0, clk, hw.CostModel{})
 	h := stack.NewHost("h", clk, []stack.CPU{cpu}, stack.HostConfig{Costs: stack.Costs{Poll: 2 * time.Microsecond}})
-	d, _ := newDev(t, h, 1)
+	d, _ := stacktest.NewDev(t, h, 1)
 	pending := 1
 	var calls, budgets []int
 	var at []time.Duration
@@ -209,7 +210,7 @@ func TestNAPIDefer(t *testing.T) {
 	clk := hw.NewVirtualClock()
 	cpu := hw.NewCPU(0, clk, hw.CostModel{Timer: time.Microsecond})
 	h := stack.NewHost("h", clk, []stack.CPU{cpu}, stack.HostConfig{})
-	d, _ := newDev(t, h, 1)
+	d, _ := stacktest.NewDev(t, h, 1)
 	if err := d.SetNAPIDefer(3, 20*time.Microsecond); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +257,7 @@ func TestNAPIThreaded(t *testing.T) {
 	clk := hw.NewVirtualClock()
 	cpu := hw.NewCPU(0, clk, hw.CostModel{})
 	h := stack.NewHost("h", clk, []stack.CPU{cpu}, stack.HostConfig{})
-	d, _ := newDev(t, h, 1)
+	d, _ := stacktest.NewDev(t, h, 1)
 	d.SetThreaded(true)
 	pending := 150
 	var calls []int
@@ -289,7 +290,7 @@ func TestNAPIBusyPoll(t *testing.T) {
 			clk := hw.NewVirtualClock()
 			cpu := hw.NewCPU(0, clk, hw.CostModel{Timer: time.Microsecond})
 			h := stack.NewHost("h", clk, []stack.CPU{cpu}, stack.HostConfig{Costs: stack.Costs{Poll: time.Microsecond}})
-			d, _ := newDev(t, h, 1)
+			d, _ := stacktest.NewDev(t, h, 1)
 			if err := d.SetNAPIDefer(2, 10*time.Microsecond); err != nil {
 				t.Fatal(err)
 			}
@@ -358,7 +359,7 @@ func TestNAPISuspendIRQs(t *testing.T) {
 		clk := hw.NewVirtualClock()
 		cpu := hw.NewCPU(0, clk, hw.CostModel{Timer: time.Microsecond})
 		h := stack.NewHost("h", clk, []stack.CPU{cpu}, stack.HostConfig{})
-		d, _ := newDev(t, h, 1)
+		d, _ := stacktest.NewDev(t, h, 1)
 		if tc.deferN > 0 {
 			if err := d.SetNAPIDefer(tc.deferN, 20*time.Microsecond); err != nil {
 				t.Fatal(err)
@@ -395,8 +396,8 @@ func TestNAPISuspendIRQs(t *testing.T) {
 // TestNAPIOverBudget: a poll that returns more than its budget is counted
 // (napi_poll warns about it), a legal one is not.
 func TestNAPIOverBudget(t *testing.T) {
-	clk, h := newHost(t, 1)
-	d, _ := newDev(t, h, 1)
+	clk, h := stacktest.NewHost(t, 1)
+	d, _ := stacktest.NewDev(t, h, 1)
 	calls := 0
 	n := h.NewNAPI(d, 0, func(n *stack.NAPI, budget int) int {
 		calls++

@@ -101,21 +101,21 @@ type NetDeviceOps interface {
 
 // QueueStats counts one queue's traffic.
 type QueueStats struct {
-	Packets, Bytes, Drops counter
+	Packets, Bytes, Drops Counter
 }
 
 // Add records a batch.
 func (q *QueueStats) Add(packets, bytes uint64) {
-	q.Packets.add(packets)
-	q.Bytes.add(bytes)
+	q.Packets.Add(packets)
+	q.Bytes.Add(bytes)
 }
 
 // AddDrops records dropped packets.
-func (q *QueueStats) AddDrops(n uint64) { q.Drops.add(n) }
+func (q *QueueStats) AddDrops(n uint64) { q.Drops.Add(n) }
 
 // Snapshot returns packets, bytes and drops.
 func (q *QueueStats) Snapshot() (packets, bytes, drops uint64) {
-	return q.Packets.load(), q.Bytes.load(), q.Drops.load()
+	return q.Packets.Load(), q.Bytes.Load(), q.Drops.Load()
 }
 
 // NetDevice is struct net_device.
@@ -143,6 +143,8 @@ type NetDevice struct {
 	registered          bool
 	up                  atomic.Bool // IFF_UP, read lock-free on the data path
 	carrierOK           atomic.Bool // carrier, read lock-free on the data path
+	noARP               atomic.Bool // IFF_NOARP, read lock-free on the data path
+	loopback            bool        // IFF_LOOPBACK, fixed at creation
 
 	featMu     sync.Mutex       // serialises feature updates (never held by the data path)
 	features   atomic.Uint64    // active; read lock-free on the data path
@@ -162,10 +164,10 @@ type NetDevice struct {
 	gen [MaxKeys]unsafe.Pointer // protocols' state, by DevKey (dev->ip_ptr)
 
 	lastRx, lastTx atomicDuration
-	rxNoHandler    counter
-	rxDropped      counter
-	txDropped      counter
-	carrierChanges counter
+	rxNoHandler    Counter
+	rxDropped      Counter
+	txDropped      Counter
+	carrierChanges Counter
 }
 
 type mcEntry struct {
@@ -217,7 +219,7 @@ func (d *NetDevice) SetRealNumQueues(tx, rx int) error {
 		from.mu.Lock()
 		var moved []*SKB
 		for b := range from.bands {
-			for s := from.bands[b].pop(); s != nil; s = from.bands[b].pop() {
+			for s := from.bands[b].Pop(); s != nil; s = from.bands[b].Pop() {
 				moved = append(moved, s)
 			}
 		}
@@ -234,7 +236,7 @@ func (d *NetDevice) SetRealNumQueues(tx, rx int) error {
 		to.mu.Lock()
 		for _, s := range moved {
 			s.QueueMapping = uint16(to.index)
-			to.bands[prio2band[s.Priority&15]].push(s)
+			to.bands[prio2band[s.Priority&15]].Push(s)
 			to.qlen++
 		}
 		to.mu.Unlock()
@@ -288,8 +290,21 @@ func (d *NetDevice) Flags() uint32 {
 	return f
 }
 
-// IsUp reports IFF_UP.
-func (d *NetDevice) IsUp() bool { return d.Flags()&IFFUp != 0 }
+// IsUp reports IFF_UP (lock-free: the data path asks).
+func (d *NetDevice) IsUp() bool { return d.up.Load() }
+
+// CarrierOK is netif_carrier_ok without the lock (the data path asks).
+func (d *NetDevice) CarrierOK() bool { return d.carrierOK.Load() }
+
+// IsLoopback reports IFF_LOOPBACK, fixed when the device is made.
+func (d *NetDevice) IsLoopback() bool { return d.loopback }
+
+// NoARP reports IFF_NOARP (lock-free).
+func (d *NetDevice) NoARP() bool { return d.noARP.Load() }
+
+// TxDroppedInc counts a packet the stack dropped on its way to the device
+// (dev_core_stats_tx_dropped_inc).
+func (d *NetDevice) TxDroppedInc() { d.txDropped.Add(1) }
 
 // Promiscuity returns the promiscuity counter.
 func (d *NetDevice) Promiscuity() int { d.mu.Lock(); defer d.mu.Unlock(); return d.promiscuity }
@@ -325,7 +340,7 @@ func (d *NetDevice) Operstate() int { d.mu.Lock(); defer d.mu.Unlock(); return d
 func (d *NetDevice) Carrier() bool { d.mu.Lock(); defer d.mu.Unlock(); return d.carrier }
 
 // CarrierChanges counts carrier transitions.
-func (d *NetDevice) CarrierChanges() uint64 { return d.carrierChanges.load() }
+func (d *NetDevice) CarrierChanges() uint64 { return d.carrierChanges.Load() }
 
 // CarrierOn is netif_carrier_on.
 func (d *NetDevice) CarrierOn() { d.setCarrier(true) }
@@ -341,7 +356,7 @@ func (d *NetDevice) setCarrier(on bool) {
 	}
 	d.carrier = on
 	d.carrierOK.Store(on)
-	d.carrierChanges.add(1)
+	d.carrierChanges.Add(1)
 	d.updateOperstate()
 	d.mu.Unlock()
 	defer d.notify(NetdevChange)
@@ -550,16 +565,16 @@ func (d *NetDevice) McList() []MAC {
 func (d *NetDevice) Stats64() LinkStats64 {
 	var s LinkStats64
 	d.ops.GetStats64(&s)
-	s.RxDropped += d.rxDropped.load()
-	s.TxDropped += d.txDropped.load()
-	s.RxNoHandler += d.rxNoHandler.load()
+	s.RxDropped += d.rxDropped.Load()
+	s.TxDropped += d.txDropped.Load()
+	s.RxNoHandler += d.rxNoHandler.Load()
 	return s
 }
 
 // CoreStats returns the drops the core counted: rx dropped, tx dropped and
 // rx_nohandler.
 func (d *NetDevice) CoreStats() (rxDropped, txDropped, rxNoHandler uint64) {
-	return d.rxDropped.load(), d.txDropped.load(), d.rxNoHandler.load()
+	return d.rxDropped.Load(), d.txDropped.Load(), d.rxNoHandler.Load()
 }
 
 // allocName replaces %d in a name template with the lowest free index.
@@ -582,10 +597,10 @@ func allocName(tmpl string, taken func(string) bool) (string, error) {
 	return "", fmt.Errorf("stack: no free name for %q: %w", tmpl, syscall.ENFILE)
 }
 
-type atomicDuration struct{ v counter }
+type atomicDuration struct{ v Counter }
 
 func (a *atomicDuration) store(d time.Duration) { a.v.v.Store(uint64(d)) }
-func (a *atomicDuration) load() time.Duration   { return time.Duration(a.v.load()) }
+func (a *atomicDuration) load() time.Duration   { return time.Duration(a.v.Load()) }
 
 // SetNAPIDefer sets napi_defer_hard_irqs (empty polls before the interrupt
 // comes back) and gro_flush_timeout (the re-poll timer) for the device's

@@ -6,90 +6,38 @@ import (
 	"testing"
 	"time"
 
-	"vnic/hw"
+	"vnic/internal/stacktest"
 	"vnic/stack"
 )
 
-// fakeOps is a driver that records calls and transmits into a slice.
-type fakeOps struct {
-	opens, stops, rxModes int
-	sent                  []*stack.SKB
-	busy                  bool
-	mtu                   int
-	txTimeouts            []int
-}
-
-func (f *fakeOps) Open() error { f.opens++; return nil }
-func (f *fakeOps) Stop() error { f.stops++; return nil }
-func (f *fakeOps) StartXmit(s *stack.SKB, q *stack.TxQueue) stack.TxResult {
-	if f.busy {
-		q.Stop()
-		return stack.TxBusy
-	}
-	f.sent = append(f.sent, s)
-	return stack.TxOK
-}
-func (f *fakeOps) ChangeMTU(m int) error         { f.mtu = m; return nil }
-func (f *fakeOps) SetMACAddress(stack.MAC) error { return nil }
-func (f *fakeOps) SetRxMode()                    { f.rxModes++ }
-func (f *fakeOps) GetStats64(*stack.LinkStats64) {}
-func (f *fakeOps) TxTimeout(q int)               { f.txTimeouts = append(f.txTimeouts, q) }
-func (f *fakeOps) free() {
-	for _, s := range f.sent {
-		s.Consume()
-	}
-	f.sent = nil
-}
-
-func newHost(t *testing.T, ncpu int) (*hw.VirtualClock, *stack.Host) {
-	t.Helper()
-	clk := hw.NewVirtualClock()
-	var cpus []stack.CPU
-	for i := 0; i < ncpu; i++ {
-		cpus = append(cpus, hw.NewCPU(i, clk, hw.CostModel{}))
-	}
-	return clk, stack.NewHost("h", clk, cpus, stack.HostConfig{})
-}
-
-func newDev(t *testing.T, h *stack.Host, ntx int) (*stack.NetDevice, *fakeOps) {
-	t.Helper()
-	ops := &fakeOps{}
-	d := stack.NewEtherDevice("vnic%d", ops, ntx, ntx, 9216)
-	d.SetAddrInit(stack.MAC{2, 0, 0, 0, 0, 1})
-	if err := h.Register(d); err != nil {
-		t.Fatal(err)
-	}
-	return d, ops
-}
-
 func TestNameAllocation(t *testing.T) {
-	_, h := newHost(t, 1)
-	a, _ := newDev(t, h, 1)
-	b, _ := newDev(t, h, 1)
-	c, _ := newDev(t, h, 1)
+	_, h := stacktest.NewHost(t, 1)
+	a, _ := stacktest.NewDev(t, h, 1)
+	b, _ := stacktest.NewDev(t, h, 1)
+	c, _ := stacktest.NewDev(t, h, 1)
 	if a.Name() != "vnic0" || b.Name() != "vnic1" || c.Name() != "vnic2" || c.Ifindex() != 3 {
 		t.Fatalf("names %s %s %s", a.Name(), b.Name(), c.Name())
 	}
 	if err := h.Unregister(b); err != nil {
 		t.Fatal(err)
 	}
-	d, _ := newDev(t, h, 1)
+	d, _ := stacktest.NewDev(t, h, 1)
 	if d.Name() != "vnic1" || d.Ifindex() != 4 {
 		t.Fatalf("lowest free index: %s ifindex %d", d.Name(), d.Ifindex())
 	}
-	fixed := stack.NewEtherDevice("vnic0", &fakeOps{}, 1, 1, 1500)
+	fixed := stack.NewEtherDevice("vnic0", &stacktest.FakeOps{}, 1, 1, 1500)
 	if err := h.Register(fixed); !errors.Is(err, syscall.EEXIST) {
 		t.Fatalf("duplicate name: %v", err)
 	}
 }
 
 func TestPromiscuityNesting(t *testing.T) {
-	_, h := newHost(t, 1)
-	d, ops := newDev(t, h, 1)
+	_, h := stacktest.NewHost(t, 1)
+	d, ops := stacktest.NewDev(t, h, 1)
 	if err := d.Open(); err != nil {
 		t.Fatal(err)
 	}
-	base := ops.rxModes
+	base := ops.RxModes
 	steps := []struct {
 		inc     int
 		counter int
@@ -102,8 +50,8 @@ func TestPromiscuityNesting(t *testing.T) {
 		if err := d.SetPromiscuity(s.inc); err != nil {
 			t.Fatal(err)
 		}
-		if d.Promiscuity() != s.counter || (d.Flags()&stack.IFFPromisc != 0) != s.promisc || ops.rxModes-base != s.rxModes {
-			t.Fatalf("step %d: counter %d flags %#x rx_mode calls %d", i, d.Promiscuity(), d.Flags(), ops.rxModes-base)
+		if d.Promiscuity() != s.counter || (d.Flags()&stack.IFFPromisc != 0) != s.promisc || ops.RxModes-base != s.rxModes {
+			t.Fatalf("step %d: counter %d flags %#x rx_mode calls %d", i, d.Promiscuity(), d.Flags(), ops.RxModes-base)
 		}
 	}
 	if err := d.SetPromiscuity(-1); !errors.Is(err, stack.ErrCounter) || !errors.Is(err, syscall.EOVERFLOW) {
@@ -118,8 +66,8 @@ func TestPromiscuityNesting(t *testing.T) {
 }
 
 func TestMTUAndMAC(t *testing.T) {
-	_, h := newHost(t, 1)
-	d, ops := newDev(t, h, 1)
+	_, h := stacktest.NewHost(t, 1)
+	d, ops := stacktest.NewDev(t, h, 1)
 	if d.MTU() != 1500 {
 		t.Fatal("default MTU")
 	}
@@ -128,7 +76,7 @@ func TestMTUAndMAC(t *testing.T) {
 			t.Errorf("MTU %d: %v", bad, err)
 		}
 	}
-	if err := d.SetMTU(9000); err != nil || d.MTU() != 9000 || ops.mtu != 9000 {
+	if err := d.SetMTU(9000); err != nil || d.MTU() != 9000 || ops.MTU != 9000 {
 		t.Fatal("MTU 9000")
 	}
 	if err := d.SetMACAddress(stack.MAC{1, 2, 3, 4, 5, 6}); !errors.Is(err, syscall.EADDRNOTAVAIL) {
@@ -143,8 +91,8 @@ func TestMTUAndMAC(t *testing.T) {
 }
 
 func TestMulticastList(t *testing.T) {
-	_, h := newHost(t, 1)
-	d, _ := newDev(t, h, 1)
+	_, h := stacktest.NewHost(t, 1)
+	d, _ := stacktest.NewDev(t, h, 1)
 	g := stack.MAC{0x01, 0, 0x5e, 0, 0, 1}
 	if err := d.McAdd(stack.MAC{2, 0, 0, 0, 0, 2}); !errors.Is(err, syscall.EINVAL) {
 		t.Fatal("unicast in the multicast list")
@@ -165,8 +113,8 @@ func TestMulticastList(t *testing.T) {
 }
 
 func TestEthTypeTrans(t *testing.T) {
-	_, h := newHost(t, 1)
-	d, _ := newDev(t, h, 1)
+	_, h := stacktest.NewHost(t, 1)
+	d, _ := stacktest.NewDev(t, h, 1)
 	tests := []struct {
 		dst  stack.MAC
 		want uint8
@@ -190,8 +138,8 @@ func TestEthTypeTrans(t *testing.T) {
 }
 
 func TestQdiscAndQueueStopWake(t *testing.T) {
-	clk, h := newHost(t, 1)
-	d, ops := newDev(t, h, 1)
+	clk, h := stacktest.NewHost(t, 1)
+	d, ops := stacktest.NewDev(t, h, 1)
 	d.TxQueueLen = 10
 	d.Open()
 	xmit := func() error {
@@ -205,7 +153,7 @@ func TestQdiscAndQueueStopWake(t *testing.T) {
 		t.Fatalf("without carrier: %v", err)
 	}
 	d.CarrierOn()
-	ops.busy = true
+	ops.Busy = true
 	var errs int
 	for i := 0; i < 15; i++ {
 		if xmit() != nil {
@@ -218,13 +166,13 @@ func TestQdiscAndQueueStopWake(t *testing.T) {
 	if errs != 5 || c.Backlog != 10 || !q.Stopped() || c.Requeues != 1 || c.QdiscDrops != 5 {
 		t.Fatalf("errs %d counters %+v stopped %v", errs, c, q.Stopped())
 	}
-	ops.busy = false
+	ops.Busy = false
 	q.Wake()
 	clk.RunFor(time.Microsecond) // NET_TX runs the qdisc
-	if len(ops.sent) != 10 || q.Counters().Backlog != 0 || q.Counters().Wakeups != 1 {
-		t.Fatalf("after wake: sent %d backlog %d", len(ops.sent), q.Counters().Backlog)
+	if len(ops.Sent) != 10 || q.Counters().Backlog != 0 || q.Counters().Wakeups != 1 {
+		t.Fatalf("after wake: sent %d backlog %d", len(ops.Sent), q.Counters().Backlog)
 	}
-	ops.free()
+	ops.Free()
 	_, txd, _ := d.CoreStats()
 	if txd != 6 || h.Pool().Live() != 0 {
 		t.Fatalf("tx dropped %d live %d", txd, h.Pool().Live())
@@ -232,23 +180,23 @@ func TestQdiscAndQueueStopWake(t *testing.T) {
 }
 
 func TestTxWatchdog(t *testing.T) {
-	clk, h := newHost(t, 1)
-	d, ops := newDev(t, h, 2)
+	clk, h := stacktest.NewHost(t, 1)
+	d, ops := stacktest.NewDev(t, h, 2)
 	d.WatchdogTimeout = time.Second
 	d.Open()
 	d.CarrierOn()
 	d.TxQueue(1).Stop()
 	clk.RunFor(1500 * time.Millisecond)
-	if len(ops.txTimeouts) != 1 || ops.txTimeouts[0] != 1 {
-		t.Fatalf("timeouts %v", ops.txTimeouts)
+	if len(ops.TxTimeouts) != 1 || ops.TxTimeouts[0] != 1 {
+		t.Fatalf("timeouts %v", ops.TxTimeouts)
 	}
 	clk.RunFor(time.Second)
-	if len(ops.txTimeouts) != 2 {
-		t.Fatalf("a queue still stuck times out again: %v", ops.txTimeouts)
+	if len(ops.TxTimeouts) != 2 {
+		t.Fatalf("a queue still stuck times out again: %v", ops.TxTimeouts)
 	}
 	d.TxQueue(1).Wake()
 	clk.RunFor(3 * time.Second)
-	if len(ops.txTimeouts) != 2 {
+	if len(ops.TxTimeouts) != 2 {
 		t.Fatal("a running queue timed out")
 	}
 }

@@ -87,7 +87,7 @@ type Netfilter struct {
 	hooks [NumNFHooks]atomic.Pointer[[]*NFHookOps]
 	// Queue consumes packets a hook queued (NF_QUEUE); nil drops them.
 	queue atomic.Pointer[func(skb *SKB, st *NFState)]
-	stats [NumNFHooks]struct{ drops, stolen, queued, invalid counter }
+	stats [NumNFHooks]struct{ drops, stolen, queued, invalid Counter }
 }
 
 // Register adds ops at its hook point.
@@ -159,24 +159,24 @@ func (nf *Netfilter) Run(st *NFState, skb *SKB, okfn func(*SKB)) Verdict {
 		case NFAccept:
 			continue
 		case NFDrop:
-			nf.stats[st.Hook].drops.add(1)
+			nf.stats[st.Hook].drops.Add(1)
 			skb.Free()
 			return NFDrop
 		case NFStolen:
-			nf.stats[st.Hook].stolen.add(1)
+			nf.stats[st.Hook].stolen.Add(1)
 			return NFStolen
 		case NFQueue:
 			if q := nf.queue.Load(); q != nil {
-				nf.stats[st.Hook].queued.add(1)
+				nf.stats[st.Hook].queued.Add(1)
 				(*q)(skb, st)
 				return NFQueue
 			}
-			nf.stats[st.Hook].drops.add(1)
+			nf.stats[st.Hook].drops.Add(1)
 			skb.Free()
 			return NFDrop
 		default:
-			nf.stats[st.Hook].invalid.add(1)
-			nf.stats[st.Hook].drops.add(1)
+			nf.stats[st.Hook].invalid.Add(1)
+			nf.stats[st.Hook].drops.Add(1)
 			skb.Free()
 			return NFDrop
 		}
@@ -201,5 +201,5 @@ func (nf *Netfilter) Stats(h NFHook) NFStats {
 	if p := nf.hooks[h].Load(); p != nil {
 		n = len(*p)
 	}
-	return NFStats{Drops: s.drops.load(), Stolen: s.stolen.load(), Queued: s.queued.load(), Invalid: s.invalid.load(), Registered: n}
+	return NFStats{Drops: s.drops.Load(), Stolen: s.stolen.Load(), Queued: s.queued.Load(), Invalid: s.invalid.Load(), Registered: n}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"vnic/internal/stacktest"
 	"vnic/stack"
 )
 
@@ -14,7 +15,7 @@ import (
 // counts, STOLEN keeps the packet, QUEUE goes to the consumer or is
 // dropped without one, REPEAT is refused.
 func TestNetfilterVerdicts(t *testing.T) {
-	_, h := newHost(t, 1)
+	_, h := stacktest.NewHost(t, 1)
 	nf := h.Netfilter()
 	var trace []string
 	verdict := map[string]stack.Verdict{}
@@ -94,7 +95,7 @@ func TestNetfilterVerdicts(t *testing.T) {
 // TestNetfilterRegistration: changes take effect with the next packet,
 // including from inside a hook function; bad registrations are refused.
 func TestNetfilterRegistration(t *testing.T) {
-	_, h := newHost(t, 1)
+	_, h := stacktest.NewHost(t, 1)
 	nf := h.Netfilter()
 	var seen []string
 	late := &stack.NFHookOps{Name: "late", Hook: stack.NFPreRouting, Priority: 10, Fn: func(*stack.SKB, *stack.NFState) stack.Verdict {

@@ -23,14 +23,14 @@ type OffloadStats struct {
 }
 
 type offloadCounters struct {
-	gsoPackets, gsoSegments, csumHelp, csumVerified, csumBad, groMerged, groFlushed counter
+	gsoPackets, gsoSegments, csumHelp, csumVerified, csumBad, groMerged, groFlushed Counter
 }
 
 // OffloadStats returns the host's counters.
 func (h *Host) OffloadStats() OffloadStats {
 	c := &h.off
-	return OffloadStats{c.gsoPackets.load(), c.gsoSegments.load(), c.csumHelp.load(), c.csumVerified.load(),
-		c.csumBad.load(), c.groMerged.load(), c.groFlushed.load()}
+	return OffloadStats{c.gsoPackets.Load(), c.gsoSegments.Load(), c.csumHelp.Load(), c.csumVerified.Load(),
+		c.csumBad.Load(), c.groMerged.Load(), c.groFlushed.Load()}
 }
 
 // validateXmit prepares skb for a device with features f. It returns the
@@ -43,11 +43,11 @@ func (q *TxQueue) validateXmit(skb *SKB, f ethtool.Features, out []*SKB) []*SKB 
 	}
 	if skb.IPSummed == ChecksumPartial && f&(ethtool.IPCsum|ethtool.HWCsum) == 0 {
 		if !checksumHelp(skb) {
-			q.dev.txDropped.add(1)
+			q.dev.txDropped.Add(1)
 			skb.Free()
 			return out
 		}
-		h.off.csumHelp.add(1)
+		h.off.csumHelp.Add(1)
 	}
 	return append(out, skb)
 }
@@ -72,7 +72,7 @@ func (q *TxQueue) gsoSegment(skb *SKB, f ethtool.Features, out []*SKB) []*SKB {
 	h := q.dev.host
 	data := skb.Data()
 	drop := func() []*SKB {
-		q.dev.txDropped.add(1)
+		q.dev.txDropped.Add(1)
 		skb.Free()
 		return out
 	}
@@ -111,8 +111,8 @@ func (q *TxQueue) gsoSegment(skb *SKB, f ethtool.Features, out []*SKB) []*SKB {
 		return drop()
 	}
 	h.cpus[0].ChargeCopy(len(data))
-	h.off.gsoPackets.add(1)
-	h.off.gsoSegments.add(uint64(segs))
+	h.off.gsoPackets.Add(1)
+	h.off.gsoSegments.Add(uint64(segs))
 	skb.Consume()
 	return out
 }
@@ -140,16 +140,16 @@ func ChecksumOK(skb *SKB) bool {
 		skb.IPSummed = ChecksumNone // fall back to a full check
 	}
 	h := skb.Dev.host
-	h.off.csumVerified.add(1)
+	h.off.csumVerified.Add(1)
 	ip := header.IPv4(skb.Data())
 	if !ip.IsValid() || int(ip.TotalLen()) > len(ip) || !ip.ChecksumValid() {
-		h.off.csumBad.add(1)
+		h.off.csumBad.Add(1)
 		return false
 	}
 	l4 := ip[ip.HeaderLen():ip.TotalLen()]
 	h.cpus[0].ChargeCopy(len(l4))
 	if (ip.Protocol() == header.ProtoTCP || ip.Protocol() == header.ProtoUDP) && !ip.IsFragment() && !header.L4ChecksumValid(ip, l4) {
-		h.off.csumBad.add(1)
+		h.off.csumBad.Add(1)
 		return false
 	}
 	skb.IPSummed = ChecksumUnnecessary

@@ -47,17 +47,17 @@ type Pktgen struct {
 	waiting  atomic.Bool
 	resumeFn func()
 
-	sent, failed, refused counter
+	sent, failed, refused Counter
 }
 
 // Refused returns how often a back-to-back stream backed off.
-func (p *Pktgen) Refused() uint64 { return p.refused.load() }
+func (p *Pktgen) Refused() uint64 { return p.refused.Load() }
 
 // Sent returns the packets handed to the device queue.
-func (p *Pktgen) Sent() uint64 { return p.sent.load() }
+func (p *Pktgen) Sent() uint64 { return p.sent.Load() }
 
 // Failed returns the packets the stack refused (qdisc full, link down).
-func (p *Pktgen) Failed() uint64 { return p.failed.load() }
+func (p *Pktgen) Failed() uint64 { return p.failed.Load() }
 
 // pktgen's frame layout.
 const (
@@ -111,9 +111,9 @@ func (p *Pktgen) Stop() { p.stop.Store(true); p.timer.Stop() }
 // with Count packets sent.
 func (p *Pktgen) Done() bool {
 	if p.cfg.Rate == 0 {
-		return p.cfg.Count > 0 && p.sent.load() >= p.cfg.Count
+		return p.cfg.Count > 0 && p.sent.Load() >= p.cfg.Count
 	}
-	return p.cfg.Count > 0 && p.sent.load()+p.failed.load() >= p.cfg.Count
+	return p.cfg.Count > 0 && p.sent.Load()+p.failed.Load() >= p.cfg.Count
 }
 
 func (p *Pktgen) tick() {
@@ -216,13 +216,13 @@ func (p *Pktgen) sendOne() error {
 	if err := DevQueueXmit(skb); err != nil {
 		if p.cfg.Rate == 0 {
 			p.next = (p.next + p.cfg.Flows - 1) % p.cfg.Flows // resend this flow
-			p.refused.add(1)
+			p.refused.Add(1)
 		} else {
-			p.failed.add(1)
+			p.failed.Add(1)
 		}
 		return err
 	}
-	p.sent.add(1)
+	p.sent.Add(1)
 	return nil
 }
 
@@ -262,32 +262,32 @@ func BuildUDPFrame(f []byte, dst, src MAC, sip, dip [4]byte, sport, dport uint16
 // Sink is a protocol handler that counts what it receives, per flow (UDP
 // source port minus PktgenSrcPort), and consumes it.
 type Sink struct {
-	packets, bytes counter
-	perFlow        []counter
+	packets, bytes Counter
+	perFlow        []Counter
 }
 
 // NewSink returns a sink that counts up to flows flows.
-func NewSink(flows int) *Sink { return &Sink{perFlow: make([]counter, flows)} }
+func NewSink(flows int) *Sink { return &Sink{perFlow: make([]Counter, flows)} }
 
 // Handle is the Handler.
 func (s *Sink) Handle(skb *SKB) {
-	s.packets.add(1)
-	s.bytes.add(uint64(skb.Len()))
+	s.packets.Add(1)
+	s.bytes.Add(uint64(skb.Len()))
 	d := skb.Data()
 	if len(d) >= 24 && d[9] == 17 {
 		f := int(binary.BigEndian.Uint16(d[20:22])) - PktgenSrcPort
 		if f >= 0 && f < len(s.perFlow) {
-			s.perFlow[f].add(1)
+			s.perFlow[f].Add(1)
 		}
 	}
 	skb.Consume()
 }
 
 // Packets returns the packets received.
-func (s *Sink) Packets() uint64 { return s.packets.load() }
+func (s *Sink) Packets() uint64 { return s.packets.Load() }
 
 // Bytes returns the bytes received (from the IP header on).
-func (s *Sink) Bytes() uint64 { return s.bytes.load() }
+func (s *Sink) Bytes() uint64 { return s.bytes.Load() }
 
 // Flow returns flow i's packets.
-func (s *Sink) Flow(i int) uint64 { return s.perFlow[i].load() }
+func (s *Sink) Flow(i int) uint64 { return s.perFlow[i].Load() }

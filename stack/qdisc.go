@@ -15,7 +15,7 @@ type TxQueue struct {
 	index int
 
 	mu         mutex      // the qdisc and xmit lock
-	bands      [3]skbList // pfifo_fast: band 0 first
+	bands      [3]SKBList // pfifo_fast: band 0 first
 	qlen       int
 	segs       []*SKB // validate_xmit's output, reused
 	gsoScratch []byte // software GSO's segment buffer
@@ -28,16 +28,20 @@ type TxQueue struct {
 	transStart atomicDuration
 
 	Stats      QueueStats // sent to the driver
-	qdiscDrops counter
-	requeues   counter
-	timeouts   counter
-	wakeups    counter
-	stops      counter
+	qdiscDrops Counter
+	requeues   Counter
+	timeouts   Counter
+	wakeups    Counter
+	stops      Counter
 }
 
-type skbList struct{ head, tail *SKB }
+// SKBList is a FIFO of skbs linked through the skbs themselves (the
+// qdisc's bands, the backlog, a socket's receive queue): no allocation.
+type SKBList struct{ head, tail *SKB }
 
-func (l *skbList) push(s *SKB) {
+// Push appends s.
+
+func (l *SKBList) Push(s *SKB) {
 	s.next = nil
 	if l.tail == nil {
 		l.head, l.tail = s, s
@@ -47,7 +51,8 @@ func (l *skbList) push(s *SKB) {
 	}
 }
 
-func (l *skbList) pushFront(s *SKB) {
+// PushFront puts s first (a requeue).
+func (l *SKBList) PushFront(s *SKB) {
 	s.next = l.head
 	l.head = s
 	if l.tail == nil {
@@ -55,7 +60,8 @@ func (l *skbList) pushFront(s *SKB) {
 	}
 }
 
-func (l *skbList) pop() *SKB {
+// Pop removes and returns the first skb (nil when empty).
+func (l *SKBList) Pop() *SKB {
 	s := l.head
 	if s != nil {
 		l.head = s.next
@@ -86,7 +92,7 @@ func (q *TxQueue) Unlock() { q.mu.Unlock() }
 // Stop is netif_tx_stop_queue: the driver has too few descriptors left.
 func (q *TxQueue) Stop() {
 	if !q.stopped.Swap(true) {
-		q.stops.add(1)
+		q.stops.Add(1)
 	}
 }
 
@@ -104,7 +110,7 @@ func (q *TxQueue) Len() int {
 // qdisc to run in NET_TX on the CPU the queue maps to.
 func (q *TxQueue) Wake() {
 	if q.stopped.Swap(false) {
-		q.wakeups.add(1)
+		q.wakeups.Add(1)
 		q.schedule()
 	}
 }
@@ -120,7 +126,7 @@ func (q *TxQueue) Counters() TxQueueCounters {
 	q.mu.Lock()
 	bl := q.qlen
 	q.mu.Unlock()
-	return TxQueueCounters{q.qdiscDrops.load(), q.requeues.load(), q.timeouts.load(), q.stops.load(), q.wakeups.load(), bl}
+	return TxQueueCounters{q.qdiscDrops.Load(), q.requeues.Load(), q.timeouts.Load(), q.stops.Load(), q.wakeups.Load(), bl}
 }
 
 // MarkTrans records that the driver made progress (txq_trans_update).
@@ -173,11 +179,11 @@ func (q *TxQueue) Requeue(skbs []*SKB) {
 	for i := len(skbs) - 1; i >= 0; i-- {
 		s := skbs[i]
 		s.XmitMore = false
-		q.bands[prio2band[s.Priority&15]].pushFront(s)
+		q.bands[prio2band[s.Priority&15]].PushFront(s)
 		q.qlen++
 	}
 	q.mu.Unlock()
-	q.requeues.add(uint64(len(skbs)))
+	q.requeues.Add(uint64(len(skbs)))
 }
 
 // OnRoom registers fn to run once when the full qdisc has room again: a
@@ -209,7 +215,7 @@ func (q *TxQueue) flush() {
 	q.mu.Lock()
 	var n uint64
 	for b := range q.bands {
-		for s := q.bands[b].pop(); s != nil; s = q.bands[b].pop() {
+		for s := q.bands[b].Pop(); s != nil; s = q.bands[b].Pop() {
 			s.Free()
 			n++
 		}
@@ -220,8 +226,8 @@ func (q *TxQueue) flush() {
 	for _, fn := range wait {
 		fn()
 	}
-	q.qdiscDrops.add(n)
-	q.dev.txDropped.add(n)
+	q.qdiscDrops.Add(n)
+	q.dev.txDropped.Add(n)
 }
 
 // Errors DevQueueXmit returns; they match the errno with errors.Is and are
@@ -239,13 +245,13 @@ func DevQueueXmit(skb *SKB) error {
 	dev := skb.Dev
 	up, carrier := dev.up.Load(), dev.carrierOK.Load()
 	if !up {
-		dev.txDropped.add(1)
+		dev.txDropped.Add(1)
 		skb.Free()
 		return ErrXmitDown
 	}
 	if !carrier {
 		// noop_qdisc while the carrier is off.
-		dev.txDropped.add(1)
+		dev.txDropped.Add(1)
 		skb.Free()
 		return ErrXmitNoCarrier
 	}
@@ -254,13 +260,13 @@ func DevQueueXmit(skb *SKB) error {
 	q.mu.Lock()
 	if q.qlen >= dev.TxQueueLen {
 		q.mu.Unlock()
-		q.qdiscDrops.add(1)
-		dev.txDropped.add(1)
+		q.qdiscDrops.Add(1)
+		dev.txDropped.Add(1)
 		skb.Free()
 		return ErrXmitQueueFull
 	}
 	more := skb.XmitMore
-	q.bands[prio2band[skb.Priority&15]].push(skb)
+	q.bands[prio2band[skb.Priority&15]].Push(skb)
 	q.qlen++
 	q.mu.Unlock()
 	if !more {
@@ -338,7 +344,7 @@ func (q *TxQueue) run() {
 	for !q.stopped.Load() {
 		var skb *SKB
 		for b := range q.bands {
-			if skb = q.bands[b].pop(); skb != nil {
+			if skb = q.bands[b].Pop(); skb != nil {
 				break
 			}
 		}
@@ -363,10 +369,10 @@ func (q *TxQueue) run() {
 				// Requeue what is left at the head of its band, in order;
 				// the driver's wake reschedules us.
 				for j := len(segs) - 1; j >= i; j-- {
-					q.bands[band].pushFront(segs[j])
+					q.bands[band].PushFront(segs[j])
 					q.qlen++
 				}
-				q.requeues.add(1)
+				q.requeues.Add(1)
 				busy = true
 				break
 			}
@@ -410,7 +416,7 @@ func (d *NetDevice) watchdogFire() {
 	cpu := d.host.cpus[0]
 	for _, q := range d.txq {
 		if q.Stopped() && d.Carrier() && now-q.transStart.load() >= d.WatchdogTimeout {
-			q.timeouts.add(1)
+			q.timeouts.Add(1)
 			idx := q.index
 			cpu.RunSoftirq(func() { d.ops.TxTimeout(idx) })
 		}

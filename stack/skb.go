@@ -202,7 +202,7 @@ func (s *SKB) from(off int) []byte {
 // counter counts it.
 func (s *SKB) Free() {
 	if s.pool != nil {
-		s.pool.dropped.add(1)
+		s.pool.dropped.Add(1)
 	}
 	s.release()
 }
@@ -258,16 +258,36 @@ func (s *SKB) TotalLen() int {
 // CopyMeta copies what a fragment or a copy of s inherits (the
 // metadata of ip_copy_metadata: device, protocol, priority, mark, route,
 // IPv4 control block, hash).
-func (s *SKB) copyMeta(from *SKB) {
+func (s *SKB) CopyMeta(from *SKB) {
 	s.Dev, s.Protocol, s.Priority, s.Mark, s.dst, s.cb = from.Dev, from.Protocol, from.Priority, from.Mark, from.dst, from.cb
 	s.Hash, s.L4Hash, s.PktType, s.Tstamp, s.IgnoreDF = from.Hash, from.L4Hash, from.PktType, from.Tstamp, from.IgnoreDF
+}
+
+// FragList returns the next buffer of the datagram's chain
+// (skb_shinfo->frag_list), nil at the end.
+func (s *SKB) FragList() *SKB { return s.fragList }
+
+// SetFragList chains f after s.
+func (s *SKB) SetFragList(f *SKB) { s.fragList = f }
+
+// NF returns the netfilter state of the hook the skb is traversing.
+func (s *SKB) NF() *NFState { return &s.nf }
+
+// Truesize is what the skb costs memory accounting (skb->truesize): its
+// buffer and the metadata.
+func (s *SKB) Truesize() int {
+	n := 256 // struct sk_buff and shared info
+	if s.class != nil {
+		return n + s.class.size
+	}
+	return n + len(s.buf)
 }
 
 // SKBPool hands out skbs of a few buffer sizes and takes them back; after
 // warm-up it does not allocate.
 type SKBPool struct {
 	classes []*skbClass
-	dropped counter
+	dropped Counter
 }
 
 type skbClass struct {
@@ -346,4 +366,4 @@ func (p *SKBPool) Live() int {
 }
 
 // Dropped returns how many skbs were freed with Free (dropped).
-func (p *SKBPool) Dropped() uint64 { return p.dropped.load() }
+func (p *SKBPool) Dropped() uint64 { return p.dropped.Load() }

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"testing"
+	"unsafe"
 )
 
 func TestSKBPushPullPut(t *testing.T) {
@@ -99,5 +100,13 @@ func BenchmarkSKBAllocFree(b *testing.B) {
 		s := p.Alloc(1514)
 		s.Put(60)
 		s.Consume()
+	}
+}
+
+// A layer's control-block view is 8-byte aligned and CBSize bytes long.
+func TestControlBlockAligned(t *testing.T) {
+	var s SKB
+	if uintptr(s.CB())%8 != 0 || unsafe.Sizeof(s.cb) != CBSize {
+		t.Errorf("control block misaligned or not %d bytes", CBSize)
 	}
 }

@@ -21,7 +21,8 @@ import (
 
 	"vnic/hw"
 	"vnic/internal/topo"
-	"vnic/stack"
+	"vnic/stack/ipv4"
+	"vnic/stack/neigh"
 )
 
 // kernelNetns makes an empty namespace (loopback up) removed at the end.
@@ -118,14 +119,14 @@ func kping(t *testing.T, ip, ns string, args ...string) (string, int) {
 
 // vping sends count echo requests of size bytes from in and waits for each
 // answer; it returns the replies.
-func vping(t *testing.T, in *stack.Inet, dst string, size, count int, o stack.PingOptions) []stack.PingMsg {
+func vping(t *testing.T, in *ipv4.Inet, dst string, size, count int, o ipv4.PingOptions) []ipv4.PingMsg {
 	t.Helper()
 	c, err := in.OpenPing()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var got []stack.PingMsg
+	var got []ipv4.PingMsg
 	for seq := 1; seq <= count; seq++ {
 		if err := c.SendEcho(netip.MustParseAddr(dst), uint16(seq), make([]byte, size), o); err != nil {
 			t.Fatalf("ping -s %d %s: %v", size, dst, err)
@@ -188,7 +189,7 @@ func kernelPeer(t *testing.T, vnet bool) {
 	ipRun(t, ip, "-n", ns, "addr", "add", "198.18.5.1/24", "dev", "vt0")
 	ipRun(t, ip, "-n", ns, "link", "set", "vt0", "up")
 	h1 := w.Host("h1")
-	in := h1.Stack.Inet()
+	in := ipv4.Of(h1.Stack)
 	vnicMAC := h1.Devices[0].Netdev.Addr()
 
 	for _, size := range []string{"56", "1472", "4000", "65000"} {
@@ -198,8 +199,8 @@ func kernelPeer(t *testing.T, vnet bool) {
 		}
 	}
 	for _, size := range []int{56, 1472, 4000, 65000} {
-		for _, m := range vping(t, in, "198.18.5.1", size, 2, stack.PingOptions{}) {
-			if m.IsError || m.Type != stack.ICMPEchoReply || m.Len != size+8 || m.From != netip.MustParseAddr("198.18.5.1") {
+		for _, m := range vping(t, in, "198.18.5.1", size, 2, ipv4.PingOptions{}) {
+			if m.IsError || m.Type != ipv4.ICMPEchoReply || m.Len != size+8 || m.From != netip.MustParseAddr("198.18.5.1") {
 				t.Fatalf("vnic ping -s %d: %+v", size, m)
 			}
 		}
@@ -272,7 +273,7 @@ func kernelPeer(t *testing.T, vnet bool) {
 	}
 	kmac := strings.TrimSpace(ipRun(t, ip, "-n", ns, "-br", "link", "show", "vt0"))
 	n, ok := in.ARP(h1.Devices[0].Netdev).Lookup([4]byte{198, 18, 5, 1})
-	if !ok || n.State&(stack.NUDReachable|stack.NUDStale|stack.NUDDelay|stack.NUDProbe) == 0 || !strings.Contains(kmac, n.MAC.String()) {
+	if !ok || n.State&(neigh.NUDReachable|neigh.NUDStale|neigh.NUDDelay|neigh.NUDProbe) == 0 || !strings.Contains(kmac, n.MAC.String()) {
 		t.Errorf("vnic neighbour %+v, kernel link %q", n, kmac)
 	}
 	w.Close()
@@ -320,7 +321,7 @@ func TestKernelVnicRouter(t *testing.T) {
 	if rc != 0 {
 		t.Fatalf("fragmented through the router: rc %d\n%s", rc, out)
 	}
-	r := w.Host("r").Stack.Inet().Stats.Snapshot()
+	r := ipv4.Of(w.Host("r").Stack).Stats.Snapshot()
 	if r.ForwDatagrams == 0 || r.FragFails == 0 || r.InHdrErrors == 0 {
 		t.Errorf("router counters %+v", r)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vnic/cmd/vnic/ctl"
-	"vnic/stack"
+	"vnic/stack/ipv4"
 )
 
 type pingOpts struct {
@@ -252,32 +252,32 @@ func pingTime(ms float64) string {
 // icmpText is iputils ping's wording for an ICMP error.
 func icmpText(typ, code uint8, info uint32) string {
 	switch typ {
-	case stack.ICMPDestUnreach:
+	case ipv4.ICMPDestUnreach:
 		switch code {
-		case stack.ICMPNetUnreach:
+		case ipv4.ICMPNetUnreach:
 			return "Destination Net Unreachable"
-		case stack.ICMPHostUnreach:
+		case ipv4.ICMPHostUnreach:
 			return "Destination Host Unreachable"
-		case stack.ICMPProtUnreach:
+		case ipv4.ICMPProtUnreach:
 			return "Destination Protocol Unreachable"
-		case stack.ICMPPortUnreach:
+		case ipv4.ICMPPortUnreach:
 			return "Destination Port Unreachable"
-		case stack.ICMPFragNeeded:
+		case ipv4.ICMPFragNeeded:
 			return fmt.Sprintf("Frag needed and DF set (mtu = %d)", info&0xffff)
-		case stack.ICMPSRFailed:
+		case ipv4.ICMPSRFailed:
 			return "Source Route Failed"
-		case stack.ICMPPktFiltered:
+		case ipv4.ICMPPktFiltered:
 			return "Packet filtered"
 		}
 		return fmt.Sprintf("Dest Unreachable, Bad Code: %d", code)
-	case stack.ICMPTimeExceeded:
-		if code == stack.ICMPExcFragTime {
+	case ipv4.ICMPTimeExceeded:
+		if code == ipv4.ICMPExcFragTime {
 			return "Frag reassembly time exceeded"
 		}
 		return "Time to live exceeded"
-	case stack.ICMPParameterProb:
+	case ipv4.ICMPParameterProb:
 		return fmt.Sprintf("Parameter problem: pointer = %d", info>>24)
-	case stack.ICMPSourceQuench:
+	case ipv4.ICMPSourceQuench:
 		return "Source Quench"
 	}
 	return fmt.Sprintf("Bad ICMP type: %d", typ)

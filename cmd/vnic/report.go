@@ -10,6 +10,7 @@ import (
 
 	"vnic/internal/topo"
 	"vnic/stack"
+	"vnic/stack/ipv4"
 )
 
 // Report is what `vnic demo` prints, and with --json its exact shape.
@@ -195,7 +196,7 @@ func startTraffic(w *topo.World, streams []Traffic, seed int64) ([]*traffic, err
 	for _, h := range w.Hosts {
 		s := stack.NewSink(65536)
 		sinks[h.Name] = s
-		if h.Stack.Inet() == nil {
+		if ipv4.Of(h.Stack) == nil {
 			h.Stack.AddProtocol(stack.EthPIPv4, s.Handle)
 		}
 	}

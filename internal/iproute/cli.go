@@ -16,6 +16,8 @@ import (
 
 	"vnic/ethtool"
 	"vnic/stack"
+	"vnic/stack/ipv4"
+	"vnic/stack/neigh"
 )
 
 // Transport is an rtnetlink socket bound to one host (ctl.Conn after
@@ -332,7 +334,7 @@ func runRoute(args []string, o Options) error {
 	}
 	name := namer(ls)
 	if len(args) == 0 || matches(args[0], "show") || matches(args[0], "list") {
-		table := uint32(stack.TableMain)
+		table := uint32(ipv4.TableMain)
 		for i := 1; i < len(args); i++ {
 			if args[i] == "table" && i+1 < len(args) {
 				t, ok := ParseTable(args[i+1])
@@ -350,7 +352,7 @@ func runRoute(args []string, o Options) error {
 			return err
 		}
 		for _, r := range rs {
-			if table == stack.TableUnspec || r.Table == table {
+			if table == ipv4.TableUnspec || r.Table == table {
 				fmt.Fprintln(o.Stdout, FormatRoute(r, name))
 			}
 		}
@@ -381,9 +383,9 @@ func runRoute(args []string, o Options) error {
 		return err
 	}
 	m := RouteMsg{DstLen: uint8(spec.Dst.Bits()), TOS: spec.TOS, Table: spec.Table, Protocol: spec.Protocol, Type: uint8(spec.Type),
-		Priority: spec.Metric, HasPrio: spec.Set["metric"], MTU: spec.MTU, Scope: uint8(stack.ScopeUniverse)}
+		Priority: spec.Metric, HasPrio: spec.Set["metric"], MTU: spec.MTU, Scope: uint8(ipv4.ScopeUniverse)}
 	if m.Table == 0 {
-		m.Table = stack.TableMain
+		m.Table = ipv4.TableMain
 	}
 	if spec.Dst.Bits() > 0 {
 		m.Dst = spec.Dst.Masked().Addr()
@@ -401,14 +403,14 @@ func runRoute(args []string, o Options) error {
 	case spec.HasScope:
 		m.Scope = uint8(spec.Scope)
 	case kind == RTMDelRoute:
-		m.Scope = uint8(stack.ScopeNowhere)
-	case spec.Type == stack.RTNLocal:
-		m.Scope = uint8(stack.ScopeHost)
-	case (spec.Type == stack.RTNUnicast || spec.Type == stack.RTNBroadcast) && !spec.Gateway.IsValid():
-		m.Scope = uint8(stack.ScopeLink)
+		m.Scope = uint8(ipv4.ScopeNowhere)
+	case spec.Type == ipv4.RTNLocal:
+		m.Scope = uint8(ipv4.ScopeHost)
+	case (spec.Type == ipv4.RTNUnicast || spec.Type == ipv4.RTNBroadcast) && !spec.Gateway.IsValid():
+		m.Scope = uint8(ipv4.ScopeLink)
 	}
 	if kind == RTMNewRoute && m.Protocol == 0 {
-		m.Protocol = stack.ProtoBoot
+		m.Protocol = ipv4.ProtoBoot
 	}
 	if kind == RTMDelRoute && !spec.Set["type"] {
 		m.Type = 0
@@ -497,7 +499,7 @@ func routeGet(args []string, ls map[uint32]LinkMsg, o Options) error {
 // FormatRouteGet is ip route get's answer.
 func FormatRouteGet(r RouteMsg, ifname func(uint32) string) string {
 	var b strings.Builder
-	if t := stack.RouteType(r.Type); t != stack.RTNUnicast {
+	if t := ipv4.RouteType(r.Type); t != ipv4.RTNUnicast {
 		b.WriteString(t.String() + " ")
 	}
 	b.WriteString(r.Dst.String())
@@ -510,7 +512,7 @@ func FormatRouteGet(r RouteMsg, ifname func(uint32) string) string {
 	if r.Oif != 0 {
 		fmt.Fprintf(&b, " dev %s", ifname(r.Oif))
 	}
-	if r.Table != stack.TableMain && r.Table != stack.TableUnspec {
+	if r.Table != ipv4.TableMain && r.Table != ipv4.TableUnspec {
 		fmt.Fprintf(&b, " table %s", TableName(r.Table))
 	}
 	if r.PrefSrc.IsValid() {
@@ -559,7 +561,7 @@ func runNeigh(args []string, o Options) error {
 	if err != nil {
 		return err
 	}
-	m := NeighMsg{State: uint16(stack.NUDPermanent), Type: 1}
+	m := NeighMsg{State: uint16(neigh.NUDPermanent), Type: 1}
 	dev := ""
 	for i := 1; i < len(args); i++ {
 		a := args[i]

@@ -11,6 +11,8 @@ import (
 	"github.com/mdlayher/netlink"
 
 	"vnic/stack"
+	"vnic/stack/ipv4"
+	"vnic/stack/neigh"
 )
 
 // rtnetlink message types (linux/rtnetlink.h).
@@ -439,7 +441,7 @@ func FormatAddr(m AddrMsg) string {
 	if m.Broadcast.IsValid() {
 		s += fmt.Sprintf(" brd %v", m.Broadcast)
 	}
-	s += " scope " + stack.Scope(m.Scope).String()
+	s += " scope " + ipv4.Scope(m.Scope).String()
 	if m.Flags&IFAFSecondary != 0 {
 		s += " secondary"
 	}
@@ -451,7 +453,7 @@ func FormatAddr(m AddrMsg) string {
 // interface index.
 func FormatRoute(m RouteMsg, ifname func(uint32) string) string {
 	var b strings.Builder
-	if t := stack.RouteType(m.Type); t != stack.RTNUnicast {
+	if t := ipv4.RouteType(m.Type); t != ipv4.RTNUnicast {
 		b.WriteString(t.String() + " ")
 	}
 	if m.DstLen == 0 {
@@ -470,14 +472,14 @@ func FormatRoute(m RouteMsg, ifname func(uint32) string) string {
 	if m.Oif != 0 {
 		fmt.Fprintf(&b, " dev %s", ifname(m.Oif))
 	}
-	if m.Table != stack.TableMain && m.Table != stack.TableUnspec {
+	if m.Table != ipv4.TableMain && m.Table != ipv4.TableUnspec {
 		fmt.Fprintf(&b, " table %s", TableName(m.Table))
 	}
-	if m.Protocol != stack.ProtoBoot {
+	if m.Protocol != ipv4.ProtoBoot {
 		fmt.Fprintf(&b, " proto %s", ProtoName(m.Protocol))
 	}
-	if m.Scope != uint8(stack.ScopeUniverse) {
-		fmt.Fprintf(&b, " scope %s", stack.Scope(m.Scope).String())
+	if m.Scope != uint8(ipv4.ScopeUniverse) {
+		fmt.Fprintf(&b, " scope %s", ipv4.Scope(m.Scope).String())
 	}
 	if m.PrefSrc.IsValid() {
 		fmt.Fprintf(&b, " src %v", m.PrefSrc)
@@ -500,8 +502,8 @@ const RTMFOnLink = 4
 // FormatNeigh is ip neigh show's line for an entry.
 func FormatNeigh(m NeighMsg, ifname func(uint32) string) string {
 	s := fmt.Sprintf("%v dev %s", m.Dst, ifname(uint32(m.Index)))
-	if len(m.LLAddr) > 0 && stack.NUDState(m.State) != stack.NUDIncomplete && stack.NUDState(m.State) != stack.NUDFailed {
+	if len(m.LLAddr) > 0 && neigh.NUDState(m.State) != neigh.NUDIncomplete && neigh.NUDState(m.State) != neigh.NUDFailed {
 		s += " lladdr " + m.LLAddr.String()
 	}
-	return s + " " + stack.NUDState(m.State).String()
+	return s + " " + neigh.NUDState(m.State).String()
 }

@@ -10,16 +10,17 @@ import (
 	"strings"
 
 	"vnic/stack"
+	"vnic/stack/ipv4"
 )
 
 // RouteSpec is a parsed ip route argument list: NODE_SPEC and INFO_SPEC.
 type RouteSpec struct {
-	Type     stack.RouteType // unicast unless given
+	Type     ipv4.RouteType // unicast unless given
 	Dst      netip.Prefix
 	TOS      uint8
 	Table    uint32 // 0: main
 	Protocol uint8  // 0: boot
-	Scope    stack.Scope
+	Scope    ipv4.Scope
 	HasScope bool
 	Metric   uint32
 	Gateway  netip.Addr
@@ -45,7 +46,7 @@ func garbage(w string) error {
 // [mtu [lock] N]. PREFIX is default, ADDR or ADDR/LEN; "to" may precede
 // it.
 func ParseRoute(args []string) (RouteSpec, error) {
-	r := RouteSpec{Type: stack.RTNUnicast, Set: map[string]bool{}}
+	r := RouteSpec{Type: ipv4.RTNUnicast, Set: map[string]bool{}}
 	haveDst := false
 	next := func(i *int, kw string) (string, error) {
 		*i++
@@ -162,7 +163,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			haveDst = true
 		default:
-			if t, ok := stack.ParseRouteType(a); ok && !haveDst && i+1 < len(args) {
+			if t, ok := ipv4.ParseRouteType(a); ok && !haveDst && i+1 < len(args) {
 				r.Type = t
 				a = "type"
 				break
@@ -209,13 +210,13 @@ func ParsePrefix(s string) (netip.Prefix, error) {
 func ParseTable(s string) (uint32, bool) {
 	switch s {
 	case "local":
-		return stack.TableLocal, true
+		return ipv4.TableLocal, true
 	case "main":
-		return stack.TableMain, true
+		return ipv4.TableMain, true
 	case "default":
-		return stack.TableDefault, true
+		return ipv4.TableDefault, true
 	case "all", "unspec":
-		return stack.TableUnspec, true
+		return ipv4.TableUnspec, true
 	}
 	n, err := strconv.ParseUint(s, 0, 32)
 	return uint32(n), err == nil
@@ -224,13 +225,13 @@ func ParseTable(s string) (uint32, bool) {
 // TableName is rtnl_rttable_n2a.
 func TableName(t uint32) string {
 	switch t {
-	case stack.TableLocal:
+	case ipv4.TableLocal:
 		return "local"
-	case stack.TableMain:
+	case ipv4.TableMain:
 		return "main"
-	case stack.TableDefault:
+	case ipv4.TableDefault:
 		return "default"
-	case stack.TableUnspec:
+	case ipv4.TableUnspec:
 		return "unspec"
 	}
 	return strconv.FormatUint(uint64(t), 10)
@@ -258,28 +259,28 @@ func ProtoName(p uint8) string {
 }
 
 // ParseScope reads a scope id or name.
-func ParseScope(s string) (stack.Scope, bool) {
+func ParseScope(s string) (ipv4.Scope, bool) {
 	switch s {
 	case "global", "universe":
-		return stack.ScopeUniverse, true
+		return ipv4.ScopeUniverse, true
 	case "site":
-		return stack.ScopeSite, true
+		return ipv4.ScopeSite, true
 	case "link":
-		return stack.ScopeLink, true
+		return ipv4.ScopeLink, true
 	case "host":
-		return stack.ScopeHost, true
+		return ipv4.ScopeHost, true
 	case "nowhere":
-		return stack.ScopeNowhere, true
+		return ipv4.ScopeNowhere, true
 	}
 	n, err := strconv.ParseUint(s, 0, 8)
-	return stack.Scope(n), err == nil
+	return ipv4.Scope(n), err == nil
 }
 
 // Route turns the spec into a stack route, naming devices with dev (nil
 // for an unknown name).
-func (r RouteSpec) Route(dev func(string) *stack.NetDevice) (stack.Route, error) {
-	rt := stack.Route{Table: r.Table, Len: uint8(r.Dst.Bits()), TOS: r.TOS, Type: r.Type, Protocol: r.Protocol,
-		Priority: r.Metric, MTU: r.MTU, OnLink: r.OnLink, Scope: stack.ScopeNowhere}
+func (r RouteSpec) Route(dev func(string) *stack.NetDevice) (ipv4.Route, error) {
+	rt := ipv4.Route{Table: r.Table, Len: uint8(r.Dst.Bits()), TOS: r.TOS, Type: r.Type, Protocol: r.Protocol,
+		Priority: r.Metric, MTU: r.MTU, OnLink: r.OnLink, Scope: ipv4.ScopeNowhere}
 	rt.Dst = r.Dst.Masked().Addr().As4()
 	if r.HasScope {
 		rt.Scope = r.Scope

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"vnic/stack"
+	"vnic/stack/ipv4"
+	"vnic/stack/neigh"
 )
 
 func TestParseRoute(t *testing.T) {
@@ -37,10 +39,10 @@ func TestParseRoute(t *testing.T) {
 			m := RouteMsg{DstLen: uint8(r.Dst.Bits()), Type: uint8(r.Type), Table: r.Table, Protocol: r.Protocol, Gateway: r.Gateway, PrefSrc: r.Src,
 				Priority: r.Metric, HasPrio: r.Set["metric"], MTU: r.MTU}
 			if m.Table == 0 {
-				m.Table = stack.TableMain
+				m.Table = ipv4.TableMain
 			}
 			if m.Protocol == 0 {
-				m.Protocol = stack.ProtoBoot
+				m.Protocol = ipv4.ProtoBoot
 			}
 			if r.HasScope {
 				m.Scope = uint8(r.Scope)
@@ -76,7 +78,7 @@ func TestMessagesRoundTrip(t *testing.T) {
 	if err := a2.Unmarshal(a.Marshal()); err != nil || a2 != a {
 		t.Fatalf("addr %+v → %+v (%v)", a, a2, err)
 	}
-	n := NeighMsg{Index: 2, State: uint16(stack.NUDReachable), Type: 1, Dst: netip.MustParseAddr("198.18.5.1"), LLAddr: []byte{2, 0, 0, 0, 0, 1}}
+	n := NeighMsg{Index: 2, State: uint16(neigh.NUDReachable), Type: 1, Dst: netip.MustParseAddr("198.18.5.1"), LLAddr: []byte{2, 0, 0, 0, 0, 1}}
 	var n2 NeighMsg
 	if err := n2.Unmarshal(n.Marshal()); err != nil || n2.Dst != n.Dst || n2.LLAddr.String() != n.LLAddr.String() || n2.State != n.State || n2.Index != 2 {
 		t.Fatalf("neigh %+v → %+v (%v)", n, n2, err)

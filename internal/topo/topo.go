@@ -12,6 +12,7 @@ import (
 	"vnic/hw"
 	"vnic/internal/iproute"
 	"vnic/stack"
+	"vnic/stack/ipv4"
 )
 
 // Config describes a topology.
@@ -205,7 +206,7 @@ func Build(cfg Config) (*World, error) {
 		})
 		w.Hosts = append(w.Hosts, h)
 		if hc.IPv4 || hc.Forwarding || len(hc.Routes) > 0 || hasAddresses(hc) {
-			if _, err := stack.InetInit(h.Stack, stack.InetConfig{Seed: cfg.Seed + int64(hi)}); err != nil {
+			if _, err := ipv4.InetInit(h.Stack, ipv4.InetConfig{Seed: cfg.Seed + int64(hi)}); err != nil {
 				w.Close()
 				return nil, fmt.Errorf("topo: host %s: %w", hc.Name, err)
 			}
@@ -325,7 +326,7 @@ func hasAddresses(hc HostConfig) bool {
 
 // configureIPv4 adds the host's addresses, forwarding switch and routes.
 func configureIPv4(h *Host, hc HostConfig) error {
-	in := h.Stack.Inet()
+	in := ipv4.Of(h.Stack)
 	if in == nil {
 		return nil
 	}

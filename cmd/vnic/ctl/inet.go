@@ -12,6 +12,7 @@ import (
 
 	"vnic/ethtool"
 	"vnic/stack"
+	"vnic/stack/ipv4"
 )
 
 // The vnic_inet family: ping and netstat for a host of the topology.
@@ -96,12 +97,12 @@ func inetErr(errno syscall.Errno, format string, args ...any) error {
 	return &ethtool.Error{Op: "inet", Errno: errno, Msg: fmt.Sprintf(format, args...)}
 }
 
-func (s *Inet) hostInet(name string) (*stack.Host, *stack.Inet, error) {
+func (s *Inet) hostInet(name string) (*stack.Host, *ipv4.Inet, error) {
 	h := s.Host(name)
 	if h == nil {
 		return nil, nil, inetErr(syscall.ENOENT, "no host %q in the running topology", name)
 	}
-	in := h.Inet()
+	in := ipv4.Of(h)
 	if in == nil {
 		return nil, nil, inetErr(syscall.EAFNOSUPPORT, "host %s has no IPv4 (no addresses in its topology)", name)
 	}
@@ -148,7 +149,7 @@ type Counter struct {
 }
 
 // Counters lists a host's IPv4, ICMP and UDP counters with nstat's names.
-func Counters(in *stack.Inet) []Counter {
+func Counters(in *ipv4.Inet) []Counter {
 	ip, ic, u := in.Stats.Snapshot(), in.ICMPStats.Snapshot(), in.UDPStats.Snapshot()
 	fwd := uint64(2)
 	if in.Forwarding() {
@@ -241,7 +242,7 @@ func (s *Inet) stream(cmd uint8, body []byte, emit func([]byte) error) error {
 	if err != nil {
 		return err
 	}
-	var pc *stack.PingConn
+	var pc *ipv4.PingConn
 	s.exec(func() { pc, err = in.OpenPing() })
 	if err != nil {
 		return err
@@ -265,7 +266,7 @@ type pingRun struct {
 // emitting what comes back as it comes, then waits up to r.wait (host
 // clock) for late replies. Wall-clock bounds stop it if the host's clock
 // stalls.
-func (s *Inet) pingLoop(h *stack.Host, pc *stack.PingConn, r pingReq, emit func([]byte) error) error {
+func (s *Inet) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit func([]byte) error) error {
 	clock := h.Clock()
 	data := make([]byte, r.size)
 	for i := range data {
@@ -275,10 +276,10 @@ func (s *Inet) pingLoop(h *stack.Host, pc *stack.PingConn, r pingReq, emit func(
 	var tm stack.Timer
 	seq := 1
 	send := func() {
-		o := stack.PingOptions{TTL: r.ttl, TOS: r.tos, DF: r.pmtu != PMTUDont, Src: r.src}
+		o := ipv4.PingOptions{TTL: r.ttl, TOS: r.tos, DF: r.pmtu != PMTUDont, Src: r.src}
 		now := clock.Now()
 		err := pc.SendEcho(r.dst, uint16(seq), data, o)
-		var ms *stack.ErrMsgSize
+		var ms *ipv4.ErrMsgSize
 		if r.pmtu == PMTUWant && errors.As(err, &ms) {
 			o.DF = false
 			err = pc.SendEcho(r.dst, uint16(seq), data, o)
@@ -334,7 +335,7 @@ func (s *Inet) pingLoop(h *stack.Host, pc *stack.PingConn, r pingReq, emit func(
 	}
 	got := 0
 	for {
-		var msgs []stack.PingMsg
+		var msgs []ipv4.PingMsg
 		var now time.Duration
 		s.exec(func() {
 			now = clock.Now()

@@ -11,6 +11,8 @@ import (
 	"vnic/ethtool"
 	"vnic/internal/iproute"
 	"vnic/stack"
+	"vnic/stack/ipv4"
+	"vnic/stack/neigh"
 )
 
 // rtnetlink group bits (RTMGRP_*), as a CtrlCmdRouteBind carries them.
@@ -41,8 +43,8 @@ func (r *Rtnl) Attach(s *Server, hosts []*stack.Host) {
 	s.SetRouteService(r)
 	for _, h := range hosts {
 		h := h
-		if in := h.Inet(); in != nil {
-			in.Subscribe(func(ev stack.InetEvent) { r.event(h, ev) })
+		if in := ipv4.Of(h); in != nil {
+			in.Subscribe(func(ev ipv4.InetEvent) { r.event(h, ev) })
 		}
 		h.RegisterNetdevNotifier(func(ev stack.NetdevEvent, d *stack.NetDevice) {
 			if ev == stack.NetdevChange {
@@ -52,20 +54,20 @@ func (r *Rtnl) Attach(s *Server, hosts []*stack.Host) {
 	}
 }
 
-func (r *Rtnl) event(h *stack.Host, ev stack.InetEvent) {
+func (r *Rtnl) event(h *stack.Host, ev ipv4.InetEvent) {
 	ns := h.Name()
 	switch ev.Kind {
-	case stack.EventNewAddr:
+	case ipv4.EventNewAddr:
 		r.srv.NotifyRoute(ns, RTMGrpIPv4Addr, iproute.RTMNewAddr, addrMsg(ev.Addr).Marshal())
-	case stack.EventDelAddr:
+	case ipv4.EventDelAddr:
 		r.srv.NotifyRoute(ns, RTMGrpIPv4Addr, iproute.RTMDelAddr, addrMsg(ev.Addr).Marshal())
-	case stack.EventNewRoute:
+	case ipv4.EventNewRoute:
 		r.srv.NotifyRoute(ns, RTMGrpIPv4Rt, iproute.RTMNewRoute, routeMsg(ev.Route).Marshal())
-	case stack.EventDelRoute:
+	case ipv4.EventDelRoute:
 		r.srv.NotifyRoute(ns, RTMGrpIPv4Rt, iproute.RTMDelRoute, routeMsg(ev.Route).Marshal())
-	case stack.EventNewNeigh:
+	case ipv4.EventNewNeigh:
 		r.srv.NotifyRoute(ns, RTMGrpNeigh, iproute.RTMNewNeigh, neighMsg(ev.Dev, ev.Neigh).Marshal())
-	case stack.EventDelNeigh:
+	case ipv4.EventDelNeigh:
 		r.srv.NotifyRoute(ns, RTMGrpNeigh, iproute.RTMDelNeigh, neighMsg(ev.Dev, ev.Neigh).Marshal())
 	}
 }
@@ -111,7 +113,7 @@ func devByIndex(h *stack.Host, idx int) *stack.NetDevice {
 }
 
 func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.Message, error) {
-	in := h.Inet()
+	in := ipv4.Of(h)
 	dump := hd.Flags&netlink.Dump == netlink.Dump
 	typ := uint16(hd.Type)
 	needInet := typ >= iproute.RTMNewAddr
@@ -213,7 +215,7 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 	case iproute.RTMGetRoute:
 		if dump {
 			var out []netlink.Message
-			for _, rt := range in.Routes(stack.TableUnspec) {
+			for _, rt := range in.Routes(ipv4.TableUnspec) {
 				out = append(out, reply(iproute.RTMNewRoute, routeMsg(rt).Marshal()))
 			}
 			return out, nil
@@ -224,7 +226,7 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 		if err := m.Unmarshal(body); err != nil {
 			return nil, errMsg(syscall.EINVAL, "%v", err)
 		}
-		rt := stack.Route{Table: m.Table, Len: m.DstLen, TOS: m.TOS, Type: stack.RouteType(m.Type), Scope: stack.Scope(m.Scope),
+		rt := ipv4.Route{Table: m.Table, Len: m.DstLen, TOS: m.TOS, Type: ipv4.RouteType(m.Type), Scope: ipv4.Scope(m.Scope),
 			Protocol: m.Protocol, Priority: m.Priority, MTU: m.MTU, OnLink: m.Flags&iproute.RTMFOnLink != 0}
 		if m.Dst.IsValid() {
 			rt.Dst = m.Dst.As4()
@@ -244,7 +246,7 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 			_, err := in.RouteDel(rt)
 			return nil, kernErr(err)
 		}
-		if rt.Table == stack.TableLocal && rt.Type != stack.RTNLocal && rt.Type != stack.RTNBroadcast {
+		if rt.Table == ipv4.TableLocal && rt.Type != ipv4.RTNLocal && rt.Type != ipv4.RTNBroadcast {
 			return nil, errMsg(syscall.EINVAL, "the local table takes local and broadcast routes only")
 		}
 		replace := hd.Flags&iproute.FlagReplace != 0
@@ -281,7 +283,7 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 			}
 			return nil, nil
 		}
-		if stack.NUDState(m.State) != stack.NUDPermanent {
+		if neigh.NUDState(m.State) != neigh.NUDPermanent {
 			return nil, errMsg(syscall.EOPNOTSUPP, "only permanent entries can be added (nud permanent)")
 		}
 		if len(m.LLAddr) != 6 {
@@ -321,7 +323,7 @@ func unwrapErrno(err error) (syscall.Errno, bool) {
 
 // routeGet answers RTM_GETROUTE for one destination: an output decision,
 // or an input one when RTA_IIF names the arrival device.
-func (r *Rtnl) routeGet(h *stack.Host, in *stack.Inet, body []byte) ([]netlink.Message, error) {
+func (r *Rtnl) routeGet(h *stack.Host, in *ipv4.Inet, body []byte) ([]netlink.Message, error) {
 	var m iproute.RouteMsg
 	if err := m.Unmarshal(body); err != nil {
 		return nil, errMsg(syscall.EINVAL, "%v", err)
@@ -329,8 +331,8 @@ func (r *Rtnl) routeGet(h *stack.Host, in *stack.Inet, body []byte) ([]netlink.M
 	if !m.Dst.IsValid() {
 		return nil, errMsg(syscall.EINVAL, "need a destination")
 	}
-	out := iproute.RouteMsg{DstLen: 32, Dst: m.Dst, TOS: m.TOS, Flags: rtmFCloned, Table: stack.TableMain}
-	var d *stack.Rtable
+	out := iproute.RouteMsg{DstLen: 32, Dst: m.Dst, TOS: m.TOS, Flags: rtmFCloned, Table: ipv4.TableMain}
+	var d *ipv4.Rtable
 	var src [4]byte
 	if m.Src.IsValid() {
 		src = m.Src.As4()
@@ -349,7 +351,7 @@ func (r *Rtnl) routeGet(h *stack.Host, in *stack.Inet, body []byte) ([]netlink.M
 			out.Src, out.SrcLen = m.Src, 32
 		}
 	} else {
-		fl := stack.FlowKey{Dst: m.Dst.As4(), Src: src, TOS: m.TOS, Oif: int(m.Oif)}
+		fl := ipv4.FlowKey{Dst: m.Dst.As4(), Src: src, TOS: m.TOS, Oif: int(m.Oif)}
 		var err error
 		if d, err = in.RouteOutput(&fl); err != nil {
 			return nil, kernErr(err)
@@ -360,8 +362,8 @@ func (r *Rtnl) routeGet(h *stack.Host, in *stack.Inet, body []byte) ([]netlink.M
 	if d.Route != nil {
 		out.Table = d.Route.Table
 	}
-	if d.Flags&stack.RTCFLocal != 0 && d.Type == stack.RTNLocal {
-		out.Table = stack.TableLocal
+	if d.Flags&ipv4.RTCFLocal != 0 && d.Type == ipv4.RTNLocal {
+		out.Table = ipv4.TableLocal
 	}
 	if d.Dev != nil {
 		out.Oif = uint32(d.Dev.Ifindex())
@@ -397,7 +399,7 @@ func linkMsg(d *stack.NetDevice) iproute.LinkMsg {
 	return m
 }
 
-func addrMsg(a stack.IfAddr) iproute.AddrMsg {
+func addrMsg(a ipv4.IfAddr) iproute.AddrMsg {
 	m := iproute.AddrMsg{PrefixLen: uint8(a.PrefixLen), Scope: uint8(a.Scope), Index: uint32(a.Ifindex), Flags: iproute.IFAFPermanent,
 		Local: netip.AddrFrom4(a.Local), Address: netip.AddrFrom4(a.Local), Label: a.Label}
 	if a.Secondary {
@@ -409,7 +411,7 @@ func addrMsg(a stack.IfAddr) iproute.AddrMsg {
 	return m
 }
 
-func routeMsg(r stack.Route) iproute.RouteMsg {
+func routeMsg(r ipv4.Route) iproute.RouteMsg {
 	m := iproute.RouteMsg{DstLen: r.Len, TOS: r.TOS, Table: r.Table, Protocol: r.Protocol, Scope: uint8(r.Scope), Type: uint8(r.Type),
 		Priority: r.Priority, HasPrio: r.Priority != 0, MTU: r.MTU}
 	if r.Len > 0 {
@@ -430,9 +432,9 @@ func routeMsg(r stack.Route) iproute.RouteMsg {
 	return m
 }
 
-func neighMsg(d *stack.NetDevice, n stack.Neighbour) iproute.NeighMsg {
+func neighMsg(d *stack.NetDevice, n neigh.Neighbour) iproute.NeighMsg {
 	m := iproute.NeighMsg{Index: int32(d.Ifindex()), State: uint16(n.State), Type: 1, Dst: netip.AddrFrom4(n.Addr)}
-	if n.MAC != (stack.MAC{}) || n.State&(stack.NUDIncomplete|stack.NUDFailed|stack.NUDNone) == 0 {
+	if n.MAC != (stack.MAC{}) || n.State&(neigh.NUDIncomplete|neigh.NUDFailed|neigh.NUDNone) == 0 {
 		m.LLAddr = net.HardwareAddr(n.MAC[:])
 	}
 	return m

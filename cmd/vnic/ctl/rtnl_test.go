@@ -11,6 +11,7 @@ import (
 	"vnic/internal/iproute"
 	"vnic/internal/topo"
 	"vnic/stack"
+	"vnic/stack/ipv4"
 )
 
 func ipWorld(t *testing.T) *topo.World {
@@ -76,11 +77,11 @@ func TestIPCommands(t *testing.T) {
 	s := serveRtnl(t, w)
 	c := ipConn(t, s, "h1", 0)
 	// Resolve h2 so the neighbour table has an entry.
-	pc, err := w.Host("h1").Stack.Inet().OpenPing()
+	pc, err := ipv4.Of(w.Host("h1").Stack).OpenPing()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := pc.SendEcho(netip.MustParseAddr("198.18.5.1"), 1, make([]byte, 56), stack.PingOptions{}); err != nil {
+	if err := pc.SendEcho(netip.MustParseAddr("198.18.5.1"), 1, make([]byte, 56), ipv4.PingOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	w.Run(10 * time.Millisecond)
@@ -191,22 +192,22 @@ func TestDeviceForwardingSwitch(t *testing.T) {
 	}
 	defer w.Close()
 	w.Run(10 * time.Millisecond)
-	rin := w.Host("r").Stack.Inet()
+	rin := ipv4.Of(w.Host("r").Stack)
 	if rin.DevForwarding(w.Host("r").Devices[0].Netdev) || !rin.DevForwarding(w.Host("r").Devices[1].Netdev) {
 		t.Fatal("switches not as configured")
 	}
 	send := func(from, to string) bool {
-		pc, err := w.Host(from).Stack.Inet().OpenPing()
+		pc, err := ipv4.Of(w.Host(from).Stack).OpenPing()
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer pc.Close()
-		if err := pc.SendEcho(netip.MustParseAddr(to), 1, make([]byte, 8), stack.PingOptions{}); err != nil {
+		if err := pc.SendEcho(netip.MustParseAddr(to), 1, make([]byte, 8), ipv4.PingOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		w.Run(20 * time.Millisecond)
 		m, ok := pc.Recv()
-		return ok && m.Type == stack.ICMPEchoReply
+		return ok && m.Type == ipv4.ICMPEchoReply
 	}
 	if send("h1", "198.18.6.2") {
 		t.Fatal("forwarded in through a device with forwarding off")

@@ -9,6 +9,7 @@ import (
 	"github.com/mdlayher/netlink"
 
 	"vnic/stack"
+	"vnic/stack/ipv4"
 )
 
 // The vnic_inet family's sysctl command: read or write a host's
@@ -47,7 +48,7 @@ func parseSwitch(v string) (bool, error) {
 }
 
 // sysctlKeys lists a host's net.ipv4 settings, in sysctl -a's order.
-func sysctlKeys(h *stack.Host, in *stack.Inet) []sysctlKey {
+func sysctlKeys(h *stack.Host, in *ipv4.Inet) []sysctlKey {
 	cfg := in.Config()
 	ro := func(name, v string) sysctlKey {
 		return sysctlKey{name: name, get: func() string { return v }}

@@ -1,8 +1,9 @@
-package stack
+package ipv4
 
 import (
 	"net/netip"
 	"testing"
+	"vnic/stack"
 )
 
 // benchInput runs packet b through the host's ip_rcv b.N times and
@@ -11,10 +12,10 @@ func benchInput(b *testing.B, h *fuzzHost, pkt []byte, after func()) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(pkt)))
 	for i := 0; i < b.N; i++ {
-		skb := h.in.host.pool.Alloc(len(pkt) + NetIPAlign + 14)
-		skb.Reserve(NetIPAlign + 14)
+		skb := h.in.host.Pool().Alloc(len(pkt) + stack.NetIPAlign + 14)
+		skb.Reserve(stack.NetIPAlign + 14)
 		copy(skb.Put(len(pkt)), pkt)
-		skb.Dev, skb.PktType, skb.Protocol = h.eth0, PacketHost, EthPIPv4
+		skb.Dev, skb.PktType, skb.Protocol = h.eth0, stack.PacketHost, stack.EthPIPv4
 		skb.ResetNetworkHeader()
 		h.in.rcv(skb)
 		if after != nil {

@@ -1,4 +1,4 @@
-package stack_test
+package ipv4_test
 
 import (
 	"encoding/binary"
@@ -11,6 +11,7 @@ import (
 	"vnic/header"
 	"vnic/hw"
 	"vnic/stack"
+	"vnic/stack/ipv4"
 )
 
 // wire is a test driver: what a device sends is recorded and, unless
@@ -60,16 +61,16 @@ type inetRig struct {
 	t      *testing.T
 	clk    *hw.VirtualClock
 	hosts  map[string]*stack.Host
-	inet   map[string]*stack.Inet
+	inet   map[string]*ipv4.Inet
 	frames []frame
 }
 
 func newInetRig(t *testing.T, names ...string) *inetRig {
 	t.Helper()
-	r := &inetRig{t: t, clk: hw.NewVirtualClock(), hosts: map[string]*stack.Host{}, inet: map[string]*stack.Inet{}}
+	r := &inetRig{t: t, clk: hw.NewVirtualClock(), hosts: map[string]*stack.Host{}, inet: map[string]*ipv4.Inet{}}
 	for _, n := range names {
 		h := stack.NewHost(n, r.clk, []stack.CPU{hw.NewCPU(0, r.clk, hw.CostModel{})}, stack.HostConfig{})
-		in, err := stack.InetInit(h, stack.InetConfig{Seed: 1})
+		in, err := ipv4.InetInit(h, ipv4.InetConfig{Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,11 +128,11 @@ func (r *inetRig) summary() []string {
 func describe(b []byte) string {
 	switch binary.BigEndian.Uint16(b[12:14]) {
 	case stack.EthPARP:
-		p, err := stack.ParseARP(b[14:])
+		p, err := ipv4.ParseARP(b[14:])
 		if err != nil {
 			return "bad ARP"
 		}
-		if p.Op == stack.ARPRequest {
+		if p.Op == ipv4.ARPRequest {
 			return fmt.Sprintf("ARP who-has %v tell %v", netip.AddrFrom4(p.TargetIP), netip.AddrFrom4(p.SenderIP))
 		}
 		return fmt.Sprintf("ARP %v is-at %v", netip.AddrFrom4(p.SenderIP), p.SenderMAC)
@@ -142,21 +143,21 @@ func describe(b []byte) string {
 			s += " BADSUM"
 		}
 		ff := ip.FlagsFrag()
-		if ff&(stack.IPMF|stack.IPOffset) != 0 {
+		if ff&(ipv4.IPMF|ipv4.IPOffset) != 0 {
 			mf := 0
-			if ff&stack.IPMF != 0 {
+			if ff&ipv4.IPMF != 0 {
 				mf = 1
 			}
-			s += fmt.Sprintf(" frag off %d mf %d", ff&stack.IPOffset, mf)
+			s += fmt.Sprintf(" frag off %d mf %d", ff&ipv4.IPOffset, mf)
 		}
-		if ff&stack.IPDF != 0 {
+		if ff&ipv4.IPDF != 0 {
 			s += " DF"
 		}
 		l4 := b[14+ip.HeaderLen():]
 		switch {
-		case ip.Protocol() == stack.IPProtoICMP && ff&stack.IPOffset == 0:
+		case ip.Protocol() == ipv4.IPProtoICMP && ff&ipv4.IPOffset == 0:
 			s += fmt.Sprintf(" ICMP %d/%d", l4[0], l4[1])
-		case ip.Protocol() == stack.IPProtoUDP && ff&stack.IPOffset == 0:
+		case ip.Protocol() == ipv4.IPProtoUDP && ff&ipv4.IPOffset == 0:
 			s += fmt.Sprintf(" UDP %d>%d", binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4]))
 		}
 		return s + fmt.Sprintf(" ttl %d len %d", ip.TTL(), ip.TotalLen())

@@ -1,10 +1,11 @@
-package stack
+package ipv4
 
 import (
 	"encoding/binary"
 	"slices"
 	"sync"
 	"vnic/header"
+	"vnic/stack"
 )
 
 // Reassembly users (IP_DEFRAG_*): queues of different users never mix.
@@ -26,7 +27,7 @@ type fragKey struct {
 // fragQueue is struct ipq: one datagram's fragments sorted by offset.
 type fragQueue struct {
 	key         fragKey
-	frags       []*SKB // data at the IP header; fragOff/fragEnd in payload bytes
+	frags       []*stack.SKB // data at the IP header; fragOff/fragEnd in payload bytes
 	len, meat   int
 	first, last bool
 	dead        bool
@@ -35,7 +36,7 @@ type fragQueue struct {
 	maxDFSize   int // the largest fragment with DF
 	ecn         uint8
 	seq         uint64 // creation order, for eviction
-	timer       Timer
+	timer       stack.Timer
 	iif         int
 }
 
@@ -74,16 +75,6 @@ func fragECN(set uint8) uint8 {
 	return 0
 }
 
-// truesize is what a fragment costs the reassembly memory: its buffer.
-func truesize(skb *SKB) int {
-	n := 256 // struct sk_buff and shared info
-	if skb.class != nil {
-		n += skb.class.size
-	} else {
-		n += len(skb.buf)
-	}
-	return n
-}
 
 // Mem returns the bytes held by reassembly queues.
 func (in *Inet) FragMem() int {
@@ -103,9 +94,9 @@ func (in *Inet) FragQueues() int {
 // queue; the reassembled datagram is returned when the first and last
 // fragments are in and no byte is missing, nil otherwise (the skb is held
 // or dropped).
-func (in *Inet) defrag(skb *SKB, user uint8) *SKB {
+func (in *Inet) defrag(skb *stack.SKB, user uint8) *stack.SKB {
 	t := &in.frags
-	in.Stats.ReasmReqds.add(1)
+	in.Stats.ReasmReqds.Add(1)
 	iph := header.IPv4(skb.Data())
 	key := fragKey{src: iph.Src(), dst: iph.Dst(), id: iph.ID(), proto: iph.Protocol(), user: user}
 	t.mu.Lock()
@@ -116,7 +107,7 @@ func (in *Inet) defrag(skb *SKB, user uint8) *SKB {
 	if q == nil {
 		t.seq++
 		q = &fragQueue{key: key, seq: t.seq}
-		q.timer = in.host.clock.NewTimer(func() { in.fragExpire(q) })
+		q.timer = in.host.Clock().NewTimer(func() { in.fragExpire(q) })
 		q.timer.Reset(in.cfg.FragTime)
 		t.queues[key] = q
 	}
@@ -130,15 +121,15 @@ func (in *Inet) defrag(skb *SKB, user uint8) *SKB {
 
 // fragQueueLocked is ip_frag_queue (and ip_frag_reasm when complete). It
 // returns the datagram, or nil, and the skbs to free outside the lock.
-func (in *Inet) fragQueueLocked(q *fragQueue, skb *SKB) (*SKB, []*SKB) {
+func (in *Inet) fragQueueLocked(q *fragQueue, skb *stack.SKB) (*stack.SKB, []*stack.SKB) {
 	t := &in.frags
 	iph := header.IPv4(skb.Data())
 	ihl := iph.HeaderLen()
 	ff := iph.FlagsFrag()
 	offset := int(ff&IPOffset) << 3
 	end := offset + skb.Len() - ihl
-	discard := func() (*SKB, []*SKB) {
-		in.Stats.ReasmOverlaps.add(1)
+	discard := func() (*stack.SKB, []*stack.SKB) {
+		in.Stats.ReasmOverlaps.Add(1)
 		return nil, append(in.killLocked(q), skb)
 	}
 	if ff&IPMF == 0 {
@@ -152,8 +143,8 @@ func (in *Inet) fragQueueLocked(q *fragQueue, skb *SKB) (*SKB, []*SKB) {
 	} else {
 		if end&7 != 0 {
 			end &^= 7
-			if skb.IPSummed != ChecksumUnnecessary {
-				skb.IPSummed = ChecksumNone
+			if skb.IPSummed != stack.ChecksumUnnecessary {
+				skb.IPSummed = stack.ChecksumNone
 			}
 		}
 		if end > q.len {
@@ -170,9 +161,9 @@ func (in *Inet) fragQueueLocked(q *fragQueue, skb *SKB) (*SKB, []*SKB) {
 	fragcb(skb).off, fragcb(skb).end = int32(offset), int32(end)
 	// RFC 5722 (Linux ≥ 4.19 for IPv4 too): an exact duplicate is
 	// dropped alone; any other overlap discards the whole queue.
-	i, _ := slices.BinarySearchFunc(q.frags, offset, func(f *SKB, off int) int { return int(fragcb(f).off) - off })
+	i, _ := slices.BinarySearchFunc(q.frags, offset, func(f *stack.SKB, off int) int { return int(fragcb(f).off) - off })
 	if i < len(q.frags) && int(fragcb(q.frags[i]).off) == offset && int(fragcb(q.frags[i]).end) == end {
-		return nil, []*SKB{skb}
+		return nil, []*stack.SKB{skb}
 	}
 	if (i > 0 && int(fragcb(q.frags[i-1]).end) > offset) || (i < len(q.frags) && int(fragcb(q.frags[i]).off) < end) {
 		return discard()
@@ -182,14 +173,14 @@ func (in *Inet) fragQueueLocked(q *fragQueue, skb *SKB) (*SKB, []*SKB) {
 	if offset == 0 {
 		q.first = true
 	}
-	q.iif = skb.Dev.ifindex
+	q.iif = skb.Dev.Ifindex()
 	q.ecn |= 1 << (iph.TOS() & 3)
 	sz := skb.Len()
 	q.maxSize = max(q.maxSize, sz)
 	if ff&IPDF != 0 {
 		q.maxDFSize = max(q.maxDFSize, sz)
 	}
-	ts := truesize(skb)
+	ts := skb.Truesize()
 	q.truesize += ts
 	t.mem += ts
 	if q.first && q.last && q.meat == q.len {
@@ -203,31 +194,31 @@ func (in *Inet) fragQueueLocked(q *fragQueue, skb *SKB) (*SKB, []*SKB) {
 // cleared (DF kept when the largest fragment had it), checksum
 // recomputed. Over 65,535 bytes or an invalid ECN mix: dropped
 // (ReasmFails).
-func (in *Inet) reasmLocked(q *fragQueue) (*SKB, []*SKB) {
+func (in *Inet) reasmLocked(q *fragQueue) (*stack.SKB, []*stack.SKB) {
 	head := q.frags[0]
 	hlen := header.IPv4(head.Data()).HeaderLen()
 	total := hlen + q.len
 	ecn := fragECN(q.ecn)
 	frags := in.killLocked(q)
 	if total > 65535 || ecn == 0xff {
-		in.Stats.ReasmFails.add(1)
+		in.Stats.ReasmFails.Add(1)
 		return nil, frags
 	}
-	skb := in.host.pool.Alloc(LLReserve + total)
+	skb := in.host.Pool().Alloc(LLReserve + total)
 	if skb == nil {
-		in.Stats.ReasmFails.add(1)
+		in.Stats.ReasmFails.Add(1)
 		return nil, frags
 	}
 	skb.Reserve(LLReserve)
-	skb.copyMeta(head)
-	skb.IPSummed = ChecksumNone
+	skb.CopyMeta(head)
+	skb.IPSummed = stack.ChecksumNone
 	b := skb.Put(total)
 	copy(b[:hlen], head.Data()[:hlen])
 	for _, f := range frags {
 		d := f.Data()
 		copy(b[hlen+int(fragcb(f).off):], d[header.IPv4(d).HeaderLen():])
 	}
-	in.host.cpus[0].ChargeCopy(total)
+	in.host.CPUs()[0].ChargeCopy(total)
 	iph := header.IPv4(b)
 	iph.SetTotalLen(uint16(total))
 	var ff uint16
@@ -243,13 +234,13 @@ func (in *Inet) reasmLocked(q *fragQueue) (*SKB, []*SKB) {
 	skb.ResetNetworkHeader()
 	skb.SetTransportHeader(hlen)
 	ipcb(skb).fragMaxSize = uint16(q.maxSize)
-	in.Stats.ReasmOKs.add(1)
+	in.Stats.ReasmOKs.Add(1)
 	return skb, frags
 }
 
 // killLocked is inet_frag_kill: the queue leaves the table, its timer
 // stops and its memory is returned; the fragments are the caller's.
-func (in *Inet) killLocked(q *fragQueue) []*SKB {
+func (in *Inet) killLocked(q *fragQueue) []*stack.SKB {
 	t := &in.frags
 	if q.dead {
 		return nil
@@ -268,9 +259,9 @@ func (in *Inet) killLocked(q *fragQueue) []*SKB {
 
 // evictLocked is the evictor: the oldest queues go until the memory is
 // at the low threshold, each counted as a reassembly failure.
-func (in *Inet) evictLocked() []*SKB {
+func (in *Inet) evictLocked() []*stack.SKB {
 	t := &in.frags
-	var drop []*SKB
+	var drop []*stack.SKB
 	for t.mem > in.cfg.FragLow && len(t.queues) > 0 {
 		var oldest *fragQueue
 		for _, q := range t.queues {
@@ -279,7 +270,7 @@ func (in *Inet) evictLocked() []*SKB {
 			}
 		}
 		drop = append(drop, in.killLocked(oldest)...)
-		in.Stats.ReasmFails.add(1)
+		in.Stats.ReasmFails.Add(1)
 	}
 	for _, s := range drop {
 		s.Free() // Free takes only the pool's lock
@@ -300,8 +291,8 @@ func (in *Inet) fragExpire(q *fragQueue) {
 	first := q.first
 	frags := in.killLocked(q)
 	t.mu.Unlock()
-	in.Stats.ReasmFails.add(1)
-	in.Stats.ReasmTimeout.add(1)
+	in.Stats.ReasmFails.Add(1)
+	in.Stats.ReasmTimeout.Add(1)
 	if first && len(frags) > 0 && fragcb(frags[0]).off == 0 {
 		head := frags[0]
 		if rtOf(head) != nil && rtOf(head).Flags&RTCFLocal != 0 {

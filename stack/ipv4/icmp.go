@@ -1,4 +1,4 @@
-package stack
+package ipv4
 
 import (
 	"encoding/binary"
@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 	"vnic/header"
+	"vnic/stack"
 )
 
 // ICMP types and codes (RFC 792, 1812).
@@ -44,11 +45,11 @@ func icmpIsError(t uint8) bool {
 
 // ICMPStats are the Icmp counters (and IcmpMsg's per type).
 type ICMPStats struct {
-	InMsgs, InErrors, InCsumErrors, OutMsgs, OutErrors counter
+	InMsgs, InErrors, InCsumErrors, OutMsgs, OutErrors stack.Counter
 	// OutRateLimitGlobal and OutRateLimitHost count messages the
 	// host-wide budget and the per-destination limit held back.
-	OutRateLimitGlobal, OutRateLimitHost counter
-	InType, OutType                      [256]counter
+	OutRateLimitGlobal, OutRateLimitHost stack.Counter
+	InType, OutType                      [256]stack.Counter
 }
 
 // ICMPStatsSnapshot is ICMPStats read at one time.
@@ -60,10 +61,10 @@ type ICMPStatsSnapshot struct {
 
 // Snapshot reads the counters.
 func (s *ICMPStats) Snapshot() ICMPStatsSnapshot {
-	o := ICMPStatsSnapshot{InMsgs: s.InMsgs.load(), InErrors: s.InErrors.load(), InCsumErrors: s.InCsumErrors.load(),
-		OutMsgs: s.OutMsgs.load(), OutErrors: s.OutErrors.load(), OutRateLimitGlobal: s.OutRateLimitGlobal.load(), OutRateLimitHost: s.OutRateLimitHost.load()}
+	o := ICMPStatsSnapshot{InMsgs: s.InMsgs.Load(), InErrors: s.InErrors.Load(), InCsumErrors: s.InCsumErrors.Load(),
+		OutMsgs: s.OutMsgs.Load(), OutErrors: s.OutErrors.Load(), OutRateLimitGlobal: s.OutRateLimitGlobal.Load(), OutRateLimitHost: s.OutRateLimitHost.Load()}
 	for i := range s.InType {
-		o.InType[i], o.OutType[i] = s.InType[i].load(), s.OutType[i].load()
+		o.InType[i], o.OutType[i] = s.InType[i].Load(), s.OutType[i].Load()
 	}
 	return o
 }
@@ -110,7 +111,7 @@ func (s *icmpState) globalAllow(t uint8) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.in.host.clock.Now()
+	now := s.in.host.Clock().Now()
 	if delta := now - s.stamp; delta >= time.Millisecond {
 		inc := int(int64(s.in.cfg.ICMPMsgsPerSec) * int64(delta) / int64(time.Second))
 		if inc > 0 {
@@ -131,13 +132,13 @@ func (s *icmpState) globalAllow(t uint8) bool {
 // peerAllow is icmpv4_xrlim_allow / inet_peer_xrlim_allow: per
 // destination, one message per icmp_ratelimit with a burst of six; a
 // new destination starts with a full burst.
-func (s *icmpState) peerAllow(dst [4]byte, t uint8, dev *NetDevice) bool {
-	if !s.rateMasked(t) || (dev != nil && dev.flags&IFFLoopback != 0) || s.in.cfg.ICMPRateLimit == 0 {
+func (s *icmpState) peerAllow(dst [4]byte, t uint8, dev *stack.NetDevice) bool {
+	if !s.rateMasked(t) || (dev != nil && dev.IsLoopback()) || s.in.cfg.ICMPRateLimit == 0 {
 		return true
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.in.host.clock.Now()
+	now := s.in.host.Clock().Now()
 	p := s.peers[dst]
 	if p == nil {
 		if len(s.peers) >= 4096 {
@@ -167,7 +168,7 @@ func (s *icmpState) peerAllow(dst [4]byte, t uint8, dev *NetDevice) bool {
 // zero, broadcast, multicast or (off the loopback) loopback source; the
 // global budget and the per-destination limit apply to the masked types.
 // The message quotes the packet up to 576 bytes in all.
-func (in *Inet) icmpSend(skbIn *SKB, typ, code uint8, info uint32) {
+func (in *Inet) icmpSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 	nh := skbIn.NetworkHeader()
 	d := rtOf(skbIn)
 	if d == nil || len(nh) < IPv4HdrLen {
@@ -181,14 +182,14 @@ func (in *Inet) icmpSend(skbIn *SKB, typ, code uint8, info uint32) {
 	if d.Flags&(RTCFBroadcast|RTCFMulticast) != 0 {
 		return
 	}
-	if skbIn.PktType != PacketHost {
+	if skbIn.PktType != stack.PacketHost {
 		return
 	}
 	if iph.FlagsFrag()&IPOffset != 0 {
 		return
 	}
 	src := iph.Src()
-	if src == ([4]byte{}) || isMulticast(src) || isLbcast(src) || (isLoopback(src) && (skbIn.Dev == nil || skbIn.Dev.flags&IFFLoopback == 0)) {
+	if src == ([4]byte{}) || isMulticast(src) || isLbcast(src) || (isLoopback(src) && (skbIn.Dev == nil || !skbIn.Dev.IsLoopback())) {
 		return
 	}
 	if icmpIsError(typ) && iph.Protocol() == IPProtoICMP {
@@ -200,7 +201,7 @@ func (in *Inet) icmpSend(skbIn *SKB, typ, code uint8, info uint32) {
 		}
 	}
 	if !in.icmp.globalAllow(typ) {
-		in.ICMPStats.OutRateLimitGlobal.add(1)
+		in.ICMPStats.OutRateLimitGlobal.Add(1)
 		return
 	}
 	var saddr [4]byte
@@ -217,7 +218,7 @@ func (in *Inet) icmpSend(skbIn *SKB, typ, code uint8, info uint32) {
 		return
 	}
 	if !in.icmp.peerAllow(src, typ, rt.Dev) {
-		in.ICMPStats.OutRateLimitHost.add(1)
+		in.ICMPStats.OutRateLimitHost.Add(1)
 		return
 	}
 	room := min(rt.MTU(), 576) - IPv4HdrLen - 8
@@ -236,33 +237,33 @@ func (in *Inet) icmpSend(skbIn *SKB, typ, code uint8, info uint32) {
 func (in *Inet) icmpXmit(rt *Rtable, src, dst [4]byte, tos uint8, hdr, data []byte) {
 	err := in.sendDatagram(rt, ipHeader{src: src, dst: dst, proto: IPProtoICMP, tos: tos, ttl: in.cfg.DefaultTTL}, hdr, data, 0)
 	if err != nil {
-		in.ICMPStats.OutErrors.add(1)
+		in.ICMPStats.OutErrors.Add(1)
 		return
 	}
-	in.ICMPStats.OutMsgs.add(1)
-	in.ICMPStats.OutType[hdr[0]].add(1)
+	in.ICMPStats.OutMsgs.Add(1)
+	in.ICMPStats.OutType[hdr[0]].Add(1)
 }
 
 // icmpRcv is icmp_rcv: the checksum (unless the device verified it), the
 // counters, then by type: echo answered (except to a broadcast, by
 // default), echo replies to the ping socket of their identifier, errors
 // to the protocol of the packet they quote.
-func (in *Inet) icmpRcv(skb *SKB) {
+func (in *Inet) icmpRcv(skb *stack.SKB) {
 	b := skb.Data()
-	in.ICMPStats.InMsgs.add(1)
+	in.ICMPStats.InMsgs.Add(1)
 	if len(b) < 8 {
-		in.ICMPStats.InErrors.add(1)
+		in.ICMPStats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
-	if skb.IPSummed != ChecksumUnnecessary && header.Checksum(b) != 0 {
-		in.ICMPStats.InCsumErrors.add(1)
-		in.ICMPStats.InErrors.add(1)
+	if skb.IPSummed != stack.ChecksumUnnecessary && header.Checksum(b) != 0 {
+		in.ICMPStats.InCsumErrors.Add(1)
+		in.ICMPStats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
 	typ := b[0]
-	in.ICMPStats.InType[typ].add(1)
+	in.ICMPStats.InType[typ].Add(1)
 	if rtOf(skb) != nil && rtOf(skb).Flags&(RTCFBroadcast|RTCFMulticast) != 0 {
 		if typ == ICMPEcho && !in.cfg.EchoBroadcasts {
 			skb.Consume()
@@ -290,7 +291,7 @@ func (in *Inet) icmpRcv(skb *SKB) {
 // icmpEcho is icmp_echo and icmp_reply: the request's identifier,
 // sequence and data back to its source, from the address it was sent to
 // (or this host's address on the arrival device for a broadcast).
-func (in *Inet) icmpEcho(skb *SKB) {
+func (in *Inet) icmpEcho(skb *stack.SKB) {
 	iph := header.IPv4(skb.NetworkHeader())
 	rt, src, ok := in.icmpReplyRoute(skb)
 	if !ok {
@@ -310,7 +311,7 @@ func (in *Inet) icmpEcho(skb *SKB) {
 // icmpReplyRoute is icmp_reply's routing: back to the request's source,
 // from the address it was sent to (or, for a broadcast, this host's
 // address on the arrival device).
-func (in *Inet) icmpReplyRoute(skb *SKB) (*Rtable, [4]byte, bool) {
+func (in *Inet) icmpReplyRoute(skb *stack.SKB) (*Rtable, [4]byte, bool) {
 	iph := header.IPv4(skb.NetworkHeader())
 	src := iph.Dst()
 	if rtOf(skb) == nil || rtOf(skb).Type != RTNLocal {
@@ -324,10 +325,10 @@ func (in *Inet) icmpReplyRoute(skb *SKB) (*Rtable, [4]byte, bool) {
 // icmpTimestamp is icmp_timestamp: a 20-byte request is answered with its
 // originate time and this host's receive and transmit times, milliseconds
 // since midnight UT on the host's clock.
-func (in *Inet) icmpTimestamp(skb *SKB) {
+func (in *Inet) icmpTimestamp(skb *stack.SKB) {
 	b := skb.Data()
 	if len(b) < 20 {
-		in.ICMPStats.InErrors.add(1)
+		in.ICMPStats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
@@ -351,17 +352,17 @@ func (in *Inet) icmpTimestamp(skb *SKB) {
 // icmpUnreach is icmp_unreach and friends: the quoted header must be
 // complete (and have 8 bytes of its transport header); the error goes to
 // error handler the quoted protocol registered (icmp_socket_deliver).
-func (in *Inet) icmpUnreach(skb *SKB) {
+func (in *Inet) icmpUnreach(skb *stack.SKB) {
 	b := skb.Data()
 	if len(b) < 8+IPv4HdrLen {
-		in.ICMPStats.InErrors.add(1)
+		in.ICMPStats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
 	inner := header.IPv4(b[8:])
 	ihl := inner.HeaderLen()
 	if inner[0]>>4 != 4 || ihl < IPv4HdrLen || len(b) < 8+ihl+8 {
-		in.ICMPStats.InErrors.add(1)
+		in.ICMPStats.InErrors.Add(1)
 		skb.Free()
 		return
 	}

@@ -1,8 +1,9 @@
-package stack
+package ipv4
 
 import (
 	"encoding/binary"
 	"errors"
+	"vnic/stack"
 )
 
 // ARP for IPv4 over Ethernet (RFC 826): a 28-byte payload after the
@@ -16,7 +17,7 @@ const (
 // ARPPacket is an ARP message's fields.
 type ARPPacket struct {
 	Op                   uint16
-	SenderMAC, TargetMAC MAC
+	SenderMAC, TargetMAC stack.MAC
 	SenderIP, TargetIP   [4]byte
 }
 
@@ -28,7 +29,7 @@ var ErrARP = errors.New("stack: not an Ethernet/IPv4 ARP request or reply")
 // header; padding after 28 bytes is ignored).
 func ParseARP(b []byte) (ARPPacket, error) {
 	var p ARPPacket
-	if len(b) < ARPLen || binary.BigEndian.Uint16(b[0:2]) != 1 || binary.BigEndian.Uint16(b[2:4]) != EthPIPv4 || b[4] != 6 || b[5] != 4 {
+	if len(b) < ARPLen || binary.BigEndian.Uint16(b[0:2]) != 1 || binary.BigEndian.Uint16(b[2:4]) != stack.EthPIPv4 || b[4] != 6 || b[5] != 4 {
 		return p, ErrARP
 	}
 	p.Op = binary.BigEndian.Uint16(b[6:8])
@@ -45,7 +46,7 @@ func ParseARP(b []byte) (ARPPacket, error) {
 // AppendARP appends p's 28 bytes to b.
 func AppendARP(b []byte, p ARPPacket) []byte {
 	b = binary.BigEndian.AppendUint16(b, 1)
-	b = binary.BigEndian.AppendUint16(b, EthPIPv4)
+	b = binary.BigEndian.AppendUint16(b, stack.EthPIPv4)
 	b = append(b, 6, 4)
 	b = binary.BigEndian.AppendUint16(b, p.Op)
 	b = append(b, p.SenderMAC[:]...)
@@ -57,11 +58,11 @@ func AppendARP(b []byte, p ARPPacket) []byte {
 // ARPFrame builds the Ethernet frame carrying p to dst, padded to the
 // 60-byte minimum (without FCS) as Linux's arp_create leaves it to the
 // device to pad: vnic pads here so every frame on the wire is valid.
-func ARPFrame(dst, src MAC, p ARPPacket) []byte {
+func ARPFrame(dst, src stack.MAC, p ARPPacket) []byte {
 	f := make([]byte, 0, 60)
 	f = append(f, dst[:]...)
 	f = append(f, src[:]...)
-	f = binary.BigEndian.AppendUint16(f, EthPARP)
+	f = binary.BigEndian.AppendUint16(f, stack.EthPARP)
 	f = AppendARP(f, p)
 	for len(f) < 60 {
 		f = append(f, 0)
@@ -72,15 +73,15 @@ func ARPFrame(dst, src MAC, p ARPPacket) []byte {
 // ARPSolicit is arp_solicit's request for target from (mac, ip): to the
 // broadcast address while resolving, or unicast to a cached address when
 // probing. The target hardware address is zero.
-func ARPSolicit(mac MAC, ip, target [4]byte, to MAC, broadcast bool) []byte {
+func ARPSolicit(mac stack.MAC, ip, target [4]byte, to stack.MAC, broadcast bool) []byte {
 	if broadcast {
-		to = BroadcastMAC
+		to = stack.BroadcastMAC
 	}
 	return ARPFrame(to, mac, ARPPacket{Op: ARPRequest, SenderMAC: mac, SenderIP: ip, TargetIP: target})
 }
 
 // GratuitousARP is the request a host broadcasts when an address is added
 // (arp_send from inetaddr_event): sender and target are the new address.
-func GratuitousARP(mac MAC, ip [4]byte) []byte {
-	return ARPFrame(BroadcastMAC, mac, ARPPacket{Op: ARPRequest, SenderMAC: mac, SenderIP: ip, TargetIP: ip})
+func GratuitousARP(mac stack.MAC, ip [4]byte) []byte {
+	return ARPFrame(stack.BroadcastMAC, mac, ARPPacket{Op: ARPRequest, SenderMAC: mac, SenderIP: ip, TargetIP: ip})
 }

@@ -1,4 +1,4 @@
-package stack
+package ipv4
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"vnic/stack"
 )
 
 // RouteType is a route's type (RTN_*), with rtnetlink's values.
@@ -103,7 +104,7 @@ type Route struct {
 	Priority uint32 // metric
 	PrefSrc  [4]byte
 	Gateway  [4]byte // zero: the destination is on-link
-	Dev      *NetDevice
+	Dev      *stack.NetDevice
 	MTU      uint32 // RTAX_MTU, 0: the device's
 	OnLink   bool
 
@@ -112,7 +113,7 @@ type Route struct {
 
 // routeCache holds a route's cached decisions (nh_rth_input,
 // nh_pcpu_rth_output).
-type routeCache struct{ in, out atomic.Pointer[Dst] }
+type routeCache struct{ in, out atomic.Pointer[stack.Dst] }
 
 // Prefix returns the destination prefix.
 func (r *Route) Prefix() netip.Prefix {
@@ -127,7 +128,7 @@ func (r *Route) Copy() Route {
 
 // alive reports whether r's nexthop can be used: its device is up
 // (fib_sync_down_dev marks it dead otherwise).
-func (r *Route) alive() bool { return r.Dev == nil || r.Dev.up.Load() }
+func (r *Route) alive() bool { return r.Dev == nil || r.Dev.IsUp() }
 
 // fibTable is one table: routes by prefix length, then by masked
 // destination; each list sorted as fib_alias: TOS descending, then
@@ -144,7 +145,7 @@ type fib struct {
 	mu              sync.RWMutex
 	tables          map[uint32]*fibTable
 	genid           atomic.Uint32 // bumped by every change: cached dsts check it
-	lookups, misses counter
+	lookups, misses stack.Counter
 }
 
 func (f *fib) init() {
@@ -195,7 +196,7 @@ func (t *fibTable) lookup(fl *FlowKey) (*Route, int) {
 			if r.Type != RTNLocal && r.Type != RTNBroadcast && !r.alive() {
 				continue
 			}
-			if fl.Oif != 0 && r.Dev != nil && r.Dev.ifindex != fl.Oif && r.Type == RTNUnicast {
+			if fl.Oif != 0 && r.Dev != nil && r.Dev.Ifindex() != fl.Oif && r.Type == RTNUnicast {
 				continue
 			}
 			return r, l
@@ -209,7 +210,7 @@ func (t *fibTable) lookup(fl *FlowKey) (*Route, int) {
 // to the next table. No match is ENETUNREACH; a refusing type returns
 // its error with the result.
 func (f *fib) Lookup(fl *FlowKey) (FibResult, error) {
-	f.lookups.add(1)
+	f.lookups.Add(1)
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	for _, id := range [...]uint32{TableLocal, TableMain, TableDefault} {
@@ -227,7 +228,7 @@ func (f *fib) Lookup(fl *FlowKey) (FibResult, error) {
 		}
 		return res, nil
 	}
-	f.misses.add(1)
+	f.misses.Add(1)
 	return FibResult{}, syscall.ENETUNREACH
 }
 
@@ -246,7 +247,7 @@ func (f *fib) tableLookup(id uint32, a [4]byte) *Route {
 
 // add inserts r (fib_table_insert). An entry with the same prefix, TOS,
 // priority and table exists: EEXIST, or replaced when replace is set.
-func (f *fib) add(r *Route, replace bool) error {
+func (f *fib) insert(r *Route, replace bool) error {
 	if r.Len > 32 {
 		return fmt.Errorf("stack: route: prefix length %d: %w", r.Len, syscall.EINVAL)
 	}
@@ -328,7 +329,7 @@ func (t *fibTable) removeAt(l uint8, key uint32, i int) {
 }
 
 // removeKernel deletes the kernel routes an address made (fib_del_ifaddr).
-func (f *fib) removeKernel(dev *NetDevice, src [4]byte) []Route {
+func (f *fib) removeKernel(dev *stack.NetDevice, src [4]byte) []Route {
 	return f.removeWhere(func(r *Route) bool { return r.Protocol == ProtoKernel && r.Dev == dev && r.PrefSrc == src })
 }
 
@@ -375,7 +376,7 @@ func sortRoutes(rs []Route) {
 }
 
 // flushDev deletes every route through dev (fib_flush on unregister).
-func (f *fib) flushDev(dev *NetDevice) []Route {
+func (f *fib) flushDev(dev *stack.NetDevice) []Route {
 	return f.removeWhere(func(r *Route) bool { return r.Dev == dev })
 }
 
@@ -485,7 +486,7 @@ func (in *Inet) RouteAdd(r Route, replace bool) error {
 	if r.Dev != nil {
 		in.Attach(r.Dev)
 	}
-	if err := in.fib.add(&r, replace); err != nil {
+	if err := in.fib.insert(&r, replace); err != nil {
 		return err
 	}
 	in.notify(InetEvent{Kind: EventNewRoute, Route: r.Copy(), Dev: r.Dev})
@@ -515,12 +516,12 @@ func (in *Inet) FibLookup(fl FlowKey) (FibResult, error) { return in.fib.Lookup(
 
 // FibStats returns how many lookups ran and how many found no route.
 func (in *Inet) FibStats() (lookups, misses uint64) {
-	return in.fib.lookups.load(), in.fib.misses.load()
+	return in.fib.lookups.Load(), in.fib.misses.Load()
 }
 
-func ifindexOf(d *NetDevice) int {
+func ifindexOf(d *stack.NetDevice) int {
 	if d == nil {
 		return 0
 	}
-	return d.ifindex
+	return d.Ifindex()
 }

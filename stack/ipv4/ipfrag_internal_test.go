@@ -1,4 +1,4 @@
-package stack
+package ipv4
 
 import (
 	"bytes"
@@ -8,12 +8,13 @@ import (
 
 	"vnic/header"
 	"vnic/hw"
+	"vnic/stack"
 )
 
 func internalInet(t *testing.T) *Inet {
 	t.Helper()
 	clk := hw.NewVirtualClock()
-	h := NewHost("h", clk, []CPU{hw.NewCPU(0, clk, hw.CostModel{})}, HostConfig{})
+	h := stack.NewHost("h", clk, []stack.CPU{hw.NewCPU(0, clk, hw.CostModel{})}, stack.HostConfig{})
 	in, err := InetInit(h, InetConfig{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +25,7 @@ func internalInet(t *testing.T) *Inet {
 // datagram builds an IPv4 datagram with options opts and n payload bytes
 // as one linear skb, or (chain) as a frag_list chain cut at the geometry
 // for mtu.
-func datagram(in *Inet, opts []byte, n, mtu int, chain bool) *SKB {
+func datagram(in *Inet, opts []byte, n, mtu int, chain bool) *stack.SKB {
 	hlen := IPv4HdrLen + len(opts)
 	total := hlen + n
 	hdr := make([]byte, hlen)
@@ -44,7 +45,7 @@ func datagram(in *Inet, opts []byte, n, mtu int, chain bool) *SKB {
 	if chain {
 		first = hlen + (mtu-hlen)&^7
 	}
-	skb := in.host.pool.Alloc(LLReserve + first)
+	skb := in.host.Pool().Alloc(LLReserve + first)
 	skb.Reserve(LLReserve)
 	b := skb.Put(first)
 	copy(b, hdr)
@@ -52,15 +53,15 @@ func datagram(in *Inet, opts []byte, n, mtu int, chain bool) *SKB {
 	tail := skb
 	for chain && len(rest) > 0 {
 		c := min(len(rest), (mtu-hlen)&^7)
-		f := in.host.pool.Alloc(LLReserve + hlen + c)
+		f := in.host.Pool().Alloc(LLReserve + hlen + c)
 		f.Reserve(LLReserve + hlen)
 		copy(f.Put(c), rest[:c])
 		rest = rest[c:]
-		tail.fragList = f
+		tail.SetFragList(f)
 		tail = f
 	}
 	skb.ResetNetworkHeader()
-	skb.SetDst(&(&Rtable{Dst: Dst{Dev: in.lo}, Type: RTNUnicast}).Dst)
+	skb.SetDst(&(&Rtable{Dst: stack.Dst{Dev: in.lo}, Type: RTNUnicast}).Dst)
 	return skb
 }
 
@@ -78,9 +79,9 @@ func TestFragmentFastSlowIdentical(t *testing.T) {
 		IPOptEnd, IPOptEnd,
 	}
 	const mtu = 600
-	collect := func(skb *SKB) [][]byte {
+	collect := func(skb *stack.SKB) [][]byte {
 		var out [][]byte
-		in.fragment(skb, mtu, func(f *SKB) {
+		in.fragment(skb, mtu, func(f *stack.SKB) {
 			out = append(out, append([]byte(nil), f.Data()...))
 			f.Consume()
 		})
@@ -91,7 +92,7 @@ func TestFragmentFastSlowIdentical(t *testing.T) {
 		t.Fatal("the chain does not qualify for the fast path")
 	}
 	fast := collect(chained)
-	fastCreates := in.Stats.FragCreates.load()
+	fastCreates := in.Stats.FragCreates.Load()
 	slow := collect(datagram(in, opts, 2000, mtu, false))
 	if len(fast) != len(slow) || len(fast) != 4 {
 		t.Fatalf("fast %d fragments, slow %d", len(fast), len(slow))
@@ -101,8 +102,8 @@ func TestFragmentFastSlowIdentical(t *testing.T) {
 			t.Fatalf("fragment %d differs:\nfast %x\nslow %x", i, fast[i][:48], slow[i][:48])
 		}
 	}
-	if fastCreates != 4 || in.Stats.FragOKs.load() != 2 {
-		t.Fatalf("FragCreates %d FragOKs %d", fastCreates, in.Stats.FragOKs.load())
+	if fastCreates != 4 || in.Stats.FragOKs.Load() != 2 {
+		t.Fatalf("FragCreates %d FragOKs %d", fastCreates, in.Stats.FragOKs.Load())
 	}
 	hlen := IPv4HdrLen + len(opts)
 	var got []byte
@@ -139,8 +140,8 @@ func TestFragmentFastSlowIdentical(t *testing.T) {
 			t.Fatalf("payload byte %d is %d", i, b)
 		}
 	}
-	if in.host.pool.Live() != 0 {
-		t.Fatalf("%d skbs live", in.host.pool.Live())
+	if in.host.Pool().Live() != 0 {
+		t.Fatalf("%d skbs live", in.host.Pool().Live())
 	}
 }
 
@@ -149,12 +150,12 @@ func TestFragmentFastSlowIdentical(t *testing.T) {
 func TestForwardLRODropped(t *testing.T) {
 	in := internalInet(t)
 	skb := datagram(in, nil, 3000, 1500, false)
-	skb.PktType = PacketHost
+	skb.PktType = stack.PacketHost
 	skb.LRO = true
-	skb.GSOSize, skb.GSOType = 1448, GSOTCPv4
+	skb.GSOSize, skb.GSOType = 1448, stack.GSOTCPv4
 	in.forward(skb)
-	if in.Stats.InDiscards.load() != 1 || in.host.pool.Live() != 0 {
-		t.Fatalf("InDiscards %d live %d", in.Stats.InDiscards.load(), in.host.pool.Live())
+	if in.Stats.InDiscards.Load() != 1 || in.host.Pool().Live() != 0 {
+		t.Fatalf("InDiscards %d live %d", in.Stats.InDiscards.Load(), in.host.Pool().Live())
 	}
 }
 
@@ -163,12 +164,12 @@ func TestForwardLRODropped(t *testing.T) {
 // more than 65,535 bytes is dropped and counted.
 func TestDefragMemoryAndOversize(t *testing.T) {
 	clk := hw.NewVirtualClock()
-	h := NewHost("h", clk, []CPU{hw.NewCPU(0, clk, hw.CostModel{})}, HostConfig{})
+	h := stack.NewHost("h", clk, []stack.CPU{hw.NewCPU(0, clk, hw.CostModel{})}, stack.HostConfig{})
 	in, err := InetInit(h, InetConfig{Seed: 1, FragHigh: 40000, FragLow: 30000})
 	if err != nil {
 		t.Fatal(err)
 	}
-	frag := func(id uint16, off int, mf bool, n int) *SKB {
+	frag := func(id uint16, off int, mf bool, n int) *stack.SKB {
 		ff := uint16(off / 8)
 		if mf {
 			ff |= IPMF
@@ -180,7 +181,7 @@ func TestDefragMemoryAndOversize(t *testing.T) {
 		binary.BigEndian.PutUint16(hdr[6:], ff)
 		copy(hdr[12:], []byte{198, 18, 0, 2, 198, 18, 0, 1})
 		header.IPv4(hdr).UpdateChecksum()
-		s := in.host.pool.Alloc(len(hdr))
+		s := in.host.Pool().Alloc(len(hdr))
 		copy(s.Put(len(hdr)), hdr)
 		s.Dev = in.lo
 		s.ResetNetworkHeader()
@@ -193,10 +194,10 @@ func TestDefragMemoryAndOversize(t *testing.T) {
 		}
 	}
 	q, mem := in.FragQueues(), in.FragMem()
-	if mem > 40000+truesize(frag(99, 0, true, 8)) || q >= 20 {
+	if mem > 40000+frag(99, 0, true, 8).Truesize() || q >= 20 {
 		t.Fatalf("%d queues, %d bytes held", q, mem)
 	}
-	evicted := in.Stats.ReasmFails.load()
+	evicted := in.Stats.ReasmFails.Load()
 	if evicted == 0 || uint64(20-q) != evicted {
 		t.Fatalf("%d queues left, %d evicted", q, evicted)
 	}
@@ -215,23 +216,23 @@ func TestDefragMemoryAndOversize(t *testing.T) {
 
 	// 66,000 bytes of payload would make a 66,020-byte datagram (on a
 	// host whose thresholds leave it room).
-	in, err = InetInit(NewHost("h2", clk, []CPU{hw.NewCPU(0, clk, hw.CostModel{})}, HostConfig{}), InetConfig{Seed: 1})
+	in, err = InetInit(stack.NewHost("h2", clk, []stack.CPU{hw.NewCPU(0, clk, hw.CostModel{})}, stack.HostConfig{}), InetConfig{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := in.Stats.ReasmFails.load()
+	before := in.Stats.ReasmFails.Load()
 	if got := in.defrag(frag(501, 0, true, 65000), defragLocalDeliver); got != nil {
 		t.Fatal("early")
 	}
 	if got := in.defrag(frag(501, 65000, false, 1000), defragLocalDeliver); got != nil {
 		t.Fatal("an oversized datagram was reassembled")
 	}
-	if in.Stats.ReasmFails.load() != before+1 || in.FragQueues() != 0 {
-		t.Fatalf("ReasmFails %d→%d, %d queues", before, in.Stats.ReasmFails.load(), in.FragQueues())
+	if in.Stats.ReasmFails.Load() != before+1 || in.FragQueues() != 0 {
+		t.Fatalf("ReasmFails %d→%d, %d queues", before, in.Stats.ReasmFails.Load(), in.FragQueues())
 	}
 	clk.RunFor(31 * time.Second)
-	if in.host.pool.Live() != 0 {
-		t.Fatalf("%d skbs live", in.host.pool.Live())
+	if in.host.Pool().Live() != 0 {
+		t.Fatalf("%d skbs live", in.host.Pool().Live())
 	}
 }
 
@@ -240,7 +241,7 @@ func TestDefragMemoryAndOversize(t *testing.T) {
 // second; unmasked types (echo replies) are never held.
 func TestICMPGlobalBudget(t *testing.T) {
 	clk := hw.NewVirtualClock()
-	h := NewHost("h", clk, []CPU{hw.NewCPU(0, clk, hw.CostModel{})}, HostConfig{})
+	h := stack.NewHost("h", clk, []stack.CPU{hw.NewCPU(0, clk, hw.CostModel{})}, stack.HostConfig{})
 	in, err := InetInit(h, InetConfig{Seed: 1})
 	if err != nil {
 		t.Fatal(err)

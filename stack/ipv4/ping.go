@@ -1,4 +1,4 @@
-package stack
+package ipv4
 
 import (
 	"encoding/binary"
@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 	"vnic/header"
+	"vnic/stack"
 )
 
 // PingConn is an ICMP echo socket (Linux's ping socket: SOCK_DGRAM,
@@ -122,8 +123,8 @@ func (c *PingConn) SendEcho(dst netip.Addr, seq uint16, data []byte, o PingOptio
 	if err := in.sendDatagram(rt, ipHeader{src: fl.Src, dst: fl.Dst, proto: IPProtoICMP, tos: o.TOS, ttl: ttl, df: o.DF}, hdr[:], data, 0); err != nil {
 		return err
 	}
-	in.ICMPStats.OutMsgs.add(1)
-	in.ICMPStats.OutType[ICMPEcho].add(1)
+	in.ICMPStats.OutMsgs.Add(1)
+	in.ICMPStats.OutType[ICMPEcho].Add(1)
 	return nil
 }
 
@@ -133,21 +134,21 @@ func (c *PingConn) Recv() (PingMsg, bool) { return c.q.recv() }
 // Wait returns the next message, waiting until deadline (real time; a
 // host on the virtual clock never waits: run the clock, then Recv).
 func (c *PingConn) Wait(deadline time.Time) (PingMsg, error) {
-	return c.q.wait(c.in.host.clock, deadline, "ping")
+	return c.q.wait(c.in.host.Clock(), deadline, "ping")
 }
 
 // deliver is ping_rcv (an echo reply) and ping_err (an error quoting an
 // echo request): the socket of the identifier gets it.
 // err is ping's ICMP error handler (ping_err): the error goes to the
 // socket whose echo request it quotes.
-func (t *pingTable) err(in *Inet) func(*SKB, ICMPError) {
-	return func(skb *SKB, _ ICMPError) { t.deliver(in, skb, true) }
+func (t *pingTable) err(in *Inet) func(*stack.SKB, ICMPError) {
+	return func(skb *stack.SKB, _ ICMPError) { t.deliver(in, skb, true) }
 }
 
-func (t *pingTable) deliver(in *Inet, skb *SKB, isErr bool) {
+func (t *pingTable) deliver(in *Inet, skb *stack.SKB, isErr bool) {
 	b := skb.Data()
 	iph := header.IPv4(skb.NetworkHeader())
-	m := PingMsg{From: netip.AddrFrom4(iph.Src()), Type: b[0], Code: b[1], TTL: iph.TTL(), At: in.host.clock.Now(), IsError: isErr}
+	m := PingMsg{From: netip.AddrFrom4(iph.Src()), Type: b[0], Code: b[1], TTL: iph.TTL(), At: in.host.Clock().Now(), IsError: isErr}
 	var id uint16
 	if isErr {
 		inner := b[8:]

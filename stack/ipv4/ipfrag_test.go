@@ -1,4 +1,4 @@
-package stack_test
+package ipv4_test
 
 import (
 	"bytes"
@@ -6,16 +6,19 @@ import (
 	"errors"
 	"math/rand"
 	"net/netip"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"vnic/header"
+	"vnic/internal/stacktest"
 	"vnic/stack"
+	"vnic/stack/ipv4"
 )
 
-func udpPair(t *testing.T, r *inetRig, a, b string, port uint16) (*stack.UDPConn, *stack.UDPConn) {
+func udpPair(t *testing.T, r *inetRig, a, b string, port uint16) (*ipv4.UDPConn, *ipv4.UDPConn) {
 	t.Helper()
 	srv, err := r.inet[b].ListenUDP(netip.AddrPortFrom(netip.IPv4Unspecified(), port))
 	if err != nil {
@@ -68,7 +71,7 @@ func TestFragmentGoldenAndReassemble(t *testing.T) {
 		ids = append(ids, header.IPv4(f.b[14:]).ID())
 	}
 	wantLines(t, "fragments", got, []string{
-		"h1/eth0 IP 198.18.0.1>198.18.0.2 frag off 0 mf 1 UDP " + itoa(int(sp)) + ">9 ttl 64 len 1500",
+		"h1/eth0 IP 198.18.0.1>198.18.0.2 frag off 0 mf 1 UDP " + strconv.Itoa(int(sp)) + ">9 ttl 64 len 1500",
 		"h1/eth0 IP 198.18.0.1>198.18.0.2 frag off 185 mf 1 ttl 64 len 1500",
 		"h1/eth0 IP 198.18.0.1>198.18.0.2 frag off 370 mf 0 ttl 64 len 1060",
 	})
@@ -104,7 +107,7 @@ func TestFragmentDFAndMTU1006(t *testing.T) {
 	cli, srv := udpPair(t, r, "h1", "h2", 9)
 	cli.DF = true
 	_, err := cli.SendTo(make([]byte, 2000), netip.MustParseAddrPort("198.18.0.2:9"))
-	var ms *stack.ErrMsgSize
+	var ms *ipv4.ErrMsgSize
 	if !errors.As(err, &ms) || ms.MTU != 1006 || !errors.Is(err, syscall.EMSGSIZE) {
 		t.Fatalf("DF send: %v", err)
 	}
@@ -297,8 +300,8 @@ func TestUDPCork(t *testing.T) {
 // Connecting a socket while datagrams arrive is safe (run with -race): the
 // receive path reads the socket's ends under the table's lock.
 func TestUDPConnectWhileReceiving(t *testing.T) {
-	clk, h := newHost(t, 1)
-	in, err := stack.InetInit(h, stack.InetConfig{Seed: 1})
+	clk, h := stacktest.NewHost(t, 1)
+	in, err := ipv4.InetInit(h, ipv4.InetConfig{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,11 @@
-package stack
+package ipv4
 
 import (
 	"fmt"
 	"sync"
 	"syscall"
 	"time"
+	"vnic/stack"
 )
 
 // sockQueue is a socket's bounded receive queue of messages, read without
@@ -59,7 +60,7 @@ func (s *sockQueue[T]) close() {
 // wait returns the oldest message, waiting until deadline — only on a
 // real-time host: on the virtual clock nothing arrives while the caller
 // waits, so it answers EAGAIN at once (run the clock, then read).
-func (s *sockQueue[T]) wait(clk Clock, deadline time.Time, what string) (T, error) {
+func (s *sockQueue[T]) wait(clk stack.Clock, deadline time.Time, what string) (T, error) {
 	var zero T
 	if clk.Virtual() {
 		if m, ok := s.recv(); ok {
@@ -88,7 +89,7 @@ func (s *sockQueue[T]) wait(clk Clock, deadline time.Time, what string) (T, erro
 // sockTimer arms a timer on the host's clock that wakes cond's waiters
 // (under mu) at deadline, so a waiter sees the deadline pass
 // (sock_rcvtimeo's schedule_timeout).
-func sockTimer(clk Clock, deadline time.Time, mu sync.Locker, cond *sync.Cond) Timer {
+func sockTimer(clk stack.Clock, deadline time.Time, mu sync.Locker, cond *sync.Cond) stack.Timer {
 	t := clk.NewTimer(func() {
 		mu.Lock()
 		cond.Broadcast()

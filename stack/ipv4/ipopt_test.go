@@ -1,12 +1,11 @@
-package stack_test
+package ipv4_test
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"testing"
-
-	"vnic/stack"
+	"vnic/stack/ipv4"
 )
 
 // ipHeader is a 20-byte header followed by opts (padded with END to a
@@ -15,7 +14,7 @@ func ipHeader(opts ...byte) []byte {
 	h := make([]byte, 20, 60)
 	h = append(h, opts...)
 	for len(h)%4 != 0 {
-		h = append(h, stack.IPOptEnd)
+		h = append(h, ipv4.IPOptEnd)
 	}
 	h[0] = 0x40 | byte(len(h)/4)
 	return h
@@ -23,13 +22,13 @@ func ipHeader(opts ...byte) []byte {
 
 func TestCompileIPOptions(t *testing.T) {
 	here := [4]byte{198, 18, 0, 1}
-	rx := stack.IPOptionContext{Received: true, Addr: here, Now: func() uint32 { return 0x01020304 },
+	rx := ipv4.IPOptionContext{Received: true, Addr: here, Now: func() uint32 { return 0x01020304 },
 		Local: func(a [4]byte) bool { return a == here }}
-	tx := stack.IPOptionContext{}
-	priv := stack.IPOptionContext{Privileged: true}
+	tx := ipv4.IPOptionContext{}
+	priv := ipv4.IPOptionContext{Privileged: true}
 	for _, tc := range []struct {
 		name string
-		ctx  stack.IPOptionContext
+		ctx  ipv4.IPOptionContext
 		opts []byte
 		want string // the IPOptions, or "error at N"
 		out  []byte // the options after compiling (nil: unchanged)
@@ -91,10 +90,10 @@ func TestCompileIPOptions(t *testing.T) {
 	} {
 		h := ipHeader(tc.opts...)
 		before := append([]byte(nil), h...)
-		o, at, err := stack.CompileIPOptions(h, tc.ctx)
+		o, at, err := ipv4.CompileIPOptions(h, tc.ctx)
 		got := fmt.Sprintf("%+v", o)
 		if err != nil {
-			if !errors.Is(err, stack.ErrBadIPOption) {
+			if !errors.Is(err, ipv4.ErrBadIPOption) {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
 			got = fmt.Sprintf("error at %d", at)
@@ -116,12 +115,12 @@ func TestCompileIPOptions(t *testing.T) {
 // Alert (copied) and lose record route and timestamp (NOOPs, same length).
 func TestFragmentIPOptions(t *testing.T) {
 	h := ipHeader(131, 7, 4, 10, 0, 0, 1, 7, 7, 4, 0, 0, 0, 0, 68, 8, 5, 0, 0, 0, 0, 0, 148, 4, 0, 0, 1, 0)
-	stack.FragmentIPOptions(h)
+	ipv4.FragmentIPOptions(h)
 	want := []byte{131, 7, 4, 10, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 148, 4, 0, 0, 1, 0}
 	if !bytes.Equal(h[20:], want) {
 		t.Fatalf("% d\nwant % d", h[20:], want)
 	}
-	if o, _, err := stack.CompileIPOptions(h, stack.IPOptionContext{Received: true}); err != nil || o.SRR != 20 || o.RouterAlert != 42 || o.RR != 0 || o.TS != 0 {
+	if o, _, err := ipv4.CompileIPOptions(h, ipv4.IPOptionContext{Received: true}); err != nil || o.SRR != 20 || o.RouterAlert != 42 || o.RR != 0 || o.TS != 0 {
 		t.Fatalf("the fragment's options: %+v, %v", o, err)
 	}
 }
@@ -132,14 +131,14 @@ func FuzzCompileIPOptions(f *testing.F) {
 	f.Add([]byte{131, 11, 4, 10, 0, 0, 1, 10, 0, 0, 2, 0}, false)
 	f.Add([]byte{0, 7, 1, 9}, true)
 	f.Fuzz(func(t *testing.T, opts []byte, received bool) {
-		if len(opts) > stack.IPOptMaxLen {
-			opts = opts[:stack.IPOptMaxLen]
+		if len(opts) > ipv4.IPOptMaxLen {
+			opts = opts[:ipv4.IPOptMaxLen]
 		}
 		h := ipHeader(opts...)
 		n := len(h)
-		ctx := stack.IPOptionContext{Received: received, Addr: [4]byte{198, 18, 0, 1}, Now: func() uint32 { return 7 },
+		ctx := ipv4.IPOptionContext{Received: received, Addr: [4]byte{198, 18, 0, 1}, Now: func() uint32 { return 7 },
 			Local: func(a [4]byte) bool { return a[0] == 198 }}
-		o, at, err := stack.CompileIPOptions(h, ctx)
+		o, at, err := ipv4.CompileIPOptions(h, ctx)
 		if len(h) != n {
 			t.Fatal("the header changed length")
 		}
@@ -157,14 +156,14 @@ func FuzzCompileIPOptions(f *testing.F) {
 		// Later fragments keep the length and every option with the
 		// copied flag, byte for byte.
 		before := append([]byte(nil), h...)
-		stack.FragmentIPOptions(h)
+		ipv4.FragmentIPOptions(h)
 		if len(h) != n {
 			t.Fatal("fragmenting changed the header length")
 		}
 		if o.SRR != 0 && !bytes.Equal(h[o.SRR:o.SRR+int(before[o.SRR+1])], before[o.SRR:o.SRR+int(before[o.SRR+1])]) {
 			t.Fatal("fragmenting changed the source route")
 		}
-		if o.RR != 0 && h[o.RR] != stack.IPOptNoop {
+		if o.RR != 0 && h[o.RR] != ipv4.IPOptNoop {
 			t.Fatal("record route left in a later fragment")
 		}
 	})

@@ -1,22 +1,23 @@
-package stack
+package ipv4
 
 import (
 	"encoding/binary"
 	"errors"
 	"vnic/header"
+	"vnic/stack"
 )
 
 // IPStats are a host's IPv4 SNMP counters (the Ip: and IpExt: lines of
 // /proc/net/snmp and netstat -s), as Linux counts them.
 type IPStats struct {
-	InReceives, InHdrErrors, InAddrErrors, InCsumErrors, InTruncatedPkts, InDiscards, InDelivers, InUnknownProtos counter
-	ForwDatagrams, OutRequests, OutNoRoutes, OutDiscards                                                          counter
-	FragOKs, FragFails, FragCreates, ReasmReqds, ReasmOKs, ReasmFails, ReasmTimeout                               counter
+	InReceives, InHdrErrors, InAddrErrors, InCsumErrors, InTruncatedPkts, InDiscards, InDelivers, InUnknownProtos stack.Counter
+	ForwDatagrams, OutRequests, OutNoRoutes, OutDiscards                                                          stack.Counter
+	FragOKs, FragFails, FragCreates, ReasmReqds, ReasmOKs, ReasmFails, ReasmTimeout                               stack.Counter
 	// IpExt: no route for a received packet, broadcasts and multicasts
 	// received, reassembly queues dropped for an overlap.
-	InNoRoutes, InBcastPkts, InMcastPkts, ReasmOverlaps counter
+	InNoRoutes, InBcastPkts, InMcastPkts, ReasmOverlaps stack.Counter
 	// InRPFilter is TcpExt IPReversePathFilter: dropped by rp_filter.
-	InRPFilter counter
+	InRPFilter stack.Counter
 }
 
 // IPStatsSnapshot is IPStats read at one time.
@@ -31,14 +32,14 @@ type IPStatsSnapshot struct {
 // Snapshot reads the counters.
 func (s *IPStats) Snapshot() IPStatsSnapshot {
 	return IPStatsSnapshot{
-		InReceives: s.InReceives.load(), InHdrErrors: s.InHdrErrors.load(), InAddrErrors: s.InAddrErrors.load(),
-		InCsumErrors: s.InCsumErrors.load(), InTruncatedPkts: s.InTruncatedPkts.load(), InDiscards: s.InDiscards.load(),
-		InDelivers: s.InDelivers.load(), InUnknownProtos: s.InUnknownProtos.load(),
-		ForwDatagrams: s.ForwDatagrams.load(), OutRequests: s.OutRequests.load(), OutNoRoutes: s.OutNoRoutes.load(), OutDiscards: s.OutDiscards.load(),
-		FragOKs: s.FragOKs.load(), FragFails: s.FragFails.load(), FragCreates: s.FragCreates.load(),
-		ReasmReqds: s.ReasmReqds.load(), ReasmOKs: s.ReasmOKs.load(), ReasmFails: s.ReasmFails.load(), ReasmTimeout: s.ReasmTimeout.load(),
-		InNoRoutes: s.InNoRoutes.load(), InBcastPkts: s.InBcastPkts.load(), InMcastPkts: s.InMcastPkts.load(), ReasmOverlaps: s.ReasmOverlaps.load(),
-		InRPFilter: s.InRPFilter.load(),
+		InReceives: s.InReceives.Load(), InHdrErrors: s.InHdrErrors.Load(), InAddrErrors: s.InAddrErrors.Load(),
+		InCsumErrors: s.InCsumErrors.Load(), InTruncatedPkts: s.InTruncatedPkts.Load(), InDiscards: s.InDiscards.Load(),
+		InDelivers: s.InDelivers.Load(), InUnknownProtos: s.InUnknownProtos.Load(),
+		ForwDatagrams: s.ForwDatagrams.Load(), OutRequests: s.OutRequests.Load(), OutNoRoutes: s.OutNoRoutes.Load(), OutDiscards: s.OutDiscards.Load(),
+		FragOKs: s.FragOKs.Load(), FragFails: s.FragFails.Load(), FragCreates: s.FragCreates.Load(),
+		ReasmReqds: s.ReasmReqds.Load(), ReasmOKs: s.ReasmOKs.Load(), ReasmFails: s.ReasmFails.Load(), ReasmTimeout: s.ReasmTimeout.Load(),
+		InNoRoutes: s.InNoRoutes.Load(), InBcastPkts: s.InBcastPkts.Load(), InMcastPkts: s.InMcastPkts.Load(), ReasmOverlaps: s.ReasmOverlaps.Load(),
+		InRPFilter: s.InRPFilter.Load(),
 	}
 }
 
@@ -64,31 +65,31 @@ const IPv4HdrLen = 20
 // returns the header length and the total length: the caller trims the
 // data to it (Ethernet padding).
 func (s *IPStats) RcvCore(pkt []byte, pktType uint8, hwChecked bool) (hdrLen, totLen int, err error) {
-	if pktType == PacketOtherHost {
+	if pktType == stack.PacketOtherHost {
 		return 0, 0, ErrIPOtherHost
 	}
-	s.InReceives.add(1)
+	s.InReceives.Add(1)
 	if len(pkt) < IPv4HdrLen || pkt[0]>>4 != 4 || pkt[0]&0x0f < 5 {
-		s.InHdrErrors.add(1)
+		s.InHdrErrors.Add(1)
 		return 0, 0, ErrIPHeader
 	}
 	hdrLen = int(pkt[0]&0x0f) * 4
 	if len(pkt) < hdrLen {
-		s.InHdrErrors.add(1)
+		s.InHdrErrors.Add(1)
 		return 0, 0, ErrIPHeader
 	}
 	if !hwChecked && header.Checksum(pkt[:hdrLen]) != 0 {
-		s.InCsumErrors.add(1)
-		s.InHdrErrors.add(1)
+		s.InCsumErrors.Add(1)
+		s.InHdrErrors.Add(1)
 		return 0, 0, ErrIPChecksum
 	}
 	totLen = int(binary.BigEndian.Uint16(pkt[2:4]))
 	if len(pkt) < totLen {
-		s.InTruncatedPkts.add(1)
+		s.InTruncatedPkts.Add(1)
 		return 0, 0, ErrIPTruncated
 	}
 	if totLen < hdrLen {
-		s.InHdrErrors.add(1)
+		s.InHdrErrors.Add(1)
 		return 0, 0, ErrIPHeader
 	}
 	return hdrLen, totLen, nil

@@ -1,9 +1,10 @@
-package stack
+package ipv4
 
 import (
 	"fmt"
 	"syscall"
 	"unsafe"
+	"vnic/stack"
 )
 
 // Route cache flags (RTCF_*) a Dst carries.
@@ -18,7 +19,7 @@ const (
 // needs to know of it. Decisions for a route are cached on it and rebuilt
 // when any route changes.
 type Rtable struct {
-	Dst // first: rtOf turns an skb's Dst back into its Rtable
+	stack.Dst // first: rtOf turns an skb's Dst back into its Rtable
 	// Gateway is the next hop; zero means the destination is on-link.
 	Gateway [4]byte
 	Type    RouteType
@@ -34,10 +35,10 @@ type Rtable struct {
 
 // rtOf is skb_rtable: the IPv4 decision attached to skb (nil for none).
 // Every Dst IPv4 attaches is the first field of an Rtable.
-func rtOf(skb *SKB) *Rtable { return asRt(skb.Dst()) }
+func rtOf(skb *stack.SKB) *Rtable { return asRt(skb.Dst()) }
 
 // asRt is the Rtable a Dst IPv4 made is the first field of.
-func asRt(d *Dst) *Rtable { return (*Rtable)(unsafe.Pointer(d)) }
+func asRt(d *stack.Dst) *Rtable { return (*Rtable)(unsafe.Pointer(d)) }
 
 // RouteStats are the routing decisions' counters (rt_cache stat).
 type RouteStats struct {
@@ -46,7 +47,7 @@ type RouteStats struct {
 
 // routeInput is ip_route_input_noref / ip_route_input_slow: it attaches
 // the decision for a received packet (daddr, saddr, tos) arriving on dev.
-func (in *Inet) routeInput(skb *SKB, daddr, saddr [4]byte, tos uint8, dev *NetDevice) error {
+func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev *stack.NetDevice) error {
 	idev := in.Attach(dev)
 	if isMulticast(saddr) || isLbcast(saddr) {
 		return syscall.EINVAL // martian source
@@ -63,10 +64,10 @@ func (in *Inet) routeInput(skb *SKB, daddr, saddr [4]byte, tos uint8, dev *NetDe
 	if isZeronet(saddr) || isZeronet(daddr) {
 		return syscall.EINVAL
 	}
-	if dev.flags&IFFLoopback == 0 && (isLoopback(saddr) || isLoopback(daddr)) {
+	if !dev.IsLoopback() && (isLoopback(saddr) || isLoopback(daddr)) {
 		return syscall.EINVAL
 	}
-	fl := FlowKey{Dst: daddr, Src: saddr, TOS: tos, Iif: dev.ifindex}
+	fl := FlowKey{Dst: daddr, Src: saddr, TOS: tos, Iif: dev.Ifindex()}
 	res, err := in.fib.Lookup(&fl)
 	if err != nil {
 		if !idev.forwarding.Load() {
@@ -88,7 +89,7 @@ func (in *Inet) routeInput(skb *SKB, daddr, saddr [4]byte, tos uint8, dev *NetDe
 			skb.SetDst(&d.Dst)
 			return nil
 		}
-		d := &Rtable{Dst: Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: RTNLocal, Flags: RTCFLocal, Src: daddr, genid: in.fib.genid.Load(), Route: r}
+		d := &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: RTNLocal, Flags: RTCFLocal, Src: daddr, genid: in.fib.genid.Load(), Route: r}
 		r.cache.in.Store(&d.Dst)
 		skb.SetDst(&d.Dst)
 		return nil
@@ -104,7 +105,7 @@ func (in *Inet) routeInput(skb *SKB, daddr, saddr [4]byte, tos uint8, dev *NetDe
 		skb.SetDst(&d.Dst)
 		return nil
 	}
-	d := &Rtable{Dst: NewDst(in.forward, in.output, r.Dev, r.MTU), Gateway: r.Gateway, Type: RTNUnicast, genid: in.fib.genid.Load(), Route: r}
+	d := &Rtable{Dst: stack.NewDst(in.forward, in.output, r.Dev, r.MTU), Gateway: r.Gateway, Type: RTNUnicast, genid: in.fib.genid.Load(), Route: r}
 	r.cache.in.Store(&d.Dst)
 	skb.SetDst(&d.Dst)
 	return nil
@@ -112,24 +113,24 @@ func (in *Inet) routeInput(skb *SKB, daddr, saddr [4]byte, tos uint8, dev *NetDe
 
 // brdInput is ip_route_input_slow's brd_input: a limited or directed
 // broadcast is delivered locally.
-func (in *Inet) brdInput(skb *SKB, saddr [4]byte, dev *NetDevice) error {
+func (in *Inet) brdInput(skb *stack.SKB, saddr [4]byte, dev *stack.NetDevice) error {
 	if inDevKey.Get(dev) == nil {
 		return syscall.EINVAL
 	}
-	d := &Rtable{Dst: Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: RTNBroadcast, Flags: RTCFBroadcast | RTCFLocal, Src: in.selectAddr(dev, saddr, ScopeLink), genid: in.fib.genid.Load()}
+	d := &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: RTNBroadcast, Flags: RTCFBroadcast | RTCFLocal, Src: in.selectAddr(dev, saddr, ScopeLink), genid: in.fib.genid.Load()}
 	skb.SetDst(&d.Dst)
 	return nil
 }
 
 // errInput is ip_route_input_slow's no_route: a decision whose input is
 // ip_error.
-func (in *Inet) errInput(skb *SKB, e syscall.Errno) error {
-	skb.SetDst(&(&Rtable{Dst: Dst{Input: in.ipError, Output: in.discardOut, Dev: skb.Dev, Error: e}, Type: RTNUnreachable, genid: in.fib.genid.Load()}).Dst)
+func (in *Inet) errInput(skb *stack.SKB, e syscall.Errno) error {
+	skb.SetDst(&(&Rtable{Dst: stack.Dst{Input: in.ipError, Output: in.discardOut, Dev: skb.Dev, Error: e}, Type: RTNUnreachable, genid: in.fib.genid.Load()}).Dst)
 	return nil
 }
 
-func (in *Inet) discardOut(skb *SKB) {
-	in.Stats.OutDiscards.add(1)
+func (in *Inet) discardOut(skb *stack.SKB) {
+	in.Stats.OutDiscards.Add(1)
 	skb.Free()
 }
 
@@ -139,15 +140,15 @@ func (in *Inet) discardOut(skb *SKB) {
 // (A-RX-05) says host unreachable goes back; vnic follows Linux. With
 // forwarding on, the source hears host unreachable, net unreachable or
 // communication prohibited.
-func (in *Inet) ipError(skb *SKB) {
+func (in *Inet) ipError(skb *stack.SKB) {
 	d := rtOf(skb)
 	idev := inDevKey.Get(skb.Dev)
 	if idev == nil || !idev.forwarding.Load() {
 		switch d.Error {
 		case syscall.EHOSTUNREACH:
-			in.Stats.InAddrErrors.add(1)
+			in.Stats.InAddrErrors.Add(1)
 		case syscall.ENETUNREACH:
-			in.Stats.InNoRoutes.add(1)
+			in.Stats.InNoRoutes.Add(1)
 		}
 		skb.Free()
 		return
@@ -158,7 +159,7 @@ func (in *Inet) ipError(skb *SKB) {
 		code = ICMPHostUnreach
 	case syscall.ENETUNREACH:
 		code = ICMPNetUnreach
-		in.Stats.InNoRoutes.add(1)
+		in.Stats.InNoRoutes.Add(1)
 	case syscall.EACCES:
 		code = ICMPPktFiltered
 	default:
@@ -172,7 +173,7 @@ func (in *Inet) ipError(skb *SKB) {
 // RouteOutput is ip_route_output_key: the decision for a packet this host
 // sends by fl. A zero fl.Src is filled with the source to use.
 func (in *Inet) RouteOutput(fl *FlowKey) (*Rtable, error) {
-	var oif *NetDevice
+	var oif *stack.NetDevice
 	if fl.Src != ([4]byte{}) {
 		if isMulticast(fl.Src) || isLbcast(fl.Src) || !in.isLocalAddr(fl.Src) {
 			return nil, syscall.EINVAL
@@ -180,14 +181,14 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Rtable, error) {
 	}
 	if fl.Oif != 0 {
 		for _, d := range in.host.Devices() {
-			if d.ifindex == fl.Oif {
+			if d.Ifindex() == fl.Oif {
 				oif = d
 			}
 		}
 		if oif == nil {
 			return nil, syscall.ENODEV
 		}
-		if !oif.up.Load() {
+		if !oif.IsUp() {
 			return nil, syscall.ENETUNREACH
 		}
 		if isLbcast(fl.Dst) || isMulticast(fl.Dst) {
@@ -198,7 +199,7 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Rtable, error) {
 			if isMulticast(fl.Dst) {
 				typ, flags = RTNMulticast, RTCFMulticast
 			}
-			return &Rtable{Dst: Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: typ, Flags: flags, Src: fl.Src, genid: in.fib.genid.Load()}, nil
+			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: typ, Flags: flags, Src: fl.Src, genid: in.fib.genid.Load()}, nil
 		}
 	}
 	if fl.Dst == ([4]byte{}) {
@@ -215,9 +216,9 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Rtable, error) {
 			if fl.Src == ([4]byte{}) {
 				fl.Src = in.selectAddr(oif, fl.Dst, ScopeLink)
 			}
-			return &Rtable{Dst: Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: RTNUnicast, Src: fl.Src, genid: in.fib.genid.Load()}, nil
+			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: RTNUnicast, Src: fl.Src, genid: in.fib.genid.Load()}, nil
 		}
-		in.Stats.OutNoRoutes.add(1)
+		in.Stats.OutNoRoutes.Add(1)
 		return nil, err
 	}
 	r := res.Route
@@ -227,7 +228,7 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Rtable, error) {
 		}
 		return d, nil
 	}
-	d := &Rtable{Dst: NewDst(in.localDeliver, in.output, r.Dev, r.MTU), Gateway: r.Gateway, Type: res.Type, genid: in.fib.genid.Load(), Route: r}
+	d := &Rtable{Dst: stack.NewDst(in.localDeliver, in.output, r.Dev, r.MTU), Gateway: r.Gateway, Type: res.Type, genid: in.fib.genid.Load(), Route: r}
 	switch res.Type {
 	case RTNLocal:
 		d.Dev, d.Flags, d.Gateway = in.lo, RTCFLocal, [4]byte{}
@@ -265,8 +266,8 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Rtable, error) {
 
 // RouteInputGet is the decision for a packet dst ← src arriving on dev
 // (ip route get … iif DEV): an error route is reported as its errno.
-func (in *Inet) RouteInputGet(dst, src [4]byte, tos uint8, dev *NetDevice) (*Rtable, error) {
-	skb := in.host.pool.Alloc(0)
+func (in *Inet) RouteInputGet(dst, src [4]byte, tos uint8, dev *stack.NetDevice) (*Rtable, error) {
+	skb := in.host.Pool().Alloc(0)
 	if skb == nil {
 		return nil, syscall.ENOBUFS
 	}
@@ -284,7 +285,7 @@ func (in *Inet) RouteInputGet(dst, src [4]byte, tos uint8, dev *NetDevice) (*Rta
 
 // RPFilter reports the effective reverse-path filter of a device: the
 // larger of the host's (conf/all) and the device's, as Linux takes it.
-func (in *Inet) RPFilter(d *NetDevice) int {
+func (in *Inet) RPFilter(d *stack.NetDevice) int {
 	m := int(in.rpFilter.Load())
 	if idev := inDevKey.Get(d); idev != nil {
 		m = max(m, int(idev.rpFilter.Load()))
@@ -294,7 +295,7 @@ func (in *Inet) RPFilter(d *NetDevice) int {
 
 // RPFilterConf reads net.ipv4.conf.{all,DEV}.rp_filter as set (d nil:
 // all), not the effective value.
-func (in *Inet) RPFilterConf(d *NetDevice) int {
+func (in *Inet) RPFilterConf(d *stack.NetDevice) int {
 	if d == nil {
 		return int(in.rpFilter.Load())
 	}
@@ -307,7 +308,7 @@ func (in *Inet) RPFilterConf(d *NetDevice) int {
 // SetRPFilter is net.ipv4.conf.{all,DEV}.rp_filter: 0 none, 1 strict (the
 // way back to the source must leave by the arrival device), 2 loose (some
 // route back must exist). d nil sets the host's (all).
-func (in *Inet) SetRPFilter(d *NetDevice, mode int) error {
+func (in *Inet) SetRPFilter(d *stack.NetDevice, mode int) error {
 	if mode < 0 || mode > 2 {
 		return fmt.Errorf("stack: rp_filter %d: want 0, 1 or 2: %w", mode, syscall.EINVAL)
 	}
@@ -323,12 +324,12 @@ func (in *Inet) SetRPFilter(d *NetDevice, mode int) error {
 // rp_filter on, the route back to saddr must be a unicast one, through
 // the arrival device in strict mode; otherwise EXDEV (the packet is
 // dropped and counted in IPReversePathFilter).
-func (in *Inet) validateSource(saddr, daddr [4]byte, tos uint8, dev *NetDevice, idev *InDevice) error {
+func (in *Inet) validateSource(saddr, daddr [4]byte, tos uint8, dev *stack.NetDevice, idev *InDevice) error {
 	mode := max(int(in.rpFilter.Load()), int(idev.rpFilter.Load()))
 	if mode == 0 || saddr == ([4]byte{}) {
 		return nil
 	}
-	fl := FlowKey{Dst: saddr, Src: daddr, TOS: tos, Iif: dev.ifindex}
+	fl := FlowKey{Dst: saddr, Src: daddr, TOS: tos, Iif: dev.Ifindex()}
 	res, err := in.fib.Lookup(&fl)
 	if err != nil {
 		return syscall.EXDEV

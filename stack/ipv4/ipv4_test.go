@@ -1,4 +1,4 @@
-package stack_test
+package ipv4_test
 
 import (
 	"errors"
@@ -11,10 +11,14 @@ import (
 	"vnic/ethtool"
 	"vnic/header"
 	"vnic/hw"
+	"vnic/internal/stacktest"
 	"vnic/stack"
+	"vnic/stack/ipv4"
+	"vnic/stack/neigh"
+	"vnic/test/pkt"
 )
 
-func ping(t *testing.T, in *stack.Inet, dst string, seq uint16, size int, o stack.PingOptions) *stack.PingConn {
+func ping(t *testing.T, in *ipv4.Inet, dst string, seq uint16, size int, o ipv4.PingOptions) *ipv4.PingConn {
 	t.Helper()
 	c, err := in.OpenPing()
 	if err != nil {
@@ -33,7 +37,7 @@ func ping(t *testing.T, in *stack.Inet, dst string, seq uint16, size int, o stac
 func TestPingResolvesARP(t *testing.T) {
 	r := newInetRig(t, "h1", "h2")
 	w1, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
-	c := ping(t, r.inet["h1"], "198.18.0.2", 1, 56, stack.PingOptions{})
+	c := ping(t, r.inet["h1"], "198.18.0.2", 1, 56, ipv4.PingOptions{})
 	r.run(10 * time.Millisecond)
 	wantLines(t, "wire", r.summary(), []string{
 		"h1/eth0 ARP who-has 198.18.0.2 tell 198.18.0.1",
@@ -42,22 +46,22 @@ func TestPingResolvesARP(t *testing.T) {
 		"h2/eth0 IP 198.18.0.2>198.18.0.1 ICMP 0/0 ttl 64 len 84",
 	})
 	m, ok := c.Recv()
-	if !ok || m.Type != stack.ICMPEchoReply || m.Seq != 1 || m.TTL != 64 || m.Len != 64 || m.From != mustAddr("198.18.0.2") {
+	if !ok || m.Type != ipv4.ICMPEchoReply || m.Seq != 1 || m.TTL != 64 || m.Len != 64 || m.From != mustAddr("198.18.0.2") {
 		t.Fatalf("reply %+v %v", m, ok)
 	}
 	n, ok := r.inet["h1"].ARP(w1.dev).Lookup([4]byte{198, 18, 0, 2})
-	if !ok || n.State != stack.NUDReachable || n.MAC != w2.dev.Addr() {
+	if !ok || n.State != neigh.NUDReachable || n.MAC != w2.dev.Addr() {
 		t.Fatalf("h1's entry %+v", n)
 	}
 	// h2 learned h1 from the request (STALE) and used the entry for the
 	// reply: DELAY, waiting for a confirmation before probing.
 	n, ok = r.inet["h2"].ARP(w2.dev).Lookup([4]byte{198, 18, 0, 1})
-	if !ok || n.State != stack.NUDDelay {
+	if !ok || n.State != neigh.NUDDelay {
 		t.Fatalf("h2's entry %+v", n)
 	}
 	// A second echo needs no request.
 	r.frames = nil
-	if err := c.SendEcho(mustAddr("198.18.0.2"), 2, make([]byte, 56), stack.PingOptions{}); err != nil {
+	if err := c.SendEcho(mustAddr("198.18.0.2"), 2, make([]byte, 56), ipv4.PingOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	r.run(10 * time.Millisecond)
@@ -75,7 +79,7 @@ func TestPingResolvesARP(t *testing.T) {
 	if d := r.frames[0].b[0:6]; stack.MAC(d) != w1.dev.Addr() {
 		t.Fatalf("probe sent to %x, want unicast", d)
 	}
-	if n, _ := r.inet["h2"].ARP(w2.dev).Lookup([4]byte{198, 18, 0, 1}); n.State != stack.NUDReachable {
+	if n, _ := r.inet["h2"].ARP(w2.dev).Lookup([4]byte{198, 18, 0, 1}); n.State != neigh.NUDReachable {
 		t.Fatalf("after probe %+v", n)
 	}
 	s1, s2 := r.inet["h1"].Stats.Snapshot(), r.inet["h2"].Stats.Snapshot()
@@ -83,7 +87,7 @@ func TestPingResolvesARP(t *testing.T) {
 		t.Fatalf("counters h1 %+v h2 %+v", s1, s2)
 	}
 	ic := r.inet["h2"].ICMPStats.Snapshot()
-	if ic.InType[stack.ICMPEcho] != 2 || ic.OutType[stack.ICMPEchoReply] != 2 {
+	if ic.InType[ipv4.ICMPEcho] != 2 || ic.OutType[ipv4.ICMPEchoReply] != 2 {
 		t.Fatalf("h2 icmp %+v", ic)
 	}
 }
@@ -94,7 +98,7 @@ func TestPingResolvesARP(t *testing.T) {
 func TestNeighbourFailureUnreachable(t *testing.T) {
 	r := newInetRig(t, "h1", "h2")
 	w1, _ := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
-	c := ping(t, r.inet["h1"], "198.18.0.9", 7, 56, stack.PingOptions{})
+	c := ping(t, r.inet["h1"], "198.18.0.9", 7, 56, ipv4.PingOptions{})
 	r.run(5 * time.Second)
 	wantLines(t, "wire", r.summary(), []string{
 		"h1/eth0 ARP who-has 198.18.0.9 tell 198.18.0.1",
@@ -102,7 +106,7 @@ func TestNeighbourFailureUnreachable(t *testing.T) {
 		"h1/eth0 ARP who-has 198.18.0.9 tell 198.18.0.1",
 	})
 	m, ok := c.Recv()
-	if !ok || !m.IsError || m.Type != stack.ICMPDestUnreach || m.Code != stack.ICMPHostUnreach || m.Seq != 7 || m.From != mustAddr("198.18.0.1") {
+	if !ok || !m.IsError || m.Type != ipv4.ICMPDestUnreach || m.Code != ipv4.ICMPHostUnreach || m.Seq != 7 || m.From != mustAddr("198.18.0.1") {
 		t.Fatalf("got %+v %v", m, ok)
 	}
 	if st := r.inet["h1"].ARP(w1.dev).Stats(); st.ResFailed != 1 {
@@ -119,7 +123,7 @@ func TestRouteLookupShape(t *testing.T) {
 	w3, _ := r.link("h1", "192.168.1.1/24", "h3", "192.168.1.2/24", 0)
 	in := r.inet["h1"]
 	eth0, eth1 := w1.dev, w3.dev
-	for _, rt := range []stack.Route{
+	for _, rt := range []ipv4.Route{
 		{Dst: [4]byte{}, Len: 0, Gateway: [4]byte{10, 0, 0, 1}},
 		{Dst: [4]byte{192, 168, 1, 100}, Len: 32, Gateway: [4]byte{10, 0, 0, 1}, Dev: eth0},
 		{Dst: [4]byte{192, 168, 1, 1}, Len: 32, Gateway: [4]byte{10, 0, 0, 1}},
@@ -130,22 +134,22 @@ func TestRouteLookupShape(t *testing.T) {
 	}
 	for _, c := range []struct {
 		dst     string
-		typ     stack.RouteType
+		typ     ipv4.RouteType
 		table   uint32
 		plen    int
 		dev     *stack.NetDevice
 		gw      string
-		scope   stack.Scope
+		scope   ipv4.Scope
 		prefsrc string
 	}{
-		{"192.168.1.50", stack.RTNUnicast, stack.TableMain, 24, eth1, "", stack.ScopeLink, "192.168.1.1"},
-		{"192.168.1.100", stack.RTNUnicast, stack.TableMain, 32, eth0, "10.0.0.1", stack.ScopeUniverse, ""},
-		{"8.8.8.8", stack.RTNUnicast, stack.TableMain, 0, eth0, "10.0.0.1", stack.ScopeUniverse, ""},
-		{"192.168.1.1", stack.RTNLocal, stack.TableLocal, 32, eth1, "", stack.ScopeHost, "192.168.1.1"},
-		{"192.168.1.255", stack.RTNBroadcast, stack.TableLocal, 32, eth1, "", stack.ScopeLink, "192.168.1.1"},
-		{"127.0.0.5", stack.RTNLocal, stack.TableLocal, 8, in.Loopback(), "", stack.ScopeHost, "127.0.0.1"},
+		{"192.168.1.50", ipv4.RTNUnicast, ipv4.TableMain, 24, eth1, "", ipv4.ScopeLink, "192.168.1.1"},
+		{"192.168.1.100", ipv4.RTNUnicast, ipv4.TableMain, 32, eth0, "10.0.0.1", ipv4.ScopeUniverse, ""},
+		{"8.8.8.8", ipv4.RTNUnicast, ipv4.TableMain, 0, eth0, "10.0.0.1", ipv4.ScopeUniverse, ""},
+		{"192.168.1.1", ipv4.RTNLocal, ipv4.TableLocal, 32, eth1, "", ipv4.ScopeHost, "192.168.1.1"},
+		{"192.168.1.255", ipv4.RTNBroadcast, ipv4.TableLocal, 32, eth1, "", ipv4.ScopeLink, "192.168.1.1"},
+		{"127.0.0.5", ipv4.RTNLocal, ipv4.TableLocal, 8, in.Loopback(), "", ipv4.ScopeHost, "127.0.0.1"},
 	} {
-		res, err := in.FibLookup(stack.FlowKey{Dst: mustAddr(c.dst).As4()})
+		res, err := in.FibLookup(ipv4.FlowKey{Dst: mustAddr(c.dst).As4()})
 		if err != nil {
 			t.Fatalf("%s: %v", c.dst, err)
 		}
@@ -162,28 +166,28 @@ func TestRouteLookupShape(t *testing.T) {
 		}
 	}
 	// Deleting the default leaves 8.8.8.8 without a route.
-	if _, err := in.RouteDel(stack.Route{Len: 0, Scope: stack.ScopeNowhere}); err != nil {
+	if _, err := in.RouteDel(ipv4.Route{Len: 0, Scope: ipv4.ScopeNowhere}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := in.FibLookup(stack.FlowKey{Dst: [4]byte{8, 8, 8, 8}}); !errors.Is(err, syscall.ENETUNREACH) {
+	if _, err := in.FibLookup(ipv4.FlowKey{Dst: [4]byte{8, 8, 8, 8}}); !errors.Is(err, syscall.ENETUNREACH) {
 		t.Fatalf("after delete: %v", err)
 	}
-	if _, err := in.RouteDel(stack.Route{Len: 0, Scope: stack.ScopeNowhere}); !errors.Is(err, syscall.ESRCH) {
+	if _, err := in.RouteDel(ipv4.Route{Len: 0, Scope: ipv4.ScopeNowhere}); !errors.Is(err, syscall.ESRCH) {
 		t.Fatalf("second delete: %v", err)
 	}
 	// A gateway that is not on a link is refused.
-	if err := in.RouteAdd(stack.Route{Len: 0, Gateway: [4]byte{172, 16, 0, 1}}, false); !errors.Is(err, syscall.ENETUNREACH) {
+	if err := in.RouteAdd(ipv4.Route{Len: 0, Gateway: [4]byte{172, 16, 0, 1}}, false); !errors.Is(err, syscall.ENETUNREACH) {
 		t.Fatalf("off-link gateway: %v", err)
 	}
 	// Route types that refuse.
 	for _, c := range []struct {
-		typ stack.RouteType
+		typ ipv4.RouteType
 		err syscall.Errno
-	}{{stack.RTNBlackhole, syscall.EINVAL}, {stack.RTNUnreachable, syscall.EHOSTUNREACH}, {stack.RTNProhibit, syscall.EACCES}} {
-		if err := in.RouteAdd(stack.Route{Dst: [4]byte{203, 0, 113, 0}, Len: 24, Type: c.typ, Scope: stack.ScopeNowhere}, true); err != nil {
+	}{{ipv4.RTNBlackhole, syscall.EINVAL}, {ipv4.RTNUnreachable, syscall.EHOSTUNREACH}, {ipv4.RTNProhibit, syscall.EACCES}} {
+		if err := in.RouteAdd(ipv4.Route{Dst: [4]byte{203, 0, 113, 0}, Len: 24, Type: c.typ, Scope: ipv4.ScopeNowhere}, true); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := in.FibLookup(stack.FlowKey{Dst: [4]byte{203, 0, 113, 7}}); !errors.Is(err, c.err) {
+		if _, err := in.FibLookup(ipv4.FlowKey{Dst: [4]byte{203, 0, 113, 7}}); !errors.Is(err, c.err) {
 			t.Errorf("%v: %v, want %v", c.typ, err, c.err)
 		}
 	}
@@ -195,9 +199,9 @@ func TestRouteLookupShape(t *testing.T) {
 func TestPaddingTrimmed(t *testing.T) {
 	r := newInetRig(t, "h1", "h2")
 	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
-	c := ping(t, r.inet["h1"], "198.18.0.2", 1, 0, stack.PingOptions{})
+	c := ping(t, r.inet["h1"], "198.18.0.2", 1, 0, ipv4.PingOptions{})
 	r.run(10 * time.Millisecond)
-	if m, ok := c.Recv(); !ok || m.Type != stack.ICMPEchoReply || m.Len != 8 {
+	if m, ok := c.Recv(); !ok || m.Type != ipv4.ICMPEchoReply || m.Len != 8 {
 		t.Fatalf("%+v %v", m, ok)
 	}
 	for _, f := range r.frames {
@@ -220,13 +224,13 @@ func TestBadOptionParameterProblem(t *testing.T) {
 	copy(f[6:12], s[:])
 	f[12], f[13] = 0x08, 0x00
 	ip := f[14:]
-	ip[0], ip[2], ip[3], ip[8], ip[9] = 0x46, 0, 32, 64, stack.IPProtoICMP
+	ip[0], ip[2], ip[3], ip[8], ip[9] = 0x46, 0, 32, 64, ipv4.IPProtoICMP
 	copy(ip[12:16], []byte{198, 18, 0, 1})
 	copy(ip[16:20], []byte{198, 18, 0, 2})
-	copy(ip[20:24], []byte{stack.IPOptRR, 4, 2, 0})
+	copy(ip[20:24], []byte{ipv4.IPOptRR, 4, 2, 0})
 	setIPChecksum(ip[:24])
 	icmp := ip[24:]
-	icmp[0] = stack.ICMPEcho
+	icmp[0] = ipv4.ICMPEcho
 	setICMPChecksum(icmp)
 	r.inject(w2, f)
 	r.run(10 * time.Millisecond)
@@ -256,11 +260,11 @@ func TestAddressLifecycle(t *testing.T) {
 	w1, _ := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
 	in := r.inet["h1"]
 	var ev []string
-	in.Subscribe(func(e stack.InetEvent) {
+	in.Subscribe(func(e ipv4.InetEvent) {
 		switch e.Kind {
-		case stack.EventNewAddr, stack.EventDelAddr:
+		case ipv4.EventNewAddr, ipv4.EventDelAddr:
 			ev = append(ev, fmt.Sprintf("%d addr %v", e.Kind, e.Addr.Prefix()))
-		case stack.EventNewRoute, stack.EventDelRoute:
+		case ipv4.EventNewRoute, ipv4.EventDelRoute:
 			ev = append(ev, fmt.Sprintf("%d route %v %v table %d", e.Kind, e.Route.Type, e.Route.Prefix(), e.Route.Table))
 		}
 	})
@@ -285,7 +289,7 @@ func TestAddressLifecycle(t *testing.T) {
 		"3 route broadcast 198.18.7.255/32 table 255",
 		"3 route unicast 198.18.7.0/24 table 254",
 	})
-	if _, err := in.FibLookup(stack.FlowKey{Dst: [4]byte{198, 18, 7, 5}}); !errors.Is(err, syscall.ENETUNREACH) {
+	if _, err := in.FibLookup(ipv4.FlowKey{Dst: [4]byte{198, 18, 7, 5}}); !errors.Is(err, syscall.ENETUNREACH) {
 		t.Fatalf("route left: %v", err)
 	}
 }
@@ -293,12 +297,12 @@ func TestAddressLifecycle(t *testing.T) {
 // Turning forwarding on takes LRO off the devices (dev_disable_lro), for
 // good: it leaves the wanted set too.
 func TestForwardingDisablesLRO(t *testing.T) {
-	_, h := newHost(t, 1)
-	in, err := stack.InetInit(h, stack.InetConfig{Seed: 1})
+	_, h := stacktest.NewHost(t, 1)
+	in, err := ipv4.InetInit(h, ipv4.InetConfig{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, _ := newDevFeatures(t, h, ethtool.LRO|ethtool.SG, ethtool.LRO|ethtool.SG)
+	d, _ := stacktest.NewDevFeatures(t, h, stack.MAC(pkt.MACB), ethtool.LRO|ethtool.SG, ethtool.LRO|ethtool.SG)
 	if d.Features()&ethtool.LRO == 0 {
 		t.Fatal("LRO not on to begin with")
 	}
@@ -317,20 +321,20 @@ func TestForwardingDisablesLRO(t *testing.T) {
 // changes only the ECN bits, keeps the checksum valid, and refuses
 // Not-ECT packets.
 func TestDSCPAndECN(t *testing.T) {
-	if stack.DSCP(0xB8) != 46 || stack.ECN(0xB8) != 0 {
+	if ipv4.DSCP(0xB8) != 46 || ipv4.ECN(0xB8) != 0 {
 		t.Fatal("0xB8 is not EF / Not-ECT")
 	}
 	for tos := 0; tos < 256; tos++ {
-		if stack.DSCP(uint8(tos)) != uint8(tos)>>2 || stack.ECN(uint8(tos)) != uint8(tos)&3 {
+		if ipv4.DSCP(uint8(tos)) != uint8(tos)>>2 || ipv4.ECN(uint8(tos)) != uint8(tos)&3 {
 			t.Fatalf("tos %#x", tos)
 		}
 		h := make([]byte, 20)
-		h[0], h[1], h[8], h[9] = 0x45, uint8(tos), 64, stack.IPProtoUDP
+		h[0], h[1], h[8], h[9] = 0x45, uint8(tos), 64, ipv4.IPProtoUDP
 		h[3] = 20
 		setIPChecksum(h)
-		ok := stack.SetCE(h)
+		ok := ipv4.SetCE(h)
 		switch {
-		case tos&3 == stack.ECNNotECT:
+		case tos&3 == ipv4.ECNNotECT:
 			if ok || h[1] != uint8(tos) {
 				t.Fatalf("tos %#x: a Not-ECT packet was marked", tos)
 			}
@@ -350,9 +354,9 @@ func TestRouteLookupCounts(t *testing.T) {
 	_, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
 	in := r.inet["h1"]
 	before, _ := in.FibStats()
-	c := ping(t, in, "198.18.0.1", 1, 8, stack.PingOptions{})
+	c := ping(t, in, "198.18.0.1", 1, 8, ipv4.PingOptions{})
 	r.run(time.Millisecond)
-	if m, ok := c.Recv(); !ok || m.Type != stack.ICMPEchoReply {
+	if m, ok := c.Recv(); !ok || m.Type != ipv4.ICMPEchoReply {
 		t.Fatalf("ping self: %+v %v", m, ok)
 	}
 	// One lookup for the request, one for the reply; none on receive.
@@ -366,7 +370,7 @@ func TestRouteLookupCounts(t *testing.T) {
 	copy(f[0:6], mac[:])
 	f[12] = 0x08
 	ip := f[14:]
-	ip[0], ip[3], ip[8], ip[9] = 0x45, 28, 64, stack.IPProtoUDP
+	ip[0], ip[3], ip[8], ip[9] = 0x45, 28, 64, ipv4.IPProtoUDP
 	copy(ip[12:], []byte{198, 18, 0, 1, 198, 18, 0, 2})
 	setIPChecksum(ip[:20])
 	ip[10] ^= 0xff // break it
@@ -392,11 +396,11 @@ func TestICMPTimestamp(t *testing.T) {
 	copy(f[0:6], mac[:])
 	f[12] = 0x08
 	ip := f[14:]
-	ip[0], ip[3], ip[8], ip[9] = 0x45, 40, 64, stack.IPProtoICMP
+	ip[0], ip[3], ip[8], ip[9] = 0x45, 40, 64, ipv4.IPProtoICMP
 	copy(ip[12:], []byte{198, 18, 0, 1, 198, 18, 0, 2})
 	setIPChecksum(ip[:20])
 	m := ip[20:]
-	m[0] = stack.ICMPTimestamp
+	m[0] = ipv4.ICMPTimestamp
 	m[4], m[5], m[6], m[7] = 0, 7, 0, 1         // id 7 seq 1
 	m[8], m[9], m[10], m[11] = 0, 0, 0x30, 0x39 // originate 12345
 	setICMPChecksum(m)
@@ -422,7 +426,7 @@ func TestEchoToBroadcast(t *testing.T) {
 		if answer {
 			var err error
 			h := stack.NewHost("h3", r.clk, []stack.CPU{hw.NewCPU(0, r.clk, hw.CostModel{})}, stack.HostConfig{})
-			if r.inet["h3"], err = stack.InetInit(h, stack.InetConfig{Seed: 1, EchoBroadcasts: true}); err != nil {
+			if r.inet["h3"], err = ipv4.InetInit(h, ipv4.InetConfig{Seed: 1, EchoBroadcasts: true}); err != nil {
 				t.Fatal(err)
 			}
 			r.hosts["h3"] = h
@@ -435,15 +439,15 @@ func TestEchoToBroadcast(t *testing.T) {
 		copy(f[0:6], stack.BroadcastMAC[:])
 		f[12] = 0x08
 		ip := f[14:]
-		ip[0], ip[3], ip[8], ip[9] = 0x45, 28, 64, stack.IPProtoICMP
+		ip[0], ip[3], ip[8], ip[9] = 0x45, 28, 64, ipv4.IPProtoICMP
 		copy(ip[12:], []byte{198, 18, 0, 1, 198, 18, 0, 255})
 		setIPChecksum(ip[:20])
-		ip[20] = stack.ICMPEcho
+		ip[20] = ipv4.ICMPEcho
 		setICMPChecksum(ip[20:28])
 		r.frames = nil
 		r.inject(w3, f)
 		r.run(time.Millisecond)
-		got := r.inet["h3"].ICMPStats.Snapshot().OutType[stack.ICMPEchoReply]
+		got := r.inet["h3"].ICMPStats.Snapshot().OutType[ipv4.ICMPEchoReply]
 		if (got == 1) != answer || got > 1 {
 			t.Fatalf("answer %v: %d replies", answer, got)
 		}

@@ -1,4 +1,4 @@
-package stack
+package ipv4
 
 import (
 	"encoding/binary"
@@ -8,43 +8,47 @@ import (
 
 	"vnic/header"
 	"vnic/hw"
+	"vnic/stack"
 )
 
 // sinkOps is a driver that frees what it is given.
-type sinkOps struct{ dev *NetDevice }
+type sinkOps struct{ dev *stack.NetDevice }
 
-func (s *sinkOps) Open() error                             { s.dev.CarrierOn(); return nil }
-func (s *sinkOps) Stop() error                             { return nil }
-func (s *sinkOps) StartXmit(skb *SKB, _ *TxQueue) TxResult { skb.Consume(); return TxOK }
-func (s *sinkOps) ChangeMTU(int) error                     { return nil }
-func (s *sinkOps) SetMACAddress(MAC) error                 { return nil }
-func (s *sinkOps) SetRxMode()                              {}
-func (s *sinkOps) GetStats64(*LinkStats64)                 {}
-func (s *sinkOps) TxTimeout(int)                           {}
+func (s *sinkOps) Open() error { s.dev.CarrierOn(); return nil }
+func (s *sinkOps) Stop() error { return nil }
+func (s *sinkOps) StartXmit(skb *stack.SKB, _ *stack.TxQueue) stack.TxResult {
+	skb.Consume()
+	return stack.TxOK
+}
+func (s *sinkOps) ChangeMTU(int) error           { return nil }
+func (s *sinkOps) SetMACAddress(stack.MAC) error { return nil }
+func (s *sinkOps) SetRxMode()                    {}
+func (s *sinkOps) GetStats64(*stack.LinkStats64) {}
+func (s *sinkOps) TxTimeout(int)                 {}
 
 // fuzzHost is a forwarding host with two devices, a UDP socket, a ping
 // socket and resolved neighbours, on the virtual clock.
 type fuzzHost struct {
 	clk  *hw.VirtualClock
 	in   *Inet
-	eth0 *NetDevice
+	eth0 *stack.NetDevice
 	udp  *UDPConn
 	ping *PingConn
 }
 
 func newFuzzHost(tb testing.TB) *fuzzHost {
 	clk := hw.NewVirtualClock()
-	h := NewHost("f", clk, []CPU{hw.NewCPU(0, clk, hw.CostModel{})}, HostConfig{})
+	h := stack.NewHost("f", clk, []stack.CPU{hw.NewCPU(0, clk, hw.CostModel{})}, stack.HostConfig{})
 	in, err := InetInit(h, InetConfig{Seed: 1, Forwarding: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var devs []*NetDevice
+	var devs []*stack.NetDevice
 	for i, p := range []string{"198.18.0.1/24", "198.18.1.1/24"} {
 		ops := &sinkOps{}
-		d := NewEtherDevice("eth%d", ops, 1, 1, 9000)
+		d := stack.NewEtherDevice("eth%d", ops, 1, 1, 9000)
 		ops.dev = d
-		d.SetAddrInit(MAC{2, 0, 0, 0, 0, byte(i + 1)})
+		d.SetAddrInit(stack.MAC{2, 0, 0, 0, 0, byte(i + 1)})
 		if err := h.Register(d); err != nil {
 			tb.Fatal(err)
 		}
@@ -60,8 +64,8 @@ func newFuzzHost(tb testing.TB) *fuzzHost {
 	if err := in.SetForwarding(true); err != nil {
 		tb.Fatal(err)
 	}
-	in.NeighAdd(devs[0], netip.MustParseAddr("198.18.0.2"), MAC{2, 0, 0, 0, 0, 0x22})
-	in.NeighAdd(devs[1], netip.MustParseAddr("198.18.1.2"), MAC{2, 0, 0, 0, 0, 0x33})
+	in.NeighAdd(devs[0], netip.MustParseAddr("198.18.0.2"), stack.MAC{2, 0, 0, 0, 0, 0x22})
+	in.NeighAdd(devs[1], netip.MustParseAddr("198.18.1.2"), stack.MAC{2, 0, 0, 0, 0, 0x33})
 	u, err := in.ListenUDP(netip.MustParseAddrPort("0.0.0.0:7"))
 	if err != nil {
 		tb.Fatal(err)
@@ -77,13 +81,13 @@ func newFuzzHost(tb testing.TB) *fuzzHost {
 // input hands b (an IPv4 packet) to the host as if eth0 received it,
 // then lets timers run out and drains the sockets.
 func (f *fuzzHost) input(b []byte, pktType uint8) {
-	skb := f.in.host.pool.Alloc(len(b) + NetIPAlign + 14)
+	skb := f.in.host.Pool().Alloc(len(b) + stack.NetIPAlign + 14)
 	if skb == nil {
 		return
 	}
-	skb.Reserve(NetIPAlign + 14)
+	skb.Reserve(stack.NetIPAlign + 14)
 	copy(skb.Put(len(b)), b)
-	skb.Dev, skb.PktType, skb.Protocol = f.eth0, pktType, EthPIPv4
+	skb.Dev, skb.PktType, skb.Protocol = f.eth0, pktType, stack.EthPIPv4
 	skb.ResetNetworkHeader()
 	f.in.rcv(skb)
 	// Reassembly gives up after 30 s; its ICMP error may then wait 3 s for
@@ -135,7 +139,7 @@ func FuzzIPv4Input(f *testing.F) {
 	f.Add(fuzzPacket(IPProtoICMP, src, me, 0, 64, []byte{IPOptRR, 7, 4, 0, 0, 0, 0, 0}, echo), uint8(0))
 	f.Add(fuzzPacket(IPProtoICMP, src, far, 0, 64, []byte{IPOptRR, 3, 2, 0}, echo), uint8(0))
 	f.Add(fuzzPacket(99, src, me, 0, 64, nil, nil), uint8(0))
-	f.Add(fuzzPacket(IPProtoICMP, src, [4]byte{198, 18, 0, 255}, 0, 64, nil, echo), uint8(PacketBroadcast))
+	f.Add(fuzzPacket(IPProtoICMP, src, [4]byte{198, 18, 0, 255}, 0, 64, nil, echo), uint8(stack.PacketBroadcast))
 	inner := fuzzPacket(IPProtoUDP, me, src, 0, 64, nil, []byte{0, 7, 0, 9, 0, 8, 0, 0})
 	f.Add(fuzzPacket(IPProtoICMP, src, me, 0, 64, nil, append([]byte{3, 3, 0, 0, 0, 0, 0, 0}, inner...)), uint8(0))
 	f.Fuzz(func(t *testing.T, b []byte, pktType uint8) {
@@ -144,7 +148,7 @@ func FuzzIPv4Input(f *testing.F) {
 		}
 		h := newFuzzHost(t)
 		h.input(b, pktType%4)
-		if n := h.in.host.pool.Live(); n != 0 {
+		if n := h.in.host.Pool().Live(); n != 0 {
 			t.Fatalf("%d skbs not freed", n)
 		}
 	})

@@ -1,10 +1,11 @@
-package stack
+package ipv4
 
 import (
 	"encoding/binary"
 	"syscall"
 	"unsafe"
 	"vnic/header"
+	"vnic/stack"
 )
 
 // ipCB is IPv4's per-packet control block (struct inet_skb_parm).
@@ -25,13 +26,13 @@ type fragCB struct {
 
 // The IPv4 views of the control block must fit it (and hold no pointers:
 // TestControlBlocksHoldNoPointers).
-var _ [CBSize - unsafe.Sizeof(fragCB{})]byte
+var _ [stack.CBSize - unsafe.Sizeof(fragCB{})]byte
 
 // ipcb is IPCB(skb).
-func ipcb(skb *SKB) *ipCB { return (*ipCB)(skb.CB()) }
+func ipcb(skb *stack.SKB) *ipCB { return (*ipCB)(skb.CB()) }
 
 // fragcb is FRAG_CB(skb).
-func fragcb(skb *SKB) *fragCB { return (*fragCB)(skb.CB()) }
+func fragcb(skb *stack.SKB) *fragCB { return (*fragCB)(skb.CB()) }
 
 // ipCB flags (IPSKB_*).
 const (
@@ -51,7 +52,7 @@ func RTTos2Priority(tos uint8) uint32 { return tos2prio[(tos&0x1e)>>1] }
 // The header checksum is always verified, as Linux's ip_rcv_core does:
 // the device's checksum verdict (CHECKSUM_UNNECESSARY) is about the
 // transport checksum.
-func (in *Inet) rcv(skb *SKB) {
+func (in *Inet) rcv(skb *stack.SKB) {
 	hdrLen, totLen, err := in.Stats.RcvCore(skb.Data(), skb.PktType, false)
 	if err != nil {
 		skb.Free()
@@ -59,28 +60,28 @@ func (in *Inet) rcv(skb *SKB) {
 	}
 	if skb.Len() > totLen {
 		skb.Trim(totLen)
-		if skb.IPSummed == ChecksumComplete {
-			skb.IPSummed = ChecksumNone
+		if skb.IPSummed == stack.ChecksumComplete {
+			skb.IPSummed = stack.ChecksumNone
 		}
 	}
 	skb.ResetNetworkHeader()
 	skb.SetTransportHeader(hdrLen)
-	*ipcb(skb) = ipCB{iif: skb.Dev.ifindex}
-	st := &skb.nf
-	*st = NFState{Hook: NFPreRouting, In: skb.Dev}
-	in.host.nf.Run(st, skb, in.rcvFinishFn)
+	*ipcb(skb) = ipCB{iif: skb.Dev.Ifindex()}
+	st := skb.NF()
+	*st = stack.NFState{Hook: stack.NFPreRouting, In: skb.Dev}
+	in.host.Netfilter().Run(st, skb, in.rcvFinishFn)
 }
 
 // rcvFinish is ip_rcv_finish: the route decision unless one is attached
 // (read after PRE_ROUTING, so a hook's new destination routes anew), the
 // options, the broadcast and multicast counters, then the decision's
 // input function — the only thing that says local, forward or error.
-func (in *Inet) rcvFinish(skb *SKB) {
+func (in *Inet) rcvFinish(skb *stack.SKB) {
 	iph := header.IPv4(skb.Data())
 	if rtOf(skb) == nil {
 		if err := in.routeInput(skb, iph.Dst(), iph.Src(), iph.TOS(), skb.Dev); err != nil {
 			if err == syscall.EXDEV {
-				in.Stats.InRPFilter.add(1)
+				in.Stats.InRPFilter.Add(1)
 			}
 			skb.Free()
 			return
@@ -91,9 +92,9 @@ func (in *Inet) rcvFinish(skb *SKB) {
 	}
 	switch rtOf(skb).Type {
 	case RTNMulticast:
-		in.Stats.InMcastPkts.add(1)
+		in.Stats.InMcastPkts.Add(1)
 	case RTNBroadcast:
-		in.Stats.InBcastPkts.add(1)
+		in.Stats.InBcastPkts.Add(1)
 	}
 	rtOf(skb).Input(skb)
 }
@@ -101,7 +102,7 @@ func (in *Inet) rcvFinish(skb *SKB) {
 // tsNow is the timestamp option's clock: milliseconds since midnight UT,
 // on the host's clock.
 func (in *Inet) tsNow() uint32 {
-	return uint32(in.host.clock.Now().Milliseconds() % 86400000)
+	return uint32(in.host.Clock().Now().Milliseconds() % 86400000)
 }
 
 // rcvOptions is ip_rcv_options: the options are compiled (a received
@@ -110,7 +111,7 @@ func (in *Inet) tsNow() uint32 {
 // A source-routed packet is dropped: accept_source_route is off, Linux's
 // default for a host, and vnic has no switch for it yet. It reports
 // whether the packet was dropped.
-func (in *Inet) rcvOptions(skb *SKB) bool {
+func (in *Inet) rcvOptions(skb *stack.SKB) bool {
 	iph := header.IPv4(skb.Data())
 	hdr := skb.Data()[:iph.HeaderLen()]
 	spec := iph.Dst()
@@ -119,7 +120,7 @@ func (in *Inet) rcvOptions(skb *SKB) bool {
 	}
 	opt, pp, err := CompileIPOptions(hdr, IPOptionContext{Received: true, Addr: spec, Now: in.tsNow, Local: in.isLocalAddr})
 	if err != nil {
-		in.Stats.InHdrErrors.add(1)
+		in.Stats.InHdrErrors.Add(1)
 		in.icmpSend(skb, ICMPParameterProb, 0, uint32(pp)<<24)
 		skb.Free()
 		return true
@@ -137,39 +138,39 @@ func (in *Inet) rcvOptions(skb *SKB) bool {
 
 // localDeliver is ip_local_deliver: fragments are reassembled first, so
 // LOCAL_IN sees whole datagrams only (A-RX-06); then the hook.
-func (in *Inet) localDeliver(skb *SKB) {
+func (in *Inet) localDeliver(skb *stack.SKB) {
 	if header.IPv4(skb.Data()).IsFragment() {
 		if skb = in.defrag(skb, defragLocalDeliver); skb == nil {
 			return
 		}
 	}
-	st := &skb.nf
-	*st = NFState{Hook: NFLocalIn, In: skb.Dev}
-	in.host.nf.Run(st, skb, in.localDeliverFinishFn)
+	st := skb.NF()
+	*st = stack.NFState{Hook: stack.NFLocalIn, In: skb.Dev}
+	in.host.Netfilter().Run(st, skb, in.localDeliverFinishFn)
 }
 
 // localDeliverFinish is ip_local_deliver_finish and
 // ip_protocol_deliver_rcu: the header is pulled and the protocol's
 // handler gets the packet (InDelivers); without one, InUnknownProtos and
 // protocol unreachable.
-func (in *Inet) localDeliverFinish(skb *SKB) {
+func (in *Inet) localDeliverFinish(skb *stack.SKB) {
 	iph := header.IPv4(skb.Data())
 	proto := iph.Protocol()
 	skb.Pull(iph.HeaderLen())
 	skb.ResetTransportHeader()
 	raw := in.rawDeliver(skb, proto)
 	if p := in.protos[proto].Load(); p != nil {
-		in.Stats.InDelivers.add(1)
+		in.Stats.InDelivers.Add(1)
 		p.Handler(skb)
 		return
 	}
 	if raw {
 		// A raw socket took it: delivered, no protocol unreachable.
-		in.Stats.InDelivers.add(1)
+		in.Stats.InDelivers.Add(1)
 		skb.Consume()
 		return
 	}
-	in.Stats.InUnknownProtos.add(1)
+	in.Stats.InUnknownProtos.Add(1)
 	in.icmpSend(skb, ICMPDestUnreach, ICMPProtUnreach, 0)
 	skb.Free()
 }
@@ -182,23 +183,23 @@ func (in *Inet) localDeliverFinish(skb *SKB) {
 // the priority from the TOS and the FORWARD hook.
 // ICMP redirects are the routing issue's. A packet with Router Alert goes
 // to the raw sockets that asked for it instead, when there are any.
-func (in *Inet) forward(skb *SKB) {
+func (in *Inet) forward(skb *stack.SKB) {
 	if skb.LRO {
-		in.Stats.InDiscards.add(1)
+		in.Stats.InDiscards.Add(1)
 		skb.Free()
 		return
 	}
 	if ipcb(skb).opt.RouterAlert != 0 && in.routerAlert(skb) {
 		return
 	}
-	if skb.PktType != PacketHost {
+	if skb.PktType != stack.PacketHost {
 		skb.Free()
 		return
 	}
-	skb.IPSummed = ChecksumNone // skb_forward_csum
+	skb.IPSummed = stack.ChecksumNone // skb_forward_csum
 	iph := header.IPv4(skb.Data())
 	if iph.TTL() <= 1 {
-		in.Stats.InHdrErrors.add(1)
+		in.Stats.InHdrErrors.Add(1)
 		in.icmpSend(skb, ICMPTimeExceeded, ICMPExcTTL, 0)
 		skb.Free()
 		return
@@ -211,7 +212,7 @@ func (in *Inet) forward(skb *SKB) {
 	}
 	mtu := d.MTU()
 	if in.exceedsMTU(skb, mtu) {
-		in.Stats.FragFails.add(1)
+		in.Stats.FragFails.Add(1)
 		in.icmpSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
 		skb.Free()
 		return
@@ -222,15 +223,15 @@ func (in *Inet) forward(skb *SKB) {
 	binary.BigEndian.PutUint16(iph[10:12], uint16(check+check>>16))
 	skb.Priority = RTTos2Priority(iph.TOS())
 	ipcb(skb).flags |= ipskbForwarded
-	st := &skb.nf
-	*st = NFState{Hook: NFForward, In: skb.Dev, Out: d.Dev}
-	in.host.nf.Run(st, skb, in.forwardFinishFn)
+	st := skb.NF()
+	*st = stack.NFState{Hook: stack.NFForward, In: skb.Dev, Out: d.Dev}
+	in.host.Netfilter().Run(st, skb, in.forwardFinishFn)
 }
 
 // exceedsMTU is ip_exceeds_mtu: too big for mtu with DF set, unless the
 // stack may fragment anyway or every GSO segment fits; a reassembled
 // datagram is judged by its largest fragment.
-func (in *Inet) exceedsMTU(skb *SKB, mtu int) bool {
+func (in *Inet) exceedsMTU(skb *stack.SKB, mtu int) bool {
 	if skb.TotalLen() <= mtu {
 		return false
 	}
@@ -251,7 +252,7 @@ func (in *Inet) exceedsMTU(skb *SKB, mtu int) bool {
 
 // gsoFits is skb_gso_validate_network_len: each segment's network length
 // fits mtu.
-func gsoFits(skb *SKB, mtu int) bool {
+func gsoFits(skb *stack.SKB, mtu int) bool {
 	d := skb.NetworkHeader()
 	if len(d) < IPv4HdrLen {
 		return false
@@ -267,8 +268,8 @@ func gsoFits(skb *SKB, mtu int) bool {
 // forwardFinish is ip_forward_finish: ForwDatagrams, the options a
 // forwarding hop updates (its address in record route and timestamp),
 // then the route's output.
-func (in *Inet) forwardFinish(skb *SKB) {
-	in.Stats.ForwDatagrams.add(1)
+func (in *Inet) forwardFinish(skb *stack.SKB) {
+	in.Stats.ForwDatagrams.Add(1)
 	if ipcb(skb).opt.Len > 0 {
 		in.forwardOptions(skb)
 	}
@@ -277,7 +278,7 @@ func (in *Inet) forwardFinish(skb *SKB) {
 
 // forwardOptions is ip_forward_options: record route and the address
 // slot of timestamp take the outgoing interface's address.
-func (in *Inet) forwardOptions(skb *SKB) {
+func (in *Inet) forwardOptions(skb *stack.SKB) {
 	opt := &ipcb(skb).opt
 	iph := header.IPv4(skb.Data())
 	hdr := skb.Data()[:iph.HeaderLen()]

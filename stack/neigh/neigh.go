@@ -1,10 +1,12 @@
-package stack
+package neigh
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand"
 	"sync"
 	"time"
+	"vnic/stack"
 )
 
 // NUDState is a neighbour entry's reachability state, with Linux's NUD_*
@@ -51,9 +53,9 @@ func (s NUDState) String() string {
 // nudValid: the entry has a link-layer address packets can use.
 const nudValid = NUDReachable | NUDStale | NUDDelay | NUDProbe | NUDPermanent | NUDNoARP
 
-// NeighParams are a table's timers and limits (the neigh/DEV sysctls),
-// Linux's defaults by DefaultNeighParams.
-type NeighParams struct {
+// Params are a table's timers and limits (the neigh/DEV sysctls),
+// Linux's defaults by DefaultParams.
+type Params struct {
 	BaseReachable   time.Duration // base_reachable_time: 30 s
 	RetransTime     time.Duration // retrans_time: 1 s between probes
 	DelayFirstProbe time.Duration // delay_first_probe_time: 5 s in DELAY
@@ -62,22 +64,22 @@ type NeighParams struct {
 	QueueLen        int           // packets queued per unresolved entry: 101 (unres_qlen)
 }
 
-// DefaultNeighParams are Linux's ARP defaults.
-var DefaultNeighParams = NeighParams{BaseReachable: 30 * time.Second, RetransTime: time.Second, DelayFirstProbe: 5 * time.Second,
+// DefaultParams are Linux's ARP defaults.
+var DefaultParams = Params{BaseReachable: 30 * time.Second, RetransTime: time.Second, DelayFirstProbe: 5 * time.Second,
 	UcastSolicit: 3, McastSolicit: 3, QueueLen: 101}
 
-// NeighOps is what a neighbour table needs from the protocol above and
+// Ops is what a neighbour table needs from the protocol above and
 // the device below (ARP's arp_solicit, the neighbour's output, and
 // arp_error_report).
-type NeighOps struct {
+type Ops struct {
 	// Solicit sends a request for addr: broadcast (while INCOMPLETE) or
 	// unicast to mac (PROBE).
-	Solicit func(addr [4]byte, mac MAC, broadcast bool)
+	Solicit func(addr [4]byte, mac stack.MAC, broadcast bool)
 	// Output sends skb to mac.
-	Output func(skb *SKB, mac MAC)
+	Output func(skb *stack.SKB, mac stack.MAC)
 	// Unreachable is told of each queued packet that resolution failed
 	// for (ICMP host unreachable goes back to its source); it frees it.
-	Unreachable func(skb *SKB)
+	Unreachable func(skb *stack.SKB)
 	// Changed, when set, is told of each state change (the neighbour
 	// group's RTM_NEWNEIGH). It runs under the table's lock: it must
 	// not call the table, and must not block.
@@ -87,10 +89,10 @@ type NeighOps struct {
 	Deleted func(n Neighbour)
 }
 
-// Neighbour is one entry as NeighTable.Lookup reports it.
+// Neighbour is one entry as Table.Lookup reports it.
 type Neighbour struct {
 	Addr      [4]byte
-	MAC       MAC
+	MAC       stack.MAC
 	State     NUDState
 	Probes    int           // requests sent in this resolution
 	Queued    int           // packets waiting for it
@@ -99,75 +101,67 @@ type Neighbour struct {
 }
 
 // neigh is an entry (guarded by the table's lock).
-type neigh struct {
+type entry struct {
 	Neighbour
 	updated time.Duration // last state change
-	timer   Timer
-	queue   []*SKB
+	timer   stack.Timer
+	queue   []*stack.SKB
 }
 
-// NeighTable is a host's ARP cache for one protocol (neigh_table): entries
+// Table is a host's ARP cache for one protocol (neigh_table): entries
 // by address, each with Linux's NUD state machine and timers on the
 // host's clock.
-type NeighTable struct {
+type Table struct {
 	mu      sync.Mutex
-	clock   Clock
-	params  NeighParams
-	ops     NeighOps
+	clock   stack.Clock
+	params  Params
+	ops     Ops
 	rnd     *rand.Rand
 	reach   time.Duration // the current randomised reachable time
-	entries map[[4]byte]*neigh
+	entries map[[4]byte]*entry
 	// Counters (ndtstat): resolution failures, queue drops.
-	resFailed, unresDiscards counter
+	resFailed, unresDiscards stack.Counter
 }
 
-// NeighStats are a table's counters (ip -s ntable's res_failed and
+// Stats are a table's counters (ip -s ntable's res_failed and
 // unresolved_discards).
-type NeighStats struct{ ResFailed, UnresDiscards uint64 }
+type Stats struct{ ResFailed, UnresDiscards uint64 }
 
 // Stats returns the counters.
-func (t *NeighTable) Stats() NeighStats {
-	return NeighStats{ResFailed: t.resFailed.load(), UnresDiscards: t.unresDiscards.load()}
+func (t *Table) Stats() Stats {
+	return Stats{ResFailed: t.resFailed.Load(), UnresDiscards: t.unresDiscards.Load()}
 }
 
-// NewNeighTable returns a table on clock with params (zero fields: the
+// NewTable returns a table on clock with params (zero fields: the
 // defaults) and ops; seed makes the reachable-time draws reproducible.
-func NewNeighTable(clock Clock, params NeighParams, ops NeighOps, seed int64) *NeighTable {
-	d := DefaultNeighParams
-	orDefault(&params.BaseReachable, d.BaseReachable)
-	orDefault(&params.RetransTime, d.RetransTime)
-	orDefault(&params.DelayFirstProbe, d.DelayFirstProbe)
-	orDefault(&params.UcastSolicit, d.UcastSolicit)
-	orDefault(&params.McastSolicit, d.McastSolicit)
-	orDefault(&params.QueueLen, d.QueueLen)
-	t := &NeighTable{clock: clock, params: params, ops: ops, rnd: rand.New(rand.NewSource(seed)), entries: map[[4]byte]*neigh{}}
+func NewTable(clock stack.Clock, params Params, ops Ops, seed int64) *Table {
+	d := DefaultParams
+	params.BaseReachable = cmp.Or(params.BaseReachable, d.BaseReachable)
+	params.RetransTime = cmp.Or(params.RetransTime, d.RetransTime)
+	params.DelayFirstProbe = cmp.Or(params.DelayFirstProbe, d.DelayFirstProbe)
+	params.UcastSolicit = cmp.Or(params.UcastSolicit, d.UcastSolicit)
+	params.McastSolicit = cmp.Or(params.McastSolicit, d.McastSolicit)
+	params.QueueLen = cmp.Or(params.QueueLen, d.QueueLen)
+	t := &Table{clock: clock, params: params, ops: ops, rnd: rand.New(rand.NewSource(seed)), entries: map[[4]byte]*entry{}}
 	t.reach = t.randReach()
 	return t
 }
 
-// orDefault sets a zero *v to def.
-func orDefault[T comparable](v *T, def T) {
-	var zero T
-	if *v == zero {
-		*v = def
-	}
-}
-
 // randReach is neigh_rand_reach_time: uniform in [base/2, 3·base/2).
-func (t *NeighTable) randReach() time.Duration {
+func (t *Table) randReach() time.Duration {
 	b := t.params.BaseReachable
 	return b/2 + time.Duration(t.rnd.Int63n(int64(b)))
 }
 
 // ReachableTime is the reachable time now in force.
-func (t *NeighTable) ReachableTime() time.Duration {
+func (t *Table) ReachableTime() time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.reach
 }
 
 // Lookup returns the entry for addr.
-func (t *NeighTable) Lookup(addr [4]byte) (Neighbour, bool) {
+func (t *Table) Lookup(addr [4]byte) (Neighbour, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n, ok := t.entries[addr]
@@ -178,14 +172,14 @@ func (t *NeighTable) Lookup(addr [4]byte) (Neighbour, bool) {
 }
 
 // view is the entry as callers see it (locked).
-func (n *neigh) view() Neighbour {
+func (n *entry) view() Neighbour {
 	e := n.Neighbour
 	e.Queued = len(n.queue)
 	return e
 }
 
 // Entries returns every entry, in no particular order.
-func (t *NeighTable) Entries() []Neighbour {
+func (t *Table) Entries() []Neighbour {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]Neighbour, 0, len(t.entries))
@@ -196,10 +190,10 @@ func (t *NeighTable) Entries() []Neighbour {
 }
 
 // entry returns addr's entry, made in NUD_NONE if need be. Locked.
-func (t *NeighTable) entry(addr [4]byte) *neigh {
+func (t *Table) entry(addr [4]byte) *entry {
 	n := t.entries[addr]
 	if n == nil {
-		n = &neigh{Neighbour: Neighbour{Addr: addr}}
+		n = &entry{Neighbour: Neighbour{Addr: addr}}
 		n.timer = t.clock.NewTimer(func() { t.expire(n) })
 		t.entries[addr] = n
 	}
@@ -207,7 +201,7 @@ func (t *NeighTable) entry(addr [4]byte) *neigh {
 }
 
 // set moves n to state s (locked).
-func (t *NeighTable) set(n *neigh, s NUDState) {
+func (t *Table) set(n *entry, s NUDState) {
 	n.State, n.updated = s, t.clock.Now()
 	if t.ops.Changed != nil {
 		t.ops.Changed(n.view())
@@ -218,7 +212,7 @@ func (t *NeighTable) set(n *neigh, s NUDState) {
 // address (a stale one starts the DELAY timer); otherwise the packet waits
 // in the entry's queue (the oldest is dropped when it is full) and an
 // unresolved entry starts resolving with a broadcast request.
-func (t *NeighTable) Output(addr [4]byte, skb *SKB) {
+func (t *Table) Output(addr [4]byte, skb *stack.SKB) {
 	t.mu.Lock()
 	n := t.entry(addr)
 	now := t.clock.Now()
@@ -233,10 +227,10 @@ func (t *NeighTable) Output(addr [4]byte, skb *SKB) {
 		t.ops.Output(skb, mac)
 		return
 	}
-	var dropped *SKB
+	var dropped *stack.SKB
 	if len(n.queue) >= t.params.QueueLen {
 		dropped, n.queue = n.queue[0], n.queue[1:]
-		t.unresDiscards.add(1)
+		t.unresDiscards.Add(1)
 	}
 	n.queue = append(n.queue, skb)
 	solicit := false
@@ -251,29 +245,29 @@ func (t *NeighTable) Output(addr [4]byte, skb *SKB) {
 		dropped.Free()
 	}
 	if solicit {
-		t.ops.Solicit(addr, MAC{}, true)
+		t.ops.Solicit(addr, stack.MAC{}, true)
 	}
 }
 
-// NeighUpdate says where a link-layer address came from (neigh_update's
+// Source says where a link-layer address came from (neigh_update's
 // flags as ARP uses them).
-type NeighUpdate uint8
+type Source uint8
 
 // The sources.
 const (
-	// NeighReply: an ARP reply to us: the address is confirmed
+	// FromReply: an ARP reply to us: the address is confirmed
 	// (REACHABLE) and replaces a different one.
-	NeighReply NeighUpdate = iota
-	// NeighRequest: a request (or gratuitous ARP) from the host: its
+	FromReply Source = iota
+	// FromRequest: a request (or gratuitous ARP) from the host: its
 	// address is learned unconfirmed (STALE) — a new entry is made only
 	// for a request aimed at us (create).
-	NeighRequest
+	FromRequest
 )
 
 // Update is neigh_update for ARP: addr is at mac, learned from an ARP
 // packet of kind how; create makes the entry when there is none. A
 // resolved entry sends what waited for it.
-func (t *NeighTable) Update(addr [4]byte, mac MAC, how NeighUpdate, create bool) {
+func (t *Table) Update(addr [4]byte, mac stack.MAC, how Source, create bool) {
 	t.mu.Lock()
 	n, ok := t.entries[addr]
 	if !ok && !create {
@@ -290,7 +284,7 @@ func (t *NeighTable) Update(addr [4]byte, mac MAC, how NeighUpdate, create bool)
 	now := t.clock.Now()
 	changed := n.MAC != mac
 	switch {
-	case how == NeighReply:
+	case how == FromReply:
 		n.MAC = mac
 		n.Confirmed = now
 		t.set(n, NUDReachable)
@@ -315,7 +309,7 @@ func (t *NeighTable) Update(addr [4]byte, mac MAC, how NeighUpdate, create bool)
 
 // Confirm is neigh_confirm: an upper layer saw forward progress (a TCP
 // ACK), so a resolved entry is reachable again without a probe.
-func (t *NeighTable) Confirm(addr [4]byte) {
+func (t *Table) Confirm(addr [4]byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if n, ok := t.entries[addr]; ok && n.State&nudValid != 0 {
@@ -325,7 +319,7 @@ func (t *NeighTable) Confirm(addr [4]byte) {
 
 // AddStatic makes a PERMANENT entry (ip neigh add … nud permanent); what
 // waited for the address is sent.
-func (t *NeighTable) AddStatic(addr [4]byte, mac MAC) {
+func (t *Table) AddStatic(addr [4]byte, mac stack.MAC) {
 	t.mu.Lock()
 	n := t.entry(addr)
 	n.MAC = mac
@@ -340,7 +334,7 @@ func (t *NeighTable) AddStatic(addr [4]byte, mac MAC) {
 }
 
 // Delete removes addr's entry; its queued packets are dropped.
-func (t *NeighTable) Delete(addr [4]byte) bool {
+func (t *Table) Delete(addr [4]byte) bool {
 	t.mu.Lock()
 	n, ok := t.entries[addr]
 	if ok {
@@ -360,7 +354,7 @@ func (t *NeighTable) Delete(addr [4]byte) bool {
 }
 
 // expire is neigh_timer_handler.
-func (t *NeighTable) expire(n *neigh) {
+func (t *Table) expire(n *entry) {
 	t.mu.Lock()
 	if t.entries[n.Addr] != n {
 		t.mu.Unlock()
@@ -369,7 +363,7 @@ func (t *NeighTable) expire(n *neigh) {
 	now := t.clock.Now()
 	p := t.params
 	var probe func()
-	var failed []*SKB
+	var failed []*stack.SKB
 	switch n.State {
 	case NUDReachable:
 		switch {
@@ -399,7 +393,7 @@ func (t *NeighTable) expire(n *neigh) {
 		}
 		if n.Probes >= max {
 			t.set(n, NUDFailed)
-			t.resFailed.add(1)
+			t.resFailed.Add(1)
 			failed, n.queue = n.queue, nil
 			n.Probes = 0
 		} else {

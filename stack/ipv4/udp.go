@@ -1,4 +1,4 @@
-package stack
+package ipv4
 
 import (
 	"encoding/binary"
@@ -12,11 +12,12 @@ import (
 	"syscall"
 	"time"
 	"vnic/header"
+	"vnic/stack"
 )
 
 // UDPStats are the Udp counters.
 type UDPStats struct {
-	InDatagrams, NoPorts, InErrors, OutDatagrams, RcvbufErrors, SndbufErrors, InCsumErrors, IgnoredMulti counter
+	InDatagrams, NoPorts, InErrors, OutDatagrams, RcvbufErrors, SndbufErrors, InCsumErrors, IgnoredMulti stack.Counter
 }
 
 // UDPStatsSnapshot is UDPStats read at one time.
@@ -26,9 +27,9 @@ type UDPStatsSnapshot struct {
 
 // Snapshot reads the counters.
 func (s *UDPStats) Snapshot() UDPStatsSnapshot {
-	return UDPStatsSnapshot{InDatagrams: s.InDatagrams.load(), NoPorts: s.NoPorts.load(), InErrors: s.InErrors.load(),
-		OutDatagrams: s.OutDatagrams.load(), RcvbufErrors: s.RcvbufErrors.load(), SndbufErrors: s.SndbufErrors.load(),
-		InCsumErrors: s.InCsumErrors.load(), IgnoredMulti: s.IgnoredMulti.load()}
+	return UDPStatsSnapshot{InDatagrams: s.InDatagrams.Load(), NoPorts: s.NoPorts.Load(), InErrors: s.InErrors.Load(),
+		OutDatagrams: s.OutDatagrams.Load(), RcvbufErrors: s.RcvbufErrors.Load(), SndbufErrors: s.SndbufErrors.Load(),
+		InCsumErrors: s.InCsumErrors.Load(), IgnoredMulti: s.IgnoredMulti.Load()}
 }
 
 // DefaultUDPRcvBuf is net.core.rmem_default: the bytes (buffer sizes,
@@ -46,7 +47,7 @@ type UDPConn struct {
 	rport  uint16
 	mu     sync.Mutex
 	cond   *sync.Cond
-	q      skbList
+	q      stack.SKBList
 	qBytes int
 	rcvbuf int
 	err    error // a pending asynchronous error (sk_err): ECONNREFUSED …
@@ -264,11 +265,11 @@ func (c *UDPConn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 	if err := in.sendDatagram(rt, ipHeader{src: fl.Src, dst: fl.Dst, proto: IPProtoUDP, tos: c.TOS, ttl: ttl, df: c.DF}, h[:], b, 0); err != nil {
 		var ms *ErrMsgSize
 		if !errors.As(err, &ms) {
-			in.UDPStats.SndbufErrors.add(1)
+			in.UDPStats.SndbufErrors.Add(1)
 		}
 		return 0, err
 	}
-	in.UDPStats.OutDatagrams.add(1)
+	in.UDPStats.OutDatagrams.Add(1)
 	return len(b), nil
 }
 
@@ -296,20 +297,20 @@ func (c *UDPConn) recvLocked(b []byte) (int, netip.AddrPort, int, error) {
 		c.err = nil
 		return 0, netip.AddrPort{}, 0, err
 	}
-	skb := c.q.pop()
+	skb := c.q.Pop()
 	if skb == nil {
 		if c.closed {
 			return 0, netip.AddrPort{}, 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
 		}
 		return 0, netip.AddrPort{}, 0, fmt.Errorf("stack: udp: nothing queued: %w", syscall.EAGAIN)
 	}
-	c.qBytes -= truesize(skb)
+	c.qBytes -= skb.Truesize()
 	d := skb.Data()
 	iph := header.IPv4(skb.NetworkHeader())
 	from := netip.AddrPortFrom(netip.AddrFrom4(iph.Src()), binary.BigEndian.Uint16(d[0:2]))
 	n := copy(b, d[8:])
 	full := len(d) - 8
-	c.in.host.cpus[0].ChargeCopy(n)
+	c.in.host.CPUs()[0].ChargeCopy(n)
 	skb.Consume()
 	return n, from, full, nil
 }
@@ -349,7 +350,7 @@ func (c *UDPConn) Close() error {
 		return fmt.Errorf("stack: udp: %w", net.ErrClosed)
 	}
 	c.closed = true
-	for s := c.q.pop(); s != nil; s = c.q.pop() {
+	for s := c.q.Pop(); s != nil; s = c.q.Pop() {
 		s.Free()
 	}
 	c.qBytes = 0
@@ -363,7 +364,7 @@ func (c *UDPConn) Close() error {
 // ReadFrom reads a datagram, waiting for one until the read deadline on a
 // real-time host.
 func (c *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
-	if c.in.host.clock.Virtual() {
+	if c.in.host.Clock().Virtual() {
 		n, from, _, err := c.Recv(p)
 		if err != nil {
 			return 0, nil, err
@@ -372,8 +373,8 @@ func (c *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	clk := c.in.host.clock
-	var stop Timer
+	clk := c.in.host.Clock()
+	var stop stack.Timer
 	for {
 		n, from, _, err := c.recvLocked(p)
 		if !errors.Is(err, syscall.EAGAIN) {
@@ -436,27 +437,27 @@ var _ net.PacketConn = (*UDPConn)(nil)
 // socket: connected 4-tuple first, then the bound address, then the
 // wildcard. Broadcasts go to every matching socket. No socket: NoPorts
 // and port unreachable (unicast only; IgnoredMulti for broadcasts).
-func (in *Inet) udpRcv(skb *SKB) {
+func (in *Inet) udpRcv(skb *stack.SKB) {
 	b := skb.Data()
 	if len(b) < 8 {
-		in.UDPStats.InErrors.add(1)
+		in.UDPStats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
 	ulen := int(binary.BigEndian.Uint16(b[4:6]))
 	if ulen < 8 || ulen > len(b) {
-		in.UDPStats.InErrors.add(1)
+		in.UDPStats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
 	skb.Trim(ulen)
 	b = skb.Data()
 	iph := header.IPv4(skb.NetworkHeader())
-	if ck := binary.BigEndian.Uint16(b[6:8]); ck != 0 && skb.IPSummed != ChecksumUnnecessary {
+	if ck := binary.BigEndian.Uint16(b[6:8]); ck != 0 && skb.IPSummed != stack.ChecksumUnnecessary {
 		sum := header.PseudoHeaderIPv4(iph.Src(), iph.Dst(), IPProtoUDP, uint16(ulen))
 		if header.Fold(header.Sum(b, sum)) != 0xffff {
-			in.UDPStats.InCsumErrors.add(1)
-			in.UDPStats.InErrors.add(1)
+			in.UDPStats.InCsumErrors.Add(1)
+			in.UDPStats.InErrors.Add(1)
 			skb.Free()
 			return
 		}
@@ -493,20 +494,20 @@ func (in *Inet) udpRcv(skb *SKB) {
 	t.mu.Unlock()
 	if bcast {
 		if len(all) == 0 {
-			in.UDPStats.IgnoredMulti.add(1)
+			in.UDPStats.IgnoredMulti.Add(1)
 			skb.Consume()
 			return
 		}
 		for _, c := range all[1:] {
-			cp := in.host.pool.Alloc(skb.Len() + IPv4HdrLen + 60)
+			cp := in.host.Pool().Alloc(skb.Len() + IPv4HdrLen + 60)
 			if cp == nil {
-				in.UDPStats.RcvbufErrors.add(1)
+				in.UDPStats.RcvbufErrors.Add(1)
 				continue
 			}
 			nh := skb.NetworkHeader()
 			hl := len(nh) - skb.Len()
 			copy(cp.Put(len(nh)), nh)
-			cp.copyMeta(skb)
+			cp.CopyMeta(skb)
 			cp.ResetNetworkHeader()
 			cp.Pull(hl)
 			cp.ResetTransportHeader()
@@ -516,7 +517,7 @@ func (in *Inet) udpRcv(skb *SKB) {
 		return
 	}
 	if best == nil {
-		in.UDPStats.NoPorts.add(1)
+		in.UDPStats.NoPorts.Add(1)
 		in.icmpSend(skb, ICMPDestUnreach, ICMPPortUnreach, 0)
 		skb.Free()
 		return
@@ -526,22 +527,22 @@ func (in *Inet) udpRcv(skb *SKB) {
 
 // udpQueue is __udp_queue_rcv_skb: past the receive buffer the datagram
 // is dropped (RcvbufErrors and InErrors).
-func (in *Inet) udpQueue(c *UDPConn, skb *SKB) {
-	ts := truesize(skb)
+func (in *Inet) udpQueue(c *UDPConn, skb *stack.SKB) {
+	ts := skb.Truesize()
 	c.mu.Lock()
 	if c.closed || c.qBytes+ts > c.rcvbuf {
 		c.mu.Unlock()
-		in.UDPStats.RcvbufErrors.add(1)
-		in.UDPStats.InErrors.add(1)
+		in.UDPStats.RcvbufErrors.Add(1)
+		in.UDPStats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
 	skb.SetDst(nil)
-	c.q.push(skb)
+	c.q.Push(skb)
 	c.qBytes += ts
 	c.cond.Broadcast()
 	c.mu.Unlock()
-	in.UDPStats.InDatagrams.add(1)
+	in.UDPStats.InDatagrams.Add(1)
 }
 
 // SetRcvBuf is SO_RCVBUF (Linux doubles the value asked for).
@@ -555,7 +556,7 @@ func (c *UDPConn) SetRcvBuf(n int) {
 // hears the error — a connected one as a pending error (port
 // unreachable: ECONNREFUSED; fragmentation needed: EMSGSIZE; others:
 // EHOSTUNREACH), an unconnected one not at all (no IP_RECVERR).
-func (in *Inet) udpErr(skb *SKB, ie ICMPError) {
+func (in *Inet) udpErr(skb *stack.SKB, ie ICMPError) {
 	defer skb.Consume()
 	typ, code, inner, l4 := ie.Type, ie.Code, ie.Inner, ie.L4
 	sport, dport := binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])

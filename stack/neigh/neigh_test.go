@@ -1,4 +1,4 @@
-package stack_test
+package neigh_test
 
 import (
 	"fmt"
@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"vnic/internal/stacktest"
 	"vnic/stack"
+	"vnic/stack/neigh"
 )
 
 // neighRig is a table on a virtual clock whose ops record what it does.
@@ -15,17 +17,17 @@ type neighRig struct {
 	t     *testing.T
 	h     *stack.Host
 	run   func(time.Duration)
-	tab   *stack.NeighTable
+	tab   *neigh.Table
 	log   []string
 	start time.Duration
 	now   func() time.Duration
 }
 
-func newNeighRig(t *testing.T, p stack.NeighParams) *neighRig {
-	clk, h := newHost(t, 1)
+func newNeighRig(t *testing.T, p neigh.Params) *neighRig {
+	clk, h := stacktest.NewHost(t, 1)
 	r := &neighRig{t: t, h: h, run: clk.RunFor, now: clk.Now}
 	at := func() string { return fmt.Sprintf("%v", r.now()-r.start) }
-	r.tab = stack.NewNeighTable(clk, p, stack.NeighOps{
+	r.tab = neigh.NewTable(clk, p, neigh.Ops{
 		Solicit: func(a [4]byte, mac stack.MAC, bcast bool) {
 			kind := "unicast"
 			if bcast {
@@ -73,7 +75,7 @@ var macB = stack.MAC{2, 0, 0, 0, 0, 0xb}
 // TestNeighResolveFails: three broadcast requests a second apart, then
 // FAILED and the queued packets reported unreachable.
 func TestNeighResolveFails(t *testing.T) {
-	r := newNeighRig(t, stack.NeighParams{})
+	r := newNeighRig(t, neigh.Params{})
 	r.send(2, 100)
 	r.run(500 * time.Millisecond)
 	r.send(2, 200)
@@ -94,14 +96,14 @@ func TestNeighResolveFails(t *testing.T) {
 // reachable time, DELAY on use, then PROBE with unicast requests and
 // FAILED; a confirmation in DELAY makes it REACHABLE again.
 func TestNeighLifecycle(t *testing.T) {
-	r := newNeighRig(t, stack.NeighParams{})
+	r := newNeighRig(t, neigh.Params{})
 	reach := r.tab.ReachableTime()
 	if reach < 15*time.Second || reach >= 45*time.Second {
 		t.Fatalf("reachable time %v outside [15s, 45s)", reach)
 	}
 	r.send(3, 100)
 	r.run(300 * time.Millisecond)
-	r.tab.Update([4]byte{198, 18, 0, 3}, macB, stack.NeighReply, false)
+	r.tab.Update([4]byte{198, 18, 0, 3}, macB, neigh.FromReply, false)
 	r.send(3, 101) // resolved: straight out
 	r.check("0s solicit broadcast 3", "300ms send 100 to b", "300ms send 101 to b")
 	if s := r.state(3); s != "REACHABLE" {
@@ -127,7 +129,7 @@ func TestNeighLifecycle(t *testing.T) {
 		t.Fatalf("after three unanswered probes: %s", s)
 	}
 	// Again, but a confirmation during DELAY ends it REACHABLE.
-	r.tab.Update([4]byte{198, 18, 0, 3}, macB, stack.NeighReply, false)
+	r.tab.Update([4]byte{198, 18, 0, 3}, macB, neigh.FromReply, false)
 	r.run(reach + time.Second)
 	r.send(3, 103)
 	r.run(time.Second)
@@ -142,19 +144,19 @@ func TestNeighLifecycle(t *testing.T) {
 // full queue drops its oldest packet; a static entry is not learned over;
 // deleting drops what waits.
 func TestNeighLearnQueueStatic(t *testing.T) {
-	r := newNeighRig(t, stack.NeighParams{QueueLen: 2})
+	r := newNeighRig(t, neigh.Params{QueueLen: 2})
 	a := [4]byte{198, 18, 0, 4}
-	r.tab.Update(a, macB, stack.NeighRequest, false)
+	r.tab.Update(a, macB, neigh.FromRequest, false)
 	if s := r.state(4); s != "none" {
 		t.Fatalf("learned without create: %s", s)
 	}
-	r.tab.Update(a, macB, stack.NeighRequest, true)
+	r.tab.Update(a, macB, neigh.FromRequest, true)
 	if s := r.state(4); s != "STALE" {
 		t.Fatalf("learned from a request: %s", s)
 	}
 	other := stack.MAC{2, 0, 0, 0, 0, 0xc}
-	r.tab.Update(a, other, stack.NeighRequest, false)
-	if e, _ := r.tab.Lookup(a); e.MAC != other || e.State != stack.NUDStale {
+	r.tab.Update(a, other, neigh.FromRequest, false)
+	if e, _ := r.tab.Lookup(a); e.MAC != other || e.State != neigh.NUDStale {
 		t.Fatalf("a new address: %+v", e)
 	}
 	// Queue of two: the oldest goes.
@@ -167,8 +169,8 @@ func TestNeighLearnQueueStatic(t *testing.T) {
 	}
 	r.tab.AddStatic([4]byte{198, 18, 0, 5}, macB)
 	r.check("0s solicit broadcast 5", "0s send 2 to b", "0s send 3 to b")
-	r.tab.Update([4]byte{198, 18, 0, 5}, other, stack.NeighReply, false)
-	if e, _ := r.tab.Lookup([4]byte{198, 18, 0, 5}); e.State != stack.NUDPermanent || e.MAC != macB {
+	r.tab.Update([4]byte{198, 18, 0, 5}, other, neigh.FromReply, false)
+	if e, _ := r.tab.Lookup([4]byte{198, 18, 0, 5}); e.State != neigh.NUDPermanent || e.MAC != macB {
 		t.Fatalf("static entry learned over: %+v", e)
 	}
 	r.run(time.Minute) // no timers on a static entry

@@ -1,6 +1,7 @@
-package stack
+package ipv4
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
@@ -10,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"vnic/stack"
+	"vnic/stack/neigh"
 )
 
 // IP protocol numbers.
@@ -71,7 +74,7 @@ var DefaultInetConfig = InetConfig{
 // neighbour tables, reassembly queues, protocol handlers, sockets and
 // counters. InetInit makes it and registers IPv4 and ARP with the host.
 type Inet struct {
-	host *Host
+	host *stack.Host
 	cfg  InetConfig
 
 	// Stats are the Ip counters; ICMP and UDP have theirs.
@@ -87,7 +90,7 @@ type Inet struct {
 	udp    udpTable
 	pings  pingTable
 	raw    rawTable
-	lo     *NetDevice
+	lo     *stack.NetDevice
 	idents [2048]atomic.Uint32
 	idKey  uint32
 
@@ -96,24 +99,24 @@ type Inet struct {
 	protos     [256]atomic.Pointer[NetProtocol]
 
 	// prebuilt continuation functions (method values allocate)
-	rcvFinishFn, localDeliverFinishFn, forwardFinishFn, outputFn, finishOutputFn func(*SKB)
+	rcvFinishFn, localDeliverFinishFn, forwardFinishFn, outputFn, finishOutputFn func(*stack.SKB)
 }
 
 // IPv4's state in a host (net_generic) and in a device (dev->ip_ptr).
 var (
-	inetKey  = NewHostKey[Inet]()
-	inDevKey = NewDevKey[InDevice]()
+	inetKey  = stack.NewHostKey[Inet]()
+	inDevKey = stack.NewDevKey[InDevice]()
 )
 
 // InDevice is a device's IPv4 state (in_device): its addresses, its
 // forwarding switch and its ARP table.
 type InDevice struct {
-	dev        *NetDevice
+	dev        *stack.NetDevice
 	inet       *Inet
 	addrs      atomic.Pointer[[]IfAddr] // primaries first, copied on write
 	forwarding atomic.Bool
 	rpFilter   atomic.Int32
-	arp        *NeighTable
+	arp        *neigh.Table
 }
 
 // IfAddr is one IPv4 address on a device (in_ifaddr).
@@ -137,8 +140,8 @@ type InetEvent struct {
 	Kind  InetEventKind
 	Addr  IfAddr
 	Route Route
-	Neigh Neighbour
-	Dev   *NetDevice
+	Neigh neigh.Neighbour
+	Dev   *stack.NetDevice
 }
 
 // InetEventKind says what changed.
@@ -158,26 +161,26 @@ const (
 // handlers and the ICMP and UDP protocols, and brings up a loopback device
 // ("lo", 127.0.0.1/8). Devices registered later get their IPv4 state when
 // an address is added or Attach is called.
-func InetInit(h *Host, cfg InetConfig) (*Inet, error) {
-	orDefault(&cfg.DefaultTTL, DefaultInetConfig.DefaultTTL)
-	orDefault(&cfg.FragTime, DefaultInetConfig.FragTime)
-	orDefault(&cfg.FragHigh, DefaultInetConfig.FragHigh)
-	orDefault(&cfg.FragLow, DefaultInetConfig.FragLow)
-	orDefault(&cfg.ICMPRateLimit, DefaultInetConfig.ICMPRateLimit)
-	orDefault(&cfg.ICMPRateMask, DefaultInetConfig.ICMPRateMask)
-	orDefault(&cfg.ICMPMsgsPerSec, DefaultInetConfig.ICMPMsgsPerSec)
-	orDefault(&cfg.ICMPMsgsBurst, DefaultInetConfig.ICMPMsgsBurst)
-	orDefault(&cfg.PortLow, DefaultInetConfig.PortLow)
-	orDefault(&cfg.PortHigh, DefaultInetConfig.PortHigh)
+func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
+	cfg.DefaultTTL = cmp.Or(cfg.DefaultTTL, DefaultInetConfig.DefaultTTL)
+	cfg.FragTime = cmp.Or(cfg.FragTime, DefaultInetConfig.FragTime)
+	cfg.FragHigh = cmp.Or(cfg.FragHigh, DefaultInetConfig.FragHigh)
+	cfg.FragLow = cmp.Or(cfg.FragLow, DefaultInetConfig.FragLow)
+	cfg.ICMPRateLimit = cmp.Or(cfg.ICMPRateLimit, DefaultInetConfig.ICMPRateLimit)
+	cfg.ICMPRateMask = cmp.Or(cfg.ICMPRateMask, DefaultInetConfig.ICMPRateMask)
+	cfg.ICMPMsgsPerSec = cmp.Or(cfg.ICMPMsgsPerSec, DefaultInetConfig.ICMPMsgsPerSec)
+	cfg.ICMPMsgsBurst = cmp.Or(cfg.ICMPMsgsBurst, DefaultInetConfig.ICMPMsgsBurst)
+	cfg.PortLow = cmp.Or(cfg.PortLow, DefaultInetConfig.PortLow)
+	cfg.PortHigh = cmp.Or(cfg.PortHigh, DefaultInetConfig.PortHigh)
 	if cfg.FragLow > cfg.FragHigh || cfg.PortLow > cfg.PortHigh {
 		return nil, fmt.Errorf("stack: inet: low threshold above high: %w", syscall.EINVAL)
 	}
 	if inetKey.Get(h) != nil {
-		return nil, fmt.Errorf("stack: %s: IPv4 already initialised: %w", h.name, syscall.EEXIST)
+		return nil, fmt.Errorf("stack: %s: IPv4 already initialised: %w", h.Name(), syscall.EEXIST)
 	}
 	in := &Inet{host: h, cfg: cfg}
 	hs := fnv.New32a()
-	hs.Write([]byte(h.name))
+	hs.Write([]byte(h.Name()))
 	in.idKey = hs.Sum32() ^ uint32(cfg.Seed)
 	in.rcvFinishFn = in.rcvFinish
 	in.localDeliverFinishFn = in.localDeliverFinish
@@ -194,7 +197,7 @@ func InetInit(h *Host, cfg InetConfig) (*Inet, error) {
 	in.AddProtocol(IPProtoUDP, NetProtocol{Handler: in.udpRcv, ErrHandler: in.udpErr})
 	inetKey.Set(h, in)
 
-	lo := newLoopback()
+	lo := stack.NewLoopback()
 	if err := h.Register(lo); err != nil {
 		return nil, err
 	}
@@ -206,32 +209,32 @@ func InetInit(h *Host, cfg InetConfig) (*Inet, error) {
 		return nil, err
 	}
 	h.RegisterNetdevNotifier(in.netdevEvent)
-	h.AddProtocol(EthPIPv4, in.rcv)
-	h.AddProtocol(EthPARP, in.arpRcv)
+	h.AddProtocol(stack.EthPIPv4, in.rcv)
+	h.AddProtocol(stack.EthPARP, in.arpRcv)
 	return in, nil
 }
 
-// Inet returns the host's IPv4 instance (nil before InetInit).
-func (h *Host) Inet() *Inet { return inetKey.Get(h) }
+// Of returns the host's IPv4 instance (nil before InetInit).
+func Of(h *stack.Host) *Inet { return inetKey.Get(h) }
 
 // Host returns the namespace.
-func (in *Inet) Host() *Host { return in.host }
+func (in *Inet) Host() *stack.Host { return in.host }
 
 // Config returns the sysctls.
 func (in *Inet) Config() InetConfig { return in.cfg }
 
 // Loopback returns the loopback device.
-func (in *Inet) Loopback() *NetDevice { return in.lo }
+func (in *Inet) Loopback() *stack.NetDevice { return in.lo }
 
 // NetProtocol is a transport as IPv4 knows it (struct net_protocol).
 type NetProtocol struct {
 	// Handler receives local datagrams of the protocol, data at the
 	// transport header (the network header set); it owns the skb.
-	Handler Handler
+	Handler stack.Handler
 	// ErrHandler receives the ICMP errors that quote one of the
 	// protocol's datagrams, data at the ICMP header; it owns the skb.
 	// Nil: such errors are only counted.
-	ErrHandler func(skb *SKB, e ICMPError)
+	ErrHandler func(skb *stack.SKB, e ICMPError)
 }
 
 // AddProtocol is inet_add_protocol: p takes the local datagrams of
@@ -274,17 +277,17 @@ func (in *Inet) SetForwarding(on bool) error {
 func (in *Inet) Forwarding() bool { return in.forwarding.Load() }
 
 // SetDevForwarding is net.ipv4.conf.DEV.forwarding.
-func (in *Inet) SetDevForwarding(d *NetDevice, on bool) error {
+func (in *Inet) SetDevForwarding(d *stack.NetDevice, on bool) error {
 	idev := in.Attach(d)
 	idev.forwarding.Store(on)
-	if on && d.flags&IFFLoopback == 0 {
+	if on && !d.IsLoopback() {
 		return d.DisableLRO()
 	}
 	return nil
 }
 
 // DevForwarding reports a device's forwarding switch.
-func (in *Inet) DevForwarding(d *NetDevice) bool {
+func (in *Inet) DevForwarding(d *stack.NetDevice) bool {
 	if idev := inDevKey.Get(d); idev != nil {
 		return idev.forwarding.Load()
 	}
@@ -292,7 +295,7 @@ func (in *Inet) DevForwarding(d *NetDevice) bool {
 }
 
 // Attach gives d its IPv4 state (inetdev_init) if it has none and returns it.
-func (in *Inet) Attach(d *NetDevice) *InDevice {
+func (in *Inet) Attach(d *stack.NetDevice) *InDevice {
 	if idev := inDevKey.Get(d); idev != nil {
 		return idev
 	}
@@ -305,19 +308,19 @@ func (in *Inet) Attach(d *NetDevice) *InDevice {
 	idev.forwarding.Store(in.forwarding.Load())
 	empty := []IfAddr{}
 	idev.addrs.Store(&empty)
-	idev.arp = NewNeighTable(in.host.clock, DefaultNeighParams, NeighOps{
-		Solicit:     func(addr [4]byte, mac MAC, bcast bool) { in.arpSolicit(idev, addr, mac, bcast) },
-		Output:      func(skb *SKB, mac MAC) { neighXmit(skb, mac) },
-		Unreachable: func(skb *SKB) { in.neighFailed(skb) },
-		Changed:     func(n Neighbour) { in.notify(InetEvent{Kind: EventNewNeigh, Neigh: n, Dev: d}) },
-		Deleted:     func(n Neighbour) { in.notify(InetEvent{Kind: EventDelNeigh, Neigh: n, Dev: d}) },
-	}, in.cfg.Seed+int64(d.ifindex))
+	idev.arp = neigh.NewTable(in.host.Clock(), neigh.DefaultParams, neigh.Ops{
+		Solicit:     func(addr [4]byte, mac stack.MAC, bcast bool) { in.arpSolicit(idev, addr, mac, bcast) },
+		Output:      func(skb *stack.SKB, mac stack.MAC) { neighXmit(skb, mac) },
+		Unreachable: func(skb *stack.SKB) { in.neighFailed(skb) },
+		Changed:     func(n neigh.Neighbour) { in.notify(InetEvent{Kind: EventNewNeigh, Neigh: n, Dev: d}) },
+		Deleted:     func(n neigh.Neighbour) { in.notify(InetEvent{Kind: EventDelNeigh, Neigh: n, Dev: d}) },
+	}, in.cfg.Seed+int64(d.Ifindex()))
 	inDevKey.Set(d, idev)
 	return idev
 }
 
 // ARP returns d's ARP table (nil if d has no IPv4 state).
-func (in *Inet) ARP(d *NetDevice) *NeighTable {
+func (in *Inet) ARP(d *stack.NetDevice) *neigh.Table {
 	if idev := inDevKey.Get(d); idev != nil {
 		return idev.arp
 	}
@@ -325,7 +328,7 @@ func (in *Inet) ARP(d *NetDevice) *NeighTable {
 }
 
 // Addrs returns d's addresses, primaries first.
-func (in *Inet) Addrs(d *NetDevice) []IfAddr {
+func (in *Inet) Addrs(d *stack.NetDevice) []IfAddr {
 	if idev := inDevKey.Get(d); idev != nil {
 		return slices.Clone(*idev.addrs.Load())
 	}
@@ -354,21 +357,21 @@ func sameNet(a, b [4]byte, l int) bool { return (be32(a)^be32(b))&maskOf(l) == 0
 // a local /32 route and, below /31, a broadcast route in the local table
 // and, for a primary address, the connected prefix route in main. A
 // gratuitous ARP announces it.
-func (in *Inet) AddAddr(d *NetDevice, p netip.Prefix) error {
+func (in *Inet) AddAddr(d *stack.NetDevice, p netip.Prefix) error {
 	return in.AddAddrBroadcast(d, p, [4]byte{})
 }
 
 // AddAddrBroadcast is AddAddr with a broadcast address (ip addr add …
 // brd ADDR): it is recorded and gets its own broadcast route. The
 // subnet's broadcast route exists either way (Linux's fib_add_ifaddr).
-func (in *Inet) AddAddrBroadcast(d *NetDevice, p netip.Prefix, brd [4]byte) error {
+func (in *Inet) AddAddrBroadcast(d *stack.NetDevice, p netip.Prefix, brd [4]byte) error {
 	if !p.Addr().Is4() || !p.IsValid() {
-		return fmt.Errorf("stack: %s: %v is not an IPv4 prefix: %w", d.name, p, syscall.EINVAL)
+		return fmt.Errorf("stack: %s: %v is not an IPv4 prefix: %w", d.Name(), p, syscall.EINVAL)
 	}
 	idev := in.Attach(d)
-	a := IfAddr{Ifindex: d.ifindex, Local: ip4(p.Addr()), PrefixLen: p.Bits(), Label: d.name}
+	a := IfAddr{Ifindex: d.Ifindex(), Local: ip4(p.Addr()), PrefixLen: p.Bits(), Label: d.Name()}
 	if a.Local == [4]byte{} || isMulticast(a.Local) || a.Local == [4]byte{255, 255, 255, 255} {
-		return fmt.Errorf("stack: %s: %v cannot be an interface address: %w", d.name, p.Addr(), syscall.EINVAL)
+		return fmt.Errorf("stack: %s: %v cannot be an interface address: %w", d.Name(), p.Addr(), syscall.EINVAL)
 	}
 	a.Broadcast = brd
 	switch {
@@ -382,7 +385,7 @@ func (in *Inet) AddAddrBroadcast(d *NetDevice, p netip.Prefix, brd [4]byte) erro
 	for _, o := range cur {
 		if o.Local == a.Local && o.PrefixLen == a.PrefixLen {
 			in.mu.Unlock()
-			return fmt.Errorf("stack: %s: %v already assigned: %w", d.name, p, syscall.EEXIST)
+			return fmt.Errorf("stack: %s: %v already assigned: %w", d.Name(), p, syscall.EEXIST)
 		}
 		if sameNet(o.Local, a.Local, o.PrefixLen) && o.PrefixLen == a.PrefixLen {
 			a.Secondary = true
@@ -414,20 +417,20 @@ func (in *Inet) AddAddrBroadcast(d *NetDevice, p netip.Prefix, brd [4]byte) erro
 		// The connected prefix; on the loopback the whole prefix is local
 		// (127.0.0.0/8 in the local table).
 		typ, table, scope := RTNUnicast, uint32(TableMain), ScopeLink
-		if d.flags&IFFLoopback != 0 {
+		if d.IsLoopback() {
 			typ, table, scope = RTNLocal, TableLocal, ScopeHost
 		}
 		in.addKernelRoute(Route{Table: table, Dst: from32(be32(a.Local) & maskOf(a.PrefixLen)), Len: uint8(a.PrefixLen), Type: typ,
 			Scope: scope, Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d})
 	}
-	if d.flags&(IFFLoopback|IFFNoARP) == 0 && d.up.Load() && d.carrierOK.Load() {
+	if !(d.NoARP() || d.IsLoopback()) && d.IsUp() && d.CarrierOK() {
 		in.sendARP(d, GratuitousARP(d.Addr(), a.Local))
 	}
 	return nil
 }
 
 func (in *Inet) addKernelRoute(r Route) {
-	if err := in.fib.add(&r, false); err == nil {
+	if err := in.fib.insert(&r, false); err == nil {
 		in.notify(InetEvent{Kind: EventNewRoute, Route: r, Dev: r.Dev})
 	}
 }
@@ -435,10 +438,10 @@ func (in *Inet) addKernelRoute(r Route) {
 // DelAddr is ip addr del: the address and the routes it made go; deleting
 // a primary address deletes the secondaries of its subnet too (Linux's
 // default without promote_secondaries).
-func (in *Inet) DelAddr(d *NetDevice, p netip.Prefix) error {
+func (in *Inet) DelAddr(d *stack.NetDevice, p netip.Prefix) error {
 	idev := inDevKey.Get(d)
 	if idev == nil || !p.Addr().Is4() {
-		return fmt.Errorf("stack: %s: no address %v: %w", d.name, p, syscall.EADDRNOTAVAIL)
+		return fmt.Errorf("stack: %s: no address %v: %w", d.Name(), p, syscall.EADDRNOTAVAIL)
 	}
 	local := ip4(p.Addr())
 	in.mu.Lock()
@@ -446,7 +449,7 @@ func (in *Inet) DelAddr(d *NetDevice, p netip.Prefix) error {
 	i := slices.IndexFunc(cur, func(a IfAddr) bool { return a.Local == local && a.PrefixLen == p.Bits() })
 	if i < 0 {
 		in.mu.Unlock()
-		return fmt.Errorf("stack: %s: no address %v: %w", d.name, p, syscall.EADDRNOTAVAIL)
+		return fmt.Errorf("stack: %s: no address %v: %w", d.Name(), p, syscall.EADDRNOTAVAIL)
 	}
 	gone := []IfAddr{cur[i]}
 	if !cur[i].Secondary {
@@ -480,7 +483,7 @@ func (in *Inet) isLocalAddr(a [4]byte) bool {
 // selectAddr is inet_select_addr: a primary address of dev of scope at
 // most scope, preferring one on dst's subnet; failing that, one of any
 // device.
-func (in *Inet) selectAddr(dev *NetDevice, dst [4]byte, scope Scope) [4]byte {
+func (in *Inet) selectAddr(dev *stack.NetDevice, dst [4]byte, scope Scope) [4]byte {
 	if dev != nil {
 		if idev := inDevKey.Get(dev); idev != nil {
 			var first [4]byte
@@ -529,15 +532,15 @@ func isZeronet(a [4]byte) bool   { return a[0] == 0 }
 func isLoopback(a [4]byte) bool  { return a[0] == 127 }
 
 // netdevEvent is IPv4's netdev notifier (inetdev_event).
-func (in *Inet) netdevEvent(ev NetdevEvent, d *NetDevice) {
-	if ev == NetdevUnregister {
+func (in *Inet) netdevEvent(ev stack.NetdevEvent, d *stack.NetDevice) {
+	if ev == stack.NetdevUnregister {
 		in.devGone(d)
 	}
 }
 
 // devGone is NETDEV_UNREGISTER: the device's addresses and every route
 // through it go, and its neighbours are flushed.
-func (in *Inet) devGone(d *NetDevice) {
+func (in *Inet) devGone(d *stack.NetDevice) {
 	idev := inDevKey.Get(d)
 	if idev == nil {
 		return

@@ -1,10 +1,11 @@
-package stack
+package ipv4
 
 import (
 	"encoding/binary"
 	"fmt"
 	"syscall"
 	"vnic/header"
+	"vnic/stack"
 )
 
 // LLReserve is the link-layer headroom an IPv4 packet keeps in front of
@@ -50,7 +51,7 @@ func (in *Inet) sendDatagram(d *Rtable, h ipHeader, l4, payload []byte, prio uin
 	if total > mtu {
 		first = (mtu-IPv4HdrLen)&^7 + IPv4HdrLen
 	}
-	skb := in.host.pool.Alloc(LLReserve + first)
+	skb := in.host.Pool().Alloc(LLReserve + first)
 	if skb == nil {
 		return fmt.Errorf("stack: datagram of %d bytes: %w", total, syscall.ENOBUFS)
 	}
@@ -77,14 +78,14 @@ func (in *Inet) sendDatagram(d *Rtable, h ipHeader, l4, payload []byte, prio uin
 	rest = rest[k:]
 	skb.ResetNetworkHeader()
 	skb.SetTransportHeader(IPv4HdrLen)
-	skb.Protocol = EthPIPv4
+	skb.Protocol = stack.EthPIPv4
 	skb.Priority = prio
 	skb.SetDst(&d.Dst)
 	ipcb(skb).routedDst = h.dst
 	tail := skb
 	for len(rest) > 0 {
 		chunk := min(len(rest), (mtu-IPv4HdrLen)&^7)
-		f := in.host.pool.Alloc(LLReserve + IPv4HdrLen + chunk)
+		f := in.host.Pool().Alloc(LLReserve + IPv4HdrLen + chunk)
 		if f == nil {
 			skb.Free()
 			return fmt.Errorf("stack: datagram of %d bytes: %w", total, syscall.ENOBUFS)
@@ -92,10 +93,10 @@ func (in *Inet) sendDatagram(d *Rtable, h ipHeader, l4, payload []byte, prio uin
 		f.Reserve(LLReserve + IPv4HdrLen)
 		copy(f.Put(chunk), rest[:chunk])
 		rest = rest[chunk:]
-		tail.fragList = f
+		tail.SetFragList(f)
 		tail = f
 	}
-	in.host.cpus[0].ChargeCopy(total)
+	in.host.CPUs()[0].ChargeCopy(total)
 	in.localOut(skb)
 	return nil
 }
@@ -103,26 +104,26 @@ func (in *Inet) sendDatagram(d *Rtable, h ipHeader, l4, payload []byte, prio uin
 // localOut is ip_local_out: the total length and header checksum are set
 // before LOCAL_OUT (hooks see a consistent header, A-TX-06), then the
 // hook, then dst_output.
-func (in *Inet) localOut(skb *SKB) {
+func (in *Inet) localOut(skb *stack.SKB) {
 	iph := header.IPv4(skb.Data())
 	iph.SetTotalLen(uint16(skb.TotalLen()))
 	iph.UpdateChecksum()
-	in.Stats.OutRequests.add(1)
-	skb.Protocol = EthPIPv4
-	st := &skb.nf
-	*st = NFState{Hook: NFLocalOut, Out: rtOf(skb).Dev}
-	in.host.nf.Run(st, skb, in.dstOutput)
+	in.Stats.OutRequests.Add(1)
+	skb.Protocol = stack.EthPIPv4
+	st := skb.NF()
+	*st = stack.NFState{Hook: stack.NFLocalOut, Out: rtOf(skb).Dev}
+	in.host.Netfilter().Run(st, skb, in.dstOutput)
 }
 
 // dstOutput is dst_output after LOCAL_OUT: a hook that changed the
 // destination makes the packet route anew (ip_route_me_harder, A-TX-07).
-func (in *Inet) dstOutput(skb *SKB) {
+func (in *Inet) dstOutput(skb *stack.SKB) {
 	iph := header.IPv4(skb.Data())
 	if daddr := iph.Dst(); daddr != ipcb(skb).routedDst {
 		fl := FlowKey{Dst: daddr, Src: iph.Src(), TOS: iph.TOS()}
 		d, err := in.RouteOutput(&fl)
 		if err != nil {
-			in.Stats.OutDiscards.add(1)
+			in.Stats.OutDiscards.Add(1)
 			skb.Free()
 			return
 		}
@@ -135,31 +136,31 @@ func (in *Inet) dstOutput(skb *SKB) {
 // output is ip_output: the egress device, then POST_ROUTING, which sees
 // the whole datagram — Linux fragments after the hook, in
 // ip_finish_output (the seed's order is the other way, seed-A §18.5).
-func (in *Inet) output(skb *SKB) {
+func (in *Inet) output(skb *stack.SKB) {
 	skb.Dev = rtOf(skb).Dev
-	skb.Protocol = EthPIPv4
-	st := &skb.nf
-	*st = NFState{Hook: NFPostRouting, Out: skb.Dev}
-	in.host.nf.Run(st, skb, in.outputFn)
+	skb.Protocol = stack.EthPIPv4
+	st := skb.NF()
+	*st = stack.NFState{Hook: stack.NFPostRouting, Out: skb.Dev}
+	in.host.Netfilter().Run(st, skb, in.outputFn)
 }
 
 // postRoutingDone is ip_finish_output: a datagram over the MTU (or
 // carrying a frag_list) is fragmented; a GSO packet goes whole when its
 // segments fit.
-func (in *Inet) postRoutingDone(skb *SKB) {
+func (in *Inet) postRoutingDone(skb *stack.SKB) {
 	mtu := rtOf(skb).MTU()
-	if skb.GSOSize != 0 && skb.fragList == nil {
+	if skb.GSOSize != 0 && skb.FragList() == nil {
 		if gsoFits(skb, mtu) {
 			in.finishOutput2(skb)
 			return
 		}
 		// Linux segments, then fragments each segment; vnic has no TCP
 		// yet and drops such a packet.
-		in.Stats.FragFails.add(1)
+		in.Stats.FragFails.Add(1)
 		skb.Free()
 		return
 	}
-	if skb.TotalLen() > mtu || skb.fragList != nil || (ipcb(skb).fragMaxSize != 0 && int(ipcb(skb).fragMaxSize) > mtu) {
+	if skb.TotalLen() > mtu || skb.FragList() != nil || (ipcb(skb).fragMaxSize != 0 && int(ipcb(skb).fragMaxSize) > mtu) {
 		in.fragment(skb, mtu, in.finishOutputFn)
 		return
 	}
@@ -169,19 +170,19 @@ func (in *Inet) postRoutingDone(skb *SKB) {
 // finishOutput2 is ip_finish_output2 and neigh_output: the next hop's
 // link-layer address, from the neighbour table or, for broadcast,
 // multicast and the loopback, without one; then dev_queue_xmit.
-func (in *Inet) finishOutput2(skb *SKB) {
+func (in *Inet) finishOutput2(skb *stack.SKB) {
 	dev := skb.Dev
 	d := rtOf(skb)
 	switch {
-	case dev.flags&IFFLoopback != 0:
-		neighXmit(skb, MAC{})
+	case dev.IsLoopback():
+		neighXmit(skb, stack.MAC{})
 		return
-	case d.Type == RTNBroadcast || dev.flags&IFFNoARP != 0:
-		neighXmit(skb, BroadcastMAC)
+	case d.Type == RTNBroadcast || dev.NoARP():
+		neighXmit(skb, stack.BroadcastMAC)
 		return
 	case d.Type == RTNMulticast:
 		dst := header.IPv4(skb.Data()).Dst()
-		neighXmit(skb, MAC{0x01, 0x00, 0x5e, dst[1] & 0x7f, dst[2], dst[3]})
+		neighXmit(skb, stack.MAC{0x01, 0x00, 0x5e, dst[1] & 0x7f, dst[2], dst[3]})
 		return
 	}
 	nh := d.Gateway
@@ -194,15 +195,15 @@ func (in *Inet) finishOutput2(skb *SKB) {
 
 // neighXmit puts the Ethernet header on skb (for mac) and hands it to the
 // device.
-func neighXmit(skb *SKB, mac MAC) {
+func neighXmit(skb *stack.SKB, mac stack.MAC) {
 	dev := skb.Dev
-	if skb.Headroom() < EthHdrLen {
-		dev.txDropped.add(1)
+	if skb.Headroom() < stack.EthHdrLen {
+		dev.TxDroppedInc()
 		skb.Free()
 		return
 	}
-	EthHeader(skb, mac, dev.Addr(), skb.Protocol)
-	_ = DevQueueXmit(skb) // a refused packet is counted by the device
+	stack.EthHeader(skb, mac, dev.Addr(), skb.Protocol)
+	_ = stack.DevQueueXmit(skb) // a refused packet is counted by the device
 }
 
 // fragment is ip_fragment / ip_do_fragment: DF, unless the stack may
@@ -214,10 +215,10 @@ func neighXmit(skb *SKB, mac MAC) {
 // header on each piece without copying payload; the slow path copies
 // into new buffers. Both give the same bytes (FRAG-14): options without
 // the copied flag only in the first fragment.
-func (in *Inet) fragment(skb *SKB, mtu int, out func(*SKB)) {
+func (in *Inet) fragment(skb *stack.SKB, mtu int, out func(*stack.SKB)) {
 	iph := header.IPv4(skb.Data())
 	if iph.FlagsFrag()&IPDF != 0 && (!skb.IgnoreDF || (ipcb(skb).fragMaxSize != 0 && int(ipcb(skb).fragMaxSize) > mtu)) {
-		in.Stats.FragFails.add(1)
+		in.Stats.FragFails.Add(1)
 		in.icmpSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
 		skb.Free()
 		return
@@ -225,24 +226,24 @@ func (in *Inet) fragment(skb *SKB, mtu int, out func(*SKB)) {
 	hlen := iph.HeaderLen()
 	room := mtu - hlen // payload per fragment
 	if room < 8 {
-		in.Stats.FragFails.add(1)
+		in.Stats.FragFails.Add(1)
 		skb.Free()
 		return
 	}
-	if skb.fragList != nil && in.fastGeometry(skb, hlen, room) {
+	if skb.FragList() != nil && in.fastGeometry(skb, hlen, room) {
 		in.fragmentFast(skb, hlen, out)
 		return
 	}
 	in.fragmentSlow(skb, hlen, room, out)
 }
 
-func (in *Inet) fastGeometry(skb *SKB, hlen, room int) bool {
+func (in *Inet) fastGeometry(skb *stack.SKB, hlen, room int) bool {
 	first := skb.Len() - hlen
 	if first > room || first&7 != 0 || header.IPv4(skb.Data()).IsFragment() || skb.Headroom() < LLReserve {
 		return false
 	}
-	for f := skb.fragList; f != nil; f = f.fragList {
-		if f.Len() > room || (f.Len()&7 != 0 && f.fragList != nil) || f.Headroom() < hlen+EthHdrLen {
+	for f := skb.FragList(); f != nil; f = f.FragList() {
+		if f.Len() > room || (f.Len()&7 != 0 && f.FragList() != nil) || f.Headroom() < hlen+stack.EthHdrLen {
 			return false
 		}
 	}
@@ -262,24 +263,24 @@ func fragHeader(h []byte, hlen, payload int, origFrag uint16, off int, more bool
 	header.IPv4(h).UpdateChecksum()
 }
 
-func (in *Inet) fragmentFast(skb *SKB, hlen int, out func(*SKB)) {
+func (in *Inet) fragmentFast(skb *stack.SKB, hlen int, out func(*stack.SKB)) {
 	iph := header.IPv4(skb.Data())
 	orig := iph.FlagsFrag()
 	var hdr [60]byte
 	copy(hdr[:hlen], skb.Data()[:hlen])
 	FragmentIPOptions(hdr[:hlen])
-	chain := skb.fragList
-	skb.fragList = nil
-	var meta SKB // the first fragment is gone once sent
-	meta.copyMeta(skb)
+	chain := skb.FragList()
+	skb.SetFragList(nil)
+	var meta stack.SKB // the first fragment is gone once sent
+	meta.CopyMeta(skb)
 	off := skb.Len() - hlen
 	fragHeader(skb.Data()[:hlen], hlen, off, orig, 0, true)
-	in.Stats.FragCreates.add(1)
+	in.Stats.FragCreates.Add(1)
 	out(skb)
 	for f := chain; f != nil; {
-		next := f.fragList
-		f.fragList = nil
-		f.copyMeta(&meta)
+		next := f.FragList()
+		f.SetFragList(nil)
+		f.CopyMeta(&meta)
 		h := f.Push(hlen)
 		copy(h, hdr[:hlen])
 		f.ResetNetworkHeader()
@@ -287,14 +288,14 @@ func (in *Inet) fragmentFast(skb *SKB, hlen int, out func(*SKB)) {
 		more := next != nil || orig&IPMF != 0
 		fragHeader(h, hlen, f.Len()-hlen, orig, off, more)
 		off += f.Len() - hlen
-		in.Stats.FragCreates.add(1)
+		in.Stats.FragCreates.Add(1)
 		out(f)
 		f = next
 	}
-	in.Stats.FragOKs.add(1)
+	in.Stats.FragOKs.Add(1)
 }
 
-func (in *Inet) fragmentSlow(skb *SKB, hlen, room int, out func(*SKB)) {
+func (in *Inet) fragmentSlow(skb *stack.SKB, hlen, room int, out func(*stack.SKB)) {
 	iph := header.IPv4(skb.Data())
 	orig := iph.FlagsFrag()
 	var hdr [60]byte
@@ -307,14 +308,14 @@ func (in *Inet) fragmentSlow(skb *SKB, hlen, room int, out func(*SKB)) {
 		if n > room {
 			n = room &^ 7
 		}
-		f := in.host.pool.Alloc(LLReserve + hlen + n)
+		f := in.host.Pool().Alloc(LLReserve + hlen + n)
 		if f == nil {
-			in.Stats.FragFails.add(1)
+			in.Stats.FragFails.Add(1)
 			skb.Free()
 			return
 		}
 		f.Reserve(LLReserve)
-		f.copyMeta(skb)
+		f.CopyMeta(skb)
 		b := f.Put(hlen + n)
 		copy(b[:hlen], hdr[:hlen])
 		src.read(b[hlen:])
@@ -326,17 +327,17 @@ func (in *Inet) fragmentSlow(skb *SKB, hlen, room int, out func(*SKB)) {
 			FragmentIPOptions(hdr[:hlen])
 		}
 		off += n
-		in.host.cpus[0].ChargeCopy(n)
-		in.Stats.FragCreates.add(1)
+		in.host.CPUs()[0].ChargeCopy(n)
+		in.Stats.FragCreates.Add(1)
 		out(f)
 	}
 	skb.Consume()
-	in.Stats.FragOKs.add(1)
+	in.Stats.FragOKs.Add(1)
 }
 
 // payloadReader reads a datagram's bytes across its frag_list chain.
 type payloadReader struct {
-	skb *SKB
+	skb *stack.SKB
 	off int
 }
 
@@ -344,7 +345,7 @@ func (r *payloadReader) read(b []byte) {
 	for len(b) > 0 && r.skb != nil {
 		d := r.skb.Data()
 		if r.off >= len(d) {
-			r.skb, r.off = r.skb.fragList, 0
+			r.skb, r.off = r.skb.FragList(), 0
 			continue
 		}
 		n := copy(b, d[r.off:])

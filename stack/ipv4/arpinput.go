@@ -1,7 +1,9 @@
-package stack
+package ipv4
 
 import (
 	"net/netip"
+	"vnic/stack"
+	"vnic/stack/neigh"
 )
 
 // arpRcv is arp_rcv and arp_process: a request for one of this host's
@@ -10,9 +12,9 @@ import (
 // the sender (REACHABLE); any other request or broadcast reply updates an
 // existing entry only (arp_accept 0). A request from 0.0.0.0 is a
 // duplicate-address probe: answered, nothing learned.
-func (in *Inet) arpRcv(skb *SKB) {
+func (in *Inet) arpRcv(skb *stack.SKB) {
 	dev := skb.Dev
-	if dev.flags&(IFFNoARP|IFFLoopback) != 0 || skb.PktType == PacketOtherHost {
+	if (dev.NoARP() || dev.IsLoopback()) || skb.PktType == stack.PacketOtherHost {
 		skb.Free()
 		return
 	}
@@ -34,15 +36,15 @@ func (in *Inet) arpRcv(skb *SKB) {
 			skb.Consume()
 			return
 		}
-		idev.arp.Update(sip, p.SenderMAC, NeighRequest, true)
+		idev.arp.Update(sip, p.SenderMAC, neigh.FromRequest, true)
 		in.arpReply(dev, p, tip)
 		skb.Consume()
 		return
 	}
 	if sip != ([4]byte{}) {
-		how := NeighRequest
-		if p.Op == ARPReply && skb.PktType == PacketHost {
-			how = NeighReply
+		how := neigh.FromRequest
+		if p.Op == ARPReply && skb.PktType == stack.PacketHost {
+			how = neigh.FromReply
 		}
 		idev.arp.Update(sip, p.SenderMAC, how, false)
 	}
@@ -50,46 +52,46 @@ func (in *Inet) arpRcv(skb *SKB) {
 }
 
 // arpReply answers request p for tip from dev.
-func (in *Inet) arpReply(dev *NetDevice, p ARPPacket, tip [4]byte) {
+func (in *Inet) arpReply(dev *stack.NetDevice, p ARPPacket, tip [4]byte) {
 	mac := dev.Addr()
 	in.sendARP(dev, ARPFrame(p.SenderMAC, mac, ARPPacket{Op: ARPReply, SenderMAC: mac, SenderIP: tip, TargetMAC: p.SenderMAC, TargetIP: p.SenderIP}))
 }
 
 // arpSolicit is arp_solicit: a request for addr, broadcast or unicast to
 // the cached mac, from this device's address on addr's subnet.
-func (in *Inet) arpSolicit(idev *InDevice, addr [4]byte, mac MAC, bcast bool) {
+func (in *Inet) arpSolicit(idev *InDevice, addr [4]byte, mac stack.MAC, bcast bool) {
 	dev := idev.dev
 	src := in.selectAddr(dev, addr, ScopeLink)
 	in.sendARP(dev, ARPSolicit(dev.Addr(), src, addr, mac, bcast))
 }
 
 // sendARP hands a built ARP frame to dev.
-func (in *Inet) sendARP(dev *NetDevice, frame []byte) {
-	skb := in.host.pool.Alloc(len(frame))
+func (in *Inet) sendARP(dev *stack.NetDevice, frame []byte) {
+	skb := in.host.Pool().Alloc(len(frame))
 	if skb == nil {
 		return
 	}
 	copy(skb.Put(len(frame)), frame)
 	skb.Dev = dev
-	skb.Protocol = EthPARP
+	skb.Protocol = stack.EthPARP
 	skb.ResetMACHeader()
-	_ = DevQueueXmit(skb)
+	_ = stack.DevQueueXmit(skb)
 }
 
 // neighFailed is arp_error_report: resolution failed, so the packet's
 // source hears host unreachable (for this host's own packet: its socket,
 // through the loopback).
-func (in *Inet) neighFailed(skb *SKB) {
+func (in *Inet) neighFailed(skb *stack.SKB) {
 	in.icmpSend(skb, ICMPDestUnreach, ICMPHostUnreach, 0)
 	skb.Free()
 }
 
 // NeighAdd is ip neigh add|replace ADDR lladdr MAC dev DEV nud permanent.
-func (in *Inet) NeighAdd(dev *NetDevice, addr netip.Addr, mac MAC) {
+func (in *Inet) NeighAdd(dev *stack.NetDevice, addr netip.Addr, mac stack.MAC) {
 	in.Attach(dev).arp.AddStatic(addr.As4(), mac)
 }
 
 // NeighDel is ip neigh del ADDR dev DEV.
-func (in *Inet) NeighDel(dev *NetDevice, addr netip.Addr) bool {
+func (in *Inet) NeighDel(dev *stack.NetDevice, addr netip.Addr) bool {
 	return in.Attach(dev).arp.Delete(addr.As4())
 }

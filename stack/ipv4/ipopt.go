@@ -1,4 +1,4 @@
-package stack
+package ipv4
 
 import (
 	"encoding/binary"

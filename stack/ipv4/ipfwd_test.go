@@ -1,4 +1,4 @@
-package stack_test
+package ipv4_test
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"vnic/stack"
+	"vnic/stack/ipv4"
 )
 
 // routerRig is h1 — r — h2 with r forwarding (or not); r's link to h2
@@ -19,7 +20,7 @@ func routerRig(t *testing.T, forwarding bool, mtu2 int) (*inetRig, *wire, *wire)
 	r.link("h1", "198.18.1.2/24", "r", "198.18.1.1/24", 0)
 	w2, _ := r.link("r", "198.18.2.1/24", "h2", "198.18.2.2/24", mtu2)
 	for _, c := range []struct{ h, gw string }{{"h1", "198.18.1.1"}, {"h2", "198.18.2.1"}} {
-		if err := r.inet[c.h].RouteAdd(stack.Route{Gateway: mustAddr(c.gw).As4()}, false); err != nil {
+		if err := r.inet[c.h].RouteAdd(ipv4.Route{Gateway: mustAddr(c.gw).As4()}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -43,9 +44,9 @@ func wireOf(r *inetRig, from string) []string {
 // arriving → time exceeded from the router.
 func TestForwardTTL(t *testing.T) {
 	r, _, _ := routerRig(t, true, 0)
-	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 56, stack.PingOptions{})
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 56, ipv4.PingOptions{})
 	r.run(10 * time.Millisecond)
-	if m, ok := c.Recv(); !ok || m.Type != stack.ICMPEchoReply || m.TTL != 63 {
+	if m, ok := c.Recv(); !ok || m.Type != ipv4.ICMPEchoReply || m.TTL != 63 {
 		t.Fatalf("reply %+v %v", m, ok)
 	}
 	wantLines(t, "router out", wireOf(r, "r/eth1"), []string{"r/eth1 IP 198.18.1.2>198.18.2.2 ICMP 8/0 ttl 63 len 84"})
@@ -54,16 +55,16 @@ func TestForwardTTL(t *testing.T) {
 		t.Fatalf("router %+v", s)
 	}
 	r.frames = nil
-	c2 := ping(t, r.inet["h1"], "198.18.2.2", 2, 56, stack.PingOptions{TTL: 1})
+	c2 := ping(t, r.inet["h1"], "198.18.2.2", 2, 56, ipv4.PingOptions{TTL: 1})
 	r.run(10 * time.Millisecond)
 	m, ok := c2.Recv()
-	if !ok || !m.IsError || m.Type != stack.ICMPTimeExceeded || m.Code != stack.ICMPExcTTL || m.From != mustAddr("198.18.1.1") || m.Seq != 2 {
+	if !ok || !m.IsError || m.Type != ipv4.ICMPTimeExceeded || m.Code != ipv4.ICMPExcTTL || m.From != mustAddr("198.18.1.1") || m.Seq != 2 {
 		t.Fatalf("ttl 1: %+v %v", m, ok)
 	}
 	wantLines(t, "ttl 1", wireOf(r, "r/eth1"), nil)
 	// TTL 2 is forwarded with TTL 1 (U-3).
 	r.frames = nil
-	ping(t, r.inet["h1"], "198.18.2.2", 3, 56, stack.PingOptions{TTL: 2})
+	ping(t, r.inet["h1"], "198.18.2.2", 3, 56, ipv4.PingOptions{TTL: 2})
 	r.run(10 * time.Millisecond)
 	wantLines(t, "ttl 2", wireOf(r, "r/eth1"), []string{"r/eth1 IP 198.18.1.2>198.18.2.2 ICMP 8/0 ttl 1 len 84"})
 }
@@ -73,10 +74,10 @@ func TestForwardTTL(t *testing.T) {
 // router and reassembled at h2.
 func TestForwardMTU(t *testing.T) {
 	r, _, _ := routerRig(t, true, 1280)
-	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 1400, stack.PingOptions{DF: true})
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 1400, ipv4.PingOptions{DF: true})
 	r.run(10 * time.Millisecond)
 	m, ok := c.Recv()
-	if !ok || !m.IsError || m.Type != stack.ICMPDestUnreach || m.Code != stack.ICMPFragNeeded || m.Info != 1280 || m.From != mustAddr("198.18.1.1") {
+	if !ok || !m.IsError || m.Type != ipv4.ICMPDestUnreach || m.Code != ipv4.ICMPFragNeeded || m.Info != 1280 || m.From != mustAddr("198.18.1.1") {
 		t.Fatalf("DF: %+v %v", m, ok)
 	}
 	wantLines(t, "DF", wireOf(r, "r/eth1"), nil)
@@ -84,9 +85,9 @@ func TestForwardMTU(t *testing.T) {
 		t.Fatalf("router %+v", s)
 	}
 	r.frames = nil
-	c2 := ping(t, r.inet["h1"], "198.18.2.2", 2, 1400, stack.PingOptions{})
+	c2 := ping(t, r.inet["h1"], "198.18.2.2", 2, 1400, ipv4.PingOptions{})
 	r.run(10 * time.Millisecond)
-	if m, ok := c2.Recv(); !ok || m.Type != stack.ICMPEchoReply || m.Len != 1408 {
+	if m, ok := c2.Recv(); !ok || m.Type != ipv4.ICMPEchoReply || m.Len != 1408 {
 		t.Fatalf("no DF: %+v %v", m, ok)
 	}
 	wantLines(t, "fragmented by the router", wireOf(r, "r/eth1"), []string{
@@ -100,7 +101,7 @@ func TestForwardMTU(t *testing.T) {
 // does; turning forwarding on disables LRO on the devices.
 func TestForwardingOff(t *testing.T) {
 	r, _, _ := routerRig(t, false, 0)
-	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 56, stack.PingOptions{})
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 56, ipv4.PingOptions{})
 	r.run(10 * time.Millisecond)
 	if m, ok := c.Recv(); ok {
 		t.Fatalf("got %+v", m)
@@ -115,10 +116,10 @@ func TestForwardingOff(t *testing.T) {
 // InNoRoutes.
 func TestForwardNoRoute(t *testing.T) {
 	r, _, _ := routerRig(t, true, 0)
-	c := ping(t, r.inet["h1"], "203.0.113.9", 1, 56, stack.PingOptions{})
+	c := ping(t, r.inet["h1"], "203.0.113.9", 1, 56, ipv4.PingOptions{})
 	r.run(10 * time.Millisecond)
 	m, ok := c.Recv()
-	if !ok || m.Type != stack.ICMPDestUnreach || m.Code != stack.ICMPNetUnreach || m.From != mustAddr("198.18.1.1") {
+	if !ok || m.Type != ipv4.ICMPDestUnreach || m.Code != ipv4.ICMPNetUnreach || m.From != mustAddr("198.18.1.1") {
 		t.Fatalf("%+v %v", m, ok)
 	}
 	if s := r.inet["r"].Stats.Snapshot(); s.InNoRoutes != 1 {
@@ -146,7 +147,7 @@ func TestHookOrderPerPath(t *testing.T) {
 	r.inet["r"].NeighAdd(r.hosts["r"].Devices()[2], mustAddr("198.18.2.2"), r.hosts["h2"].Devices()[1].Addr())
 	r.inet["h2"].NeighAdd(r.hosts["h2"].Devices()[1], mustAddr("198.18.2.1"), r.hosts["r"].Devices()[2].Addr())
 	r.inet["r"].NeighAdd(r.hosts["r"].Devices()[1], mustAddr("198.18.1.2"), r.hosts["h1"].Devices()[1].Addr())
-	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 56, stack.PingOptions{})
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 56, ipv4.PingOptions{})
 	r.run(10 * time.Millisecond)
 	if _, ok := c.Recv(); !ok {
 		t.Fatal("no reply")
@@ -167,7 +168,7 @@ func TestPreRoutingRewrite(t *testing.T) {
 	r, _, _ := routerRig(t, true, 0)
 	ops := &stack.NFHookOps{Name: "dnat", Hook: stack.NFPreRouting, Fn: func(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 		d := skb.Data()
-		if d[9] == stack.IPProtoICMP && d[16] == 198 && d[18] == 2 && d[19] == 2 {
+		if d[9] == ipv4.IPProtoICMP && d[16] == 198 && d[18] == 2 && d[19] == 2 {
 			copy(d[16:20], []byte{198, 18, 1, 1})
 			setIPChecksum(d[:20])
 		}
@@ -176,10 +177,10 @@ func TestPreRoutingRewrite(t *testing.T) {
 	if err := r.hosts["r"].Netfilter().Register(ops); err != nil {
 		t.Fatal(err)
 	}
-	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 56, stack.PingOptions{})
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 56, ipv4.PingOptions{})
 	r.run(10 * time.Millisecond)
 	m, ok := c.Recv()
-	if !ok || m.From != mustAddr("198.18.1.1") || m.Type != stack.ICMPEchoReply {
+	if !ok || m.From != mustAddr("198.18.1.1") || m.Type != ipv4.ICMPEchoReply {
 		t.Fatalf("%+v %v", m, ok)
 	}
 	if s := r.inet["r"].Stats.Snapshot(); s.ForwDatagrams != 0 || s.InDelivers != 1 {
@@ -212,7 +213,7 @@ func TestUDPPortUnreachAndChecksums(t *testing.T) {
 	if s := r.inet["h2"].UDPStats.Snapshot(); s.NoPorts != 1 {
 		t.Fatalf("h2 %+v", s)
 	}
-	if s := r.inet["h2"].ICMPStats.Snapshot(); s.OutType[stack.ICMPDestUnreach] != 1 {
+	if s := r.inet["h2"].ICMPStats.Snapshot(); s.OutType[ipv4.ICMPDestUnreach] != 1 {
 		t.Fatalf("h2 icmp %+v", s)
 	}
 	srv, err := r.inet["h2"].ListenUDP(netip.MustParseAddrPort("198.18.0.2:7777"))
@@ -270,7 +271,7 @@ func TestICMPRateLimit(t *testing.T) {
 		}
 	}
 	send(20) // 200 ms
-	out := func() uint64 { return r.inet["h2"].ICMPStats.Snapshot().OutType[stack.ICMPDestUnreach] }
+	out := func() uint64 { return r.inet["h2"].ICMPStats.Snapshot().OutType[ipv4.ICMPDestUnreach] }
 	if got := out(); got != 6 {
 		t.Fatalf("burst: %d port unreachables, want 6", got)
 	}
@@ -283,10 +284,10 @@ func TestICMPRateLimit(t *testing.T) {
 		t.Fatalf("after a second: %d, want 7", got)
 	}
 	for i := 0; i < 20; i++ {
-		ping(t, r.inet["h1"], "198.18.0.2", uint16(i), 8, stack.PingOptions{})
+		ping(t, r.inet["h1"], "198.18.0.2", uint16(i), 8, ipv4.PingOptions{})
 	}
 	r.run(10 * time.Millisecond)
-	if got := r.inet["h2"].ICMPStats.Snapshot().OutType[stack.ICMPEchoReply]; got != 20 {
+	if got := r.inet["h2"].ICMPStats.Snapshot().OutType[ipv4.ICMPEchoReply]; got != 20 {
 		t.Fatalf("echo replies %d", got)
 	}
 }
@@ -304,15 +305,15 @@ func TestICMPErrorSuppression(t *testing.T) {
 		dstMAC   stack.MAC // zero: h2's
 		want     uint64
 	}{
-		{"plain", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, 0, stack.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.MAC{}, 1},
-		{"to the subnet broadcast", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 255}, 0, stack.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.BroadcastMAC, 0},
-		{"to 255.255.255.255", [4]byte{198, 18, 0, 1}, [4]byte{255, 255, 255, 255}, 0, stack.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.BroadcastMAC, 0},
+		{"plain", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, 0, ipv4.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.MAC{}, 1},
+		{"to the subnet broadcast", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 255}, 0, ipv4.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.BroadcastMAC, 0},
+		{"to 255.255.255.255", [4]byte{198, 18, 0, 1}, [4]byte{255, 255, 255, 255}, 0, ipv4.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.BroadcastMAC, 0},
 		{"non-first fragment", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, 1, 99, make([]byte, 8), stack.MAC{}, 0},
-		{"first fragment of an unknown protocol", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, stack.IPMF, 99, make([]byte, 8), stack.MAC{}, 0},
+		{"first fragment of an unknown protocol", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, ipv4.IPMF, 99, make([]byte, 8), stack.MAC{}, 0},
 		{"unknown protocol", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, 0, 99, make([]byte, 8), stack.MAC{}, 1},
-		{"an ICMP error", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, 0, stack.IPProtoICMP, []byte{3, 3, 0xfc, 0xfc, 0, 0, 0, 0}, stack.MAC{}, 0},
-		{"from 0.0.0.0", [4]byte{0, 0, 0, 0}, [4]byte{198, 18, 0, 2}, 0, stack.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.MAC{}, 0},
-		{"from a multicast source", [4]byte{224, 0, 0, 1}, [4]byte{198, 18, 0, 2}, 0, stack.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.MAC{}, 0},
+		{"an ICMP error", [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 0, 2}, 0, ipv4.IPProtoICMP, []byte{3, 3, 0xfc, 0xfc, 0, 0, 0, 0}, stack.MAC{}, 0},
+		{"from 0.0.0.0", [4]byte{0, 0, 0, 0}, [4]byte{198, 18, 0, 2}, 0, ipv4.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.MAC{}, 0},
+		{"from a multicast source", [4]byte{224, 0, 0, 1}, [4]byte{198, 18, 0, 2}, 0, ipv4.IPProtoUDP, []byte{0, 1, 0, 9, 0, 8, 0, 0}, stack.MAC{}, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := newInetRig(t, "h1", "h2")
@@ -338,7 +339,7 @@ func TestICMPErrorSuppression(t *testing.T) {
 			r.inject(w2, f)
 			r.run(10 * time.Millisecond)
 			ic := r.inet["h2"].ICMPStats.Snapshot()
-			if got := ic.OutType[stack.ICMPDestUnreach]; got != c.want {
+			if got := ic.OutType[ipv4.ICMPDestUnreach]; got != c.want {
 				t.Fatalf("%d destination unreachable sent, want %d", got, c.want)
 			}
 		})
@@ -352,12 +353,12 @@ func TestLocalOutRewriteReroutes(t *testing.T) {
 	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
 	r.link("h1", "198.18.3.1/24", "h3", "198.18.3.3/24", 0)
 	// The request keeps its source (198.18.0.1): h3 answers by h1.
-	if err := r.inet["h3"].RouteAdd(stack.Route{Gateway: [4]byte{198, 18, 3, 1}}, false); err != nil {
+	if err := r.inet["h3"].RouteAdd(ipv4.Route{Gateway: [4]byte{198, 18, 3, 1}}, false); err != nil {
 		t.Fatal(err)
 	}
 	ops := &stack.NFHookOps{Name: "dnat", Hook: stack.NFLocalOut, Fn: func(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 		d := skb.Data()
-		if d[9] == stack.IPProtoICMP && d[16] == 198 && d[18] == 0 && d[19] == 2 {
+		if d[9] == ipv4.IPProtoICMP && d[16] == 198 && d[18] == 0 && d[19] == 2 {
 			d[18], d[19] = 3, 3
 			setIPChecksum(d[:20])
 		}
@@ -366,7 +367,7 @@ func TestLocalOutRewriteReroutes(t *testing.T) {
 	if err := r.hosts["h1"].Netfilter().Register(ops); err != nil {
 		t.Fatal(err)
 	}
-	c := ping(t, r.inet["h1"], "198.18.0.2", 1, 8, stack.PingOptions{})
+	c := ping(t, r.inet["h1"], "198.18.0.2", 1, 8, ipv4.PingOptions{})
 	r.run(10 * time.Millisecond)
 	m, ok := c.Recv()
 	if !ok || m.From != mustAddr("198.18.3.3") {
@@ -387,7 +388,7 @@ func TestRawSocketsAndRouterAlert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rawICMP, err := r.inet["h2"].OpenRaw(stack.IPProtoICMP, false)
+	rawICMP, err := r.inet["h2"].OpenRaw(ipv4.IPProtoICMP, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,22 +399,22 @@ func TestRawSocketsAndRouterAlert(t *testing.T) {
 	if err := s.SendTo([]byte("ninety-nine"), mustAddr("198.18.2.2"), 0); err != nil {
 		t.Fatal(err)
 	}
-	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 8, stack.PingOptions{})
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 8, ipv4.PingOptions{})
 	r.run(10 * time.Millisecond)
 	d, ok := raw99.Recv()
 	if !ok || len(d) != 20+11 || string(d[20:]) != "ninety-nine" || d[9] != 99 {
 		t.Fatalf("raw 99 got %q %v", d, ok)
 	}
-	if d, ok := rawICMP.Recv(); !ok || d[20] != stack.ICMPEcho {
+	if d, ok := rawICMP.Recv(); !ok || d[20] != ipv4.ICMPEcho {
 		t.Fatalf("raw ICMP got %x %v", d, ok)
 	}
-	if m, ok := c.Recv(); !ok || m.Type != stack.ICMPEchoReply {
+	if m, ok := c.Recv(); !ok || m.Type != ipv4.ICMPEchoReply {
 		t.Fatal("the stack did not answer the echo beside the raw socket")
 	}
 	if st := r.inet["h2"].Stats.Snapshot(); st.InUnknownProtos != 0 || st.InDelivers != 2 {
 		t.Fatalf("h2 %+v", st)
 	}
-	if got := r.inet["h2"].ICMPStats.Snapshot().OutType[stack.ICMPDestUnreach]; got != 0 {
+	if got := r.inet["h2"].ICMPStats.Snapshot().OutType[ipv4.ICMPDestUnreach]; got != 0 {
 		t.Fatalf("%d protocol unreachables", got)
 	}
 	raw99.Close()
@@ -439,13 +440,13 @@ func TestRawSocketsAndRouterAlert(t *testing.T) {
 	ip := f[14:]
 	ip[0], ip[3], ip[8], ip[9] = 0x46, 28, 64, 99
 	copy(ip[12:], []byte{198, 18, 1, 2, 198, 18, 2, 2})
-	copy(ip[20:24], []byte{stack.IPOptRA, 4, 0, 0})
+	copy(ip[20:24], []byte{ipv4.IPOptRA, 4, 0, 0})
 	setIPChecksum(ip[:24])
 	r.frames = nil
 	before := r.inet["r"].Stats.Snapshot().ForwDatagrams
 	r.inject(w, f)
 	r.run(10 * time.Millisecond)
-	if d, ok := ra.Recv(); !ok || len(d) != 28 || d[20] != stack.IPOptRA {
+	if d, ok := ra.Recv(); !ok || len(d) != 28 || d[20] != ipv4.IPOptRA {
 		t.Fatalf("router alert socket got %x %v", d, ok)
 	}
 	if st := r.inet["r"].Stats.Snapshot(); st.ForwDatagrams != before {
@@ -481,7 +482,7 @@ func TestReversePathFilter(t *testing.T) {
 		copy(f[0:6], mac[:])
 		f[12] = 0x08
 		ip := f[14:]
-		ip[0], ip[3], ip[8], ip[9] = 0x45, 28, 64, stack.IPProtoUDP
+		ip[0], ip[3], ip[8], ip[9] = 0x45, 28, 64, ipv4.IPProtoUDP
 		copy(ip[12:16], c.src[:])
 		copy(ip[16:20], []byte{198, 18, 2, 2})
 		copy(ip[20:], []byte{0, 1, 0, 9, 0, 8, 0, 0})

@@ -1,4 +1,4 @@
-package stack
+package ipv4
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 	"vnic/header"
+	"vnic/stack"
 )
 
 // RawConn is a raw IPv4 socket of one protocol (SOCK_RAW): it receives a
@@ -73,7 +74,7 @@ func (c *RawConn) Recv() ([]byte, bool) { return c.q.recv() }
 // Wait returns the next datagram, waiting until deadline on a real-time
 // host (on the virtual clock it does not wait: run the clock, then Recv).
 func (c *RawConn) Wait(deadline time.Time) ([]byte, error) {
-	return c.q.wait(c.in.host.clock, deadline, "raw")
+	return c.q.wait(c.in.host.Clock(), deadline, "raw")
 }
 
 // SendTo sends payload to dst behind an IPv4 header of the socket's
@@ -97,7 +98,7 @@ func (c *RawConn) SendTo(payload []byte, dst netip.Addr, ttl uint8) error {
 // rawDeliver gives each raw socket of the datagram's protocol a copy
 // (raw_local_deliver); skb's data is at the transport header, its network
 // header set. It reports whether any socket took one.
-func (in *Inet) rawDeliver(skb *SKB, proto uint8) bool {
+func (in *Inet) rawDeliver(skb *stack.SKB, proto uint8) bool {
 	p := in.raw.conns.Load()
 	if p == nil {
 		return false
@@ -116,7 +117,7 @@ func (in *Inet) rawDeliver(skb *SKB, proto uint8) bool {
 // Alert option goes to the raw sockets that asked for such packets of its
 // protocol (a fragment is reassembled first); if one took it, it is not
 // forwarded.
-func (in *Inet) routerAlert(skb *SKB) bool {
+func (in *Inet) routerAlert(skb *stack.SKB) bool {
 	p := in.raw.conns.Load()
 	if p == nil {
 		return false
