@@ -8,5 +8,6 @@ type Counter struct{ v atomic.Uint64 }
 
 // Add adds n.
 func (c *Counter) Add(n uint64) { c.v.Add(n) }
+
 // Load reads the count.
 func (c *Counter) Load() uint64 { return c.v.Load() }

@@ -75,7 +75,6 @@ func fragECN(set uint8) uint8 {
 	return 0
 }
 
-
 // Mem returns the bytes held by reassembly queues.
 func (in *Inet) FragMem() int {
 	in.frags.mu.Lock()
