@@ -123,3 +123,25 @@ func FuzzUpdate16(f *testing.F) {
 		}
 	})
 }
+
+func TestIPv4AddrWords(t *testing.T) {
+	for _, c := range []struct {
+		a    [4]byte
+		l    int
+		v, m uint32
+	}{
+		{[4]byte{198, 18, 0, 1}, 15, 0xc6120001, 0xfffe0000},
+		{[4]byte{0, 0, 0, 0}, 0, 0, 0},
+		{[4]byte{255, 255, 255, 255}, 32, 0xffffffff, 0xffffffff},
+	} {
+		if got := IPv4Uint32(c.a); got != c.v {
+			t.Errorf("IPv4Uint32(%v) = %#x, want %#x", c.a, got, c.v)
+		}
+		if got := IPv4FromUint32(c.v); got != c.a {
+			t.Errorf("IPv4FromUint32(%#x) = %v", c.v, got)
+		}
+		if got := IPv4Mask(c.l); got != c.m {
+			t.Errorf("IPv4Mask(%d) = %#x, want %#x", c.l, got, c.m)
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 
 	"vnic/ethtool"
 	"vnic/stack"
-	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
 )
 
@@ -334,7 +334,7 @@ func runRoute(args []string, o Options) error {
 	}
 	name := namer(ls)
 	if len(args) == 0 || matches(args[0], "show") || matches(args[0], "list") {
-		table := uint32(ipv4.TableMain)
+		table := uint32(fib.TableMain)
 		for i := 1; i < len(args); i++ {
 			if args[i] == "table" && i+1 < len(args) {
 				t, ok := ParseTable(args[i+1])
@@ -352,7 +352,7 @@ func runRoute(args []string, o Options) error {
 			return err
 		}
 		for _, r := range rs {
-			if table == ipv4.TableUnspec || r.Table == table {
+			if table == fib.TableUnspec || r.Table == table {
 				fmt.Fprintln(o.Stdout, FormatRoute(r, name))
 			}
 		}
@@ -383,9 +383,9 @@ func runRoute(args []string, o Options) error {
 		return err
 	}
 	m := RouteMsg{DstLen: uint8(spec.Dst.Bits()), TOS: spec.TOS, Table: spec.Table, Protocol: spec.Protocol, Type: uint8(spec.Type),
-		Priority: spec.Metric, HasPrio: spec.Set["metric"], MTU: spec.MTU, Scope: uint8(ipv4.ScopeUniverse)}
+		Priority: spec.Metric, HasPrio: spec.Set["metric"], MTU: spec.MTU, Scope: uint8(fib.ScopeUniverse)}
 	if m.Table == 0 {
-		m.Table = ipv4.TableMain
+		m.Table = fib.TableMain
 	}
 	if spec.Dst.Bits() > 0 {
 		m.Dst = spec.Dst.Masked().Addr()
@@ -403,14 +403,14 @@ func runRoute(args []string, o Options) error {
 	case spec.HasScope:
 		m.Scope = uint8(spec.Scope)
 	case kind == RTMDelRoute:
-		m.Scope = uint8(ipv4.ScopeNowhere)
-	case spec.Type == ipv4.RTNLocal:
-		m.Scope = uint8(ipv4.ScopeHost)
-	case (spec.Type == ipv4.RTNUnicast || spec.Type == ipv4.RTNBroadcast) && !spec.Gateway.IsValid():
-		m.Scope = uint8(ipv4.ScopeLink)
+		m.Scope = uint8(fib.ScopeNowhere)
+	case spec.Type == fib.RTNLocal:
+		m.Scope = uint8(fib.ScopeHost)
+	case (spec.Type == fib.RTNUnicast || spec.Type == fib.RTNBroadcast) && !spec.Gateway.IsValid():
+		m.Scope = uint8(fib.ScopeLink)
 	}
 	if kind == RTMNewRoute && m.Protocol == 0 {
-		m.Protocol = ipv4.ProtoBoot
+		m.Protocol = fib.ProtoBoot
 	}
 	if kind == RTMDelRoute && !spec.Set["type"] {
 		m.Type = 0
@@ -499,7 +499,7 @@ func routeGet(args []string, ls map[uint32]LinkMsg, o Options) error {
 // FormatRouteGet is ip route get's answer.
 func FormatRouteGet(r RouteMsg, ifname func(uint32) string) string {
 	var b strings.Builder
-	if t := ipv4.RouteType(r.Type); t != ipv4.RTNUnicast {
+	if t := fib.RouteType(r.Type); t != fib.RTNUnicast {
 		b.WriteString(t.String() + " ")
 	}
 	b.WriteString(r.Dst.String())
@@ -512,7 +512,7 @@ func FormatRouteGet(r RouteMsg, ifname func(uint32) string) string {
 	if r.Oif != 0 {
 		fmt.Fprintf(&b, " dev %s", ifname(r.Oif))
 	}
-	if r.Table != ipv4.TableMain && r.Table != ipv4.TableUnspec {
+	if r.Table != fib.TableMain && r.Table != fib.TableUnspec {
 		fmt.Fprintf(&b, " table %s", TableName(r.Table))
 	}
 	if r.PrefSrc.IsValid() {

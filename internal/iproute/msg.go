@@ -11,7 +11,7 @@ import (
 	"github.com/mdlayher/netlink"
 
 	"vnic/stack"
-	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
 )
 
@@ -441,7 +441,7 @@ func FormatAddr(m AddrMsg) string {
 	if m.Broadcast.IsValid() {
 		s += fmt.Sprintf(" brd %v", m.Broadcast)
 	}
-	s += " scope " + ipv4.Scope(m.Scope).String()
+	s += " scope " + fib.Scope(m.Scope).String()
 	if m.Flags&IFAFSecondary != 0 {
 		s += " secondary"
 	}
@@ -453,7 +453,7 @@ func FormatAddr(m AddrMsg) string {
 // interface index.
 func FormatRoute(m RouteMsg, ifname func(uint32) string) string {
 	var b strings.Builder
-	if t := ipv4.RouteType(m.Type); t != ipv4.RTNUnicast {
+	if t := fib.RouteType(m.Type); t != fib.RTNUnicast {
 		b.WriteString(t.String() + " ")
 	}
 	if m.DstLen == 0 {
@@ -472,14 +472,14 @@ func FormatRoute(m RouteMsg, ifname func(uint32) string) string {
 	if m.Oif != 0 {
 		fmt.Fprintf(&b, " dev %s", ifname(m.Oif))
 	}
-	if m.Table != ipv4.TableMain && m.Table != ipv4.TableUnspec {
+	if m.Table != fib.TableMain && m.Table != fib.TableUnspec {
 		fmt.Fprintf(&b, " table %s", TableName(m.Table))
 	}
-	if m.Protocol != ipv4.ProtoBoot {
+	if m.Protocol != fib.ProtoBoot {
 		fmt.Fprintf(&b, " proto %s", ProtoName(m.Protocol))
 	}
-	if m.Scope != uint8(ipv4.ScopeUniverse) {
-		fmt.Fprintf(&b, " scope %s", ipv4.Scope(m.Scope).String())
+	if m.Scope != uint8(fib.ScopeUniverse) {
+		fmt.Fprintf(&b, " scope %s", fib.Scope(m.Scope).String())
 	}
 	if m.PrefSrc.IsValid() {
 		fmt.Fprintf(&b, " src %v", m.PrefSrc)

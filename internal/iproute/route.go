@@ -10,17 +10,17 @@ import (
 	"strings"
 
 	"vnic/stack"
-	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
 )
 
 // RouteSpec is a parsed ip route argument list: NODE_SPEC and INFO_SPEC.
 type RouteSpec struct {
-	Type     ipv4.RouteType // unicast unless given
+	Type     fib.RouteType // unicast unless given
 	Dst      netip.Prefix
 	TOS      uint8
 	Table    uint32 // 0: main
 	Protocol uint8  // 0: boot
-	Scope    ipv4.Scope
+	Scope    fib.Scope
 	HasScope bool
 	Metric   uint32
 	Gateway  netip.Addr
@@ -46,7 +46,7 @@ func garbage(w string) error {
 // [mtu [lock] N]. PREFIX is default, ADDR or ADDR/LEN; "to" may precede
 // it.
 func ParseRoute(args []string) (RouteSpec, error) {
-	r := RouteSpec{Type: ipv4.RTNUnicast, Set: map[string]bool{}}
+	r := RouteSpec{Type: fib.RTNUnicast, Set: map[string]bool{}}
 	haveDst := false
 	next := func(i *int, kw string) (string, error) {
 		*i++
@@ -163,7 +163,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			haveDst = true
 		default:
-			if t, ok := ipv4.ParseRouteType(a); ok && !haveDst && i+1 < len(args) {
+			if t, ok := fib.ParseRouteType(a); ok && !haveDst && i+1 < len(args) {
 				r.Type = t
 				a = "type"
 				break
@@ -210,13 +210,13 @@ func ParsePrefix(s string) (netip.Prefix, error) {
 func ParseTable(s string) (uint32, bool) {
 	switch s {
 	case "local":
-		return ipv4.TableLocal, true
+		return fib.TableLocal, true
 	case "main":
-		return ipv4.TableMain, true
+		return fib.TableMain, true
 	case "default":
-		return ipv4.TableDefault, true
+		return fib.TableDefault, true
 	case "all", "unspec":
-		return ipv4.TableUnspec, true
+		return fib.TableUnspec, true
 	}
 	n, err := strconv.ParseUint(s, 0, 32)
 	return uint32(n), err == nil
@@ -225,13 +225,13 @@ func ParseTable(s string) (uint32, bool) {
 // TableName is rtnl_rttable_n2a.
 func TableName(t uint32) string {
 	switch t {
-	case ipv4.TableLocal:
+	case fib.TableLocal:
 		return "local"
-	case ipv4.TableMain:
+	case fib.TableMain:
 		return "main"
-	case ipv4.TableDefault:
+	case fib.TableDefault:
 		return "default"
-	case ipv4.TableUnspec:
+	case fib.TableUnspec:
 		return "unspec"
 	}
 	return strconv.FormatUint(uint64(t), 10)
@@ -259,28 +259,28 @@ func ProtoName(p uint8) string {
 }
 
 // ParseScope reads a scope id or name.
-func ParseScope(s string) (ipv4.Scope, bool) {
+func ParseScope(s string) (fib.Scope, bool) {
 	switch s {
 	case "global", "universe":
-		return ipv4.ScopeUniverse, true
+		return fib.ScopeUniverse, true
 	case "site":
-		return ipv4.ScopeSite, true
+		return fib.ScopeSite, true
 	case "link":
-		return ipv4.ScopeLink, true
+		return fib.ScopeLink, true
 	case "host":
-		return ipv4.ScopeHost, true
+		return fib.ScopeHost, true
 	case "nowhere":
-		return ipv4.ScopeNowhere, true
+		return fib.ScopeNowhere, true
 	}
 	n, err := strconv.ParseUint(s, 0, 8)
-	return ipv4.Scope(n), err == nil
+	return fib.Scope(n), err == nil
 }
 
 // Route turns the spec into a stack route, naming devices with dev (nil
 // for an unknown name).
-func (r RouteSpec) Route(dev func(string) *stack.NetDevice) (ipv4.Route, error) {
-	rt := ipv4.Route{Table: r.Table, Len: uint8(r.Dst.Bits()), TOS: r.TOS, Type: r.Type, Protocol: r.Protocol,
-		Priority: r.Metric, MTU: r.MTU, OnLink: r.OnLink, Scope: ipv4.ScopeNowhere}
+func (r RouteSpec) Route(dev func(string) *stack.NetDevice) (fib.Route, error) {
+	rt := fib.Route{Table: r.Table, Len: uint8(r.Dst.Bits()), TOS: r.TOS, Type: r.Type, Protocol: r.Protocol,
+		Priority: r.Metric, MTU: r.MTU, OnLink: r.OnLink, Scope: fib.ScopeNowhere}
 	rt.Dst = r.Dst.Masked().Addr().As4()
 	if r.HasScope {
 		rt.Scope = r.Scope

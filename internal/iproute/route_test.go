@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"vnic/stack"
-	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
 )
 
@@ -39,10 +39,10 @@ func TestParseRoute(t *testing.T) {
 			m := RouteMsg{DstLen: uint8(r.Dst.Bits()), Type: uint8(r.Type), Table: r.Table, Protocol: r.Protocol, Gateway: r.Gateway, PrefSrc: r.Src,
 				Priority: r.Metric, HasPrio: r.Set["metric"], MTU: r.MTU}
 			if m.Table == 0 {
-				m.Table = ipv4.TableMain
+				m.Table = fib.TableMain
 			}
 			if m.Protocol == 0 {
-				m.Protocol = ipv4.ProtoBoot
+				m.Protocol = fib.ProtoBoot
 			}
 			if r.HasScope {
 				m.Scope = uint8(r.Scope)

@@ -3,6 +3,7 @@ package ipv4
 import (
 	"net/netip"
 	"vnic/stack"
+	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
 )
 
@@ -61,7 +62,7 @@ func (in *Inet) arpReply(dev *stack.NetDevice, p ARPPacket, tip [4]byte) {
 // the cached mac, from this device's address on addr's subnet.
 func (in *Inet) arpSolicit(idev *InDevice, addr [4]byte, mac stack.MAC, bcast bool) {
 	dev := idev.dev
-	src := in.selectAddr(dev, addr, ScopeLink)
+	src := in.selectAddr(dev, addr, fib.ScopeLink)
 	in.sendARP(dev, ARPSolicit(dev.Addr(), src, addr, mac, bcast))
 }
 

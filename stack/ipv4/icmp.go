@@ -7,6 +7,7 @@ import (
 	"time"
 	"vnic/header"
 	"vnic/stack"
+	"vnic/stack/ipv4/fib"
 )
 
 // ICMP types and codes (RFC 792, 1812).
@@ -205,14 +206,14 @@ func (in *Inet) icmpSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 		return
 	}
 	var saddr [4]byte
-	if d.Flags&RTCFLocal != 0 && d.Type == RTNLocal {
+	if d.Flags&RTCFLocal != 0 && d.Type == fib.RTNLocal {
 		saddr = iph.Dst()
 	}
 	tos := iph.TOS()&0x1e | 0xc0 // IPTOS_PREC_INTERNETCONTROL
 	if !icmpIsError(typ) {
 		tos = iph.TOS()
 	}
-	fl := FlowKey{Dst: src, Src: saddr, TOS: tos, Proto: IPProtoICMP}
+	fl := fib.FlowKey{Dst: src, Src: saddr, TOS: tos, Proto: IPProtoICMP}
 	rt, err := in.RouteOutput(&fl)
 	if err != nil {
 		return
@@ -314,10 +315,10 @@ func (in *Inet) icmpEcho(skb *stack.SKB) {
 func (in *Inet) icmpReplyRoute(skb *stack.SKB) (*Rtable, [4]byte, bool) {
 	iph := header.IPv4(skb.NetworkHeader())
 	src := iph.Dst()
-	if rtOf(skb) == nil || rtOf(skb).Type != RTNLocal {
-		src = in.selectAddr(skb.Dev, iph.Src(), ScopeUniverse)
+	if rtOf(skb) == nil || rtOf(skb).Type != fib.RTNLocal {
+		src = in.selectAddr(skb.Dev, iph.Src(), fib.ScopeUniverse)
 	}
-	fl := FlowKey{Dst: iph.Src(), Src: src, TOS: iph.TOS(), Proto: IPProtoICMP}
+	fl := fib.FlowKey{Dst: iph.Src(), Src: src, TOS: iph.TOS(), Proto: IPProtoICMP}
 	rt, err := in.RouteOutput(&fl)
 	return rt, fl.Src, err == nil
 }

@@ -2,7 +2,6 @@ package ipv4
 
 import (
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"net/netip"
@@ -11,7 +10,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"vnic/header"
 	"vnic/stack"
+	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
 )
 
@@ -84,7 +85,7 @@ type Inet struct {
 
 	mu     sync.Mutex // configuration (addresses, device state, subscribers)
 	subs   []func(InetEvent)
-	fib    fib
+	fib    fib.Tables
 	frags  fragTable
 	icmp   icmpState
 	udp    udpTable
@@ -125,7 +126,7 @@ type IfAddr struct {
 	Local     [4]byte
 	PrefixLen int
 	Broadcast [4]byte // the broadcast address given with it (ip addr add … brd); zero for none
-	Scope     Scope
+	Scope     fib.Scope
 	Label     string
 	Secondary bool
 }
@@ -139,7 +140,7 @@ func (a IfAddr) Prefix() netip.Prefix {
 type InetEvent struct {
 	Kind  InetEventKind
 	Addr  IfAddr
-	Route Route
+	Route fib.Route
 	Neigh neigh.Neighbour
 	Dev   *stack.NetDevice
 }
@@ -187,7 +188,7 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	in.forwardFinishFn = in.forwardFinish
 	in.outputFn = in.postRoutingDone
 	in.finishOutputFn = in.finishOutput2
-	in.fib.init()
+	in.fib.Init()
 	in.frags.init(in)
 	in.icmp.init(in)
 	in.udp.init(in)
@@ -337,21 +338,9 @@ func (in *Inet) Addrs(d *stack.NetDevice) []IfAddr {
 
 func ip4(a netip.Addr) [4]byte { return a.As4() }
 
-func maskOf(l int) uint32 {
-	if l <= 0 {
-		return 0
-	}
-	return ^uint32(0) << (32 - l)
+func sameNet(a, b [4]byte, l int) bool {
+	return (header.IPv4Uint32(a)^header.IPv4Uint32(b))&header.IPv4Mask(l) == 0
 }
-
-func be32(a [4]byte) uint32 { return binary.BigEndian.Uint32(a[:]) }
-
-func from32(v uint32) (a [4]byte) {
-	binary.BigEndian.PutUint32(a[:], v)
-	return a
-}
-
-func sameNet(a, b [4]byte, l int) bool { return (be32(a)^be32(b))&maskOf(l) == 0 }
 
 // AddAddr is ip addr add PREFIX dev d: the address, then (fib_add_ifaddr)
 // a local /32 route and, below /31, a broadcast route in the local table
@@ -376,9 +365,9 @@ func (in *Inet) AddAddrBroadcast(d *stack.NetDevice, p netip.Prefix, brd [4]byte
 	a.Broadcast = brd
 	switch {
 	case a.Local[0] == 127:
-		a.Scope = ScopeHost
+		a.Scope = fib.ScopeHost
 	default:
-		a.Scope = ScopeUniverse
+		a.Scope = fib.ScopeUniverse
 	}
 	in.mu.Lock()
 	cur := *idev.addrs.Load()
@@ -405,23 +394,23 @@ func (in *Inet) AddAddrBroadcast(d *stack.NetDevice, p netip.Prefix, brd [4]byte
 	in.mu.Unlock()
 	in.notify(InetEvent{Kind: EventNewAddr, Addr: a, Dev: d})
 
-	local := Route{Table: TableLocal, Dst: a.Local, Len: 32, Type: RTNLocal, Scope: ScopeHost, Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d}
+	local := fib.Route{Table: fib.TableLocal, Dst: a.Local, Len: 32, Type: fib.RTNLocal, Scope: fib.ScopeHost, Protocol: fib.ProtoKernel, PrefSrc: a.Local, Dev: d}
 	in.addKernelRoute(local)
 	if a.Broadcast != ([4]byte{}) && !isLbcast(a.Broadcast) {
-		in.addKernelRoute(Route{Table: TableLocal, Dst: a.Broadcast, Len: 32, Type: RTNBroadcast, Scope: ScopeLink, Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d})
+		in.addKernelRoute(fib.Route{Table: fib.TableLocal, Dst: a.Broadcast, Len: 32, Type: fib.RTNBroadcast, Scope: fib.ScopeLink, Protocol: fib.ProtoKernel, PrefSrc: a.Local, Dev: d})
 	}
-	if net := from32(be32(a.Local) | ^maskOf(a.PrefixLen)); !a.Secondary && a.PrefixLen < 31 && net != a.Broadcast {
-		in.addKernelRoute(Route{Table: TableLocal, Dst: net, Len: 32, Type: RTNBroadcast, Scope: ScopeLink, Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d})
+	if net := header.IPv4FromUint32(header.IPv4Uint32(a.Local) | ^header.IPv4Mask(a.PrefixLen)); !a.Secondary && a.PrefixLen < 31 && net != a.Broadcast {
+		in.addKernelRoute(fib.Route{Table: fib.TableLocal, Dst: net, Len: 32, Type: fib.RTNBroadcast, Scope: fib.ScopeLink, Protocol: fib.ProtoKernel, PrefSrc: a.Local, Dev: d})
 	}
 	if !a.Secondary && a.PrefixLen < 32 {
 		// The connected prefix; on the loopback the whole prefix is local
 		// (127.0.0.0/8 in the local table).
-		typ, table, scope := RTNUnicast, uint32(TableMain), ScopeLink
+		typ, table, scope := fib.RTNUnicast, uint32(fib.TableMain), fib.ScopeLink
 		if d.IsLoopback() {
-			typ, table, scope = RTNLocal, TableLocal, ScopeHost
+			typ, table, scope = fib.RTNLocal, fib.TableLocal, fib.ScopeHost
 		}
-		in.addKernelRoute(Route{Table: table, Dst: from32(be32(a.Local) & maskOf(a.PrefixLen)), Len: uint8(a.PrefixLen), Type: typ,
-			Scope: scope, Protocol: ProtoKernel, PrefSrc: a.Local, Dev: d})
+		in.addKernelRoute(fib.Route{Table: table, Dst: header.IPv4FromUint32(header.IPv4Uint32(a.Local) & header.IPv4Mask(a.PrefixLen)), Len: uint8(a.PrefixLen), Type: typ,
+			Scope: scope, Protocol: fib.ProtoKernel, PrefSrc: a.Local, Dev: d})
 	}
 	if !(d.NoARP() || d.IsLoopback()) && d.IsUp() && d.CarrierOK() {
 		in.sendARP(d, GratuitousARP(d.Addr(), a.Local))
@@ -429,8 +418,8 @@ func (in *Inet) AddAddrBroadcast(d *stack.NetDevice, p netip.Prefix, brd [4]byte
 	return nil
 }
 
-func (in *Inet) addKernelRoute(r Route) {
-	if err := in.fib.insert(&r, false); err == nil {
+func (in *Inet) addKernelRoute(r fib.Route) {
+	if err := in.fib.Insert(&r, false); err == nil {
 		in.notify(InetEvent{Kind: EventNewRoute, Route: r, Dev: r.Dev})
 	}
 }
@@ -466,7 +455,7 @@ func (in *Inet) DelAddr(d *stack.NetDevice, p netip.Prefix) error {
 	in.mu.Unlock()
 	for _, a := range gone {
 		in.notify(InetEvent{Kind: EventDelAddr, Addr: a, Dev: d})
-		for _, r := range in.fib.removeKernel(d, a.Local) {
+		for _, r := range in.fib.RemoveKernel(d, a.Local) {
 			in.notify(InetEvent{Kind: EventDelRoute, Route: r, Dev: d})
 		}
 	}
@@ -476,14 +465,14 @@ func (in *Inet) DelAddr(d *stack.NetDevice, p netip.Prefix) error {
 // isLocalAddr reports whether a is one of the host's addresses
 // (inet_addr_type == RTN_LOCAL).
 func (in *Inet) isLocalAddr(a [4]byte) bool {
-	r := in.fib.tableLookup(TableLocal, a)
-	return r != nil && r.Type == RTNLocal
+	r := in.fib.TableLookup(fib.TableLocal, a)
+	return r != nil && r.Type == fib.RTNLocal
 }
 
 // selectAddr is inet_select_addr: a primary address of dev of scope at
 // most scope, preferring one on dst's subnet; failing that, one of any
 // device.
-func (in *Inet) selectAddr(dev *stack.NetDevice, dst [4]byte, scope Scope) [4]byte {
+func (in *Inet) selectAddr(dev *stack.NetDevice, dst [4]byte, scope fib.Scope) [4]byte {
 	if dev != nil {
 		if idev := inDevKey.Get(dev); idev != nil {
 			var first [4]byte
@@ -510,7 +499,7 @@ func (in *Inet) selectAddr(dev *stack.NetDevice, dst [4]byte, scope Scope) [4]by
 		}
 		if idev := inDevKey.Get(d); idev != nil {
 			for _, a := range *idev.addrs.Load() {
-				if !a.Secondary && a.Scope <= scope && a.Scope != ScopeHost {
+				if !a.Secondary && a.Scope <= scope && a.Scope != fib.ScopeHost {
 					return a.Local
 				}
 			}
@@ -522,7 +511,7 @@ func (in *Inet) selectAddr(dev *stack.NetDevice, dst [4]byte, scope Scope) [4]by
 // nextID is ip_select_ident's counter: one per (destination, source,
 // protocol) hash bucket, as Linux's ip_idents.
 func (in *Inet) nextID(src, dst [4]byte, proto uint8) uint16 {
-	h := (be32(dst)*0x9e3779b1 ^ be32(src)*0x85ebca6b ^ uint32(proto)*0xc2b2ae35 ^ in.idKey) >> 21
+	h := (header.IPv4Uint32(dst)*0x9e3779b1 ^ header.IPv4Uint32(src)*0x85ebca6b ^ uint32(proto)*0xc2b2ae35 ^ in.idKey) >> 21
 	return uint16(in.idents[h&2047].Add(1) + in.idKey)
 }
 
@@ -548,7 +537,7 @@ func (in *Inet) devGone(d *stack.NetDevice) {
 	for _, a := range in.Addrs(d) {
 		_ = in.DelAddr(d, a.Prefix())
 	}
-	for _, r := range in.fib.flushDev(d) {
+	for _, r := range in.fib.FlushDev(d) {
 		in.notify(InetEvent{Kind: EventDelRoute, Route: r, Dev: d})
 	}
 	for _, n := range idev.arp.Entries() {

@@ -9,6 +9,7 @@ import (
 	"vnic/header"
 	"vnic/hw"
 	"vnic/stack"
+	"vnic/stack/ipv4/fib"
 )
 
 func internalInet(t *testing.T) *Inet {
@@ -61,7 +62,7 @@ func datagram(in *Inet, opts []byte, n, mtu int, chain bool) *stack.SKB {
 		tail = f
 	}
 	skb.ResetNetworkHeader()
-	skb.SetDst(&(&Rtable{Dst: stack.Dst{Dev: in.lo}, Type: RTNUnicast}).Dst)
+	skb.SetDst(&(&Rtable{Dst: stack.Dst{Dev: in.lo}, Type: fib.RTNUnicast}).Dst)
 	return skb
 }
 

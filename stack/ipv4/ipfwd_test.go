@@ -11,6 +11,7 @@ import (
 
 	"vnic/stack"
 	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
 )
 
 // routerRig is h1 — r — h2 with r forwarding (or not); r's link to h2
@@ -20,7 +21,7 @@ func routerRig(t *testing.T, forwarding bool, mtu2 int) (*inetRig, *wire, *wire)
 	r.link("h1", "198.18.1.2/24", "r", "198.18.1.1/24", 0)
 	w2, _ := r.link("r", "198.18.2.1/24", "h2", "198.18.2.2/24", mtu2)
 	for _, c := range []struct{ h, gw string }{{"h1", "198.18.1.1"}, {"h2", "198.18.2.1"}} {
-		if err := r.inet[c.h].RouteAdd(ipv4.Route{Gateway: mustAddr(c.gw).As4()}, false); err != nil {
+		if err := r.inet[c.h].RouteAdd(fib.Route{Gateway: mustAddr(c.gw).As4()}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -353,7 +354,7 @@ func TestLocalOutRewriteReroutes(t *testing.T) {
 	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
 	r.link("h1", "198.18.3.1/24", "h3", "198.18.3.3/24", 0)
 	// The request keeps its source (198.18.0.1): h3 answers by h1.
-	if err := r.inet["h3"].RouteAdd(ipv4.Route{Gateway: [4]byte{198, 18, 3, 1}}, false); err != nil {
+	if err := r.inet["h3"].RouteAdd(fib.Route{Gateway: [4]byte{198, 18, 3, 1}}, false); err != nil {
 		t.Fatal(err)
 	}
 	ops := &stack.NFHookOps{Name: "dnat", Hook: stack.NFLocalOut, Fn: func(skb *stack.SKB, st *stack.NFState) stack.Verdict {

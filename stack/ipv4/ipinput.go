@@ -6,6 +6,7 @@ import (
 	"unsafe"
 	"vnic/header"
 	"vnic/stack"
+	"vnic/stack/ipv4/fib"
 )
 
 // ipCB is IPv4's per-packet control block (struct inet_skb_parm).
@@ -91,9 +92,9 @@ func (in *Inet) rcvFinish(skb *stack.SKB) {
 		return
 	}
 	switch rtOf(skb).Type {
-	case RTNMulticast:
+	case fib.RTNMulticast:
 		in.Stats.InMcastPkts.Add(1)
-	case RTNBroadcast:
+	case fib.RTNBroadcast:
 		in.Stats.InBcastPkts.Add(1)
 	}
 	rtOf(skb).Input(skb)
@@ -115,8 +116,8 @@ func (in *Inet) rcvOptions(skb *stack.SKB) bool {
 	iph := header.IPv4(skb.Data())
 	hdr := skb.Data()[:iph.HeaderLen()]
 	spec := iph.Dst()
-	if rtOf(skb).Flags&RTCFLocal == 0 || rtOf(skb).Type == RTNBroadcast {
-		spec = in.selectAddr(skb.Dev, iph.Src(), ScopeUniverse)
+	if rtOf(skb).Flags&RTCFLocal == 0 || rtOf(skb).Type == fib.RTNBroadcast {
+		spec = in.selectAddr(skb.Dev, iph.Src(), fib.ScopeUniverse)
 	}
 	opt, pp, err := CompileIPOptions(hdr, IPOptionContext{Received: true, Addr: spec, Now: in.tsNow, Local: in.isLocalAddr})
 	if err != nil {
@@ -289,7 +290,7 @@ func (in *Inet) forwardOptions(skb *stack.SKB) {
 		if gw == ([4]byte{}) {
 			gw = iph.Dst()
 		}
-		src = in.selectAddr(d.Dev, gw, ScopeUniverse)
+		src = in.selectAddr(d.Dev, gw, fib.ScopeUniverse)
 	}
 	changed := false
 	if opt.RRNeedAddr && opt.RR != 0 {

@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"vnic/header"
 	"vnic/stack"
+	"vnic/stack/ipv4/fib"
 )
 
 // LLReserve is the link-layer headroom an IPv4 packet keeps in front of
@@ -120,7 +121,7 @@ func (in *Inet) localOut(skb *stack.SKB) {
 func (in *Inet) dstOutput(skb *stack.SKB) {
 	iph := header.IPv4(skb.Data())
 	if daddr := iph.Dst(); daddr != ipcb(skb).routedDst {
-		fl := FlowKey{Dst: daddr, Src: iph.Src(), TOS: iph.TOS()}
+		fl := fib.FlowKey{Dst: daddr, Src: iph.Src(), TOS: iph.TOS()}
 		d, err := in.RouteOutput(&fl)
 		if err != nil {
 			in.Stats.OutDiscards.Add(1)
@@ -177,10 +178,10 @@ func (in *Inet) finishOutput2(skb *stack.SKB) {
 	case dev.IsLoopback():
 		neighXmit(skb, stack.MAC{})
 		return
-	case d.Type == RTNBroadcast || dev.NoARP():
+	case d.Type == fib.RTNBroadcast || dev.NoARP():
 		neighXmit(skb, stack.BroadcastMAC)
 		return
-	case d.Type == RTNMulticast:
+	case d.Type == fib.RTNMulticast:
 		dst := header.IPv4(skb.Data()).Dst()
 		neighXmit(skb, stack.MAC{0x01, 0x00, 0x5e, dst[1] & 0x7f, dst[2], dst[3]})
 		return

@@ -14,6 +14,7 @@ import (
 	"vnic/internal/stacktest"
 	"vnic/stack"
 	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
 	"vnic/test/pkt"
 )
@@ -123,7 +124,7 @@ func TestRouteLookupShape(t *testing.T) {
 	w3, _ := r.link("h1", "192.168.1.1/24", "h3", "192.168.1.2/24", 0)
 	in := r.inet["h1"]
 	eth0, eth1 := w1.dev, w3.dev
-	for _, rt := range []ipv4.Route{
+	for _, rt := range []fib.Route{
 		{Dst: [4]byte{}, Len: 0, Gateway: [4]byte{10, 0, 0, 1}},
 		{Dst: [4]byte{192, 168, 1, 100}, Len: 32, Gateway: [4]byte{10, 0, 0, 1}, Dev: eth0},
 		{Dst: [4]byte{192, 168, 1, 1}, Len: 32, Gateway: [4]byte{10, 0, 0, 1}},
@@ -134,22 +135,22 @@ func TestRouteLookupShape(t *testing.T) {
 	}
 	for _, c := range []struct {
 		dst     string
-		typ     ipv4.RouteType
+		typ     fib.RouteType
 		table   uint32
 		plen    int
 		dev     *stack.NetDevice
 		gw      string
-		scope   ipv4.Scope
+		scope   fib.Scope
 		prefsrc string
 	}{
-		{"192.168.1.50", ipv4.RTNUnicast, ipv4.TableMain, 24, eth1, "", ipv4.ScopeLink, "192.168.1.1"},
-		{"192.168.1.100", ipv4.RTNUnicast, ipv4.TableMain, 32, eth0, "10.0.0.1", ipv4.ScopeUniverse, ""},
-		{"8.8.8.8", ipv4.RTNUnicast, ipv4.TableMain, 0, eth0, "10.0.0.1", ipv4.ScopeUniverse, ""},
-		{"192.168.1.1", ipv4.RTNLocal, ipv4.TableLocal, 32, eth1, "", ipv4.ScopeHost, "192.168.1.1"},
-		{"192.168.1.255", ipv4.RTNBroadcast, ipv4.TableLocal, 32, eth1, "", ipv4.ScopeLink, "192.168.1.1"},
-		{"127.0.0.5", ipv4.RTNLocal, ipv4.TableLocal, 8, in.Loopback(), "", ipv4.ScopeHost, "127.0.0.1"},
+		{"192.168.1.50", fib.RTNUnicast, fib.TableMain, 24, eth1, "", fib.ScopeLink, "192.168.1.1"},
+		{"192.168.1.100", fib.RTNUnicast, fib.TableMain, 32, eth0, "10.0.0.1", fib.ScopeUniverse, ""},
+		{"8.8.8.8", fib.RTNUnicast, fib.TableMain, 0, eth0, "10.0.0.1", fib.ScopeUniverse, ""},
+		{"192.168.1.1", fib.RTNLocal, fib.TableLocal, 32, eth1, "", fib.ScopeHost, "192.168.1.1"},
+		{"192.168.1.255", fib.RTNBroadcast, fib.TableLocal, 32, eth1, "", fib.ScopeLink, "192.168.1.1"},
+		{"127.0.0.5", fib.RTNLocal, fib.TableLocal, 8, in.Loopback(), "", fib.ScopeHost, "127.0.0.1"},
 	} {
-		res, err := in.FibLookup(ipv4.FlowKey{Dst: mustAddr(c.dst).As4()})
+		res, err := in.FibLookup(fib.FlowKey{Dst: mustAddr(c.dst).As4()})
 		if err != nil {
 			t.Fatalf("%s: %v", c.dst, err)
 		}
@@ -166,28 +167,28 @@ func TestRouteLookupShape(t *testing.T) {
 		}
 	}
 	// Deleting the default leaves 8.8.8.8 without a route.
-	if _, err := in.RouteDel(ipv4.Route{Len: 0, Scope: ipv4.ScopeNowhere}); err != nil {
+	if _, err := in.RouteDel(fib.Route{Len: 0, Scope: fib.ScopeNowhere}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := in.FibLookup(ipv4.FlowKey{Dst: [4]byte{8, 8, 8, 8}}); !errors.Is(err, syscall.ENETUNREACH) {
+	if _, err := in.FibLookup(fib.FlowKey{Dst: [4]byte{8, 8, 8, 8}}); !errors.Is(err, syscall.ENETUNREACH) {
 		t.Fatalf("after delete: %v", err)
 	}
-	if _, err := in.RouteDel(ipv4.Route{Len: 0, Scope: ipv4.ScopeNowhere}); !errors.Is(err, syscall.ESRCH) {
+	if _, err := in.RouteDel(fib.Route{Len: 0, Scope: fib.ScopeNowhere}); !errors.Is(err, syscall.ESRCH) {
 		t.Fatalf("second delete: %v", err)
 	}
 	// A gateway that is not on a link is refused.
-	if err := in.RouteAdd(ipv4.Route{Len: 0, Gateway: [4]byte{172, 16, 0, 1}}, false); !errors.Is(err, syscall.ENETUNREACH) {
+	if err := in.RouteAdd(fib.Route{Len: 0, Gateway: [4]byte{172, 16, 0, 1}}, false); !errors.Is(err, syscall.ENETUNREACH) {
 		t.Fatalf("off-link gateway: %v", err)
 	}
 	// Route types that refuse.
 	for _, c := range []struct {
-		typ ipv4.RouteType
+		typ fib.RouteType
 		err syscall.Errno
-	}{{ipv4.RTNBlackhole, syscall.EINVAL}, {ipv4.RTNUnreachable, syscall.EHOSTUNREACH}, {ipv4.RTNProhibit, syscall.EACCES}} {
-		if err := in.RouteAdd(ipv4.Route{Dst: [4]byte{203, 0, 113, 0}, Len: 24, Type: c.typ, Scope: ipv4.ScopeNowhere}, true); err != nil {
+	}{{fib.RTNBlackhole, syscall.EINVAL}, {fib.RTNUnreachable, syscall.EHOSTUNREACH}, {fib.RTNProhibit, syscall.EACCES}} {
+		if err := in.RouteAdd(fib.Route{Dst: [4]byte{203, 0, 113, 0}, Len: 24, Type: c.typ, Scope: fib.ScopeNowhere}, true); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := in.FibLookup(ipv4.FlowKey{Dst: [4]byte{203, 0, 113, 7}}); !errors.Is(err, c.err) {
+		if _, err := in.FibLookup(fib.FlowKey{Dst: [4]byte{203, 0, 113, 7}}); !errors.Is(err, c.err) {
 			t.Errorf("%v: %v, want %v", c.typ, err, c.err)
 		}
 	}
@@ -289,7 +290,7 @@ func TestAddressLifecycle(t *testing.T) {
 		"3 route broadcast 198.18.7.255/32 table 255",
 		"3 route unicast 198.18.7.0/24 table 254",
 	})
-	if _, err := in.FibLookup(ipv4.FlowKey{Dst: [4]byte{198, 18, 7, 5}}); !errors.Is(err, syscall.ENETUNREACH) {
+	if _, err := in.FibLookup(fib.FlowKey{Dst: [4]byte{198, 18, 7, 5}}); !errors.Is(err, syscall.ENETUNREACH) {
 		t.Fatalf("route left: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 	"vnic/header"
 	"vnic/stack"
+	"vnic/stack/ipv4/fib"
 )
 
 // PingConn is an ICMP echo socket (Linux's ping socket: SOCK_DGRAM,
@@ -100,7 +101,7 @@ func (c *PingConn) SendEcho(dst netip.Addr, seq uint16, data []byte, o PingOptio
 	if !dst.Is4() {
 		return fmt.Errorf("stack: ping: %v is not IPv4: %w", dst, syscall.EAFNOSUPPORT)
 	}
-	fl := FlowKey{Dst: dst.As4(), TOS: o.TOS, Proto: IPProtoICMP}
+	fl := fib.FlowKey{Dst: dst.As4(), TOS: o.TOS, Proto: IPProtoICMP}
 	if o.Src.IsValid() {
 		fl.Src = o.Src.As4()
 	}

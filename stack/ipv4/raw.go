@@ -9,6 +9,7 @@ import (
 	"time"
 	"vnic/header"
 	"vnic/stack"
+	"vnic/stack/ipv4/fib"
 )
 
 // RawConn is a raw IPv4 socket of one protocol (SOCK_RAW): it receives a
@@ -84,7 +85,7 @@ func (c *RawConn) SendTo(payload []byte, dst netip.Addr, ttl uint8) error {
 	if !dst.Is4() {
 		return fmt.Errorf("stack: raw: %v: %w", dst, syscall.EAFNOSUPPORT)
 	}
-	fl := FlowKey{Dst: dst.As4(), Proto: c.proto}
+	fl := fib.FlowKey{Dst: dst.As4(), Proto: c.proto}
 	rt, err := in.RouteOutput(&fl)
 	if err != nil {
 		return fmt.Errorf("stack: raw: %v: %w", dst, err)

@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"unsafe"
 	"vnic/stack"
+	"vnic/stack/ipv4/fib"
 )
 
 // Route cache flags (RTCF_*) a Dst carries.
@@ -22,7 +23,7 @@ type Rtable struct {
 	stack.Dst // first: rtOf turns an skb's Dst back into its Rtable
 	// Gateway is the next hop; zero means the destination is on-link.
 	Gateway [4]byte
-	Type    RouteType
+	Type    fib.RouteType
 	Flags   uint32
 	// Src is the source address a sender uses (the route's preferred
 	// source or the one selected for its device).
@@ -30,7 +31,7 @@ type Rtable struct {
 	genid uint32
 	// Route is the FIB entry the decision came from (nil for decisions
 	// made without one: broadcasts, errors).
-	Route *Route
+	Route *fib.Route
 }
 
 // rtOf is skb_rtable: the IPv4 decision attached to skb (nil for none).
@@ -67,7 +68,7 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 	if !dev.IsLoopback() && (isLoopback(saddr) || isLoopback(daddr)) {
 		return syscall.EINVAL
 	}
-	fl := FlowKey{Dst: daddr, Src: saddr, TOS: tos, Iif: dev.Ifindex()}
+	fl := fib.FlowKey{Dst: daddr, Src: saddr, TOS: tos, Iif: dev.Ifindex()}
 	res, err := in.fib.Lookup(&fl)
 	if err != nil {
 		if !idev.forwarding.Load() {
@@ -75,38 +76,38 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 		}
 		return in.errInput(skb, err.(syscall.Errno))
 	}
-	if res.Type == RTNLocal || res.Type == RTNBroadcast || (res.Type == RTNUnicast && idev.forwarding.Load()) {
+	if res.Type == fib.RTNLocal || res.Type == fib.RTNBroadcast || (res.Type == fib.RTNUnicast && idev.forwarding.Load()) {
 		if err := in.validateSource(saddr, daddr, tos, dev, idev); err != nil {
 			return err
 		}
 	}
 	switch res.Type {
-	case RTNBroadcast:
+	case fib.RTNBroadcast:
 		return in.brdInput(skb, saddr, dev)
-	case RTNLocal:
+	case fib.RTNLocal:
 		r := res.Route
-		if d := asRt(r.cache.in.Load()); d != nil && d.genid == in.fib.genid.Load() {
+		if d := asRt(r.Cache().In.Load()); d != nil && d.genid == in.fib.Genid() {
 			skb.SetDst(&d.Dst)
 			return nil
 		}
-		d := &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: RTNLocal, Flags: RTCFLocal, Src: daddr, genid: in.fib.genid.Load(), Route: r}
-		r.cache.in.Store(&d.Dst)
+		d := &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: fib.RTNLocal, Flags: RTCFLocal, Src: daddr, genid: in.fib.Genid(), Route: r}
+		r.Cache().In.Store(&d.Dst)
 		skb.SetDst(&d.Dst)
 		return nil
 	}
 	if !idev.forwarding.Load() {
 		return in.errInput(skb, syscall.EHOSTUNREACH)
 	}
-	if res.Type != RTNUnicast {
+	if res.Type != fib.RTNUnicast {
 		return syscall.EINVAL
 	}
 	r := res.Route
-	if d := asRt(r.cache.in.Load()); d != nil && d.genid == in.fib.genid.Load() {
+	if d := asRt(r.Cache().In.Load()); d != nil && d.genid == in.fib.Genid() {
 		skb.SetDst(&d.Dst)
 		return nil
 	}
-	d := &Rtable{Dst: stack.NewDst(in.forward, in.output, r.Dev, r.MTU), Gateway: r.Gateway, Type: RTNUnicast, genid: in.fib.genid.Load(), Route: r}
-	r.cache.in.Store(&d.Dst)
+	d := &Rtable{Dst: stack.NewDst(in.forward, in.output, r.Dev, r.MTU), Gateway: r.Gateway, Type: fib.RTNUnicast, genid: in.fib.Genid(), Route: r}
+	r.Cache().In.Store(&d.Dst)
 	skb.SetDst(&d.Dst)
 	return nil
 }
@@ -117,7 +118,7 @@ func (in *Inet) brdInput(skb *stack.SKB, saddr [4]byte, dev *stack.NetDevice) er
 	if inDevKey.Get(dev) == nil {
 		return syscall.EINVAL
 	}
-	d := &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: RTNBroadcast, Flags: RTCFBroadcast | RTCFLocal, Src: in.selectAddr(dev, saddr, ScopeLink), genid: in.fib.genid.Load()}
+	d := &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: fib.RTNBroadcast, Flags: RTCFBroadcast | RTCFLocal, Src: in.selectAddr(dev, saddr, fib.ScopeLink), genid: in.fib.Genid()}
 	skb.SetDst(&d.Dst)
 	return nil
 }
@@ -125,7 +126,7 @@ func (in *Inet) brdInput(skb *stack.SKB, saddr [4]byte, dev *stack.NetDevice) er
 // errInput is ip_route_input_slow's no_route: a decision whose input is
 // ip_error.
 func (in *Inet) errInput(skb *stack.SKB, e syscall.Errno) error {
-	skb.SetDst(&(&Rtable{Dst: stack.Dst{Input: in.ipError, Output: in.discardOut, Dev: skb.Dev, Error: e}, Type: RTNUnreachable, genid: in.fib.genid.Load()}).Dst)
+	skb.SetDst(&(&Rtable{Dst: stack.Dst{Input: in.ipError, Output: in.discardOut, Dev: skb.Dev, Error: e}, Type: fib.RTNUnreachable, genid: in.fib.Genid()}).Dst)
 	return nil
 }
 
@@ -172,7 +173,7 @@ func (in *Inet) ipError(skb *stack.SKB) {
 
 // RouteOutput is ip_route_output_key: the decision for a packet this host
 // sends by fl. A zero fl.Src is filled with the source to use.
-func (in *Inet) RouteOutput(fl *FlowKey) (*Rtable, error) {
+func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 	var oif *stack.NetDevice
 	if fl.Src != ([4]byte{}) {
 		if isMulticast(fl.Src) || isLbcast(fl.Src) || !in.isLocalAddr(fl.Src) {
@@ -193,13 +194,13 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Rtable, error) {
 		}
 		if isLbcast(fl.Dst) || isMulticast(fl.Dst) {
 			if fl.Src == ([4]byte{}) {
-				fl.Src = in.selectAddr(oif, [4]byte{}, ScopeLink)
+				fl.Src = in.selectAddr(oif, [4]byte{}, fib.ScopeLink)
 			}
-			typ, flags := RTNBroadcast, uint32(RTCFBroadcast)
+			typ, flags := fib.RTNBroadcast, uint32(RTCFBroadcast)
 			if isMulticast(fl.Dst) {
-				typ, flags = RTNMulticast, RTCFMulticast
+				typ, flags = fib.RTNMulticast, RTCFMulticast
 			}
-			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: typ, Flags: flags, Src: fl.Src, genid: in.fib.genid.Load()}, nil
+			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: typ, Flags: flags, Src: fl.Src, genid: in.fib.Genid()}, nil
 		}
 	}
 	if fl.Dst == ([4]byte{}) {
@@ -214,29 +215,29 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Rtable, error) {
 			// No route, but the sender named the device: assume the
 			// destination is on its link (Linux does the same).
 			if fl.Src == ([4]byte{}) {
-				fl.Src = in.selectAddr(oif, fl.Dst, ScopeLink)
+				fl.Src = in.selectAddr(oif, fl.Dst, fib.ScopeLink)
 			}
-			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: RTNUnicast, Src: fl.Src, genid: in.fib.genid.Load()}, nil
+			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: fib.RTNUnicast, Src: fl.Src, genid: in.fib.Genid()}, nil
 		}
 		in.Stats.OutNoRoutes.Add(1)
 		return nil, err
 	}
 	r := res.Route
-	if d := asRt(r.cache.out.Load()); d != nil && d.genid == in.fib.genid.Load() && !isLbcast(fl.Dst) {
+	if d := asRt(r.Cache().Out.Load()); d != nil && d.genid == in.fib.Genid() && !isLbcast(fl.Dst) {
 		if fl.Src == ([4]byte{}) {
 			fl.Src = d.Src
 		}
 		return d, nil
 	}
-	d := &Rtable{Dst: stack.NewDst(in.localDeliver, in.output, r.Dev, r.MTU), Gateway: r.Gateway, Type: res.Type, genid: in.fib.genid.Load(), Route: r}
+	d := &Rtable{Dst: stack.NewDst(in.localDeliver, in.output, r.Dev, r.MTU), Gateway: r.Gateway, Type: res.Type, genid: in.fib.Genid(), Route: r}
 	switch res.Type {
-	case RTNLocal:
+	case fib.RTNLocal:
 		d.Dev, d.Flags, d.Gateway = in.lo, RTCFLocal, [4]byte{}
 		d.Src = r.PrefSrc
 		if d.Src == ([4]byte{}) {
 			d.Src = fl.Dst
 		}
-	case RTNBroadcast:
+	case fib.RTNBroadcast:
 		d.Flags = RTCFBroadcast | RTCFLocal
 		d.Src = r.PrefSrc
 	default:
@@ -246,17 +247,17 @@ func (in *Inet) RouteOutput(fl *FlowKey) (*Rtable, error) {
 			if gw == ([4]byte{}) {
 				gw = fl.Dst
 			}
-			sc := ScopeUniverse
+			sc := fib.ScopeUniverse
 			if r.Gateway == ([4]byte{}) {
-				sc = ScopeLink
+				sc = fib.ScopeLink
 			}
 			d.Src = in.selectAddr(r.Dev, gw, sc)
 		}
 	}
 	if isLbcast(fl.Dst) {
-		d.Type, d.Flags = RTNBroadcast, RTCFBroadcast
+		d.Type, d.Flags = fib.RTNBroadcast, RTCFBroadcast
 	} else {
-		r.cache.out.Store(&d.Dst)
+		r.Cache().Out.Store(&d.Dst)
 	}
 	if fl.Src == ([4]byte{}) {
 		fl.Src = d.Src
@@ -329,12 +330,12 @@ func (in *Inet) validateSource(saddr, daddr [4]byte, tos uint8, dev *stack.NetDe
 	if mode == 0 || saddr == ([4]byte{}) {
 		return nil
 	}
-	fl := FlowKey{Dst: saddr, Src: daddr, TOS: tos, Iif: dev.Ifindex()}
+	fl := fib.FlowKey{Dst: saddr, Src: daddr, TOS: tos, Iif: dev.Ifindex()}
 	res, err := in.fib.Lookup(&fl)
 	if err != nil {
 		return syscall.EXDEV
 	}
-	if res.Type != RTNUnicast {
+	if res.Type != fib.RTNUnicast {
 		return syscall.EINVAL
 	}
 	if mode == 1 && res.Route.Dev != dev {

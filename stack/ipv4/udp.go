@@ -13,6 +13,7 @@ import (
 	"time"
 	"vnic/header"
 	"vnic/stack"
+	"vnic/stack/ipv4/fib"
 )
 
 // UDPStats are the Udp counters.
@@ -164,7 +165,7 @@ func (c *UDPConn) Connect(raddr netip.AddrPort) error {
 		return fmt.Errorf("stack: udp: connect %v: %w", raddr, syscall.EINVAL)
 	}
 	laddr, _, _ := c.ends()
-	fl := FlowKey{Dst: raddr.Addr().As4(), Src: laddr, Proto: IPProtoUDP}
+	fl := fib.FlowKey{Dst: raddr.Addr().As4(), Src: laddr, Proto: IPProtoUDP}
 	if _, err := c.in.RouteOutput(&fl); err != nil {
 		return fmt.Errorf("stack: udp: connect %v: %w", raddr, err)
 	}
@@ -232,7 +233,7 @@ func (c *UDPConn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 	}
 	in := c.in
 	laddr, _, _ := c.ends()
-	fl := FlowKey{Dst: to.Addr().As4(), Src: laddr, TOS: c.TOS, Proto: IPProtoUDP}
+	fl := fib.FlowKey{Dst: to.Addr().As4(), Src: laddr, TOS: c.TOS, Proto: IPProtoUDP}
 	if isMulticast(fl.Src) || isLbcast(fl.Src) {
 		fl.Src = [4]byte{}
 	}
@@ -240,7 +241,7 @@ func (c *UDPConn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, err)
 	}
-	if rt.Flags&RTCFBroadcast != 0 && fl.Dst != ([4]byte{}) && !isLbcast(fl.Dst) && rt.Type != RTNBroadcast {
+	if rt.Flags&RTCFBroadcast != 0 && fl.Dst != ([4]byte{}) && !isLbcast(fl.Dst) && rt.Type != fib.RTNBroadcast {
 		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, syscall.EACCES)
 	}
 	var h [8]byte
@@ -258,7 +259,7 @@ func (c *UDPConn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 	ttl := c.TTL
 	if ttl == 0 {
 		ttl = in.cfg.DefaultTTL
-		if rt.Type == RTNMulticast {
+		if rt.Type == fib.RTNMulticast {
 			ttl = 1
 		}
 	}

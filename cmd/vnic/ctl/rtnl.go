@@ -12,6 +12,7 @@ import (
 	"vnic/internal/iproute"
 	"vnic/stack"
 	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
 )
 
@@ -215,7 +216,7 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 	case iproute.RTMGetRoute:
 		if dump {
 			var out []netlink.Message
-			for _, rt := range in.Routes(ipv4.TableUnspec) {
+			for _, rt := range in.Routes(fib.TableUnspec) {
 				out = append(out, reply(iproute.RTMNewRoute, routeMsg(rt).Marshal()))
 			}
 			return out, nil
@@ -226,7 +227,7 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 		if err := m.Unmarshal(body); err != nil {
 			return nil, errMsg(syscall.EINVAL, "%v", err)
 		}
-		rt := ipv4.Route{Table: m.Table, Len: m.DstLen, TOS: m.TOS, Type: ipv4.RouteType(m.Type), Scope: ipv4.Scope(m.Scope),
+		rt := fib.Route{Table: m.Table, Len: m.DstLen, TOS: m.TOS, Type: fib.RouteType(m.Type), Scope: fib.Scope(m.Scope),
 			Protocol: m.Protocol, Priority: m.Priority, MTU: m.MTU, OnLink: m.Flags&iproute.RTMFOnLink != 0}
 		if m.Dst.IsValid() {
 			rt.Dst = m.Dst.As4()
@@ -246,7 +247,7 @@ func (r *Rtnl) handle(h *stack.Host, hd netlink.Header, body []byte) ([]netlink.
 			_, err := in.RouteDel(rt)
 			return nil, kernErr(err)
 		}
-		if rt.Table == ipv4.TableLocal && rt.Type != ipv4.RTNLocal && rt.Type != ipv4.RTNBroadcast {
+		if rt.Table == fib.TableLocal && rt.Type != fib.RTNLocal && rt.Type != fib.RTNBroadcast {
 			return nil, errMsg(syscall.EINVAL, "the local table takes local and broadcast routes only")
 		}
 		replace := hd.Flags&iproute.FlagReplace != 0
@@ -331,7 +332,7 @@ func (r *Rtnl) routeGet(h *stack.Host, in *ipv4.Inet, body []byte) ([]netlink.Me
 	if !m.Dst.IsValid() {
 		return nil, errMsg(syscall.EINVAL, "need a destination")
 	}
-	out := iproute.RouteMsg{DstLen: 32, Dst: m.Dst, TOS: m.TOS, Flags: rtmFCloned, Table: ipv4.TableMain}
+	out := iproute.RouteMsg{DstLen: 32, Dst: m.Dst, TOS: m.TOS, Flags: rtmFCloned, Table: fib.TableMain}
 	var d *ipv4.Rtable
 	var src [4]byte
 	if m.Src.IsValid() {
@@ -351,7 +352,7 @@ func (r *Rtnl) routeGet(h *stack.Host, in *ipv4.Inet, body []byte) ([]netlink.Me
 			out.Src, out.SrcLen = m.Src, 32
 		}
 	} else {
-		fl := ipv4.FlowKey{Dst: m.Dst.As4(), Src: src, TOS: m.TOS, Oif: int(m.Oif)}
+		fl := fib.FlowKey{Dst: m.Dst.As4(), Src: src, TOS: m.TOS, Oif: int(m.Oif)}
 		var err error
 		if d, err = in.RouteOutput(&fl); err != nil {
 			return nil, kernErr(err)
@@ -362,8 +363,8 @@ func (r *Rtnl) routeGet(h *stack.Host, in *ipv4.Inet, body []byte) ([]netlink.Me
 	if d.Route != nil {
 		out.Table = d.Route.Table
 	}
-	if d.Flags&ipv4.RTCFLocal != 0 && d.Type == ipv4.RTNLocal {
-		out.Table = ipv4.TableLocal
+	if d.Flags&ipv4.RTCFLocal != 0 && d.Type == fib.RTNLocal {
+		out.Table = fib.TableLocal
 	}
 	if d.Dev != nil {
 		out.Oif = uint32(d.Dev.Ifindex())
@@ -411,7 +412,7 @@ func addrMsg(a ipv4.IfAddr) iproute.AddrMsg {
 	return m
 }
 
-func routeMsg(r ipv4.Route) iproute.RouteMsg {
+func routeMsg(r fib.Route) iproute.RouteMsg {
 	m := iproute.RouteMsg{DstLen: r.Len, TOS: r.TOS, Table: r.Table, Protocol: r.Protocol, Scope: uint8(r.Scope), Type: uint8(r.Type),
 		Priority: r.Priority, HasPrio: r.Priority != 0, MTU: r.MTU}
 	if r.Len > 0 {

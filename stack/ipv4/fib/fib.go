@@ -1,4 +1,10 @@
-package ipv4
+// Package fib is IPv4's forwarding information base: the routing tables
+// (local, main, default and any other), their routes with type, scope,
+// TOS, metric, preferred source and one nexthop, and the lookup with the
+// default rules (local, main, default; throw goes on). It knows devices and
+// the core's Dst (for the per-route decision cache) but no packets: the
+// IPv4 routing code turns a Result into a decision.
+package fib
 
 import (
 	"fmt"
@@ -8,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"vnic/header"
 	"vnic/stack"
 )
 
@@ -108,12 +115,16 @@ type Route struct {
 	MTU      uint32 // RTAX_MTU, 0: the device's
 	OnLink   bool
 
-	cache *routeCache // set when the route enters a table
+	cache *Cache // set when the route enters a table
 }
 
-// routeCache holds a route's cached decisions (nh_rth_input,
-// nh_pcpu_rth_output).
-type routeCache struct{ in, out atomic.Pointer[stack.Dst] }
+// Cache holds a route's cached decisions (nh_rth_input,
+// nh_pcpu_rth_output): the routing code's, of its own type behind the
+// core's Dst.
+type Cache struct{ In, Out atomic.Pointer[stack.Dst] }
+
+// Cache returns r's decision cache (nil before r enters a table).
+func (r *Route) Cache() *Cache { return r.cache }
 
 // Prefix returns the destination prefix.
 func (r *Route) Prefix() netip.Prefix {
@@ -130,28 +141,28 @@ func (r *Route) Copy() Route {
 // (fib_sync_down_dev marks it dead otherwise).
 func (r *Route) alive() bool { return r.Dev == nil || r.Dev.IsUp() }
 
-// fibTable is one table: routes by prefix length, then by masked
+// table is one table: routes by prefix length, then by masked
 // destination; each list sorted as fib_alias: TOS descending, then
 // priority ascending.
-type fibTable struct {
+type table struct {
 	id     uint32
 	lens   uint64 // bit l: some route has prefix length l
 	byLen  [33]map[uint32][]*Route
 	routes int
 }
 
-// fib is a namespace's tables (local, main, default, and any others).
-type fib struct {
+// Tables are a namespace's tables (local, main, default, and any others).
+type Tables struct {
 	mu              sync.RWMutex
-	tables          map[uint32]*fibTable
+	tables          map[uint32]*table
 	genid           atomic.Uint32 // bumped by every change: cached dsts check it
 	lookups, misses stack.Counter
 }
 
-func (f *fib) init() {
-	f.tables = map[uint32]*fibTable{}
+func (f *Tables) Init() {
+	f.tables = map[uint32]*table{}
 	for _, id := range []uint32{TableLocal, TableMain, TableDefault} {
-		f.tables[id] = &fibTable{id: id}
+		f.tables[id] = &table{id: id}
 	}
 }
 
@@ -165,8 +176,8 @@ type FlowKey struct {
 	Mark     uint32
 }
 
-// FibResult is fib_result: the matched route and what it says.
-type FibResult struct {
+// Result is fib_result: the matched route and what it says.
+type Result struct {
 	PrefixLen int
 	Type      RouteType
 	Scope     Scope
@@ -180,12 +191,12 @@ var typeErr = map[RouteType]syscall.Errno{
 }
 
 // lookup is fib_table_lookup on one table.
-func (t *fibTable) lookup(fl *FlowKey) (*Route, int) {
-	d := be32(fl.Dst)
+func (t *table) lookup(fl *FlowKey) (*Route, int) {
+	d := header.IPv4Uint32(fl.Dst)
 	for lens := t.lens; lens != 0; {
 		l := 63 - bits.LeadingZeros64(lens)
 		lens &^= 1 << l
-		list := t.byLen[l][d&maskOf(l)]
+		list := t.byLen[l][d&header.IPv4Mask(l)]
 		for _, r := range list {
 			if r.TOS != 0 && r.TOS != fl.TOS&^3 {
 				continue
@@ -209,7 +220,7 @@ func (t *fibTable) lookup(fl *FlowKey) (*Route, int) {
 // main, then default (priorities 0, 32766, 32767); a throw route goes on
 // to the next table. No match is ENETUNREACH; a refusing type returns
 // its error with the result.
-func (f *fib) Lookup(fl *FlowKey) (FibResult, error) {
+func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 	f.lookups.Add(1)
 	f.mu.RLock()
 	defer f.mu.RUnlock()
@@ -222,19 +233,19 @@ func (f *fib) Lookup(fl *FlowKey) (FibResult, error) {
 		if r.Type == RTNThrow {
 			continue
 		}
-		res := FibResult{PrefixLen: l, Type: r.Type, Scope: r.Scope, Table: id, Route: r}
+		res := Result{PrefixLen: l, Type: r.Type, Scope: r.Scope, Table: id, Route: r}
 		if e, ok := typeErr[r.Type]; ok {
 			return res, e
 		}
 		return res, nil
 	}
 	f.misses.Add(1)
-	return FibResult{}, syscall.ENETUNREACH
+	return Result{}, syscall.ENETUNREACH
 }
 
 // tableLookup finds the route one table holds for a (no key but the
 // destination).
-func (f *fib) tableLookup(id uint32, a [4]byte) *Route {
+func (f *Tables) TableLookup(id uint32, a [4]byte) *Route {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	t := f.tables[id]
@@ -247,23 +258,23 @@ func (f *fib) tableLookup(id uint32, a [4]byte) *Route {
 
 // add inserts r (fib_table_insert). An entry with the same prefix, TOS,
 // priority and table exists: EEXIST, or replaced when replace is set.
-func (f *fib) insert(r *Route, replace bool) error {
+func (f *Tables) Insert(r *Route, replace bool) error {
 	if r.Len > 32 {
 		return fmt.Errorf("stack: route: prefix length %d: %w", r.Len, syscall.EINVAL)
 	}
-	r.Dst = from32(be32(r.Dst) & maskOf(int(r.Len)))
-	r.cache = &routeCache{}
+	r.Dst = header.IPv4FromUint32(header.IPv4Uint32(r.Dst) & header.IPv4Mask(int(r.Len)))
+	r.cache = &Cache{}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := f.tables[r.Table]
 	if t == nil {
-		t = &fibTable{id: r.Table}
+		t = &table{id: r.Table}
 		f.tables[r.Table] = t
 	}
 	if t.byLen[r.Len] == nil {
 		t.byLen[r.Len] = map[uint32][]*Route{}
 	}
-	key := be32(r.Dst)
+	key := header.IPv4Uint32(r.Dst)
 	list := t.byLen[r.Len][key]
 	for i, o := range list {
 		if o.TOS == r.TOS && o.Priority == r.Priority && (o.Type == RTNLocal) == (r.Type == RTNLocal) && (r.Table != TableLocal || o.Type == r.Type) {
@@ -296,14 +307,14 @@ func (q *Route) match(r *Route) bool {
 }
 
 // del removes the first route q matches (fib_table_delete); ESRCH when none.
-func (f *fib) del(q *Route) (Route, error) {
+func (f *Tables) Delete(q *Route) (Route, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := f.tables[q.Table]
 	if t == nil || q.Len > 32 || t.byLen[q.Len] == nil {
 		return Route{}, fmt.Errorf("stack: route %v: %w", q.Prefix(), syscall.ESRCH)
 	}
-	key := be32(q.Dst) & maskOf(int(q.Len))
+	key := header.IPv4Uint32(q.Dst) & header.IPv4Mask(int(q.Len))
 	list := t.byLen[q.Len][key]
 	for i, r := range list {
 		if q.match(r) {
@@ -315,7 +326,7 @@ func (f *fib) del(q *Route) (Route, error) {
 	return Route{}, fmt.Errorf("stack: route %v: %w", q.Prefix(), syscall.ESRCH)
 }
 
-func (t *fibTable) removeAt(l uint8, key uint32, i int) {
+func (t *table) removeAt(l uint8, key uint32, i int) {
 	list := slices.Delete(slices.Clone(t.byLen[l][key]), i, i+1)
 	if len(list) == 0 {
 		delete(t.byLen[l], key)
@@ -329,13 +340,13 @@ func (t *fibTable) removeAt(l uint8, key uint32, i int) {
 }
 
 // removeKernel deletes the kernel routes an address made (fib_del_ifaddr).
-func (f *fib) removeKernel(dev *stack.NetDevice, src [4]byte) []Route {
-	return f.removeWhere(func(r *Route) bool { return r.Protocol == ProtoKernel && r.Dev == dev && r.PrefSrc == src })
+func (f *Tables) RemoveKernel(dev *stack.NetDevice, src [4]byte) []Route {
+	return f.RemoveWhere(func(r *Route) bool { return r.Protocol == ProtoKernel && r.Dev == dev && r.PrefSrc == src })
 }
 
 // removeWhere deletes every route gone says should go, in every table,
 // and returns them in notification order.
-func (f *fib) removeWhere(gone func(*Route) bool) []Route {
+func (f *Tables) RemoveWhere(gone func(*Route) bool) []Route {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []Route
@@ -366,9 +377,9 @@ func sortRoutes(rs []Route) {
 			return int(b.Table) - int(a.Table)
 		case a.Len != b.Len:
 			return int(b.Len) - int(a.Len)
-		case be32(a.Dst) < be32(b.Dst):
+		case header.IPv4Uint32(a.Dst) < header.IPv4Uint32(b.Dst):
 			return -1
-		case be32(a.Dst) > be32(b.Dst):
+		case header.IPv4Uint32(a.Dst) > header.IPv4Uint32(b.Dst):
 			return 1
 		}
 		return int(a.Type) - int(b.Type)
@@ -376,13 +387,13 @@ func sortRoutes(rs []Route) {
 }
 
 // flushDev deletes every route through dev (fib_flush on unregister).
-func (f *fib) flushDev(dev *stack.NetDevice) []Route {
-	return f.removeWhere(func(r *Route) bool { return r.Dev == dev })
+func (f *Tables) FlushDev(dev *stack.NetDevice) []Route {
+	return f.RemoveWhere(func(r *Route) bool { return r.Dev == dev })
 }
 
 // dump returns table id's routes (every table for TableUnspec), most
 // specific prefix first, then by address.
-func (f *fib) dump(id uint32) []Route {
+func (f *Tables) Dump(id uint32) []Route {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	var out []Route
@@ -404,8 +415,8 @@ func (f *fib) dump(id uint32) []Route {
 			}
 		}
 		slices.SortStableFunc(rs, func(a, b Route) int {
-			if be32(a.Dst) != be32(b.Dst) {
-				if be32(a.Dst) < be32(b.Dst) {
+			if header.IPv4Uint32(a.Dst) != header.IPv4Uint32(b.Dst) {
+				if header.IPv4Uint32(a.Dst) < header.IPv4Uint32(b.Dst) {
 					return -1
 				}
 				return 1
@@ -423,105 +434,9 @@ func (f *fib) dump(id uint32) []Route {
 	return out
 }
 
-// RouteAdd is ip route add (or replace): a user route in r.Table (main
-// when 0). Unicast routes need a device or a gateway reachable on-link;
-// the local table belongs to the kernel's address code only for local
-// and broadcast types made there.
-func (in *Inet) RouteAdd(r Route, replace bool) error {
-	if r.Table == TableUnspec {
-		r.Table = TableMain
-	}
-	if r.Type == RTNUnspec {
-		r.Type = RTNUnicast
-	}
-	if r.Protocol == ProtoUnspec {
-		r.Protocol = ProtoBoot
-	}
-	if r.Len > 32 {
-		return fmt.Errorf("stack: route: prefix length %d: %w", r.Len, syscall.EINVAL)
-	}
-	if r.PrefSrc != ([4]byte{}) && !in.isLocalAddr(r.PrefSrc) {
-		return fmt.Errorf("stack: route: preferred source %v is not local: %w", netip.AddrFrom4(r.PrefSrc), syscall.EINVAL)
-	}
-	switch r.Type {
-	case RTNUnicast, RTNLocal, RTNBroadcast:
-		if r.Gateway != ([4]byte{}) {
-			if in.isLocalAddr(r.Gateway) {
-				return fmt.Errorf("stack: route: gateway %v is a local address: %w", netip.AddrFrom4(r.Gateway), syscall.EINVAL)
-			}
-			if !r.OnLink {
-				// fib_check_nh: the gateway must be reachable by a link-scope route.
-				res, err := in.fib.Lookup(&FlowKey{Dst: r.Gateway, Oif: ifindexOf(r.Dev), Scope: ScopeLink})
-				if err != nil || res.Type != RTNUnicast || res.Route.Gateway != ([4]byte{}) {
-					return fmt.Errorf("stack: route: nexthop %v has invalid gateway: %w", netip.AddrFrom4(r.Gateway), syscall.ENETUNREACH)
-				}
-				if r.Dev == nil {
-					r.Dev = res.Route.Dev
-				} else if r.Dev != res.Route.Dev {
-					return fmt.Errorf("stack: route: nexthop %v has invalid gateway: %w", netip.AddrFrom4(r.Gateway), syscall.ENETUNREACH)
-				}
-			} else if r.Dev == nil {
-				return fmt.Errorf("stack: route: onlink needs a device: %w", syscall.EINVAL)
-			}
-			if r.Scope == ScopeNowhere || r.Scope == 0 {
-				r.Scope = ScopeUniverse
-			}
-		} else {
-			if r.Dev == nil {
-				return fmt.Errorf("stack: route: no device and no gateway: %w", syscall.ENODEV)
-			}
-			if r.Scope == ScopeNowhere {
-				r.Scope = ScopeLink
-				if r.Type == RTNLocal {
-					r.Scope = ScopeHost
-				}
-			}
-		}
-	default:
-		if r.Scope == ScopeNowhere {
-			r.Scope = ScopeUniverse
-		}
-		r.Dev, r.Gateway = nil, [4]byte{}
-	}
-	if r.Dev != nil {
-		in.Attach(r.Dev)
-	}
-	if err := in.fib.insert(&r, replace); err != nil {
-		return err
-	}
-	in.notify(InetEvent{Kind: EventNewRoute, Route: r.Copy(), Dev: r.Dev})
-	return nil
-}
+// Genid is the tables' generation: every change bumps it, and a cached
+// decision made under another one is stale.
+func (f *Tables) Genid() uint32 { return f.genid.Load() }
 
-// RouteDel is ip route del: the first route of r.Table (main when 0) at
-// r's prefix that r's other set fields match; Scope ScopeNowhere matches
-// any scope.
-func (in *Inet) RouteDel(r Route) (Route, error) {
-	if r.Table == TableUnspec {
-		r.Table = TableMain
-	}
-	gone, err := in.fib.del(&r)
-	if err != nil {
-		return gone, err
-	}
-	in.notify(InetEvent{Kind: EventDelRoute, Route: gone, Dev: gone.Dev})
-	return gone, nil
-}
-
-// Routes returns table id's routes (every table for TableUnspec).
-func (in *Inet) Routes(id uint32) []Route { return in.fib.dump(id) }
-
-// FibLookup runs a lookup (ip route get's first half).
-func (in *Inet) FibLookup(fl FlowKey) (FibResult, error) { return in.fib.Lookup(&fl) }
-
-// FibStats returns how many lookups ran and how many found no route.
-func (in *Inet) FibStats() (lookups, misses uint64) {
-	return in.fib.lookups.Load(), in.fib.misses.Load()
-}
-
-func ifindexOf(d *stack.NetDevice) int {
-	if d == nil {
-		return 0
-	}
-	return d.Ifindex()
-}
+// Stats returns how many lookups ran and how many found no route.
+func (f *Tables) Stats() (lookups, misses uint64) { return f.lookups.Load(), f.misses.Load() }

@@ -1,0 +1,113 @@
+package ipv4
+
+import (
+	"fmt"
+	"net/netip"
+	"syscall"
+
+	"vnic/stack"
+	"vnic/stack/ipv4/fib"
+)
+
+// RouteAdd is ip route add (or replace): a user route in r.Table (main
+// when 0). Unicast routes need a device or a gateway reachable on-link;
+// the local table belongs to the kernel's address code only for local
+// and broadcast types made there.
+func (in *Inet) RouteAdd(r fib.Route, replace bool) error {
+	if r.Table == fib.TableUnspec {
+		r.Table = fib.TableMain
+	}
+	if r.Type == fib.RTNUnspec {
+		r.Type = fib.RTNUnicast
+	}
+	if r.Protocol == fib.ProtoUnspec {
+		r.Protocol = fib.ProtoBoot
+	}
+	if r.Len > 32 {
+		return fmt.Errorf("stack: route: prefix length %d: %w", r.Len, syscall.EINVAL)
+	}
+	if r.PrefSrc != ([4]byte{}) && !in.isLocalAddr(r.PrefSrc) {
+		return fmt.Errorf("stack: route: preferred source %v is not local: %w", netip.AddrFrom4(r.PrefSrc), syscall.EINVAL)
+	}
+	switch r.Type {
+	case fib.RTNUnicast, fib.RTNLocal, fib.RTNBroadcast:
+		if r.Gateway != ([4]byte{}) {
+			if in.isLocalAddr(r.Gateway) {
+				return fmt.Errorf("stack: route: gateway %v is a local address: %w", netip.AddrFrom4(r.Gateway), syscall.EINVAL)
+			}
+			if !r.OnLink {
+				// fib_check_nh: the gateway must be reachable by a link-scope route.
+				res, err := in.fib.Lookup(&fib.FlowKey{Dst: r.Gateway, Oif: ifindexOf(r.Dev), Scope: fib.ScopeLink})
+				if err != nil || res.Type != fib.RTNUnicast || res.Route.Gateway != ([4]byte{}) {
+					return fmt.Errorf("stack: route: nexthop %v has invalid gateway: %w", netip.AddrFrom4(r.Gateway), syscall.ENETUNREACH)
+				}
+				if r.Dev == nil {
+					r.Dev = res.Route.Dev
+				} else if r.Dev != res.Route.Dev {
+					return fmt.Errorf("stack: route: nexthop %v has invalid gateway: %w", netip.AddrFrom4(r.Gateway), syscall.ENETUNREACH)
+				}
+			} else if r.Dev == nil {
+				return fmt.Errorf("stack: route: onlink needs a device: %w", syscall.EINVAL)
+			}
+			if r.Scope == fib.ScopeNowhere || r.Scope == 0 {
+				r.Scope = fib.ScopeUniverse
+			}
+		} else {
+			if r.Dev == nil {
+				return fmt.Errorf("stack: route: no device and no gateway: %w", syscall.ENODEV)
+			}
+			if r.Scope == fib.ScopeNowhere {
+				r.Scope = fib.ScopeLink
+				if r.Type == fib.RTNLocal {
+					r.Scope = fib.ScopeHost
+				}
+			}
+		}
+	default:
+		if r.Scope == fib.ScopeNowhere {
+			r.Scope = fib.ScopeUniverse
+		}
+		r.Dev, r.Gateway = nil, [4]byte{}
+	}
+	if r.Dev != nil {
+		in.Attach(r.Dev)
+	}
+	if err := in.fib.Insert(&r, replace); err != nil {
+		return err
+	}
+	in.notify(InetEvent{Kind: EventNewRoute, Route: r.Copy(), Dev: r.Dev})
+	return nil
+}
+
+// RouteDel is ip route del: the first route of r.Table (main when 0) at
+// r's prefix that r's other set fields match; Scope ScopeNowhere matches
+// any scope.
+func (in *Inet) RouteDel(r fib.Route) (fib.Route, error) {
+	if r.Table == fib.TableUnspec {
+		r.Table = fib.TableMain
+	}
+	gone, err := in.fib.Delete(&r)
+	if err != nil {
+		return gone, err
+	}
+	in.notify(InetEvent{Kind: EventDelRoute, Route: gone, Dev: gone.Dev})
+	return gone, nil
+}
+
+// Routes returns table id's routes (every table for TableUnspec).
+func (in *Inet) Routes(id uint32) []fib.Route { return in.fib.Dump(id) }
+
+// FibLookup runs a lookup (ip route get's first half).
+func (in *Inet) FibLookup(fl fib.FlowKey) (fib.Result, error) { return in.fib.Lookup(&fl) }
+
+// FibStats returns how many lookups ran and how many found no route.
+func (in *Inet) FibStats() (lookups, misses uint64) {
+	return in.fib.Stats()
+}
+
+func ifindexOf(d *stack.NetDevice) int {
+	if d == nil {
+		return 0
+	}
+	return d.Ifindex()
+}
