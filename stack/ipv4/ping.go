@@ -10,6 +10,7 @@ import (
 	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4/fib"
+	"vnic/stack/sock"
 )
 
 // PingConn is an ICMP echo socket (Linux's ping socket: SOCK_DGRAM,
@@ -19,7 +20,7 @@ import (
 type PingConn struct {
 	in *Inet
 	id uint16
-	q  sockQueue[PingMsg]
+	q  sock.Queue[PingMsg]
 }
 
 // PingMsg is what a ping socket received: an echo reply, or an error
@@ -72,7 +73,7 @@ func (in *Inet) OpenPing() (*PingConn, error) {
 		}
 		if _, used := t.conns[id]; !used && id != 0 {
 			c := &PingConn{in: in, id: id}
-			c.q.init(pingQueueLen)
+			c.q.Init(pingQueueLen)
 			t.conns[id] = c
 			return c, nil
 		}
@@ -89,7 +90,7 @@ func (c *PingConn) Close() error {
 	t.mu.Lock()
 	delete(t.conns, c.id)
 	t.mu.Unlock()
-	c.q.close()
+	c.q.Close()
 	return nil
 }
 
@@ -130,12 +131,12 @@ func (c *PingConn) SendEcho(dst netip.Addr, seq uint16, data []byte, o PingOptio
 }
 
 // Recv returns a queued message without waiting.
-func (c *PingConn) Recv() (PingMsg, bool) { return c.q.recv() }
+func (c *PingConn) Recv() (PingMsg, bool) { return c.q.Recv() }
 
 // Wait returns the next message, waiting until deadline (real time; a
 // host on the virtual clock never waits: run the clock, then Recv).
 func (c *PingConn) Wait(deadline time.Time) (PingMsg, error) {
-	return c.q.wait(c.in.host.Clock(), deadline, "ping")
+	return c.q.Wait(c.in.host.Clock(), deadline, "ping")
 }
 
 // deliver is ping_rcv (an echo reply) and ping_err (an error quoting an
@@ -175,6 +176,6 @@ func (t *pingTable) deliver(in *Inet, skb *stack.SKB, isErr bool) {
 		skb.Consume()
 		return
 	}
-	c.q.push(m)
+	c.q.Push(m)
 	skb.Consume()
 }

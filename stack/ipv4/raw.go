@@ -10,6 +10,7 @@ import (
 	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4/fib"
+	"vnic/stack/sock"
 )
 
 // RawConn is a raw IPv4 socket of one protocol (SOCK_RAW): it receives a
@@ -21,7 +22,7 @@ type RawConn struct {
 	in          *Inet
 	proto       uint8
 	routerAlert bool
-	q           sockQueue[[]byte]
+	q           sock.Queue[[]byte]
 }
 
 const rawQueueLen = 256
@@ -37,7 +38,7 @@ func (in *Inet) OpenRaw(proto uint8, routerAlert bool) (*RawConn, error) {
 		return nil, fmt.Errorf("stack: raw: protocol 0: %w", syscall.EPROTONOSUPPORT)
 	}
 	c := &RawConn{in: in, proto: proto, routerAlert: routerAlert}
-	c.q.init(rawQueueLen)
+	c.q.Init(rawQueueLen)
 	t := &in.raw
 	t.mu.Lock()
 	var next []*RawConn
@@ -62,20 +63,20 @@ func (c *RawConn) Close() error {
 	}
 	t.conns.Store(&next)
 	t.mu.Unlock()
-	c.q.close()
+	c.q.Close()
 	return nil
 }
 
 // queue copies datagram (from its IP header) to the socket.
-func (c *RawConn) queue(datagram []byte) { c.q.push(append([]byte(nil), datagram...)) }
+func (c *RawConn) queue(datagram []byte) { c.q.Push(append([]byte(nil), datagram...)) }
 
 // Recv returns the next datagram (IP header first) without waiting.
-func (c *RawConn) Recv() ([]byte, bool) { return c.q.recv() }
+func (c *RawConn) Recv() ([]byte, bool) { return c.q.Recv() }
 
 // Wait returns the next datagram, waiting until deadline on a real-time
 // host (on the virtual clock it does not wait: run the clock, then Recv).
 func (c *RawConn) Wait(deadline time.Time) ([]byte, error) {
-	return c.q.wait(c.in.host.Clock(), deadline, "raw")
+	return c.q.Wait(c.in.host.Clock(), deadline, "raw")
 }
 
 // SendTo sends payload to dst behind an IPv4 header of the socket's

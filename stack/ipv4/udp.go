@@ -14,6 +14,7 @@ import (
 	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4/fib"
+	"vnic/stack/sock"
 )
 
 // UDPStats are the Udp counters.
@@ -395,7 +396,7 @@ func (c *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
 				return 0, nil, os.ErrDeadlineExceeded
 			}
 			if stop == nil {
-				stop = sockTimer(clk, c.rdl, &c.mu, c.cond)
+				stop = sock.Timer(clk, c.rdl, &c.mu, c.cond)
 			}
 		}
 		c.cond.Wait()

@@ -1,4 +1,8 @@
-package ipv4
+// Package sock is the socket core protocols build their sockets on: a
+// bounded receive queue of messages with drop counting, and waits that run
+// on the host's clock (a deadline is mapped onto it; a virtual-time host
+// never blocks, it answers EAGAIN).
+package sock
 
 import (
 	"fmt"
@@ -8,9 +12,9 @@ import (
 	"vnic/stack"
 )
 
-// sockQueue is a socket's bounded receive queue of messages, read without
-// waiting (recv) or waiting until a deadline on a real-time host (wait).
-type sockQueue[T any] struct {
+// Queue is a socket's bounded receive queue of messages, read without
+// waiting (Recv) or waiting until a deadline on a real-time host (Wait).
+type Queue[T any] struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
 	q      []T
@@ -19,13 +23,13 @@ type sockQueue[T any] struct {
 	closed bool
 }
 
-func (s *sockQueue[T]) init(limit int) {
+func (s *Queue[T]) Init(limit int) {
 	s.cond = sync.NewCond(&s.mu)
 	s.limit = limit
 }
 
-// push queues m; a full or closed queue drops it (counted).
-func (s *sockQueue[T]) push(m T) {
+// Push queues m; a full or closed queue drops it (counted).
+func (s *Queue[T]) Push(m T) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || len(s.q) >= s.limit {
@@ -36,8 +40,8 @@ func (s *sockQueue[T]) push(m T) {
 	s.cond.Broadcast()
 }
 
-// recv returns the oldest message without waiting.
-func (s *sockQueue[T]) recv() (T, bool) {
+// Recv returns the oldest message without waiting.
+func (s *Queue[T]) Recv() (T, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var zero T
@@ -49,26 +53,26 @@ func (s *sockQueue[T]) recv() (T, bool) {
 	return m, true
 }
 
-// close wakes waiters; later pushes are dropped.
-func (s *sockQueue[T]) close() {
+// Close wakes waiters; later pushes are dropped.
+func (s *Queue[T]) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.cond.Broadcast()
 	s.mu.Unlock()
 }
 
-// wait returns the oldest message, waiting until deadline — only on a
+// Wait returns the oldest message, waiting until deadline — only on a
 // real-time host: on the virtual clock nothing arrives while the caller
 // waits, so it answers EAGAIN at once (run the clock, then read).
-func (s *sockQueue[T]) wait(clk stack.Clock, deadline time.Time, what string) (T, error) {
+func (s *Queue[T]) Wait(clk stack.Clock, deadline time.Time, what string) (T, error) {
 	var zero T
 	if clk.Virtual() {
-		if m, ok := s.recv(); ok {
+		if m, ok := s.Recv(); ok {
 			return m, nil
 		}
 		return zero, fmt.Errorf("stack: %s: nothing queued: %w", what, syscall.EAGAIN)
 	}
-	t := sockTimer(clk, deadline, &s.mu, s.cond)
+	t := Timer(clk, deadline, &s.mu, s.cond)
 	defer t.Stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -86,10 +90,10 @@ func (s *sockQueue[T]) wait(clk stack.Clock, deadline time.Time, what string) (T
 	return m, nil
 }
 
-// sockTimer arms a timer on the host's clock that wakes cond's waiters
+// Timer arms a timer on the host's clock that wakes cond's waiters
 // (under mu) at deadline, so a waiter sees the deadline pass
 // (sock_rcvtimeo's schedule_timeout).
-func sockTimer(clk stack.Clock, deadline time.Time, mu sync.Locker, cond *sync.Cond) stack.Timer {
+func Timer(clk stack.Clock, deadline time.Time, mu sync.Locker, cond *sync.Cond) stack.Timer {
 	t := clk.NewTimer(func() {
 		mu.Lock()
 		cond.Broadcast()
