@@ -19,3 +19,15 @@ func IPv4Mask(l int) uint32 {
 	}
 	return ^uint32(0) << (32 - l)
 }
+
+// IPv4IsMulticast reports a class D address (224.0.0.0/4).
+func IPv4IsMulticast(a [4]byte) bool { return a[0]&0xf0 == 0xe0 }
+
+// IPv4IsLbcast reports the limited broadcast address 255.255.255.255.
+func IPv4IsLbcast(a [4]byte) bool { return a == [4]byte{255, 255, 255, 255} }
+
+// IPv4IsZeronet reports an address in 0.0.0.0/8.
+func IPv4IsZeronet(a [4]byte) bool { return a[0] == 0 }
+
+// IPv4IsLoopback reports an address in 127.0.0.0/8.
+func IPv4IsLoopback(a [4]byte) bool { return a[0] == 127 }

@@ -10,6 +10,7 @@ import (
 	"vnic/header"
 	"vnic/internal/stacktest"
 	"vnic/stack"
+	"vnic/stack/inet"
 	"vnic/stack/ipv4"
 	"vnic/test/pkt"
 )
@@ -205,7 +206,7 @@ func TestForwardGROResegments(t *testing.T) {
 		t.Fatalf("%d packets", len(r.got))
 	}
 	merged := r.got[0]
-	in, err := ipv4.InetInit(r.h, ipv4.InetConfig{Seed: 1, Forwarding: true})
+	in, err := inet.Init(r.h, ipv4.InetConfig{Seed: 1, Forwarding: true})
 	if err != nil {
 		t.Fatal(err)
 	}

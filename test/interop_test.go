@@ -23,6 +23,7 @@ import (
 	"vnic/internal/topo"
 	"vnic/stack/ipv4"
 	"vnic/stack/neigh"
+	"vnic/stack/udp"
 )
 
 // kernelNetns makes an empty namespace (loopback up) removed at the end.
@@ -210,7 +211,7 @@ func kernelPeer(t *testing.T, vnet bool) {
 	}
 
 	// UDP both ways, small and fragmented.
-	vconn, err := in.ListenUDP(netip.MustParseAddrPort("0.0.0.0:7000"))
+	vconn, err := udp.Listen(in, netip.MustParseAddrPort("0.0.0.0:7000"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +264,7 @@ func kernelPeer(t *testing.T, vnet bool) {
 	if !errors.Is(refused, syscall.ECONNREFUSED) {
 		t.Errorf("kernel UDP to a closed vnic port: %v, want connection refused", refused)
 	}
-	if s := in.UDPStats.Snapshot(); s.NoPorts != 1 || s.InCsumErrors != 0 {
+	if s := udp.Of(in).Stats.Snapshot(); s.NoPorts != 1 || s.InCsumErrors != 0 {
 		t.Errorf("vnic UDP counters %+v", s)
 	}
 

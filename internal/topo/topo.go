@@ -12,6 +12,7 @@ import (
 	"vnic/hw"
 	"vnic/internal/iproute"
 	"vnic/stack"
+	"vnic/stack/inet"
 	"vnic/stack/ipv4"
 )
 
@@ -206,7 +207,7 @@ func Build(cfg Config) (*World, error) {
 		})
 		w.Hosts = append(w.Hosts, h)
 		if hc.IPv4 || hc.Forwarding || len(hc.Routes) > 0 || hasAddresses(hc) {
-			if _, err := ipv4.InetInit(h.Stack, ipv4.InetConfig{Seed: cfg.Seed + int64(hi)}); err != nil {
+			if _, err := inet.Init(h.Stack, ipv4.InetConfig{Seed: cfg.Seed + int64(hi)}); err != nil {
 				w.Close()
 				return nil, fmt.Errorf("topo: host %s: %w", hc.Name, err)
 			}

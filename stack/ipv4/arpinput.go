@@ -2,6 +2,7 @@ package ipv4
 
 import (
 	"net/netip"
+	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
@@ -26,11 +27,11 @@ func (in *Inet) arpRcv(skb *stack.SKB) {
 	}
 	idev := in.Attach(dev)
 	sip, tip := p.SenderIP, p.TargetIP
-	if isMulticast(tip) || isLoopback(tip) || isMulticast(sip) || isLbcast(sip) {
+	if header.IPv4IsMulticast(tip) || header.IPv4IsLoopback(tip) || header.IPv4IsMulticast(sip) || header.IPv4IsLbcast(sip) {
 		skb.Free()
 		return
 	}
-	tipLocal := in.isLocalAddr(tip)
+	tipLocal := in.IsLocalAddr(tip)
 	if p.Op == ARPRequest && tipLocal {
 		if sip == ([4]byte{}) {
 			in.arpReply(dev, p, tip)
@@ -83,7 +84,7 @@ func (in *Inet) sendARP(dev *stack.NetDevice, frame []byte) {
 // source hears host unreachable (for this host's own packet: its socket,
 // through the loopback).
 func (in *Inet) neighFailed(skb *stack.SKB) {
-	in.icmpSend(skb, ICMPDestUnreach, ICMPHostUnreach, 0)
+	in.ICMPSend(skb, ICMPDestUnreach, ICMPHostUnreach, 0)
 	skb.Free()
 }
 

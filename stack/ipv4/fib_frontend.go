@@ -26,13 +26,13 @@ func (in *Inet) RouteAdd(r fib.Route, replace bool) error {
 	if r.Len > 32 {
 		return fmt.Errorf("stack: route: prefix length %d: %w", r.Len, syscall.EINVAL)
 	}
-	if r.PrefSrc != ([4]byte{}) && !in.isLocalAddr(r.PrefSrc) {
+	if r.PrefSrc != ([4]byte{}) && !in.IsLocalAddr(r.PrefSrc) {
 		return fmt.Errorf("stack: route: preferred source %v is not local: %w", netip.AddrFrom4(r.PrefSrc), syscall.EINVAL)
 	}
 	switch r.Type {
 	case fib.RTNUnicast, fib.RTNLocal, fib.RTNBroadcast:
 		if r.Gateway != ([4]byte{}) {
-			if in.isLocalAddr(r.Gateway) {
+			if in.IsLocalAddr(r.Gateway) {
 				return fmt.Errorf("stack: route: gateway %v is a local address: %w", netip.AddrFrom4(r.Gateway), syscall.EINVAL)
 			}
 			if !r.OnLink {

@@ -162,16 +162,16 @@ func (s *icmpState) peerAllow(dst [4]byte, t uint8, dev *stack.NetDevice) bool {
 	return ok
 }
 
-// icmpSend is __icmp_send: an error (or other message) about skbIn, whose
+// ICMPSend is __icmp_send: an error (or other message) about skbIn, whose
 // network header is the offending packet's. Nothing is sent about a
 // packet to a broadcast or multicast address or not addressed to this
 // host's MAC, a non-first fragment, an ICMP error, or a packet from a
 // zero, broadcast, multicast or (off the loopback) loopback source; the
 // global budget and the per-destination limit apply to the masked types.
 // The message quotes the packet up to 576 bytes in all.
-func (in *Inet) icmpSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
+func (in *Inet) ICMPSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 	nh := skbIn.NetworkHeader()
-	d := rtOf(skbIn)
+	d := SkbRtable(skbIn)
 	if d == nil || len(nh) < IPv4HdrLen {
 		return
 	}
@@ -190,7 +190,7 @@ func (in *Inet) icmpSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 		return
 	}
 	src := iph.Src()
-	if src == ([4]byte{}) || isMulticast(src) || isLbcast(src) || (isLoopback(src) && (skbIn.Dev == nil || !skbIn.Dev.IsLoopback())) {
+	if src == ([4]byte{}) || header.IPv4IsMulticast(src) || header.IPv4IsLbcast(src) || (header.IPv4IsLoopback(src) && (skbIn.Dev == nil || !skbIn.Dev.IsLoopback())) {
 		return
 	}
 	if icmpIsError(typ) && iph.Protocol() == IPProtoICMP {
@@ -236,7 +236,7 @@ func (in *Inet) icmpSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 
 // icmpXmit sends an ICMP message, counting it.
 func (in *Inet) icmpXmit(rt *Rtable, src, dst [4]byte, tos uint8, hdr, data []byte) {
-	err := in.sendDatagram(rt, ipHeader{src: src, dst: dst, proto: IPProtoICMP, tos: tos, ttl: in.cfg.DefaultTTL}, hdr, data, 0)
+	err := in.SendDatagram(rt, IPHeader{Src: src, Dst: dst, Proto: IPProtoICMP, TOS: tos, TTL: in.cfg.DefaultTTL}, hdr, data, 0)
 	if err != nil {
 		in.ICMPStats.OutErrors.Add(1)
 		return
@@ -265,7 +265,7 @@ func (in *Inet) icmpRcv(skb *stack.SKB) {
 	}
 	typ := b[0]
 	in.ICMPStats.InType[typ].Add(1)
-	if rtOf(skb) != nil && rtOf(skb).Flags&(RTCFBroadcast|RTCFMulticast) != 0 {
+	if SkbRtable(skb) != nil && SkbRtable(skb).Flags&(RTCFBroadcast|RTCFMulticast) != 0 {
 		if typ == ICMPEcho && !in.cfg.EchoBroadcasts {
 			skb.Consume()
 			return
@@ -315,7 +315,7 @@ func (in *Inet) icmpEcho(skb *stack.SKB) {
 func (in *Inet) icmpReplyRoute(skb *stack.SKB) (*Rtable, [4]byte, bool) {
 	iph := header.IPv4(skb.NetworkHeader())
 	src := iph.Dst()
-	if rtOf(skb) == nil || rtOf(skb).Type != fib.RTNLocal {
+	if SkbRtable(skb) == nil || SkbRtable(skb).Type != fib.RTNLocal {
 		src = in.selectAddr(skb.Dev, iph.Src(), fib.ScopeUniverse)
 	}
 	fl := fib.FlowKey{Dst: iph.Src(), Src: src, TOS: iph.TOS(), Proto: IPProtoICMP}

@@ -81,14 +81,12 @@ type Inet struct {
 	// Stats are the Ip counters; ICMP and UDP have theirs.
 	Stats     IPStats
 	ICMPStats ICMPStats
-	UDPStats  UDPStats
 
 	mu     sync.Mutex // configuration (addresses, device state, subscribers)
 	subs   []func(InetEvent)
 	fib    fib.Tables
 	frags  fragTable
 	icmp   icmpState
-	udp    udpTable
 	pings  pingTable
 	raw    rawTable
 	lo     *stack.NetDevice
@@ -191,11 +189,9 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	in.fib.Init()
 	in.frags.init(in)
 	in.icmp.init(in)
-	in.udp.init(in)
 	in.pings.init()
 	in.forwarding.Store(cfg.Forwarding)
 	in.AddProtocol(IPProtoICMP, NetProtocol{Handler: in.icmpRcv, ErrHandler: in.pings.err(in)})
-	in.AddProtocol(IPProtoUDP, NetProtocol{Handler: in.udpRcv, ErrHandler: in.udpErr})
 	inetKey.Set(h, in)
 
 	lo := stack.NewLoopback()
@@ -210,7 +206,7 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 		return nil, err
 	}
 	h.RegisterNetdevNotifier(in.netdevEvent)
-	h.AddProtocol(stack.EthPIPv4, in.rcv)
+	h.AddProtocol(stack.EthPIPv4, in.Rcv)
 	h.AddProtocol(stack.EthPARP, in.arpRcv)
 	return in, nil
 }
@@ -359,7 +355,7 @@ func (in *Inet) AddAddrBroadcast(d *stack.NetDevice, p netip.Prefix, brd [4]byte
 	}
 	idev := in.Attach(d)
 	a := IfAddr{Ifindex: d.Ifindex(), Local: ip4(p.Addr()), PrefixLen: p.Bits(), Label: d.Name()}
-	if a.Local == [4]byte{} || isMulticast(a.Local) || a.Local == [4]byte{255, 255, 255, 255} {
+	if a.Local == [4]byte{} || header.IPv4IsMulticast(a.Local) || a.Local == [4]byte{255, 255, 255, 255} {
 		return fmt.Errorf("stack: %s: %v cannot be an interface address: %w", d.Name(), p.Addr(), syscall.EINVAL)
 	}
 	a.Broadcast = brd
@@ -396,7 +392,7 @@ func (in *Inet) AddAddrBroadcast(d *stack.NetDevice, p netip.Prefix, brd [4]byte
 
 	local := fib.Route{Table: fib.TableLocal, Dst: a.Local, Len: 32, Type: fib.RTNLocal, Scope: fib.ScopeHost, Protocol: fib.ProtoKernel, PrefSrc: a.Local, Dev: d}
 	in.addKernelRoute(local)
-	if a.Broadcast != ([4]byte{}) && !isLbcast(a.Broadcast) {
+	if a.Broadcast != ([4]byte{}) && !header.IPv4IsLbcast(a.Broadcast) {
 		in.addKernelRoute(fib.Route{Table: fib.TableLocal, Dst: a.Broadcast, Len: 32, Type: fib.RTNBroadcast, Scope: fib.ScopeLink, Protocol: fib.ProtoKernel, PrefSrc: a.Local, Dev: d})
 	}
 	if net := header.IPv4FromUint32(header.IPv4Uint32(a.Local) | ^header.IPv4Mask(a.PrefixLen)); !a.Secondary && a.PrefixLen < 31 && net != a.Broadcast {
@@ -462,9 +458,9 @@ func (in *Inet) DelAddr(d *stack.NetDevice, p netip.Prefix) error {
 	return nil
 }
 
-// isLocalAddr reports whether a is one of the host's addresses
+// IsLocalAddr reports whether a is one of the host's addresses
 // (inet_addr_type == RTN_LOCAL).
-func (in *Inet) isLocalAddr(a [4]byte) bool {
+func (in *Inet) IsLocalAddr(a [4]byte) bool {
 	r := in.fib.TableLookup(fib.TableLocal, a)
 	return r != nil && r.Type == fib.RTNLocal
 }
@@ -514,11 +510,6 @@ func (in *Inet) nextID(src, dst [4]byte, proto uint8) uint16 {
 	h := (header.IPv4Uint32(dst)*0x9e3779b1 ^ header.IPv4Uint32(src)*0x85ebca6b ^ uint32(proto)*0xc2b2ae35 ^ in.idKey) >> 21
 	return uint16(in.idents[h&2047].Add(1) + in.idKey)
 }
-
-func isMulticast(a [4]byte) bool { return a[0]&0xf0 == 0xe0 }
-func isLbcast(a [4]byte) bool    { return a == [4]byte{255, 255, 255, 255} }
-func isZeronet(a [4]byte) bool   { return a[0] == 0 }
-func isLoopback(a [4]byte) bool  { return a[0] == 127 }
 
 // netdevEvent is IPv4's netdev notifier (inetdev_event).
 func (in *Inet) netdevEvent(ev stack.NetdevEvent, d *stack.NetDevice) {

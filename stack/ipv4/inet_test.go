@@ -11,6 +11,7 @@ import (
 	"vnic/header"
 	"vnic/hw"
 	"vnic/stack"
+	"vnic/stack/inet"
 	"vnic/stack/ipv4"
 )
 
@@ -70,7 +71,7 @@ func newInetRig(t *testing.T, names ...string) *inetRig {
 	r := &inetRig{t: t, clk: hw.NewVirtualClock(), hosts: map[string]*stack.Host{}, inet: map[string]*ipv4.Inet{}}
 	for _, n := range names {
 		h := stack.NewHost(n, r.clk, []stack.CPU{hw.NewCPU(0, r.clk, hw.CostModel{})}, stack.HostConfig{})
-		in, err := ipv4.InetInit(h, ipv4.InetConfig{Seed: 1})
+		in, err := inet.Init(h, ipv4.InetConfig{Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

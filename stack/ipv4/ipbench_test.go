@@ -1,9 +1,10 @@
-package ipv4
+package ipv4_test
 
 import (
 	"net/netip"
 	"testing"
 	"vnic/stack"
+	"vnic/stack/ipv4"
 )
 
 // benchInput runs packet b through the host's ip_rcv b.N times and
@@ -12,12 +13,12 @@ func benchInput(b *testing.B, h *fuzzHost, pkt []byte, after func()) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(pkt)))
 	for i := 0; i < b.N; i++ {
-		skb := h.in.host.Pool().Alloc(len(pkt) + stack.NetIPAlign + 14)
+		skb := h.in.Host().Pool().Alloc(len(pkt) + stack.NetIPAlign + 14)
 		skb.Reserve(stack.NetIPAlign + 14)
 		copy(skb.Put(len(pkt)), pkt)
 		skb.Dev, skb.PktType, skb.Protocol = h.eth0, stack.PacketHost, stack.EthPIPv4
 		skb.ResetNetworkHeader()
-		h.in.rcv(skb)
+		h.in.Rcv(skb)
 		if after != nil {
 			after()
 		}
@@ -29,7 +30,7 @@ func benchInput(b *testing.B, h *fuzzHost, pkt []byte, after func()) {
 // → ip_output → POST_ROUTING → neighbour → dev_queue_xmit, 64-byte UDP.
 func BenchmarkIPv4Forward(b *testing.B) {
 	h := newFuzzHost(b)
-	pkt := fuzzPacket(IPProtoUDP, [4]byte{198, 18, 0, 2}, [4]byte{198, 18, 1, 2}, 0, 64, nil, []byte{0, 1, 0, 2, 0, 44, 0, 0, 36: 0})
+	pkt := fuzzPacket(ipv4.IPProtoUDP, [4]byte{198, 18, 0, 2}, [4]byte{198, 18, 1, 2}, 0, 64, nil, []byte{0, 1, 0, 2, 0, 44, 0, 0, 36: 0})
 	benchInput(b, h, pkt, nil)
 }
 
@@ -39,7 +40,7 @@ func BenchmarkUDPDeliver(b *testing.B) {
 	h := newFuzzHost(b)
 	payload := make([]byte, 8+64)
 	payload[1], payload[3], payload[5] = 1, 7, 72
-	pkt := fuzzPacket(IPProtoUDP, [4]byte{198, 18, 0, 2}, [4]byte{198, 18, 0, 1}, 0, 64, nil, payload)
+	pkt := fuzzPacket(ipv4.IPProtoUDP, [4]byte{198, 18, 0, 2}, [4]byte{198, 18, 0, 1}, 0, 64, nil, payload)
 	buf := make([]byte, 2048)
 	benchInput(b, h, pkt, func() {
 		if _, _, _, err := h.udp.Recv(buf); err != nil {

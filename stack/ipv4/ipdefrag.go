@@ -294,8 +294,8 @@ func (in *Inet) fragExpire(q *fragQueue) {
 	in.Stats.ReasmTimeout.Add(1)
 	if first && len(frags) > 0 && fragcb(frags[0]).off == 0 {
 		head := frags[0]
-		if rtOf(head) != nil && rtOf(head).Flags&RTCFLocal != 0 {
-			in.icmpSend(head, ICMPTimeExceeded, ICMPExcFragTime, 0)
+		if SkbRtable(head) != nil && SkbRtable(head).Flags&RTCFLocal != 0 {
+			in.ICMPSend(head, ICMPTimeExceeded, ICMPExcFragTime, 0)
 		}
 	}
 	for _, s := range frags {

@@ -15,16 +15,18 @@ import (
 	"vnic/header"
 	"vnic/internal/stacktest"
 	"vnic/stack"
+	"vnic/stack/inet"
 	"vnic/stack/ipv4"
+	"vnic/stack/udp"
 )
 
-func udpPair(t *testing.T, r *inetRig, a, b string, port uint16) (*ipv4.UDPConn, *ipv4.UDPConn) {
+func udpPair(t *testing.T, r *inetRig, a, b string, port uint16) (*udp.Conn, *udp.Conn) {
 	t.Helper()
-	srv, err := r.inet[b].ListenUDP(netip.AddrPortFrom(netip.IPv4Unspecified(), port))
+	srv, err := udp.Listen(r.inet[b], netip.AddrPortFrom(netip.IPv4Unspecified(), port))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cli, err := r.inet[a].ListenUDP(netip.AddrPort{})
+	cli, err := udp.Listen(r.inet[a], netip.AddrPort{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +140,7 @@ func captureFragments(t *testing.T, n, mtu int) [][]byte {
 	wa, _ := r.link("a", "198.18.0.1/24", "b", "198.18.0.2/24", mtu)
 	wa.drop = func([]byte) bool { return true }
 	r.inet["a"].NeighAdd(wa.dev, mustAddr("198.18.0.2"), stack.MAC{2, 0, 0, 0, 0, 0xbb})
-	c, err := r.inet["a"].ListenUDP(netip.MustParseAddrPort("0.0.0.0:4000"))
+	c, err := udp.Listen(r.inet["a"], netip.MustParseAddrPort("0.0.0.0:4000"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +196,7 @@ func TestReassemblyOrderOverlapTimeout(t *testing.T) {
 			r := newInetRig(t, "a", "b")
 			wa, wb := r.link("a", "198.18.0.1/24", "b", "198.18.0.2/24", 0)
 			// Address the captured frames to b's MAC.
-			srv, err := r.inet["b"].ListenUDP(netip.MustParseAddrPort("0.0.0.0:9"))
+			srv, err := udp.Listen(r.inet["b"], netip.MustParseAddrPort("0.0.0.0:9"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -301,15 +303,15 @@ func TestUDPCork(t *testing.T) {
 // receive path reads the socket's ends under the table's lock.
 func TestUDPConnectWhileReceiving(t *testing.T) {
 	clk, h := stacktest.NewHost(t, 1)
-	in, err := ipv4.InetInit(h, ipv4.InetConfig{Seed: 1})
+	in, err := inet.Init(h, ipv4.InetConfig{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := in.ListenUDP(netip.MustParseAddrPort("127.0.0.1:9"))
+	srv, err := udp.Listen(in, netip.MustParseAddrPort("127.0.0.1:9"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cli, err := in.ListenUDP(netip.AddrPort{})
+	cli, err := udp.Listen(in, netip.AddrPort{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +332,7 @@ func TestUDPConnectWhileReceiving(t *testing.T) {
 	<-done
 	// Every datagram is accounted for: queued, refused for a connected
 	// socket's other peer, or over the receive buffer.
-	if s := in.UDPStats.Snapshot(); s.InDatagrams+s.NoPorts+s.RcvbufErrors != 100 {
+	if s := udp.Of(in).Stats.Snapshot(); s.InDatagrams+s.NoPorts+s.RcvbufErrors != 100 {
 		t.Fatalf("%+v", s)
 	}
 }

@@ -1,4 +1,4 @@
-package ipv4
+package ipv4_test
 
 import (
 	"encoding/binary"
@@ -9,6 +9,9 @@ import (
 	"vnic/header"
 	"vnic/hw"
 	"vnic/stack"
+	"vnic/stack/inet"
+	"vnic/stack/ipv4"
+	"vnic/stack/udp"
 )
 
 // sinkOps is a driver that frees what it is given.
@@ -30,16 +33,16 @@ func (s *sinkOps) TxTimeout(int)                 {}
 // socket and resolved neighbours, on the virtual clock.
 type fuzzHost struct {
 	clk  *hw.VirtualClock
-	in   *Inet
+	in   *ipv4.Inet
 	eth0 *stack.NetDevice
-	udp  *UDPConn
-	ping *PingConn
+	udp  *udp.Conn
+	ping *ipv4.PingConn
 }
 
 func newFuzzHost(tb testing.TB) *fuzzHost {
 	clk := hw.NewVirtualClock()
 	h := stack.NewHost("f", clk, []stack.CPU{hw.NewCPU(0, clk, hw.CostModel{})}, stack.HostConfig{})
-	in, err := InetInit(h, InetConfig{Seed: 1, Forwarding: true})
+	in, err := inet.Init(h, ipv4.InetConfig{Seed: 1, Forwarding: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -66,7 +69,7 @@ func newFuzzHost(tb testing.TB) *fuzzHost {
 	}
 	in.NeighAdd(devs[0], netip.MustParseAddr("198.18.0.2"), stack.MAC{2, 0, 0, 0, 0, 0x22})
 	in.NeighAdd(devs[1], netip.MustParseAddr("198.18.1.2"), stack.MAC{2, 0, 0, 0, 0, 0x33})
-	u, err := in.ListenUDP(netip.MustParseAddrPort("0.0.0.0:7"))
+	u, err := udp.Listen(in, netip.MustParseAddrPort("0.0.0.0:7"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -81,7 +84,7 @@ func newFuzzHost(tb testing.TB) *fuzzHost {
 // input hands b (an IPv4 packet) to the host as if eth0 received it,
 // then lets timers run out and drains the sockets.
 func (f *fuzzHost) input(b []byte, pktType uint8) {
-	skb := f.in.host.Pool().Alloc(len(b) + stack.NetIPAlign + 14)
+	skb := f.in.Host().Pool().Alloc(len(b) + stack.NetIPAlign + 14)
 	if skb == nil {
 		return
 	}
@@ -89,7 +92,7 @@ func (f *fuzzHost) input(b []byte, pktType uint8) {
 	copy(skb.Put(len(b)), b)
 	skb.Dev, skb.PktType, skb.Protocol = f.eth0, pktType, stack.EthPIPv4
 	skb.ResetNetworkHeader()
-	f.in.rcv(skb)
+	f.in.Rcv(skb)
 	// Reassembly gives up after 30 s; its ICMP error may then wait 3 s for
 	// ARP to fail.
 	f.clk.RunFor(40 * time.Second)
@@ -128,27 +131,27 @@ func fuzzPacket(proto uint8, src, dst [4]byte, frag uint16, ttl uint8, opts, pay
 func FuzzIPv4Input(f *testing.F) {
 	src, me, far := [4]byte{198, 18, 0, 2}, [4]byte{198, 18, 0, 1}, [4]byte{198, 18, 1, 2}
 	echo := []byte{8, 0, 0xf7, 0xff, 0, 0, 0, 0}
-	f.Add(fuzzPacket(IPProtoICMP, src, me, 0, 64, nil, echo), uint8(0))
-	f.Add(fuzzPacket(IPProtoICMP, src, far, 0, 64, nil, echo), uint8(0))
-	f.Add(fuzzPacket(IPProtoICMP, src, far, IPDF, 64, nil, make([]byte, 1400)), uint8(0))
-	f.Add(fuzzPacket(IPProtoICMP, src, far, 0, 1, nil, echo), uint8(0))
-	f.Add(fuzzPacket(IPProtoUDP, src, me, IPMF, 64, nil, make([]byte, 16)), uint8(0))
-	f.Add(fuzzPacket(IPProtoUDP, src, me, 2, 64, nil, make([]byte, 8)), uint8(0))
-	f.Add(fuzzPacket(IPProtoUDP, src, me, 0, 64, nil, []byte{0, 1, 0, 7, 0, 9, 0, 0, 'x'}), uint8(0))
-	f.Add(fuzzPacket(IPProtoUDP, src, me, 0, 64, nil, []byte{0, 1, 0, 8, 0, 9, 0, 0, 'x'}), uint8(0))
-	f.Add(fuzzPacket(IPProtoICMP, src, me, 0, 64, []byte{IPOptRR, 7, 4, 0, 0, 0, 0, 0}, echo), uint8(0))
-	f.Add(fuzzPacket(IPProtoICMP, src, far, 0, 64, []byte{IPOptRR, 3, 2, 0}, echo), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, me, 0, 64, nil, echo), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, far, 0, 64, nil, echo), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, far, ipv4.IPDF, 64, nil, make([]byte, 1400)), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, far, 0, 1, nil, echo), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoUDP, src, me, ipv4.IPMF, 64, nil, make([]byte, 16)), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoUDP, src, me, 2, 64, nil, make([]byte, 8)), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoUDP, src, me, 0, 64, nil, []byte{0, 1, 0, 7, 0, 9, 0, 0, 'x'}), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoUDP, src, me, 0, 64, nil, []byte{0, 1, 0, 8, 0, 9, 0, 0, 'x'}), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, me, 0, 64, []byte{ipv4.IPOptRR, 7, 4, 0, 0, 0, 0, 0}, echo), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, far, 0, 64, []byte{ipv4.IPOptRR, 3, 2, 0}, echo), uint8(0))
 	f.Add(fuzzPacket(99, src, me, 0, 64, nil, nil), uint8(0))
-	f.Add(fuzzPacket(IPProtoICMP, src, [4]byte{198, 18, 0, 255}, 0, 64, nil, echo), uint8(stack.PacketBroadcast))
-	inner := fuzzPacket(IPProtoUDP, me, src, 0, 64, nil, []byte{0, 7, 0, 9, 0, 8, 0, 0})
-	f.Add(fuzzPacket(IPProtoICMP, src, me, 0, 64, nil, append([]byte{3, 3, 0, 0, 0, 0, 0, 0}, inner...)), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, [4]byte{198, 18, 0, 255}, 0, 64, nil, echo), uint8(stack.PacketBroadcast))
+	inner := fuzzPacket(ipv4.IPProtoUDP, me, src, 0, 64, nil, []byte{0, 7, 0, 9, 0, 8, 0, 0})
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, me, 0, 64, nil, append([]byte{3, 3, 0, 0, 0, 0, 0, 0}, inner...)), uint8(0))
 	f.Fuzz(func(t *testing.T, b []byte, pktType uint8) {
 		if len(b) > 9000 {
 			return
 		}
 		h := newFuzzHost(t)
 		h.input(b, pktType%4)
-		if n := h.in.host.Pool().Live(); n != 0 {
+		if n := h.in.Host().Pool().Live(); n != 0 {
 			t.Fatalf("%d skbs not freed", n)
 		}
 	})

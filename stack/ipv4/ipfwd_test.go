@@ -12,6 +12,7 @@ import (
 	"vnic/stack"
 	"vnic/stack/ipv4"
 	"vnic/stack/ipv4/fib"
+	"vnic/stack/udp"
 )
 
 // routerRig is h1 — r — h2 with r forwarding (or not); r's link to h2
@@ -194,7 +195,7 @@ func TestPreRoutingRewrite(t *testing.T) {
 func TestUDPPortUnreachAndChecksums(t *testing.T) {
 	r := newInetRig(t, "h1", "h2")
 	w1, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
-	cli, err := r.inet["h1"].ListenUDP(netip.AddrPort{})
+	cli, err := udp.Listen(r.inet["h1"], netip.AddrPort{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,18 +212,18 @@ func TestUDPPortUnreachAndChecksums(t *testing.T) {
 	if _, err := cli.Send([]byte("again")); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("after port unreachable: %v", err)
 	}
-	if s := r.inet["h2"].UDPStats.Snapshot(); s.NoPorts != 1 {
+	if s := udp.Of(r.inet["h2"]).Stats.Snapshot(); s.NoPorts != 1 {
 		t.Fatalf("h2 %+v", s)
 	}
 	if s := r.inet["h2"].ICMPStats.Snapshot(); s.OutType[ipv4.ICMPDestUnreach] != 1 {
 		t.Fatalf("h2 icmp %+v", s)
 	}
-	srv, err := r.inet["h2"].ListenUDP(netip.MustParseAddrPort("198.18.0.2:7777"))
+	srv, err := udp.Listen(r.inet["h2"], netip.MustParseAddrPort("198.18.0.2:7777"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A second socket on the same address and port is refused.
-	if _, err := r.inet["h2"].ListenUDP(netip.MustParseAddrPort("0.0.0.0:7777")); !errors.Is(err, syscall.EADDRINUSE) {
+	if _, err := udp.Listen(r.inet["h2"], netip.MustParseAddrPort("0.0.0.0:7777")); !errors.Is(err, syscall.EADDRINUSE) {
 		t.Fatalf("second bind: %v", err)
 	}
 	cli.NoChecksum = true
@@ -249,7 +250,7 @@ func TestUDPPortUnreachAndChecksums(t *testing.T) {
 	if _, _, _, err := srv.Recv(buf); !errors.Is(err, syscall.EAGAIN) {
 		t.Fatalf("corrupt datagram delivered: %v", err)
 	}
-	if s := r.inet["h2"].UDPStats.Snapshot(); s.InCsumErrors != 1 || s.InErrors != 1 || s.InDatagrams != 1 {
+	if s := udp.Of(r.inet["h2"]).Stats.Snapshot(); s.InCsumErrors != 1 || s.InErrors != 1 || s.InDatagrams != 1 {
 		t.Fatalf("h2 %+v", s)
 	}
 }
@@ -259,7 +260,7 @@ func TestUDPPortUnreachAndChecksums(t *testing.T) {
 func TestICMPRateLimit(t *testing.T) {
 	r := newInetRig(t, "h1", "h2")
 	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
-	cli, err := r.inet["h1"].ListenUDP(netip.AddrPort{})
+	cli, err := udp.Listen(r.inet["h1"], netip.AddrPort{})
 	if err != nil {
 		t.Fatal(err)
 	}

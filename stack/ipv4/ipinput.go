@@ -48,12 +48,12 @@ var tos2prio = [16]uint32{0, 0, 0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 4, 4, 4, 4}
 // RTTos2Priority is rt_tos2priority.
 func RTTos2Priority(tos uint8) uint32 { return tos2prio[(tos&0x1e)>>1] }
 
-// rcv is ip_rcv: the header checks of ip_rcv_core (Linux's order and
+// Rcv is ip_rcv (the ETH_P_IP handler): the header checks of ip_rcv_core (Linux's order and
 // counters, see IPStats.RcvCore), the padding trimmed, then PRE_ROUTING.
 // The header checksum is always verified, as Linux's ip_rcv_core does:
 // the device's checksum verdict (CHECKSUM_UNNECESSARY) is about the
 // transport checksum.
-func (in *Inet) rcv(skb *stack.SKB) {
+func (in *Inet) Rcv(skb *stack.SKB) {
 	hdrLen, totLen, err := in.Stats.RcvCore(skb.Data(), skb.PktType, false)
 	if err != nil {
 		skb.Free()
@@ -79,7 +79,7 @@ func (in *Inet) rcv(skb *stack.SKB) {
 // input function — the only thing that says local, forward or error.
 func (in *Inet) rcvFinish(skb *stack.SKB) {
 	iph := header.IPv4(skb.Data())
-	if rtOf(skb) == nil {
+	if SkbRtable(skb) == nil {
 		if err := in.routeInput(skb, iph.Dst(), iph.Src(), iph.TOS(), skb.Dev); err != nil {
 			if err == syscall.EXDEV {
 				in.Stats.InRPFilter.Add(1)
@@ -91,13 +91,13 @@ func (in *Inet) rcvFinish(skb *stack.SKB) {
 	if iph.HeaderLen() > IPv4HdrLen && in.rcvOptions(skb) {
 		return
 	}
-	switch rtOf(skb).Type {
+	switch SkbRtable(skb).Type {
 	case fib.RTNMulticast:
 		in.Stats.InMcastPkts.Add(1)
 	case fib.RTNBroadcast:
 		in.Stats.InBcastPkts.Add(1)
 	}
-	rtOf(skb).Input(skb)
+	SkbRtable(skb).Input(skb)
 }
 
 // tsNow is the timestamp option's clock: milliseconds since midnight UT,
@@ -116,13 +116,13 @@ func (in *Inet) rcvOptions(skb *stack.SKB) bool {
 	iph := header.IPv4(skb.Data())
 	hdr := skb.Data()[:iph.HeaderLen()]
 	spec := iph.Dst()
-	if rtOf(skb).Flags&RTCFLocal == 0 || rtOf(skb).Type == fib.RTNBroadcast {
+	if SkbRtable(skb).Flags&RTCFLocal == 0 || SkbRtable(skb).Type == fib.RTNBroadcast {
 		spec = in.selectAddr(skb.Dev, iph.Src(), fib.ScopeUniverse)
 	}
-	opt, pp, err := CompileIPOptions(hdr, IPOptionContext{Received: true, Addr: spec, Now: in.tsNow, Local: in.isLocalAddr})
+	opt, pp, err := CompileIPOptions(hdr, IPOptionContext{Received: true, Addr: spec, Now: in.tsNow, Local: in.IsLocalAddr})
 	if err != nil {
 		in.Stats.InHdrErrors.Add(1)
-		in.icmpSend(skb, ICMPParameterProb, 0, uint32(pp)<<24)
+		in.ICMPSend(skb, ICMPParameterProb, 0, uint32(pp)<<24)
 		skb.Free()
 		return true
 	}
@@ -172,7 +172,7 @@ func (in *Inet) localDeliverFinish(skb *stack.SKB) {
 		return
 	}
 	in.Stats.InUnknownProtos.Add(1)
-	in.icmpSend(skb, ICMPDestUnreach, ICMPProtUnreach, 0)
+	in.ICMPSend(skb, ICMPDestUnreach, ICMPProtUnreach, 0)
 	skb.Free()
 }
 
@@ -201,20 +201,20 @@ func (in *Inet) forward(skb *stack.SKB) {
 	iph := header.IPv4(skb.Data())
 	if iph.TTL() <= 1 {
 		in.Stats.InHdrErrors.Add(1)
-		in.icmpSend(skb, ICMPTimeExceeded, ICMPExcTTL, 0)
+		in.ICMPSend(skb, ICMPTimeExceeded, ICMPExcTTL, 0)
 		skb.Free()
 		return
 	}
-	d := rtOf(skb)
+	d := SkbRtable(skb)
 	if ipcb(skb).opt.StrictRoute && d.Gateway != ([4]byte{}) {
-		in.icmpSend(skb, ICMPDestUnreach, ICMPSRFailed, 0)
+		in.ICMPSend(skb, ICMPDestUnreach, ICMPSRFailed, 0)
 		skb.Free()
 		return
 	}
 	mtu := d.MTU()
 	if in.exceedsMTU(skb, mtu) {
 		in.Stats.FragFails.Add(1)
-		in.icmpSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
+		in.ICMPSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
 		skb.Free()
 		return
 	}
@@ -274,7 +274,7 @@ func (in *Inet) forwardFinish(skb *stack.SKB) {
 	if ipcb(skb).opt.Len > 0 {
 		in.forwardOptions(skb)
 	}
-	rtOf(skb).Output(skb)
+	SkbRtable(skb).Output(skb)
 }
 
 // forwardOptions is ip_forward_options: record route and the address
@@ -283,7 +283,7 @@ func (in *Inet) forwardOptions(skb *stack.SKB) {
 	opt := &ipcb(skb).opt
 	iph := header.IPv4(skb.Data())
 	hdr := skb.Data()[:iph.HeaderLen()]
-	d := rtOf(skb)
+	d := SkbRtable(skb)
 	src := d.Src
 	if src == ([4]byte{}) {
 		gw := d.Gateway

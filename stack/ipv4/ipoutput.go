@@ -13,14 +13,14 @@ import (
 // its header (LL_RESERVED_SPACE for Ethernet: 16).
 const LLReserve = 16
 
-// ipHeader is what a sender puts in the header (the socket's and the
+// IPHeader is what a sender puts in the header (the socket's and the
 // route's share of ip_push_pending_frames).
-type ipHeader struct {
-	src, dst [4]byte
-	proto    uint8
-	tos      uint8
-	ttl      uint8
-	df       bool
+type IPHeader struct {
+	Src, Dst [4]byte
+	Proto    uint8
+	TOS      uint8
+	TTL      uint8
+	DF       bool
 }
 
 // ErrMsgSize is a datagram too big for the path with DF set (EMSGSIZE):
@@ -34,18 +34,18 @@ func (e *ErrMsgSize) Error() string {
 // Unwrap makes errors.Is(err, syscall.EMSGSIZE) hold.
 func (e *ErrMsgSize) Unwrap() error { return syscall.EMSGSIZE }
 
-// sendDatagram builds and sends one datagram: l4 (the transport header,
+// SendDatagram builds and sends one datagram: l4 (the transport header,
 // its checksum done) then payload, behind an IPv4 header, routed by d
 // (ip_make_skb, ip_send_skb). A datagram over the route's MTU is built as
 // a frag_list chain whose pieces already have fragment geometry, so
 // ip_fragment takes its fast path; with DF set it is refused (ErrMsgSize).
-func (in *Inet) sendDatagram(d *Rtable, h ipHeader, l4, payload []byte, prio uint32) error {
+func (in *Inet) SendDatagram(d *Rtable, h IPHeader, l4, payload []byte, prio uint32) error {
 	total := IPv4HdrLen + len(l4) + len(payload)
 	if total > 65535 {
 		return fmt.Errorf("stack: datagram of %d bytes: %w", total, syscall.EMSGSIZE)
 	}
 	mtu := d.MTU()
-	if total > mtu && h.df {
+	if total > mtu && h.DF {
 		return &ErrMsgSize{MTU: mtu}
 	}
 	first := total
@@ -59,20 +59,20 @@ func (in *Inet) sendDatagram(d *Rtable, h ipHeader, l4, payload []byte, prio uin
 	skb.Reserve(LLReserve)
 	b := skb.Put(first)
 	b[0] = 0x45
-	b[1] = h.tos
+	b[1] = h.TOS
 	binary.BigEndian.PutUint16(b[2:4], uint16(total))
 	var frag uint16
-	if h.df {
+	if h.DF {
 		frag = IPDF
 		// ip_select_ident: a DF datagram of an unconnected socket gets ID 0.
 	} else {
-		binary.BigEndian.PutUint16(b[4:6], in.nextID(h.src, h.dst, h.proto))
+		binary.BigEndian.PutUint16(b[4:6], in.nextID(h.Src, h.Dst, h.Proto))
 	}
 	binary.BigEndian.PutUint16(b[6:8], frag)
-	b[8] = h.ttl
-	b[9] = h.proto
-	copy(b[12:16], h.src[:])
-	copy(b[16:20], h.dst[:])
+	b[8] = h.TTL
+	b[9] = h.Proto
+	copy(b[12:16], h.Src[:])
+	copy(b[16:20], h.Dst[:])
 	n := copy(b[IPv4HdrLen:], l4)
 	rest := payload
 	k := copy(b[IPv4HdrLen+n:], rest)
@@ -82,7 +82,7 @@ func (in *Inet) sendDatagram(d *Rtable, h ipHeader, l4, payload []byte, prio uin
 	skb.Protocol = stack.EthPIPv4
 	skb.Priority = prio
 	skb.SetDst(&d.Dst)
-	ipcb(skb).routedDst = h.dst
+	ipcb(skb).routedDst = h.Dst
 	tail := skb
 	for len(rest) > 0 {
 		chunk := min(len(rest), (mtu-IPv4HdrLen)&^7)
@@ -112,7 +112,7 @@ func (in *Inet) localOut(skb *stack.SKB) {
 	in.Stats.OutRequests.Add(1)
 	skb.Protocol = stack.EthPIPv4
 	st := skb.NF()
-	*st = stack.NFState{Hook: stack.NFLocalOut, Out: rtOf(skb).Dev}
+	*st = stack.NFState{Hook: stack.NFLocalOut, Out: SkbRtable(skb).Dev}
 	in.host.Netfilter().Run(st, skb, in.dstOutput)
 }
 
@@ -131,14 +131,14 @@ func (in *Inet) dstOutput(skb *stack.SKB) {
 		skb.SetDst(&d.Dst)
 		ipcb(skb).routedDst = daddr
 	}
-	rtOf(skb).Output(skb)
+	SkbRtable(skb).Output(skb)
 }
 
 // output is ip_output: the egress device, then POST_ROUTING, which sees
 // the whole datagram — Linux fragments after the hook, in
 // ip_finish_output (the seed's order is the other way, seed-A §18.5).
 func (in *Inet) output(skb *stack.SKB) {
-	skb.Dev = rtOf(skb).Dev
+	skb.Dev = SkbRtable(skb).Dev
 	skb.Protocol = stack.EthPIPv4
 	st := skb.NF()
 	*st = stack.NFState{Hook: stack.NFPostRouting, Out: skb.Dev}
@@ -149,7 +149,7 @@ func (in *Inet) output(skb *stack.SKB) {
 // carrying a frag_list) is fragmented; a GSO packet goes whole when its
 // segments fit.
 func (in *Inet) postRoutingDone(skb *stack.SKB) {
-	mtu := rtOf(skb).MTU()
+	mtu := SkbRtable(skb).MTU()
 	if skb.GSOSize != 0 && skb.FragList() == nil {
 		if gsoFits(skb, mtu) {
 			in.finishOutput2(skb)
@@ -173,7 +173,7 @@ func (in *Inet) postRoutingDone(skb *stack.SKB) {
 // multicast and the loopback, without one; then dev_queue_xmit.
 func (in *Inet) finishOutput2(skb *stack.SKB) {
 	dev := skb.Dev
-	d := rtOf(skb)
+	d := SkbRtable(skb)
 	switch {
 	case dev.IsLoopback():
 		neighXmit(skb, stack.MAC{})
@@ -220,7 +220,7 @@ func (in *Inet) fragment(skb *stack.SKB, mtu int, out func(*stack.SKB)) {
 	iph := header.IPv4(skb.Data())
 	if iph.FlagsFrag()&IPDF != 0 && (!skb.IgnoreDF || (ipcb(skb).fragMaxSize != 0 && int(ipcb(skb).fragMaxSize) > mtu)) {
 		in.Stats.FragFails.Add(1)
-		in.icmpSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
+		in.ICMPSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
 		skb.Free()
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"vnic/hw"
 	"vnic/internal/stacktest"
 	"vnic/stack"
+	"vnic/stack/inet"
 	"vnic/stack/ipv4"
 	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
@@ -299,7 +300,7 @@ func TestAddressLifecycle(t *testing.T) {
 // good: it leaves the wanted set too.
 func TestForwardingDisablesLRO(t *testing.T) {
 	_, h := stacktest.NewHost(t, 1)
-	in, err := ipv4.InetInit(h, ipv4.InetConfig{Seed: 1})
+	in, err := inet.Init(h, ipv4.InetConfig{Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +428,7 @@ func TestEchoToBroadcast(t *testing.T) {
 		if answer {
 			var err error
 			h := stack.NewHost("h3", r.clk, []stack.CPU{hw.NewCPU(0, r.clk, hw.CostModel{})}, stack.HostConfig{})
-			if r.inet["h3"], err = ipv4.InetInit(h, ipv4.InetConfig{Seed: 1, EchoBroadcasts: true}); err != nil {
+			if r.inet["h3"], err = inet.Init(h, ipv4.InetConfig{Seed: 1, EchoBroadcasts: true}); err != nil {
 				t.Fatal(err)
 			}
 			r.hosts["h3"] = h

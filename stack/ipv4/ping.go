@@ -122,7 +122,7 @@ func (c *PingConn) SendEcho(dst netip.Addr, seq uint16, data []byte, o PingOptio
 	binary.BigEndian.PutUint16(hdr[4:6], c.id)
 	binary.BigEndian.PutUint16(hdr[6:8], seq)
 	binary.BigEndian.PutUint16(hdr[2:4], ^header.Fold(header.Sum(data, header.Sum(hdr[:], 0))))
-	if err := in.sendDatagram(rt, ipHeader{src: fl.Src, dst: fl.Dst, proto: IPProtoICMP, tos: o.TOS, ttl: ttl, df: o.DF}, hdr[:], data, 0); err != nil {
+	if err := in.SendDatagram(rt, IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: IPProtoICMP, TOS: o.TOS, TTL: ttl, DF: o.DF}, hdr[:], data, 0); err != nil {
 		return err
 	}
 	in.ICMPStats.OutMsgs.Add(1)

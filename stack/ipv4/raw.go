@@ -94,7 +94,7 @@ func (c *RawConn) SendTo(payload []byte, dst netip.Addr, ttl uint8) error {
 	if ttl == 0 {
 		ttl = in.cfg.DefaultTTL
 	}
-	return in.sendDatagram(rt, ipHeader{src: fl.Src, dst: fl.Dst, proto: c.proto, ttl: ttl}, nil, payload, 0)
+	return in.SendDatagram(rt, IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: c.proto, TTL: ttl}, nil, payload, 0)
 }
 
 // rawDeliver gives each raw socket of the datagram's protocol a copy

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"syscall"
 	"unsafe"
+	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4/fib"
 )
@@ -34,9 +35,9 @@ type Rtable struct {
 	Route *fib.Route
 }
 
-// rtOf is skb_rtable: the IPv4 decision attached to skb (nil for none).
+// SkbRtable is skb_rtable: the IPv4 decision attached to skb (nil for none).
 // Every Dst IPv4 attaches is the first field of an Rtable.
-func rtOf(skb *stack.SKB) *Rtable { return asRt(skb.Dst()) }
+func SkbRtable(skb *stack.SKB) *Rtable { return asRt(skb.Dst()) }
 
 // asRt is the Rtable a Dst IPv4 made is the first field of.
 func asRt(d *stack.Dst) *Rtable { return (*Rtable)(unsafe.Pointer(d)) }
@@ -50,22 +51,22 @@ type RouteStats struct {
 // the decision for a received packet (daddr, saddr, tos) arriving on dev.
 func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev *stack.NetDevice) error {
 	idev := in.Attach(dev)
-	if isMulticast(saddr) || isLbcast(saddr) {
+	if header.IPv4IsMulticast(saddr) || header.IPv4IsLbcast(saddr) {
 		return syscall.EINVAL // martian source
 	}
-	if isLbcast(daddr) || (saddr == [4]byte{} && daddr == [4]byte{}) {
+	if header.IPv4IsLbcast(daddr) || (saddr == [4]byte{} && daddr == [4]byte{}) {
 		return in.brdInput(skb, saddr, dev)
 	}
-	if isMulticast(daddr) {
+	if header.IPv4IsMulticast(daddr) {
 		// No group membership without IGMP: ip_route_input_mc is not
 		// reached; the packet is dropped as Linux drops a group it has
 		// not joined.
 		return syscall.EINVAL
 	}
-	if isZeronet(saddr) || isZeronet(daddr) {
+	if header.IPv4IsZeronet(saddr) || header.IPv4IsZeronet(daddr) {
 		return syscall.EINVAL
 	}
-	if !dev.IsLoopback() && (isLoopback(saddr) || isLoopback(daddr)) {
+	if !dev.IsLoopback() && (header.IPv4IsLoopback(saddr) || header.IPv4IsLoopback(daddr)) {
 		return syscall.EINVAL
 	}
 	fl := fib.FlowKey{Dst: daddr, Src: saddr, TOS: tos, Iif: dev.Ifindex()}
@@ -142,7 +143,7 @@ func (in *Inet) discardOut(skb *stack.SKB) {
 // forwarding on, the source hears host unreachable, net unreachable or
 // communication prohibited.
 func (in *Inet) ipError(skb *stack.SKB) {
-	d := rtOf(skb)
+	d := SkbRtable(skb)
 	idev := inDevKey.Get(skb.Dev)
 	if idev == nil || !idev.forwarding.Load() {
 		switch d.Error {
@@ -167,7 +168,7 @@ func (in *Inet) ipError(skb *stack.SKB) {
 		skb.Free()
 		return
 	}
-	in.icmpSend(skb, ICMPDestUnreach, code, 0)
+	in.ICMPSend(skb, ICMPDestUnreach, code, 0)
 	skb.Free()
 }
 
@@ -176,7 +177,7 @@ func (in *Inet) ipError(skb *stack.SKB) {
 func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 	var oif *stack.NetDevice
 	if fl.Src != ([4]byte{}) {
-		if isMulticast(fl.Src) || isLbcast(fl.Src) || !in.isLocalAddr(fl.Src) {
+		if header.IPv4IsMulticast(fl.Src) || header.IPv4IsLbcast(fl.Src) || !in.IsLocalAddr(fl.Src) {
 			return nil, syscall.EINVAL
 		}
 	}
@@ -192,12 +193,12 @@ func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 		if !oif.IsUp() {
 			return nil, syscall.ENETUNREACH
 		}
-		if isLbcast(fl.Dst) || isMulticast(fl.Dst) {
+		if header.IPv4IsLbcast(fl.Dst) || header.IPv4IsMulticast(fl.Dst) {
 			if fl.Src == ([4]byte{}) {
 				fl.Src = in.selectAddr(oif, [4]byte{}, fib.ScopeLink)
 			}
 			typ, flags := fib.RTNBroadcast, uint32(RTCFBroadcast)
-			if isMulticast(fl.Dst) {
+			if header.IPv4IsMulticast(fl.Dst) {
 				typ, flags = fib.RTNMulticast, RTCFMulticast
 			}
 			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: typ, Flags: flags, Src: fl.Src, genid: in.fib.Genid()}, nil
@@ -223,7 +224,7 @@ func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 		return nil, err
 	}
 	r := res.Route
-	if d := asRt(r.Cache().Out.Load()); d != nil && d.genid == in.fib.Genid() && !isLbcast(fl.Dst) {
+	if d := asRt(r.Cache().Out.Load()); d != nil && d.genid == in.fib.Genid() && !header.IPv4IsLbcast(fl.Dst) {
 		if fl.Src == ([4]byte{}) {
 			fl.Src = d.Src
 		}
@@ -254,7 +255,7 @@ func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 			d.Src = in.selectAddr(r.Dev, gw, sc)
 		}
 	}
-	if isLbcast(fl.Dst) {
+	if header.IPv4IsLbcast(fl.Dst) {
 		d.Type, d.Flags = fib.RTNBroadcast, RTCFBroadcast
 	} else {
 		r.Cache().Out.Store(&d.Dst)
@@ -277,7 +278,7 @@ func (in *Inet) RouteInputGet(dst, src [4]byte, tos uint8, dev *stack.NetDevice)
 	if err := in.routeInput(skb, dst, src, tos, dev); err != nil {
 		return nil, err
 	}
-	d := rtOf(skb)
+	d := SkbRtable(skb)
 	if d.Error != 0 {
 		return nil, d.Error
 	}

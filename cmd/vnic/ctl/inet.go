@@ -13,6 +13,7 @@ import (
 	"vnic/ethtool"
 	"vnic/stack"
 	"vnic/stack/ipv4"
+	"vnic/stack/udp"
 )
 
 // The vnic_inet family: ping and netstat for a host of the topology.
@@ -150,7 +151,7 @@ type Counter struct {
 
 // Counters lists a host's IPv4, ICMP and UDP counters with nstat's names.
 func Counters(in *ipv4.Inet) []Counter {
-	ip, ic, u := in.Stats.Snapshot(), in.ICMPStats.Snapshot(), in.UDPStats.Snapshot()
+	ip, ic, u := in.Stats.Snapshot(), in.ICMPStats.Snapshot(), udp.Of(in).Stats.Snapshot()
 	fwd := uint64(2)
 	if in.Forwarding() {
 		fwd = 1

@@ -1,4 +1,4 @@
-package ipv4
+package udp
 
 import (
 	"encoding/binary"
@@ -13,36 +13,37 @@ import (
 	"time"
 	"vnic/header"
 	"vnic/stack"
+	"vnic/stack/ipv4"
 	"vnic/stack/ipv4/fib"
 	"vnic/stack/sock"
 )
 
-// UDPStats are the Udp counters.
-type UDPStats struct {
+// Stats are the Udp counters.
+type Stats struct {
 	InDatagrams, NoPorts, InErrors, OutDatagrams, RcvbufErrors, SndbufErrors, InCsumErrors, IgnoredMulti stack.Counter
 }
 
-// UDPStatsSnapshot is UDPStats read at one time.
-type UDPStatsSnapshot struct {
+// StatsSnapshot is Stats read at one time.
+type StatsSnapshot struct {
 	InDatagrams, NoPorts, InErrors, OutDatagrams, RcvbufErrors, SndbufErrors, InCsumErrors, IgnoredMulti uint64
 }
 
 // Snapshot reads the counters.
-func (s *UDPStats) Snapshot() UDPStatsSnapshot {
-	return UDPStatsSnapshot{InDatagrams: s.InDatagrams.Load(), NoPorts: s.NoPorts.Load(), InErrors: s.InErrors.Load(),
+func (s *Stats) Snapshot() StatsSnapshot {
+	return StatsSnapshot{InDatagrams: s.InDatagrams.Load(), NoPorts: s.NoPorts.Load(), InErrors: s.InErrors.Load(),
 		OutDatagrams: s.OutDatagrams.Load(), RcvbufErrors: s.RcvbufErrors.Load(), SndbufErrors: s.SndbufErrors.Load(),
 		InCsumErrors: s.InCsumErrors.Load(), IgnoredMulti: s.IgnoredMulti.Load()}
 }
 
-// DefaultUDPRcvBuf is net.core.rmem_default: the bytes (buffer sizes,
+// DefaultRcvBuf is net.core.rmem_default: the bytes (buffer sizes,
 // not payload) a socket may hold.
-const DefaultUDPRcvBuf = 212992
+const DefaultRcvBuf = 212992
 
-// UDPConn is a UDP socket. It implements net.PacketConn; its reads wait
+// Conn is a UDP socket. It implements net.PacketConn; its reads wait
 // only on a real-time host (on the virtual clock they return EAGAIN when
 // nothing is queued: run the clock, then read).
-type UDPConn struct {
-	in     *Inet
+type Conn struct {
+	p      *Proto
 	laddr  [4]byte
 	lport  uint16
 	raddr  [4]byte
@@ -74,7 +75,7 @@ type UDPConn struct {
 // fragmented if it exceeds the MTU (A-TX-02). Sends while corked must go
 // to one destination (EINVAL otherwise), and the datagram may not exceed
 // 65,507 bytes (EMSGSIZE).
-func (c *UDPConn) SetCork(on bool) error {
+func (c *Conn) SetCork(on bool) error {
 	c.mu.Lock()
 	was := c.corked
 	c.corked = on
@@ -90,35 +91,36 @@ func (c *UDPConn) SetCork(on bool) error {
 	return nil
 }
 
-type udpTable struct {
-	in    *Inet
-	mu    sync.Mutex
-	ports map[uint16][]*UDPConn
-	rnd   *rand.Rand
+type table struct {
+	portLow, portHigh uint16 // ip_local_port_range
+	mu                sync.Mutex
+	ports             map[uint16][]*Conn
+	rnd               *rand.Rand
 }
 
-func (t *udpTable) init(in *Inet) {
-	t.in = in
-	t.ports = map[uint16][]*UDPConn{}
-	t.rnd = rand.New(rand.NewSource(in.cfg.Seed + 17))
+func (t *table) init(cfg ipv4.InetConfig) {
+	t.ports = map[uint16][]*Conn{}
+	t.rnd = rand.New(rand.NewSource(cfg.Seed + 17))
+	t.portLow, t.portHigh = cfg.PortLow, cfg.PortHigh
 }
 
-// ListenUDP binds a socket to laddr (an unspecified address: every local
+// Listen binds a socket to laddr (an unspecified address: every local
 // address; port 0: an ephemeral port from ip_local_port_range).
-func (in *Inet) ListenUDP(laddr netip.AddrPort) (*UDPConn, error) {
-	c := &UDPConn{in: in, rcvbuf: DefaultUDPRcvBuf}
+func (p *Proto) Listen(laddr netip.AddrPort) (*Conn, error) {
+	in := p.in
+	c := &Conn{p: p, rcvbuf: DefaultRcvBuf}
 	c.cond = sync.NewCond(&c.mu)
 	if laddr.Addr().IsValid() && !laddr.Addr().IsUnspecified() {
 		if !laddr.Addr().Is4() {
 			return nil, fmt.Errorf("stack: udp: %v: %w", laddr, syscall.EAFNOSUPPORT)
 		}
 		a := laddr.Addr().As4()
-		if !in.isLocalAddr(a) && !isMulticast(a) && !isLbcast(a) {
+		if !in.IsLocalAddr(a) && !header.IPv4IsMulticast(a) && !header.IPv4IsLbcast(a) {
 			return nil, fmt.Errorf("stack: udp: bind %v: %w", laddr, syscall.EADDRNOTAVAIL)
 		}
 		c.laddr = a
 	}
-	if err := in.udp.bind(c, laddr.Port()); err != nil {
+	if err := p.table.bind(c, laddr.Port()); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -126,7 +128,7 @@ func (in *Inet) ListenUDP(laddr netip.AddrPort) (*UDPConn, error) {
 
 // bind takes port (0: an ephemeral one). A port is shared only by sockets
 // bound to different addresses (no SO_REUSEADDR yet).
-func (t *udpTable) bind(c *UDPConn, port uint16) error {
+func (t *table) bind(c *Conn, port uint16) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	free := func(p uint16) bool {
@@ -138,7 +140,7 @@ func (t *udpTable) bind(c *UDPConn, port uint16) error {
 		return true
 	}
 	if port == 0 {
-		lo, hi := int(t.in.cfg.PortLow), int(t.in.cfg.PortHigh)
+		lo, hi := int(t.portLow), int(t.portHigh)
 		n := hi - lo + 1
 		start := t.rnd.Intn(n)
 		for i := 0; i < n; i++ {
@@ -161,16 +163,16 @@ func (t *udpTable) bind(c *UDPConn, port uint16) error {
 
 // Connect sets the default destination; datagrams from elsewhere are no
 // longer received, and ICMP errors are reported on the socket.
-func (c *UDPConn) Connect(raddr netip.AddrPort) error {
+func (c *Conn) Connect(raddr netip.AddrPort) error {
 	if !raddr.Addr().Is4() || raddr.Port() == 0 {
 		return fmt.Errorf("stack: udp: connect %v: %w", raddr, syscall.EINVAL)
 	}
 	laddr, _, _ := c.ends()
-	fl := fib.FlowKey{Dst: raddr.Addr().As4(), Src: laddr, Proto: IPProtoUDP}
-	if _, err := c.in.RouteOutput(&fl); err != nil {
+	fl := fib.FlowKey{Dst: raddr.Addr().As4(), Src: laddr, Proto: ipv4.IPProtoUDP}
+	if _, err := c.p.in.RouteOutput(&fl); err != nil {
 		return fmt.Errorf("stack: udp: connect %v: %w", raddr, err)
 	}
-	t := &c.in.udp
+	t := &c.p.table
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c.raddr, c.rport = raddr.Addr().As4(), raddr.Port()
@@ -183,22 +185,22 @@ func (c *UDPConn) Connect(raddr netip.AddrPort) error {
 // ends reads the bound address and the connected peer. They change under
 // the table's lock (which the receive path holds while it matches
 // sockets), so they are read under it too.
-func (c *UDPConn) ends() (laddr, raddr [4]byte, rport uint16) {
-	t := &c.in.udp
+func (c *Conn) ends() (laddr, raddr [4]byte, rport uint16) {
+	t := &c.p.table
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return c.laddr, c.raddr, c.rport
 }
 
 // LocalAddrPort returns the bound address and port.
-func (c *UDPConn) LocalAddrPort() netip.AddrPort {
+func (c *Conn) LocalAddrPort() netip.AddrPort {
 	laddr, _, _ := c.ends()
 	return netip.AddrPortFrom(netip.AddrFrom4(laddr), c.lport)
 }
 
 // SendTo sends b to to (udp_sendmsg): routed, source from the binding or
 // the route, the checksum over the pseudo header (0 becomes 0xffff).
-func (c *UDPConn) SendTo(b []byte, to netip.AddrPort) (int, error) {
+func (c *Conn) SendTo(b []byte, to netip.AddrPort) (int, error) {
 	c.mu.Lock()
 	if c.corked {
 		defer c.mu.Unlock()
@@ -207,7 +209,7 @@ func (c *UDPConn) SendTo(b []byte, to netip.AddrPort) (int, error) {
 			return 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
 		case c.pendTo.IsValid() && c.pendTo != to:
 			return 0, fmt.Errorf("stack: udp: corked datagram is for %v, not %v: %w", c.pendTo, to, syscall.EINVAL)
-		case len(c.pend)+len(b) > 65535-IPv4HdrLen-8:
+		case len(c.pend)+len(b) > 65535-ipv4.IPv4HdrLen-8:
 			return 0, fmt.Errorf("stack: udp: corked datagram of %d bytes: %w", len(c.pend)+len(b), syscall.EMSGSIZE)
 		}
 		c.pend = append(c.pend, b...)
@@ -219,7 +221,7 @@ func (c *UDPConn) SendTo(b []byte, to netip.AddrPort) (int, error) {
 }
 
 // sendNow is udp_sendmsg without a cork.
-func (c *UDPConn) sendNow(b []byte, to netip.AddrPort) (int, error) {
+func (c *Conn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 	if c.isClosed() {
 		return 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
 	}
@@ -229,20 +231,20 @@ func (c *UDPConn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 	if !to.Addr().Is4() || to.Port() == 0 {
 		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, syscall.EINVAL)
 	}
-	if len(b) > 65535-IPv4HdrLen-8 {
+	if len(b) > 65535-ipv4.IPv4HdrLen-8 {
 		return 0, fmt.Errorf("stack: udp: %d bytes: %w", len(b), syscall.EMSGSIZE)
 	}
-	in := c.in
+	in := c.p.in
 	laddr, _, _ := c.ends()
-	fl := fib.FlowKey{Dst: to.Addr().As4(), Src: laddr, TOS: c.TOS, Proto: IPProtoUDP}
-	if isMulticast(fl.Src) || isLbcast(fl.Src) {
+	fl := fib.FlowKey{Dst: to.Addr().As4(), Src: laddr, TOS: c.TOS, Proto: ipv4.IPProtoUDP}
+	if header.IPv4IsMulticast(fl.Src) || header.IPv4IsLbcast(fl.Src) {
 		fl.Src = [4]byte{}
 	}
 	rt, err := in.RouteOutput(&fl)
 	if err != nil {
 		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, err)
 	}
-	if rt.Flags&RTCFBroadcast != 0 && fl.Dst != ([4]byte{}) && !isLbcast(fl.Dst) && rt.Type != fib.RTNBroadcast {
+	if rt.Flags&ipv4.RTCFBroadcast != 0 && fl.Dst != ([4]byte{}) && !header.IPv4IsLbcast(fl.Dst) && rt.Type != fib.RTNBroadcast {
 		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, syscall.EACCES)
 	}
 	var h [8]byte
@@ -250,7 +252,7 @@ func (c *UDPConn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 	binary.BigEndian.PutUint16(h[2:4], to.Port())
 	binary.BigEndian.PutUint16(h[4:6], uint16(8+len(b)))
 	if !c.NoChecksum {
-		sum := header.PseudoHeaderIPv4(fl.Src, fl.Dst, IPProtoUDP, uint16(8+len(b)))
+		sum := header.PseudoHeaderIPv4(fl.Src, fl.Dst, ipv4.IPProtoUDP, uint16(8+len(b)))
 		ck := ^header.Fold(header.Sum(b, header.Sum(h[:], sum)))
 		if ck == 0 {
 			ck = 0xffff // RFC 768: zero means "no checksum"
@@ -259,24 +261,24 @@ func (c *UDPConn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 	}
 	ttl := c.TTL
 	if ttl == 0 {
-		ttl = in.cfg.DefaultTTL
+		ttl = in.Config().DefaultTTL
 		if rt.Type == fib.RTNMulticast {
 			ttl = 1
 		}
 	}
-	if err := in.sendDatagram(rt, ipHeader{src: fl.Src, dst: fl.Dst, proto: IPProtoUDP, tos: c.TOS, ttl: ttl, df: c.DF}, h[:], b, 0); err != nil {
-		var ms *ErrMsgSize
+	if err := in.SendDatagram(rt, ipv4.IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: ipv4.IPProtoUDP, TOS: c.TOS, TTL: ttl, DF: c.DF}, h[:], b, 0); err != nil {
+		var ms *ipv4.ErrMsgSize
 		if !errors.As(err, &ms) {
-			in.UDPStats.SndbufErrors.Add(1)
+			c.p.Stats.SndbufErrors.Add(1)
 		}
 		return 0, err
 	}
-	in.UDPStats.OutDatagrams.Add(1)
+	c.p.Stats.OutDatagrams.Add(1)
 	return len(b), nil
 }
 
 // Send sends b to the connected destination.
-func (c *UDPConn) Send(b []byte) (int, error) {
+func (c *Conn) Send(b []byte) (int, error) {
 	_, r, p := c.ends()
 	if p == 0 {
 		return 0, fmt.Errorf("stack: udp: not connected: %w", syscall.EDESTADDRREQ)
@@ -287,13 +289,13 @@ func (c *UDPConn) Send(b []byte) (int, error) {
 // Recv copies the next datagram into b without waiting; EAGAIN when none
 // is queued. A longer datagram is truncated (MSG_TRUNC reports its length
 // as n > len(b) is not possible: n is what was copied, full its size).
-func (c *UDPConn) Recv(b []byte) (n int, from netip.AddrPort, full int, err error) {
+func (c *Conn) Recv(b []byte) (n int, from netip.AddrPort, full int, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.recvLocked(b)
 }
 
-func (c *UDPConn) recvLocked(b []byte) (int, netip.AddrPort, int, error) {
+func (c *Conn) recvLocked(b []byte) (int, netip.AddrPort, int, error) {
 	if c.err != nil {
 		err := c.err
 		c.err = nil
@@ -312,12 +314,12 @@ func (c *UDPConn) recvLocked(b []byte) (int, netip.AddrPort, int, error) {
 	from := netip.AddrPortFrom(netip.AddrFrom4(iph.Src()), binary.BigEndian.Uint16(d[0:2]))
 	n := copy(b, d[8:])
 	full := len(d) - 8
-	c.in.host.CPUs()[0].ChargeCopy(n)
+	c.p.in.Host().CPUs()[0].ChargeCopy(n)
 	skb.Consume()
 	return n, from, full, nil
 }
 
-func (c *UDPConn) takeErr() error {
+func (c *Conn) takeErr() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	err := c.err
@@ -325,15 +327,15 @@ func (c *UDPConn) takeErr() error {
 	return err
 }
 
-func (c *UDPConn) isClosed() bool {
+func (c *Conn) isClosed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.closed
 }
 
 // Close unbinds the socket and drops what it held.
-func (c *UDPConn) Close() error {
-	t := &c.in.udp
+func (c *Conn) Close() error {
+	t := &c.p.table
 	t.mu.Lock()
 	list := t.ports[c.lport]
 	for i, o := range list {
@@ -365,8 +367,8 @@ func (c *UDPConn) Close() error {
 
 // ReadFrom reads a datagram, waiting for one until the read deadline on a
 // real-time host.
-func (c *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
-	if c.in.host.Clock().Virtual() {
+func (c *Conn) ReadFrom(p []byte) (int, net.Addr, error) {
+	if c.p.in.Host().Clock().Virtual() {
 		n, from, _, err := c.Recv(p)
 		if err != nil {
 			return 0, nil, err
@@ -375,7 +377,7 @@ func (c *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	clk := c.in.host.Clock()
+	clk := c.p.in.Host().Clock()
 	var stop stack.Timer
 	for {
 		n, from, _, err := c.recvLocked(p)
@@ -404,7 +406,7 @@ func (c *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
 }
 
 // WriteTo sends p to addr (a *net.UDPAddr).
-func (c *UDPConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+func (c *Conn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	ua, ok := addr.(*net.UDPAddr)
 	if !ok {
 		return 0, fmt.Errorf("stack: udp: %T is not a *net.UDPAddr: %w", addr, syscall.EINVAL)
@@ -414,13 +416,13 @@ func (c *UDPConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 }
 
 // LocalAddr returns the bound address.
-func (c *UDPConn) LocalAddr() net.Addr { return net.UDPAddrFromAddrPort(c.LocalAddrPort()) }
+func (c *Conn) LocalAddr() net.Addr { return net.UDPAddrFromAddrPort(c.LocalAddrPort()) }
 
 // SetDeadline sets the read deadline (writes never wait).
-func (c *UDPConn) SetDeadline(t time.Time) error { return c.SetReadDeadline(t) }
+func (c *Conn) SetDeadline(t time.Time) error { return c.SetReadDeadline(t) }
 
 // SetReadDeadline sets when a waiting ReadFrom gives up.
-func (c *UDPConn) SetReadDeadline(t time.Time) error {
+func (c *Conn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	c.rdl = t
 	c.cond.Broadcast()
@@ -429,26 +431,27 @@ func (c *UDPConn) SetReadDeadline(t time.Time) error {
 }
 
 // SetWriteDeadline is accepted and ignored: a send never waits.
-func (c *UDPConn) SetWriteDeadline(time.Time) error { return nil }
+func (c *Conn) SetWriteDeadline(time.Time) error { return nil }
 
-var _ net.PacketConn = (*UDPConn)(nil)
+var _ net.PacketConn = (*Conn)(nil)
 
-// udpRcv is udp_rcv: the length (a UDP length beyond the packet or under
+// rcv is udp_rcv: the length (a UDP length beyond the packet or under
 // 8: InErrors; shorter than the packet: trimmed), the checksum unless
 // zero or verified by the device (InCsumErrors and InErrors), then the
 // socket: connected 4-tuple first, then the bound address, then the
 // wildcard. Broadcasts go to every matching socket. No socket: NoPorts
 // and port unreachable (unicast only; IgnoredMulti for broadcasts).
-func (in *Inet) udpRcv(skb *stack.SKB) {
+func (p *Proto) rcv(skb *stack.SKB) {
+	in := p.in
 	b := skb.Data()
 	if len(b) < 8 {
-		in.UDPStats.InErrors.Add(1)
+		p.Stats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
 	ulen := int(binary.BigEndian.Uint16(b[4:6]))
 	if ulen < 8 || ulen > len(b) {
-		in.UDPStats.InErrors.Add(1)
+		p.Stats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
@@ -456,22 +459,22 @@ func (in *Inet) udpRcv(skb *stack.SKB) {
 	b = skb.Data()
 	iph := header.IPv4(skb.NetworkHeader())
 	if ck := binary.BigEndian.Uint16(b[6:8]); ck != 0 && skb.IPSummed != stack.ChecksumUnnecessary {
-		sum := header.PseudoHeaderIPv4(iph.Src(), iph.Dst(), IPProtoUDP, uint16(ulen))
+		sum := header.PseudoHeaderIPv4(iph.Src(), iph.Dst(), ipv4.IPProtoUDP, uint16(ulen))
 		if header.Fold(header.Sum(b, sum)) != 0xffff {
-			in.UDPStats.InCsumErrors.Add(1)
-			in.UDPStats.InErrors.Add(1)
+			p.Stats.InCsumErrors.Add(1)
+			p.Stats.InErrors.Add(1)
 			skb.Free()
 			return
 		}
 	}
 	sport, dport := binary.BigEndian.Uint16(b[0:2]), binary.BigEndian.Uint16(b[2:4])
 	src, dst := iph.Src(), iph.Dst()
-	bcast := rtOf(skb) != nil && rtOf(skb).Flags&(RTCFBroadcast|RTCFMulticast) != 0
-	t := &in.udp
+	bcast := ipv4.SkbRtable(skb) != nil && ipv4.SkbRtable(skb).Flags&(ipv4.RTCFBroadcast|ipv4.RTCFMulticast) != 0
+	t := &p.table
 	t.mu.Lock()
-	var best *UDPConn
+	var best *Conn
 	bestScore := -1
-	var all []*UDPConn
+	var all []*Conn
 	for _, c := range t.ports[dport] {
 		score := 0
 		if c.laddr != ([4]byte{}) {
@@ -496,14 +499,14 @@ func (in *Inet) udpRcv(skb *stack.SKB) {
 	t.mu.Unlock()
 	if bcast {
 		if len(all) == 0 {
-			in.UDPStats.IgnoredMulti.Add(1)
+			p.Stats.IgnoredMulti.Add(1)
 			skb.Consume()
 			return
 		}
 		for _, c := range all[1:] {
-			cp := in.host.Pool().Alloc(skb.Len() + IPv4HdrLen + 60)
+			cp := in.Host().Pool().Alloc(skb.Len() + ipv4.IPv4HdrLen + 60)
 			if cp == nil {
-				in.UDPStats.RcvbufErrors.Add(1)
+				p.Stats.RcvbufErrors.Add(1)
 				continue
 			}
 			nh := skb.NetworkHeader()
@@ -513,29 +516,29 @@ func (in *Inet) udpRcv(skb *stack.SKB) {
 			cp.ResetNetworkHeader()
 			cp.Pull(hl)
 			cp.ResetTransportHeader()
-			in.udpQueue(c, cp)
+			p.queue(c, cp)
 		}
-		in.udpQueue(all[0], skb)
+		p.queue(all[0], skb)
 		return
 	}
 	if best == nil {
-		in.UDPStats.NoPorts.Add(1)
-		in.icmpSend(skb, ICMPDestUnreach, ICMPPortUnreach, 0)
+		p.Stats.NoPorts.Add(1)
+		in.ICMPSend(skb, ipv4.ICMPDestUnreach, ipv4.ICMPPortUnreach, 0)
 		skb.Free()
 		return
 	}
-	in.udpQueue(best, skb)
+	p.queue(best, skb)
 }
 
-// udpQueue is __udp_queue_rcv_skb: past the receive buffer the datagram
+// queue is __udp_queue_rcv_skb: past the receive buffer the datagram
 // is dropped (RcvbufErrors and InErrors).
-func (in *Inet) udpQueue(c *UDPConn, skb *stack.SKB) {
+func (p *Proto) queue(c *Conn, skb *stack.SKB) {
 	ts := skb.Truesize()
 	c.mu.Lock()
 	if c.closed || c.qBytes+ts > c.rcvbuf {
 		c.mu.Unlock()
-		in.UDPStats.RcvbufErrors.Add(1)
-		in.UDPStats.InErrors.Add(1)
+		p.Stats.RcvbufErrors.Add(1)
+		p.Stats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
@@ -544,27 +547,27 @@ func (in *Inet) udpQueue(c *UDPConn, skb *stack.SKB) {
 	c.qBytes += ts
 	c.cond.Broadcast()
 	c.mu.Unlock()
-	in.UDPStats.InDatagrams.Add(1)
+	p.Stats.InDatagrams.Add(1)
 }
 
 // SetRcvBuf is SO_RCVBUF (Linux doubles the value asked for).
-func (c *UDPConn) SetRcvBuf(n int) {
+func (c *Conn) SetRcvBuf(n int) {
 	c.mu.Lock()
 	c.rcvbuf = 2 * n
 	c.mu.Unlock()
 }
 
-// udpErr is __udp4_lib_err: the socket that sent the quoted datagram
+// err is __udp4_lib_err: the socket that sent the quoted datagram
 // hears the error — a connected one as a pending error (port
 // unreachable: ECONNREFUSED; fragmentation needed: EMSGSIZE; others:
 // EHOSTUNREACH), an unconnected one not at all (no IP_RECVERR).
-func (in *Inet) udpErr(skb *stack.SKB, ie ICMPError) {
+func (p *Proto) err(skb *stack.SKB, ie ipv4.ICMPError) {
 	defer skb.Consume()
 	typ, code, inner, l4 := ie.Type, ie.Code, ie.Inner, ie.L4
 	sport, dport := binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])
-	t := &in.udp
+	t := &p.table
 	t.mu.Lock()
-	var c *UDPConn
+	var c *Conn
 	for _, o := range t.ports[sport] {
 		if (o.laddr == [4]byte{} || o.laddr == inner.Src()) && o.rport == dport && o.raddr == inner.Dst() {
 			c = o
@@ -576,15 +579,15 @@ func (in *Inet) udpErr(skb *stack.SKB, ie ICMPError) {
 	}
 	var e syscall.Errno
 	switch {
-	case typ == ICMPDestUnreach && code == ICMPPortUnreach:
+	case typ == ipv4.ICMPDestUnreach && code == ipv4.ICMPPortUnreach:
 		e = syscall.ECONNREFUSED
-	case typ == ICMPDestUnreach && code == ICMPFragNeeded:
+	case typ == ipv4.ICMPDestUnreach && code == ipv4.ICMPFragNeeded:
 		e = syscall.EMSGSIZE
-	case typ == ICMPDestUnreach && code == ICMPNetUnreach:
+	case typ == ipv4.ICMPDestUnreach && code == ipv4.ICMPNetUnreach:
 		e = syscall.ENETUNREACH
-	case typ == ICMPTimeExceeded:
+	case typ == ipv4.ICMPTimeExceeded:
 		e = syscall.EHOSTUNREACH
-	case typ == ICMPParameterProb:
+	case typ == ipv4.ICMPParameterProb:
 		e = syscall.EPROTO
 	default:
 		e = syscall.EHOSTUNREACH
