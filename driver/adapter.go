@@ -30,7 +30,6 @@ type Config struct {
 	Seed          int64         // for the RSS key when RSSKey is nil
 	TxTimeout     time.Duration // dev->watchdog_timeo, default 5 s
 	MaxQueues     int           // cap on Queues and on ethtool -L, default 8 (igb's limit)
-	CopyBreak     int           // unused; every frame is copied into an skb
 	DisableRSS    bool          // program MRQC without RSS: everything on queue 0
 	// RxMode is how received packets reach the stack: RxModeNAPI (the
 	// default), RxModeLegacy (interrupt per batch, netif_rx backlog),

@@ -23,6 +23,7 @@ type qVector struct {
 	rxMoved, txMoved atomic.Bool
 	apply            func() // programs dim's profile (a task: outside the fast path)
 	pass             func() // the legacy handler's next pass (bound once)
+	schedule         func() // scheduleNAPI, bound once for the tick's timer interrupt
 	a                *Adapter
 	vec              int
 	cpu              *hw.CPU
@@ -131,6 +132,7 @@ func (a *Adapter) up() error {
 		}
 		qv.apply = qv.applyDIM
 		qv.pass = qv.legacyPass
+		qv.schedule = qv.scheduleNAPI
 		if a.adaptiveRx {
 			qv.dim.Store(dim.New())
 		}

@@ -16,8 +16,8 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 	r := a.tx[txq.Index()]
 	data := skb.Data()
 	n := len(data)
-	ctx, cmd, popts, paylen, ok := a.txOffload(skb)
-	if !ok || n == 0 || (cmd&ring.TxCmdTSE == 0 && n > a.netdev.MTU()+ethOverhead) {
+	o, ok := a.txOffload(skb)
+	if !ok || n == 0 || (o.cmd&ring.TxCmdTSE == 0 && n > a.netdev.MTU()+ethOverhead) {
 		// Not a frame this device can send (the stack segments what the
 		// active features say the device cannot): drop and count.
 		a.txDropped.Add(1)
@@ -25,7 +25,7 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 		return stack.TxOK
 	}
 	need := uint32((n + txBufSize - 1) / txBufSize)
-	if ctx != nil {
+	if o.hasCtx {
 		need++
 	}
 	if r.unused() < need+2 {
@@ -40,9 +40,9 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 	cpu := a.qv[r.q].cpu
 	first := r.ntu.Load()
 	i := first
-	if ctx != nil {
+	if o.hasCtx {
 		// igb_tx_ctxtdesc: the context goes first, in its own descriptor.
-		r.descAt(i).SetContext(*ctx)
+		r.descAt(i).SetContext(o.ctx)
 		r.info[i] = txInfo{}
 		i = ring.Next(i, r.count)
 	}
@@ -53,11 +53,11 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 		}
 		buf := r.bufs[i]
 		copy(buf.Buf, data[off:off+chunk])
-		c := cmd | ring.TxCmdIFCS
+		c := o.cmd | ring.TxCmdIFCS
 		if off+chunk == n {
 			c |= ring.TxCmdEOP | ring.TxCmdRS
 		}
-		r.descAt(i).SetData(ring.TxData{Addr: buf.Addr, Len: uint16(chunk), Cmd: c, POpts: popts, PayLen: paylen})
+		r.descAt(i).SetData(ring.TxData{Addr: buf.Addr, Len: uint16(chunk), Cmd: c, POpts: o.popts, PayLen: o.paylen})
 		r.info[i] = txInfo{}
 		if off+chunk < n {
 			i = ring.Next(i, r.count)
@@ -166,47 +166,66 @@ func (a *Adapter) resetTxQueue(qv *qVector) {
 	}
 }
 
+// txOffloads is what txOffload decides for one packet: the context
+// descriptor, when it needs one, and its data descriptors' command, options
+// and PAYLEN. It is returned by value: start_xmit allocates nothing.
+type txOffloads struct {
+	ctx    ring.TxContext
+	hasCtx bool
+	cmd    uint32
+	popts  uint32
+	paylen uint32
+}
+
 // txOffload is igb_tso / igb_tx_csum: the context descriptor and the data
 // descriptors' command, options and PAYLEN for skb. A GSO skb (TCP/IPv4)
 // gets TSO: its TCP checksum field is reseeded with the pseudo-header sum
 // without length, which the device completes per segment. A
 // CHECKSUM_PARTIAL skb gets TXSM with the L4 type from its checksum offset.
 // ok is false for a packet the device cannot take.
-func (a *Adapter) txOffload(skb *stack.SKB) (ctx *ring.TxContext, cmd, popts, paylen uint32, ok bool) {
+func (a *Adapter) txOffload(skb *stack.SKB) (o txOffloads, ok bool) {
 	data := skb.Data()
-	paylen = uint32(len(data))
 	switch {
 	case skb.GSOSize > 0:
 		if skb.GSOType != stack.GSOTCPv4 || a.netdev.Features()&ethtool.TSO == 0 || len(data) < 14+40 {
-			return nil, 0, 0, 0, false
+			return txOffloads{}, false
 		}
 		ip := header.IPv4(data[14:])
 		if !ip.IsValid() || ip.Protocol() != header.ProtoTCP {
-			return nil, 0, 0, 0, false
+			return txOffloads{}, false
 		}
 		th := header.TCP(ip[ip.HeaderLen():])
 		if !th.IsValid() {
-			return nil, 0, 0, 0, false
+			return txOffloads{}, false
 		}
 		hdr := 14 + ip.HeaderLen() + th.HeaderLen()
 		th.SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), header.ProtoTCP, 0)))
-		c := &ring.TxContext{MACLen: 14, IPLen: uint16(ip.HeaderLen()), L4Len: uint8(th.HeaderLen()),
-			MSS: skb.GSOSize, TUCmd: ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP}
-		return c, ring.TxCmdTSE, ring.TxPOptIXSM | ring.TxPOptTXSM, uint32(len(data) - hdr), true
+		return txOffloads{
+			ctx: ring.TxContext{MACLen: 14, IPLen: uint16(ip.HeaderLen()), L4Len: uint8(th.HeaderLen()),
+				MSS: skb.GSOSize, TUCmd: ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP},
+			hasCtx: true,
+			cmd:    ring.TxCmdTSE,
+			popts:  ring.TxPOptIXSM | ring.TxPOptTXSM,
+			paylen: uint32(len(data) - hdr),
+		}, true
 	case skb.IPSummed == stack.ChecksumPartial:
 		start := skb.CsumStartOffset()
 		if start < 14+20 || start > 14+60 || int(skb.CsumOffset)+2+start > len(data) {
-			return nil, 0, 0, 0, false
+			return txOffloads{}, false
 		}
 		tucmd := uint32(ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP)
 		l4len := uint8(20)
 		if skb.CsumOffset == header.UDPChecksumOffset {
 			tucmd, l4len = ring.TxTUCmdIPv4|ring.TxTUCmdL4UDP, 8
 		}
-		c := &ring.TxContext{MACLen: 14, IPLen: uint16(start - 14), L4Len: l4len, TUCmd: tucmd}
-		return c, 0, ring.TxPOptTXSM, paylen, true
+		return txOffloads{
+			ctx:    ring.TxContext{MACLen: 14, IPLen: uint16(start - 14), L4Len: l4len, TUCmd: tucmd},
+			hasCtx: true,
+			popts:  ring.TxPOptTXSM,
+			paylen: uint32(len(data)),
+		}, true
 	}
-	return nil, 0, 0, paylen, true
+	return txOffloads{paylen: uint32(len(data))}, true
 }
 
 // tsoDescs is what the largest TSO packet takes: 64 KiB in 2 KiB buffers,
