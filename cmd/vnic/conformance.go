@@ -5,10 +5,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"vnic/cmd/vnic/ctl"
 	"vnic/ethtool"
 	"vnic/ethtool/kernel"
 	"vnic/ethtool/nl"
+	"vnic/internal/nlclient"
 	"vnic/test/conformance"
 )
 
@@ -32,7 +32,7 @@ func newConformanceCmd(a *app) *cobra.Command {
 				defer closeFn()
 				b = kb
 			} else {
-				conn, err := ctl.Dial(socketPath(socket))
+				conn, err := nlclient.Dial(socketPath(socket))
 				if err != nil {
 					return err
 				}
@@ -56,6 +56,6 @@ func newConformanceCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&target, "target", "", "device: host/dev of a running vnic up, or with --kernel a Linux interface")
 	cmd.Flags().BoolVar(&useKernel, "kernel", false, "test a Linux interface through the kernel's ethtool ioctls")
-	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+ctl.DefaultPath()+")")
+	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+nlclient.DefaultPath()+")")
 	return cmd
 }

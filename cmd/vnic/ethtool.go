@@ -11,10 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"vnic/cmd/vnic/ctl"
 	"vnic/driver"
 	"vnic/ethtool/cli"
 	"vnic/ethtool/nl"
+	"vnic/internal/nlclient"
 )
 
 func init() { cli.Pretty = driver.FormatRegs }
@@ -67,7 +67,7 @@ func runEthtool(args []string, stdout, stderr io.Writer) int {
 	if kernel {
 		return runKernelEthtool(rest, stdout, stderr)
 	}
-	conn, err := ctl.Dial(socketPath(socket))
+	conn, err := nlclient.Dial(socketPath(socket))
 	if err != nil {
 		fmt.Fprintln(stderr, "vnic ethtool:", err)
 		return 1
@@ -81,7 +81,7 @@ func runEthtool(args []string, stdout, stderr io.Writer) int {
 
 // runMonitor is ethtool --monitor: every notification, printed as the
 // matching get prints it after a blank line, until interrupted.
-func runMonitor(conn *ctl.Conn, args []string, stdout, stderr io.Writer) int {
+func runMonitor(conn *nlclient.Conn, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 1 {
 		fmt.Fprintln(stderr, "ethtool: bad command line argument(s)")
 		return 1

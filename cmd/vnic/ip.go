@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"vnic/cmd/vnic/ctl"
 	"vnic/internal/iproute"
+	"vnic/internal/nlclient"
 )
 
 func newIPCmd(a *app) *cobra.Command {
@@ -89,7 +89,7 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 		}
 		groups = g
 	}
-	conn, err := ctl.Dial(socketPath(socket))
+	conn, err := nlclient.Dial(socketPath(socket))
 	if err != nil {
 		fmt.Fprintln(stderr, "vnic ip:", err)
 		return 1

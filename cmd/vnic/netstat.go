@@ -5,11 +5,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"vnic/internal/nlclient"
+	"vnic/stack/inet"
 
 	"github.com/mdlayher/netlink"
 	"github.com/spf13/cobra"
-
-	"vnic/cmd/vnic/ctl"
 )
 
 func newNetstatCmd(a *app) *cobra.Command {
@@ -30,7 +30,7 @@ func newNetstatCmd(a *app) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+ctl.DefaultPath()+")")
+	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+nlclient.DefaultPath()+")")
 	cmd.Flags().StringVar(&host, "host", os.Getenv("VNIC_HOST"), "the host (default $VNIC_HOST)")
 	cmd.Flags().BoolVarP(&stats, "statistics", "s", false, "print the protocol counters")
 	return cmd
@@ -41,31 +41,31 @@ func runNetstat(socket, host string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "netstat: which host? --host NAME (or VNIC_HOST)")
 		return 1
 	}
-	conn, err := ctl.Dial(socketPath(socket))
+	conn, err := nlclient.Dial(socketPath(socket))
 	if err != nil {
 		fmt.Fprintln(stderr, "netstat:", err)
 		return 1
 	}
 	defer conn.Close()
 	ae := netlink.NewAttributeEncoder()
-	ae.String(ctl.InetAttrHost, host)
+	ae.String(inet.InetAttrHost, host)
 	body, _ := ae.Encode()
-	replies, err := conn.Execute(ctl.InetFamily, ctl.InetCmdStats, netlink.Request, body)
+	replies, err := conn.Execute(inet.InetFamily, inet.InetCmdStats, netlink.Request, body)
 	if err != nil {
 		reportErr(stderr, "netstat", err, "")
 		return 1
 	}
-	var cs []ctl.Counter
+	var cs []inet.Counter
 	for _, r := range replies {
 		ad, err := netlink.NewAttributeDecoder(r.Attrs)
 		if err != nil {
 			continue
 		}
 		for ad.Next() {
-			if ad.Type() != ctl.InetAttrCounter {
+			if ad.Type() != inet.InetAttrCounter {
 				continue
 			}
-			var c ctl.Counter
+			var c inet.Counter
 			ad.Nested(func(n *netlink.AttributeDecoder) error {
 				for n.Next() {
 					switch n.Type() {
@@ -90,7 +90,7 @@ var icmpNames = map[int]string{0: "echo replies", 3: "destination unreachable", 
 
 // FormatNetstat prints counters as net-tools' netstat -s does: the usual
 // lines always, the rarer ones when not zero.
-func FormatNetstat(cs []ctl.Counter) string {
+func FormatNetstat(cs []inet.Counter) string {
 	v := map[string]uint64{}
 	for _, c := range cs {
 		v[c.Name] = c.Value

@@ -17,7 +17,8 @@ import (
 	"github.com/mdlayher/netlink"
 	"github.com/spf13/cobra"
 
-	"vnic/cmd/vnic/ctl"
+	"vnic/internal/nlclient"
+	"vnic/stack/inet"
 	"vnic/stack/ipv4"
 )
 
@@ -45,7 +46,7 @@ none did, 2 on other errors.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+ctl.DefaultPath()+")")
+	f.StringVar(&o.socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+nlclient.DefaultPath()+")")
 	f.StringVar(&o.host, "host", os.Getenv("VNIC_HOST"), "the host that pings (default $VNIC_HOST)")
 	f.IntVarP(&o.count, "count", "c", 0, "stop after sending this many requests (default: until interrupted)")
 	f.IntVarP(&o.size, "size", "s", 56, "ICMP data bytes")
@@ -75,7 +76,7 @@ func runPing(o pingOpts, target string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ping: %s: Name or service not known (an IPv4 address is needed)\n", target)
 		return 2
 	}
-	mode := map[string]uint8{"want": ctl.PMTUWant, "do": ctl.PMTUDo, "dont": ctl.PMTUDont}
+	mode := map[string]uint8{"want": inet.PMTUWant, "do": inet.PMTUDo, "dont": inet.PMTUDont}
 	pm, ok := mode[o.pmtu]
 	if !ok {
 		fmt.Fprintf(stderr, "ping: invalid -M argument: %s (want do, dont or want)\n", o.pmtu)
@@ -86,9 +87,9 @@ func runPing(o pingOpts, target string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ae := netlink.NewAttributeEncoder()
-	ae.String(ctl.InetAttrHost, o.host)
+	ae.String(inet.InetAttrHost, o.host)
 	d4 := dst.As4()
-	ae.Bytes(ctl.InetAttrDst, d4[:])
+	ae.Bytes(inet.InetAttrDst, d4[:])
 	if o.src != "" {
 		s, err := netip.ParseAddr(o.src)
 		if err != nil || !s.Is4() {
@@ -96,17 +97,17 @@ func runPing(o pingOpts, target string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		s4 := s.As4()
-		ae.Bytes(ctl.InetAttrSrc, s4[:])
+		ae.Bytes(inet.InetAttrSrc, s4[:])
 	}
-	ae.Uint32(ctl.InetAttrCount, uint32(o.count))
-	ae.Uint32(ctl.InetAttrSize, uint32(o.size))
-	ae.Uint8(ctl.InetAttrTTL, uint8(o.ttl))
-	ae.Uint8(ctl.InetAttrTOS, uint8(o.tos))
-	ae.Uint8(ctl.InetAttrPMTU, pm)
-	ae.Uint64(ctl.InetAttrInterval, uint64(o.interval*float64(time.Second)))
-	ae.Uint64(ctl.InetAttrWait, uint64(o.wait*float64(time.Second)))
+	ae.Uint32(inet.InetAttrCount, uint32(o.count))
+	ae.Uint32(inet.InetAttrSize, uint32(o.size))
+	ae.Uint8(inet.InetAttrTTL, uint8(o.ttl))
+	ae.Uint8(inet.InetAttrTOS, uint8(o.tos))
+	ae.Uint8(inet.InetAttrPMTU, pm)
+	ae.Uint64(inet.InetAttrInterval, uint64(o.interval*float64(time.Second)))
+	ae.Uint64(inet.InetAttrWait, uint64(o.wait*float64(time.Second)))
 	body, _ := ae.Encode()
-	conn, err := ctl.Dial(socketPath(o.socket))
+	conn, err := nlclient.Dial(socketPath(o.socket))
 	if err != nil {
 		fmt.Fprintln(stderr, "ping:", err)
 		return 2
@@ -132,7 +133,7 @@ func runPing(o pingOpts, target string, stdout, stderr io.Writer) int {
 		}
 	}()
 	var mu sync.Mutex
-	err = conn.Stream(ctl.InetFamily, ctl.InetCmdPing, body, func(_ uint8, attrs []byte) {
+	err = conn.Stream(inet.InetFamily, inet.InetCmdPing, body, func(_ uint8, attrs []byte) {
 		mu.Lock()
 		printPing(stdout, stderr, attrs, &st)
 		mu.Unlock()
@@ -167,46 +168,46 @@ func printPing(stdout, stderr io.Writer, attrs []byte, st *pingStats) {
 	var rtt, elapsed uint64
 	for ad.Next() {
 		switch ad.Type() {
-		case ctl.InetAttrKind:
+		case inet.InetAttrKind:
 			kind = ad.Uint8()
-		case ctl.InetAttrSeq:
+		case inet.InetAttrSeq:
 			seq = ad.Uint16()
-		case ctl.InetAttrFrom:
+		case inet.InetAttrFrom:
 			if b := ad.Bytes(); len(b) == 4 {
 				from = netip.AddrFrom4([4]byte(b))
 			}
-		case ctl.InetAttrTTL:
+		case inet.InetAttrTTL:
 			ttl = ad.Uint8()
-		case ctl.InetAttrBytes:
+		case inet.InetAttrBytes:
 			nbytes = ad.Uint32()
-		case ctl.InetAttrRTT:
+		case inet.InetAttrRTT:
 			rtt = ad.Uint64()
-		case ctl.InetAttrType:
+		case inet.InetAttrType:
 			typ = ad.Uint8()
-		case ctl.InetAttrCode:
+		case inet.InetAttrCode:
 			code = ad.Uint8()
-		case ctl.InetAttrInfo:
+		case inet.InetAttrInfo:
 			info = ad.Uint32()
-		case ctl.InetAttrErrno:
+		case inet.InetAttrErrno:
 			errno = ad.Uint32()
-		case ctl.InetAttrMTU:
+		case inet.InetAttrMTU:
 			mtu = ad.Uint32()
-		case ctl.InetAttrSent:
+		case inet.InetAttrSent:
 			sent = ad.Uint32()
-		case ctl.InetAttrElapsed:
+		case inet.InetAttrElapsed:
 			elapsed = ad.Uint64()
 		}
 	}
 	switch kind {
-	case ctl.PingReply:
+	case inet.PingReply:
 		st.recv++
 		ms := float64(rtt) / 1e6
 		st.rtts = append(st.rtts, ms)
 		fmt.Fprintf(stdout, "%d bytes from %v: icmp_seq=%d ttl=%d time=%s ms\n", nbytes, from, seq, ttl, pingTime(ms))
-	case ctl.PingError:
+	case inet.PingError:
 		st.errs++
 		fmt.Fprintf(stdout, "From %v icmp_seq=%d %s\n", from, seq, icmpText(typ, code, info))
-	case ctl.PingLocal:
+	case inet.PingLocal:
 		st.errs++
 		switch {
 		case mtu != 0:
@@ -216,13 +217,13 @@ func printPing(stdout, stderr io.Writer, attrs []byte, st *pingStats) {
 		default:
 			fmt.Fprintln(stderr, "ping: sendmsg failed")
 		}
-	case ctl.PingSent:
+	case inet.PingSent:
 		if st.sent == 0 {
 			st.first = time.Duration(elapsed)
 		}
 		st.sent++
 		st.last = time.Duration(elapsed)
-	case ctl.PingSummary:
+	case inet.PingSummary:
 		st.sent = int(sent)
 		st.elapsed = time.Duration(elapsed)
 	}

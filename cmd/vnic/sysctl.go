@@ -5,11 +5,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"vnic/internal/nlclient"
+	"vnic/stack/inet"
 
 	"github.com/mdlayher/netlink"
 	"github.com/spf13/cobra"
-
-	"vnic/cmd/vnic/ctl"
 )
 
 func newSysctlCmd(a *app) *cobra.Command {
@@ -33,7 +33,7 @@ on any error.
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+ctl.DefaultPath()+")")
+	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+nlclient.DefaultPath()+")")
 	cmd.Flags().StringVar(&host, "host", os.Getenv("VNIC_HOST"), "the host (default $VNIC_HOST)")
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "show every setting")
 	cmd.Flags().BoolVarP(&write, "write", "w", false, "set KEY=VALUE")
@@ -52,7 +52,7 @@ func runSysctl(socket, host string, all, write bool, args []string, stdout, stde
 		fmt.Fprintln(stderr, "sysctl: no variables specified (try -a)")
 		return 1
 	}
-	conn, err := ctl.Dial(socketPath(socket))
+	conn, err := nlclient.Dial(socketPath(socket))
 	if err != nil {
 		fmt.Fprintln(stderr, "sysctl:", err)
 		return 1
@@ -72,13 +72,13 @@ func runSysctl(socket, host string, all, write bool, args []string, stdout, stde
 			continue
 		}
 		ae := netlink.NewAttributeEncoder()
-		ae.String(ctl.InetAttrHost, host)
-		ae.String(ctl.InetAttrName, strings.TrimSpace(name))
+		ae.String(inet.InetAttrHost, host)
+		ae.String(inet.InetAttrName, strings.TrimSpace(name))
 		if write {
-			ae.String(ctl.InetAttrValue, strings.TrimSpace(value))
+			ae.String(inet.InetAttrValue, strings.TrimSpace(value))
 		}
 		body, _ := ae.Encode()
-		replies, err := conn.Execute(ctl.InetFamily, ctl.InetCmdSysctl, netlink.Request, body)
+		replies, err := conn.Execute(inet.InetFamily, inet.InetCmdSysctl, netlink.Request, body)
 		if err != nil {
 			reportErr(stderr, "sysctl", err, "")
 			rc = 1

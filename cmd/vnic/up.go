@@ -9,9 +9,10 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
-	"vnic/cmd/vnic/ctl"
+	"vnic/internal/control"
+	"vnic/internal/nlclient"
 	"vnic/internal/topo"
-	"vnic/stack"
+	"vnic/stack/netlink"
 )
 
 // socketPath is --socket, else $VNIC_SOCKET, else the default.
@@ -22,34 +23,14 @@ func socketPath(flag string) string {
 	if env := os.Getenv("VNIC_SOCKET"); env != "" {
 		return env
 	}
-	return ctl.DefaultPath()
+	return nlclient.DefaultPath()
 }
 
 // serveControl opens the control socket over w's devices.
-func serveControl(a *app, w *topo.World, path string, exec func(func())) (*ctl.Server, error) {
-	e := ctl.NewEthtool(w.Ethtool(), exec)
-	hostOf := func(name string) *stack.Host {
-		if h := w.Host(name); h != nil {
-			return h.Stack
-		}
-		return nil
-	}
-	inet := &ctl.Inet{Host: hostOf, Exec: exec}
-	srv, err := ctl.Listen(path, append(e.Families, inet.Family())...)
+func serveControl(a *app, w *topo.World, path string, exec func(func())) (*netlink.Server, error) {
+	srv, err := control.Serve(w, path, exec)
 	if err != nil {
 		return nil, err
-	}
-	e.Attach(srv)
-	var hosts []*stack.Host
-	for _, h := range w.Hosts {
-		hosts = append(hosts, h.Stack)
-	}
-	rt := &ctl.Rtnl{Exec: exec, Host: hostOf}
-	rt.Attach(srv, hosts)
-	for _, h := range w.Hosts {
-		for _, d := range h.Devices {
-			e.Watch(h.Name+"/"+d.Netdev.Name(), d.Netdev)
-		}
 	}
 	a.log.Info("control socket", zap.String("path", path))
 	return srv, nil
@@ -70,7 +51,7 @@ func newUpCmd(a *app) *cobra.Command {
 			if err := a.load(cmd, "time", "seed"); err != nil {
 				return err
 			}
-			if err := ctl.CheckFree(socketPath(socket)); err != nil {
+			if err := netlink.CheckFree(socketPath(socket)); err != nil {
 				return err // before the topology is built
 			}
 			sig := make(chan os.Signal, 1)
@@ -115,7 +96,7 @@ func newUpCmd(a *app) *cobra.Command {
 	cmd.Flags().String("time", "virtual", "virtual (deterministic) or real")
 	cmd.Flags().Int64("seed", 1, "seed for RSS keys and flow addresses")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as one JSON object on exit")
-	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+ctl.DefaultPath()+")")
+	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+nlclient.DefaultPath()+")")
 	opts.flags(cmd)
 	return cmd
 }

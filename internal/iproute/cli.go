@@ -12,19 +12,20 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mdlayher/netlink"
+	mnl "github.com/mdlayher/netlink"
 
-	"vnic/ethtool"
 	"vnic/stack"
 	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
+	"vnic/stack/netlink"
+	"vnic/stack/rtnetlink"
 )
 
 // Transport is an rtnetlink socket bound to one host (ctl.Conn after
 // RouteBind).
 type Transport interface {
-	Route(typ uint16, flags netlink.HeaderFlags, body []byte) ([]netlink.Message, error)
-	ReceiveRoute(timeout time.Duration) ([]netlink.Message, error)
+	Route(typ uint16, flags mnl.HeaderFlags, body []byte) ([]mnl.Message, error)
+	ReceiveRoute(timeout time.Duration) ([]mnl.Message, error)
 }
 
 // Options are what Run needs besides the arguments.
@@ -60,7 +61,7 @@ func Run(args []string, o Options) int {
 		fmt.Fprintln(o.Stderr, "Error: "+ge.Msg)
 		return 1
 	}
-	var ee *ethtool.Error
+	var ee *netlink.Error
 	if errors.As(err, &ee) {
 		// iproute2 prints the extended ack's message when there is one,
 		// else the errno.
@@ -106,14 +107,14 @@ func run(args []string, o Options) error {
 }
 
 // links returns the links by index and name.
-func links(t Transport) (map[uint32]LinkMsg, error) {
-	msgs, err := t.Route(RTMGetLink, netlink.Dump, LinkMsg{}.Marshal())
+func links(t Transport) (map[uint32]rtnetlink.LinkMsg, error) {
+	msgs, err := t.Route(rtnetlink.RTMGetLink, mnl.Dump, rtnetlink.LinkMsg{}.Marshal())
 	if err != nil {
 		return nil, err
 	}
-	out := map[uint32]LinkMsg{}
+	out := map[uint32]rtnetlink.LinkMsg{}
 	for _, m := range msgs {
-		var l LinkMsg
+		var l rtnetlink.LinkMsg
 		if l.Unmarshal(m.Data) == nil {
 			out[uint32(l.Index)] = l
 		}
@@ -121,7 +122,7 @@ func links(t Transport) (map[uint32]LinkMsg, error) {
 	return out, nil
 }
 
-func ifindex(ls map[uint32]LinkMsg, name string) (uint32, error) {
+func ifindex(ls map[uint32]rtnetlink.LinkMsg, name string) (uint32, error) {
 	for i, l := range ls {
 		if l.Name == name {
 			return i, nil
@@ -130,7 +131,7 @@ func ifindex(ls map[uint32]LinkMsg, name string) (uint32, error) {
 	return 0, &Error{fmt.Sprintf("Cannot find device \"%s\"", name)}
 }
 
-func namer(ls map[uint32]LinkMsg) func(uint32) string {
+func namer(ls map[uint32]rtnetlink.LinkMsg) func(uint32) string {
 	return func(i uint32) string {
 		if l, ok := ls[i]; ok {
 			return l.Name
@@ -139,7 +140,7 @@ func namer(ls map[uint32]LinkMsg) func(uint32) string {
 	}
 }
 
-func sortedIdx(ls map[uint32]LinkMsg) []uint32 {
+func sortedIdx(ls map[uint32]rtnetlink.LinkMsg) []uint32 {
 	var idx []uint32
 	for i := range ls {
 		idx = append(idx, i)
@@ -181,7 +182,7 @@ func runLink(args []string, o Options) error {
 	if err != nil {
 		return err
 	}
-	m := LinkMsg{Index: int32(idx)}
+	m := rtnetlink.LinkMsg{Index: int32(idx)}
 	for i := 2; i < len(args); i++ {
 		switch args[i] {
 		case "up":
@@ -202,7 +203,7 @@ func runLink(args []string, o Options) error {
 			return usageErr{fmt.Sprintf("Error: either \"dev\" is duplicate, or \"%s\" is a garbage.", args[i])}
 		}
 	}
-	_, err = o.T.Route(RTMNewLink, netlink.Acknowledge, m.Marshal())
+	_, err = o.T.Route(rtnetlink.RTMNewLink, mnl.Acknowledge, m.Marshal())
 	return err
 }
 
@@ -218,13 +219,13 @@ func runAddr(args []string, o Options) error {
 				return &Error{fmt.Sprintf("Device \"%s\" does not exist.", dev)}
 			}
 		}
-		msgs, err := o.T.Route(RTMGetAddr, netlink.Dump, AddrMsg{}.Marshal())
+		msgs, err := o.T.Route(rtnetlink.RTMGetAddr, mnl.Dump, rtnetlink.AddrMsg{}.Marshal())
 		if err != nil {
 			return err
 		}
-		byIdx := map[uint32][]AddrMsg{}
+		byIdx := map[uint32][]rtnetlink.AddrMsg{}
 		for _, m := range msgs {
-			var a AddrMsg
+			var a rtnetlink.AddrMsg
 			if a.Unmarshal(m.Data) == nil {
 				byIdx[a.Index] = append(byIdx[a.Index], a)
 			}
@@ -243,7 +244,7 @@ func runAddr(args []string, o Options) error {
 		}
 		return nil
 	}
-	kind, flags, err := change(args[0], RTMNewAddr, RTMDelAddr, "address")
+	kind, flags, err := change(args[0], rtnetlink.RTMNewAddr, rtnetlink.RTMDelAddr, "address")
 	if err != nil {
 		return err
 	}
@@ -291,7 +292,7 @@ func runAddr(args []string, o Options) error {
 	if err != nil {
 		return err
 	}
-	m := AddrMsg{PrefixLen: uint8(prefix.Bits()), Index: idx, Local: prefix.Addr(), Address: prefix.Addr()}
+	m := rtnetlink.AddrMsg{PrefixLen: uint8(prefix.Bits()), Index: idx, Local: prefix.Addr(), Address: prefix.Addr()}
 	switch brd {
 	case "", "-":
 	case "+":
@@ -312,14 +313,14 @@ func runAddr(args []string, o Options) error {
 	return err
 }
 
-func routes(t Transport) ([]RouteMsg, error) {
-	msgs, err := t.Route(RTMGetRoute, netlink.Dump, RouteMsg{}.Marshal())
+func routes(t Transport) ([]rtnetlink.RouteMsg, error) {
+	msgs, err := t.Route(rtnetlink.RTMGetRoute, mnl.Dump, rtnetlink.RouteMsg{}.Marshal())
 	if err != nil {
 		return nil, err
 	}
-	var out []RouteMsg
+	var out []rtnetlink.RouteMsg
 	for _, m := range msgs {
-		var r RouteMsg
+		var r rtnetlink.RouteMsg
 		if r.Unmarshal(m.Data) == nil {
 			out = append(out, r)
 		}
@@ -363,18 +364,18 @@ func runRoute(args []string, o Options) error {
 		return routeGet(args[1:], ls, o)
 	}
 	var kind uint16
-	var flags netlink.HeaderFlags = netlink.Acknowledge
+	var flags mnl.HeaderFlags = mnl.Acknowledge
 	switch {
 	case matches(cmd, "add"):
-		kind, flags = RTMNewRoute, flags|FlagCreate|FlagExcl
+		kind, flags = rtnetlink.RTMNewRoute, flags|rtnetlink.FlagCreate|rtnetlink.FlagExcl
 	case matches(cmd, "replace"):
-		kind, flags = RTMNewRoute, flags|FlagCreate|FlagReplace
+		kind, flags = rtnetlink.RTMNewRoute, flags|rtnetlink.FlagCreate|rtnetlink.FlagReplace
 	case matches(cmd, "change"):
-		kind, flags = RTMNewRoute, flags|FlagReplace
+		kind, flags = rtnetlink.RTMNewRoute, flags|rtnetlink.FlagReplace
 	case matches(cmd, "append"):
-		kind, flags = RTMNewRoute, flags|FlagCreate|FlagAppend
+		kind, flags = rtnetlink.RTMNewRoute, flags|rtnetlink.FlagCreate|rtnetlink.FlagAppend
 	case matches(cmd, "delete"):
-		kind = RTMDelRoute
+		kind = rtnetlink.RTMDelRoute
 	default:
 		return usageErr{fmt.Sprintf("Command \"%s\" is unknown, try \"ip route help\".", cmd)}
 	}
@@ -382,38 +383,9 @@ func runRoute(args []string, o Options) error {
 	if err != nil {
 		return err
 	}
-	m := RouteMsg{DstLen: uint8(spec.Dst.Bits()), TOS: spec.TOS, Table: spec.Table, Protocol: spec.Protocol, Type: uint8(spec.Type),
-		Priority: spec.Metric, HasPrio: spec.Set["metric"], MTU: spec.MTU, Scope: uint8(fib.ScopeUniverse)}
-	if m.Table == 0 {
-		m.Table = fib.TableMain
-	}
-	if spec.Dst.Bits() > 0 {
-		m.Dst = spec.Dst.Masked().Addr()
-	}
-	m.Gateway, m.PrefSrc = spec.Gateway, spec.Src
-	if spec.OnLink {
-		m.Flags |= RTMFOnLink
-	}
-	if spec.Dev != "" {
-		if m.Oif, err = ifindex(ls, spec.Dev); err != nil {
-			return err
-		}
-	}
-	switch {
-	case spec.HasScope:
-		m.Scope = uint8(spec.Scope)
-	case kind == RTMDelRoute:
-		m.Scope = uint8(fib.ScopeNowhere)
-	case spec.Type == fib.RTNLocal:
-		m.Scope = uint8(fib.ScopeHost)
-	case (spec.Type == fib.RTNUnicast || spec.Type == fib.RTNBroadcast) && !spec.Gateway.IsValid():
-		m.Scope = uint8(fib.ScopeLink)
-	}
-	if kind == RTMNewRoute && m.Protocol == 0 {
-		m.Protocol = fib.ProtoBoot
-	}
-	if kind == RTMDelRoute && !spec.Set["type"] {
-		m.Type = 0
+	m, err := spec.Message(kind, func(dev string) (uint32, error) { return ifindex(ls, dev) })
+	if err != nil {
+		return err
 	}
 	_, err = o.T.Route(kind, flags, m.Marshal())
 	return err
@@ -421,8 +393,8 @@ func runRoute(args []string, o Options) error {
 
 // routeGet is ip route get ADDRESS [from ADDRESS iif STRING] [oif STRING]
 // [tos TOS].
-func routeGet(args []string, ls map[uint32]LinkMsg, o Options) error {
-	var m RouteMsg
+func routeGet(args []string, ls map[uint32]rtnetlink.LinkMsg, o Options) error {
+	var m rtnetlink.RouteMsg
 	m.DstLen = 32
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -481,14 +453,14 @@ func routeGet(args []string, ls map[uint32]LinkMsg, o Options) error {
 	if !m.Dst.IsValid() {
 		return usageErr{"need at least a destination address"}
 	}
-	msgs, err := o.T.Route(RTMGetRoute, 0, m.Marshal())
+	msgs, err := o.T.Route(rtnetlink.RTMGetRoute, 0, m.Marshal())
 	if err != nil {
 		return err
 	}
 	if len(msgs) != 1 {
 		return fmt.Errorf("ip route get: %d answers", len(msgs))
 	}
-	var r RouteMsg
+	var r rtnetlink.RouteMsg
 	if err := r.Unmarshal(msgs[0].Data); err != nil {
 		return err
 	}
@@ -497,7 +469,7 @@ func routeGet(args []string, ls map[uint32]LinkMsg, o Options) error {
 }
 
 // FormatRouteGet is ip route get's answer.
-func FormatRouteGet(r RouteMsg, ifname func(uint32) string) string {
+func FormatRouteGet(r rtnetlink.RouteMsg, ifname func(uint32) string) string {
 	var b strings.Builder
 	if t := fib.RouteType(r.Type); t != fib.RTNUnicast {
 		b.WriteString(t.String() + " ")
@@ -535,13 +507,13 @@ func runNeigh(args []string, o Options) error {
 	}
 	if len(args) == 0 || matches(args[0], "show") || matches(args[0], "list") {
 		dev := showDev(args, false)
-		msgs, err := o.T.Route(RTMGetNeigh, netlink.Dump, NeighMsg{}.Marshal())
+		msgs, err := o.T.Route(rtnetlink.RTMGetNeigh, mnl.Dump, rtnetlink.NeighMsg{}.Marshal())
 		if err != nil {
 			return err
 		}
-		var ns []NeighMsg
+		var ns []rtnetlink.NeighMsg
 		for _, m := range msgs {
-			var n NeighMsg
+			var n rtnetlink.NeighMsg
 			if n.Unmarshal(m.Data) == nil && (dev == "" || ls[uint32(n.Index)].Name == dev) {
 				ns = append(ns, n)
 			}
@@ -557,11 +529,11 @@ func runNeigh(args []string, o Options) error {
 		}
 		return nil
 	}
-	kind, flags, err := change(args[0], RTMNewNeigh, RTMDelNeigh, "neigh")
+	kind, flags, err := change(args[0], rtnetlink.RTMNewNeigh, rtnetlink.RTMDelNeigh, "neigh")
 	if err != nil {
 		return err
 	}
-	m := NeighMsg{State: uint16(neigh.NUDPermanent), Type: 1}
+	m := rtnetlink.NeighMsg{State: uint16(neigh.NUDPermanent), Type: 1}
 	dev := ""
 	for i := 1; i < len(args); i++ {
 		a := args[i]
@@ -635,26 +607,26 @@ func runMonitor(args []string, o Options) error {
 		for _, m := range msgs {
 			line := ""
 			switch uint16(m.Header.Type) {
-			case uint16(netlink.Overrun):
+			case uint16(mnl.Overrun):
 				line = "(events lost: the monitor fell behind)"
-			case RTMNewLink, RTMDelLink:
-				var l LinkMsg
+			case rtnetlink.RTMNewLink, rtnetlink.RTMDelLink:
+				var l rtnetlink.LinkMsg
 				if l.Unmarshal(m.Data) == nil {
 					ls[uint32(l.Index)] = l
 					line = FormatLink(l)
 				}
-			case RTMNewAddr, RTMDelAddr:
-				var a AddrMsg
+			case rtnetlink.RTMNewAddr, rtnetlink.RTMDelAddr:
+				var a rtnetlink.AddrMsg
 				if a.Unmarshal(m.Data) == nil {
 					line = fmt.Sprintf("%d: %s%s", a.Index, namer(ls)(a.Index), FormatAddr(a))
 				}
-			case RTMNewRoute, RTMDelRoute:
-				var r RouteMsg
+			case rtnetlink.RTMNewRoute, rtnetlink.RTMDelRoute:
+				var r rtnetlink.RouteMsg
 				if r.Unmarshal(m.Data) == nil {
 					line = FormatRoute(r, namer(ls))
 				}
-			case RTMNewNeigh, RTMDelNeigh:
-				var nm NeighMsg
+			case rtnetlink.RTMNewNeigh, rtnetlink.RTMDelNeigh:
+				var nm rtnetlink.NeighMsg
 				if nm.Unmarshal(m.Data) == nil {
 					line = FormatNeigh(nm, namer(ls))
 				}
@@ -662,7 +634,7 @@ func runMonitor(args []string, o Options) error {
 				continue
 			}
 			switch uint16(m.Header.Type) {
-			case RTMDelLink, RTMDelAddr, RTMDelRoute, RTMDelNeigh:
+			case rtnetlink.RTMDelLink, rtnetlink.RTMDelAddr, rtnetlink.RTMDelRoute, rtnetlink.RTMDelNeigh:
 				line = "Deleted " + line
 			}
 			fmt.Fprintln(o.Stdout, line)
@@ -703,13 +675,13 @@ func MonitorGroups(args []string) (uint32, error) {
 // change maps an add, replace or delete command to its message type and
 // request flags (ip's NLM_F_CREATE|EXCL for add, CREATE|REPLACE for
 // replace).
-func change(cmd string, newType, delType uint16, object string) (uint16, netlink.HeaderFlags, error) {
-	flags := netlink.Acknowledge
+func change(cmd string, newType, delType uint16, object string) (uint16, mnl.HeaderFlags, error) {
+	flags := mnl.Acknowledge
 	switch {
 	case matches(cmd, "add"):
-		return newType, flags | FlagCreate | FlagExcl, nil
+		return newType, flags | rtnetlink.FlagCreate | rtnetlink.FlagExcl, nil
 	case matches(cmd, "replace"):
-		return newType, flags | FlagCreate | FlagReplace, nil
+		return newType, flags | rtnetlink.FlagCreate | rtnetlink.FlagReplace, nil
 	case matches(cmd, "delete"):
 		return delType, flags, nil
 	}

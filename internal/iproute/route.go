@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"vnic/stack"
 	"vnic/stack/ipv4/fib"
+	"vnic/stack/rtnetlink"
 )
 
 // RouteSpec is a parsed ip route argument list: NODE_SPEC and INFO_SPEC.
@@ -276,25 +276,45 @@ func ParseScope(s string) (fib.Scope, bool) {
 	return fib.Scope(n), err == nil
 }
 
-// Route turns the spec into a stack route, naming devices with dev (nil
-// for an unknown name).
-func (r RouteSpec) Route(dev func(string) *stack.NetDevice) (fib.Route, error) {
-	rt := fib.Route{Table: r.Table, Len: uint8(r.Dst.Bits()), TOS: r.TOS, Type: r.Type, Protocol: r.Protocol,
-		Priority: r.Metric, MTU: r.MTU, OnLink: r.OnLink, Scope: fib.ScopeNowhere}
-	rt.Dst = r.Dst.Masked().Addr().As4()
-	if r.HasScope {
-		rt.Scope = r.Scope
+// Message is the rtnetlink message ip route sends for the spec: kind is
+// RTM_NEWROUTE or RTM_DELROUTE, ifindex names devices. The scope and
+// protocol defaults are ip's (link scope for a unicast route without a
+// gateway, host for local, boot protocol for a new route); a delete
+// matches any scope and, unless a type was given, any type.
+func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)) (rtnetlink.RouteMsg, error) {
+	m := rtnetlink.RouteMsg{DstLen: uint8(r.Dst.Bits()), TOS: r.TOS, Table: r.Table, Protocol: r.Protocol, Type: uint8(r.Type),
+		Priority: r.Metric, HasPrio: r.Set["metric"], MTU: r.MTU, Scope: uint8(fib.ScopeUniverse)}
+	if m.Table == 0 {
+		m.Table = fib.TableMain
 	}
-	if r.Gateway.IsValid() {
-		rt.Gateway = r.Gateway.As4()
+	if r.Dst.Bits() > 0 {
+		m.Dst = r.Dst.Masked().Addr()
 	}
-	if r.Src.IsValid() {
-		rt.PrefSrc = r.Src.As4()
+	m.Gateway, m.PrefSrc = r.Gateway, r.Src
+	if r.OnLink {
+		m.Flags |= rtnetlink.RTMFOnLink
 	}
 	if r.Dev != "" {
-		if rt.Dev = dev(r.Dev); rt.Dev == nil {
-			return rt, &Error{fmt.Sprintf("Cannot find device \"%s\"", r.Dev)}
+		var err error
+		if m.Oif, err = ifindex(r.Dev); err != nil {
+			return m, err
 		}
 	}
-	return rt, nil
+	switch {
+	case r.HasScope:
+		m.Scope = uint8(r.Scope)
+	case kind == rtnetlink.RTMDelRoute:
+		m.Scope = uint8(fib.ScopeNowhere)
+	case r.Type == fib.RTNLocal:
+		m.Scope = uint8(fib.ScopeHost)
+	case (r.Type == fib.RTNUnicast || r.Type == fib.RTNBroadcast) && !r.Gateway.IsValid():
+		m.Scope = uint8(fib.ScopeLink)
+	}
+	if kind == rtnetlink.RTMNewRoute && m.Protocol == 0 {
+		m.Protocol = fib.ProtoBoot
+	}
+	if kind == rtnetlink.RTMDelRoute && !r.Set["type"] {
+		m.Type = 0
+	}
+	return m, nil
 }

@@ -14,6 +14,7 @@ import (
 	"vnic/stack"
 	"vnic/stack/inet"
 	"vnic/stack/ipv4"
+	"vnic/stack/rtnetlink"
 )
 
 // Config describes a topology.
@@ -206,6 +207,7 @@ func Build(cfg Config) (*World, error) {
 			Costs: stack.Costs{Proto: costs.Proto, Poll: costs.Poll, GRO: costs.GRO},
 		})
 		w.Hosts = append(w.Hosts, h)
+		rtnetlink.Init(h.Stack)
 		if hc.IPv4 || hc.Forwarding || len(hc.Routes) > 0 || hasAddresses(hc) {
 			if _, err := inet.Init(h.Stack, ipv4.InetConfig{Seed: cfg.Seed + int64(hi)}); err != nil {
 				w.Close()
@@ -356,19 +358,25 @@ func configureIPv4(h *Host, hc HostConfig) error {
 			}
 		}
 	}
+	// Routes take the path of ip route add: the RTM_NEWROUTE handler, with
+	// its checks (the local table's rule among them).
 	for _, rs := range hc.Routes {
 		spec, err := iproute.ParseRoute(strings.Fields(rs))
 		if err != nil {
 			return fmt.Errorf("route %q: %w", rs, err)
 		}
-		r, err := spec.Route(func(name string) *stack.NetDevice {
-			d, _ := h.Stack.Device(name)
-			return d
+		m, err := spec.Message(rtnetlink.RTMNewRoute, func(name string) (uint32, error) {
+			d, err := h.Stack.Device(name)
+			if err != nil {
+				return 0, &iproute.Error{Msg: fmt.Sprintf("Cannot find device \"%s\"", name)}
+			}
+			return uint32(d.Ifindex()), nil
 		})
 		if err != nil {
 			return fmt.Errorf("route %q: %w", rs, err)
 		}
-		if err := in.RouteAdd(r, false); err != nil {
+		req := rtnetlink.Request{Type: rtnetlink.RTMNewRoute, Flags: rtnetlink.FlagRequest | rtnetlink.FlagAck | rtnetlink.FlagCreate | rtnetlink.FlagExcl, Body: m.Marshal()}
+		if _, err := rtnetlink.Handle(h.Stack, req); err != nil {
 			return fmt.Errorf("route %q: %w", rs, err)
 		}
 	}

@@ -193,6 +193,7 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	in.forwarding.Store(cfg.Forwarding)
 	in.AddProtocol(IPProtoICMP, NetProtocol{Handler: in.icmpRcv, ErrHandler: in.pings.err(in)})
 	inetKey.Set(h, in)
+	in.rtnlRegister()
 
 	lo := stack.NewLoopback()
 	if err := h.Register(lo); err != nil {
@@ -239,8 +240,9 @@ type NetProtocol struct {
 // their state when registered: nothing is looked up per packet.
 func (in *Inet) AddProtocol(proto uint8, p NetProtocol) { in.protos[proto].Store(&p) }
 
-// Subscribe adds fn to the address, route and neighbour notifications
-// (what rtnetlink's groups carry). fn runs in the context of the change
+// Subscribe adds fn to IPv4's notifier chain of address, route and
+// neighbour changes (inetaddr_chain and the FIB notifier; rtnetlink's
+// notifications are one subscriber). fn runs in the context of the change
 // and must not block.
 func (in *Inet) Subscribe(fn func(InetEvent)) {
 	in.mu.Lock()

@@ -1,16 +1,15 @@
-package ctl
+package netlink
 
 import (
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
 
-	"github.com/mdlayher/netlink"
+	mnl "github.com/mdlayher/netlink"
 
 	"vnic/ethtool"
 )
@@ -63,7 +62,7 @@ type RouteService interface {
 	// Handle answers one request of namespace ns: reply messages (their
 	// types set; the server fills in sequence numbers and the dump's
 	// framing), or an error (an *ethtool.Error or a syscall.Errno).
-	Handle(ns string, h netlink.Header, body []byte) ([]netlink.Message, error)
+	Handle(ns string, h mnl.Header, body []byte) ([]mnl.Message, error)
 }
 
 // SetRouteService installs the rtnetlink service.
@@ -72,7 +71,7 @@ func (s *Server) SetRouteService(r RouteService) { s.route = r }
 // NotifyRoute multicasts an rtnetlink message to the connections of
 // namespace ns bound with group bit group; it never blocks.
 func (s *Server) NotifyRoute(ns string, group uint32, typ uint16, body []byte) {
-	m := netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(typ)}, Data: body}
+	m := mnl.Message{Header: mnl.Header{Type: mnl.HeaderType(typ)}, Data: body}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
@@ -88,19 +87,6 @@ func (s *Server) NotifyRoute(ns string, group uint32, typ uint16, body []byte) {
 			c.overrun.Store(true)
 		}
 	}
-}
-
-// DefaultPath is the socket path without --socket or VNIC_SOCKET:
-// $XDG_RUNTIME_DIR/vnic.sock, else /run/vnic.sock for root, else
-// $TMPDIR/vnic-$UID.sock.
-func DefaultPath() string {
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "vnic.sock")
-	}
-	if os.Geteuid() == 0 {
-		return "/run/vnic.sock"
-	}
-	return filepath.Join(os.TempDir(), fmt.Sprintf("vnic-%d.sock", os.Geteuid()))
 }
 
 // CheckFree reports an error when another vnic serves path.
@@ -188,7 +174,7 @@ func (s *Server) Notify(family, group string, cmd uint8, body []byte) {
 	if !ok {
 		return
 	}
-	m := netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(f.id)}, Data: genlData(cmd, f.Version, body)}
+	m := mnl.Message{Header: mnl.Header{Type: mnl.HeaderType(f.id)}, Data: GenlData(cmd, f.Version, body)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
@@ -212,7 +198,7 @@ type conn struct {
 	route    bool   // bound to rtnetlink (under gmu)
 	ns       string // its namespace
 	rtGroups uint32
-	events   chan netlink.Message
+	events   chan mnl.Message
 	overrun  atomic.Bool
 	done     chan struct{}
 	once     sync.Once
@@ -238,7 +224,7 @@ func (s *Server) accept() {
 		if err != nil {
 			return
 		}
-		c := &conn{s: s, c: uc, groups: map[uint32]bool{}, events: make(chan netlink.Message, s.QueueLen), done: make(chan struct{})}
+		c := &conn{s: s, c: uc, groups: map[uint32]bool{}, events: make(chan mnl.Message, s.QueueLen), done: make(chan struct{})}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -261,9 +247,9 @@ func (c *conn) write() {
 		case <-c.done:
 			return
 		case m := <-c.events:
-			msgs := []netlink.Message{m}
+			msgs := []mnl.Message{m}
 			if c.overrun.Swap(false) {
-				msgs = append(msgs, netlink.Message{Header: netlink.Header{Type: netlink.Overrun}})
+				msgs = append(msgs, mnl.Message{Header: mnl.Header{Type: mnl.Overrun}})
 			}
 			if c.send(msgs) != nil {
 				c.close()
@@ -276,16 +262,16 @@ func (c *conn) write() {
 // send writes msgs, as many packets as it takes to keep each under
 // the client's read buffer (a long dump spans several, as a netlink
 // dump does).
-func (c *conn) send(msgs []netlink.Message) error {
+func (c *conn) send(msgs []mnl.Message) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	for len(msgs) > 0 {
 		n, size := 0, 0
-		for n < len(msgs) && (n == 0 || size+nlmsgHdrLen+len(msgs[n].Data)+4 <= maxPacket/2) {
+		for n < len(msgs) && (n == 0 || size+nlmsgHdrLen+len(msgs[n].Data)+4 <= MaxPacket/2) {
 			size += nlmsgHdrLen + len(msgs[n].Data) + 4
 			n++
 		}
-		b, err := marshal(msgs[:n])
+		b, err := Marshal(msgs[:n])
 		if err != nil {
 			return err
 		}
@@ -305,13 +291,13 @@ func (c *conn) read() {
 		delete(c.s.conns, c)
 		c.s.mu.Unlock()
 	}()
-	buf := make([]byte, maxPacket)
+	buf := make([]byte, MaxPacket)
 	for {
 		n, err := c.c.Read(buf)
 		if err != nil {
 			return
 		}
-		msgs, err := unmarshal(buf[:n])
+		msgs, err := Unmarshal(buf[:n])
 		if err != nil {
 			continue // a malformed packet: nothing to answer to
 		}
@@ -324,9 +310,9 @@ func (c *conn) read() {
 }
 
 // handle answers one request message.
-func (s *Server) handle(c *conn, m netlink.Message) []netlink.Message {
+func (s *Server) handle(c *conn, m mnl.Message) []mnl.Message {
 	h := m.Header
-	if h.Flags&netlink.Request == 0 {
+	if h.Flags&mnl.Request == 0 {
 		return nil
 	}
 	c.gmu.Lock()
@@ -335,55 +321,55 @@ func (s *Server) handle(c *conn, m netlink.Message) []netlink.Message {
 	if route {
 		return s.handleRoute(ns, m)
 	}
-	cmd, _, body, ok := genl(m.Data)
+	cmd, _, body, ok := SplitGenl(m.Data)
 	if !ok {
-		return []netlink.Message{errorMsg(h, syscall.EINVAL, "short generic netlink header", -1)}
+		return []mnl.Message{ErrorMsg(h, syscall.EINVAL, "short generic netlink header", -1)}
 	}
 	if h.Type == GenlIDCtrl {
 		return s.ctrl(c, h, cmd, body)
 	}
 	f := s.byID[uint16(h.Type)]
 	if f == nil {
-		return []netlink.Message{errorMsg(h, syscall.EOPNOTSUPP, "unknown family", -1)}
+		return []mnl.Message{ErrorMsg(h, syscall.EOPNOTSUPP, "unknown family", -1)}
 	}
-	dump := h.Flags&netlink.Dump == netlink.Dump
+	dump := h.Flags&mnl.Dump == mnl.Dump
 	if dump && f.Stream != nil {
 		err := f.Stream(cmd, body, func(b []byte) error {
-			return c.send([]netlink.Message{{Header: netlink.Header{Type: h.Type, Flags: netlink.Multi, Sequence: h.Sequence}, Data: genlData(cmd, f.Version, b)}})
+			return c.send([]mnl.Message{{Header: mnl.Header{Type: h.Type, Flags: mnl.Multi, Sequence: h.Sequence}, Data: GenlData(cmd, f.Version, b)}})
 		})
 		if err != nil {
-			return []netlink.Message{errReply(h, err, -1)}
+			return []mnl.Message{errReply(h, err, -1)}
 		}
-		return []netlink.Message{{Header: netlink.Header{Type: netlink.Done, Flags: netlink.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)}}
+		return []mnl.Message{{Header: mnl.Header{Type: mnl.Done, Flags: mnl.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)}}
 	}
 	replies, off, err := f.Handle(cmd, dump, body)
 	if err != nil {
 		if off >= 0 {
 			off += nlmsgHdrLen + genlHdrLen
 		}
-		return []netlink.Message{errReply(h, err, off)}
+		return []mnl.Message{errReply(h, err, off)}
 	}
-	var out []netlink.Message
-	flags := netlink.HeaderFlags(0)
+	var out []mnl.Message
+	flags := mnl.HeaderFlags(0)
 	if dump {
-		flags = netlink.Multi
+		flags = mnl.Multi
 	}
 	for _, r := range replies {
-		out = append(out, netlink.Message{Header: netlink.Header{Type: h.Type, Flags: flags, Sequence: h.Sequence}, Data: r})
+		out = append(out, mnl.Message{Header: mnl.Header{Type: h.Type, Flags: flags, Sequence: h.Sequence}, Data: r})
 	}
 	if dump {
-		out = append(out, netlink.Message{Header: netlink.Header{Type: netlink.Done, Flags: netlink.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)})
-	} else if h.Flags&netlink.Acknowledge != 0 {
-		out = append(out, errorMsg(h, 0, "", -1))
+		out = append(out, mnl.Message{Header: mnl.Header{Type: mnl.Done, Flags: mnl.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)})
+	} else if h.Flags&mnl.Acknowledge != 0 {
+		out = append(out, ErrorMsg(h, 0, "", -1))
 	}
 	return out
 }
 
 // ctrl is the controller family: GETFAMILY by name, and joining groups.
-func (s *Server) ctrl(c *conn, h netlink.Header, cmd uint8, body []byte) []netlink.Message {
-	ad, err := netlink.NewAttributeDecoder(body)
+func (s *Server) ctrl(c *conn, h mnl.Header, cmd uint8, body []byte) []mnl.Message {
+	ad, err := mnl.NewAttributeDecoder(body)
 	if err != nil {
-		return []netlink.Message{errorMsg(h, syscall.EINVAL, "malformed attributes", -1)}
+		return []mnl.Message{ErrorMsg(h, syscall.EINVAL, "malformed attributes", -1)}
 	}
 	var name string
 	var gid uint32
@@ -401,14 +387,14 @@ func (s *Server) ctrl(c *conn, h netlink.Header, cmd uint8, body []byte) []netli
 			if f.Name != name {
 				continue
 			}
-			ae := netlink.NewAttributeEncoder()
+			ae := mnl.NewAttributeEncoder()
 			ae.Uint16(CtrlAttrFamilyID, f.id)
 			ae.String(CtrlAttrFamilyName, f.Name)
 			ae.Uint32(CtrlAttrVersion, uint32(f.Version))
 			if len(f.Groups) > 0 {
-				ae.Nested(CtrlAttrMcastGroups, func(gs *netlink.AttributeEncoder) error {
+				ae.Nested(CtrlAttrMcastGroups, func(gs *mnl.AttributeEncoder) error {
 					for i, g := range f.Groups {
-						gs.Nested(uint16(i+1), func(ge *netlink.AttributeEncoder) error {
+						gs.Nested(uint16(i+1), func(ge *mnl.AttributeEncoder) error {
 							ge.String(CtrlAttrMcastGrpName, g)
 							ge.Uint32(CtrlAttrMcastGrpID, f.groups[g])
 							return nil
@@ -419,20 +405,20 @@ func (s *Server) ctrl(c *conn, h netlink.Header, cmd uint8, body []byte) []netli
 			}
 			b, err := ae.Encode()
 			if err != nil {
-				return []netlink.Message{errorMsg(h, syscall.EINVAL, err.Error(), -1)}
+				return []mnl.Message{ErrorMsg(h, syscall.EINVAL, err.Error(), -1)}
 			}
-			out := []netlink.Message{{Header: netlink.Header{Type: GenlIDCtrl, Sequence: h.Sequence}, Data: genlData(CtrlCmdNewFamily, 2, b)}}
-			if h.Flags&netlink.Acknowledge != 0 {
-				out = append(out, errorMsg(h, 0, "", -1))
+			out := []mnl.Message{{Header: mnl.Header{Type: GenlIDCtrl, Sequence: h.Sequence}, Data: GenlData(CtrlCmdNewFamily, 2, b)}}
+			if h.Flags&mnl.Acknowledge != 0 {
+				out = append(out, ErrorMsg(h, 0, "", -1))
 			}
 			return out
 		}
-		return []netlink.Message{errorMsg(h, syscall.ENOENT, "no such family", -1)}
+		return []mnl.Message{ErrorMsg(h, syscall.ENOENT, "no such family", -1)}
 	case CtrlCmdRouteBind:
 		if s.route == nil {
-			return []netlink.Message{errorMsg(h, syscall.EPROTONOSUPPORT, "no rtnetlink here", -1)}
+			return []mnl.Message{ErrorMsg(h, syscall.EPROTONOSUPPORT, "no rtnetlink here", -1)}
 		}
-		ad, _ := netlink.NewAttributeDecoder(body)
+		ad, _ := mnl.NewAttributeDecoder(body)
 		var ns string
 		var groups uint32
 		for ad.Next() {
@@ -444,12 +430,12 @@ func (s *Server) ctrl(c *conn, h netlink.Header, cmd uint8, body []byte) []netli
 			}
 		}
 		if err := s.route.Namespace(ns); err != nil {
-			return []netlink.Message{errorMsg(h, syscall.ENOENT, err.Error(), -1)}
+			return []mnl.Message{ErrorMsg(h, syscall.ENOENT, err.Error(), -1)}
 		}
 		c.gmu.Lock()
 		c.route, c.ns, c.rtGroups = true, ns, groups
 		c.gmu.Unlock()
-		return []netlink.Message{errorMsg(h, 0, "", -1)}
+		return []mnl.Message{ErrorMsg(h, 0, "", -1)}
 	case CtrlCmdJoinGroup:
 		for _, f := range s.families {
 			for _, id := range f.groups {
@@ -457,50 +443,54 @@ func (s *Server) ctrl(c *conn, h netlink.Header, cmd uint8, body []byte) []netli
 					c.gmu.Lock()
 					c.groups[gid] = true
 					c.gmu.Unlock()
-					return []netlink.Message{errorMsg(h, 0, "", -1)}
+					return []mnl.Message{ErrorMsg(h, 0, "", -1)}
 				}
 			}
 		}
-		return []netlink.Message{errorMsg(h, syscall.ENOENT, "no such multicast group", -1)}
+		return []mnl.Message{ErrorMsg(h, syscall.ENOENT, "no such multicast group", -1)}
 	}
-	return []netlink.Message{errorMsg(h, syscall.EOPNOTSUPP, "unknown controller command", -1)}
+	return []mnl.Message{ErrorMsg(h, syscall.EOPNOTSUPP, "unknown controller command", -1)}
 }
 
 // handleRoute answers an rtnetlink request.
-func (s *Server) handleRoute(ns string, m netlink.Message) []netlink.Message {
+func (s *Server) handleRoute(ns string, m mnl.Message) []mnl.Message {
 	h := m.Header
 	replies, err := s.route.Handle(ns, h, m.Data)
 	if err != nil {
-		return []netlink.Message{errReply(h, err, -1)}
+		return []mnl.Message{errReply(h, err, -1)}
 	}
-	dump := h.Flags&netlink.Dump == netlink.Dump
-	var out []netlink.Message
+	dump := h.Flags&mnl.Dump == mnl.Dump
+	var out []mnl.Message
 	for _, r := range replies {
 		r.Header.Sequence = h.Sequence
 		if dump {
-			r.Header.Flags |= netlink.Multi
+			r.Header.Flags |= mnl.Multi
 		}
 		out = append(out, r)
 	}
 	if dump {
-		out = append(out, netlink.Message{Header: netlink.Header{Type: netlink.Done, Flags: netlink.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)})
-	} else if h.Flags&netlink.Acknowledge != 0 {
-		out = append(out, errorMsg(h, 0, "", -1))
+		out = append(out, mnl.Message{Header: mnl.Header{Type: mnl.Done, Flags: mnl.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)})
+	} else if h.Flags&mnl.Acknowledge != 0 {
+		out = append(out, ErrorMsg(h, 0, "", -1))
 	}
 	return out
 }
 
-// errReply is NLMSG_ERROR for a handler's error: an *ethtool.Error gives
-// its errno and message (the extended ack), a bare errno no message,
-// anything else EINVAL with its text.
-func errReply(h netlink.Header, err error, off int) netlink.Message {
+// errReply is NLMSG_ERROR for a handler's error: an *Error or an
+// *ethtool.Error (the ethtool command core's) gives its errno and message
+// (the extended ack), a bare errno no message, anything else EINVAL with
+// its text.
+func errReply(h mnl.Header, err error, off int) mnl.Message {
 	errno := syscall.EINVAL
 	msg := err.Error()
+	var ne *Error
 	var e *ethtool.Error
-	if errors.As(err, &e) {
+	if errors.As(err, &ne) {
+		errno, msg = ne.Errno, ne.Msg
+	} else if errors.As(err, &e) {
 		errno, msg = e.Errno, e.Msg
 	} else if errors.As(err, &errno) {
 		msg = ""
 	}
-	return errorMsg(h, errno, msg, off)
+	return ErrorMsg(h, errno, msg, off)
 }

@@ -1,41 +1,41 @@
-package ctl
+package netlink
 
 import (
 	"testing"
 
-	"github.com/mdlayher/netlink"
+	mnl "github.com/mdlayher/netlink"
 )
 
 // FuzzUnmarshal: arbitrary packets split into messages or fail cleanly;
 // an error message parses whatever it carries.
 func FuzzUnmarshal(f *testing.F) {
-	b, _ := marshal([]netlink.Message{errorMsg(netlink.Header{Type: 20, Sequence: 3}, 22, "bad", 40)})
+	b, _ := Marshal([]mnl.Message{ErrorMsg(mnl.Header{Type: 20, Sequence: 3}, 22, "bad", 40)})
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, p []byte) {
-		msgs, err := unmarshal(p)
+		msgs, err := Unmarshal(p)
 		if err != nil {
 			return
 		}
 		for _, m := range msgs {
-			if m.Header.Type == netlink.Error {
-				parseError(m)
+			if m.Header.Type == mnl.Error {
+				ParseError(m)
 			}
-			genl(m.Data)
+			SplitGenl(m.Data)
 		}
 	})
 }
 
 func TestErrorMessageRoundTrip(t *testing.T) {
-	m := errorMsg(netlink.Header{Type: 20, Flags: netlink.Request, Sequence: 7}, 22, "requested channel count exceeds maximum", 32)
-	b, err := marshal([]netlink.Message{m})
+	m := ErrorMsg(mnl.Header{Type: 20, Flags: mnl.Request, Sequence: 7}, 22, "requested channel count exceeds maximum", 32)
+	b, err := Marshal([]mnl.Message{m})
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := unmarshal(b)
+	msgs, err := Unmarshal(b)
 	if err != nil || len(msgs) != 1 {
 		t.Fatal(err)
 	}
-	errno, msg, off := parseError(msgs[0])
+	errno, msg, off := ParseError(msgs[0])
 	if errno != 22 || msg != "requested channel count exceeds maximum" || off != 32 || msgs[0].Header.Sequence != 7 {
 		t.Fatalf("%v %q %d", errno, msg, off)
 	}

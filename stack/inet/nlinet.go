@@ -1,4 +1,4 @@
-package ctl
+package inet
 
 import (
 	"errors"
@@ -8,11 +8,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mdlayher/netlink"
+	mnl "github.com/mdlayher/netlink"
 
-	"vnic/ethtool"
 	"vnic/stack"
 	"vnic/stack/ipv4"
+	"vnic/stack/netlink"
 	"vnic/stack/udp"
 )
 
@@ -67,18 +67,18 @@ const (
 	PingSent    = 5 // a request went out (InetAttrSeq, InetAttrElapsed: its time on the host's clock)
 )
 
-// Inet serves the vnic_inet family.
-type Inet struct {
+// Service serves the vnic_inet family for the hosts of a running topology.
+type Service struct {
 	Host func(name string) *stack.Host
 	Exec func(func())
 }
 
 // Family returns the family to register with Listen.
-func (s *Inet) Family() *Family {
-	return &Family{Name: InetFamily, Version: 1, Handle: s.handle, Stream: s.stream}
+func (s *Service) Family() *netlink.Family {
+	return &netlink.Family{Name: InetFamily, Version: 1, Handle: s.handle, Stream: s.stream}
 }
 
-func (s *Inet) exec(fn func()) {
+func (s *Service) exec(fn func()) {
 	if s.Exec != nil {
 		s.Exec(fn)
 		return
@@ -95,10 +95,10 @@ type pingReq struct {
 }
 
 func inetErr(errno syscall.Errno, format string, args ...any) error {
-	return &ethtool.Error{Op: "inet", Errno: errno, Msg: fmt.Sprintf(format, args...)}
+	return netlink.Errorf(errno, format, args...)
 }
 
-func (s *Inet) hostInet(name string) (*stack.Host, *ipv4.Inet, error) {
+func (s *Service) hostInet(name string) (*stack.Host, *ipv4.Inet, error) {
 	h := s.Host(name)
 	if h == nil {
 		return nil, nil, inetErr(syscall.ENOENT, "no host %q in the running topology", name)
@@ -110,14 +110,14 @@ func (s *Inet) hostInet(name string) (*stack.Host, *ipv4.Inet, error) {
 	return h, in, nil
 }
 
-func (s *Inet) handle(cmd uint8, dump bool, body []byte) ([][]byte, int, error) {
+func (s *Service) handle(cmd uint8, dump bool, body []byte) ([][]byte, int, error) {
 	if cmd == InetCmdSysctl {
 		return s.sysctl(body)
 	}
 	if cmd != InetCmdStats {
 		return nil, -1, inetErr(syscall.EOPNOTSUPP, "unknown command %d", cmd)
 	}
-	ad, err := netlink.NewAttributeDecoder(body)
+	ad, err := mnl.NewAttributeDecoder(body)
 	if err != nil {
 		return nil, -1, err
 	}
@@ -131,16 +131,16 @@ func (s *Inet) handle(cmd uint8, dump bool, body []byte) ([][]byte, int, error) 
 	if err != nil {
 		return nil, -1, err
 	}
-	ae := netlink.NewAttributeEncoder()
+	ae := mnl.NewAttributeEncoder()
 	for _, c := range Counters(in) {
-		ae.Nested(InetAttrCounter, func(n *netlink.AttributeEncoder) error {
+		ae.Nested(InetAttrCounter, func(n *mnl.AttributeEncoder) error {
 			n.String(1, c.Name)
 			n.Uint64(2, c.Value)
 			return nil
 		})
 	}
 	b, err := ae.Encode()
-	return [][]byte{genlData(InetCmdStats, 1, b)}, -1, err
+	return [][]byte{netlink.GenlData(InetCmdStats, 1, b)}, -1, err
 }
 
 // Counter is one named statistic (nstat's names: IpInReceives, …).
@@ -187,12 +187,12 @@ func Counters(in *ipv4.Inet) []Counter {
 	return out
 }
 
-func (s *Inet) stream(cmd uint8, body []byte, emit func([]byte) error) error {
+func (s *Service) stream(cmd uint8, body []byte, emit func([]byte) error) error {
 	if cmd != InetCmdPing {
 		return inetErr(syscall.EOPNOTSUPP, "command %d is not a stream", cmd)
 	}
 	r := pingReq{count: 0, size: 56, interval: time.Second, wait: 10 * time.Second}
-	ad, err := netlink.NewAttributeDecoder(body)
+	ad, err := mnl.NewAttributeDecoder(body)
 	if err != nil {
 		return err
 	}
@@ -267,7 +267,7 @@ type pingRun struct {
 // emitting what comes back as it comes, then waits up to r.wait (host
 // clock) for late replies. Wall-clock bounds stop it if the host's clock
 // stalls.
-func (s *Inet) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit func([]byte) error) error {
+func (s *Service) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit func([]byte) error) error {
 	clock := h.Clock()
 	data := make([]byte, r.size)
 	for i := range data {
@@ -292,7 +292,7 @@ func (s *Inet) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit func([
 		run.last = now
 		run.nsent++
 		{
-			ae := netlink.NewAttributeEncoder()
+			ae := mnl.NewAttributeEncoder()
 			ae.Uint8(InetAttrKind, PingSent)
 			ae.Uint16(InetAttrSeq, uint16(seq))
 			ae.Uint64(InetAttrElapsed, uint64(now))
@@ -300,7 +300,7 @@ func (s *Inet) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit func([
 			run.locals = append(run.locals, b)
 		}
 		if err != nil {
-			ae := netlink.NewAttributeEncoder()
+			ae := mnl.NewAttributeEncoder()
 			ae.Uint8(InetAttrKind, PingLocal)
 			ae.Uint16(InetAttrSeq, uint16(seq))
 			if errors.As(err, &ms) {
@@ -353,7 +353,7 @@ func (s *Inet) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit func([
 			if !ok {
 				continue // not one of ours
 			}
-			ae := netlink.NewAttributeEncoder()
+			ae := mnl.NewAttributeEncoder()
 			ae.Uint16(InetAttrSeq, m.Seq)
 			f := m.From.As4()
 			ae.Bytes(InetAttrFrom, f[:])
@@ -388,7 +388,7 @@ func (s *Inet) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit func([
 		time.Sleep(time.Millisecond)
 	}
 	run.mu.Lock()
-	ae := netlink.NewAttributeEncoder()
+	ae := mnl.NewAttributeEncoder()
 	ae.Uint8(InetAttrKind, PingSummary)
 	ae.Uint32(InetAttrSent, uint32(run.nsent))
 	ae.Uint64(InetAttrElapsed, uint64(run.last-run.first))

@@ -1,17 +1,18 @@
-package ctl
+package control
 
 import (
 	"bytes"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"vnic/internal/iproute"
+	"vnic/internal/nlclient"
 	"vnic/internal/topo"
-	"vnic/stack"
 	"vnic/stack/ipv4"
+	"vnic/stack/netlink"
+	"vnic/stack/rtnetlink"
 )
 
 func ipWorld(t *testing.T) *topo.World {
@@ -29,30 +30,15 @@ func ipWorld(t *testing.T) *topo.World {
 	return w
 }
 
-func serveRtnl(t *testing.T, w *topo.World) *Server {
+func serveRtnl(t *testing.T, w *topo.World) *netlink.Server {
 	t.Helper()
-	s, err := Listen(filepath.Join(t.TempDir(), "vnic.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hosts []*stack.Host
-	for _, h := range w.Hosts {
-		hosts = append(hosts, h.Stack)
-	}
-	r := &Rtnl{Host: func(n string) *stack.Host {
-		if h := w.Host(n); h != nil {
-			return h.Stack
-		}
-		return nil
-	}}
-	r.Attach(s, hosts)
-	t.Cleanup(func() { s.Close() })
+	s, _ := serve(t, w)
 	return s
 }
 
-func ipConn(t *testing.T, s *Server, host string, groups uint32) *Conn {
+func ipConn(t *testing.T, s *netlink.Server, host string, groups uint32) *nlclient.Conn {
 	t.Helper()
-	c, err := Dial(s.Path())
+	c, err := nlclient.Dial(s.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +49,7 @@ func ipConn(t *testing.T, s *Server, host string, groups uint32) *Conn {
 	return c
 }
 
-func ip(t *testing.T, c *Conn, line string) (string, string, int) {
+func ip(t *testing.T, c *nlclient.Conn, line string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := iproute.Run(strings.Fields(line), iproute.Options{T: c, Stdout: &out, Stderr: &errb})
@@ -141,7 +127,7 @@ broadcast 198.18.5.255 dev vnic0 table local proto kernel scope link src 198.18.
 func TestIPMonitor(t *testing.T) {
 	w := ipWorld(t)
 	s := serveRtnl(t, w)
-	mon := ipConn(t, s, "h1", RTMGrpIPv4Addr|RTMGrpIPv4Rt)
+	mon := ipConn(t, s, "h1", rtnetlink.RTMGrpIPv4Addr|rtnetlink.RTMGrpIPv4Rt)
 	c := ipConn(t, s, "h1", 0)
 	c2 := ipConn(t, s, "h2", 0)
 	for _, l := range []string{"addr add 198.18.7.1/24 dev vnic0", "route add 198.18.8.0/24 via 198.18.7.9", "addr del 198.18.7.1/24 dev vnic0"} {
@@ -222,7 +208,7 @@ func TestDeviceForwardingSwitch(t *testing.T) {
 func TestIPMonitorLinkNeigh(t *testing.T) {
 	w := ipWorld(t)
 	s := serveRtnl(t, w)
-	mon := ipConn(t, s, "h1", RTMGrpLink|RTMGrpNeigh)
+	mon := ipConn(t, s, "h1", rtnetlink.RTMGrpLink|rtnetlink.RTMGrpNeigh)
 	c := ipConn(t, s, "h1", 0)
 	for _, l := range []string{"link set vnic0 mtu 1400", "neigh add 198.18.5.30 lladdr 02:00:00:00:00:30 dev vnic0", "neigh del 198.18.5.30 dev vnic0"} {
 		if _, e, code := ip(t, c, l); code != 0 {

@@ -1,16 +1,24 @@
-package ctl
+// Package nlclient is the user side of vnic's control socket: a
+// connection that resolves generic netlink families, sends requests and
+// reads their answers (dumps, acknowledgements, errors as
+// *mnl.Error), joins multicast groups, and binds to one host's
+// rtnetlink. The ethtool client (ethtool/nl) and vnic's commands use it.
+package nlclient
 
 import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/mdlayher/netlink"
+	mnl "github.com/mdlayher/netlink"
 
 	"vnic/ethtool"
 	"vnic/ethtool/nl"
+	"vnic/stack/netlink"
 )
 
 // Conn is a client of the control socket. Execute is safe for concurrent
@@ -22,7 +30,7 @@ type Conn struct {
 	fam map[string]familyInfo
 	// pending holds notifications that arrived while a request waited
 	// for its answer: ReceiveRoute returns them first.
-	pending []netlink.Message
+	pending []mnl.Message
 	// Timeout bounds every request (default 10 s).
 	Timeout time.Duration
 }
@@ -30,6 +38,19 @@ type Conn struct {
 type familyInfo struct {
 	id     uint16
 	groups map[string]uint32
+}
+
+// DefaultPath is the socket path without --socket or VNIC_SOCKET:
+// $XDG_RUNTIME_DIR/vnic.sock, else /run/vnic.sock for root, else
+// $TMPDIR/vnic-$UID.sock.
+func DefaultPath() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "vnic.sock")
+	}
+	if os.Geteuid() == 0 {
+		return "/run/vnic.sock"
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("vnic-%d.sock", os.Geteuid()))
 }
 
 // Dial connects to the control socket at path.
@@ -44,10 +65,10 @@ func Dial(path string) (*Conn, error) {
 // Close closes the connection.
 func (c *Conn) Close() error { return c.c.Close() }
 
-func (c *Conn) roundTrip(h netlink.Header, data []byte) ([]netlink.Message, error) {
+func (c *Conn) roundTrip(h mnl.Header, data []byte) ([]mnl.Message, error) {
 	c.seq++
 	h.Sequence = c.seq
-	b, err := marshal([]netlink.Message{{Header: h, Data: data}})
+	b, err := netlink.Marshal([]mnl.Message{{Header: h, Data: data}})
 	if err != nil {
 		return nil, err
 	}
@@ -57,14 +78,14 @@ func (c *Conn) roundTrip(h netlink.Header, data []byte) ([]netlink.Message, erro
 	if _, err := c.c.Write(b); err != nil {
 		return nil, err
 	}
-	var out []netlink.Message
+	var out []mnl.Message
 	for {
-		buf := make([]byte, maxPacket) // replies keep slices of it
+		buf := make([]byte, netlink.MaxPacket) // replies keep slices of it
 		n, err := c.c.Read(buf)
 		if err != nil {
 			return nil, fmt.Errorf("ctl: reading the reply: %w", err)
 		}
-		msgs, err := unmarshal(buf[:n])
+		msgs, err := netlink.Unmarshal(buf[:n])
 		if err != nil {
 			return nil, err
 		}
@@ -80,7 +101,7 @@ func (c *Conn) roundTrip(h netlink.Header, data []byte) ([]netlink.Message, erro
 				return out, err
 			}
 			out = append(out, m)
-			if m.Header.Flags&netlink.Multi == 0 && h.Flags&netlink.Acknowledge == 0 {
+			if m.Header.Flags&mnl.Multi == 0 && h.Flags&mnl.Acknowledge == 0 {
 				return out, nil
 			}
 		}
@@ -92,40 +113,40 @@ func (c *Conn) family(name string) (familyInfo, error) {
 	if f, ok := c.fam[name]; ok {
 		return f, nil
 	}
-	ae := netlink.NewAttributeEncoder()
-	ae.String(CtrlAttrFamilyName, name)
+	ae := mnl.NewAttributeEncoder()
+	ae.String(netlink.CtrlAttrFamilyName, name)
 	body, err := ae.Encode()
 	if err != nil {
 		return familyInfo{}, err
 	}
-	msgs, err := c.roundTrip(netlink.Header{Type: GenlIDCtrl, Flags: netlink.Request}, genlData(CtrlCmdGetFamily, 2, body))
+	msgs, err := c.roundTrip(mnl.Header{Type: netlink.GenlIDCtrl, Flags: mnl.Request}, netlink.GenlData(netlink.CtrlCmdGetFamily, 2, body))
 	if err != nil {
 		return familyInfo{}, err
 	}
 	if len(msgs) != 1 {
 		return familyInfo{}, fmt.Errorf("ctl: family %s: %d replies", name, len(msgs))
 	}
-	_, _, b, _ := genl(msgs[0].Data)
+	_, _, b, _ := netlink.SplitGenl(msgs[0].Data)
 	f := familyInfo{groups: map[string]uint32{}}
-	ad, err := netlink.NewAttributeDecoder(b)
+	ad, err := mnl.NewAttributeDecoder(b)
 	if err != nil {
 		return familyInfo{}, err
 	}
 	for ad.Next() {
 		switch ad.Type() {
-		case CtrlAttrFamilyID:
+		case netlink.CtrlAttrFamilyID:
 			f.id = ad.Uint16()
-		case CtrlAttrMcastGroups:
-			ad.Nested(func(gs *netlink.AttributeDecoder) error {
+		case netlink.CtrlAttrMcastGroups:
+			ad.Nested(func(gs *mnl.AttributeDecoder) error {
 				for gs.Next() {
-					gs.Nested(func(g *netlink.AttributeDecoder) error {
+					gs.Nested(func(g *mnl.AttributeDecoder) error {
 						var n string
 						var id uint32
 						for g.Next() {
 							switch g.Type() {
-							case CtrlAttrMcastGrpName:
+							case netlink.CtrlAttrMcastGrpName:
 								n = g.String()
-							case CtrlAttrMcastGrpID:
+							case netlink.CtrlAttrMcastGrpID:
 								id = g.Uint32()
 							}
 						}
@@ -142,26 +163,36 @@ func (c *Conn) family(name string) (familyInfo, error) {
 }
 
 // Execute implements nl.Transport.
-func (c *Conn) Execute(family string, cmd uint8, flags netlink.HeaderFlags, body []byte) ([]nl.Reply, error) {
+func (c *Conn) Execute(family string, cmd uint8, flags mnl.HeaderFlags, body []byte) ([]nl.Reply, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f, err := c.family(family)
 	if err != nil {
-		return nil, err
+		return nil, ethtoolErr(err)
 	}
-	msgs, err := c.roundTrip(netlink.Header{Type: netlink.HeaderType(f.id), Flags: flags}, genlData(cmd, 1, body))
+	msgs, err := c.roundTrip(mnl.Header{Type: mnl.HeaderType(f.id), Flags: flags}, netlink.GenlData(cmd, 1, body))
 	if err != nil {
-		return nil, err
+		return nil, ethtoolErr(err)
 	}
 	out := make([]nl.Reply, 0, len(msgs))
 	for _, m := range msgs {
-		rc, _, b, ok := genl(m.Data)
+		rc, _, b, ok := netlink.SplitGenl(m.Data)
 		if !ok {
 			return nil, errors.New("ctl: short reply")
 		}
 		out = append(out, nl.Reply{Cmd: rc, Attrs: b})
 	}
 	return out, nil
+}
+
+// ethtoolErr gives the ethtool client an error reply as the ethtool
+// command core's error (its errno, message and attribute offset).
+func ethtoolErr(err error) error {
+	var ne *netlink.Error
+	if errors.As(err, &ne) {
+		return &ethtool.Error{Op: "netlink", Errno: ne.Errno, Msg: ne.Msg, Offset: max(ne.Off, 0)}
+	}
+	return err
 }
 
 // Join subscribes the connection to a family's multicast group.
@@ -176,13 +207,13 @@ func (c *Conn) Join(family, group string) error {
 	if !ok {
 		return fmt.Errorf("ctl: family %s has no group %q", family, group)
 	}
-	ae := netlink.NewAttributeEncoder()
-	ae.Uint32(CtrlAttrJoinGroupID, id)
+	ae := mnl.NewAttributeEncoder()
+	ae.Uint32(netlink.CtrlAttrJoinGroupID, id)
 	body, err := ae.Encode()
 	if err != nil {
 		return err
 	}
-	_, err = c.roundTrip(netlink.Header{Type: GenlIDCtrl, Flags: netlink.Request | netlink.Acknowledge}, genlData(CtrlCmdJoinGroup, 2, body))
+	_, err = c.roundTrip(mnl.Header{Type: netlink.GenlIDCtrl, Flags: mnl.Request | mnl.Acknowledge}, netlink.GenlData(netlink.CtrlCmdJoinGroup, 2, body))
 	return err
 }
 
@@ -204,7 +235,7 @@ func (c *Conn) Receive(timeout time.Duration) ([]Event, error) {
 	}
 	var out []Event
 	for _, m := range msgs {
-		if m.Header.Type == netlink.Overrun {
+		if m.Header.Type == mnl.Overrun {
 			out = append(out, Event{Overrun: true})
 			continue
 		}
@@ -214,7 +245,7 @@ func (c *Conn) Receive(timeout time.Duration) ([]Event, error) {
 				name = n
 			}
 		}
-		cmd, _, b, ok := genl(m.Data)
+		cmd, _, b, ok := netlink.SplitGenl(m.Data)
 		if !ok {
 			continue
 		}
@@ -231,29 +262,29 @@ var _ nl.Transport = (*Conn)(nil)
 func (c *Conn) RouteBind(ns string, groups uint32) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ae := netlink.NewAttributeEncoder()
-	ae.String(CtrlAttrNetns, ns)
-	ae.Uint32(CtrlAttrGroups, groups)
+	ae := mnl.NewAttributeEncoder()
+	ae.String(netlink.CtrlAttrNetns, ns)
+	ae.Uint32(netlink.CtrlAttrGroups, groups)
 	body, err := ae.Encode()
 	if err != nil {
 		return err
 	}
-	_, err = c.roundTrip(netlink.Header{Type: GenlIDCtrl, Flags: netlink.Request | netlink.Acknowledge}, genlData(CtrlCmdRouteBind, 2, body))
+	_, err = c.roundTrip(mnl.Header{Type: netlink.GenlIDCtrl, Flags: mnl.Request | mnl.Acknowledge}, netlink.GenlData(netlink.CtrlCmdRouteBind, 2, body))
 	return err
 }
 
 // Route sends one rtnetlink request (Request is added to flags) and
 // returns the replies: a dump's messages, a get's answer, nothing for an
 // acknowledged change.
-func (c *Conn) Route(typ uint16, flags netlink.HeaderFlags, body []byte) ([]netlink.Message, error) {
+func (c *Conn) Route(typ uint16, flags mnl.HeaderFlags, body []byte) ([]mnl.Message, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.roundTrip(netlink.Header{Type: netlink.HeaderType(typ), Flags: flags | netlink.Request}, body)
+	return c.roundTrip(mnl.Header{Type: mnl.HeaderType(typ), Flags: flags | mnl.Request}, body)
 }
 
 // ReceiveRoute waits (up to timeout; 0 for ever) for rtnetlink
 // notifications; an NLMSG_OVERRUN message says some were lost.
-func (c *Conn) ReceiveRoute(timeout time.Duration) ([]netlink.Message, error) {
+func (c *Conn) ReceiveRoute(timeout time.Duration) ([]mnl.Message, error) {
 	c.mu.Lock()
 	if p := c.pending; len(p) > 0 {
 		c.pending = nil
@@ -266,7 +297,7 @@ func (c *Conn) ReceiveRoute(timeout time.Duration) ([]netlink.Message, error) {
 
 // readPacket waits (up to timeout; 0 for ever) for one packet and splits
 // it into messages (which keep their own buffer).
-func (c *Conn) readPacket(timeout time.Duration) ([]netlink.Message, error) {
+func (c *Conn) readPacket(timeout time.Duration) ([]mnl.Message, error) {
 	var dl time.Time
 	if timeout > 0 {
 		dl = time.Now().Add(timeout)
@@ -274,12 +305,12 @@ func (c *Conn) readPacket(timeout time.Duration) ([]netlink.Message, error) {
 	if err := c.c.SetReadDeadline(dl); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, maxPacket)
+	buf := make([]byte, netlink.MaxPacket)
 	n, err := c.c.Read(buf)
 	if err != nil {
 		return nil, err
 	}
-	return unmarshal(buf[:n])
+	return netlink.Unmarshal(buf[:n])
 }
 
 // Stream sends a dump request to family and calls fn with each reply's
@@ -293,8 +324,8 @@ func (c *Conn) Stream(family string, cmd uint8, body []byte, fn func(cmd uint8, 
 		return err
 	}
 	c.seq++
-	h := netlink.Header{Type: netlink.HeaderType(f.id), Flags: netlink.Request | netlink.Dump, Sequence: c.seq}
-	b, err := marshal([]netlink.Message{{Header: h, Data: genlData(cmd, 1, body)}})
+	h := mnl.Header{Type: mnl.HeaderType(f.id), Flags: mnl.Request | mnl.Dump, Sequence: c.seq}
+	b, err := netlink.Marshal([]mnl.Message{{Header: h, Data: netlink.GenlData(cmd, 1, body)}})
 	if err != nil {
 		return err
 	}
@@ -305,12 +336,12 @@ func (c *Conn) Stream(family string, cmd uint8, body []byte, fn func(cmd uint8, 
 		if err := c.c.SetReadDeadline(time.Now().Add(c.Timeout)); err != nil {
 			return err
 		}
-		buf := make([]byte, maxPacket)
+		buf := make([]byte, netlink.MaxPacket)
 		n, err := c.c.Read(buf)
 		if err != nil {
 			return fmt.Errorf("ctl: reading the stream: %w", err)
 		}
-		msgs, err := unmarshal(buf[:n])
+		msgs, err := netlink.Unmarshal(buf[:n])
 		if err != nil {
 			return err
 		}
@@ -321,7 +352,7 @@ func (c *Conn) Stream(family string, cmd uint8, body []byte, fn func(cmd uint8, 
 			if end, err := ending(m); end {
 				return err
 			}
-			rc, _, body, ok := genl(m.Data)
+			rc, _, body, ok := netlink.SplitGenl(m.Data)
 			if ok {
 				fn(rc, body)
 			}
@@ -331,14 +362,14 @@ func (c *Conn) Stream(family string, cmd uint8, body []byte, fn func(cmd uint8, 
 
 // ending reports whether m ends a request's answer (an acknowledgement,
 // an error or NLMSG_DONE) and the error it carries.
-func ending(m netlink.Message) (bool, error) {
+func ending(m mnl.Message) (bool, error) {
 	switch m.Header.Type {
-	case netlink.Error:
-		if errno, msg, off := parseError(m); errno != 0 {
-			return true, &ethtool.Error{Op: "netlink", Errno: errno, Msg: msg, Offset: max(off, 0)}
+	case mnl.Error:
+		if errno, msg, off := netlink.ParseError(m); errno != 0 {
+			return true, &netlink.Error{Errno: errno, Msg: msg, Off: off}
 		}
 		return true, nil
-	case netlink.Done:
+	case mnl.Done:
 		return true, nil
 	}
 	return false, nil

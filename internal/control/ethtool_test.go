@@ -1,4 +1,4 @@
-package ctl
+package control
 
 import (
 	"bytes"
@@ -8,12 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mdlayher/netlink"
+	mnl "github.com/mdlayher/netlink"
 
 	"vnic/driver"
 	"vnic/ethtool/cli"
 	"vnic/ethtool/nl"
+	"vnic/internal/nlclient"
 	"vnic/internal/topo"
+	"vnic/stack/netlink"
 )
 
 func world(t *testing.T) *topo.World {
@@ -30,21 +32,14 @@ func world(t *testing.T) *topo.World {
 }
 
 // serve starts a control socket over w and returns a connected client.
-func serve(t *testing.T, w *topo.World) (*Server, *Conn) {
+func serve(t *testing.T, w *topo.World) (*netlink.Server, *nlclient.Conn) {
 	t.Helper()
-	e := NewEthtool(w.Ethtool(), nil)
-	s, err := Listen(filepath.Join(t.TempDir(), "vnic.sock"), e.Families...)
+	s, err := Serve(w, filepath.Join(t.TempDir(), "vnic.sock"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Attach(s)
-	for _, h := range w.Hosts {
-		for _, d := range h.Devices {
-			e.Watch(h.Name+"/"+d.Netdev.Name(), d.Netdev)
-		}
-	}
 	t.Cleanup(func() { s.Close() })
-	c, err := Dial(s.Path())
+	c, err := nlclient.Dial(s.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +84,7 @@ func TestNetlinkMatchesInProcess(t *testing.T) {
 func TestMonitor(t *testing.T) {
 	w := world(t)
 	s, conn := serve(t, w)
-	mon, err := Dial(s.Path())
+	mon, err := nlclient.Dial(s.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +123,7 @@ func TestMonitor(t *testing.T) {
 	}
 	// A subscriber that does not read: its socket buffer fills with 16 KiB
 	// events, then its queue; the sender goes on, the surplus is lost.
-	slow, err := Dial(s.Path())
+	slow, err := nlclient.Dial(s.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +158,7 @@ func TestMonitor(t *testing.T) {
 func TestSocketInUse(t *testing.T) {
 	w := world(t)
 	s, _ := serve(t, w)
-	if _, err := Listen(s.Path()); err == nil || !strings.Contains(err.Error(), "another vnic instance") {
+	if _, err := netlink.Listen(s.Path()); err == nil || !strings.Contains(err.Error(), "another vnic instance") {
 		t.Fatalf("second Listen: %v", err)
 	}
 }
@@ -174,7 +169,7 @@ func TestSocketInUse(t *testing.T) {
 func TestDumpAndLinkNotifications(t *testing.T) {
 	w := world(t)
 	s, conn := serve(t, w)
-	replies, err := conn.Execute(nl.FamilyName, nl.MsgFeaturesGet, netlink.Request|netlink.Dump, nil)
+	replies, err := conn.Execute(nl.FamilyName, nl.MsgFeaturesGet, mnl.Request|mnl.Dump, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +181,7 @@ func TestDumpAndLinkNotifications(t *testing.T) {
 			t.Errorf("dump reply command %d", r.Cmd)
 		}
 	}
-	mon, err := Dial(s.Path())
+	mon, err := nlclient.Dial(s.Path())
 	if err != nil {
 		t.Fatal(err)
 	}

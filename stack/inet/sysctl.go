@@ -1,4 +1,4 @@
-package ctl
+package inet
 
 import (
 	"fmt"
@@ -6,10 +6,11 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/mdlayher/netlink"
+	mnl "github.com/mdlayher/netlink"
 
 	"vnic/stack"
 	"vnic/stack/ipv4"
+	"vnic/stack/netlink"
 )
 
 // The vnic_inet family's sysctl command: read or write a host's
@@ -111,8 +112,8 @@ func sysctlKeys(h *stack.Host, in *ipv4.Inet) []sysctlKey {
 }
 
 // sysctl answers InetCmdSysctl.
-func (s *Inet) sysctl(body []byte) ([][]byte, int, error) {
-	ad, err := netlink.NewAttributeDecoder(body)
+func (s *Service) sysctl(body []byte) ([][]byte, int, error) {
+	ad, err := mnl.NewAttributeDecoder(body)
 	if err != nil {
 		return nil, -1, err
 	}
@@ -159,10 +160,10 @@ func (s *Inet) sysctl(body []byte) ([][]byte, int, error) {
 	if len(out) == 0 {
 		return nil, -1, inetErr(syscall.ENOENT, "cannot stat /proc/sys/%s: No such file or directory", strings.ReplaceAll(name, ".", "/"))
 	}
-	ae := netlink.NewAttributeEncoder()
+	ae := mnl.NewAttributeEncoder()
 	s.exec(func() {
 		for _, k := range out {
-			ae.Nested(InetAttrCounter, func(n *netlink.AttributeEncoder) error {
+			ae.Nested(InetAttrCounter, func(n *mnl.AttributeEncoder) error {
 				n.String(1, k.name)
 				n.String(sysctlValue, k.get())
 				return nil
@@ -170,5 +171,5 @@ func (s *Inet) sysctl(body []byte) ([][]byte, int, error) {
 		}
 	})
 	b, err := ae.Encode()
-	return [][]byte{genlData(InetCmdSysctl, 1, b)}, -1, err
+	return [][]byte{netlink.GenlData(InetCmdSysctl, 1, b)}, -1, err
 }

@@ -1,23 +1,24 @@
-// Package ctl is vnic's control socket: netlink messages over a Unix
-// SOCK_SEQPACKET socket (one packet carries one or more messages, as a
-// netlink datagram does). It speaks generic netlink: the controller family
-// "nlctrl" resolves family names to ids and multicast groups, and families
-// register handlers. Replies match requests by sequence number; dumps are
-// NLM_F_MULTI messages ending in one NLMSG_DONE; failures are NLMSG_ERROR
-// with the errno and an extended ack (message and attribute offset); a set
-// with NLM_F_ACK gets an acknowledgement. Multicast notifications go to
-// every subscriber through a bounded queue: a slow subscriber loses events
-// and is told with NLMSG_OVERRUN, the sender never blocks.
+// Package netlink is the kernel side of vnic's control socket (af_netlink
+// and genetlink): netlink messages over a Unix SOCK_SEQPACKET socket (one
+// packet carries one or more messages, as a netlink datagram does). It
+// speaks generic netlink: the controller family "nlctrl" resolves family
+// names to ids and multicast groups, and families register handlers.
+// Replies match requests by sequence number; dumps are NLM_F_MULTI
+// messages ending in one NLMSG_DONE; failures are NLMSG_ERROR with the
+// errno and an extended ack (message and attribute offset); a set with
+// NLM_F_ACK gets an acknowledgement. Multicast notifications go to every
+// subscriber through a bounded queue: a slow subscriber loses events and is
+// told with NLMSG_OVERRUN, the sender never blocks.
 //
-// Later issues add rtnetlink messages to the same socket: families are
-// registered by message type, so the framing does not change.
-package ctl
+// A connection bound with CtrlCmdRouteBind becomes an rtnetlink socket of
+// one host: its messages go to a RouteService (stack/rtnetlink's).
+package netlink
 
 import (
 	"encoding/binary"
 	"syscall"
 
-	"github.com/mdlayher/netlink"
+	mnl "github.com/mdlayher/netlink"
 )
 
 // Generic netlink controller (linux/genetlink.h).
@@ -60,29 +61,30 @@ const (
 const (
 	nlmsgHdrLen = 16
 	genlHdrLen  = 4
-	maxPacket   = 1 << 16
+	MaxPacket   = 1 << 16 // the largest packet either side reads
 )
 
-// genl splits a generic netlink payload into command, version and body.
-func genl(data []byte) (cmd, version uint8, body []byte, ok bool) {
+// SplitGenl splits a generic netlink payload into command, version and body.
+func SplitGenl(data []byte) (cmd, version uint8, body []byte, ok bool) {
 	if len(data) < genlHdrLen {
 		return 0, 0, nil, false
 	}
 	return data[0], data[1], data[4:], true
 }
 
-func genlData(cmd, version uint8, body []byte) []byte {
+// GenlData joins a generic netlink header and body.
+func GenlData(cmd, version uint8, body []byte) []byte {
 	out := make([]byte, genlHdrLen+len(body))
 	out[0], out[1] = cmd, version
 	copy(out[genlHdrLen:], body)
 	return out
 }
 
-// errorMsg builds NLMSG_ERROR for req: errno 0 is an acknowledgement. The
+// ErrorMsg builds NLMSG_ERROR for req: errno 0 is an acknowledgement. The
 // request's header is echoed (capped: without payload) and an extended
 // ack carries msg and, when off ≥ 0, the offset of the attribute at fault
 // from the start of the request message.
-func errorMsg(req netlink.Header, errno syscall.Errno, msg string, off int) netlink.Message {
+func ErrorMsg(req mnl.Header, errno syscall.Errno, msg string, off int) mnl.Message {
 	b := make([]byte, 4+nlmsgHdrLen)
 	binary.LittleEndian.PutUint32(b, uint32(-int32(errno)))
 	h := req
@@ -92,9 +94,9 @@ func errorMsg(req netlink.Header, errno syscall.Errno, msg string, off int) netl
 	binary.LittleEndian.PutUint16(b[10:], uint16(h.Flags))
 	binary.LittleEndian.PutUint32(b[12:], h.Sequence)
 	binary.LittleEndian.PutUint32(b[16:], h.PID)
-	flags := netlink.Capped
+	flags := mnl.Capped
 	if msg != "" || off >= 0 {
-		ae := netlink.NewAttributeEncoder()
+		ae := mnl.NewAttributeEncoder()
 		if msg != "" {
 			ae.String(nlmsgerrAttrMsg, msg)
 		}
@@ -104,21 +106,21 @@ func errorMsg(req netlink.Header, errno syscall.Errno, msg string, off int) netl
 		tlvs, err := ae.Encode()
 		if err == nil {
 			b = append(b, tlvs...)
-			flags |= netlink.AcknowledgeTLVs
+			flags |= mnl.AcknowledgeTLVs
 		}
 	}
-	return netlink.Message{Header: netlink.Header{Type: netlink.Error, Flags: flags, Sequence: req.Sequence}, Data: b}
+	return mnl.Message{Header: mnl.Header{Type: mnl.Error, Flags: flags, Sequence: req.Sequence}, Data: b}
 }
 
-// parseError reads NLMSG_ERROR: the errno (0 for an ack), the extended
+// ParseError reads NLMSG_ERROR: the errno (0 for an ack), the extended
 // ack's message and offset (-1 when absent).
-func parseError(m netlink.Message) (errno syscall.Errno, msg string, off int) {
+func ParseError(m mnl.Message) (errno syscall.Errno, msg string, off int) {
 	off = -1
 	if len(m.Data) < 4 {
 		return syscall.EPROTO, "short NLMSG_ERROR", -1
 	}
 	errno = syscall.Errno(-int32(binary.LittleEndian.Uint32(m.Data)))
-	if m.Header.Flags&netlink.AcknowledgeTLVs == 0 {
+	if m.Header.Flags&mnl.AcknowledgeTLVs == 0 {
 		return errno, "", -1
 	}
 	rest := m.Data[4:]
@@ -126,13 +128,13 @@ func parseError(m netlink.Message) (errno syscall.Errno, msg string, off int) {
 		return errno, "", -1
 	}
 	hl := int(binary.LittleEndian.Uint32(rest))
-	if m.Header.Flags&netlink.Capped != 0 || hl < nlmsgHdrLen {
+	if m.Header.Flags&mnl.Capped != 0 || hl < nlmsgHdrLen {
 		hl = nlmsgHdrLen
 	}
 	if hl > len(rest) {
 		return errno, "", -1
 	}
-	ad, err := netlink.NewAttributeDecoder(rest[hl:])
+	ad, err := mnl.NewAttributeDecoder(rest[hl:])
 	if err != nil {
 		return errno, "", -1
 	}
@@ -147,9 +149,9 @@ func parseError(m netlink.Message) (errno syscall.Errno, msg string, off int) {
 	return errno, msg, off
 }
 
-// marshal packs messages into one packet, padding each payload to the
+// Marshal packs messages into one packet, padding each payload to the
 // netlink alignment and filling in the lengths.
-func marshal(msgs []netlink.Message) ([]byte, error) {
+func Marshal(msgs []mnl.Message) ([]byte, error) {
 	var out []byte
 	for _, m := range msgs {
 		if pad := (4 - len(m.Data)%4) % 4; pad != 0 {
@@ -165,15 +167,15 @@ func marshal(msgs []netlink.Message) ([]byte, error) {
 	return out, nil
 }
 
-// unmarshal splits a packet into messages.
-func unmarshal(b []byte) ([]netlink.Message, error) {
-	var out []netlink.Message
+// Unmarshal splits a packet into messages.
+func Unmarshal(b []byte) ([]mnl.Message, error) {
+	var out []mnl.Message
 	for len(b) >= nlmsgHdrLen {
 		l := int(binary.LittleEndian.Uint32(b))
 		if l < nlmsgHdrLen || l > len(b) {
 			return nil, syscall.EINVAL
 		}
-		var m netlink.Message
+		var m mnl.Message
 		if err := m.UnmarshalBinary(b[:l]); err != nil {
 			return nil, err
 		}

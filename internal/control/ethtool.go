@@ -1,17 +1,18 @@
-package ctl
+package control
 
 import (
 	"vnic/ethtool"
 	"vnic/ethtool/nl"
 	"vnic/stack"
+	"vnic/stack/netlink"
 )
 
 // Ethtool is the ethtool service of a control socket: the "ethtool" and
 // "vnic_ethtool" families over a backend.
 type Ethtool struct {
 	NL       *nl.Server
-	Families []*Family
-	srv      *Server
+	Families []*netlink.Family
+	srv      *netlink.Server
 }
 
 // NewEthtool prepares the families for b. exec runs each request where the
@@ -22,7 +23,7 @@ func NewEthtool(b ethtool.Backend, exec func(func())) *Ethtool {
 		exec = func(fn func()) { fn() }
 	}
 	e := &Ethtool{NL: &nl.Server{Backend: b}}
-	handler := func(family string) Handler {
+	handler := func(family string) netlink.Handler {
 		return func(cmd uint8, dump bool, body []byte) ([][]byte, int, error) {
 			var replies []nl.Reply
 			var err error
@@ -32,12 +33,12 @@ func NewEthtool(b ethtool.Backend, exec func(func())) *Ethtool {
 			}
 			out := make([][]byte, len(replies))
 			for i, r := range replies {
-				out[i] = genlData(r.Cmd, nl.FamilyVersion, r.Attrs)
+				out[i] = netlink.GenlData(r.Cmd, nl.FamilyVersion, r.Attrs)
 			}
 			return out, -1, nil
 		}
 	}
-	e.Families = []*Family{
+	e.Families = []*netlink.Family{
 		{Name: nl.FamilyName, Version: nl.FamilyVersion, Groups: []string{nl.MonitorGroup}, Handle: handler(nl.FamilyName)},
 		{Name: nl.VendorFamilyName, Version: 1, Groups: []string{nl.MonitorGroup}, Handle: handler(nl.VendorFamilyName)},
 	}
@@ -46,7 +47,7 @@ func NewEthtool(b ethtool.Backend, exec func(func())) *Ethtool {
 }
 
 // Attach connects notifications to the listening server.
-func (e *Ethtool) Attach(s *Server) { e.srv = s }
+func (e *Ethtool) Attach(s *netlink.Server) { e.srv = s }
 
 // Notify multicasts a notification of family on its "monitor" group.
 func (e *Ethtool) Notify(family string, cmd uint8, body []byte) {

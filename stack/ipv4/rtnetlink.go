@@ -1,0 +1,288 @@
+package ipv4
+
+import (
+	"net"
+	"net/netip"
+	"syscall"
+
+	"vnic/stack"
+	"vnic/stack/ipv4/fib"
+	"vnic/stack/neigh"
+	"vnic/stack/rtnetlink"
+)
+
+// RTM_F_CLONED: a route get's answer is a decision, not a table entry.
+const rtmFCloned = 0x200
+
+// rtnlRegister puts IPv4's messages in the host's rtnetlink table
+// (devinet_init, ip_fib_init, ip_rt_init, neigh_init for ARP) and sends
+// its address, route and neighbour changes to the host's listeners.
+func (in *Inet) rtnlRegister() {
+	h := in.host
+	rtnetlink.Register(h, rtnetlink.RTMGetAddr, in.rtmDumpAddr, in.rtmDumpAddr)
+	rtnetlink.Register(h, rtnetlink.RTMNewAddr, in.rtmNewAddr, nil)
+	rtnetlink.Register(h, rtnetlink.RTMDelAddr, in.rtmNewAddr, nil)
+	rtnetlink.Register(h, rtnetlink.RTMGetRoute, in.rtmGetRoute, in.rtmDumpRoute)
+	rtnetlink.Register(h, rtnetlink.RTMNewRoute, in.rtmNewRoute, nil)
+	rtnetlink.Register(h, rtnetlink.RTMDelRoute, in.rtmNewRoute, nil)
+	rtnetlink.Register(h, rtnetlink.RTMGetNeigh, in.rtmDumpNeigh, in.rtmDumpNeigh)
+	rtnetlink.Register(h, rtnetlink.RTMNewNeigh, in.rtmNewNeigh, nil)
+	rtnetlink.Register(h, rtnetlink.RTMDelNeigh, in.rtmNewNeigh, nil)
+	in.Subscribe(in.rtnlNotify)
+}
+
+// rtnlNotify is rtmsg_ifa, rtmsg_fib and neigh_notify.
+func (in *Inet) rtnlNotify(ev InetEvent) {
+	h := in.host
+	switch ev.Kind {
+	case EventNewAddr:
+		rtnetlink.Notify(h, rtnetlink.RTMGrpIPv4Addr, rtnetlink.RTMNewAddr, AddrMsgOf(ev.Addr).Marshal())
+	case EventDelAddr:
+		rtnetlink.Notify(h, rtnetlink.RTMGrpIPv4Addr, rtnetlink.RTMDelAddr, AddrMsgOf(ev.Addr).Marshal())
+	case EventNewRoute:
+		rtnetlink.Notify(h, rtnetlink.RTMGrpIPv4Rt, rtnetlink.RTMNewRoute, RouteMsgOf(ev.Route).Marshal())
+	case EventDelRoute:
+		rtnetlink.Notify(h, rtnetlink.RTMGrpIPv4Rt, rtnetlink.RTMDelRoute, RouteMsgOf(ev.Route).Marshal())
+	case EventNewNeigh:
+		rtnetlink.Notify(h, rtnetlink.RTMGrpNeigh, rtnetlink.RTMNewNeigh, NeighMsgOf(ev.Dev, ev.Neigh).Marshal())
+	case EventDelNeigh:
+		rtnetlink.Notify(h, rtnetlink.RTMGrpNeigh, rtnetlink.RTMDelNeigh, NeighMsgOf(ev.Dev, ev.Neigh).Marshal())
+	}
+}
+
+// rtmDumpAddr is inet_dump_ifaddr.
+func (in *Inet) rtmDumpAddr(h *stack.Host, _ rtnetlink.Request) ([]rtnetlink.Message, error) {
+	var out []rtnetlink.Message
+	for _, d := range h.Devices() {
+		for _, a := range in.Addrs(d) {
+			out = append(out, rtnetlink.Reply(rtnetlink.RTMNewAddr, AddrMsgOf(a).Marshal()))
+		}
+	}
+	return out, nil
+}
+
+// rtmNewAddr is inet_rtm_newaddr and inet_rtm_deladdr.
+func (in *Inet) rtmNewAddr(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
+	var m rtnetlink.AddrMsg
+	if err := m.Unmarshal(req.Body); err != nil {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
+	}
+	d := rtnetlink.DevByIndex(h, int(m.Index))
+	if d == nil {
+		return nil, rtnetlink.Errorf(syscall.ENODEV, "Cannot find device")
+	}
+	local := m.Local
+	if !local.IsValid() {
+		local = m.Address
+	}
+	if !local.IsValid() || m.PrefixLen > 32 {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "an IPv4 address and a prefix length up to 32 are needed")
+	}
+	p := netip.PrefixFrom(local, int(m.PrefixLen))
+	if req.Type == rtnetlink.RTMDelAddr {
+		if err := in.DelAddr(d, p); err != nil {
+			return nil, rtnetlink.Errorf(syscall.EADDRNOTAVAIL, "ipv4: Address not found.")
+		}
+		return nil, nil
+	}
+	var brd [4]byte
+	if m.Broadcast.IsValid() {
+		brd = m.Broadcast.As4()
+	}
+	err := in.AddAddrBroadcast(d, p, brd)
+	if e, _ := rtnetlink.UnwrapErrno(err); e == syscall.EEXIST {
+		if req.Flags&rtnetlink.FlagReplace != 0 && req.Flags&rtnetlink.FlagExcl == 0 {
+			return nil, nil // ip addr replace of an existing address
+		}
+		return nil, rtnetlink.Errorf(syscall.EEXIST, "ipv4: Address already assigned.")
+	}
+	return nil, rtnetlink.KernErr(err)
+}
+
+// rtmDumpRoute is inet_dump_fib: every table.
+func (in *Inet) rtmDumpRoute(*stack.Host, rtnetlink.Request) ([]rtnetlink.Message, error) {
+	var out []rtnetlink.Message
+	for _, rt := range in.Routes(fib.TableUnspec) {
+		out = append(out, rtnetlink.Reply(rtnetlink.RTMNewRoute, RouteMsgOf(rt).Marshal()))
+	}
+	return out, nil
+}
+
+// rtmNewRoute is inet_rtm_newroute and inet_rtm_delroute
+// (rtm_to_fib_config's checks first).
+func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
+	var m rtnetlink.RouteMsg
+	if err := m.Unmarshal(req.Body); err != nil {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
+	}
+	rt := fib.Route{Table: m.Table, Len: m.DstLen, TOS: m.TOS, Type: fib.RouteType(m.Type), Scope: fib.Scope(m.Scope),
+		Protocol: m.Protocol, Priority: m.Priority, MTU: m.MTU, OnLink: m.Flags&rtnetlink.RTMFOnLink != 0}
+	if m.Dst.IsValid() {
+		rt.Dst = m.Dst.As4()
+	}
+	if m.Gateway.IsValid() {
+		rt.Gateway = m.Gateway.As4()
+	}
+	if m.PrefSrc.IsValid() {
+		rt.PrefSrc = m.PrefSrc.As4()
+	}
+	if m.Oif != 0 {
+		if rt.Dev = rtnetlink.DevByIndex(h, int(m.Oif)); rt.Dev == nil {
+			return nil, rtnetlink.Errorf(syscall.ENODEV, "Cannot find device")
+		}
+	}
+	if req.Type == rtnetlink.RTMDelRoute {
+		_, err := in.RouteDel(rt)
+		return nil, rtnetlink.KernErr(err)
+	}
+	if rt.Table == fib.TableLocal && rt.Type != fib.RTNLocal && rt.Type != fib.RTNBroadcast {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "the local table takes local and broadcast routes only")
+	}
+	err := in.RouteAdd(rt, req.Flags&rtnetlink.FlagReplace != 0)
+	if e, _ := rtnetlink.UnwrapErrno(err); e == syscall.ENETUNREACH {
+		return nil, rtnetlink.Errorf(e, "Nexthop has invalid gateway.")
+	}
+	return nil, rtnetlink.KernErr(err)
+}
+
+// rtmGetRoute is inet_rtm_getroute for one destination: an output
+// decision, or an input one when RTA_IIF names the arrival device.
+func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
+	var m rtnetlink.RouteMsg
+	if err := m.Unmarshal(req.Body); err != nil {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
+	}
+	if !m.Dst.IsValid() {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "need a destination")
+	}
+	out := rtnetlink.RouteMsg{DstLen: 32, Dst: m.Dst, TOS: m.TOS, Flags: rtmFCloned, Table: fib.TableMain}
+	var d *Rtable
+	var src [4]byte
+	if m.Src.IsValid() {
+		src = m.Src.As4()
+	}
+	if m.Iif != 0 {
+		dev := rtnetlink.DevByIndex(h, int(m.Iif))
+		if dev == nil {
+			return nil, rtnetlink.Errorf(syscall.ENODEV, "Cannot find device")
+		}
+		var err error
+		if d, err = in.RouteInputGet(m.Dst.As4(), src, m.TOS, dev); err != nil {
+			return nil, rtnetlink.KernErr(err)
+		}
+		out.Iif = m.Iif
+		if m.Src.IsValid() {
+			out.Src, out.SrcLen = m.Src, 32
+		}
+	} else {
+		fl := fib.FlowKey{Dst: m.Dst.As4(), Src: src, TOS: m.TOS, Oif: int(m.Oif)}
+		var err error
+		if d, err = in.RouteOutput(&fl); err != nil {
+			return nil, rtnetlink.KernErr(err)
+		}
+		out.PrefSrc = netip.AddrFrom4(fl.Src)
+	}
+	out.Type = uint8(d.Type)
+	if d.Route != nil {
+		out.Table = d.Route.Table
+	}
+	if d.Flags&RTCFLocal != 0 && d.Type == fib.RTNLocal {
+		out.Table = fib.TableLocal
+	}
+	if d.Dev != nil {
+		out.Oif = uint32(d.Dev.Ifindex())
+	}
+	if d.Gateway != ([4]byte{}) {
+		out.Gateway = netip.AddrFrom4(d.Gateway)
+	}
+	if mtu := d.MTU(); d.Route != nil && d.Route.MTU != 0 {
+		out.MTU = uint32(mtu)
+	}
+	return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewRoute, out.Marshal())}, nil
+}
+
+// rtmDumpNeigh is neigh_dump_info for the ARP tables.
+func (in *Inet) rtmDumpNeigh(h *stack.Host, _ rtnetlink.Request) ([]rtnetlink.Message, error) {
+	var out []rtnetlink.Message
+	for _, d := range h.Devices() {
+		if t := in.ARP(d); t != nil {
+			for _, n := range t.Entries() {
+				out = append(out, rtnetlink.Reply(rtnetlink.RTMNewNeigh, NeighMsgOf(d, n).Marshal()))
+			}
+		}
+	}
+	return out, nil
+}
+
+// rtmNewNeigh is neigh_add and neigh_delete for ARP: static entries.
+func (in *Inet) rtmNewNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
+	var m rtnetlink.NeighMsg
+	if err := m.Unmarshal(req.Body); err != nil {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
+	}
+	d := rtnetlink.DevByIndex(h, int(m.Index))
+	if d == nil {
+		return nil, rtnetlink.Errorf(syscall.ENODEV, "Cannot find device")
+	}
+	if !m.Dst.IsValid() {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "an IPv4 destination is needed")
+	}
+	if req.Type == rtnetlink.RTMDelNeigh {
+		if !in.NeighDel(d, m.Dst) {
+			return nil, syscall.ENOENT
+		}
+		return nil, nil
+	}
+	if neigh.NUDState(m.State) != neigh.NUDPermanent {
+		return nil, rtnetlink.Errorf(syscall.EOPNOTSUPP, "only permanent entries can be added (nud permanent)")
+	}
+	if len(m.LLAddr) != 6 {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "lladdr must be a 6-byte Ethernet address")
+	}
+	in.NeighAdd(d, m.Dst, stack.MAC(m.LLAddr))
+	return nil, nil
+}
+
+// AddrMsgOf is inet_fill_ifaddr for a.
+func AddrMsgOf(a IfAddr) rtnetlink.AddrMsg {
+	m := rtnetlink.AddrMsg{PrefixLen: uint8(a.PrefixLen), Scope: uint8(a.Scope), Index: uint32(a.Ifindex), Flags: rtnetlink.IFAFPermanent,
+		Local: netip.AddrFrom4(a.Local), Address: netip.AddrFrom4(a.Local), Label: a.Label}
+	if a.Secondary {
+		m.Flags |= rtnetlink.IFAFSecondary
+	}
+	if a.Broadcast != ([4]byte{}) {
+		m.Broadcast = netip.AddrFrom4(a.Broadcast)
+	}
+	return m
+}
+
+// RouteMsgOf is fib_dump_info for r.
+func RouteMsgOf(r fib.Route) rtnetlink.RouteMsg {
+	m := rtnetlink.RouteMsg{DstLen: r.Len, TOS: r.TOS, Table: r.Table, Protocol: r.Protocol, Scope: uint8(r.Scope), Type: uint8(r.Type),
+		Priority: r.Priority, HasPrio: r.Priority != 0, MTU: r.MTU}
+	if r.Len > 0 {
+		m.Dst = netip.AddrFrom4(r.Dst)
+	}
+	if r.Gateway != ([4]byte{}) {
+		m.Gateway = netip.AddrFrom4(r.Gateway)
+	}
+	if r.PrefSrc != ([4]byte{}) {
+		m.PrefSrc = netip.AddrFrom4(r.PrefSrc)
+	}
+	if r.Dev != nil {
+		m.Oif = uint32(r.Dev.Ifindex())
+	}
+	if r.OnLink {
+		m.Flags |= rtnetlink.RTMFOnLink
+	}
+	return m
+}
+
+// NeighMsgOf is neigh_fill_info for n on d.
+func NeighMsgOf(d *stack.NetDevice, n neigh.Neighbour) rtnetlink.NeighMsg {
+	m := rtnetlink.NeighMsg{Index: int32(d.Ifindex()), State: uint16(n.State), Type: 1, Dst: netip.AddrFrom4(n.Addr)}
+	if n.MAC != (stack.MAC{}) || n.State&(neigh.NUDIncomplete|neigh.NUDFailed|neigh.NUDNone) == 0 {
+		m.LLAddr = net.HardwareAddr(n.MAC[:])
+	}
+	return m
+}

@@ -1,0 +1,60 @@
+package rtnetlink
+
+import (
+	"fmt"
+	"syscall"
+
+	mnl "github.com/mdlayher/netlink"
+
+	"vnic/stack"
+	"vnic/stack/netlink"
+)
+
+// Service serves rtnetlink on a control socket for the hosts of a running
+// topology: it is the socket's RouteService, and it forwards each host's
+// notifications to the connections bound to that host.
+type Service struct {
+	// Host finds a namespace by name (nil: none).
+	Host func(name string) *stack.Host
+	// Exec, when set, runs a request where the simulation may be touched
+	// (the virtual clock's goroutine).
+	Exec func(func())
+}
+
+// Attach installs s on srv and forwards the hosts' notifications to it.
+func (s *Service) Attach(srv *netlink.Server, hosts []*stack.Host) {
+	srv.SetRouteService(s)
+	for _, h := range hosts {
+		ns := h.Name()
+		Listen(h, func(group uint32, m Message) { srv.NotifyRoute(ns, group, m.Type, m.Body) })
+	}
+}
+
+// Namespace implements netlink.RouteService.
+func (s *Service) Namespace(name string) error {
+	if s.Host(name) == nil {
+		return fmt.Errorf("no host %q", name)
+	}
+	return nil
+}
+
+// Handle implements netlink.RouteService.
+func (s *Service) Handle(ns string, h mnl.Header, body []byte) (out []mnl.Message, err error) {
+	host := s.Host(ns)
+	if host == nil {
+		return nil, Errorf(syscall.ENOENT, "no host %q", ns)
+	}
+	run := func() {
+		var ms []Message
+		ms, err = Handle(host, Request{Type: uint16(h.Type), Flags: uint16(h.Flags), Body: body})
+		for _, m := range ms {
+			out = append(out, mnl.Message{Header: mnl.Header{Type: mnl.HeaderType(m.Type)}, Data: m.Body})
+		}
+	}
+	if s.Exec != nil {
+		s.Exec(run)
+	} else {
+		run()
+	}
+	return out, err
+}
