@@ -6,7 +6,14 @@
 // taps, and the transmit path from dev_queue_xmit through a pfifo_fast qdisc
 // per TX queue to the driver's start_xmit. A Host is one network namespace.
 //
-// IPv4, ARP, routing, netfilter, UDP and TCP arrive with the IPv4 issue.
+// The core knows no protocol. Protocols keep their state in a host or a
+// device through typed keys (HostKey, DevKey: net_generic, dev->ip_ptr),
+// learn of device changes from the host's netdev notifier chain, attach
+// route decisions as a Dst (dst_entry) that they embed in their own, and
+// keep per-packet state in the skb's control block (CB). IPv4 is
+// stack/ipv4, the neighbour tables stack/neigh, sockets stack/sock, UDP
+// stack/udp, the wiring stack/inet, netlink stack/netlink and
+// stack/rtnetlink.
 //
 // The stack never sleeps or starts goroutines: time, timers and execution
 // contexts come from the CPU and Clock interfaces (platform.go), which the

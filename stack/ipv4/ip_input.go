@@ -2,6 +2,7 @@ package ipv4
 
 import (
 	"encoding/binary"
+	"errors"
 	"syscall"
 	"unsafe"
 	"vnic/header"
@@ -40,13 +41,6 @@ const (
 	ipskbForwarded = 1 << 0
 	ipskbFragPMTU  = 1 << 6 // reassembled from DF fragments
 )
-
-// tos2prio is ip_tos2prio: a forwarded packet's priority (the qdisc band
-// and TC class) from its TOS (FWD-10).
-var tos2prio = [16]uint32{0, 0, 0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 4, 4, 4, 4}
-
-// RTTos2Priority is rt_tos2priority.
-func RTTos2Priority(tos uint8) uint32 { return tos2prio[(tos&0x1e)>>1] }
 
 // Rcv is ip_rcv (the ETH_P_IP handler): the header checks of ip_rcv_core (Linux's order and
 // counters, see IPStats.RcvCore), the padding trimmed, then PRE_ROUTING.
@@ -176,138 +170,54 @@ func (in *Inet) localDeliverFinish(skb *stack.SKB) {
 	skb.Free()
 }
 
-// forward is ip_forward, its checks in the seed's order (FWD-13): an LRO
-// aggregate is dropped; a frame not addressed to this host's MAC is
-// dropped; TTL ≤ 1 → time exceeded; a strict source route through a
-// gateway → source route failed; too big with DF → fragmentation needed
-// with the route's MTU; then TTL−1 with an incremental checksum update,
-// the priority from the TOS and the FORWARD hook.
-// ICMP redirects are the routing issue's. A packet with Router Alert goes
-// to the raw sockets that asked for it instead, when there are any.
-func (in *Inet) forward(skb *stack.SKB) {
-	if skb.LRO {
-		in.Stats.InDiscards.Add(1)
-		skb.Free()
-		return
-	}
-	if ipcb(skb).opt.RouterAlert != 0 && in.routerAlert(skb) {
-		return
-	}
-	if skb.PktType != stack.PacketHost {
-		skb.Free()
-		return
-	}
-	skb.IPSummed = stack.ChecksumNone // skb_forward_csum
-	iph := header.IPv4(skb.Data())
-	if iph.TTL() <= 1 {
-		in.Stats.InHdrErrors.Add(1)
-		in.ICMPSend(skb, ICMPTimeExceeded, ICMPExcTTL, 0)
-		skb.Free()
-		return
-	}
-	d := SkbRtable(skb)
-	if ipcb(skb).opt.StrictRoute && d.Gateway != ([4]byte{}) {
-		in.ICMPSend(skb, ICMPDestUnreach, ICMPSRFailed, 0)
-		skb.Free()
-		return
-	}
-	mtu := d.MTU()
-	if in.exceedsMTU(skb, mtu) {
-		in.Stats.FragFails.Add(1)
-		in.ICMPSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
-		skb.Free()
-		return
-	}
-	// ip_decrease_ttl: TTL is the high byte of its 16-bit word.
-	iph[8]--
-	check := uint32(binary.BigEndian.Uint16(iph[10:12])) + 0x0100
-	binary.BigEndian.PutUint16(iph[10:12], uint16(check+check>>16))
-	skb.Priority = RTTos2Priority(iph.TOS())
-	ipcb(skb).flags |= ipskbForwarded
-	st := skb.NF()
-	*st = stack.NFState{Hook: stack.NFForward, In: skb.Dev, Out: d.Dev}
-	in.host.Netfilter().Run(st, skb, in.forwardFinishFn)
-}
+// Reasons IPRcvCore drops a packet.
+var (
+	ErrIPOtherHost = errors.New("stack: IPv4 frame for another host")
+	ErrIPHeader    = errors.New("stack: bad IPv4 header")
+	ErrIPChecksum  = errors.New("stack: bad IPv4 header checksum")
+	ErrIPTruncated = errors.New("stack: IPv4 packet shorter than its total length")
+)
 
-// exceedsMTU is ip_exceeds_mtu: too big for mtu with DF set, unless the
-// stack may fragment anyway or every GSO segment fits; a reassembled
-// datagram is judged by its largest fragment.
-func (in *Inet) exceedsMTU(skb *stack.SKB, mtu int) bool {
-	if skb.TotalLen() <= mtu {
-		return false
-	}
-	if header.IPv4(skb.Data()).FlagsFrag()&IPDF == 0 {
-		return false
-	}
-	if ipcb(skb).fragMaxSize != 0 && int(ipcb(skb).fragMaxSize) > mtu {
-		return true
-	}
-	if skb.IgnoreDF {
-		return false
-	}
-	if skb.GSOSize != 0 {
-		return !gsoFits(skb, mtu)
-	}
-	return true
-}
+// IPv4HdrLen is the header without options.
+const IPv4HdrLen = 20
 
-// gsoFits is skb_gso_validate_network_len: each segment's network length
-// fits mtu.
-func gsoFits(skb *stack.SKB, mtu int) bool {
-	d := skb.NetworkHeader()
-	if len(d) < IPv4HdrLen {
-		return false
+// IPRcvCore is ip_rcv_core's checks, in Linux's order, on pkt (the
+// frame from the network header on) and the frame's packet type, counted
+// in s: a frame for another host is dropped silently; everything else
+// counts in InReceives; then a header shorter than 20 bytes, a version
+// other than 4, IHL under 5 or past the data → InHdrErrors; a header
+// checksum that does not verify → InCsumErrors and InHdrErrors (skipped
+// when the NIC verified it: hwChecked); fewer bytes than the total length
+// → InTruncatedPkts; a total length under the header's → InHdrErrors. It
+// returns the header length and the total length: the caller trims the
+// data to it (Ethernet padding).
+func (s *IPStats) RcvCore(pkt []byte, pktType uint8, hwChecked bool) (hdrLen, totLen int, err error) {
+	if pktType == stack.PacketOtherHost {
+		return 0, 0, ErrIPOtherHost
 	}
-	ihl := header.IPv4(d).HeaderLen()
-	l4 := 0
-	if len(d) >= ihl+20 && d[9] == IPProtoTCP {
-		l4 = int(d[ihl+12]>>4) * 4
+	s.InReceives.Add(1)
+	if len(pkt) < IPv4HdrLen || pkt[0]>>4 != 4 || pkt[0]&0x0f < 5 {
+		s.InHdrErrors.Add(1)
+		return 0, 0, ErrIPHeader
 	}
-	return ihl+l4+int(skb.GSOSize) <= mtu
-}
-
-// forwardFinish is ip_forward_finish: ForwDatagrams, the options a
-// forwarding hop updates (its address in record route and timestamp),
-// then the route's output.
-func (in *Inet) forwardFinish(skb *stack.SKB) {
-	in.Stats.ForwDatagrams.Add(1)
-	if ipcb(skb).opt.Len > 0 {
-		in.forwardOptions(skb)
+	hdrLen = int(pkt[0]&0x0f) * 4
+	if len(pkt) < hdrLen {
+		s.InHdrErrors.Add(1)
+		return 0, 0, ErrIPHeader
 	}
-	SkbRtable(skb).Output(skb)
-}
-
-// forwardOptions is ip_forward_options: record route and the address
-// slot of timestamp take the outgoing interface's address.
-func (in *Inet) forwardOptions(skb *stack.SKB) {
-	opt := &ipcb(skb).opt
-	iph := header.IPv4(skb.Data())
-	hdr := skb.Data()[:iph.HeaderLen()]
-	d := SkbRtable(skb)
-	src := d.Src
-	if src == ([4]byte{}) {
-		gw := d.Gateway
-		if gw == ([4]byte{}) {
-			gw = iph.Dst()
-		}
-		src = in.selectAddr(d.Dev, gw, fib.ScopeUniverse)
+	if !hwChecked && header.Checksum(pkt[:hdrLen]) != 0 {
+		s.InCsumErrors.Add(1)
+		s.InHdrErrors.Add(1)
+		return 0, 0, ErrIPChecksum
 	}
-	changed := false
-	if opt.RRNeedAddr && opt.RR != 0 {
-		p := opt.RR + int(hdr[opt.RR+2]) - 5
-		if p >= opt.RR && p+4 <= len(hdr) {
-			copy(hdr[p:p+4], src[:])
-			changed = true
-		}
+	totLen = int(binary.BigEndian.Uint16(pkt[2:4]))
+	if len(pkt) < totLen {
+		s.InTruncatedPkts.Add(1)
+		return 0, 0, ErrIPTruncated
 	}
-	if opt.TSNeedAddr && opt.TS != 0 {
-		p := opt.TS + int(hdr[opt.TS+2]) - 9
-		if p >= opt.TS && p+4 <= len(hdr) {
-			copy(hdr[p:p+4], src[:])
-			changed = true
-		}
+	if totLen < hdrLen {
+		s.InHdrErrors.Add(1)
+		return 0, 0, ErrIPHeader
 	}
-	if changed {
-		iph.UpdateChecksum()
-	}
+	return hdrLen, totLen, nil
 }

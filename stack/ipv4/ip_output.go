@@ -354,3 +354,10 @@ func (r *payloadReader) read(b []byte) {
 		r.off += n
 	}
 }
+
+// nextID is ip_select_ident's counter: one per (destination, source,
+// protocol) hash bucket, as Linux's ip_idents.
+func (in *Inet) nextID(src, dst [4]byte, proto uint8) uint16 {
+	h := (header.IPv4Uint32(dst)*0x9e3779b1 ^ header.IPv4Uint32(src)*0x85ebca6b ^ uint32(proto)*0xc2b2ae35 ^ in.idKey) >> 21
+	return uint16(in.idents[h&2047].Add(1) + in.idKey)
+}
