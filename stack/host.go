@@ -47,6 +47,7 @@ type Host struct {
 	nf Netfilter
 
 	notifiers atomic.Pointer[[]NetdevNotifier] // the netdev notifier chain, copied on write
+	sysctls   []func() []Sysctl                // settings tables (under mu)
 
 	gen [MaxKeys]unsafe.Pointer // protocols' state, by HostKey (net_generic)
 }

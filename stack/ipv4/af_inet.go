@@ -159,6 +159,7 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	in.AddProtocol(IPProtoICMP, NetProtocol{Handler: in.icmpRcv, ErrHandler: in.pings.err(in)})
 	inetKey.Set(h, in)
 	in.rtnlRegister()
+	h.RegisterSysctls(in.sysctls)
 
 	lo := stack.NewLoopback()
 	if err := h.Register(lo); err != nil {
