@@ -21,6 +21,7 @@ import (
 
 	"vnic/hw"
 	"vnic/internal/topo"
+	"vnic/stack/inet"
 	"vnic/stack/ipv4"
 	"vnic/stack/neigh"
 	"vnic/stack/udp"
@@ -211,7 +212,7 @@ func kernelPeer(t *testing.T, vnet bool) {
 	}
 
 	// UDP both ways, small and fragmented.
-	vconn, err := udp.Listen(in, netip.MustParseAddrPort("0.0.0.0:7000"))
+	vconn, err := inet.ListenPacket(in.Host(), "udp4", "0.0.0.0:7000")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,5 +2,6 @@
 // an address and port (ephemeral ports from ip_local_port_range),
 // connected or not, with UDP_CORK, SO_RCVBUF accounting, checksums (zero
 // means none) and the asynchronous errors ICMP brings (ECONNREFUSED, …).
-// Init registers it with a host's IPv4; Conn is a net.PacketConn.
+// Init registers it with a host's IPv4; stack/inet adapts a Conn to
+// net.PacketConn.
 package udp

@@ -39,9 +39,9 @@ func (s *Stats) Snapshot() StatsSnapshot {
 // not payload) a socket may hold.
 const DefaultRcvBuf = 212992
 
-// Conn is a UDP socket. It implements net.PacketConn; its reads wait
-// only on a real-time host (on the virtual clock they return EAGAIN when
-// nothing is queued: run the clock, then read).
+// Conn is a UDP socket (inet.PacketConn makes it a net.PacketConn). Its
+// waiting reads wait only on a real-time host (on the virtual clock they
+// return EAGAIN when nothing is queued: run the clock, then read).
 type Conn struct {
 	p      *Proto
 	laddr  [4]byte
@@ -363,17 +363,14 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-// net.PacketConn.
-
-// ReadFrom reads a datagram, waiting for one until the read deadline on a
-// real-time host.
-func (c *Conn) ReadFrom(p []byte) (int, net.Addr, error) {
+// RecvWait is Recv that waits, on a real-time host, for a datagram until
+// the read deadline (SO_RCVTIMEO; none set: for ever) and returns
+// os.ErrDeadlineExceeded after it. On the virtual clock it does not wait:
+// nothing arrives while the caller blocks (run the clock, then read).
+func (c *Conn) RecvWait(p []byte) (int, netip.AddrPort, error) {
 	if c.p.in.Host().Clock().Virtual() {
 		n, from, _, err := c.Recv(p)
-		if err != nil {
-			return 0, nil, err
-		}
-		return n, net.UDPAddrFromAddrPort(from), nil
+		return n, from, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -385,17 +382,14 @@ func (c *Conn) ReadFrom(p []byte) (int, net.Addr, error) {
 			if stop != nil {
 				stop.Stop()
 			}
-			if err != nil {
-				return 0, nil, err
-			}
-			return n, net.UDPAddrFromAddrPort(from), nil
+			return n, from, err
 		}
 		if !c.rdl.IsZero() {
 			if clk.Now() >= clk.At(c.rdl) {
 				if stop != nil {
 					stop.Stop()
 				}
-				return 0, nil, os.ErrDeadlineExceeded
+				return 0, netip.AddrPort{}, os.ErrDeadlineExceeded
 			}
 			if stop == nil {
 				stop = sock.Timer(clk, c.rdl, &c.mu, c.cond)
@@ -405,23 +399,8 @@ func (c *Conn) ReadFrom(p []byte) (int, net.Addr, error) {
 	}
 }
 
-// WriteTo sends p to addr (a *net.UDPAddr).
-func (c *Conn) WriteTo(p []byte, addr net.Addr) (int, error) {
-	ua, ok := addr.(*net.UDPAddr)
-	if !ok {
-		return 0, fmt.Errorf("stack: udp: %T is not a *net.UDPAddr: %w", addr, syscall.EINVAL)
-	}
-	ap := ua.AddrPort()
-	return c.SendTo(p, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
-}
-
-// LocalAddr returns the bound address.
-func (c *Conn) LocalAddr() net.Addr { return net.UDPAddrFromAddrPort(c.LocalAddrPort()) }
-
-// SetDeadline sets the read deadline (writes never wait).
-func (c *Conn) SetDeadline(t time.Time) error { return c.SetReadDeadline(t) }
-
-// SetReadDeadline sets when a waiting ReadFrom gives up.
+// SetReadDeadline sets when a waiting RecvWait gives up (zero: never); a
+// wait in progress sees the new deadline.
 func (c *Conn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	c.rdl = t
@@ -429,11 +408,6 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 	c.mu.Unlock()
 	return nil
 }
-
-// SetWriteDeadline is accepted and ignored: a send never waits.
-func (c *Conn) SetWriteDeadline(time.Time) error { return nil }
-
-var _ net.PacketConn = (*Conn)(nil)
 
 // rcv is udp_rcv: the length (a UDP length beyond the packet or under
 // 8: InErrors; shorter than the packet: trimmed), the checksum unless
