@@ -65,7 +65,7 @@ func steps(a adaptive, c hw.CostModel, phases []Phase, seed int64) ([]Point, Tra
 	weights := make([]float64, a.queues)
 	weights[0] = 1 // all on queue 0; the other queue vectors only count for igb's choice
 	r := Run{Mode: a.mode, Costs: c, Seed: seed, Weights: weights}
-	g, err := newRig(r, topo.DeviceConfig{MTU: 9000, ITR: time.Duration(a.usecs) * time.Microsecond})
+	g, err := newRig(r, topo.DeviceConfig{MTU: 9000, ITRUsecs: int(a.usecs)})
 	if err != nil {
 		return nil, Trace{}, err
 	}

@@ -58,9 +58,9 @@ func WithKnobs(preset string, ind, sw time.Duration) (string, error) {
 
 // Mode is a receive mode under test.
 type Mode struct {
-	ID          string // M0, M1, ...
-	RxMode      string // driver.RxModeLegacy or driver.RxModeNAPI
-	LegacyBatch int    // M0: packets per interrupt (0: drain the ring)
+	ID          string        // M0, M1, ...
+	RxMode      driver.RxMode // driver.RxModeLegacy, RxModeNAPI, RxModeQuota or RxModeTick
+	LegacyBatch int           // M0: packets per interrupt (0: drain the ring)
 	ITR         time.Duration
 	// RxIntDelay and RxAbsIntDelay are the receive delay timers (RDTR,
 	// restarted by every frame; RADV, from the first): M2's other two
@@ -430,21 +430,24 @@ type rig struct {
 	stopClients func()
 }
 
+// usecs is d in whole µs, as topo.DeviceConfig takes timers.
+func usecs(d time.Duration) int { return int(d / time.Microsecond) }
+
 // newRig builds r's world with dc as the device configuration (queues,
 // mode and interval are filled in from r).
 func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 	g := &rig{r: r, nq: max(1, len(r.Weights)), frames: map[int][][]byte{}}
-	dc.Queues, dc.RxMode, dc.LegacyBatch, dc.PollQuota = g.nq, r.Mode.RxMode, r.Mode.LegacyBatch, r.Mode.PollQuota
-	if dc.ITR == 0 {
-		dc.ITR = r.Mode.ITR
+	dc.Queues, dc.RxMode, dc.LegacyBatch, dc.PollQuota = g.nq, r.Mode.RxMode.String(), r.Mode.LegacyBatch, r.Mode.PollQuota
+	if dc.ITRUsecs == 0 {
+		dc.ITRUsecs = usecs(r.Mode.ITR)
 	}
-	dc.RxIntDelay, dc.RxAbsIntDelay = r.Mode.RxIntDelay, r.Mode.RxAbsIntDelay
+	dc.RxIntDelayUsecs, dc.RxAbsIntDelayUsecs = usecs(r.Mode.RxIntDelay), usecs(r.Mode.RxAbsIntDelay)
 	cfg := topo.Pair(dc, 1, linkMbps)
 	cfg.Hosts[0].Devices[0] = topo.DeviceConfig{Queues: 1, MTU: dc.MTU} // h1: a plain NAPI receiver
 	if r.Clients > 0 {
-		cfg.Hosts[0].Costs = &hw.CostModel{} // the load generator costs nothing
+		cfg.Hosts[0].Costs = &topo.Costs{} // the load generator costs nothing
 	}
-	cfg.Costs = r.Costs
+	cfg.Costs = topo.Costs(r.Costs)
 	cfg.Seed = r.Seed
 	w, err := topo.Build(cfg)
 	if err != nil {
