@@ -62,7 +62,7 @@ func (o *runOpts) flags(cmd *cobra.Command) {
 // runTopology builds the configured topology, starts its traffic, lets run
 // drive it, stops the traffic, drains for 1 ms and reports.
 func (a *app) runTopology(opts runOpts, run func(w *topo.World)) (Report, error) {
-	changes, err := parseFeatures(opts.features)
+	features, featureItems, err := featureArgs(opts.features)
 	if err != nil {
 		return Report{}, err
 	}
@@ -117,7 +117,7 @@ func (a *app) runTopology(opts runOpts, run func(w *topo.World)) (Report, error)
 			}
 		}
 	}
-	if err := a.applyFeatures(w, changes); err != nil {
+	if err := a.applyFeatures(w, features, featureItems); err != nil {
 		return Report{}, err
 	}
 	if opts.pcapDir != "" {
