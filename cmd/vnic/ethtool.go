@@ -17,8 +17,6 @@ import (
 	"vnic/ethtool/nl"
 )
 
-func init() { cli.Pretty = driver.FormatRegs }
-
 func newEthtoolCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "ethtool [--socket PATH] [--json] [-I] MODE DEV [ARGS]",
@@ -76,7 +74,7 @@ func runEthtool(args []string, stdout, stderr io.Writer) int {
 	if monitor {
 		return runMonitor(conn, rest, stdout, stderr)
 	}
-	return cli.Run(rest, cli.Options{Backend: nl.Backend(conn), Stdout: stdout, Stderr: stderr})
+	return cli.Run(rest, cli.Options{Backend: nl.Backend(conn), Stdout: stdout, Stderr: stderr, Pretty: driver.FormatRegs})
 }
 
 // runMonitor is ethtool --monitor: every notification, printed as the
