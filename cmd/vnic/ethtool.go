@@ -13,6 +13,7 @@ import (
 
 	"vnic/cmd/vnic/ctl"
 	"vnic/driver"
+	"vnic/ethtool"
 	"vnic/ethtool/cli"
 	"vnic/ethtool/nl"
 )
@@ -128,17 +129,17 @@ func runMonitor(conn *ctl.Conn, args []string, stdout, stderr io.Writer) int {
 
 func formatNtf(n nl.Notification) string {
 	switch n.Kind {
-	case "features":
+	case ethtool.NtfFeatures:
 		return cli.FormatFeatures(n.Dev, n.Features)
-	case "rings":
+	case ethtool.NtfRings:
 		return cli.FormatRing(n.Dev, *n.Ring)
-	case "channels":
+	case ethtool.NtfChannels:
 		return cli.FormatChannels(n.Dev, *n.Channels)
-	case "coalesce":
+	case ethtool.NtfCoalesce:
 		return cli.FormatCoalesce(n.Dev, *n.Coalesce)
-	case "pause":
+	case ethtool.NtfPause:
 		return cli.FormatPause(n.Dev, *n.Pause, false)
-	case "link":
+	case ethtool.NtfLink:
 		state := "down"
 		if *n.Link {
 			state = "up"

@@ -11,6 +11,7 @@ import (
 	"github.com/mdlayher/netlink"
 
 	"vnic/driver"
+	"vnic/ethtool"
 	"vnic/ethtool/cli"
 	"vnic/ethtool/nl"
 	"vnic/internal/topo"
@@ -117,8 +118,8 @@ func TestMonitor(t *testing.T) {
 			if !ok {
 				t.Fatalf("undecodable event %+v", ev)
 			}
-			kinds = append(kinds, n.Dev+" "+n.Kind)
-			if n.Kind == "rings" && n.Ring.Rx != 512 {
+			kinds = append(kinds, n.Dev+" "+n.Kind.String())
+			if n.Kind == ethtool.NtfRings && n.Ring.Rx != 512 {
 				t.Errorf("rings notification: %+v", n.Ring)
 			}
 		}
@@ -207,7 +208,7 @@ func TestDumpAndLinkNotifications(t *testing.T) {
 		}
 		for _, ev := range evs {
 			n, ok := nl.DecodeNtf(ev.Family, ev.Cmd, ev.Body)
-			if !ok || n.Kind != "link" {
+			if !ok || n.Kind != ethtool.NtfLink {
 				t.Fatalf("event %+v", ev)
 			}
 			got = append(got, fmt.Sprintf("%s %v", n.Dev, *n.Link))
