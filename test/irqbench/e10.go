@@ -184,9 +184,9 @@ var E10Phases = []Phase{
 // runs on the modern preset whatever the preset asked: the schemes'
 // thresholds are bytes and packets per interrupt tuned for gigabit
 // traffic, which the teaching preset's 83 kpps CPU cannot carry.
-func E10(preset string, seed int64, progress Progress) (Experiment, error) {
-	if _, ok := Presets[preset]; !ok {
-		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+func E10(preset Preset, seed int64, progress Progress) (Experiment, error) {
+	if preset.Name == "" {
+		return Experiment{}, fmt.Errorf("irqbench: no preset (teaching, modern)")
 	}
 	c := Presets["modern"]
 	e := Experiment{ID: "E10", Title: "Adaptive moderation under load steps", Preset: "modern", MLFRR: map[string]float64{}}

@@ -29,31 +29,44 @@ var Presets = map[string]hw.CostModel{
 	"modern": hw.DefaultCosts,
 }
 
-// WithKnobs registers, and returns the name of, preset with c_ind and
-// the context-switch cost set ("teaching+c_ind=2µs+c_switch=1µs"): an
-// interrupt that preempts work costs that work ind more, and a thread
-// switched in (from another thread or from idle) pays sw.
-func WithKnobs(preset string, ind, sw time.Duration) (string, error) {
-	c, ok := Presets[preset]
+// Preset is a cost model and the name experiments report it by.
+type Preset struct {
+	Name  string
+	Costs hw.CostModel
+}
+
+// LookupPreset returns the preset of Presets called name.
+func LookupPreset(name string) (Preset, error) {
+	c, ok := Presets[name]
 	if !ok {
-		return "", fmt.Errorf("no preset %q (teaching, modern)", preset)
+		return Preset{}, fmt.Errorf("no preset %q (teaching, modern)", name)
+	}
+	return Preset{Name: name, Costs: c}, nil
+}
+
+// WithKnobs returns preset with c_ind and the context-switch cost set,
+// named after both ("teaching+c_ind=2µs+c_switch=1µs"): an interrupt that
+// preempts work costs that work ind more, and a thread switched in (from
+// another thread or from idle) pays sw.
+func WithKnobs(preset string, ind, sw time.Duration) (Preset, error) {
+	p, err := LookupPreset(preset)
+	if err != nil {
+		return Preset{}, err
 	}
 	if ind < 0 || ind > time.Millisecond {
-		return "", fmt.Errorf("c_ind %v: want 0 to 1ms", ind)
+		return Preset{}, fmt.Errorf("c_ind %v: want 0 to 1ms", ind)
 	}
 	if sw < 0 || sw > time.Millisecond {
-		return "", fmt.Errorf("context switch %v: want 0 to 1ms", sw)
+		return Preset{}, fmt.Errorf("context switch %v: want 0 to 1ms", sw)
 	}
-	c.Indirect, c.Switch = ind, sw
-	name := preset
+	p.Costs.Indirect, p.Costs.Switch = ind, sw
 	if ind > 0 {
-		name += fmt.Sprintf("+c_ind=%v", ind)
+		p.Name += fmt.Sprintf("+c_ind=%v", ind)
 	}
 	if sw > 0 {
-		name += fmt.Sprintf("+c_switch=%v", sw)
+		p.Name += fmt.Sprintf("+c_switch=%v", sw)
 	}
-	Presets[name] = c
-	return name, nil
+	return p, nil
 }
 
 // Mode is a receive mode under test.
