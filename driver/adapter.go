@@ -34,7 +34,7 @@ type Config struct {
 	// RxMode is how received packets reach the stack: RxModeNAPI (the
 	// default), RxModeLegacy (interrupt per batch, netif_rx backlog),
 	// RxModeQuota (Mogul's polling thread) or RxModeTick (tick polling).
-	RxMode string
+	RxMode RxMode
 	// LegacyBatch bounds the packets one legacy interrupt takes (0: all
 	// the ring holds); 1 is one interrupt per packet.
 	LegacyBatch int
@@ -43,25 +43,63 @@ type Config struct {
 	PollQuota int
 }
 
-// Receive modes (the interrupts-versus-polling experiments' M1 and M0).
+// RxMode is how received packets reach the stack (the
+// interrupts-versus-polling experiments' M1, M0, M7 and M8). The zero value
+// is NAPI.
+type RxMode uint8
+
+// Receive modes.
 const (
-	RxModeNAPI   = "napi"
-	RxModeLegacy = "legacy"
+	RxModeNAPI RxMode = iota
+	RxModeLegacy
 	// RxModeQuota is Mogul and Ramakrishnan's polling thread (M7): the
 	// interrupt schedules the CPU's polling thread, whose receive callback
 	// takes at most PollQuota packets per turn through the whole stack
 	// and whose transmit callback sends what the qdisc holds and cleans
 	// completions (stack.PollThread).
-	RxModeQuota = "quota"
+	RxModeQuota
 	// RxModeTick is pure polling on the clock tick (FreeBSD polling(4),
 	// M8): the queue vectors are never unmasked; every TickPeriod a
 	// timer interrupt schedules each queue's poll, which takes at most
 	// BurstMax packets and waits for the next tick.
-	RxModeTick = "tick"
+	RxModeTick
 )
+
+// rxModeNames are the modes as config files and flags spell them.
+var rxModeNames = [...]string{RxModeNAPI: "napi", RxModeLegacy: "legacy", RxModeQuota: "quota", RxModeTick: "tick"}
+
+// RxModeNames lists the spellings ParseRxMode takes, for messages:
+// "napi, legacy, quota or tick".
+const RxModeNames = "napi, legacy, quota or tick"
+
+// String is the mode as ParseRxMode takes it.
+func (m RxMode) String() string {
+	if int(m) < len(rxModeNames) {
+		return rxModeNames[m]
+	}
+	return fmt.Sprintf("RxMode(%d)", uint8(m))
+}
+
+// ParseRxMode reads a mode as config files and flags spell it: napi (also
+// the empty string, the default), legacy, quota or tick.
+func ParseRxMode(s string) (RxMode, bool) {
+	if s == "" {
+		return RxModeNAPI, true
+	}
+	for m, name := range rxModeNames {
+		if s == name {
+			return RxMode(m), true
+		}
+	}
+	return 0, false
+}
 
 // delayUnit is RDTR's and RADV's step.
 const delayUnit = 1024 * time.Nanosecond
+
+// MaxRxIntDelay is the longest RxIntDelay and RxAbsIntDelay: 65535 steps
+// of 1.024 µs, 67.1 ms.
+const MaxRxIntDelay = time.Duration(hw.RdtrDelayMask) * delayUnit
 
 // delayUnits converts a delay to RDTR/RADV units, rounded to the nearest.
 func delayUnits(d time.Duration) uint32 {
@@ -76,6 +114,14 @@ func delayUnits(d time.Duration) uint32 {
 const (
 	TickPeriod = time.Millisecond
 	BurstMax   = 150
+)
+
+// Load-time defaults, igb's: one queue pair, at most 8 (IGB_MAX_RX_QUEUES
+// for the 82576), rings of 256 descriptors (IGB_DEFAULT_RXD/TXD).
+const (
+	DefaultQueues    = 1
+	DefaultMaxQueues = 8
+	DefaultRing      = 256
 )
 
 // Driver limits.
@@ -243,10 +289,10 @@ func (c *Config) normalise() error {
 		c.Name = "vnic%d"
 	}
 	if c.MaxQueues == 0 {
-		c.MaxQueues = 8
+		c.MaxQueues = DefaultMaxQueues
 	}
 	if c.Queues == 0 {
-		c.Queues = 1
+		c.Queues = DefaultQueues
 	}
 	if c.MaxQueues > hw.NumQueues {
 		return fmt.Errorf("max queues %d above the device's %d", c.MaxQueues, hw.NumQueues)
@@ -256,7 +302,7 @@ func (c *Config) normalise() error {
 	}
 	for _, r := range []*int{&c.RxRing, &c.TxRing} {
 		if *r == 0 {
-			*r = 256
+			*r = DefaultRing
 		}
 		if *r < minRing || *r > maxRing || *r%8 != 0 {
 			return fmt.Errorf("ring size %d: want a multiple of 8 in [%d, %d]", *r, minRing, maxRing)
@@ -268,15 +314,11 @@ func (c *Config) normalise() error {
 	if c.RSSKey != nil && len(c.RSSKey) != 40 {
 		return fmt.Errorf("RSS key of %d bytes, want 40", len(c.RSSKey))
 	}
-	switch c.RxMode {
-	case "":
-		c.RxMode = RxModeNAPI
-	case RxModeNAPI, RxModeLegacy, RxModeQuota, RxModeTick:
-		if c.PollQuota < 0 {
-			return fmt.Errorf("poll quota %d: want 0 (none) or more", c.PollQuota)
-		}
-	default:
-		return fmt.Errorf("receive mode %q: want %s, %s, %s or %s", c.RxMode, RxModeNAPI, RxModeLegacy, RxModeQuota, RxModeTick)
+	if int(c.RxMode) >= len(rxModeNames) {
+		return fmt.Errorf("receive mode %q: want %s", c.RxMode, RxModeNames)
+	}
+	if c.PollQuota < 0 {
+		return fmt.Errorf("poll quota %d: want 0 (none) or more", c.PollQuota)
 	}
 	for _, d := range []struct {
 		name string

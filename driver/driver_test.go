@@ -202,7 +202,7 @@ func TestNAPIExactCounts(t *testing.T) {
 func TestTickPollingExactCounts(t *testing.T) {
 	e := newEnv(t, func(c *topo.Config) {
 		c.Hosts[1].Devices[0].RxRing = 512
-		c.Hosts[1].Devices[0].RxMode = driver.RxModeTick
+		c.Hosts[1].Devices[0].RxMode = driver.RxModeTick.String()
 	})
 	listen(e.b)
 	dst, src := e.b.Netdev.Addr(), e.a.Netdev.Addr()
@@ -233,7 +233,7 @@ func TestTickPollingExactCounts(t *testing.T) {
 
 func TestRxExhaustionCountedAndRecovered(t *testing.T) {
 	e := newEnv(t, func(c *topo.Config) {
-		c.Costs = hw.CostModel{Proto: 20 * time.Microsecond} // a slow stack
+		c.Costs = topo.Costs{Proto: 20 * time.Microsecond} // a slow stack
 		c.Hosts[1].Devices[0].RxRing = 64
 	})
 	listen(e.b)
@@ -382,7 +382,7 @@ func TestRSSFlowsKeepTheirQueue(t *testing.T) {
 // protocol handler — allocates nothing.
 func TestDataPathNoAllocs(t *testing.T) {
 	e := newEnv(t, func(c *topo.Config) {
-		c.Costs = hw.DefaultCosts
+		c.Costs = topo.Costs(hw.DefaultCosts)
 		for i := range c.Hosts {
 			c.Hosts[i].Devices[0].Queues = 2
 		}

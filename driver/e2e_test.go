@@ -12,7 +12,7 @@ import (
 // queues sets every device's queue count and the default cost model.
 func queues(n int) func(*topo.Config) {
 	return func(c *topo.Config) {
-		c.Costs = hw.DefaultCosts
+		c.Costs = topo.Costs(hw.DefaultCosts)
 		for i := range c.Hosts {
 			c.Hosts[i].Devices[0].Queues = n
 		}

@@ -24,7 +24,7 @@ type env struct {
 func newEnv(t *testing.T, mutate func(*topo.Config)) *env {
 	t.Helper()
 	cfg := topo.Config{
-		Virtual: true, Seed: 1, Checker: true,
+		Time: topo.VirtualTime, Seed: 1, Checker: true,
 		Hosts: []topo.HostConfig{
 			{Name: "h1", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 1}}},
 			{Name: "h2", CPUs: 2, Devices: []topo.DeviceConfig{{Queues: 1}}},

@@ -248,7 +248,7 @@ func TestReceiveDelayTimers(t *testing.T) {
 		want       uint64
 	}{{0, 0, 143}, {20 * time.Microsecond, 0, 1}, {20 * time.Microsecond, 100 * time.Microsecond, 10}} {
 		e := newEnv(t, func(c *topo.Config) {
-			c.Hosts[1].Devices[0].RxIntDelay, c.Hosts[1].Devices[0].RxAbsIntDelay = tc.delay, tc.abs
+			c.Hosts[1].Devices[0].RxIntDelayUsecs, c.Hosts[1].Devices[0].RxAbsIntDelayUsecs = int(tc.delay/time.Microsecond), int(tc.abs/time.Microsecond)
 		})
 		listen(e.b)
 		base := e.b.Adapter.QueueStats(0).Interrupts
@@ -261,8 +261,8 @@ func TestReceiveDelayTimers(t *testing.T) {
 		}
 	}
 	for _, bad := range []struct{ delay, abs time.Duration }{{0, 50 * time.Microsecond}, {-time.Microsecond, 0}, {68 * time.Millisecond, 0}, {time.Millisecond, 68 * time.Millisecond}} {
-		cfg := topo.Pair(topo.DeviceConfig{Queues: 1, RxIntDelay: bad.delay, RxAbsIntDelay: bad.abs}, 1, 1000)
-		cfg.Virtual = true
+		cfg := topo.Pair(topo.DeviceConfig{Queues: 1, RxIntDelayUsecs: int(bad.delay / time.Microsecond), RxAbsIntDelayUsecs: int(bad.abs / time.Microsecond)}, 1, 1000)
+		cfg.Time = topo.VirtualTime
 		if w, err := topo.Build(cfg); err == nil {
 			w.Close()
 			t.Errorf("delay %v, absolute %v: no error", bad.delay, bad.abs)

@@ -52,8 +52,11 @@ type itrState struct {
 	txPkts, txByte uint64       // TX totals at the last look
 }
 
-// validITR reports whether rx-usecs us is a setting igb takes: 0, 1, 3,
-// or MinITRUsecs up to MaxITRUsecs.
+// ValidITRUsecs reports whether rx-usecs us is a setting igb takes: 0, 1,
+// 3, or MinITRUsecs up to MaxITRUsecs.
+func ValidITRUsecs(us int) bool { return us >= 0 && us <= MaxITRUsecs && validITR(uint32(us)) }
+
+// validITR is ValidITRUsecs of a register-width value.
 func validITR(us uint32) bool {
 	return us == 0 || us == ITRDynamic || us == ITRConservative || (us >= MinITRUsecs && us <= MaxITRUsecs)
 }

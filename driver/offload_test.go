@@ -14,9 +14,9 @@ import (
 // can act) and a bulk TCP sender on h1 towards a verifying sink on h2.
 func bulkEnv(t *testing.T) (*env, *stack.BulkSink) {
 	e := newEnv(t, func(c *topo.Config) {
-		c.Costs = hw.DefaultCosts
+		c.Costs = topo.Costs(hw.DefaultCosts)
 		for i := range c.Hosts {
-			c.Hosts[i].Devices[0].ITR = 50 * time.Microsecond
+			c.Hosts[i].Devices[0].ITRUsecs = 50
 		}
 	})
 	sink := stack.NewBulkSink(true)
@@ -260,9 +260,9 @@ func TestOffloadsRealTime(t *testing.T) {
 	for _, off := range []ethtool.Features{0, ethtool.TSOMask} {
 		e := newEnv(t, func(c *topo.Config) {
 			queues(2)(c)
-			c.Virtual = false
+			c.Time = topo.RealTime
 			for i := range c.Hosts {
-				c.Hosts[i].Devices[0].ITR = 50 * time.Microsecond
+				c.Hosts[i].Devices[0].ITRUsecs = 50
 			}
 		})
 		setFeatures(t, e.a, off, 0)

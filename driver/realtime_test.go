@@ -14,7 +14,7 @@ import (
 func TestFramesFlowRealTime(t *testing.T) {
 	e := newEnv(t, func(c *topo.Config) {
 		queues(2)(c)
-		c.Virtual = false
+		c.Time = topo.RealTime
 	})
 	h1, h2 := e.w.Host("h1"), e.w.Host("h2")
 	a, b := e.a, e.b

@@ -2,6 +2,7 @@ package ethtool
 
 import (
 	"errors"
+	"fmt"
 	"syscall"
 )
 
@@ -56,6 +57,36 @@ type FeatureOwner interface {
 	SetWantedFeatures(mask, on Features) (unsupported Features, err error)
 }
 
+// NtfKind is what a successful set changed, and so which notification it
+// raises (ETHTOOL_MSG_*_NTF); NtfLink is vnic's link-state notification.
+type NtfKind uint8
+
+// Notification kinds.
+const (
+	NtfLinkModes NtfKind = iota + 1
+	NtfDebug
+	NtfFeatures
+	NtfRings
+	NtfChannels
+	NtfCoalesce
+	NtfPause
+	NtfRSS
+	NtfRxFH
+	NtfEEPROM
+	NtfLink
+)
+
+var ntfNames = [...]string{NtfLinkModes: "linkmodes", NtfDebug: "debug", NtfFeatures: "features", NtfRings: "rings",
+	NtfChannels: "channels", NtfCoalesce: "coalesce", NtfPause: "pause", NtfRSS: "rss", NtfRxFH: "rxfh", NtfEEPROM: "eeprom", NtfLink: "link"}
+
+// String names the kind as ethtool's netlink does ("rings", "features", …).
+func (k NtfKind) String() string {
+	if k != 0 && int(k) < len(ntfNames) {
+		return ntfNames[k]
+	}
+	return fmt.Sprintf("NtfKind(%d)", uint8(k))
+}
+
 // local is a Device over a driver's Ops and the stack's features: the
 // kernel's ethtool core, in process.
 type local struct {
@@ -64,17 +95,17 @@ type local struct {
 	feats FeatureOwner
 	// changed, if set, is told about every successful set (the control
 	// socket's notifications).
-	changed func(what string)
+	changed func(what NtfKind)
 }
 
 // NewLocal returns the Device of an in-process interface. changed (may be
-// nil) is called after every successful set with what changed ("features",
-// "rings", ...).
-func NewLocal(name string, ops Ops, feats FeatureOwner, changed func(what string)) Device {
+// nil) is called after every successful set with what changed
+// (NtfFeatures, NtfRings, ...).
+func NewLocal(name string, ops Ops, feats FeatureOwner, changed func(what NtfKind)) Device {
 	return &local{name: name, ops: ops, feats: feats, changed: changed}
 }
 
-func (l *local) notify(what string, err error) error {
+func (l *local) notify(what NtfKind, err error) error {
 	if err == nil && l.changed != nil {
 		l.changed(what)
 	}
@@ -85,7 +116,7 @@ func (l *local) Name() string                        { return l.name }
 func (l *local) DrvInfo() (DrvInfo, error)           { return l.ops.DrvInfo(), nil }
 func (l *local) LinkSettings() (LinkSettings, error) { return l.ops.GetLinkKsettings() }
 func (l *local) SetLinkSettings(r LinkRequest) error {
-	return l.notify("linkmodes", l.ops.SetLinkKsettings(r))
+	return l.notify(NtfLinkModes, l.ops.SetLinkKsettings(r))
 }
 func (l *local) Link() (bool, error) { return l.ops.GetLink(), nil }
 func (l *local) PermAddr() ([]byte, error) {
@@ -97,7 +128,7 @@ func (l *local) NwayReset() error { return l.ops.NwayReset() }
 func (l *local) Msglevel() (uint32, error) { return l.ops.GetMsglevel(), nil }
 func (l *local) SetMsglevel(v uint32) error {
 	l.ops.SetMsglevel(v)
-	return l.notify("debug", nil)
+	return l.notify(NtfDebug, nil)
 }
 
 func (l *local) Features() (FeatureList, error) {
@@ -122,22 +153,22 @@ func (l *local) SetFeatures(req FeatureRequest) (FeatureReply, error) {
 	after := KernelBitmap(l.feats.Features())
 	r := NewFeatureReply(names, req, before, after)
 	if !r.ActiveMask.IsZero() && l.changed != nil {
-		l.changed("features")
+		l.changed(NtfFeatures)
 	}
 	return r, nil
 }
 
 func (l *local) Ring() (Ring, error) { return l.ops.GetRingParam(), nil }
 func (l *local) SetRing(rx, rxMini, rxJumbo, tx Opt32) error {
-	return l.notify("rings", SetRing(l.ops, rx, rxMini, rxJumbo, tx))
+	return l.notify(NtfRings, SetRing(l.ops, rx, rxMini, rxJumbo, tx))
 }
 func (l *local) Coalesce() (Coalesce, error) { return l.ops.GetCoalesce(), nil }
 func (l *local) SetCoalesce(c Coalesce, mask uint32) error {
-	return l.notify("coalesce", SetCoalesce(l.ops, c, mask))
+	return l.notify(NtfCoalesce, SetCoalesce(l.ops, c, mask))
 }
 func (l *local) Channels() (Channels, error) { return l.ops.GetChannels(), nil }
 func (l *local) SetChannels(rx, tx, other, combined Opt32) error {
-	return l.notify("channels", SetChannels(l.ops, rx, tx, other, combined))
+	return l.notify(NtfChannels, SetChannels(l.ops, rx, tx, other, combined))
 }
 func (l *local) Pause() (Pause, error) { return l.ops.GetPauseParam() }
 func (l *local) SetPause(autoneg, rx, tx OptBool) error {
@@ -154,20 +185,20 @@ func (l *local) SetPause(autoneg, rx, tx OptBool) error {
 	if tx.Set {
 		cur.Tx = tx.V
 	}
-	return l.notify("pause", l.ops.SetPauseParam(cur))
+	return l.notify(NtfPause, l.ops.SetPauseParam(cur))
 }
 func (l *local) Stats() ([]Stat, error) { return l.ops.GetStats(), nil }
 func (l *local) RSS() (RSS, error)      { return l.ops.GetRxfh() }
 func (l *local) SetRSS(r RSSRequest) error {
-	return l.notify("rss", SetRxfh(l.ops, r))
+	return l.notify(NtfRSS, SetRxfh(l.ops, r))
 }
 func (l *local) RxFlowHash(ft FlowType) (uint64, error) { return l.ops.GetRxFlowHash(ft) }
 func (l *local) SetRxFlowHash(ft FlowType, f uint64) error {
-	return l.notify("rxfh", l.ops.SetRxFlowHash(ft, f))
+	return l.notify(NtfRxFH, l.ops.SetRxFlowHash(ft, f))
 }
 func (l *local) EEPROM(off, n uint32) ([]byte, error) { return GetEEPROM(l.ops, off, n) }
 func (l *local) SetEEPROM(magic, off uint32, data []byte) error {
-	return l.notify("eeprom", SetEEPROM(l.ops, magic, off, data))
+	return l.notify(NtfEEPROM, SetEEPROM(l.ops, magic, off, data))
 }
 func (l *local) Regs() (Regs, error)                         { return l.ops.GetRegs() }
 func (l *local) SelfTest(offline bool) ([]TestResult, error) { return l.ops.SelfTest(offline) }

@@ -153,35 +153,3 @@ func Fix(f Features) Features {
 	}
 	return f
 }
-
-// keywords are ethtool -K's short names and the bits each one sets (the
-// ethtool utility's off_flag_def table).
-var keywords = []struct {
-	name string
-	bits Features
-}{
-	{"rx", RxCsum},
-	{"tx", IPCsum | HWCsum | IPv6Csum},
-	{"sg", SG},
-	{"tso", TSOMask},
-	{"ufo", 0}, // removed from Linux; never settable
-	{"gso", GSO},
-	{"gro", GRO},
-	{"lro", LRO},
-	{"rxvlan", HWVlanCTagRx},
-	{"txvlan", HWVlanCTagTx},
-	{"ntuple", NTuple},
-	{"rxhash", RxHash},
-}
-
-// Keyword returns the bits of an ethtool -K name: a short keyword (rx, tx,
-// sg, tso, gso, gro, lro, rxvlan, txvlan, ntuple, rxhash) or a full feature
-// name (tx-tcp-segmentation, ...).
-func Keyword(name string) (Features, bool) {
-	for _, k := range keywords {
-		if k.name == name {
-			return k.bits, k.bits != 0
-		}
-	}
-	return FeatureByName(name)
-}

@@ -60,7 +60,10 @@ func TestFixRules(t *testing.T) {
 	}
 }
 
-func TestKeywords(t *testing.T) {
+// TestFeatureArgNames: -K's short names, long names and kernel names
+// resolve to the modelled bits they stand for; ufo names none; an unknown
+// name is an error.
+func TestFeatureArgNames(t *testing.T) {
 	tests := []struct {
 		name string
 		want Features
@@ -68,12 +71,13 @@ func TestKeywords(t *testing.T) {
 	}{
 		{"tso", TSO | TSOECN | TSOMangleID | TSO6, true}, {"tx", IPCsum | HWCsum | IPv6Csum, true},
 		{"gro", GRO, true}, {"rx-gro", GRO, true}, {"tx-tcp-segmentation", TSO, true},
-		{"ufo", 0, false}, {"bogus", 0, false},
+		{"generic-receive-offload", GRO, true}, {"ufo", 0, true}, {"bogus", 0, false},
 	}
 	for _, tc := range tests {
-		got, ok := Keyword(tc.name)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("Keyword(%q) = %s, %v", tc.name, got, ok)
+		req, err := ParseFeatureArgs([]string{tc.name, "on"}, KernelFeatureNames[:])
+		got, _ := FromKernelBitmap(req.Mask)
+		if got != tc.want || (err == nil) != tc.ok {
+			t.Errorf("%s on: %s, %v", tc.name, got, err)
 		}
 	}
 }

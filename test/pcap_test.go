@@ -33,7 +33,7 @@ func capture(t *testing.T, sizes []int) string {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "cable.pcap")
 	w, err := topo.Build(topo.Config{
-		Virtual: true, Seed: 3,
+		Time: topo.VirtualTime, Seed: 3,
 		Hosts: []topo.HostConfig{
 			{Name: "h1", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 1}}},
 			{Name: "h2", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 1}}},

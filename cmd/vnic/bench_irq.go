@@ -54,15 +54,14 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 					ids = append(ids, id)
 				}
 			}
-			if _, ok := irqbench.Presets[preset]; !ok {
+			model, err := irqbench.LookupPreset(preset)
+			if err != nil {
 				return fmt.Errorf("bench irq: --preset %q: want teaching or modern", preset)
 			}
 			if indirect != 0 || switchCost != 0 {
-				p, err := irqbench.WithKnobs(preset, indirect, switchCost)
-				if err != nil {
+				if model, err = irqbench.WithKnobs(preset, indirect, switchCost); err != nil {
 					return fmt.Errorf("bench irq: %w", err)
 				}
-				preset = p
 			}
 			if out != "" {
 				if err := os.MkdirAll(out, 0o755); err != nil {
@@ -81,7 +80,7 @@ func newBenchIRQCmd(a *app) *cobra.Command {
 						}
 					}
 				}
-				e, err := irqbench.Experiments[id](preset, seed, progress)
+				e, err := irqbench.Experiments[id](model, seed, progress)
 				if err != nil {
 					return err
 				}

@@ -28,7 +28,7 @@ func newBenchOffloadCmd(a *app) *cobra.Command {
 			var results []topo.OffloadResult
 			for i, c := range topo.OffloadConfigs {
 				fmt.Fprintf(os.Stderr, "\rbench offload: %d/%d %-8s", i+1, len(topo.OffloadConfigs), c.Name)
-				r, err := topo.BenchOffload(c.Name, c.Off, a.cfg.topology().Costs, sends)
+				r, err := topo.BenchOffload(c.Name, c.Off, a.cfg.Costs.Model(), sends)
 				if err != nil {
 					fmt.Fprintln(os.Stderr)
 					return err

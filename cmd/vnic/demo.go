@@ -62,14 +62,14 @@ func (o *runOpts) flags(cmd *cobra.Command) {
 // runTopology builds the configured topology, starts its traffic, lets run
 // drive it, stops the traffic, drains for 1 ms and reports.
 func (a *app) runTopology(opts runOpts, run func(w *topo.World)) (Report, error) {
-	changes, err := parseFeatures(opts.features)
+	features, featureItems, err := featureArgs(opts.features)
 	if err != nil {
 		return Report{}, err
 	}
-	tc := a.cfg.topology()
+	tc := a.cfg // the flags override its receive paths
 	if opts.rxMode != "" {
-		if opts.rxMode != driver.RxModeNAPI && opts.rxMode != driver.RxModeLegacy && opts.rxMode != driver.RxModeQuota && opts.rxMode != driver.RxModeTick {
-			return Report{}, fmt.Errorf("--rx-mode %q: want napi, legacy, quota or tick", opts.rxMode)
+		if _, ok := driver.ParseRxMode(opts.rxMode); !ok {
+			return Report{}, fmt.Errorf("--rx-mode %q: want %s", opts.rxMode, driver.RxModeNames)
 		}
 		for i := range tc.Hosts {
 			for j := range tc.Hosts[i].Devices {
@@ -87,26 +87,37 @@ func (a *app) runTopology(opts runOpts, run func(w *topo.World)) (Report, error)
 	if opts.groFlush < 0 {
 		return Report{}, fmt.Errorf("--gro-flush-timeout %v: want 0 or more", opts.groFlush)
 	}
-	for i := range tc.Hosts {
-		for j := range tc.Hosts[i].Devices {
-			dc := &tc.Hosts[i].Devices[j]
-			if given("napi-defer-hard-irqs") {
-				dc.NAPIDeferHardIRQs = opts.deferHardIRQs
-			}
-			if given("gro-flush-timeout") {
-				dc.GROFlushTimeout = opts.groFlush
-			}
-			if opts.threaded != "" {
-				dc.Threaded = opts.threaded == "on"
+	if opts.threaded != "" {
+		for i := range tc.Hosts {
+			for j := range tc.Hosts[i].Devices {
+				tc.Hosts[i].Devices[j].Threaded = opts.threaded == "on"
 			}
 		}
 	}
-	w, err := topo.Build(tc)
+	w, err := topo.Build(*tc)
 	if err != nil {
 		return Report{}, err
 	}
 	defer w.Close()
-	if err := a.applyFeatures(w, changes); err != nil {
+	// NAPI deferral is set on the built devices, before anything runs:
+	// --gro-flush-timeout is finer than the config's µs.
+	if given("napi-defer-hard-irqs") || given("gro-flush-timeout") {
+		for _, h := range w.Hosts {
+			for _, d := range h.Devices {
+				n, timeout := d.Netdev.NAPIDefer()
+				if given("napi-defer-hard-irqs") {
+					n = opts.deferHardIRQs
+				}
+				if given("gro-flush-timeout") {
+					timeout = opts.groFlush
+				}
+				if err := d.Netdev.SetNAPIDefer(n, timeout); err != nil {
+					return Report{}, fmt.Errorf("topo: host %s device %s: %w", h.Name, d.Netdev.Name(), err)
+				}
+			}
+		}
+	}
+	if err := a.applyFeatures(w, features, featureItems); err != nil {
 		return Report{}, err
 	}
 	if opts.pcapDir != "" {
@@ -120,7 +131,7 @@ func (a *app) runTopology(opts runOpts, run func(w *topo.World)) (Report, error)
 			}
 		}()
 	}
-	a.log.Info("topology up", zap.String("time", a.cfg.Time), zap.Int64("seed", a.cfg.Seed),
+	a.log.Info("topology up", zap.String("time", string(a.cfg.Time)), zap.Int64("seed", a.cfg.Seed),
 		zap.Int("hosts", len(w.Hosts)), zap.Int("cables", len(w.Cables)))
 	// Let the links come up before traffic starts.
 	w.Run(time.Millisecond)

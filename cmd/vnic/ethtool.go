@@ -12,12 +12,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"vnic/driver"
+	"vnic/ethtool"
 	"vnic/ethtool/cli"
 	"vnic/ethtool/nl"
 	"vnic/internal/nlclient"
 )
-
-func init() { cli.Pretty = driver.FormatRegs }
 
 func newEthtoolCmd(a *app) *cobra.Command {
 	return &cobra.Command{
@@ -76,7 +75,7 @@ func runEthtool(args []string, stdout, stderr io.Writer) int {
 	if monitor {
 		return runMonitor(conn, rest, stdout, stderr)
 	}
-	return cli.Run(rest, cli.Options{Backend: nl.Backend(conn), Stdout: stdout, Stderr: stderr})
+	return cli.Run(rest, cli.Options{Backend: nl.Backend(conn), Stdout: stdout, Stderr: stderr, Pretty: driver.FormatRegs})
 }
 
 // runMonitor is ethtool --monitor: every notification, printed as the
@@ -130,17 +129,17 @@ func runMonitor(conn *nlclient.Conn, args []string, stdout, stderr io.Writer) in
 
 func formatNtf(n nl.Notification) string {
 	switch n.Kind {
-	case "features":
+	case ethtool.NtfFeatures:
 		return cli.FormatFeatures(n.Dev, n.Features)
-	case "rings":
+	case ethtool.NtfRings:
 		return cli.FormatRing(n.Dev, *n.Ring)
-	case "channels":
+	case ethtool.NtfChannels:
 		return cli.FormatChannels(n.Dev, *n.Channels)
-	case "coalesce":
+	case ethtool.NtfCoalesce:
 		return cli.FormatCoalesce(n.Dev, *n.Coalesce)
-	case "pause":
+	case ethtool.NtfPause:
 		return cli.FormatPause(n.Dev, *n.Pause, false)
-	case "link":
+	case ethtool.NtfLink:
 		state := "down"
 		if *n.Link {
 			state = "up"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"vnic/driver"
 	"vnic/ethtool/cli"
 	"vnic/ethtool/kernel"
 )
@@ -16,5 +17,5 @@ func runKernelEthtool(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeFn()
-	return cli.Run(args, cli.Options{Backend: b, Stdout: stdout, Stderr: stderr})
+	return cli.Run(args, cli.Options{Backend: b, Stdout: stdout, Stderr: stderr, Pretty: driver.FormatRegs})
 }

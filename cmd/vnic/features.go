@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,58 +15,81 @@ import (
 	"vnic/stack"
 )
 
-// featureChange is one name=on|off of --features.
-type featureChange struct {
-	name string
-	bits ethtool.Features
-	on   bool
-}
-
-// parseFeatures parses --features "tso=off,gro=off,rx-checksum=on". Names
-// are ethtool -K's keywords or full feature names.
-func parseFeatures(s string) ([]featureChange, error) {
-	var out []featureChange
+// featureArgs turns --features "tso=off,gro=off,rx-checksum=on" into
+// ethtool -K's word list ("tso off gro off rx-checksum on") and resolves
+// it as -K does (ethtool.ParseFeatureArgs): the same names, aliases and
+// errors. It returns the request and each item's own part of it.
+func featureArgs(s string) (ethtool.FeatureRequest, []featureItem, error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, nil
+		return ethtool.FeatureRequest{}, nil, nil
 	}
+	names := ethtool.KernelFeatureNames[:]
+	var args []string
+	var items []featureItem
 	for _, item := range strings.Split(s, ",") {
 		name, val, ok := strings.Cut(strings.TrimSpace(item), "=")
-		if !ok {
-			return nil, fmt.Errorf("--features: %q: want name=on or name=off", item)
+		if !ok || name == "" {
+			return ethtool.FeatureRequest{}, nil, fmt.Errorf("--features: %q: want name=on or name=off", item)
 		}
-		bits, known := ethtool.Keyword(name)
-		if !known {
-			return nil, fmt.Errorf("--features: unknown feature %q", name)
+		args = append(args, name, val)
+		req, err := ethtool.ParseFeatureArgs([]string{name, val}, names)
+		if err != nil {
+			var ae *ethtool.ArgError
+			var ee *ethtool.Error
+			switch {
+			case errors.As(err, &ae):
+				return ethtool.FeatureRequest{}, nil, fmt.Errorf("--features: %s", ae.Msg)
+			case errors.As(err, &ee) && ee.Attr != "":
+				return ethtool.FeatureRequest{}, nil, fmt.Errorf("--features: %q: %s", ee.Attr, ee.Msg)
+			}
+			return ethtool.FeatureRequest{}, nil, fmt.Errorf("--features: %w", err)
 		}
-		var on bool
-		switch val {
-		case "on":
-			on = true
-		case "off":
-		default:
-			return nil, fmt.Errorf("--features: %s=%q: want on or off", name, val)
-		}
-		out = append(out, featureChange{name, bits, on})
+		items = append(items, featureItem{name, val == "on", req.Mask})
 	}
-	return out, nil
+	req, err := ethtool.ParseFeatureArgs(args, names)
+	if err != nil {
+		return ethtool.FeatureRequest{}, nil, fmt.Errorf("--features: %w", err)
+	}
+	return req, items, nil
 }
 
-// applyFeatures makes the changes on every device, as ethtool -K would, and
-// logs what each device asked for and got.
-func (a *app) applyFeatures(w *topo.World, changes []featureChange) error {
+// featureItem is one name=on|off of --features and the features it names.
+type featureItem struct {
+	name string
+	on   bool
+	mask ethtool.Bitmap
+}
+
+// applyFeatures makes the request on every device, as ethtool -K would
+// (an error, or no feature ending up as asked, fails), and logs what each
+// device was asked for and got.
+func (a *app) applyFeatures(w *topo.World, req ethtool.FeatureRequest, items []featureItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	b := w.Ethtool()
 	for _, h := range w.Hosts {
 		for _, d := range h.Devices {
-			for _, c := range changes {
-				on := ethtool.Features(0)
-				if c.on {
-					on = c.bits
-				}
-				if _, err := d.Netdev.SetWantedFeatures(c.bits, on); err != nil {
-					return fmt.Errorf("--features %s on %s/%s: %w", c.name, h.Name, d.Netdev.Name(), err)
-				}
-				active := d.Netdev.Features()&c.bits != 0
-				a.log.Info("feature", zap.String("dev", h.Name+"/"+d.Netdev.Name()), zap.String("feature", c.name),
-					zap.Bool("requested", c.on), zap.Bool("active", active))
+			path := h.Name + "/" + d.Netdev.Name()
+			dev, err := b.Device(path)
+			if err != nil {
+				return fmt.Errorf("--features on %s: %w", path, err)
+			}
+			reply, err := dev.SetFeatures(req)
+			if err != nil {
+				return fmt.Errorf("--features on %s: %w", path, err)
+			}
+			if reply.NothingChanged(req) {
+				return fmt.Errorf("--features on %s: could not change any device features", path)
+			}
+			l, err := dev.Features()
+			if err != nil {
+				return fmt.Errorf("--features on %s: %w", path, err)
+			}
+			active := l.Active()
+			for _, it := range items {
+				a.log.Info("feature", zap.String("dev", path), zap.String("feature", it.name),
+					zap.Bool("requested", it.on), zap.Bool("active", active[0]&it.mask[0] != 0 || active[1]&it.mask[1] != 0))
 			}
 		}
 	}

@@ -251,7 +251,9 @@ func FuzzConfig(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = c.topology()
+		if err := c.Validate(); err != nil {
+			t.Fatalf("an accepted config fails Validate: %v", err)
+		}
 	})
 }
 

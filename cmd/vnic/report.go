@@ -100,7 +100,7 @@ type CPUReport struct {
 
 // bulk is a running bulk stream.
 type bulk struct {
-	cfg  Bulk
+	cfg  topo.Bulk
 	b    *stack.Bulk
 	sink *stack.BulkSink
 }
@@ -109,7 +109,7 @@ type bulk struct {
 // 4 MiB window, each receiving host answering with ACKs. Every host with a
 // bulk stream gets a BulkMux as its IPv4 handler, in front of the UDP sink
 // startTraffic registered.
-func startBulk(w *topo.World, streams []Bulk, traffic []*traffic) ([]*bulk, error) {
+func startBulk(w *topo.World, streams []topo.Bulk, traffic []*traffic) ([]*bulk, error) {
 	muxes := map[string]*stack.BulkMux{}
 	hosts := map[string]*topo.Host{}
 	mux := func(h *topo.Host) *stack.BulkMux {
@@ -181,7 +181,7 @@ func (r *Report) addBulk(w *topo.World, bulks []*bulk) {
 
 // traffic is a running stream.
 type traffic struct {
-	cfg      Traffic
+	cfg      topo.Traffic
 	pg       *stack.Pktgen
 	sink     *stack.Sink
 	sinkHost string
@@ -190,7 +190,7 @@ type traffic struct {
 // startTraffic registers a counting IPv4 sink on every host without the
 // IPv4 stack (config validation keeps streams off such hosts) and starts
 // one pktgen per stream. The seed moves the streams' source addresses.
-func startTraffic(w *topo.World, streams []Traffic, seed int64) ([]*traffic, error) {
+func startTraffic(w *topo.World, streams []topo.Traffic, seed int64) ([]*traffic, error) {
 	r := rand.New(rand.NewSource(seed))
 	sinks := map[string]*stack.Sink{}
 	for _, h := range w.Hosts {
@@ -228,8 +228,8 @@ func startTraffic(w *topo.World, streams []Traffic, seed int64) ([]*traffic, err
 }
 
 // buildReport gathers the figures.
-func buildReport(w *topo.World, cfg *Config, streams []*traffic, elapsed time.Duration) Report {
-	rep := Report{Time: cfg.Time, Seed: cfg.Seed, Duration: cfg.Duration.String()}
+func buildReport(w *topo.World, cfg *topo.Config, streams []*traffic, elapsed time.Duration) Report {
+	rep := Report{Time: string(cfg.Time), Seed: cfg.Seed, Duration: cfg.Duration.String()}
 	for _, h := range w.Hosts {
 		for _, d := range h.Devices {
 			nd := d.Netdev

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/viper"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"vnic/internal/topo"
 )
 
 // appOut is where commands print; tests replace it.
@@ -19,7 +21,7 @@ var appOut io.Writer = os.Stdout
 type app struct {
 	configFile string
 	v          *viper.Viper
-	cfg        *Config
+	cfg        *topo.Config
 	log        *zap.Logger
 	level      zap.AtomicLevel
 	out        io.Writer

@@ -16,10 +16,15 @@ import (
 	"vnic/ethtool"
 )
 
-// Options are where a run reads devices from and writes to.
+// Options are where a run reads devices from and writes to, and how it
+// prints what only a driver can decode.
 type Options struct {
 	Backend        ethtool.Backend
 	Stdout, Stderr io.Writer
+	// Pretty decodes a driver's register dump for -d (ethtool's
+	// per-driver dump functions); ok false, or no Pretty, falls back to
+	// the hex dump. cmd/vnic gives vnic's (driver.FormatRegs).
+	Pretty func(driver string, regs ethtool.Regs) (text string, ok bool)
 }
 
 // run is one invocation's state.

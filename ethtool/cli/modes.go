@@ -650,18 +650,13 @@ func doRegs(r *run, dev ethtool.Device) int {
 		return 0
 	}
 	di, _ := dev.DrvInfo()
-	if !optBool(ps, "hex").V && Pretty != nil {
-		if text, ok := Pretty(di.Driver, regs); ok {
+	if !optBool(ps, "hex").V && r.Pretty != nil {
+		if text, ok := r.Pretty(di.Driver, regs); ok {
 			return r.out(text, bytesToInts(regs.Data))
 		}
 	}
 	return r.out(FormatHex(regs.Data, 0), bytesToInts(regs.Data))
 }
-
-// Pretty decodes a driver's register dump (ethtool's per-driver dump
-// functions); ok false falls back to the hex dump. cmd/vnic installs
-// vnic's.
-var Pretty func(driver string, regs ethtool.Regs) (string, bool)
 
 func optStr(ps []pval, name string) string {
 	for _, p := range ps {

@@ -431,7 +431,7 @@ type Notification struct {
 	Coalesce *ethtool.Coalesce
 	Pause    *ethtool.Pause
 	Link     *bool
-	Kind     string // "features", "rings", ...
+	Kind     ethtool.NtfKind // ethtool.NtfFeatures, NtfRings, ...
 }
 
 // DecodeNtf decodes a notification of either family (family "" means the
@@ -447,7 +447,7 @@ func DecodeNtf(family string, cmd uint8, body []byte) (Notification, bool) {
 			return n, false
 		}
 		up := len(m[VALink]) == 1 && m[VALink][0] != 0
-		n.Link, n.Kind = &up, "link"
+		n.Link, n.Kind = &up, ethtool.NtfLink
 		return n, true
 	}
 	switch cmd {
@@ -456,16 +456,16 @@ func DecodeNtf(family string, cmd uint8, body []byte) (Notification, bool) {
 		if err != nil {
 			return n, false
 		}
-		n.Features, n.Kind = l, "features"
+		n.Features, n.Kind = l, ethtool.NtfFeatures
 	case MsgRingsNtf:
 		g := ethtool.Ring{RxMax: get32(m, ARingsRxMax), RxMiniMax: get32(m, ARingsRxMiniMax), RxJumboMax: get32(m, ARingsRxJumboMax),
 			TxMax: get32(m, ARingsTxMax), Rx: get32(m, ARingsRx), RxMini: get32(m, ARingsRxMini), RxJumbo: get32(m, ARingsRxJumbo), Tx: get32(m, ARingsTx)}
-		n.Ring, n.Kind = &g, "rings"
+		n.Ring, n.Kind = &g, ethtool.NtfRings
 	case MsgChannelsNtf:
 		c := ethtool.Channels{MaxRx: get32(m, AChannelsRxMax), MaxTx: get32(m, AChannelsTxMax), MaxOther: get32(m, AChannelsOtherMax),
 			MaxCombined: get32(m, AChannelsCombinedMax), Rx: get32(m, AChannelsRxCount), Tx: get32(m, AChannelsTxCount),
 			Other: get32(m, AChannelsOtherCount), Combined: get32(m, AChannelsCombinedCount)}
-		n.Channels, n.Kind = &c, "channels"
+		n.Channels, n.Kind = &c, ethtool.NtfChannels
 	case MsgCoalesceNtf:
 		var co ethtool.Coalesce
 		for p := ethtool.CoalesceParam(0); p < ethtool.NumCoalesceParams; p++ {
@@ -478,10 +478,10 @@ func DecodeNtf(family string, cmd uint8, body []byte) (Notification, bool) {
 				}
 			}
 		}
-		n.Coalesce, n.Kind = &co, "coalesce"
+		n.Coalesce, n.Kind = &co, ethtool.NtfCoalesce
 	case MsgPauseNtf:
 		p := ethtool.Pause{Autoneg: get8(m, APauseAutoneg) != 0, Rx: get8(m, APauseRx) != 0, Tx: get8(m, APauseTx) != 0}
-		n.Pause, n.Kind = &p, "pause"
+		n.Pause, n.Kind = &p, ethtool.NtfPause
 	default:
 		return n, false
 	}

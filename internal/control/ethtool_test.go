@@ -11,6 +11,7 @@ import (
 	mnl "github.com/mdlayher/netlink"
 
 	"vnic/driver"
+	"vnic/ethtool"
 	"vnic/ethtool/cli"
 	"vnic/ethtool/nl"
 	"vnic/internal/nlclient"
@@ -112,8 +113,8 @@ func TestMonitor(t *testing.T) {
 			if !ok {
 				t.Fatalf("undecodable event %+v", ev)
 			}
-			kinds = append(kinds, n.Dev+" "+n.Kind)
-			if n.Kind == "rings" && n.Ring.Rx != 512 {
+			kinds = append(kinds, n.Dev+" "+n.Kind.String())
+			if n.Kind == ethtool.NtfRings && n.Ring.Rx != 512 {
 				t.Errorf("rings notification: %+v", n.Ring)
 			}
 		}
@@ -202,7 +203,7 @@ func TestDumpAndLinkNotifications(t *testing.T) {
 		}
 		for _, ev := range evs {
 			n, ok := nl.DecodeNtf(ev.Family, ev.Cmd, ev.Body)
-			if !ok || n.Kind != "link" {
+			if !ok || n.Kind != ethtool.NtfLink {
 				t.Fatalf("event %+v", ev)
 			}
 			got = append(got, fmt.Sprintf("%s %v", n.Dev, *n.Link))

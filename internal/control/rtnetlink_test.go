@@ -167,7 +167,7 @@ Deleted 198.18.7.0/24 dev vnic0 proto kernel scope link src 198.18.7.1
 // packet arriving there for another host is not forwarded (InAddrErrors).
 func TestDeviceForwardingSwitch(t *testing.T) {
 	off := false
-	cfg := topo.Config{Virtual: true, Seed: 1, Hosts: []topo.HostConfig{
+	cfg := topo.Config{Time: topo.VirtualTime, Seed: 1, Hosts: []topo.HostConfig{
 		{Name: "h1", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 1, Addresses: []string{"198.18.5.2/24"}}}, Routes: []string{"default via 198.18.5.1"}},
 		{Name: "r", CPUs: 1, Forwarding: true, Devices: []topo.DeviceConfig{{Queues: 1, Addresses: []string{"198.18.5.1/24"}, Forwarding: &off}, {Queues: 1, Addresses: []string{"198.18.6.1/24"}}}},
 		{Name: "h2", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 1, Addresses: []string{"198.18.6.2/24"}}}, Routes: []string{"default via 198.18.6.1"}},

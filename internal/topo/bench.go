@@ -48,7 +48,7 @@ func (r *BenchResult) setCPU(d time.Duration) {
 // replaced by port, on real-time CPUs (one per queue).
 func benchHost(queues int, port hw.Port) (*World, *Device, error) {
 	w, err := Build(Config{
-		Costs: hw.DefaultCosts,
+		Costs: Costs(hw.DefaultCosts),
 		Hosts: []HostConfig{{Name: "b", CPUs: queues, Devices: []DeviceConfig{{Queues: queues, RxRing: 1024, TxRing: 1024}}}},
 	})
 	if err != nil {
@@ -186,7 +186,7 @@ func BenchRX(size, queues int, packets uint64) (BenchResult, error) {
 // frames per wall-clock second; Drops counts frames the receiver missed.
 func BenchVirtual(packets uint64) (BenchResult, error) {
 	w, err := Build(Config{
-		Virtual: true, Seed: 1, Costs: hw.DefaultCosts,
+		Time: VirtualTime, Seed: 1, Costs: Costs(hw.DefaultCosts),
 		Hosts: []HostConfig{
 			{Name: "h1", CPUs: 4, Devices: []DeviceConfig{{Queues: 4}}},
 			{Name: "h2", CPUs: 4, Devices: []DeviceConfig{{Queues: 4}}},
@@ -263,10 +263,10 @@ type OffloadResult struct {
 // the modelled busy time of both hosts.
 func BenchOffload(config string, off ethtool.Features, costs hw.CostModel, sends uint64) (OffloadResult, error) {
 	w, err := Build(Config{
-		Virtual: true, Seed: 1, Costs: costs,
+		Time: VirtualTime, Seed: 1, Costs: Costs(costs),
 		Hosts: []HostConfig{
-			{Name: "h1", CPUs: 1, Devices: []DeviceConfig{{Queues: 1, RxRing: 4096, TxRing: 4096, ITR: 20 * time.Microsecond}}},
-			{Name: "h2", CPUs: 1, Devices: []DeviceConfig{{Queues: 1, RxRing: 4096, TxRing: 4096, ITR: 20 * time.Microsecond}}},
+			{Name: "h1", CPUs: 1, Devices: []DeviceConfig{{Queues: 1, RxRing: 4096, TxRing: 4096, ITRUsecs: 20}}},
+			{Name: "h2", CPUs: 1, Devices: []DeviceConfig{{Queues: 1, RxRing: 4096, TxRing: 4096, ITRUsecs: 20}}},
 		},
 		Cables: []CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 100000}},
 	})

@@ -17,94 +17,6 @@ import (
 	"vnic/stack/rtnetlink"
 )
 
-// Config describes a topology.
-type Config struct {
-	Virtual bool  // virtual time (deterministic) or real time
-	Seed    int64 // RSS keys and anything else random
-	Costs   hw.CostModel
-	Hosts   []HostConfig
-	Cables  []CableConfig
-	Checker bool // contract checking on every device
-}
-
-// HostConfig describes one host.
-type HostConfig struct {
-	Name     string
-	CPUs     int
-	DMABytes int // DMA arena size, default 64 MiB
-	Devices  []DeviceConfig
-	Budget   int           // netdev_budget, default 300
-	BudgetT  time.Duration // netdev_budget_usecs, default 2 ms
-	// Costs, when set, replaces the world's cost model for this host
-	// (an ideal load generator: all zero).
-	Costs *hw.CostModel
-	// IPv4 gives the host the IPv4 stack (it also follows from addresses,
-	// routes or forwarding); Forwarding is net.ipv4.ip_forward; Routes
-	// are ip route add arguments ("default via 198.18.5.1").
-	IPv4       bool
-	Forwarding bool
-	Routes     []string
-	// RPFilter is net.ipv4.conf.all.rp_filter (0 off, 1 strict, 2 loose).
-	RPFilter int
-}
-
-// DeviceConfig describes one vnic and its driver parameters.
-type DeviceConfig struct {
-	// Name is the interface name (default: vnic0, vnic1, … in order).
-	Name string
-	// Addresses are IPv4 prefixes (198.18.5.2/24) added once it is up.
-	Addresses []string
-	// Port plugs the device into something other than a cable.
-	Port PortConfig
-	// Forwarding, when set, is the device's own forwarding switch
-	// (net.ipv4.conf.DEV.forwarding); otherwise it follows the host's.
-	Forwarding *bool
-	MAC        string // EEPROM MAC; default 02:00:00:00:hh:dd
-	Queues     int
-	// MaxQueues caps ethtool -L (default 8); Vectors is the MSI-X table
-	// size (default 10).
-	MaxQueues int
-	Vectors   int
-	// RxMode, LegacyBatch and PollQuota choose the driver's receive path
-	// (driver.RxModeNAPI, driver.RxModeLegacy, driver.RxModeQuota,
-	// driver.RxModeTick).
-	RxMode      string
-	LegacyBatch int
-	PollQuota   int
-	RxRing      int
-	TxRing      int
-	ITR         time.Duration
-	// RxIntDelay and RxAbsIntDelay program the receive delay timers
-	// (driver.Config).
-	RxIntDelay, RxAbsIntDelay time.Duration
-	MTU                       int
-	// NAPIDeferHardIRQs and GROFlushTimeout are the net device's
-	// napi_defer_hard_irqs and gro_flush_timeout (NAPI deferral);
-	// Threaded polls its NAPIs in kthreads (threaded NAPI).
-	NAPIDeferHardIRQs int
-	GROFlushTimeout   time.Duration
-	Threaded          bool
-	// TxTimeout is the TX watchdog timeout (default 5 s).
-	TxTimeout time.Duration
-}
-
-// PortConfig says where a device's wire goes when it is not a cable: a
-// Linux TAP (Type "tap": Ifname, made in network namespace Netns when
-// set; VnetHdr opens it with IFF_VNET_HDR for offloads).
-type PortConfig struct {
-	Type    string
-	Ifname  string
-	Netns   string
-	VnetHdr bool
-}
-
-// CableConfig joins two devices named "host/ifname".
-type CableConfig struct {
-	A, B      string
-	SpeedMbps int    // default 1000
-	Pcap      string // capture file for both directions, "" for none
-}
-
 // World is a built topology.
 type World struct {
 	Clock  hw.Clock
@@ -167,7 +79,7 @@ type Cable struct {
 // cables. Real-time CPUs are running when it returns; call Close.
 func Build(cfg Config) (*World, error) {
 	w := &World{}
-	if cfg.Virtual {
+	if cfg.Time.Virtual() {
 		w.VClock = hw.NewVirtualClock()
 		w.Clock = w.VClock
 	} else {
@@ -193,9 +105,9 @@ func Build(cfg Config) (*World, error) {
 		}
 		h := &Host{Name: hc.Name, DMA: hw.NewDMA(hc.DMABytes)}
 		var scpus []stack.CPU
-		costs := cfg.Costs
+		costs := cfg.Costs.Model()
 		if hc.Costs != nil {
-			costs = *hc.Costs
+			costs = hc.Costs.Model()
 		}
 		for i := 0; i < hc.CPUs; i++ {
 			c := hw.NewCPU(i, w.Clock, costs)
@@ -203,7 +115,7 @@ func Build(cfg Config) (*World, error) {
 			scpus = append(scpus, c)
 		}
 		h.Stack = stack.NewHost(hc.Name, w.Clock, scpus, stack.HostConfig{
-			NetdevBudget: hc.Budget, NetdevBudgetTime: hc.BudgetT,
+			NetdevBudget: hc.NetdevBudget, NetdevBudgetTime: usecs(hc.NetdevBudgetUsecs),
 			Costs: stack.Costs{Proto: costs.Proto, Poll: costs.Poll, GRO: costs.GRO},
 		})
 		w.Hosts = append(w.Hosts, h)
@@ -229,9 +141,15 @@ func Build(cfg Config) (*World, error) {
 				w.Close()
 				return nil, fmt.Errorf("topo: %w", err)
 			}
+			rxMode, ok := driver.ParseRxMode(dc.RxMode)
+			if !ok {
+				w.Close()
+				return nil, fmt.Errorf("topo: driver: %s/nic%d: receive mode %q: want %s", hc.Name, di, dc.RxMode, driver.RxModeNames)
+			}
 			ad, err := driver.Probe(nic.Function(), h.Stack, h.CPUs, driver.Config{
-				Name: dc.Name, Queues: dc.Queues, MaxQueues: dc.MaxQueues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: dc.ITR, RxIntDelay: dc.RxIntDelay, RxAbsIntDelay: dc.RxAbsIntDelay, TxTimeout: dc.TxTimeout,
-				RxMode: dc.RxMode, LegacyBatch: dc.LegacyBatch, PollQuota: dc.PollQuota,
+				Name: dc.Name, Queues: dc.Queues, MaxQueues: dc.MaxQueues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: usecs(dc.ITRUsecs),
+				RxIntDelay: usecs(dc.RxIntDelayUsecs), RxAbsIntDelay: usecs(dc.RxAbsIntDelayUsecs), TxTimeout: dc.TxTimeout,
+				RxMode: rxMode, LegacyBatch: dc.LegacyBatch, PollQuota: dc.PollQuota,
 				Seed: cfg.Seed + int64(hi*16+di),
 			})
 			if err != nil {
@@ -246,8 +164,8 @@ func Build(cfg Config) (*World, error) {
 					return nil, fmt.Errorf("topo: %w", err)
 				}
 			}
-			if dc.NAPIDeferHardIRQs != 0 || dc.GROFlushTimeout != 0 {
-				if err := d.Netdev.SetNAPIDefer(dc.NAPIDeferHardIRQs, dc.GROFlushTimeout); err != nil {
+			if dc.NAPIDeferHardIRQs != 0 || dc.GROFlushTimeoutUsecs != 0 {
+				if err := d.Netdev.SetNAPIDefer(dc.NAPIDeferHardIRQs, usecs(dc.GROFlushTimeoutUsecs)); err != nil {
 					w.Close()
 					return nil, fmt.Errorf("topo: host %s device %d: %w", hc.Name, di, err)
 				}
@@ -458,7 +376,7 @@ func (w *World) Close() error {
 // seed 1 unless changed.
 func Pair(dc DeviceConfig, cpus, mbps int) Config {
 	return Config{
-		Virtual: true, Seed: 1,
+		Time: VirtualTime, Seed: 1,
 		Hosts: []HostConfig{
 			{Name: "h1", CPUs: cpus, Devices: []DeviceConfig{dc}},
 			{Name: "h2", CPUs: cpus, Devices: []DeviceConfig{dc}},

@@ -76,7 +76,7 @@ func TestSuiteCatchesFaults(t *testing.T) {
 // self-test and the data path together). Only outcomes are asserted.
 func TestVnicConformsRealTime(t *testing.T) {
 	cfg := topo.Pair(topo.DeviceConfig{Queues: 2}, 2, 10000)
-	cfg.Virtual = false
+	cfg.Time = topo.RealTime
 	w, err := topo.Build(cfg)
 	if err != nil {
 		t.Fatal(err)

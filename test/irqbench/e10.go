@@ -65,7 +65,7 @@ func steps(a adaptive, c hw.CostModel, phases []Phase, seed int64) ([]Point, Tra
 	weights := make([]float64, a.queues)
 	weights[0] = 1 // all on queue 0; the other queue vectors only count for igb's choice
 	r := Run{Mode: a.mode, Costs: c, Seed: seed, Weights: weights}
-	g, err := newRig(r, topo.DeviceConfig{MTU: 9000, ITR: time.Duration(a.usecs) * time.Microsecond})
+	g, err := newRig(r, topo.DeviceConfig{MTU: 9000, ITRUsecs: int(a.usecs)})
 	if err != nil {
 		return nil, Trace{}, err
 	}
@@ -184,9 +184,9 @@ var E10Phases = []Phase{
 // runs on the modern preset whatever the preset asked: the schemes'
 // thresholds are bytes and packets per interrupt tuned for gigabit
 // traffic, which the teaching preset's 83 kpps CPU cannot carry.
-func E10(preset string, seed int64, progress Progress) (Experiment, error) {
-	if _, ok := Presets[preset]; !ok {
-		return Experiment{}, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+func E10(preset Preset, seed int64, progress Progress) (Experiment, error) {
+	if preset.Name == "" {
+		return Experiment{}, fmt.Errorf("irqbench: no preset (teaching, modern)")
 	}
 	c := Presets["modern"]
 	e := Experiment{ID: "E10", Title: "Adaptive moderation under load steps", Preset: "modern", MLFRR: map[string]float64{}}

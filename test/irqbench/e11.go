@@ -46,7 +46,7 @@ func FairShares(offered []float64, capacity float64) []float64 {
 // while they ask less than a quarter, and the heavy queue cannot starve
 // them. Rounds cut short (time_squeeze) appear with overload and grow with
 // the load.
-func E11(preset string, seed int64, progress Progress) (Experiment, error) {
+func E11(preset Preset, seed int64, progress Progress) (Experiment, error) {
 	e, c, err := newExperiment("E11", "Four NAPI instances on one CPU under skewed load", preset)
 	if err != nil {
 		return e, err

@@ -17,7 +17,7 @@ import (
 // that arrive while it runs — a batch of b = λc_irq/(1 − λc_rx) packets —
 // so hard-IRQ time fills the CPU from λ(c_irq + c_rx) = 1 just as without
 // batching (the finding that kept E2 out of the first version).
-func E2(preset string, seed int64, progress Progress) (Experiment, error) {
+func E2(preset Preset, seed int64, progress Progress) (Experiment, error) {
 	e, c, err := newExperiment("E2", "The legacy driver with a batching interrupt handler (bursty input)", preset)
 	if err != nil {
 		return e, err

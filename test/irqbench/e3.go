@@ -42,7 +42,7 @@ func M7ClosedForm(c hw.CostModel, q, t int) float64 {
 // flat; a larger one receives packets the full queue then drops, after
 // paying for them; without a quota the receive callback never yields and
 // nothing goes out.
-func E3(preset string, seed int64, progress Progress) (Experiment, error) {
+func E3(preset Preset, seed int64, progress Progress) (Experiment, error) {
 	e, c, err := newExperiment("E3", "Polling with a quota, forwarding (Mogul Fig. 6-3)", preset)
 	if err != nil {
 		return e, err

@@ -18,7 +18,7 @@ const E4AppCost = 5 * time.Microsecond
 // feedback (input stops at 75 % of the queue and resumes under 25 %) the
 // excess is dropped by the NIC at no cost and the application runs at its
 // capacity 1/(c_rx + c_proto + c_app).
-func E4(preset string, seed int64, progress Progress) (Experiment, error) {
+func E4(preset Preset, seed int64, progress Progress) (Experiment, error) {
 	e, c, err := newExperiment("E4", "A user-level application behind the polling thread (Mogul Fig. 6-4)", preset)
 	if err != nil {
 		return e, err

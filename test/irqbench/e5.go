@@ -19,7 +19,7 @@ var M1NoKsoftirqd = Mode{ID: "M1 no ksoftirqd", RxMode: M1.RxMode, NoKsoftirqd: 
 // own answer is the last four series: his polling thread (M7, quota 5,
 // forwarding as in E3) outranks user processes, so without a limit the
 // task stops; a cycle limit f leaves it about 1 − f.
-func E5(preset string, seed int64, progress Progress) (Experiment, error) {
+func E5(preset Preset, seed int64, progress Progress) (Experiment, error) {
 	e, c, err := newExperiment("E5", "User progress under overload: ksoftirqd hand-off and the cycle limit (Mogul Fig. 7-1)", preset)
 	if err != nil {
 		return e, err

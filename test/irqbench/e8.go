@@ -47,7 +47,7 @@ func rrSeries(run func(Mode, float64) (Point, error), m Mode, fracs []float64, t
 // grows with the timeout, and the timer polls (each an hrtimer interrupt
 // and a poll, empty or not) cost CPU in inverse proportion to it. Flat
 // out, a tiny timeout spends the CPU on timer polls that find little.
-func E8(preset string, seed int64, progress Progress) (Experiment, error) {
+func E8(preset Preset, seed int64, progress Progress) (Experiment, error) {
 	e, c, err := newExperiment("E8", "NAPI deferral (gro_flush_timeout) under request/response load", preset)
 	if err != nil {
 		return e, err

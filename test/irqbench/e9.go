@@ -31,7 +31,7 @@ var E9Modes = []Mode{
 // every load; flat out, IRQ suspension carries as much as fullbusy, well
 // above no deferral; at light load suspension costs what plain deferral
 // costs, and napibusy sits between deferral and fullbusy.
-func E9(preset string, seed int64, progress Progress) (Experiment, error) {
+func E9(preset Preset, seed int64, progress Progress) (Experiment, error) {
 	e, c, err := newExperiment("E9", "Busy polling, threaded NAPI and IRQ suspension under request/response load", preset)
 	if err != nil {
 		return e, err

@@ -47,13 +47,13 @@ type Experiment struct {
 	Traces []Trace `json:"traces,omitempty"`
 }
 
-// newExperiment looks the cost preset up and starts an experiment.
-func newExperiment(id, title, preset string) (Experiment, hw.CostModel, error) {
-	c, ok := Presets[preset]
-	if !ok {
-		return Experiment{}, c, fmt.Errorf("irqbench: no preset %q (teaching, modern)", preset)
+// newExperiment starts an experiment on a cost preset (LookupPreset,
+// WithKnobs).
+func newExperiment(id, title string, preset Preset) (Experiment, hw.CostModel, error) {
+	if preset.Name == "" {
+		return Experiment{}, preset.Costs, fmt.Errorf("irqbench: no preset (teaching, modern)")
 	}
-	return Experiment{ID: id, Title: title, Preset: preset, MLFRR: map[string]float64{}}, c, nil
+	return Experiment{ID: id, Title: title, Preset: preset.Name, MLFRR: map[string]float64{}}, preset.Costs, nil
 }
 
 // add appends a series and its MLFRR.
@@ -164,7 +164,7 @@ func mlfrr(s Series) float64 {
 // softirq priority) and M1 (NAPI) under constant-rate load from 5 % to 5×
 // NAPI's capacity. (The consumer is local delivery after the protocol
 // work; forwarding replaces it once the IPv4 forwarding path exists.)
-func E1(preset string, seed int64, progress Progress) (Experiment, error) {
+func E1(preset Preset, seed int64, progress Progress) (Experiment, error) {
 	e, c, err := newExperiment("E1", "Receive livelock (M0) versus NAPI (M1) and tick polling (M8)", preset)
 	if err != nil {
 		return e, err
@@ -278,7 +278,7 @@ func E1(preset string, seed int64, progress Progress) (Experiment, error) {
 }
 
 // Experiments are the implemented experiments by id.
-var Experiments = map[string]func(preset string, seed int64, progress Progress) (Experiment, error){
+var Experiments = map[string]func(preset Preset, seed int64, progress Progress) (Experiment, error){
 	"E1":  E1,
 	"E2":  E2,
 	"E3":  E3,
@@ -299,7 +299,7 @@ var Experiments = map[string]func(preset string, seed int64, progress Progress) 
 // at 0.1, 0.5, 0.9 and 1.5× NAPI's capacity; plus the legacy driver
 // (draining the ring per interrupt) with and without a 100 µs interval
 // under overload.
-func E7(preset string, seed int64, progress Progress) (Experiment, error) {
+func E7(preset Preset, seed int64, progress Progress) (Experiment, error) {
 	e, c, err := newExperiment("E7", "Interrupt coalescing in three timer semantics (EITR, RADV, RDTR) against latency", preset)
 	if err != nil {
 		return e, err
@@ -482,7 +482,7 @@ var E6Costs = hw.CostModel{IRQ: 1200 * time.Nanosecond, RxPacket: 600 * time.Nan
 // 0.2–0.3 near capacity, about 0.9 at light load; packets per poll near the
 // weight under overload; at light load every poll empties the ring, one per
 // interrupt.
-func E6(preset string, seed int64, progress Progress) (Experiment, error) {
+func E6(preset Preset, seed int64, progress Progress) (Experiment, error) {
 	e := Experiment{ID: "E6", Title: "NAPI_HOWTO replica: interrupts and polls against load", Preset: "e6", MLFRR: map[string]float64{}}
 	s := Series{Mode: "M1"}
 	for i, row := range NAPIHowto {

@@ -29,38 +29,51 @@ var Presets = map[string]hw.CostModel{
 	"modern": hw.DefaultCosts,
 }
 
-// WithKnobs registers, and returns the name of, preset with c_ind and
-// the context-switch cost set ("teaching+c_ind=2µs+c_switch=1µs"): an
-// interrupt that preempts work costs that work ind more, and a thread
-// switched in (from another thread or from idle) pays sw.
-func WithKnobs(preset string, ind, sw time.Duration) (string, error) {
-	c, ok := Presets[preset]
+// Preset is a cost model and the name experiments report it by.
+type Preset struct {
+	Name  string
+	Costs hw.CostModel
+}
+
+// LookupPreset returns the preset of Presets called name.
+func LookupPreset(name string) (Preset, error) {
+	c, ok := Presets[name]
 	if !ok {
-		return "", fmt.Errorf("no preset %q (teaching, modern)", preset)
+		return Preset{}, fmt.Errorf("no preset %q (teaching, modern)", name)
+	}
+	return Preset{Name: name, Costs: c}, nil
+}
+
+// WithKnobs returns preset with c_ind and the context-switch cost set,
+// named after both ("teaching+c_ind=2µs+c_switch=1µs"): an interrupt that
+// preempts work costs that work ind more, and a thread switched in (from
+// another thread or from idle) pays sw.
+func WithKnobs(preset string, ind, sw time.Duration) (Preset, error) {
+	p, err := LookupPreset(preset)
+	if err != nil {
+		return Preset{}, err
 	}
 	if ind < 0 || ind > time.Millisecond {
-		return "", fmt.Errorf("c_ind %v: want 0 to 1ms", ind)
+		return Preset{}, fmt.Errorf("c_ind %v: want 0 to 1ms", ind)
 	}
 	if sw < 0 || sw > time.Millisecond {
-		return "", fmt.Errorf("context switch %v: want 0 to 1ms", sw)
+		return Preset{}, fmt.Errorf("context switch %v: want 0 to 1ms", sw)
 	}
-	c.Indirect, c.Switch = ind, sw
-	name := preset
+	p.Costs.Indirect, p.Costs.Switch = ind, sw
 	if ind > 0 {
-		name += fmt.Sprintf("+c_ind=%v", ind)
+		p.Name += fmt.Sprintf("+c_ind=%v", ind)
 	}
 	if sw > 0 {
-		name += fmt.Sprintf("+c_switch=%v", sw)
+		p.Name += fmt.Sprintf("+c_switch=%v", sw)
 	}
-	Presets[name] = c
-	return name, nil
+	return p, nil
 }
 
 // Mode is a receive mode under test.
 type Mode struct {
-	ID          string // M0, M1, ...
-	RxMode      string // driver.RxModeLegacy or driver.RxModeNAPI
-	LegacyBatch int    // M0: packets per interrupt (0: drain the ring)
+	ID          string        // M0, M1, ...
+	RxMode      driver.RxMode // driver.RxModeLegacy, RxModeNAPI, RxModeQuota or RxModeTick
+	LegacyBatch int           // M0: packets per interrupt (0: drain the ring)
 	ITR         time.Duration
 	// RxIntDelay and RxAbsIntDelay are the receive delay timers (RDTR,
 	// restarted by every frame; RADV, from the first): M2's other two
@@ -430,21 +443,24 @@ type rig struct {
 	stopClients func()
 }
 
+// usecs is d in whole µs, as topo.DeviceConfig takes timers.
+func usecs(d time.Duration) int { return int(d / time.Microsecond) }
+
 // newRig builds r's world with dc as the device configuration (queues,
 // mode and interval are filled in from r).
 func newRig(r Run, dc topo.DeviceConfig) (*rig, error) {
 	g := &rig{r: r, nq: max(1, len(r.Weights)), frames: map[int][][]byte{}}
-	dc.Queues, dc.RxMode, dc.LegacyBatch, dc.PollQuota = g.nq, r.Mode.RxMode, r.Mode.LegacyBatch, r.Mode.PollQuota
-	if dc.ITR == 0 {
-		dc.ITR = r.Mode.ITR
+	dc.Queues, dc.RxMode, dc.LegacyBatch, dc.PollQuota = g.nq, r.Mode.RxMode.String(), r.Mode.LegacyBatch, r.Mode.PollQuota
+	if dc.ITRUsecs == 0 {
+		dc.ITRUsecs = usecs(r.Mode.ITR)
 	}
-	dc.RxIntDelay, dc.RxAbsIntDelay = r.Mode.RxIntDelay, r.Mode.RxAbsIntDelay
+	dc.RxIntDelayUsecs, dc.RxAbsIntDelayUsecs = usecs(r.Mode.RxIntDelay), usecs(r.Mode.RxAbsIntDelay)
 	cfg := topo.Pair(dc, 1, linkMbps)
 	cfg.Hosts[0].Devices[0] = topo.DeviceConfig{Queues: 1, MTU: dc.MTU} // h1: a plain NAPI receiver
 	if r.Clients > 0 {
-		cfg.Hosts[0].Costs = &hw.CostModel{} // the load generator costs nothing
+		cfg.Hosts[0].Costs = &topo.Costs{} // the load generator costs nothing
 	}
-	cfg.Costs = r.Costs
+	cfg.Costs = topo.Costs(r.Costs)
 	cfg.Seed = r.Seed
 	w, err := topo.Build(cfg)
 	if err != nil {

@@ -125,7 +125,7 @@ func TestFairShares(t *testing.T) {
 // TestE10: igb's adaptive schemes walk their classes and sizes through the
 // load steps and settle at once; lib/dim is reported.
 func TestE10(t *testing.T) {
-	e, err := E10("teaching", 1, nil)
+	e, err := E10(mustPreset(t, "teaching"), 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestExperiments(t *testing.T) {
 			t.Run(preset+"/"+id, func(t *testing.T) {
 				t.Parallel()
 				done, total := 0, -1
-				e, err := Experiments[id](preset, 1, func(d, n int) { done, total = d, n })
+				e, err := Experiments[id](mustPreset(t, preset), 1, func(d, n int) { done, total = d, n })
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -225,4 +225,14 @@ func TestParamPlot(t *testing.T) {
 			t.Fatal("a param figure without families")
 		}
 	}
+}
+
+// mustPreset is LookupPreset of a preset that exists.
+func mustPreset(t *testing.T, name string) Preset {
+	t.Helper()
+	p, err := LookupPreset(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -39,8 +39,8 @@ func MeasureReal(mode Mode, rate float64, window time.Duration) (RealPoint, erro
 	if !(rate > 0) {
 		return RealPoint{}, fmt.Errorf("irqbench: offered rate %v: want a positive number of packets per second", rate)
 	}
-	cfg := topo.Pair(topo.DeviceConfig{Queues: 1, RxMode: mode.RxMode, LegacyBatch: mode.LegacyBatch, ITR: mode.ITR}, 1, linkMbps)
-	cfg.Virtual = false
+	cfg := topo.Pair(topo.DeviceConfig{Queues: 1, RxMode: mode.RxMode.String(), LegacyBatch: mode.LegacyBatch, ITRUsecs: usecs(mode.ITR)}, 1, linkMbps)
+	cfg.Time = topo.RealTime
 	cfg.Hosts[0].Devices[0] = topo.DeviceConfig{Queues: 1}
 	w, err := topo.Build(cfg)
 	if err != nil {

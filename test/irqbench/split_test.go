@@ -96,17 +96,20 @@ func TestInvariants(t *testing.T) {
 // TestWithKnobs: a derived preset differs from its base in c_ind and the
 // switch cost only.
 func TestWithKnobs(t *testing.T) {
-	name, err := WithKnobs("teaching", 2*time.Microsecond, time.Microsecond)
+	p, err := WithKnobs("teaching", 2*time.Microsecond, time.Microsecond)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Presets["teaching"]
 	want.Indirect, want.Switch = 2*time.Microsecond, time.Microsecond
-	if name != "teaching+c_ind=2µs+c_switch=1µs" || Presets[name] != want {
-		t.Errorf("%q: %+v", name, Presets[name])
+	if p.Name != "teaching+c_ind=2µs+c_switch=1µs" || p.Costs != want {
+		t.Errorf("%q: %+v", p.Name, p.Costs)
 	}
-	if name, err := WithKnobs("modern", 0, 3*time.Microsecond); err != nil || name != "modern+c_switch=3µs" {
-		t.Errorf("%q, %v", name, err)
+	if _, ok := Presets[p.Name]; ok {
+		t.Errorf("WithKnobs registered %q", p.Name)
+	}
+	if p, err := WithKnobs("modern", 0, 3*time.Microsecond); err != nil || p.Name != "modern+c_switch=3µs" {
+		t.Errorf("%q, %v", p.Name, err)
 	}
 	for _, bad := range []struct {
 		preset  string

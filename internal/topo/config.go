@@ -1,0 +1,237 @@
+package topo
+
+import (
+	"time"
+
+	"vnic/driver"
+	"vnic/hw"
+)
+
+// Config describes a topology, and is a vnic config file: each field's
+// mapstructure tag is its key (configs/default.yaml documents every one),
+// so viper decodes a file straight into it. Fields without a key are for
+// programs that build topologies themselves. Build reads the topology;
+// Duration, Traffic, Bulk and Log are for the program that runs it.
+type Config struct {
+	// Time is the clock: VirtualTime (deterministic) or RealTime (the
+	// zero value means real time too).
+	Time     Clock         `mapstructure:"time"`
+	Seed     int64         `mapstructure:"seed"`     // RSS keys and anything else random
+	Duration time.Duration `mapstructure:"duration"` // how long traffic runs
+	Checker  bool          `mapstructure:"checker"`  // contract checking on every device
+	Costs    Costs         `mapstructure:"costs"`
+	Hosts    []HostConfig  `mapstructure:"hosts"`
+	Cables   []CableConfig `mapstructure:"cables"`
+	Traffic  []Traffic     `mapstructure:"traffic"`
+	Bulk     []Bulk        `mapstructure:"bulk"`
+	Log      LogConfig     `mapstructure:"log"`
+}
+
+// Clock is a config's time: key, as the file spells it.
+type Clock string
+
+// Clocks.
+const (
+	VirtualTime Clock = "virtual" // discrete events, deterministic for a seed
+	RealTime    Clock = "real"    // the wall clock
+)
+
+// Virtual reports whether c is VirtualTime.
+func (c Clock) Virtual() bool { return c == VirtualTime }
+
+// Costs is the virtual-time cost model, hw.CostModel with the file's keys:
+// the two convert into each other (topo.Costs(hw.DefaultCosts)). Timer,
+// Indirect and Switch have no key.
+type Costs struct {
+	IRQ       time.Duration `mapstructure:"irq"`
+	RxPacket  time.Duration `mapstructure:"rx_packet"`
+	TxPacket  time.Duration `mapstructure:"tx_packet"`
+	Proto     time.Duration `mapstructure:"proto"`
+	Poll      time.Duration `mapstructure:"poll"`
+	CopyPerKB time.Duration `mapstructure:"copy_per_kb"`
+	GRO       time.Duration `mapstructure:"gro"`
+	Timer     time.Duration `mapstructure:"-"`
+	Indirect  time.Duration `mapstructure:"-"`
+	Switch    time.Duration `mapstructure:"-"`
+}
+
+// Model is c as the CPUs take it.
+func (c Costs) Model() hw.CostModel { return hw.CostModel(c) }
+
+// HostConfig describes one host.
+type HostConfig struct {
+	Name string `mapstructure:"name"`
+	CPUs int    `mapstructure:"cpus"`
+	// NetdevBudget and NetdevBudgetUsecs are netdev_budget and
+	// netdev_budget_usecs (0: the stack's 300 packets and 2 ms).
+	NetdevBudget      int            `mapstructure:"netdev_budget"`
+	NetdevBudgetUsecs int            `mapstructure:"netdev_budget_usecs"`
+	Devices           []DeviceConfig `mapstructure:"devices"`
+	// IPv4 gives the host the IPv4 stack (it also follows from addresses,
+	// routes or forwarding); Forwarding is net.ipv4.ip_forward; Routes
+	// are ip route add arguments ("default via 198.18.5.1").
+	IPv4       bool     `mapstructure:"ipv4"`
+	Forwarding bool     `mapstructure:"forwarding"`
+	Routes     []string `mapstructure:"routes"`
+	// RPFilter is net.ipv4.conf.all.rp_filter (0 off, 1 strict, 2 loose).
+	RPFilter int `mapstructure:"rp_filter"`
+	// DMABytes is the DMA arena's size, default 64 MiB.
+	DMABytes int `mapstructure:"-"`
+	// Costs, when set, replaces the world's cost model for this host
+	// (an ideal load generator: all zero).
+	Costs *Costs `mapstructure:"-"`
+}
+
+// DeviceConfig describes one vnic and its driver parameters.
+type DeviceConfig struct {
+	// Name is the interface name (default: vnic0, vnic1, … in order).
+	Name string `mapstructure:"name"`
+	// Addresses are IPv4 prefixes (198.18.5.2/24) added once it is up.
+	Addresses []string `mapstructure:"addresses"`
+	// Port plugs the device into something other than a cable.
+	Port PortConfig `mapstructure:"port"`
+	// Forwarding, when set, is the device's own forwarding switch
+	// (net.ipv4.conf.DEV.forwarding); otherwise it follows the host's.
+	Forwarding *bool  `mapstructure:"forwarding"`
+	MAC        string `mapstructure:"mac"` // EEPROM MAC; default 02:00:00:00:hh:dd
+	Queues     int    `mapstructure:"queues"`
+	// MaxQueues caps ethtool -L (default 8, igb's limit; at most 16, the
+	// device's queues); Vectors is the MSI-X table size (default 10, the
+	// 82576 function's; up to 25): each queue pair needs a vector besides
+	// the "other" one.
+	MaxQueues int `mapstructure:"max_queues"`
+	Vectors   int `mapstructure:"vectors"`
+	// RxMode is the driver's receive path as driver.ParseRxMode reads
+	// it: napi (default), legacy, quota (Mogul's polling thread,
+	// PollQuota packets per turn, 0 for no bound) or tick (polling on a
+	// 1 ms tick, no interrupts). LegacyBatch bounds a legacy interrupt's
+	// packets (driver.Config).
+	RxMode      string `mapstructure:"rx_mode"`
+	PollQuota   int    `mapstructure:"poll_quota"`
+	LegacyBatch int    `mapstructure:"-"`
+	RxRing      int    `mapstructure:"rx_ring"`
+	TxRing      int    `mapstructure:"tx_ring"`
+	// ITRUsecs is EITR's interval as ethtool's rx-usecs: 0 (off), 1
+	// (dynamic), 3 (dynamic conservative) or 10..8191 µs.
+	ITRUsecs int `mapstructure:"itr_usecs"`
+	// The receive delay timers (e1000's RxIntDelay, RxAbsIntDelay): µs,
+	// in 1.024 µs steps.
+	RxIntDelayUsecs    int `mapstructure:"rx_int_delay_usecs"`
+	RxAbsIntDelayUsecs int `mapstructure:"rx_abs_int_delay_usecs"`
+	MTU                int `mapstructure:"mtu"`
+	// NAPIDeferHardIRQs and GROFlushTimeoutUsecs are the net device's
+	// napi_defer_hard_irqs and gro_flush_timeout (NAPI deferral);
+	// Threaded polls its NAPIs in kthreads (threaded NAPI).
+	NAPIDeferHardIRQs    int  `mapstructure:"napi_defer_hard_irqs"`
+	GROFlushTimeoutUsecs int  `mapstructure:"gro_flush_timeout_usecs"`
+	Threaded             bool `mapstructure:"threaded"`
+	// TxTimeout is the TX watchdog timeout (default 5 s).
+	TxTimeout time.Duration `mapstructure:"-"`
+}
+
+// usecs is a count of µs as a duration.
+func usecs(n int) time.Duration { return time.Duration(n) * time.Microsecond }
+
+// PortConfig says where a device's wire goes when it is not a cable: a
+// Linux TAP (Type "tap": Ifname, made in network namespace Netns when
+// set; VnetHdr opens it with IFF_VNET_HDR for offloads).
+type PortConfig struct {
+	Type    string `mapstructure:"type"`
+	Ifname  string `mapstructure:"ifname"`
+	Netns   string `mapstructure:"netns"`
+	VnetHdr bool   `mapstructure:"vnet_hdr"`
+}
+
+// CableConfig joins two devices named "host/ifname".
+type CableConfig struct {
+	A         string `mapstructure:"a"`
+	B         string `mapstructure:"b"`
+	SpeedMbps int    `mapstructure:"speed_mbps"` // default 1000
+	Pcap      string `mapstructure:"pcap"`       // capture file for both directions, "" for none
+}
+
+// Traffic is one pktgen stream between two devices, "host/ifname".
+type Traffic struct {
+	From    string  `mapstructure:"from"`
+	To      string  `mapstructure:"to"`
+	Flows   int     `mapstructure:"flows"`
+	Size    int     `mapstructure:"size"`
+	RatePPS float64 `mapstructure:"rate_pps"`
+	Burst   int     `mapstructure:"burst"`
+}
+
+// Bulk is one TCP-shaped bulk stream.
+type Bulk struct {
+	From      string  `mapstructure:"from"`
+	To        string  `mapstructure:"to"`
+	SendSize  int     `mapstructure:"send_size"`
+	RateSends float64 `mapstructure:"rate_sends"`
+}
+
+// LogConfig is the program's logger.
+type LogConfig struct {
+	Level  string `mapstructure:"level"`
+	Format string `mapstructure:"format"`
+}
+
+// Defaults of list items.
+const (
+	defaultCPUs         = 1
+	defaultNetdevBudget = 300  // stack.HostConfig's
+	defaultBudgetUsecs  = 2000 // stack.HostConfig's 2 ms
+	defaultVectors      = 10   // hw.DeviceConfig's, the 82576 function's
+	defaultMTU          = 1500
+	defaultSpeedMbps    = 1000
+	defaultFlows        = 1
+	defaultFrameSize    = 64
+	defaultBurst        = 1
+	defaultRatePPS      = 10000
+	defaultRateSends    = 1000
+)
+
+// SetDefaults gives list items (hosts, devices, cables, traffic, bulk) the
+// defaults a file's list cannot take from the embedded one (viper
+// replaces a list whole): a zero number means "default". Bools are left
+// alone, since false cannot be told from unset: every list item's bool
+// defaults to false. Keys outside lists take their defaults from the
+// embedded file.
+func (c *Config) SetDefaults() {
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	for i := range c.Hosts {
+		h := &c.Hosts[i]
+		def(&h.CPUs, defaultCPUs)
+		def(&h.NetdevBudget, defaultNetdevBudget)
+		def(&h.NetdevBudgetUsecs, defaultBudgetUsecs)
+		for j := range h.Devices {
+			d := &h.Devices[j]
+			def(&d.Queues, driver.DefaultQueues)
+			def(&d.MaxQueues, driver.DefaultMaxQueues)
+			def(&d.Vectors, defaultVectors)
+			def(&d.RxRing, driver.DefaultRing)
+			def(&d.TxRing, driver.DefaultRing)
+			def(&d.MTU, defaultMTU)
+		}
+	}
+	for i := range c.Cables {
+		def(&c.Cables[i].SpeedMbps, defaultSpeedMbps)
+	}
+	for i := range c.Bulk {
+		def(&c.Bulk[i].SendSize, maxSendSize)
+		if c.Bulk[i].RateSends == 0 {
+			c.Bulk[i].RateSends = defaultRateSends
+		}
+	}
+	for i := range c.Traffic {
+		t := &c.Traffic[i]
+		def(&t.Flows, defaultFlows)
+		def(&t.Size, defaultFrameSize)
+		def(&t.Burst, defaultBurst)
+		if t.RatePPS == 0 {
+			t.RatePPS = defaultRatePPS
+		}
+	}
+}
