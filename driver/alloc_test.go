@@ -46,15 +46,15 @@ func TestRxNoAllocs(t *testing.T) {
 		batch int           // LegacyBatch
 		run   time.Duration // the world's time per batch of frames
 	}{
-		{"napi", driver.RxModeNAPI, 0, 200 * time.Microsecond},
-		{"legacy", driver.RxModeLegacy, 0, 200 * time.Microsecond},
-		{"legacy batch 1", driver.RxModeLegacy, 1, 200 * time.Microsecond},
-		{"quota", driver.RxModeQuota, 0, 200 * time.Microsecond},
-		{"tick", driver.RxModeTick, 0, driver.TickPeriod},
+		{"napi", driver.RxModeNAPI.String(), 0, 200 * time.Microsecond},
+		{"legacy", driver.RxModeLegacy.String(), 0, 200 * time.Microsecond},
+		{"legacy batch 1", driver.RxModeLegacy.String(), 1, 200 * time.Microsecond},
+		{"quota", driver.RxModeQuota.String(), 0, 200 * time.Microsecond},
+		{"tick", driver.RxModeTick.String(), 0, driver.TickPeriod},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, func(c *topo.Config) {
-				c.Costs = hw.DefaultCosts
+				c.Costs = topo.Costs(hw.DefaultCosts)
 				d := &c.Hosts[1].Devices[0]
 				d.RxMode, d.LegacyBatch = tc.mode, tc.batch
 			})
@@ -88,7 +88,7 @@ func TestTxChecksumOffloadNoAllocs(t *testing.T) {
 		proto uint8
 	}{{"tcp", header.ProtoTCP}, {"udp", header.ProtoUDP}} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, func(c *topo.Config) { c.Costs = hw.DefaultCosts })
+			e := newEnv(t, func(c *topo.Config) { c.Costs = topo.Costs(hw.DefaultCosts) })
 			sink := stack.NewSink(0)
 			e.b.Host.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
 			tmpl := l4Frame(e.b.Netdev.Addr(), e.a.Netdev.Addr(), tc.proto, 1000)
@@ -120,7 +120,7 @@ func TestTxChecksumOffloadNoAllocs(t *testing.T) {
 // device's segmentation allocate nothing.
 func TestTxTSONoAllocs(t *testing.T) {
 	const mss, segs = 1448, 45
-	e := newEnv(t, func(c *topo.Config) { c.Costs = hw.DefaultCosts })
+	e := newEnv(t, func(c *topo.Config) { c.Costs = topo.Costs(hw.DefaultCosts) })
 	sink := stack.NewSink(0)
 	e.b.Host.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
 	tmpl := l4Frame(e.b.Netdev.Addr(), e.a.Netdev.Addr(), header.ProtoTCP, mss*segs)

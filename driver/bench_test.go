@@ -23,7 +23,7 @@ import (
 func benchHost(b *testing.B, queues int, port hw.Port) *topo.Device {
 	b.Helper()
 	w, err := topo.Build(topo.Config{
-		Costs: hw.DefaultCosts,
+		Costs: topo.Costs(hw.DefaultCosts),
 		Hosts: []topo.HostConfig{{Name: "b", CPUs: queues, Devices: []topo.DeviceConfig{{Queues: queues, RxRing: 1024, TxRing: 1024}}}},
 	})
 	if err != nil {
@@ -172,7 +172,7 @@ func BenchmarkTxPath(b *testing.B) {
 func BenchmarkVirtualTime(b *testing.B) {
 	b.ReportAllocs()
 	w, err := topo.Build(topo.Config{
-		Virtual: true, Seed: 1, Costs: hw.DefaultCosts,
+		Time: topo.VirtualTime, Seed: 1, Costs: topo.Costs(hw.DefaultCosts),
 		Hosts: []topo.HostConfig{
 			{Name: "h1", CPUs: 4, Devices: []topo.DeviceConfig{{Queues: 4}}},
 			{Name: "h2", CPUs: 4, Devices: []topo.DeviceConfig{{Queues: 4}}},
