@@ -134,7 +134,6 @@ func TestHookOrderPerPath(t *testing.T) {
 	r, _, _ := routerRig(t, true, 0)
 	var log []string
 	for _, name := range []string{"h1", "r", "h2"} {
-		name := name
 		for h := stack.NFPreRouting; h < stack.NumNFHooks; h++ {
 			ops := &stack.NFHookOps{Name: "rec", Hook: h, Fn: func(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 				log = append(log, fmt.Sprintf("%s %v", name, st.Hook))
