@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"vnic/driver"
-	"vnic/hw"
 	"vnic/internal/topo"
 	"vnic/stack"
 )
@@ -154,6 +152,3 @@ func listen(d *topo.Device) *capture {
 	d.Host.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
 	return c
 }
-
-var _ = hw.DefaultCosts
-var _ = driver.MaxMTU

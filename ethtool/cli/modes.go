@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -780,5 +779,3 @@ func doChange(r *run, dev ethtool.Device) int {
 	}
 	return 0
 }
-
-var _ = binary.LittleEndian
