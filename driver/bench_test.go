@@ -171,34 +171,12 @@ func BenchmarkTxPath(b *testing.B) {
 // delivered-pps those the receiving stack took.
 func BenchmarkVirtualTime(b *testing.B) {
 	b.ReportAllocs()
-	w, err := topo.Build(topo.Config{
-		Time: topo.VirtualTime, Seed: 1, Costs: topo.Costs(hw.DefaultCosts),
-		Hosts: []topo.HostConfig{
-			{Name: "h1", CPUs: 4, Devices: []topo.DeviceConfig{{Queues: 4}}},
-			{Name: "h2", CPUs: 4, Devices: []topo.DeviceConfig{{Queues: 4}}},
-		},
-		Cables: []topo.CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 10000}},
-	})
+	v, err := topo.NewVirtualLoad()
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { w.Close() })
-	w.Run(time.Millisecond)
-	a, d := w.Hosts[0].Devices[0], w.Hosts[1].Devices[0]
-	sink := stack.NewSink(0)
-	d.Host.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
-	for q := 0; q < 4; q++ {
-		pg, err := a.Host.Stack.NewPktgen(stack.PktgenConfig{
-			Dev: a.Netdev, CPU: q, DstMAC: d.Netdev.Addr(), SrcIP: [4]byte{198, 18, byte(q), 1}, DstIP: [4]byte{198, 19, 0, 1},
-			Size: 60, Flows: 64, Rate: 3_000_000, Burst: 32, Queue: q,
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		pg.Start()
-	}
-	w.Run(time.Millisecond) // warm up
-	wire := func() uint64 { f, _, _, _ := w.Cables[0].Wire.Stats(); return f }
+	b.Cleanup(func() { v.World.Close() })
+	w, wire, sink := v.World, v.Wire, v.Sink
 	f0, r0 := wire(), sink.Packets()
 	runtime.GC()
 	b.ResetTimer()

@@ -84,3 +84,15 @@ func register(t testing.TB, h *stack.Host, d *stack.NetDevice) {
 		t.Fatal(err)
 	}
 }
+
+// NopOps are the device controls a test driver leaves alone (stop, MTU,
+// MAC, RX mode, statistics, TX timeout): embed it and write Open and
+// StartXmit.
+type NopOps struct{}
+
+func (NopOps) Stop() error                   { return nil }
+func (NopOps) ChangeMTU(int) error           { return nil }
+func (NopOps) SetMACAddress(stack.MAC) error { return nil }
+func (NopOps) SetRxMode()                    {}
+func (NopOps) GetStats64(*stack.LinkStats64) {}
+func (NopOps) TxTimeout(int)                 {}

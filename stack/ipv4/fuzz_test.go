@@ -8,6 +8,7 @@ import (
 
 	"vnic/header"
 	"vnic/hw"
+	"vnic/internal/stacktest"
 	"vnic/stack"
 	"vnic/stack/inet"
 	"vnic/stack/ipv4"
@@ -15,19 +16,16 @@ import (
 )
 
 // sinkOps is a driver that frees what it is given.
-type sinkOps struct{ dev *stack.NetDevice }
+type sinkOps struct {
+	stacktest.NopOps
+	dev *stack.NetDevice
+}
 
 func (s *sinkOps) Open() error { s.dev.CarrierOn(); return nil }
-func (s *sinkOps) Stop() error { return nil }
 func (s *sinkOps) StartXmit(skb *stack.SKB, _ *stack.TxQueue) stack.TxResult {
 	skb.Consume()
 	return stack.TxOK
 }
-func (s *sinkOps) ChangeMTU(int) error           { return nil }
-func (s *sinkOps) SetMACAddress(stack.MAC) error { return nil }
-func (s *sinkOps) SetRxMode()                    {}
-func (s *sinkOps) GetStats64(*stack.LinkStats64) {}
-func (s *sinkOps) TxTimeout(int)                 {}
 
 // fuzzHost is a forwarding host with two devices, a UDP socket, a ping
 // socket and resolved neighbours, on the virtual clock.

@@ -10,6 +10,7 @@ import (
 
 	"vnic/header"
 	"vnic/hw"
+	"vnic/internal/stacktest"
 	"vnic/stack"
 	"vnic/stack/inet"
 	"vnic/stack/ipv4"
@@ -20,6 +21,7 @@ import (
 // non-NAPI receive) — enough to run IPv4 between hosts on the virtual
 // clock without the NIC model.
 type wire struct {
+	stacktest.NopOps
 	dev    *stack.NetDevice
 	peer   *wire
 	frames *[]frame // shared log of both directions
@@ -32,7 +34,6 @@ type frame struct {
 }
 
 func (w *wire) Open() error { w.dev.CarrierOn(); return nil }
-func (w *wire) Stop() error { return nil }
 func (w *wire) StartXmit(s *stack.SKB, q *stack.TxQueue) stack.TxResult {
 	b := append([]byte(nil), s.Data()...)
 	s.Consume()
@@ -51,11 +52,6 @@ func (w *wire) StartXmit(s *stack.SKB, q *stack.TxQueue) stack.TxResult {
 	_ = stack.NetifRx(r, 0)
 	return stack.TxOK
 }
-func (w *wire) ChangeMTU(int) error           { return nil }
-func (w *wire) SetMACAddress(stack.MAC) error { return nil }
-func (w *wire) SetRxMode()                    {}
-func (w *wire) GetStats64(*stack.LinkStats64) {}
-func (w *wire) TxTimeout(int)                 {}
 
 // net is a set of hosts on one virtual clock joined by wires.
 type inetRig struct {
