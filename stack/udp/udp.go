@@ -2,20 +2,14 @@ package udp
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/rand"
-	"net"
 	"net/netip"
-	"os"
 	"sync"
 	"syscall"
-	"time"
 	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4"
-	"vnic/stack/ipv4/fib"
-	"vnic/stack/sock"
 )
 
 // Stats are the Udp counters.
@@ -33,380 +27,6 @@ func (s *Stats) Snapshot() StatsSnapshot {
 	return StatsSnapshot{InDatagrams: s.InDatagrams.Load(), NoPorts: s.NoPorts.Load(), InErrors: s.InErrors.Load(),
 		OutDatagrams: s.OutDatagrams.Load(), RcvbufErrors: s.RcvbufErrors.Load(), SndbufErrors: s.SndbufErrors.Load(),
 		InCsumErrors: s.InCsumErrors.Load(), IgnoredMulti: s.IgnoredMulti.Load()}
-}
-
-// DefaultRcvBuf is net.core.rmem_default: the bytes (buffer sizes,
-// not payload) a socket may hold.
-const DefaultRcvBuf = 212992
-
-// Conn is a UDP socket (inet.PacketConn makes it a net.PacketConn). Its
-// waiting reads wait only on a real-time host (on the virtual clock they
-// return EAGAIN when nothing is queued: run the clock, then read).
-type Conn struct {
-	p      *Proto
-	laddr  [4]byte
-	lport  uint16
-	raddr  [4]byte
-	rport  uint16
-	mu     sync.Mutex
-	cond   *sync.Cond
-	q      stack.SKBList
-	qBytes int
-	rcvbuf int
-	err    error // a pending asynchronous error (sk_err): ECONNREFUSED …
-	closed bool
-	rdl    time.Time
-	// TTL, TOS and DF are IP_TTL, IP_TOS and IP_MTU_DISCOVER (do): set
-	// before sending.
-	TTL uint8
-	TOS uint8
-	DF  bool
-	// NoChecksum sends a zero checksum (SO_NO_CHECK).
-	NoChecksum bool
-
-	corked bool // UDP_CORK: sends append to pending until uncorked
-	pend   []byte
-	pendTo netip.AddrPort
-}
-
-// SetCork is setsockopt(UDP_CORK): while corked, sends are appended to
-// one pending datagram (ip_append_data) instead of going out; uncorking
-// sends it (ip_push_pending_frames) — several sends, one datagram,
-// fragmented if it exceeds the MTU (A-TX-02). Sends while corked must go
-// to one destination (EINVAL otherwise), and the datagram may not exceed
-// 65,507 bytes (EMSGSIZE).
-func (c *Conn) SetCork(on bool) error {
-	c.mu.Lock()
-	was := c.corked
-	c.corked = on
-	pend, to := c.pend, c.pendTo
-	if !on {
-		c.pend, c.pendTo = nil, netip.AddrPort{}
-	}
-	c.mu.Unlock()
-	if was && !on && to.IsValid() {
-		_, err := c.sendNow(pend, to)
-		return err
-	}
-	return nil
-}
-
-type table struct {
-	portLow, portHigh uint16 // ip_local_port_range
-	mu                sync.Mutex
-	ports             map[uint16][]*Conn
-	rnd               *rand.Rand
-}
-
-func (t *table) init(cfg ipv4.InetConfig) {
-	t.ports = map[uint16][]*Conn{}
-	t.rnd = rand.New(rand.NewSource(cfg.Seed + 17))
-	t.portLow, t.portHigh = cfg.PortLow, cfg.PortHigh
-}
-
-// Listen binds a socket to laddr (an unspecified address: every local
-// address; port 0: an ephemeral port from ip_local_port_range).
-func (p *Proto) Listen(laddr netip.AddrPort) (*Conn, error) {
-	in := p.in
-	c := &Conn{p: p, rcvbuf: DefaultRcvBuf}
-	c.cond = sync.NewCond(&c.mu)
-	if laddr.Addr().IsValid() && !laddr.Addr().IsUnspecified() {
-		if !laddr.Addr().Is4() {
-			return nil, fmt.Errorf("stack: udp: %v: %w", laddr, syscall.EAFNOSUPPORT)
-		}
-		a := laddr.Addr().As4()
-		if !in.IsLocalAddr(a) && !header.IPv4IsMulticast(a) && !header.IPv4IsLbcast(a) {
-			return nil, fmt.Errorf("stack: udp: bind %v: %w", laddr, syscall.EADDRNOTAVAIL)
-		}
-		c.laddr = a
-	}
-	if err := p.table.bind(c, laddr.Port()); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// bind takes port (0: an ephemeral one). A port is shared only by sockets
-// bound to different addresses (no SO_REUSEADDR yet).
-func (t *table) bind(c *Conn, port uint16) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	free := func(p uint16) bool {
-		for _, o := range t.ports[p] {
-			if o.laddr == c.laddr || o.laddr == [4]byte{} || c.laddr == [4]byte{} {
-				return false
-			}
-		}
-		return true
-	}
-	if port == 0 {
-		lo, hi := int(t.portLow), int(t.portHigh)
-		n := hi - lo + 1
-		start := t.rnd.Intn(n)
-		for i := 0; i < n; i++ {
-			p := uint16(lo + (start+i)%n)
-			if free(p) {
-				port = p
-				break
-			}
-		}
-		if port == 0 {
-			return fmt.Errorf("stack: udp: no free ephemeral port: %w", syscall.EAGAIN)
-		}
-	} else if !free(port) {
-		return fmt.Errorf("stack: udp: bind port %d: %w", port, syscall.EADDRINUSE)
-	}
-	c.lport = port
-	t.ports[port] = append(t.ports[port], c)
-	return nil
-}
-
-// Connect sets the default destination; datagrams from elsewhere are no
-// longer received, and ICMP errors are reported on the socket.
-func (c *Conn) Connect(raddr netip.AddrPort) error {
-	if !raddr.Addr().Is4() || raddr.Port() == 0 {
-		return fmt.Errorf("stack: udp: connect %v: %w", raddr, syscall.EINVAL)
-	}
-	laddr, _, _ := c.ends()
-	fl := fib.FlowKey{Dst: raddr.Addr().As4(), Src: laddr, Proto: ipv4.IPProtoUDP}
-	if _, err := c.p.in.RouteOutput(&fl); err != nil {
-		return fmt.Errorf("stack: udp: connect %v: %w", raddr, err)
-	}
-	t := &c.p.table
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	c.raddr, c.rport = raddr.Addr().As4(), raddr.Port()
-	if c.laddr == ([4]byte{}) {
-		c.laddr = fl.Src
-	}
-	return nil
-}
-
-// ends reads the bound address and the connected peer. They change under
-// the table's lock (which the receive path holds while it matches
-// sockets), so they are read under it too.
-func (c *Conn) ends() (laddr, raddr [4]byte, rport uint16) {
-	t := &c.p.table
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return c.laddr, c.raddr, c.rport
-}
-
-// LocalAddrPort returns the bound address and port.
-func (c *Conn) LocalAddrPort() netip.AddrPort {
-	laddr, _, _ := c.ends()
-	return netip.AddrPortFrom(netip.AddrFrom4(laddr), c.lport)
-}
-
-// SendTo sends b to to (udp_sendmsg): routed, source from the binding or
-// the route, the checksum over the pseudo header (0 becomes 0xffff).
-func (c *Conn) SendTo(b []byte, to netip.AddrPort) (int, error) {
-	c.mu.Lock()
-	if c.corked {
-		defer c.mu.Unlock()
-		switch {
-		case c.closed:
-			return 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
-		case c.pendTo.IsValid() && c.pendTo != to:
-			return 0, fmt.Errorf("stack: udp: corked datagram is for %v, not %v: %w", c.pendTo, to, syscall.EINVAL)
-		case len(c.pend)+len(b) > 65535-ipv4.IPv4HdrLen-8:
-			return 0, fmt.Errorf("stack: udp: corked datagram of %d bytes: %w", len(c.pend)+len(b), syscall.EMSGSIZE)
-		}
-		c.pend = append(c.pend, b...)
-		c.pendTo = to
-		return len(b), nil
-	}
-	c.mu.Unlock()
-	return c.sendNow(b, to)
-}
-
-// sendNow is udp_sendmsg without a cork.
-func (c *Conn) sendNow(b []byte, to netip.AddrPort) (int, error) {
-	if c.isClosed() {
-		return 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
-	}
-	if err := c.takeErr(); err != nil {
-		return 0, err
-	}
-	if !to.Addr().Is4() || to.Port() == 0 {
-		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, syscall.EINVAL)
-	}
-	if len(b) > 65535-ipv4.IPv4HdrLen-8 {
-		return 0, fmt.Errorf("stack: udp: %d bytes: %w", len(b), syscall.EMSGSIZE)
-	}
-	in := c.p.in
-	laddr, _, _ := c.ends()
-	fl := fib.FlowKey{Dst: to.Addr().As4(), Src: laddr, TOS: c.TOS, Proto: ipv4.IPProtoUDP}
-	if header.IPv4IsMulticast(fl.Src) || header.IPv4IsLbcast(fl.Src) {
-		fl.Src = [4]byte{}
-	}
-	rt, err := in.RouteOutput(&fl)
-	if err != nil {
-		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, err)
-	}
-	if rt.Flags&ipv4.RTCFBroadcast != 0 && fl.Dst != ([4]byte{}) && !header.IPv4IsLbcast(fl.Dst) && rt.Type != fib.RTNBroadcast {
-		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, syscall.EACCES)
-	}
-	var h [8]byte
-	binary.BigEndian.PutUint16(h[0:2], c.lport)
-	binary.BigEndian.PutUint16(h[2:4], to.Port())
-	binary.BigEndian.PutUint16(h[4:6], uint16(8+len(b)))
-	if !c.NoChecksum {
-		sum := header.PseudoHeaderIPv4(fl.Src, fl.Dst, ipv4.IPProtoUDP, uint16(8+len(b)))
-		ck := ^header.Fold(header.Sum(b, header.Sum(h[:], sum)))
-		if ck == 0 {
-			ck = 0xffff // RFC 768: zero means "no checksum"
-		}
-		binary.BigEndian.PutUint16(h[6:8], ck)
-	}
-	ttl := c.TTL
-	if ttl == 0 {
-		ttl = in.Config().DefaultTTL
-		if rt.Type == fib.RTNMulticast {
-			ttl = 1
-		}
-	}
-	if err := in.SendDatagram(rt, ipv4.IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: ipv4.IPProtoUDP, TOS: c.TOS, TTL: ttl, DF: c.DF}, h[:], b, 0); err != nil {
-		var ms *ipv4.ErrMsgSize
-		if !errors.As(err, &ms) {
-			c.p.Stats.SndbufErrors.Add(1)
-		}
-		return 0, err
-	}
-	c.p.Stats.OutDatagrams.Add(1)
-	return len(b), nil
-}
-
-// Send sends b to the connected destination.
-func (c *Conn) Send(b []byte) (int, error) {
-	_, r, p := c.ends()
-	if p == 0 {
-		return 0, fmt.Errorf("stack: udp: not connected: %w", syscall.EDESTADDRREQ)
-	}
-	return c.SendTo(b, netip.AddrPortFrom(netip.AddrFrom4(r), p))
-}
-
-// Recv copies the next datagram into b without waiting; EAGAIN when none
-// is queued. A longer datagram is truncated (MSG_TRUNC reports its length
-// as n > len(b) is not possible: n is what was copied, full its size).
-func (c *Conn) Recv(b []byte) (n int, from netip.AddrPort, full int, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.recvLocked(b)
-}
-
-func (c *Conn) recvLocked(b []byte) (int, netip.AddrPort, int, error) {
-	if c.err != nil {
-		err := c.err
-		c.err = nil
-		return 0, netip.AddrPort{}, 0, err
-	}
-	skb := c.q.Pop()
-	if skb == nil {
-		if c.closed {
-			return 0, netip.AddrPort{}, 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
-		}
-		return 0, netip.AddrPort{}, 0, fmt.Errorf("stack: udp: nothing queued: %w", syscall.EAGAIN)
-	}
-	c.qBytes -= skb.Truesize()
-	d := skb.Data()
-	iph := header.IPv4(skb.NetworkHeader())
-	from := netip.AddrPortFrom(netip.AddrFrom4(iph.Src()), binary.BigEndian.Uint16(d[0:2]))
-	n := copy(b, d[8:])
-	full := len(d) - 8
-	c.p.in.Host().CPUs()[0].ChargeCopy(n)
-	skb.Consume()
-	return n, from, full, nil
-}
-
-func (c *Conn) takeErr() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	err := c.err
-	c.err = nil
-	return err
-}
-
-func (c *Conn) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
-// Close unbinds the socket and drops what it held.
-func (c *Conn) Close() error {
-	t := &c.p.table
-	t.mu.Lock()
-	list := t.ports[c.lport]
-	for i, o := range list {
-		if o == c {
-			t.ports[c.lport] = append(list[:i:i], list[i+1:]...)
-			break
-		}
-	}
-	if len(t.ports[c.lport]) == 0 {
-		delete(t.ports, c.lport)
-	}
-	t.mu.Unlock()
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return fmt.Errorf("stack: udp: %w", net.ErrClosed)
-	}
-	c.closed = true
-	for s := c.q.Pop(); s != nil; s = c.q.Pop() {
-		s.Free()
-	}
-	c.qBytes = 0
-	c.cond.Broadcast()
-	c.mu.Unlock()
-	return nil
-}
-
-// RecvWait is Recv that waits, on a real-time host, for a datagram until
-// the read deadline (SO_RCVTIMEO; none set: for ever) and returns
-// os.ErrDeadlineExceeded after it. On the virtual clock it does not wait:
-// nothing arrives while the caller blocks (run the clock, then read).
-func (c *Conn) RecvWait(p []byte) (int, netip.AddrPort, error) {
-	if c.p.in.Host().Clock().Virtual() {
-		n, from, _, err := c.Recv(p)
-		return n, from, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clk := c.p.in.Host().Clock()
-	var stop stack.Timer
-	for {
-		n, from, _, err := c.recvLocked(p)
-		if !errors.Is(err, syscall.EAGAIN) {
-			if stop != nil {
-				stop.Stop()
-			}
-			return n, from, err
-		}
-		if !c.rdl.IsZero() {
-			if clk.Now() >= clk.At(c.rdl) {
-				if stop != nil {
-					stop.Stop()
-				}
-				return 0, netip.AddrPort{}, os.ErrDeadlineExceeded
-			}
-			if stop == nil {
-				stop = sock.Timer(clk, c.rdl, &c.mu, c.cond)
-			}
-		}
-		c.cond.Wait()
-	}
-}
-
-// SetReadDeadline sets when a waiting RecvWait gives up (zero: never); a
-// wait in progress sees the new deadline.
-func (c *Conn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.rdl = t
-	c.cond.Broadcast()
-	c.mu.Unlock()
-	return nil
 }
 
 // rcv is udp_rcv: the length (a UDP length beyond the packet or under
@@ -524,13 +144,6 @@ func (p *Proto) queue(c *Conn, skb *stack.SKB) {
 	p.Stats.InDatagrams.Add(1)
 }
 
-// SetRcvBuf is SO_RCVBUF (Linux doubles the value asked for).
-func (c *Conn) SetRcvBuf(n int) {
-	c.mu.Lock()
-	c.rcvbuf = 2 * n
-	c.mu.Unlock()
-}
-
 // err is __udp4_lib_err: the socket that sent the quoted datagram
 // hears the error — a connected one as a pending error (port
 // unreachable: ECONNREFUSED; fragmentation needed: EMSGSIZE; others:
@@ -570,4 +183,52 @@ func (p *Proto) err(skb *stack.SKB, ie ipv4.ICMPError) {
 	c.err = fmt.Errorf("stack: udp: ICMP %d/%d from %v: %w", typ, code, netip.AddrFrom4(header.IPv4(skb.NetworkHeader()).Src()), e)
 	c.cond.Broadcast()
 	c.mu.Unlock()
+}
+
+type table struct {
+	portLow, portHigh uint16 // ip_local_port_range
+	mu                sync.Mutex
+	ports             map[uint16][]*Conn
+	rnd               *rand.Rand
+}
+
+func (t *table) init(cfg ipv4.InetConfig) {
+	t.ports = map[uint16][]*Conn{}
+	t.rnd = rand.New(rand.NewSource(cfg.Seed + 17))
+	t.portLow, t.portHigh = cfg.PortLow, cfg.PortHigh
+}
+
+// bind takes port (0: an ephemeral one). A port is shared only by sockets
+// bound to different addresses (no SO_REUSEADDR yet).
+func (t *table) bind(c *Conn, port uint16) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	free := func(p uint16) bool {
+		for _, o := range t.ports[p] {
+			if o.laddr == c.laddr || o.laddr == [4]byte{} || c.laddr == [4]byte{} {
+				return false
+			}
+		}
+		return true
+	}
+	if port == 0 {
+		lo, hi := int(t.portLow), int(t.portHigh)
+		n := hi - lo + 1
+		start := t.rnd.Intn(n)
+		for i := 0; i < n; i++ {
+			p := uint16(lo + (start+i)%n)
+			if free(p) {
+				port = p
+				break
+			}
+		}
+		if port == 0 {
+			return fmt.Errorf("stack: udp: no free ephemeral port: %w", syscall.EAGAIN)
+		}
+	} else if !free(port) {
+		return fmt.Errorf("stack: udp: bind port %d: %w", port, syscall.EADDRINUSE)
+	}
+	c.lport = port
+	t.ports[port] = append(t.ports[port], c)
+	return nil
 }
