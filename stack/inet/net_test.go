@@ -1,0 +1,60 @@
+package inet_test
+
+import (
+	"errors"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"vnic/internal/stacktest"
+	"vnic/stack/inet"
+	"vnic/stack/ipv4"
+)
+
+// A PacketConn over loopback on the virtual clock: a read with nothing
+// queued is EAGAIN at once, a datagram written to the other socket comes
+// back with the sender's *net.UDPAddr, and bad networks and addresses are
+// refused with their errnos.
+func TestPacketConnLoopback(t *testing.T) {
+	clk, h := stacktest.NewHost(t, 1)
+	if _, err := inet.Init(h, ipv4.InetConfig{Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := inet.ListenPacket(h, "udp4", "127.0.0.1:7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := inet.ListenPacket(h, "udp", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var _ net.PacketConn = a
+	buf := make([]byte, 64)
+	if _, _, err := a.ReadFrom(buf); !errors.Is(err, syscall.EAGAIN) {
+		t.Fatalf("empty read: %v, want EAGAIN", err)
+	}
+	if _, err := b.WriteTo([]byte("hello"), a.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	clk.RunFor(time.Millisecond)
+	n, from, err := a.ReadFrom(buf)
+	if err != nil || string(buf[:n]) != "hello" {
+		t.Fatalf("read %q, %v", buf[:n], err)
+	}
+	ua, ok := from.(*net.UDPAddr)
+	if !ok || ua.Port != b.LocalAddr().(*net.UDPAddr).Port || !ua.IP.Equal(net.IPv4(127, 0, 0, 1)) {
+		t.Fatalf("from %v, want 127.0.0.1 and %v's port", from, b.LocalAddr())
+	}
+	if _, err := inet.ListenPacket(h, "tcp", ""); !errors.Is(err, syscall.EPROTONOSUPPORT) {
+		t.Errorf("tcp: %v", err)
+	}
+	if _, err := inet.ListenPacket(h, "udp", "198.18.0.1:9"); !errors.Is(err, syscall.EADDRNOTAVAIL) {
+		t.Errorf("a foreign address: %v", err)
+	}
+	if _, err := b.WriteTo([]byte("x"), &net.IPAddr{IP: net.IPv4(127, 0, 0, 1)}); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("a non-UDP address: %v", err)
+	}
+}
