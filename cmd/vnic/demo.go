@@ -135,21 +135,21 @@ func (a *app) runTopology(opts runOpts, run func(w *topo.World)) (Report, error)
 		zap.Int("hosts", len(w.Hosts)), zap.Int("cables", len(w.Cables)))
 	// Let the links come up before traffic starts.
 	w.Run(time.Millisecond)
-	streams, err := startTraffic(w, a.cfg.Traffic, a.cfg.Seed)
+	streams, err := topo.StartTraffic(w, a.cfg.Traffic, a.cfg.Seed)
 	if err != nil {
 		return Report{}, err
 	}
-	bulks, err := startBulk(w, a.cfg.Bulk, streams)
+	bulks, err := topo.StartBulk(w, a.cfg.Bulk, streams)
 	if err != nil {
 		return Report{}, err
 	}
 	start := w.Clock.Now()
 	run(w)
 	for _, t := range streams {
-		t.pg.Stop()
+		t.Pktgen.Stop()
 	}
 	for _, b := range bulks {
-		b.b.Stop()
+		b.Bulk.Stop()
 	}
 	w.Run(time.Millisecond)
 	elapsed := w.Clock.Now()

@@ -4,13 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand"
 	"text/tabwriter"
 	"time"
 
 	"vnic/internal/topo"
 	"vnic/stack"
-	"vnic/stack/ipv4"
 )
 
 // Report is what `vnic demo` prints, and with --json its exact shape.
@@ -98,75 +96,11 @@ type CPUReport struct {
 	Task    float64 `json:"task_pct"`
 }
 
-// bulk is a running bulk stream.
-type bulk struct {
-	cfg  topo.Bulk
-	b    *stack.Bulk
-	sink *stack.BulkSink
-}
-
-// startBulk starts the bulk streams: each sender clocked by ACKs with a
-// 4 MiB window, each receiving host answering with ACKs. Every host with a
-// bulk stream gets a BulkMux as its IPv4 handler, in front of the UDP sink
-// startTraffic registered.
-func startBulk(w *topo.World, streams []topo.Bulk, traffic []*traffic) ([]*bulk, error) {
-	muxes := map[string]*stack.BulkMux{}
-	hosts := map[string]*topo.Host{}
-	mux := func(h *topo.Host) *stack.BulkMux {
-		m := muxes[h.Name]
-		if m == nil {
-			udp := stack.NewSink(0)
-			for _, t := range traffic {
-				if t.sinkHost == h.Name {
-					udp = t.sink
-				}
-			}
-			m = &stack.BulkMux{Other: udp.Handle}
-			muxes[h.Name], hosts[h.Name] = m, h
-		}
-		return m
-	}
-	var out []*bulk
-	for i, s := range streams {
-		from, err := w.Device(s.From)
-		if err != nil {
-			return nil, fmt.Errorf("bulk[%d].from: %w", i, err)
-		}
-		to, err := w.Device(s.To)
-		if err != nil {
-			return nil, fmt.Errorf("bulk[%d].to: %w", i, err)
-		}
-		rx := mux(to.Host)
-		if rx.Sink == nil {
-			rx.Sink = stack.NewBulkSink(false)
-			rx.Sink.SendACKs = true
-		}
-		b, err := from.Host.Stack.NewBulk(stack.BulkConfig{Dev: from.Netdev, CPU: (i + 1) % len(from.Host.CPUs), DstMAC: to.Netdev.Addr(),
-			Src: [4]byte{198, 18, 1, byte(i)}, Dst: [4]byte{198, 19, 1, byte(i)}, SPort: uint16(40000 + i), DPort: 5201,
-			SendSize: s.SendSize, Rate: s.RateSends, Window: 4 << 20})
-		if err != nil {
-			return nil, fmt.Errorf("bulk[%d]: %w", i, err)
-		}
-		tx := mux(from.Host)
-		tx.Senders = append(tx.Senders, b)
-		out = append(out, &bulk{cfg: s, b: b, sink: rx.Sink})
-	}
-	// Register the muxes once complete: traffic may already flow (in real
-	// time the receive path reads them without a lock).
-	for name, m := range muxes {
-		hosts[name].Stack.AddProtocol(stack.EthPIPv4, m.Handle)
-	}
-	for _, b := range out {
-		b.b.Start()
-	}
-	return out, nil
-}
-
-func (r *Report) addBulk(w *topo.World, bulks []*bulk) {
+func (r *Report) addBulk(w *topo.World, bulks []*topo.BulkStream) {
 	for _, b := range bulks {
-		st := b.sink.Stats()
-		r.Bulk = append(r.Bulk, BulkReport{From: b.cfg.From, To: b.cfg.To, Sends: b.b.Sends(), SentBytes: b.b.Bytes(),
-			ReceivedBytes: st.Bytes, StackPackets: st.Packets, MergedPackets: st.Super, BadPackets: st.Bad, ACKs: b.b.ACKs()})
+		st := b.Sink.Stats()
+		r.Bulk = append(r.Bulk, BulkReport{From: b.Config.From, To: b.Config.To, Sends: b.Bulk.Sends(), SentBytes: b.Bulk.Bytes(),
+			ReceivedBytes: st.Bytes, StackPackets: st.Packets, MergedPackets: st.Super, BadPackets: st.Bad, ACKs: b.Bulk.ACKs()})
 	}
 	for _, h := range w.Hosts {
 		o := h.Stack.OffloadStats()
@@ -179,56 +113,8 @@ func (r *Report) addBulk(w *topo.World, bulks []*bulk) {
 	}
 }
 
-// traffic is a running stream.
-type traffic struct {
-	cfg      topo.Traffic
-	pg       *stack.Pktgen
-	sink     *stack.Sink
-	sinkHost string
-}
-
-// startTraffic registers a counting IPv4 sink on every host without the
-// IPv4 stack (config validation keeps streams off such hosts) and starts
-// one pktgen per stream. The seed moves the streams' source addresses.
-func startTraffic(w *topo.World, streams []topo.Traffic, seed int64) ([]*traffic, error) {
-	r := rand.New(rand.NewSource(seed))
-	sinks := map[string]*stack.Sink{}
-	for _, h := range w.Hosts {
-		s := stack.NewSink(65536)
-		sinks[h.Name] = s
-		if ipv4.Of(h.Stack) == nil {
-			h.Stack.AddProtocol(stack.EthPIPv4, s.Handle)
-		}
-	}
-	var out []*traffic
-	for i, t := range streams {
-		from, err := w.Device(t.From)
-		if err != nil {
-			return nil, fmt.Errorf("traffic[%d].from: %w", i, err)
-		}
-		to, err := w.Device(t.To)
-		if err != nil {
-			return nil, fmt.Errorf("traffic[%d].to: %w", i, err)
-		}
-		src := [4]byte{198, 18, byte(r.Intn(256)), 1}
-		pg, err := from.Host.Stack.NewPktgen(stack.PktgenConfig{
-			Dev: from.Netdev, CPU: i % len(from.Host.CPUs), DstMAC: to.Netdev.Addr(),
-			SrcIP: src, DstIP: [4]byte{198, 19, byte(i), 1},
-			Size: t.Size, Flows: t.Flows, Rate: t.RatePPS, Burst: t.Burst, Queue: -1,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("traffic[%d]: %w", i, err)
-		}
-		out = append(out, &traffic{cfg: t, pg: pg, sink: sinks[to.Host.Name], sinkHost: to.Host.Name})
-	}
-	for _, t := range out {
-		t.pg.Start()
-	}
-	return out, nil
-}
-
 // buildReport gathers the figures.
-func buildReport(w *topo.World, cfg *topo.Config, streams []*traffic, elapsed time.Duration) Report {
+func buildReport(w *topo.World, cfg *topo.Config, streams []*topo.Stream, elapsed time.Duration) Report {
 	rep := Report{Time: string(cfg.Time), Seed: cfg.Seed, Duration: cfg.Duration.String()}
 	for _, h := range w.Hosts {
 		for _, d := range h.Devices {
@@ -271,14 +157,14 @@ func buildReport(w *topo.World, cfg *topo.Config, streams []*traffic, elapsed ti
 		}
 	}
 	for _, t := range streams {
-		rep.Traffic = append(rep.Traffic, TrafficReport{From: t.cfg.From, To: t.cfg.To, Sent: t.pg.Sent(), Refused: t.pg.Failed()})
+		rep.Traffic = append(rep.Traffic, TrafficReport{From: t.Config.From, To: t.Config.To, Sent: t.Pktgen.Sent(), Refused: t.Pktgen.Failed()})
 	}
 	// Received is per destination host; streams to one host share it.
 	seen := map[*stack.Sink]bool{}
 	for i, t := range streams {
-		if !seen[t.sink] {
-			rep.Traffic[i].Received = t.sink.Packets()
-			seen[t.sink] = true
+		if !seen[t.Sink] {
+			rep.Traffic[i].Received = t.Sink.Packets()
+			seen[t.Sink] = true
 		}
 	}
 	return rep
