@@ -12,7 +12,7 @@ import (
 // rig is a device with a scripted, register-level mini driver: enough to
 // test the device model without the real driver.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	clk   *VirtualClock
 	dma   *DMA
 	dev   *Device
@@ -41,7 +41,7 @@ type rigRing struct {
 
 var rigMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 1}
 
-func newRig(t *testing.T, checker bool) *rig {
+func newRig(t testing.TB, checker bool) *rig {
 	t.Helper()
 	r := &rig{t: t, clk: NewVirtualClock(), dma: NewDMA(8 << 20), out: &Sink{}}
 	dev, err := NewDevice(DeviceConfig{Name: "t", MAC: rigMAC, Checker: checker}, r.clk, r.dma)
