@@ -6,6 +6,13 @@
 // with: the device model's classifier, the offload algorithms, the stack's
 // protocols and the tests. It imports nothing of vnic's.
 //
+// One file a format, as Linux's uapi headers: Ethernet and MAC control
+// (ethernet.go), ARP (arp.go), IPv4 and its options (ipv4.go), ICMPv4
+// (icmpv4.go), UDP (udp.go), TCP (tcp.go), and the checksums over them
+// (checksum.go).
+//
 // Views do not check their length when read: call IsValid (or check the
-// length the protocol needs) before any accessor on untrusted bytes.
+// length the protocol needs) before any accessor on untrusted bytes. After
+// IsValid every accessor is safe on any bytes; the fuzz targets hold them
+// to that. Setters do not update checksums.
 package header
