@@ -1,7 +1,5 @@
 package header
 
-import "encoding/binary"
-
 // Ethernet is an Ethernet II header at the start of a frame (IEEE 802.3,
 // without preamble and FCS):
 //
@@ -21,9 +19,10 @@ import "encoding/binary"
 type Ethernet []byte
 
 const (
-	ethDst  = 0
-	ethSrc  = 6
-	ethType = 12
+	ethDst       = 0
+	ethSrc       = 6
+	ethType      = 12
+	ethInnerType = 16 // after an 802.1Q tag
 
 	// EthernetHeaderLen is the length of an untagged Ethernet header.
 	EthernetHeaderLen = 14
@@ -56,10 +55,10 @@ func (b Ethernet) Src() [6]byte { return [6]byte(b[ethSrc : ethSrc+6]) }
 func (b Ethernet) SetSrc(a [6]byte) { copy(b[ethSrc:ethSrc+6], a[:]) }
 
 // Type returns the EtherType field (the TPID of a tagged frame).
-func (b Ethernet) Type() uint16 { return binary.BigEndian.Uint16(b[ethType:]) }
+func (b Ethernet) Type() uint16 { return be16(b, ethType) }
 
 // SetType stores the EtherType field.
-func (b Ethernet) SetType(v uint16) { binary.BigEndian.PutUint16(b[ethType:], v) }
+func (b Ethernet) SetType(v uint16) { put16(b, ethType, v) }
 
 // IsBroadcast reports whether the destination is ff:ff:ff:ff:ff:ff.
 func (b Ethernet) IsBroadcast() bool {
@@ -74,9 +73,9 @@ func (b Ethernet) IsMulticast() bool { return b[0]&1 != 0 }
 // of that payload: past one 802.1Q tag when the frame has one (and is long
 // enough to hold it), else the header's own EtherType at offset 14.
 func (b Ethernet) InnerType() (etherType uint16, offset int) {
-	t := binary.BigEndian.Uint16(b[ethType:])
+	t := be16(b, ethType)
 	if t == EtherTypeVLAN && len(b) >= EthernetHeaderLen+VLANTagLen {
-		return binary.BigEndian.Uint16(b[EthernetHeaderLen+2:]), EthernetHeaderLen + VLANTagLen
+		return be16(b, ethInnerType), EthernetHeaderLen + VLANTagLen
 	}
 	return t, EthernetHeaderLen
 }
@@ -104,13 +103,13 @@ const (
 func (b MACControl) IsValid() bool { return len(b) >= MACControlLen }
 
 // Opcode returns the opcode.
-func (b MACControl) Opcode() uint16 { return binary.BigEndian.Uint16(b[0:]) }
+func (b MACControl) Opcode() uint16 { return be16(b, 0) }
 
 // SetOpcode stores the opcode.
-func (b MACControl) SetOpcode(v uint16) { binary.BigEndian.PutUint16(b[0:], v) }
+func (b MACControl) SetOpcode(v uint16) { put16(b, 0, v) }
 
 // Quanta returns a PAUSE frame's pause time.
-func (b MACControl) Quanta() uint16 { return binary.BigEndian.Uint16(b[2:]) }
+func (b MACControl) Quanta() uint16 { return be16(b, 2) }
 
 // SetQuanta stores a PAUSE frame's pause time.
-func (b MACControl) SetQuanta(v uint16) { binary.BigEndian.PutUint16(b[2:], v) }
+func (b MACControl) SetQuanta(v uint16) { put16(b, 2, v) }

@@ -64,3 +64,36 @@ func checkValid(t *testing.T, isValid func([]byte) bool, cases []validCase) {
 func pad(b []byte, n int) []byte {
 	return append(bytes.Clone(b), make([]byte, max(0, n-len(b)))...)
 }
+
+// TestShortViewPanics: an accessor checks the slice's length, not its
+// capacity: a view cut short panics instead of reading or writing the
+// bytes past its end.
+func TestShortViewPanics(t *testing.T) {
+	buf := make([]byte, 64)
+	for _, c := range []struct {
+		name string
+		fn   func()
+	}{
+		{"TCP.DstPort", func() { _ = TCP(buf[:3]).DstPort() }},
+		{"TCP.SetAck", func() { TCP(buf[:11]).SetAck(1) }},
+		{"IPv4.TotalLen", func() { _ = IPv4(buf[:3]).TotalLen() }},
+		{"IPv4.SetChecksum", func() { IPv4(buf[:11]).SetChecksum(1) }},
+		{"UDP.Checksum", func() { _ = UDP(buf[:7]).Checksum() }},
+		{"Ethernet.Type", func() { _ = Ethernet(buf[:13]).Type() }},
+		{"ICMPv4.Rest", func() { _ = ICMPv4(buf[:7]).Rest() }},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s on a short slice did not panic", c.name)
+				}
+			}()
+			c.fn()
+		}()
+	}
+	for i, v := range buf {
+		if v != 0 {
+			t.Fatalf("byte %d past a short view written", i)
+		}
+	}
+}
