@@ -73,6 +73,13 @@ func TestIPv4Valid(t *testing.T) {
 		{"IHL 15 in 60 bytes", with(0, 0x4f, 60), true},
 		{"IHL 15 in 59 bytes", with(0, 0x4f, 59), false},
 	})
+	checkValid(t, func(b []byte) bool { return IPv4(b).IsValidNoOptions() }, []validCase{
+		{"sample", s, true},
+		{"19 bytes", s[:19], false},
+		{"version 6", with(0, 0x65, 20), false},
+		{"IHL 4", with(0, 0x44, 20), false},
+		{"IHL 6", with(0, 0x46, 24), false},
+	})
 }
 
 func TestIPv4Lengths(t *testing.T) {
@@ -212,6 +219,9 @@ func FuzzIPv4(f *testing.F) {
 	f.Add(append(pad([]byte{0x46}, 20), 0x94, 4, 0, 0))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ip := IPv4(b)
+		if ip.IsValidNoOptions() != (ip.IsValid() && ip.HeaderLen() == IPv4MinHeaderLen) {
+			t.Fatalf("IsValidNoOptions %v for % x", ip.IsValidNoOptions(), b)
+		}
 		if !ip.IsValid() {
 			return
 		}
