@@ -1,5 +1,7 @@
 package header
 
+import "encoding/binary"
+
 // ARP is an ARP message for IPv4 over Ethernet (RFC 826), the payload
 // after the Ethernet header:
 //
@@ -45,15 +47,15 @@ const (
 // hardware type 1, protocol type 0x0800, hlen 6 and plen 4. The operation
 // is not checked.
 func (b ARP) IsValid() bool {
-	return len(b) >= ARPLen && be16(b, arpHType) == ARPHardwareEthernet &&
-		be16(b, arpPType) == EtherTypeIPv4 && b[arpHLen] == 6 && b[arpPLen] == 4
+	return len(b) >= ARPLen && binary.BigEndian.Uint16(b[arpHType:arpHType+2:len(b)]) == ARPHardwareEthernet &&
+		binary.BigEndian.Uint16(b[arpPType:arpPType+2:len(b)]) == EtherTypeIPv4 && b[arpHLen] == 6 && b[arpPLen] == 4
 }
 
 // HardwareType returns the hardware type.
-func (b ARP) HardwareType() uint16 { return be16(b, arpHType) }
+func (b ARP) HardwareType() uint16 { return binary.BigEndian.Uint16(b[arpHType : arpHType+2 : len(b)]) }
 
 // ProtocolType returns the protocol type (an EtherType).
-func (b ARP) ProtocolType() uint16 { return be16(b, arpPType) }
+func (b ARP) ProtocolType() uint16 { return binary.BigEndian.Uint16(b[arpPType : arpPType+2 : len(b)]) }
 
 // HardwareLen returns the hardware address length.
 func (b ARP) HardwareLen() uint8 { return b[arpHLen] }
@@ -64,16 +66,16 @@ func (b ARP) ProtocolLen() uint8 { return b[arpPLen] }
 // SetEthernetIPv4 stores the fixed fields of an Ethernet/IPv4 message:
 // hardware type 1, protocol type 0x0800, hlen 6, plen 4.
 func (b ARP) SetEthernetIPv4() {
-	put16(b, arpHType, ARPHardwareEthernet)
-	put16(b, arpPType, EtherTypeIPv4)
+	binary.BigEndian.PutUint16(b[arpHType:arpHType+2:len(b)], ARPHardwareEthernet)
+	binary.BigEndian.PutUint16(b[arpPType:arpPType+2:len(b)], EtherTypeIPv4)
 	b[arpHLen], b[arpPLen] = 6, 4
 }
 
 // Op returns the operation.
-func (b ARP) Op() uint16 { return be16(b, arpOp) }
+func (b ARP) Op() uint16 { return binary.BigEndian.Uint16(b[arpOp : arpOp+2 : len(b)]) }
 
 // SetOp stores the operation.
-func (b ARP) SetOp(v uint16) { put16(b, arpOp, v) }
+func (b ARP) SetOp(v uint16) { binary.BigEndian.PutUint16(b[arpOp:arpOp+2:len(b)], v) }
 
 // SHA returns the sender hardware address.
 func (b ARP) SHA() [6]byte { return [6]byte(b[arpSHA : arpSHA+6]) }

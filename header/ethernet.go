@@ -1,5 +1,7 @@
 package header
 
+import "encoding/binary"
+
 // Ethernet is an Ethernet II header at the start of a frame (IEEE 802.3,
 // without preamble and FCS):
 //
@@ -55,10 +57,10 @@ func (b Ethernet) Src() [6]byte { return [6]byte(b[ethSrc : ethSrc+6]) }
 func (b Ethernet) SetSrc(a [6]byte) { copy(b[ethSrc:ethSrc+6], a[:]) }
 
 // Type returns the EtherType field (the TPID of a tagged frame).
-func (b Ethernet) Type() uint16 { return be16(b, ethType) }
+func (b Ethernet) Type() uint16 { return binary.BigEndian.Uint16(b[ethType : ethType+2 : len(b)]) }
 
 // SetType stores the EtherType field.
-func (b Ethernet) SetType(v uint16) { put16(b, ethType, v) }
+func (b Ethernet) SetType(v uint16) { binary.BigEndian.PutUint16(b[ethType:ethType+2:len(b)], v) }
 
 // IsBroadcast reports whether the destination is ff:ff:ff:ff:ff:ff.
 func (b Ethernet) IsBroadcast() bool {
@@ -73,9 +75,9 @@ func (b Ethernet) IsMulticast() bool { return b[0]&1 != 0 }
 // of that payload: past one 802.1Q tag when the frame has one (and is long
 // enough to hold it), else the header's own EtherType at offset 14.
 func (b Ethernet) InnerType() (etherType uint16, offset int) {
-	t := be16(b, ethType)
+	t := binary.BigEndian.Uint16(b[ethType : ethType+2 : len(b)])
 	if t == EtherTypeVLAN && len(b) >= EthernetHeaderLen+VLANTagLen {
-		return be16(b, ethInnerType), EthernetHeaderLen + VLANTagLen
+		return binary.BigEndian.Uint16(b[ethInnerType : ethInnerType+2 : len(b)]), EthernetHeaderLen + VLANTagLen
 	}
 	return t, EthernetHeaderLen
 }
@@ -103,13 +105,13 @@ const (
 func (b MACControl) IsValid() bool { return len(b) >= MACControlLen }
 
 // Opcode returns the opcode.
-func (b MACControl) Opcode() uint16 { return be16(b, 0) }
+func (b MACControl) Opcode() uint16 { return binary.BigEndian.Uint16(b[0:2:len(b)]) }
 
 // SetOpcode stores the opcode.
-func (b MACControl) SetOpcode(v uint16) { put16(b, 0, v) }
+func (b MACControl) SetOpcode(v uint16) { binary.BigEndian.PutUint16(b[0:2:len(b)], v) }
 
 // Quanta returns a PAUSE frame's pause time.
-func (b MACControl) Quanta() uint16 { return be16(b, 2) }
+func (b MACControl) Quanta() uint16 { return binary.BigEndian.Uint16(b[2:4:len(b)]) }
 
 // SetQuanta stores a PAUSE frame's pause time.
-func (b MACControl) SetQuanta(v uint16) { put16(b, 2, v) }
+func (b MACControl) SetQuanta(v uint16) { binary.BigEndian.PutUint16(b[2:4:len(b)], v) }

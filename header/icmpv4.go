@@ -1,5 +1,7 @@
 package header
 
+import "encoding/binary"
+
 // ICMPv4 is an ICMP message (RFC 792): a type, a code, a checksum over the
 // whole message and a 32-bit word whose meaning depends on the type, then
 // the data (for errors, the offending IPv4 header and 8 bytes of what it
@@ -106,28 +108,28 @@ func (b ICMPv4) Code() uint8 { return b[icmpCode] }
 func (b ICMPv4) SetCode(v uint8) { b[icmpCode] = v }
 
 // Checksum returns the checksum field.
-func (b ICMPv4) Checksum() uint16 { return be16(b, icmpCsum) }
+func (b ICMPv4) Checksum() uint16 { return binary.BigEndian.Uint16(b[icmpCsum : icmpCsum+2 : len(b)]) }
 
 // SetChecksum stores the checksum field.
-func (b ICMPv4) SetChecksum(v uint16) { put16(b, icmpCsum, v) }
+func (b ICMPv4) SetChecksum(v uint16) { binary.BigEndian.PutUint16(b[icmpCsum:icmpCsum+2:len(b)], v) }
 
 // Rest returns the rest-of-header word.
-func (b ICMPv4) Rest() uint32 { return be32(b, icmpRest) }
+func (b ICMPv4) Rest() uint32 { return binary.BigEndian.Uint32(b[icmpRest : icmpRest+4 : len(b)]) }
 
 // SetRest stores the rest-of-header word.
-func (b ICMPv4) SetRest(v uint32) { put32(b, icmpRest, v) }
+func (b ICMPv4) SetRest(v uint32) { binary.BigEndian.PutUint32(b[icmpRest:icmpRest+4:len(b)], v) }
 
 // Ident returns the identifier of an echo or timestamp message.
-func (b ICMPv4) Ident() uint16 { return be16(b, icmpIdent) }
+func (b ICMPv4) Ident() uint16 { return binary.BigEndian.Uint16(b[icmpIdent : icmpIdent+2 : len(b)]) }
 
 // SetIdent stores the identifier of an echo or timestamp message.
-func (b ICMPv4) SetIdent(v uint16) { put16(b, icmpIdent, v) }
+func (b ICMPv4) SetIdent(v uint16) { binary.BigEndian.PutUint16(b[icmpIdent:icmpIdent+2:len(b)], v) }
 
 // Seq returns the sequence number of an echo or timestamp message.
-func (b ICMPv4) Seq() uint16 { return be16(b, icmpSeq) }
+func (b ICMPv4) Seq() uint16 { return binary.BigEndian.Uint16(b[icmpSeq : icmpSeq+2 : len(b)]) }
 
 // SetSeq stores the sequence number of an echo or timestamp message.
-func (b ICMPv4) SetSeq(v uint16) { put16(b, icmpSeq, v) }
+func (b ICMPv4) SetSeq(v uint16) { binary.BigEndian.PutUint16(b[icmpSeq:icmpSeq+2:len(b)], v) }
 
 // Gateway returns the gateway address of a redirect.
 func (b ICMPv4) Gateway() [4]byte { return [4]byte(b[icmpRest : icmpRest+4]) }
@@ -144,10 +146,10 @@ func (b ICMPv4) SetPointer(v uint8) { b[icmpPtr] = v }
 
 // MTU returns the next-hop MTU of a fragmentation-needed message (RFC
 // 1191; 0 from a router that predates it).
-func (b ICMPv4) MTU() uint16 { return be16(b, icmpMTU) }
+func (b ICMPv4) MTU() uint16 { return binary.BigEndian.Uint16(b[icmpMTU : icmpMTU+2 : len(b)]) }
 
 // SetMTU stores the next-hop MTU of a fragmentation-needed message.
-func (b ICMPv4) SetMTU(v uint16) { put16(b, icmpMTU, v) }
+func (b ICMPv4) SetMTU(v uint16) { binary.BigEndian.PutUint16(b[icmpMTU:icmpMTU+2:len(b)], v) }
 
 // Payload returns the data after the header: an error's quoted packet, an
 // echo's data.

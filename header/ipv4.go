@@ -1,5 +1,7 @@
 package header
 
+import "encoding/binary"
+
 // IPv4 is an IPv4 header at the start of a byte slice (RFC 791):
 //
 //	 0                   1                   2                   3
@@ -81,22 +83,24 @@ func (b IPv4) TOS() uint8 { return b[ipv4TOS] }
 func (b IPv4) SetTOS(v uint8) { b[ipv4TOS] = v }
 
 // TotalLen returns the total length field.
-func (b IPv4) TotalLen() uint16 { return be16(b, ipv4TotLen) }
+func (b IPv4) TotalLen() uint16 {
+	return binary.BigEndian.Uint16(b[ipv4TotLen : ipv4TotLen+2 : len(b)])
+}
 
 // SetTotalLen stores the total length (the checksum is not updated).
-func (b IPv4) SetTotalLen(v uint16) { put16(b, ipv4TotLen, v) }
+func (b IPv4) SetTotalLen(v uint16) { binary.BigEndian.PutUint16(b[ipv4TotLen:ipv4TotLen+2:len(b)], v) }
 
 // ID returns the identification field.
-func (b IPv4) ID() uint16 { return be16(b, ipv4ID) }
+func (b IPv4) ID() uint16 { return binary.BigEndian.Uint16(b[ipv4ID : ipv4ID+2 : len(b)]) }
 
 // SetID stores the identification field.
-func (b IPv4) SetID(v uint16) { put16(b, ipv4ID, v) }
+func (b IPv4) SetID(v uint16) { binary.BigEndian.PutUint16(b[ipv4ID:ipv4ID+2:len(b)], v) }
 
 // FlagsFrag returns the flags and fragment offset word.
-func (b IPv4) FlagsFrag() uint16 { return be16(b, ipv4Flags) }
+func (b IPv4) FlagsFrag() uint16 { return binary.BigEndian.Uint16(b[ipv4Flags : ipv4Flags+2 : len(b)]) }
 
 // SetFlagsFrag stores the flags and fragment offset word.
-func (b IPv4) SetFlagsFrag(v uint16) { put16(b, ipv4Flags, v) }
+func (b IPv4) SetFlagsFrag(v uint16) { binary.BigEndian.PutUint16(b[ipv4Flags:ipv4Flags+2:len(b)], v) }
 
 // DontFragment reports DF.
 func (b IPv4) DontFragment() bool { return b.FlagsFrag()&IPv4DF != 0 }
@@ -123,10 +127,10 @@ func (b IPv4) Protocol() uint8 { return b[ipv4Proto] }
 func (b IPv4) SetProtocol(v uint8) { b[ipv4Proto] = v }
 
 // Checksum returns the header checksum field.
-func (b IPv4) Checksum() uint16 { return be16(b, ipv4Csum) }
+func (b IPv4) Checksum() uint16 { return binary.BigEndian.Uint16(b[ipv4Csum : ipv4Csum+2 : len(b)]) }
 
 // SetChecksum stores the header checksum field.
-func (b IPv4) SetChecksum(v uint16) { put16(b, ipv4Csum, v) }
+func (b IPv4) SetChecksum(v uint16) { binary.BigEndian.PutUint16(b[ipv4Csum:ipv4Csum+2:len(b)], v) }
 
 // Src returns the source address.
 func (b IPv4) Src() [4]byte { return [4]byte(b[ipv4Src : ipv4Src+4]) }

@@ -1,5 +1,7 @@
 package header
 
+import "encoding/binary"
+
 // TCP is a TCP header (RFC 9293):
 //
 //	 0                   1                   2                   3
@@ -67,28 +69,28 @@ func (b TCP) HeaderLen() int { return int(b[tcpOff]>>4) * 4 }
 func (b TCP) SetHeaderLen(n int) { b[tcpOff] = byte(n/4) << 4 }
 
 // SrcPort returns the source port.
-func (b TCP) SrcPort() uint16 { return be16(b, 0) }
+func (b TCP) SrcPort() uint16 { return binary.BigEndian.Uint16(b[0:2:len(b)]) }
 
 // SetSrcPort stores the source port.
-func (b TCP) SetSrcPort(v uint16) { put16(b, 0, v) }
+func (b TCP) SetSrcPort(v uint16) { binary.BigEndian.PutUint16(b[0:2:len(b)], v) }
 
 // DstPort returns the destination port.
-func (b TCP) DstPort() uint16 { return be16(b, 2) }
+func (b TCP) DstPort() uint16 { return binary.BigEndian.Uint16(b[2:4:len(b)]) }
 
 // SetDstPort stores the destination port.
-func (b TCP) SetDstPort(v uint16) { put16(b, 2, v) }
+func (b TCP) SetDstPort(v uint16) { binary.BigEndian.PutUint16(b[2:4:len(b)], v) }
 
 // Seq returns the sequence number.
-func (b TCP) Seq() uint32 { return be32(b, tcpSeq) }
+func (b TCP) Seq() uint32 { return binary.BigEndian.Uint32(b[tcpSeq : tcpSeq+4 : len(b)]) }
 
 // SetSeq stores the sequence number.
-func (b TCP) SetSeq(v uint32) { put32(b, tcpSeq, v) }
+func (b TCP) SetSeq(v uint32) { binary.BigEndian.PutUint32(b[tcpSeq:tcpSeq+4:len(b)], v) }
 
 // Ack returns the acknowledgment number.
-func (b TCP) Ack() uint32 { return be32(b, tcpAck) }
+func (b TCP) Ack() uint32 { return binary.BigEndian.Uint32(b[tcpAck : tcpAck+4 : len(b)]) }
 
 // SetAck stores the acknowledgment number.
-func (b TCP) SetAck(v uint32) { put32(b, tcpAck, v) }
+func (b TCP) SetAck(v uint32) { binary.BigEndian.PutUint32(b[tcpAck:tcpAck+4:len(b)], v) }
 
 // Flags returns the flag byte.
 func (b TCP) Flags() uint8 { return b[tcpFlags] }
@@ -97,22 +99,26 @@ func (b TCP) Flags() uint8 { return b[tcpFlags] }
 func (b TCP) SetFlags(f uint8) { b[tcpFlags] = f }
 
 // Window returns the window field.
-func (b TCP) Window() uint16 { return be16(b, tcpWin) }
+func (b TCP) Window() uint16 { return binary.BigEndian.Uint16(b[tcpWin : tcpWin+2 : len(b)]) }
 
 // SetWindow stores the window field.
-func (b TCP) SetWindow(v uint16) { put16(b, tcpWin, v) }
+func (b TCP) SetWindow(v uint16) { binary.BigEndian.PutUint16(b[tcpWin:tcpWin+2:len(b)], v) }
 
 // Checksum returns the checksum field.
-func (b TCP) Checksum() uint16 { return be16(b, TCPChecksumOffset) }
+func (b TCP) Checksum() uint16 {
+	return binary.BigEndian.Uint16(b[TCPChecksumOffset : TCPChecksumOffset+2 : len(b)])
+}
 
 // SetChecksum stores the checksum field.
-func (b TCP) SetChecksum(v uint16) { put16(b, TCPChecksumOffset, v) }
+func (b TCP) SetChecksum(v uint16) {
+	binary.BigEndian.PutUint16(b[TCPChecksumOffset:TCPChecksumOffset+2:len(b)], v)
+}
 
 // Urgent returns the urgent pointer.
-func (b TCP) Urgent() uint16 { return be16(b, tcpUrg) }
+func (b TCP) Urgent() uint16 { return binary.BigEndian.Uint16(b[tcpUrg : tcpUrg+2 : len(b)]) }
 
 // SetUrgent stores the urgent pointer.
-func (b TCP) SetUrgent(v uint16) { put16(b, tcpUrg, v) }
+func (b TCP) SetUrgent(v uint16) { binary.BigEndian.PutUint16(b[tcpUrg:tcpUrg+2:len(b)], v) }
 
 // Options returns the option bytes.
 func (b TCP) Options() []byte { return b[tcpMinLen:b.HeaderLen()] }

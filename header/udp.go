@@ -1,5 +1,7 @@
 package header
 
+import "encoding/binary"
+
 // UDP is a UDP header (RFC 768):
 //
 //	 0                   1                   2                   3
@@ -25,28 +27,32 @@ const (
 func (b UDP) IsValid() bool { return len(b) >= UDPHeaderLen }
 
 // SrcPort returns the source port.
-func (b UDP) SrcPort() uint16 { return be16(b, 0) }
+func (b UDP) SrcPort() uint16 { return binary.BigEndian.Uint16(b[0:2:len(b)]) }
 
 // SetSrcPort stores the source port.
-func (b UDP) SetSrcPort(v uint16) { put16(b, 0, v) }
+func (b UDP) SetSrcPort(v uint16) { binary.BigEndian.PutUint16(b[0:2:len(b)], v) }
 
 // DstPort returns the destination port.
-func (b UDP) DstPort() uint16 { return be16(b, 2) }
+func (b UDP) DstPort() uint16 { return binary.BigEndian.Uint16(b[2:4:len(b)]) }
 
 // SetDstPort stores the destination port.
-func (b UDP) SetDstPort(v uint16) { put16(b, 2, v) }
+func (b UDP) SetDstPort(v uint16) { binary.BigEndian.PutUint16(b[2:4:len(b)], v) }
 
 // Length returns the length field.
-func (b UDP) Length() uint16 { return be16(b, udpLen) }
+func (b UDP) Length() uint16 { return binary.BigEndian.Uint16(b[udpLen : udpLen+2 : len(b)]) }
 
 // SetLength stores the length field.
-func (b UDP) SetLength(v uint16) { put16(b, udpLen, v) }
+func (b UDP) SetLength(v uint16) { binary.BigEndian.PutUint16(b[udpLen:udpLen+2:len(b)], v) }
 
 // Checksum returns the checksum field.
-func (b UDP) Checksum() uint16 { return be16(b, UDPChecksumOffset) }
+func (b UDP) Checksum() uint16 {
+	return binary.BigEndian.Uint16(b[UDPChecksumOffset : UDPChecksumOffset+2 : len(b)])
+}
 
 // SetChecksum stores the checksum field.
-func (b UDP) SetChecksum(v uint16) { put16(b, UDPChecksumOffset, v) }
+func (b UDP) SetChecksum(v uint16) {
+	binary.BigEndian.PutUint16(b[UDPChecksumOffset:UDPChecksumOffset+2:len(b)], v)
+}
 
 // Payload returns the bytes after the header.
 func (b UDP) Payload() []byte { return b[UDPHeaderLen:] }
