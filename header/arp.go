@@ -78,25 +78,25 @@ func (b ARP) Op() uint16 { return binary.BigEndian.Uint16(b[arpOp : arpOp+2 : le
 func (b ARP) SetOp(v uint16) { binary.BigEndian.PutUint16(b[arpOp:arpOp+2:len(b)], v) }
 
 // SHA returns the sender hardware address.
-func (b ARP) SHA() [6]byte { return [6]byte(b[arpSHA : arpSHA+6]) }
+func (b ARP) SHA() [6]byte { return [6]byte(b[arpSHA : arpSHA+6 : len(b)]) }
 
 // SetSHA stores the sender hardware address.
-func (b ARP) SetSHA(a [6]byte) { copy(b[arpSHA:arpSHA+6], a[:]) }
+func (b ARP) SetSHA(a [6]byte) { copy(b[arpSHA:arpSHA+6:len(b)], a[:]) }
 
 // SPA returns the sender protocol address.
-func (b ARP) SPA() [4]byte { return [4]byte(b[arpSPA : arpSPA+4]) }
+func (b ARP) SPA() [4]byte { return [4]byte(b[arpSPA : arpSPA+4 : len(b)]) }
 
 // SetSPA stores the sender protocol address.
-func (b ARP) SetSPA(a [4]byte) { copy(b[arpSPA:arpSPA+4], a[:]) }
+func (b ARP) SetSPA(a [4]byte) { copy(b[arpSPA:arpSPA+4:len(b)], a[:]) }
 
 // THA returns the target hardware address.
-func (b ARP) THA() [6]byte { return [6]byte(b[arpTHA : arpTHA+6]) }
+func (b ARP) THA() [6]byte { return [6]byte(b[arpTHA : arpTHA+6 : len(b)]) }
 
 // SetTHA stores the target hardware address.
-func (b ARP) SetTHA(a [6]byte) { copy(b[arpTHA:arpTHA+6], a[:]) }
+func (b ARP) SetTHA(a [6]byte) { copy(b[arpTHA:arpTHA+6:len(b)], a[:]) }
 
 // TPA returns the target protocol address.
-func (b ARP) TPA() [4]byte { return [4]byte(b[arpTPA : arpTPA+4]) }
+func (b ARP) TPA() [4]byte { return [4]byte(b[arpTPA : arpTPA+4 : len(b)]) }
 
 // SetTPA stores the target protocol address.
-func (b ARP) SetTPA(a [4]byte) { copy(b[arpTPA:arpTPA+4], a[:]) }
+func (b ARP) SetTPA(a [4]byte) { copy(b[arpTPA:arpTPA+4:len(b)], a[:]) }

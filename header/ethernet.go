@@ -45,16 +45,16 @@ const (
 func (b Ethernet) IsValid() bool { return len(b) >= EthernetHeaderLen }
 
 // Dst returns the destination address.
-func (b Ethernet) Dst() [6]byte { return [6]byte(b[ethDst : ethDst+6]) }
+func (b Ethernet) Dst() [6]byte { return [6]byte(b[ethDst : ethDst+6 : len(b)]) }
 
 // SetDst stores the destination address.
-func (b Ethernet) SetDst(a [6]byte) { copy(b[ethDst:ethDst+6], a[:]) }
+func (b Ethernet) SetDst(a [6]byte) { copy(b[ethDst:ethDst+6:len(b)], a[:]) }
 
 // Src returns the source address.
-func (b Ethernet) Src() [6]byte { return [6]byte(b[ethSrc : ethSrc+6]) }
+func (b Ethernet) Src() [6]byte { return [6]byte(b[ethSrc : ethSrc+6 : len(b)]) }
 
 // SetSrc stores the source address.
-func (b Ethernet) SetSrc(a [6]byte) { copy(b[ethSrc:ethSrc+6], a[:]) }
+func (b Ethernet) SetSrc(a [6]byte) { copy(b[ethSrc:ethSrc+6:len(b)], a[:]) }
 
 // Type returns the EtherType field (the TPID of a tagged frame).
 func (b Ethernet) Type() uint16 { return binary.BigEndian.Uint16(b[ethType : ethType+2 : len(b)]) }

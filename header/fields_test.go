@@ -81,6 +81,10 @@ func TestShortViewPanics(t *testing.T) {
 		{"UDP.Checksum", func() { _ = UDP(buf[:7]).Checksum() }},
 		{"Ethernet.Type", func() { _ = Ethernet(buf[:13]).Type() }},
 		{"ICMPv4.Rest", func() { _ = ICMPv4(buf[:7]).Rest() }},
+		{"IPv4.Dst", func() { _ = IPv4(buf[:19]).Dst() }},
+		{"IPv4.SetSrc", func() { IPv4(buf[:15]).SetSrc([4]byte{1, 2, 3, 4}) }},
+		{"Ethernet.SetSrc", func() { Ethernet(buf[:11]).SetSrc([6]byte{1}) }},
+		{"ARP.TPA", func() { _ = ARP(buf[:27]).TPA() }},
 	} {
 		func() {
 			defer func() {

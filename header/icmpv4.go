@@ -132,10 +132,10 @@ func (b ICMPv4) Seq() uint16 { return binary.BigEndian.Uint16(b[icmpSeq : icmpSe
 func (b ICMPv4) SetSeq(v uint16) { binary.BigEndian.PutUint16(b[icmpSeq:icmpSeq+2:len(b)], v) }
 
 // Gateway returns the gateway address of a redirect.
-func (b ICMPv4) Gateway() [4]byte { return [4]byte(b[icmpRest : icmpRest+4]) }
+func (b ICMPv4) Gateway() [4]byte { return [4]byte(b[icmpRest : icmpRest+4 : len(b)]) }
 
 // SetGateway stores the gateway address of a redirect.
-func (b ICMPv4) SetGateway(a [4]byte) { copy(b[icmpRest:icmpRest+4], a[:]) }
+func (b ICMPv4) SetGateway(a [4]byte) { copy(b[icmpRest:icmpRest+4:len(b)], a[:]) }
 
 // Pointer returns the pointer of a parameter problem: the offset in the
 // quoted header of the byte at fault.

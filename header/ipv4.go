@@ -133,16 +133,16 @@ func (b IPv4) Checksum() uint16 { return binary.BigEndian.Uint16(b[ipv4Csum : ip
 func (b IPv4) SetChecksum(v uint16) { binary.BigEndian.PutUint16(b[ipv4Csum:ipv4Csum+2:len(b)], v) }
 
 // Src returns the source address.
-func (b IPv4) Src() [4]byte { return [4]byte(b[ipv4Src : ipv4Src+4]) }
+func (b IPv4) Src() [4]byte { return [4]byte(b[ipv4Src : ipv4Src+4 : len(b)]) }
 
 // SetSrc stores the source address.
-func (b IPv4) SetSrc(a [4]byte) { copy(b[ipv4Src:ipv4Src+4], a[:]) }
+func (b IPv4) SetSrc(a [4]byte) { copy(b[ipv4Src:ipv4Src+4:len(b)], a[:]) }
 
 // Dst returns the destination address.
-func (b IPv4) Dst() [4]byte { return [4]byte(b[ipv4Dst : ipv4Dst+4]) }
+func (b IPv4) Dst() [4]byte { return [4]byte(b[ipv4Dst : ipv4Dst+4 : len(b)]) }
 
 // SetDst stores the destination address.
-func (b IPv4) SetDst(a [4]byte) { copy(b[ipv4Dst:ipv4Dst+4], a[:]) }
+func (b IPv4) SetDst(a [4]byte) { copy(b[ipv4Dst:ipv4Dst+4:len(b)], a[:]) }
 
 // Options returns the option bytes: IHL·4 − 20 of them.
 func (b IPv4) Options() IPv4Options { return IPv4Options(b[ipv4MinLen:b.HeaderLen()]) }
