@@ -63,6 +63,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalMessages$$' -fuzztime $(FUZZTIME) ./stack/rtnetlink
 	$(GO) test -run '^$$' -fuzz '^FuzzFramePortVnet$$' -fuzztime $(FUZZTIME) ./hw
 	$(GO) test -run '^$$' -fuzz '^FuzzUpdate16$$' -fuzztime $(FUZZTIME) ./header
+	$(GO) test -run '^$$' -fuzz '^FuzzEthernet$$' -fuzztime $(FUZZTIME) ./header
+	$(GO) test -run '^$$' -fuzz '^FuzzARP$$' -fuzztime $(FUZZTIME) ./header
+	$(GO) test -run '^$$' -fuzz '^FuzzIPv4$$' -fuzztime $(FUZZTIME) ./header
+	$(GO) test -run '^$$' -fuzz '^FuzzIPv4Options$$' -fuzztime $(FUZZTIME) ./header
+	$(GO) test -run '^$$' -fuzz '^FuzzICMPv4$$' -fuzztime $(FUZZTIME) ./header
+	$(GO) test -run '^$$' -fuzz '^FuzzUDP$$' -fuzztime $(FUZZTIME) ./header
+	$(GO) test -run '^$$' -fuzz '^FuzzTCP$$' -fuzztime $(FUZZTIME) ./header
 	$(GO) test -run '^$$' -fuzz '^FuzzSegmentTCPv4$$' -fuzztime $(FUZZTIME) ./offload
 	$(GO) test -run '^$$' -fuzz '^FuzzTCPGRO$$' -fuzztime $(FUZZTIME) ./offload
 	$(GO) test -run '^$$' -fuzz '^FuzzTCPLRO$$' -fuzztime $(FUZZTIME) ./offload

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"vnic/ethtool"
+	"vnic/header"
 	"vnic/hw"
 	"vnic/stack"
 )
@@ -133,9 +134,11 @@ const (
 	txBufSize   = 2048
 	rxWriteBack = 16 // igb bumps RDT every 16 buffers (IGB_RX_BUFFER_WRITE)
 	txCleanWork = 128
-	mcListMax   = 512    // above this the driver uses MPE instead of the MTA
-	ethOverhead = 14 + 4 // Ethernet header + one VLAN tag, without FCS
-	rxHdrCopy   = 256    // IGB_RX_HDR_LEN: what igb copies out of an RX page
+	mcListMax   = 512 // above this the driver uses MPE instead of the MTA
+	rxHdrCopy   = 256 // IGB_RX_HDR_LEN: what igb copies out of an RX page
+
+	// ethOverhead is an Ethernet header and one VLAN tag, without FCS.
+	ethOverhead = header.EthernetHeaderLen + header.VLANTagLen
 )
 
 // ErrEEPROM is returned by Probe when the NVM checksum is wrong.

@@ -1,11 +1,11 @@
 package driver_test
 
 import (
-	"encoding/binary"
 	"fmt"
 	"testing"
 	"time"
 
+	"vnic/header"
 	"vnic/internal/topo"
 	"vnic/stack"
 )
@@ -129,7 +129,7 @@ func xmit(d *topo.Device, frame []byte) error {
 	skb.Reserve(stack.NetIPAlign)
 	copy(skb.Put(len(frame)), frame)
 	skb.Dev = d.Netdev
-	skb.Protocol = binary.BigEndian.Uint16(frame[12:14])
+	skb.Protocol = header.Ethernet(frame).Type()
 	return stack.DevQueueXmit(skb)
 }
 

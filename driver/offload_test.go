@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"vnic/ethtool"
+	"vnic/header"
 	"vnic/hw"
 	"vnic/internal/topo"
 	"vnic/stack"
@@ -231,18 +232,9 @@ func TestCorruptChecksumRejected(t *testing.T) {
 			setFeatures(t, e.b, ethtool.RxCsum, 0)
 		}
 		f := udpFrame(e.b.Netdev.Addr(), e.a.Netdev.Addr(), 100, 0)
-		f[23] = 6 // now "TCP": the UDP bytes make a wrong TCP checksum
-		f[24], f[25] = 0, 0
-		// fix the IPv4 header checksum
-		var sum uint32
-		for i := 14; i < 34; i += 2 {
-			sum += uint32(f[i])<<8 | uint32(f[i+1])
-		}
-		for sum > 0xffff {
-			sum = sum&0xffff + sum>>16
-		}
-		c := ^uint16(sum)
-		f[24], f[25] = byte(c>>8), byte(c)
+		ip := header.IPv4(f[header.EthernetHeaderLen:])
+		ip.SetProtocol(header.ProtoTCP) // now "TCP": the UDP bytes make a wrong TCP checksum
+		ip.UpdateChecksum()
 		inject(e.b, f)
 		e.w.Run(time.Millisecond)
 		if st := sink.Stats(); st.Bad != 1 || st.Packets != 0 {

@@ -311,10 +311,11 @@ func (qv *qVector) flushStats() {
 // lroHeaderLen is the Ethernet, IPv4 and TCP header length of an LRO
 // aggregate (0 if the headers do not parse).
 func lroHeaderLen(f []byte) int {
-	if len(f) < 14+40 {
+	const mac = header.EthernetHeaderLen
+	if len(f) < mac+header.IPv4MinHeaderLen+header.TCPMinHeaderLen {
 		return 0
 	}
-	ip := header.IPv4(f[14:])
+	ip := header.IPv4(f[mac:])
 	if !ip.IsValid() {
 		return 0
 	}
@@ -322,5 +323,5 @@ func lroHeaderLen(f []byte) int {
 	if !th.IsValid() {
 		return 0
 	}
-	return 14 + ip.HeaderLen() + th.HeaderLen()
+	return mac + ip.HeaderLen() + th.HeaderLen()
 }

@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"vnic/ethtool"
+	"vnic/header"
 	"vnic/hw"
 	"vnic/ring"
 )
@@ -149,6 +150,10 @@ func (a *Adapter) intrTest() uint64 {
 	return 0
 }
 
+// etherTypeLocalExp1 is IEEE 802's Local Experimental EtherType 1: the
+// loopback test's frames are nobody's protocol.
+const etherTypeLocalExp1 = 0x88B5
+
 // loopbackTest sends frames through TX queue 0 with the PHY looping back
 // and checks each arrives intact on RX queue 0. It returns the number of
 // frames that did not (or 100 + a setup failure).
@@ -208,10 +213,11 @@ func (a *Adapter) loopbackTest() uint64 {
 	want := make([][]byte, frames)
 	for i := range want {
 		f := make([]byte, size)
-		copy(f[0:6], a.mac[:])
-		copy(f[6:12], a.mac[:])
-		f[12], f[13] = 0x88, 0xB5 // local experimental EtherType
-		for k := 14; k < size; k++ {
+		eth := header.Ethernet(f)
+		eth.SetDst(a.mac)
+		eth.SetSrc(a.mac)
+		eth.SetType(etherTypeLocalExp1)
+		for k := header.EthernetHeaderLen; k < size; k++ {
 			f[k] = byte(i*31 + k)
 		}
 		want[i] = f

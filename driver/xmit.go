@@ -187,10 +187,11 @@ func (a *Adapter) txOffload(skb *stack.SKB) (o txOffloads, ok bool) {
 	data := skb.Data()
 	switch {
 	case skb.GSOSize > 0:
-		if skb.GSOType != stack.GSOTCPv4 || a.netdev.Features()&ethtool.TSO == 0 || len(data) < 14+40 {
+		if skb.GSOType != stack.GSOTCPv4 || a.netdev.Features()&ethtool.TSO == 0 ||
+			len(data) < header.EthernetHeaderLen+header.IPv4MinHeaderLen+header.TCPMinHeaderLen {
 			return txOffloads{}, false
 		}
-		ip := header.IPv4(data[14:])
+		ip := header.IPv4(data[header.EthernetHeaderLen:])
 		if !ip.IsValid() || ip.Protocol() != header.ProtoTCP {
 			return txOffloads{}, false
 		}
@@ -198,10 +199,10 @@ func (a *Adapter) txOffload(skb *stack.SKB) (o txOffloads, ok bool) {
 		if !th.IsValid() {
 			return txOffloads{}, false
 		}
-		hdr := 14 + ip.HeaderLen() + th.HeaderLen()
+		hdr := header.EthernetHeaderLen + ip.HeaderLen() + th.HeaderLen()
 		th.SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), header.ProtoTCP, 0)))
 		return txOffloads{
-			ctx: ring.TxContext{MACLen: 14, IPLen: uint16(ip.HeaderLen()), L4Len: uint8(th.HeaderLen()),
+			ctx: ring.TxContext{MACLen: header.EthernetHeaderLen, IPLen: uint16(ip.HeaderLen()), L4Len: uint8(th.HeaderLen()),
 				MSS: skb.GSOSize, TUCmd: ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP},
 			hasCtx: true,
 			cmd:    ring.TxCmdTSE,
@@ -210,16 +211,17 @@ func (a *Adapter) txOffload(skb *stack.SKB) (o txOffloads, ok bool) {
 		}, true
 	case skb.IPSummed == stack.ChecksumPartial:
 		start := skb.CsumStartOffset()
-		if start < 14+20 || start > 14+60 || int(skb.CsumOffset)+2+start > len(data) {
+		const mac = header.EthernetHeaderLen
+		if start < mac+header.IPv4MinHeaderLen || start > mac+header.IPv4MaxHeaderLen || int(skb.CsumOffset)+2+start > len(data) {
 			return txOffloads{}, false
 		}
 		tucmd := uint32(ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP)
-		l4len := uint8(20)
+		l4len := uint8(header.TCPMinHeaderLen)
 		if skb.CsumOffset == header.UDPChecksumOffset {
-			tucmd, l4len = ring.TxTUCmdIPv4|ring.TxTUCmdL4UDP, 8
+			tucmd, l4len = ring.TxTUCmdIPv4|ring.TxTUCmdL4UDP, header.UDPHeaderLen
 		}
 		return txOffloads{
-			ctx:    ring.TxContext{MACLen: 14, IPLen: uint16(start - 14), L4Len: l4len, TUCmd: tucmd},
+			ctx:    ring.TxContext{MACLen: mac, IPLen: uint16(start - mac), L4Len: l4len, TUCmd: tucmd},
 			hasCtx: true,
 			popts:  ring.TxPOptTXSM,
 			paylen: uint32(len(data)),

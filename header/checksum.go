@@ -76,3 +76,25 @@ func Update16(check, old, new uint16) uint16 {
 	acc := uint64(^check) + uint64(^old) + uint64(new)
 	return ^Fold(acc)
 }
+
+// L4ChecksumValid verifies the TCP or UDP checksum of segment l4 (header
+// and payload) carried in IPv4 packet ip. A UDP checksum of 0 means none
+// and is valid.
+func L4ChecksumValid(ip IPv4, l4 []byte) bool {
+	if ip.Protocol() == ProtoUDP && len(l4) >= UDPHeaderLen && UDP(l4).Checksum() == 0 {
+		return true
+	}
+	acc := PseudoHeaderIPv4(ip.Src(), ip.Dst(), ip.Protocol(), uint16(len(l4)))
+	return ^Fold(Sum(l4, acc)) == 0
+}
+
+// L4Checksum computes the TCP or UDP checksum of l4 (whose checksum field
+// must be zero) in IPv4 packet ip; a UDP result of 0 is returned as 0xFFFF.
+func L4Checksum(ip IPv4, l4 []byte) uint16 {
+	acc := PseudoHeaderIPv4(ip.Src(), ip.Dst(), ip.Protocol(), uint16(len(l4)))
+	c := ^Fold(Sum(l4, acc))
+	if c == 0 && ip.Protocol() == ProtoUDP {
+		c = 0xFFFF
+	}
+	return c
+}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"vnic/header"
 	"vnic/offload"
 )
 
@@ -159,7 +160,7 @@ func (p *FramePort) deliver(b []byte) {
 	switch gso {
 	case vnetGSONone:
 		if flags&vnetNeedsCsum != 0 {
-			udp := off == 6
+			udp := off == header.UDPChecksumOffset
 			if !offload.FinishChecksum(frame, start, off, udp) {
 				p.RxBad.Add(1)
 				return
@@ -167,25 +168,25 @@ func (p *FramePort) deliver(b []byte) {
 		}
 		p.receive(frame)
 	case vnetGSOTCPv4:
-		if len(frame) < 14+20 {
+		const mac = header.EthernetHeaderLen
+		if len(frame) < mac+header.IPv4MinHeaderLen {
 			p.RxBad.Add(1)
 			return
 		}
-		ipLen := int(frame[14]&0xf) * 4
-		if len(frame) < 14+ipLen+20 {
+		ipLen := header.IPv4(frame[mac:]).HeaderLen()
+		if len(frame) < mac+ipLen+header.TCPMinHeaderLen {
 			p.RxBad.Add(1)
 			return
 		}
-		l4Len := int(frame[14+ipLen+12]>>4) * 4
-		l4 := len(frame) - 14 - ipLen
+		th := header.TCP(frame[mac+ipLen:])
+		l4Len := th.HeaderLen()
 		// The kernel's seed covers the super-frame's length; segmenting
 		// wants it without (a TSO context's convention).
-		ck := frame[14+ipLen+16 : 14+ipLen+18]
-		binary.BigEndian.PutUint16(ck, offload.SeedRemoveLength(binary.BigEndian.Uint16(ck), uint16(l4)))
-		if need := 14 + ipLen + l4Len + gsoSize; need > len(p.scratch) {
+		th.SetChecksum(offload.SeedRemoveLength(th.Checksum(), uint16(len(th))))
+		if need := mac + ipLen + l4Len + gsoSize; need > len(p.scratch) {
 			p.scratch = make([]byte, need)
 		}
-		if _, res := offload.SegmentTCPv4(frame, 14, ipLen, l4Len, gsoSize, false, p.scratch, p.receive); res != offload.SegmentOK {
+		if _, res := offload.SegmentTCPv4(frame, mac, ipLen, l4Len, gsoSize, false, p.scratch, p.receive); res != offload.SegmentOK {
 			p.RxBad.Add(1)
 			return
 		}

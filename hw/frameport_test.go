@@ -3,6 +3,7 @@ package hw
 import (
 	"encoding/binary"
 	"testing"
+
 	"vnic/header"
 )
 
@@ -17,17 +18,19 @@ func tcpSuper(payload, mss int) []byte {
 	binary.LittleEndian.PutUint16(h[4:], uint16(mss))
 	binary.LittleEndian.PutUint16(h[6:], 34)
 	binary.LittleEndian.PutUint16(h[8:], 16)
-	f[12], f[13] = 0x08, 0x00
-	ip := f[14:34]
-	ip[0], ip[8], ip[9] = 0x45, 64, 6
-	binary.BigEndian.PutUint16(ip[2:], uint16(20+20+payload))
-	copy(ip[12:], []byte{198, 18, 5, 1, 198, 18, 5, 2})
-	header.IPv4(ip).UpdateChecksum()
-	tcp := f[34:54]
-	tcp[12] = 5 << 4
-	tcp[13] = 0x18
-	seed := header.Fold(header.PseudoHeaderIPv4([4]byte(ip[12:16]), [4]byte(ip[16:20]), 6, uint16(20+payload)))
-	binary.BigEndian.PutUint16(tcp[16:], seed)
+	header.Ethernet(f).SetType(header.EtherTypeIPv4)
+	ip := header.IPv4(f[14:34])
+	ip.SetHeaderLen(header.IPv4MinHeaderLen)
+	ip.SetTTL(64)
+	ip.SetProtocol(header.ProtoTCP)
+	ip.SetTotalLen(uint16(20 + 20 + payload))
+	ip.SetSrc([4]byte{198, 18, 5, 1})
+	ip.SetDst([4]byte{198, 18, 5, 2})
+	ip.UpdateChecksum()
+	tcp := header.TCP(f[34:54])
+	tcp.SetHeaderLen(header.TCPMinHeaderLen)
+	tcp.SetFlags(header.TCPPsh | header.TCPAck)
+	tcp.SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), header.ProtoTCP, uint16(20+payload))))
 	for i := range payload {
 		f[54+i] = byte(i)
 	}

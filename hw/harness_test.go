@@ -1,18 +1,18 @@
 package hw
 
 import (
-	"encoding/binary"
 	"net"
 	"testing"
 	"time"
 
+	"vnic/header"
 	"vnic/ring"
 )
 
 // rig is a device with a scripted, register-level mini driver: enough to
 // test the device model without the real driver.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	clk   *VirtualClock
 	dma   *DMA
 	dev   *Device
@@ -41,7 +41,7 @@ type rigRing struct {
 
 var rigMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 1}
 
-func newRig(t *testing.T, checker bool) *rig {
+func newRig(t testing.TB, checker bool) *rig {
 	t.Helper()
 	r := &rig{t: t, clk: NewVirtualClock(), dma: NewDMA(8 << 20), out: &Sink{}}
 	dev, err := NewDevice(DeviceConfig{Name: "t", MAC: rigMAC, Checker: checker}, r.clk, r.dma)
@@ -196,18 +196,21 @@ func (r *rig) doorbell(q int) { r.wr(TDT(q), r.tx[q].tail) }
 // frame builds an Ethernet/IPv4/UDP frame of n bytes to dst.
 func frame(dst []byte, n int, src [4]byte, sport uint16) []byte {
 	f := make([]byte, n)
-	copy(f[0:6], dst)
-	copy(f[6:12], []byte{2, 0, 0, 0, 0, 9})
-	binary.BigEndian.PutUint16(f[12:14], 0x0800)
+	eth := header.Ethernet(f)
+	eth.SetDst([6]byte(dst))
+	eth.SetSrc([6]byte{2, 0, 0, 0, 0, 9})
+	eth.SetType(header.EtherTypeIPv4)
 	if n >= 14+28 {
-		ip := f[14:]
-		ip[0] = 0x45
-		binary.BigEndian.PutUint16(ip[2:4], uint16(n-14))
-		ip[8], ip[9] = 64, 17
-		copy(ip[12:16], src[:])
-		copy(ip[16:20], []byte{198, 19, 0, 1})
-		binary.BigEndian.PutUint16(ip[20:22], sport)
-		binary.BigEndian.PutUint16(ip[22:24], 9)
+		ip := header.IPv4(eth.Payload())
+		ip.SetHeaderLen(header.IPv4MinHeaderLen)
+		ip.SetTotalLen(uint16(n - 14))
+		ip.SetTTL(64)
+		ip.SetProtocol(header.ProtoUDP)
+		ip.SetSrc(src)
+		ip.SetDst([4]byte{198, 19, 0, 1})
+		u := header.UDP(ip[header.IPv4MinHeaderLen:])
+		u.SetSrcPort(sport)
+		u.SetDstPort(9)
 	}
 	for i := 42; i < n; i++ {
 		f[i] = byte(i)

@@ -97,8 +97,8 @@ func (d *Device) lroAppend(q int, f []byte, th header.TCP, payload int) {
 	l := &d.lro[q]
 	l.buf = append(l.buf, f[len(f)-payload:]...)
 	lt := header.TCP(l.buf[l.l3+header.IPv4(l.buf[l.l3:]).HeaderLen():])
-	copy(lt[8:12], th[8:12])   // newest ACK
-	copy(lt[14:16], th[14:16]) // newest window
+	lt.SetAck(th.Ack())
+	lt.SetWindow(th.Window())
 	lt.SetFlags(lt.Flags() | th.Flags()&header.TCPPsh)
 	l.nextSeq += uint32(payload)
 	l.frames++
@@ -113,10 +113,11 @@ func (l *lroState) account(n int) {
 
 // lroParse finds the IPv4 and TCP headers of a frame LRO may take.
 func lroParse(f []byte) (header.IPv4, header.TCP, int, bool) {
-	if len(f) < 14+40 || f[12] != 0x08 || f[13] != 0x00 {
+	eth := header.Ethernet(f)
+	if len(f) < header.EthernetHeaderLen+header.IPv4MinHeaderLen+header.TCPMinHeaderLen || eth.Type() != header.EtherTypeIPv4 {
 		return nil, nil, 0, false
 	}
-	ip := header.IPv4(f[14:])
+	ip := header.IPv4(eth.Payload())
 	if !ip.IsValid() || int(ip.TotalLen()) != len(ip) {
 		return nil, nil, 0, false // padding or a short frame: not worth the risk
 	}
@@ -131,7 +132,7 @@ func lroParse(f []byte) (header.IPv4, header.TCP, int, bool) {
 // IPv4 packet of at most 64 KiB.
 func (d *Device) lroMax(q int) int {
 	maxDesc := [4]int{1, 4, 8, 16}[(d.regs[RSCCTL(q)/4]>>RscctlMaxDescShift)&3]
-	return min(maxDesc*d.rxBufSize(q), 14+65535)
+	return min(maxDesc*d.rxBufSize(q), header.EthernetHeaderLen+65535)
 }
 
 // lroInterval is the aggregation timer: the queue's vector's EITR interval.

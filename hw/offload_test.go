@@ -69,7 +69,7 @@ func TestTxChecksumInsertion(t *testing.T) {
 	uip := header.IPv4(u[14:])
 	seed := header.Fold(header.PseudoHeaderIPv4(uip.Src(), uip.Dst(), 17, uint16(len(u)-34)))
 	// Choose two payload bytes so the sum folds to 0xFFFF (checksum 0).
-	binary.BigEndian.PutUint16(u[34+6:], seed)
+	header.UDP(u[34:]).SetChecksum(seed)
 	s := header.Fold(header.Sum(u[34:], 0))
 	binary.BigEndian.PutUint16(u[42:], 0xFFFF-s)
 	udpCtx := ring.TxContext{MACLen: 14, IPLen: 20, L4Len: 8, TUCmd: ring.TxTUCmdIPv4 | ring.TxTUCmdL4UDP, Idx: 1}
@@ -143,12 +143,12 @@ func TestRxChecksumVerdicts(t *testing.T) {
 	badIP := append([]byte(nil), good...)
 	badIP[14+10] ^= 1
 	frag := tcpFrame(rigMAC, 1, header.TCPAck, make([]byte, 20), 1)
-	binary.BigEndian.PutUint16(frag[14+6:], header.IPv4MF)
+	header.IPv4(frag[14:]).SetFlagsFrag(header.IPv4MF)
 	header.IPv4(frag[14:]).UpdateChecksum()
 	udpNone := udpFrame(rigMAC, make([]byte, 20), false)
 	udpGood := udpFrame(rigMAC, make([]byte, 20), true)
 	arp := frame(rigMAC, 60, [4]byte{}, 0)
-	binary.BigEndian.PutUint16(arp[12:], 0x0806)
+	header.Ethernet(arp).SetType(header.EtherTypeARP)
 	const ipcs, l4cs, udpcs, ipe, tcpe = ring.RxStatIPCS, ring.RxStatL4CS, ring.RxStatUDPCS, ring.RxErrIPE, ring.RxErrTCPE
 	tests := []struct {
 		name   string

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"time"
 
+	"vnic/header"
 	"vnic/ring"
 )
 
@@ -18,11 +19,6 @@ import (
 // PauseDA is the reserved multicast address of PAUSE frames.
 var PauseDA = [6]byte{0x01, 0x80, 0xC2, 0x00, 0x00, 0x01}
 
-const (
-	etherTypeMACControl = 0x8808
-	opcodePause         = 0x0001
-)
-
 // pauseState is the flow-control state of a device.
 type pauseState struct {
 	untilPs  int64 // the transmitter is paused until this time
@@ -35,20 +31,27 @@ type pauseState struct {
 
 // IsPause reports whether f is a PAUSE frame and returns its quanta.
 func IsPause(f []byte) (quanta uint16, ok bool) {
-	if len(f) < 18 || binary.BigEndian.Uint16(f[12:14]) != etherTypeMACControl || binary.BigEndian.Uint16(f[14:16]) != opcodePause {
+	const end = header.EthernetHeaderLen + header.MACControlLen
+	if len(f) < end || header.Ethernet(f).Type() != header.EtherTypeMACControl {
 		return 0, false
 	}
-	return binary.BigEndian.Uint16(f[16:18]), true
+	mc := header.MACControl(f[header.EthernetHeaderLen:end])
+	if mc.Opcode() != header.MACControlPause {
+		return 0, false
+	}
+	return mc.Quanta(), true
 }
 
 // PauseFrame builds a PAUSE frame from src with quanta (60 bytes, no FCS).
 func PauseFrame(src [6]byte, quanta uint16) []byte {
 	f := make([]byte, MinFrame)
-	copy(f[0:6], PauseDA[:])
-	copy(f[6:12], src[:])
-	binary.BigEndian.PutUint16(f[12:14], etherTypeMACControl)
-	binary.BigEndian.PutUint16(f[14:16], opcodePause)
-	binary.BigEndian.PutUint16(f[16:18], quanta)
+	eth := header.Ethernet(f)
+	eth.SetDst(PauseDA)
+	eth.SetSrc(src)
+	eth.SetType(header.EtherTypeMACControl)
+	mc := header.MACControl(eth.Payload())
+	mc.SetOpcode(header.MACControlPause)
+	mc.SetQuanta(quanta)
 	return f
 }
 

@@ -109,10 +109,10 @@ func (d *Device) deliver1(q int, frame []byte, m rxMeta) {
 	}
 	d.fcAfterReceive(q)
 	d.count(GPRC, uint64(frames))
-	switch {
-	case isBroadcast(frame):
+	switch eth := header.Ethernet(frame); {
+	case eth.IsBroadcast():
 		d.count(BPRC, 1)
-	case frame[0]&1 != 0:
+	case eth.IsMulticast():
 		d.count(MPRC, 1)
 	}
 	d.count(GORCL, m.bytes)
@@ -134,13 +134,9 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 	if rxcsum&(RxcsumIPOFLD|RxcsumTUOFLD) == 0 {
 		return 0
 	}
-	l3 := 14
-	et := binary.BigEndian.Uint16(f[12:14])
-	if et == 0x8100 && len(f) >= 18 {
-		et, l3 = binary.BigEndian.Uint16(f[16:18]), 18
-	}
+	et, l3 := header.Ethernet(f).InnerType()
 	ip := header.IPv4(f[l3:])
-	if et != 0x0800 || !ip.IsValid() || int(ip.TotalLen()) > len(ip) || int(ip.TotalLen()) < ip.HeaderLen() {
+	if et != header.EtherTypeIPv4 || !ip.IsValid() || !ip.TotalLenValid() {
 		return 0
 	}
 	ip = ip[:ip.TotalLen()]
@@ -154,9 +150,9 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 	l4 := ip[ip.HeaderLen():]
 	if rxcsum&RxcsumTUOFLD != 0 && !ip.IsFragment() {
 		switch {
-		case ip.Protocol() == header.ProtoTCP && len(l4) >= 20:
+		case ip.Protocol() == header.ProtoTCP && len(l4) >= header.TCPMinHeaderLen:
 			st |= ring.RxStatL4CS
-		case ip.Protocol() == header.ProtoUDP && len(l4) >= 8 && header.UDP(l4).Checksum() != 0:
+		case ip.Protocol() == header.ProtoUDP && header.UDP(l4).IsValid() && header.UDP(l4).Checksum() != 0:
 			st |= ring.RxStatL4CS | ring.RxStatUDPCS
 		}
 		if st&ring.RxStatL4CS != 0 && !header.L4ChecksumValid(ip, l4) {
@@ -167,10 +163,6 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 		d.diag[(VRXCSE-VUWC)/4]++
 	}
 	return st
-}
-
-func isBroadcast(f []byte) bool {
-	return f[0]&f[1]&f[2]&f[3]&f[4]&f[5] == 0xff
 }
 
 // sizeBucket returns the PRC/PTC register for a frame of n bytes with FCS.
@@ -200,10 +192,10 @@ func MTAHash(dst []byte, mo uint32) uint32 {
 // accept is the address filter: broadcast by BAM, multicast by MPE or the
 // MTA hash, unicast by UPE or an RAL/RAH entry with AV.
 func (d *Device) accept(f []byte, rctl uint32) bool {
-	switch {
-	case isBroadcast(f):
+	switch eth := header.Ethernet(f); {
+	case eth.IsBroadcast():
 		return rctl&RctlBAM != 0
-	case f[0]&1 != 0:
+	case eth.IsMulticast():
 		if rctl&RctlMPE != 0 {
 			return true
 		}
@@ -229,28 +221,24 @@ func (d *Device) accept(f []byte, rctl uint32) bool {
 // does not hash (ARP, IPv6, fragments with only L4 types on), the queue is 0
 // and the RSS type 0: the 82576 behaviour, documented in docs/hw.md.
 func (d *Device) classify(f []byte) (q int, hash uint32, rssType uint8, pktType uint16) {
-	l3 := 14
-	et := binary.BigEndian.Uint16(f[12:14])
-	if et == 0x8100 && len(f) >= 18 {
-		et = binary.BigEndian.Uint16(f[16:18])
-		l3 = 18
-	}
-	if et != 0x0800 || len(f) < l3+20 {
+	et, l3 := header.Ethernet(f).InnerType()
+	if et != header.EtherTypeIPv4 || len(f) < l3+header.IPv4MinHeaderLen {
 		return 0, 0, 0, 0
 	}
-	ip := f[l3:]
-	if ip[0]>>4 != 4 {
+	ip := header.IPv4(f[l3:])
+	if ip.Version() != 4 {
 		return 0, 0, 0, 0
 	}
+	// Not IsValid: a header whose IHL is short or runs past the frame is
+	// still typed IPv4; only its ports are not read.
 	pktType = ring.PktTypeIPv4
-	ihl := int(ip[0]&0xf) * 4
-	proto := ip[9]
-	frag := binary.BigEndian.Uint16(ip[6:8])&0x3FFF != 0
-	l4ok := !frag && ihl >= 20 && len(ip) >= ihl+4
+	ihl := ip.HeaderLen()
+	proto := ip.Protocol()
+	l4ok := !ip.IsFragment() && ihl >= header.IPv4MinHeaderLen && len(ip) >= ihl+4
 	switch {
-	case proto == 6 && l4ok:
+	case proto == header.ProtoTCP && l4ok:
 		pktType |= ring.PktTypeTCP
-	case proto == 17 && l4ok:
+	case proto == header.ProtoUDP && l4ok:
 		pktType |= ring.PktTypeUDP
 	}
 	mrqc := d.regs[MRQC/4]
@@ -265,13 +253,15 @@ func (d *Device) classify(f []byte) (q int, hash uint32, rssType uint8, pktType 
 		d.rss.SetKey(key[:])
 		d.rssDirty = false
 	}
-	src, dst := [4]byte(ip[12:16]), [4]byte(ip[16:20])
+	src, dst := ip.Src(), ip.Dst()
 	switch {
-	case proto == 6 && l4ok && mrqc&MrqcIPv4TCP != 0:
-		hash = d.rss.HashIPv4(src, dst, binary.BigEndian.Uint16(ip[ihl:]), binary.BigEndian.Uint16(ip[ihl+2:]), true)
+	case proto == header.ProtoTCP && l4ok && mrqc&MrqcIPv4TCP != 0:
+		th := header.TCP(ip[ihl:]) // the ports only: l4ok holds 4 bytes
+		hash = d.rss.HashIPv4(src, dst, th.SrcPort(), th.DstPort(), true)
 		rssType = ring.RSSTypeIPv4TCP
-	case proto == 17 && l4ok && mrqc&MrqcIPv4UDP != 0:
-		hash = d.rss.HashIPv4(src, dst, binary.BigEndian.Uint16(ip[ihl:]), binary.BigEndian.Uint16(ip[ihl+2:]), true)
+	case proto == header.ProtoUDP && l4ok && mrqc&MrqcIPv4UDP != 0:
+		uh := header.UDP(ip[ihl:])
+		hash = d.rss.HashIPv4(src, dst, uh.SrcPort(), uh.DstPort(), true)
 		rssType = ring.RSSTypeIPv4UDP
 	case mrqc&MrqcIPv4 != 0:
 		hash = d.rss.HashIPv4(src, dst, 0, 0, false)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"vnic/header"
 	"vnic/offload"
 	"vnic/ring"
 )
@@ -152,17 +153,19 @@ func TestRxQueueAndReceiverDisabled(t *testing.T) {
 // rssFrame builds a TCP/IPv4 frame for a verification-suite tuple.
 func rssFrame(dst []byte, src, dstIP string, sport, dport uint16) []byte {
 	f := make([]byte, 60)
-	copy(f, dst)
-	binary.BigEndian.PutUint16(f[12:], 0x0800)
-	ip := f[14:]
-	ip[0] = 0x45
-	binary.BigEndian.PutUint16(ip[2:], 46)
-	ip[8], ip[9] = 64, 6
-	s, d := netip.MustParseAddr(src).As4(), netip.MustParseAddr(dstIP).As4()
-	copy(ip[12:], s[:])
-	copy(ip[16:], d[:])
-	binary.BigEndian.PutUint16(ip[20:], sport)
-	binary.BigEndian.PutUint16(ip[22:], dport)
+	eth := header.Ethernet(f)
+	eth.SetDst([6]byte(dst))
+	eth.SetType(header.EtherTypeIPv4)
+	ip := header.IPv4(eth.Payload())
+	ip.SetHeaderLen(header.IPv4MinHeaderLen)
+	ip.SetTotalLen(46)
+	ip.SetTTL(64)
+	ip.SetProtocol(header.ProtoTCP)
+	ip.SetSrc(netip.MustParseAddr(src).As4())
+	ip.SetDst(netip.MustParseAddr(dstIP).As4())
+	th := header.TCP(ip[header.IPv4MinHeaderLen:])
+	th.SetSrcPort(sport)
+	th.SetDstPort(dport)
 	return f
 }
 

@@ -201,7 +201,7 @@ func (d *Device) txOne(q int, t *txQueue) (txPacket, bool) {
 	case popts != 0:
 		d.insertChecksums(t, slot, popts, frame)
 	}
-	if len(frame) < 14 {
+	if !header.Ethernet(frame).IsValid() {
 		return p, true // a runt no MAC would send
 	}
 	d.countTx(&p)
@@ -246,11 +246,11 @@ func (d *Device) insertChecksums(t *txQueue, slot int, popts uint32, frame []byt
 	}
 	c := t.ctx[slot]
 	mac, ipl := int(c.MACLen), int(c.IPLen)
-	if popts&ring.TxPOptIXSM != 0 && mac+ipl <= len(frame) && ipl >= 20 {
-		ip := frame[mac : mac+ipl]
-		ip[10], ip[11] = 0, 0
-		cs := header.Checksum(ip)
-		ip[10], ip[11] = byte(cs>>8), byte(cs)
+	if popts&ring.TxPOptIXSM != 0 && mac+ipl <= len(frame) && ipl >= header.IPv4MinHeaderLen {
+		// Over IPLEN bytes, as the context says, whatever the IHL.
+		ip := header.IPv4(frame[mac : mac+ipl])
+		ip.SetChecksum(0)
+		ip.SetChecksum(header.Checksum(ip))
 		d.diag[(VTXCSO-VUWC)/4]++
 	}
 	if popts&ring.TxPOptTXSM != 0 {
@@ -277,10 +277,10 @@ func (d *Device) countTx(p *txPacket) {
 		d.count(GOTCL, uint64(n+fcsLen))
 		d.count(TOTL, uint64(n+fcsLen))
 		d.count(sizeBucket(PTC64, n+fcsLen), 1)
-		switch {
-		case isBroadcast(p.frame):
+		switch eth := header.Ethernet(p.frame); {
+		case eth.IsBroadcast():
 			d.count(BPTC, 1)
-		case p.frame[0]&1 != 0:
+		case eth.IsMulticast():
 			d.count(MPTC, 1)
 		}
 	}

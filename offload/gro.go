@@ -50,9 +50,9 @@ type GROHeld struct {
 // value.
 func GROFlowKey(ip header.IPv4, th header.TCP) [12]byte {
 	var k [12]byte
-	copy(k[0:4], ip[12:16])
-	copy(k[4:8], ip[16:20])
-	copy(k[8:12], th[0:4])
+	*(*[4]byte)(k[0:4]) = ip.Src()
+	*(*[4]byte)(k[4:8]) = ip.Dst()
+	copy(k[8:12], th[0:4]) // both ports as they are on the wire
 	return k
 }
 
@@ -66,7 +66,7 @@ const (
 // Eligible reports whether GRO handles a TCP/IPv4 packet at all: IHL 5 (no
 // options), not a fragment, valid lengths. Others pass up alone.
 func GROEligible(ip header.IPv4, th header.TCP) bool {
-	return len(ip) >= 20 && ip[0] == 0x45 && !ip.IsFragment() && ip.Protocol() == header.ProtoTCP &&
+	return ip.IsValidNoOptions() && !ip.IsFragment() && ip.Protocol() == header.ProtoTCP &&
 		int(ip.TotalLen()) <= len(ip) && th.IsValid()
 }
 

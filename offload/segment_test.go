@@ -2,7 +2,6 @@ package offload_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math/rand"
 	"testing"
 
@@ -265,14 +264,18 @@ func TestOffloadNoAllocs(t *testing.T) {
 func TestSegmentPartialMatchesFull(t *testing.T) {
 	// Partial-mode segments, finished as a device would, equal full ones.
 	f := make([]byte, 14+40+5000)
-	copy(f[12:], []byte{8, 0, 0x45, 0})
-	binary.BigEndian.PutUint16(f[16:], uint16(40+5000))
-	f[14+8], f[14+9] = 64, header.ProtoTCP
-	copy(f[14+12:], []byte{198, 18, 0, 1, 198, 19, 0, 1})
-	f[14+20+12] = 5 << 4
-	f[14+20+13] = header.TCPAck
+	header.Ethernet(f).SetType(header.EtherTypeIPv4)
 	ip := header.IPv4(f[14:])
-	header.TCP(f[34:]).SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), header.ProtoTCP, 0)))
+	ip.SetHeaderLen(header.IPv4MinHeaderLen)
+	ip.SetTotalLen(uint16(40 + 5000))
+	ip.SetTTL(64)
+	ip.SetProtocol(header.ProtoTCP)
+	ip.SetSrc([4]byte{198, 18, 0, 1})
+	ip.SetDst([4]byte{198, 19, 0, 1})
+	th := header.TCP(f[34:])
+	th.SetHeaderLen(header.TCPMinHeaderLen)
+	th.SetFlags(header.TCPAck)
+	th.SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), header.ProtoTCP, 0)))
 	var full, part [][]byte
 	offload.SegmentTCPv4(f, 14, 20, 20, 1448, false, make([]byte, 2000), func(s []byte) { full = append(full, append([]byte(nil), s...)) })
 	offload.SegmentTCPv4(f, 14, 20, 20, 1448, true, make([]byte, 2000), func(s []byte) { part = append(part, append([]byte(nil), s...)) })

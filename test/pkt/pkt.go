@@ -6,6 +6,7 @@ package pkt
 import (
 	"encoding/binary"
 	"fmt"
+
 	"vnic/header"
 )
 
@@ -58,26 +59,28 @@ func pad4(b []byte) []byte {
 
 func ipHeader(dst, src [6]byte, sip, dip [4]byte, proto uint8, ttl, tos uint8, id uint16, df bool, opts []byte, l4len int) []byte {
 	opts = pad4(append([]byte(nil), opts...))
-	ihl := 20 + len(opts)
-	f := make([]byte, 14+ihl, 14+ihl+l4len)
-	copy(f[0:6], dst[:])
-	copy(f[6:12], src[:])
-	binary.BigEndian.PutUint16(f[12:14], 0x0800)
-	ip := header.IPv4(f[14:])
-	ip[0] = 0x40 | byte(ihl/4)
-	ip[1] = tos
+	ihl := header.IPv4MinHeaderLen + len(opts)
+	f := make([]byte, header.EthernetHeaderLen+ihl, header.EthernetHeaderLen+ihl+l4len)
+	eth := header.Ethernet(f)
+	eth.SetDst(dst)
+	eth.SetSrc(src)
+	eth.SetType(header.EtherTypeIPv4)
+	ip := header.IPv4(eth.Payload())
+	ip.SetHeaderLen(ihl)
+	ip.SetTOS(tos)
 	ip.SetTotalLen(uint16(ihl + l4len))
 	ip.SetID(id)
 	if df {
-		binary.BigEndian.PutUint16(ip[6:], header.IPv4DF)
+		ip.SetFlagsFrag(header.IPv4DF)
 	}
 	if ttl == 0 {
 		ttl = 64
 	}
-	ip[8], ip[9] = ttl, proto
-	copy(ip[12:16], sip[:])
-	copy(ip[16:20], dip[:])
-	copy(ip[20:], opts)
+	ip.SetTTL(ttl)
+	ip.SetProtocol(proto)
+	ip.SetSrc(sip)
+	ip.SetDst(dip)
+	copy(ip[header.IPv4MinHeaderLen:], opts)
 	ip.UpdateChecksum()
 	return f
 }
@@ -85,41 +88,41 @@ func ipHeader(dst, src [6]byte, sip, dip [4]byte, proto uint8, ttl, tos uint8, i
 // TCP builds the frame.
 func TCP(s TCPSpec) []byte {
 	opts := pad4(append([]byte(nil), s.Options...))
-	thl := 20 + len(opts)
+	thl := header.TCPMinHeaderLen + len(opts)
 	f := ipHeader(s.DstMAC, s.SrcMAC, s.Src, s.Dst, header.ProtoTCP, s.TTL, s.TOS, s.ID, s.DF, s.IPOptions, thl+len(s.Payload))
 	ipEnd := len(f)
 	f = f[:ipEnd+thl]
 	th := header.TCP(f[ipEnd:])
-	binary.BigEndian.PutUint16(th[0:], s.SPort)
-	binary.BigEndian.PutUint16(th[2:], s.DPort)
+	th.SetSrcPort(s.SPort)
+	th.SetDstPort(s.DPort)
 	th.SetSeq(s.Seq)
-	binary.BigEndian.PutUint32(th[8:], s.Ack)
-	th[12] = byte(thl/4) << 4
+	th.SetAck(s.Ack)
+	th.SetHeaderLen(thl)
 	th.SetFlags(s.Flags)
 	w := s.Window
 	if w == 0 {
 		w = 65535
 	}
-	binary.BigEndian.PutUint16(th[14:], w)
-	copy(th[20:], opts)
+	th.SetWindow(w)
+	copy(th[header.TCPMinHeaderLen:], opts)
 	f = append(f, s.Payload...)
-	ip := header.IPv4(f[14:])
+	ip := header.IPv4(f[header.EthernetHeaderLen:])
 	header.TCP(f[ipEnd:]).SetChecksum(header.L4Checksum(ip, f[ipEnd:]))
 	return f
 }
 
 // UDP builds the frame.
 func UDP(s UDPSpec) []byte {
-	f := ipHeader(s.DstMAC, s.SrcMAC, s.Src, s.Dst, header.ProtoUDP, s.TTL, 0, s.ID, false, nil, 8+len(s.Payload))
+	f := ipHeader(s.DstMAC, s.SrcMAC, s.Src, s.Dst, header.ProtoUDP, s.TTL, 0, s.ID, false, nil, header.UDPHeaderLen+len(s.Payload))
 	ipEnd := len(f)
-	f = f[:ipEnd+8]
+	f = f[:ipEnd+header.UDPHeaderLen]
 	u := header.UDP(f[ipEnd:])
-	binary.BigEndian.PutUint16(u[0:], s.SPort)
-	binary.BigEndian.PutUint16(u[2:], s.DPort)
-	u.SetLength(uint16(8 + len(s.Payload)))
+	u.SetSrcPort(s.SPort)
+	u.SetDstPort(s.DPort)
+	u.SetLength(uint16(header.UDPHeaderLen + len(s.Payload)))
 	f = append(f, s.Payload...)
 	if !s.NoChecksum {
-		header.UDP(f[ipEnd:]).SetChecksum(header.L4Checksum(header.IPv4(f[14:]), f[ipEnd:]))
+		header.UDP(f[ipEnd:]).SetChecksum(header.L4Checksum(header.IPv4(f[header.EthernetHeaderLen:]), f[ipEnd:]))
 	}
 	return f
 }
@@ -135,11 +138,12 @@ type Frame struct {
 
 // Parse splits an Ethernet/IPv4 frame, checking lengths (not checksums).
 func Parse(f []byte) (Frame, error) {
-	if len(f) < 14 || binary.BigEndian.Uint16(f[12:14]) != 0x0800 {
+	eth := header.Ethernet(f)
+	if !eth.IsValid() || eth.Type() != header.EtherTypeIPv4 {
 		return Frame{}, fmt.Errorf("pkt: not an IPv4 frame")
 	}
-	ip := header.IPv4(f[14:])
-	if !ip.IsValid() || int(ip.TotalLen()) > len(ip) || int(ip.TotalLen()) < ip.HeaderLen() {
+	ip := header.IPv4(eth.Payload())
+	if !ip.IsValid() || !ip.TotalLenValid() {
 		return Frame{}, fmt.Errorf("pkt: bad IPv4 header")
 	}
 	ip = ip[:ip.TotalLen()]
@@ -152,10 +156,11 @@ func Parse(f []byte) (Frame, error) {
 		}
 		fr.TCP, fr.Payload = th[:th.HeaderLen()], fr.L4[th.HeaderLen():]
 	case header.ProtoUDP:
-		if len(fr.L4) < 8 {
+		u := header.UDP(fr.L4)
+		if !u.IsValid() {
 			return Frame{}, fmt.Errorf("pkt: bad UDP header")
 		}
-		fr.UDP, fr.Payload = header.UDP(fr.L4[:8]), fr.L4[8:]
+		fr.UDP, fr.Payload = u[:header.UDPHeaderLen], u.Payload()
 	}
 	return fr, nil
 }
@@ -176,7 +181,7 @@ func Payload(n int, seq uint32) []byte {
 
 // TimestampOption returns a TCP timestamp option (with two NOPs in front).
 func TimestampOption(val, ecr uint32) []byte {
-	o := []byte{1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0}
+	o := []byte{header.TCPOptNOP, header.TCPOptNOP, header.TCPOptTimestamp, 10, 0, 0, 0, 0, 0, 0, 0, 0}
 	binary.BigEndian.PutUint32(o[4:], val)
 	binary.BigEndian.PutUint32(o[8:], ecr)
 	return o
