@@ -1,17 +1,19 @@
 package stack
 
-import "encoding/binary"
+import (
+	"vnic/header"
+)
 
-// EtherTypes.
+// EtherTypes (header's, by the names the stack's code uses).
 const (
-	EthPIPv4 = 0x0800
-	EthPARP  = 0x0806
-	EthPIPv6 = 0x86DD
-	EthPVLAN = 0x8100
+	EthPIPv4 = header.EtherTypeIPv4
+	EthPARP  = header.EtherTypeARP
+	EthPIPv6 = header.EtherTypeIPv6
+	EthPVLAN = header.EtherTypeVLAN
 )
 
 // EthHdrLen is the Ethernet header length.
-const EthHdrLen = 14
+const EthHdrLen = header.EthernetHeaderLen
 
 // EthTypeTrans is eth_type_trans: it marks the MAC header, sets pkt_type
 // from the destination (broadcast, multicast, this host, other host), pulls
@@ -20,23 +22,23 @@ const EthHdrLen = 14
 func EthTypeTrans(skb *SKB, dev *NetDevice) uint16 {
 	skb.Dev = dev
 	skb.ResetMACHeader()
-	d := skb.Data()
-	if len(d) < EthHdrLen {
+	eh := header.Ethernet(skb.Data())
+	if !eh.IsValid() {
 		return 0
 	}
 	switch {
-	case d[0]&1 != 0:
-		if d[0]&d[1]&d[2]&d[3]&d[4]&d[5] == 0xff {
+	case eh.IsMulticast():
+		if eh.IsBroadcast() {
 			skb.PktType = PacketBroadcast
 		} else {
 			skb.PktType = PacketMulticast
 		}
-	case MAC(d[0:6]) == dev.Addr():
+	case MAC(eh.Dst()) == dev.Addr():
 		skb.PktType = PacketHost
 	default:
 		skb.PktType = PacketOtherHost
 	}
-	proto := binary.BigEndian.Uint16(d[12:14])
+	proto := eh.Type()
 	skb.Pull(EthHdrLen)
 	skb.ResetNetworkHeader()
 	return proto
@@ -44,10 +46,10 @@ func EthTypeTrans(skb *SKB, dev *NetDevice) uint16 {
 
 // EthHeader writes an Ethernet header in front of skb's data (eth_header).
 func EthHeader(skb *SKB, dst, src MAC, proto uint16) {
-	h := skb.Push(EthHdrLen)
-	copy(h[0:6], dst[:])
-	copy(h[6:12], src[:])
-	binary.BigEndian.PutUint16(h[12:14], proto)
+	h := header.Ethernet(skb.Push(EthHdrLen))
+	h.SetDst(dst)
+	h.SetSrc(src)
+	h.SetType(proto)
 	skb.ResetMACHeader()
 }
 

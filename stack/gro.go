@@ -1,8 +1,6 @@
 package stack
 
 import (
-	"encoding/binary"
-
 	"vnic/ethtool"
 	"vnic/header"
 	"vnic/offload"
@@ -157,7 +155,7 @@ func (n *NAPI) groFlush(i int) {
 	skb := e.skb
 	if e.held.Segs > 1 {
 		ip := e.held.IP
-		binary.BigEndian.PutUint16(ip[2:4], uint16(e.held.Len))
+		ip.SetTotalLen(uint16(e.held.Len))
 		ip.UpdateChecksum()
 		skb.GSOSize, skb.GSOSegs, skb.GSOType = uint16(e.held.MSS), uint16(e.held.Segs), GSOTCPv4
 		skb.IPSummed = ChecksumUnnecessary

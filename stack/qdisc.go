@@ -1,11 +1,11 @@
 package stack
 
 import (
-	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"vnic/header"
 )
 
 // TxQueue is struct netdev_queue: a device TX queue with its pfifo_fast
@@ -310,11 +310,12 @@ func pickTx(dev *NetDevice, skb *SKB) int {
 // FlowHash hashes an Ethernet frame's IPv4 addresses, protocol and ports
 // (the software flow dissector's job), or returns 0 for other frames.
 func FlowHash(f []byte) uint32 {
-	if len(f) < EthHdrLen+20 || binary.BigEndian.Uint16(f[12:14]) != EthPIPv4 {
+	eh := header.Ethernet(f)
+	if len(f) < EthHdrLen+header.IPv4MinHeaderLen || eh.Type() != EthPIPv4 {
 		return 0
 	}
-	ip := f[EthHdrLen:]
-	ihl := int(ip[0]&0xf) * 4
+	ip := header.IPv4(eh.Payload())
+	ihl := ip.HeaderLen()
 	h := uint32(2166136261)
 	mix := func(b []byte) {
 		for _, c := range b {
@@ -324,7 +325,7 @@ func FlowHash(f []byte) uint32 {
 	}
 	mix(ip[12:20])
 	mix(ip[9:10])
-	if (ip[9] == 6 || ip[9] == 17) && binary.BigEndian.Uint16(ip[6:8])&0x3FFF == 0 && len(ip) >= ihl+4 {
+	if p := ip.Protocol(); (p == header.ProtoTCP || p == header.ProtoUDP) && !ip.IsFragment() && len(ip) >= ihl+4 {
 		mix(ip[ihl : ihl+4])
 	}
 	return h

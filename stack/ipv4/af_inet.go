@@ -9,23 +9,24 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
 )
 
-// IP protocol numbers.
+// IP protocol numbers (IPPROTO_*).
 const (
-	IPProtoICMP = 1
-	IPProtoTCP  = 6
-	IPProtoUDP  = 17
+	IPProtoICMP = header.ProtoICMP
+	IPProtoTCP  = header.ProtoTCP
+	IPProtoUDP  = header.ProtoUDP
 )
 
-// IPv4 header flag bits (frag_off, host order).
+// IPv4 header flag bits (frag_off, host order: IP_DF, IP_MF, IP_OFFSET).
 const (
-	IPDF     = 0x4000
-	IPMF     = 0x2000
-	IPOffset = 0x1fff
+	IPDF     = header.IPv4DF
+	IPMF     = header.IPv4MF
+	IPOffset = header.IPv4FragOffMask
 )
 
 // InetConfig holds a namespace's IPv4 sysctls, Linux's defaults by

@@ -13,9 +13,9 @@ import (
 // ARP for IPv4 over Ethernet (RFC 826): a 28-byte payload after the
 // Ethernet header, htype 1, ptype 0x0800, hlen 6, plen 4.
 const (
-	ARPLen     = 28
-	ARPRequest = 1
-	ARPReply   = 2
+	ARPLen     = header.ARPLen
+	ARPRequest = header.ARPRequest
+	ARPReply   = header.ARPReply
 )
 
 // ARPPacket is an ARP message's fields.
@@ -32,31 +32,25 @@ var ErrARP = errors.New("stack: not an Ethernet/IPv4 ARP request or reply")
 // ParseARP reads an ARP message from b (the payload after the Ethernet
 // header; padding after 28 bytes is ignored).
 func ParseARP(b []byte) (ARPPacket, error) {
-	var p ARPPacket
-	if len(b) < ARPLen || binary.BigEndian.Uint16(b[0:2]) != 1 || binary.BigEndian.Uint16(b[2:4]) != stack.EthPIPv4 || b[4] != 6 || b[5] != 4 {
-		return p, ErrARP
+	a := header.ARP(b)
+	if !a.IsValid() || (a.Op() != ARPRequest && a.Op() != ARPReply) {
+		return ARPPacket{}, ErrARP
 	}
-	p.Op = binary.BigEndian.Uint16(b[6:8])
-	if p.Op != ARPRequest && p.Op != ARPReply {
-		return p, ErrARP
-	}
-	copy(p.SenderMAC[:], b[8:14])
-	copy(p.SenderIP[:], b[14:18])
-	copy(p.TargetMAC[:], b[18:24])
-	copy(p.TargetIP[:], b[24:28])
-	return p, nil
+	return ARPPacket{Op: a.Op(), SenderMAC: stack.MAC(a.SHA()), SenderIP: a.SPA(), TargetMAC: stack.MAC(a.THA()), TargetIP: a.TPA()}, nil
 }
 
 // AppendARP appends p's 28 bytes to b.
 func AppendARP(b []byte, p ARPPacket) []byte {
-	b = binary.BigEndian.AppendUint16(b, 1)
-	b = binary.BigEndian.AppendUint16(b, stack.EthPIPv4)
-	b = append(b, 6, 4)
-	b = binary.BigEndian.AppendUint16(b, p.Op)
-	b = append(b, p.SenderMAC[:]...)
-	b = append(b, p.SenderIP[:]...)
-	b = append(b, p.TargetMAC[:]...)
-	return append(b, p.TargetIP[:]...)
+	n := len(b)
+	b = append(b, make([]byte, ARPLen)...)
+	a := header.ARP(b[n:])
+	a.SetEthernetIPv4()
+	a.SetOp(p.Op)
+	a.SetSHA([6]byte(p.SenderMAC))
+	a.SetSPA(p.SenderIP)
+	a.SetTHA([6]byte(p.TargetMAC))
+	a.SetTPA(p.TargetIP)
+	return b
 }
 
 // ARPFrame builds the Ethernet frame carrying p to dst, padded to the

@@ -10,29 +10,30 @@ import (
 	"vnic/stack/ipv4/fib"
 )
 
-// ICMP types and codes (RFC 792, 1812).
+// ICMP types and codes (RFC 792, 1812), by Linux's names (ICMP_*) for
+// header's.
 const (
-	ICMPEchoReply      = 0
-	ICMPDestUnreach    = 3
-	ICMPSourceQuench   = 4
-	ICMPRedirect       = 5
-	ICMPEcho           = 8
-	ICMPTimeExceeded   = 11
-	ICMPParameterProb  = 12
-	ICMPTimestamp      = 13
-	ICMPTimestampReply = 14
+	ICMPEchoReply      = header.ICMPv4EchoReply
+	ICMPDestUnreach    = header.ICMPv4DstUnreachable
+	ICMPSourceQuench   = header.ICMPv4SourceQuench
+	ICMPRedirect       = header.ICMPv4Redirect
+	ICMPEcho           = header.ICMPv4Echo
+	ICMPTimeExceeded   = header.ICMPv4TimeExceeded
+	ICMPParameterProb  = header.ICMPv4ParamProblem
+	ICMPTimestamp      = header.ICMPv4Timestamp
+	ICMPTimestampReply = header.ICMPv4TimestampReply
 	nrICMPTypes        = 18
 
-	ICMPNetUnreach  = 0
-	ICMPHostUnreach = 1
-	ICMPProtUnreach = 2
-	ICMPPortUnreach = 3
-	ICMPFragNeeded  = 4
-	ICMPSRFailed    = 5
-	ICMPPktFiltered = 13
+	ICMPNetUnreach  = header.ICMPv4NetUnreachable
+	ICMPHostUnreach = header.ICMPv4HostUnreachable
+	ICMPProtUnreach = header.ICMPv4ProtoUnreachable
+	ICMPPortUnreach = header.ICMPv4PortUnreachable
+	ICMPFragNeeded  = header.ICMPv4FragNeeded
+	ICMPSRFailed    = header.ICMPv4SrcRouteFailed
+	ICMPPktFiltered = header.ICMPv4AdminProhibited
 
-	ICMPExcTTL      = 0
-	ICMPExcFragTime = 1
+	ICMPExcTTL      = header.ICMPv4TTLExceeded
+	ICMPExcFragTime = header.ICMPv4ReassemblyTimeout
 )
 
 // icmpIsError reports the error types (icmp_pointers[].error).
@@ -227,11 +228,13 @@ func (in *Inet) ICMPSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 	if len(quote) > room {
 		quote = quote[:room]
 	}
-	var hdr [8]byte
-	hdr[0], hdr[1] = typ, code
-	binary.BigEndian.PutUint32(hdr[4:8], info)
-	binary.BigEndian.PutUint16(hdr[2:4], ^header.Fold(header.Sum(quote, header.Sum(hdr[:], 0))))
-	in.icmpXmit(rt, fl.Src, src, tos, hdr[:], quote)
+	var hb [header.ICMPv4HeaderLen]byte
+	hdr := header.ICMPv4(hb[:])
+	hdr.SetType(typ)
+	hdr.SetCode(code)
+	hdr.SetRest(info)
+	hdr.SetChecksum(^header.Fold(header.Sum(quote, header.Sum(hdr, 0))))
+	in.icmpXmit(rt, fl.Src, src, tos, hdr, quote)
 }
 
 // icmpXmit sends an ICMP message, counting it.
@@ -299,13 +302,15 @@ func (in *Inet) icmpEcho(skb *stack.SKB) {
 		skb.Free()
 		return
 	}
-	b := skb.Data()
-	var hdr [8]byte
-	copy(hdr[:], b[:8])
-	hdr[0], hdr[1] = ICMPEchoReply, 0
-	hdr[2], hdr[3] = 0, 0
-	binary.BigEndian.PutUint16(hdr[2:4], ^header.Fold(header.Sum(b[8:], header.Sum(hdr[:], 0))))
-	in.icmpXmit(rt, src, iph.Src(), iph.TOS(), hdr[:], b[8:])
+	b := header.ICMPv4(skb.Data())
+	var hb [header.ICMPv4HeaderLen]byte
+	hdr := header.ICMPv4(hb[:])
+	copy(hdr, b)
+	hdr.SetType(ICMPEchoReply)
+	hdr.SetCode(0)
+	hdr.SetChecksum(0)
+	hdr.SetChecksum(^header.Fold(header.Sum(b.Payload(), header.Sum(hdr, 0))))
+	in.icmpXmit(rt, src, iph.Src(), iph.TOS(), hdr, b.Payload())
 	skb.Consume()
 }
 
@@ -354,21 +359,21 @@ func (in *Inet) icmpTimestamp(skb *stack.SKB) {
 // complete (and have 8 bytes of its transport header); the error goes to
 // error handler the quoted protocol registered (icmp_socket_deliver).
 func (in *Inet) icmpUnreach(skb *stack.SKB) {
-	b := skb.Data()
-	if len(b) < 8+IPv4HdrLen {
+	b := header.ICMPv4(skb.Data())
+	if len(b) < header.ICMPv4HeaderLen+IPv4HdrLen {
 		in.ICMPStats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
-	inner := header.IPv4(b[8:])
+	inner := header.IPv4(b.Payload())
 	ihl := inner.HeaderLen()
-	if inner[0]>>4 != 4 || ihl < IPv4HdrLen || len(b) < 8+ihl+8 {
+	if inner.Version() != 4 || ihl < IPv4HdrLen || len(inner) < ihl+8 {
 		in.ICMPStats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
 	if p := in.protos[inner.Protocol()].Load(); p != nil && p.ErrHandler != nil {
-		p.ErrHandler(skb, ICMPError{Type: b[0], Code: b[1], Info: binary.BigEndian.Uint32(b[4:8]), Inner: inner, L4: b[8+ihl:]})
+		p.ErrHandler(skb, ICMPError{Type: b.Type(), Code: b.Code(), Info: b.Rest(), Inner: inner, L4: inner[ihl:]})
 		return
 	}
 	skb.Consume()

@@ -1,7 +1,6 @@
 package ipv4
 
 import (
-	"encoding/binary"
 	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4/fib"
@@ -57,9 +56,9 @@ func (in *Inet) forward(skb *stack.SKB) {
 		return
 	}
 	// ip_decrease_ttl: TTL is the high byte of its 16-bit word.
-	iph[8]--
-	check := uint32(binary.BigEndian.Uint16(iph[10:12])) + 0x0100
-	binary.BigEndian.PutUint16(iph[10:12], uint16(check+check>>16))
+	iph.SetTTL(iph.TTL() - 1)
+	check := uint32(iph.Checksum()) + 0x0100
+	iph.SetChecksum(uint16(check + check>>16))
 	skb.Priority = RTTos2Priority(iph.TOS())
 	ipcb(skb).flags |= ipskbForwarded
 	st := skb.NF()

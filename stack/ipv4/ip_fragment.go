@@ -1,7 +1,6 @@
 package ipv4
 
 import (
-	"encoding/binary"
 	"slices"
 	"sync"
 	"vnic/header"
@@ -225,7 +224,7 @@ func (in *Inet) reasmLocked(q *fragQueue) (*stack.SKB, []*stack.SKB) {
 		ff = IPDF
 		ipcb(skb).flags |= ipskbFragPMTU
 	}
-	binary.BigEndian.PutUint16(b[6:8], ff)
+	header.IPv4(b).SetFlagsFrag(ff)
 	if ecn == 3 {
 		b[1] |= 3
 	}

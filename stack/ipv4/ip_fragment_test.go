@@ -336,3 +336,43 @@ func TestUDPConnectWhileReceiving(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 }
+
+// A DF datagram of an unconnected socket carries IP ID 0 (ip_select_ident)
+// even in a buffer a datagram with an ID used before: the header is
+// written whole, never left to what the pool's buffer held.
+func TestDFDatagramIDZeroInReusedBuffer(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	cli, _ := udpPair(t, r, "h1", "h2", 9)
+	to := netip.MustParseAddrPort("198.18.0.2:9")
+	for i := 0; i < 8; i++ {
+		cli.DF = i%2 == 1
+		if _, err := cli.SendTo(make([]byte, 100), to); err != nil {
+			t.Fatal(err)
+		}
+		r.run(time.Millisecond)
+	}
+	var ids []uint16
+	for _, f := range r.frames {
+		if f.from != "h1/eth0" || binary.BigEndian.Uint16(f.b[12:14]) != stack.EthPIPv4 {
+			continue
+		}
+		ip := header.IPv4(f.b[14:])
+		if ip.Protocol() != ipv4.IPProtoUDP {
+			continue
+		}
+		if ip.DontFragment() {
+			ids = append(ids, ip.ID())
+		} else if ip.ID() == 0 {
+			t.Errorf("a datagram without DF has ID 0")
+		}
+	}
+	if len(ids) != 4 {
+		t.Fatalf("%d DF datagrams on the wire, want 4", len(ids))
+	}
+	for _, id := range ids {
+		if id != 0 {
+			t.Errorf("DF datagram with ID %#x, want 0 (IDs %x)", id, ids)
+		}
+	}
+}

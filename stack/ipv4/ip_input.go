@@ -1,7 +1,6 @@
 package ipv4
 
 import (
-	"encoding/binary"
 	"errors"
 	"syscall"
 	"unsafe"
@@ -179,7 +178,7 @@ var (
 )
 
 // IPv4HdrLen is the header without options.
-const IPv4HdrLen = 20
+const IPv4HdrLen = header.IPv4MinHeaderLen
 
 // IPRcvCore is ip_rcv_core's checks, in Linux's order, on pkt (the
 // frame from the network header on) and the frame's packet type, counted
@@ -196,22 +195,23 @@ func (s *IPStats) RcvCore(pkt []byte, pktType uint8, hwChecked bool) (hdrLen, to
 		return 0, 0, ErrIPOtherHost
 	}
 	s.InReceives.Add(1)
-	if len(pkt) < IPv4HdrLen || pkt[0]>>4 != 4 || pkt[0]&0x0f < 5 {
+	iph := header.IPv4(pkt)
+	if len(iph) < IPv4HdrLen || iph.Version() != 4 || iph.HeaderLen() < IPv4HdrLen {
 		s.InHdrErrors.Add(1)
 		return 0, 0, ErrIPHeader
 	}
-	hdrLen = int(pkt[0]&0x0f) * 4
-	if len(pkt) < hdrLen {
+	hdrLen = iph.HeaderLen()
+	if len(iph) < hdrLen {
 		s.InHdrErrors.Add(1)
 		return 0, 0, ErrIPHeader
 	}
-	if !hwChecked && header.Checksum(pkt[:hdrLen]) != 0 {
+	if !hwChecked && !iph.ChecksumValid() {
 		s.InCsumErrors.Add(1)
 		s.InHdrErrors.Add(1)
 		return 0, 0, ErrIPChecksum
 	}
-	totLen = int(binary.BigEndian.Uint16(pkt[2:4]))
-	if len(pkt) < totLen {
+	totLen = int(iph.TotalLen())
+	if len(iph) < totLen {
 		s.InTruncatedPkts.Add(1)
 		return 0, 0, ErrIPTruncated
 	}

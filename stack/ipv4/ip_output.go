@@ -1,7 +1,6 @@
 package ipv4
 
 import (
-	"encoding/binary"
 	"fmt"
 	"syscall"
 	"vnic/header"
@@ -58,21 +57,24 @@ func (in *Inet) SendDatagram(d *Rtable, h IPHeader, l4, payload []byte, prio uin
 	}
 	skb.Reserve(LLReserve)
 	b := skb.Put(first)
-	b[0] = 0x45
-	b[1] = h.TOS
-	binary.BigEndian.PutUint16(b[2:4], uint16(total))
+	iph := header.IPv4(b)
+	iph.SetHeaderLen(IPv4HdrLen)
+	iph.SetTOS(h.TOS)
+	iph.SetTotalLen(uint16(total))
 	var frag uint16
 	if h.DF {
 		frag = IPDF
 		// ip_select_ident: a DF datagram of an unconnected socket gets ID 0.
+		iph.SetID(0)
 	} else {
-		binary.BigEndian.PutUint16(b[4:6], in.nextID(h.Src, h.Dst, h.Proto))
+		iph.SetID(in.nextID(h.Src, h.Dst, h.Proto))
 	}
-	binary.BigEndian.PutUint16(b[6:8], frag)
-	b[8] = h.TTL
-	b[9] = h.Proto
-	copy(b[12:16], h.Src[:])
-	copy(b[16:20], h.Dst[:])
+	iph.SetFlagsFrag(frag)
+	iph.SetTTL(h.TTL)
+	iph.SetProtocol(h.Proto)
+	iph.SetChecksum(0)
+	iph.SetSrc(h.Src)
+	iph.SetDst(h.Dst)
 	n := copy(b[IPv4HdrLen:], l4)
 	rest := payload
 	k := copy(b[IPv4HdrLen+n:], rest)
@@ -260,7 +262,7 @@ func fragHeader(h []byte, hlen, payload int, origFrag uint16, off int, more bool
 	if more {
 		v |= IPMF
 	}
-	binary.BigEndian.PutUint16(h[6:8], v)
+	header.IPv4(h).SetFlagsFrag(v)
 	header.IPv4(h).UpdateChecksum()
 }
 

@@ -1,7 +1,6 @@
 package ipv4
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -117,12 +116,13 @@ func (c *PingConn) SendEcho(dst netip.Addr, seq uint16, data []byte, o PingOptio
 	if ttl == 0 {
 		ttl = in.cfg.DefaultTTL
 	}
-	var hdr [8]byte
-	hdr[0] = ICMPEcho
-	binary.BigEndian.PutUint16(hdr[4:6], c.id)
-	binary.BigEndian.PutUint16(hdr[6:8], seq)
-	binary.BigEndian.PutUint16(hdr[2:4], ^header.Fold(header.Sum(data, header.Sum(hdr[:], 0))))
-	if err := in.SendDatagram(rt, IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: IPProtoICMP, TOS: o.TOS, TTL: ttl, DF: o.DF}, hdr[:], data, 0); err != nil {
+	var hb [header.ICMPv4HeaderLen]byte
+	hdr := header.ICMPv4(hb[:])
+	hdr.SetType(ICMPEcho)
+	hdr.SetIdent(c.id)
+	hdr.SetSeq(seq)
+	hdr.SetChecksum(^header.Fold(header.Sum(data, header.Sum(hdr, 0))))
+	if err := in.SendDatagram(rt, IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: IPProtoICMP, TOS: o.TOS, TTL: ttl, DF: o.DF}, hdr, data, 0); err != nil {
 		return err
 	}
 	in.ICMPStats.OutMsgs.Add(1)
@@ -148,26 +148,22 @@ func (t *pingTable) err(in *Inet) func(*stack.SKB, ICMPError) {
 }
 
 func (t *pingTable) deliver(in *Inet, skb *stack.SKB, isErr bool) {
-	b := skb.Data()
+	b := header.ICMPv4(skb.Data())
 	iph := header.IPv4(skb.NetworkHeader())
-	m := PingMsg{From: netip.AddrFrom4(iph.Src()), Type: b[0], Code: b[1], TTL: iph.TTL(), At: in.host.Clock().Now(), IsError: isErr}
+	m := PingMsg{From: netip.AddrFrom4(iph.Src()), Type: b.Type(), Code: b.Code(), TTL: iph.TTL(), At: in.host.Clock().Now(), IsError: isErr}
 	var id uint16
 	if isErr {
-		inner := b[8:]
-		ihl := header.IPv4(inner).HeaderLen()
-		echo := inner[ihl:]
-		if echo[0] != ICMPEcho {
+		inner := header.IPv4(b.Payload())
+		echo := header.ICMPv4(inner[inner.HeaderLen():])
+		if echo.Type() != ICMPEcho {
 			skb.Consume()
 			return
 		}
-		id = binary.BigEndian.Uint16(echo[4:6])
-		m.Seq = binary.BigEndian.Uint16(echo[6:8])
-		m.Info = binary.BigEndian.Uint32(b[4:8])
+		id, m.Seq, m.Info = echo.Ident(), echo.Seq(), b.Rest()
 	} else {
-		id = binary.BigEndian.Uint16(b[4:6])
-		m.Seq = binary.BigEndian.Uint16(b[6:8])
+		id, m.Seq = b.Ident(), b.Seq()
 		m.Len = len(b)
-		m.Data = append([]byte(nil), b[8:]...)
+		m.Data = append([]byte(nil), b.Payload()...)
 	}
 	t.mu.Lock()
 	c := t.conns[id]

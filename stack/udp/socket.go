@@ -1,7 +1,6 @@
 package udp
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -181,17 +180,18 @@ func (c *Conn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 	if rt.Flags&ipv4.RTCFBroadcast != 0 && fl.Dst != ([4]byte{}) && !header.IPv4IsLbcast(fl.Dst) && rt.Type != fib.RTNBroadcast {
 		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, syscall.EACCES)
 	}
-	var h [8]byte
-	binary.BigEndian.PutUint16(h[0:2], c.lport)
-	binary.BigEndian.PutUint16(h[2:4], to.Port())
-	binary.BigEndian.PutUint16(h[4:6], uint16(8+len(b)))
+	var hb [header.UDPHeaderLen]byte
+	h := header.UDP(hb[:])
+	h.SetSrcPort(c.lport)
+	h.SetDstPort(to.Port())
+	h.SetLength(uint16(header.UDPHeaderLen + len(b)))
 	if !c.NoChecksum {
-		sum := header.PseudoHeaderIPv4(fl.Src, fl.Dst, ipv4.IPProtoUDP, uint16(8+len(b)))
-		ck := ^header.Fold(header.Sum(b, header.Sum(h[:], sum)))
+		sum := header.PseudoHeaderIPv4(fl.Src, fl.Dst, ipv4.IPProtoUDP, uint16(header.UDPHeaderLen+len(b)))
+		ck := ^header.Fold(header.Sum(b, header.Sum(h, sum)))
 		if ck == 0 {
 			ck = 0xffff // RFC 768: zero means "no checksum"
 		}
-		binary.BigEndian.PutUint16(h[6:8], ck)
+		h.SetChecksum(ck)
 	}
 	ttl := c.TTL
 	if ttl == 0 {
@@ -243,11 +243,11 @@ func (c *Conn) recvLocked(b []byte) (int, netip.AddrPort, int, error) {
 		return 0, netip.AddrPort{}, 0, fmt.Errorf("stack: udp: nothing queued: %w", syscall.EAGAIN)
 	}
 	c.qBytes -= skb.Truesize()
-	d := skb.Data()
+	d := header.UDP(skb.Data())
 	iph := header.IPv4(skb.NetworkHeader())
-	from := netip.AddrPortFrom(netip.AddrFrom4(iph.Src()), binary.BigEndian.Uint16(d[0:2]))
-	n := copy(b, d[8:])
-	full := len(d) - 8
+	from := netip.AddrPortFrom(netip.AddrFrom4(iph.Src()), d.SrcPort())
+	n := copy(b, d.Payload())
+	full := len(d) - header.UDPHeaderLen
 	c.p.in.Host().CPUs()[0].ChargeCopy(n)
 	skb.Consume()
 	return n, from, full, nil

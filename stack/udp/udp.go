@@ -1,7 +1,6 @@
 package udp
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math/rand"
 	"net/netip"
@@ -37,31 +36,31 @@ func (s *Stats) Snapshot() StatsSnapshot {
 // and port unreachable (unicast only; IgnoredMulti for broadcasts).
 func (p *Proto) rcv(skb *stack.SKB) {
 	in := p.in
-	b := skb.Data()
-	if len(b) < 8 {
+	uh := header.UDP(skb.Data())
+	if !uh.IsValid() {
 		p.Stats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
-	ulen := int(binary.BigEndian.Uint16(b[4:6]))
-	if ulen < 8 || ulen > len(b) {
+	ulen := int(uh.Length())
+	if ulen < header.UDPHeaderLen || ulen > len(uh) {
 		p.Stats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
 	skb.Trim(ulen)
-	b = skb.Data()
+	uh = header.UDP(skb.Data())
 	iph := header.IPv4(skb.NetworkHeader())
-	if ck := binary.BigEndian.Uint16(b[6:8]); ck != 0 && skb.IPSummed != stack.ChecksumUnnecessary {
+	if uh.Checksum() != 0 && skb.IPSummed != stack.ChecksumUnnecessary {
 		sum := header.PseudoHeaderIPv4(iph.Src(), iph.Dst(), ipv4.IPProtoUDP, uint16(ulen))
-		if header.Fold(header.Sum(b, sum)) != 0xffff {
+		if header.Fold(header.Sum(uh, sum)) != 0xffff {
 			p.Stats.InCsumErrors.Add(1)
 			p.Stats.InErrors.Add(1)
 			skb.Free()
 			return
 		}
 	}
-	sport, dport := binary.BigEndian.Uint16(b[0:2]), binary.BigEndian.Uint16(b[2:4])
+	sport, dport := uh.SrcPort(), uh.DstPort()
 	src, dst := iph.Src(), iph.Dst()
 	bcast := ipv4.SkbRtable(skb) != nil && ipv4.SkbRtable(skb).Flags&(ipv4.RTCFBroadcast|ipv4.RTCFMulticast) != 0
 	t := &p.table
@@ -151,7 +150,8 @@ func (p *Proto) queue(c *Conn, skb *stack.SKB) {
 func (p *Proto) err(skb *stack.SKB, ie ipv4.ICMPError) {
 	defer skb.Consume()
 	typ, code, inner, l4 := ie.Type, ie.Code, ie.Inner, ie.L4
-	sport, dport := binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])
+	quoted := header.UDP(l4)
+	sport, dport := quoted.SrcPort(), quoted.DstPort()
 	t := &p.table
 	t.mu.Lock()
 	var c *Conn
