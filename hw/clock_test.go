@@ -58,7 +58,6 @@ func TestEventHeapAgainstSort(t *testing.T) {
 	seq := 0
 	order := map[int]int{}
 	for i := range timers {
-		i := i
 		timers[i] = c.NewTimer(func() { fired = append(fired, rec{c.Now(), order[i]}) })
 	}
 	r := uint64(1)

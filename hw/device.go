@@ -114,17 +114,14 @@ func NewDevice(cfg DeviceConfig, clock Clock, dma *DMA) (*Device, error) {
 	d.msix.mu.off = virtual
 	d.eeprom = DefaultEEPROM(cfg.MAC)
 	for v := range d.vec {
-		v := v
 		d.vec[v].timer = clock.NewTimer(func() { d.throttleExpired(v) })
 	}
 	for q := range d.lro {
-		q := q
 		d.lro[q].timer = clock.NewTimer(func() { d.lroTimer(q) })
 		d.rxd[q].packet = clock.NewTimer(func() { d.rxDelayExpired(q) })
 		d.rxd[q].abs = clock.NewTimer(func() { d.rxDelayExpired(q) })
 	}
 	for q := range d.txq {
-		q := q
 		d.txq[q].scratch = make([]byte, maxFrame)
 		d.txq[q].seg = make([]byte, maxFrame)
 		d.txq[q].mu.off = virtual

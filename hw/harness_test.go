@@ -51,7 +51,6 @@ func newRig(t testing.TB, checker bool) *rig {
 	r.dev = dev
 	r.cpu = NewCPU(0, r.clk, CostModel{})
 	for v := 0; v < dev.MSIX().Len(); v++ {
-		v := v
 		if err := dev.MSIX().Request(v, r.cpu, "rig", func() {
 			r.irqs = append(r.irqs, irqRec{v, r.clk.Now()})
 			if r.onIRQ != nil {
