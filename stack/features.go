@@ -118,8 +118,6 @@ func (d *NetDevice) updateFeatures() error {
 		}
 	}
 	d.features.Store(uint64(f))
-	if d.registered {
-		d.notify(NetdevFeatChange)
-	}
+	d.notify(NetdevFeatChange) // nothing while registering: not yet listed
 	return nil
 }

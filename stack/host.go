@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -127,6 +128,9 @@ func (h *Host) Register(d *NetDevice) error {
 	if err := h.register(d); err != nil {
 		return err
 	}
+	// Listed from here on: the chain hears of the device, not under the
+	// host's lock (a notifier may list the host's devices).
+	d.listed.Store(true)
 	d.notify(NetdevRegister)
 	return nil
 }
@@ -164,18 +168,23 @@ func (h *Host) register(d *NetDevice) error {
 
 // Unregister is unregister_netdevice: closes the device and removes it.
 func (h *Host) Unregister(d *NetDevice) error {
+	h.mu.Lock()
+	listed := slices.Contains(h.devs, d)
+	h.mu.Unlock()
+	if !listed {
+		return fmt.Errorf("stack: %s not registered: %w", d.name, syscall.ENODEV)
+	}
 	if err := d.Close(); err != nil {
 		return err
 	}
 	d.notify(NetdevUnregister)
+	d.listed.Store(false) // the chain hears nothing more of it
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for i, o := range h.devs {
-		if o == d {
-			h.devs = append(h.devs[:i], h.devs[i+1:]...)
-			d.registered = false
-			return nil
-		}
+	if i := slices.Index(h.devs, d); i >= 0 {
+		h.devs = slices.Delete(h.devs, i, i+1)
+		d.registered = false
+		return nil
 	}
 	return fmt.Errorf("stack: %s not registered: %w", d.name, syscall.ENODEV)
 }

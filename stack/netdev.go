@@ -144,6 +144,7 @@ type NetDevice struct {
 	carrierOK           atomic.Bool // carrier, read lock-free on the data path
 	noARP               atomic.Bool // IFF_NOARP, read lock-free on the data path
 	loopback            bool        // IFF_LOOPBACK, fixed at creation
+	listed              atomic.Bool // registered and announced: the notifier chain hears of it
 
 	featMu     sync.Mutex       // serialises feature updates (never held by the data path)
 	features   atomic.Uint64    // active; read lock-free on the data path

@@ -47,10 +47,11 @@ func (h *Host) RegisterNetdevNotifier(fn NetdevNotifier) {
 	h.notifiers.Store(&next)
 }
 
-// notify runs the host's chain for d (nothing before d is registered).
+// notify runs the host's chain for d: nothing before d is registered or
+// after it is unregistered.
 func (d *NetDevice) notify(ev NetdevEvent) {
 	h := d.host
-	if h == nil {
+	if h == nil || !d.listed.Load() {
 		return
 	}
 	if chain := h.notifiers.Load(); chain != nil {
