@@ -231,3 +231,47 @@ Deleted 198.18.5.30 dev vnic0 lladdr 02:00:00:00:00:30 PERMANENT
 		t.Fatalf("monitor:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// ip route's add, change, replace, append and prepend as the kernel takes
+// their flags, a prefix with host bits refused, local routes in the local
+// table, and an exclusive neighbour add refused when the entry exists.
+func TestIPRouteFlags(t *testing.T) {
+	w := ipWorld(t)
+	s := serveRtnl(t, w)
+	c := ipConn(t, s, "h1", 0)
+	for _, tc := range []struct {
+		line, out, err string
+		code           int
+	}{
+		{"route add 198.18.9.1/24 via 198.18.5.7", "", "Error: Invalid prefix for given prefix length.\n", 2},
+		{"route del 198.18.5.1/24", "", "Error: Invalid prefix for given prefix length.\n", 2},
+		{"route change 198.18.44.0/24 via 198.18.5.7", "", "RTNETLINK answers: No such file or directory\n", 2},
+		{"route add 198.18.9.0/24 via 198.18.5.7", "", "", 0},
+		{"route append 198.18.9.0/24 via 198.18.5.8", "", "", 0},
+		{"route append 198.18.9.0/24 via 198.18.5.8", "", "RTNETLINK answers: File exists\n", 2},
+		{"route prepend 198.18.9.0/24 via 198.18.5.9", "", "", 0},
+		{"route", "default via 198.18.5.1 dev vnic0\n198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.2\n" +
+			"198.18.9.0/24 via 198.18.5.9 dev vnic0\n198.18.9.0/24 via 198.18.5.7 dev vnic0\n198.18.9.0/24 via 198.18.5.8 dev vnic0\n", "", 0},
+		{"route get 198.18.9.1", "198.18.9.1 via 198.18.5.9 dev vnic0 src 198.18.5.2 \n    cache\n", "", 0},
+		{"route change 198.18.9.0/24 via 198.18.5.10", "", "", 0},
+		{"route get 198.18.9.1", "198.18.9.1 via 198.18.5.10 dev vnic0 src 198.18.5.2 \n    cache\n", "", 0},
+		{"route replace 198.18.45.0/24 via 198.18.5.7", "", "", 0},
+		{"route add local 198.18.33.1 dev vnic0", "", "", 0},
+		{"route show table local", `local 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1
+local 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1
+broadcast 127.255.255.255 dev lo table local proto kernel scope link src 127.0.0.1
+local 198.18.5.2 dev vnic0 table local proto kernel scope host src 198.18.5.2
+broadcast 198.18.5.255 dev vnic0 table local proto kernel scope link src 198.18.5.2
+local 198.18.33.1 dev vnic0 table local scope host
+`, "", 0},
+		{"neigh add 198.18.5.20 lladdr 02:00:00:00:00:20 dev vnic0", "", "", 0},
+		{"neigh add 198.18.5.20 lladdr 02:00:00:00:00:21 dev vnic0", "", "RTNETLINK answers: File exists\n", 2},
+		{"neigh replace 198.18.5.20 lladdr 02:00:00:00:00:21 dev vnic0", "", "", 0},
+		{"neigh show dev vnic0", "198.18.5.20 dev vnic0 lladdr 02:00:00:00:00:21 PERMANENT\n", "", 0},
+	} {
+		out, errs, code := ip(t, c, tc.line)
+		if out != tc.out || errs != tc.err || code != tc.code {
+			t.Errorf("ip %s:\n got %d %q\n     %q\nwant %d %q\n     %q", tc.line, code, out, errs, tc.code, tc.out, tc.err)
+		}
+	}
+}

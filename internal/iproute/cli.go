@@ -372,6 +372,8 @@ func runRoute(args []string, o Options) error {
 		kind, flags = rtnetlink.RTMNewRoute, flags|rtnetlink.FlagCreate|rtnetlink.FlagReplace
 	case matches(cmd, "change"):
 		kind, flags = rtnetlink.RTMNewRoute, flags|rtnetlink.FlagReplace
+	case matches(cmd, "prepend"):
+		kind, flags = rtnetlink.RTMNewRoute, flags|rtnetlink.FlagCreate
 	case matches(cmd, "append"):
 		kind, flags = rtnetlink.RTMNewRoute, flags|rtnetlink.FlagCreate|rtnetlink.FlagAppend
 	case matches(cmd, "delete"):

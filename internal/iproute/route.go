@@ -286,9 +286,14 @@ func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)
 		Priority: r.Metric, HasPrio: r.Set["metric"], MTU: r.MTU, Scope: uint8(fib.ScopeUniverse)}
 	if m.Table == 0 {
 		m.Table = fib.TableMain
+		switch r.Type {
+		case fib.RTNLocal, fib.RTNBroadcast, fib.RTNAnycast:
+			// iproute2 puts these in the local table unless told.
+			m.Table = fib.TableLocal
+		}
 	}
 	if r.Dst.Bits() > 0 {
-		m.Dst = r.Dst.Masked().Addr()
+		m.Dst = r.Dst.Addr() // host bits as given: the kernel side judges them
 	}
 	m.Gateway, m.PrefSrc = r.Gateway, r.Src
 	if r.OnLink {

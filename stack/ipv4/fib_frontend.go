@@ -14,6 +14,16 @@ import (
 // the local table belongs to the kernel's address code only for local
 // and broadcast types made there.
 func (in *Inet) RouteAdd(r fib.Route, replace bool) error {
+	if replace {
+		return in.RouteAddHow(r, fib.How{Replace: true, Create: true})
+	}
+	return in.RouteAddHow(r, fib.How{Excl: true, Create: true})
+}
+
+// RouteAddHow is RouteAdd with RTM_NEWROUTE's flags: replace, exclusive,
+// append, create (fib.How): ip route add, replace, change, append and
+// prepend.
+func (in *Inet) RouteAddHow(r fib.Route, how fib.How) error {
 	if r.Table == fib.TableUnspec {
 		r.Table = fib.TableMain
 	}
@@ -72,7 +82,7 @@ func (in *Inet) RouteAdd(r fib.Route, replace bool) error {
 	if r.Dev != nil {
 		in.Attach(r.Dev)
 	}
-	if err := in.fib.Insert(&r, replace); err != nil {
+	if err := in.fib.InsertHow(&r, how); err != nil {
 		return err
 	}
 	in.notify(InetEvent{Kind: EventNewRoute, Route: r.Copy(), Dev: r.Dev})

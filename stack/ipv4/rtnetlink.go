@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"syscall"
 
+	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
@@ -120,6 +121,10 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if m.Dst.IsValid() {
 		rt.Dst = m.Dst.As4()
 	}
+	if m.DstLen > 32 || header.IPv4Uint32(rt.Dst)&^header.IPv4Mask(int(m.DstLen)) != 0 {
+		// fib_valid_key_len: host bits set past the prefix length.
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "Invalid prefix for given prefix length.")
+	}
 	if m.Gateway.IsValid() {
 		rt.Gateway = m.Gateway.As4()
 	}
@@ -138,7 +143,9 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if rt.Table == fib.TableLocal && rt.Type != fib.RTNLocal && rt.Type != fib.RTNBroadcast {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "the local table takes local and broadcast routes only")
 	}
-	err := in.RouteAdd(rt, req.Flags&rtnetlink.FlagReplace != 0)
+	how := fib.How{Replace: req.Flags&rtnetlink.FlagReplace != 0, Excl: req.Flags&rtnetlink.FlagExcl != 0,
+		Append: req.Flags&rtnetlink.FlagAppend != 0, Create: req.Flags&rtnetlink.FlagCreate != 0}
+	err := in.RouteAddHow(rt, how)
 	if e, _ := rtnetlink.UnwrapErrno(err); e == syscall.ENETUNREACH {
 		return nil, rtnetlink.Errorf(e, "Nexthop has invalid gateway.")
 	}
@@ -232,6 +239,11 @@ func (in *Inet) rtmNewNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 			return nil, syscall.ENOENT
 		}
 		return nil, nil
+	}
+	if t := in.ARP(d); t != nil && req.Flags&rtnetlink.FlagExcl != 0 {
+		if _, ok := t.Lookup(m.Dst.As4()); ok {
+			return nil, syscall.EEXIST // neigh_add with NLM_F_EXCL
+		}
 	}
 	if neigh.NUDState(m.State) != neigh.NUDPermanent {
 		return nil, rtnetlink.Errorf(syscall.EOPNOTSUPP, "only permanent entries can be added (nud permanent)")

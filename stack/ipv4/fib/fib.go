@@ -256,9 +256,31 @@ func (f *Tables) TableLookup(id uint32, a [4]byte) *Route {
 	return r
 }
 
-// add inserts r (fib_table_insert). An entry with the same prefix, TOS,
-// priority and table exists: EEXIST, or replaced when replace is set.
+// Insert adds r as ip route add (replace false: a route of its key is
+// EEXIST) or ip route replace does (InsertHow).
 func (f *Tables) Insert(r *Route, replace bool) error {
+	if replace {
+		return f.InsertHow(r, How{Replace: true, Create: true})
+	}
+	return f.InsertHow(r, How{Excl: true, Create: true})
+}
+
+// How says what InsertHow does when the table has routes with the new
+// route's key (prefix, TOS, priority): RTM_NEWROUTE's NLM_F_* flags.
+type How struct {
+	Replace bool // NLM_F_REPLACE: the new route takes the first one's place
+	Excl    bool // NLM_F_EXCL: refuse (EEXIST)
+	Append  bool // NLM_F_APPEND: after them (else before: ip route prepend)
+	Create  bool // NLM_F_CREATE: without such a route, make one (else ENOENT)
+}
+
+// InsertHow is fib_table_insert: with routes of r's key present, Excl
+// refuses, Replace replaces the first, and otherwise r goes after
+// (Append) or before them unless one of them is the same route (EEXIST).
+// Without one, Create adds r in its place (TOS descending, then priority
+// ascending) and its absence is ENOENT (ip route change of a missing
+// route).
+func (f *Tables) InsertHow(r *Route, how How) error {
 	if r.Len > 32 {
 		return fmt.Errorf("stack: route: prefix length %d: %w", r.Len, syscall.EINVAL)
 	}
@@ -268,6 +290,9 @@ func (f *Tables) Insert(r *Route, replace bool) error {
 	defer f.mu.Unlock()
 	t := f.tables[r.Table]
 	if t == nil {
+		if !how.Create {
+			return fmt.Errorf("stack: route %v table %d: %w", r.Prefix(), r.Table, syscall.ENOENT)
+		}
 		t = &table{id: r.Table}
 		f.tables[r.Table] = t
 	}
@@ -276,25 +301,49 @@ func (f *Tables) Insert(r *Route, replace bool) error {
 	}
 	key := header.IPv4Uint32(r.Dst)
 	list := t.byLen[r.Len][key]
-	for i, o := range list {
-		if o.TOS == r.TOS && o.Priority == r.Priority && (o.Type == RTNLocal) == (r.Type == RTNLocal) && (r.Table != TableLocal || o.Type == r.Type) {
-			if !replace {
+	sameKey := func(o *Route) bool {
+		return o.TOS == r.TOS && o.Priority == r.Priority && (o.Type == RTNLocal) == (r.Type == RTNLocal) && (r.Table != TableLocal || o.Type == r.Type)
+	}
+	first := slices.IndexFunc(list, sameKey)
+	var i int
+	switch {
+	case first >= 0 && how.Excl:
+		return fmt.Errorf("stack: route %v table %d: %w", r.Prefix(), r.Table, syscall.EEXIST)
+	case first >= 0 && how.Replace:
+		list[first] = r
+		f.genid.Add(1)
+		return nil
+	case first >= 0:
+		last := first
+		for j := first; j < len(list) && sameKey(list[j]); j++ {
+			if list[j].sameAs(r) {
 				return fmt.Errorf("stack: route %v table %d: %w", r.Prefix(), r.Table, syscall.EEXIST)
 			}
-			list[i] = r
-			f.genid.Add(1)
-			return nil
+			last = j
 		}
-	}
-	i := 0
-	for i < len(list) && (list[i].TOS > r.TOS || list[i].TOS == r.TOS && list[i].Priority <= r.Priority) {
-		i++
+		i = first
+		if how.Append {
+			i = last + 1
+		}
+	case !how.Create:
+		return fmt.Errorf("stack: route %v table %d: %w", r.Prefix(), r.Table, syscall.ENOENT)
+	default:
+		for i < len(list) && (list[i].TOS > r.TOS || list[i].TOS == r.TOS && list[i].Priority <= r.Priority) {
+			i++
+		}
 	}
 	t.byLen[r.Len][key] = slices.Insert(slices.Clone(list), i, r)
 	t.lens |= 1 << r.Len
 	t.routes++
 	f.genid.Add(1)
 	return nil
+}
+
+// sameAs reports whether o and r are the same route (the alias and its
+// fib_info), not merely of one key: what append and prepend refuse.
+func (o *Route) sameAs(r *Route) bool {
+	return o.Type == r.Type && o.Scope == r.Scope && o.Gateway == r.Gateway && o.Dev == r.Dev &&
+		o.PrefSrc == r.PrefSrc && o.MTU == r.MTU && o.Protocol == r.Protocol
 }
 
 // match says whether a delete request (fields left zero match anything,
