@@ -2,7 +2,9 @@ package control
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,10 @@ import (
 	"vnic/stack/netlink"
 	"vnic/stack/rtnetlink"
 )
+
+// uid is what ip route get prints for an output decision: the control
+// socket's peer, as the kernel prints the requesting socket's sk_uid.
+var uid = fmt.Sprintf("uid %d", os.Getuid())
 
 func ipWorld(t *testing.T) *topo.World {
 	t.Helper()
@@ -95,8 +101,8 @@ broadcast 198.18.5.255 dev vnic0 table local proto kernel scope link src 198.18.
 		{"route add 198.18.9.0/24 via 198.18.5.7 metric 10", "", "", 0},
 		{"route add 198.18.9.0/24 via 198.18.5.7 metric 10", "", "RTNETLINK answers: File exists\n", 2},
 		{"route add 198.18.10.0/24 via 203.0.113.1", "", "Error: Nexthop has invalid gateway.\n", 2},
-		{"route get 198.18.9.7", "198.18.9.7 via 198.18.5.7 dev vnic0 src 198.18.5.2 \n    cache\n", "", 0},
-		{"route get 198.18.5.2", "local 198.18.5.2 dev lo table local src 198.18.5.2 \n    cache\n", "", 0},
+		{"route get 198.18.9.7", "198.18.9.7 via 198.18.5.7 dev vnic0 src 198.18.5.2 " + uid + " \n    cache \n", "", 0},
+		{"route get 198.18.5.2", "local 198.18.5.2 dev lo src 198.18.5.2 " + uid + " \n    cache <local> \n", "", 0},
 		{"route del 198.18.9.0/24", "", "", 0},
 		{"route del 198.18.9.0/24", "", "RTNETLINK answers: No such process\n", 2},
 		{"route add 198.18.9.0/24 via 198.18.5.7 bogus", "", "Error: either \"to\" is duplicate, or \"bogus\" is a garbage.\n", 1},
@@ -252,9 +258,15 @@ func TestIPRouteFlags(t *testing.T) {
 		{"route prepend 198.18.9.0/24 via 198.18.5.9", "", "", 0},
 		{"route", "default via 198.18.5.1 dev vnic0\n198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.2\n" +
 			"198.18.9.0/24 via 198.18.5.9 dev vnic0\n198.18.9.0/24 via 198.18.5.7 dev vnic0\n198.18.9.0/24 via 198.18.5.8 dev vnic0\n", "", 0},
-		{"route get 198.18.9.1", "198.18.9.1 via 198.18.5.9 dev vnic0 src 198.18.5.2 \n    cache\n", "", 0},
+		{"route get 198.18.9.1", "198.18.9.1 via 198.18.5.9 dev vnic0 src 198.18.5.2 " + uid + " \n    cache \n", "", 0},
 		{"route change 198.18.9.0/24 via 198.18.5.10", "", "", 0},
-		{"route get 198.18.9.1", "198.18.9.1 via 198.18.5.10 dev vnic0 src 198.18.5.2 \n    cache\n", "", 0},
+		{"route get 198.18.9.1", "198.18.9.1 via 198.18.5.10 dev vnic0 src 198.18.5.2 " + uid + " \n    cache \n", "", 0},
+		// As Linux 6.18 answers with a default route and no policy rules:
+		// broadcasts and groups leave on-link, with their cache flags.
+		{"route get 198.18.5.255", "broadcast 198.18.5.255 dev vnic0 src 198.18.5.2 " + uid + " \n    cache <local,brd> \n", "", 0},
+		{"route get 255.255.255.255", "broadcast 255.255.255.255 dev vnic0 src 198.18.5.2 " + uid + " \n    cache <local,brd> \n", "", 0},
+		{"route get 224.0.0.1", "multicast 224.0.0.1 dev vnic0 src 198.18.5.2 rt_offload_failed " + uid + " \n    cache <local,mc> \n", "", 0},
+		{"route get 239.1.2.3", "multicast 239.1.2.3 dev vnic0 src 198.18.5.2 rt_offload_failed " + uid + " \n    cache <mc> \n", "", 0},
 		{"route replace 198.18.45.0/24 via 198.18.5.7", "", "", 0},
 		{"route add local 198.18.33.1 dev vnic0", "", "", 0},
 		{"route show table local", `local 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1

@@ -492,14 +492,47 @@ func FormatRouteGet(r rtnetlink.RouteMsg, ifname func(uint32) string) string {
 	if r.PrefSrc.IsValid() {
 		fmt.Fprintf(&b, " src %v", r.PrefSrc)
 	}
+	if r.Flags&rtmFOffloadFailed != 0 {
+		// RTM_F_OFFLOAD_FAILED shares its bit with RTCF_MULTICAST: ip
+		// prints it for every multicast decision, and so does vnic.
+		b.WriteString(" rt_offload_failed")
+	}
+	if r.HasUID {
+		fmt.Fprintf(&b, " uid %d", r.UID)
+	}
 	b.WriteString(" \n    cache ")
+	if f := r.Flags &^ 0xffff; f != 0 {
+		b.WriteString("<" + cacheFlags(f) + "> ")
+	}
 	if r.MTU != 0 {
 		fmt.Fprintf(&b, "mtu %d ", r.MTU)
 	}
 	if r.Iif != 0 {
-		fmt.Fprintf(&b, "iif %s", ifname(r.Iif))
+		fmt.Fprintf(&b, "iif %s ", ifname(r.Iif))
 	}
-	return strings.TrimRight(b.String(), " ")
+	return b.String()
+}
+
+// rtmFOffloadFailed is RTM_F_OFFLOAD_FAILED in rtm_flags.
+const rtmFOffloadFailed = 0x20000000
+
+// cacheFlags names a decision's RTCF_* bits as ip's print_cache_flags
+// does, in its order; bits it has no name for come last, in hex.
+func cacheFlags(f uint32) string {
+	var names []string
+	for _, n := range []struct {
+		bit  uint32
+		name string
+	}{{0x80000000, "local"}, {0x40000000, "reject"}, {0x20000000, "mc"}, {0x10000000, "brd"}} {
+		if f&n.bit != 0 {
+			names = append(names, n.name)
+			f &^= n.bit
+		}
+	}
+	if f != 0 {
+		names = append(names, fmt.Sprintf("%x", f))
+	}
+	return strings.Join(names, ",")
 }
 
 func runNeigh(args []string, o Options) error {

@@ -197,9 +197,9 @@ func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 			if fl.Src == ([4]byte{}) {
 				fl.Src = in.selectAddr(oif, [4]byte{}, fib.ScopeLink)
 			}
-			typ, flags := fib.RTNBroadcast, uint32(RTCFBroadcast)
+			typ, flags := fib.RTNBroadcast, uint32(RTCFBroadcast|RTCFLocal)
 			if header.IPv4IsMulticast(fl.Dst) {
-				typ, flags = fib.RTNMulticast, RTCFMulticast
+				typ, flags = fib.RTNMulticast, mcFlags(fl.Dst)
 			}
 			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: typ, Flags: flags, Src: fl.Src, genid: in.fib.Genid()}, nil
 		}
@@ -224,7 +224,7 @@ func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 		return nil, err
 	}
 	r := res.Route
-	if d := asRt(r.Cache().Out.Load()); d != nil && d.genid == in.fib.Genid() && !header.IPv4IsLbcast(fl.Dst) {
+	if d := asRt(r.Cache().Out.Load()); d != nil && d.genid == in.fib.Genid() && !header.IPv4IsLbcast(fl.Dst) && !header.IPv4IsMulticast(fl.Dst) {
 		if fl.Src == ([4]byte{}) {
 			fl.Src = d.Src
 		}
@@ -255,9 +255,19 @@ func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 			d.Src = in.selectAddr(r.Dev, gw, sc)
 		}
 	}
-	if header.IPv4IsLbcast(fl.Dst) {
-		d.Type, d.Flags = fib.RTNBroadcast, RTCFBroadcast
-	} else {
+	switch {
+	case header.IPv4IsLbcast(fl.Dst):
+		// __mkroute_output: the limited broadcast leaves on the route's
+		// device with no nexthop, delivered locally too.
+		d.Type, d.Flags, d.Gateway = fib.RTNBroadcast, RTCFBroadcast|RTCFLocal, [4]byte{}
+	case header.IPv4IsMulticast(fl.Dst) && res.Type == fib.RTNUnicast:
+		// A group: on-link (a route shorter than /4 gives no nexthop),
+		// to the group's MAC; local when the host is a member.
+		d.Type, d.Flags = fib.RTNMulticast, mcFlags(fl.Dst)
+		if res.PrefixLen < 4 {
+			d.Gateway = [4]byte{}
+		}
+	default:
 		r.Cache().Out.Store(&d.Dst)
 	}
 	if fl.Src == ([4]byte{}) {
@@ -343,4 +353,17 @@ func (in *Inet) validateSource(saddr, daddr [4]byte, tos uint8, dev *stack.NetDe
 		return syscall.EXDEV
 	}
 	return nil
+}
+
+// allHosts is 224.0.0.1, the group every host belongs to.
+var allHosts = [4]byte{224, 0, 0, 1}
+
+// mcFlags are a multicast decision's flags: RTCF_MULTICAST, and
+// RTCF_LOCAL when the host is in the group (ip_check_mc_rcu). Without
+// IGMP the host belongs only to all-hosts.
+func mcFlags(group [4]byte) uint32 {
+	if group == allHosts {
+		return RTCFMulticast | RTCFLocal
+	}
+	return RTCFMulticast
 }

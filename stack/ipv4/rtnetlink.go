@@ -188,13 +188,19 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 			return nil, rtnetlink.KernErr(err)
 		}
 		out.PrefSrc = netip.AddrFrom4(fl.Src)
+		out.UID, out.HasUID = req.UID, true // an output decision's flow uid
 	}
 	out.Type = uint8(d.Type)
+	// rt_fill_info: the decision's RTCF_* flags ride in rtm_flags' high
+	// half (ip prints them as "cache <local,brd>").
+	out.Flags |= d.Flags &^ 0xffff
 	if d.Route != nil {
 		out.Table = d.Route.Table
 	}
-	if d.Flags&RTCFLocal != 0 && d.Type == fib.RTNLocal {
-		out.Table = fib.TableLocal
+	if out.Table == fib.TableLocal {
+		// Without policy rules Linux keeps local and main in one trie:
+		// a decision from either reports main.
+		out.Table = fib.TableMain
 	}
 	if d.Dev != nil {
 		out.Oif = uint32(d.Dev.Ifindex())

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	mnl "github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
 
 	"vnic/ethtool"
 )
@@ -59,10 +60,11 @@ type Server struct {
 type RouteService interface {
 	// Namespace checks that a host exists.
 	Namespace(name string) error
-	// Handle answers one request of namespace ns: reply messages (their
-	// types set; the server fills in sequence numbers and the dump's
-	// framing), or an error (an *ethtool.Error or a syscall.Errno).
-	Handle(ns string, h mnl.Header, body []byte) ([]mnl.Message, error)
+	// Handle answers one request of namespace ns from a client of user
+	// uid: reply messages (their types set; the server fills in sequence
+	// numbers and the dump's framing), or an error (an *Error or a
+	// syscall.Errno).
+	Handle(ns string, uid uint32, h mnl.Header, body []byte) ([]mnl.Message, error)
 }
 
 // SetRouteService installs the rtnetlink service.
@@ -198,6 +200,7 @@ type conn struct {
 	route    bool   // bound to rtnetlink (under gmu)
 	ns       string // its namespace
 	rtGroups uint32
+	uid      uint32 // the peer's user (SO_PEERCRED)
 	events   chan mnl.Message
 	overrun  atomic.Bool
 	done     chan struct{}
@@ -224,7 +227,7 @@ func (s *Server) accept() {
 		if err != nil {
 			return
 		}
-		c := &conn{s: s, c: uc, groups: map[uint32]bool{}, events: make(chan mnl.Message, s.QueueLen), done: make(chan struct{})}
+		c := &conn{s: s, c: uc, groups: map[uint32]bool{}, events: make(chan mnl.Message, s.QueueLen), done: make(chan struct{}), uid: peerUID(uc)}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -319,7 +322,7 @@ func (s *Server) handle(c *conn, m mnl.Message) []mnl.Message {
 	route, ns := c.route, c.ns
 	c.gmu.Unlock()
 	if route {
-		return s.handleRoute(ns, m)
+		return s.handleRoute(ns, c.uid, m)
 	}
 	cmd, _, body, ok := SplitGenl(m.Data)
 	if !ok {
@@ -453,9 +456,9 @@ func (s *Server) ctrl(c *conn, h mnl.Header, cmd uint8, body []byte) []mnl.Messa
 }
 
 // handleRoute answers an rtnetlink request.
-func (s *Server) handleRoute(ns string, m mnl.Message) []mnl.Message {
+func (s *Server) handleRoute(ns string, uid uint32, m mnl.Message) []mnl.Message {
 	h := m.Header
-	replies, err := s.route.Handle(ns, h, m.Data)
+	replies, err := s.route.Handle(ns, uid, h, m.Data)
 	if err != nil {
 		return []mnl.Message{errReply(h, err, -1)}
 	}
@@ -493,4 +496,20 @@ func errReply(h mnl.Header, err error, off int) mnl.Message {
 		msg = ""
 	}
 	return ErrorMsg(h, errno, msg, off)
+}
+
+// peerUID is the connecting process's user (SO_PEERCRED), what a netlink
+// socket's sk_uid is; 0 when it cannot be read.
+func peerUID(uc *net.UnixConn) uint32 {
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	var uid uint32
+	raw.Control(func(fd uintptr) {
+		if cred, err := unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED); err == nil {
+			uid = cred.Uid
+		}
+	})
+	return uid
 }

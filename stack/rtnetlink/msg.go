@@ -75,6 +75,7 @@ const (
 	rtaPrefsrc  = 7
 	rtaMetrics  = 8
 	rtaTable    = 15
+	rtaUID      = 25
 	rtaxMTU     = 2
 
 	ndaDst    = 1
@@ -260,6 +261,9 @@ type RouteMsg struct {
 	Priority uint32
 	MTU      uint32
 	HasPrio  bool
+	// UID is RTA_UID: the user a route get's decision was made for.
+	UID    uint32
+	HasUID bool
 }
 
 // Marshal encodes the message body.
@@ -284,6 +288,9 @@ func (m RouteMsg) Marshal() []byte {
 	}
 	if m.HasPrio || m.Priority != 0 {
 		ae.Uint32(rtaPriority, m.Priority)
+	}
+	if m.HasUID {
+		ae.Uint32(rtaUID, m.UID)
 	}
 	if m.MTU != 0 {
 		ae.Nested(rtaMetrics, func(n *netlink.AttributeEncoder) error {
@@ -328,6 +335,8 @@ func (m *RouteMsg) Unmarshal(b []byte) error {
 			m.Iif = ad.Uint32()
 		case rtaPriority:
 			m.Priority, m.HasPrio = ad.Uint32(), true
+		case rtaUID:
+			m.UID, m.HasUID = ad.Uint32(), true
 		case rtaMetrics:
 			ad.Nested(func(n *netlink.AttributeDecoder) error {
 				for n.Next() {

@@ -25,10 +25,13 @@ type Request struct {
 	Type  uint16
 	Flags uint16
 	Body  []byte
+	UID   uint32 // the requesting socket's user (sk_uid)
 }
 
-// Dump reports NLM_F_DUMP.
-func (r Request) Dump() bool { return r.Flags&flagDump == flagDump }
+// Dump reports a dump request: a GET type (RTM_GET* & 3 == 2, as
+// rtnetlink_rcv_msg reads it) with NLM_F_DUMP; on a NEW type the same bits
+// are NLM_F_REPLACE and NLM_F_EXCL.
+func (r Request) Dump() bool { return r.Type&3 == 2 && r.Flags&flagDump == flagDump }
 
 // Message is one message a handler answers with, or a notification.
 type Message struct {

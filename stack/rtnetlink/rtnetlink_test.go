@@ -32,30 +32,33 @@ func handled(t *testing.T, h *stack.Host, typ, flags uint16) string {
 	return string(ms[0].Body)
 }
 
-// A request goes to its type's doit, a dump (both NLM_F_ROOT and
-// NLM_F_MATCH: NLM_F_DUMP, 0x300) to its dumpit; either bit alone is not a
-// dump. A type without a dumpit answers a dump with its doit; one without
-// a doit refuses a plain request.
+// A request goes to its type's doit, a dump (a GET type, type & 3 == 2,
+// with both NLM_F_ROOT and NLM_F_MATCH: NLM_F_DUMP, 0x300) to its dumpit;
+// either bit alone is not a dump, and on a NEW type the bits are
+// NLM_F_REPLACE|NLM_F_EXCL, no dump. A type without a dumpit answers a
+// dump with its doit; one without a doit refuses a plain request.
 func TestHandleDispatch(t *testing.T) {
 	_, h := stacktest.NewHost(t, 1)
-	rtnetlink.Register(h, 100, answer("do"), answer("dump"))
-	rtnetlink.Register(h, 101, answer("do only"), nil)
-	rtnetlink.Register(h, 102, nil, answer("dump only"))
+	rtnetlink.Register(h, 102, answer("do"), answer("dump"))
+	rtnetlink.Register(h, 106, answer("do only"), nil)
+	rtnetlink.Register(h, 110, nil, answer("dump only"))
+	rtnetlink.Register(h, 100, answer("new"), answer("not a dump"))
 	for _, c := range []struct {
 		typ, flags uint16
 		want       string
 	}{
-		{100, 0, "do"},
-		{100, rtnetlink.FlagRequest, "do"},
-		{100, rtnetlink.FlagRequest | rtnetlink.FlagAck, "do"},
-		{100, 0x100, "do"},
-		{100, 0x200, "do"},
-		{100, 0x300, "dump"},
-		{100, 0x301, "dump"},
-		{100, 0xf00, "dump"},
-		{101, 0x301, "do only"},
-		{102, 0x301, "dump only"},
-		{102, 0x1, "error"},
+		{102, 0, "do"},
+		{102, rtnetlink.FlagRequest, "do"},
+		{102, rtnetlink.FlagRequest | rtnetlink.FlagAck, "do"},
+		{102, 0x100, "do"},
+		{102, 0x200, "do"},
+		{102, 0x300, "dump"},
+		{102, 0x301, "dump"},
+		{102, 0xf00, "dump"},
+		{106, 0x301, "do only"},
+		{110, 0x301, "dump only"},
+		{110, 0x1, "error"},
+		{100, 0x300, "new"},
 	} {
 		if got := handled(t, h, c.typ, c.flags); got != c.want {
 			t.Errorf("type %d flags %#x: %s, want %s", c.typ, c.flags, got, c.want)
@@ -65,7 +68,7 @@ func TestHandleDispatch(t *testing.T) {
 		flags uint16
 		dump  bool
 	}{{0, false}, {0x100, false}, {0x200, false}, {0x300, true}, {0x305, true}} {
-		if got := (rtnetlink.Request{Flags: c.flags}).Dump(); got != c.dump {
+		if got := (rtnetlink.Request{Type: rtnetlink.RTMGetRoute, Flags: c.flags}).Dump(); got != c.dump {
 			t.Errorf("flags %#x: Dump %v, want %v", c.flags, got, c.dump)
 		}
 	}

@@ -39,14 +39,14 @@ func (s *Service) Namespace(name string) error {
 }
 
 // Handle implements netlink.RouteService.
-func (s *Service) Handle(ns string, h mnl.Header, body []byte) (out []mnl.Message, err error) {
+func (s *Service) Handle(ns string, uid uint32, h mnl.Header, body []byte) (out []mnl.Message, err error) {
 	host := s.Host(ns)
 	if host == nil {
 		return nil, Errorf(syscall.ENOENT, "no host %q", ns)
 	}
 	run := func() {
 		var ms []Message
-		ms, err = Handle(host, Request{Type: uint16(h.Type), Flags: uint16(h.Flags), Body: body})
+		ms, err = Handle(host, Request{Type: uint16(h.Type), Flags: uint16(h.Flags), Body: body, UID: uid})
 		for _, m := range ms {
 			out = append(out, mnl.Message{Header: mnl.Header{Type: mnl.HeaderType(m.Type)}, Data: m.Body})
 		}
