@@ -20,7 +20,8 @@ func newIPCmd(a *app) *cobra.Command {
 		Short: "ip for the hosts of a running `vnic up` (iproute2's grammar and output over rtnetlink)",
 		Long: `ip for a host of a running 'vnic up', speaking rtnetlink to its control socket
 (--socket PATH, else $VNIC_SOCKET, else the default). --host (or $VNIC_HOST)
-names the host, as ip netns exec names a namespace.
+names the host, as ip netns exec names a namespace; ip's own -n NAME
+(-netns NAME) before the object does the same.
 
   vnic ip --host h1 addr
   vnic ip --host h1 addr add 198.18.5.2/24 dev vnic0
@@ -61,6 +62,11 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 			socket = v
 		} else if v, ok := val("--host"); ok {
 			host = v
+		} else if len(rest) == 0 && (a == "-n" || a == "-netns" || a == "--netns") && i+1 < len(args) {
+			// ip's global -n/-netns NAME, before the object: a host is a
+			// namespace.
+			i++
+			host = args[i]
 		} else if v, ok := val("--count"); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
