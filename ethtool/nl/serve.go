@@ -106,9 +106,14 @@ type Server struct {
 }
 
 // Serve handles one request: family, command and the attributes after the
-// generic-netlink header. A request without a device header is a dump over
-// every device (when the backend can list them).
+// generic-netlink header. A GET without a device header is a dump over
+// every device (when the backend can list them). A SET or an action has
+// only a doit, as in the kernel: sent as a dump it is EOPNOTSUPP (the
+// genetlink op has no dumpit), and it needs its device.
 func (s *Server) Serve(family string, cmd uint8, dump bool, body []byte) ([]Reply, error) {
+	if dump && changes(family, cmd) {
+		return nil, &AttrError{Err: ethtool.Errorf("dump", syscall.EOPNOTSUPP, "command %d cannot be dumped", cmd)}
+	}
 	m, h, err := attrs(body)
 	if err != nil {
 		var ae *AttrError
@@ -136,6 +141,25 @@ func (s *Server) Serve(family string, cmd uint8, dump bool, body []byte) ([]Repl
 		return out, nil
 	}
 	return s.one(family, cmd, h.dev, h, m)
+}
+
+// changes reports the commands that change a device or act on it: sets and
+// actions, which the kernel's ethtool family answers only one device at a
+// time.
+func changes(family string, cmd uint8) bool {
+	switch family {
+	case FamilyName:
+		switch cmd {
+		case MsgLinkmodesSet, MsgDebugSet, MsgFeaturesSet, MsgRingsSet, MsgChannelsSet, MsgCoalesceSet, MsgPauseSet:
+			return true
+		}
+	case VendorFamilyName:
+		switch cmd {
+		case VMsgEEPROMSet, VMsgRxfhSet, VMsgFlowHashSet, VMsgTestAct, VMsgNwayAct:
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) one(family string, cmd uint8, name string, h header, m map[uint16][]byte) ([]Reply, error) {
