@@ -504,6 +504,10 @@ func TestUpIPv4(t *testing.T) {
 			return runSysctl(sock, "r", false, false, []string{"net.ipv4.conf.vnic1.forwarding"}, o, e)
 		},
 		func(o, e *bytes.Buffer) int { return runIP([]string{"--socket", sock, "-n", "h2", "route"}, o, e) },
+		func(o, e *bytes.Buffer) int { return runSysctl(sock, "r", false, true, []string{"=1"}, o, e) },
+		func(o, e *bytes.Buffer) int {
+			return runSysctl(sock, "r", false, false, []string{"net.ipv4.ip_forward"}, o, e)
+		},
 	}
 	pcaps := filepath.Join(dir, "pcap")
 	_, results, err := runUp(t, cmds, "up", "--config", f, "--socket", sock, "--pcap", pcaps)
@@ -533,6 +537,8 @@ func TestUpIPv4(t *testing.T) {
 		{1, `^$`, `^sysctl: permission denied on key "net\.ipv4\.ip_default_ttl" \(vnic keeps it fixed\)\n$`},
 		{0, `^net\.ipv4\.conf\.vnic1\.forwarding = 0\n$`, `^$`},
 		{0, `^default via 198\.18\.6\.1 dev vnic0\n198\.18\.6\.0/24 dev vnic0 proto kernel scope link src 198\.18\.6\.2\n$`, `^$`},
+		{1, `^$`, `^sysctl: malformed setting "=1"\n$`},
+		{0, `^net\.ipv4\.ip_forward = 0\n$`, `^$`}, // still as set above: "=1" changed nothing
 	}
 	for i, w := range want {
 		r := results[i]

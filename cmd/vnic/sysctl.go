@@ -71,6 +71,11 @@ func runSysctl(socket, host string, all, write bool, args []string, stdout, stde
 			rc = 1
 			continue
 		}
+		if write && strings.TrimSpace(name) == "" {
+			fmt.Fprintf(stderr, "sysctl: malformed setting \"%s\"\n", arg) // procps' wording
+			rc = 1
+			continue
+		}
 		ae := netlink.NewAttributeEncoder()
 		ae.String(inet.InetAttrHost, host)
 		ae.String(inet.InetAttrName, strings.TrimSpace(name))

@@ -44,6 +44,10 @@ func (s *Service) sysctl(body []byte) ([][]byte, int, error) {
 		return nil, -1, err
 	}
 	name = strings.ReplaceAll(name, "/", ".")
+	if write && name == "" {
+		// A write names its key: an empty one would set every switch.
+		return nil, -1, inetErr(syscall.EINVAL, "malformed setting \"=%s\"", value)
+	}
 	var out []stack.Sysctl
 	var ferr error
 	s.exec(func() {
