@@ -216,6 +216,7 @@ type HWStats struct {
 	RQDPC                                      [hw.NumQueues]uint64
 	// vnic diagnostics (running counters, not clear-on-read).
 	RxFiltered, RxDisabled, DMAFaults uint64
+	TxNoLink                          uint64 // taken off a TX ring with the link down: dropped
 }
 
 func (a *Adapter) rd32(off uint32) uint32 { return a.bar.Read32(off) }

@@ -707,6 +707,7 @@ func (a *Adapter) GetStats() []ethtool.Stat {
 		{Name: "rx_lro_frames", Value: tot.lro}, {Name: "tx_restart_queue", Value: tot.restart}, {Name: "tx_timeout_count", Value: a.txTimeouts.Load()},
 		{Name: "tx_dropped", Value: a.txDropped.Load()}, {Name: "tx_dma_faults", Value: hs.DMAFaults}, {Name: "rx_filtered", Value: hs.RxFiltered},
 		{Name: "rx_disabled", Value: hs.RxDisabled}, {Name: "interrupts_other", Value: a.otherIRQs.Load()}, {Name: "link_changes", Value: a.lscEvents.Load()},
+		{Name: "tx_no_link_drops", Value: hs.TxNoLink},
 	}
 	for q, s := range per {
 		out = append(out,

@@ -101,6 +101,7 @@ func (a *Adapter) updateStats() {
 	s.RxFiltered = uint64(a.rd32(hw.VRXFLT))
 	s.RxDisabled = uint64(a.rd32(hw.VRXDIS))
 	s.DMAFaults = uint64(a.rd32(hw.VDMAF))
+	s.TxNoLink = uint64(a.rd32(hw.VTXNL))
 }
 
 // HWStats returns the accumulated hardware counters, read fresh.

@@ -62,9 +62,10 @@ type Device struct {
 	negotiator negotiator
 	pause      pauseState
 
-	stats [statWords]uint64 // statistics counters by (off-0x4000)/4
-	rqdpc [NumQueues]uint64
-	diag  [(vdiagEnd-VUWC)/4 + 1]uint64 // VUWC..vdiagEnd
+	stats    [statWords]uint64 // statistics counters by (off-0x4000)/4
+	rqdpc    [NumQueues]uint64
+	diag     [(vdiagEnd-VUWC)/4 + 1]uint64 // VUWC..vdiagEnd
+	txNoLink uint64                        // VTXNL
 
 	rss      *offload.Toeplitz
 	rssDirty bool
@@ -253,6 +254,8 @@ func (d *Device) read(off uint32) uint32 {
 			}
 		}
 		return v
+	case off == VTXNL:
+		return uint32(d.txNoLink)
 	case off == VLSPD:
 		if d.linkUp() && d.carrier && d.linkOK {
 			return uint32(d.linkMbps)

@@ -111,6 +111,7 @@ const (
 	VLROFL   = 0x802C // LRO aggregates written to the ring
 	vdiagEnd = VLROFL
 	VLSPD    = 0x8030 // link speed in Mb/s (0 without link)
+	VTXNL    = 0x8034 // frames taken off a TX ring while the link was down (dropped)
 )
 
 // Per-queue register offsets within a queue's 0x40 block.
@@ -380,6 +381,7 @@ var regTable = []regDef{
 	{"VLROAG", VLROAG, 1, 0, 0, 0, kRO, "vnic: frames LRO coalesced into an earlier frame"},
 	{"VLROFL", VLROFL, 1, 0, 0, 0, kRO, "vnic: LRO aggregates written to the ring"},
 	{"VLSPD", VLSPD, 1, 0, 0, 0, kRO, "vnic: link speed in Mb/s as negotiated with the cable's other end (0 without link); STATUS.SPEED only tells 10/100/1000"},
+	{"VTXNL", VTXNL, 1, 0, 0, 0, kRO, "vnic: frames taken off a TX ring while the link was down: dropped, never on the wire (still counted in GPTC/GOTC, as the MAC took them)"},
 	{"RDBAL", RDBAL0 + qDBAL, NumQueues, 0x40, 0, 0xFFFFFF80, kRW, "RX ring base low, 128-byte aligned"},
 	{"RDBAH", RDBAL0 + qDBAH, NumQueues, 0x40, 0, 0xFFFFFFFF, kRW, "RX ring base high"},
 	{"RDLEN", RDBAL0 + qDLEN, NumQueues, 0x40, 0, 0x000FFF80, kRW, "RX ring length in bytes, a multiple of 128"},

@@ -455,3 +455,29 @@ func FuzzRxFrame(f *testing.F) {
 		}
 	})
 }
+
+// Frames the driver queues while the link is down are taken off the ring
+// (DD set, as the MAC consumes them) but never reach the wire, and VTXNL
+// counts each; with the link back they go out again.
+func TestTxWithoutLinkCounted(t *testing.T) {
+	r := newRig(t, false)
+	r.msix()
+	r.txRing(0, 64)
+	r.dev.SetCarrier(false)
+	for i := 0; i < 3; i++ {
+		r.send(0, frame(bcastMAC, 100, [4]byte{}, 0))
+	}
+	r.doorbell(0)
+	if r.out.Frames != 0 || r.rd(VTXNL) != 3 {
+		t.Fatalf("link down: %d frames on the wire, VTXNL %d; want 0 and 3", r.out.Frames, r.rd(VTXNL))
+	}
+	if tdh := r.rd(TDH(0)); tdh != r.tx[0].tail {
+		t.Fatalf("link down: TDH %d TDT %d: the ring was not consumed", tdh, r.tx[0].tail)
+	}
+	r.dev.SetCarrier(true)
+	r.send(0, frame(bcastMAC, 100, [4]byte{}, 0))
+	r.doorbell(0)
+	if r.out.Frames != 1 || r.rd(VTXNL) != 3 {
+		t.Fatalf("link up: %d frames on the wire, VTXNL %d; want 1 and 3", r.out.Frames, r.rd(VTXNL))
+	}
+}

@@ -210,6 +210,8 @@ func (d *Device) txOne(q int, t *txQueue) (txPacket, bool) {
 		p.dest = txLoopback
 	case d.linkUp() && d.port != nil:
 		p.dest, p.port = txWire, d.port
+	default:
+		d.txNoLink++ // no link (or no port): dropped, and said so
 	}
 	return p, true
 }
