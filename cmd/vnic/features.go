@@ -79,17 +79,23 @@ func (a *app) applyFeatures(w *topo.World, req ethtool.FeatureRequest, items []f
 			if err != nil {
 				return fmt.Errorf("--features on %s: %w", path, err)
 			}
-			if reply.NothingChanged(req) {
-				return fmt.Errorf("--features on %s: could not change any device features", path)
-			}
 			l, err := dev.Features()
 			if err != nil {
 				return fmt.Errorf("--features on %s: %w", path, err)
 			}
 			active := l.Active()
 			for _, it := range items {
+				on := active[0]&it.mask[0] != 0 || active[1]&it.mask[1] != 0
 				a.log.Info("feature", zap.String("dev", path), zap.String("feature", it.name),
-					zap.Bool("requested", it.on), zap.Bool("active", active[0]&it.mask[0] != 0 || active[1]&it.mask[1] != 0))
+					zap.Bool("requested", it.on), zap.Bool("active", on))
+				if on != it.on {
+					// As ethtool -K's "Actual changes": say what did not
+					// happen, and why when the driver's rule is known.
+					fmt.Fprintf(appErr, "vnic: %s: %s: %s [requested %s]%s\n", path, it.name, onOff(on), onOff(it.on), featureWhy(it.name, it.on))
+				}
+			}
+			if reply.NothingChanged(req) {
+				return fmt.Errorf("--features on %s: could not change any device features", path)
 			}
 		}
 	}
@@ -174,4 +180,23 @@ func (a *app) openCaptures(w *topo.World, dir string) (func() error, error) {
 	}
 	a.log.Info("capturing", zap.String("dir", dir), zap.Int("files", len(files)))
 	return closeAll, nil
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// featureWhy explains a feature a driver's fix-up rule keeps from a
+// request (ndo_fix_features), where vnic's driver has one.
+func featureWhy(name string, on bool) string {
+	switch {
+	case on && (name == "lro" || name == "large-receive-offload"):
+		return ": LRO needs interrupt moderation (a device's itr_usecs 10..8191, or 1 or 3 for the dynamic modes; the device flushes aggregates on the throttle interval)"
+	case on && (name == "tso" || name == "tcp-segmentation-offload"):
+		return ": TSO needs scatter-gather, TX checksumming and a TX ring that holds two 64 KiB super-frames"
+	}
+	return ""
 }

@@ -576,3 +576,34 @@ func runUp(t *testing.T, cmds []func(o, e *bytes.Buffer) int, args ...string) (s
 	out, err := run(t, args...)
 	return out, results, err
 }
+
+// --features lro=on: on the default topology (no interrupt moderation) the
+// driver keeps LRO off, so the request fails as ethtool -K fails, and vnic
+// says why; on configs/examples/lro.yaml
+// (EITR 50 µs) the device merges the bulk stream, so the receiving stack's
+// GRO has nothing left to merge.
+func TestFeaturesLRO(t *testing.T) {
+	var errs bytes.Buffer
+	appErr = &errs
+	defer func() { appErr = os.Stderr }()
+	if _, err := run(t, "demo", "--duration", "5ms", "--log-level", "error", "--features", "lro=on"); err == nil ||
+		!strings.Contains(err.Error(), "could not change any device features") {
+		t.Fatalf("lro=on without moderation: %v, want ethtool -K's refusal", err)
+	}
+	if want := "vnic: h1/vnic0: lro: off [requested on]: LRO needs interrupt moderation"; !strings.Contains(errs.String(), want) {
+		t.Errorf("stderr %q, want it to say %q", errs.String(), want)
+	}
+	errs.Reset()
+	out, err := run(t, "demo", "--json", "--duration", "20ms", "--log-level", "error", "--config", "../../configs/examples/lro.yaml", "--features", "lro=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if errs.Len() != 0 || len(rep.Bulk) == 0 || rep.Bulk[0].MergedPackets == 0 || rep.Offload[1].GROMerged != 0 ||
+		!strings.Contains(rep.Offload[1].Features, "rx-lro") {
+		t.Errorf("LRO on lro.yaml: stderr %q, bulk %+v, h2 offloads %+v", errs.String(), rep.Bulk, rep.Offload[1])
+	}
+}

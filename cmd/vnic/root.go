@@ -120,3 +120,6 @@ func (a *app) buildLogger() error {
 func setOut(_ *cobra.Command, w io.Writer) {
 	appOut = w
 }
+
+// appErr is where commands' warnings to the user go (stderr; tests swap it).
+var appErr io.Writer = os.Stderr
