@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	mnl "github.com/mdlayher/netlink"
@@ -53,8 +54,14 @@ func DefaultPath() string {
 	return filepath.Join(os.TempDir(), fmt.Sprintf("vnic-%d.sock", os.Geteuid()))
 }
 
-// Dial connects to the control socket at path.
+// Dial connects to the control socket at path, which must belong to the
+// caller's user or to root.
 func Dial(path string) (*Conn, error) {
+	if fi, err := os.Lstat(path); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != uint32(os.Geteuid()) && st.Uid != 0 {
+			return nil, fmt.Errorf("ctl: %s belongs to uid %d, not to you or root: not talking to it", path, st.Uid)
+		}
+	}
 	c, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: path, Net: "unixpacket"})
 	if err != nil {
 		return nil, fmt.Errorf("ctl: no vnic control socket at %s (is `vnic up` running? --socket/VNIC_SOCKET choose another): %w", path, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -106,9 +107,15 @@ func Listen(path string, families ...*Family) (*Server, error) {
 	if err := CheckFree(path); err != nil {
 		return nil, err
 	}
+	if err := checkDir(path); err != nil {
+		return nil, err
+	}
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
 			return nil, fmt.Errorf("ctl: %s exists and is not a socket", path)
+		}
+		if uid, ok := ownerOf(fi); ok && uid != uint32(os.Geteuid()) {
+			return nil, fmt.Errorf("ctl: %s is a socket of uid %d, not ours: refusing to replace it", path, uid)
 		}
 		if err := os.Remove(path); err != nil {
 			return nil, fmt.Errorf("ctl: removing stale socket: %w", err)
@@ -227,7 +234,12 @@ func (s *Server) accept() {
 		if err != nil {
 			return
 		}
-		c := &conn{s: s, c: uc, groups: map[uint32]bool{}, events: make(chan mnl.Message, s.QueueLen), done: make(chan struct{}), uid: peerUID(uc)}
+		uid := peerUID(uc)
+		if !peerAllowed(uid, uint32(os.Geteuid())) {
+			uc.Close() // another user's process: the socket is ours alone
+			continue
+		}
+		c := &conn{s: s, c: uc, groups: map[uint32]bool{}, events: make(chan mnl.Message, s.QueueLen), done: make(chan struct{}), uid: uid}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
@@ -512,4 +524,30 @@ func peerUID(uc *net.UnixConn) uint32 {
 		}
 	})
 	return uid
+}
+
+// peerAllowed says whether a peer of user uid may use a socket served by
+// user euid: the same user, or root.
+func peerAllowed(uid, euid uint32) bool { return uid == euid || uid == 0 }
+
+// checkDir refuses to serve in a directory others may write without the
+// sticky bit: anyone could put their own socket in the path's place.
+func checkDir(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("ctl: %w", err)
+	}
+	if fi.Mode().Perm()&0o002 != 0 && fi.Mode()&os.ModeSticky == 0 {
+		return fmt.Errorf("ctl: %s: others can write to %s and it has no sticky bit: refusing to serve a socket there", path, dir)
+	}
+	return nil
+}
+
+// ownerOf is a file's owner.
+func ownerOf(fi os.FileInfo) (uint32, bool) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Uid, true
+	}
+	return 0, false
 }
