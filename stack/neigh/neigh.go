@@ -305,23 +305,25 @@ const (
 
 // Update is neigh_update for ARP: addr is at mac, learned from an ARP
 // packet of kind how; create makes the entry when there is none. A
-// resolved entry sends what waited for it.
-func (t *Table) Update(addr [4]byte, mac stack.MAC, how Source, create bool) {
+// resolved entry sends what waited for it. It reports whether addr has an
+// entry now: false when there was none to update, or the table refused a
+// new one (arp_process answers a request only when it has the entry).
+func (t *Table) Update(addr [4]byte, mac stack.MAC, how Source, create bool) bool {
 	t.mu.Lock()
 	n, ok := t.entries[addr]
 	if !ok && !create {
 		t.mu.Unlock()
-		return
+		return false
 	}
 	if !ok {
 		if n = t.entry(addr, false); n == nil {
 			t.mu.Unlock()
-			return // the table is full
+			return false // the table is full
 		}
 	}
 	if n.State == NUDPermanent || n.State == NUDNoARP {
 		t.mu.Unlock()
-		return // administrative entries are not learned over
+		return true // administrative entries are not learned over
 	}
 	now := t.clock.Now()
 	changed := n.MAC != mac
@@ -347,6 +349,7 @@ func (t *Table) Update(addr [4]byte, mac stack.MAC, how Source, create bool) {
 	for _, skb := range queue {
 		t.ops.Output(skb, mac)
 	}
+	return true
 }
 
 // Confirm is neigh_confirm: an upper layer saw forward progress (a TCP
