@@ -80,6 +80,7 @@ type Inet struct {
 	// Stats are the Ip counters; ICMP and UDP have theirs.
 	Stats     IPStats
 	ICMPStats ICMPStats
+	rtStats   routeCounters
 
 	mu     sync.Mutex // configuration (addresses, device state, subscribers)
 	subs   []func(InetEvent)

@@ -89,7 +89,11 @@ func GratuitousARP(mac stack.MAC, ip [4]byte) []byte {
 // table the sender, unconfirmed (STALE); a reply addressed to us confirms
 // the sender (REACHABLE); any other request or broadcast reply updates an
 // existing entry only (arp_accept 0). A request from 0.0.0.0 is a
-// duplicate-address probe: answered, nothing learned.
+// duplicate-address probe: answered, nothing learned. A sender claiming
+// one of this host's addresses is a martian: dropped unanswered and never
+// learned; a request for a local address from it is counted in
+// in_martian_src, as Linux's route lookup for the target counts it
+// (fib_validate_source meets a local source).
 func (in *Inet) arpRcv(skb *stack.SKB) {
 	dev := skb.Dev
 	if (dev.NoARP() || dev.IsLoopback()) || skb.PktType == stack.PacketOtherHost {
@@ -108,14 +112,22 @@ func (in *Inet) arpRcv(skb *stack.SKB) {
 		return
 	}
 	tipLocal := in.IsLocalAddr(tip)
+	if sip != ([4]byte{}) && in.IsLocalAddr(sip) {
+		if p.Op == ARPRequest && tipLocal {
+			in.rtStats.inMartianSrc.Add(1)
+		}
+		skb.Free()
+		return
+	}
 	if p.Op == ARPRequest && tipLocal {
 		if sip == ([4]byte{}) {
 			in.arpReply(dev, p, tip)
 			skb.Consume()
 			return
 		}
-		idev.arp.Update(sip, p.SenderMAC, neigh.FromRequest, true)
-		in.arpReply(dev, p, tip)
+		if idev.arp.Update(sip, p.SenderMAC, neigh.FromRequest, true) {
+			in.arpReply(dev, p, tip) // not without the entry: a full table refused it
+		}
 		skb.Consume()
 		return
 	}

@@ -42,9 +42,40 @@ func SkbRtable(skb *stack.SKB) *Rtable { return asRt(skb.Dst()) }
 // asRt is the Rtable a Dst IPv4 made is the first field of.
 func asRt(d *stack.Dst) *Rtable { return (*Rtable)(unsafe.Pointer(d)) }
 
-// RouteStats are the routing decisions' counters (rt_cache stat).
+// RouteStats are the routing decisions' counters (rt_cache stat):
+// in_martian_src counts received packets (and ARP requests for a local
+// address) whose source may not be, in_martian_dst those whose destination
+// may not be.
 type RouteStats struct {
 	InMartianSrc, InMartianDst, InNoRoute, InBrdInput uint64
+}
+
+// routeCounters are RouteStats as counted.
+type routeCounters struct {
+	inMartianSrc, inMartianDst, inNoRoute, inBrdInput stack.Counter
+}
+
+// RouteStats reads the routing counters.
+func (in *Inet) RouteStats() RouteStats {
+	c := &in.rtStats
+	return RouteStats{InMartianSrc: c.inMartianSrc.Load(), InMartianDst: c.inMartianDst.Load(),
+		InNoRoute: c.inNoRoute.Load(), InBrdInput: c.inBrdInput.Load()}
+}
+
+// martianSrc is ip_route_input_slow's martian_source: counted, and the
+// packet dropped with EINVAL — or err, when source validation gave one.
+func (in *Inet) martianSrc(err error) error {
+	in.rtStats.inMartianSrc.Add(1)
+	if err == nil {
+		err = syscall.EINVAL
+	}
+	return err
+}
+
+// martianDst is ip_route_input_slow's martian_destination.
+func (in *Inet) martianDst() error {
+	in.rtStats.inMartianDst.Add(1)
+	return syscall.EINVAL
 }
 
 // routeInput is ip_route_input_noref / ip_route_input_slow: it attaches
@@ -52,9 +83,14 @@ type RouteStats struct {
 func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev *stack.NetDevice) error {
 	idev := in.Attach(dev)
 	if header.IPv4IsMulticast(saddr) || header.IPv4IsLbcast(saddr) {
-		return syscall.EINVAL // martian source
+		return in.martianSrc(nil)
 	}
 	if header.IPv4IsLbcast(daddr) || (saddr == [4]byte{} && daddr == [4]byte{}) {
+		if saddr != ([4]byte{}) {
+			if err := in.validateSource(saddr, daddr, tos, dev, idev); err != nil {
+				return in.martianSrc(err)
+			}
+		}
 		return in.brdInput(skb, saddr, dev)
 	}
 	if header.IPv4IsMulticast(daddr) {
@@ -63,11 +99,19 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 		// not joined.
 		return syscall.EINVAL
 	}
-	if header.IPv4IsZeronet(saddr) || header.IPv4IsZeronet(daddr) {
-		return syscall.EINVAL
+	if header.IPv4IsZeronet(saddr) {
+		return in.martianSrc(nil)
 	}
-	if !dev.IsLoopback() && (header.IPv4IsLoopback(saddr) || header.IPv4IsLoopback(daddr)) {
-		return syscall.EINVAL
+	if header.IPv4IsZeronet(daddr) {
+		return in.martianDst()
+	}
+	if !dev.IsLoopback() {
+		if header.IPv4IsLoopback(daddr) {
+			return in.martianDst()
+		}
+		if header.IPv4IsLoopback(saddr) {
+			return in.martianSrc(nil)
+		}
 	}
 	fl := fib.FlowKey{Dst: daddr, Src: saddr, TOS: tos, Iif: dev.Ifindex()}
 	res, err := in.fib.Lookup(&fl)
@@ -79,7 +123,7 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 	}
 	if res.Type == fib.RTNLocal || res.Type == fib.RTNBroadcast || (res.Type == fib.RTNUnicast && idev.forwarding.Load()) {
 		if err := in.validateSource(saddr, daddr, tos, dev, idev); err != nil {
-			return err
+			return in.martianSrc(err)
 		}
 	}
 	switch res.Type {
@@ -332,13 +376,21 @@ func (in *Inet) SetRPFilter(d *stack.NetDevice, mode int) error {
 	return nil
 }
 
-// validateSource is fib_validate_source's reverse-path check: with
-// rp_filter on, the route back to saddr must be a unicast one, through
-// the arrival device in strict mode; otherwise EXDEV (the packet is
-// dropped and counted in IPReversePathFilter).
+// validateSource is fib_validate_source: a source that is one of this
+// host's addresses, on a packet that did not come through the loopback,
+// is EINVAL whatever rp_filter says (accept_local 0); with rp_filter on,
+// the route back to saddr must be a unicast one, through the arrival
+// device in strict mode; otherwise EXDEV (the packet is dropped and
+// counted in IPReversePathFilter). Either is a martian source.
 func (in *Inet) validateSource(saddr, daddr [4]byte, tos uint8, dev *stack.NetDevice, idev *InDevice) error {
+	if saddr == ([4]byte{}) {
+		return nil
+	}
+	if !dev.IsLoopback() && in.IsLocalAddr(saddr) {
+		return syscall.EINVAL
+	}
 	mode := max(int(in.rpFilter.Load()), int(idev.rpFilter.Load()))
-	if mode == 0 || saddr == ([4]byte{}) {
+	if mode == 0 {
 		return nil
 	}
 	fl := fib.FlowKey{Dst: saddr, Src: daddr, TOS: tos, Iif: dev.Ifindex()}

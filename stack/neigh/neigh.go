@@ -62,11 +62,19 @@ type Params struct {
 	UcastSolicit    int           // unicast probes in PROBE: 3
 	McastSolicit    int           // broadcast requests while INCOMPLETE: 3
 	QueueLen        int           // packets queued per unresolved entry: 101 (unres_qlen)
+	// Garbage collection (gc_thresh1/2/3, gc_stale_time): below GCThresh1
+	// entries the periodic work collects nothing; from GCThresh2 a new
+	// entry more than 5 s after the last flush forces a collection; at
+	// GCThresh3 a forced collection that frees nothing refuses the new
+	// entry. Only entries that are not PERMANENT count.
+	GCThresh1, GCThresh2, GCThresh3 int           // 128, 512, 1024
+	GCStaleTime                     time.Duration // unused this long, an entry may go: 60 s
 }
 
 // DefaultParams are Linux's ARP defaults.
 var DefaultParams = Params{BaseReachable: 30 * time.Second, RetransTime: time.Second, DelayFirstProbe: 5 * time.Second,
-	UcastSolicit: 3, McastSolicit: 3, QueueLen: 101}
+	UcastSolicit: 3, McastSolicit: 3, QueueLen: 101,
+	GCThresh1: 128, GCThresh2: 512, GCThresh3: 1024, GCStaleTime: 60 * time.Second}
 
 // Ops is what a neighbour table needs from the protocol above and
 // the device below (ARP's arp_solicit, the neighbour's output, and
@@ -106,6 +114,10 @@ type entry struct {
 	updated time.Duration // last state change
 	timer   stack.Timer
 	queue   []*stack.SKB
+	// gcPrev and gcNext link the entries garbage collection may take
+	// (every one not PERMANENT), oldest update first.
+	gcPrev, gcNext *entry
+	onGC, gcDoomed bool // on the list; counted in gc.failed
 }
 
 // Table is a host's ARP cache for one protocol (neigh_table): entries
@@ -119,17 +131,22 @@ type Table struct {
 	rnd     *rand.Rand
 	reach   time.Duration // the current randomised reachable time
 	entries map[[4]byte]*entry
-	// Counters (ndtstat): resolution failures, queue drops.
-	resFailed, unresDiscards stack.Counter
+	gc      gcState
+	// Counters (ndtstat): resolution failures, queue drops, entries
+	// refused for a full table, forced and periodic collections.
+	resFailed, unresDiscards, tableFulls, forcedGCRuns, periodicGCRuns stack.Counter
 }
 
-// Stats are a table's counters (ip -s ntable's res_failed and
-// unresolved_discards).
-type Stats struct{ ResFailed, UnresDiscards uint64 }
+// Stats are a table's counters (ip -s ntable's res_failed,
+// unresolved_discards, table_fulls, forced_gc_runs and periodic_gc_runs).
+type Stats struct {
+	ResFailed, UnresDiscards, TableFulls, ForcedGCRuns, PeriodicGCRuns uint64
+}
 
 // Stats returns the counters.
 func (t *Table) Stats() Stats {
-	return Stats{ResFailed: t.resFailed.Load(), UnresDiscards: t.unresDiscards.Load()}
+	return Stats{ResFailed: t.resFailed.Load(), UnresDiscards: t.unresDiscards.Load(), TableFulls: t.tableFulls.Load(),
+		ForcedGCRuns: t.forcedGCRuns.Load(), PeriodicGCRuns: t.periodicGCRuns.Load()}
 }
 
 // NewTable returns a table on clock with params (zero fields: the
@@ -142,8 +159,13 @@ func NewTable(clock stack.Clock, params Params, ops Ops, seed int64) *Table {
 	params.UcastSolicit = cmp.Or(params.UcastSolicit, d.UcastSolicit)
 	params.McastSolicit = cmp.Or(params.McastSolicit, d.McastSolicit)
 	params.QueueLen = cmp.Or(params.QueueLen, d.QueueLen)
+	params.GCThresh1 = cmp.Or(params.GCThresh1, d.GCThresh1)
+	params.GCThresh2 = cmp.Or(params.GCThresh2, d.GCThresh2)
+	params.GCThresh3 = cmp.Or(params.GCThresh3, d.GCThresh3)
+	params.GCStaleTime = cmp.Or(params.GCStaleTime, d.GCStaleTime)
 	t := &Table{clock: clock, params: params, ops: ops, rnd: rand.New(rand.NewSource(seed)), entries: map[[4]byte]*entry{}}
 	t.reach = t.randReach()
+	t.gcInit()
 	return t
 }
 
@@ -189,13 +211,23 @@ func (t *Table) Entries() []Neighbour {
 	return out
 }
 
-// entry returns addr's entry, made in NUD_NONE if need be. Locked.
-func (t *Table) entry(addr [4]byte) *entry {
+// entry returns addr's entry, made in NUD_NONE if need be (neigh_alloc):
+// nil when the table is full, the new entry refused. A static entry is
+// exempt from the limits. Locked.
+func (t *Table) entry(addr [4]byte, static bool) *entry {
 	n := t.entries[addr]
-	if n == nil {
-		n = &entry{Neighbour: Neighbour{Addr: addr}}
-		n.timer = t.clock.NewTimer(func() { t.expire(n) })
-		t.entries[addr] = n
+	if n != nil {
+		return n
+	}
+	now := t.clock.Now()
+	if !static && !t.admit(now) {
+		return nil
+	}
+	n = &entry{Neighbour: Neighbour{Addr: addr, Used: now}, updated: now}
+	n.timer = t.clock.NewTimer(func() { t.expire(n) })
+	t.entries[addr] = n
+	if !static {
+		t.gcAdd(n, now)
 	}
 	return n
 }
@@ -203,6 +235,7 @@ func (t *Table) entry(addr [4]byte) *entry {
 // set moves n to state s (locked).
 func (t *Table) set(n *entry, s NUDState) {
 	n.State, n.updated = s, t.clock.Now()
+	t.gcTouch(n)
 	if t.ops.Changed != nil {
 		t.ops.Changed(n.view())
 	}
@@ -214,7 +247,13 @@ func (t *Table) set(n *entry, s NUDState) {
 // unresolved entry starts resolving with a broadcast request.
 func (t *Table) Output(addr [4]byte, skb *stack.SKB) {
 	t.mu.Lock()
-	n := t.entry(addr)
+	n := t.entry(addr, false)
+	if n == nil {
+		// No entry and no room for one: ip_finish_output2 drops it.
+		t.mu.Unlock()
+		skb.Free()
+		return
+	}
 	now := t.clock.Now()
 	n.Used = now
 	if n.State&nudValid != 0 {
@@ -266,20 +305,25 @@ const (
 
 // Update is neigh_update for ARP: addr is at mac, learned from an ARP
 // packet of kind how; create makes the entry when there is none. A
-// resolved entry sends what waited for it.
-func (t *Table) Update(addr [4]byte, mac stack.MAC, how Source, create bool) {
+// resolved entry sends what waited for it. It reports whether addr has an
+// entry now: false when there was none to update, or the table refused a
+// new one (arp_process answers a request only when it has the entry).
+func (t *Table) Update(addr [4]byte, mac stack.MAC, how Source, create bool) bool {
 	t.mu.Lock()
 	n, ok := t.entries[addr]
 	if !ok && !create {
 		t.mu.Unlock()
-		return
+		return false
 	}
 	if !ok {
-		n = t.entry(addr)
+		if n = t.entry(addr, false); n == nil {
+			t.mu.Unlock()
+			return false // the table is full
+		}
 	}
 	if n.State == NUDPermanent || n.State == NUDNoARP {
 		t.mu.Unlock()
-		return // administrative entries are not learned over
+		return true // administrative entries are not learned over
 	}
 	now := t.clock.Now()
 	changed := n.MAC != mac
@@ -305,6 +349,7 @@ func (t *Table) Update(addr [4]byte, mac stack.MAC, how Source, create bool) {
 	for _, skb := range queue {
 		t.ops.Output(skb, mac)
 	}
+	return true
 }
 
 // Confirm is neigh_confirm: an upper layer saw forward progress (a TCP
@@ -321,7 +366,7 @@ func (t *Table) Confirm(addr [4]byte) {
 // waited for the address is sent.
 func (t *Table) AddStatic(addr [4]byte, mac stack.MAC) {
 	t.mu.Lock()
-	n := t.entry(addr)
+	n := t.entry(addr, true)
 	n.MAC = mac
 	t.set(n, NUDPermanent)
 	n.timer.Stop()
@@ -337,81 +382,27 @@ func (t *Table) AddStatic(addr [4]byte, mac stack.MAC) {
 func (t *Table) Delete(addr [4]byte) bool {
 	t.mu.Lock()
 	n, ok := t.entries[addr]
+	var queue []*stack.SKB
 	if ok {
-		n.timer.Stop()
-		delete(t.entries, addr)
-		if t.ops.Deleted != nil {
-			t.ops.Deleted(n.view())
-		}
+		queue = t.remove(n)
 	}
 	t.mu.Unlock()
-	if ok {
-		for _, skb := range n.queue {
-			skb.Free()
-		}
+	for _, skb := range queue {
+		skb.Free()
 	}
 	return ok
 }
 
-// expire is neigh_timer_handler.
-func (t *Table) expire(n *entry) {
-	t.mu.Lock()
-	if t.entries[n.Addr] != n {
-		t.mu.Unlock()
-		return // deleted
+// remove takes n out of the table; it returns n's queue for the caller to
+// free once unlocked. Locked.
+func (t *Table) remove(n *entry) []*stack.SKB {
+	n.timer.Stop()
+	delete(t.entries, n.Addr)
+	t.gcUnlink(n)
+	if t.ops.Deleted != nil {
+		t.ops.Deleted(n.view())
 	}
-	now := t.clock.Now()
-	p := t.params
-	var probe func()
-	var failed []*stack.SKB
-	switch n.State {
-	case NUDReachable:
-		switch {
-		case now < n.Confirmed+t.reach:
-			n.timer.Reset(n.Confirmed + t.reach - now)
-		case now < n.Used+p.DelayFirstProbe:
-			t.set(n, NUDDelay)
-			n.timer.Reset(n.Used + p.DelayFirstProbe - now)
-		default:
-			t.set(n, NUDStale)
-		}
-	case NUDDelay:
-		if now < n.Confirmed+p.DelayFirstProbe {
-			t.set(n, NUDReachable)
-			n.timer.Reset(n.Confirmed + t.reach - now)
-		} else {
-			t.set(n, NUDProbe)
-			n.Probes = 1
-			mac := n.MAC
-			probe = func() { t.ops.Solicit(n.Addr, mac, false) }
-			n.timer.Reset(p.RetransTime)
-		}
-	case NUDIncomplete, NUDProbe:
-		max := p.McastSolicit
-		if n.State == NUDProbe {
-			max = p.UcastSolicit
-		}
-		if n.Probes >= max {
-			t.set(n, NUDFailed)
-			t.resFailed.Add(1)
-			failed, n.queue = n.queue, nil
-			n.Probes = 0
-		} else {
-			n.Probes++
-			addr, mac, bcast := n.Addr, n.MAC, n.State == NUDIncomplete
-			probe = func() { t.ops.Solicit(addr, mac, bcast) }
-			n.timer.Reset(p.RetransTime)
-		}
-	}
-	t.mu.Unlock()
-	if probe != nil {
-		probe()
-	}
-	for _, skb := range failed {
-		if t.ops.Unreachable != nil {
-			t.ops.Unreachable(skb)
-		} else {
-			skb.Free()
-		}
-	}
+	q := n.queue
+	n.queue = nil
+	return q
 }
