@@ -2,6 +2,7 @@ package sock
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -33,18 +34,6 @@ func drops(q *Queue[int]) uint64 {
 	return q.drops
 }
 
-func equal(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // The queue holds at most its limit: pushes beyond it are dropped and
 // counted, those queued come out oldest first, and an empty queue answers
 // Recv with false. Room freed by a Recv takes a later push again.
@@ -68,7 +57,7 @@ func TestQueueLimitDropsKeepOrder(t *testing.T) {
 		for i := 0; i < c.pushes; i++ {
 			q.Push(i)
 		}
-		if got := drain(&q); !equal(got, c.want) {
+		if got := drain(&q); !slices.Equal(got, c.want) {
 			t.Errorf("limit %d, %d pushes: got %v, want %v", c.limit, c.pushes, got, c.want)
 		}
 		if d := drops(&q); d != c.drops {
@@ -84,7 +73,7 @@ func TestQueueLimitDropsKeepOrder(t *testing.T) {
 		t.Fatalf("first Recv %d %v", m, ok)
 	}
 	q.Push(4) // room again
-	if got := drain(&q); !equal(got, []int{2, 4}) {
+	if got := drain(&q); !slices.Equal(got, []int{2, 4}) {
 		t.Fatalf("after freeing room: %v, want [2 4]", got)
 	}
 	if d := drops(&q); d != 1 {
@@ -101,7 +90,7 @@ func TestQueueCloseDropsLaterPushes(t *testing.T) {
 	q.Close()
 	q.Push(2)
 	q.Push(3)
-	if got := drain(&q); !equal(got, []int{1}) {
+	if got := drain(&q); !slices.Equal(got, []int{1}) {
 		t.Fatalf("after close: %v, want [1]", got)
 	}
 	if d := drops(&q); d != 2 {

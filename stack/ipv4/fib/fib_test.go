@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -436,18 +437,6 @@ func routeNames(rs []Route) []string {
 	return out
 }
 
-func sameStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // FlushDev removes every route through the device, in every table, and
 // RemoveWhere every route its predicate picks; both return what they
 // removed in notification order (table descending, then the longer
@@ -492,7 +481,7 @@ func TestRemoveWhereAndFlushDev(t *testing.T) {
 		"t253 198.18.18.0/24 unicast",
 		"t100 198.18.21.0/24 unicast",
 	}
-	if !sameStrings(got, want) {
+	if !slices.Equal(got, want) {
 		t.Fatalf("flushed\n%q\nwant\n%q", got, want)
 	}
 	if f.Genid() == gen {
@@ -500,7 +489,7 @@ func TestRemoveWhereAndFlushDev(t *testing.T) {
 	}
 	left := routeNames(f.Dump(TableUnspec))
 	wantLeft := []string{"t254 198.18.18.0/24 unicast", "t254 198.18.22.0/24 blackhole", "t255 198.18.19.1/32 local"}
-	if !sameStrings(left, wantLeft) {
+	if !slices.Equal(left, wantLeft) {
 		t.Fatalf("left\n%q\nwant\n%q", left, wantLeft)
 	}
 	checkLookups(t, f, []lookupCase{{dst: "198.18.18.200", want: "0.0.0.0/24 t254"}})
@@ -508,10 +497,10 @@ func TestRemoveWhereAndFlushDev(t *testing.T) {
 		t.Fatalf("second flush removed %q", routeNames(rs))
 	}
 	got = routeNames(f.RemoveWhere(func(r *Route) bool { return r.Type != RTNLocal }))
-	if want := []string{"t254 198.18.18.0/24 unicast", "t254 198.18.22.0/24 blackhole"}; !sameStrings(got, want) {
+	if want := []string{"t254 198.18.18.0/24 unicast", "t254 198.18.22.0/24 blackhole"}; !slices.Equal(got, want) {
 		t.Fatalf("removed %q, want %q", got, want)
 	}
-	if left := routeNames(f.Dump(TableUnspec)); !sameStrings(left, []string{"t255 198.18.19.1/32 local"}) {
+	if left := routeNames(f.Dump(TableUnspec)); !slices.Equal(left, []string{"t255 198.18.19.1/32 local"}) {
 		t.Fatalf("left %q", left)
 	}
 	// RemoveKernel takes the kernel routes of one address on one device.
@@ -526,7 +515,7 @@ func TestRemoveWhereAndFlushDev(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := routeNames(f.RemoveKernel(d2, a4("198.18.23.1"))); !sameStrings(got, []string{"t254 198.18.23.0/24 unicast"}) {
+	if got := routeNames(f.RemoveKernel(d2, a4("198.18.23.1"))); !slices.Equal(got, []string{"t254 198.18.23.0/24 unicast"}) {
 		t.Fatalf("RemoveKernel removed %q", got)
 	}
 	if n := len(f.Dump(TableMain)); n != 2 {
