@@ -1,6 +1,7 @@
 package topo
 
 import (
+	"fmt"
 	"time"
 
 	"vnic/driver"
@@ -190,48 +191,56 @@ const (
 )
 
 // SetDefaults gives list items (hosts, devices, cables, traffic, bulk) the
-// defaults a file's list cannot take from the embedded one (viper
-// replaces a list whole): a zero number means "default". Bools are left
-// alone, since false cannot be told from unset: every list item's bool
-// defaults to false. Keys outside lists take their defaults from the
-// embedded file.
-func (c *Config) SetDefaults() {
-	def := func(p *int, v int) {
-		if *p == 0 {
+// defaults a file's list cannot take from the embedded one (a file's
+// topology replaces the embedded one whole): a zero number means
+// "default". Bools are left alone, since false cannot be told from unset:
+// every list item's bool defaults to false. Keys outside lists take their
+// defaults from the embedded file.
+func (c *Config) SetDefaults() { c.SetDefaultsUnless(nil) }
+
+// SetDefaultsUnless is SetDefaults, except that a key for which given
+// reports true ("hosts[0].cpus", as Validate names it) keeps its zero, for
+// Validate to refuse: a file that says cpus: 0 means 0, not "default".
+// A nil given is SetDefaults.
+func (c *Config) SetDefaultsUnless(given func(key string) bool) {
+	def := func(p *int, v int, key string, args ...any) {
+		if *p == 0 && (given == nil || !given(fmt.Sprintf(key, args...))) {
+			*p = v
+		}
+	}
+	deff := func(p *float64, v float64, key string, args ...any) {
+		if *p == 0 && (given == nil || !given(fmt.Sprintf(key, args...))) {
 			*p = v
 		}
 	}
 	for i := range c.Hosts {
 		h := &c.Hosts[i]
-		def(&h.CPUs, defaultCPUs)
-		def(&h.NetdevBudget, defaultNetdevBudget)
-		def(&h.NetdevBudgetUsecs, defaultBudgetUsecs)
+		def(&h.CPUs, defaultCPUs, "hosts[%d].cpus", i)
+		def(&h.NetdevBudget, defaultNetdevBudget, "hosts[%d].netdev_budget", i)
+		def(&h.NetdevBudgetUsecs, defaultBudgetUsecs, "hosts[%d].netdev_budget_usecs", i)
 		for j := range h.Devices {
 			d := &h.Devices[j]
-			def(&d.Queues, driver.DefaultQueues)
-			def(&d.MaxQueues, driver.DefaultMaxQueues)
-			def(&d.Vectors, defaultVectors)
-			def(&d.RxRing, driver.DefaultRing)
-			def(&d.TxRing, driver.DefaultRing)
-			def(&d.MTU, defaultMTU)
+			def(&d.Queues, driver.DefaultQueues, "hosts[%d].devices[%d].queues", i, j)
+			def(&d.MaxQueues, driver.DefaultMaxQueues, "hosts[%d].devices[%d].max_queues", i, j)
+			def(&d.Vectors, defaultVectors, "hosts[%d].devices[%d].vectors", i, j)
+			def(&d.RxRing, driver.DefaultRing, "hosts[%d].devices[%d].rx_ring", i, j)
+			def(&d.TxRing, driver.DefaultRing, "hosts[%d].devices[%d].tx_ring", i, j)
+			def(&d.MTU, defaultMTU, "hosts[%d].devices[%d].mtu", i, j)
 		}
 	}
 	for i := range c.Cables {
-		def(&c.Cables[i].SpeedMbps, defaultSpeedMbps)
+		def(&c.Cables[i].SpeedMbps, defaultSpeedMbps, "cables[%d].speed_mbps", i)
 	}
 	for i := range c.Bulk {
-		def(&c.Bulk[i].SendSize, maxSendSize)
-		if c.Bulk[i].RateSends == 0 {
-			c.Bulk[i].RateSends = defaultRateSends
-		}
+		b := &c.Bulk[i]
+		def(&b.SendSize, maxSendSize, "bulk[%d].send_size", i)
+		deff(&b.RateSends, defaultRateSends, "bulk[%d].rate_sends", i)
 	}
 	for i := range c.Traffic {
 		t := &c.Traffic[i]
-		def(&t.Flows, defaultFlows)
-		def(&t.Size, defaultFrameSize)
-		def(&t.Burst, defaultBurst)
-		if t.RatePPS == 0 {
-			t.RatePPS = defaultRatePPS
-		}
+		def(&t.Flows, defaultFlows, "traffic[%d].flows", i)
+		def(&t.Size, defaultFrameSize, "traffic[%d].size", i)
+		def(&t.Burst, defaultBurst, "traffic[%d].burst", i)
+		deff(&t.RatePPS, defaultRatePPS, "traffic[%d].rate_pps", i)
 	}
 }

@@ -3,13 +3,17 @@ package topo
 import (
 	"errors"
 	"fmt"
+	"math"
+	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
 	"vnic/driver"
 	"vnic/hw"
 	"vnic/internal/iproute"
+	"vnic/stack"
 )
 
 // Limits of keys that no lower package owns.
@@ -24,6 +28,9 @@ const (
 	minFrameSize    = 60    // ETH_ZLEN
 	maxSendSize     = 65483 // the TCP payload of a 64 KiB IPv4 packet (stack.BulkConfig)
 	maxIfname       = 15    // IFNAMSIZ - 1
+	maxBurst        = stack.DefaultTxQueueLen
+	maxAutoMACHost  = 0xff // 02:00:00:00:hh:dd: hh is the host's index + 1
+	maxAutoMACDev   = 0xff // ...and dd the device's
 )
 
 // Validate checks every value of c with its defaults set (SetDefaults)
@@ -95,9 +102,16 @@ func (c *Config) Validate() error {
 		}
 		if t.RatePPS <= 0 {
 			bad(k+".rate_pps", "%v: want > 0", t.RatePPS)
+		} else if !finite(t.RatePPS) {
+			bad(k+".rate_pps", "%v: want a finite rate", t.RatePPS)
 		}
-		if t.Burst < 1 {
-			bad(k+".burst", "%d: want ≥ 1", t.Burst)
+		if t.Burst < 1 || t.Burst > maxBurst {
+			bad(k+".burst", "%d: want 1..%d (txqueuelen: a longer burst loses the rest each time)", t.Burst, maxBurst)
+		} else if t.RatePPS > 0 && finite(t.RatePPS) {
+			// pktgen sends a burst every burst/rate_pps.
+			if gap := float64(t.Burst) / t.RatePPS * float64(time.Second); gap < 1 || gap > float64(maxDuration) {
+				bad(k+".rate_pps", "%v with burst %d: a burst every %s: want 1ns..1h", t.RatePPS, t.Burst, gapString(gap))
+			}
 		}
 	}
 	for i, b := range c.Bulk {
@@ -107,6 +121,10 @@ func (c *Config) Validate() error {
 		}
 		if b.RateSends <= 0 {
 			bad(k+".rate_sends", "%v: want > 0", b.RateSends)
+		} else if !finite(b.RateSends) {
+			bad(k+".rate_sends", "%v: want a finite rate", b.RateSends)
+		} else if gap := float64(time.Second) / b.RateSends; gap < 1 || gap > float64(maxDuration) {
+			bad(k+".rate_sends", "%v: a send every %s: want 1ns..1h", b.RateSends, gapString(gap))
 		}
 	}
 	switch c.Log.Level {
@@ -134,7 +152,9 @@ func (d DeviceConfig) validate(dk string, bad func(key, format string, args ...a
 	if d.Vectors < minVectors || d.Vectors > hw.NumVectors {
 		bad(dk+".vectors", "%d: want %d..%d", d.Vectors, minVectors, hw.NumVectors)
 	}
-	if most := min(d.MaxQueues, d.Vectors-1); d.Queues < 1 || d.Queues > most {
+	// queues' limit follows from max_queues and vectors: only when both are good.
+	if most := min(d.MaxQueues, d.Vectors-1); d.MaxQueues >= 1 && d.MaxQueues <= hw.NumQueues &&
+		d.Vectors >= minVectors && d.Vectors <= hw.NumVectors && (d.Queues < 1 || d.Queues > most) {
 		bad(dk+".queues", "%d: want 1..%d (max_queues, and one vector per queue pair besides \"other\")", d.Queues, most)
 	}
 	for _, r := range []struct {
@@ -172,27 +192,55 @@ func (d DeviceConfig) validate(dk string, bad func(key, format string, args ...a
 	}
 }
 
-// validateWiring checks what joins hosts: addresses, TAP ports, routes,
-// and that cables, pktgen and bulk streams keep off what they cannot share.
+// validateWiring checks what joins hosts: device names, MACs, addresses,
+// TAP ports, routes, that each device has at most one cable and a cable
+// two different devices, and that cables, pktgen and bulk streams keep off
+// what they cannot share and reach devices that exist.
 func (c *Config) validateWiring(bad func(key, format string, args ...any)) {
 	ipHosts := map[string]bool{}
 	ports := map[string]bool{}
+	devs := map[string]bool{}     // "host/ifname"
+	addrs := map[netip.Addr]int{} // the address's host index
+	hosts := map[string]int{}
+	// Only with every host named once can an end be called missing.
+	named := true
 	for i, h := range c.Hosts {
 		k := fmt.Sprintf("hosts[%d]", i)
+		if o, ok := hosts[h.Name]; ok && h.Name != "" {
+			bad(k+".name", "%q is also hosts[%d]'s", h.Name, o)
+		} else if !ok {
+			hosts[h.Name] = i
+		}
+		named = named && h.Name != "" && hosts[h.Name] == i
 		ip := h.IPv4 || h.Forwarding || len(h.Routes) > 0
-		for j, d := range h.Devices {
+		for j, name := range deviceNames(h, k, bad) {
+			d := h.Devices[j]
 			dk := fmt.Sprintf("%s.devices[%d]", k, j)
-			name := d.Name
-			if name == "" {
-				name = fmt.Sprintf("vnic%d", j)
-			}
+			devs[h.Name+"/"+name] = true
 			if len(d.Addresses) > 0 {
 				ip = true
 			}
 			for _, a := range d.Addresses {
-				if p, err := netip.ParsePrefix(a); err != nil || !p.Addr().Is4() {
+				p, err := netip.ParsePrefix(a)
+				if err != nil || !p.Addr().Is4() {
 					bad(dk+".addresses", "%q: want an IPv4 prefix such as 198.18.5.2/24", a)
+					continue
 				}
+				if o, ok := addrs[p.Addr()]; ok && o != i {
+					bad(dk+".addresses", "%q: %s is also hosts[%d]'s (%s): an address belongs to one host", a, p.Addr(), o, c.Hosts[o].Name)
+				} else if !ok {
+					addrs[p.Addr()] = i
+				}
+			}
+			switch {
+			case d.MAC != "":
+				if m, err := net.ParseMAC(d.MAC); err != nil || len(m) != 6 {
+					bad(dk+".mac", "%q: want a 48-bit MAC such as 02:00:00:00:01:00", d.MAC)
+				}
+			case i+1 > maxAutoMACHost:
+				bad(dk+".mac", "empty, and the automatic MACs (02:00:00:00:hh:dd, hh the host's index + 1) end at hosts[%d]: set one", maxAutoMACHost-1)
+			case j > maxAutoMACDev:
+				bad(dk+".mac", "empty, and the automatic MACs (02:00:00:00:hh:dd, dd the device's index) end at devices[%d]: set one", maxAutoMACDev)
 			}
 			switch d.Port.Type {
 			case "":
@@ -220,25 +268,91 @@ func (c *Config) validateWiring(bad func(key, format string, args ...any)) {
 			ipHosts[h.Name] = true
 		}
 	}
+	cabled := map[string]int{} // device: its cable's index
 	for i, cb := range c.Cables {
+		k := fmt.Sprintf("cables[%d]", i)
 		for _, end := range []string{cb.A, cb.B} {
 			if ports[end] {
-				bad(fmt.Sprintf("cables[%d]", i), "%s has a TAP port: it cannot also be cabled", end)
+				bad(k, "%s has a TAP port: it cannot also be cabled", end)
 			}
+		}
+		if cb.A == cb.B && cb.A != "" {
+			bad(k, "%s to itself: a cable joins two devices", cb.A)
+			continue
+		}
+		for _, end := range []struct{ key, dev string }{{"a", cb.A}, {"b", cb.B}} {
+			if !strings.Contains(end.dev, "/") {
+				continue // reported as want host/ifname
+			}
+			if !devs[end.dev] {
+				if named {
+					bad(k+"."+end.key, "%q: no such device", end.dev)
+				}
+				continue
+			}
+			if o, ok := cabled[end.dev]; ok {
+				bad(k+"."+end.key, "%s is already on cables[%d]: a device has one cable", end.dev, o)
+				continue
+			}
+			cabled[end.dev] = i
 		}
 	}
 	for i, t := range c.Traffic {
-		for _, end := range []string{t.From, t.To} {
-			if h, _, _ := strings.Cut(end, "/"); ipHosts[h] {
+		for _, end := range []struct{ key, dev string }{{"from", t.From}, {"to", t.To}} {
+			if h, _, _ := strings.Cut(end.dev, "/"); ipHosts[h] {
 				bad(fmt.Sprintf("traffic[%d]", i), "host %s runs IPv4: pktgen streams need hosts without it", h)
+			} else if named && !devs[end.dev] {
+				bad(fmt.Sprintf("traffic[%d].%s", i, end.key), "%q: no such device", end.dev)
 			}
 		}
 	}
 	for i, b := range c.Bulk {
-		for _, end := range []string{b.From, b.To} {
-			if h, _, _ := strings.Cut(end, "/"); ipHosts[h] {
+		for _, end := range []struct{ key, dev string }{{"from", b.From}, {"to", b.To}} {
+			if h, _, _ := strings.Cut(end.dev, "/"); ipHosts[h] {
 				bad(fmt.Sprintf("bulk[%d]", i), "host %s runs IPv4: bulk streams need hosts without it", h)
+			} else if named && !devs[end.dev] {
+				bad(fmt.Sprintf("bulk[%d].%s", i, end.key), "%q: no such device", end.dev)
 			}
 		}
 	}
+}
+
+// deviceNames is the interface names h's devices get, as the stack
+// gives them (a device without a name takes the lowest free vnicN when it
+// registers, in order); a name two devices want is reported.
+func deviceNames(h HostConfig, k string, bad func(key, format string, args ...any)) []string {
+	names := make([]string, len(h.Devices))
+	taken := map[string]int{}
+	for j, d := range h.Devices {
+		name := d.Name
+		if name == "" {
+			for n := 0; ; n++ {
+				if _, ok := taken[fmt.Sprintf("vnic%d", n)]; !ok {
+					name = fmt.Sprintf("vnic%d", n)
+					break
+				}
+			}
+		}
+		if o, ok := taken[name]; ok {
+			bad(fmt.Sprintf("%s.devices[%d].name", k, j), "%q is also devices[%d]'s", name, o)
+		} else {
+			taken[name] = j
+		}
+		names[j] = name
+	}
+	return names
+}
+
+// finite reports whether f is neither infinite nor NaN.
+func finite(f float64) bool { return !math.IsInf(f, 0) && !math.IsNaN(f) }
+
+// gapString is a gap of gap ns, as a duration when it is one.
+func gapString(gap float64) string {
+	if gap < 1 {
+		return strconv.FormatFloat(gap, 'g', 3, 64) + "ns"
+	}
+	if gap < float64(math.MaxInt64) {
+		return time.Duration(gap).String()
+	}
+	return strconv.FormatFloat(gap/float64(time.Hour), 'g', 3, 64) + "h"
 }
