@@ -15,7 +15,7 @@ type loopback struct {
 func NewLoopback() *NetDevice {
 	lo := &loopback{}
 	d := NewEtherDevice("lo", lo, 1, 1, 65536)
-	d.mtu = 65536
+	d.mtu.Store(65536)
 	d.flags = IFFLoopback
 	d.loopback = true
 	d.TxQueueLen = 1000

@@ -126,25 +126,29 @@ type NetDevice struct {
 	groFlushTimeout atomic.Int64
 	threaded        atomic.Bool // /sys/class/net/<dev>/threaded
 
+	// mtu is read lock-free on the data path (start_xmit, output); SetMTU
+	// and SetMTUInit store it.
+	mtu atomic.Int32
+
 	host    *Host
 	name    string
 	ifindex int
 	ops     NetDeviceOps
 
-	mtu, minMTU, maxMTU int
-	addrBits            atomic.Uint64 // the MAC address, 48 bits (Addr)
-	flags               uint32
-	promiscuity         int
-	allmulti            int
-	mc                  []mcEntry
-	carrier             bool
-	operstate           int
-	registered          bool
-	up                  atomic.Bool // IFF_UP, read lock-free on the data path
-	carrierOK           atomic.Bool // carrier, read lock-free on the data path
-	noARP               atomic.Bool // IFF_NOARP, read lock-free on the data path
-	loopback            bool        // IFF_LOOPBACK, fixed at creation
-	listed              atomic.Bool // registered and announced: the notifier chain hears of it
+	minMTU, maxMTU int
+	addrBits       atomic.Uint64 // the MAC address, 48 bits (Addr)
+	flags          uint32
+	promiscuity    int
+	allmulti       int
+	mc             []mcEntry
+	carrier        bool
+	operstate      int
+	registered     bool
+	up             atomic.Bool // IFF_UP, read lock-free on the data path
+	carrierOK      atomic.Bool // carrier, read lock-free on the data path
+	noARP          atomic.Bool // IFF_NOARP, read lock-free on the data path
+	loopback       bool        // IFF_LOOPBACK, fixed at creation
+	listed         atomic.Bool // registered and announced: the notifier chain hears of it
 
 	featMu     sync.Mutex       // serialises feature updates (never held by the data path)
 	features   atomic.Uint64    // active; read lock-free on the data path
@@ -189,13 +193,14 @@ func NewEtherDevice(name string, ops NetDeviceOps, ntx, nrx, maxMTU int) *NetDev
 		nrx = 1
 	}
 	d := &NetDevice{
-		name: name, ops: ops, mtu: 1500, minMTU: 68, maxMTU: maxMTU,
+		name: name, ops: ops, minMTU: 68, maxMTU: maxMTU,
 		flags: IFFBroadcast | IFFMulticast, TxQueueLen: DefaultTxQueueLen,
 		WatchdogTimeout: 5 * time.Second, rxStats: make([]QueueStats, nrx),
 	}
 	for i := 0; i < ntx; i++ {
 		d.txq = append(d.txq, &TxQueue{dev: d, index: i})
 	}
+	d.mtu.Store(1500)
 	d.realTx.Store(int32(ntx))
 	d.realRx.Store(int32(nrx))
 	return d
@@ -257,8 +262,8 @@ func (d *NetDevice) Host() *Host { return d.host }
 // Ops returns the driver's operations.
 func (d *NetDevice) Ops() NetDeviceOps { return d.ops }
 
-// MTU returns the MTU.
-func (d *NetDevice) MTU() int { return d.mtu }
+// MTU returns the MTU: one atomic load, safe against SetMTU on the data path.
+func (d *NetDevice) MTU() int { return int(d.mtu.Load()) }
 
 // MTURange returns the minimum and maximum MTU.
 func (d *NetDevice) MTURange() (int, int) { return d.minMTU, d.maxMTU }
@@ -435,21 +440,19 @@ func (d *NetDevice) SetMTU(mtu int) error {
 	if mtu < d.minMTU || mtu > d.maxMTU {
 		return fmt.Errorf("stack: %s: MTU %d outside [%d, %d]: %w", d.name, mtu, d.minMTU, d.maxMTU, syscall.EINVAL)
 	}
-	if mtu == d.mtu {
+	if mtu == d.MTU() {
 		return nil
 	}
 	if err := d.ops.ChangeMTU(mtu); err != nil {
 		return err
 	}
-	d.mu.Lock()
-	d.mtu = mtu
-	d.mu.Unlock()
+	d.mtu.Store(int32(mtu))
 	d.notify(NetdevChangeMTU)
 	return nil
 }
 
 // SetMTUInit is for drivers: ndo_change_mtu stores the accepted MTU through it.
-func (d *NetDevice) SetMTUInit(mtu int) { d.mu.Lock(); d.mtu = mtu; d.mu.Unlock() }
+func (d *NetDevice) SetMTUInit(mtu int) { d.mtu.Store(int32(mtu)) }
 
 // SetMACAddress is dev_set_mac_address: a unicast, non-zero address.
 func (d *NetDevice) SetMACAddress(m MAC) error {
