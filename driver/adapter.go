@@ -395,11 +395,17 @@ func (a *Adapter) readNVM() ([64]uint16, error) {
 // setBufSizes derives the RX buffer size and the TX stop thresholds from the MTU.
 func (a *Adapter) setBufSizes(mtu int) {
 	frame := mtu + ethOverhead
-	a.rxBuf = 2048
-	if frame > 2048 {
-		a.rxBuf = (frame + 1023) / 1024 * 1024
-	}
+	a.rxBuf = rxBufSize(mtu)
 	a.descNeeded = (frame+txBufSize-1)/txBufSize + 2
+}
+
+// rxBufSize is the RX buffer for an MTU: 2 KiB, or the frame rounded up to
+// SRRCTL's 1 KiB units.
+func rxBufSize(mtu int) int {
+	if frame := mtu + ethOverhead; frame > 2048 {
+		return (frame + 1023) / 1024 * 1024
+	}
+	return 2048
 }
 
 // Stats are the driver's own event counters.

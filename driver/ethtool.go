@@ -2,6 +2,7 @@ package driver
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"syscall"
@@ -54,10 +55,12 @@ func (a *Adapter) SetRingParam(r ethtool.Ring) error {
 		}
 	}
 	a.mu.Lock()
-	err := a.reconfigure(func() { a.cfg.RxRing, a.cfg.TxRing = int(r.Rx), int(r.Tx) })
+	next := a.plan()
+	next.rxCount, next.txCount = int(r.Rx), int(r.Tx)
+	err := a.reconfigure(next, func() { a.cfg.RxRing, a.cfg.TxRing = int(r.Rx), int(r.Tx) })
 	a.mu.Unlock()
 	if err != nil {
-		return err
+		return ethtoolErr("set ringparam", err)
 	}
 	// TSO needs a ring that holds the largest super-frame: re-run the fix.
 	return a.netdev.UpdateFeatures()
@@ -201,7 +204,9 @@ func (a *Adapter) SetChannels(ch ethtool.Channels) error {
 	}
 	a.updateStats() // the RQDPC of queues about to go idle
 	a.mu.Lock()
-	err := a.reconfigure(func() {
+	next := a.plan()
+	next.queues = n
+	err := a.reconfigure(next, func() {
 		a.cfg.Queues = n
 		if !a.userIndir {
 			a.defaultIndir()
@@ -209,9 +214,19 @@ func (a *Adapter) SetChannels(ch ethtool.Channels) error {
 	})
 	a.mu.Unlock()
 	if err != nil {
-		return err
+		return ethtoolErr("set channels", err)
 	}
 	return a.netdev.SetRealNumQueues(n, n)
+}
+
+// ethtoolErr is a reconfiguration's failure as the ethtool core reports
+// it: ENOMEM when its rings did not fit (nothing changed), EIO when the
+// device could not come back up.
+func ethtoolErr(op string, err error) error {
+	if errors.Is(err, syscall.ENOMEM) {
+		return ethtool.Errorf(op, syscall.ENOMEM, "%v", err)
+	}
+	return ethtool.Errorf(op, syscall.EIO, "%v", err)
 }
 
 // GetLink is ethtool_op_get_link: the carrier.

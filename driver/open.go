@@ -48,7 +48,7 @@ const otherVector = 0
 func (a *Adapter) Open() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.up()
+	return a.up(nil)
 }
 
 // Stop is igb_close (ndo_stop).
@@ -59,28 +59,10 @@ func (a *Adapter) Stop() error {
 	return nil
 }
 
-// reconfigure applies change to a running device the way igb_reinit_locked
-// does — down, change, up — but loses nothing: frames already in the RX
-// rings are delivered first, and packets in the TX rings the device has
-// not sent go back to the head of their qdisc, to leave again after up.
-func (a *Adapter) reconfigure(change func()) error {
-	if !a.running {
-		change()
-		return nil
-	}
-	a.down(true)
-	change()
-	if err := a.up(); err != nil {
-		return err
-	}
-	for _, r := range a.tx {
-		r.txq.Wake()
-	}
-	return nil
-}
-
-// up allocates everything, programs the device and enables interrupts.
-func (a *Adapter) up() error {
+// up programs the device and enables interrupts, on rs when given (rings
+// allocated for the current configuration, which up takes over) or on
+// rings it allocates.
+func (a *Adapter) up(rs *ringSet) error {
 	if a.running {
 		return nil
 	}
@@ -89,18 +71,14 @@ func (a *Adapter) up() error {
 		a.freeAll()
 		return fmt.Errorf("driver: %s: open: %w", a.netdev.Name(), err)
 	}
-	for q := 0; q < n; q++ {
-		rx, err := a.allocRx(q)
+	if rs == nil {
+		set, err := a.allocRings(a.plan())
 		if err != nil {
 			return fail(err)
 		}
-		a.rx = append(a.rx, rx)
-		tx, err := a.allocTx(q)
-		if err != nil {
-			return fail(err)
-		}
-		a.tx = append(a.tx, tx)
+		rs = &set
 	}
+	a.rx, a.tx = rs.rx, rs.tx
 	a.configure()
 	// Vectors: "other" on CPU 0, queue pair q on CPU q mod n.
 	if err := a.fn.MSIX.Request(otherVector, a.cpus[0], a.netdev.Name(), a.irqOther); err != nil {
@@ -296,8 +274,20 @@ func (a *Adapter) refill(r *rxRing, k uint32) {
 // down quiesces the device and frees everything (igb_down + free). With
 // keep (a reconfiguration) nothing queued is lost and the carrier stays.
 func (a *Adapter) down(keep bool) {
-	if !a.running {
+	if !a.quiesce(keep) {
 		return
+	}
+	a.freeAll()
+	if !keep {
+		a.netdev.CarrierOff()
+	}
+}
+
+// quiesce is igb_down without the freeing: queues, interrupts and NAPI
+// stopped, vectors released; false if the device was not running.
+func (a *Adapter) quiesce(keep bool) bool {
+	if !a.running {
+		return false
 	}
 	a.running = false
 	a.isDown.Store(true)
@@ -336,10 +326,7 @@ func (a *Adapter) down(keep bool) {
 			r.txq.Requeue(r.unsent())
 		}
 	}
-	a.freeAll()
-	if !keep {
-		a.netdev.CarrierOff()
-	}
+	return true
 }
 
 // drain delivers what the device already wrote to the RX ring and cleans

@@ -1,6 +1,8 @@
 package driver
 
 import (
+	"fmt"
+
 	"vnic/hw"
 	"vnic/stack"
 )
@@ -57,10 +59,16 @@ func (a *Adapter) SetMACAddress(m stack.MAC) error {
 func (a *Adapter) ChangeMTU(mtu int) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.reconfigure(func() {
+	next := a.plan()
+	next.rxBuf = rxBufSize(mtu)
+	err := a.reconfigure(next, func() {
 		a.netdev.SetMTUInit(mtu)
 		a.setBufSizes(mtu)
 	})
+	if err != nil {
+		return fmt.Errorf("driver: %s: mtu %d: %w", a.netdev.Name(), mtu, err)
+	}
+	return nil
 }
 
 // updateStats is igb_update_stats: read every clear-on-read register once

@@ -3,6 +3,7 @@ package driver
 import (
 	"fmt"
 	"sync/atomic"
+	"syscall"
 
 	"vnic/hw"
 	"vnic/ring"
@@ -69,14 +70,126 @@ func (r *txRing) unused() uint32 {
 	return ring.Unused(r.ntc.Load(), r.ntu.Load(), r.count)
 }
 
-func (a *Adapter) allocRx(q int) (*rxRing, error) {
-	r := &rxRing{q: q, count: uint32(a.cfg.RxRing), tot: &a.qtot[q]}
+// reconfigure applies change to a running device the way igb_set_ringparam
+// does: the rings of next, the configuration change will make, are
+// allocated first, while the device runs on its old ones. If they do not
+// fit, nothing has changed and the error is ENOMEM. Otherwise down, change,
+// up on the new rings — losing nothing: frames already in the RX rings are
+// delivered first, and packets in the TX rings the device has not sent go
+// back to the head of their qdisc, to leave again after up.
+func (a *Adapter) reconfigure(next ringPlan, change func()) error {
+	if !a.running {
+		change()
+		return nil
+	}
+	var rs ringSet
+	reuse := next == a.plan() // same rings: keep them (an MTU in the same buffers)
+	if !reuse {
+		var err error
+		if rs, err = a.allocRings(next); err != nil {
+			return &noMemError{err}
+		}
+	}
+	a.quiesce(true)
+	if reuse {
+		rs = a.detachRings()
+	} else {
+		a.freeAll()
+	}
+	change()
+	if a.plan() != next { // change did other than announced: size anew
+		a.freeRings(rs)
+		return a.up(nil)
+	}
+	if err := a.up(&rs); err != nil {
+		return err
+	}
+	for _, r := range a.tx {
+		r.txq.Wake()
+	}
+	return nil
+}
+
+// noMemError is a reconfiguration whose rings did not fit in DMA memory:
+// the device is as it was. It matches ENOMEM.
+type noMemError struct{ err error }
+
+func (e *noMemError) Error() string        { return "no DMA memory for the new rings: " + e.err.Error() }
+func (e *noMemError) Is(target error) bool { return target == syscall.ENOMEM }
+func (e *noMemError) Unwrap() error        { return e.err }
+
+// detachRings takes the quiesced device's rings, emptied and still
+// allocated, for up to program again (freeAll without the freeing).
+func (a *Adapter) detachRings() ringSet {
+	rs := ringSet{rx: a.rx, tx: a.tx}
+	for _, r := range rs.rx {
+		if r.skb != nil {
+			r.skb.Free()
+			r.skb = nil
+		}
+		r.chainDropped, r.posts = false, 0
+		clear(r.desc.Buf)
+	}
+	for _, r := range rs.tx {
+		r.cleanTxRing()
+	}
+	a.rx, a.tx, a.qv = nil, nil, nil
+	return rs
+}
+
+// ringPlan is what sizes a set of rings: queue pairs, descriptors per RX
+// and TX ring, and the RX buffer size.
+type ringPlan struct{ queues, rxCount, txCount, rxBuf int }
+
+// plan is the current configuration's ringPlan.
+func (a *Adapter) plan() ringPlan {
+	return ringPlan{a.cfg.Queues, a.cfg.RxRing, a.cfg.TxRing, a.rxBuf}
+}
+
+// ringSet is one ringPlan's rings, RX and TX per queue pair.
+type ringSet struct {
+	rx []*rxRing
+	tx []*txRing
+}
+
+// allocRings allocates every ring of p, or nothing: on failure what it
+// took is freed (igb_setup_all_rx_resources / _tx_resources).
+func (a *Adapter) allocRings(p ringPlan) (ringSet, error) {
+	var rs ringSet
+	for q := 0; q < p.queues; q++ {
+		rx, err := a.allocRx(q, p.rxCount, p.rxBuf)
+		if err != nil {
+			a.freeRings(rs)
+			return ringSet{}, err
+		}
+		rs.rx = append(rs.rx, rx)
+		tx, err := a.allocTx(q, p.txCount)
+		if err != nil {
+			a.freeRings(rs)
+			return ringSet{}, err
+		}
+		rs.tx = append(rs.tx, tx)
+	}
+	return rs, nil
+}
+
+func (a *Adapter) freeRings(rs ringSet) {
+	for _, r := range rs.rx {
+		a.freeRx(r)
+	}
+	for _, r := range rs.tx {
+		a.freeTx(r)
+	}
+}
+
+func (a *Adapter) allocRx(q, count, bufSize int) (*rxRing, error) {
+	r := &rxRing{q: q, count: uint32(count), tot: &a.qtot[q]}
 	var err error
 	if r.desc, err = a.fn.DMA.Alloc(int(r.count)*ring.DescSize, 4096); err != nil {
 		return nil, fmt.Errorf("rx%d descriptors: %w", q, err)
 	}
 	for i := uint32(0); i < r.count; i++ {
-		b, err := a.fn.DMA.Alloc(a.rxBuf, 0)
+		b, err := a.fn.DMA.Alloc(bufSize, 0)
 		if err != nil {
 			a.freeRx(r)
 			return nil, fmt.Errorf("rx%d buffers: %w", q, err)
@@ -99,8 +212,8 @@ func (a *Adapter) freeRx(r *rxRing) {
 	r.desc = hw.Region{}
 }
 
-func (a *Adapter) allocTx(q int) (*txRing, error) {
-	r := &txRing{q: q, count: uint32(a.cfg.TxRing), txq: a.netdev.TxQueue(q), tot: &a.qtot[q]}
+func (a *Adapter) allocTx(q, count int) (*txRing, error) {
+	r := &txRing{q: q, count: uint32(count), txq: a.netdev.TxQueue(q), tot: &a.qtot[q]}
 	var err error
 	if r.desc, err = a.fn.DMA.Alloc(int(r.count)*ring.DescSize, 4096); err != nil {
 		return nil, fmt.Errorf("tx%d descriptors: %w", q, err)

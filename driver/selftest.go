@@ -45,7 +45,7 @@ func (a *Adapter) SelfTest(offline bool) ([]ethtool.TestResult, error) {
 	res[3].Value = a.loopbackTest()
 	err := a.resetHW()
 	if err == nil && running {
-		err = a.up()
+		err = a.up(nil)
 		for _, r := range a.tx {
 			r.txq.Wake()
 		}
@@ -159,15 +159,12 @@ const etherTypeLocalExp1 = 0x88B5
 // frames that did not (or 100 + a setup failure).
 func (a *Adapter) loopbackTest() uint64 {
 	const frames, size = 32, 1024
-	saved := a.cfg
-	a.cfg.RxRing, a.cfg.TxRing = 64, 64
-	defer func() { a.cfg = saved }()
-	rx, err := a.allocRx(0)
+	rx, err := a.allocRx(0, 64, a.rxBuf)
 	if err != nil {
 		return 101
 	}
 	defer a.freeRx(rx)
-	tx, err := a.allocTx(0)
+	tx, err := a.allocTx(0, 64)
 	if err != nil {
 		return 102
 	}
