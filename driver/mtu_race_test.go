@@ -3,9 +3,6 @@ package driver_test
 import (
 	"testing"
 	"time"
-
-	"vnic/internal/topo"
-	"vnic/stack"
 )
 
 // TestMTUChangeUnderTrafficRealTime changes h1's MTU back and forth while
@@ -13,27 +10,9 @@ import (
 // every packet while SetMTU stores it, which -race must find clean. Bounded
 // in changes, packets and time; it asserts delivery, never durations.
 func TestMTUChangeUnderTrafficRealTime(t *testing.T) {
-	e := newEnv(t, func(c *topo.Config) {
-		queues(2)(c)
-		c.Time = topo.RealTime
-	})
-	h1, h2 := e.w.Host("h1"), e.w.Host("h2")
-	a, b := e.a, e.b
-	deadline := time.Now().Add(10 * time.Second)
-	for !(a.Netdev.Carrier() && b.Netdev.Carrier()) && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	sink := stack.NewSink(8)
-	h2.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
 	const n, changes = 20000, 20
-	pg, err := h1.Stack.NewPktgen(stack.PktgenConfig{
-		Dev: a.Netdev, DstMAC: b.Netdev.Addr(), SrcIP: [4]byte{198, 18, 0, 1}, DstIP: [4]byte{198, 19, 0, 1},
-		Size: 128, Flows: 8, Rate: 0, Count: n, Queue: -1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pg.Start()
+	e, pg, sink, deadline := realTimeLoad(t, n)
+	a, b := e.a, e.b
 	mtus := [2]int{1500, 3000}
 	done := 0
 	for i := 0; i < changes && !pg.Done() && time.Now().Before(deadline); i++ {

@@ -12,27 +12,9 @@ import (
 // CPUs (one goroutine each). It asserts delivery, never durations: the
 // deadline only bounds the wait.
 func TestFramesFlowRealTime(t *testing.T) {
-	e := newEnv(t, func(c *topo.Config) {
-		queues(2)(c)
-		c.Time = topo.RealTime
-	})
-	h1, h2 := e.w.Host("h1"), e.w.Host("h2")
-	a, b := e.a, e.b
-	deadline := time.Now().Add(10 * time.Second)
-	for !(a.Netdev.Carrier() && b.Netdev.Carrier()) && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	sink := stack.NewSink(8)
-	h2.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
 	const n = 20000
-	pg, err := h1.Stack.NewPktgen(stack.PktgenConfig{
-		Dev: a.Netdev, DstMAC: b.Netdev.Addr(), SrcIP: [4]byte{198, 18, 0, 1}, DstIP: [4]byte{198, 19, 0, 1},
-		Size: 128, Flows: 8, Rate: 0, Count: n, Queue: -1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pg.Start()
+	e, pg, sink, deadline := realTimeLoad(t, n)
+	b := e.b
 	for !pg.Done() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
@@ -52,3 +34,31 @@ func TestFramesFlowRealTime(t *testing.T) {
 }
 
 func drops(d *topo.Device) uint64 { return d.Adapter.HWStats().MPC }
+
+// realTimeLoad starts n 128-byte frames h1 → h2 (2 queues each) on
+// real-time CPUs once both links are up, into a sink on h2; the deadline
+// (10 s) bounds every wait of the caller.
+func realTimeLoad(t *testing.T, n uint64) (*env, *stack.Pktgen, *stack.Sink, time.Time) {
+	t.Helper()
+	e := newEnv(t, func(c *topo.Config) {
+		queues(2)(c)
+		c.Time = topo.RealTime
+	})
+	h1, h2 := e.w.Host("h1"), e.w.Host("h2")
+	a, b := e.a, e.b
+	deadline := time.Now().Add(10 * time.Second)
+	for !(a.Netdev.Carrier() && b.Netdev.Carrier()) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	sink := stack.NewSink(8)
+	h2.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
+	pg, err := h1.Stack.NewPktgen(stack.PktgenConfig{
+		Dev: a.Netdev, DstMAC: b.Netdev.Addr(), SrcIP: [4]byte{198, 18, 0, 1}, DstIP: [4]byte{198, 19, 0, 1},
+		Size: 128, Flows: 8, Rate: 0, Count: n, Queue: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg.Start()
+	return e, pg, sink, deadline
+}
