@@ -66,6 +66,9 @@ func enterNetns(name string) (func() bool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hw: netns: %w", err)
 	}
+	if err := ValidNetns(name); err != nil {
+		return nil, fmt.Errorf("hw: netns %q: %w", name, err)
+	}
 	target, err := os.Open("/var/run/netns/" + name)
 	if err != nil {
 		self.Close()

@@ -252,6 +252,9 @@ func (c *Config) validateWiring(bad func(key, format string, args ...any)) {
 				if c.Time != RealTime {
 					bad(dk+".port", "a TAP port needs time: real (the kernel runs on the wall clock)")
 				}
+				if err := hw.ValidNetns(d.Port.Netns); d.Port.Netns != "" && err != nil {
+					bad(dk+".port.netns", "%q: %v", d.Port.Netns, err)
+				}
 			default:
 				bad(dk+".port.type", "%q: want tap (or no port: a cable)", d.Port.Type)
 			}

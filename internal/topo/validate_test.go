@@ -255,3 +255,22 @@ func TestValidateMACs(t *testing.T) {
 		{func(c *Config) { c.Hosts[0].Devices[0].MAC = "02:00:00:00:00:00:00:01" }, `config: hosts[0].devices[0].mac: "02:00:00:00:00:00:00:01": want a 48-bit MAC such as 02:00:00:00:01:00`},
 	})
 }
+
+// A TAP port's namespace is a name, never a path.
+func TestValidateNetns(t *testing.T) {
+	tap := func(ns string) func(c *Config) {
+		return func(c *Config) {
+			c.Time, c.Cables, c.Traffic = RealTime, nil, nil
+			c.Hosts[0].Devices[0].Port = PortConfig{Type: "tap", Ifname: "vt0", Netns: ns}
+		}
+	}
+	check(t, []struct {
+		set  func(c *Config)
+		want string
+	}{
+		{tap("vnic-test"), ""},
+		{tap(""), ""},
+		{tap("../../etc/passwd"), `config: hosts[0].devices[0].port.netns: "../../etc/passwd": want a namespace name, not a path: invalid argument`},
+		{tap(".."), `config: hosts[0].devices[0].port.netns: "..": want a namespace name, not a path: invalid argument`},
+	})
+}
