@@ -19,13 +19,7 @@ func world(t *testing.T) *topo.World {
 	t.Helper()
 	cfg := topo.Pair(topo.DeviceConfig{Queues: 4}, 2, 10000)
 	cfg.Checker = true
-	w, err := topo.Build(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	w.Run(time.Millisecond)
-	return w
+	return topo.Started(t, cfg, time.Millisecond)
 }
 
 // sh runs one ethtool command line against w.

@@ -23,13 +23,7 @@ func world(t *testing.T) *topo.World {
 	t.Helper()
 	cfg := topo.Pair(topo.DeviceConfig{Queues: 4}, 2, 10000)
 	cfg.Checker = false
-	w, err := topo.Build(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	w.Run(time.Millisecond)
-	return w
+	return topo.Started(t, cfg, time.Millisecond)
 }
 
 // serve starts a control socket over w and returns a connected client.

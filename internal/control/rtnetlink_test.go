@@ -27,13 +27,7 @@ func ipWorld(t *testing.T) *topo.World {
 	cfg.Hosts[0].Devices[0].Addresses = []string{"198.18.5.2/24"}
 	cfg.Hosts[0].Routes = []string{"default via 198.18.5.1"}
 	cfg.Hosts[1].Devices[0].Addresses = []string{"198.18.5.1/24"}
-	w, err := topo.Build(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	w.Run(10 * time.Millisecond)
-	return w
+	return topo.Started(t, cfg, 10*time.Millisecond)
 }
 
 func serveRtnl(t *testing.T, w *topo.World) *netlink.Server {
