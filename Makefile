@@ -7,7 +7,7 @@ BIN         := bin/vnic
 # itself; benchmarks of other packages are given it explicitly.
 PGO         := $(CURDIR)/cmd/vnic/default.pgo
 
-.PHONY: all build run test unit lint bench fuzz pgo plots clean
+.PHONY: all build run test unit lint bench fuzz pgo plots plots-check clean
 
 all: build
 
@@ -45,6 +45,10 @@ pgo: build
 # The interrupts-versus-polling plots the README shows (docs/plots).
 plots: build
 	./$(BIN) bench irq --experiment E1,E6 --out docs/plots >/dev/null
+
+# The figures in a headless browser: nothing of them cut off (needs chromium).
+plots-check:
+	VNIC_REQUIRE_BROWSER=1 $(GO) test -count=1 -run 'TestSVGInBrowser' ./test/irqbench
 
 # Each fuzz target for FUZZTIME.
 fuzz:

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -38,47 +39,103 @@ var palette = []color.Color{
 // glyphs are the series' markers, in order.
 var glyphs = []draw.GlyphDrawer{draw.RingGlyph{}, draw.TriangleGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{}, draw.SquareGlyph{}, draw.PlusGlyph{}}
 
-// line adds one series as a line with points.
-func line(p *plot.Plot, i int, name string, xy plotter.XYs) error {
-	l, pts, err := plotterLinePoints(xy)
-	if err != nil {
-		return err
+// curve is one series to draw as a line with points; labels, when set,
+// name each point (E6's frame sizes).
+type curve struct {
+	name   string
+	xy     plotter.XYs
+	labels []string
+}
+
+// addCurves draws the series so that none hides another: every line first,
+// earlier ones wider, so a later line lying on an earlier one leaves it
+// showing at both sides; then every series' markers, a shape each and later
+// ones smaller, above all the lines; then the point labels. Each series
+// gets a legend entry.
+func addCurves(p *plot.Plot, cs []curve) error {
+	var marks, labels []plot.Plotter
+	for i, c := range cs {
+		l, err := plotter.NewLine(c.xy)
+		if err != nil {
+			return err
+		}
+		pts, err := plotter.NewScatter(c.xy)
+		if err != nil {
+			return err
+		}
+		l.Color, pts.Color = palette[i%len(palette)], palette[i%len(palette)]
+		if i >= len(palette) { // a second round of colours is dashed
+			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+		}
+		l.Width = curveWidth(i, len(cs))
+		pts.Shape = glyphs[i%len(glyphs)]
+		pts.Radius = vg.Points(math.Max(1.8, 4-0.7*float64(i%len(palette))))
+		p.Add(l)
+		marks = append(marks, pts)
+		p.Legend.Add(c.name, l, pts)
+		if len(c.labels) == len(c.xy) && len(c.xy) > 0 {
+			// Neighbours alternate above and below their points, so
+			// two close ones do not print over each other.
+			for parity, off := range []vg.Point{{X: vg.Points(4), Y: vg.Points(4)}, {X: vg.Points(4), Y: vg.Points(-11)}} {
+				var xyl plotter.XYLabels
+				for j := parity; j < len(c.xy); j += 2 {
+					xyl.XYs = append(xyl.XYs, c.xy[j])
+					xyl.Labels = append(xyl.Labels, c.labels[j])
+				}
+				if len(xyl.XYs) == 0 {
+					continue
+				}
+				lb, err := plotter.NewLabels(xyl)
+				if err != nil {
+					return err
+				}
+				for j := range lb.TextStyle {
+					lb.TextStyle[j].Color = palette[i%len(palette)]
+					lb.TextStyle[j].Font.Size = vg.Points(8)
+				}
+				lb.Offset = off
+				labels = append(labels, lb)
+			}
+		}
 	}
-	l.Color, pts.Color = palette[i%len(palette)], palette[i%len(palette)]
-	if i >= len(palette) { // a second round of colours is dashed
-		l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-	}
-	// Each series its own marker, and later ones smaller, so one that
-	// lies on another (NAPI and tick polling under the same CPU limit)
-	// still shows.
-	pts.Shape = glyphs[i%len(glyphs)]
-	pts.Radius = vg.Points(math.Max(1.5, 3.5-0.8*float64(i%len(palette))))
-	p.Add(l, pts)
-	p.Legend.Add(name, l, pts)
+	p.Add(marks...)
+	p.Add(labels...)
 	return nil
 }
 
-func plotterLinePoints(xy plotter.XYs) (*plotter.Line, *plotter.Scatter, error) {
-	l, err := plotter.NewLine(xy)
-	if err != nil {
-		return nil, nil, err
+// curveWidth is series i's line width among n: from 3.5 points for the
+// first down to 1 for the last, at least 1.25 points apart while that fits.
+func curveWidth(i, n int) vg.Length {
+	if n <= 1 {
+		return vg.Points(1.5)
 	}
-	s, err := plotter.NewScatter(xy)
-	if err != nil {
-		return nil, nil, err
+	step := math.Min(1.25, 2.5/float64(n-1))
+	return vg.Points(1 + step*float64(n-1-i))
+}
+
+// sizeLabels labels each point with its frame size when a series' points
+// do not all have the same one, else nil.
+func sizeLabels(pts []Point) []string {
+	mixed := false
+	for _, pt := range pts {
+		mixed = mixed || pt.SizeBytes != pts[0].SizeBytes
 	}
-	return l, s, nil
+	if !mixed {
+		return nil
+	}
+	out := make([]string, len(pts))
+	for i, pt := range pts {
+		out[i] = fmt.Sprintf("%d B", pt.SizeBytes)
+	}
+	return out
 }
 
 // Plot renders an experiment's figures as PNG and SVG into dir.
 func Plot(e Experiment, dir string) ([]Figure, error) {
 	var figs []Figure
 	save := func(p *plot.Plot, stem, title, caption string) error {
-		widenLogRange(p)
-		for _, ext := range []string{".png", ".svg"} {
-			if err := p.Save(16*vg.Centimeter, 10*vg.Centimeter, filepath.Join(dir, stem+ext)); err != nil {
-				return err
-			}
+		if err := savePlot(p, 16*vg.Centimeter, 10*vg.Centimeter, filepath.Join(dir, stem)); err != nil {
+			return err
 		}
 		figs = append(figs, Figure{stem, title, caption})
 		return nil
@@ -96,7 +153,6 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 	p.Title.Text = e.ID + ": delivered vs offered (" + e.Preset + " preset)"
 	p.X.Label.Text = "offered (kpps)"
 	p.Y.Label.Text = "delivered (kpps)"
-	p.Legend.Top = true
 	if err := deliveredCurves(p, e, 1000); err != nil {
 		return nil, err
 	}
@@ -127,7 +183,7 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 			top = math.Max(top, k(pt.DeliveredPPS))
 		}
 	}
-	p.Y.Max = top * 1.25
+	p.Y.Max = top * 1.1
 	caption := "Each mode's delivered rate as the offered load grows. The dashed line is delivering everything."
 	if spread {
 		caption += fmt.Sprintf(" Points are the mean over %d seeds, bars their min–max.", Seeds)
@@ -158,8 +214,7 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		p.Title.Text = e.ID + ": delivered vs offered, normalised by M1's MLFRR"
 		p.X.Label.Text = "offered / MLFRR(M1)"
 		p.Y.Label.Text = "delivered / MLFRR(M1)"
-		p.Legend.Top = true
-		if err := deliveredCurves(p, e, ref); err != nil {
+			if err := deliveredCurves(p, e, ref); err != nil {
 			return nil, err
 		}
 		p.Y.Min, p.Y.Max = 0, 1.4
@@ -181,15 +236,16 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 	}
 	ticks[len(ticks)-1].Label = "1"
 	p.Y.Tick.Marker = plot.ConstantTicks(ticks)
-	p.Legend.Top = true
-	for i, s := range e.Series {
+	var cs []curve
+	for _, s := range e.Series {
 		xy := make(plotter.XYs, 0, len(s.Points))
 		for _, pt := range s.Points {
 			xy = append(xy, plotter.XY{X: k(pt.OfferedPPS), Y: math.Max(pt.InterruptsPerPacket, 1e-6)})
 		}
-		if err := line(p, i, s.Mode, xy); err != nil {
-			return nil, err
-		}
+		cs = append(cs, curve{s.Mode, xy, sizeLabels(s.Points)})
+	}
+	if err := addCurves(p, cs); err != nil {
+		return nil, err
 	}
 	if err := save(p, e.ID+"-interrupts", "Interrupts per packet",
 		"Interrupts per received packet (values under 1e-6 are drawn at 1e-6)."); err != nil {
@@ -200,7 +256,7 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 	// sweep), the livelock picture.
 	all := func(Point) bool { return true }
 	if err := stackPanels(e, cpuLayers, "share of the CPU", all, func(rows [][]*plot.Plot, h vg.Length) error {
-		return saveTiles(rows, h, filepath.Join(dir, e.ID+"-cpu"))
+		return saveTiles(rows, h, filepath.Join(dir, e.ID+"-cpu"), plot.NewLegend())
 	}); err != nil {
 		return nil, err
 	} else if hasSweep(e) {
@@ -212,7 +268,7 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 	if hasSplit(e) && hasSweep(e) {
 		delivered := func(p Point) bool { return p.MeanLatencyUS > 0 }
 		if err := stackPanels(e, latencyLayers, "share of the mean latency", delivered, func(rows [][]*plot.Plot, h vg.Length) error {
-			return saveTiles(rows, h, filepath.Join(dir, e.ID+"-latency-split"))
+			return saveTiles(rows, h, filepath.Join(dir, e.ID+"-latency-split"), plot.NewLegend())
 		}); err != nil {
 			return nil, err
 		}
@@ -242,11 +298,11 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 	// weight (a sweep's modes that poll).
 	if polls := pollSeries(e); len(polls) > 0 {
 		p = logPlot(e.ID+": packets per poll and polls per interrupt", "offered (kpps)", "ratio (log)")
-		n := 0
-		top := 64.0
+		var cs []curve
 		for _, s := range polls {
 			for _, which := range []string{"packets/poll", "polls/interrupt"} {
 				xy := make(plotter.XYs, 0, len(s.Points))
+				var kept []Point
 				for _, pt := range s.Points {
 					v := pt.PacketsPerPoll
 					if which == "polls/interrupt" {
@@ -254,17 +310,21 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 					}
 					if v > 0 {
 						xy = append(xy, plotter.XY{X: k(pt.OfferedPPS), Y: v})
-						top = math.Max(top, v)
+						kept = append(kept, pt)
 					}
 				}
 				if len(xy) == 0 {
 					continue
 				}
-				if err := line(p, n, s.Mode+" "+which, xy); err != nil {
-					return nil, err
+				var labels []string
+				if which == "packets/poll" { // once per point
+					labels = sizeLabels(kept)
 				}
-				n++
+				cs = append(cs, curve{s.Mode + " " + which, xy, labels})
 			}
+		}
+		if err := addCurves(p, cs); err != nil {
+			return nil, err
 		}
 		weight, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 64}, {X: maxX, Y: 64}})
 		if err != nil {
@@ -274,7 +334,6 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		weight.Dashes = []vg.Length{vg.Points(4), vg.Points(4)}
 		p.Add(weight)
 		p.Legend.Add("weight 64", weight)
-		p.Y.Max = top * 30 // room for the legend
 		if err := save(p, e.ID+"-polls", "Packets per poll and polls per interrupt",
 			"How much each poll carries (at most the weight) and how many polls each interrupt leads to: under overload a poll carries the weight and an interrupt leads to polls without end."); err != nil {
 			return nil, err
@@ -309,10 +368,11 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 
 	// Latency percentiles, log scale.
 	p = logPlot(e.ID+": latency from the wire to the consumer", "offered (kpps)", "latency (µs, log)")
-	n := 0
+	cs = nil
 	for _, s := range e.Series {
 		for _, pc := range []string{"p50", "p99"} {
 			xy := make(plotter.XYs, 0, len(s.Points))
+			var kept []Point
 			for _, pt := range s.Points {
 				v := pt.P50LatencyUS
 				if pc == "p99" {
@@ -320,16 +380,21 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 				}
 				if v > 0 { // nothing delivered: no latency
 					xy = append(xy, plotter.XY{X: k(pt.OfferedPPS), Y: v})
+					kept = append(kept, pt)
 				}
 			}
 			if len(xy) == 0 {
 				continue
 			}
-			if err := line(p, n, s.Mode+" "+pc, xy); err != nil {
-				return nil, err
+			var labels []string
+			if pc == "p99" { // once per point, on the upper curve
+				labels = sizeLabels(kept)
 			}
-			n++
+			cs = append(cs, curve{s.Mode + " " + pc, xy, labels})
 		}
+	}
+	if err := addCurves(p, cs); err != nil {
+		return nil, err
 	}
 	if err := save(p, e.ID+"-latency", "Latency percentiles",
 		"p50 and p99 of the time from the frame's arrival at the NIC to its delivery to the consumer."); err != nil {
@@ -339,7 +404,6 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 	// Moderation state over time, for load-step runs.
 	if len(e.Traces) > 0 {
 		p = logPlot(e.ID+": interrupt interval over time", "time (ms)", "EITR interval (µs, log)")
-		p.Legend.Left = true
 		top := 0.0
 		for i, t := range e.Traces {
 			xy := make(plotter.XYs, 0, len(t.Samples))
@@ -359,7 +423,7 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 			p.Add(l)
 			p.Legend.Add(t.Mode, l)
 		}
-		p.Y.Min, p.Y.Max = 0.5, top*8 // room for the legend
+		p.Y.Min, p.Y.Max = 0.5, math.Max(top*1.5, 1)
 		if err := save(p, e.ID+"-interval", "Interrupt interval over time",
 			"Each mode's EITR interval, sampled every millisecond, through the load steps (no throttling drawn at 0.5 µs)."); err != nil {
 			return nil, err
@@ -381,15 +445,16 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		p.Title.Text = e.ID + ": delivered per queue (" + s.Mode + ")"
 		p.X.Label.Text = "offered in total (kpps)"
 		p.Y.Label.Text = "delivered (kpps)"
-		p.Legend.Top = true
+		var cs []curve
 		for q := range s.Points[0].QueueDeliveredPPS {
 			xy := make(plotter.XYs, len(s.Points))
 			for j, pt := range s.Points {
 				xy[j].X, xy[j].Y = k(pt.OfferedPPS), k(pt.QueueDeliveredPPS[q])
 			}
-			if err := line(p, q, fmt.Sprintf("queue %d", q), xy); err != nil {
-				return nil, err
-			}
+			cs = append(cs, curve{fmt.Sprintf("queue %d", q), xy, nil})
+		}
+		if err := addCurves(p, cs); err != nil {
+			return nil, err
 		}
 		if err := save(p, e.ID+"-queues", "Delivered per queue",
 			"Each queue's delivered rate as the total load grows: the CPU's NAPI round robin splits it max-min fairly."); err != nil {
@@ -451,8 +516,7 @@ func logPlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, xlabel, ylabel
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{}
-	p.Legend.Top = true
+	p.Y.Tick.Marker = logTicks{}
 	return p
 }
 
@@ -460,15 +524,17 @@ func logPlot(title, xlabel, ylabel string) *plot.Plot {
 // one, both divided by unit, and the dashed line of delivering everything.
 func deliveredCurves(p *plot.Plot, e Experiment, unit float64) error {
 	maxX := 0.0
-	for i, s := range e.Series {
+	var cs []curve
+	for _, s := range e.Series {
 		xy := make(plotter.XYs, len(s.Points))
 		for j, pt := range s.Points {
 			xy[j].X, xy[j].Y = pt.OfferedPPS/unit, pt.DeliveredPPS/unit
 			maxX = math.Max(maxX, xy[j].X)
 		}
-		if err := line(p, i, s.Mode, xy); err != nil {
-			return err
-		}
+		cs = append(cs, curve{s.Mode, xy, sizeLabels(s.Points)})
+	}
+	if err := addCurves(p, cs); err != nil {
+		return err
 	}
 	ideal, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: maxX, Y: maxX}})
 	if err != nil {
@@ -648,16 +714,17 @@ func cdfPanels(e Experiment, cdf []CDFLoad, stem string) error {
 		}
 	}
 	row := make([]*plot.Plot, 0, len(cdf))
+	key := plot.NewLegend() // one key for the panels, beside them
+	var named []string
 	for _, c := range cdf {
 		p := plot.New()
 		p.Title.Text = fmt.Sprintf("%s: %.1f× MLFRR", e.ID, c.Load)
 		p.X.Label.Text = "latency (µs, log)"
 		p.Y.Label.Text = "share delivered within"
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{}
-		p.Y.Min, p.Y.Max = 0, 1.5 // room for the legend
+		p.X.Tick.Marker = logTicks{}
+		p.Y.Min, p.Y.Max = 0, 1.02
 		p.X.Min, p.X.Max = lo/1.5, hi*1.5
-		p.Legend.Top, p.Legend.Left = true, true
 		for _, mp := range c.Points {
 			xy := make(plotter.XYs, 0, len(CDFLevels))
 			for i, l := range CDFLevels {
@@ -674,23 +741,25 @@ func cdfPanels(e Experiment, cdf []CDFLoad, stem string) error {
 			}
 			l.Width = vg.Points(math.Max(1, 3.5-float64(i%len(palette)))) // earlier wider: equal curves still show
 			p.Add(l)
-			p.Legend.Add(mp.Mode, l)
+			if !slices.Contains(named, mp.Mode) {
+				named = append(named, mp.Mode)
+				key.Add(mp.Mode, l)
+			}
 		}
 		row = append(row, p)
 	}
-	return saveTiles([][]*plot.Plot{row}, 8*vg.Centimeter, stem)
+	return saveTiles([][]*plot.Plot{row}, 8*vg.Centimeter, stem, key)
 }
 
 // saveTiles renders rows of plots (a nil entry leaves its tile empty) as
-// stem.png and stem.svg, 24 cm wide.
-func saveTiles(rows [][]*plot.Plot, h vg.Length, stem string) error {
-	w := 24 * vg.Centimeter
+// stem.png and stem.svg, 24 cm wide, with the key (when it has entries)
+// beside them.
+func saveTiles(rows [][]*plot.Plot, h vg.Length, stem string, key plot.Legend) error {
 	cols := 0
 	for _, r := range rows {
 		cols = max(cols, len(r))
 	}
-	t := draw.Tiles{Rows: len(rows), Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	t := draw.Tiles{Rows: len(rows), Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4}
 	grid := make([][]*plot.Plot, len(rows))
 	for i, r := range rows {
 		grid[i] = make([]*plot.Plot, cols)
@@ -703,8 +772,7 @@ func saveTiles(rows [][]*plot.Plot, h vg.Length, stem string) error {
 			}
 		}
 	}
-	render := func(c vg.CanvasWriterTo, ext string) error {
-		dc := draw.New(c)
+	return renderFigure(stem, 24*vg.Centimeter, h, key, func(dc draw.Canvas) {
 		canvases := plot.Align(grid, t, dc)
 		for i := range grid {
 			for j, p := range grid[i] {
@@ -712,6 +780,50 @@ func saveTiles(rows [][]*plot.Plot, h vg.Length, stem string) error {
 					p.Draw(canvases[i][j])
 				}
 			}
+		}
+	})
+}
+
+// savePlot renders one plot as stem.png and stem.svg, w×h, its legend
+// beside the data rather than over it.
+func savePlot(p *plot.Plot, w, h vg.Length, stem string) error {
+	widenLogRange(p)
+	key := p.Legend
+	return renderFigure(stem, w, h, key, func(dc draw.Canvas) {
+		p.Legend = plot.NewLegend() // drawn beside, by renderFigure
+		defer func() { p.Legend = key }()
+		p.Draw(dc)
+	})
+}
+
+// figureMargin is the blank border of every figure: a browser sets the
+// SVG's text in its own font metrics, a little taller than gonum's, and
+// text flush with the edge would be cut (the headless-browser test checks).
+const figureMargin = 6 // points
+
+// renderFigure writes stem.png and stem.svg, w×h: body draws the data into
+// the canvas it is given; key, when it has entries, is drawn in a column of
+// its own on the right, never over the data.
+func renderFigure(stem string, w, h vg.Length, key plot.Legend, body func(draw.Canvas)) error {
+	key.TextStyle.Font.Size = vg.Points(10)
+	r := key.Rectangle(draw.Canvas{})
+	kw := r.Max.X - r.Min.X
+	if kw > 0 {
+		kw = kw*1.15 + vg.Points(8) // room for a wider browser font
+	}
+	for _, ext := range []string{".png", ".svg"} {
+		var c vg.CanvasWriterTo
+		if ext == ".png" {
+			c = vgimg.PngCanvas{Canvas: vgimg.New(w, h)}
+		} else {
+			c = vgsvg.New(w, h)
+		}
+		bc, kc := figureLayout(draw.New(c), kw)
+		body(bc)
+		if kw > 0 {
+			k := key
+			k.Top, k.Left = true, true
+			k.Draw(kc)
 		}
 		f, err := os.Create(stem + ext)
 		if err != nil {
@@ -721,12 +833,66 @@ func saveTiles(rows [][]*plot.Plot, h vg.Length, stem string) error {
 			f.Close()
 			return err
 		}
-		return f.Close()
+		if err := f.Close(); err != nil {
+			return err
+		}
 	}
-	if err := render(vgimg.PngCanvas{Canvas: vgimg.New(w, h)}, ".png"); err != nil {
-		return err
+	return nil
+}
+
+// figureLayout splits a figure's canvas, inside its margin, into the data's
+// part and, when the key is kw wide, the key's column on the right (with a
+// gap before it and its top level with the plot's title).
+func figureLayout(full draw.Canvas, kw vg.Length) (body, key draw.Canvas) {
+	m := vg.Points(figureMargin)
+	dc := draw.Crop(full, m, -m, m, -m)
+	if kw == 0 {
+		return dc, draw.Crop(dc, dc.Max.X-dc.Min.X, 0, 0, 0)
 	}
-	return render(vgsvg.New(w, h), ".svg")
+	return draw.Crop(dc, 0, -kw, 0, 0), draw.Crop(dc, dc.Max.X-dc.Min.X-kw+vg.Points(8), 0, 0, -vg.Points(18))
+}
+
+// logTicks marks a log axis at every power of ten, labelled as people
+// write them (1, 10, 100, 1k, 10k; 0.1, 0.01, then 1e-3 ...), with
+// unlabelled 2..9 between; an axis spanning less than two decades also
+// labels the 2s and 5s, so it never shows fewer than two numbers.
+type logTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0) || !(hi > lo) {
+		return nil
+	}
+	labelMid := math.Log10(hi/lo) < 3
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		dec := math.Pow(10, e)
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * dec
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || (labelMid && (m == 2 || m == 5)) {
+				t.Label = tickLabel(v)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
+
+// tickLabel writes v (a 1, 2 or 5 times a power of ten) short.
+func tickLabel(v float64) string {
+	switch {
+	case v >= 1e9:
+		return strconv.FormatFloat(v/1e9, 'g', 3, 64) + "G"
+	case v >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
+	case v >= 1e3:
+		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }
 
 // families are the parameter families of e's series, in order.
@@ -753,7 +919,7 @@ func paramPanels(e Experiment, fams []string, stem string) error {
 	bottom.X.Label.Text = "parameter (µs)"
 	for _, p := range []*plot.Plot{top, bottom} {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{}
+		p.Y.Tick.Marker = logTicks{}
 	}
 	// The key is a panel of its own, under the two.
 	key := plot.New()
@@ -805,7 +971,7 @@ func paramPanels(e Experiment, fams []string, stem string) error {
 		}
 	}
 	h := 21 * vg.Centimeter
-	return saveTiles([][]*plot.Plot{{top}, {bottom}, {key}}, h, stem)
+	return saveTiles([][]*plot.Plot{{top}, {bottom}, {key}}, h, stem, plot.NewLegend())
 }
 
 // widenLogRange gives a log-scale axis whose data span a single value a
