@@ -8,7 +8,6 @@ package fib
 
 import (
 	"fmt"
-	"math/bits"
 	"net/netip"
 	"slices"
 	"sync"
@@ -141,14 +140,25 @@ func (r *Route) Copy() Route {
 // (fib_sync_down_dev marks it dead otherwise).
 func (r *Route) alive() bool { return r.Dev == nil || r.Dev.IsUp() }
 
-// table is one table: routes by prefix length, then by masked
-// destination; each list sorted as fib_alias: TOS descending, then
-// priority ascending.
+// table is one table: an LC-trie (trie.go) whose leaves hold a key's
+// routes, the longest prefix first and those of one prefix as fib_alias
+// sorts them: TOS descending, then priority ascending.
 type table struct {
 	id     uint32
-	lens   uint64 // bit l: some route has prefix length l
-	byLen  [33]map[uint32][]*Route
+	trie   *trie
 	routes int
+}
+
+func newTable(id uint32) *table { return &table{id: id, trie: newTrie()} }
+
+// prefixRange is where leaf routes rs hold prefix length l: rs[lo:hi].
+func prefixRange(rs []*Route, l uint8) (lo, hi int) {
+	for lo < len(rs) && rs[lo].Len > l {
+		lo++
+	}
+	for hi = lo; hi < len(rs) && rs[hi].Len == l; hi++ {
+	}
+	return lo, hi
 }
 
 // Tables are a namespace's tables (local, main, default, and any others).
@@ -162,7 +172,7 @@ type Tables struct {
 func (f *Tables) Init() {
 	f.tables = map[uint32]*table{}
 	for _, id := range []uint32{TableLocal, TableMain, TableDefault} {
-		f.tables[id] = &table{id: id}
+		f.tables[id] = newTable(id)
 	}
 }
 
@@ -192,28 +202,29 @@ var typeErr = map[RouteType]syscall.Errno{
 
 // lookup is fib_table_lookup on one table.
 func (t *table) lookup(fl *FlowKey) (*Route, int) {
-	d := header.IPv4Uint32(fl.Dst)
-	for lens := t.lens; lens != 0; {
-		l := 63 - bits.LeadingZeros64(lens)
-		lens &^= 1 << l
-		list := t.byLen[l][d&header.IPv4Mask(l)]
-		for _, r := range list {
-			if r.TOS != 0 && r.TOS != fl.TOS&^3 {
-				continue
-			}
-			if r.Scope < fl.Scope {
-				continue
-			}
-			if r.Type != RTNLocal && r.Type != RTNBroadcast && !r.alive() {
-				continue
-			}
-			if fl.Oif != 0 && r.Dev != nil && r.Dev.Ifindex() != fl.Oif && r.Type == RTNUnicast {
-				continue
-			}
-			return r, l
-		}
+	r := t.trie.lookup(header.IPv4Uint32(fl.Dst), fl)
+	if r == nil {
+		return nil, 0
 	}
-	return nil, 0
+	return r, int(r.Len)
+}
+
+// accepts is the alias and nexthop test fib_table_lookup applies to a
+// route whose prefix covers the destination.
+func (fl *FlowKey) accepts(r *Route) bool {
+	if r.TOS != 0 && r.TOS != fl.TOS&^3 {
+		return false
+	}
+	if r.Scope < fl.Scope {
+		return false
+	}
+	if r.Type != RTNLocal && r.Type != RTNBroadcast && !r.alive() {
+		return false
+	}
+	if fl.Oif != 0 && r.Dev != nil && r.Dev.Ifindex() != fl.Oif && r.Type == RTNUnicast {
+		return false
+	}
+	return true
 }
 
 // Lookup is fib_lookup with the default rules: the local table, then
@@ -293,14 +304,18 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 		if !how.Create {
 			return fmt.Errorf("stack: route %v table %d: %w", r.Prefix(), r.Table, syscall.ENOENT)
 		}
-		t = &table{id: r.Table}
+		t = newTable(r.Table)
 		f.tables[r.Table] = t
 	}
-	if t.byLen[r.Len] == nil {
-		t.byLen[r.Len] = map[uint32][]*Route{}
-	}
 	key := header.IPv4Uint32(r.Dst)
-	list := t.byLen[r.Len][key]
+	leaf, tp := t.trie.find(key)
+	var lo int
+	var list []*Route
+	if leaf != nil {
+		var hi int
+		lo, hi = prefixRange(leaf.routes, r.Len)
+		list = leaf.routes[lo:hi]
+	}
 	sameKey := func(o *Route) bool {
 		return o.TOS == r.TOS && o.Priority == r.Priority && (o.Type == RTNLocal) == (r.Type == RTNLocal) && (r.Table != TableLocal || o.Type == r.Type)
 	}
@@ -332,8 +347,12 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 			i++
 		}
 	}
-	t.byLen[r.Len][key] = slices.Insert(slices.Clone(list), i, r)
-	t.lens |= 1 << r.Len
+	if leaf == nil {
+		t.trie.insert(tp, key, []*Route{r})
+	} else {
+		leaf.routes = slices.Insert(leaf.routes, lo+i, r)
+		t.trie.changed(leaf)
+	}
 	t.routes++
 	f.genid.Add(1)
 	return nil
@@ -360,32 +379,39 @@ func (f *Tables) Delete(q *Route) (Route, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := f.tables[q.Table]
-	if t == nil || q.Len > 32 || t.byLen[q.Len] == nil {
+	if t == nil || q.Len > 32 {
 		return Route{}, fmt.Errorf("stack: route %v: %w", q.Prefix(), syscall.ESRCH)
 	}
-	key := header.IPv4Uint32(q.Dst) & header.IPv4Mask(int(q.Len))
-	list := t.byLen[q.Len][key]
-	for i, r := range list {
-		if q.match(r) {
-			t.removeAt(q.Len, key, i)
-			f.genid.Add(1)
-			return r.Copy(), nil
+	leaf, _ := t.trie.find(header.IPv4Uint32(q.Dst) & header.IPv4Mask(int(q.Len)))
+	if leaf != nil {
+		lo, hi := prefixRange(leaf.routes, q.Len)
+		for i := lo; i < hi; i++ {
+			if r := leaf.routes[i]; q.match(r) {
+				t.removeAt(leaf, i)
+				f.genid.Add(1)
+				return r.Copy(), nil
+			}
 		}
 	}
 	return Route{}, fmt.Errorf("stack: route %v: %w", q.Prefix(), syscall.ESRCH)
 }
 
-func (t *table) removeAt(l uint8, key uint32, i int) {
-	list := slices.Delete(slices.Clone(t.byLen[l][key]), i, i+1)
-	if len(list) == 0 {
-		delete(t.byLen[l], key)
-		if len(t.byLen[l]) == 0 {
-			t.lens &^= 1 << l
-		}
+// removeAt deletes leaf's i-th route, and the leaf when it was the last.
+func (t *table) removeAt(leaf *tnode, i int) {
+	leaf.routes = slices.Delete(leaf.routes, i, i+1)
+	if len(leaf.routes) == 0 {
+		t.trie.remove(leaf)
 	} else {
-		t.byLen[l][key] = list
+		t.trie.changed(leaf)
 	}
 	t.routes--
+}
+
+// leaves returns t's leaves in key order.
+func (t *table) leaves() []*tnode {
+	out := make([]*tnode, 0, t.trie.leaves)
+	t.trie.walk(func(l *tnode) { out = append(out, l) })
+	return out
 }
 
 // removeKernel deletes the kernel routes an address made (fib_del_ifaddr).
@@ -400,14 +426,11 @@ func (f *Tables) RemoveWhere(gone func(*Route) bool) []Route {
 	defer f.mu.Unlock()
 	var out []Route
 	for _, t := range f.tables {
-		for l := 0; l <= 32; l++ {
-			for key, list := range t.byLen[l] {
-				for i := len(list) - 1; i >= 0; i-- {
-					if gone(list[i]) {
-						out = append(out, list[i].Copy())
-						t.removeAt(uint8(l), key, i)
-						list = t.byLen[l][key]
-					}
+		for _, leaf := range t.leaves() {
+			for i := len(leaf.routes) - 1; i >= 0; i-- {
+				if gone(leaf.routes[i]) {
+					out = append(out, leaf.routes[i].Copy())
+					t.removeAt(leaf, i)
 				}
 			}
 		}
@@ -455,12 +478,10 @@ func (f *Tables) Dump(id uint32) []Route {
 	slices.Sort(ids)
 	for _, tid := range ids {
 		t := f.tables[tid]
-		var rs []Route
-		for l := 0; l <= 32; l++ {
-			for _, list := range t.byLen[l] {
-				for _, r := range list {
-					rs = append(rs, r.Copy())
-				}
+		rs := make([]Route, 0, t.routes)
+		for _, leaf := range t.leaves() {
+			for _, r := range leaf.routes {
+				rs = append(rs, r.Copy())
 			}
 		}
 		slices.SortStableFunc(rs, func(a, b Route) int {

@@ -1,0 +1,349 @@
+package fib
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"vnic/header"
+)
+
+// checkTrie verifies the LC-trie's invariants: parent pointers, empty and
+// full counts, keys masked and under their parent's slot, slen the longest
+// suffix below (and at least pos), no empty internal node, leaves sorted
+// longest prefix first, and the leaf/tnode counts. (An internal node may
+// be left with one child, as in fib_trie: inflating a node whose one child
+// is a full tnode can leave all of its children in one half, and resize
+// does not collapse a node it has just inflated.)
+func checkTrie(t *testing.T, tr *trie) {
+	t.Helper()
+	leaves, tnodes := 0, 0
+	var rec func(n, parent *tnode) uint8
+	rec = func(n, parent *tnode) uint8 {
+		if n.parent != parent {
+			t.Fatalf("node %08x/%d: parent %p, want %p", n.key, n.pos, n.parent, parent)
+		}
+		if parent != &tr.root {
+			if i := parent.index(n.key); i>>parent.bits != 0 || parent.child[i] != n {
+				t.Fatalf("node %08x not in its parent %08x pos %d bits %d slot", n.key, parent.key, parent.pos, parent.bits)
+			}
+		}
+		if n.isLeaf() {
+			leaves++
+			if len(n.routes) == 0 {
+				t.Fatalf("leaf %08x without routes", n.key)
+			}
+			for i, r := range n.routes {
+				if header.IPv4Uint32(r.Dst) != n.key {
+					t.Fatalf("leaf %08x holds %v", n.key, r.Prefix())
+				}
+				if i > 0 && n.routes[i-1].Len < r.Len {
+					t.Fatalf("leaf %08x: /%d before /%d", n.key, n.routes[i-1].Len, r.Len)
+				}
+			}
+			if n.slen != leafSlen(n) {
+				t.Fatalf("leaf %08x slen %d, want %d", n.key, n.slen, leafSlen(n))
+			}
+			return n.slen
+		}
+		tnodes++
+		if s := uint32(n.pos) + uint32(n.bits); s < 32 && n.key<<(32-s) != 0 {
+			t.Fatalf("tnode %08x pos %d bits %d: key not masked", n.key, n.pos, n.bits)
+		}
+		var empty, full uint32
+		slen := n.pos
+		for _, c := range n.child {
+			if c == nil {
+				empty++
+				continue
+			}
+			if n.fullChild(c) {
+				full++
+			}
+			slen = max(slen, rec(c, n))
+		}
+		if empty != n.empty || full != n.full {
+			t.Fatalf("tnode %08x: empty %d full %d, counted %d %d", n.key, n.empty, n.full, empty, full)
+		}
+		if uint32(len(n.child))-empty < 1 {
+			t.Fatalf("tnode %08x pos %d bits %d has %d children", n.key, n.pos, n.bits, uint32(len(n.child))-empty)
+		}
+		if n.slen != slen {
+			t.Fatalf("tnode %08x pos %d: slen %d, want %d", n.key, n.pos, n.slen, slen)
+		}
+		return slen
+	}
+	if top := tr.root.child[0]; top != nil {
+		rec(top, &tr.root)
+	}
+	if leaves != tr.leaves || tnodes != tr.tnodes {
+		t.Fatalf("counted %d leaves %d tnodes, trie says %d %d", leaves, tnodes, tr.leaves, tr.tnodes)
+	}
+}
+
+// bruteLookup is the longest-prefix match the trie must equal: the
+// longest prefix covering a whose routes fl accepts, in table order.
+func bruteLookup(routes []*Route, a [4]byte, fl *FlowKey) *Route {
+	var best *Route
+	d := header.IPv4Uint32(a)
+	for _, r := range routes {
+		if d&header.IPv4Mask(int(r.Len)) != header.IPv4Uint32(r.Dst) || !fl.accepts(r) {
+			continue
+		}
+		if best == nil || r.Len > best.Len {
+			best = r
+		}
+	}
+	return best
+}
+
+// randomPrefix draws prefixes clustered as real tables are: most under a
+// few /8s, lengths weighted to /24 and /16, some /32 and the default.
+func randomPrefix(rng *rand.Rand) ([4]byte, uint8) {
+	lens := []uint8{0, 8, 12, 16, 16, 20, 22, 23, 24, 24, 24, 24, 25, 28, 30, 32, 32}
+	l := lens[rng.IntN(len(lens))]
+	a := rng.Uint32()
+	switch rng.IntN(3) {
+	case 0:
+		a = a&0x00ffffff | 0xc6120000&0xff000000 // 198.x.x.x
+	case 1:
+		a = a&0x0000ffff | 0xc6120000 // 198.18.x.x
+	}
+	return header.IPv4FromUint32(a & header.IPv4Mask(int(l))), l
+}
+
+// TestTrieAgainstBrute: random inserts and deletes, the invariants after
+// each change, and lookups (of covered and random addresses) equal to the
+// brute-force longest-prefix match, also with routes the flow refuses so
+// the lookup must backtrack past them.
+func TestTrieAgainstBrute(t *testing.T) {
+	for seed := uint64(1); seed <= 6; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 42))
+			var f Tables
+			f.Init()
+			var live []*Route
+			scopes := []Scope{ScopeUniverse, ScopeLink, ScopeHost}
+			for step := 0; step < 3000; step++ {
+				if len(live) > 0 && rng.IntN(3) == 0 {
+					i := rng.IntN(len(live))
+					r := live[i]
+					if _, err := f.Delete(&Route{Table: TableMain, Dst: r.Dst, Len: r.Len, Priority: r.Priority, Scope: ScopeNowhere}); err != nil {
+						t.Fatalf("delete %v: %v", r.Prefix(), err)
+					}
+					live = slices.Delete(live, i, i+1)
+				} else {
+					d, l := randomPrefix(rng)
+					r := &Route{Table: TableMain, Dst: d, Len: l, Type: RTNUnicast, Scope: scopes[rng.IntN(len(scopes))], Priority: uint32(rng.IntN(3))}
+					if err := f.Insert(r, false); err == nil {
+						live = append(live, r)
+					}
+				}
+				tr := f.tables[TableMain].trie
+				if step%10 == 0 || step > 2900 {
+					checkTrie(t, tr)
+				}
+				if f.tables[TableMain].routes != len(live) {
+					t.Fatalf("table holds %d routes, want %d", f.tables[TableMain].routes, len(live))
+				}
+				for range 20 {
+					var a [4]byte
+					if len(live) > 0 && rng.IntN(2) == 0 {
+						r := live[rng.IntN(len(live))]
+						a = header.IPv4FromUint32(header.IPv4Uint32(r.Dst) | rng.Uint32()&^header.IPv4Mask(int(r.Len)))
+					} else {
+						a = header.IPv4FromUint32(rng.Uint32()&0x00ffffff | 0xc6000000)
+					}
+					for _, sc := range scopes {
+						fl := &FlowKey{Dst: a, Scope: sc}
+						want := bruteLookup(live, a, fl)
+						got := tr.lookup(header.IPv4Uint32(a), fl)
+						if got != nil && want != nil && got.Len == want.Len {
+							continue // same prefix; which route of it is the alias order's business
+						}
+						if got != want {
+							t.Fatalf("step %d: lookup %v scope %v: got %v, want %v", step, a, sc, prefixOf(got), prefixOf(want))
+						}
+					}
+				}
+			}
+			// Empty it again: nothing may be left.
+			for _, r := range live {
+				if _, err := f.Delete(&Route{Table: TableMain, Dst: r.Dst, Len: r.Len, Priority: r.Priority, Scope: ScopeNowhere}); err != nil {
+					t.Fatalf("delete %v: %v", r.Prefix(), err)
+				}
+			}
+			tr := f.tables[TableMain].trie
+			checkTrie(t, tr)
+			if tr.leaves != 0 || tr.tnodes != 0 || tr.root.child[0] != nil {
+				t.Fatalf("empty table: %d leaves %d tnodes", tr.leaves, tr.tnodes)
+			}
+		})
+	}
+}
+
+func prefixOf(r *Route) string {
+	if r == nil {
+		return "none"
+	}
+	return r.Prefix().String()
+}
+
+// TestTrieLevels: a dense table inflates (the top node takes many bits)
+// and a drained one halves and collapses back, as fib_trie resizes.
+func TestTrieLevels(t *testing.T) {
+	var f Tables
+	f.Init()
+	// Every /24 of 198.18.0.0/15: 512 keys densely under one /15.
+	for i := range 512 {
+		r := &Route{Table: TableMain, Dst: header.IPv4FromUint32(0xc6120000 + uint32(i)<<8), Len: 24, Type: RTNUnicast}
+		if err := f.Insert(r, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := f.tables[TableMain].trie
+	checkTrie(t, tr)
+	// One node under the root indexes them all, and inflates on to half
+	// use: the root's child inflates while 60 % of its slots are used.
+	top := tr.root.child[0]
+	if top.bits != 10 || top.pos != 7 {
+		t.Errorf("512 dense /24s: top node pos %d bits %d, want pos 7 bits 10", top.pos, top.bits)
+	}
+	if tr.tnodes != 1 || tr.leaves != 512 {
+		t.Errorf("%d tnodes %d leaves, want 1 and 512", tr.tnodes, tr.leaves)
+	}
+	// Drain all but two: the node halves while under 15 % of it is used,
+	// down to four slots (two used is half of them).
+	for i := 2; i < 512; i++ {
+		if _, err := f.Delete(&Route{Table: TableMain, Dst: header.IPv4FromUint32(0xc6120000 + uint32(i)<<8), Len: 24, Scope: ScopeNowhere}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkTrie(t, tr)
+	if top := tr.root.child[0]; top.bits != 2 || tr.tnodes != 1 {
+		t.Errorf("two /24s left: top bits %d, %d tnodes, want one node of four slots", top.bits, tr.tnodes)
+	}
+}
+
+// FuzzTrie: any sequence of inserts and deletes keeps the invariants and
+// lookups equal to the brute-force match.
+func FuzzTrie(f *testing.F) {
+	f.Add([]byte{0, 198, 18, 0, 0, 24, 1, 198, 18, 0, 0, 24})
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 8, 0, 10, 1, 0, 0, 16, 2, 10, 1, 2, 3, 32})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		var tb Tables
+		tb.Init()
+		var live []*Route
+		for len(ops) >= 6 {
+			op, a, l := ops[0]%3, [4]byte{ops[1], ops[2], ops[3], ops[4]}, ops[5]%33
+			ops = ops[6:]
+			a = header.IPv4FromUint32(header.IPv4Uint32(a) & header.IPv4Mask(int(l)))
+			switch op {
+			case 0, 1:
+				r := &Route{Table: TableMain, Dst: a, Len: l, Type: RTNUnicast, Scope: Scope(op) * ScopeLink}
+				if tb.Insert(r, false) == nil {
+					live = append(live, r)
+				}
+			case 2:
+				if r, err := tb.Delete(&Route{Table: TableMain, Dst: a, Len: l, Scope: ScopeNowhere}); err == nil {
+					live = slices.DeleteFunc(live, func(o *Route) bool { return o.Dst == r.Dst && o.Len == r.Len })
+				}
+			}
+			tr := tb.tables[TableMain].trie
+			checkTrie(t, tr)
+			for _, q := range [][4]byte{a, header.IPv4FromUint32(header.IPv4Uint32(a) | 0x55), header.IPv4FromUint32(^header.IPv4Uint32(a))} {
+				for _, sc := range []Scope{ScopeUniverse, ScopeLink} {
+					fl := &FlowKey{Dst: q, Scope: sc}
+					got, want := tr.lookup(header.IPv4Uint32(q), fl), bruteLookup(live, q, fl)
+					if (got == nil) != (want == nil) || got != nil && got.Len != want.Len {
+						t.Fatalf("lookup %v: got %v, want %v", q, prefixOf(got), prefixOf(want))
+					}
+				}
+			}
+		}
+	})
+}
+
+// tier1 loads the real tier-1 table in ../shared/data (902k prefixes) or
+// skips when the checkout has no shared data beside it.
+func tier1(tb testing.TB) []netip.Prefix {
+	tb.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "..", "..", "shared", "data", "tier1-ipv4.txt.gz"))
+	if err != nil {
+		tb.Skipf("no tier-1 table: %v", err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []netip.Prefix
+	sc := bufio.NewScanner(z)
+	for sc.Scan() {
+		p, err := netip.ParsePrefix(strings.TrimSpace(sc.Text()))
+		if err != nil || !p.Addr().Is4() {
+			continue
+		}
+		out = append(out, p.Masked())
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkTier1: the real table in main — insert time and heap bytes per
+// prefix (reported once), then fib_lookup of uniformly random addresses
+// ("random") and of addresses inside the table's prefixes ("covered").
+func BenchmarkTier1(b *testing.B) {
+	prefixes := tier1(b)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	var f Tables
+	f.Init()
+	for i, p := range prefixes {
+		r := &Route{Table: TableMain, Dst: p.Addr().As4(), Len: uint8(p.Bits()), Type: RTNUnicast, Priority: uint32(i & 1)}
+		if err := f.Insert(r, false); err != nil && !errors.Is(err, syscall.EEXIST) {
+			b.Fatal(err)
+		}
+	}
+	took := time.Since(start)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	tr := f.tables[TableMain].trie
+	b.Logf("%d prefixes in %v (%.0f ns each), %.1f heap bytes per prefix, %d leaves, %d tnodes",
+		len(prefixes), took, float64(took.Nanoseconds())/float64(len(prefixes)),
+		float64(after.HeapAlloc-before.HeapAlloc)/float64(len(prefixes)), tr.leaves, tr.tnodes)
+	rng := rand.New(rand.NewPCG(7, 7))
+	random := make([]FlowKey, 1<<16)
+	covered := make([]FlowKey, 1<<16)
+	for i := range random {
+		random[i].Dst = header.IPv4FromUint32(rng.Uint32())
+		p := prefixes[rng.IntN(len(prefixes))]
+		covered[i].Dst = header.IPv4FromUint32(header.IPv4Uint32(p.Addr().As4()) | rng.Uint32()&^header.IPv4Mask(p.Bits()))
+	}
+	for _, c := range []struct {
+		name string
+		keys []FlowKey
+	}{{"random", random}, {"covered", covered}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				_, _ = f.Lookup(&c.keys[i&(1<<16-1)])
+			}
+		})
+	}
+}
