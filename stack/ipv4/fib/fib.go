@@ -167,6 +167,8 @@ type Tables struct {
 	tables          map[uint32]*table
 	genid           atomic.Uint32 // bumped by every change: cached dsts check it
 	lookups, misses stack.Counter
+	rules           []*Rule // policy rules by priority (rules.go)
+	customRules     bool    // a rule was added or deleted: lookups go through them
 }
 
 func (f *Tables) Init() {
@@ -174,6 +176,7 @@ func (f *Tables) Init() {
 	for _, id := range []uint32{TableLocal, TableMain, TableDefault} {
 		f.tables[id] = newTable(id)
 	}
+	f.rules = defaultRules()
 }
 
 // FlowKey is flowi4: what a route lookup is keyed by.
@@ -184,6 +187,9 @@ type FlowKey struct {
 	Scope    Scope
 	Proto    uint8
 	Mark     uint32
+	UID      uint32
+	Sport    uint16 // for rules with port ranges
+	Dport    uint16
 }
 
 // Result is fib_result: the matched route and what it says.
@@ -227,14 +233,22 @@ func (fl *FlowKey) accepts(r *Route) bool {
 	return true
 }
 
-// Lookup is fib_lookup with the default rules: the local table, then
-// main, then default (priorities 0, 32766, 32767); a throw route goes on
-// to the next table. No match is ENETUNREACH; a refusing type returns
-// its error with the result.
+// Lookup is fib_lookup. With the default rules it looks in the local
+// table, then main, then default (priorities 0, 32766, 32767); once a
+// rule was added or deleted it goes through the rules (rules.go). A throw
+// route goes on to the next table or rule. No match is ENETUNREACH; a
+// refusing type returns its error with the result.
 func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 	f.lookups.Add(1)
 	f.mu.RLock()
 	defer f.mu.RUnlock()
+	if f.customRules {
+		res, err := f.lookupRules(fl)
+		if err == syscall.ENETUNREACH && res.Route == nil {
+			f.misses.Add(1)
+		}
+		return res, err
+	}
 	for _, id := range [...]uint32{TableLocal, TableMain, TableDefault} {
 		t := f.tables[id]
 		r, l := t.lookup(fl)
