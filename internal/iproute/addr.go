@@ -149,7 +149,7 @@ func (c *cmd) addrShow(args []string, flush bool) error {
 			p.closeObj()
 		case c.g.oneline && !p.json:
 			if c.g.family == famLink {
-				c.linkInfo(p, l, true)
+				c.linkInfo(p, l, forAddr)
 				p.end()
 			}
 			for _, a := range as {
@@ -158,7 +158,7 @@ func (c *cmd) addrShow(args []string, flush bool) error {
 			}
 		default:
 			p.openObj("")
-			c.linkInfo(p, l, true)
+			c.linkInfo(p, l, forAddr)
 			p.end()
 			if c.g.family != famLink {
 				p.openArr("addr_info")

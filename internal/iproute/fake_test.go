@@ -32,6 +32,8 @@ type fake struct {
 	// stuck: deletes succeed and change nothing.
 	stuck bool
 	reqs  []fakeReq
+	// events are what ReceiveRoute returns, one batch a call.
+	events [][]mnl.Message
 }
 
 type fakeReq struct {
@@ -199,6 +201,11 @@ func (f *fake) Route(typ uint16, flags mnl.HeaderFlags, body []byte) ([]mnl.Mess
 }
 
 func (f *fake) ReceiveRoute(time.Duration) ([]mnl.Message, error) {
+	if len(f.events) > 0 {
+		ev := f.events[0]
+		f.events = f.events[1:]
+		return ev, nil
+	}
 	return nil, &net.OpError{Op: "read", Err: syscall.EAGAIN}
 }
 

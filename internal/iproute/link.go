@@ -81,7 +81,7 @@ func (c *cmd) linkShow(args []string) error {
 		if c.g.brief {
 			c.linkBrief(p, l)
 		} else {
-			c.linkInfo(p, l, false)
+			c.linkInfo(p, l, forLink)
 			p.end()
 		}
 		p.closeObj()
@@ -149,12 +149,20 @@ func linkType(l rtnetlink.LinkMsg) string {
 	return fmt.Sprintf("[%d]", l.Type)
 }
 
+// What a link record is printed for: ip link prints the link mode and
+// queue length, ip address the queue length, ip monitor neither.
+const (
+	forLink = iota
+	forAddr
+	forMonitor
+)
+
 // linkInfo is print_linkinfo without its final newline: the head line
 // and, unless an address listing under -4 leaves it out, the link/ line.
-// ip address omits the link mode. IFLA_LINKMODE and IFLA_GROUP are
-// printed as the kernel sends them for vnic's devices (mode DEFAULT,
-// group default: vnic has neither dormant mode nor device groups).
-func (c *cmd) linkInfo(p *out, l rtnetlink.LinkMsg, forAddr bool) {
+// IFLA_LINKMODE and IFLA_GROUP are printed as the kernel sends them for
+// vnic's devices (mode DEFAULT, group default: vnic has neither dormant
+// mode nor device groups).
+func (c *cmd) linkInfo(p *out, l rtnetlink.LinkMsg, what int) {
 	p.num("ifindex", "%d: ", uint64(l.Index))
 	p.str("ifname", "%s: ", l.Name)
 	p.linkFlags(l.Flags)
@@ -163,12 +171,14 @@ func (c *cmd) linkInfo(p *out, l rtnetlink.LinkMsg, forAddr bool) {
 		p.str("qdisc", "qdisc %s ", l.Qdisc)
 	}
 	p.str("operstate", "state %s ", operName(l.Operstate))
-	if !forAddr {
+	if what == forLink {
 		p.str("linkmode", "mode %s ", "DEFAULT")
 	}
 	p.str("group", "group %s ", "default")
-	p.num("txqlen", "qlen %d", uint64(l.TxQLen))
-	if forAddr && c.g.family == famInet {
+	if what != forMonitor {
+		p.num("txqlen", "qlen %d", uint64(l.TxQLen))
+	}
+	if what == forAddr && c.g.family == famInet {
 		return
 	}
 	p.nl()

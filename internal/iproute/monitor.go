@@ -61,7 +61,7 @@ func (c *cmd) monitor(args []string) error {
 					continue
 				}
 				ls[uint32(l.Index)] = l
-				c.linkInfo(p, l, false)
+				c.linkInfo(p, l, forMonitor)
 				p.end()
 			case rtnetlink.RTMNewAddr, rtnetlink.RTMDelAddr:
 				var a rtnetlink.AddrMsg

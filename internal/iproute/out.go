@@ -84,14 +84,6 @@ func (p *out) jbool(key string) {
 	}
 }
 
-// jstr is a JSON-only string field.
-func (p *out) jstr(key, v string) {
-	if p.json {
-		p.name(key)
-		p.value(quote(v))
-	}
-}
-
 // elem is a string element of an open JSON array.
 func (p *out) elem(v string) {
 	if p.json {

@@ -23,7 +23,7 @@ func text(f func(p *out)) string {
 
 // FormatLink is ip link show's two lines for a link.
 func FormatLink(m rtnetlink.LinkMsg) string {
-	return text(func(p *out) { printer(nil).linkInfo(p, m, false) })
+	return text(func(p *out) { printer(nil).linkInfo(p, m, forLink) })
 }
 
 // FormatAddr is ip address show's lines for an IPv4 address.
