@@ -190,3 +190,23 @@ func TestFlush(t *testing.T) {
 		t.Fatalf("stuck: %d %q %q", code, out, errs)
 	}
 }
+
+func TestHostNeeds(t *testing.T) {
+	for _, c := range []struct {
+		line    string
+		needs   bool
+		monitor bool
+		groups  uint32
+	}{
+		{"", false, false, 0}, {"help", false, false, 0}, {"-V", false, false, 0}, {"-x addr", false, false, 0},
+		{"route help", false, false, 0}, {"frob", false, false, 0}, {"-j addr", true, false, 0}, {"-n h1 route", true, false, 0},
+		{"route get 198.18.9.7", true, false, 0}, {"-o monitor route", true, true, 0x40}, {"monitor", true, true, 0x55},
+		{"monitor frob", false, true, 0}, {"monitor help", false, true, 0},
+	} {
+		args := strings.Fields(c.line)
+		g, mon, _ := MonitorRequest(args)
+		if NeedsHost(args) != c.needs || mon != c.monitor || g != c.groups {
+			t.Errorf("%q: needs %v monitor %v groups %#x", c.line, NeedsHost(args), mon, g)
+		}
+	}
+}

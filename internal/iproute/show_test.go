@@ -448,5 +448,12 @@ func TestNeighShow(t *testing.T) {
 `, "", 0},
 		{"-br neigh", "198.18.5.1                              vnic0            02:00:00:00:02:00\n198.18.5.21                             vnic0            \n198.18.5.22                             vnic0            \n", "", 0},
 		{"-6 neigh", "", "", 0},
+		{"neigh show to 198.18.5.1", "198.18.5.1 dev vnic0 lladdr 02:00:00:00:02:00 STALE \n", "", 0},
+		{"neigh show all", all, "", 0},
+		{"neigh show bogus", "", "Error: any valid prefix is expected rather than \"bogus\".\n", 1},
+		{"-j neigh show dev vnic0", `[{"dst":"198.18.5.1","lladdr":"02:00:00:00:02:00","state":["STALE"]},{"dst":"198.18.5.21","state":["FAILED"]},{"dst":"198.18.5.22","state":["INCOMPLETE"]}]
+`, "", 0},
+		{"-br -j neigh", `[{"dst":"198.18.5.1","dev":"vnic0","lladdr":"02:00:00:00:02:00"},{"dst":"198.18.5.21","dev":"vnic0"},{"dst":"198.18.5.22","dev":"vnic0"}]
+`, "", 0},
 	})
 }
