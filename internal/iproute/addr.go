@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path"
 	"syscall"
 
 	mnl "github.com/mdlayher/netlink"
@@ -36,10 +37,32 @@ type addrFilter struct {
 	linkFilter
 	scope    fib.Scope
 	hasScope bool
+	to       netip.Prefix // valid: addresses inside it
+	label    string       // a shell pattern (fnmatch)
+	// flags, flagMask: the IFA_F_* bits an address must have (flags) of
+	// those ip's FLAG words named (flagMask).
+	flags, flagMask uint8
+}
+
+// addrSelect: the filter chooses addresses (not only links), so links
+// without a chosen address are not listed.
+func (f addrFilter) addrSelect() bool {
+	return f.hasScope || f.to.IsValid() || f.label != "" || f.flagMask != 0
 }
 
 func (f addrFilter) keepAddr(a rtnetlink.AddrMsg) bool {
-	return !f.hasScope || fib.Scope(a.Scope) == f.scope
+	if f.hasScope && fib.Scope(a.Scope) != f.scope {
+		return false
+	}
+	if f.to.IsValid() && !f.to.Contains(a.Local) {
+		return false
+	}
+	if f.label != "" {
+		if ok, _ := path.Match(f.label, a.Label); !ok {
+			return false
+		}
+	}
+	return a.Flags&f.flagMask == f.flags
 }
 
 func parseAddrFilter(args []string) (addrFilter, error) {
@@ -59,6 +82,36 @@ func parseAddrFilter(args []string) (addrFilter, error) {
 				return f, invarg("invalid \"scope\"\n", args[i])
 			}
 			f.scope, f.hasScope = s, args[i] != "all"
+		case a == "to":
+			if i+1 >= len(args) {
+				return f, incomplete()
+			}
+			i++
+			if isIPv6(args[i]) {
+				return f, errIPv6
+			}
+			p, err := ParsePrefix(args[i])
+			if err != nil {
+				return f, err
+			}
+			f.to = p.Masked()
+		case a == "label":
+			if i+1 >= len(args) {
+				return f, incomplete()
+			}
+			i++
+			f.label = args[i]
+		case a == "primary", a == "secondary", a == "temporary", a == "permanent", a == "dynamic":
+			bit, set := uint8(rtnetlink.IFAFSecondary), a == "secondary" || a == "temporary"
+			if a == "permanent" || a == "dynamic" {
+				bit, set = rtnetlink.IFAFPermanent, a == "permanent"
+			}
+			f.flagMask |= bit
+			if set {
+				f.flags |= bit
+			} else {
+				f.flags &^= bit
+			}
 		case matches(a, "help"):
 			return f, usageErr{addrUsage}
 		default:
@@ -125,7 +178,7 @@ func (c *cmd) addrShow(args []string, flush bool) error {
 			continue
 		}
 		as := byIdx[i]
-		if len(as) == 0 && (c.g.family == famInet || f.hasScope) {
+		if len(as) == 0 && (c.g.family == famInet || f.addrSelect()) {
 			continue
 		}
 		switch {
@@ -158,8 +211,17 @@ func (c *cmd) addrShow(args []string, flush bool) error {
 			}
 		default:
 			p.openObj("")
-			c.linkInfo(p, l, forAddr)
-			p.end()
+			switch {
+			case f.label != "":
+				// ip prints no link for a label selection.
+			case f.to.IsValid():
+				// Nor the link/ line for a to selection.
+				c.linkInfo(p, l, forAddrHead)
+				p.end()
+			default:
+				c.linkInfo(p, l, forAddr)
+				p.end()
+			}
 			if c.g.family != famLink {
 				p.openArr("addr_info")
 				for _, a := range as {

@@ -155,6 +155,7 @@ const (
 	forLink = iota
 	forAddr
 	forMonitor
+	forAddrHead // ip address's head line alone
 )
 
 // linkInfo is print_linkinfo without its final newline: the head line
@@ -178,7 +179,7 @@ func (c *cmd) linkInfo(p *out, l rtnetlink.LinkMsg, what int) {
 	if what != forMonitor {
 		p.num("txqlen", "qlen %d", uint64(l.TxQLen))
 	}
-	if what == forAddr && c.g.family == famInet {
+	if what == forAddrHead || what == forAddr && c.g.family == famInet {
 		return
 	}
 	p.nl()

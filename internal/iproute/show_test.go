@@ -457,3 +457,37 @@ func TestNeighShow(t *testing.T) {
 `, "", 0},
 	})
 }
+
+// ip address show's address selectors, as ip 6.1 answers them (the
+// label selection prints no link, the to selection no link/ line).
+func TestAddrSelectors(t *testing.T) {
+	three := func() *fake {
+		f := world()
+		f.addrs = append(f.addrs,
+			rtnetlink.AddrMsg{Index: 2, PrefixLen: 24, Flags: rtnetlink.IFAFPermanent | rtnetlink.IFAFSecondary, Local: a4("198.18.5.9"), Address: a4("198.18.5.9"), Label: "foo"},
+			rtnetlink.AddrMsg{Index: 2, PrefixLen: 24, Flags: rtnetlink.IFAFPermanent | rtnetlink.IFAFSecondary, Local: a4("198.18.5.3"), Address: a4("198.18.5.3"), Label: "vnic0"})
+		return f
+	}
+	const lo = "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n"
+	const head = "2: vnic0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default qlen 1000\n"
+	const ether = "    link/ether 02:00:00:00:01:00 brd ff:ff:ff:ff:ff:ff\n"
+	const a2 = "    inet 198.18.5.2/24 scope global vnic0\n       valid_lft forever preferred_lft forever\n"
+	const a9 = "    inet 198.18.5.9/24 scope global secondary foo\n       valid_lft forever preferred_lft forever\n"
+	const a3 = "    inet 198.18.5.3/24 scope global secondary vnic0\n       valid_lft forever preferred_lft forever\n"
+	runCases(t, three, []ipCase{
+		{"addr", lo + head + ether + a2 + a9 + a3, "", 0},
+		{"addr show label lo", "    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n", "", 0},
+		{"addr show label vni*", a2 + a3, "", 0},
+		{"-j addr show label lo", `[{"addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host","label":"lo","valid_life_time":4294967295,"preferred_life_time":4294967295}]}]
+`, "", 0},
+		{"-o addr show label lo", "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"addr show to 198.18.5.0/24", head + a2 + a9 + a3, "", 0},
+		{"-o addr show to 198.18.5.2", "2: vnic0    inet 198.18.5.2/24 scope global vnic0\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"-br addr show to 198.18.5.2", "vnic0            UP             198.18.5.2/24 \n", "", 0},
+		{"addr show secondary", head + ether + a9 + a3, "", 0},
+		{"addr show primary", lo + head + ether + a2, "", 0},
+		{"addr show permanent", lo + head + ether + a2 + a9 + a3, "", 0},
+		{"addr show dynamic", "", "", 0},
+		{"addr show dev vnic0 scope global", head + ether + a2 + a9 + a3, "", 0},
+	})
+}

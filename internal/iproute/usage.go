@@ -26,10 +26,14 @@ const linkUsage = `Usage: ip link set { DEVICE | dev DEVICE } [ { up | down } ] 
 
 const addrUsage = `Usage: ip address { add | replace } IFADDR dev IFNAME
        ip address del IFADDR dev IFNAME
-       ip address flush [ dev IFNAME ] [ scope SCOPE-ID ] [ up ]
-       ip address [ show [ dev IFNAME ] [ scope SCOPE-ID ] [ up ] ]
+       ip address flush [ dev IFNAME ] [ scope SCOPE-ID ] [ to PREFIX ]
+                        [ FLAG-LIST ] [ label LABEL ] [ up ]
+       ip address [ show [ dev IFNAME ] [ scope SCOPE-ID ] [ to PREFIX ]
+                         [ FLAG-LIST ] [ label LABEL ] [ up ] ]
 IFADDR := PREFIX [ local PREFIX ] [ broadcast ADDR ]
 SCOPE-ID := [ host | link | global | NUMBER ]
+FLAG-LIST := [ FLAG-LIST ] FLAG
+FLAG := [ permanent | dynamic | secondary | primary | temporary ]
 `
 
 const routeUsage = `Usage: ip route { list | flush } SELECTOR
