@@ -1,6 +1,3 @@
-// Package iproute holds iproute2's grammar for routes and addresses and its
-// output formats, shared by `vnic ip` (the client) and the topology file's
-// routes: one parser, one printer.
 package iproute
 
 import (
