@@ -182,17 +182,18 @@ const (
 
 // globals are ip's options before the object.
 type globals struct {
-	family  int
-	oneline bool
-	json    bool
-	pretty  bool
-	brief   bool
-	details int
-	stats   int
-	loops   int
-	netns   string
-	version bool
-	help    bool
+	family    int
+	oneline   bool
+	json      bool
+	pretty    bool
+	brief     bool
+	details   int
+	stats     int
+	loops     int
+	netns     string
+	timestamp bool
+	version   bool
+	help      bool
 }
 
 // parseGlobals reads ip's options in ip.c's order (its order decides
@@ -271,7 +272,8 @@ func parseGlobals(args []string) (globals, []string, error) {
 		case matches(opt, "-oneline"):
 			g.oneline = true
 		case matches(opt, "-timestamp"), matches(opt, "-tshort"):
-			return g, nil, &Error{Msg: "monitor timestamps (-timestamp, -tshort) are not supported by vnic.", Code: exitUsage}
+			// Only ip monitor prints timestamps; it refuses them.
+			g.timestamp = true
 		case matches(opt, "-Version"):
 			g.version = true
 			return g, args[1:], nil

@@ -39,6 +39,10 @@ func TestGlobalOptions(t *testing.T) {
     inet 127.0.0.1/8 scope host lo
        valid_lft forever preferred_lft forever
 `, "", 0},
+		{"-t addr show dev lo", addrText[:strings2(addrText, 4)], "", 0},
+		{"-ts monitor", "", "Error: ip monitor's timestamps (-timestamp, -tshort) are not supported by vnic.\n", 255},
+		{"-r addr", "", "Error: -resolve is not supported by vnic: its hosts have no names to resolve.\n", 255},
+		{"-b cmds", "", "Error: -batch is not supported by vnic: run one command a line.\n", 255},
 		{"route frob", "", "Command \"frob\" is unknown, try \"ip route help\".\n", 255},
 		{"addr frob", "", "Command \"frob\" is unknown, try \"ip address help\".\n", 255},
 		{"link frob", "", "Command \"frob\" is unknown, try \"ip link help\".\n", 255},

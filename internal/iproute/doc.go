@@ -20,7 +20,7 @@
 //     or Netns for a caller that binds first), -V prints the version,
 //     -help and help the usage; -c/-color, -iec, -human, -Numeric, -force
 //     and -rcvbuf are taken and change nothing vnic prints;
-//   - -batch, -resolve, -timestamp/-tshort, -all and the mpls and bridge
+//   - -batch, -resolve, -all, ip monitor's timestamps (-t, -ts) and the mpls and bridge
 //     families are refused with what vnic does not do; any other option is
 //     ip's `Option "-x" is unknown, try "ip -help".` (exit 255).
 //

@@ -22,6 +22,9 @@ func (c *cmd) monitor(args []string) error {
 	if _, err := MonitorGroups(args); err != nil {
 		return err
 	}
+	if c.g.timestamp {
+		return &Error{Msg: "ip monitor's timestamps (-timestamp, -tshort) are not supported by vnic.", Code: exitUsage}
+	}
 	ls, err := c.links()
 	if err != nil {
 		return err
