@@ -49,6 +49,6 @@
 //
 // Where vnic differs from ip on purpose: ip address show to PREFIX -json
 // prints no empty objects for the addresses it leaves out (ip 6.1 does),
-// ip neigh lists by device and address (the kernel's hash order is not
-// reproducible), and ip monitor prints text under -json.
+// and ip neigh lists by device and address (the kernel's hash order is
+// not reproducible). ip monitor prints text under -json, as ip 6.1 does.
 package iproute

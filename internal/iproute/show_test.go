@@ -348,6 +348,8 @@ unreachable 198.18.11.0/24 proto boot scope global
 `, "", 0},
 		{"-j route show dev vnic0 proto kernel", `[{"dst":"198.18.5.0/24","scope":"link","prefsrc":"198.18.5.2","flags":[]}]
 `, "", 0},
+		{"-d route show table all type unicast", "unicast 198.18.10.0/24 dev vnic0 table 100 proto boot scope link src 198.18.5.2 mtu 1280 \nunicast default via 198.18.5.1 dev vnic0 table main proto boot scope global \n" +
+			"unicast 198.18.5.0/24 dev vnic0 table main proto kernel scope link src 198.18.5.2 \nunicast 198.18.9.0/24 via 198.18.5.7 dev vnic0 table main proto static scope global metric 10 \n", "", 0},
 		{"-6 route", "", "", 0},
 		{"-j -6 route", "[]\n", "", 0},
 		// Selector errors.
@@ -403,6 +405,8 @@ func TestRouteGet(t *testing.T) {
 `, "", 0},
 		{"route get 198.18.9.7 from 198.18.5.1 iif vnic0", "198.18.9.7 from 198.18.5.1 via 198.18.5.7 dev vnic0 \n    cache <redirect> iif vnic0 \n", "", 0},
 		{"-j route get 198.18.9.7 from 198.18.5.1 iif vnic0", `[{"dst":"198.18.9.7","from":"198.18.5.1","gateway":"198.18.5.7","dev":"vnic0","flags":[],"cache":["redirect"],"iif":"vnic0"}]
+`, "", 0},
+		{"-d -j route get 198.18.9.7", `[{"type":"unicast","dst":"198.18.9.7","gateway":"198.18.5.7","dev":"vnic0","table":"main","prefsrc":"198.18.5.2","flags":[],"uid":0,"cache":[]}]
 `, "", 0},
 		{"route get 198.18.11.1", "", "RTNETLINK answers: Network is unreachable\n", 2},
 		{"route get", "", "need at least a destination address\n", 1},
