@@ -1,6 +1,3 @@
-// Package iproute holds iproute2's grammar for routes and addresses and its
-// output formats, shared by `vnic ip` (the client) and the topology file's
-// routes: one parser, one printer.
 package iproute
 
 import (
@@ -32,14 +29,10 @@ type RouteSpec struct {
 	Set map[string]bool
 }
 
-// Error is a grammar error, worded as iproute2 words it.
-type Error struct{ Msg string }
+func garbage(w string) error { return duparg2("to", w) }
 
-func (e *Error) Error() string { return e.Msg }
-
-func garbage(w string) error {
-	return &Error{fmt.Sprintf("either \"to\" is duplicate, or \"%s\" is a garbage.", w)}
-}
+// errNoDst is a route without a destination.
+var errNoDst = &Error{Msg: "need at least a destination address", Bare: true}
 
 // ParseRoute reads ROUTE: [TYPE] PREFIX [tos T] [table T] [proto P]
 // [scope S] [metric M] [via ADDR] [dev NAME] [onlink] [src ADDR]
@@ -51,7 +44,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 	next := func(i *int, kw string) (string, error) {
 		*i++
 		if *i >= len(args) {
-			return "", &Error{fmt.Sprintf("argument to \"%s\" is missing", kw)}
+			return "", incomplete()
 		}
 		return args[*i], nil
 	}
@@ -66,7 +59,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			n, e := strconv.ParseUint(v, 0, 8)
 			if e != nil {
-				return r, &Error{fmt.Sprintf("\"%s\" is not a valid TOS value", v)}
+				return r, invarg("\"tos\" value is invalid\n", v)
 			}
 			r.TOS = uint8(n)
 		case "table":
@@ -75,7 +68,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			t, ok := ParseTable(v)
 			if !ok {
-				return r, &Error{fmt.Sprintf("\"table\" value is invalid: %s", v)}
+				return r, invarg("\"table\" value is invalid\n", v)
 			}
 			r.Table = t
 		case "proto", "protocol":
@@ -84,7 +77,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			p, ok := ParseProto(v)
 			if !ok {
-				return r, &Error{fmt.Sprintf("\"protocol\" value is invalid: %s", v)}
+				return r, invarg("\"protocol\" value is invalid\n", v)
 			}
 			r.Protocol = p
 		case "scope":
@@ -93,7 +86,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			s, ok := ParseScope(v)
 			if !ok {
-				return r, &Error{fmt.Sprintf("invalid \"scope\" value: %s", v)}
+				return r, invarg("invalid \"scope\" value\n", v)
 			}
 			r.Scope, r.HasScope = s, true
 		case "metric", "priority", "preference":
@@ -102,7 +95,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			n, e := strconv.ParseUint(v, 0, 32)
 			if e != nil {
-				return r, &Error{fmt.Sprintf("\"metric\" value is invalid: %s", v)}
+				return r, invarg("\"metric\" value is invalid\n", v)
 			}
 			r.Metric = uint32(n)
 			a = "metric"
@@ -116,8 +109,11 @@ func ParseRoute(args []string) (RouteSpec, error) {
 				}
 			}
 			ad, e := netip.ParseAddr(v)
+			if isIPv6(v) {
+				return r, errIPv6
+			}
 			if e != nil || !ad.Is4() {
-				return r, &Error{fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
+				return r, &Error{Msg: fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
 			}
 			r.Gateway = ad
 		case "dev", "oif":
@@ -133,8 +129,11 @@ func ParseRoute(args []string) (RouteSpec, error) {
 				return r, err
 			}
 			ad, e := netip.ParseAddr(v)
+			if isIPv6(v) {
+				return r, errIPv6
+			}
 			if e != nil || !ad.Is4() {
-				return r, &Error{fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
+				return r, &Error{Msg: fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
 			}
 			r.Src = ad
 		case "mtu":
@@ -148,7 +147,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			n, e := strconv.ParseUint(v, 0, 32)
 			if e != nil || n < 68 {
-				return r, &Error{fmt.Sprintf("\"mtu\" value is invalid: %s", v)}
+				return r, invarg("\"mtu\" value is invalid\n", v)
 			}
 			r.MTU = uint32(n)
 		case "to":
@@ -180,7 +179,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 		r.Set[a] = true
 	}
 	if !haveDst {
-		return r, &Error{"need at least a destination address"}
+		return r, errNoDst
 	}
 	return r, nil
 }
@@ -195,15 +194,22 @@ func ParsePrefix(s string) (netip.Prefix, error) {
 	if !strings.Contains(s, "/") {
 		a, err := netip.ParseAddr(s)
 		if err != nil || !a.Is4() {
-			return netip.Prefix{}, &Error{fmt.Sprintf("any valid prefix is expected rather than \"%s\".", s)}
+			return netip.Prefix{}, badPrefix(s)
 		}
 		return netip.PrefixFrom(a, 32), nil
 	}
 	p, err := netip.ParsePrefix(s)
 	if err != nil || !p.Addr().Is4() {
-		return netip.Prefix{}, &Error{fmt.Sprintf("any valid prefix is expected rather than \"%s\".", s)}
+		return netip.Prefix{}, badPrefix(s)
 	}
 	return p, nil
+}
+
+func badPrefix(s string) error {
+	if isIPv6(s) {
+		return errIPv6
+	}
+	return &Error{Msg: fmt.Sprintf("any valid prefix is expected rather than \"%s\".", s)}
 }
 
 // ParseTable reads a table id or name.

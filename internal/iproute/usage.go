@@ -1,0 +1,72 @@
+package iproute
+
+// The usage texts: ip's layout (printed to stderr with exit 255, as ip
+// prints its own), the grammar vnic takes. The objects, commands and
+// options ip has and vnic does not are left out, so the texts are what
+// vnic accepts rather than ip's lists.
+
+// Usage is ip help, ip -help and ip without an object.
+const Usage = `Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }
+where  OBJECT := { address | help | link | monitor | neighbor | neighbour |
+                   route }
+       OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] |
+                    -h[uman-readable] | -iec | -j[son] | -p[retty] |
+                    -f[amily] { inet | inet6 | link } | -4 | -6 | -0 |
+                    -l[oops] { maximum-addr-flush-attempts } | -br[ief] |
+                    -o[neline] | -rc[vbuf] [size] | -n[etns] name |
+                    -N[umeric] | -c[olor] }
+`
+
+const linkUsage = `Usage: ip link set { DEVICE | dev DEVICE } [ { up | down } ] [ mtu MTU ]
+
+       ip link show [ DEVICE | dev DEVICE ] [ up ]
+
+       ip link help
+`
+
+const addrUsage = `Usage: ip address { add | replace } IFADDR dev IFNAME
+       ip address del IFADDR dev IFNAME
+       ip address flush [ dev IFNAME ] [ scope SCOPE-ID ] [ to PREFIX ]
+                        [ FLAG-LIST ] [ label LABEL ] [ up ]
+       ip address [ show [ dev IFNAME ] [ scope SCOPE-ID ] [ to PREFIX ]
+                         [ FLAG-LIST ] [ label LABEL ] [ up ] ]
+IFADDR := PREFIX [ local PREFIX ] [ broadcast ADDR ]
+SCOPE-ID := [ host | link | global | NUMBER ]
+FLAG-LIST := [ FLAG-LIST ] FLAG
+FLAG := [ permanent | dynamic | secondary | primary | temporary ]
+`
+
+const routeUsage = `Usage: ip route { list | flush } SELECTOR
+       ip route get ADDRESS [ from ADDRESS iif STRING ]
+                            [ oif STRING ] [ tos TOS ]
+       ip route { add | del | change | append | prepend | replace } ROUTE
+SELECTOR := [ root PREFIX ] [ match PREFIX ] [ exact PREFIX ]
+            [ table TABLE_ID ] [ proto RTPROTO ] [ type TYPE ]
+            [ scope SCOPE ] [ dev STRING ] [ via ADDRESS ]
+ROUTE := NODE_SPEC [ INFO_SPEC ]
+NODE_SPEC := [ TYPE ] PREFIX [ tos TOS ]
+             [ table TABLE_ID ] [ proto RTPROTO ]
+             [ scope SCOPE ] [ metric METRIC ]
+INFO_SPEC := NH OPTIONS
+NH := [ via [ inet ] ADDRESS ] [ dev STRING ] [ onlink ]
+OPTIONS := [ mtu [ lock ] NUMBER ] [ src ADDRESS ]
+TYPE := { unicast | local | broadcast | multicast | throw |
+          unreachable | prohibit | blackhole | nat }
+TABLE_ID := [ local | main | default | all | NUMBER ]
+SCOPE := [ host | link | global | NUMBER ]
+RTPROTO := [ kernel | boot | static | NUMBER ]
+`
+
+const neighUsage = `Usage: ip neigh { add | del | replace }
+                { ADDR [ lladdr LLADDR ] [ nud permanent ] }
+                [ dev DEV ]
+
+	ip neigh { show | flush } [ to PREFIX ] [ dev DEV ] [ nud STATE ]
+
+STATE := { delay | failed | incomplete | noarp | none |
+           permanent | probe | reachable | stale | all }
+`
+
+const monitorUsage = `Usage: ip monitor [ all | OBJECTS ]
+OBJECTS :=  { link | address | route | neigh }
+`
