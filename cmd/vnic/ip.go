@@ -31,7 +31,8 @@ names the host, as ip netns exec names a namespace; ip's own -n NAME
   vnic ip --host h1 link set vnic0 mtu 1280
   vnic ip --host h1 monitor [all|link|address|route|neigh] [--count N]
 
-Exit codes are ip's: 1 for a command-line error, 2 when the host refuses.`,
+Exit codes are ip's: 1 for most errors, 2 when the host refuses, 255 for
+usage errors.`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if code := runIP(args, a.out, os.Stderr); code != 0 {
@@ -42,7 +43,9 @@ Exit codes are ip's: 1 for a command-line error, 2 when the host refuses.`,
 	}
 }
 
-// runIP takes vnic's own options off the front and runs ip's grammar.
+// runIP takes vnic's own options (--socket, --host, --count) off and
+// hands the rest to iproute, which reads ip's global options itself
+// (-n/-netns NAME names the host, as ip netns exec names a namespace).
 func runIP(args []string, stdout, stderr io.Writer) int {
 	socket, host, count := "", os.Getenv("VNIC_HOST"), 0
 	var rest []string
@@ -62,11 +65,6 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 			socket = v
 		} else if v, ok := val("--host"); ok {
 			host = v
-		} else if len(rest) == 0 && (a == "-n" || a == "-netns" || a == "--netns") && i+1 < len(args) {
-			// ip's global -n/-netns NAME, before the object: a host is a
-			// namespace.
-			i++
-			host = args[i]
 		} else if v, ok := val("--count"); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
@@ -74,27 +72,26 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 				return 1
 			}
 			count = n
-		} else if a == "-h" || a == "--help" || a == "help" {
-			fmt.Fprintln(stdout, "usage: vnic ip [--socket PATH] --host NAME { link | address | route | neigh | monitor } [COMMAND [ARGS]]")
-			return 0
 		} else {
 			rest = append(rest, a)
 		}
 	}
+	if len(rest) == 1 && rest[0] == "--help" && len(args) == 1 {
+		fmt.Fprint(stdout, "usage: vnic ip [--socket PATH] [--host NAME] [--count N] [ OPTIONS ] OBJECT { COMMAND | help }\n\n"+iproute.Usage)
+		return 0
+	}
+	if !iproute.NeedsHost(rest) {
+		// Usage texts, -V and option errors need no host.
+		return iproute.Run(rest, iproute.Options{Stdout: stdout, Stderr: stderr})
+	}
+	if n, err := iproute.Netns(rest); err == nil && n != "" {
+		host = n
+	}
 	if host == "" {
-		fmt.Fprintln(stderr, "vnic ip: which host? --host NAME (or VNIC_HOST)")
+		fmt.Fprintln(stderr, "vnic ip: which host? --host NAME, -n NAME (or VNIC_HOST)")
 		return 1
 	}
-	var groups uint32
-	monitor := len(rest) > 0 && strings.HasPrefix("monitor", rest[0])
-	if monitor {
-		g, err := iproute.MonitorGroups(rest[1:])
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		groups = g
-	}
+	groups, monitor, _ := iproute.MonitorRequest(rest)
 	conn, err := nlclient.Dial(socketPath(socket))
 	if err != nil {
 		fmt.Fprintln(stderr, "vnic ip:", err)

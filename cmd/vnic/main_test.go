@@ -526,7 +526,7 @@ func TestUpIPv4(t *testing.T) {
 		rc       int
 		out, err string // regular expressions
 	}{
-		{0, `^default via 198\.18\.5\.1 dev vnic0\n198\.18\.5\.0/24 dev vnic0 proto kernel scope link src 198\.18\.5\.2\n$`, `^$`},
+		{0, `^default via 198\.18\.5\.1 dev vnic0 \n198\.18\.5\.0/24 dev vnic0 proto kernel scope link src 198\.18\.5\.2 \n$`, `^$`},
 		{0, `^PING 198\.18\.6\.2 \(198\.18\.6\.2\) 56\(84\) bytes of data\.\n64 bytes from 198\.18\.6\.2: icmp_seq=1 ttl=63 time=[0-9.]+ ms\n64 bytes from 198\.18\.6\.2: icmp_seq=2 ttl=63 time=[0-9.]+ ms\n\n--- 198\.18\.6\.2 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time \d+ms\nrtt min/avg/max/mdev = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms\n$`, `^$`},
 		{1, `^PING 198\.18\.6\.2 \(198\.18\.6\.2\) 1400\(1428\) bytes of data\.\nFrom 198\.18\.5\.1 icmp_seq=1 Frag needed and DF set \(mtu = 1280\)\n\n--- 198\.18\.6\.2 ping statistics ---\n1 packets transmitted, 0 received, \+1 errors, 100% packet loss, time 0ms\n$`, `^$`},
 		{0, `^PING 198\.18\.6\.2 \(198\.18\.6\.2\) 4000\(4028\) bytes of data\.\n4008 bytes from 198\.18\.6\.2: icmp_seq=1 ttl=63 time=[0-9.]+ ms\n`, `^$`},
@@ -536,7 +536,7 @@ func TestUpIPv4(t *testing.T) {
 		{1, `1 packets transmitted, 0 received, 100% packet loss`, `^$`},
 		{1, `^$`, `^sysctl: permission denied on key "net\.ipv4\.ip_default_ttl" \(vnic keeps it fixed\)\n$`},
 		{0, `^net\.ipv4\.conf\.vnic1\.forwarding = 0\n$`, `^$`},
-		{0, `^default via 198\.18\.6\.1 dev vnic0\n198\.18\.6\.0/24 dev vnic0 proto kernel scope link src 198\.18\.6\.2\n$`, `^$`},
+		{0, `^default via 198\.18\.6\.1 dev vnic0 \n198\.18\.6\.0/24 dev vnic0 proto kernel scope link src 198\.18\.6\.2 \n$`, `^$`},
 		{1, `^$`, `^sysctl: malformed setting "=1"\n$`},
 		{0, `^net\.ipv4\.ip_forward = 0\n$`, `^$`}, // still as set above: "=1" changed nothing
 	}

@@ -84,14 +84,14 @@ func TestIPCommands(t *testing.T) {
     inet 198.18.5.2/24 scope global vnic0
        valid_lft forever preferred_lft forever
 `, "", 0},
-		{"route", "default via 198.18.5.1 dev vnic0\n198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.2\n", "", 0},
-		{"route show table local", `local 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1
-local 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1
-broadcast 127.255.255.255 dev lo table local proto kernel scope link src 127.0.0.1
-local 198.18.5.2 dev vnic0 table local proto kernel scope host src 198.18.5.2
-broadcast 198.18.5.255 dev vnic0 table local proto kernel scope link src 198.18.5.2
+		{"route", "default via 198.18.5.1 dev vnic0 \n198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.2 \n", "", 0},
+		{"route show table local", `local 127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1 
+local 127.0.0.1 dev lo proto kernel scope host src 127.0.0.1 
+broadcast 127.255.255.255 dev lo proto kernel scope link src 127.0.0.1 
+local 198.18.5.2 dev vnic0 proto kernel scope host src 198.18.5.2 
+broadcast 198.18.5.255 dev vnic0 proto kernel scope link src 198.18.5.2 
 `, "", 0},
-		{"neigh", "198.18.5.1 dev vnic0 lladdr 02:00:00:00:02:00 REACHABLE\n", "", 0},
+		{"neigh", "198.18.5.1 dev vnic0 lladdr 02:00:00:00:02:00 REACHABLE \n", "", 0},
 		{"route add 198.18.9.0/24 via 198.18.5.7 metric 10", "", "", 0},
 		{"route add 198.18.9.0/24 via 198.18.5.7 metric 10", "", "RTNETLINK answers: File exists\n", 2},
 		{"route add 198.18.10.0/24 via 203.0.113.1", "", "Error: Nexthop has invalid gateway.\n", 2},
@@ -99,11 +99,11 @@ broadcast 198.18.5.255 dev vnic0 table local proto kernel scope link src 198.18.
 		{"route get 198.18.5.2", "local 198.18.5.2 dev lo src 198.18.5.2 " + uid + " \n    cache <local> \n", "", 0},
 		{"route del 198.18.9.0/24", "", "", 0},
 		{"route del 198.18.9.0/24", "", "RTNETLINK answers: No such process\n", 2},
-		{"route add 198.18.9.0/24 via 198.18.5.7 bogus", "", "Error: either \"to\" is duplicate, or \"bogus\" is a garbage.\n", 1},
+		{"route add 198.18.9.0/24 via 198.18.5.7 bogus", "", "Error: either \"to\" is duplicate, or \"bogus\" is a garbage.\n", 255},
 		{"addr add 198.18.5.2/24 dev vnic0", "", "Error: ipv4: Address already assigned.\n", 2},
-		{"addr add 198.18.5.3/24 dev nope", "", "Error: Cannot find device \"nope\"\n", 1},
+		{"addr add 198.18.5.3/24 dev nope", "", "Cannot find device \"nope\"\n", 1},
 		{"neigh add 198.18.5.20 lladdr 02:00:00:00:00:20 dev vnic0", "", "", 0},
-		{"neigh show dev vnic0", "198.18.5.1 dev vnic0 lladdr 02:00:00:00:02:00 REACHABLE\n198.18.5.20 dev vnic0 lladdr 02:00:00:00:00:20 PERMANENT\n", "", 0},
+		{"neigh show dev vnic0", "198.18.5.1 lladdr 02:00:00:00:02:00 REACHABLE \n198.18.5.20 lladdr 02:00:00:00:00:20 PERMANENT \n", "", 0},
 		{"neigh del 198.18.5.20 dev vnic0", "", "", 0},
 		{"neigh del 198.18.5.20 dev vnic0", "", "RTNETLINK answers: No such file or directory\n", 2},
 		{"link set vnic0 mtu 1280", "", "", 0},
@@ -117,7 +117,7 @@ broadcast 198.18.5.255 dev vnic0 table local proto kernel scope link src 198.18.
 	}
 	// Another host's view is its own.
 	out, _, _ := ip(t, ipConn(t, s, "h2", 0), "route")
-	if out != "198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.1\n" {
+	if out != "198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.1 \n" {
 		t.Errorf("h2 routes %q", out)
 	}
 }
@@ -148,15 +148,15 @@ func TestIPMonitor(t *testing.T) {
 	}
 	want := `2: vnic0    inet 198.18.7.1/24 scope global vnic0
        valid_lft forever preferred_lft forever
-local 198.18.7.1 dev vnic0 table local proto kernel scope host src 198.18.7.1
-broadcast 198.18.7.255 dev vnic0 table local proto kernel scope link src 198.18.7.1
-198.18.7.0/24 dev vnic0 proto kernel scope link src 198.18.7.1
-198.18.8.0/24 via 198.18.7.9 dev vnic0
+local 198.18.7.1 dev vnic0 table local proto kernel scope host src 198.18.7.1 
+broadcast 198.18.7.255 dev vnic0 table local proto kernel scope link src 198.18.7.1 
+198.18.7.0/24 dev vnic0 proto kernel scope link src 198.18.7.1 
+198.18.8.0/24 via 198.18.7.9 dev vnic0 
 Deleted 2: vnic0    inet 198.18.7.1/24 scope global vnic0
        valid_lft forever preferred_lft forever
-Deleted local 198.18.7.1 dev vnic0 table local proto kernel scope host src 198.18.7.1
-Deleted broadcast 198.18.7.255 dev vnic0 table local proto kernel scope link src 198.18.7.1
-Deleted 198.18.7.0/24 dev vnic0 proto kernel scope link src 198.18.7.1
+Deleted local 198.18.7.1 dev vnic0 table local proto kernel scope host src 198.18.7.1 
+Deleted broadcast 198.18.7.255 dev vnic0 table local proto kernel scope link src 198.18.7.1 
+Deleted 198.18.7.0/24 dev vnic0 proto kernel scope link src 198.18.7.1 
 `
 	if out.String() != want {
 		t.Fatalf("monitor:\n%s\nwant:\n%s", out.String(), want)
@@ -222,10 +222,10 @@ func TestIPMonitorLinkNeigh(t *testing.T) {
 	if code := iproute.Run([]string{"monitor"}, iproute.Options{T: mon, Stdout: &out, Stderr: &out, Count: 3, Stop: stop}); code != 0 {
 		t.Fatal(out.String())
 	}
-	want := `2: vnic0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1400 qdisc pfifo_fast state UP mode DEFAULT group default qlen 1000
+	want := `2: vnic0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1400 qdisc pfifo_fast state UP group default 
     link/ether 02:00:00:00:01:00 brd ff:ff:ff:ff:ff:ff
-198.18.5.30 dev vnic0 lladdr 02:00:00:00:00:30 PERMANENT
-Deleted 198.18.5.30 dev vnic0 lladdr 02:00:00:00:00:30 PERMANENT
+198.18.5.30 dev vnic0 lladdr 02:00:00:00:00:30 PERMANENT 
+Deleted 198.18.5.30 dev vnic0 lladdr 02:00:00:00:00:30 PERMANENT 
 `
 	if out.String() != want {
 		t.Fatalf("monitor:\n%s\nwant:\n%s", out.String(), want)
@@ -250,8 +250,8 @@ func TestIPRouteFlags(t *testing.T) {
 		{"route append 198.18.9.0/24 via 198.18.5.8", "", "", 0},
 		{"route append 198.18.9.0/24 via 198.18.5.8", "", "RTNETLINK answers: File exists\n", 2},
 		{"route prepend 198.18.9.0/24 via 198.18.5.9", "", "", 0},
-		{"route", "default via 198.18.5.1 dev vnic0\n198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.2\n" +
-			"198.18.9.0/24 via 198.18.5.9 dev vnic0\n198.18.9.0/24 via 198.18.5.7 dev vnic0\n198.18.9.0/24 via 198.18.5.8 dev vnic0\n", "", 0},
+		{"route", "default via 198.18.5.1 dev vnic0 \n198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.2 \n" +
+			"198.18.9.0/24 via 198.18.5.9 dev vnic0 \n198.18.9.0/24 via 198.18.5.7 dev vnic0 \n198.18.9.0/24 via 198.18.5.8 dev vnic0 \n", "", 0},
 		{"route get 198.18.9.1", "198.18.9.1 via 198.18.5.9 dev vnic0 src 198.18.5.2 " + uid + " \n    cache \n", "", 0},
 		{"route change 198.18.9.0/24 via 198.18.5.10", "", "", 0},
 		{"route get 198.18.9.1", "198.18.9.1 via 198.18.5.10 dev vnic0 src 198.18.5.2 " + uid + " \n    cache \n", "", 0},
@@ -263,17 +263,17 @@ func TestIPRouteFlags(t *testing.T) {
 		{"route get 239.1.2.3", "multicast 239.1.2.3 dev vnic0 src 198.18.5.2 rt_offload_failed " + uid + " \n    cache <mc> \n", "", 0},
 		{"route replace 198.18.45.0/24 via 198.18.5.7", "", "", 0},
 		{"route add local 198.18.33.1 dev vnic0", "", "", 0},
-		{"route show table local", `local 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1
-local 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1
-broadcast 127.255.255.255 dev lo table local proto kernel scope link src 127.0.0.1
-local 198.18.5.2 dev vnic0 table local proto kernel scope host src 198.18.5.2
-broadcast 198.18.5.255 dev vnic0 table local proto kernel scope link src 198.18.5.2
-local 198.18.33.1 dev vnic0 table local scope host
+		{"route show table local", `local 127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1 
+local 127.0.0.1 dev lo proto kernel scope host src 127.0.0.1 
+broadcast 127.255.255.255 dev lo proto kernel scope link src 127.0.0.1 
+local 198.18.5.2 dev vnic0 proto kernel scope host src 198.18.5.2 
+broadcast 198.18.5.255 dev vnic0 proto kernel scope link src 198.18.5.2 
+local 198.18.33.1 dev vnic0 scope host 
 `, "", 0},
 		{"neigh add 198.18.5.20 lladdr 02:00:00:00:00:20 dev vnic0", "", "", 0},
 		{"neigh add 198.18.5.20 lladdr 02:00:00:00:00:21 dev vnic0", "", "RTNETLINK answers: File exists\n", 2},
 		{"neigh replace 198.18.5.20 lladdr 02:00:00:00:00:21 dev vnic0", "", "", 0},
-		{"neigh show dev vnic0", "198.18.5.20 dev vnic0 lladdr 02:00:00:00:00:21 PERMANENT\n", "", 0},
+		{"neigh show dev vnic0", "198.18.5.20 lladdr 02:00:00:00:00:21 PERMANENT \n", "", 0},
 	} {
 		out, errs, code := ip(t, c, tc.line)
 		if out != tc.out || errs != tc.err || code != tc.code {
