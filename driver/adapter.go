@@ -185,6 +185,10 @@ type Adapter struct {
 	fcTx       bool // send PAUSE (ethtool -A tx)
 	qtot       [hw.NumQueues]queueTotals
 	features   ethtool.Features // as last set by the stack
+	// nfc is the ethtool -N rule table by location (nfc.go); nfcHits
+	// counts every frame a rule steered.
+	nfc     [NFCTableSize]*nfcRule
+	nfcHits uint64
 
 	descNeeded int // descriptors of the largest frame of the MTU, plus 2
 
@@ -277,7 +281,9 @@ func Probe(fn hw.Function, host *stack.Host, cpus []*hw.CPU, cfg Config) (*Adapt
 	}
 	a.defaultIndir()
 	nd.SetAddrInit(a.mac)
-	a.features = hwFeatures &^ ethtool.LRO
+	// LRO is off after probe (LRO-07); rx-ntuple-filter too, as igb
+	// announces it only in hw_features.
+	a.features = hwFeatures &^ (ethtool.LRO | ethtool.NTuple)
 	nd.InitFeatures(hwFeatures, a.features)
 	nd.WatchdogTimeout = cfg.TxTimeout
 	a.netdev = nd
