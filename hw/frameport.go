@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"vnic/header"
@@ -59,7 +60,16 @@ type FramePort struct {
 	TxFrames, RxFrames, RxSegmented, RxBad, TxErrors atomic.Uint64
 	// ReadErr is set when the reader gave up on the pipe.
 	ReadErr atomic.Pointer[error]
+	// OnLost, when set before Plug, is called once (from the reader
+	// goroutine) when the pipe fails for good while the port is open —
+	// a TAP deleted under it — after the device's carrier has been
+	// dropped. err names the TAP; the caller logs it.
+	OnLost func(err error)
 }
+
+// ErrPortLost is what a FramePort reports through OnLost and ReadErr when
+// its pipe failed for good.
+var ErrPortLost = errors.New("hw: port lost")
 
 // NewFramePort returns a port over pipe; vnetHdrLen is 0, 10 or 12.
 func NewFramePort(clock Clock, pipe FrameIO, vnetHdrLen int) (*FramePort, error) {
@@ -126,19 +136,37 @@ func (p *FramePort) read() {
 	for {
 		n, err := p.io.Read(buf)
 		if err != nil {
-			if p.closed.Load() || errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
+			if p.closed.Load() || errors.Is(err, os.ErrClosed) {
 				return
 			}
 			// A transient failure is retried; a pipe that keeps failing
-			// (its TAP deleted under it) ends the reader.
-			if fails++; fails > 100 {
-				p.ReadErr.Store(&err)
-				return
+			// or reaches its end (its TAP deleted under it: the kernel
+			// answers EBADFD, or EOF) is a pulled cable.
+			if fails++; fails <= 100 && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EBADFD) {
+				continue
 			}
-			continue
+			p.lose(err)
+			return
 		}
 		fails = 0
 		p.deliver(buf[:n])
+	}
+}
+
+// lose is the pipe gone for good: the device loses its carrier (STATUS.LU
+// clears, LSC is raised, as when a cable is pulled) and OnLost hears of it.
+func (p *FramePort) lose(err error) {
+	name := "pipe"
+	if t, ok := p.io.(interface{ Ifname() string }); ok {
+		name = "TAP " + t.Ifname()
+	}
+	err = fmt.Errorf("%w: %s: %w (link down)", ErrPortLost, name, err)
+	p.ReadErr.Store(&err)
+	if p.dev != nil {
+		p.dev.SetCarrier(false)
+	}
+	if p.OnLost != nil {
+		p.OnLost(err)
 	}
 }
 
