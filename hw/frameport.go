@@ -60,14 +60,29 @@ type FramePort struct {
 	TxFrames, RxFrames, RxSegmented, RxBad, TxErrors atomic.Uint64
 	// ReadErr is set when the reader gave up on the pipe.
 	ReadErr atomic.Pointer[error]
-	// OnLost, when set before Plug, is called once (from the reader
-	// goroutine) when the pipe fails for good while the port is open —
-	// a TAP deleted under it — after the device's carrier has been
-	// dropped. err names the TAP; the caller logs it.
-	OnLost func(err error)
+
+	lostMu  sync.Mutex
+	onLost  func(error)
+	lostErr error // the loss, once it happened
+	told    bool  // onLost heard of it
 }
 
-// ErrPortLost is what a FramePort reports through OnLost and ReadErr when
+// SetOnLost sets what is called, once, when the pipe fails for good while
+// the port is open — its TAP deleted — after the device's carrier has been
+// dropped; err names the TAP, for the caller to log. It may be set at any
+// time: a loss that happened before is reported at once (from the caller's
+// goroutine; otherwise from the reader's).
+func (p *FramePort) SetOnLost(fn func(err error)) {
+	p.lostMu.Lock()
+	defer p.lostMu.Unlock()
+	p.onLost = fn
+	if p.lostErr != nil && fn != nil && !p.told {
+		p.told = true
+		fn(p.lostErr)
+	}
+}
+
+// ErrPortLost is what a FramePort reports through SetOnLost and ReadErr when
 // its pipe failed for good.
 var ErrPortLost = errors.New("hw: port lost")
 
@@ -154,7 +169,8 @@ func (p *FramePort) read() {
 }
 
 // lose is the pipe gone for good: the device loses its carrier (STATUS.LU
-// clears, LSC is raised, as when a cable is pulled) and OnLost hears of it.
+// clears, LSC is raised, as when a cable is pulled) and SetOnLost's
+// function hears of it.
 func (p *FramePort) lose(err error) {
 	name := "pipe"
 	if t, ok := p.io.(interface{ Ifname() string }); ok {
@@ -165,8 +181,12 @@ func (p *FramePort) lose(err error) {
 	if p.dev != nil {
 		p.dev.SetCarrier(false)
 	}
-	if p.OnLost != nil {
-		p.OnLost(err)
+	p.lostMu.Lock()
+	defer p.lostMu.Unlock()
+	p.lostErr = err
+	if p.onLost != nil {
+		p.told = true
+		p.onLost(err)
 	}
 }
 

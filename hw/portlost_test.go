@@ -22,7 +22,7 @@ func (p *deadPipe) Close() error                { return nil }
 func (p *deadPipe) Ifname() string              { return "vtap7" }
 
 // lostRig plugs a device (link up) into a port over pipe and reports
-// OnLost's calls.
+// SetOnLost's calls.
 func lostRig(t *testing.T, pipe FrameIO, hdr int) (*Device, *FramePort, chan error) {
 	t.Helper()
 	dev, err := NewDevice(DeviceConfig{Name: "t", MAC: rigMAC}, NewRealClock(), NewDMA(1<<20))
@@ -34,7 +34,7 @@ func lostRig(t *testing.T, pipe FrameIO, hdr int) (*Device, *FramePort, chan err
 		t.Fatal(err)
 	}
 	lost := make(chan error, 4)
-	p.OnLost = func(err error) { lost <- err }
+	p.SetOnLost(func(err error) { lost <- err })
 	dev.Write32(CTRL, CtrlSLU)
 	p.Plug(dev)
 	t.Cleanup(func() { p.Close() })
@@ -58,7 +58,7 @@ func TestPortLostTakesLinkDown(t *testing.T) {
 			select {
 			case err = <-lost:
 			case <-time.After(10 * time.Second):
-				t.Fatal("no OnLost within 10 s")
+				t.Fatal("no loss reported within 10 s")
 			}
 			if !errors.Is(err, ErrPortLost) || !errors.Is(err, perr) || !strings.Contains(err.Error(), "TAP vtap7") {
 				t.Fatalf("OnLost(%v)", err)
@@ -90,5 +90,23 @@ func TestPortCloseIsNotLost(t *testing.T) {
 	<-p.done
 	if len(lost) != 0 || !dev.LinkUp() {
 		t.Fatalf("close: %d reports, link up %v", len(lost), dev.LinkUp())
+	}
+}
+
+// A loss before SetOnLost is reported when it is set, once.
+func TestPortLostReportedLate(t *testing.T) {
+	pipe := &deadPipe{err: syscall.EBADFD, gate: make(chan struct{})}
+	dev, p, lost := lostRig(t, pipe, 0)
+	p.SetOnLost(nil)
+	close(pipe.gate)
+	<-p.done
+	if dev.LinkUp() || len(lost) != 0 {
+		t.Fatalf("link up %v, %d reports before SetOnLost", dev.LinkUp(), len(lost))
+	}
+	var got []error
+	p.SetOnLost(func(err error) { got = append(got, err) })
+	p.SetOnLost(func(err error) { got = append(got, err) })
+	if len(got) != 1 || !errors.Is(got[0], syscall.EBADFD) {
+		t.Fatalf("late reports %v", got)
 	}
 }
