@@ -352,7 +352,7 @@ func (d *Device) rxToRing(q int, frame []byte, m rxMeta) bool {
 			wb.Status = ring.RxStatEOP | m.status
 			wb.RSSType, wb.RSSHash, wb.PktType = m.rssType, m.hash, m.pktType
 			if m.frames > 1 {
-				wb.RSCCnt = uint8(min(m.frames, 15))
+				wb.RSCCnt = uint8(m.frames) // at most maxRSCCnt
 			}
 		}
 		desc.WriteBack(wb)
