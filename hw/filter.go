@@ -116,6 +116,9 @@ func isFilterReg(off uint32) bool {
 // matches, with the descriptor's packet type for an EtherType match (0 for a
 // 5-tuple match: the L3/L4 type stays). Callers check filtersOn first.
 func (d *Device) steer(f []byte) (q int, pktType uint16, ok bool) {
+	if len(f) < header.EthernetHeaderLen {
+		return 0, 0, false // receive drops runts first; steer stands alone
+	}
 	et, l3 := header.Ethernet(f).InnerType()
 	if on := d.filtersOn & 0xFF; on != 0 {
 		for n := 0; n < NumETQF; n++ {

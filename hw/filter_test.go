@@ -244,3 +244,109 @@ func (rr *rigRing) recycle(r *rig) {
 		r.post(rr.q, k)
 	}
 }
+
+// steerRef is the queue filters written plainly, the slow reference: which
+// filter steers frame f (kind 'e' or 'f' and index), or none.
+func steerRef(regs func(off uint32) uint32, f []byte) (kind byte, n int, q int) {
+	if len(f) < 14 {
+		return 0, 0, 0
+	}
+	et, l3 := binary.BigEndian.Uint16(f[12:14]), 14
+	if et == 0x8100 && len(f) >= 18 {
+		et, l3 = binary.BigEndian.Uint16(f[16:18]), 18
+	}
+	for i := 0; i < NumETQF; i++ {
+		v := regs(ETQF(i))
+		if v&EtqfFilterEn != 0 && v&EtqfQueueEnable != 0 && v&0xFFFF == uint32(et) {
+			return 'e', i, int(v>>16) & 7
+		}
+	}
+	if et != 0x0800 || len(f) < l3+20 || f[l3]>>4 != 4 {
+		return 0, 0, 0
+	}
+	ip := f[l3:]
+	ihl := int(ip[0]&0xF) * 4
+	if ihl < 20 || len(ip) < ihl {
+		return 0, 0, 0
+	}
+	frag := binary.BigEndian.Uint16(ip[6:8])&0x3FFF != 0
+	proto := ip[9]
+	hasPorts := !frag && len(ip) >= ihl+4 && (proto == 6 || proto == 17 || proto == 132)
+	best, bestPri := -1, -1
+	for i := 0; i < NumFTQF; i++ {
+		ftqf, imir := regs(FTQF(i)), regs(IMIR(i))
+		if ftqf&FtqfQueueEnable == 0 {
+			continue
+		}
+		if ftqf&FtqfProtoBP == 0 && ftqf&0xFF != uint32(proto) {
+			continue
+		}
+		if ftqf&FtqfSrcAddrBP == 0 && regs(SAQF(i)) != uint32(ip[12])|uint32(ip[13])<<8|uint32(ip[14])<<16|uint32(ip[15])<<24 {
+			continue
+		}
+		if ftqf&FtqfDstAddrBP == 0 && regs(DAQF(i)) != uint32(ip[16])|uint32(ip[17])<<8|uint32(ip[18])<<16|uint32(ip[19])<<24 {
+			continue
+		}
+		if ftqf&FtqfSrcPortBP == 0 && (!hasPorts || regs(SPQF(i)) != uint32(ip[ihl])|uint32(ip[ihl+1])<<8) {
+			continue
+		}
+		if imir&ImirPortBP == 0 && (!hasPorts || imir&0xFFFF != uint32(ip[ihl+2])|uint32(ip[ihl+3])<<8) {
+			continue
+		}
+		if pri := int(imir >> 29); pri > bestPri {
+			best, bestPri = i, pri
+		}
+	}
+	if best < 0 {
+		return 0, 0, 0
+	}
+	return 'f', best, int(regs(FTQF(best))>>16) & 0xF
+}
+
+// The queue filters against the reference: for any frame and any filter
+// registers, the same filter steers to the same queue and is the one that
+// counts it; nothing panics.
+func FuzzQueueFilters(f *testing.F) {
+	tcp := rssFrame(rigMAC, "198.18.0.1", "198.18.0.2", 1000, 2000)
+	prog := make([]byte, 4*8*7)
+	binary.LittleEndian.PutUint32(prog[0:], 0x0800|2<<EtqfQueueShift|etqfActive)
+	f.Add(tcp, prog)
+	binary.LittleEndian.PutUint32(prog[0:], 0)
+	binary.LittleEndian.PutUint32(prog[4*8*3:], header.ProtoTCP|FtqfQueueEnable|5<<FtqfQueueShift|FtqfSrcAddrBP|FtqfDstAddrBP|FtqfSrcPortBP)
+	binary.LittleEndian.PutUint32(prog[4*8*4:], ImirPortBP)
+	f.Add(tcp, prog)
+	f.Add(etherFrame(0x88B5), prog)
+	f.Add([]byte{1, 2, 3}, []byte{0xff})
+	r := newRig(f, false)
+	bases := []uint32{ETQF0, FTQF0, IMIR0, SAQF0, DAQF0, SPQF0, IMIREXT0}
+	f.Fuzz(func(t *testing.T, frame, prog []byte) {
+		r.wr(CTRL, CtrlRST)
+		for i := 0; i+4 <= len(prog) && i/32 < len(bases); i += 4 {
+			r.wr(bases[i/32]+uint32(i%32), binary.LittleEndian.Uint32(prog[i:]))
+		}
+		kind, n, wantQ := steerRef(r.rd, frame)
+		r.dev.mu.Lock()
+		var q int
+		var pt uint16
+		var ok bool
+		if r.dev.filtersOn != 0 {
+			q, pt, ok = r.dev.steer(frame)
+		}
+		r.dev.mu.Unlock()
+		if ok != (kind != 0) || q != wantQ || (kind == 'e') != (pt != 0) {
+			t.Fatalf("steered %v to %d (type %#x), reference %c%d to %d", ok, q, pt, kind, n, wantQ)
+		}
+		for i := 0; i < NumETQF+NumFTQF; i++ {
+			off, want := VETQFHC(i), uint32(0)
+			if i >= NumETQF {
+				off = VFTQFHC(i - NumETQF)
+			}
+			if (kind == 'e' && i == n) || (kind == 'f' && i == NumETQF+n) {
+				want = 1
+			}
+			if got := r.rd(off); got != want {
+				t.Fatalf("hit counter %d = %d, want %d", i, got, want)
+			}
+		}
+	})
+}
