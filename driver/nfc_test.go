@@ -247,11 +247,11 @@ func TestNtupleSurvivesResetAndOffClears(t *testing.T) {
 	if _, err := a.InsertRxClsRule(udp4Rule(2, q, 4)); err != nil {
 		t.Fatal(err)
 	}
-	hits := int64(0)
+	hits, total := int64(0), int64(0)
 	check := func(what string) {
 		t.Helper()
 		got := e.flowQueues(t, c, 8, 2)
-		hits += 2
+		hits, total = hits+2, total+2
 		if got[2] != int(q) {
 			t.Fatalf("after %s: flow 2 on queue %d, want %d", what, got[2], q)
 		}
@@ -276,7 +276,23 @@ func TestNtupleSurvivesResetAndOffClears(t *testing.T) {
 	injected[e.b] += a.HWStats().TPR - tpr
 	e.w.Run(10 * time.Millisecond) // the link comes back
 	check("offline self-test")
+	// Inserted while the device is down, a rule takes effect at open.
 	nd := e.b.Netdev
+	if err := nd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DeleteRxClsRule(4); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.InsertRxClsRule(udp4Rule(2, q, 4)); err != nil {
+		t.Fatal(err)
+	}
+	if err := nd.Open(); err != nil {
+		t.Fatal(err)
+	}
+	e.w.Run(10 * time.Millisecond)
+	hits = 0
+	check("insert while down")
 	if _, err := nd.SetWantedFeatures(ethtool.NTuple, ethtool.NTuple); err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +309,7 @@ func TestNtupleSurvivesResetAndOffClears(t *testing.T) {
 	if got := e.flowQueues(t, c, 8, 1); got[2] != base[2] {
 		t.Fatalf("ntuple off: flow 2 on queue %d, want RSS's %d", got[2], base[2])
 	}
-	if stat(a, "rx_ntuple_hits") != hits {
-		t.Fatalf("rx_ntuple_hits %d, want %d", stat(a, "rx_ntuple_hits"), hits)
+	if stat(a, "rx_ntuple_hits") != total {
+		t.Fatalf("rx_ntuple_hits %d, want %d", stat(a, "rx_ntuple_hits"), total)
 	}
 }
