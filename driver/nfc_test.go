@@ -12,6 +12,8 @@ import (
 	"vnic/driver"
 	"vnic/ethtool"
 	"vnic/header"
+	"vnic/hw"
+	"vnic/internal/topo"
 	"vnic/stack"
 )
 
@@ -311,5 +313,37 @@ func TestNtupleSurvivesResetAndOffClears(t *testing.T) {
 	}
 	if stat(a, "rx_ntuple_hits") != total {
 		t.Fatalf("rx_ntuple_hits %d, want %d", stat(a, "rx_ntuple_hits"), total)
+	}
+}
+
+// With rules installed, receiving still allocates nothing: the frames the
+// rules steer and the ones RSS spreads.
+func TestNtupleRxNoAllocs(t *testing.T) {
+	e := newEnv(t, func(c *topo.Config) {
+		c.Costs = topo.Costs(hw.DefaultCosts)
+		for i := range c.Hosts {
+			c.Hosts[i].Devices[0].Queues = 4
+		}
+	})
+	a := e.b.Adapter
+	for i, r := range []ethtool.RxClsRule{udp4Rule(1, 3, 0), udp4Rule(6, 2, 1), etherRule(0x88B5, 1, 2)} {
+		if _, err := a.InsertRxClsRule(r); err != nil {
+			t.Fatalf("rule %d: %v", i, err)
+		}
+	}
+	sink := stack.NewSink(0)
+	e.b.Host.Stack.AddProtocol(stack.EthPIPv4, sink.Handle)
+	frames := make([][]byte, allocBatch)
+	for i := range frames {
+		frames[i] = udpFrame(e.b.Netdev.Addr(), e.a.Netdev.Addr(), 60+i*45, i%8)
+	}
+	noAllocs(t, "rx with ntuple rules", func() {
+		for _, f := range frames {
+			inject(e.b, f)
+		}
+		e.w.Run(200 * time.Microsecond)
+	})
+	if got, want := stat(a, "rx_ntuple_0_hits")+stat(a, "rx_ntuple_1_hits"), int64((allocWarm+1+allocRuns)*allocBatch/4); got != want {
+		t.Fatalf("rules hit %d times, want %d", got, want)
 	}
 }
