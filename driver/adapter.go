@@ -141,8 +141,9 @@ const (
 	ethOverhead = header.EthernetHeaderLen + header.VLANTagLen
 )
 
-// ErrEEPROM is returned by Probe when the NVM checksum is wrong.
-var ErrEEPROM = errors.New("driver: EEPROM checksum invalid")
+// ErrEEPROM is returned by Probe when the NVM checksum is wrong, in igb's
+// words (igb_probe: "The NVM Checksum Is Not Valid", -EIO).
+var ErrEEPROM = errors.New("driver: The NVM Checksum Is Not Valid")
 
 // Adapter is the driver's per-device state (struct igb_adapter).
 type Adapter struct {
@@ -185,6 +186,10 @@ type Adapter struct {
 	fcTx       bool // send PAUSE (ethtool -A tx)
 	qtot       [hw.NumQueues]queueTotals
 	features   ethtool.Features // as last set by the stack
+	// nfc is the ethtool -N rule table by location (nfc.go); nfcHits
+	// counts every frame a rule steered.
+	nfc     [NFCTableSize]*nfcRule
+	nfcHits uint64
 
 	descNeeded int // descriptors of the largest frame of the MTU, plus 2
 
@@ -263,7 +268,7 @@ func Probe(fn hw.Function, host *stack.Host, cpus []*hw.CPU, cfg Config) (*Adapt
 	}
 	a.mac = stack.MAC{byte(nvm[0]), byte(nvm[0] >> 8), byte(nvm[1]), byte(nvm[1] >> 8), byte(nvm[2]), byte(nvm[2] >> 8)}
 	if a.mac.IsMulticast() || a.mac.IsZero() {
-		return nil, fmt.Errorf("driver: %s: EEPROM MAC %s is not a valid unicast address", fn.Name, a.mac)
+		return nil, fmt.Errorf("driver: %s: Invalid MAC Address %s in the EEPROM (not a unicast address)", fn.Name, a.mac)
 	}
 	if cfg.RSSKey != nil {
 		copy(a.rssKey[:], cfg.RSSKey)
@@ -277,7 +282,9 @@ func Probe(fn hw.Function, host *stack.Host, cpus []*hw.CPU, cfg Config) (*Adapt
 	}
 	a.defaultIndir()
 	nd.SetAddrInit(a.mac)
-	a.features = hwFeatures &^ ethtool.LRO
+	// LRO is off after probe (LRO-07); rx-ntuple-filter too, as igb
+	// announces it only in hw_features.
+	a.features = hwFeatures &^ (ethtool.LRO | ethtool.NTuple)
 	nd.InitFeatures(hwFeatures, a.features)
 	nd.WatchdogTimeout = cfg.TxTimeout
 	a.netdev = nd

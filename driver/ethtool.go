@@ -202,6 +202,13 @@ func (a *Adapter) SetChannels(ch ethtool.Channels) error {
 	if n < 1 || n > a.maxQueues() {
 		return ethtool.Errorf("set channels", syscall.EINVAL, "combined %d outside [1, %d]", n, a.maxQueues())
 	}
+	a.mu.Lock()
+	used := a.nfcMaxQueue()
+	a.mu.Unlock()
+	if n <= used {
+		// As the kernel's ethtool core (ethtool_get_max_rxnfc_channel).
+		return ethtool.Errorf("set channels", syscall.EINVAL, "requested channel counts are too low for existing ntuple filter settings (a rule steers to queue %d)", used)
+	}
 	a.updateStats() // the RQDPC of queues about to go idle
 	a.mu.Lock()
 	next := a.plan()
@@ -724,6 +731,7 @@ func (a *Adapter) GetStats() []ethtool.Stat {
 		{Name: "rx_disabled", Value: hs.RxDisabled}, {Name: "interrupts_other", Value: a.otherIRQs.Load()}, {Name: "link_changes", Value: a.lscEvents.Load()},
 		{Name: "tx_no_link_drops", Value: hs.TxNoLink},
 	}
+	out = append(out, a.nfcStats()...)
 	for q, s := range per {
 		out = append(out,
 			ethtool.Stat{Name: fmt.Sprintf("tx_queue_%d_packets", q), Value: s.txp},

@@ -6,9 +6,11 @@ import (
 )
 
 // hwFeatures is what igb announces at probe that vnic implements: scatter-
-// gather, IPv4 TCP/UDP transmit checksum, receive checksum, TSO, LRO and the
-// RSS hash. LRO is off after probe (LRO-07); the core adds GSO and GRO.
-const hwFeatures = ethtool.SG | ethtool.IPCsum | ethtool.RxCsum | ethtool.TSO | ethtool.LRO | ethtool.RxHash
+// gather, IPv4 TCP/UDP transmit checksum, receive checksum, TSO, LRO, the
+// RSS hash and ntuple filters (rx-ntuple-filter, as igb on the i350 and
+// later: vnic's device has the 82576's queue filters). LRO and ntuple are
+// off after probe (LRO-07); the core adds GSO and GRO.
+const hwFeatures = ethtool.SG | ethtool.IPCsum | ethtool.RxCsum | ethtool.TSO | ethtool.LRO | ethtool.RxHash | ethtool.NTuple
 
 // FixFeatures is ndo_fix_features: LRO needs interrupt moderation, since
 // the device flushes aggregates on the throttle interval (ixgbe likewise
@@ -29,10 +31,16 @@ func (a *Adapter) FixFeatures(f ethtool.Features) ethtool.Features {
 
 // SetFeatures is ndo_set_features: RXCSUM's IP and L4 offload bits follow
 // rx-checksum, each queue's RSCCTL.RSCEN follows LRO. The transmit features
-// need no register: start_xmit reads them per packet.
+// need no register: start_xmit reads them per packet. Turning
+// rx-ntuple-filter off deletes every classification rule (igb_set_features);
+// while it is off rules can still be inserted, as with igb, which checks
+// only that the hardware has the feature.
 func (a *Adapter) SetFeatures(f ethtool.Features) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.features&ethtool.NTuple != 0 && f&ethtool.NTuple == 0 {
+		a.clearNFC()
+	}
 	a.features = f
 	if a.running {
 		a.programFeatures()

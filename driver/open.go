@@ -214,6 +214,7 @@ func (a *Adapter) configure() {
 		a.refill(r, r.count-1)
 	}
 	a.configureRSS()
+	a.programNFC() // the queue filters come back after reset and ring changes
 	a.programFeatures()
 	a.wr32(hw.RLPML, uint32(a.netdev.MTU()+ethOverhead))
 	a.wr32(hw.RCTL, a.rctlBase())
@@ -289,6 +290,7 @@ func (a *Adapter) quiesce(keep bool) bool {
 	if !a.running {
 		return false
 	}
+	a.eraseNFC()
 	a.running = false
 	a.isDown.Store(true)
 	for _, r := range a.tx {

@@ -70,6 +70,11 @@ type Device struct {
 	rss      *offload.Toeplitz
 	rssDirty bool
 
+	// Queue filters (filter.go): the ones that can steer, and the frames
+	// each steered since its counter was read.
+	filtersOn  uint16
+	filterHits [filterHitsCount]uint64
+
 	vec [NumVectors]vecState
 	rxd [NumQueues]rxDelay // RDTR/RADV state per RX queue
 	txq [NumQueues]txQueue
@@ -202,6 +207,7 @@ func (d *Device) reset() {
 		d.rxd[q].abs.Stop()
 	}
 	d.rssDirty = true
+	d.filtersOn, d.filterHits = 0, [filterHitsCount]uint64{}
 	if d.checker != nil {
 		d.checker.resetRings()
 	}
@@ -267,6 +273,8 @@ func (d *Device) read(off uint32) uint32 {
 		return v
 	case off == ICS:
 		return d.regs[ICR/4]
+	case off >= VETQFHC0 && off < VFTQFHC0+4*NumFTQF:
+		return d.readFilterHits(off)
 	case off == IMC:
 		return d.regs[IMS/4]
 	case off >= VUWC && off <= vdiagEnd:
@@ -474,6 +482,9 @@ func (d *Device) write(off uint32, v uint32) uint32 {
 	case off >= RSSRK0 && off < RSSRK0+40:
 		d.regs[idx] = v
 		d.rssDirty = true
+		return 0
+	case isFilterReg(off):
+		d.filterWrite(off, v)
 		return 0
 	case off >= RDBAL0 && off < RDBAL0+0x40*NumQueues:
 		q := int((off - RDBAL0) / 0x40)

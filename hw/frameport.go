@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"vnic/header"
@@ -59,7 +60,31 @@ type FramePort struct {
 	TxFrames, RxFrames, RxSegmented, RxBad, TxErrors atomic.Uint64
 	// ReadErr is set when the reader gave up on the pipe.
 	ReadErr atomic.Pointer[error]
+
+	lostMu  sync.Mutex
+	onLost  func(error)
+	lostErr error // the loss, once it happened
+	told    bool  // onLost heard of it
 }
+
+// SetOnLost sets what is called, once, when the pipe fails for good while
+// the port is open — its TAP deleted — after the device's carrier has been
+// dropped; err names the TAP, for the caller to log. It may be set at any
+// time: a loss that happened before is reported at once (from the caller's
+// goroutine; otherwise from the reader's).
+func (p *FramePort) SetOnLost(fn func(err error)) {
+	p.lostMu.Lock()
+	defer p.lostMu.Unlock()
+	p.onLost = fn
+	if p.lostErr != nil && fn != nil && !p.told {
+		p.told = true
+		fn(p.lostErr)
+	}
+}
+
+// ErrPortLost is what a FramePort reports through SetOnLost and ReadErr when
+// its pipe failed for good.
+var ErrPortLost = errors.New("hw: port lost")
 
 // NewFramePort returns a port over pipe; vnetHdrLen is 0, 10 or 12.
 func NewFramePort(clock Clock, pipe FrameIO, vnetHdrLen int) (*FramePort, error) {
@@ -126,19 +151,42 @@ func (p *FramePort) read() {
 	for {
 		n, err := p.io.Read(buf)
 		if err != nil {
-			if p.closed.Load() || errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
+			if p.closed.Load() || errors.Is(err, os.ErrClosed) {
 				return
 			}
 			// A transient failure is retried; a pipe that keeps failing
-			// (its TAP deleted under it) ends the reader.
-			if fails++; fails > 100 {
-				p.ReadErr.Store(&err)
-				return
+			// or reaches its end (its TAP deleted under it: the kernel
+			// answers EBADFD, or EOF) is a pulled cable.
+			if fails++; fails <= 100 && !errors.Is(err, io.EOF) && !errors.Is(err, syscall.EBADFD) {
+				continue
 			}
-			continue
+			p.lose(err)
+			return
 		}
 		fails = 0
 		p.deliver(buf[:n])
+	}
+}
+
+// lose is the pipe gone for good: the device loses its carrier (STATUS.LU
+// clears, LSC is raised, as when a cable is pulled) and SetOnLost's
+// function hears of it.
+func (p *FramePort) lose(err error) {
+	name := "pipe"
+	if t, ok := p.io.(interface{ Ifname() string }); ok {
+		name = "TAP " + t.Ifname()
+	}
+	err = fmt.Errorf("%w: %s: %w (link down)", ErrPortLost, name, err)
+	p.ReadErr.Store(&err)
+	if p.dev != nil {
+		p.dev.SetCarrier(false)
+	}
+	p.lostMu.Lock()
+	defer p.lostMu.Unlock()
+	p.lostErr = err
+	if p.onLost != nil {
+		p.told = true
+		p.onLost(err)
 	}
 }
 

@@ -14,7 +14,8 @@ import (
 // fragment, with payload and no flag but ACK (PSH allowed: it is appended and
 // ends the aggregate) starts one; following frames of the same flow are
 // appended when their sequence number continues it, their TCP options are
-// identical, and the aggregate stays within MAXDESC buffers and 64 KiB. The
+// identical, and the aggregate stays within MAXDESC buffers, 64 KiB and the
+// 15 frames RSCCNT (4 bits) can report. The
 // aggregate takes the newest ACK number and window and the union of PSH. It
 // is written to the ring as one packet (IPv4 length, header checksum and TCP
 // checksum recomputed; RSCCNT in the write-back) when a frame cannot join
@@ -22,6 +23,9 @@ import (
 // fires: the queue's interrupt throttle interval (EITR). With EITR 0 there
 // is no time to wait and nothing is coalesced (ixgbe likewise refuses RSC at
 // low interrupt intervals).
+
+// maxRSCCnt is the most frames an aggregate holds: RSCCNT is dw0 b20:17.
+const maxRSCCnt = 15
 
 type lroState struct {
 	open    bool
@@ -61,6 +65,9 @@ func (d *Device) lroReceive(q int, f []byte, m rxMeta) bool {
 		return true
 	case offload.LROAppend:
 		d.lroAppend(q, f, th, payload)
+		if d.lro[q].frames == maxRSCCnt {
+			d.lroFlush(q) // RSCCNT cannot count more
+		}
 		return true
 	case offload.LROAppendFlush:
 		d.lroAppend(q, f, th, payload)

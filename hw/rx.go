@@ -72,6 +72,16 @@ func (d *Device) receive(frame []byte) {
 	var m rxMeta
 	q := 0
 	q, m.hash, m.rssType, m.pktType = d.classify(frame)
+	if d.filtersOn != 0 {
+		// The queue filters come before RSS: the hash is still
+		// reported, the queue is the filter's.
+		if fq, pt, ok := d.steer(frame); ok {
+			q = fq
+			if pt != 0 {
+				m.pktType = pt
+			}
+		}
+	}
 	m.status = d.rxChecksum(frame)
 	if d.regs[RSCCTL(q)/4]&RscctlEn != 0 && d.lroReceive(q, frame, m) {
 		return // coalesced, or held as the start of an aggregate
@@ -342,7 +352,7 @@ func (d *Device) rxToRing(q int, frame []byte, m rxMeta) bool {
 			wb.Status = ring.RxStatEOP | m.status
 			wb.RSSType, wb.RSSHash, wb.PktType = m.rssType, m.hash, m.pktType
 			if m.frames > 1 {
-				wb.RSCCnt = uint8(min(m.frames, 15))
+				wb.RSCCnt = uint8(m.frames) // at most maxRSCCnt
 			}
 		}
 		desc.WriteBack(wb)

@@ -57,8 +57,21 @@ func OpenTAP(ifname, netns string, vnet bool) (FrameIO, int, error) {
 		ch <- result{f, hdr, err}
 	}()
 	r := <-ch
-	return r.io, r.hdr, r.err
+	if r.err != nil {
+		return nil, 0, r.err
+	}
+	return tapFile{r.io, ifname}, r.hdr, nil
 }
+
+// tapFile is a TAP's frame pipe that knows its interface's name, for the
+// FramePort's messages.
+type tapFile struct {
+	FrameIO
+	ifname string
+}
+
+// Ifname returns the TAP's interface name.
+func (t tapFile) Ifname() string { return t.ifname }
 
 // enterNetns moves the locked thread into netns and returns the way back.
 func enterNetns(name string) (func() bool, error) {
