@@ -155,7 +155,12 @@ func nlMessage(err error) string {
 	var ee *netlink.Error
 	if errors.As(err, &ee) {
 		if ee.Msg != "" {
-			return "Error: " + ee.Msg + "\n"
+			// libnetlink's extack print: the message, with a full stop
+			// unless it has one.
+			if strings.HasSuffix(ee.Msg, ".") {
+				return "Error: " + ee.Msg + "\n"
+			}
+			return "Error: " + ee.Msg + ".\n"
 		}
 		return "RTNETLINK answers: " + capitalise(ee.Errno.Error()) + "\n"
 	}
@@ -364,6 +369,8 @@ func runGlobal(args []string, o Options) error {
 		return c.neigh(rest)
 	case matches(obj, "route"):
 		return c.route(rest)
+	case matches(obj, "rule"):
+		return c.rule(rest)
 	}
 	return &Error{Msg: fmt.Sprintf("Object \"%s\" is unknown, try \"ip help\".", obj), Bare: true}
 }

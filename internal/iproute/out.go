@@ -84,6 +84,14 @@ func (p *out) jbool(key string) {
 	}
 }
 
+// jnull is a JSON-only null (print_null's JSON half: "key":null).
+func (p *out) jnull(key string) {
+	if p.json {
+		p.name(key)
+		p.value("null")
+	}
+}
+
 // elem is a string element of an open JSON array.
 func (p *out) elem(v string) {
 	if p.json {

@@ -29,6 +29,7 @@ func (in *Inet) rtnlRegister() {
 	rtnetlink.Register(h, rtnetlink.RTMGetNeigh, in.rtmDumpNeigh, in.rtmDumpNeigh)
 	rtnetlink.Register(h, rtnetlink.RTMNewNeigh, in.rtmNewNeigh, nil)
 	rtnetlink.Register(h, rtnetlink.RTMDelNeigh, in.rtmNewNeigh, nil)
+	in.rtnlRegisterRules()
 	in.Subscribe(in.rtnlNotify)
 }
 

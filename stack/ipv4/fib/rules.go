@@ -55,7 +55,7 @@ type Rule struct {
 
 	Src, Dst       [4]byte
 	SrcLen, DstLen uint8
-	TOS            uint8 // 0: any
+	TOS            uint8 // 0: any; compared with the flow's TOS under IPTOS_RT_MASK
 	Mark, MarkMask uint32
 	Iif, Oif       string // device names; a rule naming an absent device matches nothing
 	UIDStart       uint32 // uid range; both 0 and ^0 (the default) is any
@@ -89,6 +89,7 @@ func defaultRules() []*Rule {
 	out := make([]*Rule, 0, 3)
 	for _, d := range []struct{ pref, table uint32 }{{RulePrefLocal, TableLocal}, {RulePrefMain, TableMain}, {RulePrefDefault, TableDefault}} {
 		r := NewRule(d.pref, RuleToTable, d.table)
+		r.Protocol = ProtoKernel
 		out = append(out, &r)
 	}
 	return out
@@ -233,8 +234,8 @@ func (f *Tables) AddRule(r Rule, prefSet, excl bool, ifindex func(string) int) (
 	if r.SrcLen > 32 || r.DstLen > 32 {
 		return Rule{}, ruleErr(syscall.EINVAL, "Invalid prefix length")
 	}
-	if r.TOS&^0x1e != 0 {
-		return Rule{}, ruleErr(syscall.EINVAL, "Invalid tos")
+	if r.TOS&3 != 0 { // Linux 6.18 takes any DSCP; 6.1 refused bits outside 0x1e ("Invalid tos")
+		return Rule{}, ruleErr(syscall.EINVAL, "Invalid dsfield (tos): ECN bits must be 0")
 	}
 	switch r.Action {
 	case RuleToTable, RuleGoto, RuleNop, RuleBlackhole, RuleUnreachable, RuleProhibit:
@@ -360,3 +361,11 @@ func (r *Rule) IifDetached() bool { return r.iifindex < 0 }
 
 // OifDetached: see IifDetached.
 func (r *Rule) OifDetached() bool { return r.oifindex < 0 }
+
+// RuleExists reports whether a rule of priority pref exists (a goto
+// aimed at it is resolved).
+func (f *Tables) RuleExists(pref uint32) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.ruleIndex(pref) >= 0
+}

@@ -158,7 +158,7 @@ func TestRulesAddDelete(t *testing.T) {
 		r    Rule
 		want string
 	}{
-		{bad(func(r *Rule) { r.TOS = 0x01 }), "Invalid tos"},
+		{bad(func(r *Rule) { r.TOS = 0x01 }), "Invalid dsfield (tos): ECN bits must be 0"},
 		{bad(func(r *Rule) { r.Action = RuleGoto }), "Missing goto target for action goto"},
 		{bad(func(r *Rule) { r.Action, r.Goto = RuleGoto, 5 }), "Backward goto not supported"},
 		{bad(func(r *Rule) { r.Goto = 50 }), "Unexpected goto"},
