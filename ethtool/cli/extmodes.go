@@ -386,7 +386,9 @@ func doShowModule(r *run, dev ethtool.Device) int {
 // doSetModule is --set-module: no get/set_module_power_mode.
 func doSetModule(r *run, dev ethtool.Device) int {
 	if err := dev.Ext(ethtool.ExtSetModule); err != nil {
-		return r.fail(err, offsetOf(r.ps, err))
+		// The kernel's message is about the policy attribute, which the
+		// vendor request does not carry: point at it in ethtool's request.
+		return r.fail(err, r.ps[0].off)
 	}
 	return 0
 }

@@ -620,14 +620,20 @@ func doRegs(r *run, dev ethtool.Device) int {
 		r.perror("Cannot get driver information", err)
 		return 72
 	}
-	if optStr(ps, "file") != "" {
-		fmt.Fprintln(r.Stderr, "ethtool: register dump from a file is not supported")
-		return 1
-	}
 	regs, err := dev.Regs()
 	if err != nil {
 		r.perror("Cannot get register dump", err)
 		return 74
+	}
+	if file := optStr(ps, "file"); file != "" {
+		// As ethtool: the dump is read from the file instead, after the
+		// device's own (which gives the layout version).
+		data, err := os.ReadFile(file)
+		if err != nil {
+			r.perror(fmt.Sprintf("Can't open '%s'", file), err)
+			return 75
+		}
+		regs.Data = data
 	}
 	if optBool(ps, "raw").V {
 		_, _ = r.Stdout.Write(regs.Data)

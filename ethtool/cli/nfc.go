@@ -536,7 +536,7 @@ func scanMAC(s string) ([6]byte, bool) {
 // bit to ignore; the rule gets the kernel's (a 1 in every bit to match:
 // all ones for a field given without a mask, zero for a field not given).
 // ipv6 reports a well-formed IPv6 rule, whose fields vnic's rules cannot
-// hold (the returned rule is then empty).
+// hold (the returned rule then has no fields).
 func ParseRxClsRule(args []string) (rule ethtool.RxClsRule, ipv6 bool, err error) {
 	syntax := &RuleError{Msg: "Add rule, invalid syntax"}
 	if len(args) < 1 {
@@ -630,7 +630,7 @@ func ParseRxClsRule(args []string) (rule ethtool.RxClsRule, ipv6 bool, err error
 		rule.FlowType |= ethtool.FlowMACExt
 	}
 	if flow.ipv6 {
-		return ethtool.RxClsRule{}, true, nil
+		return ethtool.RxClsRule{FlowType: rule.FlowType, Location: rule.Location, RingCookie: rule.RingCookie}, true, nil
 	}
 	return rule, false, nil
 }

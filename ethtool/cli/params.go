@@ -119,8 +119,9 @@ func isHexBitset(s string) bool {
 	return s != ""
 }
 
-// hexBitsetBad returns the part of a numeric bitset that is not hex ("" and
-// true for an empty number), as ethtool's message quotes it.
+// hexBitsetBad returns the number (without its 0x) of a numeric bitset
+// that is not hex ("" and true for an empty one), as ethtool's message
+// quotes it.
 func hexBitsetBad(s string) (string, bool) {
 	for _, part := range strings.SplitN(s, "/", 2) {
 		p := part
@@ -130,9 +131,9 @@ func hexBitsetBad(s string) (string, bool) {
 		if p == "" {
 			return "", true
 		}
-		for i, c := range p {
+		for _, c := range p {
 			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-				return p[i:], true
+				return p, true
 			}
 		}
 	}
