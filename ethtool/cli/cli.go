@@ -345,6 +345,4 @@ func errnoOf(err error) syscall.Errno {
 	return syscall.EIO
 }
 
-func asError(err error, target **ethtool.Error) bool { return errors.As(err, target) }
-
 func ioReadFull(r io.Reader, buf []byte) (int, error) { return io.ReadFull(r, buf) }

@@ -26,7 +26,7 @@ func (v *vethFull) SetPause(_, _, _ ethtool.OptBool) error            { return e
 func (v *vethFull) SetLinkSettings(ethtool.LinkRequest) error         { return eop }
 func (v *vethFull) SetMsglevel(uint32) error                          { return eop }
 func (v *vethFull) NwayReset() error                                  { return eop }
-func (v *vethFull) Stats() ([]ethtool.Stat, error)                    { return []ethtool.Stat{{"peer_ifindex", 2}}, nil }
+func (v *vethFull) Stats() ([]ethtool.Stat, error)                    { return []ethtool.Stat{{Name: "peer_ifindex", Value: 2}}, nil }
 func (v *vethFull) RSS() (ethtool.RSS, error)                         { return ethtool.RSS{}, eop }
 func (v *vethFull) SetRSS(ethtool.RSSRequest) error                   { return eop }
 func (v *vethFull) RxFlowHash(ethtool.FlowType) (uint64, error)       { return 0, eop }
