@@ -162,18 +162,17 @@ func doIdentify(r *run, dev ethtool.Device) int {
 	return 0
 }
 
-// parseFlash is -f FILENAME [REGION].
+// parseFlash is -f FILENAME [REGION] (ethtool takes any word as the
+// region, strtoul's way).
 func parseFlash(r *run) int {
-	switch len(r.args) {
-	case 1:
+	if len(r.args) == 1 || len(r.args) == 2 {
 		return -1
-	case 2:
-		if _, ok := parseSigned(r.args[1]); ok {
-			return -1
-		}
 	}
 	return r.badArgs()
 }
+
+// ignoreArgs is -P's parse: ethtool 6.1 ignores what follows the device.
+func ignoreArgs(*run) int { return -1 }
 
 // doFlash is -f: Ops has no flash_device, and vnic's device no devlink.
 func doFlash(r *run, dev ethtool.Device) int {

@@ -192,6 +192,11 @@ func parse(args []string, o Options) (*run, int) {
 	}
 	if r.mode.parse == nil {
 		if len(r.args) > 0 {
+			// The netlink modes name the extra word; the ioctl ones
+			// refuse the command line.
+			if !r.mode.nl {
+				return nil, r.badArgs()
+			}
 			fmt.Fprintf(r.Stderr, "ethtool: unexpected parameter '%s'\n", r.args[0])
 			return nil, 1
 		}

@@ -253,23 +253,14 @@ func parseStats(r *run) int {
 	switch {
 	case len(a) == 0:
 	case a[0] == "--all-groups" && len(a) == 1:
-		r.parsed = true
+		r.parsed = []string{}
 	case a[0] == "--groups":
 		if len(a) == 1 {
 			fmt.Fprintf(r.Stderr, "ethtool (-S): no value for parameter '--groups'\n")
 			return 1
 		}
-		for _, g := range a[1:] {
-			found := false
-			for _, n := range statsGroups {
-				found = found || n == g
-			}
-			if !found {
-				fmt.Fprintf(r.Stderr, "ethtool (-S): invalid value '%s' for parameter '--groups'\n", g)
-				return 1
-			}
-		}
-		r.parsed = true
+		// The names are the kernel's to check (doStats).
+		r.parsed = a[1:]
 	default:
 		fmt.Fprintf(r.Stderr, "ethtool (-S): unknown parameter '%s'\n", a[0])
 		return 1
@@ -278,12 +269,27 @@ func parseStats(r *run) int {
 }
 
 func doStats(r *run, dev ethtool.Device) int {
-	if r.parsed != nil {
+	if groups, ok := r.parsed.([]string); ok {
 		// The standard statistics groups: vnic's driver reports none, so
-		// the kernel's reply is the header alone.
+		// the kernel's reply is the header alone. A name the kernel does
+		// not know is refused with the offset of its NAME attribute in
+		// ethtool's request (header, GROUPS bitset: NOMASK, BITS, then a
+		// BIT nest per name).
 		if _, err := dev.Link(); err != nil {
 			r.nlError(err, 0)
 			return 1
+		}
+		off := 20 + headerLen(r.devname, false) + 4 + 4 + 4 + 4
+		for _, g := range groups {
+			known := false
+			for _, n := range statsGroups {
+				known = known || n == g
+			}
+			if !known {
+				r.nlError(ethtool.Errorf("get stats", syscall.EOPNOTSUPP, "bit name not found"), off)
+				return 1
+			}
+			off += 4 + 4 + align4(len(g)+1)
 		}
 		fmt.Fprintf(r.Stdout, "Standard stats for %s:\n", dev.Name())
 		return 0

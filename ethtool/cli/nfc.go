@@ -163,7 +163,7 @@ func parseSetNFC(r *run) int {
 			}
 		}
 		s.hashFlow, s.fields = ft, f
-	case len(a) == 2 && a[0] == "delete":
+	case len(a) >= 2 && a[0] == "delete": // words after N are ignored, as in ethtool
 		n, ok := parseNum(a[1])
 		if !ok {
 			return r.badArgs()

@@ -51,7 +51,7 @@ func init() {
 			xhelp: "\t\t[ context %d|new ]\n\t\t[ equal N | weight W0 W1 ... | default ]\n\t\t[ hkey %x:%x:%x:%x:%x:.... ]\n\t\t[ hfunc FUNC ]\n\t\t[ delete ]\n"},
 		{opts: "-f|--flash", help: "Write a firmware image into the device's flash", parse: parseFlash, fn: doFlash, failMsg: "Flashing failed", failExit: 255, set: true,
 			xhelp: "               FILENAME [ REGION-NUMBER-TO-FLASH ]\n"},
-		{opts: "-P|--show-permaddr", help: "Show the permanent MAC address", fn: doPermAddr, failExit: 1, nl: true},
+		{opts: "-P|--show-permaddr", help: "Show the permanent MAC address", parse: ignoreArgs, fn: doPermAddr, failExit: 1, nl: true},
 		{opts: "-w|--get-dump", help: "Show the firmware dump flag, or save the dump", parse: parseGetDump, fn: doGetDump, failMsg: "Can not get dump level", failExit: 1,
 			xhelp: "\t\t[ data FILENAME ]\n"},
 		{opts: "-W|--set-dump", help: "Change the firmware dump flag", parse: parseSetDump, fn: doSetDump, failMsg: "Can not set dump level", failExit: 1, set: true,
