@@ -58,7 +58,9 @@ func FuzzCheck(f *testing.F) {
 // panicBackend fails a test that looks a device up.
 type panicBackend struct{}
 
-func (panicBackend) Device(string) (ethtool.Device, error) { panic("a refused command line looked a device up") }
+func (panicBackend) Device(string) (ethtool.Device, error) {
+	panic("a refused command line looked a device up")
+}
 
 // FuzzParseRxClsRule: any flow-type arguments parse or fail with a
 // RuleError, and a parsed rule's masks only cover fields of its flow type.

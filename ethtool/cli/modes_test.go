@@ -157,7 +157,9 @@ type eepromDev struct {
 	magic uint32
 }
 
-func (d *eepromDev) DrvInfo() (ethtool.DrvInfo, error) { return ethtool.DrvInfo{EEDumpLen: uint32(len(d.mem))}, nil }
+func (d *eepromDev) DrvInfo() (ethtool.DrvInfo, error) {
+	return ethtool.DrvInfo{EEDumpLen: uint32(len(d.mem))}, nil
+}
 func (d *eepromDev) SetEEPROM(magic, off uint32, data []byte) error {
 	d.magic = magic
 	copy(d.mem[off:], data)

@@ -17,16 +17,18 @@ type vethFull struct{ vethDev }
 
 var eop = ethtool.Errorf("x", syscall.EOPNOTSUPP, "")
 
-func (v *vethFull) Ring() (ethtool.Ring, error)                       { return ethtool.Ring{}, eop }
-func (v *vethFull) SetRing(_, _, _, _ ethtool.Opt32) error            { return eop }
-func (v *vethFull) Coalesce() (ethtool.Coalesce, error)               { return ethtool.Coalesce{}, eop }
-func (v *vethFull) SetCoalesce(ethtool.Coalesce, uint32) error        { return eop }
-func (v *vethFull) Pause() (ethtool.Pause, error)                     { return ethtool.Pause{}, eop }
-func (v *vethFull) SetPause(_, _, _ ethtool.OptBool) error            { return eop }
-func (v *vethFull) SetLinkSettings(ethtool.LinkRequest) error         { return eop }
-func (v *vethFull) SetMsglevel(uint32) error                          { return eop }
-func (v *vethFull) NwayReset() error                                  { return eop }
-func (v *vethFull) Stats() ([]ethtool.Stat, error)                    { return []ethtool.Stat{{Name: "peer_ifindex", Value: 2}}, nil }
+func (v *vethFull) Ring() (ethtool.Ring, error)                { return ethtool.Ring{}, eop }
+func (v *vethFull) SetRing(_, _, _, _ ethtool.Opt32) error     { return eop }
+func (v *vethFull) Coalesce() (ethtool.Coalesce, error)        { return ethtool.Coalesce{}, eop }
+func (v *vethFull) SetCoalesce(ethtool.Coalesce, uint32) error { return eop }
+func (v *vethFull) Pause() (ethtool.Pause, error)              { return ethtool.Pause{}, eop }
+func (v *vethFull) SetPause(_, _, _ ethtool.OptBool) error     { return eop }
+func (v *vethFull) SetLinkSettings(ethtool.LinkRequest) error  { return eop }
+func (v *vethFull) SetMsglevel(uint32) error                   { return eop }
+func (v *vethFull) NwayReset() error                           { return eop }
+func (v *vethFull) Stats() ([]ethtool.Stat, error) {
+	return []ethtool.Stat{{Name: "peer_ifindex", Value: 2}}, nil
+}
 func (v *vethFull) RSS() (ethtool.RSS, error)                         { return ethtool.RSS{}, eop }
 func (v *vethFull) SetRSS(ethtool.RSSRequest) error                   { return eop }
 func (v *vethFull) RxFlowHash(ethtool.FlowType) (uint64, error)       { return 0, eop }
