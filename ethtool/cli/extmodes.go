@@ -309,6 +309,8 @@ type perQueue struct {
 
 // parsePerQueue is -Q [queue_mask %x] SUB_COMMAND: --show-coalesce, or
 // --coalesce with -C's parameters; any other mode is refused when run.
+// As in ethtool, --coalesce's parameters would be parsed after the
+// device's per-queue settings are read, which Ops cannot do.
 func parsePerQueue(r *run) int {
 	a := r.args
 	var q perQueue
@@ -327,16 +329,6 @@ func parsePerQueue(r *run) int {
 		return r.badArgs()
 	}
 	q.sub, q.subArgs = a[0], a[1:]
-	if findMode(a[0]).short() == "-C" {
-		saved, savedMode := r.args, r.mode
-		r.args, r.mode = q.subArgs, findMode(a[0])
-		ps, ok := r.parseParams(coalesceParams())
-		r.args, r.mode = saved, savedMode
-		if !ok {
-			return 1
-		}
-		r.ps = ps
-	}
 	r.parsed = &q
 	return -1
 }
