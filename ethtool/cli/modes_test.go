@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -169,3 +170,30 @@ func (d *eepromDev) SetEEPROM(magic, off uint32, data []byte) error {
 type eepromBackend struct{ d *eepromDev }
 
 func (b eepromBackend) Device(string) (ethtool.Device, error) { return b.d, nil }
+
+// -d file NAME reads the dump from the file, after the device's own.
+func TestRegsFromFile(t *testing.T) {
+	f := t.TempDir() + "/regs"
+	if err := os.WriteFile(f, []byte{0xde, 0xad}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := &regsDev{vethFull: vethFull{vethDev{feats: ethtool.ListOf(0, 0, 0)}}}
+	var out, errOut bytes.Buffer
+	rc := Run([]string{"-d", "devname", "raw", "on", "file", f}, Options{Backend: regsBackend{d}, Stdout: &out, Stderr: &errOut})
+	if rc != 0 || out.String() != "\xde\xad" {
+		t.Errorf("exit %d %q %q", rc, out.String(), errOut.String())
+	}
+	errOut.Reset()
+	rc = Run([]string{"-d", "devname", "file", f + ".none"}, Options{Backend: regsBackend{d}, Stdout: &out, Stderr: &errOut})
+	if rc != 75 || !strings.HasSuffix(errOut.String(), ": No such file or directory\n") {
+		t.Errorf("missing file: exit %d %q", rc, errOut.String())
+	}
+}
+
+type regsDev struct{ vethFull }
+
+func (d *regsDev) Regs() (ethtool.Regs, error) { return ethtool.Regs{Version: 1, Data: []byte{1, 2, 3, 4}}, nil }
+
+type regsBackend struct{ d *regsDev }
+
+func (b regsBackend) Device(string) (ethtool.Device, error) { return b.d, nil }
