@@ -65,7 +65,9 @@ func (b opsBackend) Device(name string) (ethtool.Device, error) {
 }
 
 // loop is a Transport straight into a Server, with the errors a netlink
-// socket would return (errno, extended ack message and offset).
+// socket would return (errno, extended ack message, and the offset from
+// the start of the request message: netlink and genetlink headers, 20
+// bytes, then the body).
 type loop struct{ s *nl.Server }
 
 func (l loop) Execute(family string, cmd uint8, flags netlink.HeaderFlags, body []byte) ([]nl.Reply, error) {
@@ -73,7 +75,13 @@ func (l loop) Execute(family string, cmd uint8, flags netlink.HeaderFlags, body 
 	if err != nil {
 		var e *ethtool.Error
 		if errors.As(err, &e) {
-			return nil, &ethtool.Error{Op: e.Op, Errno: e.Errno, Msg: e.Msg, Offset: nl.ErrorOffset(body, err)}
+			off := nl.ErrorOffset(body, err)
+			if off >= 0 {
+				off += 20
+			} else {
+				off = 0
+			}
+			return nil, &ethtool.Error{Op: e.Op, Errno: e.Errno, Msg: e.Msg, Offset: off}
 		}
 		return nil, err
 	}
@@ -197,6 +205,8 @@ func TestUnsupportedOpsOverSocket(t *testing.T) {
 			"Cannot get device per queue parameters: Operation not supported\nCannot get device per queue parameters: Invalid argument\n", 242},
 		{"-S d1 --groups eth-mac rmon", "Standard stats for d1:\n", "", 0},
 		{"--phy-statistics d1", "", "no stats available\n", 94},
+		{"nosuch", "", strings.Repeat("netlink error: no device matches name (offset 24)\nnetlink error: No such device\n", 5) + "No data available\n", 75},
+		{"-i nosuch", "", "Cannot get driver information: No such device\n", 71},
 	} {
 		var out, errOut bytes.Buffer
 		rc := Run(strings.Fields(c.line), Options{Backend: socket, Stdout: &out, Stderr: &errOut})
