@@ -192,7 +192,9 @@ func TestRegsFromFile(t *testing.T) {
 
 type regsDev struct{ vethFull }
 
-func (d *regsDev) Regs() (ethtool.Regs, error) { return ethtool.Regs{Version: 1, Data: []byte{1, 2, 3, 4}}, nil }
+func (d *regsDev) Regs() (ethtool.Regs, error) {
+	return ethtool.Regs{Version: 1, Data: []byte{1, 2, 3, 4}}, nil
+}
 
 type regsBackend struct{ d *regsDev }
 
