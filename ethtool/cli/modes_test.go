@@ -108,6 +108,17 @@ func TestJSONModes(t *testing.T) {
 	if out, errOut, rc := runVeth("--json -a devname", ""); out != "[ ]\n" || errOut != "netlink error: Operation not supported\n" || rc != 1 {
 		t.Errorf("--json -a on veth: %d %q %q", rc, out, errOut)
 	}
+	// As ethtool 6.1 on Linux 6.18: a failed JSON get prints the error and
+	// an empty array.
+	nl := "netlink error: no device matches name (offset 24)\nnetlink error: No such device\n"
+	for _, c := range []struct{ line, err string }{
+		{"--json -k nosuch", nl}, {"--json -a nosuch", nl}, {"--json --show-fec nosuch", nl},
+		{"--json --cable-test devname", "netlink error: Operation not supported\n"},
+	} {
+		if out, errOut, rc := runVeth(c.line, ""); out != "[ ]\n" || errOut != c.err || rc != 1 {
+			t.Errorf("%s: %d %q %q", c.line, rc, out, errOut)
+		}
+	}
 	if out, _, rc := runVeth("--json --show-module devname", ""); rc != 0 || out != "[ {\n        \"ifname\": \"va\"\n    } ]\n" {
 		t.Errorf("--json --show-module: %d %q", rc, out)
 	}
