@@ -42,6 +42,20 @@ type Device interface {
 	SetEEPROM(magic, off uint32, data []byte) error
 	Regs() (Regs, error)
 	SelfTest(offline bool) ([]TestResult, error)
+
+	// TSInfo is ethtool -T (ETHTOOL_GET_TSINFO).
+	TSInfo() (TSInfo, error)
+	// RxRings, RxClsRules, InsertRxClsRule and DeleteRxClsRule are the
+	// ntuple filter table (ETHTOOL_GRXRINGS, GRXCLSRLCNT/GRXCLSRLALL,
+	// SRXCLSRLINS, SRXCLSRLDEL): EOPNOTSUPP from a driver without
+	// RxClsOps.
+	RxRings() (uint32, error)
+	RxClsRules() (RxClsRules, error)
+	InsertRxClsRule(RxClsRule) (uint32, error)
+	DeleteRxClsRule(loc uint32) error
+	// Ext runs one of the operations Ops has no method for; the command
+	// core answers EOPNOTSUPP (ExtError).
+	Ext(op ExtOp) error
 }
 
 // Backend resolves interface names to devices (ENODEV for none).
@@ -202,3 +216,71 @@ func (l *local) SetEEPROM(magic, off uint32, data []byte) error {
 }
 func (l *local) Regs() (Regs, error)                         { return l.ops.GetRegs() }
 func (l *local) SelfTest(offline bool) ([]TestResult, error) { return l.ops.SelfTest(offline) }
+
+// TSInfo is the driver's get_ts_info, or the software capabilities the
+// kernel reports for a driver without one.
+func (l *local) TSInfo() (TSInfo, error) {
+	if t, ok := l.ops.(TSInfoOps); ok {
+		return t.GetTSInfo(), nil
+	}
+	return SoftwareTSInfo, nil
+}
+
+func (l *local) rxcls(op string) (RxClsOps, error) {
+	if c, ok := l.ops.(RxClsOps); ok {
+		return c, nil
+	}
+	return nil, Errorf(op, syscall.EOPNOTSUPP, "")
+}
+
+func (l *local) RxRings() (uint32, error) {
+	c, err := l.rxcls("get rx rings")
+	if err != nil {
+		return 0, err
+	}
+	return c.GetRxRings()
+}
+
+func (l *local) RxClsRules() (RxClsRules, error) {
+	c, err := l.rxcls("get rx class rules")
+	if err != nil {
+		return RxClsRules{}, err
+	}
+	return c.GetRxClsRules()
+}
+
+// InsertRxClsRule is the core of ETHTOOL_SRXCLSRLINS: a rule that selects
+// an RSS context is EINVAL (vnic's devices have none, the kernel's answer
+// for a driver without rxfh contexts), and a queue action must name one of
+// the device's RX rings (EINVAL), as ethtool_set_rxnfc checks before the
+// driver sees the rule.
+func (l *local) InsertRxClsRule(r RxClsRule) (uint32, error) {
+	c, err := l.rxcls("insert rx class rule")
+	if err != nil {
+		return 0, err
+	}
+	if r.FlowType&FlowRSS != 0 {
+		return 0, Errorf("insert rx class rule", syscall.EINVAL, "")
+	}
+	if r.RingCookie != RxClsFlowDisc && r.RingCookie != RxClsFlowWake {
+		rings, err := c.GetRxRings()
+		if err != nil {
+			return 0, err
+		}
+		if r.RingCookie>>32 != 0 || uint32(r.RingCookie) >= rings {
+			return 0, Errorf("insert rx class rule", syscall.EINVAL, "")
+		}
+	}
+	return c.InsertRxClsRule(r)
+}
+
+func (l *local) DeleteRxClsRule(loc uint32) error {
+	c, err := l.rxcls("delete rx class rule")
+	if err != nil {
+		return err
+	}
+	return c.DeleteRxClsRule(loc)
+}
+
+// Ext answers every operation Ops has no member for: EOPNOTSUPP.
+func (l *local) Ext(op ExtOp) error { return ExtError(op) }

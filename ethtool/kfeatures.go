@@ -258,11 +258,13 @@ func ParseFeatureArgs(args []string, names []string) (FeatureRequest, error) {
 			break
 		}
 		if len(args) < 2 || (args[1] != "on" && args[1] != "off") {
-			next := ""
+			// ethtool 6.1 prints the word after the name as the flag and
+			// NULL pointers for what it lacks.
+			next := "(null)"
 			if len(args) > 1 {
 				next = args[1]
 			}
-			return r, &ArgError{Msg: fmt.Sprintf("ethtool (-K): flag '%s' for parameter '%s' is not followed by 'on' or 'off'", next, args[0])}
+			return r, &ArgError{Msg: fmt.Sprintf("ethtool (-K): flag '%s' for parameter '(null)' is not followed by 'on' or 'off'", next)}
 		}
 		on := args[1] == "on"
 		found := false

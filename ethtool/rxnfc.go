@@ -8,8 +8,8 @@ package ethtool
 const (
 	SCTPv4Flow FlowType = 0x03
 	AHESPv4    FlowType = 0x04
-	AHv4Flow   FlowType = 0x05
-	ESPv4Flow  FlowType = 0x06
+	AHv4Flow   FlowType = 0x09
+	ESPv4Flow  FlowType = 0x0a
 	IPUserFlow FlowType = 0x0d // ip_user_spec: addresses, tos, proto, l4_4_bytes
 	EtherFlow  FlowType = 0x12 // ethhdr: h_dest, h_source, h_proto
 
@@ -91,3 +91,16 @@ type RxClsOps interface {
 	// DeleteRxClsRule removes the rule at loc (ENOENT when empty).
 	DeleteRxClsRule(loc uint32) error
 }
+
+// The other flow types ethtool's rx-flow-hash and flow-type keywords name
+// (ethtool.h); vnic's rules model the IPv4 and Ethernet ones only.
+const (
+	TCPv6Flow  FlowType = 0x05
+	UDPv6Flow  FlowType = 0x06
+	SCTPv6Flow FlowType = 0x07
+	AHESPv6    FlowType = 0x08
+	AHv6Flow   FlowType = 0x0b
+	ESPv6Flow  FlowType = 0x0c
+	IPv6User   FlowType = 0x0e
+	IPv6Flow   FlowType = 0x11
+)

@@ -3,6 +3,12 @@
 // and its exit codes, over any ethtool.Backend. Output formatting is kept in
 // pure functions of the data (format.go) so it can be golden-tested against
 // the real ethtool's.
+//
+// A command line is parsed completely before any device is asked for
+// anything (Check is the parse alone), as ethtool parses before its first
+// request; the device is then looked up, and a lookup failure is reported
+// by the mode's first operation, as ethtool reports the kernel's ENODEV
+// for it.
 package cli
 
 import (
@@ -16,11 +22,23 @@ import (
 	"vnic/ethtool"
 )
 
+// Version is what --version prints: ethtool's version line, marked as
+// vnic's implementation of it.
+const Version = "ethtool version 6.1 (vnic)"
+
 // Options are where a run reads devices from and writes to, and how it
 // prints what only a driver can decode.
 type Options struct {
-	Backend        ethtool.Backend
+	Backend ethtool.Backend
+	// Open, used when Backend is nil, opens the backend once a command
+	// line has parsed and needs a device (so a parse error never waits
+	// for, or is hidden by, a backend that cannot be reached); close is
+	// called when the run ends. An error is printed as "ethtool: <err>"
+	// with exit 1.
+	Open           func() (b ethtool.Backend, close func(), err error)
 	Stdout, Stderr io.Writer
+	// Stdin is what -E reads without "value" (nil: nothing).
+	Stdin io.Reader
 	// Pretty decodes a driver's register dump for -d (ethtool's
 	// per-driver dump functions); ok false, or no Pretty, falls back to
 	// the hex dump. cmd/vnic gives vnic's (driver.FormatRegs).
@@ -35,65 +53,87 @@ type run struct {
 	mode    *mode
 	devname string
 	args    []string
+	// ps are the parsed keyword parameters of a set mode; parsed is the
+	// mode's own parse result.
+	ps     []pval
+	parsed any
 }
 
 // mode is one ethtool mode option.
 type mode struct {
-	short string
-	long  []string
-	// noDev modes take no device name.
-	fn func(r *run, dev ethtool.Device) int
-	// getExit is the exit code when the device cannot be looked up or
-	// the operation fails, with the message prefix for ioctl-style modes
-	// ("" for netlink-style "netlink error:" reporting).
+	opts string // the option and its aliases, as ethtool -h lists them
+	help string // our description
+	// xhelp is the argument grammar, as ethtool -h prints it.
+	xhelp string
+	noDev bool
+	// parse checks the arguments before any device is looked up; it
+	// returns -1 when they are good, else the exit code (having printed
+	// the error). nil: the mode takes no arguments.
+	parse func(r *run) int
+	fn    func(r *run, dev ethtool.Device) int
+	// failMsg is the ioctl-style message prefix ("Cannot get driver
+	// information") for an operation that fails; "" reports netlink-style.
 	failMsg  string
 	failExit int
-	// noArgs modes refuse extra arguments ("unexpected parameter").
-	noArgs bool
-	// json says --json is accepted (ethtool 6.1 has it for -k only; vnic
-	// has it for every get).
+	// nl says the mode is one of ethtool 6.1's netlink ones (device names
+	// up to 127 characters); the others go through the ioctl with
+	// IFNAMSIZ.
+	nl bool
+	// json says --json is accepted, as in ethtool 6.1.
 	json bool
 	// set modes change the device; a get that is not supported exits 1.
 	set bool
 }
 
-var modes []*mode
+func (m *mode) names() []string { return strings.Split(m.opts, "|") }
 
-func init() {
-	modes = []*mode{
-		{short: "-i", long: []string{"--driver"}, fn: doDrvInfo, failMsg: "Cannot get driver information", failExit: 71, noArgs: true, json: true},
-		{short: "-k", long: []string{"--show-features", "--show-offload"}, fn: doShowFeatures, failExit: 1, noArgs: true, json: true},
-		{short: "-K", set: true, long: []string{"--features", "--offload"}, fn: doSetFeatures, failExit: 92},
-		{short: "-g", long: []string{"--show-ring"}, fn: doShowRing, failExit: 1, noArgs: true, json: true},
-		{short: "-G", set: true, long: []string{"--set-ring"}, fn: doSetRing, failExit: 81},
-		{short: "-c", long: []string{"--show-coalesce"}, fn: doShowCoalesce, failExit: 1, noArgs: true, json: true},
-		{short: "-C", set: true, long: []string{"--coalesce"}, fn: doSetCoalesce, failExit: 1},
-		{short: "-l", long: []string{"--show-channels"}, fn: doShowChannels, failExit: 1, noArgs: true, json: true},
-		{short: "-L", set: true, long: []string{"--set-channels"}, fn: doSetChannels, failExit: 1},
-		{short: "-a", long: []string{"--show-pause"}, fn: doShowPause, failExit: 1, noArgs: true, json: true},
-		{short: "-A", set: true, long: []string{"--pause"}, fn: doSetPause, failExit: 76},
-		{short: "-S", long: []string{"--statistics"}, fn: doStats, failMsg: "Cannot get stats information", failExit: 94, noArgs: true, json: true},
-		{short: "-x", long: []string{"--show-rxfh-indir", "--show-rxfh"}, fn: doShowRSS, failExit: 1, noArgs: true, json: true},
-		{short: "-X", set: true, long: []string{"--set-rxfh-indir", "--rxfh"}, fn: doSetRSS, failExit: 1},
-		{short: "-n", long: []string{"--show-nfc", "-u", "--show-ntuple"}, fn: doShowNFC, failExit: 1, json: true},
-		{short: "-N", set: true, long: []string{"--config-nfc", "-U", "--config-ntuple"}, fn: doSetNFC, failExit: 1},
-		{short: "-e", long: []string{"--eeprom-dump"}, fn: doEEPROM, failMsg: "Cannot get EEPROM data", failExit: 74, json: true},
-		{short: "-E", set: true, long: []string{"--change-eeprom"}, fn: doSetEEPROM, failMsg: "Cannot set EEPROM data", failExit: 87},
-		{short: "-d", long: []string{"--register-dump"}, fn: doRegs, failMsg: "Cannot get register dump", failExit: 74, json: true},
-		{short: "-t", long: []string{"--test"}, fn: doTest, failMsg: "Cannot test", failExit: 74, json: true},
-		{short: "-r", set: true, long: []string{"--negotiate"}, fn: doNway, failMsg: "Cannot restart autonegotiation", failExit: 255, noArgs: true},
-		{short: "-P", long: []string{"--show-permaddr"}, fn: doPermAddr, failMsg: "Cannot read permanent address", failExit: 1, noArgs: true, json: true},
-		{short: "-s", set: true, long: []string{"--change"}, fn: doChange, failExit: 75},
-	}
-}
+// short is the name ethtool's parser messages use ("-s", "--set-eee").
+func (m *mode) short() string { return m.names()[0] }
 
 // settingsMode is the default mode (no mode option): "Settings for".
-var settingsMode = &mode{fn: doSettings, failExit: 1, noArgs: true, json: true}
+var settingsMode = &mode{help: "Display standard information about device", fn: doSettings, failExit: 75, nl: true}
 
-// Run parses args (without the program name) and runs the command; it
-// returns the exit status ethtool would.
-func Run(args []string, o Options) int {
+var modes []*mode
+
+func findMode(a string) *mode {
+	for _, m := range modes {
+		for _, n := range m.names() {
+			if n == a {
+				return m
+			}
+		}
+	}
+	return nil
+}
+
+// Limits on device names: ethtool's netlink requests take an altname
+// (ALTIFNAMSIZ - 1), its ioctls an interface name (IFNAMSIZ - 1).
+const (
+	maxNlName    = 127
+	maxIoctlName = 15
+)
+
+// Check parses args as Run would and stops before the device: 0 when the
+// command line is good (a no-device mode such as -h runs), else Run's exit
+// code for the error, which it prints to stderr.
+func Check(args []string, stdout, stderr io.Writer) int {
+	r, rc := parse(args, Options{Stdout: stdout, Stderr: stderr})
+	if r == nil {
+		return rc
+	}
+	return 0
+}
+
+// parse is Run up to the device: nil and the exit code when the command
+// line is bad or a no-device mode ran.
+func parse(args []string, o Options) (*run, int) {
 	r := &run{Options: o}
+	if r.Stdout == nil {
+		r.Stdout = io.Discard
+	}
+	if r.Stderr == nil {
+		r.Stderr = io.Discard
+	}
 	i := 0
 	for ; i < len(args); i++ {
 		a := args[i]
@@ -106,10 +146,10 @@ func Run(args []string, o Options) int {
 			continue
 		case a == "--debug":
 			if i+1 >= len(args) {
-				return r.badArgs()
+				return nil, r.badArgs()
 			}
 			if _, err := strconv.ParseUint(args[i+1], 0, 32); err != nil {
-				return r.badArgs()
+				return nil, r.badArgs()
 			}
 			i++
 			continue
@@ -117,48 +157,83 @@ func Run(args []string, o Options) int {
 		break
 	}
 	if i >= len(args) {
-		return r.badArgs()
+		return nil, r.badArgs()
 	}
 	a := args[i]
-	if strings.HasPrefix(a, "-") {
-		for _, m := range modes {
-			if a == m.short || contains(m.long, a) {
-				r.mode = m
-			}
-		}
-		if r.mode == nil {
-			return r.badArgs()
-		}
+	if m := findMode(a); m != nil {
+		r.mode = m
 		i++
-		if i >= len(args) {
-			return r.badArgs()
-		}
+	} else if strings.HasPrefix(a, "-") {
+		return nil, r.badArgs()
 	} else {
 		r.mode = settingsMode
 	}
-	r.devname = args[i]
-	r.args = args[i+1:]
+	if !r.mode.noDev {
+		if i >= len(args) {
+			return nil, r.badArgs()
+		}
+		r.devname = args[i]
+		i++
+	}
+	r.args = args[i:]
 	if r.json && !r.mode.json {
-		return r.badArgs()
+		return nil, r.badArgs()
 	}
-	if r.mode.noArgs && len(r.args) > 0 {
-		fmt.Fprintf(r.Stderr, "ethtool: unexpected parameter '%s'\n", r.args[0])
-		return 1
+	if r.mode.noDev {
+		return nil, r.mode.fn(r, nil)
 	}
-	dev, err := o.Backend.Device(r.devname)
-	if err != nil {
-		return r.fail(err, 0)
+	if r.mode.nl && len(r.devname) > maxNlName {
+		fmt.Fprintf(r.Stderr, "device name '%s' longer than %d characters\n", r.devname, maxNlName)
+		return nil, 1
 	}
-	return r.mode.fn(r, dev)
+	if !r.mode.nl && len(r.devname) > maxIoctlName {
+		fmt.Fprintf(r.Stderr, "ethtool netlink support for subcommand missing, device name longer than %d not supported\n", maxIoctlName)
+		return nil, 1
+	}
+	if r.mode.parse == nil {
+		if len(r.args) > 0 {
+			// The netlink modes name the extra word; the ioctl ones
+			// refuse the command line.
+			if !r.mode.nl {
+				return nil, r.badArgs()
+			}
+			fmt.Fprintf(r.Stderr, "ethtool: unexpected parameter '%s'\n", r.args[0])
+			return nil, 1
+		}
+	} else if rc := r.mode.parse(r); rc >= 0 {
+		return nil, rc
+	}
+	return r, 0
 }
 
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
+// Run parses args (without the program name) and runs the command; it
+// returns the exit status ethtool would.
+func Run(args []string, o Options) int {
+	r, rc := parse(args, o)
+	if r == nil {
+		return rc
 	}
-	return false
+	b := o.Backend
+	if b == nil {
+		if o.Open == nil {
+			fmt.Fprintln(r.Stderr, "ethtool: no backend")
+			return 1
+		}
+		ob, closeFn, err := o.Open()
+		if err != nil {
+			fmt.Fprintln(r.Stderr, "ethtool:", err)
+			return 1
+		}
+		defer closeFn()
+		b = ob
+	}
+	dev, err := b.Device(r.devname)
+	if err != nil {
+		// The mode's first request reports it, as the kernel's ENODEV
+		// reaches ethtool.
+		dev = missing{name: r.devname, err: err}
+	}
+	return r.mode.fn(r, dev)
 }
 
 func (r *run) badArgs() int {
@@ -172,6 +247,20 @@ func (r *run) badArgs() int {
 // ack with the attribute's offset in the request, then the errno. attrOff
 // is the offset of the attribute err names (0: none).
 func (r *run) fail(err error, attrOff int) int {
+	if r.mode.failMsg != "" {
+		fmt.Fprintf(r.Stderr, "%s: %s\n", r.mode.failMsg, strerrorOf(err))
+		return r.mode.failExit
+	}
+	r.nlError(err, attrOff)
+	if errors.Is(err, syscall.EOPNOTSUPP) && !r.mode.set {
+		return 1
+	}
+	return r.mode.failExit
+}
+
+// nlError prints err as ethtool's netlink code does: the extended ack's
+// message (with the offset of the attribute at fault), then strerror.
+func (r *run) nlError(err error, attrOff int) {
 	var e *ethtool.Error
 	errno := syscall.EIO
 	msg := ""
@@ -186,10 +275,6 @@ func (r *run) fail(err error, attrOff int) int {
 	} else {
 		msg = err.Error()
 	}
-	if r.mode.failMsg != "" {
-		fmt.Fprintf(r.Stderr, "%s: %s\n", r.mode.failMsg, strerror(errno))
-		return r.mode.failExit
-	}
 	if msg != "" {
 		off := attrOff
 		if attr == "dev" {
@@ -202,10 +287,11 @@ func (r *run) fail(err error, attrOff int) int {
 		}
 	}
 	fmt.Fprintf(r.Stderr, "netlink error: %s\n", strerror(errno))
-	if errors.Is(err, syscall.EOPNOTSUPP) && !r.mode.set {
-		return 1
-	}
-	return r.mode.failExit
+}
+
+// perror prints "<what>: <strerror>" (ethtool's perror after an ioctl).
+func (r *run) perror(what string, err error) {
+	fmt.Fprintf(r.Stderr, "%s: %s\n", what, strerrorOf(err))
 }
 
 // strerror is glibc's text for the errnos ethtool reports.
@@ -225,6 +311,12 @@ func strerror(e syscall.Errno) string {
 		return "Operation not permitted"
 	case syscall.EIO:
 		return "Input/output error"
+	case syscall.ENOENT:
+		return "No such file or directory"
+	case syscall.EEXIST:
+		return "File exists"
+	case syscall.ENOSPC:
+		return "No space left on device"
 	}
 	s := e.Error()
 	if s == "" {
@@ -233,6 +325,29 @@ func strerror(e syscall.Errno) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func asError(err error, target **ethtool.Error) bool { return errors.As(err, target) }
+// strerrorOf is strerror of err's errno (EIO for an error without one).
+func strerrorOf(err error) string {
+	var e *ethtool.Error
+	if errors.As(err, &e) {
+		return strerror(e.Errno)
+	}
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return strerror(en)
+	}
+	return err.Error()
+}
+
+func errnoOf(err error) syscall.Errno {
+	var e *ethtool.Error
+	if errors.As(err, &e) {
+		return e.Errno
+	}
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en
+	}
+	return syscall.EIO
+}
 
 func ioReadFull(r io.Reader, buf []byte) (int, error) { return io.ReadFull(r, buf) }

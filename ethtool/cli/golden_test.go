@@ -127,6 +127,9 @@ func (v *vethDev) Msglevel() (uint32, error) {
 	return 0, ethtool.Errorf("get msglevel", syscall.EOPNOTSUPP, "")
 }
 
+// Ext: veth has none of the operations Ops lacks (no Wake-on-LAN, ...).
+func (v *vethDev) Ext(op ethtool.ExtOp) error { return ethtool.ExtError(op) }
+
 type vethBackend struct{ d *vethDev }
 
 func (b vethBackend) Device(name string) (ethtool.Device, error) {

@@ -2,100 +2,90 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"vnic/ethtool"
 )
 
-// out writes a get's result: the text, or with --json the value.
-func (r *run) out(text string, v any) int {
-	if r.json {
-		b, err := json.MarshalIndent(v, "", "    ")
-		if err != nil {
-			fmt.Fprintln(r.Stderr, "ethtool:", err)
-			return 1
-		}
-		fmt.Fprintf(r.Stdout, "%s\n", b)
-		return 0
-	}
-	fmt.Fprint(r.Stdout, text)
-	return 0
-}
-
-// show is a get mode: fetch, then print as text (or JSON).
+// show is a get mode: fetch, then print.
 func show[T any](r *run, get func() (T, error), text func(T) string) int {
 	v, err := get()
 	if err != nil {
 		return r.fail(err, 0)
 	}
-	return r.out(text(v), v)
+	fmt.Fprint(r.Stdout, text(v))
+	return 0
+}
+
+// jsonFail is a JSON mode's failure: the error, then ethtool's empty
+// JSON array on stdout.
+func (r *run) jsonFail(err error) int {
+	rc := r.fail(err, 0)
+	if r.json {
+		fmt.Fprint(r.Stdout, "[ ]\n")
+	}
+	return rc
 }
 
 func doDrvInfo(r *run, dev ethtool.Device) int {
 	return show(r, dev.DrvInfo, FormatDrvInfo)
 }
 
+// doSettings is ethtool DEVNAME: ethtool 6.1 sends five requests (link
+// info, link modes, Wake-on-LAN, message level, link state) and prints
+// what came back; each failure other than EOPNOTSUPP is reported, and
+// when nothing came back it says "No data available" and exits 75.
 func doSettings(r *run, dev ethtool.Device) int {
+	got := 0
+	report := func(err error) bool {
+		if err == nil {
+			got++
+			return true
+		}
+		if !errors.Is(err, syscall.EOPNOTSUPP) {
+			r.nlError(err, 0)
+		}
+		return false
+	}
 	ls, err := dev.LinkSettings()
-	if err != nil {
-		return r.fail(err, 0)
+	haveLS := report(err)
+	if !haveLS {
+		_, err = dev.LinkSettings() // the link modes request
+		report(err)
+	} else {
+		got++
 	}
-	link, err := dev.Link()
-	if err != nil {
-		return r.fail(err, 0)
-	}
+	report(dev.Ext(ethtool.ExtWoL))
 	var msg *uint32
-	if v, err := dev.Msglevel(); err == nil {
+	if v, err := dev.Msglevel(); report(err) {
 		msg = &v
 	}
-	return r.out(FormatSettings(dev.Name(), ls, msg, link), struct {
-		ethtool.LinkSettings
-		Msglevel *uint32 `json:",omitempty"`
-		Link     bool
-	}{ls, msg, link})
+	link, err := dev.Link()
+	report(err)
+	if got == 0 {
+		fmt.Fprintln(r.Stderr, "No data available")
+		return 75
+	}
+	fmt.Fprint(r.Stdout, FormatSettings(dev.Name(), ls, msg, link))
+	return 0
 }
 
 func doShowFeatures(r *run, dev ethtool.Device) int {
 	l, err := dev.Features()
 	if err != nil {
-		return r.fail(err, 0)
+		return r.jsonFail(err)
 	}
 	if r.json {
 		fmt.Fprint(r.Stdout, FormatFeaturesJSON(dev.Name(), l))
 		return 0
 	}
-	return r.out(FormatFeatures(dev.Name(), l), nil)
-}
-
-// orderedMap marshals as a JSON object with its keys in order.
-type orderedMap []kv
-
-type kv struct {
-	k string
-	v any
-}
-
-func (m orderedMap) MarshalJSON() ([]byte, error) {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, e := range m {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(e.k)
-		v, err := json.Marshal(e.v)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return []byte(b.String()), nil
+	fmt.Fprint(r.Stdout, FormatFeatures(dev.Name(), l))
+	return 0
 }
 
 func doSetFeatures(r *run, dev ethtool.Device) int {
@@ -174,34 +164,12 @@ func doShowRing(r *run, dev ethtool.Device) int {
 	return show(r, dev.Ring, func(g ethtool.Ring) string { return FormatRing(dev.Name(), g) })
 }
 
-func opt(ps []pval, name string) ethtool.Opt32 {
-	for _, p := range ps {
-		if p.name == name {
-			return ethtool.Some32(p.u32)
-		}
-	}
-	return ethtool.Opt32{}
-}
-
-func optBool(ps []pval, name string) ethtool.OptBool {
-	for _, p := range ps {
-		if p.name == name {
-			return ethtool.SomeBool(p.on)
-		}
-	}
-	return ethtool.OptBool{}
-}
-
 func doSetRing(r *run, dev ethtool.Device) int {
-	ps, ok := r.parseParams([]pspec{{"rx", kU32}, {"rx-mini", kU32}, {"rx-jumbo", kU32}, {"tx", kU32},
-		{"rx-buf-len", kU32}, {"cqe-size", kU32}, {"tx-push", kBool}})
-	if !ok {
-		return 1
-	}
+	ps := r.ps
 	for _, p := range ps {
 		switch p.name {
 		case "rx-buf-len", "cqe-size", "tx-push":
-			return r.fail(ethtool.AttrErrorf("set ringparam", p.name, 95, "setting %s is not supported", p.name), p.off)
+			return r.fail(ethtool.AttrErrorf("set ringparam", p.name, syscall.EOPNOTSUPP, "setting %s is not supported", p.name), p.off)
 		}
 	}
 	err := dev.SetRing(opt(ps, "rx"), opt(ps, "rx-mini"), opt(ps, "rx-jumbo"), opt(ps, "tx"))
@@ -216,10 +184,7 @@ func doShowChannels(r *run, dev ethtool.Device) int {
 }
 
 func doSetChannels(r *run, dev ethtool.Device) int {
-	ps, ok := r.parseParams([]pspec{{"rx", kU32}, {"tx", kU32}, {"other", kU32}, {"combined", kU32}})
-	if !ok {
-		return 1
-	}
+	ps := r.ps
 	err := dev.SetChannels(opt(ps, "rx"), opt(ps, "tx"), opt(ps, "other"), opt(ps, "combined"))
 	if err != nil {
 		return r.fail(err, offsetOf(ps, err))
@@ -228,35 +193,13 @@ func doSetChannels(r *run, dev ethtool.Device) int {
 }
 
 func doShowCoalesce(r *run, dev ethtool.Device) int {
-	c, err := dev.Coalesce()
-	if err != nil {
-		return r.fail(err, 0)
-	}
-	js := map[string]any{}
-	for p := ethtool.CoalesceParam(0); p < ethtool.NumCoalesceParams; p++ {
-		if c.Has(p) {
-			js[p.String()] = c.V[p]
-		}
-	}
-	return r.out(FormatCoalesce(dev.Name(), c), js)
+	return show(r, dev.Coalesce, func(c ethtool.Coalesce) string { return FormatCoalesce(dev.Name(), c) })
 }
 
 func doSetCoalesce(r *run, dev ethtool.Device) int {
-	var table []pspec
-	for p := ethtool.CoalesceParam(0); p < ethtool.NumCoalesceParams; p++ {
-		k := kU32
-		if p.Bool() {
-			k = kBool
-		}
-		table = append(table, pspec{p.String(), k})
-	}
-	ps, ok := r.parseParams(table)
-	if !ok {
-		return 1
-	}
 	var c ethtool.Coalesce
 	var mask uint32
-	for _, pv := range ps {
+	for _, pv := range r.ps {
 		p, _ := ethtool.CoalesceParamByName(pv.name)
 		c.V[p] = pv.u32
 		if p.Bool() && pv.on {
@@ -265,82 +208,167 @@ func doSetCoalesce(r *run, dev ethtool.Device) int {
 		mask |= p.Bit()
 	}
 	if err := dev.SetCoalesce(c, mask); err != nil {
-		return r.fail(err, offsetOf(ps, err))
+		return r.fail(err, offsetOf(r.ps, err))
 	}
 	return 0
 }
 
 func doShowPause(r *run, dev ethtool.Device) int {
-	return show(r, dev.Pause, func(p ethtool.Pause) string { return FormatPause(dev.Name(), p, r.stats) })
+	p, err := dev.Pause()
+	if err != nil {
+		return r.jsonFail(err)
+	}
+	if r.json {
+		fmt.Fprint(r.Stdout, FormatPauseJSON(dev.Name(), p, r.stats))
+		return 0
+	}
+	fmt.Fprint(r.Stdout, FormatPause(dev.Name(), p, r.stats))
+	return 0
+}
+
+// FormatPauseJSON is ethtool --json -a (netlink/pause.c's keys).
+func FormatPauseJSON(dev string, p ethtool.Pause, stats bool) string {
+	q, _ := json.Marshal(dev)
+	s := fmt.Sprintf("[ {\n        \"ifname\": %s,\n        \"autonegotiate\": %t,\n        \"rx\": %t,\n        \"tx\": %t", q, p.Autoneg, p.Rx, p.Tx)
+	if stats {
+		s += fmt.Sprintf(",\n        \"statistics\": {\n            \"tx_pause_frames\": %d,\n            \"rx_pause_frames\": %d\n        }", p.TxPauseFrames, p.RxPauseFrames)
+	}
+	return s + "\n    } ]\n"
 }
 
 func doSetPause(r *run, dev ethtool.Device) int {
-	ps, ok := r.parseParams([]pspec{{"autoneg", kBool}, {"rx", kBool}, {"tx", kBool}})
-	if !ok {
-		return 1
-	}
+	ps := r.ps
 	if err := dev.SetPause(optBool(ps, "autoneg"), optBool(ps, "rx"), optBool(ps, "tx")); err != nil {
 		return r.fail(err, offsetOf(ps, err))
 	}
 	return 0
 }
 
+// statsGroups are -S --groups' names (ETHTOOL_STATS_*).
+var statsGroups = []string{"eth-phy", "eth-mac", "eth-ctrl", "rmon"}
+
+// parseStats is -S [--all-groups | --groups NAME...].
+func parseStats(r *run) int {
+	a := r.args
+	switch {
+	case len(a) == 0:
+	case a[0] == "--all-groups" && len(a) == 1:
+		r.parsed = []string{}
+	case a[0] == "--groups":
+		if len(a) == 1 {
+			fmt.Fprintf(r.Stderr, "ethtool (-S): no value for parameter '--groups'\n")
+			return 1
+		}
+		// The names are the kernel's to check (doStats).
+		r.parsed = a[1:]
+	default:
+		fmt.Fprintf(r.Stderr, "ethtool (-S): unknown parameter '%s'\n", a[0])
+		return 1
+	}
+	return -1
+}
+
 func doStats(r *run, dev ethtool.Device) int {
+	if groups, ok := r.parsed.([]string); ok {
+		// The standard statistics groups: vnic's driver reports none, so
+		// the kernel's reply is the header alone. A name the kernel does
+		// not know is refused with the offset of its NAME attribute in
+		// ethtool's request (header, GROUPS bitset: NOMASK, BITS, then a
+		// BIT nest per name).
+		if _, err := dev.Link(); err != nil {
+			r.nlError(err, 0)
+			return 1
+		}
+		off := 20 + headerLen(r.devname, false) + 4 + 4 + 4 + 4
+		for _, g := range groups {
+			known := false
+			for _, n := range statsGroups {
+				known = known || n == g
+			}
+			if !known {
+				r.nlError(ethtool.Errorf("get stats", syscall.EOPNOTSUPP, "bit name not found"), off)
+				return 1
+			}
+			off += 4 + 4 + align4(len(g)+1)
+		}
+		fmt.Fprintf(r.Stdout, "Standard stats for %s:\n", dev.Name())
+		return 0
+	}
 	st, err := dev.Stats()
 	if err != nil {
+		if errnoOf(err) == syscall.ENODEV {
+			r.perror("Cannot get stats strings information", err)
+			return 96
+		}
 		return r.fail(err, 0)
 	}
 	if len(st) == 0 {
 		fmt.Fprintln(r.Stderr, "no stats available")
 		return 94
 	}
-	js := orderedMap{}
-	for _, s := range st {
-		js = append(js, kv{s.Name, s.Value})
+	fmt.Fprint(r.Stdout, FormatStats(st))
+	return 0
+}
+
+// doPhyStats is --phy-statistics: vnic's PHY keeps no statistics, so the
+// string set is empty, as for any device without PHY statistics.
+func doPhyStats(r *run, dev ethtool.Device) int {
+	if _, err := dev.DrvInfo(); err != nil {
+		r.perror("Cannot get stats strings information", err)
+		return 96
 	}
-	return r.out(FormatStats(st), js)
+	fmt.Fprintln(r.Stderr, "no stats available")
+	return 94
+}
+
+// parseShowRSS is -x [context N].
+func parseShowRSS(r *run) int {
+	switch len(r.args) {
+	case 0:
+		return -1
+	case 2:
+		if n, ok := parseNum(r.args[1]); ok && r.args[0] == "context" {
+			r.parsed = n
+			return -1
+		}
+	}
+	return r.badArgs()
 }
 
 func doShowRSS(r *run, dev ethtool.Device) int {
 	rss, err := dev.RSS()
 	if err != nil {
-		fmt.Fprintf(r.Stderr, "Cannot get RX ring count: %s\n", strerrorOf(err))
+		r.perror("Cannot get RX ring count", err)
 		return 1
 	}
-	hf := ""
-	for i, n := range ethtool.HashFuncNames {
-		if rss.HFunc&(1<<i) != 0 {
-			hf = n
-		}
-	}
-	return r.out(FormatRSS(dev.Name(), rss), struct {
-		Key   []int    `json:"rss-hash-key"`
-		HFunc string   `json:"rss-hash-function"`
-		Indir []uint32 `json:"rss-indirection-table"`
-	}{bytesToInts(rss.Key), hf, rss.Indir})
-}
-
-func bytesToInts(b []byte) []int {
-	out := make([]int, len(b))
-	for i, x := range b {
-		out[i] = int(x)
-	}
-	return out
-}
-
-// doSetRSS is ethtool -X: [hkey xx:..] [start N] [equal N | weight W... |
-// default] [hfunc NAME].
-func doSetRSS(r *run, dev ethtool.Device) int {
-	cur, err := dev.RSS()
-	if err != nil {
-		fmt.Fprintf(r.Stderr, "Cannot get RX ring count: %s\n", strerrorOf(err))
+	if ctx, _ := r.parsed.(uint32); ctx != 0 {
+		r.perror("Cannot get RX flow hash indir size and key size", dev.Ext(ethtool.ExtRSSContext))
 		return 1
 	}
-	var req ethtool.RSSRequest
-	var start uint32
-	equal, haveEqual := uint32(0), false
-	var weights []uint32
+	fmt.Fprint(r.Stdout, FormatRSS(dev.Name(), rss))
+	return 0
+}
+
+// setRSS is a parsed -X command line.
+type setRSS struct {
+	req              ethtool.RSSRequest
+	start            uint32
+	haveStart        bool
+	equal            uint32
+	haveEqual        bool
+	weights          []uint32
+	context          uint32
+	haveContext, del bool
+}
+
+// parseSetRSS is -X: [context N|new] [hkey xx:..] [start N] [equal N |
+// weight W... | default] [hfunc NAME] [delete].
+func parseSetRSS(r *run) int {
+	var s setRSS
 	a := r.args
+	if len(a) == 0 {
+		return r.badArgs()
+	}
 	for i := 0; i < len(a); i++ {
 		need := func() (string, bool) {
 			if i+1 >= len(a) {
@@ -360,35 +388,50 @@ func doSetRSS(r *run, dev ethtool.Device) int {
 				fmt.Fprintln(r.Stderr, "Invalid RSS hash key format")
 				return 1
 			}
-			req.Key = key
+			s.req.Key = key
 		case "start":
 			v, ok := need()
 			n, ok2 := parseNum(v)
 			if !ok || !ok2 {
 				return r.badArgs()
 			}
-			start = n
+			s.start, s.haveStart = n, true
 		case "equal":
 			v, ok := need()
 			n, ok2 := parseNum(v)
-			if !ok || !ok2 {
+			if !ok || !ok2 || n == 0 {
 				return r.badArgs()
 			}
-			equal, haveEqual = n, true
+			s.equal, s.haveEqual = n, true
 		case "weight":
 			for i+1 < len(a) {
 				n, ok := parseNum(a[i+1])
 				if !ok {
 					break
 				}
-				weights = append(weights, n)
+				s.weights = append(s.weights, n)
 				i++
 			}
-			if len(weights) == 0 {
+			if len(s.weights) == 0 {
 				return r.badArgs()
 			}
 		case "default":
-			req.DefaultIndir = true
+			s.req.DefaultIndir = true
+		case "context":
+			v, ok := need()
+			if !ok {
+				return r.badArgs()
+			}
+			if v == "new" {
+				s.context = 0xFFFFFFFF // ETH_RXFH_CONTEXT_ALLOC
+			} else if n, ok := parseNum(v); ok {
+				s.context = n
+			} else {
+				return r.badArgs()
+			}
+			s.haveContext = true
+		case "delete":
+			s.del = true
 		case "hfunc":
 			v, ok := need()
 			if !ok {
@@ -397,7 +440,7 @@ func doSetRSS(r *run, dev ethtool.Device) int {
 			found := false
 			for k, n := range ethtool.HashFuncNames {
 				if n == v {
-					req.HFunc, found = 1<<k, true
+					s.req.HFunc, found = 1<<k, true
 				}
 			}
 			if !found {
@@ -408,30 +451,60 @@ func doSetRSS(r *run, dev ethtool.Device) int {
 			return r.badArgs()
 		}
 	}
-	if (haveEqual && weights != nil) || (req.DefaultIndir && (haveEqual || weights != nil)) {
-		return r.badArgs()
+	switch {
+	case s.haveEqual && s.weights != nil:
+		fmt.Fprintln(r.Stderr, "Equal and weight options are mutually exclusive")
+		return 1
+	case s.haveEqual && s.req.DefaultIndir:
+		fmt.Fprintln(r.Stderr, "Equal and default options are mutually exclusive")
+		return 1
+	case s.weights != nil && s.req.DefaultIndir:
+		fmt.Fprintln(r.Stderr, "Weight and default options are mutually exclusive")
+		return 1
+	case s.haveStart && !s.haveEqual && s.weights == nil:
+		fmt.Fprintln(r.Stderr, "Start must be used with equal or weight options")
+		return 1
+	case s.del && !s.haveContext:
+		fmt.Fprintln(r.Stderr, "Delete option requires context option")
+		return 1
 	}
+	r.parsed = &s
+	return -1
+}
+
+func doSetRSS(r *run, dev ethtool.Device) int {
+	s := r.parsed.(*setRSS)
+	cur, err := dev.RSS()
+	if err != nil {
+		r.perror("Cannot get RX ring count", err)
+		return 1
+	}
+	if s.haveContext && s.context != 0 {
+		r.perror("Cannot set RX flow hash configuration", dev.Ext(ethtool.ExtRSSContext))
+		return 1
+	}
+	req := s.req
 	size := uint32(len(cur.Indir))
 	switch {
-	case haveEqual:
-		if equal == 0 || start+equal > cur.RxRings {
-			fmt.Fprintf(r.Stderr, "Invalid RX ring count %d (start %d) for %d RX rings\n", equal, start, cur.RxRings)
+	case s.haveEqual:
+		if s.start+s.equal > cur.RxRings {
+			fmt.Fprintf(r.Stderr, "Invalid RX ring count %d (start %d) for %d RX rings\n", s.equal, s.start, cur.RxRings)
 			return 1
 		}
 		req.Indir = make([]uint32, size)
 		for i := range req.Indir {
-			req.Indir[i] = start + uint32(i)%equal
+			req.Indir[i] = s.start + uint32(i)%s.equal
 		}
-	case weights != nil:
-		ind, ok := weightTable(weights, size, start)
-		if !ok || start+uint32(len(weights)) > cur.RxRings {
+	case s.weights != nil:
+		ind, ok := weightTable(s.weights, size, s.start)
+		if !ok || s.start+uint32(len(s.weights)) > cur.RxRings {
 			fmt.Fprintln(r.Stderr, "Invalid RX weights")
 			return 1
 		}
 		req.Indir = ind
 	}
 	if err := dev.SetRSS(req); err != nil {
-		fmt.Fprintf(r.Stderr, "Cannot set RX flow hash configuration: %s\n", strerrorOf(err))
+		r.perror("Cannot set RX flow hash configuration", err)
 		return 1
 	}
 	return 0
@@ -473,111 +546,19 @@ func parseHexBytes(s string) ([]byte, bool) {
 	return out, true
 }
 
-func strerrorOf(err error) string {
-	var e *ethtool.Error
-	if ok := asError(err, &e); ok {
-		return strerror(e.Errno)
-	}
-	return err.Error()
-}
-
-// flowTypes are rx-flow-hash's flow names vnic's device hashes.
-var flowTypes = map[string]ethtool.FlowType{"tcp4": ethtool.TCPv4Flow, "udp4": ethtool.UDPv4Flow, "ip4": ethtool.IPv4Flow}
-
-var flowNames = map[ethtool.FlowType]string{ethtool.TCPv4Flow: "TCP over IPV4", ethtool.UDPv4Flow: "UDP over IPV4", ethtool.IPv4Flow: "IPV4"}
-
-// hashFields are rx-flow-hash's field letters in ethtool's order.
-var hashFields = []struct {
-	c    byte
-	bit  uint64
-	text string
-}{
-	{'m', ethtool.RxhL2DA, "L2DA"}, {'v', ethtool.RxhVLAN, "VLAN tag"}, {'t', ethtool.RxhL3Proto, "L3 proto"},
-	{'s', ethtool.RxhIPSrc, "IP SA"}, {'d', ethtool.RxhIPDst, "IP DA"},
-	{'f', ethtool.RxhL4B01, "L4 bytes 0 & 1 [TCP/UDP src port]"}, {'n', ethtool.RxhL4B23, "L4 bytes 2 & 3 [TCP/UDP dst port]"},
-}
-
-func doShowNFC(r *run, dev ethtool.Device) int {
-	if len(r.args) != 2 || r.args[0] != "rx-flow-hash" {
-		return r.badArgs()
-	}
-	ft, ok := flowTypes[r.args[1]]
-	if !ok {
-		return r.badArgs()
-	}
-	f, err := dev.RxFlowHash(ft)
-	if err != nil {
-		fmt.Fprintf(r.Stderr, "Cannot get RX network flow hashing options: %s\n", strerrorOf(err))
-		return 1
-	}
-	var b strings.Builder
-	if f == 0 {
-		fmt.Fprintf(&b, "No hash options set for %s\n", flowNames[ft])
-	} else {
-		fmt.Fprintf(&b, "%s flows use these fields for computing Hash flow key:\n", flowNames[ft])
-		for _, h := range hashFields {
-			if f&h.bit != 0 {
-				fmt.Fprintf(&b, "%s\n", h.text)
-			}
-		}
-	}
-	var fields []string
-	for _, h := range hashFields {
-		if f&h.bit != 0 {
-			fields = append(fields, h.text)
-		}
-	}
-	return r.out(b.String()+"\n", fields)
-}
-
-func doSetNFC(r *run, dev ethtool.Device) int {
-	if len(r.args) != 3 || r.args[0] != "rx-flow-hash" {
-		return r.badArgs()
-	}
-	ft, ok := flowTypes[r.args[1]]
-	if !ok {
-		return r.badArgs()
-	}
-	var f uint64
-	for i := 0; i < len(r.args[2]); i++ {
-		c := r.args[2][i]
-		found := false
-		for _, h := range hashFields {
-			if h.c == c {
-				f |= h.bit
-				found = true
-			}
-		}
-		if c == 'r' {
-			f |= ethtool.RxhDiscard
-			found = true
-		}
-		if !found {
-			return r.badArgs()
-		}
-	}
-	if err := dev.SetRxFlowHash(ft, f); err != nil {
-		// ethtool 6.1 reports the failure and still exits 0.
-		fmt.Fprintf(r.Stderr, "Cannot change RX network flow hashing options: %s\n", strerrorOf(err))
-	}
-	return 0
-}
-
 func doEEPROM(r *run, dev ethtool.Device) int {
-	ps, ok := r.parseParams([]pspec{{"raw", kBool}, {"offset", kU32}, {"length", kU32}})
-	if !ok {
-		return 1
-	}
+	ps := r.ps
 	di, err := dev.DrvInfo()
 	if err != nil {
-		return r.fail(err, 0)
+		r.perror("Cannot get driver information", err)
+		return 74
 	}
 	off := opt(ps, "offset").V
 	n := di.EEDumpLen - min(off, di.EEDumpLen)
 	if l := opt(ps, "length"); l.Set {
 		n = l.V
 	}
-	if off+n > di.EEDumpLen && di.EEDumpLen > 0 {
+	if uint64(off)+uint64(n) > uint64(di.EEDumpLen) && di.EEDumpLen > 0 {
 		fmt.Fprintln(r.Stderr, "offset & length out of bounds")
 		return 1
 	}
@@ -586,20 +567,19 @@ func doEEPROM(r *run, dev ethtool.Device) int {
 		return r.fail(err, 0)
 	}
 	if optBool(ps, "raw").V {
-		r.Stdout.Write(data)
+		_, _ = r.Stdout.Write(data)
 		return 0
 	}
-	return r.out(FormatHex(data, off), bytesToInts(data))
+	fmt.Fprint(r.Stdout, FormatHex(data, off))
+	return 0
 }
 
 func doSetEEPROM(r *run, dev ethtool.Device) int {
-	ps, ok := r.parseParams([]pspec{{"magic", kU32}, {"offset", kU32}, {"length", kU32}, {"value", kU32}})
-	if !ok {
-		return 1
-	}
+	ps := r.ps
 	di, err := dev.DrvInfo()
 	if err != nil {
-		return r.fail(err, 0)
+		r.perror("Cannot get driver information", err)
+		return 74
 	}
 	off := opt(ps, "offset").V
 	var data []byte
@@ -614,8 +594,16 @@ func doSetEEPROM(r *run, dev ethtool.Device) int {
 		if l := opt(ps, "length"); l.Set {
 			n = l.V
 		}
+		if uint64(off)+uint64(n) > uint64(di.EEDumpLen) {
+			fmt.Fprintln(r.Stderr, "offset & length out of bounds")
+			return 1
+		}
+		in := r.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
 		buf := make([]byte, n)
-		if _, err := ioReadFull(os.Stdin, buf); err != nil {
+		if _, err := ioReadFull(in, buf); err != nil || n == 0 {
 			fmt.Fprintln(r.Stderr, "not enough data from stdin")
 			return 75
 		}
@@ -632,61 +620,79 @@ func doSetEEPROM(r *run, dev ethtool.Device) int {
 }
 
 func doRegs(r *run, dev ethtool.Device) int {
-	ps, ok := r.parseParams([]pspec{{"raw", kBool}, {"hex", kBool}, {"file", kStr}})
-	if !ok {
-		return 1
-	}
-	if opt := optStr(ps, "file"); opt != "" {
-		fmt.Fprintln(r.Stderr, "ethtool: register dump from a file is not supported")
-		return 1
+	ps := r.ps
+	di, err := dev.DrvInfo()
+	if err != nil {
+		r.perror("Cannot get driver information", err)
+		return 72
 	}
 	regs, err := dev.Regs()
 	if err != nil {
-		return r.fail(err, 0)
+		r.perror("Cannot get register dump", err)
+		return 74
+	}
+	if file := optStr(ps, "file"); file != "" {
+		// As ethtool: the dump is read from the file instead, after the
+		// device's own (which gives the layout version).
+		data, err := os.ReadFile(file)
+		if err != nil {
+			r.perror(fmt.Sprintf("Can't open '%s'", file), err)
+			return 75
+		}
+		regs.Data = data
 	}
 	if optBool(ps, "raw").V {
-		r.Stdout.Write(regs.Data)
+		_, _ = r.Stdout.Write(regs.Data)
 		return 0
 	}
-	di, _ := dev.DrvInfo()
 	if !optBool(ps, "hex").V && r.Pretty != nil {
 		if text, ok := r.Pretty(di.Driver, regs); ok {
-			return r.out(text, bytesToInts(regs.Data))
+			fmt.Fprint(r.Stdout, text)
+			return 0
 		}
 	}
-	return r.out(FormatHex(regs.Data, 0), bytesToInts(regs.Data))
+	fmt.Fprint(r.Stdout, FormatHex(regs.Data, 0))
+	return 0
 }
 
-func optStr(ps []pval, name string) string {
-	for _, p := range ps {
-		if p.name == name {
-			return p.str
-		}
-	}
-	return ""
-}
-
-func doTest(r *run, dev ethtool.Device) int {
-	offline := true
+// parseTest is -t [offline|online|external_lb].
+func parseTest(r *run) int {
+	mode := "offline"
 	switch {
 	case len(r.args) == 0:
-	case len(r.args) == 1 && r.args[0] == "offline":
-	case len(r.args) == 1 && r.args[0] == "online":
-		offline = false
+	case len(r.args) == 1 && (r.args[0] == "offline" || r.args[0] == "online" || r.args[0] == "external_lb"):
+		mode = r.args[0]
 	default:
 		return r.badArgs()
 	}
-	res, err := dev.SelfTest(offline)
+	r.parsed = mode
+	return -1
+}
+
+// doTest runs the self-test; external_lb runs the offline test, as igb
+// does (it ignores ETH_TEST_FL_EXTERNAL_LB and never reports it done).
+func doTest(r *run, dev ethtool.Device) int {
+	mode := r.parsed.(string)
+	res, err := dev.SelfTest(mode != "online")
 	if err != nil {
+		if errnoOf(err) == syscall.ENODEV {
+			r.perror("Cannot get strings", err)
+			return 74
+		}
 		return r.fail(err, 0)
 	}
-	code := r.out(FormatTest(res), res)
+	text := FormatTest(res)
+	if mode == "external_lb" {
+		first, rest, _ := strings.Cut(text, "\n")
+		text = first + "\nExternal loopback test was not executed\n" + rest
+	}
+	fmt.Fprint(r.Stdout, text)
 	for _, t := range res {
 		if t.Value != 0 {
 			return 1
 		}
 	}
-	return code
+	return 0
 }
 
 func doNway(r *run, dev ethtool.Device) int {
@@ -696,86 +702,14 @@ func doNway(r *run, dev ethtool.Device) int {
 	return 0
 }
 
+// doPermAddr is -P: ethtool 6.1 asks rtnetlink, whose errors carry no
+// extended ack.
 func doPermAddr(r *run, dev ethtool.Device) int {
 	a, err := dev.PermAddr()
 	if err != nil {
-		return r.fail(err, 0)
-	}
-	return r.out(FormatPermAddr(a), FormatPermAddr(a)[len("Permanent address: "):len(FormatPermAddr(a))-1])
-}
-
-func doChange(r *run, dev ethtool.Device) int {
-	// msglvl takes a number or name on|off pairs; pull it out first.
-	var msgSet, msgClear uint32
-	msg := false
-	var rest []string
-	for i := 0; i < len(r.args); i++ {
-		if r.args[i] != "msglvl" {
-			rest = append(rest, r.args[i])
-			continue
-		}
-		msg = true
-		if i+1 < len(r.args) {
-			if v, ok := parseNum(r.args[i+1]); ok {
-				msgSet, msgClear = v, ^v
-				i++
-				continue
-			}
-		}
-		for i+2 < len(r.args)+1 && i+1 < len(r.args) {
-			bit := -1
-			for k, n := range ethtool.MsglevelNames {
-				if n == r.args[i+1] {
-					bit = k
-				}
-			}
-			if bit < 0 || i+2 >= len(r.args) || (r.args[i+2] != "on" && r.args[i+2] != "off") {
-				break
-			}
-			if r.args[i+2] == "on" {
-				msgSet |= 1 << bit
-			} else {
-				msgClear |= 1 << bit
-			}
-			i += 2
-		}
-		if msgSet|msgClear == 0 {
-			fmt.Fprintf(r.Stderr, "ethtool (-s): invalid value for parameter 'msglvl'\n")
-			return 1
-		}
-	}
-	r.args = rest
-	if msg {
-		cur, err := dev.Msglevel()
-		if err != nil {
-			return r.fail(err, 0)
-		}
-		if err := dev.SetMsglevel(cur&^msgClear | msgSet); err != nil {
-			return r.fail(err, 0)
-		}
-		if len(rest) == 0 {
-			return 0
-		}
-	}
-	ps, ok := r.parseParams([]pspec{{"speed", kU32}, {"duplex", kStr}, {"autoneg", kBool}})
-	if !ok {
+		fmt.Fprintf(r.Stderr, "netlink error: %s\n", strerrorOf(err))
 		return 1
 	}
-	var req ethtool.LinkRequest
-	req.Speed = opt(ps, "speed")
-	req.Autoneg = optBool(ps, "autoneg")
-	switch d := optStr(ps, "duplex"); d {
-	case "":
-	case "half":
-		req.Duplex = ethtool.Some32(ethtool.DuplexHalf)
-	case "full":
-		req.Duplex = ethtool.Some32(ethtool.DuplexFull)
-	default:
-		fmt.Fprintf(r.Stderr, "ethtool (-s): invalid value '%s' for parameter 'duplex'\n", d)
-		return 1
-	}
-	if err := dev.SetLinkSettings(req); err != nil {
-		return r.fail(err, offsetOf(ps, err))
-	}
+	fmt.Fprint(r.Stdout, FormatPermAddr(a))
 	return 0
 }

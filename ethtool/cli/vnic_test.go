@@ -644,3 +644,23 @@ func TestVnicUDPFlowHash(t *testing.T) {
 		t.Errorf("tcp4 sd: %q", errOut)
 	}
 }
+
+// vnic's device: a missing name in the default mode reads as ethtool's
+// five failed requests and exit 75; -T shows the kernel's software
+// timestamping; identify is not supported (the driver has no
+// set_phys_id).
+func TestVnicMissingAndAbsentOps(t *testing.T) {
+	w := world(t)
+	_, errOut, rc := sh(t, w, "h1/nosuch")
+	if rc != 75 || strings.Count(errOut, "netlink error: No such device\n") != 5 || !strings.HasSuffix(errOut, "No data available\n") {
+		t.Errorf("missing device: exit %d\n%s", rc, errOut)
+	}
+	out := must(t, w, "-T h1/vnic0")
+	if out != "Time stamping parameters for h1/vnic0:\nCapabilities:\n\tsoftware-transmit\n\tsoftware-receive\n\tsoftware-system-clock\n"+
+		"PTP Hardware Clock: none\nHardware Transmit Timestamp Modes: none\nHardware Receive Filter Modes: none\n" {
+		t.Errorf("-T:\n%s", out)
+	}
+	if _, errOut, rc := sh(t, w, "-p h1/vnic0 1"); rc != 255 || errOut != "Cannot identify NIC: Operation not supported\n" {
+		t.Errorf("-p: exit %d %q", rc, errOut)
+	}
+}

@@ -377,3 +377,16 @@ func (d *dev) Regs() (ethtool.Regs, error)                  { return ethtool.Reg
 func (d *dev) SelfTest(bool) ([]ethtool.TestResult, error) {
 	return nil, unsupported("self test")
 }
+
+// The library has no call for timestamping information, the ntuple
+// table or the operations Ops lacks: EOPNOTSUPP.
+func (d *dev) TSInfo() (ethtool.TSInfo, error) { return ethtool.TSInfo{}, unsupported("tsinfo") }
+func (d *dev) RxRings() (uint32, error)        { return 0, unsupported("rx rings") }
+func (d *dev) RxClsRules() (ethtool.RxClsRules, error) {
+	return ethtool.RxClsRules{}, unsupported("rx class rules")
+}
+func (d *dev) InsertRxClsRule(ethtool.RxClsRule) (uint32, error) {
+	return 0, unsupported("insert rx class rule")
+}
+func (d *dev) DeleteRxClsRule(uint32) error { return unsupported("delete rx class rule") }
+func (d *dev) Ext(op ethtool.ExtOp) error   { return unsupported(op.String()) }

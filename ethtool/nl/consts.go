@@ -181,6 +181,12 @@ const (
 	VMsgNwayAct      = 11
 	VMsgPermaddrGet  = 12
 	VMsgLinkstateNtf = 14 // multicast on "monitor"
+	VMsgTSInfoGet    = 20 // ETHTOOL_GET_TSINFO
+	VMsgRxRingsGet   = 21 // ETHTOOL_GRXRINGS
+	VMsgRxClsGet     = 22 // ETHTOOL_GRXCLSRLCNT + GRXCLSRLALL + GRXCLSRULE: the whole table
+	VMsgRxClsIns     = 23 // ETHTOOL_SRXCLSRLINS
+	VMsgRxClsDel     = 24 // ETHTOOL_SRXCLSRLDEL
+	VMsgExtAct       = 25 // an operation Ops has no method for (ethtool.ExtOp)
 )
 
 // Vendor family attributes (one numbering for all commands; 1 is the
@@ -217,4 +223,16 @@ const (
 	VAResult      = 29 // nest: VAName, VAValue
 	VAAddr        = 30
 	VALink        = 34 // u8
+	VATSCaps      = 35 // u32 SOF_TIMESTAMPING_* bits
+	VAPHCIndex    = 36 // u32 (an int32; -1 none)
+	VATxTypes     = 37 // u32
+	VARxFilters   = 38 // u32
+	VATableSize   = 39 // u32
+	VASpecial     = 40 // flag: RX_CLS_LOC_SPECIAL
+	VARule        = 41 // nest: VAFlowType, VARuleValue, VARuleMask, VARing, VALoc
+	VARuleValue   = 42 // binary: ethtool.FlowFields, little-endian, fixed layout (flowFieldsLen)
+	VARuleMask    = 43 // the same for the mask
+	VARing        = 44 // u64 ring cookie
+	VALoc         = 45 // u32 location
+	VAExtOp       = 46 // u8 ethtool.ExtOp
 )

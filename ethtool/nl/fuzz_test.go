@@ -36,6 +36,15 @@ func FuzzServe(f *testing.F) {
 	f.Add(uint8(MsgCoalesceSet), c.request(0, func(ae *netlink.AttributeEncoder) { ae.Uint32(coalesceAttr(ethtool.RxUsecs), 20) }))
 	f.Add(uint8(VMsgRxfhSet), c.request(0, func(ae *netlink.AttributeEncoder) { ae.Bytes(VAIndir, u32s(make([]uint32, 128))) }))
 	f.Add(uint8(MsgFeaturesNtf), encodeFeatures("h1/vnic0", ethtool.ListOf(ethtool.SG, ethtool.SG, ethtool.SG)))
+	f.Add(uint8(VMsgRxClsIns), c.request(0, func(ae *netlink.AttributeEncoder) {
+		ae.Nested(VARule, func(n *netlink.AttributeEncoder) error {
+			encodeRule(n, sampleRules().Rules[0])
+			return nil
+		})
+	}))
+	f.Add(uint8(VMsgRxClsDel), c.request(0, func(ae *netlink.AttributeEncoder) { ae.Uint32(VALoc, 3) }))
+	f.Add(uint8(VMsgExtAct), c.request(0, func(ae *netlink.AttributeEncoder) { ae.Uint8(VAExtOp, uint8(ethtool.ExtIdentify)) }))
+	f.Add(uint8(VMsgTSInfoGet), c.request(0, nil))
 	live := &Server{Backend: w.Ethtool()}
 	f.Fuzz(func(t *testing.T, cmd uint8, body []byte) {
 		if cmd == VMsgTestAct || cmd == VMsgEEPROMSet {

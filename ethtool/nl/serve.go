@@ -155,7 +155,7 @@ func changes(family string, cmd uint8) bool {
 		}
 	case VendorFamilyName:
 		switch cmd {
-		case VMsgEEPROMSet, VMsgRxfhSet, VMsgFlowHashSet, VMsgTestAct, VMsgNwayAct:
+		case VMsgEEPROMSet, VMsgRxfhSet, VMsgFlowHashSet, VMsgTestAct, VMsgNwayAct, VMsgRxClsIns, VMsgRxClsDel, VMsgExtAct:
 			return true
 		}
 	}

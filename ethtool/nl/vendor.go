@@ -19,6 +19,9 @@ func (s *Server) vendorCmd(dev ethtool.Device, cmd uint8, m map[uint16][]byte) (
 			fn(ae)
 		})}}
 	}
+	if r, ok, err := rxclsCmd(dev, cmd, m, reply); ok {
+		return r, err
+	}
 	switch cmd {
 	case VMsgDrvinfoGet:
 		d, err := dev.DrvInfo()
