@@ -56,8 +56,10 @@ func runEthtool(args []string, stdout, stderr io.Writer) int {
 			monitor = true
 		case a == "--kernel":
 			kernel = true
-		case a == "-h" || a == "--help":
+		case (a == "-h" || a == "--help") && len(rest) == 0:
 			fmt.Fprintln(stdout, "usage: vnic ethtool [--socket PATH] [--kernel] [--json] [-I] MODE DEV [ARGS]\n       vnic ethtool [--socket PATH] --monitor [DEV]\nModes are ethtool 6.1's; see docs/ethtool.md for what vnic's device supports.")
+			fmt.Fprintln(stdout)
+			cli.Usage(stdout)
 			return 0
 		default:
 			rest = append(rest, a)
@@ -66,16 +68,25 @@ func runEthtool(args []string, stdout, stderr io.Writer) int {
 	if kernel {
 		return runKernelEthtool(rest, stdout, stderr)
 	}
-	conn, err := nlclient.Dial(socketPath(socket))
-	if err != nil {
-		fmt.Fprintln(stderr, "vnic ethtool:", err)
-		return 1
-	}
-	defer conn.Close()
 	if monitor {
+		conn, err := nlclient.Dial(socketPath(socket))
+		if err != nil {
+			fmt.Fprintln(stderr, "vnic ethtool:", err)
+			return 1
+		}
+		defer conn.Close()
 		return runMonitor(conn, rest, stdout, stderr)
 	}
-	return cli.Run(rest, cli.Options{Backend: nl.Backend(conn), Stdout: stdout, Stderr: stderr, Pretty: driver.FormatRegs})
+	// The command line is parsed before the socket is dialled: its errors,
+	// -h and --version need no running topology.
+	open := func() (ethtool.Backend, func(), error) {
+		conn, err := nlclient.Dial(socketPath(socket))
+		if err != nil {
+			return nil, nil, err
+		}
+		return nl.Backend(conn), func() { conn.Close() }, nil
+	}
+	return cli.Run(rest, cli.Options{Open: open, Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Pretty: driver.FormatRegs})
 }
 
 // runMonitor is ethtool --monitor: every notification, printed as the

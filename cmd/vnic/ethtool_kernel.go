@@ -1,21 +1,16 @@
 package main
 
 import (
-	"fmt"
 	"io"
+	"os"
 
 	"vnic/driver"
 	"vnic/ethtool/cli"
 	"vnic/ethtool/kernel"
 )
 
-// runKernelEthtool drives a Linux interface through the kernel backend.
+// runKernelEthtool drives a Linux interface through the kernel backend,
+// opened once the command line has parsed.
 func runKernelEthtool(args []string, stdout, stderr io.Writer) int {
-	b, closeFn, err := kernel.Backend()
-	if err != nil {
-		fmt.Fprintln(stderr, "vnic ethtool --kernel:", err)
-		return 1
-	}
-	defer closeFn()
-	return cli.Run(args, cli.Options{Backend: b, Stdout: stdout, Stderr: stderr, Pretty: driver.FormatRegs})
+	return cli.Run(args, cli.Options{Open: kernel.Backend, Stdout: stdout, Stderr: stderr, Stdin: os.Stdin, Pretty: driver.FormatRegs})
 }
