@@ -214,7 +214,14 @@ func (in *Inet) ICMPSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 	if !icmpIsError(typ) {
 		tos = iph.TOS()
 	}
+	var ro ipOptData
+	if !in.echoOptions(&ro, skbIn) {
+		return
+	}
 	fl := fib.FlowKey{Dst: src, Src: saddr, TOS: tos, Proto: IPProtoICMP}
+	if ro.opt.SRR != 0 {
+		fl.Dst = ro.opt.FirstHop
+	}
 	rt, err := in.RouteOutput(&fl)
 	if err != nil {
 		return
@@ -223,7 +230,10 @@ func (in *Inet) ICMPSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 		in.ICMPStats.OutRateLimitHost.Add(1)
 		return
 	}
-	room := min(rt.MTU(), 576) - IPv4HdrLen - 8
+	room := min(rt.MTU(), 576) - IPv4HdrLen - ro.opt.Len - 8
+	if room <= IPv4HdrLen {
+		return
+	}
 	quote := nh
 	if len(quote) > room {
 		quote = quote[:room]
@@ -234,12 +244,44 @@ func (in *Inet) ICMPSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 	hdr.SetCode(code)
 	hdr.SetRest(info)
 	hdr.SetChecksum(^header.Fold(header.Sum(quote, header.Sum(hdr, 0))))
-	in.icmpXmit(rt, fl.Src, src, tos, hdr, quote)
+	in.icmpXmit(rt, fl.Src, fl.Dst, tos, hdr, quote, &ro)
 }
 
-// icmpXmit sends an ICMP message, counting it.
-func (in *Inet) icmpXmit(rt *Rtable, src, dst [4]byte, tos uint8, hdr, data []byte) {
-	err := in.SendDatagram(rt, IPHeader{Src: src, Dst: dst, Proto: IPProtoICMP, TOS: tos, TTL: in.cfg.DefaultTTL}, hdr, data, 0)
+// echoOptions is ip_options_echo for skb: the options its answer
+// carries, from the packet's compiled options (IPCB) and its header, in
+// o. It reports false when they cannot be echoed: nothing is sent then.
+// A packet whose options were never compiled (the control block's
+// length disagrees with the header's) is answered without options.
+func (in *Inet) echoOptions(o *ipOptData, skb *stack.SKB) bool {
+	o.opt = IPOptions{}
+	nh := skb.NetworkHeader()
+	sopt := &ipcb(skb).opt
+	if sopt.Len == 0 || len(nh) < IPv4HdrLen || header.IPv4(nh).HeaderLen() != IPv4HdrLen+sopt.Len || len(nh) < IPv4HdrLen+sopt.Len {
+		return true
+	}
+	opt, err := EchoIPOptions(&o.data, nh[:IPv4HdrLen+sopt.Len], sopt, in.notUnicast)
+	if err != nil {
+		return false
+	}
+	o.opt = opt
+	o.dst = header.IPv4(nh).Src()
+	return true
+}
+
+// notUnicast is inet_addr_type(addr) != RTN_UNICAST: one of the host's
+// addresses, a broadcast (the limited one, zero, or a subnet's in the
+// local table) or a multicast group.
+func (in *Inet) notUnicast(a [4]byte) bool {
+	if a[0] == 0 || header.IPv4IsLbcast(a) || header.IPv4IsMulticast(a) {
+		return true
+	}
+	r := in.fib.TableLookup(fib.TableLocal, a)
+	return r != nil && r.Type != fib.RTNUnicast
+}
+
+// icmpXmit sends an ICMP message with options o (nil: none), counting it.
+func (in *Inet) icmpXmit(rt *Rtable, src, dst [4]byte, tos uint8, hdr, data []byte, o *ipOptData) {
+	err := in.sendDatagram(rt, IPHeader{Src: src, Dst: dst, Proto: IPProtoICMP, TOS: tos, TTL: in.cfg.DefaultTTL}, o, hdr, data, 0)
 	if err != nil {
 		in.ICMPStats.OutErrors.Add(1)
 		return
@@ -294,14 +336,9 @@ func (in *Inet) icmpRcv(skb *stack.SKB) {
 
 // icmpEcho is icmp_echo and icmp_reply: the request's identifier,
 // sequence and data back to its source, from the address it was sent to
-// (or this host's address on the arrival device for a broadcast).
+// (or this host's address on the arrival device for a broadcast), with
+// the request's options echoed (ip_options_echo).
 func (in *Inet) icmpEcho(skb *stack.SKB) {
-	iph := header.IPv4(skb.NetworkHeader())
-	rt, src, ok := in.icmpReplyRoute(skb)
-	if !ok {
-		skb.Free()
-		return
-	}
 	b := header.ICMPv4(skb.Data())
 	var hb [header.ICMPv4HeaderLen]byte
 	hdr := header.ICMPv4(hb[:])
@@ -310,48 +347,55 @@ func (in *Inet) icmpEcho(skb *stack.SKB) {
 	hdr.SetCode(0)
 	hdr.SetChecksum(0)
 	hdr.SetChecksum(^header.Fold(header.Sum(b.Payload(), header.Sum(hdr, 0))))
-	in.icmpXmit(rt, src, iph.Src(), iph.TOS(), hdr, b.Payload())
+	in.icmpReply(skb, hdr, b.Payload())
 	skb.Consume()
 }
 
-// icmpReplyRoute is icmp_reply's routing: back to the request's source,
-// from the address it was sent to (or, for a broadcast, this host's
-// address on the arrival device).
-func (in *Inet) icmpReplyRoute(skb *stack.SKB) (*Rtable, [4]byte, bool) {
+// icmpReply is icmp_reply: the answer (hdr, then data) to the request
+// skb goes back to its source with the request's options echoed, from
+// the address the request was sent to (for a broadcast or multicast,
+// this host's address on the arrival device: fib_compute_spec_dst).
+// Options that cannot be echoed mean no answer.
+func (in *Inet) icmpReply(skb *stack.SKB, hdr, data []byte) {
+	var ro ipOptData
+	if !in.echoOptions(&ro, skb) {
+		return
+	}
 	iph := header.IPv4(skb.NetworkHeader())
 	src := iph.Dst()
 	if SkbRtable(skb) == nil || SkbRtable(skb).Type != fib.RTNLocal {
 		src = in.selectAddr(skb.Dev, iph.Src(), fib.ScopeUniverse)
 	}
 	fl := fib.FlowKey{Dst: iph.Src(), Src: src, TOS: iph.TOS(), Proto: IPProtoICMP}
+	if ro.opt.SRR != 0 {
+		fl.Dst = ro.opt.FirstHop
+	}
 	rt, err := in.RouteOutput(&fl)
-	return rt, fl.Src, err == nil
+	if err != nil {
+		return
+	}
+	in.icmpXmit(rt, fl.Src, fl.Dst, iph.TOS(), hdr, data, &ro)
 }
 
-// icmpTimestamp is icmp_timestamp: a 20-byte request is answered with its
-// originate time and this host's receive and transmit times, milliseconds
-// since midnight UT on the host's clock.
+// icmpTimestamp is icmp_timestamp: a request with at least its originate
+// time (12 bytes, all Linux reads) is answered with that time and this
+// host's receive and transmit times, milliseconds since midnight UT on
+// the host's clock.
 func (in *Inet) icmpTimestamp(skb *stack.SKB) {
 	b := skb.Data()
-	if len(b) < 20 {
+	if len(b) < 12 {
 		in.ICMPStats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
-	iph := header.IPv4(skb.NetworkHeader())
-	rt, src, ok := in.icmpReplyRoute(skb)
-	if !ok {
-		skb.Free()
-		return
-	}
 	var msg [20]byte
-	copy(msg[:], b[:20])
+	copy(msg[:], b[:12])
 	msg[0], msg[1], msg[2], msg[3] = ICMPTimestampReply, 0, 0, 0
 	now := in.tsNow()
 	binary.BigEndian.PutUint32(msg[12:16], now)
 	binary.BigEndian.PutUint32(msg[16:20], now)
 	binary.BigEndian.PutUint16(msg[2:4], header.Checksum(msg[:]))
-	in.icmpXmit(rt, src, iph.Src(), iph.TOS(), msg[:8], msg[8:])
+	in.icmpReply(skb, msg[:8], msg[8:])
 	skb.Consume()
 }
 

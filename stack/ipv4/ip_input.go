@@ -112,8 +112,11 @@ func (in *Inet) rcvOptions(skb *stack.SKB) bool {
 	if SkbRtable(skb).Flags&RTCFLocal == 0 || SkbRtable(skb).Type == fib.RTNBroadcast {
 		spec = in.selectAddr(skb.Dev, iph.Src(), fib.ScopeUniverse)
 	}
-	opt, pp, err := CompileIPOptions(hdr, IPOptionContext{Received: true, Addr: spec, Now: in.tsNow, Local: in.IsLocalAddr})
+	opt, pp, err := CompileIPOptions(hdr, IPOptionContext{Received: true, Addr: spec, Now: in.tsNow, Local: in.notUnicast})
+	ipcb(skb).opt = opt
 	if err != nil {
+		// What compiled before the bad option is echoed in the
+		// parameter problem, as Linux's IPCB holds it.
 		in.Stats.InHdrErrors.Add(1)
 		in.ICMPSend(skb, ICMPParameterProb, 0, uint32(pp)<<24)
 		skb.Free()
@@ -122,7 +125,6 @@ func (in *Inet) rcvOptions(skb *stack.SKB) bool {
 	if opt.Changed {
 		iph.UpdateChecksum()
 	}
-	ipcb(skb).opt = opt
 	if opt.SRR != 0 {
 		skb.Free()
 		return true

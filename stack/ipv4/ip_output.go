@@ -39,7 +39,26 @@ func (e *ErrMsgSize) Unwrap() error { return syscall.EMSGSIZE }
 // a frag_list chain whose pieces already have fragment geometry, so
 // ip_fragment takes its fast path; with DF set it is refused (ErrMsgSize).
 func (in *Inet) SendDatagram(d *Rtable, h IPHeader, l4, payload []byte, prio uint32) error {
-	total := IPv4HdrLen + len(l4) + len(payload)
+	return in.sendDatagram(d, h, nil, l4, payload, prio)
+}
+
+// ipOptData is a datagram's compiled options and their bytes (struct
+// ip_options_data), with the real destination a source route ends at.
+type ipOptData struct {
+	opt  IPOptions
+	dst  [4]byte
+	data [IPOptMaxLen]byte
+}
+
+// sendDatagram is SendDatagram with options o (nil: none), put in the
+// header and filled as ip_options_build does: the source route's last
+// slot, then the record-route and timestamp entries they claimed.
+func (in *Inet) sendDatagram(d *Rtable, h IPHeader, o *ipOptData, l4, payload []byte, prio uint32) error {
+	hlen := IPv4HdrLen
+	if o != nil {
+		hlen += o.opt.Len
+	}
+	total := hlen + len(l4) + len(payload)
 	if total > 65535 {
 		return fmt.Errorf("stack: datagram of %d bytes: %w", total, syscall.EMSGSIZE)
 	}
@@ -49,7 +68,7 @@ func (in *Inet) SendDatagram(d *Rtable, h IPHeader, l4, payload []byte, prio uin
 	}
 	first := total
 	if total > mtu {
-		first = (mtu-IPv4HdrLen)&^7 + IPv4HdrLen
+		first = (mtu-hlen)&^7 + hlen
 	}
 	skb := in.host.Pool().Alloc(LLReserve + first)
 	if skb == nil {
@@ -58,7 +77,7 @@ func (in *Inet) SendDatagram(d *Rtable, h IPHeader, l4, payload []byte, prio uin
 	skb.Reserve(LLReserve)
 	b := skb.Put(first)
 	iph := header.IPv4(b)
-	iph.SetHeaderLen(IPv4HdrLen)
+	iph.SetHeaderLen(hlen)
 	iph.SetTOS(h.TOS)
 	iph.SetTotalLen(uint16(total))
 	var frag uint16
@@ -75,25 +94,30 @@ func (in *Inet) SendDatagram(d *Rtable, h IPHeader, l4, payload []byte, prio uin
 	iph.SetChecksum(0)
 	iph.SetSrc(h.Src)
 	iph.SetDst(h.Dst)
-	n := copy(b[IPv4HdrLen:], l4)
+	*ipcb(skb) = ipCB{routedDst: h.Dst}
+	if o != nil && o.opt.Len > 0 {
+		copy(b[IPv4HdrLen:hlen], o.data[:o.opt.Len])
+		BuildIPOptions(b[:hlen], &o.opt, o.dst, h.Src, in.tsNow())
+		ipcb(skb).opt = o.opt
+	}
+	n := copy(b[hlen:], l4)
 	rest := payload
-	k := copy(b[IPv4HdrLen+n:], rest)
+	k := copy(b[hlen+n:], rest)
 	rest = rest[k:]
 	skb.ResetNetworkHeader()
-	skb.SetTransportHeader(IPv4HdrLen)
+	skb.SetTransportHeader(hlen)
 	skb.Protocol = stack.EthPIPv4
 	skb.Priority = prio
 	skb.SetDst(&d.Dst)
-	ipcb(skb).routedDst = h.Dst
 	tail := skb
 	for len(rest) > 0 {
-		chunk := min(len(rest), (mtu-IPv4HdrLen)&^7)
-		f := in.host.Pool().Alloc(LLReserve + IPv4HdrLen + chunk)
+		chunk := min(len(rest), (mtu-hlen)&^7)
+		f := in.host.Pool().Alloc(LLReserve + hlen + chunk)
 		if f == nil {
 			skb.Free()
 			return fmt.Errorf("stack: datagram of %d bytes: %w", total, syscall.ENOBUFS)
 		}
-		f.Reserve(LLReserve + IPv4HdrLen)
+		f.Reserve(LLReserve + hlen)
 		copy(f.Put(chunk), rest[:chunk])
 		rest = rest[chunk:]
 		tail.SetFragList(f)
