@@ -22,7 +22,9 @@ const (
 	ICMPParameterProb  = header.ICMPv4ParamProblem
 	ICMPTimestamp      = header.ICMPv4Timestamp
 	ICMPTimestampReply = header.ICMPv4TimestampReply
-	nrICMPTypes        = 18
+	nrICMPTypes        = 18 // NR_ICMP_TYPES: the highest type Linux knows
+	icmpAddress        = 17
+	icmpAddressReply   = 18
 
 	ICMPNetUnreach  = header.ICMPv4NetUnreachable
 	ICMPHostUnreach = header.ICMPv4HostUnreachable
@@ -99,43 +101,54 @@ func (s *icmpState) init(in *Inet) {
 	s.stamp = -time.Hour
 }
 
-// rateMasked reports whether type t is rate limited (icmp_ratemask).
-func (s *icmpState) rateMasked(t uint8) bool {
-	return t < 32 && s.in.cfg.ICMPRateMask&(1<<t) != 0
-}
-
-// globalAllow is icmp_global_allow: the host-wide budget, refilled at
-// icmp_msgs_per_sec up to icmp_msgs_burst; a message takes 0–2 credits
-// at random (as Linux, so the budget does not reveal itself exactly).
-func (s *icmpState) globalAllow(t uint8) bool {
-	if !s.rateMasked(t) {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.in.host.Clock().Now()
-	if delta := now - s.stamp; delta >= time.Millisecond {
-		inc := int(int64(s.in.cfg.ICMPMsgsPerSec) * int64(delta) / int64(time.Second))
-		if inc > 0 {
-			s.credit = min(s.credit+inc, s.in.cfg.ICMPMsgsBurst)
-			s.stamp = now
-		}
-	}
-	if s.credit <= 0 {
+// rateLimited is !icmpv4_mask_allow: whether type t (code c) is held to
+// the budgets: a type in icmp_ratemask, never fragmentation needed (path
+// MTU discovery must get through) nor a type past 18.
+func (s *icmpState) rateLimited(t, c uint8) bool {
+	if t > nrICMPTypes || (t == ICMPDestUnreach && c == ICMPFragNeeded) {
 		return false
 	}
-	s.credit -= s.rnd.Intn(3)
-	if s.credit < 0 {
-		s.credit = 0
+	return s.in.cfg.ICMPRateMask&(1<<t) != 0
+}
+
+// globalAllow is icmp_global_allow: whether the host-wide budget has
+// credit, refilled at icmp_msgs_per_sec (no more often than every 20 ms,
+// a second's worth at most) up to icmp_msgs_burst. It takes nothing:
+// globalConsume does, once the per-destination limit let the message go.
+func (s *icmpState) globalAllow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.credit > 0 {
+		return true
 	}
+	now := s.in.host.Clock().Now()
+	delta := min(now-s.stamp, time.Second)
+	if delta < 20*time.Millisecond {
+		return false
+	}
+	inc := int(int64(s.in.cfg.ICMPMsgsPerSec) * int64(delta) / int64(time.Second))
+	if inc == 0 {
+		return false
+	}
+	s.stamp = now
+	s.credit = min(s.credit+inc, s.in.cfg.ICMPMsgsBurst)
 	return true
 }
 
-// peerAllow is icmpv4_xrlim_allow / inet_peer_xrlim_allow: per
-// destination, one message per icmp_ratelimit with a burst of six; a
-// new destination starts with a full burst.
-func (s *icmpState) peerAllow(dst [4]byte, t uint8, dev *stack.NetDevice) bool {
-	if !s.rateMasked(t) || (dev != nil && dev.IsLoopback()) || s.in.cfg.ICMPRateLimit == 0 {
+// globalConsume is icmp_global_consume: a message takes 0–2 credits at
+// random (as Linux, so the budget does not reveal itself exactly); the
+// credit may go below zero.
+func (s *icmpState) globalConsume() {
+	s.mu.Lock()
+	s.credit -= s.rnd.Intn(3)
+	s.mu.Unlock()
+}
+
+// peerAllow is inet_peer_xrlim_allow: per destination, one message per
+// icmp_ratelimit with a burst of six; a new destination starts with a
+// full burst.
+func (s *icmpState) peerAllow(dst [4]byte) bool {
+	if s.in.cfg.ICMPRateLimit == 0 {
 		return true
 	}
 	s.mu.Lock()
@@ -161,6 +174,36 @@ func (s *icmpState) peerAllow(dst [4]byte, t uint8, dev *stack.NetDevice) bool {
 	}
 	p.tokens = tok
 	return ok
+}
+
+// allowGlobal is icmpv4_global_allow: a rate-limited type needs the
+// host-wide budget to have credit (else OutRateLimitGlobal). It reports
+// whether the message may go on and whether the per-destination limit
+// then applies.
+func (in *Inet) allowGlobal(t, c uint8) (ok, limit bool) {
+	if !in.icmp.rateLimited(t, c) {
+		return true, false
+	}
+	if in.icmp.globalAllow() {
+		return true, true
+	}
+	in.ICMPStats.OutRateLimitGlobal.Add(1)
+	return false, false
+}
+
+// allowPeer is icmpv4_xrlim_allow, after the route: the per-destination
+// limit (none over the loopback; held back: OutRateLimitHost), and the
+// budget's credit taken for a message that goes.
+func (in *Inet) allowPeer(rt *Rtable, dst [4]byte, limit bool) bool {
+	if !limit {
+		return true
+	}
+	if (rt.Dev == nil || !rt.Dev.IsLoopback()) && !in.icmp.peerAllow(dst) {
+		in.ICMPStats.OutRateLimitHost.Add(1)
+		return false
+	}
+	in.icmp.globalConsume()
+	return true
 }
 
 // ICMPSend is __icmp_send: an error (or other message) about skbIn, whose
@@ -202,9 +245,13 @@ func (in *Inet) ICMPSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 			return
 		}
 	}
-	if !in.icmp.globalAllow(typ) {
-		in.ICMPStats.OutRateLimitGlobal.Add(1)
-		return
+	// The budget is not looked at for a packet that came in over the
+	// loopback (the per-destination limit still is, off the loopback).
+	ok, limit := true, in.icmp.rateLimited(typ, code)
+	if skbIn.Dev == nil || !skbIn.Dev.IsLoopback() {
+		if ok, limit = in.allowGlobal(typ, code); !ok {
+			return
+		}
 	}
 	var saddr [4]byte
 	if d.Flags&RTCFLocal != 0 && d.Type == fib.RTNLocal {
@@ -222,12 +269,11 @@ func (in *Inet) ICMPSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 	if ro.opt.SRR != 0 {
 		fl.Dst = ro.opt.FirstHop
 	}
-	rt, err := in.RouteOutput(&fl)
+	rt, err := in.routeOutput(&fl)
 	if err != nil {
 		return
 	}
-	if !in.icmp.peerAllow(src, typ, rt.Dev) {
-		in.ICMPStats.OutRateLimitHost.Add(1)
+	if !in.allowPeer(rt, fl.Dst, limit) {
 		return
 	}
 	room := min(rt.MTU(), 576) - IPv4HdrLen - ro.opt.Len - 8
@@ -311,25 +357,32 @@ func (in *Inet) icmpRcv(skb *stack.SKB) {
 	typ := b[0]
 	in.ICMPStats.InType[typ].Add(1)
 	if SkbRtable(skb) != nil && SkbRtable(skb).Flags&(RTCFBroadcast|RTCFMulticast) != 0 {
-		if typ == ICMPEcho && !in.cfg.EchoBroadcasts {
-			skb.Consume()
-			return
-		}
-		if typ != ICMPEcho && typ != ICMPTimestamp {
-			skb.Consume()
+		// RFC 1122 3.2.2.6 and 3.2.2.8: an echo or timestamp request to
+		// a broadcast or multicast address is answered only when
+		// icmp_echo_ignore_broadcasts is off; any other type but the
+		// address mask ones is an error there.
+		if ((typ == ICMPEcho || typ == ICMPTimestamp) && !in.cfg.EchoBroadcasts) ||
+			(typ != ICMPEcho && typ != ICMPTimestamp && typ != icmpAddress && typ != icmpAddressReply) {
+			in.ICMPStats.InErrors.Add(1)
+			skb.Free()
 			return
 		}
 	}
-	switch typ {
-	case ICMPEcho:
-		in.icmpEcho(skb)
-	case ICMPTimestamp:
-		in.icmpTimestamp(skb)
-	case ICMPEchoReply:
+	switch {
+	case typ == ICMPEchoReply:
 		in.pings.deliver(in, skb, false)
-	case ICMPDestUnreach, ICMPTimeExceeded, ICMPParameterProb, ICMPSourceQuench:
+	case typ > nrICMPTypes:
+		// RFC 1122 3.2.2: an unknown type is silently discarded
+		// (counted as an error).
+		in.ICMPStats.InErrors.Add(1)
+		skb.Free()
+	case typ == ICMPEcho:
+		in.icmpEcho(skb)
+	case typ == ICMPTimestamp:
+		in.icmpTimestamp(skb)
+	case typ == ICMPDestUnreach, typ == ICMPTimeExceeded, typ == ICMPParameterProb, typ == ICMPSourceQuench:
 		in.icmpUnreach(skb)
-	default:
+	default: // icmp_discard
 		skb.Consume()
 	}
 }
@@ -361,17 +414,17 @@ func (in *Inet) icmpReply(skb *stack.SKB, hdr, data []byte) {
 	if !in.echoOptions(&ro, skb) {
 		return
 	}
-	iph := header.IPv4(skb.NetworkHeader())
-	src := iph.Dst()
-	if SkbRtable(skb) == nil || SkbRtable(skb).Type != fib.RTNLocal {
-		src = in.selectAddr(skb.Dev, iph.Src(), fib.ScopeUniverse)
+	ok, limit := in.allowGlobal(hdr[0], hdr[1])
+	if !ok {
+		return
 	}
-	fl := fib.FlowKey{Dst: iph.Src(), Src: src, TOS: iph.TOS(), Proto: IPProtoICMP}
+	iph := header.IPv4(skb.NetworkHeader())
+	fl := fib.FlowKey{Dst: iph.Src(), Src: in.specDst(skb), TOS: iph.TOS(), Proto: IPProtoICMP}
 	if ro.opt.SRR != 0 {
 		fl.Dst = ro.opt.FirstHop
 	}
-	rt, err := in.RouteOutput(&fl)
-	if err != nil {
+	rt, err := in.routeOutput(&fl)
+	if err != nil || !in.allowPeer(rt, fl.Dst, limit) {
 		return
 	}
 	in.icmpXmit(rt, fl.Src, fl.Dst, iph.TOS(), hdr, data, &ro)

@@ -108,11 +108,7 @@ func (in *Inet) tsNow() uint32 {
 func (in *Inet) rcvOptions(skb *stack.SKB) bool {
 	iph := header.IPv4(skb.Data())
 	hdr := skb.Data()[:iph.HeaderLen()]
-	spec := iph.Dst()
-	if SkbRtable(skb).Flags&RTCFLocal == 0 || SkbRtable(skb).Type == fib.RTNBroadcast {
-		spec = in.selectAddr(skb.Dev, iph.Src(), fib.ScopeUniverse)
-	}
-	opt, pp, err := CompileIPOptions(hdr, IPOptionContext{Received: true, Addr: spec, Now: in.tsNow, Local: in.notUnicast})
+	opt, pp, err := CompileIPOptions(hdr, IPOptionContext{Received: true, Addr: in.specDst(skb), Now: in.tsNow, Local: in.notUnicast})
 	ipcb(skb).opt = opt
 	if err != nil {
 		// What compiled before the bad option is echoed in the
@@ -222,4 +218,31 @@ func (s *IPStats) RcvCore(pkt []byte, pktType uint8, hwChecked bool) (hdrLen, to
 		return 0, 0, ErrIPHeader
 	}
 	return hdrLen, totLen, nil
+}
+
+// specDst is fib_compute_spec_dst: the address this host answers a
+// received packet from and records in its options. A packet to one of
+// its addresses: that address. Otherwise (forwarded, broadcast,
+// multicast) the preferred source of the route back to the packet's
+// source, or the arrival device's address towards it.
+func (in *Inet) specDst(skb *stack.SKB) [4]byte {
+	iph := header.IPv4(skb.NetworkHeader())
+	if rt := SkbRtable(skb); rt != nil && rt.Flags&(RTCFBroadcast|RTCFMulticast|RTCFLocal) == RTCFLocal {
+		return iph.Dst()
+	}
+	src := iph.Src()
+	scope := fib.ScopeUniverse
+	if src != ([4]byte{}) {
+		fl := fib.FlowKey{Dst: src, TOS: iph.TOS()}
+		if res, err := in.fib.Lookup(&fl); err == nil && res.Route != nil {
+			r := res.Route
+			if r.PrefSrc != ([4]byte{}) {
+				return r.PrefSrc
+			}
+			return in.selectAddr(r.Dev, r.Gateway, res.Scope)
+		}
+	} else {
+		scope = fib.ScopeLink
+	}
+	return in.selectAddr(skb.Dev, src, scope)
 }

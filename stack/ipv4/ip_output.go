@@ -148,7 +148,7 @@ func (in *Inet) dstOutput(skb *stack.SKB) {
 	iph := header.IPv4(skb.Data())
 	if daddr := iph.Dst(); daddr != ipcb(skb).routedDst {
 		fl := fib.FlowKey{Dst: daddr, Src: iph.Src(), TOS: iph.TOS()}
-		d, err := in.RouteOutput(&fl)
+		d, err := in.routeOutput(&fl)
 		if err != nil {
 			in.Stats.OutDiscards.Add(1)
 			skb.Free()

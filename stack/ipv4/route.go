@@ -216,9 +216,22 @@ func (in *Inet) ipError(skb *stack.SKB) {
 	skb.Free()
 }
 
-// RouteOutput is ip_route_output_key: the decision for a packet this host
-// sends by fl. A zero fl.Src is filled with the source to use.
+// RouteOutput is ip_route_output_key for a socket's send or connect: the
+// decision for a packet this host sends by fl. A zero fl.Src is filled
+// with the source to use. No route (ENETUNREACH) counts in OutNoRoutes,
+// as Linux's ping, UDP and raw sendmsg and datagram connect count it.
 func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
+	rt, err := in.routeOutput(fl)
+	if err == syscall.ENETUNREACH {
+		in.Stats.OutNoRoutes.Add(1)
+	}
+	return rt, err
+}
+
+// routeOutput is ip_route_output_key: RouteOutput for the stack's own
+// messages (ICMP, a rerouted packet, route get), which Linux does not
+// count in OutNoRoutes.
+func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 	var oif *stack.NetDevice
 	if fl.Src != ([4]byte{}) {
 		if header.IPv4IsMulticast(fl.Src) || header.IPv4IsLbcast(fl.Src) || !in.IsLocalAddr(fl.Src) {
@@ -264,7 +277,6 @@ func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 			}
 			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: fib.RTNUnicast, Src: fl.Src, genid: in.fib.Genid()}, nil
 		}
-		in.Stats.OutNoRoutes.Add(1)
 		return nil, err
 	}
 	r := res.Route

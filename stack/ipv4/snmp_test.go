@@ -1,0 +1,167 @@
+package ipv4_test
+
+import (
+	"testing"
+	"time"
+
+	"vnic/hw"
+	"vnic/stack"
+	"vnic/stack/inet"
+	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
+)
+
+// TestICMPInErrors: Icmp InErrors as Linux's icmp_rcv counts it: an echo
+// or timestamp request to a broadcast or multicast address that
+// icmp_echo_ignore_broadcasts ignores, a type Linux does not know (over
+// 18), any other type but echo, timestamp and address mask to a
+// broadcast; a known type that is only counted (timestamp reply,
+// information request) is no error.
+func TestICMPInErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		dst    [4]byte
+		mac    stack.MAC // zero: h2's
+		typ    uint8
+		errors uint64
+	}{
+		{"echo to the subnet broadcast", [4]byte{198, 18, 0, 255}, stack.BroadcastMAC, ipv4.ICMPEcho, 1},
+		{"timestamp to the subnet broadcast", [4]byte{198, 18, 0, 255}, stack.BroadcastMAC, ipv4.ICMPTimestamp, 1},
+		{"echo reply to a broadcast", [4]byte{198, 18, 0, 255}, stack.BroadcastMAC, ipv4.ICMPEchoReply, 1},
+		{"address mask request to a broadcast", [4]byte{198, 18, 0, 255}, stack.BroadcastMAC, 17, 0},
+		{"unknown type 19", [4]byte{198, 18, 0, 2}, stack.MAC{}, 19, 1},
+		{"unknown type 200", [4]byte{198, 18, 0, 2}, stack.MAC{}, 200, 1},
+		{"timestamp reply", [4]byte{198, 18, 0, 2}, stack.MAC{}, ipv4.ICMPTimestampReply, 0},
+		{"information request", [4]byte{198, 18, 0, 2}, stack.MAC{}, 15, 0},
+		{"type 18", [4]byte{198, 18, 0, 2}, stack.MAC{}, 18, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newInetRig(t, "h1", "h2")
+			w1, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+			r.inet["h2"].NeighAdd(w2.dev, mustAddr("198.18.0.1"), w1.dev.Addr())
+			m := make([]byte, 20)
+			m[0] = tc.typ
+			f := ipFrame(w2, tc.dst, nil, ipv4.IPProtoICMP, m)
+			if tc.mac != (stack.MAC{}) {
+				copy(f[0:6], tc.mac[:])
+			}
+			r.inject(w2, f)
+			r.run(time.Millisecond)
+			ic := r.inet["h2"].ICMPStats.Snapshot()
+			if ic.InMsgs != 1 || ic.InType[tc.typ] != 1 || ic.InErrors != tc.errors {
+				t.Fatalf("InMsgs %d InType %d InErrors %d, want 1 1 %d", ic.InMsgs, ic.InType[tc.typ], ic.InErrors, tc.errors)
+			}
+			if ic.OutMsgs != 0 {
+				t.Fatalf("answered: %+v", r.summary())
+			}
+		})
+	}
+}
+
+// TestForwardCounters: ForwDatagrams (OUTFORWDATAGRAMS) counts every
+// packet ip_forward gets past its TTL and source-route checks, including
+// one then dropped as too big with DF (which also counts in FragFails);
+// a TTL 1 drop is not counted.
+func TestForwardCounters(t *testing.T) {
+	r, _, _ := routerRig(t, true, 1280)
+	c := ping(t, r.inet["h1"], "198.18.2.2", 1, 1400, ipv4.PingOptions{DF: true})
+	r.run(10 * time.Millisecond)
+	if m, ok := c.Recv(); !ok || m.Code != ipv4.ICMPFragNeeded {
+		t.Fatalf("%+v %v", m, ok)
+	}
+	if s := r.inet["r"].Stats.Snapshot(); s.ForwDatagrams != 1 || s.FragFails != 1 {
+		t.Fatalf("too big: ForwDatagrams %d FragFails %d", s.ForwDatagrams, s.FragFails)
+	}
+	ping(t, r.inet["h1"], "198.18.2.2", 2, 56, ipv4.PingOptions{TTL: 1})
+	r.run(10 * time.Millisecond)
+	if s := r.inet["r"].Stats.Snapshot(); s.ForwDatagrams != 1 || s.InHdrErrors != 1 {
+		t.Fatalf("ttl 1: ForwDatagrams %d InHdrErrors %d", s.ForwDatagrams, s.InHdrErrors)
+	}
+}
+
+// TestOutNoRoutes: OutNoRoutes counts a socket's send that finds no route
+// (ENETUNREACH, as ping_v4_sendmsg, udp_sendmsg and raw_sendmsg count
+// it); an unreachable route (EHOSTUNREACH) and an ICMP message that
+// cannot be routed back count nothing.
+func TestOutNoRoutes(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	w1, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	in := r.inet["h2"]
+	in.NeighAdd(w2.dev, mustAddr("198.18.0.1"), w1.dev.Addr())
+	c, err := in.OpenPing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendEcho(mustAddr("203.0.113.1"), 1, nil, ipv4.PingOptions{}); err == nil {
+		t.Fatal("sent without a route")
+	}
+	if got := in.Stats.Snapshot().OutNoRoutes; got != 1 {
+		t.Fatalf("no route: OutNoRoutes %d, want 1", got)
+	}
+	if err := in.RouteAdd(fib.Route{Dst: [4]byte{203, 0, 113, 0}, Len: 24, Type: fib.RTNUnreachable}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendEcho(mustAddr("203.0.113.1"), 2, nil, ipv4.PingOptions{}); err == nil {
+		t.Fatal("sent on an unreachable route")
+	}
+	// An echo from a source with no route back: no reply, not counted.
+	f := ipFrame(w2, [4]byte{198, 18, 0, 2}, nil, ipv4.IPProtoICMP, echoRequest(8))
+	copy(f[14+12:], []byte{192, 0, 2, 7})
+	setIPChecksum(f[14:34])
+	if err := in.SetRPFilter(w2.dev, 0); err != nil {
+		t.Fatal(err)
+	}
+	r.inject(w2, f)
+	r.run(time.Millisecond)
+	if got := in.Stats.Snapshot().OutNoRoutes; got != 1 {
+		t.Fatalf("OutNoRoutes %d, want 1 (the send without a route)", got)
+	}
+}
+
+// TestICMPRateLimitOrder: Linux 6.18's order. The host-wide budget is
+// only looked at first (icmpv4_global_allow); its credit is taken after
+// the per-destination limit let the message through
+// (icmp_global_consume in icmpv4_xrlim_allow), so messages the
+// per-destination limit holds back (OutRateLimitHost) cost the budget
+// nothing and never count in OutRateLimitGlobal.
+func TestICMPRateLimitOrder(t *testing.T) {
+	r := newInetRig(t, "h1")
+	h := stack.NewHost("h2", r.clk, []stack.CPU{hw.NewCPU(0, r.clk, hw.CostModel{})}, stack.HostConfig{})
+	in, err := inet.Init(h, ipv4.InetConfig{Seed: 1, ICMPMsgsPerSec: 1, ICMPMsgsBurst: 13})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.hosts["h2"], r.inet["h2"] = h, in
+	w1, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	in.NeighAdd(w2.dev, mustAddr("198.18.0.1"), w1.dev.Addr())
+	for range 30 {
+		r.inject(w2, ipFrame(w2, [4]byte{198, 18, 0, 2}, nil, 253, make([]byte, 8)))
+	}
+	r.run(time.Millisecond)
+	ic := in.ICMPStats.Snapshot()
+	if ic.OutType[ipv4.ICMPDestUnreach] != 6 || ic.OutRateLimitHost != 24 || ic.OutRateLimitGlobal != 0 {
+		t.Fatalf("sent %d, held back per destination %d, by the budget %d; want 6 24 0",
+			ic.OutType[ipv4.ICMPDestUnreach], ic.OutRateLimitHost, ic.OutRateLimitGlobal)
+	}
+}
+
+// TestFragNeededNotRateLimited: fragmentation needed is never rate
+// limited (icmpv4_mask_allow: path MTU discovery must not stall), though
+// destination unreachable is in icmp_ratemask.
+func TestFragNeededNotRateLimited(t *testing.T) {
+	r, _, _ := routerRig(t, true, 1280)
+	c, err := r.inet["h1"].OpenPing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if err := c.SendEcho(mustAddr("198.18.2.2"), uint16(i), make([]byte, 1400), ipv4.PingOptions{DF: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.run(10 * time.Millisecond)
+	ic := r.inet["r"].ICMPStats.Snapshot()
+	if ic.OutType[ipv4.ICMPDestUnreach] != 10 || ic.OutRateLimitHost != 0 {
+		t.Fatalf("sent %d, held back %d; want 10 0", ic.OutType[ipv4.ICMPDestUnreach], ic.OutRateLimitHost)
+	}
+}
