@@ -159,6 +159,7 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	in.pings.init()
 	in.forwarding.Store(cfg.Forwarding)
 	in.AddProtocol(IPProtoICMP, NetProtocol{Handler: in.icmpRcv, ErrHandler: in.pings.err(in)})
+	in.AddProtocol(IPProtoIGMP, NetProtocol{Handler: in.igmpRcv})
 	inetKey.Set(h, in)
 	in.rtnlRegister()
 	h.RegisterSysctls(in.sysctls)

@@ -27,6 +27,7 @@ func TestICMPInErrors(t *testing.T) {
 	}{
 		{"echo to the subnet broadcast", [4]byte{198, 18, 0, 255}, stack.BroadcastMAC, ipv4.ICMPEcho, 1},
 		{"timestamp to the subnet broadcast", [4]byte{198, 18, 0, 255}, stack.BroadcastMAC, ipv4.ICMPTimestamp, 1},
+		{"echo to all-hosts", [4]byte{224, 0, 0, 1}, stack.MAC{1, 0, 0x5e, 0, 0, 1}, ipv4.ICMPEcho, 1},
 		{"echo reply to a broadcast", [4]byte{198, 18, 0, 255}, stack.BroadcastMAC, ipv4.ICMPEchoReply, 1},
 		{"address mask request to a broadcast", [4]byte{198, 18, 0, 255}, stack.BroadcastMAC, 17, 0},
 		{"unknown type 19", [4]byte{198, 18, 0, 2}, stack.MAC{}, 19, 1},
