@@ -3,6 +3,7 @@ package ipv4
 import (
 	"fmt"
 	"syscall"
+	"time"
 	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4/fib"
@@ -20,6 +21,13 @@ type IPHeader struct {
 	TOS      uint8
 	TTL      uint8
 	DF       bool
+	// Connected: the datagram is a connected socket's, whose own
+	// counter gave ID (ip_select_ident uses inet_sk(sk)->inet_id for a
+	// socket with a destination, DF or not). Otherwise a DF datagram
+	// gets ID 0 and any other one an ID from the per-destination
+	// counters.
+	Connected bool
+	ID        uint16
 }
 
 // ErrMsgSize is a datagram too big for the path with DF set (EMSGSIZE):
@@ -83,10 +91,15 @@ func (in *Inet) sendDatagram(d *Rtable, h IPHeader, o *ipOptData, l4, payload []
 	var frag uint16
 	if h.DF {
 		frag = IPDF
-		// ip_select_ident: a DF datagram of an unconnected socket gets ID 0.
+	}
+	switch {
+	case h.Connected:
+		iph.SetID(h.ID)
+	case h.DF:
+		// ip_select_ident: a DF datagram of no connected socket gets ID 0.
 		iph.SetID(0)
-	} else {
-		iph.SetID(in.nextID(h.Src, h.Dst, h.Proto))
+	default:
+		iph.SetID(in.nextID(h.Src, h.Dst, h.Proto, 1))
 	}
 	iph.SetFlagsFrag(frag)
 	iph.SetTTL(h.TTL)
@@ -381,9 +394,44 @@ func (r *payloadReader) read(b []byte) {
 	}
 }
 
-// nextID is ip_select_ident's counter: one per (destination, source,
-// protocol) hash bucket, as Linux's ip_idents.
-func (in *Inet) nextID(src, dst [4]byte, proto uint8) uint16 {
-	h := (header.IPv4Uint32(dst)*0x9e3779b1 ^ header.IPv4Uint32(src)*0x85ebca6b ^ uint32(proto)*0xc2b2ae35 ^ in.idKey) >> 21
-	return uint16(in.idents[h&2047].Add(1) + in.idKey)
+// nextID is __ip_select_ident and ip_idents_reserve: segs IDs from the
+// counter of the (destination, source, protocol) hash bucket, the hash
+// keyed by a per-namespace secret (Linux: siphash with ip_id_key). The
+// counters start at random values (as Linux fills ip_idents with random
+// bytes), and a bucket first used in a new jiffy (1 ms here) jumps by a
+// random amount below the jiffies it sat idle, so the IDs tell neither
+// how many datagrams went to other destinations nor how many went to
+// this one meanwhile.
+func (in *Inet) nextID(src, dst [4]byte, proto uint8, segs int) uint16 {
+	h := idHash(uint64(header.IPv4Uint32(dst))<<32|uint64(header.IPv4Uint32(src)), uint64(proto), in.idKey)
+	b := h & (idBuckets - 1)
+	now := uint32(in.host.Clock().Now() / time.Millisecond)
+	var delta uint32
+	if old := in.idStamps[b].Load(); old != now && in.idStamps[b].CompareAndSwap(old, now) {
+		delta = uint32(uint64(in.idRandom()) * uint64(now-old) >> 32)
+	}
+	return uint16(in.idents[b].Add(uint32(segs)+delta) - uint32(segs))
+}
+
+// idBuckets is the number of ID counters (Linux's minimum for
+// ip_idents).
+const idBuckets = 2048
+
+// idHash mixes a and b under key (a keyed 64-bit finaliser: not siphash,
+// but as unpredictable without the key for this purpose).
+func idHash(a, b, key uint64) uint64 {
+	x := a ^ key
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x ^= b + 0x9e3779b97f4a7c15 + key>>7
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// idRandom is a 32-bit random number from the namespace's seeded
+// generator (splitmix64 on an atomic counter: no lock, no allocation).
+func (in *Inet) idRandom() uint32 {
+	x := in.idRand.Add(0x9e3779b97f4a7c15)
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return uint32((x ^ x>>31) >> 32)
 }
