@@ -131,8 +131,10 @@ func (g *igmpDev) stopTimer(m *mcGroup) {
 	m.running, m.reporter, m.unsolicit = false, false, 0
 }
 
-// modTimer is igmp_mod_timer: a running timer due sooner than max stays.
+// modTimer is igmp_mod_timer: a query's report replaces what is left of
+// a join's unsolicited ones; a running timer due sooner than max stays.
 func (g *igmpDev) modTimer(m *mcGroup, max time.Duration) {
+	m.unsolicit = 0
 	if m.running && m.expires-g.now() < max {
 		return
 	}

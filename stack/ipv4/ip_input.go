@@ -3,6 +3,7 @@ package ipv4
 import (
 	"errors"
 	"syscall"
+	"time"
 	"unsafe"
 	"vnic/header"
 	"vnic/stack"
@@ -93,10 +94,14 @@ func (in *Inet) rcvFinish(skb *stack.SKB) {
 	SkbRtable(skb).Input(skb)
 }
 
-// tsNow is the timestamp option's clock: milliseconds since midnight UT,
-// on the host's clock.
+// tsNow is inet_current_timestamp, for the timestamp option and ICMP
+// timestamp replies: milliseconds since midnight UT of the wall time the
+// host's clock stands for (the clock's reading at the Unix epoch gives
+// the offset: real time reads the wall clock, as Linux, and virtual time
+// starts at VirtualEpoch, so it stays deterministic).
 func (in *Inet) tsNow() uint32 {
-	return uint32(in.host.Clock().Now().Milliseconds() % 86400000)
+	c := in.host.Clock()
+	return uint32((c.Now() - c.At(time.Unix(0, 0))).Milliseconds() % 86400000)
 }
 
 // rcvOptions is ip_rcv_options: the options are compiled (a received
