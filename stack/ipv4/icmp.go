@@ -25,6 +25,8 @@ const (
 	nrICMPTypes        = 18 // NR_ICMP_TYPES: the highest type Linux knows
 	icmpAddress        = 17
 	icmpAddressReply   = 18
+	icmpExtEcho        = 42 // ICMP_EXT_ECHO (RFC 8335 PROBE)
+	icmpExtEchoReply   = 43
 
 	ICMPNetUnreach  = header.ICMPv4NetUnreachable
 	ICMPHostUnreach = header.ICMPv4HostUnreachable
@@ -356,6 +358,13 @@ func (in *Inet) icmpRcv(skb *stack.SKB) {
 	}
 	typ := b[0]
 	in.ICMPStats.InType[typ].Add(1)
+	if typ == icmpExtEcho || typ == icmpExtEchoReply {
+		// RFC 8335 PROBE: icmp_echo_enable_probe is off (Linux's
+		// default), so a request goes unanswered, and no socket asks
+		// for replies; neither is an error.
+		skb.Consume()
+		return
+	}
 	if SkbRtable(skb) != nil && SkbRtable(skb).Flags&(RTCFBroadcast|RTCFMulticast) != 0 {
 		// RFC 1122 3.2.2.6 and 3.2.2.8: an echo or timestamp request to
 		// a broadcast or multicast address is answered only when

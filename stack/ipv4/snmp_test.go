@@ -14,9 +14,12 @@ import (
 // TestICMPInErrors: Icmp InErrors as Linux's icmp_rcv counts it: an echo
 // or timestamp request to a broadcast or multicast address that
 // icmp_echo_ignore_broadcasts ignores, a type Linux does not know (over
-// 18), any other type but echo, timestamp and address mask to a
-// broadcast; a known type that is only counted (timestamp reply,
-// information request) is no error.
+// 18, but for RFC 8335's extended echo, unanswered with
+// icmp_echo_enable_probe off), any other type but echo, timestamp and
+// address mask to a broadcast; a known type that is only counted
+// (timestamp reply, information request) is no error. Checked against
+// the kernel in a netns with nstat: types 19 and 42, a timestamp request
+// to a broadcast.
 func TestICMPInErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -32,6 +35,8 @@ func TestICMPInErrors(t *testing.T) {
 		{"address mask request to a broadcast", [4]byte{198, 18, 0, 255}, stack.BroadcastMAC, 17, 0},
 		{"unknown type 19", [4]byte{198, 18, 0, 2}, stack.MAC{}, 19, 1},
 		{"unknown type 200", [4]byte{198, 18, 0, 2}, stack.MAC{}, 200, 1},
+		{"extended echo (PROBE off)", [4]byte{198, 18, 0, 2}, stack.MAC{}, 42, 0},
+		{"extended echo reply", [4]byte{198, 18, 0, 2}, stack.MAC{}, 43, 0},
 		{"timestamp reply", [4]byte{198, 18, 0, 2}, stack.MAC{}, ipv4.ICMPTimestampReply, 0},
 		{"information request", [4]byte{198, 18, 0, 2}, stack.MAC{}, 15, 0},
 		{"type 18", [4]byte{198, 18, 0, 2}, stack.MAC{}, 18, 0},
