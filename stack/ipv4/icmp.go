@@ -462,7 +462,9 @@ func (in *Inet) icmpTimestamp(skb *stack.SKB) {
 }
 
 // icmpUnreach is icmp_unreach and friends: the quoted header must be
-// complete (and have 8 bytes of its transport header); the error goes to
+// there (20 bytes, IHL at least 5; else InErrors); destination
+// unreachable codes over 15 and reassembly timeouts stop here; then, with
+// 8 bytes past the quoted header (else InErrors), the error goes to the
 // error handler the quoted protocol registered (icmp_socket_deliver).
 func (in *Inet) icmpUnreach(skb *stack.SKB) {
 	b := header.ICMPv4(skb.Data())
@@ -473,7 +475,20 @@ func (in *Inet) icmpUnreach(skb *stack.SKB) {
 	}
 	inner := header.IPv4(b.Payload())
 	ihl := inner.HeaderLen()
-	if inner.Version() != 4 || ihl < IPv4HdrLen || len(inner) < ihl+8 {
+	if ihl < IPv4HdrLen {
+		in.ICMPStats.InErrors.Add(1)
+		skb.Free()
+		return
+	}
+	// Codes past those RFC 1812 defines, and a reassembly timeout, go to
+	// no one (icmp_unreach).
+	if (b.Type() == ICMPDestUnreach && b.Code() > header.ICMPv4PrecedenceCutoff) ||
+		(b.Type() == ICMPTimeExceeded && b.Code() == ICMPExcFragTime) {
+		skb.Consume()
+		return
+	}
+	// icmp_socket_deliver: the quoted header and 8 bytes past it.
+	if len(inner) < ihl+8 {
 		in.ICMPStats.InErrors.Add(1)
 		skb.Free()
 		return

@@ -1,6 +1,7 @@
 package ipv4_test
 
 import (
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -169,5 +170,63 @@ func TestFragNeededNotRateLimited(t *testing.T) {
 	ic := r.inet["r"].ICMPStats.Snapshot()
 	if ic.OutType[ipv4.ICMPDestUnreach] != 10 || ic.OutRateLimitHost != 0 {
 		t.Fatalf("sent %d, held back %d; want 10 0", ic.OutType[ipv4.ICMPDestUnreach], ic.OutRateLimitHost)
+	}
+}
+
+// TestICMPErrorDelivery: icmp_unreach. An error goes to the socket of the
+// datagram it quotes; destination unreachable codes over 15 and a
+// reassembly timeout go to no one, without an error count; a quoted
+// header with IHL under 5, or without 8 bytes after it, counts in
+// InErrors.
+func TestICMPErrorDelivery(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		typ, code uint8
+		ihl       byte
+		after     int // bytes after the quoted header
+		delivered bool
+		errors    uint64
+	}{
+		{"port unreachable", 3, 3, 5, 8, true, 0},
+		{"code 15", 3, 15, 5, 8, true, 0},
+		{"code 16", 3, 16, 5, 8, false, 0},
+		{"ttl exceeded", 11, 0, 5, 8, true, 0},
+		{"reassembly timeout", 11, 1, 5, 8, false, 0},
+		{"IHL 4", 3, 3, 4, 8, false, 1},
+		{"4 bytes after the header", 3, 3, 5, 4, false, 1},
+		{"a quoted header of another version", 3, 3, 5, 8, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newInetRig(t, "h1", "h2")
+			w1, w2 := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+			in := r.inet["h2"]
+			in.NeighAdd(w2.dev, mustAddr("198.18.0.1"), w1.dev.Addr())
+			c, err := in.OpenPing()
+			if err != nil {
+				t.Fatal(err)
+			}
+			quoted := make([]byte, 20+tc.after)
+			quoted[0] = 0x40 | tc.ihl
+			if tc.name == "a quoted header of another version" {
+				quoted[0] = 0x60 | tc.ihl
+			}
+			quoted[9] = ipv4.IPProtoICMP
+			copy(quoted[12:], []byte{198, 18, 0, 2, 198, 18, 0, 9})
+			if tc.after >= 8 {
+				quoted[20] = ipv4.ICMPEcho
+				binary.BigEndian.PutUint16(quoted[24:], c.ID())
+				binary.BigEndian.PutUint16(quoted[26:], 5)
+			}
+			m := append([]byte{tc.typ, tc.code, 0, 0, 0, 0, 0, 0}, quoted...)
+			r.inject(w2, ipFrame(w2, [4]byte{198, 18, 0, 2}, nil, ipv4.IPProtoICMP, m))
+			r.run(time.Millisecond)
+			msg, ok := c.Recv()
+			if ok != tc.delivered || (ok && (!msg.IsError || msg.Seq != 5 || msg.Type != tc.typ)) {
+				t.Fatalf("delivered %v %+v", ok, msg)
+			}
+			if got := in.ICMPStats.Snapshot().InErrors; got != tc.errors {
+				t.Fatalf("InErrors %d, want %d", got, tc.errors)
+			}
+		})
 	}
 }
