@@ -2,6 +2,7 @@ package ipv4_test
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"vnic/stack/inet"
 	"vnic/stack/ipv4"
 	"vnic/stack/ipv4/fib"
+	"vnic/stack/udp"
 )
 
 // TestICMPInErrors: Icmp InErrors as Linux's icmp_rcv counts it: an echo
@@ -228,5 +230,32 @@ func TestICMPErrorDelivery(t *testing.T) {
 				t.Fatalf("InErrors %d, want %d", got, tc.errors)
 			}
 		})
+	}
+}
+
+// TestICMPLoopbackNotLimited: nothing is rate limited about a packet that
+// came in over the loopback (icmp_send skips the host-wide budget, and
+// with it the per-destination limit): every datagram to a closed local
+// port gets its port unreachable, whatever the budget.
+func TestICMPLoopbackNotLimited(t *testing.T) {
+	clk := hw.NewVirtualClock()
+	h := stack.NewHost("h", clk, []stack.CPU{hw.NewCPU(0, clk, hw.CostModel{})}, stack.HostConfig{})
+	in, err := inet.Init(h, ipv4.InetConfig{Seed: 1, ICMPMsgsPerSec: 1, ICMPMsgsBurst: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := udp.Listen(in, netip.AddrPort{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 30 {
+		if _, err := c.SendTo([]byte("x"), netip.MustParseAddrPort("127.0.0.1:9")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.RunFor(time.Millisecond)
+	ic := in.ICMPStats.Snapshot()
+	if ic.OutType[ipv4.ICMPDestUnreach] != 30 || ic.OutRateLimitGlobal != 0 || ic.OutRateLimitHost != 0 {
+		t.Fatalf("sent %d, held back %d/%d", ic.OutType[ipv4.ICMPDestUnreach], ic.OutRateLimitGlobal, ic.OutRateLimitHost)
 	}
 }
