@@ -8,8 +8,8 @@
 //
 // One file a format, as Linux's uapi headers: Ethernet and MAC control
 // (ethernet.go), ARP (arp.go), IPv4 and its options (ipv4.go), ICMPv4
-// (icmpv4.go), UDP (udp.go), TCP (tcp.go), and the checksums over them
-// (checksum.go).
+// (icmpv4.go), IGMP versions 1 to 3 (igmp.go), UDP (udp.go), TCP (tcp.go),
+// and the checksums over them (checksum.go).
 //
 // Views do not check their length when read: call IsValid (or check the
 // length the protocol needs) before any accessor on untrusted bytes. After

@@ -82,16 +82,20 @@ type Inet struct {
 	ICMPStats ICMPStats
 	rtStats   routeCounters
 
-	mu     sync.Mutex // configuration (addresses, device state, subscribers)
-	subs   []func(InetEvent)
-	fib    fib.Tables
-	frags  fragTable
-	icmp   icmpState
-	pings  pingTable
-	raw    rawTable
-	lo     *stack.NetDevice
-	idents [2048]atomic.Uint32
-	idKey  uint32
+	mu    sync.Mutex // configuration (addresses, device state, subscribers)
+	subs  []func(InetEvent)
+	fib   fib.Tables
+	frags fragTable
+	icmp  icmpState
+	pings pingTable
+	raw   rawTable
+	lo    *stack.NetDevice
+	// ip_idents and ip_tstamps: the IP ID counters and when each was
+	// last used (ms); idKey keys their hash, idRand their randomness.
+	idents   [idBuckets]atomic.Uint32
+	idStamps [idBuckets]atomic.Uint32
+	idKey    uint64
+	idRand   atomic.Uint64
 
 	forwarding atomic.Bool
 	rpFilter   atomic.Int32 // conf/all/rp_filter
@@ -147,7 +151,11 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	in := &Inet{host: h, cfg: cfg}
 	hs := fnv.New32a()
 	hs.Write([]byte(h.Name()))
-	in.idKey = hs.Sum32() ^ uint32(cfg.Seed)
+	in.idKey = uint64(hs.Sum32())<<32 ^ uint64(cfg.Seed)
+	in.idRand.Store(in.idKey ^ 0x5851f42d4c957f2d)
+	for i := range in.idents {
+		in.idents[i].Store(in.idRandom())
+	}
 	in.rcvFinishFn = in.rcvFinish
 	in.localDeliverFinishFn = in.localDeliverFinish
 	in.forwardFinishFn = in.forwardFinish
@@ -159,6 +167,7 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	in.pings.init()
 	in.forwarding.Store(cfg.Forwarding)
 	in.AddProtocol(IPProtoICMP, NetProtocol{Handler: in.icmpRcv, ErrHandler: in.pings.err(in)})
+	in.AddProtocol(IPProtoIGMP, NetProtocol{Handler: in.igmpRcv})
 	inetKey.Set(h, in)
 	in.rtnlRegister()
 	h.RegisterSysctls(in.sysctls)

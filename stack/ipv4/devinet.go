@@ -27,6 +27,7 @@ type InDevice struct {
 	forwarding atomic.Bool
 	rpFilter   atomic.Int32
 	arp        *neigh.Table
+	igmp       igmpDev
 }
 
 // IfAddr is one IPv4 address on a device (in_ifaddr).
@@ -84,12 +85,21 @@ func (in *Inet) Attach(d *stack.NetDevice) *InDevice {
 	if idev := inDevKey.Get(d); idev != nil {
 		return idev
 	}
+	idev, made := in.attach(d)
+	if made && d.IsUp() {
+		idev.igmp.mcUp()
+	}
+	return idev
+}
+
+// attach makes d's IPv4 state once; made says this call made it.
+func (in *Inet) attach(d *stack.NetDevice) (idev *InDevice, made bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if idev := inDevKey.Get(d); idev != nil {
-		return idev
+		return idev, false
 	}
-	idev := &InDevice{dev: d, inet: in}
+	idev = &InDevice{dev: d, inet: in}
 	idev.forwarding.Store(in.forwarding.Load())
 	empty := []IfAddr{}
 	idev.addrs.Store(&empty)
@@ -100,8 +110,9 @@ func (in *Inet) Attach(d *stack.NetDevice) *InDevice {
 		Changed:     func(n neigh.Neighbour) { in.notify(InetEvent{Kind: EventNewNeigh, Neigh: n, Dev: d}) },
 		Deleted:     func(n neigh.Neighbour) { in.notify(InetEvent{Kind: EventDelNeigh, Neigh: n, Dev: d}) },
 	}, in.cfg.Seed+int64(d.Ifindex()))
+	idev.igmp.init(idev)
 	inDevKey.Set(d, idev)
-	return idev
+	return idev, true
 }
 
 // ARP returns d's ARP table (nil if d has no IPv4 state).
@@ -293,8 +304,17 @@ func (in *Inet) selectAddr(dev *stack.NetDevice, dst [4]byte, scope fib.Scope) [
 }
 
 // netdevEvent is IPv4's netdev notifier (inetdev_event).
+// A device coming up gets its IPv4 state and joins all-hosts (ip_mc_up);
+// going down it leaves its groups (ip_mc_down).
 func (in *Inet) netdevEvent(ev stack.NetdevEvent, d *stack.NetDevice) {
-	if ev == stack.NetdevUnregister {
+	switch ev {
+	case stack.NetdevUp:
+		in.Attach(d).igmp.mcUp()
+	case stack.NetdevDown:
+		if idev := inDevKey.Get(d); idev != nil {
+			idev.igmp.mcDown()
+		}
+	case stack.NetdevUnregister:
 		in.devGone(d)
 	}
 }

@@ -143,6 +143,14 @@ func FuzzIPv4Input(f *testing.F) {
 	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, [4]byte{198, 18, 0, 255}, 0, 64, nil, echo), uint8(stack.PacketBroadcast))
 	inner := fuzzPacket(ipv4.IPProtoUDP, me, src, 0, 64, nil, []byte{0, 7, 0, 9, 0, 8, 0, 0})
 	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, me, 0, 64, nil, append([]byte{3, 3, 0, 0, 0, 0, 0, 0}, inner...)), uint8(0))
+	ra := []byte{ipv4.IPOptRA, 4, 0, 0}
+	allHosts := [4]byte{224, 0, 0, 1}
+	f.Add(fuzzPacket(2, src, allHosts, 0, 1, ra, []byte{0x11, 100, 0xee, 0x9b, 0, 0, 0, 0}), uint8(stack.PacketMulticast))
+	f.Add(fuzzPacket(2, src, allHosts, 0, 1, ra, []byte{0x11, 100, 0xec, 0x1e, 0, 0, 0, 0, 2, 125, 0, 0}), uint8(stack.PacketMulticast))
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, allHosts, 0, 64, nil, echo), uint8(stack.PacketMulticast))
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, me, 0, 64, []byte{ipv4.IPOptTimestamp, 12, 5, 1, 0, 0, 0, 0, 0, 0, 0, 0}, echo), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, me, 0, 64, []byte{ipv4.IPOptTimestamp, 12, 5, 3, 198, 18, 0, 1, 0, 0, 0, 0}, echo), uint8(0))
+	f.Add(fuzzPacket(99, src, me, 0, 64, []byte{ipv4.IPOptRR, 11, 8, 198, 18, 0, 2, 0, 0, 0, 0, 0}, nil), uint8(0))
 	f.Fuzz(func(t *testing.T, b []byte, pktType uint8) {
 		if len(b) > 9000 {
 			return

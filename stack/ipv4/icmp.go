@@ -22,7 +22,11 @@ const (
 	ICMPParameterProb  = header.ICMPv4ParamProblem
 	ICMPTimestamp      = header.ICMPv4Timestamp
 	ICMPTimestampReply = header.ICMPv4TimestampReply
-	nrICMPTypes        = 18
+	nrICMPTypes        = 18 // NR_ICMP_TYPES: the highest type Linux knows
+	icmpAddress        = 17
+	icmpAddressReply   = 18
+	icmpExtEcho        = 42 // ICMP_EXT_ECHO (RFC 8335 PROBE)
+	icmpExtEchoReply   = 43
 
 	ICMPNetUnreach  = header.ICMPv4NetUnreachable
 	ICMPHostUnreach = header.ICMPv4HostUnreachable
@@ -99,43 +103,54 @@ func (s *icmpState) init(in *Inet) {
 	s.stamp = -time.Hour
 }
 
-// rateMasked reports whether type t is rate limited (icmp_ratemask).
-func (s *icmpState) rateMasked(t uint8) bool {
-	return t < 32 && s.in.cfg.ICMPRateMask&(1<<t) != 0
-}
-
-// globalAllow is icmp_global_allow: the host-wide budget, refilled at
-// icmp_msgs_per_sec up to icmp_msgs_burst; a message takes 0–2 credits
-// at random (as Linux, so the budget does not reveal itself exactly).
-func (s *icmpState) globalAllow(t uint8) bool {
-	if !s.rateMasked(t) {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.in.host.Clock().Now()
-	if delta := now - s.stamp; delta >= time.Millisecond {
-		inc := int(int64(s.in.cfg.ICMPMsgsPerSec) * int64(delta) / int64(time.Second))
-		if inc > 0 {
-			s.credit = min(s.credit+inc, s.in.cfg.ICMPMsgsBurst)
-			s.stamp = now
-		}
-	}
-	if s.credit <= 0 {
+// rateLimited is !icmpv4_mask_allow: whether type t (code c) is held to
+// the budgets: a type in icmp_ratemask, never fragmentation needed (path
+// MTU discovery must get through) nor a type past 18.
+func (s *icmpState) rateLimited(t, c uint8) bool {
+	if t > nrICMPTypes || (t == ICMPDestUnreach && c == ICMPFragNeeded) {
 		return false
 	}
-	s.credit -= s.rnd.Intn(3)
-	if s.credit < 0 {
-		s.credit = 0
+	return s.in.cfg.ICMPRateMask&(1<<t) != 0
+}
+
+// globalAllow is icmp_global_allow: whether the host-wide budget has
+// credit, refilled at icmp_msgs_per_sec (no more often than every 20 ms,
+// a second's worth at most) up to icmp_msgs_burst. It takes nothing:
+// globalConsume does, once the per-destination limit let the message go.
+func (s *icmpState) globalAllow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.credit > 0 {
+		return true
 	}
+	now := s.in.host.Clock().Now()
+	delta := min(now-s.stamp, time.Second)
+	if delta < 20*time.Millisecond {
+		return false
+	}
+	inc := int(int64(s.in.cfg.ICMPMsgsPerSec) * int64(delta) / int64(time.Second))
+	if inc == 0 {
+		return false
+	}
+	s.stamp = now
+	s.credit = min(s.credit+inc, s.in.cfg.ICMPMsgsBurst)
 	return true
 }
 
-// peerAllow is icmpv4_xrlim_allow / inet_peer_xrlim_allow: per
-// destination, one message per icmp_ratelimit with a burst of six; a
-// new destination starts with a full burst.
-func (s *icmpState) peerAllow(dst [4]byte, t uint8, dev *stack.NetDevice) bool {
-	if !s.rateMasked(t) || (dev != nil && dev.IsLoopback()) || s.in.cfg.ICMPRateLimit == 0 {
+// globalConsume is icmp_global_consume: a message takes 0–2 credits at
+// random (as Linux, so the budget does not reveal itself exactly); the
+// credit may go below zero.
+func (s *icmpState) globalConsume() {
+	s.mu.Lock()
+	s.credit -= s.rnd.Intn(3)
+	s.mu.Unlock()
+}
+
+// peerAllow is inet_peer_xrlim_allow: per destination, one message per
+// icmp_ratelimit with a burst of six; a new destination starts with a
+// full burst.
+func (s *icmpState) peerAllow(dst [4]byte) bool {
+	if s.in.cfg.ICMPRateLimit == 0 {
 		return true
 	}
 	s.mu.Lock()
@@ -161,6 +176,36 @@ func (s *icmpState) peerAllow(dst [4]byte, t uint8, dev *stack.NetDevice) bool {
 	}
 	p.tokens = tok
 	return ok
+}
+
+// allowGlobal is icmpv4_global_allow: a rate-limited type needs the
+// host-wide budget to have credit (else OutRateLimitGlobal). It reports
+// whether the message may go on and whether the per-destination limit
+// then applies.
+func (in *Inet) allowGlobal(t, c uint8) (ok, limit bool) {
+	if !in.icmp.rateLimited(t, c) {
+		return true, false
+	}
+	if in.icmp.globalAllow() {
+		return true, true
+	}
+	in.ICMPStats.OutRateLimitGlobal.Add(1)
+	return false, false
+}
+
+// allowPeer is icmpv4_xrlim_allow, after the route: the per-destination
+// limit (none over the loopback; held back: OutRateLimitHost), and the
+// budget's credit taken for a message that goes.
+func (in *Inet) allowPeer(rt *Rtable, dst [4]byte, limit bool) bool {
+	if !limit {
+		return true
+	}
+	if (rt.Dev == nil || !rt.Dev.IsLoopback()) && !in.icmp.peerAllow(dst) {
+		in.ICMPStats.OutRateLimitHost.Add(1)
+		return false
+	}
+	in.icmp.globalConsume()
+	return true
 }
 
 // ICMPSend is __icmp_send: an error (or other message) about skbIn, whose
@@ -202,9 +247,14 @@ func (in *Inet) ICMPSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 			return
 		}
 	}
-	if !in.icmp.globalAllow(typ) {
-		in.ICMPStats.OutRateLimitGlobal.Add(1)
-		return
+	// Nothing is rate limited about a packet that came in over the
+	// loopback: Linux 6.18 skips icmpv4_global_allow, which leaves
+	// apply_ratelimit off for icmpv4_xrlim_allow too.
+	ok, limit := true, false
+	if skbIn.Dev == nil || !skbIn.Dev.IsLoopback() {
+		if ok, limit = in.allowGlobal(typ, code); !ok {
+			return
+		}
 	}
 	var saddr [4]byte
 	if d.Flags&RTCFLocal != 0 && d.Type == fib.RTNLocal {
@@ -214,16 +264,25 @@ func (in *Inet) ICMPSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 	if !icmpIsError(typ) {
 		tos = iph.TOS()
 	}
+	var ro ipOptData
+	if !in.echoOptions(&ro, skbIn) {
+		return
+	}
 	fl := fib.FlowKey{Dst: src, Src: saddr, TOS: tos, Proto: IPProtoICMP}
-	rt, err := in.RouteOutput(&fl)
+	if ro.opt.SRR != 0 {
+		fl.Dst = ro.opt.FirstHop
+	}
+	rt, err := in.routeOutput(&fl)
 	if err != nil {
 		return
 	}
-	if !in.icmp.peerAllow(src, typ, rt.Dev) {
-		in.ICMPStats.OutRateLimitHost.Add(1)
+	if !in.allowPeer(rt, fl.Dst, limit) {
 		return
 	}
-	room := min(rt.MTU(), 576) - IPv4HdrLen - 8
+	room := min(rt.MTU(), 576) - IPv4HdrLen - ro.opt.Len - 8
+	if room <= IPv4HdrLen {
+		return
+	}
 	quote := nh
 	if len(quote) > room {
 		quote = quote[:room]
@@ -234,12 +293,44 @@ func (in *Inet) ICMPSend(skbIn *stack.SKB, typ, code uint8, info uint32) {
 	hdr.SetCode(code)
 	hdr.SetRest(info)
 	hdr.SetChecksum(^header.Fold(header.Sum(quote, header.Sum(hdr, 0))))
-	in.icmpXmit(rt, fl.Src, src, tos, hdr, quote)
+	in.icmpXmit(rt, fl.Src, fl.Dst, tos, hdr, quote, &ro)
 }
 
-// icmpXmit sends an ICMP message, counting it.
-func (in *Inet) icmpXmit(rt *Rtable, src, dst [4]byte, tos uint8, hdr, data []byte) {
-	err := in.SendDatagram(rt, IPHeader{Src: src, Dst: dst, Proto: IPProtoICMP, TOS: tos, TTL: in.cfg.DefaultTTL}, hdr, data, 0)
+// echoOptions is ip_options_echo for skb: the options its answer
+// carries, from the packet's compiled options (IPCB) and its header, in
+// o. It reports false when they cannot be echoed: nothing is sent then.
+// A packet whose options were never compiled (the control block's
+// length disagrees with the header's) is answered without options.
+func (in *Inet) echoOptions(o *ipOptData, skb *stack.SKB) bool {
+	o.opt = IPOptions{}
+	nh := skb.NetworkHeader()
+	sopt := &ipcb(skb).opt
+	if sopt.Len == 0 || len(nh) < IPv4HdrLen || header.IPv4(nh).HeaderLen() != IPv4HdrLen+sopt.Len || len(nh) < IPv4HdrLen+sopt.Len {
+		return true
+	}
+	opt, err := EchoIPOptions(&o.data, nh[:IPv4HdrLen+sopt.Len], sopt, in.notUnicast)
+	if err != nil {
+		return false
+	}
+	o.opt = opt
+	o.dst = header.IPv4(nh).Src()
+	return true
+}
+
+// notUnicast is inet_addr_type(addr) != RTN_UNICAST: one of the host's
+// addresses, a broadcast (the limited one, zero, or a subnet's in the
+// local table) or a multicast group.
+func (in *Inet) notUnicast(a [4]byte) bool {
+	if a[0] == 0 || header.IPv4IsLbcast(a) || header.IPv4IsMulticast(a) {
+		return true
+	}
+	r := in.fib.TableLookup(fib.TableLocal, a)
+	return r != nil && r.Type != fib.RTNUnicast
+}
+
+// icmpXmit sends an ICMP message with options o (nil: none), counting it.
+func (in *Inet) icmpXmit(rt *Rtable, src, dst [4]byte, tos uint8, hdr, data []byte, o *ipOptData) {
+	err := in.sendDatagram(rt, IPHeader{Src: src, Dst: dst, Proto: IPProtoICMP, TOS: tos, TTL: in.cfg.DefaultTTL}, o, hdr, data, 0)
 	if err != nil {
 		in.ICMPStats.OutErrors.Add(1)
 		return
@@ -268,40 +359,49 @@ func (in *Inet) icmpRcv(skb *stack.SKB) {
 	}
 	typ := b[0]
 	in.ICMPStats.InType[typ].Add(1)
+	if typ == icmpExtEcho || typ == icmpExtEchoReply {
+		// RFC 8335 PROBE: icmp_echo_enable_probe is off (Linux's
+		// default), so a request goes unanswered, and no socket asks
+		// for replies; neither is an error.
+		skb.Consume()
+		return
+	}
 	if SkbRtable(skb) != nil && SkbRtable(skb).Flags&(RTCFBroadcast|RTCFMulticast) != 0 {
-		if typ == ICMPEcho && !in.cfg.EchoBroadcasts {
-			skb.Consume()
-			return
-		}
-		if typ != ICMPEcho && typ != ICMPTimestamp {
-			skb.Consume()
+		// RFC 1122 3.2.2.6 and 3.2.2.8: an echo or timestamp request to
+		// a broadcast or multicast address is answered only when
+		// icmp_echo_ignore_broadcasts is off; any other type but the
+		// address mask ones is an error there.
+		if ((typ == ICMPEcho || typ == ICMPTimestamp) && !in.cfg.EchoBroadcasts) ||
+			(typ != ICMPEcho && typ != ICMPTimestamp && typ != icmpAddress && typ != icmpAddressReply) {
+			in.ICMPStats.InErrors.Add(1)
+			skb.Free()
 			return
 		}
 	}
-	switch typ {
-	case ICMPEcho:
-		in.icmpEcho(skb)
-	case ICMPTimestamp:
-		in.icmpTimestamp(skb)
-	case ICMPEchoReply:
+	switch {
+	case typ == ICMPEchoReply:
 		in.pings.deliver(in, skb, false)
-	case ICMPDestUnreach, ICMPTimeExceeded, ICMPParameterProb, ICMPSourceQuench:
+	case typ > nrICMPTypes:
+		// RFC 1122 3.2.2: an unknown type is silently discarded
+		// (counted as an error).
+		in.ICMPStats.InErrors.Add(1)
+		skb.Free()
+	case typ == ICMPEcho:
+		in.icmpEcho(skb)
+	case typ == ICMPTimestamp:
+		in.icmpTimestamp(skb)
+	case typ == ICMPDestUnreach, typ == ICMPTimeExceeded, typ == ICMPParameterProb, typ == ICMPSourceQuench:
 		in.icmpUnreach(skb)
-	default:
+	default: // icmp_discard
 		skb.Consume()
 	}
 }
 
 // icmpEcho is icmp_echo and icmp_reply: the request's identifier,
 // sequence and data back to its source, from the address it was sent to
-// (or this host's address on the arrival device for a broadcast).
+// (or this host's address on the arrival device for a broadcast), with
+// the request's options echoed (ip_options_echo).
 func (in *Inet) icmpEcho(skb *stack.SKB) {
-	iph := header.IPv4(skb.NetworkHeader())
-	rt, src, ok := in.icmpReplyRoute(skb)
-	if !ok {
-		skb.Free()
-		return
-	}
 	b := header.ICMPv4(skb.Data())
 	var hb [header.ICMPv4HeaderLen]byte
 	hdr := header.ICMPv4(hb[:])
@@ -310,53 +410,62 @@ func (in *Inet) icmpEcho(skb *stack.SKB) {
 	hdr.SetCode(0)
 	hdr.SetChecksum(0)
 	hdr.SetChecksum(^header.Fold(header.Sum(b.Payload(), header.Sum(hdr, 0))))
-	in.icmpXmit(rt, src, iph.Src(), iph.TOS(), hdr, b.Payload())
+	in.icmpReply(skb, hdr, b.Payload())
 	skb.Consume()
 }
 
-// icmpReplyRoute is icmp_reply's routing: back to the request's source,
-// from the address it was sent to (or, for a broadcast, this host's
-// address on the arrival device).
-func (in *Inet) icmpReplyRoute(skb *stack.SKB) (*Rtable, [4]byte, bool) {
-	iph := header.IPv4(skb.NetworkHeader())
-	src := iph.Dst()
-	if SkbRtable(skb) == nil || SkbRtable(skb).Type != fib.RTNLocal {
-		src = in.selectAddr(skb.Dev, iph.Src(), fib.ScopeUniverse)
+// icmpReply is icmp_reply: the answer (hdr, then data) to the request
+// skb goes back to its source with the request's options echoed, from
+// the address the request was sent to (for a broadcast or multicast,
+// this host's address on the arrival device: fib_compute_spec_dst).
+// Options that cannot be echoed mean no answer.
+func (in *Inet) icmpReply(skb *stack.SKB, hdr, data []byte) {
+	var ro ipOptData
+	if !in.echoOptions(&ro, skb) {
+		return
 	}
-	fl := fib.FlowKey{Dst: iph.Src(), Src: src, TOS: iph.TOS(), Proto: IPProtoICMP}
-	rt, err := in.RouteOutput(&fl)
-	return rt, fl.Src, err == nil
+	ok, limit := in.allowGlobal(hdr[0], hdr[1])
+	if !ok {
+		return
+	}
+	iph := header.IPv4(skb.NetworkHeader())
+	fl := fib.FlowKey{Dst: iph.Src(), Src: in.specDst(skb), TOS: iph.TOS(), Proto: IPProtoICMP}
+	if ro.opt.SRR != 0 {
+		fl.Dst = ro.opt.FirstHop
+	}
+	rt, err := in.routeOutput(&fl)
+	if err != nil || !in.allowPeer(rt, fl.Dst, limit) {
+		return
+	}
+	in.icmpXmit(rt, fl.Src, fl.Dst, iph.TOS(), hdr, data, &ro)
 }
 
-// icmpTimestamp is icmp_timestamp: a 20-byte request is answered with its
-// originate time and this host's receive and transmit times, milliseconds
-// since midnight UT on the host's clock.
+// icmpTimestamp is icmp_timestamp: a request with at least its originate
+// time (12 bytes, all Linux reads) is answered with that time and this
+// host's receive and transmit times, milliseconds since midnight UT on
+// the host's clock.
 func (in *Inet) icmpTimestamp(skb *stack.SKB) {
 	b := skb.Data()
-	if len(b) < 20 {
+	if len(b) < 12 {
 		in.ICMPStats.InErrors.Add(1)
 		skb.Free()
 		return
 	}
-	iph := header.IPv4(skb.NetworkHeader())
-	rt, src, ok := in.icmpReplyRoute(skb)
-	if !ok {
-		skb.Free()
-		return
-	}
 	var msg [20]byte
-	copy(msg[:], b[:20])
+	copy(msg[:], b[:12])
 	msg[0], msg[1], msg[2], msg[3] = ICMPTimestampReply, 0, 0, 0
 	now := in.tsNow()
 	binary.BigEndian.PutUint32(msg[12:16], now)
 	binary.BigEndian.PutUint32(msg[16:20], now)
 	binary.BigEndian.PutUint16(msg[2:4], header.Checksum(msg[:]))
-	in.icmpXmit(rt, src, iph.Src(), iph.TOS(), msg[:8], msg[8:])
+	in.icmpReply(skb, msg[:8], msg[8:])
 	skb.Consume()
 }
 
 // icmpUnreach is icmp_unreach and friends: the quoted header must be
-// complete (and have 8 bytes of its transport header); the error goes to
+// there (20 bytes, IHL at least 5; else InErrors); destination
+// unreachable codes over 15 and reassembly timeouts stop here; then, with
+// 8 bytes past the quoted header (else InErrors), the error goes to the
 // error handler the quoted protocol registered (icmp_socket_deliver).
 func (in *Inet) icmpUnreach(skb *stack.SKB) {
 	b := header.ICMPv4(skb.Data())
@@ -367,7 +476,20 @@ func (in *Inet) icmpUnreach(skb *stack.SKB) {
 	}
 	inner := header.IPv4(b.Payload())
 	ihl := inner.HeaderLen()
-	if inner.Version() != 4 || ihl < IPv4HdrLen || len(inner) < ihl+8 {
+	if ihl < IPv4HdrLen {
+		in.ICMPStats.InErrors.Add(1)
+		skb.Free()
+		return
+	}
+	// Codes past those RFC 1812 defines, and a reassembly timeout, go to
+	// no one (icmp_unreach).
+	if (b.Type() == ICMPDestUnreach && b.Code() > header.ICMPv4PrecedenceCutoff) ||
+		(b.Type() == ICMPTimeExceeded && b.Code() == ICMPExcFragTime) {
+		skb.Consume()
+		return
+	}
+	// icmp_socket_deliver: the quoted header and 8 bytes past it.
+	if len(inner) < ihl+8 {
 		in.ICMPStats.InErrors.Add(1)
 		skb.Free()
 		return

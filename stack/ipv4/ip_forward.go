@@ -48,6 +48,10 @@ func (in *Inet) forward(skb *stack.SKB) {
 		skb.Free()
 		return
 	}
+	// OUTFORWDATAGRAMS: counted here, before the size check and the
+	// FORWARD hook, as Linux's ip_forward does.
+	in.Stats.ForwDatagrams.Add(1)
+	ipcb(skb).flags |= ipskbForwarded
 	mtu := d.MTU()
 	if in.exceedsMTU(skb, mtu) {
 		in.Stats.FragFails.Add(1)
@@ -60,7 +64,6 @@ func (in *Inet) forward(skb *stack.SKB) {
 	check := uint32(iph.Checksum()) + 0x0100
 	iph.SetChecksum(uint16(check + check>>16))
 	skb.Priority = RTTos2Priority(iph.TOS())
-	ipcb(skb).flags |= ipskbForwarded
 	st := skb.NF()
 	*st = stack.NFState{Hook: stack.NFForward, In: skb.Dev, Out: d.Dev}
 	in.host.Netfilter().Run(st, skb, in.forwardFinishFn)
@@ -103,21 +106,27 @@ func gsoFits(skb *stack.SKB, mtu int) bool {
 	return ihl+l4+int(skb.GSOSize) <= mtu
 }
 
-// forwardFinish is ip_forward_finish: ForwDatagrams, the options a
-// forwarding hop updates (its address in record route and timestamp),
-// then the route's output.
+// forwardFinish is ip_forward_finish: the options a forwarding hop
+// updates (its outgoing address in record route), then the route's
+// output.
 func (in *Inet) forwardFinish(skb *stack.SKB) {
-	in.Stats.ForwDatagrams.Add(1)
 	if ipcb(skb).opt.Len > 0 {
 		in.forwardOptions(skb)
 	}
 	SkbRtable(skb).Output(skb)
 }
 
-// forwardOptions is ip_forward_options: record route and the address
-// slot of timestamp take the outgoing interface's address.
+// forwardOptions is ip_forward_options: the record-route slot compiling
+// claimed (and filled with the address towards the source) takes the
+// outgoing interface's address instead (ip_rt_get_source). An
+// address-and-timestamp entry keeps what compiling wrote: Linux rewrites
+// it only on a source-routed hop, and vnic does not forward those
+// (accept_source_route is off).
 func (in *Inet) forwardOptions(skb *stack.SKB) {
 	opt := &ipcb(skb).opt
+	if !opt.RRNeedAddr || opt.RR == 0 {
+		return
+	}
 	iph := header.IPv4(skb.Data())
 	hdr := skb.Data()[:iph.HeaderLen()]
 	d := SkbRtable(skb)
@@ -129,22 +138,8 @@ func (in *Inet) forwardOptions(skb *stack.SKB) {
 		}
 		src = in.selectAddr(d.Dev, gw, fib.ScopeUniverse)
 	}
-	changed := false
-	if opt.RRNeedAddr && opt.RR != 0 {
-		p := opt.RR + int(hdr[opt.RR+2]) - 5
-		if p >= opt.RR && p+4 <= len(hdr) {
-			copy(hdr[p:p+4], src[:])
-			changed = true
-		}
-	}
-	if opt.TSNeedAddr && opt.TS != 0 {
-		p := opt.TS + int(hdr[opt.TS+2]) - 9
-		if p >= opt.TS && p+4 <= len(hdr) {
-			copy(hdr[p:p+4], src[:])
-			changed = true
-		}
-	}
-	if changed {
+	if p := opt.RR + int(hdr[opt.RR+2]) - 5; p >= opt.RR && p+4 <= len(hdr) {
+		copy(hdr[p:p+4], src[:])
 		iph.UpdateChecksum()
 	}
 }

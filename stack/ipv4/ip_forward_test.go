@@ -500,3 +500,39 @@ func TestReversePathFilter(t *testing.T) {
 		t.Fatalf("mode 3: %v", err)
 	}
 }
+
+// ip_options_compile and ip_forward_options: a forwarded packet's record
+// route gets the router's outgoing address (the slot compiling filled
+// with the incoming one is overwritten as it leaves), while an
+// address-and-timestamp entry keeps the address compiling wrote, the
+// router's address towards the source (fib_compute_spec_dst): Linux
+// rewrites it only for a source-routed hop.
+func TestForwardRecordsAddresses(t *testing.T) {
+	r, _, _ := routerRig(t, true, 0)
+	r.run(1234 * time.Millisecond)
+	var w *wire
+	// r's eth0 (198.18.1.1) faces h1; inject there as if from h1.
+	for _, f := range r.hosts["r"].Devices() {
+		if f.Name() == "eth0" {
+			w = &wire{dev: f}
+		}
+	}
+	opts := cat([]byte{7, 7, 4}, z4, []byte{1, 68, 12, 5, 1}, z4, z4)
+	f := ipFrame(w, [4]byte{198, 18, 2, 2}, opts, ipv4.IPProtoICMP, echoRequest(8))
+	copy(f[14+12:], []byte{198, 18, 1, 2})
+	setIPChecksum(f[14 : 14+20+len(opts)])
+	r.frames = nil
+	at := r.clk.Now()
+	r.inject(w, f)
+	r.run(time.Millisecond)
+	var got []byte
+	for _, fr := range r.frames {
+		if fr.from == "r/eth1" {
+			got = fr.b[14+20 : 14+20+len(opts)]
+		}
+	}
+	want := cat([]byte{7, 7, 8}, []byte{198, 18, 2, 1}, []byte{1, 68, 12, 13, 1}, []byte{198, 18, 1, 1}, stamp(at))
+	if string(got) != string(want) {
+		t.Fatalf("forwarded options % d\nwant % d\n%v", got, want, r.summary())
+	}
+}

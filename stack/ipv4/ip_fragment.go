@@ -126,8 +126,10 @@ func (in *Inet) fragQueueLocked(q *fragQueue, skb *stack.SKB) (*stack.SKB, []*st
 	ff := iph.FlagsFrag()
 	offset := int(ff&IPOffset) << 3
 	end := offset + skb.Len() - ihl
+	// discard_qp: the queue goes (ReasmFails); an overlap also counts
+	// in ReasmOverlaps, as Linux's ip_frag_queue counts them.
 	discard := func() (*stack.SKB, []*stack.SKB) {
-		in.Stats.ReasmOverlaps.Add(1)
+		in.Stats.ReasmFails.Add(1)
 		return nil, append(in.killLocked(q), skb)
 	}
 	if ff&IPMF == 0 {
@@ -164,6 +166,7 @@ func (in *Inet) fragQueueLocked(q *fragQueue, skb *stack.SKB) (*stack.SKB, []*st
 		return nil, []*stack.SKB{skb}
 	}
 	if (i > 0 && int(fragcb(q.frags[i-1]).end) > offset) || (i < len(q.frags) && int(fragcb(q.frags[i]).off) < end) {
+		in.Stats.ReasmOverlaps.Add(1)
 		return discard()
 	}
 	q.frags = slices.Insert(q.frags, i, skb)

@@ -250,7 +250,8 @@ func TestICMPGlobalBudget(t *testing.T) {
 	count := func() int {
 		n := 0
 		for i := 0; i < 200; i++ {
-			if in.icmp.globalAllow(ICMPDestUnreach) {
+			if ok, _ := in.allowGlobal(ICMPDestUnreach, ICMPPortUnreach); ok {
+				in.icmp.globalConsume()
 				n++
 			}
 		}
@@ -261,8 +262,11 @@ func TestICMPGlobalBudget(t *testing.T) {
 		t.Fatalf("%d of 200 allowed at once", first)
 	}
 	for i := 0; i < 100; i++ {
-		if !in.icmp.globalAllow(ICMPEchoReply) {
+		if ok, limit := in.allowGlobal(ICMPEchoReply, 0); !ok || limit {
 			t.Fatal("an echo reply was held")
+		}
+		if ok, limit := in.allowGlobal(ICMPDestUnreach, ICMPFragNeeded); !ok || limit {
+			t.Fatal("fragmentation needed was held")
 		}
 	}
 	clk.RunFor(time.Second)

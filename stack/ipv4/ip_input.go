@@ -3,6 +3,7 @@ package ipv4
 import (
 	"errors"
 	"syscall"
+	"time"
 	"unsafe"
 	"vnic/header"
 	"vnic/stack"
@@ -93,10 +94,14 @@ func (in *Inet) rcvFinish(skb *stack.SKB) {
 	SkbRtable(skb).Input(skb)
 }
 
-// tsNow is the timestamp option's clock: milliseconds since midnight UT,
-// on the host's clock.
+// tsNow is inet_current_timestamp, for the timestamp option and ICMP
+// timestamp replies: milliseconds since midnight UT of the wall time the
+// host's clock stands for (the clock's reading at the Unix epoch gives
+// the offset: real time reads the wall clock, as Linux, and virtual time
+// starts at VirtualEpoch, so it stays deterministic).
 func (in *Inet) tsNow() uint32 {
-	return uint32(in.host.Clock().Now().Milliseconds() % 86400000)
+	c := in.host.Clock()
+	return uint32((c.Now() - c.At(time.Unix(0, 0))).Milliseconds() % 86400000)
 }
 
 // rcvOptions is ip_rcv_options: the options are compiled (a received
@@ -108,12 +113,11 @@ func (in *Inet) tsNow() uint32 {
 func (in *Inet) rcvOptions(skb *stack.SKB) bool {
 	iph := header.IPv4(skb.Data())
 	hdr := skb.Data()[:iph.HeaderLen()]
-	spec := iph.Dst()
-	if SkbRtable(skb).Flags&RTCFLocal == 0 || SkbRtable(skb).Type == fib.RTNBroadcast {
-		spec = in.selectAddr(skb.Dev, iph.Src(), fib.ScopeUniverse)
-	}
-	opt, pp, err := CompileIPOptions(hdr, IPOptionContext{Received: true, Addr: spec, Now: in.tsNow, Local: in.IsLocalAddr})
+	opt, pp, err := CompileIPOptions(hdr, IPOptionContext{Received: true, Addr: in.specDst(skb), Now: in.tsNow, Local: in.notUnicast})
+	ipcb(skb).opt = opt
 	if err != nil {
+		// What compiled before the bad option is echoed in the
+		// parameter problem, as Linux's IPCB holds it.
 		in.Stats.InHdrErrors.Add(1)
 		in.ICMPSend(skb, ICMPParameterProb, 0, uint32(pp)<<24)
 		skb.Free()
@@ -122,7 +126,6 @@ func (in *Inet) rcvOptions(skb *stack.SKB) bool {
 	if opt.Changed {
 		iph.UpdateChecksum()
 	}
-	ipcb(skb).opt = opt
 	if opt.SRR != 0 {
 		skb.Free()
 		return true
@@ -220,4 +223,31 @@ func (s *IPStats) RcvCore(pkt []byte, pktType uint8, hwChecked bool) (hdrLen, to
 		return 0, 0, ErrIPHeader
 	}
 	return hdrLen, totLen, nil
+}
+
+// specDst is fib_compute_spec_dst: the address this host answers a
+// received packet from and records in its options. A packet to one of
+// its addresses: that address. Otherwise (forwarded, broadcast,
+// multicast) the preferred source of the route back to the packet's
+// source, or the arrival device's address towards it.
+func (in *Inet) specDst(skb *stack.SKB) [4]byte {
+	iph := header.IPv4(skb.NetworkHeader())
+	if rt := SkbRtable(skb); rt != nil && rt.Flags&(RTCFBroadcast|RTCFMulticast|RTCFLocal) == RTCFLocal {
+		return iph.Dst()
+	}
+	src := iph.Src()
+	scope := fib.ScopeUniverse
+	if src != ([4]byte{}) {
+		fl := fib.FlowKey{Dst: src, TOS: iph.TOS()}
+		if res, err := in.fib.Lookup(&fl); err == nil && res.Route != nil {
+			r := res.Route
+			if r.PrefSrc != ([4]byte{}) {
+				return r.PrefSrc
+			}
+			return in.selectAddr(r.Dev, r.Gateway, res.Scope)
+		}
+	} else {
+		scope = fib.ScopeLink
+	}
+	return in.selectAddr(skb.Dev, src, scope)
 }

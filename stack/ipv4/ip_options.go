@@ -82,8 +82,10 @@ type IPOptionContext struct {
 	Addr [4]byte
 	// Now is the timestamp to write: milliseconds since midnight UT.
 	Now func() uint32
-	// Local reports whether an address is one of this host's (a
-	// prespecified timestamp slot is filled only by its owner).
+	// Local reports whether an address is not another host's unicast
+	// one (inet_addr_type != RTN_UNICAST: this host's, a broadcast, zero
+	// or multicast address): only such a prespecified timestamp slot is
+	// filled here.
 	Local func([4]byte) bool
 	// Privileged lets a local sender use the options only a privileged
 	// socket may set (security, stream ID, unknown ones, CIPSO).
@@ -307,5 +309,144 @@ func FragmentIPOptions(hdr []byte) {
 			}
 		}
 		p += n
+	}
+}
+
+// ErrEchoIPOptions is a received option set that leaves no room for the
+// answer's own entry (a record route or timestamp slot half there):
+// __ip_options_echo refuses it and nothing is sent.
+var ErrEchoIPOptions = errors.New("stack: IPv4 options cannot be echoed")
+
+// EchoIPOptions is __ip_options_echo: from sopt, the compiled options of
+// the received header hdr, it builds in dst the options an answer to that
+// packet carries and returns them compiled (offsets from the start of the
+// answer's header). As Linux, in this order and without the NOPs:
+//   - record route is copied, and when it still has room the answer
+//     claims the next slot (RRNeedAddr: the answer's source goes there
+//     as it leaves);
+//   - the timestamp option is copied, the answer claiming its next entry
+//     the same way (an address and a time, or a time; a prespecified
+//     entry only when its address is not another host's unicast one:
+//     notUnicast);
+//   - a source route comes back reversed: the last hop it passed is the
+//     answer's first hop (FirstHop), the earlier hops follow in reverse
+//     order (the packet's own source left out, RFC 1812 5.2.4.1), and the
+//     last slot is for the destination, written as the answer is built;
+//   - a CIPSO label is copied.
+//
+// Every other option (security, stream ID, Router Alert, unknown ones)
+// stays behind: Linux echoes none of them. The result is padded with END
+// to a multiple of four bytes.
+func EchoIPOptions(dst *[IPOptMaxLen]byte, hdr []byte, sopt *IPOptions, notUnicast func([4]byte) bool) (IPOptions, error) {
+	var d IPOptions
+	if sopt.Len == 0 {
+		return d, nil
+	}
+	n := 0
+	if sopt.RR != 0 {
+		opt := hdr[sopt.RR : sopt.RR+int(hdr[sopt.RR+1])]
+		optlen, soff := len(opt), int(opt[2])
+		d.RR = IPv4HdrLen + n
+		copy(dst[n:], opt)
+		if sopt.RRNeedAddr && soff <= optlen {
+			if soff+3 > optlen {
+				return IPOptions{}, ErrEchoIPOptions
+			}
+			dst[n+2] = byte(soff + 4)
+			d.RRNeedAddr = true
+		}
+		n += optlen
+	}
+	if sopt.TS != 0 {
+		opt := hdr[sopt.TS : sopt.TS+int(hdr[sopt.TS+1])]
+		optlen, soff := len(opt), int(opt[2])
+		d.TS = IPv4HdrLen + n
+		copy(dst[n:], opt)
+		if soff <= optlen {
+			if sopt.TSNeedAddr {
+				if soff+3 > optlen {
+					return IPOptions{}, ErrEchoIPOptions
+				}
+				d.TSNeedAddr = true
+				soff += 4
+			}
+			if sopt.TSNeedTime {
+				if soff+3 > optlen {
+					return IPOptions{}, ErrEchoIPOptions
+				}
+				if opt[3]&0x0f != IPOptTSPrespec {
+					d.TSNeedTime = true
+					soff += 4
+				} else if soff+7 <= optlen {
+					var a [4]byte
+					copy(a[:], opt[soff-1:soff+3])
+					if notUnicast != nil && notUnicast(a) {
+						d.TSNeedTime = true
+						soff += 8
+					}
+				}
+			}
+			dst[n+2] = byte(soff)
+		}
+		n += optlen
+	}
+	if sopt.SRR != 0 {
+		opt := hdr[sopt.SRR : sopt.SRR+int(hdr[sopt.SRR+1])]
+		optlen, soff := len(opt), int(opt[2])
+		if soff > optlen {
+			soff = optlen + 1
+		}
+		soff -= 4 // the last address the packet passed
+		doff := 0
+		var faddr [4]byte
+		if soff > 3 {
+			copy(faddr[:], opt[soff-1:soff+3])
+			for soff, doff = soff-4, 4; soff > 3; soff, doff = soff-4, doff+4 {
+				copy(dst[n+doff-1:n+doff+3], opt[soff-1:soff+3])
+			}
+			if [4]byte(opt[soff+3:soff+7]) == [4]byte(hdr[12:16]) {
+				doff -= 4 // the source itself heads the route: left out
+			}
+		}
+		if doff > 3 {
+			d.FirstHop = faddr
+			dst[n], dst[n+1], dst[n+2] = opt[0], byte(doff+3), IPOptMinOff
+			d.SRR = IPv4HdrLen + n
+			d.StrictRoute = sopt.StrictRoute
+			n += doff + 3
+		}
+	}
+	if sopt.CIPSO != 0 {
+		optlen := int(hdr[sopt.CIPSO+1])
+		d.CIPSO = IPv4HdrLen + n
+		copy(dst[n:], hdr[sopt.CIPSO:sopt.CIPSO+optlen])
+		n += optlen
+	}
+	for n&3 != 0 {
+		dst[n] = IPOptEnd
+		n++
+	}
+	d.Len = n
+	return d, nil
+}
+
+// BuildIPOptions is ip_options_build: hdr is a header being sent with the
+// compiled options opt already copied in; the source route's last slot
+// gets the real destination daddr, and the entries the options claimed
+// (RRNeedAddr, TSNeedAddr, TSNeedTime) get the packet's source saddr and
+// the time now. For the fragments after the first the caller then
+// applies FragmentIPOptions.
+func BuildIPOptions(hdr []byte, opt *IPOptions, daddr, saddr [4]byte, now uint32) {
+	if opt.SRR != 0 {
+		copy(hdr[opt.SRR+int(hdr[opt.SRR+1])-4:], daddr[:])
+	}
+	if opt.RRNeedAddr {
+		copy(hdr[opt.RR+int(hdr[opt.RR+2])-5:], saddr[:])
+	}
+	if opt.TSNeedAddr {
+		copy(hdr[opt.TS+int(hdr[opt.TS+2])-9:], saddr[:])
+	}
+	if opt.TSNeedTime {
+		binary.BigEndian.PutUint32(hdr[opt.TS+int(hdr[opt.TS+2])-5:], now)
 	}
 }

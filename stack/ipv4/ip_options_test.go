@@ -130,6 +130,9 @@ func FuzzCompileIPOptions(f *testing.F) {
 	f.Add([]byte{68, 12, 5, 1, 0, 0, 0, 0, 0, 0, 0, 0}, true)
 	f.Add([]byte{131, 11, 4, 10, 0, 0, 1, 10, 0, 0, 2, 0}, false)
 	f.Add([]byte{0, 7, 1, 9}, true)
+	f.Add([]byte{68, 20, 5, 3, 198, 18, 0, 1, 0, 0, 0, 0, 10, 0, 0, 2, 0, 0, 0, 0}, true)
+	f.Add([]byte{131, 15, 12, 10, 0, 0, 1, 10, 0, 0, 2, 10, 0, 0, 3, 0}, true)
+	f.Add([]byte{7, 10, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0}, true)
 	f.Fuzz(func(t *testing.T, opts []byte, received bool) {
 		if len(opts) > ipv4.IPOptMaxLen {
 			opts = opts[:ipv4.IPOptMaxLen]
@@ -151,6 +154,25 @@ func FuzzCompileIPOptions(f *testing.F) {
 		for _, off := range []int{o.SRR, o.RR, o.TS, o.RouterAlert} {
 			if off != 0 && (off < 20 || off+2 > n || off+int(h[off+1]) > n) {
 				t.Fatalf("an option at %d runs past the %d-byte header", off, n)
+			}
+		}
+		// An answer's options (ip_options_echo): whole words, at most
+		// 40 bytes, record route and timestamp always among them, each
+		// option inside them; building them writes inside the header.
+		var d [ipv4.IPOptMaxLen]byte
+		if eo, err := ipv4.EchoIPOptions(&d, h, &o, func(a [4]byte) bool { return a[3]&1 == 0 }); err == nil {
+			if eo.Len%4 != 0 || eo.Len > ipv4.IPOptMaxLen || (o.RR != 0) != (eo.RR != 0) || (o.TS != 0) != (eo.TS != 0) {
+				t.Fatalf("echoed %d bytes from %+v", eo.Len, o)
+			}
+			ans := append(make([]byte, 20), d[:eo.Len]...)
+			for _, off := range []int{eo.SRR, eo.RR, eo.TS} {
+				if off != 0 && (off < 20 || off+int(ans[off+1]) > len(ans)) {
+					t.Fatalf("an echoed option at %d runs past %d bytes", off, len(ans))
+				}
+			}
+			ipv4.BuildIPOptions(ans, &eo, [4]byte{1, 2, 3, 4}, [4]byte{5, 6, 7, 8}, 9)
+			if len(ans) != 20+eo.Len {
+				t.Fatal("building changed the length")
 			}
 		}
 		// Later fragments keep the length and every option with the

@@ -3,6 +3,7 @@ package ipv4
 import (
 	"fmt"
 	"syscall"
+	"time"
 	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4/fib"
@@ -20,6 +21,13 @@ type IPHeader struct {
 	TOS      uint8
 	TTL      uint8
 	DF       bool
+	// Connected: the datagram is a connected socket's, whose own
+	// counter gave ID (ip_select_ident uses inet_sk(sk)->inet_id for a
+	// socket with a destination, DF or not). Otherwise a DF datagram
+	// gets ID 0 and any other one an ID from the per-destination
+	// counters.
+	Connected bool
+	ID        uint16
 }
 
 // ErrMsgSize is a datagram too big for the path with DF set (EMSGSIZE):
@@ -39,7 +47,26 @@ func (e *ErrMsgSize) Unwrap() error { return syscall.EMSGSIZE }
 // a frag_list chain whose pieces already have fragment geometry, so
 // ip_fragment takes its fast path; with DF set it is refused (ErrMsgSize).
 func (in *Inet) SendDatagram(d *Rtable, h IPHeader, l4, payload []byte, prio uint32) error {
-	total := IPv4HdrLen + len(l4) + len(payload)
+	return in.sendDatagram(d, h, nil, l4, payload, prio)
+}
+
+// ipOptData is a datagram's compiled options and their bytes (struct
+// ip_options_data), with the real destination a source route ends at.
+type ipOptData struct {
+	opt  IPOptions
+	dst  [4]byte
+	data [IPOptMaxLen]byte
+}
+
+// sendDatagram is SendDatagram with options o (nil: none), put in the
+// header and filled as ip_options_build does: the source route's last
+// slot, then the record-route and timestamp entries they claimed.
+func (in *Inet) sendDatagram(d *Rtable, h IPHeader, o *ipOptData, l4, payload []byte, prio uint32) error {
+	hlen := IPv4HdrLen
+	if o != nil {
+		hlen += o.opt.Len
+	}
+	total := hlen + len(l4) + len(payload)
 	if total > 65535 {
 		return fmt.Errorf("stack: datagram of %d bytes: %w", total, syscall.EMSGSIZE)
 	}
@@ -49,7 +76,7 @@ func (in *Inet) SendDatagram(d *Rtable, h IPHeader, l4, payload []byte, prio uin
 	}
 	first := total
 	if total > mtu {
-		first = (mtu-IPv4HdrLen)&^7 + IPv4HdrLen
+		first = (mtu-hlen)&^7 + hlen
 	}
 	skb := in.host.Pool().Alloc(LLReserve + first)
 	if skb == nil {
@@ -58,16 +85,21 @@ func (in *Inet) SendDatagram(d *Rtable, h IPHeader, l4, payload []byte, prio uin
 	skb.Reserve(LLReserve)
 	b := skb.Put(first)
 	iph := header.IPv4(b)
-	iph.SetHeaderLen(IPv4HdrLen)
+	iph.SetHeaderLen(hlen)
 	iph.SetTOS(h.TOS)
 	iph.SetTotalLen(uint16(total))
 	var frag uint16
 	if h.DF {
 		frag = IPDF
-		// ip_select_ident: a DF datagram of an unconnected socket gets ID 0.
+	}
+	switch {
+	case h.Connected:
+		iph.SetID(h.ID)
+	case h.DF:
+		// ip_select_ident: a DF datagram of no connected socket gets ID 0.
 		iph.SetID(0)
-	} else {
-		iph.SetID(in.nextID(h.Src, h.Dst, h.Proto))
+	default:
+		iph.SetID(in.nextID(h.Src, h.Dst, h.Proto, 1))
 	}
 	iph.SetFlagsFrag(frag)
 	iph.SetTTL(h.TTL)
@@ -75,25 +107,30 @@ func (in *Inet) SendDatagram(d *Rtable, h IPHeader, l4, payload []byte, prio uin
 	iph.SetChecksum(0)
 	iph.SetSrc(h.Src)
 	iph.SetDst(h.Dst)
-	n := copy(b[IPv4HdrLen:], l4)
+	*ipcb(skb) = ipCB{routedDst: h.Dst}
+	if o != nil && o.opt.Len > 0 {
+		copy(b[IPv4HdrLen:hlen], o.data[:o.opt.Len])
+		BuildIPOptions(b[:hlen], &o.opt, o.dst, h.Src, in.tsNow())
+		ipcb(skb).opt = o.opt
+	}
+	n := copy(b[hlen:], l4)
 	rest := payload
-	k := copy(b[IPv4HdrLen+n:], rest)
+	k := copy(b[hlen+n:], rest)
 	rest = rest[k:]
 	skb.ResetNetworkHeader()
-	skb.SetTransportHeader(IPv4HdrLen)
+	skb.SetTransportHeader(hlen)
 	skb.Protocol = stack.EthPIPv4
 	skb.Priority = prio
 	skb.SetDst(&d.Dst)
-	ipcb(skb).routedDst = h.Dst
 	tail := skb
 	for len(rest) > 0 {
-		chunk := min(len(rest), (mtu-IPv4HdrLen)&^7)
-		f := in.host.Pool().Alloc(LLReserve + IPv4HdrLen + chunk)
+		chunk := min(len(rest), (mtu-hlen)&^7)
+		f := in.host.Pool().Alloc(LLReserve + hlen + chunk)
 		if f == nil {
 			skb.Free()
 			return fmt.Errorf("stack: datagram of %d bytes: %w", total, syscall.ENOBUFS)
 		}
-		f.Reserve(LLReserve + IPv4HdrLen)
+		f.Reserve(LLReserve + hlen)
 		copy(f.Put(chunk), rest[:chunk])
 		rest = rest[chunk:]
 		tail.SetFragList(f)
@@ -124,7 +161,7 @@ func (in *Inet) dstOutput(skb *stack.SKB) {
 	iph := header.IPv4(skb.Data())
 	if daddr := iph.Dst(); daddr != ipcb(skb).routedDst {
 		fl := fib.FlowKey{Dst: daddr, Src: iph.Src(), TOS: iph.TOS()}
-		d, err := in.RouteOutput(&fl)
+		d, err := in.routeOutput(&fl)
 		if err != nil {
 			in.Stats.OutDiscards.Add(1)
 			skb.Free()
@@ -357,9 +394,44 @@ func (r *payloadReader) read(b []byte) {
 	}
 }
 
-// nextID is ip_select_ident's counter: one per (destination, source,
-// protocol) hash bucket, as Linux's ip_idents.
-func (in *Inet) nextID(src, dst [4]byte, proto uint8) uint16 {
-	h := (header.IPv4Uint32(dst)*0x9e3779b1 ^ header.IPv4Uint32(src)*0x85ebca6b ^ uint32(proto)*0xc2b2ae35 ^ in.idKey) >> 21
-	return uint16(in.idents[h&2047].Add(1) + in.idKey)
+// nextID is __ip_select_ident and ip_idents_reserve: segs IDs from the
+// counter of the (destination, source, protocol) hash bucket, the hash
+// keyed by a per-namespace secret (Linux: siphash with ip_id_key). The
+// counters start at random values (as Linux fills ip_idents with random
+// bytes), and a bucket first used in a new jiffy (1 ms here) jumps by a
+// random amount below the jiffies it sat idle, so the IDs tell neither
+// how many datagrams went to other destinations nor how many went to
+// this one meanwhile.
+func (in *Inet) nextID(src, dst [4]byte, proto uint8, segs int) uint16 {
+	h := idHash(uint64(header.IPv4Uint32(dst))<<32|uint64(header.IPv4Uint32(src)), uint64(proto), in.idKey)
+	b := h & (idBuckets - 1)
+	now := uint32(in.host.Clock().Now() / time.Millisecond)
+	var delta uint32
+	if old := in.idStamps[b].Load(); old != now && in.idStamps[b].CompareAndSwap(old, now) {
+		delta = uint32(uint64(in.idRandom()) * uint64(now-old) >> 32)
+	}
+	return uint16(in.idents[b].Add(uint32(segs)+delta) - uint32(segs))
+}
+
+// idBuckets is the number of ID counters (Linux's minimum for
+// ip_idents).
+const idBuckets = 2048
+
+// idHash mixes a and b under key (a keyed 64-bit finaliser: not siphash,
+// but as unpredictable without the key for this purpose).
+func idHash(a, b, key uint64) uint64 {
+	x := a ^ key
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x ^= b + 0x9e3779b97f4a7c15 + key>>7
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// idRandom is a 32-bit random number from the namespace's seeded
+// generator (splitmix64 on an atomic counter: no lock, no allocation).
+func (in *Inet) idRandom() uint32 {
+	x := in.idRand.Add(0x9e3779b97f4a7c15)
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return uint32((x ^ x>>31) >> 32)
 }

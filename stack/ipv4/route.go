@@ -94,10 +94,12 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 		return in.brdInput(skb, saddr, dev)
 	}
 	if header.IPv4IsMulticast(daddr) {
-		// No group membership without IGMP: ip_route_input_mc is not
-		// reached; the packet is dropped as Linux drops a group it has
-		// not joined.
-		return syscall.EINVAL
+		// ip_route_input_rcu: a group the device is not in is dropped
+		// (no multicast routing).
+		if !in.isMember(dev, daddr) {
+			return syscall.EINVAL
+		}
+		return in.mcInput(skb, daddr, saddr, tos, dev, idev)
 	}
 	if header.IPv4IsZeronet(saddr) {
 		return in.martianSrc(nil)
@@ -168,6 +170,29 @@ func (in *Inet) brdInput(skb *stack.SKB, saddr [4]byte, dev *stack.NetDevice) er
 	return nil
 }
 
+// mcInput is ip_route_input_mc for a group the device is in: the
+// source validated (ip_mc_validate_source: a zero source only to a
+// link-local group or for IGMP), then local delivery.
+func (in *Inet) mcInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev *stack.NetDevice, idev *InDevice) error {
+	if header.IPv4IsLoopback(saddr) {
+		return syscall.EINVAL
+	}
+	if header.IPv4IsZeronet(saddr) {
+		proto := uint8(0)
+		if d := skb.Data(); len(d) >= IPv4HdrLen {
+			proto = header.IPv4(d).Protocol()
+		}
+		if !(daddr[0] == 224 && daddr[1] == 0 && daddr[2] == 0) && proto != IPProtoIGMP {
+			return syscall.EINVAL
+		}
+	} else if err := in.validateSource(saddr, daddr, tos, dev, idev); err != nil {
+		return in.martianSrc(err)
+	}
+	d := &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: fib.RTNMulticast, Flags: RTCFMulticast | RTCFLocal, Src: in.selectAddr(dev, saddr, fib.ScopeLink), genid: in.fib.Genid()}
+	skb.SetDst(&d.Dst)
+	return nil
+}
+
 // errInput is ip_route_input_slow's no_route: a decision whose input is
 // ip_error.
 func (in *Inet) errInput(skb *stack.SKB, e syscall.Errno) error {
@@ -216,9 +241,22 @@ func (in *Inet) ipError(skb *stack.SKB) {
 	skb.Free()
 }
 
-// RouteOutput is ip_route_output_key: the decision for a packet this host
-// sends by fl. A zero fl.Src is filled with the source to use.
+// RouteOutput is ip_route_output_key for a socket's send or connect: the
+// decision for a packet this host sends by fl. A zero fl.Src is filled
+// with the source to use. No route (ENETUNREACH) counts in OutNoRoutes,
+// as Linux's ping, UDP and raw sendmsg and datagram connect count it.
 func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
+	rt, err := in.routeOutput(fl)
+	if err == syscall.ENETUNREACH {
+		in.Stats.OutNoRoutes.Add(1)
+	}
+	return rt, err
+}
+
+// routeOutput is ip_route_output_key: RouteOutput for the stack's own
+// messages (ICMP, a rerouted packet, route get), which Linux does not
+// count in OutNoRoutes.
+func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 	var oif *stack.NetDevice
 	if fl.Src != ([4]byte{}) {
 		if header.IPv4IsMulticast(fl.Src) || header.IPv4IsLbcast(fl.Src) || !in.IsLocalAddr(fl.Src) {
@@ -243,7 +281,7 @@ func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 			}
 			typ, flags := fib.RTNBroadcast, uint32(RTCFBroadcast|RTCFLocal)
 			if header.IPv4IsMulticast(fl.Dst) {
-				typ, flags = fib.RTNMulticast, mcFlags(fl.Dst)
+				typ, flags = fib.RTNMulticast, in.mcFlags(oif, fl.Dst)
 			}
 			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: typ, Flags: flags, Src: fl.Src, genid: in.fib.Genid()}, nil
 		}
@@ -264,7 +302,6 @@ func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 			}
 			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: fib.RTNUnicast, Src: fl.Src, genid: in.fib.Genid()}, nil
 		}
-		in.Stats.OutNoRoutes.Add(1)
 		return nil, err
 	}
 	r := res.Route
@@ -307,7 +344,7 @@ func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 	case header.IPv4IsMulticast(fl.Dst) && res.Type == fib.RTNUnicast:
 		// A group: on-link (a route shorter than /4 gives no nexthop),
 		// to the group's MAC; local when the host is a member.
-		d.Type, d.Flags = fib.RTNMulticast, mcFlags(fl.Dst)
+		d.Type, d.Flags = fib.RTNMulticast, in.mcFlags(d.Dev, fl.Dst)
 		if res.PrefixLen < 4 {
 			d.Gateway = [4]byte{}
 		}
@@ -410,11 +447,10 @@ func (in *Inet) validateSource(saddr, daddr [4]byte, tos uint8, dev *stack.NetDe
 // allHosts is 224.0.0.1, the group every host belongs to.
 var allHosts = [4]byte{224, 0, 0, 1}
 
-// mcFlags are a multicast decision's flags: RTCF_MULTICAST, and
-// RTCF_LOCAL when the host is in the group (ip_check_mc_rcu). Without
-// IGMP the host belongs only to all-hosts.
-func mcFlags(group [4]byte) uint32 {
-	if group == allHosts {
+// mcFlags are an output multicast decision's flags: RTCF_MULTICAST, and
+// RTCF_LOCAL when dev is in the group (ip_check_mc_rcu).
+func (in *Inet) mcFlags(dev *stack.NetDevice, group [4]byte) uint32 {
+	if in.isMember(dev, group) {
 		return RTCFMulticast | RTCFLocal
 	}
 	return RTCFMulticast

@@ -185,7 +185,7 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	} else {
 		fl := fib.FlowKey{Dst: m.Dst.As4(), Src: src, TOS: m.TOS, Oif: int(m.Oif)}
 		var err error
-		if d, err = in.RouteOutput(&fl); err != nil {
+		if d, err = in.routeOutput(&fl); err != nil {
 			return nil, rtnetlink.KernErr(err)
 		}
 		out.PrefSrc = netip.AddrFrom4(fl.Src)
