@@ -427,6 +427,10 @@ func idHash(a, b, key uint64) uint64 {
 	return x ^ x>>31
 }
 
+// IDRandom is a random number from the namespace's seeded generator, for
+// a connected socket's first IP ID.
+func (in *Inet) IDRandom() uint32 { return in.idRandom() }
+
 // idRandom is a 32-bit random number from the namespace's seeded
 // generator (splitmix64 on an atomic counter: no lock, no allocation).
 func (in *Inet) idRandom() uint32 {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"vnic/header"
@@ -44,6 +45,11 @@ type Conn struct {
 	DF  bool
 	// NoChecksum sends a zero checksum (SO_NO_CHECK).
 	NoChecksum bool
+
+	// inetID is the socket's IP ID counter (inet_id), set at random by
+	// connect: a connected socket's datagrams take their IDs from it, DF
+	// or not (ip_select_ident_segs).
+	inetID atomic.Uint32
 
 	corked bool // UDP_CORK: sends append to pending until uncorked
 	pend   []byte
@@ -112,6 +118,7 @@ func (c *Conn) Connect(raddr netip.AddrPort) error {
 	if c.laddr == ([4]byte{}) {
 		c.laddr = fl.Src
 	}
+	c.inetID.Store(c.p.in.IDRandom() & 0xffff) // ip4_datagram_connect
 	return nil
 }
 
@@ -168,7 +175,7 @@ func (c *Conn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 		return 0, fmt.Errorf("stack: udp: %d bytes: %w", len(b), syscall.EMSGSIZE)
 	}
 	in := c.p.in
-	laddr, _, _ := c.ends()
+	laddr, _, rport := c.ends()
 	fl := fib.FlowKey{Dst: to.Addr().As4(), Src: laddr, TOS: c.TOS, Proto: ipv4.IPProtoUDP}
 	if header.IPv4IsMulticast(fl.Src) || header.IPv4IsLbcast(fl.Src) {
 		fl.Src = [4]byte{}
@@ -200,7 +207,11 @@ func (c *Conn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 			ttl = 1
 		}
 	}
-	if err := in.SendDatagram(rt, ipv4.IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: ipv4.IPProtoUDP, TOS: c.TOS, TTL: ttl, DF: c.DF}, h[:], b, 0); err != nil {
+	iph := ipv4.IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: ipv4.IPProtoUDP, TOS: c.TOS, TTL: ttl, DF: c.DF}
+	if rport != 0 { // a connected socket: its own ID counter
+		iph.Connected, iph.ID = true, uint16(c.inetID.Add(1))
+	}
+	if err := in.SendDatagram(rt, iph, h[:], b, 0); err != nil {
 		var ms *ipv4.ErrMsgSize
 		if !errors.As(err, &ms) {
 			c.p.Stats.SndbufErrors.Add(1)

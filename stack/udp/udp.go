@@ -155,14 +155,25 @@ func (p *Proto) err(skb *stack.SKB, ie ipv4.ICMPError) {
 	t := &p.table
 	t.mu.Lock()
 	var c *Conn
+	found := false // a socket the quoted flow would reach, connected or not
 	for _, o := range t.ports[sport] {
-		if (o.laddr == [4]byte{} || o.laddr == inner.Src()) && o.rport == dport && o.raddr == inner.Dst() {
+		if o.laddr != [4]byte{} && o.laddr != inner.Src() {
+			continue
+		}
+		if o.rport == 0 || o.rport == dport && o.raddr == inner.Dst() {
+			found = true
+		}
+		if o.rport == dport && o.raddr == inner.Dst() {
 			c = o
 		}
 	}
 	t.mu.Unlock()
-	if c == nil {
+	if !found {
+		p.in.ICMPStats.InErrors.Add(1) // __udp4_lib_err: no socket for the quoted flow
 		return
+	}
+	if c == nil {
+		return // an unconnected socket without IP_RECVERR hears nothing
 	}
 	var e syscall.Errno
 	switch {
