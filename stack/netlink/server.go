@@ -801,25 +801,19 @@ func (s *Server) ctrl(c *conn, h mnl.Header, cmd uint8, body []byte) []mnl.Messa
 	return []mnl.Message{ErrorMsg(h, syscall.EOPNOTSUPP, "unknown controller command", -1)}
 }
 
-// handleRoute answers an rtnetlink request that is not a batched dump.
+// handleRoute answers an rtnetlink request that is not a dump.
 func (s *Server) handleRoute(ns string, uid uint32, m mnl.Message) []mnl.Message {
 	h := m.Header
 	replies, err := s.route.Handle(ns, uid, h, m.Data)
 	if err != nil {
 		return []mnl.Message{errReply(h, err, -1)}
 	}
-	dump := h.Flags&mnl.Dump == mnl.Dump
 	var out []mnl.Message
 	for _, r := range replies {
 		r.Header.Sequence = h.Sequence
-		if dump {
-			r.Header.Flags |= mnl.Multi
-		}
 		out = append(out, r)
 	}
-	if dump {
-		out = append(out, doneMsg(h))
-	} else if h.Flags&mnl.Acknowledge != 0 {
+	if h.Flags&mnl.Acknowledge != 0 {
 		out = append(out, ErrorMsg(h, 0, "", -1))
 	}
 	return out
