@@ -252,3 +252,87 @@ func TestSlowReaderBudget(t *testing.T) {
 		}
 	}
 }
+
+// Dumps through a family's Handle go out in batches of at most DumpBatch
+// bytes (one message alone may exceed it), every message once and in
+// order, NLMSG_DONE in the last batch; a dump that makes nothing is just
+// NLMSG_DONE.
+func TestDumpBatchesFramed(t *testing.T) {
+	for _, tc := range []struct {
+		n, size int
+	}{{0, 0}, {1, 100}, {1000, 100}, {3, DumpBatch + 100}, {200, DumpBatch/2 - 20}} {
+		f := &Family{Name: "t", Version: 1, Handle: func(cmd uint8, dump bool, body []byte) ([][]byte, int, error) {
+			var out [][]byte
+			for i := 0; i < tc.n; i++ {
+				b := make([]byte, tc.size)
+				if tc.size >= 4 {
+					b[0], b[1] = byte(i), byte(i>>8)
+				}
+				out = append(out, GenlData(1, 1, b))
+			}
+			return out, -1, nil
+		}}
+		s := listen(t, f)
+		c := dial(t, s)
+		request(t, c, testFamily, mnl.Dump, 3, GenlData(1, 1, nil))
+		got, done := 0, false
+		for !done {
+			m := recv(t, c)
+			if m == nil {
+				t.Fatalf("%+v: connection ended", tc)
+			}
+			size := 0
+			for _, x := range m {
+				size += 16 + (len(x.Data)+3)&^3
+				if x.Header.Sequence != 3 {
+					t.Fatalf("%+v: sequence %d", tc, x.Header.Sequence)
+				}
+				switch x.Header.Type {
+				case mnl.Done:
+					done = true
+				case testFamily:
+					if tc.size >= 4 && (int(x.Data[4])|int(x.Data[5])<<8) != got&0xffff {
+						t.Fatalf("%+v: message %d out of order", tc, got)
+					}
+					got++
+				default:
+					t.Fatalf("%+v: message type %d", tc, x.Header.Type)
+				}
+			}
+			if len(m) > 1 && size > DumpBatch {
+				t.Errorf("%+v: a packet of %d messages and %d bytes", tc, len(m), size)
+			}
+		}
+		if got != tc.n {
+			t.Errorf("%+v: %d messages", tc, got)
+		}
+	}
+}
+
+// stuckRoutes is a RouteService whose dumps make nothing and never say
+// they are done.
+type stuckRoutes struct{ calls int }
+
+func (*stuckRoutes) Namespace(string) error { return nil }
+func (*stuckRoutes) Handle(string, uint32, mnl.Header, []byte) ([]mnl.Message, error) {
+	return nil, nil
+}
+func (r *stuckRoutes) Dump(string, uint32, mnl.Header, []byte) (DumpFunc, error) {
+	return func(func(mnl.Message) bool) (bool, error) { r.calls++; return false, nil }, nil
+}
+
+// A batch with nothing in it ends the dump (as a dumpit returning 0
+// does), whatever the DumpFunc says: no endless empty batches.
+func TestEmptyBatchEndsDump(t *testing.T) {
+	s := listen(t)
+	r := &stuckRoutes{}
+	s.SetRouteService(r)
+	c := dial(t, s)
+	request(t, c, GenlIDCtrl, mnl.Acknowledge, 1, GenlData(CtrlCmdRouteBind, 2, nil))
+	recv(t, c)
+	request(t, c, 26, mnl.Dump, 2, make([]byte, 12))
+	m := recv(t, c)
+	if len(m) != 1 || m[0].Header.Type != mnl.Done || r.calls != 1 {
+		t.Errorf("%+v after %d calls, want NLMSG_DONE after one", m, r.calls)
+	}
+}

@@ -457,6 +457,7 @@ func (c *conn) dump(h mnl.Header, fill DumpFunc) error {
 			add(m)
 		}
 		if !finished && len(carry) == 0 {
+			took := 0
 			done, err := fill(func(m mnl.Message) bool {
 				if len(carry) > 0 {
 					return false
@@ -464,8 +465,12 @@ func (c *conn) dump(h mnl.Header, fill DumpFunc) error {
 				m.Header.Sequence = h.Sequence
 				m.Header.Flags |= mnl.Multi
 				add(m) // one that does not fit is carried: taken all the same
+				took++
 				return true
 			})
+			// A batch with nothing in it ends the dump, as a dumpit that
+			// returns 0 does.
+			done = done || took == 0
 			switch {
 			case err != nil:
 				finished = true
