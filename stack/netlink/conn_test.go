@@ -336,3 +336,61 @@ func TestEmptyBatchEndsDump(t *testing.T) {
 		t.Errorf("%+v after %d calls, want NLMSG_DONE after one", m, r.calls)
 	}
 }
+
+// A family's Dump fills batch by batch: it is asked for each batch only
+// when the client's budget has room, never for the whole at once; an
+// error starting it is the request's NLMSG_ERROR with the attribute
+// offset from the start of the message.
+func TestGenlDumpBatches(t *testing.T) {
+	const n = 20000
+	next, calls, most := 0, 0, 0
+	f := &Family{Name: "t", Version: 1, Dump: func(cmd uint8, body []byte) (GenlDumpFunc, int, error) {
+		if len(body) > 0 {
+			return nil, 4, Errorf(syscall.EINVAL, "no filters")
+		}
+		next = 0
+		return func(add func([]byte) bool) (bool, error) {
+			calls++
+			took := 0
+			defer func() { most = max(most, took) }()
+			for ; next < n; next++ {
+				if !add(GenlData(1, 1, make([]byte, 60))) {
+					return false, nil
+				}
+				took++
+			}
+			return true, nil
+		}, -1, nil
+	}}
+	s := listen(t, f)
+	c := dial(t, s)
+	request(t, c, testFamily, mnl.Dump, 4, GenlData(1, 1, nil))
+	got := 0
+	for done := false; !done; {
+		m := recv(t, c)
+		if m == nil {
+			t.Fatal("connection ended")
+		}
+		for _, x := range m {
+			switch x.Header.Type {
+			case mnl.Done:
+				done = true
+			case testFamily:
+				got++
+			default:
+				t.Fatalf("message type %d", x.Header.Type)
+			}
+		}
+	}
+	if perBatch := DumpBatch / 80; got != n || most > perBatch+1 || calls < n/(perBatch+1) {
+		t.Errorf("%d messages in %d batches of up to %d, want %d in batches of about %d", got, calls, most, n, perBatch)
+	}
+	request(t, c, testFamily, mnl.Dump, 5, GenlData(1, 1, []byte{4, 0, 1, 0}))
+	m := recv(t, c)
+	if len(m) != 1 || m[0].Header.Type != mnl.Error {
+		t.Fatalf("a dump that fails to start: %+v", m)
+	}
+	if errno, msg, off := ParseError(m[0]); errno != syscall.EINVAL || msg != "no filters" || off != 4+nlmsgHdrLen+genlHdrLen {
+		t.Errorf("error %v %q at %d", errno, msg, off)
+	}
+}

@@ -60,6 +60,13 @@ type Family struct {
 	// only when an emit fails. Close cannot stop one that emits nothing;
 	// it gives up on it after ShutdownWait.
 	Stream func(cmd uint8, body []byte, emit func([]byte) error) error
+	// Dump, when set, answers dump requests (that are not streams) in
+	// batches, as netlink_dump does: it starts the dump (an error, with
+	// the offset of the attribute at fault in body or -1, is the request's
+	// NLMSG_ERROR) and returns what fills each batch with reply payloads
+	// (command, version and body joined). Without it Handle answers a
+	// dump whole and only the sending is batched.
+	Dump func(cmd uint8, body []byte) (fill GenlDumpFunc, off int, err error)
 
 	id     uint16
 	groups map[string]uint32
@@ -72,6 +79,10 @@ type Family struct {
 // calls it again while it is not done, whenever the client's receive
 // budget has room.
 type DumpFunc func(add func(mnl.Message) bool) (done bool, err error)
+
+// GenlDumpFunc is a DumpFunc of a generic netlink family: add takes reply
+// payloads.
+type GenlDumpFunc func(add func(payload []byte) bool) (done bool, err error)
 
 // Server is a control socket.
 type Server struct {
@@ -665,6 +676,21 @@ func (s *Server) serve(c *conn, m mnl.Message) error {
 	}
 	if dump && (f.StreamContext != nil || f.Stream != nil) {
 		return c.stream(h, f, cmd, body)
+	}
+	if dump && f.Dump != nil {
+		fill, off, err := f.Dump(cmd, body)
+		if err != nil {
+			if off >= 0 {
+				off += nlmsgHdrLen + genlHdrLen
+			}
+			return c.sendMsgs([]mnl.Message{errReply(h, err, off)})
+		}
+		return c.dump(h, func(add func(mnl.Message) bool) (bool, error) {
+			return fill(func(p []byte) bool { return add(mnl.Message{Header: mnl.Header{Type: h.Type}, Data: p}) })
+		})
+	}
+	if f.Handle == nil {
+		return c.sendMsgs([]mnl.Message{ErrorMsg(h, syscall.EOPNOTSUPP, "command not supported", -1)})
 	}
 	replies, off, err := f.Handle(cmd, dump, body)
 	if err != nil {
