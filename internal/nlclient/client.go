@@ -8,6 +8,7 @@ package nlclient
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -90,7 +91,7 @@ func (c *Conn) roundTrip(h mnl.Header, data []byte) ([]mnl.Message, error) {
 		buf := make([]byte, netlink.MaxPacket) // replies keep slices of it
 		n, err := c.c.Read(buf)
 		if err != nil {
-			return nil, fmt.Errorf("ctl: reading the reply: %w", err)
+			return nil, readErr("reply", err)
 		}
 		msgs, err := netlink.Unmarshal(buf[:n])
 		if err != nil {
@@ -353,7 +354,7 @@ func (c *Conn) Stream(family string, cmd uint8, body []byte, fn func(cmd uint8, 
 		buf := make([]byte, netlink.MaxPacket)
 		n, err := c.c.Read(buf)
 		if err != nil {
-			return fmt.Errorf("ctl: reading the stream: %w", err)
+			return readErr("stream", err)
 		}
 		msgs, err := netlink.Unmarshal(buf[:n])
 		if err != nil {
@@ -375,6 +376,18 @@ func (c *Conn) Stream(family string, cmd uint8, body []byte, fn func(cmd uint8, 
 			}
 		}
 	}
+}
+
+// ErrClosed is what a request or stream fails with when the server closed
+// the connection before answering it all (vnic up stopped).
+var ErrClosed = errors.New("ctl: the control socket was closed (vnic up stopped?)")
+
+// readErr words a failed read of what (the reply, the stream).
+func readErr(what string, err error) error {
+	if errors.Is(err, io.EOF) {
+		return ErrClosed
+	}
+	return fmt.Errorf("ctl: reading the %s: %w", what, err)
 }
 
 // ErrOverrun is the error for messages the server dropped because this

@@ -136,3 +136,12 @@ func FuzzReplies(f *testing.F) {
 		}
 	})
 }
+
+// A server that closes before the answer is complete: the request or
+// stream fails with ErrClosed, not a bare EOF.
+func TestServerClosed(t *testing.T) {
+	c := fakeServer(t, packet(t, mnl.Message{Header: mnl.Header{Type: 18, Flags: mnl.Multi, Sequence: 1}, Data: make([]byte, 4)}))
+	if _, err := c.Route(18, mnl.Dump, nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("dump cut short: %v, want ErrClosed", err)
+	}
+}
