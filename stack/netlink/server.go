@@ -357,13 +357,15 @@ func (c *conn) close() {
 // shutdown cancels the connection's requests and takes no more; the
 // writer sends what is queued (until deadline) and closes it.
 func (c *conn) shutdown(deadline time.Time) {
-	c.cancel()
-	c.c.SetReadDeadline(time.Now())
-	c.c.SetWriteDeadline(deadline)
+	// Draining first: a reader that stops from here on leaves the queue to
+	// the writer rather than closing the connection under it.
 	c.qmu.Lock()
 	c.draining = true
 	c.qcond.Broadcast()
 	c.qmu.Unlock()
+	c.c.SetWriteDeadline(deadline)
+	c.cancel()
+	c.c.SetReadDeadline(time.Now())
 }
 
 var errClosed = errors.New("ctl: connection closed")
