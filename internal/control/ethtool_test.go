@@ -126,7 +126,7 @@ func TestMonitor(t *testing.T) {
 	if err := slow.Join(nl.FamilyName, nl.MonitorGroup); err != nil {
 		t.Fatal(err)
 	}
-	n := s.QueueLen + 1000 // far more than a socket buffer holds
+	n := 2*netlink.DefaultRcvbuf/(16<<10) + 1000 // far more than the budget and a socket buffer hold
 	big := make([]byte, 16<<10)
 	for i := 0; i < n; i++ {
 		s.Notify(nl.FamilyName, nl.MonitorGroup, nl.MsgRingsNtf, big)

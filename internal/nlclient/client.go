@@ -8,6 +8,7 @@ package nlclient
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -90,13 +91,20 @@ func (c *Conn) roundTrip(h mnl.Header, data []byte) ([]mnl.Message, error) {
 		buf := make([]byte, netlink.MaxPacket) // replies keep slices of it
 		n, err := c.c.Read(buf)
 		if err != nil {
-			return nil, fmt.Errorf("ctl: reading the reply: %w", err)
+			return nil, readErr("reply", err)
 		}
 		msgs, err := netlink.Unmarshal(buf[:n])
 		if err != nil {
 			return nil, err
 		}
 		for _, m := range msgs {
+			if m.Header.Type == mnl.Overrun {
+				// Dropped messages, notifications or this answer: the
+				// request fails as recvmsg would (iproute2's "netlink
+				// receive error"); a listener is told as well.
+				c.pending = append(c.pending, m)
+				return nil, ErrOverrun
+			}
 			if m.Header.Sequence != h.Sequence {
 				if m.Header.Sequence == 0 && len(c.pending) < 4096 {
 					m.Data = append([]byte(nil), m.Data...) // buf is reused
@@ -346,13 +354,16 @@ func (c *Conn) Stream(family string, cmd uint8, body []byte, fn func(cmd uint8, 
 		buf := make([]byte, netlink.MaxPacket)
 		n, err := c.c.Read(buf)
 		if err != nil {
-			return fmt.Errorf("ctl: reading the stream: %w", err)
+			return readErr("stream", err)
 		}
 		msgs, err := netlink.Unmarshal(buf[:n])
 		if err != nil {
 			return err
 		}
 		for _, m := range msgs {
+			if m.Header.Type == mnl.Overrun {
+				return ErrOverrun // some of the stream was dropped
+			}
 			if m.Header.Sequence != h.Sequence {
 				continue
 			}
@@ -367,10 +378,30 @@ func (c *Conn) Stream(family string, cmd uint8, body []byte, fn func(cmd uint8, 
 	}
 }
 
+// ErrClosed is what a request or stream fails with when the server closed
+// the connection before answering it all (vnic up stopped).
+var ErrClosed = errors.New("ctl: the control socket was closed (vnic up stopped?)")
+
+// readErr words a failed read of what (the reply, the stream).
+func readErr(what string, err error) error {
+	if errors.Is(err, io.EOF) {
+		return ErrClosed
+	}
+	return fmt.Errorf("ctl: reading the %s: %w", what, err)
+}
+
+// ErrOverrun is the error for messages the server dropped because this
+// connection's receive budget was full: ENOBUFS, what recvmsg on a netlink
+// socket returns after its receive buffer overran.
+var ErrOverrun = &netlink.Error{Errno: syscall.ENOBUFS, Msg: "messages were lost: the connection's receive buffer overran", Off: -1}
+
 // ending reports whether m ends a request's answer (an acknowledgement,
-// an error or NLMSG_DONE) and the error it carries.
+// an error, NLMSG_DONE, or ENOBUFS: messages were dropped, this answer's
+// perhaps) and the error it carries.
 func ending(m mnl.Message) (bool, error) {
 	switch m.Header.Type {
+	case mnl.Overrun:
+		return true, ErrOverrun
 	case mnl.Error:
 		if errno, msg, off := netlink.ParseError(m); errno != 0 {
 			return true, &netlink.Error{Errno: errno, Msg: msg, Off: off}

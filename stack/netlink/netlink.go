@@ -6,9 +6,21 @@
 // Replies match requests by sequence number; dumps are NLM_F_MULTI
 // messages ending in one NLMSG_DONE; failures are NLMSG_ERROR with the
 // errno and an extended ack (message and attribute offset); a set with
-// NLM_F_ACK gets an acknowledgement. Multicast notifications go to every
-// subscriber through a bounded queue: a slow subscriber loses events and is
-// told with NLMSG_OVERRUN, the sender never blocks.
+// NLM_F_ACK gets an acknowledgement.
+//
+// Everything a connection is sent goes through its output queue, written
+// by a goroutine of its own, so nothing the server does waits on a client.
+// The queue is bounded by a byte budget, the connection's receive buffer
+// (DefaultRcvbuf, Linux's rmem_default, unless SetRcvbuf): a notification,
+// reply or stream message that finds the budget exceeded is dropped, as a
+// netlink socket's receive buffer overrun drops it, and the client is told
+// ENOBUFS by an NLMSG_OVERRUN message ahead of what follows (a Unix socket
+// cannot carry the socket error that recvmsg would return). Dumps are
+// never dropped: like netlink_dump they fill a batch (DumpBatch bytes) at
+// a time, each when the budget has room, so a dump of any size holds a
+// bounded amount in memory. Close cancels the requests in progress (a
+// stream ends with ESHUTDOWN), writes what is queued and closes every
+// connection within a bounded time.
 //
 // A connection bound with CtrlCmdRouteBind becomes an rtnetlink socket of
 // one host: its messages go to a RouteService (stack/rtnetlink's).

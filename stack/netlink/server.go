@@ -1,20 +1,41 @@
 package netlink
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"syscall"
+	"time"
 
 	mnl "github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"vnic/ethtool"
 )
+
+// Budgets of a connection, after Linux's.
+const (
+	// DefaultRcvbuf is a connection's receive budget: the bytes the server
+	// holds for it that the client has not read yet (net.core.rmem_default,
+	// a netlink socket's SO_RCVBUF unless set). A notification, reply or
+	// stream message that finds the budget exceeded is dropped and the
+	// client told ENOBUFS; a dump waits for room instead.
+	DefaultRcvbuf = 212992
+	// DumpBatch is how much of a dump one step fills before it is sent,
+	// what netlink_dump puts in one skb: Linux sizes it by the reader's
+	// last recvmsg buffer, at least NLMSG_GOODSIZE and at most 32 KiB.
+	DumpBatch = 16 << 10
+	// ShutdownWait bounds Close: how long it waits for request handlers to
+	// end after it cancelled them, and for queued replies to be written.
+	ShutdownWait = time.Second
+)
+
+// ErrShutdown is what a request cut short by Close is answered with.
+var ErrShutdown = Errorf(syscall.ESHUTDOWN, "the control socket is shutting down")
 
 // Handler serves one generic netlink family: it returns reply messages'
 // generic-netlink payloads (command, version and body already joined) or an
@@ -28,15 +49,40 @@ type Family struct {
 	Version uint8
 	Groups  []string
 	Handle  Handler
-	// Stream, when set, answers dump requests as they go (ping's
+	// StreamContext, when set, answers dump requests as they go (ping's
 	// replies): each emitted body is sent at once as an NLM_F_MULTI
-	// message, NLMSG_DONE follows the last. emit fails when the client
-	// has gone; Stream should then stop.
+	// message, NLMSG_DONE follows the last. ctx ends when the client goes
+	// or the server closes; the stream must then return (emit fails from
+	// then on). A message that finds the client's receive budget full is
+	// dropped (the client is told ENOBUFS) and emit returns nil.
+	StreamContext func(ctx context.Context, cmd uint8, body []byte, emit func([]byte) error) error
+	// Stream is StreamContext without the context: a stream that ends
+	// only when an emit fails. Close cannot stop one that emits nothing;
+	// it gives up on it after ShutdownWait.
 	Stream func(cmd uint8, body []byte, emit func([]byte) error) error
+	// Dump, when set, answers dump requests (that are not streams) in
+	// batches, as netlink_dump does: it starts the dump (an error, with
+	// the offset of the attribute at fault in body or -1, is the request's
+	// NLMSG_ERROR) and returns what fills each batch with reply payloads
+	// (command, version and body joined). Without it Handle answers a
+	// dump whole and only the sending is batched.
+	Dump func(cmd uint8, body []byte) (fill GenlDumpFunc, off int, err error)
 
 	id     uint16
 	groups map[string]uint32
 }
+
+// DumpFunc fills one batch of a dump, as a netlink dumpit does with its
+// callback: it calls add for each message in order until add returns false
+// (the batch is full: that message was not taken and must come first in
+// the next call) and reports done when the dump is complete. The server
+// calls it again while it is not done, whenever the client's receive
+// budget has room.
+type DumpFunc func(add func(mnl.Message) bool) (done bool, err error)
+
+// GenlDumpFunc is a DumpFunc of a generic netlink family: add takes reply
+// payloads.
+type GenlDumpFunc func(add func(payload []byte) bool) (done bool, err error)
 
 // Server is a control socket.
 type Server struct {
@@ -50,8 +96,7 @@ type Server struct {
 	closed bool
 	wg     sync.WaitGroup
 
-	// QueueLen bounds each subscriber's queue of notifications.
-	QueueLen int
+	rcvbuf int // each new connection's receive budget (under mu)
 
 	route RouteService
 }
@@ -68,6 +113,13 @@ type RouteService interface {
 	Handle(ns string, uid uint32, h mnl.Header, body []byte) ([]mnl.Message, error)
 }
 
+// RouteDumper is a RouteService that answers dumps in batches: Dump
+// starts one (an error here is the request's NLMSG_ERROR) and the server
+// fills the connection from the DumpFunc as the client reads.
+type RouteDumper interface {
+	Dump(ns string, uid uint32, h mnl.Header, body []byte) (DumpFunc, error)
+}
+
 // SetRouteService installs the rtnetlink service.
 func (s *Server) SetRouteService(r RouteService) { s.route = r }
 
@@ -75,6 +127,7 @@ func (s *Server) SetRouteService(r RouteService) { s.route = r }
 // namespace ns bound with group bit group; it never blocks.
 func (s *Server) NotifyRoute(ns string, group uint32, typ uint16, body []byte) {
 	m := mnl.Message{Header: mnl.Header{Type: mnl.HeaderType(typ)}, Data: body}
+	var b []byte
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
@@ -84,11 +137,13 @@ func (s *Server) NotifyRoute(ns string, group uint32, typ uint16, body []byte) {
 		if !ok {
 			continue
 		}
-		select {
-		case c.events <- m:
-		default:
-			c.overrun.Store(true)
+		if b == nil {
+			var err error
+			if b, err = Marshal([]mnl.Message{m}); err != nil {
+				return
+			}
 		}
+		c.unicast(b)
 	}
 }
 
@@ -131,7 +186,7 @@ func Listen(path string, families ...*Family) (*Server, error) {
 		ln.Close()
 		return nil, fmt.Errorf("ctl: %w", err)
 	}
-	s := &Server{ln: ln, path: path, byID: map[uint16]*Family{}, conns: map[*conn]bool{}, QueueLen: 256}
+	s := &Server{ln: ln, path: path, byID: map[uint16]*Family{}, conns: map[*conn]bool{}, rcvbuf: DefaultRcvbuf}
 	grp := uint32(1)
 	for i, f := range families {
 		f.id = uint16(GenlIDCtrl + 1 + i)
@@ -148,27 +203,79 @@ func Listen(path string, families ...*Family) (*Server, error) {
 	return s, nil
 }
 
+// SetRcvbuf sets the receive budget, in bytes, of connections accepted
+// from now on (SO_RCVBUF; DefaultRcvbuf until set).
+func (s *Server) SetRcvbuf(n int) {
+	if n <= 0 {
+		n = DefaultRcvbuf
+	}
+	s.mu.Lock()
+	s.rcvbuf = n
+	s.mu.Unlock()
+}
+
 // Path returns the socket's path.
 func (s *Server) Path() string { return s.path }
 
-// Close stops accepting, closes every connection and removes the socket.
+// Close shuts the socket down: it stops accepting, cancels every request
+// in progress (a stream ends with ESHUTDOWN), writes what is queued, then
+// closes every connection and removes the socket. It returns within about
+// twice ShutdownWait whatever the clients and handlers do; an error says
+// that handlers were still running (a Stream without a context).
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
-	conns := s.conns
-	s.conns = map[*conn]bool{}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
 	s.mu.Unlock()
 	err := s.ln.Close()
-	for c := range conns {
-		c.close()
+	deadline := time.Now().Add(ShutdownWait)
+	for _, c := range conns {
+		c.shutdown(deadline)
 	}
-	s.wg.Wait()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(ShutdownWait):
+		for _, c := range conns {
+			c.close()
+		}
+		select {
+		case <-done:
+		case <-time.After(ShutdownWait):
+			return fmt.Errorf("ctl: request handlers still running %v after the socket closed", 2*ShutdownWait)
+		}
+	}
 	return err
 }
 
+// ConnStats is one connection's output queue.
+type ConnStats struct {
+	Queued int    // bytes queued for the client now
+	Peak   int    // the most ever queued
+	Drops  uint64 // packets dropped on an exceeded budget (ENOBUFS)
+}
+
+// Stats reports the open connections' queues.
+func (s *Server) Stats() []ConnStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []ConnStats
+	for c := range s.conns {
+		c.qmu.Lock()
+		out = append(out, ConnStats{Queued: c.queued, Peak: c.peak, Drops: c.drops})
+		c.qmu.Unlock()
+	}
+	return out
+}
+
 // Notify multicasts a message of family's group to every subscriber. It
-// never blocks: a subscriber whose queue is full loses the event and is
-// sent NLMSG_OVERRUN once it catches up.
+// never blocks: a subscriber whose receive budget is exceeded loses the
+// event and is told ENOBUFS (an NLMSG_OVERRUN message) before what
+// follows.
 func (s *Server) Notify(family, group string, cmd uint8, body []byte) {
 	var f *Family
 	for _, x := range s.families {
@@ -183,34 +290,48 @@ func (s *Server) Notify(family, group string, cmd uint8, body []byte) {
 	if !ok {
 		return
 	}
-	m := mnl.Message{Header: mnl.Header{Type: mnl.HeaderType(f.id)}, Data: GenlData(cmd, f.Version, body)}
+	b, err := Marshal([]mnl.Message{{Header: mnl.Header{Type: mnl.HeaderType(f.id)}, Data: GenlData(cmd, f.Version, body)}})
+	if err != nil {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		if !c.member(gid) {
-			continue
-		}
-		select {
-		case c.events <- m:
-		default:
-			c.overrun.Store(true)
+		if c.member(gid) {
+			c.unicast(b)
 		}
 	}
 }
 
+// conn is one client. Everything sent to it goes through its output queue,
+// written by its own goroutine, so no producer blocks on a client that
+// does not read: queue bytes are bounded by the receive budget (plus the
+// one packet that went over it), as a netlink socket's sk_rmem_alloc is by
+// its sk_rcvbuf.
 type conn struct {
 	s        *Server
 	c        *net.UnixConn
-	wmu      sync.Mutex
 	gmu      sync.Mutex
 	groups   map[uint32]bool
 	route    bool   // bound to rtnetlink (under gmu)
 	ns       string // its namespace
 	rtGroups uint32
 	uid      uint32 // the peer's user (SO_PEERCRED)
-	events   chan mnl.Message
-	overrun  atomic.Bool
-	done     chan struct{}
+
+	ctx    context.Context // ends when the connection closes or shuts down
+	cancel context.CancelFunc
+
+	qmu      sync.Mutex
+	qcond    *sync.Cond
+	queue    [][]byte // packets to write
+	queued   int      // their bytes, with the packet being written
+	peak     int
+	drops    uint64
+	overrun  bool // a packet was dropped: ENOBUFS goes out next
+	rcvbuf   int
+	draining bool // shutting down: write what is queued, then close
+	readDone bool // the reader has stopped (no more replies)
+	closed   bool
 	once     sync.Once
 }
 
@@ -220,12 +341,195 @@ func (c *conn) member(g uint32) bool {
 	return c.groups[g]
 }
 
+// close ends the connection at once.
 func (c *conn) close() {
 	c.once.Do(func() {
-		close(c.done)
+		c.cancel()
+		c.qmu.Lock()
+		c.closed = true
+		c.queue = nil
+		c.qcond.Broadcast()
+		c.qmu.Unlock()
 		c.c.Close()
 	})
 }
+
+// shutdown cancels the connection's requests and takes no more; the
+// writer sends what is queued (until deadline) and closes it.
+func (c *conn) shutdown(deadline time.Time) {
+	// Draining first: a reader that stops from here on leaves the queue to
+	// the writer rather than closing the connection under it.
+	c.qmu.Lock()
+	c.draining = true
+	c.qcond.Broadcast()
+	c.qmu.Unlock()
+	c.c.SetWriteDeadline(deadline)
+	c.cancel()
+	c.c.SetReadDeadline(time.Now())
+}
+
+var errClosed = errors.New("ctl: connection closed")
+
+// unicast queues packet b unless the budget is exceeded (netlink_unicast
+// from the kernel, which does not wait: the packet is dropped and the
+// socket's next read fails with ENOBUFS). It fails only on a closed
+// connection.
+func (c *conn) unicast(b []byte) error {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if c.closed {
+		return errClosed
+	}
+	if c.queued > c.rcvbuf {
+		c.drops++
+		c.overrun = true
+		c.qcond.Broadcast()
+		return nil
+	}
+	c.push(b)
+	return nil
+}
+
+// push queues b (under qmu).
+func (c *conn) push(b []byte) {
+	c.queue = append(c.queue, b)
+	c.queued += len(b)
+	c.peak = max(c.peak, c.queued)
+	c.qcond.Broadcast()
+}
+
+// sendMsgs queues msgs as unicast packets of at most DumpBatch bytes each
+// (a message larger than that goes alone).
+func (c *conn) sendMsgs(msgs []mnl.Message) error {
+	for len(msgs) > 0 {
+		n, size := 0, 0
+		for n < len(msgs) && (n == 0 || size+msgLen(msgs[n]) <= DumpBatch) {
+			size += msgLen(msgs[n])
+			n++
+		}
+		b, err := Marshal(msgs[:n])
+		if err != nil {
+			return err
+		}
+		if err := c.unicast(b); err != nil {
+			return err
+		}
+		msgs = msgs[n:]
+	}
+	return nil
+}
+
+func msgLen(m mnl.Message) int { return nlmsgHdrLen + (len(m.Data)+3)&^3 }
+
+// waitRoom blocks while the queue holds the whole budget, until it has
+// drained to half of it (netlink_dump runs again from recvmsg once
+// sk_rmem_alloc is at most sk_rcvbuf/2). It fails when the connection
+// closes or shuts down.
+func (c *conn) waitRoom() error {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if c.queued >= c.rcvbuf {
+		for c.queued > c.rcvbuf/2 && !c.closed && c.ctx.Err() == nil {
+			c.qcond.Wait()
+		}
+	}
+	if c.closed {
+		return errClosed
+	}
+	return c.ctx.Err()
+}
+
+// dump runs fill batch by batch into the queue, each batch waiting for
+// room (a dump is never dropped), and ends it with NLMSG_DONE (in the last
+// batch when it fits), or NLMSG_ERROR when fill fails.
+func (c *conn) dump(h mnl.Header, fill DumpFunc) error {
+	var carry []mnl.Message // what did not fit the last batch
+	finished := false       // fill reported done (DONE is in carry)
+	for {
+		if err := c.waitRoom(); err != nil {
+			if errors.Is(err, context.Canceled) {
+				c.sendMsgs([]mnl.Message{errReply(h, ErrShutdown, -1)})
+			}
+			return err
+		}
+		var batch []mnl.Message
+		size := 0
+		add := func(m mnl.Message) bool {
+			l := msgLen(m)
+			if len(carry) > 0 || (len(batch) > 0 && size+l > DumpBatch) {
+				carry = append(carry, m)
+				return false
+			}
+			batch = append(batch, m)
+			size += l
+			return true
+		}
+		prev := carry
+		carry = nil
+		for _, m := range prev {
+			add(m)
+		}
+		if !finished && len(carry) == 0 {
+			took := 0
+			done, err := fill(func(m mnl.Message) bool {
+				if len(carry) > 0 {
+					return false
+				}
+				m.Header.Sequence = h.Sequence
+				m.Header.Flags |= mnl.Multi
+				add(m) // one that does not fit is carried: taken all the same
+				took++
+				return true
+			})
+			// A batch with nothing in it ends the dump, as a dumpit that
+			// returns 0 does.
+			done = done || took == 0
+			switch {
+			case err != nil:
+				finished = true
+				add(errReply(h, err, -1))
+			case done:
+				finished = true
+				add(doneMsg(h))
+			}
+		}
+		b, err := Marshal(batch)
+		if err != nil {
+			return err
+		}
+		c.qmu.Lock()
+		if c.closed {
+			c.qmu.Unlock()
+			return errClosed
+		}
+		c.push(b)
+		c.qmu.Unlock()
+		if finished && len(carry) == 0 {
+			return nil
+		}
+	}
+}
+
+// sliceDump is a DumpFunc over messages already made (a handler that
+// answers a dump whole).
+func sliceDump(msgs []mnl.Message) DumpFunc {
+	return func(add func(mnl.Message) bool) (bool, error) {
+		for len(msgs) > 0 && add(msgs[0]) {
+			msgs[0] = mnl.Message{}
+			msgs = msgs[1:]
+		}
+		return len(msgs) == 0, nil
+	}
+}
+
+func doneMsg(h mnl.Header) mnl.Message {
+	return mnl.Message{Header: mnl.Header{Type: mnl.Done, Flags: mnl.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)}
+}
+
+// overrunPacket is what stands for ENOBUFS on the next read: a Unix socket
+// cannot carry a netlink socket's sk_err, so an NLMSG_OVERRUN message
+// tells the client that what should have come was dropped.
+var overrunPacket, _ = Marshal([]mnl.Message{{Header: mnl.Header{Type: mnl.Overrun}}})
 
 func (s *Server) accept() {
 	defer s.wg.Done()
@@ -239,11 +543,15 @@ func (s *Server) accept() {
 			uc.Close() // another user's process: the socket is ours alone
 			continue
 		}
-		c := &conn{s: s, c: uc, groups: map[uint32]bool{}, events: make(chan mnl.Message, s.QueueLen), done: make(chan struct{}), uid: uid}
+		c := &conn{s: s, c: uc, groups: map[uint32]bool{}, uid: uid}
+		c.qcond = sync.NewCond(&c.qmu)
+		c.ctx, c.cancel = context.WithCancel(context.Background())
 		s.mu.Lock()
+		c.rcvbuf = s.rcvbuf
 		if s.closed {
 			s.mu.Unlock()
 			uc.Close()
+			c.cancel()
 			return
 		}
 		s.conns[c] = true
@@ -254,54 +562,56 @@ func (s *Server) accept() {
 	}
 }
 
-// write sends queued notifications, with NLMSG_OVERRUN after losses.
+// write sends the queue in order, ENOBUFS (NLMSG_OVERRUN) first after a
+// drop. Shutting down, it exits once the reader is done and the queue is
+// empty; then (or on a write error) the connection closes.
 func (c *conn) write() {
 	defer c.s.wg.Done()
+	defer c.close()
 	for {
-		select {
-		case <-c.done:
+		c.qmu.Lock()
+		for len(c.queue) == 0 && !c.overrun && !c.closed && !(c.draining && c.readDone) {
+			c.qcond.Wait()
+		}
+		if c.closed || (len(c.queue) == 0 && !c.overrun) {
+			c.qmu.Unlock()
 			return
-		case m := <-c.events:
-			msgs := []mnl.Message{m}
-			if c.overrun.Swap(false) {
-				msgs = append(msgs, mnl.Message{Header: mnl.Header{Type: mnl.Overrun}})
-			}
-			if c.send(msgs) != nil {
-				c.close()
-				return
-			}
 		}
-	}
-}
-
-// send writes msgs, as many packets as it takes to keep each under
-// the client's read buffer (a long dump spans several, as a netlink
-// dump does).
-func (c *conn) send(msgs []mnl.Message) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	for len(msgs) > 0 {
-		n, size := 0, 0
-		for n < len(msgs) && (n == 0 || size+nlmsgHdrLen+len(msgs[n].Data)+4 <= MaxPacket/2) {
-			size += nlmsgHdrLen + len(msgs[n].Data) + 4
-			n++
+		var p []byte
+		counted := false
+		if c.overrun {
+			c.overrun = false
+			p = overrunPacket
+		} else {
+			p, counted = c.queue[0], true
+			c.queue[0] = nil
+			c.queue = c.queue[1:]
 		}
-		b, err := Marshal(msgs[:n])
+		c.qmu.Unlock()
+		_, err := c.c.Write(p)
+		c.qmu.Lock()
+		if counted {
+			c.queued -= len(p)
+		}
+		c.qcond.Broadcast()
+		c.qmu.Unlock()
 		if err != nil {
-			return err
+			return
 		}
-		if _, err := c.c.Write(b); err != nil {
-			return err
-		}
-		msgs = msgs[n:]
 	}
-	return nil
 }
 
 func (c *conn) read() {
 	defer c.s.wg.Done()
 	defer func() {
-		c.close()
+		c.qmu.Lock()
+		c.readDone = true
+		draining := c.draining
+		c.qcond.Broadcast()
+		c.qmu.Unlock()
+		if !draining {
+			c.close() // the client went (or broke the socket)
+		}
 		c.s.mu.Lock()
 		delete(c.s.conns, c)
 		c.s.mu.Unlock()
@@ -309,7 +619,7 @@ func (c *conn) read() {
 	buf := make([]byte, MaxPacket)
 	for {
 		n, err := c.c.Read(buf)
-		if err != nil {
+		if err != nil || n == 0 {
 			return
 		}
 		msgs, err := Unmarshal(buf[:n])
@@ -317,67 +627,124 @@ func (c *conn) read() {
 			continue // a malformed packet: nothing to answer to
 		}
 		for _, m := range msgs {
-			if c.send(c.s.handle(c, m)) != nil {
+			if c.ctx.Err() != nil {
+				return
+			}
+			if c.s.serve(c, m) != nil {
 				return
 			}
 		}
 	}
 }
 
-// handle answers one request message.
-func (s *Server) handle(c *conn, m mnl.Message) []mnl.Message {
+// serve answers one request message into the connection's queue; an
+// error means the connection is gone.
+func (s *Server) serve(c *conn, m mnl.Message) error {
 	h := m.Header
 	if h.Flags&mnl.Request == 0 {
 		return nil
 	}
+	dump := h.Flags&mnl.Dump == mnl.Dump
 	c.gmu.Lock()
 	route, ns := c.route, c.ns
 	c.gmu.Unlock()
 	if route {
-		return s.handleRoute(ns, c.uid, m)
+		if rd, ok := s.route.(RouteDumper); ok && dump {
+			fill, err := rd.Dump(ns, c.uid, h, m.Data)
+			if err != nil {
+				return c.sendMsgs([]mnl.Message{errReply(h, err, -1)})
+			}
+			return c.dump(h, fill)
+		}
+		if dump {
+			replies, err := s.route.Handle(ns, c.uid, h, m.Data)
+			if err != nil {
+				return c.sendMsgs([]mnl.Message{errReply(h, err, -1)})
+			}
+			return c.dump(h, sliceDump(replies))
+		}
+		return c.sendMsgs(s.handleRoute(ns, c.uid, m))
 	}
 	cmd, _, body, ok := SplitGenl(m.Data)
 	if !ok {
-		return []mnl.Message{ErrorMsg(h, syscall.EINVAL, "short generic netlink header", -1)}
+		return c.sendMsgs([]mnl.Message{ErrorMsg(h, syscall.EINVAL, "short generic netlink header", -1)})
 	}
 	if h.Type == GenlIDCtrl {
-		return s.ctrl(c, h, cmd, body)
+		return c.sendMsgs(s.ctrl(c, h, cmd, body))
 	}
 	f := s.byID[uint16(h.Type)]
 	if f == nil {
-		return []mnl.Message{ErrorMsg(h, syscall.EOPNOTSUPP, "unknown family", -1)}
+		return c.sendMsgs([]mnl.Message{ErrorMsg(h, syscall.EOPNOTSUPP, "unknown family", -1)})
 	}
-	dump := h.Flags&mnl.Dump == mnl.Dump
-	if dump && f.Stream != nil {
-		err := f.Stream(cmd, body, func(b []byte) error {
-			return c.send([]mnl.Message{{Header: mnl.Header{Type: h.Type, Flags: mnl.Multi, Sequence: h.Sequence}, Data: GenlData(cmd, f.Version, b)}})
-		})
+	if dump && (f.StreamContext != nil || f.Stream != nil) {
+		return c.stream(h, f, cmd, body)
+	}
+	if dump && f.Dump != nil {
+		fill, off, err := f.Dump(cmd, body)
 		if err != nil {
-			return []mnl.Message{errReply(h, err, -1)}
+			if off >= 0 {
+				off += nlmsgHdrLen + genlHdrLen
+			}
+			return c.sendMsgs([]mnl.Message{errReply(h, err, off)})
 		}
-		return []mnl.Message{{Header: mnl.Header{Type: mnl.Done, Flags: mnl.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)}}
+		return c.dump(h, func(add func(mnl.Message) bool) (bool, error) {
+			return fill(func(p []byte) bool { return add(mnl.Message{Header: mnl.Header{Type: h.Type}, Data: p}) })
+		})
+	}
+	if f.Handle == nil {
+		return c.sendMsgs([]mnl.Message{ErrorMsg(h, syscall.EOPNOTSUPP, "command not supported", -1)})
 	}
 	replies, off, err := f.Handle(cmd, dump, body)
 	if err != nil {
 		if off >= 0 {
 			off += nlmsgHdrLen + genlHdrLen
 		}
-		return []mnl.Message{errReply(h, err, off)}
+		return c.sendMsgs([]mnl.Message{errReply(h, err, off)})
+	}
+	if dump {
+		msgs := make([]mnl.Message, len(replies))
+		for i, r := range replies {
+			msgs[i] = mnl.Message{Header: mnl.Header{Type: h.Type}, Data: r}
+		}
+		return c.dump(h, sliceDump(msgs))
 	}
 	var out []mnl.Message
-	flags := mnl.HeaderFlags(0)
-	if dump {
-		flags = mnl.Multi
-	}
 	for _, r := range replies {
-		out = append(out, mnl.Message{Header: mnl.Header{Type: h.Type, Flags: flags, Sequence: h.Sequence}, Data: r})
+		out = append(out, mnl.Message{Header: mnl.Header{Type: h.Type, Sequence: h.Sequence}, Data: r})
 	}
-	if dump {
-		out = append(out, mnl.Message{Header: mnl.Header{Type: mnl.Done, Flags: mnl.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)})
-	} else if h.Flags&mnl.Acknowledge != 0 {
+	if h.Flags&mnl.Acknowledge != 0 {
 		out = append(out, ErrorMsg(h, 0, "", -1))
 	}
-	return out
+	return c.sendMsgs(out)
+}
+
+// stream runs a family's stream: every emitted body goes out as it comes;
+// NLMSG_DONE ends it, NLMSG_ERROR if it fails (ESHUTDOWN when Close cut
+// it short).
+func (c *conn) stream(h mnl.Header, f *Family, cmd uint8, body []byte) error {
+	emit := func(b []byte) error {
+		if err := c.ctx.Err(); err != nil {
+			return err
+		}
+		p, err := Marshal([]mnl.Message{{Header: mnl.Header{Type: h.Type, Flags: mnl.Multi, Sequence: h.Sequence}, Data: GenlData(cmd, f.Version, b)}})
+		if err != nil {
+			return err
+		}
+		return c.unicast(p)
+	}
+	var err error
+	if f.StreamContext != nil {
+		err = f.StreamContext(c.ctx, cmd, body, emit)
+	} else {
+		err = f.Stream(cmd, body, emit)
+	}
+	if c.ctx.Err() != nil {
+		err = ErrShutdown
+	}
+	if err != nil {
+		return c.sendMsgs([]mnl.Message{errReply(h, err, -1)})
+	}
+	return c.sendMsgs([]mnl.Message{doneMsg(h)})
 }
 
 // ctrl is the controller family: GETFAMILY by name, and joining groups.
@@ -467,25 +834,19 @@ func (s *Server) ctrl(c *conn, h mnl.Header, cmd uint8, body []byte) []mnl.Messa
 	return []mnl.Message{ErrorMsg(h, syscall.EOPNOTSUPP, "unknown controller command", -1)}
 }
 
-// handleRoute answers an rtnetlink request.
+// handleRoute answers an rtnetlink request that is not a dump.
 func (s *Server) handleRoute(ns string, uid uint32, m mnl.Message) []mnl.Message {
 	h := m.Header
 	replies, err := s.route.Handle(ns, uid, h, m.Data)
 	if err != nil {
 		return []mnl.Message{errReply(h, err, -1)}
 	}
-	dump := h.Flags&mnl.Dump == mnl.Dump
 	var out []mnl.Message
 	for _, r := range replies {
 		r.Header.Sequence = h.Sequence
-		if dump {
-			r.Header.Flags |= mnl.Multi
-		}
 		out = append(out, r)
 	}
-	if dump {
-		out = append(out, mnl.Message{Header: mnl.Header{Type: mnl.Done, Flags: mnl.Multi, Sequence: h.Sequence}, Data: make([]byte, 4)})
-	} else if h.Flags&mnl.Acknowledge != 0 {
+	if h.Flags&mnl.Acknowledge != 0 {
 		out = append(out, ErrorMsg(h, 0, "", -1))
 	}
 	return out

@@ -2,6 +2,7 @@ package rtnetlink
 
 import (
 	"net"
+	"slices"
 	"syscall"
 
 	"vnic/stack"
@@ -11,7 +12,8 @@ import (
 // RTM_NEWLINK) and RTM_NEWLINK notifications of carrier changes. The
 // protocols register their own messages.
 func Init(h *stack.Host) {
-	Register(h, RTMGetLink, getLink, getLink)
+	Register(h, RTMGetLink, getLink, nil)
+	RegisterDumper(h, RTMGetLink, dumpLinks)
 	Register(h, RTMNewLink, newLink, nil)
 	h.RegisterNetdevNotifier(func(ev stack.NetdevEvent, d *stack.NetDevice) {
 		if ev == stack.NetdevChange {
@@ -47,6 +49,23 @@ func getLink(h *stack.Host, req Request) ([]Message, error) {
 		return nil, Errorf(syscall.ENODEV, "Cannot find device")
 	}
 	return out, nil
+}
+
+// dumpLinks is rtnl_dump_ifinfo, batch by batch: cb.Args[0] is the
+// ifindex the next batch starts from (devices are listed by ifindex).
+func dumpLinks(h *stack.Host, req Request, cb *Callback, add func(Message) bool) (bool, error) {
+	devs := h.Devices()
+	slices.SortFunc(devs, func(a, b *stack.NetDevice) int { return a.Ifindex() - b.Ifindex() })
+	for _, d := range devs {
+		if int64(d.Ifindex()) < cb.Args[0] {
+			continue
+		}
+		if !add(Reply(RTMNewLink, LinkMsgOf(d).Marshal())) {
+			return false, nil
+		}
+		cb.Args[0] = int64(d.Ifindex()) + 1
+	}
+	return true, nil
 }
 
 // newLink is rtnl_newlink for an existing device: its MTU and IFF_UP.

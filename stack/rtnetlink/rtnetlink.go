@@ -53,8 +53,27 @@ const (
 // *netlink.Error (errno and extended-ack message) or a bare errno.
 type DoIt func(h *stack.Host, req Request) ([]Message, error)
 
-// DumpIt answers a dump request (rtnl_dumpit_func).
+// DumpIt answers a dump request whole (rtnl_dumpit_func run to the end):
+// every message at once. A Dumper answers it in batches instead.
 type DumpIt = DoIt
+
+// Callback is a dump's place between its batches (netlink_callback): a
+// Dumper keeps in Args whatever it needs to go on where it stopped.
+type Callback struct {
+	Args [6]int64
+
+	began  bool
+	dumper Dumper    // the Dumper answering, or
+	whole  []Message // a DumpIt's answer, handed out batch by batch
+}
+
+// Dumper fills one batch of a dump, as a dumpit fills one skb: it calls
+// add for each message in order until add returns false (the batch is
+// full: that message was not taken and must come first in the next call),
+// records its place in cb and reports done once the dump is complete. It
+// is called again, with the same cb, until then; between calls the
+// tables may change (Linux's dumps are not atomic either).
+type Dumper func(h *stack.Host, req Request, cb *Callback, add func(Message) bool) (done bool, err error)
 
 // Listener is told of a notification of group (an RTMGRP_* bit). It runs
 // in the context of the change, under whatever lock the change holds, and
@@ -64,6 +83,7 @@ type Listener func(group uint32, m Message)
 type handlers struct {
 	doit   DoIt
 	dumpit DumpIt
+	dumper Dumper
 }
 
 // table is a host's rtnetlink: its handlers by message type and its
@@ -86,34 +106,91 @@ func tableOf(h *stack.Host) *table {
 
 // Register is rtnl_register on host h: doit answers requests of type typ,
 // dumpit its dumps (either may be nil). A later registration of a type
-// replaces the earlier one.
+// replaces the earlier one (and a Dumper registered for it).
 func Register(h *stack.Host, typ uint16, doit DoIt, dumpit DumpIt) {
 	t := tableOf(h)
 	t.mu.Lock()
-	t.handlers[typ] = handlers{doit, dumpit}
+	t.handlers[typ] = handlers{doit: doit, dumpit: dumpit}
 	t.mu.Unlock()
 }
 
-// Handle is rtnetlink_rcv_msg: the request goes to its type's handler
-// (the dump handler for a dump). A type without one is EOPNOTSUPP.
-func Handle(h *stack.Host, req Request) ([]Message, error) {
+// RegisterDumper makes fn answer the dumps of type typ on host h, in
+// batches, in place of a DumpIt; the type's doit stays.
+func RegisterDumper(h *stack.Host, typ uint16, fn Dumper) {
 	t := tableOf(h)
 	t.mu.Lock()
-	hs, ok := t.handlers[req.Type]
+	hs := t.handlers[typ]
+	hs.dumpit, hs.dumper = nil, fn
+	t.handlers[typ] = hs
 	t.mu.Unlock()
+}
+
+func (t *table) lookup(h *stack.Host, typ uint16) (handlers, error) {
+	t.mu.Lock()
+	hs, ok := t.handlers[typ]
+	t.mu.Unlock()
+	if !ok && typ >= RTMNewAddr && typ <= RTMGetNeigh {
+		// A protocol family's message on a host without the protocol
+		// (rtnetlink's EAFNOSUPPORT); IPv4 is the only family.
+		return hs, Errorf(syscall.EAFNOSUPPORT, "host %s has no IPv4 (no addresses in its topology)", h.Name())
+	}
+	return hs, nil
+}
+
+// Handle is rtnetlink_rcv_msg: the request goes to its type's handler
+// (the dump handler for a dump, a Dumper run to the end). A type without
+// one is EOPNOTSUPP.
+func Handle(h *stack.Host, req Request) ([]Message, error) {
+	hs, err := tableOf(h).lookup(h, req.Type)
+	if err != nil {
+		return nil, err
+	}
+	if req.Dump() && hs.dumper != nil {
+		var out []Message
+		cb := &Callback{}
+		for {
+			done, err := hs.dumper(h, req, cb, func(m Message) bool { out = append(out, m); return true })
+			if err != nil || done {
+				return out, err
+			}
+		}
+	}
 	fn := hs.doit
 	if req.Dump() && hs.dumpit != nil {
 		fn = hs.dumpit
-	}
-	if !ok && req.Type >= RTMNewAddr && req.Type <= RTMGetNeigh {
-		// A protocol family's message on a host without the protocol
-		// (rtnetlink's EAFNOSUPPORT); IPv4 is the only family.
-		return nil, Errorf(syscall.EAFNOSUPPORT, "host %s has no IPv4 (no addresses in its topology)", h.Name())
 	}
 	if fn == nil {
 		return nil, Errorf(syscall.EOPNOTSUPP, "message type %d is not supported", req.Type)
 	}
 	return fn(h, req)
+}
+
+// Dump answers a dump request batch by batch, as netlink_dump calls a
+// dumpit: each call fills one batch through add (see Dumper) and reports
+// whether the dump is complete. A type with a Dumper is asked for each
+// batch; any other is answered whole by Handle on the first call and its
+// messages handed out from there. A request that is not a dump is
+// answered whole too.
+func Dump(h *stack.Host, req Request, cb *Callback, add func(Message) bool) (done bool, err error) {
+	if !cb.began {
+		cb.began = true
+		hs, err := tableOf(h).lookup(h, req.Type)
+		if err != nil {
+			return true, err
+		}
+		if req.Dump() && hs.dumper != nil {
+			cb.dumper = hs.dumper // the dump keeps its handler (cb->dump)
+		} else if cb.whole, err = Handle(h, req); err != nil {
+			return true, err
+		}
+	}
+	if cb.dumper != nil {
+		return cb.dumper(h, req, cb, add)
+	}
+	for len(cb.whole) > 0 && add(cb.whole[0]) {
+		cb.whole = cb.whole[1:]
+	}
+	return len(cb.whole) == 0, nil
 }
 
 // Listen adds fn to h's listeners (a bound rtnetlink socket).

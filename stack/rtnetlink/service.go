@@ -58,3 +58,29 @@ func (s *Service) Handle(ns string, uid uint32, h mnl.Header, body []byte) (out 
 	}
 	return out, err
 }
+
+// Dump implements netlink.RouteDumper: the dump runs batch by batch, each
+// batch under Exec (where the simulation may be touched), never waiting
+// there: the server sends the batch and asks for the next when the
+// client's receive budget has room.
+func (s *Service) Dump(ns string, uid uint32, h mnl.Header, body []byte) (netlink.DumpFunc, error) {
+	host := s.Host(ns)
+	if host == nil {
+		return nil, Errorf(syscall.ENOENT, "no host %q", ns)
+	}
+	req := Request{Type: uint16(h.Type), Flags: uint16(h.Flags), Body: body, UID: uid}
+	cb := &Callback{}
+	return func(add func(mnl.Message) bool) (done bool, err error) {
+		run := func() {
+			done, err = Dump(host, req, cb, func(m Message) bool {
+				return add(mnl.Message{Header: mnl.Header{Type: mnl.HeaderType(m.Type)}, Data: m.Body})
+			})
+		}
+		if s.Exec != nil {
+			s.Exec(run)
+		} else {
+			run()
+		}
+		return done, err
+	}, nil
+}
