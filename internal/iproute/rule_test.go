@@ -194,3 +194,26 @@ func TestRuleSteers(t *testing.T) {
 		t.Errorf("route get without: %q", out)
 	}
 }
+
+// TestRouteDumpFilters: the host filters a route dump by table as the
+// kernel does with strict checking: a table that does not exist is an
+// error ip reports and ends the dump with.
+func TestRouteDumpFilters(t *testing.T) {
+	run := ipHost(t)
+	if _, e, code := run("route add 198.18.9.0/24 via 198.18.5.7 table 100"); code != 0 {
+		t.Fatal(e)
+	}
+	for _, tc := range []struct {
+		line, out, err string
+		code           int
+	}{
+		{"route show table 7", "", "Error: ipv4: FIB table does not exist.\nDump terminated\n", 2},
+		{"route show table 100", "198.18.9.0/24 via 198.18.5.7 dev vnic0 \n", "", 0},
+		{"route flush table 7", "", "Error: ipv4: FIB table does not exist.\nFlush terminated\n", 2},
+	} {
+		out, e, code := run(tc.line)
+		if out != tc.out || e != tc.err || code != tc.code {
+			t.Errorf("ip %s:\n got %q %q %d\nwant %q %q %d", tc.line, out, e, code, tc.out, tc.err, tc.code)
+		}
+	}
+}

@@ -23,7 +23,8 @@ func (in *Inet) rtnlRegister() {
 	rtnetlink.Register(h, rtnetlink.RTMGetAddr, in.rtmDumpAddr, in.rtmDumpAddr)
 	rtnetlink.Register(h, rtnetlink.RTMNewAddr, in.rtmNewAddr, nil)
 	rtnetlink.Register(h, rtnetlink.RTMDelAddr, in.rtmNewAddr, nil)
-	rtnetlink.Register(h, rtnetlink.RTMGetRoute, in.rtmGetRoute, in.rtmDumpRoute)
+	rtnetlink.Register(h, rtnetlink.RTMGetRoute, in.rtmGetRoute, nil)
+	rtnetlink.RegisterDumper(h, rtnetlink.RTMGetRoute, in.rtmDumpRoute)
 	rtnetlink.Register(h, rtnetlink.RTMNewRoute, in.rtmNewRoute, nil)
 	rtnetlink.Register(h, rtnetlink.RTMDelRoute, in.rtmNewRoute, nil)
 	rtnetlink.Register(h, rtnetlink.RTMGetNeigh, in.rtmDumpNeigh, in.rtmDumpNeigh)
@@ -102,12 +103,34 @@ func (in *Inet) rtmNewAddr(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Me
 }
 
 // rtmDumpRoute is inet_dump_fib: every table.
-func (in *Inet) rtmDumpRoute(*stack.Host, rtnetlink.Request) ([]rtnetlink.Message, error) {
-	var out []rtnetlink.Message
-	for _, rt := range in.Routes(fib.TableUnspec) {
-		out = append(out, rtnetlink.Reply(rtnetlink.RTMNewRoute, RouteMsgOf(rt).Marshal()))
+func (in *Inet) rtmDumpRoute(h *stack.Host, req rtnetlink.Request, cb *rtnetlink.Callback, add func(rtnetlink.Message) bool) (bool, error) {
+	// inet_dump_fib with ip_valid_fib_dump_req's filters: a table (which
+	// must exist) and an output device.
+	var filter rtnetlink.RouteMsg
+	if len(req.Body) >= 12 {
+		if err := filter.Unmarshal(req.Body); err != nil {
+			return true, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
+		}
 	}
-	return out, nil
+	if filter.Table != fib.TableUnspec && !in.fib.HasTable(filter.Table) {
+		return true, rtnetlink.Errorf(syscall.ENOENT, "ipv4: FIB table does not exist")
+	}
+	var dev *stack.NetDevice
+	if filter.Oif != 0 {
+		if dev = rtnetlink.DevByIndex(h, int(filter.Oif)); dev == nil {
+			return true, rtnetlink.Errorf(syscall.ENODEV, "ipv4: Invalid filter: device does not exist")
+		}
+	}
+	// The cursor lives in the callback's args between batches.
+	c := fib.DumpCursor{Table: uint32(cb.Args[0]), Key: uint32(cb.Args[1]), Len: uint8(cb.Args[2]), Idx: int(cb.Args[3])}
+	done := in.fib.DumpFrom(filter.Table, &c, func(rt fib.Route) bool {
+		if dev != nil && rt.Dev != dev {
+			return true
+		}
+		return add(rtnetlink.Reply(rtnetlink.RTMNewRoute, RouteMsgOf(rt).Marshal()))
+	})
+	cb.Args[0], cb.Args[1], cb.Args[2], cb.Args[3] = int64(c.Table), int64(c.Key), int64(c.Len), int64(c.Idx)
+	return done, nil
 }
 
 // rtmNewRoute is inet_rtm_newroute and inet_rtm_delroute

@@ -524,3 +524,78 @@ func (f *Tables) Genid() uint32 { return f.genid.Load() }
 
 // Stats returns how many lookups ran and how many found no route.
 func (f *Tables) Stats() (lookups, misses uint64) { return f.lookups.Load(), f.misses.Load() }
+
+// DumpCursor is where a dump goes on (a netlink_callback's args): the
+// table, the key, the prefix length and the index among that prefix's
+// routes of the next route to send.
+type DumpCursor struct {
+	Table, Key uint32
+	Len        uint8
+	Idx        int
+}
+
+// DumpFrom is Dump one batch at a time: it calls fn with each route of
+// table id (every table for TableUnspec) in Dump's order from c on, until
+// fn returns false, and leaves c at the route fn refused. It reports
+// whether the dump is complete. The tables may change between calls, as
+// between the batches of a kernel dump.
+func (f *Tables) DumpFrom(id uint32, c *DumpCursor, fn func(Route) bool) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	ids := make([]uint32, 0, len(f.tables))
+	for tid := range f.tables {
+		if (id == TableUnspec || tid == id) && tid >= c.Table {
+			ids = append(ids, tid)
+		}
+	}
+	slices.Sort(ids)
+	for _, tid := range ids {
+		if tid != c.Table {
+			*c = DumpCursor{Table: tid}
+		}
+		ok := f.tables[tid].trie.walkFrom(c.Key, func(l *tnode) bool {
+			if l.key != c.Key {
+				c.Key, c.Len, c.Idx = l.key, 0, 0
+			}
+			// The leaf holds the longest prefix first; the dump wants
+			// the shortest first, each prefix's routes in their order.
+			for hi := len(l.routes); hi > 0; {
+				ln := l.routes[hi-1].Len
+				lo := hi - 1
+				for lo > 0 && l.routes[lo-1].Len == ln {
+					lo--
+				}
+				if ln >= c.Len {
+					if ln != c.Len {
+						c.Len, c.Idx = ln, 0
+					}
+					for ; lo+c.Idx < hi; c.Idx++ {
+						if !fn(l.routes[lo+c.Idx].Copy()) {
+							return false
+						}
+					}
+					c.Len, c.Idx = ln+1, 0 // the next prefix length of this key
+				}
+				hi = lo
+			}
+			c.Len, c.Idx = 33, 0 // past every length: this key is done
+			return true
+		})
+		if !ok {
+			return false
+		}
+		c.Table = tid + 1
+		c.Key, c.Len, c.Idx = 0, 0, 0
+		if tid == ^uint32(0) {
+			break
+		}
+	}
+	return true
+}
+
+// HasTable reports whether table id exists.
+func (f *Tables) HasTable(id uint32) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.tables[id] != nil
+}

@@ -460,3 +460,28 @@ func (t *trie) walk(fn func(l *tnode)) {
 	}
 	rec(t.root.child[0])
 }
+
+// walkFrom calls fn for every leaf whose key is from or above, in key
+// order, until fn returns false (then it reports false).
+func (t *trie) walkFrom(from uint32, fn func(l *tnode) bool) bool {
+	var rec func(n *tnode) bool
+	rec = func(n *tnode) bool {
+		if n == nil {
+			return true
+		}
+		if n.isLeaf() {
+			return n.key < from || fn(n)
+		}
+		// The node covers the keys that share its bits above pos+bits.
+		if s := uint32(n.pos) + uint32(n.bits); s < 32 && n.key|(1<<s-1) < from {
+			return true
+		}
+		for _, c := range n.child {
+			if !rec(c) {
+				return false
+			}
+		}
+		return true
+	}
+	return rec(t.root.child[0])
+}
