@@ -217,3 +217,32 @@ func TestRouteDumpFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondaryAddressRoutes: a secondary address's local and broadcast
+// routes take the primary's address as source and go with the secondary,
+// as ip showed them on Linux 6.18.
+func TestSecondaryAddressRoutes(t *testing.T) {
+	run := ipHost(t)
+	for _, line := range []string{"addr add 198.18.5.3/24 dev vnic0", "addr add 198.18.5.4/24 brd 198.18.5.200 dev vnic0"} {
+		if _, e, code := run(line); code != 0 {
+			t.Fatal(e)
+		}
+	}
+	want := `local 198.18.5.2 dev vnic0 proto kernel scope host src 198.18.5.2 
+local 198.18.5.3 dev vnic0 proto kernel scope host src 198.18.5.2 
+local 198.18.5.4 dev vnic0 proto kernel scope host src 198.18.5.2 
+broadcast 198.18.5.200 dev vnic0 proto kernel scope link src 198.18.5.2 
+broadcast 198.18.5.255 dev vnic0 proto kernel scope link src 198.18.5.2 
+`
+	if out, _, _ := run("route show table local dev vnic0"); strings.ReplaceAll(out, " dev vnic0", "") != strings.ReplaceAll(want, " dev vnic0", "") {
+		t.Errorf("local table:\n%s\nwant:\n%s", out, want)
+	}
+	run("addr del 198.18.5.4/24 dev vnic0")
+	want = `local 198.18.5.2 dev vnic0 proto kernel scope host src 198.18.5.2 
+local 198.18.5.3 dev vnic0 proto kernel scope host src 198.18.5.2 
+broadcast 198.18.5.255 dev vnic0 proto kernel scope link src 198.18.5.2 
+`
+	if out, _, _ := run("route show table local dev vnic0"); strings.ReplaceAll(out, " dev vnic0", "") != strings.ReplaceAll(want, " dev vnic0", "") {
+		t.Errorf("after deleting the secondary:\n%s\nwant:\n%s", out, want)
+	}
+}

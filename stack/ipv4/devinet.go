@@ -166,6 +166,7 @@ func (in *Inet) AddAddrBroadcast(d *stack.NetDevice, p netip.Prefix, brd [4]byte
 	}
 	in.mu.Lock()
 	cur := *idev.addrs.Load()
+	prim := a.Local // the routes' source: the subnet's primary address (fib_add_ifaddr's prim)
 	for _, o := range cur {
 		if o.Local == a.Local && o.PrefixLen == a.PrefixLen {
 			in.mu.Unlock()
@@ -173,6 +174,9 @@ func (in *Inet) AddAddrBroadcast(d *stack.NetDevice, p netip.Prefix, brd [4]byte
 		}
 		if sameNet(o.Local, a.Local, o.PrefixLen) && o.PrefixLen == a.PrefixLen {
 			a.Secondary = true
+			if !o.Secondary {
+				prim = o.Local
+			}
 		}
 	}
 	next := slices.Clone(cur)
@@ -189,10 +193,10 @@ func (in *Inet) AddAddrBroadcast(d *stack.NetDevice, p netip.Prefix, brd [4]byte
 	in.mu.Unlock()
 	in.notify(InetEvent{Kind: EventNewAddr, Addr: a, Dev: d})
 
-	local := fib.Route{Table: fib.TableLocal, Dst: a.Local, Len: 32, Type: fib.RTNLocal, Scope: fib.ScopeHost, Protocol: fib.ProtoKernel, PrefSrc: a.Local, Dev: d}
+	local := fib.Route{Table: fib.TableLocal, Dst: a.Local, Len: 32, Type: fib.RTNLocal, Scope: fib.ScopeHost, Protocol: fib.ProtoKernel, PrefSrc: prim, Dev: d}
 	in.addKernelRoute(local)
 	if a.Broadcast != ([4]byte{}) && !header.IPv4IsLbcast(a.Broadcast) {
-		in.addKernelRoute(fib.Route{Table: fib.TableLocal, Dst: a.Broadcast, Len: 32, Type: fib.RTNBroadcast, Scope: fib.ScopeLink, Protocol: fib.ProtoKernel, PrefSrc: a.Local, Dev: d})
+		in.addKernelRoute(fib.Route{Table: fib.TableLocal, Dst: a.Broadcast, Len: 32, Type: fib.RTNBroadcast, Scope: fib.ScopeLink, Protocol: fib.ProtoKernel, PrefSrc: prim, Dev: d})
 	}
 	if net := header.IPv4FromUint32(header.IPv4Uint32(a.Local) | ^header.IPv4Mask(a.PrefixLen)); !a.Secondary && a.PrefixLen < 31 && net != a.Broadcast {
 		in.addKernelRoute(fib.Route{Table: fib.TableLocal, Dst: net, Len: 32, Type: fib.RTNBroadcast, Scope: fib.ScopeLink, Protocol: fib.ProtoKernel, PrefSrc: a.Local, Dev: d})
@@ -250,7 +254,21 @@ func (in *Inet) DelAddr(d *stack.NetDevice, p netip.Prefix) error {
 	in.mu.Unlock()
 	for _, a := range gone {
 		in.notify(InetEvent{Kind: EventDelAddr, Addr: a, Dev: d})
-		for _, r := range in.fib.RemoveKernel(d, a.Local) {
+		removed := in.fib.RemoveKernel(d, a.Local)
+		if a.Secondary && len(gone) == 1 {
+			// A secondary's own routes carry its primary's address as
+			// source: its local route, and its explicit broadcast unless
+			// another address still has it (fib_del_ifaddr).
+			brdUsed := slices.ContainsFunc(next, func(o IfAddr) bool { return o.Broadcast == a.Broadcast })
+			removed = append(removed, in.fib.RemoveWhere(func(r *fib.Route) bool {
+				if r.Protocol != fib.ProtoKernel || r.Dev != d || r.Table != fib.TableLocal || r.Len != 32 {
+					return false
+				}
+				return r.Type == fib.RTNLocal && r.Dst == a.Local ||
+					r.Type == fib.RTNBroadcast && a.Broadcast != ([4]byte{}) && r.Dst == a.Broadcast && !brdUsed
+			})...)
+		}
+		for _, r := range removed {
 			in.notify(InetEvent{Kind: EventDelRoute, Route: r, Dev: d})
 		}
 	}
