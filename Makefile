@@ -63,6 +63,20 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzIPRcvCore$$' -fuzztime $(FUZZTIME) ./stack/ipv4
 	$(GO) test -run '^$$' -fuzz '^FuzzParseARP$$' -fuzztime $(FUZZTIME) ./stack/ipv4
 	$(GO) test -run '^$$' -fuzz '^FuzzTrie$$' -fuzztime $(FUZZTIME) ./stack/ipv4/fib
+	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./ethtool/cli
+	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./ethtool/cli
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRxClsRule$$' -fuzztime $(FUZZTIME) ./ethtool/cli
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeReplies$$' -fuzztime $(FUZZTIME) ./ethtool/nl
+	$(GO) test -run '^$$' -fuzz '^FuzzGROStream$$' -fuzztime $(FUZZTIME) ./offload
+	$(GO) test -run '^$$' -fuzz '^FuzzIGMP$$' -fuzztime $(FUZZTIME) ./header
+	$(GO) test -run '^$$' -fuzz '^FuzzLROStream$$' -fuzztime $(FUZZTIME) ./hw
+	$(GO) test -run '^$$' -fuzz '^FuzzQueueFilters$$' -fuzztime $(FUZZTIME) ./hw
+	$(GO) test -run '^$$' -fuzz '^FuzzProbeEEPROM$$' -fuzztime $(FUZZTIME) ./driver
+	$(GO) test -run '^$$' -fuzz '^FuzzReassembly$$' -fuzztime $(FUZZTIME) ./stack/ipv4
+	$(GO) test -run '^$$' -fuzz '^FuzzReplies$$' -fuzztime $(FUZZTIME) ./internal/nlclient
+	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./internal/iproute
+	$(GO) test -run '^$$' -fuzz '^FuzzServer$$' -fuzztime $(FUZZTIME) ./internal/control
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalRule$$' -fuzztime $(FUZZTIME) ./stack/rtnetlink
 	$(GO) test -run '^$$' -fuzz '^FuzzIPv4Input$$' -fuzztime $(FUZZTIME) ./stack/ipv4
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRoute$$' -fuzztime $(FUZZTIME) ./internal/iproute
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalMessages$$' -fuzztime $(FUZZTIME) ./stack/rtnetlink
