@@ -214,7 +214,7 @@ func Plot(e Experiment, dir string) ([]Figure, error) {
 		p.Title.Text = e.ID + ": delivered vs offered, normalised by M1's MLFRR"
 		p.X.Label.Text = "offered / MLFRR(M1)"
 		p.Y.Label.Text = "delivered / MLFRR(M1)"
-			if err := deliveredCurves(p, e, ref); err != nil {
+		if err := deliveredCurves(p, e, ref); err != nil {
 			return nil, err
 		}
 		p.Y.Min, p.Y.Max = 0, 1.4
