@@ -487,7 +487,7 @@ func TestUpIPv4(t *testing.T) {
 		func(o, e *bytes.Buffer) int {
 			return runPing(pingOpts{socket: sock, host: "h1", count: "1", size: "4000", pmtu: "want", interval: "0.2", linger: "2"}, []string{"198.18.6.2"}, o, e)
 		},
-		func(o, e *bytes.Buffer) int { return runNetstat(sock, "h2", o, e) },
+		func(o, e *bytes.Buffer) int { return runNetstat(sock, "h2", false, o, e) },
 		func(o, e *bytes.Buffer) int {
 			return runIP([]string{"--socket", sock, "--host", "nope", "route"}, o, e)
 		},
@@ -508,6 +508,7 @@ func TestUpIPv4(t *testing.T) {
 		func(o, e *bytes.Buffer) int {
 			return runSysctl(sock, "r", false, false, []string{"net.ipv4.ip_forward"}, o, e)
 		},
+		func(o, e *bytes.Buffer) int { return runNetstat(sock, "h2", true, o, e) },
 	}
 	pcaps := filepath.Join(dir, "pcap")
 	_, results, err := runUp(t, cmds, "up", "--config", f, "--socket", sock, "--pcap", pcaps)
@@ -539,6 +540,7 @@ func TestUpIPv4(t *testing.T) {
 		{0, `^default via 198\.18\.6\.1 dev vnic0\n198\.18\.6\.0/24 dev vnic0 proto kernel scope link src 198\.18\.6\.2\n$`, `^$`},
 		{1, `^$`, `^sysctl: malformed setting "=1"\n$`},
 		{0, `^net\.ipv4\.ip_forward = 0\n$`, `^$`}, // still as set above: "=1" changed nothing
+		{0, `^\{"kernel":\{"IpForwarding":2,"IpDefaultTTL":64,"IpInReceives":[0-9]+,.*"IpReasmOKs":1,.*"IcmpInEchos":3,.*\}\}\n$`, `^$`},
 	}
 	for i, w := range want {
 		r := results[i]

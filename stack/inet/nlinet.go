@@ -171,7 +171,8 @@ type Counter struct {
 	Value uint64
 }
 
-// Counters lists a host's IPv4, ICMP and UDP counters with nstat's names.
+// Counters lists a host's IPv4, ICMP and UDP counters with nstat's names,
+// in the order of the kernel's /proc/net/snmp then /proc/net/netstat.
 func Counters(in *ipv4.Inet) []Counter {
 	ip, ic, u := in.Stats.Snapshot(), in.ICMPStats.Snapshot(), udp.Of(in).Stats.Snapshot()
 	fwd := uint64(2)
@@ -186,8 +187,21 @@ func Counters(in *ipv4.Inet) []Counter {
 		{"IpReasmOKs", ip.ReasmOKs}, {"IpReasmFails", ip.ReasmFails}, {"IpFragOKs", ip.FragOKs}, {"IpFragFails", ip.FragFails},
 		{"IpFragCreates", ip.FragCreates},
 		{"IcmpInMsgs", ic.InMsgs}, {"IcmpInErrors", ic.InErrors}, {"IcmpInCsumErrors", ic.InCsumErrors},
-		{"IcmpOutMsgs", ic.OutMsgs}, {"IcmpOutErrors", ic.OutErrors},
-		{"IcmpOutRateLimitGlobal", ic.OutRateLimitGlobal}, {"IcmpOutRateLimitHost", ic.OutRateLimitHost},
+	}
+	// The Icmp line's per-type counts (the kernel's order), then the
+	// IcmpMsg line's non-zero types, In then Out.
+	hist := []struct {
+		name string
+		typ  int
+	}{{"DestUnreachs", 3}, {"TimeExcds", 11}, {"ParmProbs", 12}, {"SrcQuenchs", 4}, {"Redirects", 5}, {"Echos", 8},
+		{"EchoReps", 0}, {"Timestamps", 13}, {"TimestampReps", 14}, {"AddrMasks", 17}, {"AddrMaskReps", 18}}
+	for _, h := range hist {
+		out = append(out, Counter{"IcmpIn" + h.name, ic.InType[h.typ]})
+	}
+	out = append(out, []Counter{{"IcmpOutMsgs", ic.OutMsgs}, {"IcmpOutErrors", ic.OutErrors},
+		{"IcmpOutRateLimitGlobal", ic.OutRateLimitGlobal}, {"IcmpOutRateLimitHost", ic.OutRateLimitHost}}...)
+	for _, h := range hist {
+		out = append(out, Counter{"IcmpOut" + h.name, ic.OutType[h.typ]})
 	}
 	for t := 0; t < 256; t++ {
 		if ic.InType[t] != 0 {
@@ -202,9 +216,9 @@ func Counters(in *ipv4.Inet) []Counter {
 	out = append(out, []Counter{
 		{"UdpInDatagrams", u.InDatagrams}, {"UdpNoPorts", u.NoPorts}, {"UdpInErrors", u.InErrors}, {"UdpOutDatagrams", u.OutDatagrams},
 		{"UdpRcvbufErrors", u.RcvbufErrors}, {"UdpSndbufErrors", u.SndbufErrors}, {"UdpInCsumErrors", u.InCsumErrors}, {"UdpIgnoredMulti", u.IgnoredMulti},
-		{"IpExtInNoRoutes", ip.InNoRoutes}, {"IpExtInTruncatedPkts", ip.InTruncatedPkts}, {"IpExtInBcastPkts", ip.InBcastPkts},
-		{"IpExtInMcastPkts", ip.InMcastPkts}, {"IpExtInCsumErrors", ip.InCsumErrors}, {"IpExtReasmOverlaps", ip.ReasmOverlaps},
 		{"TcpExtIPReversePathFilter", ip.InRPFilter},
+		{"IpExtInNoRoutes", ip.InNoRoutes}, {"IpExtInTruncatedPkts", ip.InTruncatedPkts}, {"IpExtInMcastPkts", ip.InMcastPkts},
+		{"IpExtInBcastPkts", ip.InBcastPkts}, {"IpExtInCsumErrors", ip.InCsumErrors}, {"IpExtReasmOverlaps", ip.ReasmOverlaps},
 	}...)
 	return out
 }
