@@ -504,7 +504,9 @@ func TestUpIPv4(t *testing.T) {
 			return runSysctl(sysctlOpts{socket: sock, host: "r"}, []string{"net.ipv4.conf.vnic1.forwarding"}, o, e)
 		},
 		func(o, e *bytes.Buffer) int { return runIP([]string{"--socket", sock, "-n", "h2", "route"}, o, e) },
-		func(o, e *bytes.Buffer) int { return runSysctl(sysctlOpts{socket: sock, host: "r", write: true}, []string{"=1"}, o, e) },
+		func(o, e *bytes.Buffer) int {
+			return runSysctl(sysctlOpts{socket: sock, host: "r", write: true}, []string{"=1"}, o, e)
+		},
 		func(o, e *bytes.Buffer) int {
 			return runSysctl(sysctlOpts{socket: sock, host: "r"}, []string{"net.ipv4.ip_forward"}, o, e)
 		},
