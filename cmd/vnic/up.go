@@ -58,7 +58,7 @@ func newUpCmd(a *app) *cobra.Command {
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 			defer signal.Stop(sig)
 			var serveErr error
-			rep, err := a.runTopology(opts, func(w *topo.World) {
+			rep, err := a.runTopology("up", opts, func(w *topo.World) {
 				reqs := make(chan func())
 				stopped := make(chan struct{})
 				var exec func(func())
