@@ -20,7 +20,9 @@ func TestUpReportAfterLiveChanges(t *testing.T) {
 	os.WriteFile(f, []byte("log:\n  level: error\n"), 0o644)
 	sock := filepath.Join(dir, "vnic.sock")
 	cmds := []func(o, e *bytes.Buffer) int{
-		func(o, e *bytes.Buffer) int { return runEthtool([]string{"--socket", sock, "-L", "h2/vnic0", "combined", "1"}, o, e) },
+		func(o, e *bytes.Buffer) int {
+			return runEthtool([]string{"--socket", sock, "-L", "h2/vnic0", "combined", "1"}, o, e)
+		},
 		func(o, e *bytes.Buffer) int { return runEthtool([]string{"--socket", sock, "-l", "h2/vnic0"}, o, e) },
 	}
 	out, results, err := runUp(t, cmds, "up", "--config", f, "--json", "--socket", sock)
