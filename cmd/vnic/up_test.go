@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestUpReportAfterLiveChanges: the exit report of `vnic up` names up and
@@ -59,5 +61,62 @@ func TestUpReportAfterLiveChanges(t *testing.T) {
 	}
 	if !regexp.MustCompile(`^vnic up: virtual time, seed 1, [0-9.]+(ms|s|µs) of traffic\n`).MatchString(out) {
 		t.Errorf("header: %q", strings.SplitN(out, "\n", 2)[0])
+	}
+}
+
+// syncBuffer is a log sink for tests.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Sync() error { return nil }
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestUpStatusLines: `vnic up`'s status line comes on each tick only with
+// -v or an explicit --log-level info, not at the default level (the
+// config's info), so it does not interleave with what is typed after
+// `vnic up &`.
+func TestUpStatusLines(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "vnic.sock")
+	upTick = make(chan time.Time)
+	defer func() { upTick = nil }()
+	tick := func(o, e *bytes.Buffer) int {
+		upTick <- time.Now() // taken by up's loop: its line, if any, is written
+		upTick <- time.Now()
+		return 0
+	}
+	for _, tc := range []struct {
+		args  []string
+		lines int
+	}{
+		{nil, 0},
+		{[]string{"-v"}, 2},
+		{[]string{"--log-level", "info"}, 2},
+		{[]string{"--log-level", "warn"}, 0},
+		{[]string{"--log-level", "warn", "-v"}, 2},
+	} {
+		var sink syncBuffer
+		logSink = &sink
+		_, _, err := runUp(t, []func(o, e *bytes.Buffer) int{tick}, append([]string{"up", "--socket", sock}, tc.args...)...)
+		logSink = nil
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(sink.String(), "\trunning\t"); n != tc.lines {
+			t.Errorf("up %v: %d status lines, want %d:\n%s", tc.args, n, tc.lines, sink.String())
+		}
 	}
 }
