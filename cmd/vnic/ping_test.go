@@ -316,6 +316,18 @@ func TestUpPing(t *testing.T) {
 		ping("h1", "-w", "1", "-i", "0.2", "-q", "198.18.6.2"),
 		ping("h1", "-c", "2", "-i", "0.2", "-I", "198.18.5.2", "198.18.6.2"),
 		ping("nope", "-c", "1", "198.18.6.2"),
+		func(o, e *bytes.Buffer) int {
+			for _, typ := range []string{"unreachable", "prohibit", "blackhole"} {
+				n := map[string]string{"unreachable": "1", "prohibit": "2", "blackhole": "3"}[typ]
+				if rc := runIP([]string{"--socket", sock, "--host", "h1", "route", "add", typ, "198.19." + n + ".0/24"}, o, e); rc != 0 {
+					return rc
+				}
+			}
+			return 0
+		},
+		ping("h1", "-c", "1", "198.19.1.1"),
+		ping("h1", "-c", "1", "198.19.2.1"),
+		ping("h1", "-c", "1", "198.19.3.1"),
 	}
 	_, results, err := runUp(t, cmds, "up", "--config", f, "--socket", sock)
 	if err != nil {
@@ -337,6 +349,11 @@ func TestUpPing(t *testing.T) {
 		{0, "PING 198.18.6.2 (198.18.6.2) 56(84) bytes of data.\n\n--- 198.18.6.2 ping statistics ---\n5 packets transmitted, 5 received, 0% packet loss, time 800ms\nrtt min/avg/max/mdev = ", ""},
 		{0, "PING 198.18.6.2 (198.18.6.2) from 198.18.5.2 : 56(84) bytes of data.\n", ""},
 		{2, "", "ping: no host \"nope\" in the running topology\n"},
+		{0, "", ""},
+		// As Linux's connect answers each route type, and ping words it.
+		{2, "", "ping: connect: No route to host\n"},
+		{2, "", "ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules\n"},
+		{2, "", "ping: connect: Invalid argument\n"},
 	}
 	for i, w := range want {
 		r := results[i]

@@ -338,9 +338,14 @@ func pingSetup(h *stack.Host, in *ipv4.Inet, r *pingReq) error {
 		if !errors.As(err, &en) {
 			en = syscall.EINVAL
 		}
-		return inetErr(en, "connect: %s", errnoText(en))
+		if en != syscall.EACCES {
+			// ENETUNREACH (no route), EHOSTUNREACH (unreachable),
+			// EINVAL (blackhole), as connect gives them.
+			return inetErr(en, "connect: %s", errnoText(en))
+		}
+		// A prohibit route: ping takes EACCES for a broadcast.
 	}
-	if rt.Flags&ipv4.RTCFBroadcast != 0 {
+	if err != nil || rt.Flags&ipv4.RTCFBroadcast != 0 {
 		return inetErr(syscall.EACCES, "Do you want to ping broadcast? Then -b. If not, check your local firewall rules")
 	}
 	r.src = netip.AddrFrom4(fl.Src)
