@@ -170,7 +170,7 @@ func parsePingOpts(o pingOpts, args []string, warn io.Writer) (pingConfig, *ping
 	}
 	if o.interval != "" {
 		v := pingSeconds(o.interval, warn)
-		if v < 0 || v > intMax/1000 {
+		if v < 0 || v > intMax/1000 || math.IsNaN(v) {
 			// Debian's 20221126 lets a negative interval through;
 			// upstream iputils refuses it so, as vnic does.
 			return c, &pingArgErr{"bad timing interval: " + o.interval, 2}
@@ -232,7 +232,7 @@ func parsePingOpts(o pingOpts, args []string, warn io.Writer) (pingConfig, *ping
 	}
 	if o.linger != "" {
 		v := pingSeconds(o.linger, warn)
-		if v < 0 || v > intMax/1000 {
+		if v < 0 || v > intMax/1000 || math.IsNaN(v) {
 			return c, &pingArgErr{"bad linger time: " + o.linger, 2}
 		}
 		c.linger = time.Duration(int64(v*1000)) * time.Millisecond

@@ -39,6 +39,8 @@ func TestPingOptionErrors(t *testing.T) {
 		{[]string{"-W", "-1", "198.18.0.1"}, "ping: bad linger time: -1\n", 2, false},
 		{[]string{"-W", "99999999", "198.18.0.1"}, "ping: bad linger time: 99999999\n", 2, false},
 		{[]string{"-i", "2147484", "198.18.0.1"}, "ping: bad timing interval: 2147484\n", 2, false},
+		{[]string{"-i", "nan", "198.18.0.1"}, "ping: bad timing interval: nan\n", 2, false},
+		{[]string{"-W", "inf", "198.18.0.1"}, "ping: bad linger time: inf\n", 2, false},
 		{[]string{"-i", "0.001", "198.18.0.1"}, "ping: cannot flood; minimal interval allowed for user is 2ms\n", 2, false},
 		{[]string{"-Q", "300", "198.18.0.1"}, "ping: the decimal value of TOS bits must be in range 0-255: 300\n", 2, false},
 		{[]string{"-Q", "abc", "198.18.0.1"}, "ping: bad TOS value: abc\n", 2, false},
@@ -276,7 +278,16 @@ func FuzzPingArgs(f *testing.F) {
 	f.Add("3", "56", "1", "0.2", "x", "0x10")
 	f.Add("-1", "70000", "", "abc", "-1", "300")
 	f.Fuzz(func(t *testing.T, count, size, deadline, interval, linger, tos string) {
-		parsePingOpts(pingOpts{count: count, size: size, deadline: deadline, interval: interval, linger: linger, tos: tos, pmtu: "want"}, []string{"198.18.0.1"}, &bytes.Buffer{})
+		c, err := parsePingOpts(pingOpts{count: count, size: size, deadline: deadline, interval: interval, linger: linger, tos: tos, pmtu: "want"}, []string{"198.18.0.1"}, &bytes.Buffer{})
+		if err != nil {
+			if err.code != 1 && err.code != 2 || err.msg == "" {
+				t.Fatalf("refusal %+v", err)
+			}
+			return
+		}
+		if c.interval < 2*time.Millisecond || c.linger < 0 || c.deadline < 0 || c.size < 0 || c.tos < 0 || c.tos > 255 || c.count < 0 {
+			t.Fatalf("accepted %+v", c)
+		}
 	})
 }
 
