@@ -22,7 +22,7 @@ func newDemoCmd(a *app) *cobra.Command {
 			if err := a.load(cmd, "time", "seed", "duration"); err != nil {
 				return err
 			}
-			rep, err := a.runTopology(opts, func(w *topo.World) { w.Run(a.cfg.Duration) })
+			rep, err := a.runTopology("demo", opts, func(w *topo.World) { w.Run(a.cfg.Duration) })
 			if err != nil {
 				return err
 			}
@@ -60,8 +60,9 @@ func (o *runOpts) flags(cmd *cobra.Command) {
 }
 
 // runTopology builds the configured topology, starts its traffic, lets run
-// drive it, stops the traffic, drains for 1 ms and reports.
-func (a *app) runTopology(opts runOpts, run func(w *topo.World)) (Report, error) {
+// drive it, stops the traffic, drains for 1 ms and reports as command
+// (demo or up) with the time the traffic ran.
+func (a *app) runTopology(command string, opts runOpts, run func(w *topo.World)) (Report, error) {
 	features, featureItems, err := featureArgs(opts.features)
 	if err != nil {
 		return Report{}, err
@@ -154,6 +155,7 @@ func (a *app) runTopology(opts runOpts, run func(w *topo.World)) (Report, error)
 	w.Run(time.Millisecond)
 	elapsed := w.Clock.Now()
 	rep := buildReport(w, a.cfg, streams, elapsed)
+	rep.Command, rep.Duration = command, (w.Clock.Now() - start - time.Millisecond).String()
 	rep.addBulk(w, bulks)
 	a.log.Info("traffic done", zap.Duration("ran", w.Clock.Now()-start))
 	for _, c := range w.Cables {

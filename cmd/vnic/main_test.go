@@ -479,35 +479,38 @@ func TestUpIPv4(t *testing.T) {
 	cmds := []func(o, e *bytes.Buffer) int{
 		func(o, e *bytes.Buffer) int { return runIP([]string{"--socket", sock, "--host", "h1", "route"}, o, e) },
 		func(o, e *bytes.Buffer) int {
-			return runPing(pingOpts{socket: sock, host: "h1", count: 2, size: 56, pmtu: "want", interval: 0.2, wait: 2}, "198.18.6.2", o, e)
+			return runPing(pingOpts{socket: sock, host: "h1", count: "2", size: "56", pmtu: "want", interval: "0.2", linger: "2"}, []string{"198.18.6.2"}, o, e)
 		},
 		func(o, e *bytes.Buffer) int {
-			return runPing(pingOpts{socket: sock, host: "h1", count: 1, size: 1400, pmtu: "do", interval: 0.2, wait: 2}, "198.18.6.2", o, e)
+			return runPing(pingOpts{socket: sock, host: "h1", count: "1", size: "1400", pmtu: "do", interval: "0.2", linger: "2"}, []string{"198.18.6.2"}, o, e)
 		},
 		func(o, e *bytes.Buffer) int {
-			return runPing(pingOpts{socket: sock, host: "h1", count: 1, size: 4000, pmtu: "want", interval: 0.2, wait: 2}, "198.18.6.2", o, e)
+			return runPing(pingOpts{socket: sock, host: "h1", count: "1", size: "4000", pmtu: "want", interval: "0.2", linger: "2"}, []string{"198.18.6.2"}, o, e)
 		},
-		func(o, e *bytes.Buffer) int { return runNetstat(sock, "h2", o, e) },
+		func(o, e *bytes.Buffer) int { return runNetstat(sock, "h2", false, o, e) },
 		func(o, e *bytes.Buffer) int {
 			return runIP([]string{"--socket", sock, "--host", "nope", "route"}, o, e)
 		},
 		func(o, e *bytes.Buffer) int {
-			return runSysctl(sock, "r", false, true, []string{"net.ipv4.ip_forward=0"}, o, e)
+			return runSysctl(sysctlOpts{socket: sock, host: "r", write: true}, []string{"net.ipv4.ip_forward=0"}, o, e)
 		},
 		func(o, e *bytes.Buffer) int {
-			return runPing(pingOpts{socket: sock, host: "h1", count: 1, size: 56, pmtu: "want", interval: 0.2, wait: 0.5}, "198.18.6.2", o, e)
+			return runPing(pingOpts{socket: sock, host: "h1", count: "1", size: "56", pmtu: "want", interval: "0.2", linger: "0.5"}, []string{"198.18.6.2"}, o, e)
 		},
 		func(o, e *bytes.Buffer) int {
-			return runSysctl(sock, "r", false, true, []string{"net.ipv4.ip_default_ttl=3"}, o, e)
+			return runSysctl(sysctlOpts{socket: sock, host: "r", write: true}, []string{"net.ipv4.ip_default_ttl=3"}, o, e)
 		},
 		func(o, e *bytes.Buffer) int {
-			return runSysctl(sock, "r", false, false, []string{"net.ipv4.conf.vnic1.forwarding"}, o, e)
+			return runSysctl(sysctlOpts{socket: sock, host: "r"}, []string{"net.ipv4.conf.vnic1.forwarding"}, o, e)
 		},
 		func(o, e *bytes.Buffer) int { return runIP([]string{"--socket", sock, "-n", "h2", "route"}, o, e) },
-		func(o, e *bytes.Buffer) int { return runSysctl(sock, "r", false, true, []string{"=1"}, o, e) },
 		func(o, e *bytes.Buffer) int {
-			return runSysctl(sock, "r", false, false, []string{"net.ipv4.ip_forward"}, o, e)
+			return runSysctl(sysctlOpts{socket: sock, host: "r", write: true}, []string{"=1"}, o, e)
 		},
+		func(o, e *bytes.Buffer) int {
+			return runSysctl(sysctlOpts{socket: sock, host: "r"}, []string{"net.ipv4.ip_forward"}, o, e)
+		},
+		func(o, e *bytes.Buffer) int { return runNetstat(sock, "h2", true, o, e) },
 	}
 	pcaps := filepath.Join(dir, "pcap")
 	_, results, err := runUp(t, cmds, "up", "--config", f, "--socket", sock, "--pcap", pcaps)
@@ -528,17 +531,18 @@ func TestUpIPv4(t *testing.T) {
 	}{
 		{0, `^default via 198\.18\.5\.1 dev vnic0 \n198\.18\.5\.0/24 dev vnic0 proto kernel scope link src 198\.18\.5\.2 \n$`, `^$`},
 		{0, `^PING 198\.18\.6\.2 \(198\.18\.6\.2\) 56\(84\) bytes of data\.\n64 bytes from 198\.18\.6\.2: icmp_seq=1 ttl=63 time=[0-9.]+ ms\n64 bytes from 198\.18\.6\.2: icmp_seq=2 ttl=63 time=[0-9.]+ ms\n\n--- 198\.18\.6\.2 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time \d+ms\nrtt min/avg/max/mdev = [0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+ ms\n$`, `^$`},
-		{1, `^PING 198\.18\.6\.2 \(198\.18\.6\.2\) 1400\(1428\) bytes of data\.\nFrom 198\.18\.5\.1 icmp_seq=1 Frag needed and DF set \(mtu = 1280\)\n\n--- 198\.18\.6\.2 ping statistics ---\n1 packets transmitted, 0 received, \+1 errors, 100% packet loss, time 0ms\n$`, `^$`},
+		{1, `^PING 198\.18\.6\.2 \(198\.18\.6\.2\) 1400\(1428\) bytes of data\.\nFrom 198\.18\.5\.1 icmp_seq=1 Frag needed and DF set \(mtu = 1280\)\n\n--- 198\.18\.6\.2 ping statistics ---\n1 packets transmitted, 0 received, \+1 errors, 100% packet loss, time 0ms\n\n$`, `^$`},
 		{0, `^PING 198\.18\.6\.2 \(198\.18\.6\.2\) 4000\(4028\) bytes of data\.\n4008 bytes from 198\.18\.6\.2: icmp_seq=1 ttl=63 time=[0-9.]+ ms\n`, `^$`},
 		{0, `(?s)^Ip:\n    Forwarding: 2\n.*    5 reassemblies required\n    1 packets reassembled ok\n.*Icmp:\n.*        echo replies: 3\n`, `^$`},
 		{1, `^$`, `^vnic ip: no host "nope" in the running topology\n$`},
 		{0, `^net\.ipv4\.ip_forward = 0\n$`, `^$`},
 		{1, `1 packets transmitted, 0 received, 100% packet loss`, `^$`},
-		{1, `^$`, `^sysctl: permission denied on key "net\.ipv4\.ip_default_ttl" \(vnic keeps it fixed\)\n$`},
+		{1, `^$`, `^sysctl: permission denied on key "net\.ipv4\.ip_default_ttl"\n$`},
 		{0, `^net\.ipv4\.conf\.vnic1\.forwarding = 0\n$`, `^$`},
 		{0, `^default via 198\.18\.6\.1 dev vnic0 \n198\.18\.6\.0/24 dev vnic0 proto kernel scope link src 198\.18\.6\.2 \n$`, `^$`},
-		{1, `^$`, `^sysctl: malformed setting "=1"\n$`},
+		{1, `^$`, `^sysctl: Path is not under /proc/sys/: /proc/sys/\n$`},
 		{0, `^net\.ipv4\.ip_forward = 0\n$`, `^$`}, // still as set above: "=1" changed nothing
+		{0, `^\{"kernel":\{"IpForwarding":2,"IpDefaultTTL":64,"IpInReceives":[0-9]+,.*"IpReasmOKs":1,.*"IcmpInEchos":3,.*\}\}\n$`, `^$`},
 	}
 	for i, w := range want {
 		r := results[i]

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,17 +15,24 @@ import (
 
 func newNetstatCmd(a *app) *cobra.Command {
 	var socket, host string
-	var stats bool
+	var stats, asJSON bool
 	cmd := &cobra.Command{
-		Use:   "netstat --host NAME -s",
-		Short: "netstat -s for a host of a running `vnic up` (the Ip, Icmp, IcmpMsg, Udp and IpExt counters)",
-		Args:  cobra.NoArgs,
+		Use:   "netstat --host NAME -s [--json]",
+		Short: "netstat -s for a host of a running `vnic up` (the Ip, Icmp, IcmpMsg, Udp, TcpExt and IpExt counters)",
+		Long: `netstat -s prints a host's protocol counters as net-tools 2.10's netstat -s
+prints the kernel's: the sections vnic has counters for (Ip, Icmp, IcmpMsg,
+Udp, TcpExt, IpExt), each key in the kernel's order with net-tools' wording.
+
+--json prints the counters as iproute2's nstat -az --json does (net-tools
+has no JSON): {"kernel": {"IpInReceives": N, ...}}, every counter, zero or
+not, by nstat's names in the kernel's order.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !stats {
+			if !stats && !asJSON {
 				fmt.Fprintln(os.Stderr, "netstat: only -s (--statistics) is supported")
 				return exitError{1}
 			}
-			if code := runNetstat(socket, host, a.out, os.Stderr); code != 0 {
+			if code := runNetstat(socket, host, asJSON, a.out, os.Stderr); code != 0 {
 				return exitError{code}
 			}
 			return nil
@@ -33,10 +41,11 @@ func newNetstatCmd(a *app) *cobra.Command {
 	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+nlclient.DefaultPath()+")")
 	cmd.Flags().StringVar(&host, "host", os.Getenv("VNIC_HOST"), "the host (default $VNIC_HOST)")
 	cmd.Flags().BoolVarP(&stats, "statistics", "s", false, "print the protocol counters")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the counters as nstat --json does")
 	return cmd
 }
 
-func runNetstat(socket, host string, stdout, stderr io.Writer) int {
+func runNetstat(socket, host string, asJSON bool, stdout, stderr io.Writer) int {
 	if host == "" {
 		fmt.Fprintln(stderr, "netstat: which host? --host NAME (or VNIC_HOST)")
 		return 1
@@ -80,104 +89,194 @@ func runNetstat(socket, host string, stdout, stderr io.Writer) int {
 			cs = append(cs, c)
 		}
 	}
+	if asJSON {
+		fmt.Fprintln(stdout, NstatJSON(cs))
+		return 0
+	}
 	fmt.Fprint(stdout, FormatNetstat(cs))
 	return 0
 }
 
-// icmpNames are netstat's histogram names for ICMP types.
-var icmpNames = map[int]string{0: "echo replies", 3: "destination unreachable", 4: "source quenches", 5: "redirects",
-	8: "echo requests", 11: "timeout in transit", 12: "wrong parameters", 13: "timestamp requests", 14: "timestamp replies"}
+// NstatJSON is nstat -az --json's object: {"kernel": {NAME: VALUE, ...}}
+// in the counters' order.
+func NstatJSON(cs []inet.Counter) string {
+	var b strings.Builder
+	b.WriteString(`{"kernel":{`)
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		name, _ := json.Marshal(c.Name)
+		fmt.Fprintf(&b, "%s:%d", name, c.Value)
+	}
+	b.WriteString("}}")
+	return b.String()
+}
 
-// FormatNetstat prints counters as net-tools' netstat -s does: the usual
-// lines always, the rarer ones when not zero.
+// netstat -s is net-tools' statistics.c over the kernel's /proc/net/snmp
+// and /proc/net/netstat: each section's keys come in the kernel's order;
+// a key net-tools knows prints with its wording (always, or only when not
+// zero), one it does not know prints as "Key: N" when not zero, indented
+// as the line before it; the ICMP histograms open with their title at the
+// first of their keys, zero or not. vnic prints the sections it has
+// counters for: Ip, Icmp, IcmpMsg, Udp, TcpExt and IpExt (no Tcp, UdpLite
+// or MPTcpExt). (Forwarding prints as an unknown key: net-tools' table is
+// not sorted there, so its lookup misses it, and DefaultTTL is a static
+// entry netstat -s hides.)
+
+type nsKind int
+
+const (
+	nsNumber  nsKind = iota // always printed
+	nsOpt                   // printed when not zero
+	nsInHist                // ICMP input histogram entry
+	nsOutHist               // ICMP output histogram entry
+	nsUnknown               // "Key: N" when not zero
+	nsStatic                // never printed by netstat -s
+)
+
+// nsIndent is net-tools' indent per state.
+var nsIndent = map[nsKind]int{nsNumber: 4, nsOpt: 4, nsInHist: 8, nsOutHist: 8}
+
+type nsKey struct {
+	key, counter, label string // the kernel's key, vnic's counter (nstat's name), net-tools' wording
+	kind                nsKind
+}
+
+func ip(key, label string, kind nsKind) nsKey { return nsKey{key, "Ip" + key, label, kind} }
+func icmp(key, counter, label string, kind nsKind) nsKey {
+	return nsKey{key, counter, label, kind}
+}
+
+// The kernel's keys for each section (vnic's subset, in the kernel's
+// order) and net-tools 2.10's wording.
+var netstatSections = []struct {
+	title string
+	keys  []nsKey
+}{
+	{"Ip", []nsKey{
+		ip("Forwarding", "", nsUnknown), ip("DefaultTTL", "", nsStatic),
+		ip("InReceives", "%d total packets received", nsNumber), ip("InHdrErrors", "%d with invalid headers", nsOpt),
+		ip("InAddrErrors", "%d with invalid addresses", nsOpt), ip("ForwDatagrams", "%d forwarded", nsNumber),
+		ip("InUnknownProtos", "%d with unknown protocol", nsOpt), ip("InDiscards", "%d incoming packets discarded", nsNumber),
+		ip("InDelivers", "%d incoming packets delivered", nsNumber), ip("OutRequests", "%d requests sent out", nsNumber),
+		ip("OutDiscards", "%d outgoing packets dropped", nsOpt), ip("OutNoRoutes", "%d dropped because of missing route", nsOpt),
+		ip("ReasmTimeout", "%d fragments dropped after timeout", nsOpt), ip("ReasmReqds", "%d reassemblies required", nsOpt),
+		ip("ReasmOKs", "%d packets reassembled ok", nsOpt), ip("ReasmFails", "%d packet reassemblies failed", nsOpt),
+		ip("FragOKs", "%d outgoing packets fragmented ok", nsOpt), ip("FragFails", "%d outgoing packets failed fragmentation", nsOpt),
+		ip("FragCreates", "%d fragments created", nsOpt),
+	}},
+	{"Icmp", []nsKey{
+		icmp("InMsgs", "IcmpInMsgs", "%d ICMP messages received", nsNumber),
+		icmp("InErrors", "IcmpInErrors", "%d input ICMP message failed", nsNumber),
+		icmp("InCsumErrors", "IcmpInCsumErrors", "", nsUnknown),
+		icmp("InDestUnreachs", "IcmpMsgInType3", "destination unreachable: %d", nsInHist),
+		icmp("InTimeExcds", "IcmpMsgInType11", "timeout in transit: %d", nsInHist),
+		icmp("InParmProbs", "IcmpMsgInType12", "wrong parameters: %d", nsInHist),
+		icmp("InSrcQuenchs", "IcmpMsgInType4", "source quenches: %d", nsInHist),
+		icmp("InRedirects", "IcmpMsgInType5", "redirects: %d", nsInHist),
+		icmp("InEchos", "IcmpMsgInType8", "echo requests: %d", nsInHist),
+		icmp("InEchoReps", "IcmpMsgInType0", "echo replies: %d", nsInHist),
+		icmp("InTimestamps", "IcmpMsgInType13", "timestamp request: %d", nsInHist),
+		icmp("InTimestampReps", "IcmpMsgInType14", "timestamp reply: %d", nsInHist),
+		icmp("InAddrMasks", "IcmpMsgInType17", "address mask request: %d", nsInHist),
+		icmp("InAddrMaskReps", "IcmpMsgInType18", "address mask replies: %d", nsInHist),
+		icmp("OutMsgs", "IcmpOutMsgs", "%d ICMP messages sent", nsNumber),
+		icmp("OutErrors", "IcmpOutErrors", "%d ICMP messages failed", nsNumber),
+		icmp("OutRateLimitGlobal", "IcmpOutRateLimitGlobal", "", nsUnknown),
+		icmp("OutRateLimitHost", "IcmpOutRateLimitHost", "", nsUnknown),
+		icmp("OutDestUnreachs", "IcmpMsgOutType3", "destination unreachable: %d", nsOutHist),
+		icmp("OutTimeExcds", "IcmpMsgOutType11", "time exceeded: %d", nsOutHist),
+		icmp("OutParmProbs", "IcmpMsgOutType12", "wrong parameters: %d", nsOutHist),
+		icmp("OutSrcQuenchs", "IcmpMsgOutType4", "source quench: %d", nsOutHist),
+		icmp("OutRedirects", "IcmpMsgOutType5", "redirect: %d", nsOutHist),
+		icmp("OutEchos", "IcmpMsgOutType8", "echo requests: %d", nsOutHist),
+		icmp("OutEchoReps", "IcmpMsgOutType0", "echo replies: %d", nsOutHist),
+		icmp("OutTimestamps", "IcmpMsgOutType13", "timestamp requests: %d", nsOutHist),
+		icmp("OutTimestampReps", "IcmpMsgOutType14", "timestamp replies: %d", nsOutHist),
+		icmp("OutAddrMasks", "IcmpMsgOutType17", "address mask requests: %d", nsOutHist),
+		icmp("OutAddrMaskReps", "IcmpMsgOutType18", "address mask replies: %d", nsOutHist),
+	}},
+	{"IcmpMsg", nil}, // the kernel's non-zero types, In then Out
+	{"Udp", []nsKey{
+		{"InDatagrams", "UdpInDatagrams", "%d packets received", nsNumber},
+		{"NoPorts", "UdpNoPorts", "%d packets to unknown port received", nsNumber},
+		{"InErrors", "UdpInErrors", "%d packet receive errors", nsNumber},
+		{"OutDatagrams", "UdpOutDatagrams", "%d packets sent", nsNumber},
+		{"RcvbufErrors", "UdpRcvbufErrors", "%d receive buffer errors", nsNumber},
+		{"SndbufErrors", "UdpSndbufErrors", "%d send buffer errors", nsNumber},
+		{"InCsumErrors", "UdpInCsumErrors", "", nsUnknown},
+		{"IgnoredMulti", "UdpIgnoredMulti", "", nsUnknown},
+	}},
+	{"TcpExt", []nsKey{{"IPReversePathFilter", "TcpExtIPReversePathFilter", "", nsUnknown}}},
+	{"IpExt", []nsKey{
+		{"InNoRoutes", "IpExtInNoRoutes", "", nsUnknown},
+		{"InTruncatedPkts", "IpExtInTruncatedPkts", "", nsUnknown},
+		{"InMcastPkts", "IpExtInMcastPkts", "", nsUnknown},
+		{"InBcastPkts", "IpExtInBcastPkts", "", nsUnknown},
+		{"InCsumErrors", "IpExtInCsumErrors", "", nsUnknown},
+		{"ReasmOverlaps", "IpExtReasmOverlaps", "", nsUnknown},
+	}},
+}
+
+// FormatNetstat prints counters (nstat's names) as net-tools' netstat -s.
 func FormatNetstat(cs []inet.Counter) string {
 	v := map[string]uint64{}
 	for _, c := range cs {
 		v[c.Name] = c.Value
 	}
 	var b strings.Builder
-	line := func(always bool, format, name string) {
-		if n := v[name]; always || n != 0 {
-			fmt.Fprintf(&b, "    "+format+"\n", n)
-		}
-	}
-	b.WriteString("Ip:\n")
-	fmt.Fprintf(&b, "    Forwarding: %d\n", v["IpForwarding"])
-	line(true, "%d total packets received", "IpInReceives")
-	line(false, "%d with invalid headers", "IpInHdrErrors")
-	line(false, "%d with invalid addresses", "IpInAddrErrors")
-	line(true, "%d forwarded", "IpForwDatagrams")
-	line(false, "%d with unknown protocol", "IpInUnknownProtos")
-	line(true, "%d incoming packets discarded", "IpInDiscards")
-	line(true, "%d incoming packets delivered", "IpInDelivers")
-	line(true, "%d requests sent out", "IpOutRequests")
-	line(false, "%d outgoing packets dropped", "IpOutDiscards")
-	line(false, "%d dropped because of missing route", "IpOutNoRoutes")
-	line(false, "%d fragments dropped after timeout", "IpReasmTimeout")
-	line(false, "%d reassemblies required", "IpReasmReqds")
-	line(false, "%d packets reassembled ok", "IpReasmOKs")
-	line(false, "%d packet reassemblies failed", "IpReasmFails")
-	line(false, "%d fragments received ok", "IpFragOKs")
-	line(false, "%d fragments failed", "IpFragFails")
-	line(false, "%d fragments created", "IpFragCreates")
-	b.WriteString("Icmp:\n")
-	line(true, "%d ICMP messages received", "IcmpInMsgs")
-	line(true, "%d input ICMP message failed", "IcmpInErrors")
-	line(false, "InCsumErrors: %d", "IcmpInCsumErrors")
-	hist := func(dir string) {
-		var rows []string
-		for t := 0; t < 256; t++ {
-			n := v[fmt.Sprintf("IcmpMsg%sType%d", dir, t)]
-			if n == 0 {
-				continue
+	state := nsNumber
+	for _, sec := range netstatSections {
+		if sec.title == "IcmpMsg" {
+			// The kernel writes 16 types a line pair, each pair its
+			// own "IcmpMsg:" for net-tools; an unknown section keeps
+			// the indent of the line before.
+			var rows []string
+			for _, dir := range []string{"In", "Out"} {
+				for t := 0; t < 256; t++ {
+					if n := v[fmt.Sprintf("IcmpMsg%sType%d", dir, t)]; n != 0 {
+						rows = append(rows, fmt.Sprintf("%*s%sType%d: %d\n", nsIndent[state], "", dir, t, n))
+					}
+				}
 			}
-			name, ok := icmpNames[t]
-			if !ok {
-				name = fmt.Sprintf("type %d", t)
+			for i := 0; i < len(rows); i += 16 {
+				b.WriteString("IcmpMsg:\n")
+				for _, r := range rows[i:min(i+16, len(rows))] {
+					b.WriteString(r)
+				}
 			}
-			rows = append(rows, fmt.Sprintf("        %s: %d\n", name, n))
+			continue
 		}
-		if len(rows) > 0 {
-			what := map[string]string{"In": "input", "Out": "output"}[dir]
-			fmt.Fprintf(&b, "    ICMP %s histogram:\n", what)
-			for _, r := range rows {
-				b.WriteString(r)
-			}
-		}
-	}
-	hist("In")
-	line(true, "%d ICMP messages sent", "IcmpOutMsgs")
-	line(true, "%d ICMP messages failed", "IcmpOutErrors")
-	line(false, "OutRateLimitGlobal: %d", "IcmpOutRateLimitGlobal")
-	line(false, "OutRateLimitHost: %d", "IcmpOutRateLimitHost")
-	hist("Out")
-	b.WriteString("IcmpMsg:\n")
-	for _, dir := range []string{"In", "Out"} {
-		for t := 0; t < 256; t++ {
-			if n := v[fmt.Sprintf("IcmpMsg%sType%d", dir, t)]; n != 0 {
-				fmt.Fprintf(&b, "        %sType%d: %d\n", dir, t, n)
+		b.WriteString(sec.title + ":\n")
+		state = nsNumber
+		for _, k := range sec.keys {
+			n := v[k.counter]
+			switch k.kind {
+			case nsStatic:
+			case nsUnknown:
+				if n != 0 {
+					fmt.Fprintf(&b, "%*s%s: %d\n", nsIndent[state], "", k.key, n)
+				}
+			case nsInHist, nsOutHist:
+				if state != k.kind {
+					title := "ICMP input histogram:"
+					if k.kind == nsOutHist {
+						title = "ICMP output histogram:"
+					}
+					fmt.Fprintf(&b, "%*s%s\n", nsIndent[state], "", title)
+				}
+				if n > 0 {
+					fmt.Fprintf(&b, "%*s"+k.label+"\n", nsIndent[k.kind], "", n)
+				}
+				state = k.kind
+			default:
+				if k.kind == nsNumber || n != 0 {
+					fmt.Fprintf(&b, "%*s"+k.label+"\n", nsIndent[k.kind], "", n)
+				}
+				state = k.kind
 			}
 		}
-	}
-	b.WriteString("Udp:\n")
-	line(true, "%d packets received", "UdpInDatagrams")
-	line(true, "%d packets to unknown port received", "UdpNoPorts")
-	line(true, "%d packet receive errors", "UdpInErrors")
-	line(true, "%d packets sent", "UdpOutDatagrams")
-	line(true, "%d receive buffer errors", "UdpRcvbufErrors")
-	line(true, "%d send buffer errors", "UdpSndbufErrors")
-	line(false, "InCsumErrors: %d", "UdpInCsumErrors")
-	line(false, "IgnoredMulti: %d", "UdpIgnoredMulti")
-	b.WriteString("IpExt:\n")
-	line(false, "InNoRoutes: %d", "IpExtInNoRoutes")
-	line(false, "InTruncatedPkts: %d", "IpExtInTruncatedPkts")
-	line(false, "InBcastPkts: %d", "IpExtInBcastPkts")
-	line(false, "InMcastPkts: %d", "IpExtInMcastPkts")
-	line(false, "InCsumErrors: %d", "IpExtInCsumErrors")
-	line(false, "ReasmOverlaps: %d", "IpExtReasmOverlaps")
-	if v["TcpExtIPReversePathFilter"] != 0 {
-		b.WriteString("TcpExt:\n")
-		line(false, "IPReversePathFilter: %d", "TcpExtIPReversePathFilter")
 	}
 	return b.String()
 }

@@ -11,8 +11,12 @@ import (
 	"vnic/stack"
 )
 
-// Report is what `vnic demo` prints, and with --json its exact shape.
+// Report is what `vnic demo` and `vnic up` print, and with --json its
+// exact shape: command (demo or up), the time the traffic ran (duration),
+// and per device every queue that carried traffic, also one -L took away
+// since (its packets still count in the device's).
 type Report struct {
+	Command  string          `json:"command"`
 	Time     string          `json:"time"`
 	Seed     int64           `json:"seed"`
 	Duration string          `json:"duration"`
@@ -128,15 +132,25 @@ func buildReport(w *topo.World, cfg *topo.Config, streams []*topo.Stream, elapse
 			if c := d.HW.Checker(); c != nil {
 				dr.Violations = c.Count()
 			}
-			for q := 0; q < d.Adapter.Queues(); q++ {
+			// The queues in use, and those that are not any more (ethtool
+			// -L) but carried traffic: the netdev keeps their counts.
+			for q := 0; q < max(nd.NumRxQueues(), nd.NumTxQueues()); q++ {
+				var rp, rb, rd, tp, tb, qdrops uint64
+				if q < nd.NumRxQueues() {
+					rp, rb, rd = nd.RxQueueStats(q).Snapshot()
+				}
+				if q < nd.NumTxQueues() {
+					tp, tb, _ = nd.TxQueue(q).Stats.Snapshot()
+					qdrops = nd.TxQueue(q).Counters().QdiscDrops
+				}
+				if q >= d.Adapter.Queues() && rp+tp+rd+qdrops == 0 {
+					continue
+				}
 				qs := d.Adapter.QueueStats(q)
-				rp, rb, rd := nd.RxQueueStats(q).Snapshot()
-				tp, tb, _ := nd.TxQueue(q).Stats.Snapshot()
-				tc := nd.TxQueue(q).Counters()
 				qr := QueueReport{
 					ID: q, RxPackets: rp, TxPackets: tp, RxBytes: rb, TxBytes: tb,
 					Interrupts: qs.Interrupts, Polls: qs.Polls,
-					Drops: qs.RxDrops + rd + tc.QdiscDrops,
+					Drops: qs.RxDrops + rd + qdrops,
 				}
 				if qs.Polls > 0 {
 					qr.PacketsPerPoll = round2(float64(qs.PollWork) / float64(qs.Polls))
@@ -188,7 +202,11 @@ func (r Report) writeJSON(out io.Writer) error {
 }
 
 func (r Report) writeText(out io.Writer) {
-	fmt.Fprintf(out, "vnic demo: %s time, seed %d, %s of traffic\n", r.Time, r.Seed, r.Duration)
+	cmd := r.Command
+	if cmd == "" {
+		cmd = "demo"
+	}
+	fmt.Fprintf(out, "vnic %s: %s time, seed %d, %s of traffic\n", cmd, r.Time, r.Seed, r.Duration)
 	for _, d := range r.Devices {
 		link := "down"
 		if d.Link {

@@ -113,8 +113,15 @@ func (a *app) buildLogger() error {
 	zc.OutputPaths = []string{"stderr"}
 	zc.ErrorOutputPaths = []string{"stderr"}
 	a.log, err = zc.Build()
+	if err == nil && logSink != nil {
+		enc := zapcore.NewConsoleEncoder(zc.EncoderConfig)
+		a.log = zap.New(zapcore.NewCore(enc, logSink, a.level))
+	}
 	return err
 }
+
+// logSink, when a test sets it, receives the log instead of stderr.
+var logSink zapcore.WriteSyncer
 
 // setOut points every command's output at w (tests).
 func setOut(_ *cobra.Command, w io.Writer) {

@@ -39,17 +39,33 @@ func serveControl(a *app, w *topo.World, path string, exec func(func())) (*netli
 // upRunning, when a test sets it, is closed once `up` has taken ten steps.
 var upRunning chan struct{}
 
+// upTick, when a test sets it, replaces the status line's wall-clock
+// ticker.
+var upTick chan time.Time
+
 func newUpCmd(a *app) *cobra.Command {
-	var asJSON bool
+	var asJSON, verbose bool
 	var opts runOpts
 	var socket string
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run a topology from --config until interrupted, then print its figures",
-		Args:  cobra.NoArgs,
+		Long: `up runs a topology from --config until interrupted (SIGINT, SIGTERM), serving
+the control socket the other commands use, then prints its figures.
+
+Its log goes to stderr: one line as it starts (the topology, the control
+socket) and as it stops. The status line of every wall-clock second (the
+clock and the packet counts) is off unless asked for with -v or an
+explicit --log-level info (or debug), so that 'vnic up &' and the
+commands typed after it in the same terminal do not interleave.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.load(cmd, "time", "seed"); err != nil {
 				return err
+			}
+			status := verbose || cmd.Flags().Changed("log-level") && a.level.Enabled(zap.InfoLevel)
+			if verbose && !a.level.Enabled(zap.InfoLevel) {
+				a.level.SetLevel(zap.InfoLevel)
 			}
 			if err := netlink.CheckFree(socketPath(socket)); err != nil {
 				return err // before the topology is built
@@ -58,7 +74,7 @@ func newUpCmd(a *app) *cobra.Command {
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 			defer signal.Stop(sig)
 			var serveErr error
-			rep, err := a.runTopology(opts, func(w *topo.World) {
+			rep, err := a.runTopology("up", opts, func(w *topo.World) {
 				reqs := make(chan func())
 				stopped := make(chan struct{})
 				var exec func(func())
@@ -81,7 +97,7 @@ func newUpCmd(a *app) *cobra.Command {
 					return
 				}
 				defer srv.Close()
-				runUntil(a, w, sig, reqs)
+				runUntil(a, w, sig, reqs, status)
 				close(stopped)
 			})
 			if err == nil {
@@ -96,6 +112,7 @@ func newUpCmd(a *app) *cobra.Command {
 	cmd.Flags().String("time", "virtual", "virtual (deterministic) or real")
 	cmd.Flags().Int64("seed", 1, "seed for RSS keys and flow addresses")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as one JSON object on exit")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log a status line every wall-clock second (at info)")
 	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+nlclient.DefaultPath()+")")
 	opts.flags(cmd)
 	return cmd
@@ -103,11 +120,14 @@ func newUpCmd(a *app) *cobra.Command {
 
 // runUntil drives the world until a signal: virtual time advances 1 ms of
 // simulated time per step, never ahead of the wall clock; real time just
-// waits. A status line is logged
-// every wall-clock second.
-func runUntil(a *app, w *topo.World, sig <-chan os.Signal, reqs <-chan func()) {
+// waits. With status, a status line is logged every wall-clock second.
+func runUntil(a *app, w *topo.World, sig <-chan os.Signal, reqs <-chan func(), status bool) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	tickC := tick.C
+	if upTick != nil {
+		tickC = upTick
+	}
 	vstart, wstart := w.Clock.Now(), time.Now()
 	for steps := 0; ; steps++ {
 		if steps == 10 && upRunning != nil {
@@ -119,7 +139,10 @@ func runUntil(a *app, w *topo.World, sig <-chan os.Signal, reqs <-chan func()) {
 			return
 		case fn := <-reqs:
 			fn()
-		case <-tick.C:
+		case <-tickC:
+			if !status {
+				continue
+			}
 			var rx, tx uint64
 			for _, h := range w.Hosts {
 				for _, d := range h.Devices {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"vnic/stack"
 	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
 	"vnic/stack/netlink"
 	"vnic/stack/udp"
 )
@@ -33,7 +35,11 @@ const (
 	InetAttrInterval = 7  // u64 ns between requests (host clock)
 	InetAttrWait     = 8  // u64 ns to wait for replies after the last request
 	InetAttrTOS      = 9  // u8
-	InetAttrSrc      = 10 // 4 bytes
+	InetAttrSrc      = 10 // 4 bytes: ping -I ADDR (bind: it must be local)
+	InetAttrDev      = 11 // string: ping -I DEV (SO_BINDTODEVICE)
+	InetAttrDeadline = 12 // u64 ns: ping -w (host clock from the first request)
+	InetAttrIPOpt    = 13 // u8: IPOptNone, IPOptRecordRoute, IPOptTS* (ping -R, -T)
+	InetAttrPrespec  = 14 // 4 bytes per address: ping -T tsprespec's hosts
 
 	// reply attributes
 	InetAttrKind    = 20 // u8: PingReply, PingError, PingLocal, PingSummary
@@ -49,6 +55,16 @@ const (
 	InetAttrSent    = 30 // u32: requests sent (summary)
 	InetAttrElapsed = 31 // u64 ns from the first request to the last (summary)
 	InetAttrCounter = 32 // nested: name (1, string), value (2, u64)
+	InetAttrOptions = 33 // bytes: the IP options of a reply (after -R or -T)
+)
+
+// ping's IP options (InetAttrIPOpt).
+const (
+	IPOptNone        = 0
+	IPOptRecordRoute = 1 // -R
+	IPOptTSOnly      = 2 // -T tsonly
+	IPOptTSAndAddr   = 3 // -T tsandaddr
+	IPOptTSPrespec   = 4 // -T tsprespec
 )
 
 // ping -M modes.
@@ -65,6 +81,11 @@ const (
 	PingLocal   = 3
 	PingSummary = 4
 	PingSent    = 5 // a request went out (InetAttrSeq, InetAttrElapsed: its time on the host's clock)
+	// PingStart comes first, once the socket is set up (bound, routed):
+	// InetAttrSrc is the source address the requests carry. An error
+	// before it is a setup error (ping's connect, bind, SO_BINDTODEVICE),
+	// its message worded as ping words it.
+	PingStart = 6
 )
 
 // Service serves the vnic_inet family for the hosts of a running topology.
@@ -87,11 +108,12 @@ func (s *Service) exec(fn func()) {
 }
 
 type pingReq struct {
-	host           string
-	dst, src       netip.Addr
-	count, size    int
-	ttl, tos, pmtu uint8
-	interval, wait time.Duration
+	host                     string
+	dst, src                 netip.Addr
+	dev                      string
+	count, size              int
+	ttl, tos, pmtu, ipopt    uint8
+	interval, wait, deadline time.Duration
 }
 
 func inetErr(errno syscall.Errno, format string, args ...any) error {
@@ -149,7 +171,8 @@ type Counter struct {
 	Value uint64
 }
 
-// Counters lists a host's IPv4, ICMP and UDP counters with nstat's names.
+// Counters lists a host's IPv4, ICMP and UDP counters with nstat's names,
+// in the order of the kernel's /proc/net/snmp then /proc/net/netstat.
 func Counters(in *ipv4.Inet) []Counter {
 	ip, ic, u := in.Stats.Snapshot(), in.ICMPStats.Snapshot(), udp.Of(in).Stats.Snapshot()
 	fwd := uint64(2)
@@ -164,8 +187,21 @@ func Counters(in *ipv4.Inet) []Counter {
 		{"IpReasmOKs", ip.ReasmOKs}, {"IpReasmFails", ip.ReasmFails}, {"IpFragOKs", ip.FragOKs}, {"IpFragFails", ip.FragFails},
 		{"IpFragCreates", ip.FragCreates},
 		{"IcmpInMsgs", ic.InMsgs}, {"IcmpInErrors", ic.InErrors}, {"IcmpInCsumErrors", ic.InCsumErrors},
-		{"IcmpOutMsgs", ic.OutMsgs}, {"IcmpOutErrors", ic.OutErrors},
-		{"IcmpOutRateLimitGlobal", ic.OutRateLimitGlobal}, {"IcmpOutRateLimitHost", ic.OutRateLimitHost},
+	}
+	// The Icmp line's per-type counts (the kernel's order), then the
+	// IcmpMsg line's non-zero types, In then Out.
+	hist := []struct {
+		name string
+		typ  int
+	}{{"DestUnreachs", 3}, {"TimeExcds", 11}, {"ParmProbs", 12}, {"SrcQuenchs", 4}, {"Redirects", 5}, {"Echos", 8},
+		{"EchoReps", 0}, {"Timestamps", 13}, {"TimestampReps", 14}, {"AddrMasks", 17}, {"AddrMaskReps", 18}}
+	for _, h := range hist {
+		out = append(out, Counter{"IcmpIn" + h.name, ic.InType[h.typ]})
+	}
+	out = append(out, []Counter{{"IcmpOutMsgs", ic.OutMsgs}, {"IcmpOutErrors", ic.OutErrors},
+		{"IcmpOutRateLimitGlobal", ic.OutRateLimitGlobal}, {"IcmpOutRateLimitHost", ic.OutRateLimitHost}}...)
+	for _, h := range hist {
+		out = append(out, Counter{"IcmpOut" + h.name, ic.OutType[h.typ]})
 	}
 	for t := 0; t < 256; t++ {
 		if ic.InType[t] != 0 {
@@ -180,9 +216,9 @@ func Counters(in *ipv4.Inet) []Counter {
 	out = append(out, []Counter{
 		{"UdpInDatagrams", u.InDatagrams}, {"UdpNoPorts", u.NoPorts}, {"UdpInErrors", u.InErrors}, {"UdpOutDatagrams", u.OutDatagrams},
 		{"UdpRcvbufErrors", u.RcvbufErrors}, {"UdpSndbufErrors", u.SndbufErrors}, {"UdpInCsumErrors", u.InCsumErrors}, {"UdpIgnoredMulti", u.IgnoredMulti},
-		{"IpExtInNoRoutes", ip.InNoRoutes}, {"IpExtInTruncatedPkts", ip.InTruncatedPkts}, {"IpExtInBcastPkts", ip.InBcastPkts},
-		{"IpExtInMcastPkts", ip.InMcastPkts}, {"IpExtInCsumErrors", ip.InCsumErrors}, {"IpExtReasmOverlaps", ip.ReasmOverlaps},
 		{"TcpExtIPReversePathFilter", ip.InRPFilter},
+		{"IpExtInNoRoutes", ip.InNoRoutes}, {"IpExtInTruncatedPkts", ip.InTruncatedPkts}, {"IpExtInMcastPkts", ip.InMcastPkts},
+		{"IpExtInBcastPkts", ip.InBcastPkts}, {"IpExtInCsumErrors", ip.InCsumErrors}, {"IpExtReasmOverlaps", ip.ReasmOverlaps},
 	}...)
 	return out
 }
@@ -222,6 +258,12 @@ func (s *Service) stream(cmd uint8, body []byte, emit func([]byte) error) error 
 			r.interval = time.Duration(ad.Uint64())
 		case InetAttrWait:
 			r.wait = time.Duration(ad.Uint64())
+		case InetAttrDeadline:
+			r.deadline = time.Duration(ad.Uint64())
+		case InetAttrDev:
+			r.dev = ad.String()
+		case InetAttrIPOpt:
+			r.ipopt = ad.Uint8()
 		}
 	}
 	if err := ad.Err(); err != nil {
@@ -230,16 +272,25 @@ func (s *Service) stream(cmd uint8, body []byte, emit func([]byte) error) error 
 	if !r.dst.IsValid() {
 		return inetErr(syscall.EINVAL, "a destination address is needed")
 	}
-	if r.count < 0 || r.count > 1000000 {
-		return inetErr(syscall.EINVAL, "count %d: want 0 (until stopped) .. 1000000", r.count)
+	if r.count < 0 {
+		return inetErr(syscall.EINVAL, "count %d: want 0 (until stopped) or more", r.count)
 	}
-	if r.size > 65507 {
-		return inetErr(syscall.EINVAL, "packet size %d is too large: 65507 at most", r.size)
+	if r.size < 0 {
+		return inetErr(syscall.EINVAL, "packet size %d: want 0 or more", r.size)
 	}
 	if r.interval < time.Millisecond {
 		return inetErr(syscall.EINVAL, "interval %v: 1 ms at least", r.interval)
 	}
+	if r.ipopt != IPOptNone {
+		// The host's ping socket sends no IP options yet (IP_OPTIONS):
+		// refused rather than sent without them.
+		return inetErr(syscall.EOPNOTSUPP, "IP options (ping -R, -T): the host's ping socket cannot send them: Operation not supported")
+	}
 	h, in, err := s.hostInet(r.host)
+	if err != nil {
+		return err
+	}
+	s.exec(func() { err = pingSetup(h, in, &r) })
 	if err != nil {
 		return err
 	}
@@ -249,44 +300,128 @@ func (s *Service) stream(cmd uint8, body []byte, emit func([]byte) error) error 
 		return err
 	}
 	defer s.exec(func() { pc.Close() })
+	ae := mnl.NewAttributeEncoder()
+	ae.Uint8(InetAttrKind, PingStart)
+	src := r.src.As4()
+	ae.Bytes(InetAttrSrc, src[:])
+	b, _ := ae.Encode()
+	if err := emit(b); err != nil {
+		return err
+	}
 	return s.pingLoop(h, pc, r, emit)
+}
+
+// pingSetup is what ping does before its first request, with ping's
+// wording for each failure: -I ADDR binds the socket (the address must be
+// the host's: EADDRNOTAVAIL); otherwise a probe connect routes the
+// destination (through -I DEV when given, which must exist) and gives the
+// source address; a broadcast destination is refused (ping without -b).
+// On success r.src is the source the requests carry.
+func pingSetup(h *stack.Host, in *ipv4.Inet, r *pingReq) error {
+	if r.src.IsValid() {
+		if !in.IsLocalAddr(r.src.As4()) {
+			return inetErr(syscall.EADDRNOTAVAIL, "bind: %s", errnoText(syscall.EADDRNOTAVAIL))
+		}
+		return nil
+	}
+	fl := fib.FlowKey{Dst: r.dst.As4(), TOS: r.tos, Proto: ipv4.IPProtoICMP}
+	if r.dev != "" {
+		d, err := h.Device(r.dev)
+		if err != nil {
+			return inetErr(syscall.ENODEV, "SO_BINDTODEVICE %s: %s", r.dev, errnoText(syscall.ENODEV))
+		}
+		fl.Oif = d.Ifindex()
+	}
+	rt, err := in.RouteOutput(&fl)
+	if err != nil {
+		var en syscall.Errno
+		if !errors.As(err, &en) {
+			en = syscall.EINVAL
+		}
+		if en != syscall.EACCES {
+			// ENETUNREACH (no route), EHOSTUNREACH (unreachable),
+			// EINVAL (blackhole), as connect gives them.
+			return inetErr(en, "connect: %s", errnoText(en))
+		}
+		// A prohibit route: ping takes EACCES for a broadcast.
+	}
+	if err != nil || rt.Flags&ipv4.RTCFBroadcast != 0 {
+		return inetErr(syscall.EACCES, "Do you want to ping broadcast? Then -b. If not, check your local firewall rules")
+	}
+	r.src = netip.AddrFrom4(fl.Src)
+	return nil
+}
+
+// errnoText is strerror's wording (Go's errno strings, capitalised).
+func errnoText(en syscall.Errno) string {
+	s := en.Error()
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // pingRun is a ping in progress: the requests are sent by a timer on
 // the host's clock, so their spacing is exact in virtual time too.
 type pingRun struct {
 	mu          sync.Mutex
-	sent        map[uint16]time.Duration
+	sent        map[uint16]time.Duration // outstanding requests: when each went
+	answered    map[uint16]bool          // sequences a reply came for (duplicates are not counted again)
 	first, last time.Duration
 	nsent       int
-	locals      [][]byte // local failures to report
-	done        bool     // the last request went out
+	nrecv, nerr int           // ping's nreceived and nerrors
+	tmax        time.Duration // the longest round trip
+	exitAt      time.Duration // when the wait after the last request ends (0: not yet set)
+	locals      [][]byte      // local failures and sends to report
 }
 
-// pingLoop sends r.count requests r.interval apart on the host's clock,
-// emitting what comes back as it comes, then waits up to r.wait (host
-// clock) for late replies. Wall-clock bounds stop it if the host's clock
+// maxPingData is the most ICMP data an IPv4 datagram carries: 65535 − 20 − 8.
+const maxPingData = 65507
+
+// pingLoop is iputils ping's main loop on the host's clock: a request
+// every r.interval, r.count of them (0: until the client goes), or with a
+// deadline (-w) until it expires, more than r.count if replies are
+// missing. It stops when r.count requests are answered (a reply or an
+// error each), at the deadline, on an error with a deadline, or once the
+// last request has waited: twice the longest round trip (at least the
+// interval) when a reply came, r.wait (-W) when none did. What comes back
+// is emitted as it comes. Wall-clock bounds stop it if the host's clock
 // stalls.
 func (s *Service) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit func([]byte) error) error {
 	clock := h.Clock()
-	data := make([]byte, r.size)
-	for i := range data {
-		data[i] = byte(i)
+	var data []byte
+	if r.size <= maxPingData {
+		data = make([]byte, r.size)
+		for i := range data {
+			data[i] = byte(i)
+		}
 	}
-	run := &pingRun{sent: map[uint16]time.Duration{}}
+	run := &pingRun{sent: map[uint16]time.Duration{}, answered: map[uint16]bool{}}
 	var tm stack.Timer
+	var start time.Duration // the deadline counts from here
 	seq := 1
 	send := func() {
-		o := ipv4.PingOptions{TTL: r.ttl, TOS: r.tos, DF: r.pmtu != PMTUDont, Src: r.src}
+		run.mu.Lock()
+		defer run.mu.Unlock()
 		now := clock.Now()
-		err := pc.SendEcho(r.dst, uint16(seq), data, o)
+		if r.count > 0 && run.nsent >= r.count && r.deadline == 0 || r.deadline > 0 && now >= start+r.deadline {
+			return
+		}
+		o := ipv4.PingOptions{TTL: r.ttl, TOS: r.tos, DF: r.pmtu != PMTUDont, Src: r.src}
+		var err error
+		if data == nil {
+			// Larger than any datagram: ip_append_data's EMSGSIZE with
+			// the largest MTU (ping's "message too long, mtu=65535").
+			err = &ipv4.ErrMsgSize{MTU: 65535}
+		} else {
+			err = pc.SendEcho(r.dst, uint16(seq), data, o)
+		}
 		var ms *ipv4.ErrMsgSize
-		if r.pmtu == PMTUWant && errors.As(err, &ms) {
+		if data != nil && r.pmtu == PMTUWant && errors.As(err, &ms) {
 			o.DF = false
 			err = pc.SendEcho(r.dst, uint16(seq), data, o)
 		}
-		run.mu.Lock()
-		if seq == 1 {
+		if run.nsent == 0 {
 			run.first = now
 		}
 		run.last = now
@@ -304,7 +439,9 @@ func (s *Service) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit fun
 			ae.Uint8(InetAttrKind, PingLocal)
 			ae.Uint16(InetAttrSeq, uint16(seq))
 			if errors.As(err, &ms) {
+				// A local error on the socket's queue: ping counts it.
 				ae.Uint32(InetAttrMTU, uint32(ms.MTU))
+				run.nerr++
 			}
 			var en syscall.Errno
 			if errors.As(err, &en) {
@@ -316,25 +453,28 @@ func (s *Service) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit fun
 			run.sent[uint16(seq)] = now
 		}
 		seq++
-		if r.count == 0 || seq <= r.count {
+		if r.count == 0 || run.nsent < r.count || r.deadline != 0 {
 			tm.Reset(r.interval)
 		} else {
-			run.done = true
+			wait := r.wait
+			if run.nrecv > 0 {
+				wait = max(2*run.tmax, r.interval)
+			}
+			run.exitAt = now + wait
 		}
-		run.mu.Unlock()
 	}
 	s.exec(func() {
+		start = clock.Now()
 		tm = clock.NewTimer(send)
 		tm.Reset(0)
 	})
 	defer s.exec(func() { tm.Stop() })
 	// A ping without a count ends when the client goes (an emit fails:
 	// each request emits one).
-	wallEnd := time.Now().Add(time.Minute + time.Duration(r.count)*(2*time.Second+2*r.interval))
-	if r.count == 0 {
+	wallEnd := time.Now().Add(time.Minute + time.Duration(r.count)*(2*time.Second+2*r.interval) + 2*r.deadline + 2*r.wait)
+	if r.count == 0 && r.deadline == 0 {
 		wallEnd = time.Now().Add(1000000 * (2*time.Second + 2*r.interval))
 	}
-	got := 0
 	for {
 		var msgs []ipv4.PingMsg
 		var now time.Duration
@@ -363,29 +503,46 @@ func (s *Service) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit fun
 			ae.Uint32(InetAttrInfo, m.Info)
 			if m.IsError {
 				ae.Uint8(InetAttrKind, PingError)
+				run.nerr++
 			} else {
 				ae.Uint8(InetAttrKind, PingReply)
 				ae.Uint32(InetAttrBytes, uint32(m.Len))
 				ae.Uint64(InetAttrRTT, uint64(m.At-at))
+				if !run.answered[m.Seq] {
+					run.answered[m.Seq] = true
+					run.nrecv++
+					run.tmax = max(run.tmax, m.At-at)
+				}
 			}
-			got++
 			b, _ := ae.Encode()
 			out = append(out, b)
 		}
-		done, pending, last := run.done, len(run.sent), run.last
+		stop := r.count > 0 && run.nrecv+run.nerr >= r.count ||
+			r.deadline > 0 && (run.nerr > 0 || now >= start+r.deadline) ||
+			run.exitAt != 0 && now >= run.exitAt
 		run.mu.Unlock()
 		for _, b := range append(locals, out...) {
 			if err := emit(b); err != nil {
 				return err
 			}
 		}
-		if done && (got >= pending || now >= last+r.wait) {
+		if stop {
 			break
 		}
 		if time.Now().After(wallEnd) {
 			return inetErr(syscall.ETIMEDOUT, "the host's clock stopped advancing")
 		}
 		time.Sleep(time.Millisecond)
+	}
+	s.exec(func() { tm.Stop() })
+	run.mu.Lock()
+	locals := run.locals
+	run.locals = nil
+	run.mu.Unlock()
+	for _, b := range locals {
+		if err := emit(b); err != nil {
+			return err
+		}
 	}
 	run.mu.Lock()
 	ae := mnl.NewAttributeEncoder()

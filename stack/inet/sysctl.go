@@ -11,9 +11,12 @@ import (
 )
 
 // The vnic_inet family's sysctl command: read or write a host's
-// net.ipv4 settings. Request: InetAttrHost, InetAttrName (empty: all),
+// net.ipv4 settings. Request: InetAttrHost, InetAttrName (empty: all; a
+// prefix of keys: the keys under it, as a /proc/sys directory),
 // InetAttrValue (set: write). Reply: InetAttrCounter-shaped pairs with a
-// string value (name 1, value 3).
+// string value (name 1, value 3). Errors carry procps sysctl's wording:
+// ENOENT "cannot stat /proc/sys/…", EACCES "permission denied on key …",
+// EINVAL "setting key …: Invalid argument".
 const (
 	InetCmdSysctl = 3
 	InetAttrName  = 40 // string
@@ -45,27 +48,44 @@ func (s *Service) sysctl(body []byte) ([][]byte, int, error) {
 	}
 	name = strings.ReplaceAll(name, "/", ".")
 	if write && name == "" {
-		// A write names its key: an empty one would set every switch.
-		return nil, -1, inetErr(syscall.EINVAL, "malformed setting \"=%s\"", value)
+		// A write names its key: an empty one would set every switch
+		// (procps refuses the path /proc/sys/ itself).
+		return nil, -1, inetErr(syscall.EINVAL, "Path is not under /proc/sys/: /proc/sys/")
 	}
 	var out []stack.Sysctl
 	var ferr error
 	s.exec(func() {
-		for _, k := range h.Sysctls() {
-			if name != "" && k.Name != name {
-				continue
+		all := h.Sysctls()
+		// The key itself, else the keys under it (a directory of
+		// /proc/sys: sysctl lists it; writing one is EINVAL).
+		for _, k := range all {
+			if name == "" || k.Name == name {
+				out = append(out, k)
 			}
-			if write {
-				if k.Set == nil {
-					ferr = inetErr(syscall.EACCES, "permission denied on key %q (vnic keeps it fixed)", k.Name)
-					return
-				}
-				if err := k.Set(value); err != nil {
-					ferr = inetErr(syscall.EINVAL, "setting key %q: Invalid argument", k.Name)
-					return
+		}
+		if len(out) == 0 && name != "" {
+			for _, k := range all {
+				if strings.HasPrefix(k.Name, name+".") {
+					out = append(out, k)
 				}
 			}
-			out = append(out, k)
+			if len(out) > 0 && write {
+				ferr = inetErr(syscall.EINVAL, "setting key \"%s\": Invalid argument", name)
+				return
+			}
+		}
+		if !write {
+			return
+		}
+		for _, k := range out {
+			if k.Set == nil {
+				ferr = inetErr(syscall.EACCES, "permission denied on key \"%s\"", k.Name)
+				return
+			}
+			if err := k.Set(value); err != nil {
+				ferr = inetErr(syscall.EINVAL, "setting key \"%s\": Invalid argument", k.Name)
+				return
+			}
 		}
 	})
 	if ferr != nil {
