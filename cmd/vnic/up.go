@@ -91,13 +91,17 @@ commands typed after it in the same terminal do not interleave.`,
 						}
 					}
 				}
+				// A TAP deleted under the running topology is a pulled
+				// cable: the device loses its link; say which.
+				for _, p := range w.Ports {
+					p.SetOnLost(func(err error) { a.log.Warn("port lost", zap.Error(err)) })
+				}
 				srv, err := serveControl(a, w, socketPath(socket), exec)
 				if err != nil {
 					serveErr = err
 					return
 				}
-				defer srv.Close()
-				runUntil(a, w, sig, reqs, status)
+				runUntil(a, w, sig, reqs, status, srv.Close)
 				close(stopped)
 			})
 			if err == nil {
@@ -118,53 +122,77 @@ commands typed after it in the same terminal do not interleave.`,
 	return cmd
 }
 
-// runUntil drives the world until a signal: virtual time advances 1 ms of
-// simulated time per step, never ahead of the wall clock; real time just
-// waits. With status, a status line is logged every wall-clock second.
-func runUntil(a *app, w *topo.World, sig <-chan os.Signal, reqs <-chan func(), status bool) {
+// runUntil drives the world until a signal. In virtual time a Pacer runs
+// the events that are due by the wall clock (the simulated clock may lag
+// it, never run ahead) and says how long nothing is due, and the loop
+// sleeps that long or until a request or signal comes: an idle topology
+// costs no CPU. On a signal the control socket is closed while the
+// simulation still serves requests (a streaming client gets its end at
+// once), then the loop returns. With status, a status line is logged every
+// wall-clock second.
+func runUntil(a *app, w *topo.World, sig <-chan os.Signal, reqs <-chan func(), status bool, closeCtl func() error) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	tickC := tick.C
 	if upTick != nil {
 		tickC = upTick
 	}
-	vstart, wstart := w.Clock.Now(), time.Now()
+	pace := topo.NewPacer(w, nil)
+	wake := time.NewTimer(time.Hour)
+	defer wake.Stop()
+	wstart := time.Now()
+	running := upRunning
+	var closed chan error // made once a signal came
 	for steps := 0; ; steps++ {
-		if steps == 10 && upRunning != nil {
-			close(upRunning)
+		if running != nil && (steps >= 10 || time.Since(wstart) >= 10*time.Millisecond) {
+			close(running)
+			running = nil
+		}
+		sleep := pace.Advance()
+		if running != nil {
+			sleep = min(sleep, time.Millisecond)
+		}
+		var timeout <-chan time.Time
+		if sleep > 0 {
+			wake.Reset(sleep)
+			timeout = wake.C
+		} else {
+			ready := make(chan time.Time)
+			close(ready) // behind: take what is waiting, then go on
+			timeout = ready
 		}
 		select {
 		case s := <-sig:
-			a.log.Info("stopping", zap.String("signal", s.String()))
+			if closed == nil {
+				a.log.Info("stopping", zap.String("signal", s.String()))
+				closed = make(chan error, 1)
+				go func() { closed <- closeCtl() }()
+			}
+		case err := <-closed:
+			if err != nil {
+				a.log.Warn("control socket", zap.Error(err))
+			}
 			return
 		case fn := <-reqs:
 			fn()
 		case <-tickC:
-			if !status {
-				continue
-			}
-			var rx, tx uint64
-			for _, h := range w.Hosts {
-				for _, d := range h.Devices {
-					st := d.Netdev.Stats64()
-					rx += st.RxPackets
-					tx += st.TxPackets
+			if status {
+				var rx, tx uint64
+				for _, h := range w.Hosts {
+					for _, d := range h.Devices {
+						st := d.Netdev.Stats64()
+						rx += st.RxPackets
+						tx += st.TxPackets
+					}
 				}
+				a.log.Info("running", zap.Duration("clock", w.Clock.Now()), zap.Uint64("rx_packets", rx), zap.Uint64("tx_packets", tx))
 			}
-			a.log.Info("running", zap.Duration("clock", w.Clock.Now()), zap.Uint64("rx_packets", rx), zap.Uint64("tx_packets", tx))
-		default:
-			if w.VClock != nil {
-				// The simulated clock may lag the wall clock (a busy
-				// simulation) but not run ahead of it: an idle topology
-				// would otherwise race through hours a second, and
-				// `vnic ping -i 1` would send thousands of requests.
-				if ahead := (w.Clock.Now() - vstart) - time.Since(wstart); ahead > 0 {
-					time.Sleep(min(ahead, 10*time.Millisecond))
-					continue
-				}
-				w.Run(time.Millisecond)
-			} else {
-				time.Sleep(10 * time.Millisecond)
+		case <-timeout:
+		}
+		if sleep > 0 && !wake.Stop() {
+			select {
+			case <-wake.C:
+			default:
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package inet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -96,7 +97,7 @@ type Service struct {
 
 // Family returns the family to register with Listen.
 func (s *Service) Family() *netlink.Family {
-	return &netlink.Family{Name: InetFamily, Version: 1, Handle: s.handle, Stream: s.stream}
+	return &netlink.Family{Name: InetFamily, Version: 1, Handle: s.handle, StreamContext: s.stream}
 }
 
 func (s *Service) exec(fn func()) {
@@ -223,7 +224,7 @@ func Counters(in *ipv4.Inet) []Counter {
 	return out
 }
 
-func (s *Service) stream(cmd uint8, body []byte, emit func([]byte) error) error {
+func (s *Service) stream(ctx context.Context, cmd uint8, body []byte, emit func([]byte) error) error {
 	if cmd != InetCmdPing {
 		return inetErr(syscall.EOPNOTSUPP, "command %d is not a stream", cmd)
 	}
@@ -308,7 +309,7 @@ func (s *Service) stream(cmd uint8, body []byte, emit func([]byte) error) error 
 	if err := emit(b); err != nil {
 		return err
 	}
-	return s.pingLoop(h, pc, r, emit)
+	return s.pingLoop(ctx, h, pc, r, emit)
 }
 
 // pingSetup is what ping does before its first request, with ping's
@@ -387,7 +388,7 @@ const maxPingData = 65507
 // interval) when a reply came, r.wait (-W) when none did. What comes back
 // is emitted as it comes. Wall-clock bounds stop it if the host's clock
 // stalls.
-func (s *Service) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit func([]byte) error) error {
+func (s *Service) pingLoop(ctx context.Context, h *stack.Host, pc *ipv4.PingConn, r pingReq, emit func([]byte) error) error {
 	clock := h.Clock()
 	var data []byte
 	if r.size <= maxPingData {
@@ -532,7 +533,12 @@ func (s *Service) pingLoop(h *stack.Host, pc *ipv4.PingConn, r pingReq, emit fun
 		if time.Now().After(wallEnd) {
 			return inetErr(syscall.ETIMEDOUT, "the host's clock stopped advancing")
 		}
-		time.Sleep(time.Millisecond)
+		select {
+		case <-ctx.Done(): // the control socket is closing
+			s.exec(func() { tm.Stop() })
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
 	}
 	s.exec(func() { tm.Stop() })
 	run.mu.Lock()
