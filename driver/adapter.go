@@ -438,32 +438,29 @@ type QueueStats struct {
 	LROFrames  uint64 // wire frames received inside LRO aggregates
 }
 
-// QueueStats returns queue pair q's figures; zero when the device is down.
+// QueueStats returns queue pair q's figures since probe, for every queue
+// the device has run with.
 func (a *Adapter) QueueStats(q int) QueueStats {
 	hs := a.HWStats()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var s QueueStats
-	if q < 0 || q >= a.cfg.Queues {
+	// Every queue the device has run with answers (ethtool -S lists them
+	// all), with its counts across ring, channel and MTU changes.
+	if q < 0 || q >= max(a.cfg.Queues, a.usedQueues) || q >= len(a.qtot) {
 		return s
 	}
 	s.RxDrops = hs.RQDPC[q]
+	s.Interrupts = a.fn.MSIX.Count(q + 1) // queue q's vector (otherVector is 0)
+	t := &a.qtot[q]
+	s.Polls, s.PollWork, s.BudgetHits, s.EmptyPolls = t.polls.Load(), t.pollWork.Load(), t.budgetHits.Load(), t.emptyPolls.Load()
 	if q < len(a.qv) {
-		qv := a.qv[q]
-		ns := qv.napi.Stats()
-		s.Interrupts = a.fn.MSIX.Count(qv.vec)
-		s.Polls, s.PollWork, s.BudgetHits, s.EmptyPolls = ns.Polls, ns.Packets, ns.BudgetHits, ns.Empty
-		if qv.poller != nil {
-			// The quota mode: the receive callback's turns.
-			cs := qv.poller.CallbackStats(qv.rxCB)
-			s.Polls, s.PollWork, s.BudgetHits = cs.Turns, cs.Work, cs.Full
-		}
+		polls, work, hits, empty := a.qv[q].pollCounts()
+		s.Polls, s.PollWork, s.BudgetHits, s.EmptyPolls = s.Polls+polls, s.PollWork+work, s.BudgetHits+hits, s.EmptyPolls+empty
 	}
-	if q < len(a.qtot) {
-		s.TxRestarts = a.qtot[q].restarts.Load()
-		s.CsumErrors = a.qtot[q].csumErr.Load()
-		s.LROFrames = a.qtot[q].lro.Load()
-	}
+	s.TxRestarts = t.restarts.Load()
+	s.CsumErrors = t.csumErr.Load()
+	s.LROFrames = t.lro.Load()
 	return s
 }
 

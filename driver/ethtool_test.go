@@ -318,3 +318,55 @@ func TestAdaptiveTx(t *testing.T) {
 		t.Errorf("off reads back %v", got.V)
 	}
 }
+
+// TestQueueStatsSurviveReconfigure: a ring change (-G) and a channel change
+// (-L) make new vectors; the queues' interrupt and poll counts go on from
+// where they were, and a queue -L took away still answers with its counts,
+// as ethtool -S lists every queue the device has used.
+func TestQueueStatsSurviveReconfigure(t *testing.T) {
+	e := newEnv(t, func(c *topo.Config) { c.Hosts[1].Devices[0].Queues = 2 })
+	listen(e.b)
+	pg, err := e.a.Host.Stack.NewPktgen(stack.PktgenConfig{
+		Dev: e.a.Netdev, DstMAC: e.b.Netdev.Addr(), SrcIP: [4]byte{198, 18, 0, 1}, DstIP: [4]byte{198, 19, 0, 1},
+		Size: 60, Flows: 64, Burst: 8, Count: 4000, Queue: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg.Start()
+	e.w.Run(5 * time.Millisecond)
+	nq := e.b.Adapter.Queues()
+	if nq < 2 {
+		t.Fatalf("%d queues: the test needs two", nq)
+	}
+	before := make([]driver.QueueStats, nq)
+	for q := range before {
+		before[q] = e.b.Adapter.QueueStats(q)
+	}
+	if before[nq-1].Interrupts == 0 || before[nq-1].Polls == 0 {
+		t.Fatalf("queue %d carried nothing before the changes: %+v", nq-1, before[nq-1])
+	}
+	if err := ethtool.SetRing(e.b.Adapter, ethtool.Some32(256), ethtool.Opt32{}, ethtool.Opt32{}, ethtool.Some32(256)); err != nil {
+		t.Fatal(err)
+	}
+	for q := range before {
+		s := e.b.Adapter.QueueStats(q)
+		if s.Interrupts < before[q].Interrupts || s.Polls < before[q].Polls || s.PollWork < before[q].PollWork {
+			t.Errorf("-G: queue %d went back from %+v to %+v", q, before[q], s)
+		}
+	}
+	if err := ethtool.SetChannels(e.b.Adapter, ethtool.Opt32{}, ethtool.Opt32{}, ethtool.Opt32{}, ethtool.Some32(uint32(nq-1))); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.b.Adapter.QueueStats(nq - 1); s.Interrupts < before[nq-1].Interrupts || s.Polls < before[nq-1].Polls {
+		t.Errorf("-L: the removed queue %d went from %+v to %+v", nq-1, before[nq-1], s)
+	}
+	e.w.Run(50 * time.Millisecond)
+	var work uint64
+	for q := range nq {
+		work += e.b.Adapter.QueueStats(q).PollWork
+	}
+	if rx := e.b.Netdev.Stats64().RxPackets; work != rx {
+		t.Errorf("the queues' polls took %d packets, the device received %d", work, rx)
+	}
+}

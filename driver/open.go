@@ -366,6 +366,7 @@ func (a *Adapter) freeAll() {
 	for _, qv := range a.qv {
 		a.fn.MSIX.Free(qv.vec)
 	}
+	a.retireVectors()
 	a.fn.MSIX.Free(otherVector)
 	for _, r := range a.rx {
 		a.freeRx(r)

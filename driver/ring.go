@@ -34,6 +34,9 @@ type rxRing struct {
 type queueTotals struct {
 	csumErr, lro, restarts atomic.Uint64
 	txPackets, txBytes     atomic.Uint64 // TX packets cleaned (dynamic ITR)
+	// The poll counters of the queue's earlier vectors: a ring, channel
+	// or MTU change makes new ones, whose NAPI counts start at zero.
+	polls, pollWork, budgetHits, emptyPolls atomic.Uint64
 }
 
 // txRing is one TX queue's ring: descriptors, one bounce buffer per
@@ -133,8 +136,38 @@ func (a *Adapter) detachRings() ringSet {
 	for _, r := range rs.tx {
 		r.cleanTxRing()
 	}
+	a.retireVectors()
 	a.rx, a.tx, a.qv = nil, nil, nil
 	return rs
+}
+
+// retireVectors adds the queue vectors' poll counters to the queues'
+// totals before the vectors go (QueueStats adds them back).
+func (a *Adapter) retireVectors() {
+	for q, qv := range a.qv {
+		if q >= len(a.qtot) {
+			break
+		}
+		polls, work, hits, empty := qv.pollCounts()
+		t := &a.qtot[q]
+		t.polls.Add(polls)
+		t.pollWork.Add(work)
+		t.budgetHits.Add(hits)
+		t.emptyPolls.Add(empty)
+	}
+}
+
+// pollCounts are the vector's polls, the work they returned, the polls
+// that used their whole budget and the empty ones (the quota mode: its
+// receive callback's turns).
+func (qv *qVector) pollCounts() (polls, work, hits, empty uint64) {
+	ns := qv.napi.Stats()
+	polls, work, hits, empty = ns.Polls, ns.Packets, ns.BudgetHits, ns.Empty
+	if qv.poller != nil {
+		cs := qv.poller.CallbackStats(qv.rxCB)
+		polls, work, hits = cs.Turns, cs.Work, cs.Full
+	}
+	return polls, work, hits, empty
 }
 
 // ringPlan is what sizes a set of rings: queue pairs, descriptors per RX

@@ -38,7 +38,11 @@ func (m *MSIX) Request(vec int, cpu *CPU, name string, h func()) error {
 	if m.vectors[vec].handler != nil {
 		return fmt.Errorf("hw: msix: vector %d busy (%s)", vec, m.vectors[vec].name)
 	}
-	m.vectors[vec] = msixVector{cpu: cpu, handler: h, name: name}
+	// The vector's message count goes on across free and request, as an
+	// IRQ's count in /proc/interrupts does: a ring resize that requests
+	// the vectors again keeps its queues' interrupt totals.
+	v := &m.vectors[vec]
+	v.cpu, v.handler, v.name = cpu, h, name
 	return nil
 }
 
