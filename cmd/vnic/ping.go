@@ -51,8 +51,9 @@ when replies came (with -w: as many as -c asked for), 1 when none did or on
 a bad option value, 2 on other errors (an unknown destination, connect or
 bind failures). The destination is an IPv4 address (vnic has no names).
 
--R and -T ask the host for the record route and timestamp options; a host
-whose ping socket cannot send IP options refuses them (EOPNOTSUPP).
+-R and -T set the record route and timestamp options on the host's ping
+socket (IP_OPTIONS, as iputils builds them) and print what the replies
+bring back (IP_RETOPTS), as ping does.
 
 --json prints, instead of the text, one JSON object: the summary's figures
 with the keys of iputils' own JSON output (ping -j of later iputils):

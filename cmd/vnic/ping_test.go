@@ -358,7 +358,9 @@ func TestUpPing(t *testing.T) {
 		{2, "", "ping: bind: Cannot assign requested address\n"},
 		{2, "", "ping: SO_BINDTODEVICE nodev: No such device\n"},
 		{2, "", "ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules\n"},
-		{2, "", "ping: IP options (ping -R, -T): the host's ping socket cannot send them: Operation not supported\n"},
+		// -R: every hop records, the two ends both ways (as Linux's ping -R
+		// over a router prints it).
+		{0, "PING 198.18.6.2 (198.18.6.2) 56(124) bytes of data.\n64 bytes from 198.18.6.2: icmp_seq=1 ttl=63 time=0.023 ms\nRR: \t198.18.5.2\n\t198.18.6.1\n\t198.18.6.2\n\t198.18.6.2\n\t198.18.5.1\n\t198.18.5.2\n\n", ""},
 		{0, "PING 198.18.6.2 (198.18.6.2) from 198.18.5.2 vnic0: 56(84) bytes of data.\n", ""},
 		{0, "PING 198.18.6.2 (198.18.6.2) 56(84) bytes of data.\n\n--- 198.18.6.2 ping statistics ---\n5 packets transmitted, 5 received, 0% packet loss, time 800ms\nrtt min/avg/max/mdev = ", ""},
 		{0, "PING 198.18.6.2 (198.18.6.2) from 198.18.5.2 : 56(84) bytes of data.\n", ""},

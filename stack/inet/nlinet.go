@@ -112,6 +112,8 @@ type pingReq struct {
 	host                     string
 	dst, src                 netip.Addr
 	dev                      string
+	oif                      int          // -I DEV's index (pingSetup)
+	prespec                  []netip.Addr // -T tsprespec's hosts
 	count, size              int
 	ttl, tos, pmtu, ipopt    uint8
 	interval, wait, deadline time.Duration
@@ -265,6 +267,11 @@ func (s *Service) stream(ctx context.Context, cmd uint8, body []byte, emit func(
 			r.dev = ad.String()
 		case InetAttrIPOpt:
 			r.ipopt = ad.Uint8()
+		case InetAttrPrespec:
+			b := ad.Bytes()
+			for i := 0; i+4 <= len(b); i += 4 {
+				r.prespec = append(r.prespec, netip.AddrFrom4([4]byte(b[i:i+4])))
+			}
 		}
 	}
 	if err := ad.Err(); err != nil {
@@ -282,10 +289,8 @@ func (s *Service) stream(ctx context.Context, cmd uint8, body []byte, emit func(
 	if r.interval < time.Millisecond {
 		return inetErr(syscall.EINVAL, "interval %v: 1 ms at least", r.interval)
 	}
-	if r.ipopt != IPOptNone {
-		// The host's ping socket sends no IP options yet (IP_OPTIONS):
-		// refused rather than sent without them.
-		return inetErr(syscall.EOPNOTSUPP, "IP options (ping -R, -T): the host's ping socket cannot send them: Operation not supported")
+	if r.ipopt > IPOptTSPrespec || r.ipopt == IPOptTSPrespec && (len(r.prespec) == 0 || len(r.prespec) > 4) {
+		return inetErr(syscall.EINVAL, "IP option kind %d with %d prespecified hosts", r.ipopt, len(r.prespec))
 	}
 	h, in, err := s.hostInet(r.host)
 	if err != nil {
@@ -332,6 +337,7 @@ func pingSetup(h *stack.Host, in *ipv4.Inet, r *pingReq) error {
 			return inetErr(syscall.ENODEV, "SO_BINDTODEVICE %s: %s", r.dev, errnoText(syscall.ENODEV))
 		}
 		fl.Oif = d.Ifindex()
+		r.oif = fl.Oif
 	}
 	rt, err := in.RouteOutput(&fl)
 	if err != nil {
@@ -408,7 +414,7 @@ func (s *Service) pingLoop(ctx context.Context, h *stack.Host, pc *ipv4.PingConn
 		if r.count > 0 && run.nsent >= r.count && r.deadline == 0 || r.deadline > 0 && now >= start+r.deadline {
 			return
 		}
-		o := ipv4.PingOptions{TTL: r.ttl, TOS: r.tos, DF: r.pmtu != PMTUDont, Src: r.src}
+		o := ipv4.PingOptions{TTL: r.ttl, TOS: r.tos, DF: r.pmtu != PMTUDont, Src: r.src, Oif: r.oif, IPOptions: pingIPOptions(r)}
 		var err error
 		if data == nil {
 			// Larger than any datagram: ip_append_data's EMSGSIZE with
@@ -507,6 +513,9 @@ func (s *Service) pingLoop(ctx context.Context, h *stack.Host, pc *ipv4.PingConn
 				run.nerr++
 			} else {
 				ae.Uint8(InetAttrKind, PingReply)
+				if len(m.IPOptions) > 0 {
+					ae.Bytes(InetAttrOptions, m.IPOptions)
+				}
 				ae.Uint32(InetAttrBytes, uint32(m.Len))
 				ae.Uint64(InetAttrRTT, uint64(m.At-at))
 				if !run.answered[m.Seq] {
@@ -558,4 +567,33 @@ func (s *Service) pingLoop(ctx context.Context, h *stack.Host, pc *ipv4.PingConn
 	run.mu.Unlock()
 	b, _ := ae.Encode()
 	return emit(b)
+}
+
+// pingIPOptions are the IP_OPTIONS iputils ping sets for -R and -T: a
+// NOP then a record route of 39 bytes; a timestamp option of 40 bytes
+// (tsonly), 36 (tsandaddr) or 4 + 8 per host (tsprespec, the hosts in
+// its address slots), pointer 5, the flag in its low bits.
+func pingIPOptions(r pingReq) []byte {
+	var b []byte
+	switch r.ipopt {
+	case IPOptRecordRoute:
+		b = make([]byte, ipv4.IPOptMaxLen)
+		b[0], b[1], b[2], b[3] = ipv4.IPOptNoop, ipv4.IPOptRR, ipv4.IPOptMaxLen-1, ipv4.IPOptMinOff
+	case IPOptTSOnly, IPOptTSAndAddr:
+		n, flag := ipv4.IPOptMaxLen, byte(ipv4.IPOptTSOnly)
+		if r.ipopt == IPOptTSAndAddr {
+			n, flag = 36, ipv4.IPOptTSAndAddr
+		}
+		b = make([]byte, n)
+		b[0], b[1], b[2], b[3] = ipv4.IPOptTimestamp, byte(n), 5, flag
+	case IPOptTSPrespec:
+		n := 4 + 8*len(r.prespec)
+		b = make([]byte, n)
+		b[0], b[1], b[2], b[3] = ipv4.IPOptTimestamp, byte(n), 5, ipv4.IPOptTSPrespec
+		for i, a := range r.prespec {
+			a4 := a.As4()
+			copy(b[4+8*i:], a4[:])
+		}
+	}
+	return b
 }

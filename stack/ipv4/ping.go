@@ -36,6 +36,11 @@ type PingMsg struct {
 	At        time.Duration // when it arrived (host clock)
 	IsError   bool
 	Truncated bool
+	// IPOptions are the reply's IP options as IP_RETOPTS gives them: the
+	// record-route, timestamp and source-route options it carried, each
+	// as received, without NOPs, padded with END to a multiple of four
+	// (ip_options_echo, then ip_options_undo); nil without options.
+	IPOptions []byte
 }
 
 // PingOptions are a request's IP settings (ping's -t, -M, -Q).
@@ -44,6 +49,12 @@ type PingOptions struct {
 	TOS uint8
 	DF  bool
 	Src netip.Addr
+	// IPOptions are the socket's IP_OPTIONS (ping's -R and -T): checked
+	// as a local sender's (ip_options_get) and filled as the request
+	// leaves (ip_options_build). Source routes are not taken here.
+	IPOptions []byte
+	// Oif binds the request to a device (SO_BINDTODEVICE, ping -I DEV).
+	Oif int
 }
 
 const pingQueueLen = 1024
@@ -101,7 +112,11 @@ func (c *PingConn) SendEcho(dst netip.Addr, seq uint16, data []byte, o PingOptio
 	if !dst.Is4() {
 		return fmt.Errorf("stack: ping: %v is not IPv4: %w", dst, syscall.EAFNOSUPPORT)
 	}
-	fl := fib.FlowKey{Dst: dst.As4(), TOS: o.TOS, Proto: IPProtoICMP}
+	opt, err := localIPOptions(o.IPOptions, dst.As4(), in.notUnicast)
+	if err != nil {
+		return fmt.Errorf("stack: ping %v: %w", dst, err)
+	}
+	fl := fib.FlowKey{Dst: dst.As4(), TOS: o.TOS, Proto: IPProtoICMP, Oif: o.Oif}
 	if o.Src.IsValid() {
 		fl.Src = o.Src.As4()
 	}
@@ -122,7 +137,7 @@ func (c *PingConn) SendEcho(dst netip.Addr, seq uint16, data []byte, o PingOptio
 	hdr.SetIdent(c.id)
 	hdr.SetSeq(seq)
 	hdr.SetChecksum(^header.Fold(header.Sum(data, header.Sum(hdr, 0))))
-	if err := in.SendDatagram(rt, IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: IPProtoICMP, TOS: o.TOS, TTL: ttl, DF: o.DF}, hdr, data, 0); err != nil {
+	if err := in.sendDatagram(rt, IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: IPProtoICMP, TOS: o.TOS, TTL: ttl, DF: o.DF}, opt, hdr, data, 0); err != nil {
 		return err
 	}
 	in.ICMPStats.OutMsgs.Add(1)
@@ -165,6 +180,9 @@ func (t *pingTable) deliver(in *Inet, skb *stack.SKB, isErr bool) {
 		m.Len = len(b)
 		m.Data = append([]byte(nil), b.Payload()...)
 	}
+	if hl := iph.HeaderLen(); hl > IPv4HdrLen && len(iph) >= hl {
+		m.IPOptions = retOptions(iph[IPv4HdrLen:hl])
+	}
 	t.mu.Lock()
 	c := t.conns[id]
 	t.mu.Unlock()
@@ -174,4 +192,66 @@ func (t *pingTable) deliver(in *Inet, skb *stack.SKB, isErr bool) {
 	}
 	c.q.Push(m)
 	skb.Consume()
+}
+
+// localIPOptions compiles a socket's IP_OPTIONS for a datagram to dst
+// (ip_options_get: padded with END to a multiple of four, checked as a
+// local sender's); nil for none. EINVAL for malformed options or more
+// than 40 bytes, EOPNOTSUPP for a source route.
+func localIPOptions(b []byte, dst [4]byte, local func([4]byte) bool) (*ipOptData, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	n := (len(b) + 3) &^ 3
+	if n > IPOptMaxLen {
+		return nil, fmt.Errorf("%d bytes of IP options: %w", len(b), syscall.EINVAL)
+	}
+	o := &ipOptData{dst: dst}
+	copy(o.data[:], b)
+	hdr := make([]byte, IPv4HdrLen+n)
+	hdr[0] = byte(0x40 | (IPv4HdrLen+n)/4)
+	copy(hdr[IPv4HdrLen:], o.data[:n])
+	// Compiling claims the slots the sender fills as the datagram leaves
+	// (the pointers move past them, as ip_options_compile does to the
+	// socket's copy), so the options are kept as compiled.
+	opt, _, err := CompileIPOptions(hdr, IPOptionContext{Local: local})
+	if err != nil {
+		return nil, fmt.Errorf("IP options: %w", syscall.EINVAL)
+	}
+	copy(o.data[:], hdr[IPv4HdrLen:])
+	if opt.SRR != 0 {
+		return nil, fmt.Errorf("source-routed ping: %w", syscall.EOPNOTSUPP)
+	}
+	o.opt = opt
+	return o, nil
+}
+
+// retOptions is what IP_RETOPTS gives for received options b: the record
+// route, timestamp and source route options as they came, without NOPs,
+// padded with END to a multiple of four.
+func retOptions(b []byte) []byte {
+	var out []byte
+	for p := 0; p < len(b); {
+		switch b[p] {
+		case IPOptEnd:
+			p = len(b)
+			continue
+		case IPOptNoop:
+			p++
+			continue
+		}
+		if p+1 >= len(b) || b[p+1] < 2 || p+int(b[p+1]) > len(b) {
+			break
+		}
+		l := int(b[p+1])
+		switch b[p] {
+		case IPOptRR, IPOptTimestamp, IPOptLSRR, IPOptSSRR:
+			out = append(out, b[p:p+l]...)
+		}
+		p += l
+	}
+	for len(out)&3 != 0 {
+		out = append(out, IPOptEnd)
+	}
+	return out
 }
