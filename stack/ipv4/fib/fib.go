@@ -113,8 +113,31 @@ type Route struct {
 	Dev      *stack.NetDevice
 	MTU      uint32 // RTAX_MTU, 0: the device's
 	OnLink   bool
+	// NhID names a nexthop object (ip route … nhid N): Dev, Gateway and
+	// OnLink are its, copied in when the route enters the table and when
+	// the nexthop is replaced.
+	NhID uint32
+
+	nhBlackhole bool // NhID is a blackhole nexthop: the route refuses (EINVAL)
 
 	cache *Cache // set when the route enters a table
+}
+
+// setNexthop copies nexthop object nh into the route that names it.
+func (r *Route) setNexthop(nh *Nexthop) {
+	r.Dev, r.Gateway, r.OnLink, r.nhBlackhole = nh.Dev, nh.Gateway, nh.OnLink, nh.Blackhole
+}
+
+// refuses is the error a lookup that ends at r returns: its type's
+// (fib_props[].error), or EINVAL for a blackhole nexthop object.
+func (r *Route) refuses() (syscall.Errno, bool) {
+	if e, ok := typeErr[r.Type]; ok {
+		return e, true
+	}
+	if r.nhBlackhole {
+		return syscall.EINVAL, true
+	}
+	return 0, false
 }
 
 // Cache holds a route's cached decisions (nh_rth_input,
@@ -133,7 +156,7 @@ func (r *Route) Prefix() netip.Prefix {
 // Copy returns r's fields without its caches.
 func (r *Route) Copy() Route {
 	return Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, MTU: r.MTU, OnLink: r.OnLink}
+		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, MTU: r.MTU, OnLink: r.OnLink, NhID: r.NhID}
 }
 
 // alive reports whether r's nexthop can be used: its device is up
@@ -168,6 +191,7 @@ type Tables struct {
 	genid           atomic.Uint32 // bumped by every change: cached dsts check it
 	lookups, misses stack.Counter
 	rules           []*Rule // policy rules by priority (rules.go)
+	nh              nexthops // nexthop objects (nexthop.go)
 	customRules     bool    // a rule was added or deleted: lookups go through them
 }
 
@@ -259,7 +283,7 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 			continue
 		}
 		res := Result{PrefixLen: l, Type: r.Type, Scope: r.Scope, Table: id, Route: r}
-		if e, ok := typeErr[r.Type]; ok {
+		if e, ok := r.refuses(); ok {
 			return res, e
 		}
 		return res, nil
@@ -313,6 +337,18 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 	r.cache = &Cache{}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if r.NhID != 0 {
+		nh := f.nh.byID[r.NhID]
+		switch {
+		case nh == nil:
+			return nhErr(syscall.EINVAL, "Nexthop id does not exist")
+		case nh.IsGroup():
+			// Multipath (choosing a member per flow, with a decision
+			// cache per member) is not built yet.
+			return nhErr(syscall.EOPNOTSUPP, "routes through nexthop groups (multipath) are not supported yet")
+		}
+		r.setNexthop(nh)
+	}
 	t := f.tables[r.Table]
 	if t == nil {
 		if !how.Create {
@@ -438,6 +474,10 @@ func (f *Tables) RemoveKernel(dev *stack.NetDevice, src [4]byte) []Route {
 func (f *Tables) RemoveWhere(gone func(*Route) bool) []Route {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.removeWhereLocked(gone)
+}
+
+func (f *Tables) removeWhereLocked(gone func(*Route) bool) []Route {
 	var out []Route
 	for _, t := range f.tables {
 		for _, leaf := range t.leaves() {

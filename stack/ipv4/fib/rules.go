@@ -187,7 +187,7 @@ func (f *Tables) lookupRules(fl *FlowKey) (Result, error) {
 			continue // EAGAIN: the next rule
 		}
 		res := Result{PrefixLen: l, Type: rt.Type, Scope: rt.Scope, Table: r.Table, Route: rt}
-		e, refuses := typeErr[rt.Type]
+		e, refuses := rt.refuses()
 		if !refuses && r.suppressed(&res) {
 			continue
 		}

@@ -1,0 +1,337 @@
+package fib
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"syscall"
+
+	"vnic/stack"
+)
+
+// Nexthop objects (net/ipv4/nexthop.c): nexthops with an id of their own
+// that routes name (ip route … nhid N), and groups of them with weights,
+// hash-threshold (mpath) or resilient. A nexthop through a device goes
+// when the device goes down or away, a member leaves its groups with it,
+// a group left empty goes too, and so do the routes that named any of
+// them.
+
+// Nexthop is one nexthop object.
+type Nexthop struct {
+	ID        uint32
+	Protocol  uint8
+	Blackhole bool
+	Dev       *stack.NetDevice
+	Gateway   [4]byte
+	OnLink    bool
+	// Group, when not empty, makes this a group of the members' ids.
+	Group     []GroupMember
+	Resilient *Resilient // a resilient group's parameters; nil: mpath
+}
+
+// GroupMember is one member of a group (struct nexthop_grp); Weight is
+// 1..256.
+type GroupMember struct {
+	ID     uint32
+	Weight uint16
+}
+
+// Resilient are a resilient group's parameters (NHA_RES_GROUP); vnic
+// keeps them (ip nexthop prints them) and chooses among the members by
+// the flow hash as a hash-threshold group does (resilient buckets are
+// not modelled).
+type Resilient struct {
+	Buckets                    uint16
+	IdleTimer, UnbalancedTimer uint32 // seconds
+}
+
+// IsGroup reports whether nh is a group.
+func (nh *Nexthop) IsGroup() bool { return len(nh.Group) > 0 }
+
+// Scope is the nexthop's scope as the kernel reports it: link through a
+// gateway, host on the device itself.
+func (nh *Nexthop) Scope() Scope {
+	if nh.Gateway != ([4]byte{}) {
+		return ScopeLink
+	}
+	return ScopeHost
+}
+
+// NexthopError is a refused nexthop change: the errno and the kernel's
+// extended-ack message.
+type NexthopError struct {
+	Errno syscall.Errno
+	Msg   string
+}
+
+func (e *NexthopError) Error() string {
+	if e.Msg == "" {
+		return "fib: nexthop: " + e.Errno.Error()
+	}
+	return "fib: nexthop: " + e.Msg + ": " + e.Errno.Error()
+}
+
+// Unwrap returns the errno.
+func (e *NexthopError) Unwrap() error { return e.Errno }
+
+func nhErr(errno syscall.Errno, msg string) error { return &NexthopError{errno, msg} }
+
+// nexthops is a namespace's nexthop objects.
+type nexthops struct {
+	byID map[uint32]*Nexthop
+	last uint32 // last_id_allocated
+}
+
+// GatewayCheck tells whether gw is reachable on dev's link (fib_check_nh
+// for a nexthop object's gateway); the caller's route lookup decides.
+type GatewayCheck func(dev *stack.NetDevice, gw [4]byte) bool
+
+// AddNexthop is rtm_new_nexthop: it validates nh as rtm_to_nh_config and
+// nh_create do, gives it an id when it has none (the first unused after
+// the last one given), and inserts it; an existing id is EEXIST unless
+// replace. It returns the nexthop as stored.
+func (f *Tables) AddNexthop(nh Nexthop, replace bool, gwOK GatewayCheck) (Nexthop, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.nh.byID == nil {
+		f.nh.byID = map[uint32]*Nexthop{}
+	}
+	switch {
+	case nh.IsGroup():
+		if nh.Blackhole || nh.Dev != nil || nh.Gateway != ([4]byte{}) {
+			return Nexthop{}, nhErr(syscall.EINVAL, "Group can not be used with other nexthop attributes")
+		}
+		seen := map[uint32]bool{}
+		for _, m := range nh.Group {
+			if m.Weight == 0 || m.Weight > 256 {
+				return Nexthop{}, nhErr(syscall.EINVAL, "Invalid value for weight")
+			}
+			if seen[m.ID] {
+				return Nexthop{}, nhErr(syscall.EINVAL, "Nexthop id can not be used twice in a group")
+			}
+			seen[m.ID] = true
+			o := f.nh.byID[m.ID]
+			switch {
+			case o == nil || m.ID == nh.ID && !replace:
+				return Nexthop{}, nhErr(syscall.EINVAL, "Invalid nexthop id")
+			case o.IsGroup() && o.Resilient == nil:
+				return Nexthop{}, nhErr(syscall.EINVAL, "Hash-threshold group can not be a nexthop within a group")
+			case o.IsGroup():
+				return Nexthop{}, nhErr(syscall.EINVAL, "Resilient group can not be a nexthop within a group")
+			}
+		}
+		if r := nh.Resilient; r != nil && r.Buckets == 0 {
+			r.Buckets = 128 // NH_RES_DEFAULT_NBUCKETS
+		}
+	case nh.Blackhole:
+		if nh.Dev != nil || nh.Gateway != ([4]byte{}) {
+			return Nexthop{}, nhErr(syscall.EINVAL, "Blackhole attribute can not be used with gateway, oif, encap or fdb")
+		}
+	default:
+		if nh.Dev == nil {
+			return Nexthop{}, nhErr(syscall.EINVAL, "Device attribute required for non-blackhole and non-fdb nexthops")
+		}
+		if !nh.Dev.IsUp() {
+			return Nexthop{}, nhErr(syscall.ENETDOWN, "Device for nexthop is not up")
+		}
+		if nh.Gateway != ([4]byte{}) && !nh.OnLink && gwOK != nil && !gwOK(nh.Dev, nh.Gateway) {
+			return Nexthop{}, nhErr(syscall.EINVAL, "Nexthop has invalid gateway")
+		}
+	}
+	if nh.ID == 0 {
+		id, ok := f.unusedNexthopID()
+		if !ok {
+			return Nexthop{}, nhErr(syscall.ENOSPC, "No ids available")
+		}
+		nh.ID = id
+	}
+	if old := f.nh.byID[nh.ID]; old != nil {
+		if !replace {
+			return Nexthop{}, nhErr(syscall.EEXIST, "")
+		}
+		if old.IsGroup() != nh.IsGroup() {
+			return Nexthop{}, nhErr(syscall.EINVAL, "Can not replace a nexthop with a nexthop group")
+		}
+	}
+	nh.Group = slices.Clone(nh.Group)
+	n := nh
+	f.nh.byID[nh.ID] = &n
+	if !n.IsGroup() {
+		// A replaced nexthop: the routes that name it take it on.
+		for _, t := range f.tables {
+			for _, leaf := range t.leaves() {
+				for _, r := range leaf.routes {
+					if r.NhID == n.ID {
+						r.setNexthop(&n)
+					}
+				}
+			}
+		}
+	}
+	f.genid.Add(1)
+	return n, nil
+}
+
+// unusedNexthopID is nh_find_unused_id.
+func (f *Tables) unusedNexthopID() (uint32, bool) {
+	start := f.nh.last
+	for {
+		f.nh.last++
+		if f.nh.last == start {
+			return 0, false
+		}
+		if f.nh.last != 0 && f.nh.byID[f.nh.last] == nil {
+			return f.nh.last, true
+		}
+	}
+}
+
+// Nexthop returns the nexthop of id.
+func (f *Tables) Nexthop(id uint32) (Nexthop, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	nh := f.nh.byID[id]
+	if nh == nil {
+		return Nexthop{}, false
+	}
+	return *nh, true
+}
+
+// Nexthops returns every nexthop object by id.
+func (f *Tables) Nexthops() []Nexthop {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	ids := slices.Sorted(maps.Keys(f.nh.byID))
+	out := make([]Nexthop, 0, len(ids))
+	for _, id := range ids {
+		nh := *f.nh.byID[id]
+		nh.Group = slices.Clone(nh.Group)
+		out = append(out, nh)
+	}
+	return out
+}
+
+// NexthopChange is what removing nexthops did: the nexthops deleted, the
+// groups that lost members (as they are now), and the routes that went.
+type NexthopChange struct {
+	Deleted []Nexthop
+	Changed []Nexthop
+	Routes  []Route
+}
+
+// DeleteNexthop is rtm_del_nexthop: ENOENT for an id that does not
+// exist.
+func (f *Tables) DeleteNexthop(id uint32) (NexthopChange, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.nh.byID[id] == nil {
+		return NexthopChange{}, nhErr(syscall.ENOENT, "")
+	}
+	return f.removeNexthops(func(nh *Nexthop) bool { return nh.ID == id }), nil
+}
+
+// FlushNexthopsDev removes the nexthops through dev (nexthop_flush_dev
+// on NETDEV_DOWN and NETDEV_UNREGISTER).
+func (f *Tables) FlushNexthopsDev(dev *stack.NetDevice) NexthopChange {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.removeNexthops(func(nh *Nexthop) bool { return nh.Dev == dev })
+}
+
+// removeNexthops deletes the nexthops gone selects (remove_nexthop): each
+// leaves its groups, a group left empty goes as well, and the routes that
+// named any deleted nexthop are removed.
+func (f *Tables) removeNexthops(gone func(*Nexthop) bool) NexthopChange {
+	var ch NexthopChange
+	dead := map[uint32]bool{}
+	for _, id := range slices.Sorted(maps.Keys(f.nh.byID)) {
+		if nh := f.nh.byID[id]; gone(nh) {
+			dead[id] = true
+		}
+	}
+	if len(dead) == 0 {
+		return ch
+	}
+	for {
+		more := false
+		for _, id := range slices.Sorted(maps.Keys(f.nh.byID)) {
+			nh := f.nh.byID[id]
+			if !nh.IsGroup() || dead[id] {
+				continue
+			}
+			left := slices.DeleteFunc(slices.Clone(nh.Group), func(m GroupMember) bool { return dead[m.ID] })
+			if len(left) == 0 {
+				dead[id], more = true, true
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(f.nh.byID)) {
+		nh := f.nh.byID[id]
+		if dead[id] {
+			ch.Deleted = append(ch.Deleted, *nh)
+			delete(f.nh.byID, id)
+			continue
+		}
+		if nh.IsGroup() && slices.ContainsFunc(nh.Group, func(m GroupMember) bool { return dead[m.ID] }) {
+			nh.Group = slices.DeleteFunc(nh.Group, func(m GroupMember) bool { return dead[m.ID] })
+			ch.Changed = append(ch.Changed, *nh)
+		}
+	}
+	ch.Routes = f.removeWhereLocked(func(r *Route) bool { return r.NhID != 0 && dead[r.NhID] })
+	f.genid.Add(1)
+	return ch
+}
+
+// ResolveNexthop gives a route naming nexthop id its device, gateway and
+// flags from the object (a single nexthop, or a group's member chosen by
+// hash among the live ones); ok is false when the id does not exist.
+// The caller holds no lock.
+func (f *Tables) ResolveNexthop(id uint32, hash uint32) (nh Nexthop, ok bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.resolveNexthopLocked(id, hash)
+}
+
+func (f *Tables) resolveNexthopLocked(id uint32, hash uint32) (Nexthop, bool) {
+	nh := f.nh.byID[id]
+	if nh == nil {
+		return Nexthop{}, false
+	}
+	if !nh.IsGroup() {
+		return *nh, true
+	}
+	// Hash-threshold (fib_select_multipath): each member owns a share of
+	// the 31-bit hash space in proportion to its weight.
+	total := 0
+	for _, m := range nh.Group {
+		total += int(m.Weight)
+	}
+	point := uint64(hash&0x7fffffff) * uint64(total) >> 31
+	acc := uint64(0)
+	for _, m := range nh.Group {
+		acc += uint64(m.Weight)
+		if point < acc {
+			if mem := f.nh.byID[m.ID]; mem != nil {
+				return *mem, true
+			}
+		}
+	}
+	if mem := f.nh.byID[nh.Group[len(nh.Group)-1].ID]; mem != nil {
+		return *mem, true
+	}
+	return Nexthop{}, false
+}
+
+// String is ip nexthop's description of nh, for errors and logs.
+func (nh Nexthop) String() string {
+	switch {
+	case nh.IsGroup():
+		return fmt.Sprintf("id %d group of %d", nh.ID, len(nh.Group))
+	case nh.Blackhole:
+		return fmt.Sprintf("id %d blackhole", nh.ID)
+	}
+	return fmt.Sprintf("id %d via %v dev %s", nh.ID, nh.Gateway, nh.Dev.Name())
+}

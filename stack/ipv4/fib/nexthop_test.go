@@ -1,0 +1,147 @@
+package fib
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"testing"
+
+	"vnic/internal/stacktest"
+	"vnic/stack"
+)
+
+func nhMsg(err error) string {
+	var ne *NexthopError
+	if errors.As(err, &ne) {
+		return fmt.Sprintf("%v %q", ne.Errno, ne.Msg)
+	}
+	return fmt.Sprint(err)
+}
+
+// TestNexthops: the kernel's checks and answers for nexthop objects (each
+// captured from ip nexthop on Linux 6.18), ids as nh_find_unused_id gives
+// them, and a member's deletion leaving its groups, the routes that named
+// it going with it.
+func TestNexthops(t *testing.T) {
+	_, h := stacktest.NewHost(t, 1)
+	dev, _ := stacktest.NewDev(t, h, 1)
+	down, _ := stacktest.NewDev(t, h, 1)
+	if err := dev.Open(); err != nil {
+		t.Fatal(err)
+	}
+	var f Tables
+	f.Init()
+	onLink := func(_ *stack.NetDevice, gw [4]byte) bool { return gw[2] == 5 } // 198.18.5.0/24 is on the link
+	add := func(nh Nexthop) (Nexthop, error) { return f.AddNexthop(nh, false, onLink) }
+	for _, nh := range []Nexthop{
+		{ID: 1, Dev: dev, Gateway: a4("198.18.5.1")},
+		{ID: 2, Dev: dev, Gateway: a4("198.18.5.3"), OnLink: true},
+		{ID: 3, Dev: dev},
+		{ID: 20, Blackhole: true},
+	} {
+		if _, err := add(nh); err != nil {
+			t.Fatalf("add %v: %v", nh, err)
+		}
+	}
+	if nh, err := add(Nexthop{Dev: dev, Gateway: a4("198.18.5.4")}); err != nil || nh.ID != 4 {
+		t.Errorf("no id: got id %d (%v), want 4, the first unused", nh.ID, err)
+	}
+	if nh, err := add(Nexthop{Dev: dev}); err != nil || nh.ID != 5 {
+		t.Errorf("no id again: got %d (%v), want 5", nh.ID, err)
+	}
+	for _, tc := range []struct {
+		nh   Nexthop
+		want string
+	}{
+		{Nexthop{ID: 1, Dev: dev, Gateway: a4("198.18.5.1")}, "file exists \"\""},
+		{Nexthop{ID: 6, Dev: dev, Gateway: a4("198.18.9.1")}, "invalid argument \"Nexthop has invalid gateway\""},
+		{Nexthop{ID: 6, Gateway: a4("198.18.5.1")}, "invalid argument \"Device attribute required for non-blackhole and non-fdb nexthops\""},
+		{Nexthop{ID: 6, Blackhole: true, Dev: dev}, "invalid argument \"Blackhole attribute can not be used with gateway, oif, encap or fdb\""},
+		{Nexthop{ID: 6, Dev: down}, "network is down \"Device for nexthop is not up\""},
+		{Nexthop{ID: 12, Group: []GroupMember{{1, 1}, {99, 1}}}, "invalid argument \"Invalid nexthop id\""},
+		{Nexthop{ID: 14, Group: []GroupMember{{1, 1}, {1, 1}}}, "invalid argument \"Nexthop id can not be used twice in a group\""},
+	} {
+		if _, err := add(tc.nh); nhMsg(err) != tc.want {
+			t.Errorf("add %v: %s, want %s", tc.nh, nhMsg(err), tc.want)
+		}
+	}
+	if _, err := add(Nexthop{ID: 10, Group: []GroupMember{{1, 1}, {2, 3}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := add(Nexthop{ID: 13, Group: []GroupMember{{1, 1}, {10, 1}}}); nhMsg(err) != "invalid argument \"Hash-threshold group can not be a nexthop within a group\"" {
+		t.Errorf("nested group: %s", nhMsg(err))
+	}
+	// Routes through nexthop 1, through the blackhole and (not yet) a group.
+	via := &Route{Table: TableMain, Dst: a4("198.18.10.0"), Len: 24, Type: RTNUnicast, NhID: 1}
+	bh := &Route{Table: TableMain, Dst: a4("198.18.11.0"), Len: 24, Type: RTNUnicast, NhID: 20}
+	for _, r := range []*Route{via, bh} {
+		if err := f.Insert(r, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Insert(&Route{Table: TableMain, Dst: a4("198.18.12.0"), Len: 24, Type: RTNUnicast, NhID: 99}, false); nhMsg(err) != "invalid argument \"Nexthop id does not exist\"" {
+		t.Errorf("missing nhid: %s", nhMsg(err))
+	}
+	if err := f.Insert(&Route{Table: TableMain, Dst: a4("198.18.12.0"), Len: 24, Type: RTNUnicast, NhID: 10}, false); !errors.Is(err, syscall.EOPNOTSUPP) {
+		t.Errorf("a group's route: %v, want EOPNOTSUPP until multipath is built", err)
+	}
+	checkLookups(t, &f, []lookupCase{{dst: "198.18.10.7", want: "198.18.5.1/24 t254"}, {dst: "198.18.11.7", want: "invalid argument"}})
+	// Replacing nexthop 1 moves its route.
+	if _, err := f.AddNexthop(Nexthop{ID: 1, Dev: dev, Gateway: a4("198.18.5.9")}, true, onLink); err != nil {
+		t.Fatal(err)
+	}
+	checkLookups(t, &f, []lookupCase{{dst: "198.18.10.7", want: "198.18.5.9/24 t254"}})
+	// Deleting 1: it leaves group 10, its route goes.
+	ch, err := f.DeleteNexthop(1)
+	if err != nil || len(ch.Deleted) != 1 || len(ch.Changed) != 1 || ch.Changed[0].ID != 10 || len(ch.Routes) != 1 {
+		t.Fatalf("delete 1: %+v %v", ch, err)
+	}
+	if g, _ := f.Nexthop(10); fmt.Sprint(g.Group) != "[{2 3}]" {
+		t.Errorf("group 10 after deleting 1: %v", g.Group)
+	}
+	checkLookups(t, &f, []lookupCase{{dst: "198.18.10.7", want: "network is unreachable"}})
+	if _, err := f.DeleteNexthop(1); !errors.Is(err, syscall.ENOENT) {
+		t.Errorf("delete again: %v", err)
+	}
+	// The device going: its nexthops, then group 10 emptied, go.
+	ch = f.FlushNexthopsDev(dev)
+	var ids []uint32
+	for _, nh := range ch.Deleted {
+		ids = append(ids, nh.ID)
+	}
+	if fmt.Sprint(ids) != "[2 3 4 5 10]" {
+		t.Errorf("flush dev deleted %v, want [2 3 4 5 10]", ids)
+	}
+	if left := f.Nexthops(); len(left) != 1 || left[0].ID != 20 {
+		t.Errorf("left %v", left)
+	}
+}
+
+// TestNexthopGroupHash: a hash-threshold group gives each member a share
+// of the hash space in proportion to its weight.
+func TestNexthopGroupHash(t *testing.T) {
+	_, h := stacktest.NewHost(t, 1)
+	dev, _ := stacktest.NewDev(t, h, 1)
+	if err := dev.Open(); err != nil {
+		t.Fatal(err)
+	}
+	var f Tables
+	f.Init()
+	for _, nh := range []Nexthop{{ID: 1, Dev: dev, Gateway: a4("198.18.5.1")}, {ID: 2, Dev: dev, Gateway: a4("198.18.5.2")},
+		{ID: 10, Group: []GroupMember{{1, 1}, {2, 3}}}} {
+		if _, err := f.AddNexthop(nh, false, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := map[uint32]int{}
+	for i := uint32(0); i < 4000; i++ {
+		nh, ok := f.ResolveNexthop(10, i*0x9e3779b9)
+		if !ok {
+			t.Fatal("unresolved")
+		}
+		count[nh.ID]++
+	}
+	if count[1] < 900 || count[1] > 1100 || count[2] < 2900 || count[2] > 3100 {
+		t.Errorf("weights 1:3 gave %v", count)
+	}
+}
