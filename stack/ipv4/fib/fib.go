@@ -190,9 +190,9 @@ type Tables struct {
 	tables          map[uint32]*table
 	genid           atomic.Uint32 // bumped by every change: cached dsts check it
 	lookups, misses stack.Counter
-	rules           []*Rule // policy rules by priority (rules.go)
+	rules           []*Rule  // policy rules by priority (rules.go)
 	nh              nexthops // nexthop objects (nexthop.go)
-	customRules     bool    // a rule was added or deleted: lookups go through them
+	customRules     bool     // a rule was added or deleted: lookups go through them
 }
 
 func (f *Tables) Init() {
