@@ -77,6 +77,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./internal/iproute
 	$(GO) test -run '^$$' -fuzz '^FuzzServer$$' -fuzztime $(FUZZTIME) ./internal/control
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalRule$$' -fuzztime $(FUZZTIME) ./stack/rtnetlink
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalNexthop$$' -fuzztime $(FUZZTIME) ./stack/rtnetlink
 	$(GO) test -run '^$$' -fuzz '^FuzzIPv4Input$$' -fuzztime $(FUZZTIME) ./stack/ipv4
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRoute$$' -fuzztime $(FUZZTIME) ./internal/iproute
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalMessages$$' -fuzztime $(FUZZTIME) ./stack/rtnetlink

@@ -371,6 +371,8 @@ func runGlobal(args []string, o Options) error {
 		return c.route(rest)
 	case matches(obj, "rule"):
 		return c.rule(rest)
+	case matches(obj, "nexthop"):
+		return c.nexthop(rest)
 	}
 	return &Error{Msg: fmt.Sprintf("Object \"%s\" is unknown, try \"ip help\".", obj), Bare: true}
 }

@@ -13,7 +13,7 @@ func NeedsHost(args []string) bool {
 	}
 	obj := rest[0]
 	switch {
-	case matches(obj, "address"), matches(obj, "link"), matches(obj, "neighbor"), matches(obj, "neighbour"), matches(obj, "route"), matches(obj, "rule"):
+	case matches(obj, "address"), matches(obj, "link"), matches(obj, "neighbor"), matches(obj, "neighbour"), matches(obj, "route"), matches(obj, "rule"), matches(obj, "nexthop"):
 		return len(rest) < 2 || !matches(rest[1], "help")
 	case matches(obj, "monitor"):
 		_, _, err := MonitorRequest(args)

@@ -25,6 +25,7 @@ type RouteSpec struct {
 	Src      netip.Addr
 	MTU      uint32
 	OnLink   bool
+	NhID     uint32 // nhid N: a nexthop object
 	// Set records the keywords given (what a delete matches on).
 	Set map[string]bool
 }
@@ -124,6 +125,15 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			a = "dev"
 		case "onlink":
 			r.OnLink = true
+		case "nhid":
+			if v, err = next(&i, a); err != nil {
+				return r, err
+			}
+			n, e := strconv.ParseUint(v, 0, 32)
+			if e != nil {
+				return r, invarg("\"id\" value is invalid\n", v)
+			}
+			r.NhID = uint32(n)
 		case "src":
 			if v, err = next(&i, a); err != nil {
 				return r, err
@@ -301,7 +311,7 @@ func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)
 	if r.Dst.Bits() > 0 {
 		m.Dst = r.Dst.Addr() // host bits as given: the kernel side judges them
 	}
-	m.Gateway, m.PrefSrc = r.Gateway, r.Src
+	m.Gateway, m.PrefSrc, m.NhID = r.Gateway, r.Src, r.NhID
 	if r.OnLink {
 		m.Flags |= rtnetlink.RTMFOnLink
 	}
@@ -318,7 +328,7 @@ func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)
 		m.Scope = uint8(fib.ScopeNowhere)
 	case r.Type == fib.RTNLocal:
 		m.Scope = uint8(fib.ScopeHost)
-	case (r.Type == fib.RTNUnicast || r.Type == fib.RTNBroadcast) && !r.Gateway.IsValid():
+	case (r.Type == fib.RTNUnicast || r.Type == fib.RTNBroadcast) && !r.Gateway.IsValid() && r.NhID == 0:
 		m.Scope = uint8(fib.ScopeLink)
 	}
 	if kind == rtnetlink.RTMNewRoute && m.Protocol == 0 {

@@ -394,6 +394,9 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 	if r.TOS != 0 {
 		p.str("tos", "tos %s ", fmt.Sprintf("0x%02x", r.TOS))
 	}
+	if r.NhID != 0 {
+		p.num("nhid", "nhid %d ", uint64(r.NhID))
+	}
 	if r.Gateway.IsValid() && !f.via.IsValid() {
 		p.str("gateway", "via %s ", r.Gateway.String())
 	}

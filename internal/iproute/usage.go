@@ -8,7 +8,7 @@ package iproute
 // Usage is ip help, ip -help and ip without an object.
 const Usage = `Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }
 where  OBJECT := { address | help | link | monitor | neighbor | neighbour |
-                   route | rule }
+                   nexthop | route | rule }
        OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] |
                     -h[uman-readable] | -iec | -j[son] | -p[retty] |
                     -f[amily] { inet | inet6 | link } | -4 | -6 | -0 |

@@ -177,6 +177,7 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 		return nil, err
 	}
 	in.lo = lo
+	in.fib.Loopback = lo
 	if err := lo.Open(); err != nil {
 		return nil, err
 	}

@@ -41,6 +41,14 @@ func (in *Inet) RouteAddHow(r fib.Route, how fib.How) error {
 	}
 	switch r.Type {
 	case fib.RTNUnicast, fib.RTNLocal, fib.RTNBroadcast:
+		if r.NhID != 0 {
+			// The nexthop object has its device and gateway (fib takes
+			// them in); the route's scope is universe.
+			if r.Scope == fib.ScopeNowhere || r.Scope == 0 {
+				r.Scope = fib.ScopeUniverse
+			}
+			break
+		}
 		if r.Gateway != ([4]byte{}) {
 			if in.IsLocalAddr(r.Gateway) {
 				return fmt.Errorf("stack: route: gateway %v is a local address: %w", netip.AddrFrom4(r.Gateway), syscall.EINVAL)
@@ -84,6 +92,9 @@ func (in *Inet) RouteAddHow(r fib.Route, how fib.How) error {
 	}
 	if err := in.fib.InsertHow(&r, how); err != nil {
 		return err
+	}
+	if r.Dev != nil {
+		in.Attach(r.Dev) // a nexthop object's device
 	}
 	in.notify(InetEvent{Kind: EventNewRoute, Route: r.Copy(), Dev: r.Dev})
 	return nil

@@ -1,6 +1,7 @@
 package ipv4
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"syscall"
@@ -31,6 +32,7 @@ func (in *Inet) rtnlRegister() {
 	rtnetlink.Register(h, rtnetlink.RTMNewNeigh, in.rtmNewNeigh, nil)
 	rtnetlink.Register(h, rtnetlink.RTMDelNeigh, in.rtmNewNeigh, nil)
 	in.rtnlRegisterRules()
+	in.rtnlRegisterNexthops()
 	in.Subscribe(in.rtnlNotify)
 }
 
@@ -160,9 +162,13 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 			return nil, rtnetlink.Errorf(syscall.ENODEV, "Cannot find device")
 		}
 	}
+	rt.NhID = m.NhID
 	if req.Type == rtnetlink.RTMDelRoute {
 		_, err := in.RouteDel(rt)
 		return nil, rtnetlink.KernErr(err)
+	}
+	if rt.NhID != 0 && (rt.Dev != nil || rt.Gateway != ([4]byte{})) {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "Nexthop specification and nexthop id are mutually exclusive")
 	}
 	if rt.Table == fib.TableLocal && rt.Type != fib.RTNLocal && rt.Type != fib.RTNBroadcast {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "the local table takes local and broadcast routes only")
@@ -172,6 +178,10 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	err := in.RouteAddHow(rt, how)
 	if e, _ := rtnetlink.UnwrapErrno(err); e == syscall.ENETUNREACH {
 		return nil, rtnetlink.Errorf(e, "Nexthop has invalid gateway.")
+	}
+	var ne *fib.NexthopError
+	if errors.As(err, &ne) && ne.Msg != "" {
+		return nil, rtnetlink.Errorf(ne.Errno, "%s", ne.Msg)
 	}
 	return nil, rtnetlink.KernErr(err)
 }
@@ -316,6 +326,12 @@ func RouteMsgOf(r fib.Route) rtnetlink.RouteMsg {
 	}
 	if r.OnLink {
 		m.Flags |= rtnetlink.RTMFOnLink
+	}
+	m.NhID = r.NhID
+	if r.NexthopBlackhole() {
+		// fib_dump_info: a blackhole nexthop makes the route a
+		// blackhole (through the loopback, the nexthop's device).
+		m.Type = uint8(fib.RTNBlackhole)
 	}
 	return m
 }

@@ -76,6 +76,7 @@ const (
 	rtaMetrics  = 8
 	rtaTable    = 15
 	rtaUID      = 25
+	rtaNhID     = 30
 	rtaxMTU     = 2
 
 	ndaDst    = 1
@@ -264,6 +265,8 @@ type RouteMsg struct {
 	// UID is RTA_UID: the user a route get's decision was made for.
 	UID    uint32
 	HasUID bool
+	// NhID is RTA_NH_ID: the nexthop object the route names.
+	NhID uint32
 }
 
 // Marshal encodes the message body.
@@ -291,6 +294,9 @@ func (m RouteMsg) Marshal() []byte {
 	}
 	if m.HasUID {
 		ae.Uint32(rtaUID, m.UID)
+	}
+	if m.NhID != 0 {
+		ae.Uint32(rtaNhID, m.NhID)
 	}
 	if m.MTU != 0 {
 		ae.Nested(rtaMetrics, func(n *netlink.AttributeEncoder) error {
@@ -337,6 +343,8 @@ func (m *RouteMsg) Unmarshal(b []byte) error {
 			m.Priority, m.HasPrio = ad.Uint32(), true
 		case rtaUID:
 			m.UID, m.HasUID = ad.Uint32(), true
+		case rtaNhID:
+			m.NhID = ad.Uint32()
 		case rtaMetrics:
 			ad.Nested(func(n *netlink.AttributeDecoder) error {
 				for n.Next() {

@@ -128,6 +128,10 @@ func (r *Route) setNexthop(nh *Nexthop) {
 	r.Dev, r.Gateway, r.OnLink, r.nhBlackhole = nh.Dev, nh.Gateway, nh.OnLink, nh.Blackhole
 }
 
+// NexthopBlackhole reports a route through a blackhole nexthop object
+// (its dump shows type blackhole, as fib_dump_info sets it).
+func (r *Route) NexthopBlackhole() bool { return r.nhBlackhole }
+
 // refuses is the error a lookup that ends at r returns: its type's
 // (fib_props[].error), or EINVAL for a blackhole nexthop object.
 func (r *Route) refuses() (syscall.Errno, bool) {
@@ -156,7 +160,7 @@ func (r *Route) Prefix() netip.Prefix {
 // Copy returns r's fields without its caches.
 func (r *Route) Copy() Route {
 	return Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, MTU: r.MTU, OnLink: r.OnLink, NhID: r.NhID}
+		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, MTU: r.MTU, OnLink: r.OnLink, NhID: r.NhID, nhBlackhole: r.nhBlackhole}
 }
 
 // alive reports whether r's nexthop can be used: its device is up
@@ -192,7 +196,9 @@ type Tables struct {
 	lookups, misses stack.Counter
 	rules           []*Rule  // policy rules by priority (rules.go)
 	nh              nexthops // nexthop objects (nexthop.go)
-	customRules     bool     // a rule was added or deleted: lookups go through them
+	// Loopback is the namespace's loopback device: a blackhole nexthop's.
+	Loopback    *stack.NetDevice
+	customRules bool // a rule was added or deleted: lookups go through them
 }
 
 func (f *Tables) Init() {

@@ -91,6 +91,9 @@ type GatewayCheck func(dev *stack.NetDevice, gw [4]byte) bool
 // the last one given), and inserts it; an existing id is EEXIST unless
 // replace. It returns the nexthop as stored.
 func (f *Tables) AddNexthop(nh Nexthop, replace bool, gwOK GatewayCheck) (Nexthop, error) {
+	// The gateway check looks routes up: before the lock.
+	gwBad := !nh.IsGroup() && !nh.Blackhole && nh.Dev != nil && nh.Dev.IsUp() && nh.Gateway != ([4]byte{}) && !nh.OnLink &&
+		gwOK != nil && !gwOK(nh.Dev, nh.Gateway)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.nh.byID == nil {
@@ -127,6 +130,7 @@ func (f *Tables) AddNexthop(nh Nexthop, replace bool, gwOK GatewayCheck) (Nextho
 		if nh.Dev != nil || nh.Gateway != ([4]byte{}) {
 			return Nexthop{}, nhErr(syscall.EINVAL, "Blackhole attribute can not be used with gateway, oif, encap or fdb")
 		}
+		nh.Dev = f.Loopback // nh_create: a blackhole goes through the loopback
 	default:
 		if nh.Dev == nil {
 			return Nexthop{}, nhErr(syscall.EINVAL, "Device attribute required for non-blackhole and non-fdb nexthops")
@@ -134,7 +138,7 @@ func (f *Tables) AddNexthop(nh Nexthop, replace bool, gwOK GatewayCheck) (Nextho
 		if !nh.Dev.IsUp() {
 			return Nexthop{}, nhErr(syscall.ENETDOWN, "Device for nexthop is not up")
 		}
-		if nh.Gateway != ([4]byte{}) && !nh.OnLink && gwOK != nil && !gwOK(nh.Dev, nh.Gateway) {
+		if gwBad {
 			return Nexthop{}, nhErr(syscall.EINVAL, "Nexthop has invalid gateway")
 		}
 	}

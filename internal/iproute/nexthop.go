@@ -1,0 +1,390 @@
+package iproute
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	mnl "github.com/mdlayher/netlink"
+
+	"vnic/stack/ipv4/fib"
+	"vnic/stack/rtnetlink"
+)
+
+// ip nexthop: iproute2 6.1's ipnexthop.c grammar and print_nexthop's
+// output.
+
+const nexthopUsage = `Usage: ip nexthop { list | flush } [ protocol ID ] SELECTOR
+       ip nexthop { add | replace } id ID NH [ protocol ID ]
+       ip nexthop { get | del } id ID
+SELECTOR := [ id ID ] [ dev DEV ] [ groups ]
+NH := { blackhole | [ via ADDRESS ] [ dev DEV ] [ onlink ] |
+        group GROUP [ type TYPE [ TYPE_ARGS ] ] }
+GROUP := [ <id[,weight]>/<id[,weight]>/... ]
+TYPE := { mpath | resilient }
+TYPE_ARGS := [ RESILIENT_ARGS ]
+RESILIENT_ARGS := [ buckets BUCKETS ] [ idle_timer IDLE ]
+                  [ unbalanced_timer UNBALANCED ]
+`
+
+func (c *cmd) nexthop(args []string) error {
+	if len(args) == 0 || matches(args[0], "list") || matches(args[0], "show") || matches(args[0], "lst") {
+		if len(args) > 0 {
+			args = args[1:]
+		}
+		return c.nexthopList(args, false)
+	}
+	switch {
+	case matches(args[0], "flush"):
+		return c.nexthopList(args[1:], true)
+	case matches(args[0], "help"):
+		return usageErr{nexthopUsage}
+	case matches(args[0], "add"):
+		return c.nexthopModify(args[1:], rtnetlink.FlagCreate|rtnetlink.FlagExcl)
+	case matches(args[0], "replace"):
+		return c.nexthopModify(args[1:], rtnetlink.FlagCreate|rtnetlink.FlagReplace)
+	case matches(args[0], "delete"):
+		return c.nexthopIDCmd(rtnetlink.RTMDelNexthop, args[1:])
+	case matches(args[0], "get"):
+		return c.nexthopIDCmd(rtnetlink.RTMGetNexthop, args[1:])
+	case matches(args[0], "bucket"):
+		return &Error{Msg: "ip nexthop bucket is not supported by vnic: resilient groups keep no buckets.", Code: exitNL}
+	}
+	return &Error{Msg: fmt.Sprintf("Command \"%s\" is unknown, try \"ip nexthop help\".", args[0]), Code: exitUsage, Bare: true}
+}
+
+// parseNexthopID reads id ID.
+func parseNexthopID(v string) (uint32, error) {
+	n, err := strconv.ParseUint(v, 0, 32)
+	if err != nil {
+		return 0, invarg("invalid id value", v)
+	}
+	return uint32(n), nil
+}
+
+func (c *cmd) nexthopModify(args []string, flags mnl.HeaderFlags) error {
+	if c.g.family == famInet6 {
+		return errIPv6
+	}
+	m := rtnetlink.NexthopMsg{Family: 2}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		next := func() (string, error) {
+			if i+1 >= len(args) {
+				return "", incomplete()
+			}
+			i++
+			return args[i], nil
+		}
+		var v string
+		var err error
+		switch {
+		case a == "id":
+			if v, err = next(); err != nil {
+				return err
+			}
+			if m.ID, err = parseNexthopID(v); err != nil {
+				return err
+			}
+		case a == "via":
+			if v, err = next(); err != nil {
+				return err
+			}
+			if isIPv6(v) {
+				return errIPv6
+			}
+			ad, e := netip.ParseAddr(v)
+			if e != nil || !ad.Is4() {
+				return &Error{Msg: fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
+			}
+			m.Gateway = ad
+		case a == "dev":
+			if v, err = next(); err != nil {
+				return err
+			}
+			if m.Oif, err = c.dev(v); err != nil {
+				return err
+			}
+		case a == "onlink":
+			m.Flags |= rtnetlink.RTNHFOnLink
+		case a == "blackhole":
+			m.Blackhole, m.Family = true, 0
+		case a == "group":
+			if v, err = next(); err != nil {
+				return err
+			}
+			for _, e := range strings.Split(v, "/") {
+				id, w, hasW := strings.Cut(e, ",")
+				n, err := strconv.ParseUint(id, 0, 32)
+				if err != nil {
+					return invarg("\"id\" value is invalid\n", id)
+				}
+				g := rtnetlink.NexthopGrp{ID: uint32(n), Weight: 1}
+				if hasW {
+					k, err := strconv.ParseUint(w, 0, 16)
+					if err != nil || k == 0 || k > 256 {
+						return invarg("\"weight\" is invalid\n", w)
+					}
+					g.Weight = uint16(k)
+				}
+				m.Group = append(m.Group, g)
+			}
+			m.Family = 0
+		case a == "type":
+			if v, err = next(); err != nil {
+				return err
+			}
+			switch v {
+			case "mpath":
+				m.GroupType, m.HasType = rtnetlink.NhGrpTypeMpath, true
+			case "resilient":
+				m.GroupType, m.HasType, m.HasRes = rtnetlink.NhGrpTypeRes, true, true
+			default:
+				return invarg("\"type\" value is invalid\n", v)
+			}
+		case a == "buckets", a == "idle_timer", a == "unbalanced_timer":
+			if v, err = next(); err != nil {
+				return err
+			}
+			n, e := strconv.ParseUint(v, 0, 32)
+			if e != nil || a == "buckets" && (n == 0 || n > 0xffff) {
+				return invarg(fmt.Sprintf("invalid %s", a), v)
+			}
+			switch a {
+			case "buckets":
+				m.Buckets = uint16(n)
+			case "idle_timer":
+				m.IdleTimer = uint32(n) * 100 // seconds to clock_t
+			default:
+				m.UnbalancedTimer = uint32(n) * 100
+			}
+		case matches(a, "protocol"):
+			if v, err = next(); err != nil {
+				return err
+			}
+			p, ok := ParseProto(v)
+			if !ok {
+				return invarg("\"protocol\" value is invalid\n", v)
+			}
+			m.Protocol = p
+		case a == "encap", a == "fdb":
+			return &Error{Msg: fmt.Sprintf("nexthop %s is not supported by vnic.", a), Code: exitNL}
+		case matches(a, "help"):
+			return usageErr{nexthopUsage}
+		default:
+			return &Error{Msg: fmt.Sprintf("Unknown nexthop modifier: %s", a), Code: exitFail, Bare: true}
+		}
+	}
+	if m.HasRes && m.Buckets == 0 {
+		m.Buckets = 128
+	}
+	_, err := c.o.T.Route(rtnetlink.RTMNewNexthop, mnl.Acknowledge|flags, m.Marshal())
+	return err
+}
+
+// nexthopIDCmd is ip nexthop del|get id ID.
+func (c *cmd) nexthopIDCmd(typ uint16, args []string) error {
+	if len(args) < 2 || args[0] != "id" {
+		if len(args) == 0 {
+			return &Error{Msg: "Nexthop id is required", Bare: true, Code: exitUsage}
+		}
+		return invarg("expecting id", args[0])
+	}
+	id, err := parseNexthopID(args[1])
+	if err != nil {
+		return err
+	}
+	body := rtnetlink.NexthopMsg{ID: id}.Marshal()
+	if typ == rtnetlink.RTMDelNexthop {
+		_, err := c.o.T.Route(typ, mnl.Acknowledge, body)
+		return err
+	}
+	msgs, err := c.o.T.Route(typ, 0, body)
+	if err != nil {
+		return err
+	}
+	if _, err := c.links(); err != nil {
+		return err
+	}
+	p := newOut(c.g)
+	for _, msg := range msgs {
+		var nh rtnetlink.NexthopMsg
+		if nh.Unmarshal(msg.Data) == nil {
+			p.openObj("")
+			c.printNexthop(p, nh)
+			p.closeObj()
+			p.end()
+		}
+	}
+	if c.g.json {
+		p.put("\n")
+	}
+	c.write(p)
+	return nil
+}
+
+// nexthopList is ip nexthop show and flush with their selectors.
+func (c *cmd) nexthopList(args []string, flush bool) error {
+	var f rtnetlink.NexthopMsg
+	var id uint32
+	var proto uint8
+	hasProto := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		next := func() (string, error) {
+			if i+1 >= len(args) {
+				return "", incomplete()
+			}
+			i++
+			return args[i], nil
+		}
+		var v string
+		var err error
+		switch {
+		case a == "id":
+			if v, err = next(); err != nil {
+				return err
+			}
+			if id, err = parseNexthopID(v); err != nil {
+				return err
+			}
+		case a == "dev":
+			if v, err = next(); err != nil {
+				return err
+			}
+			if f.Oif, err = c.dev(v); err != nil {
+				return err
+			}
+		case a == "groups":
+			f.Groups = true
+		case matches(a, "protocol"):
+			if v, err = next(); err != nil {
+				return err
+			}
+			p, ok := ParseProto(v)
+			if !ok {
+				return invarg("invalid protocol", v)
+			}
+			proto, hasProto = p, true
+		case a == "vrf", a == "master", a == "fdb":
+			return &Error{Msg: fmt.Sprintf("ip nexthop show %s is not supported by vnic.", a), Code: exitNL}
+		case matches(a, "help"):
+			return usageErr{nexthopUsage}
+		default:
+			return invarg("Unknown argument", a)
+		}
+	}
+	if c.g.family == famInet6 {
+		if !flush {
+			p := newOut(c.g)
+			p.list()
+			p.done()
+			c.write(p)
+		}
+		return nil
+	}
+	if id != 0 && !flush {
+		return c.nexthopIDCmd(rtnetlink.RTMGetNexthop, []string{"id", strconv.FormatUint(uint64(id), 10)})
+	}
+	msgs, err := c.o.T.Route(rtnetlink.RTMGetNexthop, mnl.Dump, f.Marshal())
+	if err != nil {
+		return &nlErr{err: err, after: "Dump terminated"}
+	}
+	var nhs []rtnetlink.NexthopMsg
+	for _, msg := range msgs {
+		var nh rtnetlink.NexthopMsg
+		if nh.Unmarshal(msg.Data) != nil || id != 0 && nh.ID != id || hasProto && nh.Protocol != proto {
+			continue
+		}
+		nhs = append(nhs, nh)
+	}
+	if flush {
+		// Each dumped nexthop is deleted and counted, as iproute2 counts
+		// them (a group emptied by its members' deletion is gone already).
+		n := 0
+		for _, nh := range nhs {
+			_, _ = c.o.T.Route(rtnetlink.RTMDelNexthop, mnl.Acknowledge, rtnetlink.NexthopMsg{ID: nh.ID}.Marshal())
+			n++
+		}
+		if n == 0 {
+			fmt.Fprintln(c.o.Stdout, "Nothing to flush")
+		} else {
+			fmt.Fprintf(c.o.Stdout, "Flushed %d nexthops\n", n)
+		}
+		return nil
+	}
+	if _, err := c.links(); err != nil {
+		return err
+	}
+	p := newOut(c.g)
+	p.list()
+	for _, nh := range nhs {
+		p.openObj("")
+		c.printNexthop(p, nh)
+		p.closeObj()
+		p.end()
+	}
+	p.done()
+	c.write(p)
+	return nil
+}
+
+// printNexthop is print_nexthop.
+func (c *cmd) printNexthop(p *out, nh rtnetlink.NexthopMsg) {
+	p.num("id", "id %d ", uint64(nh.ID))
+	if len(nh.Group) > 0 {
+		if p.json {
+			p.openArr("group")
+			for _, g := range nh.Group {
+				p.openObj("")
+				p.num("id", "", uint64(g.ID))
+				if g.Weight != 1 {
+					p.num("weight", "", uint64(g.Weight))
+				}
+				p.closeObj()
+			}
+			p.closeArr()
+		} else {
+			parts := make([]string, len(nh.Group))
+			for i, g := range nh.Group {
+				parts[i] = strconv.FormatUint(uint64(g.ID), 10)
+				if g.Weight != 1 {
+					parts[i] += "," + strconv.FormatUint(uint64(g.Weight), 10)
+				}
+			}
+			p.fp("group %s ", strings.Join(parts, "/"))
+		}
+		if nh.HasType && nh.GroupType == rtnetlink.NhGrpTypeRes {
+			p.str("type", "type %s ", "resilient")
+			p.openObj("resilient_args")
+			p.num("buckets", "buckets %d ", uint64(nh.Buckets))
+			p.num("idle_timer", "idle_timer %d ", uint64(nh.IdleTimer/100))
+			p.num("unbalanced_timer", "unbalanced_timer %d ", uint64(nh.UnbalancedTimer/100))
+			p.num("unbalanced_time", "unbalanced_time %d ", nh.UnbalancedTime/100)
+			p.closeObj()
+		}
+	}
+	if nh.Blackhole {
+		p.jnull("blackhole")
+		p.fp("blackhole ")
+	}
+	if nh.Gateway.IsValid() {
+		p.str("gateway", "via %s ", nh.Gateway.String())
+	}
+	if nh.Oif != 0 {
+		p.str("dev", "dev %s ", c.ifname(nh.Oif))
+	}
+	if nh.Scope != 0 {
+		p.str("scope", "scope %s ", fib.Scope(nh.Scope).String())
+	}
+	p.openArr("flags")
+	if nh.Flags&rtnetlink.RTNHFOnLink != 0 {
+		p.elem("onlink")
+		p.fp("onlink ")
+	}
+	p.closeArr()
+	if c.g.details > 0 {
+		p.str("protocol", "proto %s ", ProtoName(nh.Protocol))
+	}
+}
