@@ -44,7 +44,7 @@ var upRunning chan struct{}
 var upTick chan time.Time
 
 func newUpCmd(a *app) *cobra.Command {
-	var asJSON, verbose bool
+	var asJSON, verbose, traffic bool
 	var opts runOpts
 	var socket string
 	cmd := &cobra.Command{
@@ -52,6 +52,11 @@ func newUpCmd(a *app) *cobra.Command {
 		Short: "Run a topology from --config until interrupted, then print its figures",
 		Long: `up runs a topology from --config until interrupted (SIGINT, SIGTERM), serving
 the control socket the other commands use, then prints its figures.
+
+Without --config, the embedded default topology runs idle: its demo
+streams (what 'vnic demo' sends) start only with --traffic, so a 'vnic up &'
+left alone costs no CPU (the simulation sleeps until something is due). A
+topology file's own traffic and bulk streams always start.
 
 Its log goes to stderr: one line as it starts (the topology, the control
 socket) and as it stops. The status line of every wall-clock second (the
@@ -69,6 +74,9 @@ commands typed after it in the same terminal do not interleave.`,
 			}
 			if err := netlink.CheckFree(socketPath(socket)); err != nil {
 				return err // before the topology is built
+			}
+			if a.configFile == "" && !traffic {
+				a.cfg.Traffic, a.cfg.Bulk = nil, nil // the embedded topology, idle
 			}
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -117,6 +125,7 @@ commands typed after it in the same terminal do not interleave.`,
 	cmd.Flags().Int64("seed", 1, "seed for RSS keys and flow addresses")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as one JSON object on exit")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log a status line every wall-clock second (at info)")
+	cmd.Flags().BoolVar(&traffic, "traffic", false, "without --config: start the embedded topology's demo streams too")
 	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+nlclient.DefaultPath()+")")
 	opts.flags(cmd)
 	return cmd
