@@ -428,6 +428,14 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 		}
 	}
 	p.closeArr()
+	if r.Mark != 0 {
+		// print_route: small marks in decimal, others in hex.
+		if p.json || r.Mark < 16 {
+			p.num("mark", "mark %d ", uint64(r.Mark))
+		} else {
+			p.fp("mark %#x ", r.Mark)
+		}
+	}
 	if r.HasUID {
 		p.num("uid", "uid %d ", uint64(r.UID))
 	}
@@ -537,8 +545,38 @@ func (c *cmd) routeGet(args []string) error {
 				return invarg("TOS value is invalid\n", v)
 			}
 			m.TOS = uint8(n)
-		case a == "mark", a == "vrf", a == "uid", a == "ipproto", a == "sport", a == "dport", a == "fibmatch",
-			a == "connected", a == "notify", a == "as":
+		case a == "mark", a == "uid", a == "sport", a == "dport":
+			if v, err = val(); err != nil {
+				return err
+			}
+			bitsz := 32
+			if a == "sport" || a == "dport" {
+				bitsz = 16
+			}
+			n, e := strconv.ParseUint(v, 0, bitsz)
+			if e != nil {
+				return invarg(fmt.Sprintf("invalid %s value", a), v)
+			}
+			switch a {
+			case "mark":
+				m.Mark = uint32(n)
+			case "uid":
+				m.UID, m.HasUID = uint32(n), true
+			case "sport":
+				m.Sport = uint16(n)
+			default:
+				m.Dport = uint16(n)
+			}
+		case a == "ipproto":
+			if v, err = val(); err != nil {
+				return err
+			}
+			pr, ok := parseIPProto(v)
+			if !ok {
+				return invarg("Invalid \"ipproto\" value", v)
+			}
+			m.IPProto = pr
+		case a == "vrf", a == "fibmatch", a == "connected", a == "notify", a == "as":
 			return &Error{Msg: fmt.Sprintf("ip route get %s is not supported by vnic.", a), Code: exitNL}
 		case matches(a, "help"):
 			return usageErr{routeUsage}

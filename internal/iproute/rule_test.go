@@ -246,3 +246,35 @@ broadcast 198.18.5.255 dev vnic0 proto kernel scope link src 198.18.5.2
 		t.Errorf("after deleting the secondary:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+// TestRouteGetFlow: route get's mark, uid, ipproto and ports reach the
+// rules as a flow's, and the answer prints the mark and the uid as ip does
+// (Linux 6.18: "mark 5 uid 0", a mark of 16 or more in hex).
+func TestRouteGetFlow(t *testing.T) {
+	run := ipHost(t)
+	for _, line := range []string{
+		"route add 198.18.9.0/24 via 198.18.5.1",
+		"route add 198.18.9.0/24 via 198.18.5.7 table 100",
+		"route add 198.18.9.0/24 via 198.18.5.8 table 200",
+		"route add 198.18.9.0/24 via 198.18.5.9 table 300",
+		"rule add fwmark 0x5 lookup 100 pref 10",
+		"rule add uidrange 1000-1999 lookup 200 pref 11",
+		"rule add ipproto udp dport 53 lookup 300 pref 12",
+	} {
+		if _, e, code := run(line); code != 0 {
+			t.Fatalf("ip %s: %s", line, e)
+		}
+	}
+	for _, tc := range []struct{ line, out string }{
+		{"route get 198.18.9.9 mark 5", "198.18.9.9 via 198.18.5.7 dev vnic0 table 100 src 198.18.5.2 mark 5 uid 0 \n    cache \n"},
+		{"route get 198.18.9.9 mark 0x20", "198.18.9.9 via 198.18.5.1 dev vnic0 src 198.18.5.2 mark 0x20 uid 0 \n    cache \n"},
+		{"route get 198.18.9.9 uid 1000", "198.18.9.9 via 198.18.5.8 dev vnic0 table 200 src 198.18.5.2 uid 1000 \n    cache \n"},
+		{"route get 198.18.9.9 ipproto udp dport 53", "198.18.9.9 via 198.18.5.9 dev vnic0 table 300 src 198.18.5.2 uid 0 \n    cache \n"},
+		{"route get 198.18.9.9 ipproto tcp dport 53", "198.18.9.9 via 198.18.5.1 dev vnic0 src 198.18.5.2 uid 0 \n    cache \n"},
+		{"-j route get 198.18.9.9 mark 5", `[{"dst":"198.18.9.9","gateway":"198.18.5.7","dev":"vnic0","table":"100","prefsrc":"198.18.5.2","flags":[],"mark":5,"uid":0,"cache":[]}]` + "\n"},
+	} {
+		if out, e, _ := run(tc.line); out != tc.out {
+			t.Errorf("ip %s:\n got %q %s\nwant %q", tc.line, out, e, tc.out)
+		}
+	}
+}

@@ -115,7 +115,7 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 			return in.martianSrc(nil)
 		}
 	}
-	fl := fib.FlowKey{Dst: daddr, Src: saddr, TOS: tos, Iif: dev.Ifindex()}
+	fl := fib.FlowKey{Dst: daddr, Src: saddr, TOS: tos, Iif: dev.Ifindex(), Mark: skb.Mark}
 	res, err := in.fib.Lookup(&fl)
 	if err != nil {
 		if !idev.forwarding.Load() {
@@ -359,13 +359,13 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 
 // RouteInputGet is the decision for a packet dst ← src arriving on dev
 // (ip route get … iif DEV): an error route is reported as its errno.
-func (in *Inet) RouteInputGet(dst, src [4]byte, tos uint8, dev *stack.NetDevice) (*Rtable, error) {
+func (in *Inet) RouteInputGet(dst, src [4]byte, tos uint8, mark uint32, dev *stack.NetDevice) (*Rtable, error) {
 	skb := in.host.Pool().Alloc(0)
 	if skb == nil {
 		return nil, syscall.ENOBUFS
 	}
 	defer skb.Consume()
-	skb.Dev = dev
+	skb.Dev, skb.Mark = dev, mark
 	if err := in.routeInput(skb, dst, src, tos, dev); err != nil {
 		return nil, err
 	}

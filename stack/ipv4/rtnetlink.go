@@ -208,7 +208,7 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 			return nil, rtnetlink.Errorf(syscall.ENODEV, "Cannot find device")
 		}
 		var err error
-		if d, err = in.RouteInputGet(m.Dst.As4(), src, m.TOS, dev); err != nil {
+		if d, err = in.RouteInputGet(m.Dst.As4(), src, m.TOS, m.Mark, dev); err != nil {
 			return nil, rtnetlink.KernErr(err)
 		}
 		out.Iif = m.Iif
@@ -216,15 +216,23 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 			out.Src, out.SrcLen = m.Src, 32
 		}
 	} else {
-		fl := fib.FlowKey{Dst: m.Dst.As4(), Src: src, TOS: m.TOS, Oif: int(m.Oif)}
+		// inet_rtm_getroute's flow: the mark, the uid (RTA_UID, else the
+		// requester's), the protocol and ports rules may select on.
+		uid := req.UID
+		if m.HasUID {
+			uid = m.UID
+		}
+		fl := fib.FlowKey{Dst: m.Dst.As4(), Src: src, TOS: m.TOS, Oif: int(m.Oif), Mark: m.Mark, UID: uid,
+			Proto: m.IPProto, Sport: m.Sport, Dport: m.Dport}
 		var err error
 		if d, err = in.routeOutput(&fl); err != nil {
 			return nil, rtnetlink.KernErr(err)
 		}
 		out.PrefSrc = netip.AddrFrom4(fl.Src)
-		out.UID, out.HasUID = req.UID, true // an output decision's flow uid
+		out.UID, out.HasUID = uid, true // an output decision's flow uid
 	}
 	out.Type = uint8(d.Type)
+	out.Mark = m.Mark
 	// rt_fill_info: the decision's RTCF_* flags ride in rtm_flags' high
 	// half (ip prints them as "cache <local,brd>").
 	out.Flags |= d.Flags &^ 0xffff

@@ -75,7 +75,11 @@ const (
 	rtaPrefsrc  = 7
 	rtaMetrics  = 8
 	rtaTable    = 15
+	rtaMark     = 16
 	rtaUID      = 25
+	rtaIPProto  = 27
+	rtaSport    = 28
+	rtaDport    = 29
 	rtaNhID     = 30
 	rtaxMTU     = 2
 
@@ -267,6 +271,10 @@ type RouteMsg struct {
 	HasUID bool
 	// NhID is RTA_NH_ID: the nexthop object the route names.
 	NhID uint32
+	// A route get's flow: RTA_MARK, RTA_IP_PROTO, RTA_SPORT, RTA_DPORT.
+	Mark         uint32
+	IPProto      uint8
+	Sport, Dport uint16
 }
 
 // Marshal encodes the message body.
@@ -297,6 +305,18 @@ func (m RouteMsg) Marshal() []byte {
 	}
 	if m.NhID != 0 {
 		ae.Uint32(rtaNhID, m.NhID)
+	}
+	if m.Mark != 0 {
+		ae.Uint32(rtaMark, m.Mark)
+	}
+	if m.IPProto != 0 {
+		ae.Uint8(rtaIPProto, m.IPProto)
+	}
+	if m.Sport != 0 {
+		ae.Bytes(rtaSport, []byte{byte(m.Sport >> 8), byte(m.Sport)})
+	}
+	if m.Dport != 0 {
+		ae.Bytes(rtaDport, []byte{byte(m.Dport >> 8), byte(m.Dport)})
 	}
 	if m.MTU != 0 {
 		ae.Nested(rtaMetrics, func(n *netlink.AttributeEncoder) error {
@@ -345,6 +365,19 @@ func (m *RouteMsg) Unmarshal(b []byte) error {
 			m.UID, m.HasUID = ad.Uint32(), true
 		case rtaNhID:
 			m.NhID = ad.Uint32()
+		case rtaMark:
+			m.Mark = ad.Uint32()
+		case rtaIPProto:
+			m.IPProto = ad.Uint8()
+		case rtaSport, rtaDport:
+			if b := ad.Bytes(); len(b) == 2 {
+				v := uint16(b[0])<<8 | uint16(b[1]) // network order
+				if ad.Type() == rtaSport {
+					m.Sport = v
+				} else {
+					m.Dport = v
+				}
+			}
 		case rtaMetrics:
 			ad.Nested(func(n *netlink.AttributeDecoder) error {
 				for n.Next() {
