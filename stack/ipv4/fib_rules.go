@@ -53,28 +53,28 @@ func (in *Inet) rtmNewRule(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Me
 	if req.Type == rtnetlink.RTMDelRule {
 		got, err := in.fib.DeleteRule(r, m.HasPriority)
 		if err != nil {
-			return nil, ruleNlErr(err)
+			return nil, fibNlErr(err)
 		}
 		rtnetlink.Notify(h, rtnetlink.RTMGrpIPv4Rule, rtnetlink.RTMDelRule, in.ruleMsgOf(got).Marshal())
 		return nil, nil
 	}
 	got, err := in.fib.AddRule(r, m.HasPriority, req.Flags&rtnetlink.FlagExcl != 0, in.ifindexByName)
 	if err != nil {
-		return nil, ruleNlErr(err)
+		return nil, fibNlErr(err)
 	}
 	rtnetlink.Notify(h, rtnetlink.RTMGrpIPv4Rule, rtnetlink.RTMNewRule, in.ruleMsgOf(got).Marshal())
 	return nil, nil
 }
 
-// ruleNlErr is fib's refusal as the kernel answers it: its extended ack
+// fibNlErr is fib's refusal as the kernel answers it: its extended-ack
 // message, or the bare errno.
-func ruleNlErr(err error) error {
-	var re *fib.RuleError
-	if errors.As(err, &re) {
-		if re.Msg == "" {
-			return re.Errno
+func fibNlErr(err error) error {
+	var fe *fib.Error
+	if errors.As(err, &fe) {
+		if fe.Msg == "" {
+			return fe.Errno
 		}
-		return rtnetlink.Errorf(re.Errno, "%s", re.Msg)
+		return rtnetlink.Errorf(fe.Errno, "%s", fe.Msg)
 	}
 	return rtnetlink.KernErr(err)
 }

@@ -1,7 +1,6 @@
 package ipv4
 
 import (
-	"errors"
 	"net/netip"
 	"syscall"
 
@@ -39,18 +38,6 @@ func (in *Inet) notifyNexthops(ch fib.NexthopChange) {
 	for _, nh := range ch.Changed {
 		rtnetlink.Notify(in.host, rtnetlink.RTMGrpNexthop, rtnetlink.RTMNewNexthop, NexthopMsgOf(nh).Marshal())
 	}
-}
-
-// nexthopErr is fib's refusal as the kernel answers it.
-func nexthopErr(err error) error {
-	var ne *fib.NexthopError
-	if errors.As(err, &ne) {
-		if ne.Msg == "" {
-			return ne.Errno
-		}
-		return rtnetlink.Errorf(ne.Errno, "%s", ne.Msg)
-	}
-	return rtnetlink.KernErr(err)
 }
 
 // rtmNewNexthop is rtm_new_nexthop with rtm_to_nh_config's checks.
@@ -97,7 +84,7 @@ func (in *Inet) rtmNewNexthop(h *stack.Host, req rtnetlink.Request) ([]rtnetlink
 	}
 	got, err := in.fib.AddNexthop(nh, req.Flags&rtnetlink.FlagReplace != 0, in.gatewayOnLink)
 	if err != nil {
-		return nil, nexthopErr(err)
+		return nil, fibNlErr(err)
 	}
 	if nh.Dev != nil {
 		in.Attach(nh.Dev)
@@ -124,7 +111,7 @@ func (in *Inet) rtmDelNexthop(h *stack.Host, req rtnetlink.Request) ([]rtnetlink
 	}
 	ch, err := in.fib.DeleteNexthop(m.ID)
 	if err != nil {
-		return nil, nexthopErr(err)
+		return nil, fibNlErr(err)
 	}
 	in.notifyNexthops(ch)
 	return nil, nil

@@ -1,7 +1,6 @@
 package ipv4
 
 import (
-	"errors"
 	"net"
 	"net/netip"
 	"syscall"
@@ -179,11 +178,7 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if e, _ := rtnetlink.UnwrapErrno(err); e == syscall.ENETUNREACH {
 		return nil, rtnetlink.Errorf(e, "Nexthop has invalid gateway.")
 	}
-	var ne *fib.NexthopError
-	if errors.As(err, &ne) && ne.Msg != "" {
-		return nil, rtnetlink.Errorf(ne.Errno, "%s", ne.Msg)
-	}
-	return nil, rtnetlink.KernErr(err)
+	return nil, fibNlErr(err)
 }
 
 // rtmGetRoute is inet_rtm_getroute for one destination: an output

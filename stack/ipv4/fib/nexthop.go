@@ -57,24 +57,7 @@ func (nh *Nexthop) Scope() Scope {
 	return ScopeHost
 }
 
-// NexthopError is a refused nexthop change: the errno and the kernel's
-// extended-ack message.
-type NexthopError struct {
-	Errno syscall.Errno
-	Msg   string
-}
-
-func (e *NexthopError) Error() string {
-	if e.Msg == "" {
-		return "fib: nexthop: " + e.Errno.Error()
-	}
-	return "fib: nexthop: " + e.Msg + ": " + e.Errno.Error()
-}
-
-// Unwrap returns the errno.
-func (e *NexthopError) Unwrap() error { return e.Errno }
-
-func nhErr(errno syscall.Errno, msg string) error { return &NexthopError{errno, msg} }
+func nhErr(errno syscall.Errno, msg string) error { return &Error{errno, msg} }
 
 // nexthops is a namespace's nexthop objects.
 type nexthops struct {

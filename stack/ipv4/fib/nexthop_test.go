@@ -11,7 +11,7 @@ import (
 )
 
 func nhMsg(err error) string {
-	var ne *NexthopError
+	var ne *Error
 	if errors.As(err, &ne) {
 		return fmt.Sprintf("%v %q", ne.Errno, ne.Msg)
 	}

@@ -205,24 +205,24 @@ func (f *Tables) ruleIndex(pref uint32) int {
 	return slices.IndexFunc(f.rules, func(r *Rule) bool { return r.Priority == pref })
 }
 
-// RuleError is a refused rule change: the errno and the kernel's extended
-// ack message.
-type RuleError struct {
+// Error is a refused change to the rules or the nexthop objects: the
+// errno and the kernel's extended-ack message (empty: the errno alone).
+type Error struct {
 	Errno syscall.Errno
 	Msg   string
 }
 
-func (e *RuleError) Error() string {
+func (e *Error) Error() string {
 	if e.Msg == "" {
-		return "fib: rule: " + e.Errno.Error()
+		return "fib: " + e.Errno.Error()
 	}
-	return "fib: rule: " + e.Msg + ": " + e.Errno.Error()
+	return "fib: " + e.Msg + ": " + e.Errno.Error()
 }
 
 // Unwrap returns the errno.
-func (e *RuleError) Unwrap() error { return e.Errno }
+func (e *Error) Unwrap() error { return e.Errno }
 
-func ruleErr(errno syscall.Errno, msg string) error { return &RuleError{errno, msg} }
+func ruleErr(errno syscall.Errno, msg string) error { return &Error{errno, msg} }
 
 // AddRule is fib_newrule: it checks the rule as fib_nl2rule and
 // fib4_rule_configure do, gives it a priority when it has none (one less

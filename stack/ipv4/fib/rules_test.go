@@ -168,7 +168,7 @@ func TestRulesAddDelete(t *testing.T) {
 		{bad(func(r *Rule) { r.SrcLen = 33 }), "Invalid prefix length"},
 	} {
 		_, err := f.AddRule(tc.r, true, true, ifindexOf)
-		var re *RuleError
+		var re *Error
 		if !errors.As(err, &re) || re.Msg != tc.want || re.Errno != syscall.EINVAL {
 			t.Errorf("%+v: %v, want EINVAL %q", tc.r, err, tc.want)
 		}
