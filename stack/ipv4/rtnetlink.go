@@ -3,6 +3,7 @@ package ipv4
 import (
 	"net"
 	"net/netip"
+	"slices"
 	"syscall"
 
 	"vnic/header"
@@ -20,14 +21,16 @@ const rtmFCloned = 0x200
 // its address, route and neighbour changes to the host's listeners.
 func (in *Inet) rtnlRegister() {
 	h := in.host
-	rtnetlink.Register(h, rtnetlink.RTMGetAddr, in.rtmDumpAddr, in.rtmDumpAddr)
+	rtnetlink.Register(h, rtnetlink.RTMGetAddr, nil, nil)
+	rtnetlink.RegisterDumper(h, rtnetlink.RTMGetAddr, in.rtmDumpAddr)
 	rtnetlink.Register(h, rtnetlink.RTMNewAddr, in.rtmNewAddr, nil)
 	rtnetlink.Register(h, rtnetlink.RTMDelAddr, in.rtmNewAddr, nil)
 	rtnetlink.Register(h, rtnetlink.RTMGetRoute, in.rtmGetRoute, nil)
 	rtnetlink.RegisterDumper(h, rtnetlink.RTMGetRoute, in.rtmDumpRoute)
 	rtnetlink.Register(h, rtnetlink.RTMNewRoute, in.rtmNewRoute, nil)
 	rtnetlink.Register(h, rtnetlink.RTMDelRoute, in.rtmNewRoute, nil)
-	rtnetlink.Register(h, rtnetlink.RTMGetNeigh, in.rtmDumpNeigh, in.rtmDumpNeigh)
+	rtnetlink.Register(h, rtnetlink.RTMGetNeigh, nil, nil)
+	rtnetlink.RegisterDumper(h, rtnetlink.RTMGetNeigh, in.rtmDumpNeigh)
 	rtnetlink.Register(h, rtnetlink.RTMNewNeigh, in.rtmNewNeigh, nil)
 	rtnetlink.Register(h, rtnetlink.RTMDelNeigh, in.rtmNewNeigh, nil)
 	in.rtnlRegisterRules()
@@ -55,14 +58,38 @@ func (in *Inet) rtnlNotify(ev InetEvent) {
 }
 
 // rtmDumpAddr is inet_dump_ifaddr.
-func (in *Inet) rtmDumpAddr(h *stack.Host, _ rtnetlink.Request) ([]rtnetlink.Message, error) {
-	var out []rtnetlink.Message
-	for _, d := range h.Devices() {
-		for _, a := range in.Addrs(d) {
-			out = append(out, rtnetlink.Reply(rtnetlink.RTMNewAddr, AddrMsgOf(a).Marshal()))
+func (in *Inet) rtmDumpAddr(h *stack.Host, _ rtnetlink.Request, cb *rtnetlink.Callback, add func(rtnetlink.Message) bool) (bool, error) {
+	return dumpByDevice(h, cb, add, func(d *stack.NetDevice) (int, func(int) rtnetlink.Message) {
+		as := in.Addrs(d)
+		return len(as), func(i int) rtnetlink.Message {
+			return rtnetlink.Reply(rtnetlink.RTMNewAddr, AddrMsgOf(as[i]).Marshal())
 		}
+	}), nil
+}
+
+// dumpByDevice is a dump over the host's devices in ifindex order, each
+// with n messages made one at a time by at; the callback keeps the place
+// (ifindex, index within it), as inet_dump_ifaddr keeps s_idx and
+// s_ip_idx, so a batch resumes where the last one stopped.
+func dumpByDevice(h *stack.Host, cb *rtnetlink.Callback, add func(rtnetlink.Message) bool, items func(*stack.NetDevice) (n int, at func(int) rtnetlink.Message)) bool {
+	devs := slices.SortedFunc(slices.Values(h.Devices()), func(a, b *stack.NetDevice) int { return a.Ifindex() - b.Ifindex() })
+	for _, d := range devs {
+		idx := int64(d.Ifindex())
+		if idx < cb.Args[0] {
+			continue
+		}
+		if idx > cb.Args[0] {
+			cb.Args[0], cb.Args[1] = idx, 0
+		}
+		n, at := items(d)
+		for ; cb.Args[1] < int64(n); cb.Args[1]++ {
+			if !add(at(int(cb.Args[1]))) {
+				return false
+			}
+		}
+		cb.Args[0], cb.Args[1] = idx+1, 0
 	}
-	return out, nil
+	return true
 }
 
 // rtmNewAddr is inet_rtm_newaddr and inet_rtm_deladdr.
@@ -252,16 +279,17 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 }
 
 // rtmDumpNeigh is neigh_dump_info for the ARP tables.
-func (in *Inet) rtmDumpNeigh(h *stack.Host, _ rtnetlink.Request) ([]rtnetlink.Message, error) {
-	var out []rtnetlink.Message
-	for _, d := range h.Devices() {
-		if t := in.ARP(d); t != nil {
-			for _, n := range t.Entries() {
-				out = append(out, rtnetlink.Reply(rtnetlink.RTMNewNeigh, NeighMsgOf(d, n).Marshal()))
-			}
+func (in *Inet) rtmDumpNeigh(h *stack.Host, _ rtnetlink.Request, cb *rtnetlink.Callback, add func(rtnetlink.Message) bool) (bool, error) {
+	return dumpByDevice(h, cb, add, func(d *stack.NetDevice) (int, func(int) rtnetlink.Message) {
+		t := in.ARP(d)
+		if t == nil {
+			return 0, nil
 		}
-	}
-	return out, nil
+		es := t.Entries()
+		return len(es), func(i int) rtnetlink.Message {
+			return rtnetlink.Reply(rtnetlink.RTMNewNeigh, NeighMsgOf(d, es[i]).Marshal())
+		}
+	}), nil
 }
 
 // rtmNewNeigh is neigh_add and neigh_delete for ARP: static entries.
