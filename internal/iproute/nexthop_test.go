@@ -21,6 +21,7 @@ func TestNexthopCommands(t *testing.T) {
 		"nexthop add id 20 blackhole",
 		"route add 198.18.10.0/24 nhid 1",
 		"route add 198.18.40.0/24 nhid 20",
+		"route add 198.18.9.0/24 nhid 10",
 	} {
 		if _, e, code := run(line); code != 0 {
 			t.Fatalf("ip %s: exit %d: %s", line, code, e)
@@ -47,6 +48,8 @@ id 20 blackhole
 		{"nexthop show dev vnic0", "id 1 via 198.18.5.1 dev vnic0 scope link \nid 2 via 198.18.5.3 dev vnic0 scope link onlink \nid 3 dev vnic0 scope host \nid 4 via 198.18.5.4 dev vnic0 scope link \nid 5 dev vnic0 scope host \n", ""},
 		{"route show 198.18.10.0/24", "198.18.10.0/24 nhid 1 via 198.18.5.1 dev vnic0 \n", ""},
 		{"route show 198.18.40.0/24", "blackhole 198.18.40.0/24 nhid 20 dev lo \n", ""},
+		{"route show 198.18.9.0/24", "198.18.9.0/24 nhid 10 \n\tnexthop via 198.18.5.1 dev vnic0 weight 1 \n\tnexthop via 198.18.5.3 dev vnic0 weight 3 onlink \n", ""},
+		{"-j route show 198.18.9.0/24", `[{"dst":"198.18.9.0/24","nhid":10,"flags":[],"nexthops":[{"gateway":"198.18.5.1","dev":"vnic0","weight":1,"flags":[]},{"gateway":"198.18.5.3","dev":"vnic0","weight":3,"flags":["onlink"]}]}]` + "\n", ""},
 		{"nexthop add id 1 via 198.18.5.1 dev vnic0", "", "RTNETLINK answers: File exists\n"},
 		{"nexthop add id 5 via 198.18.9.1 dev vnic0", "", "Error: Nexthop has invalid gateway.\n"},
 		{"nexthop add id 6 via 198.18.5.1", "", "Error: Device attribute required for non-blackhole and non-fdb nexthops.\n"},
@@ -74,6 +77,9 @@ id 20 blackhole
 	}
 	if out, _, _ := run("route show 198.18.10.0/24"); out != "" {
 		t.Errorf("the route through 1 stayed: %q", out)
+	}
+	if out, _, _ := run("route show 198.18.9.0/24"); out != "198.18.9.0/24 nhid 10 via 198.18.5.3 dev vnic0 onlink \n" {
+		t.Errorf("the group route after deleting 1: %q", out)
 	}
 	if out, _, _ := run("nexthop flush"); out != "Flushed 7 nexthops\n" {
 		t.Errorf("flush: %q", out)

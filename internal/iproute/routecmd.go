@@ -439,6 +439,30 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 	if r.HasUID {
 		p.num("uid", "uid %d ", uint64(r.UID))
 	}
+	if len(r.Multipath) > 0 {
+		// print_rta_multipath: a line per path.
+		p.openArr("nexthops")
+		for _, h := range r.Multipath {
+			p.nl()
+			p.fp("\tnexthop ")
+			p.openObj("")
+			if h.Gateway.IsValid() {
+				p.str("gateway", "via %s ", h.Gateway.String())
+			}
+			if h.Ifindex != 0 {
+				p.str("dev", "dev %s ", c.ifname(uint32(h.Ifindex)))
+			}
+			p.num("weight", "weight %d ", uint64(h.Weight))
+			p.openArr("flags")
+			if h.Flags&rtnetlink.RTMFOnLink != 0 {
+				p.fp("onlink ")
+				p.elem("onlink")
+			}
+			p.closeArr()
+			p.closeObj()
+		}
+		p.closeArr()
+	}
 	if cloned {
 		p.nl()
 		p.fp("    cache ")

@@ -359,6 +359,25 @@ func RouteMsgOf(r fib.Route) rtnetlink.RouteMsg {
 		m.Flags |= rtnetlink.RTMFOnLink
 	}
 	m.NhID = r.NhID
+	for _, p := range r.Multipath {
+		h := rtnetlink.RtNexthop{Weight: p.Weight}
+		if p.Dev != nil {
+			h.Ifindex = int32(p.Dev.Ifindex())
+		}
+		if p.Gateway != ([4]byte{}) {
+			h.Gateway = netip.AddrFrom4(p.Gateway)
+		}
+		if p.OnLink {
+			h.Flags |= rtnetlink.RTMFOnLink
+		}
+		m.Multipath = append(m.Multipath, h)
+	}
+	if len(m.Multipath) == 1 {
+		// fib_dump_info: a group of one path dumps as a single nexthop.
+		h := m.Multipath[0]
+		m.Gateway, m.Oif, m.Multipath = h.Gateway, uint32(h.Ifindex), nil
+		m.Flags |= uint32(h.Flags)
+	}
 	if r.NexthopBlackhole() {
 		// fib_dump_info: a blackhole nexthop makes the route a
 		// blackhole (through the loopback, the nexthop's device).

@@ -66,22 +66,23 @@ const (
 	ifaLabel     = 3
 	ifaBroadcast = 4
 
-	rtaDst      = 1
-	rtaSrc      = 2
-	rtaIIF      = 3
-	rtaOIF      = 4
-	rtaGateway  = 5
-	rtaPriority = 6
-	rtaPrefsrc  = 7
-	rtaMetrics  = 8
-	rtaTable    = 15
-	rtaMark     = 16
-	rtaUID      = 25
-	rtaIPProto  = 27
-	rtaSport    = 28
-	rtaDport    = 29
-	rtaNhID     = 30
-	rtaxMTU     = 2
+	rtaDst       = 1
+	rtaSrc       = 2
+	rtaIIF       = 3
+	rtaOIF       = 4
+	rtaGateway   = 5
+	rtaPriority  = 6
+	rtaPrefsrc   = 7
+	rtaMetrics   = 8
+	rtaTable     = 15
+	rtaMark      = 16
+	rtaMultipath = 9
+	rtaUID       = 25
+	rtaIPProto   = 27
+	rtaSport     = 28
+	rtaDport     = 29
+	rtaNhID      = 30
+	rtaxMTU      = 2
 
 	ndaDst    = 1
 	ndaLLAddr = 2
@@ -271,6 +272,8 @@ type RouteMsg struct {
 	HasUID bool
 	// NhID is RTA_NH_ID: the nexthop object the route names.
 	NhID uint32
+	// Multipath is RTA_MULTIPATH: a multipath route's paths.
+	Multipath []RtNexthop
 	// A route get's flow: RTA_MARK, RTA_IP_PROTO, RTA_SPORT, RTA_DPORT.
 	Mark         uint32
 	IPProto      uint8
@@ -308,6 +311,9 @@ func (m RouteMsg) Marshal() []byte {
 	}
 	if m.Mark != 0 {
 		ae.Uint32(rtaMark, m.Mark)
+	}
+	if len(m.Multipath) > 0 {
+		ae.Bytes(rtaMultipath, marshalMultipath(m.Multipath))
 	}
 	if m.IPProto != 0 {
 		ae.Uint8(rtaIPProto, m.IPProto)
@@ -367,6 +373,12 @@ func (m *RouteMsg) Unmarshal(b []byte) error {
 			m.NhID = ad.Uint32()
 		case rtaMark:
 			m.Mark = ad.Uint32()
+		case rtaMultipath:
+			mp, err := unmarshalMultipath(ad.Bytes())
+			if err != nil {
+				return err
+			}
+			m.Multipath = mp
 		case rtaIPProto:
 			m.IPProto = ad.Uint8()
 		case rtaSport, rtaDport:
@@ -444,3 +456,62 @@ func (m *NeighMsg) Unmarshal(b []byte) error {
 // RTMFOnLink is RTNH_F_ONLINK in rtm_flags: the gateway is on the link
 // whatever the routes say.
 const RTMFOnLink = 4
+
+// RtNexthop is one path of RTA_MULTIPATH (struct rtnexthop and its
+// RTA_GATEWAY); Weight is 1..256 (rtnh_hops + 1).
+type RtNexthop struct {
+	Flags   uint8
+	Weight  uint16
+	Ifindex int32
+	Gateway netip.Addr
+}
+
+func marshalMultipath(hops []RtNexthop) []byte {
+	var b []byte
+	for _, h := range hops {
+		ae := netlink.NewAttributeEncoder()
+		putAddr(ae, rtaGateway, h.Gateway)
+		attrs, _ := ae.Encode()
+		hdr := make([]byte, 8)
+		binary.NativeEndian.PutUint16(hdr, uint16(8+len(attrs)))
+		hdr[2], hdr[3] = h.Flags, byte(h.Weight-1)
+		binary.NativeEndian.PutUint32(hdr[4:], uint32(h.Ifindex))
+		b = append(b, hdr...)
+		b = append(b, attrs...)
+		for len(b)%4 != 0 {
+			b = append(b, 0)
+		}
+	}
+	return b
+}
+
+func unmarshalMultipath(b []byte) ([]RtNexthop, error) {
+	var out []RtNexthop
+	for len(b) > 0 {
+		if len(b) < 8 {
+			return nil, fmt.Errorf("rtnetlink: rtnexthop of %d bytes", len(b))
+		}
+		n := int(binary.NativeEndian.Uint16(b))
+		if n < 8 || n > len(b) {
+			return nil, fmt.Errorf("rtnetlink: rtnexthop length %d of %d", n, len(b))
+		}
+		h := RtNexthop{Flags: b[2], Weight: uint16(b[3]) + 1, Ifindex: int32(binary.NativeEndian.Uint32(b[4:]))}
+		if n > 8 {
+			ad, err := netlink.NewAttributeDecoder(b[8:n])
+			if err != nil {
+				return nil, err
+			}
+			for ad.Next() {
+				if ad.Type() == rtaGateway {
+					h.Gateway = getAddr(ad.Bytes())
+				}
+			}
+			if err := ad.Err(); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, h)
+		b = b[min(len(b), (n+3)&^3):]
+	}
+	return out, nil
+}

@@ -2,6 +2,7 @@ package rtnetlink
 
 import (
 	"net/netip"
+	"reflect"
 	"testing"
 	"vnic/stack"
 	"vnic/stack/neigh"
@@ -12,7 +13,7 @@ func TestMessagesRoundTrip(t *testing.T) {
 	r := RouteMsg{DstLen: 24, TOS: 0x10, Table: 1000, Protocol: 4, Scope: 253, Type: 1, Flags: RTMFOnLink, Dst: netip.MustParseAddr("198.18.9.0"),
 		Gateway: netip.MustParseAddr("198.18.5.1"), PrefSrc: netip.MustParseAddr("198.18.5.2"), Oif: 3, Iif: 4, Priority: 7, HasPrio: true, MTU: 1280}
 	var r2 RouteMsg
-	if err := r2.Unmarshal(r.Marshal()); err != nil || r2 != r {
+	if err := r2.Unmarshal(r.Marshal()); err != nil || !reflect.DeepEqual(r2, r) {
 		t.Fatalf("route %+v\n   → %+v (%v)", r, r2, err)
 	}
 	a := AddrMsg{PrefixLen: 24, Flags: IFAFPermanent, Scope: 0, Index: 2, Local: netip.MustParseAddr("198.18.5.2"), Address: netip.MustParseAddr("198.18.5.2"),

@@ -24,10 +24,11 @@ func TestNexthopMsgRoundTrip(t *testing.T) {
 	if b := (NexthopMsg{ID: 10, Group: []NexthopGrp{{1, 3}}}).Marshal(); b[8+8+4+4] != 2 {
 		t.Errorf("weight 3 on the wire as %d, want 2", b[8+8+4+4])
 	}
-	r := RouteMsg{DstLen: 24, Dst: netip.MustParseAddr("198.18.9.0"), NhID: 10, Table: 254}
+	r := RouteMsg{DstLen: 24, Dst: netip.MustParseAddr("198.18.9.0"), NhID: 10, Table: 254,
+		Multipath: []RtNexthop{{Weight: 1, Ifindex: 2, Gateway: netip.MustParseAddr("198.18.5.1")}, {Flags: RTMFOnLink, Weight: 3, Ifindex: 2, Gateway: netip.MustParseAddr("198.18.5.3")}}}
 	var r2 RouteMsg
-	if err := r2.Unmarshal(r.Marshal()); err != nil || r2.NhID != 10 {
-		t.Errorf("route nhid: %+v (%v)", r2, err)
+	if err := r2.Unmarshal(r.Marshal()); err != nil || r2.NhID != 10 || !reflect.DeepEqual(r2.Multipath, r.Multipath) {
+		t.Errorf("route nhid and multipath: %+v (%v)", r2, err)
 	}
 }
 

@@ -120,12 +120,89 @@ type Route struct {
 
 	nhBlackhole bool // NhID is a blackhole nexthop: the route refuses (EINVAL)
 
+	// Multipath lists a route's paths when NhID is a group (a copy for
+	// dumps: the members' devices, gateways and weights).
+	Multipath []Path
+	// paths are the group's members as routes of their own, each with
+	// its own decision cache (nh_rth_output per fib_nh): a lookup that
+	// ends at the route picks one by the flow's hash.
+	paths   []*Route
+	weight  uint16
+	totalWt int
+
 	cache *Cache // set when the route enters a table
+}
+
+// Path is one path of a multipath route.
+type Path struct {
+	Dev     *stack.NetDevice
+	Gateway [4]byte
+	OnLink  bool
+	Weight  uint16
 }
 
 // setNexthop copies nexthop object nh into the route that names it.
 func (r *Route) setNexthop(nh *Nexthop) {
 	r.Dev, r.Gateway, r.OnLink, r.nhBlackhole = nh.Dev, nh.Gateway, nh.OnLink, nh.Blackhole
+}
+
+// setGroup makes the route's paths the members of group g (byID finds
+// them): a route each, with its own cache.
+func (r *Route) setGroup(g *Nexthop, byID map[uint32]*Nexthop) {
+	r.Dev, r.Gateway, r.OnLink, r.nhBlackhole = nil, [4]byte{}, false, false
+	r.paths, r.totalWt = nil, 0
+	for _, m := range g.Group {
+		nh := byID[m.ID]
+		if nh == nil {
+			continue
+		}
+		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
+			Priority: r.Priority, PrefSrc: r.PrefSrc, MTU: r.MTU, NhID: r.NhID, weight: m.Weight, cache: &Cache{}}
+		p.setNexthop(nh)
+		r.paths = append(r.paths, p)
+		r.totalWt += int(m.Weight)
+	}
+}
+
+// selectPath is fib_select_multipath: the path whose share of the hash
+// space (in proportion to its weight) the flow's hash falls in, among the
+// live ones; nil when none lives.
+func (r *Route) selectPath(fl *FlowKey) *Route {
+	h := fl.multipathHash()
+	total := 0
+	for _, p := range r.paths {
+		if p.alive() {
+			total += int(p.weight)
+		}
+	}
+	if total == 0 {
+		return nil
+	}
+	point := uint64(h&0x7fffffff) * uint64(total) >> 31
+	acc := uint64(0)
+	for _, p := range r.paths {
+		if !p.alive() {
+			continue
+		}
+		acc += uint64(p.weight)
+		if point < acc {
+			return p
+		}
+	}
+	return nil
+}
+
+// multipathHash is fib_multipath_hash with policy 0 (layer 3): the
+// source and destination addresses, mixed (a fixed function: the same
+// flow takes the same path in every run).
+func (fl *FlowKey) multipathHash() uint32 {
+	h := header.IPv4Uint32(fl.Src)*0x9e3779b1 ^ header.IPv4Uint32(fl.Dst)
+	h ^= h >> 15
+	h *= 0x2c1b3c6d
+	h ^= h >> 12
+	h *= 0x297a2d39
+	h ^= h >> 15
+	return h
 }
 
 // NexthopBlackhole reports a route through a blackhole nexthop object
@@ -159,8 +236,12 @@ func (r *Route) Prefix() netip.Prefix {
 
 // Copy returns r's fields without its caches.
 func (r *Route) Copy() Route {
-	return Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
+	c := Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
 		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, MTU: r.MTU, OnLink: r.OnLink, NhID: r.NhID, nhBlackhole: r.nhBlackhole}
+	for _, p := range r.paths {
+		c.Multipath = append(c.Multipath, Path{Dev: p.Dev, Gateway: p.Gateway, OnLink: p.OnLink, Weight: p.weight})
+	}
+	return c
 }
 
 // alive reports whether r's nexthop can be used: its device is up
@@ -292,6 +373,11 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 		if e, ok := r.refuses(); ok {
 			return res, e
 		}
+		if len(r.paths) > 0 {
+			if res.Route = r.selectPath(fl); res.Route == nil {
+				continue // no live path: as a dead nexthop, the next table
+			}
+		}
 		return res, nil
 	}
 	f.misses.Add(1)
@@ -349,11 +435,10 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 		case nh == nil:
 			return nhErr(syscall.EINVAL, "Nexthop id does not exist")
 		case nh.IsGroup():
-			// Multipath (choosing a member per flow, with a decision
-			// cache per member) is not built yet.
-			return nhErr(syscall.EOPNOTSUPP, "routes through nexthop groups (multipath) are not supported yet")
+			r.setGroup(nh, f.nh.byID)
+		default:
+			r.setNexthop(nh)
 		}
-		r.setNexthop(nh)
 	}
 	t := f.tables[r.Table]
 	if t == nil {

@@ -143,18 +143,9 @@ func (f *Tables) AddNexthop(nh Nexthop, replace bool, gwOK GatewayCheck) (Nextho
 	nh.Group = slices.Clone(nh.Group)
 	n := nh
 	f.nh.byID[nh.ID] = &n
-	if !n.IsGroup() {
-		// A replaced nexthop: the routes that name it take it on.
-		for _, t := range f.tables {
-			for _, leaf := range t.leaves() {
-				for _, r := range leaf.routes {
-					if r.NhID == n.ID {
-						r.setNexthop(&n)
-					}
-				}
-			}
-		}
-	}
+	// A replaced nexthop or group: the routes that name it, or a group it
+	// is in, take it on.
+	f.refreshRoutes(map[uint32]bool{n.ID: true})
 	f.genid.Add(1)
 	return n, nil
 }
@@ -268,8 +259,37 @@ func (f *Tables) removeNexthops(gone func(*Nexthop) bool) NexthopChange {
 		}
 	}
 	ch.Routes = f.removeWhereLocked(func(r *Route) bool { return r.NhID != 0 && dead[r.NhID] })
+	changed := map[uint32]bool{}
+	for _, g := range ch.Changed {
+		changed[g.ID] = true
+	}
+	f.refreshRoutes(changed)
 	f.genid.Add(1)
 	return ch
+}
+
+// refreshRoutes gives the routes that name one of the nexthops ids, or a
+// group holding one, their nexthop again (fib_info's nexthop changed).
+func (f *Tables) refreshRoutes(ids map[uint32]bool) {
+	if len(ids) == 0 {
+		return
+	}
+	for _, t := range f.tables {
+		for _, leaf := range t.leaves() {
+			for _, r := range leaf.routes {
+				nh := f.nh.byID[r.NhID]
+				if r.NhID == 0 || nh == nil {
+					continue
+				}
+				switch {
+				case nh.IsGroup() && (ids[nh.ID] || slices.ContainsFunc(nh.Group, func(m GroupMember) bool { return ids[m.ID] })):
+					r.setGroup(nh, f.nh.byID)
+				case !nh.IsGroup() && ids[nh.ID]:
+					r.setNexthop(nh)
+				}
+			}
+		}
+	}
 }
 
 // ResolveNexthop gives a route naming nexthop id its device, gateway and

@@ -3,6 +3,7 @@ package fib
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"syscall"
 	"testing"
 
@@ -82,8 +83,29 @@ func TestNexthops(t *testing.T) {
 	if err := f.Insert(&Route{Table: TableMain, Dst: a4("198.18.12.0"), Len: 24, Type: RTNUnicast, NhID: 99}, false); nhMsg(err) != "invalid argument \"Nexthop id does not exist\"" {
 		t.Errorf("missing nhid: %s", nhMsg(err))
 	}
-	if err := f.Insert(&Route{Table: TableMain, Dst: a4("198.18.12.0"), Len: 24, Type: RTNUnicast, NhID: 10}, false); !errors.Is(err, syscall.EOPNOTSUPP) {
-		t.Errorf("a group's route: %v, want EOPNOTSUPP until multipath is built", err)
+	// A route through group 10 (1 weight 1, 2 weight 3): each flow takes
+	// one path, always the same, and the flows split 1:3.
+	if err := f.Insert(&Route{Table: TableMain, Dst: a4("198.18.12.0"), Len: 24, Type: RTNUnicast, NhID: 10}, false); err != nil {
+		t.Fatal(err)
+	}
+	gws := map[string]int{}
+	for i := range 4000 {
+		fl := FlowKey{Dst: a4("198.18.12.7"), Src: [4]byte{198, 19, byte(i >> 8), byte(i)}}
+		res, err := f.Lookup(&fl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := f.Lookup(&fl)
+		if again.Route != res.Route {
+			t.Fatal("one flow, two paths")
+		}
+		gws[gwOf(res, nil)]++
+	}
+	if n1, n2 := gws["198.18.5.1/24 t254"], gws["198.18.5.3/24 t254"]; n1 < 850 || n1 > 1150 || n2 < 2850 || n2 > 3150 {
+		t.Errorf("weights 1:3 split flows %v", gws)
+	}
+	if r := f.Dump(TableMain); len(r) == 0 || fmt.Sprint(multipathOf(f.Dump(TableMain), "198.18.12.0/24")) != "[198.18.5.1 w1 198.18.5.3 w3]" {
+		t.Errorf("the group route's paths: %v", multipathOf(f.Dump(TableMain), "198.18.12.0/24"))
 	}
 	checkLookups(t, &f, []lookupCase{{dst: "198.18.10.7", want: "198.18.5.1/24 t254"}, {dst: "198.18.11.7", want: "invalid argument"}})
 	// Replacing nexthop 1 moves its route.
@@ -100,6 +122,8 @@ func TestNexthops(t *testing.T) {
 		t.Errorf("group 10 after deleting 1: %v", g.Group)
 	}
 	checkLookups(t, &f, []lookupCase{{dst: "198.18.10.7", want: "network is unreachable"}})
+	// The group's route lost path 1: every flow takes 2 now.
+	checkLookups(t, &f, []lookupCase{{dst: "198.18.12.7", want: "198.18.5.3/24 t254"}})
 	if _, err := f.DeleteNexthop(1); !errors.Is(err, syscall.ENOENT) {
 		t.Errorf("delete again: %v", err)
 	}
@@ -144,4 +168,16 @@ func TestNexthopGroupHash(t *testing.T) {
 	if count[1] < 900 || count[1] > 1100 || count[2] < 2900 || count[2] > 3100 {
 		t.Errorf("weights 1:3 gave %v", count)
 	}
+}
+
+func multipathOf(rs []Route, prefix string) []string {
+	var out []string
+	for _, r := range rs {
+		if r.Prefix().String() == prefix {
+			for _, p := range r.Multipath {
+				out = append(out, fmt.Sprintf("%v w%d", netip.AddrFrom4(p.Gateway), p.Weight))
+			}
+		}
+	}
+	return out
 }

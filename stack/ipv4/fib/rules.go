@@ -194,6 +194,11 @@ func (f *Tables) lookupRules(fl *FlowKey) (Result, error) {
 		if refuses {
 			return res, e
 		}
+		if len(rt.paths) > 0 {
+			if res.Route = rt.selectPath(fl); res.Route == nil {
+				continue
+			}
+		}
 		return res, nil
 	}
 	return Result{}, syscall.ENETUNREACH
