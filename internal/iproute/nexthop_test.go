@@ -91,3 +91,30 @@ id 20 blackhole
 		t.Errorf("routes through flushed nexthops stayed:\n%s", out)
 	}
 }
+
+// TestMultipathRoute: a route given its paths inline (RTA_MULTIPATH), as
+// ip 6.1 showed it on Linux 6.18, its flows split by weight, and the
+// grammar's refusals.
+func TestMultipathRoute(t *testing.T) {
+	run := ipHost(t)
+	if _, e, code := run("route add 198.18.20.0/24 nexthop via 198.18.5.1 weight 1 nexthop via 198.18.5.7 dev vnic0 weight 2"); code != 0 {
+		t.Fatal(e)
+	}
+	for _, tc := range []struct {
+		line, out, err string
+		code           int
+	}{
+		{"route show 198.18.20.0/24", "198.18.20.0/24 \n\tnexthop via 198.18.5.1 dev vnic0 weight 1 \n\tnexthop via 198.18.5.7 dev vnic0 weight 2 \n", "", 0},
+		{"-j route show 198.18.20.0/24", `[{"dst":"198.18.20.0/24","flags":[],"nexthops":[{"gateway":"198.18.5.1","dev":"vnic0","weight":1,"flags":[]},{"gateway":"198.18.5.7","dev":"vnic0","weight":2,"flags":[]}]}]` + "\n", "", 0},
+		{"route add 198.18.21.0/24 nexthop via 198.18.9.1", "", "Error: Nexthop has invalid gateway.\n", 2},
+		{"route add 198.18.22.0/24 nexthop via 198.18.5.1 nhid 1", "", "Error: \"nexthop\" or end of line is expected instead of \"nhid\"\n", 255},
+		{"route add 198.18.23.0/24 nexthop via 198.18.5.1 weight 300", "", "Error: argument \"300\" is wrong: \"weight\" is invalid\n\n", 255},
+		{"route del 198.18.20.0/24", "", "", 0},
+		{"route show 198.18.20.0/24", "", "", 0},
+	} {
+		out, e, code := run(tc.line)
+		if out != tc.out || e != tc.err || code != tc.code {
+			t.Errorf("ip %s:\n got %q %q %d\nwant %q %q %d", tc.line, out, e, code, tc.out, tc.err, tc.code)
+		}
+	}
+}

@@ -26,11 +26,83 @@ type RouteSpec struct {
 	MTU      uint32
 	OnLink   bool
 	NhID     uint32 // nhid N: a nexthop object
+	// Nexthops are a multipath route's paths (nexthop via … dev …
+	// weight … [onlink], each).
+	Nexthops []NexthopSpec
 	// Set records the keywords given (what a delete matches on).
 	Set map[string]bool
 }
 
 func garbage(w string) error { return duparg2("to", w) }
+
+// NexthopSpec is one path of a multipath route.
+type NexthopSpec struct {
+	Gateway netip.Addr
+	Dev     string
+	Weight  uint16
+	OnLink  bool
+}
+
+// parseNexthops reads ip route's multipath grammar (parse_nexthops): from
+// args[0] == "nexthop" to the end, each "nexthop" opening a path of via,
+// dev, weight and onlink.
+func parseNexthops(args []string) ([]NexthopSpec, error) {
+	var out []NexthopSpec
+	for i := 0; i < len(args); i++ {
+		if args[i] != "nexthop" {
+			return nil, &Error{Msg: fmt.Sprintf("\"nexthop\" or end of line is expected instead of \"%s\"", args[i]), Code: exitUsage}
+		}
+		h := NexthopSpec{Weight: 1}
+		for i+1 < len(args) && args[i+1] != "nexthop" {
+			i++
+			kw := args[i]
+			val := func() (string, error) {
+				if i+1 >= len(args) {
+					return "", incomplete()
+				}
+				i++
+				return args[i], nil
+			}
+			switch kw {
+			case "via":
+				v, err := val()
+				if err != nil {
+					return nil, err
+				}
+				if isIPv6(v) {
+					return nil, errIPv6
+				}
+				a, e := netip.ParseAddr(v)
+				if e != nil || !a.Is4() {
+					return nil, &Error{Msg: fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
+				}
+				h.Gateway = a
+			case "dev":
+				v, err := val()
+				if err != nil {
+					return nil, err
+				}
+				h.Dev = v
+			case "weight":
+				v, err := val()
+				if err != nil {
+					return nil, err
+				}
+				n, e := strconv.ParseUint(v, 0, 16)
+				if e != nil || n == 0 || n > 256 {
+					return nil, invarg("\"weight\" is invalid\n", v)
+				}
+				h.Weight = uint16(n)
+			case "onlink":
+				h.OnLink = true
+			default:
+				return nil, &Error{Msg: fmt.Sprintf("\"nexthop\" or end of line is expected instead of \"%s\"", kw), Code: exitUsage}
+			}
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
 
 // errNoDst is a route without a destination.
 var errNoDst = &Error{Msg: "need at least a destination address", Bare: true}
@@ -160,6 +232,14 @@ func ParseRoute(args []string) (RouteSpec, error) {
 				return r, invarg("\"mtu\" value is invalid\n", v)
 			}
 			r.MTU = uint32(n)
+		case "nexthop":
+			// The multipath paths take the rest of the line.
+			if r.Nexthops, err = parseNexthops(args[i:]); err != nil {
+				return r, err
+			}
+			r.Set["nexthop"] = true
+			i = len(args)
+			continue
 		case "to":
 			if v, err = next(&i, a); err != nil {
 				return r, err
@@ -312,6 +392,20 @@ func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)
 		m.Dst = r.Dst.Addr() // host bits as given: the kernel side judges them
 	}
 	m.Gateway, m.PrefSrc, m.NhID = r.Gateway, r.Src, r.NhID
+	for _, h := range r.Nexthops {
+		hop := rtnetlink.RtNexthop{Weight: h.Weight, Gateway: h.Gateway}
+		if h.OnLink {
+			hop.Flags |= rtnetlink.RTMFOnLink
+		}
+		if h.Dev != "" {
+			idx, err := ifindex(h.Dev)
+			if err != nil {
+				return m, err
+			}
+			hop.Ifindex = int32(idx)
+		}
+		m.Multipath = append(m.Multipath, hop)
+	}
 	if r.OnLink {
 		m.Flags |= rtnetlink.RTMFOnLink
 	}
@@ -328,7 +422,7 @@ func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)
 		m.Scope = uint8(fib.ScopeNowhere)
 	case r.Type == fib.RTNLocal:
 		m.Scope = uint8(fib.ScopeHost)
-	case (r.Type == fib.RTNUnicast || r.Type == fib.RTNBroadcast) && !r.Gateway.IsValid() && r.NhID == 0:
+	case (r.Type == fib.RTNUnicast || r.Type == fib.RTNBroadcast) && !r.Gateway.IsValid() && r.NhID == 0 && len(r.Nexthops) == 0:
 		m.Scope = uint8(fib.ScopeLink)
 	}
 	if kind == rtnetlink.RTMNewRoute && m.Protocol == 0 {

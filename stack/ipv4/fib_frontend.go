@@ -3,6 +3,7 @@ package ipv4
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"syscall"
 
 	"vnic/stack"
@@ -49,24 +50,35 @@ func (in *Inet) RouteAddHow(r fib.Route, how fib.How) error {
 			}
 			break
 		}
+		if len(r.Multipath) > 0 {
+			// Each path is checked as a single nexthop (fib_check_nh).
+			r.Multipath = slices.Clone(r.Multipath)
+			for i := range r.Multipath {
+				p := &r.Multipath[i]
+				if p.Gateway == ([4]byte{}) {
+					if p.Dev == nil {
+						return fmt.Errorf("stack: route: a path with no device and no gateway: %w", syscall.ENODEV)
+					}
+					continue
+				}
+				dev, err := in.checkGateway(p.Dev, p.Gateway, p.OnLink)
+				if err != nil {
+					return err
+				}
+				p.Dev = dev
+			}
+			if r.Scope == fib.ScopeNowhere || r.Scope == 0 {
+				r.Scope = fib.ScopeUniverse
+			}
+			r.Dev, r.Gateway = nil, [4]byte{}
+			break
+		}
 		if r.Gateway != ([4]byte{}) {
-			if in.IsLocalAddr(r.Gateway) {
-				return fmt.Errorf("stack: route: gateway %v is a local address: %w", netip.AddrFrom4(r.Gateway), syscall.EINVAL)
+			dev, err := in.checkGateway(r.Dev, r.Gateway, r.OnLink)
+			if err != nil {
+				return err
 			}
-			if !r.OnLink {
-				// fib_check_nh: the gateway must be reachable by a link-scope route.
-				res, err := in.fib.Lookup(&fib.FlowKey{Dst: r.Gateway, Oif: ifindexOf(r.Dev), Scope: fib.ScopeLink})
-				if err != nil || res.Type != fib.RTNUnicast || res.Route.Gateway != ([4]byte{}) {
-					return fmt.Errorf("stack: route: nexthop %v has invalid gateway: %w", netip.AddrFrom4(r.Gateway), syscall.ENETUNREACH)
-				}
-				if r.Dev == nil {
-					r.Dev = res.Route.Dev
-				} else if r.Dev != res.Route.Dev {
-					return fmt.Errorf("stack: route: nexthop %v has invalid gateway: %w", netip.AddrFrom4(r.Gateway), syscall.ENETUNREACH)
-				}
-			} else if r.Dev == nil {
-				return fmt.Errorf("stack: route: onlink needs a device: %w", syscall.EINVAL)
-			}
+			r.Dev = dev
 			if r.Scope == fib.ScopeNowhere || r.Scope == 0 {
 				r.Scope = fib.ScopeUniverse
 			}
@@ -98,6 +110,26 @@ func (in *Inet) RouteAddHow(r fib.Route, how fib.How) error {
 	}
 	in.notify(InetEvent{Kind: EventNewRoute, Route: r.Copy(), Dev: r.Dev})
 	return nil
+}
+
+// checkGateway is fib_check_nh for a gateway: not a local address, and
+// (unless onlink) reached by a link-scope route through dev, whose device
+// it returns (dev when given).
+func (in *Inet) checkGateway(dev *stack.NetDevice, gw [4]byte, onlink bool) (*stack.NetDevice, error) {
+	if in.IsLocalAddr(gw) {
+		return nil, fmt.Errorf("stack: route: gateway %v is a local address: %w", netip.AddrFrom4(gw), syscall.EINVAL)
+	}
+	if onlink {
+		if dev == nil {
+			return nil, fmt.Errorf("stack: route: onlink needs a device: %w", syscall.EINVAL)
+		}
+		return dev, nil
+	}
+	res, err := in.fib.Lookup(&fib.FlowKey{Dst: gw, Oif: ifindexOf(dev), Scope: fib.ScopeLink})
+	if err != nil || res.Type != fib.RTNUnicast || res.Route.Gateway != ([4]byte{}) || dev != nil && res.Route.Dev != dev {
+		return nil, fmt.Errorf("stack: route: nexthop %v has invalid gateway: %w", netip.AddrFrom4(gw), syscall.ENETUNREACH)
+	}
+	return res.Route.Dev, nil
 }
 
 // RouteDel is ip route del: the first route of r.Table (main when 0) at

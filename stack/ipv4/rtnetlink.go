@@ -189,6 +189,21 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		}
 	}
 	rt.NhID = m.NhID
+	for _, hop := range m.Multipath {
+		p := fib.Path{Weight: hop.Weight, OnLink: hop.Flags&rtnetlink.RTMFOnLink != 0}
+		if hop.Gateway.IsValid() {
+			p.Gateway = hop.Gateway.As4()
+		}
+		if hop.Ifindex != 0 {
+			if p.Dev = rtnetlink.DevByIndex(h, int(hop.Ifindex)); p.Dev == nil {
+				return nil, rtnetlink.Errorf(syscall.ENODEV, "Cannot find device")
+			}
+		}
+		rt.Multipath = append(rt.Multipath, p)
+	}
+	if len(rt.Multipath) > 0 && rt.NhID != 0 {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "Nexthop specification and nexthop id are mutually exclusive")
+	}
 	if req.Type == rtnetlink.RTMDelRoute {
 		_, err := in.RouteDel(rt)
 		return nil, rtnetlink.KernErr(err)

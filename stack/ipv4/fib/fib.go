@@ -164,6 +164,32 @@ func (r *Route) setGroup(g *Nexthop, byID map[uint32]*Nexthop) {
 	}
 }
 
+// setPaths makes the route's paths the given ones (a route added with
+// RTA_MULTIPATH, fib_create_info's fib_nhs).
+func (r *Route) setPaths(ps []Path) {
+	r.Dev, r.Gateway, r.OnLink = nil, [4]byte{}, false
+	r.paths, r.totalWt = nil, 0
+	for _, pt := range ps {
+		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
+			Priority: r.Priority, PrefSrc: r.PrefSrc, MTU: r.MTU, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, weight: max(pt.Weight, 1), cache: &Cache{}}
+		r.paths = append(r.paths, p)
+		r.totalWt += int(p.weight)
+	}
+}
+
+// usesDev reports whether the route or one of its paths goes through d.
+func (r *Route) usesDev(d *stack.NetDevice) bool {
+	if r.Dev == d {
+		return true
+	}
+	for _, p := range r.paths {
+		if p.Dev == d {
+			return true
+		}
+	}
+	return false
+}
+
 // selectPath is fib_select_multipath: the path whose share of the hash
 // space (in proportion to its weight) the flow's hash falls in, among the
 // live ones; nil when none lives.
@@ -439,6 +465,8 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 		default:
 			r.setNexthop(nh)
 		}
+	} else if len(r.Multipath) > 0 {
+		r.setPaths(r.Multipath)
 	}
 	t := f.tables[r.Table]
 	if t == nil {
@@ -605,7 +633,9 @@ func sortRoutes(rs []Route) {
 
 // flushDev deletes every route through dev (fib_flush on unregister).
 func (f *Tables) FlushDev(dev *stack.NetDevice) []Route {
-	return f.RemoveWhere(func(r *Route) bool { return r.Dev == dev })
+	// A path through the device kills the whole route (fib_sync_down_dev
+	// with force on unregister).
+	return f.RemoveWhere(func(r *Route) bool { return r.usesDev(dev) })
 }
 
 // dump returns table id's routes (every table for TableUnspec), most

@@ -181,3 +181,43 @@ func multipathOf(rs []Route, prefix string) []string {
 	}
 	return out
 }
+
+// TestInlineMultipath: a route added with its paths (RTA_MULTIPATH) spreads
+// flows by weight, skips a path whose device is down, and goes whole when
+// a path's device goes away (fib_sync_down_dev on unregister).
+func TestInlineMultipath(t *testing.T) {
+	_, h := stacktest.NewHost(t, 1)
+	d1, _ := stacktest.NewDev(t, h, 1)
+	d2, _ := stacktest.NewDev(t, h, 1)
+	for _, d := range []*stack.NetDevice{d1, d2} {
+		if err := d.Open(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var f Tables
+	f.Init()
+	r := &Route{Table: TableMain, Dst: a4("198.18.20.0"), Len: 24, Type: RTNUnicast,
+		Multipath: []Path{{Dev: d1, Gateway: a4("198.18.5.1"), Weight: 1}, {Dev: d2, Gateway: a4("198.18.6.1"), Weight: 2}}}
+	if err := f.Insert(r, false); err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for i := range 3000 {
+		res, err := f.Lookup(&FlowKey{Dst: a4("198.18.20.9"), Src: [4]byte{198, 19, byte(i >> 8), byte(i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		count[gwOf(res, nil)]++
+	}
+	if a, b := count["198.18.5.1/24 t254"], count["198.18.6.1/24 t254"]; a < 850 || a > 1150 || b < 1850 || b > 2150 {
+		t.Errorf("weights 1:2 split flows %v", count)
+	}
+	if err := d2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkLookups(t, &f, []lookupCase{{dst: "198.18.20.9", want: "198.18.5.1/24 t254"}})
+	if gone := f.FlushDev(d2); len(gone) != 1 || len(gone[0].Multipath) != 2 {
+		t.Errorf("flush of one path's device: %v", gone)
+	}
+	checkLookups(t, &f, []lookupCase{{dst: "198.18.20.9", want: "network is unreachable"}})
+}
