@@ -51,7 +51,7 @@ func (c *cmd) monitor(args []string) error {
 			p := newOut(globals{})
 			typ := uint16(m.Header.Type)
 			switch typ {
-			case rtnetlink.RTMDelLink, rtnetlink.RTMDelAddr, rtnetlink.RTMDelRoute, rtnetlink.RTMDelNeigh:
+			case rtnetlink.RTMDelLink, rtnetlink.RTMDelAddr, rtnetlink.RTMDelRoute, rtnetlink.RTMDelNeigh, rtnetlink.RTMDelRule, rtnetlink.RTMDelNexthop:
 				p.put("Deleted ")
 			}
 			switch typ {
@@ -85,6 +85,20 @@ func (c *cmd) monitor(args []string) error {
 					continue
 				}
 				c.printNeigh(p, nm, false)
+			case rtnetlink.RTMNewRule, rtnetlink.RTMDelRule:
+				var r rtnetlink.RuleMsg
+				if r.Unmarshal(m.Data) != nil {
+					continue
+				}
+				printRule(p, r, false)
+				p.end()
+			case rtnetlink.RTMNewNexthop, rtnetlink.RTMDelNexthop:
+				var nh rtnetlink.NexthopMsg
+				if nh.Unmarshal(m.Data) != nil {
+					continue
+				}
+				c.printNexthop(p, nh)
+				p.end()
 			default:
 				continue
 			}
@@ -99,15 +113,19 @@ func (c *cmd) monitor(args []string) error {
 
 // MonitorGroups maps ip monitor's objects to RTMGRP bits.
 func MonitorGroups(args []string) (uint32, error) {
-	const link, neigh, addr, route = 0x1, 0x4, 0x10, 0x40
+	const link, neigh, addr, route, rule, nexthop = 0x1, 0x4, 0x10, 0x40, rtnetlink.RTMGrpIPv4Rule, rtnetlink.RTMGrpNexthop
 	if len(args) == 0 {
-		return link | neigh | addr | route, nil
+		return link | neigh | addr | route | rule | nexthop, nil
 	}
 	var g uint32
 	for _, a := range args {
 		switch {
 		case a == "all":
-			g |= link | neigh | addr | route
+			g |= link | neigh | addr | route | rule | nexthop
+		case matches(a, "rule"):
+			g |= rule
+		case matches(a, "nexthop"):
+			g |= nexthop
 		case matches(a, "link"):
 			g |= link
 		case matches(a, "address"):

@@ -278,3 +278,63 @@ func TestRouteGetFlow(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitorRulesAndNexthops: ip monitor rule nexthop prints the host's
+// rule and nexthop notifications as ip 6.1 printed Linux 6.18's.
+func TestMonitorRulesAndNexthops(t *testing.T) {
+	_, h := stacktest.NewHost(t, 1)
+	rtnetlink.Init(h)
+	dev, _ := stacktest.NewDev(t, h, 1)
+	if _, err := inet.Init(h, ipv4.InetConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := dev.Open(); err != nil {
+		t.Fatal(err)
+	}
+	groups, _, err := MonitorRequest([]string{"monitor", "rule", "nexthop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &monitorTransport{hostTransport: hostTransport{h}}
+	rtnetlink.Listen(h, func(group uint32, m rtnetlink.Message) {
+		if group&groups != 0 {
+			tr.events = append(tr.events, mnl.Message{Header: mnl.Header{Type: mnl.HeaderType(m.Type)}, Data: m.Body})
+		}
+	})
+	run := func(line string) {
+		var o, e bytes.Buffer
+		if code := Run(strings.Fields(line), Options{T: tr, Stdout: &o, Stderr: &e}); code != 0 {
+			t.Fatalf("ip %s: %s", line, e.String())
+		}
+	}
+	run("addr add 198.18.5.2/24 dev " + dev.Name())
+	tr.events = nil
+	for _, line := range []string{"rule add pref 50 from 198.18.7.0/24 lookup 100", "rule del pref 50",
+		"nexthop add id 40 via 198.18.5.1 dev vnic0", "nexthop del id 40"} {
+		run(line)
+	}
+	var out bytes.Buffer
+	if code := Run([]string{"monitor", "rule", "nexthop"}, Options{T: tr, Stdout: &out, Count: 4}); code != 0 {
+		t.Fatal("monitor failed")
+	}
+	want := "50:\tfrom 198.18.7.0/24 lookup 100\nDeleted 50:\tfrom 198.18.7.0/24 lookup 100\n" +
+		"id 40 via 198.18.5.1 dev vnic0 scope link \nDeleted id 40 via 198.18.5.1 dev vnic0 scope link \n"
+	if out.String() != want {
+		t.Errorf("monitor:\n%q\nwant:\n%q", out.String(), want)
+	}
+}
+
+// monitorTransport hands the notifications it collected to ReceiveRoute.
+type monitorTransport struct {
+	hostTransport
+	events []mnl.Message
+}
+
+func (m *monitorTransport) ReceiveRoute(time.Duration) ([]mnl.Message, error) {
+	ev := m.events
+	m.events = nil
+	if len(ev) == 0 {
+		return nil, syscall.ECONNRESET // nothing more: the monitor ends
+	}
+	return ev, nil
+}

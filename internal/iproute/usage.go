@@ -68,5 +68,5 @@ STATE := { delay | failed | incomplete | noarp | none |
 `
 
 const monitorUsage = `Usage: ip monitor [ all | OBJECTS ]
-OBJECTS :=  { link | address | route | neigh }
+OBJECTS :=  { link | address | route | neigh | rule | nexthop }
 `
