@@ -565,7 +565,9 @@ func runUp(t *testing.T, cmds []func(o, e *bytes.Buffer) int, args ...string) (s
 	upRunning = make(chan struct{})
 	defer func() { upRunning = nil }()
 	var results []upResult
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		select {
 		case <-upRunning:
 			for _, c := range cmds {
@@ -578,6 +580,7 @@ func runUp(t *testing.T, cmds []func(o, e *bytes.Buffer) int, args ...string) (s
 		syscall.Kill(os.Getpid(), syscall.SIGINT)
 	}()
 	out, err := run(t, args...)
+	<-done // the commands' results are the goroutine's until it ends
 	return out, results, err
 }
 
