@@ -50,54 +50,62 @@ plots: build
 plots-check:
 	VNIC_REQUIRE_BROWSER=1 $(GO) test -count=1 -run 'TestSVGInBrowser' ./test/irqbench
 
-# Each fuzz target for FUZZTIME.
+# Every fuzz target (package:Target), each run for FUZZTIME.
+FUZZ_TARGETS := \
+	./cmd/vnic:FuzzConfig \
+	./cmd/vnic:FuzzPingArgs \
+	./cmd/vnic:FuzzPingOptions \
+	./cmd/vnic:FuzzSysctlArgs \
+	./driver:FuzzProbeEEPROM \
+	./ethtool:FuzzParseFeatureArgs \
+	./ethtool/cli:FuzzCheck \
+	./ethtool/cli:FuzzParseRxClsRule \
+	./ethtool/cli:FuzzRun \
+	./ethtool/nl:FuzzDecodeReplies \
+	./ethtool/nl:FuzzServe \
+	./header:FuzzARP \
+	./header:FuzzChecksum \
+	./header:FuzzEthernet \
+	./header:FuzzICMPv4 \
+	./header:FuzzIGMP \
+	./header:FuzzIPv4 \
+	./header:FuzzIPv4Options \
+	./header:FuzzTCP \
+	./header:FuzzUDP \
+	./header:FuzzUpdate16 \
+	./hw:FuzzDeviceDescriptors \
+	./hw:FuzzFramePortVnet \
+	./hw:FuzzLROStream \
+	./hw:FuzzMMIO \
+	./hw:FuzzQueueFilters \
+	./hw:FuzzReadPcapTiming \
+	./hw:FuzzRxFrame \
+	./internal/control:FuzzServer \
+	./internal/iproute:FuzzParseRoute \
+	./internal/iproute:FuzzRun \
+	./internal/nlclient:FuzzReplies \
+	./offload:FuzzGROStream \
+	./offload:FuzzSegmentTCPv4 \
+	./offload:FuzzTCPGRO \
+	./offload:FuzzTCPLRO \
+	./offload:FuzzToeplitz \
+	./stack:FuzzEthTypeTransAndFlowHash \
+	./stack/ipv4:FuzzCompileIPOptions \
+	./stack/ipv4:FuzzIPRcvCore \
+	./stack/ipv4:FuzzIPv4Input \
+	./stack/ipv4:FuzzParseARP \
+	./stack/ipv4:FuzzReassembly \
+	./stack/ipv4/fib:FuzzTrie \
+	./stack/netlink:FuzzUnmarshal \
+	./stack/rtnetlink:FuzzUnmarshalMessages \
+	./stack/rtnetlink:FuzzUnmarshalNexthop \
+	./stack/rtnetlink:FuzzUnmarshalRule
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzToeplitz$$' -fuzztime $(FUZZTIME) ./offload
-	$(GO) test -run '^$$' -fuzz '^FuzzChecksum$$' -fuzztime $(FUZZTIME) ./header
-	$(GO) test -run '^$$' -fuzz '^FuzzDeviceDescriptors$$' -fuzztime $(FUZZTIME) ./hw
-	$(GO) test -run '^$$' -fuzz '^FuzzMMIO$$' -fuzztime $(FUZZTIME) ./hw
-	$(GO) test -run '^$$' -fuzz '^FuzzRxFrame$$' -fuzztime $(FUZZTIME) ./hw
-	$(GO) test -run '^$$' -fuzz '^FuzzReadPcapTiming$$' -fuzztime $(FUZZTIME) ./hw
-	$(GO) test -run '^$$' -fuzz '^FuzzEthTypeTransAndFlowHash$$' -fuzztime $(FUZZTIME) ./stack
-	$(GO) test -run '^$$' -fuzz '^FuzzCompileIPOptions$$' -fuzztime $(FUZZTIME) ./stack/ipv4
-	$(GO) test -run '^$$' -fuzz '^FuzzIPRcvCore$$' -fuzztime $(FUZZTIME) ./stack/ipv4
-	$(GO) test -run '^$$' -fuzz '^FuzzParseARP$$' -fuzztime $(FUZZTIME) ./stack/ipv4
-	$(GO) test -run '^$$' -fuzz '^FuzzTrie$$' -fuzztime $(FUZZTIME) ./stack/ipv4/fib
-	$(GO) test -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME) ./ethtool/cli
-	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./ethtool/cli
-	$(GO) test -run '^$$' -fuzz '^FuzzParseRxClsRule$$' -fuzztime $(FUZZTIME) ./ethtool/cli
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeReplies$$' -fuzztime $(FUZZTIME) ./ethtool/nl
-	$(GO) test -run '^$$' -fuzz '^FuzzGROStream$$' -fuzztime $(FUZZTIME) ./offload
-	$(GO) test -run '^$$' -fuzz '^FuzzIGMP$$' -fuzztime $(FUZZTIME) ./header
-	$(GO) test -run '^$$' -fuzz '^FuzzLROStream$$' -fuzztime $(FUZZTIME) ./hw
-	$(GO) test -run '^$$' -fuzz '^FuzzQueueFilters$$' -fuzztime $(FUZZTIME) ./hw
-	$(GO) test -run '^$$' -fuzz '^FuzzProbeEEPROM$$' -fuzztime $(FUZZTIME) ./driver
-	$(GO) test -run '^$$' -fuzz '^FuzzReassembly$$' -fuzztime $(FUZZTIME) ./stack/ipv4
-	$(GO) test -run '^$$' -fuzz '^FuzzReplies$$' -fuzztime $(FUZZTIME) ./internal/nlclient
-	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./internal/iproute
-	$(GO) test -run '^$$' -fuzz '^FuzzServer$$' -fuzztime $(FUZZTIME) ./internal/control
-	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalRule$$' -fuzztime $(FUZZTIME) ./stack/rtnetlink
-	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalNexthop$$' -fuzztime $(FUZZTIME) ./stack/rtnetlink
-	$(GO) test -run '^$$' -fuzz '^FuzzIPv4Input$$' -fuzztime $(FUZZTIME) ./stack/ipv4
-	$(GO) test -run '^$$' -fuzz '^FuzzParseRoute$$' -fuzztime $(FUZZTIME) ./internal/iproute
-	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalMessages$$' -fuzztime $(FUZZTIME) ./stack/rtnetlink
-	$(GO) test -run '^$$' -fuzz '^FuzzFramePortVnet$$' -fuzztime $(FUZZTIME) ./hw
-	$(GO) test -run '^$$' -fuzz '^FuzzUpdate16$$' -fuzztime $(FUZZTIME) ./header
-	$(GO) test -run '^$$' -fuzz '^FuzzEthernet$$' -fuzztime $(FUZZTIME) ./header
-	$(GO) test -run '^$$' -fuzz '^FuzzARP$$' -fuzztime $(FUZZTIME) ./header
-	$(GO) test -run '^$$' -fuzz '^FuzzIPv4$$' -fuzztime $(FUZZTIME) ./header
-	$(GO) test -run '^$$' -fuzz '^FuzzIPv4Options$$' -fuzztime $(FUZZTIME) ./header
-	$(GO) test -run '^$$' -fuzz '^FuzzICMPv4$$' -fuzztime $(FUZZTIME) ./header
-	$(GO) test -run '^$$' -fuzz '^FuzzUDP$$' -fuzztime $(FUZZTIME) ./header
-	$(GO) test -run '^$$' -fuzz '^FuzzTCP$$' -fuzztime $(FUZZTIME) ./header
-	$(GO) test -run '^$$' -fuzz '^FuzzSegmentTCPv4$$' -fuzztime $(FUZZTIME) ./offload
-	$(GO) test -run '^$$' -fuzz '^FuzzTCPGRO$$' -fuzztime $(FUZZTIME) ./offload
-	$(GO) test -run '^$$' -fuzz '^FuzzTCPLRO$$' -fuzztime $(FUZZTIME) ./offload
-	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime $(FUZZTIME) ./cmd/vnic
-	$(GO) test -run '^$$' -fuzz '^FuzzParseFeatureArgs$$' -fuzztime $(FUZZTIME) ./ethtool
-	$(GO) test -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZTIME) ./ethtool/cli
-	$(GO) test -run '^$$' -fuzz '^FuzzServe$$' -fuzztime $(FUZZTIME) ./ethtool/nl
-	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./stack/netlink
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $$t"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
 
 clean:
 	rm -rf bin
