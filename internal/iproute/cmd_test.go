@@ -204,7 +204,7 @@ func TestHostNeeds(t *testing.T) {
 	}{
 		{"", false, false, 0}, {"help", false, false, 0}, {"-V", false, false, 0}, {"-x addr", false, false, 0},
 		{"route help", false, false, 0}, {"frob", false, false, 0}, {"-j addr", true, false, 0}, {"-n h1 route", true, false, 0},
-		{"route get 198.18.9.7", true, false, 0}, {"-o monitor route", true, true, 0x40}, {"monitor", true, true, 0x55},
+		{"route get 198.18.9.7", true, false, 0}, {"-o monitor route", true, true, 0x40}, {"monitor", true, true, 0x800000d5},
 		{"monitor frob", false, true, 0}, {"monitor help", false, true, 0},
 	} {
 		args := strings.Fields(c.line)
