@@ -141,15 +141,15 @@ func (n *NAPI) Disable() {
 	n.deferCount = 0
 	wasSched := n.sched
 	n.sched, n.missed = false, false
+	if wasSched && n.Observer != nil {
+		n.Observer.NAPICompleted(n.IRQ) // under the lock, as Schedule tells it
+	}
 	if !n.sn.host.clock.Virtual() {
 		for n.polling {
 			n.sn.pollDone.Wait()
 		}
 	}
 	n.sn.mu.Unlock()
-	if wasSched && n.Observer != nil {
-		n.Observer.NAPICompleted(n.IRQ)
-	}
 }
 
 // Schedule is napi_schedule: if the NAPI is enabled and not scheduled it goes
@@ -172,10 +172,13 @@ func (n *NAPI) Schedule() bool {
 	if !threaded {
 		n.sn.link(n)
 	}
-	n.sn.mu.Unlock()
+	// The observer hears of it under the lock: once the NAPI is listed a
+	// poll on another CPU may complete it, and its completion must not
+	// reach the observer first.
 	if n.Observer != nil {
 		n.Observer.NAPIScheduled(n.IRQ)
 	}
+	n.sn.mu.Unlock()
 	if threaded {
 		n.thread().Wake()
 	} else {
@@ -300,13 +303,15 @@ func (n *NAPI) CompleteDone(work int) bool {
 		hold = timeout > 0
 	}
 	n.sched = false
+	if !hold && n.Observer != nil {
+		// Under the lock, so that an interrupt scheduling the NAPI again
+		// right after cannot be heard of first.
+		n.Observer.NAPICompleted(n.IRQ)
+	}
 	n.sn.mu.Unlock()
 	if hold {
 		n.armDefer(timeout)
 		return false
-	}
-	if n.Observer != nil {
-		n.Observer.NAPICompleted(n.IRQ)
 	}
 	return true
 }
