@@ -118,3 +118,33 @@ func TestMultipathRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteGetFibmatch: route get fibmatch answers with the table entry
+// the decision came from, printed as route show prints it (Linux 6.18's
+// answers; local and main are one table without rules).
+func TestRouteGetFibmatch(t *testing.T) {
+	run := ipHost(t)
+	for _, line := range []string{
+		"route add 198.18.9.0/24 via 198.18.5.1 proto static metric 5",
+		"nexthop add id 1 via 198.18.5.1 dev vnic0",
+		"nexthop add id 2 via 198.18.5.3 dev vnic0",
+		"nexthop add id 10 group 1/2",
+		"route add 198.18.10.0/24 nhid 10",
+	} {
+		if _, e, code := run(line); code != 0 {
+			t.Fatalf("ip %s: %s", line, e)
+		}
+	}
+	for _, tc := range []struct{ line, out, err string }{
+		{"route get fibmatch 198.18.9.9", "198.18.9.0/24 via 198.18.5.1 dev vnic0 proto static metric 5 \n", ""},
+		{"route get fibmatch 198.18.5.7", "198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.2 \n", ""},
+		{"route get fibmatch 198.18.5.2", "local 198.18.5.2 dev vnic0 proto kernel scope host src 198.18.5.2 \n", ""},
+		{"-j route get fibmatch 198.18.9.9", `[{"dst":"198.18.9.0/24","gateway":"198.18.5.1","dev":"vnic0","protocol":"static","metric":5,"flags":[]}]` + "\n", ""},
+		{"route get fibmatch 198.18.10.1", "198.18.10.0/24 nhid 10 \n\tnexthop via 198.18.5.1 dev vnic0 weight 1 \n\tnexthop via 198.18.5.3 dev vnic0 weight 1 \n", ""},
+		{"route get fibmatch 203.0.113.1", "", "RTNETLINK answers: Network is unreachable\n"},
+	} {
+		if out, e, _ := run(tc.line); out != tc.out || e != tc.err {
+			t.Errorf("ip %s:\n got %q %q\nwant %q %q", tc.line, out, e, tc.out, tc.err)
+		}
+	}
+}

@@ -350,6 +350,7 @@ const (
 	rtnhFPervasive     = 0x2
 	rtnhFLinkdown      = 0x10
 	rtmFCloned         = 0x200
+	rtmFFibMatch       = 0x2000 // RTM_F_FIB_MATCH: route get answers with the table entry
 	rtmFOffloadFailed  = 0x20000000
 	rtmFNotify         = 0x100
 	rtnhFUnresolved    = 0x20
@@ -600,7 +601,9 @@ func (c *cmd) routeGet(args []string) error {
 				return invarg("Invalid \"ipproto\" value", v)
 			}
 			m.IPProto = pr
-		case a == "vrf", a == "fibmatch", a == "connected", a == "notify", a == "as":
+		case a == "fibmatch":
+			m.Flags |= rtmFFibMatch
+		case a == "vrf", a == "connected", a == "notify", a == "as":
 			return &Error{Msg: fmt.Sprintf("ip route get %s is not supported by vnic.", a), Code: exitNL}
 		case matches(a, "help"):
 			return usageErr{routeUsage}

@@ -14,7 +14,11 @@ import (
 )
 
 // RTM_F_CLONED: a route get's answer is a decision, not a table entry.
-const rtmFCloned = 0x200
+// RTM_F_FIB_MATCH: a route get asks for the table entry instead.
+const (
+	rtmFCloned   = 0x200
+	rtmFFibMatch = 0x2000
+)
 
 // rtnlRegister puts IPv4's messages in the host's rtnetlink table
 // (devinet_init, ip_fib_init, ip_rt_init, neigh_init for ARP) and sends
@@ -267,6 +271,18 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		}
 		out.PrefSrc = netip.AddrFrom4(fl.Src)
 		out.UID, out.HasUID = uid, true // an output decision's flow uid
+	}
+	if m.Flags&rtmFFibMatch != 0 {
+		// fibmatch: the table entry the decision came from, as a dump
+		// shows it (local and main answer as one table without rules).
+		if d.Route == nil {
+			return nil, rtnetlink.Errorf(syscall.EINVAL, "the decision has no table entry")
+		}
+		fm := RouteMsgOf(d.Route.Entry().Copy())
+		if fm.Table == fib.TableLocal && !in.fib.CustomRules() {
+			fm.Table = fib.TableMain
+		}
+		return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewRoute, fm.Marshal())}, nil
 	}
 	out.Type = uint8(d.Type)
 	out.Mark = m.Mark

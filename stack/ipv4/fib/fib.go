@@ -129,6 +129,7 @@ type Route struct {
 	paths   []*Route
 	weight  uint16
 	totalWt int
+	parent  *Route // a path's route
 
 	cache *Cache // set when the route enters a table
 }
@@ -157,7 +158,7 @@ func (r *Route) setGroup(g *Nexthop, byID map[uint32]*Nexthop) {
 			continue
 		}
 		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-			Priority: r.Priority, PrefSrc: r.PrefSrc, MTU: r.MTU, NhID: r.NhID, weight: m.Weight, cache: &Cache{}}
+			Priority: r.Priority, PrefSrc: r.PrefSrc, MTU: r.MTU, NhID: r.NhID, weight: m.Weight, cache: &Cache{}, parent: r}
 		p.setNexthop(nh)
 		r.paths = append(r.paths, p)
 		r.totalWt += int(m.Weight)
@@ -171,10 +172,28 @@ func (r *Route) setPaths(ps []Path) {
 	r.paths, r.totalWt = nil, 0
 	for _, pt := range ps {
 		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-			Priority: r.Priority, PrefSrc: r.PrefSrc, MTU: r.MTU, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, weight: max(pt.Weight, 1), cache: &Cache{}}
+			Priority: r.Priority, PrefSrc: r.PrefSrc, MTU: r.MTU, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, weight: max(pt.Weight, 1), cache: &Cache{}, parent: r}
 		r.paths = append(r.paths, p)
 		r.totalWt += int(p.weight)
 	}
+}
+
+// Entry is the table entry a lookup result stands for: the multipath
+// route a path belongs to, else the route itself (ip route get fibmatch).
+func (r *Route) Entry() *Route {
+	if r.parent != nil {
+		return r.parent
+	}
+	return r
+}
+
+// CustomRules reports whether a rule was added or deleted (lookups go
+// through the rules; without, local and main answer as one table, as
+// Linux's merged trie).
+func (f *Tables) CustomRules() bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.customRules
 }
 
 // usesDev reports whether the route or one of its paths goes through d.
