@@ -116,6 +116,9 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 		}
 	}
 	fl := fib.FlowKey{Dst: daddr, Src: saddr, TOS: tos, Iif: dev.Ifindex(), Mark: skb.Mark}
+	if in.fib.MultipathHashPolicy() == 1 {
+		flowPorts(skb, &fl) // the layer-4 hash reads the packet's ports
+	}
 	res, err := in.fib.Lookup(&fl)
 	if err != nil {
 		if !idev.forwarding.Load() {
@@ -454,4 +457,24 @@ func (in *Inet) mcFlags(dev *stack.NetDevice, group [4]byte) uint32 {
 		return RTCFMulticast | RTCFLocal
 	}
 	return RTCFMulticast
+}
+
+// flowPorts fills the flow's protocol and, for an unfragmented TCP, UDP or
+// SCTP packet, its ports from the skb's IPv4 header (the flow dissector's
+// part in fib_multipath_hash's layer-4 policy).
+func flowPorts(skb *stack.SKB, fl *fib.FlowKey) {
+	iph := header.IPv4(skb.NetworkHeader())
+	if len(iph) < IPv4HdrLen {
+		return
+	}
+	hl := iph.HeaderLen()
+	fl.Proto = iph.Protocol()
+	if iph.IsFragment() || len(iph) < hl+4 {
+		return
+	}
+	switch fl.Proto {
+	case IPProtoTCP, IPProtoUDP, 132:
+		fl.Sport = uint16(iph[hl])<<8 | uint16(iph[hl+1])
+		fl.Dport = uint16(iph[hl+2])<<8 | uint16(iph[hl+3])
+	}
 }

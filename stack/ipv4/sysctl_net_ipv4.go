@@ -69,6 +69,13 @@ func (in *Inet) sysctls() []stack.Sysctl {
 			}})
 	}
 	keys = append(keys,
+		stack.Sysctl{Name: "net.ipv4.fib_multipath_hash_policy", Get: func() string { return strconv.Itoa(in.fib.MultipathHashPolicy()) }, Set: func(v string) error {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("invalid argument %q: %w", v, syscall.EINVAL)
+			}
+			return in.fib.SetMultipathHashPolicy(n)
+		}},
 		ro("net.ipv4.icmp_echo_ignore_broadcasts", boolText(!cfg.EchoBroadcasts)),
 		ro("net.ipv4.icmp_msgs_burst", strconv.Itoa(cfg.ICMPMsgsBurst)),
 		ro("net.ipv4.icmp_msgs_per_sec", strconv.Itoa(cfg.ICMPMsgsPerSec)),

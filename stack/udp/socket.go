@@ -107,7 +107,7 @@ func (c *Conn) Connect(raddr netip.AddrPort) error {
 		return fmt.Errorf("stack: udp: connect %v: %w", raddr, syscall.EINVAL)
 	}
 	laddr, _, _ := c.ends()
-	fl := fib.FlowKey{Dst: raddr.Addr().As4(), Src: laddr, Proto: ipv4.IPProtoUDP}
+	fl := fib.FlowKey{Dst: raddr.Addr().As4(), Src: laddr, Proto: ipv4.IPProtoUDP, Sport: c.lport, Dport: raddr.Port()}
 	if _, err := c.p.in.RouteOutput(&fl); err != nil {
 		return fmt.Errorf("stack: udp: connect %v: %w", raddr, err)
 	}
@@ -176,7 +176,7 @@ func (c *Conn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 	}
 	in := c.p.in
 	laddr, _, rport := c.ends()
-	fl := fib.FlowKey{Dst: to.Addr().As4(), Src: laddr, TOS: c.TOS, Proto: ipv4.IPProtoUDP}
+	fl := fib.FlowKey{Dst: to.Addr().As4(), Src: laddr, TOS: c.TOS, Proto: ipv4.IPProtoUDP, Sport: c.lport, Dport: to.Port()}
 	if header.IPv4IsMulticast(fl.Src) || header.IPv4IsLbcast(fl.Src) {
 		fl.Src = [4]byte{}
 	}

@@ -212,8 +212,8 @@ func (r *Route) usesDev(d *stack.NetDevice) bool {
 // selectPath is fib_select_multipath: the path whose share of the hash
 // space (in proportion to its weight) the flow's hash falls in, among the
 // live ones; nil when none lives.
-func (r *Route) selectPath(fl *FlowKey) *Route {
-	h := fl.multipathHash()
+func (r *Route) selectPath(fl *FlowKey, policy int32) *Route {
+	h := fl.multipathHash(policy)
 	total := 0
 	for _, p := range r.paths {
 		if p.alive() {
@@ -237,11 +237,15 @@ func (r *Route) selectPath(fl *FlowKey) *Route {
 	return nil
 }
 
-// multipathHash is fib_multipath_hash with policy 0 (layer 3): the
-// source and destination addresses, mixed (a fixed function: the same
-// flow takes the same path in every run).
-func (fl *FlowKey) multipathHash() uint32 {
+// multipathHash is fib_multipath_hash: policy 0 (layer 3) mixes the
+// source and destination addresses, policy 1 (layer 4) the protocol and
+// ports too (a fixed function: the same flow takes the same path in every
+// run).
+func (fl *FlowKey) multipathHash(policy int32) uint32 {
 	h := header.IPv4Uint32(fl.Src)*0x9e3779b1 ^ header.IPv4Uint32(fl.Dst)
+	if policy == 1 {
+		h = (h^uint32(fl.Proto))*0x85ebca6b ^ (uint32(fl.Sport)<<16 | uint32(fl.Dport))
+	}
 	h ^= h >> 15
 	h *= 0x2c1b3c6d
 	h ^= h >> 12
@@ -320,8 +324,9 @@ type Tables struct {
 	tables          map[uint32]*table
 	genid           atomic.Uint32 // bumped by every change: cached dsts check it
 	lookups, misses stack.Counter
-	rules           []*Rule  // policy rules by priority (rules.go)
-	nh              nexthops // nexthop objects (nexthop.go)
+	rules           []*Rule      // policy rules by priority (rules.go)
+	hashPolicy      atomic.Int32 // fib_multipath_hash_policy: 0 layer 3, 1 layer 4
+	nh              nexthops     // nexthop objects (nexthop.go)
 	// Loopback is the namespace's loopback device: a blackhole nexthop's.
 	Loopback    *stack.NetDevice
 	customRules bool // a rule was added or deleted: lookups go through them
@@ -419,7 +424,7 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 			return res, e
 		}
 		if len(r.paths) > 0 {
-			if res.Route = r.selectPath(fl); res.Route == nil {
+			if res.Route = r.selectPath(fl, f.hashPolicy.Load()); res.Route == nil {
 				continue // no live path: as a dead nexthop, the next table
 			}
 		}
@@ -779,3 +784,22 @@ func (f *Tables) HasTable(id uint32) bool {
 	defer f.mu.RUnlock()
 	return f.tables[id] != nil
 }
+
+// SetMultipathHashPolicy is net.ipv4.fib_multipath_hash_policy: 0 (layer
+// 3) or 1 (layer 4); 2 (the inner header of an encapsulated packet) is
+// layer 3 for vnic, which has no tunnels; 3 (custom fields) is not there.
+func (f *Tables) SetMultipathHashPolicy(n int) error {
+	switch n {
+	case 0, 1, 2:
+	case 3:
+		return fmt.Errorf("fib: multipath hash policy 3 (custom fields): %w", syscall.EOPNOTSUPP)
+	default:
+		return fmt.Errorf("fib: multipath hash policy %d: want 0 to 3: %w", n, syscall.EINVAL)
+	}
+	f.hashPolicy.Store(int32(n))
+	f.genid.Add(1) // cached decisions chose paths by the old hash
+	return nil
+}
+
+// MultipathHashPolicy is the policy SetMultipathHashPolicy set.
+func (f *Tables) MultipathHashPolicy() int { return int(f.hashPolicy.Load()) }

@@ -221,3 +221,50 @@ func TestInlineMultipath(t *testing.T) {
 	}
 	checkLookups(t, &f, []lookupCase{{dst: "198.18.20.9", want: "network is unreachable"}})
 }
+
+// TestMultipathHashPolicy: under the layer-3 policy one source and
+// destination take one path whatever the ports; under layer 4 their flows
+// spread by port; 3 (custom fields) is not there, 4 is out of range.
+func TestMultipathHashPolicy(t *testing.T) {
+	_, h := stacktest.NewHost(t, 1)
+	d1, _ := stacktest.NewDev(t, h, 1)
+	if err := d1.Open(); err != nil {
+		t.Fatal(err)
+	}
+	var f Tables
+	f.Init()
+	r := &Route{Table: TableMain, Dst: a4("198.18.20.0"), Len: 24, Type: RTNUnicast,
+		Multipath: []Path{{Dev: d1, Gateway: a4("198.18.5.1"), Weight: 1}, {Dev: d1, Gateway: a4("198.18.5.2"), Weight: 1}}}
+	if err := f.Insert(r, false); err != nil {
+		t.Fatal(err)
+	}
+	paths := func() int {
+		seen := map[string]bool{}
+		for port := range 64 {
+			res, err := f.Lookup(&FlowKey{Dst: a4("198.18.20.9"), Src: a4("198.19.0.1"), Proto: 17, Sport: uint16(40000 + port), Dport: 53})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[gwOf(res, nil)] = true
+		}
+		return len(seen)
+	}
+	if n := paths(); n != 1 {
+		t.Errorf("layer 3: 64 ports of one address pair took %d paths, want 1", n)
+	}
+	if err := f.SetMultipathHashPolicy(1); err != nil {
+		t.Fatal(err)
+	}
+	if n := paths(); n != 2 {
+		t.Errorf("layer 4: 64 ports took %d paths, want 2", n)
+	}
+	if err := f.SetMultipathHashPolicy(3); !errors.Is(err, syscall.EOPNOTSUPP) {
+		t.Errorf("policy 3: %v", err)
+	}
+	if err := f.SetMultipathHashPolicy(4); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("policy 4: %v", err)
+	}
+	if f.MultipathHashPolicy() != 1 {
+		t.Errorf("a refused set changed the policy to %d", f.MultipathHashPolicy())
+	}
+}

@@ -195,7 +195,7 @@ func (f *Tables) lookupRules(fl *FlowKey) (Result, error) {
 			return res, e
 		}
 		if len(rt.paths) > 0 {
-			if res.Route = rt.selectPath(fl); res.Route == nil {
+			if res.Route = rt.selectPath(fl, f.hashPolicy.Load()); res.Route == nil {
 				continue
 			}
 		}
