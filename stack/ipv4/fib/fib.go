@@ -662,44 +662,16 @@ func (f *Tables) FlushDev(dev *stack.NetDevice) []Route {
 	return f.RemoveWhere(func(r *Route) bool { return r.usesDev(dev) })
 }
 
-// dump returns table id's routes (every table for TableUnspec), most
-// specific prefix first, then by address.
+// Dump returns table id's routes (every table for TableUnspec): DumpFrom's
+// walk in one go (tables by id, addresses ascending, the shorter prefix
+// first, each prefix's routes in their order).
 func (f *Tables) Dump(id uint32) []Route {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
 	var out []Route
-	ids := make([]uint32, 0, len(f.tables))
-	for tid := range f.tables {
-		if id == TableUnspec || tid == id {
-			ids = append(ids, tid)
-		}
-	}
-	slices.Sort(ids)
-	for _, tid := range ids {
-		t := f.tables[tid]
-		rs := make([]Route, 0, t.routes)
-		for _, leaf := range t.leaves() {
-			for _, r := range leaf.routes {
-				rs = append(rs, r.Copy())
-			}
-		}
-		slices.SortStableFunc(rs, func(a, b Route) int {
-			if header.IPv4Uint32(a.Dst) != header.IPv4Uint32(b.Dst) {
-				if header.IPv4Uint32(a.Dst) < header.IPv4Uint32(b.Dst) {
-					return -1
-				}
-				return 1
-			}
-			if a.Len != b.Len {
-				return int(a.Len) - int(b.Len)
-			}
-			if a.TOS != b.TOS {
-				return int(b.TOS) - int(a.TOS)
-			}
-			return int(a.Priority) - int(b.Priority)
-		})
-		out = append(out, rs...)
-	}
+	var c DumpCursor
+	f.DumpFrom(id, &c, func(r Route) bool {
+		out = append(out, r)
+		return true
+	})
 	return out
 }
 

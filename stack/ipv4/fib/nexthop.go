@@ -132,7 +132,8 @@ func (f *Tables) AddNexthop(nh Nexthop, replace bool, gwOK GatewayCheck) (Nextho
 		}
 		nh.ID = id
 	}
-	if old := f.nh.byID[nh.ID]; old != nil {
+	old := f.nh.byID[nh.ID]
+	if old != nil {
 		if !replace {
 			return Nexthop{}, nhErr(syscall.EEXIST, "")
 		}
@@ -143,9 +144,11 @@ func (f *Tables) AddNexthop(nh Nexthop, replace bool, gwOK GatewayCheck) (Nextho
 	nh.Group = slices.Clone(nh.Group)
 	n := nh
 	f.nh.byID[nh.ID] = &n
-	// A replaced nexthop or group: the routes that name it, or a group it
-	// is in, take it on.
-	f.refreshRoutes(map[uint32]bool{n.ID: true})
+	if old != nil {
+		// A replaced nexthop or group: the routes that name it, or a
+		// group it is in, take it on (a new id has no routes yet).
+		f.refreshRoutes(map[uint32]bool{n.ID: true})
+	}
 	f.genid.Add(1)
 	return n, nil
 }
