@@ -296,44 +296,57 @@ func (p *out) jnum(key string, v uint64) {
 	}
 }
 
-// addrFlush is ip address flush: dump, delete what the filter selects,
-// again until nothing is left (at most -loops rounds), with -s's round
-// reports.
+// addrFlush is ip address flush.
 func (c *cmd) addrFlush(f addrFilter) error {
-	if c.g.family == famInet6 || c.g.family == famLink {
-		if c.g.stats > 0 {
-			fmt.Fprintln(c.o.Stdout, "Nothing to flush.")
+	return c.flushRounds(rtnetlink.RTMDelAddr, "*** Flush remains incomplete after %d rounds. ***\n", "addresses", func() ([][]byte, error) {
+		as, err := c.addrs()
+		if err != nil {
+			return nil, err
 		}
+		var del [][]byte
+		for _, a := range as {
+			if l, ok := c.ls[a.Index]; ok && f.keep(l) && f.keepAddr(a) {
+				del = append(del, a.Marshal())
+			}
+		}
+		return del, nil
+	})
+}
+
+// flushRounds is ip's flush loop (route, address and neighbour flush):
+// dump what the selection keeps, send each back as delType as it was
+// dumped, again until nothing is left (at most -loops rounds, then bail
+// goes to stderr), with -s's round reports counting noun. Deletes of
+// objects already gone are ignored (a secondary address goes with its
+// primary). A dump's refusal ends it with "Flush terminated".
+func (c *cmd) flushRounds(delType uint16, bail, noun string, dump func() ([][]byte, error)) error {
+	if c.g.family == famInet6 || c.g.family == famLink {
+		c.flushDone(0)
 		return nil
 	}
 	for round := 0; ; round++ {
-		as, err := c.addrs()
+		del, err := dump()
 		if err != nil {
-			err.(*nlErr).after = "Flush terminated"
-			return err
-		}
-		var del []rtnetlink.AddrMsg
-		for _, a := range as {
-			if l, ok := c.ls[a.Index]; ok && f.keep(l) && f.keepAddr(a) {
-				del = append(del, a)
+			if ne, ok := err.(*nlErr); ok {
+				ne.after = "Flush terminated"
 			}
+			return err
 		}
 		if len(del) == 0 {
 			c.flushDone(round)
 			return nil
 		}
 		if c.g.loops > 0 && round >= c.g.loops {
-			fmt.Fprintf(c.o.Stderr, "*** Flush remains incomplete after %d rounds. ***\n", c.g.loops)
+			fmt.Fprintf(c.o.Stderr, bail, c.g.loops)
 			return errSilent
 		}
-		for _, a := range del {
-			_, err := c.o.T.Route(rtnetlink.RTMDelAddr, mnl.Acknowledge, a.Marshal())
-			if err != nil && !gone(err) {
+		for _, b := range del {
+			if _, err := c.o.T.Route(delType, mnl.Acknowledge, b); err != nil && !gone(err) {
 				return &nlErr{err: err, after: "Flush terminated"}
 			}
 		}
 		if c.g.stats > 0 {
-			fmt.Fprintf(c.o.Stdout, "\n*** Round %d, deleting %d addresses ***\n", round+1, len(del))
+			fmt.Fprintf(c.o.Stdout, "\n*** Round %d, deleting %d %s ***\n", round+1, len(del), noun)
 		}
 	}
 }

@@ -207,34 +207,17 @@ func (c *cmd) neighs(f neighFilter) ([]rtnetlink.NeighMsg, error) {
 }
 
 func (c *cmd) neighFlush(f neighFilter) error {
-	if c.g.family == famInet6 || c.g.family == famLink {
-		c.flushDone(0)
-		return nil
-	}
-	for round := 0; ; round++ {
+	return c.flushRounds(rtnetlink.RTMDelNeigh, "*** Flush not complete bailing out after %d rounds\n", "entries", func() ([][]byte, error) {
 		ns, err := c.neighs(f)
 		if err != nil {
-			err.(*nlErr).after = "Flush terminated"
-			return err
+			return nil, err
 		}
-		if len(ns) == 0 {
-			c.flushDone(round)
-			return nil
+		del := make([][]byte, len(ns))
+		for i, n := range ns {
+			del[i] = rtnetlink.NeighMsg{Index: n.Index, State: n.State, Type: n.Type, Dst: n.Dst}.Marshal()
 		}
-		if c.g.loops > 0 && round >= c.g.loops {
-			fmt.Fprintf(c.o.Stderr, "*** Flush not complete bailing out after %d rounds\n", c.g.loops)
-			return errSilent
-		}
-		for _, n := range ns {
-			m := rtnetlink.NeighMsg{Index: n.Index, State: n.State, Type: n.Type, Dst: n.Dst}
-			if _, err := c.o.T.Route(rtnetlink.RTMDelNeigh, mnl.Acknowledge, m.Marshal()); err != nil && !gone(err) {
-				return &nlErr{err: err, after: "Flush terminated"}
-			}
-		}
-		if c.g.stats > 0 {
-			fmt.Fprintf(c.o.Stdout, "\n*** Round %d, deleting %d entries ***\n", round+1, len(ns))
-		}
-	}
+		return del, nil
+	})
 }
 
 // ntfRouter is NTF_ROUTER in ndm_flags.

@@ -313,35 +313,19 @@ func (c *cmd) routeList(args []string, flush bool) error {
 }
 
 func (c *cmd) routeFlush(f routeFilter) error {
-	if c.g.family == famInet6 || c.g.family == famLink {
-		c.flushDone(0)
-		return nil
-	}
-	for round := 0; ; round++ {
+	return c.flushRounds(rtnetlink.RTMDelRoute, "*** Flush remains incomplete after %d rounds. ***\n", "entries", func() ([][]byte, error) {
 		rs, err := c.routes(f)
 		if err != nil {
-			err.(*nlErr).after = "Flush terminated"
-			return err
+			return nil, err
 		}
-		if len(rs) == 0 {
-			c.flushDone(round)
-			return nil
+		// Each route as dumped goes back as RTM_DELROUTE: the kernel
+		// deletes the entry every attribute of which matches.
+		del := make([][]byte, len(rs))
+		for i, r := range rs {
+			del[i] = r.Marshal()
 		}
-		if c.g.loops > 0 && round >= c.g.loops {
-			fmt.Fprintf(c.o.Stderr, "*** Flush remains incomplete after %d rounds. ***\n", c.g.loops)
-			return errSilent
-		}
-		for _, r := range rs {
-			// The route as dumped goes back as RTM_DELROUTE: the kernel
-			// deletes the entry every attribute of which matches.
-			if _, err := c.o.T.Route(rtnetlink.RTMDelRoute, mnl.Acknowledge, r.Marshal()); err != nil && !gone(err) {
-				return &nlErr{err: err, after: "Flush terminated"}
-			}
-		}
-		if c.g.stats > 0 {
-			fmt.Fprintf(c.o.Stdout, "\n*** Round %d, deleting %d entries ***\n", round+1, len(rs))
-		}
-	}
+		return del, nil
+	})
 }
 
 // rtm_flags bits print_route names.
