@@ -15,11 +15,8 @@ import (
 )
 
 func (c *cmd) addr(args []string) error {
-	if len(args) == 0 || matches(args[0], "show") || matches(args[0], "list") || matches(args[0], "lst") {
-		if len(args) > 0 {
-			args = args[1:]
-		}
-		return c.addrShow(args, false)
+	if sel, ok := listCmd(args); ok {
+		return c.addrShow(sel, false)
 	}
 	switch {
 	case matches(args[0], "flush"):

@@ -452,6 +452,27 @@ func sortedIdx(ls map[uint32]rtnetlink.LinkMsg) []uint32 {
 	return idx
 }
 
+// listCmd reports a command line that lists (no command, show, list or
+// lst) and gives the selector after the word.
+func listCmd(args []string) ([]string, bool) {
+	if len(args) == 0 {
+		return nil, true
+	}
+	if matches(args[0], "show") || matches(args[0], "list") || matches(args[0], "lst") {
+		return args[1:], true
+	}
+	return args, false
+}
+
+// emptyList prints a listing with nothing in it ([] under -j): what a
+// family vnic does not have shows.
+func (c *cmd) emptyList() {
+	p := newOut(c.g)
+	p.list()
+	p.done()
+	c.write(p)
+}
+
 // change maps an add, replace or delete command to its message type and
 // request flags (ip's NLM_F_CREATE|EXCL for add, CREATE|REPLACE for
 // replace).

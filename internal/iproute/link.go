@@ -11,11 +11,8 @@ import (
 )
 
 func (c *cmd) link(args []string) error {
-	if len(args) == 0 || matches(args[0], "show") || matches(args[0], "list") || matches(args[0], "lst") {
-		if len(args) > 0 {
-			args = args[1:]
-		}
-		return c.linkShow(args)
+	if sel, ok := listCmd(args); ok {
+		return c.linkShow(sel)
 	}
 	switch {
 	case matches(args[0], "set"):

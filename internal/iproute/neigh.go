@@ -13,11 +13,8 @@ import (
 )
 
 func (c *cmd) neigh(args []string) error {
-	if len(args) == 0 || matches(args[0], "show") || matches(args[0], "list") || matches(args[0], "lst") {
-		if len(args) > 0 {
-			args = args[1:]
-		}
-		return c.neighList(args, false)
+	if sel, ok := listCmd(args); ok {
+		return c.neighList(sel, false)
 	}
 	switch {
 	case matches(args[0], "flush"):

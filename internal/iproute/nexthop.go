@@ -29,11 +29,8 @@ RESILIENT_ARGS := [ buckets BUCKETS ] [ idle_timer IDLE ]
 `
 
 func (c *cmd) nexthop(args []string) error {
-	if len(args) == 0 || matches(args[0], "list") || matches(args[0], "show") || matches(args[0], "lst") {
-		if len(args) > 0 {
-			args = args[1:]
-		}
-		return c.nexthopList(args, false)
+	if sel, ok := listCmd(args); ok {
+		return c.nexthopList(sel, false)
 	}
 	switch {
 	case matches(args[0], "flush"):
@@ -277,10 +274,7 @@ func (c *cmd) nexthopList(args []string, flush bool) error {
 	}
 	if c.g.family == famInet6 {
 		if !flush {
-			p := newOut(c.g)
-			p.list()
-			p.done()
-			c.write(p)
+			c.emptyList()
 		}
 		return nil
 	}

@@ -12,11 +12,8 @@ import (
 )
 
 func (c *cmd) route(args []string) error {
-	if len(args) == 0 || matches(args[0], "show") || matches(args[0], "list") || matches(args[0], "lst") {
-		if len(args) > 0 {
-			args = args[1:]
-		}
-		return c.routeList(args, false)
+	if sel, ok := listCmd(args); ok {
+		return c.routeList(sel, false)
 	}
 	word := args[0]
 	var kind uint16

@@ -56,20 +56,14 @@ func parseIPProto(s string) (uint8, bool) {
 
 func (c *cmd) rule(args []string) error {
 	if c.g.family == famInet6 || c.g.family == famLink {
-		if len(args) == 0 || matches(args[0], "list") || matches(args[0], "show") || matches(args[0], "lst") {
-			p := newOut(c.g)
-			p.list()
-			p.done()
-			c.write(p)
+		if _, ok := listCmd(args); ok {
+			c.emptyList()
 			return nil
 		}
 		return errIPv6
 	}
-	if len(args) == 0 || matches(args[0], "list") || matches(args[0], "show") || matches(args[0], "lst") {
-		if len(args) > 0 {
-			args = args[1:]
-		}
-		return c.ruleList(args, false)
+	if sel, ok := listCmd(args); ok {
+		return c.ruleList(sel, false)
 	}
 	switch {
 	case matches(args[0], "flush"):
