@@ -388,13 +388,7 @@ func (c *cmd) addrChange(args []string) error {
 	dev := ""
 	for i := 1; i < len(args); i++ {
 		a := args[i]
-		val := func() (string, error) {
-			if i+1 >= len(args) {
-				return "", incomplete()
-			}
-			i++
-			return args[i], nil
-		}
+		val := func() (string, error) { return nextArg(args, &i) }
 		switch a {
 		case "brd", "broadcast":
 			if brd, err = val(); err != nil {

@@ -452,6 +452,16 @@ func sortedIdx(ls map[uint32]rtnetlink.LinkMsg) []uint32 {
 	return idx
 }
 
+// nextArg is the word after args[*i], which it moves to: ip's NEXT_ARG,
+// "Command line is not complete" at the end of the line.
+func nextArg(args []string, i *int) (string, error) {
+	if *i+1 >= len(args) {
+		return "", incomplete()
+	}
+	*i++
+	return args[*i], nil
+}
+
 // listCmd reports a command line that lists (no command, show, list or
 // lst) and gives the selector after the word.
 func listCmd(args []string) ([]string, bool) {

@@ -92,13 +92,7 @@ func (c *cmd) neighList(args []string, flush bool) error {
 	nudSet := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		val := func() (string, error) {
-			if i+1 >= len(args) {
-				return "", incomplete()
-			}
-			i++
-			return args[i], nil
-		}
+		val := func() (string, error) { return nextArg(args, &i) }
 		var v string
 		var err error
 		switch {
@@ -263,13 +257,7 @@ func (c *cmd) neighChange(kind uint16, flags mnl.HeaderFlags, args []string) err
 	dev := ""
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		val := func() (string, error) {
-			if i+1 >= len(args) {
-				return "", incomplete()
-			}
-			i++
-			return args[i], nil
-		}
+		val := func() (string, error) { return nextArg(args, &i) }
 		var v string
 		var err error
 		switch a {

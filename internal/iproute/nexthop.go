@@ -67,13 +67,7 @@ func (c *cmd) nexthopModify(args []string, flags mnl.HeaderFlags) error {
 	m := rtnetlink.NexthopMsg{Family: 2}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		next := func() (string, error) {
-			if i+1 >= len(args) {
-				return "", incomplete()
-			}
-			i++
-			return args[i], nil
-		}
+		next := func() (string, error) { return nextArg(args, &i) }
 		var v string
 		var err error
 		switch {
@@ -229,13 +223,7 @@ func (c *cmd) nexthopList(args []string, flush bool) error {
 	hasProto := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		next := func() (string, error) {
-			if i+1 >= len(args) {
-				return "", incomplete()
-			}
-			i++
-			return args[i], nil
-		}
+		next := func() (string, error) { return nextArg(args, &i) }
 		var v string
 		var err error
 		switch {

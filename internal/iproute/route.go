@@ -56,13 +56,7 @@ func parseNexthops(args []string) ([]NexthopSpec, error) {
 		for i+1 < len(args) && args[i+1] != "nexthop" {
 			i++
 			kw := args[i]
-			val := func() (string, error) {
-				if i+1 >= len(args) {
-					return "", incomplete()
-				}
-				i++
-				return args[i], nil
-			}
+			val := func() (string, error) { return nextArg(args, &i) }
 			switch kw {
 			case "via":
 				v, err := val()
@@ -114,20 +108,13 @@ var errNoDst = &Error{Msg: "need at least a destination address", Bare: true}
 func ParseRoute(args []string) (RouteSpec, error) {
 	r := RouteSpec{Type: fib.RTNUnicast, Set: map[string]bool{}}
 	haveDst := false
-	next := func(i *int, kw string) (string, error) {
-		*i++
-		if *i >= len(args) {
-			return "", incomplete()
-		}
-		return args[*i], nil
-	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		var v string
 		var err error
 		switch a {
 		case "tos", "dsfield":
-			if v, err = next(&i, a); err != nil {
+			if v, err = nextArg(args, &i); err != nil {
 				return r, err
 			}
 			n, e := strconv.ParseUint(v, 0, 8)
@@ -136,7 +123,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			r.TOS = uint8(n)
 		case "table":
-			if v, err = next(&i, a); err != nil {
+			if v, err = nextArg(args, &i); err != nil {
 				return r, err
 			}
 			t, ok := ParseTable(v)
@@ -145,7 +132,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			r.Table = t
 		case "proto", "protocol":
-			if v, err = next(&i, a); err != nil {
+			if v, err = nextArg(args, &i); err != nil {
 				return r, err
 			}
 			p, ok := ParseProto(v)
@@ -154,7 +141,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			r.Protocol = p
 		case "scope":
-			if v, err = next(&i, a); err != nil {
+			if v, err = nextArg(args, &i); err != nil {
 				return r, err
 			}
 			s, ok := ParseScope(v)
@@ -163,7 +150,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			r.Scope, r.HasScope = s, true
 		case "metric", "priority", "preference":
-			if v, err = next(&i, a); err != nil {
+			if v, err = nextArg(args, &i); err != nil {
 				return r, err
 			}
 			n, e := strconv.ParseUint(v, 0, 32)
@@ -173,11 +160,11 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			r.Metric = uint32(n)
 			a = "metric"
 		case "via":
-			if v, err = next(&i, a); err != nil {
+			if v, err = nextArg(args, &i); err != nil {
 				return r, err
 			}
 			if v == "inet" {
-				if v, err = next(&i, a); err != nil {
+				if v, err = nextArg(args, &i); err != nil {
 					return r, err
 				}
 			}
@@ -190,7 +177,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			r.Gateway = ad
 		case "dev", "oif":
-			if v, err = next(&i, a); err != nil {
+			if v, err = nextArg(args, &i); err != nil {
 				return r, err
 			}
 			r.Dev = v
@@ -198,7 +185,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 		case "onlink":
 			r.OnLink = true
 		case "nhid":
-			if v, err = next(&i, a); err != nil {
+			if v, err = nextArg(args, &i); err != nil {
 				return r, err
 			}
 			n, e := strconv.ParseUint(v, 0, 32)
@@ -207,7 +194,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			r.NhID = uint32(n)
 		case "src":
-			if v, err = next(&i, a); err != nil {
+			if v, err = nextArg(args, &i); err != nil {
 				return r, err
 			}
 			ad, e := netip.ParseAddr(v)
@@ -219,11 +206,11 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			r.Src = ad
 		case "mtu":
-			if v, err = next(&i, a); err != nil {
+			if v, err = nextArg(args, &i); err != nil {
 				return r, err
 			}
 			if v == "lock" {
-				if v, err = next(&i, a); err != nil {
+				if v, err = nextArg(args, &i); err != nil {
 					return r, err
 				}
 			}
@@ -241,7 +228,7 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			i = len(args)
 			continue
 		case "to":
-			if v, err = next(&i, a); err != nil {
+			if v, err = nextArg(args, &i); err != nil {
 				return r, err
 			}
 			if haveDst {

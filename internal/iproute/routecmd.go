@@ -127,13 +127,7 @@ func (c *cmd) parseRouteFilter(args []string) (routeFilter, error) {
 	f := routeFilter{table: fib.TableMain}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		val := func() (string, error) {
-			if i+1 >= len(args) {
-				return "", incomplete()
-			}
-			i++
-			return args[i], nil
-		}
+		val := func() (string, error) { return nextArg(args, &i) }
 		var v string
 		var err error
 		switch {
@@ -507,13 +501,7 @@ func (c *cmd) routeGet(args []string) error {
 	m.DstLen = 32
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		val := func() (string, error) {
-			if i+1 >= len(args) {
-				return "", incomplete()
-			}
-			i++
-			return args[i], nil
-		}
+		val := func() (string, error) { return nextArg(args, &i) }
 		var v string
 		var err error
 		switch {

@@ -90,13 +90,7 @@ func parseRuleArgs(args []string, add bool) (rtnetlink.RuleMsg, error) {
 	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		next := func() (string, error) {
-			if i+1 >= len(args) {
-				return "", incomplete()
-			}
-			i++
-			return args[i], nil
-		}
+		next := func() (string, error) { return nextArg(args, &i) }
 		var v string
 		var err error
 		if takesValue(a) {
