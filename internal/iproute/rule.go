@@ -101,30 +101,19 @@ func parseRuleArgs(args []string, add bool) (rtnetlink.RuleMsg, error) {
 		switch {
 		case a == "not":
 			m.Flags |= rtnetlink.RuleFlagInvert
-		case a == "from":
+		case a == "from", a == "to":
 			if v == "all" {
 				break
 			}
-			if isIPv6(v) {
-				return m, errIPv6
-			}
-			p, err := ParsePrefix(v)
+			p, err := ParsePrefix(v) // IPv6 is errIPv6
 			if err != nil {
 				return m, err
 			}
-			m.Src, m.SrcLen = p.Addr(), uint8(p.Bits())
-		case a == "to":
-			if v == "all" {
-				break
+			if a == "from" {
+				m.Src, m.SrcLen = p.Addr(), uint8(p.Bits())
+			} else {
+				m.Dst, m.DstLen = p.Addr(), uint8(p.Bits())
 			}
-			if isIPv6(v) {
-				return m, errIPv6
-			}
-			p, err := ParsePrefix(v)
-			if err != nil {
-				return m, err
-			}
-			m.Dst, m.DstLen = p.Addr(), uint8(p.Bits())
 		case matches(a, "preference"), matches(a, "order"), matches(a, "priority"):
 			n, err := strconv.ParseUint(v, 0, 32)
 			if err != nil {
