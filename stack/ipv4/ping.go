@@ -231,24 +231,12 @@ func localIPOptions(b []byte, dst [4]byte, local func([4]byte) bool) (*ipOptData
 // padded with END to a multiple of four.
 func retOptions(b []byte) []byte {
 	var out []byte
-	for p := 0; p < len(b); {
-		switch b[p] {
-		case IPOptEnd:
-			p = len(b)
-			continue
-		case IPOptNoop:
-			p++
-			continue
-		}
-		if p+1 >= len(b) || b[p+1] < 2 || p+int(b[p+1]) > len(b) {
-			break
-		}
-		l := int(b[p+1])
-		switch b[p] {
+	it := header.IPv4Options(b).Iter()
+	for o, ok := it.Next(); ok; o, ok = it.Next() {
+		switch o.Type {
 		case IPOptRR, IPOptTimestamp, IPOptLSRR, IPOptSSRR:
-			out = append(out, b[p:p+l]...)
+			out = append(out, o.Bytes...)
 		}
-		p += l
 	}
 	for len(out)&3 != 0 {
 		out = append(out, IPOptEnd)
