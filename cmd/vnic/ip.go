@@ -151,7 +151,7 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 		}
 		return nsConn, nil
 	}
-	return iproute.Run(rest, iproute.Options{T: conn, Stdout: stdout, Stderr: stderr, Stop: stop, Count: count, Namespaces: namespaces})
+	return iproute.Run(rest, iproute.Options{T: conn, Stdout: stdout, Stderr: stderr, Stop: stop, Count: count, Namespaces: namespaces, Stdin: os.Stdin})
 }
 
 // netnsExec is ip netns exec NAME CMD…: CMD runs with VNIC_HOST=NAME

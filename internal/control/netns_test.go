@@ -3,6 +3,8 @@ package control
 import (
 	"bytes"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +153,34 @@ func TestRuntimeVethCarriesTraffic(t *testing.T) {
 	}
 	if len(w.HostList()) != 1 {
 		t.Fatalf("%d hosts left, want 1", len(w.HostList()))
+	}
+}
+
+// ip -batch FILE [-force]: a line a command, comments and continued
+// lines, a failed command reported with its line and stopping the batch
+// unless -force, exit 1 when one failed.
+func TestIPBatch(t *testing.T) {
+	w := ipWorld(t)
+	s := serveRtnl(t, w)
+	c := ipConn(t, s, "h1", 0)
+	file := filepath.Join(t.TempDir(), "b.txt")
+	text := "# routes\nroute add 198.18.20.0/24 via 198.18.5.1\nroute add 198.18.20.0/24 via 198.18.5.1\n\nroute add 198.18.21.0/24 \\\n via 198.18.5.1 # the second\n"
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		line, out, err string
+		code           int
+	}{
+		{"-batch " + file, "", "RTNETLINK answers: File exists\nCommand failed " + file + ":3\n", 1},
+		{"route show 198.18.21.0/24", "", "", 0},
+		{"-force -batch " + file, "", "RTNETLINK answers: File exists\nCommand failed " + file + ":2\nRTNETLINK answers: File exists\nCommand failed " + file + ":3\n", 1},
+		{"route show 198.18.21.0/24", "198.18.21.0/24 via 198.18.5.1 dev vnic0 \n", "", 0},
+		{"-batch /nonexistent/b.txt", "", "Cannot open file \"/nonexistent/b.txt\" for reading: No such file or directory\n", 1},
+	} {
+		out, errs, code := ip(t, c, tc.line)
+		if out != tc.out || errs != tc.err || code != tc.code {
+			t.Errorf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", tc.line, out, errs, code, tc.out, tc.err, tc.code)
+		}
 	}
 }

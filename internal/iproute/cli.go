@@ -1,12 +1,15 @@
 package iproute
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	mnl "github.com/mdlayher/netlink"
@@ -27,6 +30,8 @@ type Transport interface {
 type Options struct {
 	T              Transport
 	Stdout, Stderr io.Writer
+	// Stdin is what ip -batch - reads.
+	Stdin io.Reader
 	// Stop, when set, ends ip monitor when closed.
 	Stop <-chan struct{}
 	// Count ends ip monitor after this many events (0: no limit).
@@ -117,7 +122,12 @@ func Run(args []string, o Options) int {
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
 	}
-	err := runGlobal(args, o)
+	return report(runGlobal(args, o), o)
+}
+
+// report prints a command's error as ip prints it and returns ip's exit
+// code for it.
+func report(err error, o Options) int {
 	if err == nil {
 		return 0
 	}
@@ -201,6 +211,8 @@ type globals struct {
 	stats     int
 	loops     int
 	netns     string
+	batch     string // -batch FILE ("-": standard input)
+	force     bool
 	timestamp bool
 	version   bool
 	help      bool
@@ -288,9 +300,13 @@ func parseGlobals(args []string) (globals, []string, error) {
 			g.version = true
 			return g, args[1:], nil
 		case matches(opt, "-force"):
-			// Only meaningful with -batch.
+			g.force = true // -batch goes on after a failed command
 		case matches(opt, "-batch"):
-			return g, nil, &Error{Msg: "-batch is not supported by vnic: run one command a line.", Code: exitUsage}
+			v, err := next()
+			if err != nil {
+				return g, nil, err
+			}
+			g.batch = v
 		case matches(opt, "-brief"):
 			g.brief = true
 		case matches(opt, "-json"):
@@ -356,11 +372,17 @@ func runGlobal(args []string, o Options) error {
 			return &Error{Msg: fmt.Sprintf("Cannot open network namespace \"%s\": %v", g.netns, err), Code: exitUsage, Bare: true}
 		}
 	}
+	if g.batch != "" {
+		return batch(g, o)
+	}
 	if len(rest) == 0 {
 		return usageErr{Usage}
 	}
-	c := &cmd{g: g, o: o}
-	obj, rest := rest[0], rest[1:]
+	return (&cmd{g: g, o: o}).object(rest[0], rest[1:])
+}
+
+// object runs one command of an object.
+func (c *cmd) object(obj string, rest []string) error {
 	switch {
 	case matches(obj, "address"):
 		return c.addr(rest)
@@ -508,3 +530,117 @@ func change(cmd string, newType, delType uint16, object string) (uint16, mnl.Hea
 
 // isIPv6 reports an address or prefix in IPv6 notation.
 func isIPv6(s string) bool { return strings.Contains(s, ":") }
+
+// errBatch is a batch that had a failed command: each was reported as it
+// failed, ip exits 1.
+var errBatch = &Error{Code: exitFail, Bare: true}
+
+// batch is ip -batch FILE [-force]: each line a command (OBJECT COMMAND
+// ARGS, ip's globals applying to all), run in order; a failed one is
+// reported with "Command failed FILE:LINE" and stops the batch unless
+// -force. Lines are split as ip's makeargs splits them: blanks, "#" to
+// the end of the line, quotes, a backslash at the end joining the next.
+func batch(g globals, o Options) error {
+	var r io.Reader
+	if g.batch == "-" {
+		if o.Stdin == nil {
+			return &Error{Msg: "Cannot open file \"-\" for reading: no standard input", Code: exitFail, Bare: true}
+		}
+		r = o.Stdin
+	} else {
+		f, err := os.Open(g.batch)
+		if err != nil {
+			return &Error{Msg: fmt.Sprintf("Cannot open file \"%s\" for reading: %s", g.batch, capitalise(errnoText(err))), Code: exitFail, Bare: true}
+		}
+		defer f.Close()
+		r = f
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	failed := false
+	lineno, pending, start := 0, "", 0
+	for sc.Scan() {
+		lineno++
+		line := sc.Text()
+		if pending == "" {
+			start = lineno
+		}
+		if strings.HasSuffix(line, "\\") {
+			pending += strings.TrimSuffix(line, "\\") + " "
+			continue
+		}
+		line, pending = pending+line, ""
+		args, err := makeArgs(line)
+		if err == nil && len(args) == 0 {
+			continue
+		}
+		if err == nil {
+			err = (&cmd{g: g, o: o}).object(args[0], args[1:])
+		}
+		if err != nil {
+			report(err, o)
+			fmt.Fprintf(o.Stderr, "Command failed %s:%d\n", g.batch, start)
+			failed = true
+			if !g.force {
+				break
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return &Error{Msg: fmt.Sprintf("%s: %v", g.batch, err), Code: exitFail, Bare: true}
+	}
+	if failed {
+		return errBatch
+	}
+	return nil
+}
+
+// makeArgs splits a batch line as iproute2's makeargs: white space
+// separates words, '"' or '\'' quote them, '#' outside quotes ends the
+// line.
+func makeArgs(line string) ([]string, error) {
+	var args []string
+	var b strings.Builder
+	in, quote := false, rune(0)
+	for _, r := range line {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+				continue
+			}
+			b.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote, in = r, true
+		case r == '#':
+			if in {
+				args = append(args, b.String())
+			}
+			return args, nil
+		case r == ' ' || r == '\t' || r == '\r':
+			if in {
+				args = append(args, b.String())
+				b.Reset()
+				in = false
+			}
+		default:
+			b.WriteRune(r)
+			in = true
+		}
+	}
+	if quote != 0 {
+		return nil, &Error{Msg: "unterminated quoted string", Bare: true}
+	}
+	if in {
+		args = append(args, b.String())
+	}
+	return args, nil
+}
+
+func errnoText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno.Error()
+	}
+	return err.Error()
+}

@@ -8,7 +8,13 @@ package iproute
 // without one (Run answers them without touching Options.T).
 func NeedsHost(args []string) bool {
 	g, rest, err := parseGlobals(args)
-	if err != nil || g.version || g.help || len(rest) == 0 {
+	if err != nil || g.version || g.help {
+		return false
+	}
+	if g.batch != "" {
+		return true // its commands run on the host
+	}
+	if len(rest) == 0 {
 		return false
 	}
 	obj := rest[0]

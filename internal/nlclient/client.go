@@ -33,7 +33,7 @@ type Conn struct {
 	// pending holds notifications that arrived while a request waited
 	// for its answer: ReceiveRoute returns them first.
 	pending []mnl.Message
-	// Timeout bounds every request (default 10 s).
+	// Timeout bounds the wait for each packet of an answer (default 10 s).
 	Timeout time.Duration
 }
 
@@ -88,6 +88,11 @@ func (c *Conn) roundTrip(h mnl.Header, data []byte) ([]mnl.Message, error) {
 	}
 	var out []mnl.Message
 	for {
+		// The timeout bounds each packet's wait, not the whole answer: a
+		// dump of a full table takes longer than any one wait.
+		if err := c.c.SetReadDeadline(time.Now().Add(c.Timeout)); err != nil {
+			return nil, err
+		}
 		buf := make([]byte, netlink.MaxPacket) // replies keep slices of it
 		n, err := c.c.Read(buf)
 		if err != nil {
