@@ -42,7 +42,7 @@ func TestGlobalOptions(t *testing.T) {
 		{"-t addr show dev lo", addrText[:strings2(addrText, 4)], "", 0},
 		{"-ts monitor", "", "Error: ip monitor's timestamps (-timestamp, -tshort) are not supported by vnic.\n", 255},
 		{"-r addr", "", "Error: -resolve is not supported by vnic: its hosts have no names to resolve.\n", 255},
-		{"-b cmds", "", "Error: -batch is not supported by vnic: run one command a line.\n", 255},
+		{"-b cmds", "", "Cannot open file \"cmds\" for reading: No such file or directory\n", 1},
 		{"route frob", "", "Command \"frob\" is unknown, try \"ip route help\".\n", 255},
 		{"addr frob", "", "Command \"frob\" is unknown, try \"ip address help\".\n", 255},
 		{"link frob", "", "Command \"frob\" is unknown, try \"ip link help\".\n", 255},

@@ -46,8 +46,11 @@ FLAG := [ permanent | dynamic | secondary | primary | temporary ]
 `
 
 const routeUsage = `Usage: ip route { list | flush } SELECTOR
-       ip route get ADDRESS [ from ADDRESS iif STRING ]
+       ip route get [ ROUTE_GET_FLAGS ] ADDRESS
+                            [ from ADDRESS iif STRING ]
                             [ oif STRING ] [ tos TOS ]
+                            [ mark NUMBER ] [ uid NUMBER ] [ ipproto PROTOCOL ]
+                            [ sport NUMBER ] [ dport NUMBER ]
        ip route { add | del | change | append | prepend | replace } ROUTE
 SELECTOR := [ root PREFIX ] [ match PREFIX ] [ exact PREFIX ]
             [ table TABLE_ID ] [ proto RTPROTO ] [ type TYPE ]
@@ -64,6 +67,7 @@ TYPE := { unicast | local | broadcast | multicast | throw |
 TABLE_ID := [ local | main | default | all | NUMBER ]
 SCOPE := [ host | link | global | NUMBER ]
 RTPROTO := [ kernel | boot | static | NUMBER ]
+ROUTE_GET_FLAGS := [ fibmatch ]
 `
 
 const neighUsage = `Usage: ip neigh { add | del | replace }
