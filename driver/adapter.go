@@ -348,6 +348,22 @@ func (c *Config) normalise() error {
 	return nil
 }
 
+// Remove is igb_remove, the device going away (hot-unplugged, or the
+// host that held it gone): the net_device unregistered, which closes it
+// first (ndo_stop frees its rings and vectors), then the device reset so
+// that it stops doing DMA.
+func (a *Adapter) Remove() error {
+	if err := a.host.Unregister(a.netdev); err != nil {
+		return fmt.Errorf("driver: %s: %w", a.fn.Name, err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.resetHW(); err != nil {
+		return fmt.Errorf("driver: %s: remove: %w", a.fn.Name, err)
+	}
+	return nil
+}
+
 // NetDevice returns the registered net_device.
 func (a *Adapter) NetDevice() *stack.NetDevice { return a.netdev }
 

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"vnic/internal/iproute"
+	"vnic/internal/netns"
 	"vnic/internal/nlclient"
 )
 
@@ -80,12 +84,26 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, "usage: vnic ip [--socket PATH] [--host NAME] [--count N] [ OPTIONS ] OBJECT { COMMAND | help }\n\n"+iproute.Usage)
 		return 0
 	}
+	if name, argv, ok := iproute.NetnsExec(rest); ok {
+		return netnsExec(socketPath(socket), name, argv, stdout, stderr)
+	}
+	if iproute.NeedsSocket(rest) {
+		// ip netns: the topology's hosts, no host of its own.
+		conn, err := nlclient.Dial(socketPath(socket))
+		if err != nil {
+			fmt.Fprintln(stderr, "vnic ip:", err)
+			return 1
+		}
+		defer conn.Close()
+		return iproute.Run(rest, iproute.Options{T: conn, Stdout: stdout, Stderr: stderr})
+	}
 	if !iproute.NeedsHost(rest) {
 		// Usage texts, -V and option errors need no host.
 		return iproute.Run(rest, iproute.Options{Stdout: stdout, Stderr: stderr})
 	}
+	viaNetns := false
 	if n, err := iproute.Netns(rest); err == nil && n != "" {
-		host = n
+		host, viaNetns = n, true
 	}
 	if host == "" {
 		fmt.Fprintln(stderr, "vnic ip: which host? --host NAME, -n NAME (or VNIC_HOST)")
@@ -99,6 +117,11 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 	}
 	defer conn.Close()
 	if err := conn.RouteBind(host, groups); err != nil {
+		if viaNetns && errors.Is(err, syscall.ENOENT) {
+			// ip -n NAME for a namespace that is not there.
+			fmt.Fprintf(stderr, "Cannot open network namespace \"%s\": No such file or directory\n", host)
+			return 255
+		}
 		reportErr(stderr, "vnic ip", err, " in the running topology")
 		return 1
 	}
@@ -112,5 +135,63 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 			close(stop)
 		}()
 	}
-	return iproute.Run(rest, iproute.Options{T: conn, Stdout: stdout, Stderr: stderr, Stop: stop, Count: count})
+	var nsConn *nlclient.Conn // a second, unbound connection, for ip link … netns NAME
+	defer func() {
+		if nsConn != nil {
+			nsConn.Close()
+		}
+	}()
+	namespaces := func() (netns.Client, error) {
+		if nsConn == nil {
+			c, err := nlclient.Dial(socketPath(socket))
+			if err != nil {
+				return nil, err
+			}
+			nsConn = c
+		}
+		return nsConn, nil
+	}
+	return iproute.Run(rest, iproute.Options{T: conn, Stdout: stdout, Stderr: stderr, Stop: stop, Count: count, Namespaces: namespaces})
+}
+
+// netnsExec is ip netns exec NAME CMD…: CMD runs with VNIC_HOST=NAME
+// (and the control socket in VNIC_SOCKET), so that the vnic tools it
+// starts act on that host, as a command ip netns exec starts acts in the
+// namespace. Its exit status is the command's.
+func netnsExec(socket, name string, argv []string, stdout, stderr io.Writer) int {
+	if name == "" {
+		fmt.Fprintln(stderr, "No netns name specified")
+		return 1
+	}
+	if len(argv) == 0 {
+		fmt.Fprintln(stderr, "No command specified")
+		return 1
+	}
+	conn, err := nlclient.Dial(socket)
+	if err != nil {
+		fmt.Fprintln(stderr, "vnic ip:", err)
+		return 1
+	}
+	_, err = netns.Get(conn, name)
+	conn.Close()
+	if err != nil {
+		if errors.Is(err, syscall.ENOENT) {
+			fmt.Fprintf(stderr, "Cannot open network namespace \"%s\": No such file or directory\n", name)
+			return 255
+		}
+		fmt.Fprintln(stderr, "vnic ip:", err)
+		return 1
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
+	cmd.Env = append(os.Environ(), "VNIC_HOST="+name, "VNIC_SOCKET="+socket)
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		fmt.Fprintf(stderr, "exec of \"%s\" failed: %v\n", argv[0], err)
+		return 255
+	}
+	return 0
 }

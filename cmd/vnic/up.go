@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -44,7 +45,7 @@ var upRunning chan struct{}
 var upTick chan time.Time
 
 func newUpCmd(a *app) *cobra.Command {
-	var asJSON, verbose, traffic bool
+	var asJSON, verbose, traffic, empty bool
 	var opts runOpts
 	var socket string
 	cmd := &cobra.Command{
@@ -57,6 +58,11 @@ Without --config, the embedded default topology runs idle: its demo
 streams (what 'vnic demo' sends) start only with --traffic, so a 'vnic up &'
 left alone costs no CPU (the simulation sleeps until something is due). A
 topology file's own traffic and bulk streams always start.
+
+With --empty it starts with no hosts at all: they are made while it runs,
+with 'vnic ip netns add NAME' (a host: one CPU, IPv4, its loopback), and
+their devices with 'vnic ip -n NAME link add … type veth peer name …'
+(two vnics joined by a cable) or 'type dummy' (a vnic on an idle port).
 
 Its log goes to stderr: one line as it starts (the topology, the control
 socket) and as it stops. The status line of every wall-clock second (the
@@ -74,6 +80,12 @@ commands typed after it in the same terminal do not interleave.`,
 			}
 			if err := netlink.CheckFree(socketPath(socket)); err != nil {
 				return err // before the topology is built
+			}
+			if empty {
+				if a.configFile != "" || traffic {
+					return fmt.Errorf("--empty starts with no hosts: it takes neither --config nor --traffic")
+				}
+				a.cfg.Hosts, a.cfg.Cables = nil, nil
 			}
 			if a.configFile == "" && !traffic {
 				a.cfg.Traffic, a.cfg.Bulk = nil, nil // the embedded topology, idle
@@ -126,6 +138,7 @@ commands typed after it in the same terminal do not interleave.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the figures as one JSON object on exit")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log a status line every wall-clock second (at info)")
 	cmd.Flags().BoolVar(&traffic, "traffic", false, "without --config: start the embedded topology's demo streams too")
+	cmd.Flags().BoolVar(&empty, "empty", false, "start with no hosts (make them with vnic ip netns add)")
 	cmd.Flags().StringVar(&socket, "socket", "", "control socket path (default $VNIC_SOCKET, else "+nlclient.DefaultPath()+")")
 	opts.flags(cmd)
 	return cmd
@@ -187,8 +200,8 @@ func runUntil(a *app, w *topo.World, sig <-chan os.Signal, reqs <-chan func(), s
 		case <-tickC:
 			if status {
 				var rx, tx uint64
-				for _, h := range w.Hosts {
-					for _, d := range h.Devices {
+				for _, h := range w.HostList() {
+					for _, d := range h.DeviceList() {
 						st := d.Netdev.Stats64()
 						rx += st.RxPackets
 						tx += st.TxPackets

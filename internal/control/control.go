@@ -4,6 +4,7 @@
 package control
 
 import (
+	"vnic/internal/netns"
 	"vnic/internal/topo"
 	"vnic/stack"
 	"vnic/stack/inet"
@@ -25,21 +26,49 @@ func Serve(w *topo.World, path string, exec func(func())) (*netlink.Server, erro
 		return nil
 	}
 	in := &inet.Service{Host: hostOf, Exec: exec}
-	srv, err := netlink.Listen(path, append(e.Families, in.Family())...)
+	ns := &netns.Service{Topo: topology{w}, Exec: exec}
+	srv, err := netlink.Listen(path, append(e.Families, in.Family(), ns.Family())...)
 	if err != nil {
 		return nil, err
 	}
 	e.Attach(srv)
-	var hosts []*stack.Host
-	for _, h := range w.Hosts {
-		hosts = append(hosts, h.Stack)
-	}
 	rt := &rtnetlink.Service{Exec: exec, Host: hostOf}
-	rt.Attach(srv, hosts)
-	for _, h := range w.Hosts {
-		for _, d := range h.Devices {
+	rt.Attach(srv, nil)
+	// Hosts and devices made at run time are served as those of the
+	// topology file: their notifications reach the clients bound to them.
+	w.Watch(func(ev topo.Event) {
+		switch ev.Kind {
+		case topo.HostAdded:
+			rt.AddHost(ev.Host.Stack)
+		case topo.DeviceAdded:
+			e.Watch(ev.Host.Name+"/"+ev.Device.Netdev.Name(), ev.Device.Netdev)
+		}
+	})
+	for _, h := range w.HostList() {
+		rt.AddHost(h.Stack)
+		for _, d := range h.DeviceList() {
 			e.Watch(h.Name+"/"+d.Netdev.Name(), d.Netdev)
 		}
 	}
 	return srv, nil
+}
+
+// topology is the world as ip netns's service sees it.
+type topology struct{ w *topo.World }
+
+func (t topology) AddHost(name string) error {
+	_, err := t.w.AddHost(name)
+	return err
+}
+
+func (t topology) DelHost(name string) error { return t.w.DelHost(name) }
+
+func (t topology) SetNSID(name string, id int32) error { return t.w.SetNSID(name, id) }
+
+func (t topology) Hosts() []netns.Info {
+	var out []netns.Info
+	for _, h := range t.w.HostList() {
+		out = append(out, netns.Info{Name: h.Name, Handle: h.Handle, NSID: t.w.NSID(h)})
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	mnl "github.com/mdlayher/netlink"
 
+	"vnic/internal/netns"
 	"vnic/stack/netlink"
 	"vnic/stack/rtnetlink"
 )
@@ -34,6 +35,10 @@ type Options struct {
 	// a namespace); without it the option is taken as already applied by
 	// the caller (see Netns).
 	Netns func(name string) error
+	// Namespaces, when set, gives a connection for the vnic_netns family
+	// (a socket bound to a host speaks rtnetlink only): ip link … netns
+	// NAME looks the host up there. Without it T is used (ip netns).
+	Namespaces func() (netns.Client, error)
 }
 
 // Exit codes, as ip's: 1 for most errors iproute2 reports with exit(1),
@@ -373,6 +378,8 @@ func runGlobal(args []string, o Options) error {
 		return c.rule(rest)
 	case matches(obj, "nexthop"):
 		return c.nexthop(rest)
+	case matches(obj, "netns"):
+		return c.netns(rest)
 	}
 	return &Error{Msg: fmt.Sprintf("Object \"%s\" is unknown, try \"ip help\".", obj), Bare: true}
 }

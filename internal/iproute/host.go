@@ -22,6 +22,16 @@ func NeedsHost(args []string) bool {
 	return false
 }
 
+// NeedsSocket reports a command line that needs the control socket but
+// no host: ip netns's commands.
+func NeedsSocket(args []string) bool {
+	g, rest, err := parseGlobals(args)
+	if err != nil || g.version || g.help || len(rest) == 0 || !matches(rest[0], "netns") {
+		return false
+	}
+	return len(rest) < 2 || !matches(rest[1], "help")
+}
+
 // MonitorRequest reports whether the command line is ip monitor and, if
 // so, the RTMGRP groups its socket must be bound to.
 func MonitorRequest(args []string) (groups uint32, monitor bool, err error) {

@@ -2,6 +2,7 @@ package iproute
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 
 	mnl "github.com/mdlayher/netlink"
@@ -19,8 +20,12 @@ func (c *cmd) link(args []string) error {
 		return c.linkSet(args[1:])
 	case matches(args[0], "help"):
 		return usageErr{linkUsage}
-	case matches(args[0], "add"), matches(args[0], "delete"), matches(args[0], "change"), matches(args[0], "replace"):
-		return &Error{Msg: fmt.Sprintf("ip link %s is not supported: vnic's devices come from its topology.", args[0]), Code: exitNL}
+	case matches(args[0], "add"):
+		return c.linkAdd(args[1:])
+	case matches(args[0], "delete"):
+		return c.linkDel(args[1:])
+	case matches(args[0], "change"), matches(args[0], "replace"):
+		return &Error{Msg: fmt.Sprintf("ip link %s is not supported by vnic: use ip link set.", args[0]), Code: exitNL}
 	}
 	return &Error{Msg: fmt.Sprintf("Command \"%s\" is unknown, try \"ip link help\".", args[0]), Code: exitUsage, Bare: true}
 }
@@ -194,10 +199,18 @@ func (c *cmd) linkBrief(p *out, l rtnetlink.LinkMsg) {
 	p.end()
 }
 
-// linkSet is ip link set { DEVICE | dev DEVICE } [ up | down ] [ mtu MTU ].
-func (c *cmd) linkSet(args []string) error {
-	var m rtnetlink.LinkMsg
-	dev := ""
+// linkAttrs reads the device attributes ip link add and set share
+// (iplink_parse): up/down, mtu, address, netns, carrier; it stops at
+// what it does not know and returns where.
+type linkAttrs struct {
+	m       rtnetlink.LinkMsg
+	dev     string
+	netns   string
+	carrier bool // set: carrier given (m.Carrier)
+}
+
+func (c *cmd) linkArgs(args []string, la *linkAttrs, set bool) (int, error) {
+	m := &la.m
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -206,26 +219,176 @@ func (c *cmd) linkSet(args []string) error {
 		case a == "down":
 			m.Flags, m.Change = m.Flags&^stack.IFFUp, m.Change|stack.IFFUp
 		case a == "mtu":
-			if i+1 >= len(args) {
-				return incomplete()
-			}
-			i++
-			n, err := strconv.ParseUint(args[i], 0, 32)
+			v, err := nextArg(args, &i)
 			if err != nil {
-				return invarg("Invalid \"mtu\" value\n", args[i])
+				return i, err
+			}
+			if m.MTU != 0 {
+				return i, duparg2("mtu", v)
+			}
+			n, err := strconv.ParseUint(v, 0, 32)
+			if err != nil {
+				return i, invarg("Invalid \"mtu\" value\n", v)
 			}
 			m.MTU = uint32(n)
-		case unsupportedLinkSet[a]:
-			return &Error{Msg: fmt.Sprintf("ip link set %s is not supported by vnic.", a), Code: exitNL}
+		case a == "address":
+			v, err := nextArg(args, &i)
+			if err != nil {
+				return i, err
+			}
+			mac, err := net.ParseMAC(v)
+			if err != nil || len(mac) != 6 {
+				return i, &Error{Msg: fmt.Sprintf("\"%s\" is invalid lladdr.", v), Bare: true}
+			}
+			m.MAC = mac
+		case matches(a, "netns"):
+			v, err := nextArg(args, &i)
+			if err != nil {
+				return i, err
+			}
+			if la.netns != "" {
+				return i, duparg2("netns", v)
+			}
+			la.netns = v
+		case set && a == "carrier":
+			v, err := nextArg(args, &i)
+			if err != nil {
+				return i, err
+			}
+			if v != "on" && v != "off" {
+				return i, &Error{Msg: fmt.Sprintf("argument of \"carrier\" must be one of \"off\", \"on\", not \"%s\"", v), Code: 22}
+			}
+			on := v == "on"
+			m.Carrier = &on
+		case !set && (a == "type" || matches(a, "help")):
+			return i, nil
+		case set && matches(a, "help"):
+			return i, usageErr{linkUsage}
+		case unsupportedLinkSet[a], set && a == "name":
+			return i, &Error{Msg: fmt.Sprintf("ip link %s is not supported by vnic.", a), Code: exitNL}
+		default:
+			if a == "dev" || a == "name" {
+				v, err := nextArg(args, &i)
+				if err != nil {
+					return i, err
+				}
+				a = v
+			}
+			if la.dev != "" {
+				return i, duparg2("dev", a)
+			}
+			la.dev = a
+		}
+	}
+	return len(args), nil
+}
+
+// resolveNetns turns a netns NAME into the handle the request carries.
+func (c *cmd) resolveNetns(la *linkAttrs) error {
+	if la.netns == "" {
+		return nil
+	}
+	h, err := c.netnsHandle(la.netns)
+	if err != nil {
+		return err
+	}
+	la.m.NetnsFD, la.m.HasNetns = h, true
+	return nil
+}
+
+// linkSet is ip link set { DEVICE | dev DEVICE } [ up | down ] [ mtu MTU ]
+// [ address LLADDR ] [ netns NAME ] [ carrier on|off ].
+func (c *cmd) linkSet(args []string) error {
+	var la linkAttrs
+	if _, err := c.linkArgs(args, &la, true); err != nil {
+		return err
+	}
+	if la.dev == "" {
+		return &Error{Msg: "Not enough information: \"dev\" argument is required.", Code: exitUsage, Bare: true}
+	}
+	idx, err := c.dev(la.dev)
+	if err != nil {
+		return err
+	}
+	if err := c.resolveNetns(&la); err != nil {
+		return err
+	}
+	la.m.Index = int32(idx)
+	_, err = c.o.T.Route(rtnetlink.RTMNewLink, mnl.Acknowledge, la.m.Marshal())
+	return err
+}
+
+// linkAdd is ip link add [ name ] NAME [ up ] [ mtu MTU ] [ address
+// LLADDR ] [ netns NAME ] type { dummy | veth [ peer [ name ] NAME [ mtu
+// MTU ] [ address LLADDR ] [ netns NAME ] ] }.
+func (c *cmd) linkAdd(args []string) error {
+	var la linkAttrs
+	i, err := c.linkArgs(args, &la, false)
+	if err != nil {
+		return err
+	}
+	if i < len(args) && matches(args[i], "help") {
+		return usageErr{linkUsage}
+	}
+	if i >= len(args) {
+		return &Error{Msg: "Not enough information: \"type\" argument is required", Bare: true}
+	}
+	if i+1 >= len(args) {
+		return incomplete()
+	}
+	kind, rest := args[i+1], args[i+2:]
+	la.m.Name, la.m.Kind = la.dev, kind
+	if err := c.resolveNetns(&la); err != nil {
+		return err
+	}
+	switch kind {
+	case "veth":
+		if len(rest) > 0 {
+			if rest[0] != "peer" {
+				return &Error{Msg: fmt.Sprintf("veth: unknown argument \"%s\"", rest[0]), Code: exitUsage}
+			}
+			var pa linkAttrs
+			n, err := c.linkArgs(rest[1:], &pa, false)
+			if err != nil {
+				return err
+			}
+			if n < len(rest)-1 {
+				return &Error{Msg: fmt.Sprintf("veth: unknown argument \"%s\"", rest[1+n]), Code: exitUsage}
+			}
+			if err := c.resolveNetns(&pa); err != nil {
+				return err
+			}
+			pa.m.Name = pa.dev
+			la.m.Peer = &pa.m
+		}
+	case "dummy":
+		if len(rest) > 0 {
+			return &Error{Msg: fmt.Sprintf("dummy: unknown argument \"%s\"", rest[0]), Code: exitUsage}
+		}
+	}
+	_, err = c.o.T.Route(rtnetlink.RTMNewLink, mnl.Acknowledge|rtnetlink.FlagCreate|rtnetlink.FlagExcl, la.m.Marshal())
+	return err
+}
+
+// linkDel is ip link delete { DEVICE | dev DEVICE } [ type TYPE ].
+func (c *cmd) linkDel(args []string) error {
+	dev := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "type":
+			if _, err := nextArg(args, &i); err != nil {
+				return err
+			}
 		case matches(a, "help"):
 			return usageErr{linkUsage}
 		default:
 			if a == "dev" {
-				if i+1 >= len(args) {
-					return incomplete()
+				v, err := nextArg(args, &i)
+				if err != nil {
+					return err
 				}
-				i++
-				a = args[i]
+				a = v
 			}
 			if dev != "" {
 				return duparg2("dev", a)
@@ -240,15 +403,14 @@ func (c *cmd) linkSet(args []string) error {
 	if err != nil {
 		return err
 	}
-	m.Index = int32(idx)
-	_, err = c.o.T.Route(rtnetlink.RTMNewLink, mnl.Acknowledge, m.Marshal())
+	_, err = c.o.T.Route(rtnetlink.RTMDelLink, mnl.Acknowledge, rtnetlink.LinkMsg{Index: int32(idx)}.Marshal())
 	return err
 }
 
 // unsupportedLinkSet are ip link set's keywords vnic's devices do not
 // take.
 var unsupportedLinkSet = map[string]bool{"arp": true, "multicast": true, "allmulticast": true, "promisc": true, "trailers": true,
-	"carrier": true, "txqueuelen": true, "txqlen": true, "qlen": true, "name": true, "address": true, "broadcast": true, "brd": true,
-	"peer": true, "netns": true, "alias": true, "vf": true, "master": true, "nomaster": true, "type": true, "group": true,
+	"txqueuelen": true, "txqlen": true, "qlen": true, "broadcast": true, "brd": true,
+	"peer": true, "alias": true, "vrf": true, "vf": true, "master": true, "nomaster": true, "type": true, "group": true,
 	"mode": true, "state": true, "dynamic": true, "xdp": true, "addrgenmode": true, "protodown": true, "gso_max_size": true,
 	"gso_max_segs": true, "link-netns": true, "link-netnsid": true}

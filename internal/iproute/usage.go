@@ -17,11 +17,20 @@ where  OBJECT := { address | help | link | monitor | neighbor | neighbour |
                     -N[umeric] | -c[olor] }
 `
 
-const linkUsage = `Usage: ip link set { DEVICE | dev DEVICE } [ { up | down } ] [ mtu MTU ]
+const linkUsage = `Usage: ip link add [ name ] NAME [ up ] [ mtu MTU ] [ address LLADDR ]
+                   [ netns NAME ] type TYPE [ ARGS ]
+
+       ip link delete { DEVICE | dev DEVICE } [ type TYPE ]
+
+       ip link set { DEVICE | dev DEVICE } [ { up | down } ] [ mtu MTU ]
+                   [ address LLADDR ] [ netns NAME ] [ carrier { on | off } ]
 
        ip link show [ DEVICE | dev DEVICE ] [ up ]
 
        ip link help
+
+TYPE := { dummy | veth }
+veth ARGS := [ peer [ name ] NAME [ mtu MTU ] [ address LLADDR ] [ netns NAME ] ]
 `
 
 const addrUsage = `Usage: ip address { add | replace } IFADDR dev IFNAME

@@ -31,11 +31,11 @@ func (w *World) Lookup(name string) (*Device, error) {
 		host, dev = "", name
 	}
 	var found []*Device
-	for _, h := range w.Hosts {
+	for _, h := range w.HostList() {
 		if qualified && h.Name != host {
 			continue
 		}
-		for _, d := range h.Devices {
+		for _, d := range h.DeviceList() {
 			if d.Netdev.Name() == dev {
 				found = append(found, d)
 			}
@@ -53,8 +53,8 @@ func (w *World) Lookup(name string) (*Device, error) {
 // Names lists every device as host/dev (for dumps).
 func (b backend) Names() []string {
 	var out []string
-	for _, h := range b.w.Hosts {
-		for _, d := range h.Devices {
+	for _, h := range b.w.HostList() {
+		for _, d := range h.DeviceList() {
 			out = append(out, h.Name+"/"+d.Netdev.Name())
 		}
 	}

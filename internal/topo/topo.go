@@ -1,11 +1,13 @@
 package topo
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"vnic/driver"
@@ -25,6 +27,13 @@ type World struct {
 	Cables []*Cable
 	Ports  []*hw.FramePort
 	files  []*os.File
+
+	cfg     Config
+	ctl     sync.Mutex // serialises the changes made at run time
+	mu      sync.Mutex // guards Hosts and each host's Devices once running
+	handles uint32     // the last host handle given
+	macs    uint32     // MACs given to devices made at run time
+	hooks   []func(Event)
 }
 
 // Host is a built host.
@@ -34,6 +43,12 @@ type Host struct {
 	CPUs    []*hw.CPU
 	DMA     *hw.DMA
 	Devices []*Device
+	// Handle names the host in rtnetlink requests that move or make a
+	// device there (IFLA_NET_NS_FD: what an open /run/netns/NAME is on
+	// Linux); NSID is the id ip netns set gave it, -1 none.
+	Handle uint32
+	NSID   int32
+	w      *World
 }
 
 // Device is a vnic with its driver and net_device.
@@ -43,6 +58,14 @@ type Device struct {
 	Adapter *driver.Adapter
 	Netdev  *stack.NetDevice
 	Port    *hw.FramePort // a TAP port (nil on a cable)
+	// Kind is how ip link add made it ("veth", "dummy"; "" for a device
+	// of the topology file).
+	Kind string
+	cfg  DeviceConfig
+	wire *hw.Cable // the cable it is plugged into, at end 0 or 1
+	end  int
+	peer *Device  // the device at the cable's other end
+	sink *hw.Sink // a dummy's idle port
 }
 
 // plugPort connects d to the port pc describes.
@@ -78,15 +101,12 @@ type Cable struct {
 // Build makes the topology, probes and opens every device and plugs the
 // cables. Real-time CPUs are running when it returns; call Close.
 func Build(cfg Config) (*World, error) {
-	w := &World{}
+	w := &World{cfg: cfg}
 	if cfg.Time.Virtual() {
 		w.VClock = hw.NewVirtualClock()
 		w.Clock = w.VClock
 	} else {
 		w.Clock = hw.NewRealClock()
-	}
-	if len(cfg.Hosts) == 0 {
-		return nil, fmt.Errorf("topo: no hosts")
 	}
 	for hi, hc := range cfg.Hosts {
 		if hc.Name == "" {
@@ -97,35 +117,12 @@ func Build(cfg Config) (*World, error) {
 				return nil, fmt.Errorf("topo: host %q defined twice", hc.Name)
 			}
 		}
-		if hc.CPUs < 1 || hc.CPUs > 64 {
-			return nil, fmt.Errorf("topo: host %s: cpus %d outside [1, 64]", hc.Name, hc.CPUs)
+		h, err := w.newHost(hc, cfg.Seed+int64(hi))
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("topo: host %s: %w", hc.Name, err)
 		}
-		if hc.DMABytes == 0 {
-			hc.DMABytes = 64 << 20
-		}
-		h := &Host{Name: hc.Name, DMA: hw.NewDMA(hc.DMABytes)}
-		var scpus []stack.CPU
-		costs := cfg.Costs.Model()
-		if hc.Costs != nil {
-			costs = hc.Costs.Model()
-		}
-		for i := 0; i < hc.CPUs; i++ {
-			c := hw.NewCPU(i, w.Clock, costs)
-			h.CPUs = append(h.CPUs, c)
-			scpus = append(scpus, c)
-		}
-		h.Stack = stack.NewHost(hc.Name, w.Clock, scpus, stack.HostConfig{
-			NetdevBudget: hc.NetdevBudget, NetdevBudgetTime: usecs(hc.NetdevBudgetUsecs),
-			Costs: stack.Costs{Proto: costs.Proto, Poll: costs.Poll, GRO: costs.GRO},
-		})
 		w.Hosts = append(w.Hosts, h)
-		rtnetlink.Init(h.Stack)
-		if hc.IPv4 || hc.Forwarding || len(hc.Routes) > 0 || hasAddresses(hc) {
-			if _, err := inet.Init(h.Stack, ipv4.InetConfig{Seed: cfg.Seed + int64(hi)}); err != nil {
-				w.Close()
-				return nil, fmt.Errorf("topo: host %s: %w", hc.Name, err)
-			}
-		}
 		for di, dc := range hc.Devices {
 			mac := dc.MAC
 			if mac == "" {
@@ -136,41 +133,16 @@ func Build(cfg Config) (*World, error) {
 				w.Close()
 				return nil, fmt.Errorf("topo: host %s device %d: bad MAC %q", hc.Name, di, mac)
 			}
-			nic, err := hw.NewDevice(hw.DeviceConfig{Name: fmt.Sprintf("%s/nic%d", hc.Name, di), MAC: hwmac, Checker: cfg.Checker, Vectors: dc.Vectors}, w.Clock, h.DMA)
+			d, err := w.newDevice(h, dc, fmt.Sprintf("%s/nic%d", hc.Name, di), hwmac, cfg.Seed+int64(hi*16+di))
 			if err != nil {
 				w.Close()
-				return nil, fmt.Errorf("topo: %w", err)
-			}
-			rxMode, ok := driver.ParseRxMode(dc.RxMode)
-			if !ok {
-				w.Close()
-				return nil, fmt.Errorf("topo: driver: %s/nic%d: receive mode %q: want %s", hc.Name, di, dc.RxMode, driver.RxModeNames)
-			}
-			ad, err := driver.Probe(nic.Function(), h.Stack, h.CPUs, driver.Config{
-				Name: dc.Name, Queues: dc.Queues, MaxQueues: dc.MaxQueues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: usecs(dc.ITRUsecs),
-				RxIntDelay: usecs(dc.RxIntDelayUsecs), RxAbsIntDelay: usecs(dc.RxAbsIntDelayUsecs), TxTimeout: dc.TxTimeout,
-				RxMode: rxMode, LegacyBatch: dc.LegacyBatch, PollQuota: dc.PollQuota,
-				Seed: cfg.Seed + int64(hi*16+di),
-			})
-			if err != nil {
-				w.Close()
-				return nil, fmt.Errorf("topo: %w", err)
-			}
-			d := &Device{Host: h, HW: nic, Adapter: ad, Netdev: ad.NetDevice()}
-			h.Devices = append(h.Devices, d)
-			if dc.MTU != 0 {
-				if err := d.Netdev.SetMTU(dc.MTU); err != nil {
-					w.Close()
-					return nil, fmt.Errorf("topo: %w", err)
-				}
-			}
-			if dc.NAPIDeferHardIRQs != 0 || dc.GROFlushTimeoutUsecs != 0 {
-				if err := d.Netdev.SetNAPIDefer(dc.NAPIDeferHardIRQs, usecs(dc.GROFlushTimeoutUsecs)); err != nil {
-					w.Close()
+				var de deviceError
+				if errors.As(err, &de) {
 					return nil, fmt.Errorf("topo: host %s device %d: %w", hc.Name, di, err)
 				}
+				return nil, fmt.Errorf("topo: %w", err)
 			}
-			d.Netdev.SetThreaded(dc.Threaded)
+			h.Devices = append(h.Devices, d)
 		}
 	}
 	for _, cc := range cfg.Cables {
@@ -206,6 +178,8 @@ func Build(cfg Config) (*World, error) {
 			c.Wire.Tap(c.Pcap)
 		}
 		c.Wire.Plug(a.HW, b.HW)
+		a.wire, a.end, a.peer = c.Wire, 0, b
+		b.wire, b.end, b.peer = c.Wire, 1, a
 		w.Cables = append(w.Cables, c)
 	}
 	for _, h := range w.Hosts {
@@ -234,6 +208,84 @@ func Build(cfg Config) (*World, error) {
 		}
 	}
 	return w, nil
+}
+
+// newHost builds a host of hc with its CPUs (not started), its stack,
+// rtnetlink and, when hc asks for it, IPv4.
+func (w *World) newHost(hc HostConfig, seed int64) (*Host, error) {
+	if hc.CPUs < 1 || hc.CPUs > 64 {
+		return nil, fmt.Errorf("cpus %d outside [1, 64]", hc.CPUs)
+	}
+	if hc.DMABytes == 0 {
+		hc.DMABytes = 64 << 20
+	}
+	h := &Host{Name: hc.Name, DMA: hw.NewDMA(hc.DMABytes), w: w, NSID: -1}
+	w.handles++
+	h.Handle = w.handles
+	var scpus []stack.CPU
+	costs := w.cfg.Costs.Model()
+	if hc.Costs != nil {
+		costs = hc.Costs.Model()
+	}
+	for i := 0; i < hc.CPUs; i++ {
+		c := hw.NewCPU(i, w.Clock, costs)
+		h.CPUs = append(h.CPUs, c)
+		scpus = append(scpus, c)
+	}
+	h.Stack = stack.NewHost(hc.Name, w.Clock, scpus, stack.HostConfig{
+		NetdevBudget: hc.NetdevBudget, NetdevBudgetTime: usecs(hc.NetdevBudgetUsecs),
+		Costs: stack.Costs{Proto: costs.Proto, Poll: costs.Poll, GRO: costs.GRO},
+	})
+	rtnetlink.Init(h.Stack)
+	rtnetlink.SetLinkOps(h.Stack, linkOps{w})
+	if hc.IPv4 || hc.Forwarding || len(hc.Routes) > 0 || hasAddresses(hc) {
+		if _, err := inet.Init(h.Stack, ipv4.InetConfig{Seed: seed}); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// deviceError is an error of a device's own settings (reported with the
+// host and device it is about).
+type deviceError struct{ error }
+
+// newDevice builds a vnic in h: the NIC (hw name hwName, MAC mac in its
+// EEPROM), its driver probed with dc's parameters, and the settings dc
+// gives the net_device. It is not plugged or opened.
+func (w *World) newDevice(h *Host, dc DeviceConfig, hwName string, mac net.HardwareAddr, seed int64) (*Device, error) {
+	nic, err := hw.NewDevice(hw.DeviceConfig{Name: hwName, MAC: mac, Checker: w.cfg.Checker, Vectors: dc.Vectors}, w.Clock, h.DMA)
+	if err != nil {
+		return nil, err
+	}
+	rxMode, ok := driver.ParseRxMode(dc.RxMode)
+	if !ok {
+		return nil, fmt.Errorf("driver: %s: receive mode %q: want %s", hwName, dc.RxMode, driver.RxModeNames)
+	}
+	ad, err := driver.Probe(nic.Function(), h.Stack, h.CPUs, driver.Config{
+		Name: dc.Name, Queues: dc.Queues, MaxQueues: dc.MaxQueues, RxRing: dc.RxRing, TxRing: dc.TxRing, ITR: usecs(dc.ITRUsecs),
+		RxIntDelay: usecs(dc.RxIntDelayUsecs), RxAbsIntDelay: usecs(dc.RxAbsIntDelayUsecs), TxTimeout: dc.TxTimeout,
+		RxMode: rxMode, LegacyBatch: dc.LegacyBatch, PollQuota: dc.PollQuota,
+		Seed: seed,
+	})
+	if err != nil {
+		return nil, err
+	}
+	d := &Device{Host: h, HW: nic, Adapter: ad, Netdev: ad.NetDevice(), cfg: dc}
+	if dc.MTU != 0 {
+		if err := d.Netdev.SetMTU(dc.MTU); err != nil {
+			d.Adapter.Remove()
+			return nil, err
+		}
+	}
+	if dc.NAPIDeferHardIRQs != 0 || dc.GROFlushTimeoutUsecs != 0 {
+		if err := d.Netdev.SetNAPIDefer(dc.NAPIDeferHardIRQs, usecs(dc.GROFlushTimeoutUsecs)); err != nil {
+			d.Adapter.Remove()
+			return nil, deviceError{err}
+		}
+	}
+	d.Netdev.SetThreaded(dc.Threaded)
+	return d, nil
 }
 
 func hasAddresses(hc HostConfig) bool {
@@ -307,11 +359,11 @@ func (w *World) Device(path string) (*Device, error) {
 	if !ok {
 		return nil, fmt.Errorf("topo: %q is not host/ifname", path)
 	}
-	for _, h := range w.Hosts {
+	for _, h := range w.HostList() {
 		if h.Name != hn {
 			continue
 		}
-		for _, d := range h.Devices {
+		for _, d := range h.DeviceList() {
 			if d.Netdev.Name() == dn {
 				return d, nil
 			}
@@ -323,7 +375,7 @@ func (w *World) Device(path string) (*Device, error) {
 
 // Host finds a host by name.
 func (w *World) Host(name string) *Host {
-	for _, h := range w.Hosts {
+	for _, h := range w.HostList() {
 		if h.Name == name {
 			return h
 		}
@@ -343,8 +395,8 @@ func (w *World) Run(d time.Duration) {
 
 // Close stops every device and CPU and closes capture files.
 func (w *World) Close() error {
-	for _, h := range w.Hosts {
-		for _, d := range h.Devices {
+	for _, h := range w.HostList() {
+		for _, d := range h.DeviceList() {
 			d.Netdev.Close()
 		}
 	}
@@ -356,7 +408,7 @@ func (w *World) Close() error {
 		p.Close()
 	}
 	w.Ports = nil
-	for _, h := range w.Hosts {
+	for _, h := range w.HostList() {
 		for _, c := range h.CPUs {
 			c.Stop()
 		}

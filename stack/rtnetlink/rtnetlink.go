@@ -92,6 +92,7 @@ type table struct {
 	mu        sync.Mutex
 	handlers  map[uint16]handlers
 	listeners atomic.Pointer[[]Listener] // copied on write
+	linkOps   LinkOps
 }
 
 var key = stack.NewHostKey[table]()

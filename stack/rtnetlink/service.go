@@ -19,15 +19,24 @@ type Service struct {
 	// Exec, when set, runs a request where the simulation may be touched
 	// (the virtual clock's goroutine).
 	Exec func(func())
+
+	srv *netlink.Server
 }
 
 // Attach installs s on srv and forwards the hosts' notifications to it.
 func (s *Service) Attach(srv *netlink.Server, hosts []*stack.Host) {
 	srv.SetRouteService(s)
+	s.srv = srv
 	for _, h := range hosts {
-		ns := h.Name()
-		Listen(h, func(group uint32, m Message) { srv.NotifyRoute(ns, group, m.Type, m.Body) })
+		s.AddHost(h)
 	}
+}
+
+// AddHost forwards h's notifications to the connections bound to it (a
+// host made after Attach).
+func (s *Service) AddHost(h *stack.Host) {
+	ns, srv := h.Name(), s.srv
+	Listen(h, func(group uint32, m Message) { srv.NotifyRoute(ns, group, m.Type, m.Body) })
 }
 
 // Namespace implements netlink.RouteService.

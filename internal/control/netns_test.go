@@ -1,0 +1,155 @@
+package control
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"vnic/internal/iproute"
+	"vnic/internal/netns"
+	"vnic/internal/nlclient"
+	"vnic/internal/topo"
+	"vnic/stack/ipv4"
+)
+
+// emptyWorld is vnic up --empty: no hosts until ip netns add makes them.
+func emptyWorld(t *testing.T) (*topo.World, *nlclient.Conn, string) {
+	t.Helper()
+	w, err := topo.Build(topo.Config{Time: topo.VirtualTime, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	s, c := serve(t, w)
+	return w, c, s.Path()
+}
+
+// ipn runs one ip command line on a connection of its own (bound to the
+// line's -n host, as vnic ip binds one).
+func ipn(t *testing.T, c *nlclient.Conn, path, line string) (string, string, int) {
+	t.Helper()
+	args := strings.Fields(line)
+	conn := c
+	if host, _ := iproute.Netns(args); host != "" {
+		var err error
+		if conn, err = nlclient.Dial(path); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if err := conn.RouteBind(host, 0); err != nil {
+			return "", err.Error(), -1
+		}
+	}
+	var out, errb bytes.Buffer
+	code := iproute.Run(args, iproute.Options{T: conn, Stdout: &out, Stderr: &errb,
+		Namespaces: func() (netns.Client, error) { return c, nil }})
+	return out.String(), errb.String(), code
+}
+
+// Hosts and links made at run time: ip netns add/set/list/del, ip link
+// add veth/dummy, set netns, carrier, address, del, with ip's words and
+// exit codes.
+func TestRuntimeHostsAndLinks(t *testing.T) {
+	w, c, path := emptyWorld(t)
+	steps := []struct {
+		line, out, err string
+		code           int
+	}{
+		{"netns add ns1", "", "", 0},
+		{"netns add ns1", "", "Cannot create namespace file \"/run/netns/ns1\": File exists\n", 1},
+		{"netns add ns2", "", "", 0},
+		{"netns add a/b", "", "Invalid netns name \"a/b\"\n", 255},
+		{"netns set ns1 auto", "", "", 0},
+		{"netns set ns1 7", "", "Error: Peer netns already has a nsid assigned.\n", 2},
+		{"netns set ns2 abc", "", "Error: argument \"abc\" is wrong: Invalid \"netnsid\" value\n", 255},
+		{"netns list", "ns2\nns1 (id: 0)\n", "", 0},
+		{"-j netns", `[{"name":"ns2"},{"name":"ns1","id":0}]` + "\n", "", 0},
+		{"netns del nope", "", "Cannot remove namespace file \"/run/netns/nope\": No such file or directory\n", 1},
+		{"-n ns1 link add veth1 type veth peer name veth2", "", "", 0},
+		{"-n ns1 link add veth1 type veth peer name veth3", "", "RTNETLINK answers: File exists\n", 2},
+		{"-n ns1 link add x", "", "Not enough information: \"type\" argument is required\n", 1},
+		{"-n ns1 link add x type bridge", "", "Error: Unknown device type.\n", 2},
+		{"-n ns1 -br link", "lo               DOWN           00:00:00:00:00:00 <LOOPBACK> \nveth2            DOWN           02:76:6e:00:00:01 <BROADCAST,MULTICAST> \nveth1            DOWN           02:76:6e:00:00:02 <BROADCAST,MULTICAST> \n", "", 0},
+		{"-n ns1 link set veth2 netns nope", "", "Error: argument \"nope\" is wrong: Invalid \"netns\" value\n", 255},
+		{"-n ns1 link set veth2 netns ns2 up", "", "", 0},
+		// The cable gives veth2 its link whether or not veth1 is up (a
+		// kernel veth has no carrier until its peer is up: docs/routing.md).
+		{"-n ns2 -br link", "lo               DOWN           00:00:00:00:00:00 <LOOPBACK> \nveth2            UP             02:76:6e:00:00:01 <BROADCAST,MULTICAST,UP,LOWER_UP> \n", "", 0},
+		{"-n ns1 link set dev veth1 address zz", "", "\"zz\" is invalid lladdr.\n", 1},
+		{"-n ns1 link set dev veth1 address 01:00:00:00:00:01", "", "RTNETLINK answers: Cannot assign requested address\n", 2},
+		{"-n ns1 link set dev veth1 address 52:54:00:6a:c7:5e up", "", "", 0},
+		{"-n ns1 link set dev veth1 carrier off", "", "RTNETLINK answers: Operation not supported\n", 2},
+		{"-n ns1 link set dev veth1 carrier maybe", "", "Error: argument of \"carrier\" must be one of \"off\", \"on\", not \"maybe\"\n", 22},
+		{"-n ns1 link add dummy0 type dummy", "", "", 0},
+		{"-n ns1 link set dummy0 up", "", "", 0},
+		{"-n ns1 link set dummy0 carrier off", "", "", 0},
+		{"-n ns1 link del lo", "", "RTNETLINK answers: Operation not supported\n", 2},
+		{"-n ns1 link del nope", "", "Cannot find device \"nope\"\n", 1},
+	}
+	for _, s := range steps {
+		out, errs, code := ipn(t, c, path, s.line)
+		if out != s.out || errs != s.err || code != s.code {
+			t.Fatalf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", s.line, out, errs, code, s.out, s.err, s.code)
+		}
+		w.Run(5 * time.Millisecond)
+	}
+}
+
+// A veth pair made at run time carries traffic between two hosts made at
+// run time once one end is moved; deleting one end deletes the other, a
+// host deleted takes its devices, and a moved device arrives without the
+// addresses it had.
+func TestRuntimeVethCarriesTraffic(t *testing.T) {
+	w, c, path := emptyWorld(t)
+	for _, line := range []string{
+		"netns add ns1", "netns add ns2",
+		"-n ns1 link set lo up", "-n ns2 link set lo up",
+		"-n ns1 link add veth1 type veth peer name veth2",
+		"-n ns1 addr add 198.18.0.2/24 dev veth2",
+		"-n ns1 link set veth2 netns ns2",
+		"-n ns2 addr add 198.18.0.2/24 dev veth2",
+		"-n ns1 addr add 198.18.0.1/24 dev veth1",
+		"-n ns1 link set veth1 up", "-n ns2 link set veth2 up",
+	} {
+		if out, errs, code := ipn(t, c, path, line); code != 0 {
+			t.Fatalf("ip %s: %q %q exit %d", line, out, errs, code)
+		}
+		w.Run(5 * time.Millisecond)
+	}
+	pc, err := ipv4.Of(w.Host("ns1").Stack).OpenPing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if err := pc.SendEcho(netip.MustParseAddr("198.18.0.2"), 1, make([]byte, 56), ipv4.PingOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w.Run(10 * time.Millisecond)
+	if m, ok := pc.Recv(); !ok || m.Type != ipv4.ICMPEchoReply || m.From != netip.MustParseAddr("198.18.0.2") {
+		t.Fatalf("no echo reply from ns2: %+v %v", m, ok)
+	}
+	for _, s := range []struct{ line, out string }{
+		{"-n ns2 -4 -br addr", "lo               UNKNOWN        127.0.0.1/8 \nveth2            UP             198.18.0.2/24 \n"},
+		{"-n ns1 neigh", "198.18.0.2 dev veth1 lladdr 02:76:6e:00:00:01 REACHABLE \n"},
+	} {
+		if out, errs, code := ipn(t, c, path, s.line); out != s.out || code != 0 {
+			t.Fatalf("ip %s: %q %q exit %d, want %q", s.line, out, errs, code, s.out)
+		}
+	}
+	for _, s := range []struct{ line, out string }{
+		{"-n ns1 link del veth1", ""},
+		{"-n ns2 -br link", "lo               UNKNOWN        00:00:00:00:00:00 <LOOPBACK,UP,LOWER_UP> \n"},
+		{"-n ns1 link add dummy0 type dummy", ""},
+		{"netns del ns1", ""},
+		{"netns", "ns2 (id: 1)\n"}, // given when ns1 listed veth1 with its peer there (peernet2id_alloc)
+	} {
+		if out, errs, code := ipn(t, c, path, s.line); out != s.out || code != 0 {
+			t.Fatalf("ip %s: %q %q exit %d, want %q", s.line, out, errs, code, s.out)
+		}
+	}
+	if len(w.HostList()) != 1 {
+		t.Fatalf("%d hosts left, want 1", len(w.HostList()))
+	}
+}
