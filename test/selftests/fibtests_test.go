@@ -168,7 +168,9 @@ func runFibGroup(t *testing.T, env *fibEnv, g fibGroup) tally {
 	tl := judge(g.cases, r)
 
 	ending := fmt.Sprintf("exit %d", res.code)
-	if !r.summary {
+	if r.skip != "" {
+		ending = fmt.Sprintf("skipped, %s", ending)
+	} else if !r.summary {
 		ending = fmt.Sprintf("stopped after case %d without its summary (set -e in a setup, or an exit), %s", len(r.cases), ending)
 	}
 	t.Logf("%s: %d cases reported, %s; %s", g.name, len(r.cases), ending, tl)
@@ -186,8 +188,19 @@ func runFibGroup(t *testing.T, env *fibEnv, g fibGroup) tally {
 	if len(problems) > 0 {
 		t.Logf("fib_tests.sh -t %s, its output (stdout and stderr):\n%s", g.name, res.all)
 		t.Logf("vnic up's log:\n%s", up.log.String())
+	} else if !r.summary || r.skip != "" {
+		t.Logf("where it stopped:\n%s", lastLines(res.all, 4))
 	}
 	return tl
+}
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(ls) > n {
+		ls = ls[len(ls)-n:]
+	}
+	return strings.Join(ls, "\n")
 }
 
 // upProc is a running `vnic up --empty`.
@@ -198,7 +211,8 @@ type upProc struct {
 }
 
 // startUp runs `vnic up --empty --socket sock` until the test ends and
-// returns once the socket takes connections.
+// returns once the socket (SOCK_SEQPACKET, as vnic serves netlink) takes
+// connections.
 func startUp(t *testing.T, vnic, sock string) *upProc {
 	t.Helper()
 	up := &upProc{done: make(chan struct{}), log: new(syncBuffer)}
@@ -230,7 +244,7 @@ func startUp(t *testing.T, vnic, sock string) *upProc {
 			t.Fatalf("vnic up --empty exited (%v) before serving %s:\n%s", up.cmd.ProcessState, sock, up.log.String())
 		default:
 		}
-		c, err := net.DialTimeout("unix", sock, time.Second)
+		c, err := net.DialTimeout("unixpacket", sock, time.Second)
 		if err == nil {
 			c.Close()
 			return up
