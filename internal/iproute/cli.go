@@ -596,7 +596,7 @@ func batch(g globals, o Options) error {
 }
 
 // makeArgs splits a batch line as iproute2's makeargs: white space
-// separates words, '"' or '\'' quote them, '#' outside quotes ends the
+// separates words, '"' or '\” quote them, '#' outside quotes ends the
 // line.
 func makeArgs(line string) ([]string, error) {
 	var args []string
