@@ -81,8 +81,10 @@ FUZZ_TARGETS := \
 	./hw:FuzzReadPcapTiming \
 	./hw:FuzzRxFrame \
 	./internal/control:FuzzServer \
+	./internal/iproute:FuzzMakeArgs \
 	./internal/iproute:FuzzParseRoute \
 	./internal/iproute:FuzzRun \
+	./internal/netns:FuzzDecodeInfo \
 	./internal/nlclient:FuzzReplies \
 	./offload:FuzzGROStream \
 	./offload:FuzzSegmentTCPv4 \

@@ -596,8 +596,8 @@ func batch(g globals, o Options) error {
 }
 
 // makeArgs splits a batch line as iproute2's makeargs: white space
-// separates words, '"' or '\” quote them, '#' outside quotes ends the
-// line.
+// separates words, double or single quotes quote them, a '#' outside
+// quotes ends the line.
 func makeArgs(line string) ([]string, error) {
 	var args []string
 	var b strings.Builder

@@ -76,3 +76,42 @@ func FuzzParseRoute(f *testing.F) {
 		_, _ = r.Message(rtnetlink.RTMNewRoute, func(string) (uint32, error) { return 1, nil })
 	})
 }
+
+// A batch line splits as ip's makeargs splits it.
+func TestMakeArgs(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want []string
+		bad  bool
+	}{
+		{"route add 198.18.0.0/24 dev lo", []string{"route", "add", "198.18.0.0/24", "dev", "lo"}, false},
+		{"  # only a comment", nil, false},
+		{"addr add 198.18.0.1/24 dev d0 # note", []string{"addr", "add", "198.18.0.1/24", "dev", "d0"}, false},
+		{"link set dev d0 alias \"a b\"", []string{"link", "set", "dev", "d0", "alias", "a b"}, false},
+		{"x 'it''s'", []string{"x", "its"}, false},
+		{"x \"open", nil, true},
+		{"", nil, false},
+	} {
+		got, err := makeArgs(tc.line)
+		if (err != nil) != tc.bad || strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%q: %q %v, want %q (error %v)", tc.line, got, err, tc.want, tc.bad)
+		}
+	}
+}
+
+// makeArgs takes any line without panicking, and what it returns has no
+// empty word.
+func FuzzMakeArgs(f *testing.F) {
+	f.Add("route add 198.18.0.0/24 \"dev\" lo # c")
+	f.Fuzz(func(t *testing.T, line string) {
+		args, err := makeArgs(line)
+		if err != nil {
+			return
+		}
+		for _, a := range args {
+			if a == "" && !strings.ContainsAny(line, "\"'") {
+				t.Fatalf("%q: empty word in %q", line, args)
+			}
+		}
+	})
+}

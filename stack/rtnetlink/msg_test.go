@@ -39,6 +39,7 @@ func FuzzUnmarshalMessages(f *testing.F) {
 	f.Add(RouteMsg{DstLen: 24, Dst: netip.MustParseAddr("198.18.9.0"), MTU: 1280}.Marshal())
 	f.Add(AddrMsg{PrefixLen: 24, Local: netip.MustParseAddr("198.18.5.2")}.Marshal())
 	f.Add(LinkMsg{Name: "vnic0"}.Marshal())
+	f.Add(LinkMsg{Name: "veth1", Kind: "veth", Peer: &LinkMsg{Name: "veth2", NetnsFD: 3, HasNetns: true}}.Marshal())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r RouteMsg
 		var a AddrMsg
