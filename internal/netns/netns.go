@@ -13,8 +13,6 @@ import (
 
 	mnl "github.com/mdlayher/netlink"
 
-	"vnic/ethtool"
-	"vnic/ethtool/nl"
 	"vnic/stack/netlink"
 )
 
@@ -157,9 +155,10 @@ func decode(b []byte) (Info, error) {
 	return h, ad.Err()
 }
 
-// Client is what the client functions send through (nlclient.Conn).
+// Client is what the client functions send through (nlclient.Conn): a
+// request's replies' attributes, or the server's refusal.
 type Client interface {
-	Execute(family string, cmd uint8, flags mnl.HeaderFlags, body []byte) ([]nl.Reply, error)
+	Request(family string, cmd uint8, flags mnl.HeaderFlags, body []byte) ([][]byte, error)
 }
 
 func request(attrs func(ae *mnl.AttributeEncoder)) []byte {
@@ -169,15 +168,8 @@ func request(attrs func(ae *mnl.AttributeEncoder)) []byte {
 	return b
 }
 
-// execute sends a request, giving a refusal as the control socket's
-// *netlink.Error (its errno and message).
-func execute(c Client, cmd uint8, flags mnl.HeaderFlags, body []byte) ([]nl.Reply, error) {
-	rs, err := c.Execute(Family, cmd, flags, body)
-	var ee *ethtool.Error
-	if errors.As(err, &ee) {
-		return nil, &netlink.Error{Errno: ee.Errno, Msg: ee.Msg}
-	}
-	return rs, err
+func execute(c Client, cmd uint8, flags mnl.HeaderFlags, body []byte) ([][]byte, error) {
+	return c.Request(Family, cmd, flags, body)
 }
 
 // Add makes host name.
@@ -210,7 +202,7 @@ func Get(c Client, name string) (Info, error) {
 	if len(rs) != 1 {
 		return Info{}, fmt.Errorf("netns: %d replies for one host", len(rs))
 	}
-	return decode(rs[0].Attrs)
+	return decode(rs[0])
 }
 
 // List lists the hosts, newest first (as ip netns list reads
@@ -222,7 +214,7 @@ func List(c Client) ([]Info, error) {
 	}
 	out := make([]Info, 0, len(rs))
 	for _, r := range rs {
-		h, err := decode(r.Attrs)
+		h, err := decode(r)
 		if err != nil {
 			return nil, err
 		}

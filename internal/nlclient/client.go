@@ -205,6 +205,30 @@ func (c *Conn) Execute(family string, cmd uint8, flags mnl.HeaderFlags, body []b
 	return out, nil
 }
 
+// Request sends one request of a generic netlink family and returns
+// each reply's attributes; a refusal is the server's *netlink.Error.
+func (c *Conn) Request(family string, cmd uint8, flags mnl.HeaderFlags, body []byte) ([][]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, err := c.family(family)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := c.roundTrip(mnl.Header{Type: mnl.HeaderType(f.id), Flags: flags}, netlink.GenlData(cmd, 1, body))
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, 0, len(msgs))
+	for _, m := range msgs {
+		_, _, b, ok := netlink.SplitGenl(m.Data)
+		if !ok {
+			return nil, errors.New("ctl: short reply")
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
 // ethtoolErr gives the ethtool client an error reply as the ethtool
 // command core's error (its errno, message and attribute offset).
 func ethtoolErr(err error) error {
