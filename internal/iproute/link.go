@@ -206,7 +206,6 @@ type linkAttrs struct {
 	m       rtnetlink.LinkMsg
 	dev     string
 	netns   string
-	carrier bool // set: carrier given (m.Carrier)
 }
 
 func (c *cmd) linkArgs(args []string, la *linkAttrs, set bool) (int, error) {
