@@ -36,9 +36,12 @@ var layers = map[string]struct {
 	"stack/ipv4/fib":  {5, nil},
 	"stack/rtnetlink": {5, nil},
 	// IPv4 never imports what registers with it (UDP, TCP, netfilter).
-	"stack/ipv4":         {6, nil},
-	"stack/udp":          {7, nil},
-	"stack/inet":         {8, nil},
+	"stack/ipv4": {6, nil},
+	"stack/udp":  {7, nil},
+	"stack/inet": {8, nil},
+	// ip netns's family: both sides (the control socket serves it, ip
+	// asks), below iproute.
+	"internal/netns":     {8, nil},
 	"internal/stacktest": {9, nil},
 	"internal/iproute":   {9, nil},
 	"internal/nlclient":  {9, nil},
@@ -47,6 +50,7 @@ var layers = map[string]struct {
 	"test":               {12, nil},
 	"test/conformance":   {12, nil},
 	"test/irqbench":      {12, nil},
+	"test/selftests":     {12, nil},
 	"cmd/vnic":           {13, nil},
 }
 
