@@ -2,6 +2,7 @@ package control
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -182,5 +183,47 @@ func TestIPBatch(t *testing.T) {
 		if out != tc.out || errs != tc.err || code != tc.code {
 			t.Errorf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", tc.line, out, errs, code, tc.out, tc.err, tc.code)
 		}
+	}
+}
+
+// ip -force -batch keeps changes in flight, many to a packet: every
+// refusal is still reported with its own line, in order, and every other
+// line takes effect; a listing in the middle of the batch sees what came
+// before it.
+func TestIPBatchForcePipelined(t *testing.T) {
+	w := ipWorld(t)
+	s := serveRtnl(t, w)
+	c := ipConn(t, s, "h1", 0)
+	file := filepath.Join(t.TempDir(), "b.txt")
+	var text strings.Builder
+	var wantErr strings.Builder
+	for i := 1; i <= 700; i++ {
+		switch {
+		case i == 400:
+			text.WriteString("route show 198.18.30.5\n") // line 5's route, sent before
+		case i%97 == 0:
+			// An address of no subnet of h1: refused.
+			fmt.Fprintf(&text, "route add 198.18.%d.%d/32 via 203.0.113.1\n", 40+i/256, i%256)
+			fmt.Fprintf(&wantErr, "Error: Nexthop has invalid gateway.\nCommand failed %s:%d\n", file, i)
+		default:
+			fmt.Fprintf(&text, "route add 198.18.%d.%d/32 via 198.18.5.1\n", 30+i/256, i%256)
+		}
+	}
+	if err := os.WriteFile(file, []byte(text.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := ip(t, c, "-force -batch "+file)
+	if code != 1 || errs != wantErr.String() || out != "198.18.30.5 via 198.18.5.1 dev vnic0 \n" {
+		t.Fatalf("ip -force -batch: exit %d\nstdout %q\nstderr %q\nwant   %q", code, out, errs, wantErr.String())
+	}
+	n := 0
+	list, _, _ := ip(t, c, "route show")
+	for _, l := range strings.Split(list, "\n") {
+		if strings.Contains(l, "via 198.18.5.1") && strings.HasPrefix(l, "198.18.3") {
+			n++
+		}
+	}
+	if want := 700 - 1 - 7; n != want { // less the listing and the refused
+		t.Fatalf("%d routes added, want %d", n, want)
 	}
 }

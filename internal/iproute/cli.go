@@ -558,6 +558,19 @@ func batch(g globals, o Options) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	failed := false
+	// Under -force nothing waits on a change's answer (a failed one does
+	// not stop the batch): changes go out many to a packet and their
+	// refusals are reported, with their lines, as the answers come.
+	pl, pipelining := o.T.(pipeliner)
+	pipelining = pipelining && g.force
+	if pipelining {
+		pl.Pipeline(batchWindow, func(line int, err error) {
+			report(err, o)
+			fmt.Fprintf(o.Stderr, "Command failed %s:%d\n", g.batch, line)
+			failed = true
+		})
+		defer pl.Pipeline(0, nil)
+	}
 	lineno, pending, start := 0, "", 0
 	for sc.Scan() {
 		lineno++
@@ -575,6 +588,9 @@ func batch(g globals, o Options) error {
 			continue
 		}
 		if err == nil {
+			if pipelining {
+				pl.SetTag(start)
+			}
 			err = (&cmd{g: g, o: o}).object(args[0], args[1:])
 		}
 		if err != nil {
@@ -586,6 +602,12 @@ func batch(g globals, o Options) error {
 			}
 		}
 	}
+	if pipelining {
+		if err := pl.Flush(); err != nil {
+			report(err, o)
+			failed = true
+		}
+	}
 	if err := sc.Err(); err != nil {
 		return &Error{Msg: fmt.Sprintf("%s: %v", g.batch, err), Code: exitFail, Bare: true}
 	}
@@ -594,6 +616,16 @@ func batch(g globals, o Options) error {
 	}
 	return nil
 }
+
+// pipeliner is a transport that can keep changes in flight (nlclient.Conn).
+type pipeliner interface {
+	Pipeline(window int, failed func(tag int, err error))
+	SetTag(tag int)
+	Flush() error
+}
+
+// batchWindow is how many changes -force -batch packs into one packet.
+const batchWindow = 128
 
 // makeArgs splits a batch line as iproute2's makeargs: white space
 // separates words, double or single quotes quote them, a '#' outside

@@ -203,9 +203,9 @@ func (c *cmd) linkBrief(p *out, l rtnetlink.LinkMsg) {
 // (iplink_parse): up/down, mtu, address, netns, carrier; it stops at
 // what it does not know and returns where.
 type linkAttrs struct {
-	m       rtnetlink.LinkMsg
-	dev     string
-	netns   string
+	m     rtnetlink.LinkMsg
+	dev   string
+	netns string
 }
 
 func (c *cmd) linkArgs(args []string, la *linkAttrs, set bool) (int, error) {

@@ -35,6 +35,7 @@ type Conn struct {
 	pending []mnl.Message
 	// Timeout bounds the wait for each packet of an answer (default 10 s).
 	Timeout time.Duration
+	pipe    *pipeline // Pipeline's state (nil: off)
 }
 
 type familyInfo struct {
@@ -74,6 +75,9 @@ func Dial(path string) (*Conn, error) {
 func (c *Conn) Close() error { return c.c.Close() }
 
 func (c *Conn) roundTrip(h mnl.Header, data []byte) ([]mnl.Message, error) {
+	if err := c.flushPipe(); err != nil { // what is packed goes first
+		return nil, err
+	}
 	c.seq++
 	h.Sequence = c.seq
 	b, err := netlink.Marshal([]mnl.Message{{Header: h, Data: data}})
@@ -102,6 +106,10 @@ func (c *Conn) roundTrip(h mnl.Header, data []byte) ([]mnl.Message, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A packet may carry the answer's end and, after it, notifications
+		// (the server joins small packets): every message is looked at.
+		done := false
+		var derr error
 		for _, m := range msgs {
 			if m.Header.Type == mnl.Overrun {
 				// Dropped messages, notifications or this answer: the
@@ -110,7 +118,7 @@ func (c *Conn) roundTrip(h mnl.Header, data []byte) ([]mnl.Message, error) {
 				c.pending = append(c.pending, m)
 				return nil, ErrOverrun
 			}
-			if m.Header.Sequence != h.Sequence {
+			if done || m.Header.Sequence != h.Sequence {
 				if m.Header.Sequence == 0 && len(c.pending) < 4096 {
 					m.Data = append([]byte(nil), m.Data...) // buf is reused
 					c.pending = append(c.pending, m)        // a notification
@@ -118,12 +126,16 @@ func (c *Conn) roundTrip(h mnl.Header, data []byte) ([]mnl.Message, error) {
 				continue
 			}
 			if end, err := ending(m); end {
-				return out, err
+				done, derr = true, err
+				continue
 			}
 			out = append(out, m)
 			if m.Header.Flags&mnl.Multi == 0 && h.Flags&mnl.Acknowledge == 0 {
-				return out, nil
+				done = true
 			}
+		}
+		if done {
+			return out, derr
 		}
 	}
 }
@@ -323,6 +335,11 @@ func (c *Conn) RouteBind(ns string, groups uint32) error {
 func (c *Conn) Route(typ uint16, flags mnl.HeaderFlags, body []byte) ([]mnl.Message, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.pipe != nil {
+		if pipelined(typ, flags) {
+			return nil, c.pack(mnl.Header{Type: mnl.HeaderType(typ), Flags: flags | mnl.Request}, body)
+		}
+	}
 	return c.roundTrip(mnl.Header{Type: mnl.HeaderType(typ), Flags: flags | mnl.Request}, body)
 }
 

@@ -120,8 +120,30 @@ type RouteDumper interface {
 	Dump(ns string, uid uint32, h mnl.Header, body []byte) (DumpFunc, error)
 }
 
+// RouteBatcher is a RouteService that answers several requests (none a
+// dump) in one go, calling answer for each in order.
+type RouteBatcher interface {
+	HandleBatch(ns string, uid uint32, reqs []mnl.Message, answer func(i int, replies []mnl.Message, err error))
+}
+
 // SetRouteService installs the rtnetlink service.
 func (s *Server) SetRouteService(r RouteService) { s.route = r }
+
+// RouteListening reports whether a connection bound to host ns is in
+// group.
+func (s *Server) RouteListening(ns string, group uint32) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.gmu.Lock()
+		ok := c.route && c.ns == ns && c.rtGroups&group != 0
+		c.gmu.Unlock()
+		if ok {
+			return true
+		}
+	}
+	return false
+}
 
 // NotifyRoute multicasts an rtnetlink message to the connections of
 // namespace ns bound with group bit group; it never blocks.
@@ -578,21 +600,32 @@ func (c *conn) write() {
 			return
 		}
 		var p []byte
-		counted := false
+		counted := 0
 		if c.overrun {
 			c.overrun = false
 			p = overrunPacket
 		} else {
-			p, counted = c.queue[0], true
-			c.queue[0] = nil
-			c.queue = c.queue[1:]
+			// Small packets waiting together go out as one (acknowledgements
+			// of pipelined requests, notifications): a packet may hold many
+			// messages, and a write each would cost a system call each.
+			p, counted = c.queue[0], len(c.queue[0])
+			n := 1
+			if len(p) < DumpBatch && len(c.queue) > 1 {
+				joined := append(make([]byte, 0, DumpBatch), p...)
+				for n < len(c.queue) && len(joined)+len(c.queue[n]) <= DumpBatch {
+					joined = append(joined, c.queue[n]...)
+					counted += len(c.queue[n])
+					n++
+				}
+				p = joined
+			}
+			clear(c.queue[:n])
+			c.queue = c.queue[n:]
 		}
 		c.qmu.Unlock()
 		_, err := c.c.Write(p)
 		c.qmu.Lock()
-		if counted {
-			c.queued -= len(p)
-		}
+		c.queued -= counted
 		c.qcond.Broadcast()
 		c.qmu.Unlock()
 		if err != nil {
@@ -626,13 +659,21 @@ func (c *conn) read() {
 		if err != nil {
 			continue // a malformed packet: nothing to answer to
 		}
-		for _, m := range msgs {
+		for i := 0; i < len(msgs); {
 			if c.ctx.Err() != nil {
 				return
 			}
-			if c.s.serve(c, m) != nil {
+			if n := c.routeRun(msgs[i:]); n > 1 {
+				if c.s.serveRouteRun(c, msgs[i:i+n]) != nil {
+					return
+				}
+				i += n
+				continue
+			}
+			if c.s.serve(c, msgs[i]) != nil {
 				return
 			}
+			i++
 		}
 	}
 }
@@ -835,9 +876,50 @@ func (s *Server) ctrl(c *conn, h mnl.Header, cmd uint8, body []byte) []mnl.Messa
 }
 
 // handleRoute answers an rtnetlink request that is not a dump.
+// routeRun is how many of msgs, from the first, are rtnetlink requests
+// that are not dumps, when the service can answer them together (0: not
+// a run).
+func (c *conn) routeRun(msgs []mnl.Message) int {
+	if _, ok := c.s.route.(RouteBatcher); !ok || len(msgs) < 2 {
+		return 0
+	}
+	c.gmu.Lock()
+	route := c.route
+	c.gmu.Unlock()
+	if !route {
+		return 0
+	}
+	n := 0
+	for n < len(msgs) && msgs[n].Header.Flags&mnl.Request != 0 && msgs[n].Header.Flags&mnl.Dump != mnl.Dump {
+		n++
+	}
+	return n
+}
+
+// serveRouteRun answers a run of rtnetlink requests in one go (one trip
+// into the simulation for a packet of them, where each would take its
+// own), each answer queued as serve queues it.
+func (s *Server) serveRouteRun(c *conn, msgs []mnl.Message) error {
+	c.gmu.Lock()
+	ns := c.ns
+	c.gmu.Unlock()
+	var first error
+	s.route.(RouteBatcher).HandleBatch(ns, c.uid, msgs, func(i int, replies []mnl.Message, err error) {
+		if first == nil {
+			first = c.sendMsgs(routeAnswer(msgs[i].Header, replies, err))
+		}
+	})
+	return first
+}
+
 func (s *Server) handleRoute(ns string, uid uint32, m mnl.Message) []mnl.Message {
-	h := m.Header
-	replies, err := s.route.Handle(ns, uid, h, m.Data)
+	replies, err := s.route.Handle(ns, uid, m.Header, m.Data)
+	return routeAnswer(m.Header, replies, err)
+}
+
+// routeAnswer is what a request of header h is answered with: its
+// replies and acknowledgement, or its error.
+func routeAnswer(h mnl.Header, replies []mnl.Message, err error) []mnl.Message {
 	if err != nil {
 		return []mnl.Message{errReply(h, err, -1)}
 	}

@@ -91,7 +91,7 @@ type handlers struct {
 type table struct {
 	mu        sync.Mutex
 	handlers  map[uint16]handlers
-	listeners atomic.Pointer[[]Listener] // copied on write
+	listeners atomic.Pointer[[]listener] // copied on write
 	linkOps   LinkOps
 }
 
@@ -195,16 +195,43 @@ func Dump(h *stack.Host, req Request, cb *Callback, add func(Message) bool) (don
 }
 
 // Listen adds fn to h's listeners (a bound rtnetlink socket).
-func Listen(h *stack.Host, fn Listener) {
+func Listen(h *stack.Host, fn Listener) { ListenGroups(h, fn, nil) }
+
+// ListenGroups is Listen for a listener that says which groups it wants
+// now (nil: all): Listening asks it, so that a change nobody listens to
+// need not build its notification.
+func ListenGroups(h *stack.Host, fn Listener, wants func(group uint32) bool) {
 	t := tableOf(h)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var next []Listener
+	var next []listener
 	if cur := t.listeners.Load(); cur != nil {
 		next = slices.Clone(*cur)
 	}
-	next = append(next, fn)
+	next = append(next, listener{fn, wants})
 	t.listeners.Store(&next)
+}
+
+// Listening reports whether a listener of h wants group's notifications
+// (rtnl_has_listeners).
+func Listening(h *stack.Host, group uint32) bool {
+	t := key.Get(h)
+	if t == nil {
+		return false
+	}
+	if ls := t.listeners.Load(); ls != nil {
+		for _, l := range *ls {
+			if l.wants == nil || l.wants(group) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type listener struct {
+	fn    Listener
+	wants func(group uint32) bool
 }
 
 // Notify is rtnl_notify: m goes to h's listeners of group.
@@ -214,8 +241,8 @@ func Notify(h *stack.Host, group uint32, typ uint16, body []byte) {
 		return
 	}
 	if ls := t.listeners.Load(); ls != nil {
-		for _, fn := range *ls {
-			fn(group, Message{Type: typ, Body: body})
+		for _, l := range *ls {
+			l.fn(group, Message{Type: typ, Body: body})
 		}
 	}
 }

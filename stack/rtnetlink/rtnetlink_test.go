@@ -292,3 +292,21 @@ func TestInitNewLinkAndCarrier(t *testing.T) {
 		t.Fatalf("carrier notifications %+v", got)
 	}
 }
+
+// Listening is what a change asks before it builds a notification: a
+// listener that names its groups is asked, one that does not wants all.
+func TestListening(t *testing.T) {
+	_, h := stacktest.NewHost(t, 1)
+	if rtnetlink.Listening(h, rtnetlink.RTMGrpIPv4Rt) {
+		t.Fatal("listening with no listener")
+	}
+	want := uint32(rtnetlink.RTMGrpLink)
+	rtnetlink.ListenGroups(h, func(uint32, rtnetlink.Message) {}, func(g uint32) bool { return g == want })
+	if !rtnetlink.Listening(h, rtnetlink.RTMGrpLink) || rtnetlink.Listening(h, rtnetlink.RTMGrpIPv4Rt) {
+		t.Fatal("a listener of the link group only")
+	}
+	rtnetlink.Listen(h, func(uint32, rtnetlink.Message) {})
+	if !rtnetlink.Listening(h, rtnetlink.RTMGrpIPv4Rt) {
+		t.Fatal("a listener of every group")
+	}
+}

@@ -36,7 +36,8 @@ func (s *Service) Attach(srv *netlink.Server, hosts []*stack.Host) {
 // host made after Attach).
 func (s *Service) AddHost(h *stack.Host) {
 	ns, srv := h.Name(), s.srv
-	Listen(h, func(group uint32, m Message) { srv.NotifyRoute(ns, group, m.Type, m.Body) })
+	ListenGroups(h, func(group uint32, m Message) { srv.NotifyRoute(ns, group, m.Type, m.Body) },
+		func(group uint32) bool { return srv.RouteListening(ns, group) })
 }
 
 // Namespace implements netlink.RouteService.
@@ -66,6 +67,31 @@ func (s *Service) Handle(ns string, uid uint32, h mnl.Header, body []byte) (out 
 		run()
 	}
 	return out, err
+}
+
+// HandleBatch implements netlink.RouteBatcher: the requests run one after
+// another in a single Exec.
+func (s *Service) HandleBatch(ns string, uid uint32, reqs []mnl.Message, answer func(i int, replies []mnl.Message, err error)) {
+	host := s.Host(ns)
+	run := func() {
+		for i, m := range reqs {
+			if host == nil {
+				answer(i, nil, Errorf(syscall.ENOENT, "no host %q", ns))
+				continue
+			}
+			ms, err := Handle(host, Request{Type: uint16(m.Header.Type), Flags: uint16(m.Header.Flags), Body: m.Data, UID: uid})
+			var out []mnl.Message
+			for _, r := range ms {
+				out = append(out, mnl.Message{Header: mnl.Header{Type: mnl.HeaderType(r.Type)}, Data: r.Body})
+			}
+			answer(i, out, err)
+		}
+	}
+	if s.Exec != nil {
+		s.Exec(run)
+	} else {
+		run()
+	}
 }
 
 // Dump implements netlink.RouteDumper: the dump runs batch by batch, each
