@@ -174,6 +174,16 @@ func (h *Host) Unregister(d *NetDevice) error {
 	if !listed {
 		return fmt.Errorf("stack: %s not registered: %w", d.name, syscall.ENODEV)
 	}
+	if d.IsVRF() {
+		// vrf_dellink: its slaves are released (and cycled) first.
+		for _, o := range h.Devices() {
+			if o.Master() == d {
+				if err := o.SetMaster(nil); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	if err := d.Close(); err != nil {
 		return err
 	}

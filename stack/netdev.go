@@ -148,6 +148,8 @@ type NetDevice struct {
 	carrierOK      atomic.Bool // carrier, read lock-free on the data path
 	noARP          atomic.Bool // IFF_NOARP, read lock-free on the data path
 	loopback       bool        // IFF_LOOPBACK, fixed at creation
+	vrf            *vrf        // a VRF device's own state (nil: not one)
+	master         *NetDevice  // the L3 master d is enslaved to (under mu)
 	listed         atomic.Bool // registered and announced: the notifier chain hears of it
 
 	featMu     sync.Mutex       // serialises feature updates (never held by the data path)

@@ -5,19 +5,21 @@ type NetdevEvent uint8
 
 // Netdev events.
 const (
-	NetdevRegister   NetdevEvent = iota + 1 // the device joined the host
-	NetdevUnregister                        // the device is leaving: closed, still listed
-	NetdevUp                                // opened (IFF_UP set)
-	NetdevDown                              // closed
-	NetdevChange                            // carrier on or off
-	NetdevFeatChange                        // active features changed
-	NetdevChangeMTU                         // the MTU changed
-	NetdevChangeAddr                        // the MAC address changed
+	NetdevRegister    NetdevEvent = iota + 1 // the device joined the host
+	NetdevUnregister                         // the device is leaving: closed, still listed
+	NetdevUp                                 // opened (IFF_UP set)
+	NetdevDown                               // closed
+	NetdevChange                             // carrier on or off
+	NetdevFeatChange                         // active features changed
+	NetdevChangeMTU                          // the MTU changed
+	NetdevChangeAddr                         // the MAC address changed
+	NetdevChangeUpper                        // enslaved to a master or released (SetMaster)
 )
 
 var netdevEventNames = [...]string{
 	NetdevRegister: "REGISTER", NetdevUnregister: "UNREGISTER", NetdevUp: "UP", NetdevDown: "DOWN",
 	NetdevChange: "CHANGE", NetdevFeatChange: "FEAT_CHANGE", NetdevChangeMTU: "CHANGEMTU", NetdevChangeAddr: "CHANGEADDR",
+	NetdevChangeUpper: "CHANGEUPPER",
 }
 
 func (e NetdevEvent) String() string {

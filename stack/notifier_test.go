@@ -203,7 +203,7 @@ func TestNetdevEventString(t *testing.T) {
 	for ev, want := range map[stack.NetdevEvent]string{
 		stack.NetdevRegister: "REGISTER", stack.NetdevUnregister: "UNREGISTER", stack.NetdevUp: "UP", stack.NetdevDown: "DOWN",
 		stack.NetdevChange: "CHANGE", stack.NetdevFeatChange: "FEAT_CHANGE", stack.NetdevChangeMTU: "CHANGEMTU",
-		stack.NetdevChangeAddr: "CHANGEADDR", 0: "NetdevEvent(?)", stack.NetdevChangeAddr + 1: "NetdevEvent(?)", 255: "NetdevEvent(?)",
+		stack.NetdevChangeAddr: "CHANGEADDR", stack.NetdevChangeUpper: "CHANGEUPPER", 0: "NetdevEvent(?)", stack.NetdevChangeUpper + 1: "NetdevEvent(?)", 255: "NetdevEvent(?)",
 	} {
 		if got := ev.String(); got != want {
 			t.Errorf("NetdevEvent(%d).String() = %q, want %q", uint8(ev), got, want)

@@ -88,6 +88,16 @@ func TestRuntimeHostsAndLinks(t *testing.T) {
 		{"-n ns1 link add dummy0 type dummy", "", "", 0},
 		{"-n ns1 link set dummy0 up", "", "", 0},
 		{"-n ns1 link set dummy0 carrier off", "", "", 0},
+		{"-n ns1 link add red type vrf table 1111", "", "", 0},
+		{"-n ns1 link add blue type vrf", "", "Error: Invalid VRF table id.\n", 2},
+		{"-n ns1 link set dummy0 vrf veth1", "", "Error: argument \"veth1\" is wrong: Not a valid VRF name\n\n", 255}, // ip prints invarg's own newline too
+		{"-n ns1 link set dummy0 master nope", "", "Error: argument \"nope\" is wrong: Device does not exist\n\n", 255},
+		{"-n ns1 link set red up", "", "", 0},
+		{"-n ns1 link set dummy0 vrf red", "", "", 0},
+		{"-n ns1 link show dummy0", "4: dummy0: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 qdisc pfifo_fast master red state DOWN mode DEFAULT group default qlen 1000\n    link/ether 02:76:6e:00:00:03 brd ff:ff:ff:ff:ff:ff\n", "", 0},
+		{"-n ns1 -br link show red", "red              UP             00:00:00:00:00:00 <NOARP,MASTER,UP,LOWER_UP> \n", "", 0},
+		{"-n ns1 link del red", "", "", 0},
+		{"-n ns1 -br link show dummy0", "dummy0           DOWN           02:76:6e:00:00:03 <NO-CARRIER,BROADCAST,MULTICAST,UP> \n", "", 0},
 		{"-n ns1 link del lo", "", "RTNETLINK answers: Operation not supported\n", 2},
 		{"-n ns1 link del nope", "", "Cannot find device \"nope\"\n", 1},
 	}

@@ -103,7 +103,7 @@ func linkFlagNames(f uint32) []string {
 		bit  uint32
 		name string
 	}{{stack.IFFLoopback, "LOOPBACK"}, {stack.IFFBroadcast, "BROADCAST"}, {stack.IFFNoARP, "NOARP"}, {stack.IFFPromisc, "PROMISC"},
-		{stack.IFFAllMulti, "ALLMULTI"}, {stack.IFFMulticast, "MULTICAST"}, {stack.IFFUp, "UP"}, {stack.IFFLowerUp, "LOWER_UP"}} {
+		{stack.IFFAllMulti, "ALLMULTI"}, {stack.IFFMulticast, "MULTICAST"}, {stack.IFFMaster, "MASTER"}, {stack.IFFUp, "UP"}, {stack.IFFLowerUp, "LOWER_UP"}} {
 		if f&x.bit != 0 {
 			s = append(s, x.name)
 		}
@@ -172,6 +172,9 @@ func (c *cmd) linkInfo(p *out, l rtnetlink.LinkMsg, what int) {
 	p.num("mtu", "mtu %d ", uint64(l.MTU))
 	if l.Qdisc != "" {
 		p.str("qdisc", "qdisc %s ", l.Qdisc)
+	}
+	if l.HasMaster && l.Master != 0 {
+		p.str("master", "master %s ", c.ifname(l.Master))
 	}
 	p.str("operstate", "state %s ", operName(l.Operstate))
 	if what == forLink {
@@ -249,6 +252,24 @@ func (c *cmd) linkArgs(args []string, la *linkAttrs, set bool) (int, error) {
 				return i, duparg2("netns", v)
 			}
 			la.netns = v
+		case set && (a == "vrf" || a == "master"):
+			v, err := nextArg(args, &i)
+			if err != nil {
+				return i, err
+			}
+			idx, err := c.ifindex(v)
+			if err != nil {
+				return i, err
+			}
+			if a == "vrf" && !c.isVRF(idx) {
+				return i, invarg("Not a valid VRF name\n", v)
+			}
+			if idx == 0 {
+				return i, invarg("Device does not exist\n", v)
+			}
+			la.m.Master, la.m.HasMaster = idx, true
+		case set && a == "nomaster":
+			la.m.Master, la.m.HasMaster = 0, true
 		case set && a == "carrier":
 			v, err := nextArg(args, &i)
 			if err != nil {
@@ -280,6 +301,29 @@ func (c *cmd) linkArgs(args []string, la *linkAttrs, set bool) (int, error) {
 		}
 	}
 	return len(args), nil
+}
+
+// isVRF reports whether the device of index idx is a VRF (name_is_vrf).
+func (c *cmd) isVRF(idx uint32) bool {
+	ls, err := c.links()
+	if err != nil {
+		return false
+	}
+	l, ok := ls[idx]
+	return ok && l.Kind == "vrf"
+}
+
+// vrfTable is the table of the VRF called name (ip route … vrf NAME),
+// "Invalid VRF" when there is none.
+func (c *cmd) vrfTable(name string) (uint32, error) {
+	idx, err := c.ifindex(name)
+	if err != nil {
+		return 0, err
+	}
+	if idx == 0 || !c.isVRF(idx) {
+		return 0, invarg("Invalid VRF\n", name)
+	}
+	return c.ls[idx].VRFTable, nil
 }
 
 // resolveNetns turns a netns NAME into the handle the request carries.
@@ -364,6 +408,22 @@ func (c *cmd) linkAdd(args []string) error {
 		if len(rest) > 0 {
 			return &Error{Msg: fmt.Sprintf("dummy: unknown argument \"%s\"", rest[0]), Code: exitUsage}
 		}
+	case "vrf":
+		// vrf_parse_opt: table ID, which the kernel requires.
+		for j := 0; j < len(rest); j++ {
+			if rest[j] != "table" {
+				return &Error{Msg: fmt.Sprintf("vrf: unknown command \"%s\"?", rest[j]), Code: exitUsage, Bare: true}
+			}
+			v, err := nextArg(rest, &j)
+			if err != nil {
+				return err
+			}
+			id, ok := ParseTable(v)
+			if !ok {
+				return invarg("\"table\" value is invalid\n", v)
+			}
+			la.m.VRFTable = id
+		}
 	}
 	_, err = c.o.T.Route(rtnetlink.RTMNewLink, mnl.Acknowledge|rtnetlink.FlagCreate|rtnetlink.FlagExcl, la.m.Marshal())
 	return err
@@ -410,6 +470,6 @@ func (c *cmd) linkDel(args []string) error {
 // take.
 var unsupportedLinkSet = map[string]bool{"arp": true, "multicast": true, "allmulticast": true, "promisc": true, "trailers": true,
 	"txqueuelen": true, "txqlen": true, "qlen": true, "broadcast": true, "brd": true,
-	"peer": true, "alias": true, "vrf": true, "vf": true, "master": true, "nomaster": true, "type": true, "group": true,
+	"peer": true, "alias": true, "vf": true, "type": true, "group": true,
 	"mode": true, "state": true, "dynamic": true, "xdp": true, "addrgenmode": true, "protodown": true, "gso_max_size": true,
 	"gso_max_segs": true, "link-netns": true, "link-netnsid": true}

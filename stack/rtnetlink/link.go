@@ -20,7 +20,7 @@ func Init(h *stack.Host) {
 	Register(h, RTMDelLink, delLink, nil)
 	h.RegisterNetdevNotifier(func(ev stack.NetdevEvent, d *stack.NetDevice) {
 		switch ev {
-		case stack.NetdevChange, stack.NetdevRegister:
+		case stack.NetdevChange, stack.NetdevRegister, stack.NetdevChangeUpper:
 			Notify(h, RTMGrpLink, RTMNewLink, LinkMsgOf(d).Marshal())
 		case stack.NetdevUnregister:
 			Notify(h, RTMGrpLink, RTMDelLink, LinkMsgOf(d).Marshal())
@@ -151,6 +151,9 @@ func createLink(h *stack.Host, m LinkMsg) ([]Message, error) {
 	if m.Kind == "" {
 		return nil, syscall.EOPNOTSUPP
 	}
+	if m.Kind == "vrf" {
+		return nil, newVRF(h, m)
+	}
 	ops := linkOpsOf(h)
 	if ops == nil {
 		return nil, Errorf(syscall.EOPNOTSUPP, "Unknown device type")
@@ -169,6 +172,36 @@ func createLink(h *stack.Host, m LinkMsg) ([]Message, error) {
 		Notify(h, RTMGrpLink, RTMNewLink, LinkMsgOf(d).Marshal())
 	}
 	return nil, nil
+}
+
+// newVRF is vrf_newlink: an L3 master device of the stack's own (no
+// NIC behind it), on the table the request names.
+func newVRF(h *stack.Host, m LinkMsg) error {
+	if m.VRFTable == 0 {
+		return Errorf(syscall.EINVAL, "Invalid VRF table id")
+	}
+	if m.Name == "" {
+		m.Name = "vrf%d"
+	} else if !validIfname(m.Name) {
+		return syscall.EINVAL
+	}
+	d, err := stack.NewVRF(m.Name, m.VRFTable)
+	if err != nil {
+		return KernErr(err)
+	}
+	if m.MTU != 0 {
+		d.SetMTUInit(int(m.MTU))
+	}
+	if err := h.Register(d); err != nil {
+		return KernErr(err)
+	}
+	if m.Flags&stack.IFFUp != 0 {
+		if err := d.Open(); err != nil {
+			return KernErr(err)
+		}
+		Notify(h, RTMGrpLink, RTMNewLink, LinkMsgOf(d).Marshal())
+	}
+	return nil
 }
 
 // opsErr is a LinkOps refusal as the request's error: one with an
@@ -208,6 +241,21 @@ func setLink(h *stack.Host, d *stack.NetDevice, m LinkMsg) error {
 		h, d = nh, nd
 	}
 	changed := m.HasNetns
+	if m.HasMaster {
+		// do_set_master: 0 releases.
+		var master *stack.NetDevice
+		if m.Master != 0 {
+			if master = DevByIndex(h, int(m.Master)); master == nil {
+				return syscall.EINVAL
+			}
+		}
+		if master != d.Master() {
+			if err := d.SetMaster(master); err != nil {
+				return KernErr(err)
+			}
+			changed = true
+		}
+	}
 	if m.MAC != nil {
 		if len(m.MAC) != 6 {
 			return syscall.EINVAL
@@ -267,6 +315,9 @@ func delLink(h *stack.Host, req Request) ([]Message, error) {
 	if d == nil {
 		return nil, Errorf(syscall.ENODEV, "Cannot find device")
 	}
+	if d.IsVRF() {
+		return nil, KernErr(h.Unregister(d))
+	}
 	ops := linkOpsOf(h)
 	if ops == nil || d.IsLoopback() {
 		return nil, syscall.EOPNOTSUPP
@@ -298,6 +349,12 @@ func LinkMsgOf(d *stack.NetDevice) LinkMsg {
 		m.Qdisc = "noop"
 	}
 	m.LinkNetnsID = -1
+	if d.IsVRF() {
+		m.Kind, m.VRFTable = "vrf", d.VRFTable()
+	}
+	if ms := d.Master(); ms != nil {
+		m.Master, m.HasMaster = uint32(ms.Ifindex()), true
+	}
 	if h := d.Host(); h != nil {
 		if ops := linkOpsOf(h); ops != nil {
 			ops.Info(h, d, &m)

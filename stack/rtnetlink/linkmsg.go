@@ -10,6 +10,7 @@ import (
 // ifinfomsg attributes beyond those in msg.go (linux/if_link.h).
 const (
 	iflaLink           = 5
+	iflaMaster         = 10
 	iflaLinkinfo       = 18
 	iflaNetNSPID       = 19
 	iflaNetNSFD        = 28
@@ -21,6 +22,7 @@ const (
 	iflaInfoData = 2
 
 	vethInfoPeer = 1
+	iflaVRFTable = 1 // in a vrf's IFLA_INFO_DATA
 )
 
 // LinkMsg is ifinfomsg with its attributes.
@@ -53,6 +55,12 @@ type LinkMsg struct {
 	// /run/netns/NAME is on Linux); HasNetns says it is there.
 	NetnsFD  uint32
 	HasNetns bool
+	// VRFTable is a vrf's IFLA_VRF_TABLE (ip link add … type vrf table N).
+	VRFTable uint32
+	// Master is IFLA_MASTER, the device's L3 master's ifindex (0 with
+	// HasMaster: released, ip link set … nomaster).
+	Master    uint32
+	HasMaster bool
 	// Carrier is IFLA_CARRIER (ip link set … carrier on|off); nil: absent.
 	Carrier        *bool
 	CarrierChanges uint32
@@ -94,6 +102,9 @@ func (m LinkMsg) Marshal() []byte {
 	if m.HasNetns {
 		ae.Uint32(iflaNetNSFD, m.NetnsFD)
 	}
+	if m.HasMaster {
+		ae.Uint32(iflaMaster, m.Master)
+	}
 	if m.Carrier != nil {
 		v := uint8(0)
 		if *m.Carrier {
@@ -107,9 +118,15 @@ func (m LinkMsg) Marshal() []byte {
 	if m.Kind != "" || m.Peer != nil {
 		ae.Nested(iflaLinkinfo, func(nae *netlink.AttributeEncoder) error {
 			nae.String(iflaInfoKind, m.Kind)
-			if m.Peer != nil {
+			switch {
+			case m.Peer != nil:
 				nae.Nested(iflaInfoData, func(dae *netlink.AttributeEncoder) error {
 					dae.Bytes(vethInfoPeer, m.Peer.Marshal())
+					return nil
+				})
+			case m.Kind == "vrf":
+				nae.Nested(iflaInfoData, func(dae *netlink.AttributeEncoder) error {
+					dae.Uint32(iflaVRFTable, m.VRFTable)
 					return nil
 				})
 			}
@@ -157,6 +174,8 @@ func (m *LinkMsg) Unmarshal(b []byte) error {
 			m.LinkNetnsID = ad.Int32()
 		case iflaNetNSFD:
 			m.NetnsFD, m.HasNetns = ad.Uint32(), true
+		case iflaMaster:
+			m.Master, m.HasMaster = ad.Uint32(), true
 		case iflaCarrier:
 			on := ad.Uint8() != 0
 			m.Carrier = &on
@@ -169,7 +188,9 @@ func (m *LinkMsg) Unmarshal(b []byte) error {
 	return ad.Err()
 }
 
-// unmarshalInfo reads IFLA_LINKINFO: the kind and a veth's peer.
+// unmarshalInfo reads IFLA_LINKINFO: the kind and its data (a veth's
+// peer, a vrf's table), whose attributes mean what the kind before them
+// says.
 func (m *LinkMsg) unmarshalInfo(ad *netlink.AttributeDecoder) error {
 	for ad.Next() {
 		switch ad.Type() {
@@ -178,7 +199,10 @@ func (m *LinkMsg) unmarshalInfo(ad *netlink.AttributeDecoder) error {
 		case iflaInfoData:
 			ad.Nested(func(dd *netlink.AttributeDecoder) error {
 				for dd.Next() {
-					if dd.Type() == vethInfoPeer {
+					switch {
+					case m.Kind == "vrf" && dd.Type() == iflaVRFTable:
+						m.VRFTable = dd.Uint32()
+					case m.Kind != "vrf" && dd.Type() == vethInfoPeer:
 						var p LinkMsg
 						if err := p.Unmarshal(dd.Bytes()); err != nil {
 							return err
