@@ -63,9 +63,6 @@ func parseNexthops(args []string) ([]NexthopSpec, error) {
 				if err != nil {
 					return nil, err
 				}
-				if isIPv6(v) {
-					return nil, errIPv6
-				}
 				a, e := netip.ParseAddr(v)
 				if e != nil || !a.Is4() {
 					return nil, &Error{Msg: fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
@@ -168,10 +165,9 @@ func ParseRoute(args []string) (RouteSpec, error) {
 					return r, err
 				}
 			}
+			// get_addr in the route's family: an IPv6 gateway without
+			// "inet6" is not an inet address.
 			ad, e := netip.ParseAddr(v)
-			if isIPv6(v) {
-				return r, errIPv6
-			}
 			if e != nil || !ad.Is4() {
 				return r, &Error{Msg: fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
 			}

@@ -21,7 +21,7 @@ func TestParseRoute(t *testing.T) {
 		{"198.18.9.0/24 via 198.18.5.1 onlink dev vnic0", "198.18.9.0/24 via 198.18.5.1 dev vnic0 onlink "},
 		{"", "error: need at least a destination address"},
 		{"default via", `error: Command line is not complete. Try option "help"`},
-		{"default via 2001:db8::1", `error: IPv6 is not supported: vnic's stack is IPv4 only.`},
+		{"default via 2001:db8::1", `error: inet address is expected rather than "2001:db8::1".`},
 		{"198.18.9.0/33", `error: any valid prefix is expected rather than "198.18.9.0/33".`},
 		{"default default", `error: either "to" is duplicate, or "default" is a garbage.`},
 		{"default table nope", `error: argument "nope" is wrong: "table" value is invalid`},

@@ -71,6 +71,11 @@ func (in *Inet) RouteAddHow(r fib.Route, how fib.How) error {
 				r.Scope = fib.ScopeUniverse
 			}
 			r.Dev, r.Gateway = nil, [4]byte{}
+			if len(r.Multipath) == 1 {
+				// One path is a route's single nexthop (fib_nhs 1).
+				p := r.Multipath[0]
+				r.Dev, r.Gateway, r.OnLink, r.Multipath = p.Dev, p.Gateway, p.OnLink, nil
+			}
 			break
 		}
 		if r.Gateway != ([4]byte{}) {

@@ -172,6 +172,10 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if err := m.Unmarshal(req.Body); err != nil {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
 	}
+	if m.TOS&3 != 0 {
+		// rtm_to_fib_config: a route keys on the DSCP, never the ECN bits.
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "Invalid dsfield (tos): ECN bits must be 0")
+	}
 	rt := fib.Route{Table: m.Table, Len: m.DstLen, TOS: m.TOS, Type: fib.RouteType(m.Type), Scope: fib.Scope(m.Scope),
 		Protocol: m.Protocol, Priority: m.Priority, MTU: m.MTU, OnLink: m.Flags&rtnetlink.RTMFOnLink != 0}
 	if m.Dst.IsValid() {
@@ -237,7 +241,7 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if !m.Dst.IsValid() {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "need a destination")
 	}
-	out := rtnetlink.RouteMsg{DstLen: 32, Dst: m.Dst, TOS: m.TOS, Flags: rtmFCloned, Table: fib.TableMain}
+	out := rtnetlink.RouteMsg{DstLen: 32, Dst: m.Dst, Flags: rtmFCloned, Table: fib.TableMain}
 	var d *Rtable
 	var src [4]byte
 	if m.Src.IsValid() {
@@ -286,6 +290,11 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	}
 	out.Type = uint8(d.Type)
 	out.Mark = m.Mark
+	// rt_fill_info: the TOS of the route that matched (a lookup keys on
+	// the flow's TOS bits, a route without TOS matches any).
+	if d.Route != nil {
+		out.TOS = d.Route.TOS
+	}
 	// rt_fill_info: the decision's RTCF_* flags ride in rtm_flags' high
 	// half (ip prints them as "cache <local,brd>").
 	out.Flags |= d.Flags &^ 0xffff

@@ -209,6 +209,21 @@ func (r *Route) usesDev(d *stack.NetDevice) bool {
 	return false
 }
 
+// pickPath is the path of multipath route r a flow takes
+// (fib_select_path): with an output device, the first live path through it
+// (fib_table_lookup's nh_sel); otherwise the hash's choice.
+func (r *Route) pickPath(fl *FlowKey, policy int32) *Route {
+	if fl.Oif != 0 {
+		for _, p := range r.paths {
+			if p.alive() && p.Dev != nil && p.Dev.Ifindex() == fl.Oif {
+				return p
+			}
+		}
+		return nil
+	}
+	return r.selectPath(fl, policy)
+}
+
 // selectPath is fib_select_multipath: the path whose share of the hash
 // space (in proportion to its weight) the flow's hash falls in, among the
 // live ones; nil when none lives.
@@ -287,8 +302,8 @@ func (r *Route) Prefix() netip.Prefix {
 func (r *Route) Copy() Route {
 	c := Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
 		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, MTU: r.MTU, OnLink: r.OnLink, NhID: r.NhID, nhBlackhole: r.nhBlackhole}
-	for _, p := range r.paths {
-		c.Multipath = append(c.Multipath, Path{Dev: p.Dev, Gateway: p.Gateway, OnLink: p.OnLink, Weight: p.weight})
+	if len(r.paths) > 0 {
+		c.Multipath = r.pathList()
 	}
 	return c
 }
@@ -379,11 +394,18 @@ func (t *table) lookup(fl *FlowKey) (*Route, int) {
 // accepts is the alias and nexthop test fib_table_lookup applies to a
 // route whose prefix covers the destination.
 func (fl *FlowKey) accepts(r *Route) bool {
-	if r.TOS != 0 && r.TOS != fl.TOS&^3 {
+	if r.TOS != 0 && r.TOS != fl.TOS&tosRTMask {
 		return false
 	}
 	if r.Scope < fl.Scope {
 		return false
+	}
+	if len(r.paths) > 0 {
+		// A multipath route: some path lives (through the output device,
+		// if the flow names one).
+		return slices.ContainsFunc(r.paths, func(p *Route) bool {
+			return p.alive() && (fl.Oif == 0 || p.Dev != nil && p.Dev.Ifindex() == fl.Oif)
+		})
 	}
 	if r.Type != RTNLocal && r.Type != RTNBroadcast && !r.alive() {
 		return false
@@ -424,9 +446,7 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 			return res, e
 		}
 		if len(r.paths) > 0 {
-			if res.Route = r.selectPath(fl, f.hashPolicy.Load()); res.Route == nil {
-				continue // no live path: as a dead nexthop, the next table
-			}
+			res.Route = r.pickPath(fl, f.hashPolicy.Load())
 		}
 		return res, nil
 	}
@@ -558,13 +578,61 @@ func (o *Route) sameAs(r *Route) bool {
 		o.PrefSrc == r.PrefSrc && o.MTU == r.MTU && o.Protocol == r.Protocol
 }
 
-// match says whether a delete request (fields left zero match anything,
-// as fib_table_delete) selects r.
+// match says whether a delete request selects r (fib_table_delete): the
+// TOS exactly, and the fields the request sets (zero matches anything;
+// ScopeNowhere any scope).
 func (q *Route) match(r *Route) bool {
-	return (q.TOS == 0 || q.TOS == r.TOS) && (q.Priority == 0 || q.Priority == r.Priority) &&
-		(q.Type == RTNUnspec || q.Type == r.Type) && (q.Dev == nil || q.Dev == r.Dev) &&
-		(q.Gateway == [4]byte{} || q.Gateway == r.Gateway) && (q.Protocol == 0 || q.Protocol == r.Protocol) &&
-		(q.Scope == ScopeNowhere || q.Scope == r.Scope) && (q.PrefSrc == [4]byte{} || q.PrefSrc == r.PrefSrc)
+	return q.TOS == r.TOS && (q.Type == RTNUnspec || q.Type == r.Type) && (q.Scope == ScopeNowhere || q.Scope == r.Scope) &&
+		(q.PrefSrc == [4]byte{} || q.PrefSrc == r.PrefSrc) && (q.Protocol == 0 || q.Protocol == r.Protocol) && q.nhMatch(r)
+}
+
+// nhMatch is fib_nh_match: the metric, then a nexthop id, else the
+// device and gateway against the route's first path, else the request's
+// paths against the route's in order (a device or gateway a path leaves
+// out matches any; a request with more paths than the route matches on
+// the route's, one with fewer does not match). A route naming a nexthop
+// object matches only a request without nexthop attributes.
+func (q *Route) nhMatch(r *Route) bool {
+	if q.Priority != 0 && q.Priority != r.Priority {
+		return false
+	}
+	if q.NhID != 0 {
+		return r.NhID == q.NhID
+	}
+	if r.NhID != 0 {
+		// A nexthop object's route matches on no nexthop attributes.
+		return q.Dev == nil && q.Gateway == [4]byte{} && len(q.Multipath) == 0
+	}
+	paths := r.pathList()
+	if q.Dev != nil || q.Gateway != ([4]byte{}) {
+		p := paths[0]
+		return (q.Dev == nil || q.Dev == p.Dev) && (q.Gateway == [4]byte{} || q.Gateway == p.Gateway)
+	}
+	if len(q.Multipath) == 0 {
+		return true
+	}
+	if len(q.Multipath) < len(paths) {
+		return false
+	}
+	for i, p := range paths {
+		h := q.Multipath[i]
+		if h.Dev != nil && h.Dev != p.Dev || h.Gateway != ([4]byte{}) && h.Gateway != p.Gateway {
+			return false
+		}
+	}
+	return true
+}
+
+// pathList is r's paths as Paths: its own nexthop for a single-path route.
+func (r *Route) pathList() []Path {
+	if len(r.paths) == 0 {
+		return []Path{{Dev: r.Dev, Gateway: r.Gateway, OnLink: r.OnLink, Weight: 1}}
+	}
+	ps := make([]Path, len(r.paths))
+	for i, p := range r.paths {
+		ps[i] = Path{Dev: p.Dev, Gateway: p.Gateway, OnLink: p.OnLink, Weight: p.weight}
+	}
+	return ps
 }
 
 // del removes the first route q matches (fib_table_delete); ESRCH when none.

@@ -1,0 +1,158 @@
+package iproute
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"vnic/internal/stacktest"
+	"vnic/stack"
+	"vnic/stack/inet"
+	"vnic/stack/ipv4"
+	"vnic/stack/rtnetlink"
+)
+
+// fibHost is a forwarding host with IPv4, the loopback and a device of
+// each name (up, carrier on, MAC 02:00:00:00:00:0N), as fib_tests.sh's
+// namespace ns1 is; it returns the host, its devices and a runner of ip
+// command lines against it.
+func fibHost(t *testing.T, names ...string) (*stack.Host, []*stack.NetDevice, func(line string) (string, string, int)) {
+	t.Helper()
+	_, h := stacktest.NewHost(t, 1)
+	rtnetlink.Init(h)
+	var devs []*stack.NetDevice
+	for i, n := range names {
+		d := stack.NewEtherDevice(n, &stacktest.FakeOps{}, 1, 1, 9216)
+		d.SetAddrInit(stack.MAC{2, 0, 0, 0, 0, byte(i + 1)})
+		if err := h.Register(d); err != nil {
+			t.Fatal(err)
+		}
+		d.CarrierOn()
+		devs = append(devs, d)
+	}
+	in, err := inet.Init(h, ipv4.InetConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.SetForwarding(true); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devs {
+		if err := d.Open(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(line string) (string, string, int) {
+		var o, e bytes.Buffer
+		code := Run(strings.Fields(line), Options{T: hostTransport{h}, Stdout: &o, Stderr: &e})
+		return o.String(), e.String(), code
+	}
+	return h, devs, run
+}
+
+// ipStep is a command line and what ip printed and exited with for it.
+type ipStep struct {
+	line, out, err string
+	code           int
+}
+
+// runSteps runs the lines in order and compares each answer.
+func runSteps(t *testing.T, run func(string) (string, string, int), steps []ipStep) {
+	t.Helper()
+	for _, s := range steps {
+		out, e, code := run(s.line)
+		if out != s.out || e != s.err || code != s.code {
+			t.Errorf("ip %s:\n got %d %q %q\nwant %d %q %q", s.line, code, out, e, s.code, s.out, s.err)
+		}
+	}
+}
+
+// veths is fib_tests.sh's route_setup as ns1 sees it: veth1 on
+// 172.16.101.0/24 and veth3 on 172.16.103.0/24 (the peers' .2 on-link).
+func veths(t *testing.T) (*stack.Host, []*stack.NetDevice, func(string) (string, string, int)) {
+	t.Helper()
+	h, devs, run := fibHost(t, "veth1", "veth3")
+	runSteps(t, run, []ipStep{{"addr add 172.16.101.1/24 dev veth1", "", "", 0}, {"addr add 172.16.103.1/24 dev veth3", "", "", 0}})
+	return h, devs, run
+}
+
+// TestRouteAddReplaceDelete: add (EEXIST), prepend, append, multipath,
+// metrics, replace single, multipath and reject, change, delete by
+// metric, by path list and by first path, and routes keyed by DSCP, each
+// answer as ip 6.1 printed it on Linux 6.18 for the same lines (fib_tests
+// ipv4_rt's cases and their neighbours).
+func TestRouteAddReplaceDelete(t *testing.T) {
+	_, _, run := veths(t)
+	runSteps(t, run, []ipStep{
+		{"ro add 172.16.104.0/24 via 172.16.101.2", "", "", 0},
+		{"ro add 172.16.104.0/24 via 172.16.103.2", "", "RTNETLINK answers: File exists\n", 2},
+		{"ro add 172.16.104.0/24 dev veth3", "", "RTNETLINK answers: File exists\n", 2},
+		{"ro add unreachable 172.16.104.0/24", "", "RTNETLINK answers: File exists\n", 2},
+		{"ro prepend 172.16.104.0/24 via 172.16.103.2", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 via 172.16.103.2 dev veth3 \n172.16.104.0/24 via 172.16.101.2 dev veth1 \n", "", 0},
+		{"ro flush 172.16.104.0/24", "", "", 0},
+		{"ro add 172.16.104.0/24 via 172.16.101.2", "", "", 0},
+		{"ro append 172.16.104.0/24 via 172.16.103.2", "", "", 0},
+		{"ro append 172.16.104.0/24 dev veth3", "", "", 0},
+		{"ro append unreachable 172.16.104.0/24", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 via 172.16.101.2 dev veth1 \n172.16.104.0/24 via 172.16.103.2 dev veth3 \n172.16.104.0/24 dev veth3 scope link \nunreachable 172.16.104.0/24 \n", "", 0},
+		{"ro flush 172.16.104.0/24", "", "", 0},
+		{"ro add unreachable 172.16.104.0/24", "", "", 0},
+		{"ro append 172.16.104.0/24 via 172.16.103.2", "", "", 0},
+		{"ro append 172.16.104.0/24 dev veth3", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "unreachable 172.16.104.0/24 \n172.16.104.0/24 via 172.16.103.2 dev veth3 \n172.16.104.0/24 dev veth3 scope link \n", "", 0},
+		{"ro flush 172.16.104.0/24", "", "", 0},
+		{"ro add 172.16.104.0/24 nexthop via 172.16.101.2 nexthop via 172.16.103.2", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 \n\tnexthop via 172.16.101.2 dev veth1 weight 1 \n\tnexthop via 172.16.103.2 dev veth3 weight 1 \n", "", 0},
+		{"ro add 172.16.104.0/24 nexthop via 172.16.101.2 nexthop via 172.16.103.2", "", "RTNETLINK answers: File exists\n", 2},
+		{"ro flush 172.16.104.0/24", "", "", 0},
+		{"ro add 172.16.104.0/24 via 172.16.101.2", "", "", 0},
+		{"ro add 172.16.104.0/24 via 172.16.103.2 metric 512", "", "", 0},
+		{"ro add 172.16.104.0/24 via 172.16.103.3 metric 256", "", "", 0},
+		{"ro del 172.16.104.0/24 metric 512", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 via 172.16.101.2 dev veth1 \n172.16.104.0/24 via 172.16.103.3 dev veth3 metric 256 \n", "", 0},
+		{"ro flush 172.16.104.0/24", "", "", 0},
+		{"ro add 172.16.104.0/24 nexthop via 172.16.101.2", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 via 172.16.101.2 dev veth1 \n", "", 0},
+		{"ro replace 172.16.104.0/24 nexthop via 172.16.101.3 nexthop via 172.16.103.2", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 \n\tnexthop via 172.16.101.3 dev veth1 weight 1 \n\tnexthop via 172.16.103.2 dev veth3 weight 1 \n", "", 0},
+		{"ro replace unreachable 172.16.104.0/24", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "unreachable 172.16.104.0/24 \n", "", 0},
+		{"ro flush 172.16.104.0/24", "", "", 0},
+		{"ro add 172.16.104.0/24 via 172.16.101.2", "", "", 0},
+		{"ro replace 172.16.104.0/24 nexthop via 172.16.103.2", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 via 172.16.103.2 dev veth3 \n", "", 0},
+		{"ro replace 172.16.104.0/24 via 2001:db8:104::2", "", "Error: inet address is expected rather than \"2001:db8:104::2\".\n", 1},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 via 172.16.103.2 dev veth3 \n", "", 0},
+		{"ro change 172.16.105.0/24 via 172.16.101.2", "", "RTNETLINK answers: No such file or directory\n", 2},
+		{"ro flush 172.16.104.0/24", "", "", 0},
+		{"ro add 172.16.104.0/24 nexthop via 172.16.101.2 nexthop via 172.16.103.2", "", "", 0},
+		{"ro replace 172.16.104.0/24 nexthop via 172.16.111.3 nexthop via 172.16.103.3", "", "Error: Nexthop has invalid gateway.\n", 2},
+		{"ro replace 172.16.104.0/24 nexthop via 172.16.101.3 nexthop via 172.16.113.3", "", "Error: Nexthop has invalid gateway.\n", 2},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 \n\tnexthop via 172.16.101.2 dev veth1 weight 1 \n\tnexthop via 172.16.103.2 dev veth3 weight 1 \n", "", 0},
+		{"ro del 172.16.104.0/24 nexthop via 172.16.103.2 nexthop via 172.16.101.2", "", "RTNETLINK answers: No such process\n", 2},
+		{"ro del 172.16.104.0/24 nexthop via 172.16.101.2", "", "RTNETLINK answers: No such process\n", 2},
+		{"ro del 172.16.104.0/24 via 172.16.103.2", "", "RTNETLINK answers: No such process\n", 2},
+		{"ro del 172.16.104.0/24 nexthop dev veth1 nexthop via 172.16.103.2", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "", "", 0},
+		{"ro change 172.16.105.0/24 nexthop via 172.16.101.3 nexthop via 172.16.103.3", "", "RTNETLINK answers: No such file or directory\n", 2},
+		{"ro add 172.16.102.0/24 dsfield 0x01 via 172.16.101.2", "", "Error: Invalid dsfield (tos): ECN bits must be 0.\n", 2},
+		{"ro add 172.16.102.0/24 via 172.16.101.2", "", "", 0},
+		{"ro add 172.16.102.0/24 dsfield 0x10 via 172.16.103.2", "", "", 0},
+		{"ro add 172.16.102.0/24 tos 0x1c via 172.16.103.2", "", "", 0},
+		{"ro ls match 172.16.102.0/24", "172.16.102.0/24 tos 0x1c via 172.16.103.2 dev veth3 \n172.16.102.0/24 tos 0x10 via 172.16.103.2 dev veth3 \n172.16.102.0/24 via 172.16.101.2 dev veth1 \n", "", 0},
+		{"route get fibmatch 172.16.102.1 dsfield 0x13", "172.16.102.0/24 tos 0x10 via 172.16.103.2 dev veth3 \n", "", 0},
+		{"route get fibmatch 172.16.102.1 dsfield 0x17", "172.16.102.0/24 via 172.16.101.2 dev veth1 \n", "", 0},
+		{"route get fibmatch 172.16.102.1 dsfield 0x03", "172.16.102.0/24 via 172.16.101.2 dev veth1 \n", "", 0},
+		{"route get fibmatch 172.16.102.1 tos 0xfc", "172.16.102.0/24 tos 0x1c via 172.16.103.2 dev veth3 \n", "", 0},
+		{"route get 172.16.102.1 dsfield 0x13", "172.16.102.1 tos 0x10 via 172.16.103.2 dev veth3 src 172.16.103.1 uid 0 \n    cache \n", "", 0},
+		{"route get 172.16.102.1 tos 0xe0", "172.16.102.1 via 172.16.101.2 dev veth1 src 172.16.101.1 uid 0 \n    cache \n", "", 0},
+		{"route get 172.16.102.1 from 172.16.101.2 iif veth1 tos 0xff", "172.16.102.1 from 172.16.101.2 tos 0x1c via 172.16.103.2 dev veth3 \n    cache iif veth1 \n", "", 0},
+		{"ro del 172.16.102.0/24 tos 0x1d", "", "Error: Invalid dsfield (tos): ECN bits must be 0.\n", 2},
+		{"ro del 172.16.102.0/24 via 172.16.103.2", "", "RTNETLINK answers: No such process\n", 2},
+		{"ro del 172.16.102.0/24 tos 0x1c", "", "", 0},
+		{"ro del 172.16.102.0/24", "", "", 0},
+		{"ro ls match 172.16.102.0/24", "172.16.102.0/24 tos 0x10 via 172.16.103.2 dev veth3 \n", "", 0},
+		{"ro flush 172.16.102.0/24", "", "", 0},
+	})
+}
