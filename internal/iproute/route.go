@@ -23,9 +23,10 @@ type RouteSpec struct {
 	Gateway  netip.Addr
 	Dev      string
 	Src      netip.Addr
-	MTU      uint32
-	OnLink   bool
-	NhID     uint32 // nhid N: a nexthop object
+	// Metrics are the RTA_METRICS the metric keywords set.
+	Metrics rtnetlink.Metrics
+	OnLink  bool
+	NhID    uint32 // nhid N: a nexthop object
 	// Nexthops are a multipath route's paths (nexthop via … dev …
 	// weight … [onlink], each).
 	Nexthops []NexthopSpec
@@ -99,9 +100,9 @@ func parseNexthops(args []string) ([]NexthopSpec, error) {
 var errNoDst = &Error{Msg: "need at least a destination address", Bare: true}
 
 // ParseRoute reads ROUTE: [TYPE] PREFIX [tos T] [table T] [proto P]
-// [scope S] [metric M] [via ADDR] [dev NAME] [onlink] [src ADDR]
-// [mtu [lock] N]. PREFIX is default, ADDR or ADDR/LEN; "to" may precede
-// it.
+// [scope S] [metric M] [via [inet|inet6] ADDR] [dev NAME] [onlink]
+// [src ADDR] [METRIC [lock] VALUE]... (routeMetrics). PREFIX is
+// default, ADDR or ADDR/LEN; "to" may precede it.
 func ParseRoute(args []string) (RouteSpec, error) {
 	r := RouteSpec{Type: fib.RTNUnicast, Set: map[string]bool{}}
 	haveDst := false
@@ -201,20 +202,6 @@ func ParseRoute(args []string) (RouteSpec, error) {
 				return r, &Error{Msg: fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
 			}
 			r.Src = ad
-		case "mtu":
-			if v, err = nextArg(args, &i); err != nil {
-				return r, err
-			}
-			if v == "lock" {
-				if v, err = nextArg(args, &i); err != nil {
-					return r, err
-				}
-			}
-			n, e := strconv.ParseUint(v, 0, 32)
-			if e != nil || n < 68 {
-				return r, invarg("\"mtu\" value is invalid\n", v)
-			}
-			r.MTU = uint32(n)
 		case "nexthop":
 			// The multipath paths take the rest of the line.
 			if r.Nexthops, err = parseNexthops(args[i:]); err != nil {
@@ -235,6 +222,13 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			haveDst = true
 		default:
+			if mx := findMetric(a); mx != nil {
+				if err := mx.parse(&r.Metrics, args, &i); err != nil {
+					return r, err
+				}
+				a = mx.name
+				break
+			}
 			if t, ok := fib.ParseRouteType(a); ok && !haveDst && i+1 < len(args) {
 				r.Type = t
 				a = "type"
@@ -362,7 +356,7 @@ func ParseScope(s string) (fib.Scope, bool) {
 // matches any scope and, unless a type was given, any type.
 func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)) (rtnetlink.RouteMsg, error) {
 	m := rtnetlink.RouteMsg{DstLen: uint8(r.Dst.Bits()), TOS: r.TOS, Table: r.Table, Protocol: r.Protocol, Type: uint8(r.Type),
-		Priority: r.Metric, HasPrio: r.Set["metric"], MTU: r.MTU, Scope: uint8(fib.ScopeUniverse)}
+		Priority: r.Metric, HasPrio: r.Set["metric"], Metrics: r.Metrics, Scope: uint8(fib.ScopeUniverse)}
 	if m.Table == 0 {
 		m.Table = fib.TableMain
 		switch r.Type {
@@ -415,4 +409,150 @@ func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)
 		m.Type = 0
 	}
 	return m, nil
+}
+
+// metricWord is one of ip route's metric keywords (iproute_modify): the
+// RTAX_* it sets and how its value reads.
+type metricWord struct {
+	name   string
+	rtax   int
+	prefix bool // ip takes any prefix of the name (matches)
+	// lock: "lock" may come first; always: the metric is locked whatever
+	// is said (ip's rto_min).
+	lock, always bool
+	kind         metricKind
+	scale        uint32 // a time's unit in the kernel's (rtt 8, rttvar 4)
+	what         string // the word ip's invalid-value error quotes
+}
+
+type metricKind uint8
+
+const (
+	metricUint metricKind = iota
+	metricHopLimit
+	metricTime
+	metricBool // 0 or 1
+	metricFeatures
+	metricCC
+)
+
+// routeMetrics are the keywords in iproute_modify's order: a word is the
+// first whose name it is (or, for a prefix keyword, a prefix of).
+var routeMetrics = []metricWord{
+	{name: "mtu", rtax: rtnetlink.RTAXMTU, lock: true},
+	{name: "hoplimit", rtax: rtnetlink.RTAXHopLimit, lock: true, kind: metricHopLimit},
+	{name: "advmss", rtax: rtnetlink.RTAXAdvMSS, lock: true, what: "mss"},
+	{name: "reordering", rtax: rtnetlink.RTAXReordering, prefix: true, lock: true},
+	{name: "rtt", rtax: rtnetlink.RTAXRTT, lock: true, kind: metricTime, scale: 8},
+	{name: "rto_min", rtax: rtnetlink.RTAXRTOMin, always: true, kind: metricTime, scale: 1},
+	{name: "window", rtax: rtnetlink.RTAXWindow, prefix: true, lock: true},
+	{name: "cwnd", rtax: rtnetlink.RTAXCwnd, prefix: true, lock: true},
+	{name: "initcwnd", rtax: rtnetlink.RTAXInitCwnd, prefix: true, lock: true},
+	{name: "initrwnd", rtax: rtnetlink.RTAXInitRwnd, prefix: true, lock: true},
+	{name: "features", rtax: rtnetlink.RTAXFeatures, prefix: true, kind: metricFeatures},
+	{name: "quickack", rtax: rtnetlink.RTAXQuickAck, prefix: true, kind: metricBool},
+	{name: "congctl", rtax: rtnetlink.RTAXCCAlgo, prefix: true, lock: true, kind: metricCC},
+	{name: "rttvar", rtax: rtnetlink.RTAXRTTVar, prefix: true, lock: true, kind: metricTime, scale: 4},
+	{name: "ssthresh", rtax: rtnetlink.RTAXSSThresh, prefix: true, lock: true},
+	{name: "fastopen_no_cookie", rtax: rtnetlink.RTAXFastopenNoCookie, prefix: true, kind: metricBool},
+}
+
+func findMetric(w string) *metricWord {
+	for i := range routeMetrics {
+		if mx := &routeMetrics[i]; w == mx.name || mx.prefix && matches(w, mx.name) {
+			return mx
+		}
+	}
+	return nil
+}
+
+// parse reads the metric's [lock] VALUE after args[*i] into x.
+func (mx *metricWord) parse(x *rtnetlink.Metrics, args []string, i *int) error {
+	v, err := nextArg(args, i)
+	if err != nil {
+		return err
+	}
+	if mx.lock && v == "lock" {
+		x.Val[rtnetlink.RTAXLock] |= 1 << mx.rtax
+		if v, err = nextArg(args, i); err != nil {
+			return err
+		}
+	}
+	if mx.always {
+		x.Val[rtnetlink.RTAXLock] |= 1 << mx.rtax
+	}
+	what := mx.what
+	if what == "" {
+		what = mx.name
+	}
+	bad := func(why string) error { return invarg(fmt.Sprintf("\"%s\" %s\n", what, why), v) }
+	switch mx.kind {
+	case metricCC:
+		x.CC = v
+		return nil
+	case metricFeatures:
+		if v != "ecn" {
+			return bad("value not valid")
+		}
+		x.Val[mx.rtax] |= rtnetlink.RTAXFeatureECN
+		return nil
+	case metricTime:
+		t, raw, ok := parseTimeRTT(v)
+		if !ok {
+			return bad("value is invalid")
+		}
+		if !raw {
+			t *= mx.scale
+		}
+		x.Val[mx.rtax] = t
+		return nil
+	}
+	n, e := strconv.ParseUint(v, 0, 32)
+	switch {
+	case e != nil, mx.kind == metricHopLimit && n > 255:
+		return bad("value is invalid")
+	case mx.kind == metricBool && n > 1:
+		return bad("value should be 0 or 1")
+	}
+	x.Val[mx.rtax] = uint32(n)
+	return nil
+}
+
+// parseTimeRTT is get_time_rtt: milliseconds, with an s, sec, secs, ms,
+// msec or msecs suffix, rounded up; raw reports a bare number, which ip
+// sends as the kernel's own units.
+func parseTimeRTT(s string) (ms uint32, raw, ok bool) {
+	num, scale := s, 0.0 // 0: no unit
+	for _, u := range []struct {
+		suffix string
+		scale  float64
+	}{{"msecs", 1}, {"msec", 1}, {"secs", 1000}, {"sec", 1000}, {"ms", 1}, {"s", 1000}} {
+		if len(s) > len(u.suffix) && strings.EqualFold(s[len(s)-len(u.suffix):], u.suffix) {
+			num, scale = s[:len(s)-len(u.suffix)], u.scale
+			break
+		}
+	}
+	var t float64
+	if strings.Contains(num, ".") {
+		f, err := strconv.ParseFloat(num, 64)
+		if err != nil || f < 0 {
+			return 0, false, false
+		}
+		t = f
+	} else {
+		n, err := strconv.ParseUint(num, 0, 64)
+		if err != nil {
+			return 0, false, false
+		}
+		t = float64(n)
+	}
+	raw = scale == 0
+	if !raw {
+		t *= scale
+	}
+	ms = uint32(t)
+	if float64(ms) < t {
+		ms++
+	}
+	return ms, raw, true
 }

@@ -415,6 +415,32 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 	if r.HasUID {
 		p.num("uid", "uid %d ", uint64(r.UID))
 	}
+	if cloned {
+		p.nl()
+		p.fp("    cache ")
+		names := cacheFlagNames(r.Flags & routeFlagsAsCached)
+		p.openArr("cache")
+		for _, n := range names {
+			p.elem(n)
+		}
+		p.closeArr()
+		if len(names) > 0 {
+			p.fp("<")
+			for i, n := range names {
+				if i > 0 {
+					p.fp(",")
+				}
+				p.fp("%s", n)
+			}
+			p.fp("> ")
+		}
+	}
+	if !r.Metrics.IsZero() {
+		printMetrics(p, r.Metrics)
+	}
+	if r.Iif != 0 {
+		p.str("iif", "iif %s ", c.ifname(r.Iif))
+	}
 	if len(r.Multipath) > 0 {
 		// print_rta_multipath: a line per path.
 		p.openArr("nexthops")
@@ -439,37 +465,68 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 		}
 		p.closeArr()
 	}
-	if cloned {
-		p.nl()
-		p.fp("    cache ")
-		names := cacheFlagNames(r.Flags & routeFlagsAsCached)
-		p.openArr("cache")
-		for _, n := range names {
-			p.elem(n)
-		}
-		p.closeArr()
-		if len(names) > 0 {
-			p.fp("<")
-			for i, n := range names {
-				if i > 0 {
-					p.fp(",")
-				}
-				p.fp("%s", n)
-			}
-			p.fp("> ")
-		}
-	}
-	if r.MTU != 0 {
-		p.openArr("metrics")
-		p.openObj("")
-		p.num("mtu", "mtu %d ", uint64(r.MTU))
-		p.closeObj()
-		p.closeArr()
-	}
-	if r.Iif != 0 {
-		p.str("iif", "iif %s ", c.ifname(r.Iif))
-	}
 	p.end()
+}
+
+// printMetrics is print_rta_metrics: each metric set or locked, in RTAX_*
+// order, by its keyword, "lock" before a locked one's value; times in ms
+// (rtt in 1/8, rttvar in 1/4 of one), shown in s from 1000 ms.
+func printMetrics(p *out, x rtnetlink.Metrics) {
+	p.openArr("metrics")
+	p.openObj("")
+	for t := rtnetlink.RTAXMTU; t <= rtnetlink.RTAXMax; t++ {
+		v := x.Val[t]
+		set := v != 0 || t == rtnetlink.RTAXCCAlgo && x.CC != ""
+		if !set && !x.Locked(t) || t == rtnetlink.RTAXHopLimit && v == ^uint32(0) {
+			continue
+		}
+		name := metricName(t)
+		p.fp("%s ", name)
+		if x.Locked(t) {
+			p.fp("lock ")
+		}
+		switch t {
+		case rtnetlink.RTAXFeatures:
+			if v&rtnetlink.RTAXFeatureECN != 0 {
+				p.fp("ecn ")
+				p.jnull("ecn")
+			}
+			if v&^rtnetlink.RTAXFeatureECN != 0 {
+				p.str("features", "%s ", fmt.Sprintf("%#x", v))
+			}
+		case rtnetlink.RTAXRTT, rtnetlink.RTAXRTTVar, rtnetlink.RTAXRTOMin:
+			switch t {
+			case rtnetlink.RTAXRTT:
+				v /= 8
+			case rtnetlink.RTAXRTTVar:
+				v /= 4
+			}
+			switch {
+			case p.json:
+				p.num(name, "", uint64(v))
+			case v >= 1000:
+				p.fp("%ss ", strconv.FormatFloat(float64(v)/1e3, 'g', 6, 64))
+			default:
+				p.fp("%dms ", v)
+			}
+		case rtnetlink.RTAXCCAlgo:
+			p.str("congestion", "%s ", x.CC)
+		default:
+			p.num(name, "%d ", uint64(v))
+		}
+	}
+	p.closeObj()
+	p.closeArr()
+}
+
+// metricName is ip's name for RTAX_* metric t (mx_names).
+func metricName(t int) string {
+	for _, mx := range routeMetrics {
+		if mx.rtax == t {
+			return mx.name
+		}
+	}
+	return fmt.Sprintf("metric %d", t)
 }
 
 // cacheFlagNames names a decision's RTCF_* bits as ip's print_cache_flags

@@ -156,3 +156,56 @@ func TestRouteAddReplaceDelete(t *testing.T) {
 		{"ro flush 172.16.102.0/24", "", "", 0},
 	})
 }
+
+// TestRouteMetrics: RTA_METRICS given, dumped and shown as ip 6.1 showed
+// them on Linux 6.18 (fib_tests ipv4_route_metrics' cases and every
+// metric keyword): on single and multipath routes, in route get's
+// answer, locked, clamped, refused (an unknown congestion algorithm, ip's
+// own checks), and matched by delete.
+func TestRouteMetrics(t *testing.T) {
+	_, _, run := veths(t)
+	runSteps(t, run, []ipStep{
+		{"ro add 172.16.111.0/24 via 172.16.101.2 mtu 1400", "", "", 0},
+		{"ro ls match 172.16.111.0/24", "172.16.111.0/24 via 172.16.101.2 dev veth1 mtu 1400 \n", "", 0},
+		{"ro add 172.16.112.0/24 mtu 1400 nexthop via 172.16.101.2 nexthop via 172.16.103.2", "", "", 0},
+		{"ro ls match 172.16.112.0/24", "172.16.112.0/24 mtu 1400 \n\tnexthop via 172.16.101.2 dev veth1 weight 1 \n\tnexthop via 172.16.103.2 dev veth3 weight 1 \n", "", 0},
+		{"ro add 172.16.111.0/24 via 172.16.101.2 congctl lock foo", "", "Error: Unknown tcp congestion algorithm.\n", 2},
+		{"ro add 172.16.113.0/24 via 172.16.101.2 congctl lock cubic", "", "", 0},
+		{"ro ls match 172.16.113.0/24", "172.16.113.0/24 via 172.16.101.2 dev veth1 congctl lock cubic \n", "", 0},
+		{"-j ro ls match 172.16.113.0/24", "[{\"dst\":\"172.16.113.0/24\",\"gateway\":\"172.16.101.2\",\"dev\":\"veth1\",\"flags\":[],\"metrics\":[{\"congestion\":\"cubic\"}]}]\n", "", 0},
+		{"ro add 172.16.114.0/24 via 172.16.101.2 mtu lock 1400 advmss 1300 initcwnd 10 initrwnd 20 rto_min 200ms hoplimit 64 window 65535 quickack 1 rtt 100ms rttvar 50ms ssthresh 30 reordering 4 features ecn fastopen_no_cookie 1", "", "", 0},
+		{"ro ls match 172.16.114.0/24", "172.16.114.0/24 via 172.16.101.2 dev veth1 mtu lock 1400 window 65535 rtt 100ms rttvar 50ms ssthresh 30 advmss 1300 reordering 4 hoplimit 64 initcwnd 10 features ecn rto_min lock 200ms initrwnd 20 quickack 1 fastopen_no_cookie 1 \n", "", 0},
+		{"-j ro ls match 172.16.114.0/24", "[{\"dst\":\"172.16.114.0/24\",\"gateway\":\"172.16.101.2\",\"dev\":\"veth1\",\"flags\":[],\"metrics\":[{\"mtu\":1400,\"window\":65535,\"rtt\":100,\"rttvar\":50,\"ssthresh\":30,\"advmss\":1300,\"reordering\":4,\"hoplimit\":64,\"initcwnd\":10,\"ecn\":null,\"rto_min\":200,\"initrwnd\":20,\"quickack\":1,\"fastopen_no_cookie\":1}]}]\n", "", 0},
+		{"-d ro ls match 172.16.114.0/24", "unicast 172.16.114.0/24 via 172.16.101.2 dev veth1 proto boot scope global mtu lock 1400 window 65535 rtt 100ms rttvar 50ms ssthresh 30 advmss 1300 reordering 4 hoplimit 64 initcwnd 10 features ecn rto_min lock 200ms initrwnd 20 quickack 1 fastopen_no_cookie 1 \n", "", 0},
+		{"route get 172.16.114.1", "172.16.114.1 via 172.16.101.2 dev veth1 src 172.16.101.1 uid 0 \n    cache mtu lock 1400 window 65535 rtt 100ms rttvar 50ms ssthresh 30 advmss 1300 reordering 4 hoplimit 64 initcwnd 10 features ecn rto_min lock 200ms initrwnd 20 quickack 1 fastopen_no_cookie 1 \n", "", 0},
+		{"route get fibmatch 172.16.114.1", "172.16.114.0/24 via 172.16.101.2 dev veth1 mtu lock 1400 window 65535 rtt 100ms rttvar 50ms ssthresh 30 advmss 1300 reordering 4 hoplimit 64 initcwnd 10 features ecn rto_min lock 200ms initrwnd 20 quickack 1 fastopen_no_cookie 1 \n", "", 0},
+		{"ro add 172.16.115.0/24 via 172.16.101.2 rto_min lock 1s", "", "Error: argument \"lock\" is wrong: \"rto_min\" value is invalid\n\n", 255},
+		{"ro add 172.16.115.0/24 via 172.16.101.2 rtt 1500 rttvar 2.5s cwnd lock 7 rto_min 3s", "", "", 0},
+		{"ro ls match 172.16.115.0/24", "172.16.115.0/24 via 172.16.101.2 dev veth1 rtt 187ms rttvar 2.5s cwnd lock 7 rto_min lock 3s \n", "", 0},
+		{"ro add 172.16.116.0/24 via 172.16.101.2 mtu 60", "", "", 0},
+		{"ro add 172.16.116.0/24 via 172.16.101.2 hoplimit 300", "", "Error: argument \"300\" is wrong: \"hoplimit\" value is invalid\n\n", 255},
+		{"ro ls match 172.16.116.0/24", "172.16.116.0/24 via 172.16.101.2 dev veth1 mtu 60 \n", "", 0},
+		{"ro add 172.16.118.0/24 via 172.16.101.2 mtu 70000 advmss 70000", "", "", 0},
+		{"ro ls match 172.16.118.0/24", "172.16.118.0/24 via 172.16.101.2 dev veth1 mtu 65520 advmss 65495 \n", "", 0},
+		{"ro add 172.16.117.0/24 via 172.16.101.2 quickack 2", "", "Error: argument \"2\" is wrong: \"quickack\" value should be 0 or 1\n\n", 255},
+		{"ro add 172.16.117.0/24 via 172.16.101.2 features sack", "", "Error: argument \"sack\" is wrong: \"features\" value not valid\n\n", 255},
+		{"ro add 172.16.117.0/24 via 172.16.101.2 rtt 1.5", "", "", 0},
+		{"ro add 172.16.117.0/24 via 172.16.101.2 advmss 0", "", "RTNETLINK answers: File exists\n", 2},
+		{"ro ls match 172.16.117.0/24", "172.16.117.0/24 via 172.16.101.2 dev veth1 rtt 0ms \n", "", 0},
+		{"ro replace 172.16.111.0/24 via 172.16.101.2 mtu 1300", "", "", 0},
+		{"ro append 172.16.111.0/24 via 172.16.101.2 mtu 1200", "", "", 0},
+		{"ro append 172.16.111.0/24 via 172.16.101.2 mtu 1200", "", "RTNETLINK answers: File exists\n", 2},
+		{"ro ls match 172.16.111.0/24", "172.16.111.0/24 via 172.16.101.2 dev veth1 mtu 1300 \n172.16.111.0/24 via 172.16.101.2 dev veth1 mtu 1200 \n", "", 0},
+		{"ro del 172.16.111.0/24 via 172.16.101.2 mtu 1200", "", "", 0},
+		{"ro ls match 172.16.111.0/24", "172.16.111.0/24 via 172.16.101.2 dev veth1 mtu 1300 \n", "", 0},
+		{"ro del 172.16.111.0/24 mtu 1000", "", "RTNETLINK answers: No such process\n", 2},
+		{"ro flush 172.16.111.0/24", "", "", 0},
+		{"ro flush 172.16.112.0/24", "", "", 0},
+		{"ro flush 172.16.113.0/24", "", "", 0},
+		{"ro flush 172.16.114.0/24", "", "", 0},
+		{"ro flush 172.16.115.0/24", "", "", 0},
+		{"ro flush 172.16.116.0/24", "", "", 0},
+		{"ro flush 172.16.117.0/24", "", "", 0},
+		{"ro flush 172.16.118.0/24", "", "", 0},
+	})
+}

@@ -177,7 +177,7 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "Invalid dsfield (tos): ECN bits must be 0")
 	}
 	rt := fib.Route{Table: m.Table, Len: m.DstLen, TOS: m.TOS, Type: fib.RouteType(m.Type), Scope: fib.Scope(m.Scope),
-		Protocol: m.Protocol, Priority: m.Priority, MTU: m.MTU, OnLink: m.Flags&rtnetlink.RTMFOnLink != 0}
+		Protocol: m.Protocol, Priority: m.Priority, Metrics: m.Metrics, OnLink: m.Flags&rtnetlink.RTMFOnLink != 0}
 	if m.Dst.IsValid() {
 		rt.Dst = m.Dst.As4()
 	}
@@ -222,9 +222,13 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if rt.Table == fib.TableLocal && rt.Type != fib.RTNLocal && rt.Type != fib.RTNBroadcast {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "the local table takes local and broadcast routes only")
 	}
+	var err error
+	if rt.Metrics, err = fib.ConvertMetrics(rt.Metrics); err != nil {
+		return nil, fibNlErr(err) // fib_create_info's metrics, before the nexthops
+	}
 	how := fib.How{Replace: req.Flags&rtnetlink.FlagReplace != 0, Excl: req.Flags&rtnetlink.FlagExcl != 0,
 		Append: req.Flags&rtnetlink.FlagAppend != 0, Create: req.Flags&rtnetlink.FlagCreate != 0}
-	err := in.RouteAddHow(rt, how)
+	err = in.RouteAddHow(rt, how)
 	if e, _ := rtnetlink.UnwrapErrno(err); e == syscall.ENETUNREACH {
 		return nil, rtnetlink.Errorf(e, "Nexthop has invalid gateway.")
 	}
@@ -312,8 +316,8 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if d.Gateway != ([4]byte{}) {
 		out.Gateway = netip.AddrFrom4(d.Gateway)
 	}
-	if mtu := d.MTU(); d.Route != nil && d.Route.MTU != 0 {
-		out.MTU = uint32(mtu)
+	if d.Route != nil {
+		out.Metrics = d.Route.Metrics // the decision's metrics are its route's
 	}
 	return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewRoute, out.Marshal())}, nil
 }
@@ -382,7 +386,7 @@ func AddrMsgOf(a IfAddr) rtnetlink.AddrMsg {
 // RouteMsgOf is fib_dump_info for r.
 func RouteMsgOf(r fib.Route) rtnetlink.RouteMsg {
 	m := rtnetlink.RouteMsg{DstLen: r.Len, TOS: r.TOS, Table: r.Table, Protocol: r.Protocol, Scope: uint8(r.Scope), Type: uint8(r.Type),
-		Priority: r.Priority, HasPrio: r.Priority != 0, MTU: r.MTU}
+		Priority: r.Priority, HasPrio: r.Priority != 0, Metrics: r.Metrics}
 	if r.Len > 0 {
 		m.Dst = netip.AddrFrom4(r.Dst)
 	}

@@ -82,7 +82,6 @@ const (
 	rtaSport     = 28
 	rtaDport     = 29
 	rtaNhID      = 30
-	rtaxMTU      = 2
 
 	ndaDst    = 1
 	ndaLLAddr = 2
@@ -265,8 +264,9 @@ type RouteMsg struct {
 	Oif      uint32
 	Iif      uint32
 	Priority uint32
-	MTU      uint32
 	HasPrio  bool
+	// Metrics is RTA_METRICS (the route's, or a route get decision's).
+	Metrics Metrics
 	// UID is RTA_UID: the user a route get's decision was made for.
 	UID    uint32
 	HasUID bool
@@ -324,11 +324,12 @@ func (m RouteMsg) Marshal() []byte {
 	if m.Dport != 0 {
 		ae.Bytes(rtaDport, []byte{byte(m.Dport >> 8), byte(m.Dport)})
 	}
-	if m.MTU != 0 {
-		ae.Nested(rtaMetrics, func(n *netlink.AttributeEncoder) error {
-			n.Uint32(rtaxMTU, m.MTU)
-			return nil
-		})
+	if !m.Metrics.IsZero() {
+		// Nested without NLA_F_NESTED, as the kernel writes it.
+		ne := netlink.NewAttributeEncoder()
+		m.Metrics.encode(ne)
+		b, _ := ne.Encode()
+		ae.Bytes(rtaMetrics, b)
 	}
 	a, _ := ae.Encode()
 	return append(b, a...)
@@ -391,17 +392,86 @@ func (m *RouteMsg) Unmarshal(b []byte) error {
 				}
 			}
 		case rtaMetrics:
-			ad.Nested(func(n *netlink.AttributeDecoder) error {
-				for n.Next() {
-					if n.Type() == rtaxMTU {
-						m.MTU = n.Uint32()
-					}
-				}
-				return nil
-			})
+			ad.Nested(m.Metrics.decode)
 		}
 	}
 	return ad.Err()
+}
+
+// RTAX_* are the route metrics, RTA_METRICS' attribute types
+// (linux/rtnetlink.h).
+const (
+	RTAXLock             = 1 // the locked metrics: bit 1<<RTAX_* each
+	RTAXMTU              = 2
+	RTAXWindow           = 3
+	RTAXRTT              = 4 // in 1/8 ms
+	RTAXRTTVar           = 5 // in 1/4 ms
+	RTAXSSThresh         = 6
+	RTAXCwnd             = 7
+	RTAXAdvMSS           = 8
+	RTAXReordering       = 9
+	RTAXHopLimit         = 10
+	RTAXInitCwnd         = 11
+	RTAXFeatures         = 12 // RTAX_FEATURE_* bits
+	RTAXRTOMin           = 13 // in ms
+	RTAXInitRwnd         = 14
+	RTAXQuickAck         = 15
+	RTAXCCAlgo           = 16 // a congestion control algorithm's name
+	RTAXFastopenNoCookie = 17
+	RTAXMax              = 17
+)
+
+// RTAXFeatureECN is RTAX_FEATURES' ECN bit; RTAXFeatureMask every bit
+// Linux 6.18 takes (ECN, SACK, TIMESTAMP, ALLFRAG, TCP_USEC_TS).
+const (
+	RTAXFeatureECN  = 0x01
+	RTAXFeatureMask = 0x1f
+)
+
+// Metrics are a route's RTA_METRICS: each RTAX_* value by its number, 0
+// for none (Val[RTAXLock] is the lock mask; RTAX_CC_ALGO's slot is
+// unused), and the congestion control algorithm's name (RTAX_CC_ALGO).
+type Metrics struct {
+	Val [RTAXMax + 1]uint32
+	CC  string
+}
+
+// IsZero reports metrics with nothing set (no RTA_METRICS).
+func (x Metrics) IsZero() bool { return x == Metrics{} }
+
+// MTU is RTAX_MTU (0: none).
+func (x Metrics) MTU() uint32 { return x.Val[RTAXMTU] }
+
+// Locked reports whether metric t is locked (RTAX_LOCK's bit for it).
+func (x Metrics) Locked(t int) bool { return x.Val[RTAXLock]&(1<<t) != 0 }
+
+// encode puts the set metrics in RTAX_* order, as rtnetlink_put_metrics.
+func (x Metrics) encode(ae *netlink.AttributeEncoder) {
+	for t := RTAXLock; t <= RTAXMax; t++ {
+		switch {
+		case t == RTAXCCAlgo:
+			if x.CC != "" {
+				ae.String(uint16(t), x.CC)
+			}
+		case x.Val[t] != 0:
+			ae.Uint32(uint16(t), x.Val[t])
+		}
+	}
+}
+
+// decode reads RTA_METRICS' attributes; types past RTAX_MAX and values
+// that are not 4 bytes are skipped.
+func (x *Metrics) decode(ad *netlink.AttributeDecoder) error {
+	for ad.Next() {
+		t := int(ad.Type())
+		switch {
+		case t == RTAXCCAlgo:
+			x.CC = ad.String()
+		case t >= RTAXLock && t <= RTAXMax && len(ad.Bytes()) == 4:
+			x.Val[t] = ad.Uint32()
+		}
+	}
+	return nil
 }
 
 // NeighMsg is ndmsg with its attributes.

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"vnic/header"
 	"vnic/stack"
+	"vnic/stack/rtnetlink"
 )
 
 // RouteType is a route's type (RTN_*), with rtnetlink's values.
@@ -111,8 +112,10 @@ type Route struct {
 	PrefSrc  [4]byte
 	Gateway  [4]byte // zero: the destination is on-link
 	Dev      *stack.NetDevice
-	MTU      uint32 // RTAX_MTU, 0: the device's
-	OnLink   bool
+	// Metrics are the route's RTA_METRICS (RTAX_MTU, 0: the device's
+	// MTU; the others are carried and shown, TCP's having no user).
+	Metrics rtnetlink.Metrics
+	OnLink  bool
 	// NhID names a nexthop object (ip route … nhid N): Dev, Gateway and
 	// OnLink are its, copied in when the route enters the table and when
 	// the nexthop is replaced.
@@ -158,7 +161,7 @@ func (r *Route) setGroup(g *Nexthop, byID map[uint32]*Nexthop) {
 			continue
 		}
 		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-			Priority: r.Priority, PrefSrc: r.PrefSrc, MTU: r.MTU, NhID: r.NhID, weight: m.Weight, cache: &Cache{}, parent: r}
+			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, NhID: r.NhID, weight: m.Weight, cache: &Cache{}, parent: r}
 		p.setNexthop(nh)
 		r.paths = append(r.paths, p)
 		r.totalWt += int(m.Weight)
@@ -172,7 +175,7 @@ func (r *Route) setPaths(ps []Path) {
 	r.paths, r.totalWt = nil, 0
 	for _, pt := range ps {
 		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-			Priority: r.Priority, PrefSrc: r.PrefSrc, MTU: r.MTU, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, weight: max(pt.Weight, 1), cache: &Cache{}, parent: r}
+			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, weight: max(pt.Weight, 1), cache: &Cache{}, parent: r}
 		r.paths = append(r.paths, p)
 		r.totalWt += int(p.weight)
 	}
@@ -301,7 +304,7 @@ func (r *Route) Prefix() netip.Prefix {
 // Copy returns r's fields without its caches.
 func (r *Route) Copy() Route {
 	c := Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, MTU: r.MTU, OnLink: r.OnLink, NhID: r.NhID, nhBlackhole: r.nhBlackhole}
+		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, Metrics: r.Metrics, OnLink: r.OnLink, NhID: r.NhID, nhBlackhole: r.nhBlackhole}
 	if len(r.paths) > 0 {
 		c.Multipath = r.pathList()
 	}
@@ -575,15 +578,15 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 // fib_info), not merely of one key: what append and prepend refuse.
 func (o *Route) sameAs(r *Route) bool {
 	return o.Type == r.Type && o.Scope == r.Scope && o.Gateway == r.Gateway && o.Dev == r.Dev &&
-		o.PrefSrc == r.PrefSrc && o.MTU == r.MTU && o.Protocol == r.Protocol
+		o.PrefSrc == r.PrefSrc && o.Metrics == r.Metrics && o.Protocol == r.Protocol
 }
 
 // match says whether a delete request selects r (fib_table_delete): the
-// TOS exactly, and the fields the request sets (zero matches anything;
-// ScopeNowhere any scope).
+// TOS exactly, and the fields and metrics the request sets (zero matches
+// anything; ScopeNowhere any scope).
 func (q *Route) match(r *Route) bool {
 	return q.TOS == r.TOS && (q.Type == RTNUnspec || q.Type == r.Type) && (q.Scope == ScopeNowhere || q.Scope == r.Scope) &&
-		(q.PrefSrc == [4]byte{} || q.PrefSrc == r.PrefSrc) && (q.Protocol == 0 || q.Protocol == r.Protocol) && q.nhMatch(r)
+		(q.PrefSrc == [4]byte{} || q.PrefSrc == r.PrefSrc) && (q.Protocol == 0 || q.Protocol == r.Protocol) && q.nhMatch(r) && q.metricsMatch(r)
 }
 
 // nhMatch is fib_nh_match: the metric, then a nexthop id, else the
