@@ -21,6 +21,7 @@ type RouteSpec struct {
 	HasScope bool
 	Metric   uint32
 	Gateway  netip.Addr
+	Via      netip.Addr // an IPv6 gateway (via inet6 ADDR): RTA_VIA
 	Dev      string
 	Src      netip.Addr
 	// Metrics are the RTA_METRICS the metric keywords set.
@@ -39,6 +40,7 @@ func garbage(w string) error { return duparg2("to", w) }
 // NexthopSpec is one path of a multipath route.
 type NexthopSpec struct {
 	Gateway netip.Addr
+	Via     netip.Addr // an IPv6 gateway (via inet6)
 	Dev     string
 	Weight  uint16
 	OnLink  bool
@@ -60,15 +62,15 @@ func parseNexthops(args []string) ([]NexthopSpec, error) {
 			val := func() (string, error) { return nextArg(args, &i) }
 			switch kw {
 			case "via":
-				v, err := val()
+				a, err := parseVia(args, &i)
 				if err != nil {
 					return nil, err
 				}
-				a, e := netip.ParseAddr(v)
-				if e != nil || !a.Is4() {
-					return nil, &Error{Msg: fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
+				if a.Is4() {
+					h.Gateway = a
+				} else {
+					h.Via = a
 				}
-				h.Gateway = a
 			case "dev":
 				v, err := val()
 				if err != nil {
@@ -94,6 +96,31 @@ func parseNexthops(args []string) ([]NexthopSpec, error) {
 		out = append(out, h)
 	}
 	return out, nil
+}
+
+// parseVia reads via's [FAMILY] ADDRESS after args[*i] (read_family,
+// get_addr): an address of the route's family, inet, unless inet6 is
+// named (an IPv6 gateway, which ip sends as RTA_VIA).
+func parseVia(args []string, i *int) (netip.Addr, error) {
+	v, err := nextArg(args, i)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	fam := "inet"
+	switch v {
+	case "inet", "inet6":
+		fam = v
+		if v, err = nextArg(args, i); err != nil {
+			return netip.Addr{}, err
+		}
+	case "link", "ipx", "mpls", "bridge":
+		return netip.Addr{}, &Error{Msg: fmt.Sprintf("the %s family is not supported by vnic.", v), Code: exitUsage}
+	}
+	a, e := netip.ParseAddr(v)
+	if e != nil || fam == "inet" && !a.Is4() || fam == "inet6" && !a.Is6() {
+		return netip.Addr{}, &Error{Msg: fmt.Sprintf("%s address is expected rather than \"%s\".", fam, v)}
+	}
+	return a, nil
 }
 
 // errNoDst is a route without a destination.
@@ -158,21 +185,15 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			r.Metric = uint32(n)
 			a = "metric"
 		case "via":
-			if v, err = nextArg(args, &i); err != nil {
+			ad, err := parseVia(args, &i)
+			if err != nil {
 				return r, err
 			}
-			if v == "inet" {
-				if v, err = nextArg(args, &i); err != nil {
-					return r, err
-				}
+			if ad.Is4() {
+				r.Gateway = ad
+			} else {
+				r.Via = ad
 			}
-			// get_addr in the route's family: an IPv6 gateway without
-			// "inet6" is not an inet address.
-			ad, e := netip.ParseAddr(v)
-			if e != nil || !ad.Is4() {
-				return r, &Error{Msg: fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
-			}
-			r.Gateway = ad
 		case "dev", "oif":
 			if v, err = nextArg(args, &i); err != nil {
 				return r, err
@@ -368,9 +389,9 @@ func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)
 	if r.Dst.Bits() > 0 {
 		m.Dst = r.Dst.Addr() // host bits as given: the kernel side judges them
 	}
-	m.Gateway, m.PrefSrc, m.NhID = r.Gateway, r.Src, r.NhID
+	m.Gateway, m.Via, m.PrefSrc, m.NhID = r.Gateway, r.Via, r.Src, r.NhID
 	for _, h := range r.Nexthops {
-		hop := rtnetlink.RtNexthop{Weight: h.Weight, Gateway: h.Gateway}
+		hop := rtnetlink.RtNexthop{Weight: h.Weight, Gateway: h.Gateway, Via: h.Via}
 		if h.OnLink {
 			hop.Flags |= rtnetlink.RTMFOnLink
 		}
@@ -399,7 +420,7 @@ func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)
 		m.Scope = uint8(fib.ScopeNowhere)
 	case r.Type == fib.RTNLocal:
 		m.Scope = uint8(fib.ScopeHost)
-	case (r.Type == fib.RTNUnicast || r.Type == fib.RTNBroadcast) && !r.Gateway.IsValid() && r.NhID == 0 && len(r.Nexthops) == 0:
+	case (r.Type == fib.RTNUnicast || r.Type == fib.RTNBroadcast) && !r.Gateway.IsValid() && !r.Via.IsValid() && r.NhID == 0 && len(r.Nexthops) == 0:
 		m.Scope = uint8(fib.ScopeLink)
 	}
 	if kind == rtnetlink.RTMNewRoute && m.Protocol == 0 {

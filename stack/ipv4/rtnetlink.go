@@ -185,9 +185,11 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		// fib_valid_key_len: host bits set past the prefix length.
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "Invalid prefix for given prefix length.")
 	}
-	if m.Gateway.IsValid() {
-		rt.Gateway = m.Gateway.As4()
+	gw, err := gatewayOf(m.Gateway, m.Via)
+	if err != nil {
+		return nil, err
 	}
+	rt.Gateway = gw
 	if m.PrefSrc.IsValid() {
 		rt.PrefSrc = m.PrefSrc.As4()
 	}
@@ -199,8 +201,11 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	rt.NhID = m.NhID
 	for _, hop := range m.Multipath {
 		p := fib.Path{Weight: hop.Weight, OnLink: hop.Flags&rtnetlink.RTMFOnLink != 0}
-		if hop.Gateway.IsValid() {
-			p.Gateway = hop.Gateway.As4()
+		if p.Gateway, err = gatewayOf(hop.Gateway, hop.Via); err != nil {
+			if req.Type == rtnetlink.RTMDelRoute {
+				return nil, syscall.ESRCH // fib_nh_match: no path has such a gateway
+			}
+			return nil, err
 		}
 		if hop.Ifindex != 0 {
 			if p.Dev = rtnetlink.DevByIndex(h, int(hop.Ifindex)); p.Dev == nil {
@@ -222,7 +227,6 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if rt.Table == fib.TableLocal && rt.Type != fib.RTNLocal && rt.Type != fib.RTNBroadcast {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "the local table takes local and broadcast routes only")
 	}
-	var err error
 	if rt.Metrics, err = fib.ConvertMetrics(rt.Metrics); err != nil {
 		return nil, fibNlErr(err) // fib_create_info's metrics, before the nexthops
 	}
@@ -233,6 +237,23 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		return nil, rtnetlink.Errorf(e, "Nexthop has invalid gateway.")
 	}
 	return nil, fibNlErr(err)
+}
+
+// gatewayOf is a nexthop's gateway from RTA_GATEWAY or RTA_VIA
+// (fib_gw_from_via): an IPv4 RTA_VIA is a gateway; an IPv6 one is refused
+// as a kernel built without IPv6 refuses it, for vnic has none.
+func gatewayOf(gw, via netip.Addr) ([4]byte, error) {
+	switch {
+	case gw.IsValid() && via.IsValid():
+		return [4]byte{}, rtnetlink.Errorf(syscall.EINVAL, "Nexthop configuration can not contain both GATEWAY and VIA")
+	case via.Is6():
+		return [4]byte{}, rtnetlink.Errorf(syscall.EINVAL, "IPv6 support not enabled in kernel")
+	case via.IsValid():
+		return via.As4(), nil
+	case gw.IsValid():
+		return gw.As4(), nil
+	}
+	return [4]byte{}, nil
 }
 
 // rtmGetRoute is inet_rtm_getroute for one destination: an output

@@ -49,7 +49,10 @@ const (
 	FlagAppend  = 0x800
 )
 
-const afInet = 2
+const (
+	afInet  = 2
+	afInet6 = 10
+)
 
 // Attribute types.
 const (
@@ -77,6 +80,7 @@ const (
 	rtaTable     = 15
 	rtaMark      = 16
 	rtaMultipath = 9
+	rtaVia       = 18
 	rtaUID       = 25
 	rtaIPProto   = 27
 	rtaSport     = 28
@@ -196,6 +200,35 @@ func putAddr(ae *netlink.AttributeEncoder, t uint16, a netip.Addr) {
 	}
 }
 
+// putVia puts a as struct rtvia: the family (host order), then the
+// address.
+func putVia(ae *netlink.AttributeEncoder, a netip.Addr) {
+	if !a.IsValid() {
+		return
+	}
+	b := make([]byte, 2, 18)
+	fam := uint16(afInet)
+	if a.Is6() {
+		fam = afInet6
+	}
+	binary.NativeEndian.PutUint16(b, fam)
+	ae.Bytes(rtaVia, append(b, a.AsSlice()...))
+}
+
+// getVia reads struct rtvia: an invalid address for a family other than
+// IPv4 and IPv6 or a length that is not the family's.
+func getVia(b []byte) netip.Addr {
+	if len(b) < 2 {
+		return netip.Addr{}
+	}
+	a, ok := netip.AddrFromSlice(b[2:])
+	fam := binary.NativeEndian.Uint16(b)
+	if !ok || fam == afInet && !a.Is4() || fam == afInet6 && !a.Is6() || fam != afInet && fam != afInet6 {
+		return netip.Addr{}
+	}
+	return a
+}
+
 func getAddr(b []byte) netip.Addr {
 	if len(b) != 4 {
 		return netip.Addr{}
@@ -259,6 +292,9 @@ type RouteMsg struct {
 	Flags    uint32
 	Dst      netip.Addr
 	Gateway  netip.Addr
+	// Via is RTA_VIA: a gateway of another family than the route's (an
+	// IPv6 one for an IPv4 route).
+	Via      netip.Addr
 	PrefSrc  netip.Addr
 	Src      netip.Addr // RTM_GETROUTE: the source to route from
 	Oif      uint32
@@ -293,6 +329,7 @@ func (m RouteMsg) Marshal() []byte {
 	putAddr(ae, rtaDst, m.Dst)
 	putAddr(ae, rtaSrc, m.Src)
 	putAddr(ae, rtaGateway, m.Gateway)
+	putVia(ae, m.Via)
 	putAddr(ae, rtaPrefsrc, m.PrefSrc)
 	if m.Oif != 0 {
 		ae.Uint32(rtaOIF, m.Oif)
@@ -360,6 +397,8 @@ func (m *RouteMsg) Unmarshal(b []byte) error {
 			m.Src = getAddr(ad.Bytes())
 		case rtaGateway:
 			m.Gateway = getAddr(ad.Bytes())
+		case rtaVia:
+			m.Via = getVia(ad.Bytes())
 		case rtaPrefsrc:
 			m.PrefSrc = getAddr(ad.Bytes())
 		case rtaOIF:
@@ -534,6 +573,7 @@ type RtNexthop struct {
 	Weight  uint16
 	Ifindex int32
 	Gateway netip.Addr
+	Via     netip.Addr // RTA_VIA: a gateway of another family
 }
 
 func marshalMultipath(hops []RtNexthop) []byte {
@@ -541,6 +581,7 @@ func marshalMultipath(hops []RtNexthop) []byte {
 	for _, h := range hops {
 		ae := netlink.NewAttributeEncoder()
 		putAddr(ae, rtaGateway, h.Gateway)
+		putVia(ae, h.Via)
 		attrs, _ := ae.Encode()
 		hdr := make([]byte, 8)
 		binary.NativeEndian.PutUint16(hdr, uint16(8+len(attrs)))
@@ -572,8 +613,11 @@ func unmarshalMultipath(b []byte) ([]RtNexthop, error) {
 				return nil, err
 			}
 			for ad.Next() {
-				if ad.Type() == rtaGateway {
+				switch ad.Type() {
+				case rtaGateway:
 					h.Gateway = getAddr(ad.Bytes())
+				case rtaVia:
+					h.Via = getVia(ad.Bytes())
 				}
 			}
 			if err := ad.Err(); err != nil {

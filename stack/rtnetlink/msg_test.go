@@ -17,6 +17,8 @@ func TestMessagesRoundTrip(t *testing.T) {
 		r.Metrics.Val[t] = uint32(100 + t)
 	}
 	r.Metrics.Val[RTAXCCAlgo], r.Metrics.CC = 0, "cubic"
+	r.Via = netip.MustParseAddr("2001:db8:101::2")
+	r.Multipath = []RtNexthop{{Weight: 1, Ifindex: 3, Via: netip.MustParseAddr("2001:db8:101::2")}, {Weight: 2, Ifindex: 4, Gateway: netip.MustParseAddr("198.18.5.9")}}
 	var r2 RouteMsg
 	if err := r2.Unmarshal(r.Marshal()); err != nil || !reflect.DeepEqual(r2, r) {
 		t.Fatalf("route %+v\n   → %+v (%v)", r, r2, err)
@@ -76,5 +78,28 @@ func TestMetricsWire(t *testing.T) {
 	}
 	if b := (RouteMsg{}).Marshal(); bytes.Contains(b, []byte{rtaMetrics, 0}) && len(b) > 20 {
 		t.Fatalf("an empty route carries RTA_METRICS: % x", b)
+	}
+}
+
+// RTA_VIA is struct rtvia: the family in host order, then the address; a
+// family that does not fit its address reads as none.
+func TestViaWire(t *testing.T) {
+	b := RouteMsg{Via: netip.MustParseAddr("2001:db8::2")}.Marshal()
+	want := append([]byte{22, 0, rtaVia, 0, afInet6, 0}, netip.MustParseAddr("2001:db8::2").AsSlice()...)
+	if !bytes.Contains(b, want) {
+		t.Fatalf("RTA_VIA % x, want % x", b, want)
+	}
+	for _, c := range []struct {
+		b    []byte
+		want netip.Addr
+	}{
+		{[]byte{afInet, 0, 198, 18, 5, 1}, netip.MustParseAddr("198.18.5.1")},
+		{[]byte{afInet6, 0, 198, 18, 5, 1}, netip.Addr{}},
+		{[]byte{17, 0, 2, 0, 0, 0, 0, 1}, netip.Addr{}},
+		{[]byte{afInet}, netip.Addr{}},
+	} {
+		if got := getVia(c.b); got != c.want {
+			t.Errorf("getVia(% x) = %v, want %v", c.b, got, c.want)
+		}
 	}
 }
