@@ -20,6 +20,10 @@ func fibHost(t *testing.T, names ...string) (*stack.Host, []*stack.NetDevice, fu
 	t.Helper()
 	_, h := stacktest.NewHost(t, 1)
 	rtnetlink.Init(h)
+	in, err := inet.Init(h, ipv4.InetConfig{}) // the loopback first: ifindex 1
+	if err != nil {
+		t.Fatal(err)
+	}
 	var devs []*stack.NetDevice
 	for i, n := range names {
 		d := stack.NewEtherDevice(n, &stacktest.FakeOps{}, 1, 1, 9216)
@@ -29,10 +33,6 @@ func fibHost(t *testing.T, names ...string) (*stack.Host, []*stack.NetDevice, fu
 		}
 		d.CarrierOn()
 		devs = append(devs, d)
-	}
-	in, err := inet.Init(h, ipv4.InetConfig{})
-	if err != nil {
-		t.Fatal(err)
 	}
 	if err := in.SetForwarding(true); err != nil {
 		t.Fatal(err)

@@ -387,7 +387,7 @@ func TestDFDatagramIDZeroInReusedBuffer(t *testing.T) {
 func TestFragmentAtRouteMTU(t *testing.T) {
 	r := newInetRig(t, "h1", "h2")
 	w1, _ := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
-	var mx rtnetlink.Metrics
+	var mx fib.Metrics
 	mx.Val[rtnetlink.RTAXMTU] = 1300
 	if err := r.inet["h1"].RouteAdd(fib.Route{Dst: [4]byte{198, 18, 0, 2}, Len: 32, Dev: w1.dev, Metrics: mx}, false); err != nil {
 		t.Fatal(err)

@@ -110,28 +110,32 @@ func (in *Inet) rtmNewAddr(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Me
 	if !local.IsValid() {
 		local = m.Address
 	}
-	if !local.IsValid() || m.PrefixLen > 32 {
+	if !local.IsValid() || !local.Is4() || m.PrefixLen > 32 {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "an IPv4 address and a prefix length up to 32 are needed")
 	}
-	p := netip.PrefixFrom(local, int(m.PrefixLen))
+	a := IfAddr{Local: local.As4(), PrefixLen: int(m.PrefixLen), Metric: m.Metric, NoPrefixRoute: m.Flags&rtnetlink.IFAFNoPrefixRoute != 0}
+	if m.Address.Is4() {
+		a.Address = m.Address.As4() // without IFA_ADDRESS a delete matches any subnet
+	}
 	if req.Type == rtnetlink.RTMDelAddr {
-		if err := in.DelAddr(d, p); err != nil {
+		if err := in.DelIfAddr(d, a); err != nil {
 			return nil, rtnetlink.Errorf(syscall.EADDRNOTAVAIL, "ipv4: Address not found.")
 		}
 		return nil, nil
 	}
-	var brd [4]byte
-	if m.Broadcast.IsValid() {
-		brd = m.Broadcast.As4()
+	if m.Broadcast.Is4() {
+		a.Broadcast = m.Broadcast.As4()
 	}
-	err := in.AddAddrBroadcast(d, p, brd)
-	if e, _ := rtnetlink.UnwrapErrno(err); e == syscall.EEXIST {
-		if req.Flags&rtnetlink.FlagReplace != 0 && req.Flags&rtnetlink.FlagExcl == 0 {
-			return nil, nil // ip addr replace of an existing address
+	if o, ok := in.FindAddr(d, a); ok {
+		// inet_rtm_newaddr on an existing address: with NLM_F_REPLACE
+		// (ip addr change, replace) only its metric changes.
+		if req.Flags&rtnetlink.FlagExcl != 0 || req.Flags&rtnetlink.FlagReplace == 0 {
+			return nil, rtnetlink.Errorf(syscall.EEXIST, "ipv4: Address already assigned.")
 		}
-		return nil, rtnetlink.Errorf(syscall.EEXIST, "ipv4: Address already assigned.")
+		in.SetAddrMetric(d, o, a.Metric)
+		return nil, nil
 	}
-	return nil, rtnetlink.KernErr(err)
+	return nil, rtnetlink.KernErr(in.AddIfAddr(d, a))
 }
 
 // rtmDumpRoute is inet_dump_fib: every table.
@@ -177,7 +181,7 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "Invalid dsfield (tos): ECN bits must be 0")
 	}
 	rt := fib.Route{Table: m.Table, Len: m.DstLen, TOS: m.TOS, Type: fib.RouteType(m.Type), Scope: fib.Scope(m.Scope),
-		Protocol: m.Protocol, Priority: m.Priority, Metrics: m.Metrics, OnLink: m.Flags&rtnetlink.RTMFOnLink != 0}
+		Protocol: m.Protocol, Priority: m.Priority, Metrics: fib.Metrics(m.Metrics), OnLink: m.Flags&rtnetlink.RTMFOnLink != 0}
 	if m.Dst.IsValid() {
 		rt.Dst = m.Dst.As4()
 	}
@@ -227,7 +231,7 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if rt.Table == fib.TableLocal && rt.Type != fib.RTNLocal && rt.Type != fib.RTNBroadcast {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "the local table takes local and broadcast routes only")
 	}
-	if rt.Metrics, err = fib.ConvertMetrics(rt.Metrics); err != nil {
+	if rt.Metrics, err = convertMetrics(m.Metrics); err != nil {
 		return nil, fibNlErr(err) // fib_create_info's metrics, before the nexthops
 	}
 	how := fib.How{Replace: req.Flags&rtnetlink.FlagReplace != 0, Excl: req.Flags&rtnetlink.FlagExcl != 0,
@@ -338,7 +342,7 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		out.Gateway = netip.AddrFrom4(d.Gateway)
 	}
 	if d.Route != nil {
-		out.Metrics = d.Route.Metrics // the decision's metrics are its route's
+		out.Metrics = rtnetlink.Metrics(d.Route.Metrics) // the decision's metrics are its route's
 	}
 	return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewRoute, out.Marshal())}, nil
 }
@@ -394,9 +398,12 @@ func (in *Inet) rtmNewNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 // AddrMsgOf is inet_fill_ifaddr for a.
 func AddrMsgOf(a IfAddr) rtnetlink.AddrMsg {
 	m := rtnetlink.AddrMsg{PrefixLen: uint8(a.PrefixLen), Scope: uint8(a.Scope), Index: uint32(a.Ifindex), Flags: rtnetlink.IFAFPermanent,
-		Local: netip.AddrFrom4(a.Local), Address: netip.AddrFrom4(a.Local), Label: a.Label}
+		Local: netip.AddrFrom4(a.Local), Address: netip.AddrFrom4(a.Address), Label: a.Label, Metric: a.Metric}
 	if a.Secondary {
 		m.Flags |= rtnetlink.IFAFSecondary
+	}
+	if a.NoPrefixRoute {
+		m.Flags |= rtnetlink.IFAFNoPrefixRoute
 	}
 	if a.Broadcast != ([4]byte{}) {
 		m.Broadcast = netip.AddrFrom4(a.Broadcast)
@@ -407,7 +414,7 @@ func AddrMsgOf(a IfAddr) rtnetlink.AddrMsg {
 // RouteMsgOf is fib_dump_info for r.
 func RouteMsgOf(r fib.Route) rtnetlink.RouteMsg {
 	m := rtnetlink.RouteMsg{DstLen: r.Len, TOS: r.TOS, Table: r.Table, Protocol: r.Protocol, Scope: uint8(r.Scope), Type: uint8(r.Type),
-		Priority: r.Priority, HasPrio: r.Priority != 0, Metrics: r.Metrics}
+		Priority: r.Priority, HasPrio: r.Priority != 0, Metrics: rtnetlink.Metrics(r.Metrics)}
 	if r.Len > 0 {
 		m.Dst = netip.AddrFrom4(r.Dst)
 	}

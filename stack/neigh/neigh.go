@@ -50,8 +50,9 @@ func (s NUDState) String() string {
 	return fmt.Sprintf("NUDState(%#x)", uint16(s))
 }
 
-// nudValid: the entry has a link-layer address packets can use.
-const nudValid = NUDReachable | NUDStale | NUDDelay | NUDProbe | NUDPermanent | NUDNoARP
+// NUDValid are the states whose entry has a link-layer address packets
+// can use (NUD_VALID).
+const NUDValid = NUDReachable | NUDStale | NUDDelay | NUDProbe | NUDPermanent | NUDNoARP
 
 // Params are a table's timers and limits (the neigh/DEV sysctls),
 // Linux's defaults by DefaultParams.
@@ -256,7 +257,7 @@ func (t *Table) Output(addr [4]byte, skb *stack.SKB) {
 	}
 	now := t.clock.Now()
 	n.Used = now
-	if n.State&nudValid != 0 {
+	if n.State&NUDValid != 0 {
 		if n.State == NUDStale {
 			t.set(n, NUDDelay)
 			n.timer.Reset(t.params.DelayFirstProbe)
@@ -333,7 +334,7 @@ func (t *Table) Update(addr [4]byte, mac stack.MAC, how Source, create bool) boo
 		n.Confirmed = now
 		t.set(n, NUDReachable)
 		n.timer.Reset(t.reach)
-	case n.State&nudValid == 0 || changed:
+	case n.State&NUDValid == 0 || changed:
 		// An unresolved entry takes the address, and a different address
 		// replaces the cached one, unconfirmed.
 		n.MAC = mac
@@ -357,7 +358,7 @@ func (t *Table) Update(addr [4]byte, mac stack.MAC, how Source, create bool) boo
 func (t *Table) Confirm(addr [4]byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if n, ok := t.entries[addr]; ok && n.State&nudValid != 0 {
+	if n, ok := t.entries[addr]; ok && n.State&NUDValid != 0 {
 		n.Confirmed = t.clock.Now()
 	}
 }

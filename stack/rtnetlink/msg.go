@@ -64,10 +64,12 @@ const (
 	iflaTxQLen    = 13
 	iflaOperstate = 16
 
-	ifaAddress   = 1
-	ifaLocal     = 2
-	ifaLabel     = 3
-	ifaBroadcast = 4
+	ifaAddress    = 1
+	ifaLocal      = 2
+	ifaLabel      = 3
+	ifaBroadcast  = 4
+	ifaFlags      = 8
+	ifaRtPriority = 9
 
 	rtaDst       = 1
 	rtaSrc       = 2
@@ -178,19 +180,27 @@ func (m *LinkMsg) Unmarshal(b []byte) error {
 // AddrMsg is ifaddrmsg with its attributes.
 type AddrMsg struct {
 	PrefixLen uint8
-	Flags     uint8 // IFA_F_SECONDARY 0x01, IFA_F_PERMANENT 0x80
-	Scope     uint8
-	Index     uint32
-	Local     netip.Addr
+	// Flags are the IFA_F_* flags: ifa_flags holds eight bits, IFA_FLAGS
+	// (sent when a flag needs more, as ip sends it) all of them, and wins.
+	Flags uint32
+	Scope uint8
+	Index uint32
+	Local netip.Addr
+	// Address is IFA_ADDRESS: the peer of a point-to-point address, else
+	// the local address again.
 	Address   netip.Addr
 	Broadcast netip.Addr
 	Label     string
+	// Metric is IFA_RT_PRIORITY: the metric of the address's prefix
+	// route (0: none sent).
+	Metric uint32
 }
 
 // Address flags.
 const (
-	IFAFSecondary = 0x01
-	IFAFPermanent = 0x80
+	IFAFSecondary     = 0x01
+	IFAFPermanent     = 0x80
+	IFAFNoPrefixRoute = 0x200 // no prefix route for the address
 )
 
 func putAddr(ae *netlink.AttributeEncoder, t uint16, a netip.Addr) {
@@ -238,7 +248,7 @@ func getAddr(b []byte) netip.Addr {
 
 // Marshal encodes the message body.
 func (m AddrMsg) Marshal() []byte {
-	b := []byte{afInet, m.PrefixLen, m.Flags, m.Scope, 0, 0, 0, 0}
+	b := []byte{afInet, m.PrefixLen, uint8(m.Flags), m.Scope, 0, 0, 0, 0}
 	binary.NativeEndian.PutUint32(b[4:], m.Index)
 	ae := netlink.NewAttributeEncoder()
 	putAddr(ae, ifaAddress, m.Address)
@@ -246,6 +256,12 @@ func (m AddrMsg) Marshal() []byte {
 	putAddr(ae, ifaBroadcast, m.Broadcast)
 	if m.Label != "" {
 		ae.String(ifaLabel, m.Label)
+	}
+	if m.Flags > 0xff {
+		ae.Uint32(ifaFlags, m.Flags)
+	}
+	if m.Metric != 0 {
+		ae.Uint32(ifaRtPriority, m.Metric)
 	}
 	a, _ := ae.Encode()
 	return append(b, a...)
@@ -259,7 +275,7 @@ func (m *AddrMsg) Unmarshal(b []byte) error {
 	if b[0] != afInet && b[0] != 0 {
 		return fmt.Errorf("iproute: address family %d: only IPv4 (2)", b[0])
 	}
-	m.PrefixLen, m.Flags, m.Scope = b[1], b[2], b[3]
+	m.PrefixLen, m.Flags, m.Scope = b[1], uint32(b[2]), b[3]
 	m.Index = binary.NativeEndian.Uint32(b[4:])
 	ad, err := netlink.NewAttributeDecoder(b[8:])
 	if err != nil {
@@ -275,6 +291,10 @@ func (m *AddrMsg) Unmarshal(b []byte) error {
 			m.Broadcast = getAddr(ad.Bytes())
 		case ifaLabel:
 			m.Label = ad.String()
+		case ifaFlags:
+			m.Flags = ad.Uint32()
+		case ifaRtPriority:
+			m.Metric = ad.Uint32()
 		}
 	}
 	return ad.Err()

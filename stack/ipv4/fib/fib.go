@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"vnic/header"
 	"vnic/stack"
-	"vnic/stack/rtnetlink"
 )
 
 // RouteType is a route's type (RTN_*), with rtnetlink's values.
@@ -114,7 +113,7 @@ type Route struct {
 	Dev      *stack.NetDevice
 	// Metrics are the route's RTA_METRICS (RTAX_MTU, 0: the device's
 	// MTU; the others are carried and shown, TCP's having no user).
-	Metrics rtnetlink.Metrics
+	Metrics Metrics
 	OnLink  bool
 	// NhID names a nexthop object (ip route … nhid N): Dev, Gateway and
 	// OnLink are its, copied in when the route enters the table and when
@@ -122,6 +121,12 @@ type Route struct {
 	NhID uint32
 
 	nhBlackhole bool // NhID is a blackhole nexthop: the route refuses (EINVAL)
+	dead        bool // a path killed while its device stayed up (SyncDownDev with force)
+
+	// NHFlags are the nexthop's RTNH_F_DEAD and RTNH_F_LINKDOWN as a copy
+	// (Copy, a dump) finds them; a multipath route's say every path has
+	// the flag.
+	NHFlags uint8
 
 	// Multipath lists a route's paths when NhID is a group (a copy for
 	// dumps: the members' devices, gateways and weights).
@@ -143,6 +148,30 @@ type Path struct {
 	Gateway [4]byte
 	OnLink  bool
 	Weight  uint16
+	Flags   uint8 // RTNH_F_DEAD, RTNH_F_LINKDOWN (a copy's)
+}
+
+// Nexthop flags (RTNH_F_*) a dump shows.
+const (
+	NHFDead     = 0x01
+	NHFLinkdown = 0x10
+)
+
+// nhFlags are the marks fib_sync_down_dev leaves on a nexthop, read off
+// its device: dead when it is down (or the path was killed), linkdown too
+// and without carrier. A host-scope route's nexthop is never marked.
+func (r *Route) nhFlags() uint8 {
+	var f uint8
+	if r.Scope == ScopeHost || r.Dev == nil {
+		return 0
+	}
+	if !r.alive() {
+		f |= NHFDead | NHFLinkdown
+	}
+	if !r.Dev.CarrierOK() {
+		f |= NHFLinkdown
+	}
+	return f
 }
 
 // setNexthop copies nexthop object nh into the route that names it.
@@ -305,15 +334,20 @@ func (r *Route) Prefix() netip.Prefix {
 func (r *Route) Copy() Route {
 	c := Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
 		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, Metrics: r.Metrics, OnLink: r.OnLink, NhID: r.NhID, nhBlackhole: r.nhBlackhole}
+	c.NHFlags = r.nhFlags()
 	if len(r.paths) > 0 {
 		c.Multipath = r.pathList()
+		c.NHFlags = NHFDead | NHFLinkdown
+		for _, p := range c.Multipath {
+			c.NHFlags &= p.Flags
+		}
 	}
 	return c
 }
 
 // alive reports whether r's nexthop can be used: its device is up
 // (fib_sync_down_dev marks it dead otherwise).
-func (r *Route) alive() bool { return r.Dev == nil || r.Dev.IsUp() }
+func (r *Route) alive() bool { return !r.dead && (r.Dev == nil || r.Dev.IsUp()) }
 
 // table is one table: an LC-trie (trie.go) whose leaves hold a key's
 // routes, the longest prefix first and those of one prefix as fib_alias
@@ -633,7 +667,7 @@ func (r *Route) pathList() []Path {
 	}
 	ps := make([]Path, len(r.paths))
 	for i, p := range r.paths {
-		ps[i] = Path{Dev: p.Dev, Gateway: p.Gateway, OnLink: p.OnLink, Weight: p.weight}
+		ps[i] = Path{Dev: p.Dev, Gateway: p.Gateway, OnLink: p.OnLink, Weight: p.weight, Flags: p.nhFlags()}
 	}
 	return ps
 }
@@ -724,6 +758,53 @@ func sortRoutes(rs []Route) {
 		}
 		return int(a.Type) - int(b.Type)
 	})
+}
+
+// SyncDownDev is fib_sync_down_dev and fib_flush for device d going down
+// (force false) or losing its last address (force): every nexthop through
+// d dies (a host-scope route's only with force), and the routes left
+// without a live nexthop are deleted and returned (fib_flush sends no
+// notification). Routes through nexthop objects are the nexthop code's.
+func (f *Tables) SyncDownDev(d *stack.NetDevice, force bool) []Route {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.removeWhereLocked(func(r *Route) bool {
+		if r.NhID != 0 || !r.usesDev(d) {
+			return false
+		}
+		if len(r.paths) == 0 {
+			return force || r.Scope != ScopeHost
+		}
+		live := 0
+		for _, p := range r.paths {
+			if p.Dev == d {
+				p.dead = true
+			}
+			if p.alive() {
+				live++
+			}
+		}
+		return live == 0
+	})
+}
+
+// SyncUp is fib_sync_up: the paths through d that SyncDownDev killed live
+// again (once d is up).
+func (f *Tables) SyncUp(d *stack.NetDevice) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, t := range f.tables {
+		for _, leaf := range t.leaves() {
+			for _, r := range leaf.routes {
+				for _, p := range r.paths {
+					if p.Dev == d {
+						p.dead = false
+					}
+				}
+			}
+		}
+	}
+	f.genid.Add(1)
 }
 
 // flushDev deletes every route through dev (fib_flush on unregister).
