@@ -110,3 +110,38 @@ func TestAddrMetricPeer(t *testing.T) {
 		{"-4 ro show table all dev dummy1", "", "", 0},
 	})
 }
+
+// TestAddrDeletePrefsrcRoutes: deleting an address takes the main table's
+// routes that prefer it as source once no device has it (table 0 is
+// main; another table's stay), as Linux 6.18 answered the same lines but
+// for its other devices' routes (fib_tests ipv4_del_addr without VRF).
+func TestAddrDeletePrefsrcRoutes(t *testing.T) {
+	_, _, run := fibHost(t, "dummy0", "dummy1", "dummy2")
+	runSteps(t, run, []ipStep{
+		{"addr add 198.51.100.1/24 dev dummy0", "", "", 0},
+		{"addr add dev dummy1 172.16.104.1/24", "", "", 0},
+		{"addr add dev dummy1 172.16.104.11/24", "", "", 0},
+		{"addr add dev dummy1 172.16.104.12/24", "", "", 0},
+		{"addr add dev dummy1 172.16.104.13/24", "", "", 0},
+		{"addr add dev dummy2 172.16.104.11/24", "", "", 0},
+		{"route add 172.16.105.0/24 via 172.16.104.2 src 172.16.104.11", "", "", 0},
+		{"route add 172.16.106.0/24 dev lo src 172.16.104.12", "", "", 0},
+		{"route add table 0 172.16.107.0/24 via 172.16.104.2 src 172.16.104.13", "", "", 0},
+		{"route add table 100 172.16.108.0/24 via 172.16.104.2 src 172.16.104.13", "", "", 0},
+		{"route add 172.16.109.0/24 via 198.51.100.2 src 172.16.104.12", "", "", 0},
+		{"ro ls", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 \n172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.11 \n172.16.105.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.11 \n172.16.106.0/24 dev lo scope link src 172.16.104.12 \n172.16.107.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.13 \n172.16.109.0/24 via 198.51.100.2 dev dummy0 src 172.16.104.12 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr del dev dummy1 172.16.104.11/24", "", "", 0},
+		{"ro ls", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 \n172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.11 \n172.16.105.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.11 \n172.16.106.0/24 dev lo scope link src 172.16.104.12 \n172.16.107.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.13 \n172.16.109.0/24 via 198.51.100.2 dev dummy0 src 172.16.104.12 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr del dev dummy2 172.16.104.11/24", "", "", 0},
+		{"ro ls", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 \n172.16.106.0/24 dev lo scope link src 172.16.104.12 \n172.16.107.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.13 \n172.16.109.0/24 via 198.51.100.2 dev dummy0 src 172.16.104.12 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr del dev dummy1 172.16.104.12/24", "", "", 0},
+		{"ro ls", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 \n172.16.107.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.13 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr del dev dummy1 172.16.104.13/24", "", "", 0},
+		{"ro ls", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"ro ls table 100", "172.16.108.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.13 \n", "", 0},
+		{"ro ls table local", "local 127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1 \nlocal 127.0.0.1 dev lo proto kernel scope host src 127.0.0.1 \nbroadcast 127.255.255.255 dev lo proto kernel scope link src 127.0.0.1 \nlocal 172.16.104.1 dev dummy1 proto kernel scope host src 172.16.104.1 \nbroadcast 172.16.104.255 dev dummy1 proto kernel scope link src 172.16.104.1 \nlocal 198.51.100.1 dev dummy0 proto kernel scope host src 198.51.100.1 \nbroadcast 198.51.100.255 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr flush dev dummy1", "", "", 0},
+		{"addr flush dev dummy2", "", "", 0},
+		{"ro flush table 100", "", "", 0},
+	})
+}

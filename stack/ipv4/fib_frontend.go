@@ -268,7 +268,9 @@ func (in *Inet) fibModifyPrefixMetric(d *stack.NetDevice, a IfAddr, metric uint3
 
 // fibDelIfaddr is fib_del_ifaddr for address ifa, deleted from d (before:
 // d's addresses with it, rest: without): its prefix route (a primary's),
-// then the broadcast and local routes no address left on d still needs.
+// then the broadcast and local routes no address left on d still needs,
+// and when the address is the host's no more, the main table's routes
+// with it as preferred source.
 func (in *Inet) fibDelIfaddr(d *stack.NetDevice, ifa IfAddr, before, rest []IfAddr) {
 	const (
 		localOK = 1 << iota
@@ -368,6 +370,12 @@ func (in *Inet) fibDelIfaddr(d *stack.NetDevice, ifa IfAddr, before, rest []IfAd
 	}
 	if okBits&localOK == 0 {
 		in.fibMagic(false, d, fib.RTNLocal, ifa.Local, 32, prim, 0)
+		if !in.IsLocalAddr(ifa.Local) {
+			// fib_sync_down_addr and fib_flush: the address is no
+			// longer the host's, so the main table's routes that
+			// prefer it as source go too (not notified).
+			in.fib.RemoveWhere(func(r *fib.Route) bool { return r.Table == fib.TableMain && r.PrefSrc == ifa.Local })
+		}
 	}
 }
 
