@@ -1,6 +1,7 @@
 package ipv4
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
@@ -33,7 +34,7 @@ func (in *Inet) rtnlRegister() {
 	rtnetlink.RegisterDumper(h, rtnetlink.RTMGetRoute, in.rtmDumpRoute)
 	rtnetlink.Register(h, rtnetlink.RTMNewRoute, in.rtmNewRoute, nil)
 	rtnetlink.Register(h, rtnetlink.RTMDelRoute, in.rtmNewRoute, nil)
-	rtnetlink.Register(h, rtnetlink.RTMGetNeigh, nil, nil)
+	rtnetlink.Register(h, rtnetlink.RTMGetNeigh, in.rtmGetNeigh, nil)
 	rtnetlink.RegisterDumper(h, rtnetlink.RTMGetNeigh, in.rtmDumpNeigh)
 	rtnetlink.Register(h, rtnetlink.RTMNewNeigh, in.rtmNewNeigh, nil)
 	rtnetlink.Register(h, rtnetlink.RTMDelNeigh, in.rtmNewNeigh, nil)
@@ -361,7 +362,7 @@ func (in *Inet) rtmDumpNeigh(h *stack.Host, _ rtnetlink.Request, cb *rtnetlink.C
 	}), nil
 }
 
-// rtmNewNeigh is neigh_add and neigh_delete for ARP: static entries.
+// rtmNewNeigh is neigh_add and neigh_delete for ARP.
 func (in *Inet) rtmNewNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
 	var m rtnetlink.NeighMsg
 	if err := m.Unmarshal(req.Body); err != nil {
@@ -380,19 +381,44 @@ func (in *Inet) rtmNewNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		}
 		return nil, nil
 	}
-	if t := in.ARP(d); t != nil && req.Flags&rtnetlink.FlagExcl != 0 {
-		if _, ok := t.Lookup(m.Dst.As4()); ok {
-			return nil, syscall.EEXIST // neigh_add with NLM_F_EXCL
+	var mac *stack.MAC
+	if m.LLAddr != nil {
+		if len(m.LLAddr) < 6 {
+			return nil, rtnetlink.Errorf(syscall.EINVAL, "Invalid link address")
+		}
+		mac = (*stack.MAC)(m.LLAddr[:6])
+	}
+	t := in.Attach(d).arp
+	if _, ok := t.Lookup(m.Dst.As4()); ok && req.Flags&rtnetlink.FlagExcl != 0 {
+		return nil, syscall.EEXIST // neigh_add with NLM_F_EXCL
+	}
+	err := t.Admin(m.Dst.As4(), mac, neigh.NUDState(m.State), req.Flags&rtnetlink.FlagCreate != 0)
+	if errors.Is(err, neigh.ErrNoLLAddr) {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "No link layer address given")
+	}
+	return nil, rtnetlink.KernErr(err)
+}
+
+// rtmGetNeigh is neigh_get for ARP: the entry for one address on one
+// device, whatever its state.
+func (in *Inet) rtmGetNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
+	var m rtnetlink.NeighMsg
+	if err := m.Unmarshal(req.Body); err != nil {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
+	}
+	d := rtnetlink.DevByIndex(h, int(m.Index))
+	if d == nil {
+		return nil, rtnetlink.Errorf(syscall.ENODEV, "Unknown device ifindex")
+	}
+	if !m.Dst.IsValid() {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "Network address not specified")
+	}
+	if t := in.ARP(d); t != nil {
+		if n, ok := t.Lookup(m.Dst.As4()); ok {
+			return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewNeigh, NeighMsgOf(d, n).Marshal())}, nil
 		}
 	}
-	if neigh.NUDState(m.State) != neigh.NUDPermanent {
-		return nil, rtnetlink.Errorf(syscall.EOPNOTSUPP, "only permanent entries can be added (nud permanent)")
-	}
-	if len(m.LLAddr) != 6 {
-		return nil, rtnetlink.Errorf(syscall.EINVAL, "lladdr must be a 6-byte Ethernet address")
-	}
-	in.NeighAdd(d, m.Dst, stack.MAC(m.LLAddr))
-	return nil, nil
+	return nil, rtnetlink.Errorf(syscall.ENOENT, "Neighbour entry not found")
 }
 
 // AddrMsgOf is inet_fill_ifaddr for a.

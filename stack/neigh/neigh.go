@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"sync"
+	"syscall"
 	"time"
 	"vnic/stack"
 )
@@ -224,7 +225,9 @@ func (t *Table) entry(addr [4]byte, static bool) *entry {
 	if !static && !t.admit(now) {
 		return nil
 	}
-	n = &entry{Neighbour: Neighbour{Addr: addr, Used: now}, updated: now}
+	// neigh_alloc: a new entry counts as confirmed long ago (two base
+	// reachable times), so DELAY goes on to PROBE.
+	n = &entry{Neighbour: Neighbour{Addr: addr, Used: now, Confirmed: now - 2*t.params.BaseReachable}, updated: now}
 	n.timer = t.clock.NewTimer(func() { t.expire(n) })
 	t.entries[addr] = n
 	if !static {
@@ -365,18 +368,84 @@ func (t *Table) Confirm(addr [4]byte) {
 
 // AddStatic makes a PERMANENT entry (ip neigh add … nud permanent); what
 // waited for the address is sent.
-func (t *Table) AddStatic(addr [4]byte, mac stack.MAC) {
+func (t *Table) AddStatic(addr [4]byte, mac stack.MAC) { _ = t.Admin(addr, &mac, NUDPermanent, true) }
+
+// ErrNoLLAddr is a valid state asked of an entry without a link-layer
+// address, none given (__neigh_update's "No link layer address given").
+var ErrNoLLAddr = fmt.Errorf("neigh: no link layer address given: %w", syscall.EINVAL)
+
+// Admin is neigh_add's update (__neigh_update as the administrator, with
+// override: ip neigh add, change, replace): addr's entry takes state s and
+// mac (nil: the address it has). Without an entry, one is made if create
+// (else ENOENT). A state that is not valid (none, incomplete, failed)
+// stops the timer and keeps the address; failed after a resolution drops
+// what waited (told Unreachable). A valid state needs an address: given,
+// or the entry's valid one (else ErrNoLLAddr); reachable runs the
+// reachable timer, delay and probe the state machine at once, and what
+// waited for the address is sent.
+func (t *Table) Admin(addr [4]byte, mac *stack.MAC, s NUDState, create bool) error {
 	t.mu.Lock()
-	n := t.entry(addr, true)
-	n.MAC = mac
-	t.set(n, NUDPermanent)
-	n.timer.Stop()
+	n, ok := t.entries[addr]
+	switch {
+	case !ok && !create:
+		t.mu.Unlock()
+		return syscall.ENOENT
+	case !ok && s&NUDValid != 0 && mac == nil:
+		t.mu.Unlock()
+		return ErrNoLLAddr
+	case !ok:
+		if n = t.entry(addr, s == NUDPermanent); n == nil {
+			t.mu.Unlock()
+			return syscall.ENOBUFS // the table is full
+		}
+	}
+	old := n.State
+	if s&NUDValid == 0 {
+		n.timer.Stop()
+		t.set(n, s)
+		var failed []*stack.SKB
+		if old&(NUDIncomplete|NUDProbe) != 0 && s == NUDFailed {
+			failed, n.queue = n.queue, nil // neigh_invalidate
+		}
+		t.mu.Unlock()
+		for _, skb := range failed {
+			if t.ops.Unreachable != nil {
+				t.ops.Unreachable(skb)
+			} else {
+				skb.Free()
+			}
+		}
+		return nil
+	}
+	if mac == nil {
+		if old&NUDValid == 0 {
+			t.mu.Unlock()
+			return ErrNoLLAddr
+		}
+		mac = &n.MAC
+	}
+	n.MAC = *mac
+	if s&(NUDPermanent|NUDNoARP|NUDReachable) != 0 {
+		n.Confirmed = t.clock.Now()
+	}
+	t.set(n, s)
+	switch s {
+	case NUDReachable:
+		n.timer.Reset(t.reach)
+	case NUDDelay, NUDProbe:
+		n.timer.Reset(0)
+	default:
+		n.timer.Stop()
+	}
 	queue := n.queue
 	n.queue = nil
+	n.Probes = 0
+	m := n.MAC
 	t.mu.Unlock()
 	for _, skb := range queue {
-		t.ops.Output(skb, mac)
+		t.ops.Output(skb, m)
 	}
+	return nil
 }
 
 // Delete removes addr's entry; its queued packets are dropped.
