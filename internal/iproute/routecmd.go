@@ -341,6 +341,19 @@ var routeFlagNames = []struct {
 	{rtnhFLinkdown, "linkdown"}, {rtnhFUnresolved, "unresolved"}, {rtmFOffload, "rt_offload"}, {rtmFTrap, "rt_trap"},
 	{rtmFOffloadFailed, "rt_offload_failed"}}
 
+// printRtFlags is print_rt_flags: a route's or a path's RTNH_F_* and
+// RTM_F_* words, the "flags" array in JSON.
+func printRtFlags(p *out, f uint32) {
+	p.openArr("flags")
+	for _, n := range routeFlagNames {
+		if f&n.bit != 0 {
+			p.fp("%s ", n.name)
+			p.elem(n.name)
+		}
+	}
+	p.closeArr()
+}
+
 // printRoute is print_route for an IPv4 route or route get's decision;
 // f is the selector (nil for route get and monitor): what it fixes is not
 // printed.
@@ -396,14 +409,7 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 	if r.HasPrio {
 		p.num("metric", "metric %d ", uint64(r.Priority))
 	}
-	p.openArr("flags")
-	for _, n := range routeFlagNames {
-		if r.Flags&n.bit != 0 {
-			p.fp("%s ", n.name)
-			p.elem(n.name)
-		}
-	}
-	p.closeArr()
+	printRtFlags(p, r.Flags)
 	if r.Mark != 0 {
 		// print_route: small marks in decimal, others in hex.
 		if p.json || r.Mark < 16 {
@@ -455,12 +461,7 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 				p.str("dev", "dev %s ", c.ifname(uint32(h.Ifindex)))
 			}
 			p.num("weight", "weight %d ", uint64(h.Weight))
-			p.openArr("flags")
-			if h.Flags&rtnetlink.RTMFOnLink != 0 {
-				p.fp("onlink ")
-				p.elem("onlink")
-			}
-			p.closeArr()
+			printRtFlags(p, uint32(h.Flags))
 			p.closeObj()
 		}
 		p.closeArr()

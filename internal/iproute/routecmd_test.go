@@ -232,3 +232,92 @@ func TestRouteIPv6Gateway(t *testing.T) {
 		{"ro flush 172.16.104.0/24", "", "", 0},
 	})
 }
+
+// TestRouteDeviceDown: a multipath route keeps its paths through a device
+// that is down, shown "dead linkdown", and answers route get fibmatch
+// only through a live one (oif the dead device: ENETUNREACH); a
+// single-path route goes with its device; routes through a device that is
+// down are refused; the address routes come back with the device, the
+// administrator's do not. Each answer is ip 6.1's on Linux 6.18 for the
+// same lines but for its other devices' routes (fib_tests down and
+// unregister).
+func TestRouteDeviceDown(t *testing.T) {
+	_, _, run := fibHost(t, "dummy0", "dummy1")
+	runSteps(t, run, []ipStep{
+		{"addr add 198.51.100.1/24 dev dummy0", "", "", 0},
+		{"addr add 192.0.2.1/24 dev dummy1", "", "", 0},
+		{"route add 203.0.113.0/24 nexthop via 198.51.100.2 dev dummy0 nexthop via 192.0.2.2 dev dummy1", "", "", 0},
+		{"route get fibmatch 203.0.113.1", "203.0.113.0/24 \n\tnexthop via 198.51.100.2 dev dummy0 weight 1 \n\tnexthop via 192.0.2.2 dev dummy1 weight 1 \n", "", 0},
+		{"link set dev dummy0 down", "", "", 0},
+		{"route get fibmatch 203.0.113.1 oif dummy0", "", "RTNETLINK answers: Network is unreachable\n", 2},
+		{"route get fibmatch 203.0.113.1 oif dummy1", "203.0.113.0/24 \n\tnexthop via 198.51.100.2 dev dummy0 weight 1 dead linkdown \n\tnexthop via 192.0.2.2 dev dummy1 weight 1 \n", "", 0},
+		{"route get fibmatch 203.0.113.1", "203.0.113.0/24 \n\tnexthop via 198.51.100.2 dev dummy0 weight 1 dead linkdown \n\tnexthop via 192.0.2.2 dev dummy1 weight 1 \n", "", 0},
+		{"-j route get fibmatch 203.0.113.1", "[{\"dst\":\"203.0.113.0/24\",\"flags\":[],\"nexthops\":[{\"gateway\":\"198.51.100.2\",\"dev\":\"dummy0\",\"weight\":1,\"flags\":[\"dead\",\"linkdown\"]},{\"gateway\":\"192.0.2.2\",\"dev\":\"dummy1\",\"weight\":1,\"flags\":[]}]}]\n", "", 0},
+		{"route get 203.0.113.1 oif dummy1", "203.0.113.1 via 192.0.2.2 dev dummy1 src 192.0.2.1 uid 0 \n    cache \n", "", 0},
+		{"route get fibmatch 198.51.100.2", "", "RTNETLINK answers: Network is unreachable\n", 2},
+		{"link set dev dummy0 up", "", "", 0},
+		{"link set dev dummy1 down", "", "", 0},
+		{"route get fibmatch 203.0.113.1 oif dummy1", "", "RTNETLINK answers: Network is unreachable\n", 2},
+		{"route get fibmatch 203.0.113.1 oif dummy0", "203.0.113.0/24 \n\tnexthop via 198.51.100.2 dev dummy0 weight 1 \n\tnexthop via 192.0.2.2 dev dummy1 weight 1 dead linkdown \n", "", 0},
+		{"route get fibmatch 203.0.113.1", "203.0.113.0/24 \n\tnexthop via 198.51.100.2 dev dummy0 weight 1 \n\tnexthop via 192.0.2.2 dev dummy1 weight 1 dead linkdown \n", "", 0},
+		{"link set dev dummy0 down", "", "", 0},
+		{"route get fibmatch 203.0.113.1", "", "RTNETLINK answers: Network is unreachable\n", 2},
+		{"ro ls", "", "", 0},
+		{"link set dev dummy0 up", "", "", 0},
+		{"link set dev dummy1 up", "", "", 0},
+		{"ro ls", "192.0.2.0/24 dev dummy1 proto kernel scope link src 192.0.2.1 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"route add 203.0.113.0/24 nexthop via 198.51.100.2 dev dummy0 nexthop via 192.0.2.2 dev dummy1", "", "", 0},
+		{"ro ls", "192.0.2.0/24 dev dummy1 proto kernel scope link src 192.0.2.1 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n203.0.113.0/24 \n\tnexthop via 198.51.100.2 dev dummy0 weight 1 \n\tnexthop via 192.0.2.2 dev dummy1 weight 1 \n", "", 0},
+		{"route add 198.51.101.0/24 via 198.51.100.2", "", "", 0},
+		{"route add 198.51.102.0/24 dev dummy0", "", "", 0},
+		{"link set dev dummy0 down", "", "", 0},
+		{"route add 198.51.102.0/24 dev dummy0", "", "Error: Device for nexthop is not up.\n", 2},
+		{"route add 198.51.103.0/24 via 198.51.100.2 dev dummy0 onlink", "", "Error: Nexthop device is not up.\n", 2},
+		{"route add 198.51.104.0/24 nexthop via 192.0.2.2 dev dummy1 nexthop dev dummy0", "", "Error: Device for nexthop is not up.\n", 2},
+		{"-4 route show table all", "192.0.2.0/24 dev dummy1 proto kernel scope link src 192.0.2.1 \n203.0.113.0/24 \n\tnexthop via 198.51.100.2 dev dummy0 weight 1 dead linkdown \n\tnexthop via 192.0.2.2 dev dummy1 weight 1 \nlocal 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1 \nlocal 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1 \nbroadcast 127.255.255.255 dev lo table local proto kernel scope link src 127.0.0.1 \nlocal 192.0.2.1 dev dummy1 table local proto kernel scope host src 192.0.2.1 \nbroadcast 192.0.2.255 dev dummy1 table local proto kernel scope link src 192.0.2.1 \nlocal 198.51.100.1 dev dummy0 table local proto kernel scope host src 198.51.100.1 \n", "", 0},
+		{"link set dev dummy0 up", "", "", 0},
+		{"-4 route show table all", "192.0.2.0/24 dev dummy1 proto kernel scope link src 192.0.2.1 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n203.0.113.0/24 \n\tnexthop via 198.51.100.2 dev dummy0 weight 1 \n\tnexthop via 192.0.2.2 dev dummy1 weight 1 \nlocal 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1 \nlocal 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1 \nbroadcast 127.255.255.255 dev lo table local proto kernel scope link src 127.0.0.1 \nlocal 192.0.2.1 dev dummy1 table local proto kernel scope host src 192.0.2.1 \nbroadcast 192.0.2.255 dev dummy1 table local proto kernel scope link src 192.0.2.1 \nlocal 198.51.100.1 dev dummy0 table local proto kernel scope host src 198.51.100.1 \nbroadcast 198.51.100.255 dev dummy0 table local proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr flush dev dummy0", "", "", 0},
+		{"addr flush dev dummy1", "", "", 0},
+	})
+}
+
+// TestRouteCarrierAndUnregister: without carrier a device's routes are
+// "linkdown" (a multipath route's path through it, its broadcast routes,
+// an address's added then) but not its local routes, and they still
+// answer; with carrier back the flag goes; a multipath route goes whole
+// with a device unregistered. The carrier is the device's (ip link set
+// carrier is not there yet); the answers are Linux 6.18's with the veth's
+// peer down (fib_tests carrier and unregister).
+func TestRouteCarrierAndUnregister(t *testing.T) {
+	h, devs, run := fibHost(t, "dummy0", "dummy1")
+	runSteps(t, run, []ipStep{
+		{"addr add 198.51.100.1/24 dev dummy0", "", "", 0},
+		{"addr add 192.0.2.1/24 dev dummy1", "", "", 0},
+		{"route add 203.0.113.0/24 nexthop via 198.51.100.2 dev dummy0 nexthop via 192.0.2.2 dev dummy1", "", "", 0},
+	})
+	devs[0].CarrierOff()
+	runSteps(t, run, []ipStep{
+		{"route get fibmatch 198.51.100.2", "198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 linkdown \n", "", 0},
+		{"route get fibmatch 198.51.100.1", "local 198.51.100.1 dev dummy0 proto kernel scope host src 198.51.100.1 \n", "", 0},
+		{"route get fibmatch 203.0.113.1", "203.0.113.0/24 \n\tnexthop via 198.51.100.2 dev dummy0 weight 1 linkdown \n\tnexthop via 192.0.2.2 dev dummy1 weight 1 \n", "", 0},
+		{"addr add 198.18.9.1/24 dev dummy0", "", "", 0},
+		{"route get fibmatch 198.18.9.2", "198.18.9.0/24 dev dummy0 proto kernel scope link src 198.18.9.1 linkdown \n", "", 0},
+		{"route get fibmatch 198.18.9.1", "local 198.18.9.1 dev dummy0 proto kernel scope host src 198.18.9.1 \n", "", 0},
+		{"route show table local dev dummy0", "local 198.18.9.1 proto kernel scope host src 198.18.9.1 \nbroadcast 198.18.9.255 proto kernel scope link src 198.18.9.1 linkdown \n" +
+			"local 198.51.100.1 proto kernel scope host src 198.51.100.1 \nbroadcast 198.51.100.255 proto kernel scope link src 198.51.100.1 linkdown \n", "", 0},
+		{"route get 198.51.100.2", "198.51.100.2 dev dummy0 src 198.51.100.1 uid 0 \n    cache \n", "", 0},
+	})
+	devs[0].CarrierOn()
+	runSteps(t, run, []ipStep{
+		{"route get fibmatch 198.51.100.2", "198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"route get fibmatch 203.0.113.1", "203.0.113.0/24 \n\tnexthop via 198.51.100.2 dev dummy0 weight 1 \n\tnexthop via 192.0.2.2 dev dummy1 weight 1 \n", "", 0},
+	})
+	if err := h.Unregister(devs[0]); err != nil {
+		t.Fatal(err)
+	}
+	runSteps(t, run, []ipStep{
+		{"route get fibmatch 203.0.113.1", "", "RTNETLINK answers: Network is unreachable\n", 2},
+		{"route show", "192.0.2.0/24 dev dummy1 proto kernel scope link src 192.0.2.1 \n", "", 0},
+	})
+}

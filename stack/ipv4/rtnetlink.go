@@ -456,9 +456,10 @@ func RouteMsgOf(r fib.Route) rtnetlink.RouteMsg {
 	if r.OnLink {
 		m.Flags |= rtnetlink.RTMFOnLink
 	}
+	m.Flags |= uint32(r.NHFlags) // fib_nexthop_info: dead, linkdown
 	m.NhID = r.NhID
 	for _, p := range r.Multipath {
-		h := rtnetlink.RtNexthop{Weight: p.Weight}
+		h := rtnetlink.RtNexthop{Weight: p.Weight, Flags: p.Flags}
 		if p.Dev != nil {
 			h.Ifindex = int32(p.Dev.Ifindex())
 		}

@@ -123,9 +123,9 @@ type Route struct {
 	nhBlackhole bool // NhID is a blackhole nexthop: the route refuses (EINVAL)
 	dead        bool // a path killed while its device stayed up (SyncDownDev with force)
 
-	// NHFlags are the nexthop's RTNH_F_DEAD and RTNH_F_LINKDOWN as a copy
-	// (Copy, a dump) finds them; a multipath route's say every path has
-	// the flag.
+	// NHFlags are a single-path route's RTNH_F_DEAD and RTNH_F_LINKDOWN
+	// as a copy (Copy, a dump) finds them; a multipath route's paths
+	// have theirs (Path.Flags), the route none (as Linux 6.18 dumps it).
 	NHFlags uint8
 
 	// Multipath lists a route's paths when NhID is a group (a copy for
@@ -334,13 +334,10 @@ func (r *Route) Prefix() netip.Prefix {
 func (r *Route) Copy() Route {
 	c := Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
 		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, Metrics: r.Metrics, OnLink: r.OnLink, NhID: r.NhID, nhBlackhole: r.nhBlackhole}
-	c.NHFlags = r.nhFlags()
 	if len(r.paths) > 0 {
 		c.Multipath = r.pathList()
-		c.NHFlags = NHFDead | NHFLinkdown
-		for _, p := range c.Multipath {
-			c.NHFlags &= p.Flags
-		}
+	} else {
+		c.NHFlags = r.nhFlags()
 	}
 	return c
 }
