@@ -297,17 +297,10 @@ func (c *cmd) neighGet(args []string) error {
 			if matches(a, "help") {
 				return usageErr{neighUsage}
 			}
-			if dst.IsValid() {
-				return duparg2("to", a)
+			var err error
+			if dst, err = neighDst(dst, a); err != nil {
+				return err
 			}
-			if isIPv6(a) {
-				return errIPv6
-			}
-			ad, err := netip.ParseAddr(a)
-			if err != nil || !ad.Is4() {
-				return &Error{Msg: fmt.Sprintf("any valid address is expected rather than \"%s\".", a)}
-			}
-			dst = ad
 		}
 	}
 	if dev == "" || !dst.IsValid() {
@@ -320,21 +313,34 @@ func (c *cmd) neighGet(args []string) error {
 	if idx == 0 {
 		return noDevice(dev)
 	}
-	msgs, err := c.o.T.Route(rtnetlink.RTMGetNeigh, 0, rtnetlink.NeighMsg{Index: int32(idx), Dst: dst}.Marshal())
+	b, err := c.getOne(rtnetlink.RTMGetNeigh, rtnetlink.NeighMsg{Index: int32(idx), Dst: dst}.Marshal())
 	if err != nil {
 		return err
 	}
-	if len(msgs) != 1 {
-		return fmt.Errorf("ip neigh get: %d answers", len(msgs))
-	}
 	var n rtnetlink.NeighMsg
-	if err := n.Unmarshal(msgs[0].Data); err != nil {
+	if err := n.Unmarshal(b); err != nil {
 		return err
 	}
 	p := newOut(globals{})
 	c.printNeigh(p, n, false)
 	c.write(p)
 	return nil
+}
+
+// neighDst reads a neighbour's address a (have: the one already read:
+// a second one is garbage).
+func neighDst(have netip.Addr, a string) (netip.Addr, error) {
+	if have.IsValid() {
+		return have, duparg2("to", a)
+	}
+	if isIPv6(a) {
+		return have, errIPv6
+	}
+	ad, err := netip.ParseAddr(a)
+	if err != nil || !ad.Is4() {
+		return have, &Error{Msg: fmt.Sprintf("any valid address is expected rather than \"%s\".", a)}
+	}
+	return ad, nil
 }
 
 // neighChange is ip neigh { add | del | change | replace } ADDR
@@ -378,17 +384,9 @@ func (c *cmd) neighChange(kind uint16, flags mnl.HeaderFlags, args []string) err
 			}
 			fallthrough
 		default:
-			if m.Dst.IsValid() {
-				return duparg2("to", a)
+			if m.Dst, err = neighDst(m.Dst, a); err != nil {
+				return err
 			}
-			if isIPv6(a) {
-				return errIPv6
-			}
-			ad, e := netip.ParseAddr(a)
-			if e != nil || !ad.Is4() {
-				return &Error{Msg: fmt.Sprintf("any valid address is expected rather than \"%s\".", a)}
-			}
-			m.Dst = ad
 		}
 	}
 	if dev == "" || !m.Dst.IsValid() {

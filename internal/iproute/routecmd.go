@@ -662,15 +662,12 @@ func (c *cmd) routeGet(args []string) error {
 	if _, err := c.links(); err != nil {
 		return err
 	}
-	msgs, err := c.o.T.Route(rtnetlink.RTMGetRoute, 0, m.Marshal())
+	b, err := c.getOne(rtnetlink.RTMGetRoute, m.Marshal())
 	if err != nil {
 		return err
 	}
-	if len(msgs) != 1 {
-		return fmt.Errorf("ip route get: %d answers", len(msgs))
-	}
 	var r rtnetlink.RouteMsg
-	if err := r.Unmarshal(msgs[0].Data); err != nil {
+	if err := r.Unmarshal(b); err != nil {
 		return err
 	}
 	p := newOut(c.g)
@@ -681,4 +678,17 @@ func (c *cmd) routeGet(args []string) error {
 	p.done()
 	c.write(p)
 	return nil
+}
+
+// getOne sends a get request (not a dump) and returns the one answer's
+// body.
+func (c *cmd) getOne(typ uint16, body []byte) ([]byte, error) {
+	msgs, err := c.o.T.Route(typ, 0, body)
+	if err != nil {
+		return nil, err
+	}
+	if len(msgs) != 1 {
+		return nil, fmt.Errorf("ip: %d answers to one request", len(msgs))
+	}
+	return msgs[0].Data, nil
 }

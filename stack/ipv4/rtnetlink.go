@@ -362,18 +362,29 @@ func (in *Inet) rtmDumpNeigh(h *stack.Host, _ rtnetlink.Request, cb *rtnetlink.C
 	}), nil
 }
 
-// rtmNewNeigh is neigh_add and neigh_delete for ARP.
-func (in *Inet) rtmNewNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
+// neighRequest reads a neighbour request: its device and destination
+// must be there (else ENODEV with noDev, EINVAL with noDst: the words of
+// the handler's kernel twin).
+func neighRequest(h *stack.Host, req rtnetlink.Request, noDev, noDst string) (rtnetlink.NeighMsg, *stack.NetDevice, error) {
 	var m rtnetlink.NeighMsg
 	if err := m.Unmarshal(req.Body); err != nil {
-		return nil, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
+		return m, nil, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
 	}
 	d := rtnetlink.DevByIndex(h, int(m.Index))
 	if d == nil {
-		return nil, rtnetlink.Errorf(syscall.ENODEV, "Cannot find device")
+		return m, nil, rtnetlink.Errorf(syscall.ENODEV, "%s", noDev)
 	}
 	if !m.Dst.IsValid() {
-		return nil, rtnetlink.Errorf(syscall.EINVAL, "an IPv4 destination is needed")
+		return m, nil, rtnetlink.Errorf(syscall.EINVAL, "%s", noDst)
+	}
+	return m, d, nil
+}
+
+// rtmNewNeigh is neigh_add and neigh_delete for ARP.
+func (in *Inet) rtmNewNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
+	m, d, err := neighRequest(h, req, "Cannot find device", "an IPv4 destination is needed")
+	if err != nil {
+		return nil, err
 	}
 	if req.Type == rtnetlink.RTMDelNeigh {
 		if !in.NeighDel(d, m.Dst) {
@@ -392,7 +403,7 @@ func (in *Inet) rtmNewNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if _, ok := t.Lookup(m.Dst.As4()); ok && req.Flags&rtnetlink.FlagExcl != 0 {
 		return nil, syscall.EEXIST // neigh_add with NLM_F_EXCL
 	}
-	err := t.Admin(m.Dst.As4(), mac, neigh.NUDState(m.State), req.Flags&rtnetlink.FlagCreate != 0)
+	err = t.Admin(m.Dst.As4(), mac, neigh.NUDState(m.State), req.Flags&rtnetlink.FlagCreate != 0)
 	if errors.Is(err, neigh.ErrNoLLAddr) {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "No link layer address given")
 	}
@@ -402,16 +413,9 @@ func (in *Inet) rtmNewNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 // rtmGetNeigh is neigh_get for ARP: the entry for one address on one
 // device, whatever its state.
 func (in *Inet) rtmGetNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
-	var m rtnetlink.NeighMsg
-	if err := m.Unmarshal(req.Body); err != nil {
-		return nil, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
-	}
-	d := rtnetlink.DevByIndex(h, int(m.Index))
-	if d == nil {
-		return nil, rtnetlink.Errorf(syscall.ENODEV, "Unknown device ifindex")
-	}
-	if !m.Dst.IsValid() {
-		return nil, rtnetlink.Errorf(syscall.EINVAL, "Network address not specified")
+	m, d, err := neighRequest(h, req, "Unknown device ifindex", "Network address not specified")
+	if err != nil {
+		return nil, err
 	}
 	if t := in.ARP(d); t != nil {
 		if n, ok := t.Lookup(m.Dst.As4()); ok {
