@@ -85,10 +85,3 @@ func FuzzParseRoute(f *testing.F) {
 		_, _ = r.Message(rtnetlink.RTMNewRoute, func(string) (uint32, error) { return 1, nil })
 	})
 }
-
-// mtuMetrics are metrics of RTAX_MTU mtu alone.
-func mtuMetrics(mtu uint32) rtnetlink.Metrics {
-	var x rtnetlink.Metrics
-	x.Val[rtnetlink.RTAXMTU] = mtu
-	return x
-}

@@ -50,6 +50,13 @@ func fibHost(t *testing.T, names ...string) (*stack.Host, []*stack.NetDevice, fu
 	return h, devs, run
 }
 
+// mtuMetrics are metrics of RTAX_MTU mtu alone.
+func mtuMetrics(mtu uint32) rtnetlink.Metrics {
+	var x rtnetlink.Metrics
+	x.Val[rtnetlink.RTAXMTU] = mtu
+	return x
+}
+
 // ipStep is a command line and what ip printed and exited with for it.
 type ipStep struct {
 	line, out, err string
