@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
+	"strconv"
 	"syscall"
 
 	mnl "github.com/mdlayher/netlink"
@@ -38,7 +39,7 @@ type addrFilter struct {
 	label    string       // a shell pattern (fnmatch)
 	// flags, flagMask: the IFA_F_* bits an address must have (flags) of
 	// those ip's FLAG words named (flagMask).
-	flags, flagMask uint8
+	flags, flagMask uint32
 }
 
 // addrSelect: the filter chooses addresses (not only links), so links
@@ -99,7 +100,7 @@ func parseAddrFilter(args []string) (addrFilter, error) {
 			i++
 			f.label = args[i]
 		case a == "primary", a == "secondary", a == "temporary", a == "permanent", a == "dynamic":
-			bit, set := uint8(rtnetlink.IFAFSecondary), a == "secondary" || a == "temporary"
+			bit, set := uint32(rtnetlink.IFAFSecondary), a == "secondary" || a == "temporary"
 			if a == "permanent" || a == "dynamic" {
 				bit, set = rtnetlink.IFAFPermanent, a == "permanent"
 			}
@@ -258,16 +259,26 @@ func (p *out) addrInfo(a rtnetlink.AddrMsg) {
 	p.fp("    ")
 	p.str("family", "%s ", "inet")
 	p.str("local", "%s", a.Local.String())
+	if a.Address.IsValid() && a.Address != a.Local {
+		p.fp(" peer ")
+		p.str("address", "%s", a.Address.String())
+	}
 	p.num("prefixlen", "/%d ", uint64(a.PrefixLen))
 	if a.Broadcast.IsValid() {
 		p.str("broadcast", "brd %s ", a.Broadcast.String())
 	}
-	p.str("scope", "scope %s ", fib.Scope(a.Scope).String())
-	if a.Flags&rtnetlink.IFAFPermanent == 0 {
-		p.flag("dynamic")
+	if a.Metric != 0 {
+		p.num("metric", "metric %d ", uint64(a.Metric))
 	}
+	p.str("scope", "scope %s ", fib.Scope(a.Scope).String())
 	if a.Flags&rtnetlink.IFAFSecondary != 0 {
 		p.flag("secondary")
+	}
+	if a.Flags&rtnetlink.IFAFNoPrefixRoute != 0 {
+		p.flag("noprefixroute")
+	}
+	if a.Flags&rtnetlink.IFAFPermanent == 0 {
+		p.flag("dynamic")
 	}
 	if a.Label != "" {
 		p.str("label", "%s", a.Label)
@@ -377,14 +388,21 @@ func gone(err error) bool {
 	return errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ESRCH)
 }
 
-// addrChange is ip address { add | change | replace | del } IFADDR dev IFNAME.
+// addrChange is ip address { add | change | replace | del } IFADDR dev IFNAME
+// (ipaddr_modify).
 func (c *cmd) addrChange(args []string) error {
-	kind, flags, err := change(args[0], rtnetlink.RTMNewAddr, rtnetlink.RTMDelAddr, "address")
-	if err != nil {
+	var kind uint16
+	var flags mnl.HeaderFlags
+	var err error
+	if matches(args[0], "change") || args[0] == "chg" {
+		kind, flags = rtnetlink.RTMNewAddr, mnl.Acknowledge|rtnetlink.FlagReplace
+	} else if kind, flags, err = change(args[0], rtnetlink.RTMNewAddr, rtnetlink.RTMDelAddr, "address"); err != nil {
 		return err
 	}
-	var prefix netip.Prefix
+	var prefix, peer netip.Prefix
 	var brd string
+	var metric uint32
+	var ifaFlags uint32
 	dev := ""
 	for i := 1; i < len(args); i++ {
 		a := args[i]
@@ -398,8 +416,31 @@ func (c *cmd) addrChange(args []string) error {
 			if dev, err = val(); err != nil {
 				return err
 			}
-		case "label", "scope", "metric", "preference", "priority", "peer", "remote", "anycast", "valid_lft", "preferred_lft",
-			"home", "nodad", "mngtmpaddr", "noprefixroute", "autojoin", "proto":
+		case "peer", "remote":
+			v, err := val()
+			if err != nil {
+				return err
+			}
+			if peer.IsValid() {
+				return &Error{Msg: fmt.Sprintf("duplicate \"peer\": \"%s\" is the second value.", v), Code: exitUsage}
+			}
+			if peer, err = ParsePrefix(v); err != nil {
+				return err
+			}
+		case "metric", "priority", "preference":
+			v, err := val()
+			if err != nil {
+				return err
+			}
+			n, e := strconv.ParseUint(v, 0, 32)
+			if e != nil {
+				return invarg("\"metric\" value is invalid\n", v)
+			}
+			metric = uint32(n)
+		case "noprefixroute":
+			ifaFlags |= rtnetlink.IFAFNoPrefixRoute
+		case "label", "scope", "anycast", "valid_lft", "preferred_lft",
+			"home", "nodad", "mngtmpaddr", "autojoin", "proto":
 			return &Error{Msg: fmt.Sprintf("ip address %s is not supported by vnic.", a), Code: exitNL}
 		case "local":
 			if a, err = val(); err != nil {
@@ -427,17 +468,25 @@ func (c *cmd) addrChange(args []string) error {
 	if err != nil {
 		return err
 	}
-	m := rtnetlink.AddrMsg{Index: idx}
-	if prefix.IsValid() {
+	m := rtnetlink.AddrMsg{Index: idx, Metric: metric, Flags: ifaFlags}
+	switch {
+	case peer.IsValid():
+		// The peer is IFA_ADDRESS and its length the prefix length.
+		m.PrefixLen, m.Address = uint8(peer.Bits()), peer.Addr()
+		if prefix.IsValid() {
+			m.Local = prefix.Addr()
+		}
+	case prefix.IsValid():
 		m.PrefixLen, m.Local, m.Address = uint8(prefix.Bits()), prefix.Addr(), prefix.Addr()
 	}
 	switch brd {
 	case "", "-":
 	case "+":
-		if prefix.IsValid() && prefix.Bits() < 31 {
-			a := prefix.Addr().As4()
+		// The subnet's (the peer's when there is one) host bits set.
+		if m.Address.IsValid() && m.PrefixLen < 31 {
+			a := m.Address.As4()
 			v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
-			v |= ^uint32(0) >> prefix.Bits()
+			v |= ^uint32(0) >> m.PrefixLen
 			m.Broadcast = netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 		}
 	default:

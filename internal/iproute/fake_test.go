@@ -260,7 +260,7 @@ func world() *fake {
 	local, brd := uint8(fib.RTNLocal), uint8(fib.RTNBroadcast)
 	f.routes = []rtnetlink.RouteMsg{
 		// The kernel dumps table 100 first (its hash order), then main, then local.
-		{Table: 100, DstLen: 24, Dst: a4("198.18.10.0"), Type: uni, Protocol: boot, Scope: link, Oif: 2, PrefSrc: a4("198.18.5.2"), MTU: 1280},
+		{Table: 100, DstLen: 24, Dst: a4("198.18.10.0"), Type: uni, Protocol: boot, Scope: link, Oif: 2, PrefSrc: a4("198.18.5.2"), Metrics: mtuMetrics(1280)},
 		{Table: fib.TableMain, Type: uni, Protocol: boot, Gateway: a4("198.18.5.1"), Oif: 2},
 		{Table: fib.TableMain, DstLen: 24, Dst: a4("198.18.5.0"), Type: uni, Protocol: kern, Scope: link, Oif: 2, PrefSrc: a4("198.18.5.2")},
 		{Table: fib.TableMain, DstLen: 24, Dst: a4("198.18.9.0"), Type: uni, Protocol: uint8(fib.ProtoStatic), Gateway: a4("198.18.5.7"), Oif: 2, Priority: 10, HasPrio: true},
@@ -278,7 +278,7 @@ func world() *fake {
 		"198.18.5.2": {Table: fib.TableMain, DstLen: 32, Dst: a4("198.18.5.2"), Type: local, Flags: cloned | 0x80000000, Oif: 1,
 			PrefSrc: a4("198.18.5.2"), HasUID: true},
 		"198.18.12.1": {Table: fib.TableMain, DstLen: 32, Dst: a4("198.18.12.1"), Type: uni, Flags: cloned, Gateway: a4("198.18.5.7"), Oif: 2,
-			PrefSrc: a4("198.18.5.2"), HasUID: true, MTU: 1300},
+			PrefSrc: a4("198.18.5.2"), HasUID: true, Metrics: mtuMetrics(1300)},
 		"198.18.5.255": {Table: fib.TableMain, DstLen: 32, Dst: a4("198.18.5.255"), Type: brd, Flags: cloned | 0x80000000 | 0x10000000, Oif: 2,
 			PrefSrc: a4("198.18.5.2"), HasUID: true},
 		"224.0.0.1": {Table: fib.TableMain, DstLen: 32, Dst: a4("224.0.0.1"), Type: uint8(fib.RTNMulticast), Flags: cloned | 0x80000000 | 0x20000000, Oif: 2,

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"sort"
+	"strconv"
+	"strings"
 
 	mnl "github.com/mdlayher/netlink"
 
@@ -22,7 +24,7 @@ func (c *cmd) neigh(args []string) error {
 	case matches(args[0], "help"):
 		return usageErr{neighUsage}
 	case matches(args[0], "get"):
-		return &Error{Msg: "ip neigh get is not supported by vnic: use ip neigh show to ADDR dev DEV.", Code: exitNL}
+		return c.neighGet(args[1:])
 	case matches(args[0], "change"), args[0] == "chg":
 		return c.neighChange(rtnetlink.RTMNewNeigh, mnl.Acknowledge|rtnetlink.FlagReplace, args[1:])
 	}
@@ -44,8 +46,15 @@ var nudNames = []struct {
 // kernel sends NDA_LLADDR only then.
 const nudValid = neigh.NUDReachable | neigh.NUDStale | neigh.NUDDelay | neigh.NUDProbe | neigh.NUDPermanent | neigh.NUDNoARP
 
+// parseNUD is nud_state_a2n: permanent, reachable and failed by any
+// prefix, the others by name, or a number with one bit below 0x100.
 func parseNUD(s string) (neigh.NUDState, bool) {
-	if s == "none" {
+	switch {
+	case matches(s, "permanent"):
+		return neigh.NUDPermanent, true
+	case matches(s, "reachable"):
+		return neigh.NUDReachable, true
+	case s == "none":
 		return neigh.NUDNone, true
 	}
 	for _, n := range nudNames {
@@ -53,7 +62,14 @@ func parseNUD(s string) (neigh.NUDState, bool) {
 			return n.state, true
 		}
 	}
-	return 0, false
+	if matches(s, "failed") {
+		return neigh.NUDFailed, true
+	}
+	n, err := strconv.ParseUint(s, 0, 32)
+	if err != nil || n >= 0x100 || n&(n-1) != 0 {
+		return 0, false
+	}
+	return neigh.NUDState(n), true
 }
 
 // neighFilter is ip neigh show's and flush's selection.
@@ -250,6 +266,83 @@ func (c *cmd) neighBrief(p *out, n rtnetlink.NeighMsg) {
 	p.end()
 }
 
+// neighGet is ip neigh get { ADDR | proxy ADDR } dev DEV (ipneigh_get):
+// the entry as ip neigh show prints it with its device, in text even
+// under -j, as ip 6.1 prints it.
+func (c *cmd) neighGet(args []string) error {
+	var dst netip.Addr
+	dev := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "dev":
+			v, err := nextArg(args, &i)
+			if err != nil {
+				return err
+			}
+			dev = v
+		case matches(a, "proxy"):
+			if _, err := nextArg(args, &i); err != nil {
+				return err
+			}
+			return &Error{Msg: "ip neigh get proxy is not supported by vnic: it has no proxy entries.", Code: exitNL}
+		default:
+			if a == "to" {
+				v, err := nextArg(args, &i)
+				if err != nil {
+					return err
+				}
+				a = v
+			}
+			if matches(a, "help") {
+				return usageErr{neighUsage}
+			}
+			var err error
+			if dst, err = neighDst(dst, a); err != nil {
+				return err
+			}
+		}
+	}
+	if dev == "" || !dst.IsValid() {
+		return &Error{Msg: "Device and address are required arguments.", Bare: true}
+	}
+	idx, err := c.ifindex(dev)
+	if err != nil {
+		return err
+	}
+	if idx == 0 {
+		return noDevice(dev)
+	}
+	b, err := c.getOne(rtnetlink.RTMGetNeigh, rtnetlink.NeighMsg{Index: int32(idx), Dst: dst}.Marshal())
+	if err != nil {
+		return err
+	}
+	var n rtnetlink.NeighMsg
+	if err := n.Unmarshal(b); err != nil {
+		return err
+	}
+	p := newOut(globals{})
+	c.printNeigh(p, n, false)
+	c.write(p)
+	return nil
+}
+
+// neighDst reads a neighbour's address a (have: the one already read:
+// a second one is garbage).
+func neighDst(have netip.Addr, a string) (netip.Addr, error) {
+	if have.IsValid() {
+		return have, duparg2("to", a)
+	}
+	if isIPv6(a) {
+		return have, errIPv6
+	}
+	ad, err := netip.ParseAddr(a)
+	if err != nil || !ad.Is4() {
+		return have, &Error{Msg: fmt.Sprintf("any valid address is expected rather than \"%s\".", a)}
+	}
+	return ad, nil
+}
+
 // neighChange is ip neigh { add | del | change | replace } ADDR
 // [ lladdr LLADDR ] [ nud STATE ] dev DEV.
 func (c *cmd) neighChange(kind uint16, flags mnl.HeaderFlags, args []string) error {
@@ -265,11 +358,9 @@ func (c *cmd) neighChange(kind uint16, flags mnl.HeaderFlags, args []string) err
 			if v, err = val(); err != nil {
 				return err
 			}
-			hw, e := net.ParseMAC(v)
-			if e != nil || len(hw) != 6 {
-				return &Error{Msg: fmt.Sprintf("\"%s\" is invalid lladdr.", v), Bare: true}
+			if m.LLAddr, err = parseLLAddr(v); err != nil {
+				return err
 			}
-			m.LLAddr = hw
 		case "dev":
 			if dev, err = val(); err != nil {
 				return err
@@ -293,17 +384,9 @@ func (c *cmd) neighChange(kind uint16, flags mnl.HeaderFlags, args []string) err
 			}
 			fallthrough
 		default:
-			if m.Dst.IsValid() {
-				return duparg2("to", a)
+			if m.Dst, err = neighDst(m.Dst, a); err != nil {
+				return err
 			}
-			if isIPv6(a) {
-				return errIPv6
-			}
-			ad, e := netip.ParseAddr(a)
-			if e != nil || !ad.Is4() {
-				return &Error{Msg: fmt.Sprintf("any valid address is expected rather than \"%s\".", a)}
-			}
-			m.Dst = ad
 		}
 	}
 	if dev == "" || !m.Dst.IsValid() {
@@ -319,4 +402,19 @@ func (c *cmd) neighChange(kind uint16, flags mnl.HeaderFlags, args []string) err
 	m.Index = int32(idx)
 	_, err = c.o.T.Route(kind, flags, m.Marshal())
 	return err
+}
+
+// parseLLAddr is ll_addr_a2n: bytes in hex, colon separated, at most 32
+// (the kernel judges the length).
+func parseLLAddr(s string) (net.HardwareAddr, error) {
+	var hw net.HardwareAddr
+	parts := strings.Split(s, ":")
+	for _, part := range parts[:min(len(parts), 32)] {
+		b, err := strconv.ParseUint(part, 16, 8)
+		if err != nil {
+			return nil, &Error{Msg: fmt.Sprintf("\"%s\" is invalid lladdr.", part), Bare: true}
+		}
+		hw = append(hw, byte(b))
+	}
+	return hw, nil
 }

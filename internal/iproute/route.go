@@ -21,11 +21,13 @@ type RouteSpec struct {
 	HasScope bool
 	Metric   uint32
 	Gateway  netip.Addr
+	Via      netip.Addr // an IPv6 gateway (via inet6 ADDR): RTA_VIA
 	Dev      string
 	Src      netip.Addr
-	MTU      uint32
-	OnLink   bool
-	NhID     uint32 // nhid N: a nexthop object
+	// Metrics are the RTA_METRICS the metric keywords set.
+	Metrics rtnetlink.Metrics
+	OnLink  bool
+	NhID    uint32 // nhid N: a nexthop object
 	// Nexthops are a multipath route's paths (nexthop via … dev …
 	// weight … [onlink], each).
 	Nexthops []NexthopSpec
@@ -38,6 +40,7 @@ func garbage(w string) error { return duparg2("to", w) }
 // NexthopSpec is one path of a multipath route.
 type NexthopSpec struct {
 	Gateway netip.Addr
+	Via     netip.Addr // an IPv6 gateway (via inet6)
 	Dev     string
 	Weight  uint16
 	OnLink  bool
@@ -59,18 +62,15 @@ func parseNexthops(args []string) ([]NexthopSpec, error) {
 			val := func() (string, error) { return nextArg(args, &i) }
 			switch kw {
 			case "via":
-				v, err := val()
+				a, err := parseVia(args, &i)
 				if err != nil {
 					return nil, err
 				}
-				if isIPv6(v) {
-					return nil, errIPv6
+				if a.Is4() {
+					h.Gateway = a
+				} else {
+					h.Via = a
 				}
-				a, e := netip.ParseAddr(v)
-				if e != nil || !a.Is4() {
-					return nil, &Error{Msg: fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
-				}
-				h.Gateway = a
 			case "dev":
 				v, err := val()
 				if err != nil {
@@ -98,13 +98,38 @@ func parseNexthops(args []string) ([]NexthopSpec, error) {
 	return out, nil
 }
 
+// parseVia reads via's [FAMILY] ADDRESS after args[*i] (read_family,
+// get_addr): an address of the route's family, inet, unless inet6 is
+// named (an IPv6 gateway, which ip sends as RTA_VIA).
+func parseVia(args []string, i *int) (netip.Addr, error) {
+	v, err := nextArg(args, i)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	fam := "inet"
+	switch v {
+	case "inet", "inet6":
+		fam = v
+		if v, err = nextArg(args, i); err != nil {
+			return netip.Addr{}, err
+		}
+	case "link", "ipx", "mpls", "bridge":
+		return netip.Addr{}, &Error{Msg: fmt.Sprintf("the %s family is not supported by vnic.", v), Code: exitUsage}
+	}
+	a, e := netip.ParseAddr(v)
+	if e != nil || fam == "inet" && !a.Is4() || fam == "inet6" && !a.Is6() {
+		return netip.Addr{}, &Error{Msg: fmt.Sprintf("%s address is expected rather than \"%s\".", fam, v)}
+	}
+	return a, nil
+}
+
 // errNoDst is a route without a destination.
 var errNoDst = &Error{Msg: "need at least a destination address", Bare: true}
 
 // ParseRoute reads ROUTE: [TYPE] PREFIX [tos T] [table T] [proto P]
-// [scope S] [metric M] [via ADDR] [dev NAME] [onlink] [src ADDR]
-// [mtu [lock] N]. PREFIX is default, ADDR or ADDR/LEN; "to" may precede
-// it.
+// [scope S] [metric M] [via [inet|inet6] ADDR] [dev NAME] [onlink]
+// [src ADDR] [METRIC [lock] VALUE]... (routeMetrics). PREFIX is
+// default, ADDR or ADDR/LEN; "to" may precede it.
 func ParseRoute(args []string) (RouteSpec, error) {
 	r := RouteSpec{Type: fib.RTNUnicast, Set: map[string]bool{}}
 	haveDst := false
@@ -160,22 +185,15 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			r.Metric = uint32(n)
 			a = "metric"
 		case "via":
-			if v, err = nextArg(args, &i); err != nil {
+			ad, err := parseVia(args, &i)
+			if err != nil {
 				return r, err
 			}
-			if v == "inet" {
-				if v, err = nextArg(args, &i); err != nil {
-					return r, err
-				}
+			if ad.Is4() {
+				r.Gateway = ad
+			} else {
+				r.Via = ad
 			}
-			ad, e := netip.ParseAddr(v)
-			if isIPv6(v) {
-				return r, errIPv6
-			}
-			if e != nil || !ad.Is4() {
-				return r, &Error{Msg: fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
-			}
-			r.Gateway = ad
 		case "dev", "oif":
 			if v, err = nextArg(args, &i); err != nil {
 				return r, err
@@ -205,20 +223,6 @@ func ParseRoute(args []string) (RouteSpec, error) {
 				return r, &Error{Msg: fmt.Sprintf("inet address is expected rather than \"%s\".", v)}
 			}
 			r.Src = ad
-		case "mtu":
-			if v, err = nextArg(args, &i); err != nil {
-				return r, err
-			}
-			if v == "lock" {
-				if v, err = nextArg(args, &i); err != nil {
-					return r, err
-				}
-			}
-			n, e := strconv.ParseUint(v, 0, 32)
-			if e != nil || n < 68 {
-				return r, invarg("\"mtu\" value is invalid\n", v)
-			}
-			r.MTU = uint32(n)
 		case "nexthop":
 			// The multipath paths take the rest of the line.
 			if r.Nexthops, err = parseNexthops(args[i:]); err != nil {
@@ -239,6 +243,13 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			}
 			haveDst = true
 		default:
+			if mx := findMetric(a); mx != nil {
+				if err := mx.parse(&r.Metrics, args, &i); err != nil {
+					return r, err
+				}
+				a = mx.name
+				break
+			}
 			if t, ok := fib.ParseRouteType(a); ok && !haveDst && i+1 < len(args) {
 				r.Type = t
 				a = "type"
@@ -366,7 +377,7 @@ func ParseScope(s string) (fib.Scope, bool) {
 // matches any scope and, unless a type was given, any type.
 func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)) (rtnetlink.RouteMsg, error) {
 	m := rtnetlink.RouteMsg{DstLen: uint8(r.Dst.Bits()), TOS: r.TOS, Table: r.Table, Protocol: r.Protocol, Type: uint8(r.Type),
-		Priority: r.Metric, HasPrio: r.Set["metric"], MTU: r.MTU, Scope: uint8(fib.ScopeUniverse)}
+		Priority: r.Metric, HasPrio: r.Set["metric"], Metrics: r.Metrics, Scope: uint8(fib.ScopeUniverse)}
 	if m.Table == 0 {
 		m.Table = fib.TableMain
 		switch r.Type {
@@ -378,9 +389,9 @@ func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)
 	if r.Dst.Bits() > 0 {
 		m.Dst = r.Dst.Addr() // host bits as given: the kernel side judges them
 	}
-	m.Gateway, m.PrefSrc, m.NhID = r.Gateway, r.Src, r.NhID
+	m.Gateway, m.Via, m.PrefSrc, m.NhID = r.Gateway, r.Via, r.Src, r.NhID
 	for _, h := range r.Nexthops {
-		hop := rtnetlink.RtNexthop{Weight: h.Weight, Gateway: h.Gateway}
+		hop := rtnetlink.RtNexthop{Weight: h.Weight, Gateway: h.Gateway, Via: h.Via}
 		if h.OnLink {
 			hop.Flags |= rtnetlink.RTMFOnLink
 		}
@@ -409,7 +420,7 @@ func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)
 		m.Scope = uint8(fib.ScopeNowhere)
 	case r.Type == fib.RTNLocal:
 		m.Scope = uint8(fib.ScopeHost)
-	case (r.Type == fib.RTNUnicast || r.Type == fib.RTNBroadcast) && !r.Gateway.IsValid() && r.NhID == 0 && len(r.Nexthops) == 0:
+	case (r.Type == fib.RTNUnicast || r.Type == fib.RTNBroadcast) && !r.Gateway.IsValid() && !r.Via.IsValid() && r.NhID == 0 && len(r.Nexthops) == 0:
 		m.Scope = uint8(fib.ScopeLink)
 	}
 	if kind == rtnetlink.RTMNewRoute && m.Protocol == 0 {
@@ -419,4 +430,150 @@ func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)
 		m.Type = 0
 	}
 	return m, nil
+}
+
+// metricWord is one of ip route's metric keywords (iproute_modify): the
+// RTAX_* it sets and how its value reads.
+type metricWord struct {
+	name   string
+	rtax   int
+	prefix bool // ip takes any prefix of the name (matches)
+	// lock: "lock" may come first; always: the metric is locked whatever
+	// is said (ip's rto_min).
+	lock, always bool
+	kind         metricKind
+	scale        uint32 // a time's unit in the kernel's (rtt 8, rttvar 4)
+	what         string // the word ip's invalid-value error quotes
+}
+
+type metricKind uint8
+
+const (
+	metricUint metricKind = iota
+	metricHopLimit
+	metricTime
+	metricBool // 0 or 1
+	metricFeatures
+	metricCC
+)
+
+// routeMetrics are the keywords in iproute_modify's order: a word is the
+// first whose name it is (or, for a prefix keyword, a prefix of).
+var routeMetrics = []metricWord{
+	{name: "mtu", rtax: rtnetlink.RTAXMTU, lock: true},
+	{name: "hoplimit", rtax: rtnetlink.RTAXHopLimit, lock: true, kind: metricHopLimit},
+	{name: "advmss", rtax: rtnetlink.RTAXAdvMSS, lock: true, what: "mss"},
+	{name: "reordering", rtax: rtnetlink.RTAXReordering, prefix: true, lock: true},
+	{name: "rtt", rtax: rtnetlink.RTAXRTT, lock: true, kind: metricTime, scale: 8},
+	{name: "rto_min", rtax: rtnetlink.RTAXRTOMin, always: true, kind: metricTime, scale: 1},
+	{name: "window", rtax: rtnetlink.RTAXWindow, prefix: true, lock: true},
+	{name: "cwnd", rtax: rtnetlink.RTAXCwnd, prefix: true, lock: true},
+	{name: "initcwnd", rtax: rtnetlink.RTAXInitCwnd, prefix: true, lock: true},
+	{name: "initrwnd", rtax: rtnetlink.RTAXInitRwnd, prefix: true, lock: true},
+	{name: "features", rtax: rtnetlink.RTAXFeatures, prefix: true, kind: metricFeatures},
+	{name: "quickack", rtax: rtnetlink.RTAXQuickAck, prefix: true, kind: metricBool},
+	{name: "congctl", rtax: rtnetlink.RTAXCCAlgo, prefix: true, lock: true, kind: metricCC},
+	{name: "rttvar", rtax: rtnetlink.RTAXRTTVar, prefix: true, lock: true, kind: metricTime, scale: 4},
+	{name: "ssthresh", rtax: rtnetlink.RTAXSSThresh, prefix: true, lock: true},
+	{name: "fastopen_no_cookie", rtax: rtnetlink.RTAXFastopenNoCookie, prefix: true, kind: metricBool},
+}
+
+func findMetric(w string) *metricWord {
+	for i := range routeMetrics {
+		if mx := &routeMetrics[i]; w == mx.name || mx.prefix && matches(w, mx.name) {
+			return mx
+		}
+	}
+	return nil
+}
+
+// parse reads the metric's [lock] VALUE after args[*i] into x.
+func (mx *metricWord) parse(x *rtnetlink.Metrics, args []string, i *int) error {
+	v, err := nextArg(args, i)
+	if err != nil {
+		return err
+	}
+	if mx.lock && v == "lock" {
+		x.Val[rtnetlink.RTAXLock] |= 1 << mx.rtax
+		if v, err = nextArg(args, i); err != nil {
+			return err
+		}
+	}
+	if mx.always {
+		x.Val[rtnetlink.RTAXLock] |= 1 << mx.rtax
+	}
+	what := mx.what
+	if what == "" {
+		what = mx.name
+	}
+	bad := func(why string) error { return invarg(fmt.Sprintf("\"%s\" %s\n", what, why), v) }
+	switch mx.kind {
+	case metricCC:
+		x.CC = v
+		return nil
+	case metricFeatures:
+		if v != "ecn" {
+			return bad("value not valid")
+		}
+		x.Val[mx.rtax] |= rtnetlink.RTAXFeatureECN
+		return nil
+	case metricTime:
+		t, raw, ok := parseTimeRTT(v)
+		if !ok {
+			return bad("value is invalid")
+		}
+		if !raw {
+			t *= mx.scale
+		}
+		x.Val[mx.rtax] = t
+		return nil
+	}
+	n, e := strconv.ParseUint(v, 0, 32)
+	switch {
+	case e != nil, mx.kind == metricHopLimit && n > 255:
+		return bad("value is invalid")
+	case mx.kind == metricBool && n > 1:
+		return bad("value should be 0 or 1")
+	}
+	x.Val[mx.rtax] = uint32(n)
+	return nil
+}
+
+// parseTimeRTT is get_time_rtt: milliseconds, with an s, sec, secs, ms,
+// msec or msecs suffix, rounded up; raw reports a bare number, which ip
+// sends as the kernel's own units.
+func parseTimeRTT(s string) (ms uint32, raw, ok bool) {
+	num, scale := s, 0.0 // 0: no unit
+	for _, u := range []struct {
+		suffix string
+		scale  float64
+	}{{"msecs", 1}, {"msec", 1}, {"secs", 1000}, {"sec", 1000}, {"ms", 1}, {"s", 1000}} {
+		if len(s) > len(u.suffix) && strings.EqualFold(s[len(s)-len(u.suffix):], u.suffix) {
+			num, scale = s[:len(s)-len(u.suffix)], u.scale
+			break
+		}
+	}
+	var t float64
+	if strings.Contains(num, ".") {
+		f, err := strconv.ParseFloat(num, 64)
+		if err != nil || f < 0 {
+			return 0, false, false
+		}
+		t = f
+	} else {
+		n, err := strconv.ParseUint(num, 0, 64)
+		if err != nil {
+			return 0, false, false
+		}
+		t = float64(n)
+	}
+	raw = scale == 0
+	if !raw {
+		t *= scale
+	}
+	ms = uint32(t)
+	if float64(ms) < t {
+		ms++
+	}
+	return ms, raw, true
 }

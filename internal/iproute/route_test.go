@@ -15,19 +15,28 @@ func TestParseRoute(t *testing.T) {
 	}{
 		{"default via 198.18.5.1", "default via 198.18.5.1 "},
 		{"198.18.9.0/24 via 198.18.5.1 dev vnic0 metric 10", "198.18.9.0/24 via 198.18.5.1 dev vnic0 metric 10 "},
-		{"to 198.18.9.7 dev vnic0 scope link src 198.18.5.2 mtu lock 1280 table 100 proto static", "198.18.9.7 dev vnic0 table 100 proto static scope link src 198.18.5.2 mtu 1280 "},
+		{"to 198.18.9.7 dev vnic0 scope link src 198.18.5.2 mtu lock 1280 table 100 proto static", "198.18.9.7 dev vnic0 table 100 proto static scope link src 198.18.5.2 mtu lock 1280 "},
 		{"unreachable 203.0.113.0/24", "unreachable 203.0.113.0/24 "},
 		{"blackhole default table main", "blackhole default "},
 		{"198.18.9.0/24 via 198.18.5.1 onlink dev vnic0", "198.18.9.0/24 via 198.18.5.1 dev vnic0 onlink "},
 		{"", "error: need at least a destination address"},
 		{"default via", `error: Command line is not complete. Try option "help"`},
-		{"default via 2001:db8::1", `error: IPv6 is not supported: vnic's stack is IPv4 only.`},
+		{"default via 2001:db8::1", `error: inet address is expected rather than "2001:db8::1".`},
 		{"198.18.9.0/33", `error: any valid prefix is expected rather than "198.18.9.0/33".`},
 		{"default default", `error: either "to" is duplicate, or "default" is a garbage.`},
 		{"default table nope", `error: argument "nope" is wrong: "table" value is invalid`},
 		{"default metric x", `error: argument "x" is wrong: "metric" value is invalid`},
 		{"default scope wide", `error: argument "wide" is wrong: invalid "scope" value`},
-		{"default mtu 10", `error: argument "10" is wrong: "mtu" value is invalid`},
+		{"default mtu x", `error: argument "x" is wrong: "mtu" value is invalid`},
+		{"default mtu 10 rtt 1.5s rttvar 0x10 rto_min 2 window lock 3 features ecn congctl reno", "default mtu 10 window lock 3 rtt 1.5s rttvar 4ms features ecn rto_min lock 2ms congctl reno "},
+		{"default rtt 1.5", "default rtt 0ms "},
+		{"default rtt 1.5m", `error: argument "1.5m" is wrong: "rtt" value is invalid`},
+		{"default rto_min lock 1s", `error: argument "lock" is wrong: "rto_min" value is invalid`},
+		{"default hoplimit 256", `error: argument "256" is wrong: "hoplimit" value is invalid`},
+		{"default advmss x", `error: argument "x" is wrong: "mss" value is invalid`},
+		{"default quickack 2", `error: argument "2" is wrong: "quickack" value should be 0 or 1`},
+		{"default features sack", `error: argument "sack" is wrong: "features" value not valid`},
+		{"default fastopen_no_cookie", `error: Command line is not complete. Try option "help"`},
 	} {
 		r, err := ParseRoute(strings.Fields(c.in))
 		got := ""
@@ -35,7 +44,7 @@ func TestParseRoute(t *testing.T) {
 			got = "error: " + err.Error()
 		} else {
 			m := rtnetlink.RouteMsg{DstLen: uint8(r.Dst.Bits()), Type: uint8(r.Type), Table: r.Table, Protocol: r.Protocol, Gateway: r.Gateway, PrefSrc: r.Src,
-				Priority: r.Metric, HasPrio: r.Set["metric"], MTU: r.MTU}
+				Priority: r.Metric, HasPrio: r.Set["metric"], Metrics: r.Metrics}
 			if m.Table == 0 {
 				m.Table = fib.TableMain
 			}

@@ -341,6 +341,19 @@ var routeFlagNames = []struct {
 	{rtnhFLinkdown, "linkdown"}, {rtnhFUnresolved, "unresolved"}, {rtmFOffload, "rt_offload"}, {rtmFTrap, "rt_trap"},
 	{rtmFOffloadFailed, "rt_offload_failed"}}
 
+// printRtFlags is print_rt_flags: a route's or a path's RTNH_F_* and
+// RTM_F_* words, the "flags" array in JSON.
+func printRtFlags(p *out, f uint32) {
+	p.openArr("flags")
+	for _, n := range routeFlagNames {
+		if f&n.bit != 0 {
+			p.fp("%s ", n.name)
+			p.elem(n.name)
+		}
+	}
+	p.closeArr()
+}
+
 // printRoute is print_route for an IPv4 route or route get's decision;
 // f is the selector (nil for route get and monitor): what it fixes is not
 // printed.
@@ -396,14 +409,7 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 	if r.HasPrio {
 		p.num("metric", "metric %d ", uint64(r.Priority))
 	}
-	p.openArr("flags")
-	for _, n := range routeFlagNames {
-		if r.Flags&n.bit != 0 {
-			p.fp("%s ", n.name)
-			p.elem(n.name)
-		}
-	}
-	p.closeArr()
+	printRtFlags(p, r.Flags)
 	if r.Mark != 0 {
 		// print_route: small marks in decimal, others in hex.
 		if p.json || r.Mark < 16 {
@@ -414,30 +420,6 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 	}
 	if r.HasUID {
 		p.num("uid", "uid %d ", uint64(r.UID))
-	}
-	if len(r.Multipath) > 0 {
-		// print_rta_multipath: a line per path.
-		p.openArr("nexthops")
-		for _, h := range r.Multipath {
-			p.nl()
-			p.fp("\tnexthop ")
-			p.openObj("")
-			if h.Gateway.IsValid() {
-				p.str("gateway", "via %s ", h.Gateway.String())
-			}
-			if h.Ifindex != 0 {
-				p.str("dev", "dev %s ", c.ifname(uint32(h.Ifindex)))
-			}
-			p.num("weight", "weight %d ", uint64(h.Weight))
-			p.openArr("flags")
-			if h.Flags&rtnetlink.RTMFOnLink != 0 {
-				p.fp("onlink ")
-				p.elem("onlink")
-			}
-			p.closeArr()
-			p.closeObj()
-		}
-		p.closeArr()
 	}
 	if cloned {
 		p.nl()
@@ -459,17 +441,93 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 			p.fp("> ")
 		}
 	}
-	if r.MTU != 0 {
-		p.openArr("metrics")
-		p.openObj("")
-		p.num("mtu", "mtu %d ", uint64(r.MTU))
-		p.closeObj()
-		p.closeArr()
+	if !r.Metrics.IsZero() {
+		printMetrics(p, r.Metrics)
 	}
 	if r.Iif != 0 {
 		p.str("iif", "iif %s ", c.ifname(r.Iif))
 	}
+	if len(r.Multipath) > 0 {
+		// print_rta_multipath: a line per path.
+		p.openArr("nexthops")
+		for _, h := range r.Multipath {
+			p.nl()
+			p.fp("\tnexthop ")
+			p.openObj("")
+			if h.Gateway.IsValid() {
+				p.str("gateway", "via %s ", h.Gateway.String())
+			}
+			if h.Ifindex != 0 {
+				p.str("dev", "dev %s ", c.ifname(uint32(h.Ifindex)))
+			}
+			p.num("weight", "weight %d ", uint64(h.Weight))
+			printRtFlags(p, uint32(h.Flags))
+			p.closeObj()
+		}
+		p.closeArr()
+	}
 	p.end()
+}
+
+// printMetrics is print_rta_metrics: each metric set or locked, in RTAX_*
+// order, by its keyword, "lock" before a locked one's value; times in ms
+// (rtt in 1/8, rttvar in 1/4 of one), shown in s from 1000 ms.
+func printMetrics(p *out, x rtnetlink.Metrics) {
+	p.openArr("metrics")
+	p.openObj("")
+	for t := rtnetlink.RTAXMTU; t <= rtnetlink.RTAXMax; t++ {
+		v := x.Val[t]
+		set := v != 0 || t == rtnetlink.RTAXCCAlgo && x.CC != ""
+		if !set && !x.Locked(t) || t == rtnetlink.RTAXHopLimit && v == ^uint32(0) {
+			continue
+		}
+		name := metricName(t)
+		p.fp("%s ", name)
+		if x.Locked(t) {
+			p.fp("lock ")
+		}
+		switch t {
+		case rtnetlink.RTAXFeatures:
+			if v&rtnetlink.RTAXFeatureECN != 0 {
+				p.fp("ecn ")
+				p.jnull("ecn")
+			}
+			if v&^rtnetlink.RTAXFeatureECN != 0 {
+				p.str("features", "%s ", fmt.Sprintf("%#x", v))
+			}
+		case rtnetlink.RTAXRTT, rtnetlink.RTAXRTTVar, rtnetlink.RTAXRTOMin:
+			switch t {
+			case rtnetlink.RTAXRTT:
+				v /= 8
+			case rtnetlink.RTAXRTTVar:
+				v /= 4
+			}
+			switch {
+			case p.json:
+				p.num(name, "", uint64(v))
+			case v >= 1000:
+				p.fp("%ss ", strconv.FormatFloat(float64(v)/1e3, 'g', 6, 64))
+			default:
+				p.fp("%dms ", v)
+			}
+		case rtnetlink.RTAXCCAlgo:
+			p.str("congestion", "%s ", x.CC)
+		default:
+			p.num(name, "%d ", uint64(v))
+		}
+	}
+	p.closeObj()
+	p.closeArr()
+}
+
+// metricName is ip's name for RTAX_* metric t (mx_names).
+func metricName(t int) string {
+	for _, mx := range routeMetrics {
+		if mx.rtax == t {
+			return mx.name
+		}
+	}
+	return fmt.Sprintf("metric %d", t)
 }
 
 // cacheFlagNames names a decision's RTCF_* bits as ip's print_cache_flags
@@ -604,15 +662,12 @@ func (c *cmd) routeGet(args []string) error {
 	if _, err := c.links(); err != nil {
 		return err
 	}
-	msgs, err := c.o.T.Route(rtnetlink.RTMGetRoute, 0, m.Marshal())
+	b, err := c.getOne(rtnetlink.RTMGetRoute, m.Marshal())
 	if err != nil {
 		return err
 	}
-	if len(msgs) != 1 {
-		return fmt.Errorf("ip route get: %d answers", len(msgs))
-	}
 	var r rtnetlink.RouteMsg
-	if err := r.Unmarshal(msgs[0].Data); err != nil {
+	if err := r.Unmarshal(b); err != nil {
 		return err
 	}
 	p := newOut(c.g)
@@ -623,4 +678,17 @@ func (c *cmd) routeGet(args []string) error {
 	p.done()
 	c.write(p)
 	return nil
+}
+
+// getOne sends a get request (not a dump) and returns the one answer's
+// body.
+func (c *cmd) getOne(typ uint16, body []byte) ([]byte, error) {
+	msgs, err := c.o.T.Route(typ, 0, body)
+	if err != nil {
+		return nil, err
+	}
+	if len(msgs) != 1 {
+		return nil, fmt.Errorf("ip: %d answers to one request", len(msgs))
+	}
+	return msgs[0].Data, nil
 }

@@ -45,6 +45,7 @@ func ipHost(t *testing.T) func(line string) (stdout, stderr string, code int) {
 	_, h := stacktest.NewHost(t, 1)
 	rtnetlink.Init(h)
 	dev, _ := stacktest.NewDev(t, h, 1)
+	dev.CarrierOn() // as the kernel's device had: its routes are not linkdown
 	if _, err := inet.Init(h, ipv4.InetConfig{}); err != nil {
 		t.Fatal(err)
 	}

@@ -364,9 +364,9 @@ unreachable 198.18.11.0/24 proto boot scope global
 	more := func() *fake {
 		return withRoutes(world(),
 			rtnetlink.RouteMsg{Table: fib.TableMain, DstLen: 24, Dst: a4("198.18.12.0"), Type: uint8(fib.RTNUnicast), Protocol: fib.ProtoBoot,
-				Gateway: a4("198.18.5.7"), Oif: 2, MTU: 1300},
+				Gateway: a4("198.18.5.7"), Oif: 2, Metrics: mtuMetrics(1300)},
 			rtnetlink.RouteMsg{Table: fib.TableMain, DstLen: 24, Dst: a4("198.18.13.0"), TOS: 0x10, Type: uint8(fib.RTNUnicast), Protocol: fib.ProtoBoot,
-				Gateway: a4("198.18.5.9"), Oif: 2, Flags: rtnetlink.RTMFOnLink, Priority: 5, HasPrio: true, MTU: 1280, PrefSrc: a4("198.18.5.2")})
+				Gateway: a4("198.18.5.9"), Oif: 2, Flags: rtnetlink.RTMFOnLink, Priority: 5, HasPrio: true, Metrics: mtuMetrics(1280), PrefSrc: a4("198.18.5.2")})
 	}
 	runCases(t, more, []ipCase{
 		{"-j route show 198.18.12.0/24", `[{"dst":"198.18.12.0/24","gateway":"198.18.5.7","dev":"vnic0","flags":[],"metrics":[{"mtu":1300}]}]

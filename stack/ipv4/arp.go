@@ -185,3 +185,16 @@ func (in *Inet) NeighAdd(dev *stack.NetDevice, addr netip.Addr, mac stack.MAC) {
 func (in *Inet) NeighDel(dev *stack.NetDevice, addr netip.Addr) bool {
 	return in.Attach(dev).arp.Delete(addr.As4())
 }
+
+// arpInvalidate is arp_invalidate without force: d's entry for addr, an
+// address that has just become a broadcast one, goes unless it holds a
+// valid link-layer address (a permanent entry stays).
+func (in *Inet) arpInvalidate(d *stack.NetDevice, addr [4]byte) {
+	t := in.ARP(d)
+	if t == nil {
+		return
+	}
+	if n, ok := t.Lookup(addr); ok && n.State&neigh.NUDValid == 0 {
+		t.Delete(addr)
+	}
+}

@@ -32,14 +32,37 @@ type InDevice struct {
 
 // IfAddr is one IPv4 address on a device (in_ifaddr).
 type IfAddr struct {
-	Ifindex   int
-	Local     [4]byte
+	Ifindex int
+	Local   [4]byte
+	// Address is IFA_ADDRESS: the peer of a point-to-point address (ip
+	// addr add … peer P), else Local. The subnet is its prefix.
+	Address   [4]byte
 	PrefixLen int
 	Broadcast [4]byte // the broadcast address given with it (ip addr add … brd); zero for none
 	Scope     fib.Scope
 	Label     string
 	Secondary bool
+	// Metric is IFA_RT_PRIORITY: the metric of the prefix route.
+	Metric uint32
+	// NoPrefixRoute is IFA_F_NOPREFIXROUTE: the address makes no prefix
+	// route.
+	NoPrefixRoute bool
 }
+
+// subnet reports whether address o is of a's subnet (the same prefix
+// length, and o's address under it: inet_ifa_match).
+func (a IfAddr) subnet(o IfAddr) bool {
+	return a.PrefixLen == o.PrefixLen && sameNet(a.Address, o.Address, a.PrefixLen)
+}
+
+// prefix is the subnet's first address (ifa_address & ifa_mask).
+func (a IfAddr) prefix() [4]byte {
+	return header.IPv4FromUint32(header.IPv4Uint32(a.Address) & header.IPv4Mask(a.PrefixLen))
+}
+
+// same reports whether o is the address a is (in_ifaddr identity: local,
+// subnet).
+func (a IfAddr) same(o IfAddr) bool { return a.Local == o.Local && a.subnet(o) }
 
 // Prefix returns the address with its prefix length.
 func (a IfAddr) Prefix() netip.Prefix {
@@ -137,46 +160,46 @@ func sameNet(a, b [4]byte, l int) bool {
 	return (header.IPv4Uint32(a)^header.IPv4Uint32(b))&header.IPv4Mask(l) == 0
 }
 
-// AddAddr is ip addr add PREFIX dev d: the address, then (fib_add_ifaddr)
-// a local /32 route and, below /31, a broadcast route in the local table
-// and, for a primary address, the connected prefix route in main. A
-// gratuitous ARP announces it.
+// AddAddr is ip addr add PREFIX dev d: the address, then its routes
+// (fib_add_ifaddr: a local /32 route, and on a device that is up the
+// connected prefix route in main for a primary address, and broadcast
+// routes in the local table). A gratuitous ARP announces it.
 func (in *Inet) AddAddr(d *stack.NetDevice, p netip.Prefix) error {
-	return in.AddAddrBroadcast(d, p, [4]byte{})
-}
-
-// AddAddrBroadcast is AddAddr with a broadcast address (ip addr add …
-// brd ADDR): it is recorded and gets its own broadcast route. The
-// subnet's broadcast route exists either way (Linux's fib_add_ifaddr).
-func (in *Inet) AddAddrBroadcast(d *stack.NetDevice, p netip.Prefix, brd [4]byte) error {
 	if !p.Addr().Is4() || !p.IsValid() {
 		return fmt.Errorf("stack: %s: %v is not an IPv4 prefix: %w", d.Name(), p, syscall.EINVAL)
 	}
-	idev := in.Attach(d)
-	a := IfAddr{Ifindex: d.Ifindex(), Local: ip4(p.Addr()), PrefixLen: p.Bits(), Label: d.Name()}
-	if a.Local == [4]byte{} || header.IPv4IsMulticast(a.Local) || a.Local == [4]byte{255, 255, 255, 255} {
-		return fmt.Errorf("stack: %s: %v cannot be an interface address: %w", d.Name(), p.Addr(), syscall.EINVAL)
+	return in.AddIfAddr(d, IfAddr{Local: ip4(p.Addr()), PrefixLen: p.Bits()})
+}
+
+// AddIfAddr is __inet_insert_ifa for address a (Local, PrefixLen, and
+// optionally Address for a peer, Broadcast, Metric, NoPrefixRoute): an
+// address of the subnet of one on d already is a secondary (the same
+// local address there is EEXIST); the routes follow (fib_add_ifaddr).
+func (in *Inet) AddIfAddr(d *stack.NetDevice, a IfAddr) error {
+	if a.PrefixLen < 0 || a.PrefixLen > 32 {
+		return fmt.Errorf("stack: %s: prefix length %d: %w", d.Name(), a.PrefixLen, syscall.EINVAL)
 	}
-	a.Broadcast = brd
-	switch {
-	case a.Local[0] == 127:
+	idev := in.Attach(d)
+	a.Ifindex, a.Label, a.Secondary = d.Ifindex(), d.Name(), false
+	if a.Address == ([4]byte{}) {
+		a.Address = a.Local
+	}
+	if a.Local == [4]byte{} || header.IPv4IsMulticast(a.Local) || a.Local == [4]byte{255, 255, 255, 255} {
+		return fmt.Errorf("stack: %s: %v cannot be an interface address: %w", d.Name(), netip.AddrFrom4(a.Local), syscall.EINVAL)
+	}
+	a.Scope = fib.ScopeUniverse
+	if a.Local[0] == 127 {
 		a.Scope = fib.ScopeHost
-	default:
-		a.Scope = fib.ScopeUniverse
 	}
 	in.mu.Lock()
 	cur := *idev.addrs.Load()
-	prim := a.Local // the routes' source: the subnet's primary address (fib_add_ifaddr's prim)
 	for _, o := range cur {
-		if o.Local == a.Local && o.PrefixLen == a.PrefixLen {
-			in.mu.Unlock()
-			return fmt.Errorf("stack: %s: %v already assigned: %w", d.Name(), p, syscall.EEXIST)
-		}
-		if sameNet(o.Local, a.Local, o.PrefixLen) && o.PrefixLen == a.PrefixLen {
-			a.Secondary = true
-			if !o.Secondary {
-				prim = o.Local
+		if o.subnet(a) {
+			if o.Local == a.Local {
+				in.mu.Unlock()
+				return fmt.Errorf("stack: %s: %v/%d already assigned: %w", d.Name(), netip.AddrFrom4(a.Local), a.PrefixLen, syscall.EEXIST)
 			}
+			a.Secondary = true
 		}
 	}
 	next := slices.Clone(cur)
@@ -192,84 +215,115 @@ func (in *Inet) AddAddrBroadcast(d *stack.NetDevice, p netip.Prefix, brd [4]byte
 	idev.addrs.Store(&next)
 	in.mu.Unlock()
 	in.notify(InetEvent{Kind: EventNewAddr, Addr: a, Dev: d})
-
-	local := fib.Route{Table: fib.TableLocal, Dst: a.Local, Len: 32, Type: fib.RTNLocal, Scope: fib.ScopeHost, Protocol: fib.ProtoKernel, PrefSrc: prim, Dev: d}
-	in.addKernelRoute(local)
-	if a.Broadcast != ([4]byte{}) && !header.IPv4IsLbcast(a.Broadcast) {
-		in.addKernelRoute(fib.Route{Table: fib.TableLocal, Dst: a.Broadcast, Len: 32, Type: fib.RTNBroadcast, Scope: fib.ScopeLink, Protocol: fib.ProtoKernel, PrefSrc: prim, Dev: d})
-	}
-	if net := header.IPv4FromUint32(header.IPv4Uint32(a.Local) | ^header.IPv4Mask(a.PrefixLen)); !a.Secondary && a.PrefixLen < 31 && net != a.Broadcast {
-		in.addKernelRoute(fib.Route{Table: fib.TableLocal, Dst: net, Len: 32, Type: fib.RTNBroadcast, Scope: fib.ScopeLink, Protocol: fib.ProtoKernel, PrefSrc: a.Local, Dev: d})
-	}
-	if !a.Secondary && a.PrefixLen < 32 {
-		// The connected prefix; on the loopback the whole prefix is local
-		// (127.0.0.0/8 in the local table).
-		typ, table, scope := fib.RTNUnicast, uint32(fib.TableMain), fib.ScopeLink
-		if d.IsLoopback() {
-			typ, table, scope = fib.RTNLocal, fib.TableLocal, fib.ScopeHost
-		}
-		in.addKernelRoute(fib.Route{Table: table, Dst: header.IPv4FromUint32(header.IPv4Uint32(a.Local) & header.IPv4Mask(a.PrefixLen)), Len: uint8(a.PrefixLen), Type: typ,
-			Scope: scope, Protocol: fib.ProtoKernel, PrefSrc: a.Local, Dev: d})
-	}
+	in.fibAddIfaddr(d, a)
+	in.fib.SyncUp(d) // fib_inetaddr_event: the paths through d may live again
 	if !(d.NoARP() || d.IsLoopback()) && d.IsUp() && d.CarrierOK() {
 		in.sendARP(d, GratuitousARP(d.Addr(), a.Local))
 	}
 	return nil
 }
 
-func (in *Inet) addKernelRoute(r fib.Route) {
-	if err := in.fib.Insert(&r, false); err == nil {
-		in.notify(InetEvent{Kind: EventNewRoute, Route: r, Dev: r.Dev})
+// primaryOf is inet_ifa_byprefix: the primary address of a's subnet
+// among as (a itself when it is one).
+func primaryOf(as []IfAddr, a IfAddr) (IfAddr, bool) {
+	if !a.Secondary {
+		return a, true
 	}
+	for _, o := range as {
+		if !o.Secondary && o.subnet(a) {
+			return o, true
+		}
+	}
+	return IfAddr{}, false
 }
 
-// DelAddr is ip addr del: the address and the routes it made go; deleting
-// a primary address deletes the secondaries of its subnet too (Linux's
-// default without promote_secondaries).
-func (in *Inet) DelAddr(d *stack.NetDevice, p netip.Prefix) error {
-	idev := inDevKey.Get(d)
-	if idev == nil || !p.Addr().Is4() {
-		return fmt.Errorf("stack: %s: no address %v: %w", d.Name(), p, syscall.EADDRNOTAVAIL)
+// FindAddr is find_matching_ifa: d's address that is a (its local
+// address and subnet).
+func (in *Inet) FindAddr(d *stack.NetDevice, a IfAddr) (IfAddr, bool) {
+	if a.Address == ([4]byte{}) {
+		a.Address = a.Local
 	}
-	local := ip4(p.Addr())
+	as := in.Addrs(d)
+	i := slices.IndexFunc(as, a.same)
+	if i < 0 {
+		return IfAddr{}, false
+	}
+	return as[i], true
+}
+
+// SetAddrMetric is ip addr change/replace of an existing address's metric
+// (IFA_RT_PRIORITY): the prefix route moves to the new metric
+// (fib_modify_prefix_metric) and the address is announced again.
+func (in *Inet) SetAddrMetric(d *stack.NetDevice, a IfAddr, metric uint32) {
+	idev := inDevKey.Get(d)
+	if idev == nil {
+		return
+	}
 	in.mu.Lock()
-	cur := *idev.addrs.Load()
-	i := slices.IndexFunc(cur, func(a IfAddr) bool { return a.Local == local && a.PrefixLen == p.Bits() })
+	next := slices.Clone(*idev.addrs.Load())
+	i := slices.IndexFunc(next, a.same)
 	if i < 0 {
 		in.mu.Unlock()
+		return
+	}
+	old := next[i]
+	next[i].Metric = metric
+	idev.addrs.Store(&next)
+	in.mu.Unlock()
+	if old.Metric != metric {
+		in.fibModifyPrefixMetric(d, old, metric)
+	}
+	in.notify(InetEvent{Kind: EventNewAddr, Addr: next[i], Dev: d})
+}
+
+// DelAddr is ip addr del PREFIX dev d: the address whose local address
+// and subnet PREFIX is (DelIfAddr).
+func (in *Inet) DelAddr(d *stack.NetDevice, p netip.Prefix) error {
+	if !p.Addr().Is4() {
 		return fmt.Errorf("stack: %s: no address %v: %w", d.Name(), p, syscall.EADDRNOTAVAIL)
 	}
-	gone := []IfAddr{cur[i]}
-	if !cur[i].Secondary {
+	return in.DelIfAddr(d, IfAddr{Local: ip4(p.Addr()), Address: ip4(p.Addr()), PrefixLen: p.Bits()})
+}
+
+// DelIfAddr is inet_rtm_deladdr and __inet_del_ifa: the first address of
+// d with q's local address and, when q has an Address, q's subnet; a
+// primary takes the secondaries of its subnet along (no
+// promote_secondaries), each announced and its routes deleted
+// (fib_del_ifaddr) before the primary. When the last address goes, every
+// route through d goes and its neighbours are flushed (fib_disable_ip).
+func (in *Inet) DelIfAddr(d *stack.NetDevice, q IfAddr) error {
+	idev := inDevKey.Get(d)
+	if idev == nil {
+		return fmt.Errorf("stack: %s: no address %v: %w", d.Name(), netip.AddrFrom4(q.Local), syscall.EADDRNOTAVAIL)
+	}
+	in.mu.Lock()
+	cur := *idev.addrs.Load()
+	i := slices.IndexFunc(cur, func(a IfAddr) bool { return a.Local == q.Local && (q.Address == [4]byte{} || a.subnet(q)) })
+	if i < 0 {
+		in.mu.Unlock()
+		return fmt.Errorf("stack: %s: no address %v: %w", d.Name(), netip.AddrFrom4(q.Local), syscall.EADDRNOTAVAIL)
+	}
+	del := cur[i]
+	var gone []IfAddr // in deletion order: the subnet's secondaries, then del
+	if !del.Secondary {
 		for _, o := range cur {
-			if o.Secondary && o.PrefixLen == cur[i].PrefixLen && sameNet(o.Local, local, o.PrefixLen) {
+			if o.Secondary && o.subnet(del) {
 				gone = append(gone, o)
 			}
 		}
 	}
-	next := slices.DeleteFunc(slices.Clone(cur), func(a IfAddr) bool {
-		return slices.ContainsFunc(gone, func(g IfAddr) bool { return g.Local == a.Local && g.PrefixLen == a.PrefixLen })
-	})
-	idev.addrs.Store(&next)
+	gone = append(gone, del)
 	in.mu.Unlock()
 	for _, a := range gone {
+		in.mu.Lock()
+		cur := *idev.addrs.Load()
+		next := slices.DeleteFunc(slices.Clone(cur), a.same)
+		idev.addrs.Store(&next)
+		in.mu.Unlock()
 		in.notify(InetEvent{Kind: EventDelAddr, Addr: a, Dev: d})
-		removed := in.fib.RemoveKernel(d, a.Local)
-		if a.Secondary && len(gone) == 1 {
-			// A secondary's own routes carry its primary's address as
-			// source: its local route, and its explicit broadcast unless
-			// another address still has it (fib_del_ifaddr).
-			brdUsed := slices.ContainsFunc(next, func(o IfAddr) bool { return o.Broadcast == a.Broadcast })
-			removed = append(removed, in.fib.RemoveWhere(func(r *fib.Route) bool {
-				if r.Protocol != fib.ProtoKernel || r.Dev != d || r.Table != fib.TableLocal || r.Len != 32 {
-					return false
-				}
-				return r.Type == fib.RTNLocal && r.Dst == a.Local ||
-					r.Type == fib.RTNBroadcast && a.Broadcast != ([4]byte{}) && r.Dst == a.Broadcast && !brdUsed
-			})...)
-		}
-		for _, r := range removed {
-			in.notify(InetEvent{Kind: EventDelRoute, Route: r, Dev: d})
+		in.fibDelIfaddr(d, a, cur, next)
+		if len(next) == 0 {
+			in.disableIP(d, true) // the last address: IPv4 is off on d
 		}
 	}
 	return nil
@@ -328,9 +382,16 @@ func (in *Inet) netdevEvent(ev stack.NetdevEvent, d *stack.NetDevice) {
 	switch ev {
 	case stack.NetdevUp:
 		in.Attach(d).igmp.mcUp()
+		// fib_netdev_event: the addresses' routes come back, and the
+		// paths through d live again.
+		for _, a := range in.Addrs(d) {
+			in.fibAddIfaddr(d, a)
+		}
+		in.fib.SyncUp(d)
 	case stack.NetdevDown:
 		if idev := inDevKey.Get(d); idev != nil {
 			idev.igmp.mcDown()
+			in.disableIP(d, false)
 		}
 	case stack.NetdevUnregister:
 		in.devGone(d)
@@ -345,7 +406,7 @@ func (in *Inet) devGone(d *stack.NetDevice) {
 		return
 	}
 	for _, a := range in.Addrs(d) {
-		_ = in.DelAddr(d, a.Prefix())
+		_ = in.DelIfAddr(d, a)
 	}
 	for _, r := range in.fib.FlushDev(d) {
 		in.notify(InetEvent{Kind: EventDelRoute, Route: r, Dev: d})

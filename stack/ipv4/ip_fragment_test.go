@@ -17,6 +17,8 @@ import (
 	"vnic/stack"
 	"vnic/stack/inet"
 	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
+	"vnic/stack/rtnetlink"
 	"vnic/stack/udp"
 )
 
@@ -375,5 +377,45 @@ func TestDFDatagramIDZeroInReusedBuffer(t *testing.T) {
 		if id != 0 {
 			t.Errorf("DF datagram with ID %#x, want 0 (IDs %x)", id, ids)
 		}
+	}
+}
+
+// A route's mtu metric is the path MTU of what leaves by it, smaller than
+// the device's: fib_tests' ping -s 1500 over "mtu 1300" goes out as 1300
+// and 248 bytes (1280 + 228 of ICMP), and the answer, at the peer's 1500,
+// comes back whole.
+func TestFragmentAtRouteMTU(t *testing.T) {
+	r := newInetRig(t, "h1", "h2")
+	w1, _ := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	var mx fib.Metrics
+	mx.Val[rtnetlink.RTAXMTU] = 1300
+	if err := r.inet["h1"].RouteAdd(fib.Route{Dst: [4]byte{198, 18, 0, 2}, Len: 32, Dev: w1.dev, Metrics: mx}, false); err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.inet["h1"].OpenPing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := netip.MustParseAddr("198.18.0.2")
+	if err := c.SendEcho(dst, 1, make([]byte, 56), ipv4.PingOptions{}); err != nil { // resolves the peer
+		t.Fatal(err)
+	}
+	r.run(10 * time.Millisecond)
+	if _, ok := c.Recv(); !ok {
+		t.Fatal("no answer to the small echo")
+	}
+	r.frames = nil
+	if err := c.SendEcho(dst, 2, make([]byte, 1500), ipv4.PingOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r.run(10 * time.Millisecond)
+	wantLines(t, "ping -s 1500 over mtu 1300", r.summary(), []string{
+		"h1/eth0 IP 198.18.0.1>198.18.0.2 frag off 0 mf 1 ICMP 8/0 ttl 64 len 1300",
+		"h1/eth0 IP 198.18.0.1>198.18.0.2 frag off 160 mf 0 ttl 64 len 248",
+		"h2/eth0 IP 198.18.0.2>198.18.0.1 frag off 0 mf 1 ICMP 0/0 ttl 64 len 1500",
+		"h2/eth0 IP 198.18.0.2>198.18.0.1 frag off 185 mf 0 ttl 64 len 48",
+	})
+	if m, ok := c.Recv(); !ok || m.IsError || m.Seq != 2 || len(m.Data) != 1500 {
+		t.Fatalf("answer %+v %v", m, ok)
 	}
 }

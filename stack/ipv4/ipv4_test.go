@@ -255,8 +255,10 @@ func setICMPChecksum(b []byte) {
 }
 
 // An address added to a running device is announced by gratuitous ARP;
-// the address, its local and broadcast routes and the connected route are
-// reported to subscribers, and deleting the address removes them.
+// the address, its local route, the connected route and the broadcast
+// route are reported to subscribers, and deleting the address removes
+// them, in Linux 6.18's order (ip monitor: fib_add_ifaddr adds local,
+// prefix, broadcast; fib_del_ifaddr deletes prefix, broadcast, local).
 func TestAddressLifecycle(t *testing.T) {
 	r := newInetRig(t, "h1", "h2")
 	w1, _ := r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
@@ -284,12 +286,12 @@ func TestAddressLifecycle(t *testing.T) {
 	wantLines(t, "events", ev, []string{
 		"0 addr 198.18.7.1/24",
 		"2 route local 198.18.7.1/32 table 255",
-		"2 route broadcast 198.18.7.255/32 table 255",
 		"2 route unicast 198.18.7.0/24 table 254",
+		"2 route broadcast 198.18.7.255/32 table 255",
 		"1 addr 198.18.7.1/24",
-		"3 route local 198.18.7.1/32 table 255",
-		"3 route broadcast 198.18.7.255/32 table 255",
 		"3 route unicast 198.18.7.0/24 table 254",
+		"3 route broadcast 198.18.7.255/32 table 255",
+		"3 route local 198.18.7.1/32 table 255",
 	})
 	if _, err := in.FibLookup(fib.FlowKey{Dst: [4]byte{198, 18, 7, 5}}); !errors.Is(err, syscall.ENETUNREACH) {
 		t.Fatalf("route left: %v", err)

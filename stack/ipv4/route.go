@@ -156,7 +156,7 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 		skb.SetDst(&d.Dst)
 		return nil
 	}
-	d := &Rtable{Dst: stack.NewDst(in.forward, in.output, r.Dev, r.MTU), Gateway: r.Gateway, Type: fib.RTNUnicast, genid: in.fib.Genid(), Route: r}
+	d := &Rtable{Dst: stack.NewDst(in.forward, in.output, r.Dev, r.Metrics.MTU()), Gateway: r.Gateway, Type: fib.RTNUnicast, genid: in.fib.Genid(), Route: r}
 	r.Cache().In.Store(&d.Dst)
 	skb.SetDst(&d.Dst)
 	return nil
@@ -314,7 +314,7 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 		}
 		return d, nil
 	}
-	d := &Rtable{Dst: stack.NewDst(in.localDeliver, in.output, r.Dev, r.MTU), Gateway: r.Gateway, Type: res.Type, genid: in.fib.Genid(), Route: r}
+	d := &Rtable{Dst: stack.NewDst(in.localDeliver, in.output, r.Dev, r.Metrics.MTU()), Gateway: r.Gateway, Type: res.Type, genid: in.fib.Genid(), Route: r}
 	switch res.Type {
 	case fib.RTNLocal:
 		d.Dev, d.Flags, d.Gateway = in.lo, RTCFLocal, [4]byte{}

@@ -1,6 +1,7 @@
 package ipv4
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
@@ -33,7 +34,7 @@ func (in *Inet) rtnlRegister() {
 	rtnetlink.RegisterDumper(h, rtnetlink.RTMGetRoute, in.rtmDumpRoute)
 	rtnetlink.Register(h, rtnetlink.RTMNewRoute, in.rtmNewRoute, nil)
 	rtnetlink.Register(h, rtnetlink.RTMDelRoute, in.rtmNewRoute, nil)
-	rtnetlink.Register(h, rtnetlink.RTMGetNeigh, nil, nil)
+	rtnetlink.Register(h, rtnetlink.RTMGetNeigh, in.rtmGetNeigh, nil)
 	rtnetlink.RegisterDumper(h, rtnetlink.RTMGetNeigh, in.rtmDumpNeigh)
 	rtnetlink.Register(h, rtnetlink.RTMNewNeigh, in.rtmNewNeigh, nil)
 	rtnetlink.Register(h, rtnetlink.RTMDelNeigh, in.rtmNewNeigh, nil)
@@ -110,28 +111,32 @@ func (in *Inet) rtmNewAddr(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Me
 	if !local.IsValid() {
 		local = m.Address
 	}
-	if !local.IsValid() || m.PrefixLen > 32 {
+	if !local.IsValid() || !local.Is4() || m.PrefixLen > 32 {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "an IPv4 address and a prefix length up to 32 are needed")
 	}
-	p := netip.PrefixFrom(local, int(m.PrefixLen))
+	a := IfAddr{Local: local.As4(), PrefixLen: int(m.PrefixLen), Metric: m.Metric, NoPrefixRoute: m.Flags&rtnetlink.IFAFNoPrefixRoute != 0}
+	if m.Address.Is4() {
+		a.Address = m.Address.As4() // without IFA_ADDRESS a delete matches any subnet
+	}
 	if req.Type == rtnetlink.RTMDelAddr {
-		if err := in.DelAddr(d, p); err != nil {
+		if err := in.DelIfAddr(d, a); err != nil {
 			return nil, rtnetlink.Errorf(syscall.EADDRNOTAVAIL, "ipv4: Address not found.")
 		}
 		return nil, nil
 	}
-	var brd [4]byte
-	if m.Broadcast.IsValid() {
-		brd = m.Broadcast.As4()
+	if m.Broadcast.Is4() {
+		a.Broadcast = m.Broadcast.As4()
 	}
-	err := in.AddAddrBroadcast(d, p, brd)
-	if e, _ := rtnetlink.UnwrapErrno(err); e == syscall.EEXIST {
-		if req.Flags&rtnetlink.FlagReplace != 0 && req.Flags&rtnetlink.FlagExcl == 0 {
-			return nil, nil // ip addr replace of an existing address
+	if o, ok := in.FindAddr(d, a); ok {
+		// inet_rtm_newaddr on an existing address: with NLM_F_REPLACE
+		// (ip addr change, replace) only its metric changes.
+		if req.Flags&rtnetlink.FlagExcl != 0 || req.Flags&rtnetlink.FlagReplace == 0 {
+			return nil, rtnetlink.Errorf(syscall.EEXIST, "ipv4: Address already assigned.")
 		}
-		return nil, rtnetlink.Errorf(syscall.EEXIST, "ipv4: Address already assigned.")
+		in.SetAddrMetric(d, o, a.Metric)
+		return nil, nil
 	}
-	return nil, rtnetlink.KernErr(err)
+	return nil, rtnetlink.KernErr(in.AddIfAddr(d, a))
 }
 
 // rtmDumpRoute is inet_dump_fib: every table.
@@ -172,8 +177,12 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if err := m.Unmarshal(req.Body); err != nil {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
 	}
+	if m.TOS&3 != 0 {
+		// rtm_to_fib_config: a route keys on the DSCP, never the ECN bits.
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "Invalid dsfield (tos): ECN bits must be 0")
+	}
 	rt := fib.Route{Table: m.Table, Len: m.DstLen, TOS: m.TOS, Type: fib.RouteType(m.Type), Scope: fib.Scope(m.Scope),
-		Protocol: m.Protocol, Priority: m.Priority, MTU: m.MTU, OnLink: m.Flags&rtnetlink.RTMFOnLink != 0}
+		Protocol: m.Protocol, Priority: m.Priority, Metrics: fib.Metrics(m.Metrics), OnLink: m.Flags&rtnetlink.RTMFOnLink != 0}
 	if m.Dst.IsValid() {
 		rt.Dst = m.Dst.As4()
 	}
@@ -181,9 +190,11 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		// fib_valid_key_len: host bits set past the prefix length.
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "Invalid prefix for given prefix length.")
 	}
-	if m.Gateway.IsValid() {
-		rt.Gateway = m.Gateway.As4()
+	gw, err := gatewayOf(m.Gateway, m.Via)
+	if err != nil {
+		return nil, err
 	}
+	rt.Gateway = gw
 	if m.PrefSrc.IsValid() {
 		rt.PrefSrc = m.PrefSrc.As4()
 	}
@@ -195,8 +206,11 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	rt.NhID = m.NhID
 	for _, hop := range m.Multipath {
 		p := fib.Path{Weight: hop.Weight, OnLink: hop.Flags&rtnetlink.RTMFOnLink != 0}
-		if hop.Gateway.IsValid() {
-			p.Gateway = hop.Gateway.As4()
+		if p.Gateway, err = gatewayOf(hop.Gateway, hop.Via); err != nil {
+			if req.Type == rtnetlink.RTMDelRoute {
+				return nil, syscall.ESRCH // fib_nh_match: no path has such a gateway
+			}
+			return nil, err
 		}
 		if hop.Ifindex != 0 {
 			if p.Dev = rtnetlink.DevByIndex(h, int(hop.Ifindex)); p.Dev == nil {
@@ -218,13 +232,33 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if rt.Table == fib.TableLocal && rt.Type != fib.RTNLocal && rt.Type != fib.RTNBroadcast {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "the local table takes local and broadcast routes only")
 	}
+	if rt.Metrics, err = convertMetrics(m.Metrics); err != nil {
+		return nil, fibNlErr(err) // fib_create_info's metrics, before the nexthops
+	}
 	how := fib.How{Replace: req.Flags&rtnetlink.FlagReplace != 0, Excl: req.Flags&rtnetlink.FlagExcl != 0,
 		Append: req.Flags&rtnetlink.FlagAppend != 0, Create: req.Flags&rtnetlink.FlagCreate != 0}
-	err := in.RouteAddHow(rt, how)
+	err = in.RouteAddHow(rt, how)
 	if e, _ := rtnetlink.UnwrapErrno(err); e == syscall.ENETUNREACH {
 		return nil, rtnetlink.Errorf(e, "Nexthop has invalid gateway.")
 	}
 	return nil, fibNlErr(err)
+}
+
+// gatewayOf is a nexthop's gateway from RTA_GATEWAY or RTA_VIA
+// (fib_gw_from_via): an IPv4 RTA_VIA is a gateway; an IPv6 one is refused
+// as a kernel built without IPv6 refuses it, for vnic has none.
+func gatewayOf(gw, via netip.Addr) ([4]byte, error) {
+	switch {
+	case gw.IsValid() && via.IsValid():
+		return [4]byte{}, rtnetlink.Errorf(syscall.EINVAL, "Nexthop configuration can not contain both GATEWAY and VIA")
+	case via.Is6():
+		return [4]byte{}, rtnetlink.Errorf(syscall.EINVAL, "IPv6 support not enabled in kernel")
+	case via.IsValid():
+		return via.As4(), nil
+	case gw.IsValid():
+		return gw.As4(), nil
+	}
+	return [4]byte{}, nil
 }
 
 // rtmGetRoute is inet_rtm_getroute for one destination: an output
@@ -237,7 +271,7 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if !m.Dst.IsValid() {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "need a destination")
 	}
-	out := rtnetlink.RouteMsg{DstLen: 32, Dst: m.Dst, TOS: m.TOS, Flags: rtmFCloned, Table: fib.TableMain}
+	out := rtnetlink.RouteMsg{DstLen: 32, Dst: m.Dst, Flags: rtmFCloned, Table: fib.TableMain}
 	var d *Rtable
 	var src [4]byte
 	if m.Src.IsValid() {
@@ -286,6 +320,11 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	}
 	out.Type = uint8(d.Type)
 	out.Mark = m.Mark
+	// rt_fill_info: the TOS of the route that matched (a lookup keys on
+	// the flow's TOS bits, a route without TOS matches any).
+	if d.Route != nil {
+		out.TOS = d.Route.TOS
+	}
 	// rt_fill_info: the decision's RTCF_* flags ride in rtm_flags' high
 	// half (ip prints them as "cache <local,brd>").
 	out.Flags |= d.Flags &^ 0xffff
@@ -303,8 +342,8 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if d.Gateway != ([4]byte{}) {
 		out.Gateway = netip.AddrFrom4(d.Gateway)
 	}
-	if mtu := d.MTU(); d.Route != nil && d.Route.MTU != 0 {
-		out.MTU = uint32(mtu)
+	if d.Route != nil {
+		out.Metrics = rtnetlink.Metrics(d.Route.Metrics) // the decision's metrics are its route's
 	}
 	return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewRoute, out.Marshal())}, nil
 }
@@ -323,18 +362,29 @@ func (in *Inet) rtmDumpNeigh(h *stack.Host, _ rtnetlink.Request, cb *rtnetlink.C
 	}), nil
 }
 
-// rtmNewNeigh is neigh_add and neigh_delete for ARP: static entries.
-func (in *Inet) rtmNewNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
+// neighRequest reads a neighbour request: its device and destination
+// must be there (else ENODEV with noDev, EINVAL with noDst: the words of
+// the handler's kernel twin).
+func neighRequest(h *stack.Host, req rtnetlink.Request, noDev, noDst string) (rtnetlink.NeighMsg, *stack.NetDevice, error) {
 	var m rtnetlink.NeighMsg
 	if err := m.Unmarshal(req.Body); err != nil {
-		return nil, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
+		return m, nil, rtnetlink.Errorf(syscall.EINVAL, "%v", err)
 	}
 	d := rtnetlink.DevByIndex(h, int(m.Index))
 	if d == nil {
-		return nil, rtnetlink.Errorf(syscall.ENODEV, "Cannot find device")
+		return m, nil, rtnetlink.Errorf(syscall.ENODEV, "%s", noDev)
 	}
 	if !m.Dst.IsValid() {
-		return nil, rtnetlink.Errorf(syscall.EINVAL, "an IPv4 destination is needed")
+		return m, nil, rtnetlink.Errorf(syscall.EINVAL, "%s", noDst)
+	}
+	return m, d, nil
+}
+
+// rtmNewNeigh is neigh_add and neigh_delete for ARP.
+func (in *Inet) rtmNewNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
+	m, d, err := neighRequest(h, req, "Cannot find device", "an IPv4 destination is needed")
+	if err != nil {
+		return nil, err
 	}
 	if req.Type == rtnetlink.RTMDelNeigh {
 		if !in.NeighDel(d, m.Dst) {
@@ -342,27 +392,48 @@ func (in *Inet) rtmNewNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		}
 		return nil, nil
 	}
-	if t := in.ARP(d); t != nil && req.Flags&rtnetlink.FlagExcl != 0 {
-		if _, ok := t.Lookup(m.Dst.As4()); ok {
-			return nil, syscall.EEXIST // neigh_add with NLM_F_EXCL
+	var mac *stack.MAC
+	if m.LLAddr != nil {
+		if len(m.LLAddr) < 6 {
+			return nil, rtnetlink.Errorf(syscall.EINVAL, "Invalid link address")
+		}
+		mac = (*stack.MAC)(m.LLAddr[:6])
+	}
+	t := in.Attach(d).arp
+	if _, ok := t.Lookup(m.Dst.As4()); ok && req.Flags&rtnetlink.FlagExcl != 0 {
+		return nil, syscall.EEXIST // neigh_add with NLM_F_EXCL
+	}
+	err = t.Admin(m.Dst.As4(), mac, neigh.NUDState(m.State), req.Flags&rtnetlink.FlagCreate != 0)
+	if errors.Is(err, neigh.ErrNoLLAddr) {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "No link layer address given")
+	}
+	return nil, rtnetlink.KernErr(err)
+}
+
+// rtmGetNeigh is neigh_get for ARP: the entry for one address on one
+// device, whatever its state.
+func (in *Inet) rtmGetNeigh(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
+	m, d, err := neighRequest(h, req, "Unknown device ifindex", "Network address not specified")
+	if err != nil {
+		return nil, err
+	}
+	if t := in.ARP(d); t != nil {
+		if n, ok := t.Lookup(m.Dst.As4()); ok {
+			return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewNeigh, NeighMsgOf(d, n).Marshal())}, nil
 		}
 	}
-	if neigh.NUDState(m.State) != neigh.NUDPermanent {
-		return nil, rtnetlink.Errorf(syscall.EOPNOTSUPP, "only permanent entries can be added (nud permanent)")
-	}
-	if len(m.LLAddr) != 6 {
-		return nil, rtnetlink.Errorf(syscall.EINVAL, "lladdr must be a 6-byte Ethernet address")
-	}
-	in.NeighAdd(d, m.Dst, stack.MAC(m.LLAddr))
-	return nil, nil
+	return nil, rtnetlink.Errorf(syscall.ENOENT, "Neighbour entry not found")
 }
 
 // AddrMsgOf is inet_fill_ifaddr for a.
 func AddrMsgOf(a IfAddr) rtnetlink.AddrMsg {
 	m := rtnetlink.AddrMsg{PrefixLen: uint8(a.PrefixLen), Scope: uint8(a.Scope), Index: uint32(a.Ifindex), Flags: rtnetlink.IFAFPermanent,
-		Local: netip.AddrFrom4(a.Local), Address: netip.AddrFrom4(a.Local), Label: a.Label}
+		Local: netip.AddrFrom4(a.Local), Address: netip.AddrFrom4(a.Address), Label: a.Label, Metric: a.Metric}
 	if a.Secondary {
 		m.Flags |= rtnetlink.IFAFSecondary
+	}
+	if a.NoPrefixRoute {
+		m.Flags |= rtnetlink.IFAFNoPrefixRoute
 	}
 	if a.Broadcast != ([4]byte{}) {
 		m.Broadcast = netip.AddrFrom4(a.Broadcast)
@@ -373,7 +444,7 @@ func AddrMsgOf(a IfAddr) rtnetlink.AddrMsg {
 // RouteMsgOf is fib_dump_info for r.
 func RouteMsgOf(r fib.Route) rtnetlink.RouteMsg {
 	m := rtnetlink.RouteMsg{DstLen: r.Len, TOS: r.TOS, Table: r.Table, Protocol: r.Protocol, Scope: uint8(r.Scope), Type: uint8(r.Type),
-		Priority: r.Priority, HasPrio: r.Priority != 0, MTU: r.MTU}
+		Priority: r.Priority, HasPrio: r.Priority != 0, Metrics: rtnetlink.Metrics(r.Metrics)}
 	if r.Len > 0 {
 		m.Dst = netip.AddrFrom4(r.Dst)
 	}
@@ -389,9 +460,10 @@ func RouteMsgOf(r fib.Route) rtnetlink.RouteMsg {
 	if r.OnLink {
 		m.Flags |= rtnetlink.RTMFOnLink
 	}
+	m.Flags |= uint32(r.NHFlags) // fib_nexthop_info: dead, linkdown
 	m.NhID = r.NhID
 	for _, p := range r.Multipath {
-		h := rtnetlink.RtNexthop{Weight: p.Weight}
+		h := rtnetlink.RtNexthop{Weight: p.Weight, Flags: p.Flags}
 		if p.Dev != nil {
 			h.Ifindex = int32(p.Dev.Ifindex())
 		}

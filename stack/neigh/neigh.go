@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"sync"
+	"syscall"
 	"time"
 	"vnic/stack"
 )
@@ -50,8 +51,9 @@ func (s NUDState) String() string {
 	return fmt.Sprintf("NUDState(%#x)", uint16(s))
 }
 
-// nudValid: the entry has a link-layer address packets can use.
-const nudValid = NUDReachable | NUDStale | NUDDelay | NUDProbe | NUDPermanent | NUDNoARP
+// NUDValid are the states whose entry has a link-layer address packets
+// can use (NUD_VALID).
+const NUDValid = NUDReachable | NUDStale | NUDDelay | NUDProbe | NUDPermanent | NUDNoARP
 
 // Params are a table's timers and limits (the neigh/DEV sysctls),
 // Linux's defaults by DefaultParams.
@@ -223,7 +225,9 @@ func (t *Table) entry(addr [4]byte, static bool) *entry {
 	if !static && !t.admit(now) {
 		return nil
 	}
-	n = &entry{Neighbour: Neighbour{Addr: addr, Used: now}, updated: now}
+	// neigh_alloc: a new entry counts as confirmed long ago (two base
+	// reachable times), so DELAY goes on to PROBE.
+	n = &entry{Neighbour: Neighbour{Addr: addr, Used: now, Confirmed: now - 2*t.params.BaseReachable}, updated: now}
 	n.timer = t.clock.NewTimer(func() { t.expire(n) })
 	t.entries[addr] = n
 	if !static {
@@ -256,7 +260,7 @@ func (t *Table) Output(addr [4]byte, skb *stack.SKB) {
 	}
 	now := t.clock.Now()
 	n.Used = now
-	if n.State&nudValid != 0 {
+	if n.State&NUDValid != 0 {
 		if n.State == NUDStale {
 			t.set(n, NUDDelay)
 			n.timer.Reset(t.params.DelayFirstProbe)
@@ -333,7 +337,7 @@ func (t *Table) Update(addr [4]byte, mac stack.MAC, how Source, create bool) boo
 		n.Confirmed = now
 		t.set(n, NUDReachable)
 		n.timer.Reset(t.reach)
-	case n.State&nudValid == 0 || changed:
+	case n.State&NUDValid == 0 || changed:
 		// An unresolved entry takes the address, and a different address
 		// replaces the cached one, unconfirmed.
 		n.MAC = mac
@@ -357,25 +361,91 @@ func (t *Table) Update(addr [4]byte, mac stack.MAC, how Source, create bool) boo
 func (t *Table) Confirm(addr [4]byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if n, ok := t.entries[addr]; ok && n.State&nudValid != 0 {
+	if n, ok := t.entries[addr]; ok && n.State&NUDValid != 0 {
 		n.Confirmed = t.clock.Now()
 	}
 }
 
 // AddStatic makes a PERMANENT entry (ip neigh add … nud permanent); what
 // waited for the address is sent.
-func (t *Table) AddStatic(addr [4]byte, mac stack.MAC) {
+func (t *Table) AddStatic(addr [4]byte, mac stack.MAC) { _ = t.Admin(addr, &mac, NUDPermanent, true) }
+
+// ErrNoLLAddr is a valid state asked of an entry without a link-layer
+// address, none given (__neigh_update's "No link layer address given").
+var ErrNoLLAddr = fmt.Errorf("neigh: no link layer address given: %w", syscall.EINVAL)
+
+// Admin is neigh_add's update (__neigh_update as the administrator, with
+// override: ip neigh add, change, replace): addr's entry takes state s and
+// mac (nil: the address it has). Without an entry, one is made if create
+// (else ENOENT). A state that is not valid (none, incomplete, failed)
+// stops the timer and keeps the address; failed after a resolution drops
+// what waited (told Unreachable). A valid state needs an address: given,
+// or the entry's valid one (else ErrNoLLAddr); reachable runs the
+// reachable timer, delay and probe the state machine at once, and what
+// waited for the address is sent.
+func (t *Table) Admin(addr [4]byte, mac *stack.MAC, s NUDState, create bool) error {
 	t.mu.Lock()
-	n := t.entry(addr, true)
-	n.MAC = mac
-	t.set(n, NUDPermanent)
-	n.timer.Stop()
+	n, ok := t.entries[addr]
+	switch {
+	case !ok && !create:
+		t.mu.Unlock()
+		return syscall.ENOENT
+	case !ok && s&NUDValid != 0 && mac == nil:
+		t.mu.Unlock()
+		return ErrNoLLAddr
+	case !ok:
+		if n = t.entry(addr, s == NUDPermanent); n == nil {
+			t.mu.Unlock()
+			return syscall.ENOBUFS // the table is full
+		}
+	}
+	old := n.State
+	if s&NUDValid == 0 {
+		n.timer.Stop()
+		t.set(n, s)
+		var failed []*stack.SKB
+		if old&(NUDIncomplete|NUDProbe) != 0 && s == NUDFailed {
+			failed, n.queue = n.queue, nil // neigh_invalidate
+		}
+		t.mu.Unlock()
+		for _, skb := range failed {
+			if t.ops.Unreachable != nil {
+				t.ops.Unreachable(skb)
+			} else {
+				skb.Free()
+			}
+		}
+		return nil
+	}
+	if mac == nil {
+		if old&NUDValid == 0 {
+			t.mu.Unlock()
+			return ErrNoLLAddr
+		}
+		mac = &n.MAC
+	}
+	n.MAC = *mac
+	if s&(NUDPermanent|NUDNoARP|NUDReachable) != 0 {
+		n.Confirmed = t.clock.Now()
+	}
+	t.set(n, s)
+	switch s {
+	case NUDReachable:
+		n.timer.Reset(t.reach)
+	case NUDDelay, NUDProbe:
+		n.timer.Reset(0)
+	default:
+		n.timer.Stop()
+	}
 	queue := n.queue
 	n.queue = nil
+	n.Probes = 0
+	m := n.MAC
 	t.mu.Unlock()
 	for _, skb := range queue {
-		t.ops.Output(skb, mac)
+		t.ops.Output(skb, m)
 	}
+	return nil
 }
 
 // Delete removes addr's entry; its queued packets are dropped.

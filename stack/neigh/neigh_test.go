@@ -1,9 +1,11 @@
 package neigh_test
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -189,4 +191,61 @@ func TestNeighLearnQueueStatic(t *testing.T) {
 	if got := strings.Join(states, " "); got != "4:STALE 5:PERMANENT" {
 		t.Fatalf("entries %s", got)
 	}
+}
+
+// TestNeighAdmin: the administrator's states (ip neigh add/replace/change,
+// neigh_add's __neigh_update): a valid state needs an address given or
+// held; failed, incomplete and none keep it; failed during a resolution
+// reports what waited; reachable and stale send what waited; delay goes
+// on to probe at once (a new entry's confirmation is long past); without
+// create a missing entry is ENOENT.
+func TestNeighAdmin(t *testing.T) {
+	r := newNeighRig(t, neigh.Params{})
+	a := func(n byte) [4]byte { return [4]byte{198, 18, 0, n} }
+	mac := macB
+	for _, c := range []struct {
+		addr   byte
+		mac    *stack.MAC
+		state  neigh.NUDState
+		create bool
+		err    error
+		after  string
+	}{
+		{2, nil, neigh.NUDPermanent, true, neigh.ErrNoLLAddr, "none"},
+		{2, nil, neigh.NUDNoARP, true, neigh.ErrNoLLAddr, "none"},
+		{2, nil, neigh.NUDFailed, true, nil, "FAILED"},
+		{2, nil, neigh.NUDReachable, true, neigh.ErrNoLLAddr, "FAILED"},
+		{2, &mac, neigh.NUDStale, true, nil, "STALE"},
+		{2, nil, neigh.NUDReachable, false, nil, "REACHABLE"}, // the address it holds
+		{2, nil, neigh.NUDIncomplete, false, nil, "INCOMPLETE"},
+		{3, &mac, neigh.NUDStale, false, syscall.ENOENT, "none"},
+		{4, nil, neigh.NUDNone, true, nil, "NONE"},
+	} {
+		err := r.tab.Admin(a(c.addr), c.mac, c.state, c.create)
+		if !errors.Is(err, c.err) || r.state(c.addr) != c.after {
+			t.Fatalf("%d %v: %v, %s; want %v, %s", c.addr, c.state, err, r.state(c.addr), c.err, c.after)
+		}
+	}
+	r.check()
+	// A resolution set to failed drops its packets as unreachable.
+	r.send(5, 100)
+	if err := r.tab.Admin(a(5), nil, neigh.NUDFailed, false); err != nil {
+		t.Fatal(err)
+	}
+	r.check("0s solicit broadcast 5", "0s unreachable 100")
+	// Packets waiting for an address go when the administrator gives one.
+	r.send(6, 70)
+	if err := r.tab.Admin(a(6), &mac, neigh.NUDReachable, true); err != nil {
+		t.Fatal(err)
+	}
+	r.check("0s solicit broadcast 6", "0s send 70 to b")
+	// Delay probes at once.
+	if err := r.tab.Admin(a(7), &mac, neigh.NUDDelay, true); err != nil {
+		t.Fatal(err)
+	}
+	r.run(time.Millisecond)
+	if r.state(7) != "PROBE" {
+		t.Fatalf("delay is %s", r.state(7))
+	}
+	r.check("0s solicit unicast 7")
 }

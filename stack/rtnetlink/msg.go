@@ -49,7 +49,10 @@ const (
 	FlagAppend  = 0x800
 )
 
-const afInet = 2
+const (
+	afInet  = 2
+	afInet6 = 10
+)
 
 // Attribute types.
 const (
@@ -61,10 +64,12 @@ const (
 	iflaTxQLen    = 13
 	iflaOperstate = 16
 
-	ifaAddress   = 1
-	ifaLocal     = 2
-	ifaLabel     = 3
-	ifaBroadcast = 4
+	ifaAddress    = 1
+	ifaLocal      = 2
+	ifaLabel      = 3
+	ifaBroadcast  = 4
+	ifaFlags      = 8
+	ifaRtPriority = 9
 
 	rtaDst       = 1
 	rtaSrc       = 2
@@ -77,12 +82,12 @@ const (
 	rtaTable     = 15
 	rtaMark      = 16
 	rtaMultipath = 9
+	rtaVia       = 18
 	rtaUID       = 25
 	rtaIPProto   = 27
 	rtaSport     = 28
 	rtaDport     = 29
 	rtaNhID      = 30
-	rtaxMTU      = 2
 
 	ndaDst    = 1
 	ndaLLAddr = 2
@@ -94,19 +99,27 @@ var ErrShort = errors.New("rtnetlink: message too short")
 // AddrMsg is ifaddrmsg with its attributes.
 type AddrMsg struct {
 	PrefixLen uint8
-	Flags     uint8 // IFA_F_SECONDARY 0x01, IFA_F_PERMANENT 0x80
-	Scope     uint8
-	Index     uint32
-	Local     netip.Addr
+	// Flags are the IFA_F_* flags: ifa_flags holds eight bits, IFA_FLAGS
+	// (sent when a flag needs more, as ip sends it) all of them, and wins.
+	Flags uint32
+	Scope uint8
+	Index uint32
+	Local netip.Addr
+	// Address is IFA_ADDRESS: the peer of a point-to-point address, else
+	// the local address again.
 	Address   netip.Addr
 	Broadcast netip.Addr
 	Label     string
+	// Metric is IFA_RT_PRIORITY: the metric of the address's prefix
+	// route (0: none sent).
+	Metric uint32
 }
 
 // Address flags.
 const (
-	IFAFSecondary = 0x01
-	IFAFPermanent = 0x80
+	IFAFSecondary     = 0x01
+	IFAFPermanent     = 0x80
+	IFAFNoPrefixRoute = 0x200 // no prefix route for the address
 )
 
 func putAddr(ae *netlink.AttributeEncoder, t uint16, a netip.Addr) {
@@ -114,6 +127,35 @@ func putAddr(ae *netlink.AttributeEncoder, t uint16, a netip.Addr) {
 		b := a.As4()
 		ae.Bytes(t, b[:])
 	}
+}
+
+// putVia puts a as struct rtvia: the family (host order), then the
+// address.
+func putVia(ae *netlink.AttributeEncoder, a netip.Addr) {
+	if !a.IsValid() {
+		return
+	}
+	b := make([]byte, 2, 18)
+	fam := uint16(afInet)
+	if a.Is6() {
+		fam = afInet6
+	}
+	binary.NativeEndian.PutUint16(b, fam)
+	ae.Bytes(rtaVia, append(b, a.AsSlice()...))
+}
+
+// getVia reads struct rtvia: an invalid address for a family other than
+// IPv4 and IPv6 or a length that is not the family's.
+func getVia(b []byte) netip.Addr {
+	if len(b) < 2 {
+		return netip.Addr{}
+	}
+	a, ok := netip.AddrFromSlice(b[2:])
+	fam := binary.NativeEndian.Uint16(b)
+	if !ok || fam == afInet && !a.Is4() || fam == afInet6 && !a.Is6() || fam != afInet && fam != afInet6 {
+		return netip.Addr{}
+	}
+	return a
 }
 
 func getAddr(b []byte) netip.Addr {
@@ -125,7 +167,7 @@ func getAddr(b []byte) netip.Addr {
 
 // Marshal encodes the message body.
 func (m AddrMsg) Marshal() []byte {
-	b := []byte{afInet, m.PrefixLen, m.Flags, m.Scope, 0, 0, 0, 0}
+	b := []byte{afInet, m.PrefixLen, uint8(m.Flags), m.Scope, 0, 0, 0, 0}
 	binary.NativeEndian.PutUint32(b[4:], m.Index)
 	ae := netlink.NewAttributeEncoder()
 	putAddr(ae, ifaAddress, m.Address)
@@ -133,6 +175,12 @@ func (m AddrMsg) Marshal() []byte {
 	putAddr(ae, ifaBroadcast, m.Broadcast)
 	if m.Label != "" {
 		ae.String(ifaLabel, m.Label)
+	}
+	if m.Flags > 0xff {
+		ae.Uint32(ifaFlags, m.Flags)
+	}
+	if m.Metric != 0 {
+		ae.Uint32(ifaRtPriority, m.Metric)
 	}
 	a, _ := ae.Encode()
 	return append(b, a...)
@@ -146,7 +194,7 @@ func (m *AddrMsg) Unmarshal(b []byte) error {
 	if b[0] != afInet && b[0] != 0 {
 		return fmt.Errorf("iproute: address family %d: only IPv4 (2)", b[0])
 	}
-	m.PrefixLen, m.Flags, m.Scope = b[1], b[2], b[3]
+	m.PrefixLen, m.Flags, m.Scope = b[1], uint32(b[2]), b[3]
 	m.Index = binary.NativeEndian.Uint32(b[4:])
 	ad, err := netlink.NewAttributeDecoder(b[8:])
 	if err != nil {
@@ -162,6 +210,10 @@ func (m *AddrMsg) Unmarshal(b []byte) error {
 			m.Broadcast = getAddr(ad.Bytes())
 		case ifaLabel:
 			m.Label = ad.String()
+		case ifaFlags:
+			m.Flags = ad.Uint32()
+		case ifaRtPriority:
+			m.Metric = ad.Uint32()
 		}
 	}
 	return ad.Err()
@@ -179,13 +231,17 @@ type RouteMsg struct {
 	Flags    uint32
 	Dst      netip.Addr
 	Gateway  netip.Addr
+	// Via is RTA_VIA: a gateway of another family than the route's (an
+	// IPv6 one for an IPv4 route).
+	Via      netip.Addr
 	PrefSrc  netip.Addr
 	Src      netip.Addr // RTM_GETROUTE: the source to route from
 	Oif      uint32
 	Iif      uint32
 	Priority uint32
-	MTU      uint32
 	HasPrio  bool
+	// Metrics is RTA_METRICS (the route's, or a route get decision's).
+	Metrics Metrics
 	// UID is RTA_UID: the user a route get's decision was made for.
 	UID    uint32
 	HasUID bool
@@ -212,6 +268,7 @@ func (m RouteMsg) Marshal() []byte {
 	putAddr(ae, rtaDst, m.Dst)
 	putAddr(ae, rtaSrc, m.Src)
 	putAddr(ae, rtaGateway, m.Gateway)
+	putVia(ae, m.Via)
 	putAddr(ae, rtaPrefsrc, m.PrefSrc)
 	if m.Oif != 0 {
 		ae.Uint32(rtaOIF, m.Oif)
@@ -243,11 +300,12 @@ func (m RouteMsg) Marshal() []byte {
 	if m.Dport != 0 {
 		ae.Bytes(rtaDport, []byte{byte(m.Dport >> 8), byte(m.Dport)})
 	}
-	if m.MTU != 0 {
-		ae.Nested(rtaMetrics, func(n *netlink.AttributeEncoder) error {
-			n.Uint32(rtaxMTU, m.MTU)
-			return nil
-		})
+	if !m.Metrics.IsZero() {
+		// Nested without NLA_F_NESTED, as the kernel writes it.
+		ne := netlink.NewAttributeEncoder()
+		m.Metrics.encode(ne)
+		b, _ := ne.Encode()
+		ae.Bytes(rtaMetrics, b)
 	}
 	a, _ := ae.Encode()
 	return append(b, a...)
@@ -278,6 +336,8 @@ func (m *RouteMsg) Unmarshal(b []byte) error {
 			m.Src = getAddr(ad.Bytes())
 		case rtaGateway:
 			m.Gateway = getAddr(ad.Bytes())
+		case rtaVia:
+			m.Via = getVia(ad.Bytes())
 		case rtaPrefsrc:
 			m.PrefSrc = getAddr(ad.Bytes())
 		case rtaOIF:
@@ -310,17 +370,86 @@ func (m *RouteMsg) Unmarshal(b []byte) error {
 				}
 			}
 		case rtaMetrics:
-			ad.Nested(func(n *netlink.AttributeDecoder) error {
-				for n.Next() {
-					if n.Type() == rtaxMTU {
-						m.MTU = n.Uint32()
-					}
-				}
-				return nil
-			})
+			ad.Nested(m.Metrics.decode)
 		}
 	}
 	return ad.Err()
+}
+
+// RTAX_* are the route metrics, RTA_METRICS' attribute types
+// (linux/rtnetlink.h).
+const (
+	RTAXLock             = 1 // the locked metrics: bit 1<<RTAX_* each
+	RTAXMTU              = 2
+	RTAXWindow           = 3
+	RTAXRTT              = 4 // in 1/8 ms
+	RTAXRTTVar           = 5 // in 1/4 ms
+	RTAXSSThresh         = 6
+	RTAXCwnd             = 7
+	RTAXAdvMSS           = 8
+	RTAXReordering       = 9
+	RTAXHopLimit         = 10
+	RTAXInitCwnd         = 11
+	RTAXFeatures         = 12 // RTAX_FEATURE_* bits
+	RTAXRTOMin           = 13 // in ms
+	RTAXInitRwnd         = 14
+	RTAXQuickAck         = 15
+	RTAXCCAlgo           = 16 // a congestion control algorithm's name
+	RTAXFastopenNoCookie = 17
+	RTAXMax              = 17
+)
+
+// RTAXFeatureECN is RTAX_FEATURES' ECN bit; RTAXFeatureMask every bit
+// Linux 6.18 takes (ECN, SACK, TIMESTAMP, ALLFRAG, TCP_USEC_TS).
+const (
+	RTAXFeatureECN  = 0x01
+	RTAXFeatureMask = 0x1f
+)
+
+// Metrics are a route's RTA_METRICS: each RTAX_* value by its number, 0
+// for none (Val[RTAXLock] is the lock mask; RTAX_CC_ALGO's slot is
+// unused), and the congestion control algorithm's name (RTAX_CC_ALGO).
+type Metrics struct {
+	Val [RTAXMax + 1]uint32
+	CC  string
+}
+
+// IsZero reports metrics with nothing set (no RTA_METRICS).
+func (x Metrics) IsZero() bool { return x == Metrics{} }
+
+// MTU is RTAX_MTU (0: none).
+func (x Metrics) MTU() uint32 { return x.Val[RTAXMTU] }
+
+// Locked reports whether metric t is locked (RTAX_LOCK's bit for it).
+func (x Metrics) Locked(t int) bool { return x.Val[RTAXLock]&(1<<t) != 0 }
+
+// encode puts the set metrics in RTAX_* order, as rtnetlink_put_metrics.
+func (x Metrics) encode(ae *netlink.AttributeEncoder) {
+	for t := RTAXLock; t <= RTAXMax; t++ {
+		switch {
+		case t == RTAXCCAlgo:
+			if x.CC != "" {
+				ae.String(uint16(t), x.CC)
+			}
+		case x.Val[t] != 0:
+			ae.Uint32(uint16(t), x.Val[t])
+		}
+	}
+}
+
+// decode reads RTA_METRICS' attributes; types past RTAX_MAX and values
+// that are not 4 bytes are skipped.
+func (x *Metrics) decode(ad *netlink.AttributeDecoder) error {
+	for ad.Next() {
+		t := int(ad.Type())
+		switch {
+		case t == RTAXCCAlgo:
+			x.CC = ad.String()
+		case t >= RTAXLock && t <= RTAXMax && len(ad.Bytes()) == 4:
+			x.Val[t] = ad.Uint32()
+		}
+	}
+	return nil
 }
 
 // NeighMsg is ndmsg with its attributes.
@@ -383,6 +512,7 @@ type RtNexthop struct {
 	Weight  uint16
 	Ifindex int32
 	Gateway netip.Addr
+	Via     netip.Addr // RTA_VIA: a gateway of another family
 }
 
 func marshalMultipath(hops []RtNexthop) []byte {
@@ -390,6 +520,7 @@ func marshalMultipath(hops []RtNexthop) []byte {
 	for _, h := range hops {
 		ae := netlink.NewAttributeEncoder()
 		putAddr(ae, rtaGateway, h.Gateway)
+		putVia(ae, h.Via)
 		attrs, _ := ae.Encode()
 		hdr := make([]byte, 8)
 		binary.NativeEndian.PutUint16(hdr, uint16(8+len(attrs)))
@@ -421,8 +552,11 @@ func unmarshalMultipath(b []byte) ([]RtNexthop, error) {
 				return nil, err
 			}
 			for ad.Next() {
-				if ad.Type() == rtaGateway {
+				switch ad.Type() {
+				case rtaGateway:
 					h.Gateway = getAddr(ad.Bytes())
+				case rtaVia:
+					h.Via = getVia(ad.Bytes())
 				}
 			}
 			if err := ad.Err(); err != nil {

@@ -1,6 +1,7 @@
 package rtnetlink
 
 import (
+	"bytes"
 	"net/netip"
 	"reflect"
 	"testing"
@@ -11,7 +12,13 @@ import (
 // Every message survives a marshal/unmarshal round trip.
 func TestMessagesRoundTrip(t *testing.T) {
 	r := RouteMsg{DstLen: 24, TOS: 0x10, Table: 1000, Protocol: 4, Scope: 253, Type: 1, Flags: RTMFOnLink, Dst: netip.MustParseAddr("198.18.9.0"),
-		Gateway: netip.MustParseAddr("198.18.5.1"), PrefSrc: netip.MustParseAddr("198.18.5.2"), Oif: 3, Iif: 4, Priority: 7, HasPrio: true, MTU: 1280}
+		Gateway: netip.MustParseAddr("198.18.5.1"), PrefSrc: netip.MustParseAddr("198.18.5.2"), Oif: 3, Iif: 4, Priority: 7, HasPrio: true}
+	for t := RTAXLock; t <= RTAXMax; t++ {
+		r.Metrics.Val[t] = uint32(100 + t)
+	}
+	r.Metrics.Val[RTAXCCAlgo], r.Metrics.CC = 0, "cubic"
+	r.Via = netip.MustParseAddr("2001:db8:101::2")
+	r.Multipath = []RtNexthop{{Weight: 1, Ifindex: 3, Via: netip.MustParseAddr("2001:db8:101::2")}, {Weight: 2, Ifindex: 4, Gateway: netip.MustParseAddr("198.18.5.9")}}
 	var r2 RouteMsg
 	if err := r2.Unmarshal(r.Marshal()); err != nil || !reflect.DeepEqual(r2, r) {
 		t.Fatalf("route %+v\n   → %+v (%v)", r, r2, err)
@@ -36,7 +43,7 @@ func TestMessagesRoundTrip(t *testing.T) {
 
 // The decoders take any bytes without panicking.
 func FuzzUnmarshalMessages(f *testing.F) {
-	f.Add(RouteMsg{DstLen: 24, Dst: netip.MustParseAddr("198.18.9.0"), MTU: 1280}.Marshal())
+	f.Add(RouteMsg{DstLen: 24, Dst: netip.MustParseAddr("198.18.9.0"), Metrics: Metrics{Val: [RTAXMax + 1]uint32{RTAXMTU: 1280}}}.Marshal())
 	f.Add(AddrMsg{PrefixLen: 24, Local: netip.MustParseAddr("198.18.5.2")}.Marshal())
 	f.Add(LinkMsg{Name: "vnic0"}.Marshal())
 	f.Add(LinkMsg{Name: "veth1", Kind: "veth", Peer: &LinkMsg{Name: "veth2", NetnsFD: 3, HasNetns: true}}.Marshal())
@@ -50,4 +57,50 @@ func FuzzUnmarshalMessages(f *testing.F) {
 		_ = l.Unmarshal(b)
 		_ = n.Unmarshal(b)
 	})
+}
+
+// RTA_METRICS holds the set metrics in RTAX_* order, the lock mask first
+// and the algorithm as a string, as rtnetlink_put_metrics writes them; a
+// route without metrics has no RTA_METRICS.
+func TestMetricsWire(t *testing.T) {
+	var x Metrics
+	x.Val[RTAXLock], x.Val[RTAXMTU], x.Val[RTAXRTOMin], x.CC = 1<<RTAXMTU|1<<RTAXRTOMin, 1400, 200, "reno"
+	b := RouteMsg{Metrics: x}.Marshal()
+	want := []byte{
+		40, 0, rtaMetrics, 0,
+		8, 0, RTAXLock, 0, 0x04, 0x20, 0, 0, // 1<<RTAX_MTU | 1<<RTAX_RTO_MIN
+		8, 0, RTAXMTU, 0, 0x78, 0x05, 0, 0,
+		8, 0, RTAXRTOMin, 0, 200, 0, 0, 0,
+		9, 0, RTAXCCAlgo, 0, 'r', 'e', 'n', 'o', 0, 0, 0, 0,
+	}
+	i := bytes.Index(b, want[:4])
+	if i < 0 || !bytes.Equal(b[i:i+len(want)], want) {
+		t.Fatalf("RTA_METRICS % x, want % x", b[12:], want)
+	}
+	if b := (RouteMsg{}).Marshal(); bytes.Contains(b, []byte{rtaMetrics, 0}) && len(b) > 20 {
+		t.Fatalf("an empty route carries RTA_METRICS: % x", b)
+	}
+}
+
+// RTA_VIA is struct rtvia: the family in host order, then the address; a
+// family that does not fit its address reads as none.
+func TestViaWire(t *testing.T) {
+	b := RouteMsg{Via: netip.MustParseAddr("2001:db8::2")}.Marshal()
+	want := append([]byte{22, 0, rtaVia, 0, afInet6, 0}, netip.MustParseAddr("2001:db8::2").AsSlice()...)
+	if !bytes.Contains(b, want) {
+		t.Fatalf("RTA_VIA % x, want % x", b, want)
+	}
+	for _, c := range []struct {
+		b    []byte
+		want netip.Addr
+	}{
+		{[]byte{afInet, 0, 198, 18, 5, 1}, netip.MustParseAddr("198.18.5.1")},
+		{[]byte{afInet6, 0, 198, 18, 5, 1}, netip.Addr{}},
+		{[]byte{17, 0, 2, 0, 0, 0, 0, 1}, netip.Addr{}},
+		{[]byte{afInet}, netip.Addr{}},
+	} {
+		if got := getVia(c.b); got != c.want {
+			t.Errorf("getVia(% x) = %v, want %v", c.b, got, c.want)
+		}
+	}
 }

@@ -111,14 +111,22 @@ type Route struct {
 	PrefSrc  [4]byte
 	Gateway  [4]byte // zero: the destination is on-link
 	Dev      *stack.NetDevice
-	MTU      uint32 // RTAX_MTU, 0: the device's
-	OnLink   bool
+	// Metrics are the route's RTA_METRICS (RTAX_MTU, 0: the device's
+	// MTU; the others are carried and shown, TCP's having no user).
+	Metrics Metrics
+	OnLink  bool
 	// NhID names a nexthop object (ip route … nhid N): Dev, Gateway and
 	// OnLink are its, copied in when the route enters the table and when
 	// the nexthop is replaced.
 	NhID uint32
 
 	nhBlackhole bool // NhID is a blackhole nexthop: the route refuses (EINVAL)
+	dead        bool // a path killed while its device stayed up (SyncDownDev with force)
+
+	// NHFlags are a single-path route's RTNH_F_DEAD and RTNH_F_LINKDOWN
+	// as a copy (Copy, a dump) finds them; a multipath route's paths
+	// have theirs (Path.Flags), the route none (as Linux 6.18 dumps it).
+	NHFlags uint8
 
 	// Multipath lists a route's paths when NhID is a group (a copy for
 	// dumps: the members' devices, gateways and weights).
@@ -140,6 +148,30 @@ type Path struct {
 	Gateway [4]byte
 	OnLink  bool
 	Weight  uint16
+	Flags   uint8 // RTNH_F_DEAD, RTNH_F_LINKDOWN (a copy's)
+}
+
+// Nexthop flags (RTNH_F_*) a dump shows.
+const (
+	NHFDead     = 0x01
+	NHFLinkdown = 0x10
+)
+
+// nhFlags are the marks fib_sync_down_dev leaves on a nexthop, read off
+// its device: dead when it is down (or the path was killed), linkdown too
+// and without carrier. A host-scope route's nexthop is never marked.
+func (r *Route) nhFlags() uint8 {
+	var f uint8
+	if r.Scope == ScopeHost || r.Dev == nil {
+		return 0
+	}
+	if !r.alive() {
+		f |= NHFDead | NHFLinkdown
+	}
+	if !r.Dev.CarrierOK() {
+		f |= NHFLinkdown
+	}
+	return f
 }
 
 // setNexthop copies nexthop object nh into the route that names it.
@@ -158,7 +190,7 @@ func (r *Route) setGroup(g *Nexthop, byID map[uint32]*Nexthop) {
 			continue
 		}
 		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-			Priority: r.Priority, PrefSrc: r.PrefSrc, MTU: r.MTU, NhID: r.NhID, weight: m.Weight, cache: &Cache{}, parent: r}
+			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, NhID: r.NhID, weight: m.Weight, cache: &Cache{}, parent: r}
 		p.setNexthop(nh)
 		r.paths = append(r.paths, p)
 		r.totalWt += int(m.Weight)
@@ -172,7 +204,7 @@ func (r *Route) setPaths(ps []Path) {
 	r.paths, r.totalWt = nil, 0
 	for _, pt := range ps {
 		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-			Priority: r.Priority, PrefSrc: r.PrefSrc, MTU: r.MTU, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, weight: max(pt.Weight, 1), cache: &Cache{}, parent: r}
+			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, weight: max(pt.Weight, 1), cache: &Cache{}, parent: r}
 		r.paths = append(r.paths, p)
 		r.totalWt += int(p.weight)
 	}
@@ -207,6 +239,21 @@ func (r *Route) usesDev(d *stack.NetDevice) bool {
 		}
 	}
 	return false
+}
+
+// pickPath is the path of multipath route r a flow takes
+// (fib_select_path): with an output device, the first live path through it
+// (fib_table_lookup's nh_sel); otherwise the hash's choice.
+func (r *Route) pickPath(fl *FlowKey, policy int32) *Route {
+	if fl.Oif != 0 {
+		for _, p := range r.paths {
+			if p.alive() && p.Dev != nil && p.Dev.Ifindex() == fl.Oif {
+				return p
+			}
+		}
+		return nil
+	}
+	return r.selectPath(fl, policy)
 }
 
 // selectPath is fib_select_multipath: the path whose share of the hash
@@ -286,16 +333,18 @@ func (r *Route) Prefix() netip.Prefix {
 // Copy returns r's fields without its caches.
 func (r *Route) Copy() Route {
 	c := Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, MTU: r.MTU, OnLink: r.OnLink, NhID: r.NhID, nhBlackhole: r.nhBlackhole}
-	for _, p := range r.paths {
-		c.Multipath = append(c.Multipath, Path{Dev: p.Dev, Gateway: p.Gateway, OnLink: p.OnLink, Weight: p.weight})
+		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, Metrics: r.Metrics, OnLink: r.OnLink, NhID: r.NhID, nhBlackhole: r.nhBlackhole}
+	if len(r.paths) > 0 {
+		c.Multipath = r.pathList()
+	} else {
+		c.NHFlags = r.nhFlags()
 	}
 	return c
 }
 
 // alive reports whether r's nexthop can be used: its device is up
 // (fib_sync_down_dev marks it dead otherwise).
-func (r *Route) alive() bool { return r.Dev == nil || r.Dev.IsUp() }
+func (r *Route) alive() bool { return !r.dead && (r.Dev == nil || r.Dev.IsUp()) }
 
 // table is one table: an LC-trie (trie.go) whose leaves hold a key's
 // routes, the longest prefix first and those of one prefix as fib_alias
@@ -379,11 +428,18 @@ func (t *table) lookup(fl *FlowKey) (*Route, int) {
 // accepts is the alias and nexthop test fib_table_lookup applies to a
 // route whose prefix covers the destination.
 func (fl *FlowKey) accepts(r *Route) bool {
-	if r.TOS != 0 && r.TOS != fl.TOS&^3 {
+	if r.TOS != 0 && r.TOS != fl.TOS&tosRTMask {
 		return false
 	}
 	if r.Scope < fl.Scope {
 		return false
+	}
+	if len(r.paths) > 0 {
+		// A multipath route: some path lives (through the output device,
+		// if the flow names one).
+		return slices.ContainsFunc(r.paths, func(p *Route) bool {
+			return p.alive() && (fl.Oif == 0 || p.Dev != nil && p.Dev.Ifindex() == fl.Oif)
+		})
 	}
 	if r.Type != RTNLocal && r.Type != RTNBroadcast && !r.alive() {
 		return false
@@ -424,9 +480,7 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 			return res, e
 		}
 		if len(r.paths) > 0 {
-			if res.Route = r.selectPath(fl, f.hashPolicy.Load()); res.Route == nil {
-				continue // no live path: as a dead nexthop, the next table
-			}
+			res.Route = r.pickPath(fl, f.hashPolicy.Load())
 		}
 		return res, nil
 	}
@@ -555,16 +609,64 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 // fib_info), not merely of one key: what append and prepend refuse.
 func (o *Route) sameAs(r *Route) bool {
 	return o.Type == r.Type && o.Scope == r.Scope && o.Gateway == r.Gateway && o.Dev == r.Dev &&
-		o.PrefSrc == r.PrefSrc && o.MTU == r.MTU && o.Protocol == r.Protocol
+		o.PrefSrc == r.PrefSrc && o.Metrics == r.Metrics && o.Protocol == r.Protocol
 }
 
-// match says whether a delete request (fields left zero match anything,
-// as fib_table_delete) selects r.
+// match says whether a delete request selects r (fib_table_delete): the
+// TOS exactly, and the fields and metrics the request sets (zero matches
+// anything; ScopeNowhere any scope).
 func (q *Route) match(r *Route) bool {
-	return (q.TOS == 0 || q.TOS == r.TOS) && (q.Priority == 0 || q.Priority == r.Priority) &&
-		(q.Type == RTNUnspec || q.Type == r.Type) && (q.Dev == nil || q.Dev == r.Dev) &&
-		(q.Gateway == [4]byte{} || q.Gateway == r.Gateway) && (q.Protocol == 0 || q.Protocol == r.Protocol) &&
-		(q.Scope == ScopeNowhere || q.Scope == r.Scope) && (q.PrefSrc == [4]byte{} || q.PrefSrc == r.PrefSrc)
+	return q.TOS == r.TOS && (q.Type == RTNUnspec || q.Type == r.Type) && (q.Scope == ScopeNowhere || q.Scope == r.Scope) &&
+		(q.PrefSrc == [4]byte{} || q.PrefSrc == r.PrefSrc) && (q.Protocol == 0 || q.Protocol == r.Protocol) && q.nhMatch(r) && q.metricsMatch(r)
+}
+
+// nhMatch is fib_nh_match: the metric, then a nexthop id, else the
+// device and gateway against the route's first path, else the request's
+// paths against the route's in order (a device or gateway a path leaves
+// out matches any; a request with more paths than the route matches on
+// the route's, one with fewer does not match). A route naming a nexthop
+// object matches only a request without nexthop attributes.
+func (q *Route) nhMatch(r *Route) bool {
+	if q.Priority != 0 && q.Priority != r.Priority {
+		return false
+	}
+	if q.NhID != 0 {
+		return r.NhID == q.NhID
+	}
+	if r.NhID != 0 {
+		// A nexthop object's route matches on no nexthop attributes.
+		return q.Dev == nil && q.Gateway == [4]byte{} && len(q.Multipath) == 0
+	}
+	paths := r.pathList()
+	if q.Dev != nil || q.Gateway != ([4]byte{}) {
+		p := paths[0]
+		return (q.Dev == nil || q.Dev == p.Dev) && (q.Gateway == [4]byte{} || q.Gateway == p.Gateway)
+	}
+	if len(q.Multipath) == 0 {
+		return true
+	}
+	if len(q.Multipath) < len(paths) {
+		return false
+	}
+	for i, p := range paths {
+		h := q.Multipath[i]
+		if h.Dev != nil && h.Dev != p.Dev || h.Gateway != ([4]byte{}) && h.Gateway != p.Gateway {
+			return false
+		}
+	}
+	return true
+}
+
+// pathList is r's paths as Paths: its own nexthop for a single-path route.
+func (r *Route) pathList() []Path {
+	if len(r.paths) == 0 {
+		return []Path{{Dev: r.Dev, Gateway: r.Gateway, OnLink: r.OnLink, Weight: 1}}
+	}
+	ps := make([]Path, len(r.paths))
+	for i, p := range r.paths {
+		ps[i] = Path{Dev: p.Dev, Gateway: p.Gateway, OnLink: p.OnLink, Weight: p.weight, Flags: p.nhFlags()}
+	}
+	return ps
 }
 
 // del removes the first route q matches (fib_table_delete); ESRCH when none.
@@ -653,6 +755,53 @@ func sortRoutes(rs []Route) {
 		}
 		return int(a.Type) - int(b.Type)
 	})
+}
+
+// SyncDownDev is fib_sync_down_dev and fib_flush for device d going down
+// (force false) or losing its last address (force): every nexthop through
+// d dies (a host-scope route's only with force), and the routes left
+// without a live nexthop are deleted and returned (fib_flush sends no
+// notification). Routes through nexthop objects are the nexthop code's.
+func (f *Tables) SyncDownDev(d *stack.NetDevice, force bool) []Route {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.removeWhereLocked(func(r *Route) bool {
+		if r.NhID != 0 || !r.usesDev(d) {
+			return false
+		}
+		if len(r.paths) == 0 {
+			return force || r.Scope != ScopeHost
+		}
+		live := 0
+		for _, p := range r.paths {
+			if p.Dev == d {
+				p.dead = true
+			}
+			if p.alive() {
+				live++
+			}
+		}
+		return live == 0
+	})
+}
+
+// SyncUp is fib_sync_up: the paths through d that SyncDownDev killed live
+// again (once d is up).
+func (f *Tables) SyncUp(d *stack.NetDevice) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, t := range f.tables {
+		for _, leaf := range t.leaves() {
+			for _, r := range leaf.routes {
+				for _, p := range r.paths {
+					if p.Dev == d {
+						p.dead = false
+					}
+				}
+			}
+		}
+	}
+	f.genid.Add(1)
 }
 
 // flushDev deletes every route through dev (fib_flush on unregister).

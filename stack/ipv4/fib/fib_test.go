@@ -353,10 +353,11 @@ func TestInsertDuplicateAndReplace(t *testing.T) {
 	}
 }
 
-// Delete removes the first route its request selects: fields left zero
-// match anything, a scope of ScopeNowhere any scope (ScopeUniverse only
-// universe routes); nothing selected is ESRCH and leaves the table as it
-// was. The deleted route is returned.
+// Delete removes the first route its request selects: the TOS must be the
+// route's (Linux 6.18: ip route del without tos leaves a tos 0x10 route,
+// ESRCH), other fields left zero match anything, a scope of ScopeNowhere
+// any scope (ScopeUniverse only universe routes); nothing selected is
+// ESRCH and leaves the table as it was. The deleted route is returned.
 func TestDeleteWildcards(t *testing.T) {
 	_, h := stacktest.NewHost(t, 1)
 	d1, _ := stacktest.NewDev(t, h, 1)
@@ -367,7 +368,7 @@ func TestDeleteWildcards(t *testing.T) {
 		return r
 	}
 	q := func(edit func(*Route)) *Route {
-		r := &Route{Table: TableMain, Dst: a4("198.18.17.0"), Len: 24, Scope: ScopeNowhere}
+		r := &Route{Table: TableMain, Dst: a4("198.18.17.0"), Len: 24, TOS: 0x10, Scope: ScopeNowhere}
 		if edit != nil {
 			edit(r)
 		}
@@ -386,6 +387,7 @@ func TestDeleteWildcards(t *testing.T) {
 		{"scope universe", q(func(r *Route) { r.Scope = ScopeUniverse }), false},
 		{"other scope", q(func(r *Route) { r.Scope = ScopeHost }), false},
 		{"other TOS", q(func(r *Route) { r.TOS = 0x08 }), false},
+		{"no TOS", q(func(r *Route) { r.TOS = 0 }), false},
 		{"other metric", q(func(r *Route) { r.Priority = 8 }), false},
 		{"other type", q(func(r *Route) { r.Type = RTNBlackhole }), false},
 		{"other device", q(func(r *Route) { r.Dev = d2 }), false},

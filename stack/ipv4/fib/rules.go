@@ -195,9 +195,7 @@ func (f *Tables) lookupRules(fl *FlowKey) (Result, error) {
 			return res, e
 		}
 		if len(rt.paths) > 0 {
-			if res.Route = rt.selectPath(fl, f.hashPolicy.Load()); res.Route == nil {
-				continue
-			}
+			res.Route = rt.pickPath(fl, f.hashPolicy.Load())
 		}
 		return res, nil
 	}

@@ -1,0 +1,147 @@
+package iproute
+
+import "testing"
+
+// TestAddrMetricPeer: addresses with a metric (IFA_RT_PRIORITY), a peer,
+// noprefixroute, changed (ip addr change: only the metric moves, the
+// prefix route with it) and deleted, their routes through link down and up
+// (the prefix routes go and come back with their metric, user routes
+// through the device go for good), routes through a device that is down
+// refused, and every route through a device gone with its last address:
+// each answer as ip 6.1 printed it on Linux 6.18 for the same lines in a
+// namespace with fib_tests.sh's dummy0 (198.51.100.1/24), dummy1 and
+// dummy2, but for the interface index and the other devices' routes
+// (fib_tests ipv4_addr_metric's cases and their neighbours).
+func TestAddrMetricPeer(t *testing.T) {
+	_, _, run := fibHost(t, "dummy0", "dummy1", "dummy2")
+	runSteps(t, run, []ipStep{
+		{"addr add 198.51.100.1/24 dev dummy0", "", "", 0},
+		{"addr add dev dummy1 172.16.104.1/24", "", "", 0},
+		{"addr add dev dummy2 172.16.104.2/24", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 \n172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.2 \n", "", 0},
+		{"addr flush dev dummy1", "", "", 0},
+		{"addr add dev dummy1 172.16.104.1/24 metric 257", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.2 \n172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 metric 257 \n", "", 0},
+		{"addr flush dev dummy2", "", "", 0},
+		{"addr add dev dummy2 172.16.104.2/24 metric 258", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 metric 257 \n172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.2 metric 258 \n", "", 0},
+		{"addr del dev dummy1 172.16.104.1/24 metric 257", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.2 metric 258 \n", "", 0},
+		{"addr change dev dummy2 172.16.104.2/24 metric 259", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.2 metric 259 \n", "", 0},
+		{"-4 -o addr show dev dummy2", "4: dummy2    inet 172.16.104.2/24 metric 259 scope global dummy2\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"li set dev dummy2 down", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "", "", 0},
+		{"li set dev dummy2 up", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.2 metric 259 \n", "", 0},
+		{"ro show table local", "local 127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1 \nlocal 127.0.0.1 dev lo proto kernel scope host src 127.0.0.1 \nbroadcast 127.255.255.255 dev lo proto kernel scope link src 127.0.0.1 \nlocal 172.16.104.2 dev dummy2 proto kernel scope host src 172.16.104.2 \nbroadcast 172.16.104.255 dev dummy2 proto kernel scope link src 172.16.104.2 \nlocal 198.51.100.1 dev dummy0 proto kernel scope host src 198.51.100.1 \nbroadcast 198.51.100.255 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr flush dev dummy2", "", "", 0},
+		{"addr add dev dummy2 172.16.104.0/24 metric 259", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.0 metric 259 \n", "", 0},
+		{"addr change dev dummy2 172.16.104.0/24 metric 260", "", "", 0},
+		{"ro ls match 172.16.104.0/24", "172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.0 metric 260 \n", "", 0},
+		{"ro show table local", "local 127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1 \nlocal 127.0.0.1 dev lo proto kernel scope host src 127.0.0.1 \nbroadcast 127.255.255.255 dev lo proto kernel scope link src 127.0.0.1 \nlocal 172.16.104.0 dev dummy2 proto kernel scope host src 172.16.104.0 \nbroadcast 172.16.104.255 dev dummy2 proto kernel scope link src 172.16.104.0 \nlocal 198.51.100.1 dev dummy0 proto kernel scope host src 198.51.100.1 \nbroadcast 198.51.100.255 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr flush dev dummy2", "", "", 0},
+		{"addr add dev dummy2 172.16.104.1/32 peer 172.16.104.2 metric 260", "", "", 0},
+		{"ro ls match 172.16.104.2", "172.16.104.2 dev dummy2 proto kernel scope link src 172.16.104.1 metric 260 \n", "", 0},
+		{"-4 ro show table all", "172.16.104.2 dev dummy2 proto kernel scope link src 172.16.104.1 metric 260 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \nlocal 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1 \nlocal 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1 \nbroadcast 127.255.255.255 dev lo table local proto kernel scope link src 127.0.0.1 \nlocal 172.16.104.1 dev dummy2 table local proto kernel scope host src 172.16.104.1 \nlocal 198.51.100.1 dev dummy0 table local proto kernel scope host src 198.51.100.1 \nbroadcast 198.51.100.255 dev dummy0 table local proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"-4 -o addr show dev dummy2", "4: dummy2    inet 172.16.104.1 peer 172.16.104.2/32 metric 260 scope global dummy2\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"addr change dev dummy2 172.16.104.1/32 peer 172.16.104.3 metric 261", "", "", 0},
+		{"ro ls match 172.16.104.3", "172.16.104.3 dev dummy2 proto kernel scope link src 172.16.104.1 metric 261 \n", "", 0},
+		{"ro ls match 172.16.104.2", "172.16.104.2 dev dummy2 proto kernel scope link src 172.16.104.1 metric 260 \n", "", 0},
+		{"-4 -o addr show dev dummy2", "4: dummy2    inet 172.16.104.1 peer 172.16.104.2/32 metric 260 scope global dummy2\\       valid_lft forever preferred_lft forever\n4: dummy2    inet 172.16.104.1 peer 172.16.104.3/32 metric 261 scope global dummy2\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"ro show table local", "local 127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1 \nlocal 127.0.0.1 dev lo proto kernel scope host src 127.0.0.1 \nbroadcast 127.255.255.255 dev lo proto kernel scope link src 127.0.0.1 \nlocal 172.16.104.1 dev dummy2 proto kernel scope host src 172.16.104.1 \nlocal 198.51.100.1 dev dummy0 proto kernel scope host src 198.51.100.1 \nbroadcast 198.51.100.255 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr flush dev dummy2", "", "", 0},
+		{"addr add dev dummy2 172.16.105.1/24 noprefixroute", "", "", 0},
+		{"-4 -o addr show dev dummy2", "4: dummy2    inet 172.16.105.1/24 scope global noprefixroute dummy2\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"-4 ro ls table all dev dummy2", "local 172.16.105.1 table local proto kernel scope host src 172.16.105.1 \nbroadcast 172.16.105.255 table local proto kernel scope link src 172.16.105.1 \n", "", 0},
+		{"addr change dev dummy2 172.16.105.1/24", "", "", 0},
+		{"-4 ro ls table all dev dummy2", "local 172.16.105.1 table local proto kernel scope host src 172.16.105.1 \nbroadcast 172.16.105.255 table local proto kernel scope link src 172.16.105.1 \n", "", 0},
+		{"addr change dev dummy2 172.16.105.1/24 noprefixroute", "", "", 0},
+		{"-4 ro ls table all dev dummy2", "local 172.16.105.1 table local proto kernel scope host src 172.16.105.1 \nbroadcast 172.16.105.255 table local proto kernel scope link src 172.16.105.1 \n", "", 0},
+		{"addr replace dev dummy2 172.16.105.1/24 metric 20", "", "", 0},
+		{"-4 ro ls table all dev dummy2", "local 172.16.105.1 table local proto kernel scope host src 172.16.105.1 \nbroadcast 172.16.105.255 table local proto kernel scope link src 172.16.105.1 \n", "", 0},
+		{"addr change dev dummy2 172.16.106.1/24 metric 20", "", "", 0},
+		{"-4 -o addr show dev dummy2", "4: dummy2    inet 172.16.105.1/24 metric 20 scope global noprefixroute dummy2\\       valid_lft forever preferred_lft forever\n4: dummy2    inet 172.16.106.1/24 metric 20 scope global dummy2\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"addr flush dev dummy2", "", "", 0},
+		{"addr add dev dummy2 172.16.105.1/24 metric 0", "", "", 0},
+		{"ro ls dev dummy2", "172.16.105.0/24 proto kernel scope link src 172.16.105.1 \n", "", 0},
+		{"addr add dev dummy2 172.16.107.1/24 peer 172.16.108.1/24", "", "", 0},
+		{"-4 -o addr show dev dummy2", "4: dummy2    inet 172.16.105.1/24 scope global dummy2\\       valid_lft forever preferred_lft forever\n4: dummy2    inet 172.16.107.1 peer 172.16.108.1/24 scope global dummy2\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"-4 ro ls table all dev dummy2", "172.16.105.0/24 proto kernel scope link src 172.16.105.1 \n172.16.108.0/24 proto kernel scope link src 172.16.107.1 \nlocal 172.16.105.1 table local proto kernel scope host src 172.16.105.1 \nbroadcast 172.16.105.255 table local proto kernel scope link src 172.16.105.1 \nlocal 172.16.107.1 table local proto kernel scope host src 172.16.107.1 \nbroadcast 172.16.108.255 table local proto kernel scope link src 172.16.107.1 \n", "", 0},
+		{"addr del dev dummy2 172.16.107.1/24", "", "Error: ipv4: Address not found.\n", 2},
+		{"addr del dev dummy2 172.16.107.1/24 peer 172.16.108.1/24", "", "", 0},
+		{"-4 -o addr show dev dummy2", "4: dummy2    inet 172.16.105.1/24 scope global dummy2\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"-4 ro ls table all dev dummy2", "172.16.105.0/24 proto kernel scope link src 172.16.105.1 \nlocal 172.16.105.1 table local proto kernel scope host src 172.16.105.1 \nbroadcast 172.16.105.255 table local proto kernel scope link src 172.16.105.1 \n", "", 0},
+		{"addr flush dev dummy2", "", "", 0},
+		{"addr flush dev dummy1", "", "", 0},
+		{"addr add dev dummy2 172.16.104.1/32 peer 172.16.104.2 metric 260", "", "", 0},
+		{"addr add dev dummy2 172.16.104.1/32 peer 172.16.104.2 metric 261", "", "Error: ipv4: Address already assigned.\n", 2},
+		{"addr replace dev dummy2 172.16.104.1/32 peer 172.16.104.2 metric 262", "", "", 0},
+		{"-4 -o addr show dev dummy2", "4: dummy2    inet 172.16.104.1 peer 172.16.104.2/32 metric 262 scope global dummy2\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"ro ls dev dummy2", "172.16.104.2 proto kernel scope link src 172.16.104.1 metric 262 \n", "", 0},
+		{"addr add dev dummy2 172.16.104.9 peer 172.16.104.10 peer 172.16.104.11", "", "Error: duplicate \"peer\": \"172.16.104.11\" is the second value.\n", 255},
+		{"addr del dev dummy2 172.16.104.1 peer 172.16.104.3", "", "Error: ipv4: Address not found.\n", 2},
+		{"addr del dev dummy2 172.16.104.1/32", "", "Error: ipv4: Address not found.\n", 2},
+		{"-4 -o addr show dev dummy2", "4: dummy2    inet 172.16.104.1 peer 172.16.104.2/32 metric 262 scope global dummy2\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"-4 ro ls table all dev dummy2", "172.16.104.2 proto kernel scope link src 172.16.104.1 metric 262 \nlocal 172.16.104.1 table local proto kernel scope host src 172.16.104.1 \n", "", 0},
+		{"addr add dev dummy2 172.16.106.1/24 metric x", "", "Error: argument \"x\" is wrong: \"metric\" value is invalid\n\n", 255},
+		{"addr add dev dummy2 172.16.106.1/24 brd + peer 172.16.107.1/24", "", "", 0},
+		{"-4 -o addr show dev dummy2", "4: dummy2    inet 172.16.104.1 peer 172.16.104.2/32 metric 262 scope global dummy2\\       valid_lft forever preferred_lft forever\n4: dummy2    inet 172.16.106.1 peer 172.16.107.1/24 brd 172.16.107.255 scope global dummy2\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"addr flush dev dummy2", "", "", 0},
+		{"addr add 172.16.104.1/24 dev dummy1", "", "", 0},
+		{"ro add 198.51.100.0/24 via 172.16.104.7", "", "RTNETLINK answers: File exists\n", 2},
+		{"ro add 198.51.101.0/24 dev dummy1", "", "", 0},
+		{"ro add local 198.51.102.1 dev dummy1", "", "", 0},
+		{"-4 ro show table all dev dummy1", "172.16.104.0/24 proto kernel scope link src 172.16.104.1 \n198.51.101.0/24 scope link \nlocal 172.16.104.1 table local proto kernel scope host src 172.16.104.1 \nbroadcast 172.16.104.255 table local proto kernel scope link src 172.16.104.1 \nlocal 198.51.102.1 table local scope host \n", "", 0},
+		{"addr del 172.16.104.1/24 dev dummy1", "", "", 0},
+		{"-4 ro show table all dev dummy1", "", "", 0},
+		{"li set dummy1 down", "", "", 0},
+		{"addr add 172.16.105.1/24 dev dummy1 metric 9", "", "", 0},
+		{"addr add 172.16.105.2/24 dev dummy1 metric 9", "", "", 0},
+		{"-4 ro show table all dev dummy1", "local 172.16.105.1 table local proto kernel scope host src 172.16.105.1 \nlocal 172.16.105.2 table local proto kernel scope host src 172.16.105.1 \n", "", 0},
+		{"ro add 198.51.101.0/24 dev dummy1", "", "Error: Device for nexthop is not up.\n", 2},
+		{"ro add 198.51.101.0/24 via 172.16.105.7", "", "Error: Nexthop has invalid gateway.\n", 2},
+		{"ro add 198.51.101.0/24 via 172.16.105.7 dev dummy1 onlink", "", "Error: Nexthop device is not up.\n", 2},
+		{"li set dummy1 up", "", "", 0},
+		{"-4 ro show table all dev dummy1", "172.16.105.0/24 proto kernel scope link src 172.16.105.1 metric 9 \nlocal 172.16.105.1 table local proto kernel scope host src 172.16.105.1 \nlocal 172.16.105.2 table local proto kernel scope host src 172.16.105.1 \nbroadcast 172.16.105.255 table local proto kernel scope link src 172.16.105.1 \n", "", 0},
+		{"-4 -o addr show dev dummy1", "3: dummy1    inet 172.16.105.1/24 metric 9 scope global dummy1\\       valid_lft forever preferred_lft forever\n3: dummy1    inet 172.16.105.2/24 metric 9 scope global secondary dummy1\\       valid_lft forever preferred_lft forever\n", "", 0},
+		{"addr flush dev dummy1", "", "", 0},
+		{"-4 ro show table all dev dummy1", "", "", 0},
+	})
+}
+
+// TestAddrDeletePrefsrcRoutes: deleting an address takes the main table's
+// routes that prefer it as source once no device has it (table 0 is
+// main; another table's stay), as Linux 6.18 answered the same lines but
+// for its other devices' routes (fib_tests ipv4_del_addr without VRF).
+func TestAddrDeletePrefsrcRoutes(t *testing.T) {
+	_, _, run := fibHost(t, "dummy0", "dummy1", "dummy2")
+	runSteps(t, run, []ipStep{
+		{"addr add 198.51.100.1/24 dev dummy0", "", "", 0},
+		{"addr add dev dummy1 172.16.104.1/24", "", "", 0},
+		{"addr add dev dummy1 172.16.104.11/24", "", "", 0},
+		{"addr add dev dummy1 172.16.104.12/24", "", "", 0},
+		{"addr add dev dummy1 172.16.104.13/24", "", "", 0},
+		{"addr add dev dummy2 172.16.104.11/24", "", "", 0},
+		{"route add 172.16.105.0/24 via 172.16.104.2 src 172.16.104.11", "", "", 0},
+		{"route add 172.16.106.0/24 dev lo src 172.16.104.12", "", "", 0},
+		{"route add table 0 172.16.107.0/24 via 172.16.104.2 src 172.16.104.13", "", "", 0},
+		{"route add table 100 172.16.108.0/24 via 172.16.104.2 src 172.16.104.13", "", "", 0},
+		{"route add 172.16.109.0/24 via 198.51.100.2 src 172.16.104.12", "", "", 0},
+		{"ro ls", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 \n172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.11 \n172.16.105.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.11 \n172.16.106.0/24 dev lo scope link src 172.16.104.12 \n172.16.107.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.13 \n172.16.109.0/24 via 198.51.100.2 dev dummy0 src 172.16.104.12 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr del dev dummy1 172.16.104.11/24", "", "", 0},
+		{"ro ls", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 \n172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.11 \n172.16.105.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.11 \n172.16.106.0/24 dev lo scope link src 172.16.104.12 \n172.16.107.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.13 \n172.16.109.0/24 via 198.51.100.2 dev dummy0 src 172.16.104.12 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr del dev dummy2 172.16.104.11/24", "", "", 0},
+		{"ro ls", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 \n172.16.106.0/24 dev lo scope link src 172.16.104.12 \n172.16.107.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.13 \n172.16.109.0/24 via 198.51.100.2 dev dummy0 src 172.16.104.12 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr del dev dummy1 172.16.104.12/24", "", "", 0},
+		{"ro ls", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 \n172.16.107.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.13 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr del dev dummy1 172.16.104.13/24", "", "", 0},
+		{"ro ls", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 \n198.51.100.0/24 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"ro ls table 100", "172.16.108.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.13 \n", "", 0},
+		{"ro ls table local", "local 127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1 \nlocal 127.0.0.1 dev lo proto kernel scope host src 127.0.0.1 \nbroadcast 127.255.255.255 dev lo proto kernel scope link src 127.0.0.1 \nlocal 172.16.104.1 dev dummy1 proto kernel scope host src 172.16.104.1 \nbroadcast 172.16.104.255 dev dummy1 proto kernel scope link src 172.16.104.1 \nlocal 198.51.100.1 dev dummy0 proto kernel scope host src 198.51.100.1 \nbroadcast 198.51.100.255 dev dummy0 proto kernel scope link src 198.51.100.1 \n", "", 0},
+		{"addr flush dev dummy1", "", "", 0},
+		{"addr flush dev dummy2", "", "", 0},
+		{"ro flush table 100", "", "", 0},
+	})
+}
