@@ -149,14 +149,14 @@ func TestIPMonitor(t *testing.T) {
 	want := `2: vnic0    inet 198.18.7.1/24 scope global vnic0
        valid_lft forever preferred_lft forever
 local 198.18.7.1 dev vnic0 table local proto kernel scope host src 198.18.7.1 
-broadcast 198.18.7.255 dev vnic0 table local proto kernel scope link src 198.18.7.1 
 198.18.7.0/24 dev vnic0 proto kernel scope link src 198.18.7.1 
+broadcast 198.18.7.255 dev vnic0 table local proto kernel scope link src 198.18.7.1 
 198.18.8.0/24 via 198.18.7.9 dev vnic0 
 Deleted 2: vnic0    inet 198.18.7.1/24 scope global vnic0
        valid_lft forever preferred_lft forever
-Deleted local 198.18.7.1 dev vnic0 table local proto kernel scope host src 198.18.7.1 
-Deleted broadcast 198.18.7.255 dev vnic0 table local proto kernel scope link src 198.18.7.1 
 Deleted 198.18.7.0/24 dev vnic0 proto kernel scope link src 198.18.7.1 
+Deleted broadcast 198.18.7.255 dev vnic0 table local proto kernel scope link src 198.18.7.1 
+Deleted local 198.18.7.1 dev vnic0 table local proto kernel scope host src 198.18.7.1 
 `
 	if out.String() != want {
 		t.Fatalf("monitor:\n%s\nwant:\n%s", out.String(), want)

@@ -33,16 +33,20 @@ TYPE := { dummy | veth }
 veth ARGS := [ peer [ name ] NAME [ mtu MTU ] [ address LLADDR ] [ netns NAME ] ]
 `
 
-const addrUsage = `Usage: ip address { add | replace } IFADDR dev IFNAME
+const addrUsage = `Usage: ip address {add|change|replace} IFADDR dev IFNAME
+                                                      [ CONFFLAG-LIST ]
        ip address del IFADDR dev IFNAME
        ip address flush [ dev IFNAME ] [ scope SCOPE-ID ] [ to PREFIX ]
                         [ FLAG-LIST ] [ label LABEL ] [ up ]
        ip address [ show [ dev IFNAME ] [ scope SCOPE-ID ] [ to PREFIX ]
                          [ FLAG-LIST ] [ label LABEL ] [ up ] ]
-IFADDR := PREFIX [ local PREFIX ] [ broadcast ADDR ]
+IFADDR := PREFIX | ADDR peer PREFIX
+          [ broadcast ADDR ] [ metric METRIC ]
 SCOPE-ID := [ host | link | global | NUMBER ]
 FLAG-LIST := [ FLAG-LIST ] FLAG
 FLAG := [ permanent | dynamic | secondary | primary | temporary ]
+CONFFLAG-LIST := [ CONFFLAG-LIST ] CONFFLAG
+CONFFLAG := [ noprefixroute ]
 `
 
 const routeUsage = `Usage: ip route { list | flush } SELECTOR
@@ -59,22 +63,33 @@ ROUTE := NODE_SPEC [ INFO_SPEC ]
 NODE_SPEC := [ TYPE ] PREFIX [ tos TOS ]
              [ table TABLE_ID ] [ proto RTPROTO ]
              [ scope SCOPE ] [ metric METRIC ]
-INFO_SPEC := NH OPTIONS
-NH := [ via [ inet ] ADDRESS ] [ dev STRING ] [ onlink ]
-OPTIONS := [ mtu [ lock ] NUMBER ] [ src ADDRESS ]
+INFO_SPEC := { NH | nhid ID } OPTIONS [ nexthop NH ]...
+NH := [ via [ FAMILY ] ADDRESS ] [ dev STRING ] [ weight NUMBER ] NHFLAGS
+FAMILY := [ inet | inet6 ]
+OPTIONS := [ mtu NUMBER ] [ advmss NUMBER ] [ src ADDRESS ]
+           [ rtt TIME ] [ rttvar TIME ] [ reordering NUMBER ]
+           [ window NUMBER ] [ cwnd NUMBER ] [ initcwnd NUMBER ]
+           [ ssthresh NUMBER ] [ rto_min TIME ] [ hoplimit NUMBER ]
+           [ initrwnd NUMBER ] [ features FEATURES ] [ quickack BOOL ]
+           [ congctl NAME ] [ fastopen_no_cookie BOOL ]
 TYPE := { unicast | local | broadcast | multicast | throw |
           unreachable | prohibit | blackhole | nat }
 TABLE_ID := [ local | main | default | all | NUMBER ]
 SCOPE := [ host | link | global | NUMBER ]
+NHFLAGS := [ onlink ]
 RTPROTO := [ kernel | boot | static | NUMBER ]
+TIME := NUMBER[s|ms]
+BOOL := [1|0]
+FEATURES := ecn
 ROUTE_GET_FLAGS := [ fibmatch ]
 `
 
-const neighUsage = `Usage: ip neigh { add | del | replace }
-                { ADDR [ lladdr LLADDR ] [ nud permanent ] }
+const neighUsage = `Usage: ip neigh { add | del | change | replace }
+                { ADDR [ lladdr LLADDR ] [ nud STATE ] }
                 [ dev DEV ]
 
 	ip neigh { show | flush } [ to PREFIX ] [ dev DEV ] [ nud STATE ]
+	ip neigh get ADDR dev DEV
 
 STATE := { delay | failed | incomplete | noarp | none |
            permanent | probe | reachable | stale | all }
