@@ -237,3 +237,47 @@ func TestIPBatchForcePipelined(t *testing.T) {
 		t.Fatalf("%d routes added, want %d", n, want)
 	}
 }
+
+// A VRF's slaves have their address routes in its table; routes are added
+// to it with vrf NAME (gateways and sources checked there), and deleting
+// an address takes the routes preferring it only in its own domain.
+func TestRuntimeVRF(t *testing.T) {
+	w, c, path := emptyWorld(t)
+	steps := []struct {
+		line, out, err string
+		code           int
+	}{
+		{"netns add ns1", "", "", 0},
+		{"-n ns1 link set lo up", "", "", 0},
+		{"-n ns1 link add dummy1 type dummy", "", "", 0},
+		{"-n ns1 link add dummy2 type dummy", "", "", 0},
+		{"-n ns1 link set dummy1 up", "", "", 0},
+		{"-n ns1 link set dummy2 up", "", "", 0},
+		{"-n ns1 link add red type vrf table 1111", "", "", 0},
+		{"-n ns1 link set red up", "", "", 0},
+		{"-n ns1 route add vrf red unreachable default", "", "", 0},
+		{"-n ns1 route add vrf blue unreachable default", "", "Error: argument \"blue\" is wrong: Invalid VRF\n\n", 255},
+		{"-n ns1 link set dummy2 vrf red", "", "", 0},
+		{"-n ns1 addr add dev dummy1 172.16.104.1/24", "", "", 0},
+		{"-n ns1 addr add dev dummy1 172.16.104.11/24", "", "", 0},
+		{"-n ns1 addr add dev dummy2 172.16.104.1/24", "", "", 0},
+		{"-n ns1 addr add dev dummy2 172.16.104.11/24", "", "", 0},
+		{"-n ns1 route add 172.16.105.0/24 via 172.16.104.2 src 172.16.104.11", "", "", 0},
+		{"-n ns1 route add vrf red 172.16.105.0/24 via 172.16.104.2 src 172.16.104.11", "", "", 0},
+		{"-n ns1 route add vrf red 172.16.106.0/24 dev lo src 172.16.104.11", "", "", 0},
+		{"-n ns1 route show vrf red", "unreachable default \n172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.1 \nlocal 172.16.104.1 dev dummy2 proto kernel scope host src 172.16.104.1 \nlocal 172.16.104.11 dev dummy2 proto kernel scope host src 172.16.104.1 \nbroadcast 172.16.104.255 dev dummy2 proto kernel scope link src 172.16.104.1 \n172.16.105.0/24 via 172.16.104.2 dev dummy2 src 172.16.104.11 \n172.16.106.0/24 dev lo scope link src 172.16.104.11 \n", "", 0},
+		{"-n ns1 addr del dev dummy2 172.16.104.11/24", "", "", 0},
+		{"-n ns1 route show vrf red", "unreachable default \n172.16.104.0/24 dev dummy2 proto kernel scope link src 172.16.104.1 \nlocal 172.16.104.1 dev dummy2 proto kernel scope host src 172.16.104.1 \nbroadcast 172.16.104.255 dev dummy2 proto kernel scope link src 172.16.104.1 \n", "", 0},
+		{"-n ns1 route", "172.16.104.0/24 dev dummy1 proto kernel scope link src 172.16.104.1 \n172.16.105.0/24 via 172.16.104.2 dev dummy1 src 172.16.104.11 \n", "", 0},
+		{"-n ns1 link set dummy2 nomaster", "", "", 0},
+		{"-n ns1 route show vrf red", "unreachable default \n", "", 0},
+		{"-n ns1 route show dev dummy2", "172.16.104.0/24 proto kernel scope link src 172.16.104.1 \n", "", 0},
+	}
+	for _, s := range steps {
+		out, errs, code := ipn(t, c, path, s.line)
+		if out != s.out || errs != s.err || code != s.code {
+			t.Fatalf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", s.line, out, errs, code, s.out, s.err, s.code)
+		}
+		w.Run(time.Millisecond)
+	}
+}

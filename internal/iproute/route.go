@@ -12,11 +12,14 @@ import (
 
 // RouteSpec is a parsed ip route argument list: NODE_SPEC and INFO_SPEC.
 type RouteSpec struct {
-	Type     fib.RouteType // unicast unless given
-	Dst      netip.Prefix
-	TOS      uint8
-	Table    uint32 // 0: main
-	Protocol uint8  // 0: boot
+	Type  fib.RouteType // unicast unless given
+	Dst   netip.Prefix
+	TOS   uint8
+	Table uint32 // 0: main
+	// VRF is vrf NAME: the table of that VRF device (the caller, which
+	// can list the devices, resolves it into Table).
+	VRF      string
+	Protocol uint8 // 0: boot
 	Scope    fib.Scope
 	HasScope bool
 	Metric   uint32
@@ -156,6 +159,11 @@ func ParseRoute(args []string) (RouteSpec, error) {
 				return r, invarg("\"table\" value is invalid\n", v)
 			}
 			r.Table = t
+		case "vrf":
+			if v, err = nextArg(args, &i); err != nil {
+				return r, err
+			}
+			r.VRF = v
 		case "proto", "protocol":
 			if v, err = nextArg(args, &i); err != nil {
 				return r, err
@@ -376,6 +384,9 @@ func ParseScope(s string) (fib.Scope, bool) {
 // gateway, host for local, boot protocol for a new route); a delete
 // matches any scope and, unless a type was given, any type.
 func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)) (rtnetlink.RouteMsg, error) {
+	if r.VRF != "" {
+		return rtnetlink.RouteMsg{}, &Error{Msg: fmt.Sprintf("vrf %s: the VRF's table must be resolved first (a route of a topology file takes table ID).", r.VRF)}
+	}
 	m := rtnetlink.RouteMsg{DstLen: uint8(r.Dst.Bits()), TOS: r.TOS, Table: r.Table, Protocol: r.Protocol, Type: uint8(r.Type),
 		Priority: r.Metric, HasPrio: r.Set["metric"], Metrics: r.Metrics, Scope: uint8(fib.ScopeUniverse)}
 	if m.Table == 0 {

@@ -59,6 +59,12 @@ func (c *cmd) route(args []string) error {
 		}
 		return err
 	}
+	if spec.VRF != "" {
+		if spec.Table, err = c.vrfTable(spec.VRF); err != nil {
+			return err
+		}
+		spec.VRF = ""
+	}
 	m, err := spec.Message(kind, c.dev)
 	if err != nil {
 		return err
@@ -140,6 +146,13 @@ func (c *cmd) parseRouteFilter(args []string) (routeFilter, error) {
 				return f, invarg("table id value is invalid\n", v)
 			}
 			f.table = t
+		case a == "vrf":
+			if v, err = val(); err != nil {
+				return f, err
+			}
+			if f.table, err = c.vrfTable(v); err != nil {
+				return f, err
+			}
 		case matches(a, "cached"), matches(a, "cloned"):
 			f.cloned = true
 		case a == "tos", matches(a, "dsfield"):

@@ -331,8 +331,15 @@ func (in *Inet) DelIfAddr(d *stack.NetDevice, q IfAddr) error {
 
 // IsLocalAddr reports whether a is one of the host's addresses
 // (inet_addr_type == RTN_LOCAL).
-func (in *Inet) IsLocalAddr(a [4]byte) bool {
-	r := in.fib.TableLookup(fib.TableLocal, a)
+func (in *Inet) IsLocalAddr(a [4]byte) bool { return in.isLocalIn(0, a) }
+
+// isLocalIn is inet_addr_type_table(a) == RTN_LOCAL for table's domain:
+// the local table for the main table (or none), a VRF's own table else.
+func (in *Inet) isLocalIn(table uint32, a [4]byte) bool {
+	if table == fib.TableUnspec || table == fib.TableMain {
+		table = fib.TableLocal
+	}
+	r := in.fib.TableLookup(table, a)
 	return r != nil && r.Type == fib.RTNLocal
 }
 
@@ -392,6 +399,13 @@ func (in *Inet) netdevEvent(ev stack.NetdevEvent, d *stack.NetDevice) {
 		if idev := inDevKey.Get(d); idev != nil {
 			idev.igmp.mcDown()
 			in.disableIP(d, false)
+		}
+	case stack.NetdevChangeUpper:
+		// fib_netdev_event: linked to or unlinked from an L3 master, the
+		// device loses every route through it; they come back, in its new
+		// domain's table, as it comes up (SetMaster cycles it).
+		if inDevKey.Get(d) != nil {
+			in.disableIP(d, true)
 		}
 	case stack.NetdevUnregister:
 		in.devGone(d)

@@ -39,7 +39,9 @@ func (in *Inet) RouteAddHow(r fib.Route, how fib.How) error {
 	if r.Len > 32 {
 		return fmt.Errorf("stack: route: prefix length %d: %w", r.Len, syscall.EINVAL)
 	}
-	if r.PrefSrc != ([4]byte{}) && !in.IsLocalAddr(r.PrefSrc) {
+	// fib_valid_prefsrc: local in the route's table's domain, or in the
+	// local table.
+	if r.PrefSrc != ([4]byte{}) && !in.isLocalIn(r.Table, r.PrefSrc) && !in.IsLocalAddr(r.PrefSrc) {
 		return fmt.Errorf("stack: route: preferred source %v is not local: %w", netip.AddrFrom4(r.PrefSrc), syscall.EINVAL)
 	}
 	switch r.Type {
@@ -66,7 +68,7 @@ func (in *Inet) RouteAddHow(r fib.Route, how fib.How) error {
 					}
 					continue
 				}
-				dev, err := in.checkGateway(p.Dev, p.Gateway, p.OnLink)
+				dev, err := in.checkGateway(r.Table, p.Dev, p.Gateway, p.OnLink)
 				if err != nil {
 					return err
 				}
@@ -84,7 +86,7 @@ func (in *Inet) RouteAddHow(r fib.Route, how fib.How) error {
 			break
 		}
 		if r.Gateway != ([4]byte{}) {
-			dev, err := in.checkGateway(r.Dev, r.Gateway, r.OnLink)
+			dev, err := in.checkGateway(r.Table, r.Dev, r.Gateway, r.OnLink)
 			if err != nil {
 				return err
 			}
@@ -128,8 +130,8 @@ func (in *Inet) RouteAddHow(r fib.Route, how fib.How) error {
 // checkGateway is fib_check_nh for a gateway: not a local address, and
 // (unless onlink) reached by a link-scope route through dev, whose device
 // it returns (dev when given).
-func (in *Inet) checkGateway(dev *stack.NetDevice, gw [4]byte, onlink bool) (*stack.NetDevice, error) {
-	if in.IsLocalAddr(gw) {
+func (in *Inet) checkGateway(table uint32, dev *stack.NetDevice, gw [4]byte, onlink bool) (*stack.NetDevice, error) {
+	if in.IsLocalAddr(gw) || in.isLocalIn(table, gw) {
 		return nil, fmt.Errorf("stack: route: gateway %v is a local address: %w", netip.AddrFrom4(gw), syscall.EINVAL)
 	}
 	if onlink {
@@ -141,7 +143,19 @@ func (in *Inet) checkGateway(dev *stack.NetDevice, gw [4]byte, onlink bool) (*st
 		}
 		return dev, nil
 	}
-	res, err := in.fib.Lookup(&fib.FlowKey{Dst: gw, Oif: ifindexOf(dev), Scope: fib.ScopeLink})
+	// fib_check_nh_v4_gw: in the route's table when it is not main (a
+	// VRF's), else, or when that finds nothing, through the rules.
+	var res fib.Result
+	var err error = syscall.ENETUNREACH
+	if table != fib.TableMain && table != fib.TableUnspec {
+		if r := in.fib.TableLookup(table, gw); r != nil && r.Type != fib.RTNUnreachable && r.Type != fib.RTNProhibit &&
+			r.Type != fib.RTNBlackhole && r.Type != fib.RTNThrow {
+			res, err = fib.Result{Type: r.Type, Route: r}, nil // a route with an error is the table's miss
+		}
+	}
+	if err != nil {
+		res, err = in.fib.Lookup(&fib.FlowKey{Dst: gw, Oif: ifindexOf(dev), Scope: fib.ScopeLink})
+	}
 	if err != nil || res.Type != fib.RTNUnicast || res.Route.Gateway != ([4]byte{}) || dev != nil && res.Route.Dev != dev {
 		return nil, fmt.Errorf("stack: route: nexthop %v has invalid gateway: %w", netip.AddrFrom4(gw), syscall.ENETUNREACH)
 	}
@@ -197,6 +211,9 @@ func (in *Inet) fibMagic(add bool, d *stack.NetDevice, typ fib.RouteType, dst [4
 		Priority: metric, PrefSrc: prim.Local, Dev: d}
 	if typ == fib.RTNUnicast {
 		r.Table = fib.TableMain
+	}
+	if t := d.L3mdevTable(); t != 0 {
+		r.Table = t // a VRF slave's address routes are in the VRF's table
 	}
 	if typ == fib.RTNLocal {
 		r.Scope = fib.ScopeHost
@@ -370,11 +387,16 @@ func (in *Inet) fibDelIfaddr(d *stack.NetDevice, ifa IfAddr, before, rest []IfAd
 	}
 	if okBits&localOK == 0 {
 		in.fibMagic(false, d, fib.RTNLocal, ifa.Local, 32, prim, 0)
-		if !in.IsLocalAddr(ifa.Local) {
+		if !in.isLocalIn(d.L3mdevTable(), ifa.Local) {
 			// fib_sync_down_addr and fib_flush: the address is no
-			// longer the host's, so the main table's routes that
-			// prefer it as source go too (not notified).
-			in.fib.RemoveWhere(func(r *fib.Route) bool { return r.Table == fib.TableMain && r.PrefSrc == ifa.Local })
+			// longer local in d's domain (the host's, or its VRF's), so
+			// that domain's routes that prefer it as source go too (not
+			// notified): the main table's, or the VRF's.
+			table := d.L3mdevTable()
+			if table == 0 {
+				table = fib.TableMain
+			}
+			in.fib.RemoveWhere(func(r *fib.Route) bool { return r.Table == table && r.PrefSrc == ifa.Local })
 		}
 	}
 }
