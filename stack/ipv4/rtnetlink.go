@@ -43,22 +43,35 @@ func (in *Inet) rtnlRegister() {
 	in.Subscribe(in.rtnlNotify)
 }
 
-// rtnlNotify is rtmsg_ifa, rtmsg_fib and neigh_notify.
+// rtnlNotify is rtmsg_ifa, rtmsg_fib and neigh_notify. A message nobody
+// listens to is not built (a full table loaded at once would build a
+// notification a route for no one).
 func (in *Inet) rtnlNotify(ev InetEvent) {
 	h := in.host
+	var group uint32
+	var typ uint16
+	var msg func() []byte
 	switch ev.Kind {
-	case EventNewAddr:
-		rtnetlink.Notify(h, rtnetlink.RTMGrpIPv4Addr, rtnetlink.RTMNewAddr, AddrMsgOf(ev.Addr).Marshal())
-	case EventDelAddr:
-		rtnetlink.Notify(h, rtnetlink.RTMGrpIPv4Addr, rtnetlink.RTMDelAddr, AddrMsgOf(ev.Addr).Marshal())
-	case EventNewRoute:
-		rtnetlink.Notify(h, rtnetlink.RTMGrpIPv4Rt, rtnetlink.RTMNewRoute, RouteMsgOf(ev.Route).Marshal())
-	case EventDelRoute:
-		rtnetlink.Notify(h, rtnetlink.RTMGrpIPv4Rt, rtnetlink.RTMDelRoute, RouteMsgOf(ev.Route).Marshal())
-	case EventNewNeigh:
-		rtnetlink.Notify(h, rtnetlink.RTMGrpNeigh, rtnetlink.RTMNewNeigh, NeighMsgOf(ev.Dev, ev.Neigh).Marshal())
-	case EventDelNeigh:
-		rtnetlink.Notify(h, rtnetlink.RTMGrpNeigh, rtnetlink.RTMDelNeigh, NeighMsgOf(ev.Dev, ev.Neigh).Marshal())
+	case EventNewAddr, EventDelAddr:
+		group, typ, msg = rtnetlink.RTMGrpIPv4Addr, rtnetlink.RTMNewAddr, func() []byte { return AddrMsgOf(ev.Addr).Marshal() }
+		if ev.Kind == EventDelAddr {
+			typ = rtnetlink.RTMDelAddr
+		}
+	case EventNewRoute, EventDelRoute:
+		group, typ, msg = rtnetlink.RTMGrpIPv4Rt, rtnetlink.RTMNewRoute, func() []byte { return RouteMsgOf(ev.Route).Marshal() }
+		if ev.Kind == EventDelRoute {
+			typ = rtnetlink.RTMDelRoute
+		}
+	case EventNewNeigh, EventDelNeigh:
+		group, typ, msg = rtnetlink.RTMGrpNeigh, rtnetlink.RTMNewNeigh, func() []byte { return NeighMsgOf(ev.Dev, ev.Neigh).Marshal() }
+		if ev.Kind == EventDelNeigh {
+			typ = rtnetlink.RTMDelNeigh
+		}
+	default:
+		return
+	}
+	if rtnetlink.Listening(h, group) {
+		rtnetlink.Notify(h, group, typ, msg())
 	}
 }
 
