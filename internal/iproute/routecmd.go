@@ -39,8 +39,12 @@ func (c *cmd) route(args []string) error {
 		kind, flags = rtnetlink.RTMNewRoute, flags|rtnetlink.FlagExcl
 	case matches(word, "delete"):
 		kind = rtnetlink.RTMDelRoute
-	case matches(word, "save"), matches(word, "restore"), matches(word, "showdump"):
-		return &Error{Msg: fmt.Sprintf("ip route %s is not supported by vnic.", word), Code: exitNL}
+	case matches(word, "save"):
+		return c.routeSave(args[1:])
+	case matches(word, "restore"):
+		return c.routeRestore()
+	case matches(word, "showdump"):
+		return c.routeShowdump()
 	default:
 		return &Error{Msg: fmt.Sprintf("Command \"%s\" is unknown, try \"ip route help\".", word), Code: exitUsage, Bare: true}
 	}

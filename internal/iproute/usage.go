@@ -50,6 +50,9 @@ CONFFLAG := [ noprefixroute ]
 `
 
 const routeUsage = `Usage: ip route { list | flush } SELECTOR
+       ip route save SELECTOR
+       ip route restore
+       ip route showdump
        ip route get [ ROUTE_GET_FLAGS ] ADDRESS
                             [ from ADDRESS iif STRING ]
                             [ oif STRING ] [ tos TOS ]
