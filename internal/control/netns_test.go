@@ -51,15 +51,31 @@ func ipn(t *testing.T, c *nlclient.Conn, path, line string) (string, string, int
 	return out.String(), errb.String(), code
 }
 
+// ipStep is one ip command line and what it must print and exit with.
+type ipStep struct {
+	line, out, err string
+	code           int
+}
+
+// runSteps runs the steps in order (each on a connection of its own, as
+// vnic ip runs), letting the world run a little after each.
+func runSteps(t *testing.T, w *topo.World, c *nlclient.Conn, path string, steps []ipStep) {
+	t.Helper()
+	for _, s := range steps {
+		out, errs, code := ipn(t, c, path, s.line)
+		if out != s.out || errs != s.err || code != s.code {
+			t.Fatalf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", s.line, out, errs, code, s.out, s.err, s.code)
+		}
+		w.Run(5 * time.Millisecond)
+	}
+}
+
 // Hosts and links made at run time: ip netns add/set/list/del, ip link
 // add veth/dummy, set netns, carrier, address, del, with ip's words and
 // exit codes.
 func TestRuntimeHostsAndLinks(t *testing.T) {
 	w, c, path := emptyWorld(t)
-	steps := []struct {
-		line, out, err string
-		code           int
-	}{
+	steps := []ipStep{
 		{"netns add ns1", "", "", 0},
 		{"netns add ns1", "", "Cannot create namespace file \"/run/netns/ns1\": File exists\n", 1},
 		{"netns add ns2", "", "", 0},
@@ -101,13 +117,7 @@ func TestRuntimeHostsAndLinks(t *testing.T) {
 		{"-n ns1 link del lo", "", "RTNETLINK answers: Operation not supported\n", 2},
 		{"-n ns1 link del nope", "", "Cannot find device \"nope\"\n", 1},
 	}
-	for _, s := range steps {
-		out, errs, code := ipn(t, c, path, s.line)
-		if out != s.out || errs != s.err || code != s.code {
-			t.Fatalf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", s.line, out, errs, code, s.out, s.err, s.code)
-		}
-		w.Run(5 * time.Millisecond)
-	}
+	runSteps(t, w, c, path, steps)
 }
 
 // A veth pair made at run time carries traffic between two hosts made at
@@ -243,10 +253,7 @@ func TestIPBatchForcePipelined(t *testing.T) {
 // an address takes the routes preferring it only in its own domain.
 func TestRuntimeVRF(t *testing.T) {
 	w, c, path := emptyWorld(t)
-	steps := []struct {
-		line, out, err string
-		code           int
-	}{
+	steps := []ipStep{
 		{"netns add ns1", "", "", 0},
 		{"-n ns1 link set lo up", "", "", 0},
 		{"-n ns1 link add dummy1 type dummy", "", "", 0},
@@ -273,13 +280,7 @@ func TestRuntimeVRF(t *testing.T) {
 		{"-n ns1 route show vrf red", "unreachable default \n", "", 0},
 		{"-n ns1 route show dev dummy2", "172.16.104.0/24 proto kernel scope link src 172.16.104.1 \n", "", 0},
 	}
-	for _, s := range steps {
-		out, errs, code := ipn(t, c, path, s.line)
-		if out != s.out || errs != s.err || code != s.code {
-			t.Fatalf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", s.line, out, errs, code, s.out, s.err, s.code)
-		}
-		w.Run(time.Millisecond)
-	}
+	runSteps(t, w, c, path, steps)
 }
 
 // ip route save writes iproute2's binary stream; restore adds it to
