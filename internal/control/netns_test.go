@@ -90,12 +90,15 @@ func TestRuntimeHostsAndLinks(t *testing.T) {
 		{"-n ns1 link add veth1 type veth peer name veth3", "", "RTNETLINK answers: File exists\n", 2},
 		{"-n ns1 link add x", "", "Not enough information: \"type\" argument is required\n", 1},
 		{"-n ns1 link add x type bridge", "", "Error: Unknown device type.\n", 2},
-		{"-n ns1 -br link", "lo               DOWN           00:00:00:00:00:00 <LOOPBACK> \nveth2            DOWN           02:76:6e:00:00:01 <BROADCAST,MULTICAST> \nveth1            DOWN           02:76:6e:00:00:02 <BROADCAST,MULTICAST> \n", "", 0},
+		{"-n ns1 -br link", "lo               DOWN           00:00:00:00:00:00 <LOOPBACK> \nveth2@veth1      DOWN           02:76:6e:00:00:01 <BROADCAST,MULTICAST,M-DOWN> \nveth1@veth2      DOWN           02:76:6e:00:00:02 <BROADCAST,MULTICAST,M-DOWN> \n", "", 0},
+		{"-n ns1 -j link show veth1", `[{"ifindex":3,"link":"veth2","ifname":"veth1","flags":["BROADCAST","MULTICAST","M-DOWN"],"mtu":1500,"qdisc":"noop","operstate":"DOWN","linkmode":"DEFAULT","group":"default","txqlen":1000,"link_type":"ether","address":"02:76:6e:00:00:02","broadcast":"ff:ff:ff:ff:ff:ff"}]` + "\n", "", 0},
 		{"-n ns1 link set veth2 netns nope", "", "Error: argument \"nope\" is wrong: Invalid \"netns\" value\n", 255},
 		{"-n ns1 link set veth2 netns ns2 up", "", "", 0},
 		// The cable gives veth2 its link whether or not veth1 is up (a
 		// kernel veth has no carrier until its peer is up: docs/routing.md).
-		{"-n ns2 -br link", "lo               DOWN           00:00:00:00:00:00 <LOOPBACK> \nveth2            UP             02:76:6e:00:00:01 <BROADCAST,MULTICAST,UP,LOWER_UP> \n", "", 0},
+		{"-n ns2 -br link", "lo               DOWN           00:00:00:00:00:00 <LOOPBACK> \nveth2@if3        UP             02:76:6e:00:00:01 <BROADCAST,MULTICAST,UP,LOWER_UP> \n", "", 0},
+		{"-n ns1 link show veth1", "3: veth1@if2: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000\n    link/ether 02:76:6e:00:00:02 brd ff:ff:ff:ff:ff:ff link-netns ns2\n", "", 0},
+		{"-n ns1 -j link show veth1", `[{"ifindex":3,"link_index":2,"ifname":"veth1","flags":["BROADCAST","MULTICAST"],"mtu":1500,"qdisc":"noop","operstate":"DOWN","linkmode":"DEFAULT","group":"default","txqlen":1000,"link_type":"ether","address":"02:76:6e:00:00:02","broadcast":"ff:ff:ff:ff:ff:ff","link_netnsid":1}]` + "\n", "", 0},
 		{"-n ns1 link set dev veth1 address zz", "", "\"zz\" is invalid lladdr.\n", 1},
 		{"-n ns1 link set dev veth1 address 01:00:00:00:00:01", "", "RTNETLINK answers: Cannot assign requested address\n", 2},
 		{"-n ns1 link set dev veth1 address 52:54:00:6a:c7:5e up", "", "", 0},

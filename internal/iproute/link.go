@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	mnl "github.com/mdlayher/netlink"
+	"vnic/internal/netns"
 
 	"vnic/stack"
 	"vnic/stack/rtnetlink"
@@ -111,8 +112,11 @@ func linkFlagNames(f uint32) []string {
 	return s
 }
 
-func (p *out) linkFlags(f uint32) {
+func (p *out) linkFlags(f uint32, mdown bool) {
 	names := linkFlagNames(f)
+	if mdown {
+		names = append(names, "M-DOWN")
+	}
 	if p.json {
 		p.openArr("flags")
 		for _, n := range names {
@@ -167,8 +171,8 @@ const (
 // mode nor device groups).
 func (c *cmd) linkInfo(p *out, l rtnetlink.LinkMsg, what int) {
 	p.num("ifindex", "%d: ", uint64(l.Index))
-	p.str("ifname", "%s: ", l.Name)
-	p.linkFlags(l.Flags)
+	c.linkName(p, l, "%s: ")
+	p.linkFlags(l.Flags, c.peerDown(l))
 	p.num("mtu", "mtu %d ", uint64(l.MTU))
 	if l.Qdisc != "" {
 		p.str("qdisc", "qdisc %s ", l.Qdisc)
@@ -191,14 +195,78 @@ func (c *cmd) linkInfo(p *out, l rtnetlink.LinkMsg, what int) {
 	p.str("link_type", "    link/%s ", linkType(l))
 	p.str("address", "%s", macOr0(l.MAC))
 	p.str("broadcast", " brd %s", macOr0(l.Broadcast))
+	if l.Link != 0 && l.LinkNetnsID >= 0 {
+		// The peer is in another namespace: its name when ip netns
+		// knows the nsid, the number else.
+		if name := c.nsidName(l.LinkNetnsID); name != "" && !p.json {
+			p.put(" link-netns " + name)
+		} else {
+			p.num("link_netnsid", " link-netnsid %d", uint64(l.LinkNetnsID))
+		}
+	}
+}
+
+// linkName is print_name_and_link: NAME, or NAME@PEER for a device with
+// an IFLA_LINK (a veth's peer; @ifN when the peer is in another
+// namespace or unknown), padded as format pads.
+func (c *cmd) linkName(p *out, l rtnetlink.LinkMsg, format string) {
+	if l.Link == 0 {
+		p.str("ifname", format, l.Name)
+		return
+	}
+	peer := fmt.Sprintf("if%d", l.Link)
+	if l.LinkNetnsID < 0 {
+		peer = c.ifname(uint32(l.Link))
+	}
+	if p.json {
+		if l.LinkNetnsID < 0 && peer != fmt.Sprintf("if%d", l.Link) {
+			p.str("link", "", peer)
+		} else {
+			p.num("link_index", "", uint64(l.Link))
+		}
+		p.str("ifname", "", l.Name)
+		return
+	}
+	p.fp(format, l.Name+"@"+peer)
+}
+
+// peerDown is ip's M-DOWN: the device's peer (in the same namespace) is
+// down.
+func (c *cmd) peerDown(l rtnetlink.LinkMsg) bool {
+	if l.Link == 0 || l.LinkNetnsID >= 0 {
+		return false
+	}
+	peer, ok := c.ls[uint32(l.Link)]
+	return ok && peer.Flags&stack.IFFUp == 0
+}
+
+// nsidName is the name of the host ip netns knows by nsid ("" none).
+func (c *cmd) nsidName(id int32) string {
+	if c.o.Namespaces == nil {
+		return ""
+	}
+	nc, err := c.o.Namespaces()
+	if err != nil {
+		return ""
+	}
+	hs, err := netns.List(nc)
+	if err != nil {
+		return ""
+	}
+	for _, h := range hs {
+		if h.NSID == id {
+			return h.Name
+		}
+	}
+	return ""
 }
 
 // linkBrief is ip -brief link's line.
 func (c *cmd) linkBrief(p *out, l rtnetlink.LinkMsg) {
-	p.str("ifname", "%-16s ", l.Name)
+	c.linkName(p, l, "%-16s ")
 	p.str("operstate", "%-14s ", operName(l.Operstate))
 	p.str("address", "%s ", macOr0(l.MAC))
-	p.linkFlags(l.Flags)
+	p.linkFlags(l.Flags, c.peerDown(l))
 	p.end()
 }
 
