@@ -341,3 +341,25 @@ func TestRouteSaveRestore(t *testing.T) {
 		t.Fatalf("a stream without the magic: %q exit %d", errs, code)
 	}
 }
+
+// ip route get … connected answers as iproute2 6.1 does: the answer, then
+// the same request's answer again; without a source chosen, "Failed to
+// connect the route".
+func TestRouteGetConnected(t *testing.T) {
+	w := ipWorld(t)
+	s := serveRtnl(t, w)
+	c := ipConn(t, s, "h1", 0)
+	one := "198.18.9.7 via 198.18.5.1 dev vnic0 src 198.18.5.2 " + uid + " \n    cache \n"
+	for _, tc := range []struct {
+		line, out, err string
+		code           int
+	}{
+		{"route get 198.18.9.7 connected", one + one, "", 0},
+		{"route get 198.18.9.7 from 198.18.5.2 connected", "198.18.9.7 from 198.18.5.2 via 198.18.5.1 dev vnic0 " + uid + " \n    cache \n", "", 0},
+	} {
+		out, errs, code := ip(t, c, tc.line)
+		if out != tc.out || errs != tc.err || code != tc.code {
+			t.Errorf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", tc.line, out, errs, code, tc.out, tc.err, tc.code)
+		}
+	}
+}

@@ -574,6 +574,7 @@ func cacheFlagNames(f uint32) []string {
 func (c *cmd) routeGet(args []string) error {
 	var m rtnetlink.RouteMsg
 	m.DstLen = 32
+	connected, fromGiven := false, false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		val := func() (string, error) { return nextArg(args, &i) }
@@ -592,6 +593,7 @@ func (c *cmd) routeGet(args []string) error {
 				return &Error{Msg: fmt.Sprintf("inet prefix is expected rather than \"%s\".", v)}
 			}
 			m.Src, m.SrcLen = p.Addr(), uint8(p.Bits())
+			fromGiven = true
 		case a == "iif", a == "oif", a == "dev":
 			if v, err = val(); err != nil {
 				return err
@@ -647,7 +649,9 @@ func (c *cmd) routeGet(args []string) error {
 			m.IPProto = pr
 		case a == "fibmatch":
 			m.Flags |= rtmFFibMatch
-		case a == "vrf", a == "connected", a == "notify", a == "as":
+		case a == "connected":
+			connected = true
+		case a == "vrf", a == "notify", a == "as":
 			return &Error{Msg: fmt.Sprintf("ip route get %s is not supported by vnic.", a), Code: exitNL}
 		case matches(a, "help"):
 			return usageErr{routeUsage}
@@ -689,6 +693,27 @@ func (c *cmd) routeGet(args []string) error {
 	}
 	p := newOut(c.g)
 	p.list()
+	if connected && !fromGiven {
+		// iproute2 6.1's connected: without a source, the answer must
+		// have chosen one ("Failed to connect the route"); it is printed,
+		// and the request asked again and its answer printed too. (ip
+		// means to ask from the chosen source without the output device,
+		// but edits its copy of the answer and sends its request again
+		// unchanged: both answers are the same. vnic asks as ip asks.)
+		if !r.PrefSrc.IsValid() {
+			return &Error{Msg: "Failed to connect the route", Bare: true}
+		}
+		p.openObj("")
+		c.printRoute(p, r, nil)
+		p.closeObj()
+		if b, err = c.getOne(rtnetlink.RTMGetRoute, m.Marshal()); err != nil {
+			return err
+		}
+		r = rtnetlink.RouteMsg{}
+		if err := r.Unmarshal(b); err != nil {
+			return err
+		}
+	}
 	p.openObj("")
 	c.printRoute(p, r, nil)
 	p.closeObj()

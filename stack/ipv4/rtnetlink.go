@@ -316,7 +316,14 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		if d, err = in.routeOutput(&fl); err != nil {
 			return nil, rtnetlink.KernErr(err)
 		}
-		out.PrefSrc = netip.AddrFrom4(fl.Src)
+		// rt_fill_info: the source asked for as RTA_SRC, the one chosen as
+		// RTA_PREFSRC only when it is another.
+		if m.Src.IsValid() {
+			out.Src, out.SrcLen = m.Src, 32
+		}
+		if !m.Src.IsValid() || fl.Src != src {
+			out.PrefSrc = netip.AddrFrom4(fl.Src)
+		}
 		out.UID, out.HasUID = uid, true // an output decision's flow uid
 	}
 	if m.Flags&rtmFFibMatch != 0 {
