@@ -135,14 +135,18 @@ func (s *Server) RouteListening(ns string, group uint32) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		c.gmu.Lock()
-		ok := c.route && c.ns == ns && c.rtGroups&group != 0
-		c.gmu.Unlock()
-		if ok {
+		if c.inRouteGroup(ns, group) {
 			return true
 		}
 	}
 	return false
+}
+
+// inRouteGroup reports whether c is bound to host ns and joined group.
+func (c *conn) inRouteGroup(ns string, group uint32) bool {
+	c.gmu.Lock()
+	defer c.gmu.Unlock()
+	return c.route && c.ns == ns && c.rtGroups&group != 0
 }
 
 // NotifyRoute multicasts an rtnetlink message to the connections of
@@ -153,10 +157,7 @@ func (s *Server) NotifyRoute(ns string, group uint32, typ uint16, body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		c.gmu.Lock()
-		ok := c.route && c.ns == ns && c.rtGroups&group != 0
-		c.gmu.Unlock()
-		if !ok {
+		if !c.inRouteGroup(ns, group) {
 			continue
 		}
 		if b == nil {
