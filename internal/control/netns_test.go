@@ -363,3 +363,28 @@ func TestRouteGetConnected(t *testing.T) {
 		}
 	}
 }
+
+// Found against the kernel (test/differential_test.go): a gateway of a
+// route in another table is looked up there at link scope (that table's
+// default route does not make it invalid), and once a rule unmerges the
+// local and main tables, a local decision reports table local.
+func TestGatewayInTableAndLocalTable(t *testing.T) {
+	w := ipWorld(t)
+	s := serveRtnl(t, w)
+	c := ipConn(t, s, "h1", 0)
+	for _, tc := range []struct {
+		line, out, err string
+		code           int
+	}{
+		{"route add default via 198.18.5.7 table 200", "", "", 0},
+		{"route add 10.1.0.0/16 via 198.18.5.8 table 200", "", "", 0},
+		{"route get 198.18.5.2", "local 198.18.5.2 dev lo src 198.18.5.2 " + uid + " \n    cache <local> \n", "", 0},
+		{"rule add from 198.18.77.0/24 lookup 100", "", "", 0},
+		{"route get 198.18.5.2", "local 198.18.5.2 dev lo table local src 198.18.5.2 " + uid + " \n    cache <local> \n", "", 0},
+	} {
+		out, errs, code := ip(t, c, tc.line)
+		if out != tc.out || errs != tc.err || code != tc.code {
+			t.Errorf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", tc.line, out, errs, code, tc.out, tc.err, tc.code)
+		}
+	}
+}

@@ -144,17 +144,16 @@ func (in *Inet) checkGateway(table uint32, dev *stack.NetDevice, gw [4]byte, onl
 		return dev, nil
 	}
 	// fib_check_nh_v4_gw: in the route's table when it is not main (a
-	// VRF's), else, or when that finds nothing, through the rules.
+	// VRF's, say), at link scope as the rules' lookup is, and through the
+	// rules when that table has nothing (or refuses).
+	fl := fib.FlowKey{Dst: gw, Oif: ifindexOf(dev), Scope: fib.ScopeLink}
 	var res fib.Result
 	var err error = syscall.ENETUNREACH
 	if table != fib.TableMain && table != fib.TableUnspec {
-		if r := in.fib.TableLookup(table, gw); r != nil && r.Type != fib.RTNUnreachable && r.Type != fib.RTNProhibit &&
-			r.Type != fib.RTNBlackhole && r.Type != fib.RTNThrow {
-			res, err = fib.Result{Type: r.Type, Route: r}, nil // a route with an error is the table's miss
-		}
+		res, err = in.fib.LookupTable(table, &fl)
 	}
 	if err != nil {
-		res, err = in.fib.Lookup(&fib.FlowKey{Dst: gw, Oif: ifindexOf(dev), Scope: fib.ScopeLink})
+		res, err = in.fib.Lookup(&fl)
 	}
 	if err != nil || res.Type != fib.RTNUnicast || res.Route.Gateway != ([4]byte{}) || dev != nil && res.Route.Dev != dev {
 		return nil, fmt.Errorf("stack: route: nexthop %v has invalid gateway: %w", netip.AddrFrom4(gw), syscall.ENETUNREACH)

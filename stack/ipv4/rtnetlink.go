@@ -351,9 +351,10 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if d.Route != nil {
 		out.Table = d.Route.Table
 	}
-	if out.Table == fib.TableLocal {
+	if out.Table == fib.TableLocal && !in.fib.CustomRules() {
 		// Without policy rules Linux keeps local and main in one trie:
-		// a decision from either reports main.
+		// a decision from either reports main (a rule added unmerges
+		// them: fib_unmerge).
 		out.Table = fib.TableMain
 	}
 	if d.Dev != nil {

@@ -501,6 +501,31 @@ func (f *Tables) TableLookup(id uint32, a [4]byte) *Route {
 	return r
 }
 
+// LookupTable is fib_table_lookup on one table for the flow fl (its
+// scope, output device and the rest as Lookup takes them): the route, or
+// ENETUNREACH when the table has none or no such table exists, or the
+// refusing type's error.
+func (f *Tables) LookupTable(id uint32, fl *FlowKey) (Result, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	t := f.tables[id]
+	if t == nil {
+		return Result{}, syscall.ENETUNREACH
+	}
+	r, l := t.lookup(fl)
+	if r == nil {
+		return Result{}, syscall.ENETUNREACH
+	}
+	res := Result{PrefixLen: l, Type: r.Type, Scope: r.Scope, Table: id, Route: r}
+	if e, ok := r.refuses(); ok {
+		return res, e
+	}
+	if len(r.paths) > 0 {
+		res.Route = r.pickPath(fl, f.hashPolicy.Load())
+	}
+	return res, nil
+}
+
 // Insert adds r as ip route add (replace false: a route of its key is
 // EEXIST) or ip route replace does (InsertHow).
 func (f *Tables) Insert(r *Route, replace bool) error {

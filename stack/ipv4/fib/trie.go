@@ -185,9 +185,13 @@ func pushSuffix(tn *tnode, s uint8) {
 }
 
 // pullSuffix recomputes slen from tn up after a suffix of length s went
-// away below it, while that can lower it (node_pull_suffix).
+// away below it, while that can lower it (node_pull_suffix): only a node
+// whose slen was s can lose it (fib_remove_alias rescans a parent only
+// when the leaf held its slen). A shorter suffix going leaves tn alone:
+// rescanning there costs a node's whole child array, 2^18 slots under
+// the tier-1 table's root, for every route a device takes down with it.
 func pullSuffix(tn *tnode, s uint8) {
-	for tn != nil && tn.parent != nil && tn.slen > tn.pos && tn.slen >= s {
+	for tn != nil && tn.parent != nil && tn.slen > tn.pos && tn.slen == s {
 		old := tn.slen
 		if updateSuffix(tn) == old {
 			return
