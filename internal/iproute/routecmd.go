@@ -409,7 +409,7 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 	if r.Oif != 0 && f.oif == 0 {
 		p.str("dev", "dev %s ", c.ifname(r.Oif))
 	}
-	if (r.Table != fib.TableMain || c.g.details > 0) && f.table == 0 {
+	if r.Table != 0 && (r.Table != fib.TableMain || c.g.details > 0) && f.table == 0 {
 		p.str("table", "table %s ", TableName(r.Table))
 	}
 	if !cloned {

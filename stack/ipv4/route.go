@@ -261,9 +261,24 @@ func (in *Inet) RouteOutput(fl *fib.FlowKey) (*Rtable, error) {
 // count in OutNoRoutes.
 func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 	var oif *stack.NetDevice
+	fromSrc := false // the device was the source's (no lookup for a group)
+	// ip_route_output_key_hash_rcu: an output lookup's flow comes in from
+	// the loopback (iif lo rules match it).
+	if fl.Iif == 0 && in.lo != nil {
+		fl.Iif = in.lo.Ifindex()
+	}
 	if fl.Src != ([4]byte{}) {
-		if header.IPv4IsMulticast(fl.Src) || header.IPv4IsLbcast(fl.Src) || !in.IsLocalAddr(fl.Src) {
+		if header.IPv4IsMulticast(fl.Src) || header.IPv4IsLbcast(fl.Src) || fl.Src == ([4]byte{}) {
 			return nil, syscall.EINVAL
+		}
+		srcDev := in.addrDev(fl.Src)
+		if srcDev == nil {
+			return nil, syscall.ENETUNREACH // not a local address
+		}
+		if fl.Oif == 0 && (header.IPv4IsMulticast(fl.Dst) || header.IPv4IsLbcast(fl.Dst)) {
+			// A group or the limited broadcast from a local source leaves
+			// by the source's device, without a lookup.
+			fl.Oif, fromSrc = srcDev.Ifindex(), true
 		}
 	}
 	if fl.Oif != 0 {
@@ -278,9 +293,16 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 		if !oif.IsUp() {
 			return nil, syscall.ENETUNREACH
 		}
-		if header.IPv4IsLbcast(fl.Dst) || header.IPv4IsMulticast(fl.Dst) {
+		if header.IPv4IsLbcast(fl.Dst) || header.IPv4IsMulticast(fl.Dst) && (isLocalMulticast(fl.Dst) || fromSrc || fl.Proto == IPProtoIGMP) {
+			// The link's own groups (224.0.0.0/24), IGMP and the limited
+			// broadcast go out of the named device without a lookup, and a
+			// group from a local source out of that source's; other groups
+			// are looked up (through the device).
 			if fl.Src == ([4]byte{}) {
 				fl.Src = in.selectAddr(oif, [4]byte{}, fib.ScopeLink)
+			}
+			if err := loopbackSrcCheck(fl.Src, oif); err != nil {
+				return nil, err
 			}
 			typ, flags := fib.RTNBroadcast, uint32(RTCFBroadcast|RTCFLocal)
 			if header.IPv4IsMulticast(fl.Dst) {
@@ -290,18 +312,24 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 		}
 	}
 	if fl.Dst == ([4]byte{}) {
+		// No destination: the source (or 127.0.0.1), delivered on the
+		// loopback, without a lookup.
 		fl.Dst = fl.Src
 		if fl.Dst == ([4]byte{}) {
 			fl.Dst, fl.Src = [4]byte{127, 0, 0, 1}, [4]byte{127, 0, 0, 1}
 		}
+		return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: fib.RTNLocal, Flags: RTCFLocal, Src: fl.Src, genid: in.fib.Genid()}, nil
 	}
 	res, err := in.fib.Lookup(fl)
 	if err != nil {
-		if oif != nil && err == syscall.ENETUNREACH {
+		if oif != nil {
 			// No route, but the sender named the device: assume the
 			// destination is on its link (Linux does the same).
 			if fl.Src == ([4]byte{}) {
 				fl.Src = in.selectAddr(oif, fl.Dst, fib.ScopeLink)
+			}
+			if err := loopbackSrcCheck(fl.Src, oif); err != nil {
+				return nil, err
 			}
 			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: fib.RTNUnicast, Src: fl.Src, genid: in.fib.Genid()}, nil
 		}
@@ -311,6 +339,9 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 	if d := asRt(r.Cache().Out.Load()); d != nil && d.genid == in.fib.Genid() && !header.IPv4IsLbcast(fl.Dst) && !header.IPv4IsMulticast(fl.Dst) {
 		if fl.Src == ([4]byte{}) {
 			fl.Src = d.Src
+		}
+		if err := loopbackSrcCheck(fl.Src, d.Dev); err != nil {
+			return nil, err
 		}
 		return d, nil
 	}
@@ -357,8 +388,37 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 	if fl.Src == ([4]byte{}) {
 		fl.Src = d.Src
 	}
+	if err := loopbackSrcCheck(fl.Src, d.Dev); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
+
+// loopbackSrcCheck is __mkroute_output's refusal of a loopback source on
+// a device that is not the loopback (or an L3 master).
+func loopbackSrcCheck(src [4]byte, dev *stack.NetDevice) error {
+	if header.IPv4IsLoopback(src) && dev != nil && !dev.IsLoopback() && !dev.IsVRF() {
+		return syscall.EINVAL
+	}
+	return nil
+}
+
+// isLocalMulticast is ipv4_is_local_multicast: 224.0.0.0/24.
+func isLocalMulticast(a [4]byte) bool { return a[0] == 224 && a[1] == 0 && a[2] == 0 }
+
+// addrDev is __ip_dev_find: the device holding local address a (nil:
+// none).
+func (in *Inet) addrDev(a [4]byte) *stack.NetDevice {
+	r := in.fib.TableLookup(fib.TableLocal, a)
+	if r == nil || r.Type != fib.RTNLocal || r.Dst != a || r.Len != 32 {
+		if r != nil && r.Type == fib.RTNLocal && r.Dev != nil && r.Dev.IsLoopback() {
+			return r.Dev // 127.0.0.0/8 is lo's
+		}
+		return nil
+	}
+	return r.Dev
+}
+
 
 // RouteInputGet is the decision for a packet dst ← src arriving on dev
 // (ip route get … iif DEV): an error route is reported as its errno.

@@ -444,7 +444,10 @@ func (fl *FlowKey) accepts(r *Route) bool {
 	if r.Type != RTNLocal && r.Type != RTNBroadcast && !r.alive() {
 		return false
 	}
-	if fl.Oif != 0 && r.Dev != nil && r.Dev.Ifindex() != fl.Oif && r.Type == RTNUnicast {
+	// fib_table_lookup: a flow with an output device takes only routes
+	// through it, whatever their type (a local route's device is the one
+	// holding the address).
+	if fl.Oif != 0 && r.Dev != nil && r.Dev.Ifindex() != fl.Oif {
 		return false
 	}
 	return true
