@@ -286,7 +286,7 @@ func (c *cmd) routeList(args []string, flush bool) error {
 		return &Error{Msg: "\"ip route flush\" requires arguments.", Bare: true}
 	}
 	if flush && len(args) == 1 && args[0] == "cache" {
-		return &Error{Msg: "ip route flush cache is not supported by vnic: its route cache has no flush request.", Code: exitNL}
+		return &Error{Msg: "ip route flush cache is not supported by vnic's ip: it writes /proc/sys/net/ipv4/route/flush; vnic sysctl -w net.ipv4.route.flush=1 does.", Code: exitNL}
 	}
 	f, err := c.parseRouteFilter(args)
 	if err != nil {
@@ -371,6 +371,12 @@ func printRtFlags(p *out, f uint32) {
 // f is the selector (nil for route get and monitor): what it fixes is not
 // printed.
 func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
+	c.printRouteCI(p, r, f, CacheInfo{})
+}
+
+// printRouteCI is printRoute with the message's RTA_CACHEINFO (a route
+// get's decision: what is left of its exception's lifetime).
+func (c *cmd) printRouteCI(p *out, r rtnetlink.RouteMsg, f *routeFilter, ci CacheInfo) {
 	if f == nil {
 		f = &routeFilter{}
 	}
@@ -452,6 +458,10 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 				p.fp("%s", n)
 			}
 			p.fp("> ")
+		}
+		// print_rta_cacheinfo: expires in seconds of USER_HZ ticks.
+		if ci.Expires != 0 {
+			p.num("expires", "expires %dsec ", uint64(ci.Expires/userHZ))
 		}
 	}
 	if !r.Metrics.IsZero() {
@@ -686,7 +696,7 @@ func (c *cmd) routeGet(args []string) error {
 	p := newOut(c.g)
 	p.list()
 	p.openObj("")
-	c.printRoute(p, r, nil)
+	c.printRouteCI(p, r, nil, RouteCacheInfo(b))
 	p.closeObj()
 	p.done()
 	c.write(p)

@@ -98,6 +98,11 @@ type Inet struct {
 	idRand   atomic.Uint64
 
 	forwarding atomic.Bool
+	// net.ipv4.route: min_pmtu, mtu_expires (ns) and the exceptions'
+	// generation (fnhe_genid, bumped by route.flush).
+	minPMTU    atomic.Int32
+	mtuExpires atomic.Int64
+	fnheGenid  atomic.Uint32
 	rpFilter   atomic.Int32 // conf/all/rp_filter
 	protos     [256]atomic.Pointer[NetProtocol]
 
@@ -153,6 +158,8 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	hs.Write([]byte(h.Name()))
 	in.idKey = uint64(hs.Sum32())<<32 ^ uint64(cfg.Seed)
 	in.idRand.Store(in.idKey ^ 0x5851f42d4c957f2d)
+	in.minPMTU.Store(DefaultMinPMTU)
+	in.mtuExpires.Store(int64(DefaultMTUExpires))
 	for i := range in.idents {
 		in.idents[i].Store(in.idRandom())
 	}
@@ -171,6 +178,7 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	inetKey.Set(h, in)
 	in.rtnlRegister()
 	h.RegisterSysctls(in.sysctls)
+	h.RegisterSysctls(in.routeSysctls)
 
 	lo := stack.NewLoopback()
 	if err := h.Register(lo); err != nil {

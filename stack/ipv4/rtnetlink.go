@@ -1,11 +1,13 @@
 package ipv4
 
 import (
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
 	"slices"
 	"syscall"
+	"time"
 
 	"vnic/header"
 	"vnic/stack"
@@ -358,7 +360,39 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if d.Route != nil {
 		out.Metrics = rtnetlink.Metrics(d.Route.Metrics) // the decision's metrics are its route's
 	}
-	return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewRoute, out.Marshal())}, nil
+	body := out.Marshal()
+	if pmtu, locked, left, ok := d.Exception(); ok {
+		// rt_fill_info: a decision bound to an exception reports its
+		// MTU (locked if it is) and, in RTA_CACHEINFO, the time left.
+		if pmtu != 0 {
+			out.Metrics.Val[rtaxMTU] = pmtu
+			if locked {
+				out.Metrics.Val[rtaxLock] |= 1 << rtaxMTU
+			}
+			body = out.Marshal()
+		}
+		body = appendCacheInfo(body, left)
+	}
+	return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewRoute, body)}, nil
+}
+
+// RTAX numbers of the metrics an exception sets, and RTA_CACHEINFO.
+const (
+	rtaxLock     = 1
+	rtaxMTU      = 2
+	rtaCacheInfo = 12
+	userHZ       = 100 // USER_HZ: rta_cacheinfo's times are in clock ticks
+)
+
+// appendCacheInfo adds RTA_CACHEINFO (struct rta_cacheinfo, 32 bytes)
+// with rta_expires, the time left in clock ticks (jiffies_to_clock_t), to
+// a route message's body; rtnetlink.RouteMsg has no field for it.
+func appendCacheInfo(body []byte, left time.Duration) []byte {
+	var a [4 + 32]byte
+	binary.NativeEndian.PutUint16(a[0:], uint16(len(a)))
+	binary.NativeEndian.PutUint16(a[2:], rtaCacheInfo)
+	binary.NativeEndian.PutUint32(a[4+8:], uint32(int32(left/(time.Second/userHZ))))
+	return append(body, a[:]...)
 }
 
 // rtmDumpNeigh is neigh_dump_info for the ARP tables.
