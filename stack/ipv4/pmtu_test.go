@@ -190,3 +190,39 @@ func TestPMTUFlushCache(t *testing.T) {
 		t.Fatalf("learnt again: mtu %d", d.MTU())
 	}
 }
+
+// net.ipv4.route.mtu_expires sets how long a learnt MTU lasts;
+// min_pmtu refuses a floor under 68 (IPV4_MIN_MTU), as Linux 6.18 does.
+func TestPMTUSysctls(t *testing.T) {
+	r, _, _ := routerRig(t, true, 1280)
+	h1 := r.inet["h1"]
+	get := func(name string) string {
+		for _, s := range h1.Host().Sysctls() {
+			if s.Name == name {
+				return s.Get()
+			}
+		}
+		t.Fatalf("no sysctl %s", name)
+		return ""
+	}
+	if a, b := get("net.ipv4.route.min_pmtu"), get("net.ipv4.route.mtu_expires"); a != "552" || b != "600" {
+		t.Fatalf("defaults min_pmtu %s mtu_expires %s", a, b)
+	}
+	for _, s := range h1.Host().Sysctls() {
+		if s.Name == "net.ipv4.route.min_pmtu" {
+			if err := s.Set("60"); !errors.Is(err, syscall.EINVAL) {
+				t.Fatalf("min_pmtu 60: %v", err)
+			}
+		}
+	}
+	sysctl(t, h1.Host(), "net.ipv4.route.mtu_expires", "100")
+	ping(t, h1, "198.18.2.2", 1, 1400, ipv4.PingOptions{DF: true})
+	r.run(10 * time.Millisecond)
+	if _, _, left, ok := routeTo(t, h1, "198.18.2.2").Exception(); !ok || left > 100*time.Second || left < 99*time.Second {
+		t.Fatalf("learnt: %v left, ok %v", left, ok)
+	}
+	r.run(100 * time.Second)
+	if d := routeTo(t, h1, "198.18.2.2"); d.MTU() != 1500 {
+		t.Fatalf("100 s on: mtu %d", d.MTU())
+	}
+}
