@@ -89,3 +89,32 @@ func TestIPRouteGetException(t *testing.T) {
 		t.Fatalf("600 s on: %q", out)
 	}
 }
+
+// ip route show cache lists the exceptions that have a decision bound to
+// them, as Linux 6.18 lists them (fib_dump_info_fnhe: no source, no uid):
+// "198.18.2.2 via 198.18.1.1 dev a0 \n    cache expires 599sec mtu lock 552 ".
+func TestIPRouteShowCache(t *testing.T) {
+	w := routerWorld(t, 1280)
+	conn := ipConn(t, serveRtnl(t, w), "h1", 0)
+	if out, e, code := ip(t, conn, "route show cache"); out != "" || code != 0 {
+		t.Fatalf("before: %q %q %d", out, e, code)
+	}
+	pingDF(t, w, 1400)
+	w.Run(500 * time.Millisecond)
+	// Learnt, but no decision bound yet: nothing to list.
+	if out, _, _ := ip(t, conn, "route show cache"); out != "" {
+		t.Fatalf("unbound: %q", out)
+	}
+	ip(t, conn, "route get 198.18.6.2")
+	want := "198.18.6.2 via 198.18.5.1 dev vnic0 \n    cache expires 599sec mtu 1280 \n"
+	if out, e, code := ip(t, conn, "route show cache"); out != want || code != 0 {
+		t.Fatalf("show cache: %q %q %d\nwant %q", out, e, code, want)
+	}
+	if out, _, _ := ip(t, conn, "route show"); out != "default via 198.18.5.1 dev vnic0 \n198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.2 \n" {
+		t.Fatalf("show: %q", out)
+	}
+	w.Run(600 * time.Second)
+	if out, _, _ := ip(t, conn, "route show cache"); out != "" {
+		t.Fatalf("lapsed: %q", out)
+	}
+}

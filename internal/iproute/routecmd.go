@@ -265,19 +265,32 @@ func (c *cmd) parseRouteFilter(args []string) (routeFilter, error) {
 // table and device a selector names ride in the request, as with the
 // kernel's strict dump checking, and the answer is filtered here too).
 func (c *cmd) routes(f routeFilter) ([]rtnetlink.RouteMsg, error) {
+	out, _, err := c.routesCI(f)
+	return out, err
+}
+
+// routesCI is routes with each message's RTA_CACHEINFO. ip route show
+// cache asks for the exceptions (RTM_F_CLONED in the request, as
+// iproute_dump_filter sets it).
+func (c *cmd) routesCI(f routeFilter) ([]rtnetlink.RouteMsg, []CacheInfo, error) {
 	req := rtnetlink.RouteMsg{Table: f.table, Oif: f.oif}
+	if f.cloned {
+		req.Flags |= rtmFCloned
+	}
 	msgs, err := c.o.T.Route(rtnetlink.RTMGetRoute, mnl.Dump, req.Marshal())
 	if err != nil {
-		return nil, &nlErr{err: err, after: "Dump terminated"}
+		return nil, nil, &nlErr{err: err, after: "Dump terminated"}
 	}
 	var out []rtnetlink.RouteMsg
+	var cis []CacheInfo
 	for _, m := range msgs {
 		var r rtnetlink.RouteMsg
 		if r.Unmarshal(m.Data) == nil && f.keep(r) {
 			out = append(out, r)
+			cis = append(cis, RouteCacheInfo(m.Data))
 		}
 	}
-	return out, nil
+	return out, cis, nil
 }
 
 // routeList is ip route show, and flush when flush is set.
@@ -301,13 +314,13 @@ func (c *cmd) routeList(args []string, flush bool) error {
 	p := newOut(c.g)
 	p.list()
 	if c.g.family != famInet6 && c.g.family != famLink {
-		rs, err := c.routes(f)
+		rs, cis, err := c.routesCI(f)
 		if err != nil {
 			return err
 		}
-		for _, r := range rs {
+		for i, r := range rs {
 			p.openObj("")
-			c.printRoute(p, r, &f)
+			c.printRouteCI(p, r, &f, cis[i])
 			p.closeObj()
 		}
 	}

@@ -173,6 +173,11 @@ func (in *Inet) rtmDumpRoute(h *stack.Host, req rtnetlink.Request, cb *rtnetlink
 			return true, rtnetlink.Errorf(syscall.ENODEV, "ipv4: Invalid filter: device does not exist")
 		}
 	}
+	if filter.Flags&rtmFCloned != 0 {
+		// ip_valid_fib_dump_req: RTM_F_CLONED dumps the exceptions
+		// instead of the routes.
+		return in.dumpExceptions(filter.Table, dev, cb, add), nil
+	}
 	// The cursor lives in the callback's args between batches.
 	c := fib.DumpCursor{Table: uint32(cb.Args[0]), Key: uint32(cb.Args[1]), Len: uint8(cb.Args[2]), Idx: int(cb.Args[3])}
 	done := in.fib.DumpFrom(filter.Table, &c, func(rt fib.Route) bool {
@@ -360,20 +365,9 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if d.Route != nil {
 		out.Metrics = rtnetlink.Metrics(d.Route.Metrics) // the decision's metrics are its route's
 	}
-	body := out.Marshal()
-	if pmtu, locked, left, ok := d.Exception(); ok {
-		// rt_fill_info: a decision bound to an exception reports its
-		// MTU (locked if it is) and, in RTA_CACHEINFO, the time left.
-		if pmtu != 0 {
-			out.Metrics.Val[rtaxMTU] = pmtu
-			if locked {
-				out.Metrics.Val[rtaxLock] |= 1 << rtaxMTU
-			}
-			body = out.Marshal()
-		}
-		body = appendCacheInfo(body, left)
-	}
-	return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewRoute, body)}, nil
+	// rt_fill_info: a decision bound to an exception reports its MTU
+	// (locked if it is) and, in RTA_CACHEINFO, the time left.
+	return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewRoute, exceptionBody(out, d))}, nil
 }
 
 // RTAX numbers of the metrics an exception sets, and RTA_CACHEINFO.
@@ -543,4 +537,52 @@ func NeighMsgOf(d *stack.NetDevice, n neigh.Neighbour) rtnetlink.NeighMsg {
 		m.LLAddr = net.HardwareAddr(n.MAC[:])
 	}
 	return m
+}
+
+// dumpExceptions is fib_dump_info_fnhe over every route of table (all for
+// TableUnspec): each live exception with a decision bound to it, as
+// rt_fill_info fills it without a flow (no source, no uid), through dev
+// if given. cb.Args[0] counts what went in earlier batches.
+func (in *Inet) dumpExceptions(table uint32, dev *stack.NetDevice, cb *rtnetlink.Callback, add func(rtnetlink.Message) bool) bool {
+	xs := in.fib.BoundExceptions(table, in.host.Clock().Now())
+	for i := int(cb.Args[0]); i < len(xs); i++ {
+		x := xs[i]
+		d := asRt(x.Out)
+		if dev != nil && d.Dev != dev {
+			continue
+		}
+		m := rtnetlink.RouteMsg{DstLen: 32, Dst: netip.AddrFrom4(x.Daddr), Table: x.Route.Table, Type: uint8(d.Type),
+			Protocol: x.Route.Protocol, Flags: rtmFCloned | d.Flags&^0xffff, Metrics: rtnetlink.Metrics(x.Route.Metrics)}
+		if m.Table == fib.TableLocal {
+			m.Table = fib.TableMain
+		}
+		if d.Dev != nil {
+			m.Oif = uint32(d.Dev.Ifindex())
+		}
+		if d.Gateway != ([4]byte{}) {
+			m.Gateway = netip.AddrFrom4(d.Gateway)
+		}
+		if !add(rtnetlink.Reply(rtnetlink.RTMNewRoute, exceptionBody(m, d))) {
+			cb.Args[0] = int64(i)
+			return false
+		}
+	}
+	cb.Args[0] = int64(len(xs))
+	return true
+}
+
+// exceptionBody is m with what the decision's exception adds (rt_fill_info:
+// the MTU, locked if it is, and RTA_CACHEINFO's time left).
+func exceptionBody(m rtnetlink.RouteMsg, d *Rtable) []byte {
+	pmtu, locked, left, ok := d.Exception()
+	if !ok {
+		return m.Marshal()
+	}
+	if pmtu != 0 {
+		m.Metrics.Val[rtaxMTU] = pmtu
+		if locked {
+			m.Metrics.Val[rtaxLock] |= 1 << rtaxMTU
+		}
+	}
+	return appendCacheInfo(m.Marshal(), left)
 }

@@ -1,6 +1,7 @@
 package fib
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -236,4 +237,63 @@ func (r *Route) Nexthops() []*Route {
 		return r.paths
 	}
 	return []*Route{r}
+}
+
+// BoundException is an exception with the decision bound to it, for a
+// dump (ip route show cache).
+type BoundException struct {
+	Route *Route // the nexthop's route (a path of a multipath route)
+	Exception
+	Out *stack.Dst
+}
+
+// BoundExceptions lists, table by table in trie order, the exceptions of
+// table id's routes (every table for TableUnspec) that have not lapsed at
+// now and have a decision bound to them, as fnhe_dump_bucket lists them.
+func (f *Tables) BoundExceptions(id uint32, now time.Duration) []BoundException {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	ids := make([]uint32, 0, len(f.tables))
+	for tid := range f.tables {
+		if id == TableUnspec || tid == id {
+			ids = append(ids, tid)
+		}
+	}
+	slices.Sort(ids)
+	var out []BoundException
+	for _, tid := range ids {
+		f.tables[tid].trie.walkFrom(0, func(l *tnode) bool {
+			for _, r := range l.routes {
+				for _, nh := range r.Nexthops() {
+					out = nh.cache.appendBound(out, nh, now)
+				}
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// appendBound adds c's live bound exceptions to out.
+func (c *Cache) appendBound(out []BoundException, r *Route, now time.Duration) []BoundException {
+	if c == nil {
+		return out
+	}
+	t := c.exc.Load()
+	if t == nil {
+		return out
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, e := range t.chains {
+		for ; e != nil; e = e.next {
+			if e.Expires != 0 && now > e.Expires {
+				continue
+			}
+			if d := e.out.Load(); d != nil {
+				out = append(out, BoundException{Route: r, Exception: e.Exception, Out: d})
+			}
+		}
+	}
+	return out
 }
