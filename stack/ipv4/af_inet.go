@@ -103,8 +103,10 @@ type Inet struct {
 	minPMTU    atomic.Int32
 	mtuExpires atomic.Int64
 	fnheGenid  atomic.Uint32
-	rpFilter   atomic.Int32 // conf/all/rp_filter
-	protos     [256]atomic.Pointer[NetProtocol]
+	// flushWritten is the last value written to net.ipv4.route.flush.
+	flushWritten atomic.Value
+	rpFilter     atomic.Int32 // conf/all/rp_filter
+	protos       [256]atomic.Pointer[NetProtocol]
 
 	// prebuilt continuation functions (method values allocate)
 	rcvFinishFn, localDeliverFinishFn, forwardFinishFn, outputFn, finishOutputFn func(*stack.SKB)

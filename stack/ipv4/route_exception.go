@@ -138,8 +138,14 @@ func (in *Inet) flushCache() {
 // routeSysctls are net.ipv4.route's settings (ipv4_route_netns_table).
 func (in *Inet) routeSysctls() []stack.Sysctl {
 	return []stack.Sysctl{
-		{Name: "net.ipv4.route.flush", Get: func() string { return "" }, Set: func(string) error {
+		// Linux's flush is write-only (reading it gives nothing); a
+		// write is echoed as procps echoes it, with the value given.
+		{Name: "net.ipv4.route.flush", Get: func() string {
+			v, _ := in.flushWritten.Load().(string)
+			return v
+		}, Set: func(v string) error {
 			in.flushCache()
+			in.flushWritten.Store(strings.TrimSpace(v))
 			return nil
 		}},
 		{Name: "net.ipv4.route.min_pmtu", Get: func() string { return strconv.Itoa(int(in.minPMTU.Load())) }, Set: func(v string) error {
