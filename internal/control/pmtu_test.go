@@ -113,6 +113,24 @@ func TestIPRouteShowCache(t *testing.T) {
 	if out, _, _ := ip(t, conn, "route show"); out != "default via 198.18.5.1 dev vnic0 \n198.18.5.0/24 dev vnic0 proto kernel scope link src 198.18.5.2 \n" {
 		t.Fatalf("show: %q", out)
 	}
+	// After net.ipv4.route.flush (ip route flush cache on Linux) the
+	// exception is of an old generation: not listed.
+	for _, s := range w.Host("h1").Stack.Sysctls() {
+		if s.Name == "net.ipv4.route.flush" {
+			if err := s.Set("1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if out, _, _ := ip(t, conn, "route show cache"); out != "" {
+		t.Fatalf("flushed: %q", out)
+	}
+	// Learnt and bound again, then lapsed.
+	pingDF(t, w, 1400)
+	ip(t, conn, "route get 198.18.6.2")
+	if out, _, _ := ip(t, conn, "route show cache"); out != "198.18.6.2 via 198.18.5.1 dev vnic0 \n    cache expires 599sec mtu 1280 \n" {
+		t.Fatalf("learnt again: %q", out)
+	}
 	w.Run(600 * time.Second)
 	if out, _, _ := ip(t, conn, "route show cache"); out != "" {
 		t.Fatalf("lapsed: %q", out)

@@ -544,7 +544,7 @@ func NeighMsgOf(d *stack.NetDevice, n neigh.Neighbour) rtnetlink.NeighMsg {
 // rt_fill_info fills it without a flow (no source, no uid), through dev
 // if given. cb.Args[0] counts what went in earlier batches.
 func (in *Inet) dumpExceptions(table uint32, dev *stack.NetDevice, cb *rtnetlink.Callback, add func(rtnetlink.Message) bool) bool {
-	xs := in.fib.BoundExceptions(table, in.host.Clock().Now())
+	xs := in.fib.BoundExceptions(table, in.fnheGenid.Load(), in.host.Clock().Now())
 	for i := int(cb.Args[0]); i < len(xs); i++ {
 		x := xs[i]
 		d := asRt(x.Out)

@@ -248,9 +248,10 @@ type BoundException struct {
 }
 
 // BoundExceptions lists, table by table in trie order, the exceptions of
-// table id's routes (every table for TableUnspec) that have not lapsed at
+// table id's routes (every table for TableUnspec) made or bound under
+// generation genid (not emptied by a flush since) that have not lapsed at
 // now and have a decision bound to them, as fnhe_dump_bucket lists them.
-func (f *Tables) BoundExceptions(id uint32, now time.Duration) []BoundException {
+func (f *Tables) BoundExceptions(id uint32, genid uint32, now time.Duration) []BoundException {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	ids := make([]uint32, 0, len(f.tables))
@@ -265,7 +266,7 @@ func (f *Tables) BoundExceptions(id uint32, now time.Duration) []BoundException 
 		f.tables[tid].trie.walkFrom(0, func(l *tnode) bool {
 			for _, r := range l.routes {
 				for _, nh := range r.Nexthops() {
-					out = nh.cache.appendBound(out, nh, now)
+					out = nh.cache.appendBound(out, nh, genid, now)
 				}
 			}
 			return true
@@ -275,7 +276,7 @@ func (f *Tables) BoundExceptions(id uint32, now time.Duration) []BoundException 
 }
 
 // appendBound adds c's live bound exceptions to out.
-func (c *Cache) appendBound(out []BoundException, r *Route, now time.Duration) []BoundException {
+func (c *Cache) appendBound(out []BoundException, r *Route, genid uint32, now time.Duration) []BoundException {
 	if c == nil {
 		return out
 	}
@@ -287,7 +288,7 @@ func (c *Cache) appendBound(out []BoundException, r *Route, now time.Duration) [
 	defer t.mu.Unlock()
 	for _, e := range t.chains {
 		for ; e != nil; e = e.next {
-			if e.Expires != 0 && now > e.Expires {
+			if e.genid != genid || e.Expires != 0 && now > e.Expires {
 				continue
 			}
 			if d := e.out.Load(); d != nil {
