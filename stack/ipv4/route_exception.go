@@ -60,8 +60,8 @@ func (in *Inet) fnheHash(daddr [4]byte) uint32 {
 // (fill_route_from_fnhe), bound in its place. ok false: no exception.
 func (in *Inet) bindException(r *fib.Route, fl *fib.FlowKey, res *fib.Result) (*Rtable, bool) {
 	c := r.Cache()
-	if c == nil {
-		return nil, false
+	if c == nil || !c.HasExceptions() {
+		return nil, false // the common case: no hash, no lock
 	}
 	hash := in.fnheHash(fl.Dst)
 	now := in.host.Clock().Now()

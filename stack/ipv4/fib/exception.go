@@ -171,6 +171,9 @@ func (c *Cache) BindException(hash uint32, daddr [4]byte, genid uint32, now time
 	return Exception{}, nil, false
 }
 
+// HasExceptions reports whether the nexthop ever learnt one.
+func (c *Cache) HasExceptions() bool { return c.exc.Load() != nil }
+
 // StoreBound caches d as the decision bound to daddr's exception (rt_bind_exception's
 // fnhe_rth_output), if the entry is still there.
 func (c *Cache) StoreBound(hash uint32, daddr [4]byte, d *stack.Dst) {
