@@ -11,11 +11,13 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/mdlayher/netlink"
 	"github.com/spf13/cobra"
 
 	"vnic/internal/iproute"
 	"vnic/internal/netns"
 	"vnic/internal/nlclient"
+	"vnic/stack/inet"
 )
 
 func newIPCmd(a *app) *cobra.Command {
@@ -151,7 +153,21 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 		}
 		return nsConn, nil
 	}
-	return iproute.Run(rest, iproute.Options{T: conn, Stdout: stdout, Stderr: stderr, Stop: stop, Count: count, Namespaces: namespaces, Stdin: os.Stdin})
+	sysctl := func(name, value string) error {
+		c, err := nlclient.Dial(socketPath(socket))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		ae := netlink.NewAttributeEncoder()
+		ae.String(inet.InetAttrHost, host)
+		ae.String(inet.InetAttrName, name)
+		ae.String(inet.InetAttrValue, value)
+		body, _ := ae.Encode()
+		_, err = c.Execute(inet.InetFamily, inet.InetCmdSysctl, netlink.Request, body)
+		return err
+	}
+	return iproute.Run(rest, iproute.Options{T: conn, Stdout: stdout, Stderr: stderr, Stop: stop, Count: count, Namespaces: namespaces, Stdin: os.Stdin, Sysctl: sysctl})
 }
 
 // netnsExec is ip netns exec NAME CMD…: CMD runs with VNIC_HOST=NAME

@@ -44,6 +44,10 @@ type Options struct {
 	// (a socket bound to a host speaks rtnetlink only): ip link … netns
 	// NAME looks the host up there. Without it T is used (ip netns).
 	Namespaces func() (netns.Client, error)
+	// Sysctl, when set, writes one of the host's settings: ip route
+	// flush cache writes net.ipv4.route.flush, as iproute2 writes
+	// /proc/sys/net/ipv4/route/flush. Without it the command is refused.
+	Sysctl func(name, value string) error
 }
 
 // Exit codes, as ip's: 1 for most errors iproute2 reports with exit(1),

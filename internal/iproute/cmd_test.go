@@ -138,7 +138,7 @@ func TestFlush(t *testing.T) {
 		{"addr flush dev nope", "", "Device \"nope\" does not exist.\n", 1},
 		{"neigh flush dev nope", "", "Cannot find device \"nope\"\n", 1},
 		{"-s route flush table 7", "Nothing to flush.\n", "", 0},
-		{"route flush cache", "", "Error: ip route flush cache is not supported by vnic: its route cache has no flush request.\n", 2},
+		{"route flush cache", "", "Error: ip route flush cache is not supported by vnic's ip: it writes /proc/sys/net/ipv4/route/flush; vnic sysctl -w net.ipv4.route.flush=1 does.\n", 2},
 	})
 	round1 := func(n int, what string) string {
 		return "\n*** Round 1, deleting " + string(rune('0'+n)) + " " + what + " ***\n*** Flush is complete after 1 round ***\n"

@@ -1,6 +1,7 @@
 package iproute
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -587,4 +588,38 @@ func parseTimeRTT(s string) (ms uint32, raw, ok bool) {
 		ms++
 	}
 	return ms, raw, true
+}
+
+// CacheInfo is a route message's RTA_CACHEINFO (struct rta_cacheinfo) as
+// ip prints it: rta_expires, in clock ticks (USER_HZ).
+type CacheInfo struct {
+	Expires int32
+}
+
+// userHZ is USER_HZ, the ticks of rta_cacheinfo's times.
+const userHZ = 100
+
+// rtaCacheInfo is RTA_CACHEINFO's number.
+const rtaCacheInfo = 12
+
+// RouteCacheInfo reads RTA_CACHEINFO from a route message's body (an
+// rtmsg, then attributes), which rtnetlink.RouteMsg does not carry.
+func RouteCacheInfo(body []byte) CacheInfo {
+	const rtmsgLen = 12
+	if len(body) < rtmsgLen {
+		return CacheInfo{}
+	}
+	b := body[rtmsgLen:]
+	for len(b) >= 4 {
+		l := int(binary.NativeEndian.Uint16(b))
+		t := binary.NativeEndian.Uint16(b[2:]) & 0x3fff
+		if l < 4 || l > len(b) {
+			break
+		}
+		if t == rtaCacheInfo && l >= 4+12 {
+			return CacheInfo{Expires: int32(binary.NativeEndian.Uint32(b[4+8:]))}
+		}
+		b = b[min((l+3)&^3, len(b)):]
+	}
+	return CacheInfo{}
 }

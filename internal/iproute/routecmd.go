@@ -269,19 +269,32 @@ func (c *cmd) parseRouteFilter(args []string) (routeFilter, error) {
 // table and device a selector names ride in the request, as with the
 // kernel's strict dump checking, and the answer is filtered here too).
 func (c *cmd) routes(f routeFilter) ([]rtnetlink.RouteMsg, error) {
+	out, _, err := c.routesCI(f)
+	return out, err
+}
+
+// routesCI is routes with each message's RTA_CACHEINFO. ip route show
+// cache asks for the exceptions (RTM_F_CLONED in the request, as
+// iproute_dump_filter sets it).
+func (c *cmd) routesCI(f routeFilter) ([]rtnetlink.RouteMsg, []CacheInfo, error) {
 	req := rtnetlink.RouteMsg{Table: f.table, Oif: f.oif}
+	if f.cloned {
+		req.Flags |= rtmFCloned
+	}
 	msgs, err := c.o.T.Route(rtnetlink.RTMGetRoute, mnl.Dump, req.Marshal())
 	if err != nil {
-		return nil, &nlErr{err: err, after: "Dump terminated"}
+		return nil, nil, &nlErr{err: err, after: "Dump terminated"}
 	}
 	var out []rtnetlink.RouteMsg
+	var cis []CacheInfo
 	for _, m := range msgs {
 		var r rtnetlink.RouteMsg
 		if r.Unmarshal(m.Data) == nil && f.keep(r) {
 			out = append(out, r)
+			cis = append(cis, RouteCacheInfo(m.Data))
 		}
 	}
-	return out, nil
+	return out, cis, nil
 }
 
 // routeList is ip route show, and flush when flush is set.
@@ -289,8 +302,16 @@ func (c *cmd) routeList(args []string, flush bool) error {
 	if flush && len(args) == 0 {
 		return &Error{Msg: "\"ip route flush\" requires arguments.", Bare: true}
 	}
+	if flush && len(args) == 1 && args[0] == "cache" && c.o.Sysctl != nil {
+		// iproute_flush_cache: "-1" into the flush file; IPv4's cache
+		// is all vnic has, so nothing follows.
+		if err := c.o.Sysctl("net.ipv4.route.flush", "-1"); err != nil {
+			return &Error{Msg: "Cannot flush routing cache", Bare: true, Code: exitFail}
+		}
+		return nil
+	}
 	if flush && len(args) == 1 && args[0] == "cache" {
-		return &Error{Msg: "ip route flush cache is not supported by vnic: its route cache has no flush request.", Code: exitNL}
+		return &Error{Msg: "ip route flush cache is not supported by vnic's ip: it writes /proc/sys/net/ipv4/route/flush; vnic sysctl -w net.ipv4.route.flush=1 does.", Code: exitNL}
 	}
 	f, err := c.parseRouteFilter(args)
 	if err != nil {
@@ -305,13 +326,13 @@ func (c *cmd) routeList(args []string, flush bool) error {
 	p := newOut(c.g)
 	p.list()
 	if c.g.family != famInet6 && c.g.family != famLink {
-		rs, err := c.routes(f)
+		rs, cis, err := c.routesCI(f)
 		if err != nil {
 			return err
 		}
-		for _, r := range rs {
+		for i, r := range rs {
 			p.openObj("")
-			c.printRoute(p, r, &f)
+			c.printRouteCI(p, r, &f, cis[i])
 			p.closeObj()
 		}
 	}
@@ -375,6 +396,12 @@ func printRtFlags(p *out, f uint32) {
 // f is the selector (nil for route get and monitor): what it fixes is not
 // printed.
 func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
+	c.printRouteCI(p, r, f, CacheInfo{})
+}
+
+// printRouteCI is printRoute with the message's RTA_CACHEINFO (a route
+// get's decision: what is left of its exception's lifetime).
+func (c *cmd) printRouteCI(p *out, r rtnetlink.RouteMsg, f *routeFilter, ci CacheInfo) {
 	if f == nil {
 		f = &routeFilter{}
 	}
@@ -456,6 +483,10 @@ func (c *cmd) printRoute(p *out, r rtnetlink.RouteMsg, f *routeFilter) {
 				p.fp("%s", n)
 			}
 			p.fp("> ")
+		}
+		// print_rta_cacheinfo: expires in seconds of USER_HZ ticks.
+		if ci.Expires != 0 {
+			p.num("expires", "expires %dsec ", uint64(ci.Expires/userHZ))
 		}
 	}
 	if !r.Metrics.IsZero() {
@@ -715,7 +746,7 @@ func (c *cmd) routeGet(args []string) error {
 		}
 	}
 	p.openObj("")
-	c.printRoute(p, r, nil)
+	c.printRouteCI(p, r, nil, RouteCacheInfo(b))
 	p.closeObj()
 	p.done()
 	c.write(p)

@@ -98,8 +98,15 @@ type Inet struct {
 	idRand   atomic.Uint64
 
 	forwarding atomic.Bool
-	rpFilter   atomic.Int32 // conf/all/rp_filter
-	protos     [256]atomic.Pointer[NetProtocol]
+	// net.ipv4.route: min_pmtu, mtu_expires (ns) and the exceptions'
+	// generation (fnhe_genid, bumped by route.flush).
+	minPMTU    atomic.Int32
+	mtuExpires atomic.Int64
+	fnheGenid  atomic.Uint32
+	// flushWritten is the last value written to net.ipv4.route.flush.
+	flushWritten atomic.Value
+	rpFilter     atomic.Int32 // conf/all/rp_filter
+	protos       [256]atomic.Pointer[NetProtocol]
 
 	// prebuilt continuation functions (method values allocate)
 	rcvFinishFn, localDeliverFinishFn, forwardFinishFn, outputFn, finishOutputFn func(*stack.SKB)
@@ -153,6 +160,8 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	hs.Write([]byte(h.Name()))
 	in.idKey = uint64(hs.Sum32())<<32 ^ uint64(cfg.Seed)
 	in.idRand.Store(in.idKey ^ 0x5851f42d4c957f2d)
+	in.minPMTU.Store(DefaultMinPMTU)
+	in.mtuExpires.Store(int64(DefaultMTUExpires))
 	for i := range in.idents {
 		in.idents[i].Store(in.idRandom())
 	}
@@ -171,6 +180,7 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	inetKey.Set(h, in)
 	in.rtnlRegister()
 	h.RegisterSysctls(in.sysctls)
+	h.RegisterSysctls(in.routeSysctls)
 
 	lo := stack.NewLoopback()
 	if err := h.Register(lo); err != nil {

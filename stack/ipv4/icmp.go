@@ -494,6 +494,12 @@ func (in *Inet) icmpUnreach(skb *stack.SKB) {
 		skb.Free()
 		return
 	}
+	if b.Type() == ICMPDestUnreach && b.Code() == ICMPFragNeeded {
+		// The protocols' error handlers call ipv4_update_pmtu (ping_err,
+		// udp_err, icmp_err); vnic learns the path MTU once, here,
+		// before any of them (with or without a socket).
+		in.updatePMTU(inner, uint32(b.MTU()))
+	}
 	if p := in.protos[inner.Protocol()].Load(); p != nil && p.ErrHandler != nil {
 		p.ErrHandler(skb, ICMPError{Type: b.Type(), Code: b.Code(), Info: b.Rest(), Inner: inner, L4: inner[ihl:]})
 		return

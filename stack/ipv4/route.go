@@ -33,6 +33,9 @@ type Rtable struct {
 	// Route is the FIB entry the decision came from (nil for decisions
 	// made without one: broadcasts, errors).
 	Route *fib.Route
+	// exc is the nexthop exception an output decision is bound to (nil:
+	// none).
+	exc *rtExc
 }
 
 // SkbRtable is skb_rtable: the IPv4 decision attached to skb (nil for none).
@@ -336,6 +339,18 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 		return nil, err
 	}
 	r := res.Route
+	if res.Type == fib.RTNUnicast && !header.IPv4IsLbcast(fl.Dst) && !header.IPv4IsMulticast(fl.Dst) {
+		// __mkroute_output: an exception for the destination first.
+		if d, ok := in.bindException(r, fl, &res); ok {
+			if fl.Src == ([4]byte{}) {
+				fl.Src = d.Src
+			}
+			if err := loopbackSrcCheck(fl.Src, d.Dev); err != nil {
+				return nil, err
+			}
+			return d, nil
+		}
+	}
 	if d := asRt(r.Cache().Out.Load()); d != nil && d.genid == in.fib.Genid() && !header.IPv4IsLbcast(fl.Dst) && !header.IPv4IsMulticast(fl.Dst) {
 		if fl.Src == ([4]byte{}) {
 			fl.Src = d.Src
@@ -345,6 +360,33 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 		}
 		return d, nil
 	}
+	d := in.mkOutput(r, fl, &res)
+	switch {
+	case header.IPv4IsLbcast(fl.Dst):
+		// __mkroute_output: the limited broadcast leaves on the route's
+		// device with no nexthop, delivered locally too.
+		d.Type, d.Flags, d.Gateway = fib.RTNBroadcast, RTCFBroadcast|RTCFLocal, [4]byte{}
+	case header.IPv4IsMulticast(fl.Dst) && res.Type == fib.RTNUnicast:
+		// A group: on-link (a route shorter than /4 gives no nexthop),
+		// to the group's MAC; local when the host is a member.
+		d.Type, d.Flags = fib.RTNMulticast, in.mcFlags(d.Dev, fl.Dst)
+		if res.PrefixLen < 4 {
+			d.Gateway = [4]byte{}
+		}
+	default:
+		r.Cache().Out.Store(&d.Dst)
+	}
+	if fl.Src == ([4]byte{}) {
+		fl.Src = d.Src
+	}
+	if err := loopbackSrcCheck(fl.Src, d.Dev); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// mkOutput is __mkroute_output's new decision for fl by route r.
+func (in *Inet) mkOutput(r *fib.Route, fl *fib.FlowKey, res *fib.Result) *Rtable {
 	d := &Rtable{Dst: stack.NewDst(in.localDeliver, in.output, r.Dev, r.Metrics.MTU()), Gateway: r.Gateway, Type: res.Type, genid: in.fib.Genid(), Route: r}
 	switch res.Type {
 	case fib.RTNLocal:
@@ -370,28 +412,7 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 			d.Src = in.selectAddr(r.Dev, gw, sc)
 		}
 	}
-	switch {
-	case header.IPv4IsLbcast(fl.Dst):
-		// __mkroute_output: the limited broadcast leaves on the route's
-		// device with no nexthop, delivered locally too.
-		d.Type, d.Flags, d.Gateway = fib.RTNBroadcast, RTCFBroadcast|RTCFLocal, [4]byte{}
-	case header.IPv4IsMulticast(fl.Dst) && res.Type == fib.RTNUnicast:
-		// A group: on-link (a route shorter than /4 gives no nexthop),
-		// to the group's MAC; local when the host is a member.
-		d.Type, d.Flags = fib.RTNMulticast, in.mcFlags(d.Dev, fl.Dst)
-		if res.PrefixLen < 4 {
-			d.Gateway = [4]byte{}
-		}
-	default:
-		r.Cache().Out.Store(&d.Dst)
-	}
-	if fl.Src == ([4]byte{}) {
-		fl.Src = d.Src
-	}
-	if err := loopbackSrcCheck(fl.Src, d.Dev); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return d
 }
 
 // loopbackSrcCheck is __mkroute_output's refusal of a loopback source on
@@ -418,7 +439,6 @@ func (in *Inet) addrDev(a [4]byte) *stack.NetDevice {
 	}
 	return r.Dev
 }
-
 
 // RouteInputGet is the decision for a packet dst ← src arriving on dev
 // (ip route get … iif DEV): an error route is reported as its errno.

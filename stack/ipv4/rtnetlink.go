@@ -1,11 +1,13 @@
 package ipv4
 
 import (
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
 	"slices"
 	"syscall"
+	"time"
 
 	"vnic/header"
 	"vnic/stack"
@@ -170,6 +172,11 @@ func (in *Inet) rtmDumpRoute(h *stack.Host, req rtnetlink.Request, cb *rtnetlink
 		if dev = rtnetlink.DevByIndex(h, int(filter.Oif)); dev == nil {
 			return true, rtnetlink.Errorf(syscall.ENODEV, "ipv4: Invalid filter: device does not exist")
 		}
+	}
+	if filter.Flags&rtmFCloned != 0 {
+		// ip_valid_fib_dump_req: RTM_F_CLONED dumps the exceptions
+		// instead of the routes.
+		return in.dumpExceptions(filter.Table, dev, cb, add), nil
 	}
 	// The cursor lives in the callback's args between batches.
 	c := fib.DumpCursor{Table: uint32(cb.Args[0]), Key: uint32(cb.Args[1]), Len: uint8(cb.Args[2]), Idx: int(cb.Args[3])}
@@ -370,7 +377,28 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	if d.Route != nil {
 		out.Metrics = rtnetlink.Metrics(d.Route.Metrics) // the decision's metrics are its route's
 	}
-	return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewRoute, out.Marshal())}, nil
+	// rt_fill_info: a decision bound to an exception reports its MTU
+	// (locked if it is) and, in RTA_CACHEINFO, the time left.
+	return []rtnetlink.Message{rtnetlink.Reply(rtnetlink.RTMNewRoute, exceptionBody(out, d))}, nil
+}
+
+// RTAX numbers of the metrics an exception sets, and RTA_CACHEINFO.
+const (
+	rtaxLock     = 1
+	rtaxMTU      = 2
+	rtaCacheInfo = 12
+	userHZ       = 100 // USER_HZ: rta_cacheinfo's times are in clock ticks
+)
+
+// appendCacheInfo adds RTA_CACHEINFO (struct rta_cacheinfo, 32 bytes)
+// with rta_expires, the time left in clock ticks (jiffies_to_clock_t), to
+// a route message's body; rtnetlink.RouteMsg has no field for it.
+func appendCacheInfo(body []byte, left time.Duration) []byte {
+	var a [4 + 32]byte
+	binary.NativeEndian.PutUint16(a[0:], uint16(len(a)))
+	binary.NativeEndian.PutUint16(a[2:], rtaCacheInfo)
+	binary.NativeEndian.PutUint32(a[4+8:], uint32(int32(left/(time.Second/userHZ))))
+	return append(body, a[:]...)
 }
 
 // rtmDumpNeigh is neigh_dump_info for the ARP tables.
@@ -521,4 +549,52 @@ func NeighMsgOf(d *stack.NetDevice, n neigh.Neighbour) rtnetlink.NeighMsg {
 		m.LLAddr = net.HardwareAddr(n.MAC[:])
 	}
 	return m
+}
+
+// dumpExceptions is fib_dump_info_fnhe over every route of table (all for
+// TableUnspec): each live exception with a decision bound to it, as
+// rt_fill_info fills it without a flow (no source, no uid), through dev
+// if given. cb.Args[0] counts what went in earlier batches.
+func (in *Inet) dumpExceptions(table uint32, dev *stack.NetDevice, cb *rtnetlink.Callback, add func(rtnetlink.Message) bool) bool {
+	xs := in.fib.BoundExceptions(table, in.fnheGenid.Load(), in.host.Clock().Now())
+	for i := int(cb.Args[0]); i < len(xs); i++ {
+		x := xs[i]
+		d := asRt(x.Out)
+		if dev != nil && d.Dev != dev {
+			continue
+		}
+		m := rtnetlink.RouteMsg{DstLen: 32, Dst: netip.AddrFrom4(x.Daddr), Table: x.Route.Table, Type: uint8(d.Type),
+			Protocol: x.Route.Protocol, Flags: rtmFCloned | d.Flags&^0xffff, Metrics: rtnetlink.Metrics(x.Route.Metrics)}
+		if m.Table == fib.TableLocal {
+			m.Table = fib.TableMain
+		}
+		if d.Dev != nil {
+			m.Oif = uint32(d.Dev.Ifindex())
+		}
+		if d.Gateway != ([4]byte{}) {
+			m.Gateway = netip.AddrFrom4(d.Gateway)
+		}
+		if !add(rtnetlink.Reply(rtnetlink.RTMNewRoute, exceptionBody(m, d))) {
+			cb.Args[0] = int64(i)
+			return false
+		}
+	}
+	cb.Args[0] = int64(len(xs))
+	return true
+}
+
+// exceptionBody is m with what the decision's exception adds (rt_fill_info:
+// the MTU, locked if it is, and RTA_CACHEINFO's time left).
+func exceptionBody(m rtnetlink.RouteMsg, d *Rtable) []byte {
+	pmtu, locked, left, ok := d.Exception()
+	if !ok {
+		return m.Marshal()
+	}
+	if pmtu != 0 {
+		m.Metrics.Val[rtaxMTU] = pmtu
+		if locked {
+			m.Metrics.Val[rtaxLock] |= 1 << rtaxMTU
+		}
+	}
+	return appendCacheInfo(m.Marshal(), left)
 }

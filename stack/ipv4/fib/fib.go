@@ -319,8 +319,13 @@ func (r *Route) refuses() (syscall.Errno, bool) {
 
 // Cache holds a route's cached decisions (nh_rth_input,
 // nh_pcpu_rth_output): the routing code's, of its own type behind the
-// core's Dst.
-type Cache struct{ In, Out atomic.Pointer[stack.Dst] }
+// core's Dst, and the nexthop's exceptions (nhc_exceptions, made when the
+// first is learnt).
+type Cache struct {
+	In, Out atomic.Pointer[stack.Dst]
+	exc     atomic.Pointer[fnheTable]
+	excInit sync.Mutex
+}
 
 // Cache returns r's decision cache (nil before r enters a table).
 func (r *Route) Cache() *Cache { return r.cache }
@@ -855,6 +860,10 @@ func (f *Tables) Dump(id uint32) []Route {
 // Genid is the tables' generation: every change bumps it, and a cached
 // decision made under another one is stale.
 func (f *Tables) Genid() uint32 { return f.genid.Load() }
+
+// BumpGenid makes every cached decision stale (rt_cache_flush's
+// rt_genid_bump_ipv4).
+func (f *Tables) BumpGenid() { f.genid.Add(1) }
 
 // Stats returns how many lookups ran and how many found no route.
 func (f *Tables) Stats() (lookups, misses uint64) { return f.lookups.Load(), f.misses.Load() }
