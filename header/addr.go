@@ -26,8 +26,10 @@ func IPv4IsMulticast(a [4]byte) bool { return a[0]&0xf0 == 0xe0 }
 // IPv4IsLbcast reports the limited broadcast address 255.255.255.255.
 func IPv4IsLbcast(a [4]byte) bool { return a == [4]byte{255, 255, 255, 255} }
 
-// IPv4IsZeronet reports an address in 0.0.0.0/8.
-func IPv4IsZeronet(a [4]byte) bool { return a[0] == 0 }
+// IPv4IsZeronet is ipv4_is_zeronet as Linux 6.x has it: the
+// address 0.0.0.0 only (the rest of 0.0.0.0/8 became unicast, RFC 1122's
+// "this network" notwithstanding); older kernels took the whole /8.
+func IPv4IsZeronet(a [4]byte) bool { return a == [4]byte{} }
 
 // IPv4IsLoopback reports an address in 127.0.0.0/8.
 func IPv4IsLoopback(a [4]byte) bool { return a[0] == 127 }

@@ -296,6 +296,9 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 		if !oif.IsUp() {
 			return nil, syscall.ENETUNREACH
 		}
+		if fl.Src == ([4]byte{}) && fl.Dst == ([4]byte{}) {
+			fl.Src = in.selectAddr(oif, [4]byte{}, fib.ScopeHost) // then the destination too
+		}
 		if header.IPv4IsLbcast(fl.Dst) || header.IPv4IsMulticast(fl.Dst) && (isLocalMulticast(fl.Dst) || fromSrc || fl.Proto == IPProtoIGMP) {
 			// The link's own groups (224.0.0.0/24), IGMP and the limited
 			// broadcast go out of the named device without a lookup, and a
@@ -312,6 +315,9 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 				typ, flags = fib.RTNMulticast, in.mcFlags(oif, fl.Dst)
 			}
 			return &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: oif}, Type: typ, Flags: flags, Src: fl.Src, genid: in.fib.Genid()}, nil
+		}
+		if header.IPv4IsMulticast(fl.Dst) && fl.Src == ([4]byte{}) {
+			fl.Src = in.selectAddr(oif, [4]byte{}, fib.ScopeUniverse) // chosen before the lookup (rules see it)
 		}
 	}
 	if fl.Dst == ([4]byte{}) {
@@ -354,6 +360,9 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 	if d := asRt(r.Cache().Out.Load()); d != nil && d.genid == in.fib.Genid() && !header.IPv4IsLbcast(fl.Dst) && !header.IPv4IsMulticast(fl.Dst) {
 		if fl.Src == ([4]byte{}) {
 			fl.Src = d.Src
+			if d.Type == fib.RTNLocal && r.PrefSrc == ([4]byte{}) {
+				fl.Src = fl.Dst // a local route's source is the destination itself
+			}
 		}
 		if err := loopbackSrcCheck(fl.Src, d.Dev); err != nil {
 			return nil, err
@@ -398,6 +407,9 @@ func (in *Inet) mkOutput(r *fib.Route, fl *fib.FlowKey, res *fib.Result) *Rtable
 	case fib.RTNBroadcast:
 		d.Flags = RTCFBroadcast | RTCFLocal
 		d.Src = r.PrefSrc
+		if d.Src == ([4]byte{}) {
+			d.Src = in.selectAddr(r.Dev, [4]byte{}, fib.ScopeLink) // fib_result_prefsrc
+		}
 	default:
 		d.Src = r.PrefSrc
 		if d.Src == ([4]byte{}) {

@@ -359,8 +359,10 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		out.Table = d.Route.Table
 	} else if m.Iif == 0 {
 		out.Table = fib.TableUnspec // an output decision made without a table (rt_fill_info: table 0)
-	} else if d.Type == fib.RTNLocal || d.Type == fib.RTNBroadcast {
+	} else if (d.Type == fib.RTNLocal || d.Type == fib.RTNBroadcast) && !header.IPv4IsLbcast(m.Dst.As4()) {
 		out.Table = fib.TableLocal // an input decision from the local table
+	} else {
+		out.Table = fib.TableUnspec // the limited broadcast, a group: no lookup
 	}
 	if out.Table == fib.TableLocal && !in.fib.CustomRules() {
 		// Without policy rules Linux keeps local and main in one trie:
