@@ -39,8 +39,8 @@
 // A flush is ip's: dump, delete every selected object (each as dumped,
 // with RTM_DEL*), dump again until nothing is selected; deletes of what
 // is already gone (a secondary address going with its primary) are not
-// errors. route flush cache is refused: vnic's route cache has no flush
-// request.
+// errors. route flush cache writes the host's net.ipv4.route.flush, as
+// ip writes /proc/sys/net/ipv4/route/flush.
 //
 // What the host does not send is not printed: link statistics (-s link
 // prints no counters), the link details of -d, neighbour cache times;
