@@ -70,6 +70,18 @@ func runSteps(t *testing.T, w *topo.World, c *nlclient.Conn, path string, steps 
 	}
 }
 
+// checkIP runs each case's line on c and compares what ip prints and
+// its exit code.
+func checkIP(t *testing.T, c *nlclient.Conn, cases []ipStep) {
+	t.Helper()
+	for _, tc := range cases {
+		out, errs, code := ip(t, c, tc.line)
+		if out != tc.out || errs != tc.err || code != tc.code {
+			t.Errorf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", tc.line, out, errs, code, tc.out, tc.err, tc.code)
+		}
+	}
+}
+
 // Hosts and links made at run time: ip netns add/set/list/del, ip link
 // add veth/dummy, set netns, carrier, address, del, with ip's words and
 // exit codes.
@@ -192,21 +204,13 @@ func TestIPBatch(t *testing.T) {
 	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		line, out, err string
-		code           int
-	}{
+	checkIP(t, c, []ipStep{
 		{"-batch " + file, "", "RTNETLINK answers: File exists\nCommand failed " + file + ":3\n", 1},
 		{"route show 198.18.21.0/24", "", "", 0},
 		{"-force -batch " + file, "", "RTNETLINK answers: File exists\nCommand failed " + file + ":2\nRTNETLINK answers: File exists\nCommand failed " + file + ":3\n", 1},
 		{"route show 198.18.21.0/24", "198.18.21.0/24 via 198.18.5.1 dev vnic0 \n", "", 0},
 		{"-batch /nonexistent/b.txt", "", "Cannot open file \"/nonexistent/b.txt\" for reading: No such file or directory\n", 1},
-	} {
-		out, errs, code := ip(t, c, tc.line)
-		if out != tc.out || errs != tc.err || code != tc.code {
-			t.Errorf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", tc.line, out, errs, code, tc.out, tc.err, tc.code)
-		}
-	}
+	})
 }
 
 // ip -force -batch keeps changes in flight, many to a packet: every
@@ -350,18 +354,10 @@ func TestRouteGetConnected(t *testing.T) {
 	s := serveRtnl(t, w)
 	c := ipConn(t, s, "h1", 0)
 	one := "198.18.9.7 via 198.18.5.1 dev vnic0 src 198.18.5.2 " + uid + " \n    cache \n"
-	for _, tc := range []struct {
-		line, out, err string
-		code           int
-	}{
+	checkIP(t, c, []ipStep{
 		{"route get 198.18.9.7 connected", one + one, "", 0},
 		{"route get 198.18.9.7 from 198.18.5.2 connected", "198.18.9.7 from 198.18.5.2 via 198.18.5.1 dev vnic0 " + uid + " \n    cache \n", "", 0},
-	} {
-		out, errs, code := ip(t, c, tc.line)
-		if out != tc.out || errs != tc.err || code != tc.code {
-			t.Errorf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", tc.line, out, errs, code, tc.out, tc.err, tc.code)
-		}
-	}
+	})
 }
 
 // Found against the kernel (test/differential_test.go): a gateway of a
@@ -372,19 +368,11 @@ func TestGatewayInTableAndLocalTable(t *testing.T) {
 	w := ipWorld(t)
 	s := serveRtnl(t, w)
 	c := ipConn(t, s, "h1", 0)
-	for _, tc := range []struct {
-		line, out, err string
-		code           int
-	}{
+	checkIP(t, c, []ipStep{
 		{"route add default via 198.18.5.7 table 200", "", "", 0},
 		{"route add 10.1.0.0/16 via 198.18.5.8 table 200", "", "", 0},
 		{"route get 198.18.5.2", "local 198.18.5.2 dev lo src 198.18.5.2 " + uid + " \n    cache <local> \n", "", 0},
 		{"rule add from 198.18.77.0/24 lookup 100", "", "", 0},
 		{"route get 198.18.5.2", "local 198.18.5.2 dev lo table local src 198.18.5.2 " + uid + " \n    cache <local> \n", "", 0},
-	} {
-		out, errs, code := ip(t, c, tc.line)
-		if out != tc.out || errs != tc.err || code != tc.code {
-			t.Errorf("ip %s:\n got %q %q exit %d\nwant %q %q exit %d", tc.line, out, errs, code, tc.out, tc.err, tc.code)
-		}
-	}
+	})
 }
