@@ -70,6 +70,17 @@ func runSteps(t *testing.T, w *topo.World, c *nlclient.Conn, path string, steps 
 	}
 }
 
+// setUp runs ip command lines that must succeed, as runSteps does.
+func setUp(t *testing.T, w *topo.World, c *nlclient.Conn, path string, lines ...string) {
+	t.Helper()
+	for _, line := range lines {
+		if out, errs, code := ipn(t, c, path, line); code != 0 {
+			t.Fatalf("ip %s: %q %q exit %d", line, out, errs, code)
+		}
+		w.Run(5 * time.Millisecond)
+	}
+}
+
 // checkIP runs each case's line on c and compares what ip prints and
 // its exit code.
 func checkIP(t *testing.T, c *nlclient.Conn, cases []ipStep) {
@@ -141,7 +152,7 @@ func TestRuntimeHostsAndLinks(t *testing.T) {
 // addresses it had.
 func TestRuntimeVethCarriesTraffic(t *testing.T) {
 	w, c, path := emptyWorld(t)
-	for _, line := range []string{
+	setUp(t, w, c, path,
 		"netns add ns1", "netns add ns2",
 		"-n ns1 link set lo up", "-n ns2 link set lo up",
 		"-n ns1 link add veth1 type veth peer name veth2",
@@ -150,12 +161,7 @@ func TestRuntimeVethCarriesTraffic(t *testing.T) {
 		"-n ns2 addr add 198.18.0.2/24 dev veth2",
 		"-n ns1 addr add 198.18.0.1/24 dev veth1",
 		"-n ns1 link set veth1 up", "-n ns2 link set veth2 up",
-	} {
-		if out, errs, code := ipn(t, c, path, line); code != 0 {
-			t.Fatalf("ip %s: %q %q exit %d", line, out, errs, code)
-		}
-		w.Run(5 * time.Millisecond)
-	}
+	)
 	pc, err := ipv4.Of(w.Host("ns1").Stack).OpenPing()
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +301,7 @@ func TestRuntimeVRF(t *testing.T) {
 // gateways), an existing route no error; showdump prints a stream.
 func TestRouteSaveRestore(t *testing.T) {
 	w, c, path := emptyWorld(t)
-	for _, line := range []string{
+	setUp(t, w, c, path,
 		"netns add a", "netns add b",
 		"-n a link add d0 type dummy", "-n a link set d0 up", "-n a addr add 198.18.0.1/24 dev d0",
 		"-n b link add d0 type dummy", "-n b link set d0 up", "-n b addr add 198.18.0.1/24 dev d0",
@@ -303,12 +309,7 @@ func TestRouteSaveRestore(t *testing.T) {
 		"-n a route add 198.18.10.0/24 dev d0 src 198.18.0.1",
 		"-n a route add unreachable 198.18.11.0/24",
 		"-n a route add 198.18.12.0/24 via 198.18.0.3 table 100",
-	} {
-		if out, errs, code := ipn(t, c, path, line); code != 0 {
-			t.Fatalf("ip %s: %q %q exit %d", line, out, errs, code)
-		}
-		w.Run(time.Millisecond)
-	}
+	)
 	run := func(line string, stdin []byte) (string, string, int) {
 		conn, err := nlclient.Dial(path)
 		if err != nil {
