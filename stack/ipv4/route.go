@@ -139,7 +139,7 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 		return in.brdInput(skb, saddr, dev)
 	case fib.RTNLocal:
 		r := res.Route
-		if d := asRt(r.Cache().In.Load()); d != nil && d.genid == in.fib.Genid() {
+		if d := asRt(r.Cache().In.Load()); d != nil && d.genid == in.fib.Genid() && d.Route == r {
 			skb.SetDst(&d.Dst)
 			return nil
 		}
@@ -155,7 +155,10 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 		return syscall.EINVAL
 	}
 	r := res.Route
-	if d := asRt(r.Cache().In.Load()); d != nil && d.genid == in.fib.Genid() {
+	// Routes sharing a fib_info share its cache; a decision names its
+	// route (fibmatch, the TOS and table route get shows), so one made
+	// for another route is rebuilt.
+	if d := asRt(r.Cache().In.Load()); d != nil && d.genid == in.fib.Genid() && d.Route == r {
 		skb.SetDst(&d.Dst)
 		return nil
 	}
@@ -357,7 +360,7 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 			return d, nil
 		}
 	}
-	if d := asRt(r.Cache().Out.Load()); d != nil && d.genid == in.fib.Genid() && !header.IPv4IsLbcast(fl.Dst) && !header.IPv4IsMulticast(fl.Dst) {
+	if d := asRt(r.Cache().Out.Load()); d != nil && d.genid == in.fib.Genid() && d.Route == r && !header.IPv4IsLbcast(fl.Dst) && !header.IPv4IsMulticast(fl.Dst) {
 		if fl.Src == ([4]byte{}) {
 			fl.Src = d.Src
 			if d.Type == fib.RTNLocal && r.PrefSrc == ([4]byte{}) {

@@ -69,7 +69,7 @@ func (in *Inet) bindException(r *fib.Route, fl *fib.FlowKey, res *fib.Result) (*
 	if !ok {
 		return nil, false
 	}
-	if d := asRt(cached); d != nil && d.genid == in.fib.Genid() {
+	if d := asRt(cached); d != nil && d.genid == in.fib.Genid() && d.Route == r {
 		return d, true
 	}
 	d := in.mkOutput(r, fl, res)

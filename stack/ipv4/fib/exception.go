@@ -266,13 +266,10 @@ func (f *Tables) BoundExceptions(id uint32, genid uint32, now time.Duration) []B
 	slices.Sort(ids)
 	var out []BoundException
 	for _, tid := range ids {
-		f.tables[tid].trie.walkFrom(0, func(l *tnode) bool {
-			for _, r := range l.routes {
-				for _, nh := range r.Nexthops() {
-					out = nh.cache.appendBound(out, nh, genid, now)
-				}
+		f.tables[tid].eachRoute(func(r *Route) {
+			for _, nh := range r.Nexthops() {
+				out = nh.Cache().appendBound(out, nh, genid, now)
 			}
-			return true
 		})
 	}
 	return out

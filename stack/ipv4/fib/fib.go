@@ -139,7 +139,8 @@ type Route struct {
 	totalWt int
 	parent  *Route // a path's route
 
-	cache *Cache // set when the route enters a table
+	fi   *fibInfo // set when the route enters a table (info.go)
+	next *Route   // the next route of its leaf (trie.go)
 }
 
 // Path is one path of a multipath route.
@@ -190,7 +191,7 @@ func (r *Route) setGroup(g *Nexthop, byID map[uint32]*Nexthop) {
 			continue
 		}
 		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, NhID: r.NhID, weight: m.Weight, cache: &Cache{}, parent: r}
+			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, NhID: r.NhID, weight: m.Weight, fi: &fibInfo{refs: 1}, parent: r}
 		p.setNexthop(nh)
 		r.paths = append(r.paths, p)
 		r.totalWt += int(m.Weight)
@@ -204,7 +205,7 @@ func (r *Route) setPaths(ps []Path) {
 	r.paths, r.totalWt = nil, 0
 	for _, pt := range ps {
 		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, weight: max(pt.Weight, 1), cache: &Cache{}, parent: r}
+			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, weight: max(pt.Weight, 1), fi: &fibInfo{refs: 1}, parent: r}
 		r.paths = append(r.paths, p)
 		r.totalWt += int(p.weight)
 	}
@@ -308,7 +309,7 @@ func (r *Route) NexthopBlackhole() bool { return r.nhBlackhole }
 // refuses is the error a lookup that ends at r returns: its type's
 // (fib_props[].error), or EINVAL for a blackhole nexthop object.
 func (r *Route) refuses() (syscall.Errno, bool) {
-	if e, ok := typeErr[r.Type]; ok {
+	if e, ok := typeRefuses(r.Type); ok {
 		return e, true
 	}
 	if r.nhBlackhole {
@@ -328,7 +329,12 @@ type Cache struct {
 }
 
 // Cache returns r's decision cache (nil before r enters a table).
-func (r *Route) Cache() *Cache { return r.cache }
+func (r *Route) Cache() *Cache {
+	if r.fi == nil {
+		return nil
+	}
+	return &r.fi.cache
+}
 
 // Prefix returns the destination prefix.
 func (r *Route) Prefix() netip.Prefix {
@@ -362,14 +368,49 @@ type table struct {
 
 func newTable(id uint32) *table { return &table{id: id, trie: newTrie()} }
 
-// prefixRange is where leaf routes rs hold prefix length l: rs[lo:hi].
-func prefixRange(rs []*Route, l uint8) (lo, hi int) {
-	for lo < len(rs) && rs[lo].Len > l {
-		lo++
+// ofLen lists leaf l's routes of prefix length n, in their order, into
+// buf, and returns the route before the first of them (nil when they
+// start the leaf's list, or would).
+func (l *leaf) ofLen(n uint8, buf []*Route) (list []*Route, prev *Route) {
+	list = buf[:0]
+	for p := l.first; p != nil && p.Len >= n; p = p.next {
+		if p.Len > n {
+			prev = p
+			continue
+		}
+		list = append(list, p)
 	}
-	for hi = lo; hi < len(rs) && rs[hi].Len == l; hi++ {
+	return list, prev
+}
+
+// link puts r after prev in l's list (first when prev is nil).
+func (l *leaf) link(prev, r *Route) {
+	if prev == nil {
+		r.next, l.first = l.first, r
+		l.sync()
+		return
 	}
-	return lo, hi
+	r.next, prev.next = prev.next, r
+}
+
+// unlink takes r out of l's list.
+func (l *leaf) unlink(r *Route) {
+	for pp := &l.first; *pp != nil; pp = &(*pp).next {
+		if *pp == r {
+			*pp, r.next = r.next, nil
+			l.sync()
+			return
+		}
+	}
+}
+
+// routes lists l's routes in their order into buf.
+func (l *leaf) routes(buf []*Route) []*Route {
+	out := buf[:0]
+	for r := l.first; r != nil; r = r.next {
+		out = append(out, r)
+	}
+	return out
 }
 
 // Tables are a namespace's tables (local, main, default, and any others).
@@ -384,12 +425,18 @@ type Tables struct {
 	// Loopback is the namespace's loopback device: a blackhole nexthop's.
 	Loopback    *stack.NetDevice
 	customRules bool // a rule was added or deleted: lookups go through them
+	fixed       [len(fixedIDs)]*table
+	infos       map[infoKey]*fibInfo // the shared fib_infos (info.go)
 }
+
+// fixedIDs are the tables the default rules look in, in their order.
+var fixedIDs = [...]uint32{TableLocal, TableMain, TableDefault}
 
 func (f *Tables) Init() {
 	f.tables = map[uint32]*table{}
-	for _, id := range []uint32{TableLocal, TableMain, TableDefault} {
-		f.tables[id] = newTable(id)
+	for i, id := range fixedIDs {
+		f.fixed[i] = newTable(id)
+		f.tables[id] = f.fixed[i]
 	}
 	f.rules = defaultRules()
 }
@@ -416,18 +463,73 @@ type Result struct {
 	Route     *Route // the alias and its nexthop
 }
 
-// errors for route types that refuse (fib_props[].error)
-var typeErr = map[RouteType]syscall.Errno{
-	RTNBlackhole: syscall.EINVAL, RTNUnreachable: syscall.EHOSTUNREACH, RTNProhibit: syscall.EACCES, RTNThrow: syscall.EAGAIN,
+// typeRefuses is the error of a route type that refuses
+// (fib_props[].error).
+func typeRefuses(t RouteType) (syscall.Errno, bool) {
+	switch t {
+	case RTNBlackhole:
+		return syscall.EINVAL, true
+	case RTNUnreachable:
+		return syscall.EHOSTUNREACH, true
+	case RTNProhibit:
+		return syscall.EACCES, true
+	case RTNThrow:
+		return syscall.EAGAIN, true
+	}
+	return 0, false
 }
 
 // lookup is fib_table_lookup on one table.
-func (t *table) lookup(fl *FlowKey) (*Route, int) {
-	r := t.trie.lookup(header.IPv4Uint32(fl.Dst), fl)
-	if r == nil {
-		return nil, 0
+func (t *table) lookup(fl *FlowKey) hit {
+	return t.trie.lookup(header.IPv4Uint32(fl.Dst), fl)
+}
+
+// result is the Result of a hit in table id, and the error of a type
+// that refuses; a multipath route answers with the path fl hashes to.
+func (f *Tables) result(id uint32, h hit, fl *FlowKey) (Result, error) {
+	res, err := h.result(id)
+	if err == nil {
+		f.pick(&res, h, fl)
 	}
-	return r, int(r.Len)
+	return res, err
+}
+
+// result is h as found in table id, before a path is picked.
+func (h hit) result(id uint32) (Result, error) {
+	res := Result{PrefixLen: int(h.plen), Type: h.typ, Scope: h.scope, Table: id, Route: h.r}
+	if e, ok := typeRefuses(h.typ); ok {
+		return res, e
+	}
+	if !h.simple && h.r.nhBlackhole {
+		return res, syscall.EINVAL
+	}
+	return res, nil
+}
+
+// pick replaces a multipath route by the path fl hashes to.
+func (f *Tables) pick(res *Result, h hit, fl *FlowKey) {
+	if !h.simple && len(h.r.paths) > 0 {
+		res.Route = h.r.pickPath(fl, f.hashPolicy.Load())
+	}
+}
+
+// acceptsSimple is accepts for a leaf's simple first route, read from
+// the leaf and its info.
+func (fl *FlowKey) acceptsSimple(l *leaf) bool {
+	if l.tos != 0 && l.tos != fl.TOS&tosRTMask {
+		return false
+	}
+	k := &l.fi.key
+	if k.scope < fl.Scope {
+		return false
+	}
+	if k.dev == nil {
+		return true
+	}
+	if t := RouteType(l.kind & leafTypeMask); t != RTNLocal && t != RTNBroadcast && !k.dev.IsUp() {
+		return false
+	}
+	return fl.Oif == 0 || k.dev.Ifindex() == fl.Oif
 }
 
 // accepts is the alias and nexthop test fib_table_lookup applies to a
@@ -474,23 +576,12 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 		}
 		return res, err
 	}
-	for _, id := range [...]uint32{TableLocal, TableMain, TableDefault} {
-		t := f.tables[id]
-		r, l := t.lookup(fl)
-		if r == nil {
+	for i, t := range f.fixed {
+		h := t.lookup(fl)
+		if h.r == nil || h.typ == RTNThrow {
 			continue
 		}
-		if r.Type == RTNThrow {
-			continue
-		}
-		res := Result{PrefixLen: l, Type: r.Type, Scope: r.Scope, Table: id, Route: r}
-		if e, ok := r.refuses(); ok {
-			return res, e
-		}
-		if len(r.paths) > 0 {
-			res.Route = r.pickPath(fl, f.hashPolicy.Load())
-		}
-		return res, nil
+		return f.result(fixedIDs[i], h, fl)
 	}
 	f.misses.Add(1)
 	return Result{}, syscall.ENETUNREACH
@@ -505,8 +596,7 @@ func (f *Tables) TableLookup(id uint32, a [4]byte) *Route {
 	if t == nil {
 		return nil
 	}
-	r, _ := t.lookup(&FlowKey{Dst: a})
-	return r
+	return t.lookup(&FlowKey{Dst: a}).r
 }
 
 // LookupTable is fib_table_lookup on one table for the flow fl (its
@@ -520,18 +610,11 @@ func (f *Tables) LookupTable(id uint32, fl *FlowKey) (Result, error) {
 	if t == nil {
 		return Result{}, syscall.ENETUNREACH
 	}
-	r, l := t.lookup(fl)
-	if r == nil {
+	h := t.lookup(fl)
+	if h.r == nil {
 		return Result{}, syscall.ENETUNREACH
 	}
-	res := Result{PrefixLen: l, Type: r.Type, Scope: r.Scope, Table: id, Route: r}
-	if e, ok := r.refuses(); ok {
-		return res, e
-	}
-	if len(r.paths) > 0 {
-		res.Route = r.pickPath(fl, f.hashPolicy.Load())
-	}
-	return res, nil
+	return f.result(id, h, fl)
 }
 
 // Insert adds r as ip route add (replace false: a route of its key is
@@ -563,7 +646,6 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 		return fmt.Errorf("stack: route: prefix length %d: %w", r.Len, syscall.EINVAL)
 	}
 	r.Dst = header.IPv4FromUint32(header.IPv4Uint32(r.Dst) & header.IPv4Mask(int(r.Len)))
-	r.cache = &Cache{}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r.NhID != 0 {
@@ -588,14 +670,22 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 		f.tables[r.Table] = t
 	}
 	key := header.IPv4Uint32(r.Dst)
-	leaf, tp := t.trie.find(key)
-	var lo int
+	id, tp, found := t.trie.find(key)
+	var leaf *leaf
 	var list []*Route
-	if leaf != nil {
-		var hi int
-		lo, hi = prefixRange(leaf.routes, r.Len)
-		list = leaf.routes[lo:hi]
+	var prev *Route // the route before list[0]
+	var buf [8]*Route
+	if found {
+		leaf = t.trie.leafOf(id)
+		list, prev = leaf.ofLen(r.Len, buf[:])
 	}
+	before := func(i int) *Route { // the route r goes after to stand at list[i]
+		if i == 0 {
+			return prev
+		}
+		return list[i-1]
+	}
+	r.next = nil
 	sameKey := func(o *Route) bool {
 		return o.TOS == r.TOS && o.Priority == r.Priority && (o.Type == RTNLocal) == (r.Type == RTNLocal) && (r.Table != TableLocal || o.Type == r.Type)
 	}
@@ -605,7 +695,11 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 	case first >= 0 && how.Excl:
 		return fmt.Errorf("stack: route %v table %d: %w", r.Prefix(), r.Table, syscall.EEXIST)
 	case first >= 0 && how.Replace:
-		list[first] = r
+		old := list[first]
+		leaf.unlink(old)
+		f.releaseInfo(old)
+		f.holdInfo(r)
+		leaf.link(before(first), r)
 		f.genid.Add(1)
 		return nil
 	case first >= 0:
@@ -627,11 +721,12 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 			i++
 		}
 	}
+	f.holdInfo(r)
 	if leaf == nil {
-		t.trie.insert(tp, key, []*Route{r})
+		t.trie.insert(tp, key, r)
 	} else {
-		leaf.routes = slices.Insert(leaf.routes, lo+i, r)
-		t.trie.changed(leaf)
+		leaf.link(before(i), r)
+		t.trie.changed(id)
 	}
 	t.routes++
 	f.genid.Add(1)
@@ -710,36 +805,43 @@ func (f *Tables) Delete(q *Route) (Route, error) {
 	if t == nil || q.Len > 32 {
 		return Route{}, fmt.Errorf("stack: route %v: %w", q.Prefix(), syscall.ESRCH)
 	}
-	leaf, _ := t.trie.find(header.IPv4Uint32(q.Dst) & header.IPv4Mask(int(q.Len)))
-	if leaf != nil {
-		lo, hi := prefixRange(leaf.routes, q.Len)
-		for i := lo; i < hi; i++ {
-			if r := leaf.routes[i]; q.match(r) {
-				t.removeAt(leaf, i)
+	if id, _, ok := t.trie.find(header.IPv4Uint32(q.Dst) & header.IPv4Mask(int(q.Len))); ok {
+		var buf [8]*Route
+		list, _ := t.trie.leafOf(id).ofLen(q.Len, buf[:])
+		for _, r := range list {
+			if q.match(r) {
+				c := r.Copy()
+				f.removeRoute(t, id, r)
 				f.genid.Add(1)
-				return r.Copy(), nil
+				return c, nil
 			}
 		}
 	}
 	return Route{}, fmt.Errorf("stack: route %v: %w", q.Prefix(), syscall.ESRCH)
 }
 
-// removeAt deletes leaf's i-th route, and the leaf when it was the last.
-func (t *table) removeAt(leaf *tnode, i int) {
-	leaf.routes = slices.Delete(leaf.routes, i, i+1)
-	if len(leaf.routes) == 0 {
-		t.trie.remove(leaf)
+// removeRoute deletes route r of leaf id, and the leaf when it was the
+// last.
+func (f *Tables) removeRoute(t *table, id uint32, r *Route) {
+	l := t.trie.leafOf(id)
+	l.unlink(r)
+	f.releaseInfo(r)
+	if l.first == nil {
+		t.trie.remove(id)
 	} else {
-		t.trie.changed(leaf)
+		t.trie.changed(id)
 	}
 	t.routes--
 }
 
-// leaves returns t's leaves in key order.
-func (t *table) leaves() []*tnode {
-	out := make([]*tnode, 0, t.trie.leaves)
-	t.trie.walk(func(l *tnode) { out = append(out, l) })
-	return out
+// eachRoute calls fn for every route of t, in key order; fn may change
+// the routes' fields but not the table.
+func (t *table) eachRoute(fn func(r *Route)) {
+	t.trie.walk(func(l *leaf) {
+		for r := l.first; r != nil; r = r.next {
+			fn(r)
+		}
+	})
 }
 
 // removeKernel deletes the kernel routes an address made (fib_del_ifaddr).
@@ -758,11 +860,13 @@ func (f *Tables) RemoveWhere(gone func(*Route) bool) []Route {
 func (f *Tables) removeWhereLocked(gone func(*Route) bool) []Route {
 	var out []Route
 	for _, t := range f.tables {
-		for _, leaf := range t.leaves() {
-			for i := len(leaf.routes) - 1; i >= 0; i-- {
-				if gone(leaf.routes[i]) {
-					out = append(out, leaf.routes[i].Copy())
-					t.removeAt(leaf, i)
+		var buf [8]*Route
+		for _, id := range t.trie.leafIDs() {
+			rs := t.trie.leafOf(id).routes(buf[:])
+			for i := len(rs) - 1; i >= 0; i-- {
+				if gone(rs[i]) {
+					out = append(out, rs[i].Copy())
+					f.removeRoute(t, id, rs[i])
 				}
 			}
 		}
@@ -824,15 +928,13 @@ func (f *Tables) SyncUp(d *stack.NetDevice) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, t := range f.tables {
-		for _, leaf := range t.leaves() {
-			for _, r := range leaf.routes {
-				for _, p := range r.paths {
-					if p.Dev == d {
-						p.dead = false
-					}
+		t.eachRoute(func(r *Route) {
+			for _, p := range r.paths {
+				if p.Dev == d {
+					p.dead = false
 				}
 			}
-		}
+		})
 	}
 	f.genid.Add(1)
 }
@@ -896,16 +998,18 @@ func (f *Tables) DumpFrom(id uint32, c *DumpCursor, fn func(Route) bool) bool {
 		if tid != c.Table {
 			*c = DumpCursor{Table: tid}
 		}
-		ok := f.tables[tid].trie.walkFrom(c.Key, func(l *tnode) bool {
-			if l.key != c.Key {
-				c.Key, c.Len, c.Idx = l.key, 0, 0
+		var buf [8]*Route
+		ok := f.tables[tid].trie.walkFrom(c.Key, func(leaf *leaf) bool {
+			if leaf.key != c.Key {
+				c.Key, c.Len, c.Idx = leaf.key, 0, 0
 			}
 			// The leaf holds the longest prefix first; the dump wants
 			// the shortest first, each prefix's routes in their order.
-			for hi := len(l.routes); hi > 0; {
-				ln := l.routes[hi-1].Len
+			rs := leaf.routes(buf[:])
+			for hi := len(rs); hi > 0; {
+				ln := rs[hi-1].Len
 				lo := hi - 1
-				for lo > 0 && l.routes[lo-1].Len == ln {
+				for lo > 0 && rs[lo-1].Len == ln {
 					lo--
 				}
 				if ln >= c.Len {
@@ -913,7 +1017,7 @@ func (f *Tables) DumpFrom(id uint32, c *DumpCursor, fn func(Route) bool) bool {
 						c.Len, c.Idx = ln, 0
 					}
 					for ; lo+c.Idx < hi; c.Idx++ {
-						if !fn(l.routes[lo+c.Idx].Copy()) {
+						if !fn(rs[lo+c.Idx].Copy()) {
 							return false
 						}
 					}

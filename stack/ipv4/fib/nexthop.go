@@ -278,20 +278,18 @@ func (f *Tables) refreshRoutes(ids map[uint32]bool) {
 		return
 	}
 	for _, t := range f.tables {
-		for _, leaf := range t.leaves() {
-			for _, r := range leaf.routes {
-				nh := f.nh.byID[r.NhID]
-				if r.NhID == 0 || nh == nil {
-					continue
-				}
-				switch {
-				case nh.IsGroup() && (ids[nh.ID] || slices.ContainsFunc(nh.Group, func(m GroupMember) bool { return ids[m.ID] })):
-					r.setGroup(nh, f.nh.byID)
-				case !nh.IsGroup() && ids[nh.ID]:
-					r.setNexthop(nh)
-				}
+		t.eachRoute(func(r *Route) {
+			nh := f.nh.byID[r.NhID]
+			if r.NhID == 0 || nh == nil {
+				return
 			}
-		}
+			switch {
+			case nh.IsGroup() && (ids[nh.ID] || slices.ContainsFunc(nh.Group, func(m GroupMember) bool { return ids[m.ID] })):
+				r.setGroup(nh, f.nh.byID)
+			case !nh.IsGroup() && ids[nh.ID]:
+				r.setNexthop(nh)
+			}
+		})
 	}
 }
 

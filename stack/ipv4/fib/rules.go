@@ -182,21 +182,18 @@ func (f *Tables) lookupRules(fl *FlowKey) (Result, error) {
 		if t == nil {
 			continue
 		}
-		rt, l := t.lookup(fl)
-		if rt == nil || rt.Type == RTNThrow {
+		h := t.lookup(fl)
+		if h.r == nil || h.typ == RTNThrow {
 			continue // EAGAIN: the next rule
 		}
-		res := Result{PrefixLen: l, Type: rt.Type, Scope: rt.Scope, Table: r.Table, Route: rt}
-		e, refuses := rt.refuses()
-		if !refuses && r.suppressed(&res) {
+		res, err := h.result(r.Table)
+		if err != nil {
+			return res, err
+		}
+		if r.suppressed(&res) {
 			continue
 		}
-		if refuses {
-			return res, e
-		}
-		if len(rt.paths) > 0 {
-			res.Route = rt.pickPath(fl, f.hashPolicy.Load())
-		}
+		f.pick(&res, h, fl)
 		return res, nil
 	}
 	return Result{}, syscall.ENETUNREACH

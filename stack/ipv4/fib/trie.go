@@ -17,6 +17,19 @@ import "math/bits"
 // tnodes counted twice) reach all of them (60 % for the node under the
 // root), halve when under 25 % of them are used (15 % at the root); at
 // most ten resizes per node per change.
+//
+// Memory is laid out for the lookup rather than as one Go object per
+// node. A tnode is a run of 32-bit words in an arena, its header (key;
+// pos, bits and slen; parent; empty and full counts) followed by its
+// children inline, as a kernel key_vector holds its tnode array: one
+// cache line or two per level instead of a node and a separate child
+// array. A child slot holds a reference: 0 for none, a leaf's index
+// (odd) or a tnode's arena offset (even). Leaves are 16-byte records
+// (the first route, the key, slen) in chunks of their own; a leaf's
+// routes are a list through Route.next, as a leaf's fib_aliases are an
+// hlist. Leaves keep no parent: the few changes that need it find the
+// leaf's slot from the root. The arena holds no pointers, so the garbage
+// collector never scans it.
 
 const (
 	inflateThreshold     = 50
@@ -26,161 +39,410 @@ const (
 	maxResizeWork        = 10
 )
 
-// tnode is a key_vector: an internal node (child != nil) or a leaf.
-type tnode struct {
-	key    uint32 // a leaf's key; a tnode's key with the bits under pos+bits clear
-	pos    uint8  // the child index's lowest bit (0 in a leaf)
-	bits   uint8  // the child index's width (0 in a leaf)
-	slen   uint8  // the longest suffix of a route at or below; at least pos
-	parent *tnode
+// A tnode's words, from its offset.
+const (
+	hKey     = 0 // the key, the bits under pos+bits clear
+	hMeta    = 1 // pos | bits<<8 | slen<<16
+	hParent  = 2 // the parent's offset (noParent for the root)
+	hEmpty   = 3 // nil slots
+	hFull    = 4 // children that are full tnodes
+	hdrWords = 5 // the children follow
 
-	child       []*tnode // internal nodes: 1<<bits slots
-	empty, full uint32   // internal nodes: nil slots; children that are full tnodes
+	chunkShift = 16 // arena chunks of 64 Ki words; a bigger tnode spans several
+	chunkWords = 1 << chunkShift
+	leafShift  = 12 // leaf chunks of 4096 records
+	leafChunk  = 1 << leafShift
 
-	routes []*Route // leaves: the key's routes, longest prefix first (then as fib_alias sorts)
+	rootOff  = 0 // the sentinel above the top node (Linux's t->kv): pos 32, one slot
+	noParent = ^uint32(0)
+)
+
+// ref is a child slot's contents.
+type ref uint32
+
+const nilRef ref = 0
+
+func leafRef(id uint32) ref  { return ref(id<<1 | 1) }
+func nodeRef(off uint32) ref { return ref(off << 1) } // the root, offset 0, is nobody's child
+func (r ref) leaf() bool     { return r&1 != 0 }
+func (r ref) id() uint32     { return uint32(r >> 1) }
+
+// leaf is one key's routes, with a copy of what a lookup reads of the
+// first so that a lookup ending there touches only the leaf and the
+// (shared, so cached) info.
+type leaf struct {
+	first *Route   // longest prefix first (then as fib_alias sorts), linked by next
+	fi    *fibInfo // first's
+	key   uint32
+	slen  uint8 // the longest suffix: 32 − the shortest prefix's length
+	plen  uint8 // first's prefix length
+	tos   uint8 // first's
+	kind  uint8 // first's type, and leafSimple
 }
 
-func (n *tnode) isLeaf() bool { return n.child == nil }
+// leafSimple marks a first route with a single nexthop of its own (no
+// paths, no nexthop object): its info's key says all a lookup asks.
+const (
+	leafSimple   = 0x80
+	leafTypeMask = 0x0f
+)
 
-// index is key's child slot in n (get_cindex); a value of 1<<n.bits or
-// more means key is not under n at all. For the root, pos 32, it is 0.
-func (n *tnode) index(key uint32) uint32 {
-	if n.pos >= 32 {
-		return 0
+// sync copies the first route's fields into l after its list changed.
+func (l *leaf) sync() {
+	r := l.first
+	if r == nil {
+		l.fi, l.plen, l.tos, l.kind = nil, 0, 0, 0
+		return
 	}
-	return (key ^ n.key) >> n.pos
+	l.fi, l.plen, l.tos, l.kind = r.fi, r.Len, r.TOS, uint8(r.Type)&leafTypeMask
+	if len(r.paths) == 0 && r.NhID == 0 && !r.dead && r.fi != nil && r.fi.key.dev == r.Dev {
+		l.kind |= leafSimple
+	}
 }
 
-// trie is one table's LC-trie; root is a sentinel above the top node
-// (Linux's t->kv): pos 32, one slot.
+// trie is one table's LC-trie.
 type trie struct {
-	root   tnode
-	leaves int
-	tnodes int
+	chunks [][]uint32 // the arena: chunk c holds offsets [c<<chunkShift, (c+1)<<chunkShift)
+	top    int        // words in use in the last chunk
+	free   [33][]uint32
+	// live and freed count the words of the tnodes in use and of those
+	// on the free lists: when the freed ones grow to a quarter of the
+	// live, the arena is compacted.
+	live, freed int
+
+	lchunks    [][]leaf
+	nextLeaf   uint32
+	freeLeaves []uint32
+
+	leaves, tnodes int
+}
+
+func meta(pos, nbits, slen uint8) uint32 {
+	return uint32(pos) | uint32(nbits)<<8 | uint32(slen)<<16
 }
 
 func newTrie() *trie {
 	t := &trie{}
-	t.root.pos, t.root.slen = 32, 32
-	t.root.child = make([]*tnode, 1)
-	t.root.empty = 1
+	off := t.alloc(hdrWords + 1)
+	n := t.n(off)
+	n[hMeta] = meta(32, 0, 32)
+	n[hParent] = noParent
+	n[hEmpty] = 1
+	t.live = hdrWords + 1
 	return t
 }
 
-func newTnode(key uint32, pos, nbits uint8) *tnode {
+// n returns the words of the tnode at off, from its header on. The slice
+// is good until the next tnode is made: the arena's last chunk grows.
+func (t *trie) n(off uint32) []uint32 { return t.chunks[off>>chunkShift][off&(chunkWords-1):] }
+
+func (t *trie) pos(off uint32) uint8     { return uint8(t.n(off)[hMeta]) }
+func (t *trie) nbits(off uint32) uint8   { return uint8(t.n(off)[hMeta] >> 8) }
+func (t *trie) slen(off uint32) uint8    { return uint8(t.n(off)[hMeta] >> 16) }
+func (t *trie) key(off uint32) uint32    { return t.n(off)[hKey] }
+func (t *trie) parent(off uint32) uint32 { return t.n(off)[hParent] }
+func (t *trie) slots(off uint32) uint32  { return 1 << t.nbits(off) }
+func (t *trie) child(off, i uint32) ref  { return ref(t.n(off)[hdrWords+i]) }
+
+func (t *trie) setSlen(off uint32, s uint8) {
+	n := t.n(off)
+	n[hMeta] = n[hMeta]&0xffff | uint32(s)<<16
+}
+
+func (t *trie) leafOf(id uint32) *leaf { return &t.lchunks[id>>leafShift][id&(leafChunk-1)] }
+
+// refKey and refSlen read a child of either kind.
+func (t *trie) refKey(r ref) uint32 {
+	if r.leaf() {
+		return t.leafOf(r.id()).key
+	}
+	return t.key(r.id())
+}
+
+func (t *trie) refSlen(r ref) uint8 {
+	if r.leaf() {
+		return t.leafOf(r.id()).slen
+	}
+	return t.slen(r.id())
+}
+
+// index is key's child slot in tnode off (get_cindex); a value of
+// 1<<bits or more means key is not under it at all. For the root it is 0.
+func (t *trie) index(off, key uint32) uint32 {
+	n := t.n(off)
+	pos := uint8(n[hMeta])
+	if pos >= 32 {
+		return 0
+	}
+	return (key ^ n[hKey]) >> pos
+}
+
+// alloc reserves words in the arena. The last chunk grows by doubling up
+// to a whole chunk, so a small table takes little; a tnode bigger than a
+// chunk gets chunks of its own, each a window onto one allocation.
+func (t *trie) alloc(words int) uint32 {
+	if words > chunkWords {
+		buf := make([]uint32, words)
+		first := len(t.chunks)
+		for j := 0; j<<chunkShift < words; j++ {
+			t.chunks = append(t.chunks, buf[j<<chunkShift:])
+		}
+		t.top = chunkWords // the next small tnode opens a new chunk
+		return uint32(first) << chunkShift
+	}
+	if len(t.chunks) == 0 || t.top+words > chunkWords {
+		t.chunks = append(t.chunks, make([]uint32, 0, max(64, words)))
+		t.top = 0
+	}
+	c := len(t.chunks) - 1
+	if need := t.top + words; need > cap(t.chunks[c]) {
+		grown := make([]uint32, t.top, min(chunkWords, max(need, 2*cap(t.chunks[c]))))
+		copy(grown, t.chunks[c])
+		t.chunks[c] = grown
+	}
+	t.chunks[c] = t.chunks[c][:t.top+words]
+	off := uint32(c)<<chunkShift | uint32(t.top)
+	t.top += words
+	return off
+}
+
+// newTnode makes an empty tnode of 1<<nbits slots for key's bits above
+// pos+nbits.
+func (t *trie) newTnode(key uint32, pos, nbits uint8) uint32 {
 	if s := uint32(pos) + uint32(nbits); s < 32 {
 		key = key >> s << s
 	} else {
 		key = 0
 	}
-	return &tnode{key: key, pos: pos, bits: nbits, slen: pos, child: make([]*tnode, 1<<nbits), empty: 1 << nbits}
-}
-
-// full reports whether child n of tn is a tnode that skips no bits below
-// tn (tnode_full): inflating tn splits it rather than moving it.
-func (tn *tnode) fullChild(n *tnode) bool {
-	return n != nil && !n.isLeaf() && n.pos+n.bits == tn.pos
-}
-
-// put sets tn's slot i to n, keeping the counts and slen (put_child).
-func (tn *tnode) put(i uint32, n *tnode) {
-	old := tn.child[i]
-	switch {
-	case n == nil && old != nil:
-		tn.empty++
-	case n != nil && old == nil:
-		tn.empty--
+	size := hdrWords + 1<<nbits
+	var off uint32
+	if fl := t.free[nbits]; len(fl) > 0 {
+		off = fl[len(fl)-1]
+		t.free[nbits] = fl[:len(fl)-1]
+		clear(t.n(off)[:size])
+		t.freed -= size
+	} else {
+		off = t.alloc(size)
 	}
-	was, is := tn.fullChild(old), tn.fullChild(n)
+	t.live += size
+	n := t.n(off)
+	n[hKey] = key
+	n[hMeta] = meta(pos, nbits, pos)
+	n[hParent] = noParent
+	n[hEmpty] = 1 << nbits
+	return off
+}
+
+// freeTnode returns off's words for the next tnode of its size.
+func (t *trie) freeTnode(off uint32) {
+	nb := t.nbits(off)
+	t.free[nb] = append(t.free[nb], off)
+	size := hdrWords + 1<<nb
+	t.live -= size
+	t.freed += size
+}
+
+// compactMin is the fewest freed words worth a compaction.
+const compactMin = 1 << 12
+
+// maybeCompact compacts the arena once its freed tnodes' words reach a
+// quarter of the live ones' (so at most a fifth of it is ever idle, and
+// the copying costs a constant per word freed).
+func (t *trie) maybeCompact() {
+	if t.freed >= compactMin && 4*t.freed >= t.live {
+		t.compact()
+	}
+}
+
+// compact copies the live tnodes into a fresh arena, depth first from
+// the root (each tnode before its subtrees, which also puts a lookup's
+// path close together), and drops the free lists.
+func (t *trie) compact() {
+	old := t.chunks
+	at := func(off uint32) []uint32 { return old[off>>chunkShift][off&(chunkWords-1):] }
+	t.chunks, t.top, t.free, t.freed = nil, 0, [33][]uint32{}, 0
+	var move func(off, parent uint32) uint32
+	move = func(off, parent uint32) uint32 {
+		o := at(off)
+		slots := 1 << uint8(o[hMeta]>>8)
+		to := t.alloc(hdrWords + slots)
+		copy(t.n(to)[:hdrWords+slots], o[:hdrWords+slots])
+		t.n(to)[hParent] = parent
+		for i := range slots {
+			if c := ref(o[hdrWords+i]); c != nilRef && !c.leaf() {
+				moved := move(c.id(), to)
+				t.n(to)[hdrWords+i] = uint32(nodeRef(moved))
+			}
+		}
+		return to
+	}
+	move(rootOff, noParent)
+}
+
+// newLeaf makes a leaf for key holding the list from first.
+func (t *trie) newLeaf(key uint32, first *Route) uint32 {
+	var id uint32
+	if n := len(t.freeLeaves); n > 0 {
+		id = t.freeLeaves[n-1]
+		t.freeLeaves = t.freeLeaves[:n-1]
+	} else {
+		id = t.nextLeaf
+		t.nextLeaf++
+		c := int(id >> leafShift)
+		if c == len(t.lchunks) {
+			t.lchunks = append(t.lchunks, make([]leaf, 0, 16))
+		}
+		if lc := t.lchunks[c]; len(lc) == cap(lc) { // doubling, to a whole chunk exactly
+			grown := make([]leaf, len(lc), min(leafChunk, 2*cap(lc)))
+			copy(grown, lc)
+			t.lchunks[c] = grown
+		}
+		t.lchunks[c] = t.lchunks[c][:len(t.lchunks[c])+1]
+	}
+	l := t.leafOf(id)
+	*l = leaf{first: first, key: key}
+	l.slen = leafSlen(l)
+	l.sync()
+	return id
+}
+
+func (t *trie) freeLeaf(id uint32) {
+	*t.leafOf(id) = leaf{}
+	t.freeLeaves = append(t.freeLeaves, id)
+}
+
+// fullChild reports whether child c of tn is a tnode that skips no bits
+// below tn (tnode_full): inflating tn splits it rather than moving it.
+func (t *trie) fullChild(tn uint32, c ref) bool {
+	if c == nilRef || c.leaf() {
+		return false
+	}
+	m := t.n(c.id())[hMeta]
+	return uint8(m)+uint8(m>>8) == t.pos(tn)
+}
+
+func (t *trie) setParent(c ref, tn uint32) {
+	if c != nilRef && !c.leaf() {
+		t.n(c.id())[hParent] = tn
+	}
+}
+
+// put sets tn's slot i to c, keeping the counts and slen (put_child).
+func (t *trie) put(tn, i uint32, c ref) {
+	old := t.child(tn, i)
+	n := t.n(tn)
+	switch {
+	case c == nilRef && old != nilRef:
+		n[hEmpty]++
+	case c != nilRef && old == nilRef:
+		n[hEmpty]--
+	}
+	was, is := t.fullChild(tn, old), t.fullChild(tn, c)
 	switch {
 	case was && !is:
-		tn.full--
+		n[hFull]--
 	case !was && is:
-		tn.full++
+		n[hFull]++
 	}
-	if n != nil && tn.slen < n.slen {
-		tn.slen = n.slen
+	if c != nilRef {
+		if s := t.refSlen(c); t.slen(tn) < s {
+			t.setSlen(tn, s)
+		}
 	}
-	tn.child[i] = n
+	n[hdrWords+i] = uint32(c)
 }
 
-// find returns key's leaf (nil when none) and the node whose slot the key
-// falls in (fib_find_node).
-func (t *trie) find(key uint32) (leaf, tp *tnode) {
-	tp = &t.root
-	n := tp.child[0]
-	for n != nil {
-		i := n.index(key)
-		if i>>n.bits != 0 {
-			return nil, tp
+// find returns key's leaf (ok false when none) and the tnode whose slot
+// the key falls in (fib_find_node).
+func (t *trie) find(key uint32) (id, tp uint32, ok bool) {
+	tp = rootOff
+	c := t.child(tp, 0)
+	for c != nilRef {
+		if c.leaf() {
+			return c.id(), tp, t.leafOf(c.id()).key == key
 		}
-		if n.isLeaf() {
-			return n, tp
+		off := c.id()
+		i := t.index(off, key)
+		if i>>t.nbits(off) != 0 {
+			return 0, tp, false
 		}
-		tp, n = n, n.child[i]
+		tp, c = off, t.child(off, i)
 	}
-	return nil, tp
+	return 0, tp, false
 }
 
-// insert makes a leaf for key holding routes under tp, which find
-// returned for key (fib_insert_node), and rebalances.
-func (t *trie) insert(tp *tnode, key uint32, routes []*Route) *tnode {
-	l := &tnode{key: key, routes: routes}
-	l.slen = leafSlen(l)
-	if n := tp.child[tp.index(key)]; n != nil {
+// insert makes a leaf for key holding the list from first under tp, which
+// find returned for key (fib_insert_node), and rebalances.
+func (t *trie) insert(tp, key uint32, first *Route) uint32 {
+	id := t.newLeaf(key, first)
+	slen := t.leafOf(id).slen
+	if c := t.child(tp, t.index(tp, key)); c != nilRef {
 		// The slot holds a node of another key: a binary tnode at the
 		// highest bit where the two keys differ holds both.
-		tn := newTnode(key, uint8(bits.Len32(key^n.key)-1), 1)
+		tn := t.newTnode(key, uint8(bits.Len32(key^t.refKey(c))-1), 1)
 		t.tnodes++
-		tn.parent = tp
-		tn.put(tn.index(key)^1, n)
-		tp.put(tp.index(key), tn)
-		n.parent = tn
+		t.n(tn)[hParent] = tp
+		t.put(tn, t.index(tn, key)^1, c)
+		t.put(tp, t.index(tp, key), nodeRef(tn))
+		t.setParent(c, tn)
 		tp = tn
 	}
-	pushSuffix(tp, l.slen)
-	l.parent = tp
-	tp.put(tp.index(key), l)
+	t.pushSuffix(tp, slen)
+	t.put(tp, t.index(tp, key), leafRef(id))
 	t.leaves++
 	t.rebalance(tp)
-	return l
+	t.maybeCompact()
+	return id
 }
 
-// remove takes leaf l out (its routes gone) and rebalances.
-func (t *trie) remove(l *tnode) {
-	tp := l.parent
-	tp.put(tp.index(l.key), nil)
+// remove takes leaf id out (its routes gone) and rebalances.
+func (t *trie) remove(id uint32) {
+	l := t.leafOf(id)
+	key, slen := l.key, l.slen
+	_, tp, _ := t.find(key)
+	t.put(tp, t.index(tp, key), nilRef)
+	t.freeLeaf(id)
 	t.leaves--
-	pullSuffix(tp, l.slen)
+	t.pullSuffix(tp, slen)
 	t.rebalance(tp)
+	t.maybeCompact()
 }
 
-// changed updates slen above l after its routes changed (leaf_push_suffix
-// / leaf_pull_suffix).
-func (t *trie) changed(l *tnode) {
+// changed updates slen above leaf id after its routes changed
+// (leaf_push_suffix / leaf_pull_suffix).
+func (t *trie) changed(id uint32) {
+	l := t.leafOf(id)
 	old := l.slen
 	l.slen = leafSlen(l)
-	switch {
-	case l.slen > old:
-		pushSuffix(l.parent, l.slen)
-	case l.slen < old:
-		pullSuffix(l.parent, old)
+	if l.slen == old {
+		return
+	}
+	s := l.slen
+	_, tp, _ := t.find(l.key)
+	if s > old {
+		t.pushSuffix(tp, s)
+	} else {
+		t.pullSuffix(tp, old)
 	}
 }
 
 // leafSlen is the longest suffix of l's routes: its shortest prefix's.
-func leafSlen(l *tnode) uint8 {
-	if len(l.routes) == 0 {
+func leafSlen(l *leaf) uint8 {
+	var last *Route
+	for r := l.first; r != nil; r = r.next {
+		last = r
+	}
+	if last == nil {
 		return 0
 	}
-	return 32 - l.routes[len(l.routes)-1].Len
+	return 32 - last.Len
 }
 
 // pushSuffix raises slen from tn up while it is below s.
-func pushSuffix(tn *tnode, s uint8) {
-	for tn != nil && tn.slen < s {
-		tn.slen = s
-		tn = tn.parent
+func (t *trie) pushSuffix(tn uint32, s uint8) {
+	for tn != noParent && t.slen(tn) < s {
+		t.setSlen(tn, s)
+		tn = t.parent(tn)
 	}
 }
 
@@ -190,158 +452,164 @@ func pushSuffix(tn *tnode, s uint8) {
 // when the leaf held its slen). A shorter suffix going leaves tn alone:
 // rescanning there costs a node's whole child array, 2^18 slots under
 // the tier-1 table's root, for every route a device takes down with it.
-func pullSuffix(tn *tnode, s uint8) {
-	for tn != nil && tn.parent != nil && tn.slen > tn.pos && tn.slen == s {
-		old := tn.slen
-		if updateSuffix(tn) == old {
+func (t *trie) pullSuffix(tn uint32, s uint8) {
+	for tn != rootOff && t.slen(tn) > t.pos(tn) && t.slen(tn) == s {
+		old := t.slen(tn)
+		if t.updateSuffix(tn) == old {
 			return
 		}
-		tn = tn.parent
+		tn = t.parent(tn)
 	}
 }
 
 // updateSuffix sets tn's slen from its children (update_suffix).
-func updateSuffix(tn *tnode) uint8 {
-	s := tn.pos
-	for _, n := range tn.child {
-		if n != nil && n.slen > s {
-			s = n.slen
+func (t *trie) updateSuffix(tn uint32) uint8 {
+	s := t.pos(tn)
+	for i, n := uint32(0), t.slots(tn); i < n; i++ {
+		if c := t.child(tn, i); c != nilRef {
+			s = max(s, t.refSlen(c))
 		}
 	}
-	tn.slen = s
+	t.setSlen(tn, s)
 	return s
 }
 
-// rebalance resizes every node from tn up to the root (trie_rebalance).
-func (t *trie) rebalance(tn *tnode) {
-	for tn != nil && tn != &t.root {
+// rebalance resizes every tnode from tn up to the root (trie_rebalance).
+func (t *trie) rebalance(tn uint32) {
+	for tn != noParent && tn != rootOff {
 		tn = t.resize(tn)
 	}
 }
 
-func (t *trie) shouldInflate(tp, tn *tnode) bool {
-	n := uint64(len(tn.child))
+func (t *trie) used(tn uint32) uint64 {
+	return uint64(t.slots(tn)) - uint64(t.n(tn)[hEmpty])
+}
+
+func (t *trie) shouldInflate(tp, tn uint32) bool {
+	n := uint64(t.slots(tn))
 	threshold := n * inflateThreshold
-	if tp == &t.root {
+	if tp == rootOff {
 		threshold = n * inflateThresholdRoot
 	}
-	used := n - uint64(tn.empty) + uint64(tn.full)
-	return used > 1 && tn.pos > 0 && 50*used >= threshold
+	used := t.used(tn) + uint64(t.n(tn)[hFull])
+	return used > 1 && t.pos(tn) > 0 && 50*used >= threshold
 }
 
-func (t *trie) shouldHalve(tp, tn *tnode) bool {
-	n := uint64(len(tn.child))
+func (t *trie) shouldHalve(tp, tn uint32) bool {
+	n := uint64(t.slots(tn))
 	threshold := n * halveThreshold
-	if tp == &t.root {
+	if tp == rootOff {
 		threshold = n * halveThresholdRoot
 	}
-	used := n - uint64(tn.empty)
-	return used > 1 && tn.bits > 1 && 100*used < threshold
+	used := t.used(tn)
+	return used > 1 && t.nbits(tn) > 1 && 100*used < threshold
 }
 
-func shouldCollapse(tn *tnode) bool {
-	return uint64(len(tn.child))-uint64(tn.empty) < 2
-}
+func (t *trie) shouldCollapse(tn uint32) bool { return t.used(tn) < 2 }
 
 // resize inflates, halves or collapses tn as its use asks and returns the
-// node above it (resize).
-func (t *trie) resize(tn *tnode) *tnode {
-	tp := tn.parent
-	ci := tp.index(tn.key)
+// tnode above it (resize).
+func (t *trie) resize(tn uint32) uint32 {
+	tp := t.parent(tn)
+	ci := t.index(tp, t.key(tn))
 	work := maxResizeWork
 	for work > 0 && t.shouldInflate(tp, tn) {
 		tp = t.inflate(tn)
 		work--
-		tn = tp.child[ci]
+		tn = t.child(tp, ci).id()
 	}
-	tp = tn.parent
+	tp = t.parent(tn)
 	if work != maxResizeWork {
 		return tp
 	}
 	for work > 0 && t.shouldHalve(tp, tn) {
 		tp = t.halve(tn)
 		work--
-		tn = tp.child[ci]
+		tn = t.child(tp, ci).id()
 	}
-	if shouldCollapse(tn) {
+	if t.shouldCollapse(tn) {
 		return t.collapse(tn)
 	}
-	return tn.parent
+	return t.parent(tn)
 }
 
-// inflate replaces old by a node of twice its children: one more index
+// inflate replaces old by a tnode of twice its children: one more index
 // bit, taken from each full child, which splits in two (inflate).
-func (t *trie) inflate(old *tnode) *tnode {
-	tn := newTnode(old.key, old.pos-1, old.bits+1)
+func (t *trie) inflate(old uint32) uint32 {
+	tn := t.newTnode(t.key(old), t.pos(old)-1, t.nbits(old)+1)
 	t.tnodes++
-	m := uint32(1) << tn.pos
-	for i := len(old.child) - 1; i >= 0; i-- {
-		in := old.child[i]
-		if in == nil {
+	m := uint32(1) << t.pos(tn)
+	for i := int(t.slots(old)) - 1; i >= 0; i-- {
+		c := t.child(old, uint32(i))
+		if c == nilRef {
 			continue
 		}
-		if !old.fullChild(in) { // a leaf, or a tnode that skips bits
-			tn.put(tn.index(in.key), in)
+		if !t.fullChild(old, c) { // a leaf, or a tnode that skips bits
+			t.put(tn, t.index(tn, t.refKey(c)), c)
 			continue
 		}
+		in := c.id()
 		ui := uint32(i)
 		t.tnodes-- // in is replaced
-		if in.bits == 1 {
-			tn.put(2*ui+1, in.child[1])
-			tn.put(2*ui, in.child[0])
+		if t.nbits(in) == 1 {
+			t.put(tn, 2*ui+1, t.child(in, 1))
+			t.put(tn, 2*ui, t.child(in, 0))
+			t.freeTnode(in)
 			continue
 		}
-		n1 := newTnode(in.key|m, in.pos, in.bits-1)
-		n0 := newTnode(in.key, in.pos, in.bits-1)
+		n1 := t.newTnode(t.key(in)|m, t.pos(in), t.nbits(in)-1)
+		n0 := t.newTnode(t.key(in), t.pos(in), t.nbits(in)-1)
 		t.tnodes += 2
-		half := len(in.child) / 2
-		for j := 0; j < half; j++ {
-			n0.put(uint32(j), in.child[j])
-			n1.put(uint32(j), in.child[half+j])
+		half := t.slots(in) / 2
+		for j := uint32(0); j < half; j++ {
+			t.put(n0, j, t.child(in, j))
+			t.put(n1, j, t.child(in, half+j))
 		}
-		n1.parent, n0.parent = tn, tn
-		tn.put(2*ui+1, n1)
-		tn.put(2*ui, n0)
+		t.freeTnode(in)
+		t.n(n1)[hParent], t.n(n0)[hParent] = tn, tn
+		t.put(tn, 2*ui+1, nodeRef(n1))
+		t.put(tn, 2*ui, nodeRef(n0))
 	}
 	return t.replace(old, tn)
 }
 
-// halve replaces old by a node of half its children, pairs of children
-// joined under binary nodes (halve).
-func (t *trie) halve(old *tnode) *tnode {
-	tn := newTnode(old.key, old.pos+1, old.bits-1)
+// halve replaces old by a tnode of half its children, pairs of children
+// joined under binary tnodes (halve).
+func (t *trie) halve(old uint32) uint32 {
+	tn := t.newTnode(t.key(old), t.pos(old)+1, t.nbits(old)-1)
 	t.tnodes++
-	for i := len(old.child) - 1; i > 0; i -= 2 {
-		n1, n0 := old.child[i], old.child[i-1]
-		if n1 == nil || n0 == nil {
-			n := n1
-			if n == nil {
-				n = n0
+	for i := int(t.slots(old)) - 1; i > 0; i -= 2 {
+		n1, n0 := t.child(old, uint32(i)), t.child(old, uint32(i-1))
+		if n1 == nilRef || n0 == nilRef {
+			c := n1
+			if c == nilRef {
+				c = n0
 			}
-			tn.put(uint32(i/2), n)
+			t.put(tn, uint32(i/2), c)
 			continue
 		}
-		in := newTnode(n0.key, old.pos, 1)
+		in := t.newTnode(t.refKey(n0), t.pos(old), 1)
 		t.tnodes++
-		in.put(1, n1)
-		in.put(0, n0)
-		in.parent = tn
-		tn.put(uint32(i/2), in)
+		t.put(in, 1, n1)
+		t.put(in, 0, n0)
+		t.n(in)[hParent] = tn
+		t.put(tn, uint32(i/2), nodeRef(in))
 	}
 	return t.replace(old, tn)
 }
 
 // replace puts tn in old's place, points every child at its new parent
 // and resizes the full children (replace).
-func (t *trie) replace(old, tn *tnode) *tnode {
-	tp := old.parent
-	tn.parent = tp
-	tp.put(tp.index(tn.key), tn)
-	adopt(tn)
+func (t *trie) replace(old, tn uint32) uint32 {
+	tp := t.parent(old)
+	t.n(tn)[hParent] = tp
+	t.put(tp, t.index(tp, t.key(tn)), nodeRef(tn))
+	t.adopt(tn)
 	t.tnodes--
-	for i := len(tn.child) - 1; i >= 0; i-- {
-		if in := tn.child[i]; tn.fullChild(in) {
-			t.resize(in)
+	t.freeTnode(old)
+	for i := int(t.slots(tn)) - 1; i >= 0; i-- {
+		if c := t.child(tn, uint32(i)); t.fullChild(tn, c) {
+			t.resize(c.id())
 		}
 	}
 	return tp
@@ -349,143 +617,192 @@ func (t *trie) replace(old, tn *tnode) *tnode {
 
 // adopt points tn's children at tn, and the children of children that
 // already were tn's (the halves inflate made) at them (update_children).
-func adopt(tn *tnode) {
-	for _, n := range tn.child {
-		if n == nil {
+func (t *trie) adopt(tn uint32) {
+	for i, n := uint32(0), t.slots(tn); i < n; i++ {
+		c := t.child(tn, i)
+		if c == nilRef || c.leaf() {
 			continue
 		}
-		if n.parent == tn && !n.isLeaf() {
-			adopt(n)
+		if t.parent(c.id()) == tn {
+			t.adopt(c.id())
 		} else {
-			n.parent = tn
+			t.n(c.id())[hParent] = tn
 		}
 	}
 }
 
 // collapse replaces tn, with one child or none, by that child.
-func (t *trie) collapse(tn *tnode) *tnode {
-	var n *tnode
-	for i := len(tn.child) - 1; i >= 0 && n == nil; i-- {
-		n = tn.child[i]
+func (t *trie) collapse(tn uint32) uint32 {
+	c := nilRef
+	for i := int(t.slots(tn)) - 1; i >= 0 && c == nilRef; i-- {
+		c = t.child(tn, uint32(i))
 	}
-	tp := tn.parent
-	tp.put(tp.index(tn.key), n)
-	if n != nil {
-		n.parent = tp
-	}
+	tp := t.parent(tn)
+	t.put(tp, t.index(tp, t.key(tn)), c)
+	t.setParent(c, tp)
+	t.freeTnode(tn)
 	t.tnodes--
 	return tp
 }
 
 // lookup finds the first route, longest prefix first, that covers key and
 // that fl accepts (fib_table_lookup): down the key's path to its leaf,
-// then back up, at each node trying the slots the key reaches with its
+// then back up, at each tnode trying the slots the key reaches with its
 // lowest index bits cleared, where shorter prefixes of it live.
-func (t *trie) lookup(key uint32, fl *FlowKey) *Route {
-	pn, ci := &t.root, uint32(0)
-	n := t.root.child[0]
+func (t *trie) lookup(key uint32, fl *FlowKey) hit {
+	pn, ci := uint32(rootOff), uint32(0)
+	c := ref(t.chunks[0][hdrWords])
 	// Down the key's path while the nodes' prefixes match it.
-	for n != nil {
-		i := n.index(key)
-		if i>>n.bits != 0 {
-			break // n's prefix differs from key: maybe a shorter one matches
-		}
-		if n.isLeaf() {
-			if r := leafMatch(n, key, fl); r != nil {
-				return r
+	for c != nilRef {
+		if c.leaf() {
+			if l := t.leafOf(c.id()); l.key == key {
+				if h := leafMatch(l, key, fl); h.r != nil {
+					return h
+				}
+				c = nilRef
 			}
-			n = nil
 			break
 		}
-		if n.slen > n.pos { // something under n is shorter than its index: a place to come back to
-			pn, ci = n, i
+		n := t.chunks[c>>(chunkShift+1)][c.id()&(chunkWords-1):]
+		m := n[hMeta]
+		pos := m & 0xff
+		i := (key ^ n[hKey]) >> pos
+		if i>>(m>>8&0xff) != 0 {
+			break // the tnode's prefix differs from key: maybe a shorter one matches
 		}
-		n = n.child[i]
+		if m>>16&0xff > pos { // something below is shorter than its index: a place to come back to
+			pn, ci = c.id(), i
+		}
+		c = ref(n[hdrWords+i])
 	}
 	for {
-		if n != nil && !prefixMismatch(key, n) && n.slen != n.pos {
-			if !n.isLeaf() {
-				n = n.child[0] // only slot 0 can hold a shorter prefix of key
-				continue
-			}
-			if r := leafMatch(n, key, fl); r != nil {
-				return r
+		if c != nilRef {
+			if c.leaf() {
+				if l := t.leafOf(c.id()); !prefixMismatch(key, l.key) && l.slen != 0 {
+					if h := leafMatch(l, key, fl); h.r != nil {
+						return h
+					}
+				}
+			} else {
+				n := t.chunks[c>>(chunkShift+1)][c.id()&(chunkWords-1):]
+				if m := n[hMeta]; !prefixMismatch(key, n[hKey]) && m>>16&0xff != m&0xff {
+					c = ref(n[hdrWords]) // only slot 0 can hold a shorter prefix of key
+					continue
+				}
 			}
 		}
 		// Backtrack: clear the lowest set bit of the slot, going up while
 		// none is left.
 		for ci == 0 {
-			if pn == &t.root {
-				return nil
+			if pn == rootOff {
+				return hit{}
 			}
-			k := pn.key
-			pn = pn.parent
-			ci = pn.index(k)
+			n := t.n(pn)
+			k := n[hKey]
+			pn = n[hParent]
+			ci = t.index(pn, k)
 		}
 		ci &= ci - 1
-		n = pn.child[ci]
+		c = ref(t.n(pn)[hdrWords+ci])
 	}
 }
 
-// prefixMismatch: key differs from n's key at or above n's key's lowest
-// set bit, so no prefix under n covers key.
-func prefixMismatch(key uint32, n *tnode) bool {
-	return (key^n.key)&(n.key|-n.key) != 0
+// prefixMismatch: key differs from a node's key k at or above k's lowest
+// set bit, so no prefix under the node covers key.
+func prefixMismatch(key, k uint32) bool {
+	return (key^k)&(k|-k) != 0
 }
 
-// leafMatch returns the first route of leaf l covering key that fl accepts.
-func leafMatch(l *tnode, key uint32, fl *FlowKey) *Route {
+// hit is what a lookup found: the route, its prefix length and type,
+// and its scope.
+type hit struct {
+	r      *Route
+	plen   uint8
+	typ    RouteType
+	scope  Scope
+	simple bool // r is a leaf's simple first route: no paths, no nexthop object
+}
+
+// leafMatch returns the first route of leaf l covering key that fl
+// accepts; a key outside even the leaf's shortest prefix touches no
+// route, and a simple first route is judged from the leaf's copy.
+func leafMatch(l *leaf, key uint32, fl *FlowKey) hit {
 	d := key ^ l.key
-	for _, r := range l.routes {
+	if s := uint32(l.slen); s < 32 && d>>s != 0 {
+		return hit{}
+	}
+	r := l.first
+	if s := 32 - uint32(l.plen); s >= 32 || d>>s == 0 {
+		if l.kind&leafSimple != 0 {
+			if fl.acceptsSimple(l) {
+				return hit{r: r, plen: l.plen, typ: RouteType(l.kind & leafTypeMask), scope: l.fi.key.scope, simple: true}
+			}
+		} else if fl.accepts(r) {
+			return hit{r: r, plen: r.Len, typ: r.Type, scope: r.Scope}
+		}
+	}
+	for r = r.next; r != nil; r = r.next {
 		if s := 32 - uint32(r.Len); s < 32 && d>>s != 0 {
 			continue
 		}
 		if fl.accepts(r) {
-			return r
+			return hit{r: r, plen: r.Len, typ: r.Type, scope: r.Scope}
 		}
 	}
-	return nil
+	return hit{}
 }
 
 // walk calls fn for every leaf in key order; fn may not change the trie.
-func (t *trie) walk(fn func(l *tnode)) {
-	var rec func(n *tnode)
-	rec = func(n *tnode) {
-		if n == nil {
-			return
-		}
-		if n.isLeaf() {
-			fn(n)
-			return
-		}
-		for _, c := range n.child {
-			rec(c)
-		}
-	}
-	rec(t.root.child[0])
+func (t *trie) walk(fn func(l *leaf)) {
+	t.walkFrom(0, func(l *leaf) bool {
+		fn(l)
+		return true
+	})
 }
 
 // walkFrom calls fn for every leaf whose key is from or above, in key
-// order, until fn returns false (then it reports false).
-func (t *trie) walkFrom(from uint32, fn func(l *tnode) bool) bool {
-	var rec func(n *tnode) bool
-	rec = func(n *tnode) bool {
-		if n == nil {
+// order, until fn returns false (then it reports false); fn may not
+// change the trie.
+func (t *trie) walkFrom(from uint32, fn func(l *leaf) bool) bool {
+	var rec func(c ref) bool
+	rec = func(c ref) bool {
+		if c == nilRef {
 			return true
 		}
-		if n.isLeaf() {
-			return n.key < from || fn(n)
+		if c.leaf() {
+			l := t.leafOf(c.id())
+			return l.key < from || fn(l)
 		}
-		// The node covers the keys that share its bits above pos+bits.
-		if s := uint32(n.pos) + uint32(n.bits); s < 32 && n.key|(1<<s-1) < from {
+		off := c.id()
+		// The tnode covers the keys that share its bits above pos+bits.
+		if s := uint32(t.pos(off)) + uint32(t.nbits(off)); s < 32 && t.key(off)|(1<<s-1) < from {
 			return true
 		}
-		for _, c := range n.child {
-			if !rec(c) {
+		for i, n := uint32(0), t.slots(off); i < n; i++ {
+			if !rec(t.child(off, i)) {
 				return false
 			}
 		}
 		return true
 	}
-	return rec(t.root.child[0])
+	return rec(t.child(rootOff, 0))
+}
+
+// leafIDs returns every leaf's id in key order.
+func (t *trie) leafIDs() []uint32 {
+	out := make([]uint32, 0, t.leaves)
+	var rec func(c ref)
+	rec = func(c ref) {
+		switch {
+		case c == nilRef:
+		case c.leaf():
+			out = append(out, c.id())
+		default:
+			for i, n := uint32(0), t.slots(c.id()); i < n; i++ {
+				rec(t.child(c.id(), i))
+			}
+		}
+	}
+	rec(t.child(rootOff, 0))
+	return out
 }

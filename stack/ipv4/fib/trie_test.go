@@ -28,67 +28,89 @@ import (
 // does not collapse a node it has just inflated.)
 func checkTrie(t *testing.T, tr *trie) {
 	t.Helper()
-	leaves, tnodes := 0, 0
-	var rec func(n, parent *tnode) uint8
-	rec = func(n, parent *tnode) uint8 {
-		if n.parent != parent {
-			t.Fatalf("node %08x/%d: parent %p, want %p", n.key, n.pos, n.parent, parent)
-		}
-		if parent != &tr.root {
-			if i := parent.index(n.key); i>>parent.bits != 0 || parent.child[i] != n {
-				t.Fatalf("node %08x not in its parent %08x pos %d bits %d slot", n.key, parent.key, parent.pos, parent.bits)
+	leaves, tnodes, words := 0, 0, 0
+	seen := map[uint32]bool{}
+	var rec func(c ref, parent uint32) uint8
+	rec = func(c ref, parent uint32) uint8 {
+		if parent != rootOff {
+			key := tr.refKey(c)
+			if i := tr.index(parent, key); i>>tr.nbits(parent) != 0 || tr.child(parent, i) != c {
+				t.Fatalf("node %08x not in its parent %08x pos %d bits %d slot", key, tr.key(parent), tr.pos(parent), tr.nbits(parent))
 			}
 		}
-		if n.isLeaf() {
+		if c.leaf() {
 			leaves++
-			if len(n.routes) == 0 {
-				t.Fatalf("leaf %08x without routes", n.key)
+			if seen[c.id()] {
+				t.Fatalf("leaf %d in two slots", c.id())
 			}
-			for i, r := range n.routes {
-				if header.IPv4Uint32(r.Dst) != n.key {
-					t.Fatalf("leaf %08x holds %v", n.key, r.Prefix())
+			seen[c.id()] = true
+			l := tr.leafOf(c.id())
+			if l.first == nil {
+				t.Fatalf("leaf %08x without routes", l.key)
+			}
+			var prev *Route
+			for r := l.first; r != nil; r = r.next {
+				if header.IPv4Uint32(r.Dst) != l.key {
+					t.Fatalf("leaf %08x holds %v", l.key, r.Prefix())
 				}
-				if i > 0 && n.routes[i-1].Len < r.Len {
-					t.Fatalf("leaf %08x: /%d before /%d", n.key, n.routes[i-1].Len, r.Len)
+				if prev != nil && prev.Len < r.Len {
+					t.Fatalf("leaf %08x: /%d before /%d", l.key, prev.Len, r.Len)
 				}
+				prev = r
 			}
-			if n.slen != leafSlen(n) {
-				t.Fatalf("leaf %08x slen %d, want %d", n.key, n.slen, leafSlen(n))
+			if l.slen != leafSlen(l) {
+				t.Fatalf("leaf %08x slen %d, want %d", l.key, l.slen, leafSlen(l))
 			}
-			return n.slen
+			return l.slen
 		}
+		n := c.id()
 		tnodes++
-		if s := uint32(n.pos) + uint32(n.bits); s < 32 && n.key<<(32-s) != 0 {
-			t.Fatalf("tnode %08x pos %d bits %d: key not masked", n.key, n.pos, n.bits)
+		words += hdrWords + int(tr.slots(n))
+		if tr.parent(n) != parent {
+			t.Fatalf("tnode %08x/%d: parent %d, want %d", tr.key(n), tr.pos(n), tr.parent(n), parent)
+		}
+		if s := uint32(tr.pos(n)) + uint32(tr.nbits(n)); s < 32 && tr.key(n)<<(32-s) != 0 {
+			t.Fatalf("tnode %08x pos %d bits %d: key not masked", tr.key(n), tr.pos(n), tr.nbits(n))
 		}
 		var empty, full uint32
-		slen := n.pos
-		for _, c := range n.child {
-			if c == nil {
+		slen := tr.pos(n)
+		for i := range tr.slots(n) {
+			cc := tr.child(n, i)
+			if cc == nilRef {
 				empty++
 				continue
 			}
-			if n.fullChild(c) {
+			if tr.fullChild(n, cc) {
 				full++
 			}
-			slen = max(slen, rec(c, n))
+			slen = max(slen, rec(cc, n))
 		}
-		if empty != n.empty || full != n.full {
-			t.Fatalf("tnode %08x: empty %d full %d, counted %d %d", n.key, n.empty, n.full, empty, full)
+		if empty != tr.n(n)[hEmpty] || full != tr.n(n)[hFull] {
+			t.Fatalf("tnode %08x: empty %d full %d, counted %d %d", tr.key(n), tr.n(n)[hEmpty], tr.n(n)[hFull], empty, full)
 		}
-		if uint32(len(n.child))-empty < 1 {
-			t.Fatalf("tnode %08x pos %d bits %d has %d children", n.key, n.pos, n.bits, uint32(len(n.child))-empty)
+		if tr.slots(n)-empty < 1 {
+			t.Fatalf("tnode %08x pos %d bits %d has %d children", tr.key(n), tr.pos(n), tr.nbits(n), tr.slots(n)-empty)
 		}
-		if n.slen != slen {
-			t.Fatalf("tnode %08x pos %d: slen %d, want %d", n.key, n.pos, n.slen, slen)
+		if tr.slen(n) != slen {
+			t.Fatalf("tnode %08x pos %d: slen %d, want %d", tr.key(n), tr.pos(n), tr.slen(n), slen)
 		}
 		return slen
 	}
-	if top := tr.root.child[0]; top != nil {
-		rec(top, &tr.root)
+	if top := tr.child(rootOff, 0); top != nilRef {
+		rec(top, rootOff)
 	}
 	if leaves != tr.leaves || tnodes != tr.tnodes {
 		t.Fatalf("counted %d leaves %d tnodes, trie says %d %d", leaves, tnodes, tr.leaves, tr.tnodes)
+	}
+	if live := int(tr.nextLeaf) - len(tr.freeLeaves); live != leaves {
+		t.Fatalf("%d leaf records in use, %d leaves", live, leaves)
+	}
+	freed := 0
+	for nb, fl := range tr.free {
+		freed += len(fl) * (hdrWords + 1<<nb)
+	}
+	if words+hdrWords+1 != tr.live || freed != tr.freed {
+		t.Fatalf("tnodes hold %d words (with the root's), %d freed; the trie counts %d and %d", words+hdrWords+1, freed, tr.live, tr.freed)
 	}
 }
 
@@ -151,6 +173,9 @@ func TestTrieAgainstBrute(t *testing.T) {
 					}
 				}
 				tr := f.tables[TableMain].trie
+				if step%250 == 0 {
+					tr.compact() // as a bigger table would, with the lookups below checking the copy
+				}
 				if step%10 == 0 || step > 2900 {
 					checkTrie(t, tr)
 				}
@@ -168,7 +193,7 @@ func TestTrieAgainstBrute(t *testing.T) {
 					for _, sc := range scopes {
 						fl := &FlowKey{Dst: a, Scope: sc}
 						want := bruteLookup(live, a, fl)
-						got := tr.lookup(header.IPv4Uint32(a), fl)
+						got := tr.lookup(header.IPv4Uint32(a), fl).r
 						if got != nil && want != nil && got.Len == want.Len {
 							continue // same prefix; which route of it is the alias order's business
 						}
@@ -186,7 +211,7 @@ func TestTrieAgainstBrute(t *testing.T) {
 			}
 			tr := f.tables[TableMain].trie
 			checkTrie(t, tr)
-			if tr.leaves != 0 || tr.tnodes != 0 || tr.root.child[0] != nil {
+			if tr.leaves != 0 || tr.tnodes != 0 || tr.child(rootOff, 0) != nilRef {
 				t.Fatalf("empty table: %d leaves %d tnodes", tr.leaves, tr.tnodes)
 			}
 		})
@@ -216,9 +241,9 @@ func TestTrieLevels(t *testing.T) {
 	checkTrie(t, tr)
 	// One node under the root indexes them all, and inflates on to half
 	// use: the root's child inflates while 60 % of its slots are used.
-	top := tr.root.child[0]
-	if top.bits != 10 || top.pos != 7 {
-		t.Errorf("512 dense /24s: top node pos %d bits %d, want pos 7 bits 10", top.pos, top.bits)
+	top := tr.child(rootOff, 0).id()
+	if tr.nbits(top) != 10 || tr.pos(top) != 7 {
+		t.Errorf("512 dense /24s: top node pos %d bits %d, want pos 7 bits 10", tr.pos(top), tr.nbits(top))
 	}
 	if tr.tnodes != 1 || tr.leaves != 512 {
 		t.Errorf("%d tnodes %d leaves, want 1 and 512", tr.tnodes, tr.leaves)
@@ -231,13 +256,13 @@ func TestTrieLevels(t *testing.T) {
 		}
 	}
 	checkTrie(t, tr)
-	if top := tr.root.child[0]; top.bits != 2 || tr.tnodes != 1 {
-		t.Errorf("two /24s left: top bits %d, %d tnodes, want one node of four slots", top.bits, tr.tnodes)
+	if top := tr.child(rootOff, 0).id(); tr.nbits(top) != 2 || tr.tnodes != 1 {
+		t.Errorf("two /24s left: top bits %d, %d tnodes, want one node of four slots", tr.nbits(top), tr.tnodes)
 	}
 }
 
-// FuzzTrie: any sequence of inserts and deletes keeps the invariants and
-// lookups equal to the brute-force match.
+// FuzzTrie: any sequence of inserts, deletes and compactions keeps the
+// invariants and lookups equal to the brute-force match.
 func FuzzTrie(f *testing.F) {
 	f.Add([]byte{0, 198, 18, 0, 0, 24, 1, 198, 18, 0, 0, 24})
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 8, 0, 10, 1, 0, 0, 16, 2, 10, 1, 2, 3, 32})
@@ -246,7 +271,7 @@ func FuzzTrie(f *testing.F) {
 		tb.Init()
 		var live []*Route
 		for len(ops) >= 6 {
-			op, a, l := ops[0]%3, [4]byte{ops[1], ops[2], ops[3], ops[4]}, ops[5]%33
+			op, a, l := ops[0]%4, [4]byte{ops[1], ops[2], ops[3], ops[4]}, ops[5]%33
 			ops = ops[6:]
 			a = header.IPv4FromUint32(header.IPv4Uint32(a) & header.IPv4Mask(int(l)))
 			switch op {
@@ -259,13 +284,15 @@ func FuzzTrie(f *testing.F) {
 				if r, err := tb.Delete(&Route{Table: TableMain, Dst: a, Len: l, Scope: ScopeNowhere}); err == nil {
 					live = slices.DeleteFunc(live, func(o *Route) bool { return o.Dst == r.Dst && o.Len == r.Len })
 				}
+			case 3:
+				tb.tables[TableMain].trie.compact()
 			}
 			tr := tb.tables[TableMain].trie
 			checkTrie(t, tr)
 			for _, q := range [][4]byte{a, header.IPv4FromUint32(header.IPv4Uint32(a) | 0x55), header.IPv4FromUint32(^header.IPv4Uint32(a))} {
 				for _, sc := range []Scope{ScopeUniverse, ScopeLink} {
 					fl := &FlowKey{Dst: q, Scope: sc}
-					got, want := tr.lookup(header.IPv4Uint32(q), fl), bruteLookup(live, q, fl)
+					got, want := tr.lookup(header.IPv4Uint32(q), fl).r, bruteLookup(live, q, fl)
 					if (got == nil) != (want == nil) || got != nil && got.Len != want.Len {
 						t.Fatalf("lookup %v: got %v, want %v", q, prefixOf(got), prefixOf(want))
 					}
