@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"vnic/header"
+	"vnic/internal/iproute"
 	"vnic/internal/stacktest"
 	"vnic/stack"
 	"vnic/stack/ipv4"
 	"vnic/stack/ipv4/fib"
 	"vnic/stack/neigh"
+	"vnic/stack/rtnetlink"
 )
 
 // hub is a shared Ethernet segment: a frame one port sends reaches every
@@ -183,6 +185,20 @@ func TestRedirectSentAndTaken(t *testing.T) {
 	if d.Gateway != mustAddr("198.18.1.2").As4() || d.Flags&ipv4.RTCFRedirected == 0 || d.MTU() != 1500 || !ok || left > 300*time.Second-100*time.Millisecond || left < 300*time.Second-101*time.Millisecond {
 		t.Fatalf("after echo 2: via %v flags %#x mtu %d, exception %v left %v", d.Gateway, d.Flags, d.MTU(), ok, left)
 	}
+	// ip route get's answer (rt_fill_info): RTCF_REDIRECTED in rtm_flags'
+	// high half ("cache <redirected>"), the new gateway, and 300 s left
+	// in RTA_CACHEINFO ("expires 299sec" a moment later).
+	ms, err := rtnetlink.Handle(a.Host(), rtnetlink.Request{Type: rtnetlink.RTMGetRoute, Body: rtnetlink.RouteMsg{DstLen: 32, Dst: mustAddr("198.18.2.2")}.Marshal()})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("route get: %v %d", err, len(ms))
+	}
+	var rm rtnetlink.RouteMsg
+	if err := rm.Unmarshal(ms[0].Body); err != nil || rm.Flags&ipv4.RTCFRedirected == 0 || rm.Gateway != mustAddr("198.18.1.2") {
+		t.Fatalf("route get: %+v %v", rm, err)
+	}
+	if ci := iproute.RouteCacheInfo(ms[0].Body); ci.Expires != int32((300*time.Second-100*time.Millisecond)/(10*time.Millisecond)) {
+		t.Fatalf("route get: expires %d ticks", ci.Expires)
+	}
 	// Another destination behind r1 keeps r1.
 	if d := routeTo(t, a, "198.18.2.3"); d.Gateway != mustAddr("198.18.1.1").As4() {
 		t.Fatalf("other destination via %v", d.Gateway)
@@ -284,5 +300,197 @@ func TestRedirectRateLimit(t *testing.T) {
 	echoes(1)
 	if got := outRedirects(r1); got != 10 {
 		t.Fatalf("after the silence: %d", got)
+	}
+}
+
+// forge delivers to a, as if from src on the segment, a redirect (code,
+// to gw) quoting q.
+func forge(r *inetRig, devA *stack.NetDevice, src string, code uint8, gw string, q []byte) {
+	icmp := make([]byte, 8+len(q))
+	icmp[0], icmp[1] = ipv4.ICMPRedirect, code
+	copy(icmp[4:8], mustAddr(gw).AsSlice())
+	copy(icmp[8:], q)
+	binary.BigEndian.PutUint16(icmp[2:], header.Checksum(icmp))
+	ip := make([]byte, 20+len(icmp))
+	ip[0], ip[8], ip[9] = 0x45, 64, ipv4.IPProtoICMP
+	binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)))
+	copy(ip[12:16], mustAddr(src).AsSlice())
+	copy(ip[16:20], mustAddr("198.18.1.10").AsSlice())
+	binary.BigEndian.PutUint16(ip[10:], header.Checksum(ip[:20]))
+	copy(ip[20:], icmp)
+	mac := devA.Addr()
+	f := append(append(append(mac[:], 2, 0, 0, 0, 0, 0xee), 0x08, 0x00), ip...)
+	skb := devA.Host().Pool().Alloc(len(f) + stack.NetIPAlign)
+	skb.Reserve(stack.NetIPAlign)
+	copy(skb.Put(len(f)), f)
+	skb.Protocol = stack.EthTypeTrans(skb, devA)
+	_ = stack.NetifRx(skb, 0)
+	r.run(time.Millisecond)
+}
+
+// Whether a takes a redirect, judged as __ip_do_redirect judges it: each
+// case forges one (r1 itself sends none: send_redirects 0) about a's echo
+// to d, with r2 (and 198.18.3.1, off the segment) in a's ARP table.
+func TestRedirectTaken(t *testing.T) {
+	type rig struct {
+		r   *inetRig
+		a   *ipv4.Inet
+		dev *stack.NetDevice
+	}
+	set := func(kv ...string) func(*testing.T, rig) {
+		return func(t *testing.T, g rig) {
+			for i := 0; i < len(kv); i += 2 {
+				sysctl(t, g.a.Host(), kv[i], kv[i+1])
+			}
+		}
+	}
+	for _, c := range []struct {
+		name     string
+		setup    func(*testing.T, rig)
+		src, gw  string
+		code     uint8
+		reply    bool // quote an echo reply (the kernel's) rather than the socket's request
+		noSocket bool // the echo's socket is closed first
+		want     bool
+	}{
+		{name: "host redirect from the gateway", src: "198.18.1.1", gw: "198.18.1.2", code: 1, want: true},
+		{name: "net redirect", src: "198.18.1.1", gw: "198.18.1.2", code: 0, want: true},
+		{name: "TOS host redirect", src: "198.18.1.1", gw: "198.18.1.2", code: 3, want: true},
+		{name: "code 9 taken by its low bits", src: "198.18.1.1", gw: "198.18.1.2", code: 9, want: true},
+		{name: "code 4", src: "198.18.1.1", gw: "198.18.1.2", code: 4},
+		{name: "not from the current gateway", src: "198.18.1.3", gw: "198.18.1.2", code: 1},
+		{name: "accept_redirects 0", setup: set("net.ipv4.conf.all.accept_redirects", "0", "net.ipv4.conf.eth0.accept_redirects", "0"), src: "198.18.1.1", gw: "198.18.1.2", code: 1},
+		{name: "host: all 0, device 1", setup: set("net.ipv4.conf.all.accept_redirects", "0"), src: "198.18.1.1", gw: "198.18.1.2", code: 1, want: true},
+		{name: "router: all 1, device 0", setup: func(t *testing.T, g rig) {
+			if err := g.a.SetForwarding(true); err != nil {
+				t.Fatal(err)
+			}
+			set("net.ipv4.conf.eth0.accept_redirects", "0")(t, g)
+		}, src: "198.18.1.1", gw: "198.18.1.2", code: 1},
+		{name: "router: both 1", setup: func(t *testing.T, g rig) {
+			if err := g.a.SetForwarding(true); err != nil {
+				t.Fatal(err)
+			}
+		}, src: "198.18.1.1", gw: "198.18.1.2", code: 1, want: true},
+		{name: "conf/default reaches the device", setup: set("net.ipv4.conf.all.accept_redirects", "0", "net.ipv4.conf.default.accept_redirects", "0"), src: "198.18.1.1", gw: "198.18.1.2", code: 1},
+		{name: "new gateway is the old", src: "198.18.1.1", gw: "198.18.1.1", code: 1},
+		{name: "new gateway a group", src: "198.18.1.1", gw: "224.0.0.5", code: 1},
+		{name: "new gateway the broadcast", src: "198.18.1.1", gw: "255.255.255.255", code: 1},
+		{name: "new gateway zero", src: "198.18.1.1", gw: "0.0.0.0", code: 1},
+		{name: "new gateway this host", src: "198.18.1.1", gw: "198.18.1.10", code: 1},
+		{name: "new gateway the subnet broadcast", src: "198.18.1.1", gw: "198.18.1.255", code: 1},
+		{name: "new gateway unresolved", src: "198.18.1.1", gw: "198.18.1.4", code: 1},
+		{name: "shared media: off-link gateway with a neighbour", src: "198.18.1.1", gw: "198.18.3.1", code: 1, want: true},
+		{name: "not shared: off-link gateway", setup: set("net.ipv4.conf.all.shared_media", "0", "net.ipv4.conf.eth0.shared_media", "0"), src: "198.18.1.1", gw: "198.18.3.1", code: 1},
+		{name: "not shared, secure: not a route's gateway", setup: set("net.ipv4.conf.all.shared_media", "0", "net.ipv4.conf.eth0.shared_media", "0"), src: "198.18.1.1", gw: "198.18.1.2", code: 1},
+		{name: "not shared, secure: a route's gateway", setup: func(t *testing.T, g rig) {
+			set("net.ipv4.conf.all.shared_media", "0", "net.ipv4.conf.eth0.shared_media", "0")(t, g)
+			if err := g.a.RouteAdd(fib.Route{Dst: mustAddr("198.18.9.0").As4(), Len: 24, Gateway: mustAddr("198.18.1.2").As4()}, false); err != nil {
+				t.Fatal(err)
+			}
+		}, src: "198.18.1.1", gw: "198.18.1.2", code: 1, want: true},
+		{name: "not shared, not secure", setup: set("net.ipv4.conf.all.shared_media", "0", "net.ipv4.conf.eth0.shared_media", "0",
+			"net.ipv4.conf.all.secure_redirects", "0", "net.ipv4.conf.eth0.secure_redirects", "0"), src: "198.18.1.1", gw: "198.18.1.2", code: 1, want: true},
+		{name: "no socket for the echo", src: "198.18.1.1", gw: "198.18.1.2", code: 1, noSocket: true},
+		{name: "the kernel's echo reply", src: "198.18.1.1", gw: "198.18.1.2", code: 1, reply: true, noSocket: true, want: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, devs := redirectRig(t)
+			g := rig{r, r.inet["a"], devs["a"]}
+			sysctl(t, r.inet["r1"].Host(), "net.ipv4.conf.all.send_redirects", "0")
+			sysctl(t, r.inet["r1"].Host(), "net.ipv4.conf.eth0.send_redirects", "0")
+			g.a.ARP(g.dev).AddStatic(mustAddr("198.18.1.2").As4(), devs["r2"].Addr())
+			g.a.ARP(g.dev).AddStatic(mustAddr("198.18.3.1").As4(), stack.MAC{2, 0, 0, 0, 0, 0xee})
+			if c.setup != nil {
+				c.setup(t, g)
+			}
+			pc := ping(t, g.a, "198.18.2.2", 1, 56, ipv4.PingOptions{})
+			r.run(10 * time.Millisecond)
+			if outRedirects(r.inet["r1"]) != 0 {
+				t.Fatal("r1 sent a redirect")
+			}
+			var q []byte
+			for _, f := range r.frames {
+				if f.from == "a/eth0" && binary.BigEndian.Uint16(f.b[12:14]) == stack.EthPIPv4 {
+					q = append([]byte(nil), f.b[14:14+84]...)
+					break
+				}
+			}
+			if q == nil {
+				t.Fatal("no echo on the wire")
+			}
+			if c.reply {
+				q[20] = ipv4.ICMPEchoReply
+			}
+			if c.noSocket {
+				pc.Close()
+			}
+			forge(r, g.dev, c.src, c.code, c.gw, q)
+			if in := inRedirects(g.a); in != 1 {
+				t.Fatalf("a counted %d redirects", in)
+			}
+			d := routeTo(t, g.a, "198.18.2.2")
+			taken := d.Flags&ipv4.RTCFRedirected != 0
+			if taken != c.want || taken && d.Gateway != mustAddr(c.gw).As4() || !taken && d.Gateway != mustAddr("198.18.1.1").As4() {
+				t.Fatalf("via %v flags %#x: taken %v, want %v", d.Gateway, d.Flags, taken, c.want)
+			}
+		})
+	}
+}
+
+// Whether r1 sends a redirect for a's echo (ip_route_input_slow's
+// RTCF_DOREDIRECT and ip_rt_send_redirect): the echo leaves by the device
+// it came in on, r1 sends redirects (conf/all or the device), and the
+// way back to the source is a route without a gateway through that
+// device, the source on its subnet unless the link is shared media.
+func TestRedirectSent(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		conf  []string // r1's sysctls
+		route string   // r1's way back to 198.18.7.0/24: "dev" or "via" a; "": none
+		src   string   // a's source ("": its address on the segment)
+		want  uint64
+	}{
+		{name: "default", want: 1},
+		{name: "send_redirects 0", conf: []string{"net.ipv4.conf.all.send_redirects", "0", "net.ipv4.conf.eth0.send_redirects", "0"}},
+		{name: "all 0, device 1", conf: []string{"net.ipv4.conf.all.send_redirects", "0"}, want: 1},
+		{name: "all 1, device 0", conf: []string{"net.ipv4.conf.eth0.send_redirects", "0"}, want: 1},
+		{name: "shared media: source off the subnet, on-link", route: "dev", src: "198.18.7.10", want: 1},
+		{name: "not shared: source off the subnet", conf: []string{"net.ipv4.conf.all.shared_media", "0", "net.ipv4.conf.eth0.shared_media", "0"}, route: "dev", src: "198.18.7.10"},
+		{name: "not shared: source on the subnet", conf: []string{"net.ipv4.conf.all.shared_media", "0", "net.ipv4.conf.eth0.shared_media", "0"}, want: 1},
+		{name: "source behind a gateway", route: "via", src: "198.18.7.10"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, devs := redirectRig(t)
+			a, r1 := r.inet["a"], r.inet["r1"]
+			for i := 0; i < len(c.conf); i += 2 {
+				sysctl(t, r1.Host(), c.conf[i], c.conf[i+1])
+			}
+			o := ipv4.PingOptions{}
+			if c.src != "" {
+				if err := a.AddAddr(devs["a"], netip.MustParsePrefix(c.src+"/24")); err != nil {
+					t.Fatal(err)
+				}
+				o.Src = mustAddr(c.src)
+			}
+			switch c.route {
+			case "dev":
+				if err := r1.RouteAdd(fib.Route{Dst: mustAddr("198.18.7.0").As4(), Len: 24, Dev: devs["r1"], Scope: fib.ScopeLink}, false); err != nil {
+					t.Fatal(err)
+				}
+			case "via":
+				if err := r1.RouteAdd(fib.Route{Dst: mustAddr("198.18.7.0").As4(), Len: 24, Gateway: mustAddr("198.18.1.10").As4()}, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ping(t, a, "198.18.2.2", 1, 56, o)
+			r.run(10 * time.Millisecond)
+			if got, fw := outRedirects(r1), r1.Stats.ForwDatagrams.Load(); got != c.want || fw != 1 {
+				t.Fatalf("%d redirects, %d forwarded; want %d, 1", got, fw, c.want)
+			}
+			if got := outRedirects(r.inet["r2"]); got != 0 {
+				t.Fatalf("r2, forwarding to another device, sent %d", got)
+			}
+		})
 	}
 }
