@@ -785,6 +785,20 @@ func icmpText(typ, code uint8, info uint32) string {
 		return fmt.Sprintf("Parameter problem: pointer = %d", info>>24)
 	case ipv4.ICMPSourceQuench:
 		return "Source Quench"
+	case ipv4.ICMPRedirect:
+		gw := netip.AddrFrom4([4]byte{byte(info >> 24), byte(info >> 16), byte(info >> 8), byte(info)})
+		what := fmt.Sprintf("Redirect, Bad Code: %d", code)
+		switch code {
+		case 0:
+			what = "Redirect Network"
+		case 1:
+			what = "Redirect Host"
+		case 2:
+			what = "Redirect Type of Service and Network"
+		case 3:
+			what = "Redirect Type of Service and Host"
+		}
+		return fmt.Sprintf("%s(New nexthop: %s)", what, gw)
 	}
 	return fmt.Sprintf("Bad ICMP type: %d", typ)
 }

@@ -106,7 +106,15 @@ type Inet struct {
 	// flushWritten is the last value written to net.ipv4.route.flush.
 	flushWritten atomic.Value
 	rpFilter     atomic.Int32 // conf/all/rp_filter
-	protos       [256]atomic.Pointer[NetProtocol]
+	// conf/all's and conf/default's redirect switches; net.ipv4.route's
+	// redirect_number, redirect_load and redirect_silence (ns) and
+	// gc_timeout (ns: a redirect's exception lasts that long).
+	confAll, confDflt devConf
+	redirectNumber    atomic.Int32
+	redirectLoad      atomic.Int64
+	redirectSilence   atomic.Int64
+	gcTimeout         atomic.Int64
+	protos            [256]atomic.Pointer[NetProtocol]
 
 	// prebuilt continuation functions (method values allocate)
 	rcvFinishFn, localDeliverFinishFn, forwardFinishFn, outputFn, finishOutputFn func(*stack.SKB)
@@ -162,6 +170,12 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	in.idRand.Store(in.idKey ^ 0x5851f42d4c957f2d)
 	in.minPMTU.Store(DefaultMinPMTU)
 	in.mtuExpires.Store(int64(DefaultMTUExpires))
+	in.confAll.init()
+	in.confDflt.init()
+	in.redirectNumber.Store(DefaultRedirectNumber)
+	in.redirectLoad.Store(int64(DefaultRedirectLoad))
+	in.redirectSilence.Store(int64(DefaultRedirectSilence))
+	in.gcTimeout.Store(int64(DefaultGCTimeout))
 	for i := range in.idents {
 		in.idents[i].Store(in.idRandom())
 	}

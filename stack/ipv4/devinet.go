@@ -26,6 +26,7 @@ type InDevice struct {
 	addrs      atomic.Pointer[[]IfAddr] // primaries first, copied on write
 	forwarding atomic.Bool
 	rpFilter   atomic.Int32
+	conf       devConf // the redirect switches (conf/DEV)
 	arp        *neigh.Table
 	igmp       igmpDev
 }
@@ -124,6 +125,7 @@ func (in *Inet) attach(d *stack.NetDevice) (idev *InDevice, made bool) {
 	}
 	idev = &InDevice{dev: d, inet: in}
 	idev.forwarding.Store(in.forwarding.Load())
+	idev.conf.copyFrom(&in.confDflt)
 	empty := []IfAddr{}
 	idev.addrs.Store(&empty)
 	idev.arp = neigh.NewTable(in.host.Clock(), neigh.DefaultParams, neigh.Ops{

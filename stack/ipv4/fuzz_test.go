@@ -137,6 +137,13 @@ func FuzzIPv4Input(f *testing.F) {
 	f.Add(fuzzPacket(ipv4.IPProtoUDP, src, me, 2, 64, nil, make([]byte, 8)), uint8(0))
 	f.Add(fuzzPacket(ipv4.IPProtoUDP, src, me, 0, 64, nil, []byte{0, 1, 0, 7, 0, 9, 0, 0, 'x'}), uint8(0))
 	f.Add(fuzzPacket(ipv4.IPProtoUDP, src, me, 0, 64, nil, []byte{0, 1, 0, 8, 0, 9, 0, 0, 'x'}), uint8(0))
+	// Redirects (icmp_redirect): one quoting an echo this host sent
+	// through src, one quoting too little.
+	quoted := fuzzPacket(ipv4.IPProtoICMP, me, far, 0, 63, nil, echo)
+	redirect := append([]byte{5, 1, 0, 0, 198, 18, 0, 3}, quoted...)
+	binary.BigEndian.PutUint16(redirect[2:], header.Checksum(redirect))
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, me, 0, 64, nil, redirect), uint8(0))
+	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, me, 0, 64, nil, redirect[:8+20]), uint8(0))
 	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, me, 0, 64, []byte{ipv4.IPOptRR, 7, 4, 0, 0, 0, 0, 0}, echo), uint8(0))
 	f.Add(fuzzPacket(ipv4.IPProtoICMP, src, far, 0, 64, []byte{ipv4.IPOptRR, 3, 2, 0}, echo), uint8(0))
 	f.Add(fuzzPacket(99, src, me, 0, 64, nil, nil), uint8(0))

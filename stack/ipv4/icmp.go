@@ -87,8 +87,9 @@ type icmpState struct {
 }
 
 type icmpPeer struct {
-	tokens time.Duration
-	last   time.Duration
+	tokens    time.Duration
+	last      time.Duration
+	redirects int // n_redirects: redirects sent since the last silence
 }
 
 // xrlimBurst is XRLIM_BURST_FACTOR: a destination may take six messages
@@ -156,14 +157,7 @@ func (s *icmpState) peerAllow(dst [4]byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.in.host.Clock().Now()
-	p := s.peers[dst]
-	if p == nil {
-		if len(s.peers) >= 4096 {
-			clear(s.peers) // inet_peer's garbage collection, coarsely
-		}
-		p = &icmpPeer{last: now - 60*time.Second}
-		s.peers[dst] = p
-	}
+	p := s.peer(dst, now)
 	timeout := s.in.cfg.ICMPRateLimit
 	tok := p.tokens + now - p.last
 	p.last = now
@@ -176,6 +170,20 @@ func (s *icmpState) peerAllow(dst [4]byte) bool {
 	}
 	p.tokens = tok
 	return ok
+}
+
+// peer is inet_getpeer_v4 (locked): dst's state, made as Linux makes
+// it (rate_last a minute back, so the first use finds a full bucket).
+func (s *icmpState) peer(dst [4]byte, now time.Duration) *icmpPeer {
+	p := s.peers[dst]
+	if p == nil {
+		if len(s.peers) >= 4096 {
+			clear(s.peers) // inet_peer's garbage collection, coarsely
+		}
+		p = &icmpPeer{last: now - 60*time.Second}
+		s.peers[dst] = p
+	}
+	return p
 }
 
 // allowGlobal is icmpv4_global_allow: a rate-limited type needs the
@@ -392,6 +400,8 @@ func (in *Inet) icmpRcv(skb *stack.SKB) {
 		in.icmpTimestamp(skb)
 	case typ == ICMPDestUnreach, typ == ICMPTimeExceeded, typ == ICMPParameterProb, typ == ICMPSourceQuench:
 		in.icmpUnreach(skb)
+	case typ == ICMPRedirect:
+		in.icmpRedirect(skb)
 	default: // icmp_discard
 		skb.Consume()
 	}
@@ -488,17 +498,25 @@ func (in *Inet) icmpUnreach(skb *stack.SKB) {
 		skb.Consume()
 		return
 	}
-	// icmp_socket_deliver: the quoted header and 8 bytes past it.
-	if len(inner) < ihl+8 {
-		in.ICMPStats.InErrors.Add(1)
-		skb.Free()
-		return
-	}
-	if b.Type() == ICMPDestUnreach && b.Code() == ICMPFragNeeded {
+	if b.Type() == ICMPDestUnreach && b.Code() == ICMPFragNeeded && len(inner) >= ihl+8 {
 		// The protocols' error handlers call ipv4_update_pmtu (ping_err,
 		// udp_err, icmp_err); vnic learns the path MTU once, here,
 		// before any of them (with or without a socket).
 		in.updatePMTU(inner, uint32(b.MTU()))
+	}
+	in.icmpSocketDeliver(skb, b)
+}
+
+// icmpSocketDeliver is icmp_socket_deliver: with the quoted header and 8
+// bytes past it (else InErrors) the error goes to the error handler the
+// quoted protocol registered.
+func (in *Inet) icmpSocketDeliver(skb *stack.SKB, b header.ICMPv4) {
+	inner := header.IPv4(b.Payload())
+	ihl := inner.HeaderLen()
+	if len(inner) < ihl+8 {
+		in.ICMPStats.InErrors.Add(1)
+		skb.Free()
+		return
 	}
 	if p := in.protos[inner.Protocol()].Load(); p != nil && p.ErrHandler != nil {
 		p.ErrHandler(skb, ICMPError{Type: b.Type(), Code: b.Code(), Info: b.Rest(), Inner: inner, L4: inner[ihl:]})

@@ -19,8 +19,10 @@ func RTTos2Priority(tos uint8) uint32 { return tos2prio[(tos&0x1e)>>1] }
 // gateway → source route failed; too big with DF → fragmentation needed
 // with the route's MTU; then TTL−1 with an incremental checksum update,
 // the priority from the TOS and the FORWARD hook.
-// ICMP redirects are the routing issue's. A packet with Router Alert goes
-// to the raw sockets that asked for it instead, when there are any.
+// A packet the input route marked (leaving by the device it came in on,
+// towards a sender on that link) makes a redirect to its sender
+// (redirect.go) and is forwarded all the same. A packet with Router Alert
+// goes to the raw sockets that asked for it instead, when there are any.
 func (in *Inet) forward(skb *stack.SKB) {
 	if skb.LRO {
 		in.Stats.InDiscards.Add(1)
@@ -63,6 +65,11 @@ func (in *Inet) forward(skb *stack.SKB) {
 	iph.SetTTL(iph.TTL() - 1)
 	check := uint32(iph.Checksum()) + 0x0100
 	iph.SetChecksum(uint16(check + check>>16))
+	// A redirect quotes the packet as it leaves (TTL already lowered);
+	// none for a source-routed one.
+	if ipcb(skb).flags&ipskbDoRedirect != 0 && ipcb(skb).opt.SRR == 0 {
+		in.sendRedirect(skb)
+	}
 	skb.Priority = RTTos2Priority(iph.TOS())
 	st := skb.NF()
 	*st = stack.NFState{Hook: stack.NFForward, In: skb.Dev, Out: d.Dev}

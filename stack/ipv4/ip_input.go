@@ -39,7 +39,10 @@ func fragcb(skb *stack.SKB) *fragCB { return (*fragCB)(skb.CB()) }
 // ipCB flags (IPSKB_*).
 const (
 	ipskbForwarded = 1 << 0
-	ipskbFragPMTU  = 1 << 6 // reassembled from DF fragments
+	// ipskbDoRedirect: the input route found the packet leaving by the
+	// device it came in on, towards a sender on that link (IPSKB_DOREDIRECT).
+	ipskbDoRedirect = 1 << 5
+	ipskbFragPMTU   = 1 << 6 // reassembled from DF fragments
 )
 
 // Rcv is ip_rcv (the ETH_P_IP handler): the header checks of ip_rcv_core (Linux's order and

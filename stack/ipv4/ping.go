@@ -159,7 +159,18 @@ func (c *PingConn) Wait(deadline time.Time) (PingMsg, error) {
 // err is ping's ICMP error handler (ping_err): the error goes to the
 // socket whose echo request it quotes.
 func (t *pingTable) err(in *Inet) func(*stack.SKB, ICMPError) {
-	return func(skb *stack.SKB, _ ICMPError) { t.deliver(in, skb, true) }
+	return func(skb *stack.SKB, e ICMPError) {
+		if len(e.L4) > 0 && e.L4[0] == ICMPEchoReply {
+			// icmp_err: an error about an echo reply this host sent has
+			// no socket; a redirect is still taken (ipv4_redirect).
+			if e.Type == ICMPRedirect {
+				in.takeRedirect(skb, e.Inner, e.Code, header.IPv4FromUint32(e.Info))
+			}
+			skb.Consume()
+			return
+		}
+		t.deliver(in, skb, true)
+	}
 }
 
 func (t *pingTable) deliver(in *Inet, skb *stack.SKB, isErr bool) {
@@ -189,6 +200,12 @@ func (t *pingTable) deliver(in *Inet, skb *stack.SKB, isErr bool) {
 	if c == nil {
 		skb.Consume()
 		return
+	}
+	if isErr && m.Type == ICMPRedirect {
+		// ping_err: the socket's redirect is taken (ipv4_sk_redirect)
+		// and reported, as with IP_RECVERR.
+		inner := header.IPv4(b.Payload())
+		in.takeRedirect(skb, inner, m.Code, header.IPv4FromUint32(m.Info))
 	}
 	c.q.Push(m)
 	skb.Consume()

@@ -2,6 +2,7 @@ package ipv4
 
 import (
 	"fmt"
+	"slices"
 	"syscall"
 	"unsafe"
 	"vnic/header"
@@ -14,6 +15,9 @@ const (
 	RTCFLocal     = 0x80000000
 	RTCFBroadcast = 0x10000000
 	RTCFMulticast = 0x20000000
+	// RTCFRedirected: the decision's gateway is one a redirect taught
+	// (ip route get's "cache <redirected>").
+	RTCFRedirected = 0x00040000
 )
 
 // Rtable is IPv4's route decision (struct rtable): the core's Dst, whose
@@ -129,8 +133,13 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 		}
 		return in.errInput(skb, err.(syscall.Errno))
 	}
+	onlink := false
 	if res.Type == fib.RTNLocal || res.Type == fib.RTNBroadcast || (res.Type == fib.RTNUnicast && idev.forwarding.Load()) {
-		if err := in.validateSource(saddr, daddr, tos, dev, idev); err != nil {
+		oif := 0
+		if res.Type == fib.RTNUnicast && res.Route != nil && res.Route.Dev != nil {
+			oif = res.Route.Dev.Ifindex() // __mkroute_input's FIB_RES_OIF
+		}
+		if onlink, err = in.validateSourceOif(saddr, daddr, tos, oif, dev, idev); err != nil {
 			return in.martianSrc(err)
 		}
 	}
@@ -155,6 +164,7 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 		return syscall.EINVAL
 	}
 	r := res.Route
+	in.markRedirect(skb, r, saddr, dev, idev, onlink) // per packet, before the cached decision
 	// Routes sharing a fib_info share its cache; a decision names its
 	// route (fibmatch, the TOS and table route get shows), so one made
 	// for another route is rebuilt.
@@ -518,28 +528,52 @@ func (in *Inet) SetRPFilter(d *stack.NetDevice, mode int) error {
 // device in strict mode; otherwise EXDEV (the packet is dropped and
 // counted in IPReversePathFilter). Either is a martian source.
 func (in *Inet) validateSource(saddr, daddr [4]byte, tos uint8, dev *stack.NetDevice, idev *InDevice) error {
+	_, err := in.validateSourceOif(saddr, daddr, tos, 0, dev, idev)
+	return err
+}
+
+// validateSourceOif is fib_validate_source for a packet to leave by
+// device oif (0: delivered here): as validateSource, and onlink reports
+// the positive answer — the way back to saddr is a route without a
+// gateway through dev — which only a forwarded packet leaving by the
+// device it came in on, on a device sending redirects, asks for
+// (__fib_validate_source is then run with rp_filter off too).
+func (in *Inet) validateSourceOif(saddr, daddr [4]byte, tos uint8, oif int, dev *stack.NetDevice, idev *InDevice) (onlink bool, err error) {
 	if saddr == ([4]byte{}) {
-		return nil
+		return false, nil
 	}
 	if !dev.IsLoopback() && in.IsLocalAddr(saddr) {
-		return syscall.EINVAL
+		return false, syscall.EINVAL
 	}
 	mode := max(int(in.rpFilter.Load()), int(idev.rpFilter.Load()))
-	if mode == 0 {
-		return nil
+	redirect := oif != 0 && oif == dev.Ifindex() && in.txRedirects(idev)
+	if mode == 0 && !redirect {
+		return false, nil
 	}
 	fl := fib.FlowKey{Dst: saddr, Src: daddr, TOS: tos, Iif: dev.Ifindex()}
 	res, err := in.fib.Lookup(&fl)
 	if err != nil {
-		return syscall.EXDEV
+		if mode != 0 {
+			return false, syscall.EXDEV
+		}
+		return false, nil
 	}
 	if res.Type != fib.RTNUnicast {
-		return syscall.EINVAL
+		return false, syscall.EINVAL
 	}
-	if mode == 1 && res.Route.Dev != dev {
-		return syscall.EXDEV
+	if slices.ContainsFunc(res.Route.Nexthops(), func(nh *fib.Route) bool { return nh.Dev == dev }) {
+		return res.Route.Gateway == ([4]byte{}), nil
 	}
-	return nil
+	if mode == 1 {
+		return false, syscall.EXDEV
+	}
+	// Loose or off: a second look, through the arrival device, tells
+	// whether the source is on-link there.
+	fl = fib.FlowKey{Dst: saddr, Src: daddr, TOS: tos, Iif: dev.Ifindex(), Oif: dev.Ifindex()}
+	if res, err := in.fib.Lookup(&fl); err == nil && res.Type == fib.RTNUnicast {
+		return res.Route.Gateway == ([4]byte{}), nil
+	}
+	return false, nil
 }
 
 // allHosts is 224.0.0.1, the group every host belongs to.

@@ -57,7 +57,8 @@ func (in *Inet) fnheHash(daddr [4]byte) uint32 {
 // bindException is __mkroute_output's exception half: the decision for
 // fl.Dst by route r when r's nexthop holds an exception for it — the one
 // bound to it while valid, else a new one carrying the exception's MTU
-// (fill_route_from_fnhe), bound in its place. ok false: no exception.
+// and a redirect's gateway (fill_route_from_fnhe), bound in its place.
+// ok false: no exception.
 func (in *Inet) bindException(r *fib.Route, fl *fib.FlowKey, res *fib.Result) (*Rtable, bool) {
 	c := r.Cache()
 	if c == nil || !c.HasExceptions() {
@@ -74,6 +75,11 @@ func (in *Inet) bindException(r *fib.Route, fl *fib.FlowKey, res *fib.Result) (*
 	}
 	d := in.mkOutput(r, fl, res)
 	d.exc = &rtExc{pmtu: x.PMTU, locked: x.MTULocked, expires: x.Expires, clock: in.host.Clock()}
+	if x.Gateway != ([4]byte{}) {
+		// fill_route_from_fnhe: a redirect's gateway replaces the route's.
+		d.Gateway = x.Gateway
+		d.Flags |= RTCFRedirected
+	}
 	c.StoreBound(hash, fl.Dst, &d.Dst)
 	return d, true
 }
@@ -137,7 +143,8 @@ func (in *Inet) flushCache() {
 
 // routeSysctls are net.ipv4.route's settings (ipv4_route_netns_table).
 func (in *Inet) routeSysctls() []stack.Sysctl {
-	return []stack.Sysctl{
+	gc, redir := in.redirectSysctls()
+	return append([]stack.Sysctl{
 		// Linux's flush is write-only (reading it gives nothing); a
 		// write is echoed as procps echoes it, with the value given.
 		{Name: "net.ipv4.route.flush", Get: func() string {
@@ -148,6 +155,7 @@ func (in *Inet) routeSysctls() []stack.Sysctl {
 			in.flushWritten.Store(strings.TrimSpace(v))
 			return nil
 		}},
+		gc,
 		{Name: "net.ipv4.route.min_pmtu", Get: func() string { return strconv.Itoa(int(in.minPMTU.Load())) }, Set: func(v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			// proc_dointvec_minmax with extra1 = 68 (IPV4_MIN_MTU)
@@ -167,5 +175,5 @@ func (in *Inet) routeSysctls() []stack.Sysctl {
 			in.mtuExpires.Store(int64(time.Duration(n) * time.Second))
 			return nil
 		}},
-	}
+	}, redir...)
 }

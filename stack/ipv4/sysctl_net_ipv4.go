@@ -26,15 +26,18 @@ func parseSwitch(v string) (bool, error) {
 }
 
 // sysctls lists the host's net.ipv4 settings, in sysctl -a's order
-// (sysctl_net_ipv4.c and devinet's conf tables): ip_forward and the
-// forwarding and rp_filter switches can be written, the rest is fixed at
-// start.
+// (sysctl_net_ipv4.c and devinet's conf tables): ip_forward, the
+// forwarding and rp_filter switches and the redirect switches
+// (accept_redirects, secure_redirects, send_redirects, shared_media, with
+// conf/default for devices) can be written, the rest is fixed at start.
 func (in *Inet) sysctls() []stack.Sysctl {
 	h, cfg := in.host, in.cfg
 	ro := func(name, v string) stack.Sysctl {
 		return stack.Sysctl{Name: name, Get: func() string { return v }}
 	}
-	keys := []stack.Sysctl{
+	all := func(bool) *devConf { return &in.confAll }
+	keys := in.confSysctls("net.ipv4.conf.all.", all, false)[:1] // accept_redirects
+	keys = append(keys, []stack.Sysctl{
 		{Name: "net.ipv4.conf.all.forwarding", Get: func() string { return boolText(in.Forwarding()) }, Set: func(v string) error {
 			on, err := parseSwitch(v)
 			if err != nil {
@@ -49,10 +52,13 @@ func (in *Inet) sysctls() []stack.Sysctl {
 			}
 			return in.SetRPFilter(nil, n)
 		}},
-	}
+	}...)
+	keys = append(keys, in.confSysctls("net.ipv4.conf.all.", all, false)[1:]...)
+	keys = append(keys, in.confSysctls("net.ipv4.conf.default.", func(bool) *devConf { return &in.confDflt }, true)...)
 	for _, d := range h.Devices() {
 		pre := "net.ipv4.conf." + d.Name() + "."
-		keys = append(keys,
+		conf := in.confSysctls(pre, in.devConfOf(d), false)
+		keys = append(keys, conf[0],
 			stack.Sysctl{Name: pre + "forwarding", Get: func() string { return boolText(in.DevForwarding(d)) }, Set: func(v string) error {
 				on, err := parseSwitch(v)
 				if err != nil {
@@ -67,6 +73,7 @@ func (in *Inet) sysctls() []stack.Sysctl {
 				}
 				return in.SetRPFilter(d, n)
 			}})
+		keys = append(keys, conf[1:]...)
 	}
 	keys = append(keys,
 		stack.Sysctl{Name: "net.ipv4.fib_multipath_hash_policy", Get: func() string { return strconv.Itoa(in.fib.MultipathHashPolicy()) }, Set: func(v string) error {

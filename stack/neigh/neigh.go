@@ -292,6 +292,35 @@ func (t *Table) Output(addr [4]byte, skb *stack.SKB) {
 	}
 }
 
+// EventSend is neigh_event_send without a packet (ICMP redirect's check
+// of the new gateway): an entry without an address — made in NUD_NONE if
+// there is none — starts resolving with a broadcast request, a stale one
+// moves to DELAY as when used; nothing is queued.
+func (t *Table) EventSend(addr [4]byte) {
+	t.mu.Lock()
+	n := t.entry(addr, false)
+	if n == nil {
+		t.mu.Unlock()
+		return
+	}
+	n.Used = t.clock.Now()
+	solicit := false
+	switch n.State {
+	case NUDStale:
+		t.set(n, NUDDelay)
+		n.timer.Reset(t.params.DelayFirstProbe)
+	case NUDNone, NUDFailed:
+		t.set(n, NUDIncomplete)
+		n.Probes = 1
+		n.timer.Reset(t.params.RetransTime)
+		solicit = true
+	}
+	t.mu.Unlock()
+	if solicit {
+		t.ops.Solicit(addr, stack.MAC{}, true)
+	}
+}
+
 // Source says where a link-layer address came from (neigh_update's
 // flags as ARP uses them).
 type Source uint8

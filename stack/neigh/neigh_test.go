@@ -249,3 +249,36 @@ func TestNeighAdmin(t *testing.T) {
 	}
 	r.check("0s solicit unicast 7")
 }
+
+// EventSend (neigh_event_send without a packet) starts resolving an
+// address that has no entry or a failed one with a broadcast request,
+// moves a stale entry to DELAY without a request, and leaves a
+// reachable or incomplete one alone.
+func TestEventSend(t *testing.T) {
+	mac := stack.MAC{2, 0, 0, 0, 0, 9}
+	for _, c := range []struct {
+		name  string
+		setup func(r *neighRig, a [4]byte)
+		state string
+		log   []string
+	}{
+		{"no entry", func(*neighRig, [4]byte) {}, "INCOMPLETE", []string{"0s solicit broadcast 7"}},
+		{"stale", func(r *neighRig, a [4]byte) { r.tab.Update(a, mac, neigh.FromRequest, true) }, "DELAY", nil},
+		{"reachable", func(r *neighRig, a [4]byte) { r.tab.Update(a, mac, neigh.FromReply, true) }, "REACHABLE", nil},
+		{"incomplete", func(r *neighRig, a [4]byte) {
+			r.tab.EventSend(a)
+			r.log = nil
+		}, "INCOMPLETE", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newNeighRig(t, neigh.DefaultParams)
+			a := [4]byte{198, 18, 0, 7}
+			c.setup(r, a)
+			r.tab.EventSend(a)
+			if got := r.state(7); got != c.state {
+				t.Fatalf("state %s, want %s", got, c.state)
+			}
+			r.check(c.log...)
+		})
+	}
+}

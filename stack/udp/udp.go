@@ -172,6 +172,12 @@ func (p *Proto) err(skb *stack.SKB, ie ipv4.ICMPError) {
 		p.in.ICMPStats.InErrors.Add(1) // __udp4_lib_err: no socket for the quoted flow
 		return
 	}
+	if typ == ipv4.ICMPRedirect {
+		// __udp4_lib_err: the socket's redirect is taken
+		// (ipv4_sk_redirect); the socket is told nothing.
+		p.in.SKRedirect(skb, ie)
+		return
+	}
 	if c == nil {
 		return // an unconnected socket without IP_RECVERR hears nothing
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // Nexthop exceptions (fib_nh_exception): what a nexthop learnt about one
-// destination behind it — a path MTU from fragmentation needed, later a
+// destination behind it — a path MTU from fragmentation needed, a
 // gateway from a redirect — kept in a hash of FNHEHashSize chains made
 // the first time one is learnt, as nhc_exceptions.
 const (
@@ -21,7 +21,7 @@ const (
 // values when read (the live entry changes under its table's lock).
 type Exception struct {
 	Daddr   [4]byte
-	Gateway [4]byte // a redirect's gateway (none learnt yet: vnic takes no redirects)
+	Gateway [4]byte // a redirect's gateway (stack/ipv4's takeRedirect)
 	PMTU    uint32
 	// MTULocked: the reported MTU was below min_pmtu, so PMTU is
 	// min_pmtu and no later report lowers it (fnhe_mtu_locked).
