@@ -377,3 +377,48 @@ func TestGatewayInTableAndLocalTable(t *testing.T) {
 		{"route get 198.18.5.2", "local 198.18.5.2 dev lo table local src 198.18.5.2 " + uid + " \n    cache <local> \n", "", 0},
 	})
 }
+
+// The first VRF adds the l3mdev rule (vrf_add_fib_rules: pref 1000,
+// protocol kernel); a flow through the VRF (route get … vrf NAME) or
+// through a device enslaved to it then takes the VRF's table, and a
+// VRF's table without a route refuses rather than guessing the link. The
+// rule is added once per host: after it is deleted, a second VRF adds
+// none.
+func TestRuntimeVRFRule(t *testing.T) {
+	w, c, path := emptyWorld(t)
+	rules := "0:\tfrom all lookup local\n1000:\tfrom all lookup [l3mdev-table]\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n"
+	steps := []ipStep{
+		{"netns add ns1", "", "", 0},
+		{"-n ns1 link set lo up", "", "", 0},
+		{"-n ns1 link add dummy1 type dummy", "", "", 0},
+		{"-n ns1 link add dummy2 type dummy", "", "", 0},
+		{"-n ns1 link set dummy1 up", "", "", 0},
+		{"-n ns1 link set dummy2 up", "", "", 0},
+		{"-n ns1 rule", "0:\tfrom all lookup local\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n", "", 0},
+		{"-n ns1 link add red type vrf table 1111", "", "", 0},
+		{"-n ns1 rule", rules, "", 0},
+		{"-n ns1 -d rule show pref 1000", "1000:\tfrom all lookup [l3mdev-table] proto kernel\n", "", 0},
+		{"-n ns1 -j rule show pref 1000", `[{"priority":1000,"src":"all","l3mdev":null}]` + "\n", "", 0},
+		{"-n ns1 link set red up", "", "", 0},
+		{"-n ns1 link set dummy2 vrf red", "", "", 0},
+		{"-n ns1 addr add dev dummy1 172.16.104.1/24", "", "", 0},
+		{"-n ns1 addr add dev dummy2 172.16.104.1/24", "", "", 0},
+		{"-n ns1 route add 172.16.105.0/24 via 172.16.104.2", "", "", 0},
+		{"-n ns1 route add vrf red 172.16.105.0/24 via 172.16.104.3", "", "", 0},
+		{"-n ns1 route get 172.16.105.9", "172.16.105.9 via 172.16.104.2 dev dummy1 src 172.16.104.1 uid 0 \n    cache \n", "", 0},
+		{"-n ns1 route get 172.16.105.9 vrf red", "172.16.105.9 via 172.16.104.3 dev dummy2 table 1111 src 172.16.104.1 uid 0 \n    cache \n", "", 0},
+		{"-n ns1 route get 172.16.105.9 oif dummy2", "172.16.105.9 via 172.16.104.3 dev dummy2 table 1111 src 172.16.104.1 uid 0 \n    cache \n", "", 0},
+		{"-n ns1 route get 172.16.107.9 vrf red", "", "RTNETLINK answers: Network is unreachable\n", 2},
+		{"-n ns1 route add vrf red unreachable default", "", "", 0},
+		{"-n ns1 route get 172.16.107.9 vrf red", "", "RTNETLINK answers: No route to host\n", 2},
+		{"-n ns1 route get 172.16.105.9 vrf dummy1", "", "Error: argument \"dummy1\" is wrong: Invalid VRF\n\n", 255},
+		{"-n ns1 rule add l3mdev table 7", "", "table can not be specified for l3mdev rules\n", 22},
+		{"-n ns1 rule add l3mdev unreachable pref 1001", "", "", 0},
+		{"-n ns1 rule show pref 1001", "1001:\tfrom all lookup [l3mdev-table] unreachable\n", "", 0},
+		{"-n ns1 rule del pref 1001", "", "", 0},
+		{"-n ns1 rule del pref 1000", "", "", 0},
+		{"-n ns1 link add blue type vrf table 2222", "", "", 0},
+		{"-n ns1 rule", "0:\tfrom all lookup local\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n", "", 0},
+	}
+	runSteps(t, w, c, path, steps)
+}

@@ -682,7 +682,20 @@ func (c *cmd) routeGet(args []string) error {
 			m.Flags |= rtmFFibMatch
 		case a == "connected":
 			connected = true
-		case a == "vrf", a == "notify", a == "as":
+		case a == "vrf":
+			// iproute_get: the VRF is the output device.
+			if v, err = val(); err != nil {
+				return err
+			}
+			idx, err := c.ifindex(v)
+			if err != nil {
+				return err
+			}
+			if idx == 0 || !c.isVRF(idx) {
+				return invarg("Invalid VRF\n", v)
+			}
+			m.Oif = idx
+		case a == "notify", a == "as":
 			return &Error{Msg: fmt.Sprintf("ip route get %s is not supported by vnic.", a), Code: exitNL}
 		case matches(a, "help"):
 			return usageErr{routeUsage}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"syscall"
 
 	mnl "github.com/mdlayher/netlink"
 
@@ -224,7 +225,9 @@ func parseRuleArgs(args []string, add bool) (rtnetlink.RuleMsg, error) {
 			m.Action, m.Goto, m.HasGoto = uint8(fib.RuleGoto), uint32(n), true
 		case a == "nop":
 			m.Action = uint8(fib.RuleNop)
-		case a == "l3mdev", matches(a, "tun_id"), matches(a, "nat"), matches(a, "map-to"):
+		case a == "l3mdev":
+			m.L3mdev = 1
+		case matches(a, "tun_id"), matches(a, "nat"), matches(a, "map-to"):
 			return m, &Error{Msg: fmt.Sprintf("\"%s\" rules are not supported by vnic.", a), Code: exitNL}
 		case matches(a, "help"):
 			return m, usageErr{ruleUsage}
@@ -237,7 +240,11 @@ func parseRuleArgs(args []string, add bool) (rtnetlink.RuleMsg, error) {
 			tableOK = true
 		}
 	}
-	if add && !tableOK && m.Action == uint8(fib.RuleToTable) {
+	if m.L3mdev != 0 && m.Table != 0 {
+		// iprule_modify's own check (ip exits with the errno)
+		return m, &Error{Msg: "table can not be specified for l3mdev rules", Code: int(syscall.EINVAL), Bare: true}
+	}
+	if add && !tableOK && m.Action == uint8(fib.RuleToTable) && m.L3mdev == 0 {
 		m.Table = fib.TableMain // a lookup names main unless told
 	}
 	return m, nil
@@ -423,20 +430,39 @@ func printRule(p *out, r rtnetlink.RuleMsg, details bool) {
 			p.fp("[detached] ")
 		}
 	}
+	// An l3mdev rule's lookup comes early; the fields after it lead
+	// with their blank (the line ends without one).
+	l3 := r.L3mdev != 0
+	lead := func(format string) string {
+		if l3 {
+			return " " + strings.TrimSuffix(format, " ")
+		}
+		return format
+	}
+	end := func(format string) string {
+		if l3 {
+			return strings.TrimSuffix(format, " ")
+		}
+		return format
+	}
+	if l3 {
+		p.jnull("l3mdev")
+		p.fp("lookup [l3mdev-table]")
+	}
 	if r.HasUIDRange {
-		p.num("uid_start", "uidrange %d", uint64(r.UIDStart))
-		p.num("uid_end", "-%d ", uint64(r.UIDEnd))
+		p.num("uid_start", lead("uidrange %d"), uint64(r.UIDStart))
+		p.num("uid_end", end("-%d "), uint64(r.UIDEnd))
 	}
 	if r.IPProto != 0 {
-		p.str("ipproto", "ipproto %s ", ipProtoName(r.IPProto))
+		p.str("ipproto", lead("ipproto %s "), ipProtoName(r.IPProto))
 	}
 	ports := func(name string, lo, hi uint16) {
 		if lo == hi {
-			p.num(name, name+" %d ", uint64(lo))
+			p.num(name, lead(name+" %d "), uint64(lo))
 			return
 		}
-		p.num(name+"_start", name+" %d", uint64(lo))
-		p.num(name+"_end", "-%d ", uint64(hi))
+		p.num(name+"_start", lead(name+" %d"), uint64(lo))
+		p.num(name+"_end", end("-%d "), uint64(hi))
 	}
 	if r.HasSport {
 		ports("sport", r.SportStart, r.SportEnd)
@@ -464,18 +490,18 @@ func printRule(p *out, r rtnetlink.RuleMsg, details bool) {
 	}
 	switch fib.RuleAction(r.Action) {
 	case fib.RuleGoto:
-		p.num("goto", "goto %d", uint64(r.Goto))
+		p.num("goto", lead("goto %d"), uint64(r.Goto))
 		if r.Flags&rtnetlink.RuleFlagUnresolved != 0 {
 			p.jnull("unresolved")
 			p.fp(" [unresolved]")
 		}
 	case fib.RuleNop:
 		p.jnull("nop")
-		p.fp("nop")
+		p.fp("%s", lead("nop"))
 	case fib.RuleToTable:
 	default:
 		name := fib.RuleAction(r.Action).String()
-		p.str("action", "%s", name)
+		p.str("action", lead("%s"), name)
 	}
 	if r.HasProtocol && (r.Protocol != 0 && r.Protocol != fib.ProtoKernel || details) {
 		p.str("protocol", " proto %s", ProtoName(r.Protocol))

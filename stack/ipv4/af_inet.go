@@ -106,6 +106,8 @@ type Inet struct {
 	// flushWritten is the last value written to net.ipv4.route.flush.
 	flushWritten atomic.Value
 	rpFilter     atomic.Int32 // conf/all/rp_filter
+	// vrfRulesAdded: the first VRF added the l3mdev rule (l3mdev.go).
+	vrfRulesAdded bool
 	// conf/all's and conf/default's redirect switches; net.ipv4.route's
 	// redirect_number, redirect_load and redirect_silence (ns) and
 	// gc_timeout (ns: a redirect's exception lasts that long).

@@ -20,10 +20,12 @@ func (in *Inet) rtnlRegisterRules() {
 	rtnetlink.Register(h, rtnetlink.RTMNewRule, in.rtmNewRule, nil)
 	rtnetlink.Register(h, rtnetlink.RTMDelRule, in.rtmNewRule, nil)
 	rtnetlink.Register(h, rtnetlink.RTMGetRule, in.rtmDumpRule, in.rtmDumpRule)
-	h.RegisterNetdevNotifier(func(ev stack.NetdevEvent, _ *stack.NetDevice) {
+	in.fib.SetL3mdev(in.l3mdevOf)
+	h.RegisterNetdevNotifier(func(ev stack.NetdevEvent, d *stack.NetDevice) {
 		if ev == stack.NetdevRegister || ev == stack.NetdevUnregister {
 			in.fib.ResolveRuleDevices(in.ifindexByName)
 		}
+		in.l3mdevEvent(ev, d)
 	})
 }
 
@@ -48,6 +50,9 @@ func (in *Inet) rtmNewRule(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Me
 	}
 	if m.DstLen > 32 || m.SrcLen > 32 || m.DstLen > 0 && !m.Dst.Is4() || m.SrcLen > 0 && !m.Src.Is4() {
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "Invalid network address")
+	}
+	if m.L3mdev > 1 {
+		return nil, rtnetlink.Errorf(syscall.EINVAL, "Invalid l3mdev attribute")
 	}
 	r := ruleOf(m)
 	if req.Type == rtnetlink.RTMDelRule {
@@ -132,6 +137,7 @@ func ruleOf(m rtnetlink.RuleMsg) fib.Rule {
 		r.SuppressIfgroup = m.SuppressIfgroup
 	}
 	r.Protocol, r.Realms = m.Protocol, m.Flow
+	r.L3mdev = m.L3mdev != 0
 	return r
 }
 
@@ -141,6 +147,9 @@ func (in *Inet) ruleMsgOf(r fib.Rule) rtnetlink.RuleMsg {
 		Iifname: r.Iif, Oifname: r.Oif, Priority: r.Priority, HasPriority: r.Priority != 0,
 		SuppressPrefixlen: r.SuppressPrefixLen, HasSuppressPrefixlen: true, Protocol: r.Protocol, HasProtocol: true,
 		IPProto: r.IPProto, Flow: r.Realms}
+	if r.L3mdev {
+		m.L3mdev = 1
+	}
 	if r.Invert {
 		m.Flags |= rtnetlink.RuleFlagInvert
 	}

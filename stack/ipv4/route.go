@@ -344,9 +344,10 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 	}
 	res, err := in.fib.Lookup(fl)
 	if err != nil {
-		if oif != nil {
+		if oif != nil && (header.IPv4IsMulticast(fl.Dst) || !oif.IsVRF()) {
 			// No route, but the sender named the device: assume the
-			// destination is on its link (Linux does the same).
+			// destination is on its link (Linux does the same; a VRF
+			// named as the device has no link: its table decides).
 			if fl.Src == ([4]byte{}) {
 				fl.Src = in.selectAddr(oif, fl.Dst, fib.ScopeLink)
 			}

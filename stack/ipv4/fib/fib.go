@@ -426,6 +426,8 @@ type Tables struct {
 	Loopback    *stack.NetDevice
 	customRules bool // a rule was added or deleted: lookups go through them
 	fixed       [len(fixedIDs)]*table
+	l3mdevOf    L3mdevOf
+	l3mdevRules bool                 // some rule is an l3mdev rule: flows are given their domain
 	infos       map[infoKey]*fibInfo // the shared fib_infos (info.go)
 }
 
@@ -452,6 +454,8 @@ type FlowKey struct {
 	UID      uint32
 	Sport    uint16 // for rules with port ranges
 	Dport    uint16
+
+	l3mdev uint32 // flowi_l3mdev as the L3 domain's table (rules.go)
 }
 
 // Result is fib_result: the matched route and what it says.

@@ -69,6 +69,10 @@ type Rule struct {
 	SuppressIfgroup   int32
 	Protocol          uint8  // who made it (FRA_PROTOCOL)
 	Realms            uint32 // FRA_FLOW
+	// L3mdev (FRA_L3MDEV) selects flows of an L3 domain (through a VRF
+	// or a device enslaved to one) and looks them up in its table: the
+	// rule names no table of its own.
+	L3mdev bool
 
 	iifindex, oifindex int // resolved names: 0 none, -1 absent
 }
@@ -102,6 +106,9 @@ func (r *Rule) matches(fl *FlowKey) bool {
 
 func (r *Rule) selects(fl *FlowKey) bool {
 	if r.iifindex != 0 && r.iifindex != fl.Iif {
+		return false
+	}
+	if r.L3mdev && fl.l3mdev == 0 { // l3mdev_fib_rule_match
 		return false
 	}
 	if r.oifindex != 0 && r.oifindex != fl.Oif {
@@ -153,6 +160,7 @@ func (r *Rule) sameRule(o *Rule) bool {
 
 // lookupRules is fib_rules_lookup over the rule list.
 func (f *Tables) lookupRules(fl *FlowKey) (Result, error) {
+	f.l3mdevUpdate(fl)
 	for i := 0; i < len(f.rules); i++ {
 		r := f.rules[i]
 		if !r.matches(fl) {
@@ -178,7 +186,11 @@ func (f *Tables) lookupRules(fl *FlowKey) (Result, error) {
 		default:
 			return Result{}, syscall.EINVAL
 		}
-		t := f.tables[r.Table]
+		tid := r.Table
+		if r.L3mdev {
+			tid = fl.l3mdev // fib_rule_get_table
+		}
+		t := f.tables[tid]
 		if t == nil {
 			continue
 		}
@@ -186,7 +198,7 @@ func (f *Tables) lookupRules(fl *FlowKey) (Result, error) {
 		if h.r == nil || h.typ == RTNThrow {
 			continue // EAGAIN: the next rule
 		}
-		res, err := h.result(r.Table)
+		res, err := h.result(tid)
 		if err != nil {
 			return res, err
 		}
@@ -197,6 +209,40 @@ func (f *Tables) lookupRules(fl *FlowKey) (Result, error) {
 		return res, nil
 	}
 	return Result{}, syscall.ENETUNREACH
+}
+
+// L3mdevOf tells the L3 domain of device ifindex: its VRF's table (0:
+// the default domain) and whether the device is that VRF itself. The
+// host sets it; without it no flow has a domain.
+type L3mdevOf func(ifindex int) (table uint32, master bool)
+
+// SetL3mdev installs the host's L3mdevOf.
+func (f *Tables) SetL3mdev(of L3mdevOf) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.l3mdevOf = of
+}
+
+// l3mdevUpdate is l3mdev_update_flow: a flow through an output device
+// belongs to that device's domain (and a flow whose output device is the
+// VRF itself names no device once its table is known: the VRF directs
+// the lookup, any device of it will do); failing that, one arriving on a
+// device other than the loopback belongs to the input device's domain.
+func (f *Tables) l3mdevUpdate(fl *FlowKey) {
+	if f.l3mdevOf == nil || !f.l3mdevRules || fl.l3mdev != 0 {
+		return
+	}
+	if fl.Oif != 0 {
+		t, master := f.l3mdevOf(fl.Oif)
+		fl.l3mdev = t
+		if master {
+			fl.Oif = 0
+		}
+		return
+	}
+	if fl.Iif != 0 { // the loopback is of no domain
+		fl.l3mdev, _ = f.l3mdevOf(fl.Iif)
+	}
 }
 
 // ruleIndex is the first rule of priority pref (a goto's target), -1 for
@@ -263,6 +309,9 @@ func (f *Tables) AddRule(r Rule, prefSet, excl bool, ifindex func(string) int) (
 			r.Priority = f.rules[1].Priority - 1
 		}
 	}
+	if r.L3mdev && r.Table != TableUnspec {
+		return Rule{}, ruleErr(syscall.EINVAL, "table can not be specified for l3mdev rules")
+	}
 	switch {
 	case r.Action == RuleGoto && r.Goto == 0:
 		return Rule{}, ruleErr(syscall.EINVAL, "Missing goto target for action goto")
@@ -271,7 +320,7 @@ func (f *Tables) AddRule(r Rule, prefSet, excl bool, ifindex func(string) int) (
 	case r.Action != RuleGoto && r.Goto != 0:
 		return Rule{}, ruleErr(syscall.EINVAL, "Unexpected goto")
 	}
-	if r.Action == RuleToTable && r.Table == TableUnspec {
+	if r.Action == RuleToTable && r.Table == TableUnspec && !r.L3mdev {
 		for id := uint32(1); ; id++ {
 			if f.tables[id] == nil {
 				r.Table = id
@@ -291,6 +340,7 @@ func (f *Tables) AddRule(r Rule, prefSet, excl bool, ifindex func(string) int) (
 	nr := r
 	f.rules = slices.Insert(f.rules, i, &nr)
 	f.customRules = true
+	f.l3mdevRules = slices.ContainsFunc(f.rules, func(r *Rule) bool { return r.L3mdev })
 	f.genid.Add(1)
 	return r, nil
 }
@@ -307,11 +357,12 @@ func (f *Tables) DeleteRule(q Rule, prefSet bool) (Rule, error) {
 			q.TOS != 0 && r.TOS != q.TOS || q.MarkMask != 0 && (r.Mark != q.Mark || r.MarkMask != q.MarkMask) ||
 			q.Iif != "" && r.Iif != q.Iif || q.Oif != "" && r.Oif != q.Oif || q.Goto != 0 && r.Goto != q.Goto ||
 			q.IPProto != 0 && r.IPProto != q.IPProto || q.Sport.set() && r.Sport != q.Sport || q.Dport.set() && r.Dport != q.Dport ||
-			q.Invert && !r.Invert || q.Protocol != 0 && r.Protocol != q.Protocol {
+			q.Invert && !r.Invert || q.Protocol != 0 && r.Protocol != q.Protocol || q.L3mdev && !r.L3mdev {
 			continue
 		}
 		f.rules = slices.Delete(f.rules, i, i+1)
 		f.customRules = true
+		f.l3mdevRules = slices.ContainsFunc(f.rules, func(r *Rule) bool { return r.L3mdev })
 		f.genid.Add(1)
 		return *r, nil
 	}

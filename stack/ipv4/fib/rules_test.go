@@ -202,3 +202,64 @@ func TestRulesAddDelete(t *testing.T) {
 		t.Error("the rule did not attach to vnic7")
 	}
 }
+
+// An l3mdev rule looks a flow of an L3 domain up in the domain's table:
+// the output device's domain (a flow whose output device is the VRF
+// itself names no device after it), else the input device's; a flow of
+// no domain passes over the rule. The rule takes no table of its own.
+func TestRulesL3mdev(t *testing.T) {
+	f := rulesTables(t)
+	// ifindex 7 is a VRF on table 100, 8 a device enslaved to it, 2 and
+	// 3 devices of the default domain.
+	f.SetL3mdev(func(ifindex int) (uint32, bool) {
+		switch ifindex {
+		case 7:
+			return 100, true
+		case 8:
+			return 100, false
+		}
+		return 0, false
+	})
+	r := NewRule(1000, RuleToTable, 7)
+	r.L3mdev = true
+	if _, err := f.AddRule(r, true, true, ifindexOf); err == nil || !errors.Is(err, syscall.EINVAL) {
+		t.Fatalf("l3mdev rule with a table: %v, want EINVAL", err)
+	}
+	r.Table = 0
+	if got := addRule(t, f, r); got.Table != 0 || !got.L3mdev {
+		t.Fatalf("l3mdev rule stored as table %d l3mdev %v", got.Table, got.L3mdev)
+	}
+	for _, c := range []struct {
+		name    string
+		fl      FlowKey
+		want    string // gateway, table
+		wantOif int
+	}{
+		{"output through the VRF", FlowKey{Dst: a4("198.18.9.9"), Oif: 7}, "198.18.0.100 t100", 0},
+		{"output through a slave", FlowKey{Dst: a4("198.18.9.9"), Oif: 8}, "198.18.0.100 t100", 8},
+		{"input on a slave", FlowKey{Dst: a4("198.18.9.9"), Iif: 8}, "198.18.0.100 t100", 0},
+		{"input on the loopback", FlowKey{Dst: a4("198.18.9.9"), Iif: 1}, "198.18.0.1 t254", 0},
+		{"output elsewhere", FlowKey{Dst: a4("198.18.9.9"), Iif: 8, Oif: 2}, "198.18.0.1 t254", 2},
+		{"outside the VRF's table", FlowKey{Dst: a4("203.0.113.9"), Oif: 7}, "198.18.0.1 t254", 0},
+	} {
+		fl := c.fl
+		res, err := f.Lookup(&fl)
+		got := "none"
+		if err == nil {
+			got = fmt.Sprintf("%d.%d.%d.%d t%d", res.Route.Gateway[0], res.Route.Gateway[1], res.Route.Gateway[2], res.Route.Gateway[3], res.Table)
+		}
+		if got != c.want || fl.Oif != c.wantOif {
+			t.Errorf("%s: %s (oif %d after), want %s (oif %d)", c.name, got, fl.Oif, c.want, c.wantOif)
+		}
+	}
+	// Deleting the rule: the VRF's flows are the main table's again.
+	q := NewRule(0, 0, 0)
+	q.L3mdev = true
+	if _, err := f.DeleteRule(q, false); err != nil {
+		t.Fatal(err)
+	}
+	fl := FlowKey{Dst: a4("198.18.9.9"), Oif: 8}
+	if res, err := f.Lookup(&fl); err != nil || res.Table != TableMain {
+		t.Fatalf("after the delete: table %d err %v, want main", res.Table, err)
+	}
+}
