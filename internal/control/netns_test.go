@@ -422,3 +422,51 @@ func TestRuntimeVRFRule(t *testing.T) {
 	}
 	runSteps(t, w, c, path, steps)
 }
+
+// ignore_routes_with_linkdown (conf/all or the device's): routes through
+// a device without carrier stay and are shown linkdown; once it is set
+// they are passed over (a broadcast route too, a local one not) and
+// shown dead linkdown, as a 6.18 kernel does in a scratch namespace.
+func TestRuntimeIgnoreRoutesWithLinkdown(t *testing.T) {
+	w, c, path := emptyWorld(t)
+	setUp(t, w, c, path, "netns add ns1", "-n ns1 link set lo up", "-n ns1 link add d0 type dummy", "-n ns1 link set d0 up",
+		"-n ns1 addr add 198.18.7.1/24 dev d0", "-n ns1 link set d0 carrier off",
+		"-n ns1 route add 198.18.8.0/24 via 198.18.7.2", "-n ns1 route add default via 198.18.7.3 metric 10 dev d0")
+	set := func(name, v string) {
+		for _, s := range w.Host("ns1").Stack.Sysctls() {
+			if s.Name == name {
+				if err := s.Set(v); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+		}
+		t.Fatalf("no sysctl %s", name)
+	}
+	unreach := "RTNETLINK answers: Network is unreachable\n"
+	steps := func(flag string, via, onlink, bcast ipStep) []ipStep {
+		return []ipStep{
+			{"-n ns1 route", "default via 198.18.7.3 dev d0 metric 10 " + flag + "\n198.18.7.0/24 dev d0 proto kernel scope link src 198.18.7.1 " + flag +
+				"\n198.18.8.0/24 via 198.18.7.2 dev d0 " + flag + "\n", "", 0},
+			via, onlink, bcast,
+			{"-n ns1 route get 198.18.7.1", "local 198.18.7.1 dev lo src 198.18.7.1 uid 0 \n    cache <local> \n", "", 0},
+		}
+	}
+	runSteps(t, w, c, path, steps("linkdown ",
+		ipStep{"-n ns1 route get 198.18.8.5", "198.18.8.5 via 198.18.7.2 dev d0 src 198.18.7.1 uid 0 \n    cache \n", "", 0},
+		ipStep{"-n ns1 route get 198.18.7.9", "198.18.7.9 dev d0 src 198.18.7.1 uid 0 \n    cache \n", "", 0},
+		ipStep{"-n ns1 route get 198.18.7.255", "broadcast 198.18.7.255 dev d0 src 198.18.7.1 uid 0 \n    cache <local,brd> \n", "", 0}))
+	for _, name := range []string{"net.ipv4.conf.all.ignore_routes_with_linkdown", "net.ipv4.conf.d0.ignore_routes_with_linkdown"} {
+		set(name, "1")
+		runSteps(t, w, c, path, steps("dead linkdown ",
+			ipStep{"-n ns1 route get 198.18.8.5", "", unreach, 2},
+			ipStep{"-n ns1 route get 198.18.7.9", "", unreach, 2},
+			ipStep{"-n ns1 route get 198.18.7.255", "", unreach, 2}))
+		set(name, "0")
+	}
+	setUp(t, w, c, path, "-n ns1 link set d0 carrier on")
+	set("net.ipv4.conf.all.ignore_routes_with_linkdown", "1")
+	runSteps(t, w, c, path, []ipStep{
+		{"-n ns1 route get 198.18.8.5", "198.18.8.5 via 198.18.7.2 dev d0 src 198.18.7.1 uid 0 \n    cache \n", "", 0},
+	})
+}

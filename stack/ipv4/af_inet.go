@@ -204,6 +204,7 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	}
 	in.lo = lo
 	in.fib.Loopback = lo
+	in.fib.SetIgnoreLinkdown(in.ignoreLinkdown)
 	if err := lo.Open(); err != nil {
 		return nil, err
 	}

@@ -431,3 +431,13 @@ func (in *Inet) devGone(d *stack.NetDevice) {
 		idev.arp.Delete(n.Addr)
 	}
 }
+
+// ignoreLinkdown is IN_DEV_IGNORE_ROUTES_WITH_LINKDOWN (conf/all's value
+// or the device's, as Linux 6.x reads it): the fib passes over a route
+// whose device has no carrier.
+func (in *Inet) ignoreLinkdown(d *stack.NetDevice) bool {
+	if idev := inDevKey.Get(d); idev != nil {
+		return in.orConf(idev, confIgnoreRoutesWithLinkdown)
+	}
+	return in.confAll.val[confIgnoreRoutesWithLinkdown].Load() != 0
+}

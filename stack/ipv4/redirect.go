@@ -33,21 +33,24 @@ const (
 	DefaultGCTimeout       = 300 * time.Second
 )
 
-// The per-device switches of redirects (IPV4_DEVCONF_*), in sysctl -a's
-// order.
+// The per-device switches (IPV4_DEVCONF_*) of redirects, and
+// ignore_routes_with_linkdown.
 const (
 	confAcceptRedirects = iota
 	confSecureRedirects
 	confSendRedirects
 	confSharedMedia
+	confIgnoreRoutesWithLinkdown
 	nConf
 )
 
-var confNames = [nConf]string{"accept_redirects", "secure_redirects", "send_redirects", "shared_media"}
+var confNames = [nConf]string{"accept_redirects", "secure_redirects", "send_redirects", "shared_media", "ignore_routes_with_linkdown"}
+
+// confDefaults are Linux's: the redirect switches on, linkdown routes used.
+var confDefaults = [nConf]int32{1, 1, 1, 1, 0}
 
 // devConf is a set of those switches (struct ipv4_devconf's data and
-// state): conf/all's, conf/default's or a device's. Linux's defaults are
-// all 1.
+// state): conf/all's, conf/default's or a device's.
 type devConf struct {
 	val [nConf]atomic.Int32
 	// set marks a value written since it was made: conf/default's
@@ -57,7 +60,7 @@ type devConf struct {
 
 func (c *devConf) init() {
 	for i := range c.val {
-		c.val[i].Store(1)
+		c.val[i].Store(confDefaults[i])
 	}
 }
 

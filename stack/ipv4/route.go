@@ -551,7 +551,8 @@ func (in *Inet) validateSourceOif(saddr, daddr [4]byte, tos uint8, oif int, dev 
 	if mode == 0 && !redirect {
 		return false, nil
 	}
-	fl := fib.FlowKey{Dst: saddr, Src: daddr, TOS: tos, Iif: dev.Ifindex()}
+	// __fib_validate_source looks up with FIB_LOOKUP_IGNORE_LINKSTATE.
+	fl := fib.FlowKey{Dst: saddr, Src: daddr, TOS: tos, Iif: dev.Ifindex(), IgnoreLinkState: true}
 	res, err := in.fib.Lookup(&fl)
 	if err != nil {
 		if mode != 0 {
@@ -570,7 +571,7 @@ func (in *Inet) validateSourceOif(saddr, daddr [4]byte, tos uint8, oif int, dev 
 	}
 	// Loose or off: a second look, through the arrival device, tells
 	// whether the source is on-link there.
-	fl = fib.FlowKey{Dst: saddr, Src: daddr, TOS: tos, Iif: dev.Ifindex(), Oif: dev.Ifindex()}
+	fl = fib.FlowKey{Dst: saddr, Src: daddr, TOS: tos, Iif: dev.Ifindex(), Oif: dev.Ifindex(), IgnoreLinkState: true}
 	if res, err := in.fib.Lookup(&fl); err == nil && res.Type == fib.RTNUnicast {
 		return res.Route.Gateway == ([4]byte{}), nil
 	}

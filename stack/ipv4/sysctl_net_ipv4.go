@@ -2,6 +2,7 @@ package ipv4
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,30 +36,31 @@ func (in *Inet) sysctls() []stack.Sysctl {
 	ro := func(name, v string) stack.Sysctl {
 		return stack.Sysctl{Name: name, Get: func() string { return v }}
 	}
+	// Each directory's keys in name order, as sysctl -a lists them.
+	byName := func(ks []stack.Sysctl) []stack.Sysctl {
+		slices.SortFunc(ks, func(a, b stack.Sysctl) int { return strings.Compare(a.Name, b.Name) })
+		return ks
+	}
 	all := func(bool) *devConf { return &in.confAll }
-	keys := in.confSysctls("net.ipv4.conf.all.", all, false)[:1] // accept_redirects
-	keys = append(keys, []stack.Sysctl{
-		{Name: "net.ipv4.conf.all.forwarding", Get: func() string { return boolText(in.Forwarding()) }, Set: func(v string) error {
+	keys := byName(append(in.confSysctls("net.ipv4.conf.all.", all, false),
+		stack.Sysctl{Name: "net.ipv4.conf.all.forwarding", Get: func() string { return boolText(in.Forwarding()) }, Set: func(v string) error {
 			on, err := parseSwitch(v)
 			if err != nil {
 				return err
 			}
 			return in.SetForwarding(on)
 		}},
-		{Name: "net.ipv4.conf.all.rp_filter", Get: func() string { return strconv.Itoa(in.RPFilterConf(nil)) }, Set: func(v string) error {
+		stack.Sysctl{Name: "net.ipv4.conf.all.rp_filter", Get: func() string { return strconv.Itoa(in.RPFilterConf(nil)) }, Set: func(v string) error {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil {
 				return fmt.Errorf("invalid argument %q: %w", v, syscall.EINVAL)
 			}
 			return in.SetRPFilter(nil, n)
-		}},
-	}...)
-	keys = append(keys, in.confSysctls("net.ipv4.conf.all.", all, false)[1:]...)
-	keys = append(keys, in.confSysctls("net.ipv4.conf.default.", func(bool) *devConf { return &in.confDflt }, true)...)
+		}}))
+	keys = append(keys, byName(in.confSysctls("net.ipv4.conf.default.", func(bool) *devConf { return &in.confDflt }, true))...)
 	for _, d := range h.Devices() {
 		pre := "net.ipv4.conf." + d.Name() + "."
-		conf := in.confSysctls(pre, in.devConfOf(d), false)
-		keys = append(keys, conf[0],
+		keys = append(keys, byName(append(in.confSysctls(pre, in.devConfOf(d), false),
 			stack.Sysctl{Name: pre + "forwarding", Get: func() string { return boolText(in.DevForwarding(d)) }, Set: func(v string) error {
 				on, err := parseSwitch(v)
 				if err != nil {
@@ -72,8 +74,7 @@ func (in *Inet) sysctls() []stack.Sysctl {
 					return fmt.Errorf("invalid argument %q: %w", v, syscall.EINVAL)
 				}
 				return in.SetRPFilter(d, n)
-			}})
-		keys = append(keys, conf[1:]...)
+			}}))...)
 	}
 	keys = append(keys,
 		stack.Sysctl{Name: "net.ipv4.fib_multipath_hash_policy", Get: func() string { return strconv.Itoa(in.fib.MultipathHashPolicy()) }, Set: func(v string) error {

@@ -264,7 +264,7 @@ func (r *Route) selectPath(fl *FlowKey, policy int32) *Route {
 	h := fl.multipathHash(policy)
 	total := 0
 	for _, p := range r.paths {
-		if p.alive() {
+		if p.alive() && !fl.skipsLinkdown(p) {
 			total += int(p.weight)
 		}
 	}
@@ -274,7 +274,7 @@ func (r *Route) selectPath(fl *FlowKey, policy int32) *Route {
 	point := uint64(h&0x7fffffff) * uint64(total) >> 31
 	acc := uint64(0)
 	for _, p := range r.paths {
-		if !p.alive() {
+		if !p.alive() || fl.skipsLinkdown(p) {
 			continue
 		}
 		acc += uint64(p.weight)
@@ -427,7 +427,8 @@ type Tables struct {
 	customRules bool // a rule was added or deleted: lookups go through them
 	fixed       [len(fixedIDs)]*table
 	l3mdevOf    L3mdevOf
-	l3mdevRules bool                 // some rule is an l3mdev rule: flows are given their domain
+	l3mdevRules bool // some rule is an l3mdev rule: flows are given their domain
+	ignoreLD    func(*stack.NetDevice) bool
 	infos       map[infoKey]*fibInfo // the shared fib_infos (info.go)
 }
 
@@ -455,7 +456,20 @@ type FlowKey struct {
 	Sport    uint16 // for rules with port ranges
 	Dport    uint16
 
-	l3mdev uint32 // flowi_l3mdev as the L3 domain's table (rules.go)
+	// IgnoreLinkState is FIB_LOOKUP_IGNORE_LINKSTATE (source
+	// validation): nexthops without carrier count whatever
+	// ignore_routes_with_linkdown says.
+	IgnoreLinkState bool
+
+	l3mdev uint32                      // flowi_l3mdev as the L3 domain's table (rules.go)
+	ignLD  func(*stack.NetDevice) bool // the tables' ignore_routes_with_linkdown, set by the lookup
+}
+
+// skipsLinkdown is fib_lookup_good_nhc's linkdown test: a nexthop
+// marked linkdown (its device has no carrier; never a host-scope route's)
+// is passed over when its device ignores routes with linkdown.
+func (fl *FlowKey) skipsLinkdown(r *Route) bool {
+	return fl.ignLD != nil && !fl.IgnoreLinkState && r.Dev != nil && r.Scope != ScopeHost && !r.Dev.CarrierOK() && fl.ignLD(r.Dev)
 }
 
 // Result is fib_result: the matched route and what it says.
@@ -533,6 +547,9 @@ func (fl *FlowKey) acceptsSimple(l *leaf) bool {
 	if t := RouteType(l.kind & leafTypeMask); t != RTNLocal && t != RTNBroadcast && !k.dev.IsUp() {
 		return false
 	}
+	if fl.ignLD != nil && !fl.IgnoreLinkState && k.scope != ScopeHost && !k.dev.CarrierOK() && fl.ignLD(k.dev) {
+		return false
+	}
 	return fl.Oif == 0 || k.dev.Ifindex() == fl.Oif
 }
 
@@ -549,10 +566,13 @@ func (fl *FlowKey) accepts(r *Route) bool {
 		// A multipath route: some path lives (through the output device,
 		// if the flow names one).
 		return slices.ContainsFunc(r.paths, func(p *Route) bool {
-			return p.alive() && (fl.Oif == 0 || p.Dev != nil && p.Dev.Ifindex() == fl.Oif)
+			return p.alive() && !fl.skipsLinkdown(p) && (fl.Oif == 0 || p.Dev != nil && p.Dev.Ifindex() == fl.Oif)
 		})
 	}
 	if r.Type != RTNLocal && r.Type != RTNBroadcast && !r.alive() {
+		return false
+	}
+	if fl.skipsLinkdown(r) {
 		return false
 	}
 	// fib_table_lookup: a flow with an output device takes only routes
@@ -573,6 +593,7 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 	f.lookups.Add(1)
 	f.mu.RLock()
 	defer f.mu.RUnlock()
+	fl.ignLD = f.ignoreLD
 	if f.customRules {
 		res, err := f.lookupRules(fl)
 		if err == syscall.ENETUNREACH && res.Route == nil {
@@ -600,7 +621,7 @@ func (f *Tables) TableLookup(id uint32, a [4]byte) *Route {
 	if t == nil {
 		return nil
 	}
-	return t.lookup(&FlowKey{Dst: a}).r
+	return t.lookup(&FlowKey{Dst: a, ignLD: f.ignoreLD}).r
 }
 
 // LookupTable is fib_table_lookup on one table for the flow fl (its
@@ -614,6 +635,7 @@ func (f *Tables) LookupTable(id uint32, fl *FlowKey) (Result, error) {
 	if t == nil {
 		return Result{}, syscall.ENETUNREACH
 	}
+	fl.ignLD = f.ignoreLD
 	h := t.lookup(fl)
 	if h.r == nil {
 		return Result{}, syscall.ENETUNREACH
@@ -799,6 +821,33 @@ func (r *Route) pathList() []Path {
 		ps[i] = Path{Dev: p.Dev, Gateway: p.Gateway, OnLink: p.OnLink, Weight: p.weight, Flags: p.nhFlags()}
 	}
 	return ps
+}
+
+// SetIgnoreLinkdown installs the host's ignore_routes_with_linkdown
+// (IN_DEV_IGNORE_ROUTES_WITH_LINKDOWN of a device).
+func (f *Tables) SetIgnoreLinkdown(ign func(*stack.NetDevice) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ignoreLD = ign
+	f.genid.Add(1)
+}
+
+// dumpCopy is r as a dump shows it: fib_dump_info marks a linkdown
+// nexthop dead too when its device ignores routes with linkdown.
+func (f *Tables) dumpCopy(r *Route) Route {
+	c := r.Copy()
+	if f.ignoreLD == nil {
+		return c
+	}
+	if c.NHFlags&NHFLinkdown != 0 && c.Dev != nil && f.ignoreLD(c.Dev) {
+		c.NHFlags |= NHFDead
+	}
+	for i := range c.Multipath {
+		if p := &c.Multipath[i]; p.Flags&NHFLinkdown != 0 && p.Dev != nil && f.ignoreLD(p.Dev) {
+			p.Flags |= NHFDead
+		}
+	}
+	return c
 }
 
 // del removes the first route q matches (fib_table_delete); ESRCH when none.
@@ -1021,7 +1070,7 @@ func (f *Tables) DumpFrom(id uint32, c *DumpCursor, fn func(Route) bool) bool {
 						c.Len, c.Idx = ln, 0
 					}
 					for ; lo+c.Idx < hi; c.Idx++ {
-						if !fn(rs[lo+c.Idx].Copy()) {
+						if !fn(f.dumpCopy(rs[lo+c.Idx])) {
 							return false
 						}
 					}

@@ -268,3 +268,51 @@ func TestMultipathHashPolicy(t *testing.T) {
 		t.Errorf("a refused set changed the policy to %d", f.MultipathHashPolicy())
 	}
 }
+
+// TestMultipathLinkdown: a path whose device lost its carrier still takes
+// its share of flows until its device ignores routes with linkdown; then
+// every flow takes the other path (fib_rebalance gives the linkdown one no
+// share), and the dump marks it dead linkdown.
+func TestMultipathLinkdown(t *testing.T) {
+	_, h := stacktest.NewHost(t, 1)
+	d1, _ := stacktest.NewDev(t, h, 1)
+	d2, _ := stacktest.NewDev(t, h, 1)
+	for _, d := range []*stack.NetDevice{d1, d2} {
+		if err := d.Open(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var f Tables
+	f.Init()
+	r := &Route{Table: TableMain, Dst: a4("198.18.20.0"), Len: 24, Type: RTNUnicast,
+		Multipath: []Path{{Dev: d1, Gateway: a4("198.18.5.1"), Weight: 1}, {Dev: d2, Gateway: a4("198.18.6.1"), Weight: 1}}}
+	if err := f.Insert(r, false); err != nil {
+		t.Fatal(err)
+	}
+	d1.CarrierOn()
+	d2.CarrierOff()
+	ignore := false
+	f.SetIgnoreLinkdown(func(d *stack.NetDevice) bool { return ignore && d == d2 })
+	spread := func() map[string]int {
+		count := map[string]int{}
+		for i := range 1000 {
+			res, err := f.Lookup(&FlowKey{Dst: a4("198.18.20.9"), Src: [4]byte{198, 19, byte(i >> 8), byte(i)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			count[gwOf(res, nil)]++
+		}
+		return count
+	}
+	if c := spread(); c["198.18.6.1/24 t254"] < 400 {
+		t.Fatalf("linkdown path without the sysctl: %v, want about half the flows", c)
+	}
+	ignore = true
+	if c := spread(); c["198.18.5.1/24 t254"] != 1000 {
+		t.Fatalf("linkdown path with the sysctl: %v, want every flow on the other", c)
+	}
+	dump := f.Dump(TableMain)
+	if len(dump) != 1 || len(dump[0].Multipath) != 2 || dump[0].Multipath[0].Flags != 0 || dump[0].Multipath[1].Flags != NHFDead|NHFLinkdown {
+		t.Fatalf("dump: %+v", dump)
+	}
+}
