@@ -22,7 +22,7 @@ import (
 
 func newIPCmd(a *app) *cobra.Command {
 	return &cobra.Command{
-		Use:   "ip [--socket PATH] --host NAME OBJECT [COMMAND [ARGS]]",
+		Use:   "ip [--socket PATH] [--cpuprofile FILE] --host NAME OBJECT [COMMAND [ARGS]]",
 		Short: "ip for the hosts of a running `vnic up` (iproute2's grammar and output over rtnetlink)",
 		Long: `ip for a host of a running 'vnic up', speaking rtnetlink to its control socket
 (--socket PATH, else $VNIC_SOCKET, else the default). --host (or $VNIC_HOST)
@@ -53,7 +53,7 @@ usage errors.`,
 // hands the rest to iproute, which reads ip's global options itself
 // (-n/-netns NAME names the host, as ip netns exec names a namespace).
 func runIP(args []string, stdout, stderr io.Writer) int {
-	socket, host, count := "", os.Getenv("VNIC_HOST"), 0
+	socket, host, count, profile := "", os.Getenv("VNIC_HOST"), 0, ""
 	var rest []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -71,6 +71,8 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 			socket = v
 		} else if v, ok := val("--host"); ok {
 			host = v
+		} else if v, ok := val("--cpuprofile"); ok {
+			profile = v
 		} else if v, ok := val("--count"); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
@@ -81,6 +83,16 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 		} else {
 			rest = append(rest, a)
 		}
+	}
+	if profile != "" {
+		// The root's --cpuprofile does not reach a command that parses
+		// its own flags: ip takes it here (vnic --cpuprofile F ip … too).
+		pa := &app{cpuProfile: profile}
+		if err := pa.startProfile(); err != nil {
+			fmt.Fprintln(stderr, "vnic ip:", err)
+			return 1
+		}
+		defer pa.stopProfile()
 	}
 	if len(rest) == 1 && rest[0] == "--help" && len(args) == 1 {
 		fmt.Fprint(stdout, "usage: vnic ip [--socket PATH] [--host NAME] [--count N] [ OPTIONS ] OBJECT { COMMAND | help }\n\n"+iproute.Usage)

@@ -562,17 +562,23 @@ func batch(g globals, o Options) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	failed := false
-	// Under -force nothing waits on a change's answer (a failed one does
-	// not stop the batch): changes go out many to a packet and their
-	// refusals are reported, with their lines, as the answers come.
+	// Nothing waits on a change's answer: changes go out many to a packet
+	// and their refusals are reported, with their lines, as the answers
+	// come. Under -force a refusal does not stop the batch; without it
+	// the server runs nothing after a refused change, and the batch ends
+	// there (what waiting for each answer would give, as iproute2 does).
 	pl, pipelining := o.T.(pipeliner)
-	pipelining = pipelining && g.force
 	if pipelining {
-		pl.Pipeline(batchWindow, func(line int, err error) {
+		refused := func(line int, err error) {
 			report(err, o)
 			fmt.Fprintf(o.Stderr, "Command failed %s:%d\n", g.batch, line)
 			failed = true
-		})
+		}
+		if g.force {
+			pl.Pipeline(batchWindow, refused)
+		} else if pl.PipelineUntilRefused(batchWindow, refused) != nil {
+			pipelining = false // a server without the option: one at a time
+		}
 		defer pl.Pipeline(0, nil)
 	}
 	lineno, pending, start := 0, "", 0
@@ -597,6 +603,15 @@ func batch(g globals, o Options) error {
 			}
 			err = (&cmd{g: g, o: o}).object(args[0], args[1:])
 		}
+		if err != nil && pipelining {
+			// The answers to the lines before come first: their refusals
+			// are reported before this line's error (and without -force
+			// one of them ends the batch before this line).
+			pl.Flush()
+		}
+		if failed && !g.force {
+			break // a pipelined change was refused (and reported)
+		}
 		if err != nil {
 			report(err, o)
 			fmt.Fprintf(o.Stderr, "Command failed %s:%d\n", g.batch, start)
@@ -607,7 +622,7 @@ func batch(g globals, o Options) error {
 		}
 	}
 	if pipelining {
-		if err := pl.Flush(); err != nil {
+		if err := pl.Flush(); err != nil && (g.force || !failed) {
 			report(err, o)
 			failed = true
 		}
@@ -624,11 +639,12 @@ func batch(g globals, o Options) error {
 // pipeliner is a transport that can keep changes in flight (nlclient.Conn).
 type pipeliner interface {
 	Pipeline(window int, failed func(tag int, err error))
+	PipelineUntilRefused(window int, failed func(tag int, err error)) error
 	SetTag(tag int)
 	Flush() error
 }
 
-// batchWindow is how many changes -force -batch packs into one packet.
+// batchWindow is how many changes -batch packs into one packet.
 const batchWindow = 128
 
 // makeArgs splits a batch line as iproute2's makeargs: white space
