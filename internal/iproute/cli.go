@@ -651,6 +651,44 @@ const batchWindow = 128
 // separates words, double or single quotes quote them, a '#' outside
 // quotes ends the line.
 func makeArgs(line string) ([]string, error) {
+	// A line of plain ASCII words (a batch's usual line) is cut into
+	// substrings of itself: one allocation, for the slice.
+	n, word := 0, false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == '"' || c == '\'' || c == '#' || c >= 0x80:
+			return makeArgsQuoted(line)
+		case c == ' ' || c == '\t' || c == '\r':
+			word = false
+		case !word:
+			n, word = n+1, true
+		}
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	args := make([]string, 0, n)
+	start := -1
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; c == ' ' || c == '\t' || c == '\r' {
+			if start >= 0 {
+				args = append(args, line[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		args = append(args, line[start:])
+	}
+	return args, nil
+}
+
+// makeArgsQuoted is makeArgs for a line with quotes, a comment or bytes
+// beyond ASCII (each invalid UTF-8 byte becomes U+FFFD, as ranging over
+// the string gives it).
+func makeArgsQuoted(line string) ([]string, error) {
 	var args []string
 	var b strings.Builder
 	in, quote := false, rune(0)
