@@ -109,7 +109,9 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer conn.Close()
-		return iproute.Run(rest, iproute.Options{T: conn, Stdout: stdout, Stderr: stderr})
+		sock := socketPath(socket)
+		return iproute.Run(rest, iproute.Options{T: conn, Stdout: stdout, Stderr: stderr,
+			Exec: func(host string, argv []string) (int, bool, error) { return hostExec(sock, host, argv, stdout, stderr) }})
 	}
 	if !iproute.NeedsHost(rest) {
 		// Usage texts, -V and option errors need no host.
@@ -210,16 +212,32 @@ func netnsExec(socket, name string, argv []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "vnic ip:", err)
 		return 1
 	}
+	status, _, err := hostExec(socket, name, argv, stdout, stderr)
+	if err != nil {
+		// ip's execvp failed: it says why and exits 1.
+		fmt.Fprintf(stderr, "exec of \"%s\" failed: %s\n", argv[0], iproute.ExecErrText(err))
+		return 1
+	}
+	return status
+}
+
+// hostExec runs argv for host name (VNIC_HOST=NAME, VNIC_SOCKET), to its
+// end: its exit status, signaled when a signal ended it (status -1), or
+// why it could not be started.
+func hostExec(socket, name string, argv []string, stdout, stderr io.Writer) (int, bool, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	cmd.Env = append(os.Environ(), "VNIC_HOST="+name, "VNIC_SOCKET="+socket)
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		fmt.Fprintf(stderr, "exec of \"%s\" failed: %v\n", argv[0], err)
-		return 255
+	err := cmd.Run()
+	if err == nil {
+		return 0, false, nil
 	}
-	return 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return -1, true, nil
+		}
+		return ee.ExitCode(), false, nil
+	}
+	return 0, false, err
 }

@@ -48,6 +48,11 @@ type Options struct {
 	// flush cache writes net.ipv4.route.flush, as iproute2 writes
 	// /proc/sys/net/ipv4/route/flush. Without it the command is refused.
 	Sysctl func(name, value string) error
+	// Exec, when set, runs argv for host (the caller can start
+	// processes): ip -all netns exec. It returns the command's exit
+	// status, or signaled for one a signal ended, or an error when it
+	// could not be started (its errno is what ip prints).
+	Exec func(host string, argv []string) (status int, signaled bool, err error)
 }
 
 // Exit codes, as ip's: 1 for most errors iproute2 reports with exit(1),
@@ -217,6 +222,7 @@ type globals struct {
 	netns     string
 	batch     string // -batch FILE ("-": standard input)
 	force     bool
+	all       bool // -all: ip netns exec and delete over every namespace
 	timestamp bool
 	version   bool
 	help      bool
@@ -337,7 +343,7 @@ func parseGlobals(args []string) (globals, []string, error) {
 		case matches(opt, "-Numeric"):
 			// vnic prints numbers where ip has no name for them anyway.
 		case matches(opt, "-all"):
-			return g, nil, &Error{Msg: "-all is not supported by vnic.", Code: exitUsage}
+			g.all = true
 		default:
 			return g, nil, &Error{Msg: fmt.Sprintf("Option \"%s\" is unknown, try \"ip -help\".", opt), Code: exitUsage, Bare: true}
 		}
