@@ -22,7 +22,7 @@ import (
 
 func newIPCmd(a *app) *cobra.Command {
 	return &cobra.Command{
-		Use:   "ip [--socket PATH] --host NAME OBJECT [COMMAND [ARGS]]",
+		Use:   "ip [--socket PATH] [--cpuprofile FILE] --host NAME OBJECT [COMMAND [ARGS]]",
 		Short: "ip for the hosts of a running `vnic up` (iproute2's grammar and output over rtnetlink)",
 		Long: `ip for a host of a running 'vnic up', speaking rtnetlink to its control socket
 (--socket PATH, else $VNIC_SOCKET, else the default). --host (or $VNIC_HOST)
@@ -53,7 +53,7 @@ usage errors.`,
 // hands the rest to iproute, which reads ip's global options itself
 // (-n/-netns NAME names the host, as ip netns exec names a namespace).
 func runIP(args []string, stdout, stderr io.Writer) int {
-	socket, host, count := "", os.Getenv("VNIC_HOST"), 0
+	socket, host, count, profile := "", os.Getenv("VNIC_HOST"), 0, ""
 	var rest []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -71,6 +71,8 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 			socket = v
 		} else if v, ok := val("--host"); ok {
 			host = v
+		} else if v, ok := val("--cpuprofile"); ok {
+			profile = v
 		} else if v, ok := val("--count"); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
@@ -81,6 +83,16 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 		} else {
 			rest = append(rest, a)
 		}
+	}
+	if profile != "" {
+		// The root's --cpuprofile does not reach a command that parses
+		// its own flags: ip takes it here (vnic --cpuprofile F ip … too).
+		pa := &app{cpuProfile: profile}
+		if err := pa.startProfile(); err != nil {
+			fmt.Fprintln(stderr, "vnic ip:", err)
+			return 1
+		}
+		defer pa.stopProfile()
 	}
 	if len(rest) == 1 && rest[0] == "--help" && len(args) == 1 {
 		fmt.Fprint(stdout, "usage: vnic ip [--socket PATH] [--host NAME] [--count N] [ OPTIONS ] OBJECT { COMMAND | help }\n\n"+iproute.Usage)
@@ -97,7 +109,9 @@ func runIP(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer conn.Close()
-		return iproute.Run(rest, iproute.Options{T: conn, Stdout: stdout, Stderr: stderr})
+		sock := socketPath(socket)
+		return iproute.Run(rest, iproute.Options{T: conn, Stdout: stdout, Stderr: stderr,
+			Exec: func(host string, argv []string) (int, bool, error) { return hostExec(sock, host, argv, stdout, stderr) }})
 	}
 	if !iproute.NeedsHost(rest) {
 		// Usage texts, -V and option errors need no host.
@@ -198,16 +212,32 @@ func netnsExec(socket, name string, argv []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "vnic ip:", err)
 		return 1
 	}
+	status, _, err := hostExec(socket, name, argv, stdout, stderr)
+	if err != nil {
+		// ip's execvp failed: it says why and exits 1.
+		fmt.Fprintf(stderr, "exec of \"%s\" failed: %s\n", argv[0], iproute.ExecErrText(err))
+		return 1
+	}
+	return status
+}
+
+// hostExec runs argv for host name (VNIC_HOST=NAME, VNIC_SOCKET), to its
+// end: its exit status, signaled when a signal ended it (status -1), or
+// why it could not be started.
+func hostExec(socket, name string, argv []string, stdout, stderr io.Writer) (int, bool, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	cmd.Env = append(os.Environ(), "VNIC_HOST="+name, "VNIC_SOCKET="+socket)
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		fmt.Fprintf(stderr, "exec of \"%s\" failed: %v\n", argv[0], err)
-		return 255
+	err := cmd.Run()
+	if err == nil {
+		return 0, false, nil
 	}
-	return 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return -1, true, nil
+		}
+		return ee.ExitCode(), false, nil
+	}
+	return 0, false, err
 }

@@ -48,6 +48,11 @@ type Options struct {
 	// flush cache writes net.ipv4.route.flush, as iproute2 writes
 	// /proc/sys/net/ipv4/route/flush. Without it the command is refused.
 	Sysctl func(name, value string) error
+	// Exec, when set, runs argv for host (the caller can start
+	// processes): ip -all netns exec. It returns the command's exit
+	// status, or signaled for one a signal ended, or an error when it
+	// could not be started (its errno is what ip prints).
+	Exec func(host string, argv []string) (status int, signaled bool, err error)
 }
 
 // Exit codes, as ip's: 1 for most errors iproute2 reports with exit(1),
@@ -217,6 +222,7 @@ type globals struct {
 	netns     string
 	batch     string // -batch FILE ("-": standard input)
 	force     bool
+	all       bool // -all: ip netns exec and delete over every namespace
 	timestamp bool
 	version   bool
 	help      bool
@@ -337,7 +343,7 @@ func parseGlobals(args []string) (globals, []string, error) {
 		case matches(opt, "-Numeric"):
 			// vnic prints numbers where ip has no name for them anyway.
 		case matches(opt, "-all"):
-			return g, nil, &Error{Msg: "-all is not supported by vnic.", Code: exitUsage}
+			g.all = true
 		default:
 			return g, nil, &Error{Msg: fmt.Sprintf("Option \"%s\" is unknown, try \"ip -help\".", opt), Code: exitUsage, Bare: true}
 		}
@@ -562,17 +568,23 @@ func batch(g globals, o Options) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	failed := false
-	// Under -force nothing waits on a change's answer (a failed one does
-	// not stop the batch): changes go out many to a packet and their
-	// refusals are reported, with their lines, as the answers come.
+	// Nothing waits on a change's answer: changes go out many to a packet
+	// and their refusals are reported, with their lines, as the answers
+	// come. Under -force a refusal does not stop the batch; without it
+	// the server runs nothing after a refused change, and the batch ends
+	// there (what waiting for each answer would give, as iproute2 does).
 	pl, pipelining := o.T.(pipeliner)
-	pipelining = pipelining && g.force
 	if pipelining {
-		pl.Pipeline(batchWindow, func(line int, err error) {
+		refused := func(line int, err error) {
 			report(err, o)
 			fmt.Fprintf(o.Stderr, "Command failed %s:%d\n", g.batch, line)
 			failed = true
-		})
+		}
+		if g.force {
+			pl.Pipeline(batchWindow, refused)
+		} else if pl.PipelineUntilRefused(batchWindow, refused) != nil {
+			pipelining = false // a server without the option: one at a time
+		}
 		defer pl.Pipeline(0, nil)
 	}
 	lineno, pending, start := 0, "", 0
@@ -597,6 +609,15 @@ func batch(g globals, o Options) error {
 			}
 			err = (&cmd{g: g, o: o}).object(args[0], args[1:])
 		}
+		if err != nil && pipelining {
+			// The answers to the lines before come first: their refusals
+			// are reported before this line's error (and without -force
+			// one of them ends the batch before this line).
+			pl.Flush()
+		}
+		if failed && !g.force {
+			break // a pipelined change was refused (and reported)
+		}
 		if err != nil {
 			report(err, o)
 			fmt.Fprintf(o.Stderr, "Command failed %s:%d\n", g.batch, start)
@@ -607,7 +628,7 @@ func batch(g globals, o Options) error {
 		}
 	}
 	if pipelining {
-		if err := pl.Flush(); err != nil {
+		if err := pl.Flush(); err != nil && (g.force || !failed) {
 			report(err, o)
 			failed = true
 		}
@@ -624,17 +645,56 @@ func batch(g globals, o Options) error {
 // pipeliner is a transport that can keep changes in flight (nlclient.Conn).
 type pipeliner interface {
 	Pipeline(window int, failed func(tag int, err error))
+	PipelineUntilRefused(window int, failed func(tag int, err error)) error
 	SetTag(tag int)
 	Flush() error
 }
 
-// batchWindow is how many changes -force -batch packs into one packet.
+// batchWindow is how many changes -batch packs into one packet.
 const batchWindow = 128
 
 // makeArgs splits a batch line as iproute2's makeargs: white space
 // separates words, double or single quotes quote them, a '#' outside
 // quotes ends the line.
 func makeArgs(line string) ([]string, error) {
+	// A line of plain ASCII words (a batch's usual line) is cut into
+	// substrings of itself: one allocation, for the slice.
+	n, word := 0, false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == '"' || c == '\'' || c == '#' || c >= 0x80:
+			return makeArgsQuoted(line)
+		case c == ' ' || c == '\t' || c == '\r':
+			word = false
+		case !word:
+			n, word = n+1, true
+		}
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	args := make([]string, 0, n)
+	start := -1
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; c == ' ' || c == '\t' || c == '\r' {
+			if start >= 0 {
+				args = append(args, line[start:i])
+				start = -1
+			}
+		} else if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		args = append(args, line[start:])
+	}
+	return args, nil
+}
+
+// makeArgsQuoted is makeArgs for a line with quotes, a comment or bytes
+// beyond ASCII (each invalid UTF-8 byte becomes U+FFFD, as ranging over
+// the string gives it).
+func makeArgsQuoted(line string) ([]string, error) {
 	var args []string
 	var b strings.Builder
 	in, quote := false, rune(0)

@@ -3,6 +3,7 @@ package iproute
 import (
 	"errors"
 	"fmt"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,9 +20,9 @@ import (
 // NetnsExec reports a command line that is ip netns exec NAME CMD…: the
 // caller (which can start processes) runs CMD for host NAME.
 func NetnsExec(args []string) (name string, argv []string, ok bool) {
-	_, rest, err := parseGlobals(args)
-	if err != nil || len(rest) < 2 || !matches(rest[0], "netns") || !matches(rest[1], "exec") {
-		return "", nil, false
+	g, rest, err := parseGlobals(args)
+	if err != nil || g.all || len(rest) < 2 || !matches(rest[0], "netns") || !matches(rest[1], "exec") {
+		return "", nil, false // ip -all netns exec is Run's (Options.Exec)
 	}
 	if len(rest) > 2 {
 		name = rest[2]
@@ -71,6 +72,10 @@ func (c *cmd) netns(args []string) error {
 			return netnsFileErr("create", name, err)
 		}
 		return nil
+	case matches(sub, "delete") && c.g.all:
+		return c.netnsDelAll(nc)
+	case matches(sub, "exec") && c.g.all:
+		return c.netnsExecAll(nc, args)
 	case matches(sub, "delete"):
 		if name == "" {
 			return &Error{Msg: "No netns name specified", Bare: true}
@@ -109,6 +114,69 @@ func (c *cmd) netns(args []string) error {
 		return &Error{Msg: fmt.Sprintf("ip netns %s is not supported by vnic: its hosts have no processes.", sub), Code: exitFail}
 	}
 	return &Error{Msg: fmt.Sprintf("Command \"%s\" is unknown, try \"ip netns help\".", sub), Code: exitUsage, Bare: true}
+}
+
+// netnsDelAll is ip -all netns delete: every namespace, in the order ip
+// netns list gives them. A failure is reported and ends the walk, and
+// the command still succeeds, as netns_foreach stops at a callback's
+// failure and returns 0.
+func (c *cmd) netnsDelAll(nc netns.Client) error {
+	hs, err := netns.List(nc)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		if err := netns.Del(nc, h.Name); err != nil {
+			fmt.Fprintln(c.o.Stderr, netnsFileErr("remove", h.Name, err).(*Error).Msg)
+			break
+		}
+	}
+	return nil
+}
+
+// netnsExecAll is ip -all netns exec CMD…: for every namespace, in the
+// order ip netns list gives them, "\nnetns: NAME\n" on standard output,
+// then CMD run for it to its end. The commands' exit statuses are not
+// looked at (exit 0), except that one ended by a signal ends ip with
+// exit 1 at once; a command that cannot be started says so (as ip's
+// child does before its _exit(1)) and the walk goes on.
+func (c *cmd) netnsExecAll(nc netns.Client, argv []string) error {
+	if len(argv) == 0 {
+		return &Error{Msg: "No command specified", Bare: true}
+	}
+	if c.o.Exec == nil {
+		return &Error{Msg: "ip -all netns exec runs commands: use vnic ip -all netns exec CMD (each gets VNIC_HOST=NAME).", Code: exitFail}
+	}
+	hs, err := netns.List(nc)
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		fmt.Fprintf(c.o.Stdout, "\nnetns: %s\n", h.Name)
+		_, signaled, err := c.o.Exec(h.Name, argv)
+		if err != nil {
+			fmt.Fprintf(c.o.Stderr, "exec of \"%s\" failed: %s\n", argv[0], ExecErrText(err))
+			continue
+		}
+		if signaled {
+			return &Error{Code: exitFail, Bare: true} // cmd_exec's exit(1)
+		}
+	}
+	return nil
+}
+
+// ExecErrText is strerror of why a command could not be started: a
+// command not found on $PATH is ENOENT, as execvp fails with it.
+func ExecErrText(err error) string {
+	var errno syscall.Errno
+	switch {
+	case errors.Is(err, exec.ErrNotFound):
+		errno = syscall.ENOENT
+	case errors.As(err, &errno):
+	default:
+		return err.Error()
+	}
+	return capitalise(errno.Error())
 }
 
 // validNetns is ip netns's is_valid_netns_name... of iproute2's check: a

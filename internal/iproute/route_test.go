@@ -88,6 +88,9 @@ func FuzzParseRoute(f *testing.F) {
 
 // A batch line splits as ip's makeargs splits it.
 func TestMakeArgs(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { makeArgs("route add 1.0.0.0/24 via 198.18.0.2") }); n != 1 {
+		t.Errorf("a plain line: %v allocations, want 1 (the slice)", n)
+	}
 	for _, tc := range []struct {
 		line string
 		want []string
@@ -100,6 +103,10 @@ func TestMakeArgs(t *testing.T) {
 		{"x 'it''s'", []string{"x", "its"}, false},
 		{"x \"open", nil, true},
 		{"", nil, false},
+		{" \t\r ", nil, false},
+		{"\troute  add\r1.0.0.0/24 ", []string{"route", "add", "1.0.0.0/24"}, false},
+		{"x \xff\xfey", []string{"x", "\ufffd\ufffdy"}, false},
+		{"héllo wörld", []string{"héllo", "wörld"}, false},
 	} {
 		got, err := makeArgs(tc.line)
 		if (err != nil) != tc.bad || strings.Join(got, "|") != strings.Join(tc.want, "|") {
@@ -108,12 +115,18 @@ func TestMakeArgs(t *testing.T) {
 	}
 }
 
-// makeArgs takes any line without panicking, and what it returns has no
-// empty word.
+// makeArgs takes any line without panicking, what it returns has no
+// empty word, and its fast path for plain lines splits as the general one.
 func FuzzMakeArgs(f *testing.F) {
 	f.Add("route add 198.18.0.0/24 \"dev\" lo # c")
+	f.Add("route add 1.0.0.0/24 via 198.18.0.2")
+	f.Add("\t a\rb  \xff")
 	f.Fuzz(func(t *testing.T, line string) {
 		args, err := makeArgs(line)
+		ref, rerr := makeArgsQuoted(line)
+		if (err != nil) != (rerr != nil) || strings.Join(args, "\x00") != strings.Join(ref, "\x00") || len(args) != len(ref) {
+			t.Fatalf("%q: %q %v, the general splitter %q %v", line, args, err, ref, rerr)
+		}
 		if err != nil {
 			return
 		}

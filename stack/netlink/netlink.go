@@ -64,6 +64,20 @@ const (
 	CtrlAttrGroups   = 0x82
 )
 
+// MsgSetOption stands in for setsockopt(SOL_NETLINK) on any connection,
+// bound to rtnetlink or not (its type is below NLMSG_MIN_TYPE, a
+// control message: no family's). Its payload is two u32s, the option and
+// its value; it is answered as a request with NLM_F_ACK is.
+const MsgSetOption = 0x0e
+
+// OptStopAtRefusal (value 1: on, 0: off) makes a refused rtnetlink request
+// end its packet: the requests after it in the same packet are not run
+// and are answered ECANCELED. A client can then send many changes a
+// packet and still stop at the first that fails, as ip -batch without
+// -force must (Linux runs every message of a datagram whatever the ones
+// before it did; it has no such option).
+const OptStopAtRefusal = 0x8001
+
 // Extended ack attributes (NLMSGERR_ATTR_*).
 const (
 	nlmsgerrAttrMsg  = 1
@@ -164,19 +178,30 @@ func ParseError(m mnl.Message) (errno syscall.Errno, msg string, off int) {
 // Marshal packs messages into one packet, padding each payload to the
 // netlink alignment and filling in the lengths.
 func Marshal(msgs []mnl.Message) ([]byte, error) {
-	var out []byte
+	n := 0
 	for _, m := range msgs {
-		if pad := (4 - len(m.Data)%4) % 4; pad != 0 {
-			m.Data = append(m.Data[:len(m.Data):len(m.Data)], make([]byte, pad)...)
-		}
-		m.Header.Length = uint32(nlmsgHdrLen + len(m.Data))
-		b, err := m.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b...)
+		n += msgLen(m)
 	}
-	return out, nil
+	return AppendMarshal(make([]byte, 0, n), msgs...), nil
+}
+
+// AppendMarshal appends msgs to b as Marshal packs them (a payload padded
+// to 4 bytes, the length counting the padding) and returns the result:
+// one allocation at most, none when b has room.
+func AppendMarshal(b []byte, msgs ...mnl.Message) []byte {
+	for _, m := range msgs {
+		l := msgLen(m)
+		at := len(b)
+		b = append(b, make([]byte, l)...) // compiled to a grow and a clear
+		h := b[at : at+l]
+		binary.LittleEndian.PutUint32(h[0:], uint32(l))
+		binary.LittleEndian.PutUint16(h[4:], uint16(m.Header.Type))
+		binary.LittleEndian.PutUint16(h[6:], uint16(m.Header.Flags))
+		binary.LittleEndian.PutUint32(h[8:], m.Header.Sequence)
+		binary.LittleEndian.PutUint32(h[12:], m.Header.PID)
+		copy(h[nlmsgHdrLen:], m.Data)
+	}
+	return b
 }
 
 // Unmarshal splits a packet into messages.

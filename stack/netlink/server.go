@@ -2,6 +2,7 @@ package netlink
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -121,9 +122,10 @@ type RouteDumper interface {
 }
 
 // RouteBatcher is a RouteService that answers several requests (none a
-// dump) in one go, calling answer for each in order.
+// dump) in one go, calling answer for each in order; when answer returns
+// false it runs no more of them.
 type RouteBatcher interface {
-	HandleBatch(ns string, uid uint32, reqs []mnl.Message, answer func(i int, replies []mnl.Message, err error))
+	HandleBatch(ns string, uid uint32, reqs []mnl.Message, answer func(i int, replies []mnl.Message, err error) bool)
 }
 
 // SetRouteService installs the rtnetlink service.
@@ -339,6 +341,7 @@ type conn struct {
 	route    bool   // bound to rtnetlink (under gmu)
 	ns       string // its namespace
 	rtGroups uint32
+	stop     bool   // OptStopAtRefusal (under gmu)
 	uid      uint32 // the peer's user (SO_PEERCRED)
 
 	ctx    context.Context // ends when the connection closes or shuts down
@@ -664,9 +667,18 @@ func (c *conn) read() {
 			if c.ctx.Err() != nil {
 				return
 			}
-			if n := c.routeRun(msgs[i:]); n > 1 {
-				if c.s.serveRouteRun(c, msgs[i:i+n]) != nil {
+			if n := c.routeRun(msgs[i:]); n > 0 {
+				ran, err := c.s.serveRouteRun(c, msgs[i:i+n])
+				if err != nil {
 					return
+				}
+				if ran < n {
+					// Refused, under OptStopAtRefusal: the rest of the
+					// packet is not run.
+					if c.cancelRest(msgs[i+ran:]) != nil {
+						return
+					}
+					break
 				}
 				i += n
 				continue
@@ -679,12 +691,47 @@ func (c *conn) read() {
 	}
 }
 
+// errCanceled answers the requests OptStopAtRefusal leaves unrun.
+var errCanceled = Errorf(syscall.ECANCELED, "not run: a request before it in the packet was refused")
+
+// cancelRest answers msgs' requests ECANCELED without running them.
+func (c *conn) cancelRest(msgs []mnl.Message) error {
+	var out []mnl.Message
+	for _, m := range msgs {
+		if m.Header.Flags&mnl.Request != 0 {
+			out = append(out, errReply(m.Header, errCanceled, -1))
+		}
+	}
+	return c.sendMsgs(out)
+}
+
+// setOption is MsgSetOption: an option and its value (u32 each).
+func (c *conn) setOption(h mnl.Header, body []byte) []mnl.Message {
+	if len(body) < 8 {
+		return []mnl.Message{ErrorMsg(h, syscall.EINVAL, "an option and its value (u32 each) expected", -1)}
+	}
+	opt, val := binary.LittleEndian.Uint32(body), binary.LittleEndian.Uint32(body[4:])
+	switch {
+	case opt == OptStopAtRefusal && val <= 1:
+		c.gmu.Lock()
+		c.stop = val == 1
+		c.gmu.Unlock()
+		return []mnl.Message{ErrorMsg(h, 0, "", -1)}
+	case opt == OptStopAtRefusal:
+		return []mnl.Message{ErrorMsg(h, syscall.EINVAL, "the value is 0 or 1", -1)}
+	}
+	return []mnl.Message{ErrorMsg(h, syscall.ENOPROTOOPT, "no such option", -1)}
+}
+
 // serve answers one request message into the connection's queue; an
 // error means the connection is gone.
 func (s *Server) serve(c *conn, m mnl.Message) error {
 	h := m.Header
 	if h.Flags&mnl.Request == 0 {
 		return nil
+	}
+	if h.Type == MsgSetOption {
+		return c.sendMsgs(c.setOption(h, m.Data))
 	}
 	dump := h.Flags&mnl.Dump == mnl.Dump
 	c.gmu.Lock()
@@ -876,42 +923,50 @@ func (s *Server) ctrl(c *conn, h mnl.Header, cmd uint8, body []byte) []mnl.Messa
 	return []mnl.Message{ErrorMsg(h, syscall.EOPNOTSUPP, "unknown controller command", -1)}
 }
 
-// handleRoute answers an rtnetlink request that is not a dump.
 // routeRun is how many of msgs, from the first, are rtnetlink requests
 // that are not dumps, when the service can answer them together (0: not
-// a run).
+// a run). A run is two requests or more; under OptStopAtRefusal one is
+// enough (its refusal ends the packet).
 func (c *conn) routeRun(msgs []mnl.Message) int {
-	if _, ok := c.s.route.(RouteBatcher); !ok || len(msgs) < 2 {
+	if _, ok := c.s.route.(RouteBatcher); !ok || len(msgs) == 0 {
 		return 0
 	}
 	c.gmu.Lock()
-	route := c.route
+	route, stop := c.route, c.stop
 	c.gmu.Unlock()
-	if !route {
+	if !route || len(msgs) < 2 && !stop {
 		return 0
 	}
 	n := 0
-	for n < len(msgs) && msgs[n].Header.Flags&mnl.Request != 0 && msgs[n].Header.Flags&mnl.Dump != mnl.Dump {
+	for n < len(msgs) && msgs[n].Header.Flags&mnl.Request != 0 && msgs[n].Header.Flags&mnl.Dump != mnl.Dump && msgs[n].Header.Type != MsgSetOption {
 		n++
+	}
+	if n < 2 && !stop {
+		return 0
 	}
 	return n
 }
 
 // serveRouteRun answers a run of rtnetlink requests in one go (one trip
 // into the simulation for a packet of them, where each would take its
-// own), each answer queued as serve queues it.
-func (s *Server) serveRouteRun(c *conn, msgs []mnl.Message) error {
+// own), the answers queued together as serve queues one request's. It
+// returns how many ran: fewer than len(msgs) when one was refused under
+// OptStopAtRefusal.
+func (s *Server) serveRouteRun(c *conn, msgs []mnl.Message) (int, error) {
 	c.gmu.Lock()
-	ns := c.ns
+	ns, stop := c.ns, c.stop
 	c.gmu.Unlock()
-	var first error
-	s.route.(RouteBatcher).HandleBatch(ns, c.uid, msgs, func(i int, replies []mnl.Message, err error) {
-		if first == nil {
-			first = c.sendMsgs(routeAnswer(msgs[i].Header, replies, err))
-		}
+	ran := 0
+	var out []mnl.Message
+	s.route.(RouteBatcher).HandleBatch(ns, c.uid, msgs, func(i int, replies []mnl.Message, err error) bool {
+		ran = i + 1
+		out = appendRouteAnswer(out, msgs[i].Header, replies, err)
+		return err == nil || !stop
 	})
-	return first
+	return ran, c.sendMsgs(out)
 }
+
+// handleRoute answers an rtnetlink request that is not a dump.
 
 func (s *Server) handleRoute(ns string, uid uint32, m mnl.Message) []mnl.Message {
 	replies, err := s.route.Handle(ns, uid, m.Header, m.Data)
@@ -921,10 +976,14 @@ func (s *Server) handleRoute(ns string, uid uint32, m mnl.Message) []mnl.Message
 // routeAnswer is what a request of header h is answered with: its
 // replies and acknowledgement, or its error.
 func routeAnswer(h mnl.Header, replies []mnl.Message, err error) []mnl.Message {
+	return appendRouteAnswer(nil, h, replies, err)
+}
+
+// appendRouteAnswer appends routeAnswer(h, replies, err) to out.
+func appendRouteAnswer(out []mnl.Message, h mnl.Header, replies []mnl.Message, err error) []mnl.Message {
 	if err != nil {
-		return []mnl.Message{errReply(h, err, -1)}
+		return append(out, errReply(h, err, -1))
 	}
-	var out []mnl.Message
 	for _, r := range replies {
 		r.Header.Sequence = h.Sequence
 		out = append(out, r)

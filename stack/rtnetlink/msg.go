@@ -256,59 +256,100 @@ type RouteMsg struct {
 }
 
 // Marshal encodes the message body.
-func (m RouteMsg) Marshal() []byte {
+func (m RouteMsg) Marshal() []byte { return m.AppendMarshal(make([]byte, 0, 64)) }
+
+// AppendMarshal appends the message body, as Marshal makes it, to b: no
+// allocation when b has room and the message has no multipath or metrics.
+func (m RouteMsg) AppendMarshal(b []byte) []byte {
 	tb := uint8(m.Table)
 	if m.Table > 255 {
 		tb = 252 // RT_TABLE_COMPAT
 	}
-	b := []byte{afInet, m.DstLen, m.SrcLen, m.TOS, tb, m.Protocol, m.Scope, m.Type, 0, 0, 0, 0}
-	binary.NativeEndian.PutUint32(b[8:], m.Flags)
-	ae := netlink.NewAttributeEncoder()
-	ae.Uint32(rtaTable, m.Table)
-	putAddr(ae, rtaDst, m.Dst)
-	putAddr(ae, rtaSrc, m.Src)
-	putAddr(ae, rtaGateway, m.Gateway)
-	putVia(ae, m.Via)
-	putAddr(ae, rtaPrefsrc, m.PrefSrc)
+	b = append(b, afInet, m.DstLen, m.SrcLen, m.TOS, tb, m.Protocol, m.Scope, m.Type, 0, 0, 0, 0)
+	binary.NativeEndian.PutUint32(b[len(b)-4:], m.Flags)
+	b = appendU32Attr(b, rtaTable, m.Table)
+	b = appendAddrAttr(b, rtaDst, m.Dst)
+	b = appendAddrAttr(b, rtaSrc, m.Src)
+	b = appendAddrAttr(b, rtaGateway, m.Gateway)
+	if m.Via.IsValid() {
+		fam := uint16(afInet)
+		if m.Via.Is6() {
+			fam = afInet6
+		}
+		var v [18]byte
+		binary.NativeEndian.PutUint16(v[:], fam)
+		n := 2 + copy(v[2:], m.Via.AsSlice())
+		b = appendAttr(b, rtaVia, v[:n])
+	}
+	b = appendAddrAttr(b, rtaPrefsrc, m.PrefSrc)
 	if m.Oif != 0 {
-		ae.Uint32(rtaOIF, m.Oif)
+		b = appendU32Attr(b, rtaOIF, m.Oif)
 	}
 	if m.Iif != 0 {
-		ae.Uint32(rtaIIF, m.Iif)
+		b = appendU32Attr(b, rtaIIF, m.Iif)
 	}
 	if m.HasPrio || m.Priority != 0 {
-		ae.Uint32(rtaPriority, m.Priority)
+		b = appendU32Attr(b, rtaPriority, m.Priority)
 	}
 	if m.HasUID {
-		ae.Uint32(rtaUID, m.UID)
+		b = appendU32Attr(b, rtaUID, m.UID)
 	}
 	if m.NhID != 0 {
-		ae.Uint32(rtaNhID, m.NhID)
+		b = appendU32Attr(b, rtaNhID, m.NhID)
 	}
 	if m.Mark != 0 {
-		ae.Uint32(rtaMark, m.Mark)
+		b = appendU32Attr(b, rtaMark, m.Mark)
 	}
 	if len(m.Multipath) > 0 {
-		ae.Bytes(rtaMultipath, marshalMultipath(m.Multipath))
+		b = appendAttr(b, rtaMultipath, marshalMultipath(m.Multipath))
 	}
 	if m.IPProto != 0 {
-		ae.Uint8(rtaIPProto, m.IPProto)
+		b = appendAttr(b, rtaIPProto, []byte{m.IPProto})
 	}
 	if m.Sport != 0 {
-		ae.Bytes(rtaSport, []byte{byte(m.Sport >> 8), byte(m.Sport)})
+		b = appendAttr(b, rtaSport, []byte{byte(m.Sport >> 8), byte(m.Sport)})
 	}
 	if m.Dport != 0 {
-		ae.Bytes(rtaDport, []byte{byte(m.Dport >> 8), byte(m.Dport)})
+		b = appendAttr(b, rtaDport, []byte{byte(m.Dport >> 8), byte(m.Dport)})
 	}
 	if !m.Metrics.IsZero() {
 		// Nested without NLA_F_NESTED, as the kernel writes it.
 		ne := netlink.NewAttributeEncoder()
 		m.Metrics.encode(ne)
-		b, _ := ne.Encode()
-		ae.Bytes(rtaMetrics, b)
+		mb, _ := ne.Encode()
+		b = appendAttr(b, rtaMetrics, mb)
 	}
-	a, _ := ae.Encode()
-	return append(b, a...)
+	return b
+}
+
+// appendAttr appends a netlink attribute (its length without the
+// padding, its type, the data padded to 4 bytes), as
+// netlink.AttributeEncoder writes one.
+func appendAttr(b []byte, t uint16, data []byte) []byte {
+	l := 4 + len(data)
+	b = binary.NativeEndian.AppendUint16(b, uint16(l))
+	b = binary.NativeEndian.AppendUint16(b, t)
+	b = append(b, data...)
+	for ; l&3 != 0; l++ {
+		b = append(b, 0)
+	}
+	return b
+}
+
+func appendU32Attr(b []byte, t uint16, v uint32) []byte {
+	b = binary.NativeEndian.AppendUint16(b, 8)
+	b = binary.NativeEndian.AppendUint16(b, t)
+	return binary.NativeEndian.AppendUint32(b, v)
+}
+
+// appendAddrAttr appends an IPv4 address attribute, nothing for an
+// invalid address (putAddr's rule).
+func appendAddrAttr(b []byte, t uint16, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return b
+	}
+	v := a.As4()
+	return appendAttr(b, t, v[:])
 }
 
 // Unmarshal decodes a message body.

@@ -266,6 +266,12 @@ func KernErr(err error) error {
 
 // UnwrapErrno finds the errno an error wraps.
 func UnwrapErrno(err error) (syscall.Errno, bool) {
+	switch e := err.(type) {
+	case nil:
+		return 0, false // no allocation for the common case
+	case syscall.Errno:
+		return e, true
+	}
 	var e syscall.Errno
 	if errors.As(err, &e) {
 		return e, true

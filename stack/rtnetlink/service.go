@@ -70,21 +70,28 @@ func (s *Service) Handle(ns string, uid uint32, h mnl.Header, body []byte) (out 
 }
 
 // HandleBatch implements netlink.RouteBatcher: the requests run one after
-// another in a single Exec.
-func (s *Service) HandleBatch(ns string, uid uint32, reqs []mnl.Message, answer func(i int, replies []mnl.Message, err error)) {
+// another in a single Exec, until answer says to stop.
+func (s *Service) HandleBatch(ns string, uid uint32, reqs []mnl.Message, answer func(i int, replies []mnl.Message, err error) bool) {
 	host := s.Host(ns)
 	run := func() {
 		for i, m := range reqs {
 			if host == nil {
-				answer(i, nil, Errorf(syscall.ENOENT, "no host %q", ns))
+				if !answer(i, nil, Errorf(syscall.ENOENT, "no host %q", ns)) {
+					return
+				}
 				continue
 			}
 			ms, err := Handle(host, Request{Type: uint16(m.Header.Type), Flags: uint16(m.Header.Flags), Body: m.Data, UID: uid})
 			var out []mnl.Message
-			for _, r := range ms {
-				out = append(out, mnl.Message{Header: mnl.Header{Type: mnl.HeaderType(r.Type)}, Data: r.Body})
+			if len(ms) > 0 {
+				out = make([]mnl.Message, len(ms))
+				for j, r := range ms {
+					out[j] = mnl.Message{Header: mnl.Header{Type: mnl.HeaderType(r.Type)}, Data: r.Body}
+				}
 			}
-			answer(i, out, err)
+			if !answer(i, out, err) {
+				return
+			}
 		}
 	}
 	if s.Exec != nil {
