@@ -74,6 +74,9 @@ func (in *Inet) rtmNewRule(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Me
 // fibNlErr is fib's refusal as the kernel answers it: its extended-ack
 // message, or the bare errno.
 func fibNlErr(err error) error {
+	if err == nil {
+		return nil // errors.As below would allocate its target
+	}
 	var fe *fib.Error
 	if errors.As(err, &fe) {
 		if fe.Msg == "" {

@@ -967,7 +967,6 @@ func (s *Server) serveRouteRun(c *conn, msgs []mnl.Message) (int, error) {
 }
 
 // handleRoute answers an rtnetlink request that is not a dump.
-
 func (s *Server) handleRoute(ns string, uid uint32, m mnl.Message) []mnl.Message {
 	replies, err := s.route.Handle(ns, uid, m.Header, m.Data)
 	return routeAnswer(m.Header, replies, err)
