@@ -31,6 +31,7 @@ type RouteSpec struct {
 	// Metrics are the RTA_METRICS the metric keywords set.
 	Metrics rtnetlink.Metrics
 	OnLink  bool
+	Realms  uint32 // realm(s) [FROM/]TO: RTA_FLOW
 	NhID    uint32 // nhid N: a nexthop object
 	// Nexthops are a multipath route's paths (nexthop via … dev …
 	// weight … [onlink], each).
@@ -48,6 +49,7 @@ type NexthopSpec struct {
 	Dev     string
 	Weight  uint16
 	OnLink  bool
+	Realms  uint32
 }
 
 // parseNexthops reads ip route's multipath grammar (parse_nexthops): from
@@ -93,6 +95,16 @@ func parseNexthops(args []string) ([]NexthopSpec, error) {
 				h.Weight = uint16(n)
 			case "onlink":
 				h.OnLink = true
+			case "realm", "realms":
+				v, err := val()
+				if err != nil {
+					return nil, err
+				}
+				n, ok := parseRealms(v)
+				if !ok {
+					return nil, invarg("\"realm\" value is invalid\n", v)
+				}
+				h.Realms = n
 			default:
 				return nil, &Error{Msg: fmt.Sprintf("\"nexthop\" or end of line is expected instead of \"%s\"", kw), Code: exitUsage}
 			}
@@ -211,6 +223,16 @@ func ParseRoute(args []string) (RouteSpec, error) {
 			a = "dev"
 		case "onlink":
 			r.OnLink = true
+		case "realm", "realms":
+			if v, err = nextArg(args, &i); err != nil {
+				return r, err
+			}
+			n, ok := parseRealms(v)
+			if !ok {
+				return r, invarg("\"realm\" value is invalid\n", v)
+			}
+			r.Realms = n
+			a = "realms"
 		case "nhid":
 			if v, err = nextArg(args, &i); err != nil {
 				return r, err
@@ -401,9 +423,9 @@ func (r RouteSpec) Message(kind uint16, ifindex func(dev string) (uint32, error)
 	if r.Dst.Bits() > 0 {
 		m.Dst = r.Dst.Addr() // host bits as given: the kernel side judges them
 	}
-	m.Gateway, m.Via, m.PrefSrc, m.NhID = r.Gateway, r.Via, r.Src, r.NhID
+	m.Gateway, m.Via, m.PrefSrc, m.NhID, m.Flow = r.Gateway, r.Via, r.Src, r.NhID, r.Realms
 	for _, h := range r.Nexthops {
-		hop := rtnetlink.RtNexthop{Weight: h.Weight, Gateway: h.Gateway, Via: h.Via}
+		hop := rtnetlink.RtNexthop{Weight: h.Weight, Gateway: h.Gateway, Via: h.Via, Flow: h.Realms}
 		if h.OnLink {
 			hop.Flags |= rtnetlink.RTMFOnLink
 		}

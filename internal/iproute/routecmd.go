@@ -89,6 +89,7 @@ type routeFilter struct {
 	hasTOS             bool
 	root, match        netip.Prefix // invalid: no such selector
 	cloned             bool
+	realm, realmMask   uint32 // realm(s): the halves of RTA_FLOW named
 }
 
 func (f *routeFilter) keep(r rtnetlink.RouteMsg) bool {
@@ -105,6 +106,9 @@ func (f *routeFilter) keep(r rtnetlink.RouteMsg) bool {
 		return false
 	}
 	if f.src.IsValid() && r.PrefSrc != f.src {
+		return false
+	}
+	if (r.Flow^f.realm)&f.realmMask != 0 {
 		return false
 	}
 	if f.hasProto && r.Protocol != f.proto || f.hasScope && r.Scope != f.scope || f.hasType && r.Type != f.typ {
@@ -223,7 +227,15 @@ func (c *cmd) parseRouteFilter(args []string) (routeFilter, error) {
 			} else {
 				f.src = ad
 			}
-		case a == "iif", a == "mark", a == "vrf", a == "realm", a == "realms", a == "from", a == "metric":
+		case matches(a, "realm"), a == "realms":
+			if v, err = val(); err != nil {
+				return f, err
+			}
+			var ok bool
+			if f.realm, f.realmMask, ok = realmFilter(v); !ok {
+				return f, invarg("invalid realms\n", v)
+			}
+		case a == "iif", a == "mark", a == "vrf", a == "from", a == "metric":
 			return f, &Error{Msg: fmt.Sprintf("the \"%s\" selector is not supported by vnic.", a), Code: exitNL}
 		case matches(a, "help"):
 			return f, usageErr{routeUsage}
@@ -462,6 +474,9 @@ func (c *cmd) printRouteCI(p *out, r rtnetlink.RouteMsg, f *routeFilter, ci Cach
 			p.fp("mark %#x ", r.Mark)
 		}
 	}
+	if r.Flow != 0 && f.realmMask != ^uint32(0) {
+		printFlow(p, r.Flow)
+	}
 	if r.HasUID {
 		p.num("uid", "uid %d ", uint64(r.UID))
 	}
@@ -504,6 +519,9 @@ func (c *cmd) printRouteCI(p *out, r rtnetlink.RouteMsg, f *routeFilter, ci Cach
 			p.openObj("")
 			if h.Gateway.IsValid() {
 				p.str("gateway", "via %s ", h.Gateway.String())
+			}
+			if h.Flow != 0 {
+				printFlow(p, h.Flow)
 			}
 			if h.Ifindex != 0 {
 				p.str("dev", "dev %s ", c.ifname(uint32(h.Ifindex)))

@@ -202,7 +202,7 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 		return nil, rtnetlink.Errorf(syscall.EINVAL, "Invalid dsfield (tos): ECN bits must be 0")
 	}
 	rt := fib.Route{Table: m.Table, Len: m.DstLen, TOS: m.TOS, Type: fib.RouteType(m.Type), Scope: fib.Scope(m.Scope),
-		Protocol: m.Protocol, Priority: m.Priority, Metrics: fib.Metrics(m.Metrics), OnLink: m.Flags&rtnetlink.RTMFOnLink != 0}
+		Protocol: m.Protocol, Priority: m.Priority, Metrics: fib.Metrics(m.Metrics), OnLink: m.Flags&rtnetlink.RTMFOnLink != 0, Realms: m.Flow}
 	if m.Dst.IsValid() {
 		rt.Dst = m.Dst.As4()
 	}
@@ -225,7 +225,7 @@ func (in *Inet) rtmNewRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	}
 	rt.NhID = m.NhID
 	for _, hop := range m.Multipath {
-		p := fib.Path{Weight: hop.Weight, OnLink: hop.Flags&rtnetlink.RTMFOnLink != 0}
+		p := fib.Path{Weight: hop.Weight, OnLink: hop.Flags&rtnetlink.RTMFOnLink != 0, Realms: hop.Flow}
 		if p.Gateway, err = gatewayOf(hop.Gateway, hop.Via); err != nil {
 			if req.Type == rtnetlink.RTMDelRoute {
 				return nil, syscall.ESRCH // fib_nh_match: no path has such a gateway
@@ -378,6 +378,7 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	}
 	if d.Route != nil {
 		out.Metrics = rtnetlink.Metrics(d.Route.Metrics) // the decision's metrics are its route's
+		out.Flow = d.Route.Realms                        // rt_fill_info: the dst's tclassid, its nexthop's realms
 	}
 	// rt_fill_info: a decision bound to an exception reports its MTU
 	// (locked if it is) and, in RTA_CACHEINFO, the time left.
@@ -499,7 +500,7 @@ func AddrMsgOf(a IfAddr) rtnetlink.AddrMsg {
 // RouteMsgOf is fib_dump_info for r.
 func RouteMsgOf(r fib.Route) rtnetlink.RouteMsg {
 	m := rtnetlink.RouteMsg{DstLen: r.Len, TOS: r.TOS, Table: r.Table, Protocol: r.Protocol, Scope: uint8(r.Scope), Type: uint8(r.Type),
-		Priority: r.Priority, HasPrio: r.Priority != 0, Metrics: rtnetlink.Metrics(r.Metrics)}
+		Priority: r.Priority, HasPrio: r.Priority != 0, Metrics: rtnetlink.Metrics(r.Metrics), Flow: r.Realms}
 	if r.Len > 0 {
 		m.Dst = netip.AddrFrom4(r.Dst)
 	}
@@ -518,7 +519,7 @@ func RouteMsgOf(r fib.Route) rtnetlink.RouteMsg {
 	m.Flags |= uint32(r.NHFlags) // fib_nexthop_info: dead, linkdown
 	m.NhID = r.NhID
 	for _, p := range r.Multipath {
-		h := rtnetlink.RtNexthop{Weight: p.Weight, Flags: p.Flags}
+		h := rtnetlink.RtNexthop{Weight: p.Weight, Flags: p.Flags, Flow: p.Realms}
 		if p.Dev != nil {
 			h.Ifindex = int32(p.Dev.Ifindex())
 		}
@@ -533,7 +534,7 @@ func RouteMsgOf(r fib.Route) rtnetlink.RouteMsg {
 	if len(m.Multipath) == 1 {
 		// fib_dump_info: a group of one path dumps as a single nexthop.
 		h := m.Multipath[0]
-		m.Gateway, m.Oif, m.Multipath = h.Gateway, uint32(h.Ifindex), nil
+		m.Gateway, m.Oif, m.Flow, m.Multipath = h.Gateway, uint32(h.Ifindex), h.Flow, nil
 		m.Flags |= uint32(h.Flags)
 	}
 	if r.NexthopBlackhole() {

@@ -79,6 +79,7 @@ const (
 	rtaPriority  = 6
 	rtaPrefsrc   = 7
 	rtaMetrics   = 8
+	rtaFlow      = 11
 	rtaTable     = 15
 	rtaMark      = 16
 	rtaMultipath = 9
@@ -247,6 +248,9 @@ type RouteMsg struct {
 	HasUID bool
 	// NhID is RTA_NH_ID: the nexthop object the route names.
 	NhID uint32
+	// Flow is RTA_FLOW: the route's realms (from<<16 | to), or a route
+	// get decision's (its dst's tclassid).
+	Flow uint32
 	// Multipath is RTA_MULTIPATH: a multipath route's paths.
 	Multipath []RtNexthop
 	// A route get's flow: RTA_MARK, RTA_IP_PROTO, RTA_SPORT, RTA_DPORT.
@@ -287,6 +291,9 @@ func (m RouteMsg) AppendMarshal(b []byte) []byte {
 	}
 	if m.Iif != 0 {
 		b = appendU32Attr(b, rtaIIF, m.Iif)
+	}
+	if m.Flow != 0 {
+		b = appendU32Attr(b, rtaFlow, m.Flow)
 	}
 	if m.HasPrio || m.Priority != 0 {
 		b = appendU32Attr(b, rtaPriority, m.Priority)
@@ -385,6 +392,8 @@ func (m *RouteMsg) Unmarshal(b []byte) error {
 			m.Oif = ad.Uint32()
 		case rtaIIF:
 			m.Iif = ad.Uint32()
+		case rtaFlow:
+			m.Flow = ad.Uint32()
 		case rtaPriority:
 			m.Priority, m.HasPrio = ad.Uint32(), true
 		case rtaUID:
@@ -554,6 +563,7 @@ type RtNexthop struct {
 	Ifindex int32
 	Gateway netip.Addr
 	Via     netip.Addr // RTA_VIA: a gateway of another family
+	Flow    uint32     // RTA_FLOW: the path's realms
 }
 
 func marshalMultipath(hops []RtNexthop) []byte {
@@ -562,6 +572,9 @@ func marshalMultipath(hops []RtNexthop) []byte {
 		ae := netlink.NewAttributeEncoder()
 		putAddr(ae, rtaGateway, h.Gateway)
 		putVia(ae, h.Via)
+		if h.Flow != 0 {
+			ae.Uint32(rtaFlow, h.Flow)
+		}
 		attrs, _ := ae.Encode()
 		hdr := make([]byte, 8)
 		binary.NativeEndian.PutUint16(hdr, uint16(8+len(attrs)))
@@ -598,6 +611,8 @@ func unmarshalMultipath(b []byte) ([]RtNexthop, error) {
 					h.Gateway = getAddr(ad.Bytes())
 				case rtaVia:
 					h.Via = getVia(ad.Bytes())
+				case rtaFlow:
+					h.Flow = ad.Uint32()
 				}
 			}
 			if err := ad.Err(); err != nil {

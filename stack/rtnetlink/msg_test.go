@@ -15,13 +15,13 @@ import (
 // Every message survives a marshal/unmarshal round trip.
 func TestMessagesRoundTrip(t *testing.T) {
 	r := RouteMsg{DstLen: 24, TOS: 0x10, Table: 1000, Protocol: 4, Scope: 253, Type: 1, Flags: RTMFOnLink, Dst: netip.MustParseAddr("198.18.9.0"),
-		Gateway: netip.MustParseAddr("198.18.5.1"), PrefSrc: netip.MustParseAddr("198.18.5.2"), Oif: 3, Iif: 4, Priority: 7, HasPrio: true}
+		Gateway: netip.MustParseAddr("198.18.5.1"), PrefSrc: netip.MustParseAddr("198.18.5.2"), Oif: 3, Iif: 4, Priority: 7, HasPrio: true, Flow: 0x30004}
 	for t := RTAXLock; t <= RTAXMax; t++ {
 		r.Metrics.Val[t] = uint32(100 + t)
 	}
 	r.Metrics.Val[RTAXCCAlgo], r.Metrics.CC = 0, "cubic"
 	r.Via = netip.MustParseAddr("2001:db8:101::2")
-	r.Multipath = []RtNexthop{{Weight: 1, Ifindex: 3, Via: netip.MustParseAddr("2001:db8:101::2")}, {Weight: 2, Ifindex: 4, Gateway: netip.MustParseAddr("198.18.5.9")}}
+	r.Multipath = []RtNexthop{{Weight: 1, Ifindex: 3, Via: netip.MustParseAddr("2001:db8:101::2")}, {Weight: 2, Ifindex: 4, Gateway: netip.MustParseAddr("198.18.5.9"), Flow: 6}}
 	var r2 RouteMsg
 	if err := r2.Unmarshal(r.Marshal()); err != nil || !reflect.DeepEqual(r2, r) {
 		t.Fatalf("route %+v\n   → %+v (%v)", r, r2, err)
@@ -131,6 +131,9 @@ func refRouteMarshal(m RouteMsg) []byte {
 	if m.Iif != 0 {
 		ae.Uint32(rtaIIF, m.Iif)
 	}
+	if m.Flow != 0 {
+		ae.Uint32(rtaFlow, m.Flow)
+	}
 	if m.HasPrio || m.Priority != 0 {
 		ae.Uint32(rtaPriority, m.Priority)
 	}
@@ -176,7 +179,8 @@ func TestRouteMarshalAsAttributeEncoder(t *testing.T) {
 		{Via: a("198.18.0.3"), IPProto: 6, Sport: 80, Dport: 443, HasPrio: true},
 		{Via: a("2001:db8::1")},
 		{Metrics: Metrics{Val: [RTAXMax + 1]uint32{RTAXMTU: 1280}}},
-		{Multipath: []RtNexthop{{Gateway: a("198.18.0.2"), Ifindex: 2}, {Gateway: a("198.18.0.3"), Ifindex: 3, Weight: 1}}},
+		{Multipath: []RtNexthop{{Gateway: a("198.18.0.2"), Ifindex: 2}, {Gateway: a("198.18.0.3"), Ifindex: 3, Weight: 1, Flow: 0x30004}}},
+		{Flow: 5, Oif: 2},
 	} {
 		if got, want := m.Marshal(), refRouteMarshal(m); !bytes.Equal(got, want) {
 			t.Errorf("%d: % x\nwant % x", i, got, want)

@@ -115,6 +115,10 @@ type Route struct {
 	// MTU; the others are carried and shown, TCP's having no user).
 	Metrics Metrics
 	OnLink  bool
+	// Realms are the nexthop's realms (RTA_FLOW, fib_nh's nh_tclassid:
+	// from<<16 | to), carried to its decisions (dst tclassid) for route
+	// get to show; a multipath route's are its paths'.
+	Realms uint32
 	// NhID names a nexthop object (ip route … nhid N): Dev, Gateway and
 	// OnLink are its, copied in when the route enters the table and when
 	// the nexthop is replaced.
@@ -149,7 +153,8 @@ type Path struct {
 	Gateway [4]byte
 	OnLink  bool
 	Weight  uint16
-	Flags   uint8 // RTNH_F_DEAD, RTNH_F_LINKDOWN (a copy's)
+	Flags   uint8  // RTNH_F_DEAD, RTNH_F_LINKDOWN (a copy's)
+	Realms  uint32 // RTA_FLOW of the path
 }
 
 // Nexthop flags (RTNH_F_*) a dump shows.
@@ -205,7 +210,7 @@ func (r *Route) setPaths(ps []Path) {
 	r.paths, r.totalWt = nil, 0
 	for _, pt := range ps {
 		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, weight: max(pt.Weight, 1), fi: &fibInfo{refs: 1}, parent: r}
+			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, Realms: pt.Realms, weight: max(pt.Weight, 1), fi: &fibInfo{refs: 1}, parent: r}
 		r.paths = append(r.paths, p)
 		r.totalWt += int(p.weight)
 	}
@@ -306,18 +311,6 @@ func (fl *FlowKey) multipathHash(policy int32) uint32 {
 // (its dump shows type blackhole, as fib_dump_info sets it).
 func (r *Route) NexthopBlackhole() bool { return r.nhBlackhole }
 
-// refuses is the error a lookup that ends at r returns: its type's
-// (fib_props[].error), or EINVAL for a blackhole nexthop object.
-func (r *Route) refuses() (syscall.Errno, bool) {
-	if e, ok := typeRefuses(r.Type); ok {
-		return e, true
-	}
-	if r.nhBlackhole {
-		return syscall.EINVAL, true
-	}
-	return 0, false
-}
-
 // Cache holds a route's cached decisions (nh_rth_input,
 // nh_pcpu_rth_output): the routing code's, of its own type behind the
 // core's Dst, and the nexthop's exceptions (nhc_exceptions, made when the
@@ -344,7 +337,7 @@ func (r *Route) Prefix() netip.Prefix {
 // Copy returns r's fields without its caches.
 func (r *Route) Copy() Route {
 	c := Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, Metrics: r.Metrics, OnLink: r.OnLink, NhID: r.NhID, nhBlackhole: r.nhBlackhole}
+		Priority: r.Priority, PrefSrc: r.PrefSrc, Gateway: r.Gateway, Dev: r.Dev, Metrics: r.Metrics, OnLink: r.OnLink, Realms: r.Realms, NhID: r.NhID, nhBlackhole: r.nhBlackhole}
 	if len(r.paths) > 0 {
 		c.Multipath = r.pathList()
 	} else {
@@ -763,7 +756,7 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 // fib_info), not merely of one key: what append and prepend refuse.
 func (o *Route) sameAs(r *Route) bool {
 	return o.Type == r.Type && o.Scope == r.Scope && o.Gateway == r.Gateway && o.Dev == r.Dev &&
-		o.PrefSrc == r.PrefSrc && o.Metrics == r.Metrics && o.Protocol == r.Protocol
+		o.PrefSrc == r.PrefSrc && o.Metrics == r.Metrics && o.Protocol == r.Protocol && o.Realms == r.Realms
 }
 
 // match says whether a delete request selects r (fib_table_delete): the
@@ -794,7 +787,8 @@ func (q *Route) nhMatch(r *Route) bool {
 	paths := r.pathList()
 	if q.Dev != nil || q.Gateway != ([4]byte{}) {
 		p := paths[0]
-		return (q.Dev == nil || q.Dev == p.Dev) && (q.Gateway == [4]byte{} || q.Gateway == p.Gateway)
+		return (q.Dev == nil || q.Dev == p.Dev) && (q.Gateway == [4]byte{} || q.Gateway == p.Gateway) &&
+			(q.Realms == 0 || q.Realms == p.Realms) // realms count only beside a device or gateway
 	}
 	if len(q.Multipath) == 0 {
 		return true
@@ -804,7 +798,7 @@ func (q *Route) nhMatch(r *Route) bool {
 	}
 	for i, p := range paths {
 		h := q.Multipath[i]
-		if h.Dev != nil && h.Dev != p.Dev || h.Gateway != ([4]byte{}) && h.Gateway != p.Gateway {
+		if h.Dev != nil && h.Dev != p.Dev || h.Gateway != ([4]byte{}) && h.Gateway != p.Gateway || h.Realms != 0 && h.Realms != p.Realms {
 			return false
 		}
 	}
@@ -814,11 +808,11 @@ func (q *Route) nhMatch(r *Route) bool {
 // pathList is r's paths as Paths: its own nexthop for a single-path route.
 func (r *Route) pathList() []Path {
 	if len(r.paths) == 0 {
-		return []Path{{Dev: r.Dev, Gateway: r.Gateway, OnLink: r.OnLink, Weight: 1}}
+		return []Path{{Dev: r.Dev, Gateway: r.Gateway, OnLink: r.OnLink, Weight: 1, Realms: r.Realms}}
 	}
 	ps := make([]Path, len(r.paths))
 	for i, p := range r.paths {
-		ps[i] = Path{Dev: p.Dev, Gateway: p.Gateway, OnLink: p.OnLink, Weight: p.weight, Flags: p.nhFlags()}
+		ps[i] = Path{Dev: p.Dev, Gateway: p.Gateway, OnLink: p.OnLink, Weight: p.weight, Flags: p.nhFlags(), Realms: p.Realms}
 	}
 	return ps
 }

@@ -33,6 +33,7 @@ type infoKey struct {
 	gateway  [4]byte
 	priority uint32
 	nhID     uint32
+	realms   uint32
 	dev      *stack.NetDevice
 	metrics  Metrics
 }
@@ -44,7 +45,7 @@ func infoKeyOf(r *Route) infoKey {
 	k := infoKey{table: r.Table, typ: r.Type, protocol: r.Protocol, scope: r.Scope, prefSrc: r.PrefSrc,
 		priority: r.Priority, nhID: r.NhID, metrics: r.Metrics}
 	if r.NhID == 0 {
-		k.dev, k.gateway, k.onLink = r.Dev, r.Gateway, r.OnLink
+		k.dev, k.gateway, k.onLink, k.realms = r.Dev, r.Gateway, r.OnLink, r.Realms
 	}
 	return k
 }
