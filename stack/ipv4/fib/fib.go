@@ -906,22 +906,47 @@ func (f *Tables) RemoveWhere(gone func(*Route) bool) []Route {
 
 func (f *Tables) removeWhereLocked(gone func(*Route) bool) []Route {
 	var out []Route
+	type doomed struct {
+		id uint32
+		r  *Route
+	}
 	for _, t := range f.tables {
 		var buf [8]*Route
-		for _, id := range t.trie.leafIDs() {
+		var goners []doomed
+		ids := t.trie.leafIDs()
+		for _, id := range ids {
 			rs := t.trie.leafOf(id).routes(buf[:])
 			for i := len(rs) - 1; i >= 0; i-- {
 				if gone(rs[i]) {
 					out = append(out, rs[i].Copy())
-					f.removeRoute(t, id, rs[i])
+					goners = append(goners, doomed{id, rs[i]})
 				}
 			}
+		}
+		if len(goners) >= rebuildMin && 2*len(goners) >= t.routes {
+			// Most of a big table goes (a device with the routes through
+			// it, a flush): the rest is put in a new trie, which costs
+			// what is left rather than a rebalance per route gone.
+			for _, g := range goners {
+				t.trie.leafOf(g.id).unlink(g.r)
+				f.releaseInfo(g.r)
+			}
+			t.routes -= len(goners)
+			t.trie = t.trie.rebuilt(ids)
+			continue
+		}
+		for _, g := range goners {
+			f.removeRoute(t, g.id, g.r)
 		}
 	}
 	f.genid.Add(1)
 	sortRoutes(out)
 	return out
 }
+
+// rebuildMin is the fewest routes gone at once worth rebuilding a trie
+// for.
+const rebuildMin = 4096
 
 // sortRoutes orders routes as notifications about them go out: table
 // descending (local first), then the longer prefix, then the address.

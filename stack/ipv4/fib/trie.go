@@ -788,6 +788,21 @@ func (t *trie) walkFrom(from uint32, fn func(l *leaf) bool) bool {
 	return rec(t.child(rootOff, 0))
 }
 
+// rebuilt is a new trie holding the routes left in the leaves ids (every
+// leaf of t, in key order), each leaf's list as it is.
+func (t *trie) rebuilt(ids []uint32) *trie {
+	nt := newTrie()
+	for _, id := range ids {
+		l := t.leafOf(id)
+		if l.first == nil {
+			continue
+		}
+		_, tp, _ := nt.find(l.key)
+		nt.insert(tp, l.key, l.first)
+	}
+	return nt
+}
+
 // leafIDs returns every leaf's id in key order.
 func (t *trie) leafIDs() []uint32 {
 	out := make([]uint32, 0, t.leaves)
