@@ -40,9 +40,9 @@ id 20 blackhole
 		t.Errorf("ip nexthop show:\n%s\nwant:\n%s%s", got, want, e)
 	}
 	for _, tc := range []struct{ line, out, err string }{
-		{"-j nexthop show id 2", `{"id":2,"gateway":"198.18.5.3","dev":"vnic0","scope":"link","flags":["onlink"]}` + "\n", ""},
+		{"-j nexthop show id 2", `[{"id":2,"gateway":"198.18.5.3","dev":"vnic0","scope":"link","flags":["onlink"]}]` + "\n", ""},
 		{"-j nexthop show groups", `[{"id":10,"group":[{"id":1},{"id":2,"weight":3}],"flags":[]},{"id":11,"group":[{"id":1},{"id":2}],"type":"resilient","resilient_args":{"buckets":8,"idle_timer":60,"unbalanced_timer":0,"unbalanced_time":0},"flags":[]}]` + "\n", ""},
-		{"-j nexthop show id 20", `{"id":20,"blackhole":null,"flags":[]}` + "\n", ""},
+		{"-j nexthop show id 20", `[{"id":20,"blackhole":null,"flags":[]}]` + "\n", ""},
 		{"-d nexthop show id 1", "id 1 via 198.18.5.1 dev vnic0 scope link proto unspec \n", ""},
 		{"nexthop get id 10", "id 10 group 1/2,3 \n", ""},
 		{"nexthop show dev vnic0", "id 1 via 198.18.5.1 dev vnic0 scope link \nid 2 via 198.18.5.3 dev vnic0 scope link onlink \nid 3 dev vnic0 scope host \nid 4 via 198.18.5.4 dev vnic0 scope link \nid 5 dev vnic0 scope host \n", ""},
