@@ -289,7 +289,22 @@ func (c *cmd) nexthopList(args []string, flush bool) error {
 				return invarg("invalid protocol", v)
 			}
 			proto, hasProto = p, true
-		case a == "vrf", a == "master", a == "fdb":
+		case matches(a, "master"), matches(a, "vrf"):
+			if v, err = next(); err != nil {
+				return err
+			}
+			idx, err := c.ifindex(v)
+			if err != nil {
+				return err
+			}
+			switch {
+			case matches(a, "master") && idx == 0:
+				return invarg("Device does not exist\n", v)
+			case matches(a, "vrf") && (idx == 0 || !c.isVRF(idx)):
+				return invarg("Invalid VRF\n", v)
+			}
+			f.Master = idx
+		case a == "fdb":
 			return &Error{Msg: fmt.Sprintf("ip nexthop show %s is not supported by vnic.", a), Code: exitNL}
 		case matches(a, "help"):
 			return usageErr{nexthopUsage}

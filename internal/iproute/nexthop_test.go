@@ -265,6 +265,9 @@ func TestNexthopBuckets(t *testing.T) {
 		{"nexthop bucket show dev nosuch", "", "Error: argument \"nosuch\" is wrong: Device does not exist\n\n", 255},
 		{"nexthop bucket show vrf vnic0", "", "Error: argument \"vnic0\" is wrong: Invalid VRF\n\n", 255},
 		{"nexthop bucket foo", "", "Command \"foo\" is unknown, try \"ip nexthop help\".\n", 255},
+		{"nexthop show master vnic0", "", "", 0},
+		{"nexthop show vrf vnic0", "", "Error: argument \"vnic0\" is wrong: Invalid VRF\n\n", 255},
+		{"nexthop show master nosuch", "", "Error: argument \"nosuch\" is wrong: Device does not exist\n\n", 255},
 		{"nexthop help", "", usage, 255},
 	})
 	// Busy buckets stay while the group is out of balance: it has been

@@ -175,7 +175,7 @@ func (in *Inet) rtmGetNexthop(h *stack.Host, req rtnetlink.Request) ([]rtnetlink
 }
 
 // rtmDumpNexthop is rtm_dump_nexthop with its filters: a device
-// (NHA_OIF), groups only (NHA_GROUPS).
+// (NHA_OIF), a device's master (NHA_MASTER), groups only (NHA_GROUPS).
 func (in *Inet) rtmDumpNexthop(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.Message, error) {
 	var f rtnetlink.NexthopMsg
 	if len(req.Body) >= 8 {
@@ -186,6 +186,9 @@ func (in *Inet) rtmDumpNexthop(h *stack.Host, req rtnetlink.Request) ([]rtnetlin
 	var out []rtnetlink.Message
 	for _, nh := range in.fib.Nexthops() {
 		if f.Groups && !nh.IsGroup() || f.Oif != 0 && (nh.Dev == nil || uint32(nh.Dev.Ifindex()) != f.Oif) {
+			continue
+		}
+		if f.Master != 0 && (nh.Dev == nil || nh.Dev.Master() == nil || uint32(nh.Dev.Master().Ifindex()) != f.Master) {
 			continue
 		}
 		out = append(out, rtnetlink.Reply(rtnetlink.RTMNewNexthop, NexthopMsgOf(nh).Marshal()))

@@ -187,6 +187,18 @@ func TestNexthopBucketMessages(t *testing.T) {
 			t.Errorf("get %+v: %s, want %s", tc.m, errText(err), tc.want)
 		}
 	}
+	// A nexthop dump's NHA_MASTER: the nexthops through a device of the
+	// VRF (no group).
+	var ids []uint32
+	for _, m := range x.req(rtnetlink.RTMGetNexthop, 0x300, rtnetlink.NexthopMsg{Master: uint32(x.vr.Ifindex())}.Marshal()) {
+		var nh rtnetlink.NexthopMsg
+		if nh.Unmarshal(m.Body) == nil {
+			ids = append(ids, nh.ID)
+		}
+	}
+	if fmt.Sprint(ids) != "[3]" {
+		t.Errorf("nexthops under red: %v", ids)
+	}
 	if len(x.told) != 2 {
 		t.Fatalf("notifications of the adds: %d", len(x.told))
 	}
