@@ -1,14 +1,18 @@
 package iproute
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
+	"syscall"
 
 	mnl "github.com/mdlayher/netlink"
 
 	"vnic/stack/ipv4/fib"
+	"vnic/stack/netlink"
 	"vnic/stack/rtnetlink"
 )
 
@@ -18,14 +22,21 @@ import (
 const nexthopUsage = `Usage: ip nexthop { list | flush } [ protocol ID ] SELECTOR
        ip nexthop { add | replace } id ID NH [ protocol ID ]
        ip nexthop { get | del } id ID
-SELECTOR := [ id ID ] [ dev DEV ] [ groups ]
-NH := { blackhole | [ via ADDRESS ] [ dev DEV ] [ onlink ] |
-        group GROUP [ type TYPE [ TYPE_ARGS ] ] }
+       ip nexthop bucket list BUCKET_SELECTOR
+       ip nexthop bucket get id ID index INDEX
+SELECTOR := [ id ID ] [ dev DEV ] [ vrf NAME ] [ master DEV ]
+            [ groups ] [ fdb ]
+BUCKET_SELECTOR := SELECTOR | [ nhid ID ]
+NH := { blackhole | [ via ADDRESS ] [ dev DEV ] [ onlink ]
+        [ encap ENCAPTYPE ENCAPHDR ] |
+        group GROUP [ fdb ] [ type TYPE [ TYPE_ARGS ] ] }
 GROUP := [ <id[,weight]>/<id[,weight]>/... ]
 TYPE := { mpath | resilient }
 TYPE_ARGS := [ RESILIENT_ARGS ]
 RESILIENT_ARGS := [ buckets BUCKETS ] [ idle_timer IDLE ]
                   [ unbalanced_timer UNBALANCED ]
+ENCAPTYPE := [ mpls ]
+ENCAPHDR := [ MPLSLABEL ]
 `
 
 func (c *cmd) nexthop(args []string) error {
@@ -46,7 +57,7 @@ func (c *cmd) nexthop(args []string) error {
 	case matches(args[0], "get"):
 		return c.nexthopIDCmd(rtnetlink.RTMGetNexthop, args[1:])
 	case matches(args[0], "bucket"):
-		return &Error{Msg: "ip nexthop bucket is not supported by vnic: resilient groups keep no buckets.", Code: exitNL}
+		return c.nexthopBucket(args[1:])
 	}
 	return &Error{Msg: fmt.Sprintf("Command \"%s\" is unknown, try \"ip nexthop help\".", args[0]), Code: exitUsage, Bare: true}
 }
@@ -130,25 +141,17 @@ func (c *cmd) nexthopModify(args []string, flags mnl.HeaderFlags) error {
 			case "mpath":
 				m.GroupType, m.HasType = rtnetlink.NhGrpTypeMpath, true
 			case "resilient":
-				m.GroupType, m.HasType, m.HasRes = rtnetlink.NhGrpTypeRes, true, true
+				m.GroupType, m.HasType = rtnetlink.NhGrpTypeRes, true
+				if i+1 < len(args) {
+					// parse_nh_group_type_res: NHA_RES_GROUP, perhaps
+					// empty, when anything follows.
+					m.HasRes = true
+					if err := parseResArgs(args, &i, &m); err != nil {
+						return err
+					}
+				}
 			default:
 				return invarg("\"type\" value is invalid\n", v)
-			}
-		case a == "buckets", a == "idle_timer", a == "unbalanced_timer":
-			if v, err = next(); err != nil {
-				return err
-			}
-			n, e := strconv.ParseUint(v, 0, 32)
-			if e != nil || a == "buckets" && (n == 0 || n > 0xffff) {
-				return invarg(fmt.Sprintf("invalid %s", a), v)
-			}
-			switch a {
-			case "buckets":
-				m.Buckets = uint16(n)
-			case "idle_timer":
-				m.IdleTimer = uint32(n) * 100 // seconds to clock_t
-			default:
-				m.UnbalancedTimer = uint32(n) * 100
 			}
 		case matches(a, "protocol"):
 			if v, err = next(); err != nil {
@@ -164,14 +167,49 @@ func (c *cmd) nexthopModify(args []string, flags mnl.HeaderFlags) error {
 		case matches(a, "help"):
 			return usageErr{nexthopUsage}
 		default:
-			return &Error{Msg: fmt.Sprintf("Unknown nexthop modifier: %s", a), Code: exitFail, Bare: true}
+			return invarg("", a)
 		}
-	}
-	if m.HasRes && m.Buckets == 0 {
-		m.Buckets = 128
 	}
 	_, err := c.o.T.Route(rtnetlink.RTMNewNexthop, mnl.Acknowledge|flags, m.Marshal())
 	return err
+}
+
+// parseResArgs reads RESILIENT_ARGS after type resilient (args[*i]):
+// buckets, idle_timer and unbalanced_timer in seconds, until a word that
+// is none of them, which it leaves to the caller.
+func parseResArgs(args []string, i *int, m *rtnetlink.NexthopMsg) error {
+	for *i+1 < len(args) {
+		a := args[*i+1]
+		if a != "buckets" && a != "idle_timer" && a != "unbalanced_timer" {
+			return nil
+		}
+		*i++
+		v, err := nextArg(args, i)
+		if err != nil {
+			return err
+		}
+		switch a {
+		case "buckets":
+			n, e := strconv.ParseUint(v, 0, 16)
+			if e != nil {
+				return invarg("invalid buckets value", v)
+			}
+			m.Buckets, m.ResAttrs = uint16(n), m.ResAttrs|rtnetlink.ResBuckets
+		case "idle_timer":
+			n, e := strconv.ParseUint(v, 0, 32)
+			if e != nil || n >= math.MaxUint32/100 {
+				return invarg("invalid idle timer value", v)
+			}
+			m.IdleTimer, m.ResAttrs = uint32(n)*100, m.ResAttrs|rtnetlink.ResIdleTimer // seconds to clock_t
+		default:
+			n, e := strconv.ParseUint(v, 0, 32)
+			if e != nil || n >= math.MaxUint32/100 {
+				return invarg("invalid unbalanced timer value", v)
+			}
+			m.UnbalancedTimer, m.ResAttrs = uint32(n)*100, m.ResAttrs|rtnetlink.ResUnbalancedTimer
+		}
+	}
+	return nil
 }
 
 // nexthopIDCmd is ip nexthop del|get id ID.
@@ -199,6 +237,7 @@ func (c *cmd) nexthopIDCmd(typ uint16, args []string) error {
 		return err
 	}
 	p := newOut(c.g)
+	p.list() // ipnh_get_id's new_json_obj: an array of the one
 	for _, msg := range msgs {
 		var nh rtnetlink.NexthopMsg
 		if nh.Unmarshal(msg.Data) == nil {
@@ -208,9 +247,7 @@ func (c *cmd) nexthopIDCmd(typ uint16, args []string) error {
 			p.end()
 		}
 	}
-	if c.g.json {
-		p.put("\n")
-	}
+	p.done()
 	c.write(p)
 	return nil
 }
@@ -252,7 +289,22 @@ func (c *cmd) nexthopList(args []string, flush bool) error {
 				return invarg("invalid protocol", v)
 			}
 			proto, hasProto = p, true
-		case a == "vrf", a == "master", a == "fdb":
+		case matches(a, "master"), matches(a, "vrf"):
+			if v, err = next(); err != nil {
+				return err
+			}
+			idx, err := c.ifindex(v)
+			if err != nil {
+				return err
+			}
+			switch {
+			case matches(a, "master") && idx == 0:
+				return invarg("Device does not exist\n", v)
+			case matches(a, "vrf") && (idx == 0 || !c.isVRF(idx)):
+				return invarg("Invalid VRF\n", v)
+			}
+			f.Master = idx
+		case a == "fdb":
 			return &Error{Msg: fmt.Sprintf("ip nexthop show %s is not supported by vnic.", a), Code: exitNL}
 		case matches(a, "help"):
 			return usageErr{nexthopUsage}
@@ -339,11 +391,15 @@ func (c *cmd) printNexthop(p *out, nh rtnetlink.NexthopMsg) {
 		}
 		if nh.HasType && nh.GroupType == rtnetlink.NhGrpTypeRes {
 			p.str("type", "type %s ", "resilient")
+		}
+		if nh.HasRes {
+			// print_nh_res_group: the timers in seconds as print_tv
+			// prints them (%g).
 			p.openObj("resilient_args")
 			p.num("buckets", "buckets %d ", uint64(nh.Buckets))
-			p.num("idle_timer", "idle_timer %d ", uint64(nh.IdleTimer/100))
-			p.num("unbalanced_timer", "unbalanced_timer %d ", uint64(nh.UnbalancedTimer/100))
-			p.num("unbalanced_time", "unbalanced_time %d ", nh.UnbalancedTime/100)
+			p.tv("idle_timer", "idle_timer %s ", uint64(nh.IdleTimer))
+			p.tv("unbalanced_timer", "unbalanced_timer %s ", uint64(nh.UnbalancedTimer))
+			p.tv("unbalanced_time", "unbalanced_time %s ", nh.UnbalancedTime)
 			p.closeObj()
 		}
 	}
@@ -369,4 +425,200 @@ func (c *cmd) printNexthop(p *out, nh rtnetlink.NexthopMsg) {
 	if c.g.details > 0 {
 		p.str("protocol", "proto %s ", ProtoName(nh.Protocol))
 	}
+}
+
+// tv prints a time in clock_t as print_tv does after __jiffies_to_tv:
+// seconds with %g, text and JSON alike.
+func (p *out) tv(key, format string, clockT uint64) {
+	sec := clockT / 100
+	usec := (clockT - sec*100) * 10000
+	v := strconv.FormatFloat(float64(sec)+float64(usec)/1000000, 'g', 6, 64)
+	if p.json {
+		p.name(key)
+		p.value(v)
+		return
+	}
+	fmt.Fprintf(&p.b, format, v)
+}
+
+// nexthopBucket is ip nexthop bucket (do_ipnh_bucket).
+func (c *cmd) nexthopBucket(args []string) error {
+	if len(args) == 0 {
+		return c.nexthopBucketList(nil)
+	}
+	switch a := args[0]; {
+	case matches(a, "list"), matches(a, "show"), matches(a, "lst"):
+		return c.nexthopBucketList(args[1:])
+	case matches(a, "get"):
+		return c.nexthopBucketGet(args[1:])
+	case matches(a, "help"):
+		return usageErr{nexthopUsage}
+	default:
+		return &Error{Msg: fmt.Sprintf("Command \"%s\" is unknown, try \"ip nexthop help\".", a), Code: exitUsage, Bare: true}
+	}
+}
+
+// nexthopBucketList is ipnh_bucket_list: the buckets of the resilient
+// groups, those of one group (id), of one member (nhid), through a
+// device (dev) or a device enslaved to a master (master, vrf).
+func (c *cmd) nexthopBucketList(args []string) error {
+	f := rtnetlink.NexthopBucketMsg{}
+	if c.g.family == famInet {
+		f.Family = syscall.AF_INET
+	}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		var v string
+		var err error
+		if a == "id" || a == "nhid" || matches(a, "dev") || matches(a, "master") || matches(a, "vrf") {
+			if v, err = nextArg(args, &i); err != nil {
+				return err
+			}
+		}
+		switch {
+		case matches(a, "dev"), matches(a, "master"):
+			idx, err := c.ifindex(v)
+			if err != nil {
+				return err
+			}
+			if idx == 0 {
+				return invarg("Device does not exist\n", v)
+			}
+			if matches(a, "dev") {
+				f.Oif = idx
+			} else {
+				f.Master = idx
+			}
+		case matches(a, "vrf"):
+			idx, err := c.ifindex(v)
+			if err != nil {
+				return err
+			}
+			if idx == 0 || !c.isVRF(idx) {
+				return invarg("Invalid VRF\n", v)
+			}
+			f.Master = idx
+		case a == "id":
+			if f.ID, err = parseNexthopID(v); err != nil {
+				return err
+			}
+		case a == "nhid":
+			if f.NhID, err = parseNexthopID(v); err != nil {
+				return err
+			}
+			if f.NhID != 0 {
+				f.HasBucket, f.BucketAttrs = true, rtnetlink.BucketNhID
+			}
+		case matches(a, "help"):
+			return usageErr{nexthopUsage}
+		default:
+			return invarg("", a)
+		}
+	}
+	if c.g.family == famInet6 {
+		c.emptyList()
+		return nil
+	}
+	msgs, err := c.o.T.Route(rtnetlink.RTMGetNexthopBucket, mnl.Dump, f.Marshal())
+	if err != nil {
+		var ee *netlink.Error
+		if errno, ok := rtnetlink.UnwrapErrno(err); ok && errno == syscall.ENOENT && !(errors.As(err, &ee) && ee.Msg != "") {
+			// libnetlink says nothing of an ENOENT ending a dump.
+			return &Error{Msg: "Dump terminated", Code: exitNL, Bare: true}
+		}
+		return &nlErr{err: err, after: "Dump terminated"}
+	}
+	p := newOut(c.g)
+	p.list()
+	for _, msg := range msgs {
+		var b rtnetlink.NexthopBucketMsg
+		if b.Unmarshal(msg.Data) == nil {
+			PrintNexthopBucket(p, b)
+		}
+	}
+	p.done()
+	c.write(p)
+	return nil
+}
+
+// nexthopBucketGet is ipnh_bucket_get: ip nexthop bucket get id ID index
+// INDEX.
+func (c *cmd) nexthopBucketGet(args []string) error {
+	var id uint32
+	var index uint16
+	hasIndex := false
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "id":
+			v, err := nextArg(args, &i)
+			if err != nil {
+				return err
+			}
+			if id, err = parseNexthopID(v); err != nil {
+				return err
+			}
+		case "index":
+			v, err := nextArg(args, &i)
+			if err != nil {
+				return err
+			}
+			n, e := strconv.ParseUint(v, 0, 16)
+			if e != nil {
+				return invarg("invalid bucket index value", v)
+			}
+			index, hasIndex = uint16(n), true
+		default:
+			return usageErr{nexthopUsage}
+		}
+	}
+	if id == 0 || !hasIndex {
+		return usageErr{nexthopUsage}
+	}
+	if c.g.family == famInet6 {
+		return errIPv6
+	}
+	req := rtnetlink.NexthopBucketMsg{ID: id, HasBucket: true, BucketAttrs: rtnetlink.BucketIndex, Index: index}
+	if c.g.family == famInet {
+		req.Family = syscall.AF_INET
+	}
+	msgs, err := c.o.T.Route(rtnetlink.RTMGetNexthopBucket, 0, req.Marshal())
+	if err != nil {
+		return err
+	}
+	p := newOut(c.g)
+	p.list()
+	for _, msg := range msgs {
+		var b rtnetlink.NexthopBucketMsg
+		if b.Unmarshal(msg.Data) == nil {
+			PrintNexthopBucket(p, b)
+		}
+	}
+	p.done()
+	c.write(p)
+	return nil
+}
+
+// PrintNexthopBucket is print_nexthop_bucket: one bucket as a record
+// (ip monitor prints the notifications of migrations with it too).
+func PrintNexthopBucket(p *out, b rtnetlink.NexthopBucketMsg) {
+	p.openObj("")
+	if b.ID != 0 {
+		p.num("id", "id %d ", uint64(b.ID))
+	}
+	if b.HasBucket {
+		p.openObj("bucket")
+		if b.BucketAttrs&rtnetlink.BucketIndex != 0 {
+			p.num("index", "index %d ", uint64(b.Index))
+		}
+		if b.BucketAttrs&rtnetlink.BucketIdleTime != 0 {
+			p.tv("idle_time", "idle_time %s ", b.IdleTime)
+		}
+		if b.BucketAttrs&rtnetlink.BucketNhID != 0 {
+			p.num("nhid", "nhid %d ", uint64(b.NhID))
+		}
+		p.closeObj()
+	}
+	printRtFlags(p, b.Flags)
+	p.end()
+	p.closeObj()
 }

@@ -14,6 +14,10 @@ const (
 	RTMDelNexthop = 105
 	RTMGetNexthop = 106
 
+	RTMNewNexthopBucket = 116
+	RTMDelNexthopBucket = 117
+	RTMGetNexthopBucket = 118
+
 	GroupNexthop     = 32      // RTNLGRP_NEXTHOP
 	RTMGrpNexthop    = 1 << 31 // its bit in a bind's group mask
 	nhaID            = 1
@@ -23,11 +27,17 @@ const (
 	nhaOIF           = 5
 	nhaGateway       = 6
 	nhaGroups        = 9
+	nhaMaster        = 10
 	nhaResGroup      = 12
+	nhaResBucket     = 13
 	nhaResBuckets    = 1
 	nhaResIdle       = 2
 	nhaResUnbalTimer = 3
 	nhaResUnbalTime  = 4
+
+	nhaResBucketIndex    = 1
+	nhaResBucketIdleTime = 2
+	nhaResBucketNhID     = 3
 
 	// NhGrpTypeMpath and NhGrpTypeRes are NHA_GROUP_TYPE's values.
 	NhGrpTypeMpath = 0
@@ -59,13 +69,27 @@ type NexthopMsg struct {
 	Gateway   netip.Addr
 	// Groups is NHA_GROUPS: a dump of the groups only.
 	Groups bool
-	// Resilient group parameters (NHA_RES_GROUP); timers in clock_t
-	// (hundredths of a second), as the kernel sends them.
+	// Master is NHA_MASTER: a dump of the nexthops whose device is
+	// enslaved to that one.
+	Master uint32
+	// Resilient group parameters (NHA_RES_GROUP, present when HasRes,
+	// perhaps empty): ResAttrs says which of them it carries; timers in
+	// clock_t (hundredths of a second), as the kernel carries them.
 	HasRes                     bool
+	ResAttrs                   uint8
 	Buckets                    uint16
 	IdleTimer, UnbalancedTimer uint32
 	UnbalancedTime             uint64
 }
+
+// The bits of NexthopMsg.ResAttrs: which NHA_RES_GROUP_* are there.
+const (
+	ResBuckets uint8 = 1 << iota
+	ResIdleTimer
+	ResUnbalancedTimer
+	ResUnbalancedTime
+	ResAll = ResBuckets | ResIdleTimer | ResUnbalancedTimer | ResUnbalancedTime
+)
 
 // Marshal encodes the message body.
 func (m NexthopMsg) Marshal() []byte {
@@ -99,12 +123,23 @@ func (m NexthopMsg) Marshal() []byte {
 	if m.Groups {
 		ae.Flag(nhaGroups, true)
 	}
+	if m.Master != 0 {
+		ae.Uint32(nhaMaster, m.Master)
+	}
 	if m.HasRes {
 		ae.Nested(nhaResGroup, func(n *netlink.AttributeEncoder) error {
-			n.Uint16(nhaResBuckets, m.Buckets)
-			n.Uint32(nhaResIdle, m.IdleTimer)
-			n.Uint32(nhaResUnbalTimer, m.UnbalancedTimer)
-			n.Uint64(nhaResUnbalTime, m.UnbalancedTime)
+			if m.ResAttrs&ResBuckets != 0 {
+				n.Uint16(nhaResBuckets, m.Buckets)
+			}
+			if m.ResAttrs&ResIdleTimer != 0 {
+				n.Uint32(nhaResIdle, m.IdleTimer)
+			}
+			if m.ResAttrs&ResUnbalancedTimer != 0 {
+				n.Uint32(nhaResUnbalTimer, m.UnbalancedTimer)
+			}
+			if m.ResAttrs&ResUnbalancedTime != 0 {
+				n.Uint64(nhaResUnbalTime, m.UnbalancedTime)
+			}
 			return nil
 		})
 	}
@@ -154,6 +189,8 @@ func (m *NexthopMsg) Unmarshal(b []byte) error {
 			}
 		case nhaGroups:
 			m.Groups = true
+		case nhaMaster:
+			m.Master = ad.Uint32()
 		case nhaResGroup:
 			m.HasRes = true
 			ad.Nested(func(n *netlink.AttributeDecoder) error {
@@ -161,12 +198,122 @@ func (m *NexthopMsg) Unmarshal(b []byte) error {
 					switch n.Type() {
 					case nhaResBuckets:
 						m.Buckets = n.Uint16()
+						m.ResAttrs |= ResBuckets
 					case nhaResIdle:
 						m.IdleTimer = n.Uint32()
+						m.ResAttrs |= ResIdleTimer
 					case nhaResUnbalTimer:
 						m.UnbalancedTimer = n.Uint32()
+						m.ResAttrs |= ResUnbalancedTimer
 					case nhaResUnbalTime:
 						m.UnbalancedTime = n.Uint64()
+						m.ResAttrs |= ResUnbalancedTime
+					}
+				}
+				return n.Err()
+			})
+		}
+	}
+	return ad.Err()
+}
+
+// NexthopBucketMsg is an RTM_*NEXTHOPBUCKET message: nhmsg, the group's
+// NHA_ID and its NHA_RES_BUCKET (index, idle time in clock_t, the
+// member's id). A dump request may carry the filters NHA_OIF and
+// NHA_MASTER and, in NHA_RES_BUCKET, NHA_RES_BUCKET_NH_ID; a get names
+// NHA_RES_BUCKET_INDEX.
+type NexthopBucketMsg struct {
+	Family   uint8
+	Scope    uint8
+	Protocol uint8
+	Flags    uint32
+	ID       uint32
+	Oif      uint32
+	Master   uint32
+	// HasBucket: NHA_RES_BUCKET is there; BucketAttrs says which of its
+	// attributes.
+	HasBucket   bool
+	BucketAttrs uint8
+	Index       uint16
+	IdleTime    uint64
+	NhID        uint32
+}
+
+// The bits of NexthopBucketMsg.BucketAttrs.
+const (
+	BucketIndex uint8 = 1 << iota
+	BucketIdleTime
+	BucketNhID
+	BucketAll = BucketIndex | BucketIdleTime | BucketNhID
+)
+
+// Marshal encodes the message body.
+func (m NexthopBucketMsg) Marshal() []byte {
+	b := []byte{m.Family, m.Scope, m.Protocol, 0, 0, 0, 0, 0}
+	binary.NativeEndian.PutUint32(b[4:], m.Flags)
+	ae := netlink.NewAttributeEncoder()
+	if m.ID != 0 {
+		ae.Uint32(nhaID, m.ID)
+	}
+	if m.Oif != 0 {
+		ae.Uint32(nhaOIF, m.Oif)
+	}
+	if m.Master != 0 {
+		ae.Uint32(nhaMaster, m.Master)
+	}
+	if m.HasBucket {
+		ae.Nested(nhaResBucket, func(n *netlink.AttributeEncoder) error {
+			if m.BucketAttrs&BucketIndex != 0 {
+				n.Uint16(nhaResBucketIndex, m.Index)
+			}
+			if m.BucketAttrs&BucketNhID != 0 {
+				n.Uint32(nhaResBucketNhID, m.NhID)
+			}
+			if m.BucketAttrs&BucketIdleTime != 0 {
+				n.Uint64(nhaResBucketIdleTime, m.IdleTime)
+			}
+			return nil
+		})
+	}
+	a, _ := ae.Encode()
+	return append(b, a...)
+}
+
+// Unmarshal decodes a message body.
+func (m *NexthopBucketMsg) Unmarshal(b []byte) error {
+	if len(b) < 8 {
+		return ErrShort
+	}
+	*m = NexthopBucketMsg{Family: b[0], Scope: b[1], Protocol: b[2], Flags: binary.NativeEndian.Uint32(b[4:])}
+	if b[3] != 0 {
+		return fmt.Errorf("rtnetlink: nhmsg reserved byte %d", b[3])
+	}
+	ad, err := netlink.NewAttributeDecoder(b[8:])
+	if err != nil {
+		return err
+	}
+	for ad.Next() {
+		switch ad.Type() {
+		case nhaID:
+			m.ID = ad.Uint32()
+		case nhaOIF:
+			m.Oif = ad.Uint32()
+		case nhaMaster:
+			m.Master = ad.Uint32()
+		case nhaResBucket:
+			m.HasBucket = true
+			ad.Nested(func(n *netlink.AttributeDecoder) error {
+				for n.Next() {
+					switch n.Type() {
+					case nhaResBucketIndex:
+						m.Index = n.Uint16()
+						m.BucketAttrs |= BucketIndex
+					case nhaResBucketIdleTime:
+						m.IdleTime = n.Uint64()
+						m.BucketAttrs |= BucketIdleTime
+					case nhaResBucketNhID:
+						m.NhID = n.Uint32()
+						m.BucketAttrs |= BucketNhID
 					}
 				}
 				return n.Err()

@@ -141,7 +141,8 @@ type Route struct {
 	paths   []*Route
 	weight  uint16
 	totalWt int
-	parent  *Route // a path's route
+	parent  *Route    // a path's route
+	res     *resTable // a resilient group's buckets choose the path (resilient.go)
 
 	fi   *fibInfo // set when the route enters a table (info.go)
 	next *Route   // the next route of its leaf (trie.go)
@@ -189,7 +190,7 @@ func (r *Route) setNexthop(nh *Nexthop) {
 // them): a route each, with its own cache.
 func (r *Route) setGroup(g *Nexthop, byID map[uint32]*Nexthop) {
 	r.Dev, r.Gateway, r.OnLink, r.nhBlackhole = nil, [4]byte{}, false, false
-	r.paths, r.totalWt = nil, 0
+	r.paths, r.totalWt, r.res = nil, 0, g.res
 	for _, m := range g.Group {
 		nh := byID[m.ID]
 		if nh == nil {
@@ -267,6 +268,9 @@ func (r *Route) pickPath(fl *FlowKey, policy int32) *Route {
 // live ones; nil when none lives.
 func (r *Route) selectPath(fl *FlowKey, policy int32) *Route {
 	h := fl.multipathHash(policy)
+	if r.res != nil {
+		return r.res.path(r.paths, h)
+	}
 	total := 0
 	for _, p := range r.paths {
 		if p.alive() && !fl.skipsLinkdown(p) {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"syscall"
+	"time"
 
 	"vnic/stack"
 )
@@ -25,8 +26,12 @@ type Nexthop struct {
 	Gateway   [4]byte
 	OnLink    bool
 	// Group, when not empty, makes this a group of the members' ids.
-	Group     []GroupMember
-	Resilient *Resilient // a resilient group's parameters; nil: mpath
+	Group []GroupMember
+	// Resilient makes a group resilient (nil: hash-threshold, mpath):
+	// the parameters a request gives, and those a copy reports.
+	Resilient *Resilient
+
+	res *resTable // a stored resilient group's buckets (resilient.go)
 }
 
 // GroupMember is one member of a group (struct nexthop_grp); Weight is
@@ -36,13 +41,19 @@ type GroupMember struct {
 	Weight uint16
 }
 
-// Resilient are a resilient group's parameters (NHA_RES_GROUP); vnic
-// keeps them (ip nexthop prints them) and chooses among the members by
-// the flow hash as a hash-threshold group does (resilient buckets are
-// not modelled).
+// Resilient are a resilient group's parameters (NHA_RES_GROUP). In a
+// request the Has fields say which were given: a new group needs its
+// number of buckets; a replace keeps the timers not given and may not
+// change the number of buckets. The idle timer defaults to 120 s, the
+// unbalanced timer to 0 (never force a migration).
 type Resilient struct {
 	Buckets                    uint16
-	IdleTimer, UnbalancedTimer uint32 // seconds
+	IdleTimer, UnbalancedTimer time.Duration
+	HasBuckets, HasIdleTimer   bool
+	HasUnbalancedTimer         bool
+	// UnbalancedTime is, in a copy, how long the group has been out of
+	// balance (0: balanced).
+	UnbalancedTime time.Duration
 }
 
 // IsGroup reports whether nh is a group.
@@ -63,6 +74,10 @@ func nhErr(errno syscall.Errno, msg string) error { return &Error{errno, msg} }
 type nexthops struct {
 	byID map[uint32]*Nexthop
 	last uint32 // last_id_allocated
+	// clock is the host's (SetClock), for resilient groups' buckets;
+	// bucketNotify hears of their scheduled migrations.
+	clock        stack.Clock
+	bucketNotify func(Bucket)
 }
 
 // GatewayCheck tells whether gw is reachable on dev's link (fib_check_nh
@@ -100,14 +115,14 @@ func (f *Tables) AddNexthop(nh Nexthop, replace bool, gwOK GatewayCheck) (Nextho
 			switch {
 			case o == nil || m.ID == nh.ID && !replace:
 				return Nexthop{}, nhErr(syscall.EINVAL, "Invalid nexthop id")
-			case o.IsGroup() && o.Resilient == nil:
+			case o.IsGroup() && o.res == nil:
 				return Nexthop{}, nhErr(syscall.EINVAL, "Hash-threshold group can not be a nexthop within a group")
 			case o.IsGroup():
 				return Nexthop{}, nhErr(syscall.EINVAL, "Resilient group can not be a nexthop within a group")
 			}
 		}
-		if r := nh.Resilient; r != nil && r.Buckets == 0 {
-			r.Buckets = 128 // NH_RES_DEFAULT_NBUCKETS
+		if r := nh.Resilient; r != nil && r.HasBuckets && r.Buckets == 0 {
+			return Nexthop{}, nhErr(syscall.EINVAL, "Number of buckets needs to be non-0")
 		}
 	case nh.Blackhole:
 		if nh.Dev != nil || nh.Gateway != ([4]byte{}) {
@@ -125,6 +140,9 @@ func (f *Tables) AddNexthop(nh Nexthop, replace bool, gwOK GatewayCheck) (Nextho
 			return Nexthop{}, nhErr(syscall.EINVAL, "Nexthop has invalid gateway")
 		}
 	}
+	if nh.ID == 0 && replace {
+		return Nexthop{}, nhErr(syscall.EINVAL, "Replace requires nexthop id")
+	}
 	if nh.ID == 0 {
 		id, ok := f.unusedNexthopID()
 		if !ok {
@@ -137,12 +155,29 @@ func (f *Tables) AddNexthop(nh Nexthop, replace bool, gwOK GatewayCheck) (Nextho
 		if !replace {
 			return Nexthop{}, nhErr(syscall.EEXIST, "")
 		}
-		if old.IsGroup() != nh.IsGroup() {
-			return Nexthop{}, nhErr(syscall.EINVAL, "Can not replace a nexthop with a nexthop group")
+		if err := checkReplace(old, &nh); err != nil {
+			return Nexthop{}, err
 		}
+	} else if r := nh.Resilient; r != nil && !r.HasBuckets {
+		return Nexthop{}, nhErr(syscall.EINVAL, "Number of buckets not specified for nexthop group insertion")
 	}
 	nh.Group = slices.Clone(nh.Group)
 	n := nh
+	n.Resilient, n.res = nil, nil
+	switch r := nh.Resilient; {
+	case r != nil && old != nil:
+		// replace_nexthop_grp: the group keeps its table.
+		n.res = old.res
+		if r.HasIdleTimer {
+			n.res.idleTimer = r.IdleTimer
+		}
+		if r.HasUnbalancedTimer {
+			n.res.unbalancedTimer = r.UnbalancedTimer
+		}
+		n.res.replace(n.Group)
+	case r != nil:
+		n.res = f.newResTable(&n, r)
+	}
 	f.nh.byID[nh.ID] = &n
 	if old != nil {
 		// A replaced nexthop or group: the routes that name it, or a
@@ -150,8 +185,42 @@ func (f *Tables) AddNexthop(nh Nexthop, replace bool, gwOK GatewayCheck) (Nextho
 		f.refreshRoutes(map[uint32]bool{n.ID: true})
 	}
 	f.genid.Add(1)
-	return n, nil
+	return f.copyNexthop(&n), nil
 }
+
+// checkReplace is replace_nexthop's refusals: a group for a nexthop or the
+// other way round, a group of another type, a resilient group's number of
+// buckets changed.
+func checkReplace(old *Nexthop, nh *Nexthop) error {
+	switch {
+	case old.IsGroup() && !nh.IsGroup():
+		return nhErr(syscall.EINVAL, "Can not replace a nexthop group with a nexthop.")
+	case !old.IsGroup() && nh.IsGroup():
+		return nhErr(syscall.EINVAL, "Can not replace a nexthop with a nexthop group.")
+	case !old.IsGroup():
+		return nil
+	case (old.res != nil) != (nh.Resilient != nil):
+		return nhErr(syscall.EINVAL, "Can not replace a nexthop group with one of a different type.")
+	case nh.Resilient != nil && nh.Resilient.HasBuckets && int(nh.Resilient.Buckets) != len(old.res.buckets):
+		return nhErr(syscall.EINVAL, "Can not change number of buckets of a resilient nexthop group.")
+	}
+	return nil
+}
+
+// copyNexthop is nh as callers see it: its own member list, and a
+// resilient group's parameters read from its table now.
+func (f *Tables) copyNexthop(nh *Nexthop) Nexthop {
+	c := *nh
+	c.Group = slices.Clone(nh.Group)
+	c.res = nil
+	if nh.res != nil {
+		c.Resilient = nh.res.params(nh.res.now())
+	}
+	return c
+}
+
+// nexthopIDs are the nexthops' ids in order.
+func (f *Tables) nexthopIDs() []uint32 { return slices.Sorted(maps.Keys(f.nh.byID)) }
 
 // unusedNexthopID is nh_find_unused_id.
 func (f *Tables) unusedNexthopID() (uint32, bool) {
@@ -175,19 +244,17 @@ func (f *Tables) Nexthop(id uint32) (Nexthop, bool) {
 	if nh == nil {
 		return Nexthop{}, false
 	}
-	return *nh, true
+	return f.copyNexthop(nh), true
 }
 
 // Nexthops returns every nexthop object by id.
 func (f *Tables) Nexthops() []Nexthop {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	ids := slices.Sorted(maps.Keys(f.nh.byID))
+	ids := f.nexthopIDs()
 	out := make([]Nexthop, 0, len(ids))
 	for _, id := range ids {
-		nh := *f.nh.byID[id]
-		nh.Group = slices.Clone(nh.Group)
-		out = append(out, nh)
+		out = append(out, f.copyNexthop(f.nh.byID[id]))
 	}
 	return out
 }
@@ -252,13 +319,20 @@ func (f *Tables) removeNexthops(gone func(*Nexthop) bool) NexthopChange {
 	for _, id := range slices.Sorted(maps.Keys(f.nh.byID)) {
 		nh := f.nh.byID[id]
 		if dead[id] {
-			ch.Deleted = append(ch.Deleted, *nh)
+			ch.Deleted = append(ch.Deleted, f.copyNexthop(nh))
+			if nh.res != nil {
+				nh.res.stop()
+			}
 			delete(f.nh.byID, id)
 			continue
 		}
 		if nh.IsGroup() && slices.ContainsFunc(nh.Group, func(m GroupMember) bool { return dead[m.ID] }) {
 			nh.Group = slices.DeleteFunc(nh.Group, func(m GroupMember) bool { return dead[m.ID] })
-			ch.Changed = append(ch.Changed, *nh)
+			if nh.res != nil {
+				// remove_nh_grp_entry: the member's buckets move at once.
+				nh.res.replace(nh.Group)
+			}
+			ch.Changed = append(ch.Changed, f.copyNexthop(nh))
 		}
 	}
 	ch.Routes = f.removeWhereLocked(func(r *Route) bool { return r.NhID != 0 && dead[r.NhID] })
@@ -295,7 +369,9 @@ func (f *Tables) refreshRoutes(ids map[uint32]bool) {
 
 // ResolveNexthop gives a route naming nexthop id its device, gateway and
 // flags from the object (a single nexthop, or a group's member chosen by
-// hash among the live ones); ok is false when the id does not exist.
+// hash: a hash-threshold group's by weight, a resilient group's by the
+// hash's bucket, which it marks used); ok is false when the id does not
+// exist.
 // The caller holds no lock.
 func (f *Tables) ResolveNexthop(id uint32, hash uint32) (nh Nexthop, ok bool) {
 	f.mu.RLock()
@@ -310,6 +386,14 @@ func (f *Tables) resolveNexthopLocked(id uint32, hash uint32) (Nexthop, bool) {
 	}
 	if !nh.IsGroup() {
 		return *nh, true
+	}
+	if nh.res != nil {
+		if i := nh.res.pick(hash); i >= 0 {
+			if mem := f.nh.byID[nh.res.members[i].id]; mem != nil {
+				return *mem, true
+			}
+		}
+		return Nexthop{}, false
 	}
 	// Hash-threshold (fib_select_multipath): each member owns a share of
 	// the 31-bit hash space in proportion to its weight.
