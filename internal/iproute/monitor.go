@@ -99,6 +99,14 @@ func (c *cmd) monitor(args []string) error {
 				}
 				c.printNexthop(p, nh)
 				p.end()
+			case rtnetlink.RTMNewNexthopBucket:
+				// A resilient group's upkeep moved a bucket
+				// (nexthop_bucket_notify).
+				var b rtnetlink.NexthopBucketMsg
+				if b.Unmarshal(m.Data) != nil {
+					continue
+				}
+				PrintNexthopBucket(p, b)
 			default:
 				continue
 			}

@@ -57,3 +57,18 @@ Deleted local 198.18.7.1 dev vnic0 table local proto kernel scope host src 198.1
 		t.Fatalf("%d %q", code, errs)
 	}
 }
+
+// A resilient group's upkeep moving a bucket (nexthop_bucket_notify):
+// ip monitor nexthop prints the bucket as ip nexthop bucket does.
+func TestMonitorNexthopBucket(t *testing.T) {
+	f := world()
+	b := rtnetlink.NexthopBucketMsg{Family: 2, ID: 10, HasBucket: true, BucketAttrs: rtnetlink.BucketIndex | rtnetlink.BucketNhID | rtnetlink.BucketIdleTime, Index: 0, NhID: 3}
+	f.events = [][]mnl.Message{msgs(rtnetlink.RTMNewNexthopBucket, b.Marshal())}
+	var out, errb bytes.Buffer
+	if code := Run([]string{"monitor", "nexthop"}, Options{T: f, Stdout: &out, Stderr: &errb, Count: 1}); code != 0 {
+		t.Fatal(errb.String())
+	}
+	if want := "id 10 index 0 idle_time 0 nhid 3 \n"; out.String() != want {
+		t.Fatalf("monitor: %q, want %q", out.String(), want)
+	}
+}
