@@ -496,7 +496,7 @@ func typeRefuses(t RouteType) (syscall.Errno, bool) {
 
 // lookup is fib_table_lookup on one table.
 func (t *table) lookup(fl *FlowKey) hit {
-	return t.trie.lookup(header.IPv4Uint32(fl.Dst), fl)
+	return hitOf(t.trie.lookup(header.IPv4Uint32(fl.Dst), fl))
 }
 
 // result is the Result of a hit in table id, and the error of a type
@@ -598,12 +598,27 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 		}
 		return res, err
 	}
-	for i, t := range f.fixed {
-		h := t.lookup(fl)
-		if h.r == nil || h.typ == RTNThrow {
+	key := header.IPv4Uint32(fl.Dst)
+	for i := range f.fixed {
+		r, sl := f.fixed[i].trie.lookup(key, fl)
+		if r == nil {
 			continue
 		}
-		return f.result(fixedIDs[i], h, fl)
+		if sl != nil { // the common case, read from the leaf
+			typ := RouteType(sl.kind & leafTypeMask)
+			if typ == RTNThrow {
+				continue
+			}
+			res := Result{PrefixLen: int(sl.plen), Type: typ, Scope: sl.fi.key.scope, Table: fixedIDs[i], Route: r}
+			if e, ok := typeRefuses(typ); ok {
+				return res, e
+			}
+			return res, nil
+		}
+		if r.Type == RTNThrow {
+			continue
+		}
+		return f.result(fixedIDs[i], hitOf(r, nil), fl)
 	}
 	f.misses.Add(1)
 	return Result{}, syscall.ENETUNREACH
@@ -747,6 +762,7 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 	f.holdInfo(r)
 	if leaf == nil {
 		t.trie.insert(tp, key, r)
+		t.trie.maybeCompact()
 	} else {
 		leaf.link(before(i), r)
 		t.trie.changed(id)
@@ -863,6 +879,7 @@ func (f *Tables) Delete(q *Route) (Route, error) {
 			if q.match(r) {
 				c := r.Copy()
 				f.removeRoute(t, id, r)
+				t.trie.maybeCompact()
 				f.genid.Add(1)
 				return c, nil
 			}
@@ -942,6 +959,7 @@ func (f *Tables) removeWhereLocked(gone func(*Route) bool) []Route {
 		for _, g := range goners {
 			f.removeRoute(t, g.id, g.r)
 		}
+		t.trie.maybeCompact()
 	}
 	f.genid.Add(1)
 	sortRoutes(out)

@@ -245,22 +245,28 @@ func (t *trie) freeTnode(off uint32) {
 // compactMin is the fewest freed words worth a compaction.
 const compactMin = 1 << 12
 
-// maybeCompact compacts the arena once its freed tnodes' words reach a
-// quarter of the live ones' (so at most a fifth of it is ever idle, and
-// the copying costs a constant per word freed).
+// maybeCompact compacts the trie once its freed tnodes' words reach a
+// quarter of the live ones' (so at most a fifth of the arena is ever
+// idle, and the copying costs a constant per word freed), or its freed
+// leaf records a quarter of the leaves. The table calls it after each
+// change, when no leaf id is held.
 func (t *trie) maybeCompact() {
-	if t.freed >= compactMin && 4*t.freed >= t.live {
+	if t.freed >= compactMin && 4*t.freed >= t.live || len(t.freeLeaves) >= compactMin && 4*len(t.freeLeaves) >= t.leaves {
 		t.compact()
 	}
 }
 
-// compact copies the live tnodes into a fresh arena, depth first from
-// the root (each tnode before its subtrees, which also puts a lookup's
-// path close together), and drops the free lists.
+// compact copies the live tnodes into a fresh arena and the leaves into
+// fresh chunks, depth first from the root (each tnode before its
+// subtrees, and a tnode's leaves next to one another, which puts what a
+// lookup and its backtracking touch close together), and drops the free
+// lists. Leaves get new ids: the trie's callers compact only between
+// their changes (maybeCompact), never while they hold a leaf's id.
 func (t *trie) compact() {
-	old := t.chunks
+	old, oldLeaves := t.chunks, t.lchunks
 	at := func(off uint32) []uint32 { return old[off>>chunkShift][off&(chunkWords-1):] }
 	t.chunks, t.top, t.free, t.freed = nil, 0, [33][]uint32{}, 0
+	t.lchunks, t.nextLeaf, t.freeLeaves = nil, 0, nil
 	var move func(off, parent uint32) uint32
 	move = func(off, parent uint32) uint32 {
 		o := at(off)
@@ -269,7 +275,13 @@ func (t *trie) compact() {
 		copy(t.n(to)[:hdrWords+slots], o[:hdrWords+slots])
 		t.n(to)[hParent] = parent
 		for i := range slots {
-			if c := ref(o[hdrWords+i]); c != nilRef && !c.leaf() {
+			switch c := ref(o[hdrWords+i]); {
+			case c == nilRef:
+			case c.leaf():
+				id := t.takeLeafID()
+				*t.leafOf(id) = oldLeaves[c.id()>>leafShift][c.id()&(leafChunk-1)]
+				t.n(to)[hdrWords+i] = uint32(leafRef(id))
+			default:
 				moved := move(c.id(), to)
 				t.n(to)[hdrWords+i] = uint32(nodeRef(moved))
 			}
@@ -279,26 +291,31 @@ func (t *trie) compact() {
 	move(rootOff, noParent)
 }
 
+// takeLeafID gives a leaf record: a freed one, else the next.
+func (t *trie) takeLeafID() uint32 {
+	if n := len(t.freeLeaves); n > 0 {
+		id := t.freeLeaves[n-1]
+		t.freeLeaves = t.freeLeaves[:n-1]
+		return id
+	}
+	id := t.nextLeaf
+	t.nextLeaf++
+	c := int(id >> leafShift)
+	if c == len(t.lchunks) {
+		t.lchunks = append(t.lchunks, make([]leaf, 0, 16))
+	}
+	if lc := t.lchunks[c]; len(lc) == cap(lc) { // doubling, to a whole chunk exactly
+		grown := make([]leaf, len(lc), min(leafChunk, 2*cap(lc)))
+		copy(grown, lc)
+		t.lchunks[c] = grown
+	}
+	t.lchunks[c] = t.lchunks[c][:len(t.lchunks[c])+1]
+	return id
+}
+
 // newLeaf makes a leaf for key holding the list from first.
 func (t *trie) newLeaf(key uint32, first *Route) uint32 {
-	var id uint32
-	if n := len(t.freeLeaves); n > 0 {
-		id = t.freeLeaves[n-1]
-		t.freeLeaves = t.freeLeaves[:n-1]
-	} else {
-		id = t.nextLeaf
-		t.nextLeaf++
-		c := int(id >> leafShift)
-		if c == len(t.lchunks) {
-			t.lchunks = append(t.lchunks, make([]leaf, 0, 16))
-		}
-		if lc := t.lchunks[c]; len(lc) == cap(lc) { // doubling, to a whole chunk exactly
-			grown := make([]leaf, len(lc), min(leafChunk, 2*cap(lc)))
-			copy(grown, lc)
-			t.lchunks[c] = grown
-		}
-		t.lchunks[c] = t.lchunks[c][:len(t.lchunks[c])+1]
-	}
+	id := t.takeLeafID()
 	l := t.leafOf(id)
 	*l = leaf{first: first, key: key}
 	l.slen = leafSlen(l)
@@ -391,7 +408,6 @@ func (t *trie) insert(tp, key uint32, first *Route) uint32 {
 	t.put(tp, t.index(tp, key), leafRef(id))
 	t.leaves++
 	t.rebalance(tp)
-	t.maybeCompact()
 	return id
 }
 
@@ -405,7 +421,6 @@ func (t *trie) remove(id uint32) {
 	t.leaves--
 	t.pullSuffix(tp, slen)
 	t.rebalance(tp)
-	t.maybeCompact()
 }
 
 // changed updates slen above leaf id after its routes changed
@@ -649,15 +664,15 @@ func (t *trie) collapse(tn uint32) uint32 {
 // that fl accepts (fib_table_lookup): down the key's path to its leaf,
 // then back up, at each tnode trying the slots the key reaches with its
 // lowest index bits cleared, where shorter prefixes of it live.
-func (t *trie) lookup(key uint32, fl *FlowKey) hit {
+func (t *trie) lookup(key uint32, fl *FlowKey) (*Route, *leaf) {
 	pn, ci := uint32(rootOff), uint32(0)
 	c := ref(t.chunks[0][hdrWords])
 	// Down the key's path while the nodes' prefixes match it.
 	for c != nilRef {
 		if c.leaf() {
 			if l := t.leafOf(c.id()); l.key == key {
-				if h := leafMatch(l, key, fl); h.r != nil {
-					return h
+				if r, sl := leafMatch(l, key, fl); r != nil {
+					return r, sl
 				}
 				c = nilRef
 			}
@@ -679,8 +694,8 @@ func (t *trie) lookup(key uint32, fl *FlowKey) hit {
 		if c != nilRef {
 			if c.leaf() {
 				if l := t.leafOf(c.id()); !prefixMismatch(key, l.key) && l.slen != 0 {
-					if h := leafMatch(l, key, fl); h.r != nil {
-						return h
+					if r, sl := leafMatch(l, key, fl); r != nil {
+						return r, sl
 					}
 				}
 			} else {
@@ -695,7 +710,7 @@ func (t *trie) lookup(key uint32, fl *FlowKey) hit {
 		// none is left.
 		for ci == 0 {
 			if pn == rootOff {
-				return hit{}
+				return nil, nil
 			}
 			n := t.n(pn)
 			k := n[hKey]
@@ -723,22 +738,35 @@ type hit struct {
 	simple bool // r is a leaf's simple first route: no paths, no nexthop object
 }
 
+// hitOf is the hit of a lookup's answer: r, read from leaf sl when r is
+// its simple first route.
+func hitOf(r *Route, sl *leaf) hit {
+	switch {
+	case sl != nil:
+		return hit{r: r, plen: sl.plen, typ: RouteType(sl.kind & leafTypeMask), scope: sl.fi.key.scope, simple: true}
+	case r != nil:
+		return hit{r: r, plen: r.Len, typ: r.Type, scope: r.Scope}
+	}
+	return hit{}
+}
+
 // leafMatch returns the first route of leaf l covering key that fl
-// accepts; a key outside even the leaf's shortest prefix touches no
-// route, and a simple first route is judged from the leaf's copy.
-func leafMatch(l *leaf, key uint32, fl *FlowKey) hit {
+// accepts, and l when that is its simple first route (judged from the
+// leaf's copy); a key outside even the leaf's shortest prefix touches no
+// route.
+func leafMatch(l *leaf, key uint32, fl *FlowKey) (*Route, *leaf) {
 	d := key ^ l.key
 	if s := uint32(l.slen); s < 32 && d>>s != 0 {
-		return hit{}
+		return nil, nil
 	}
 	r := l.first
 	if s := 32 - uint32(l.plen); s >= 32 || d>>s == 0 {
 		if l.kind&leafSimple != 0 {
 			if fl.acceptsSimple(l) {
-				return hit{r: r, plen: l.plen, typ: RouteType(l.kind & leafTypeMask), scope: l.fi.key.scope, simple: true}
+				return r, l
 			}
 		} else if fl.accepts(r) {
-			return hit{r: r, plen: r.Len, typ: r.Type, scope: r.Scope}
+			return r, nil
 		}
 	}
 	for r = r.next; r != nil; r = r.next {
@@ -746,10 +774,10 @@ func leafMatch(l *leaf, key uint32, fl *FlowKey) hit {
 			continue
 		}
 		if fl.accepts(r) {
-			return hit{r: r, plen: r.Len, typ: r.Type, scope: r.Scope}
+			return r, nil
 		}
 	}
-	return hit{}
+	return nil, nil
 }
 
 // walk calls fn for every leaf in key order; fn may not change the trie.

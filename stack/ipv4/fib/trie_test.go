@@ -193,7 +193,7 @@ func TestTrieAgainstBrute(t *testing.T) {
 					for _, sc := range scopes {
 						fl := &FlowKey{Dst: a, Scope: sc}
 						want := bruteLookup(live, a, fl)
-						got := tr.lookup(header.IPv4Uint32(a), fl).r
+						got := lookupRoute(tr, header.IPv4Uint32(a), fl)
 						if got != nil && want != nil && got.Len == want.Len {
 							continue // same prefix; which route of it is the alias order's business
 						}
@@ -292,7 +292,7 @@ func FuzzTrie(f *testing.F) {
 			for _, q := range [][4]byte{a, header.IPv4FromUint32(header.IPv4Uint32(a) | 0x55), header.IPv4FromUint32(^header.IPv4Uint32(a))} {
 				for _, sc := range []Scope{ScopeUniverse, ScopeLink} {
 					fl := &FlowKey{Dst: q, Scope: sc}
-					got, want := tr.lookup(header.IPv4Uint32(q), fl).r, bruteLookup(live, q, fl)
+					got, want := lookupRoute(tr, header.IPv4Uint32(q), fl), bruteLookup(live, q, fl)
 					if (got == nil) != (want == nil) || got != nil && got.Len != want.Len {
 						t.Fatalf("lookup %v: got %v, want %v", q, prefixOf(got), prefixOf(want))
 					}
@@ -508,7 +508,7 @@ func TestRemoveWhereRebuilds(t *testing.T) {
 				a = header.IPv4FromUint32(header.IPv4Uint32(r.Dst) | rng.Uint32()&^header.IPv4Mask(int(r.Len)))
 			}
 			fl := &FlowKey{Dst: a}
-			got, want := tr.lookup(header.IPv4Uint32(a), fl).r, bruteLookup(live, a, fl)
+			got, want := lookupRoute(tr, header.IPv4Uint32(a), fl), bruteLookup(live, a, fl)
 			if want != nil { // of the longest prefix's routes, the lowest metric
 				for _, r := range live {
 					if r.Dst == want.Dst && r.Len == want.Len && r.Priority < want.Priority {
@@ -521,4 +521,10 @@ func TestRemoveWhereRebuilds(t *testing.T) {
 			}
 		}
 	}
+}
+
+// lookupRoute is the route a trie lookup answers.
+func lookupRoute(tr *trie, key uint32, fl *FlowKey) *Route {
+	r, _ := tr.lookup(key, fl)
+	return r
 }
