@@ -101,6 +101,7 @@ FUZZ_TARGETS := \
 	./stack/netlink:FuzzUnmarshal \
 	./stack/rtnetlink:FuzzUnmarshalMessages \
 	./stack/rtnetlink:FuzzUnmarshalNexthop \
+	./stack/rtnetlink:FuzzUnmarshalNexthopBucket \
 	./stack/rtnetlink:FuzzUnmarshalRule
 
 fuzz:
