@@ -255,6 +255,7 @@ func Probe(fn hw.Function, host *stack.Host, cpus []*hw.CPU, cfg Config) (*Adapt
 	if err := a.resetHW(); err != nil {
 		return nil, fmt.Errorf("driver: %s: %w", fn.Name, err)
 	}
+	a.powerDownLink() // igb_reset for an interface not running: the link waits for open
 	nvm, err := a.readNVM()
 	if err != nil {
 		return nil, fmt.Errorf("driver: %s: %w", fn.Name, err)

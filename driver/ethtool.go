@@ -376,6 +376,7 @@ func (a *Adapter) SetLinkKsettings(r ethtool.LinkRequest) error {
 	if full {
 		v |= hw.BmcrFD
 	}
+	v |= bmcr & hw.BmcrPowerDown // a forced speed set while down keeps the PHY down
 	return a.phyWrite(hw.PhyBMCR, v)
 }
 

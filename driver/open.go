@@ -79,6 +79,7 @@ func (a *Adapter) up(rs *ringSet) error {
 		rs = &set
 	}
 	a.rx, a.tx = rs.rx, rs.tx
+	a.powerUpLink()
 	a.configure()
 	// Vectors: "other" on CPU 0, queue pair q on CPU q mod n.
 	if err := a.fn.MSIX.Request(otherVector, a.cpus[0], a.netdev.Name(), a.irqOther); err != nil {
@@ -281,6 +282,24 @@ func (a *Adapter) down(keep bool) {
 	a.freeAll()
 	if !keep {
 		a.netdev.CarrierOff()
+		a.powerDownLink()
+	}
+}
+
+// powerUpLink is igb_power_up_link: the PHY's power-down bit cleared
+// (the link comes up with the other end's).
+func (a *Adapter) powerUpLink() {
+	if bmcr, err := a.phyRead(hw.PhyBMCR); err == nil && bmcr&hw.BmcrPowerDown != 0 {
+		_ = a.phyWrite(hw.PhyBMCR, bmcr&^hw.BmcrPowerDown)
+	}
+}
+
+// powerDownLink is igb_power_down_link, as igb_reset does it for an
+// interface that is not running (at probe and on close): the PHY
+// powered down, so the other end of the cable loses its link too.
+func (a *Adapter) powerDownLink() {
+	if bmcr, err := a.phyRead(hw.PhyBMCR); err == nil && bmcr&hw.BmcrPowerDown == 0 {
+		_ = a.phyWrite(hw.PhyBMCR, bmcr|hw.BmcrPowerDown)
 	}
 }
 

@@ -173,7 +173,9 @@ func (a *Adapter) loopbackTest() uint64 {
 	if err != nil {
 		return 103
 	}
-	if err := a.phyWrite(hw.PhyBMCR, bmcr|hw.BmcrLoopback); err != nil {
+	// As igb_integrated_phy_loopback, the PHY powered for the test (and
+	// put back as it was after).
+	if err := a.phyWrite(hw.PhyBMCR, (bmcr|hw.BmcrLoopback)&^hw.BmcrPowerDown); err != nil {
 		return 104
 	}
 	defer a.phyWrite(hw.PhyBMCR, bmcr)

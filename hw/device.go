@@ -216,7 +216,7 @@ func (d *Device) reset() {
 // linkUp is STATUS.LU: the MAC is told to bring the link up and there is a
 // peer, or the PHY loops back.
 func (d *Device) linkUp() bool {
-	return d.regs[CTRL/4]&CtrlSLU != 0 && ((d.carrier && d.linkOK) || d.phyLoopback())
+	return d.regs[CTRL/4]&CtrlSLU != 0 && ((d.carrier && d.linkOK && !d.phyPoweredDown()) || d.phyLoopback())
 }
 
 // setLinkInputs runs fn, which may change what linkUp depends on, and raises
@@ -555,6 +555,7 @@ func (d *Device) Connect(p Port) {
 // negotiator is the medium a device's PHY negotiates over (a Cable).
 type negotiator interface {
 	renegotiate()
+	repower()
 }
 
 // PHYConfig is what a device's PHY offers: autonegotiation (advertising
@@ -565,6 +566,8 @@ type PHYConfig struct {
 	AdvMbps int // 0: every mode (the link runs at the medium's rate)
 	Mbps    int
 	Full    bool
+	// PowerDown: the PHY is powered down (BMCR.PDOWN), so no link.
+	PowerDown bool
 }
 
 // phyConfig reads the PHY's BMCR.
@@ -572,7 +575,7 @@ func (d *Device) phyConfig() PHYConfig {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b := d.phy[PhyBMCR]
-	c := PHYConfig{Autoneg: b&BmcrANEnable != 0, Mbps: 10, Full: b&BmcrFD != 0}
+	c := PHYConfig{Autoneg: b&BmcrANEnable != 0, Mbps: 10, Full: b&BmcrFD != 0, PowerDown: b&BmcrPowerDown != 0}
 	switch {
 	case b&BmcrSpeed1G != 0:
 		c.Mbps = 1000

@@ -94,6 +94,9 @@ const (
 	BmcrReset    = 1 << 15
 	BmcrLoopback = 1 << 14
 	BmcrANEnable = 1 << 12
+	// BmcrPowerDown (MII_CR_POWER_DOWN) powers the PHY down: no link on
+	// the wire, for either end, until it is cleared.
+	BmcrPowerDown = 1 << 11
 	BmcrRestart  = 1 << 9
 	BmcrFD       = 1 << 8
 	BmcrSpeed1G  = 1 << 6
@@ -130,7 +133,12 @@ func (d *Device) phyReset() {
 	d.phy[Phy1000CTL] = gctlDefault
 }
 
-func (d *Device) phyLoopback() bool { return d.phy[PhyBMCR]&BmcrLoopback != 0 }
+func (d *Device) phyLoopback() bool {
+	return d.phy[PhyBMCR]&(BmcrLoopback|BmcrPowerDown) == BmcrLoopback
+}
+
+// phyPoweredDown reports BMCR's power-down bit.
+func (d *Device) phyPoweredDown() bool { return d.phy[PhyBMCR]&BmcrPowerDown != 0 }
 
 func (d *Device) phyRead(reg int) uint16 {
 	switch reg {
@@ -167,9 +175,19 @@ func (d *Device) phyWrite(reg int, v uint16) {
 			// A restart or a change of speed, duplex or autonegotiation
 			// takes the link down until the two ends agree again.
 			const neg = BmcrANEnable | BmcrFD | BmcrSpeed1G | BmcrSpeed100
-			if d.negotiator != nil && (v&(BmcrRestart|BmcrReset) != 0 || d.phy[PhyBMCR]&neg != old&neg) {
+			switch {
+			case d.negotiator == nil:
+			case v&(BmcrRestart|BmcrReset) != 0 || d.phy[PhyBMCR]&neg != old&neg:
 				d.linkOK = false
 				d.negotiator.renegotiate()
+			case (d.phy[PhyBMCR]^old)&BmcrPowerDown != 0:
+				// Powered down, the other end loses the link; powered
+				// up, the ends agree at once (as when plugged), the
+				// other end being up.
+				if d.phyPoweredDown() {
+					d.linkOK = false
+				}
+				d.negotiator.repower()
 			}
 		})
 	case PhyANAR, Phy1000CTL:

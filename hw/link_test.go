@@ -25,6 +25,7 @@ func TestNegotiate(t *testing.T) {
 		{"one advertises up to 1000", 10000, an, PHYConfig{Autoneg: true, AdvMbps: 1000}, true, 1000, true},
 		{"advertising 100 and 1000", 10000, PHYConfig{Autoneg: true, AdvMbps: 100}, PHYConfig{Autoneg: true, AdvMbps: 1000}, true, 100, true},
 		{"nothing advertised", 10000, PHYConfig{Autoneg: true, AdvMbps: -1}, an, false, 0, false},
+		{"one end powered down", 10000, an, PHYConfig{Autoneg: true, PowerDown: true}, false, 0, false},
 	}
 	for _, tc := range tests {
 		ok, mbps, full := Negotiate(tc.native, tc.a, tc.b)
@@ -83,5 +84,46 @@ func TestCableFollowsForcedSpeed(t *testing.T) {
 	clk.RunFor(LinkSetupTime)
 	if a.rd(VLSPD) != 10000 || c.Rate() != 10000 {
 		t.Fatalf("back to autoneg: %d", a.rd(VLSPD))
+	}
+}
+
+// TestPHYPowerDown: powering one end's PHY down (BMCR.PDOWN) takes the
+// link of both ends down at once, with LSC at each; powering it up brings
+// both back at once, as plugging the cable does; loopback needs power.
+func TestPHYPowerDown(t *testing.T) {
+	clk := NewVirtualClock()
+	c := NewCable(clk, 10000)
+	da, _ := NewDevice(DeviceConfig{Name: "a", MAC: rigMAC}, clk, NewDMA(1<<20))
+	db, _ := NewDevice(DeviceConfig{Name: "b", MAC: rigMAC}, clk, NewDMA(1<<20))
+	a := &rig{t: t, clk: clk, dev: da}
+	b := &rig{t: t, clk: clk, dev: db}
+	c.Plug(da, db)
+	for _, r := range []*rig{a, b} {
+		r.wr(CTRL, CtrlSLU|CtrlFD)
+		r.rd(ICR) // clear what plugging raised
+	}
+	up := func(want bool) {
+		t.Helper()
+		for _, r := range []*rig{a, b} {
+			if got := r.rd(STATUS)&StatusLU != 0; got != want {
+				t.Fatalf("%s: link %v, want %v", r.dev.Name(), got, want)
+			}
+			if r.rd(ICR)&IcrLSC == 0 {
+				t.Fatalf("%s: no LSC", r.dev.Name())
+			}
+		}
+	}
+	a.mdioWrite(PhyBMCR, BmcrANEnable|BmcrFD|BmcrSpeed1G|BmcrPowerDown)
+	clk.RunFor(0)
+	up(false)
+	a.mdioWrite(PhyBMCR, BmcrANEnable|BmcrFD|BmcrSpeed1G|BmcrPowerDown|BmcrLoopback)
+	if a.rd(STATUS)&StatusLU != 0 {
+		t.Fatal("loopback on a PHY powered down has link")
+	}
+	a.mdioWrite(PhyBMCR, BmcrANEnable|BmcrFD|BmcrSpeed1G)
+	clk.RunFor(0)
+	up(true)
+	if c.Rate() != 10000 {
+		t.Fatalf("rate %d after power-up", c.Rate())
 	}
 }

@@ -102,6 +102,9 @@ func (c *Cable) renegotiate() {
 	c.negT.Reset(LinkSetupTime)
 }
 
+// repower is a PHY powered down or up: the ends agree again at once.
+func (c *Cable) repower() { c.negT.Reset(0) }
+
 func (c *Cable) drop() {
 	for _, d := range c.ends {
 		d.setNegotiated(false, 0, false)
@@ -113,8 +116,11 @@ func (c *Cable) drop() {
 // speed both advertise when one restricts its advertisement; one
 // forced, the other detects its speed (parallel detection); both forced,
 // their speeds must match. A forced speed the medium cannot carry, or
-// unequal forced speeds, mean no link.
+// unequal forced speeds, mean no link; so does a PHY powered down.
 func Negotiate(native int, a, b PHYConfig) (ok bool, mbps int, full bool) {
+	if a.PowerDown || b.PowerDown {
+		return false, 0, false // a PHY powered down sends nothing
+	}
 	switch {
 	case a.Autoneg && b.Autoneg:
 		m := native

@@ -117,14 +117,17 @@ func TestRuntimeHostsAndLinks(t *testing.T) {
 		{"-n ns1 -j link show veth1", `[{"ifindex":3,"link":"veth2","ifname":"veth1","flags":["BROADCAST","MULTICAST","M-DOWN"],"mtu":1500,"qdisc":"noop","operstate":"DOWN","linkmode":"DEFAULT","group":"default","txqlen":1000,"link_type":"ether","address":"02:76:6e:00:00:02","broadcast":"ff:ff:ff:ff:ff:ff"}]` + "\n", "", 0},
 		{"-n ns1 link set veth2 netns nope", "", "Error: argument \"nope\" is wrong: Invalid \"netns\" value\n", 255},
 		{"-n ns1 link set veth2 netns ns2 up", "", "", 0},
-		// The cable gives veth2 its link whether or not veth1 is up (a
-		// kernel veth has no carrier until its peer is up: docs/routing.md).
-		{"-n ns2 -br link", "lo               DOWN           00:00:00:00:00:00 <LOOPBACK> \nveth2@if3        UP             02:76:6e:00:00:01 <BROADCAST,MULTICAST,UP,LOWER_UP> \n", "", 0},
+		// No carrier until veth1 is up too: its NIC's PHY is powered down
+		// while it is down, as igb does (a kernel veth: the same). Its
+		// peer in another namespace, the state is DOWN, not
+		// LOWERLAYERDOWN, as default_operstate finds no peer there.
+		{"-n ns2 -br link", "lo               DOWN           00:00:00:00:00:00 <LOOPBACK> \nveth2@if3        DOWN           02:76:6e:00:00:01 <NO-CARRIER,BROADCAST,MULTICAST,UP> \n", "", 0},
 		{"-n ns1 link show veth1", "3: veth1@if2: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN mode DEFAULT group default qlen 1000\n    link/ether 02:76:6e:00:00:02 brd ff:ff:ff:ff:ff:ff link-netns ns2\n", "", 0},
 		{"-n ns1 -j link show veth1", `[{"ifindex":3,"link_index":2,"ifname":"veth1","flags":["BROADCAST","MULTICAST"],"mtu":1500,"qdisc":"noop","operstate":"DOWN","linkmode":"DEFAULT","group":"default","txqlen":1000,"link_type":"ether","address":"02:76:6e:00:00:02","broadcast":"ff:ff:ff:ff:ff:ff","link_netnsid":1}]` + "\n", "", 0},
 		{"-n ns1 link set dev veth1 address zz", "", "\"zz\" is invalid lladdr.\n", 1},
 		{"-n ns1 link set dev veth1 address 01:00:00:00:00:01", "", "RTNETLINK answers: Cannot assign requested address\n", 2},
 		{"-n ns1 link set dev veth1 address 52:54:00:6a:c7:5e up", "", "", 0},
+		{"-n ns2 -br link show veth2", "veth2@if3        UP             02:76:6e:00:00:01 <BROADCAST,MULTICAST,UP,LOWER_UP> \n", "", 0},
 		{"-n ns1 link set dev veth1 carrier off", "", "RTNETLINK answers: Operation not supported\n", 2},
 		{"-n ns1 link set dev veth1 carrier maybe", "", "Error: argument of \"carrier\" must be one of \"off\", \"on\", not \"maybe\"\n", 22},
 		{"-n ns1 link add dummy0 type dummy", "", "", 0},
@@ -500,5 +503,26 @@ func TestRuntimeRealms(t *testing.T) {
 		{"-n ns1 route del 198.18.8.0/24 via 198.18.7.2 realm 9", "", "RTNETLINK answers: No such process\n", 2},
 		{"-n ns1 route del 198.18.8.0/24 realm 9", "", "", 0},
 		{"-n ns1 route del 198.18.8.0/24 realms 3/4", "", "RTNETLINK answers: No such process\n", 2},
+	})
+}
+
+// A veth end is up with carrier only while its peer is up too (each
+// end's PHY is powered down while its interface is down, as igb does it):
+// an end up alone, its peer in the same namespace, is LOWERLAYERDOWN and
+// M-DOWN, as a 6.18 kernel shows a veth pair in a scratch namespace.
+func TestRuntimeVethCarrier(t *testing.T) {
+	w, c, path := emptyWorld(t)
+	runSteps(t, w, c, path, []ipStep{
+		{"netns add ns1", "", "", 0},
+		{"-n ns1 link add vethee type veth peer name vethff", "", "", 0},
+		{"-n ns1 link set vethee up", "", "", 0},
+		{"-n ns1 -br link", "lo               DOWN           00:00:00:00:00:00 <LOOPBACK> \nvethff@vethee    DOWN           02:76:6e:00:00:01 <BROADCAST,MULTICAST> \n" +
+			"vethee@vethff    LOWERLAYERDOWN 02:76:6e:00:00:02 <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> \n", "", 0},
+		{"-n ns1 link set vethff up", "", "", 0},
+		{"-n ns1 -br link", "lo               DOWN           00:00:00:00:00:00 <LOOPBACK> \nvethff@vethee    UP             02:76:6e:00:00:01 <BROADCAST,MULTICAST,UP,LOWER_UP> \n" +
+			"vethee@vethff    UP             02:76:6e:00:00:02 <BROADCAST,MULTICAST,UP,LOWER_UP> \n", "", 0},
+		{"-n ns1 link set vethff down", "", "", 0},
+		{"-n ns1 -br link", "lo               DOWN           00:00:00:00:00:00 <LOOPBACK> \nvethff@vethee    DOWN           02:76:6e:00:00:01 <BROADCAST,MULTICAST> \n" +
+			"vethee@vethff    LOWERLAYERDOWN 02:76:6e:00:00:02 <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> \n", "", 0},
 	})
 }

@@ -359,6 +359,16 @@ func LinkMsgOf(d *stack.NetDevice) LinkMsg {
 		if ops := linkOpsOf(h); ops != nil {
 			ops.Info(h, d, &m)
 		}
+		// default_operstate: up without carrier, with a peer in this
+		// namespace that has none either, is LOWERLAYERDOWN.
+		if m.Operstate == stack.OperDown && f&stack.IFFUp != 0 && m.Link != 0 && m.Link != m.Index && m.LinkNetnsID < 0 {
+			if p := DevByIndex(h, int(m.Link)); p != nil && !p.CarrierOK() {
+				m.Operstate = operLowerLayerDown
+			}
+		}
 	}
 	return m
 }
+
+// operLowerLayerDown is IF_OPER_LOWERLAYERDOWN.
+const operLowerLayerDown = 3
