@@ -97,10 +97,10 @@ const (
 	// BmcrPowerDown (MII_CR_POWER_DOWN) powers the PHY down: no link on
 	// the wire, for either end, until it is cleared.
 	BmcrPowerDown = 1 << 11
-	BmcrRestart  = 1 << 9
-	BmcrFD       = 1 << 8
-	BmcrSpeed1G  = 1 << 6
-	BmcrSpeed100 = 1 << 13 // with BmcrSpeed1G clear; neither is 10 Mb/s
+	BmcrRestart   = 1 << 9
+	BmcrFD        = 1 << 8
+	BmcrSpeed1G   = 1 << 6
+	BmcrSpeed100  = 1 << 13 // with BmcrSpeed1G clear; neither is 10 Mb/s
 
 	BmsrLink    = 1 << 2
 	BmsrANDone  = 1 << 5
