@@ -44,16 +44,7 @@ func (r *rig) mdioWrite(reg int, v uint16) {
 // for LinkSetupTime, then both ends come up at 100 Mb/s and the cable
 // serialises at that rate; forcing 1000 on the other end leaves no link.
 func TestCableFollowsForcedSpeed(t *testing.T) {
-	clk := NewVirtualClock()
-	c := NewCable(clk, 10000)
-	da, _ := NewDevice(DeviceConfig{Name: "a", MAC: rigMAC}, clk, NewDMA(1<<20))
-	db, _ := NewDevice(DeviceConfig{Name: "b", MAC: rigMAC}, clk, NewDMA(1<<20))
-	a := &rig{t: t, clk: clk, dev: da}
-	b := &rig{t: t, clk: clk, dev: db}
-	c.Plug(da, db)
-	for _, r := range []*rig{a, b} {
-		r.wr(CTRL, CtrlSLU|CtrlFD)
-	}
+	clk, c, a, b := cablePair(t)
 	if a.rd(VLSPD) != 10000 || a.rd(STATUS)&StatusLU == 0 || c.Rate() != 10000 {
 		t.Fatalf("autoneg: VLSPD %d STATUS %#x rate %d", a.rd(VLSPD), a.rd(STATUS), c.Rate())
 	}
@@ -91,15 +82,8 @@ func TestCableFollowsForcedSpeed(t *testing.T) {
 // link of both ends down at once, with LSC at each; powering it up brings
 // both back at once, as plugging the cable does; loopback needs power.
 func TestPHYPowerDown(t *testing.T) {
-	clk := NewVirtualClock()
-	c := NewCable(clk, 10000)
-	da, _ := NewDevice(DeviceConfig{Name: "a", MAC: rigMAC}, clk, NewDMA(1<<20))
-	db, _ := NewDevice(DeviceConfig{Name: "b", MAC: rigMAC}, clk, NewDMA(1<<20))
-	a := &rig{t: t, clk: clk, dev: da}
-	b := &rig{t: t, clk: clk, dev: db}
-	c.Plug(da, db)
+	clk, c, a, b := cablePair(t)
 	for _, r := range []*rig{a, b} {
-		r.wr(CTRL, CtrlSLU|CtrlFD)
 		r.rd(ICR) // clear what plugging raised
 	}
 	up := func(want bool) {
@@ -126,4 +110,19 @@ func TestPHYPowerDown(t *testing.T) {
 	if c.Rate() != 10000 {
 		t.Fatalf("rate %d after power-up", c.Rate())
 	}
+}
+
+// cablePair is two devices on a 10000 Mb/s cable, their links set up.
+func cablePair(t *testing.T) (*VirtualClock, *Cable, *rig, *rig) {
+	clk := NewVirtualClock()
+	c := NewCable(clk, 10000)
+	da, _ := NewDevice(DeviceConfig{Name: "a", MAC: rigMAC}, clk, NewDMA(1<<20))
+	db, _ := NewDevice(DeviceConfig{Name: "b", MAC: rigMAC}, clk, NewDMA(1<<20))
+	a := &rig{t: t, clk: clk, dev: da}
+	b := &rig{t: t, clk: clk, dev: db}
+	c.Plug(da, db)
+	for _, r := range []*rig{a, b} {
+		r.wr(CTRL, CtrlSLU|CtrlFD)
+	}
+	return clk, c, a, b
 }

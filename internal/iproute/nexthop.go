@@ -528,16 +528,7 @@ func (c *cmd) nexthopBucketList(args []string) error {
 		}
 		return &nlErr{err: err, after: "Dump terminated"}
 	}
-	p := newOut(c.g)
-	p.list()
-	for _, msg := range msgs {
-		var b rtnetlink.NexthopBucketMsg
-		if b.Unmarshal(msg.Data) == nil {
-			PrintNexthopBucket(p, b)
-		}
-	}
-	p.done()
-	c.write(p)
+	c.printBuckets(msgs)
 	return nil
 }
 
@@ -585,16 +576,7 @@ func (c *cmd) nexthopBucketGet(args []string) error {
 	if err != nil {
 		return err
 	}
-	p := newOut(c.g)
-	p.list()
-	for _, msg := range msgs {
-		var b rtnetlink.NexthopBucketMsg
-		if b.Unmarshal(msg.Data) == nil {
-			PrintNexthopBucket(p, b)
-		}
-	}
-	p.done()
-	c.write(p)
+	c.printBuckets(msgs)
 	return nil
 }
 
@@ -621,4 +603,18 @@ func PrintNexthopBucket(p *out, b rtnetlink.NexthopBucketMsg) {
 	printRtFlags(p, b.Flags)
 	p.end()
 	p.closeObj()
+}
+
+// printBuckets prints the bucket messages of a dump or a get.
+func (c *cmd) printBuckets(msgs []mnl.Message) {
+	p := newOut(c.g)
+	p.list()
+	for _, msg := range msgs {
+		var b rtnetlink.NexthopBucketMsg
+		if b.Unmarshal(msg.Data) == nil {
+			PrintNexthopBucket(p, b)
+		}
+	}
+	p.done()
+	c.write(p)
 }

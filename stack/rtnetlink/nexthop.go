@@ -93,8 +93,7 @@ const (
 
 // Marshal encodes the message body.
 func (m NexthopMsg) Marshal() []byte {
-	b := []byte{m.Family, m.Scope, m.Protocol, 0, 0, 0, 0, 0}
-	binary.NativeEndian.PutUint32(b[4:], m.Flags)
+	b := nhmsgHeader(m.Family, m.Scope, m.Protocol, m.Flags)
 	ae := netlink.NewAttributeEncoder()
 	if m.ID != 0 {
 		ae.Uint32(nhaID, m.ID)
@@ -147,16 +146,31 @@ func (m NexthopMsg) Marshal() []byte {
 	return append(b, a...)
 }
 
+// nhmsgHeader is struct nhmsg: family, scope, protocol, a reserved
+// byte, flags.
+func nhmsgHeader(family, scope, protocol uint8, flags uint32) []byte {
+	b := []byte{family, scope, protocol, 0, 0, 0, 0, 0}
+	binary.NativeEndian.PutUint32(b[4:], flags)
+	return b
+}
+
+// parseNhmsg reads struct nhmsg (b is at least its 8 bytes) into the
+// fields and returns a decoder of the attributes after it.
+func parseNhmsg(b []byte, family, scope, protocol *uint8, flags *uint32) (*netlink.AttributeDecoder, error) {
+	*family, *scope, *protocol, *flags = b[0], b[1], b[2], binary.NativeEndian.Uint32(b[4:])
+	if b[3] != 0 {
+		return nil, fmt.Errorf("rtnetlink: nhmsg reserved byte %d", b[3])
+	}
+	return netlink.NewAttributeDecoder(b[8:])
+}
+
 // Unmarshal decodes a message body.
 func (m *NexthopMsg) Unmarshal(b []byte) error {
 	if len(b) < 8 {
 		return ErrShort
 	}
-	*m = NexthopMsg{Family: b[0], Scope: b[1], Protocol: b[2], Flags: binary.NativeEndian.Uint32(b[4:])}
-	if b[3] != 0 {
-		return fmt.Errorf("rtnetlink: nhmsg reserved byte %d", b[3])
-	}
-	ad, err := netlink.NewAttributeDecoder(b[8:])
+	*m = NexthopMsg{}
+	ad, err := parseNhmsg(b, &m.Family, &m.Scope, &m.Protocol, &m.Flags)
 	if err != nil {
 		return err
 	}
@@ -249,8 +263,7 @@ const (
 
 // Marshal encodes the message body.
 func (m NexthopBucketMsg) Marshal() []byte {
-	b := []byte{m.Family, m.Scope, m.Protocol, 0, 0, 0, 0, 0}
-	binary.NativeEndian.PutUint32(b[4:], m.Flags)
+	b := nhmsgHeader(m.Family, m.Scope, m.Protocol, m.Flags)
 	ae := netlink.NewAttributeEncoder()
 	if m.ID != 0 {
 		ae.Uint32(nhaID, m.ID)
@@ -284,11 +297,8 @@ func (m *NexthopBucketMsg) Unmarshal(b []byte) error {
 	if len(b) < 8 {
 		return ErrShort
 	}
-	*m = NexthopBucketMsg{Family: b[0], Scope: b[1], Protocol: b[2], Flags: binary.NativeEndian.Uint32(b[4:])}
-	if b[3] != 0 {
-		return fmt.Errorf("rtnetlink: nhmsg reserved byte %d", b[3])
-	}
-	ad, err := netlink.NewAttributeDecoder(b[8:])
+	*m = NexthopBucketMsg{}
+	ad, err := parseNhmsg(b, &m.Family, &m.Scope, &m.Protocol, &m.Flags)
 	if err != nil {
 		return err
 	}

@@ -186,14 +186,7 @@ func multipathOf(rs []Route, prefix string) []string {
 // flows by weight, skips a path whose device is down, and goes whole when
 // a path's device goes away (fib_sync_down_dev on unregister).
 func TestInlineMultipath(t *testing.T) {
-	_, h := stacktest.NewHost(t, 1)
-	d1, _ := stacktest.NewDev(t, h, 1)
-	d2, _ := stacktest.NewDev(t, h, 1)
-	for _, d := range []*stack.NetDevice{d1, d2} {
-		if err := d.Open(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d1, d2 := twoOpenDevs(t)
 	var f Tables
 	f.Init()
 	r := &Route{Table: TableMain, Dst: a4("198.18.20.0"), Len: 24, Type: RTNUnicast,
@@ -274,14 +267,7 @@ func TestMultipathHashPolicy(t *testing.T) {
 // every flow takes the other path (fib_rebalance gives the linkdown one no
 // share), and the dump marks it dead linkdown.
 func TestMultipathLinkdown(t *testing.T) {
-	_, h := stacktest.NewHost(t, 1)
-	d1, _ := stacktest.NewDev(t, h, 1)
-	d2, _ := stacktest.NewDev(t, h, 1)
-	for _, d := range []*stack.NetDevice{d1, d2} {
-		if err := d.Open(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d1, d2 := twoOpenDevs(t)
 	var f Tables
 	f.Init()
 	r := &Route{Table: TableMain, Dst: a4("198.18.20.0"), Len: 24, Type: RTNUnicast,
@@ -315,4 +301,18 @@ func TestMultipathLinkdown(t *testing.T) {
 	if len(dump) != 1 || len(dump[0].Multipath) != 2 || dump[0].Multipath[0].Flags != 0 || dump[0].Multipath[1].Flags != NHFDead|NHFLinkdown {
 		t.Fatalf("dump: %+v", dump)
 	}
+}
+
+// twoOpenDevs makes a host's two devices, open.
+func twoOpenDevs(t *testing.T) (d1, d2 *stack.NetDevice) {
+	t.Helper()
+	_, h := stacktest.NewHost(t, 1)
+	d1, _ = stacktest.NewDev(t, h, 1)
+	d2, _ = stacktest.NewDev(t, h, 1)
+	for _, d := range []*stack.NetDevice{d1, d2} {
+		if err := d.Open(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d1, d2
 }
