@@ -526,3 +526,19 @@ func TestRuntimeVethCarrier(t *testing.T) {
 			"vethee@vethff    LOWERLAYERDOWN 02:76:6e:00:00:02 <NO-CARRIER,BROADCAST,MULTICAST,UP,M-DOWN> \n", "", 0},
 	})
 }
+
+// A rule's realms fill the halves a decision's route leaves zero
+// (set_class_tag), as a 6.18 kernel's route get shows them.
+func TestRuntimeRuleRealms(t *testing.T) {
+	w, c, path := emptyWorld(t)
+	setUp(t, w, c, path, "netns add ns1", "-n ns1 link set lo up", "-n ns1 link add d0 type dummy", "-n ns1 link set d0 up",
+		"-n ns1 addr add 198.18.7.1/24 dev d0",
+		"-n ns1 route add 198.18.9.0/24 via 198.18.7.2 realm 5", "-n ns1 route add 198.18.10.0/24 via 198.18.7.2",
+		"-n ns1 rule add pref 100 to 198.18.8.0/21 lookup main realms 9/8")
+	runSteps(t, w, c, path, []ipStep{
+		{"-n ns1 rule show pref 100", "100:\tfrom all to 198.18.8.0/21 lookup main realms 9/8\n", "", 0},
+		{"-n ns1 route get 198.18.9.1", "198.18.9.1 via 198.18.7.2 dev d0 src 198.18.7.1 realms 9/5 uid 0 \n    cache \n", "", 0},
+		{"-n ns1 route get 198.18.10.1", "198.18.10.1 via 198.18.7.2 dev d0 src 198.18.7.1 realms 9/8 uid 0 \n    cache \n", "", 0},
+		{"-n ns1 route get 198.18.7.9", "198.18.7.9 dev d0 src 198.18.7.1 uid 0 \n    cache \n", "", 0},
+	})
+}

@@ -143,15 +143,11 @@ func parseRuleArgs(args []string, add bool) (rtnetlink.RuleMsg, error) {
 				m.Mask, m.HasMask = uint32(k), true
 			}
 		case matches(a, "realms"):
-			_, dst, hasSrc := strings.Cut(v, "/")
-			if !hasSrc {
-				dst = v
-			}
-			n, err := strconv.ParseUint(dst, 0, 16)
-			if err != nil {
+			n, ok := parseRealms(v)
+			if !ok {
 				return m, invarg("invalid realms\n", v)
 			}
-			m.Flow = uint32(n)
+			m.Flow = n
 		case matches(a, "table"), a == "lookup":
 			t, ok := ParseTable(v)
 			if !ok {
@@ -486,7 +482,12 @@ func printRule(p *out, r rtnetlink.RuleMsg, details bool) {
 		}
 	}
 	if r.Flow != 0 {
-		p.str("flow_to", " realms %s", strconv.Itoa(int(r.Flow&0xffff)))
+		if from := r.Flow >> 16; from != 0 {
+			p.str("flow_from", " realms %s/", realmName(from))
+			p.str("flow_to", "%s", realmName(r.Flow&0xffff))
+		} else {
+			p.str("flow_to", " realms %s", realmName(r.Flow&0xffff))
+		}
 	}
 	switch fib.RuleAction(r.Action) {
 	case fib.RuleGoto:

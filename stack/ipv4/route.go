@@ -40,6 +40,9 @@ type Rtable struct {
 	// exc is the nexthop exception an output decision is bound to (nil:
 	// none).
 	exc *rtExc
+	// Realms are the dst's tclassid: its nexthop's realms, the zero
+	// halves filled from the rule's (rt_set_nexthop).
+	Realms uint32
 }
 
 // SkbRtable is skb_rtable: the IPv4 decision attached to skb (nil for none).
@@ -152,7 +155,8 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 			skb.SetDst(&d.Dst)
 			return nil
 		}
-		d := &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: fib.RTNLocal, Flags: RTCFLocal, Src: daddr, genid: in.fib.Genid(), Route: r}
+		d := &Rtable{Dst: stack.Dst{Input: in.localDeliver, Output: in.output, Dev: in.lo}, Type: fib.RTNLocal, Flags: RTCFLocal, Src: daddr, genid: in.fib.Genid(), Route: r,
+			Realms: fib.ClassTag(r.Realms, res.RuleRealms)}
 		r.Cache().In.Store(&d.Dst)
 		skb.SetDst(&d.Dst)
 		return nil
@@ -172,7 +176,8 @@ func (in *Inet) routeInput(skb *stack.SKB, daddr, saddr [4]byte, tos uint8, dev 
 		skb.SetDst(&d.Dst)
 		return nil
 	}
-	d := &Rtable{Dst: stack.NewDst(in.forward, in.output, r.Dev, r.Metrics.MTU()), Gateway: r.Gateway, Type: fib.RTNUnicast, genid: in.fib.Genid(), Route: r}
+	d := &Rtable{Dst: stack.NewDst(in.forward, in.output, r.Dev, r.Metrics.MTU()), Gateway: r.Gateway, Type: fib.RTNUnicast, genid: in.fib.Genid(), Route: r,
+		Realms: fib.ClassTag(r.Realms, res.RuleRealms)}
 	r.Cache().In.Store(&d.Dst)
 	skb.SetDst(&d.Dst)
 	return nil
@@ -410,7 +415,8 @@ func (in *Inet) routeOutput(fl *fib.FlowKey) (*Rtable, error) {
 
 // mkOutput is __mkroute_output's new decision for fl by route r.
 func (in *Inet) mkOutput(r *fib.Route, fl *fib.FlowKey, res *fib.Result) *Rtable {
-	d := &Rtable{Dst: stack.NewDst(in.localDeliver, in.output, r.Dev, r.Metrics.MTU()), Gateway: r.Gateway, Type: res.Type, genid: in.fib.Genid(), Route: r}
+	d := &Rtable{Dst: stack.NewDst(in.localDeliver, in.output, r.Dev, r.Metrics.MTU()), Gateway: r.Gateway, Type: res.Type, genid: in.fib.Genid(), Route: r,
+		Realms: fib.ClassTag(r.Realms, res.RuleRealms)}
 	switch res.Type {
 	case fib.RTNLocal:
 		d.Dev, d.Flags, d.Gateway = in.lo, RTCFLocal, [4]byte{}

@@ -378,7 +378,7 @@ func (in *Inet) rtmGetRoute(h *stack.Host, req rtnetlink.Request) ([]rtnetlink.M
 	}
 	if d.Route != nil {
 		out.Metrics = rtnetlink.Metrics(d.Route.Metrics) // the decision's metrics are its route's
-		out.Flow = d.Route.Realms                        // rt_fill_info: the dst's tclassid, its nexthop's realms
+		out.Flow = d.Realms                              // rt_fill_info: the dst's tclassid
 	}
 	// rt_fill_info: a decision bound to an exception reports its MTU
 	// (locked if it is) and, in RTA_CACHEINFO, the time left.

@@ -476,6 +476,22 @@ type Result struct {
 	Scope     Scope
 	Table     uint32
 	Route     *Route // the alias and its nexthop
+	// RuleRealms are the realms of the rule that chose the table
+	// (fib4_rule_action's res->tclassid): a decision takes the halves
+	// its route's realms leave zero (set_class_tag).
+	RuleRealms uint32
+}
+
+// ClassTag is set_class_tag: realms with their zero halves filled from
+// tag's.
+func ClassTag(realms, tag uint32) uint32 {
+	if realms&0xffff == 0 {
+		realms |= tag & 0xffff
+	}
+	if realms&0xffff0000 == 0 {
+		realms |= tag & 0xffff0000
+	}
+	return realms
 }
 
 // typeRefuses is the error of a route type that refuses

@@ -206,6 +206,7 @@ func (f *Tables) lookupRules(fl *FlowKey) (Result, error) {
 			continue
 		}
 		f.pick(&res, h, fl)
+		res.RuleRealms = r.Realms
 		return res, nil
 	}
 	return Result{}, syscall.ENETUNREACH
