@@ -144,8 +144,7 @@ type Route struct {
 	parent  *Route    // a path's route
 	res     *resTable // a resilient group's buckets choose the path (resilient.go)
 
-	fi   *fibInfo // set when the route enters a table (info.go)
-	next *Route   // the next route of its leaf (trie.go)
+	fi *fibInfo // set when the route enters a table (info.go)
 }
 
 // Path is one path of a multipath route.
@@ -197,7 +196,7 @@ func (r *Route) setGroup(g *Nexthop, byID map[uint32]*Nexthop) {
 			continue
 		}
 		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, NhID: r.NhID, weight: m.Weight, fi: &fibInfo{refs: 1}, parent: r}
+			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, NhID: r.NhID, weight: m.Weight, fi: newFibInfo(), parent: r}
 		p.setNexthop(nh)
 		r.paths = append(r.paths, p)
 		r.totalWt += int(m.Weight)
@@ -211,7 +210,7 @@ func (r *Route) setPaths(ps []Path) {
 	r.paths, r.totalWt = nil, 0
 	for _, pt := range ps {
 		p := &Route{Table: r.Table, Dst: r.Dst, Len: r.Len, TOS: r.TOS, Type: r.Type, Scope: r.Scope, Protocol: r.Protocol,
-			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, Realms: pt.Realms, weight: max(pt.Weight, 1), fi: &fibInfo{refs: 1}, parent: r}
+			Priority: r.Priority, PrefSrc: r.PrefSrc, Metrics: r.Metrics, Dev: pt.Dev, Gateway: pt.Gateway, OnLink: pt.OnLink, Realms: pt.Realms, weight: max(pt.Weight, 1), fi: newFibInfo(), parent: r}
 		r.paths = append(r.paths, p)
 		r.totalWt += int(p.weight)
 	}
@@ -365,49 +364,14 @@ type table struct {
 
 func newTable(id uint32) *table { return &table{id: id, trie: newTrie()} }
 
-// ofLen lists leaf l's routes of prefix length n, in their order, into
-// buf, and returns the route before the first of them (nil when they
-// start the leaf's list, or would).
-func (l *leaf) ofLen(n uint8, buf []*Route) (list []*Route, prev *Route) {
-	list = buf[:0]
-	for p := l.first; p != nil && p.Len >= n; p = p.next {
-		if p.Len > n {
-			prev = p
-			continue
-		}
-		list = append(list, p)
+// prefixRange is where a leaf's routes rs hold prefix length l: rs[lo:hi].
+func prefixRange(rs []*Route, l uint8) (lo, hi int) {
+	for lo < len(rs) && rs[lo].Len > l {
+		lo++
 	}
-	return list, prev
-}
-
-// link puts r after prev in l's list (first when prev is nil).
-func (l *leaf) link(prev, r *Route) {
-	if prev == nil {
-		r.next, l.first = l.first, r
-		l.sync()
-		return
+	for hi = lo; hi < len(rs) && rs[hi].Len == l; hi++ {
 	}
-	r.next, prev.next = prev.next, r
-}
-
-// unlink takes r out of l's list.
-func (l *leaf) unlink(r *Route) {
-	for pp := &l.first; *pp != nil; pp = &(*pp).next {
-		if *pp == r {
-			*pp, r.next = r.next, nil
-			l.sync()
-			return
-		}
-	}
-}
-
-// routes lists l's routes in their order into buf.
-func (l *leaf) routes(buf []*Route) []*Route {
-	out := buf[:0]
-	for r := l.first; r != nil; r = r.next {
-		out = append(out, r)
-	}
-	return out
+	return lo, hi
 }
 
 // Tables are a namespace's tables (local, main, default, and any others).
@@ -550,7 +514,7 @@ func (fl *FlowKey) acceptsSimple(l *leaf) bool {
 	if l.tos != 0 && l.tos != fl.TOS&tosRTMask {
 		return false
 	}
-	k := &l.fi.key
+	k := &l.aux.fi.key
 	if k.scope < fl.Scope {
 		return false
 	}
@@ -625,7 +589,7 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 			if typ == RTNThrow {
 				continue
 			}
-			res := Result{PrefixLen: int(sl.plen), Type: typ, Scope: sl.fi.key.scope, Table: fixedIDs[i], Route: r}
+			res := Result{PrefixLen: int(sl.plen), Type: typ, Scope: sl.aux.fi.key.scope, Table: fixedIDs[i], Route: r}
 			if e, ok := typeRefuses(typ); ok {
 				return res, e
 			}
@@ -726,20 +690,16 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 	key := header.IPv4Uint32(r.Dst)
 	id, tp, found := t.trie.find(key)
 	var leaf *leaf
-	var list []*Route
-	var prev *Route // the route before list[0]
+	var all, list []*Route // the key's routes; those of r's length
+	var lo int
 	var buf [8]*Route
 	if found {
 		leaf = t.trie.leafOf(id)
-		list, prev = leaf.ofLen(r.Len, buf[:])
+		all = t.trie.routesOf(leaf, buf[:])
+		var hi int
+		lo, hi = prefixRange(all, r.Len)
+		list = all[lo:hi]
 	}
-	before := func(i int) *Route { // the route r goes after to stand at list[i]
-		if i == 0 {
-			return prev
-		}
-		return list[i-1]
-	}
-	r.next = nil
 	sameKey := func(o *Route) bool {
 		return o.TOS == r.TOS && o.Priority == r.Priority && (o.Type == RTNLocal) == (r.Type == RTNLocal) && (r.Table != TableLocal || o.Type == r.Type)
 	}
@@ -749,11 +709,10 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 	case first >= 0 && how.Excl:
 		return fmt.Errorf("stack: route %v table %d: %w", r.Prefix(), r.Table, syscall.EEXIST)
 	case first >= 0 && how.Replace:
-		old := list[first]
-		leaf.unlink(old)
-		f.releaseInfo(old)
+		f.releaseInfo(list[first])
 		f.holdInfo(r)
-		leaf.link(before(first), r)
+		list[first] = r
+		t.trie.setRoutes(leaf, all)
 		f.genid.Add(1)
 		return nil
 	case first >= 0:
@@ -780,8 +739,9 @@ func (f *Tables) InsertHow(r *Route, how How) error {
 		t.trie.insert(tp, key, r)
 		t.trie.maybeCompact()
 	} else {
-		leaf.link(before(i), r)
-		t.trie.changed(id)
+		old := leaf.slen
+		t.trie.setRoutes(leaf, slices.Insert(all, lo+i, r))
+		t.trie.changed(id, old)
 	}
 	t.routes++
 	f.genid.Add(1)
@@ -890,8 +850,9 @@ func (f *Tables) Delete(q *Route) (Route, error) {
 	}
 	if id, _, ok := t.trie.find(header.IPv4Uint32(q.Dst) & header.IPv4Mask(int(q.Len))); ok {
 		var buf [8]*Route
-		list, _ := t.trie.leafOf(id).ofLen(q.Len, buf[:])
-		for _, r := range list {
+		all := t.trie.routesOf(t.trie.leafOf(id), buf[:])
+		lo, hi := prefixRange(all, q.Len)
+		for _, r := range all[lo:hi] {
 			if q.match(r) {
 				c := r.Copy()
 				f.removeRoute(t, id, r)
@@ -908,12 +869,13 @@ func (f *Tables) Delete(q *Route) (Route, error) {
 // last.
 func (f *Tables) removeRoute(t *table, id uint32, r *Route) {
 	l := t.trie.leafOf(id)
-	l.unlink(r)
+	old := l.slen
+	t.trie.drop(l, r)
 	f.releaseInfo(r)
 	if l.first == nil {
-		t.trie.remove(id)
+		t.trie.remove(id, old)
 	} else {
-		t.trie.changed(id)
+		t.trie.changed(id, old)
 	}
 	t.routes--
 }
@@ -921,8 +883,9 @@ func (f *Tables) removeRoute(t *table, id uint32, r *Route) {
 // eachRoute calls fn for every route of t, in key order; fn may change
 // the routes' fields but not the table.
 func (t *table) eachRoute(fn func(r *Route)) {
+	var buf [8]*Route
 	t.trie.walk(func(l *leaf) {
-		for r := l.first; r != nil; r = r.next {
+		for _, r := range t.trie.routesOf(l, buf[:]) {
 			fn(r)
 		}
 	})
@@ -952,7 +915,7 @@ func (f *Tables) removeWhereLocked(gone func(*Route) bool) []Route {
 		var goners []doomed
 		ids := t.trie.leafIDs()
 		for _, id := range ids {
-			rs := t.trie.leafOf(id).routes(buf[:])
+			rs := t.trie.routesOf(t.trie.leafOf(id), buf[:])
 			for i := len(rs) - 1; i >= 0; i-- {
 				if gone(rs[i]) {
 					out = append(out, rs[i].Copy())
@@ -965,7 +928,7 @@ func (f *Tables) removeWhereLocked(gone func(*Route) bool) []Route {
 			// it, a flush): the rest is put in a new trie, which costs
 			// what is left rather than a rebalance per route gone.
 			for _, g := range goners {
-				t.trie.leafOf(g.id).unlink(g.r)
+				t.trie.drop(t.trie.leafOf(g.id), g.r)
 				f.releaseInfo(g.r)
 			}
 			t.routes -= len(goners)
@@ -1115,7 +1078,7 @@ func (f *Tables) DumpFrom(id uint32, c *DumpCursor, fn func(Route) bool) bool {
 			}
 			// The leaf holds the longest prefix first; the dump wants
 			// the shortest first, each prefix's routes in their order.
-			rs := leaf.routes(buf[:])
+			rs := f.tables[tid].trie.routesOf(leaf, buf[:])
 			for hi := len(rs); hi > 0; {
 				ln := rs[hi-1].Len
 				lo := hi - 1

@@ -18,6 +18,7 @@ type fibInfo struct {
 	key   infoKey
 	refs  int
 	cache Cache
+	aux   leafAux // what the leaf of a route alone on its key points at (trie.go)
 }
 
 // infoKey is what fib_find_info compares. A route through a nexthop
@@ -54,7 +55,7 @@ func infoKeyOf(r *Route) infoKey {
 // with a reference more, or a new one.
 func (f *Tables) holdInfo(r *Route) {
 	if !r.sharesInfo() {
-		r.fi = &fibInfo{refs: 1}
+		r.fi = newFibInfo()
 		return
 	}
 	k := infoKeyOf(r)
@@ -63,7 +64,8 @@ func (f *Tables) holdInfo(r *Route) {
 		r.fi = fi
 		return
 	}
-	fi := &fibInfo{key: k, refs: 1}
+	fi := newFibInfo()
+	fi.key = k
 	if f.infos == nil {
 		f.infos = map[infoKey]*fibInfo{}
 	}
@@ -90,4 +92,11 @@ func (f *Tables) InfoCount() int {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return len(f.infos)
+}
+
+// newFibInfo is an info held once, its leaf aux pointing back at it.
+func newFibInfo() *fibInfo {
+	fi := &fibInfo{refs: 1}
+	fi.aux.fi = fi
+	return fi
 }

@@ -1,6 +1,9 @@
 package fib
 
-import "math/bits"
+import (
+	"math/bits"
+	"slices"
+)
 
 // The table's prefixes live in an LC-trie shaped as Linux's fib_trie: a
 // path- and level-compressed binary trie whose internal nodes (tnodes)
@@ -24,10 +27,11 @@ import "math/bits"
 // children inline, as a kernel key_vector holds its tnode array: one
 // cache line or two per level instead of a node and a separate child
 // array. A child slot holds a reference: 0 for none, a leaf's index
-// (odd) or a tnode's arena offset (even). Leaves are 16-byte records
-// (the first route, the key, slen) in chunks of their own; a leaf's
-// routes are a list through Route.next, as a leaf's fib_aliases are an
-// hlist. Leaves keep no parent: the few changes that need it find the
+// (odd) or a tnode's arena offset (even). Leaves are 24-byte records
+// (the key, slen, and a copy of what a lookup reads of the first route)
+// in chunks of their own; the rest of a key's routes, when it has more
+// than one (7 % of the tier-1 table's keys), are in a map by key beside
+// the trie. Leaves keep no parent: the few changes that need it find the
 // leaf's slot from the root. The arena holds no pointers, so the garbage
 // collector never scans it.
 
@@ -71,8 +75,8 @@ func (r ref) id() uint32     { return uint32(r >> 1) }
 // first so that a lookup ending there touches only the leaf and the
 // (shared, so cached) info.
 type leaf struct {
-	first *Route   // longest prefix first (then as fib_alias sorts), linked by next
-	fi    *fibInfo // first's
+	first *Route   // longest prefix first (then as fib_alias sorts)
+	aux   *leafAux // first's info; for a leaf of several routes, its own, with the rest
 	key   uint32
 	slen  uint8 // the longest suffix: 32 − the shortest prefix's length
 	plen  uint8 // first's prefix length
@@ -82,21 +86,84 @@ type leaf struct {
 
 // leafSimple marks a first route with a single nexthop of its own (no
 // paths, no nexthop object): its info's key says all a lookup asks.
+// leafAux is a leaf's first route's info and, for a key with several
+// routes (7 % of the tier-1 table's), the routes after the first. A
+// single route's leaf points at the aux inside its shared info, so it
+// costs nothing of its own.
+type leafAux struct {
+	fi   *fibInfo
+	rest []*Route
+}
+
+// leafMore marks a leaf with more routes than its first (in its aux).
 const (
 	leafSimple   = 0x80
+	leafMore     = 0x40
 	leafTypeMask = 0x0f
 )
 
-// sync copies the first route's fields into l after its list changed.
-func (l *leaf) sync() {
+// syncLeaf copies the first route's fields into l, and its shortest
+// prefix's suffix, after its list changed.
+func (t *trie) syncLeaf(l *leaf) {
 	r := l.first
 	if r == nil {
-		l.fi, l.plen, l.tos, l.kind = nil, 0, 0, 0
+		*l = leaf{key: l.key}
 		return
 	}
-	l.fi, l.plen, l.tos, l.kind = r.fi, r.Len, r.TOS, uint8(r.Type)&leafTypeMask
+	l.plen, l.tos, l.kind = r.Len, r.TOS, uint8(r.Type)&leafTypeMask
+	last := r
+	switch {
+	case l.aux != nil && len(l.aux.rest) > 0:
+		l.kind |= leafMore
+		l.aux.fi = r.fi
+		last = l.aux.rest[len(l.aux.rest)-1]
+	case r.fi != nil:
+		l.aux = &r.fi.aux
+	default:
+		l.aux = nil
+	}
 	if len(r.paths) == 0 && r.NhID == 0 && !r.dead && r.fi != nil && r.fi.key.dev == r.Dev {
 		l.kind |= leafSimple
+	}
+	l.slen = 32 - last.Len
+}
+
+// routesOf lists l's routes in their order into buf.
+func (t *trie) routesOf(l *leaf, buf []*Route) []*Route {
+	out := buf[:0]
+	if l.first == nil {
+		return out
+	}
+	out = append(out, l.first)
+	if l.kind&leafMore != 0 {
+		out = append(out, l.aux.rest...)
+	}
+	return out
+}
+
+// setRoutes makes rs (which it does not keep) l's routes.
+func (t *trie) setRoutes(l *leaf, rs []*Route) {
+	l.first = nil
+	if len(rs) > 0 {
+		l.first = rs[0]
+	}
+	if len(rs) > 1 {
+		if l.kind&leafMore == 0 {
+			l.aux = &leafAux{} // of its own
+		}
+		l.aux.rest = append(l.aux.rest[:0], rs[1:]...)
+	} else if l.kind&leafMore != 0 {
+		l.aux = nil // the private one goes; syncLeaf points at the info's
+	}
+	t.syncLeaf(l)
+}
+
+// drop takes r out of l's routes.
+func (t *trie) drop(l *leaf, r *Route) {
+	var buf [8]*Route
+	rs := t.routesOf(l, buf[:])
+	if i := slices.Index(rs, r); i >= 0 {
+		t.setRoutes(l, slices.Delete(rs, i, i+1))
 	}
 }
 
@@ -313,13 +380,13 @@ func (t *trie) takeLeafID() uint32 {
 	return id
 }
 
-// newLeaf makes a leaf for key holding the list from first.
-func (t *trie) newLeaf(key uint32, first *Route) uint32 {
+// newLeaf makes a leaf for key holding routes rs (which it does not
+// keep).
+func (t *trie) newLeaf(key uint32, rs []*Route) uint32 {
 	id := t.takeLeafID()
 	l := t.leafOf(id)
-	*l = leaf{first: first, key: key}
-	l.slen = leafSlen(l)
-	l.sync()
+	*l = leaf{key: key}
+	t.setRoutes(l, rs)
 	return id
 }
 
@@ -390,8 +457,8 @@ func (t *trie) find(key uint32) (id, tp uint32, ok bool) {
 
 // insert makes a leaf for key holding the list from first under tp, which
 // find returned for key (fib_insert_node), and rebalances.
-func (t *trie) insert(tp, key uint32, first *Route) uint32 {
-	id := t.newLeaf(key, first)
+func (t *trie) insert(tp, key uint32, rs ...*Route) uint32 {
+	id := t.newLeaf(key, rs)
 	slen := t.leafOf(id).slen
 	if c := t.child(tp, t.index(tp, key)); c != nilRef {
 		// The slot holds a node of another key: a binary tnode at the
@@ -411,10 +478,11 @@ func (t *trie) insert(tp, key uint32, first *Route) uint32 {
 	return id
 }
 
-// remove takes leaf id out (its routes gone) and rebalances.
-func (t *trie) remove(id uint32) {
+// remove takes leaf id out (its routes gone; slen was its suffix
+// before) and rebalances.
+func (t *trie) remove(id uint32, slen uint8) {
 	l := t.leafOf(id)
-	key, slen := l.key, l.slen
+	key := l.key
 	_, tp, _ := t.find(key)
 	t.put(tp, t.index(tp, key), nilRef)
 	t.freeLeaf(id)
@@ -423,12 +491,11 @@ func (t *trie) remove(id uint32) {
 	t.rebalance(tp)
 }
 
-// changed updates slen above leaf id after its routes changed
-// (leaf_push_suffix / leaf_pull_suffix).
-func (t *trie) changed(id uint32) {
+// changed updates slen above leaf id after its routes changed (setRoutes
+// gave the leaf its new slen; old is the one before): leaf_push_suffix /
+// leaf_pull_suffix.
+func (t *trie) changed(id uint32, old uint8) {
 	l := t.leafOf(id)
-	old := l.slen
-	l.slen = leafSlen(l)
 	if l.slen == old {
 		return
 	}
@@ -439,18 +506,6 @@ func (t *trie) changed(id uint32) {
 	} else {
 		t.pullSuffix(tp, old)
 	}
-}
-
-// leafSlen is the longest suffix of l's routes: its shortest prefix's.
-func leafSlen(l *leaf) uint8 {
-	var last *Route
-	for r := l.first; r != nil; r = r.next {
-		last = r
-	}
-	if last == nil {
-		return 0
-	}
-	return 32 - last.Len
 }
 
 // pushSuffix raises slen from tn up while it is below s.
@@ -671,7 +726,7 @@ func (t *trie) lookup(key uint32, fl *FlowKey) (*Route, *leaf) {
 	for c != nilRef {
 		if c.leaf() {
 			if l := t.leafOf(c.id()); l.key == key {
-				if r, sl := leafMatch(l, key, fl); r != nil {
+				if r, sl := t.leafMatch(l, key, fl); r != nil {
 					return r, sl
 				}
 				c = nilRef
@@ -694,7 +749,7 @@ func (t *trie) lookup(key uint32, fl *FlowKey) (*Route, *leaf) {
 		if c != nilRef {
 			if c.leaf() {
 				if l := t.leafOf(c.id()); !prefixMismatch(key, l.key) && l.slen != 0 {
-					if r, sl := leafMatch(l, key, fl); r != nil {
+					if r, sl := t.leafMatch(l, key, fl); r != nil {
 						return r, sl
 					}
 				}
@@ -743,7 +798,7 @@ type hit struct {
 func hitOf(r *Route, sl *leaf) hit {
 	switch {
 	case sl != nil:
-		return hit{r: r, plen: sl.plen, typ: RouteType(sl.kind & leafTypeMask), scope: sl.fi.key.scope, simple: true}
+		return hit{r: r, plen: sl.plen, typ: RouteType(sl.kind & leafTypeMask), scope: sl.aux.fi.key.scope, simple: true}
 	case r != nil:
 		return hit{r: r, plen: r.Len, typ: r.Type, scope: r.Scope}
 	}
@@ -754,7 +809,7 @@ func hitOf(r *Route, sl *leaf) hit {
 // accepts, and l when that is its simple first route (judged from the
 // leaf's copy); a key outside even the leaf's shortest prefix touches no
 // route.
-func leafMatch(l *leaf, key uint32, fl *FlowKey) (*Route, *leaf) {
+func (t *trie) leafMatch(l *leaf, key uint32, fl *FlowKey) (*Route, *leaf) {
 	d := key ^ l.key
 	if s := uint32(l.slen); s < 32 && d>>s != 0 {
 		return nil, nil
@@ -769,7 +824,10 @@ func leafMatch(l *leaf, key uint32, fl *FlowKey) (*Route, *leaf) {
 			return r, nil
 		}
 	}
-	for r = r.next; r != nil; r = r.next {
+	if l.kind&leafMore == 0 {
+		return nil, nil
+	}
+	for _, r := range l.aux.rest {
 		if s := 32 - uint32(r.Len); s < 32 && d>>s != 0 {
 			continue
 		}
@@ -820,13 +878,14 @@ func (t *trie) walkFrom(from uint32, fn func(l *leaf) bool) bool {
 // leaf of t, in key order), each leaf's list as it is.
 func (t *trie) rebuilt(ids []uint32) *trie {
 	nt := newTrie()
+	var buf [8]*Route
 	for _, id := range ids {
 		l := t.leafOf(id)
 		if l.first == nil {
 			continue
 		}
 		_, tp, _ := nt.find(l.key)
-		nt.insert(tp, l.key, l.first)
+		nt.insert(tp, l.key, t.routesOf(l, buf[:])...)
 	}
 	return nt
 }

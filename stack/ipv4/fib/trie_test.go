@@ -49,7 +49,8 @@ func checkTrie(t *testing.T, tr *trie) {
 				t.Fatalf("leaf %08x without routes", l.key)
 			}
 			var prev *Route
-			for r := l.first; r != nil; r = r.next {
+			rs := tr.routesOf(l, nil)
+			for _, r := range rs {
 				if header.IPv4Uint32(r.Dst) != l.key {
 					t.Fatalf("leaf %08x holds %v", l.key, r.Prefix())
 				}
@@ -58,8 +59,14 @@ func checkTrie(t *testing.T, tr *trie) {
 				}
 				prev = r
 			}
-			if l.slen != leafSlen(l) {
-				t.Fatalf("leaf %08x slen %d, want %d", l.key, l.slen, leafSlen(l))
+			if want := 32 - rs[len(rs)-1].Len; l.slen != want {
+				t.Fatalf("leaf %08x slen %d, want %d", l.key, l.slen, want)
+			}
+			if more := l.kind&leafMore != 0; more != (len(rs) > 1) {
+				t.Fatalf("leaf %08x: %d routes, flag more %v", l.key, len(rs), more)
+			}
+			if l.first.fi != nil && (l.aux == nil || l.aux.fi != l.first.fi) {
+				t.Fatalf("leaf %08x: aux %p does not name its first route's info", l.key, l.aux)
 			}
 			return l.slen
 		}
