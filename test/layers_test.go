@@ -16,17 +16,18 @@ var layers = map[string]struct {
 	rank int
 	only []string
 }{
-	"header":         {0, nil},
-	"ethtool":        {0, nil},
-	"driver/dim":     {0, nil},
-	"configs":        {0, nil},
-	"ring":           {1, nil},
-	"offload":        {1, []string{"header"}},
-	"ethtool/nl":     {1, []string{"ethtool"}},
-	"ethtool/cli":    {1, []string{"ethtool"}},
-	"ethtool/kernel": {1, []string{"ethtool"}},
-	"test/pkt":       {1, nil},
-	"hw":             {2, []string{"header", "ring", "offload"}},
+	"header":               {0, nil},
+	"ethtool":              {0, nil},
+	"driver/dim":           {0, nil},
+	"configs":              {0, nil},
+	"ring":                 {1, nil},
+	"offload":              {1, []string{"header"}},
+	"ethtool/nl":           {1, []string{"ethtool"}},
+	"ethtool/cli":          {1, []string{"ethtool"}},
+	"ethtool/kernel":       {1, []string{"ethtool"}},
+	"test/pkt":             {1, nil},
+	"internal/packetdrill": {0, nil},
+	"hw":                   {2, []string{"header", "ring", "offload"}},
 	// The core knows no protocol: header, offload and ethtool's types.
 	"stack":           {3, []string{"header", "offload", "ethtool"}},
 	"stack/neigh":     {4, nil},
@@ -38,6 +39,7 @@ var layers = map[string]struct {
 	// IPv4 never imports what registers with it (UDP, TCP, netfilter).
 	"stack/ipv4": {6, nil},
 	"stack/udp":  {7, nil},
+	"stack/tcp":  {7, nil},
 	"stack/inet": {8, nil},
 	// ip netns's family: both sides (the control socket serves it, ip
 	// asks), below iproute.
