@@ -70,6 +70,7 @@ FUZZ_TARGETS := \
 	./header:FuzzIGMP \
 	./header:FuzzIPv4 \
 	./header:FuzzIPv4Options \
+	./header:FuzzParseTCPOptions \
 	./header:FuzzTCP \
 	./header:FuzzUDP \
 	./header:FuzzUpdate16 \
