@@ -439,3 +439,46 @@ func (in *Inet) idRandom() uint32 {
 	x = (x ^ x>>27) * 0x94d049bb133111eb
 	return uint32((x ^ x>>31) >> 32)
 }
+
+// QueueXmit is ip_queue_xmit for a transport that builds its own
+// segments (TCP): skb's data is the transport header and payload, with
+// headroom for the IPv4 header and the link layer; the header h
+// describes goes in front and the packet leaves through LOCAL_OUT on
+// decision d. A GSO packet (skb.GSOSize set) takes h.ID for its first
+// segment, the next IDs for the others (ip_select_ident_segs).
+func (in *Inet) QueueXmit(d *Rtable, h IPHeader, skb *stack.SKB, prio uint32) {
+	b := skb.Push(IPv4HdrLen)
+	iph := header.IPv4(b)
+	iph.SetHeaderLen(IPv4HdrLen)
+	iph.SetTOS(h.TOS)
+	iph.SetTotalLen(uint16(min(skb.Len(), 65535)))
+	var frag uint16
+	if h.DF {
+		frag = IPDF
+	}
+	switch {
+	case h.Connected:
+		iph.SetID(h.ID)
+	case h.DF:
+		iph.SetID(0)
+	default:
+		iph.SetID(in.nextID(h.Src, h.Dst, h.Proto, 1))
+	}
+	iph.SetFlagsFrag(frag)
+	iph.SetTTL(h.TTL)
+	iph.SetProtocol(h.Proto)
+	iph.SetChecksum(0)
+	iph.SetSrc(h.Src)
+	iph.SetDst(h.Dst)
+	*ipcb(skb) = ipCB{routedDst: h.Dst}
+	skb.ResetNetworkHeader()
+	skb.SetTransportHeader(IPv4HdrLen)
+	skb.Protocol = stack.EthPIPv4
+	skb.Priority = prio
+	skb.SetDst(&d.Dst)
+	in.localOut(skb)
+}
+
+// DstCheck is dst_check for a decision a socket keeps: whether d still
+// stands (no routing change since it was made).
+func (in *Inet) DstCheck(d *Rtable) bool { return d != nil && d.genid == in.fib.Genid() }

@@ -15,6 +15,20 @@ const rtaxMTU = 2
 // MTU is the RTAX_MTU metric (0: the device's).
 func (x Metrics) MTU() uint32 { return x.Val[rtaxMTU] }
 
+// RTAX_* numbers TCP reads.
+const (
+	RtaxWindow   = 3
+	RtaxRTT      = 4
+	RtaxAdvMSS   = 8
+	RtaxInitCwnd = 11
+	RtaxRTOMin   = 13
+	RtaxInitRwnd = 14
+	RtaxQuickAck = 15
+)
+
+// AdvMSS is the RTAX_ADVMSS metric (0: from the MTU).
+func (x Metrics) AdvMSS() uint32 { return x.Val[RtaxAdvMSS] }
+
 // metricsMatch is fib_metrics_match: every metric a delete request sets
 // is the route's.
 func (q *Route) metricsMatch(r *Route) bool {

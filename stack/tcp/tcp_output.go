@@ -1,0 +1,531 @@
+package tcp
+
+import (
+	"math/bits"
+
+	"vnic/ethtool"
+	"vnic/header"
+	"vnic/stack"
+	"vnic/stack/ipv4"
+)
+
+// winFromSpace is tcp_win_from_space with Linux 6.x's default scaling
+// ratio (half the buffer is window; the rest is overhead).
+func winFromSpace(space int) int {
+	if space < 0 {
+		return 0
+	}
+	return space / 2
+}
+
+// fullSpace is tcp_full_space: the window the whole receive buffer makes.
+func (sk *Sock) fullSpace() int { return winFromSpace(sk.rcvbuf) }
+
+// freeSpace is tcp_space: the window what is unread leaves.
+func (sk *Sock) freeSpace() int { return winFromSpace(sk.rcvbuf - sk.rmemAlloc()) }
+
+// rmemAlloc is sk_rmem_alloc as the window computations see it: the
+// bytes queued for the user and out of order, each segment charged
+// twice its payload (a buffer's truesize against its data).
+func (sk *Sock) rmemAlloc() int {
+	n := len(sk.rq)
+	for _, o := range sk.ooo {
+		n += len(o.data)
+	}
+	return 2 * n
+}
+
+// selectInitialWindow is tcp_select_initial_window: the first window
+// (a multiple of mss, at most 65535) and the shift to announce.
+func (sk *Sock) selectInitialWindow(space int, mss uint32, wscaleOK bool, initRwnd uint32) (rcvWnd, clamp uint32, wscale uint8) {
+	clamp = sk.winClamp
+	if clamp == 0 {
+		clamp = maxWindow << maxWscale
+	}
+	sp := uint32(max(space, 0))
+	sp = min(sp, clamp)
+	if sp > mss {
+		sp = sp / mss * mss
+	}
+	rcvWnd = min(sp, maxWindow)
+	if initRwnd != 0 {
+		rcvWnd = min(rcvWnd, initRwnd*mss)
+	}
+	if wscaleOK {
+		cfg := sk.p.conf()
+		s := max(sp, uint32(cfg.Rmem[2]), uint32(cfg.RmemMax))
+		s = min(s, clamp)
+		w := bits.Len32(s) - 1 - 15
+		wscale = uint8(min(max(w, 0), maxWscale))
+	}
+	clamp = min(clamp, maxWindow<<wscale)
+	return rcvWnd, clamp, wscale
+}
+
+// selectWindow is tcp_select_window: the window to advertise now,
+// never shrinking the one advertised before, scaled for the header.
+func (sk *Sock) selectWindow() uint16 {
+	cur := sk.receiveWindow()
+	nw := sk.computeWindow()
+	if nw < cur {
+		nw = alignUp(cur, 1<<sk.rcvWscale)
+	}
+	sk.rcvWnd = nw
+	sk.rcvWup = sk.rcvNxt
+	nw = min(nw, maxWindow<<sk.rcvWscale)
+	nw >>= sk.rcvWscale
+	if nw == 0 {
+		sk.p.Stats.ExtTCPToZeroWindowAdv.Add(1)
+	}
+	return uint16(nw)
+}
+
+func alignUp(x, a uint32) uint32 { return (x + a - 1) &^ (a - 1) }
+
+// receiveWindow is tcp_receive_window: what is left of the window last
+// advertised.
+func (sk *Sock) receiveWindow() uint32 {
+	w := int32(sk.rcvWup + sk.rcvWnd - sk.rcvNxt)
+	if w < 0 {
+		return 0
+	}
+	return uint32(w)
+}
+
+// computeWindow is __tcp_select_window.
+func (sk *Sock) computeWindow() uint32 {
+	mss := int(sk.rcvMSS)
+	free := sk.freeSpace()
+	allowed := sk.fullSpace()
+	full := min(int(sk.winClamp), allowed)
+	if mss > full {
+		mss = full
+		if mss <= 0 {
+			return 0
+		}
+	}
+	if free < full>>1 {
+		sk.quick = 0
+		free = free &^ (1<<sk.rcvWscale - 1)
+		if free < allowed>>4 || free < mss {
+			return 0
+		}
+	}
+	if free > int(sk.rcvSsthr) {
+		free = int(sk.rcvSsthr)
+	}
+	if sk.rcvWscale != 0 {
+		return alignUp(uint32(max(free, 0)), 1<<sk.rcvWscale)
+	}
+	win := int(sk.rcvWnd)
+	switch {
+	case mss <= 0:
+		win = free
+	case win <= free-mss || win > free:
+		win = free / mss * mss
+	case mss == full && free > win+full>>1:
+		win = free
+	}
+	return uint32(max(win, 0))
+}
+
+// headerOptions is what an established segment carries: timestamps and
+// SACK blocks (tcp_established_options).
+func (sk *Sock) estOptions(buf []byte) []byte {
+	o := header.TCPOptions{}
+	if sk.tsOK {
+		o.TS, o.TSVal, o.TSEcr = true, sk.tsNow(), sk.tsRecent
+	}
+	if sk.sackOK {
+		n := 0
+		if sk.dsack {
+			o.SACK[0] = header.SACKBlock{Start: sk.dupSACK[0], End: sk.dupSACK[1]}
+			n = 1
+		}
+		for _, b := range sk.selAcks {
+			if n == len(o.SACK) {
+				break
+			}
+			o.SACK[n] = b
+			n++
+		}
+		o.NumSACK = n
+	}
+	return header.AppendTCPOptions(buf[:0], &o, header.TCPOptionsEstablished)
+}
+
+// tsNow is the timestamp clock (tcp_time_stamp_ts: milliseconds) plus
+// the connection's offset.
+func (sk *Sock) tsNow() uint32 { return uint32(sk.now().Milliseconds()) + sk.tsOffset }
+
+// mtuToMSS is tcp_mtu_to_mss: the payload a segment of the path MTU
+// carries, at most the peer's MSS, less the options every segment has.
+func (sk *Sock) mtuToMSS(pmtu int) uint32 {
+	mss := pmtu - ipv4.IPv4HdrLen - header.TCPMinHeaderLen
+	if sk.mssClamp != 0 && mss > int(sk.mssClamp) {
+		mss = int(sk.mssClamp)
+	}
+	if sk.tsOK {
+		mss -= 12
+	}
+	return uint32(max(mss, minSndMSS))
+}
+
+// syncMSS is tcp_sync_mss: the send MSS for a path MTU, bounded by half
+// the largest window the peer offered (tcp_bound_to_half_wnd).
+func (sk *Sock) syncMSS(pmtu int) uint32 {
+	sk.pmtu = pmtu
+	mss := sk.mtuToMSS(pmtu)
+	if sk.maxWindow != 0 {
+		half := sk.maxWindow / 2
+		if sk.maxWindow <= 536 {
+			half = sk.maxWindow
+		}
+		if half > 68 && mss > half {
+			mss = half
+		}
+	}
+	sk.mssCache = mss
+	return mss
+}
+
+// canGSO is sk_can_gso for the route's device: GSO (in software, or
+// TSO in the device) builds segments of many MSS.
+func (sk *Sock) canGSO() bool {
+	rt := sk.route()
+	if rt == nil || rt.Dev == nil {
+		return false
+	}
+	f := rt.Dev.Features()
+	return f&(ethtool.GSO|ethtool.TSO) != 0 && f&ethtool.SG != 0
+}
+
+// sizeGoal is tcp_xmit_size_goal: how big a segment sendmsg builds — one
+// MSS, or with GSO what tcp_tso_autosize allows.
+func (sk *Sock) sizeGoal() uint32 {
+	mss := sk.mssCache
+	if !sk.canGSO() {
+		return mss
+	}
+	segs := sk.tsoSegs()
+	goal := min(uint32(gsoMaxSize-1-header.TCPMaxHeaderLen-ipv4.IPv4HdrLen), segs*mss)
+	goal = min(goal, sk.maxWindow/2)
+	if goal < mss {
+		return mss
+	}
+	return goal / mss * mss
+}
+
+// tsoSegs is tcp_tso_segs / tcp_tso_autosize: about a millisecond of
+// data at the pacing rate, at least tcp_min_tso_segs.
+func (sk *Sock) tsoSegs() uint32 {
+	minSegs := uint32(sk.p.conf().MinTSOSegs)
+	rate := sk.pacingRate()
+	bytes := rate >> 10 // sk_pacing_shift 10: ~1 ms
+	segs := uint32(bytes) / max(sk.mssCache, 1)
+	return min(max(segs, minSegs), gsoMaxSize/max(sk.mssCache, 1))
+}
+
+// pacingRate is tcp_update_pacing_rate: cwnd*mss per srtt, scaled by
+// tcp_pacing_ss_ratio in slow start and tcp_pacing_ca_ratio after; in
+// bytes per second.
+func (sk *Sock) pacingRate() uint64 {
+	cfg := sk.p.conf()
+	rate := uint64(sk.mssCache) * 1e6 // per µs of srtt below
+	ratio := cfg.PacingCARatio
+	if sk.cwnd < sk.ssthresh/2 {
+		ratio = cfg.PacingSSRatio
+	}
+	rate = rate * uint64(ratio) / 100
+	rate *= uint64(max(sk.cwnd, sk.packetsOutCount()))
+	if us := sk.srtt.Microseconds(); us > 0 {
+		rate /= uint64(us)
+	} else {
+		rate /= 1000 // no RTT yet: Linux's srtt of 1 ms
+	}
+	return rate
+}
+
+func (sk *Sock) packetsOutCount() uint32 { return uint32(sk.packetsOut()) }
+
+// queueData is the copy part of tcp_sendmsg: b joins the tail segment
+// while it is unsent and under the size goal, else new segments;
+// PSH marks the end of the write unless MSG_MORE; then tcp_push.
+func (sk *Sock) queueData(b []byte, more bool) {
+	goal := sk.sizeGoal()
+	sk.sndData = append(sk.sndData, b...)
+	for len(b) > 0 {
+		n := len(sk.wq)
+		if n > sk.sendHead && n > 0 && sk.wq[n-1].flags&(header.TCPSyn|header.TCPFin) == 0 && sk.wq[n-1].dataLen() < goal {
+			t := &sk.wq[n-1]
+			k := min(uint32(len(b)), goal-t.dataLen())
+			t.end += k
+			sk.writeSeq += k
+			b = b[k:]
+		} else {
+			k := min(uint32(len(b)), goal)
+			sk.wq = append(sk.wq, txSeg{seq: sk.writeSeq, end: sk.writeSeq + k, flags: header.TCPAck})
+			sk.writeSeq += k
+			b = b[k:]
+		}
+		if sk.forcedPush() {
+			sk.markPush()
+			sk.writeXmit(true)
+		}
+	}
+	if !more {
+		sk.markPush()
+	}
+	sk.pushPending(false)
+}
+
+// forcedPush is forced_push: more than half the peer's largest window
+// written since the last push.
+func (sk *Sock) forcedPush() bool { return after(sk.writeSeq, sk.pushedSeq+sk.maxWindow/2) }
+
+// markPush is tcp_mark_push: the tail segment gets PSH.
+func (sk *Sock) markPush() {
+	if n := len(sk.wq); n > sk.sendHead {
+		sk.wq[n-1].flags |= header.TCPPsh
+		sk.pushedSeq = sk.writeSeq
+	}
+}
+
+// pushPending is tcp_push_pending_frames: send what the windows allow;
+// fin forces the last partial segment out (a FIN is never held back).
+func (sk *Sock) pushPending(fin bool) {
+	if sk.state == Closed || sk.state == Listen || sk.state == SynSent {
+		return
+	}
+	if !sk.writeXmit(fin || sk.noDelay) && sk.packetsOut() == 0 && sk.sendHead < len(sk.wq) {
+		sk.armProbe() // tcp_check_probe_timer
+	}
+}
+
+// writeXmit is tcp_write_xmit: the unsent segments go out while the
+// congestion window has room and the peer's window takes them, each
+// cut to what both allow; Nagle holds back a small segment while
+// earlier data is unacked, unless nonagle. It reports whether it sent.
+func (sk *Sock) writeXmit(nonagle bool) bool {
+	sent := false
+	mss := sk.mssCache
+	for sk.sendHead < len(sk.wq) {
+		s := &sk.wq[sk.sendHead]
+		inFlight := sk.inFlight()
+		quota := int(sk.cwnd) - inFlight
+		if quota <= 0 && s.flags&header.TCPFin == 0 || quota <= 0 && s.dataLen() > 0 {
+			sk.cwndLimited()
+			break
+		}
+		// The peer's window (tcp_snd_wnd_test): the segment's first MSS
+		// must fit.
+		end := s.seq + min(s.dataLen(), mss)
+		if s.dataLen() > 0 && after(end, sk.sndWndEnd()) {
+			break
+		}
+		limit := uint32(quota) * mss
+		if w := sk.sndWndEnd() - s.seq; limit > w {
+			limit = w / mss * mss
+			if limit == 0 {
+				limit = w
+			}
+		}
+		if !sk.canGSO() {
+			limit = min(limit, mss)
+		} else {
+			limit = min(limit, sk.tsoSegs()*mss)
+		}
+		if s.dataLen() < mss && !nonagle && s.flags&header.TCPFin == 0 && !sk.nagleOK(s) {
+			break
+		}
+		if s.dataLen() > limit {
+			sk.fragment(sk.sendHead, limit)
+			s = &sk.wq[sk.sendHead]
+		}
+		sk.transmit(sk.sendHead, false)
+		sk.sndNxt = s.end
+		sk.sendHead++
+		sent = true
+	}
+	if sent {
+		sk.armRetransmitIfIdle()
+	}
+	return sent
+}
+
+// nagleOK is tcp_nagle_test for a segment under an MSS: it may go when
+// corking is off and nothing small is unacked (tcp_nagle_check with
+// TCP_NAGLE_OFF unset).
+func (sk *Sock) nagleOK(s *txSeg) bool {
+	if sk.cork {
+		return false
+	}
+	if s.flags&header.TCPFin != 0 {
+		return true
+	}
+	// Minshall's variant (tcp_minshall_check): a small segment waits
+	// only while an earlier small one is unacked.
+	return sk.packetsOut() == 0
+}
+
+// cwndLimited notes that the window, not the application, held data
+// back (tcp_cwnd_validate's is_cwnd_limited).
+func (sk *Sock) cwndLimited() { sk.cwndUsed = sk.now() }
+
+// fragment is tso_fragment: segment i is cut at limit bytes; the first
+// part loses FIN and PSH, which stay with the rest.
+func (sk *Sock) fragment(i int, limit uint32) {
+	s := sk.wq[i]
+	first := s
+	first.end = s.seq + limit
+	first.flags &^= header.TCPFin | header.TCPPsh
+	rest := s
+	rest.seq = first.end
+	sk.wq = append(sk.wq, txSeg{})
+	copy(sk.wq[i+2:], sk.wq[i+1:])
+	sk.wq[i], sk.wq[i+1] = first, rest
+}
+
+// transmit is tcp_transmit_skb for write-queue segment i: header,
+// options, window, the payload from the send buffer, off to IPv4.
+func (sk *Sock) transmit(i int, retrans bool) {
+	s := &sk.wq[i]
+	now := sk.now()
+	s.sentAt = now
+	if !s.sent {
+		s.firstTx = now
+		s.sent = true
+	}
+	var data []byte
+	if n := s.dataLen(); n > 0 {
+		start := s.seq
+		if s.flags&header.TCPSyn != 0 {
+			start++
+		}
+		off := start - sk.sndBufSeq
+		data = sk.sndData[off : off+n]
+	}
+	flags := s.flags
+	seq := s.seq
+	var ob [40]byte
+	var opts []byte
+	if flags&header.TCPSyn != 0 {
+		opts = sk.synOptions(ob[:0])
+	} else {
+		opts = sk.estOptions(ob[:])
+	}
+	segs := 1
+	if mss := sk.mssCache; uint32(len(data)) > mss {
+		segs = (len(data) + int(mss) - 1) / int(mss)
+	}
+	s.txSegs = segs
+	sk.sendSegment(seq, flags, data, opts, segs)
+	if retrans {
+		sk.retransOut += segs
+		sk.totalRetx += segs
+		sk.bytesRetrans += uint64(len(data))
+		s.retrans++
+		s.sacked |= sackRetrans | everRetrans
+		sk.p.Stats.RetransSegs.Add(uint64(segs))
+	}
+	sk.dataSegsOut += uint64(segs)
+	sk.bytesSent += uint64(len(data))
+}
+
+// sendSegment builds and sends one segment (or a GSO packet of segs
+// segments) of the connection, with the ACK and window every segment
+// but a SYN carries.
+func (sk *Sock) sendSegment(seq uint32, flags uint8, data, opts []byte, segs int) {
+	rt := sk.route()
+	if rt == nil {
+		return
+	}
+	hl := header.TCPMinHeaderLen + len(opts)
+	in := sk.p.in
+	skb := in.Host().Pool().Alloc(ipv4.LLReserve + ipv4.IPv4HdrLen + hl + len(data))
+	if skb == nil {
+		return
+	}
+	skb.Reserve(ipv4.LLReserve + ipv4.IPv4HdrLen)
+	b := skb.Put(hl + len(data))
+	th := header.TCP(b)
+	th.SetSrcPort(sk.lport)
+	th.SetDstPort(sk.rport)
+	th.SetSeq(seq)
+	th.SetHeaderLen(hl)
+	if flags&header.TCPSyn != 0 && flags&header.TCPAck == 0 {
+		th.SetAck(0)
+		th.SetWindow(uint16(min(sk.rcvWnd, maxWindow)))
+	} else {
+		flags |= header.TCPAck
+		th.SetAck(sk.rcvNxt)
+		if flags&header.TCPSyn != 0 {
+			th.SetWindow(uint16(min(sk.rcvWnd, maxWindow))) // a SYN's window is never scaled
+		} else {
+			th.SetWindow(sk.selectWindow())
+		}
+		sk.ackSent()
+	}
+	th.SetFlags(flags)
+	th.SetUrgent(0)
+	copy(b[header.TCPMinHeaderLen:], opts)
+	copy(b[hl:], data)
+	in.Host().CPUs()[0].ChargeCopy(len(data))
+	th.SetChecksum(0)
+	sum := header.PseudoHeaderIPv4(sk.laddr, sk.raddr, ipv4.IPProtoTCP, uint16(len(b)))
+	if rt.Dev != nil && rt.Dev.Features()&(ethtool.IPCsum|ethtool.HWCsum) != 0 {
+		// CHECKSUM_PARTIAL: the pseudo-header sum in the field, the
+		// rest for the device (or for validate, in software).
+		th.SetChecksum(header.Fold(sum))
+		skb.SetPartial(0, header.TCPChecksumOffset)
+	} else {
+		th.SetChecksum(^header.Fold(header.Sum(b, sum)))
+	}
+	if segs > 1 {
+		skb.GSOSize = uint16(sk.mssCache)
+		skb.GSOType = stack.GSOTCPv4
+	}
+	sk.segsOut += uint64(segs)
+	sk.lastSnd = sk.now()
+	sk.p.Stats.OutSegs.Add(uint64(segs))
+	id := sk.ipID
+	sk.ipID += uint16(segs)
+	in.QueueXmit(rt, ipv4.IPHeader{Src: sk.laddr, Dst: sk.raddr, Proto: ipv4.IPProtoTCP, TOS: sk.tos,
+		TTL: sk.ipTTL(), DF: true, Connected: true, ID: id}, skb, 0)
+}
+
+func (sk *Sock) ipTTL() uint8 {
+	if sk.ttl != 0 {
+		return sk.ttl
+	}
+	return sk.p.in.Config().DefaultTTL
+}
+
+// sendAck is tcp_send_ack: a bare ACK at snd_nxt.
+func (sk *Sock) sendAck() {
+	if sk.state == Closed || sk.state == Listen {
+		return
+	}
+	var ob [40]byte
+	sk.sendSegment(sk.sndNxt, header.TCPAck, nil, sk.estOptions(ob[:]), 1)
+}
+
+// sendActiveReset is tcp_send_active_reset: RST|ACK at snd_nxt.
+func (sk *Sock) sendActiveReset() {
+	sk.p.Stats.OutRsts.Add(1)
+	var ob [40]byte
+	sk.sendSegment(sk.sndNxt, header.TCPRst|header.TCPAck, nil, sk.estOptions(ob[:]), 1)
+}
+
+// ackSent is tcp_event_ack_sent: a pending delayed ACK is done with.
+func (sk *Sock) ackSent() {
+	sk.ackPending = false
+	if sk.ackTimer {
+		sk.timers.delack.Stop()
+		sk.ackTimer = false
+	}
+	sk.dsack = false
+	if sk.quick > 0 {
+		sk.quick--
+	}
+}

@@ -1,0 +1,138 @@
+package tcp_test
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+	"syscall"
+	"testing"
+	"time"
+
+	"vnic/hw"
+	"vnic/internal/stacktest"
+	"vnic/stack/inet"
+	"vnic/stack/ipv4"
+	"vnic/stack/tcp"
+)
+
+func loopHost(t *testing.T) (*hw.VirtualClock, *tcp.Proto) {
+	t.Helper()
+	clk, h := stacktest.NewHost(t, 1)
+	in, err := inet.Init(h, ipv4.InetConfig{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clk, tcp.Of(in)
+}
+
+var lo80 = netip.MustParseAddrPort("127.0.0.1:80")
+
+// A connection over loopback on the virtual clock: the handshake, data
+// each way, and both closes through FIN_WAIT and TIME_WAIT.
+func TestLoopbackConnection(t *testing.T) {
+	clk, p := loopHost(t)
+	l := p.NewSocket()
+	if err := l.Bind(lo80); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(8); err != nil {
+		t.Fatal(err)
+	}
+	c := p.NewSocket()
+	if err := c.Connect(lo80); !errors.Is(err, syscall.EINPROGRESS) {
+		t.Fatalf("connect: %v, want EINPROGRESS", err)
+	}
+	if got := c.State(); got != tcp.SynSent {
+		t.Fatalf("state %v", got)
+	}
+	clk.RunFor(10 * time.Millisecond)
+	if done, err := c.ConnectDone(); !done || err != nil {
+		t.Fatalf("connect done %v, %v", done, err)
+	}
+	s, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.State() != tcp.Established || s.State() != tcp.Established {
+		t.Fatalf("states %v %v", c.State(), s.State())
+	}
+	msg := bytes.Repeat([]byte("vnic"), 25000) // 100 kB: several windows
+	sent := 0
+	got := make([]byte, 0, len(msg))
+	buf := make([]byte, 65536)
+	for i := 0; i < 1000 && len(got) < len(msg); i++ {
+		if sent < len(msg) {
+			n, err := c.Write(msg[sent:])
+			if err != nil && !errors.Is(err, syscall.EAGAIN) {
+				t.Fatal(err)
+			}
+			sent += n
+		}
+		clk.RunFor(time.Millisecond)
+		n, err := s.Read(buf)
+		if err != nil && !errors.Is(err, syscall.EAGAIN) {
+			t.Fatal(err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if !bytes.Equal(got, msg) {
+		t.Fatalf("read %d bytes of %d", len(got), len(msg))
+	}
+	if _, err := s.Write([]byte("bye")); err != nil {
+		t.Fatal(err)
+	}
+	clk.RunFor(time.Millisecond)
+	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "bye" {
+		t.Fatalf("reply %q %v", buf[:n], err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The FIN's ACK is delayed: CLOSE_WAIT is interactive (tcp_fin).
+	clk.RunFor(time.Millisecond)
+	if c.State() != tcp.FinWait1 || s.State() != tcp.CloseWait {
+		t.Fatalf("just after the client's close: %v %v", c.State(), s.State())
+	}
+	clk.RunFor(250 * time.Millisecond)
+	if c.State() != tcp.FinWait2 || s.State() != tcp.CloseWait {
+		t.Fatalf("after the client's close: %v %v", c.State(), s.State())
+	}
+	if n, err := s.Read(buf); n != 0 || err != nil {
+		t.Fatalf("read at EOF: %d %v", n, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	clk.RunFor(time.Millisecond)
+	if c.State() != tcp.TimeWait || s.State() != tcp.Closed {
+		t.Fatalf("after both closes: %v %v", c.State(), s.State())
+	}
+	clk.RunFor(61 * time.Second)
+	if c.State() != tcp.Closed {
+		t.Fatalf("after TIME_WAIT: %v", c.State())
+	}
+	st := p.Stats.Tcp()
+	want := map[string]uint64{"ActiveOpens": 1, "PassiveOpens": 1, "CurrEstab": 0, "RetransSegs": 0}
+	for _, c := range st {
+		if w, ok := want[c.Name]; ok && c.Value != w {
+			t.Errorf("%s = %d, want %d", c.Name, c.Value, w)
+		}
+	}
+}
+
+// A connection to a port nobody listens on is refused by the reset.
+func TestConnectRefused(t *testing.T) {
+	clk, p := loopHost(t)
+	c := p.NewSocket()
+	if err := c.Connect(lo80); !errors.Is(err, syscall.EINPROGRESS) {
+		t.Fatal(err)
+	}
+	clk.RunFor(10 * time.Millisecond)
+	done, err := c.ConnectDone()
+	if !done || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("connect: %v %v, want ECONNREFUSED", done, err)
+	}
+	if c.State() != tcp.Closed {
+		t.Fatalf("state %v", c.State())
+	}
+}
