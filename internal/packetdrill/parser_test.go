@@ -62,8 +62,8 @@ func TestBlockingSyscall(t *testing.T) {
 
 func TestSyscalls(t *testing.T) {
 	for _, c := range []struct {
-		in                     string
-		name, args, result     string
+		in                    string
+		name, args, result    string
 		errno, strerror, note string
 	}{
 		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3", "socket", "..., SOCK_STREAM, IPPROTO_TCP", "3", "", "", ""},
