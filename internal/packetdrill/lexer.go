@@ -269,6 +269,8 @@ func ipv4Len(s string) int {
 // sequence range such as 1:1001 stays two integers.
 func ipv6Len(s string) int {
 	n := span(s, 0, func(c byte) bool { return isHex(c) || c == ':' || c == '.' })
+	// No address is longer than ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255.
+	n = min(n, 45)
 	for ; n >= 2; n-- {
 		cand := s[:n]
 		if !strings.Contains(cand, "::") && strings.Count(cand, ":") != 7 {
