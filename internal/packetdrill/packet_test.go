@@ -130,6 +130,7 @@ func TestUDPAndICMPPackets(t *testing.T) {
 			t.Errorf("%q: %+v", c.in, pk.ICMP)
 		}
 	}
+	mustParse(t, "0 > udp (65490)")
 	s := mustParse(t, "--ip_version=ipv6\n0 < icmp packet_too_big mtu 1280 [1:1(0)]\n+0 < icmp unreachable port_unreachable\n")
 	if m := s.Events[0].Action.(*Packet).ICMP; m.TypeNum != 2 || m.MTU != 1280 {
 		t.Errorf("icmpv6 %+v", m)
@@ -201,6 +202,7 @@ func TestPacketErrors(t *testing.T) {
 		{"0 > udp (65536)", "t.pkt:1:10: UDP payload size out of range"},
 		{"0 > udp (65530)", "t.pkt:1:3: UDP datagram too large"},
 		{"0 > . 0:65500(65500)", "t.pkt:1:5: TCP segment too large"},
+		{"--ip_version=ipv6\n0 > udp (65490)", "t.pkt:2:3: UDP datagram too large"},
 		{"0 > icmp 1", "t.pkt:1:10: expected an ICMP type (echo_reply, unreachable, …, type_N), found \"1\""},
 		{"0 > icmp bogus", "t.pkt:1:10: bad ICMP type bogus"},
 		{"0 > icmp packet_too_big", "t.pkt:1:10: bad ICMP type packet_too_big"},

@@ -2,6 +2,7 @@ package packetdrill
 
 import (
 	"errors"
+	"os"
 	"testing"
 )
 
@@ -200,6 +201,10 @@ func TestParseErrors(t *testing.T) {
 		{"-1 a() = 0", "t.pkt:1:1: negative time"},
 		{"+-0.5 a() = 0", "t.pkt:1:2: negative time"},
 		{"99999999999999 a() = 0", "t.pkt:1:1: time 99999999999999 out of range"},
+		{"0 \"s\"", "t.pkt:1:3: expected a packet (< or >), a system call, a `command` or %{ code }% after the event time, found string \"s\""},
+		{"0 a() = 0 ... 1", "t.pkt:1:11: expected an event time (0, 0.100, +0, +.1 or *), found '...'"},
+		{"`a`\n`b`\n0 a() = 0", "t.pkt:2:1: expected an event time before command `b`: only the first command (before any event) and the last (after all) go untimed"},
+		{"%{ x }%", "t.pkt:1:1: expected an event time (0, 0.100, +0, +.1 or *), found code %{ x }%"},
 		{"0 (", "t.pkt:1:3: expected a packet (< or >), a system call, a `command` or %{ code }% after the event time, found \"(\""},
 		{"2~1 > . 1:1(0)", "t.pkt:1:1: time range is backwards"},
 		{"+1~2 > . 1:1(0)", "t.pkt:1:4: expected '+' starting the end of a relative range (+a~+b), found \"2\""},
@@ -249,5 +254,36 @@ func TestErrorType(t *testing.T) {
 	_, err = Parse("x.pkt", []byte("0 > . 1:1(2)"))
 	if !errors.As(err, &pe) || errors.Is(err, ErrUnsupported) {
 		t.Fatalf("err %#v", err)
+	}
+}
+
+func TestParseFile(t *testing.T) {
+	path := t.TempDir() + "/a.pkt"
+	if err := os.WriteFile(path, []byte("0 close(3) = 0\n+0 x("), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseFile(path); err == nil || err.Error() != path+":2:6: expected an expression (a number, a symbol, a \"string\", ..., [list] or {struct}), found end of file" {
+		t.Errorf("ParseFile: %v", err)
+	}
+	if _, err := ParseFile(path + ".missing"); err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ParseFile of a missing file: %v", err)
+	}
+}
+
+func TestAccessors(t *testing.T) {
+	pk := packet1(t, "0 > [ect1] FP. 1:2(1)")
+	if !pk.TCP.Has('F') || !pk.TCP.Has('.') || pk.TCP.Has('S') || pk.Direction.String() != ">" || Inbound.String() != "<" {
+		t.Errorf("flags %q, direction %v", pk.TCP.Flags, pk.Direction)
+	}
+	if pk.IP.IsZero() || (IPInfo{}).IsZero() != true || pk.IP.ECN.String() != "ect1" || ECT01.String() != "ect01" || ECN(9).String() != "ecn?" {
+		t.Errorf("ip %+v", pk.IP)
+	}
+	for k, rel := range map[TimeKind]bool{AbsoluteTime: false, RelativeTime: true, AnyTime: false, AbsoluteRange: false, RelativeRange: true} {
+		if (Time{Kind: k}).IsRelative() != rel {
+			t.Errorf("kind %d relative %v", k, !rel)
+		}
+	}
+	if (Pos{3, 4}).String() != "3:4" {
+		t.Errorf("pos")
 	}
 }
