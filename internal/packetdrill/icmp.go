@@ -106,15 +106,16 @@ func (p *parser) icmp() *ICMP {
 	if mt := p.peek(); mt.isWord("mtu") {
 		p.next()
 		m.HasMTU = true
-		max, name, want := uint64(0xffff), "ICMPv4", m.TypeNum == 3 && m.CodeNum == 4
 		if p.ipv6 {
-			max, name, want = 1<<32-1, "ICMPv6", m.TypeNum == 2 && m.CodeNum == 0
-		}
-		bits := map[bool]string{false: "16", true: "32"}[p.ipv6]
-		m.MTU = uint32(p.number("the MTU", false, max, fmt.Sprintf("%s MTU out of %s-bit range", name, bits)))
-		if !want {
-			what := map[bool]string{false: "unreachable-frag_needed", true: "packet_too_big-0"}[p.ipv6]
-			p.fail(mt.pos, "%s MTU is only valid for %s", name, what)
+			m.MTU = uint32(p.number("the MTU", false, 1<<32-1, "ICMPv6 MTU out of 32-bit range"))
+			if m.TypeNum != 2 || m.CodeNum != 0 {
+				p.fail(mt.pos, "ICMPv6 MTU is only valid for packet_too_big-0")
+			}
+		} else {
+			m.MTU = uint32(p.number("the MTU", false, 0xffff, "ICMPv4 MTU out of 16-bit range"))
+			if m.TypeNum != 3 || m.CodeNum != 4 {
+				p.fail(mt.pos, "ICMPv4 MTU is only valid for unreachable-frag_needed")
+			}
 		}
 	}
 	if p.atWord("id") {

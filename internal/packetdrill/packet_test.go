@@ -211,6 +211,8 @@ func TestPacketErrors(t *testing.T) {
 		{"0 > icmp echo_reply frag_needed", "t.pkt:1:21: bad ICMP code frag_needed"},
 		{"0 > icmp unreachable port_unreachable mtu 1", "t.pkt:1:39: ICMPv4 MTU is only valid for unreachable-frag_needed"},
 		{"0 > icmp unreachable frag_needed mtu 65536", "t.pkt:1:38: ICMPv4 MTU out of 16-bit range"},
+		{"--ip_version=ipv6\n0 > icmp unreachable mtu 1280", "t.pkt:2:22: ICMPv6 MTU is only valid for packet_too_big-0"},
+		{"--ip_version=ipv6\n0 > icmp packet_too_big mtu 4294967296", "t.pkt:2:29: ICMPv6 MTU out of 32-bit range"},
 		{"0 > icmp echo_reply id 65536", "t.pkt:1:24: invalid echo_id, must be between 0 and 65535"},
 		{"0 > icmp unreachable [raw (7)]", "t.pkt:1:23: icmp_bytes 7 smaller than icmp header length 8"},
 		{"0 > icmp unreachable [1:1(0)", "t.pkt:1:29: expected ']' closing the echoed packet, found end of file"},

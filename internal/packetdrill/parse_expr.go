@@ -179,13 +179,21 @@ func (p *parser) greHeader() GREHeader {
 		g.FlagList = true
 		for {
 			t := p.next()
+			var bit uint16
 			switch {
 			case t.isWord("none"):
-			case t.isWord("checksum"), t.isWord("key"), t.isWord("sequence#"):
-				p.expectWord("present", fmt.Sprintf("present after %s", t.text))
-				g.Flags |= map[string]uint16{"checksum": GREChecksumPresent, "key": GREKeyPresent, "sequence#": GRESequencePresent}[t.text]
+			case t.isWord("checksum"):
+				bit = GREChecksumPresent
+			case t.isWord("key"):
+				bit = GREKeyPresent
+			case t.isWord("sequence#"):
+				bit = GRESequencePresent
 			default:
 				p.fail(t.pos, "expected a GRE flag (none, checksum present, key present, sequence# present), found %s", t.describe())
+			}
+			if bit != 0 {
+				p.expectWord("present", fmt.Sprintf("present after %s", t.text))
+				g.Flags |= bit
 			}
 			if !p.at(",") {
 				break
