@@ -87,6 +87,7 @@ FUZZ_TARGETS := \
 	./internal/iproute:FuzzRun \
 	./internal/netns:FuzzDecodeInfo \
 	./internal/nlclient:FuzzReplies \
+	./internal/packetdrill:FuzzParse \
 	./offload:FuzzGROStream \
 	./offload:FuzzSegmentTCPv4 \
 	./offload:FuzzTCPGRO \
