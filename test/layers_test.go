@@ -53,6 +53,7 @@ var layers = map[string]struct {
 	"test/conformance":   {12, nil},
 	"test/irqbench":      {12, nil},
 	"test/selftests":     {12, nil},
+	"test/packetdrill":   {12, nil},
 	"cmd/vnic":           {13, nil},
 }
 
