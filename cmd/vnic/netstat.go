@@ -18,10 +18,10 @@ func newNetstatCmd(a *app) *cobra.Command {
 	var stats, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "netstat --host NAME -s [--json]",
-		Short: "netstat -s for a host of a running `vnic up` (the Ip, Icmp, IcmpMsg, Udp, TcpExt and IpExt counters)",
+		Short: "netstat -s for a host of a running `vnic up` (the Ip, Icmp, IcmpMsg, Tcp, Udp, TcpExt and IpExt counters)",
 		Long: `netstat -s prints a host's protocol counters as net-tools 2.10's netstat -s
 prints the kernel's: the sections vnic has counters for (Ip, Icmp, IcmpMsg,
-Udp, TcpExt, IpExt), each key in the kernel's order with net-tools' wording.
+Tcp, Udp, TcpExt, IpExt), each key in the kernel's order with net-tools' wording.
 
 --json prints the counters as iproute2's nstat -az --json does (net-tools
 has no JSON): {"kernel": {"IpInReceives": N, ...}}, every counter, zero or
@@ -119,8 +119,10 @@ func NstatJSON(cs []inet.Counter) string {
 // zero), one it does not know prints as "Key: N" when not zero, indented
 // as the line before it; the ICMP histograms open with their title at the
 // first of their keys, zero or not. vnic prints the sections it has
-// counters for: Ip, Icmp, IcmpMsg, Udp, TcpExt and IpExt (no Tcp, UdpLite
-// or MPTcpExt). (Forwarding prints as an unknown key: net-tools' table is
+// counters for: Ip, Icmp, IcmpMsg, Tcp, Udp, TcpExt and IpExt (no UdpLite
+// or MPTcpExt). The TcpExt wording is net-tools 2.10's as it prints on a
+// 6.x kernel: a key its (unsorted) table's lookup misses prints as
+// "Key: N", TCPTimeouts and TCPSackRecovery among them. (Forwarding prints as an unknown key: net-tools' table is
 // not sorted there, so its lookup misses it, and DefaultTTL is a static
 // entry netstat -s hides.)
 
@@ -143,7 +145,9 @@ type nsKey struct {
 	kind                nsKind
 }
 
-func ip(key, label string, kind nsKind) nsKey { return nsKey{key, "Ip" + key, label, kind} }
+func ip(key, label string, kind nsKind) nsKey     { return nsKey{key, "Ip" + key, label, kind} }
+func tcpKey(key, label string, kind nsKind) nsKey { return nsKey{key, "Tcp" + key, label, kind} }
+func extKey(key, label string, kind nsKind) nsKey { return nsKey{key, "TcpExt" + key, label, kind} }
 func icmp(key, counter, label string, kind nsKind) nsKey {
 	return nsKey{key, counter, label, kind}
 }
@@ -198,6 +202,21 @@ var netstatSections = []struct {
 		icmp("OutAddrMaskReps", "IcmpMsgOutType18", "address mask replies: %d", nsOutHist),
 	}},
 	{"IcmpMsg", nil}, // the kernel's non-zero types, In then Out
+	{"Tcp", []nsKey{
+		tcpKey("RtoAlgorithm", "", nsStatic), tcpKey("RtoMin", "", nsStatic), tcpKey("RtoMax", "", nsStatic),
+		tcpKey("MaxConn", "", nsStatic),
+		tcpKey("ActiveOpens", "%d active connection openings", nsNumber),
+		tcpKey("PassiveOpens", "%d passive connection openings", nsNumber),
+		tcpKey("AttemptFails", "%d failed connection attempts", nsNumber),
+		tcpKey("EstabResets", "%d connection resets received", nsNumber),
+		tcpKey("CurrEstab", "%d connections established", nsNumber),
+		tcpKey("InSegs", "%d segments received", nsNumber),
+		tcpKey("OutSegs", "%d segments sent out", nsNumber),
+		tcpKey("RetransSegs", "%d segments retransmitted", nsNumber),
+		tcpKey("InErrs", "%d bad segments received", nsNumber),
+		tcpKey("OutRsts", "%d resets sent", nsNumber),
+		tcpKey("InCsumErrors", "", nsUnknown),
+	}},
 	{"Udp", []nsKey{
 		{"InDatagrams", "UdpInDatagrams", "%d packets received", nsNumber},
 		{"NoPorts", "UdpNoPorts", "%d packets to unknown port received", nsNumber},
@@ -208,7 +227,36 @@ var netstatSections = []struct {
 		{"InCsumErrors", "UdpInCsumErrors", "", nsUnknown},
 		{"IgnoredMulti", "UdpIgnoredMulti", "", nsUnknown},
 	}},
-	{"TcpExt", []nsKey{{"IPReversePathFilter", "TcpExtIPReversePathFilter", "", nsUnknown}}},
+	{"TcpExt", []nsKey{
+		extKey("SyncookiesSent", "%d SYN cookies sent", nsOpt),
+		extKey("SyncookiesRecv", "%d SYN cookies received", nsOpt),
+		extKey("SyncookiesFailed", "%d invalid SYN cookies received", nsOpt),
+		extKey("TWRecycled", "%d time wait sockets recycled by time stamp", nsOpt),
+		extKey("PAWSEstab", "%d packets rejected in established connections because of timestamp", nsOpt),
+		extKey("DelayedACKs", "%d delayed acks sent", nsOpt),
+		extKey("DelayedACKLost", "Quick ack mode was activated %d times", nsOpt),
+		extKey("ListenOverflows", "%d times the listen queue of a socket overflowed", nsOpt),
+		extKey("ListenDrops", "%d SYNs to LISTEN sockets dropped", nsOpt),
+		extKey("TCPRenoRecovery", "%d times recovered from packet loss due to fast retransmit", nsOpt),
+		extKey("TCPSackRecovery", "", nsUnknown),
+		extKey("TCPFastRetrans", "%d fast retransmits", nsOpt),
+		extKey("TCPTimeouts", "", nsUnknown),
+		extKey("TCPLossProbes", "", nsUnknown),
+		extKey("TCPDSACKRecv", "", nsUnknown),
+		extKey("TCPAbortOnData", "%d connections reset due to unexpected data", nsOpt),
+		extKey("TCPAbortOnClose", "%d connections reset due to early user close", nsOpt),
+		extKey("TCPAbortOnTimeout", "%d connections aborted due to timeout", nsOpt),
+		extKey("TCPDeferAcceptDrop", "", nsUnknown),
+		extKey("IPReversePathFilter", "", nsUnknown),
+		extKey("TCPReqQFullDoCookies", "", nsUnknown),
+		extKey("TCPOFOQueue", "", nsUnknown),
+		extKey("TCPChallengeACK", "", nsUnknown),
+		extKey("TCPSYNChallenge", "", nsUnknown),
+		extKey("TCPToZeroWindowAdv", "", nsUnknown),
+		extKey("TCPSynRetrans", "", nsUnknown),
+		extKey("TCPHystartDelayDetect", "", nsUnknown),
+		extKey("TCPZeroWindowDrop", "", nsUnknown),
+	}},
 	{"IpExt", []nsKey{
 		{"InNoRoutes", "IpExtInNoRoutes", "", nsUnknown},
 		{"InTruncatedPkts", "IpExtInTruncatedPkts", "", nsUnknown},

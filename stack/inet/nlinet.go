@@ -16,6 +16,7 @@ import (
 	"vnic/stack/ipv4"
 	"vnic/stack/ipv4/fib"
 	"vnic/stack/netlink"
+	"vnic/stack/tcp"
 	"vnic/stack/udp"
 )
 
@@ -174,7 +175,7 @@ type Counter struct {
 	Value uint64
 }
 
-// Counters lists a host's IPv4, ICMP and UDP counters with nstat's names,
+// Counters lists a host's IPv4, ICMP, TCP and UDP counters with nstat's names,
 // in the order of the kernel's /proc/net/snmp then /proc/net/netstat.
 func Counters(in *ipv4.Inet) []Counter {
 	ip, ic, u := in.Stats.Snapshot(), in.ICMPStats.Snapshot(), udp.Of(in).Stats.Snapshot()
@@ -216,10 +217,26 @@ func Counters(in *ipv4.Inet) []Counter {
 			out = append(out, Counter{fmt.Sprintf("IcmpMsgOutType%d", t), ic.OutType[t]})
 		}
 	}
+	if t := tcp.Of(in); t != nil {
+		for _, c := range t.Stats.Tcp() {
+			out = append(out, Counter{"Tcp" + c.Name, c.Value})
+		}
+	}
 	out = append(out, []Counter{
 		{"UdpInDatagrams", u.InDatagrams}, {"UdpNoPorts", u.NoPorts}, {"UdpInErrors", u.InErrors}, {"UdpOutDatagrams", u.OutDatagrams},
 		{"UdpRcvbufErrors", u.RcvbufErrors}, {"UdpSndbufErrors", u.SndbufErrors}, {"UdpInCsumErrors", u.InCsumErrors}, {"UdpIgnoredMulti", u.IgnoredMulti},
-		{"TcpExtIPReversePathFilter", ip.InRPFilter},
+	}...)
+	if t := tcp.Of(in); t != nil {
+		for _, c := range t.Stats.TcpExt() {
+			if c.Name == "TCPReqQFullDoCookies" {
+				out = append(out, Counter{"TcpExtIPReversePathFilter", ip.InRPFilter})
+			}
+			out = append(out, Counter{"TcpExt" + c.Name, c.Value})
+		}
+	} else {
+		out = append(out, Counter{"TcpExtIPReversePathFilter", ip.InRPFilter})
+	}
+	out = append(out, []Counter{
 		{"IpExtInNoRoutes", ip.InNoRoutes}, {"IpExtInTruncatedPkts", ip.InTruncatedPkts}, {"IpExtInMcastPkts", ip.InMcastPkts},
 		{"IpExtInBcastPkts", ip.InBcastPkts}, {"IpExtInCsumErrors", ip.InCsumErrors}, {"IpExtReasmOverlaps", ip.ReasmOverlaps},
 	}...)

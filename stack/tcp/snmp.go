@@ -40,23 +40,25 @@ func (s *Stats) Tcp() []Counter {
 	}
 }
 
-// TcpExt is the TCP part of /proc/net/netstat's TcpExt line, in Linux's
-// order among the counters vnic keeps.
+// TcpExt is the TCP part of /proc/net/netstat's TcpExt line, in the
+// kernel's order among the counters vnic keeps. IPv4's
+// IPReversePathFilter sits in that line between TCPDeferAcceptDrop and
+// TCPReqQFullDoCookies; whoever prints the line puts it there.
 func (s *Stats) TcpExt() []Counter {
 	return []Counter{
 		{"SyncookiesSent", s.ExtSyncookiesSent.Load()}, {"SyncookiesRecv", s.ExtSyncookiesRecv.Load()},
-		{"SyncookiesFailed", s.ExtSyncookiesFailed.Load()}, {"PAWSEstab", s.ExtPAWSEstab.Load()},
-		{"DelayedACKs", s.ExtDelayedACKs.Load()}, {"DelayedACKLost", s.ExtDelayedACKLost.Load()},
-		{"ListenOverflows", s.ExtListenOverflows.Load()}, {"ListenDrops", s.ExtListenDrops.Load()},
-		{"TCPRenoRecovery", s.ExtTCPRenoRecovery.Load()}, {"TCPSackRecovery", s.ExtTCPSackRecovery.Load()},
-		{"TCPFastRetrans", s.ExtTCPFastRetrans.Load()}, {"TCPTimeouts", s.ExtTCPTimeouts.Load()},
-		{"TCPLossProbes", s.ExtTCPLossProbes.Load()}, {"TCPDSACKRecv", s.ExtTCPDSACKRecv.Load()},
-		{"TCPAbortOnData", s.ExtTCPAbortOnData.Load()}, {"TCPAbortOnClose", s.ExtTCPAbortOnClose.Load()},
-		{"TCPAbortOnTimeout", s.ExtTCPAbortOnTimeout.Load()}, {"TCPSYNChallenge", s.ExtTCPSYNChallenge.Load()},
-		{"TCPChallengeACK", s.ExtTCPChallengeACK.Load()}, {"TCPOFOQueue", s.ExtTCPOFOQueue.Load()},
-		{"TCPSynRetrans", s.ExtTCPSynRetrans.Load()}, {"TCPDeferAcceptDrop", s.ExtTCPDeferAcceptDrop.Load()},
-		{"TWRecycled", s.ExtTWRecycled.Load()}, {"TCPToZeroWindowAdv", s.ExtTCPToZeroWindowAdv.Load()},
-		{"TCPZeroWindowDrop", s.ExtTCPZeroWindowDrop.Load()}, {"TCPReqQFullDoCookies", s.ExtTCPReqQFullDoCookies.Load()},
-		{"TCPHystartDelayDetect", s.ExtTCPHystartDelayDetect.Load()},
+		{"SyncookiesFailed", s.ExtSyncookiesFailed.Load()}, {"TWRecycled", s.ExtTWRecycled.Load()},
+		{"PAWSEstab", s.ExtPAWSEstab.Load()}, {"DelayedACKs", s.ExtDelayedACKs.Load()},
+		{"DelayedACKLost", s.ExtDelayedACKLost.Load()}, {"ListenOverflows", s.ExtListenOverflows.Load()},
+		{"ListenDrops", s.ExtListenDrops.Load()}, {"TCPRenoRecovery", s.ExtTCPRenoRecovery.Load()},
+		{"TCPSackRecovery", s.ExtTCPSackRecovery.Load()}, {"TCPFastRetrans", s.ExtTCPFastRetrans.Load()},
+		{"TCPTimeouts", s.ExtTCPTimeouts.Load()}, {"TCPLossProbes", s.ExtTCPLossProbes.Load()},
+		{"TCPDSACKRecv", s.ExtTCPDSACKRecv.Load()}, {"TCPAbortOnData", s.ExtTCPAbortOnData.Load()},
+		{"TCPAbortOnClose", s.ExtTCPAbortOnClose.Load()}, {"TCPAbortOnTimeout", s.ExtTCPAbortOnTimeout.Load()},
+		{"TCPDeferAcceptDrop", s.ExtTCPDeferAcceptDrop.Load()}, {"TCPReqQFullDoCookies", s.ExtTCPReqQFullDoCookies.Load()},
+		{"TCPOFOQueue", s.ExtTCPOFOQueue.Load()}, {"TCPChallengeACK", s.ExtTCPChallengeACK.Load()},
+		{"TCPSYNChallenge", s.ExtTCPSYNChallenge.Load()}, {"TCPToZeroWindowAdv", s.ExtTCPToZeroWindowAdv.Load()},
+		{"TCPSynRetrans", s.ExtTCPSynRetrans.Load()}, {"TCPHystartDelayDetect", s.ExtTCPHystartDelayDetect.Load()},
+		{"TCPZeroWindowDrop", s.ExtTCPZeroWindowDrop.Load()},
 	}
 }

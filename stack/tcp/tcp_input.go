@@ -158,6 +158,13 @@ func (sk *Sock) rcvStateProcess(seg *segment) {
 			sk.setState(FinWait2)
 			sk.wakeUp()
 			if sk.orphan || sk.userClosed {
+				if sk.linger2 < 0 {
+					// TCP_LINGER2 < 0: no FIN_WAIT2 at all.
+					sk.p.Stats.ExtTCPAbortOnData.Add(1)
+					sk.p.sendReset(seg)
+					sk.doneLocked(nil)
+					return
+				}
 				if after(seg.end-finBit(seg), sk.rcvNxt) {
 					sk.p.Stats.ExtTCPAbortOnData.Add(1)
 					sk.sendActiveReset()

@@ -354,10 +354,10 @@ func (sk *Sock) keepTimer() {
 	switch kind {
 	case timerFinWait2:
 		if sk.state == FinWait2 {
-			// tcp_keepalive_timer's FIN_WAIT2 branch: the orphan is
-			// reset when the timeout ends (tcp_fin_timeout).
-			sk.sendActiveReset()
-			sk.p.Stats.ExtTCPAbortOnTimeout.Add(1)
+			// The orphan's FIN_WAIT2 ends quietly when the timeout runs
+			// out (Linux keeps it as a timewait sock in its FIN_WAIT2
+			// substate, which dies without a word); a later segment
+			// finds no socket and is reset.
 			sk.doneLocked(nil)
 		}
 	case timerTimeWait:
