@@ -96,8 +96,7 @@ func kernelTCP(t *testing.T, vnet bool) {
 		t.Fatalf("vnic client got %d bytes (%v), not the body", len(got), err)
 	}
 	client.CloseIdleConnections()
-	st := tcp.Of(ipv4.Of(h)).Stats
-	if r := st.RetransSegs.Load(); r != 0 {
+	if r := tcp.Of(ipv4.Of(h)).Stats.RetransSegs.Load(); r != 0 {
 		t.Errorf("vnic retransmitted %d segments on a lossless TAP", r)
 	}
 	w.Close()
