@@ -36,7 +36,7 @@ const (
 	TCPLinger2      = 8
 	TCPDeferAccept  = 9
 	TCPWindowClamp  = 10
-	TCPInfo         = 11
+	TCPInfoOpt      = 11 // TCP_INFO: see Info
 	TCPQuickAck     = 12
 	TCPCongestion   = 13
 	TCPUserTimeout  = 18

@@ -479,7 +479,7 @@ func (sk *Sock) timeWaitProcess(seg *segment) {
 		return
 	}
 	if seg.has(header.TCPFin) {
-		sk.timers.keep.Reset(timeWaitLen)
+		sk.resetKeep(timerTimeWait, timeWaitLen)
 	}
 	sk.p.Stats.ExtTWRecycled.Add(0)
 	var ob [40]byte

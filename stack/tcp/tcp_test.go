@@ -136,3 +136,41 @@ func TestConnectRefused(t *testing.T) {
 		t.Fatalf("state %v", c.State())
 	}
 }
+
+// Sockets lists a listener and both ends of a connection as inet_diag
+// does, with queues, the retransmit timer and TCP_INFO.
+func TestSocketsDiag(t *testing.T) {
+	clk, p := loopHost(t)
+	l := p.NewSocket()
+	if err := l.Bind(lo80); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(5); err != nil {
+		t.Fatal(err)
+	}
+	c := p.NewSocket()
+	_ = c.Connect(lo80)
+	clk.RunFor(time.Millisecond)
+	if _, err := c.Write(make([]byte, 3000)); err != nil {
+		t.Fatal(err)
+	}
+	ds := p.Sockets()
+	if len(ds) != 3 {
+		t.Fatalf("%d sockets: %+v", len(ds), ds)
+	}
+	if d := ds[0]; d.State != tcp.Listen || d.Local != lo80 || d.RecvQ != 1 || d.SendQ != 5 {
+		t.Errorf("listener %+v", d)
+	}
+	var cd tcp.SockDiag
+	for _, d := range ds[1:] {
+		if d.Local == c.LocalAddr() {
+			cd = d
+		}
+	}
+	if cd.State != tcp.Established || cd.SendQ != 3000 || cd.Timer != tcp.DiagTimerRetrans || cd.Remote != lo80 {
+		t.Errorf("client %+v", cd)
+	}
+	if i := cd.Info; i.SndCwnd != 10 || i.Options != tcp.InfoOptTimestamps|tcp.InfoOptSACK|tcp.InfoOptWscale || i.Congestion != "cubic" || i.SndMSS != 65484/2 { // bounded by half the peer's window (tcp_bound_to_half_wnd)
+		t.Errorf("client info %+v", i)
+	}
+}

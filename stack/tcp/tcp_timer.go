@@ -20,6 +20,7 @@ type timers struct {
 	delackAt  time.Duration
 	keep      stack.Timer
 	keepKind  timerKind
+	keepAt    time.Duration
 }
 
 // timerKind is what the retransmit timer is set for (icsk_pending).
@@ -370,9 +371,13 @@ func (sk *Sock) keepTimer() {
 }
 
 // armFinWait2 starts FIN_WAIT2's timer for an orphan (tcp_fin_timeout).
-func (sk *Sock) armFinWait2() {
-	sk.timers.keepKind = timerFinWait2
-	sk.timers.keep.Reset(sk.finTimeout())
+func (sk *Sock) armFinWait2() { sk.resetKeep(timerFinWait2, sk.finTimeout()) }
+
+// resetKeep arms the keepalive timer for kind, d from now.
+func (sk *Sock) resetKeep(kind timerKind, d time.Duration) {
+	sk.timers.keepKind = kind
+	sk.timers.keepAt = sk.now() + d
+	sk.timers.keep.Reset(d)
 }
 
 func (sk *Sock) finTimeout() time.Duration {
@@ -389,8 +394,7 @@ func (sk *Sock) timeWait() {
 	sk.timers.delack.Stop()
 	sk.ackTimer = false
 	sk.setState(TimeWait)
-	sk.timers.keepKind = timerTimeWait
-	sk.timers.keep.Reset(timeWaitLen)
+	sk.resetKeep(timerTimeWait, timeWaitLen)
 }
 
 // keepalive timing.
@@ -421,8 +425,7 @@ func (sk *Sock) armKeepalive(d time.Duration) {
 	if sk.timers.keepKind == timerFinWait2 || sk.timers.keepKind == timerTimeWait {
 		return
 	}
-	sk.timers.keepKind = timerKeepalive
-	sk.timers.keep.Reset(d)
+	sk.resetKeep(timerKeepalive, d)
 }
 
 // keepaliveProbe is the keepalive half of tcp_keepalive_timer: after
