@@ -46,6 +46,8 @@ var layers = map[string]struct {
 	"internal/netns":     {8, nil},
 	"internal/stacktest": {9, nil},
 	"internal/iproute":   {9, nil},
+	"internal/ss":        {9, nil},
+	"internal/iperf3":    {9, nil},
 	"internal/nlclient":  {9, nil},
 	"internal/topo":      {10, nil},
 	"internal/control":   {11, nil},
