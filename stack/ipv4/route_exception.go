@@ -26,15 +26,19 @@ type rtExc struct {
 	clock   stack.Clock
 }
 
+// IPMaxMTU is IP_MAX_MTU: no IPv4 packet is longer than its 16-bit total
+// length allows, whatever the device's MTU (the loopback's is 65536).
+const IPMaxMTU = 0xffff
+
 // MTU is ipv4_mtu for a packet this host sends: the learnt path MTU while
-// it has not lapsed, else the route's mtu metric, else the device's
-// (dst_mtu; the forwarding path reads Dst.MTU, as Linux's forwarding
-// ignores exceptions without ip_forward_use_pmtu).
+// it has not lapsed, else the route's mtu metric, else the device's, at
+// most IP_MAX_MTU (dst_mtu; the forwarding path reads Dst.MTU, as
+// Linux's forwarding ignores exceptions without ip_forward_use_pmtu).
 func (rt *Rtable) MTU() int {
 	if e := rt.exc; e != nil && e.pmtu != 0 && e.clock.Now() < e.expires {
 		return int(e.pmtu)
 	}
-	return rt.Dst.MTU()
+	return min(rt.Dst.MTU(), IPMaxMTU)
 }
 
 // Exception reports the learnt path MTU a decision carries, whether it is

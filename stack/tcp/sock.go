@@ -166,6 +166,7 @@ type Sock struct {
 	maxWindow  uint32
 	writeSeq   uint32 // after the last byte queued
 	pushedSeq  uint32
+	sndSml     uint32 // the end of the last small segment sent (snd_sml)
 	rcvNxt     uint32
 	rcvWnd     uint32 // the window last advertised, scaled
 	rcvWup     uint32 // rcv_nxt when it was advertised
@@ -197,13 +198,14 @@ type Sock struct {
 
 	// Receive side: in-order bytes not yet read, and the out-of-order
 	// queue.
-	rq       []byte
-	ooo      []oooSeg
-	finRcvd  bool      // the peer's FIN is in order (rcv_nxt covers it)
-	dupSACK  [2]uint32 // a D-SACK block to report (start, end), valid when dsack
-	dsack    bool
-	selAcks  []header.SACKBlock // the SACK blocks this end reports
-	rcvSpace rcvSpace
+	rq           []byte
+	ooo          []oooSeg
+	finRcvd      bool      // the peer's FIN is in order (rcv_nxt covers it)
+	dupSACK      [2]uint32 // a D-SACK block to report (start, end), valid when dsack
+	dsack        bool
+	selAcks      []header.SACKBlock // the SACK blocks this end reports
+	rcvSpace     rcvSpace
+	scalingRatio uint32 // scaling_ratio: 0 the default
 
 	// Loss recovery and RTT (RFC 6298, RFC 8985).
 	srtt        time.Duration // smoothed (srtt_us >> 3)

@@ -351,7 +351,7 @@ func (sk *Sock) rcvSpaceAdjust(n int) {
 		rcvbuf := min(int(rcvwin*2), sk.p.conf().Rmem[2])
 		if rcvbuf > sk.rcvbuf {
 			sk.rcvbuf = rcvbuf
-			sk.winClamp = uint32(winFromSpace(rcvbuf))
+			sk.winClamp = uint32(sk.winFromSpace(rcvbuf))
 		}
 		rs.space = copied
 	}

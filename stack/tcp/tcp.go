@@ -20,6 +20,16 @@ func errf(err syscall.Errno, format string, a ...any) error {
 	return fmt.Errorf("stack: tcp: "+format+": %w", append(a, err)...)
 }
 
+// The would-block answers, made once: a busy poller meets them often and
+// they must not allocate.
+var (
+	errAcceptAgain    = errf(syscall.EAGAIN, "accept: no connection queued")
+	errSendConnecting = errf(syscall.EAGAIN, "send: not yet connected")
+	errSendFull       = errf(syscall.EAGAIN, "send: the send buffer is full")
+	errRecvConnecting = errf(syscall.EAGAIN, "recv: not yet connected")
+	errRecvAgain      = errf(syscall.EAGAIN, "recv: nothing to read")
+)
+
 // Bind is bind(2): laddr's address must be the host's (or unspecified),
 // its port free (0: an ephemeral one).
 func (sk *Sock) Bind(laddr netip.AddrPort) error {
@@ -142,7 +152,7 @@ func (sk *Sock) Accept() (*Sock, error) {
 		return nil, errf(syscall.EINVAL, "accept on a socket not listening")
 	}
 	if len(sk.acceptQ) == 0 {
-		return nil, errf(syscall.EAGAIN, "accept: no connection queued")
+		return nil, errAcceptAgain
 	}
 	c := sk.acceptQ[0]
 	sk.acceptQ = sk.acceptQ[1:]
@@ -181,7 +191,7 @@ func (sk *Sock) Send(b []byte, flags int) (int, error) {
 	switch sk.state {
 	case Established, CloseWait:
 	case SynSent, SynRecv:
-		return 0, errf(syscall.EAGAIN, "send: not yet connected")
+		return 0, errSendConnecting
 	default:
 		return 0, errf(syscall.EPIPE, "send in %v", sk.state)
 	}
@@ -190,7 +200,7 @@ func (sk *Sock) Send(b []byte, flags int) (int, error) {
 	}
 	room := sk.sndbuf - sk.sendQueueBytes()
 	if room <= 0 {
-		return 0, errf(syscall.EAGAIN, "send: the send buffer is full")
+		return 0, errSendFull
 	}
 	n := min(room, len(b))
 	sk.queueData(b[:n], flags&MsgMore != 0)
@@ -222,9 +232,9 @@ func (sk *Sock) Recv(b []byte, flags int) (int, error) {
 			return 0, errf(syscall.ENOTCONN, "recv")
 		}
 		if sk.state == SynSent || sk.state == SynRecv {
-			return 0, errf(syscall.EAGAIN, "recv: not yet connected")
+			return 0, errRecvConnecting
 		}
-		return 0, errf(syscall.EAGAIN, "recv: nothing to read")
+		return 0, errRecvAgain
 	}
 	if len(b) == 0 {
 		return 0, nil

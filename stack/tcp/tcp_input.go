@@ -240,12 +240,15 @@ func (sk *Sock) processAck(seg *segment) bool {
 		return false
 	}
 	wndChanged := sk.updateWindow(seg)
+	newlySacked := 0
 	if seg.opt.NumSACK > 0 && sk.sackOK {
-		sk.sackUpdate(seg)
+		newlySacked = sk.sackUpdate(seg)
 	}
 	acked := ack - priorUna
 	if acked == 0 {
-		if len(seg.payload) == 0 && !wndChanged && !seg.has(header.TCPFin) && sk.packetsOut() > 0 {
+		// A duplicate ACK, or one with news of the scoreboard: loss
+		// detection runs (tcp_fastretrans_alert for a dubious ACK).
+		if newlySacked > 0 || len(seg.payload) == 0 && !wndChanged && !seg.has(header.TCPFin) && sk.packetsOut() > 0 {
 			sk.dupAck(seg)
 		}
 		sk.lastAckRcv = sk.now()
@@ -263,7 +266,11 @@ func (sk *Sock) processAck(seg *segment) bool {
 	}
 	sk.backoff = 0
 	sk.retransmits = 0
+	cwnd := sk.cwnd
 	sk.ackedCongestion(ack, uint32(ackedSegs))
+	if sk.cwnd > cwnd {
+		sk.sndbufExpand() // tcp_new_space: the buffer follows the window
+	}
 	sk.rearmRTO()
 	if sk.sendHead < len(sk.wq) || sk.sndbuf-sk.sendQueueBytes() > 0 {
 		sk.wakeUp() // sk_write_space
@@ -508,6 +515,7 @@ func (sk *Sock) fin() {
 // the inter-arrival time; the first data starts quick-ACK mode.
 func (sk *Sock) eventDataRecv(n int) {
 	sk.ackPending = true
+	sk.measureRatio(n)
 	if uint32(n) > sk.rcvMSS {
 		sk.rcvMSS = min(uint32(n), sk.advMSS)
 	}

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"errors"
+	"math/bits"
 	"sync"
 	"syscall"
 	"time"
@@ -681,9 +682,27 @@ func (sk *Sock) initTransfer() {
 	}
 	sk.cwndCnt = 0
 	sk.lastSnd = sk.now()
+	sk.sndbufExpand()
 	sk.rcvSpace = rcvSpace{space: min(sk.rcvWnd, 10*sk.advMSS), seq: sk.copiedSeq, time: sk.now()}
 	if sk.keepOpen {
 		sk.armKeepalive(sk.keepIdleTime())
+	}
+}
+
+// sndbufExpand is tcp_sndbuf_expand: unless the user set SO_SNDBUF, the
+// send buffer holds twice the window's segments at their worst-case
+// memory (a power-of-two buffer per MSS with header room), up to
+// tcp_wmem's maximum.
+func (sk *Sock) sndbufExpand() {
+	if sk.sndbufLocked {
+		return
+	}
+	perMSS := max(sk.mssClamp, sk.mssCache) + 320 + 320 // MAX_TCP_HEADER, skb_shared_info
+	perMSS = 1<<bits.Len32(perMSS-1) + 256              // roundup_pow_of_two + sk_buff
+	segs := max(uint32(initCwnd), sk.cwnd, uint32(sk.reordering+1))
+	mem := int(2 * segs * perMSS) // CUBIC and Reno: room for fast recovery
+	if mem > sk.sndbuf {
+		sk.sndbuf = min(mem, sk.p.conf().Wmem[2])
 	}
 }
 

@@ -9,30 +9,53 @@ import (
 	"vnic/stack/ipv4"
 )
 
-// winFromSpace is tcp_win_from_space with Linux 6.x's default scaling
-// ratio (half the buffer is window; the rest is overhead).
-func winFromSpace(space int) int {
+// The window a receive buffer makes (tcp_win_from_space): Linux 6.x
+// keeps scaling_ratio, the payload share of a received buffer's memory
+// (len << 8 / truesize of the last full-sized segment), starting at half.
+// A vnic segment's memory is reckoned as Linux's page-fragment buffers
+// would hold it — the payload plus an skb's fixed overhead — not as the
+// stack's pool class, which would halve every window.
+const (
+	defaultScalingRatio = 128 // TCP_DEFAULT_SCALING_RATIO
+	skbOverhead         = 832 // SKB_TRUESIZE's sk_buff and skb_shared_info
+)
+
+func (sk *Sock) winFromSpace(space int) int {
 	if space < 0 {
 		return 0
 	}
-	return space / 2
+	return space * int(sk.ratio()) >> 8
+}
+
+func (sk *Sock) ratio() uint32 {
+	if sk.scalingRatio == 0 {
+		return defaultScalingRatio
+	}
+	return sk.scalingRatio
+}
+
+// measureRatio updates scaling_ratio from a received segment of n bytes
+// (tcp_measure_rcv_mss).
+func (sk *Sock) measureRatio(n int) {
+	if n > 0 && uint32(n) >= sk.rcvMSS {
+		sk.scalingRatio = max(uint32(n<<8/(n+skbOverhead)), 1)
+	}
 }
 
 // fullSpace is tcp_full_space: the window the whole receive buffer makes.
-func (sk *Sock) fullSpace() int { return winFromSpace(sk.rcvbuf) }
+func (sk *Sock) fullSpace() int { return sk.winFromSpace(sk.rcvbuf) }
 
 // freeSpace is tcp_space: the window what is unread leaves.
-func (sk *Sock) freeSpace() int { return winFromSpace(sk.rcvbuf - sk.rmemAlloc()) }
+func (sk *Sock) freeSpace() int { return sk.winFromSpace(sk.rcvbuf - sk.rmemAlloc()) }
 
-// rmemAlloc is sk_rmem_alloc as the window computations see it: the
-// bytes queued for the user and out of order, each segment charged
-// twice its payload (a buffer's truesize against its data).
+// rmemAlloc is sk_rmem_alloc: the memory of the data queued for the
+// user and out of order, at the scaling ratio.
 func (sk *Sock) rmemAlloc() int {
 	n := len(sk.rq)
 	for _, o := range sk.ooo {
 		n += len(o.data)
 	}
-	return 2 * n
+	return n << 8 / int(sk.ratio())
 }
 
 // selectInitialWindow is tcp_select_initial_window: the first window
@@ -335,7 +358,10 @@ func (sk *Sock) writeXmit(nonagle bool) bool {
 		} else {
 			limit = min(limit, sk.tsoSegs()*mss)
 		}
-		if s.dataLen() < mss && !nonagle && s.flags&header.TCPFin == 0 && !sk.nagleOK(s) {
+		// Nagle looks at the queue's last segment only: the ones before
+		// it go out whole (tcp_write_xmit's TCP_NAGLE_PUSH).
+		last := sk.sendHead == len(sk.wq)-1
+		if last && s.dataLen() < mss && !nonagle && s.flags&header.TCPFin == 0 && !sk.nagleOK(s) {
 			break
 		}
 		if s.dataLen() > limit {
@@ -344,6 +370,9 @@ func (sk *Sock) writeXmit(nonagle bool) bool {
 		}
 		sk.transmit(sk.sendHead, false)
 		sk.sndNxt = s.end
+		if s.dataLen() < mss {
+			sk.sndSml = s.end // tcp_minshall_update
+		}
 		sk.sendHead++
 		sent = true
 	}
@@ -365,7 +394,7 @@ func (sk *Sock) nagleOK(s *txSeg) bool {
 	}
 	// Minshall's variant (tcp_minshall_check): a small segment waits
 	// only while an earlier small one is unacked.
-	return sk.packetsOut() == 0
+	return sk.packetsOut() == 0 || !after(sk.sndSml, sk.sndUna)
 }
 
 // cwndLimited notes that the window, not the application, held data

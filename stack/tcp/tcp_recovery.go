@@ -31,7 +31,8 @@ type prr struct {
 // whole are marked SACKed; the newest send time among them advances
 // RACK. A block at or below snd_una (or within the first block) is a
 // D-SACK and only counted.
-func (sk *Sock) sackUpdate(seg *segment) {
+func (sk *Sock) sackUpdate(seg *segment) int {
+	newly := 0
 	for k := 0; k < seg.opt.NumSACK; k++ {
 		b := seg.opt.SACK[k]
 		if !after(b.End, b.Start) {
@@ -61,9 +62,11 @@ func (sk *Sock) sackUpdate(seg *segment) {
 			s.sacked |= sackAcked
 			sk.sackedOut += pc
 			sk.delivered += uint32(pc)
+			newly += pc
 			sk.rackAdvance(s)
 		}
 	}
+	return newly
 }
 
 // rackAdvance is tcp_rack_advance: the newest delivered transmission.

@@ -15,7 +15,9 @@ import (
 	"vnic/stack/tcp"
 )
 
-func loopHost(t *testing.T) (*hw.VirtualClock, *tcp.Proto) {
+func loopHost(t *testing.T) (*hw.VirtualClock, *tcp.Proto) { return loopHostB(t) }
+
+func loopHostB(t testing.TB) (*hw.VirtualClock, *tcp.Proto) {
 	t.Helper()
 	clk, h := stacktest.NewHost(t, 1)
 	in, err := inet.Init(h, ipv4.InetConfig{Seed: 1})
@@ -170,7 +172,7 @@ func TestSocketsDiag(t *testing.T) {
 	if cd.State != tcp.Established || cd.SendQ != 3000 || cd.Timer != tcp.DiagTimerRetrans || cd.Remote != lo80 {
 		t.Errorf("client %+v", cd)
 	}
-	if i := cd.Info; i.SndCwnd != 10 || i.Options != tcp.InfoOptTimestamps|tcp.InfoOptSACK|tcp.InfoOptWscale || i.Congestion != "cubic" || i.SndMSS != 65484/2 { // bounded by half the peer's window (tcp_bound_to_half_wnd)
+	if i := cd.Info; i.SndCwnd != 10 || i.Options != tcp.InfoOptTimestamps|tcp.InfoOptSACK|tcp.InfoOptWscale || i.Congestion != "cubic" || i.SndMSS != 65483/2 { // bounded by half the peer's window (tcp_bound_to_half_wnd)
 		t.Errorf("client info %+v", i)
 	}
 }
