@@ -193,12 +193,12 @@ type Sock struct {
 	// first not yet sent at sendHead; their bytes from sndBufSeq.
 	wq        []txSeg
 	sendHead  int
-	sndData   []byte
+	sndData   byteRing
 	sndBufSeq uint32
 
 	// Receive side: in-order bytes not yet read, and the out-of-order
 	// queue.
-	rq           []byte
+	rq       byteRing
 	ooo          []oooSeg
 	finRcvd      bool      // the peer's FIN is in order (rcv_nxt covers it)
 	dupSACK      [2]uint32 // a D-SACK block to report (start, end), valid when dsack
@@ -432,4 +432,4 @@ func (s *txSeg) pcount(mss uint32) int {
 func (sk *Sock) sndWndEnd() uint32 { return sk.sndUna + sk.sndWnd }
 
 // sendQueueBytes is the data in the write queue (not yet acked).
-func (sk *Sock) sendQueueBytes() int { return len(sk.sndData) }
+func (sk *Sock) sendQueueBytes() int { return sk.sndData.Len() }

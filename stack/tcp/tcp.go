@@ -219,7 +219,7 @@ func (sk *Sock) Recv(b []byte, flags int) (int, error) {
 	if sk.state == Listen {
 		return 0, errf(syscall.ENOTCONN, "recv on a listener")
 	}
-	if len(sk.rq) == 0 {
+	if sk.rq.Len() == 0 {
 		if sk.err != nil {
 			err := sk.err
 			sk.err = nil
@@ -239,14 +239,10 @@ func (sk *Sock) Recv(b []byte, flags int) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	n := copy(b, sk.rq)
 	if flags&MsgPeek != 0 {
-		return n, nil
+		return sk.rq.Peek(b), nil
 	}
-	sk.rq = sk.rq[n:]
-	if len(sk.rq) == 0 {
-		sk.rq = nil
-	}
+	n := sk.rq.Read(b)
 	sk.copiedSeq += uint32(n)
 	sk.p.in.Host().CPUs()[0].ChargeCopy(n)
 	sk.rcvSpaceAdjust(n)
@@ -330,8 +326,8 @@ func (sk *Sock) Close() error {
 		sk.release()
 		return nil
 	}
-	unread := len(sk.rq)
-	sk.rq = nil
+	unread := sk.rq.Len()
+	sk.rq.Reset()
 	switch {
 	case unread > 0:
 		st.ExtTCPAbortOnClose.Add(1)
@@ -427,7 +423,7 @@ func (sk *Sock) Poll() int {
 		ev |= PollIn | PollRdHup
 	}
 	if sk.state != SynSent && sk.state != SynRecv && sk.state != Closed || sk.state == Closed && sk.iss != 0 {
-		if len(sk.rq) > 0 {
+		if sk.rq.Len() > 0 {
 			ev |= PollIn
 		}
 		if !sk.wrShut {
@@ -491,7 +487,7 @@ func (sk *Sock) Proto() *Proto { return sk.p }
 // Readable and the others are Wait's usual conditions (called with the
 // socket's lock held, as Wait calls them).
 func (sk *Sock) Readable() bool {
-	return len(sk.rq) > 0 || sk.err != nil || sk.rdShut || sk.finRcvd || sk.state == Closed
+	return sk.rq.Len() > 0 || sk.err != nil || sk.rdShut || sk.finRcvd || sk.state == Closed
 }
 
 // Writable: room in the send buffer, or an end to writing.

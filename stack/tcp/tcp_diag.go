@@ -181,7 +181,7 @@ func (sk *Sock) diag() SockDiag {
 		d.RecvQ, d.SendQ = uint32(len(sk.acceptQ)), uint32(sk.backlog)
 		return d
 	}
-	d.RecvQ = uint32(len(sk.rq))
+	d.RecvQ = uint32(sk.rq.Len())
 	d.SendQ = sk.writeSeq - sk.sndUna
 	now := sk.now()
 	switch {

@@ -307,8 +307,9 @@ func (sk *Sock) cleanRtxQueue(ack uint32, seg *segment) (int, int64) {
 	now := sk.now()
 	n := 0
 	var seqRTT int64 = -1
-	for len(sk.wq) > 0 && sk.sendHead > 0 {
-		s := &sk.wq[0]
+	gone := 0 // segments off the front, removed at the end in one copy
+	for gone < len(sk.wq) && sk.sendHead > 0 {
+		s := &sk.wq[gone]
 		if after(s.end, ack) {
 			if !after(ack, s.seq) {
 				break
@@ -335,23 +336,19 @@ func (sk *Sock) cleanRtxQueue(ack uint32, seg *segment) (int, int64) {
 		if s.sacked&sackLost != 0 {
 			sk.lostOut -= s.pcount(sk.mssCache)
 		}
-		sk.wq = sk.wq[1:]
+		gone++
 		sk.sendHead--
 	}
+	sk.wq = sk.wq[:copy(sk.wq, sk.wq[gone:])]
 	if len(sk.wq) == 0 {
-		sk.wq = sk.wq[:0:0]
 		sk.sackedOut, sk.lostOut, sk.retransOut = 0, 0, 0
 	}
 	// The acked data bytes leave the send buffer.
-	dataEnd := sk.sndBufSeq + uint32(len(sk.sndData))
+	dataEnd := sk.sndBufSeq + uint32(sk.sndData.Len())
 	upto := seqMin(ack, dataEnd)
 	if after(upto, sk.sndBufSeq) {
-		k := upto - sk.sndBufSeq
-		sk.sndData = sk.sndData[k:]
+		sk.sndData.Discard(int(upto - sk.sndBufSeq))
 		sk.sndBufSeq = upto
-		if len(sk.sndData) == 0 {
-			sk.sndData = sk.sndData[:0:0]
-		}
 	}
 	if sk.tsOK && seg.opt.TS && seg.opt.TSEcr != 0 {
 		if d := int64(sk.tsNow()-seg.opt.TSEcr) * 1000; d >= 0 && d < int64(rtoMax/1000) {
@@ -467,7 +464,7 @@ func (sk *Sock) dataQueue(seg *segment) {
 		fin = false
 	}
 	sk.eventDataRecv(len(payload))
-	sk.rq = append(sk.rq, payload...)
+	sk.rq.Write(payload)
 	sk.rcvNxt += uint32(len(payload))
 	sk.bytesReceived += uint64(len(payload))
 	if len(payload) > 0 {
@@ -595,7 +592,7 @@ func (sk *Sock) cleanupRbuf(copied int) {
 	}
 	send := false
 	if sk.ackPending {
-		if sk.rcvNxt-sk.rcvWup > sk.rcvMSS && sk.rcvNxt-sk.rcvWup > 0 && (sk.inQuickack() || len(sk.rq) == 0 && sk.pingpong == 0) {
+		if sk.rcvNxt-sk.rcvWup > sk.rcvMSS && sk.rcvNxt-sk.rcvWup > 0 && (sk.inQuickack() || sk.rq.Len() == 0 && sk.pingpong == 0) {
 			send = true
 		}
 	}
@@ -669,7 +666,7 @@ func (sk *Sock) oooDrain() {
 				data = data[cut:]
 			}
 		}
-		sk.rq = append(sk.rq, data...)
+		sk.rq.Write(data)
 		sk.rcvNxt += uint32(len(data))
 		sk.bytesReceived += uint64(len(data))
 		if o.fin {

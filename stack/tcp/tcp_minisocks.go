@@ -484,7 +484,7 @@ func (sk *Sock) timeWaitProcess(seg *segment) {
 	}
 	sk.p.Stats.ExtTWRecycled.Add(0)
 	var ob [40]byte
-	sk.sendSegment(sk.sndNxt, header.TCPAck, nil, sk.estOptions(ob[:]), 1)
+	sk.sendSegment(sk.sndNxt, header.TCPAck, nil, nil, sk.estOptions(ob[:]), 1)
 }
 
 // connectLocked is tcp_v4_connect and tcp_connect: a route, a source
@@ -605,7 +605,7 @@ func (sk *Sock) rcvSynSent(seg *segment) {
 		sk.maxWindow = sk.sndWnd
 		sk.setState(SynRecv)
 		var ob [40]byte
-		sk.sendSegment(sk.iss, header.TCPSyn|header.TCPAck, nil, sk.synOptions(ob[:0]), 1)
+		sk.sendSegment(sk.iss, header.TCPSyn|header.TCPAck, nil, nil, sk.synOptions(ob[:0]), 1)
 		sk.resetRetrans(timerRetrans, sk.rto)
 	}
 }

@@ -51,7 +51,7 @@ func (sk *Sock) freeSpace() int { return sk.winFromSpace(sk.rcvbuf - sk.rmemAllo
 // rmemAlloc is sk_rmem_alloc: the memory of the data queued for the
 // user and out of order, at the scaling ratio.
 func (sk *Sock) rmemAlloc() int {
-	n := len(sk.rq)
+	n := sk.rq.Len()
 	for _, o := range sk.ooo {
 		n += len(o.data)
 	}
@@ -276,7 +276,7 @@ func (sk *Sock) packetsOutCount() uint32 { return uint32(sk.packetsOut()) }
 // PSH marks the end of the write unless MSG_MORE; then tcp_push.
 func (sk *Sock) queueData(b []byte, more bool) {
 	goal := sk.sizeGoal()
-	sk.sndData = append(sk.sndData, b...)
+	sk.sndData.Write(b)
 	for len(b) > 0 {
 		n := len(sk.wq)
 		if n > sk.sendHead && n > 0 && sk.wq[n-1].flags&(header.TCPSyn|header.TCPFin) == 0 && sk.wq[n-1].dataLen() < goal {
@@ -425,15 +425,15 @@ func (sk *Sock) transmit(i int, retrans bool) {
 		s.firstTx = now
 		s.sent = true
 	}
-	var data []byte
+	var data, data2 []byte
 	if n := s.dataLen(); n > 0 {
 		start := s.seq
 		if s.flags&header.TCPSyn != 0 {
 			start++
 		}
-		off := start - sk.sndBufSeq
-		data = sk.sndData[off : off+n]
+		data, data2 = sk.sndData.Slices(int(start-sk.sndBufSeq), int(n))
 	}
+	dlen := len(data) + len(data2)
 	flags := s.flags
 	seq := s.seq
 	var ob [40]byte
@@ -444,39 +444,40 @@ func (sk *Sock) transmit(i int, retrans bool) {
 		opts = sk.estOptions(ob[:])
 	}
 	segs := 1
-	if mss := sk.mssCache; uint32(len(data)) > mss {
-		segs = (len(data) + int(mss) - 1) / int(mss)
+	if mss := sk.mssCache; uint32(dlen) > mss {
+		segs = (dlen + int(mss) - 1) / int(mss)
 	}
 	s.txSegs = segs
-	sk.sendSegment(seq, flags, data, opts, segs)
+	sk.sendSegment(seq, flags, data, data2, opts, segs)
 	if retrans {
 		sk.retransOut += segs
 		sk.totalRetx += segs
-		sk.bytesRetrans += uint64(len(data))
+		sk.bytesRetrans += uint64(dlen)
 		s.retrans++
 		s.sacked |= sackRetrans | everRetrans
 		sk.p.Stats.RetransSegs.Add(uint64(segs))
 	}
 	sk.dataSegsOut += uint64(segs)
-	sk.bytesSent += uint64(len(data))
+	sk.bytesSent += uint64(dlen)
 }
 
 // sendSegment builds and sends one segment (or a GSO packet of segs
 // segments) of the connection, with the ACK and window every segment
 // but a SYN carries.
-func (sk *Sock) sendSegment(seq uint32, flags uint8, data, opts []byte, segs int) {
+func (sk *Sock) sendSegment(seq uint32, flags uint8, data, data2, opts []byte, segs int) {
 	rt := sk.route()
 	if rt == nil {
 		return
 	}
 	hl := header.TCPMinHeaderLen + len(opts)
 	in := sk.p.in
-	skb := in.Host().Pool().Alloc(ipv4.LLReserve + ipv4.IPv4HdrLen + hl + len(data))
+	dlen := len(data) + len(data2)
+	skb := in.Host().Pool().Alloc(ipv4.LLReserve + ipv4.IPv4HdrLen + hl + dlen)
 	if skb == nil {
 		return
 	}
 	skb.Reserve(ipv4.LLReserve + ipv4.IPv4HdrLen)
-	b := skb.Put(hl + len(data))
+	b := skb.Put(hl + dlen)
 	th := header.TCP(b)
 	th.SetSrcPort(sk.lport)
 	th.SetDstPort(sk.rport)
@@ -498,8 +499,8 @@ func (sk *Sock) sendSegment(seq uint32, flags uint8, data, opts []byte, segs int
 	th.SetFlags(flags)
 	th.SetUrgent(0)
 	copy(b[header.TCPMinHeaderLen:], opts)
-	copy(b[hl:], data)
-	in.Host().CPUs()[0].ChargeCopy(len(data))
+	copy(b[hl+copy(b[hl:], data):], data2)
+	in.Host().CPUs()[0].ChargeCopy(dlen)
 	th.SetChecksum(0)
 	sum := header.PseudoHeaderIPv4(sk.laddr, sk.raddr, ipv4.IPProtoTCP, uint16(len(b)))
 	if rt.Dev != nil && rt.Dev.Features()&(ethtool.IPCsum|ethtool.HWCsum) != 0 {
@@ -536,14 +537,14 @@ func (sk *Sock) sendAck() {
 		return
 	}
 	var ob [40]byte
-	sk.sendSegment(sk.sndNxt, header.TCPAck, nil, sk.estOptions(ob[:]), 1)
+	sk.sendSegment(sk.sndNxt, header.TCPAck, nil, nil, sk.estOptions(ob[:]), 1)
 }
 
 // sendActiveReset is tcp_send_active_reset: RST|ACK at snd_nxt.
 func (sk *Sock) sendActiveReset() {
 	sk.p.Stats.OutRsts.Add(1)
 	var ob [40]byte
-	sk.sendSegment(sk.sndNxt, header.TCPRst|header.TCPAck, nil, sk.estOptions(ob[:]), 1)
+	sk.sendSegment(sk.sndNxt, header.TCPRst|header.TCPAck, nil, nil, sk.estOptions(ob[:]), 1)
 }
 
 // ackSent is tcp_event_ack_sent: a pending delayed ACK is done with.

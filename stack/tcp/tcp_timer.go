@@ -263,7 +263,7 @@ func (sk *Sock) probeTimer() {
 	}
 	if !sk.writeWakeup() {
 		var ob [40]byte
-		sk.sendSegment(sk.sndUna-1, 0x10, nil, sk.estOptions(ob[:]), 1)
+		sk.sendSegment(sk.sndUna-1, 0x10, nil, nil, sk.estOptions(ob[:]), 1)
 	}
 	sk.probesOut++
 	sk.backoff++
@@ -449,7 +449,7 @@ func (sk *Sock) keepaliveProbe() {
 		return
 	}
 	var ob [40]byte
-	sk.sendSegment(sk.sndUna-1, 0x10, nil, sk.estOptions(ob[:]), 1)
+	sk.sendSegment(sk.sndUna-1, 0x10, nil, nil, sk.estOptions(ob[:]), 1)
 	sk.probesOut++
 	sk.armKeepalive(sk.keepIntvlTime())
 }
