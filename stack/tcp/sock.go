@@ -198,7 +198,7 @@ type Sock struct {
 
 	// Receive side: in-order bytes not yet read, and the out-of-order
 	// queue.
-	rq       byteRing
+	rq           byteRing
 	ooo          []oooSeg
 	finRcvd      bool      // the peer's FIN is in order (rcv_nxt covers it)
 	dupSACK      [2]uint32 // a D-SACK block to report (start, end), valid when dsack
