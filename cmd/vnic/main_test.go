@@ -614,3 +614,39 @@ func TestFeaturesLRO(t *testing.T) {
 		t.Errorf("LRO on lro.yaml: stderr %q, bulk %+v, h2 offloads %+v", errs.String(), rep.Bulk, rep.Offload[1])
 	}
 }
+
+// bench tcp --virtual is deterministic: two runs print the same figures,
+// one per configuration, every byte delivered.
+func TestBenchTCPVirtualJSON(t *testing.T) {
+	var outs [2]string
+	for i := range outs {
+		out, err := run(t, "bench", "tcp", "--virtual", "--json", "--mib", "16", "--log-level", "error")
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[i] = out
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("two virtual runs differ:\n%s\n%s", outs[0], outs[1])
+	}
+	var r struct {
+		Results []struct {
+			Config   string
+			Gbps     float64
+			CPUPerGB float64 `json:"cpu_s_per_gb"`
+			Bytes    uint64
+		}
+	}
+	if err := json.Unmarshal([]byte(outs[0]), &r); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"all-on", "tso-off", "gso-off", "gro-off", "all-off"}
+	if len(r.Results) != len(want) {
+		t.Fatalf("%d results", len(r.Results))
+	}
+	for i, x := range r.Results {
+		if x.Config != want[i] || x.Gbps <= 0 || x.CPUPerGB <= 0 || x.Bytes != 16<<20 {
+			t.Errorf("%+v", x)
+		}
+	}
+}

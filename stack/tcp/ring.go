@@ -15,6 +15,9 @@ func (r *byteRing) Len() int { return r.n }
 
 // Write appends p.
 func (r *byteRing) Write(p []byte) {
+	if len(p) == 0 {
+		return
+	}
 	if r.n+len(p) > len(r.buf) {
 		r.grow(r.n + len(p))
 	}

@@ -72,7 +72,7 @@ type txSeg struct {
 	firstTx  time.Duration
 	retrans  uint8 // times retransmitted
 	sacked   uint8 // sackAcked, sackRetrans, sackLost
-	txSegs   int   // segments the last transmission made (GSO)
+	pc       int   // its weight on the scoreboard: segments its transmission made (0: unsent)
 }
 
 const (
@@ -231,6 +231,7 @@ type Sock struct {
 	priorSsth   uint32
 	dupAcks     int
 	reordering  int
+	pktsOut     int
 	sackedOut   int
 	lostOut     int
 	retransOut  int
@@ -238,10 +239,12 @@ type Sock struct {
 	tlpHighSeq  uint32
 	prr         prr
 
-	cwnd     uint32
-	ssthresh uint32
-	cwndCnt  uint32
-	cwndUsed time.Duration // lsnd when cwnd was last used up
+	cwnd            uint32
+	ssthresh        uint32
+	cwndCnt         uint32
+	cwndLimitedFlag bool   // is_cwnd_limited
+	maxPktsOut      int    // max_packets_out
+	cwndUsageSeq    uint32 // cwnd_usage_seq
 
 	// Delayed ACKs (inet_connection_sock's icsk_ack).
 	ato        time.Duration
@@ -255,8 +258,7 @@ type Sock struct {
 
 	userSynRetries int           // TCP_SYNCNT
 	linger2        time.Duration // TCP_LINGER2: 0 the sysctl, <0 none
-	lastFlight     int
-	ackNow         bool // ICSK_ACK_NOW
+	ackNow         bool          // ICSK_ACK_NOW
 	lastRcvData    time.Duration
 
 	// Counters for TCP_INFO.
@@ -408,24 +410,6 @@ func (sk *Sock) tuple() fourTuple {
 // those SACKed or marked lost, plus those retransmitted.
 func (sk *Sock) inFlight() int {
 	return sk.packetsOut() - sk.sackedOut - sk.lostOut + sk.retransOut
-}
-
-// packetsOut counts the sent segments (in MSS units) not yet acked.
-func (sk *Sock) packetsOut() int {
-	n := 0
-	for i := 0; i < sk.sendHead; i++ {
-		n += sk.wq[i].pcount(sk.mssCache)
-	}
-	return n
-}
-
-// pcount is tcp_skb_pcount: the segments s makes at mss.
-func (s *txSeg) pcount(mss uint32) int {
-	l := s.dataLen()
-	if l <= mss || mss == 0 {
-		return 1
-	}
-	return int((l + mss - 1) / mss)
 }
 
 // sndWndEnd is the right edge of the peer's window.

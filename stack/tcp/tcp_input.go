@@ -314,35 +314,25 @@ func (sk *Sock) cleanRtxQueue(ack uint32, seg *segment) (int, int64) {
 			if !after(ack, s.seq) {
 				break
 			}
-			// Partly acked: the acked part goes.
-			pc := s.pcount(sk.mssCache)
+			// Partly acked (tcp_trim_head): the acked part goes.
+			pc := s.pc
 			if s.flags&header.TCPSyn != 0 {
 				s.flags &^= header.TCPSyn
 			}
 			s.seq = ack
-			n += pc - s.pcount(sk.mssCache)
+			sk.repc(s, sk.segPcount(s.dataLen()))
+			n += pc - s.pc
 			break
 		}
 		if s.retrans == 0 && seqRTT < 0 {
 			seqRTT = (now - s.firstTx).Microseconds()
 		}
-		n += s.pcount(sk.mssCache)
-		if s.sacked&sackAcked != 0 {
-			sk.sackedOut -= s.pcount(sk.mssCache)
-		}
-		if s.sacked&sackRetrans != 0 {
-			sk.retransOut -= min(s.txSegs, sk.retransOut)
-		}
-		if s.sacked&sackLost != 0 {
-			sk.lostOut -= s.pcount(sk.mssCache)
-		}
+		n += s.pc
+		sk.forget(s)
 		gone++
 		sk.sendHead--
 	}
 	sk.wq = sk.wq[:copy(sk.wq, sk.wq[gone:])]
-	if len(sk.wq) == 0 {
-		sk.sackedOut, sk.lostOut, sk.retransOut = 0, 0, 0
-	}
 	// The acked data bytes leave the send buffer.
 	dataEnd := sk.sndBufSeq + uint32(sk.sndData.Len())
 	upto := seqMin(ack, dataEnd)

@@ -654,7 +654,8 @@ func (sk *Sock) synAckReceived(seg *segment) {
 		} else {
 			sk.rto = timeoutFallback
 		}
-		sk.wq = sk.wq[1:]
+		sk.forget(&sk.wq[0])
+		sk.wq = sk.wq[:copy(sk.wq, sk.wq[1:])]
 		sk.sendHead = 0
 	}
 	sk.sndUna = seg.ack

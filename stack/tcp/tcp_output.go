@@ -330,14 +330,14 @@ func (sk *Sock) pushPending(fin bool) {
 // cut to what both allow; Nagle holds back a small segment while
 // earlier data is unacked, unless nonagle. It reports whether it sent.
 func (sk *Sock) writeXmit(nonagle bool) bool {
-	sent := false
+	sent, limited := false, false
 	mss := sk.mssCache
 	for sk.sendHead < len(sk.wq) {
 		s := &sk.wq[sk.sendHead]
 		inFlight := sk.inFlight()
 		quota := int(sk.cwnd) - inFlight
 		if quota <= 0 && s.flags&header.TCPFin == 0 || quota <= 0 && s.dataLen() > 0 {
-			sk.cwndLimited()
+			limited = true
 			break
 		}
 		// The peer's window (tcp_snd_wnd_test): the segment's first MSS
@@ -379,6 +379,7 @@ func (sk *Sock) writeXmit(nonagle bool) bool {
 	if sent {
 		sk.armRetransmitIfIdle()
 	}
+	sk.cwndValidate(limited)
 	return sent
 }
 
@@ -397,9 +398,17 @@ func (sk *Sock) nagleOK(s *txSeg) bool {
 	return sk.packetsOut() == 0 || !after(sk.sndSml, sk.sndUna)
 }
 
-// cwndLimited notes that the window, not the application, held data
-// back (tcp_cwnd_validate's is_cwnd_limited).
-func (sk *Sock) cwndLimited() { sk.cwndUsed = sk.now() }
+// cwndValidate is tcp_cwnd_validate after a send: whether the window,
+// not the application, held data back, and the largest flight of the
+// window, which slow start may double.
+func (sk *Sock) cwndValidate(limited bool) {
+	limited = limited || sk.inFlight() >= int(sk.cwnd)
+	if !before(sk.sndUna, sk.cwndUsageSeq) || limited || sk.packetsOut() > sk.maxPktsOut {
+		sk.maxPktsOut = sk.packetsOut()
+		sk.cwndUsageSeq = sk.sndNxt
+		sk.cwndLimitedFlag = limited
+	}
+}
 
 // fragment is tso_fragment: segment i is cut at limit bytes; the first
 // part loses FIN and PSH, which stay with the rest.
@@ -410,9 +419,23 @@ func (sk *Sock) fragment(i int, limit uint32) {
 	first.flags &^= header.TCPFin | header.TCPPsh
 	rest := s
 	rest.seq = first.end
+	rest.pc = 0
 	sk.wq = append(sk.wq, txSeg{})
 	copy(sk.wq[i+2:], sk.wq[i+1:])
 	sk.wq[i], sk.wq[i+1] = first, rest
+	if s.sent {
+		// Both parts keep the marks; the weights follow the cut.
+		sk.repc(&sk.wq[i], sk.segPcount(first.dataLen()))
+		r := &sk.wq[i+1]
+		pc := sk.segPcount(r.dataLen())
+		r.pc = pc
+		sk.pktsOut += pc
+		for _, f := range [...]uint8{sackAcked, sackLost, sackRetrans} {
+			if r.sacked&f != 0 {
+				*sk.counterOf(f) += pc
+			}
+		}
+	}
 }
 
 // transmit is tcp_transmit_skb for write-queue segment i: header,
@@ -424,6 +447,7 @@ func (sk *Sock) transmit(i int, retrans bool) {
 	if !s.sent {
 		s.firstTx = now
 		s.sent = true
+		sk.sentNew(s, sk.segPcount(s.dataLen()))
 	}
 	var data, data2 []byte
 	if n := s.dataLen(); n > 0 {
@@ -447,14 +471,13 @@ func (sk *Sock) transmit(i int, retrans bool) {
 	if mss := sk.mssCache; uint32(dlen) > mss {
 		segs = (dlen + int(mss) - 1) / int(mss)
 	}
-	s.txSegs = segs
 	sk.sendSegment(seq, flags, data, data2, opts, segs)
 	if retrans {
-		sk.retransOut += segs
 		sk.totalRetx += segs
 		sk.bytesRetrans += uint64(dlen)
 		s.retrans++
-		s.sacked |= sackRetrans | everRetrans
+		sk.mark(s, sackRetrans)
+		s.sacked |= everRetrans
 		sk.p.Stats.RetransSegs.Add(uint64(segs))
 	}
 	sk.dataSegsOut += uint64(segs)

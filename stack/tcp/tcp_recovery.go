@@ -50,17 +50,10 @@ func (sk *Sock) sackUpdate(seg *segment) int {
 			if before(s.seq, b.Start) || after(s.end, b.End) || s.sacked&sackAcked != 0 {
 				continue
 			}
-			pc := s.pcount(sk.mssCache)
-			if s.sacked&sackLost != 0 {
-				sk.lostOut -= pc
-				s.sacked &^= sackLost
-			}
-			if s.sacked&sackRetrans != 0 {
-				sk.retransOut -= min(s.txSegs, sk.retransOut)
-				s.sacked &^= sackRetrans
-			}
-			s.sacked |= sackAcked
-			sk.sackedOut += pc
+			pc := s.pc
+			sk.unmark(s, sackLost)
+			sk.unmark(s, sackRetrans)
+			sk.mark(s, sackAcked)
 			sk.delivered += uint32(pc)
 			newly += pc
 			sk.rackAdvance(s)
@@ -118,12 +111,8 @@ func (sk *Sock) rackDetectLoss() int {
 			continue
 		}
 		if s.sentAt+sk.rack.rtt+reo <= sk.now() {
-			s.sacked |= sackLost
-			if s.sacked&sackRetrans != 0 {
-				s.sacked &^= sackRetrans
-				sk.retransOut -= min(s.txSegs, sk.retransOut)
-			}
-			sk.lostOut += s.pcount(sk.mssCache)
+			sk.unmark(s, sackRetrans)
+			sk.mark(s, sackLost)
 			n++
 		}
 	}
@@ -147,8 +136,7 @@ func (sk *Sock) enterRecovery() {
 	sk.caState = caRecovery
 	sk.prr = prr{recoverFS: sk.inFlight()}
 	if sk.lostOut == 0 && sk.sendHead > 0 && sk.wq[0].sacked&sackAcked == 0 {
-		sk.wq[0].sacked |= sackLost
-		sk.lostOut += sk.wq[0].pcount(sk.mssCache)
+		sk.mark(&sk.wq[0], sackLost)
 	}
 	st.ExtTCPFastRetrans.Add(0)
 	sk.recoveryStep()
@@ -186,12 +174,9 @@ func (sk *Sock) recoveryStep() {
 			break
 		}
 		if s.dataLen() > sk.mssCache && s.flags&header.TCPSyn == 0 {
-			sk.fragment(i, sk.mssCache)
+			sk.fragment(i, sk.mssCache) // both parts stay marked lost
 			sk.sendHead++
 			s = &sk.wq[i]
-			s.sacked |= sackLost
-			sk.wq[i+1].sacked |= sackLost
-			sk.lostOut++
 		}
 		sk.transmit(i, true)
 		sk.prr.out++
@@ -216,14 +201,11 @@ func (sk *Sock) enterLoss() {
 	}
 	sk.cwnd = 1
 	sk.cwndCnt = 0
-	sk.retransOut = 0
-	sk.lostOut = 0
 	for i := 0; i < sk.sendHead; i++ {
 		s := &sk.wq[i]
-		s.sacked &^= sackRetrans
+		sk.unmark(s, sackRetrans)
 		if s.sacked&sackAcked == 0 {
-			s.sacked |= sackLost
-			sk.lostOut += s.pcount(sk.mssCache)
+			sk.mark(s, sackLost)
 		}
 	}
 	sk.caState = caLoss
@@ -249,8 +231,7 @@ func (sk *Sock) ackedCongestion(ack uint32, acked uint32) {
 		if sk.sackOK {
 			sk.rackDetectLoss()
 		} else if sk.sendHead > 0 && sk.wq[0].sacked&(sackLost|sackRetrans) == 0 {
-			sk.wq[0].sacked |= sackLost
-			sk.lostOut += sk.wq[0].pcount(sk.mssCache)
+			sk.mark(&sk.wq[0], sackLost)
 		}
 		sk.recoveryStep()
 		return
@@ -287,13 +268,10 @@ func (sk *Sock) growCwnd(ack uint32, acked uint32) {
 // the flight that was in use, else when the window was filled.
 func (sk *Sock) isCwndLimited() bool {
 	if sk.cwnd < sk.ssthresh {
-		return sk.cwnd < 2*uint32(sk.maxPacketsOut())
+		return sk.cwnd < 2*uint32(sk.maxPktsOut)
 	}
-	return sk.cwndUsed != 0
+	return sk.cwndLimitedFlag
 }
-
-// maxPacketsOut is the largest flight of the last window.
-func (sk *Sock) maxPacketsOut() int { return max(sk.packetsOut(), sk.lastFlight) }
 
 // scheduleLossProbe is tcp_schedule_loss_probe: with RACK-TLP, SACK and
 // the Open state, the retransmit timer is set for a probe two RTTs out
