@@ -178,6 +178,9 @@ const (
 // send buffer allows (EAGAIN when none of it fits) and sent as the
 // windows, Nagle and corking let.
 func (sk *Sock) Send(b []byte, flags int) (int, error) {
+	if flags&MsgOOB != 0 {
+		return 0, errf(syscall.EOPNOTSUPP, "send: urgent data is not built")
+	}
 	sk.mu.Lock()
 	defer sk.mu.Unlock()
 	if sk.err != nil {
@@ -214,6 +217,9 @@ func (sk *Sock) Read(b []byte) (int, error) { return sk.Recv(b, 0) }
 // Recv is tcp_recvmsg: in-order data (MSG_PEEK leaves it queued); 0 at
 // the peer's FIN; EAGAIN when nothing is there yet.
 func (sk *Sock) Recv(b []byte, flags int) (int, error) {
+	if flags&MsgOOB != 0 {
+		return 0, errf(syscall.EOPNOTSUPP, "recv: urgent data is not built")
+	}
 	sk.mu.Lock()
 	defer sk.mu.Unlock()
 	if sk.state == Listen {
