@@ -285,7 +285,7 @@ func (sk *Sock) updateWindow(seg *segment) bool {
 	if !seg.has(header.TCPSyn) {
 		nwin <<= sk.sndWscale
 	}
-	if after(seg.ack, sk.sndUna) || after(seg.seq, sk.sndWl1) || seg.seq == sk.sndWl1 && nwin > sk.sndWnd {
+	if after(seg.ack, sk.sndUna) || after(seg.seq, sk.sndWl1) || seg.seq == sk.sndWl1 && (nwin > sk.sndWnd || nwin == 0) {
 		changed := sk.sndWnd != nwin
 		sk.sndWl1 = seg.seq
 		sk.sndWnd = nwin

@@ -291,7 +291,7 @@ func (sk *Sock) rcvRequest(r *request, seg *segment) bool {
 		return true
 	}
 	rcvNxt := r.irs + 1
-	if !(!before(seg.end, rcvNxt) && !after(seg.seq, rcvNxt+r.rcvWnd)) && seg.seq != seg.end || seg.seq != seg.end && before(seg.end, rcvNxt) {
+	if !inWindow(seg.seq, seg.end, rcvNxt, rcvNxt+r.rcvWnd) {
 		if !seg.has(header.TCPRst) {
 			p.sendBare(r.laddr, r.raddr, r.lport, r.rport, r.iss+1, rcvNxt, header.TCPAck, uint16(min(r.rcvWnd>>r.rcvWscale, maxWindow)), nil, 0)
 		}
@@ -402,6 +402,18 @@ func (sk *Sock) cookieAck(seg *segment) bool {
 	c.mu.Unlock()
 	sk.wakeUp()
 	return true
+}
+
+// inWindow is tcp_in_window: the segment [seq, end) starts at the
+// window's left edge, or overlaps [lo, hi), or is empty at its right edge.
+func inWindow(seq, end, lo, hi uint32) bool {
+	if seq == lo {
+		return true
+	}
+	if after(end, lo) && before(seq, hi) {
+		return true
+	}
+	return seq == hi && seq == end
 }
 
 // childFrom is tcp_create_openreq_child: the connection a request
