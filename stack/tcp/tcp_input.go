@@ -453,7 +453,9 @@ func (sk *Sock) dataQueue(seg *segment) {
 		payload = payload[:w]
 		fin = false
 	}
-	sk.eventDataRecv(len(payload))
+	if len(payload) > 0 {
+		sk.eventDataRecv(len(payload)) // tcp_event_data_recv runs for data only
+	}
 	sk.rq.Write(payload)
 	sk.rcvNxt += uint32(len(payload))
 	sk.bytesReceived += uint64(len(payload))

@@ -176,14 +176,11 @@ func (sk *Sock) recoveryStep() {
 		if s.dataLen() > sk.mssCache && s.flags&header.TCPSyn == 0 {
 			sk.fragment(i, sk.mssCache) // both parts stay marked lost
 			sk.sendHead++
-			s = &sk.wq[i]
 		}
 		sk.transmit(i, true)
 		sk.prr.out++
 		if sk.caState == caRecovery {
 			sk.p.Stats.ExtTCPFastRetrans.Add(1)
-		} else {
-			sk.p.Stats.ExtTCPLossProbes.Add(0)
 		}
 	}
 	sk.writeXmit(false)
