@@ -120,16 +120,24 @@ type options struct {
 // the command line's over them.
 func readOptions(s *pd.Script, args []string) (options, error) {
 	o := options{toleranceUsecs: 4000, tolerancePercent: 12.5, bindPort: defaultBindPort, connectPort: defaultConnectPort}
-	all := append([]pd.Option(nil), s.Options...)
+	type option struct {
+		pd.Option
+		where string // " (command line)" for one of args
+	}
+	var all []option
+	for _, op := range s.Options {
+		all = append(all, option{Option: op})
+	}
 	for _, a := range args {
 		name, value, has := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		all = append(all, pd.Option{Name: name, Value: value, HasValue: has})
+		all = append(all, option{pd.Option{Pos: pd.Pos{Line: 1}, Name: name, Value: value, HasValue: has}, " (command line)"})
 	}
 	for _, op := range all {
+		where := op.where
 		num := func(lo, hi int64) (int64, error) {
 			n, err := strconv.ParseInt(op.Value, 10, 64)
 			if err != nil || n < lo || n > hi {
-				return 0, fmt.Errorf("%s:%d: bad --%s: %s", s.File, op.Pos.Line, op.Name, op.Value)
+				return 0, &Failure{File: s.File, Line: op.Pos.Line, Msg: fmt.Sprintf("bad --%s: %s%s", op.Name, op.Value, where)}
 			}
 			return n, nil
 		}
@@ -157,11 +165,11 @@ func readOptions(s *pd.Script, args []string) (options, error) {
 			o.initScripts = strings.Split(op.Value, ",")
 		case "ip_version":
 			if op.Value != "ipv4" {
-				return o, &Failure{File: s.File, Line: op.Pos.Line, Msg: unsupported("--ip_version=%s (vnic's stack is IPv4)", op.Value).Error()}
+				return o, &Failure{File: s.File, Line: op.Pos.Line, Msg: unsupported("--ip_version=%s (vnic's stack is IPv4)%s", op.Value, where).Error()}
 			}
 		case "verbose", "debug", "dry_run":
 		default:
-			return o, &Failure{File: s.File, Line: op.Pos.Line, Msg: unsupported("option --%s", op.Name).Error()}
+			return o, &Failure{File: s.File, Line: op.Pos.Line, Msg: unsupported("option --%s%s", op.Name, where).Error()}
 		}
 		if err != nil {
 			return o, err

@@ -287,7 +287,8 @@ func (r *runner) outbound(p *pd.Packet, s *socket) error {
 		if len(segs) == 0 {
 			first = lp
 		} else if err := continues(seg, segs[len(segs)-1], got, want); err != nil {
-			return err
+			return fmt.Errorf("%v; script packet: %s %s; actual packet: %s %s", err, secs(r.evTime), scriptPacketString(p),
+				secs(r.scriptNow(lp.at)), seg)
 		}
 		segs = append(segs, seg)
 		got += seg.payloadLen

@@ -72,6 +72,9 @@ func errnoName(e syscall.Errno) string {
 
 // strerror is e's text as glibc's strerror capitalises it.
 func strerror(e syscall.Errno) string {
+	if e == 0 {
+		return "Success"
+	}
 	s := e.Error()
 	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
 		s = string(s[0]-'a'+'A') + s[1:]
