@@ -29,6 +29,8 @@ func TestScripts(t *testing.T) {
 		{file: "server.pkt"},
 		{file: "client.pkt"},
 		{file: "sysctl.pkt"},
+		{file: "timing.pkt"},
+		{file: "sockopt.pkt"},
 		{file: "linked/link.pkt"},
 		{file: "nested/fallback.pkt", note: "../common/defaults.sh not found; ran ../defaults.sh instead"},
 
@@ -37,6 +39,10 @@ func TestScripts(t *testing.T) {
 		{file: "fail/time.pkt", want: "testdata/fail/time.pkt:6: error handling packet: timing error: expected outbound packet at 0.100000 sec " +
 			"but happened at 0.000000 sec; tolerance 0.012500 sec; script packet: 0.100000 S. 0:0(0) ack 1 <...>; " +
 			"actual packet: 0.000000 S. 0:0(0) ack 1 win … <mss 1460,nop,wscale 7>"},
+		{file: "fail/range.pkt", want: "testdata/fail/range.pkt:7: error handling packet: timing error: expected outbound packet in relative time range " +
+			"+1.500000~+1.900000 sec but happened at +1.000000 sec; script packet: 1.500000 S. 0:0(0) ack 1 <...>; actual packet: 1.000000 S. 0:0(0) ack 1 win …"},
+		{file: "fail/absrange.pkt", want: "testdata/fail/absrange.pkt:6: error handling packet: timing error: expected outbound packet in time range " +
+			"0.500000~0.600000 sec but happened at 0.000000 sec; script packet: 0.500000 S. 0:0(0) ack 1 <...>; actual packet: 0.000000 S. 0:0(0) ack 1 win …"},
 		{file: "fail/option.pkt", want: "testdata/fail/option.pkt:6: error handling packet: bad value outbound TCP option 2; " +
 			"script packet: 0.000000 S. 0:0(0) ack 1 <mss 1000,nop,wscale 7>; actual packet: 0.000000 S. 0:0(0) ack 1 win … <mss 1460,nop,wscale 7>"},
 		{file: "fail/missing.pkt", want: "testdata/fail/missing.pkt:8: error handling packet: Timed out waiting for packet; script packet: 0.000000 P. 1:11(10) ack 1"},

@@ -194,21 +194,21 @@ func (p *arithParser) unary() (int64, error) {
 	if p.i >= len(p.s) {
 		return 0, fmt.Errorf("bad arithmetic %q", p.s)
 	}
-	switch p.s[p.i] {
-	case '-':
-		p.i++
-		v, err := p.unary()
-		return -v, err
-	case '+':
-		p.i++
-		return p.unary()
-	case '(':
+	switch c := p.s[p.i]; c {
+	case '-', '+', '(':
 		if p.depth++; p.depth > 32 {
 			return 0, fmt.Errorf("arithmetic nested too deep in %q", p.s)
 		}
+		defer func() { p.depth-- }()
 		p.i++
+		if c != '(' {
+			v, err := p.unary()
+			if c == '-' {
+				v = -v
+			}
+			return v, err
+		}
 		v, err := p.sum()
-		p.depth--
 		if err != nil {
 			return 0, err
 		}

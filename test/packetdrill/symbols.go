@@ -102,6 +102,9 @@ func eval(e pd.Expr) (int64, error) {
 		if v, ok := symbols[x.Name]; ok {
 			return v, nil
 		}
+		if e, ok := errnos[x.Name]; ok {
+			return int64(e), nil // getsockopt(…, SO_ERROR, [ECONNREFUSED], [4])
+		}
 		return 0, unsupported("symbol %s", x.Name)
 	case *pd.Or:
 		l, err := eval(x.L)
