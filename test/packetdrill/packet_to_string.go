@@ -45,7 +45,7 @@ func parseSegment(ip []byte) (*segment, error) {
 		ttl: h.TTL(), proto: h.Protocol(), ipsumOK: h.ChecksumValid()}
 	s.src.addr, s.dst.addr = netip.AddrFrom4(h.Src()), netip.AddrFrom4(h.Dst())
 	if s.proto != 6 {
-		return s, fmt.Errorf("IP protocol %d, not TCP", s.proto)
+		return s, mismatchf("IP protocol %d, not TCP", s.proto)
 	}
 	end := min(s.totLen, len(ip))
 	t := header.TCP(ip[s.ihl:end])

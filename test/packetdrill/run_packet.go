@@ -126,6 +126,13 @@ func (r *runner) inbound(p *pd.Packet, s *socket) error {
 		s.state = sockActiveSynAcked
 		s.scriptRemoteISN, s.liveRemoteISN = t.Seq, t.Seq
 	}
+	if !s.live.remote.addr.IsValid() {
+		// A socket that neither listens nor connects has no connection
+		// yet: its packets come from the peer to the bind address.
+		s.live.remote = endpoint{RemoteAddr, r.nextRemote}
+		s.live.local = endpoint{LocalAddr, r.opt.bindPort}
+		r.nextRemote++
+	}
 	src, dst := s.live.remote, s.live.local
 	if p.Ports != nil {
 		if p.Ports.Src != 0 {
@@ -248,7 +255,7 @@ func (r *runner) sniff(s *socket) (*livePacket, error) {
 		return nil, err
 	}
 	if p == nil {
-		return nil, fmt.Errorf("Timed out waiting for packet")
+		return nil, mismatchf("Timed out waiting for packet")
 	}
 	return p, nil
 }

@@ -183,10 +183,10 @@ func (r *runner) checkResult(sc *pd.Syscall, c *call, ret int64, cerr error) err
 	}
 	if c.fdResult && want >= 0 {
 		if ret < 0 {
-			return fmt.Errorf("Expected non-negative result but got %d with errno %d (%s)", ret, int(actualErrno), strerror(actualErrno))
+			return mismatchf("Expected non-negative result but got %d with errno %d (%s)", ret, int(actualErrno), strerror(actualErrno))
 		}
 	} else if ret != want {
-		return fmt.Errorf("Expected result %d but got %d with errno %d (%s)", want, ret, int(actualErrno), strerror(actualErrno))
+		return mismatchf("Expected result %d but got %d with errno %d (%s)", want, ret, int(actualErrno), strerror(actualErrno))
 	}
 	if sc.Errno != "" {
 		e, ok := errnos[sc.Errno]
@@ -194,7 +194,7 @@ func (r *runner) checkResult(sc *pd.Syscall, c *call, ret int64, cerr error) err
 			return unsupported("errno %s", sc.Errno)
 		}
 		if e != actualErrno {
-			return fmt.Errorf("Expected errno %d (%s) but got %d (%s)", int(e), strerror(e), int(actualErrno), strerror(actualErrno))
+			return mismatchf("Expected errno %d (%s) but got %d (%s)", int(e), strerror(e), int(actualErrno), strerror(actualErrno))
 		}
 	}
 	if c.check != nil && cerr == nil {
@@ -252,7 +252,7 @@ func wouldBlock(err error, errno syscall.Errno, nonblock bool) bool {
 // arity checks the number of arguments (check_arg_count).
 func arity(sc *pd.Syscall, n int) error {
 	if len(sc.Args) != n {
-		return fmt.Errorf("Expected %d args but got %d", n, len(sc.Args))
+		return mismatchf("Expected %d args but got %d", n, len(sc.Args))
 	}
 	return nil
 }
@@ -276,7 +276,7 @@ func intArg(sc *pd.Syscall, i int) (int64, error) { return eval(sc.Args[i]) }
 // ellipsisArg checks that argument i is "...".
 func ellipsisArg(sc *pd.Syscall, i int) error {
 	if _, ok := sc.Args[i].(*pd.Ellipsis); !ok {
-		return fmt.Errorf("Bad type; actual: %s expected: ellipsis", sc.Args[i])
+		return mismatchf("Bad type; actual: %s expected: ellipsis", sc.Args[i])
 	}
 	return nil
 }

@@ -276,9 +276,6 @@ func (r *runner) waitForEvent(what string) error {
 	return nil
 }
 
-// errLimit is a wait that reached the script's bound of virtual time.
-var errLimit = fmt.Errorf("the script's time ran out")
-
 // runUntil runs the stack up to virtual time t, one clock event at a
 // time, finishing a blocked call when its socket wakes; it stops early
 // once done reports true. It never runs past the script's bound.

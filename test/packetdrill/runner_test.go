@@ -31,6 +31,7 @@ func TestScripts(t *testing.T) {
 		{file: "sysctl.pkt"},
 		{file: "timing.pkt"},
 		{file: "sockopt.pkt"},
+		{file: "closed.pkt"},
 		{file: "linked/link.pkt"},
 		{file: "nested/fallback.pkt", note: "../common/defaults.sh not found; ran ../defaults.sh instead"},
 

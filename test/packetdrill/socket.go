@@ -39,7 +39,7 @@ type tuple struct{ local, remote endpoint }
 // from it.
 type socket struct {
 	state            sockState
-	script, live     tuple
+	live             tuple
 	scriptLocalISN   uint32
 	liveLocalISN     uint32
 	scriptRemoteISN  uint32

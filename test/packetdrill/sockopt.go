@@ -34,7 +34,7 @@ func (r *runner) sysSetsockopt(sc *pd.Syscall) (*call, error) {
 	switch v := sc.Args[3].(type) {
 	case *pd.List:
 		if len(v.Elems) != 1 {
-			return nil, fmt.Errorf("Expected [<element>] but got multiple elements")
+			return nil, mismatchf("Expected [<element>] but got multiple elements")
 		}
 		n, err := eval(v.Elems[0])
 		if err != nil {
@@ -104,7 +104,7 @@ func (r *runner) sysGetsockopt(sc *pd.Syscall) (*call, error) {
 			return 0, unsupported("getsockopt value %s (only [int])", e)
 		}
 		if len(l.Elems) != 1 {
-			return 0, fmt.Errorf("Expected [<element>] but got multiple elements")
+			return 0, mismatchf("Expected [<element>] but got multiple elements")
 		}
 		return eval(l.Elems[0])
 	}
@@ -117,7 +117,7 @@ func (r *runner) sysGetsockopt(sc *pd.Syscall) (*call, error) {
 		return nil, err
 	}
 	if optlen != 4 {
-		return nil, fmt.Errorf("Unsupported getsockopt optlen: %d", optlen)
+		return nil, mismatchf("Unsupported getsockopt optlen: %d", optlen)
 	}
 	var got int
 	c := &call{}
@@ -128,7 +128,7 @@ func (r *runner) sysGetsockopt(sc *pd.Syscall) (*call, error) {
 	}
 	c.check = func() error {
 		if int64(got) != want {
-			return fmt.Errorf("Bad getsockopt optval: expected: %d actual: %d", want, got)
+			return mismatchf("Bad getsockopt optval: expected: %d actual: %d", want, got)
 		}
 		return nil
 	}
@@ -140,7 +140,7 @@ func (r *runner) sysGetsockopt(sc *pd.Syscall) (*call, error) {
 // waits.
 func (r *runner) sysFcntl(sc *pd.Syscall) (*call, error) {
 	if len(sc.Args) < 2 || len(sc.Args) > 3 {
-		return nil, fmt.Errorf("Expected 2 or 3 args but got %d", len(sc.Args))
+		return nil, mismatchf("Expected 2 or 3 args but got %d", len(sc.Args))
 	}
 	f, err := r.fdArg(sc, 0)
 	if err != nil {

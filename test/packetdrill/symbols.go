@@ -82,6 +82,14 @@ func strerror(e syscall.Errno) string {
 	return s
 }
 
+// mismatch is a check's failure in packetdrill's words, capitalised as
+// packetdrill writes them ("Expected result 0 but got -1 …").
+type mismatch string
+
+func (m mismatch) Error() string { return string(m) }
+
+func mismatchf(format string, a ...any) error { return mismatch(fmt.Sprintf(format, a...)) }
+
 // unsupportedError marks what the runner cannot do with vnic's API: the
 // script fails with "unsupported: …" rather than a guess.
 type unsupportedError struct{ what string }

@@ -61,7 +61,7 @@ func sockaddrArg(e pd.Expr, def netip.AddrPort) (netip.AddrPort, error) {
 	}
 	st, ok := e.(*pd.Struct)
 	if !ok {
-		return netip.AddrPort{}, fmt.Errorf("Bad type; actual: %s expected: sockaddr", e)
+		return netip.AddrPort{}, mismatchf("Bad type; actual: %s expected: sockaddr", e)
 	}
 	var addr netip.Addr
 	var port uint16

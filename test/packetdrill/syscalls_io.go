@@ -117,14 +117,14 @@ func (r *runner) sysPoll(sc *pd.Syscall) (*call, error) {
 	}
 	list, ok := sc.Args[0].(*pd.List)
 	if !ok {
-		return nil, fmt.Errorf("Bad type; actual: %s expected: list", sc.Args[0])
+		return nil, mismatchf("Bad type; actual: %s expected: list", sc.Args[0])
 	}
 	var pfds []pollfd
 	c := &call{}
 	for _, e := range list.Elems {
 		st, ok := e.(*pd.Struct)
 		if !ok {
-			return nil, fmt.Errorf("Bad type; actual: %s expected: pollfd", e)
+			return nil, mismatchf("Bad type; actual: %s expected: pollfd", e)
 		}
 		var p pollfd
 		for _, fe := range st.Fields {
@@ -184,7 +184,7 @@ func (r *runner) sysPoll(sc *pd.Syscall) (*call, error) {
 	c.check = func() error {
 		for i, p := range pfds {
 			if got[i] != p.revents {
-				return fmt.Errorf("Expected revents of %s but got %s for pollfd %d", pollString(p.revents), pollString(got[i]), i)
+				return mismatchf("Expected revents of %s but got %s for pollfd %d", pollString(p.revents), pollString(got[i]), i)
 			}
 		}
 		return nil
