@@ -104,7 +104,8 @@ FUZZ_TARGETS := \
 	./stack/rtnetlink:FuzzUnmarshalMessages \
 	./stack/rtnetlink:FuzzUnmarshalNexthop \
 	./stack/rtnetlink:FuzzUnmarshalNexthopBucket \
-	./stack/rtnetlink:FuzzUnmarshalRule
+	./stack/rtnetlink:FuzzUnmarshalRule \
+	./test/packetdrill:FuzzShellLine
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
