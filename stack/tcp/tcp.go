@@ -201,12 +201,10 @@ func (sk *Sock) Send(b []byte, flags int) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	room := sk.sndbuf - sk.sendQueueBytes()
-	if room <= 0 {
+	n := sk.queueData(b, flags&MsgMore != 0)
+	if n == 0 {
 		return 0, errSendFull
 	}
-	n := min(room, len(b))
-	sk.queueData(b[:n], flags&MsgMore != 0)
 	sk.p.in.Host().CPUs()[0].ChargeCopy(n)
 	return n, nil
 }
@@ -433,7 +431,7 @@ func (sk *Sock) Poll() int {
 			ev |= PollIn
 		}
 		if !sk.wrShut {
-			if sk.sndbuf-sk.sendQueueBytes() >= sk.sndbuf/3 || sk.sendQueueBytes() == 0 {
+			if sk.writeable() {
 				ev |= PollOut
 			}
 		} else {
@@ -498,8 +496,17 @@ func (sk *Sock) Readable() bool {
 
 // Writable: room in the send buffer, or an end to writing.
 func (sk *Sock) Writable() bool {
-	return sk.sndbuf-sk.sendQueueBytes() > 0 && sk.state != SynSent && sk.state != SynRecv ||
+	return sk.writeable() && sk.state != SynSent && sk.state != SynRecv ||
 		sk.err != nil || sk.wrShut || sk.state == Closed
+}
+
+// WriteSpace reports whether a writer blocked on a full send buffer
+// would be woken now (sk_stream_write_space's test): a caller that
+// blocks on the socket's behalf waits for it before sending again.
+func (sk *Sock) WriteSpace() bool {
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	return sk.Writable()
 }
 
 // Acceptable: a connection queued, or the listener closed.

@@ -224,15 +224,21 @@ func (sk *Sock) canGSO() bool {
 }
 
 // sizeGoal is tcp_xmit_size_goal: how big a segment sendmsg builds — one
-// MSS, or with GSO what tcp_tso_autosize allows.
+// MSS, or with GSO the device's 64 KiB bounded by half the peer's largest
+// window (tcp_bound_to_half_wnd), in whole MSS. TSO autosizing cuts it
+// later, when it is sent.
 func (sk *Sock) sizeGoal() uint32 {
 	mss := sk.mssCache
 	if !sk.canGSO() {
 		return mss
 	}
-	segs := sk.tsoSegs()
-	goal := min(uint32(gsoMaxSize-1-header.TCPMaxHeaderLen-ipv4.IPv4HdrLen), segs*mss)
-	goal = min(goal, sk.maxWindow/2)
+	goal := uint32(gsoMaxSize - 1 - header.TCPMaxHeaderLen - ipv4.IPv4HdrLen)
+	if cut := sk.maxWindow; cut != 0 {
+		if cut > defaultMSS {
+			cut /= 2
+		}
+		goal = min(goal, max(cut, 68-header.TCPMinHeaderLen))
+	}
 	if goal < mss {
 		return mss
 	}
@@ -274,32 +280,58 @@ func (sk *Sock) packetsOutCount() uint32 { return uint32(sk.packetsOut()) }
 // queueData is the copy part of tcp_sendmsg: b joins the tail segment
 // while it is unsent and under the size goal, else new segments;
 // PSH marks the end of the write unless MSG_MORE; then tcp_push.
-func (sk *Sock) queueData(b []byte, more bool) {
+func (sk *Sock) queueData(b []byte, more bool) int {
 	goal := sk.sizeGoal()
-	sk.sndData.Write(b)
-	for len(b) > 0 {
+	copied := 0
+	for copied < len(b) {
 		n := len(sk.wq)
-		if n > sk.sendHead && n > 0 && sk.wq[n-1].flags&(header.TCPSyn|header.TCPFin) == 0 && sk.wq[n-1].dataLen() < goal {
-			t := &sk.wq[n-1]
-			k := min(uint32(len(b)), goal-t.dataLen())
-			t.end += k
-			sk.writeSeq += k
-			b = b[k:]
+		var t *txSeg
+		if n > sk.sendHead && sk.wq[n-1].flags&(header.TCPSyn|header.TCPFin) == 0 && sk.wq[n-1].dataLen() < goal {
+			t = &sk.wq[n-1] // tcp_skb_can_collapse_to: the tail takes more
 		} else {
-			k := min(uint32(len(b)), goal)
-			sk.wq = append(sk.wq, txSeg{seq: sk.writeSeq, end: sk.writeSeq + k, flags: header.TCPAck})
-			sk.writeSeq += k
-			b = b[k:]
+			// A new segment needs room in the send buffer
+			// (sk_stream_memory_free); the one being filled may overshoot.
+			if sk.wmemQueued() >= sk.sndbuf {
+				break
+			}
+			sk.wq = append(sk.wq, txSeg{seq: sk.writeSeq, end: sk.writeSeq, flags: header.TCPAck})
+			t = &sk.wq[len(sk.wq)-1]
+		}
+		k := min(len(b)-copied, int(goal-t.dataLen()))
+		sk.sndData.Write(b[copied : copied+k])
+		t.end += uint32(k)
+		sk.writeSeq += uint32(k)
+		copied += k
+		if copied == len(b) || t.dataLen() < goal {
+			continue
 		}
 		if sk.forcedPush() {
 			sk.markPush()
-			sk.writeXmit(true)
+			sk.writeXmitN(true, 0)
+		} else if len(sk.wq)-1 == sk.sendHead {
+			sk.writeXmitN(true, 1) // tcp_push_one
 		}
 	}
-	if !more {
-		sk.markPush()
+	if copied > 0 {
+		// tcp_push: PSH at the end of the write unless MSG_MORE, and at
+		// a send buffer that ran out (the caller's next write waits).
+		if !more || copied < len(b) || sk.forcedPush() {
+			sk.markPush()
+		}
+		sk.pushPending(false)
 	}
-	sk.pushPending(false)
+	return copied
+}
+
+// wmemQueued is sk_wmem_queued: the memory of the write queue, each
+// segment charged its payload and an skb's fixed overhead.
+func (sk *Sock) wmemQueued() int { return sk.sndData.Len() + len(sk.wq)*skbOverhead }
+
+// writeable is __sk_stream_is_writeable: free room in the send buffer of
+// at least half what is queued — when a blocked writer wakes and poll
+// reports POLLOUT.
+func (sk *Sock) writeable() bool {
+	return sk.sndbuf-sk.wmemQueued() >= sk.wmemQueued()/2
 }
 
 // forcedPush is forced_push: more than half the peer's largest window
@@ -329,10 +361,14 @@ func (sk *Sock) pushPending(fin bool) {
 // congestion window has room and the peer's window takes them, each
 // cut to what both allow; Nagle holds back a small segment while
 // earlier data is unacked, unless nonagle. It reports whether it sent.
-func (sk *Sock) writeXmit(nonagle bool) bool {
+func (sk *Sock) writeXmit(nonagle bool) bool { return sk.writeXmitN(nonagle, 0) }
+
+// writeXmitN is tcp_write_xmit sending at most max segments (0: no
+// limit; 1: tcp_push_one).
+func (sk *Sock) writeXmitN(nonagle bool, max int) bool {
 	sent, limited := false, false
 	mss := sk.mssCache
-	for sk.sendHead < len(sk.wq) {
+	for n := 0; sk.sendHead < len(sk.wq) && (max == 0 || n < max); n++ {
 		s := &sk.wq[sk.sendHead]
 		inFlight := sk.inFlight()
 		quota := int(sk.cwnd) - inFlight

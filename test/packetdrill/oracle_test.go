@@ -29,7 +29,7 @@ var oracles = []struct {
 	want   string
 }{
 	{"accept_ack_drop.pkt", true, "pass"},
-	{"fin_wait2_timeout.pkt", true, "fail at line 23: the FIN_WAIT2 timeout (TCP_LINGER2 1 s) sends R. 2:2(0) ack 1 at 1.2 s; Linux turns the orphan into a time-wait socket that dies silently, and the peer's ACK at 2.2 s meets R 2:2(0)"},
+	{"fin_wait2_timeout.pkt", true, "pass"},
 	{"listen_close_before_handshake_complete.pkt", true, "pass"},
 	{"no_rst_to_rst.pkt", true, "pass"},
 	{"reset_for_ack_when_no_syn_cookies_in_use.pkt", true, "pass"},
@@ -41,10 +41,10 @@ var oracles = []struct {
 	{"gtests/blocking/blocking-accept.pkt", false, "pass"},
 	{"gtests/blocking/blocking-connect.pkt", false, "pass"},
 	{"gtests/blocking/blocking-read.pkt", false, "pass"},
-	{"gtests/blocking/blocking-write.pkt", false, "fail at line 24: the write of 61000 never completes: after ack 10001 vnic sends 10001:20001 (10000 bytes) where Linux in slow start sends 20000, so ack 30001 acks data never sent and the queue never drains"},
+	{"gtests/blocking/blocking-write.pkt", false, "pass"},
 	{"gtests/close/close-local-close-then-remote-fin.pkt", false, "pass"},
 	{"gtests/close/close-on-syn-sent.pkt", false, "pass"},
-	{"gtests/close/close-remote-fin-then-close.pkt", false, "fail at line 20: the ACK of the peer's FIN, the first segment after the handshake, leaves at 0.05 s, a 40 ms delayed ACK; the script wants it at once (0.01 s), as Linux sends it: its ato is still 0 before any data, so the delayed ACK fires at once"},
+	{"gtests/close/close-remote-fin-then-close.pkt", false, "pass"},
 	{"gtests/shutdown/shutdown-rd-close.pkt", false, "pass"},
 	{"gtests/shutdown/shutdown-rd-wr-close.pkt", false, "pass"},
 	{"gtests/shutdown/shutdown-rdwr-close.pkt", false, "pass"},

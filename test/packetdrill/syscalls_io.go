@@ -77,6 +77,12 @@ func (r *runner) sysWrite(sc *pd.Syscall) (*call, error) {
 	c := &call{fds: []*fd{f}}
 	c.try = func() (int64, error, bool) {
 		dontwait := f.nonblock || flags&symbolInt("MSG_DONTWAIT") != 0
+		if sent > 0 && !dontwait && !f.sk.WriteSpace() {
+			// A writer asleep in sk_stream_wait_memory is woken only
+			// when the queue has drained to sk_stream_write_space's
+			// threshold, not by every ACK that frees a little.
+			return 0, nil, false
+		}
 		for {
 			m, err := f.sk.Send(buf[sent:], flags&^(symbolInt("MSG_DONTWAIT")|symbolInt("MSG_NOSIGNAL")))
 			sent += m
