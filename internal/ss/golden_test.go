@@ -139,6 +139,54 @@ func TestAsIproute2SS(t *testing.T) {
 	}
 }
 
+// On a terminal ss spreads the columns over its width and pads each
+// line to whole screen lines where they do not fit (gen.sh ran ss under
+// script(1) with the widths of tty.txt).
+func TestTerminalWidths(t *testing.T) {
+	f, err := os.Open("testdata/tty.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	env := testEnv(t)
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		l := sc.Text()
+		if l == "" || l[0] == '#' {
+			continue
+		}
+		w := strings.Fields(l)
+		var width int
+		fmt.Sscan(w[1], &width)
+		replies, err := readDiagFile("testdata/" + w[0] + ".diag")
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.Join(append([]string{w[0] + ".diag", "w" + w[1]}, w[2:]...), "_")
+		want, err := os.ReadFile("testdata/out/" + name + ".out")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := ParseArgs(w[2:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Screen = width
+		var got bytes.Buffer
+		if err := Print(&got, o, env, replies); err != nil {
+			t.Fatal(err)
+		}
+		if d := lineDiff(got.String(), string(want)); d != "" {
+			t.Errorf("%s: %s", name, d)
+		}
+		n++
+	}
+	if n < 8 {
+		t.Fatalf("%d cases", n)
+	}
+}
+
 // TestAgainstInstalledSS runs the machine's ss (when it is iproute2's
 // 6.1) over the same dumps now, so that a drift between it and out/
 // shows too.
