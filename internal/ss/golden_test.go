@@ -282,7 +282,7 @@ func syntheticReplies() [][]byte {
 	dctcp := binary.NativeEndian.AppendUint16(binary.NativeEndian.AppendUint16(nil, 1), 2)
 	dctcp = append(dctcp, u32(3, 4, 5)...)
 	out = append(out, msg(Msg{Family: AFInet, State: StateEstablished, Timer: TimerOn, Retrans: 3,
-		ID: SockID{SPort: 8080, DPort: 40000, Src: a4("198.18.0.1"), Dst: a4("198.18.0.2"), Cookie: [2]uint32{0x89abcdef, 0x1234}},
+		ID:      SockID{SPort: 8080, DPort: 40000, Src: a4("198.18.0.1"), Dst: a4("198.18.0.2"), Cookie: [2]uint32{0x89abcdef, 0x1234}},
 		Expires: 1500, RQueue: 1<<31 + 5, WQueue: 17, UID: 1000, Inode: 12345},
 		attr(AttrShutdown, []byte{3}), attr(AttrMark, u32(0x10)),
 		attr(AttrSkMemInfo, u32(1, 2, 3, 4, 5, 6, 7, 8, 9)), attr(AttrMemInfo, u32(11, 12, 13, 14)),
