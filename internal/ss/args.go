@@ -63,16 +63,16 @@ const Usage = `Usage: ss [ OPTIONS ]
                 big := {established|syn-sent|fin-wait-{1,2}|closed|close-wait|last-ack|listening|closing}
 `
 
-// ss's long options and the short option each stands for; the ones that
-// take an argument end in "=".
-var longOpts = map[string]string{
-	"numeric": "n", "resolve": "r", "options": "o", "extended": "e", "memory": "m", "info": "i",
-	"processes": "p", "threads": "T", "bpf": "b", "events": "E", "dccp": "d", "tcp": "t", "sctp": "S",
-	"udp": "u", "raw": "w", "unix": "x", "tipc": "tipc", "vsock": "vsock", "all": "a", "listening": "l",
-	"ipv4": "4", "ipv6": "6", "packet": "0", "family": "f=", "socket": "A=", "query": "A=", "summary": "s",
-	"diag": "D=", "filter": "F=", "version": "V", "help": "h", "context": "Z", "contexts": "z", "net": "N=",
-	"tipcinfo": "tipcinfo", "tos": "tos", "cgroup": "cgroup", "kill": "K", "no-header": "H", "xdp": "xdp",
-	"mptcp": "M", "oneline": "O", "inet-sockopt": "inet-sockopt",
+// ss's long options in its order (long_opts) and the short option each
+// stands for; the ones that take an argument end in "=".
+var longOpts = [][2]string{
+	{"numeric", "n"}, {"resolve", "r"}, {"options", "o"}, {"extended", "e"}, {"memory", "m"}, {"info", "i"},
+	{"processes", "p"}, {"threads", "T"}, {"bpf", "b"}, {"events", "E"}, {"dccp", "d"}, {"tcp", "t"}, {"sctp", "S"},
+	{"udp", "u"}, {"raw", "w"}, {"unix", "x"}, {"tipc", "tipc"}, {"vsock", "vsock"}, {"all", "a"}, {"listening", "l"},
+	{"ipv4", "4"}, {"ipv6", "6"}, {"packet", "0"}, {"family", "f="}, {"socket", "A="}, {"query", "A="}, {"summary", "s"},
+	{"diag", "D="}, {"filter", "F="}, {"version", "V"}, {"help", "h"}, {"context", "Z"}, {"contexts", "z"}, {"net", "N="},
+	{"tipcinfo", "tipcinfo"}, {"tos", "tos"}, {"cgroup", "cgroup"}, {"kill", "K"}, {"no-header", "H"}, {"xdp", "xdp"},
+	{"mptcp", "M"}, {"oneline", "O"}, {"inet-sockopt", "inet-sockopt"},
 }
 
 // shortArg are the short options that take an argument (ss's optstring).
@@ -169,9 +169,9 @@ func ParseArgs(args []string) (Options, error) {
 			i = len(args)
 		case strings.HasPrefix(a, "--"):
 			name, val, hasVal := strings.Cut(a[2:], "=")
-			opt, ok := longOpt(name)
-			if !ok {
-				return o, &UsageError{Msg: fmt.Sprintf("ss: unrecognized option '%s'", a), Usage: true}
+			opt, err := longOpt(name, a)
+			if err != nil {
+				return o, err
 			}
 			if strings.HasSuffix(opt, "=") {
 				opt = strings.TrimSuffix(opt, "=")
@@ -263,22 +263,30 @@ func ParseArgs(args []string) (Options, error) {
 // ErrHelp is -h (--help): ss prints its usage and exits 0.
 var ErrHelp = errors.New("ss: help")
 
-// longOpt finds a long option by its name or a unique prefix of it, as
-// getopt_long does.
-func longOpt(name string) (string, bool) {
-	if opt, ok := longOpts[name]; ok {
-		return opt, true
-	}
-	found, n := "", 0
-	for k, v := range longOpts {
-		if strings.HasPrefix(k, name) && name != "" {
-			if n == 0 || v != found {
-				n++
+// longOpt finds a long option by its name or a prefix of it, as
+// getopt_long does: an exact name wins, else the one option it begins;
+// several that differ are ambiguous (glibc's message).
+func longOpt(name, arg string) (string, error) {
+	var found string
+	var names []string
+	for _, o := range longOpts {
+		if o[0] == name {
+			return o[1], nil
+		}
+		if strings.HasPrefix(o[0], name) {
+			if len(names) == 0 || o[1] != found {
+				names = append(names, "'--"+o[0]+"'")
 			}
-			found = v
+			found = o[1]
 		}
 	}
-	return found, n == 1
+	switch {
+	case len(names) == 1 && name != "":
+		return found, nil
+	case len(names) > 1 && name != "":
+		return "", &UsageError{Msg: fmt.Sprintf("ss: option '--%s' is ambiguous; possibilities: %s", name, strings.Join(names, " ")), Usage: true}
+	}
+	return "", &UsageError{Msg: fmt.Sprintf("ss: unrecognized option '%s'", arg), Usage: true}
 }
 
 func unsupportedWhat(opt string) string {
