@@ -18,6 +18,7 @@ import (
 	"vnic/internal/nlclient"
 	"vnic/internal/ss"
 	"vnic/internal/topo"
+	"vnic/stack"
 	"vnic/stack/ipv4"
 	"vnic/stack/netlink"
 	"vnic/stack/tcp"
@@ -27,9 +28,15 @@ import (
 // and 127.0.0.1:22; h1 connects to h2 and sends 3000 bytes h2 does not
 // read; h2 connects to its own 127.0.0.1:22 (over loopback) and closes,
 // leaving TIME-WAIT behind.
-func diagWorld(t *testing.T) *topo.World {
+func diagWorld(t testing.TB) *topo.World {
 	t.Helper()
-	w := routerWorld(t, 1500)
+	// configs/examples/router.yaml: h1 — r — h2.
+	cfg := topo.Config{Time: topo.VirtualTime, Seed: 1, Hosts: []topo.HostConfig{
+		{Name: "h1", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 1, Addresses: []string{"198.18.5.2/24"}}}, Routes: []string{"default via 198.18.5.1"}},
+		{Name: "r", CPUs: 1, Forwarding: true, Devices: []topo.DeviceConfig{{Queues: 1, Addresses: []string{"198.18.5.1/24"}}, {Queues: 1, Addresses: []string{"198.18.6.1/24"}}}},
+		{Name: "h2", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 1, Addresses: []string{"198.18.6.2/24"}}}, Routes: []string{"default via 198.18.6.1"}},
+	}, Cables: []topo.CableConfig{{A: "h1/vnic0", B: "r/vnic0"}, {A: "r/vnic1", B: "h2/vnic0"}}}
+	w := topo.Started(t, cfg, 10*time.Millisecond)
 	p1 := tcp.Of(ipv4.Of(w.Host("h1").Stack))
 	p2 := tcp.Of(ipv4.Of(w.Host("h2").Stack))
 	listen := func(ap string, backlog int) *tcp.Sock {
@@ -291,4 +298,45 @@ func TestDiagMsgShapes(t *testing.T) {
 	if msCeil(1500*time.Microsecond) != 2 || msCeil(0) != 0 || msCeil(-time.Second) != 0 || msCeil(time.Second) != 1000 {
 		t.Error("msCeil")
 	}
+}
+
+// FuzzDiagRequest: any request body is answered or refused without a
+// panic, and every answer is an inet_diag_msg ss reads.
+func FuzzDiagRequest(f *testing.F) {
+	w := diagWorld(f)
+	d := &diagService{host: func(n string) *stack.Host {
+		if h := w.Host(n); h != nil {
+			return h.Stack
+		}
+		return nil
+	}, exec: func(fn func()) { fn() }}
+	host := ss.AppendAttr(nil, ss.ReqHost, []byte("h2\x00"))
+	for _, r := range []ss.ReqV2{{Family: ss.AFInet, Protocol: ss.IPProtoTCP, States: ss.StatesAll, Ext: 0xff},
+		{Family: ss.AFInet6, Protocol: ss.IPProtoTCP, States: 1},
+		{Family: ss.AFInet, Protocol: ss.IPProtoTCP, ID: ss.SockID{SPort: 22, Src: netip.MustParseAddr("127.0.0.1"), Dst: netip.IPv4Unspecified()}}} {
+		f.Add(append(r.Append(nil), host...), true)
+		f.Add(append(r.Append(nil), host...), false)
+	}
+	f.Add([]byte{}, true)
+	f.Fuzz(func(t *testing.T, body []byte, dump bool) {
+		replies, off, err := d.handle(ss.CmdSockDiagByFamily, dump, body)
+		if err != nil {
+			if off > len(body) {
+				t.Fatalf("error offset %d past the %d-byte body: %v", off, len(body), err)
+			}
+			return
+		}
+		for _, r := range replies {
+			_, _, b, ok := netlink.SplitGenl(r)
+			if !ok {
+				t.Fatal("no genl header")
+			}
+			if _, _, err := ss.ParseMsg(b); err != nil {
+				t.Fatal(err)
+			}
+			if err := ss.Print(&bytes.Buffer{}, ss.Options{States: ss.StatesAll, Info: true, Timers: true}, ss.Env{}, [][]byte{b}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 }
