@@ -107,8 +107,9 @@ func (t *table) out(s string) {
 	}
 	n := len(s)
 	avail := chunkData - t.used
-	if !(n < avail || t.tokN == 0 && t.used == tokenHdr) {
-		// It does not fit: the token moves to a new chunk whole.
+	if n >= avail && t.used-t.tokN != tokenHdr {
+		// It does not fit, and the token is not the chunk's first: it
+		// moves to a new chunk whole.
 		t.newChunk()
 		t.used += t.tokN
 		avail = chunkData - t.used
@@ -261,11 +262,9 @@ func (t *table) render() {
 	if !t.open {
 		return
 	}
-	// The current field's token is part of the batch, flushed or not.
+	// The current field's token is part of the batch, but ss measures a
+	// field only when it is flushed: the last one sets no width.
 	toks := append(t.toks, token{t.cur, t.tok.String()})
-	if n := t.tokN; n > t.cols[t.cur].maxLen && !t.cols[t.cur].disabled {
-		_ = n // ss measures a field only when flushed: the current one keeps its width
-	}
 	t.calcWidth()
 	f := 0
 	for t.cols[f].disabled {
