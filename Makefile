@@ -81,6 +81,7 @@ FUZZ_TARGETS := \
 	./hw:FuzzQueueFilters \
 	./hw:FuzzReadPcapTiming \
 	./hw:FuzzRxFrame \
+	./internal/control:FuzzDiagRequest \
 	./internal/control:FuzzServer \
 	./internal/iproute:FuzzMakeArgs \
 	./internal/iproute:FuzzParseRoute \
@@ -88,6 +89,8 @@ FUZZ_TARGETS := \
 	./internal/netns:FuzzDecodeInfo \
 	./internal/nlclient:FuzzReplies \
 	./internal/packetdrill:FuzzParse \
+	./internal/ss:FuzzParseArgs \
+	./internal/ss:FuzzParseReply \
 	./offload:FuzzGROStream \
 	./offload:FuzzSegmentTCPv4 \
 	./offload:FuzzTCPGRO \
