@@ -85,9 +85,11 @@ func (sk *Sock) connRequest(seg *segment) {
 		st.ExtListenDrops.Add(1)
 		return
 	}
-	maxSyn := max(min(sk.backlog, cfg.MaxSynBacklog), 8)
-	synFull := sk.synQ >= maxSyn
-	if synFull && cfg.Syncookies == 0 {
+	// inet_csk_reqsk_queue_is_full: as many half-open connections as the
+	// backlog. Without cookies, tcp_max_syn_backlog's last quarter is
+	// kept back as well.
+	synFull := sk.synQ >= sk.backlog
+	if cfg.Syncookies == 0 && (synFull || cfg.MaxSynBacklog-sk.synQ < cfg.MaxSynBacklog>>2) {
 		st.ExtListenDrops.Add(1)
 		return
 	}

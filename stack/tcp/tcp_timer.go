@@ -445,6 +445,9 @@ func (sk *Sock) keepaliveProbe() {
 		return
 	}
 	if sk.userTimeout > 0 && idle >= sk.userTimeout && sk.probesOut > 0 || sk.userTimeout == 0 && sk.probesOut >= sk.keepProbes() {
+		// The peer is gone: a reset, and ETIMEDOUT for the user
+		// (tcp_keepalive_timer's tcp_send_active_reset and tcp_write_err).
+		sk.sendActiveReset()
 		sk.abortTimeout()
 		return
 	}

@@ -2,6 +2,7 @@ package packetdrill
 
 import (
 	"bytes"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -134,5 +135,21 @@ func TestVerbose(t *testing.T) {
 	}
 	if !regexp.MustCompile(`\n0\.050000 sent 198\.18\.0\.1:8080 > 192\.0\.2\.1:40000 S\. \d+:\d+\(0\) ack 1 win \d+ <mss 1460,nop,wscale 7>\n`).MatchString(a.String()) {
 		t.Error("the log lacks the SYN-ACK sent")
+	}
+}
+
+// TestTCPBehaviours runs the project's own scripts of TCP behaviours
+// (testdata/tcp): each states what Linux does and must pass.
+func TestTCPBehaviours(t *testing.T) {
+	files, err := filepath.Glob("testdata/tcp/*.pkt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts in testdata/tcp: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if res := RunFile(f, Config{}); !res.OK() {
+				t.Error(res.Line())
+			}
+		})
 	}
 }
