@@ -47,8 +47,27 @@ func (sk *Sock) sackUpdate(seg *segment) int {
 		}
 		for i := 0; i < sk.sendHead; i++ {
 			s := &sk.wq[i]
-			if before(s.seq, b.Start) || after(s.end, b.End) || s.sacked&sackAcked != 0 {
+			if s.sacked&sackAcked != 0 || !after(s.end, b.Start) || !before(s.seq, b.End) {
 				continue
+			}
+			// A block covering part of a segment (one TSO packet) cuts
+			// it at whole MSS, as tcp_match_skb_to_sack does, so that
+			// the covered part can be marked.
+			if before(s.seq, b.Start) {
+				if cut := sk.sackCut(s, b.Start-s.seq, false); cut > 0 {
+					sk.fragment(i, cut)
+					sk.sendHead++
+				}
+				continue // the next segment starts at the cut
+			}
+			if after(s.end, b.End) {
+				cut := sk.sackCut(s, b.End-s.seq, true)
+				if cut == 0 {
+					continue
+				}
+				sk.fragment(i, cut)
+				sk.sendHead++
+				s = &sk.wq[i]
 			}
 			pc := s.pc
 			sk.unmark(s, sackLost)
@@ -60,6 +79,25 @@ func (sk *Sock) sackUpdate(seg *segment) int {
 		}
 	}
 	return newly
+}
+
+// sackCut is where tcp_match_skb_to_sack cuts segment s for a block edge
+// off bytes into it: at a whole number of MSS — rounded down for the
+// block's end (the part up to it is SACKed), up for its start — and 0
+// when no cut falls inside the segment.
+func (sk *Sock) sackCut(s *txSeg, off uint32, end bool) uint32 {
+	mss := sk.mssCache
+	if s.flags&(0x02|0x01) != 0 || mss == 0 { // SYN or FIN: never cut
+		return 0
+	}
+	n := off / mss * mss
+	if !end && n < off {
+		n += mss
+	}
+	if n == 0 || n >= s.dataLen() {
+		return 0
+	}
+	return n
 }
 
 // rackAdvance is tcp_rack_advance: the newest delivered transmission.
