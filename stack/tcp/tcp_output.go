@@ -397,7 +397,8 @@ func (sk *Sock) writeXmitN(nonagle bool, max int) bool {
 		// Nagle looks at the queue's last segment only: the ones before
 		// it go out whole (tcp_write_xmit's TCP_NAGLE_PUSH).
 		last := sk.sendHead == len(sk.wq)-1
-		if last && s.dataLen() < mss && !nonagle && s.flags&header.TCPFin == 0 && !sk.nagleOK(s) {
+		// TCP_CORK holds it even with TCP_NODELAY (TCP_NAGLE_CORK).
+		if last && s.dataLen() < mss && s.flags&header.TCPFin == 0 && (sk.cork || !nonagle && !sk.nagleOK(s)) {
 			break
 		}
 		if s.dataLen() > limit {
