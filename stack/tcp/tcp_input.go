@@ -62,6 +62,12 @@ func (sk *Sock) validateIncoming(seg *segment) bool {
 		return false
 	}
 	if seg.has(header.TCPSyn) {
+		// The peer's SYN-ACK in a simultaneous open's SYN-RECV: its
+		// SYN is the one already taken, its ACK ours (tcp_validate_incoming
+		// lets it pass).
+		if sk.state == SynRecv && seg.has(header.TCPAck) && seg.seq+1 == seg.end && seg.seq+1 == sk.rcvNxt && seg.ack == sk.sndNxt {
+			return true
+		}
 		// RFC 5961 4.2: a SYN in a synchronised state.
 		st.ExtTCPSYNChallenge.Add(1)
 		sk.challengeAck()
