@@ -106,6 +106,10 @@ func (a *acceptor) run() {
 			return
 		}
 		c := nc.(*inet.TCPConn)
+		// Linux's accepted socket inherits the listener's SO_REUSEADDR
+		// (sk_clone), so that its TIME_WAIT does not keep the next test
+		// from listening; vnic's children do not yet: set it here.
+		_ = c.Sock().SetsockoptInt(tcp.SolSocket, tcp.SoReuseAddr, 1)
 		var x accepted
 		switch {
 		case a.phase.CompareAndSwap(phaseIdle, phaseBusy):
