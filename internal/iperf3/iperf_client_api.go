@@ -84,6 +84,11 @@ func (t *test) runClient(ctx context.Context, h *stack.Host) error {
 	state := int8(0)
 	done := false // the test's time is up (test->done)
 	nextTick := 0
+	// A stream that fails may be the server going away: its control
+	// message (SERVER_TERMINATE, SERVER_ERROR) is given a moment to say
+	// so before the stream's error is the test's.
+	var streamErr error
+	var grace <-chan time.Time
 	for {
 		select {
 		case m := <-k.states:
@@ -197,9 +202,11 @@ func (t *test) runClient(ctx context.Context, h *stack.Host) error {
 			}
 			state = testEnd
 		case err := <-t.streamErrs:
-			if !done {
-				return err
+			if !done && streamErr == nil {
+				streamErr, grace = err, time.After(streamErrGrace)
 			}
+		case <-grace:
+			return streamErr
 		case <-ctx.Done():
 			// iperf_got_sigend.
 			t.cpuUtil = t.cpu.sample()

@@ -69,6 +69,11 @@ const (
 // as long as it takes).
 const cookieTimeout = 10 * time.Second
 
+// streamErrGrace is how long a failed stream waits for the control
+// connection to say why (the other end's TERMINATE comes before its
+// streams close, but may be read after).
+const streamErrGrace = time.Second
+
 // setupTimeout bounds the time from the control connection to the
 // test's start.
 const setupTimeout = 60 * time.Second
@@ -251,6 +256,8 @@ func (t *test) runServer(ctx context.Context, h *stack.Host, n int) error {
 	}()
 	state := int8(createStreams)
 	nextTick := 0
+	var streamErr error // see runClient
+	var grace <-chan time.Time
 	for {
 		select {
 		case a := <-s.conns:
@@ -340,9 +347,11 @@ func (t *test) runServer(ctx context.Context, h *stack.Host, n int) error {
 				return &Error{Code: IEAccept, Errno: syscall.ETIMEDOUT}
 			}
 		case err := <-t.streamErrs:
-			if state == testRunning {
-				return err
+			if state == testRunning && streamErr == nil {
+				streamErr, grace = err, time.After(streamErrGrace)
 			}
+		case <-grace:
+			return streamErr
 		case <-ctx.Done():
 			// iperf_got_sigend: the summary so far, SERVER_TERMINATE.
 			if state == testRunning {
