@@ -81,7 +81,11 @@ FUZZ_TARGETS := \
 	./hw:FuzzQueueFilters \
 	./hw:FuzzReadPcapTiming \
 	./hw:FuzzRxFrame \
+	./internal/control:FuzzIperfRequest \
 	./internal/control:FuzzServer \
+	./internal/iperf3:FuzzGetParameters \
+	./internal/iperf3:FuzzGetResults \
+	./internal/iperf3:FuzzParseUnits \
 	./internal/iproute:FuzzMakeArgs \
 	./internal/iproute:FuzzParseRoute \
 	./internal/iproute:FuzzRun \
