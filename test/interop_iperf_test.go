@@ -50,6 +50,11 @@ func TestKernelIperf3(t *testing.T) {
 		{"plain", nil, iperf3.Config{}},
 		{"R", []string{"-R"}, iperf3.Config{Reverse: true}},
 		{"P4", []string{"-P", "4"}, iperf3.Config{Parallel: 4}},
+		// The options that reach the other end: -w, -M and -N make the
+		// server listen anew, -C sets its streams' algorithm; the kernel's
+		// client also asks for the server's output.
+		{"options", []string{"-w", "128K", "-M", "1200", "-N", "-C", "reno", "--get-server-output"},
+			iperf3.Config{Window: 128 << 10, MSS: 1200, NoDelay: true, Congestion: "reno"}},
 	} {
 		t.Run("kernel-client/"+tc.name, func(t *testing.T) { kernelClientVnicServer(t, ip, ns, bin, h, tc.args) })
 		t.Run("vnic-client/"+tc.name, func(t *testing.T) { vnicClientKernelServer(t, ip, ns, bin, h, tc.cfg) })
@@ -66,6 +71,8 @@ type iperfJSON struct {
 			NumStreams int `json:"num_streams"`
 			Reverse    int `json:"reverse"`
 		} `json:"test_start"`
+		TCPMSS      int `json:"tcp_mss"`
+		SockBufsize int `json:"sock_bufsize"`
 	} `json:"start"`
 	Intervals []struct {
 		Sum struct {
@@ -90,8 +97,11 @@ type iperfJSON struct {
 			Bytes float64 `json:"bytes"`
 			BPS   float64 `json:"bits_per_second"`
 		} `json:"sum_received"`
+		SenderCongestion   string `json:"sender_tcp_congestion"`
+		ReceiverCongestion string `json:"receiver_tcp_congestion"`
 	} `json:"end"`
-	Error string `json:"error"`
+	ServerOutput *iperfJSON `json:"server_output_json"`
+	Error        string     `json:"error"`
 }
 
 func parseIperfJSON(t *testing.T, who, s string) iperfJSON {
@@ -153,6 +163,15 @@ func kernelClientVnicServer(t *testing.T, ip, ns, bin string, h *stack.Host, arg
 	k := parseIperfJSON(t, "kernel client", string(kout))
 	v := parseIperfJSON(t, "vnic server", sout.String())
 	checkIperfPair(t, k, v, len(args) > 0 && args[0] == "-R", streamsOf(args))
+	if strings.Contains(strings.Join(args, " "), "--get-server-output") {
+		// The server's own document came back inside the client's, and
+		// the options took: the MSS, the buffers, the algorithm.
+		so := k.ServerOutput
+		if so == nil || so.End.SumReceived.Bytes != v.End.SumReceived.Bytes || so.Start.TCPMSS != 1200 || so.Start.SockBufsize != 128<<10 ||
+			k.End.ReceiverCongestion != "reno" || v.End.ReceiverCongestion != "reno" {
+			t.Errorf("server output %+v; congestion %q %q", so, k.End.ReceiverCongestion, v.End.ReceiverCongestion)
+		}
+	}
 	t.Logf("kernel → vnic %v: sent %.0f, received %.0f bytes, %.0f Mbit/s", args, k.End.SumSent.Bytes, k.End.SumReceived.Bytes, k.End.SumReceived.BPS/1e6)
 }
 
@@ -198,7 +217,12 @@ func vnicClientKernelServer(t *testing.T, ip, ns, bin string, h *stack.Host, cfg
 	v := parseIperfJSON(t, "vnic client", vout.String())
 	k := parseIperfJSON(t, "kernel server", kout.String())
 	checkIperfPair(t, v, k, cfg.Reverse, max(cfg.Parallel, 1))
-	t.Logf("vnic → kernel %+v: sent %.0f, received %.0f bytes, %.0f Mbit/s", cfg.Reverse, v.End.SumSent.Bytes, v.End.SumReceived.Bytes, v.End.SumReceived.BPS/1e6)
+	if cfg.MSS != 0 && (k.Start.TCPMSS != cfg.MSS || k.Start.SockBufsize != cfg.Window || k.End.ReceiverCongestion != cfg.Congestion ||
+		v.End.SenderCongestion != cfg.Congestion) {
+		t.Errorf("the kernel's server took -M %d -w %d -C %s as %+v, congestion %q (vnic's %q)", cfg.MSS, cfg.Window, cfg.Congestion,
+			k.Start, k.End.ReceiverCongestion, v.End.SenderCongestion)
+	}
+	t.Logf("vnic → kernel: sent %.0f, received %.0f bytes, %.0f Mbit/s", v.End.SumSent.Bytes, v.End.SumReceived.Bytes, v.End.SumReceived.BPS/1e6)
 }
 
 func streamsOf(args []string) int {
