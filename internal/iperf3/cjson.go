@@ -31,16 +31,6 @@ func (o *object) add(key string, v any) *object {
 	return o
 }
 
-// get returns the first member named key (cJSON_GetObjectItem).
-func (o *object) get(key string) (any, bool) {
-	for i, k := range o.keys {
-		if k == key {
-			return o.vals[i], true
-		}
-	}
-	return nil, false
-}
-
 // array is a cJSON array.
 type array struct{ vals []any }
 

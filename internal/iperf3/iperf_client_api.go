@@ -89,9 +89,14 @@ func (t *test) runClient(ctx context.Context, h *stack.Host) error {
 	// so before the stream's error is the test's.
 	var streamErr error
 	var grace <-chan time.Time
+	// The server answers each step within setupTimeout, while no test
+	// runs (iperf3 would wait for ever).
+	watch := time.NewTimer(setupTimeout)
+	defer watch.Stop()
 	for {
 		select {
 		case m := <-k.states:
+			watch.Reset(setupTimeout)
 			if m.err != nil {
 				if errors.Is(m.err, io.EOF) || errors.Is(m.err, io.ErrUnexpectedEOF) {
 					return &Error{Code: IECtrlClose}
@@ -124,6 +129,7 @@ func (t *test) runClient(ctx context.Context, h *stack.Host) error {
 					tickC = tick.C
 				}
 			case testRunning:
+				watch.Stop()
 				for _, sp := range t.streams {
 					sp.start(t.streamErrs)
 				}
@@ -201,12 +207,15 @@ func (t *test) runClient(ctx context.Context, h *stack.Host) error {
 				return err
 			}
 			state = testEnd
+			watch.Reset(setupTimeout)
 		case err := <-t.streamErrs:
 			if !done && streamErr == nil {
 				streamErr, grace = err, time.After(streamErrGrace)
 			}
 		case <-grace:
 			return streamErr
+		case <-watch.C:
+			return &Error{Code: IECtrlRead, Errno: syscall.ETIMEDOUT}
 		case <-ctx.Done():
 			// iperf_got_sigend.
 			t.cpuUtil = t.cpu.sample()

@@ -75,7 +75,7 @@ const cookieTimeout = 10 * time.Second
 const streamErrGrace = time.Second
 
 // setupTimeout bounds the time from the control connection to the
-// test's start.
+// test's start, and each step of the protocol outside the test's run.
 const setupTimeout = 60 * time.Second
 
 type accepted struct {
@@ -317,6 +317,7 @@ func (t *test) runServer(ctx context.Context, h *stack.Host, n int) error {
 					return err
 				}
 				state = displayResults
+				setup.Reset(setupTimeout) // for IPERF_DONE
 			case iperfDone:
 				t.jsonFinish("")
 				return nil
@@ -343,8 +344,11 @@ func (t *test) runServer(ctx context.Context, h *stack.Host, n int) error {
 		case <-overC:
 			return &Error{Code: IECtrlClose}
 		case <-setup.C:
-			if state == createStreams {
+			switch state {
+			case createStreams:
 				return &Error{Code: IEAccept, Errno: syscall.ETIMEDOUT}
+			case displayResults:
+				return &Error{Code: IECtrlRead, Errno: syscall.ETIMEDOUT}
 			}
 		case err := <-t.streamErrs:
 			if state == testRunning && streamErr == nil {

@@ -17,10 +17,7 @@ import (
 	"vnic/stack"
 )
 
-var (
-	addrA = netip.MustParseAddr("198.18.0.1")
-	addrB = netip.MustParseAddr("198.18.0.2")
-)
+var addrB = netip.MustParseAddr("198.18.0.2") // host b of realPair
 
 // syncBuf is a buffer written by a test's goroutine and read by the test.
 type syncBuf struct {
