@@ -159,12 +159,6 @@ func (e *Error) Unwrap() error {
 	return e.Errno
 }
 
-// Parameter reports whether e is a refused option (iperf3's "parameter
-// error", printed before its usage line).
-func (e *Error) Parameter() bool {
-	return e.Code == IEBadValue || e.Code > 0 && e.Code < 100 && e.Code != IEUnimp
-}
-
 // strerror is glibc's wording of an errno (Go's, capitalised).
 func strerror(en syscall.Errno) string {
 	s := en.Error()
