@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/netip"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -58,13 +57,6 @@ func Server(ctx context.Context, h *stack.Host, cfg Config, out Output) error {
 	}
 }
 
-// What the server's acceptor does with a new connection.
-const (
-	phaseIdle    = iota // the first is the control connection
-	phaseBusy           // ACCESS_DENIED, without reading from it
-	phaseStreams        // a data stream: its cookie is read and handed over
-)
-
 // cookieTimeout bounds the wait for a connection's cookie (iperf3 waits
 // as long as it takes).
 const cookieTimeout = 10 * time.Second
@@ -77,97 +69,6 @@ const streamErrGrace = time.Second
 // setupTimeout bounds the time from the control connection to the
 // test's start, and each step of the protocol outside the test's run.
 const setupTimeout = 60 * time.Second
-
-type accepted struct {
-	conn   *inet.TCPConn
-	cookie string
-	err    error // accept's (the listener failed), or the cookie's read
-}
-
-// acceptor accepts from one listener: iperf_accept and iperf_tcp_accept.
-type acceptor struct {
-	l     *inet.TCPListener
-	conns chan<- accepted
-	phase *atomic.Int32
-	quit  chan struct{}
-	done  chan struct{}
-}
-
-func startAcceptor(l *inet.TCPListener, conns chan<- accepted, phase *atomic.Int32) *acceptor {
-	a := &acceptor{l: l, conns: conns, phase: phase, quit: make(chan struct{}), done: make(chan struct{})}
-	go a.run()
-	return a
-}
-
-func (a *acceptor) run() {
-	defer close(a.done)
-	for {
-		nc, err := a.l.Accept()
-		if err != nil {
-			select {
-			case a.conns <- accepted{err: err}:
-			case <-a.quit:
-			}
-			return
-		}
-		c := nc.(*inet.TCPConn)
-		// Linux's accepted socket inherits the listener's SO_REUSEADDR
-		// (sk_clone), so that its TIME_WAIT does not keep the next test
-		// from listening; vnic's children do not yet: set it here.
-		_ = c.Sock().SetsockoptInt(tcp.SolSocket, tcp.SoReuseAddr, 1)
-		var x accepted
-		switch {
-		case a.phase.CompareAndSwap(phaseIdle, phaseBusy):
-			x.conn = c
-		case a.phase.Load() == phaseStreams:
-			b := make([]byte, cookieSize)
-			x.conn, x.err = c, readFull(c, b, cookieTimeout)
-			x.cookie = cString(b)
-		default:
-			// Busy: told so at once; nothing is read from it (that
-			// could hold up the test).
-			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
-			_ = writeState(c, accessDenied)
-			_ = c.Close()
-			continue
-		}
-		select {
-		case a.conns <- x:
-		case <-a.quit:
-			_ = c.Close()
-			return
-		}
-	}
-}
-
-// stop closes the listener and waits for the acceptor.
-func (a *acceptor) stop() {
-	close(a.quit)
-	_ = a.l.Close()
-	<-a.done
-}
-
-// server is one test's listening side.
-type server struct {
-	h     *stack.Host
-	laddr netip.AddrPort
-	conns chan accepted
-	phase atomic.Int32
-	acc   *acceptor
-}
-
-// relisten replaces the listener by one with o set (iperf_tcp_listen's
-// fresh socket when -w, -M or -N asked for one; a plain one after the
-// streams).
-func (s *server) relisten(o sockOpts) error {
-	s.acc.stop()
-	l, err := listen(s.h, s.laddr, o)
-	if err != nil {
-		return fail(IEStreamListen, err)
-	}
-	s.acc = startAcceptor(l, s.conns, &s.phase)
-	return nil
-}
 
 func (t *test) runServer(ctx context.Context, h *stack.Host, n int) error {
 	if t.json {
