@@ -82,7 +82,11 @@ FUZZ_TARGETS := \
 	./hw:FuzzReadPcapTiming \
 	./hw:FuzzRxFrame \
 	./internal/control:FuzzDiagRequest \
+	./internal/control:FuzzIperfRequest \
 	./internal/control:FuzzServer \
+	./internal/iperf3:FuzzGetParameters \
+	./internal/iperf3:FuzzGetResults \
+	./internal/iperf3:FuzzParseUnits \
 	./internal/iproute:FuzzMakeArgs \
 	./internal/iproute:FuzzParseRoute \
 	./internal/iproute:FuzzRun \

@@ -27,7 +27,7 @@ func Serve(w *topo.World, path string, exec func(func())) (*netlink.Server, erro
 	}
 	in := &inet.Service{Host: hostOf, Exec: exec}
 	ns := &netns.Service{Topo: topology{w}, Exec: exec}
-	srv, err := netlink.Listen(path, append(e.Families, in.Family(), ns.Family(), diagFamily(hostOf, exec))...)
+	srv, err := netlink.Listen(path, append(e.Families, in.Family(), ns.Family(), diagFamily(hostOf, exec), (&Iperf{Host: hostOf}).Family())...)
 	if err != nil {
 		return nil, err
 	}

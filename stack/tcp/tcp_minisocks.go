@@ -426,7 +426,8 @@ func (sk *Sock) childFrom(r *request, seg *segment) *Sock {
 	c.cond = sync.NewCond(&c.mu)
 	c.sndbuf, c.rcvbuf = sk.sndbuf, sk.rcvbuf
 	c.congName = sk.congName
-	c.noDelay, c.keepOpen, c.userMSS = sk.noDelay, sk.keepOpen, sk.userMSS
+	// What sk_clone copies of the listener's options.
+	c.noDelay, c.keepOpen, c.userMSS, c.reuseAddr = sk.noDelay, sk.keepOpen, sk.userMSS, sk.reuseAddr
 	c.keepIdle, c.keepIntvl, c.keepCnt, c.linger2 = sk.keepIdle, sk.keepIntvl, sk.keepCnt, sk.linger2
 	c.lingerOn, c.linger, c.tos, c.ttl = sk.lingerOn, sk.linger, sk.tos, sk.ttl
 	c.initSock()

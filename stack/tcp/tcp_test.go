@@ -176,3 +176,34 @@ func TestSocketsDiag(t *testing.T) {
 		t.Errorf("client info %+v", i)
 	}
 }
+
+// An accepted connection inherits the listener's options (sk_clone):
+// SO_REUSEADDR among them, so that its TIME_WAIT does not keep the port
+// from being listened on again.
+func TestAcceptInheritsOptions(t *testing.T) {
+	clk, p := loopHost(t)
+	l := p.NewSocket()
+	for _, o := range [][2]int{{tcp.SolSocket, tcp.SoReuseAddr}, {tcp.SolTCP, tcp.TCPNoDelay}, {tcp.SolSocket, tcp.SoKeepAlive}} {
+		if err := l.SetsockoptInt(o[0], o[1], 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Bind(lo80); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(1); err != nil {
+		t.Fatal(err)
+	}
+	c := p.NewSocket()
+	_ = c.Connect(lo80)
+	clk.RunFor(time.Millisecond)
+	s, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range [][2]int{{tcp.SolSocket, tcp.SoReuseAddr}, {tcp.SolTCP, tcp.TCPNoDelay}, {tcp.SolSocket, tcp.SoKeepAlive}} {
+		if v, err := s.GetsockoptInt(o[0], o[1]); err != nil || v != 1 {
+			t.Errorf("option %d/%d on the accepted socket: %d %v, want 1", o[0], o[1], v, err)
+		}
+	}
+}
