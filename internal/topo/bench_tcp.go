@@ -51,12 +51,7 @@ func tcpBenchWorld(virtual bool, off ethtool.Features, costs hw.CostModel) (*Wor
 	if virtual {
 		w.Run(10 * time.Millisecond)
 	} else {
-		deadline := time.Now().Add(5 * time.Second)
-		for _, h := range w.Hosts {
-			for !h.Devices[0].Netdev.CarrierOK() && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
-			}
-		}
+		w.waitCarrier(5 * time.Second)
 	}
 	for _, h := range w.Hosts {
 		if _, err := h.Devices[0].Netdev.SetWantedFeatures(off, 0); err != nil {

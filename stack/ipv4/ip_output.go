@@ -84,29 +84,7 @@ func (in *Inet) sendDatagram(d *Rtable, h IPHeader, o *ipOptData, l4, payload []
 	}
 	skb.Reserve(LLReserve)
 	b := skb.Put(first)
-	iph := header.IPv4(b)
-	iph.SetHeaderLen(hlen)
-	iph.SetTOS(h.TOS)
-	iph.SetTotalLen(uint16(total))
-	var frag uint16
-	if h.DF {
-		frag = IPDF
-	}
-	switch {
-	case h.Connected:
-		iph.SetID(h.ID)
-	case h.DF:
-		// ip_select_ident: a DF datagram of no connected socket gets ID 0.
-		iph.SetID(0)
-	default:
-		iph.SetID(in.nextID(h.Src, h.Dst, h.Proto, 1))
-	}
-	iph.SetFlagsFrag(frag)
-	iph.SetTTL(h.TTL)
-	iph.SetProtocol(h.Proto)
-	iph.SetChecksum(0)
-	iph.SetSrc(h.Src)
-	iph.SetDst(h.Dst)
+	in.buildHeader(header.IPv4(b), h, hlen, total)
 	*ipcb(skb) = ipCB{routedDst: h.Dst}
 	if o != nil && o.opt.Len > 0 {
 		copy(b[IPv4HdrLen:hlen], o.data[:o.opt.Len])
@@ -440,18 +418,12 @@ func (in *Inet) idRandom() uint32 {
 	return uint32((x ^ x>>31) >> 32)
 }
 
-// QueueXmit is ip_queue_xmit for a transport that builds its own
-// segments (TCP): skb's data is the transport header and payload, with
-// headroom for the IPv4 header and the link layer; the header h
-// describes goes in front and the packet leaves through LOCAL_OUT on
-// decision d. A GSO packet (skb.GSOSize set) takes h.ID for its first
-// segment, the next IDs for the others (ip_select_ident_segs).
-func (in *Inet) QueueXmit(d *Rtable, h IPHeader, skb *stack.SKB, prio uint32) {
-	b := skb.Push(IPv4HdrLen)
-	iph := header.IPv4(b)
-	iph.SetHeaderLen(IPv4HdrLen)
+// buildHeader writes h into iph (hlen bytes of header, total the
+// datagram's length), the checksum left for ip_local_out.
+func (in *Inet) buildHeader(iph header.IPv4, h IPHeader, hlen, total int) {
+	iph.SetHeaderLen(hlen)
 	iph.SetTOS(h.TOS)
-	iph.SetTotalLen(uint16(min(skb.Len(), 65535)))
+	iph.SetTotalLen(uint16(total))
 	var frag uint16
 	if h.DF {
 		frag = IPDF
@@ -460,6 +432,7 @@ func (in *Inet) QueueXmit(d *Rtable, h IPHeader, skb *stack.SKB, prio uint32) {
 	case h.Connected:
 		iph.SetID(h.ID)
 	case h.DF:
+		// ip_select_ident: a DF datagram of no connected socket gets ID 0.
 		iph.SetID(0)
 	default:
 		iph.SetID(in.nextID(h.Src, h.Dst, h.Proto, 1))
@@ -470,6 +443,17 @@ func (in *Inet) QueueXmit(d *Rtable, h IPHeader, skb *stack.SKB, prio uint32) {
 	iph.SetChecksum(0)
 	iph.SetSrc(h.Src)
 	iph.SetDst(h.Dst)
+}
+
+// QueueXmit is ip_queue_xmit for a transport that builds its own
+// segments (TCP): skb's data is the transport header and payload, with
+// headroom for the IPv4 header and the link layer; the header h
+// describes goes in front and the packet leaves through LOCAL_OUT on
+// decision d. A GSO packet (skb.GSOSize set) takes h.ID for its first
+// segment, the next IDs for the others (ip_select_ident_segs).
+func (in *Inet) QueueXmit(d *Rtable, h IPHeader, skb *stack.SKB, prio uint32) {
+	b := skb.Push(IPv4HdrLen)
+	in.buildHeader(header.IPv4(b), h, IPv4HdrLen, min(skb.Len(), 65535))
 	*ipcb(skb) = ipCB{routedDst: h.Dst}
 	skb.ResetNetworkHeader()
 	skb.SetTransportHeader(IPv4HdrLen)
