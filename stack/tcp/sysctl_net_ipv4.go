@@ -87,11 +87,12 @@ func (p *Proto) conf() *Config { return p.cfg.Load() }
 // sysctl entry kinds.
 func intEntry(name string, get func(*Config) *int, lo, hi int) sysEntry {
 	return sysEntry{name, func(c *Config) string { return strconv.Itoa(*get(c)) }, func(c *Config, v string) error {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < lo || n > hi {
+		// proc_dointvec reads with base 0: 0x3 and 010 are numbers too.
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 0, 64)
+		if err != nil || n < int64(lo) || n > int64(hi) {
 			return syscall.EINVAL
 		}
-		*get(c) = n
+		*get(c) = int(n)
 		return nil
 	}}
 }
