@@ -66,6 +66,12 @@ func (sk *Sock) Info() TCPInfo {
 }
 
 func (sk *Sock) infoLocked() TCPInfo {
+	if sk.state == Listen {
+		// tcp_get_info stops early for a listener: the fields meaningful
+		// in every state, and the accept queue against its backlog.
+		return TCPInfo{State: Listen, CAState: uint8(sk.caState), Reordering: uint32(sk.reordering),
+			SndCwnd: sk.cwnd, Unacked: uint32(len(sk.acceptQ)), Sacked: uint32(sk.backlog), Congestion: sk.congName}
+	}
 	now := sk.now()
 	ms := func(t time.Duration) uint32 {
 		if t == 0 {
