@@ -2,7 +2,6 @@ package stack_test
 
 import (
 	"encoding/binary"
-	"fmt"
 	"testing"
 	"time"
 
@@ -106,5 +105,4 @@ func TestNetemDelayExact(t *testing.T) {
 	if st.Packets != 5 || st.Bytes != 500 || st.Drops != 0 || st.Qlen != 0 || st.Backlog != 0 {
 		t.Errorf("stats %+v", st)
 	}
-	fmt.Sprint()
 }

@@ -86,6 +86,8 @@ type QdiscStats struct {
 	Requeues, Overlimits           uint32
 	HasBasic, HasQueue, HasRateEst bool
 	BPS, PPS                       uint64 // the rate estimator's (TCA_STATS_RATE_EST)
+	// Compat: the message had only the old TCA_STATS (struct tc_stats).
+	Compat bool
 }
 
 // Marshal encodes the message body (the tcmsg and its attributes, in the
@@ -260,7 +262,7 @@ func parseCompatStats(b []byte) *QdiscStats {
 	copy(x[:], b)
 	u := func(i int) uint32 { return binary.NativeEndian.Uint32(x[8+4*i:]) }
 	return &QdiscStats{Bytes: binary.NativeEndian.Uint64(x[:]), Packets: uint64(u(0)), Drops: u(1), Overlimits: u(2),
-		BPS: uint64(u(3)), PPS: uint64(u(4)), Qlen: u(5), Backlog: u(6), HasBasic: true, HasQueue: true}
+		BPS: uint64(u(3)), PPS: uint64(u(4)), Qlen: u(5), Backlog: u(6), HasBasic: true, HasQueue: true, Compat: true}
 }
 
 // walkAttrs calls fn for each attribute of b with its type (flags masked
