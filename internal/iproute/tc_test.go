@@ -150,3 +150,30 @@ func TestTCAgainstIproute2(t *testing.T) {
 		}
 	}
 }
+
+// TestTCHostAnswersAsLinux: the captured requests the kernel refused for
+// reasons of its own (not its missing netem) are refused by vnic's host
+// with the same words: the same checks in the same order (sch_api.c).
+func TestTCHostAnswersAsLinux(t *testing.T) {
+	t.Setenv("TC_LIB_DIR", "/usr/lib/x86_64-linux-gnu/tc")
+	n := 0
+	for _, c := range loadTCCases(t, "requests.json") {
+		line := strings.Join(c.Args, " ")
+		if len(c.Requests) == 0 || c.RC != 2 || c.Requests[0].Type == rtnetlink.RTMGetQdisc ||
+			(strings.Contains(line, "netem") && strings.HasSuffix(c.Stderr, "Error: Specified qdisc kind is unknown.\n")) {
+			continue
+		}
+		if _, ok := tcDeviations[line]; ok {
+			continue
+		}
+		n++
+		var o, e bytes.Buffer
+		rc := RunTC(c.Args, Options{T: hostTransport{tcHost(t)}, Stdout: &o, Stderr: &e})
+		if rc != c.RC || o.String() != c.Stdout || e.String() != c.Stderr {
+			t.Errorf("tc %s:\nrc %d stderr %q\nwant rc %d stderr %q", line, rc, e.String(), c.RC, c.Stderr)
+		}
+	}
+	if n < 15 {
+		t.Fatalf("only %d cases", n)
+	}
+}
