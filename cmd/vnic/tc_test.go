@@ -22,7 +22,9 @@ func TestTCNetemOverTheControlSocket(t *testing.T) {
 	os.WriteFile(f, append(cfg, []byte("log:\n  level: error\n")...), 0o644)
 	sock := filepath.Join(dir, "vnic.sock")
 	tc := func(args ...string) func(o, e *bytes.Buffer) int {
-		return func(o, e *bytes.Buffer) int { return runTC(append([]string{"--socket", sock, "--host", "h1"}, args...), o, e) }
+		return func(o, e *bytes.Buffer) int {
+			return runTC(append([]string{"--socket", sock, "--host", "h1"}, args...), o, e)
+		}
 	}
 	ping := func(o, e *bytes.Buffer) int {
 		return runPing(pingOpts{socket: sock, host: "h1", count: "2", size: "56", pmtu: "want", interval: "0.2", linger: "2"}, []string{"198.18.6.2"}, o, e)
@@ -33,7 +35,9 @@ func TestTCNetemOverTheControlSocket(t *testing.T) {
 		tc("qdisc", "show", "dev", "vnic0"),
 		ping,
 		tc("-s", "qdisc", "show", "dev", "vnic0"),
-		func(o, e *bytes.Buffer) int { return runIP([]string{"--socket", sock, "--host", "h1", "link", "show", "vnic0"}, o, e) },
+		func(o, e *bytes.Buffer) int {
+			return runIP([]string{"--socket", sock, "--host", "h1", "link", "show", "vnic0"}, o, e)
+		},
 		tc("qdisc", "add", "dev", "vnic0", "root", "netem", "delay", "1ms"),
 		tc("qdisc", "change", "dev", "vnic0", "root", "netem", "delay", "20ms", "loss", "100%"),
 		ping,
