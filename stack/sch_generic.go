@@ -99,7 +99,8 @@ func newQdisc(d *NetDevice, handle uint32, ops qdiscOps) *Qdisc {
 	q := &Qdisc{dev: d, handle: handle, ops: ops, batch: make([]*SKB, 0, txQuota)}
 	q.mu.off = d.host.clock.Virtual()
 	cpu := d.host.cpus[d.txq[0].index%len(d.host.cpus)]
-	q.watchdog = d.host.clock.NewTimer(func() { cpu.RaiseTimer(q.watchdogFire) })
+	fire := q.watchdogFire // one method value, not one a firing
+	q.watchdog = d.host.clock.NewTimer(func() { cpu.RaiseTimer(fire) })
 	return q
 }
 

@@ -109,6 +109,9 @@ type netem struct {
 	clgState                                          uint8
 	counter                                           uint32
 
+	// The slot (get_slot_next): Linux tells an open slot by a non-zero
+	// slot_next, vnic (whose clock starts at 0) by slotOn.
+	slotOn                 bool
 	slotNext               time.Duration
 	slotPackets, slotBytes int32
 
@@ -211,10 +214,7 @@ func (n *netem) apply(q *Qdisc, cfg NetemConfig, now time.Duration) {
 		}
 		s.DistJitter = min(s.DistJitter, 1<<31-1)
 		n.slotPackets, n.slotBytes = s.MaxPackets, s.MaxBytes
-		n.slotNext = 0
-		if s.MinDelay|s.MaxDelay|s.DistJitter != 0 {
-			n.slotNext = now
-		}
+		n.slotOn, n.slotNext = s.MinDelay|s.MaxDelay|s.DistJitter != 0, now
 	}
 	n.counter = 0
 	cfg.Restart = 0

@@ -235,12 +235,12 @@ func (n *netem) dequeue(q *Qdisc, now time.Duration) *SKB {
 	if skb == nil {
 		return nil
 	}
-	if n.slotNext != 0 && n.slotNext < t {
+	if n.slotOn && n.slotNext < t {
 		n.nextSlot(now)
 	}
-	if t <= now && n.slotNext <= now {
+	if t <= now && (!n.slotOn || n.slotNext <= now) {
 		n.tfifo.pop()
-		if n.slotNext != 0 {
+		if n.slotOn {
 			n.slotPackets--
 			n.slotBytes -= int32(qdiscPktLen(skb))
 			if n.slotPackets <= 0 || n.slotBytes <= 0 {
@@ -249,7 +249,10 @@ func (n *netem) dequeue(q *Qdisc, now time.Duration) *SKB {
 		}
 		return n.deliver(q, skb)
 	}
-	q.watchdogSchedule(max(t, n.slotNext), now)
+	if n.slotOn {
+		t = max(t, n.slotNext)
+	}
+	q.watchdogSchedule(t, now)
 	return nil
 }
 
