@@ -97,9 +97,6 @@ type NetemSlot struct {
 // units of sigma/8192.
 const netemDistScale = 8192
 
-// netemDistMax is NETEM_DIST_MAX, the longest table.
-const netemDistMax = 16384
-
 // netem is netem_sched_data.
 type netem struct {
 	cfg NetemConfig

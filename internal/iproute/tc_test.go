@@ -177,3 +177,42 @@ func TestTCHostAnswersAsLinux(t *testing.T) {
 		t.Fatalf("only %d cases", n)
 	}
 }
+
+// FuzzRunTC runs arbitrary tc command lines against a host: no panic, an
+// exit code of tc's, a word for every failure, and the host's qdisc
+// dumps always printable.
+func FuzzRunTC(f *testing.F) {
+	for _, c := range []string{
+		"qdisc add dev lo root netem delay 10ms 1ms 25% distribution normal loss state 1% 10% duplicate 1% corrupt 1% rate 1mbit 20 64 -4 slot 1ms 2ms packets 3 bytes 1k ecn",
+		"qdisc replace dev lo root netem delay 5ms reorder 25% 50% gap 5", "-s qdisc show dev lo", "qdisc change dev lo root netem loss gemodel 1% 10% 70% 0.1%",
+		"qdisc del dev lo root", "qdisc add dev lo handle 1: root netem limit 1k", "qdisc show root", "-r -iec qdisc", "qdisc add dev lo estimator 1s 8s root netem",
+		"qdisc add dev lo root netem slot distribution pareto 1ms 100us", "-x", "help", "qdisc help",
+	} {
+		f.Add(c)
+	}
+	h := tcHost(f)
+	f.Fuzz(func(t *testing.T, line string) {
+		args := strings.Fields(line)
+		for _, a := range args {
+			if strings.Contains(a, "distribution") || strings.HasPrefix(a, "-b") {
+				// Beyond the built-in tables: files (not the fuzzer's).
+				if !strings.Contains(line, "normal") && !strings.Contains(line, "pareto") {
+					return
+				}
+			}
+		}
+		var o, e bytes.Buffer
+		rc := RunTC(args, Options{T: hostTransport{h}, Stdout: &o, Stderr: &e})
+		switch rc {
+		case 0, 1, 2, 255:
+		default:
+			t.Fatalf("%q: exit %d", line, rc)
+		}
+		if rc != 0 && e.Len() == 0 {
+			t.Fatalf("%q: exit %d without a word", line, rc)
+		}
+		if rc := RunTC([]string{"-s", "qdisc"}, Options{T: hostTransport{h}, Stdout: &o, Stderr: &e}); rc != 0 {
+			t.Fatalf("after %q: show exits %d: %s", line, rc, e.String())
+		}
+	})
+}

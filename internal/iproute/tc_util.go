@@ -205,18 +205,6 @@ func getU32(arg string, base int) (uint32, bool) {
 	return uint32(v), true
 }
 
-// getU64 is get_u64.
-func getU64(arg string, base int) (uint64, bool) {
-	if arg == "" {
-		return 0, false
-	}
-	v, n, ovf := strtoul(arg, base)
-	if n == 0 || n != len(arg) || ovf {
-		return 0, false
-	}
-	return v, true
-}
-
 // getS32 is get_s32: strtol's number in [-2^31, 2^31).
 func getS32(arg string, base int) (int32, bool) {
 	if arg == "" {
