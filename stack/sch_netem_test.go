@@ -10,6 +10,7 @@ import (
 	"vnic/header"
 	"vnic/hw"
 	"vnic/internal/stacktest"
+	"vnic/offload"
 	"vnic/stack"
 )
 
@@ -485,5 +486,64 @@ func TestNetemMultiqueue(t *testing.T) {
 		if p, _, _ := d.TxQueue(i).Stats.Snapshot(); p != 2 {
 			t.Errorf("queue %d sent %d", i, p)
 		}
+	}
+}
+
+// A super-packet to corrupt is cut into its segments first
+// (netem_segment): each arrives as the segment GSO makes of it, with one
+// bit flipped (corrupt 100% draws again for every segment).
+func TestNetemCorruptGSO(t *testing.T) {
+	const mss, segs = 100, 3
+	clk, h, d, w, q := netemHost(t, 1, stack.NetemConfig{Corrupt: ^uint32(0), Seed: seed})
+	build := func(f []byte) {
+		binary.BigEndian.PutUint16(f[12:], stack.EthPIPv4)
+		ip := header.IPv4(f[stack.EthHdrLen:])
+		ip[0], ip[8], ip[9] = 0x45, 64, header.ProtoTCP
+		ip.SetTotalLen(uint16(len(f) - stack.EthHdrLen))
+		copy(ip[12:], []byte{198, 18, 0, 1, 198, 18, 0, 2})
+		ip.UpdateChecksum()
+		th := header.TCP(ip[20:])
+		th[12] = 5 << 4
+		th.SetFlags(header.TCPAck)
+		th.SetSeq(1000)
+		for i := 40; i < len(ip); i++ {
+			ip[i] = byte(i)
+		}
+		th.SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), header.ProtoTCP, 0)))
+	}
+	n := stack.EthHdrLen + 40 + segs*mss
+	s := h.Pool().Alloc(n + stack.NetIPAlign)
+	s.Reserve(stack.NetIPAlign)
+	build(s.Put(n))
+	s.GSOSize, s.GSOSegs, s.GSOType = mss, segs, stack.GSOTCPv4
+	s.Dev = d
+	if err := stack.DevQueueXmit(s); err != nil {
+		t.Fatal(err)
+	}
+	clk.RunFor(time.Millisecond)
+	ref := make([]byte, n)
+	build(ref)
+	var want [][]byte
+	if _, r := offload.SegmentTCPv4(ref, stack.EthHdrLen, 20, 20, mss, false, make([]byte, 65536), func(seg []byte) {
+		want = append(want, append([]byte(nil), seg...))
+	}); r != offload.SegmentOK {
+		t.Fatal(r)
+	}
+	if len(w.got) != segs {
+		t.Fatalf("%d arrived", len(w.got))
+	}
+	for i, a := range w.got {
+		diff := 0
+		for j := range a.data {
+			for x := a.data[j] ^ want[i][j]; x != 0; x &= x - 1 {
+				diff++
+			}
+		}
+		if len(a.data) != len(want[i]) || diff != 1 {
+			t.Errorf("segment %d: %d bytes, %d bits differ", i, len(a.data), diff)
+		}
+	}
+	if st := q.Stats(); st.Packets != segs || st.Drops != 0 || h.Pool().Live() != 0 {
+		t.Errorf("stats %+v, %d skbs live", st, h.Pool().Live())
 	}
 }
