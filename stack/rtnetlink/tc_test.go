@@ -249,3 +249,31 @@ func FuzzUnmarshalQdisc(f *testing.F) {
 		m.Unmarshal(b)
 	})
 }
+
+// A graft is told to RTMGRP_TC: the old qdiscs deleted, the new added;
+// a change the changed qdisc; a delete the deleted one.
+func TestQdiscNotifications(t *testing.T) {
+	h, d := tcHost(t, 1)
+	var got []string
+	rtnetlink.Listen(h, func(group uint32, m rtnetlink.Message) {
+		if group != rtnetlink.RTMGrpTC {
+			return
+		}
+		var q rtnetlink.QdiscMsg
+		q.Unmarshal(m.Body)
+		got = append(got, map[uint16]string{rtnetlink.RTMNewQdisc: "new ", rtnetlink.RTMDelQdisc: "del "}[m.Type]+q.Kind)
+	})
+	o := rtnetlink.NetemOptions{Qopt: rtnetlink.NetemQopt{Limit: 1000}}
+	for _, r := range []rtnetlink.Request{
+		{Type: rtnetlink.RTMNewQdisc, Flags: rtnetlink.FlagCreate | rtnetlink.FlagExcl, Body: netemReq(d, 0, o)},
+		{Type: rtnetlink.RTMNewQdisc, Body: netemReq(d, 0, o)},
+		{Type: rtnetlink.RTMDelQdisc, Body: rtnetlink.QdiscMsg{Ifindex: int32(d.Ifindex()), Parent: stack.TCHRoot}.Marshal()},
+	} {
+		if _, err := rtnetlink.Handle(h, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []string{"del pfifo_fast", "new netem", "new netem", "del netem"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("notifications %v, want %v", got, want)
+	}
+}
