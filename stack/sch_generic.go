@@ -319,14 +319,24 @@ func (q *Qdisc) takeRoomWaiters() []func() {
 // counts the headers of every segment it will become, as the wire will.
 func qdiscPktLen(skb *SKB) int {
 	n := skb.Len()
-	if skb.GSOSize == 0 || skb.GSOSegs < 2 {
+	if skb.GSOSize == 0 {
 		return n
 	}
 	hdr := gsoHeaderLen(skb.Data())
-	if hdr <= 0 {
+	if hdr <= 0 || n <= hdr {
 		return n
 	}
-	return n + (int(skb.GSOSegs)-1)*hdr
+	return n + (gsoSegs(skb, n, hdr)-1)*hdr
+}
+
+// gsoSegs is gso_segs, or (when the sender left it 0) the segments the
+// payload makes, as qdisc_pkt_len_init computes them.
+func gsoSegs(skb *SKB, n, hdr int) int {
+	if skb.GSOSegs > 0 {
+		return int(skb.GSOSegs)
+	}
+	mss := int(skb.GSOSize)
+	return (n - hdr + mss - 1) / mss
 }
 
 // gsoHeaderLen is the Ethernet, IPv4 and TCP headers of a TCP/IPv4 frame

@@ -284,10 +284,14 @@ func (n *netem) nextSlot(now time.Duration) {
 
 // qdiscPktSegs is the packets a (GSO) packet counts for.
 func qdiscPktSegs(skb *SKB) int {
-	if skb.GSOSize > 0 && skb.GSOSegs > 1 {
-		return int(skb.GSOSegs)
+	if skb.GSOSize == 0 {
+		return 1
 	}
-	return 1
+	n, hdr := skb.Len(), gsoHeaderLen(skb.Data())
+	if hdr <= 0 || n <= hdr {
+		return 1
+	}
+	return gsoSegs(skb, n, hdr)
 }
 
 // copySKB is skb_clone for netem's duplicate: a copy of the packet and

@@ -1,7 +1,6 @@
 package iproute
 
 import (
-	"fmt"
 	"math"
 	"math/bits"
 	"strconv"
@@ -10,8 +9,7 @@ import (
 
 // tc's number grammar (tc_util.c, lib/utils.c, lib/utils_math.c,
 // tc_core.c): C's strtod and strtoul as glibc reads them, then tc's
-// suffixes; and its printers (sprint_time, print_rate, print_size, the
-// classid form).
+// suffixes (the printers are in tc_print.go).
 
 // tc's psched clock as Linux 6.x reports it in /proc/net/psched
 // (000003e8 00000040 000f4240 3b9aca00): a tick is 64 ns, 15.625 a
@@ -447,101 +445,15 @@ func getClassid(arg string) (uint32, bool) {
 }
 
 // classid is print_tc_classid.
-func classid(h uint32) string {
-	switch {
-	case h == 0xffffffff:
-		return "root"
-	case h == 0:
-		return "none"
-	case h>>16 == 0:
-		return fmt.Sprintf(":%x", h&0xffff)
-	case h&0xffff == 0:
-		return fmt.Sprintf("%x:", h>>16)
-	}
-	return fmt.Sprintf("%x:%x", h>>16, h&0xffff)
-}
-
 // cG is C's %g with precision prec.
-func cG(v float64, prec int) string {
-	s := strconv.FormatFloat(v, 'g', prec, 64)
-	switch {
-	case math.IsInf(v, 1):
-		return "inf"
-	case math.IsInf(v, -1):
-		return "-inf"
-	case math.IsNaN(v):
-		return "nan"
-	}
-	// Go writes e+06 as C does; it drops a "+" nowhere.
-	return s
-}
-
 // sprintTime is sprint_time: microseconds as s, ms (three significant
 // digits) or us.
-func sprintTime(t uint32) string {
-	f := float64(t)
-	switch {
-	case f >= timeUnitsPerSec:
-		return cG(f/timeUnitsPerSec, 3) + "s"
-	case f >= timeUnitsPerSec/1000:
-		return cG(f/(timeUnitsPerSec/1000), 3) + "ms"
-	}
-	return fmt.Sprintf("%dus", t)
-}
-
 // sprintTicks is sprint_ticks.
-func sprintTicks(t uint32) string { return sprintTime(tickToTime(t)) }
-
 // sprintTime64 is sprint_time64: nanoseconds as s, ms, us (three
 // significant digits) or ns.
-func sprintTime64(t int64) string {
-	f := float64(t)
-	switch {
-	case t >= 1e9:
-		return cG(f/1e9, 3) + "s"
-	case t >= 1e6:
-		return cG(f/1e6, 3) + "ms"
-	case t >= 1e3:
-		return cG(f/1e3, 3) + "us"
-	}
-	return fmt.Sprintf("%dns", t)
-}
-
 // sprintRate is print_rate: bytes per second as bits with the largest
 // unit that divides them (or that leaves at least a thousand), K M G T of
 // 1000 (1024 under -iec, with "i").
-func sprintRate(rate uint64, iec bool) string {
-	kilo, str := uint64(1000), ""
-	if iec {
-		kilo, str = 1024, "i"
-	}
-	units := []string{"", "K", "M", "G", "T"}
-	rate <<= 3
-	i := 0
-	for ; i < len(units)-1; i++ {
-		if rate < kilo {
-			break
-		}
-		if rate%kilo != 0 && rate < 1000*kilo {
-			break
-		}
-		rate /= kilo
-	}
-	return fmt.Sprintf("%.0f%s%sbit", float64(rate), units[i], str)
-}
-
 // sprintSize is print_size: bytes as Mb or Kb when close to a whole
 // number of them, else b.
-func sprintSize(sz uint32) string {
-	f := float64(sz)
-	switch {
-	case sz >= 1024*1024 && math.Abs(1024*1024*math.RoundToEven(f/(1024*1024))-f) < 1024:
-		return cG(math.RoundToEven(f/(1024*1024)), 6) + "Mb"
-	case sz >= 1024 && math.Abs(1024*math.RoundToEven(f/1024)-f) < 16:
-		return cG(math.RoundToEven(f/1024), 6) + "Kb"
-	}
-	return fmt.Sprintf("%db", sz)
-}
-
 // sprintPercent is netem's percent: a fraction of 2^32-1 as "%g%%".
-func sprintPercent(per uint32) string { return cG(100*float64(per)/math.MaxUint32, 6) + "%" }
