@@ -90,6 +90,7 @@ FUZZ_TARGETS := \
 	./internal/iproute:FuzzMakeArgs \
 	./internal/iproute:FuzzParseRoute \
 	./internal/iproute:FuzzRun \
+	./internal/iproute:FuzzRunTC \
 	./internal/netns:FuzzDecodeInfo \
 	./internal/nlclient:FuzzReplies \
 	./internal/packetdrill:FuzzParse \
@@ -108,9 +109,11 @@ FUZZ_TARGETS := \
 	./stack/ipv4:FuzzReassembly \
 	./stack/ipv4/fib:FuzzTrie \
 	./stack/netlink:FuzzUnmarshal \
+	./stack/rtnetlink:FuzzParseNetemOptions \
 	./stack/rtnetlink:FuzzUnmarshalMessages \
 	./stack/rtnetlink:FuzzUnmarshalNexthop \
 	./stack/rtnetlink:FuzzUnmarshalNexthopBucket \
+	./stack/rtnetlink:FuzzUnmarshalQdisc \
 	./stack/rtnetlink:FuzzUnmarshalRule \
 	./test/packetdrill:FuzzShellLine
 

@@ -4,7 +4,9 @@
 // its pool, NAPI and the NET_RX/NET_TX softirq, the receive path from
 // netif_receive_skb through eth_type_trans to protocol handlers and capture
 // taps, and the transmit path from dev_queue_xmit through a pfifo_fast qdisc
-// per TX queue to the driver's start_xmit. A Host is one network namespace.
+// per TX queue (or a root qdisc grafted in their place: netem,
+// sch_netem.go) to the driver's start_xmit. A Host is one network
+// namespace.
 //
 // The core knows no protocol. Protocols keep their state in a host or a
 // device through typed keys (HostKey, DevKey: net_generic, dev->ip_ptr),

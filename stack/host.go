@@ -21,6 +21,8 @@ type HostConfig struct {
 	// backlog of the legacy (netif_rx) input path (default 1000).
 	NetdevMaxBacklog int
 	Costs            Costs
+	// Seed makes the core's randomised choices repeat (netem's draws).
+	Seed int64
 }
 
 // Host is one network namespace: its devices, protocol handlers, taps and

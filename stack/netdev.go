@@ -158,6 +158,7 @@ type NetDevice struct {
 	wanted     ethtool.Features // requested by the user
 
 	txq        []*TxQueue
+	qdisc      atomic.Pointer[Qdisc] // the grafted root qdisc (nil: the default queueing)
 	rxStats    []QueueStats
 	realTx     atomic.Int32 // real_num_tx_queues: the queues in use
 	realRx     atomic.Int32

@@ -190,6 +190,9 @@ func (q *TxQueue) Requeue(skbs []*SKB) {
 // sender that was refused with ErrXmitQueueFull waits instead of spinning.
 // It reports false (and registers nothing) when there is room already.
 func (q *TxQueue) OnRoom(fn func()) bool {
+	if root := q.dev.qdisc.Load(); root != nil {
+		return root.onRoom(fn)
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.qlen < q.dev.TxQueueLen {
@@ -210,8 +213,13 @@ func (q *TxQueue) takeRoomWaiters() []func() {
 	return w
 }
 
-// flush drops everything waiting in the qdisc (dev_deactivate, dev_close).
+// flush drops everything waiting in the qdisc (dev_deactivate, dev_close);
+// the first queue's flush resets the device's root qdisc too (which
+// counts no drops, as qdisc_reset counts none).
 func (q *TxQueue) flush() {
+	if root := q.dev.qdisc.Load(); root != nil && q.index == 0 {
+		root.reset()
+	}
 	q.mu.Lock()
 	var n uint64
 	for b := range q.bands {
@@ -257,6 +265,9 @@ func DevQueueXmit(skb *SKB) error {
 	}
 	q := dev.txq[pickTx(dev, skb)]
 	skb.QueueMapping = uint16(q.index)
+	if root := dev.qdisc.Load(); root != nil {
+		return root.xmit(skb)
+	}
 	q.mu.Lock()
 	if q.qlen >= dev.TxQueueLen {
 		q.mu.Unlock()
@@ -278,6 +289,10 @@ func DevQueueXmit(skb *SKB) error {
 // KickTx runs the qdisc of every queue with packets waiting: the end of a
 // burst sent with XmitMore.
 func (d *NetDevice) KickTx() {
+	if root := d.qdisc.Load(); root != nil {
+		root.run()
+		return
+	}
 	for _, q := range d.txq {
 		q.mu.Lock()
 		n := q.qlen
@@ -331,9 +346,19 @@ func FlowHash(f []byte) uint32 {
 	return h
 }
 
-// run is qdisc_run: hand packets to the driver until the qdisc is empty,
-// the queue stops or the driver is busy (then the skb is requeued).
+// run is qdisc_run for the queue: its bands go to the driver, then, when
+// the device has a root qdisc, that qdisc runs (a woken queue's packet
+// may be the one it was waiting to send).
 func (q *TxQueue) run() {
+	q.runBands()
+	if root := q.dev.qdisc.Load(); root != nil {
+		root.run()
+	}
+}
+
+// runBands hands the bands' packets to the driver until they are empty,
+// the queue stops or the driver is busy (then the skb is requeued).
+func (q *TxQueue) runBands() {
 	q.mu.Lock()
 	if q.running {
 		q.mu.Unlock()

@@ -2,6 +2,8 @@
 // and exit codes, for `vnic ip` (the client) and the topology file's
 // routes (one parser, one printer). It follows ip 6.1 as it answers
 // against Linux 6.x; the tests hold ip's output captured from the kernel.
+// RunTC is iproute2's tc for qdiscs (netem's grammar and printers,
+// tc*.go; docs/tc.md), held to tc 6.1's requests and output.
 //
 // Run takes ip's global options before the object, in ip's order and with
 // its prefixes (-h is -human, -b -batch, -r -resolve, -f -family):

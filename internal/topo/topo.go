@@ -234,7 +234,7 @@ func (w *World) newHost(hc HostConfig, seed int64) (*Host, error) {
 	}
 	h.Stack = stack.NewHost(hc.Name, w.Clock, scpus, stack.HostConfig{
 		NetdevBudget: hc.NetdevBudget, NetdevBudgetTime: usecs(hc.NetdevBudgetUsecs),
-		Costs: stack.Costs{Proto: costs.Proto, Poll: costs.Poll, GRO: costs.GRO},
+		Costs: stack.Costs{Proto: costs.Proto, Poll: costs.Poll, GRO: costs.GRO}, Seed: seed,
 	})
 	rtnetlink.Init(h.Stack)
 	rtnetlink.SetLinkOps(h.Stack, linkOps{w})

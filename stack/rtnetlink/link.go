@@ -18,6 +18,7 @@ func Init(h *stack.Host) {
 	RegisterDumper(h, RTMGetLink, dumpLinks)
 	Register(h, RTMNewLink, newLink, nil)
 	Register(h, RTMDelLink, delLink, nil)
+	initQdisc(h)
 	h.RegisterNetdevNotifier(func(ev stack.NetdevEvent, d *stack.NetDevice) {
 		switch ev {
 		case stack.NetdevChange, stack.NetdevRegister, stack.NetdevChangeUpper:
@@ -332,21 +333,15 @@ func delLink(h *stack.Host, req Request) ([]Message, error) {
 func LinkMsgOf(d *stack.NetDevice) LinkMsg {
 	f := d.Flags()
 	m := LinkMsg{Index: int32(d.Ifindex()), Flags: f, Type: 1, Name: d.Name(), MTU: uint32(d.MTU()), TxQLen: uint32(d.TxQueueLen),
-		Operstate: uint8(d.Operstate()), Qdisc: "pfifo_fast"}
+		Operstate: uint8(d.Operstate()), Qdisc: d.QdiscKind()}
 	mac := d.Addr()
 	m.MAC = net.HardwareAddr(mac[:])
 	m.Broadcast = net.HardwareAddr(stack.BroadcastMAC[:])
-	if tx, _ := d.RealNumQueues(); tx > 1 {
-		m.Qdisc = "mq"
-	}
 	if f&stack.IFFLoopback != 0 {
-		m.Type, m.Qdisc, m.Broadcast = 772, "noqueue", net.HardwareAddr(make([]byte, 6))
+		m.Type, m.Broadcast = 772, net.HardwareAddr(make([]byte, 6))
 		if f&stack.IFFUp != 0 {
 			m.Operstate = 0 // UNKNOWN, as the kernel reports lo
 		}
-	}
-	if f&stack.IFFUp == 0 {
-		m.Qdisc = "noop"
 	}
 	m.LinkNetnsID = -1
 	if d.IsVRF() {
