@@ -51,55 +51,7 @@ func kernelTCP(t *testing.T, vnet bool) {
 	ipRun(t, ip, "-n", ns, "link", "set", "vt1", "up")
 	h := w.Host("h1").Stack
 	body := bytes.Repeat([]byte("vnic-tcp"), 512<<10) // 4 MiB
-	sum := sha256.Sum256(body)
-	handler := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { _, _ = rw.Write(body) })
-
-	// Kernel client (curl) → vnic server.
-	l, err := inet.ListenTCP(h, "tcp", "198.18.6.2:8080")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: handler}
-	go func() { _ = srv.Serve(l) }()
-	defer srv.Close()
-	cmd := exec.Command(ip, "netns", "exec", ns, curl, "-sS", "--max-time", "20", "-o", "-", "http://198.18.6.2:8080/")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("curl: %v: %s", err, stderr.String())
-	}
-	if sha256.Sum256(out) != sum {
-		t.Fatalf("curl got %d bytes, not the body", len(out))
-	}
-
-	// vnic client → kernel server (a Go server on a socket of the namespace).
-	var kl net.Listener
-	if err := inNetnsDo(ns, func() (err error) {
-		kl, err = net.Listen("tcp4", "198.18.6.1:8081")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	ksrv := &http.Server{Handler: handler}
-	go func() { _ = ksrv.Serve(kl) }()
-	defer ksrv.Close()
-	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			dl, _ := ctx.Deadline()
-			return inet.DialTCP(h, network, addr, dl)
-		},
-	}}
-	resp, err := client.Get("http://198.18.6.1:8081/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil || sha256.Sum256(got) != sum {
-		t.Fatalf("vnic client got %d bytes (%v), not the body", len(got), err)
-	}
-	client.CloseIdleConnections()
+	fetchBothWays(t, ip, curl, ns, h, "198.18.6.2", "198.18.6.1", body, 20*time.Second)
 	// On a lossless TAP nothing is lost: a retransmission can only be a
 	// tail loss probe sent when the other end was slow to ACK (a busy
 	// machine's scheduling), never a recovery or a timeout.
@@ -167,50 +119,7 @@ func TestKernelTCPWithLoss(t *testing.T) {
 	dev.GraftQdisc(q)
 	h := w.Host("h1").Stack
 	body := bytes.Repeat([]byte("lossy-tcp"), 466034) // ~4 MiB
-	sum := sha256.Sum256(body)
-	handler := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { _, _ = rw.Write(body) })
-
-	l, err := inet.ListenTCP(h, "tcp", "198.18.7.2:8080")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: handler}
-	go func() { _ = srv.Serve(l) }()
-	defer srv.Close()
-	cmd := exec.Command(ip, "netns", "exec", ns, curl, "-sS", "--max-time", "60", "-o", "-", "http://198.18.7.2:8080/")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil || sha256.Sum256(out) != sum {
-		t.Fatalf("curl: %d bytes, %v: %s", len(out), err, stderr.String())
-	}
-
-	var kl net.Listener
-	if err := inNetnsDo(ns, func() (err error) {
-		kl, err = net.Listen("tcp4", "198.18.7.1:8081")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	ksrv := &http.Server{Handler: handler}
-	go func() { _ = ksrv.Serve(kl) }()
-	defer ksrv.Close()
-	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			dl, _ := ctx.Deadline()
-			return inet.DialTCP(h, network, addr, dl)
-		},
-	}}
-	resp, err := client.Get("http://198.18.7.1:8081/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil || sha256.Sum256(got) != sum {
-		t.Fatalf("vnic client got %d bytes (%v), not the body", len(got), err)
-	}
-	client.CloseIdleConnections()
+	fetchBothWays(t, ip, curl, ns, h, "198.18.7.2", "198.18.7.1", body, 60*time.Second)
 	if st := q.Stats(); st.Drops == 0 {
 		t.Errorf("netem dropped nothing: %+v", st)
 	}
@@ -231,5 +140,58 @@ func TestKernelTCPWithLoss(t *testing.T) {
 		if n := count(f, "tcp.analysis.fast_retransmission && ip.src == 198.18.7.1"); n != 0 {
 			t.Errorf("%s: %d fast retransmissions by the kernel, whose packets were not dropped", f, n)
 		}
+	}
+}
+
+// fetchBothWays serves body over HTTP both ways between vnic host h
+// (vnicAddr) and the kernel's namespace ns (kernelAddr), each fetch
+// checked whole: the kernel's curl from a net/http server on vnic (port
+// 8080), then vnic's net/http client from a Go server on a socket of the
+// namespace (port 8081).
+func fetchBothWays(t *testing.T, ip, curl, ns string, h *stack.Host, vnicAddr, kernelAddr string, body []byte, timeout time.Duration) {
+	t.Helper()
+	sum := sha256.Sum256(body)
+	handler := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { _, _ = rw.Write(body) })
+
+	l, err := inet.ListenTCP(h, "tcp", vnicAddr+":8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: handler}
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Close()
+	cmd := exec.Command(ip, "netns", "exec", ns, curl, "-sS", "--max-time", fmt.Sprint(int(timeout.Seconds())), "-o", "-", "http://"+vnicAddr+":8080/")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || sha256.Sum256(out) != sum {
+		t.Fatalf("curl: %d bytes, %v: %s", len(out), err, stderr.String())
+	}
+
+	var kl net.Listener
+	if err := inNetnsDo(ns, func() (err error) {
+		kl, err = net.Listen("tcp4", kernelAddr+":8081")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ksrv := &http.Server{Handler: handler}
+	go func() { _ = ksrv.Serve(kl) }()
+	defer ksrv.Close()
+	client := &http.Client{Timeout: timeout, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dl, _ := ctx.Deadline()
+			return inet.DialTCP(h, network, addr, dl)
+		},
+	}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("http://" + kernelAddr + ":8081/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || sha256.Sum256(got) != sum {
+		t.Fatalf("vnic client got %d bytes (%v), not the body", len(got), err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/mdlayher/netlink"
@@ -54,35 +53,21 @@ usage errors.`,
 // (-n/-netns NAME names the host, as ip netns exec names a namespace).
 func runIP(args []string, stdout, stderr io.Writer) int {
 	socket, host, count, profile := "", os.Getenv("VNIC_HOST"), 0, ""
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		val := func(name string) (string, bool) {
-			if v, ok := strings.CutPrefix(a, name+"="); ok {
-				return v, true
-			}
-			if a == name && i+1 < len(args) {
-				i++
-				return args[i], true
-			}
-			return "", false
+	opts, rest := ownOptions(args, "--socket", "--host", "--cpuprofile", "--count")
+	if v, ok := opts["--socket"]; ok {
+		socket = v
+	}
+	if v, ok := opts["--host"]; ok {
+		host = v
+	}
+	profile = opts["--cpuprofile"]
+	if v, ok := opts["--count"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			fmt.Fprintf(stderr, "vnic ip: --count %q: want a count of events\n", v)
+			return 1
 		}
-		if v, ok := val("--socket"); ok {
-			socket = v
-		} else if v, ok := val("--host"); ok {
-			host = v
-		} else if v, ok := val("--cpuprofile"); ok {
-			profile = v
-		} else if v, ok := val("--count"); ok {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				fmt.Fprintf(stderr, "vnic ip: --count %q: want a count of events\n", v)
-				return 1
-			}
-			count = n
-		} else {
-			rest = append(rest, a)
-		}
+		count = n
 	}
 	if profile != "" {
 		// The root's --cpuprofile does not reach a command that parses

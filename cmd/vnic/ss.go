@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/mdlayher/netlink"
 	"github.com/spf13/cobra"
@@ -53,26 +52,12 @@ Filter expressions and the other tables are refused. Exit codes are ss's:
 // rest to ss's command line.
 func runSS(args []string, stdout, stderr io.Writer) int {
 	socket, host := "", os.Getenv("VNIC_HOST")
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		val := func(name string) (string, bool) {
-			if v, ok := strings.CutPrefix(a, name+"="); ok {
-				return v, true
-			}
-			if a == name && i+1 < len(args) {
-				i++
-				return args[i], true
-			}
-			return "", false
-		}
-		if v, ok := val("--socket"); ok {
-			socket = v
-		} else if v, ok := val("--host"); ok {
-			host = v
-		} else {
-			rest = append(rest, a)
-		}
+	opts, rest := ownOptions(args, "--socket", "--host")
+	if v, ok := opts["--socket"]; ok {
+		socket = v
+	}
+	if v, ok := opts["--host"]; ok {
+		host = v
 	}
 	o, err := ss.ParseArgs(rest)
 	var ue *ss.UsageError

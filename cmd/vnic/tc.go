@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -44,26 +43,12 @@ usage errors.`,
 // rest to iproute's tc.
 func runTC(args []string, stdout, stderr io.Writer) int {
 	socket, host := "", os.Getenv("VNIC_HOST")
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		val := func(name string) (string, bool) {
-			if v, ok := strings.CutPrefix(a, name+"="); ok {
-				return v, true
-			}
-			if a == name && i+1 < len(args) {
-				i++
-				return args[i], true
-			}
-			return "", false
-		}
-		if v, ok := val("--socket"); ok {
-			socket = v
-		} else if v, ok := val("--host"); ok {
-			host = v
-		} else {
-			rest = append(rest, a)
-		}
+	opts, rest := ownOptions(args, "--socket", "--host")
+	if v, ok := opts["--socket"]; ok {
+		socket = v
+	}
+	if v, ok := opts["--host"]; ok {
+		host = v
 	}
 	if len(rest) == 1 && rest[0] == "--help" && len(args) == 1 {
 		fmt.Fprint(stdout, "usage: vnic tc [--socket PATH] [--host NAME] [ OPTIONS ] OBJECT { COMMAND | help }\n\n"+iproute.TCUsage)
