@@ -288,7 +288,6 @@ func (sk *Sock) icmpError(ie ipv4.ICMPError, seq uint32) {
 		return
 	}
 	if !between(seq, sk.sndUna, sk.sndNxt) && sk.state != SynSent {
-		sk.p.Stats.ExtTCPAbortOnData.Add(0)
 		return
 	}
 	var e syscall.Errno

@@ -121,9 +121,6 @@ func (sk *Sock) Connect(raddr netip.AddrPort) error {
 		sk.err = nil
 		return err
 	}
-	if sk.raddr != ([4]byte{}) && sk.state == Closed && sk.iss != 0 {
-		// The previous attempt ended: Linux lets a closed socket connect again.
-	}
 	if !raddr.Addr().Is4() || raddr.Port() == 0 {
 		return errf(syscall.EINVAL, "connect %v", raddr)
 	}

@@ -130,7 +130,6 @@ func (sk *Sock) reset() {
 	default:
 		err = errf(syscall.ECONNRESET, "connection reset by peer")
 	}
-	sk.p.Stats.ExtTCPAbortOnData.Add(0)
 	sk.doneLocked(err)
 }
 
@@ -489,7 +488,6 @@ func (sk *Sock) dataQueue(seg *segment) {
 func (sk *Sock) fin() {
 	sk.finRcvd = true
 	sk.ackPending = true
-	sk.rdShut = sk.rdShut || false
 	switch sk.state {
 	case SynRecv, Established:
 		sk.setState(CloseWait)

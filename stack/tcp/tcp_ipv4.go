@@ -200,12 +200,12 @@ func (p *Proto) sendReset(seg *segment) {
 		flags |= header.TCPAck
 	}
 	p.Stats.OutRsts.Add(1)
-	p.sendBare(seg.dst, seg.src, seg.dport, seg.sport, seq, ack, flags, 0, nil, seg.tos)
+	p.sendBare(seg.dst, seg.src, seg.dport, seg.sport, seq, ack, flags, 0, nil)
 }
 
 // sendBare sends a segment of no socket (a reset, a TIME_WAIT or
 // request sock's ACK: ip_send_unicast_reply), with opts as its options.
-func (p *Proto) sendBare(src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags uint8, wnd uint16, opts []byte, tos uint8) {
+func (p *Proto) sendBare(src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags uint8, wnd uint16, opts []byte) {
 	in := p.in
 	fl := flowKey(src, dst, sport, dport)
 	rt, err := in.RouteOutput(&fl)
@@ -226,11 +226,9 @@ func (p *Proto) sendBare(src, dst [4]byte, sport, dport uint16, seq, ack uint32,
 	sum := header.PseudoHeaderIPv4(src, dst, ipv4.IPProtoTCP, uint16(hl))
 	th.SetChecksum(^header.Fold(header.Sum(th, sum)))
 	p.Stats.OutSegs.Add(1)
-	// ip_send_unicast_reply: DF, ID 0, the default TTL; the TOS the
-	// segment came with (ip_send_unicast_reply copies it with
-	// tcp_reflect_tos off it is the socket's, 0 here).
+	// ip_send_unicast_reply: DF, ID 0, the default TTL, TOS 0 (with
+	// tcp_reflect_tos off).
 	_ = in.SendDatagram(rt, ipv4.IPHeader{Src: src, Dst: dst, Proto: ipv4.IPProtoTCP, TTL: in.Config().DefaultTTL, DF: true}, th, nil, 0)
-	_ = tos
 }
 
 // err is tcp_v4_err: an ICMP error about one of the connections'
@@ -257,8 +255,6 @@ func (p *Proto) err(skb *stack.SKB, ie ipv4.ICMPError) {
 	}
 	sk.icmpError(ie, seq)
 }
-
-// Dial-side helpers.
 
 // flowKey is the routing key of a connection's segments.
 func flowKey(src, dst [4]byte, sport, dport uint16) fibFlow {

@@ -199,8 +199,7 @@ func (p *Proto) sendSynAck(r *request) {
 		kind = header.TCPOptionsSYNACKCookie
 	}
 	opts := header.AppendTCPOptions(ob[:0], &o, kind)
-	p.Stats.OutSegs.Add(0)
-	p.sendBare(r.laddr, r.raddr, r.lport, r.rport, r.iss, r.irs+1, header.TCPSyn|header.TCPAck, uint16(min(r.rcvWnd, maxWindow)), opts, 0)
+	p.sendBare(r.laddr, r.raddr, r.lport, r.rport, r.iss, r.irs+1, header.TCPSyn|header.TCPAck, uint16(min(r.rcvWnd, maxWindow)), opts)
 }
 
 // requestTimer is reqsk_timer_handler: the SYN-ACK again with backoff
@@ -287,7 +286,6 @@ func (sk *Sock) rcvRequest(r *request, seg *segment) bool {
 	}
 	p := sk.p
 	if seg.seq == r.irs && seg.flags&(header.TCPSyn|header.TCPAck|header.TCPRst|header.TCPFin) == header.TCPSyn {
-		p.Stats.ExtTCPSynRetrans.Add(0)
 		p.sendSynAck(r)
 		r.timer.Reset(min(timeoutInit<<uint(r.numTimeout), rtoMax))
 		return true
@@ -295,7 +293,7 @@ func (sk *Sock) rcvRequest(r *request, seg *segment) bool {
 	rcvNxt := r.irs + 1
 	if !inWindow(seg.seq, seg.end, rcvNxt, rcvNxt+r.rcvWnd) {
 		if !seg.has(header.TCPRst) {
-			p.sendBare(r.laddr, r.raddr, r.lport, r.rport, r.iss+1, rcvNxt, header.TCPAck, uint16(min(r.rcvWnd>>r.rcvWscale, maxWindow)), nil, 0)
+			p.sendBare(r.laddr, r.raddr, r.lport, r.rport, r.iss+1, rcvNxt, header.TCPAck, uint16(min(r.rcvWnd>>r.rcvWscale, maxWindow)), nil)
 		}
 		return true
 	}
@@ -497,7 +495,6 @@ func (sk *Sock) timeWaitProcess(seg *segment) {
 	if seg.has(header.TCPFin) {
 		sk.resetKeep(timerTimeWait, timeWaitLen)
 	}
-	sk.p.Stats.ExtTWRecycled.Add(0)
 	var ob [40]byte
 	sk.sendSegment(sk.sndNxt, header.TCPAck, nil, nil, sk.estOptions(ob[:]), 1)
 }

@@ -513,6 +513,9 @@ func (sk *Sock) transmit(i int, retrans bool) {
 		sk.totalRetx += segs
 		sk.bytesRetrans += uint64(dlen)
 		s.retrans++
+		if s.flags&header.TCPSyn != 0 {
+			sk.p.Stats.ExtTCPSynRetrans.Add(1)
+		}
 		sk.mark(s, sackRetrans)
 		s.sacked |= everRetrans
 		sk.p.Stats.RetransSegs.Add(uint64(segs))

@@ -87,7 +87,7 @@ func (sk *Sock) sackUpdate(seg *segment) int {
 // when no cut falls inside the segment.
 func (sk *Sock) sackCut(s *txSeg, off uint32, end bool) uint32 {
 	mss := sk.mssCache
-	if s.flags&(0x02|0x01) != 0 || mss == 0 { // SYN or FIN: never cut
+	if s.flags&(header.TCPSyn|header.TCPFin) != 0 || mss == 0 { // never cut
 		return 0
 	}
 	n := off / mss * mss
@@ -176,7 +176,6 @@ func (sk *Sock) enterRecovery() {
 	if sk.lostOut == 0 && sk.sendHead > 0 && sk.wq[0].sacked&sackAcked == 0 {
 		sk.mark(&sk.wq[0], sackLost)
 	}
-	st.ExtTCPFastRetrans.Add(0)
 	sk.recoveryStep()
 }
 

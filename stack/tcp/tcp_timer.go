@@ -4,6 +4,7 @@ import (
 	"syscall"
 	"time"
 
+	"vnic/header"
 	"vnic/stack"
 )
 
@@ -94,12 +95,7 @@ func (sk *Sock) rearmRTO() {
 	if sk.scheduleLossProbe(false) {
 		return
 	}
-	rto := sk.rto
-	if sk.timers.pending == timerRetrans && sk.caState == caLoss {
-		// Keep the backed-off timer running in Loss (tcp_rearm_rto
-		// leaves the RTO as tcp_retransmit_timer set it).
-	}
-	sk.resetRetrans(timerRetrans, rto)
+	sk.resetRetrans(timerRetrans, sk.rto)
 }
 
 // retransTimer is tcp_write_timer: whichever job the timer had.
@@ -128,11 +124,7 @@ func (sk *Sock) retransmitTimeout() {
 	if sk.writeTimeout() {
 		return
 	}
-	if sk.state == SynSent || sk.state == SynRecv {
-		sk.p.Stats.ExtTCPTimeouts.Add(1)
-	} else {
-		sk.p.Stats.ExtTCPTimeouts.Add(1)
-	}
+	sk.p.Stats.ExtTCPTimeouts.Add(1)
 	sk.enterLoss()
 	if sk.rtoStamp == 0 {
 		sk.rtoStamp = sk.now()
@@ -154,7 +146,7 @@ func (sk *Sock) retransmitHead() {
 		return
 	}
 	s := &sk.wq[0]
-	if s.dataLen() > sk.mssCache && s.flags&(0x02) == 0 {
+	if s.dataLen() > sk.mssCache && s.flags&header.TCPSyn == 0 {
 		sk.fragment(0, sk.mssCache)
 		sk.sendHead++
 	}
@@ -262,12 +254,18 @@ func (sk *Sock) probeTimer() {
 		return
 	}
 	if !sk.writeWakeup() {
-		var ob [40]byte
-		sk.sendSegment(sk.sndUna-1, 0x10, nil, nil, sk.estOptions(ob[:]), 1)
+		sk.sendProbe()
 	}
 	sk.probesOut++
 	sk.backoff++
 	sk.resetRetrans(timerProbe, min(sk.rto<<uint(min(sk.backoff, 16)), rtoMax))
+}
+
+// sendProbe is tcp_xmit_probe_skb: an empty ACK at snd_una - 1, which the
+// peer answers with its window (a zero-window or keepalive probe).
+func (sk *Sock) sendProbe() {
+	var ob [40]byte
+	sk.sendSegment(sk.sndUna-1, header.TCPAck, nil, nil, sk.estOptions(ob[:]), 1)
 }
 
 // writeWakeup is tcp_write_wakeup: when the window opened a little, a
@@ -451,8 +449,7 @@ func (sk *Sock) keepaliveProbe() {
 		sk.abortTimeout()
 		return
 	}
-	var ob [40]byte
-	sk.sendSegment(sk.sndUna-1, 0x10, nil, nil, sk.estOptions(ob[:]), 1)
+	sk.sendProbe()
 	sk.probesOut++
 	sk.armKeepalive(sk.keepIntvlTime())
 }
