@@ -34,17 +34,7 @@ type TCPResult struct {
 // once), 198.18.0.1 and 198.18.0.2, with the features off turned off on
 // both devices.
 func tcpBenchWorld(virtual bool, off ethtool.Features, costs hw.CostModel) (*World, error) {
-	cfg := Config{Seed: 1, Costs: Costs(costs),
-		Hosts: []HostConfig{
-			{Name: "h1", CPUs: 1, Devices: []DeviceConfig{{Queues: 1, RxRing: 1024, TxRing: 1024, Addresses: []string{"198.18.0.1/24"}}}},
-			{Name: "h2", CPUs: 1, Devices: []DeviceConfig{{Queues: 1, RxRing: 1024, TxRing: 1024, Addresses: []string{"198.18.0.2/24"}}}},
-		},
-		Cables: []CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 100000}},
-	}
-	if virtual {
-		cfg.Time = VirtualTime
-	}
-	w, err := Build(cfg)
+	w, err := Build(tcpBenchConfig(virtual, costs))
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +50,21 @@ func tcpBenchWorld(virtual bool, off ethtool.Features, costs hw.CostModel) (*Wor
 		}
 	}
 	return w, nil
+}
+
+// tcpBenchConfig is tcpBenchWorld's topology.
+func tcpBenchConfig(virtual bool, costs hw.CostModel) Config {
+	cfg := Config{Seed: 1, Costs: Costs(costs),
+		Hosts: []HostConfig{
+			{Name: "h1", CPUs: 1, Devices: []DeviceConfig{{Queues: 1, RxRing: 1024, TxRing: 1024, Addresses: []string{"198.18.0.1/24"}}}},
+			{Name: "h2", CPUs: 1, Devices: []DeviceConfig{{Queues: 1, RxRing: 1024, TxRing: 1024, Addresses: []string{"198.18.0.2/24"}}}},
+		},
+		Cables: []CableConfig{{A: "h1/vnic0", B: "h2/vnic0", SpeedMbps: 100000}},
+	}
+	if virtual {
+		cfg.Time = VirtualTime
+	}
+	return cfg
 }
 
 var benchServer = netip.MustParseAddrPort("198.18.0.2:5201")

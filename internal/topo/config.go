@@ -12,7 +12,7 @@ import (
 // mapstructure tag is its key (configs/default.yaml documents every one),
 // so viper decodes a file straight into it. Fields without a key are for
 // programs that build topologies themselves. Build reads the topology;
-// Duration, Traffic, Bulk and Log are for the program that runs it.
+// Duration, Traffic, Bulk, TCP and Log are for the program that runs it.
 type Config struct {
 	// Time is the clock: VirtualTime (deterministic) or RealTime (the
 	// zero value means real time too).
@@ -25,6 +25,7 @@ type Config struct {
 	Cables   []CableConfig `mapstructure:"cables"`
 	Traffic  []Traffic     `mapstructure:"traffic"`
 	Bulk     []Bulk        `mapstructure:"bulk"`
+	TCP      []TCPFlow     `mapstructure:"tcp"`
 	Log      LogConfig     `mapstructure:"log"`
 }
 
@@ -169,6 +170,47 @@ type Bulk struct {
 	RateSends float64 `mapstructure:"rate_sends"`
 }
 
+// TCPFlow is one TCP traffic entry: Connections connections from the
+// client host to a listener on the server host, over the hosts' own TCP
+// (stack/tcp), each end a thread of its host (StartTCP).
+//
+// Type "bulk": each connection sends Bytes bytes in writes of
+// MessageSize, or sends for Duration; then it shuts down its side and the
+// server, having read everything, closes. Type "rr" (request/response,
+// netperf's TCP_RR): each connection sends a request of RequestSize
+// bytes, the server answers with ResponseSize bytes, and the client sends
+// the next once the whole answer is in: Count transactions, or as many as
+// fit in Duration. Without Bytes, Count or Duration a flow runs as long
+// as the topology's duration (vnic demo) or until stopped (vnic up).
+type TCPFlow struct {
+	Type   string `mapstructure:"type"`   // bulk or rr
+	Client string `mapstructure:"client"` // the host that connects
+	Server string `mapstructure:"server"` // the host that listens
+	// Address is what the client connects to (default: the server's first
+	// address in the file) and Port the listener's port.
+	Address     string        `mapstructure:"address"`
+	Port        int           `mapstructure:"port"`
+	Connections int           `mapstructure:"connections"`
+	Bytes       int64         `mapstructure:"bytes"` // bulk: per connection
+	Count       int64         `mapstructure:"count"` // rr: transactions per connection
+	Duration    time.Duration `mapstructure:"duration"`
+	// MessageSize is a bulk client's write; RequestSize and ResponseSize
+	// are an rr transaction's two messages.
+	MessageSize  int `mapstructure:"message_size"`
+	RequestSize  int `mapstructure:"request_size"`
+	ResponseSize int `mapstructure:"response_size"`
+	// NoDelay sets TCP_NODELAY on both ends; Congestion is
+	// TCP_CONGESTION on both ends ("": the host's default, cubic).
+	NoDelay    bool   `mapstructure:"nodelay"`
+	Congestion string `mapstructure:"congestion"`
+}
+
+// TCP flow types.
+const (
+	TCPBulk = "bulk"
+	TCPRR   = "rr"
+)
+
 // LogConfig is the program's logger.
 type LogConfig struct {
 	Level  string `mapstructure:"level"`
@@ -188,9 +230,12 @@ const (
 	defaultBurst        = 1
 	defaultRatePPS      = 10000
 	defaultRateSends    = 1000
+	defaultTCPPort      = 5201      // iperf3's
+	defaultMessageSize  = 128 << 10 // iperf3's TCP block
+	defaultRRSize       = 1         // netperf TCP_RR's request and response
 )
 
-// SetDefaults gives list items (hosts, devices, cables, traffic, bulk) the
+// SetDefaults gives list items (hosts, devices, cables, traffic, bulk, tcp) the
 // defaults a file's list cannot take from the embedded one (a file's
 // topology replaces the embedded one whole): a zero number means
 // "default". Bools are left alone, since false cannot be told from unset:
@@ -235,6 +280,18 @@ func (c *Config) SetDefaultsUnless(given func(key string) bool) {
 		b := &c.Bulk[i]
 		def(&b.SendSize, maxSendSize, "bulk[%d].send_size", i)
 		deff(&b.RateSends, defaultRateSends, "bulk[%d].rate_sends", i)
+	}
+	for i := range c.TCP {
+		f := &c.TCP[i]
+		def(&f.Port, defaultTCPPort, "tcp[%d].port", i)
+		def(&f.Connections, 1, "tcp[%d].connections", i)
+		switch f.Type {
+		case TCPBulk:
+			def(&f.MessageSize, defaultMessageSize, "tcp[%d].message_size", i)
+		case TCPRR:
+			def(&f.RequestSize, defaultRRSize, "tcp[%d].request_size", i)
+			def(&f.ResponseSize, defaultRRSize, "tcp[%d].response_size", i)
+		}
 	}
 	for i := range c.Traffic {
 		t := &c.Traffic[i]

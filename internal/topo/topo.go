@@ -238,7 +238,7 @@ func (w *World) newHost(hc HostConfig, seed int64) (*Host, error) {
 	})
 	rtnetlink.Init(h.Stack)
 	rtnetlink.SetLinkOps(h.Stack, linkOps{w})
-	if hc.IPv4 || hc.Forwarding || len(hc.Routes) > 0 || hasAddresses(hc) {
+	if hc.runsIPv4() {
 		if _, err := inet.Init(h.Stack, ipv4.InetConfig{Seed: seed}); err != nil {
 			return nil, err
 		}
@@ -288,13 +288,32 @@ func (w *World) newDevice(h *Host, dc DeviceConfig, hwName string, mac net.Hardw
 	return d, nil
 }
 
-func hasAddresses(hc HostConfig) bool {
+// runsIPv4 reports whether the host gets the IPv4 stack: asked for, or
+// implied by forwarding, routes or an address.
+func (hc HostConfig) runsIPv4() bool {
+	if hc.IPv4 || hc.Forwarding || len(hc.Routes) > 0 {
+		return true
+	}
 	for _, d := range hc.Devices {
 		if len(d.Addresses) > 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// addrs is the host's IPv4 addresses as the file gives them, in order
+// (those that parse).
+func (hc HostConfig) addrs() []netip.Addr {
+	var out []netip.Addr
+	for _, d := range hc.Devices {
+		for _, a := range d.Addresses {
+			if p, err := netip.ParsePrefix(a); err == nil && p.Addr().Is4() {
+				out = append(out, p.Addr())
+			}
+		}
+	}
+	return out
 }
 
 // configureIPv4 adds the host's addresses, forwarding switch and routes.

@@ -1,8 +1,11 @@
 package topo
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand"
+	"slices"
+
 	"vnic/stack"
 	"vnic/stack/ipv4"
 )
@@ -15,9 +18,10 @@ type Stream struct {
 	SinkHost string
 }
 
-// StartTraffic registers a counting IPv4 sink on every host without the
-// IPv4 stack (config validation keeps streams off such hosts) and starts
-// one pktgen per stream. The seed moves the streams' source addresses.
+// StartTraffic registers a counting sink on every host: the IPv4 handler
+// of a host without the IPv4 stack, a PRE_ROUTING hook of one with it
+// (pktgenHook); then it starts one pktgen per stream. The seed moves the
+// streams' source addresses.
 func StartTraffic(w *World, streams []Traffic, seed int64) ([]*Stream, error) {
 	r := rand.New(rand.NewSource(seed))
 	sinks := map[string]*stack.Sink{}
@@ -29,6 +33,8 @@ func StartTraffic(w *World, streams []Traffic, seed int64) ([]*Stream, error) {
 		}
 	}
 	var out []*Stream
+	dsts := map[*Host][][4]byte{} // the streams' destinations on IPv4 hosts
+	var ipHosts []*Host
 	for i, t := range streams {
 		from, err := w.Device(t.From)
 		if err != nil {
@@ -38,10 +44,16 @@ func StartTraffic(w *World, streams []Traffic, seed int64) ([]*Stream, error) {
 		if err != nil {
 			return nil, fmt.Errorf("traffic[%d].to: %w", i, err)
 		}
-		src := [4]byte{198, 18, byte(r.Intn(256)), 1}
+		src, dst := [4]byte{198, 18, byte(r.Intn(256)), 1}, [4]byte{198, 19, byte(i), 1}
+		if ipv4.Of(to.Host.Stack) != nil {
+			if dsts[to.Host] == nil {
+				ipHosts = append(ipHosts, to.Host)
+			}
+			dsts[to.Host] = append(dsts[to.Host], dst)
+		}
 		pg, err := from.Host.Stack.NewPktgen(stack.PktgenConfig{
 			Dev: from.Netdev, CPU: i % len(from.Host.CPUs), DstMAC: to.Netdev.Addr(),
-			SrcIP: src, DstIP: [4]byte{198, 19, byte(i), 1},
+			SrcIP: src, DstIP: dst,
 			Size: t.Size, Flows: t.Flows, Rate: t.RatePPS, Burst: t.Burst, Queue: -1,
 		})
 		if err != nil {
@@ -49,10 +61,37 @@ func StartTraffic(w *World, streams []Traffic, seed int64) ([]*Stream, error) {
 		}
 		out = append(out, &Stream{Config: t, Pktgen: pg, Sink: sinks[to.Host.Name], SinkHost: to.Host.Name})
 	}
+	for _, h := range ipHosts {
+		if err := h.Stack.Netfilter().Register(pktgenHook(sinks[h.Name], dsts[h])); err != nil {
+			return nil, err
+		}
+	}
 	for _, t := range out {
 		t.Pktgen.Start()
 	}
 	return out, nil
+}
+
+// priRawBeforeDefrag is NF_IP_PRI_RAW_BEFORE_DEFRAG: ahead of
+// reassembly, conntrack and every table.
+const priRawBeforeDefrag = -450
+
+// pktgenHook is the sink of pktgen streams on a host that runs IPv4: at
+// PRE_ROUTING, before anything else sees them, it takes the streams'
+// frames (UDP to the discard port at one of dsts, the streams'
+// destinations), as a raw-table rule that matches and drops them would
+// count them, and lets every other packet through to routing.
+func pktgenHook(s *stack.Sink, dsts [][4]byte) *stack.NFHookOps {
+	return &stack.NFHookOps{Name: "pktgen sink", Hook: stack.NFPreRouting, Priority: priRawBeforeDefrag,
+		Fn: func(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
+			d := skb.Data()
+			if len(d) < 28 || d[0] != 0x45 || d[9] != 17 || binary.BigEndian.Uint16(d[22:24]) != stack.PktgenPort ||
+				!slices.Contains(dsts, [4]byte(d[16:20])) {
+				return stack.NFAccept
+			}
+			s.Handle(skb)
+			return stack.NFStolen
+		}}
 }
 
 // BulkStream is a running bulk stream: its sender and the sink that

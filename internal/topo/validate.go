@@ -194,8 +194,9 @@ func (d DeviceConfig) validate(dk string, bad func(key, format string, args ...a
 
 // validateWiring checks what joins hosts: device names, MACs, addresses,
 // TAP ports, routes, that each device has at most one cable and a cable
-// two different devices, and that cables, pktgen and bulk streams keep off
-// what they cannot share and reach devices that exist.
+// two different devices, that cables, pktgen and bulk streams keep off
+// what they cannot share and reach devices that exist, and the TCP flows'
+// ends (validateTCP).
 func (c *Config) validateWiring(bad func(key, format string, args ...any)) {
 	ipHosts := map[string]bool{}
 	ports := map[string]bool{}
@@ -212,14 +213,11 @@ func (c *Config) validateWiring(bad func(key, format string, args ...any)) {
 			hosts[h.Name] = i
 		}
 		named = named && h.Name != "" && hosts[h.Name] == i
-		ip := h.IPv4 || h.Forwarding || len(h.Routes) > 0
+		ip := h.runsIPv4()
 		for j, name := range deviceNames(h, k, bad) {
 			d := h.Devices[j]
 			dk := fmt.Sprintf("%s.devices[%d]", k, j)
 			devs[h.Name+"/"+name] = true
-			if len(d.Addresses) > 0 {
-				ip = true
-			}
 			for _, a := range d.Addresses {
 				p, err := netip.ParsePrefix(a)
 				if err != nil || !p.Addr().Is4() {
@@ -300,11 +298,11 @@ func (c *Config) validateWiring(bad func(key, format string, args ...any)) {
 			cabled[end.dev] = i
 		}
 	}
+	// A pktgen stream may end on an IPv4 host: its sink there takes the
+	// stream's frames at PRE_ROUTING (StartTraffic).
 	for i, t := range c.Traffic {
 		for _, end := range []struct{ key, dev string }{{"from", t.From}, {"to", t.To}} {
-			if h, _, _ := strings.Cut(end.dev, "/"); ipHosts[h] {
-				bad(fmt.Sprintf("traffic[%d]", i), "host %s runs IPv4: pktgen streams need hosts without it", h)
-			} else if named && !devs[end.dev] {
+			if named && !devs[end.dev] {
 				bad(fmt.Sprintf("traffic[%d].%s", i, end.key), "%q: no such device", end.dev)
 			}
 		}
@@ -318,6 +316,7 @@ func (c *Config) validateWiring(bad func(key, format string, args ...any)) {
 			}
 		}
 	}
+	c.validateTCP(bad, named)
 }
 
 // deviceNames is the interface names h's devices get, as the stack

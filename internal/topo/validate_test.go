@@ -45,7 +45,10 @@ func TestValidate(t *testing.T) {
 		{func(c *Config) { c.Hosts[0].Devices[0].MTU = 9217 }, `config: hosts[0].devices[0].mtu: 9217: want 68..9216`},
 		{func(c *Config) { c.Hosts[0].CPUs = 65 }, `config: hosts[0].cpus: 65: want 1..64`},
 		{func(c *Config) { c.Cables[0].SpeedMbps = 5 }, `config: cables[0].speed_mbps: 5: want 10..400000`},
-		{func(c *Config) { c.Hosts[0].IPv4 = true }, `config: traffic[0]: host h1 runs IPv4: pktgen streams need hosts without it`},
+		{func(c *Config) {
+			c.Hosts[0].IPv4 = true
+			c.Bulk = []Bulk{{From: "h1/vnic0", To: "h2/vnic0", SendSize: 1, RateSends: 1}}
+		}, `config: bulk[0]: host h1 runs IPv4: bulk streams need hosts without it`},
 		{func(c *Config) { c.Costs.IRQ = -time.Microsecond }, `config: costs.irq: -1µs is negative`},
 	} {
 		c := valid()
