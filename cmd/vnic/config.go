@@ -29,13 +29,13 @@ type Config struct {
 // topologyKeys are the keys that make a topology: a file that gives any of
 // them replaces all of the embedded default's, so that the demo's hosts
 // and streams never leak into a file's topology.
-var topologyKeys = []string{"hosts", "cables", "traffic", "bulk"}
+var topologyKeys = []string{"hosts", "cables", "traffic", "bulk", "tcp"}
 
 // loadConfig reads the embedded default, merges file over it (if any),
 // applies VNIC_* environment variables to scalar keys, and decodes it
 // strictly: an unknown key is an error that names it. A file that gives
 // any of topologyKeys gives the whole topology: the default's hosts,
-// cables, traffic and bulk are dropped, and what the file leaves out is
+// cables, traffic, bulk and tcp are dropped, and what the file leaves out is
 // empty.
 func loadConfig(file string) (*viper.Viper, error) {
 	def := viper.New()

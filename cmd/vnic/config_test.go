@@ -40,34 +40,39 @@ func one(lines string) string {
 }
 
 // TestConfigTopologyReplacesTheDefault: a file that gives any of hosts,
-// cables, traffic and bulk gives the whole topology (the demo's streams
-// do not leak into it); one that gives none keeps the demo's, and scalar
-// keys still come from the embedded default.
+// cables, traffic, bulk and tcp gives the whole topology (the demo's
+// streams and flows do not leak into it); one that gives none keeps the
+// demo's, and scalar keys still come from the embedded default.
 func TestConfigTopologyReplacesTheDefault(t *testing.T) {
 	ipv4 := "hosts:\n  - name: x\n    devices: [{addresses: [198.18.5.1/24]}]\n  - name: y\n    devices: [{addresses: [198.18.5.2/24]}]\ncables: [{a: x/vnic0, b: y/vnic0}]\n"
 	for _, tc := range []struct {
-		yaml                         string
-		hosts, cables, traffic, bulk int
+		yaml                              string
+		hosts, cables, traffic, bulk, tcp int
 	}{
-		{"seed: 7\n", 2, 1, 3, 1},
-		{ipv4, 2, 1, 0, 0},
-		{"hosts:\n  - name: solo\n    devices: [{}]\n", 1, 0, 0, 0},
-		{"hosts:\n  - name: h1\n    devices: [{}]\n  - name: h2\n    devices: [{}]\ntraffic: [{from: h1/vnic0, to: h2/vnic0}]\n", 2, 0, 1, 0},
-		{"hosts:\n  - name: h1\n    devices: [{}]\n  - name: h2\n    devices: [{}]\nbulk: [{from: h1/vnic0, to: h2/vnic0}]\n", 2, 0, 0, 1},
+		{"seed: 7\n", 2, 1, 3, 0, 2},
+		{ipv4, 2, 1, 0, 0, 0},
+		{ipv4 + "tcp: [{type: rr, client: x, server: y, count: 10}]\n", 2, 1, 0, 0, 1},
+		{"hosts:\n  - name: solo\n    devices: [{}]\n", 1, 0, 0, 0, 0},
+		{"hosts:\n  - name: h1\n    devices: [{}]\n  - name: h2\n    devices: [{}]\ntraffic: [{from: h1/vnic0, to: h2/vnic0}]\n", 2, 0, 1, 0, 0},
+		{"hosts:\n  - name: h1\n    devices: [{}]\n  - name: h2\n    devices: [{}]\nbulk: [{from: h1/vnic0, to: h2/vnic0}]\n", 2, 0, 0, 1, 0},
 	} {
 		c, err := loadFile(t, tc.yaml)
 		if err != nil {
 			t.Errorf("%q: %v", tc.yaml, err)
 			continue
 		}
-		if len(c.Hosts) != tc.hosts || len(c.Cables) != tc.cables || len(c.Traffic) != tc.traffic || len(c.Bulk) != tc.bulk {
-			t.Errorf("%q: hosts %d cables %d traffic %d bulk %d, want %d %d %d %d", tc.yaml,
-				len(c.Hosts), len(c.Cables), len(c.Traffic), len(c.Bulk), tc.hosts, tc.cables, tc.traffic, tc.bulk)
+		if len(c.Hosts) != tc.hosts || len(c.Cables) != tc.cables || len(c.Traffic) != tc.traffic || len(c.Bulk) != tc.bulk || len(c.TCP) != tc.tcp {
+			t.Errorf("%q: hosts %d cables %d traffic %d bulk %d tcp %d, want %d %d %d %d %d", tc.yaml,
+				len(c.Hosts), len(c.Cables), len(c.Traffic), len(c.Bulk), len(c.TCP), tc.hosts, tc.cables, tc.traffic, tc.bulk, tc.tcp)
 		}
 		if c.Time != topo.VirtualTime || c.Duration.String() != "20ms" || c.Costs.IRQ.String() != "1µs" || c.Log.Level != "info" || !c.Checker {
 			t.Errorf("%q: scalar defaults lost: %+v", tc.yaml, c)
 		}
 	}
+	// A file's tcp flows alone do not reach the demo's hosts either.
+	wantErrors(t, []struct{ yaml, want string }{
+		{"tcp: [{type: bulk, client: h1, server: h2}]\n", "config: hosts: no hosts\nconfig: tcp[0].client: \"h1\": no such host\nconfig: tcp[0].server: \"h2\": no such host"},
+	})
 	// A file's cables alone do not reach the demo's hosts.
 	wantErrors(t, []struct{ yaml, want string }{
 		{"cables: [{a: h1/vnic0, b: h2/vnic0}]\n", "config: hosts: no hosts\nconfig: cables[0].a: \"h1/vnic0\": no such device\nconfig: cables[0].b: \"h2/vnic0\": no such device"},
@@ -112,6 +117,7 @@ func TestConfigIntegersAreExact(t *testing.T) {
 // limits (a zero left out still means the default).
 func TestConfigGivenZeros(t *testing.T) {
 	two := "hosts:\n  - name: h1\n    devices: [{}]\n  - name: h2\n    devices: [{}]\n"
+	ip2 := "hosts:\n  - name: h1\n    devices: [{addresses: [198.18.0.1/24]}]\n  - name: h2\n    devices: [{addresses: [198.18.0.2/24]}]\n"
 	wantErrors(t, []struct{ yaml, want string }{
 		{"hosts:\n  - name: a\n    cpus: 0\n    devices: [{}]\n", "config: hosts[0].cpus: 0: want 1..64"},
 		{"hosts:\n  - name: a\n    netdev_budget: 0\n", "config: hosts[0].netdev_budget: 0: want ≥ 1"},
@@ -122,6 +128,9 @@ func TestConfigGivenZeros(t *testing.T) {
 		{two + "traffic: [{from: h1/vnic0, to: h2/vnic0, rate_pps: 0}]\n", "config: traffic[0].rate_pps: 0: want > 0"},
 		{two + "traffic: [{from: h1/vnic0, to: h2/vnic0, burst: 0}]\n", "config: traffic[0].burst: 0: want 1..1000 (txqueuelen: a longer burst loses the rest each time)"},
 		{two + "bulk: [{from: h1/vnic0, to: h2/vnic0, send_size: 0}]\n", "config: bulk[0].send_size: 0: want 1..65483"},
+		{ip2 + "tcp: [{type: rr, client: h1, server: h2, request_size: 0}]\n", "config: tcp[0].request_size: 0: want 1..1048576"},
+		{ip2 + "tcp: [{type: bulk, client: h1, server: h2, connections: 0}]\n", "config: tcp[0].connections: 0: want 1..64"},
+		{ip2 + "tcp: [{type: bulk, client: h1, server: h2, bytes: 1.5}]\n", "config: tcp[0].bytes: 1.5: want an integer"},
 	})
 	c, err := loadFile(t, two+"traffic: [{from: h1/vnic0, to: h2/vnic0}]\n")
 	if err != nil || c.Hosts[0].CPUs != 1 || c.Traffic[0].Burst != 1 || c.Hosts[0].Devices[0].MTU != 1500 {

@@ -144,6 +144,17 @@ func (a *app) runTopology(command string, opts runOpts, run func(w *topo.World))
 	if err != nil {
 		return Report{}, err
 	}
+	// TCP flows without a target of their own run as long as the demo
+	// runs its traffic; under up, until it stops.
+	until := a.cfg.Duration
+	if command == "up" {
+		until = 0
+	}
+	flows, err := topo.StartTCP(w, a.cfg.TCP, until)
+	if err != nil {
+		return Report{}, err
+	}
+	defer flows.Close()
 	start := w.Clock.Now()
 	run(w)
 	for _, t := range streams {
@@ -152,11 +163,20 @@ func (a *app) runTopology(command string, opts runOpts, run func(w *topo.World))
 	for _, b := range bulks {
 		b.Bulk.Stop()
 	}
+	// The demo lets TCP flows finish their bytes or transactions (for as
+	// long again as the traffic ran, at least 100 ms); up stops them.
+	if command == "up" || !flows.Wait(max(a.cfg.Duration, 100*time.Millisecond)) {
+		flows.Stop()
+		if !flows.Wait(time.Second) {
+			a.log.Warn("tcp flows still open after stopping: closed")
+		}
+	}
 	w.Run(time.Millisecond)
 	elapsed := w.Clock.Now()
 	rep := buildReport(w, a.cfg, streams, elapsed)
 	rep.Command, rep.Duration = command, (w.Clock.Now() - start - time.Millisecond).String()
 	rep.addBulk(w, bulks)
+	rep.addTCP(flows.Results())
 	a.log.Info("traffic done", zap.Duration("ran", w.Clock.Now()-start))
 	for _, c := range w.Cables {
 		if c.Pcap != nil {

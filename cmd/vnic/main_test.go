@@ -52,12 +52,24 @@ func TestDemoJSONShapeAndDeterminism(t *testing.T) {
 			Host, Name string
 			Queues     []map[string]any
 		}
+		TCP []TCPReport
 	}
 	if err := json.Unmarshal([]byte(a), &rep); err != nil {
 		t.Fatal(err)
 	}
 	if len(rep.Devices) != 2 || rep.Devices[0].Host != "h1" || rep.Devices[1].Name != "vnic0" || len(rep.Devices[0].Queues) != 4 {
 		t.Fatalf("devices: %+v", rep.Devices)
+	}
+	// The demo's TCP flows: the bulk flow's 4 MiB exactly, and the rr
+	// flow's transactions (64-byte requests, 1 KiB answers) for the 5 ms.
+	if len(rep.TCP) != 2 {
+		t.Fatalf("tcp: %+v", rep.TCP)
+	}
+	if b := rep.TCP[0]; b.Type != "bulk" || !b.Complete || b.Bytes != 4<<20 || b.Address != "198.18.0.2:5201" || b.GoodputMbps <= 0 {
+		t.Errorf("bulk flow: %+v", b)
+	}
+	if r := rep.TCP[1]; r.Type != "rr" || !r.Complete || r.Transactions == 0 || r.Bytes != r.Transactions*(64+1024) || r.LatencyP50US <= 0 || r.LatencyP99US < r.LatencyP50US {
+		t.Errorf("rr flow: %+v", r)
 	}
 	for _, k := range []string{"id", "rx_packets", "tx_packets", "rx_bytes", "interrupts", "polls", "drops"} {
 		if _, ok := rep.Devices[0].Queues[0][k]; !ok {
@@ -80,7 +92,7 @@ func TestDemoText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"h1/vnic0", "h2/vnic0", "pkts/poll", "rss %", "contract violations 0"} {
+	for _, want := range []string{"h1/vnic0", "h2/vnic0", "pkts/poll", "rss %", "contract violations 0", "\ntcp bulk\n", "\ntcp rr\n", "198.18.0.2:5201"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -237,6 +249,8 @@ func TestUpRunsUntilInterrupted(t *testing.T) {
 func FuzzConfig(f *testing.F) {
 	f.Add([]byte("seed: 3\nhosts:\n  - name: a\n"))
 	f.Add([]byte("traffic:\n  - {from: h1/vnic0, to: h2/vnic0, size: 60}\n"))
+	f.Add([]byte("hosts:\n  - {name: a, devices: [{addresses: [198.18.0.1/24]}]}\n  - {name: b, devices: [{addresses: [198.18.0.2/24]}]}\n" +
+		"tcp:\n  - {type: rr, client: a, server: b, count: 5, request_size: 10}\n  - {type: bulk, client: b, server: a, duration: 1ms}\n"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, y []byte) {
 		p := filepath.Join(dir, "fuzz.yaml")

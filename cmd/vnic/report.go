@@ -23,6 +23,7 @@ type Report struct {
 	Devices  []DeviceReport  `json:"devices"`
 	Traffic  []TrafficReport `json:"traffic"`
 	Bulk     []BulkReport    `json:"bulk,omitempty"`
+	TCP      []TCPReport     `json:"tcp,omitempty"`
 	Offload  []OffloadReport `json:"offload"`
 	CPUs     []CPUReport     `json:"cpus,omitempty"`
 }
@@ -66,7 +67,7 @@ type TrafficReport struct {
 	Received uint64 `json:"received"`
 }
 
-// BulkReport covers one bulk TCP stream.
+// BulkReport covers one synthetic TCP-shaped bulk stream (config key bulk).
 type BulkReport struct {
 	From          string `json:"from"`
 	To            string `json:"to"`
@@ -77,6 +78,31 @@ type BulkReport struct {
 	MergedPackets uint64 `json:"merged_packets"`
 	BadPackets    uint64 `json:"bad_packets"`
 	ACKs          uint64 `json:"acks"`
+}
+
+// TCPReport covers one tcp flow (its connections summed): goodput over
+// the time from the first connection established to the last byte read
+// (bulk) or answer in (rr); retransmitted segments of both ends
+// (TCP_INFO); for rr the transactions and their latency, a request's
+// write to its answer's last byte.
+type TCPReport struct {
+	Type         string  `json:"type"`
+	Client       string  `json:"client"`
+	Server       string  `json:"server"`
+	Address      string  `json:"address"`
+	Connections  int     `json:"connections"`
+	Complete     bool    `json:"complete"`
+	Error        string  `json:"error,omitempty"`
+	Bytes        uint64  `json:"bytes"`
+	Duration     string  `json:"duration"`
+	GoodputMbps  float64 `json:"goodput_mbps"`
+	Retrans      uint64  `json:"retrans"`
+	Transactions uint64  `json:"transactions,omitempty"`
+	TPS          float64 `json:"transactions_per_sec,omitempty"`
+	LatencyP50US float64 `json:"latency_p50_us,omitempty"`
+	LatencyP90US float64 `json:"latency_p90_us,omitempty"`
+	LatencyP99US float64 `json:"latency_p99_us,omitempty"`
+	LatencyMaxUS float64 `json:"latency_max_us,omitempty"`
 }
 
 // OffloadReport is a host's software offload counters and its devices'
@@ -114,6 +140,19 @@ func (r *Report) addBulk(w *topo.World, bulks []*topo.BulkStream) {
 		}
 		r.Offload = append(r.Offload, OffloadReport{Host: h.Name, Features: feat, GSOSegments: o.GSOSegments,
 			CsumHelp: o.CsumHelp, CsumVerified: o.CsumVerified, GROMerged: o.GROMerged, GROFlushed: o.GROFlushed})
+	}
+}
+
+func (r *Report) addTCP(res []topo.TCPFlowResult) {
+	us := func(d time.Duration) float64 { return round2(float64(d) / float64(time.Microsecond)) }
+	for _, f := range res {
+		t := TCPReport{Type: f.Type, Client: f.Client, Server: f.Server, Address: f.Addr, Connections: f.Connections,
+			Complete: f.Complete, Bytes: f.Bytes, Duration: f.Duration.Round(time.Microsecond).String(), GoodputMbps: round2(f.GoodputMbps), Retrans: f.Retrans,
+			Transactions: f.Transactions, TPS: round2(f.TPS), LatencyP50US: us(f.P50), LatencyP90US: us(f.P90), LatencyP99US: us(f.P99), LatencyMaxUS: us(f.Max)}
+		if f.Err != nil {
+			t.Error = f.Err.Error()
+		}
+		r.TCP = append(r.TCP, t)
 	}
 }
 
@@ -229,7 +268,7 @@ func (r Report) writeText(out io.Writer) {
 	}
 	tw.Flush()
 	if len(r.Bulk) > 0 {
-		fmt.Fprintln(out, "\nbulk TCP")
+		fmt.Fprintln(out, "\nbulk (synthetic, TCP-shaped)")
 		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "from\tto\tsends\tsent bytes\treceived bytes\tstack pkts\tmerged\tbad\tacks\t")
 		for _, b := range r.Bulk {
@@ -237,6 +276,7 @@ func (r Report) writeText(out io.Writer) {
 		}
 		tw.Flush()
 	}
+	r.writeTCP(out)
 	fmt.Fprintln(out, "\noffloads")
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "host\tgso segs\ttx csum sw\trx csum sw\tgro merged\tgro packets\tfeatures")
@@ -252,5 +292,51 @@ func (r Report) writeText(out io.Writer) {
 			fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.2f\t%.2f\t\n", c.Host, c.CPU, c.Hardirq, c.Softirq, c.Task)
 		}
 		tw.Flush()
+	}
+}
+
+// writeTCP prints the tcp flows: bulk, then rr, each as a table, and
+// what failed.
+func (r Report) writeTCP(out io.Writer) {
+	if len(r.TCP) == 0 {
+		return
+	}
+	done := func(t TCPReport) string {
+		if t.Complete {
+			return "yes"
+		}
+		return "no"
+	}
+	for _, kind := range []string{topo.TCPBulk, topo.TCPRR} {
+		var rows []TCPReport
+		for _, t := range r.TCP {
+			if t.Type == kind {
+				rows = append(rows, t)
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		if kind == topo.TCPBulk {
+			fmt.Fprintln(out, "\ntcp bulk")
+			fmt.Fprintln(tw, "client\tserver\tconns\tbytes\ttime\tMbit/s\tretrans\tdone\t")
+			for _, t := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.2f\t%d\t%s\t\n", t.Client, t.Address, t.Connections, t.Bytes, t.Duration, t.GoodputMbps, t.Retrans, done(t))
+			}
+		} else {
+			fmt.Fprintln(out, "\ntcp rr")
+			fmt.Fprintln(tw, "client\tserver\tconns\ttrans\ttime\ttrans/s\tp50 µs\tp90 µs\tp99 µs\tmax µs\tretrans\tdone\t")
+			for _, t := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%s\t\n", t.Client, t.Address, t.Connections, t.Transactions, t.Duration,
+					t.TPS, t.LatencyP50US, t.LatencyP90US, t.LatencyP99US, t.LatencyMaxUS, t.Retrans, done(t))
+			}
+		}
+		tw.Flush()
+	}
+	for i, t := range r.TCP {
+		if t.Error != "" {
+			fmt.Fprintf(out, "tcp[%d]: %s\n", i, t.Error)
+		}
 	}
 }

@@ -88,7 +88,7 @@ commands typed after it in the same terminal do not interleave.`,
 				a.cfg.Hosts, a.cfg.Cables = nil, nil
 			}
 			if a.configFile == "" && !traffic {
-				a.cfg.Traffic, a.cfg.Bulk = nil, nil // the embedded topology, idle
+				a.cfg.Traffic, a.cfg.Bulk, a.cfg.TCP = nil, nil, nil // the embedded topology, idle
 			}
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
