@@ -172,10 +172,7 @@ func (in *Inet) postRoutingDone(skb *stack.SKB) {
 			in.finishOutput2(skb)
 			return
 		}
-		// Linux segments, then fragments each segment; vnic has no TCP
-		// yet and drops such a packet.
-		in.Stats.FragFails.Add(1)
-		skb.Free()
+		in.finishOutputGSO(skb, mtu)
 		return
 	}
 	if skb.TotalLen() > mtu || skb.FragList() != nil || (ipcb(skb).fragMaxSize != 0 && int(ipcb(skb).fragMaxSize) > mtu) {
@@ -183,6 +180,24 @@ func (in *Inet) postRoutingDone(skb *stack.SKB) {
 		return
 	}
 	in.finishOutput2(skb)
+}
+
+// finishOutputGSO is ip_finish_output_gso's slow path: a GSO packet whose
+// segments exceed mtu (a forwarded GRO train without DF, or a packet that
+// came in with a GSO size another stack chose) is segmented in software and
+// each segment fragmented as any datagram is — with DF that means
+// fragmentation needed back to the source for each.
+func (in *Inet) finishOutputGSO(skb *stack.SKB, mtu int) {
+	if !in.host.SegmentGSO(skb, LLReserve, func(seg *stack.SKB) {
+		if seg.TotalLen() > mtu {
+			in.fragment(seg, mtu, in.finishOutputFn)
+			return
+		}
+		in.finishOutput2(seg)
+	}) {
+		in.Stats.OutDiscards.Add(1)
+		skb.Free()
+	}
 }
 
 // finishOutput2 is ip_finish_output2 and neigh_output: the next hop's
