@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"math/bits"
+	"slices"
 
 	"vnic/ethtool"
 	"vnic/header"
@@ -376,6 +377,11 @@ func (sk *Sock) writeXmitN(nonagle bool, max int) bool {
 			limited = true
 			break
 		}
+		if sk.canGSO() {
+			if missing := min(quota, int(sk.tsoSegs()))*int(mss) - int(s.dataLen()); missing > 0 {
+				sk.growSeg(sk.sendHead, uint32(missing))
+			}
+		}
 		// The peer's window (tcp_snd_wnd_test): the segment's first MSS
 		// must fit.
 		end := s.seq + min(s.dataLen(), mss)
@@ -447,6 +453,32 @@ func (sk *Sock) cwndValidate(limited bool) {
 	}
 }
 
+// growSeg is tcp_grow_skb (Linux 6.10): before the unsent segment i goes
+// out it takes up to amount bytes from the segment after it, so a TSO
+// packet is as big as the window allows rather than as the writes cut
+// the queue; a segment it empties is unlinked, its end (a FIN) and flags
+// joining segment i.
+func (sk *Sock) growSeg(i int, amount uint32) {
+	if i+1 >= len(sk.wq) {
+		return
+	}
+	s, next := &sk.wq[i], &sk.wq[i+1]
+	if s.flags&(header.TCPSyn|header.TCPFin) != 0 || next.flags&header.TCPSyn != 0 {
+		return
+	}
+	n := min(amount, next.dataLen())
+	if n == 0 {
+		return
+	}
+	s.end += n
+	next.seq += n
+	if next.dataLen() == 0 {
+		s.end = next.end
+		s.flags |= next.flags
+		sk.wq = slices.Delete(sk.wq, i+1, i+2)
+	}
+}
+
 // fragment is tso_fragment: segment i is cut at limit bytes; the first
 // part loses FIN and PSH, which stay with the rest.
 func (sk *Sock) fragment(i int, limit uint32) {
@@ -507,6 +539,12 @@ func (sk *Sock) transmit(i int, retrans bool) {
 	segs := 1
 	if mss := sk.mssCache; uint32(dlen) > mss {
 		segs = (dlen + int(mss) - 1) / int(mss)
+	}
+	if segs > 1 && flags&header.TCPSyn == 0 {
+		// __tcp_transmit_skb (Linux 5.4+): every TSO packet of more than
+		// one segment carries PSH, for the receiver's GRO to flush; the
+		// queued segment keeps its own flags.
+		flags |= header.TCPPsh
 	}
 	sk.sendSegment(seq, flags, data, data2, opts, segs)
 	if retrans {
