@@ -141,6 +141,7 @@ type Sock struct {
 	ttl          uint8
 	cong         Congestion
 	congName     string
+	caDstLocked  bool // the route locks the algorithm (congctl lock)
 
 	err       error // sk_err: reported once
 	softErr   error // sk_err_soft: reported when a timeout aborts

@@ -192,6 +192,9 @@ func (sk *Sock) SetCongestion(name string) error {
 	if c == nil {
 		return errf(syscall.ENOENT, "TCP_CONGESTION %q", name)
 	}
+	if sk.caDstLocked {
+		return errf(syscall.EPERM, "TCP_CONGESTION: the route locks congctl %s", sk.congName)
+	}
 	sk.cong, sk.congName = c, name
 	return nil
 }

@@ -2,8 +2,10 @@ package tcp
 
 import (
 	"syscall"
+	"time"
 
 	"vnic/header"
+	"vnic/stack/ipv4/fib"
 )
 
 // rcv handles a segment for a connected socket (tcp_v4_do_rcv). It
@@ -357,13 +359,24 @@ func (sk *Sock) cleanRtxQueue(ack uint32, seg *segment) (int, int64) {
 	return n, seqRTT
 }
 
+// rtoMin is tcp_rto_min: TCP_RTO_MIN, or the route's rto_min when it is
+// locked (ip route … rto_min always locks it), in milliseconds.
+func (sk *Sock) rtoMin() time.Duration {
+	if rtMetricLocked(sk.dst, fib.RtaxRTOMin) {
+		if v := rtMetric(sk.dst, fib.RtaxRTOMin); v != 0 {
+			return time.Duration(v) * time.Millisecond
+		}
+	}
+	return rtoMin
+}
+
 // rttEstimator is tcp_rtt_estimator (RFC 6298 in Linux's fixed point,
 // with its mdev_max damping).
 func (sk *Sock) rttEstimator(mrtt int64) {
 	if mrtt <= 0 {
 		mrtt = 1
 	}
-	rtoMinUs := rtoMin.Microseconds()
+	rtoMinUs := sk.rtoMin().Microseconds()
 	m := mrtt
 	srtt := sk.srtt8
 	if srtt != 0 {
@@ -562,7 +575,9 @@ func (sk *Sock) enterQuickack(maxq int) {
 }
 
 // inQuickack is tcp_in_quickack_mode.
-func (sk *Sock) inQuickack() bool { return sk.quick > 0 && sk.pingpong == 0 }
+func (sk *Sock) inQuickack() bool {
+	return sk.quick > 0 && sk.pingpong == 0 || rtMetric(sk.dst, fib.RtaxQuickAck) != 0
+}
 
 // ackSndCheck is tcp_ack_snd_check: an ACK now (more than a full segment
 // unacked and the window moved, quick-ACK mode, out-of-order data, a

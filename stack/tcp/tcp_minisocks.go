@@ -10,6 +10,7 @@ import (
 	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
 )
 
 // request is a half-open connection on a listener (struct
@@ -126,8 +127,8 @@ func (sk *Sock) connRequest(seg *segment) {
 	if r.tsOK {
 		mss -= 12
 	}
-	tmp := &Sock{p: p, rcvbuf: sk.rcvbuf, winClamp: sk.winClamp}
-	r.rcvWnd, r.winClamp, r.rcvWscale = tmp.selectInitialWindow(tmp.fullSpace(), mss, r.wscaleOK, 0)
+	tmp := &Sock{p: p, rcvbuf: sk.rcvbuf, winClamp: routeWinClamp(sk.winClamp, rt)}
+	r.rcvWnd, r.winClamp, r.rcvWscale = tmp.selectInitialWindow(tmp.fullSpace(), mss, r.wscaleOK, rtMetric(rt, fib.RtaxInitRwnd))
 	if !r.wscaleOK {
 		r.rcvWscale = 0
 	}
@@ -163,6 +164,51 @@ func (sk *Sock) connRequest(seg *segment) {
 	r.timer.Reset(timeoutInit)
 	r.sentAt = sk.now()
 	p.sendSynAck(r)
+}
+
+// routeWinClamp is the window clamp a connection starts with: the
+// socket's (TCP_WINDOW_CLAMP), else the route's window metric
+// (tcp_connect_init, tcp_openreq_init_rwin).
+func routeWinClamp(clamp uint32, rt *ipv4.Rtable) uint32 {
+	if clamp != 0 {
+		return clamp
+	}
+	return rtMetric(rt, fib.RtaxWindow)
+}
+
+// rtMetric is dst_metric: the route's RTAX_* metric n, 0 when unset.
+func rtMetric(rt *ipv4.Rtable, n int) uint32 {
+	if rt == nil || rt.Route == nil {
+		return 0
+	}
+	return rt.Route.Metrics.Val[n]
+}
+
+// rtMetricLocked is dst_metric_locked: n's bit in RTAX_LOCK.
+func rtMetricLocked(rt *ipv4.Rtable, n int) bool {
+	return rtMetric(rt, fib.RtaxLock)&(1<<n) != 0
+}
+
+// initCwndFor is tcp_init_cwnd: the route's initcwnd, else
+// TCP_INIT_CWND.
+func (sk *Sock) initCwndFor(rt *ipv4.Rtable) uint32 {
+	if c := rtMetric(rt, fib.RtaxInitCwnd); c != 0 {
+		return min(c, sk.winClampCwnd())
+	}
+	return initCwnd
+}
+
+// caDstInit is tcp_ca_dst_init (and tcp_ca_openreq_child for a child):
+// the route's congctl, when vnic has that algorithm, replaces the
+// socket's; with congctl lock TCP_CONGESTION may not change it.
+func (sk *Sock) caDstInit(rt *ipv4.Rtable) {
+	if rt == nil || rt.Route == nil || rt.Route.Metrics.CC == "" {
+		return
+	}
+	if c := newCong(rt.Route.Metrics.CC); c != nil {
+		sk.cong, sk.congName = c, rt.Route.Metrics.CC
+		sk.caDstLocked = rtMetricLocked(rt, fib.RtaxCCAlgo)
+	}
 }
 
 // advMSS is dst_metric_advmss: the route's advmss metric, else its MTU
@@ -382,8 +428,8 @@ func (sk *Sock) cookieAck(seg *segment) bool {
 	if r.tsOK {
 		m -= 12
 	}
-	tmp := &Sock{p: p, rcvbuf: sk.rcvbuf, winClamp: sk.winClamp}
-	r.rcvWnd, r.winClamp, r.rcvWscale = tmp.selectInitialWindow(tmp.fullSpace(), m, r.wscaleOK, 0)
+	tmp := &Sock{p: p, rcvbuf: sk.rcvbuf, winClamp: routeWinClamp(sk.winClamp, rt)}
+	r.rcvWnd, r.winClamp, r.rcvWscale = tmp.selectInitialWindow(tmp.fullSpace(), m, r.wscaleOK, rtMetric(rt, fib.RtaxInitRwnd))
 	if !r.wscaleOK {
 		r.rcvWscale = 0
 	}
@@ -430,6 +476,7 @@ func (sk *Sock) childFrom(r *request, seg *segment) *Sock {
 	c.lingerOn, c.linger, c.tos, c.ttl = sk.lingerOn, sk.linger, sk.tos, sk.ttl
 	c.initSock()
 	c.laddr, c.raddr, c.lport, c.rport = r.laddr, r.raddr, r.lport, r.rport
+	c.caDstInit(c.route())
 	c.iss, c.irs = r.iss, r.irs
 	c.sndUna, c.sndNxt, c.writeSeq, c.pushedSeq = r.iss+1, r.iss+1, r.iss+1, r.iss+1
 	c.sndBufSeq = r.iss + 1
@@ -551,7 +598,9 @@ func (sk *Sock) connectLocked(raddr [4]byte, rport uint16) error {
 	if sk.tsOK {
 		mss -= 12
 	}
-	sk.rcvWnd, sk.winClamp, sk.rcvWscale = sk.selectInitialWindow(sk.fullSpace(), mss, sk.wscaleOK, 0)
+	sk.winClamp = routeWinClamp(sk.winClamp, rt)
+	sk.caDstInit(rt)
+	sk.rcvWnd, sk.winClamp, sk.rcvWscale = sk.selectInitialWindow(sk.fullSpace(), mss, sk.wscaleOK, rtMetric(rt, fib.RtaxInitRwnd))
 	sk.rcvSsthr = sk.rcvWnd
 	sk.rcvMSS = max(min(sk.advMSS, defaultMSS), minSndMSS)
 	sk.sndUna, sk.sndNxt = sk.iss, sk.iss
@@ -689,7 +738,7 @@ func (sk *Sock) initTransfer() {
 	// RFC 5681's cut to one segment after a lost SYN or SYN-ACK, which
 	// Linux makes only after more than one (the 1 s initial RTO of RFC
 	// 6298 makes one loss likely).
-	sk.cwnd = initCwnd
+	sk.cwnd = sk.initCwndFor(sk.route())
 	if sk.totalRetx > 1 {
 		sk.cwnd = 1
 	}
