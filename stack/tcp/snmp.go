@@ -19,6 +19,15 @@ type Stats struct {
 	ExtTCPSynRetrans, ExtTCPDeferAcceptDrop, ExtTWRecycled      stack.Counter
 	ExtTCPToZeroWindowAdv, ExtTCPZeroWindowDrop                 stack.Counter
 	ExtTCPReqQFullDoCookies, ExtTCPHystartDelayDetect           stack.Counter
+	ExtTCPDelivered, ExtTCPDeliveredCE                          stack.Counter
+
+	// Undo and F-RTO.
+	ExtTCPSACKReorder, ExtTCPTSReorder                                  stack.Counter
+	ExtTCPFullUndo, ExtTCPPartialUndo, ExtTCPDSACKUndo, ExtTCPLossUndo  stack.Counter
+	ExtTCPLostRetransmit, ExtTCPSlowStartRetrans                        stack.Counter
+	ExtTCPRenoFailures, ExtTCPSackFailures, ExtTCPLossFailures          stack.Counter
+	ExtTCPDSACKOfoRecv, ExtTCPDSACKIgnoredOld, ExtTCPDSACKIgnoredNoUndo stack.Counter
+	ExtTCPSpuriousRTOs, ExtTCPDSACKRecvSegs, ExtTCPDSACKIgnoredDubious  stack.Counter
 }
 
 // Counter is one named counter as netstat -s and nstat show it.
@@ -59,6 +68,8 @@ func (s *Stats) TcpExt() []Counter {
 		{"TCPOFOQueue", s.ExtTCPOFOQueue.Load()}, {"TCPChallengeACK", s.ExtTCPChallengeACK.Load()},
 		{"TCPSYNChallenge", s.ExtTCPSYNChallenge.Load()}, {"TCPToZeroWindowAdv", s.ExtTCPToZeroWindowAdv.Load()},
 		{"TCPSynRetrans", s.ExtTCPSynRetrans.Load()}, {"TCPHystartDelayDetect", s.ExtTCPHystartDelayDetect.Load()},
+		{"TCPDelivered", s.ExtTCPDelivered.Load()}, {"TCPDeliveredCE", s.ExtTCPDeliveredCE.Load()},
 		{"TCPZeroWindowDrop", s.ExtTCPZeroWindowDrop.Load()},
+		{"TCPDSACKRecvSegs", s.ExtTCPDSACKRecvSegs.Load()}, {"TCPDSACKIgnoredDubious", s.ExtTCPDSACKIgnoredDubious.Load()},
 	}
 }

@@ -32,6 +32,7 @@ type Config struct {
 	TwReuse           int    // tcp_tw_reuse
 	Congestion        string // tcp_congestion_control
 	ECN               int    // tcp_ecn: 0 off, 1 ask and accept, 2 accept
+	ECNFallback       bool   // tcp_ecn_fallback: a retransmitted SYN stops asking for ECN
 	FRTO              int    // tcp_frto
 	Recovery          int    // tcp_recovery: 1 RACK loss detection
 	EarlyRetrans      int    // tcp_early_retrans: 3 or 4 TLP
@@ -67,7 +68,7 @@ var DefaultConfig = Config{
 	Timestamps: 1, SACK: true, DSACK: true, WindowScaling: true, Syncookies: 1,
 	SynRetries: 6, SynackRetries: 5, FinTimeout: 60, Retries1: 3, Retries2: 15,
 	KeepaliveTime: 7200, KeepaliveIntvl: 75, KeepaliveProbes: 9,
-	MaxSynBacklog: 512, Somaxconn: 4096, TwReuse: 2, Congestion: "cubic", ECN: 2,
+	MaxSynBacklog: 512, Somaxconn: 4096, TwReuse: 2, Congestion: "cubic", ECN: 2, ECNFallback: true,
 	FRTO: 2, Recovery: 1, EarlyRetrans: 3, Reordering: 3, MaxReordering: 300,
 	SlowStartAfterIdl: true, ModerateRcvbuf: true, AdvWinScale: 1, TSOWinDivisor: 3,
 	MinTSOSegs: 2, Autocorking: true, NotsentLowat: ^uint32(0), PacingSSRatio: 200,
@@ -161,6 +162,7 @@ var sysTable = []sysEntry{
 	boolEntry("net.ipv4.tcp_dsack", func(c *Config) *bool { return &c.DSACK }),
 	intEntry("net.ipv4.tcp_early_retrans", func(c *Config) *int { return &c.EarlyRetrans }, 0, 4),
 	intEntry("net.ipv4.tcp_ecn", func(c *Config) *int { return &c.ECN }, 0, 2),
+	boolEntry("net.ipv4.tcp_ecn_fallback", func(c *Config) *bool { return &c.ECNFallback }),
 	intEntry("net.ipv4.tcp_fastopen", func(c *Config) *int { return &c.Fastopen }, 0, 1<<31-1),
 	{"net.ipv4.tcp_fastopen_key", func(c *Config) string { return c.FastopenKey }, func(c *Config, v string) error {
 		v = strings.TrimSpace(v)

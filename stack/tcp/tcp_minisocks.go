@@ -38,6 +38,7 @@ type request struct {
 	sentAt       time.Duration // the first SYN-ACK
 	cookie       bool          // a SYN cookie, kept nowhere
 	cookieTS     uint32        // its timestamp, before the offset
+	ecnOK        bool          // ECN negotiated (inet_rsk(req)->ecn_ok)
 }
 
 func (r *request) tuple() fourTuple {
@@ -115,6 +116,7 @@ func (sk *Sock) connRequest(seg *segment) {
 	if r.wscaleOK {
 		r.sndWscale = o.WScale
 	}
+	r.ecnOK = ecnCreateRequest(cfg, seg)
 	fl := flowKey(r.laddr, r.raddr, r.lport, r.rport)
 	rt, err := p.in.RouteOutput(&fl)
 	if err != nil {
@@ -141,7 +143,9 @@ func (sk *Sock) connRequest(seg *segment) {
 		isn, m := CookieInitSequence(p.cookies, r.raddr, r.laddr, r.rport, r.lport, r.irs, r.peerMSS, sk.now())
 		r.iss, r.peerMSS, r.cookie = isn, m, true
 		if r.tsOK {
-			r.cookieTS = CookieTimestamp(sk.now(), CookieTSOptions{WScaleOK: r.wscaleOK, WScale: r.sndWscale, SACKOK: r.sackOK})
+			r.cookieTS = CookieTimestamp(sk.now(), CookieTSOptions{WScaleOK: r.wscaleOK, WScale: r.sndWscale, SACKOK: r.sackOK, ECNOK: r.ecnOK})
+		} else {
+			r.ecnOK = false // only the timestamp can carry it
 		}
 		if synFull {
 			sk.lastOverflow, sk.overflowed = sk.now(), true
@@ -199,7 +203,11 @@ func (p *Proto) sendSynAck(r *request) {
 		kind = header.TCPOptionsSYNACKCookie
 	}
 	opts := header.AppendTCPOptions(ob[:0], &o, kind)
-	p.sendBare(r.laddr, r.raddr, r.lport, r.rport, r.iss, r.irs+1, header.TCPSyn|header.TCPAck, uint16(min(r.rcvWnd, maxWindow)), opts)
+	flags := uint8(header.TCPSyn | header.TCPAck)
+	if r.ecnOK {
+		flags |= header.TCPEce // tcp_ecn_make_synack
+	}
+	p.sendBare(r.laddr, r.raddr, r.lport, r.rport, r.iss, r.irs+1, flags, uint16(min(r.rcvWnd, maxWindow)), opts)
 }
 
 // requestTimer is reqsk_timer_handler: the SYN-ACK again with backoff
@@ -371,6 +379,7 @@ func (sk *Sock) cookieAck(seg *segment) bool {
 			return false
 		}
 		r.sackOK, r.wscaleOK, r.sndWscale = o.SACKOK, o.WScaleOK, o.WScale
+		r.ecnOK = o.ECNOK && cfg.ECN != 0 // cookie_ecn_ok
 	}
 	fl := flowKey(r.laddr, r.raddr, r.lport, r.rport)
 	rt, err := p.in.RouteOutput(&fl)
@@ -436,6 +445,9 @@ func (sk *Sock) childFrom(r *request, seg *segment) *Sock {
 	c.rcvNxt, c.rcvWup, c.copiedSeq = r.irs+1, r.irs+1, r.irs+1
 	c.sndWl1 = r.irs
 	c.sackOK, c.tsOK, c.wscaleOK = r.sackOK, r.tsOK, r.wscaleOK
+	if r.ecnOK {
+		c.ecnFlags = ecnOK // tcp_ecn_openreq_child
+	}
 	c.sndWscale, c.rcvWscale = r.sndWscale, r.rcvWscale
 	c.tsRecent, c.tsRecentAt, c.tsOffset = r.tsRecent, sk.now(), r.tsOffset
 	c.rcvWnd, c.winClamp, c.rcvSsthr = r.rcvWnd, r.winClamp, r.rcvWnd
@@ -559,6 +571,7 @@ func (sk *Sock) connectLocked(raddr [4]byte, rport uint16) error {
 	sk.sndBufSeq = sk.iss + 1
 	sk.rcvNxt, sk.rcvWup, sk.copiedSeq = 0, 0, 0
 	sk.wq = append(sk.wq[:0], txSeg{seq: sk.iss, end: sk.iss + 1, flags: header.TCPSyn})
+	sk.ecnSendSYN(&sk.wq[0])
 	sk.sendHead = 0
 	sk.state = SynSent
 	p.Stats.ActiveOpens.Add(1)
@@ -609,6 +622,7 @@ func (sk *Sock) rcvSynSent(seg *segment) {
 	}
 	if seg.has(header.TCPSyn) {
 		// Simultaneous open (RFC 9293 3.5): SYN-ACK of our own SYN.
+		sk.ecnRcvSyn(seg)
 		sk.takeSynOptions(seg)
 		sk.irs = seg.seq
 		sk.rcvNxt, sk.rcvWup, sk.copiedSeq = seg.seq+1, seg.seq+1, seg.seq+1
@@ -617,7 +631,11 @@ func (sk *Sock) rcvSynSent(seg *segment) {
 		sk.maxWindow = sk.sndWnd
 		sk.setState(SynRecv)
 		var ob [40]byte
-		sk.sendSegment(sk.iss, header.TCPSyn|header.TCPAck, nil, nil, sk.synOptions(ob[:0]), 1)
+		// The SYN in the queue becomes the SYN-ACK (tcp_send_synack).
+		if len(sk.wq) > 0 && sk.wq[0].flags&header.TCPSyn != 0 {
+			sk.wq[0].flags = sk.ecnSynAckFlags(sk.wq[0].flags | header.TCPAck)
+		}
+		sk.sendSegment(sk.iss, sk.ecnSynAckFlags(header.TCPSyn|header.TCPAck|header.TCPEce), nil, nil, sk.synOptions(ob[:0]), 1)
 		sk.resetRetrans(timerRetrans, sk.rto)
 	}
 }
@@ -652,6 +670,7 @@ func (sk *Sock) takeSynOptions(seg *segment) {
 // peer's options and window, RTT from the SYN, the ACK (at once, in
 // quick-ACK mode, as Linux acks a SYN-ACK).
 func (sk *Sock) synAckReceived(seg *segment) {
+	sk.ecnRcvSynAck(seg)
 	sk.takeSynOptions(seg)
 	sk.irs = seg.seq
 	sk.rcvNxt, sk.rcvWup, sk.copiedSeq = seg.seq+1, seg.seq+1, seg.seq+1

@@ -366,7 +366,7 @@ func (sk *Sock) writeXmit(nonagle bool) bool { return sk.writeXmitN(nonagle, 0) 
 // writeXmitN is tcp_write_xmit sending at most max segments (0: no
 // limit; 1: tcp_push_one).
 func (sk *Sock) writeXmitN(nonagle bool, max int) bool {
-	sent, limited := false, false
+	sent, limited, sentSegs := false, false, 0
 	mss := sk.mssCache
 	for n := 0; sk.sendHead < len(sk.wq) && (max == 0 || n < max); n++ {
 		s := &sk.wq[sk.sendHead]
@@ -412,8 +412,12 @@ func (sk *Sock) writeXmitN(nonagle bool, max int) bool {
 		}
 		sk.sendHead++
 		sent = true
+		sentSegs += s.pc
 	}
 	if sent {
+		if sk.inCwndReduction() {
+			sk.prr.out += sentSegs
+		}
 		sk.armRetransmitIfIdle()
 	}
 	sk.cwndValidate(limited)
@@ -516,7 +520,6 @@ func (sk *Sock) transmit(i int, retrans bool) {
 		if s.flags&header.TCPSyn != 0 {
 			sk.p.Stats.ExtTCPSynRetrans.Add(1)
 		}
-		sk.mark(s, sackRetrans)
 		s.sacked |= everRetrans
 		sk.p.Stats.RetransSegs.Add(uint64(segs))
 	}
@@ -546,6 +549,10 @@ func (sk *Sock) sendSegment(seq uint32, flags uint8, data, data2, opts []byte, s
 	th.SetDstPort(sk.rport)
 	th.SetSeq(seq)
 	th.SetHeaderLen(hl)
+	tos := sk.tos
+	if flags&header.TCPSyn == 0 {
+		tos |= sk.ecnSend(seq, dlen, &flags)
+	}
 	if flags&header.TCPSyn != 0 && flags&header.TCPAck == 0 {
 		th.SetAck(0)
 		th.SetWindow(uint16(min(sk.rcvWnd, maxWindow)))
@@ -583,7 +590,7 @@ func (sk *Sock) sendSegment(seq uint32, flags uint8, data, data2, opts []byte, s
 	sk.p.Stats.OutSegs.Add(uint64(segs))
 	id := sk.ipID
 	sk.ipID += uint16(segs)
-	in.QueueXmit(rt, ipv4.IPHeader{Src: sk.laddr, Dst: sk.raddr, Proto: ipv4.IPProtoTCP, TOS: sk.tos,
+	in.QueueXmit(rt, ipv4.IPHeader{Src: sk.laddr, Dst: sk.raddr, Proto: ipv4.IPProtoTCP, TOS: tos,
 		TTL: sk.ipTTL(), DF: true, Connected: true, ID: id}, skb, 0)
 }
 
