@@ -126,6 +126,10 @@ func (sk *Sock) ecnQueueCWR() {
 	}
 }
 
+// ecnWithdrawCWR is tcp_ecn_withdraw_cwr: an undone reduction is not
+// announced.
+func (sk *Sock) ecnWithdrawCWR() { sk.ecnFlags &^= ecnQueueCWR }
+
 // ecnAcceptCWR is tcp_ecn_accept_cwr, for every acceptable ACK (Linux
 // takes CWR on pure ACKs too): the peer reduced its window, so ECE
 // stops; a data segment with CWR is acked at once, the sender's window

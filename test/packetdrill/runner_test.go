@@ -145,6 +145,8 @@ var tcpBehaviours = []struct{ file, about string }{
 	{"ecn-sender.pkt", "ECN: negotiation by the active open, ECT(0) data, CWR on ECE with PRR"},
 	{"ecn-syn-ect.pkt", "ECN: an ECT SYN is refused it"},
 	{"ecn-syncookie.pkt", "ECN: the cookie timestamp's ECN bit"},
+	{"frto-real-loss.pkt", "F-RTO: new data SACKed after the RTO, the loss is real"},
+	{"frto-spurious.pkt", "F-RTO: a segment never retransmitted acked after the RTO, undone"},
 	{"keepalive.pkt", "keepalive probes and the timeout"},
 	{"nagle-cork.pkt", "Nagle, TCP_NODELAY, TCP_CORK"},
 	{"rfc5961.pkt", "RFC 5961 challenge ACKs"},
@@ -154,6 +156,8 @@ var tcpBehaviours = []struct{ file, about string }{
 	{"simultaneous-open.pkt", "simultaneous open"},
 	{"timewait-ack.pkt", "TIME-WAIT re-acks the FIN"},
 	{"tlp.pkt", "tail loss probe"},
+	{"undo-dsack.pkt", "a fast retransmit undone by a D-SACK"},
+	{"undo-eifel.pkt", "an RTO undone by the timestamp echo"},
 	{"zero-window.pkt", "zero-window probes"},
 }
 
