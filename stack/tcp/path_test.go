@@ -51,7 +51,8 @@ type wireSeg struct {
 	seq, ack     uint32
 	flags        uint8
 	len          int
-	ecn          uint8 // the IP header's ECN field as sent
+	urg          uint16 // the urgent pointer
+	ecn          uint8  // the IP header's ECN field as sent
 	opt          header.TCPOptions
 	dropped, ce  bool
 }
@@ -89,7 +90,7 @@ func (pa *path) hook(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
 	th := header.TCP(d[ip.HeaderLen():])
 	pa.ev++
 	s := wireSeg{n: len(pa.log), at: pa.clk.Now(), sent: pa.ev, sport: th.SrcPort(), dport: th.DstPort(), seq: th.Seq(), ack: th.Ack(),
-		flags: th.Flags(), len: len(th) - th.HeaderLen(), ecn: ip.TOS() & 3}
+		flags: th.Flags(), len: len(th) - th.HeaderLen(), urg: th.Urgent(), ecn: ip.TOS() & 3}
 	s.opt = header.ParseTCPOptions(th.Options(), s.has(header.TCPSyn))
 	v := pass
 	if pa.fate != nil {

@@ -165,6 +165,10 @@ type Sock struct {
 	sndWnd     uint32 // scaled
 	sndWl1     uint32
 	maxWindow  uint32
+	sndUp      uint32 // snd_up: after the last urgent byte sent (snd_una when none is unacked)
+	urgData    uint16 // urg_data: urgValid | the byte, urgNotYet, urgRead, or 0
+	urgSeq     uint32 // urg_seq: the urgent byte received
+	oobInline  bool   // SO_OOBINLINE
 	writeSeq   uint32 // after the last byte queued
 	pushedSeq  uint32
 	sndSml     uint32 // the end of the last small segment sent (snd_sml)

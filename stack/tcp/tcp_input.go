@@ -190,6 +190,7 @@ func (sk *Sock) rcvStateProcess(seg *segment) {
 			return
 		}
 	}
+	sk.urg(seg) // step 6: the URG bit
 	// Data and FIN (tcp_data_queue) in the states that still receive.
 	switch sk.state {
 	case CloseWait, Closing, LastAck:
@@ -300,6 +301,7 @@ func (sk *Sock) processAck(seg *segment) bool {
 	ackedSegs, rtt, cflag := sk.cleanRtxQueue(ack, seg, flag&flagECE != 0)
 	flag |= cflag
 	sk.sndUna = ack
+	sk.urgAcked(priorUna)
 	sk.bytesAcked += uint64(ack - priorUna)
 	if rtt > 0 {
 		sk.rttEstimator(rtt)

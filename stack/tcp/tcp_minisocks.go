@@ -436,11 +436,11 @@ func (sk *Sock) childFrom(r *request, seg *segment) *Sock {
 	// What sk_clone copies of the listener's options.
 	c.noDelay, c.keepOpen, c.userMSS, c.reuseAddr = sk.noDelay, sk.keepOpen, sk.userMSS, sk.reuseAddr
 	c.keepIdle, c.keepIntvl, c.keepCnt, c.linger2 = sk.keepIdle, sk.keepIntvl, sk.keepCnt, sk.linger2
-	c.lingerOn, c.linger, c.tos, c.ttl = sk.lingerOn, sk.linger, sk.tos, sk.ttl
+	c.lingerOn, c.linger, c.tos, c.ttl, c.oobInline = sk.lingerOn, sk.linger, sk.tos, sk.ttl, sk.oobInline
 	c.initSock()
 	c.laddr, c.raddr, c.lport, c.rport = r.laddr, r.raddr, r.lport, r.rport
 	c.iss, c.irs = r.iss, r.irs
-	c.sndUna, c.sndNxt, c.writeSeq, c.pushedSeq = r.iss+1, r.iss+1, r.iss+1, r.iss+1
+	c.sndUna, c.sndNxt, c.writeSeq, c.pushedSeq, c.sndUp = r.iss+1, r.iss+1, r.iss+1, r.iss+1, r.iss+1
 	c.sndBufSeq = r.iss + 1
 	c.rcvNxt, c.rcvWup, c.copiedSeq = r.irs+1, r.irs+1, r.irs+1
 	c.sndWl1 = r.irs
@@ -566,7 +566,7 @@ func (sk *Sock) connectLocked(raddr [4]byte, rport uint16) error {
 	sk.rcvWnd, sk.winClamp, sk.rcvWscale = sk.selectInitialWindow(sk.fullSpace(), mss, sk.wscaleOK, 0)
 	sk.rcvSsthr = sk.rcvWnd
 	sk.rcvMSS = max(min(sk.advMSS, defaultMSS), minSndMSS)
-	sk.sndUna, sk.sndNxt = sk.iss, sk.iss
+	sk.sndUna, sk.sndNxt, sk.sndUp = sk.iss, sk.iss, sk.iss
 	sk.writeSeq, sk.pushedSeq = sk.iss+1, sk.iss+1
 	sk.sndBufSeq = sk.iss + 1
 	sk.rcvNxt, sk.rcvWup, sk.copiedSeq = 0, 0, 0
@@ -690,6 +690,7 @@ func (sk *Sock) synAckReceived(seg *segment) {
 		sk.sendHead = 0
 	}
 	sk.sndUna = seg.ack
+	sk.urgAcked(sk.iss)
 	sk.clearRetrans()
 	sk.backoff, sk.retransmits = 0, 0
 	if rt := sk.route(); rt != nil {

@@ -280,7 +280,7 @@ func (sk *Sock) packetsOutCount() uint32 { return uint32(sk.packetsOut()) }
 // queueData is the copy part of tcp_sendmsg: b joins the tail segment
 // while it is unsent and under the size goal, else new segments;
 // PSH marks the end of the write unless MSG_MORE; then tcp_push.
-func (sk *Sock) queueData(b []byte, more bool) int {
+func (sk *Sock) queueData(b []byte, more, oob bool) int {
 	goal := sk.sizeGoal()
 	copied := 0
 	for copied < len(b) {
@@ -317,6 +317,9 @@ func (sk *Sock) queueData(b []byte, more bool) int {
 		// a send buffer that ran out (the caller's next write waits).
 		if !more || copied < len(b) || sk.forcedPush() {
 			sk.markPush()
+		}
+		if oob {
+			sk.sndUp = sk.writeSeq // tcp_mark_urg
 		}
 		sk.pushPending(false)
 	}
@@ -398,7 +401,8 @@ func (sk *Sock) writeXmitN(nonagle bool, max int) bool {
 		// it go out whole (tcp_write_xmit's TCP_NAGLE_PUSH).
 		last := sk.sendHead == len(sk.wq)-1
 		// TCP_CORK holds it even with TCP_NODELAY (TCP_NAGLE_CORK).
-		if last && s.dataLen() < mss && s.flags&header.TCPFin == 0 && (sk.cork || !nonagle && !sk.nagleOK(s)) {
+		// Nor urgent data (tcp_nagle_test's tcp_urg_mode).
+		if last && s.dataLen() < mss && s.flags&header.TCPFin == 0 && !sk.urgMode() && (sk.cork || !nonagle && !sk.nagleOK(s)) {
 			break
 		}
 		if s.dataLen() > limit {
@@ -566,8 +570,12 @@ func (sk *Sock) sendSegment(seq uint32, flags uint8, data, data2, opts []byte, s
 		}
 		sk.ackSent()
 	}
+	urg, isUrg := sk.urgPointer(seq)
+	if isUrg {
+		flags |= header.TCPUrg
+	}
 	th.SetFlags(flags)
-	th.SetUrgent(0)
+	th.SetUrgent(urg)
 	copy(b[header.TCPMinHeaderLen:], opts)
 	copy(b[hl+copy(b[hl:], data):], data2)
 	in.Host().CPUs()[0].ChargeCopy(dlen)

@@ -158,6 +158,8 @@ var tcpBehaviours = []struct{ file, about string }{
 	{"tlp.pkt", "tail loss probe"},
 	{"undo-dsack.pkt", "a fast retransmit undone by a D-SACK"},
 	{"undo-eifel.pkt", "an RTO undone by the timestamp echo"},
+	{"urgent-recv.pkt", "urgent data received: the mark, recv(MSG_OOB), POLLPRI, SO_OOBINLINE"},
+	{"urgent-send.pkt", "send(MSG_OOB): URG and the pointer, Nagle bypassed"},
 	{"zero-window.pkt", "zero-window probes"},
 }
 
