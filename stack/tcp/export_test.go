@@ -15,3 +15,17 @@ func (sk *Sock) UndoState() Undo {
 	defer sk.mu.Unlock()
 	return Undo{sk.priorCwnd, sk.priorSsth, sk.undoMarker, sk.undoRetrans, sk.frto}
 }
+
+// ISN returns sk's initial sequence number.
+func (sk *Sock) ISN() uint32 {
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	return sk.iss
+}
+
+// SndNxt returns sk's snd_nxt.
+func (sk *Sock) SndNxt() uint32 {
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	return sk.sndNxt
+}

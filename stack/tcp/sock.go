@@ -115,9 +115,11 @@ type Sock struct {
 	state        State
 	laddr, raddr [4]byte
 	lport, rport uint16
-	bound        bool // bind took a port (bhash)
-	hashed       bool // in ehash
-	userClosed   bool // close() was called: an orphan once finishing
+	bound        bool    // bind took a port (bhash)
+	connBound    bool    // connect took it, sharing it with other connections (Proto.mu)
+	tw           twState // what TIME-WAIT leaves for tcp_twsk_unique (Proto.mu)
+	hashed       bool    // in ehash
+	userClosed   bool    // close() was called: an orphan once finishing
 	orphan       bool
 
 	// Socket options.
@@ -380,6 +382,7 @@ func (sk *Sock) setState(s State) {
 			st.EstabResets.Add(1)
 		}
 		sk.p.mu.Lock()
+		sk.tw = twState{}
 		sk.unhashLocked()
 		if sk.bound {
 			sk.p.unbindLocked(sk)

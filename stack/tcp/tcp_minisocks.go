@@ -528,24 +528,33 @@ func (sk *Sock) connectLocked(raddr [4]byte, rport uint16) error {
 		laddr = fl.Src
 	}
 	sk.raddr, sk.rport = raddr, rport
+	var tw *twState
 	if !sk.bound {
-		port, err := p.connectPort(sk, laddr, raddr, rport)
+		port, t, err := p.connectPort(sk, laddr, raddr, rport)
 		if err != nil {
 			return err
 		}
-		sk.lport, sk.bound = port, true
+		sk.lport, sk.bound, tw = port, true, t
 	}
 	sk.laddr = laddr
 	p.mu.Lock()
 	if o, used := p.ehash[sk.tuple()]; used && o != sk {
-		p.mu.Unlock()
-		return errf(syscall.EADDRNOTAVAIL, "connect: the four-tuple is in use")
+		// A port bound before connect: a TIME-WAIT socket with
+		// timestamps gives way whatever tcp_tw_reuse says
+		// (__inet_check_established without twp).
+		if tw = p.twUnique(o, false); tw == nil {
+			p.mu.Unlock()
+			return errf(syscall.EADDRNOTAVAIL, "connect: the four-tuple is in use")
+		}
 	}
 	sk.hashLocked()
 	p.mu.Unlock()
 	sk.dst = rt
 	cfg := p.conf()
 	sk.iss = SecureSeq(p.seqKey, sk.laddr, sk.raddr, sk.lport, sk.rport, sk.now())
+	if tw != nil {
+		sk.iss, sk.tsRecent = reuseISN(tw), tw.tsRecent
+	}
 	sk.tsOK = cfg.Timestamps != 0
 	if cfg.Timestamps == 1 {
 		sk.tsOffset = SecureTSOffset(p.tsKey, sk.laddr, sk.raddr)

@@ -404,6 +404,9 @@ func (sk *Sock) timeWait() {
 	sk.ackTimer = false
 	sk.setState(TimeWait)
 	sk.resetKeep(timerTimeWait, timeWaitLen)
+	sk.p.mu.Lock()
+	sk.tw = twState{at: sk.now(), ts: sk.tsOK, sndNxt: sk.sndNxt, tsRecent: sk.tsRecent}
+	sk.p.mu.Unlock()
 }
 
 // keepalive timing.

@@ -156,6 +156,8 @@ var tcpBehaviours = []struct{ file, about string }{
 	{"simultaneous-open.pkt", "simultaneous open"},
 	{"timewait-ack.pkt", "TIME-WAIT re-acks the FIN"},
 	{"tlp.pkt", "tail loss probe"},
+	{"tw-reuse-bound-nots.pkt", "no TIME-WAIT reuse without timestamps"},
+	{"tw-reuse-bound.pkt", "a bound connect takes a TIME-WAIT four-tuple"},
 	{"undo-dsack.pkt", "a fast retransmit undone by a D-SACK"},
 	{"undo-eifel.pkt", "an RTO undone by the timestamp echo"},
 	{"urgent-recv.pkt", "urgent data received: the mark, recv(MSG_OOB), POLLPRI, SO_OOBINLINE"},
