@@ -10,6 +10,8 @@
 package conntrack
 
 import (
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"vnic/stack"
@@ -107,43 +109,86 @@ func icmpReplyType(t uint8) (uint8, bool) {
 }
 
 // Conn is one tracked connection (struct nf_conn). The tracker owns its
-// fields; the rest of netfilter reads them through the methods.
+// fields; the rest of netfilter reads them through the methods. Its two
+// hash nodes put it in the table under both directions' tuples.
 type Conn struct {
+	node    [2]hnode      // ct->tuplehash[dir]'s list linkage
 	tuple   [2]Tuple      // the original and reply directions
-	status  Status        // IPS_* bits
-	mark    uint32        // ct mark (CONNMARK)
+	status  atomic.Uint32 // IPS_* bits
+	mark    atomic.Uint32 // ct mark (CONNMARK)
 	zone    uint16        // conntrack zone
-	expires time.Duration // the host clock's time the entry times out
-	proto   uint8         // the protocol tracker's state (TCP: enum tcp_conntrack)
-	packets [2]uint64     // per-direction accounting (nf_conn_acct)
-	bytes   [2]uint64
+	l4      uint8         // the protocol's tracker (its number, or 0: generic)
+	events  atomic.Uint32 // cached events not yet delivered (ct->ecache's cache)
+	expires atomic.Int64  // the host clock's time the entry times out; relative while unconfirmed
+	id      uint32        // the id ctnetlink reports (CTA_ID)
+	mu      sync.Mutex    // ct->lock: the protocol state
+	proto   protoState    // the protocol tracker's state (ct->proto)
+	acct    *[2]counter   // per-direction accounting (nf_conn_acct), when acct was on at creation
+	master  *Conn         // the connection that expected this one
+	net     *Net
 }
+
+// counter is one direction's accounting.
+type counter struct{ packets, bytes atomic.Uint64 }
 
 // Tuple is the tuple of direction d (ct->tuplehash[d].tuple).
 func (c *Conn) Tuple(d Dir) Tuple { return c.tuple[d] }
 
 // Status returns the status bits.
-func (c *Conn) Status() Status { return c.status }
+func (c *Conn) Status() Status { return Status(c.status.Load()) }
 
 // Mark is the connection mark.
-func (c *Conn) Mark() uint32 { return c.mark }
+func (c *Conn) Mark() uint32 { return c.mark.Load() }
 
-// SetMark sets the connection mark (CONNMARK --set-mark).
-func (c *Conn) SetMark(m uint32) { c.mark = m }
+// SetMark sets the connection mark (CONNMARK --set-mark); a change is an
+// IPCT_MARK event.
+func (c *Conn) SetMark(m uint32) {
+	if c.mark.Swap(m) != m {
+		c.cacheEvent(EventMark)
+	}
+}
 
 // Zone is the connection's conntrack zone.
 func (c *Conn) Zone() uint16 { return c.zone }
 
 // Expires is the host-clock time (stack.Clock's Now) at which the entry
 // times out.
-func (c *Conn) Expires() time.Duration { return c.expires }
+func (c *Conn) Expires() time.Duration {
+	e := time.Duration(c.expires.Load())
+	if c.Status()&StatusConfirmed == 0 && c.net != nil {
+		// Unconfirmed, the timeout is relative (it starts at confirmation).
+		return c.net.clock.Now() + e
+	}
+	return e
+}
 
 // ProtoState is the protocol tracker's state: for TCP one of the TCP
 // conntrack states, 0 for protocols without one.
-func (c *Conn) ProtoState() uint8 { return c.proto }
+func (c *Conn) ProtoState() uint8 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.proto.tcp.state
+}
 
-// Counters are the packets and bytes seen in direction d.
-func (c *Conn) Counters(d Dir) (packets, bytes uint64) { return c.packets[d], c.bytes[d] }
+// Counters are the packets and bytes seen in direction d (zero unless
+// nf_conntrack_acct was on when the connection was made).
+func (c *Conn) Counters(d Dir) (packets, bytes uint64) {
+	if c.acct == nil {
+		return 0, 0
+	}
+	return c.acct[d].packets.Load(), c.acct[d].bytes.Load()
+}
+
+// HasAcct reports whether the connection counts packets and bytes (the
+// acct extension: nf_conntrack_acct was on when it was made).
+func (c *Conn) HasAcct() bool { return c.acct != nil }
+
+// ID is the connection's id as ctnetlink reports it (CTA_ID).
+func (c *Conn) ID() uint32 { return c.id }
+
+// Master is the connection that expected this one (ct->master), nil for
+// one that was not expected.
+func (c *Conn) Master() *Conn { return c.master }
 
 // Get returns the connection skb belongs to and how (nf_ct_get): nil with
 // Untracked for a packet exempted from tracking, nil with 0 for one
