@@ -28,6 +28,9 @@ type IPHeader struct {
 	// counters.
 	Connected bool
 	ID        uint16
+	// Owner is the sending socket's credentials, given to the skb (nil:
+	// no socket).
+	Owner *stack.SockOwner
 }
 
 // ErrMsgSize is a datagram too big for the path with DF set (EMSGSIZE):
@@ -99,6 +102,7 @@ func (in *Inet) sendDatagram(d *Rtable, h IPHeader, o *ipOptData, l4, payload []
 	skb.SetTransportHeader(hlen)
 	skb.Protocol = stack.EthPIPv4
 	skb.Priority = prio
+	skb.Owner = h.Owner
 	skb.SetDst(&d.Dst)
 	tail := skb
 	for len(rest) > 0 {
@@ -130,7 +134,7 @@ func (in *Inet) localOut(skb *stack.SKB) {
 	skb.Protocol = stack.EthPIPv4
 	st := skb.NF()
 	*st = stack.NFState{Hook: stack.NFLocalOut, Out: SkbRtable(skb).Dev}
-	in.host.Netfilter().Run(st, skb, in.dstOutput)
+	in.host.Netfilter().Run(st, skb, in.dstOutputFn)
 }
 
 // dstOutput is dst_output after LOCAL_OUT: a hook that changed the
@@ -474,6 +478,7 @@ func (in *Inet) QueueXmit(d *Rtable, h IPHeader, skb *stack.SKB, prio uint32) {
 	skb.SetTransportHeader(IPv4HdrLen)
 	skb.Protocol = stack.EthPIPv4
 	skb.Priority = prio
+	skb.Owner = h.Owner
 	skb.SetDst(&d.Dst)
 	in.localOut(skb)
 }
