@@ -63,6 +63,14 @@ func (v Verdict) String() string {
 type NFState struct {
 	Hook    NFHook
 	In, Out *NetDevice // ingress and egress devices (nil where none)
+	// QueueNum is the queue a hook function that returns NFQueue sends
+	// the packet to (NF_QUEUE_NR: the verdict's upper half in Linux).
+	QueueNum uint16
+
+	// Where a queued packet resumes (struct nf_queue_entry's hook index
+	// and okfn), for Reinject.
+	okfn  func(*SKB)
+	index int
 }
 
 // NFHookOps is one registration: a function at a hook point with a
@@ -154,8 +162,13 @@ func (nf *Netfilter) Run(st *NFState, skb *SKB, okfn func(*SKB)) Verdict {
 			list = *p
 		}
 	}
-	for _, ops := range list {
-		switch v := ops.Fn(skb, st); v {
+	return nf.run(st, skb, okfn, list, 0)
+}
+
+// run is nf_hook_slow from the index'th function of list on.
+func (nf *Netfilter) run(st *NFState, skb *SKB, okfn func(*SKB), list []*NFHookOps, from int) Verdict {
+	for i := from; i < len(list); i++ {
+		switch v := list[i].Fn(skb, st); v {
 		case NFAccept:
 			continue
 		case NFDrop:
@@ -167,6 +180,7 @@ func (nf *Netfilter) Run(st *NFState, skb *SKB, okfn func(*SKB)) Verdict {
 			return NFStolen
 		case NFQueue:
 			if q := nf.queue.Load(); q != nil {
+				st.okfn, st.index = okfn, i
 				nf.stats[st.Hook].queued.Add(1)
 				(*q)(skb, st)
 				return NFQueue
@@ -183,6 +197,35 @@ func (nf *Netfilter) Run(st *NFState, skb *SKB, okfn func(*SKB)) Verdict {
 	}
 	okfn(skb)
 	return NFAccept
+}
+
+// Reinject is nf_reinject: the verdict on a packet the queue consumer
+// was given. NFAccept resumes the traversal with the hook function after
+// the one that queued it (then okfn), NFRepeat with that one again;
+// anything else drops it. st is the state the consumer was given.
+func (nf *Netfilter) Reinject(skb *SKB, st *NFState, v Verdict) Verdict {
+	if st.okfn == nil || st.Hook >= NumNFHooks {
+		skb.Free()
+		return NFDrop
+	}
+	okfn, from := st.okfn, st.index
+	st.okfn = nil
+	var list []*NFHookOps
+	if p := nf.hooks[st.Hook].Load(); p != nil {
+		list = *p
+	}
+	switch v {
+	case NFAccept:
+		from++
+	case NFRepeat:
+	default:
+		nf.stats[st.Hook].drops.Add(1)
+		skb.Free()
+		return NFDrop
+	}
+	// The list may have changed while the packet waited: resume at the
+	// same position, as Linux does with its hook index.
+	return nf.run(st, skb, okfn, list, min(from, len(list)))
 }
 
 // NFStats are one hook point's counters.

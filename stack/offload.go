@@ -70,31 +70,12 @@ func checksumHelp(skb *SKB) bool {
 // the device checksums, fully checksummed otherwise.
 func (q *TxQueue) gsoSegment(skb *SKB, f ethtool.Features, out []*SKB) []*SKB {
 	h := q.dev.host
-	data := skb.Data()
-	drop := func() []*SKB {
-		q.dev.txDropped.Add(1)
-		skb.Free()
-		return out
-	}
-	if skb.GSOType != GSOTCPv4 || len(data) < EthHdrLen+40 {
-		return drop()
-	}
-	ip := header.IPv4(data[EthHdrLen:])
-	if !ip.IsValid() || ip.Protocol() != header.ProtoTCP {
-		return drop()
-	}
-	th := header.TCP(ip[ip.HeaderLen():])
-	if !th.IsValid() {
-		return drop()
-	}
-	ipLen, l4Len := ip.HeaderLen(), th.HeaderLen()
-	th.SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), header.ProtoTCP, 0)))
 	partial := f&(ethtool.IPCsum|ethtool.HWCsum) != 0
 	if q.gsoScratch == nil {
 		q.gsoScratch = make([]byte, 65536+512) // per queue: queues run on several CPUs
 	}
 	segs := 0
-	_, res := offload.SegmentTCPv4(data, EthHdrLen, ipLen, l4Len, int(skb.GSOSize), partial, q.gsoScratch, func(seg []byte) {
+	ok := tcpv4Segments(skb, EthHdrLen, partial, q.gsoScratch, func(seg []byte, ipLen int) {
 		s := h.pool.Alloc(len(seg) + NetIPAlign)
 		s.Reserve(NetIPAlign)
 		copy(s.Put(len(seg)), seg)
@@ -107,14 +88,76 @@ func (q *TxQueue) gsoSegment(skb *SKB, f ethtool.Features, out []*SKB) []*SKB {
 		out = append(out, s)
 		segs++
 	})
-	if res != offload.SegmentOK {
-		return drop()
+	if !ok {
+		q.dev.txDropped.Add(1)
+		skb.Free()
+		return out
 	}
-	h.cpus[0].ChargeCopy(len(data))
+	h.cpus[0].ChargeCopy(skb.Len())
 	h.off.gsoPackets.Add(1)
 	h.off.gsoSegments.Add(uint64(segs))
 	skb.Consume()
 	return out
+}
+
+// SegmentGSO is skb_gso_segment with the GSO features masked off, for
+// IPv4 output when a GSO packet's segments are too big for the route's
+// MTU (ip_finish_output_gso): skb.Data() starts at its IPv4 header, and
+// each segment, fully checksummed, is a new skb with headroom bytes in
+// front and skb's metadata (CopyMeta), network and transport headers set,
+// handed to emit in order. skb is consumed. It reports false, leaving skb
+// untouched, when skb is not a well-formed TCP/IPv4 GSO packet.
+func (h *Host) SegmentGSO(skb *SKB, headroom int, emit func(*SKB)) bool {
+	scratch := h.pool.Alloc(65536) // the largest class, as scratch: safe on any CPU
+	if scratch == nil {
+		return false
+	}
+	defer scratch.Free()
+	segs := 0
+	ok := tcpv4Segments(skb, 0, false, scratch.buf, func(seg []byte, ipLen int) {
+		s := h.pool.Alloc(headroom + len(seg))
+		s.Reserve(headroom)
+		s.CopyMeta(skb)
+		copy(s.Put(len(seg)), seg)
+		s.ResetNetworkHeader()
+		s.SetTransportHeader(ipLen)
+		segs++
+		emit(s)
+	})
+	if !ok {
+		return false
+	}
+	h.cpus[0].ChargeCopy(skb.Len())
+	h.off.gsoPackets.Add(1)
+	h.off.gsoSegments.Add(uint64(segs))
+	skb.Consume()
+	return true
+}
+
+// tcpv4Segments checks that skb (macLen bytes of link header, then IPv4)
+// is a TCP/IPv4 GSO packet, seeds its TCP checksum for segmentation and
+// splits it at skb.GSOSize: emit gets each segment's bytes, valid during
+// the call, and the IPv4 header length. false: not such a packet, nothing
+// emitted.
+func tcpv4Segments(skb *SKB, macLen int, partial bool, scratch []byte, emit func(seg []byte, ipLen int)) bool {
+	data := skb.Data()
+	if skb.GSOType != GSOTCPv4 || len(data) < macLen+40 {
+		return false
+	}
+	ip := header.IPv4(data[macLen:])
+	if !ip.IsValid() || ip.Protocol() != header.ProtoTCP {
+		return false
+	}
+	th := header.TCP(ip[ip.HeaderLen():])
+	if !th.IsValid() {
+		return false
+	}
+	ipLen, l4Len := ip.HeaderLen(), th.HeaderLen()
+	th.SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), header.ProtoTCP, 0)))
+	_, res := offload.SegmentTCPv4(data, macLen, ipLen, l4Len, int(skb.GSOSize), partial, scratch, func(seg []byte) {
+		emit(seg, ipLen)
+	})
+	return res == offload.SegmentOK
 }
 
 // ChecksumOK is the receive-side check a protocol makes before trusting a

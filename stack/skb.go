@@ -73,6 +73,9 @@ type SKB struct {
 	Priority uint32
 	Mark     uint32
 	Tstamp   time.Duration
+	// Owner is the sending socket's credentials (what netfilter's owner
+	// match reads of skb->sk); nil for a packet no local socket sent.
+	Owner *SockOwner
 
 	// LRO: the device merged this packet (RSC); it cannot be forwarded
 	// (the stand-in for Linux's "gso_size without gso_type" test).
@@ -84,6 +87,8 @@ type SKB struct {
 	fragList *SKB               // further payload buffers of one datagram (skb_shinfo->frag_list)
 	cb       [CBSize / 8]uint64 // the owning layer's control block (skb->cb)
 	nf       NFState            // the netfilter state of the current hook
+	nfct     any                // the tracked connection (skb->_nfct), conntrack's type
+	ctinfo   uint8              // its ip_conntrack_info
 	class    *skbClass
 	pool     *SKBPool
 	live     bool
@@ -261,7 +266,21 @@ func (s *SKB) TotalLen() int {
 func (s *SKB) CopyMeta(from *SKB) {
 	s.Dev, s.Protocol, s.Priority, s.Mark, s.dst, s.cb = from.Dev, from.Protocol, from.Priority, from.Mark, from.dst, from.cb
 	s.Hash, s.L4Hash, s.PktType, s.Tstamp, s.IgnoreDF = from.Hash, from.L4Hash, from.PktType, from.Tstamp, from.IgnoreDF
+	s.nfct, s.ctinfo = from.nfct, from.ctinfo // nf_copy
+	s.Owner = from.Owner                      // fragments stay the socket's
 }
+
+// SockOwner is who owns a socket: the credentials of the file behind it
+// (f_cred's fsuid and fsgid), as netfilter's owner match sees them.
+type SockOwner struct{ UID, GID uint32 }
+
+// NFCT returns the connection the skb belongs to and how (skb_nfct and
+// its ip_conntrack_info): what connection tracking set, nil and 0 when it
+// has not seen the packet. The core does not know the type.
+func (s *SKB) NFCT() (ct any, info uint8) { return s.nfct, s.ctinfo }
+
+// SetNFCT attaches a tracked connection to the skb (nf_ct_set).
+func (s *SKB) SetNFCT(ct any, info uint8) { s.nfct, s.ctinfo = ct, info }
 
 // FragList returns the next buffer of the datagram's chain
 // (skb_shinfo->frag_list), nil at the end.
@@ -348,6 +367,8 @@ func (p *SKBPool) put(s *SKB) {
 	s.Dev = nil
 	s.next = nil
 	s.dst = nil
+	s.nfct = nil
+	s.Owner = nil
 	c.mu.Lock()
 	c.live--
 	c.free = append(c.free, s)

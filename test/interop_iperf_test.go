@@ -9,14 +9,13 @@ import (
 	"fmt"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"vnic/internal/iperf3"
-	"vnic/internal/topo"
-	"vnic/stack"
 )
 
 // iperf3 between the Linux kernel and a vnic host over a TAP, both
@@ -27,17 +26,9 @@ import (
 // over the control connection are the same on both sides: what the
 // client reports of the server's end is what the server reports.
 func TestKernelIperf3(t *testing.T) {
-	ip := requireNetns(t)
 	bin := requireTool(t, "iperf3")
-	ns := kernelNetns(t, ip, "iperf")
-	cfg := topo.Config{Seed: 1, Hosts: []topo.HostConfig{{Name: "h1", CPUs: 1,
-		Devices: []topo.DeviceConfig{{Name: "vnic0", Queues: 1, Addresses: []string{"198.18.7.2/24"},
-			Port: topo.PortConfig{Type: "tap", Ifname: "vt7", Netns: ns, VnetHdr: true}}}}}}
-	w, _ := tapWorld(t, cfg)
-	ipRun(t, ip, "-n", ns, "addr", "add", "198.18.7.1/24", "dev", "vt7")
-	ipRun(t, ip, "-n", ns, "link", "set", "vt7", "up")
-	h := w.Host("h1").Stack
-	if v := inNetns(t, ip, ns, bin, "--version"); !strings.HasPrefix(v.out, "iperf 3.") {
+	k := newKernelTAP(t, tapSpec{name: "iperf", ifname: "vt7", subnet: "198.18.7", vnet: true})
+	if v := inNetns(t, k.ip, k.ns, bin, "--version"); !strings.HasPrefix(v.out, "iperf 3.") {
 		t.Fatalf("iperf3 --version: %q", v.out)
 	} else if !strings.HasPrefix(v.out, "iperf 3.12") {
 		t.Logf("the kernel side runs %s (vnic speaks 3.12's protocol)", strings.SplitN(v.out, "\n", 2)[0])
@@ -56,8 +47,66 @@ func TestKernelIperf3(t *testing.T) {
 		{"options", []string{"-w", "128K", "-M", "1200", "-N", "-C", "reno", "--get-server-output"},
 			iperf3.Config{Window: 128 << 10, MSS: 1200, NoDelay: true, Congestion: "reno"}},
 	} {
-		t.Run("kernel-client/"+tc.name, func(t *testing.T) { kernelClientVnicServer(t, ip, ns, bin, h, tc.args) })
-		t.Run("vnic-client/"+tc.name, func(t *testing.T) { vnicClientKernelServer(t, ip, ns, bin, h, tc.cfg) })
+		t.Run("kernel-client/"+tc.name, func(t *testing.T) { kernelClientVnicServer(t, k, bin, 2, tc.args) })
+		t.Run("vnic-client/"+tc.name, func(t *testing.T) { vnicClientKernelServer(t, k, bin, 2, tc.cfg) })
+	}
+}
+
+// TestKernelIperf3WithLoss runs iperf3 between the kernel and vnic over
+// a TAP that drops 3 % of one side's TCP: on vnic's egress (vnic's
+// netem) or on the kernel's (the kernel's netem or, without one, an
+// nftables bridge rule: kernelEgressLoss). Each side's loss is met by
+// both clients and in both directions of the data: the lossy side sends
+// the data (its segments lost and retransmitted) or only ACKs (thinned),
+// with -R and with -P 4; each run a second long. Both iperf3s' documents
+// parse and agree, data moved at a nonzero rate, the lossy sender
+// counted retransmissions; over each side's runs the capture is clean,
+// tshark finds retransmissions and gaps only in the lossy side's
+// segments, and the other side's TCP never went into loss recovery.
+func TestKernelIperf3WithLoss(t *testing.T) {
+	bin := requireTool(t, "iperf3")
+	type run struct {
+		name   string
+		kernel []string       // the kernel's client's options
+		vnic   *iperf3.Config // else vnic's client's
+	}
+	for _, side := range []struct {
+		name string
+		spec tapSpec
+		runs []run
+	}{
+		{"vnic-egress", tapSpec{name: "iperfloss", ifname: "vt8", subnet: "198.18.9", rings: 4096, vnicLoss: 3}, []run{
+			{name: "kernel-client/R-P4", kernel: []string{"-R", "-P", "4"}}, // vnic sends
+			{name: "vnic-client/plain", vnic: &iperf3.Config{}},             // vnic sends
+			{name: "kernel-client/plain", kernel: []string{}},               // the kernel sends
+		}},
+		{"kernel-egress", tapSpec{name: "iperfkloss", ifname: "vt9", subnet: "198.18.10", rings: 4096, kernelLoss: 3}, []run{
+			{name: "kernel-client/P4", kernel: []string{"-P", "4"}},      // the kernel sends
+			{name: "vnic-client/R", vnic: &iperf3.Config{Reverse: true}}, // the kernel sends
+			{name: "vnic-client/P4", vnic: &iperf3.Config{Parallel: 4}},  // vnic sends
+		}},
+	} {
+		t.Run(side.name, func(t *testing.T) {
+			k := newKernelTAP(t, side.spec)
+			for _, r := range side.runs {
+				t.Run(r.name, func(t *testing.T) {
+					var c iperfJSON
+					var vnicSends bool
+					if r.vnic != nil {
+						c, _ = vnicClientKernelServer(t, k, bin, 1, *r.vnic)
+						vnicSends = !r.vnic.Reverse
+					} else {
+						c, _ = kernelClientVnicServer(t, k, bin, 1, r.kernel)
+						vnicSends = slices.Contains(r.kernel, "-R")
+					}
+					// The sender's retransmissions, from its own TCP_INFO.
+					if vnicSends == (k.vnicLoss != nil) && c.End.SumSent.Retransmits == 0 {
+						t.Errorf("the lossy side sent %.0f bytes and retransmitted none", c.End.SumSent.Bytes)
+					}
+				})
+			}
+			k.checkLoss(t)
+		})
 	}
 }
 
@@ -134,17 +183,18 @@ func (l *lockedBuf) String() string {
 	return l.b.String()
 }
 
-// kernelClientVnicServer: vnic's iperf3 -s -1 -J on the vnic host, the
-// kernel's iperf3 -c … -J in the namespace.
-func kernelClientVnicServer(t *testing.T, ip, ns, bin string, h *stack.Host, args []string) {
+// kernelClientVnicServer: vnic's iperf3 -s -1 -J on k's vnic host, the
+// kernel's iperf3 -c … -t secs -J in k's namespace; it returns both
+// documents, checked against each other.
+func kernelClientVnicServer(t *testing.T, k *kernelTAP, bin string, secs int, args []string) (client, server iperfJSON) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	var sout, serr lockedBuf
 	served := make(chan error, 1)
 	go func() {
-		served <- iperf3.Server(ctx, h, iperf3.Config{Server: true, OneOff: true, JSON: true}, iperf3.Output{Stdout: &sout, Stderr: &serr})
+		served <- iperf3.Server(ctx, k.h, iperf3.Config{Server: true, OneOff: true, JSON: true}, iperf3.Output{Stdout: &sout, Stderr: &serr})
 	}()
-	cmd := exec.CommandContext(ctx, ip, append([]string{"netns", "exec", ns, bin, "-c", "198.18.7.2", "-t", "2", "-J",
+	cmd := exec.CommandContext(ctx, k.ip, append([]string{"netns", "exec", k.ns, bin, "-c", k.vnic, "-t", fmt.Sprint(secs), "-J",
 		"--connect-timeout", "5000"}, args...)...)
 	var kerr bytes.Buffer
 	cmd.Stderr = &kerr
@@ -160,34 +210,37 @@ func kernelClientVnicServer(t *testing.T, ip, ns, bin string, h *stack.Host, arg
 	case <-ctx.Done():
 		t.Fatal("vnic server did not finish")
 	}
-	k := parseIperfJSON(t, "kernel client", string(kout))
+	kj := parseIperfJSON(t, "kernel client", string(kout))
 	v := parseIperfJSON(t, "vnic server", sout.String())
-	checkIperfPair(t, k, v, len(args) > 0 && args[0] == "-R", streamsOf(args))
+	checkIperfPair(t, kj, v, len(args) > 0 && args[0] == "-R", streamsOf(args))
 	if strings.Contains(strings.Join(args, " "), "--get-server-output") {
 		// The server's own document came back inside the client's, and
 		// the options took: the MSS, the buffers, the algorithm.
-		so := k.ServerOutput
+		so := kj.ServerOutput
 		if so == nil || so.End.SumReceived.Bytes != v.End.SumReceived.Bytes || so.Start.TCPMSS != 1200 || so.Start.SockBufsize != 128<<10 ||
-			k.End.ReceiverCongestion != "reno" || v.End.ReceiverCongestion != "reno" {
-			t.Errorf("server output %+v; congestion %q %q", so, k.End.ReceiverCongestion, v.End.ReceiverCongestion)
+			kj.End.ReceiverCongestion != "reno" || v.End.ReceiverCongestion != "reno" {
+			t.Errorf("server output %+v; congestion %q %q", so, kj.End.ReceiverCongestion, v.End.ReceiverCongestion)
 		}
 	}
-	t.Logf("kernel → vnic %v: sent %.0f, received %.0f bytes, %.0f Mbit/s", args, k.End.SumSent.Bytes, k.End.SumReceived.Bytes, k.End.SumReceived.BPS/1e6)
+	t.Logf("kernel client %v: sent %.0f, received %.0f bytes, %.0f Mbit/s, %.0f retransmitted", args,
+		kj.End.SumSent.Bytes, kj.End.SumReceived.Bytes, kj.End.SumReceived.BPS/1e6, kj.End.SumSent.Retransmits)
+	return kj, v
 }
 
-// vnicClientKernelServer: the kernel's iperf3 -s -1 -J in the
-// namespace, vnic's iperf3 -c … -J on the vnic host.
-func vnicClientKernelServer(t *testing.T, ip, ns, bin string, h *stack.Host, cfg iperf3.Config) {
+// vnicClientKernelServer: the kernel's iperf3 -s -1 -J in k's namespace,
+// vnic's iperf3 -c … -t secs -J on k's vnic host; it returns both
+// documents, checked against each other.
+func vnicClientKernelServer(t *testing.T, k *kernelTAP, bin string, secs int, cfg iperf3.Config) (client, server iperfJSON) {
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	srv := exec.CommandContext(ctx, ip, "netns", "exec", ns, bin, "-s", "-1", "-J", "-B", "198.18.7.1")
+	srv := exec.CommandContext(ctx, k.ip, "netns", "exec", k.ns, bin, "-s", "-1", "-J", "-B", k.kernel)
 	var kout, kerr bytes.Buffer
 	srv.Stdout, srv.Stderr = &kout, &kerr
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Process.Kill()
-	cfg.Host, cfg.Duration, cfg.JSON = netip.MustParseAddr("198.18.7.1"), 2*time.Second, true
+	cfg.Host, cfg.Duration, cfg.JSON = netip.MustParseAddr(k.kernel), time.Duration(secs)*time.Second, true
 	cfg.ConnectTimeout = 2 * time.Second
 	var vout, verr lockedBuf
 	var err error
@@ -195,7 +248,7 @@ func vnicClientKernelServer(t *testing.T, ip, ns, bin string, h *stack.Host, cfg
 	// tried again, a bounded number of times.
 	for try := 0; try < 50; try++ {
 		vout, verr = lockedBuf{}, lockedBuf{}
-		err = iperf3.Client(ctx, h, cfg, iperf3.Output{Stdout: &vout, Stderr: &verr})
+		err = iperf3.Client(ctx, k.h, cfg, iperf3.Output{Stdout: &vout, Stderr: &verr})
 		if err == nil || !strings.Contains(err.Error(), "refused") {
 			break
 		}
@@ -215,14 +268,16 @@ func vnicClientKernelServer(t *testing.T, ip, ns, bin string, h *stack.Host, cfg
 		t.Fatal("kernel iperf3 -s did not finish")
 	}
 	v := parseIperfJSON(t, "vnic client", vout.String())
-	k := parseIperfJSON(t, "kernel server", kout.String())
-	checkIperfPair(t, v, k, cfg.Reverse, max(cfg.Parallel, 1))
-	if cfg.MSS != 0 && (k.Start.TCPMSS != cfg.MSS || k.Start.SockBufsize != cfg.Window || k.End.ReceiverCongestion != cfg.Congestion ||
+	kj := parseIperfJSON(t, "kernel server", kout.String())
+	checkIperfPair(t, v, kj, cfg.Reverse, max(cfg.Parallel, 1))
+	if cfg.MSS != 0 && (kj.Start.TCPMSS != cfg.MSS || kj.Start.SockBufsize != cfg.Window || kj.End.ReceiverCongestion != cfg.Congestion ||
 		v.End.SenderCongestion != cfg.Congestion) {
 		t.Errorf("the kernel's server took -M %d -w %d -C %s as %+v, congestion %q (vnic's %q)", cfg.MSS, cfg.Window, cfg.Congestion,
-			k.Start, k.End.ReceiverCongestion, v.End.SenderCongestion)
+			kj.Start, kj.End.ReceiverCongestion, v.End.SenderCongestion)
 	}
-	t.Logf("vnic → kernel: sent %.0f, received %.0f bytes, %.0f Mbit/s", v.End.SumSent.Bytes, v.End.SumReceived.Bytes, v.End.SumReceived.BPS/1e6)
+	t.Logf("vnic client -R=%v -P %d: sent %.0f, received %.0f bytes, %.0f Mbit/s, %.0f retransmitted", cfg.Reverse, max(cfg.Parallel, 1),
+		v.End.SumSent.Bytes, v.End.SumReceived.Bytes, v.End.SumReceived.BPS/1e6, v.End.SumSent.Retransmits)
+	return v, kj
 }
 
 func streamsOf(args []string) int {
@@ -251,8 +306,8 @@ func checkIperfPair(t *testing.T, c, s iperfJSON, reverse bool, streams int) {
 	if len(c.Intervals) == 0 || len(s.Intervals) == 0 {
 		t.Errorf("intervals: client %d, server %d", len(c.Intervals), len(s.Intervals))
 	}
-	if c.End.SumSent.Bytes <= 0 || c.End.SumReceived.Bytes <= 0 {
-		t.Errorf("client's sums: sent %.0f, received %.0f", c.End.SumSent.Bytes, c.End.SumReceived.Bytes)
+	if c.End.SumSent.Bytes <= 0 || c.End.SumReceived.Bytes <= 0 || c.End.SumReceived.BPS <= 0 {
+		t.Errorf("client's sums: sent %.0f, received %.0f bytes, %.0f bit/s", c.End.SumSent.Bytes, c.End.SumReceived.Bytes, c.End.SumReceived.BPS)
 	}
 	if c.End.SumReceived.Bytes > c.End.SumSent.Bytes {
 		t.Errorf("received %.0f > sent %.0f", c.End.SumReceived.Bytes, c.End.SumSent.Bytes)

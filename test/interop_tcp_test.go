@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"vnic/internal/topo"
-	"vnic/stack"
 	"vnic/stack/inet"
 	"vnic/stack/ipv4"
 	"vnic/stack/tcp"
@@ -38,118 +36,72 @@ func TestKernelTCPOverTAP(t *testing.T) {
 }
 
 func kernelTCP(t *testing.T, vnet bool) {
-	ip := requireNetns(t)
 	curl := requireTool(t, "curl")
-	ns := kernelNetns(t, ip, "tcp")
-	cfg := topo.Config{Seed: 1, Hosts: []topo.HostConfig{{Name: "h1", CPUs: 1,
-		// Rings deep enough that the kernel's bursts do not overrun the
-		// receive ring: the capture must show no loss of vnic's making.
-		Devices: []topo.DeviceConfig{{Name: "vnic0", Queues: 1, RxRing: 4096, TxRing: 4096, Addresses: []string{"198.18.6.2/24"},
-			Port: topo.PortConfig{Type: "tap", Ifname: "vt1", Netns: ns, VnetHdr: vnet}}}}}}
-	w, files := tapWorld(t, cfg)
-	ipRun(t, ip, "-n", ns, "addr", "add", "198.18.6.1/24", "dev", "vt1")
-	ipRun(t, ip, "-n", ns, "link", "set", "vt1", "up")
-	h := w.Host("h1").Stack
+	k := newKernelTAP(t, tapSpec{name: "tcp", ifname: "vt1", subnet: "198.18.6", vnet: vnet, rings: 4096})
 	body := bytes.Repeat([]byte("vnic-tcp"), 512<<10) // 4 MiB
-	fetchBothWays(t, ip, curl, ns, h, "198.18.6.2", "198.18.6.1", body, 20*time.Second)
+	fetchBothWays(t, k, curl, body, 20*time.Second)
 	// On a lossless TAP nothing is lost: a retransmission can only be a
 	// tail loss probe sent when the other end was slow to ACK (a busy
 	// machine's scheduling), never a recovery or a timeout.
-	st := &tcp.Of(ipv4.Of(h)).Stats
+	st := &tcp.Of(ipv4.Of(k.h)).Stats
 	if r, p, to := st.RetransSegs.Load(), st.ExtTCPLossProbes.Load(), st.ExtTCPTimeouts.Load(); r > p || to != 0 {
 		t.Errorf("vnic retransmitted %d segments (%d of them loss probes, %d timeouts) on a lossless TAP", r, p, to)
 	}
-	w.Close()
-	tsharkClean(t, files)
-	tsharkNoRetrans(t, files)
+	k.w.Close()
+	tsharkClean(t, k.files)
+	tsharkNoRetrans(t, k.files)
 }
 
 // tsharkNoRetrans fails when a capture shows a fast retransmission or a
-// segment lost before the capture point (the signs of real loss), or a
-// bad TCP checksum. A plain retransmission may be a tail loss probe, which
-// a busy machine's scheduling can provoke on a lossless path; vnic's own
-// are checked against its counters.
+// segment lost before the capture point (the signs of real loss). A plain
+// retransmission may be a tail loss probe, which a busy machine's
+// scheduling can provoke on a lossless path; vnic's own are checked
+// against its counters.
 func tsharkNoRetrans(t *testing.T, files []string) {
 	t.Helper()
-	tshark := requireTool(t, "tshark")
-	for _, f := range files {
-		cmd := exec.Command(tshark, "-n", "-r", f, "-o", "tcp.check_checksum:TRUE",
-			"-Y", "tcp.analysis.fast_retransmission || tcp.analysis.lost_segment || tcp.checksum.status == \"Bad\"")
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("tshark %s: %v", f, err)
-		}
-		if s := strings.TrimSpace(string(out)); s != "" {
-			t.Errorf("tshark finds loss or bad TCP checksums in %s:\n%s", f, firstLines(s, 10))
+	for src, s := range tsharkLossSigns(t, files) {
+		if s.fast != 0 || s.lost != 0 {
+			t.Errorf("tshark finds loss from %s on a lossless TAP: %d fast retransmissions, %d segments missing from the capture", src, s.fast, s.lost)
 		}
 	}
 }
 
-func firstLines(s string, n int) string {
-	l := strings.SplitN(s, "\n", n+1)
-	if len(l) > n {
-		l = append(l[:n], fmt.Sprintf("… (%d more)", strings.Count(s, "\n")+1-n))
-	}
-	return strings.Join(l, "\n")
-}
-
-// TestKernelTCPWithLoss: a netem on vnic's egress drops 3 % of what vnic
-// sends over the TAP (the machine's kernel has no netem to do it on the
-// other side). The kernel's curl still fetches 4 MiB whole from a vnic
-// server — vnic retransmits what the kernel's SACKs report missing — and
-// a vnic client still fetches 4 MiB from a kernel server with its ACKs
-// thinned. The capture (past the netem, on the wire) shows vnic's
-// retransmissions, where the loss was injected, no fast retransmission by
-// the kernel, and no bad checksum.
+// TestKernelTCPWithLoss: 3 % of what one side sends over the TAP is
+// dropped on the way, on vnic's egress by a netem of vnic's (`vnic tc …
+// netem`), on the kernel's by the kernel's netem or, on a kernel without
+// one, an nftables bridge rule (kernelEgressLoss). Either way the
+// kernel's curl fetches ~4 MiB whole from a vnic server and a vnic
+// client ~4 MiB from a kernel server: the lossy side's data is
+// retransmitted, the other side's ACKs thinned. The capture (on the
+// wire, past either loss) has no bad checksum and nothing malformed, and
+// shows retransmissions and gaps only in the lossy side's segments: the
+// other side neither fast-retransmits nor lost anything, and its TCP
+// counters show no loss recovery.
 func TestKernelTCPWithLoss(t *testing.T) {
-	ip := requireNetns(t)
-	curl := requireTool(t, "curl")
-	ns := kernelNetns(t, ip, "tcploss")
-	cfg := topo.Config{Seed: 1, Hosts: []topo.HostConfig{{Name: "h1", CPUs: 1,
-		Devices: []topo.DeviceConfig{{Name: "vnic0", Queues: 1, RxRing: 4096, TxRing: 4096, Addresses: []string{"198.18.7.2/24"},
-			Port: topo.PortConfig{Type: "tap", Ifname: "vt2", Netns: ns}}}}}}
-	w, files := tapWorld(t, cfg)
-	ipRun(t, ip, "-n", ns, "addr", "add", "198.18.7.1/24", "dev", "vt2")
-	ipRun(t, ip, "-n", ns, "link", "set", "vt2", "up")
-	dev := w.Host("h1").Devices[0].Netdev
-	q, err := stack.NewNetem(dev, 0x80010000, stack.NetemConfig{Limit: 1000, Loss: 3 * (1<<32 - 1) / 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dev.GraftQdisc(q)
-	h := w.Host("h1").Stack
-	body := bytes.Repeat([]byte("lossy-tcp"), 466034) // ~4 MiB
-	fetchBothWays(t, ip, curl, ns, h, "198.18.7.2", "198.18.7.1", body, 60*time.Second)
-	if st := q.Stats(); st.Drops == 0 {
-		t.Errorf("netem dropped nothing: %+v", st)
-	}
-	w.Close()
-	tsharkClean(t, files)
-	tshark := requireTool(t, "tshark")
-	count := func(f, filter string) int {
-		out, err := exec.Command(tshark, "-n", "-r", f, "-Y", filter, "-T", "fields", "-e", "frame.number").Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(strings.Fields(string(out)))
-	}
-	for _, f := range files {
-		if n := count(f, "tcp.analysis.retransmission && ip.src == 198.18.7.2"); n == 0 {
-			t.Errorf("%s: no retransmission by vnic, though its netem dropped 3 %%", f)
-		}
-		if n := count(f, "tcp.analysis.fast_retransmission && ip.src == 198.18.7.1"); n != 0 {
-			t.Errorf("%s: %d fast retransmissions by the kernel, whose packets were not dropped", f, n)
-		}
+	for _, tc := range []struct {
+		name string
+		spec tapSpec
+	}{
+		{"vnic-egress", tapSpec{name: "tcploss", ifname: "vt2", subnet: "198.18.7", rings: 4096, vnicLoss: 3}},
+		{"kernel-egress", tapSpec{name: "tcpkloss", ifname: "vt3", subnet: "198.18.8", rings: 4096, kernelLoss: 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			curl := requireTool(t, "curl")
+			k := newKernelTAP(t, tc.spec)
+			body := bytes.Repeat([]byte("lossy-tcp"), 466034) // ~4 MiB
+			fetchBothWays(t, k, curl, body, 60*time.Second)
+			k.checkLoss(t)
+		})
 	}
 }
 
-// fetchBothWays serves body over HTTP both ways between vnic host h
-// (vnicAddr) and the kernel's namespace ns (kernelAddr), each fetch
-// checked whole: the kernel's curl from a net/http server on vnic (port
-// 8080), then vnic's net/http client from a Go server on a socket of the
-// namespace (port 8081).
-func fetchBothWays(t *testing.T, ip, curl, ns string, h *stack.Host, vnicAddr, kernelAddr string, body []byte, timeout time.Duration) {
+// fetchBothWays serves body over HTTP both ways between the ends of k,
+// each fetch checked whole (its SHA-256): the kernel's curl from a
+// net/http server on vnic (port 8080), then vnic's net/http client from a
+// Go server on a socket of the namespace (port 8081).
+func fetchBothWays(t *testing.T, k *kernelTAP, curl string, body []byte, timeout time.Duration) {
 	t.Helper()
+	ip, ns, h, vnicAddr, kernelAddr := k.ip, k.ns, k.h, k.vnic, k.kernel
 	sum := sha256.Sum256(body)
 	handler := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { _, _ = rw.Write(body) })
 

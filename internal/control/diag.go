@@ -193,7 +193,7 @@ func tcpInfo(sd tcp.SockDiag) ss.TCPInfo {
 		RcvSpace: i.RcvSpace, TotalRetrans: i.TotalRetrans, PacingRate: i.PacingRate, MaxPacingRate: ^uint64(0),
 		BytesAcked: i.BytesAcked, BytesReceived: i.BytesReceived, SegsOut: i.SegsOut, SegsIn: i.SegsIn,
 		NotsentBytes: i.NotsentBytes, MinRTT: i.MinRTT, DataSegsIn: i.DataSegsIn, DataSegsOut: i.DataSegsOut,
-		Delivered: i.Delivered, BytesSent: i.BytesSent, BytesRetrans: i.BytesRetrans, SndWnd: i.SndWnd, RcvWnd: i.RcvWnd}
+		Delivered: i.Delivered, DeliveredCE: i.DeliveredCE, DSACKDups: i.DSACKDups, BytesSent: i.BytesSent, BytesRetrans: i.BytesRetrans, SndWnd: i.SndWnd, RcvWnd: i.RcvWnd}
 	if sd.State == tcp.Listen {
 		t = ss.TCPInfo{State: t.State, PacingRate: t.PacingRate, MaxPacingRate: t.MaxPacingRate,
 			Reordering: t.Reordering, SndCwnd: t.SndCwnd, Unacked: sd.RecvQ, Sacked: sd.SendQ}

@@ -77,6 +77,9 @@ type HostConfig struct {
 	Routes     []string `mapstructure:"routes"`
 	// RPFilter is net.ipv4.conf.all.rp_filter (0 off, 1 strict, 2 loose).
 	RPFilter int `mapstructure:"rp_filter"`
+	// Conntrack turns connection tracking on for the host from the start
+	// (as a state rule would: conntrack.Enable).
+	Conntrack bool `mapstructure:"conntrack"`
 	// DMABytes is the DMA arena's size, default 64 MiB.
 	DMABytes int `mapstructure:"-"`
 	// Costs, when set, replaces the world's cost model for this host

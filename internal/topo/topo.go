@@ -16,6 +16,7 @@ import (
 	"vnic/stack"
 	"vnic/stack/inet"
 	"vnic/stack/ipv4"
+	"vnic/stack/netfilter/conntrack"
 	"vnic/stack/rtnetlink"
 )
 
@@ -241,6 +242,11 @@ func (w *World) newHost(hc HostConfig, seed int64) (*Host, error) {
 	if hc.runsIPv4() {
 		if _, err := inet.Init(h.Stack, ipv4.InetConfig{Seed: seed}); err != nil {
 			return nil, err
+		}
+		if hc.Conntrack {
+			if _, err := conntrack.Enable(h.Stack); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return h, nil

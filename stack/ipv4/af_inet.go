@@ -119,7 +119,7 @@ type Inet struct {
 	protos            [256]atomic.Pointer[NetProtocol]
 
 	// prebuilt continuation functions (method values allocate)
-	rcvFinishFn, localDeliverFinishFn, forwardFinishFn, outputFn, finishOutputFn func(*stack.SKB)
+	rcvFinishFn, localDeliverFinishFn, forwardFinishFn, outputFn, finishOutputFn, dstOutputFn func(*stack.SKB)
 }
 
 // InetEvent is a change the rtnetlink groups report (RTM_NEWADDR …).
@@ -186,6 +186,7 @@ func InetInit(h *stack.Host, cfg InetConfig) (*Inet, error) {
 	in.forwardFinishFn = in.forwardFinish
 	in.outputFn = in.postRoutingDone
 	in.finishOutputFn = in.finishOutput2
+	in.dstOutputFn = in.dstOutput
 	in.fib.Init()
 	in.frags.init(in)
 	in.icmp.init(in)

@@ -335,6 +335,28 @@ func (in *Inet) DelIfAddr(d *stack.NetDevice, q IfAddr) error {
 // (inet_addr_type == RTN_LOCAL).
 func (in *Inet) IsLocalAddr(a [4]byte) bool { return in.isLocalIn(0, a) }
 
+// AddrType is inet_dev_addr_type: what a is to the host. Zero and the
+// limited broadcast are broadcasts, a multicast address multicast, any
+// other the type of its route in the local table (local, broadcast…),
+// unicast without one; with dev set, a route through another device
+// counts as unicast.
+func (in *Inet) AddrType(dev *stack.NetDevice, a [4]byte) fib.RouteType {
+	if a[0] == 0 || header.IPv4IsLbcast(a) {
+		return fib.RTNBroadcast
+	}
+	if header.IPv4IsMulticast(a) {
+		return fib.RTNMulticast
+	}
+	r := in.fib.TableLookup(fib.TableLocal, a)
+	if r == nil {
+		return fib.RTNUnicast
+	}
+	if dev != nil && r.Dev != nil && r.Dev != dev {
+		return fib.RTNUnicast
+	}
+	return r.Type
+}
+
 // isLocalIn is inet_addr_type_table(a) == RTN_LOCAL for table's domain:
 // the local table for the main table (or none), a VRF's own table else.
 func (in *Inet) isLocalIn(table uint32, a [4]byte) bool {

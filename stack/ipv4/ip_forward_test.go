@@ -1,6 +1,8 @@
 package ipv4_test
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -8,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"vnic/header"
 
 	"vnic/stack"
 	"vnic/stack/ipv4"
@@ -534,5 +537,104 @@ func TestForwardRecordsAddresses(t *testing.T) {
 	want := cat([]byte{7, 7, 8}, []byte{198, 18, 2, 1}, []byte{1, 68, 12, 13, 1}, []byte{198, 18, 1, 1}, stamp(at))
 	if string(got) != string(want) {
 		t.Fatalf("forwarded options % d\nwant % d\n%v", got, want, r.summary())
+	}
+}
+
+// FWD-06 for a GSO packet (ip_finish_output_gso): a train of four 1400-byte
+// TCP segments arriving as one GSO packet without DF, forwarded onto a
+// 1280-byte link, is segmented in software and each segment fragmented;
+// h2 reassembles four TCP segments with their own sequence numbers,
+// checksums and PSH on the last only. With DF the router answers
+// fragmentation needed instead and sends nothing on.
+func TestForwardGSOResegmented(t *testing.T) {
+	for _, df := range []bool{false, true} {
+		t.Run(fmt.Sprintf("df=%v", df), func(t *testing.T) {
+			r := newInetRig(t, "h1", "r", "h2")
+			_, rIn := r.link("h1", "198.18.1.2/24", "r", "198.18.1.1/24", 0)
+			r.link("r", "198.18.2.1/24", "h2", "198.18.2.2/24", 1280)
+			if err := r.inet["h2"].RouteAdd(fib.Route{Gateway: mustAddr("198.18.2.1").As4()}, false); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.inet["r"].SetForwarding(true); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := r.inet["h2"].OpenRaw(ipv4.IPProtoTCP, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const mss, segs = 1400, 4
+			payload := make([]byte, mss*segs)
+			for i := range payload {
+				payload[i] = byte(i * 7)
+			}
+			th := make([]byte, 20)
+			binary.BigEndian.PutUint16(th[0:], 40000)
+			binary.BigEndian.PutUint16(th[2:], 80)
+			binary.BigEndian.PutUint32(th[4:], 1000)
+			binary.BigEndian.PutUint32(th[8:], 1)
+			th[12], th[13] = 5<<4, header.TCPAck|header.TCPPsh
+			binary.BigEndian.PutUint16(th[14:], 512)
+			f := ipFrame(rIn, [4]byte{198, 18, 2, 2}, nil, ipv4.IPProtoTCP, append(th, payload...))
+			ip := header.IPv4(f[14:])
+			copy(ip[12:], []byte{198, 18, 1, 2})
+			if df {
+				ip.SetFlagsFrag(ipv4.IPDF)
+			}
+			ip.UpdateChecksum()
+			d := rIn.dev
+			s := d.Host().Pool().Alloc(len(f) + stack.NetIPAlign)
+			s.Reserve(stack.NetIPAlign)
+			copy(s.Put(len(f)), f)
+			s.Protocol = stack.EthTypeTrans(s, d)
+			// As GRO leaves a merged train: verified, GSO fields set.
+			s.GSOSize, s.GSOSegs, s.GSOType, s.IPSummed = mss, segs, stack.GSOTCPv4, stack.ChecksumUnnecessary
+			_ = stack.NetifRx(s, 0)
+			r.run(10 * time.Millisecond)
+
+			out := wireOf(r, "r/eth1")
+			if df {
+				wantLines(t, "DF", out, nil)
+				if n := r.inet["r"].ICMPStats.Snapshot().OutType[ipv4.ICMPDestUnreach]; n != 1 {
+					t.Fatalf("%d destination unreachables, want 1 (fragmentation needed)", n)
+				}
+				return
+			}
+			var want []string
+			for range segs {
+				want = append(want,
+					"r/eth1 IP 198.18.1.2>198.18.2.2 frag off 0 mf 1 ttl 63 len 1276",
+					"r/eth1 IP 198.18.1.2>198.18.2.2 frag off 157 mf 0 ttl 63 len 184")
+			}
+			wantLines(t, "segmented, then fragmented", out, want)
+			for k := range segs {
+				dg, ok := raw.Recv()
+				if !ok {
+					t.Fatalf("segment %d not reassembled at h2", k)
+				}
+				dip := header.IPv4(dg)
+				seg := header.TCP(dg[dip.HeaderLen():])
+				if int(dip.TotalLen()) != 20+20+mss || seg.Seq() != uint32(1000+k*mss) {
+					t.Fatalf("segment %d: len %d seq %d", k, dip.TotalLen(), seg.Seq())
+				}
+				if got, want := seg.Flags()&header.TCPPsh != 0, k == segs-1; got != want {
+					t.Fatalf("segment %d: PSH %v", k, got)
+				}
+				sum := header.PseudoHeaderIPv4(dip.Src(), dip.Dst(), header.ProtoTCP, uint16(len(seg)))
+				if header.Fold(header.Sum(seg, sum)) != 0xffff {
+					t.Fatalf("segment %d: bad TCP checksum", k)
+				}
+				if !bytes.Equal(seg[20:], payload[k*mss:(k+1)*mss]) {
+					t.Fatalf("segment %d: payload differs", k)
+				}
+			}
+			st := r.inet["r"].Stats.Snapshot()
+			// h2 has no listener: its four resets come back through r.
+			if st.ForwDatagrams != 1+segs || st.FragOKs != segs || st.FragCreates != 2*segs || st.FragFails != 0 {
+				t.Fatalf("router %+v", st)
+			}
+			if o := r.hosts["r"].OffloadStats(); o.GSOPackets != 1 || o.GSOSegments != segs {
+				t.Fatalf("router offload %+v", o)
+			}
+		})
 	}
 }

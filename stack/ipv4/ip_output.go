@@ -28,6 +28,9 @@ type IPHeader struct {
 	// counters.
 	Connected bool
 	ID        uint16
+	// Owner is the sending socket's credentials, given to the skb (nil:
+	// no socket).
+	Owner *stack.SockOwner
 }
 
 // ErrMsgSize is a datagram too big for the path with DF set (EMSGSIZE):
@@ -99,6 +102,7 @@ func (in *Inet) sendDatagram(d *Rtable, h IPHeader, o *ipOptData, l4, payload []
 	skb.SetTransportHeader(hlen)
 	skb.Protocol = stack.EthPIPv4
 	skb.Priority = prio
+	skb.Owner = h.Owner
 	skb.SetDst(&d.Dst)
 	tail := skb
 	for len(rest) > 0 {
@@ -130,7 +134,7 @@ func (in *Inet) localOut(skb *stack.SKB) {
 	skb.Protocol = stack.EthPIPv4
 	st := skb.NF()
 	*st = stack.NFState{Hook: stack.NFLocalOut, Out: SkbRtable(skb).Dev}
-	in.host.Netfilter().Run(st, skb, in.dstOutput)
+	in.host.Netfilter().Run(st, skb, in.dstOutputFn)
 }
 
 // dstOutput is dst_output after LOCAL_OUT: a hook that changed the
@@ -172,10 +176,7 @@ func (in *Inet) postRoutingDone(skb *stack.SKB) {
 			in.finishOutput2(skb)
 			return
 		}
-		// Linux segments, then fragments each segment; vnic has no TCP
-		// yet and drops such a packet.
-		in.Stats.FragFails.Add(1)
-		skb.Free()
+		in.finishOutputGSO(skb, mtu)
 		return
 	}
 	if skb.TotalLen() > mtu || skb.FragList() != nil || (ipcb(skb).fragMaxSize != 0 && int(ipcb(skb).fragMaxSize) > mtu) {
@@ -183,6 +184,24 @@ func (in *Inet) postRoutingDone(skb *stack.SKB) {
 		return
 	}
 	in.finishOutput2(skb)
+}
+
+// finishOutputGSO is ip_finish_output_gso's slow path: a GSO packet whose
+// segments exceed mtu (a forwarded GRO train without DF, or a packet that
+// came in with a GSO size another stack chose) is segmented in software and
+// each segment fragmented as any datagram is — with DF that means
+// fragmentation needed back to the source for each.
+func (in *Inet) finishOutputGSO(skb *stack.SKB, mtu int) {
+	if !in.host.SegmentGSO(skb, LLReserve, func(seg *stack.SKB) {
+		if seg.TotalLen() > mtu {
+			in.fragment(seg, mtu, in.finishOutputFn)
+			return
+		}
+		in.finishOutput2(seg)
+	}) {
+		in.Stats.OutDiscards.Add(1)
+		skb.Free()
+	}
 }
 
 // finishOutput2 is ip_finish_output2 and neigh_output: the next hop's
@@ -459,6 +478,7 @@ func (in *Inet) QueueXmit(d *Rtable, h IPHeader, skb *stack.SKB, prio uint32) {
 	skb.SetTransportHeader(IPv4HdrLen)
 	skb.Protocol = stack.EthPIPv4
 	skb.Priority = prio
+	skb.Owner = h.Owner
 	skb.SetDst(&d.Dst)
 	in.localOut(skb)
 }

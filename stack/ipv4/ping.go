@@ -20,6 +20,9 @@ type PingConn struct {
 	in *Inet
 	id uint16
 	q  sock.Queue[PingMsg]
+	// Owner is the socket's owner (the credentials its packets carry for
+	// netfilter's owner match): 0:0 unless set before sending.
+	Owner stack.SockOwner
 }
 
 // PingMsg is what a ping socket received: an echo reply, or an error
@@ -137,7 +140,7 @@ func (c *PingConn) SendEcho(dst netip.Addr, seq uint16, data []byte, o PingOptio
 	hdr.SetIdent(c.id)
 	hdr.SetSeq(seq)
 	hdr.SetChecksum(^header.Fold(header.Sum(data, header.Sum(hdr, 0))))
-	if err := in.sendDatagram(rt, IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: IPProtoICMP, TOS: o.TOS, TTL: ttl, DF: o.DF}, opt, hdr, data, 0); err != nil {
+	if err := in.sendDatagram(rt, IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: IPProtoICMP, TOS: o.TOS, TTL: ttl, DF: o.DF, Owner: &c.Owner}, opt, hdr, data, 0); err != nil {
 		return err
 	}
 	in.ICMPStats.OutMsgs.Add(1)

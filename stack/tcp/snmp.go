@@ -19,6 +19,15 @@ type Stats struct {
 	ExtTCPSynRetrans, ExtTCPDeferAcceptDrop, ExtTWRecycled      stack.Counter
 	ExtTCPToZeroWindowAdv, ExtTCPZeroWindowDrop                 stack.Counter
 	ExtTCPReqQFullDoCookies, ExtTCPHystartDelayDetect           stack.Counter
+	ExtTCPDelivered, ExtTCPDeliveredCE                          stack.Counter
+
+	// Undo and F-RTO.
+	ExtTCPSACKReorder, ExtTCPTSReorder                                  stack.Counter
+	ExtTCPFullUndo, ExtTCPPartialUndo, ExtTCPDSACKUndo, ExtTCPLossUndo  stack.Counter
+	ExtTCPLostRetransmit, ExtTCPSlowStartRetrans                        stack.Counter
+	ExtTCPRenoFailures, ExtTCPSackFailures, ExtTCPLossFailures          stack.Counter
+	ExtTCPDSACKOfoRecv, ExtTCPDSACKIgnoredOld, ExtTCPDSACKIgnoredNoUndo stack.Counter
+	ExtTCPSpuriousRTOs, ExtTCPDSACKRecvSegs, ExtTCPDSACKIgnoredDubious  stack.Counter
 }
 
 // Counter is one named counter as netstat -s and nstat show it.
@@ -51,14 +60,25 @@ func (s *Stats) TcpExt() []Counter {
 		{"PAWSEstab", s.ExtPAWSEstab.Load()}, {"DelayedACKs", s.ExtDelayedACKs.Load()},
 		{"DelayedACKLost", s.ExtDelayedACKLost.Load()}, {"ListenOverflows", s.ExtListenOverflows.Load()},
 		{"ListenDrops", s.ExtListenDrops.Load()}, {"TCPRenoRecovery", s.ExtTCPRenoRecovery.Load()},
-		{"TCPSackRecovery", s.ExtTCPSackRecovery.Load()}, {"TCPFastRetrans", s.ExtTCPFastRetrans.Load()},
+		{"TCPSackRecovery", s.ExtTCPSackRecovery.Load()}, {"TCPSACKReorder", s.ExtTCPSACKReorder.Load()},
+		{"TCPTSReorder", s.ExtTCPTSReorder.Load()}, {"TCPFullUndo", s.ExtTCPFullUndo.Load()},
+		{"TCPPartialUndo", s.ExtTCPPartialUndo.Load()}, {"TCPDSACKUndo", s.ExtTCPDSACKUndo.Load()},
+		{"TCPLossUndo", s.ExtTCPLossUndo.Load()}, {"TCPLostRetransmit", s.ExtTCPLostRetransmit.Load()},
+		{"TCPRenoFailures", s.ExtTCPRenoFailures.Load()}, {"TCPSackFailures", s.ExtTCPSackFailures.Load()},
+		{"TCPLossFailures", s.ExtTCPLossFailures.Load()}, {"TCPFastRetrans", s.ExtTCPFastRetrans.Load()},
+		{"TCPSlowStartRetrans", s.ExtTCPSlowStartRetrans.Load()},
 		{"TCPTimeouts", s.ExtTCPTimeouts.Load()}, {"TCPLossProbes", s.ExtTCPLossProbes.Load()},
-		{"TCPDSACKRecv", s.ExtTCPDSACKRecv.Load()}, {"TCPAbortOnData", s.ExtTCPAbortOnData.Load()},
+		{"TCPDSACKRecv", s.ExtTCPDSACKRecv.Load()}, {"TCPDSACKOfoRecv", s.ExtTCPDSACKOfoRecv.Load()},
+		{"TCPAbortOnData", s.ExtTCPAbortOnData.Load()},
 		{"TCPAbortOnClose", s.ExtTCPAbortOnClose.Load()}, {"TCPAbortOnTimeout", s.ExtTCPAbortOnTimeout.Load()},
+		{"TCPDSACKIgnoredOld", s.ExtTCPDSACKIgnoredOld.Load()}, {"TCPDSACKIgnoredNoUndo", s.ExtTCPDSACKIgnoredNoUndo.Load()},
+		{"TCPSpuriousRTOs", s.ExtTCPSpuriousRTOs.Load()},
 		{"TCPDeferAcceptDrop", s.ExtTCPDeferAcceptDrop.Load()}, {"TCPReqQFullDoCookies", s.ExtTCPReqQFullDoCookies.Load()},
 		{"TCPOFOQueue", s.ExtTCPOFOQueue.Load()}, {"TCPChallengeACK", s.ExtTCPChallengeACK.Load()},
 		{"TCPSYNChallenge", s.ExtTCPSYNChallenge.Load()}, {"TCPToZeroWindowAdv", s.ExtTCPToZeroWindowAdv.Load()},
 		{"TCPSynRetrans", s.ExtTCPSynRetrans.Load()}, {"TCPHystartDelayDetect", s.ExtTCPHystartDelayDetect.Load()},
+		{"TCPDelivered", s.ExtTCPDelivered.Load()}, {"TCPDeliveredCE", s.ExtTCPDeliveredCE.Load()},
 		{"TCPZeroWindowDrop", s.ExtTCPZeroWindowDrop.Load()},
+		{"TCPDSACKRecvSegs", s.ExtTCPDSACKRecvSegs.Load()}, {"TCPDSACKIgnoredDubious", s.ExtTCPDSACKIgnoredDubious.Load()},
 	}
 }

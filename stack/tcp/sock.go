@@ -43,22 +43,23 @@ func (s State) String() string {
 
 // Linux's time constants (include/net/tcp.h).
 const (
-	rtoMin          = 200 * time.Millisecond // TCP_RTO_MIN
-	rtoMax          = 120 * time.Second      // TCP_RTO_MAX
-	timeoutInit     = time.Second            // TCP_TIMEOUT_INIT
-	timeoutFallback = 3 * time.Second        // TCP_TIMEOUT_FALLBACK: a SYN's RTT lost to a retransmission
-	timeWaitLen     = 60 * time.Second       // TCP_TIMEWAIT_LEN
-	delackMin       = 40 * time.Millisecond  // TCP_DELACK_MIN
-	delackMax       = 200 * time.Millisecond // TCP_DELACK_MAX
-	atoMin          = 40 * time.Millisecond  // TCP_ATO_MIN
-	resourceProbe   = 500 * time.Millisecond // TCP_RESOURCE_PROBE_INTERVAL
-	initCwnd        = 10                     // TCP_INIT_CWND
-	maxQuickacks    = 16                     // TCP_MAX_QUICKACKS
-	defaultMSS      = 536                    // TCP_MSS_DEFAULT
-	minSndMSS       = 48                     // TCP_MIN_SND_MSS
-	maxWscale       = 14                     // TCP_MAX_WSCALE
-	maxWindow       = 65535
-	gsoMaxSize      = 65536 // GSO_LEGACY_MAX_SIZE
+	rtoMin           = 200 * time.Millisecond // TCP_RTO_MIN
+	rtoMax           = 120 * time.Second      // TCP_RTO_MAX
+	timeoutInit      = time.Second            // TCP_TIMEOUT_INIT
+	timeoutFallback  = 3 * time.Second        // TCP_TIMEOUT_FALLBACK: a SYN's RTT lost to a retransmission
+	timeWaitLen      = 60 * time.Second       // TCP_TIMEWAIT_LEN
+	delackMin        = 40 * time.Millisecond  // TCP_DELACK_MIN
+	delackMax        = 200 * time.Millisecond // TCP_DELACK_MAX
+	atoMin           = 40 * time.Millisecond  // TCP_ATO_MIN
+	resourceProbe    = 500 * time.Millisecond // TCP_RESOURCE_PROBE_INTERVAL
+	initCwnd         = 10                     // TCP_INIT_CWND
+	maxQuickacks     = 16                     // TCP_MAX_QUICKACKS
+	defaultMSS       = 536                    // TCP_MSS_DEFAULT
+	minSndMSS        = 48                     // TCP_MIN_SND_MSS
+	maxWscale        = 14                     // TCP_MAX_WSCALE
+	maxWindow        = 65535
+	infiniteSsthresh = 0x7fffffff // TCP_INFINITE_SSTHRESH
+	gsoMaxSize       = 65536      // GSO_LEGACY_MAX_SIZE
 )
 
 // txSeg is a segment of the write queue (an skb of sk_write_queue and
@@ -114,9 +115,11 @@ type Sock struct {
 	state        State
 	laddr, raddr [4]byte
 	lport, rport uint16
-	bound        bool // bind took a port (bhash)
-	hashed       bool // in ehash
-	userClosed   bool // close() was called: an orphan once finishing
+	bound        bool    // bind took a port (bhash)
+	connBound    bool    // connect took it, sharing it with other connections (Proto.mu)
+	tw           twState // what TIME-WAIT leaves for tcp_twsk_unique (Proto.mu)
+	hashed       bool    // in ehash
+	userClosed   bool    // close() was called: an orphan once finishing
 	orphan       bool
 
 	// Socket options.
@@ -141,6 +144,7 @@ type Sock struct {
 	ttl          uint8
 	cong         Congestion
 	congName     string
+	caDstLocked  bool // the route locks the algorithm (congctl lock)
 
 	err       error // sk_err: reported once
 	softErr   error // sk_err_soft: reported when a timeout aborts
@@ -164,6 +168,10 @@ type Sock struct {
 	sndWnd     uint32 // scaled
 	sndWl1     uint32
 	maxWindow  uint32
+	sndUp      uint32 // snd_up: after the last urgent byte sent (snd_una when none is unacked)
+	urgData    uint16 // urg_data: urgValid | the byte, urgNotYet, urgRead, or 0
+	urgSeq     uint32 // urg_seq: the urgent byte received
+	oobInline  bool   // SO_OOBINLINE
 	writeSeq   uint32 // after the last byte queued
 	pushedSeq  uint32
 	sndSml     uint32 // the end of the last small segment sent (snd_sml)
@@ -208,36 +216,43 @@ type Sock struct {
 	scalingRatio uint32 // scaling_ratio: 0 the default
 
 	// Loss recovery and RTT (RFC 6298, RFC 8985).
-	srtt        time.Duration // smoothed (srtt_us >> 3)
-	srtt8       int64         // srtt_us: 8 × the smoothed RTT, µs
-	mdev4       int64         // mdev_us: 4 × the mean deviation, µs
-	mdevMax     int64         // mdev_max_us
-	rttvar      int64         // rttvar_us
-	rttSeq      uint32
-	minRTT      time.Duration
-	rto         time.Duration
-	backoff     int
-	retransmits int // icsk_retransmits
-	totalRetx   int
-	probesOut   int
-	rtoStamp    time.Duration // when the first retransmission of this episode went out
-	lastRcv     time.Duration // lrcvtime
-	lastSnd     time.Duration // lsndtime
-	lastAckRcv  time.Duration
-	caState     caState
-	highSeq     uint32 // high_seq: snd_nxt when recovery began
-	undoMarker  uint32
-	priorCwnd   uint32
-	priorSsth   uint32
-	dupAcks     int
-	reordering  int
-	pktsOut     int
-	sackedOut   int
-	lostOut     int
-	retransOut  int
-	rack        rack
-	tlpHighSeq  uint32
-	prr         prr
+	srtt         time.Duration // smoothed (srtt_us >> 3)
+	srtt8        int64         // srtt_us: 8 × the smoothed RTT, µs
+	mdev4        int64         // mdev_us: 4 × the mean deviation, µs
+	mdevMax      int64         // mdev_max_us
+	rttvar       int64         // rttvar_us
+	rttSeq       uint32
+	minRTT       time.Duration
+	rto          time.Duration
+	backoff      int
+	retransmits  int // icsk_retransmits
+	totalRetx    int
+	probesOut    int
+	retransStamp time.Duration // retrans_stamp: when the first retransmission of this episode went out (0: none)
+	lastRcv      time.Duration // lrcvtime
+	lastSnd      time.Duration // lsndtime
+	lastAckRcv   time.Duration
+	caState      caState
+	highSeq      uint32 // high_seq: snd_nxt when recovery began
+	undoMarker   uint32 // undo_marker: snd_una when the reduction began (0: nothing to undo)
+	undoRetrans  int    // undo_retrans: retransmissions not yet proven needless (D-SACKed); -1 none yet
+	priorCwnd    uint32
+	priorSsth    uint32 // prior_ssthresh: 0 forbids an undo of ssthresh (ECE)
+	frto         bool   // F-RTO (RFC 5682) is under way after an RTO
+	dsackDups    uint32 // dsack_dups: segments D-SACKed
+	renoSacked   int    // sacked_out of a connection without SACK: the duplicate ACKs
+	reordering   int
+	pktsOut      int
+	sackedOut    int
+	lostOut      int
+	retransOut   int
+	rack         rack
+	tlpHighSeq   uint32
+	prr          prr
+	ecnFlags     uint8  // ecn_flags: ecnOK, ecnQueueCWR, ecnDemandCWR, ecnSeen
+	lost         uint32 // tp->lost: segments marked lost, ever
+	sawTS        bool   // the segment being processed had timestamps (rx_opt.saw_tstamp)
+	rcvTSEcr     uint32 // its echo, less the connection's offset (rx_opt.rcv_tsecr)
 
 	cwnd            uint32
 	ssthresh        uint32
@@ -265,7 +280,7 @@ type Sock struct {
 	segsIn, segsOut, dataSegsIn, dataSegsOut uint64
 	bytesAcked, bytesReceived, bytesSent     uint64
 	bytesRetrans                             uint64
-	delivered                                uint32
+	delivered, deliveredCE                   uint32
 }
 
 // caState is the congestion-avoidance state machine's state
@@ -309,7 +324,7 @@ func (sk *Sock) initSock() {
 	sk.mdevMax = timeoutInit.Microseconds()
 	sk.rttvar = timeoutInit.Microseconds()
 	sk.cwnd = initCwnd
-	sk.ssthresh = 0x7fffffff // TCP_INFINITE_SSTHRESH
+	sk.ssthresh = infiniteSsthresh
 	sk.mssCache = defaultMSS
 	sk.reordering = sk.p.conf().Reordering
 	sk.cong = newCong(sk.congName)
@@ -368,6 +383,7 @@ func (sk *Sock) setState(s State) {
 			st.EstabResets.Add(1)
 		}
 		sk.p.mu.Lock()
+		sk.tw = twState{}
 		sk.unhashLocked()
 		if sk.bound {
 			sk.p.unbindLocked(sk)
@@ -407,10 +423,14 @@ func (sk *Sock) tuple() fourTuple {
 }
 
 // inFlight is tcp_packets_in_flight: segments sent and not acked, minus
-// those SACKed or marked lost, plus those retransmitted.
+// those SACKed (without SACK: one a duplicate ACK) or marked lost, plus
+// those retransmitted.
 func (sk *Sock) inFlight() int {
-	return sk.packetsOut() - sk.sackedOut - sk.lostOut + sk.retransOut
+	return sk.packetsOut() - sk.leftOut() + sk.retransOut
 }
+
+// leftOut is tcp_left_out: SACKed and lost segments.
+func (sk *Sock) leftOut() int { return sk.sackedOut + sk.renoSacked + sk.lostOut }
 
 // sndWndEnd is the right edge of the peer's window.
 func (sk *Sock) sndWndEnd() uint32 { return sk.sndUna + sk.sndWnd }

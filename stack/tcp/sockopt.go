@@ -19,6 +19,7 @@ const (
 	SoSndBuf    = 7
 	SoRcvBuf    = 8
 	SoKeepAlive = 9
+	SoOOBInline = 10
 	SoLinger    = 13
 	SoReusePort = 15
 	SoRcvLowat  = 18
@@ -60,6 +61,8 @@ func (sk *Sock) SetsockoptInt(level, name, v int) error {
 				sk.armKeepalive(sk.keepIdleTime())
 			}
 			sk.keepOpen = on
+		case SoOOBInline:
+			sk.oobInline = v != 0
 		case SoSndBuf:
 			// sock_setsockopt: doubled, bounded by wmem_max, at least
 			// SOCK_MIN_SNDBUF.
@@ -192,6 +195,9 @@ func (sk *Sock) SetCongestion(name string) error {
 	if c == nil {
 		return errf(syscall.ENOENT, "TCP_CONGESTION %q", name)
 	}
+	if sk.caDstLocked {
+		return errf(syscall.EPERM, "TCP_CONGESTION: the route locks congctl %s", sk.congName)
+	}
 	sk.cong, sk.congName = c, name
 	return nil
 }
@@ -222,6 +228,8 @@ func (sk *Sock) GetsockoptInt(level, name int) (int, error) {
 			return int(errnoOf(err)), nil
 		case SoKeepAlive:
 			return b(sk.keepOpen), nil
+		case SoOOBInline:
+			return b(sk.oobInline), nil
 		case SoSndBuf:
 			return sk.sndbuf, nil
 		case SoRcvBuf:

@@ -29,9 +29,11 @@ type Config struct {
 	MaxSynBacklog     int    // tcp_max_syn_backlog
 	Somaxconn         int    // net.core.somaxconn
 	AbortOnOverflow   bool   // tcp_abort_on_overflow
-	TwReuse           int    // tcp_tw_reuse
+	TwReuse           int    // tcp_tw_reuse: 0 never, 1 for any connect, 2 for loopback only
+	TwReuseDelay      int    // tcp_tw_reuse_delay: ms after TIME-WAIT begins
 	Congestion        string // tcp_congestion_control
 	ECN               int    // tcp_ecn: 0 off, 1 ask and accept, 2 accept
+	ECNFallback       bool   // tcp_ecn_fallback: a retransmitted SYN stops asking for ECN
 	FRTO              int    // tcp_frto
 	Recovery          int    // tcp_recovery: 1 RACK loss detection
 	EarlyRetrans      int    // tcp_early_retrans: 3 or 4 TLP
@@ -67,7 +69,7 @@ var DefaultConfig = Config{
 	Timestamps: 1, SACK: true, DSACK: true, WindowScaling: true, Syncookies: 1,
 	SynRetries: 6, SynackRetries: 5, FinTimeout: 60, Retries1: 3, Retries2: 15,
 	KeepaliveTime: 7200, KeepaliveIntvl: 75, KeepaliveProbes: 9,
-	MaxSynBacklog: 512, Somaxconn: 4096, TwReuse: 2, Congestion: "cubic", ECN: 2,
+	MaxSynBacklog: 512, Somaxconn: 4096, TwReuse: 2, TwReuseDelay: 1000, Congestion: "cubic", ECN: 2, ECNFallback: true,
 	FRTO: 2, Recovery: 1, EarlyRetrans: 3, Reordering: 3, MaxReordering: 300,
 	SlowStartAfterIdl: true, ModerateRcvbuf: true, AdvWinScale: 1, TSOWinDivisor: 3,
 	MinTSOSegs: 2, Autocorking: true, NotsentLowat: ^uint32(0), PacingSSRatio: 200,
@@ -161,6 +163,7 @@ var sysTable = []sysEntry{
 	boolEntry("net.ipv4.tcp_dsack", func(c *Config) *bool { return &c.DSACK }),
 	intEntry("net.ipv4.tcp_early_retrans", func(c *Config) *int { return &c.EarlyRetrans }, 0, 4),
 	intEntry("net.ipv4.tcp_ecn", func(c *Config) *int { return &c.ECN }, 0, 2),
+	boolEntry("net.ipv4.tcp_ecn_fallback", func(c *Config) *bool { return &c.ECNFallback }),
 	intEntry("net.ipv4.tcp_fastopen", func(c *Config) *int { return &c.Fastopen }, 0, 1<<31-1),
 	{"net.ipv4.tcp_fastopen_key", func(c *Config) string { return c.FastopenKey }, func(c *Config, v string) error {
 		v = strings.TrimSpace(v)
@@ -209,6 +212,7 @@ var sysTable = []sysEntry{
 	intEntry("net.ipv4.tcp_timestamps", func(c *Config) *int { return &c.Timestamps }, 0, 2),
 	intEntry("net.ipv4.tcp_tso_win_divisor", func(c *Config) *int { return &c.TSOWinDivisor }, 1, 255),
 	intEntry("net.ipv4.tcp_tw_reuse", func(c *Config) *int { return &c.TwReuse }, 0, 2),
+	intEntry("net.ipv4.tcp_tw_reuse_delay", func(c *Config) *int { return &c.TwReuseDelay }, 1, 60000),
 	boolEntry("net.ipv4.tcp_window_scaling", func(c *Config) *bool { return &c.WindowScaling }),
 	vecEntry("net.ipv4.tcp_wmem", func(c *Config) *[3]int { return &c.Wmem }),
 }

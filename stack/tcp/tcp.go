@@ -173,11 +173,9 @@ const (
 
 // Send is tcp_sendmsg: b is copied into the write queue as far as the
 // send buffer allows (EAGAIN when none of it fits) and sent as the
-// windows, Nagle and corking let.
+// windows, Nagle and corking let. With MSG_OOB the last byte copied is
+// urgent (tcp_mark_urg), and Nagle does not hold it back.
 func (sk *Sock) Send(b []byte, flags int) (int, error) {
-	if flags&MsgOOB != 0 {
-		return 0, errf(syscall.EOPNOTSUPP, "send: urgent data is not built")
-	}
 	sk.mu.Lock()
 	defer sk.mu.Unlock()
 	if sk.err != nil {
@@ -198,7 +196,7 @@ func (sk *Sock) Send(b []byte, flags int) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	n := sk.queueData(b, flags&MsgMore != 0)
+	n := sk.queueData(b, flags&MsgMore != 0, flags&MsgOOB != 0)
 	if n == 0 {
 		return 0, errSendFull
 	}
@@ -209,16 +207,18 @@ func (sk *Sock) Send(b []byte, flags int) (int, error) {
 // Read is recv(2) without flags.
 func (sk *Sock) Read(b []byte) (int, error) { return sk.Recv(b, 0) }
 
-// Recv is tcp_recvmsg: in-order data (MSG_PEEK leaves it queued); 0 at
-// the peer's FIN; EAGAIN when nothing is there yet.
+// Recv is tcp_recvmsg: in-order data (MSG_PEEK leaves it queued) up to
+// the urgent mark, the urgent byte itself skipped unless SO_OOBINLINE;
+// 0 at the peer's FIN; EAGAIN when nothing is there yet. MSG_OOB reads
+// the urgent byte (tcp_recv_urg).
 func (sk *Sock) Recv(b []byte, flags int) (int, error) {
-	if flags&MsgOOB != 0 {
-		return 0, errf(syscall.EOPNOTSUPP, "recv: urgent data is not built")
-	}
 	sk.mu.Lock()
 	defer sk.mu.Unlock()
 	if sk.state == Listen {
 		return 0, errf(syscall.ENOTCONN, "recv on a listener")
+	}
+	if flags&MsgOOB != 0 {
+		return sk.recvUrg(b, flags)
 	}
 	if sk.rq.Len() == 0 {
 		if sk.err != nil {
@@ -241,10 +241,18 @@ func (sk *Sock) Recv(b []byte, flags int) (int, error) {
 		return 0, nil
 	}
 	if flags&MsgPeek != 0 {
-		return sk.rq.Peek(b), nil
+		n, _ := sk.readStream(b, true)
+		if n == 0 {
+			return 0, errRecvAgain
+		}
+		return n, nil
 	}
-	n := sk.rq.Read(b)
-	sk.copiedSeq += uint32(n)
+	n, consumed := sk.readStream(b, false)
+	sk.rq.Discard(consumed)
+	sk.copiedSeq += uint32(consumed)
+	if n == 0 {
+		return 0, errRecvAgain // only an urgent byte, out of band
+	}
 	sk.p.in.Host().CPUs()[0].ChargeCopy(n)
 	sk.rcvSpaceAdjust(n)
 	sk.cleanupRbuf(n)
@@ -424,8 +432,11 @@ func (sk *Sock) Poll() int {
 		ev |= PollIn | PollRdHup
 	}
 	if sk.state != SynSent && sk.state != SynRecv && sk.state != Closed || sk.state == Closed && sk.iss != 0 {
-		if sk.rq.Len() > 0 {
+		if sk.rq.Len() >= sk.readTarget() {
 			ev |= PollIn
+		}
+		if sk.urgData&urgValid != 0 {
+			ev |= PollPri
 		}
 		if !sk.wrShut {
 			if sk.writeable() {

@@ -17,7 +17,14 @@ type Congestion interface {
 	Ssthresh(sk *Sock) uint32
 	// Cwnd is told of congestion-state changes (cwnd_event/set_state).
 	Cwnd(sk *Sock, s caState)
+	// UndoCwnd is the window a needless reduction is undone to
+	// (undo_cwnd).
+	UndoCwnd(sk *Sock) uint32
 }
+
+// renoUndoCwnd is tcp_reno_undo_cwnd, which CUBIC uses too: the window
+// before the reduction, unless it has grown past it since.
+func renoUndoCwnd(sk *Sock) uint32 { return max(sk.cwnd, sk.priorCwnd) }
 
 var congs = map[string]func() Congestion{
 	"reno":  func() Congestion { return reno{} },
@@ -88,6 +95,8 @@ func (reno) CongAvoid(sk *Sock, ack, acked uint32) {
 func (reno) Ssthresh(sk *Sock) uint32 { return max(sk.cwnd/2, 2) }
 
 func (reno) Cwnd(*Sock, caState) {}
+
+func (reno) UndoCwnd(sk *Sock) uint32 { return renoUndoCwnd(sk) }
 
 // cubic is CUBIC (RFC 9438) as tcp_cubic.c runs it, with HyStart's
 // delay-increase exit from slow start.
@@ -196,6 +205,8 @@ func (c *cubic) Ssthresh(sk *Sock) uint32 {
 	}
 	return max(uint32(float64(sk.cwnd)*cubicBeta), 2)
 }
+
+func (*cubic) UndoCwnd(sk *Sock) uint32 { return renoUndoCwnd(sk) }
 
 func (c *cubic) Cwnd(sk *Sock, s caState) {
 	if s == caLoss {

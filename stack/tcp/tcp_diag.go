@@ -14,7 +14,7 @@ type TCPInfo struct {
 	Retransmits uint8 // icsk_retransmits
 	Probes      uint8
 	Backoff     uint8
-	Options     uint8 // TCPI_OPT_TIMESTAMPS 1, SACK 2, WSCALE 4, ECN 8
+	Options     uint8 // TCPI_OPT_TIMESTAMPS 1, SACK 2, WSCALE 4, ECN 8, ECN_SEEN 16
 	SndWscale   uint8
 	RcvWscale   uint8
 
@@ -43,6 +43,8 @@ type TCPInfo struct {
 	DataSegsIn      uint32
 	DataSegsOut     uint32
 	Delivered       uint32
+	DeliveredCE     uint32 // delivered by ACKs with ECE
+	DSACKDups       uint32 // segments D-SACKed
 	BytesSent       uint64
 	BytesRetrans    uint64
 	SndWnd          uint32
@@ -56,6 +58,7 @@ const (
 	InfoOptSACK       = 2
 	InfoOptWscale     = 4
 	InfoOptECN        = 8
+	InfoOptECNSeen    = 16
 )
 
 // Info is getsockopt(TCP_INFO) (tcp_get_info).
@@ -89,7 +92,7 @@ func (sk *Sock) infoLocked() TCPInfo {
 		RcvSpace: sk.rcvSpace.space, TotalRetrans: uint32(sk.totalRetx), BytesAcked: sk.bytesAcked,
 		BytesReceived: sk.bytesReceived, SegsOut: uint32(sk.segsOut), SegsIn: uint32(sk.segsIn),
 		NotsentBytes: sk.writeSeq - sk.sndNxt, MinRTT: uint32(sk.minRTT.Microseconds()),
-		DataSegsIn: uint32(sk.dataSegsIn), DataSegsOut: uint32(sk.dataSegsOut), Delivered: sk.delivered,
+		DataSegsIn: uint32(sk.dataSegsIn), DataSegsOut: uint32(sk.dataSegsOut), Delivered: sk.delivered, DeliveredCE: sk.deliveredCE, DSACKDups: sk.dsackDups,
 		BytesSent: sk.bytesSent, BytesRetrans: sk.bytesRetrans, SndWnd: sk.sndWnd, RcvWnd: sk.rcvWnd,
 		Congestion: sk.congName}
 	if sk.state == Listen || sk.state == Closed && sk.iss == 0 {
@@ -106,6 +109,12 @@ func (sk *Sock) infoLocked() TCPInfo {
 	}
 	if sk.wscaleOK {
 		i.Options |= InfoOptWscale
+	}
+	if sk.ecnFlags&ecnOK != 0 {
+		i.Options |= InfoOptECN
+	}
+	if sk.ecnFlags&ecnSeen != 0 {
+		i.Options |= InfoOptECNSeen
 	}
 	return i
 }

@@ -2,8 +2,10 @@ package tcp
 
 import (
 	"syscall"
+	"time"
 
 	"vnic/header"
+	"vnic/stack/ipv4/fib"
 )
 
 // rcv handles a segment for a connected socket (tcp_v4_do_rcv). It
@@ -190,6 +192,7 @@ func (sk *Sock) rcvStateProcess(seg *segment) {
 			return
 		}
 	}
+	sk.urg(seg) // step 6: the URG bit
 	// Data and FIN (tcp_data_queue) in the states that still receive.
 	switch sk.state {
 	case CloseWait, Closing, LastAck:
@@ -227,16 +230,36 @@ func finBit(seg *segment) uint32 {
 // finAcked: our FIN is acked (snd_una past the write queue).
 func (sk *Sock) finAcked() bool { return sk.finQueued && sk.sndUna == sk.writeSeq }
 
-// processAck is tcp_ack: the window update, the acked segments off the
-// retransmit queue with their RTT, congestion control and loss
-// detection. It reports false for an ACK of data never sent.
+// processAck is tcp_ack: the window update, the SACK scoreboard, ECN's
+// echo, the acked segments off the retransmit queue with their RTT, then
+// — for an ACK that is a duplicate, brings news or comes outside Open —
+// the congestion state machine (tcp_fastretrans_alert), the window
+// (PRR during a reduction, the congestion control otherwise) and the
+// retransmissions that follow. It reports false for an ACK of data never
+// sent.
 func (sk *Sock) processAck(seg *segment) bool {
 	ack := seg.ack
 	priorUna := sk.sndUna
+	sk.sawTS = sk.tsOK && seg.opt.TS
+	sk.rcvTSEcr = 0
+	if sk.sawTS && seg.opt.TSEcr != 0 {
+		sk.rcvTSEcr = seg.opt.TSEcr - sk.tsOffset
+	}
+	rexmit := rexmitNone
 	if before(ack, priorUna) {
-		// An old ACK: ignored, or challenged when too old (RFC 5961 5.2).
+		// An old ACK: challenged when too old (RFC 5961 5.2); its SACK
+		// blocks are still news, a D-SACK may still undo (old_ack).
 		if before(ack, priorUna-sk.maxWindow) {
 			sk.challengeAck()
+			return true
+		}
+		if seg.opt.NumSACK > 0 && sk.sackOK && sk.packetsOut() > 0 {
+			priorDelivered := sk.delivered
+			flag, delivered := sk.sackUpdate(seg, priorUna)
+			sk.countDelivered(delivered, false)
+			sk.fastretransAlert(priorUna, 0, &flag, &rexmit)
+			sk.newlyDelivered(priorDelivered, flag)
+			sk.xmitRecovery(rexmit)
 		}
 		return true
 	}
@@ -244,100 +267,158 @@ func (sk *Sock) processAck(seg *segment) bool {
 		sk.challengeAck()
 		return false
 	}
-	wndChanged := sk.updateWindow(seg)
-	newlySacked := 0
+	flag := 0
+	priorPackets := sk.packetsOut()
+	priorDelivered := sk.delivered
+	priorLost := sk.lost
+	if after(ack, priorUna) {
+		flag |= flagSndUnaAdvanced
+		sk.retransmits = 0
+	}
+	if seg.seq != seg.end {
+		flag |= flagData
+	}
+	flag |= sk.updateWindow(seg)
 	if seg.opt.NumSACK > 0 && sk.sackOK {
-		newlySacked = sk.sackUpdate(seg)
-	}
-	acked := ack - priorUna
-	if acked == 0 {
-		// A duplicate ACK, or one with news of the scoreboard: loss
-		// detection runs (tcp_fastretrans_alert for a dubious ACK).
-		if newlySacked > 0 || len(seg.payload) == 0 && !wndChanged && !seg.has(header.TCPFin) && sk.packetsOut() > 0 {
-			sk.dupAck(seg)
+		f, delivered := sk.sackUpdate(seg, priorUna)
+		flag |= f
+		if sk.ecnEcho(seg) {
+			flag |= flagECE
 		}
-		sk.lastAckRcv = sk.now()
-		return true
+		sk.countDelivered(delivered, flag&flagECE != 0)
+	} else if sk.ecnEcho(seg) {
+		flag |= flagECE
 	}
+	sk.ecnAcceptCWR(seg)
 	sk.lastAckRcv = sk.now()
 	sk.probesOut = 0
-	ackedSegs, rtt := sk.cleanRtxQueue(ack, seg)
+	if priorPackets == 0 {
+		// Nothing was out (no_queue): a D-SACK may still undo.
+		if flag&flagDSACKingAck != 0 {
+			sk.fastretransAlert(priorUna, 0, &flag, &rexmit)
+			sk.newlyDelivered(priorDelivered, flag)
+		}
+		return true
+	}
+	ackedSegs, rtt, cflag := sk.cleanRtxQueue(ack, seg, flag&flagECE != 0)
+	flag |= cflag
 	sk.sndUna = ack
-	sk.bytesAcked += uint64(acked)
-	sk.delivered += uint32(ackedSegs)
+	sk.urgAcked(priorUna)
+	sk.bytesAcked += uint64(ack - priorUna)
 	if rtt > 0 {
 		sk.rttEstimator(rtt)
 		sk.setRTO()
 	}
-	sk.backoff = 0
-	sk.retransmits = 0
+	if flag&flagAcked != 0 {
+		sk.backoff = 0
+		sk.rearmRTO()
+	}
+	if sk.ackIsDubious(flag) {
+		numDupack := 0
+		if flag&(flagSndUnaAdvanced|flagNotDup|flagDSACKingAck) == 0 {
+			numDupack = 1
+		}
+		sk.fastretransAlert(priorUna, numDupack, &flag, &rexmit)
+	}
+	if sk.tlpHighSeq != 0 && flag&flagSndUnaAdvanced != 0 && !before(ack, sk.tlpHighSeq) {
+		sk.tlpHighSeq = 0
+	}
+	delivered := sk.newlyDelivered(priorDelivered, flag)
 	cwnd := sk.cwnd
-	sk.ackedCongestion(ack, uint32(ackedSegs))
+	sk.congControl(ack, delivered, flag, int(sk.lost-priorLost))
 	if sk.cwnd > cwnd {
 		sk.sndbufExpand() // tcp_new_space: the buffer follows the window
 	}
-	sk.rearmRTO()
-	if sk.sendHead < len(sk.wq) || sk.sndbuf-sk.sendQueueBytes() > 0 {
+	sk.xmitRecovery(rexmit)
+	if ackedSegs > 0 && (sk.sendHead < len(sk.wq) || sk.sndbuf-sk.sendQueueBytes() > 0) {
 		sk.wakeUp() // sk_write_space
 	}
 	return true
 }
 
+// newlyDelivered is tcp_newly_delivered: the segments this ACK
+// delivered (acked or SACKed), counted in TCPDelivered and, with ECE,
+// TCPDeliveredCE.
+func (sk *Sock) newlyDelivered(prior uint32, flag int) int {
+	d := sk.delivered - prior
+	sk.p.Stats.ExtTCPDelivered.Add(uint64(d))
+	if flag&flagECE != 0 {
+		sk.p.Stats.ExtTCPDeliveredCE.Add(uint64(d))
+	}
+	return int(d)
+}
+
 // updateWindow is tcp_ack_update_window: the peer's window taken from
-// a segment no older than the last one that set it.
-func (sk *Sock) updateWindow(seg *segment) bool {
+// a segment no older than the last one that set it (FLAG_WIN_UPDATE).
+func (sk *Sock) updateWindow(seg *segment) int {
 	nwin := seg.wnd
 	if !seg.has(header.TCPSyn) {
 		nwin <<= sk.sndWscale
 	}
 	if after(seg.ack, sk.sndUna) || after(seg.seq, sk.sndWl1) || seg.seq == sk.sndWl1 && (nwin > sk.sndWnd || nwin == 0) {
-		changed := sk.sndWnd != nwin
 		sk.sndWl1 = seg.seq
-		sk.sndWnd = nwin
-		if nwin > sk.maxWindow {
-			sk.maxWindow = nwin
-			sk.syncMSS(sk.pmtu)
+		if sk.sndWnd != nwin {
+			sk.sndWnd = nwin
+			if nwin > sk.maxWindow {
+				sk.maxWindow = nwin
+				sk.syncMSS(sk.pmtu)
+			}
 		}
-		return changed
+		return flagWinUpdate
 	}
-	return false
+	return 0
 }
 
 // cleanRtxQueue is tcp_clean_rtx_queue: segments the ACK covers leave
 // the queue (a partly covered one is trimmed, tcp_trim_head); their
-// bytes leave the send buffer. It returns the segments acked and an RTT
+// bytes leave the send buffer. It returns the segments acked, an RTT
 // sample — from the timestamp echo, else from a segment never
-// retransmitted (Karn).
-func (sk *Sock) cleanRtxQueue(ack uint32, seg *segment) (int, int64) {
+// retransmitted (Karn) — and the ACK's flags: data or a SYN acked, some
+// of it retransmitted, some never retransmitted nor SACKed
+// (FLAG_ORIG_SACK_ACKED). What was not SACKed before is delivered now.
+func (sk *Sock) cleanRtxQueue(ack uint32, seg *segment, ece bool) (int, int64, int) {
 	now := sk.now()
-	n := 0
+	n, flag, delivered := 0, 0, 0
 	var seqRTT int64 = -1
 	gone := 0 // segments off the front, removed at the end in one copy
 	for gone < len(sk.wq) && sk.sendHead > 0 {
 		s := &sk.wq[gone]
-		if after(s.end, ack) {
+		acked := s.pc
+		partial := after(s.end, ack)
+		if partial {
 			if !after(ack, s.seq) {
 				break
 			}
 			// Partly acked (tcp_trim_head): the acked part goes.
-			pc := s.pc
 			if s.flags&header.TCPSyn != 0 {
 				s.flags &^= header.TCPSyn
+				flag |= flagSynAcked
 			}
 			s.seq = ack
 			sk.repc(s, sk.segPcount(s.dataLen()))
-			n += pc - s.pc
+			acked -= s.pc
+		}
+		flag |= sk.ackedFlags(s)
+		if s.sacked&sackAcked == 0 {
+			delivered += acked
+		}
+		n += acked
+		if partial {
 			break
 		}
 		if s.retrans == 0 && seqRTT < 0 {
 			seqRTT = (now - s.firstTx).Microseconds()
 		}
-		n += s.pc
 		sk.forget(s)
 		gone++
 		sk.sendHead--
 	}
 	sk.wq = sk.wq[:copy(sk.wq, sk.wq[gone:])]
+	if !sk.sackOK {
+		sk.removeRenoSacks(n, ece)
+	} else {
+		sk.countDelivered(delivered, ece)
+	}
 	// The acked data bytes leave the send buffer.
 	dataEnd := sk.sndBufSeq + uint32(sk.sndData.Len())
 	upto := seqMin(ack, dataEnd)
@@ -354,7 +435,32 @@ func (sk *Sock) cleanRtxQueue(ack uint32, seg *segment) (int, int64) {
 			}
 		}
 	}
-	return n, seqRTT
+	return n, seqRTT, flag
+}
+
+// ackedFlags are what acking segment s says (tcp_clean_rtx_queue).
+func (sk *Sock) ackedFlags(s *txSeg) int {
+	flag := flagDataAcked
+	if s.flags&header.TCPSyn != 0 {
+		flag = flagSynAcked
+	}
+	if s.sacked&(sackRetrans|everRetrans) != 0 {
+		flag |= flagRetransDataAcked
+	} else if s.sacked&sackAcked == 0 && !after(s.end, sk.highSeq) {
+		flag |= flagOrigSackAcked
+	}
+	return flag
+}
+
+// rtoMin is tcp_rto_min: TCP_RTO_MIN, or the route's rto_min when it is
+// locked (ip route … rto_min always locks it), in milliseconds.
+func (sk *Sock) rtoMin() time.Duration {
+	if rtMetricLocked(sk.dst, fib.RtaxRTOMin) {
+		if v := rtMetric(sk.dst, fib.RtaxRTOMin); v != 0 {
+			return time.Duration(v) * time.Millisecond
+		}
+	}
+	return rtoMin
 }
 
 // rttEstimator is tcp_rtt_estimator (RFC 6298 in Linux's fixed point,
@@ -363,7 +469,7 @@ func (sk *Sock) rttEstimator(mrtt int64) {
 	if mrtt <= 0 {
 		mrtt = 1
 	}
-	rtoMinUs := rtoMin.Microseconds()
+	rtoMinUs := sk.rtoMin().Microseconds()
 	m := mrtt
 	srtt := sk.srtt8
 	if srtt != 0 {
@@ -450,6 +556,7 @@ func (sk *Sock) dataQueue(seg *segment) {
 		seq = sk.rcvNxt
 	}
 	if after(seq, sk.rcvNxt) {
+		sk.ecnCheckCE(seg) // tcp_data_queue_ofo
 		sk.oooQueue(seq, payload, fin)
 		return
 	}
@@ -459,7 +566,7 @@ func (sk *Sock) dataQueue(seg *segment) {
 		fin = false
 	}
 	if len(payload) > 0 {
-		sk.eventDataRecv(len(payload)) // tcp_event_data_recv runs for data only
+		sk.eventDataRecv(seg, len(payload)) // tcp_event_data_recv runs for data only
 	}
 	sk.rq.Write(payload)
 	sk.rcvNxt += uint32(len(payload))
@@ -505,8 +612,9 @@ func (sk *Sock) fin() {
 }
 
 // eventDataRecv is tcp_event_data_recv: the delayed-ACK engine learns
-// the inter-arrival time; the first data starts quick-ACK mode.
-func (sk *Sock) eventDataRecv(n int) {
+// the inter-arrival time; the first data starts quick-ACK mode; ECN's
+// CE mark is looked at.
+func (sk *Sock) eventDataRecv(seg *segment, n int) {
 	sk.ackPending = true
 	sk.measureRatio(n)
 	if uint32(n) > sk.rcvMSS {
@@ -528,6 +636,7 @@ func (sk *Sock) eventDataRecv(n int) {
 		}
 	}
 	sk.lastRcvData = now
+	sk.ecnCheckCE(seg)
 	if n >= 128 {
 		sk.growWindow(n)
 	}
@@ -562,7 +671,9 @@ func (sk *Sock) enterQuickack(maxq int) {
 }
 
 // inQuickack is tcp_in_quickack_mode.
-func (sk *Sock) inQuickack() bool { return sk.quick > 0 && sk.pingpong == 0 }
+func (sk *Sock) inQuickack() bool {
+	return sk.quick > 0 && sk.pingpong == 0 || rtMetric(sk.dst, fib.RtaxQuickAck) != 0
+}
 
 // ackSndCheck is tcp_ack_snd_check: an ACK now (more than a full segment
 // unacked and the window moved, quick-ACK mode, out-of-order data, a

@@ -280,18 +280,8 @@ func (p *Proto) bind(sk *Sock, laddr [4]byte, port uint16) (uint16, error) {
 		return true
 	}
 	if port == 0 {
-		cfg := p.in.Config()
-		lo, hi := int(cfg.PortLow), int(cfg.PortHigh)
-		n := hi - lo + 1
-		start := p.rnd.Intn(n)
-		for i := 0; i < n; i++ {
-			c := uint16(lo + (start+i)%n)
-			if len(p.bhash[c]) == 0 {
-				port = c
-				break
-			}
-		}
-		if port == 0 {
+		var ok bool
+		if port, ok = p.portSearch(func(c uint16) bool { return len(p.bhash[c]) == 0 }); !ok {
 			return 0, fmt.Errorf("stack: tcp: no free port: %w", syscall.EADDRINUSE)
 		}
 	} else if !free(port) {
@@ -301,27 +291,19 @@ func (p *Proto) bind(sk *Sock, laddr [4]byte, port uint16) (uint16, error) {
 	return port, nil
 }
 
-// connectPort picks an ephemeral port for a connection to raddr:rport
-// from laddr (__inet_hash_connect): one whose four-tuple is free.
-func (p *Proto) connectPort(sk *Sock, laddr, raddr [4]byte, rport uint16) (uint16, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// portSearch walks ip_local_port_range from a random start for the
+// first port ok takes (p.mu held).
+func (p *Proto) portSearch(ok func(port uint16) bool) (uint16, bool) {
 	cfg := p.in.Config()
 	lo, hi := int(cfg.PortLow), int(cfg.PortHigh)
 	n := hi - lo + 1
 	start := p.rnd.Intn(n)
 	for i := 0; i < n; i++ {
-		c := uint16(lo + (start+i)%n)
-		if len(p.bhash[c]) != 0 {
-			continue
+		if c := uint16(lo + (start+i)%n); ok(c) {
+			return c, true
 		}
-		if _, used := p.ehash[fourTuple{laddr, raddr, c, rport}]; used {
-			continue
-		}
-		p.bhash[c] = append(p.bhash[c], sk)
-		return c, nil
 	}
-	return 0, fmt.Errorf("stack: tcp: no free port: %w", syscall.EADDRNOTAVAIL)
+	return 0, false
 }
 
 // unbind drops sk from its port's list.
@@ -336,6 +318,7 @@ func (p *Proto) unbindLocked(sk *Sock) {
 	if len(p.bhash[sk.lport]) == 0 {
 		delete(p.bhash, sk.lport)
 	}
+	sk.connBound = false
 }
 
 // unlistenLocked drops a listener from lhash.

@@ -10,6 +10,7 @@ import (
 	"vnic/header"
 	"vnic/stack"
 	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
 )
 
 // request is a half-open connection on a listener (struct
@@ -38,6 +39,7 @@ type request struct {
 	sentAt       time.Duration // the first SYN-ACK
 	cookie       bool          // a SYN cookie, kept nowhere
 	cookieTS     uint32        // its timestamp, before the offset
+	ecnOK        bool          // ECN negotiated (inet_rsk(req)->ecn_ok)
 }
 
 func (r *request) tuple() fourTuple {
@@ -115,6 +117,7 @@ func (sk *Sock) connRequest(seg *segment) {
 	if r.wscaleOK {
 		r.sndWscale = o.WScale
 	}
+	r.ecnOK = ecnCreateRequest(cfg, seg)
 	fl := flowKey(r.laddr, r.raddr, r.lport, r.rport)
 	rt, err := p.in.RouteOutput(&fl)
 	if err != nil {
@@ -126,8 +129,8 @@ func (sk *Sock) connRequest(seg *segment) {
 	if r.tsOK {
 		mss -= 12
 	}
-	tmp := &Sock{p: p, rcvbuf: sk.rcvbuf, winClamp: sk.winClamp}
-	r.rcvWnd, r.winClamp, r.rcvWscale = tmp.selectInitialWindow(tmp.fullSpace(), mss, r.wscaleOK, 0)
+	tmp := &Sock{p: p, rcvbuf: sk.rcvbuf, winClamp: routeWinClamp(sk.winClamp, rt)}
+	r.rcvWnd, r.winClamp, r.rcvWscale = tmp.selectInitialWindow(tmp.fullSpace(), mss, r.wscaleOK, rtMetric(rt, fib.RtaxInitRwnd))
 	if !r.wscaleOK {
 		r.rcvWscale = 0
 	}
@@ -141,7 +144,9 @@ func (sk *Sock) connRequest(seg *segment) {
 		isn, m := CookieInitSequence(p.cookies, r.raddr, r.laddr, r.rport, r.lport, r.irs, r.peerMSS, sk.now())
 		r.iss, r.peerMSS, r.cookie = isn, m, true
 		if r.tsOK {
-			r.cookieTS = CookieTimestamp(sk.now(), CookieTSOptions{WScaleOK: r.wscaleOK, WScale: r.sndWscale, SACKOK: r.sackOK})
+			r.cookieTS = CookieTimestamp(sk.now(), CookieTSOptions{WScaleOK: r.wscaleOK, WScale: r.sndWscale, SACKOK: r.sackOK, ECNOK: r.ecnOK})
+		} else {
+			r.ecnOK = false // only the timestamp can carry it
 		}
 		if synFull {
 			sk.lastOverflow, sk.overflowed = sk.now(), true
@@ -163,6 +168,51 @@ func (sk *Sock) connRequest(seg *segment) {
 	r.timer.Reset(timeoutInit)
 	r.sentAt = sk.now()
 	p.sendSynAck(r)
+}
+
+// routeWinClamp is the window clamp a connection starts with: the
+// socket's (TCP_WINDOW_CLAMP), else the route's window metric
+// (tcp_connect_init, tcp_openreq_init_rwin).
+func routeWinClamp(clamp uint32, rt *ipv4.Rtable) uint32 {
+	if clamp != 0 {
+		return clamp
+	}
+	return rtMetric(rt, fib.RtaxWindow)
+}
+
+// rtMetric is dst_metric: the route's RTAX_* metric n, 0 when unset.
+func rtMetric(rt *ipv4.Rtable, n int) uint32 {
+	if rt == nil || rt.Route == nil {
+		return 0
+	}
+	return rt.Route.Metrics.Val[n]
+}
+
+// rtMetricLocked is dst_metric_locked: n's bit in RTAX_LOCK.
+func rtMetricLocked(rt *ipv4.Rtable, n int) bool {
+	return rtMetric(rt, fib.RtaxLock)&(1<<n) != 0
+}
+
+// initCwndFor is tcp_init_cwnd: the route's initcwnd, else
+// TCP_INIT_CWND.
+func (sk *Sock) initCwndFor(rt *ipv4.Rtable) uint32 {
+	if c := rtMetric(rt, fib.RtaxInitCwnd); c != 0 {
+		return min(c, sk.winClampCwnd())
+	}
+	return initCwnd
+}
+
+// caDstInit is tcp_ca_dst_init (and tcp_ca_openreq_child for a child):
+// the route's congctl, when vnic has that algorithm, replaces the
+// socket's; with congctl lock TCP_CONGESTION may not change it.
+func (sk *Sock) caDstInit(rt *ipv4.Rtable) {
+	if rt == nil || rt.Route == nil || rt.Route.Metrics.CC == "" {
+		return
+	}
+	if c := newCong(rt.Route.Metrics.CC); c != nil {
+		sk.cong, sk.congName = c, rt.Route.Metrics.CC
+		sk.caDstLocked = rtMetricLocked(rt, fib.RtaxCCAlgo)
+	}
 }
 
 // advMSS is dst_metric_advmss: the route's advmss metric, else its MTU
@@ -199,7 +249,11 @@ func (p *Proto) sendSynAck(r *request) {
 		kind = header.TCPOptionsSYNACKCookie
 	}
 	opts := header.AppendTCPOptions(ob[:0], &o, kind)
-	p.sendBare(r.laddr, r.raddr, r.lport, r.rport, r.iss, r.irs+1, header.TCPSyn|header.TCPAck, uint16(min(r.rcvWnd, maxWindow)), opts)
+	flags := uint8(header.TCPSyn | header.TCPAck)
+	if r.ecnOK {
+		flags |= header.TCPEce // tcp_ecn_make_synack
+	}
+	p.sendBare(r.laddr, r.raddr, r.lport, r.rport, r.iss, r.irs+1, flags, uint16(min(r.rcvWnd, maxWindow)), opts)
 }
 
 // requestTimer is reqsk_timer_handler: the SYN-ACK again with backoff
@@ -371,6 +425,7 @@ func (sk *Sock) cookieAck(seg *segment) bool {
 			return false
 		}
 		r.sackOK, r.wscaleOK, r.sndWscale = o.SACKOK, o.WScaleOK, o.WScale
+		r.ecnOK = o.ECNOK && cfg.ECN != 0 // cookie_ecn_ok
 	}
 	fl := flowKey(r.laddr, r.raddr, r.lport, r.rport)
 	rt, err := p.in.RouteOutput(&fl)
@@ -382,8 +437,8 @@ func (sk *Sock) cookieAck(seg *segment) bool {
 	if r.tsOK {
 		m -= 12
 	}
-	tmp := &Sock{p: p, rcvbuf: sk.rcvbuf, winClamp: sk.winClamp}
-	r.rcvWnd, r.winClamp, r.rcvWscale = tmp.selectInitialWindow(tmp.fullSpace(), m, r.wscaleOK, 0)
+	tmp := &Sock{p: p, rcvbuf: sk.rcvbuf, winClamp: routeWinClamp(sk.winClamp, rt)}
+	r.rcvWnd, r.winClamp, r.rcvWscale = tmp.selectInitialWindow(tmp.fullSpace(), m, r.wscaleOK, rtMetric(rt, fib.RtaxInitRwnd))
 	if !r.wscaleOK {
 		r.rcvWscale = 0
 	}
@@ -427,15 +482,19 @@ func (sk *Sock) childFrom(r *request, seg *segment) *Sock {
 	// What sk_clone copies of the listener's options.
 	c.noDelay, c.keepOpen, c.userMSS, c.reuseAddr = sk.noDelay, sk.keepOpen, sk.userMSS, sk.reuseAddr
 	c.keepIdle, c.keepIntvl, c.keepCnt, c.linger2 = sk.keepIdle, sk.keepIntvl, sk.keepCnt, sk.linger2
-	c.lingerOn, c.linger, c.tos, c.ttl = sk.lingerOn, sk.linger, sk.tos, sk.ttl
+	c.lingerOn, c.linger, c.tos, c.ttl, c.oobInline = sk.lingerOn, sk.linger, sk.tos, sk.ttl, sk.oobInline
 	c.initSock()
 	c.laddr, c.raddr, c.lport, c.rport = r.laddr, r.raddr, r.lport, r.rport
+	c.caDstInit(c.route())
 	c.iss, c.irs = r.iss, r.irs
-	c.sndUna, c.sndNxt, c.writeSeq, c.pushedSeq = r.iss+1, r.iss+1, r.iss+1, r.iss+1
+	c.sndUna, c.sndNxt, c.writeSeq, c.pushedSeq, c.sndUp = r.iss+1, r.iss+1, r.iss+1, r.iss+1, r.iss+1
 	c.sndBufSeq = r.iss + 1
 	c.rcvNxt, c.rcvWup, c.copiedSeq = r.irs+1, r.irs+1, r.irs+1
 	c.sndWl1 = r.irs
 	c.sackOK, c.tsOK, c.wscaleOK = r.sackOK, r.tsOK, r.wscaleOK
+	if r.ecnOK {
+		c.ecnFlags = ecnOK // tcp_ecn_openreq_child
+	}
 	c.sndWscale, c.rcvWscale = r.sndWscale, r.rcvWscale
 	c.tsRecent, c.tsRecentAt, c.tsOffset = r.tsRecent, sk.now(), r.tsOffset
 	c.rcvWnd, c.winClamp, c.rcvSsthr = r.rcvWnd, r.winClamp, r.rcvWnd
@@ -516,24 +575,33 @@ func (sk *Sock) connectLocked(raddr [4]byte, rport uint16) error {
 		laddr = fl.Src
 	}
 	sk.raddr, sk.rport = raddr, rport
+	var tw *twState
 	if !sk.bound {
-		port, err := p.connectPort(sk, laddr, raddr, rport)
+		port, t, err := p.connectPort(sk, laddr, raddr, rport)
 		if err != nil {
 			return err
 		}
-		sk.lport, sk.bound = port, true
+		sk.lport, sk.bound, tw = port, true, t
 	}
 	sk.laddr = laddr
 	p.mu.Lock()
 	if o, used := p.ehash[sk.tuple()]; used && o != sk {
-		p.mu.Unlock()
-		return errf(syscall.EADDRNOTAVAIL, "connect: the four-tuple is in use")
+		// A port bound before connect: a TIME-WAIT socket with
+		// timestamps gives way whatever tcp_tw_reuse says
+		// (__inet_check_established without twp).
+		if tw = p.twUnique(o, false); tw == nil {
+			p.mu.Unlock()
+			return errf(syscall.EADDRNOTAVAIL, "connect: the four-tuple is in use")
+		}
 	}
 	sk.hashLocked()
 	p.mu.Unlock()
 	sk.dst = rt
 	cfg := p.conf()
 	sk.iss = SecureSeq(p.seqKey, sk.laddr, sk.raddr, sk.lport, sk.rport, sk.now())
+	if tw != nil {
+		sk.iss, sk.tsRecent = reuseISN(tw), tw.tsRecent
+	}
 	sk.tsOK = cfg.Timestamps != 0
 	if cfg.Timestamps == 1 {
 		sk.tsOffset = SecureTSOffset(p.tsKey, sk.laddr, sk.raddr)
@@ -551,14 +619,17 @@ func (sk *Sock) connectLocked(raddr [4]byte, rport uint16) error {
 	if sk.tsOK {
 		mss -= 12
 	}
-	sk.rcvWnd, sk.winClamp, sk.rcvWscale = sk.selectInitialWindow(sk.fullSpace(), mss, sk.wscaleOK, 0)
+	sk.winClamp = routeWinClamp(sk.winClamp, rt)
+	sk.caDstInit(rt)
+	sk.rcvWnd, sk.winClamp, sk.rcvWscale = sk.selectInitialWindow(sk.fullSpace(), mss, sk.wscaleOK, rtMetric(rt, fib.RtaxInitRwnd))
 	sk.rcvSsthr = sk.rcvWnd
 	sk.rcvMSS = max(min(sk.advMSS, defaultMSS), minSndMSS)
-	sk.sndUna, sk.sndNxt = sk.iss, sk.iss
+	sk.sndUna, sk.sndNxt, sk.sndUp = sk.iss, sk.iss, sk.iss
 	sk.writeSeq, sk.pushedSeq = sk.iss+1, sk.iss+1
 	sk.sndBufSeq = sk.iss + 1
 	sk.rcvNxt, sk.rcvWup, sk.copiedSeq = 0, 0, 0
 	sk.wq = append(sk.wq[:0], txSeg{seq: sk.iss, end: sk.iss + 1, flags: header.TCPSyn})
+	sk.ecnSendSYN(&sk.wq[0])
 	sk.sendHead = 0
 	sk.state = SynSent
 	p.Stats.ActiveOpens.Add(1)
@@ -609,6 +680,7 @@ func (sk *Sock) rcvSynSent(seg *segment) {
 	}
 	if seg.has(header.TCPSyn) {
 		// Simultaneous open (RFC 9293 3.5): SYN-ACK of our own SYN.
+		sk.ecnRcvSyn(seg)
 		sk.takeSynOptions(seg)
 		sk.irs = seg.seq
 		sk.rcvNxt, sk.rcvWup, sk.copiedSeq = seg.seq+1, seg.seq+1, seg.seq+1
@@ -617,7 +689,11 @@ func (sk *Sock) rcvSynSent(seg *segment) {
 		sk.maxWindow = sk.sndWnd
 		sk.setState(SynRecv)
 		var ob [40]byte
-		sk.sendSegment(sk.iss, header.TCPSyn|header.TCPAck, nil, nil, sk.synOptions(ob[:0]), 1)
+		// The SYN in the queue becomes the SYN-ACK (tcp_send_synack).
+		if len(sk.wq) > 0 && sk.wq[0].flags&header.TCPSyn != 0 {
+			sk.wq[0].flags = sk.ecnSynAckFlags(sk.wq[0].flags | header.TCPAck)
+		}
+		sk.sendSegment(sk.iss, sk.ecnSynAckFlags(header.TCPSyn|header.TCPAck|header.TCPEce), nil, nil, sk.synOptions(ob[:0]), 1)
 		sk.resetRetrans(timerRetrans, sk.rto)
 	}
 }
@@ -652,6 +728,7 @@ func (sk *Sock) takeSynOptions(seg *segment) {
 // peer's options and window, RTT from the SYN, the ACK (at once, in
 // quick-ACK mode, as Linux acks a SYN-ACK).
 func (sk *Sock) synAckReceived(seg *segment) {
+	sk.ecnRcvSynAck(seg)
 	sk.takeSynOptions(seg)
 	sk.irs = seg.seq
 	sk.rcvNxt, sk.rcvWup, sk.copiedSeq = seg.seq+1, seg.seq+1, seg.seq+1
@@ -671,6 +748,7 @@ func (sk *Sock) synAckReceived(seg *segment) {
 		sk.sendHead = 0
 	}
 	sk.sndUna = seg.ack
+	sk.urgAcked(sk.iss)
 	sk.clearRetrans()
 	sk.backoff, sk.retransmits = 0, 0
 	if rt := sk.route(); rt != nil {
@@ -689,7 +767,7 @@ func (sk *Sock) initTransfer() {
 	// RFC 5681's cut to one segment after a lost SYN or SYN-ACK, which
 	// Linux makes only after more than one (the 1 s initial RTO of RFC
 	// 6298 makes one loss likely).
-	sk.cwnd = initCwnd
+	sk.cwnd = sk.initCwndFor(sk.route())
 	if sk.totalRetx > 1 {
 		sk.cwnd = 1
 	}

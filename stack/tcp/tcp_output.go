@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"math/bits"
+	"slices"
 
 	"vnic/ethtool"
 	"vnic/header"
@@ -280,7 +281,7 @@ func (sk *Sock) packetsOutCount() uint32 { return uint32(sk.packetsOut()) }
 // queueData is the copy part of tcp_sendmsg: b joins the tail segment
 // while it is unsent and under the size goal, else new segments;
 // PSH marks the end of the write unless MSG_MORE; then tcp_push.
-func (sk *Sock) queueData(b []byte, more bool) int {
+func (sk *Sock) queueData(b []byte, more, oob bool) int {
 	goal := sk.sizeGoal()
 	copied := 0
 	for copied < len(b) {
@@ -317,6 +318,9 @@ func (sk *Sock) queueData(b []byte, more bool) int {
 		// a send buffer that ran out (the caller's next write waits).
 		if !more || copied < len(b) || sk.forcedPush() {
 			sk.markPush()
+		}
+		if oob {
+			sk.sndUp = sk.writeSeq // tcp_mark_urg
 		}
 		sk.pushPending(false)
 	}
@@ -366,7 +370,7 @@ func (sk *Sock) writeXmit(nonagle bool) bool { return sk.writeXmitN(nonagle, 0) 
 // writeXmitN is tcp_write_xmit sending at most max segments (0: no
 // limit; 1: tcp_push_one).
 func (sk *Sock) writeXmitN(nonagle bool, max int) bool {
-	sent, limited := false, false
+	sent, limited, sentSegs := false, false, 0
 	mss := sk.mssCache
 	for n := 0; sk.sendHead < len(sk.wq) && (max == 0 || n < max); n++ {
 		s := &sk.wq[sk.sendHead]
@@ -375,6 +379,11 @@ func (sk *Sock) writeXmitN(nonagle bool, max int) bool {
 		if quota <= 0 && s.flags&header.TCPFin == 0 || quota <= 0 && s.dataLen() > 0 {
 			limited = true
 			break
+		}
+		if sk.canGSO() {
+			if missing := min(quota, int(sk.tsoSegs()))*int(mss) - int(s.dataLen()); missing > 0 {
+				sk.growSeg(sk.sendHead, uint32(missing))
+			}
 		}
 		// The peer's window (tcp_snd_wnd_test): the segment's first MSS
 		// must fit.
@@ -398,7 +407,8 @@ func (sk *Sock) writeXmitN(nonagle bool, max int) bool {
 		// it go out whole (tcp_write_xmit's TCP_NAGLE_PUSH).
 		last := sk.sendHead == len(sk.wq)-1
 		// TCP_CORK holds it even with TCP_NODELAY (TCP_NAGLE_CORK).
-		if last && s.dataLen() < mss && s.flags&header.TCPFin == 0 && (sk.cork || !nonagle && !sk.nagleOK(s)) {
+		// Nor urgent data (tcp_nagle_test's tcp_urg_mode).
+		if last && s.dataLen() < mss && s.flags&header.TCPFin == 0 && !sk.urgMode() && (sk.cork || !nonagle && !sk.nagleOK(s)) {
 			break
 		}
 		if s.dataLen() > limit {
@@ -412,8 +422,12 @@ func (sk *Sock) writeXmitN(nonagle bool, max int) bool {
 		}
 		sk.sendHead++
 		sent = true
+		sentSegs += s.pc
 	}
 	if sent {
+		if sk.inCwndReduction() {
+			sk.prr.out += sentSegs
+		}
 		sk.armRetransmitIfIdle()
 	}
 	sk.cwndValidate(limited)
@@ -444,6 +458,32 @@ func (sk *Sock) cwndValidate(limited bool) {
 		sk.maxPktsOut = sk.packetsOut()
 		sk.cwndUsageSeq = sk.sndNxt
 		sk.cwndLimitedFlag = limited
+	}
+}
+
+// growSeg is tcp_grow_skb (Linux 6.10): before the unsent segment i goes
+// out it takes up to amount bytes from the segment after it, so a TSO
+// packet is as big as the window allows rather than as the writes cut
+// the queue; a segment it empties is unlinked, its end (a FIN) and flags
+// joining segment i.
+func (sk *Sock) growSeg(i int, amount uint32) {
+	if i+1 >= len(sk.wq) {
+		return
+	}
+	s, next := &sk.wq[i], &sk.wq[i+1]
+	if s.flags&(header.TCPSyn|header.TCPFin) != 0 || next.flags&header.TCPSyn != 0 {
+		return
+	}
+	n := min(amount, next.dataLen())
+	if n == 0 {
+		return
+	}
+	s.end += n
+	next.seq += n
+	if next.dataLen() == 0 {
+		s.end = next.end
+		s.flags |= next.flags
+		sk.wq = slices.Delete(sk.wq, i+1, i+2)
 	}
 }
 
@@ -508,6 +548,12 @@ func (sk *Sock) transmit(i int, retrans bool) {
 	if mss := sk.mssCache; uint32(dlen) > mss {
 		segs = (dlen + int(mss) - 1) / int(mss)
 	}
+	if segs > 1 && flags&header.TCPSyn == 0 {
+		// __tcp_transmit_skb (Linux 5.4+): every TSO packet of more than
+		// one segment carries PSH, for the receiver's GRO to flush; the
+		// queued segment keeps its own flags.
+		flags |= header.TCPPsh
+	}
 	sk.sendSegment(seq, flags, data, data2, opts, segs)
 	if retrans {
 		sk.totalRetx += segs
@@ -516,7 +562,6 @@ func (sk *Sock) transmit(i int, retrans bool) {
 		if s.flags&header.TCPSyn != 0 {
 			sk.p.Stats.ExtTCPSynRetrans.Add(1)
 		}
-		sk.mark(s, sackRetrans)
 		s.sacked |= everRetrans
 		sk.p.Stats.RetransSegs.Add(uint64(segs))
 	}
@@ -546,6 +591,10 @@ func (sk *Sock) sendSegment(seq uint32, flags uint8, data, data2, opts []byte, s
 	th.SetDstPort(sk.rport)
 	th.SetSeq(seq)
 	th.SetHeaderLen(hl)
+	tos := sk.tos
+	if flags&header.TCPSyn == 0 {
+		tos |= sk.ecnSend(seq, dlen, &flags)
+	}
 	if flags&header.TCPSyn != 0 && flags&header.TCPAck == 0 {
 		th.SetAck(0)
 		th.SetWindow(uint16(min(sk.rcvWnd, maxWindow)))
@@ -559,8 +608,12 @@ func (sk *Sock) sendSegment(seq uint32, flags uint8, data, data2, opts []byte, s
 		}
 		sk.ackSent()
 	}
+	urg, isUrg := sk.urgPointer(seq)
+	if isUrg {
+		flags |= header.TCPUrg
+	}
 	th.SetFlags(flags)
-	th.SetUrgent(0)
+	th.SetUrgent(urg)
 	copy(b[header.TCPMinHeaderLen:], opts)
 	copy(b[hl+copy(b[hl:], data):], data2)
 	in.Host().CPUs()[0].ChargeCopy(dlen)
@@ -583,7 +636,7 @@ func (sk *Sock) sendSegment(seq uint32, flags uint8, data, data2, opts []byte, s
 	sk.p.Stats.OutSegs.Add(uint64(segs))
 	id := sk.ipID
 	sk.ipID += uint16(segs)
-	in.QueueXmit(rt, ipv4.IPHeader{Src: sk.laddr, Dst: sk.raddr, Proto: ipv4.IPProtoTCP, TOS: sk.tos,
+	in.QueueXmit(rt, ipv4.IPHeader{Src: sk.laddr, Dst: sk.raddr, Proto: ipv4.IPProtoTCP, TOS: tos,
 		TTL: sk.ipTTL(), DF: true, Connected: true, ID: id}, skb, 0)
 }
 

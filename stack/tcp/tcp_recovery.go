@@ -6,11 +6,10 @@ import (
 	"vnic/header"
 )
 
-// Loss detection and recovery: the SACK scoreboard, duplicate ACKs and
-// fast retransmit entering Recovery (tcp_fastretrans_alert), RACK's
-// time-based marking (RFC 8985), tail loss probes, the RTO's Loss state
-// (tcp_enter_loss), and proportional rate reduction (RFC 6937) while
-// in Recovery.
+// Loss detection: the SACK scoreboard's tagging (tcp_sacktag_write_queue
+// with its D-SACK checks), RACK's time-based marking (RFC 8985,
+// tcp_recovery.c) and tail loss probes (tcp_output.c). What the marks
+// make of the congestion state is tcp_input_recovery.go's.
 
 // rack is RACK's state (struct tcp_rack).
 type rack struct {
@@ -20,34 +19,56 @@ type rack struct {
 	advance bool
 }
 
-// prr is proportional rate reduction's state (RFC 6937).
+// prr is proportional rate reduction's state (RFC 6937): what was
+// delivered and sent since the reduction began; RecoverFS is prior_cwnd.
 type prr struct {
 	delivered int
 	out       int
-	recoverFS int // segments in flight when recovery began
 }
 
 // sackUpdate is tcp_sacktag_write_queue: segments a SACK block covers
 // whole are marked SACKed; the newest send time among them advances
-// RACK. A block at or below snd_una (or within the first block) is a
-// D-SACK and only counted.
-func (sk *Sock) sackUpdate(seg *segment) int {
-	newly := 0
-	for k := 0; k < seg.opt.NumSACK; k++ {
+// RACK. A first block below the ACK, or within the second, is a D-SACK
+// (tcp_check_dsack): it is counted, and the retransmissions it proves
+// needless are taken off undo_retrans. It returns the ACK's FLAG_* bits
+// and the segments newly delivered (SACKed, or D-SACKed).
+func (sk *Sock) sackUpdate(seg *segment, priorUna uint32) (flag, delivered int) {
+	n := seg.opt.NumSACK
+	dup, flag, delivered := sk.checkDSACK(seg, priorUna)
+	una := seg.ack // snd_una as tcp_ack has updated it
+	for k := 0; k < n; k++ {
 		b := seg.opt.SACK[k]
-		if !after(b.End, b.Start) {
+		isDup := k == 0 && dup
+		if !sk.sackBlockValid(isDup, b.Start, b.End, una) {
+			if isDup {
+				if sk.undoMarker == 0 {
+					sk.p.Stats.ExtTCPDSACKIgnoredNoUndo.Add(1)
+				} else {
+					sk.p.Stats.ExtTCPDSACKIgnoredOld.Add(1)
+				}
+			}
 			continue
 		}
-		if !after(b.End, seg.ack) || k == 1 && !before(b.Start, seg.opt.SACK[0].Start) && !after(b.End, seg.opt.SACK[0].End) {
-			sk.p.Stats.ExtTCPDSACKRecv.Add(1)
-			continue
-		}
-		if after(b.End, sk.sndNxt) {
-			continue // beyond what was sent: ignored
+		if !after(b.End, priorUna) {
+			continue // very old: already handled as a D-SACK of forgotten data
 		}
 		for i := 0; i < sk.sendHead; i++ {
 			s := &sk.wq[i]
-			if s.sacked&sackAcked != 0 || !after(s.end, b.Start) || !before(s.seq, b.End) {
+			if !after(s.end, b.Start) || !before(s.seq, b.End) {
+				continue
+			}
+			if isDup {
+				// A D-SACK of data still queued: a retransmission it
+				// covers was needless (tcp_sacktag_one's dup_sack).
+				if !before(s.seq, b.Start) && !after(s.end, b.End) && s.sacked&(sackRetrans|everRetrans) != 0 &&
+					sk.undoMarker != 0 && sk.undoRetrans > 0 && after(s.end, sk.undoMarker) {
+					sk.undoRetrans = max(sk.undoRetrans-s.pc, 0)
+				}
+				if !after(s.end, una) {
+					continue // acked by this ACK anyway
+				}
+			}
+			if s.sacked&sackAcked != 0 {
 				continue
 			}
 			// A block covering part of a segment (one TSO packet) cuts
@@ -69,16 +90,117 @@ func (sk *Sock) sackUpdate(seg *segment) int {
 				sk.sendHead++
 				s = &sk.wq[i]
 			}
-			pc := s.pc
-			sk.unmark(s, sackLost)
-			sk.unmark(s, sackRetrans)
-			sk.mark(s, sackAcked)
-			sk.delivered += uint32(pc)
-			newly += pc
-			sk.rackAdvance(s)
+			flag |= sk.sackTagOne(s)
+			delivered += s.pc
 		}
 	}
-	return newly
+	return flag, delivered
+}
+
+// sackTagOne is tcp_sacktag_one for a segment newly SACKed: a lost
+// retransmission stops being lost and retransmitted (one not lost is
+// believed still in flight); a segment never retransmitted, SACKed at or
+// below high_seq, is FLAG_ORIG_SACK_ACKED — F-RTO's proof that not all
+// was lost.
+func (sk *Sock) sackTagOne(s *txSeg) int {
+	flag := flagDataSacked
+	sk.rackAdvance(s)
+	if s.sacked&sackRetrans != 0 {
+		if s.sacked&sackLost != 0 {
+			sk.unmark(s, sackLost)
+			sk.unmark(s, sackRetrans)
+		}
+	} else {
+		if s.sacked&everRetrans == 0 && !after(s.end, sk.highSeq) {
+			flag |= flagOrigSackAcked
+		}
+		sk.unmark(s, sackLost)
+	}
+	sk.mark(s, sackAcked)
+	return flag
+}
+
+// checkDSACK is tcp_check_dsack: whether the first SACK block is a
+// D-SACK — below the ACK (TCPDSACKRecv), or within the second block
+// (TCPDSACKOfoRecv) — and, if it reports retransmitted data, the
+// FLAG_DSACKING_ACK and the duplicate segments delivered. A D-SACK of
+// data acked before this ACK takes its segments off undo_retrans here.
+func (sk *Sock) checkDSACK(seg *segment, priorUna uint32) (dup bool, flag, delivered int) {
+	o := &seg.opt
+	if o.NumSACK == 0 {
+		return false, 0, 0
+	}
+	s0 := o.SACK[0]
+	st := &sk.p.Stats
+	switch {
+	case before(s0.Start, seg.ack):
+		st.ExtTCPDSACKRecv.Add(1)
+	case o.NumSACK > 1:
+		s1 := o.SACK[1]
+		if after(s0.End, s1.End) || before(s0.Start, s1.Start) {
+			return false, 0, 0
+		}
+		st.ExtTCPDSACKOfoRecv.Add(1)
+	default:
+		return false, 0, 0
+	}
+	segs := sk.dsackSeen(s0.Start, s0.End)
+	if segs == 0 {
+		st.ExtTCPDSACKIgnoredDubious.Add(1)
+		return false, 0, 0
+	}
+	st.ExtTCPDSACKRecvSegs.Add(uint64(segs))
+	if sk.undoMarker != 0 && sk.undoRetrans > 0 && !after(s0.End, priorUna) && after(s0.End, sk.undoMarker) {
+		sk.undoRetrans = max(sk.undoRetrans-segs, 0)
+	}
+	return true, flagDSACKingAck, segs
+}
+
+// dsackSeen is tcp_dsack_seen: the segments a D-SACK block reports, 0
+// for a dubious one (longer than the largest window, or more duplicates
+// than were ever retransmitted).
+func (sk *Sock) dsackSeen(start, end uint32) int {
+	if !before(start, end) {
+		return 0
+	}
+	n := end - start
+	if n > sk.maxWindow {
+		return 0
+	}
+	segs := 1
+	if mss := sk.mssCache; n > mss && mss > 0 {
+		segs = int((n + mss - 1) / mss)
+	}
+	sk.dsackDups += uint32(segs)
+	if int(sk.dsackDups) > sk.totalRetx {
+		return 0
+	}
+	return segs
+}
+
+// sackBlockValid is tcp_is_sackblock_valid: a block within what was
+// sent, above snd_una — or a D-SACK below it but not older than the
+// undo marker (give or take a window).
+func (sk *Sock) sackBlockValid(dsack bool, start, end, una uint32) bool {
+	if after(end, sk.sndNxt) || !before(start, end) || !before(start, sk.sndNxt) {
+		return false
+	}
+	if after(start, una) {
+		return true
+	}
+	if !dsack || sk.undoMarker == 0 {
+		return false
+	}
+	if after(end, una) {
+		return false
+	}
+	if !before(start, sk.undoMarker) {
+		return true
+	}
+	if !after(end, sk.undoMarker) {
+		return false
+	}
+	return !before(start, end-sk.maxWindow)
 }
 
 // sackCut is where tcp_match_skb_to_sack cuts segment s for a block edge
@@ -112,199 +234,44 @@ func (sk *Sock) rackAdvance(s *txSeg) {
 	}
 }
 
-// dupAck counts a duplicate ACK; at the reordering threshold (or with
-// SACK once enough is SACKed above the hole) fast retransmit starts.
-func (sk *Sock) dupAck(seg *segment) {
-	sk.dupAcks++
-	if sk.caState == caRecovery || sk.caState == caLoss {
-		sk.recoveryStep()
-		return
+// rackReoWnd is tcp_rack_reo_wnd: no reordering window once in recovery
+// or with tcp_reordering segments SACKed (RACK's duplicate-ACK
+// threshold, unless tcp_recovery's bit 4 turns it off), else a quarter
+// of the minimum RTT.
+func (sk *Sock) rackReoWnd() time.Duration {
+	if sk.caState >= caRecovery {
+		return 0
 	}
-	lost := sk.dupAcks >= sk.reordering
-	if sk.sackOK && sk.p.conf().Recovery&1 != 0 {
-		lost = sk.rackDetectLoss() > 0 || sk.sackedOut >= sk.reordering
+	if sk.sackedOut >= sk.reordering && sk.p.conf().Recovery&4 == 0 {
+		return 0
 	}
-	if lost {
-		sk.enterRecovery()
-	} else if sk.caState == caOpen && (sk.sackedOut > 0 || sk.dupAcks > 0) {
-		sk.caState = caDisorder
-	}
+	return min(sk.minRTT/4, sk.srtt)
 }
 
-// rackDetectLoss is tcp_rack_detect_loss: a sent segment older than the
-// newest delivered one by more than RTT + reo_wnd is lost. It returns
-// how many were newly marked.
+// rackDetectLoss is tcp_rack_detect_loss: a segment sent before the
+// newest delivered one, and longer ago than RACK's RTT plus the
+// reordering window, is lost — a retransmission too. It returns how many
+// were newly marked.
 func (sk *Sock) rackDetectLoss() int {
 	if sk.rack.mstamp == 0 {
 		return 0
 	}
-	reo := sk.minRTT / 4
+	reo := sk.rackReoWnd()
 	n := 0
 	for i := 0; i < sk.sendHead; i++ {
 		s := &sk.wq[i]
-		if s.sacked&(sackAcked|sackLost) != 0 {
+		if s.sacked&sackAcked != 0 || s.sacked&sackLost != 0 && s.sacked&sackRetrans == 0 {
 			continue
 		}
 		if s.sentAt > sk.rack.mstamp || s.sentAt == sk.rack.mstamp && !before(s.end, sk.rack.endSeq) {
 			continue
 		}
 		if s.sentAt+sk.rack.rtt+reo <= sk.now() {
-			sk.unmark(s, sackRetrans)
-			sk.mark(s, sackLost)
+			sk.markLost(s)
 			n++
 		}
 	}
 	return n
-}
-
-// enterRecovery is tcp_enter_recovery: ssthresh from the congestion
-// control, PRR starts, and the head (or the segments marked lost) is
-// retransmitted at once.
-func (sk *Sock) enterRecovery() {
-	st := &sk.p.Stats
-	if sk.sackOK {
-		st.ExtTCPSackRecovery.Add(1)
-	} else {
-		st.ExtTCPRenoRecovery.Add(1)
-	}
-	sk.undoMarker = sk.sndUna
-	sk.priorCwnd, sk.priorSsth = sk.cwnd, sk.ssthresh
-	sk.ssthresh = sk.cong.Ssthresh(sk)
-	sk.highSeq = sk.sndNxt
-	sk.caState = caRecovery
-	sk.prr = prr{recoverFS: sk.inFlight()}
-	if sk.lostOut == 0 && sk.sendHead > 0 && sk.wq[0].sacked&sackAcked == 0 {
-		sk.mark(&sk.wq[0], sackLost)
-	}
-	sk.recoveryStep()
-}
-
-// recoveryStep is PRR and the retransmission of lost segments
-// (tcp_xmit_retransmit_queue) while in Recovery or Loss.
-func (sk *Sock) recoveryStep() {
-	if sk.caState == caRecovery {
-		inFlight := sk.inFlight()
-		sndcnt := 0
-		delta := int(sk.ssthresh) - inFlight
-		if inFlight > int(sk.ssthresh) {
-			// Proportional: delivered × ssthresh / RecoverFS.
-			d := sk.prr.delivered
-			if sk.prr.recoverFS > 0 {
-				sndcnt = (d*int(sk.ssthresh)+sk.prr.recoverFS-1)/sk.prr.recoverFS - sk.prr.out
-			}
-		} else {
-			// Slow-start reduction bound.
-			sndcnt = min(delta, max(sk.prr.delivered-sk.prr.out, 0)+1)
-		}
-		sndcnt = max(sndcnt, 0)
-		if sk.prr.out == 0 && sndcnt == 0 {
-			sndcnt = 1 // the fast retransmit itself
-		}
-		sk.cwnd = uint32(inFlight + sndcnt)
-	}
-	for i := 0; i < sk.sendHead; i++ {
-		s := &sk.wq[i]
-		if s.sacked&sackLost == 0 || s.sacked&sackRetrans != 0 {
-			continue
-		}
-		if sk.inFlight() >= int(sk.cwnd) {
-			break
-		}
-		if s.dataLen() > sk.mssCache && s.flags&header.TCPSyn == 0 {
-			sk.fragment(i, sk.mssCache) // both parts stay marked lost
-			sk.sendHead++
-		}
-		sk.transmit(i, true)
-		sk.prr.out++
-		if sk.caState == caRecovery {
-			sk.p.Stats.ExtTCPFastRetrans.Add(1)
-		}
-	}
-	sk.writeXmit(false)
-}
-
-// enterLoss is tcp_enter_loss after an RTO: every unSACKed segment is
-// lost, cwnd is one segment, ssthresh from the congestion control.
-func (sk *Sock) enterLoss() {
-	if sk.caState != caLoss || sk.retransmits == 0 {
-		sk.undoMarker = sk.sndUna
-		if sk.caState <= caDisorder || sk.sndUna == sk.highSeq {
-			sk.priorSsth = sk.ssthresh
-			sk.ssthresh = sk.cong.Ssthresh(sk)
-		}
-	}
-	sk.cwnd = 1
-	sk.cwndCnt = 0
-	for i := 0; i < sk.sendHead; i++ {
-		s := &sk.wq[i]
-		sk.unmark(s, sackRetrans)
-		if s.sacked&sackAcked == 0 {
-			sk.mark(s, sackLost)
-		}
-	}
-	sk.caState = caLoss
-	sk.highSeq = sk.sndNxt
-	sk.dupAcks = 0
-	sk.tlpHighSeq = 0
-}
-
-// ackedCongestion runs after an ACK that advanced snd_una: recovery
-// ends once high_seq is acked; otherwise the window grows.
-func (sk *Sock) ackedCongestion(ack uint32, acked uint32) {
-	sk.dupAcks = 0
-	switch sk.caState {
-	case caRecovery:
-		sk.prr.delivered += int(acked)
-		if !before(ack, sk.highSeq) {
-			sk.cwnd = max(sk.ssthresh, 2) // tcp_end_cwnd_reduction
-			sk.caState = caOpen
-			sk.cong.Cwnd(sk, caOpen)
-			return
-		}
-		// A partial ACK: the next hole is lost (NewReno) or RACK says.
-		if sk.sackOK {
-			sk.rackDetectLoss()
-		} else if sk.sendHead > 0 && sk.wq[0].sacked&(sackLost|sackRetrans) == 0 {
-			sk.mark(&sk.wq[0], sackLost)
-		}
-		sk.recoveryStep()
-		return
-	case caLoss:
-		if !before(ack, sk.highSeq) {
-			sk.caState = caOpen
-			sk.rtoStamp = 0
-		} else {
-			sk.growCwnd(ack, acked)
-			sk.recoveryStep()
-			return
-		}
-	case caDisorder:
-		if sk.sackedOut == 0 {
-			sk.caState = caOpen
-		}
-	}
-	sk.rtoStamp = 0
-	if sk.tlpHighSeq != 0 && !before(ack, sk.tlpHighSeq) {
-		sk.tlpHighSeq = 0
-	}
-	sk.growCwnd(ack, acked)
-}
-
-// growCwnd is tcp_cong_avoid when the window was in use.
-func (sk *Sock) growCwnd(ack uint32, acked uint32) {
-	if !sk.isCwndLimited() {
-		return
-	}
-	sk.cong.CongAvoid(sk, ack, acked)
-}
-
-// isCwndLimited is tcp_is_cwnd_limited: in slow start while under twice
-// the flight that was in use, else when the window was filled.
-func (sk *Sock) isCwndLimited() bool {
-	if sk.cwnd < sk.ssthresh {
-		return sk.cwnd < 2*uint32(sk.maxPktsOut)
-	}
-	return sk.cwndLimitedFlag
 }
 
 // scheduleLossProbe is tcp_schedule_loss_probe: with RACK-TLP, SACK and
@@ -343,7 +310,8 @@ func (sk *Sock) scheduleLossProbe(advancing bool) bool {
 }
 
 // sendLossProbe is tcp_send_loss_probe: a new segment if the windows let
-// one go, else the last sent one again; then the RTO.
+// one go, else the last sent one again (not counted as a retransmission
+// of the scoreboard's); then the RTO.
 func (sk *Sock) sendLossProbe() {
 	sk.p.Stats.ExtTCPLossProbes.Add(1)
 	sent := false

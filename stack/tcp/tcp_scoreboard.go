@@ -74,3 +74,42 @@ func (sk *Sock) segPcount(n uint32) int {
 	}
 	return int((n + mss - 1) / mss)
 }
+
+// markLost is tcp_mark_skb_lost: a segment not SACKed is marked lost;
+// one lost already whose retransmission is out loses the retransmission
+// too (TCPLostRetransmit). lost counts both, as tp->lost does.
+func (sk *Sock) markLost(s *txSeg) {
+	if s.sacked&sackAcked != 0 {
+		return
+	}
+	if s.sacked&sackLost != 0 {
+		if s.sacked&sackRetrans != 0 {
+			sk.unmark(s, sackRetrans)
+			sk.p.Stats.ExtTCPLostRetransmit.Add(uint64(s.pc))
+			sk.lost += uint32(s.pc)
+		}
+		return
+	}
+	sk.mark(s, sackLost)
+	sk.lost += uint32(s.pc)
+}
+
+// anyRetransDone is tcp_any_retrans_done: a retransmission is out, or
+// the head was retransmitted once.
+func (sk *Sock) anyRetransDone() bool {
+	return sk.retransOut > 0 || sk.sendHead > 0 && sk.wq[0].sacked&everRetrans != 0
+}
+
+// highestSackSeq is tcp_highest_sack_seq: the end of the highest SACKed
+// segment, or snd_una when none is.
+func (sk *Sock) highestSackSeq() uint32 {
+	if sk.sackedOut == 0 {
+		return sk.sndUna
+	}
+	for i := sk.sendHead - 1; i >= 0; i-- {
+		if sk.wq[i].sacked&sackAcked != 0 {
+			return sk.wq[i].end
+		}
+	}
+	return sk.sndUna
+}

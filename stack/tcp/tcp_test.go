@@ -12,6 +12,7 @@ import (
 	"vnic/internal/stacktest"
 	"vnic/stack/inet"
 	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
 	"vnic/stack/tcp"
 )
 
@@ -205,5 +206,106 @@ func TestAcceptInheritsOptions(t *testing.T) {
 		if v, err := s.GetsockoptInt(o[0], o[1]); err != nil || v != 1 {
 			t.Errorf("option %d/%d on the accepted socket: %d %v, want 1", o[0], o[1], v, err)
 		}
+	}
+}
+
+// A route's TCP metrics reach the connections over it, as Linux reads them
+// from the dst: initcwnd (tcp_init_cwnd), window (the clamp), advmss and
+// initrwnd (the SYN's window), rto_min when locked (tcp_rto_min),
+// quickack (an ACK at once even in interactive mode), and congctl with
+// lock (tcp_ca_dst_init; TCP_CONGESTION refused). Without them the
+// defaults stand.
+func TestRouteMetrics(t *testing.T) {
+	type want struct {
+		cwnd, rto, ssthresh, advMSS uint32
+		ca                          string
+		unacked                     uint32 // after a request in interactive mode
+		setCongErr                  error
+	}
+	var all, win fib.Metrics
+	all.Val[fib.RtaxInitCwnd] = 20
+	all.Val[fib.RtaxWindow] = 30000
+	all.Val[fib.RtaxRTOMin] = 50
+	all.Val[fib.RtaxQuickAck] = 1
+	all.Val[fib.RtaxLock] = 1<<fib.RtaxRTOMin | 1<<fib.RtaxCCAlgo
+	all.CC = "reno"
+	win.Val[fib.RtaxAdvMSS] = 1000
+	win.Val[fib.RtaxInitRwnd] = 3
+	for _, tc := range []struct {
+		name    string
+		metrics *fib.Metrics
+		want    want
+	}{
+		{"none", nil, want{cwnd: 10, rto: 201000, ssthresh: 65483, advMSS: 65495, ca: "cubic", unacked: 1}},
+		{"tcp metrics", &all, want{cwnd: 20, rto: 51000, ssthresh: 30000, advMSS: 65495, ca: "reno", setCongErr: syscall.EPERM}},
+		// The first window is initrwnd segments of the MSS less the
+		// timestamp option: 3 × 988.
+		{"advmss initrwnd", &win, want{cwnd: 10, rto: 201000, ssthresh: 2964, advMSS: 1000, ca: "cubic", unacked: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk, p := loopHost(t)
+			in := p.Inet()
+			if tc.metrics != nil {
+				r := fib.Route{Table: 255, Dst: [4]byte{127, 0, 0, 2}, Len: 32, Type: fib.RTNLocal, Scope: fib.ScopeHost,
+					PrefSrc: [4]byte{127, 0, 0, 2}, Dev: in.Loopback(), Metrics: *tc.metrics}
+				if err := in.RouteAdd(r, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			addr := netip.MustParseAddrPort("127.0.0.2:80")
+			l := p.NewSocket()
+			if err := l.Bind(addr); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Listen(8); err != nil {
+				t.Fatal(err)
+			}
+			c := p.NewSocket()
+			if err := c.Connect(addr); !errors.Is(err, syscall.EINPROGRESS) {
+				t.Fatal(err)
+			}
+			clk.RunFor(10 * time.Millisecond)
+			s, err := l.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sk := range []*tcp.Sock{c, s} {
+				i := sk.Info()
+				if i.SndCwnd != tc.want.cwnd || i.RTO != tc.want.rto || i.RcvSsthresh != tc.want.ssthresh ||
+					i.AdvMSS != tc.want.advMSS || i.Congestion != tc.want.ca {
+					t.Errorf("cwnd %d rto %d µs rcv_ssthresh %d advmss %d ca %s, want %+v",
+						i.SndCwnd, i.RTO, i.RcvSsthresh, i.AdvMSS, i.Congestion, tc.want)
+				}
+			}
+			if err := c.SetCongestion("cubic"); !errors.Is(err, tc.want.setCongErr) || (err != nil) != (tc.want.setCongErr != nil) {
+				t.Errorf("TCP_CONGESTION: %v, want %v", err, tc.want.setCongErr)
+			}
+			// Request and response until both ends are interactive; then
+			// a request waits for its delayed ACK unless quickack.
+			req, buf := make([]byte, 100), make([]byte, 1000)
+			for range 20 {
+				if _, err := c.Write(req); err != nil {
+					t.Fatal(err)
+				}
+				clk.RunFor(time.Millisecond)
+				if _, err := s.Read(buf); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Write(req); err != nil {
+					t.Fatal(err)
+				}
+				clk.RunFor(time.Millisecond)
+				if _, err := c.Read(buf); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := c.Write(req); err != nil {
+				t.Fatal(err)
+			}
+			clk.RunFor(time.Millisecond)
+			if got := c.Info().Unacked; got != tc.want.unacked {
+				t.Errorf("%d segments unacked 1 ms after a request, want %d", got, tc.want.unacked)
+			}
+		})
 	}
 }

@@ -125,10 +125,21 @@ func (sk *Sock) retransmitTimeout() {
 		return
 	}
 	sk.p.Stats.ExtTCPTimeouts.Add(1)
-	sk.enterLoss()
-	if sk.rtoStamp == 0 {
-		sk.rtoStamp = sk.now()
+	if sk.retransmits == 0 {
+		// The first timeout of an episode: what failed before it.
+		st := &sk.p.Stats
+		switch {
+		case sk.caState == caLoss:
+			st.ExtTCPLossFailures.Add(1)
+		case sk.caState == caRecovery || sk.caState == caDisorder || sk.sackedOut+sk.renoSacked > 0:
+			if sk.sackOK {
+				st.ExtTCPSackFailures.Add(1)
+			} else {
+				st.ExtTCPRenoFailures.Add(1)
+			}
+		}
 	}
+	sk.enterLoss()
 	sk.retransmitHead()
 	sk.backoff++
 	sk.retransmits++
@@ -150,7 +161,7 @@ func (sk *Sock) retransmitHead() {
 		sk.fragment(0, sk.mssCache)
 		sk.sendHead++
 	}
-	sk.transmit(0, true)
+	sk.retransmitSkb(0)
 }
 
 // writeTimeout is tcp_write_timeout: whether the connection has given
@@ -175,8 +186,8 @@ func (sk *Sock) writeTimeout() bool {
 		limit = sk.orphanRetries()
 	}
 	expired := sk.retransmits >= limit
-	if sk.userTimeout > 0 && sk.rtoStamp != 0 {
-		expired = sk.now()-sk.rtoStamp >= sk.userTimeout
+	if sk.userTimeout > 0 && sk.retransStamp != 0 {
+		expired = sk.now()-sk.retransStamp >= sk.userTimeout
 	} else if !sk.orphan {
 		expired = sk.retransmitsTimedOut(limit)
 	}
@@ -191,7 +202,7 @@ func (sk *Sock) writeTimeout() bool {
 // of backed-off RTOs from TCP_RTO_MIN takes has passed since the first
 // retransmission.
 func (sk *Sock) retransmitsTimedOut(boundary int) bool {
-	if sk.retransmits == 0 || sk.rtoStamp == 0 {
+	if sk.retransmits == 0 || sk.retransStamp == 0 {
 		return false
 	}
 	base := rtoMin
@@ -205,7 +216,7 @@ func (sk *Sock) retransmitsTimedOut(boundary int) bool {
 	} else {
 		timeout = (1<<uint(linearBackoffThresh)-1)*base + time.Duration(boundary-linearBackoffThresh)*rtoMax
 	}
-	return sk.now()-sk.rtoStamp >= timeout
+	return sk.now()-sk.retransStamp >= timeout
 }
 
 // orphanRetries is tcp_orphan_retries: 8 when the sysctl is 0.
@@ -393,6 +404,9 @@ func (sk *Sock) timeWait() {
 	sk.ackTimer = false
 	sk.setState(TimeWait)
 	sk.resetKeep(timerTimeWait, timeWaitLen)
+	sk.p.mu.Lock()
+	sk.tw = twState{at: sk.now(), ts: sk.tsOK, sndNxt: sk.sndNxt, tsRecent: sk.tsRecent}
+	sk.p.mu.Unlock()
 }
 
 // keepalive timing.

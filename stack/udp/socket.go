@@ -45,6 +45,9 @@ type Conn struct {
 	DF  bool
 	// NoChecksum sends a zero checksum (SO_NO_CHECK).
 	NoChecksum bool
+	// Owner is the socket's owner (the credentials its datagrams carry
+	// for netfilter's owner match): 0:0 unless set before sending.
+	Owner stack.SockOwner
 
 	// inetID is the socket's IP ID counter (inet_id), set at random by
 	// connect: a connected socket's datagrams take their IDs from it, DF
@@ -207,7 +210,7 @@ func (c *Conn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 			ttl = 1
 		}
 	}
-	iph := ipv4.IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: ipv4.IPProtoUDP, TOS: c.TOS, TTL: ttl, DF: c.DF}
+	iph := ipv4.IPHeader{Src: fl.Src, Dst: fl.Dst, Proto: ipv4.IPProtoUDP, TOS: c.TOS, TTL: ttl, DF: c.DF, Owner: &c.Owner}
 	if rport != 0 { // a connected socket: its own ID counter
 		iph.Connected, iph.ID = true, uint16(c.inetID.Add(1))
 	}

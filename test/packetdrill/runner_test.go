@@ -138,17 +138,53 @@ func TestVerbose(t *testing.T) {
 	}
 }
 
-// TestTCPBehaviours runs the project's own scripts of TCP behaviours
-// (testdata/tcp): each states what Linux does and must pass.
+// tcpBehaviours are the project's own scripts of TCP behaviours
+// (testdata/tcp), each stating what Linux does, and what it is about.
+var tcpBehaviours = []struct{ file, about string }{
+	{"ecn-receiver.pkt", "ECN: ECE after CE until CWR, TCPI_OPT_ECN_SEEN"},
+	{"ecn-sender.pkt", "ECN: negotiation by the active open, ECT(0) data, CWR on ECE with PRR"},
+	{"ecn-syn-ect.pkt", "ECN: an ECT SYN is refused it"},
+	{"ecn-syncookie.pkt", "ECN: the cookie timestamp's ECN bit"},
+	{"frto-real-loss.pkt", "F-RTO: new data SACKed after the RTO, the loss is real"},
+	{"frto-spurious.pkt", "F-RTO: a segment never retransmitted acked after the RTO, undone"},
+	{"keepalive.pkt", "keepalive probes and the timeout"},
+	{"nagle-cork.pkt", "Nagle, TCP_NODELAY, TCP_CORK"},
+	{"rfc5961.pkt", "RFC 5961 challenge ACKs"},
+	{"rto-backoff.pkt", "RFC 6298 RTO and its backoff"},
+	{"sack-recovery.pkt", "SACK fast recovery"},
+	{"simultaneous-close.pkt", "simultaneous close"},
+	{"simultaneous-open.pkt", "simultaneous open"},
+	{"timewait-ack.pkt", "TIME-WAIT re-acks the FIN"},
+	{"tlp.pkt", "tail loss probe"},
+	{"tw-reuse-bound-nots.pkt", "no TIME-WAIT reuse without timestamps"},
+	{"tw-reuse-bound.pkt", "a bound connect takes a TIME-WAIT four-tuple"},
+	{"undo-dsack.pkt", "a fast retransmit undone by a D-SACK"},
+	{"undo-eifel.pkt", "an RTO undone by the timestamp echo"},
+	{"urgent-recv.pkt", "urgent data received: the mark, recv(MSG_OOB), POLLPRI, SO_OOBINLINE"},
+	{"urgent-send.pkt", "send(MSG_OOB): URG and the pointer, Nagle bypassed"},
+	{"zero-window.pkt", "zero-window probes"},
+}
+
+// TestTCPBehaviours runs the scripts of tcpBehaviours, each of which
+// must pass; a script in testdata/tcp that is not in the table fails it.
 func TestTCPBehaviours(t *testing.T) {
 	files, err := filepath.Glob("testdata/tcp/*.pkt")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts in testdata/tcp: %v", err)
 	}
+	listed := map[string]bool{}
+	for _, b := range tcpBehaviours {
+		listed[b.file] = true
+	}
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			if res := RunFile(f, Config{}); !res.OK() {
-				t.Error(res.Line())
+		if !listed[filepath.Base(f)] {
+			t.Errorf("%s is not in tcpBehaviours: add it", f)
+		}
+	}
+	for _, b := range tcpBehaviours {
+		t.Run(b.file, func(t *testing.T) {
+			if res := RunFile(filepath.Join("testdata", "tcp", b.file), Config{}); !res.OK() {
+				t.Errorf("%s (%s)", res.Line(), b.about)
 			}
 		})
 	}

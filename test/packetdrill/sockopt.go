@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	pd "vnic/internal/packetdrill"
+	"vnic/stack/tcp"
 )
 
 // sysSetsockopt is setsockopt(fd, level, name, value, len) for what
@@ -108,6 +109,9 @@ func (r *runner) sysGetsockopt(sc *pd.Syscall) (*call, error) {
 		}
 		return eval(l.Elems[0])
 	}
+	if st, ok := sc.Args[3].(*pd.Struct); ok && level == symbols["SOL_TCP"] && name == symbols["TCP_INFO"] {
+		return tcpInfoCall(f, st)
+	}
 	want, err := bracketed(sc.Args[3])
 	if err != nil {
 		return nil, err
@@ -172,4 +176,69 @@ func (r *runner) sysFcntl(sc *pd.Syscall) (*call, error) {
 		}}, nil
 	}
 	return nil, unsupported("fcntl %s", sc.Args[1])
+}
+
+// tcpInfoFields are the struct tcp_info fields a script may check, by
+// their names in linux/tcp.h.
+var tcpInfoFields = map[string]func(i *tcp.TCPInfo) int64{
+	"tcpi_state":         func(i *tcp.TCPInfo) int64 { return int64(i.State) },
+	"tcpi_ca_state":      func(i *tcp.TCPInfo) int64 { return int64(i.CAState) },
+	"tcpi_retransmits":   func(i *tcp.TCPInfo) int64 { return int64(i.Retransmits) },
+	"tcpi_probes":        func(i *tcp.TCPInfo) int64 { return int64(i.Probes) },
+	"tcpi_backoff":       func(i *tcp.TCPInfo) int64 { return int64(i.Backoff) },
+	"tcpi_options":       func(i *tcp.TCPInfo) int64 { return int64(i.Options) },
+	"tcpi_snd_mss":       func(i *tcp.TCPInfo) int64 { return int64(i.SndMSS) },
+	"tcpi_unacked":       func(i *tcp.TCPInfo) int64 { return int64(i.Unacked) },
+	"tcpi_sacked":        func(i *tcp.TCPInfo) int64 { return int64(i.Sacked) },
+	"tcpi_lost":          func(i *tcp.TCPInfo) int64 { return int64(i.Lost) },
+	"tcpi_retrans":       func(i *tcp.TCPInfo) int64 { return int64(i.Retrans) },
+	"tcpi_snd_ssthresh":  func(i *tcp.TCPInfo) int64 { return int64(i.SndSsthresh) },
+	"tcpi_snd_cwnd":      func(i *tcp.TCPInfo) int64 { return int64(i.SndCwnd) },
+	"tcpi_reordering":    func(i *tcp.TCPInfo) int64 { return int64(i.Reordering) },
+	"tcpi_total_retrans": func(i *tcp.TCPInfo) int64 { return int64(i.TotalRetrans) },
+	"tcpi_delivered":     func(i *tcp.TCPInfo) int64 { return int64(i.Delivered) },
+	"tcpi_delivered_ce":  func(i *tcp.TCPInfo) int64 { return int64(i.DeliveredCE) },
+	"tcpi_dsack_dups":    func(i *tcp.TCPInfo) int64 { return int64(i.DSACKDups) },
+}
+
+// tcpInfoCall is getsockopt(fd, SOL_TCP, TCP_INFO, {tcpi_…=N, …}, …):
+// the fields the script names must be the socket's (packetdrill checks
+// those it is given).
+func tcpInfoCall(f *fd, st *pd.Struct) (*call, error) {
+	type field struct {
+		name string
+		get  func(*tcp.TCPInfo) int64
+		want int64
+	}
+	var fields []field
+	for _, fe := range st.Fields {
+		as, ok := fe.(*pd.Assign)
+		if !ok {
+			return nil, fmt.Errorf("bad tcp_info field %s", fe)
+		}
+		get := tcpInfoFields[as.LHS.String()]
+		if get == nil {
+			return nil, unsupported("tcp_info field %s", as.LHS)
+		}
+		v, err := eval(as.RHS)
+		if err != nil {
+			return nil, err
+		}
+		fields = append(fields, field{as.LHS.String(), get, v})
+	}
+	var info tcp.TCPInfo
+	c := &call{}
+	c.try = func() (int64, error, bool) {
+		info = f.sk.Info()
+		return completed(0, nil)
+	}
+	c.check = func() error {
+		for _, x := range fields {
+			if got := x.get(&info); got != x.want {
+				return mismatchf("Bad getsockopt TCP_INFO %s: expected: %d actual: %d", x.name, x.want, got)
+			}
+		}
+		return nil
+	}
+	return c, nil
 }

@@ -55,7 +55,8 @@ func (r *runner) sysRead(sc *pd.Syscall) (*call, error) {
 	c := &call{fds: []*fd{f}}
 	c.try = func() (int64, error, bool) {
 		got, err := f.sk.Recv(buf, flags&^symbolInt("MSG_DONTWAIT"))
-		if wouldBlock(err, syscall.EAGAIN, f.nonblock || flags&symbolInt("MSG_DONTWAIT") != 0) {
+		// recv(MSG_OOB) never waits, blocking socket or not (tcp_recv_urg).
+		if wouldBlock(err, syscall.EAGAIN, f.nonblock || flags&(symbolInt("MSG_DONTWAIT")|symbolInt("MSG_OOB")) != 0) {
 			return 0, nil, false
 		}
 		return completed(result(int64(got), err), err)

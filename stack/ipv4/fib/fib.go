@@ -112,7 +112,8 @@ type Route struct {
 	Gateway  [4]byte // zero: the destination is on-link
 	Dev      *stack.NetDevice
 	// Metrics are the route's RTA_METRICS (RTAX_MTU, 0: the device's
-	// MTU; the others are carried and shown, TCP's having no user).
+	// MTU; TCP reads its own: advmss, initcwnd, initrwnd, window, rto_min,
+	// quickack, congctl).
 	Metrics Metrics
 	OnLink  bool
 	// Realms are the nexthop's realms (RTA_FLOW, fib_nh's nh_tclassid:

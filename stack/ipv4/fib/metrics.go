@@ -17,6 +17,7 @@ func (x Metrics) MTU() uint32 { return x.Val[rtaxMTU] }
 
 // RTAX_* numbers TCP reads.
 const (
+	RtaxLock     = 1
 	RtaxWindow   = 3
 	RtaxRTT      = 4
 	RtaxAdvMSS   = 8
@@ -24,6 +25,7 @@ const (
 	RtaxRTOMin   = 13
 	RtaxInitRwnd = 14
 	RtaxQuickAck = 15
+	RtaxCCAlgo   = 16
 )
 
 // AdvMSS is the RTAX_ADVMSS metric (0: from the MTU).
