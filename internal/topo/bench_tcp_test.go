@@ -74,7 +74,8 @@ func configFlow(t *testing.T, w *World) (run func(d time.Duration), rcvd func() 
 // topology's ethtool backend, changes its packets at once: with TSO on
 // the sender's NIC cuts super-packets (TSO contexts), with TSO off the
 // stack's software GSO does, with GSO off too TCP sends MSS segments
-// itself; with GRO off at the receiver nothing is merged. The flow is a
+// itself; with GRO off at the receiver nothing is merged; LRO on at the
+// receiver (with interrupt moderation) aggregates in the device. The flow is a
 // pair of sockets the test drives, or a tcp entry of the config.
 func TestOffloadToggleOnRunningFlow(t *testing.T) {
 	for _, tc := range []struct {
@@ -145,5 +146,51 @@ func toggleOffloads(t *testing.T, w *World, run func(time.Duration), rcvd func()
 	d0, d1 := step("h2/vnic0", "gro off")
 	if d1.merged != d0.merged {
 		t.Errorf("gro off at the receiver: GRO merges %d→%d (want none)", d0.merged, d1.merged)
+	}
+
+	// LRO at the receiver: refused without interrupt moderation (the
+	// device would have no time to wait), taken with rx-usecs 50, and
+	// then the device hands the stack aggregates of the MSS segments the
+	// sender now cuts itself (rx_lro_frames, ethtool -S).
+	rx, err := w.Ethtool().Device("h2/vnic0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lroFrames := func() uint64 {
+		st, err := rx.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range st {
+			if s.Name == "rx_lro_frames" {
+				return s.Value
+			}
+		}
+		t.Fatal("no rx_lro_frames in ethtool -S")
+		return 0
+	}
+	lroOn, err := ethtool.ParseFeatureArgs([]string{"lro", "on"}, ethtool.KernelFeatureNames[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rx.SetFeatures(lroOn); err != nil {
+		t.Fatal(err)
+	}
+	if f := h2.Devices[0].Netdev.Features(); f&ethtool.LRO != 0 {
+		t.Errorf("lro on with rx-usecs 0: taken (features %v)", f)
+	}
+	var c ethtool.Coalesce
+	c.V[ethtool.RxUsecs] = 50
+	if err := rx.SetCoalesce(c, ethtool.RxUsecs.Bit()); err != nil {
+		t.Fatalf("ethtool -C h2/vnic0 rx-usecs 50: %v", err)
+	}
+	l0 := lroFrames()
+	e0, e1 := step("h2/vnic0", "lro on")
+	l1 := lroFrames()
+	if h2.Devices[0].Netdev.Features()&ethtool.LRO == 0 || l1 == l0 {
+		t.Errorf("lro on with rx-usecs 50: features %v, rx_lro_frames %d→%d (want more)", h2.Devices[0].Netdev.Features(), l0, l1)
+	}
+	if e1.merged != e0.merged {
+		t.Errorf("lro on, gro off: GRO merges %d→%d (want none)", e0.merged, e1.merged)
 	}
 }
