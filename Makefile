@@ -19,17 +19,18 @@ run: build
 	./$(BIN) demo
 
 # Every test: formatting, vet, staticcheck, then the whole suite with the
-# race detector — but for the interrupt experiments' long sweeps, which run
-# in virtual time on one goroutine over code every other package tests
-# under the detector: with it they take six minutes of the ten CI gives,
-# without it twenty seconds.
+# race detector — but for the long virtual-time sweeps (the interrupt
+# experiments, and the vnic bench irq and bench tcp --virtual commands
+# that run them), which run on one goroutine over code every other package
+# tests under the detector: with it they take six minutes of the ten CI
+# gives, without it thirty seconds.
 test: lint unit
 
-VIRTUAL_SWEEPS := ^(TestExperiments|TestFindMLFRR)$$
+VIRTUAL_SWEEPS := ^(TestExperiments|TestFindMLFRR|TestBenchIRQCommand|TestBenchTCPVirtualJSON)$$
 
 unit:
 	$(GO) test -race -count=1 -skip '$(VIRTUAL_SWEEPS)' ./...
-	$(GO) test -count=1 -run '$(VIRTUAL_SWEEPS)' ./test/irqbench
+	$(GO) test -count=1 -run '$(VIRTUAL_SWEEPS)' ./test/irqbench ./cmd/vnic
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
