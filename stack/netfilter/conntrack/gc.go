@@ -47,16 +47,6 @@ func (g *gcWork) kick(n *Net) {
 	g.timer.Reset(gcIntervalMax)
 }
 
-// stop disarms the collector.
-func (g *gcWork) stop() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.timer != nil {
-		g.timer.Stop()
-	}
-	g.armed = false
-}
-
 // gcWorker is gc_worker: one pass over every bucket. Entries that expired
 // are deleted; when a full table had nothing to evict, so are those
 // early_drop could take. The next pass comes after the average time the
