@@ -115,6 +115,7 @@ FUZZ_TARGETS := \
 	./stack/ipv4:FuzzParseARP \
 	./stack/ipv4:FuzzReassembly \
 	./stack/ipv4/fib:FuzzTrie \
+	./stack/netfilter/conntrack:FuzzPacketTuple \
 	./stack/netlink:FuzzUnmarshal \
 	./stack/rtnetlink:FuzzParseNetemOptions \
 	./stack/rtnetlink:FuzzUnmarshalMessages \
