@@ -7,7 +7,7 @@ BIN         := bin/vnic
 # itself; benchmarks of other packages are given it explicitly.
 PGO         := $(CURDIR)/cmd/vnic/default.pgo
 
-.PHONY: all build run test unit lint bench fuzz pgo plots plots-check clean
+.PHONY: all build run test unit lint bench benchcmp fuzz pgo plots plots-check clean
 
 all: build
 
@@ -42,6 +42,13 @@ lint:
 bench: build
 	$(GO) test -pgo=$(PGO) -run '^$$' -bench . -benchmem ./...
 	./$(BIN) bench nic
+
+# BASE's benchmarks against the working tree's, run interleaved and compared
+# by benchstat (BENCH, PKGS, COUNT, BENCHTIME narrow or widen it; see
+# test/benchcmp/benchcmp.sh).
+benchcmp:
+	@test -n "$(BASE)" || { echo "usage: make benchcmp BASE=<rev> [BENCH=regexp] [PKGS=...] [COUNT=n]" >&2; exit 2; }
+	GO=$(GO) ./test/benchcmp/benchcmp.sh $(BASE)
 
 # Refresh the PGO profile from the benchmarks and the demo.
 pgo: build
