@@ -274,3 +274,42 @@ func TestICMPGlobalBudget(t *testing.T) {
 		t.Fatalf("%d allowed after a second", again)
 	}
 }
+
+// A datagram reassembled on the way (frag_max_size set) leaves in
+// fragments no bigger than the biggest it came in, though the route's MTU
+// would take it whole: postRoutingDone fragments it and ip_do_fragment
+// cuts at frag_max_size, as the kernel's router does.
+func TestRefragmentAtFragMaxSize(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		maxSize uint16
+		mtu     int
+		want    []int // fragment sizes
+	}{
+		{"came in at 820", 820, 1500, []int{820, 428}},
+		{"came in bigger than the mtu", 1300, 1000, []int{996, 252}},
+		{"came whole", 0, 1500, []int{1228}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := internalInet(t)
+			skb := datagram(in, nil, 1208, tc.mtu, false)
+			ipcb(skb).fragMaxSize = tc.maxSize
+			var sizes []int
+			// postRoutingDone's decision, then the cut, at the test's mtu.
+			if skb.TotalLen() > tc.mtu || ipcb(skb).fragMaxSize != 0 {
+				in.fragment(skb, tc.mtu, func(f *stack.SKB) { sizes = append(sizes, f.Len()); f.Consume() })
+			} else {
+				sizes = append(sizes, skb.Len())
+				skb.Consume()
+			}
+			if len(sizes) != len(tc.want) {
+				t.Fatalf("fragments %v, want %v", sizes, tc.want)
+			}
+			for i := range sizes {
+				if sizes[i] != tc.want[i] {
+					t.Fatalf("fragments %v, want %v", sizes, tc.want)
+				}
+			}
+		})
+	}
+}

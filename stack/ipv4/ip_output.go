@@ -179,7 +179,10 @@ func (in *Inet) postRoutingDone(skb *stack.SKB) {
 		in.finishOutputGSO(skb, mtu)
 		return
 	}
-	if skb.TotalLen() > mtu || skb.FragList() != nil || (ipcb(skb).fragMaxSize != 0 && int(ipcb(skb).fragMaxSize) > mtu) {
+	// A datagram reassembled on the way (conntrack's defragmentation) goes
+	// out in fragments again, as it came, whatever its size
+	// (__ip_finish_output: frag_max_size set).
+	if skb.TotalLen() > mtu || skb.FragList() != nil || ipcb(skb).fragMaxSize != 0 {
 		in.fragment(skb, mtu, in.finishOutputFn)
 		return
 	}
@@ -259,6 +262,11 @@ func (in *Inet) fragment(skb *stack.SKB, mtu int, out func(*stack.SKB)) {
 		in.ICMPSend(skb, ICMPDestUnreach, ICMPFragNeeded, uint32(mtu))
 		skb.Free()
 		return
+	}
+	// Refragmented, a reassembled datagram's pieces are no bigger than
+	// the biggest it came in (ip_do_fragment).
+	if fm := int(ipcb(skb).fragMaxSize); fm != 0 && fm < mtu {
+		mtu = fm
 	}
 	hlen := iph.HeaderLen()
 	room := mtu - hlen // payload per fragment
