@@ -125,6 +125,7 @@ type Conn struct {
 	proto   protoState    // the protocol tracker's state (ct->proto)
 	acct    *[2]counter   // per-direction accounting (nf_conn_acct), when acct was on at creation
 	master  *Conn         // the connection that expected this one
+	ext     Extension     // another module's state (NAT's binding), set before confirmation
 	net     *Net
 }
 
