@@ -68,11 +68,11 @@ func NATPriority(h stack.NFHook) int {
 
 // Table is one table of a host, its hook functions registered.
 type Table struct {
-	def    *tableDef
-	host   *stack.Host
-	mu     sync.Mutex // replacers
-	rs     atomic.Pointer[ruleset]
-	ops    []*stack.NFHookOps
+	def  *tableDef
+	host *stack.Host
+	mu   sync.Mutex // replacers
+	rs   atomic.Pointer[ruleset]
+	ops  []*stack.NFHookOps
 }
 
 // netState is a host's x_tables state (struct netns_xt and the

@@ -13,7 +13,7 @@ import (
 
 // Bounds of the port search (NF_NAT_MAX_ATTEMPTS, NF_NAT_HARDER_THRESH).
 const (
-	maxAttempts   = 128
+	maxAttempts  = 128
 	harderThresh = maxAttempts / 4
 )
 
