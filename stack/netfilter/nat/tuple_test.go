@@ -34,9 +34,9 @@ func TestUniqueTuple(t *testing.T) {
 		port     uint16 // exact, unless lo/hi
 		lo, hi   uint16 // a range the port must be in (and differ from avoid)
 		avoid    uint16
-		refused  bool          // the last flow's confirmation drops it (a duplicate)
-		mangled  bool          // IPS_SRC_NAT or IPS_DST_NAT set
-		fromPrev int           // 1-based: the port must be that earlier flow's
+		refused  bool // the last flow's confirmation drops it (a duplicate)
+		mangled  bool // IPS_SRC_NAT or IPS_DST_NAT set
+		fromPrev int  // 1-based: the port must be that earlier flow's
 	}
 	cases := []struct {
 		name  string

@@ -19,14 +19,10 @@ import (
 //
 //	c 198.18.1.2 ── vnic0 198.18.1.1  r  198.19.0.1 vnic1 ── s 198.19.0.2
 //
-// c's default route is r; s has no route back to 198.18.1.0/24 unless
-// back is set (so only a source NAT lets it answer).
-func natWorld(t *testing.T, back bool) *topo.World {
+// c's default route is r; s has only the routes given (without one back
+// to 198.18.1.0/24, only a source NAT lets it answer).
+func natWorld(t *testing.T, sRoutes ...string) *topo.World {
 	t.Helper()
-	var sRoutes []string
-	if back {
-		sRoutes = []string{"198.18.1.0/24 via 198.19.0.1"}
-	}
 	cfg := topo.Config{Time: topo.VirtualTime, Seed: 1, Hosts: []topo.HostConfig{
 		{Name: "c", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 1, Addresses: []string{"198.18.1.2/24"}}}, Routes: []string{"default via 198.18.1.1"}},
 		{Name: "r", CPUs: 1, Forwarding: true, Devices: []topo.DeviceConfig{
