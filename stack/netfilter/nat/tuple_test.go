@@ -326,3 +326,71 @@ func TestJhash(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeWaitReuse: in its last attempts a SYN takes the port of a
+// source-NATed connection in TIME_WAIT whose sequence space it has moved
+// past (the entry is evicted, nf_nat_used_tuple_harder); one that has not
+// moved past is a duplicate, refused.
+func TestTimeWaitReuse(t *testing.T) {
+	r := newRig(t, 1)
+	r.rule(stack.NFPostRouting, r.setup(ports(single(addrN), 2000, 2001), ManipSrc))
+	// Two connections through the NAT, each taking one of the ports, are
+	// walked to TIME_WAIT.
+	var natPorts []uint16
+	for i, src := range [][4]byte{addrA, addrB} {
+		c := func(flags uint8, seq, ack uint32) []byte {
+			return pkt{src: src, dst: addrD, proto: header.ProtoTCP, sport: 40000, dport: 80, flags: flags, seq: seq, ack: ack}.bytes()
+		}
+		out, _ := r.forward(c(header.TCPSyn, 1000, 0), r.lan, r.wan)
+		if out == nil {
+			t.Fatalf("connection %d: SYN dropped", i)
+		}
+		np := header.TCP(out[20:]).SrcPort()
+		natPorts = append(natPorts, np)
+		s := func(flags uint8, seq, ack uint32) []byte {
+			return pkt{src: addrD, dst: addrN, proto: header.ProtoTCP, sport: 80, dport: np, flags: flags, seq: seq, ack: ack}.bytes()
+		}
+		for j, step := range []struct {
+			b        []byte
+			from, to *stack.NetDevice
+		}{
+			{s(header.TCPSyn|header.TCPAck, 7000, 1001), r.wan, r.lan},
+			{c(header.TCPAck, 1001, 7001), r.lan, r.wan},
+			{c(header.TCPFin|header.TCPAck, 1001, 7001), r.lan, r.wan},
+			{s(header.TCPAck, 7001, 1002), r.wan, r.lan},
+			{s(header.TCPFin|header.TCPAck, 7001, 1002), r.wan, r.lan},
+			{c(header.TCPAck, 1002, 7002), r.lan, r.wan},
+		} {
+			if out, v := r.forward(step.b, step.from, step.to); out == nil {
+				t.Fatalf("connection %d, step %d: %v", i, j, v)
+			}
+		}
+		ct, _ := r.ct.Lookup(conntrack.Tuple{Src: src, Dst: addrD, SrcPort: 40000, DstPort: 80, Proto: header.ProtoTCP}, 0)
+		if ct == nil || ct.ProtoState() != conntrack.TCPTimeWait {
+			t.Fatalf("connection %d not in TIME_WAIT", i)
+		}
+	}
+	if natPorts[0] == natPorts[1] {
+		t.Fatalf("ports %v", natPorts)
+	}
+	// A third client's SYN, its sequence past theirs: one of them goes.
+	third := [4]byte{198, 18, 1, 9}
+	out, v := r.forward(pkt{src: third, dst: addrD, proto: header.ProtoTCP, sport: 40000, dport: 80, flags: header.TCPSyn, seq: 50000}.bytes(), r.lan, r.wan)
+	if out == nil {
+		t.Fatalf("third SYN: %v", v)
+	}
+	if p := header.TCP(out[20:]).SrcPort(); p != natPorts[0] && p != natPorts[1] {
+		t.Fatalf("third got port %d, want one of %v", p, natPorts)
+	}
+	if got := r.ct.Count(); got != 2 {
+		t.Fatalf("%d entries, want 2 (one TIME_WAIT evicted)", got)
+	}
+	// A fourth, its sequence behind: nothing to evict, a duplicate.
+	fourth := [4]byte{198, 18, 1, 10}
+	if out, v := r.forward(pkt{src: fourth, dst: addrD, proto: header.ProtoTCP, sport: 40000, dport: 80, flags: header.TCPSyn, seq: 10}.bytes(), r.lan, r.wan); out != nil || v != stack.NFDrop {
+		t.Fatalf("fourth SYN: %v, want dropped at confirmation", v)
+	}
+	if got := r.ct.Count(); got != 2 {
+		t.Fatalf("%d entries, want 2", got)
+	}
+}
