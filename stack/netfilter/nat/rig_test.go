@@ -159,7 +159,9 @@ func (r *rig) skb(b []byte, dev *stack.NetDevice) *stack.SKB {
 	skb.Reserve(32)
 	copy(skb.Put(len(b)), b)
 	skb.ResetNetworkHeader()
-	skb.SetTransportHeader(header.IPv4(b).HeaderLen())
+	if len(b) > 0 {
+		skb.SetTransportHeader(min(header.IPv4(b).HeaderLen(), len(b)))
+	}
 	skb.Protocol = stack.EthPIPv4
 	skb.Dev = dev
 	return skb
