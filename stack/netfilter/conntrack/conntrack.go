@@ -67,6 +67,7 @@ type Tuple struct {
 	Src, Dst         [4]byte
 	SrcPort, DstPort uint16
 	Proto            uint8
+	_                [3]byte // to 16 bytes: copies are two aligned words, whose fields loads can forward
 }
 
 // Invert is the tuple of the other direction (nf_ct_invert_tuple): the

@@ -12,49 +12,51 @@ import (
 // as big-endian numbers — the one's complement sum does not depend on
 // the byte order, so the bytes are the ones Linux writes.
 
-// csumReplace is csum_replace4 (and csum_replace2, which Linux computes
-// as it): checksum check after the 16-bit words old became new. The sum
-// is never zero (Linux's ~csum_unfold carries 0xffff into it), so the
-// result is what the kernel's is bit for bit.
-func csumReplace(check uint16, old, new []uint16) uint16 {
-	acc := uint64(^check) + 0xffff
-	for i := range old {
-		acc += uint64(^old[i]) + uint64(new[i])
-	}
+// change is one end's rewrite: its address (two pseudo-header words)
+// and its port or identifier (a word of the segment).
+type change struct {
+	oldAddr, newAddr uint32
+	oldPort, newPort uint16
+}
+
+// csumReplace4 is csum_replace4 (and csum_replace2, which Linux computes
+// through it): checksum check after the 32-bit field old became new. The
+// sum is never zero (Linux's ~csum_unfold carries 0xffff into it), so the
+// result is the kernel's bit for bit.
+func csumReplace4(check uint16, old, new uint32) uint16 {
+	acc := uint64(^check) + 0xffff + uint64(^old>>16) + uint64(^old&0xffff) + uint64(new>>16) + uint64(new&0xffff)
 	return ^header.Fold(acc)
 }
 
-// words splits a 32-bit field into its two 16-bit words.
-func words(a [4]byte) [2]uint16 {
-	return [2]uint16{binary.BigEndian.Uint16(a[0:2]), binary.BigEndian.Uint16(a[2:4])}
+// csumReplace2 is csum_replace2.
+func csumReplace2(check, old, new uint16) uint16 {
+	return ^header.Fold(uint64(^check) + 0xffff + uint64(^old) + uint64(new))
 }
 
-// protoCsumReplace is inet_proto_csum_replace4 (pseudo: old and new are
-// pseudo-header words, the addresses) and inet_proto_csum_replace2
-// (a port, in the segment itself) on the transport checksum at field.
-// Under CHECKSUM_PARTIAL the field holds the pseudo-header's sum for the
-// device to finish: only a pseudo-header change moves it. Under
-// CHECKSUM_COMPLETE the sum the device took of the segment (skb.Csum)
-// follows a pseudo-header change the field absorbed.
-func protoCsumReplace(skb *stack.SKB, field []byte, old, new []uint16, pseudo bool) {
+// l4Update is nf_csum_update then inet_proto_csum_replace2 on the TCP or
+// UDP checksum at field: the address is a pseudo-header change, the port
+// (when withPort) the segment's own. Under CHECKSUM_PARTIAL the field
+// holds the pseudo-header's sum for the device to finish: only the
+// address moves it. Under CHECKSUM_COMPLETE the sum the device took of
+// the segment (skb.Csum) follows the pseudo-header change the field
+// absorbed. Done in one sum, the bits are those of Linux's two steps
+// (both keep the canonical non-zero representative).
+func l4Update(skb *stack.SKB, field []byte, c *change, withPort bool) {
 	check := binary.BigEndian.Uint16(field)
-	if skb.IPSummed != stack.ChecksumPartial {
-		binary.BigEndian.PutUint16(field, csumReplace(check, old, new))
-		if skb.IPSummed == stack.ChecksumComplete && pseudo {
-			acc := uint64(skb.Csum)
-			for i := range old {
-				acc += uint64(old[i]) + uint64(^new[i])
-			}
-			skb.Csum = uint32(header.Fold(acc))
-		}
+	oa, na := c.oldAddr, c.newAddr
+	if skb.IPSummed == stack.ChecksumPartial {
+		acc := uint64(check) + uint64(^oa>>16) + uint64(^oa&0xffff) + uint64(na>>16) + uint64(na&0xffff)
+		binary.BigEndian.PutUint16(field, header.Fold(acc))
 		return
 	}
-	if pseudo {
-		acc := uint64(check)
-		for i := range old {
-			acc += uint64(^old[i]) + uint64(new[i])
-		}
-		binary.BigEndian.PutUint16(field, header.Fold(acc))
+	acc := uint64(^check) + 0xffff + uint64(^oa>>16) + uint64(^oa&0xffff) + uint64(na>>16) + uint64(na&0xffff)
+	if withPort {
+		acc += uint64(^c.oldPort) + uint64(c.newPort)
+	}
+	binary.BigEndian.PutUint16(field, ^header.Fold(acc))
+	if skb.IPSummed == stack.ChecksumComplete {
+		acc := uint64(skb.Csum) + uint64(oa>>16) + uint64(oa&0xffff) + uint64(^na>>16) + uint64(^na&0xffff)
+		skb.Csum = uint32(header.Fold(acc))
 	}
 }
 

@@ -112,17 +112,19 @@ func TestManipChecksums(t *testing.T) {
 // as 0xffff.
 func TestCsumReplaceBits(t *testing.T) {
 	for _, tc := range []struct {
-		check    uint16
-		old, new []uint16
-		want     uint16
+		check, old, new, want uint16
 	}{
-		{0xffff, []uint16{0xffff}, []uint16{0}, 0x0000}, // RFC 1624's eqn. 3: never -0 from a sum of +0
-		{0x0000, []uint16{0}, []uint16{0}, 0x0000},
-		{0x1234, []uint16{0x0001}, []uint16{0x0002}, 0x1233},
-		{0xdd2f, []uint16{0x5555}, []uint16{0x3285}, 0x0000}, // RFC 1624's example: 0xdd2f with 0x5555→0x3285
+		{0xffff, 0xffff, 0, 0x0000}, // never ~(+0): Linux's sum carries 0xffff
+		{0x0000, 0, 0, 0x0000},
+		{0x1234, 0x0001, 0x0002, 0x1233},
+		{0xdd2f, 0x5555, 0x3285, 0x0000}, // RFC 1624's example: eqn. 3 gives 0x0000
 	} {
-		if got := csumReplace(tc.check, tc.old, tc.new); got != tc.want {
-			t.Errorf("csumReplace(%#04x, %x, %x) = %#04x, want %#04x", tc.check, tc.old, tc.new, got, tc.want)
+		if got := csumReplace2(tc.check, tc.old, tc.new); got != tc.want {
+			t.Errorf("csumReplace2(%#04x, %#x, %#x) = %#04x, want %#04x", tc.check, tc.old, tc.new, got, tc.want)
+		}
+		// The same change as the low word of a 32-bit field.
+		if got := csumReplace4(tc.check, uint32(tc.old), uint32(tc.new)); got != tc.want {
+			t.Errorf("csumReplace4(%#04x, %#x, %#x) = %#04x, want %#04x", tc.check, tc.old, tc.new, got, tc.want)
 		}
 	}
 	// A UDP datagram whose rewritten checksum is zero: search the port
