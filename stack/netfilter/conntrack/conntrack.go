@@ -67,7 +67,7 @@ type Tuple struct {
 	Src, Dst         [4]byte
 	SrcPort, DstPort uint16
 	Proto            uint8
-	_                [3]byte // to 16 bytes: copies are two aligned words, whose fields loads can forward
+	_                [3]byte // to 16 bytes: a copy is two aligned words, from which its fields' loads forward
 }
 
 // Invert is the tuple of the other direction (nf_ct_invert_tuple): the

@@ -29,7 +29,6 @@ type rig struct {
 var (
 	addrA  = [4]byte{198, 18, 1, 2} // LAN clients
 	addrB  = [4]byte{198, 18, 1, 3}
-	addrR  = [4]byte{198, 18, 1, 1}   // the router on the LAN
 	addrN  = [4]byte{198, 19, 0, 1}   // the router on the WAN (the NAT address)
 	addrN2 = [4]byte{198, 19, 0, 2}   // a second one
 	addrD  = [4]byte{198, 19, 0, 100} // a server beyond

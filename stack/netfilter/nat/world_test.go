@@ -33,11 +33,10 @@ func natWorld(t *testing.T, sRoutes ...string) *topo.World {
 }
 
 var (
-	cAddr  = netip.MustParseAddr("198.18.1.2")
-	rLAN   = netip.MustParseAddr("198.18.1.1")
-	rWAN   = netip.MustParseAddr("198.19.0.1")
-	sAddr  = netip.MustParseAddr("198.19.0.2")
-	allBut = [4]byte{255, 255, 255, 255}
+	cAddr = netip.MustParseAddr("198.18.1.2")
+	rLAN  = netip.MustParseAddr("198.18.1.1")
+	rWAN  = netip.MustParseAddr("198.19.0.1")
+	sAddr = netip.MustParseAddr("198.19.0.2")
 )
 
 func st(w *topo.World, name string) *stack.Host { return w.Host(name).Stack }
