@@ -6,11 +6,13 @@ package conntrack
 // tuple it would make is taken (nf_conntrack_tuple_taken).
 
 // Extension is what another netfilter module keeps with a connection (a
-// ct extension: NAT's binding). The tracker tells it when the connection
-// enters the table and when it leaves: Confirmed runs once the entry is
-// in the table, Destroyed once it is out (deleted, expired, evicted), each
-// in the context that did it, without the table's locks. A connection
-// that never was confirmed (its packet dropped) is told nothing.
+// ct extension; there is one slot, NAT's binding's: a second module would
+// share it through a type that holds both). The tracker tells it when the
+// connection enters the table and when it leaves: Confirmed runs once the
+// entry is in the table, Destroyed once it is out (deleted, expired,
+// evicted), each in the context that did it, without the table's locks. A
+// connection that never was confirmed (its packet dropped) is told
+// nothing.
 type Extension interface {
 	Confirmed(c *Conn)
 	Destroyed(c *Conn)
