@@ -367,6 +367,13 @@ func (in *Inet) isLocalIn(table uint32, a [4]byte) bool {
 	return r != nil && r.Type == fib.RTNLocal
 }
 
+// SelectAddr is inet_select_addr: a primary address of dev of scope at
+// most scope, preferring one on dst's subnet, else one of another device
+// (MASQUERADE's choice of source); zero when the host has none.
+func (in *Inet) SelectAddr(dev *stack.NetDevice, dst [4]byte, scope fib.Scope) [4]byte {
+	return in.selectAddr(dev, dst, scope)
+}
+
 // selectAddr is inet_select_addr: a primary address of dev of scope at
 // most scope, preferring one on dst's subnet; failing that, one of any
 // device.

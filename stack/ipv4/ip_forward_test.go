@@ -382,6 +382,57 @@ func TestLocalOutRewriteReroutes(t *testing.T) {
 	}
 }
 
+// RouteMeHarder: a LOCAL_OUT hook that changes the destination routes
+// the packet itself (NAT's nf_nat_ipv4_local_fn), so dst_output finds it
+// routed; a destination without a route is an error the hook drops on.
+func TestRouteMeHarder(t *testing.T) {
+	r := newInetRig(t, "h1", "h2", "h3")
+	r.link("h1", "198.18.0.1/24", "h2", "198.18.0.2/24", 0)
+	r.link("h1", "198.18.3.1/24", "h3", "198.18.3.3/24", 0)
+	if err := r.inet["h3"].RouteAdd(fib.Route{Gateway: [4]byte{198, 18, 3, 1}}, false); err != nil {
+		t.Fatal(err)
+	}
+	var errs []error
+	ops := &stack.NFHookOps{Name: "dnat", Hook: stack.NFLocalOut, Fn: func(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+		d := skb.Data()
+		if d[9] != ipv4.IPProtoICMP || d[16] != 198 || d[18] != 0 {
+			return stack.NFAccept
+		}
+		d[18], d[19] = 3, 3 // the first echo: 198.18.3.3, by h1's other link
+		if seq := uint16(d[26])<<8 | uint16(d[27]); seq == 2 {
+			d[16] = 203 // the second: 203.18.3.3, which has no route
+		}
+		setIPChecksum(d[:20])
+		if err := r.inet["h1"].RouteMeHarder(skb); err != nil {
+			errs = append(errs, err)
+			return stack.NFDrop
+		}
+		if ipv4.SkbRtable(skb).Dev.Name() != st.Out.Name() {
+			return stack.NFAccept
+		}
+		errs = append(errs, errors.New("not rerouted"))
+		return stack.NFDrop
+	}}
+	if err := r.hosts["h1"].Netfilter().Register(ops); err != nil {
+		t.Fatal(err)
+	}
+	c := ping(t, r.inet["h1"], "198.18.0.2", 1, 8, ipv4.PingOptions{})
+	r.run(10 * time.Millisecond)
+	if m, ok := c.Recv(); !ok || m.From != mustAddr("198.18.3.3") {
+		t.Fatalf("reply %+v %v", m, ok)
+	}
+	if err := c.SendEcho(mustAddr("198.18.0.2"), 2, make([]byte, 8), ipv4.PingOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r.run(10 * time.Millisecond)
+	if len(errs) != 1 || !errors.Is(errs[0], syscall.ENETUNREACH) {
+		t.Fatalf("errors %v, want one ENETUNREACH (the second echo)", errs)
+	}
+	if got := r.inet["h2"].Stats.Snapshot().InReceives; got != 0 {
+		t.Fatalf("h2 received %d", got)
+	}
+}
+
 // A-RX-08 and FWD-02: a raw socket gets a copy of each local datagram of
 // its protocol beside the handler; with one, an unknown protocol is
 // delivered (no protocol unreachable); a router's Router Alert socket

@@ -138,21 +138,38 @@ func (in *Inet) localOut(skb *stack.SKB) {
 }
 
 // dstOutput is dst_output after LOCAL_OUT: a hook that changed the
-// destination makes the packet route anew (ip_route_me_harder, A-TX-07).
+// destination makes the packet route anew (ip_route_me_harder, A-TX-07)
+// unless it did so itself.
 func (in *Inet) dstOutput(skb *stack.SKB) {
-	iph := header.IPv4(skb.Data())
-	if daddr := iph.Dst(); daddr != ipcb(skb).routedDst {
-		fl := fib.FlowKey{Dst: daddr, Src: iph.Src(), TOS: iph.TOS()}
-		d, err := in.routeOutput(&fl)
-		if err != nil {
+	if header.IPv4(skb.Data()).Dst() != ipcb(skb).routedDst {
+		if err := in.RouteMeHarder(skb); err != nil {
 			in.Stats.OutDiscards.Add(1)
 			skb.Free()
 			return
 		}
-		skb.SetDst(&d.Dst)
-		ipcb(skb).routedDst = daddr
 	}
 	SkbRtable(skb).Output(skb)
+}
+
+// RouteMeHarder is ip_route_me_harder for a packet at LOCAL_OUT whose
+// header a hook changed (NAT's DNAT): it is routed again for the
+// destination, TOS and mark it has now, from its source when that is one
+// of the host's (Linux's FLOWI_FLAG_ANYSRC keeps any unicast source; vnic's
+// output lookup takes only local ones), and the new decision replaces the
+// old. No route is an error, the packet left as it was.
+func (in *Inet) RouteMeHarder(skb *stack.SKB) error {
+	iph := header.IPv4(skb.Data())
+	fl := fib.FlowKey{Dst: iph.Dst(), TOS: iph.TOS(), Mark: skb.Mark}
+	if src := iph.Src(); in.IsLocalAddr(src) {
+		fl.Src = src
+	}
+	d, err := in.routeOutput(&fl)
+	if err != nil {
+		return err
+	}
+	skb.SetDst(&d.Dst)
+	ipcb(skb).routedDst = iph.Dst()
+	return nil
 }
 
 // output is ip_output: the egress device, then POST_ROUTING, which sees

@@ -67,6 +67,7 @@ type Tuple struct {
 	Src, Dst         [4]byte
 	SrcPort, DstPort uint16
 	Proto            uint8
+	_                [3]byte // to 16 bytes: a copy is two aligned words, from which its fields' loads forward
 }
 
 // Invert is the tuple of the other direction (nf_ct_invert_tuple): the
@@ -125,6 +126,7 @@ type Conn struct {
 	proto   protoState    // the protocol tracker's state (ct->proto)
 	acct    *[2]counter   // per-direction accounting (nf_conn_acct), when acct was on at creation
 	master  *Conn         // the connection that expected this one
+	ext     Extension     // another module's state (NAT's binding), set before confirmation
 	net     *Net
 }
 

@@ -220,9 +220,9 @@ func hashInsert(tab *htable, ct *Conn, b0, b1 int) {
 }
 
 // Delete removes ct from the table (nf_ct_delete): it is marked dying,
-// unhashed, its expectations go, and subscribers hear DESTROY. It reports
-// whether this call removed it (false: it was already dying or never
-// confirmed).
+// unhashed, its expectations go, its extension is told, and subscribers
+// hear DESTROY. It reports whether this call removed it (false: it was
+// already dying or never confirmed).
 func (n *Net) Delete(ct *Conn) bool {
 	if !ct.setStatusBit(StatusDying) {
 		return false
@@ -237,6 +237,9 @@ func (n *Net) Delete(ct *Conn) bool {
 	n.unlockPair(b0, b1)
 	n.count.Add(-1)
 	n.exp.removeMaster(n, ct)
+	if ct.ext != nil {
+		ct.ext.Destroyed(ct)
+	}
 	n.ev.deliver(ct, 1<<EventDestroy)
 	return true
 }
@@ -380,6 +383,9 @@ func (n *Net) confirm(skb *stack.SKB, ct *Conn, info Info) stack.Verdict {
 	n.unlockPair(b0, b1)
 	if n.count.Add(1) == 1 {
 		n.gc.kick(n)
+	}
+	if ct.ext != nil {
+		ct.ext.Confirmed(ct)
 	}
 	if ct.master != nil {
 		ct.cacheEvent(EventRelated)

@@ -21,7 +21,10 @@
 // counters across the swap, so that a client editing the table (libiptc's
 // get, change, replace) loses no count.
 //
-// Extensions register a MatchType or TargetType (xt_register_match); the
-// NAT targets call the implementation registered with RegisterNAT, and
-// while there is none the nat table takes no rules (EOPNOTSUPP).
+// Extensions register a MatchType or TargetType (xt_register_match). The
+// nat table gives its chains to the NAT core (stack/netfilter/nat), which
+// runs them for the first packet of each connection not yet bound at the
+// hook's end; its targets (SNAT, DNAT, MASQUERADE, REDIRECT, NETMAP) call
+// nat's Setup, Masquerade and Redirect, and hold a reference on the host's
+// connection tracking while their rule is in.
 package iptables

@@ -8,6 +8,7 @@ import (
 	"vnic/hw"
 	"vnic/internal/stacktest"
 	"vnic/stack"
+	"vnic/stack/ipv4"
 	ipt "vnic/stack/netfilter/iptables"
 )
 
@@ -103,6 +104,17 @@ func newRig(t testing.TB) *rig {
 	clk, h := stacktest.NewHost(t, 1)
 	dev, _ := stacktest.NewDev(t, h, 1)
 	return &rig{t: t, clk: clk, h: h, dev: dev}
+}
+
+// inetRig is a host with IPv4 (so that connection tracking, and the NAT
+// targets, can be had).
+func inetRig(t testing.TB) *stack.Host {
+	t.Helper()
+	_, h := stacktest.NewHost(t, 1)
+	if _, err := ipv4.InetInit(h, ipv4.DefaultInetConfig); err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // skb makes an skb holding p, its network header set (a MAC header of

@@ -1,145 +1,86 @@
 package iptables
 
 import (
-	"sync/atomic"
 	"syscall"
 
 	"vnic/stack"
-	"vnic/stack/ipv4"
+	"vnic/stack/netfilter/conntrack"
+	"vnic/stack/netfilter/nat"
 )
 
 // NATRange is a NAT target's mapping (struct nf_nat_range2, IPv4):
 // addresses MinAddr..MaxAddr when NATMapIPs, ports (ICMP ids)
 // MinProto..MaxProto when NATProtoSpecified, a port offset from
 // BaseProto when NATProtoOffset (DNAT's "/base").
-type NATRange struct {
-	Flags              uint32
-	MinAddr, MaxAddr   [4]byte
-	MinProto, MaxProto uint16
-	BaseProto          uint16
-}
+type NATRange = nat.Range
 
 // NATRange flags (NF_NAT_RANGE_*).
 const (
-	NATMapIPs           = 1 << 0
-	NATProtoSpecified   = 1 << 1
-	NATProtoRandom      = 1 << 2
-	NATPersistent       = 1 << 3
-	NATProtoRandomFully = 1 << 4
-	NATProtoOffset      = 1 << 5
-	NATNetmap           = 1 << 6
-	natFlagsMask        = 0x7f
+	NATMapIPs           = nat.MapIPs
+	NATProtoSpecified   = nat.ProtoSpecified
+	NATProtoRandom      = nat.ProtoRandom
+	NATPersistent       = nat.Persistent
+	NATProtoRandomFully = nat.ProtoRandomFully
+	NATProtoOffset      = nat.ProtoOffset
+	NATNetmap           = nat.Netmap
 )
 
-// Manip is which end NAT rewrites (enum nf_nat_manip_type).
-type Manip uint8
-
-// The ends.
-const (
-	ManipSrc Manip = iota // SNAT, MASQUERADE
-	ManipDst              // DNAT, REDIRECT
-)
-
-// NAT is what the nat table needs from a NAT implementation (the
-// nf_nat core), which registers itself with RegisterNAT. Until one does,
-// the nat table takes no rules.
-type NAT interface {
-	// RegisterTable gives the nat table's traversal of host h to the NAT
-	// core, which registers its hook functions (NAT_DST at PREROUTING and
-	// OUTPUT, NAT_SRC at INPUT and POSTROUTING), calls do for the first
-	// packet of a connection not bound yet at that end (nf_nat_inet_fn
-	// calling ipt_do_table) and rewrites every packet of a bound one. The
-	// function returned undoes the registration.
-	RegisterTable(h *stack.Host, do func(*stack.SKB, *stack.NFState) stack.Verdict) (unregister func(), err error)
-	// Setup binds the packet's connection to r at end m
-	// (nf_nat_setup_info); SNAT, DNAT, REDIRECT and NETMAP end with it.
-	Setup(p Param, r *NATRange, m Manip) Verdict
-	// Masquerade is nf_nat_masquerade_ipv4: a source NAT to the egress
-	// device's address, forgotten when the address goes.
-	Masquerade(p Param, r *NATRange) Verdict
-}
-
-var natImpl atomic.Pointer[NAT]
-
-// RegisterNAT installs the NAT implementation (nil removes it). Tables
-// made before it registers keep no NAT hooks: register it at
-// initialisation.
-func RegisterNAT(n NAT) {
-	if n == nil {
-		natImpl.Store(nil)
-		return
-	}
-	natImpl.Store(&n)
-}
-
-func currentNAT() NAT {
-	if p := natImpl.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
-// natTarget is SNAT, DNAT, MASQUERADE, REDIRECT or NETMAP checked: what
-// it maps to, and the NAT core that does it.
+// natTarget is SNAT, DNAT (xt_nat.c), MASQUERADE, REDIRECT or NETMAP
+// checked: what it maps to, and the host's NAT that does it. A checked
+// target holds a reference on the host's connection tracking
+// (nf_ct_netns_get), MASQUERADE one on the masquerade notifiers; Destroy
+// gives them back.
 type natTarget struct {
 	kind string
 	r    NATRange
-	nat  NAT
+	nat  *nat.Net
 	host *stack.Host
 }
 
 func (t *natTarget) Target(p Param) Verdict {
+	ct, _ := conntrack.Get(p.SKB)
+	if ct == nil {
+		// The nat table sees only tracked packets; one that is not
+		// (the tracking gone meanwhile) passes.
+		return Accept
+	}
 	switch t.kind {
 	case "SNAT":
-		return t.nat.Setup(p, &t.r, ManipSrc)
+		return Verdict(t.nat.Setup(ct, &t.r, nat.ManipSrc))
 	case "DNAT":
-		return t.nat.Setup(p, &t.r, ManipDst)
+		return Verdict(t.nat.Setup(ct, &t.r, nat.ManipDst))
 	case "MASQUERADE":
-		return t.nat.Masquerade(p, &t.r)
+		return Verdict(t.nat.Masquerade(p.SKB, &t.r, p.State.Out))
 	case "REDIRECT":
-		return t.redirect(p)
-	default:
-		return t.netmap(p)
+		return Verdict(t.nat.Redirect(p.SKB, &t.r, p.State.Hook))
 	}
+	return t.netmap(p, ct)
 }
 
-// redirect is nf_nat_redirect_ipv4: to the ingress device's first
-// address (127.0.0.1 for a local packet), the ports as given.
-func (t *natTarget) redirect(p Param) Verdict {
-	var addr [4]byte
-	if p.State.Hook == stack.NFLocalOut {
-		addr = [4]byte{127, 0, 0, 1}
-	} else {
-		in := ipv4.Of(t.host)
-		if in == nil || p.State.In == nil {
-			return Drop
-		}
-		addrs := in.Addrs(p.State.In)
-		if len(addrs) == 0 {
-			return Drop
-		}
-		addr = addrs[0].Local
-	}
-	r := NATRange{Flags: t.r.Flags | NATMapIPs, MinAddr: addr, MaxAddr: addr,
-		MinProto: t.r.MinProto, MaxProto: t.r.MaxProto}
-	return t.nat.Setup(p, &r, ManipDst)
-}
-
-// netmap is netmap_tg4: the network part of the address from the range,
-// the host part kept; the destination before routing and for local
-// packets, the source after.
-func (t *natTarget) netmap(p Param) Verdict {
+// netmap is netmap_tg4 (xt_NETMAP.c): the network part of the address
+// from the range, the host part kept; the destination before routing and
+// for local packets, the source after.
+func (t *natTarget) netmap(p Param, ct *conntrack.Conn) Verdict {
 	netmask := ^(be32(t.r.MinAddr) ^ be32(t.r.MaxAddr))
-	m := ManipSrc
+	m := nat.HookManip(p.State.Hook)
 	a := p.IP.Src()
-	if p.State.Hook == stack.NFPreRouting || p.State.Hook == stack.NFLocalOut {
-		m, a = ManipDst, p.IP.Dst()
+	if m == nat.ManipDst {
+		a = p.IP.Dst()
 	}
 	v := be32(a)&^netmask | be32(t.r.MinAddr)&netmask
 	na := [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
 	r := NATRange{Flags: t.r.Flags | NATMapIPs, MinAddr: na, MaxAddr: na,
 		MinProto: t.r.MinProto, MaxProto: t.r.MaxProto}
-	return t.nat.Setup(p, &r, m)
+	return Verdict(t.nat.Setup(ct, &r, m))
+}
+
+// Destroy is xt_nat_destroy (and masquerade_tg_destroy): the references
+// the check took go back.
+func (t *natTarget) Destroy() {
+	if t.kind == "MASQUERADE" {
+		t.nat.UnregisterMasquerade()
+	}
+	_ = conntrack.Disable(t.host)
 }
 
 func init() {
@@ -159,17 +100,27 @@ func init() {
 			NewInfo: func() any { return new(NATRange) },
 			Check: func(c *CheckParam, info any) (Targeter, error) {
 				r := info.(*NATRange)
-				if r.Flags&^natFlagsMask != 0 {
+				if r.Flags&^nat.FlagsMask != 0 {
 					return nil, checkErr("x_tables: %s: unknown range flags %#x", name, r.Flags)
 				}
-				if name == "NETMAP" && r.Flags&NATMapIPs == 0 {
-					return nil, checkErr("x_tables: NETMAP: bad MAP_IPS flag")
+				switch name {
+				case "NETMAP":
+					if r.Flags&NATMapIPs == 0 {
+						return nil, checkErr("x_tables: NETMAP: bad MAP_IPS flag")
+					}
+				case "MASQUERADE", "REDIRECT":
+					if r.Flags&NATMapIPs != 0 {
+						return nil, checkErr("x_tables: %s: bad MAP_IPS flag", name)
+					}
 				}
-				nat := currentNAT()
-				if nat == nil {
-					return nil, errorf(syscall.EOPNOTSUPP, "nat: no NAT implementation is registered")
+				n := nat.Init(c.Host)
+				if _, err := conntrack.Enable(c.Host); err != nil {
+					return nil, errorf(syscall.EOPNOTSUPP, "%s: %v", name, err)
 				}
-				return &natTarget{kind: name, r: *r, nat: nat, host: c.Host}, nil
+				if name == "MASQUERADE" {
+					n.RegisterMasquerade()
+				}
+				return &natTarget{kind: name, r: *r, nat: n, host: c.Host}, nil
 			}})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"vnic/stack"
+	"vnic/stack/netfilter/conntrack"
 	ipt "vnic/stack/netfilter/iptables"
 )
 
@@ -54,11 +55,12 @@ func TestTablePriorities(t *testing.T) {
 		t.Errorf("marks seen %v, want %v", seen, want)
 	}
 	// The hooks of each table: filter 3, mangle 5, raw 2, security 3,
-	// and the nat table, without a NAT implementation, none.
+	// and the nat table's four, whose functions go to the NAT core: its
+	// own are at the hooks (one each but FORWARD).
 	if _, err := ipt.Open(r.h, "nat"); err != nil {
 		t.Fatal(err)
 	}
-	for hook, n := range map[stack.NFHook]int{stack.NFPreRouting: 2, stack.NFLocalIn: 3, stack.NFForward: 3, stack.NFLocalOut: 4 + 8, stack.NFPostRouting: 1} {
+	for hook, n := range map[stack.NFHook]int{stack.NFPreRouting: 3, stack.NFLocalIn: 4, stack.NFForward: 3, stack.NFLocalOut: 4 + 8 + 1, stack.NFPostRouting: 2} {
 		if got := r.h.Netfilter().Stats(hook).Registered; got != n {
 			t.Errorf("%v: %d functions registered, want %d", hook, got, n)
 		}
@@ -209,9 +211,11 @@ func TestReplaceRefuses(t *testing.T) {
 		ipt.Chain{Name: "b", Rules: []ipt.Rule{{Target: jump("a")}}}))
 }
 
-// The nat table takes no rules while no NAT implementation is registered;
-// its empty chains are there to list.
-func TestNATWithoutImplementation(t *testing.T) {
+// The nat table's chains are there to list; its NAT targets need
+// connection tracking, which a host without IPv4 cannot have
+// (nf_ct_netns_get fails: EOPNOTSUPP), and go only where Linux allows
+// them.
+func TestNATTargetChecks(t *testing.T) {
 	r := newRig(t)
 	spec, err := ipt.Get(r.h, "nat")
 	if err != nil {
@@ -224,18 +228,70 @@ func TestNATWithoutImplementation(t *testing.T) {
 	if !slices.Equal(names, []string{"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}) {
 		t.Errorf("nat chains %v", names)
 	}
-	spec.Chains[0].Rules = []ipt.Rule{{Target: ipt.Target{Name: "DNAT", Revision: 2,
-		Info: &ipt.NATRange{Flags: ipt.NATMapIPs, MinAddr: addrC, MaxAddr: addrC}}}}
+	dnat := ipt.Target{Name: "DNAT", Revision: 2, Info: &ipt.NATRange{Flags: ipt.NATMapIPs, MinAddr: addrC, MaxAddr: addrC}}
+	spec.Chains[0].Rules = []ipt.Rule{{Target: dnat}}
 	if _, err := ipt.Replace(r.h, spec); !errors.Is(err, syscall.EOPNOTSUPP) {
-		t.Errorf("DNAT without NAT: %v", err)
+		t.Errorf("DNAT on a host without tracking: %v", err)
 	}
 	spec.Chains[0].Rules = []ipt.Rule{{Target: verdict(ipt.Accept)}}
-	if _, err := ipt.Replace(r.h, spec); !errors.Is(err, syscall.EOPNOTSUPP) {
-		t.Errorf("ACCEPT in nat without NAT: %v", err)
-	}
-	spec.Chains[0].Rules = nil
 	if _, err := ipt.Replace(r.h, spec); err != nil {
-		t.Errorf("empty nat: %v", err)
+		t.Errorf("ACCEPT in nat: %v", err)
+	}
+
+	h := inetRig(t)
+	for _, tc := range []struct {
+		name  string
+		chain int // PREROUTING, INPUT, OUTPUT, POSTROUTING
+		tg    ipt.Target
+		errno syscall.Errno
+	}{
+		{"DNAT at PREROUTING", 0, dnat, 0},
+		{"DNAT at OUTPUT", 2, dnat, 0},
+		{"DNAT at POSTROUTING", 3, dnat, syscall.EINVAL},
+		{"SNAT at INPUT", 1, ipt.Target{Name: "SNAT", Revision: 2, Info: &ipt.NATRange{Flags: ipt.NATMapIPs, MinAddr: addrA, MaxAddr: addrA}}, 0},
+		{"SNAT at PREROUTING", 0, ipt.Target{Name: "SNAT", Revision: 2, Info: &ipt.NATRange{Flags: ipt.NATMapIPs, MinAddr: addrA, MaxAddr: addrA}}, syscall.EINVAL},
+		{"MASQUERADE", 3, ipt.Target{Name: "MASQUERADE", Info: &ipt.NATRange{}}, 0},
+		{"MASQUERADE at OUTPUT", 2, ipt.Target{Name: "MASQUERADE", Info: &ipt.NATRange{}}, syscall.EINVAL},
+		{"MASQUERADE with addresses", 3, ipt.Target{Name: "MASQUERADE", Info: &ipt.NATRange{Flags: ipt.NATMapIPs}}, syscall.EINVAL},
+		{"REDIRECT with addresses", 0, ipt.Target{Name: "REDIRECT", Info: &ipt.NATRange{Flags: ipt.NATMapIPs}}, syscall.EINVAL},
+		{"NETMAP without addresses", 0, ipt.Target{Name: "NETMAP", Info: &ipt.NATRange{}}, syscall.EINVAL},
+		{"unknown range flags", 0, ipt.Target{Name: "DNAT", Revision: 2, Info: &ipt.NATRange{Flags: 0x80}}, syscall.EINVAL},
+		{"DNAT in filter", -1, dnat, syscall.EINVAL},
+	} {
+		spec, err := ipt.Get(h, "nat")
+		if tc.chain < 0 {
+			spec, err = ipt.Get(h, "filter")
+			tc.chain = 0
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range spec.Chains {
+			spec.Chains[i].Rules = nil
+		}
+		spec.Chains[tc.chain].Rules = []ipt.Rule{{Target: tc.tg}}
+		_, err = ipt.Replace(h, spec)
+		switch {
+		case tc.errno == 0 && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.errno != 0 && !errors.Is(err, tc.errno):
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.errno)
+		}
+	}
+	// Each NAT rule held the tracking while its ruleset was in: only the
+	// last accepted one (MASQUERADE) holds it now; an empty table none.
+	if got := conntrack.Of(h).Users(); got != 1 {
+		t.Errorf("conntrack users %d, want 1 (the MASQUERADE rule)", got)
+	}
+	spec, _ = ipt.Get(h, "nat")
+	for i := range spec.Chains {
+		spec.Chains[i].Rules = nil
+	}
+	if _, err := ipt.Replace(h, spec); err != nil {
+		t.Fatal(err)
+	}
+	if got := conntrack.Of(h).Users(); got != 0 {
+		t.Errorf("conntrack users %d after the rules went, want 0", got)
 	}
 }
 

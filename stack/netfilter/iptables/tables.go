@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"vnic/stack"
+	"vnic/stack/netfilter/nat"
 )
 
 // Hook priorities (enum nf_ip_hook_priorities): lower runs first.
@@ -67,12 +68,11 @@ func NATPriority(h stack.NFHook) int {
 
 // Table is one table of a host, its hook functions registered.
 type Table struct {
-	def    *tableDef
-	host   *stack.Host
-	mu     sync.Mutex // replacers
-	rs     atomic.Pointer[ruleset]
-	ops    []*stack.NFHookOps
-	unhook func() // the NAT core's unregistration (nat)
+	def  *tableDef
+	host *stack.Host
+	mu   sync.Mutex // replacers
+	rs   atomic.Pointer[ruleset]
+	ops  []*stack.NFHookOps
 }
 
 // netState is a host's x_tables state (struct netns_xt and the
@@ -142,29 +142,28 @@ func Open(h *stack.Host, name string) (*Table, error) {
 }
 
 // register puts the table's hook function at each of its hooks; the nat
-// table's go to the NAT core, which calls them for connections it has
-// not bound yet (and, without a NAT implementation, to nobody).
+// table's go to the NAT core (iptable_nat_table_init's
+// nf_nat_ipv4_register_fn), which calls them for the connections it has
+// not bound yet at the hook's end.
 func (t *Table) register() error {
 	fn := func(skb *stack.SKB, st *stack.NFState) stack.Verdict { return t.rs.Load().do(skb, st) }
+	reg, unreg := t.host.Netfilter().Register, t.host.Netfilter().Unregister
 	if t.def.name == "nat" {
-		if nat := currentNAT(); nat != nil {
-			unhook, err := nat.RegisterTable(t.host, fn)
-			if err != nil {
-				return err
-			}
-			t.unhook = unhook
-		}
-		return nil
+		reg = func(o *stack.NFHookOps) error { return nat.Register(t.host, o) }
+		unreg = func(o *stack.NFHookOps) error { return nat.Unregister(t.host, o) }
 	}
-	nf := t.host.Netfilter()
 	for hk := stack.NFHook(0); hk < stack.NumNFHooks; hk++ {
 		if !t.def.hooks.Has(hk) {
 			continue
 		}
-		ops := &stack.NFHookOps{Name: "iptable_" + t.def.name, Hook: hk, Priority: t.def.prio, Fn: fn}
-		if err := nf.Register(ops); err != nil {
+		prio := t.def.prio
+		if t.def.name == "nat" {
+			prio = NATPriority(hk)
+		}
+		ops := &stack.NFHookOps{Name: "iptable_" + t.def.name, Hook: hk, Priority: prio, Fn: fn}
+		if err := reg(ops); err != nil {
 			for _, o := range t.ops {
-				nf.Unregister(o)
+				unreg(o)
 			}
 			t.ops = nil
 			return err

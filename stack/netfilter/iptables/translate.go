@@ -46,13 +46,6 @@ func (t *Table) translate(spec *TableSpec, cur *ruleset) (*ruleset, error) {
 	if cur != nil && spec.Gen != cur.gen && usesOrigins(spec) {
 		return nil, errorf(syscall.EAGAIN, "ip_tables: table %s changed (generation %d, not %d): read it again", def.name, cur.gen, spec.Gen)
 	}
-	if def.name == "nat" && currentNAT() == nil {
-		for _, c := range spec.Chains {
-			if len(c.Rules) > 0 {
-				return nil, errorf(syscall.EOPNOTSUPP, "nat: no NAT implementation is registered: the nat table takes no rules")
-			}
-		}
-	}
 
 	// Layout: each chain's rules, then its tail.
 	start := make([]int32, len(spec.Chains))

@@ -1,0 +1,153 @@
+package nat
+
+import (
+	"vnic/header"
+	"vnic/stack"
+	"vnic/stack/netfilter/conntrack"
+)
+
+// NAT's hook functions (nf_nat_proto.c's nf_nat_ipv4_ops and
+// nf_nat_core.c's nf_nat_inet_fn).
+
+// preRouting is nf_nat_ipv4_pre_routing: a packet whose destination
+// changed loses the route decision it carried (a looped-back one keeps
+// its own), so that it is routed for its new destination.
+func (n *Net) preRouting(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	d := skb.Data()
+	if len(d) < header.IPv4MinHeaderLen {
+		return stack.NFAccept
+	}
+	daddr := header.IPv4(d).Dst()
+	v := n.ipv4Fn(skb, st)
+	if v == stack.NFAccept && header.IPv4(skb.Data()).Dst() != daddr {
+		skb.SetDst(nil)
+	}
+	return v
+}
+
+// out is nf_nat_ipv4_out (vnic has no xfrm to look up again).
+func (n *Net) out(skb *stack.SKB, st *stack.NFState) stack.Verdict { return n.ipv4Fn(skb, st) }
+
+// localIn is nf_nat_ipv4_local_in (vnic's skbs carry no early-demuxed
+// socket to drop when the source changes).
+func (n *Net) localIn(skb *stack.SKB, st *stack.NFState) stack.Verdict { return n.ipv4Fn(skb, st) }
+
+// localFn is nf_nat_ipv4_local_fn: a locally sent packet whose
+// connection's destination is rewritten is routed again for the new one
+// (ip_route_me_harder); no route drops it.
+func (n *Net) localFn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	v := n.ipv4Fn(skb, st)
+	if v != stack.NFAccept {
+		return v
+	}
+	ct, info := conntrack.Get(skb)
+	if ct == nil {
+		return v
+	}
+	dir := info.Dir()
+	if ct.Tuple(dir).Dst != ct.Tuple(1-dir).Src {
+		if in := n.inet(); in == nil || in.RouteMeHarder(skb) != nil {
+			return stack.NFDrop
+		}
+	}
+	return v
+}
+
+// ipv4Fn is nf_nat_ipv4_fn: an ICMP error RELATED to a connection is
+// translated; every other tracked packet goes to inetFn.
+func (n *Net) ipv4Fn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	ct, info := conntrack.Get(skb)
+	if ct == nil {
+		return stack.NFAccept
+	}
+	if info == conntrack.Related || info == conntrack.RelatedReply {
+		if d := skb.Data(); len(d) >= header.IPv4MinHeaderLen && header.IPv4(d).Protocol() == header.ProtoICMP {
+			if !n.icmpReplyTranslation(skb, ct, info, st.Hook) {
+				n.stats.icmpDrops.Add(1)
+				return stack.NFDrop
+			}
+			return stack.NFAccept
+		}
+	}
+	return n.inetFn(skb, st, ct, info)
+}
+
+// inetFn is nf_nat_inet_fn: the first packet of a connection not bound
+// at the hook's end runs through the tables' functions there until one
+// binds it, and is bound to itself if none does (a null binding: so the
+// end is decided once, and a clash of the unchanged tuple still moves
+// its port); then every packet is rewritten as its connection says.
+func (n *Net) inetFn(skb *stack.SKB, st *stack.NFState, ct *conntrack.Conn, info conntrack.Info) stack.Verdict {
+	if st.Hook == stack.NFPostRouting && st.Out != nil && st.Out.IsVRF() {
+		return stack.NFAccept // in_vrf_postrouting: the slave's own pass does it
+	}
+	m := HookManip(st.Hook)
+	switch info {
+	case conntrack.Related, conntrack.RelatedReply, conntrack.New:
+		if !Initialized(ct, m) {
+			bound := false
+			if chain := n.chains[st.Hook].Load(); chain != nil {
+				for _, o := range *chain {
+					if v := o.Fn(skb, st); v != stack.NFAccept {
+						return v
+					}
+					if Initialized(ct, m) {
+						bound = true
+						break
+					}
+				}
+			}
+			if !bound {
+				if v := n.nullBinding(ct, st.Hook); v != stack.NFAccept {
+					return v
+				}
+			}
+			break
+		}
+		if n.oifChanged(st, info, ct) {
+			return n.oifDrop(ct)
+		}
+	default:
+		if n.oifChanged(st, info, ct) {
+			return n.oifDrop(ct)
+		}
+	}
+	return n.packet(skb, ct, info, st.Hook)
+}
+
+// packet is nf_nat_packet: the packet's end of the hook is rewritten when
+// its connection's binding changed that end for its direction (a reply
+// undoes the other end's binding).
+func (n *Net) packet(skb *stack.SKB, ct *conntrack.Conn, info conntrack.Info, hook stack.NFHook) stack.Verdict {
+	m, dir := HookManip(hook), info.Dir()
+	statusbit := natBit(m)
+	if dir == conntrack.Reply {
+		statusbit ^= natMask
+	}
+	if ct.Status()&statusbit == 0 {
+		return stack.NFAccept
+	}
+	if !ManipPacket(skb, ct, m, dir) {
+		n.stats.manipDrops.Add(1)
+		return stack.NFDrop
+	}
+	return stack.NFAccept
+}
+
+// oifChanged is nf_nat_oif_changed: a masqueraded connection's packet
+// leaving by another device than the one whose address it took.
+func (n *Net) oifChanged(st *stack.NFState, info conntrack.Info, ct *conntrack.Conn) bool {
+	if st.Hook != stack.NFPostRouting || info.Dir() != conntrack.Original || st.Out == nil {
+		return false
+	}
+	b, _ := ct.Extension().(*binding)
+	return b != nil && b.masqIndex != 0 && b.masqIndex != st.Out.Ifindex()
+}
+
+// oifDrop is nf_ct_kill_acct and NF_DROP: the entry goes, and with it
+// the old mapping; the next packet makes a new one.
+func (n *Net) oifDrop(ct *conntrack.Conn) stack.Verdict {
+	n.ct.Delete(ct)
+	n.stats.oifDrops.Add(1)
+	return stack.NFDrop
+}
