@@ -123,6 +123,7 @@ FUZZ_TARGETS := \
 	./stack/ipv4:FuzzReassembly \
 	./stack/ipv4/fib:FuzzTrie \
 	./stack/netfilter/conntrack:FuzzPacketTuple \
+	./stack/netfilter/nat:FuzzManip \
 	./stack/netlink:FuzzUnmarshal \
 	./stack/rtnetlink:FuzzParseNetemOptions \
 	./stack/rtnetlink:FuzzUnmarshalMessages \
