@@ -850,41 +850,40 @@ func (c *command) parseParam(arg string, value *uint32, table int) *exitError {
 }
 
 // parseMask is parse_parameter_mask: -u's words, a '!' one into the
-// mask only (the bit must be clear), UNREPLIED as !SEEN_REPLY.
+// mask only (the bit must be clear), UNREPLIED as !SEEN_REPLY. A bad
+// word is reported with the text from it on, as conntrack reports it.
 func (c *command) parseMask(arg string, status, mask *uint32, table int) *exitError {
-	word := func(w string, last bool) *exitError {
-		negated := strings.HasPrefix(w, "!")
-		if negated {
-			w = w[1:]
+	for {
+		i := strings.IndexByte(arg, ',')
+		last := i < 0
+		if !last && i == 0 {
+			return paramErr("Bad parameter `%s'", arg)
 		}
-		if !last && w == "" {
+		negated := strings.HasPrefix(arg, "!")
+		if negated {
+			arg = arg[1:]
+			i--
+		}
+		if !last && i == 0 {
 			return paramErr("Bad parameter `%s'", arg)
 		}
 		v := status
 		if negated {
 			v = mask
 		}
-		if !negated && strings.HasPrefix(w, "UNREPLIED") {
+		word := arg
+		if !last {
+			word = arg[:i]
+		}
+		switch {
+		case !negated && strings.HasPrefix(arg, "UNREPLIED"):
 			*mask |= ipsSeenReply
+		case word == "" || !c.doParseParameter(word, v, table):
+			return paramErr("Bad parameter `%s'", arg)
+		}
+		if last {
 			return nil
-		}
-		if w == "" || !c.doParseParameter(w, v, table) {
-			return paramErr("Bad parameter `%s'", arg)
-		}
-		return nil
-	}
-	for {
-		i := strings.IndexByte(arg, ',')
-		if i < 0 {
-			break
-		}
-		if i == 0 {
-			return paramErr("Bad parameter `%s'", arg)
-		}
-		if err := word(arg[:i], false); err != nil {
-			return err
 		}
 		arg = arg[i+1:]
 	}
-	return word(arg, true)
 }

@@ -38,7 +38,7 @@ func parseShort(optstring string) map[rune]int {
 	m := map[rune]int{}
 	rs := []rune(strings.TrimPrefix(optstring, ":"))
 	for i := 0; i < len(rs); i++ {
-		kind := noArg
+		c, kind := rs[i], noArg
 		if i+1 < len(rs) && rs[i+1] == ':' {
 			kind = requiredArg
 			i++
@@ -47,7 +47,7 @@ func parseShort(optstring string) map[rune]int {
 				i++
 			}
 		}
-		m[rs[i]] = kind
+		m[c] = kind
 	}
 	return m
 }

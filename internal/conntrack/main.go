@@ -209,6 +209,9 @@ func (r *runner) req(cmd uint8, body []byte) ([][]byte, error) {
 // print writes an entry in the command's output format.
 func (r *runner) print(e *Entry, kind int) {
 	if r.c.output&outSave != 0 {
+		if kind == typeNone {
+			kind = typeNew // a dump's entries are saved as -A lines
+		}
 		fmt.Fprintln(r.o.Stdout, formatSave(e, kind))
 		return
 	}
@@ -289,7 +292,8 @@ func appendTemplateTuple(b []byte, typ uint16, src, dst netip.Addr, hasSrc, hasD
 	sport, dport uint16, hasSport, hasDport bool, t *template) []byte {
 	b, outer := nestStart(b, typ)
 	if hasSrc || hasDst {
-		b, ip := nestStart(b, CTATupleIP)
+		var ip int
+		b, ip = nestStart(b, CTATupleIP)
 		for i, a := range [2]netip.Addr{src, dst} {
 			if !([2]bool{hasSrc, hasDst})[i] {
 				continue
