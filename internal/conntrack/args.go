@@ -301,8 +301,8 @@ type command struct {
 	protonum   uint8
 	l4flags    uint32
 	tmpl       template
-	markFilter u32mask  // -m
-	statusKern u32mask  // -u as the kernel's dump filter
+	markFilter u32mask // -m
+	statusKern u32mask // -u as the kernel's dump filter
 	eventMask  uint32
 	output     uint32
 	bufferSize int64
