@@ -22,7 +22,7 @@ type cliCase struct {
 }
 
 // readCases reads testdata/cli_cases.txt: a command line a line, words
-// split at spaces, ” an empty word.
+// split at spaces; two single quotes stand for an empty word.
 func readCases(t *testing.T) [][]string {
 	f, err := os.Open("testdata/cli_cases.txt")
 	if err != nil {

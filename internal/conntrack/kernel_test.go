@@ -1,0 +1,302 @@
+package conntrack
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"vnic/stack/ipv4"
+	"vnic/stack/tcp"
+	"vnic/stack/udp"
+)
+
+// The flows both sides make, all on 127.0.0.1: a UDP query answered
+// (40000 → 5353), one unanswered (40002 → 5354, nobody listening), a TCP
+// connection with 100 bytes sent (40001 → 8080), an ICMP echo.
+const (
+	udpAnswered   = 40000
+	udpUnanswered = 40002
+	tcpClient     = 40001
+)
+
+// TestMain runs the kernel side's traffic when the test binary is
+// started for it inside a network namespace (VNIC_CT_TRAFFIC=1).
+func TestMain(m *testing.M) {
+	if os.Getenv("VNIC_CT_TRAFFIC") == "1" {
+		os.Exit(kernelTraffic())
+	}
+	os.Exit(m.Run())
+}
+
+// kernelTraffic makes the flows in the namespace it runs in, and, with
+// them still open, prints what conntrack -L says.
+func kernelTraffic() int {
+	fail := func(err error) int { fmt.Fprintln(os.Stderr, err); return 1 }
+	lo := func(port int) *net.UDPAddr { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port} }
+	srv, err := net.ListenUDP("udp4", lo(5353))
+	if err != nil {
+		return fail(err)
+	}
+	defer srv.Close()
+	cli, err := net.DialUDP("udp4", lo(udpAnswered), lo(5353))
+	if err != nil {
+		return fail(err)
+	}
+	defer cli.Close()
+	buf := make([]byte, 64)
+	cli.Write([]byte("query"))
+	srv.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, from, err := srv.ReadFromUDP(buf)
+	if err != nil {
+		return fail(err)
+	}
+	srv.WriteToUDP([]byte("answer"), from)
+	cli.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := cli.Read(buf); err != nil {
+		return fail(err)
+	}
+	lone, err := net.DialUDP("udp4", lo(udpUnanswered), lo(5354))
+	if err != nil {
+		return fail(err)
+	}
+	defer lone.Close()
+	lone.Write([]byte("query"))
+	ln, err := net.ListenTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080})
+	if err != nil {
+		return fail(err)
+	}
+	defer ln.Close()
+	c, err := net.DialTCP("tcp4", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: tcpClient}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080})
+	if err != nil {
+		return fail(err)
+	}
+	defer c.Close()
+	s, err := ln.Accept()
+	if err != nil {
+		return fail(err)
+	}
+	defer s.Close()
+	c.Write(make([]byte, 100))
+	s.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := s.Read(buf); err != nil {
+		return fail(err)
+	}
+	if err := rawPing(); err != nil {
+		return fail(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the last ACKs and the echo reply
+	out, err := exec.Command("/usr/sbin/conntrack", "-L").Output()
+	if err != nil {
+		return fail(err)
+	}
+	os.Stdout.Write(out)
+	return 0
+}
+
+// rawPing sends one ICMP echo to 127.0.0.1 over a raw socket (the kernel
+// answers it) and waits for the reply.
+func rawPing() error {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_RAW, syscall.IPPROTO_ICMP)
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(fd)
+	msg := []byte{8, 0, 0, 0, 0x12, 0x34, 0, 1, 'p', 'i', 'n', 'g'}
+	var sum uint32
+	for i := 0; i < len(msg); i += 2 {
+		sum += uint32(msg[i])<<8 | uint32(msg[i+1])
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(msg[2:], ^uint16(sum))
+	if err := syscall.Sendto(fd, msg, 0, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return err
+	}
+	tv := syscall.Timeval{Sec: 2}
+	syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
+	buf := make([]byte, 256)
+	for range 4 { // our echo, then its reply
+		n, _, err := syscall.Recvfrom(fd, buf, 0)
+		if err != nil {
+			return err
+		}
+		if n > 20 && buf[20] == 0 {
+			return nil
+		}
+	}
+	return errors.New("no echo reply")
+}
+
+// vnicLoopbackFlows makes the same flows over host r's loopback.
+func vnicLoopbackFlows(t *testing.T, g *rig) {
+	in := g.in("r")
+	lo := func(port uint16) netip.AddrPort { return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port) }
+	srv, err := udp.Of(in).Listen(lo(5353))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := udp.Of(in).Listen(lo(udpAnswered))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.SendTo([]byte("query"), lo(5353)); err != nil {
+		t.Fatal(err)
+	}
+	g.w.Run(time.Millisecond)
+	if _, err := srv.SendTo([]byte("answer"), lo(udpAnswered)); err != nil {
+		t.Fatal(err)
+	}
+	lone, err := udp.Of(in).Listen(lo(udpUnanswered))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lone.SendTo([]byte("query"), lo(5354)); err != nil {
+		t.Fatal(err)
+	}
+	l := tcp.Of(in).NewSocket()
+	if err := l.Bind(lo(8080)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(4); err != nil {
+		t.Fatal(err)
+	}
+	c := tcp.Of(in).NewSocket()
+	if err := c.Bind(lo(tcpClient)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Connect(lo(8080)); !errors.Is(err, syscall.EINPROGRESS) {
+		t.Fatal(err)
+	}
+	g.w.Run(10 * time.Millisecond)
+	if _, err := c.Write(make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := in.OpenPing()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SendEcho(netip.MustParseAddr("127.0.0.1"), 1, []byte("ping"), ipv4.PingOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	g.w.Run(100 * time.Millisecond)
+}
+
+// fields splits a conntrack -L line into its words.
+func fields(line string) []string { return strings.Fields(line) }
+
+// flowKey names a line by its protocol and its original source port
+// (ICMP: its type), which both sides share.
+func flowKey(line string) string {
+	f := fields(line)
+	for _, w := range f {
+		if strings.HasPrefix(w, "sport=") || strings.HasPrefix(w, "type=") {
+			return f[0] + " " + w
+		}
+	}
+	return f[0]
+}
+
+// TestKernelConntrackList: the same flows on 127.0.0.1 in a network
+// namespace of Linux's and on a vnic host print, with conntrack -L and
+// vnic's conntrack -L, the same lines word for word: the words in the
+// same order and the same values, but for the timeouts (±1 s: the two
+// clocks) and the ICMP id (each stack picks its own).
+func TestKernelConntrackList(t *testing.T) {
+	for _, acct := range []bool{false, true} {
+		t.Run(fmt.Sprintf("acct=%v", acct), func(t *testing.T) { kernelList(t, acct) })
+	}
+}
+
+// kernelList is one comparison, with net.netfilter.nf_conntrack_acct on
+// or off on both sides.
+func kernelList(t *testing.T, acct bool) {
+	ns := netns(t)
+	_, err := exec.LookPath("iptables")
+	need(t, err == nil, "no iptables (a rule makes the namespace's traffic tracked)")
+	// A rule that uses tracking registers conntrack's hooks in the
+	// namespace (nf_ct_netns_get), as vnic's host config does.
+	nsRun(t, ns, "iptables", "-A", "INPUT", "-m", "conntrack", "--ctstate", "NEW,ESTABLISHED,RELATED", "-j", "ACCEPT")
+	if acct {
+		nsRun(t, ns, "sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", ns, self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), "VNIC_CT_TRAFFIC=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kernel side: %v", err)
+	}
+	kernel := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		kernel[flowKey(line)] = line
+	}
+
+	g := newRig(t)
+	if acct {
+		cfg := g.r.Config()
+		cfg.Acct = true
+		g.r.SetConfig(cfg)
+	}
+	vnicLoopbackFlows(t, g)
+	code, vout, verr := g.conntrack("-L")
+	if code != 0 {
+		t.Fatalf("vnic conntrack -L: %d %s", code, verr)
+	}
+	vnic := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(vout), "\n") {
+		vnic[flowKey(line)] = line
+	}
+	keys := func(m map[string]string) []string {
+		var k []string
+		for key := range m {
+			k = append(k, key)
+		}
+		sort.Strings(k)
+		return k
+	}
+	if fmt.Sprint(keys(kernel)) != fmt.Sprint(keys(vnic)) {
+		t.Fatalf("flows differ:\nkernel:\n%s\nvnic:\n%s", out, vout)
+	}
+	if len(kernel) != 4 {
+		t.Fatalf("the kernel tracked %d flows, want 4:\n%s", len(kernel), out)
+	}
+	t.Logf("kernel:\n%svnic:\n%s", out, vout)
+	for _, key := range keys(kernel) {
+		kf, vf := fields(kernel[key]), fields(vnic[key])
+		if len(kf) != len(vf) {
+			t.Errorf("%s: %d words, kernel %d:\nvnic:   %s\nkernel: %s", key, len(vf), len(kf), vnic[key], kernel[key])
+			continue
+		}
+		for i := range kf {
+			k, v := kf[i], vf[i]
+			if i == 2 { // the timeout
+				a, _ := strconv.Atoi(k)
+				b, _ := strconv.Atoi(v)
+				if a-b > 1 || b-a > 1 {
+					t.Errorf("%s: timeout %s, kernel %s", key, v, k)
+				}
+				continue
+			}
+			if strings.HasPrefix(k, "id=") && strings.HasPrefix(v, "id=") {
+				continue
+			}
+			if k != v {
+				t.Errorf("%s: word %d is %q, kernel's %q:\nvnic:   %s\nkernel: %s", key, i, v, k, vnic[key], kernel[key])
+			}
+		}
+	}
+}
