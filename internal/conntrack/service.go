@@ -411,6 +411,16 @@ func (s *Service) change(r *request) error {
 	if r.cda[CTALabels] != nil {
 		return plain(syscall.ENOSPC) // no labels extension: nf_connlabels_replace
 	}
+	// The change is reported at once, as ctnetlink reports it (with the
+	// events it may have made; vnic has no helpers, labels, sequence
+	// adjustment or synproxy to add).
+	n, err := s.net(r)
+	if err != nil {
+		return err
+	}
+	s.exec(func() {
+		n.Report(c, 1<<ct.EventReply|1<<ct.EventAssured|1<<ct.EventHelper|1<<ct.EventProtoinfo|1<<ct.EventMark)
+	})
 	return nil
 }
 

@@ -2,11 +2,12 @@ package conntrack
 
 import (
 	"bytes"
+	"context"
+	"strconv"
+	"sync"
 	"errors"
 	"net/netip"
-	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -29,7 +30,9 @@ type rig struct {
 	path string
 	r    *ct.Net
 
-	listening bool // h2 listens on :8080
+	listening bool          // h2 listens on :8080
+	subs      chan struct{} // an event stream subscribed
+	udp       map[string]*udp.Conn
 }
 
 // newRig builds the topology and serves it.
@@ -41,13 +44,13 @@ func newRig(t testing.TB) *rig {
 		{Name: "h2", CPUs: 1, Devices: []topo.DeviceConfig{{Queues: 1, Addresses: []string{"198.18.6.2/24"}}}, Routes: []string{"default via 198.18.6.1"}},
 	}, Cables: []topo.CableConfig{{A: "h1/vnic0", B: "r/vnic0"}, {A: "r/vnic1", B: "h2/vnic0"}}}
 	w := topo.Started(t, cfg, 10*time.Millisecond)
-	g := &rig{t: t, w: w, r: ct.Of(w.Host("r").Stack)}
+	g := &rig{t: t, w: w, r: ct.Of(w.Host("r").Stack), subs: make(chan struct{}, 16)}
 	g.svc = &Service{Host: func(name string) *stack.Host {
 		if h := w.Host(name); h != nil {
 			return h.Stack
 		}
 		return nil
-	}}
+	}, subscribed: func() { g.subs <- struct{}{} }}
 	g.path = filepath.Join(t.TempDir(), "ctl.sock")
 	srv, err := netlink.Listen(g.path, g.svc.Families()...)
 	if err != nil {
@@ -93,14 +96,7 @@ func (g *rig) tcpFlow(sport uint16, n int) *tcp.Sock {
 // one back.
 func (g *rig) udpFlow(sport, dport uint16, answered bool) {
 	g.t.Helper()
-	u1, err := udp.Of(g.in("h1")).Listen(netip.AddrPortFrom(netip.MustParseAddr("198.18.5.2"), sport))
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	u2, err := udp.Of(g.in("h2")).Listen(netip.AddrPortFrom(netip.MustParseAddr("198.18.6.2"), dport))
-	if err != nil {
-		g.t.Fatal(err)
-	}
+	u1, u2 := g.udpSock("h1", sport), g.udpSock("h2", dport)
 	if _, err := u1.SendTo([]byte("query"), netip.AddrPortFrom(netip.MustParseAddr("198.18.6.2"), dport)); err != nil {
 		g.t.Fatal(err)
 	}
@@ -136,16 +132,74 @@ func (g *rig) conntrack(args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-func TestSmoke(t *testing.T) {
-	g := newRig(t)
-	g.tcpFlow(40000, 3000)
-	g.udpFlow(5353, 53, true)
-	g.udpFlow(5354, 9, false)
-	g.ping()
-	g.w.Run(100 * time.Millisecond)
-	for _, args := range [][]string{{"-L"}, {"-L", "-o", "extended,id"}, {"-C"}, {"-S"}, {"-L", "-o", "save"}, {"-G", "-p", "udp", "-s", "198.18.5.2", "-d", "198.18.6.2", "--sport", "5353", "--dport", "53"}} {
-		code, out, errs := g.conntrack(args...)
-		t.Logf("%s → %d\n%s%s", strings.Join(args, " "), code, out, errs)
+// lockedBuffer is an io.Writer for a command running on another
+// goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// events runs conntrack -E with args on r until stop returns, then
+// interrupts it; it returns its status and output. run makes the events
+// (the stream has subscribed); until says whether all of them came.
+func (g *rig) events(args []string, run func(), until func(out string) bool) (int, string, string) {
+	g.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(append([]string{"-E"}, args...), Options{Stdout: &out, Stderr: &errb, Socket: g.path, Host: "r", Context: ctx})
+	}()
+	select {
+	case <-g.subs:
+	case code := <-done:
+		g.t.Fatalf("conntrack -E ended (%d) before subscribing: %s", code, errb.String())
+	case <-time.After(10 * time.Second):
+		g.t.Fatal("conntrack -E did not subscribe")
 	}
-	_ = os.Stdout
+	run()
+	for deadline := time.Now().Add(10 * time.Second); !until(out.String()) && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	code := <-done
+	return code, out.String(), errb.String()
+}
+
+// udpSock is the rig's UDP socket on host's address at port, opened the
+// first time.
+func (g *rig) udpSock(host string, port uint16) *udp.Conn {
+	g.t.Helper()
+	key := host + ":" + strconv.Itoa(int(port))
+	if u := g.udp[key]; u != nil {
+		return u
+	}
+	u, err := udpListen(g, host, port)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	if g.udp == nil {
+		g.udp = map[string]*udp.Conn{}
+	}
+	g.udp[key] = u
+	return u
+}
+
+// udpListen opens a UDP socket on host's address at port.
+func udpListen(g *rig, host string, port uint16) (*udp.Conn, error) {
+	a := map[string]string{"h1": "198.18.5.2", "h2": "198.18.6.2"}[host]
+	return udp.Of(g.in(host)).Listen(netip.AddrPortFrom(netip.MustParseAddr(a), port))
 }
