@@ -83,4 +83,3 @@ func TestEvents(t *testing.T) {
 		})
 	}
 }
-

@@ -306,7 +306,9 @@ func TestChange(t *testing.T) {
 	closed, _ := g.r.Lookup(closedT, 0)
 	closed.SetMark(0xab00)
 	key := func(t ct.Tuple) func([]byte) []byte { return withTuple(CTATupleOrig, t) }
-	flags := func(f uint16) func([]byte) []byte { return func(b []byte) []byte { return appendNE16(b, AttrMsgFlags, f) } }
+	flags := func(f uint16) func([]byte) []byte {
+		return func(b []byte) []byte { return appendNE16(b, AttrMsgFlags, f) }
+	}
 	cur := uint32(closed.Status())
 	cases := []struct {
 		name  string

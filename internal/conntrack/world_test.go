@@ -3,11 +3,11 @@ package conntrack
 import (
 	"bytes"
 	"context"
-	"strconv"
-	"sync"
 	"errors"
 	"net/netip"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
