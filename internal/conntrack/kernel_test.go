@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,15 +33,18 @@ const (
 // TestMain runs the kernel side's traffic when the test binary is
 // started for it inside a network namespace (VNIC_CT_TRAFFIC=1).
 func TestMain(m *testing.M) {
-	if os.Getenv("VNIC_CT_TRAFFIC") == "1" {
-		os.Exit(kernelTraffic())
+	switch os.Getenv("VNIC_CT_TRAFFIC") {
+	case "list":
+		os.Exit(kernelTraffic(nil))
+	case "events":
+		os.Exit(kernelEvents())
 	}
 	os.Exit(m.Run())
 }
 
 // kernelTraffic makes the flows in the namespace it runs in, and, with
-// them still open, prints what conntrack -L says.
-func kernelTraffic() int {
+// them still open, runs then (nil: prints what conntrack -L says).
+func kernelTraffic(then func() error) int {
 	fail := func(err error) int { fmt.Fprintln(os.Stderr, err); return 1 }
 	lo := func(port int) *net.UDPAddr { return &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port} }
 	srv, err := net.ListenUDP("udp4", lo(5353))
@@ -95,12 +99,71 @@ func kernelTraffic() int {
 		return fail(err)
 	}
 	time.Sleep(100 * time.Millisecond) // the last ACKs and the echo reply
+	if then != nil {
+		if err := then(); err != nil {
+			return fail(err)
+		}
+		return 0
+	}
 	out, err := exec.Command("/usr/sbin/conntrack", "-L").Output()
 	if err != nil {
 		return fail(err)
 	}
 	os.Stdout.Write(out)
 	return 0
+}
+
+// kernelEvents runs conntrack -E while the flows are made and then
+// deleted (conntrack -D), and prints the events. Probe datagrams (to
+// port 39998) show that -E has subscribed before the flows start.
+func kernelEvents() int {
+	fail := func(err error) int { fmt.Fprintln(os.Stderr, err); return 1 }
+	ev := exec.Command("/usr/sbin/conntrack", "-E")
+	var out lockedBuffer
+	ev.Stdout = &out
+	if err := ev.Start(); err != nil {
+		return fail(err)
+	}
+	defer ev.Process.Kill()
+	wait := func(what string, ok func(string) bool) error {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if ok(out.String()) {
+				return nil
+			}
+		}
+		return fmt.Errorf("conntrack -E: no %s in %q", what, out.String())
+	}
+	// Each probe is a new flow (its own source port), so that one sent
+	// after -E subscribed makes an event.
+	for i := 0; i < 100 && !strings.Contains(out.String(), "dport=39998"); i++ {
+		probe, err := net.DialUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 39000 + i}, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 39998})
+		if err != nil {
+			return fail(err)
+		}
+		probe.Write([]byte("probe"))
+		probe.Close()
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := wait("probe", func(s string) bool { return strings.Contains(s, "dport=39998") }); err != nil {
+		return fail(err)
+	}
+	probes := strings.Count(out.String(), "dport=39998")
+	return kernelTraffic(func() error {
+		if err := exec.Command("/usr/sbin/conntrack", "-D").Run(); err != nil {
+			return err
+		}
+		if err := wait("destroys", func(s string) bool { return strings.Count(s, "[DESTROY]") >= 4+probes }); err != nil {
+			return err
+		}
+		ev.Process.Signal(syscall.SIGTERM)
+		ev.Wait()
+		for _, line := range lines(out.String()) {
+			if !strings.Contains(line, "dport=39998") {
+				fmt.Println(line)
+			}
+		}
+		return nil
+	})
 }
 
 // rawPing sends one ICMP echo to 127.0.0.1 over a raw socket (the kernel
@@ -235,7 +298,7 @@ func kernelList(t *testing.T, acct bool) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("ip", "netns", "exec", ns, self, "-test.run=^$")
-	cmd.Env = append(os.Environ(), "VNIC_CT_TRAFFIC=1")
+	cmd.Env = append(os.Environ(), "VNIC_CT_TRAFFIC=list")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("kernel side: %v", err)
@@ -296,6 +359,104 @@ func kernelList(t *testing.T, acct bool) {
 			}
 			if k != v {
 				t.Errorf("%s: word %d is %q, kernel's %q:\nvnic:   %s\nkernel: %s", key, i, v, k, vnic[key], kernel[key])
+			}
+		}
+	}
+}
+
+// eventKey names an event line by its protocol and original source port
+// (ICMP: its type).
+func eventKey(line string) string {
+	f := fields(line)
+	for _, w := range f {
+		if strings.HasPrefix(w, "sport=") || strings.HasPrefix(w, "type=") {
+			return f[1] + " " + w
+		}
+	}
+	return line
+}
+
+// userspace is what the kernel adds to an event a userspace request
+// caused (the requester's port id and program), which vnic cannot tell.
+var userspace = regexp.MustCompile(` \[USERSPACE\] portid=\d+( progname=\S+)?$`)
+
+// TestKernelConntrackEvents: the same flows on 127.0.0.1, then
+// conntrack -D, print with conntrack -E on Linux and vnic's conntrack -E
+// the same events for each flow, in the same order, word for word (the
+// timeouts ±1 s, the ICMP id aside; the kernel's [USERSPACE] suffix is
+// left out).
+func TestKernelConntrackEvents(t *testing.T) {
+	ns := netns(t)
+	_, err := exec.LookPath("iptables")
+	need(t, err == nil, "no iptables (a rule makes the namespace's traffic tracked)")
+	nsRun(t, ns, "iptables", "-A", "INPUT", "-m", "conntrack", "--ctstate", "NEW,ESTABLISHED,RELATED", "-j", "ACCEPT")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", ns, self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), "VNIC_CT_TRAFFIC=events")
+	var kerr strings.Builder
+	cmd.Stderr = &kerr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kernel side: %v: %s", err, kerr.String())
+	}
+	kernel := map[string][]string{}
+	for _, line := range lines(string(out)) {
+		line = userspace.ReplaceAllString(line, "")
+		k := eventKey(line)
+		// Once in a while the kernel's -E printed one destroy twice;
+		// an entry is destroyed once.
+		if l := kernel[k]; len(l) > 0 && l[len(l)-1] == line && strings.HasPrefix(line, "[DESTROY]") {
+			continue
+		}
+		kernel[k] = append(kernel[k], line)
+	}
+
+	g := newRig(t)
+	_, vout, verr := g.events(nil, func() {
+		vnicLoopbackFlows(t, g)
+		if c, _, e := g.conntrack("-D"); c != 0 {
+			t.Fatal(e)
+		}
+	}, func(out string) bool { return strings.Count(out, "[DESTROY]") >= 4 })
+	vnic := map[string][]string{}
+	for _, line := range lines(vout) {
+		vnic[eventKey(line)] = append(vnic[eventKey(line)], line)
+	}
+	t.Logf("kernel:\n%s\nvnic:\n%s%s", out, vout, verr)
+	if len(kernel) != 4 || len(vnic) != 4 {
+		t.Fatalf("%d flows' events from the kernel, %d from vnic, want 4", len(kernel), len(vnic))
+	}
+	for key, kl := range kernel {
+		vl := vnic[key]
+		if len(vl) != len(kl) {
+			t.Errorf("%s: %d events, kernel %d:\nvnic:\n%s\nkernel:\n%s", key, len(vl), len(kl), strings.Join(vl, "\n"), strings.Join(kl, "\n"))
+			continue
+		}
+		for i := range kl {
+			kf, vf := fields(kl[i]), fields(vl[i])
+			if len(kf) != len(vf) {
+				t.Errorf("%s event %d:\nvnic:   %s\nkernel: %s", key, i, vl[i], kl[i])
+				continue
+			}
+			for j := range kf {
+				k, v := kf[j], vf[j]
+				if j == 3 {
+					a, _ := strconv.Atoi(k)
+					b, _ := strconv.Atoi(v)
+					if a-b > 1 || b-a > 1 {
+						t.Errorf("%s event %d: timeout %s, kernel %s", key, i, v, k)
+					}
+					continue
+				}
+				if strings.HasPrefix(k, "id=") && strings.HasPrefix(v, "id=") {
+					continue
+				}
+				if k != v {
+					t.Errorf("%s event %d: word %d is %q, kernel's %q:\nvnic:   %s\nkernel: %s", key, i, j, v, k, vl[i], kl[i])
+				}
 			}
 		}
 	}
