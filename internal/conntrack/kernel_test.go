@@ -38,6 +38,21 @@ func TestMain(m *testing.M) {
 		os.Exit(kernelTraffic(nil))
 	case "events":
 		os.Exit(kernelEvents())
+	case "filters":
+		os.Exit(kernelTraffic(func() error {
+			for _, args := range filterCases {
+				cmd := exec.Command("/usr/sbin/conntrack", args...)
+				var out, errb strings.Builder
+				cmd.Stdout, cmd.Stderr = &out, &errb
+				err := cmd.Run()
+				rc := 0
+				if ee, ok := err.(*exec.ExitError); ok {
+					rc = ee.ExitCode()
+				}
+				fmt.Print(filterResult(rc, out.String(), errb.String()))
+			}
+			return nil
+		}))
 	}
 	os.Exit(m.Run())
 }
@@ -458,6 +473,86 @@ func TestKernelConntrackEvents(t *testing.T) {
 					t.Errorf("%s event %d: word %d is %q, kernel's %q:\nvnic:   %s\nkernel: %s", key, i, j, v, k, vl[i], kl[i])
 				}
 			}
+		}
+	}
+}
+
+// filterCases are filters and gets over the loopback flows; but for the
+// last, none changes the table (the -D and -U ones match nothing to
+// change).
+var filterCases = [][]string{
+	{"-L", "-p", "tcp"}, {"-L", "-p", "udp", "--dport", "5353"}, {"-L", "-p", "udp", "--reply-port-src", "5354"},
+	{"-L", "-s", "127.0.0.0/8"}, {"-L", "-d", "10.0.0.0/8"}, {"-L", "-s", "127.0.0.1", "--mask-src", "255.0.0.0"},
+	{"-L", "-s", "127.1.2.3", "--mask-src", "255.255.0.0"}, {"-L", "-r", "127.0.0.1", "-p", "udp"},
+	{"-L", "-q", "10.1.1.1"}, {"-L", "-u", "UNREPLIED"}, {"-L", "-u", "ASSURED"}, {"-L", "-u", "!ASSURED"},
+	{"-L", "-u", "SEEN_REPLY,!ASSURED"}, {"-L", "-u", "SEEN_REPLY"}, {"-L", "-u", "UNREPLIED,ASSURED"},
+	{"-L", "-m", "0"}, {"-L", "-m", "1"}, {"-L", "-m", "1/0"}, {"-L", "-m", "0x10/0xf"}, {"-L", "-f", "ipv6"},
+	{"-L", "-f", "ipv4", "-p", "icmp", "--icmp-type", "8"}, {"-L", "-p", "icmp", "--icmp-type", "0"},
+	{"-L", "-p", "icmp", "--icmp-code", "0"}, {"-L", "-p", "tcp", "--state", "ESTABLISHED"},
+	{"-L", "-p", "tcp", "--state", "SYN_SENT"}, {"-L", "-p", "tcp", "--sport", "40001", "--dport", "8080"},
+	{"-L", "-p", "tcp", "--reply-port-dst", "40001"}, {"-L", "-w", "0"}, {"-L", "-w", "1"},
+	{"-L", "--orig-zone", "0"}, {"-L", "--reply-zone", "1"}, {"-L", "-n"}, {"-L", "-g"}, {"-L", "-j"},
+	{"-L", "-n", "127.0.0.1"}, {"-L", "-g", "127.0.0.1:8080"}, {"-L", "-c", "5"}, {"-L", "-p", "6"},
+	{"-L", "-p", "17", "-s", "127.0.0.1", "-d", "127.0.0.1"}, {"-L", "-p", "sctp"},
+	{"-G", "-p", "udp", "-s", "127.0.0.1", "-d", "127.0.0.1", "--sport", "40000", "--dport", "5353"},
+	{"-G", "-p", "udp", "-s", "127.0.0.1", "-d", "127.0.0.1", "--sport", "5353", "--dport", "40000"},
+	{"-G", "-p", "tcp", "-s", "127.0.0.1", "-d", "127.0.0.1", "--sport", "40001", "--dport", "8080", "--state", "SYN_SENT"},
+	{"-G", "-p", "tcp", "-r", "127.0.0.1", "-q", "127.0.0.1", "--reply-port-src", "8080", "--reply-port-dst", "40001"},
+	{"-G", "-p", "udp", "-s", "127.0.0.1", "-d", "127.0.0.1", "--sport", "40002", "--dport", "5354", "-i", "1"},
+	{"-D", "-p", "tcp", "--state", "SYN_SENT"}, {"-D", "-m", "9"}, {"-D", "-u", "FIXED_TIMEOUT"},
+	{"-U", "-m", "0"}, {"-U", "-p", "udp", "--sport", "1", "-m", "5"},
+	{"-E", "-z"}, {"-L", "-z", "-p", "tcp"},
+	// Last: -t is not one of -D's filters (CT_COMPARISON), so this
+	// deletes every entry, on Linux as on vnic.
+	{"-D", "-t", "5"}, {"-L"},
+}
+
+// filterResult is what a filter case is compared by: its status, the
+// flows it printed (by key, sorted), its last line on stderr.
+func filterResult(rc int, out, errs string) string {
+	var keys []string
+	for _, l := range lines(out) {
+		keys = append(keys, flowKey(l))
+	}
+	sort.Strings(keys)
+	el := lines(errs)
+	last := ""
+	if len(el) > 0 {
+		last = el[len(el)-1]
+	}
+	return fmt.Sprintf("rc=%d flows=%q stderr=%q\n", rc, keys, last)
+}
+
+// TestKernelConntrackFilters: conntrack's filters and gets, run by Linux's
+// conntrack over the kernel's table of the loopback flows and by vnic's
+// over vnic's, keep the same flows and end the same.
+func TestKernelConntrackFilters(t *testing.T) {
+	ns := netns(t)
+	_, err := exec.LookPath("iptables")
+	need(t, err == nil, "no iptables (a rule makes the namespace's traffic tracked)")
+	nsRun(t, ns, "iptables", "-A", "INPUT", "-m", "conntrack", "--ctstate", "NEW,ESTABLISHED,RELATED", "-j", "ACCEPT")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", ns, self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), "VNIC_CT_TRAFFIC=filters")
+	var kerr strings.Builder
+	cmd.Stderr = &kerr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kernel side: %v: %s", err, kerr.String())
+	}
+	kernel := lines(string(out))
+	if len(kernel) != len(filterCases) {
+		t.Fatalf("%d results from the kernel side, want %d:\n%s", len(kernel), len(filterCases), out)
+	}
+	g := newRig(t)
+	vnicLoopbackFlows(t, g)
+	for i, args := range filterCases {
+		code, vout, verr := g.conntrack(args...)
+		if got := strings.TrimSuffix(filterResult(code, vout, verr), "\n"); got != kernel[i] {
+			t.Errorf("conntrack %s:\nvnic:   %s\nkernel: %s", strings.Join(args, " "), got, kernel[i])
 		}
 	}
 }
