@@ -314,7 +314,8 @@ type command struct {
 func (c *command) has(opt int) bool { return c.options&(1<<opt) != 0 }
 
 // parseArgs is do_parse: conntrack's command line into a command, or the
-// error conntrack exits with.
+// error conntrack exits with (and the command as far as it got: the
+// warnings printed before the error).
 func parseArgs(args []string) (*command, *exitError) {
 	c := &command{command: -1}
 	g := &getopt{args: args, short: parseShort(optstring), long: append([]longOpt(nil), baseLongOpts...)}
@@ -325,7 +326,7 @@ func parseArgs(args []string) (*command, *exitError) {
 			break
 		}
 		if err := c.option(g, r, &status); err != nil {
-			return nil, err
+			return c, err
 		}
 	}
 	if c.family == AFUnspec {
@@ -336,11 +337,11 @@ func parseArgs(args []string) (*command, *exitError) {
 		}
 	}
 	if c.has(optAnyNAT) && (c.has(optSrcNAT) || c.has(optDstNAT)) {
-		return nil, paramErr("cannot specify `--src-nat' or `--dst-nat' with `--any-nat'")
+		return c, paramErr("cannot specify `--src-nat' or `--dst-nat' with `--any-nat'")
 	}
 	row := c.row()
 	if err := optCheck(c.options, numOpt, row[:], optNames[:]); err != nil {
-		return nil, err
+		return c, err
 	}
 	special := false
 	for _, v := range row {
@@ -349,12 +350,12 @@ func parseArgs(args []string) (*command, *exitError) {
 	if special {
 		if err := coupled(c.options, [2]uint32{1<<optOrigSrc | 1<<optOrigDst, 1<<optReplSrc | 1<<optReplDst},
 			"you have to specify `--src' and `--dst'", "you have to specify `--reply-src' and `--reply-dst'"); err != nil {
-			return nil, err
+			return c, err
 		}
 	}
 	if c.command != cmdHelp && c.proto != nil && c.proto.check != nil {
 		if err := c.proto.check(c); err != nil {
-			return nil, err
+			return c, err
 		}
 	}
 	return c, nil
