@@ -54,11 +54,8 @@ func captureGolden(t *testing.T) {
 		cmd := exec.Command("timeout", append([]string{"2", "ip", "netns", "exec", ns, "/usr/sbin/conntrack"}, args...)...)
 		var out, errb strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		rc := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			rc = ee.ExitCode()
-		} else if err != nil {
+		rc, err := exitCode(cmd.Run())
+		if err != nil {
 			t.Fatal(err)
 		}
 		line, _ := json.Marshal(cliCase{Args: args, RC: rc, Stdout: out.String(), Stderr: errb.String()})

@@ -44,10 +44,9 @@ func TestMain(m *testing.M) {
 				cmd := exec.Command("/usr/sbin/conntrack", args...)
 				var out, errb strings.Builder
 				cmd.Stdout, cmd.Stderr = &out, &errb
-				err := cmd.Run()
-				rc := 0
-				if ee, ok := err.(*exec.ExitError); ok {
-					rc = ee.ExitCode()
+				rc, err := exitCode(cmd.Run())
+				if err != nil {
+					return err
 				}
 				fmt.Print(filterResult(rc, out.String(), errb.String()))
 			}
@@ -299,27 +298,9 @@ func TestKernelConntrackList(t *testing.T) {
 // kernelList is one comparison, with net.netfilter.nf_conntrack_acct on
 // or off on both sides.
 func kernelList(t *testing.T, acct bool) {
-	ns := netns(t)
-	_, err := exec.LookPath("iptables")
-	need(t, err == nil, "no iptables (a rule makes the namespace's traffic tracked)")
-	// A rule that uses tracking registers conntrack's hooks in the
-	// namespace (nf_ct_netns_get), as vnic's host config does.
-	nsRun(t, ns, "iptables", "-A", "INPUT", "-m", "conntrack", "--ctstate", "NEW,ESTABLISHED,RELATED", "-j", "ACCEPT")
-	if acct {
-		nsRun(t, ns, "sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1")
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("ip", "netns", "exec", ns, self, "-test.run=^$")
-	cmd.Env = append(os.Environ(), "VNIC_CT_TRAFFIC=list")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("kernel side: %v", err)
-	}
+	out := kernelSide(t, "list", acct)
 	kernel := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+	for _, line := range lines(out) {
 		kernel[flowKey(line)] = line
 	}
 
@@ -401,24 +382,9 @@ var userspace = regexp.MustCompile(` \[USERSPACE\] portid=\d+( progname=\S+)?$`)
 // timeouts ±1 s, the ICMP id aside; the kernel's [USERSPACE] suffix is
 // left out).
 func TestKernelConntrackEvents(t *testing.T) {
-	ns := netns(t)
-	_, err := exec.LookPath("iptables")
-	need(t, err == nil, "no iptables (a rule makes the namespace's traffic tracked)")
-	nsRun(t, ns, "iptables", "-A", "INPUT", "-m", "conntrack", "--ctstate", "NEW,ESTABLISHED,RELATED", "-j", "ACCEPT")
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("ip", "netns", "exec", ns, self, "-test.run=^$")
-	cmd.Env = append(os.Environ(), "VNIC_CT_TRAFFIC=events")
-	var kerr strings.Builder
-	cmd.Stderr = &kerr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("kernel side: %v: %s", err, kerr.String())
-	}
+	out := kernelSide(t, "events", false)
 	kernel := map[string][]string{}
-	for _, line := range lines(string(out)) {
+	for _, line := range lines(out) {
 		line = userspace.ReplaceAllString(line, "")
 		k := eventKey(line)
 		// Once in a while the kernel's -E printed one destroy twice;
@@ -527,23 +493,8 @@ func filterResult(rc int, out, errs string) string {
 // conntrack over the kernel's table of the loopback flows and by vnic's
 // over vnic's, keep the same flows and end the same.
 func TestKernelConntrackFilters(t *testing.T) {
-	ns := netns(t)
-	_, err := exec.LookPath("iptables")
-	need(t, err == nil, "no iptables (a rule makes the namespace's traffic tracked)")
-	nsRun(t, ns, "iptables", "-A", "INPUT", "-m", "conntrack", "--ctstate", "NEW,ESTABLISHED,RELATED", "-j", "ACCEPT")
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("ip", "netns", "exec", ns, self, "-test.run=^$")
-	cmd.Env = append(os.Environ(), "VNIC_CT_TRAFFIC=filters")
-	var kerr strings.Builder
-	cmd.Stderr = &kerr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("kernel side: %v: %s", err, kerr.String())
-	}
-	kernel := lines(string(out))
+	out := kernelSide(t, "filters", false)
+	kernel := lines(out)
 	if len(kernel) != len(filterCases) {
 		t.Fatalf("%d results from the kernel side, want %d:\n%s", len(kernel), len(filterCases), out)
 	}
@@ -555,4 +506,43 @@ func TestKernelConntrackFilters(t *testing.T) {
 			t.Errorf("conntrack %s:\nvnic:   %s\nkernel: %s", strings.Join(args, " "), got, kernel[i])
 		}
 	}
+}
+
+// kernelSide runs the test binary in a fresh namespace whose traffic is
+// tracked, as the kernel side of a comparison (VNIC_CT_TRAFFIC=mode),
+// and returns what it printed. acct turns nf_conntrack_acct on first.
+func kernelSide(t *testing.T, mode string, acct bool) string {
+	t.Helper()
+	ns := netns(t)
+	_, err := exec.LookPath("iptables")
+	need(t, err == nil, "no iptables (a rule makes the namespace's traffic tracked)")
+	// A rule that uses tracking registers conntrack's hooks in the
+	// namespace (nf_ct_netns_get), as vnic's host config does.
+	nsRun(t, ns, "iptables", "-A", "INPUT", "-m", "conntrack", "--ctstate", "NEW,ESTABLISHED,RELATED", "-j", "ACCEPT")
+	if acct {
+		nsRun(t, ns, "sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", ns, self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), "VNIC_CT_TRAFFIC="+mode)
+	var kerr strings.Builder
+	cmd.Stderr = &kerr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kernel side: %v: %s", err, kerr.String())
+	}
+	return string(out)
+}
+
+// exitCode is a finished command's status (an error that is not an exit
+// status is returned).
+func exitCode(err error) (int, error) {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), nil
+	}
+	return 0, err
 }
