@@ -1,7 +1,6 @@
 package conntrack
 
 import (
-	"fmt"
 	"syscall"
 
 	ct "vnic/stack/netfilter/conntrack"
@@ -306,6 +305,3 @@ func (f *filter) match(c *ct.Conn) bool {
 	return uint32(c.Status())&f.statusMask == f.status
 }
 
-func (f filter) String() string {
-	return fmt.Sprintf("family %d zone %d/%v mark %#x/%#x status %#x/%#x", f.family, f.zone, f.zoneFilter, f.mark, f.markMask, f.status, f.statusMask)
-}
