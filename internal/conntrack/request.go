@@ -304,4 +304,3 @@ func (f *filter) match(c *ct.Conn) bool {
 	}
 	return uint32(c.Status())&f.statusMask == f.status
 }
-
