@@ -94,3 +94,13 @@ func (e *ecache) deliver(ct *Conn, ev EventMask) {
 		s.fn(Event{Conn: ct, Events: ev})
 	}
 }
+
+// Report is nf_conntrack_eventmask_report for a change made outside the
+// packet path (ctnetlink's updates): ev and the events c has cached go
+// to the subscribers at once, not with its next packet.
+func (n *Net) Report(c *Conn, ev EventMask) {
+	ev |= EventMask(c.events.Swap(0))
+	if c.Status()&(StatusConfirmed|StatusDying) == StatusConfirmed {
+		n.ev.deliver(c, ev)
+	}
+}
