@@ -95,6 +95,9 @@ FUZZ_TARGETS := \
 	./hw:FuzzQueueFilters \
 	./hw:FuzzReadPcapTiming \
 	./hw:FuzzRxFrame \
+	./internal/conntrack:FuzzArgs \
+	./internal/conntrack:FuzzParseEntry \
+	./internal/conntrack:FuzzRequest \
 	./internal/control:FuzzDiagRequest \
 	./internal/control:FuzzIperfRequest \
 	./internal/control:FuzzServer \

@@ -68,7 +68,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (pprof format)")
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return a.startProfile() }
 	root.PersistentPostRunE = func(*cobra.Command, []string) error { return a.stopProfile() }
-	root.AddCommand(newDemoCmd(a), newUpCmd(a), newBenchCmd(a), newEthtoolCmd(a), newIPCmd(a), newTCCmd(a), newPingCmd(a), newNetstatCmd(a), newSSCmd(a), newIperf3Cmd(a), newSysctlCmd(a), newConformanceCmd(a), newPacketdrillCmd(a))
+	root.AddCommand(newDemoCmd(a), newUpCmd(a), newBenchCmd(a), newEthtoolCmd(a), newIPCmd(a), newTCCmd(a), newPingCmd(a), newNetstatCmd(a), newSSCmd(a), newConntrackCmd(a), newIperf3Cmd(a), newSysctlCmd(a), newConformanceCmd(a), newPacketdrillCmd(a))
 	return root
 }
 

@@ -1,9 +1,11 @@
 // Package control serves vnic's control socket over a running topology:
-// the ethtool families on every device, vnic_inet and each host's
-// rtnetlink, so that vnic up and the tests open the same socket.
+// the ethtool families on every device, vnic_inet, each host's
+// rtnetlink and its connection tracking (ctnetlink), so that vnic up and
+// the tests open the same socket.
 package control
 
 import (
+	"vnic/internal/conntrack"
 	"vnic/internal/netns"
 	"vnic/internal/topo"
 	"vnic/stack"
@@ -27,7 +29,10 @@ func Serve(w *topo.World, path string, exec func(func())) (*netlink.Server, erro
 	}
 	in := &inet.Service{Host: hostOf, Exec: exec}
 	ns := &netns.Service{Topo: topology{w}, Exec: exec}
-	srv, err := netlink.Listen(path, append(e.Families, in.Family(), ns.Family(), diagFamily(hostOf, exec), (&Iperf{Host: hostOf}).Family())...)
+	ctnl := &conntrack.Service{Host: hostOf, Exec: exec}
+	families := append(e.Families, in.Family(), ns.Family(), diagFamily(hostOf, exec), (&Iperf{Host: hostOf}).Family())
+	families = append(families, ctnl.Families()...)
+	srv, err := netlink.Listen(path, families...)
 	if err != nil {
 		return nil, err
 	}

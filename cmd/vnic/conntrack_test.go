@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+// TestUpConntrack drives a running router topology whose router tracks
+// connections with vnic conntrack: a ping through it is one ICMP entry,
+// listed, counted, deleted; an unknown host is conntrack's error.
+func TestUpConntrack(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := os.ReadFile("../../configs/examples/router.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = bytes.Replace(cfg, []byte("    forwarding: true\n"), []byte("    forwarding: true\n    conntrack: true\n"), 1)
+	f := dir + "/router.yaml"
+	os.WriteFile(f, append(cfg, []byte("log:\n  level: error\n")...), 0o644)
+	sock := dir + "/vnic.sock"
+	ct := func(host string, args ...string) func(o, e *bytes.Buffer) int {
+		return func(o, e *bytes.Buffer) int {
+			return runConntrack(context.Background(), append([]string{"--socket", sock, "--host", host}, args...), o, e)
+		}
+	}
+	cmds := []func(o, e *bytes.Buffer) int{
+		ct("r", "-C"),
+		func(o, e *bytes.Buffer) int {
+			var po pingOpts
+			fs := pflag.NewFlagSet("ping", pflag.ContinueOnError)
+			pingFlags(fs, &po)
+			if err := fs.Parse([]string{"-c", "1", "198.18.6.2"}); err != nil {
+				t.Error(err)
+				return -1
+			}
+			po.socket, po.host = sock, "h1"
+			return runPing(po, fs.Args(), &bytes.Buffer{}, e)
+		},
+		ct("r", "-L"),
+		ct("r", "-C"),
+		ct("r", "-D", "-p", "icmp"),
+		ct("r", "-C"),
+		ct("nope", "-L"),
+	}
+	_, results, err := runUp(t, cmds, "up", "--config", f, "--socket", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != len(cmds) {
+		t.Fatalf("%d results", len(results))
+	}
+	entry := `icmp     1 (29|30) src=198\.18\.5\.2 dst=198\.18\.6\.2 type=8 code=0 id=(\d+) src=198\.18\.6\.2 dst=198\.18\.5\.2 type=0 code=0 id=(\d+) mark=0 use=1\n`
+	want := []struct {
+		rc       int
+		out, err string // regular expressions
+	}{
+		{0, `^0\n$`, `^$`},
+		{0, ``, `^$`},
+		{0, `^` + entry + `$`, `^conntrack v1\.4\.7 \(conntrack-tools\): 1 flow entries have been shown\.\n$`},
+		{0, `^1\n$`, `^$`},
+		{0, `^` + entry + `$`, `^conntrack v1\.4\.7 \(conntrack-tools\): 1 flow entries have been deleted\.\n$`},
+		{0, `^0\n$`, `^$`},
+		{1, `^$`, `nope`},
+	}
+	for i, w := range want {
+		r := results[i]
+		if r.rc != w.rc || (w.out != "" && !regexp.MustCompile(w.out).MatchString(r.out)) || !regexp.MustCompile(w.err).MatchString(r.errOut) {
+			t.Errorf("command %d: rc %d out %q err %q, want %d %q %q", i, r.rc, r.out, r.errOut, w.rc, w.out, w.err)
+		}
+	}
+	if m := regexp.MustCompile(entry).FindStringSubmatch(results[2].out); m != nil && m[2] != m[3] {
+		t.Errorf("the echo's id differs between the tuples: %s", strings.TrimSpace(results[2].out))
+	}
+}
