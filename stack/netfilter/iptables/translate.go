@@ -228,6 +228,8 @@ func (t *Table) compileRule(e *entry, r *Rule, cp *CheckParam, chainAt map[strin
 			}
 		case tg.Verdict == Return:
 			e.kind = kindReturn
+		case tg.Verdict == Continue:
+			e.kind = kindContinue
 		case tg.Verdict == Accept || tg.Verdict == Drop || tg.Verdict == Queue:
 			e.kind, e.verdict = kindVerdict, stack.Verdict(tg.Verdict)
 		default:

@@ -1,0 +1,143 @@
+package iptables
+
+import (
+	"sort"
+	"strings"
+
+	ipt "vnic/stack/netfilter/iptables"
+)
+
+// ext is an extension as iptables' userspace knows it (struct
+// xtables_match, xtables_target): its options, how it parses them into
+// the kernel's info and how it prints and saves that info.
+type ext struct {
+	name     string
+	revision uint8
+	target   bool
+	// opts are x6-style options; longs old-style ones (val is what
+	// oldParse is given as c.id).
+	opts  []xtOpt
+	longs []longOpt
+	// init prepares a new instance's info (the extension's .init).
+	init func(i *inst)
+	// parse handles one of opts (x6_parse); nil: the framework's parse
+	// alone.
+	parse func(c *call) error
+	// oldParse handles one of longs (.parse).
+	oldParse func(c *call, id int) error
+	// final is the check after all options (x6_fcheck, final_check),
+	// before the framework's.
+	final func(i *inst) error
+	// print writes the -L form (" tcp dpt:22"), save the
+	// iptables-save form (" --dport 22").
+	print func(w *strings.Builder, ip *ipt.IPMatch, info any, numeric bool)
+	save  func(w *strings.Builder, ip *ipt.IPMatch, info any)
+	// noData: the kernel's extension takes no info.
+	noData bool
+}
+
+// inst is one use of an extension in a rule being parsed (the
+// extension's m or t with its mflags/tflags and udata).
+type inst struct {
+	ext    *ext
+	info   any
+	flags  uint32
+	udata  any
+	offset int // the getopt value of option id 0
+	p      *prog
+}
+
+var (
+	matchExts  = map[string]*ext{}
+	targetExts = map[string]*ext{}
+)
+
+func registerMatch(e *ext) { matchExts[e.name] = e }
+
+func registerTarget(e *ext) {
+	e.target = true
+	targetExts[e.name] = e
+}
+
+// newInfo is a zero info of the kernel extension e names.
+func (e *ext) newInfo() any {
+	if e.noData {
+		return nil
+	}
+	if e.target {
+		if t := ipt.LookupTarget(e.name, e.revision); t != nil && t.NewInfo != nil {
+			return t.NewInfo()
+		}
+		return nil
+	}
+	if m := ipt.LookupMatch(e.name, e.revision); m != nil && m.NewInfo != nil {
+		return m.NewInfo()
+	}
+	return nil
+}
+
+// instantiate makes a fresh instance of e.
+func (e *ext) instantiate(p *prog, offset int) *inst {
+	i := &inst{ext: e, info: e.newInfo(), offset: offset, p: p}
+	if e.init != nil {
+		e.init(i)
+	}
+	return i
+}
+
+// longOpts are the getopt options of the instance.
+func (i *inst) longOpts() []longOpt {
+	var out []longOpt
+	for _, o := range i.ext.opts {
+		k := requiredArgument
+		if o.typ == xtNone {
+			k = noArgument
+		}
+		out = append(out, longOpt{name: o.name, hasArg: k, val: i.offset + int(o.id)})
+	}
+	for _, o := range i.ext.longs {
+		out = append(out, longOpt{name: o.name, hasArg: o.hasArg, val: i.offset + o.val})
+	}
+	return out
+}
+
+// finalCheck is xtables_option_mfcall / tfcall.
+func (i *inst) finalCheck() error {
+	if i.ext.final != nil {
+		if err := i.ext.final(i); err != nil {
+			return err
+		}
+	}
+	if len(i.ext.opts) > 0 {
+		return fcheck(i.p, i.ext.name, i.flags, i.ext.opts)
+	}
+	return nil
+}
+
+// findMatchExt and findTargetExt are xtables_find_match/target.
+func findMatchExt(name string) *ext { return matchExts[name] }
+
+func findTargetExt(name string) *ext {
+	switch name {
+	case "ACCEPT", "DROP", "QUEUE", "RETURN":
+		return standardTarget
+	}
+	return targetExts[name]
+}
+
+// standardTarget is the standard target (verdicts and jumps).
+var standardTarget = &ext{name: "standard", target: true, noData: true}
+
+// extNames are the registered extension names, sorted (for tests).
+func extNames(target bool) []string {
+	m := matchExts
+	if target {
+		m = targetExts
+	}
+	var out []string
+	for n := range m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
