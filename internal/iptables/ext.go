@@ -14,6 +14,8 @@ type ext struct {
 	name     string
 	revision uint8
 	target   bool
+	// real is the kernel's name for an alias ("" : name).
+	real string
 	// opts are x6-style options; longs old-style ones (val is what
 	// oldParse is given as c.id).
 	opts  []xtOpt
@@ -59,18 +61,26 @@ func registerTarget(e *ext) {
 	targetExts[e.name] = e
 }
 
+// kernelName is the name the kernel knows the extension by.
+func (e *ext) kernelName() string {
+	if e.real != "" {
+		return e.real
+	}
+	return e.name
+}
+
 // newInfo is a zero info of the kernel extension e names.
 func (e *ext) newInfo() any {
 	if e.noData {
 		return nil
 	}
 	if e.target {
-		if t := ipt.LookupTarget(e.name, e.revision); t != nil && t.NewInfo != nil {
+		if t := ipt.LookupTarget(e.kernelName(), e.revision); t != nil && t.NewInfo != nil {
 			return t.NewInfo()
 		}
 		return nil
 	}
-	if m := ipt.LookupMatch(e.name, e.revision); m != nil && m.NewInfo != nil {
+	if m := ipt.LookupMatch(e.kernelName(), e.revision); m != nil && m.NewInfo != nil {
 		return m.NewInfo()
 	}
 	return nil

@@ -27,6 +27,8 @@ type getopt struct {
 	nextchar string
 	optarg   string
 	hasArg   bool // optarg is set
+	// lastShort is the last short option letter read.
+	lastShort byte
 }
 
 func newGetopt(args []string) *getopt { return &getopt{args: args, optind: 1} }
@@ -78,6 +80,7 @@ func (g *getopt) next(shorts map[byte]int, longs []longOpt) int {
 		g.nextchar = arg[1:]
 	}
 	c := g.nextchar[0]
+	g.lastShort = c
 	g.nextchar = g.nextchar[1:]
 	kind, known := shorts[c]
 	if g.nextchar == "" {

@@ -36,7 +36,7 @@ func theDB() *netdb {
 func loadDB(dir string) *netdb {
 	d := &netdb{protoByNum: map[int]string{}, protoByName: map[string]int{}, servByPort: map[string]string{},
 		servByName: map[string]int{}, servAny: map[string]int{}}
-	if !d.readProtocols(dir+"/protocols") {
+	if !d.readProtocols(dir + "/protocols") {
 		for _, p := range []struct {
 			name string
 			num  int

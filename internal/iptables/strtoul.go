@@ -54,7 +54,9 @@ func strtoumax(s string, base int) (v uint64, rest string, digits bool, overflow
 	return v, s[i:], true, overflow
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
 
 func isHex(c byte) bool { return digitVal(c) >= 0 && digitVal(c) < 16 }
 

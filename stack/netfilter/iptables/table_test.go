@@ -38,7 +38,7 @@ func TestTablePriorities(t *testing.T) {
 		}
 		r.replace(spec)
 	}
-	if got := ipt.Tables(r.h); !slices.Equal(got, []string{"filter", "mangle", "raw", "security"}) {
+	if got := ipt.Tables(r.h); !slices.Equal(got, []string{"security", "filter", "mangle", "raw"}) {
 		t.Errorf("tables %v", got)
 	}
 	seen := map[int]uint32{}

@@ -2,7 +2,7 @@ package iptables
 
 import (
 	"errors"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -81,6 +81,7 @@ type netState struct {
 	host   *stack.Host
 	mu     sync.Mutex
 	tables map[string]*Table
+	order  []string // the tables' names, the newest first
 	log    LogRing
 	recent recentNet
 	hash   hashlimitNet
@@ -138,6 +139,7 @@ func Open(h *stack.Host, name string) (*Table, error) {
 		return nil, err
 	}
 	n.tables[name] = t
+	n.order = append([]string{name}, n.order...)
 	return t, nil
 }
 
@@ -174,17 +176,13 @@ func (t *Table) register() error {
 	return nil
 }
 
-// Tables lists the tables h has made, sorted.
+// Tables lists the tables h has made, the newest first (the order of
+// /proc/net/ip_tables_names, which iptables-save follows).
 func Tables(h *stack.Host) []string {
 	n := netOf(h)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	var out []string
-	for name := range n.tables {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Clone(n.order)
 }
 
 // Name is the table's name.

@@ -1,0 +1,99 @@
+package iptables_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// runTestPy runs iptables-test.py (legacy variant, no namespace of its
+// own) over files with the xtables-legacy-multi it finds first in env's
+// PATH, and fails t unless every line of every file passed, in its fast
+// mode (one iptables-restore of the file's rules) and line by line.
+func runTestPy(t *testing.T, oracle string, env []string, files []string) {
+	t.Helper()
+	log := filepath.Join(t.TempDir(), "py.log")
+	args := append([]string{filepath.Join(oracle, "iptables-test.py"), "-l", "--no-netns"}, files...)
+	cmd := exec.Command("python3", args...)
+	cmd.Dir = oracle
+	cmd.Env = env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	text := out.String()
+	if b, rerr := os.ReadFile("/tmp/iptables-test.log"); rerr == nil {
+		os.WriteFile(log, b, 0o644)
+	}
+	want := fmt.Sprintf("legacy: %d test files, ", len(files))
+	m := regexp.MustCompile(`legacy: (\d+) test files, (\d+) unit tests, (\d+) passed`).FindStringSubmatch(text)
+	if err != nil || m == nil || !strings.Contains(text, want) || m[2] != m[3] || strings.Contains(text, "ERROR") ||
+		strings.Contains(text, "fast mode failed") {
+		logText, _ := os.ReadFile(log)
+		t.Fatalf("iptables-test.py: %v\n%s\n--- its log:\n%s", err, text, tail(string(logText), 60))
+	}
+	t.Logf("%s", strings.TrimSpace(m[0]))
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestOracle runs iptables 1.8.9's own rule tests (../shared/oracles/
+// iptables: each line a rule appended with iptables -A, read back with
+// iptables-save, deleted with iptables -D, and each file's rules once
+// more in one iptables-restore) against a vnic host: every line passes.
+// The nat table's files need a NAT implementation registered with the
+// engine: while the host refuses nat rules (EOPNOTSUPP), they are
+// skipped, saying so.
+func TestOracle(t *testing.T) {
+	requireRoot(t, "python3")
+	oracle := oracleDir(t)
+	files, err := filepath.Glob(filepath.Join(oracle, "extensions", "*.t"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no .t files in %s/extensions", oracle)
+	}
+	sort.Strings(files)
+	var plain, nat []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("\n*nat")) {
+			nat = append(nat, f)
+		} else {
+			plain = append(plain, f)
+		}
+	}
+	t.Run("filter", func(t *testing.T) {
+		v := newVnicHost(t)
+		runTestPy(t, oracle, v.env(), plain)
+	})
+	t.Run("nat", func(t *testing.T) {
+		v := newVnicHost(t)
+		probe := exec.Command(filepath.Join(v.bin, "iptables"), "-t", "nat", "-A", "POSTROUTING", "-j", "SNAT", "--to-source", "198.18.0.1")
+		probe.Env = v.env()
+		if out, err := probe.CombinedOutput(); err != nil {
+			if strings.Contains(string(out), "Operation not supported") {
+				t.Skipf("the host's nat table takes no rules without a NAT implementation: %s", strings.TrimSpace(string(out)))
+			}
+			t.Fatalf("probe: %v: %s", err, out)
+		}
+		flush := exec.Command(filepath.Join(v.bin, "iptables"), "-t", "nat", "-F")
+		flush.Env = v.env()
+		if out, err := flush.CombinedOutput(); err != nil {
+			t.Fatalf("flush: %v: %s", err, out)
+		}
+		runTestPy(t, oracle, v.env(), nat)
+	})
+}
