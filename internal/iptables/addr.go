@@ -74,6 +74,36 @@ func hostByName(name string) ([4]byte, bool) {
 	return [4]byte{}, false
 }
 
+// addrName is xtables_ipaddr_to_anyname: a host name of /etc/hosts for
+// the address, else the number (vnic's CLI asks no DNS).
+func addrName(a [4]byte) string {
+	if n := hostByAddr(a); n != "" {
+		return n
+	}
+	return ipString(a)
+}
+
+// hostByAddr is gethostbyaddr over /etc/hosts: the first name of the
+// first line with the address.
+func hostByAddr(a [4]byte) string {
+	f, err := os.Open(etcDir + "/hosts")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fs := fields(sc.Text())
+		if len(fs) < 2 || strings.Count(fs[0], ".") != 3 {
+			continue
+		}
+		if b, ok := inetAton(fs[0]); ok && b == a {
+			return fs[1]
+		}
+	}
+	return ""
+}
+
 func be32(a [4]byte) uint32 {
 	return uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
 }

@@ -36,6 +36,9 @@ type ext struct {
 	save  func(w *strings.Builder, ip *ipt.IPMatch, info any)
 	// noData: the kernel's extension takes no info.
 	noData bool
+	// alias, when set, is the name -S and iptables-save give a rule's
+	// extension (state for conntrack's state test, NOTRACK for CT).
+	alias func(info any) string
 }
 
 // inst is one use of an extension in a rule being parsed (the
@@ -54,11 +57,27 @@ var (
 	targetExts = map[string]*ext{}
 )
 
-func registerMatch(e *ext) { matchExts[e.name] = e }
+func registerMatch(e *ext) {
+	matchExts[e.name] = e
+	if e.real != "" {
+		return
+	}
+	kernelMatches[e.name] = e
+}
+
+// kernelMatches and kernelTargets are the extensions by the name the
+// kernel knows (the ones that print a rule read back).
+var (
+	kernelMatches = map[string]*ext{}
+	kernelTargets = map[string]*ext{}
+)
 
 func registerTarget(e *ext) {
 	e.target = true
 	targetExts[e.name] = e
+	if e.real == "" {
+		kernelTargets[e.name] = e
+	}
 }
 
 // kernelName is the name the kernel knows the extension by.

@@ -84,7 +84,10 @@ func addrString(a, m [4]byte, format uint) string {
 	if m == ([4]byte{}) && format&fmtNumeric == 0 {
 		return "anywhere"
 	}
-	return ipString(a) + maskNumeric(m)
+	if format&fmtNumeric != 0 {
+		return ipString(a) + maskNumeric(m)
+	}
+	return addrName(a) + maskNumeric(m)
 }
 
 // printFirewall is print_firewall: one rule as -L shows it.
@@ -165,7 +168,7 @@ func printFirewall(w *strings.Builder, r *ipt.Rule, num int, format uint) {
 	}
 	numeric := format&fmtNumeric != 0
 	for _, m := range r.Matches {
-		e := findMatchExt(m.Name)
+		e := kernelMatches[m.Name]
 		switch {
 		case e == nil:
 			fmt.Fprintf(w, "UNKNOWN match `%s' ", m.Name)
@@ -178,7 +181,7 @@ func printFirewall(w *strings.Builder, r *ipt.Rule, num int, format uint) {
 		}
 	}
 	if r.Target.Name != "" {
-		if e := findTargetExt(r.Target.Name); e != nil && e.print != nil {
+		if e := kernelTargets[r.Target.Name]; e != nil && e.print != nil {
 			if e.revision == r.Target.Revision {
 				e.print(w, ip, r.Target.Info, numeric)
 			} else {
@@ -339,11 +342,15 @@ func printRule4(w *strings.Builder, r *ipt.Rule, chain string, counters int) {
 		w.WriteString(" -f")
 	}
 	for _, m := range r.Matches {
-		e := findMatchExt(m.Name)
+		e := kernelMatches[m.Name]
 		if e == nil {
 			continue
 		}
-		fmt.Fprintf(w, " -m %s", m.Name)
+		name := m.Name
+		if e.alias != nil && e.revision == m.Revision {
+			name = e.alias(m.Info)
+		}
+		fmt.Fprintf(w, " -m %s", name)
 		if e.save != nil && e.revision == m.Revision {
 			e.save(w, ip, m.Info)
 		} else if e.save != nil {
@@ -354,8 +361,13 @@ func printRule4(w *strings.Builder, r *ipt.Rule, chain string, counters int) {
 		fmt.Fprintf(w, " -c %d %d", r.Counters.Packets, r.Counters.Bytes)
 	}
 	if r.Target.Name != "" {
-		fmt.Fprintf(w, " -j %s", r.Target.Name)
-		if e := findTargetExt(r.Target.Name); e != nil && e.save != nil {
+		e := kernelTargets[r.Target.Name]
+		name := r.Target.Name
+		if e != nil && e.alias != nil && e.revision == r.Target.Revision {
+			name = e.alias(r.Target.Info)
+		}
+		fmt.Fprintf(w, " -j %s", name)
+		if e != nil && e.save != nil {
 			if e.revision == r.Target.Revision {
 				e.save(w, ip, r.Target.Info)
 			} else {

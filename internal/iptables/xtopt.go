@@ -1,7 +1,9 @@
 package iptables
 
 import (
+	"errors"
 	"math"
+	"strconv"
 	"sort"
 	"strings"
 
@@ -34,6 +36,7 @@ const (
 	xtPlen
 	xtPlenMask
 	xtEtherMAC
+	xtDouble
 )
 
 // Option flags (XTOPT_*).
@@ -88,6 +91,7 @@ type call struct {
 	ports [2]uint16
 	mac   [6]byte
 	tos   [2]uint8 // value, mask
+	dbl   float64
 }
 
 func (c *call) extName() string { return c.inst.ext.name }
@@ -157,6 +161,12 @@ func (c *call) parse() error {
 		err = c.parsePlenMask(c.arg)
 	case xtEtherMAC:
 		err = c.parseEtherMAC()
+	case xtDouble:
+		v, perr := strconv.ParseFloat(strings.TrimLeft(c.arg, " \t\n\v\f\r"), 64)
+		if perr != nil && !errors.Is(perr, strconv.ErrRange) || e.min != e.max && (v < float64(e.min) || v > float64(e.max)) {
+			err = c.errf("%s: bad value for option \"--%s\", or out of range (%d-%d).\n", c.extName(), e.name, e.min, e.max)
+		}
+		c.dbl = v
 	}
 	if err != nil {
 		return err
@@ -182,15 +192,11 @@ func (c *call) parseInt() error {
 	return nil
 }
 
-// parseMint is xtopt_parse_mint: "a", "a:b", ":b", "a:": a missing end
-// is the type's bound.
+// parseMint is xtopt_parse_mint: "a", "a:b", ":b", "a:": a missing
+// component is 0 first, the type's maximum second.
 func (c *call) parseMint() error {
 	e := c.entry
 	lmax := maxByType(e.typ)
-	if e.max != 0 && e.max < lmax {
-		lmax = e.max
-	}
-	lmin := e.min
 	maxiter := e.n
 	if maxiter == 0 {
 		maxiter = 2
@@ -204,20 +210,18 @@ func (c *call) parseMint() error {
 		var v uint64
 		rest := arg
 		if arg == "" || arg[0] == ':' {
-			v = lmin
 			if c.nvals == 1 {
 				v = lmax
 			}
 		} else {
 			var ok bool
-			v, rest, ok = strtoulRest(arg, lmin, lmax, 10)
+			v, rest, ok = strtoulRest(arg, 0, lmax, 0)
 			if !ok {
-				return c.errf("%s: bad value for option \"--%s\" near \"%s\", or out of range (%d-%d).\n", c.extName(), e.name, arg, lmin, lmax)
+				return c.errf("%s: bad value for option \"--%s\" near \"%s\", or out of range (0-%d).\n", c.extName(), e.name, arg, lmax)
 			}
 			if rest != "" && rest[0] != ':' {
 				return c.errf("%s: Argument to \"--%s\" has unexpected characters near \"%s\".\n", c.extName(), e.name, rest)
 			}
-			lmin = v
 		}
 		if c.nvals < 2 {
 			c.rng[c.nvals] = v
@@ -251,19 +255,11 @@ var tosSymbols = []struct {
 // parseTOSMask is xtopt_parse_tosmask: "value[/mask]" or a symbolic name
 // (mask: the entry's max).
 func (c *call) parseTOSMask() error {
-	if _, rest, ok := strtoulRest(c.arg, 0, math.MaxUint8, 0); ok {
-		v, _, _ := strtoulRest(c.arg, 0, math.MaxUint8, 0)
-		c.tos = [2]uint8{uint8(v), math.MaxUint8}
-		if strings.HasPrefix(rest, "/") {
-			m, r2, ok := strtoulRest(rest[1:], 0, math.MaxUint8, 0)
-			if !ok {
-				return c.errf("Illegal value: \"%s\"", c.arg)
-			}
-			c.tos[1], rest = uint8(m), r2
+	if _, _, ok := strtoulRest(c.arg, 0, math.MaxUint8, 0); ok {
+		if err := c.parseMarkMask(); err != nil {
+			return err
 		}
-		if rest != "" {
-			return c.errf("Illegal value: \"%s\"", c.arg)
-		}
+		c.tos = [2]uint8{uint8(c.mark), uint8(c.mask)}
 		return nil
 	}
 	c.tos[1] = uint8(c.entry.max)
@@ -281,13 +277,13 @@ func (c *call) parseMarkMask() error {
 	c.mark, c.mask = 0, math.MaxUint32
 	v, rest, ok := strtoulRest(c.arg, 0, math.MaxUint32, 0)
 	if !ok {
-		return c.errf("%s: bad mark value for option \"--%s\", or out of range.\n", c.extName(), c.entry.name)
+		return c.errf("%s: bad integer value for option \"--%s\", or out of range.\n", c.extName(), c.entry.name)
 	}
 	c.mark = uint32(v)
 	if strings.HasPrefix(rest, "/") {
 		m, r2, ok := strtoulRest(rest[1:], 0, math.MaxUint32, 0)
 		if !ok {
-			return c.errf("%s: bad mask value for option \"--%s\", or out of range.\n", c.extName(), c.entry.name)
+			return c.errf("%s: bad integer value for option \"--%s\", or out of range.\n", c.extName(), c.entry.name)
 		}
 		c.mask, rest = uint32(m), r2
 	}
