@@ -223,7 +223,7 @@ func (s *session) doCommand(c *command, h *handle) (bool, error) {
 		}
 		if c.target == nil && c.jumpto != "" && !h.isChain(c.jumpto) {
 			if c.gotoSet {
-				return false, p.xtError(parameterProblem, "goto '%s' is not a chain\n", c.jumpto)
+				return false, p.xtError(parameterProblem, "goto '%s' is not a chain", c.jumpto)
 			}
 			return false, p.xtError(parameterProblem, "Couldn't load target `%s':No such file or directory\n", c.jumpto)
 		}

@@ -32,7 +32,10 @@ type hchain struct {
 	hook     stack.NFHook
 	policy   ipt.Verdict
 	counters ipt.Counters
-	keep     bool // the policy counters are the kernel's
+	// set: the policy's counters were given (-P -c, a restore's chain
+	// line) and go to the host with the commit. Otherwise a commit
+	// zeroes them, as iptables-legacy 1.8.9's does.
+	set bool
 	rules    []ipt.Rule
 }
 
@@ -57,7 +60,7 @@ func newHandle(spec *ipt.TableSpec) *handle {
 	h := &handle{table: spec.Name, gen: spec.Gen}
 	hooks, _ := ipt.TableHooks(spec.Name)
 	for _, c := range spec.Chains {
-		hc := &hchain{name: c.Name, policy: c.Policy, counters: c.Counters, keep: true, rules: slices.Clone(c.Rules)}
+		hc := &hchain{name: c.Name, policy: c.Policy, counters: c.Counters, rules: slices.Clone(c.Rules)}
 		for hk := stack.NFHook(0); hk < stack.NumNFHooks; hk++ {
 			if hooks.Has(hk) && ipt.ChainNames[hk] == c.Name {
 				hc.builtin, hc.hook = true, hk
@@ -87,7 +90,10 @@ func (h *handle) sortChains() {
 func (h *handle) spec() *ipt.TableSpec {
 	s := &ipt.TableSpec{Name: h.table, Gen: h.gen}
 	for _, c := range h.chains {
-		ch := ipt.Chain{Name: c.name, Policy: c.policy, Counters: c.counters, KeepCounters: c.builtin && c.keep}
+		ch := ipt.Chain{Name: c.name, Policy: c.policy}
+		if c.set {
+			ch.Counters = c.counters
+		}
 		for _, r := range c.rules {
 			r.Origin = r.ID
 			ch.Rules = append(ch.Rules, r)
@@ -269,7 +275,7 @@ func (h *handle) zeroEntries(chain string) bool {
 		c.rules[i].ID, c.rules[i].Counters = 0, ipt.Counters{}
 	}
 	if c.builtin {
-		c.keep, c.counters = false, ipt.Counters{}
+		c.set, c.counters = false, ipt.Counters{}
 	}
 	h.changed = true
 	return true
@@ -366,8 +372,9 @@ func (h *handle) setPolicy(chain, policy string, counters *ipt.Counters) bool {
 	default:
 		return h.fail(fnSetPolicy, syscall.EINVAL)
 	}
+	c.set = counters != nil
 	if counters != nil {
-		c.counters, c.keep = *counters, false
+		c.counters = *counters
 	}
 	h.changed = true
 	return true

@@ -149,7 +149,7 @@ func (ps *parser) addCommand(newcmd, othercmds uint) error {
 		return ps.p.xtError(parameterProblem, "unexpected ! flag")
 	}
 	if ps.c.cmd&^othercmds != 0 {
-		return ps.p.xtError(parameterProblem, "Cannot use -%c with -%c\n", cmd2char(newcmd), cmd2char(ps.c.cmd&^othercmds))
+		return ps.p.xtError(parameterProblem, "Cannot use -%c with -%c", cmd2char(newcmd), cmd2char(ps.c.cmd&^othercmds))
 	}
 	ps.c.cmd |= newcmd
 	return nil
@@ -188,10 +188,10 @@ func (ps *parser) parseChainName(name string) error {
 		return ps.p.xtError(parameterProblem, "chain name `%s' too long (must be under %d chars)", name, ipt.MaxChainName+1)
 	}
 	if strings.HasPrefix(name, "-") || strings.HasPrefix(name, "!") {
-		return ps.p.xtError(parameterProblem, "chain name not allowed to start with `%c'\n", name[0])
+		return ps.p.xtError(parameterProblem, "chain name not allowed to start with `%c'", name[0])
 	}
 	if findTargetExt(name) != nil {
-		return ps.p.xtError(parameterProblem, "chain name may not clash with target name\n")
+		return ps.p.xtError(parameterProblem, "chain name may not clash with target name")
 	}
 	if strings.IndexFunc(name, unicode.IsSpace) >= 0 {
 		return ps.p.xtError(parameterProblem, "Invalid chain name `%s'", name)
@@ -235,15 +235,6 @@ func (ps *parser) commandMatch(name string) error {
 		return ps.p.xtError(parameterProblem, "Couldn't load match `%s':No such file or directory\n", name)
 	}
 	i := e.instantiate(ps.p, 0)
-	for _, m := range ps.c.matches {
-		if m.ext == e {
-			// A second use of a match (xtables_find_match's clone):
-			// its options stay the first one's.
-			i.offset = -1
-			ps.c.matches = append(ps.c.matches, i)
-			return nil
-		}
-	}
 	ps.merge(i)
 	ps.c.matches = append(ps.c.matches, i)
 	return nil
@@ -728,7 +719,7 @@ func (p *prog) genericOptCheck(command, options uint) error {
 			}
 		}
 		if legal == -1 {
-			return p.xtError(parameterProblem, "Illegal option `-%c' with this command\n", optFlagChars[i])
+			return p.xtError(parameterProblem, "Illegal option `-%c' with this command", optFlagChars[i])
 		}
 	}
 	return nil

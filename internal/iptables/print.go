@@ -109,7 +109,8 @@ func printFirewall(w *strings.Builder, r *ipt.Rule, num int, format uint) {
 	} else {
 		w.WriteByte(' ')
 	}
-	if pn := protoToName(int(ip.Proto), format&fmtNumeric != 0); pn != "" {
+	// -n shows the number; the rule echoed by -v (no table) the name.
+	if pn := protoToName(int(ip.Proto), format&fmtNumeric != 0 && format&fmtNoTable == 0); pn != "" {
 		fmt.Fprintf(w, pick(format, "%-5s", "%s "), pn)
 	} else {
 		fmt.Fprintf(w, pick(format, "%-5d", "%d "), ip.Proto)

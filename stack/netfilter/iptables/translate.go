@@ -46,13 +46,6 @@ func (t *Table) translate(spec *TableSpec, cur *ruleset) (*ruleset, error) {
 	if cur != nil && spec.Gen != cur.gen && usesOrigins(spec) {
 		return nil, errorf(syscall.EAGAIN, "ip_tables: table %s changed (generation %d, not %d): read it again", def.name, cur.gen, spec.Gen)
 	}
-	if def.name == "nat" && currentNAT() == nil {
-		for _, c := range spec.Chains {
-			if len(c.Rules) > 0 {
-				return nil, errorf(syscall.EOPNOTSUPP, "nat: no NAT implementation is registered: the nat table takes no rules")
-			}
-		}
-	}
 
 	// Layout: each chain's rules, then its tail.
 	start := make([]int32, len(spec.Chains))
@@ -174,6 +167,12 @@ func (t *Table) translate(spec *TableSpec, cur *ruleset) (*ruleset, error) {
 		} else {
 			te.kind, te.ctr = kindReturn, tail
 		}
+	}
+	// Without a NAT core the nat table has no hooks: rules that passed
+	// their checks are still refused, as they would never run.
+	if def.name == "nat" && currentNAT() == nil && len(rs.cells) > 0 {
+		rs.release()
+		return nil, errorf(syscall.EOPNOTSUPP, "nat: no NAT implementation is registered: the nat table takes no rules")
 	}
 	rs.spec = cloneSpec(spec)
 	rs.spec.Gen = rs.gen
