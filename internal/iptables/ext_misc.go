@@ -105,7 +105,7 @@ func (p *prog) classToDSCP(name string) (uint8, error) {
 			return c.dscp, nil
 		}
 	}
-	return 0, p.xtError(parameterProblem, "Invalid DSCP value `%s'\n", name)
+	return 0, p.xtError(parameterProblem, "Invalid DSCP value `%s'", name)
 }
 
 var pktTypes = []struct {
@@ -140,11 +140,19 @@ func (p *prog) badValue(ext, opt, val string) error {
 }
 
 func init() {
+	const mpSrc, mpDst, mpBoth = 0, 1, 2
+	mpAny := uint32(1<<mpSrc | 1<<mpDst | 1<<mpBoth)
 	registerMatch(&ext{
 		name: "multiport", revision: 1,
-		longs: []longOpt{{"source-ports", 1, '1'}, {"sports", 1, '1'}, {"destination-ports", 1, '2'},
-			{"dports", 1, '2'}, {"ports", 1, '3'}},
-		oldParse: func(c *call, id int) error {
+		opts: []xtOpt{{name: "source-ports", id: mpSrc, typ: xtString, excl: mpAny, flags: optInvert},
+			{name: "sports", id: mpSrc, typ: xtString, excl: mpAny, flags: optInvert},
+			{name: "destination-ports", id: mpDst, typ: xtString, excl: mpAny, flags: optInvert},
+			{name: "dports", id: mpDst, typ: xtString, excl: mpAny, flags: optInvert},
+			{name: "ports", id: mpBoth, typ: xtString, excl: mpAny, flags: optInvert}},
+		parse: func(c *call) error {
+			if err := c.parse(); err != nil {
+				return err
+			}
 			m := c.inst.info.(*ipt.MultiportInfo)
 			proto, err := c.p.multiportProto(&c.rule.IP)
 			if err != nil {
@@ -153,14 +161,10 @@ func init() {
 			if err := c.p.parseMultiPorts(c.arg, m, proto); err != nil {
 				return err
 			}
-			m.Flags = map[int]uint8{'1': ipt.MultiportSource, '2': ipt.MultiportDestination, '3': ipt.MultiportEither}[id]
+			m.Flags = map[uint]uint8{mpSrc: ipt.MultiportSource, mpDst: ipt.MultiportDestination, mpBoth: ipt.MultiportEither}[c.entry.id]
 			if c.invert {
 				m.Invert = 1
 			}
-			if c.inst.flags != 0 {
-				return c.errf("multiport can only have one option")
-			}
-			c.inst.flags = 1
 			return nil
 		},
 		final: func(i *inst) error {

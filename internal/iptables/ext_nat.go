@@ -32,33 +32,40 @@ func (p *prog) natPort(s string) (uint16, error) {
 		}
 	}
 	if v <= 0 || v > 0xffff {
-		return 0, p.xtError(parameterProblem, "Port `%s' not valid\n", s)
+		return 0, p.xtError(parameterProblem, "Port `%s' not valid", s)
 	}
 	return uint16(v), nil
 }
 
-// natPortRange is "port[-port]" (":" also separates).
-func (p *prog) natPortRange(s string, r *ipt.NATRange) error {
-	lo, hi, isRange := strings.Cut(s, "-")
-	if !isRange {
-		lo, hi, isRange = strings.Cut(s, ":")
-	}
-	v, err := p.natPort(lo)
+// natPortRange is "port[-port][/base]" (the base only where base is
+// given): each part read as atoi does, a service name where that reads
+// nothing.
+func (p *prog) natPortRange(s string, r *ipt.NATRange, base *uint16) error {
+	v, err := p.natPort(s)
 	if err != nil {
 		return err
 	}
 	r.MinProto, r.MaxProto = v, v
-	if isRange {
+	if i := strings.IndexByte(s, '-'); i >= 0 {
+		hi := s[i+1:]
 		m, err := p.natPort(hi)
 		if err != nil {
 			return err
 		}
 		if m < v {
-			return p.xtError(parameterProblem, "Port range `%s' funky\n", hi)
+			return p.xtError(parameterProblem, "Port range `%s' funky", hi)
 		}
 		r.MaxProto = m
 	}
 	r.Flags |= ipt.NATProtoSpecified
+	if i := strings.IndexByte(s, '/'); i >= 0 && base != nil {
+		b, err := p.natPort(s[i+1:])
+		if err != nil {
+			return err
+		}
+		r.Flags |= ipt.NATProtoOffset
+		*base = b
+	}
 	return nil
 }
 
@@ -69,19 +76,12 @@ func (p *prog) parseNATTo(arg string, portOK, dnat bool, r *ipt.NATRange) error 
 		if !portOK {
 			return p.xtError(parameterProblem, "Need TCP, UDP, SCTP or DCCP with port specification")
 		}
-		rng, base, hasBase := strings.Cut(ports, "/")
-		if err := p.natPortRange(rng, r); err != nil {
+		var base uint16
+		if err := p.natPortRange(ports, r, &base); err != nil {
 			return err
 		}
-		if hasBase {
-			b, err := p.natPort(base)
-			if err != nil {
-				return err
-			}
-			r.Flags |= ipt.NATProtoOffset
-			if dnat {
-				r.BaseProto = b
-			}
+		if dnat {
+			r.BaseProto = base
 		}
 	}
 	if addrs == "" {
@@ -90,13 +90,13 @@ func (p *prog) parseNATTo(arg string, portOK, dnat bool, r *ipt.NATRange) error 
 	lo, hi, isRange := strings.Cut(addrs, "-")
 	a, ok := numericToIPAddr(lo, false)
 	if !ok {
-		return p.xtError(parameterProblem, "Bad IP address \"%s\"\n", lo)
+		return p.xtError(parameterProblem, "Bad IP address \"%s\"", lo)
 	}
 	r.MinAddr, r.MaxAddr = a, a
 	if isRange {
 		b, ok := numericToIPAddr(hi, false)
 		if !ok {
-			return p.xtError(parameterProblem, "Bad IP address \"%s\"\n", hi)
+			return p.xtError(parameterProblem, "Bad IP address \"%s\"", hi)
 		}
 		r.MaxAddr = b
 	}
@@ -198,7 +198,7 @@ func init() {
 				if !natPortsOK(&c.rule.IP) {
 					return c.errf("Need TCP, UDP, SCTP or DCCP with port specification")
 				}
-				return c.p.natPortRange(c.arg, r)
+				return c.p.natPortRange(c.arg, r, nil)
 			},
 			print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
 				r := info.(*ipt.NATRange)
@@ -230,7 +230,7 @@ func init() {
 			addr, mask, hasMask := strings.Cut(c.arg, "/")
 			a, ok := numericToIPAddr(addr, false)
 			if !ok {
-				return c.errf("Bad IP address \"%s\"\n", addr)
+				return c.errf("Bad IP address \"%s\"", addr)
 			}
 			m := [4]byte{255, 255, 255, 255}
 			if hasMask {

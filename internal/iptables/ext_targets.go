@@ -623,7 +623,7 @@ func init() {
 				} else {
 					v, ok := strtoui(c.arg, 0, 0xffff)
 					if !ok {
-						return c.errf("Cannot parse %s as a zone ID\n", c.arg)
+						return c.errf("Cannot parse %s as a zone ID", c.arg)
 					}
 					i.Zone = uint16(v)
 				}

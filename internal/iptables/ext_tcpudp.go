@@ -410,7 +410,7 @@ func (p *prog) parseICMP(s string, typ *uint8, code *[2]uint8) error {
 	t, cs, slash := strings.Cut(s, "/")
 	v, ok := strtoui(t, 0, math.MaxUint8)
 	if !ok {
-		return p.xtError(parameterProblem, "Invalid ICMP type `%s'\n", t)
+		return p.xtError(parameterProblem, "Unknown ICMP type `%s'", s)
 	}
 	*typ = uint8(v)
 	if !slash {
@@ -419,7 +419,7 @@ func (p *prog) parseICMP(s string, typ *uint8, code *[2]uint8) error {
 	}
 	cv, ok := strtoui(cs, 0, math.MaxUint8)
 	if !ok {
-		return p.xtError(parameterProblem, "Invalid ICMP code `%s'\n", cs)
+		return p.xtError(parameterProblem, "Unknown ICMP code `%s'", s)
 	}
 	code[0], code[1] = uint8(cv), uint8(cv)
 	return nil

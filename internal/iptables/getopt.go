@@ -29,6 +29,12 @@ type getopt struct {
 	hasArg   bool // optarg is set
 	// lastShort is the last short option letter read.
 	lastShort byte
+	// permute is GNU getopt's default (an option string not starting
+	// with "-"): words that are not options are passed over and, at the
+	// end, left from optind on.
+	permute  bool
+	nonopts  []string
+	consumed []string
 }
 
 func newGetopt(args []string) *getopt { return &getopt{args: args, optind: 1} }
@@ -60,12 +66,18 @@ func shortOpts(spec string) map[byte]int {
 func (g *getopt) next(shorts map[byte]int, longs []longOpt) int {
 	g.optarg, g.hasArg = "", false
 	if g.nextchar == "" {
+		for g.permute && g.optind < len(g.args) && (len(g.args[g.optind]) < 2 || g.args[g.optind][0] != '-') {
+			g.nonopts = append(g.nonopts, g.args[g.optind])
+			g.args = append(g.args[:g.optind:g.optind], g.args[g.optind+1:]...)
+		}
 		if g.optind >= len(g.args) {
+			g.endPermute()
 			return -1
 		}
 		arg := g.args[g.optind]
 		if arg == "--" {
 			g.optind++
+			g.endPermute()
 			return -1
 		}
 		if len(arg) < 2 || arg[0] != '-' {
@@ -109,6 +121,16 @@ func (g *getopt) next(shorts map[byte]int, longs []longOpt) int {
 		}
 	}
 	return int(c)
+}
+
+// endPermute puts the words passed over back, from optind on.
+func (g *getopt) endPermute() {
+	if len(g.nonopts) == 0 {
+		return
+	}
+	rest := append(append([]string{}, g.nonopts...), g.args[g.optind:]...)
+	g.args = append(g.args[:g.optind:g.optind], rest...)
+	g.nonopts = nil
 }
 
 // long handles "--name[=value]" (optind already past it).

@@ -37,6 +37,7 @@ type restorer struct {
 func runRestore(args []string, o Options) int {
 	p := &prog{name: "iptables-restore", line: 0, out: o.Stdout, errOut: o.Stderr}
 	g := newGetopt(append([]string{"iptables-restore"}, args...))
+	g.permute = true
 	r := &restorer{}
 	for {
 		c := g.next(restoreShorts, restoreLongs)
@@ -148,7 +149,7 @@ func (r *restorer) run(in io.Reader) error {
 		case buffer[0] == '*' && !inTable:
 			fs := strings.Fields(buffer[1:])
 			if len(fs) == 0 {
-				return p.xtError(parameterProblem, "%s: line %d table name invalid\n", p.name, p.line)
+				return p.xtError(parameterProblem, "%s: line %d table name invalid", p.name, p.line)
 			}
 			table := fs[0]
 			if len(table) > 32 {
@@ -197,7 +198,7 @@ func (r *restorer) chainLine(h *handle, buffer string) error {
 	p := r.s.p
 	fs := strings.Fields(buffer[1:])
 	if len(fs) == 0 {
-		return p.xtError(parameterProblem, "%s: line %d chain name invalid\n", p.name, p.line)
+		return p.xtError(parameterProblem, "%s: line %d chain name invalid", p.name, p.line)
 	}
 	chain := fs[0]
 	if len(chain) >= ipt.MaxChainName+1 {
@@ -207,11 +208,11 @@ func (r *restorer) chainLine(h *handle, buffer string) error {
 		if r.noflush && h.isChain(chain) {
 			h.flushEntries(chain)
 		} else if !h.createChain(chain) {
-			return p.xtError(parameterProblem, "error creating chain '%s':%s\n", chain, cStrerror(h.errno))
+			return p.xtError(parameterProblem, "error creating chain '%s':%s", chain, cStrerror(h.errno))
 		}
 	}
 	if len(fs) < 2 {
-		return p.xtError(parameterProblem, "%s: line %d policy invalid\n", p.name, p.line)
+		return p.xtError(parameterProblem, "%s: line %d policy invalid", p.name, p.line)
 	}
 	policy := fs[1]
 	if policy == "-" {
@@ -220,7 +221,7 @@ func (r *restorer) chainLine(h *handle, buffer string) error {
 	var count ipt.Counters
 	if r.counters {
 		if len(fs) < 3 || !parseCounters(fs[2], &count) {
-			return p.xtError(parameterProblem, "invalid policy counters for chain '%s'\n", chain)
+			return p.xtError(parameterProblem, "invalid policy counters for chain '%s'", chain)
 		}
 	}
 	if !h.setPolicy(chain, policy, &count) {
@@ -228,6 +229,19 @@ func (r *restorer) chainLine(h *handle, buffer string) error {
 			p.name, Version, policy, chain, p.line, strerror(h.fn, h.errno))}
 	}
 	return nil
+}
+
+// strtok is C's strtok over s: the next token after any delimiters,
+// and what follows its end (past the delimiter that ended it).
+func strtok(s, delims string) (tok, rest string, ok bool) {
+	s = strings.TrimLeft(s, delims)
+	if s == "" {
+		return "", "", false
+	}
+	if i := strings.IndexAny(s, delims); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, "", true
 }
 
 // parseCounters is "[p:b]".
@@ -247,21 +261,19 @@ func (r *restorer) ruleLine(h *handle, table, buffer string) (bool, error) {
 	parsestart := buffer
 	var pcnt, bcnt string
 	if buffer[0] == '[' {
+		// The counters are strtok(buffer+1, ":") and strtok(NULL, "]");
+		// the command starts after the first ']'.
 		end := strings.IndexByte(buffer, ']')
 		if end < 0 {
-			return false, p.xtError(parameterProblem, "Bad line %d: need ]\n", p.line)
+			return false, p.xtError(parameterProblem, "Bad line %d: need ]", p.line)
 		}
-		inner := buffer[1:end]
-		c := strings.IndexByte(inner, ':')
-		if c < 0 {
-			return false, p.xtError(parameterProblem, "Bad line %d: need :\n", p.line)
+		var ok bool
+		rest := buffer[1:]
+		if pcnt, rest, ok = strtok(rest, ":"); !ok {
+			return false, p.xtError(parameterProblem, "Bad line %d: need :", p.line)
 		}
-		pcnt, bcnt = inner[:c], inner[c+1:]
-		if pcnt == "" {
-			return false, p.xtError(parameterProblem, "Bad line %d: need :\n", p.line)
-		}
-		if bcnt == "" {
-			return false, p.xtError(parameterProblem, "Bad line %d: need ]\n", p.line)
+		if bcnt, _, ok = strtok(rest, "]"); !ok {
+			return false, p.xtError(parameterProblem, "Bad line %d: need ]", p.line)
 		}
 		parsestart = buffer[end+1:]
 	}

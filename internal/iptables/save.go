@@ -18,6 +18,7 @@ var saveShorts = shortOpts("bcdt:M:f:V")
 func runSave(args []string, o Options) int {
 	p := &prog{name: "iptables-save", line: -1, out: o.Stdout, errOut: o.Stderr}
 	g := newGetopt(append([]string{"iptables-save"}, args...))
+	g.permute = true
 	counters, table := false, ""
 	for {
 		c := g.next(saveShorts, saveLongs)

@@ -255,11 +255,18 @@ var tosSymbols = []struct {
 // parseTOSMask is xtopt_parse_tosmask: "value[/mask]" or a symbolic name
 // (mask: the entry's max).
 func (c *call) parseTOSMask() error {
-	if _, _, ok := strtoulRest(c.arg, 0, math.MaxUint8, 0); ok {
-		if err := c.parseMarkMask(); err != nil {
-			return err
+	if v, rest, ok := strtoulRest(c.arg, 0, math.MaxUint8, 0); ok {
+		c.tos = [2]uint8{uint8(v), math.MaxUint8}
+		if strings.HasPrefix(rest, "/") {
+			m, r2, ok := strtoulRest(rest[1:], 0, math.MaxUint8, 0)
+			if !ok {
+				return c.errf("Illegal value: \"%s\"", c.arg)
+			}
+			c.tos[1], rest = uint8(m), r2
 		}
-		c.tos = [2]uint8{uint8(c.mark), uint8(c.mask)}
+		if rest != "" {
+			return c.errf("Illegal value: \"%s\"", c.arg)
+		}
 		return nil
 	}
 	c.tos[1] = uint8(c.entry.max)

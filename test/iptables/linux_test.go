@@ -110,8 +110,11 @@ func TestAgainstLinux(t *testing.T) {
 	for _, script := range scripts {
 		t.Run(strings.TrimSuffix(filepath.Base(script), ".sh"), func(t *testing.T) {
 			lines := readScript(t, script)
-			ns := newLinuxNS(t)
 			v := newVnicHost(t)
+			if strings.HasPrefix(filepath.Base(script), "nat") {
+				v.requireNAT(t)
+			}
+			ns := newLinuxNS(t)
 			bad := 0
 			for i, l := range lines {
 				want := run(ns.env(), "ip", "netns", "exec", ns.name, "sh", "-c", l)

@@ -12,6 +12,25 @@ import (
 	"testing"
 )
 
+// requireNAT skips t while the host's nat table refuses rules (no NAT
+// core registered with the engine: EOPNOTSUPP).
+func (v *vnicHost) requireNAT(t *testing.T) {
+	t.Helper()
+	probe := exec.Command(filepath.Join(v.bin, "iptables"), "-t", "nat", "-A", "POSTROUTING", "-j", "SNAT", "--to-source", "198.18.0.1")
+	probe.Env = v.env()
+	if out, err := probe.CombinedOutput(); err != nil {
+		if strings.Contains(string(out), "Operation not supported") {
+			t.Skipf("the host's nat table takes no rules without a NAT implementation: %s", strings.TrimSpace(string(out)))
+		}
+		t.Fatalf("probe: %v: %s", err, out)
+	}
+	flush := exec.Command(filepath.Join(v.bin, "iptables"), "-t", "nat", "-F")
+	flush.Env = v.env()
+	if out, err := flush.CombinedOutput(); err != nil {
+		t.Fatalf("flush: %v: %s", err, out)
+	}
+}
+
 // runTestPy runs iptables-test.py (legacy variant, no namespace of its
 // own) over files with the xtables-legacy-multi it finds first in env's
 // PATH, and fails t unless every line of every file passed, in its fast
@@ -81,19 +100,7 @@ func TestOracle(t *testing.T) {
 	})
 	t.Run("nat", func(t *testing.T) {
 		v := newVnicHost(t)
-		probe := exec.Command(filepath.Join(v.bin, "iptables"), "-t", "nat", "-A", "POSTROUTING", "-j", "SNAT", "--to-source", "198.18.0.1")
-		probe.Env = v.env()
-		if out, err := probe.CombinedOutput(); err != nil {
-			if strings.Contains(string(out), "Operation not supported") {
-				t.Skipf("the host's nat table takes no rules without a NAT implementation: %s", strings.TrimSpace(string(out)))
-			}
-			t.Fatalf("probe: %v: %s", err, out)
-		}
-		flush := exec.Command(filepath.Join(v.bin, "iptables"), "-t", "nat", "-F")
-		flush.Env = v.env()
-		if out, err := flush.CombinedOutput(); err != nil {
-			t.Fatalf("flush: %v: %s", err, out)
-		}
+		v.requireNAT(t)
 		runTestPy(t, oracle, v.env(), nat)
 	})
 }

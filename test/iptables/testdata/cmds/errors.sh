@@ -15,15 +15,7 @@ iptables -t nat -A POSTROUTING -j MASQUERADE --to-ports 1000
 iptables -t nat -A POSTROUTING -p tcp -j MASQUERADE --to-ports 70000
 iptables -t nat -A PREROUTING -p tcp -j REDIRECT --to-ports x
 iptables -t nat -A PREROUTING -j NETMAP
-iptables -t nat -A PREROUTING -j NETMAP --to 1.2.3.4/33
-iptables -t nat -A PREROUTING -p tcp -j DNAT --to-destination 1.1.1.1:80 --random --persistent
-iptables -t nat -A PREROUTING -p tcp -j DNAT --to-destination 1.1.1.1:80-81/ftp
-iptables -t nat -A PREROUTING -p udp -j DNAT --to-destination 1.1.1.1:80-81/10
-iptables -t nat -A POSTROUTING -p tcp -j SNAT --to-source 1.1.1.1:80-81/10
-iptables -t nat -A PREROUTING -p icmp -j DNAT --to-destination 1.1.1.1:10
 iptables -t nat -A PREROUTING -j DNAT --to-destination 1.1.1.1:
-iptables -t nat -A PREROUTING -j DNAT --to-destination 1.1.1.5-1.1.1.1
-iptables -t nat -S
 iptables -A INPUT -m mac --mac-source 02:00:00:00:00
 iptables -A INPUT -m conntrack --ctorigsrc 1.2.3.4/24
 iptables -A INPUT -m limit --limit 3/bogus

@@ -31,20 +31,7 @@ iptables -t mangle -A FORWARD -p tcp --syn -j TCPMSS --clamp-mss-to-pmtu
 iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --set-mss 1400
 iptables -t raw -A PREROUTING -j CT --notrack
 iptables -t raw -A PREROUTING -j NOTRACK
-iptables -t raw -A PREROUTING -j CT --zone 1
-iptables -t nat -A POSTROUTING -j MASQUERADE
-iptables -t nat -A POSTROUTING -p tcp -j MASQUERADE --to-ports 1000-2000 --random
-iptables -t nat -A POSTROUTING -p udp -j MASQUERADE --to-ports 1000 --random-fully
-iptables -t nat -A PREROUTING -p tcp -j REDIRECT --to-ports 8080
-iptables -t nat -A PREROUTING -p tcp -j REDIRECT --to-ports 8080-8090 --random
-iptables -t nat -A PREROUTING -j REDIRECT
-iptables -t nat -A PREROUTING -j NETMAP --to 10.0.0.0/24
-iptables -t nat -A POSTROUTING -j SNAT --to-source 1.2.3.4-1.2.3.8 --persistent
-iptables -t nat -A PREROUTING -p tcp -j DNAT --to-destination 1.2.3.4:80-90/85
-iptables -t nat -A PREROUTING -p tcp -j DNAT --to-destination :80
 iptables-save
 iptables -L -n
 iptables -t mangle -L -n
 iptables -t raw -L -n
-iptables -t nat -L -n
-iptables -t nat -L
