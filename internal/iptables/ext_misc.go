@@ -111,7 +111,7 @@ func (p *prog) classToDSCP(name string) (uint8, error) {
 var pktTypes = []struct {
 	name string
 	typ  int32
-}{{"unicast", 0}, {"broadcast", 1}, {"multicast", 2}, {"bcast", 1}, {"mcast", 2}, {"host", 0}}
+}{{"unicast", 0}, {"broadcast", 1}, {"multicast", 2}, {"otherhost", 3}, {"bcast", 1}, {"mcast", 2}, {"host", 0}}
 
 func pktTypeName(t int32) string {
 	for _, p := range pktTypes {

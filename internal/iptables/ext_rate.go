@@ -602,7 +602,7 @@ func init() {
 		name: "statistic",
 		opts: []xtOpt{{name: "mode", id: stMode, typ: xtString, flags: optMand},
 			{name: "probability", id: stProb, typ: xtDouble, flags: optInvert, min: 0, max: 1},
-			{name: "every", id: stEvery, typ: xtUint32, min: 1, flags: optInvert},
+			{name: "every", id: stEvery, typ: xtUint32, min: 1, flags: optInvert, also: 1 << stPacket},
 			{name: "packet", id: stPacket, typ: xtUint32}},
 		parse: func(c *call) error {
 			i := c.inst.info.(*ipt.StatisticInfo)

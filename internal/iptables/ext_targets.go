@@ -283,8 +283,10 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) { nfqueueDump(w, info.(*ipt.NFQueueInfo), false) },
-		save:  func(w *strings.Builder, _ *ipt.IPMatch, info any) { nfqueueDump(w, info.(*ipt.NFQueueInfo), true) },
+		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+			nfqueueDump(w, info.(*ipt.NFQueueInfo), false)
+		},
+		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) { nfqueueDump(w, info.(*ipt.NFQueueInfo), true) },
 	})
 
 	registerTarget(&ext{

@@ -35,8 +35,8 @@ type hchain struct {
 	// set: the policy's counters were given (-P -c, a restore's chain
 	// line) and go to the host with the commit. Otherwise a commit
 	// zeroes them, as iptables-legacy 1.8.9's does.
-	set bool
-	rules    []ipt.Rule
+	set   bool
+	rules []ipt.Rule
 }
 
 // The operations, as iptc_strerror tells them apart.

@@ -3,8 +3,8 @@ package iptables
 import (
 	"errors"
 	"math"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 
 	ipt "vnic/stack/netfilter/iptables"

@@ -104,3 +104,75 @@ func TestOracle(t *testing.T) {
 		runTestPy(t, oracle, v.env(), nat)
 	})
 }
+
+// ownRuleFiles are the rule tests of testdata/rules (iptables-test.py's
+// format, one file per extension the engine has), split into those of
+// the nat table and the others.
+func ownRuleFiles(t *testing.T) (plain, nat []string) {
+	t.Helper()
+	files, err := filepath.Glob("testdata/rules/*.t")
+	if err != nil || len(files) == 0 {
+		t.Fatal("no .t files in testdata/rules")
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("\n*nat")) {
+			nat = append(nat, abs)
+		} else {
+			plain = append(plain, abs)
+		}
+	}
+	return plain, nat
+}
+
+// TestOwnRules runs vnic's own rule tests (testdata/rules: every match
+// and target of the engine, the same format as iptables' .t files)
+// against a vnic host with iptables' runner.
+func TestOwnRules(t *testing.T) {
+	requireRoot(t, "python3")
+	oracle := oracleDir(t)
+	plain, nat := ownRuleFiles(t)
+	t.Run("filter", func(t *testing.T) {
+		v := newVnicHost(t)
+		runTestPy(t, oracle, v.env(), plain)
+	})
+	t.Run("nat", func(t *testing.T) {
+		v := newVnicHost(t)
+		v.requireNAT(t)
+		runTestPy(t, oracle, v.env(), nat)
+	})
+}
+
+// TestOwnRulesLinux checks every line of testdata/rules against Debian's
+// iptables-legacy in a network namespace of the test's own: what vnic is
+// held to is what Linux does.
+func TestOwnRulesLinux(t *testing.T) {
+	requireRoot(t, "python3", "ip", "xtables-legacy-multi")
+	oracle := oracleDir(t)
+	plain, nat := ownRuleFiles(t)
+	ns := newLinuxNS(t)
+	env := ns.env()
+	log := filepath.Join(t.TempDir(), "py.log")
+	args := append([]string{"netns", "exec", ns.name, "python3", filepath.Join(oracle, "iptables-test.py"), "-l", "--no-netns", "-H"}, append(plain, nat...)...)
+	cmd := exec.Command("ip", args...)
+	cmd.Dir, cmd.Env = oracle, env
+	out, err := cmd.CombinedOutput()
+	text := string(out)
+	want := fmt.Sprintf("legacy: %d test files, ", len(plain)+len(nat))
+	m := regexp.MustCompile(`legacy: (\d+) test files, (\d+) unit tests, (\d+) passed`).FindStringSubmatch(text)
+	if err != nil || m == nil || !strings.Contains(text, want) || m[2] != m[3] || strings.Contains(text, "ERROR") ||
+		strings.Contains(text, "fast mode failed") {
+		b, _ := os.ReadFile("/tmp/iptables-test.log")
+		os.WriteFile(log, b, 0o644)
+		t.Fatalf("iptables-test.py with iptables-legacy: %v\n%s\n--- its log:\n%s", err, text, tail(string(b), 60))
+	}
+	t.Logf("%s", m[0])
+}
