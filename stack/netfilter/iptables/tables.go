@@ -87,6 +87,7 @@ type netState struct {
 	hash   hashlimitNet
 	queue  queueNet
 	nflog  nflogNet
+	sets   setNet
 }
 
 var netKey = stack.NewHostKey[netState]()
