@@ -60,6 +60,8 @@ type prog struct {
 	line   int    // the restore input's line, -1 outside iptables-restore
 	out    io.Writer
 	errOut io.Writer
+	// setIndex is the host's index of an IP set (nil: no host to ask).
+	setIndex func(name string) (uint16, bool)
 }
 
 func (p *prog) printf(format string, args ...any) { fmt.Fprintf(p.out, format, args...) }

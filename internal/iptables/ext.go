@@ -32,13 +32,20 @@ type ext struct {
 	final func(i *inst) error
 	// print writes the -L form (" tcp dpt:22"), save the
 	// iptables-save form (" --dport 22").
-	print func(w *strings.Builder, ip *ipt.IPMatch, info any, numeric bool)
-	save  func(w *strings.Builder, ip *ipt.IPMatch, info any)
+	print func(w *strings.Builder, env *extEnv, info any, numeric bool)
+	save  func(w *strings.Builder, env *extEnv, info any)
 	// noData: the kernel's extension takes no info.
 	noData bool
 	// alias, when set, is the name -S and iptables-save give a rule's
 	// extension (state for conntrack's state test, NOTRACK for CT).
 	alias func(info any) string
+}
+
+// extEnv is what a printer knows besides the info: the rule's IP part
+// and the names of the host's IP sets by index (nil: none known).
+type extEnv struct {
+	ip      *ipt.IPMatch
+	setName func(index uint16) (string, bool)
 }
 
 // inst is one use of an extension in a rule being parsed (the

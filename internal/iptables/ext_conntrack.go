@@ -299,10 +299,10 @@ func init() {
 			}
 			return "conntrack"
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, numeric bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, numeric bool) {
 			ctDump(w, info.(*ipt.ConntrackInfo), "", numeric)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			ctDump(w, info.(*ipt.ConntrackInfo), "--", true)
 		},
 	})

@@ -173,7 +173,7 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, ip *ipt.IPMatch, info any, numeric bool) {
+		print: func(w *strings.Builder, env *extEnv, info any, numeric bool) {
 			m := info.(*ipt.MultiportInfo)
 			w.WriteString(" multiport ")
 			w.WriteString(map[uint8]string{ipt.MultiportSource: "sports", ipt.MultiportDestination: "dports", ipt.MultiportEither: "ports"}[m.Flags])
@@ -184,15 +184,15 @@ func init() {
 			if m.Invert != 0 {
 				w.WriteString(" !")
 			}
-			printMultiPorts(w, m, multiportProtoName(ip.Proto), numeric)
+			printMultiPorts(w, m, multiportProtoName(env.ip.Proto), numeric)
 		},
-		save: func(w *strings.Builder, ip *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, env *extEnv, info any) {
 			m := info.(*ipt.MultiportInfo)
 			if m.Invert != 0 {
 				w.WriteString(" !")
 			}
 			w.WriteString(map[uint8]string{ipt.MultiportSource: " --sports ", ipt.MultiportDestination: " --dports ", ipt.MultiportEither: " --ports "}[m.Flags])
-			printMultiPorts(w, m, multiportProtoName(ip.Proto), true)
+			printMultiPorts(w, m, multiportProtoName(env.ip.Proto), true)
 		},
 	})
 
@@ -207,10 +207,10 @@ func init() {
 			ipt.PutCString(i.Comment[:], c.arg)
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			fmt.Fprintf(w, " /* %s */", ipt.CString(info.(*ipt.CommentInfo).Comment[:]))
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			w.WriteString(" --comment")
 			saveString(w, ipt.CString(info.(*ipt.CommentInfo).Comment[:]))
 		},
@@ -233,12 +233,12 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.LengthInfo)
 			fmt.Fprintf(w, " length %s", bang(i.Invert != 0))
 			printRange16(w, i.Min, i.Max)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.LengthInfo)
 			fmt.Fprintf(w, "%s --length ", sbang(i.Invert != 0))
 			printRange16(w, i.Min, i.Max)
@@ -278,13 +278,13 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.TTLInfo)
 			w.WriteString(" TTL match ")
 			w.WriteString(map[uint8]string{ipt.TTLEq: "TTL == ", ipt.TTLNe: "TTL != ", ipt.TTLLt: "TTL < ", ipt.TTLGt: "TTL > "}[i.Mode])
 			fmt.Fprintf(w, "%d", i.TTL)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.TTLInfo)
 			w.WriteString(map[uint8]string{ipt.TTLEq: " --ttl-eq", ipt.TTLNe: " ! --ttl-eq", ipt.TTLLt: " --ttl-lt", ipt.TTLGt: " --ttl-gt"}[i.Mode])
 			fmt.Fprintf(w, " %d", i.TTL)
@@ -305,7 +305,7 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, numeric bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, numeric bool) {
 			i := info.(*ipt.TOSInfo)
 			w.WriteString(" tos match")
 			if i.Invert != 0 {
@@ -321,7 +321,7 @@ func init() {
 			}
 			fmt.Fprintf(w, "0x%02x/0x%02x", i.Value, i.Mask)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.TOSInfo)
 			fmt.Fprintf(w, "%s --tos 0x%02x/0x%02x", sbang(i.Invert != 0), i.Value, i.Mask)
 		},
@@ -357,11 +357,11 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.DSCPInfo)
 			fmt.Fprintf(w, " DSCP match %s0x%02x", bang(i.Invert != 0), i.DSCP)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.DSCPInfo)
 			fmt.Fprintf(w, "%s --dscp 0x%02x", sbang(i.Invert != 0), i.DSCP)
 		},
@@ -390,11 +390,11 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.PktTypeInfo)
 			fmt.Fprintf(w, " PKTTYPE %s= %s", bang(i.Invert != 0), pktTypeName(i.PktType))
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.PktTypeInfo)
 			fmt.Fprintf(w, "%s --pkt-type %s", sbang(i.Invert != 0), pktTypeName(i.PktType))
 		},
@@ -414,11 +414,11 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.MACInfo)
 			fmt.Fprintf(w, " MAC%s %s", sbang(i.Invert != 0), macString(i.Src))
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.MACInfo)
 			fmt.Fprintf(w, "%s --mac-source %s", sbang(i.Invert != 0), macString(i.Src))
 		},
@@ -470,7 +470,7 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.IPRangeInfo)
 			if i.Flags&ipt.IPRangeSrc != 0 {
 				fmt.Fprintf(w, " source IP range%s %s-%s", sbang(i.Flags&ipt.IPRangeSrcInv != 0), ipString(i.SrcMin), ipString(i.SrcMax))
@@ -479,7 +479,7 @@ func init() {
 				fmt.Fprintf(w, " destination IP range%s %s-%s", sbang(i.Flags&ipt.IPRangeDstInv != 0), ipString(i.DstMin), ipString(i.DstMax))
 			}
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.IPRangeInfo)
 			if i.Flags&ipt.IPRangeSrc != 0 {
 				fmt.Fprintf(w, "%s --src-range %s-%s", sbang(i.Flags&ipt.IPRangeSrcInv != 0), ipString(i.SrcMin), ipString(i.SrcMax))
@@ -505,7 +505,7 @@ func init() {
 		name: "mark", revision: 1,
 		opts:  []xtOpt{{name: "mark", typ: xtMarkMask32, flags: optMand | optInvert}},
 		parse: markParse,
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.MarkInfo)
 			w.WriteString(" mark match")
 			if i.Invert != 0 {
@@ -513,7 +513,7 @@ func init() {
 			}
 			printMark(w, i.Mark, i.Mask)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.MarkInfo)
 			fmt.Fprintf(w, "%s --mark", sbang(i.Invert != 0))
 			printMark(w, i.Mark, i.Mask)
@@ -523,7 +523,7 @@ func init() {
 		name: "connmark", revision: 1,
 		opts:  []xtOpt{{name: "mark", typ: xtMarkMask32, flags: optMand | optInvert}},
 		parse: markParse,
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.MarkInfo)
 			w.WriteString(" connmark match ")
 			if i.Invert != 0 {
@@ -531,7 +531,7 @@ func init() {
 			}
 			printMark(w, i.Mark, i.Mask)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.MarkInfo)
 			fmt.Fprintf(w, "%s --mark", sbang(i.Invert != 0))
 			printMark(w, i.Mark, i.Mask)

@@ -164,12 +164,12 @@ func init() {
 				r.Flags |= flagOf[c.entry.id]
 				return nil
 			},
-			print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+			print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 				r := info.(*ipt.NATRange)
 				w.WriteString(" to:" + natRangeString(r))
 				natFlags(w, r, "")
 			},
-			save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+			save: func(w *strings.Builder, _ *extEnv, info any) {
 				r := info.(*ipt.NATRange)
 				fmt.Fprintf(w, " --%s %s", opt, natRangeString(r))
 				natFlags(w, r, "--")
@@ -200,14 +200,14 @@ func init() {
 				}
 				return c.p.natPortRange(c.arg, r, nil)
 			},
-			print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+			print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 				r := info.(*ipt.NATRange)
 				if r.Flags&ipt.NATProtoSpecified != 0 {
 					fmt.Fprintf(w, " %s%s", word, natPortsString(r))
 				}
 				natFlags(w, r, "")
 			},
-			save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+			save: func(w *strings.Builder, _ *extEnv, info any) {
 				r := info.(*ipt.NATRange)
 				if r.Flags&ipt.NATProtoSpecified != 0 {
 					fmt.Fprintf(w, " --to-ports %s", natPortsString(r))
@@ -249,10 +249,10 @@ func init() {
 			r.MaxAddr = put32(be32(r.MinAddr) | ^be32(m))
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			fmt.Fprintf(w, " to:%s", netmapString(info.(*ipt.NATRange)))
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			fmt.Fprintf(w, " --to %s", netmapString(info.(*ipt.NATRange)))
 		},
 	})

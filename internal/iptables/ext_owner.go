@@ -289,10 +289,10 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, numeric bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, numeric bool) {
 			ownerDump(w, info.(*ipt.OwnerInfo), false, numeric)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) { ownerDump(w, info.(*ipt.OwnerInfo), true, true) },
+		save: func(w *strings.Builder, _ *extEnv, info any) { ownerDump(w, info.(*ipt.OwnerInfo), true, true) },
 	})
 
 	const atSrc, atDst, atIn, atOut = 1, 2, 4, 8
@@ -363,7 +363,7 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.AddrTypeInfo)
 			w.WriteString(" ADDRTYPE match")
 			if i.Source != 0 {
@@ -387,7 +387,7 @@ func init() {
 				w.WriteString(" limit-out")
 			}
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.AddrTypeInfo)
 			if i.Source != 0 {
 				fmt.Fprintf(w, "%s --src-type ", sbang(i.Flags&ipt.AddrTypeInvertSource != 0))
@@ -452,7 +452,7 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.StringInfo)
 			fmt.Fprintf(w, " STRING match %s", bang(i.Flags&ipt.StringInvert != 0))
 			printPattern(w, i.Pattern[:min(int(i.PatLen), ipt.StringMaxPattern)])
@@ -467,7 +467,7 @@ func init() {
 				w.WriteString(" ICASE")
 			}
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.StringInfo)
 			pat := i.Pattern[:min(int(i.PatLen), ipt.StringMaxPattern)]
 			if isHexString(pat) {

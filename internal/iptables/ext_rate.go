@@ -317,13 +317,13 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			r := info.(*ipt.LimitInfo)
 			w.WriteString(" limit: avg")
 			printRate(w, uint64(r.Avg), ipt.LimitScale)
 			fmt.Fprintf(w, " burst %d", r.Burst)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			r := info.(*ipt.LimitInfo)
 			w.WriteString(" --limit")
 			printRate(w, uint64(r.Avg), ipt.LimitScale)
@@ -461,10 +461,10 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			hashlimitDump(w, info.(*ipt.HashlimitInfo), false)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			hashlimitDump(w, info.(*ipt.HashlimitInfo), true)
 		},
 	})
@@ -527,7 +527,7 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.RecentInfo)
 			if i.Invert != 0 {
 				w.WriteString(" !")
@@ -562,7 +562,7 @@ func init() {
 			}
 			fmt.Fprintf(w, " mask: %s", ipString(i.Mask))
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.RecentInfo)
 			if i.Invert != 0 {
 				w.WriteString(" !")
@@ -645,11 +645,11 @@ func init() {
 			i.Count = i.Every - i.Packet
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			w.WriteString(" statistic")
 			statisticDump(w, info.(*ipt.StatisticInfo), "")
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			statisticDump(w, info.(*ipt.StatisticInfo), "--")
 		},
 	})

@@ -114,7 +114,7 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, numeric bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, numeric bool) {
 			i := info.(*ipt.LogTargetInfo)
 			w.WriteString(" LOG")
 			if numeric {
@@ -148,7 +148,7 @@ func init() {
 				fmt.Fprintf(w, " prefix \"%s\"", p)
 			}
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.LogTargetInfo)
 			if p := ipt.CString(i.Prefix[:]); p != "" {
 				w.WriteString(" --log-prefix")
@@ -224,8 +224,8 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) { nflogDump(w, info.(*ipt.NFLogInfo), "") },
-		save:  func(w *strings.Builder, _ *ipt.IPMatch, info any) { nflogDump(w, info.(*ipt.NFLogInfo), "--") },
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) { nflogDump(w, info.(*ipt.NFLogInfo), "") },
+		save:  func(w *strings.Builder, _ *extEnv, info any) { nflogDump(w, info.(*ipt.NFLogInfo), "--") },
 	})
 
 	const nqNum, nqBalance, nqBypass, nqFanout = 0, 1, 2, 3
@@ -283,10 +283,10 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			nfqueueDump(w, info.(*ipt.NFQueueInfo), false)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) { nfqueueDump(w, info.(*ipt.NFQueueInfo), true) },
+		save: func(w *strings.Builder, _ *extEnv, info any) { nfqueueDump(w, info.(*ipt.NFQueueInfo), true) },
 	})
 
 	registerTarget(&ext{
@@ -309,10 +309,10 @@ func init() {
 			}
 			return c.errf("unknown reject type \"%s\"", c.arg)
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			fmt.Fprintf(w, " reject-with %s", rejectName(info.(*ipt.RejectInfo).With))
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			fmt.Fprintf(w, " --reject-with %s", rejectName(info.(*ipt.RejectInfo).With))
 		},
 	})
@@ -339,11 +339,11 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.MarkTargetInfo)
 			markDump(w, "MARK", i.Mark, i.Mask)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.MarkTargetInfo)
 			fmt.Fprintf(w, " --set-xmark 0x%x/0x%x", i.Mark, i.Mask)
 		},
@@ -400,7 +400,7 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.ConnmarkTargetInfo)
 			switch i.Mode {
 			case ipt.ConnmarkSet:
@@ -435,7 +435,7 @@ func init() {
 				fmt.Fprintf(w, " %s %d", op, i.ShiftBits)
 			}
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.ConnmarkTargetInfo)
 			switch i.Mode {
 			case ipt.ConnmarkSet:
@@ -479,13 +479,13 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			i := info.(*ipt.TTLTargetInfo)
 			w.WriteString(" TTL ")
 			w.WriteString(map[uint8]string{ipt.TTLSet: "set to ", ipt.TTLDec: "decrement by ", ipt.TTLInc: "increment by "}[i.Mode])
 			fmt.Fprintf(w, "%d", i.TTL)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			i := info.(*ipt.TTLTargetInfo)
 			w.WriteString(map[uint8]string{ipt.TTLSet: " --ttl-set", ipt.TTLDec: " --ttl-dec", ipt.TTLInc: " --ttl-inc"}[i.Mode])
 			fmt.Fprintf(w, " %d", i.TTL)
@@ -515,10 +515,10 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			fmt.Fprintf(w, " DSCP set 0x%02x", info.(*ipt.DSCPTargetInfo).DSCP)
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			fmt.Fprintf(w, " --set-dscp 0x%02x", info.(*ipt.DSCPTargetInfo).DSCP)
 		},
 	})
@@ -544,14 +544,14 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 			if m := info.(*ipt.TCPMSSInfo).MSS; m == ipt.TCPMSSClampPMTU {
 				w.WriteString(" TCPMSS clamp to PMTU")
 			} else {
 				fmt.Fprintf(w, " TCPMSS set %d", m)
 			}
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			if m := info.(*ipt.TCPMSSInfo).MSS; m == ipt.TCPMSSClampPMTU {
 				w.WriteString(" --clamp-mss-to-pmtu")
 			} else {
@@ -561,7 +561,7 @@ func init() {
 	})
 
 	const ctNoTrack, ctHelper, ctTimeout, ctZone, ctZoneOrig, ctZoneReply = 0, 1, 2, 3, 4, 5
-	ctPrint := func(w *strings.Builder, _ *ipt.IPMatch, info any, _ bool) {
+	ctPrint := func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 		i := info.(*ipt.CTInfo)
 		if i.Flags&ipt.CTNoTrackAlias != 0 {
 			w.WriteString(" NOTRACK")
@@ -579,7 +579,7 @@ func init() {
 		}
 		ctZoneDump(w, i, "")
 	}
-	ctSave := func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+	ctSave := func(w *strings.Builder, _ *extEnv, info any) {
 		i := info.(*ipt.CTInfo)
 		if i.Flags&ipt.CTNoTrackAlias != 0 {
 			return

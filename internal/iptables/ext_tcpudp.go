@@ -200,7 +200,7 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, numeric bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, numeric bool) {
 			t := info.(*ipt.TCPInfo)
 			w.WriteString(" tcp")
 			printPorts(w, "spt", t.SrcPorts, t.InvFlags&ipt.TCPInvSrcPort != 0, numeric, "tcp")
@@ -222,7 +222,7 @@ func init() {
 				fmt.Fprintf(w, " Unknown invflags: 0x%X", t.InvFlags&^0x0f)
 			}
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			t := info.(*ipt.TCPInfo)
 			savePorts(w, "sport", t.SrcPorts, t.InvFlags&ipt.TCPInvSrcPort != 0)
 			savePorts(w, "dport", t.DstPorts, t.InvFlags&ipt.TCPInvDstPort != 0)
@@ -267,7 +267,7 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, numeric bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, numeric bool) {
 			u := info.(*ipt.UDPInfo)
 			w.WriteString(" udp")
 			printPorts(w, "spt", u.SrcPorts, u.InvFlags&ipt.UDPInvSrcPort != 0, numeric, "udp")
@@ -276,7 +276,7 @@ func init() {
 				fmt.Fprintf(w, " Unknown invflags: 0x%X", u.InvFlags&^0x03)
 			}
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			u := info.(*ipt.UDPInfo)
 			savePorts(w, "sport", u.SrcPorts, u.InvFlags&ipt.UDPInvSrcPort != 0)
 			savePorts(w, "dport", u.DstPorts, u.InvFlags&ipt.UDPInvDstPort != 0)
@@ -303,7 +303,7 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *ipt.IPMatch, info any, numeric bool) {
+		print: func(w *strings.Builder, _ *extEnv, info any, numeric bool) {
 			m := info.(*ipt.ICMPInfo)
 			w.WriteString(" icmp")
 			printICMPType(w, m.Type, m.Code, m.InvFlags&ipt.ICMPInv != 0, numeric)
@@ -311,7 +311,7 @@ func init() {
 				fmt.Fprintf(w, " Unknown invflags: 0x%X", m.InvFlags&^ipt.ICMPInv)
 			}
 		},
-		save: func(w *strings.Builder, _ *ipt.IPMatch, info any) {
+		save: func(w *strings.Builder, _ *extEnv, info any) {
 			m := info.(*ipt.ICMPInfo)
 			if m.InvFlags&ipt.ICMPInv != 0 {
 				w.WriteString(" !")

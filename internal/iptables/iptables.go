@@ -98,24 +98,59 @@ func (s *session) open(table string) (*handle, error) {
 	return h, nil
 }
 
+// backend dials the host once per session.
+func (s *session) backend() (backend, error) {
+	if s.be == nil {
+		be, err := s.o.dial()
+		if err != nil {
+			return nil, err
+		}
+		s.be = be
+	}
+	return s.be, nil
+}
+
+// sets gives the prog and h the host's IP set names (the set match's
+// lookups, as libxt_set asks the kernel).
+func (s *session) sets(h *handle) {
+	run := func() *ipsetRun {
+		be, err := s.backend()
+		if err != nil {
+			return nil
+		}
+		return &ipsetRun{o: s.o, be: be, out: &strings.Builder{}, errOut: &strings.Builder{}}
+	}
+	s.p.setIndex = func(name string) (uint16, bool) {
+		if r := run(); r != nil {
+			return r.setIndexOf(name)
+		}
+		return 0, false
+	}
+	if h != nil {
+		h.setName = func(i uint16) (string, bool) {
+			if r := run(); r != nil {
+				return r.setNameOf(i)
+			}
+			return "", false
+		}
+	}
+}
+
 // load reads table from the host once per session; nil and the reason
 // when it cannot.
 func (s *session) load(table string) (*handle, string) {
 	if h := s.handles[table]; h != nil {
 		return h, ""
 	}
-	if s.be == nil {
-		be, err := s.o.dial()
-		if err != nil {
-			return nil, err.Error()
-		}
-		s.be = be
+	if _, err := s.backend(); err != nil {
+		return nil, err.Error()
 	}
 	spec, err := s.be.get(table)
 	if err != nil {
 		return nil, strerror(fnInit, errnoOf(err))
 	}
 	h := newHandle(spec)
+	s.sets(h)
 	if s.handles == nil {
 		s.handles = map[string]*handle{}
 	}
@@ -172,6 +207,7 @@ func runIptables(args []string, o Options) int {
 
 func (s *session) iptablesOnce(argv []string) (code int, retry bool) {
 	p := s.p
+	s.sets(nil)
 	c, err := p.parseArgs(argv, false, "filter")
 	if err != nil {
 		if err == errIgnoreLine {
@@ -242,7 +278,7 @@ func (s *session) doCommand(c *command, h *handle) (bool, error) {
 				r.IP.Dst, r.IP.DstMask = c.daddrs[j], c.dmasks[j]
 				if verbose {
 					var w strings.Builder
-					printFirewall(&w, &r, 0, fmtPrintRule)
+					printFirewall(&w, &r, 0, fmtPrintRule, h.setName)
 					p.printf("%s", w.String())
 				}
 				ok = fn(r) && ok

@@ -24,6 +24,8 @@ type handle struct {
 	// which iptc_strerror words.
 	fn    string
 	errno syscall.Errno
+	// setName names the host's IP sets for the set match's printer.
+	setName func(uint16) (string, bool)
 }
 
 type hchain struct {

@@ -36,9 +36,9 @@ func TestNATGolden(t *testing.T) {
 			r.IP.Src, r.IP.SrcMask, r.IP.Dst, r.IP.DstMask = c.saddrs[0], c.smasks[0], c.daddrs[0], c.dmasks[0]
 			var w strings.Builder
 			if kind == "S" {
-				printRule4(&w, &r, c.chain, 0)
+				printRule4(&w, &r, c.chain, 0, nil)
 			} else {
-				printFirewall(&w, &r, 0, fmtOptions|fmtNoCounts|fmtNumeric|fmtKMG)
+				printFirewall(&w, &r, 0, fmtOptions|fmtNoCounts|fmtNumeric|fmtKMG, nil)
 			}
 			if got := strings.TrimSuffix(w.String(), "\n"); got != text {
 				t.Errorf("%s (%s):\n got %q\nwant %q", rule, kind, got, text)

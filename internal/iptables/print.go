@@ -91,8 +91,9 @@ func addrString(a, m [4]byte, format uint) string {
 }
 
 // printFirewall is print_firewall: one rule as -L shows it.
-func printFirewall(w *strings.Builder, r *ipt.Rule, num int, format uint) {
+func printFirewall(w *strings.Builder, r *ipt.Rule, num int, format uint, sets func(uint16) (string, bool)) {
 	ip := &r.IP
+	env := &extEnv{ip: ip, setName: sets}
 	tname := targetName(r)
 	if format&fmtLineNumbers != 0 {
 		fmt.Fprintf(w, pick(format, "%-4d ", "%d "), num)
@@ -178,13 +179,13 @@ func printFirewall(w *strings.Builder, r *ipt.Rule, num int, format uint) {
 		case e.revision != m.Revision:
 			fmt.Fprintf(w, "%s [unsupported revision] ", e.name)
 		default:
-			e.print(w, ip, m.Info, numeric)
+			e.print(w, env, m.Info, numeric)
 		}
 	}
 	if r.Target.Name != "" {
 		if e := kernelTargets[r.Target.Name]; e != nil && e.print != nil {
 			if e.revision == r.Target.Revision {
-				e.print(w, ip, r.Target.Info, numeric)
+				e.print(w, env, r.Target.Info, numeric)
 			} else {
 				fmt.Fprintf(w, " %s [unsupported revision]", e.name)
 			}
@@ -269,7 +270,7 @@ func listEntries(w *strings.Builder, h *handle, chain string, rulenum int, verbo
 		}
 		for i := range c.rules {
 			if rulenum == 0 || i+1 == rulenum {
-				printFirewall(w, &c.rules[i], i+1, format)
+				printFirewall(w, &c.rules[i], i+1, format, h.setName)
 			}
 		}
 		found = true
@@ -316,8 +317,9 @@ func saveIface(w *strings.Builder, letter byte, iface, mask []byte, invert bool)
 
 // printRule4 is print_rule4: one rule as -S and iptables-save write it;
 // counters > 0 prefixes "[p:b] ", < 0 puts "-c p b" before the target.
-func printRule4(w *strings.Builder, r *ipt.Rule, chain string, counters int) {
+func printRule4(w *strings.Builder, r *ipt.Rule, chain string, counters int, sets func(uint16) (string, bool)) {
 	ip := &r.IP
+	env := &extEnv{ip: ip, setName: sets}
 	if counters > 0 {
 		fmt.Fprintf(w, "[%d:%d] ", r.Counters.Packets, r.Counters.Bytes)
 	}
@@ -353,7 +355,7 @@ func printRule4(w *strings.Builder, r *ipt.Rule, chain string, counters int) {
 		}
 		fmt.Fprintf(w, " -m %s", name)
 		if e.save != nil && e.revision == m.Revision {
-			e.save(w, ip, m.Info)
+			e.save(w, env, m.Info)
 		} else if e.save != nil {
 			w.WriteString(" [unsupported revision]")
 		}
@@ -370,7 +372,7 @@ func printRule4(w *strings.Builder, r *ipt.Rule, chain string, counters int) {
 		fmt.Fprintf(w, " -j %s", name)
 		if e != nil && e.save != nil {
 			if e.revision == r.Target.Revision {
-				e.save(w, ip, r.Target.Info)
+				e.save(w, env, r.Target.Info)
 			} else {
 				w.WriteString(" [unsupported revision]")
 			}
@@ -414,7 +416,7 @@ func listRules(w *strings.Builder, h *handle, chain string, rulenum int, verbose
 		}
 		for i := range c.rules {
 			if rulenum == 0 || i+1 == rulenum {
-				printRule4(w, &c.rules[i], c.name, counters)
+				printRule4(w, &c.rules[i], c.name, counters, h.setName)
 			}
 		}
 		found = true
@@ -445,7 +447,7 @@ func saveTable(w *strings.Builder, h *handle, counters bool, now func() time.Tim
 	}
 	for _, c := range h.chains {
 		for i := range c.rules {
-			printRule4(w, &c.rules[i], c.name, n)
+			printRule4(w, &c.rules[i], c.name, n, h.setName)
 		}
 	}
 	w.WriteString("COMMIT\n")

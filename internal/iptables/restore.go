@@ -89,6 +89,7 @@ func runRestore(args []string, o Options) int {
 		return 1
 	}
 	r.s = &session{p: p, o: o}
+	r.s.sets(nil)
 	defer r.s.close()
 	if err := r.run(in); err != nil {
 		return exitWith(p.errOut, err)

@@ -69,6 +69,11 @@ func newLinuxNS(t *testing.T) *linuxNS {
 			t.Fatal(err)
 		}
 	}
+	if ipset, err := exec.LookPath("ipset"); err == nil {
+		if err := os.Symlink(ipset, filepath.Join(bin, "ipset")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return &linuxNS{name: name, bin: bin}
 }
 
@@ -113,6 +118,9 @@ func TestAgainstLinux(t *testing.T) {
 			v := newVnicHost(t)
 			if strings.HasPrefix(filepath.Base(script), "nat") {
 				v.requireNAT(t)
+			}
+			if strings.HasPrefix(filepath.Base(script), "sets") {
+				requireRoot(t, "ipset")
 			}
 			ns := newLinuxNS(t)
 			bad := 0

@@ -150,6 +150,12 @@ func IPSetCreate(h *stack.Host, c SetCreate, exist bool) error {
 	if c.Name == "" || len(c.Name) > 31 {
 		return &Error{Errno: syscall.EINVAL, Msg: "ipset: bad set name"}
 	}
+	if c.HashSize == 0 {
+		c.HashSize = 1024
+	}
+	if c.MaxElem == 0 {
+		c.MaxElem = 65536
+	}
 	n := setsOf(h)
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -158,12 +164,6 @@ func IPSetCreate(h *stack.Host, c SetCreate, exist bool) error {
 			return nil
 		}
 		return ErrSetNameExist
-	}
-	if c.HashSize == 0 {
-		c.HashSize = 1024
-	}
-	if c.MaxElem == 0 {
-		c.MaxElem = 65536
 	}
 	slot := &setSlot{set: &ipSet{hdr: c, elems: map[setKey]*setElem{}}}
 	for i, s := range n.slots {
@@ -303,8 +303,34 @@ func (s *ipSet) key(e SetEntry) (setKey, error) {
 }
 
 // IPSetAdd adds an entry (ErrSetElemExist unless exist, which then
-// renews its timeout and counters).
+// renews its timeout and counters). A hash:ip entry with a prefix length
+// is every address of the network (as ipset's ranges).
 func IPSetAdd(h *stack.Host, name string, e SetEntry, exist bool) error {
+	return eachAddr(h, name, e, func(e SetEntry) error { return ipSetAdd(h, name, e, exist) })
+}
+
+// eachAddr runs fn for e, or for each address of a hash:ip entry's
+// network.
+func eachAddr(h *stack.Host, name string, e SetEntry, fn func(SetEntry) error) error {
+	s, err := setsOf(h).slot(name)
+	if err != nil {
+		return err
+	}
+	if s.hdr.Type != SetHashIP || e.CIDR == 0 || e.CIDR >= 32 {
+		return fn(e)
+	}
+	base := be32(maskl(e.Addr, e.CIDR))
+	for i := uint64(0); i < 1<<(32-e.CIDR); i++ {
+		a := base + uint32(i)
+		e.Addr, e.CIDR = [4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}, 0
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ipSetAdd(h *stack.Host, name string, e SetEntry, exist bool) error {
 	n := setsOf(h)
 	s, err := n.slot(name)
 	if err != nil {
@@ -370,6 +396,10 @@ func (s *ipSet) gc(now time.Duration) {
 
 // IPSetDel removes an entry (ErrSetElemMissing unless exist).
 func IPSetDel(h *stack.Host, name string, e SetEntry, exist bool) error {
+	return eachAddr(h, name, e, func(e SetEntry) error { return ipSetDel(h, name, e, exist) })
+}
+
+func ipSetDel(h *stack.Host, name string, e SetEntry, exist bool) error {
 	n := setsOf(h)
 	s, err := n.slot(name)
 	if err != nil {
