@@ -84,12 +84,12 @@ func newCounter(v Counters) *counter {
 
 // entry kinds.
 const (
-	kindVerdict = iota // a standard verdict: end of traversal
-	kindJump           // push and go to the chain
-	kindGoto           // go to the chain
-	kindReturn         // pop (or the policy)
-	kindTarget         // an extension target
-	kindContinue       // a rule without a target: it counts, then the next rule
+	kindVerdict  = iota // a standard verdict: end of traversal
+	kindJump            // push and go to the chain
+	kindGoto            // go to the chain
+	kindReturn          // pop (or the policy)
+	kindTarget          // an extension target
+	kindContinue        // a rule without a target: it counts, then the next rule
 )
 
 // entry is one compiled rule (or a chain's tail: the policy of a built-in

@@ -40,7 +40,9 @@ func TestSetMatch(t *testing.T) {
 	must(ipt.IPSetAdd(r.h, "nets", ipt.SetEntry{Addr: [4]byte{198, 19, 7, 0}, CIDR: 24}, false))
 	must(ipt.IPSetAdd(r.h, "pairs", ipt.SetEntry{Addr: addrB, Proto: ipt.ProtoTCP, Port: 80}, false))
 	src, dst := ipt.SetDimSrc(1), uint8(0)
-	tcpTo := func(s, d [4]byte, dport uint16) pkt { return pkt{src: s, dst: d, proto: ipt.ProtoTCP, sport: 1000, dport: dport} }
+	tcpTo := func(s, d [4]byte, dport uint16) pkt {
+		return pkt{src: s, dst: d, proto: ipt.ProtoTCP, sport: 1000, dport: dport}
+	}
 	checkMatches(t, r, []matchCase{
 		{name: "ip src hit", m: []ipt.Match{setMatch(r.h, t, "ips", 1, src)}, p: tcpTo(addrA, addrB, 1), match: true},
 		{name: "ip src miss", m: []ipt.Match{setMatch(r.h, t, "ips", 1, src)}, p: tcpTo(addrB, addrA, 1), match: false},
