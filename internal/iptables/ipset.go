@@ -324,6 +324,11 @@ func parseCreate(name, typ string, opts []string) (ipt.SetCreate, error) {
 			default:
 				return c, setFail("Syntax error: unknown family '%s'", v)
 			}
+		case "initval":
+			// The hash seed: vnic's is the name's (as list shows it).
+			if _, err := arg(); err != nil {
+				return c, err
+			}
 		case "hashsize", "maxelem", "timeout", "bucketsize":
 			opt := opts[i]
 			v, err := arg()
@@ -580,7 +585,8 @@ func entryText(typ string, e *ipt.SetEntry) string {
 		case e.Proto == ipt.ProtoICMP:
 			name := fmt.Sprintf("%d/%d", e.Port>>8, e.Port&0xff)
 			for _, c := range icmpCodes {
-				if uint16(c.typ) == e.Port>>8 && c.min == uint8(e.Port) && c.max == uint8(e.Port) {
+				code := uint8(e.Port)
+				if uint16(c.typ) == e.Port>>8 && (c.min == code && c.max == code || c.min == 0 && c.max == 0xff && code == 0) {
 					name = c.name
 					break
 				}

@@ -138,6 +138,9 @@ func (n *setNet) find(name string) (int, *setSlot) {
 	return -1, nil
 }
 
+// maxSetRange is the most addresses one hash:ip add or del takes.
+const maxSetRange = 1 << 16
+
 // maxSets is how many sets a host holds (ip_set_max's default).
 const maxSets = 256
 
@@ -319,8 +322,11 @@ func eachAddr(h *stack.Host, name string, e SetEntry, fn func(SetEntry) error) e
 	if s.hdr.Type != SetHashIP || e.CIDR == 0 || e.CIDR >= 32 {
 		return fn(e)
 	}
-	base := be32(maskl(e.Addr, e.CIDR))
-	for i := uint64(0); i < 1<<(32-e.CIDR); i++ {
+	base, count := be32(maskl(e.Addr, e.CIDR)), uint64(1)<<(32-e.CIDR)
+	if count > maxSetRange {
+		return &Error{Errno: syscall.ERANGE, Msg: "ipset: a range of more than 65536 addresses"}
+	}
+	for i := uint64(0); i < count; i++ {
 		a := base + uint32(i)
 		e.Addr, e.CIDR = [4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}, 0
 		if err := fn(e); err != nil {
