@@ -1,7 +1,6 @@
 package iptables
 
 import (
-	"sort"
 	"strings"
 
 	ipt "vnic/stack/netfilter/iptables"
@@ -163,17 +162,3 @@ func findTargetExt(name string) *ext {
 
 // standardTarget is the standard target (verdicts and jumps).
 var standardTarget = &ext{name: "standard", target: true, noData: true}
-
-// extNames are the registered extension names, sorted (for tests).
-func extNames(target bool) []string {
-	m := matchExts
-	if target {
-		m = targetExts
-	}
-	var out []string
-	for n := range m {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -32,9 +32,8 @@ type getopt struct {
 	// permute is GNU getopt's default (an option string not starting
 	// with "-"): words that are not options are passed over and, at the
 	// end, left from optind on.
-	permute  bool
-	nonopts  []string
-	consumed []string
+	permute bool
+	nonopts []string
 }
 
 func newGetopt(args []string) *getopt { return &getopt{args: args, optind: 1} }

@@ -91,9 +91,8 @@ type setKey struct {
 }
 
 type setElem struct {
-	expires       time.Duration // 0: never
-	pkts, bytes   atomic.Uint64
-	timeoutPolicy bool
+	expires     time.Duration // 0: never
+	pkts, bytes atomic.Uint64
 }
 
 // ipSet is one set's content; a slot's content is swapped whole by
