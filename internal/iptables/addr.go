@@ -1,10 +1,8 @@
 package iptables
 
 import (
-	"bufio"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 )
 
@@ -49,29 +47,21 @@ func inetAton(s string) ([4]byte, bool) {
 }
 
 // hostByName looks a name up in /etc/hosts (vnic's CLI does not ask DNS).
-func hostByName(name string) ([4]byte, bool) {
-	f, err := os.Open(etcDir + "/hosts")
-	if err != nil {
-		return [4]byte{}, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := fields(sc.Text())
-		if len(fs) < 2 {
-			continue
-		}
+func hostByName(name string) (addr [4]byte, found bool) {
+	eachLine(etcDir+"/hosts", func(fs []string) bool {
 		a, ok := inetAton(fs[0])
 		if !ok || strings.Count(fs[0], ".") != 3 {
-			continue
+			return true
 		}
 		for _, n := range fs[1:] {
 			if n == name {
-				return a, true
+				addr, found = a, true
+				return false
 			}
 		}
-	}
-	return [4]byte{}, false
+		return true
+	})
+	return addr, found
 }
 
 // addrName is xtables_ipaddr_to_anyname: a host name of /etc/hosts for
@@ -85,23 +75,15 @@ func addrName(a [4]byte) string {
 
 // hostByAddr is gethostbyaddr over /etc/hosts: the first name of the
 // first line with the address.
-func hostByAddr(a [4]byte) string {
-	f, err := os.Open(etcDir + "/hosts")
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := fields(sc.Text())
-		if len(fs) < 2 || strings.Count(fs[0], ".") != 3 {
-			continue
+func hostByAddr(a [4]byte) (name string) {
+	eachLine(etcDir+"/hosts", func(fs []string) bool {
+		if b, ok := inetAton(fs[0]); ok && strings.Count(fs[0], ".") == 3 && b == a {
+			name = fs[1]
+			return false
 		}
-		if b, ok := inetAton(fs[0]); ok && b == a {
-			return fs[1]
-		}
-	}
-	return ""
+		return true
+	})
+	return name
 }
 
 func be32(a [4]byte) uint32 {

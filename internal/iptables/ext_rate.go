@@ -527,74 +527,8 @@ func init() {
 			}
 			return nil
 		},
-		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
-			i := info.(*ipt.RecentInfo)
-			if i.Invert != 0 {
-				w.WriteString(" !")
-			}
-			w.WriteString(" recent:")
-			for _, op := range []struct {
-				bit  uint8
-				name string
-			}{{ipt.RecentSet, " SET"}, {ipt.RecentCheck, " CHECK"}, {ipt.RecentUpdate, " UPDATE"}, {ipt.RecentRemove, " REMOVE"}} {
-				if i.CheckSet&op.bit != 0 {
-					w.WriteString(op.name)
-				}
-			}
-			if i.Seconds != 0 {
-				fmt.Fprintf(w, " seconds: %d", i.Seconds)
-			}
-			if i.CheckSet&ipt.RecentReap != 0 {
-				w.WriteString(" reap")
-			}
-			if i.HitCount != 0 {
-				fmt.Fprintf(w, " hit_count: %d", i.HitCount)
-			}
-			if i.CheckSet&ipt.RecentTTL != 0 {
-				w.WriteString(" TTL-Match")
-			}
-			fmt.Fprintf(w, " name: %s", ipt.CString(i.Name[:]))
-			switch i.Side {
-			case ipt.RecentSource:
-				w.WriteString(" side: source")
-			case ipt.RecentDest:
-				w.WriteString(" side: dest")
-			}
-			fmt.Fprintf(w, " mask: %s", ipString(i.Mask))
-		},
-		save: func(w *strings.Builder, _ *extEnv, info any) {
-			i := info.(*ipt.RecentInfo)
-			if i.Invert != 0 {
-				w.WriteString(" !")
-			}
-			for _, op := range []struct {
-				bit  uint8
-				name string
-			}{{ipt.RecentSet, " --set"}, {ipt.RecentCheck, " --rcheck"}, {ipt.RecentUpdate, " --update"}, {ipt.RecentRemove, " --remove"}} {
-				if i.CheckSet&op.bit != 0 {
-					w.WriteString(op.name)
-				}
-			}
-			if i.Seconds != 0 {
-				fmt.Fprintf(w, " --seconds %d", i.Seconds)
-			}
-			if i.CheckSet&ipt.RecentReap != 0 {
-				w.WriteString(" --reap")
-			}
-			if i.HitCount != 0 {
-				fmt.Fprintf(w, " --hitcount %d", i.HitCount)
-			}
-			if i.CheckSet&ipt.RecentTTL != 0 {
-				w.WriteString(" --rttl")
-			}
-			fmt.Fprintf(w, " --name %s --mask %s", ipt.CString(i.Name[:]), ipString(i.Mask))
-			switch i.Side {
-			case ipt.RecentSource:
-				w.WriteString(" --rsource")
-			case ipt.RecentDest:
-				w.WriteString(" --rdest")
-			}
-		},
+		print: func(w *strings.Builder, _ *extEnv, info any, _ bool) { recentDump(w, info.(*ipt.RecentInfo), false) },
+		save:  func(w *strings.Builder, _ *extEnv, info any) { recentDump(w, info.(*ipt.RecentInfo), true) },
 	})
 
 	const stMode, stProb, stEvery, stPacket = 0, 1, 2, 3
@@ -667,4 +601,47 @@ func statisticDump(w *strings.Builder, i *ipt.StatisticInfo, prefix string) {
 			fmt.Fprintf(w, " %spacket %d", prefix, i.Packet)
 		}
 	}
+}
+
+// recentDump is recent_print (save false) and recent_save.
+func recentDump(w *strings.Builder, i *ipt.RecentInfo, save bool) {
+	if i.Invert != 0 {
+		w.WriteString(" !")
+	}
+	words := []string{" SET", " CHECK", " UPDATE", " REMOVE", " seconds: %d", " reap", " hit_count: %d", " TTL-Match"}
+	if save {
+		words = []string{" --set", " --rcheck", " --update", " --remove", " --seconds %d", " --reap", " --hitcount %d", " --rttl"}
+	} else {
+		w.WriteString(" recent:")
+	}
+	for k, bit := range []uint8{ipt.RecentSet, ipt.RecentCheck, ipt.RecentUpdate, ipt.RecentRemove} {
+		if i.CheckSet&bit != 0 {
+			w.WriteString(words[k])
+		}
+	}
+	if i.Seconds != 0 {
+		fmt.Fprintf(w, words[4], i.Seconds)
+	}
+	if i.CheckSet&ipt.RecentReap != 0 {
+		w.WriteString(words[5])
+	}
+	if i.HitCount != 0 {
+		fmt.Fprintf(w, words[6], i.HitCount)
+	}
+	if i.CheckSet&ipt.RecentTTL != 0 {
+		w.WriteString(words[7])
+	}
+	side := map[uint8]string{ipt.RecentSource: "source", ipt.RecentDest: "dest"}[i.Side]
+	if save {
+		fmt.Fprintf(w, " --name %s --mask %s", ipt.CString(i.Name[:]), ipString(i.Mask))
+		if side != "" {
+			w.WriteString(" --r" + side)
+		}
+		return
+	}
+	fmt.Fprintf(w, " name: %s", ipt.CString(i.Name[:]))
+	if side != "" {
+		w.WriteString(" side: " + side)
+	}
+	fmt.Fprintf(w, " mask: %s", ipString(i.Mask))
 }

@@ -139,28 +139,21 @@ func init() {
 			const srcPorts, dstPorts, flags, option = 1, 2, 4, 8
 			var err error
 			switch id {
-			case '1':
-				if c.inst.flags&srcPorts != 0 {
-					return c.errf("Only one `--source-port' allowed")
+			case '1', '2':
+				flag, ports, inv, opt := uint32(srcPorts), &t.SrcPorts, uint8(ipt.TCPInvSrcPort), "source-port"
+				if id == '2' {
+					flag, ports, inv, opt = dstPorts, &t.DstPorts, ipt.TCPInvDstPort, "destination-port"
 				}
-				if t.SrcPorts, err = c.p.parsePortRange(c.arg, "tcp"); err != nil {
+				if c.inst.flags&flag != 0 {
+					return c.errf("Only one `--%s' allowed", opt)
+				}
+				if *ports, err = c.p.parsePortRange(c.arg, "tcp"); err != nil {
 					return err
 				}
 				if c.invert {
-					t.InvFlags |= ipt.TCPInvSrcPort
+					t.InvFlags |= inv
 				}
-				c.inst.flags |= srcPorts
-			case '2':
-				if c.inst.flags&dstPorts != 0 {
-					return c.errf("Only one `--destination-port' allowed")
-				}
-				if t.DstPorts, err = c.p.parsePortRange(c.arg, "tcp"); err != nil {
-					return err
-				}
-				if c.invert {
-					t.InvFlags |= ipt.TCPInvDstPort
-				}
-				c.inst.flags |= dstPorts
+				c.inst.flags |= flag
 			case '3', '4':
 				if c.inst.flags&flags != 0 {
 					return c.errf("Only one of `--syn' or `--tcp-flags'  allowed")

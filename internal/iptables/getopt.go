@@ -175,3 +175,16 @@ func (g *getopt) long(body string, longs []longOpt) int {
 func (g *getopt) hasNextArg() bool {
 	return g.optind < len(g.args) && !strings.HasPrefix(g.args[g.optind], "-") && !strings.HasPrefix(g.args[g.optind], "!")
 }
+
+// optionalArg is an option's optional argument: its own (-L=chain,
+// -Lchain) or the next word when that is no option.
+func (g *getopt) optionalArg() string {
+	if g.hasArg {
+		return g.optarg
+	}
+	if g.hasNextArg() {
+		g.optind++
+		return g.args[g.optind-1]
+	}
+	return ""
+}

@@ -91,7 +91,9 @@ func fields(line string) []string {
 	return strings.Fields(line)
 }
 
-func (d *netdb) readProtocols(path string) bool {
+// eachLine calls fn with the fields of each line of the file at path
+// (comments cut), until fn returns false; false when there is no file.
+func eachLine(path string, fn func(fs []string) bool) bool {
 	f, err := os.Open(path)
 	if err != nil {
 		return false
@@ -99,42 +101,30 @@ func (d *netdb) readProtocols(path string) bool {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		fs := fields(sc.Text())
-		if len(fs) < 2 {
-			continue
+		if fs := fields(sc.Text()); len(fs) >= 2 && !fn(fs) {
+			break
 		}
-		n, err := strconv.Atoi(fs[1])
-		if err != nil {
-			continue
-		}
-		d.addProto(fs[0], n, fs[2:])
 	}
 	return true
 }
 
+func (d *netdb) readProtocols(path string) bool {
+	return eachLine(path, func(fs []string) bool {
+		if n, err := strconv.Atoi(fs[1]); err == nil {
+			d.addProto(fs[0], n, fs[2:])
+		}
+		return true
+	})
+}
+
 func (d *netdb) readServices(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := fields(sc.Text())
-		if len(fs) < 2 {
-			continue
-		}
+	return eachLine(path, func(fs []string) bool {
 		port, proto, ok := strings.Cut(fs[1], "/")
-		if !ok {
-			continue
+		if n, err := strconv.Atoi(port); ok && err == nil {
+			d.addServ(fs[0], n, proto, fs[2:])
 		}
-		n, err := strconv.Atoi(port)
-		if err != nil {
-			continue
-		}
-		d.addServ(fs[0], n, proto, fs[2:])
-	}
-	return true
+		return true
+	})
 }
 
 // protoName is getprotobynumber's name for n ("" for none).

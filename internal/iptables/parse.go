@@ -380,12 +380,7 @@ func (p *prog) parseArgs(args []string, restore bool, table string) (*command, e
 				cmd = cmdListRules
 			}
 			if err = ps.addCommand(cmd, cmdZero|cmdZeroNum); err == nil {
-				if g.hasArg {
-					c.chain = g.optarg
-				} else if g.hasNextArg() {
-					c.chain = g.args[g.optind]
-					g.optind++
-				}
+				c.chain = g.optionalArg()
 				if g.hasNextArg() {
 					c.rulenum, err = ps.parseRuleNumber(g.args[g.optind])
 					g.optind++
@@ -393,21 +388,11 @@ func (p *prog) parseArgs(args []string, restore bool, table string) (*command, e
 			}
 		case 'F':
 			if err = ps.addCommand(cmdFlush, 0); err == nil {
-				if g.hasArg {
-					c.chain = g.optarg
-				} else if g.hasNextArg() {
-					c.chain = g.args[g.optind]
-					g.optind++
-				}
+				c.chain = g.optionalArg()
 			}
 		case 'Z':
 			if err = ps.addCommand(cmdZero, cmdList|cmdListRules); err == nil {
-				if g.hasArg {
-					c.chain = g.optarg
-				} else if g.hasNextArg() {
-					c.chain = g.args[g.optind]
-					g.optind++
-				}
+				c.chain = g.optionalArg()
 				if g.hasNextArg() {
 					if c.rulenum, err = ps.parseRuleNumber(g.args[g.optind]); err == nil {
 						g.optind++
@@ -423,12 +408,7 @@ func (p *prog) parseArgs(args []string, restore bool, table string) (*command, e
 			}
 		case 'X':
 			if err = ps.addCommand(cmdDeleteChain, 0); err == nil {
-				if g.hasArg {
-					c.chain = g.optarg
-				} else if g.hasNextArg() {
-					c.chain = g.args[g.optind]
-					g.optind++
-				}
+				c.chain = g.optionalArg()
 			}
 		case 'E':
 			if err = ps.addCommand(cmdRenameChain, 0); err == nil {

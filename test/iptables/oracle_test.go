@@ -33,13 +33,19 @@ func (v *vnicHost) requireNAT(t *testing.T) {
 
 // runTestPy runs iptables-test.py (legacy variant, no namespace of its
 // own) over files with the xtables-legacy-multi it finds first in env's
-// PATH, and fails t unless every line of every file passed, in its fast
-// mode (one iptables-restore of the file's rules) and line by line.
-func runTestPy(t *testing.T, oracle string, env []string, files []string) {
+// PATH (prefix, when given, runs it: in a namespace, with the installed
+// binaries), and fails t unless every line of every file passed, in its
+// fast mode (one iptables-restore of the file's rules) and line by line.
+func runTestPy(t *testing.T, oracle string, env []string, files []string, prefix ...string) {
 	t.Helper()
 	log := filepath.Join(t.TempDir(), "py.log")
-	args := append([]string{filepath.Join(oracle, "iptables-test.py"), "-l", "--no-netns"}, files...)
-	cmd := exec.Command("python3", args...)
+	args := append([]string{}, prefix...)
+	args = append(args, "python3", filepath.Join(oracle, "iptables-test.py"), "-l", "--no-netns")
+	if len(prefix) > 0 {
+		args = append(args, "-H") // the installed binaries, where prefix runs it
+	}
+	args = append(args, files...)
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = oracle
 	cmd.Env = env
 	var out bytes.Buffer
@@ -159,20 +165,5 @@ func TestOwnRulesLinux(t *testing.T) {
 	oracle := oracleDir(t)
 	plain, nat := ownRuleFiles(t)
 	ns := newLinuxNS(t)
-	env := ns.env()
-	log := filepath.Join(t.TempDir(), "py.log")
-	args := append([]string{"netns", "exec", ns.name, "python3", filepath.Join(oracle, "iptables-test.py"), "-l", "--no-netns", "-H"}, append(plain, nat...)...)
-	cmd := exec.Command("ip", args...)
-	cmd.Dir, cmd.Env = oracle, env
-	out, err := cmd.CombinedOutput()
-	text := string(out)
-	want := fmt.Sprintf("legacy: %d test files, ", len(plain)+len(nat))
-	m := regexp.MustCompile(`legacy: (\d+) test files, (\d+) unit tests, (\d+) passed`).FindStringSubmatch(text)
-	if err != nil || m == nil || !strings.Contains(text, want) || m[2] != m[3] || strings.Contains(text, "ERROR") ||
-		strings.Contains(text, "fast mode failed") {
-		b, _ := os.ReadFile("/tmp/iptables-test.log")
-		os.WriteFile(log, b, 0o644)
-		t.Fatalf("iptables-test.py with iptables-legacy: %v\n%s\n--- its log:\n%s", err, text, tail(string(b), 60))
-	}
-	t.Logf("%s", m[0])
+	runTestPy(t, oracle, ns.env(), append(plain, nat...), "ip", "netns", "exec", ns.name)
 }
