@@ -124,7 +124,7 @@ func TestServiceLargeTable(t *testing.T) {
 	// Another host name is refused by the service.
 	var e2 strings.Builder
 	if code := Main("iptables", []string{"-L"}, Options{Stdout: &out, Stderr: &e2, Socket: sock, Host: "nosuch"}); code != versionProblem ||
-		!strings.Contains(e2.String(), "can't initialize iptables table `filter'") {
+		e2.String() != "iptables v1.8.9 (legacy): can't initialize iptables table `filter': no host \"nosuch\" in the running topology\nPerhaps iptables or your kernel needs to be upgraded.\n" {
 		t.Errorf("unknown host: exit %d: %s", code, e2.String())
 	}
 	c, err := nlclient.Dial(sock)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"vnic/stack/netlink"
 	ipt "vnic/stack/netfilter/iptables"
 )
 
@@ -102,6 +103,10 @@ func (r *ipsetRun) request(q setRequest) (setResponse, error) {
 	}
 	b, err := r.be.ipset(q.encode())
 	if err != nil {
+		var ne *netlink.Error
+		if errors.As(err, &ne) {
+			return setResponse{}, setFail("Kernel error received: %s", ne.Msg)
+		}
 		return setResponse{}, setFail("Kernel error received: %v", err)
 	}
 	return decodeSetResponse(b), nil

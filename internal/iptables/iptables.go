@@ -10,6 +10,7 @@ import (
 	"time"
 
 	ipt "vnic/stack/netfilter/iptables"
+	"vnic/stack/netlink"
 )
 
 // Options are what a run of one of the tools is given besides its
@@ -147,6 +148,10 @@ func (s *session) load(table string) (*handle, string) {
 	}
 	spec, err := s.be.get(table)
 	if err != nil {
+		var ne *netlink.Error
+		if errors.As(err, &ne) && strings.HasPrefix(ne.Msg, noHost) {
+			return nil, ne.Msg // the host, not the table, is missing
+		}
 		return nil, strerror(fnInit, errnoOf(err))
 	}
 	h := newHandle(spec)

@@ -41,6 +41,10 @@ const (
 	AttrMore   = 5
 )
 
+// noHost starts the refusal of a request naming no host of the
+// topology.
+const noHost = "no host "
+
 // chunkSize is the most blob a message carries (a control socket packet
 // is at most netlink.MaxPacket).
 const chunkSize = 32 << 10
@@ -123,7 +127,7 @@ func (s *Service) handle(cmd uint8, dump bool, body []byte) ([][]byte, int, erro
 	}
 	h := s.Host(r.host)
 	if h == nil {
-		return nil, -1, netlink.Errorf(syscall.ENOENT, "no host %q in the running topology", r.host)
+		return nil, -1, netlink.Errorf(syscall.ENOENT, noHost+"%q in the running topology", r.host)
 	}
 	switch cmd {
 	case CmdGet:

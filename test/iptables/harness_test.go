@@ -76,9 +76,12 @@ func newVnicHost(t testing.TB) *vnicHost {
 	return &vnicHost{host: h, sock: sock, bin: bin}
 }
 
-// env is the environment a command run against the host gets.
+// env is the environment a command run against the host gets. A
+// wrapper built with the race detector would sleep a second at its exit
+// (GORACE's atexit_sleep_ms): it is told not to.
 func (v *vnicHost) env() []string {
-	return append(os.Environ(), "VNIC_SOCKET="+v.sock, "VNIC_HOST=h", "PATH="+v.bin+":"+os.Getenv("PATH"))
+	return append(os.Environ(), "VNIC_SOCKET="+v.sock, "VNIC_HOST=h", "PATH="+v.bin+":"+os.Getenv("PATH"),
+		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 }
 
 // requireRoot skips (fails under VNIC_REQUIRE_NETNS=1) without root or
