@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"vnic/stack/netlink"
 	ipt "vnic/stack/netfilter/iptables"
+	"vnic/stack/netlink"
 )
 
 // ipset is ipset 7.17's command line over the host's sets: create, add,
