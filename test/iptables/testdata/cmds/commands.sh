@@ -106,3 +106,36 @@ iptables --app INPUT --proto udp --dport 53 --jump ACCEPT
 iptables --sport 5 -A INPUT -p tcp
 iptables -A INPUT -p tcp --dport=25 -j ACCEPT
 iptables -S INPUT
+iptables -A INPUT -c 123456789 98765432100 -j ACCEPT
+iptables -A INPUT -c 99999 100000 -j ACCEPT
+iptables -A INPUT -c 1234567890123 5 -j ACCEPT
+iptables -L INPUT -v
+iptables -L INPUT -v -x
+iptables -L INPUT -v -n --line-numbers
+iptables -N user1
+iptables -N user2
+iptables -A INPUT -j user1
+iptables -A FORWARD -g user1
+iptables -A user2 -j user1
+iptables -L user1
+iptables -E user1 renamed
+iptables -S
+iptables -L -n
+iptables -X
+iptables -D INPUT -j renamed
+iptables -D FORWARD -g renamed
+iptables -F user2
+iptables -X
+iptables -S
+iptables -A INPUT -p tcp -m tcp --sport 1:2 --dport ssh -m multiport --dports 80,443 -j ACCEPT
+iptables -D INPUT -p tcp -m tcp --sport 1:2 --dport 22 -m multiport --dports 80,443 -j ACCEPT
+iptables -A INPUT -m comment --comment "x y" -j ACCEPT
+iptables -C INPUT -m comment --comment "x y" -j ACCEPT
+iptables -C INPUT -m comment --comment "x z" -j ACCEPT
+iptables -A INPUT -s 198.18.0.1 -j DROP
+iptables -D INPUT -s 198.18.0.1/32 -j DROP
+iptables -t mangle -A PREROUTING -j MARK --set-mark 1
+iptables -t mangle -L PREROUTING -v -n
+iptables -t mangle -Z
+iptables -t mangle -F PREROUTING
+iptables -L INPUT -n -x -v --line-numbers 2
