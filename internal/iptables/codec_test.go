@@ -138,3 +138,46 @@ func TestServiceLargeTable(t *testing.T) {
 		t.Error("a junk blob was taken")
 	}
 }
+
+// TestServiceAddCounters adds to a rule's counters over the socket by
+// its ID in the generation read (IPT_SO_SET_ADD_COUNTERS).
+func TestServiceAddCounters(t *testing.T) {
+	h := newTestHost(t)
+	svc := &Service{Host: func(string) *stack.Host { return h }}
+	sock := filepath.Join(t.TempDir(), "s")
+	srv, err := netlink.Listen(sock, svc.Family())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var out strings.Builder
+	o := Options{Stdout: &out, Stderr: &out, Socket: sock, Host: "h"}
+	if code := Main("iptables", []string{"-A", "INPUT", "-j", "ACCEPT"}, o); code != 0 {
+		t.Fatal(out.String())
+	}
+	spec, _ := ipt.Get(h, "filter")
+	c, err := nlclient.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	add := func(gen uint64) error {
+		_, err := c.Request(FamilyName, CmdAddCounters, mnl.Request|mnl.Acknowledge, (&nlBackend{host: "h"}).attrs(func(ae *mnl.AttributeEncoder) {
+			ae.String(AttrTable, "filter")
+			ae.Uint64(AttrGen, gen)
+			ae.Bytes(AttrBlob, EncodeAdds(map[uint32]ipt.Counters{1: {Packets: 7, Bytes: 700}}))
+		}))
+		return err
+	}
+	if err := add(spec.Gen); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	Main("iptables-save", []string{"-c"}, o)
+	if !strings.Contains(out.String(), "[7:700] -A INPUT -j ACCEPT") {
+		t.Errorf("counters not added:\n%s", out.String())
+	}
+	if err := add(spec.Gen + 1); !errors.Is(err, syscall.EAGAIN) {
+		t.Errorf("a generation not read: %v", err)
+	}
+}

@@ -33,12 +33,17 @@ const (
 	// CmdIPSet runs an ipset request (AttrHost, AttrBlob): a dump
 	// answered with the reply's pieces in AttrBlob.
 	CmdIPSet = 4
+	// CmdAddCounters adds to rules' counters (AttrHost, AttrTable,
+	// AttrGen, AttrBlob: per rule u32 ID, u64 packets, u64 bytes,
+	// little-endian), the IDs of the generation read.
+	CmdAddCounters = 5
 
 	AttrHost   = 1
 	AttrTable  = 2
 	AttrBlob   = 3
 	AttrUpload = 4
 	AttrMore   = 5
+	AttrGen    = 6
 )
 
 // noHost starts the refusal of a request naming no host of the
@@ -92,6 +97,7 @@ type request struct {
 	blob        []byte
 	upload      uint64
 	more        bool
+	gen         uint64
 }
 
 func parseRequest(body []byte) (request, error) {
@@ -112,6 +118,8 @@ func parseRequest(body []byte) (request, error) {
 			r.upload = ad.Uint64()
 		case AttrMore:
 			r.more = true
+		case AttrGen:
+			r.gen = ad.Uint64()
 		}
 	}
 	if err := ad.Err(); err != nil {
@@ -154,6 +162,21 @@ func (s *Service) handle(cmd uint8, dump bool, body []byte) ([][]byte, int, erro
 			out = append(out, netlink.GenlData(CmdTables, 1, b))
 		}
 		return out, -1, nil
+	case CmdAddCounters:
+		adds, err := decodeAdds(r.blob)
+		if err != nil {
+			return nil, -1, netlink.Errorf(syscall.EINVAL, "malformed counters")
+		}
+		s.exec(func() {
+			var t *ipt.Table
+			if t, err = ipt.Open(h, r.table); err == nil {
+				err = t.AddCounters(r.gen, adds)
+			}
+		})
+		if err != nil {
+			return nil, -1, engineErr(err)
+		}
+		return nil, -1, nil
 	case CmdIPSet:
 		var reply []byte
 		s.exec(func() { reply, err = ipsetServe(h, r.blob) })
@@ -269,4 +292,31 @@ func engineErr(err error) error {
 		return netlink.Errorf(errno, "%v", err)
 	}
 	return netlink.Errorf(syscall.EINVAL, "%v", err)
+}
+
+// EncodeAdds is counters to add, by rule ID, as CmdAddCounters carries
+// them.
+func EncodeAdds(adds map[uint32]ipt.Counters) []byte {
+	var b []byte
+	for id, c := range adds {
+		b = le.AppendUint32(b, id)
+		b = le.AppendUint64(b, c.Packets)
+		b = le.AppendUint64(b, c.Bytes)
+	}
+	return b
+}
+
+func decodeAdds(b []byte) (map[uint32]ipt.Counters, error) {
+	if len(b)%20 != 0 {
+		return nil, errBlob
+	}
+	adds := map[uint32]ipt.Counters{}
+	for ; len(b) > 0; b = b[20:] {
+		id := le.Uint32(b)
+		c := adds[id]
+		c.Packets += le.Uint64(b[4:])
+		c.Bytes += le.Uint64(b[12:])
+		adds[id] = c
+	}
+	return adds, nil
 }

@@ -259,3 +259,25 @@ func Replace(h *stack.Host, spec *TableSpec) (*TableSpec, error) {
 	}
 	return t.Replace(spec)
 }
+
+// AddCounters adds to the counters of the rules of generation gen, each
+// by its ID (IPT_SO_SET_ADD_COUNTERS): EAGAIN when the table has been
+// replaced since, EINVAL for an ID the generation does not have.
+func (t *Table) AddCounters(gen uint64, adds map[uint32]Counters) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rs := t.rs.Load()
+	if gen != rs.gen {
+		return errorf(syscall.EAGAIN, "ip_tables: table %s changed (generation %d, not %d): read it again", t.def.name, rs.gen, gen)
+	}
+	for id := range adds {
+		if id == 0 || int(id) > len(rs.cells) {
+			return errorf(syscall.EINVAL, "ip_tables: no rule %d in table %s", id, t.def.name)
+		}
+	}
+	for id, c := range adds {
+		rs.cells[id-1].pkts.Add(c.Packets)
+		rs.cells[id-1].bytes.Add(c.Bytes)
+	}
+	return nil
+}
