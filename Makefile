@@ -108,6 +108,10 @@ FUZZ_TARGETS := \
 	./internal/iproute:FuzzParseRoute \
 	./internal/iproute:FuzzRun \
 	./internal/iproute:FuzzRunTC \
+	./internal/iptables:FuzzDecodeTable \
+	./internal/iptables:FuzzIPSetRequest \
+	./internal/iptables:FuzzParseArgs \
+	./internal/iptables:FuzzRestore \
 	./internal/netns:FuzzDecodeInfo \
 	./internal/nlclient:FuzzReplies \
 	./internal/packetdrill:FuzzParse \

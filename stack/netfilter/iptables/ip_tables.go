@@ -39,8 +39,9 @@ const (
 )
 
 // SetIface sets an interface and its mask as iptables parses "-i name"
-// (xtables_parse_interface): a trailing + matches every name with the
-// prefix; otherwise the mask covers the name and its NUL.
+// (xtables_parse_interface): a trailing + (kept in the name, outside the
+// mask) matches every name with the prefix; otherwise the mask covers
+// the name and its NUL.
 func SetIface(name string, iface, mask *[IFNAMSIZ]byte) {
 	clear(iface[:])
 	clear(mask[:])
@@ -50,7 +51,6 @@ func SetIface(name string, iface, mask *[IFNAMSIZ]byte) {
 		return
 	}
 	if name[n-1] == '+' {
-		iface[n-1] = 0
 		n--
 	} else {
 		n++

@@ -55,9 +55,10 @@ type Match struct {
 }
 
 // Target is a rule's target. The standard target (Name "") holds a
-// verdict (Accept, Drop, Queue, Return) or, with Chain set, a jump to a
-// user chain (a goto when the rule's IP flags have FlagGoto). Anything
-// else is an extension and its info.
+// verdict (Accept, Drop, Queue, Return, or Continue for a rule that only
+// counts) or, with Chain set, a jump to a user chain (a goto when the
+// rule's IP flags have FlagGoto). Anything else is an extension and its
+// info.
 type Target struct {
 	Name     string
 	Revision uint8
@@ -83,11 +84,12 @@ func newCounter(v Counters) *counter {
 
 // entry kinds.
 const (
-	kindVerdict = iota // a standard verdict: end of traversal
-	kindJump           // push and go to the chain
-	kindGoto           // go to the chain
-	kindReturn         // pop (or the policy)
-	kindTarget         // an extension target
+	kindVerdict  = iota // a standard verdict: end of traversal
+	kindJump            // push and go to the chain
+	kindGoto            // go to the chain
+	kindReturn          // pop (or the policy)
+	kindTarget          // an extension target
+	kindContinue        // a rule without a target: it counts, then the next rule
 )
 
 // entry is one compiled rule (or a chain's tail: the policy of a built-in
@@ -183,6 +185,8 @@ func (rs *ruleset) do(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 			i = e.jump
 		case kindGoto:
 			i = e.jump
+		case kindContinue:
+			i++
 		case kindTarget:
 			v := e.target.Target(p)
 			if v == Continue {

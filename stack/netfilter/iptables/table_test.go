@@ -39,7 +39,7 @@ func TestTablePriorities(t *testing.T) {
 		}
 		r.replace(spec)
 	}
-	if got := ipt.Tables(r.h); !slices.Equal(got, []string{"filter", "mangle", "raw", "security"}) {
+	if got := ipt.Tables(r.h); !slices.Equal(got, []string{"security", "filter", "mangle", "raw"}) {
 		t.Errorf("tables %v", got)
 	}
 	seen := map[int]uint32{}
@@ -408,5 +408,27 @@ func TestReplaceAtomic(t *testing.T) {
 	}
 	for _, skb := range live {
 		skb.Free()
+	}
+}
+
+// TestAddCounters adds to rules by their IDs in the generation read; a
+// generation replaced since is EAGAIN, an ID it lacks EINVAL.
+func TestAddCounters(t *testing.T) {
+	r := newRig(t)
+	r.replace(filter([]ipt.Rule{{Target: verdict(ipt.Accept)}, {Target: verdict(ipt.Drop)}}))
+	tb, _ := ipt.Open(r.h, "filter")
+	spec := tb.Get()
+	if err := tb.AddCounters(spec.Gen, map[uint32]ipt.Counters{2: {Packets: 3, Bytes: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := tb.Get().Chains[0].Rules[1].Counters; c != (ipt.Counters{Packets: 3, Bytes: 4}) {
+		t.Errorf("counters %+v", c)
+	}
+	if err := tb.AddCounters(spec.Gen, map[uint32]ipt.Counters{3: {}}); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("rule 3 of 2: %v", err)
+	}
+	r.replace(filter(nil))
+	if err := tb.AddCounters(spec.Gen, map[uint32]ipt.Counters{1: {}}); !errors.Is(err, syscall.EAGAIN) {
+		t.Errorf("an old generation: %v", err)
 	}
 }

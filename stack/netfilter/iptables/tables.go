@@ -2,7 +2,7 @@ package iptables
 
 import (
 	"errors"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -81,11 +81,13 @@ type netState struct {
 	host   *stack.Host
 	mu     sync.Mutex
 	tables map[string]*Table
+	order  []string // the tables' names, the newest first
 	log    LogRing
 	recent recentNet
 	hash   hashlimitNet
 	queue  queueNet
 	nflog  nflogNet
+	sets   setNet
 }
 
 var netKey = stack.NewHostKey[netState]()
@@ -138,6 +140,7 @@ func Open(h *stack.Host, name string) (*Table, error) {
 		return nil, err
 	}
 	n.tables[name] = t
+	n.order = append([]string{name}, n.order...)
 	return t, nil
 }
 
@@ -173,17 +176,13 @@ func (t *Table) register() error {
 	return nil
 }
 
-// Tables lists the tables h has made, sorted.
+// Tables lists the tables h has made, the newest first (the order of
+// /proc/net/ip_tables_names, which iptables-save follows).
 func Tables(h *stack.Host) []string {
 	n := netOf(h)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	var out []string
-	for name := range n.tables {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Clone(n.order)
 }
 
 // Name is the table's name.
@@ -258,4 +257,26 @@ func Replace(h *stack.Host, spec *TableSpec) (*TableSpec, error) {
 		return nil, err
 	}
 	return t.Replace(spec)
+}
+
+// AddCounters adds to the counters of the rules of generation gen, each
+// by its ID (IPT_SO_SET_ADD_COUNTERS): EAGAIN when the table has been
+// replaced since, EINVAL for an ID the generation does not have.
+func (t *Table) AddCounters(gen uint64, adds map[uint32]Counters) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rs := t.rs.Load()
+	if gen != rs.gen {
+		return errorf(syscall.EAGAIN, "ip_tables: table %s changed (generation %d, not %d): read it again", t.def.name, rs.gen, gen)
+	}
+	for id := range adds {
+		if id == 0 || int(id) > len(rs.cells) {
+			return errorf(syscall.EINVAL, "ip_tables: no rule %d in table %s", id, t.def.name)
+		}
+	}
+	for id, c := range adds {
+		rs.cells[id-1].pkts.Add(c.Packets)
+		rs.cells[id-1].bytes.Add(c.Bytes)
+	}
+	return nil
 }

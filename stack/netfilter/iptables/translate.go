@@ -168,6 +168,12 @@ func (t *Table) translate(spec *TableSpec, cur *ruleset) (*ruleset, error) {
 			te.kind, te.ctr = kindReturn, tail
 		}
 	}
+	// Without a NAT core the nat table has no hooks: rules that passed
+	// their checks are still refused, as they would never run.
+	if def.name == "nat" && currentNAT() == nil && len(rs.cells) > 0 {
+		rs.release()
+		return nil, errorf(syscall.EOPNOTSUPP, "nat: no NAT implementation is registered: the nat table takes no rules")
+	}
 	rs.spec = cloneSpec(spec)
 	rs.spec.Gen = rs.gen
 	return rs, nil
@@ -221,6 +227,8 @@ func (t *Table) compileRule(e *entry, r *Rule, cp *CheckParam, chainAt map[strin
 			}
 		case tg.Verdict == Return:
 			e.kind = kindReturn
+		case tg.Verdict == Continue:
+			e.kind = kindContinue
 		case tg.Verdict == Accept || tg.Verdict == Drop || tg.Verdict == Queue:
 			e.kind, e.verdict = kindVerdict, stack.Verdict(tg.Verdict)
 		default:

@@ -1,0 +1,11 @@
+:INPUT,FORWARD,OUTPUT
+-m hashlimit --hashlimit-upto 5/sec --hashlimit-name hl1;-m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 5 --hashlimit-name hl1;OK
+-m hashlimit --hashlimit-above 5/min --hashlimit-burst 9 --hashlimit-mode srcip,dstport --hashlimit-name hl2;=;OK
+-m hashlimit --hashlimit-upto 10/hour --hashlimit-mode dstip --hashlimit-name hl3 --hashlimit-htable-size 64 --hashlimit-htable-max 128 --hashlimit-htable-expire 5000 --hashlimit-htable-gcinterval 2000;-m hashlimit --hashlimit-upto 10/hour --hashlimit-burst 5 --hashlimit-mode dstip --hashlimit-name hl3 --hashlimit-htable-size 64 --hashlimit-htable-max 128 --hashlimit-htable-gcinterval 2000 --hashlimit-htable-expire 5000;OK
+-m hashlimit --hashlimit-upto 1kb/s --hashlimit-name hl4;=;OK
+-m hashlimit --hashlimit-upto 100/sec --hashlimit-name hl5 --hashlimit-srcmask 24 --hashlimit-dstmask 16 --hashlimit-mode srcip,dstip;-m hashlimit --hashlimit-upto 100/sec --hashlimit-burst 5 --hashlimit-mode srcip,dstip --hashlimit-name hl5 --hashlimit-srcmask 24 --hashlimit-dstmask 16;OK
+-m hashlimit --hashlimit-upto 100/sec --hashlimit-name hl6 --hashlimit-rate-match --hashlimit-rate-interval 5;-m hashlimit --hashlimit-upto 100/sec --hashlimit-burst 5 --hashlimit-name hl6 --hashlimit-rate-match --hashlimit-rate-interval 5;OK
+-m hashlimit --hashlimit-upto 5/sec;;FAIL
+-m hashlimit --hashlimit-name x;;FAIL
+-m hashlimit --hashlimit-upto 5/bogus --hashlimit-name x;;FAIL
+-m hashlimit --hashlimit-upto 5/sec --hashlimit-above 5/sec --hashlimit-name x;;FAIL
