@@ -11,16 +11,16 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// TestUpConntrack drives a running router topology whose router tracks
-// connections with vnic conntrack: a ping through it is one ICMP entry,
-// listed, counted, deleted; an unknown host is conntrack's error.
-func TestUpConntrack(t *testing.T) {
+// TestUpNetfilter drives a running router topology with vnic iptables,
+// iptables-save and conntrack: a state rule turns tracking on, a ping
+// through the router is one ICMP entry, listed, counted, deleted, and the
+// rule counted its two packets; an unknown host is conntrack's error.
+func TestUpNetfilter(t *testing.T) {
 	dir := t.TempDir()
 	cfg, err := os.ReadFile("../../configs/examples/router.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg = bytes.Replace(cfg, []byte("    forwarding: true\n"), []byte("    forwarding: true\n    conntrack: true\n"), 1)
 	f := dir + "/router.yaml"
 	os.WriteFile(f, append(cfg, []byte("log:\n  level: error\n")...), 0o644)
 	sock := dir + "/vnic.sock"
@@ -29,7 +29,13 @@ func TestUpConntrack(t *testing.T) {
 			return runConntrack(context.Background(), append([]string{"--socket", sock, "--host", host}, args...), o, e)
 		}
 	}
+	ipt := func(prog string, args ...string) func(o, e *bytes.Buffer) int {
+		return func(o, e *bytes.Buffer) int {
+			return runIptables(prog, append([]string{"--socket", sock, "--host", "r"}, args...), strings.NewReader(""), o, e)
+		}
+	}
 	cmds := []func(o, e *bytes.Buffer) int{
+		ipt("iptables", "-A", "FORWARD", "-m", "conntrack", "--ctstate", "NEW,ESTABLISHED", "-p", "icmp", "-j", "ACCEPT"),
 		ct("r", "-C"),
 		func(o, e *bytes.Buffer) int {
 			var po pingOpts
@@ -47,6 +53,9 @@ func TestUpConntrack(t *testing.T) {
 		ct("r", "-D", "-p", "icmp"),
 		ct("r", "-C"),
 		ct("nope", "-L"),
+		ipt("iptables-save", "-c", "-t", "filter"),
+		ipt("iptables", "-L", "FORWARD", "-n", "-v", "-x"),
+		ipt("iptables", "-A", "FORWARD", "-j", "NOPE"),
 	}
 	_, results, err := runUp(t, cmds, "up", "--config", f, "--socket", sock)
 	if err != nil {
@@ -60,6 +69,7 @@ func TestUpConntrack(t *testing.T) {
 		rc       int
 		out, err string // regular expressions
 	}{
+		{0, `^$`, `^$`},
 		{0, `^0\n$`, `^$`},
 		{0, ``, `^$`},
 		{0, `^` + entry + `$`, `^conntrack v1\.4\.7 \(conntrack-tools\): 1 flow entries have been shown\.\n$`},
@@ -67,6 +77,9 @@ func TestUpConntrack(t *testing.T) {
 		{0, `^` + entry + `$`, `^conntrack v1\.4\.7 \(conntrack-tools\): 1 flow entries have been deleted\.\n$`},
 		{0, `^0\n$`, `^$`},
 		{1, `^$`, `nope`},
+		{0, `(?m)^\*filter\n:INPUT ACCEPT \[0:0\]\n:FORWARD ACCEPT \[0:0\]\n:OUTPUT ACCEPT \[0:0\]\n\[2:168\] -A FORWARD -p icmp -m conntrack --ctstate NEW,ESTABLISHED -j ACCEPT\nCOMMIT\n`, `^$`},
+		{0, `^Chain FORWARD \(policy ACCEPT 0 packets, 0 bytes\)\n +pkts +bytes target +prot opt in +out +source +destination +\n +2 +168 ACCEPT +1 +-- +\* +\* +0\.0\.0\.0/0 +0\.0\.0\.0/0 +ctstate NEW,ESTABLISHED\n$`, `^$`},
+		{2, `^$`, `^iptables v1\.8\.9 \(legacy\): Couldn't load target ` + "`NOPE'" + `:No such file or directory\n\nTry ` + "`iptables -h' or 'iptables --help' for more information.\n$"},
 	}
 	for i, w := range want {
 		r := results[i]
@@ -74,7 +87,7 @@ func TestUpConntrack(t *testing.T) {
 			t.Errorf("command %d: rc %d out %q err %q, want %d %q %q", i, r.rc, r.out, r.errOut, w.rc, w.out, w.err)
 		}
 	}
-	if m := regexp.MustCompile(entry).FindStringSubmatch(results[2].out); m != nil && m[2] != m[3] {
-		t.Errorf("the echo's id differs between the tuples: %s", strings.TrimSpace(results[2].out))
+	if m := regexp.MustCompile(entry).FindStringSubmatch(results[3].out); m != nil && m[2] != m[3] {
+		t.Errorf("the echo's id differs between the tuples: %s", strings.TrimSpace(results[3].out))
 	}
 }

@@ -69,6 +69,7 @@ func newRoot() *cobra.Command {
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return a.startProfile() }
 	root.PersistentPostRunE = func(*cobra.Command, []string) error { return a.stopProfile() }
 	root.AddCommand(newDemoCmd(a), newUpCmd(a), newBenchCmd(a), newEthtoolCmd(a), newIPCmd(a), newTCCmd(a), newPingCmd(a), newNetstatCmd(a), newSSCmd(a), newConntrackCmd(a), newIperf3Cmd(a), newSysctlCmd(a), newConformanceCmd(a), newPacketdrillCmd(a))
+	root.AddCommand(newIptablesCmds(a)...)
 	return root
 }
 

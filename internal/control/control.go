@@ -1,11 +1,12 @@
 // Package control serves vnic's control socket over a running topology:
 // the ethtool families on every device, vnic_inet, each host's
-// rtnetlink and its connection tracking (ctnetlink), so that vnic up and
-// the tests open the same socket.
+// rtnetlink, its connection tracking (ctnetlink) and its x_tables and IP
+// sets (vnic_iptables), so that vnic up and the tests open the same socket.
 package control
 
 import (
 	"vnic/internal/conntrack"
+	"vnic/internal/iptables"
 	"vnic/internal/netns"
 	"vnic/internal/topo"
 	"vnic/stack"
@@ -32,6 +33,7 @@ func Serve(w *topo.World, path string, exec func(func())) (*netlink.Server, erro
 	ctnl := &conntrack.Service{Host: hostOf, Exec: exec}
 	families := append(e.Families, in.Family(), ns.Family(), diagFamily(hostOf, exec), (&Iperf{Host: hostOf}).Family())
 	families = append(families, ctnl.Families()...)
+	families = append(families, (&iptables.Service{Host: hostOf, Exec: exec}).Family())
 	srv, err := netlink.Listen(path, families...)
 	if err != nil {
 		return nil, err

@@ -69,6 +69,62 @@ func (p *prog) natPortRange(s string, r *ipt.NATRange, base *uint16) error {
 	return nil
 }
 
+// dnatPortRange is libxt_DNAT's parse_ports in 1.8.9, for DNAT and
+// REDIRECT: the first port a number (any base, 0 to 65535) or, failing
+// that, a service name taking the whole argument ("ftp-data"); after a
+// dash a number only; after a slash the base, a number or a service.
+func (p *prog) dnatPortRange(arg string, r *ipt.NATRange, base *uint16) error {
+	r.Flags |= ipt.NATProtoSpecified
+	port, end, ok := strtoulRest(arg, 0, 0xffff, 0)
+	if !ok {
+		sp := servicePort(arg, "")
+		if sp < 0 {
+			return p.xtError(parameterProblem, "Port `%s' not valid", arg)
+		}
+		port, end = uint64(sp), ""
+	}
+	switch {
+	case end == "":
+		r.MinProto, r.MaxProto = uint16(port), uint16(port)
+		return nil
+	case end[0] == '-':
+		arg = end[1:]
+	case end[0] == ':':
+		return p.xtError(parameterProblem, "Invalid port:port syntax - use dash")
+	default:
+		return p.xtError(parameterProblem, "Garbage after port value: `%s'", end)
+	}
+	maxport, end, ok := strtoulRest(arg, 0, 0xffff, 0)
+	if !ok {
+		return p.xtError(parameterProblem, "Port `%s' not valid", arg)
+	}
+	if maxport < port {
+		return p.xtError(parameterProblem, "Port range `%s' funky", arg)
+	}
+	r.MinProto, r.MaxProto = uint16(port), uint16(maxport)
+	switch {
+	case end == "":
+		return nil
+	case end[0] == '/':
+		arg = end[1:]
+	default:
+		return p.xtError(parameterProblem, "Garbage after port range: `%s'", end)
+	}
+	b, ok := strtoui(arg, 1, 0xffff)
+	if !ok {
+		sp := servicePort(arg, "")
+		if sp < 0 {
+			return p.xtError(parameterProblem, "Port `%s' not valid", arg)
+		}
+		b = uint64(sp)
+	}
+	r.Flags |= ipt.NATProtoOffset
+	if base != nil {
+		*base = uint16(b)
+	}
+	return nil
+}
+
 // parseNATTo is the NAT targets' parse_to: "[ip[-ip]][:port[-port][/base]]".
 func (p *prog) parseNATTo(arg string, portOK, dnat bool, r *ipt.NATRange) error {
 	addrs, ports, hasPorts := strings.Cut(arg, ":")
@@ -76,12 +132,17 @@ func (p *prog) parseNATTo(arg string, portOK, dnat bool, r *ipt.NATRange) error 
 		if !portOK {
 			return p.xtError(parameterProblem, "Need TCP, UDP, SCTP or DCCP with port specification")
 		}
-		var base uint16
-		if err := p.natPortRange(ports, r, &base); err != nil {
-			return err
-		}
 		if dnat {
-			r.BaseProto = base
+			if err := p.dnatPortRange(ports, r, &r.BaseProto); err != nil {
+				return err
+			}
+		} else {
+			// SNAT's parser takes a base and keeps only its flag
+			// (it prints as "/0", as 1.8.9's does).
+			var base uint16
+			if err := p.natPortRange(ports, r, &base); err != nil {
+				return err
+			}
 		}
 	}
 	if addrs == "" {
@@ -198,7 +259,18 @@ func init() {
 				if !natPortsOK(&c.rule.IP) {
 					return c.errf("Need TCP, UDP, SCTP or DCCP with port specification")
 				}
-				return c.p.natPortRange(c.arg, r, nil)
+				if name != "REDIRECT" {
+					return c.p.natPortRange(c.arg, r, nil)
+				}
+				// REDIRECT is libxt_DNAT's: its port parser, and
+				// revision 0's refusal of a base (DNAT_fcheck).
+				if err := c.p.dnatPortRange(c.arg, r, nil); err != nil {
+					return err
+				}
+				if r.Flags&ipt.NATProtoOffset != 0 {
+					return c.errf("Shifted portmap ranges not supported with this kernel")
+				}
+				return nil
 			},
 			print: func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 				r := info.(*ipt.NATRange)

@@ -8,6 +8,7 @@ import (
 
 	"vnic/hw"
 	"vnic/stack"
+	"vnic/stack/ipv4"
 	ipt "vnic/stack/netfilter/iptables"
 )
 
@@ -49,7 +50,12 @@ func (d directBackend) close() {}
 func newTestHost(t testing.TB) *stack.Host {
 	t.Helper()
 	clk := hw.NewVirtualClock()
-	return stack.NewHost("h", clk, []stack.CPU{hw.NewCPU(0, clk, hw.CostModel{})}, stack.HostConfig{})
+	h := stack.NewHost("h", clk, []stack.CPU{hw.NewCPU(0, clk, hw.CostModel{})}, stack.HostConfig{})
+	// IPv4, for the rules that hold connection tracking.
+	if _, err := ipv4.InetInit(h, ipv4.DefaultInetConfig); err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // runner runs the tools against one host in the process.

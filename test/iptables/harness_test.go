@@ -10,6 +10,7 @@ import (
 	"vnic/hw"
 	"vnic/internal/iptables"
 	"vnic/stack"
+	"vnic/stack/ipv4"
 	"vnic/stack/netlink"
 )
 
@@ -47,6 +48,11 @@ func newVnicHost(t testing.TB) *vnicHost {
 	t.Helper()
 	clk := hw.NewVirtualClock()
 	h := stack.NewHost("h", clk, []stack.CPU{hw.NewCPU(0, clk, hw.CostModel{})}, stack.HostConfig{})
+	// IPv4, for what the NAT targets and state matches need of a host
+	// (connection tracking).
+	if _, err := ipv4.InetInit(h, ipv4.InetConfig{Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "ctl.sock")
 	svc := &iptables.Service{Host: func(name string) *stack.Host {

@@ -116,9 +116,6 @@ func TestAgainstLinux(t *testing.T) {
 		t.Run(strings.TrimSuffix(filepath.Base(script), ".sh"), func(t *testing.T) {
 			lines := readScript(t, script)
 			v := newVnicHost(t)
-			if strings.HasPrefix(filepath.Base(script), "nat") {
-				v.requireNAT(t)
-			}
 			if strings.HasPrefix(filepath.Base(script), "sets") {
 				requireRoot(t, "ipset")
 			}

@@ -101,6 +101,18 @@ type rig struct {
 }
 
 func newRig(t testing.TB) *rig {
+	r := newBareRig(t)
+	// IPv4, for the rules that hold connection tracking (state,
+	// conntrack, connmark, CONNMARK), as every vnic host has it.
+	if _, err := ipv4.InetInit(r.h, ipv4.DefaultInetConfig); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// newBareRig is a rig whose host has no IPv4 (and so can have no
+// connection tracking).
+func newBareRig(t testing.TB) *rig {
 	clk, h := stacktest.NewHost(t, 1)
 	dev, _ := stacktest.NewDev(t, h, 1)
 	return &rig{t: t, clk: clk, h: h, dev: dev}

@@ -203,8 +203,15 @@ func iface(in bool, name string, inv bool) ipt.IPMatch {
 func TestConntrackMatches(t *testing.T) {
 	r := newRig(t)
 	p := pkt{src: addrA, dst: addrB, proto: ipt.ProtoTCP, sport: 1, dport: 2}
+	// A connection of the test's making, confirmed, so that the
+	// tracking the rules turn on leaves it as it is.
+	conn := func() *conntrack.Conn {
+		c := &conntrack.Conn{}
+		c.SetStatus(conntrack.StatusConfirmed)
+		return c
+	}
 	tracked := func(info conntrack.Info) func(*stack.SKB) {
-		return func(s *stack.SKB) { s.SetNFCT(&conntrack.Conn{}, uint8(info)) }
+		return func(s *stack.SKB) { s.SetNFCT(conn(), uint8(info)) }
 	}
 	untracked := func(s *stack.SKB) { conntrack.SetUntracked(s) }
 	state := func(mask uint32) []ipt.Match { return []ipt.Match{match("state", 0, &ipt.StateInfo{StateMask: mask})} }
@@ -239,7 +246,7 @@ func TestConntrackMatches(t *testing.T) {
 		{name: "connmark, untracked", m: []ipt.Match{match("connmark", 1, &ipt.MarkInfo{Mark: 0, Mask: 0})}, p: p},
 		{name: "connmark 0", m: []ipt.Match{match("connmark", 1, &ipt.MarkInfo{Mark: 0, Mask: 0xffffffff})}, p: p, skb: tracked(conntrack.New), match: true},
 		{name: "connmark 3", m: []ipt.Match{match("connmark", 1, &ipt.MarkInfo{Mark: 3, Mask: 0xffffffff})}, p: p,
-			skb: func(s *stack.SKB) { c := &conntrack.Conn{}; c.SetMark(3); s.SetNFCT(c, uint8(conntrack.New)) }, match: true},
+			skb: func(s *stack.SKB) { c := conn(); c.SetMark(3); s.SetNFCT(c, uint8(conntrack.New)) }, match: true},
 	})
 }
 
@@ -383,7 +390,7 @@ func TestAddrType(t *testing.T) {
 
 // ipRig is a rig whose host has IPv4, 198.18.0.1/24 on its device.
 func ipRig(t *testing.T) *rig {
-	r := newRig(t)
+	r := newBareRig(t)
 	in, err := inet.Init(r.h, ipv4.InetConfig{Seed: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -190,8 +190,16 @@ func (rs *ruleset) do(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 		case kindTarget:
 			v := e.target.Target(p)
 			if v == Continue {
-				// A target may have changed the header (TTL, DSCP):
-				// the following rules see the new one.
+				// A target may have changed the packet (TTL, DSCP, a
+				// TCPMSS option inserted): the following rules see
+				// the new header and count the new length, as
+				// ipt_do_table reads both again.
+				nh = skb.NetworkHeader()
+				p.IP = nh
+				saddr = uint32(nh[12])<<24 | uint32(nh[13])<<16 | uint32(nh[14])<<8 | uint32(nh[15])
+				daddr = uint32(nh[16])<<24 | uint32(nh[17])<<16 | uint32(nh[18])<<8 | uint32(nh[19])
+				proto = nh[9]
+				plen = uint64(skb.TotalLen())
 				i++
 				continue
 			}

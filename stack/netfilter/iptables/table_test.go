@@ -216,7 +216,7 @@ func TestReplaceRefuses(t *testing.T) {
 // (nf_ct_netns_get fails: EOPNOTSUPP), and go only where Linux allows
 // them.
 func TestNATTargetChecks(t *testing.T) {
-	r := newRig(t)
+	r := newBareRig(t)
 	spec, err := ipt.Get(r.h, "nat")
 	if err != nil {
 		t.Fatal(err)
@@ -430,5 +430,37 @@ func TestAddCounters(t *testing.T) {
 	r.replace(filter(nil))
 	if err := tb.AddCounters(spec.Gen, map[uint32]ipt.Counters{1: {}}); !errors.Is(err, syscall.EAGAIN) {
 		t.Errorf("an old generation: %v", err)
+	}
+}
+
+// A rule reading connection state holds the host's tracking while it is
+// in the table (nf_ct_netns_get at check, _put at destroy): loading one
+// turns tracking on, replacing the table keeps one reference per such
+// rule, and removing the rules turns it off again.
+func TestStateRulesHoldConntrack(t *testing.T) {
+	r := newRig(t)
+	users := func() int {
+		if n := conntrack.Of(r.h); n != nil {
+			return n.Users()
+		}
+		return 0
+	}
+	state := ipt.Rule{Matches: []ipt.Match{match("state", 0, &ipt.StateInfo{StateMask: ipt.CTStateInvalid})}, Target: verdict(ipt.Drop)}
+	ctmark := ipt.Rule{Matches: []ipt.Match{match("connmark", 1, &ipt.MarkInfo{Mark: 1, Mask: 1})}, Target: verdict(ipt.Accept)}
+	for _, tc := range []struct {
+		name  string
+		rules []ipt.Rule
+		want  int
+	}{
+		{"none", nil, 0},
+		{"a state rule", []ipt.Rule{state}, 1},
+		{"the same again", []ipt.Rule{state}, 1},
+		{"state and connmark", []ipt.Rule{state, ctmark}, 2},
+		{"plain rules only", []ipt.Rule{{Target: verdict(ipt.Accept)}}, 0},
+	} {
+		r.replace(filter(tc.rules))
+		if got := users(); got != tc.want {
+			t.Errorf("%s: %d users of tracking, want %d", tc.name, got, tc.want)
+		}
 	}
 }

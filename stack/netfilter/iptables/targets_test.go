@@ -83,6 +83,7 @@ func TestConnmarkAndNotrack(t *testing.T) {
 	}
 	p := pkt{src: addrA, dst: addrB, proto: ipt.ProtoUDP}
 	ct := &conntrack.Conn{}
+	ct.SetStatus(conntrack.StatusConfirmed) // left alone by the tracking CONNMARK turns on
 	run := func(rules ...ipt.Rule) *stack.SKB {
 		r.replace(mangle(stack.NFPreRouting, rules...))
 		skb := r.skb(p)
@@ -196,6 +197,22 @@ func TestTCPMSS(t *testing.T) {
 		t.Errorf("added MSS %d, header %d", mss, hl)
 	}
 	checksumsValid(t, skb)
+	// The rules after the target see the packet as it made it: a
+	// counting rule after an inserted option counts 44 bytes, and the
+	// policy too.
+	r.replace(mangle(stack.NFForward, rule(1000), ipt.Rule{IP: protoIs(ipt.ProtoTCP), Target: verdict(ipt.Continue)}))
+	r.run(stack.NFForward, without)
+	got, err := ipt.Get(r.h, "mangle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fwd := got.Chains[stack.NFForward]
+	if c := fwd.Rules[1].Counters; c.Packets != 1 || c.Bytes != 44 {
+		t.Errorf("the rule after TCPMSS counted %+v, want 1 packet of 44 bytes", c)
+	}
+	if c := fwd.Counters; c.Packets != 1 || c.Bytes != 44 {
+		t.Errorf("the policy counted %+v, want 1 packet of 44 bytes", c)
+	}
 	spec.Chains[2].Rules[0].Matches = nil
 	if _, err := ipt.Replace(r.h, spec); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("TCPMSS without a SYN match: %v", err)

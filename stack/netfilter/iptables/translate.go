@@ -168,12 +168,6 @@ func (t *Table) translate(spec *TableSpec, cur *ruleset) (*ruleset, error) {
 			te.kind, te.ctr = kindReturn, tail
 		}
 	}
-	// Without a NAT core the nat table has no hooks: rules that passed
-	// their checks are still refused, as they would never run.
-	if def.name == "nat" && currentNAT() == nil && len(rs.cells) > 0 {
-		rs.release()
-		return nil, errorf(syscall.EOPNOTSUPP, "nat: no NAT implementation is registered: the nat table takes no rules")
-	}
 	rs.spec = cloneSpec(spec)
 	rs.spec.Gen = rs.gen
 	return rs, nil

@@ -1,6 +1,7 @@
 package iptables
 
 import (
+	"syscall"
 	"time"
 
 	"vnic/stack"
@@ -72,6 +73,7 @@ const StateUntracked = 1 << 6
 type conntrackMatch struct {
 	ConntrackInfo
 	clock stack.Clock
+	ctUser
 }
 
 func addrDiff(a, b, mask [4]byte) bool { return (be32(a)^be32(b))&be32(mask) != 0 }
@@ -135,7 +137,10 @@ func (m *conntrackMatch) Match(p Param) (bool, bool) {
 	return true, false
 }
 
-type stateMatch struct{ StateInfo }
+type stateMatch struct {
+	StateInfo
+	ctUser
+}
 
 // Match is state_mt.
 func (m *stateMatch) Match(p Param) (bool, bool) {
@@ -155,8 +160,38 @@ func (m *stateMatch) Match(p Param) (bool, bool) {
 func init() {
 	RegisterMatch(&MatchType{Name: "conntrack", Revision: 3, NewInfo: func() any { return new(ConntrackInfo) },
 		Check: func(c *CheckParam, info any) (Matcher, error) {
-			return &conntrackMatch{ConntrackInfo: *info.(*ConntrackInfo), clock: c.Host.Clock()}, nil
+			u, err := holdConntrack(c, "conntrack")
+			if err != nil {
+				return nil, err
+			}
+			return &conntrackMatch{ConntrackInfo: *info.(*ConntrackInfo), clock: c.Host.Clock(), ctUser: u}, nil
 		}})
 	RegisterMatch(&MatchType{Name: "state", NewInfo: func() any { return new(StateInfo) },
-		Check: func(c *CheckParam, info any) (Matcher, error) { return &stateMatch{*info.(*StateInfo)}, nil }})
+		Check: func(c *CheckParam, info any) (Matcher, error) {
+			u, err := holdConntrack(c, "state")
+			if err != nil {
+				return nil, err
+			}
+			return &stateMatch{StateInfo: *info.(*StateInfo), ctUser: u}, nil
+		}})
+}
+
+// ctUser is a match or target that reads or writes connection state: its
+// rule holds the host's connection tracking while it is in a table (the
+// checkentry's nf_ct_netns_get, the destroy's nf_ct_netns_put), so that a
+// state rule is all it takes to turn tracking on.
+type ctUser struct{ host *stack.Host }
+
+func holdConntrack(c *CheckParam, name string) (ctUser, error) {
+	if _, err := conntrack.Enable(c.Host); err != nil {
+		return ctUser{}, errorf(syscall.EOPNOTSUPP, "x_tables: %s: %v", name, err)
+	}
+	return ctUser{c.Host}, nil
+}
+
+// Destroy releases the reference.
+func (u ctUser) Destroy() {
+	if u.host != nil {
+		_ = conntrack.Disable(u.host)
+	}
 }

@@ -35,7 +35,10 @@ const (
 	ShiftRight      = 1
 )
 
-type connmarkTarget struct{ ConnmarkTargetInfo }
+type connmarkTarget struct {
+	ConnmarkTargetInfo
+	ctUser
+}
 
 func (t *connmarkTarget) shift(v uint32) uint32 {
 	if t.ShiftDir == ShiftRight {
@@ -150,7 +153,11 @@ func init() {
 			if i.Mode > ConnmarkRestore || i.ShiftDir > ShiftRight || i.ShiftBits > 31 {
 				return nil, checkErr("x_tables: CONNMARK: bad mode or shift")
 			}
-			return &connmarkTarget{*i}, nil
+			u, err := holdConntrack(c, "CONNMARK")
+			if err != nil {
+				return nil, err
+			}
+			return &connmarkTarget{ConnmarkTargetInfo: *i, ctUser: u}, nil
 		}})
 	RegisterTarget(&TargetType{Name: "TTL", Table: "mangle", NewInfo: func() any { return new(TTLTargetInfo) },
 		Check: func(c *CheckParam, info any) (Targeter, error) {

@@ -235,7 +235,10 @@ func (m *markMatch) Match(p Param) (bool, bool) {
 	return (p.SKB.Mark&m.Mask == m.Mark) != (m.Invert != 0), false
 }
 
-type connmarkMatch struct{ MarkInfo }
+type connmarkMatch struct {
+	MarkInfo
+	ctUser
+}
 
 // Match is connmark_mt: an untracked packet never matches.
 func (m *connmarkMatch) Match(p Param) (bool, bool) {
@@ -298,6 +301,10 @@ func init() {
 			if i.Invert > 1 {
 				return nil, checkErr("x_tables: connmark: bad invert")
 			}
-			return &connmarkMatch{*i}, nil
+			u, err := holdConntrack(c, "connmark")
+			if err != nil {
+				return nil, err
+			}
+			return &connmarkMatch{MarkInfo: *i, ctUser: u}, nil
 		}})
 }
