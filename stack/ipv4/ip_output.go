@@ -31,6 +31,11 @@ type IPHeader struct {
 	// Owner is the sending socket's credentials, given to the skb (nil:
 	// no socket).
 	Owner *stack.SockOwner
+	// CT and CTInfo attach a tracked connection to the datagram before
+	// LOCAL_OUT (nf_ct_attach: a REJECT's reset joins the connection of
+	// the packet it answers, as the related reply); nil: none.
+	CT     any
+	CTInfo uint8
 }
 
 // ErrMsgSize is a datagram too big for the path with DF set (EMSGSIZE):
@@ -103,6 +108,9 @@ func (in *Inet) sendDatagram(d *Rtable, h IPHeader, o *ipOptData, l4, payload []
 	skb.Protocol = stack.EthPIPv4
 	skb.Priority = prio
 	skb.Owner = h.Owner
+	if h.CT != nil {
+		skb.SetNFCT(h.CT, h.CTInfo)
+	}
 	skb.SetDst(&d.Dst)
 	tail := skb
 	for len(rest) > 0 {

@@ -7,6 +7,7 @@ import (
 	"vnic/stack"
 	"vnic/stack/ipv4"
 	"vnic/stack/ipv4/fib"
+	"vnic/stack/netfilter/conntrack"
 )
 
 // RejectInfo is the REJECT target (struct ipt_reject_info).
@@ -185,7 +186,18 @@ func sendReset(in *ipv4.Inet, p Param) {
 	acc := header.PseudoHeaderIPv4(saddr, daddr, ipProtoTCP, 20)
 	nth.SetChecksum(^header.Fold(header.Sum(b[:], acc)))
 	ttl := in.Config().DefaultTTL
-	in.SendDatagram(rt, ipv4.IPHeader{Src: saddr, Dst: daddr, Proto: ipProtoTCP, TTL: ttl, DF: true}, b[:], nil, 0)
+	h := ipv4.IPHeader{Src: saddr, Dst: daddr, Proto: ipProtoTCP, TTL: ttl, DF: true}
+	// nf_send_reset's nf_ct_attach: the reset belongs to the connection
+	// of the segment it answers, in the other direction, so that NAT
+	// treats it as that connection's (a reset for a connection not yet
+	// through POSTROUTING runs the nat table there, as Linux's does).
+	if ct, info := conntrack.Get(p.SKB); ct != nil {
+		h.CT, h.CTInfo = ct, uint8(conntrack.Related)
+		if info.Dir() == conntrack.Original {
+			h.CTInfo = uint8(conntrack.RelatedReply)
+		}
+	}
+	in.SendDatagram(rt, h, b[:], nil, 0)
 }
 
 func init() {
