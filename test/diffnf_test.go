@@ -132,7 +132,7 @@ func (p *rawPort) drain(t *testing.T, quiet time.Duration) [][]byte {
 
 // nfStep is one packet of the script: sent by A (toB) or by B.
 type nfStep struct {
-	name string
+	name  string
 	fromB bool
 	pkt   []byte
 }

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"vnic/internal/control"
 	"vnic/internal/conntrack"
+	"vnic/internal/control"
 	"vnic/internal/iptables"
 	"vnic/internal/topo"
 )
@@ -40,9 +40,13 @@ func (v vnicRouter) conntrackCmd(t *testing.T, args ...string) string {
 
 func (v vnicRouter) restore(t *testing.T, rules string) { v.iptables(t, "iptables-restore", rules) }
 
-func (v vnicRouter) conntrack(t *testing.T) []string { return nfConntrackLines(v.conntrackCmd(t, "-L")) }
+func (v vnicRouter) conntrack(t *testing.T) []string {
+	return nfConntrackLines(v.conntrackCmd(t, "-L"))
+}
 
-func (v vnicRouter) save(t *testing.T) []string { return nfSaveLines(v.iptables(t, "iptables-save", "", "-c")) }
+func (v vnicRouter) save(t *testing.T) []string {
+	return nfSaveLines(v.iptables(t, "iptables-save", "", "-c"))
+}
 
 func (v vnicRouter) reset(t *testing.T) {
 	v.conntrackCmd(t, "-F")
