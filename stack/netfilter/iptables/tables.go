@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"vnic/header"
+	"vnic/stack/ipv4"
 
 	"vnic/stack"
 	"vnic/stack/netfilter/nat"
@@ -163,7 +165,11 @@ func (t *Table) register() error {
 		if t.def.name == "nat" {
 			prio = NATPriority(hk)
 		}
-		ops := &stack.NFHookOps{Name: "iptable_" + t.def.name, Hook: hk, Priority: prio, Fn: fn}
+		f := fn
+		if t.def.name == "mangle" && hk == stack.NFLocalOut {
+			f = t.mangleOut
+		}
+		ops := &stack.NFHookOps{Name: "iptable_" + t.def.name, Hook: hk, Priority: prio, Fn: f}
 		if err := reg(ops); err != nil {
 			for _, o := range t.ops {
 				unreg(o)
@@ -174,6 +180,30 @@ func (t *Table) register() error {
 		t.ops = append(t.ops, ops)
 	}
 	return nil
+}
+
+// mangleOut is ipt_mangle_out: a locally sent packet whose source,
+// destination, mark or TOS the mangle table changed is routed again for
+// what it is now (ip_route_me_harder, so that a MARK at OUTPUT steers
+// policy routing); no route drops it.
+func (t *Table) mangleOut(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	nh := skb.NetworkHeader()
+	if len(nh) < 20 {
+		return t.rs.Load().do(skb, st)
+	}
+	iph := header.IPv4(nh)
+	mark, src, dst, tos := skb.Mark, iph.Src(), iph.Dst(), iph.TOS()
+	v := t.rs.Load().do(skb, st)
+	if v == stack.NFDrop || v == stack.NFStolen {
+		return v
+	}
+	iph = header.IPv4(skb.NetworkHeader())
+	if skb.Mark != mark || iph.Src() != src || iph.Dst() != dst || iph.TOS() != tos {
+		if in := ipv4.Of(t.host); in == nil || in.RouteMeHarder(skb) != nil {
+			return stack.NFDrop
+		}
+	}
+	return v
 }
 
 // Tables lists the tables h has made, the newest first (the order of
