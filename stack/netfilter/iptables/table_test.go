@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"vnic/stack"
+	"vnic/stack/ipv4"
+	"vnic/stack/ipv4/fib"
 	"vnic/stack/netfilter/conntrack"
 	ipt "vnic/stack/netfilter/iptables"
 )
@@ -41,6 +43,14 @@ func TestTablePriorities(t *testing.T) {
 	}
 	if got := ipt.Tables(r.h); !slices.Equal(got, []string{"security", "filter", "mangle", "raw"}) {
 		t.Errorf("tables %v", got)
+	}
+	// A route for the probe, which the mangle table's mark change routes
+	// again (ipt_mangle_out).
+	if err := r.dev.Open(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ipv4.Of(r.h).RouteAdd(fib.Route{Dst: addrB, Len: 32, Dev: r.dev, Scope: fib.ScopeLink}, false); err != nil {
+		t.Fatal(err)
 	}
 	seen := map[int]uint32{}
 	for _, prio := range []int{-301, -299, -151, -149, -1, 1, 49, 51} {
