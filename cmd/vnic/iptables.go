@@ -9,8 +9,8 @@ import (
 	"vnic/internal/iptables"
 )
 
-// newIptablesCmds are iptables, iptables-save, iptables-restore and
-// ipset for a host of a running `vnic up` (internal/iptables; see
+// newIptablesCmds are iptables, iptables-save, iptables-restore, ipset
+// and dmesg for a host of a running `vnic up` (internal/iptables; see
 // docs/iptables.md).
 func newIptablesCmds(a *app) []*cobra.Command {
 	var cmds []*cobra.Command
@@ -19,6 +19,7 @@ func newIptablesCmds(a *app) []*cobra.Command {
 		{"iptables-save", "iptables-save: a host's tables in iptables-restore's format"},
 		{"iptables-restore", "iptables-restore: tables into a host, each swapped in at its COMMIT"},
 		{"ipset", "ipset 7.17 on a host's IP sets (hash:ip, hash:net, hash:ip,port)"},
+		{"dmesg", "dmesg: a host's kernel log (the LOG target's lines, refused tables), as util-linux's dmesg prints it"},
 	} {
 		name := c.name
 		cmds = append(cmds, &cobra.Command{

@@ -18,6 +18,7 @@ type backend interface {
 	replace(spec *ipt.TableSpec) error
 	tables() ([]string, error)
 	ipset(req []byte) ([]byte, error)
+	log() ([]ipt.LogLine, error)
 	close()
 }
 
@@ -125,6 +126,22 @@ func (b *nlBackend) replace(spec *ipt.TableSpec) error {
 			return errors.New("iptables: the host gave no upload token")
 		}
 	}
+}
+
+func (b *nlBackend) log() ([]ipt.LogLine, error) {
+	rs, err := b.conn.Request(FamilyName, CmdLog, mnl.Request|mnl.Dump, b.attrs(nil))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ipt.LogLine, 0, len(rs))
+	for _, r := range rs {
+		ln, err := decodeLogLine(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ln)
+	}
+	return out, nil
 }
 
 func (b *nlBackend) tables() ([]string, error) {

@@ -43,6 +43,8 @@ func (d directBackend) replace(spec *ipt.TableSpec) error {
 
 func (d directBackend) tables() ([]string, error) { return ipt.Tables(d.h), nil }
 
+func (d directBackend) log() ([]ipt.LogLine, error) { return ipt.Log(d.h).Lines(0), nil }
+
 func (d directBackend) ipset(req []byte) ([]byte, error) { return ipsetServe(d.h, req) }
 
 func (d directBackend) close() {}

@@ -30,8 +30,8 @@ type Options struct {
 	dial func() (backend, error)
 }
 
-// Main runs prog ("iptables", "iptables-save", "iptables-restore" or
-// "ipset") with args (the words after the program's name) against the
+// Main runs prog ("iptables", "iptables-save", "iptables-restore",
+// "ipset" or "dmesg") with args (the words after the program's name) against the
 // host o names, and returns the exit status the tool would.
 func Main(prog string, args []string, o Options) int {
 	if o.Stdout == nil {
@@ -58,8 +58,10 @@ func Main(prog string, args []string, o Options) int {
 		return runRestore(args, o)
 	case "ipset":
 		return runIPSet(args, o)
+	case "dmesg":
+		return runDmesg(args, o)
 	}
-	fmt.Fprintf(o.Stderr, "%s: not one of iptables, iptables-save, iptables-restore, ipset\n", prog)
+	fmt.Fprintf(o.Stderr, "%s: not one of iptables, iptables-save, iptables-restore, ipset, dmesg\n", prog)
 	return 1
 }
 

@@ -37,6 +37,10 @@ const (
 	// AttrGen, AttrBlob: per rule u32 ID, u64 packets, u64 bytes,
 	// little-endian), the IDs of the generation read.
 	CmdAddCounters = 5
+	// CmdLog reads the host's kernel log (AttrHost): a dump answered
+	// with one message a line (AttrSeq, AttrTime in nanoseconds of the
+	// host's clock, AttrLevel, AttrText), oldest first.
+	CmdLog = 6
 
 	AttrHost   = 1
 	AttrTable  = 2
@@ -44,6 +48,10 @@ const (
 	AttrUpload = 4
 	AttrMore   = 5
 	AttrGen    = 6
+	AttrSeq    = 7
+	AttrTime   = 8
+	AttrLevel  = 9
+	AttrText   = 10
 )
 
 // noHost starts the refusal of a request naming no host of the
@@ -177,6 +185,14 @@ func (s *Service) handle(cmd uint8, dump bool, body []byte) ([][]byte, int, erro
 			return nil, -1, engineErr(err)
 		}
 		return nil, -1, nil
+	case CmdLog:
+		var lines []ipt.LogLine
+		s.exec(func() { lines = ipt.Log(h).Lines(0) })
+		out := make([][]byte, 0, len(lines))
+		for _, ln := range lines {
+			out = append(out, netlink.GenlData(CmdLog, 1, encodeLogLine(ln)))
+		}
+		return out, -1, nil
 	case CmdIPSet:
 		var reply []byte
 		s.exec(func() { reply, err = ipsetServe(h, r.blob) })
