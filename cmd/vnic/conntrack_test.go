@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,14 +15,7 @@ import (
 // through the router is one ICMP entry, listed, counted, deleted, and the
 // rule counted its two packets; an unknown host is conntrack's error.
 func TestUpNetfilter(t *testing.T) {
-	dir := t.TempDir()
-	cfg, err := os.ReadFile("../../configs/examples/router.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := dir + "/router.yaml"
-	os.WriteFile(f, append(cfg, []byte("log:\n  level: error\n")...), 0o644)
-	sock := dir + "/vnic.sock"
+	f, sock := routerConfig(t)
 	ct := func(host string, args ...string) func(o, e *bytes.Buffer) int {
 		return func(o, e *bytes.Buffer) int {
 			return runConntrack(context.Background(), append([]string{"--socket", sock, "--host", host}, args...), o, e)

@@ -575,6 +575,22 @@ type upResult struct {
 
 // runUp runs vnic with args (an `up`), runs cmds against it once it took
 // ten steps, then interrupts it; it returns up's output and the commands'.
+// routerConfig is configs/examples/router.yaml (h1 — r — h2) logging
+// only errors, written for a test, and the control socket's path for it.
+func routerConfig(t *testing.T) (file, sock string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := os.ReadFile("../../configs/examples/router.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file = dir + "/router.yaml"
+	if err := os.WriteFile(file, append(cfg, []byte("log:\n  level: error\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file, dir + "/vnic.sock"
+}
+
 func runUp(t *testing.T, cmds []func(o, e *bytes.Buffer) int, args ...string) (string, []upResult, error) {
 	t.Helper()
 	upRunning = make(chan struct{})

@@ -296,14 +296,7 @@ func FuzzPingArgs(f *testing.F) {
 // names the source in the header; -w stops at the deadline on the host's
 // clock; a count ends once every request is answered.
 func TestUpPing(t *testing.T) {
-	dir := t.TempDir()
-	cfg, err := os.ReadFile("../../configs/examples/router.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := dir + "/router.yaml"
-	os.WriteFile(f, append(cfg, []byte("log:\n  level: error\n")...), 0o644)
-	sock := dir + "/vnic.sock"
+	f, sock := routerConfig(t)
 	ping := func(host string, args ...string) func(o, e *bytes.Buffer) int {
 		return func(o, e *bytes.Buffer) int {
 			var po pingOpts

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"io"
-	"os"
 	"strings"
 	"testing"
 
@@ -14,14 +13,7 @@ import (
 // case's output, errors and exit status are procps-ng sysctl 4.0.2's for
 // the same command line on Linux (a scratch namespace), with vnic's keys.
 func TestUpSysctl(t *testing.T) {
-	dir := t.TempDir()
-	cfg, err := os.ReadFile("../../configs/examples/router.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := dir + "/router.yaml"
-	os.WriteFile(f, append(cfg, []byte("log:\n  level: error\n")...), 0o644)
-	sock := dir + "/vnic.sock"
+	f, sock := routerConfig(t)
 	tests := []struct {
 		args        []string
 		out, errOut string
