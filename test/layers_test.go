@@ -49,11 +49,12 @@ var layers = map[string]struct {
 	// ip netns's family: both sides (the control socket serves it, ip
 	// asks), below iproute.
 	"internal/netns":     {11, nil},
+	// The control socket's client, below the command lines on it.
+	"internal/nlclient":  {11, nil},
 	"internal/stacktest": {12, nil},
 	"internal/iproute":   {12, nil},
 	"internal/ss":        {12, nil},
 	"internal/iperf3":    {12, nil},
-	"internal/nlclient":  {12, nil},
 	"internal/conntrack": {12, nil},
 	"internal/iptables":  {12, nil},
 	"internal/topo":      {13, nil},
