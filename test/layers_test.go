@@ -48,7 +48,7 @@ var layers = map[string]struct {
 	"stack/inet":                {11, nil},
 	// ip netns's family: both sides (the control socket serves it, ip
 	// asks), below iproute.
-	"internal/netns":     {11, nil},
+	"internal/netns": {11, nil},
 	// The control socket's client, below the command lines on it.
 	"internal/nlclient":  {11, nil},
 	"internal/stacktest": {12, nil},
