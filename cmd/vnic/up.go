@@ -13,6 +13,8 @@ import (
 	"vnic/internal/control"
 	"vnic/internal/nlclient"
 	"vnic/internal/topo"
+	"vnic/stack"
+	ipt "vnic/stack/netfilter/iptables"
 	"vnic/stack/netlink"
 )
 
@@ -34,6 +36,21 @@ func serveControl(a *app, w *topo.World, path string, exec func(func())) (*netli
 		return nil, err
 	}
 	a.log.Info("control socket", zap.String("path", path))
+	// Each host's kernel log (the LOG target's lines) reaches the
+	// daemon's log too, as printk reaches syslog.
+	logHost := func(name string, h *stack.Host) {
+		ipt.Log(h).SetSink(func(ln ipt.LogLine) {
+			a.log.Info("kernel", zap.String("host", name), zap.Duration("clock", ln.Time), zap.Uint8("level", ln.Level), zap.String("text", ln.Text))
+		})
+	}
+	for _, h := range w.HostList() {
+		logHost(h.Name, h.Stack)
+	}
+	w.Watch(func(ev topo.Event) {
+		if ev.Kind == topo.HostAdded {
+			logHost(ev.Host.Name, ev.Host.Stack)
+		}
+	})
 	return srv, nil
 }
 

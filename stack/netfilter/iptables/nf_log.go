@@ -40,6 +40,16 @@ type LogRing struct {
 	clock stack.Clock
 	lines []LogLine
 	next  uint64
+	sink  func(LogLine)
+}
+
+// SetSink gives every line from now on to fn as well (the daemon's log,
+// as the kernel's printk reaches the console and syslog); nil stops it.
+// fn runs with the ring's lock held: it must not write to the ring.
+func (l *LogRing) SetSink(fn func(LogLine)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sink = fn
 }
 
 func (l *LogRing) init(c stack.Clock) { l.next, l.clock = 1, c }
@@ -61,6 +71,9 @@ func (l *LogRing) add(level uint8, text string) {
 	}
 	ln := LogLine{Seq: l.next, Time: now, Level: level, Text: text}
 	l.next++
+	if l.sink != nil {
+		l.sink(ln)
+	}
 	if len(l.lines) < logCapacity {
 		l.lines = append(l.lines, ln)
 		return

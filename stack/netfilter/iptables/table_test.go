@@ -474,3 +474,19 @@ func TestStateRulesHoldConntrack(t *testing.T) {
 		}
 	}
 }
+
+// A sink on the log gets each line as it is written, after the lines it
+// came too late for, until it is taken away; the ring keeps them all.
+func TestLogSink(t *testing.T) {
+	r := newRig(t)
+	log := ipt.Log(r.h)
+	log.Printf(ipt.LogInfo, "before")
+	var got []string
+	log.SetSink(func(ln ipt.LogLine) { got = append(got, fmt.Sprintf("%d %d %s", ln.Seq, ln.Level, ln.Text)) })
+	log.Printf(ipt.LogWarning, "during %d", 1)
+	log.SetSink(nil)
+	log.Printf(ipt.LogInfo, "after")
+	if fmt.Sprint(got) != "[2 4 during 1]" || len(log.Lines(0)) != 3 {
+		t.Errorf("sink saw %q, the ring has %d lines", got, len(log.Lines(0)))
+	}
+}
