@@ -82,7 +82,7 @@ func TestMainPrograms(t *testing.T) {
 		{"iptables-save", "-V", 0, "iptables-save v1.8.9 (legacy)\n", ""},
 		{"iptables-restore", "-V", 0, "iptables-restore v1.8.9 (legacy)\n", ""},
 		{"ipset", "version", 0, "ipset v7.17, protocol version: 7\n", ""},
-		{"ip6tables", "-L", 1, "", "ip6tables: not one of iptables, iptables-save, iptables-restore, ipset\n"},
+		{"ip6tables", "-L", 1, "", "ip6tables: not one of iptables, iptables-save, iptables-restore, ipset, dmesg\n"},
 		{"iptables", "", 2, "", "iptables v1.8.9 (legacy): no command specified\nTry `iptables -h' or 'iptables --help' for more information.\n"},
 	} {
 		out, errs, code := r.run(tc.prog, tc.args, "")
