@@ -208,7 +208,7 @@ func (qv *qVector) cleanRx(budget int) int {
 			if st&ring.RxStatEOP == 0 {
 				size = 65536 + 256 // an LRO aggregate or a chained frame
 			}
-			skb = dev.Host().Pool().Alloc(size + stack.NetIPAlign)
+			skb = r.cache.Alloc(size + stack.NetIPAlign)
 			if skb == nil {
 				r.dropped++
 			} else {
@@ -286,6 +286,7 @@ func (qv *qVector) cleanRx(budget int) int {
 	if r.posts > 0 {
 		a.refill(r, uint32(r.posts))
 	}
+	r.cache.Flush()
 	if work > 0 {
 		dev.MarkRx(now)
 	}

@@ -45,13 +45,32 @@ const (
 //
 // Fields are changed through the methods (Push, Pull, Put, Reserve), which
 // keep head <= data <= tail <= end.
+//
+// The fields from data to the end of cb hold no pointers: a new skb gets
+// them zeroed in one clear (as __alloc_skb's memset up to tail), and a
+// freed one has its pointers cleared so the pool keeps nothing alive.
 type SKB struct {
-	buf        []byte
+	buf []byte
+
+	Dev *NetDevice
+	// Owner is the sending socket's credentials (what netfilter's owner
+	// match reads of skb->sk); nil for a packet no local socket sent.
+	Owner *SockOwner
+
+	dst      *Dst    // the route decision (skb_dst)
+	fragList *SKB    // further payload buffers of one datagram (skb_shinfo->frag_list)
+	nf       NFState // the netfilter state of the current hook
+	nfct     any     // the tracked connection (skb->_nfct), conntrack's type
+	class    *skbClass
+	pool     *SKBPool
+	home     *skbHome // where a free returns it: its class, or the cache it came from
+	next     *SKB     // queue linkage (qdisc); the free list's while free
+
+	// From here to the end of cb: no pointers (clearMeta).
 	data, tail int
 
 	macHeader, networkHeader, transportHeader int
 
-	Dev          *NetDevice
 	Protocol     uint16 // EtherType, host order
 	PktType      uint8
 	IPSummed     uint8
@@ -73,9 +92,6 @@ type SKB struct {
 	Priority uint32
 	Mark     uint32
 	Tstamp   time.Duration
-	// Owner is the sending socket's credentials (what netfilter's owner
-	// match reads of skb->sk); nil for a packet no local socket sent.
-	Owner *SockOwner
 
 	// LRO: the device merged this packet (RSC); it cannot be forwarded
 	// (the stand-in for Linux's "gso_size without gso_type" test).
@@ -83,17 +99,10 @@ type SKB struct {
 	// IgnoreDF is skb->ignore_df: the stack may fragment despite DF.
 	IgnoreDF bool
 
-	dst      *Dst               // the route decision (skb_dst)
-	fragList *SKB               // further payload buffers of one datagram (skb_shinfo->frag_list)
-	cb       [CBSize / 8]uint64 // the owning layer's control block (skb->cb)
-	nf       NFState            // the netfilter state of the current hook
-	nfct     any                // the tracked connection (skb->_nfct), conntrack's type
-	ctinfo   uint8              // its ip_conntrack_info
-	class    *skbClass
-	pool     *SKBPool
-	live     bool
-	tapped   bool // seen by the transmit taps
-	next     *SKB // queue linkage (qdisc)
+	ctinfo uint8 // the tracked connection's ip_conntrack_info
+	live   bool
+	tapped bool               // seen by the transmit taps
+	cb     [CBSize / 8]uint64 // the owning layer's control block (skb->cb)
 }
 
 // SetPartial marks the skb CHECKSUM_PARTIAL with the L4 header at start
@@ -301,90 +310,3 @@ func (s *SKB) Truesize() int {
 	}
 	return n + len(s.buf)
 }
-
-// SKBPool hands out skbs of a few buffer sizes and takes them back; after
-// warm-up it does not allocate.
-type SKBPool struct {
-	classes []*skbClass
-	dropped Counter
-}
-
-type skbClass struct {
-	size int
-	mu   mutex
-	free []*SKB
-	live int
-	made int
-}
-
-// skbClassSizes are the buffer sizes: a standard frame, a jumbo frame, and a
-// 64 KiB GSO/GRO super-packet with headers.
-var skbClassSizes = []int{2048 + NetSKBPad + NetIPAlign, 9216 + 64 + NetSKBPad + NetIPAlign, 65536 + 512}
-
-// NewSKBPool returns an empty pool.
-func NewSKBPool() *SKBPool {
-	p := &SKBPool{}
-	for _, sz := range skbClassSizes {
-		p.classes = append(p.classes, &skbClass{size: sz})
-	}
-	return p
-}
-
-// Alloc returns an skb with room for size bytes after NetSKBPad of
-// headroom (netdev_alloc_skb), or nil if size exceeds the largest class.
-func (p *SKBPool) Alloc(size int) *SKB {
-	need := size + NetSKBPad
-	for _, c := range p.classes {
-		if need <= c.size {
-			return p.get(c)
-		}
-	}
-	return nil
-}
-
-func (p *SKBPool) get(c *skbClass) *SKB {
-	c.mu.Lock()
-	var s *SKB
-	if n := len(c.free); n > 0 {
-		s = c.free[n-1]
-		c.free = c.free[:n-1]
-	} else {
-		c.made++
-	}
-	c.live++
-	c.mu.Unlock()
-	if s == nil {
-		s = &SKB{buf: make([]byte, c.size), class: c, pool: p}
-	}
-	buf, class := s.buf, s.class
-	*s = SKB{buf: buf, class: class, pool: p, live: true, macHeader: -1, networkHeader: -1, transportHeader: -1}
-	s.data, s.tail = NetSKBPad, NetSKBPad
-	return s
-}
-
-func (p *SKBPool) put(s *SKB) {
-	c := s.class
-	s.Dev = nil
-	s.next = nil
-	s.dst = nil
-	s.nfct = nil
-	s.Owner = nil
-	c.mu.Lock()
-	c.live--
-	c.free = append(c.free, s)
-	c.mu.Unlock()
-}
-
-// Live returns the number of skbs handed out and not yet freed.
-func (p *SKBPool) Live() int {
-	n := 0
-	for _, c := range p.classes {
-		c.mu.Lock()
-		n += c.live
-		c.mu.Unlock()
-	}
-	return n
-}
-
-// Dropped returns how many skbs were freed with Free (dropped).
-func (p *SKBPool) Dropped() uint64 { return p.dropped.Load() }
