@@ -83,62 +83,54 @@ func (d *Device) receive(frame []byte) {
 		}
 	}
 	m.status = d.rxChecksum(frame)
-	if d.regs[RSCCTL(q)/4]&RscctlEn != 0 && d.lroReceive(q, frame, m) {
+	if d.regs[RSCCTL(q)/4]&RscctlEn != 0 && d.lroReceive(q, frame, &m) {
 		return // coalesced, or held as the start of an aggregate
 	}
-	d.deliver1(q, frame, m)
+	d.deliver1(q, frame, &m)
 }
 
 // rxMeta is the write-back metadata of a packet.
 type rxMeta struct {
 	hash    uint32
-	rssType uint8
-	pktType uint16
 	status  uint32 // checksum status and error bits
-	// The wire frames in the packet (more than one after LRO), their octets
-	// with FCS and their PRC size buckets; frames 0 means the frame itself.
-	frames int
-	bytes  uint64
-	sizes  [6]uint32
+	pktType uint16
+	rssType uint8
+	rscCnt  uint8 // frames LRO coalesced into the packet (0: a single frame)
 }
 
-// deliver1 writes a packet to queue q's ring and counts its frames.
-func (d *Device) deliver1(q int, frame []byte, m rxMeta) {
-	if m.frames == 0 {
-		m.frames, m.bytes = 1, uint64(len(frame)+fcsLen)
-		m.sizes[(sizeBucket(PRC64, len(frame)+fcsLen)-PRC64)/4] = 1
-	}
-	frames := m.frames
+// deliver1 writes a single frame to queue q's ring and counts it.
+func (d *Device) deliver1(q int, frame []byte, m *rxMeta) {
 	if !d.rxToRing(q, frame, m) {
-		if frames > 1 {
-			d.count(MPC, uint64(frames-1)) // rxToRing counted the first
-			d.count(RNBC, uint64(frames-1))
-			d.rqdpc[q] += uint64(frames - 1)
-		}
 		return
 	}
+	n := len(frame) + fcsLen
+	d.rxCounted(q, frame, 1, uint64(n))
+	d.count(sizeBucket(PRC64, n), 1)
+	d.rxCause(q)
+}
+
+// rxCounted counts a packet of frames wire frames and octets octets (FCS
+// included) that went to queue q's ring (the PRC size buckets are the
+// caller's), after flow control's look at the ring.
+func (d *Device) rxCounted(q int, frame []byte, frames, octets uint64) {
 	d.fcAfterReceive(q)
-	d.count(GPRC, uint64(frames))
+	d.count(GPRC, frames)
 	switch eth := header.Ethernet(frame); {
 	case eth.IsBroadcast():
 		d.count(BPRC, 1)
 	case eth.IsMulticast():
 		d.count(MPRC, 1)
 	}
-	d.count(GORCL, m.bytes)
-	for i, n := range m.sizes {
-		if n != 0 {
-			d.count(PRC64+4*uint32(i), uint64(n))
-		}
-	}
-	d.rxCause(q)
+	d.count(GORCL, octets)
 }
 
 // rxChecksum is the receive checksum verdict (RXCSUM.IPOFLD/TUOFLD): IPCS
 // for an IPv4 header checked, with IPE if it is wrong; L4CS (and UDPCS for
 // UDP) for a TCP or UDP checksum checked, with TCPE if it is wrong. No
 // verdict for fragments, for UDP with checksum 0, or for malformed headers:
-// the stack then checks for itself. Never "good" for a bad checksum.
+// the stack then checks for itself. Never "good" for a bad checksum. Only
+// the sums a verdict needs are computed: the header's if IPOFLD, the
+// segment's if TUOFLD and it carries a checksum.
 func (d *Device) rxChecksum(f []byte) uint32 {
 	rxcsum := d.regs[RXCSUM/4]
 	if rxcsum&(RxcsumIPOFLD|RxcsumTUOFLD) == 0 {
@@ -153,7 +145,7 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 	var st uint32
 	if rxcsum&RxcsumIPOFLD != 0 {
 		st |= ring.RxStatIPCS
-		if !ip.ChecksumValid() {
+		if !ipv4HeaderSumOK(ip) {
 			st |= ring.RxErrIPE
 		}
 	}
@@ -165,7 +157,7 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 		case ip.Protocol() == header.ProtoUDP && header.UDP(l4).IsValid() && header.UDP(l4).Checksum() != 0:
 			st |= ring.RxStatL4CS | ring.RxStatUDPCS
 		}
-		if st&ring.RxStatL4CS != 0 && !header.L4ChecksumValid(ip, l4) {
+		if st&ring.RxStatL4CS != 0 && !l4SumOK(ip, l4) {
 			st |= ring.RxErrTCPE
 		}
 	}
@@ -174,6 +166,34 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 	}
 	return st
 }
+
+// ipv4HeaderSumOK checks the header checksum of ip (IsValid): a header
+// without options, the common case, as five 32-bit words in host order (a
+// ones-complement sum of all ones is all ones in either byte order).
+func ipv4HeaderSumOK(ip header.IPv4) bool {
+	if ip[0] != 0x45 {
+		return ip.ChecksumValid()
+	}
+	_ = ip[19]
+	s := uint64(binary.NativeEndian.Uint32(ip[0:])) + uint64(binary.NativeEndian.Uint32(ip[4:])) +
+		uint64(binary.NativeEndian.Uint32(ip[8:])) + uint64(binary.NativeEndian.Uint32(ip[12:])) +
+		uint64(binary.NativeEndian.Uint32(ip[16:]))
+	return onesSumValid(s)
+}
+
+// l4SumOK checks the TCP or UDP checksum of l4 in ip: the pseudo-header's
+// addresses summed as two 32-bit words straight from the IP header.
+func l4SumOK(ip header.IPv4, l4 []byte) bool {
+	acc := uint64(binary.BigEndian.Uint32(ip[12:16])) + uint64(binary.BigEndian.Uint32(ip[16:20])) +
+		uint64(ip.Protocol()) + uint64(len(l4))
+	return onesSumValid(header.Sum(l4, acc))
+}
+
+// onesSumValid reports whether an unfolded ones-complement sum folds to
+// all ones (what a correct checksum gives): 2^16 is 1 modulo 0xFFFF, so a
+// non-zero sum folds to its residue, and all ones means the residue 0.
+// One multiply instead of Fold's chain of dependent folds.
+func onesSumValid(s uint64) bool { return s != 0 && s%0xFFFF == 0 }
 
 // sizeBucket returns the PRC/PTC register for a frame of n bytes with FCS.
 func sizeBucket(base uint32, n int) uint32 {
@@ -299,7 +319,7 @@ func (d *Device) rxBufSize(q int) int {
 
 // rxToRing DMAs frame into queue q's ring. It reports false if the frame
 // was dropped (no descriptors, queue off, DMA fault); drops are counted here.
-func (d *Device) rxToRing(q int, frame []byte, m rxMeta) bool {
+func (d *Device) rxToRing(q int, frame []byte, m *rxMeta) bool {
 	if d.regs[RXDCTL(q)/4]&DctlEnable == 0 {
 		d.diag[(VRXDIS-VUWC)/4]++
 		return false
@@ -351,9 +371,7 @@ func (d *Device) rxToRing(q int, frame []byte, m rxMeta) bool {
 		if off == len(frame) {
 			wb.Status = ring.RxStatEOP | m.status
 			wb.RSSType, wb.RSSHash, wb.PktType = m.rssType, m.hash, m.pktType
-			if m.frames > 1 {
-				wb.RSCCnt = uint8(m.frames) // at most maxRSCCnt
-			}
+			wb.RSCCnt = m.rscCnt
 		}
 		desc.WriteBack(wb)
 		head = ring.Next(head, n)
