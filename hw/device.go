@@ -80,6 +80,11 @@ type Device struct {
 	txq [NumQueues]txQueue
 	lro [NumQueues]lroState
 
+	// A ReceiveBurst in progress and the RX queues whose causes wait for
+	// its end.
+	inBurst     bool
+	burstCauses uint32
+
 	checker *Checker
 }
 

@@ -185,7 +185,7 @@ func (d *Device) lroFlush(q int) {
 			d.count(PRC64+4*uint32(i), uint64(n))
 		}
 	}
-	d.rxCause(q)
+	d.rxWritten(q)
 }
 
 // lroTimer fires when an aggregate has waited the throttle interval.

@@ -2,6 +2,7 @@ package hw
 
 import (
 	"encoding/binary"
+	"math/bits"
 
 	"vnic/header"
 	"vnic/ring"
@@ -18,15 +19,49 @@ const (
 // caller keeps the slice.
 func (d *Device) Receive(frame []byte) {
 	d.mu.Lock()
+	d.receiveWire(frame)
+	d.mu.Unlock()
+}
+
+// ReceiveBurst is frames arriving back to back (a train on the wire, as a
+// port that batches hands it over): the same as Receive for each in turn,
+// except that the device takes its lock once for the burst, and raises
+// each RX queue's cause once, after the burst's last frame for that queue
+// is written back. The caller keeps the slices.
+func (d *Device) ReceiveBurst(frames [][]byte) {
+	d.mu.Lock()
+	d.inBurst = true
+	for _, f := range frames {
+		d.receiveWire(f)
+	}
+	d.inBurst = false
+	for c := d.burstCauses; c != 0; c &= c - 1 {
+		d.rxCause(bits.TrailingZeros32(c))
+	}
+	d.burstCauses = 0
+	d.mu.Unlock()
+}
+
+// receiveWire takes a frame from the wire (d.mu held).
+func (d *Device) receiveWire(frame []byte) {
 	if d.phyLoopback() {
 		// The PHY loops our own transmissions back and does not listen
 		// to the wire meanwhile.
 		d.count(TPR, 1)
 		d.diag[(VRXDIS-VUWC)/4]++
-	} else {
-		d.receive(frame)
+		return
 	}
-	d.mu.Unlock()
+	d.receive(frame)
+}
+
+// rxWritten is a packet written back to queue q's ring: its cause is
+// raised now, or at the end of the burst it came in.
+func (d *Device) rxWritten(q int) {
+	if d.inBurst {
+		d.burstCauses |= 1 << q
+		return
+	}
+	d.rxCause(q)
 }
 
 // loopReceive takes a frame the PHY looped back.
@@ -106,7 +141,7 @@ func (d *Device) deliver1(q int, frame []byte, m *rxMeta) {
 	n := len(frame) + fcsLen
 	d.rxCounted(q, frame, 1, uint64(n))
 	d.count(sizeBucket(PRC64, n), 1)
-	d.rxCause(q)
+	d.rxWritten(q)
 }
 
 // rxCounted counts a packet of frames wire frames and octets octets (FCS
