@@ -182,7 +182,8 @@ func (qv *qVector) applyDIM() {
 
 // cleanRx is igb_clean_rx_irq: take written-back descriptors, copy each
 // packet into an skb, hand it to the stack, and give the buffer straight
-// back to the device; RDT moves every 16 buffers and at the end.
+// back to the device; RDT moves once at the end (every rxWriteBack buffers
+// in a longer pass).
 func (qv *qVector) cleanRx(budget int) int {
 	r := qv.rx
 	a := qv.a
