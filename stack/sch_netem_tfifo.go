@@ -306,6 +306,7 @@ func copySKB(s *SKB) *SKB {
 	copy(buf[:s.tail], s.buf[:s.tail])
 	*c = *s
 	c.buf, c.home, c.next, c.tapped = buf, home, nil, false
+	c.wmem, c.wmemCharge = nil, 0 // a clone is not charged to the sender (skb_clone)
 	return c
 }
 

@@ -65,6 +65,7 @@ type SKB struct {
 	pool     *SKBPool
 	home     *skbHome // where a free returns it: its class, or the cache it came from
 	next     *SKB     // queue linkage (qdisc); the free list's while free
+	wmem     *Wmem    // the send buffer it is charged to (SetOwner), nil if none
 
 	// From here to the end of cb: no pointers (clearMeta).
 	data, tail int
@@ -98,6 +99,12 @@ type SKB struct {
 	LRO bool
 	// IgnoreDF is skb->ignore_df: the stack may fragment despite DF.
 	IgnoreDF bool
+
+	wmemCharge int32 // what it charged to wmem
+	// xmitAt is when its transmit path began (SetXmitTime), for the rest
+	// of that path to use instead of reading the clock again.
+	xmitAt    time.Duration
+	xmitAtSet bool
 
 	ctinfo uint8 // the tracked connection's ip_conntrack_info
 	live   bool
@@ -229,6 +236,9 @@ func (s *SKB) release() {
 		panic("stack: skb freed twice")
 	}
 	s.live = false
+	if s.wmem != nil {
+		s.wmem.uncharge(int64(s.wmemCharge)) // sock_wfree
+	}
 	next := s.fragList
 	if s.pool != nil {
 		s.pool.put(s)
@@ -276,12 +286,72 @@ func (s *SKB) CopyMeta(from *SKB) {
 	s.Dev, s.Protocol, s.Priority, s.Mark, s.dst, s.cb = from.Dev, from.Protocol, from.Priority, from.Mark, from.dst, from.cb
 	s.Hash, s.L4Hash, s.PktType, s.Tstamp, s.IgnoreDF = from.Hash, from.L4Hash, from.PktType, from.Tstamp, from.IgnoreDF
 	s.nfct, s.ctinfo = from.nfct, from.ctinfo // nf_copy
-	s.Owner = from.Owner                      // fragments stay the socket's
+	s.Owner = from.Owner                      // fragments stay the socket's,
+	s.chargeTo(from.wmem)                     // charged to it if from was
 }
 
 // SockOwner is who owns a socket: the credentials of the file behind it
-// (f_cred's fsuid and fsgid), as netfilter's owner match sees them.
-type SockOwner struct{ UID, GID uint32 }
+// (f_cred's fsuid and fsgid), as netfilter's owner match sees them, and
+// the socket's send buffer, if it keeps one.
+type SockOwner struct {
+	UID, GID uint32
+	// Wmem, if set, is charged with every skb given the owner by SetOwner.
+	Wmem *Wmem
+}
+
+// SetOwner gives the skb to a sending socket (skb_set_owner_w): Owner
+// is set, and if the owner keeps a send buffer the skb's truesize is
+// charged to it until the skb is freed. An skb charged before gives its
+// charge back first.
+func (s *SKB) SetOwner(o *SockOwner) {
+	s.Owner = o
+	var w *Wmem
+	if o != nil {
+		w = o.Wmem
+	}
+	s.chargeTo(w)
+}
+
+// chargeTo moves the skb's send-buffer charge to w (nil: none). An SKB
+// that is not the pool's (a scratch copy of metadata, never freed) names
+// the account for CopyMeta to pass on but is charged nothing.
+func (s *SKB) chargeTo(w *Wmem) {
+	if s.wmem != nil {
+		s.wmem.uncharge(int64(s.wmemCharge))
+		s.wmem, s.wmemCharge = nil, 0
+	}
+	if w != nil {
+		n := 0
+		if s.pool != nil {
+			n = s.Truesize()
+			w.alloc.Add(int64(n))
+		}
+		s.wmem, s.wmemCharge = w, int32(n)
+	}
+}
+
+// Orphan gives the skb's send-buffer charge back now (skb_orphan): it
+// leaves its sender's accounting, as a looped-back packet does when it
+// turns into a received one. Owner stays.
+func (s *SKB) Orphan() { s.chargeTo(nil) }
+
+// SetXmitTime records when the skb's transmit path began (the clock the
+// sender read once): the neighbour output and the device queue use it
+// rather than reading the clock again, and it is forgotten when the skb
+// waits in a queue (what runs it later reads the clock anew).
+func (s *SKB) SetXmitTime(t time.Duration) { s.xmitAt, s.xmitAtSet = t, true }
+
+// XmitTime is the time SetXmitTime recorded, or clk's reading if none.
+func (s *SKB) XmitTime(clk Clock) time.Duration {
+	if s.xmitAtSet {
+		return s.xmitAt
+	}
+	return clk.Now()
+}
+
+// ClearXmitTime forgets the transmit time: the skb is queued, and what
+// sends it on later is another path.
+func (s *SKB) ClearXmitTime() { s.xmitAtSet = false }
 
 // NFCT returns the connection the skb belongs to and how (skb_nfct and
 // its ip_conntrack_info): what connection tracking set, nil and 0 when it

@@ -202,7 +202,7 @@ func (s *SKB) init() {
 // put takes a freed skb back: its pointers cleared (the pool keeps nothing
 // alive), onto its home's free list.
 func (p *SKBPool) put(s *SKB) {
-	s.Dev, s.Owner, s.dst, s.fragList, s.nfct = nil, nil, nil, nil, nil
+	s.Dev, s.Owner, s.dst, s.fragList, s.nfct, s.wmem = nil, nil, nil, nil, nil, nil
 	s.nf = NFState{}
 	s.home.push(s)
 }

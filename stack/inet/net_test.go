@@ -58,3 +58,47 @@ func TestPacketConnLoopback(t *testing.T) {
 		t.Errorf("a non-UDP address: %v", err)
 	}
 }
+
+// Reading a stream of datagrams from one peer allocates nothing: the
+// source's *net.UDPAddr is made once.
+func TestPacketConnReadFromNoAllocs(t *testing.T) {
+	clk, h := stacktest.NewHost(t, 1)
+	if _, err := inet.Init(h, ipv4.InetConfig{Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := inet.ListenPacket(h, "udp4", "127.0.0.1:7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := inet.ListenPacket(h, "udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	const runs = 40
+	for i := 0; i < runs+1; i++ {
+		if _, err := b.WriteTo([]byte("datagram"), a.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.RunFor(time.Millisecond)
+	buf := make([]byte, 64)
+	var first net.Addr
+	if n := testing.AllocsPerRun(runs, func() {
+		n, from, err := a.ReadFrom(buf)
+		if err != nil || string(buf[:n]) != "datagram" {
+			t.Fatalf("read %q, %v", buf[:n], err)
+		}
+		if first == nil {
+			first = from
+		} else if from != first {
+			t.Fatal("a second *net.UDPAddr for the same source")
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per ReadFrom", n)
+	}
+	if _, _, err := a.ReadFrom(buf); !errors.Is(err, syscall.EAGAIN) {
+		t.Errorf("after %d datagrams: %v, want EAGAIN", runs+1, err)
+	}
+}
