@@ -88,12 +88,15 @@ FUZZ_TARGETS := \
 	./header:FuzzTCP \
 	./header:FuzzUDP \
 	./header:FuzzUpdate16 \
+	./hw:FuzzDMASliceMapped \
 	./hw:FuzzDeviceDescriptors \
 	./hw:FuzzFramePortVnet \
 	./hw:FuzzLROStream \
 	./hw:FuzzMMIO \
+	./hw:FuzzOnesSumValid \
 	./hw:FuzzQueueFilters \
 	./hw:FuzzReadPcapTiming \
+	./hw:FuzzRxChecksumSums \
 	./hw:FuzzRxFrame \
 	./internal/conntrack:FuzzArgs \
 	./internal/conntrack:FuzzParseEntry \

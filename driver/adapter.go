@@ -132,7 +132,7 @@ const (
 	minRing     = 8
 	maxRing     = 4096
 	txBufSize   = 2048
-	rxWriteBack = 16 // igb bumps RDT every 16 buffers (IGB_RX_BUFFER_WRITE)
+	rxWriteBack = stack.NAPIWeight // buffers between RDT writes: one doorbell a poll (igb: 16, IGB_RX_BUFFER_WRITE)
 	txCleanWork = 128
 	mcListMax   = 512 // above this the driver uses MPE instead of the MTA
 	rxHdrCopy   = 256 // IGB_RX_HDR_LEN: what igb copies out of an RX page

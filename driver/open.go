@@ -264,11 +264,16 @@ func (a *Adapter) mrqc() uint32 {
 }
 
 // refill hands k buffers to the device starting at ntu, then bumps RDT.
+// The descriptor at the new ntu, the one the device does not own, has its
+// status cleared (as igb_alloc_rx_buffers does): cleaned there earlier, it
+// would still show DD, and a poll that cleans up to it must not take it
+// for a new packet.
 func (a *Adapter) refill(r *rxRing, k uint32) {
 	for i := uint32(0); i < k; i++ {
 		r.descAt(r.ntu).SetRead(r.bufs[r.ntu].Addr)
 		r.ntu = ring.Next(r.ntu, r.count)
 	}
+	r.descAt(r.ntu).ClearStatus()
 	a.wr32(hw.RDT(r.q), r.ntu)
 	r.posts = 0
 }

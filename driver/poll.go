@@ -182,7 +182,8 @@ func (qv *qVector) applyDIM() {
 
 // cleanRx is igb_clean_rx_irq: take written-back descriptors, copy each
 // packet into an skb, hand it to the stack, and give the buffer straight
-// back to the device; RDT moves every 16 buffers and at the end.
+// back to the device; RDT moves once at the end (every rxWriteBack buffers
+// in a longer pass).
 func (qv *qVector) cleanRx(budget int) int {
 	r := qv.rx
 	a := qv.a
@@ -208,7 +209,7 @@ func (qv *qVector) cleanRx(budget int) int {
 			if st&ring.RxStatEOP == 0 {
 				size = 65536 + 256 // an LRO aggregate or a chained frame
 			}
-			skb = dev.Host().Pool().Alloc(size + stack.NetIPAlign)
+			skb = r.cache.Alloc(size + stack.NetIPAlign)
 			if skb == nil {
 				r.dropped++
 			} else {
@@ -286,6 +287,7 @@ func (qv *qVector) cleanRx(budget int) int {
 	if r.posts > 0 {
 		a.refill(r, uint32(r.posts))
 	}
+	r.cache.Flush()
 	if work > 0 {
 		dev.MarkRx(now)
 	}

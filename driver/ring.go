@@ -17,10 +17,11 @@ type rxRing struct {
 	count uint32
 	desc  hw.Region
 	bufs  []hw.Region
-	ntu   uint32     // next descriptor to hand to the device
-	ntc   uint32     // next descriptor to clean
-	skb   *stack.SKB // packet being assembled across descriptors
-	posts int        // descriptors posted since the last RDT write
+	ntu   uint32          // next descriptor to hand to the device
+	ntc   uint32          // next descriptor to clean
+	skb   *stack.SKB      // packet being assembled across descriptors
+	cache *stack.SKBCache // the poll's skbs (napi_alloc_cache)
+	posts int             // descriptors posted since the last RDT write
 
 	chainDropped bool // the rest of a too-long chain is dropped until EOP
 
@@ -229,6 +230,7 @@ func (a *Adapter) allocRx(q, count, bufSize int) (*rxRing, error) {
 		}
 		r.bufs = append(r.bufs, b)
 	}
+	r.cache = a.netdev.Host().Pool().NewCache()
 	return r, nil
 }
 
@@ -236,6 +238,10 @@ func (a *Adapter) freeRx(r *rxRing) {
 	if r.skb != nil {
 		r.skb.Free()
 		r.skb = nil
+	}
+	if r.cache != nil {
+		r.cache.Release()
+		r.cache = nil
 	}
 	for _, b := range r.bufs {
 		a.fn.DMA.Free(b)

@@ -86,12 +86,13 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 }
 
 // doorbell writes TDT if descriptors were added since the last write, and
-// records the transmit start for the watchdog (once per burst: reading the
-// clock per packet would cost more than the rest of start_xmit).
+// records the transmit start for the watchdog, once per burst, at the
+// time of the qdisc run that called start_xmit (its sender's clock
+// reading: reading the clock again would cost more than start_xmit).
 func (a *Adapter) doorbell(r *txRing) {
 	if n := r.ntu.Load(); n != r.tail {
 		r.tail = n
-		r.txq.MarkTrans(a.host.Clock().Now())
+		r.txq.MarkTrans(r.txq.XmitNow())
 		a.wr32(hw.TDT(r.q), n)
 	}
 }

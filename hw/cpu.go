@@ -1,8 +1,10 @@
 package hw
 
 import (
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -116,6 +118,7 @@ type CPU struct {
 
 	stats CPUStats
 	wg    sync.WaitGroup
+	kicks atomic.Uint64 // notify calls (real time): what spinIdle watches
 }
 
 // The limits of __do_softirq before it wakes ksoftirqd.
@@ -163,7 +166,7 @@ func (t *Thread) Wake() {
 	c := t.cpu
 	if c.vclock == nil {
 		c.mu.Lock()
-		defer c.cond.Signal()
+		defer c.notify()
 		defer c.mu.Unlock()
 	}
 	if t.queued {
@@ -315,7 +318,7 @@ func (c *CPU) Raise(l Level, fn func()) {
 	c.mu.Lock()
 	c.queues[l].push(fn)
 	c.mu.Unlock()
-	c.cond.Signal()
+	c.notify()
 }
 
 // ContinueHardirq queues fn to run in hard-interrupt context as the
@@ -332,7 +335,7 @@ func (c *CPU) ContinueHardirq(fn func()) {
 	c.mu.Lock()
 	c.contq.push(fn)
 	c.mu.Unlock()
-	c.cond.Signal()
+	c.notify()
 }
 
 // RaiseTimer runs fn in hard-interrupt context as an hrtimer's handler:
@@ -346,7 +349,7 @@ func (c *CPU) RaiseTimer(fn func()) {
 	c.mu.Lock()
 	c.timerq.push(fn)
 	c.mu.Unlock()
-	c.cond.Signal()
+	c.notify()
 }
 
 // RaiseSoftirq marks the softirq pending; the handler runs once however
@@ -360,7 +363,7 @@ func (c *CPU) RaiseSoftirq() {
 	c.mu.Lock()
 	c.softirq = true
 	c.mu.Unlock()
-	c.cond.Signal()
+	c.notify()
 }
 
 // ContinueSoftirq raises the softirq to go on with a pass the handler
@@ -664,8 +667,37 @@ func (c *CPU) Stop() {
 	c.mu.Lock()
 	c.stopped = true
 	c.mu.Unlock()
+	c.kicks.Add(1)
 	c.cond.Broadcast()
 	c.wg.Wait()
+}
+
+// SpinIdle is how long a real-time CPU out of work polls for more before
+// its goroutine parks: work comes in trains (a NAPI poll's interrupt, the
+// next burst), and a wake-up from park costs the poster a futex call and
+// the CPU a trip through the scheduler. 0 parks at once.
+var SpinIdle = 20 * time.Microsecond
+
+// notify tells the CPU's goroutine that work was queued (real time).
+func (c *CPU) notify() {
+	c.kicks.Add(1)
+	c.cond.Signal()
+}
+
+// spinIdle waits up to SpinIdle for notify, yielding the processor
+// between looks (real time, without c.mu).
+func (c *CPU) spinIdle() {
+	if SpinIdle <= 0 {
+		return
+	}
+	k := c.kicks.Load()
+	start := time.Now()
+	for i := 1; c.kicks.Load() == k; i++ {
+		if i%16 == 0 && time.Since(start) >= SpinIdle {
+			return
+		}
+		runtime.Gosched()
+	}
 }
 
 func (c *CPU) loop() {
@@ -673,6 +705,9 @@ func (c *CPU) loop() {
 	c.mu.Lock()
 	for {
 		if c.top() < 0 && !c.stopped {
+			c.mu.Unlock()
+			c.spinIdle()
+			c.mu.Lock()
 			for c.top() < 0 && !c.stopped {
 				c.cond.Wait()
 			}

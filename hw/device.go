@@ -79,6 +79,12 @@ type Device struct {
 	rxd [NumQueues]rxDelay // RDTR/RADV state per RX queue
 	txq [NumQueues]txQueue
 	lro [NumQueues]lroState
+	rxv [NumQueues]rxView
+
+	// A ReceiveBurst in progress and the RX queues whose causes wait for
+	// its end.
+	inBurst     bool
+	burstCauses uint32
 
 	checker *Checker
 }

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // DMA is a host's bus-addressed memory arena. Drivers allocate coherent
@@ -26,6 +27,10 @@ type DMA struct {
 	// OnFree, when set, is told about every region before it is freed; the
 	// contract checker uses it to flag buffers freed while a device owns them.
 	OnFree func(addr uint64, size int)
+
+	// unmaps counts Free calls: a device that validated a region once
+	// (its descriptor ring) trusts it while the count stands still.
+	unmaps atomic.Uint64
 }
 
 type span struct{ start, n int } // in granules
@@ -109,6 +114,7 @@ func (d *DMA) Free(r Region) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.setMapped(start, n, false)
+	d.unmaps.Add(1)
 	d.inUse -= n * granule
 	d.allocs--
 	i := sort.Search(len(d.free), func(i int) bool { return d.free[i].start > start })
@@ -158,11 +164,21 @@ func (d *DMA) Slice(addr uint64, n int) (b []byte, ok bool) {
 		return nil, false
 	}
 	first, last := int(off>>granShift), int((off+uint64(n)-1)>>granShift)
-	if !d.allMapped(first, last) {
+	if first>>6 == last>>6 {
+		// Within one bitmap word (a descriptor, a frame's buffer).
+		mask := (uint64(2)<<(last-first) - 1) << (first & 63)
+		if d.mapped[first>>6]&mask != mask {
+			return nil, false
+		}
+	} else if !d.allMapped(first, last) {
 		return nil, false
 	}
 	return d.mem[off : off+uint64(n) : off+uint64(n)], true
 }
+
+// Unmaps returns how many regions have been freed (unmapped) so far: while
+// it stands still, an access Slice allowed is still allowed.
+func (d *DMA) Unmaps() uint64 { return d.unmaps.Load() }
 
 // allMapped checks granules [first, last] with whole-word tests.
 func (d *DMA) allMapped(first, last int) bool {

@@ -43,16 +43,24 @@ var rigMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 1}
 
 func newRig(t testing.TB, checker bool) *rig {
 	t.Helper()
-	r := &rig{t: t, clk: NewVirtualClock(), dma: NewDMA(8 << 20), out: &Sink{}}
-	dev, err := NewDevice(DeviceConfig{Name: "t", MAC: rigMAC, Checker: checker}, r.clk, r.dma)
+	return newRigOn(t, checker, NewVirtualClock())
+}
+
+// newRigOn is newRig on clock (a real clock: the device's locks are on; the
+// rig's CPU is not started, its hardirq queue only collects).
+func newRigOn(t testing.TB, checker bool, clock Clock) *rig {
+	t.Helper()
+	r := &rig{t: t, dma: NewDMA(8 << 20), out: &Sink{}}
+	r.clk, _ = clock.(*VirtualClock)
+	dev, err := NewDevice(DeviceConfig{Name: "t", MAC: rigMAC, Checker: checker}, clock, r.dma)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.dev = dev
-	r.cpu = NewCPU(0, r.clk, CostModel{})
+	r.cpu = NewCPU(0, clock, CostModel{})
 	for v := 0; v < dev.MSIX().Len(); v++ {
 		if err := dev.MSIX().Request(v, r.cpu, "rig", func() {
-			r.irqs = append(r.irqs, irqRec{v, r.clk.Now()})
+			r.irqs = append(r.irqs, irqRec{v, clock.Now()})
 			if r.onIRQ != nil {
 				r.onIRQ(v)
 			}

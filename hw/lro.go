@@ -44,7 +44,7 @@ type lroState struct {
 // reports true if the frame was taken (appended, or held to start an
 // aggregate); false means the caller delivers it normally, after any open
 // aggregate was flushed, so order is kept.
-func (d *Device) lroReceive(q int, f []byte, m rxMeta) bool {
+func (d *Device) lroReceive(q int, f []byte, m *rxMeta) bool {
 	l := &d.lro[q]
 	ip, th, payload, ok := lroParse(f)
 	if !ok || d.lroInterval(q) == 0 {
@@ -83,14 +83,14 @@ func (d *Device) lroReceive(q int, f []byte, m rxMeta) bool {
 	return false
 }
 
-func (d *Device) lroStart(q int, f []byte, ip header.IPv4, th header.TCP, payload int, m rxMeta) {
+func (d *Device) lroStart(q int, f []byte, ip header.IPv4, th header.TCP, payload int, m *rxMeta) {
 	l := &d.lro[q]
 	l.open = true
 	l.buf = append(l.buf[:0], f...)
 	l.key = offload.GROFlowKey(ip, th)
 	l.nextSeq = th.Seq() + uint32(payload)
 	l.frames = 1
-	l.meta = m
+	l.meta = *m
 	l.l3 = len(f) - len(ip)
 	l.hdr = len(f) - payload
 	l.bytes, l.sizes = 0, [6]uint32{}
@@ -160,9 +160,9 @@ func (d *Device) lroFlush(q int) {
 	l.open = false
 	l.timer.Stop()
 	f := l.buf
-	m := l.meta
-	m.frames = l.frames
+	m := &l.meta
 	if l.frames > 1 {
+		m.rscCnt = uint8(l.frames) // at most maxRSCCnt
 		ip := header.IPv4(f[l.l3:])
 		ip.SetTotalLen(uint16(len(f) - l.l3))
 		ip.UpdateChecksum()
@@ -171,8 +171,21 @@ func (d *Device) lroFlush(q int) {
 		header.TCP(l4).SetChecksum(header.L4Checksum(ip, l4))
 		d.diag[(VLROFL-VUWC)/4]++
 	}
-	m.bytes, m.sizes = l.bytes, l.sizes
-	d.deliver1(q, f, m)
+	if !d.rxToRing(q, f, m) {
+		if l.frames > 1 {
+			d.count(MPC, uint64(l.frames-1)) // rxToRing counted the first
+			d.count(RNBC, uint64(l.frames-1))
+			d.rqdpc[q] += uint64(l.frames - 1)
+		}
+		return
+	}
+	d.rxCounted(q, f, uint64(l.frames), l.bytes)
+	for i, n := range l.sizes {
+		if n != 0 {
+			d.count(PRC64+4*uint32(i), uint64(n))
+		}
+	}
+	d.rxWritten(q)
 }
 
 // lroTimer fires when an aggregate has waited the throttle interval.

@@ -2,6 +2,7 @@ package hw
 
 import (
 	"encoding/binary"
+	"math/bits"
 
 	"vnic/header"
 	"vnic/ring"
@@ -18,15 +19,52 @@ const (
 // caller keeps the slice.
 func (d *Device) Receive(frame []byte) {
 	d.mu.Lock()
+	d.receiveWire(frame)
+	d.mu.Unlock()
+}
+
+// ReceiveBurst is frames arriving back to back (a train on the wire, as a
+// port that batches hands it over): the same as Receive for each in turn,
+// except that the device takes its lock once for the burst and raises
+// each RX queue's cause once, after the burst's last frame for it is
+// written back. The caller keeps the slices. (Holding the descriptor
+// write-backs to the burst's end as well, so that each descriptor cache
+// line changes hands with the polling CPU once, measured slower: the
+// driver then waits for the whole burst.)
+func (d *Device) ReceiveBurst(frames [][]byte) {
+	d.mu.Lock()
+	d.inBurst = true
+	for _, f := range frames {
+		d.receiveWire(f)
+	}
+	d.inBurst = false
+	for c := d.burstCauses; c != 0; c &= c - 1 {
+		d.rxCause(bits.TrailingZeros32(c))
+	}
+	d.burstCauses = 0
+	d.mu.Unlock()
+}
+
+// receiveWire takes a frame from the wire (d.mu held).
+func (d *Device) receiveWire(frame []byte) {
 	if d.phyLoopback() {
 		// The PHY loops our own transmissions back and does not listen
 		// to the wire meanwhile.
 		d.count(TPR, 1)
 		d.diag[(VRXDIS-VUWC)/4]++
-	} else {
-		d.receive(frame)
+		return
 	}
-	d.mu.Unlock()
+	d.receive(frame)
+}
+
+// rxWritten is a packet written back to queue q's ring: its cause is
+// raised now, or at the end of the burst it came in.
+func (d *Device) rxWritten(q int) {
+	if d.inBurst {
+		d.burstCauses |= 1 << q
+		return
+	}
+	d.rxCause(q)
 }
 
 // loopReceive takes a frame the PHY looped back.
@@ -83,62 +121,54 @@ func (d *Device) receive(frame []byte) {
 		}
 	}
 	m.status = d.rxChecksum(frame)
-	if d.regs[RSCCTL(q)/4]&RscctlEn != 0 && d.lroReceive(q, frame, m) {
+	if d.regs[RSCCTL(q)/4]&RscctlEn != 0 && d.lroReceive(q, frame, &m) {
 		return // coalesced, or held as the start of an aggregate
 	}
-	d.deliver1(q, frame, m)
+	d.deliver1(q, frame, &m)
 }
 
 // rxMeta is the write-back metadata of a packet.
 type rxMeta struct {
 	hash    uint32
-	rssType uint8
-	pktType uint16
 	status  uint32 // checksum status and error bits
-	// The wire frames in the packet (more than one after LRO), their octets
-	// with FCS and their PRC size buckets; frames 0 means the frame itself.
-	frames int
-	bytes  uint64
-	sizes  [6]uint32
+	pktType uint16
+	rssType uint8
+	rscCnt  uint8 // frames LRO coalesced into the packet (0: a single frame)
 }
 
-// deliver1 writes a packet to queue q's ring and counts its frames.
-func (d *Device) deliver1(q int, frame []byte, m rxMeta) {
-	if m.frames == 0 {
-		m.frames, m.bytes = 1, uint64(len(frame)+fcsLen)
-		m.sizes[(sizeBucket(PRC64, len(frame)+fcsLen)-PRC64)/4] = 1
-	}
-	frames := m.frames
+// deliver1 writes a single frame to queue q's ring and counts it.
+func (d *Device) deliver1(q int, frame []byte, m *rxMeta) {
 	if !d.rxToRing(q, frame, m) {
-		if frames > 1 {
-			d.count(MPC, uint64(frames-1)) // rxToRing counted the first
-			d.count(RNBC, uint64(frames-1))
-			d.rqdpc[q] += uint64(frames - 1)
-		}
 		return
 	}
+	n := len(frame) + fcsLen
+	d.rxCounted(q, frame, 1, uint64(n))
+	d.count(sizeBucket(PRC64, n), 1)
+	d.rxWritten(q)
+}
+
+// rxCounted counts a packet of frames wire frames and octets octets (FCS
+// included) that went to queue q's ring (the PRC size buckets are the
+// caller's), after flow control's look at the ring.
+func (d *Device) rxCounted(q int, frame []byte, frames, octets uint64) {
 	d.fcAfterReceive(q)
-	d.count(GPRC, uint64(frames))
+	d.count(GPRC, frames)
 	switch eth := header.Ethernet(frame); {
 	case eth.IsBroadcast():
 		d.count(BPRC, 1)
 	case eth.IsMulticast():
 		d.count(MPRC, 1)
 	}
-	d.count(GORCL, m.bytes)
-	for i, n := range m.sizes {
-		if n != 0 {
-			d.count(PRC64+4*uint32(i), uint64(n))
-		}
-	}
-	d.rxCause(q)
+	d.count(GORCL, octets)
 }
 
 // rxChecksum is the receive checksum verdict (RXCSUM.IPOFLD/TUOFLD): IPCS
 // for an IPv4 header checked, with IPE if it is wrong; L4CS (and UDPCS for
 // UDP) for a TCP or UDP checksum checked, with TCPE if it is wrong. No
 // verdict for fragments, for UDP with checksum 0, or for malformed headers:
-// the stack then checks for itself. Never "good" for a bad checksum.
+// the stack then checks for itself. Never "good" for a bad checksum. Only
+// the sums a verdict needs are computed: the header's if IPOFLD, the
+// segment's if TUOFLD and it carries a checksum.
 func (d *Device) rxChecksum(f []byte) uint32 {
 	rxcsum := d.regs[RXCSUM/4]
 	if rxcsum&(RxcsumIPOFLD|RxcsumTUOFLD) == 0 {
@@ -153,7 +183,7 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 	var st uint32
 	if rxcsum&RxcsumIPOFLD != 0 {
 		st |= ring.RxStatIPCS
-		if !ip.ChecksumValid() {
+		if !ipv4HeaderSumOK(ip) {
 			st |= ring.RxErrIPE
 		}
 	}
@@ -165,7 +195,7 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 		case ip.Protocol() == header.ProtoUDP && header.UDP(l4).IsValid() && header.UDP(l4).Checksum() != 0:
 			st |= ring.RxStatL4CS | ring.RxStatUDPCS
 		}
-		if st&ring.RxStatL4CS != 0 && !header.L4ChecksumValid(ip, l4) {
+		if st&ring.RxStatL4CS != 0 && !l4SumOK(ip, l4) {
 			st |= ring.RxErrTCPE
 		}
 	}
@@ -174,6 +204,34 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 	}
 	return st
 }
+
+// ipv4HeaderSumOK checks the header checksum of ip (IsValid): a header
+// without options, the common case, as five 32-bit words in host order (a
+// ones-complement sum of all ones is all ones in either byte order).
+func ipv4HeaderSumOK(ip header.IPv4) bool {
+	if ip[0] != 0x45 {
+		return ip.ChecksumValid()
+	}
+	_ = ip[19]
+	s := uint64(binary.NativeEndian.Uint32(ip[0:])) + uint64(binary.NativeEndian.Uint32(ip[4:])) +
+		uint64(binary.NativeEndian.Uint32(ip[8:])) + uint64(binary.NativeEndian.Uint32(ip[12:])) +
+		uint64(binary.NativeEndian.Uint32(ip[16:]))
+	return onesSumValid(s)
+}
+
+// l4SumOK checks the TCP or UDP checksum of l4 in ip: the pseudo-header's
+// addresses summed as two 32-bit words straight from the IP header.
+func l4SumOK(ip header.IPv4, l4 []byte) bool {
+	acc := uint64(binary.BigEndian.Uint32(ip[12:16])) + uint64(binary.BigEndian.Uint32(ip[16:20])) +
+		uint64(ip.Protocol()) + uint64(len(l4))
+	return onesSumValid(header.Sum(l4, acc))
+}
+
+// onesSumValid reports whether an unfolded ones-complement sum folds to
+// all ones (what a correct checksum gives): 2^16 is 1 modulo 0xFFFF, so a
+// non-zero sum folds to its residue, and all ones means the residue 0.
+// One multiply instead of Fold's chain of dependent folds.
+func onesSumValid(s uint64) bool { return s != 0 && s%0xFFFF == 0 }
 
 // sizeBucket returns the PRC/PTC register for a frame of n bytes with FCS.
 func sizeBucket(base uint32, n int) uint32 {
@@ -297,26 +355,63 @@ func (d *Device) rxBufSize(q int) int {
 	return [4]int{2048, 1024, 512, 256}[bs]
 }
 
+// rxView is how an RX queue's registers and descriptor ring look to the
+// receive engine: worked out again only when a register it comes from
+// changes or DMA memory is unmapped, not for every frame.
+type rxView struct {
+	made                              bool
+	rdbal, rdbah, rdlen, srrctl, rctl uint32 // the registers it is made from
+	unmaps                            uint64 // the DMA's unmap count it was checked at
+	n                                 uint32 // descriptors (ok false: RDLEN invalid)
+	ok                                bool
+	bsz                               int
+	base                              uint64
+	// desc is the whole descriptor ring if all of it is mapped; nil, each
+	// descriptor's address is checked as it is fetched.
+	desc []byte
+}
+
+// rxView returns queue q's view, made anew if it is out of date.
+func (d *Device) rxView(q int) *rxView {
+	v := &d.rxv[q]
+	rdbal, rdbah, rdlen := d.regs[RDBAL(q)/4], d.regs[RDBAH(q)/4], d.regs[RDLEN(q)/4]
+	srrctl, rctl, unmaps := d.regs[SRRCTL(q)/4], d.regs[RCTL/4], d.dma.Unmaps()
+	if v.made && v.rdbal == rdbal && v.rdbah == rdbah && v.rdlen == rdlen && v.srrctl == srrctl && v.rctl == rctl && v.unmaps == unmaps {
+		return v
+	}
+	*v = rxView{made: true, rdbal: rdbal, rdbah: rdbah, rdlen: rdlen, srrctl: srrctl, rctl: rctl, unmaps: unmaps}
+	v.n, v.ok = ring.Count(rdlen)
+	v.bsz = d.rxBufSize(q)
+	v.base = uint64(rdbah)<<32 | uint64(rdbal)
+	if v.ok {
+		v.desc, _ = d.dma.Slice(v.base, int(v.n)*ring.DescSize)
+	}
+	return v
+}
+
 // rxToRing DMAs frame into queue q's ring. It reports false if the frame
 // was dropped (no descriptors, queue off, DMA fault); drops are counted here.
-func (d *Device) rxToRing(q int, frame []byte, m rxMeta) bool {
+func (d *Device) rxToRing(q int, frame []byte, m *rxMeta) bool {
 	if d.regs[RXDCTL(q)/4]&DctlEnable == 0 {
 		d.diag[(VRXDIS-VUWC)/4]++
 		return false
 	}
-	n, ok := ring.Count(d.regs[RDLEN(q)/4])
-	if !ok {
+	v := d.rxView(q)
+	if !v.ok {
 		d.dmaFault(q, false)
 		return false
 	}
-	base := uint64(d.regs[RDBAH(q)/4])<<32 | uint64(d.regs[RDBAL(q)/4])
+	n := v.n
 	head, tail := d.regs[RDH(q)/4], d.regs[RDT(q)/4]
 	if head >= n || tail >= n {
 		// The checker flagged the doorbell; the device treats the ring as empty.
 		head, tail = 0, 0
 	}
-	bsz := d.rxBufSize(q)
-	need := uint32((len(frame) + bsz - 1) / bsz)
+	bsz := v.bsz
+	need := uint32(1)
+	if len(frame) > bsz {
+		need = uint32((len(frame) + bsz - 1) / bsz)
+	}
 	if ring.Used(head, tail, n) < need {
 		d.count(MPC, 1)
 		d.count(RNBC, 1)
@@ -327,19 +422,21 @@ func (d *Device) rxToRing(q int, frame []byte, m rxMeta) bool {
 	}
 	off := 0
 	for off < len(frame) {
-		dbytes, ok := d.dma.Slice(base+uint64(head)*ring.DescSize, ring.DescSize)
-		if !ok {
-			d.dmaFault(q, false)
-			return false
+		var dbytes []byte
+		if v.desc != nil {
+			dbytes = v.desc[head*ring.DescSize : (head+1)*ring.DescSize : (head+1)*ring.DescSize]
+		} else {
+			var ok bool
+			if dbytes, ok = d.dma.Slice(v.base+uint64(head)*ring.DescSize, ring.DescSize); !ok {
+				d.dmaFault(q, false)
+				return false
+			}
 		}
 		desc := ring.RxDesc(dbytes)
 		if d.checker != nil {
 			d.checker.fetch(false, q, head, dbytes)
 		}
-		chunk := len(frame) - off
-		if chunk > bsz {
-			chunk = bsz
-		}
+		chunk := min(len(frame)-off, bsz)
 		buf, ok := d.dma.Slice(desc.PktAddr(), chunk)
 		if !ok {
 			d.dmaFault(q, false)
@@ -351,9 +448,7 @@ func (d *Device) rxToRing(q int, frame []byte, m rxMeta) bool {
 		if off == len(frame) {
 			wb.Status = ring.RxStatEOP | m.status
 			wb.RSSType, wb.RSSHash, wb.PktType = m.rssType, m.hash, m.pktType
-			if m.frames > 1 {
-				wb.RSCCnt = uint8(m.frames) // at most maxRSCCnt
-			}
+			wb.RSCCnt = m.rscCnt
 		}
 		desc.WriteBack(wb)
 		head = ring.Next(head, n)

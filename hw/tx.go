@@ -64,13 +64,16 @@ func (d *Device) txRun(q int) {
 		if !ok {
 			return
 		}
-		ready := d.emit(t, &p)
-		if now := d.clock.Now(); ready > now {
-			d.mu.Lock()
-			t.waiting = true
-			t.timer.Reset(ready - now)
-			d.mu.Unlock()
-			return
+		// A port ready at once (0: a real-time cable, a sink) needs no look
+		// at the clock.
+		if ready := d.emit(t, &p); ready > 0 {
+			if now := d.clock.Now(); ready > now {
+				d.mu.Lock()
+				t.waiting = true
+				t.timer.Reset(ready - now)
+				d.mu.Unlock()
+				return
+			}
 		}
 	}
 }

@@ -1,7 +1,5 @@
 package offload
 
-import "encoding/binary"
-
 // RSSKeySize is the size of the 82576 RSS key (RSSRK, ten registers).
 const RSSKeySize = 40
 
@@ -79,20 +77,14 @@ func (t *Toeplitz) Hash(input []byte) uint32 {
 }
 
 // HashIPv4 hashes an IPv4 source/destination pair and, if withPorts, the
-// ports, without building an input slice.
+// ports, without building an input slice: one table lookup a byte, at
+// fixed positions.
 func (t *Toeplitz) HashIPv4(src, dst [4]byte, sport, dport uint16, withPorts bool) uint32 {
-	var in [12]byte
-	copy(in[0:4], src[:])
-	copy(in[4:8], dst[:])
-	n := 8
+	tb := &t.table
+	h := tb[0][src[0]] ^ tb[1][src[1]] ^ tb[2][src[2]] ^ tb[3][src[3]] ^
+		tb[4][dst[0]] ^ tb[5][dst[1]] ^ tb[6][dst[2]] ^ tb[7][dst[3]]
 	if withPorts {
-		binary.BigEndian.PutUint16(in[8:10], sport)
-		binary.BigEndian.PutUint16(in[10:12], dport)
-		n = 12
-	}
-	var h uint32
-	for p := 0; p < n; p++ {
-		h ^= t.table[p][in[p]]
+		h ^= tb[8][byte(sport>>8)] ^ tb[9][byte(sport)] ^ tb[10][byte(dport>>8)] ^ tb[11][byte(dport)]
 	}
 	return h
 }

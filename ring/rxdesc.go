@@ -79,6 +79,12 @@ func (d RxDesc) SetRead(pkt uint64) {
 	binary.LittleEndian.PutUint64(d[8:16], 0)
 }
 
+// ClearStatus clears the write-back status of a descriptor the driver
+// owns and has not posted (the one at its next-to-use index), so that a
+// DD left from its last write-back is not seen again. A plain store: the
+// device does not read a descriptor it was not given.
+func (d RxDesc) ClearStatus() { binary.LittleEndian.PutUint64(d[8:16], 0) }
+
 // Status loads the write-back status/error dword atomically; check DD here
 // before reading any other write-back field.
 func (d RxDesc) Status() uint32 { return loadLE32(d[8:12]) }

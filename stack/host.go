@@ -92,9 +92,7 @@ func NewHost(name string, clock Clock, cpus []CPU, cfg HostConfig) *Host {
 		cfg.NetdevMaxBacklog = 1000
 	}
 	h := &Host{name: name, clock: clock, cfg: cfg, cpus: cpus, pool: NewSKBPool()}
-	for _, c := range h.pool.classes {
-		c.mu.off = clock.Virtual()
-	}
+	h.pool.setVirtual(clock.Virtual())
 	for _, c := range cpus {
 		sn := &Softnet{host: h, cpu: c}
 		sn.mu.off = clock.Virtual()

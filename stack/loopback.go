@@ -33,6 +33,7 @@ func (l *loopback) Stop() error { return nil }
 
 func (l *loopback) StartXmit(skb *SKB, txq *TxQueue) TxResult {
 	n := skb.Len()
+	skb.Orphan() // loopback_xmit: the receiver's buffer accounts for it now
 	skb.Protocol = EthTypeTrans(skb, l.dev)
 	skb.PktType = PacketHost
 	if NetifRx(skb, 0) != nil {

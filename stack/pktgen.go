@@ -37,6 +37,7 @@ type Pktgen struct {
 	// headers caches each flow's Ethernet/IPv4/UDP header (42 bytes): the
 	// frame differs between flows only there.
 	headers []byte
+	cache   *SKBCache // the sending task's skbs, while it runs
 	start   time.Duration
 	issued  uint64 // real time: packets due so far
 	next    int
@@ -118,7 +119,11 @@ func (p *Pktgen) Done() bool {
 
 func (p *Pktgen) tick() {
 	if p.stop.Load() {
+		p.releaseCache()
 		return
+	}
+	if p.cache == nil {
+		p.cache = p.host.pool.NewCache()
 	}
 	p.src = p.cfg.Dev.Addr()
 	n := p.cfg.Burst
@@ -142,8 +147,10 @@ func (p *Pktgen) tick() {
 	}
 	p.cfg.Dev.KickTx()
 	if p.Done() || p.stop.Load() {
+		p.releaseCache()
 		return
 	}
+	p.cache.Flush()
 	if p.cfg.Rate == 0 {
 		switch {
 		case refused == nil:
@@ -159,6 +166,15 @@ func (p *Pktgen) tick() {
 		return
 	}
 	p.timer.Reset(time.Duration(float64(p.cfg.Burst) / p.cfg.Rate * float64(time.Second)))
+}
+
+// releaseCache gives the skb cache back when the stream ends (a restart
+// takes one again).
+func (p *Pktgen) releaseCache() {
+	if p.cache != nil {
+		p.cache.Release()
+		p.cache = nil
+	}
 }
 
 // PktgenRetry is how long a back-to-back stream waits before retrying a
@@ -193,7 +209,7 @@ func (p *Pktgen) resume() {
 }
 
 func (p *Pktgen) sendOne() error {
-	skb := p.host.pool.Alloc(p.cfg.Size + NetIPAlign)
+	skb := p.cache.Alloc(p.cfg.Size + NetIPAlign)
 	skb.Reserve(NetIPAlign)
 	f := skb.Put(p.cfg.Size)
 	hdr := p.headers[p.next*pgHdrLen : (p.next+1)*pgHdrLen]

@@ -20,6 +20,10 @@ type TxQueue struct {
 	segs       []*SKB // validate_xmit's output, reused
 	gsoScratch []byte // software GSO's segment buffer
 	running    bool
+	// A run's time (XmitNow), read at most once per run or given by the
+	// sender that started it (under mu, while running).
+	runAt    time.Duration
+	runAtSet bool
 	// roomWait are one-shot callbacks for senders that found the qdisc
 	// full; they run once the qdisc has handed packets on or been flushed.
 	roomWait []func()
@@ -131,6 +135,17 @@ func (q *TxQueue) Counters() TxQueueCounters {
 
 // MarkTrans records that the driver made progress (txq_trans_update).
 func (q *TxQueue) MarkTrans(now time.Duration) { q.transStart.store(now) }
+
+// XmitNow is the time of the run that is calling start_xmit (only valid
+// there, under the queue's lock): the clock as its sender read it, or
+// read once for the run, so the driver does not read it again for its
+// transmit start.
+func (q *TxQueue) XmitNow() time.Duration {
+	if !q.runAtSet {
+		q.runAt, q.runAtSet = q.dev.host.clock.Now(), true
+	}
+	return q.runAt
+}
 
 func (q *TxQueue) cpu() *Softnet {
 	sn := q.dev.host.sn
@@ -277,11 +292,16 @@ func DevQueueXmit(skb *SKB) error {
 		return ErrXmitQueueFull
 	}
 	more := skb.XmitMore
+	at, atSet := skb.xmitAt, skb.xmitAtSet
+	skb.ClearXmitTime() // queued: whoever sends it reads the clock anew
 	q.bands[prio2band[skb.Priority&15]].Push(skb)
 	q.qlen++
 	q.mu.Unlock()
 	if !more {
-		q.run()
+		q.runBandsAt(at, atSet)
+		if root := q.dev.qdisc.Load(); root != nil {
+			root.run()
+		}
 	}
 	return nil
 }
@@ -358,13 +378,18 @@ func (q *TxQueue) run() {
 
 // runBands hands the bands' packets to the driver until they are empty,
 // the queue stops or the driver is busy (then the skb is requeued).
-func (q *TxQueue) runBands() {
+func (q *TxQueue) runBands() { q.runBandsAt(0, false) }
+
+// runBandsAt is runBands for a sender that read the clock (at, if atSet):
+// the run takes its time from it.
+func (q *TxQueue) runBandsAt(at time.Duration, atSet bool) {
 	q.mu.Lock()
 	if q.running {
 		q.mu.Unlock()
 		return
 	}
 	q.running = true
+	q.runAt, q.runAtSet = at, atSet
 	dev := q.dev
 	var pkts, bytes uint64
 	for !q.stopped.Load() {
@@ -410,7 +435,11 @@ func (q *TxQueue) runBands() {
 			break
 		}
 	}
-	q.running = false
+	var now time.Duration
+	if pkts > 0 {
+		now = q.XmitNow()
+	}
+	q.running, q.runAtSet = false, false
 	wait := q.takeRoomWaiters()
 	q.mu.Unlock()
 	for _, fn := range wait {
@@ -418,7 +447,7 @@ func (q *TxQueue) runBands() {
 	}
 	if pkts > 0 {
 		q.Stats.Add(pkts, bytes)
-		dev.lastTx.store(dev.host.clock.Now())
+		dev.lastTx.store(now)
 	}
 }
 

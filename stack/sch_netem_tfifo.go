@@ -301,11 +301,12 @@ func copySKB(s *SKB) *SKB {
 	if s.fragList != nil || s.pool == nil || s.class == nil {
 		return nil
 	}
-	c := s.pool.get(s.class)
-	buf := c.buf
+	c := s.pool.allocClass(s.class)
+	buf, home := c.buf, c.home
 	copy(buf[:s.tail], s.buf[:s.tail])
 	*c = *s
-	c.buf, c.next, c.tapped = buf, nil, false
+	c.buf, c.home, c.next, c.tapped = buf, home, nil, false
+	c.wmem, c.wmemCharge = nil, 0 // a clone is not charged to the sender (skb_clone)
 	return c
 }
 

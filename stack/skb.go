@@ -45,13 +45,33 @@ const (
 //
 // Fields are changed through the methods (Push, Pull, Put, Reserve), which
 // keep head <= data <= tail <= end.
+//
+// The fields from data to the end of cb hold no pointers: a new skb gets
+// them zeroed in one clear (as __alloc_skb's memset up to tail), and a
+// freed one has its pointers cleared so the pool keeps nothing alive.
 type SKB struct {
-	buf        []byte
+	buf []byte
+
+	Dev *NetDevice
+	// Owner is the sending socket's credentials (what netfilter's owner
+	// match reads of skb->sk); nil for a packet no local socket sent.
+	Owner *SockOwner
+
+	dst      *Dst    // the route decision (skb_dst)
+	fragList *SKB    // further payload buffers of one datagram (skb_shinfo->frag_list)
+	nf       NFState // the netfilter state of the current hook
+	nfct     any     // the tracked connection (skb->_nfct), conntrack's type
+	class    *skbClass
+	pool     *SKBPool
+	home     *skbHome // where a free returns it: its class, or the cache it came from
+	next     *SKB     // queue linkage (qdisc); the free list's while free
+	wmem     *Wmem    // the send buffer it is charged to (SetOwner), nil if none
+
+	// From here to the end of cb: no pointers (clearMeta).
 	data, tail int
 
 	macHeader, networkHeader, transportHeader int
 
-	Dev          *NetDevice
 	Protocol     uint16 // EtherType, host order
 	PktType      uint8
 	IPSummed     uint8
@@ -73,9 +93,6 @@ type SKB struct {
 	Priority uint32
 	Mark     uint32
 	Tstamp   time.Duration
-	// Owner is the sending socket's credentials (what netfilter's owner
-	// match reads of skb->sk); nil for a packet no local socket sent.
-	Owner *SockOwner
 
 	// LRO: the device merged this packet (RSC); it cannot be forwarded
 	// (the stand-in for Linux's "gso_size without gso_type" test).
@@ -83,17 +100,16 @@ type SKB struct {
 	// IgnoreDF is skb->ignore_df: the stack may fragment despite DF.
 	IgnoreDF bool
 
-	dst      *Dst               // the route decision (skb_dst)
-	fragList *SKB               // further payload buffers of one datagram (skb_shinfo->frag_list)
-	cb       [CBSize / 8]uint64 // the owning layer's control block (skb->cb)
-	nf       NFState            // the netfilter state of the current hook
-	nfct     any                // the tracked connection (skb->_nfct), conntrack's type
-	ctinfo   uint8              // its ip_conntrack_info
-	class    *skbClass
-	pool     *SKBPool
-	live     bool
-	tapped   bool // seen by the transmit taps
-	next     *SKB // queue linkage (qdisc)
+	wmemCharge int32 // what it charged to wmem
+	// xmitAt is when its transmit path began (SetXmitTime), for the rest
+	// of that path to use instead of reading the clock again.
+	xmitAt    time.Duration
+	xmitAtSet bool
+
+	ctinfo uint8 // the tracked connection's ip_conntrack_info
+	live   bool
+	tapped bool               // seen by the transmit taps
+	cb     [CBSize / 8]uint64 // the owning layer's control block (skb->cb)
 }
 
 // SetPartial marks the skb CHECKSUM_PARTIAL with the L4 header at start
@@ -220,6 +236,9 @@ func (s *SKB) release() {
 		panic("stack: skb freed twice")
 	}
 	s.live = false
+	if s.wmem != nil {
+		s.wmem.uncharge(int64(s.wmemCharge)) // sock_wfree
+	}
 	next := s.fragList
 	if s.pool != nil {
 		s.pool.put(s)
@@ -267,12 +286,72 @@ func (s *SKB) CopyMeta(from *SKB) {
 	s.Dev, s.Protocol, s.Priority, s.Mark, s.dst, s.cb = from.Dev, from.Protocol, from.Priority, from.Mark, from.dst, from.cb
 	s.Hash, s.L4Hash, s.PktType, s.Tstamp, s.IgnoreDF = from.Hash, from.L4Hash, from.PktType, from.Tstamp, from.IgnoreDF
 	s.nfct, s.ctinfo = from.nfct, from.ctinfo // nf_copy
-	s.Owner = from.Owner                      // fragments stay the socket's
+	s.Owner = from.Owner                      // fragments stay the socket's,
+	s.chargeTo(from.wmem)                     // charged to it if from was
 }
 
 // SockOwner is who owns a socket: the credentials of the file behind it
-// (f_cred's fsuid and fsgid), as netfilter's owner match sees them.
-type SockOwner struct{ UID, GID uint32 }
+// (f_cred's fsuid and fsgid), as netfilter's owner match sees them, and
+// the socket's send buffer, if it keeps one.
+type SockOwner struct {
+	UID, GID uint32
+	// Wmem, if set, is charged with every skb given the owner by SetOwner.
+	Wmem *Wmem
+}
+
+// SetOwner gives the skb to a sending socket (skb_set_owner_w): Owner
+// is set, and if the owner keeps a send buffer the skb's truesize is
+// charged to it until the skb is freed. An skb charged before gives its
+// charge back first.
+func (s *SKB) SetOwner(o *SockOwner) {
+	s.Owner = o
+	var w *Wmem
+	if o != nil {
+		w = o.Wmem
+	}
+	s.chargeTo(w)
+}
+
+// chargeTo moves the skb's send-buffer charge to w (nil: none). An SKB
+// that is not the pool's (a scratch copy of metadata, never freed) names
+// the account for CopyMeta to pass on but is charged nothing.
+func (s *SKB) chargeTo(w *Wmem) {
+	if s.wmem != nil {
+		s.wmem.uncharge(int64(s.wmemCharge))
+		s.wmem, s.wmemCharge = nil, 0
+	}
+	if w != nil {
+		n := 0
+		if s.pool != nil {
+			n = s.Truesize()
+			w.alloc.Add(int64(n))
+		}
+		s.wmem, s.wmemCharge = w, int32(n)
+	}
+}
+
+// Orphan gives the skb's send-buffer charge back now (skb_orphan): it
+// leaves its sender's accounting, as a looped-back packet does when it
+// turns into a received one. Owner stays.
+func (s *SKB) Orphan() { s.chargeTo(nil) }
+
+// SetXmitTime records when the skb's transmit path began (the clock the
+// sender read once): the neighbour output and the device queue use it
+// rather than reading the clock again, and it is forgotten when the skb
+// waits in a queue (what runs it later reads the clock anew).
+func (s *SKB) SetXmitTime(t time.Duration) { s.xmitAt, s.xmitAtSet = t, true }
+
+// XmitTime is the time SetXmitTime recorded, or clk's reading if none.
+func (s *SKB) XmitTime(clk Clock) time.Duration {
+	if s.xmitAtSet {
+		return s.xmitAt
+	}
+	return clk.Now()
+}
+
+// ClearXmitTime forgets the transmit time: the skb is queued, and what
+// sends it on later is another path.
+func (s *SKB) ClearXmitTime() { s.xmitAtSet = false }
 
 // NFCT returns the connection the skb belongs to and how (skb_nfct and
 // its ip_conntrack_info): what connection tracking set, nil and 0 when it
@@ -301,90 +380,3 @@ func (s *SKB) Truesize() int {
 	}
 	return n + len(s.buf)
 }
-
-// SKBPool hands out skbs of a few buffer sizes and takes them back; after
-// warm-up it does not allocate.
-type SKBPool struct {
-	classes []*skbClass
-	dropped Counter
-}
-
-type skbClass struct {
-	size int
-	mu   mutex
-	free []*SKB
-	live int
-	made int
-}
-
-// skbClassSizes are the buffer sizes: a standard frame, a jumbo frame, and a
-// 64 KiB GSO/GRO super-packet with headers.
-var skbClassSizes = []int{2048 + NetSKBPad + NetIPAlign, 9216 + 64 + NetSKBPad + NetIPAlign, 65536 + 512}
-
-// NewSKBPool returns an empty pool.
-func NewSKBPool() *SKBPool {
-	p := &SKBPool{}
-	for _, sz := range skbClassSizes {
-		p.classes = append(p.classes, &skbClass{size: sz})
-	}
-	return p
-}
-
-// Alloc returns an skb with room for size bytes after NetSKBPad of
-// headroom (netdev_alloc_skb), or nil if size exceeds the largest class.
-func (p *SKBPool) Alloc(size int) *SKB {
-	need := size + NetSKBPad
-	for _, c := range p.classes {
-		if need <= c.size {
-			return p.get(c)
-		}
-	}
-	return nil
-}
-
-func (p *SKBPool) get(c *skbClass) *SKB {
-	c.mu.Lock()
-	var s *SKB
-	if n := len(c.free); n > 0 {
-		s = c.free[n-1]
-		c.free = c.free[:n-1]
-	} else {
-		c.made++
-	}
-	c.live++
-	c.mu.Unlock()
-	if s == nil {
-		s = &SKB{buf: make([]byte, c.size), class: c, pool: p}
-	}
-	buf, class := s.buf, s.class
-	*s = SKB{buf: buf, class: class, pool: p, live: true, macHeader: -1, networkHeader: -1, transportHeader: -1}
-	s.data, s.tail = NetSKBPad, NetSKBPad
-	return s
-}
-
-func (p *SKBPool) put(s *SKB) {
-	c := s.class
-	s.Dev = nil
-	s.next = nil
-	s.dst = nil
-	s.nfct = nil
-	s.Owner = nil
-	c.mu.Lock()
-	c.live--
-	c.free = append(c.free, s)
-	c.mu.Unlock()
-}
-
-// Live returns the number of skbs handed out and not yet freed.
-func (p *SKBPool) Live() int {
-	n := 0
-	for _, c := range p.classes {
-		c.mu.Lock()
-		n += c.live
-		c.mu.Unlock()
-	}
-	return n
-}
-
-// Dropped returns how many skbs were freed with Free (dropped).
-func (p *SKBPool) Dropped() uint64 { return p.dropped.Load() }

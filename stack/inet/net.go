@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -13,14 +14,26 @@ import (
 )
 
 // PacketConn is a UDP socket of a host as a net.PacketConn (gVisor's
-// gonet.UDPConn): addresses are *net.UDPAddr, reads wait until the read
-// deadline on a real-time host, writes never wait.
-type PacketConn struct{ c *udp.Conn }
+// gonet.UDPConn): addresses are *net.UDPAddr; on a real-time host reads
+// wait for a datagram until the read deadline and writes wait for room
+// in the send buffer until the write deadline.
+type PacketConn struct {
+	c *udp.Conn
+	// from is the address ReadFrom returned last: a datagram from the
+	// same source gets the same *net.UDPAddr, so reading a stream from
+	// one peer allocates nothing.
+	from atomic.Pointer[fromAddr]
+}
+
+type fromAddr struct {
+	ap netip.AddrPort
+	ua *net.UDPAddr
+}
 
 var _ net.PacketConn = (*PacketConn)(nil)
 
 // NewPacketConn adapts c.
-func NewPacketConn(c *udp.Conn) *PacketConn { return &PacketConn{c} }
+func NewPacketConn(c *udp.Conn) *PacketConn { return &PacketConn{c: c} }
 
 // ListenPacket is net.ListenPacket on host h: network "udp" or "udp4",
 // address "ip:port" (an empty ip: every local address; port 0: an
@@ -46,20 +59,32 @@ func ListenPacket(h *stack.Host, network, address string) (*PacketConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PacketConn{c}, nil
+	return &PacketConn{c: c}, nil
 }
 
 // Conn returns the UDP socket.
 func (p *PacketConn) Conn() *udp.Conn { return p.c }
 
 // ReadFrom reads a datagram, waiting for one until the read deadline on a
-// real-time host.
+// real-time host. Datagrams from one source share one *net.UDPAddr (it
+// must not be modified).
 func (p *PacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	n, from, err := p.c.RecvWait(b)
 	if err != nil {
 		return 0, nil, err
 	}
-	return n, net.UDPAddrFromAddrPort(from), nil
+	if f := p.from.Load(); f != nil && f.ap == from {
+		return n, f.ua, nil
+	}
+	ua := net.UDPAddrFromAddrPort(from)
+	p.from.Store(&fromAddr{from, ua})
+	return n, ua, nil
+}
+
+// ReadFromUDPAddrPort is ReadFrom with the source as a netip.AddrPort
+// (net.UDPConn's method of that name): never an allocation.
+func (p *PacketConn) ReadFromUDPAddrPort(b []byte) (int, netip.AddrPort, error) {
+	return p.c.RecvWait(b)
 }
 
 // WriteTo sends b to addr (a *net.UDPAddr).
@@ -78,11 +103,15 @@ func (p *PacketConn) Close() error { return p.c.Close() }
 // LocalAddr returns the bound address.
 func (p *PacketConn) LocalAddr() net.Addr { return net.UDPAddrFromAddrPort(p.c.LocalAddrPort()) }
 
-// SetDeadline sets the read deadline (writes never wait).
-func (p *PacketConn) SetDeadline(t time.Time) error { return p.c.SetReadDeadline(t) }
+// SetDeadline sets the read and the write deadline.
+func (p *PacketConn) SetDeadline(t time.Time) error {
+	_ = p.c.SetWriteDeadline(t)
+	return p.c.SetReadDeadline(t)
+}
 
 // SetReadDeadline sets when a waiting ReadFrom gives up.
 func (p *PacketConn) SetReadDeadline(t time.Time) error { return p.c.SetReadDeadline(t) }
 
-// SetWriteDeadline is accepted and ignored: a send never waits.
-func (p *PacketConn) SetWriteDeadline(time.Time) error { return nil }
+// SetWriteDeadline sets when a WriteTo waiting for the send buffer gives
+// up (os.ErrDeadlineExceeded).
+func (p *PacketConn) SetWriteDeadline(t time.Time) error { return p.c.SetWriteDeadline(t) }

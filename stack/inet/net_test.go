@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"vnic/hw"
 	"vnic/internal/stacktest"
+	"vnic/stack"
 	"vnic/stack/inet"
 	"vnic/stack/ipv4"
 )
@@ -17,20 +19,7 @@ import (
 // back with the sender's *net.UDPAddr, and bad networks and addresses are
 // refused with their errnos.
 func TestPacketConnLoopback(t *testing.T) {
-	clk, h := stacktest.NewHost(t, 1)
-	if _, err := inet.Init(h, ipv4.InetConfig{Seed: 1}); err != nil {
-		t.Fatal(err)
-	}
-	a, err := inet.ListenPacket(h, "udp4", "127.0.0.1:7")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := inet.ListenPacket(h, "udp", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	clk, h, a, b := loopbackPair(t, "udp", "")
 	var _ net.PacketConn = a
 	buf := make([]byte, 64)
 	if _, _, err := a.ReadFrom(buf); !errors.Is(err, syscall.EAGAIN) {
@@ -56,5 +45,56 @@ func TestPacketConnLoopback(t *testing.T) {
 	}
 	if _, err := b.WriteTo([]byte("x"), &net.IPAddr{IP: net.IPv4(127, 0, 0, 1)}); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("a non-UDP address: %v", err)
+	}
+}
+
+// loopbackPair is a virtual-time host with IPv4 and two UDP sockets, a on
+// udp4 127.0.0.1:7 and b on bNet bAddr; they close when the test ends.
+func loopbackPair(t *testing.T, bNet, bAddr string) (*hw.VirtualClock, *stack.Host, *inet.PacketConn, *inet.PacketConn) {
+	t.Helper()
+	clk, h := stacktest.NewHost(t, 1)
+	if _, err := inet.Init(h, ipv4.InetConfig{Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var pcs [2]*inet.PacketConn
+	for i, na := range [][2]string{{"udp4", "127.0.0.1:7"}, {bNet, bAddr}} {
+		pc, err := inet.ListenPacket(h, na[0], na[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pc.Close() })
+		pcs[i] = pc
+	}
+	return clk, h, pcs[0], pcs[1]
+}
+
+// Reading a stream of datagrams from one peer allocates nothing: the
+// source's *net.UDPAddr is made once.
+func TestPacketConnReadFromNoAllocs(t *testing.T) {
+	clk, _, a, b := loopbackPair(t, "udp4", "127.0.0.1:0")
+	const runs = 40
+	for i := 0; i < runs+1; i++ {
+		if _, err := b.WriteTo([]byte("datagram"), a.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.RunFor(time.Millisecond)
+	buf := make([]byte, 64)
+	var first net.Addr
+	if n := testing.AllocsPerRun(runs, func() {
+		n, from, err := a.ReadFrom(buf)
+		if err != nil || string(buf[:n]) != "datagram" {
+			t.Fatalf("read %q, %v", buf[:n], err)
+		}
+		if first == nil {
+			first = from
+		} else if from != first {
+			t.Fatal("a second *net.UDPAddr for the same source")
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per ReadFrom", n)
+	}
+	if _, _, err := a.ReadFrom(buf); !errors.Is(err, syscall.EAGAIN) {
+		t.Errorf("after %d datagrams: %v, want EAGAIN", runs+1, err)
 	}
 }

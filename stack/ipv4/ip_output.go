@@ -92,7 +92,8 @@ func (in *Inet) sendDatagram(d *Rtable, h IPHeader, o *ipOptData, l4, payload []
 	}
 	skb.Reserve(LLReserve)
 	b := skb.Put(first)
-	in.buildHeader(header.IPv4(b), h, hlen, total)
+	now := in.host.Clock().Now() // the one reading of this send (SetXmitTime)
+	in.buildHeader(header.IPv4(b), h, hlen, total, now)
 	*ipcb(skb) = ipCB{routedDst: h.Dst}
 	if o != nil && o.opt.Len > 0 {
 		copy(b[IPv4HdrLen:hlen], o.data[:o.opt.Len])
@@ -107,7 +108,8 @@ func (in *Inet) sendDatagram(d *Rtable, h IPHeader, o *ipOptData, l4, payload []
 	skb.SetTransportHeader(hlen)
 	skb.Protocol = stack.EthPIPv4
 	skb.Priority = prio
-	skb.Owner = h.Owner
+	skb.SetOwner(h.Owner)
+	skb.SetXmitTime(now)
 	if h.CT != nil {
 		skb.SetNFCT(h.CT, h.CTInfo)
 	}
@@ -121,6 +123,7 @@ func (in *Inet) sendDatagram(d *Rtable, h IPHeader, o *ipOptData, l4, payload []
 			return fmt.Errorf("stack: datagram of %d bytes: %w", total, syscall.ENOBUFS)
 		}
 		f.Reserve(LLReserve + hlen)
+		f.SetOwner(h.Owner)
 		copy(f.Put(chunk), rest[:chunk])
 		rest = rest[chunk:]
 		tail.SetFragList(f)
@@ -433,9 +436,14 @@ func (r *payloadReader) read(b []byte) {
 // how many datagrams went to other destinations nor how many went to
 // this one meanwhile.
 func (in *Inet) nextID(src, dst [4]byte, proto uint8, segs int) uint16 {
+	return in.nextIDAt(src, dst, proto, segs, in.host.Clock().Now())
+}
+
+// nextIDAt is nextID with the clock as the caller read it.
+func (in *Inet) nextIDAt(src, dst [4]byte, proto uint8, segs int, clock time.Duration) uint16 {
 	h := idHash(uint64(header.IPv4Uint32(dst))<<32|uint64(header.IPv4Uint32(src)), uint64(proto), in.idKey)
 	b := h & (idBuckets - 1)
-	now := uint32(in.host.Clock().Now() / time.Millisecond)
+	now := uint32(clock / time.Millisecond)
 	var delta uint32
 	if old := in.idStamps[b].Load(); old != now && in.idStamps[b].CompareAndSwap(old, now) {
 		delta = uint32(uint64(in.idRandom()) * uint64(now-old) >> 32)
@@ -471,8 +479,8 @@ func (in *Inet) idRandom() uint32 {
 }
 
 // buildHeader writes h into iph (hlen bytes of header, total the
-// datagram's length), the checksum left for ip_local_out.
-func (in *Inet) buildHeader(iph header.IPv4, h IPHeader, hlen, total int) {
+// datagram's length, now the clock), the checksum left for ip_local_out.
+func (in *Inet) buildHeader(iph header.IPv4, h IPHeader, hlen, total int, now time.Duration) {
 	iph.SetHeaderLen(hlen)
 	iph.SetTOS(h.TOS)
 	iph.SetTotalLen(uint16(total))
@@ -487,7 +495,7 @@ func (in *Inet) buildHeader(iph header.IPv4, h IPHeader, hlen, total int) {
 		// ip_select_ident: a DF datagram of no connected socket gets ID 0.
 		iph.SetID(0)
 	default:
-		iph.SetID(in.nextID(h.Src, h.Dst, h.Proto, 1))
+		iph.SetID(in.nextIDAt(h.Src, h.Dst, h.Proto, 1, now))
 	}
 	iph.SetFlagsFrag(frag)
 	iph.SetTTL(h.TTL)
@@ -505,13 +513,15 @@ func (in *Inet) buildHeader(iph header.IPv4, h IPHeader, hlen, total int) {
 // segment, the next IDs for the others (ip_select_ident_segs).
 func (in *Inet) QueueXmit(d *Rtable, h IPHeader, skb *stack.SKB, prio uint32) {
 	b := skb.Push(IPv4HdrLen)
-	in.buildHeader(header.IPv4(b), h, IPv4HdrLen, min(skb.Len(), 65535))
+	now := in.host.Clock().Now() // the one reading of this send (SetXmitTime)
+	in.buildHeader(header.IPv4(b), h, IPv4HdrLen, min(skb.Len(), 65535), now)
 	*ipcb(skb) = ipCB{routedDst: h.Dst}
 	skb.ResetNetworkHeader()
 	skb.SetTransportHeader(IPv4HdrLen)
 	skb.Protocol = stack.EthPIPv4
 	skb.Priority = prio
-	skb.Owner = h.Owner
+	skb.SetOwner(h.Owner)
+	skb.SetXmitTime(now)
 	skb.SetDst(&d.Dst)
 	in.localOut(skb)
 }

@@ -258,7 +258,7 @@ func (t *Table) Output(addr [4]byte, skb *stack.SKB) {
 		skb.Free()
 		return
 	}
-	now := t.clock.Now()
+	now := skb.XmitTime(t.clock) // the sender's reading, if it gave one
 	n.Used = now
 	if n.State&NUDValid != 0 {
 		if n.State == NUDStale {
@@ -275,6 +275,7 @@ func (t *Table) Output(addr [4]byte, skb *stack.SKB) {
 		dropped, n.queue = n.queue[0], n.queue[1:]
 		t.unresDiscards.Add(1)
 	}
+	skb.ClearXmitTime() // it waits: its send goes on later
 	n.queue = append(n.queue, skb)
 	solicit := false
 	if n.State == NUDNone || n.State == NUDFailed {

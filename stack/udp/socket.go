@@ -21,6 +21,11 @@ import (
 // not payload) a socket may hold.
 const DefaultRcvBuf = 212992
 
+// DefaultSndBuf is net.core.wmem_default: the bytes (skb truesizes) of a
+// socket's datagrams sent and not yet freed (transmitted, or dropped)
+// before a send waits.
+const DefaultSndBuf = 212992
+
 // Conn is a UDP socket (inet.PacketConn makes it a net.PacketConn). Its
 // waiting reads wait only on a real-time host (on the virtual clock they
 // return EAGAIN when nothing is queued: run the clock, then read).
@@ -57,6 +62,38 @@ type Conn struct {
 	corked bool // UDP_CORK: sends append to pending until uncorked
 	pend   []byte
 	pendTo netip.AddrPort
+
+	// The send buffer (sk_sndbuf against sk_wmem_alloc) and SO_SNDTIMEO:
+	// a send without room waits (real time) or is refused with EAGAIN
+	// (virtual time). shut and wdl are what a waiting sender watches.
+	wmem   *stack.Wmem
+	shut   atomic.Bool
+	wdl    atomic.Int64 // write deadline, Unix ns (0: none)
+	wmu    sync.Mutex   // guards wtimer
+	wtimer stack.Timer  // wakes waiting senders at the write deadline
+
+	ep atomic.Pointer[endpoint]
+}
+
+// endpoint is what a send needs of the socket's addresses, published
+// whole when they change (bind, connect) so that a send reads them
+// without the table's lock; a connected socket's route (sk_dst_cache) is
+// kept in it, for as long as the routing does not change (DstCheck) and
+// the send's flow is the one it was looked up for.
+type endpoint struct {
+	laddr, raddr [4]byte
+	rport        uint16
+	rt           *ipv4.Rtable
+	key          routeKey // what rt was looked up for
+	src          [4]byte  // the source the lookup gave
+}
+
+// routeKey is what of a send's flow its route depends on beyond the
+// socket's fixed fields (protocol, source port).
+type routeKey struct {
+	dst, src [4]byte
+	tos      uint8
+	dport    uint16
 }
 
 // SetCork is setsockopt(UDP_CORK): while corked, sends are appended to
@@ -75,18 +112,39 @@ func (c *Conn) SetCork(on bool) error {
 	}
 	c.mu.Unlock()
 	if was && !on && to.IsValid() {
+		if err := c.sendable(); err != nil {
+			return err
+		}
 		_, err := c.sendNow(pend, to)
 		return err
 	}
 	return nil
 }
 
+// sendable is what a send checks of the socket first: closed, or an
+// asynchronous error pending (reported once).
+func (c *Conn) sendable() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sendableLocked()
+}
+
+func (c *Conn) sendableLocked() error {
+	if c.closed {
+		return fmt.Errorf("stack: udp: %w", net.ErrClosed)
+	}
+	err := c.err
+	c.err = nil
+	return err
+}
+
 // Listen binds a socket to laddr (an unspecified address: every local
 // address; port 0: an ephemeral port from ip_local_port_range).
 func (p *Proto) Listen(laddr netip.AddrPort) (*Conn, error) {
 	in := p.in
-	c := &Conn{p: p, rcvbuf: DefaultRcvBuf}
+	c := &Conn{p: p, rcvbuf: DefaultRcvBuf, wmem: stack.NewWmem(DefaultSndBuf)}
 	c.cond = sync.NewCond(&c.mu)
+	c.Owner.Wmem = c.wmem
 	if laddr.Addr().IsValid() && !laddr.Addr().IsUnspecified() {
 		if !laddr.Addr().Is4() {
 			return nil, fmt.Errorf("stack: udp: %v: %w", laddr, syscall.EAFNOSUPPORT)
@@ -100,6 +158,7 @@ func (p *Proto) Listen(laddr netip.AddrPort) (*Conn, error) {
 	if err := p.table.bind(c, laddr.Port()); err != nil {
 		return nil, err
 	}
+	c.ep.Store(&endpoint{laddr: c.laddr})
 	return c, nil
 }
 
@@ -122,6 +181,7 @@ func (c *Conn) Connect(raddr netip.AddrPort) error {
 		c.laddr = fl.Src
 	}
 	c.inetID.Store(c.p.in.IDRandom() & 0xffff) // ip4_datagram_connect
+	c.ep.Store(&endpoint{laddr: c.laddr, raddr: c.raddr, rport: c.rport})
 	return nil
 }
 
@@ -159,18 +219,16 @@ func (c *Conn) SendTo(b []byte, to netip.AddrPort) (int, error) {
 		c.pendTo = to
 		return len(b), nil
 	}
+	err := c.sendableLocked()
 	c.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
 	return c.sendNow(b, to)
 }
 
-// sendNow is udp_sendmsg without a cork.
+// sendNow is udp_sendmsg without a cork, once sendable has passed.
 func (c *Conn) sendNow(b []byte, to netip.AddrPort) (int, error) {
-	if c.isClosed() {
-		return 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
-	}
-	if err := c.takeErr(); err != nil {
-		return 0, err
-	}
 	if !to.Addr().Is4() || to.Port() == 0 {
 		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, syscall.EINVAL)
 	}
@@ -178,17 +236,35 @@ func (c *Conn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 		return 0, fmt.Errorf("stack: udp: %d bytes: %w", len(b), syscall.EMSGSIZE)
 	}
 	in := c.p.in
-	laddr, _, rport := c.ends()
-	fl := fib.FlowKey{Dst: to.Addr().As4(), Src: laddr, TOS: c.TOS, Proto: ipv4.IPProtoUDP, Sport: c.lport, Dport: to.Port()}
+	ep := c.ep.Load()
+	rport := ep.rport
+	fl := fib.FlowKey{Dst: to.Addr().As4(), Src: ep.laddr, TOS: c.TOS, Proto: ipv4.IPProtoUDP, Sport: c.lport, Dport: to.Port()}
 	if header.IPv4IsMulticast(fl.Src) || header.IPv4IsLbcast(fl.Src) {
 		fl.Src = [4]byte{}
 	}
-	rt, err := in.RouteOutput(&fl)
-	if err != nil {
-		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, err)
+	// A connected socket sending to its peer keeps its route while the
+	// routing stands (udp_sendmsg's sk_dst_check).
+	cached := rport != 0 && fl.Dst == ep.raddr && fl.Dport == rport
+	key := routeKey{fl.Dst, fl.Src, fl.TOS, fl.Dport}
+	var rt *ipv4.Rtable
+	if cached && ep.rt != nil && ep.key == key && in.DstCheck(ep.rt) {
+		rt, fl.Src = ep.rt, ep.src
+	} else {
+		var err error
+		if rt, err = in.RouteOutput(&fl); err != nil {
+			return 0, fmt.Errorf("stack: udp: send to %v: %w", to, err)
+		}
+		if cached {
+			next := *ep
+			next.rt, next.key, next.src = rt, key, fl.Src
+			c.ep.CompareAndSwap(ep, &next) // a connect meanwhile wins
+		}
 	}
 	if rt.Flags&ipv4.RTCFBroadcast != 0 && fl.Dst != ([4]byte{}) && !header.IPv4IsLbcast(fl.Dst) && rt.Type != fib.RTNBroadcast {
 		return 0, fmt.Errorf("stack: udp: send to %v: %w", to, syscall.EACCES)
+	}
+	if err := c.waitSndbuf(); err != nil {
+		return 0, err
 	}
 	var hb [header.UDPHeaderLen]byte
 	h := header.UDP(hb[:])
@@ -227,12 +303,68 @@ func (c *Conn) sendNow(b []byte, to netip.AddrPort) (int, error) {
 
 // Send sends b to the connected destination.
 func (c *Conn) Send(b []byte) (int, error) {
-	_, r, p := c.ends()
-	if p == 0 {
+	ep := c.ep.Load()
+	if ep.rport == 0 {
 		return 0, fmt.Errorf("stack: udp: not connected: %w", syscall.EDESTADDRREQ)
 	}
-	return c.SendTo(b, netip.AddrPortFrom(netip.AddrFrom4(r), p))
+	return c.SendTo(b, netip.AddrPortFrom(netip.AddrFrom4(ep.raddr), ep.rport))
 }
+
+// waitSndbuf is sock_alloc_send_pskb's wait: with less than the send
+// buffer in use the send goes on; otherwise it waits for the buffer to
+// drain to half (real time), until the write deadline
+// (os.ErrDeadlineExceeded) or a close, or is refused with EAGAIN on the
+// virtual clock, where nothing drains while the caller waits. Either
+// refusal counts SndbufErrors.
+func (c *Conn) waitSndbuf() error {
+	if c.wmem.Room() {
+		return nil
+	}
+	clk := c.p.in.Host().Clock()
+	if clk.Virtual() {
+		c.p.Stats.SndbufErrors.Add(1)
+		return fmt.Errorf("stack: udp: send buffer full: %w", syscall.EAGAIN)
+	}
+	if dl := c.wdl.Load(); dl != 0 {
+		c.wmu.Lock()
+		if c.wtimer == nil {
+			c.wtimer = clk.NewTimer(c.wmem.Wake)
+		}
+		c.wtimer.Reset(max(clk.At(time.Unix(0, dl))-clk.Now(), 0))
+		c.wmu.Unlock()
+	}
+	err := c.wmem.Wait(func() error {
+		if c.shut.Load() {
+			return fmt.Errorf("stack: udp: %w", net.ErrClosed)
+		}
+		if dl := c.wdl.Load(); dl != 0 && !time.Now().Before(time.Unix(0, dl)) {
+			return os.ErrDeadlineExceeded
+		}
+		return nil
+	})
+	if err != nil {
+		c.p.Stats.SndbufErrors.Add(1)
+	}
+	return err
+}
+
+// SetWriteDeadline sets when a send waiting for the send buffer gives up
+// (SO_SNDTIMEO; zero: never); a wait in progress sees the new deadline.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	if t.IsZero() {
+		c.wdl.Store(0)
+	} else {
+		c.wdl.Store(t.UnixNano())
+	}
+	c.wmem.Wake()
+	return nil
+}
+
+// SetSndBuf is SO_SNDBUF (Linux doubles the value asked for).
+func (c *Conn) SetSndBuf(n int) { c.wmem.SetLimit(2 * n) }
+
+// Wmem is the socket's send buffer (its limit and what is in use).
+func (c *Conn) Wmem() *stack.Wmem { return c.wmem }
 
 // Recv copies the next datagram into b without waiting; EAGAIN when none
 // is queued. A longer datagram is truncated (MSG_TRUNC reports its length
@@ -267,20 +399,6 @@ func (c *Conn) recvLocked(b []byte) (int, netip.AddrPort, int, error) {
 	return n, from, full, nil
 }
 
-func (c *Conn) takeErr() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	err := c.err
-	c.err = nil
-	return err
-}
-
-func (c *Conn) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
 // Close unbinds the socket and drops what it held.
 func (c *Conn) Close() error {
 	t := &c.p.table
@@ -302,12 +420,21 @@ func (c *Conn) Close() error {
 		return fmt.Errorf("stack: udp: %w", net.ErrClosed)
 	}
 	c.closed = true
-	for s := c.q.Pop(); s != nil; s = c.q.Pop() {
-		s.Free()
-	}
+	c.shut.Store(true)
+	q := c.q
+	c.q = stack.SKBList{}
 	c.qBytes = 0
 	c.cond.Broadcast()
 	c.mu.Unlock()
+	for s := q.Pop(); s != nil; s = q.Pop() {
+		s.Free()
+	}
+	c.wmem.Wake() // a sender waiting for room sees the close
+	c.wmu.Lock()
+	if c.wtimer != nil {
+		c.wtimer.Stop()
+	}
+	c.wmu.Unlock()
 	return nil
 }
 
