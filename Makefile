@@ -98,6 +98,7 @@ FUZZ_TARGETS := \
 	./hw:FuzzReadPcapTiming \
 	./hw:FuzzRxChecksumSums \
 	./hw:FuzzRxFrame \
+	./internal/cnum:FuzzStrtoul \
 	./internal/conntrack:FuzzArgs \
 	./internal/conntrack:FuzzParseEntry \
 	./internal/conntrack:FuzzRequest \

@@ -27,6 +27,7 @@ var layers = map[string]struct {
 	"ethtool/kernel":       {1, []string{"ethtool"}},
 	"test/pkt":             {1, nil},
 	"internal/packetdrill": {0, nil},
+	"internal/cnum":        {0, nil},
 	"hw":                   {2, []string{"header", "ring", "offload"}},
 	// The core knows no protocol: header, offload and ethtool's types.
 	"stack":           {3, []string{"header", "offload", "ethtool"}},

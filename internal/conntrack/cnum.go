@@ -3,73 +3,16 @@ package conntrack
 import (
 	"net/netip"
 	"strings"
+
+	"vnic/internal/cnum"
 )
 
 // C library conversions as conntrack calls them: what they accept
 // (leading space, a sign, a base prefix, trailing junk) decides which
 // command lines conntrack takes.
 
-func isSpace(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
-
-func digitVal(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'z':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'Z':
-		return int(c-'A') + 10
-	}
-	return 99
-}
-
-// strtoul is strtoul(3) on a 64-bit machine: the value (ULONG_MAX on
-// overflow, negated for a leading '-'), how many bytes it read (0: no
-// number, as endptr == str), and whether it overflowed (ERANGE).
-func strtoul(s string, base int) (v uint64, n int, overflow bool) {
-	i := 0
-	for i < len(s) && isSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	if (base == 0 || base == 16) && i+1 < len(s) && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') && i+2 < len(s) && digitVal(s[i+2]) < 16 {
-		i += 2
-		base = 16
-	} else if base == 0 {
-		base = 10
-		if i < len(s) && s[i] == '0' {
-			base = 8
-		}
-	}
-	start := i
-	for ; i < len(s); i++ {
-		d := digitVal(s[i])
-		if d >= base {
-			break
-		}
-		if !overflow {
-			if v > (^uint64(0)-uint64(d))/uint64(base) {
-				overflow = true
-			} else {
-				v = v*uint64(base) + uint64(d)
-			}
-		}
-	}
-	if i == start {
-		return 0, 0, false
-	}
-	if overflow {
-		return ^uint64(0), i, true
-	}
-	if neg {
-		v = -v
-	}
-	return v, i, false
-}
+// strtoul is strtoul(3) on a 64-bit machine (cnum.Strtoul).
+func strtoul(s string, base int) (v uint64, n int, overflow bool) { return cnum.Strtoul(s, base) }
 
 // strtol is strtol(3) base 10: the value clamped to int64, the bytes read.
 func strtol(s string) (int64, int) {
@@ -103,17 +46,17 @@ func inetAton(s string) (netip.Addr, bool) {
 	var parts [4]uint64
 	n := 0
 	for {
-		if n == 4 || s == "" || digitVal(s[0]) >= 10 {
+		if n == 4 || s == "" || !(s[0] >= '0' && s[0] <= '9') {
 			return netip.Addr{}, false
 		}
 		v, k, over := strtoul(s, 0)
-		if k == 0 || over || s[0] == '-' || s[0] == '+' || isSpace(s[0]) {
+		if k == 0 || over || s[0] == '-' || s[0] == '+' || cnum.IsSpace(s[0]) {
 			return netip.Addr{}, false
 		}
 		parts[n] = v
 		n++
 		s = s[k:]
-		if s == "" || isSpace(s[0]) {
+		if s == "" || cnum.IsSpace(s[0]) {
 			break
 		}
 		if s[0] != '.' {

@@ -2,9 +2,10 @@ package iproute
 
 import (
 	"math"
-	"math/bits"
 	"strconv"
 	"strings"
+
+	"vnic/internal/cnum"
 )
 
 // tc's number grammar (tc_util.c, lib/utils.c, lib/utils_math.c,
@@ -131,65 +132,8 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isHex(c byte) bool   { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f') }
 func isAlnum(c byte) bool { return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'z') }
 
-// strtoul is glibc's strtoul for a 64-bit unsigned long: white space, a
-// sign (a minus negates), the base's prefix (base 0: 0x hex, 0 octal);
-// n is the bytes it took (0: no digits), overflow ERANGE's saturation.
-func strtoul(s string, base int) (v uint64, n int, overflow bool) {
-	i := 0
-	for i < len(s) && isCSpace(s[i]) {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	if (base == 0 || base == 16) && i+1 < len(s) && s[i] == '0' && s[i+1]|0x20 == 'x' && i+2 < len(s) && isHex(s[i+2]) {
-		i += 2
-		base = 16
-	} else if base == 0 {
-		base = 10
-		if i < len(s) && s[i] == '0' {
-			base = 8
-		}
-	}
-	j := i
-	for ; j < len(s); j++ {
-		d := digitVal(s[j])
-		if d < 0 || d >= base {
-			break
-		}
-		if !overflow {
-			hi, lo := bits.Mul64(v, uint64(base))
-			sum, carry := bits.Add64(lo, uint64(d), 0)
-			if hi != 0 || carry != 0 {
-				overflow = true
-			} else {
-				v = sum
-			}
-		}
-	}
-	if j == i {
-		return 0, 0, false
-	}
-	if overflow {
-		return math.MaxUint64, j, true
-	}
-	if neg {
-		v = -v
-	}
-	return v, j, false
-}
-
-func digitVal(c byte) int {
-	switch {
-	case isDigit(c):
-		return int(c - '0')
-	case c|0x20 >= 'a' && c|0x20 <= 'z':
-		return int(c|0x20-'a') + 10
-	}
-	return -1
-}
+// strtoul is glibc's strtoul (cnum.Strtoul).
+func strtoul(s string, base int) (uint64, int, bool) { return cnum.Strtoul(s, base) }
 
 // getU32 is get_u32: the whole of arg a number in [0, 2^32).
 func getU32(arg string, base int) (uint32, bool) {

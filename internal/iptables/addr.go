@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"vnic/internal/cnum"
 )
 
 // inetAton is inet_aton (what getaddrinfo reads as a numeric IPv4 host):
@@ -19,7 +21,7 @@ func inetAton(s string) ([4]byte, bool) {
 	}
 	vals := make([]uint64, len(parts))
 	for i, p := range parts {
-		if p == "" || p[0] == '-' || p[0] == '+' || isSpace(p[0]) {
+		if p == "" || p[0] == '-' || p[0] == '+' || cnum.IsSpace(p[0]) {
 			return a, false
 		}
 		v, rest, ok, overflow := strtoumax(p, 0)

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	ipt "vnic/stack/netfilter/iptables"
+
+	"vnic/internal/cnum"
 )
 
 // lookupID reads /etc/passwd or /etc/group (file) for a name's id
@@ -170,7 +172,7 @@ func (p *prog) parseHexString(s string, i *ipt.StringInfo) error {
 	if s == "" {
 		return p.xtError(parameterProblem, "STRING must contain at least one char")
 	}
-	isHex := func(c byte) bool { return digitVal(c) >= 0 && digitVal(c) < 16 }
+	isHex := func(c byte) bool { return cnum.DigitVal(c) >= 0 && cnum.DigitVal(c) < 16 }
 	hex, literal := false, false
 	n := 0
 	for k := 0; k < len(s); {
@@ -219,7 +221,7 @@ func (p *prog) parseHexString(s string, i *ipt.StringInfo) error {
 			if !isHex(s[k+1]) {
 				return p.xtError(parameterProblem, "Invalid hex char '%c'", s[k+1])
 			}
-			i.Pattern[n] = byte(digitVal(s[k])<<4 | digitVal(s[k+1]))
+			i.Pattern[n] = byte(cnum.DigitVal(s[k])<<4 | cnum.DigitVal(s[k+1]))
 			if s[k+2] == ' ' {
 				k += 3
 			} else {
