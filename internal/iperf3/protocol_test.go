@@ -51,6 +51,15 @@ func serve(t *testing.T, h *stack.Host, cfg iperf3.Config) *served {
 	cfg.Server = true
 	go func() { s.done <- iperf3.Server(ctx, h, cfg, iperf3.Output{Stdout: &s.out, Stderr: &s.err}) }()
 	t.Cleanup(func() { s.stop(t) })
+	// The banner comes once the server listens: a client started before
+	// it would be refused (a JSON server prints none; its tests wait in
+	// their own way).
+	if !cfg.JSON {
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(s.out.String(), "Server listening on") && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 	return s
 }
 
