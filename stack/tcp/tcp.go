@@ -77,10 +77,12 @@ func (sk *Sock) Listen(backlog int) error {
 	}
 	p := sk.p
 	p.mu.Lock()
-	for _, o := range p.bhash[sk.lport] {
+	for _, o := range p.lhash[sk.lport] {
 		// inet_csk_get_port's check again: a port with SO_REUSEADDR
-		// sharers cannot become a listener's while they hold it.
-		if o != sk && (o.laddr == sk.laddr || o.laddr == [4]byte{} || sk.laddr == [4]byte{}) && o.state == Listen {
+		// sharers cannot become a listener's while they hold it. The
+		// listeners are lhash's (p.mu), never read from o.state, which
+		// is o.mu's.
+		if o != sk && (o.laddr == sk.laddr || o.laddr == [4]byte{} || sk.laddr == [4]byte{}) {
 			p.mu.Unlock()
 			return errf(syscall.EADDRINUSE, "listen on port %d", sk.lport)
 		}

@@ -272,7 +272,7 @@ func (p *Proto) bind(sk *Sock, laddr [4]byte, port uint16) (uint16, error) {
 			if o.laddr != laddr && o.laddr != [4]byte{} && laddr != [4]byte{} {
 				continue
 			}
-			if sk.reuseAddr && o.reuseAddr && o.state != Listen {
+			if sk.reuseAddr && o.reuseAddr && !p.listeningLocked(o) {
 				continue
 			}
 			return false
@@ -319,6 +319,17 @@ func (p *Proto) unbindLocked(sk *Sock) {
 		delete(p.bhash, sk.lport)
 	}
 	sk.connBound = false
+}
+
+// listeningLocked tells whether sk is a listener (p.mu held): lhash
+// says so, as sk.state is sk.mu's to read.
+func (p *Proto) listeningLocked(sk *Sock) bool {
+	for _, o := range p.lhash[sk.lport] {
+		if o == sk {
+			return true
+		}
+	}
+	return false
 }
 
 // unlistenLocked drops a listener from lhash.
