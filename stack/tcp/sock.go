@@ -112,6 +112,9 @@ type Sock struct {
 	wake  func() // OnWake
 	kicks int
 
+	mstamp    time.Duration // the current event's clock reading (now)
+	mstampSet bool
+
 	state        State
 	laddr, raddr [4]byte
 	lport, rport uint16
@@ -361,7 +364,32 @@ func (sk *Sock) State() State {
 }
 
 // now is the host's clock.
-func (sk *Sock) now() time.Duration { return sk.p.in.Host().Clock().Now() }
+// now is the clock as the socket's current event sees it: read once
+// per arriving segment and per send (tp->tcp_mstamp, refreshed by
+// tcp_mstamp_refresh at those points), so one event's timestamps, RTT
+// samples and timers agree, and the clock is not read a dozen times a
+// segment. Outside such an event it reads the clock.
+func (sk *Sock) now() time.Duration {
+	if sk.mstampSet {
+		return sk.mstamp
+	}
+	return sk.p.in.Host().Clock().Now()
+}
+
+// mstampRefresh starts an event (sk.mu held): the clock is read once
+// for all of it. It reports whether this call started it; only then
+// does mstampEnd end it (an event inside another keeps the outer one's
+// reading).
+func (sk *Sock) mstampRefresh() bool {
+	if sk.mstampSet {
+		return false
+	}
+	sk.mstamp, sk.mstampSet = sk.p.in.Host().Clock().Now(), true
+	return true
+}
+
+// mstampEnd ends the event mstampRefresh started.
+func (sk *Sock) mstampEnd() { sk.mstampSet = false }
 
 func (sk *Sock) host() *stack.Host { return sk.p.in.Host() }
 

@@ -180,6 +180,9 @@ const (
 func (sk *Sock) Send(b []byte, flags int) (int, error) {
 	sk.mu.Lock()
 	defer sk.mu.Unlock()
+	if sk.mstampRefresh() {
+		defer sk.mstampEnd()
+	}
 	if sk.err != nil {
 		err := sk.err
 		sk.err = nil

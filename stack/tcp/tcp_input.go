@@ -17,6 +17,9 @@ func (sk *Sock) rcv(seg *segment) bool {
 	if !sk.hashed {
 		return false
 	}
+	if sk.mstampRefresh() {
+		defer sk.mstampEnd()
+	}
 	sk.segsIn++
 	switch sk.state {
 	case TimeWait:
