@@ -40,13 +40,16 @@ type queueTotals struct {
 	polls, pollWork, budgetHits, emptyPolls atomic.Uint64
 }
 
-// txRing is one TX queue's ring: descriptors, one bounce buffer per
-// descriptor ("dma_map" copies the skb in) and the skb each packet came in.
+// txRing is one TX queue's ring: descriptors, one mapping window per
+// descriptor (the skb's data mapped for the device, igb_tx_map's
+// dma_map_single), one bounce buffer per descriptor for the loopback
+// self-test's frames, and the skb each packet came in.
 type txRing struct {
 	q     int
 	count uint32
 	desc  hw.Region
 	bufs  []hw.Region
+	win   hw.Windows
 	info  []txInfo
 	ntu   atomic.Uint32 // written by start_xmit under the xmit lock
 	ntc   atomic.Uint32 // written by the NAPI poll
@@ -266,6 +269,10 @@ func (a *Adapter) allocTx(q, count int) (*txRing, error) {
 		}
 		r.bufs = append(r.bufs, b)
 	}
+	if r.win, err = a.fn.DMA.ReserveWindows(count); err != nil {
+		a.freeTx(r)
+		return nil, fmt.Errorf("tx%d mappings: %w", q, err)
+	}
 	return r, nil
 }
 
@@ -278,6 +285,9 @@ func (r *txRing) cleanTxRing() {
 			r.info[i] = txInfo{}
 		}
 	}
+	for i := 0; i < r.win.Len(); i++ {
+		r.win.Unmap(i)
+	}
 	r.ntu.Store(0)
 	r.ntc.Store(0)
 	r.tail = 0
@@ -286,6 +296,7 @@ func (r *txRing) cleanTxRing() {
 
 func (a *Adapter) freeTx(r *txRing) {
 	r.cleanTxRing()
+	r.win.Release()
 	for _, b := range r.bufs {
 		a.fn.DMA.Free(b)
 	}

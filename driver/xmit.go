@@ -8,10 +8,11 @@ import (
 	"vnic/stack"
 )
 
-// StartXmit is igb_xmit_frame_ring (ndo_start_xmit). The skb is copied into
-// the ring's bounce buffers ("mapped"), one descriptor per 2 KiB, EOP and
-// RS on the last; the tail doorbell hands the packet to the device. The
-// skb stays on the ring until the device reports DD.
+// StartXmit is igb_xmit_frame_ring (ndo_start_xmit). The skb's data is
+// mapped for the device (igb_tx_map), one descriptor per 2 KiB, each
+// chunk in its descriptor's window, EOP and RS on the last; the tail
+// doorbell hands the packet to the device. The skb stays on the ring,
+// mapped, until the device reports DD.
 func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 	r := a.tx[txq.Index()]
 	data := skb.Data()
@@ -51,13 +52,12 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 		if chunk > txBufSize {
 			chunk = txBufSize
 		}
-		buf := r.bufs[i]
-		copy(buf.Buf, data[off:off+chunk])
+		addr := r.win.Map(int(i), data[off:off+chunk])
 		c := o.cmd | ring.TxCmdIFCS
 		if off+chunk == n {
 			c |= ring.TxCmdEOP | ring.TxCmdRS
 		}
-		r.descAt(i).SetData(ring.TxData{Addr: buf.Addr, Len: uint16(chunk), Cmd: c, POpts: o.popts, PayLen: o.paylen})
+		r.descAt(i).SetData(ring.TxData{Addr: addr, Len: uint16(chunk), Cmd: c, POpts: o.popts, PayLen: o.paylen})
 		r.info[i] = txInfo{}
 		if off+chunk < n {
 			i = ring.Next(i, r.count)
@@ -114,6 +114,14 @@ func (qv *qVector) cleanTx() bool {
 			break
 		}
 		bytes += info.bytes
+		// igb_unmap_and_free_tx_resource: the mappings end before the
+		// skb is freed.
+		for j := i; ; j = ring.Next(j, r.count) {
+			r.win.Unmap(int(j))
+			if j == info.eop {
+				break
+			}
+		}
 		info.skb.Consume()
 		next := ring.Next(info.eop, r.count)
 		*info = txInfo{}

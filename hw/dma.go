@@ -31,6 +31,8 @@ type DMA struct {
 	// unmaps counts Free calls: a device that validated a region once
 	// (its descriptor ring) trusts it while the count stands still.
 	unmaps atomic.Uint64
+
+	win windows // streaming mappings (dma_map.go)
 }
 
 type span struct{ start, n int } // in granules
@@ -77,20 +79,8 @@ func (d *DMA) Alloc(size, align int) (Region, error) {
 	ag := align / granule
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for i, s := range d.free {
-		start := (s.start + ag - 1) / ag * ag
-		if start+n > s.start+s.n {
-			continue
-		}
-		// Split the span around [start, start+n).
-		var repl []span
-		if start > s.start {
-			repl = append(repl, span{s.start, start - s.start})
-		}
-		if end := s.start + s.n; start+n < end {
-			repl = append(repl, span{start + n, end - start - n})
-		}
-		d.free = append(d.free[:i], append(repl, d.free[i+1:]...)...)
+	start, ok := takeSpan(&d.free, n, ag)
+	if ok {
 		d.setMapped(start, n, true)
 		buf := d.mem[start*granule : (start+n)*granule : (start+n)*granule]
 		clear(buf)
@@ -117,19 +107,46 @@ func (d *DMA) Free(r Region) {
 	d.unmaps.Add(1)
 	d.inUse -= n * granule
 	d.allocs--
-	i := sort.Search(len(d.free), func(i int) bool { return d.free[i].start > start })
-	d.free = append(d.free, span{})
-	copy(d.free[i+1:], d.free[i:])
-	d.free[i] = span{start, n}
-	// Coalesce with neighbours.
-	if i+1 < len(d.free) && d.free[i].start+d.free[i].n == d.free[i+1].start {
-		d.free[i].n += d.free[i+1].n
-		d.free = append(d.free[:i+1], d.free[i+2:]...)
+	putSpan(&d.free, start, n)
+}
+
+// takeSpan takes n units aligned to align from the first free span that
+// holds them (first fit), splitting it.
+func takeSpan(free *[]span, n, align int) (int, bool) {
+	for i, s := range *free {
+		start := (s.start + align - 1) / align * align
+		if start+n > s.start+s.n {
+			continue
+		}
+		var repl []span
+		if start > s.start {
+			repl = append(repl, span{s.start, start - s.start})
+		}
+		if end := s.start + s.n; start+n < end {
+			repl = append(repl, span{start + n, end - start - n})
+		}
+		*free = append((*free)[:i], append(repl, (*free)[i+1:]...)...)
+		return start, true
 	}
-	if i > 0 && d.free[i-1].start+d.free[i-1].n == d.free[i].start {
-		d.free[i-1].n += d.free[i].n
-		d.free = append(d.free[:i], d.free[i+1:]...)
+	return 0, false
+}
+
+// putSpan gives n units at start back, coalescing with its neighbours.
+func putSpan(free *[]span, start, n int) {
+	f := *free
+	i := sort.Search(len(f), func(i int) bool { return f[i].start > start })
+	f = append(f, span{})
+	copy(f[i+1:], f[i:])
+	f[i] = span{start, n}
+	if i+1 < len(f) && f[i].start+f[i].n == f[i+1].start {
+		f[i].n += f[i+1].n
+		f = append(f[:i+1], f[i+2:]...)
 	}
+	if i > 0 && f[i-1].start+f[i-1].n == f[i].start {
+		f[i-1].n += f[i].n
+		f = append(f[:i], f[i+1:]...)
+	}
+	*free = f
 }
 
 func (d *DMA) setMapped(start, n int, on bool) {
@@ -158,6 +175,9 @@ func (d *DMA) Size() int { return len(d.mem) }
 func (d *DMA) Slice(addr uint64, n int) (b []byte, ok bool) {
 	if n <= 0 || addr < DMABase {
 		return nil, false
+	}
+	if addr >= MapBase {
+		return d.sliceMapped(addr, n)
 	}
 	off := addr - DMABase
 	if off >= uint64(len(d.mem)) || uint64(n) > uint64(len(d.mem))-off {
