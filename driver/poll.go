@@ -180,10 +180,11 @@ func (qv *qVector) applyDIM() {
 	a.mu.Unlock()
 }
 
-// cleanRx is igb_clean_rx_irq: take written-back descriptors, copy each
-// packet into an skb, hand it to the stack, and give the buffer straight
-// back to the device; RDT moves once at the end (every rxWriteBack buffers
-// in a longer pass).
+// cleanRx is igb_clean_rx_irq: take written-back descriptors, build an
+// skb over each packet's page (or copy a chained one into an skb), hand
+// it to the stack, and give the descriptor back to the device with a
+// page; RDT moves once at the end (every rxWriteBack buffers in a longer
+// pass).
 func (qv *qVector) cleanRx(budget int) int {
 	r := qv.rx
 	a := qv.a
@@ -204,19 +205,17 @@ func (qv *qVector) cleanRx(budget int) int {
 		l := int(d.Length())
 		buf := r.bufs[r.ntc].Buf[:l]
 		skb := r.skb
+		built := false
 		if skb == nil && !r.chainDropped {
-			size := a.rxBuf
-			if st&ring.RxStatEOP == 0 {
-				size = 65536 + 256 // an LRO aggregate or a chained frame
-			}
-			skb = r.cache.Alloc(size + stack.NetIPAlign)
-			if skb == nil {
+			if skb, built = r.rxSKB(a.rxBuf, st&ring.RxStatEOP != 0, l); skb == nil {
 				r.dropped++
-			} else {
-				skb.Reserve(stack.NetIPAlign)
 			}
 		}
-		if skb != nil {
+		if built {
+			// igb copies the headers (IGB_RX_HDR_LEN) and attaches the
+			// page; the model charges the header copy only.
+			cpu.ChargeCopy(min(l, rxHdrCopy))
+		} else if skb != nil {
 			if skb.Tailroom() < l {
 				skb.Free() // larger than any packet the device should build
 				skb = nil
@@ -292,6 +291,34 @@ func (qv *qVector) cleanRx(budget int) int {
 		dev.MarkRx(now)
 	}
 	return work
+}
+
+// rxSKB is the skb the packet at ntc goes up in. A frame in one buffer
+// longer than rxHdrCopy is built over its page (igb_build_skb), a page
+// from the pool taking its place on the ring; a short one is copied out
+// and its page stays (igb_construct_skb's header copy and page reuse:
+// for a few dozen bytes a copy is cheaper than a page's round trip), as
+// is a chained frame or one with no spare page to swap in. built says
+// which; nil when no skb could be had.
+func (r *rxRing) rxSKB(bufSize int, eop bool, l int) (skb *stack.SKB, built bool) {
+	size := bufSize
+	if !eop {
+		size = 65536 + 256 // an LRO aggregate or a chained frame
+	}
+	if skb = r.cache.Alloc(size + stack.NetIPAlign); skb == nil {
+		return nil, false
+	}
+	if eop && l > rxHdrCopy {
+		if pg := r.pool.get(); pg != nil {
+			old := r.pages[r.ntc]
+			skb.BuildOver(old.reg.Buf, rxHeadroom, old)
+			r.swapPage(r.ntc, pg)
+			skb.Put(l)
+			return skb, true
+		}
+	}
+	skb.Reserve(stack.NetIPAlign)
+	return skb, false
 }
 
 // flushStats moves poll-local counters to the netdev's per-queue stats.

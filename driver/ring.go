@@ -10,13 +10,17 @@ import (
 	"vnic/stack"
 )
 
-// rxRing is one RX queue's ring: descriptors and one buffer per descriptor,
-// all in DMA memory. Only its NAPI poll touches it while it runs.
+// rxRing is one RX queue's ring: descriptors and one page per descriptor,
+// all in DMA memory; a packet's page goes up the stack in its skb and a
+// page from the ring's pool takes its place. Only its NAPI poll touches
+// it while it runs.
 type rxRing struct {
 	q     int
 	count uint32
 	desc  hw.Region
-	bufs  []hw.Region
+	pages []*rxPage   // each descriptor's page
+	bufs  []hw.Region // each descriptor's buffer: the part of its page the device writes
+	pool  *pagePool
 	ntu   uint32          // next descriptor to hand to the device
 	ntc   uint32          // next descriptor to clean
 	skb   *stack.SKB      // packet being assembled across descriptors
@@ -225,16 +229,26 @@ func (a *Adapter) allocRx(q, count, bufSize int) (*rxRing, error) {
 	if r.desc, err = a.fn.DMA.Alloc(int(r.count)*ring.DescSize, 4096); err != nil {
 		return nil, fmt.Errorf("rx%d descriptors: %w", q, err)
 	}
+	// Spares beyond the ring: enough for the packets a poll has out at
+	// once (GRO and the sockets give most back within the poll).
+	r.pool = newPagePool(a.fn.DMA, bufSize, min(count/2, 256))
 	for i := uint32(0); i < r.count; i++ {
-		b, err := a.fn.DMA.Alloc(bufSize, 0)
+		pg, err := r.pool.alloc()
 		if err != nil {
 			a.freeRx(r)
 			return nil, fmt.Errorf("rx%d buffers: %w", q, err)
 		}
-		r.bufs = append(r.bufs, b)
+		r.pages = append(r.pages, pg)
+		r.bufs = append(r.bufs, pg.data())
 	}
 	r.cache = a.netdev.Host().Pool().NewCache()
 	return r, nil
+}
+
+// swapPage puts page pg on descriptor i in place of the one its packet
+// went up in.
+func (r *rxRing) swapPage(i uint32, pg *rxPage) {
+	r.pages[i], r.bufs[i] = pg, pg.data()
 }
 
 func (a *Adapter) freeRx(r *rxRing) {
@@ -246,10 +260,10 @@ func (a *Adapter) freeRx(r *rxRing) {
 		r.cache.Release()
 		r.cache = nil
 	}
-	for _, b := range r.bufs {
-		a.fn.DMA.Free(b)
+	if r.pool != nil {
+		r.pool.close(r.pages)
 	}
-	r.bufs = nil
+	r.pages, r.bufs = nil, nil
 	a.fn.DMA.Free(r.desc)
 	r.desc = hw.Region{}
 }

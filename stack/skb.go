@@ -66,6 +66,8 @@ type SKB struct {
 	home     *skbHome // where a free returns it: its class, or the cache it came from
 	next     *SKB     // queue linkage (qdisc); the free list's while free
 	wmem     *Wmem    // the send buffer it is charged to (SetOwner), nil if none
+	page     Page     // the driver's page buf is, if built over one (BuildOver)
+	own      []byte   // the skb's own buffer while it is built over a page
 
 	// From here to the end of cb: no pointers (clearMeta).
 	data, tail int
@@ -239,6 +241,10 @@ func (s *SKB) release() {
 	if s.wmem != nil {
 		s.wmem.uncharge(int64(s.wmemCharge)) // sock_wfree
 	}
+	if pg := s.page; pg != nil {
+		s.buf, s.own, s.page = s.own, nil, nil
+		pg.Release()
+	}
 	next := s.fragList
 	if s.pool != nil {
 		s.pool.put(s)
@@ -249,6 +255,28 @@ func (s *SKB) release() {
 		next.release()
 		next = n
 	}
+}
+
+// Page is a driver's receive buffer an skb can be built over (build_skb
+// over a page of its ring): the device wrote the packet there, and the
+// stack takes it where it lies.
+type Page interface {
+	// Release takes the page back (page_pool_put_page) when the skb
+	// built over it is freed; it may be called on any goroutine.
+	Release()
+}
+
+// BuildOver makes a fresh, empty skb's buffer b, a driver's page, with
+// data and tail at off (build_skb): the device's bytes at b[off:] become
+// the packet with Put. The skb's own buffer waits aside until the skb is
+// freed, when pg.Release is called. Building over a non-empty skb, one
+// already built over a page, or with off outside b is a bug.
+func (s *SKB) BuildOver(b []byte, off int, pg Page) {
+	if s.page != nil || s.tail != s.data || s.macHeader >= 0 || off < 0 || off > len(b) {
+		panic(fmt.Sprintf("stack: build_skb over %d bytes at %d on a used skb", len(b), off))
+	}
+	s.own, s.buf, s.page = s.buf, b, pg
+	s.data, s.tail = off, off
 }
 
 // CBSize is the size of an skb's control block.

@@ -110,3 +110,62 @@ func TestControlBlockAligned(t *testing.T) {
 		t.Errorf("control block misaligned or not %d bytes", CBSize)
 	}
 }
+
+type testPage struct{ released int }
+
+func (p *testPage) Release() { p.released++ }
+
+// BuildOver: the page's bytes are the packet until the skb is freed, then
+// the page is released once and the skb has its own buffer again; building
+// over a used skb, or outside the page, is a bug.
+func TestBuildOver(t *testing.T) {
+	p := NewSKBPool()
+	page := make([]byte, 256)
+	copy(page[100:], "wire")
+	pg := &testPage{}
+	s := p.Alloc(64)
+	own := s.Tailroom() + s.Headroom()
+	s.BuildOver(page, 100, pg)
+	copy(s.Put(4), "wire")
+	if s.Headroom() != 100 || s.Tailroom() != 152 || string(s.Data()) != "wire" {
+		t.Fatalf("headroom %d tailroom %d data %q", s.Headroom(), s.Tailroom(), s.Data())
+	}
+	s.Push(2)[0] = 'x'
+	if page[98] != 'x' {
+		t.Fatal("a push did not write into the page")
+	}
+	s.Free()
+	if pg.released != 1 {
+		t.Fatalf("released %d times", pg.released)
+	}
+	s = p.Alloc(64)
+	if got := s.Tailroom() + s.Headroom(); got != own {
+		t.Fatalf("the skb's buffer after the page: %d bytes, want its own %d", got, own)
+	}
+	for _, tc := range []struct {
+		name  string
+		setup func(*SKB)
+		off   int
+	}{
+		{"not empty", func(s *SKB) { s.Put(1) }, 0},
+		{"already over a page", func(s *SKB) { s.BuildOver(page, 0, pg) }, 0},
+		{"a MAC header set", func(s *SKB) { s.ResetMACHeader() }, 0},
+		{"off past the page", func(*SKB) {}, 257},
+		{"negative off", func(*SKB) {}, -1},
+	} {
+		s := p.Alloc(64)
+		tc.setup(s)
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", tc.name)
+				}
+			}()
+			s.BuildOver(page, tc.off, pg)
+		}()
+		s.Free()
+	}
+	if n := p.Live(); n != 1 {
+		t.Fatalf("%d skbs live, want 1", n)
+	}
+}
