@@ -7,4 +7,6 @@ require (
 	vnic v0.0.0
 )
 
+require gvisor.dev/gvisor v0.0.0-20260905035102-160fafc42237 // indirect
+
 replace vnic => ../..
