@@ -9,6 +9,6 @@ func newBenchCmd(a *app) *cobra.Command {
 		Use:   "bench",
 		Short: "Measure the data path",
 	}
-	cmd.AddCommand(newBenchNICCmd(a), newBenchOffloadCmd(a), newBenchTCPCmd(a), newBenchIRQCmd(a))
+	cmd.AddCommand(newBenchNICCmd(a), newBenchOffloadCmd(a), newBenchTCPCmd(a), newBenchUDPCmd(a), newBenchIRQCmd(a))
 	return cmd
 }

@@ -25,6 +25,16 @@ func Started(tb testing.TB, cfg Config, warm time.Duration) *World {
 // are up; the world closes when the test ends.
 func RealPair(tb testing.TB) (a, b *stack.Host) {
 	tb.Helper()
+	w, err := realPair()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { w.Close() })
+	return w.Host("a").Stack, w.Host("b").Stack
+}
+
+// realPair builds RealPair's world and waits for its links.
+func realPair() (*World, error) {
 	w, err := Build(Config{
 		Time: RealTime,
 		Hosts: []HostConfig{
@@ -34,11 +44,10 @@ func RealPair(tb testing.TB) (a, b *stack.Host) {
 		Cables: []CableConfig{{A: "a/vnic0", B: "b/vnic0", SpeedMbps: 10000}},
 	})
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
-	tb.Cleanup(func() { w.Close() })
 	w.waitCarrier(5 * time.Second)
-	return w.Host("a").Stack, w.Host("b").Stack
+	return w, nil
 }
 
 // waitCarrier waits, up to limit, until every host's first device has

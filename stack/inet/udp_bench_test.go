@@ -1,77 +1,29 @@
 package inet_test
 
 import (
-	"net/netip"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"vnic/internal/topo"
-	"vnic/stack/inet"
 )
 
 // BenchmarkUDPSocketToSocket: 64-byte datagrams from a connected socket
-// on host a to one on host b (topo.RealPair: real time, one CPU each, a
+// on host a to one on host b (topo.BenchUDP: real time, one CPU each, a
 // 10 Gb/s cable), through both stacks, drivers and devices; the sender
 // waits on its send buffer, the reader takes them with ReadFrom. One op
-// is one datagram sent; received/s is what b's reader got per second,
-// lost/op the share that did not arrive (dropped at the receiver: UDP has
-// no flow control).
+// is one datagram sent (ns/op, B/op and allocs/op are the timed window's, the
+// hosts' setup and warm-up left out); received/s is what b's reader got
+// per second, lost/op the share that did not arrive (dropped at the
+// receiver: UDP has no flow control). `vnic bench udp` prints the same
+// measurement; test/anchors/udp runs it beside gVisor's netstack.
 func BenchmarkUDPSocketToSocket(b *testing.B) {
-	ha, hb := topo.RealPair(b)
-	rx, err := inet.ListenPacket(hb, "udp4", "198.18.0.2:9")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rx.Close()
-	tx, err := inet.ListenPacket(ha, "udp4", "198.18.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer tx.Close()
-	if err := tx.Conn().Connect(netip.MustParseAddrPort("198.18.0.2:9")); err != nil {
-		b.Fatal(err)
-	}
-	var got atomic.Uint64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 2048)
-		for {
-			if _, _, err := rx.ReadFrom(buf); err != nil {
-				return // closed, or the deadline below
-			}
-			got.Add(1)
-		}
-	}()
-	msg := make([]byte, 64)
-	send := func(n int) {
-		for i := 0; i < n; i++ {
-			if _, err := tx.Conn().Send(msg); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	// Warm up (ARP, pools, rings), then let the queues drain.
-	send(10000)
-	time.Sleep(50 * time.Millisecond)
-	g0 := got.Load()
 	b.ReportAllocs()
-	b.ResetTimer()
-	send(b.N)
-	// Wait for the tail: until nothing has arrived for 20 ms.
-	for last := got.Load(); ; {
-		time.Sleep(20 * time.Millisecond)
-		if n := got.Load(); n == last {
-			break
-		} else {
-			last = n
-		}
+	r, err := topo.BenchUDP(64, uint64(b.N), 0)
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.StopTimer()
-	_ = rx.SetReadDeadline(time.Now())
-	<-done
-	n := got.Load() - g0
-	b.ReportMetric(float64(n)/(b.Elapsed()-20*time.Millisecond).Seconds(), "received/s")
-	b.ReportMetric(1-float64(n)/float64(b.N), "lost/op")
+	b.ReportMetric(r.Seconds*1e9/float64(r.Sent), "ns/op")
+	b.ReportMetric(r.BytesPerDatagram, "B/op")
+	b.ReportMetric(r.AllocsPerDatagram, "allocs/op")
+	b.ReportMetric(r.ReceivedPerS, "received/s")
+	b.ReportMetric(float64(r.Lost)/float64(r.Sent), "lost/op")
 }
