@@ -7,7 +7,7 @@ BIN         := bin/vnic
 # itself; benchmarks of other packages are given it explicitly.
 PGO         := $(CURDIR)/cmd/vnic/default.pgo
 
-.PHONY: all build run test unit lint bench benchcmp fuzz pgo plots plots-check clean
+.PHONY: all build run test unit anchors lint bench benchcmp fuzz pgo plots plots-check clean
 
 all: build
 
@@ -31,6 +31,13 @@ VIRTUAL_SWEEPS := ^(TestExperiments|TestFindMLFRR|TestBenchIRQCommand|TestBenchT
 unit:
 	$(GO) test -race -count=1 -skip '$(VIRTUAL_SWEEPS)' ./...
 	$(GO) test -count=1 -run '$(VIRTUAL_SWEEPS)' ./test/irqbench ./cmd/vnic
+	$(MAKE) --no-print-directory anchors
+
+# The anchors' own module (test/anchors: the benchmarks against bart and
+# gVisor): vetted, and its tests run, so that it builds on the day a
+# benchmark is wanted.
+anchors:
+	cd test/anchors && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
