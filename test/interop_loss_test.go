@@ -174,12 +174,12 @@ func tsharkLossSigns(t *testing.T, files []string) map[string]lossSigns {
 // and lossless never fast-retransmits (a loss probe or a timeout after a
 // lost ACK may come from either side); lossy, when it sent data through
 // the loss (senderLossy), retransmitted.
-func checkLossSides(t *testing.T, files []string, lossy, lossless string, senderLossy bool) {
+func checkLossSides(t *testing.T, files []string, lossy, lossless string, senderLossy bool, allow lossAllowance) {
 	t.Helper()
 	signs := tsharkLossSigns(t, files)
 	t.Logf("tshark: lossy %s %+v, lossless %s %+v", lossy, signs[lossy], lossless, signs[lossless])
-	if s := signs[lossless]; s.fast != 0 || s.lost != 0 {
-		t.Errorf("%s, whose egress drops nothing: %d fast retransmissions, %d segments missing from the capture", lossless, s.fast, s.lost)
+	if s := signs[lossless]; uint64(s.fast) > allow.fast || uint64(s.lost) > allow.lost {
+		t.Errorf("%s, whose egress drops nothing: %d fast retransmissions, %d segments missing from the capture (the path counted %+v)", lossless, s.fast, s.lost, allow)
 	}
 	if s := signs[lossy]; senderLossy && (s.retrans == 0 || s.lost == 0) {
 		t.Errorf("%s: %d retransmissions, %d segments missing from the capture, though its egress drops", lossy, s.retrans, s.lost)
@@ -242,6 +242,17 @@ func (k *kernelTAP) checkLoss(t *testing.T) {
 	ks := kernelTCPStats(t, k.ip, k.ns)
 	vs := &tcp.Of(ipv4.Of(k.h)).Stats
 	lossy, lossless := k.vnic, k.kernel
+	// What the path itself dropped, counted where it dropped: the
+	// kernel's TAP queue (tun's tx_dropped: vnic's reader fell behind,
+	// as on a machine busy with other work) and vnic's receive ring.
+	// The kernel's data lost there is neither side's netem; the checks
+	// of the lossless side then allow that much and no more.
+	tapDropped := kernelTapTxDropped(t, k.ip, k.ns, k.ifname)
+	ds := k.dev.Stats64()
+	ringDropped := ds.RxMissedErrors + ds.RxFIFOErrors + ds.RxDropped
+	if tapDropped+ringDropped != 0 {
+		t.Logf("the path dropped: %d at the kernel's TAP queue, %d in vnic's receive path", tapDropped, ringDropped)
+	}
 	switch {
 	case k.vnicLoss != nil:
 		if st := k.vnicLoss.Stats(); st.Drops == 0 {
@@ -250,7 +261,7 @@ func (k *kernelTAP) checkLoss(t *testing.T) {
 		if vs.RetransSegs.Load() == 0 {
 			t.Error("vnic retransmitted nothing, though its egress drops")
 		}
-		if n := kernelRecovered(ks); n != 0 {
+		if n := kernelRecovered(ks); n != 0 && tapDropped+ringDropped == 0 {
 			t.Errorf("the kernel, whose egress drops nothing, went into loss recovery %d times", n)
 		}
 	case k.kernelLoss != nil:
@@ -272,7 +283,34 @@ func (k *kernelTAP) checkLoss(t *testing.T) {
 	}
 	k.w.Close()
 	tsharkClean(t, k.files)
-	checkLossSides(t, k.files, lossy, lossless, true)
+	if k.vnicLoss != nil {
+		// The kernel's segments dropped on the path: missing from the
+		// capture (at vnic's port) if its TAP queue dropped them,
+		// retransmitted if vnic's ring did.
+		checkLossSides(t, k.files, lossy, lossless, true, lossAllowance{lost: tapDropped, fast: tapDropped + ringDropped})
+	} else {
+		checkLossSides(t, k.files, lossy, lossless, true, lossAllowance{})
+	}
+}
+
+// lossAllowance is what the lossless side may show of loss the path
+// counted (lost: segments missing from the capture, fast: fast
+// retransmissions).
+type lossAllowance struct{ lost, fast uint64 }
+
+// kernelTapTxDropped reads tun's tx_dropped for dev in ns: frames the
+// kernel could not queue to the TAP's reader.
+func kernelTapTxDropped(t *testing.T, ip, ns, dev string) uint64 {
+	t.Helper()
+	out, err := exec.Command(ip, "netns", "exec", ns, "cat", "/sys/class/net/"+dev+"/statistics/tx_dropped").Output()
+	if err != nil {
+		t.Fatalf("%s's tx_dropped: %v", dev, err)
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64)
+	if err != nil {
+		t.Fatalf("%s's tx_dropped %q: %v", dev, out, err)
+	}
+	return n
 }
 
 // TestTsharkProblems holds tsharkProblems' filter to what the loss tests
