@@ -146,7 +146,7 @@ func TestDump(t *testing.T) {
 func TestDumpFilter(t *testing.T) {
 	g := newRig(t)
 	g.flows()
-	dns, _ := g.r.Lookup(dnsT, 0)
+	dns, _ := g.r.Lookup(dnsT, ct.DefaultZone)
 	dns.SetMark(0x1234)
 	c := g.dial()
 	cases := []struct {
@@ -272,7 +272,7 @@ func TestDeleteAndFlush(t *testing.T) {
 	if _, err := c.Request(FamilyName, MsgDelete, mnl.Request|mnl.Acknowledge, body("r", AFInet, withTuple(CTATupleReply, inverse(dnsT)), withBE32(CTAID, 2))); err != nil {
 		t.Fatal(err)
 	}
-	if e, _ := g.r.Lookup(dnsT, 0); e != nil || g.r.Count() != 3 {
+	if e, _ := g.r.Lookup(dnsT, ct.DefaultZone); e != nil || g.r.Count() != 3 {
 		t.Fatalf("after the delete: entry %v, %d entries, want none and 3", e, g.r.Count())
 	}
 	if _, err := c.Request(FamilyName, MsgDelete, mnl.Request|mnl.Acknowledge, body("r", AFInet, withTuple(CTATupleOrig, dnsT))); err != nil {
@@ -280,12 +280,12 @@ func TestDeleteAndFlush(t *testing.T) {
 	} else {
 		t.Fatal("deleted twice")
 	}
-	ping, _ := g.r.Lookup(pingT, 0)
+	ping, _ := g.r.Lookup(pingT, ct.DefaultZone)
 	ping.SetMark(7)
 	if _, err := c.Request(FamilyName, MsgDelete, mnl.Request|mnl.Acknowledge, body("r", AFUnspec, withBE32(CTAMark, 7))); err != nil {
 		t.Fatal(err)
 	}
-	if e, _ := g.r.Lookup(pingT, 0); e != nil || g.r.Count() != 2 {
+	if e, _ := g.r.Lookup(pingT, ct.DefaultZone); e != nil || g.r.Count() != 2 {
 		t.Fatalf("after the marked flush: %d entries, want 2", g.r.Count())
 	}
 	if _, err := c.Request(FamilyName, MsgDelete, mnl.Request|mnl.Acknowledge, body("r", AFInet)); err != nil {
@@ -303,7 +303,7 @@ func TestChange(t *testing.T) {
 	g := newRig(t)
 	g.flows()
 	c := g.dial()
-	closed, _ := g.r.Lookup(closedT, 0)
+	closed, _ := g.r.Lookup(closedT, ct.DefaultZone)
 	closed.SetMark(0xab00)
 	key := func(t ct.Tuple) func([]byte) []byte { return withTuple(CTATupleOrig, t) }
 	flags := func(f uint16) func([]byte) []byte {

@@ -34,6 +34,8 @@ type pktInfo struct {
 	l4    []byte // the transport header on, as far as the first buffer holds it
 	l4len int    // the transport segment's length
 	hook  stack.NFHook
+	tmpl  *Conn // the template the packet came with (nil: none)
+	zone  Zone  // the zone it is tracked in (nf_ct_zone_tmpl)
 }
 
 // parse is get_l4proto: the IPv4 header and where the transport header
@@ -226,9 +228,9 @@ func icmpIsErr(typ uint8) bool {
 const nrICMPTypes = 18
 
 // icmpError is nf_conntrack_icmpv4_error with nf_conntrack_inet_error:
-// an ICMP error quoting a packet of a tracked connection is RELATED to it
-// (the quoted tuple inverted finds the direction it answers, whose
-// destination must be the error's). It reports whether it decided the
+// an ICMP error quoting a packet of a tracked connection of the packet's
+// zone is RELATED to it (the quoted tuple inverted finds the direction it
+// answers, whose destination must be the error's). It reports whether it decided the
 // packet (handled: the skb has its connection, or the error counts as
 // invalid); a query goes on to the ICMP tracker.
 func (n *Net) icmpError(p *pktInfo, cfg *Config) (handled, bad bool) {
@@ -263,8 +265,7 @@ func (n *Net) icmpError(p *pktInfo, cfg *Config) (handled, bad bool) {
 	if !ok {
 		return true, true
 	}
-	const zone = 0
-	h := n.find(&it, zone, n.hashRaw(&it, zone))
+	h := n.findZone(&it, p.zone)
 	if h == nil {
 		return true, true
 	}
