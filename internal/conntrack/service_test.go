@@ -82,6 +82,21 @@ func entries(t *testing.T, replies [][]byte) map[ct.Tuple]Entry {
 	return out
 }
 
+// ask sends a CT_GET: it must fail with errno when that is set (nil
+// returned), else succeed with its replies.
+func ask(t *testing.T, c *nlclient.Conn, body []byte, errno syscall.Errno) [][]byte {
+	t.Helper()
+	replies, err := c.Request(FamilyName, MsgGet, mnl.Request, body)
+	if errno != 0 {
+		wantErrno(t, err, errno)
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return replies
+}
+
 func wantErrno(t *testing.T, err error, errno syscall.Errno) {
 	t.Helper()
 	var ne *netlink.Error
@@ -241,13 +256,9 @@ func TestGet(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			replies, err := c.Request(FamilyName, MsgGet, mnl.Request, tc.body)
+			replies := ask(t, c, tc.body, tc.errno)
 			if tc.errno != 0 {
-				wantErrno(t, err, tc.errno)
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got := entries(t, replies)
 			e, ok := got[dnsT]

@@ -213,13 +213,9 @@ func TestZoneRequests(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			replies, err := c.Request(FamilyName, MsgGet, mnl.Request, tc.body)
+			replies := ask(t, c, tc.body, tc.errno)
 			if tc.errno != 0 {
-				wantErrno(t, err, tc.errno)
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := entries(t, replies); len(got) != 1 || got[tc.want].Orig != tc.want {
 				t.Fatalf("got %v, want the entry of %v", got, tc.want)

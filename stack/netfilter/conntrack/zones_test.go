@@ -268,16 +268,34 @@ func TestTemplateEvents(t *testing.T) {
 			r.n.SetConfig(cfg)
 			r.passWith(udpBytes(addrB, addrA, 53, 1000, 0), nil, 0, stack.NFPreRouting, stack.NFLocalIn)
 			r.n.Delete(ct)
-			if len(got) != len(tc.want) {
-				t.Fatalf("events %b, want %b", got, tc.want)
-			}
-			for i := range got {
-				if got[i] != tc.want[i] {
-					t.Fatalf("event %d: %b, want %b", i, got[i], tc.want[i])
-				}
-			}
+			sameEvents(t, got, tc.want)
 		})
 	}
+}
+
+// sameEvents fails t unless got is want, in order.
+func sameEvents(t *testing.T, got, want []EventMask) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("events %b, want %b", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("event %d: %b, want %b", i, got[i], want[i])
+		}
+	}
+}
+
+// ftpData is the expectation of a data connection A → B:2000 for
+// master, the SYN that meets it, and the master's first segment.
+var (
+	ftpControl = seg{src: addrA, dst: addrB, sport: 40000, dport: 21, flags: syn, seq: 1, win: 100}
+	ftpData    = seg{src: addrA, dst: addrB, sport: 33333, dport: 2000, flags: syn, seq: 1, win: 100}
+)
+
+func ftpExpect(master *Conn) *Expect {
+	return &Expect{Tuple: Tuple{Src: addrA, Dst: addrB, DstPort: 2000, Proto: 6},
+		Mask: Tuple{Src: [4]byte{255, 255, 255, 255}, Dst: [4]byte{255, 255, 255, 255}, DstPort: 0xffff, Proto: 0xff}, Master: master}
 }
 
 // TestExpectEvents: an expectation's NEW and DESTROY go to the
@@ -303,23 +321,14 @@ func TestExpectEvents(t *testing.T) {
 			if tc.tmpl {
 				tmpl = r.n.NewTemplate(DefaultZone, tc.ctm, tc.expm)
 			}
-			master := r.passWith(seg{src: addrA, dst: addrB, sport: 40000, dport: 21, flags: syn, seq: 1, win: 100}.bytes(), tmpl, 0, stack.NFPreRouting, stack.NFLocalIn).ct
-			e := &Expect{Tuple: Tuple{Src: addrA, Dst: addrB, DstPort: 2000, Proto: 6},
-				Mask: Tuple{Src: [4]byte{255, 255, 255, 255}, Dst: [4]byte{255, 255, 255, 255}, DstPort: 0xffff, Proto: 0xff}, Master: master}
-			if err := r.n.Expect(e, 5*time.Second); err != nil {
+			master := r.passWith(ftpControl.bytes(), tmpl, 0, stack.NFPreRouting, stack.NFLocalIn).ct
+			if err := r.n.Expect(ftpExpect(master), 5*time.Second); err != nil {
 				t.Fatal(err)
 			}
-			if res := r.in(seg{src: addrA, dst: addrB, sport: 33333, dport: 2000, flags: syn, seq: 1, win: 100}.bytes()); res.info != Related {
+			if res := r.in(ftpData.bytes()); res.info != Related {
 				t.Fatalf("expected connection: info %d", res.info)
 			}
-			if len(got) != len(tc.wantEvents) {
-				t.Fatalf("expectation events %b, want %b", got, tc.wantEvents)
-			}
-			for i := range got {
-				if got[i] != tc.wantEvents[i] {
-					t.Fatalf("event %d: %b, want %b", i, got[i], tc.wantEvents[i])
-				}
-			}
+			sameEvents(t, got, tc.wantEvents)
 		})
 	}
 }
@@ -335,18 +344,15 @@ func TestExpectationZone(t *testing.T) {
 		{"the default zone", nil, false}, {"another zone", &Zone{ID: 5}, false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t)
-			master := r.passWith(seg{src: addrA, dst: addrB, sport: 40000, dport: 21, flags: syn, seq: 1, win: 100}.bytes(),
-				r.n.NewTemplate(Zone{ID: 4}, 0, 0), 0, stack.NFPreRouting, stack.NFLocalIn).ct
-			e := &Expect{Tuple: Tuple{Src: addrA, Dst: addrB, DstPort: 2000, Proto: 6},
-				Mask: Tuple{Src: [4]byte{255, 255, 255, 255}, Dst: [4]byte{255, 255, 255, 255}, DstPort: 0xffff, Proto: 0xff}, Master: master}
-			if err := r.n.Expect(e, 5*time.Second); err != nil {
+			master := r.passWith(ftpControl.bytes(), r.n.NewTemplate(Zone{ID: 4}, 0, 0), 0, stack.NFPreRouting, stack.NFLocalIn).ct
+			if err := r.n.Expect(ftpExpect(master), 5*time.Second); err != nil {
 				t.Fatal(err)
 			}
 			var tmpl *Conn
 			if tc.zone != nil {
 				tmpl = r.n.NewTemplate(*tc.zone, 0, 0)
 			}
-			res := r.passWith(seg{src: addrA, dst: addrB, sport: 33333, dport: 2000, flags: syn, seq: 1, win: 100}.bytes(), tmpl, 0, stack.NFPreRouting, stack.NFLocalIn)
+			res := r.passWith(ftpData.bytes(), tmpl, 0, stack.NFPreRouting, stack.NFLocalIn)
 			if got := res.info == Related; got != tc.related {
 				t.Fatalf("info %d, related %v, want %v", res.info, got, tc.related)
 			}
