@@ -104,9 +104,9 @@ func scale(h uint32, size int) int { return int(uint64(h) * uint64(size) >> 32) 
 // find is ____nf_conntrack_find: the node whose tuple is t and whose
 // connection's zone gives zone's id in the node's direction, or nil.
 // Expired entries it meets are collected (nf_ct_gc_expired). A walk that
-// overlapped a resize is repeated (search_restart).
-func (n *Net) find(t *Tuple, zone Zone, hash uint32) *hnode {
-	now := n.clock.Now()
+// overlapped a resize is repeated (search_restart). now is the host
+// clock's time (a packet's, read once for it).
+func (n *Net) find(t *Tuple, zone Zone, hash uint32, now time.Duration) *hnode {
 	for {
 		g := n.seqRead()
 		tab := n.tab.Load()
@@ -133,7 +133,7 @@ func (n *Net) find(t *Tuple, zone Zone, hash uint32) *hnode {
 // Lookup finds the connection with tuple t in zone: the connection and the
 // direction t is, or nil (nf_conntrack_find_get).
 func (n *Net) Lookup(t Tuple, zone Zone) (*Conn, Dir) {
-	h := n.findZone(&t, zone)
+	h := n.findZone(&t, zone, n.clock.Now())
 	if h == nil {
 		return nil, 0
 	}
@@ -143,13 +143,13 @@ func (n *Net) Lookup(t Tuple, zone Zone) (*Conn, Dir) {
 // findZone is nf_conntrack_find_get's search: t hashed with the zone's
 // id of the original direction, then, for a zone of one direction, with
 // the reply direction's.
-func (n *Net) findZone(t *Tuple, zone Zone) *hnode {
+func (n *Net) findZone(t *Tuple, zone Zone, now time.Duration) *hnode {
 	id := zone.IDIn(Original)
-	if h := n.find(t, zone, n.hashRaw(t, id)); h != nil {
+	if h := n.find(t, zone, n.hashRaw(t, id), now); h != nil {
 		return h
 	}
 	if rid := zone.IDIn(Reply); rid != id {
-		return n.find(t, zone, n.hashRaw(t, rid))
+		return n.find(t, zone, n.hashRaw(t, rid), now)
 	}
 	return nil
 }

@@ -150,7 +150,7 @@ func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 		n.stats.invalid.Add(1)
 		return stack.NFAccept
 	}
-	p.tmpl, p.zone = tmpl, zoneOf(tmpl, skb)
+	p.tmpl, p.zone, p.now = tmpl, zoneOf(tmpl, skb), n.clock.Now()
 	cfg := n.conf()
 	if p.ip.Protocol() == protoICMP {
 		handled, bad := n.icmpError(&p, cfg)
@@ -205,10 +205,10 @@ func (n *Net) resolve(p *pktInfo, cfg *Config) (ct *Conn, info Info, ok bool) {
 	zone := p.zone
 	id := zone.IDIn(Original)
 	hash := n.hashRaw(&t, id)
-	h := n.find(&t, zone, hash)
+	h := n.find(&t, zone, hash, p.now)
 	if h == nil {
 		if rid := zone.IDIn(Reply); rid != id {
-			h = n.find(&t, zone, n.hashRaw(&t, rid))
+			h = n.find(&t, zone, n.hashRaw(&t, rid), p.now)
 		}
 	}
 	if h == nil {
