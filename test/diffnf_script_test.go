@@ -9,12 +9,17 @@ import (
 )
 
 // nfRuleset is the differential's ruleset: every table, NAT both ways,
-// state, REJECT of three kinds, the mangle targets, NOTRACK. The routers'
-// ports are named ra (A's side) and rb (B's) in both.
+// state, REJECT of three kinds, the mangle targets, NOTRACK, CT zones
+// (UDP to 5360 in zone 1 or 2 by its TTL, to 5361 in zone 3 for its
+// original direction). The routers' ports are named ra (A's side) and rb
+// (B's) in both.
 const nfRuleset = `*raw
 :PREROUTING ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
 -A PREROUTING -i ra -p udp --dport 7 -j CT --notrack
+-A PREROUTING -i ra -p udp --dport 5360 -m ttl --ttl-eq 61 -j CT --zone 1
+-A PREROUTING -i ra -p udp --dport 5360 -m ttl --ttl-eq 62 -j CT --zone 2
+-A PREROUTING -i ra -p udp --dport 5361 -j CT --zone-orig 3 --ctevents new,destroy
 COMMIT
 *mangle
 :PREROUTING ACCEPT [0:0]
@@ -56,7 +61,7 @@ COMMIT
 -A fwd_a -p udp --dport 9 -j REJECT --reject-with icmp-port-unreachable
 -A fwd_a -p udp --dport 10 -j REJECT --reject-with icmp-admin-prohibited
 -A fwd_a -p udp --dport 5355 -m length --length 1000:65535 -j DROP
--A fwd_a -p udp -m multiport --dports 53,5353,5354,5355,7 -j ACCEPT
+-A fwd_a -p udp -m multiport --dports 53,5353,5354,5355,7,5360,5361 -j ACCEPT
 -A fwd_a -p tcp -m tcp --dport 80 --syn -j ACCEPT
 -A fwd_a -p tcp --dport 81 -j DROP
 -A fwd_a -p icmp --icmp-type echo-request -j ACCEPT
@@ -156,6 +161,21 @@ func nfScript() []nfStep {
 		fromA("echo request to the router", echo(nfA, nfRa, 8, 0x77, 1)),
 		fromA("tcp syn to the router's 22 (reset)", tcp(nfA, nfRa, 40017, 22, 12000, 0, nfSYN, nil, "")),
 		nfStep{name: "udp with a bad checksum (invalid)", pkt: bs},
+	)
+	// One flow in two zones: two connections, each masqueraded to the
+	// same port (NAT's tuple is unique per zone); a zone of the original
+	// direction, whose reply (in the default zone) finds it.
+	zoned := func(ttl uint8) nfPacket {
+		p := udp(nfA, nfB, 40020, 5360, "zone")
+		p.ttl = ttl
+		return p
+	}
+	s = append(s,
+		fromA("udp 5360 in zone 1", zoned(61)),
+		fromA("udp 5360 in zone 2: the same tuple, another connection", zoned(62)),
+		fromA("udp 5360 in zone 1 again", zoned(61)),
+		fromA("udp 5361, zone 3 for the original direction", udp(nfA, nfB, 40021, 5361, "orig")),
+		fromB("its reply in the default zone, de-masqueraded", udp(nfB, nfRb, 5361, 40021, "reply")),
 	)
 	return s
 }

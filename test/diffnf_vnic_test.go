@@ -115,6 +115,13 @@ func TestNetfilterKernelDifferential(t *testing.T) {
 			t.Errorf("step %d, %s:\n kernel at A: %q\n   vnic at A: %q\n kernel at B: %q\n   vnic at B: %q", i, s.name, k.atA, v.atA, k.atB, v.atB)
 		}
 	}
+	// The zones are in the kernel's table (else the zone steps compare
+	// two default zones).
+	for _, z := range []string{" zone=1 ", " zone=2 ", " zone-orig=3 "} {
+		if !strings.Contains(strings.Join(ct[0], "\n")+" ", z) {
+			t.Errorf("the kernel's table has no entry with%s:\n%s", z, strings.Join(ct[0], "\n"))
+		}
+	}
 	if d := lineDiff(ct[0], ct[1]); d != "" {
 		t.Errorf("conntrack -L, kernel (-) and vnic (+):\n%s", d)
 	}

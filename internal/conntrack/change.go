@@ -27,8 +27,8 @@ func (s *Service) change(r *request) error {
 		if r.cda[CTATupleOrig] == nil || r.cda[CTATupleReply] == nil {
 			return plain(syscall.EINVAL)
 		}
-		o, _ := r.tuple(CTATupleOrig)
-		p, _ := r.tuple(CTATupleReply)
+		o, _ := r.tuple(CTATupleOrig, nil)
+		p, _ := r.tuple(CTATupleReply, nil)
 		if o.Proto != p.Proto {
 			return plain(syscall.EINVAL)
 		}

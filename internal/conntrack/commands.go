@@ -95,19 +95,19 @@ func (r *runner) printAll(replies [][]byte, filter bool) {
 // (a tuple for each direction the command line said something of).
 func appendTemplate(b []byte, c *command) []byte {
 	t := &c.tmpl
-	if t.set&(1<<aOrigSrc|1<<aOrigDst|1<<aOrigL4|1<<aOrigSport|1<<aOrigDport) != 0 {
+	if t.set&(1<<aOrigSrc|1<<aOrigDst|1<<aOrigL4|1<<aOrigSport|1<<aOrigDport|1<<aOrigZone) != 0 {
 		b = appendTemplateTuple(b, CTATupleOrig, t.origSrc, t.origDst, t.has(aOrigSrc), t.has(aOrigDst),
-			t.origL4, t.has(aOrigL4), t.origSport, t.origDport, t.has(aOrigSport), t.has(aOrigDport), t)
+			t.origL4, t.has(aOrigL4), t.origSport, t.origDport, t.has(aOrigSport), t.has(aOrigDport), t.origZone, t.has(aOrigZone), t)
 	}
-	if t.set&(1<<aReplSrc|1<<aReplDst|1<<aReplL4|1<<aReplSport|1<<aReplDport) != 0 {
+	if t.set&(1<<aReplSrc|1<<aReplDst|1<<aReplL4|1<<aReplSport|1<<aReplDport|1<<aReplZone) != 0 {
 		b = appendTemplateTuple(b, CTATupleReply, t.replSrc, t.replDst, t.has(aReplSrc), t.has(aReplDst),
-			t.replL4, t.has(aReplL4), t.replSport, t.replDport, t.has(aReplSport), t.has(aReplDport), t)
+			t.replL4, t.has(aReplL4), t.replSport, t.replDport, t.has(aReplSport), t.has(aReplDport), t.replZone, t.has(aReplZone), t)
 	}
 	return b
 }
 
 func appendTemplateTuple(b []byte, typ uint16, src, dst netip.Addr, hasSrc, hasDst bool, proto uint8, hasProto bool,
-	sport, dport uint16, hasSport, hasDport bool, t *template) []byte {
+	sport, dport uint16, hasSport, hasDport bool, zone uint16, hasZone bool, t *template) []byte {
 	b, outer := nestStart(b, typ)
 	if hasSrc || hasDst {
 		var ip int
@@ -143,6 +143,9 @@ func appendTemplateTuple(b []byte, typ uint16, src, dst netip.Addr, hasSrc, hasD
 		}
 		b = nestEnd(b, p)
 	}
+	if hasZone {
+		b = appendBE16(b, CTATupleZone, zone) // nfct_nlmsg_build: after the tuple, in its nest
+	}
 	return nestEnd(b, outer)
 }
 
@@ -158,10 +161,10 @@ func (r *runner) get() int {
 	return 0
 }
 
-// entryKey is the request naming one entry: its original tuple, zone
-// and (for a delete) its id.
+// entryKey is the request naming one entry: its original tuple (with
+// the zone of that direction), zone and (for a delete) its id.
 func (r *runner) entryKey(e *Entry, withID bool) []byte {
-	b := appendTuple(r.body(e.Family), CTATupleOrig, e.Orig)
+	b := appendZonedTuple(r.body(e.Family), CTATupleOrig, e.Orig, e.OrigZone, e.Fields&HasOrigZone != 0)
 	if e.Fields&HasZone != 0 {
 		b = appendBE16(b, CTAZone, e.Zone)
 	}

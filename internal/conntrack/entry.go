@@ -21,6 +21,8 @@ const (
 	HasMaster
 	HasOrig
 	HasReply
+	HasOrigZone // CTA_TUPLE_ZONE in the original tuple
+	HasReplZone // CTA_TUPLE_ZONE in the reply tuple
 )
 
 // Entry is one conntrack message as conntrack reads it: the tuples of
@@ -34,7 +36,9 @@ type Entry struct {
 	Status      uint32
 	Timeout     uint32 // seconds
 	Mark        uint32
-	Zone        uint16
+	Zone        uint16 // CTA_ZONE: a zone of both directions
+	OrigZone    uint16 // a zone of the original direction only
+	ReplZone    uint16 // a zone of the reply direction only
 	ID          uint32
 	Use         uint32
 	TCPState    uint8
@@ -51,6 +55,13 @@ func hasPorts(proto uint8) bool { return proto == 6 || proto == 17 }
 // CTA_TUPLE_IP with the addresses, CTA_TUPLE_PROTO with the protocol and
 // its ports, or ICMP's id, type and code.
 func appendTuple(b []byte, typ uint16, t ct.Tuple) []byte {
+	return appendZonedTuple(b, typ, t, 0, false)
+}
+
+// appendZonedTuple is appendTuple with, when has, the zone of the
+// tuple's direction after it (CTA_TUPLE_ZONE, as ctnetlink_fill_info
+// dumps a zone of one direction).
+func appendZonedTuple(b []byte, typ uint16, t ct.Tuple, zone uint16, has bool) []byte {
 	b, outer := nestStart(b, typ)
 	b, ip := nestStart(b, CTATupleIP)
 	b = appendAttr(b, CTAIPv4Src, t.Src[:])
@@ -68,6 +79,9 @@ func appendTuple(b []byte, typ uint16, t ct.Tuple) []byte {
 		b = appendU8(b, CTAProtoICMPCode, uint8(t.DstPort))
 	}
 	b = nestEnd(b, proto)
+	if has {
+		b = appendBE16(b, CTATupleZone, zone)
+	}
 	return nestEnd(b, outer)
 }
 
@@ -91,10 +105,10 @@ func appendTCPState(b []byte, state uint8) []byte {
 func (e *Entry) Append(b []byte) []byte {
 	b = appendNfgenmsg(b, e.Family, 0)
 	if e.Fields&HasOrig != 0 {
-		b = appendTuple(b, CTATupleOrig, e.Orig)
+		b = appendZonedTuple(b, CTATupleOrig, e.Orig, e.OrigZone, e.Fields&HasOrigZone != 0)
 	}
 	if e.Fields&HasReply != 0 {
-		b = appendTuple(b, CTATupleReply, e.Reply)
+		b = appendZonedTuple(b, CTATupleReply, e.Reply, e.ReplZone, e.Fields&HasReplZone != 0)
 	}
 	if e.Fields&HasZone != 0 {
 		b = appendBE16(b, CTAZone, e.Zone)
@@ -142,14 +156,20 @@ func ParseEntry(b []byte) (Entry, error) {
 		var err error
 		switch a.typ {
 		case CTATupleOrig:
+			var has bool
 			e.Fields |= HasOrig
-			e.Orig, err = parseTuple(a.v)
+			if e.Orig, e.OrigZone, has, err = parseTuple(a.v); has {
+				e.Fields |= HasOrigZone
+			}
 		case CTATupleReply:
+			var has bool
 			e.Fields |= HasReply
-			e.Reply, err = parseTuple(a.v)
+			if e.Reply, e.ReplZone, has, err = parseTuple(a.v); has {
+				e.Fields |= HasReplZone
+			}
 		case CTATupleMaster:
 			e.Fields |= HasMaster
-			e.Master, err = parseTuple(a.v)
+			e.Master, _, _, err = parseTuple(a.v)
 		case CTAStatus:
 			e.Fields |= HasStatus
 			e.Status, err = a.be32()
@@ -208,11 +228,16 @@ func ParseEntry(b []byte) (Entry, error) {
 	return e, err
 }
 
-// parseTuple reads a nested tuple; what it leaves out stays zero.
-func parseTuple(b []byte) (ct.Tuple, error) {
-	var t ct.Tuple
-	err := parseAttrs(b, func(a attr) error {
+// parseTuple reads a nested tuple and its zone (CTA_TUPLE_ZONE, when
+// hasZone); what it leaves out stays zero.
+func parseTuple(b []byte) (t ct.Tuple, zone uint16, hasZone bool, err error) {
+	err = parseAttrs(b, func(a attr) error {
 		switch a.typ {
+		case CTATupleZone:
+			var err error
+			zone, err = a.be16()
+			hasZone = err == nil
+			return err
 		case CTATupleIP:
 			return parseAttrs(a.v, func(ip attr) error {
 				switch ip.typ {
@@ -251,7 +276,7 @@ func parseTuple(b []byte) (ct.Tuple, error) {
 		}
 		return nil
 	})
-	return t, err
+	return t, zone, hasZone, err
 }
 
 // Stats is one CTA_STATS_* message of -S: the CPU (res_id) and the

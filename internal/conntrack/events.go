@@ -99,11 +99,7 @@ func appendEvent(b []byte, ev ct.Event) []byte {
 	b = appendNfgenmsg(b, AFInet, 0)
 	b = appendNE16(b, AttrMsgType, typ)
 	b = appendNE16(b, AttrMsgFlags, flags)
-	b = appendTuple(b, CTATupleOrig, c.Tuple(ct.Original))
-	b = appendTuple(b, CTATupleReply, c.Tuple(ct.Reply))
-	if z := c.Zone(); z != 0 {
-		b = appendBE16(b, CTAZone, z)
-	}
+	b = appendConnTuples(b, c)
 	b = appendBE32(b, CTAID, c.ID())
 	b = appendBE32(b, CTAStatus, uint32(c.Status()))
 	tcp := c.Tuple(ct.Original).Proto == 6

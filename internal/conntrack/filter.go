@@ -182,7 +182,7 @@ func (c *command) cmp(e *Entry, mask, meta, orig, repl bool) bool {
 		if !one(t.has(aOrigL3), hasOrig, true, func() bool { return t.origL3 == e.Family }) ||
 			!one(t.has(aOrigL4), hasOrig, true, func() bool { return l4(t.origL4, &o, hasOrig, aOrigSport, aOrigDport, t.origSport, t.origDport) }) ||
 			!addr(aOrigSrc, t.origSrc, hasOrig, e.Orig.Src) || !addr(aOrigDst, t.origDst, hasOrig, e.Orig.Dst) ||
-			!one(t.has(aOrigZone), false, false, func() bool { return t.origZone == 0 }) {
+			!one(t.has(aOrigZone), e.Fields&HasOrigZone != 0, false, func() bool { return t.origZone == e.OrigZone }) {
 			return false
 		}
 	}
@@ -191,7 +191,7 @@ func (c *command) cmp(e *Entry, mask, meta, orig, repl bool) bool {
 		if !one(t.has(aReplL3), hasRepl, true, func() bool { return t.replL3 == e.Family }) ||
 			!one(t.has(aReplL4), hasRepl, true, func() bool { return l4(t.replL4, &r, hasRepl, aReplSport, aReplDport, t.replSport, t.replDport) }) ||
 			!addr(aReplSrc, t.replSrc, hasRepl, e.Reply.Src) || !addr(aReplDst, t.replDst, hasRepl, e.Reply.Dst) ||
-			!one(t.has(aReplZone), false, false, func() bool { return t.replZone == 0 }) {
+			!one(t.has(aReplZone), e.Fields&HasReplZone != 0, false, func() bool { return t.replZone == e.ReplZone }) {
 			return false
 		}
 	}

@@ -38,9 +38,13 @@ func TestMain(m *testing.M) {
 		os.Exit(kernelTraffic(nil))
 	case "events":
 		os.Exit(kernelEvents())
-	case "filters":
+	case "filters", "zonefilters":
+		cases := filterCases
+		if os.Getenv("VNIC_CT_TRAFFIC") == "zonefilters" {
+			cases = zoneFilterCases
+		}
 		os.Exit(kernelTraffic(func() error {
-			for _, args := range filterCases {
+			for _, args := range cases {
 				cmd := exec.Command("/usr/sbin/conntrack", args...)
 				var out, errb strings.Builder
 				cmd.Stdout, cmd.Stderr = &out, &errb
@@ -291,14 +295,17 @@ func flowKey(line string) string {
 // clocks) and the ICMP id (each stack picks its own).
 func TestKernelConntrackList(t *testing.T) {
 	for _, acct := range []bool{false, true} {
-		t.Run(fmt.Sprintf("acct=%v", acct), func(t *testing.T) { kernelList(t, acct) })
+		t.Run(fmt.Sprintf("acct=%v", acct), func(t *testing.T) { kernelList(t, acct, false) })
 	}
+	// The flows in zones (raw table CT rules): zone=, zone-orig=,
+	// zone-reply= where the kernel prints them.
+	t.Run("zones", func(t *testing.T) { kernelList(t, true, true) })
 }
 
 // kernelList is one comparison, with net.netfilter.nf_conntrack_acct on
-// or off on both sides.
-func kernelList(t *testing.T, acct bool) {
-	out := kernelSide(t, "list", acct)
+// or off on both sides, the flows in zones (zoneRules) or not.
+func kernelList(t *testing.T, acct, zoned bool) {
+	out := kernelSide(t, "list", acct, zoned)
 	kernel := map[string]string{}
 	for _, line := range lines(out) {
 		kernel[flowKey(line)] = line
@@ -309,6 +316,9 @@ func kernelList(t *testing.T, acct bool) {
 		cfg := g.r.Config()
 		cfg.Acct = true
 		g.r.SetConfig(cfg)
+	}
+	if zoned {
+		g.zoneRules()
 	}
 	vnicLoopbackFlows(t, g)
 	code, vout, verr := g.conntrack("-L")
@@ -382,7 +392,16 @@ var userspace = regexp.MustCompile(` \[USERSPACE\] portid=\d+( progname=\S+)?$`)
 // timeouts ±1 s, the ICMP id aside; the kernel's [USERSPACE] suffix is
 // left out).
 func TestKernelConntrackEvents(t *testing.T) {
-	out := kernelSide(t, "events", false)
+	for _, zoned := range []bool{false, true} {
+		t.Run(fmt.Sprintf("zones=%v", zoned), func(t *testing.T) { kernelEventsCompare(t, zoned) })
+	}
+}
+
+// kernelEventsCompare is one events comparison, the flows in zones or
+// not (a zone of one direction must be named by -D's request for the
+// delete to find the entry).
+func kernelEventsCompare(t *testing.T, zoned bool) {
+	out := kernelSide(t, "events", false, zoned)
 	kernel := map[string][]string{}
 	for _, line := range lines(out) {
 		line = userspace.ReplaceAllString(line, "")
@@ -396,6 +415,9 @@ func TestKernelConntrackEvents(t *testing.T) {
 	}
 
 	g := newRig(t)
+	if zoned {
+		g.zoneRules()
+	}
 	_, vout, verr := g.events(nil, func() {
 		vnicLoopbackFlows(t, g)
 		if c, _, e := g.conntrack("-D"); c != 0 {
@@ -493,14 +515,23 @@ func filterResult(rc int, out, errs string) string {
 // conntrack over the kernel's table of the loopback flows and by vnic's
 // over vnic's, keep the same flows and end the same.
 func TestKernelConntrackFilters(t *testing.T) {
-	out := kernelSide(t, "filters", false)
+	t.Run("default zone", func(t *testing.T) { kernelFilters(t, "filters", filterCases, false) })
+	t.Run("zones", func(t *testing.T) { kernelFilters(t, "zonefilters", zoneFilterCases, true) })
+}
+
+// kernelFilters runs cases on both sides (mode is the kernel side's).
+func kernelFilters(t *testing.T, mode string, cases [][]string, zoned bool) {
+	out := kernelSide(t, mode, false, zoned)
 	kernel := lines(out)
-	if len(kernel) != len(filterCases) {
-		t.Fatalf("%d results from the kernel side, want %d:\n%s", len(kernel), len(filterCases), out)
+	if len(kernel) != len(cases) {
+		t.Fatalf("%d results from the kernel side, want %d:\n%s", len(kernel), len(cases), out)
 	}
 	g := newRig(t)
+	if zoned {
+		g.zoneRules()
+	}
 	vnicLoopbackFlows(t, g)
-	for i, args := range filterCases {
+	for i, args := range cases {
 		code, vout, verr := g.conntrack(args...)
 		if got := strings.TrimSuffix(filterResult(code, vout, verr), "\n"); got != kernel[i] {
 			t.Errorf("conntrack %s:\nvnic:   %s\nkernel: %s", strings.Join(args, " "), got, kernel[i])
@@ -510,8 +541,9 @@ func TestKernelConntrackFilters(t *testing.T) {
 
 // kernelSide runs the test binary in a fresh namespace whose traffic is
 // tracked, as the kernel side of a comparison (VNIC_CT_TRAFFIC=mode),
-// and returns what it printed. acct turns nf_conntrack_acct on first.
-func kernelSide(t *testing.T, mode string, acct bool) string {
+// and returns what it printed. acct turns nf_conntrack_acct on first;
+// zoned loads zoneRules.
+func kernelSide(t *testing.T, mode string, acct, zoned bool) string {
 	t.Helper()
 	ns := netns(t)
 	_, err := exec.LookPath("iptables")
@@ -521,6 +553,11 @@ func kernelSide(t *testing.T, mode string, acct bool) string {
 	nsRun(t, ns, "iptables", "-A", "INPUT", "-m", "conntrack", "--ctstate", "NEW,ESTABLISHED,RELATED", "-j", "ACCEPT")
 	if acct {
 		nsRun(t, ns, "sysctl", "-qw", "net.netfilter.nf_conntrack_acct=1")
+	}
+	if zoned {
+		for _, r := range zoneRules {
+			nsRun(t, ns, append([]string{"iptables", "-t", "raw", "-A", "OUTPUT"}, r.args()...)...)
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	ct "vnic/stack/netfilter/conntrack"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/output.golden from vnic's output")
@@ -93,7 +95,7 @@ var outputScript = [][]string{
 func TestOutput(t *testing.T) {
 	g := newRig(t)
 	g.flows()
-	dns, _ := g.r.Lookup(dnsT, 0)
+	dns, _ := g.r.Lookup(dnsT, ct.DefaultZone)
 	dns.SetMark(7)
 	var got bytes.Buffer
 	for _, args := range outputScript {

@@ -99,6 +99,9 @@ func formatEntry(e *Entry, kind int, output uint32) string {
 		fmt.Fprintf(&b, "%s ", tcpStateName(e.TCPState))
 	}
 	appendTupleText(&b, e.Family, e.Orig)
+	if e.Fields&HasOrigZone != 0 {
+		fmt.Fprintf(&b, "zone-orig=%d ", e.OrigZone)
+	}
 	if e.Fields&HasCounters != 0 {
 		fmt.Fprintf(&b, "packets=%d bytes=%d ", e.Packets[0], e.Bytes[0])
 	}
@@ -106,6 +109,9 @@ func formatEntry(e *Entry, kind int, output uint32) string {
 		b.WriteString("[UNREPLIED] ")
 	}
 	appendTupleText(&b, e.Family, e.Reply)
+	if e.Fields&HasReplZone != 0 {
+		fmt.Fprintf(&b, "zone-reply=%d ", e.ReplZone)
+	}
 	if e.Fields&HasCounters != 0 {
 		fmt.Fprintf(&b, "packets=%d bytes=%d ", e.Packets[1], e.Bytes[1])
 	}
@@ -166,6 +172,12 @@ func formatSave(e *Entry, kind int) string {
 	}
 	if e.Fields&HasZone != 0 {
 		parts = append(parts, "-w", fmt.Sprint(e.Zone))
+	}
+	if e.Fields&HasOrigZone != 0 {
+		parts = append(parts, "--orig-zone", fmt.Sprint(e.OrigZone))
+	}
+	if e.Fields&HasReplZone != 0 {
+		parts = append(parts, "--reply-zone", fmt.Sprint(e.ReplZone))
 	}
 	if e.Family != AFInet {
 		return strings.Join(parts, " ") // ct_save_snprintf warns and skips the rest

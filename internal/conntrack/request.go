@@ -93,11 +93,13 @@ func (r *request) zone() (uint16, error) {
 
 // tuple is ctnetlink_parse_tuple with every field required: the
 // addresses, the protocol and its part of the tuple (ports, or ICMP's
-// type, code and id, the type one that has a reply).
-func (r *request) tuple(typ uint16) (ct.Tuple, error) {
+// type, code and id, the type one that has a reply), then the tuple's
+// zone (CTA_TUPLE_ZONE), which makes *zone a zone of typ's direction —
+// EINVAL when *zone already has an id (CTA_ZONE, or the other tuple's).
+func (r *request) tuple(typ uint16, zone *ct.Zone) (ct.Tuple, error) {
 	var t ct.Tuple
 	a := r.cda[typ]
-	var ip, proto *attr
+	var ip, proto, tz *attr
 	err := parseAttrs(a.v, func(n attr) error {
 		n.off += a.off + nlaHdrLen
 		switch n.typ {
@@ -106,7 +108,10 @@ func (r *request) tuple(typ uint16) (ct.Tuple, error) {
 		case CTATupleProto:
 			proto = &n
 		case CTATupleZone:
-			return attrErr(syscall.EOPNOTSUPP, n, "zones of one direction (CTA_TUPLE_ZONE) are not built: a vnic connection has one zone")
+			if len(n.v) < 2 {
+				return attrErr(syscall.ERANGE, n, "") // tuple_nla_policy: NLA_U16
+			}
+			tz = &n
 		}
 		return nil
 	})
@@ -222,6 +227,16 @@ func (r *request) tuple(typ uint16) (ct.Tuple, error) {
 			return t, plain(syscall.EINVAL)
 		}
 	}
+	if tz != nil {
+		if zone == nil || zone.ID != 0 {
+			return t, plain(syscall.EINVAL)
+		}
+		z, _ := tz.be16()
+		*zone = ct.Zone{ID: z, Dir: ct.ZoneDirOrig}
+		if typ == CTATupleReply {
+			zone.Dir = ct.ZoneDirRepl
+		}
+	}
 	return t, nil
 }
 
@@ -296,7 +311,7 @@ func (f *filter) match(c *ct.Conn) bool {
 	if f.family != 0 && f.family != AFInet {
 		return false
 	}
-	if f.zoneFilter && c.Zone() != f.zone {
+	if f.zoneFilter && c.Zone().ID != f.zone { // nf_ct_zone_equal_any: the ids
 		return false
 	}
 	if c.Mark()&f.markMask != f.mark {

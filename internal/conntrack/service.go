@@ -177,11 +177,7 @@ func (s *Service) table(r *request) (netlink.GenlDumpFunc, error) {
 // in a dump; 2 in a get, which holds its own while it answers.
 func appendConn(b []byte, c *ct.Conn, use uint32) []byte {
 	b = appendNfgenmsg(b, AFInet, 0)
-	b = appendTuple(b, CTATupleOrig, c.Tuple(ct.Original))
-	b = appendTuple(b, CTATupleReply, c.Tuple(ct.Reply))
-	if z := c.Zone(); z != 0 {
-		b = appendBE16(b, CTAZone, z)
-	}
+	b = appendConnTuples(b, c)
 	st := c.Status()
 	b = appendBE32(b, CTAStatus, uint32(st))
 	b = appendBE32(b, CTAMark, c.Mark())
@@ -193,6 +189,20 @@ func appendConn(b []byte, c *ct.Conn, use uint32) []byte {
 		b = appendTCPState(b, c.ProtoState())
 	}
 	return appendAcct(b, c)
+}
+
+// appendConnTuples is ctnetlink_fill_info's tuples and zone: each tuple
+// with the zone when it is of that direction only (CTA_TUPLE_ZONE), then
+// a zone of both directions (CTA_ZONE); the default zone is not dumped
+// (ctnetlink_dump_zone_id).
+func appendConnTuples(b []byte, c *ct.Conn) []byte {
+	z := c.Zone()
+	b = appendZonedTuple(b, CTATupleOrig, c.Tuple(ct.Original), z.ID, z.ID != 0 && z.Dir == ct.ZoneDirOrig)
+	b = appendZonedTuple(b, CTATupleReply, c.Tuple(ct.Reply), z.ID, z.ID != 0 && z.Dir == ct.ZoneDirRepl)
+	if z.ID != 0 && z.Dir == ct.ZoneDirBoth {
+		b = appendBE16(b, CTAZone, z.ID)
+	}
+	return b
 }
 
 // appendMaster is ctnetlink_dump_master: an expected connection's
@@ -247,19 +257,21 @@ func (s *Service) lookup(r *request) (*ct.Conn, error) {
 }
 
 // find parses the request's zone and tuples and looks the entry up: nil
-// when there is none (or no tuple to look for).
+// when there is none (or no tuple to look for). A tuple's CTA_TUPLE_ZONE
+// makes the zone one of its direction (ctnetlink_parse_tuple_zone).
 func (s *Service) find(r *request) (*ct.Conn, error) {
-	zone, err := r.zone()
+	id, err := r.zone()
 	if err != nil {
 		return nil, err
 	}
+	zone := ct.Zone{ID: id}
 	var t ct.Tuple
 	found := false
 	for _, typ := range []uint16{CTATupleOrig, CTATupleReply} {
 		if r.cda[typ] == nil {
 			continue
 		}
-		u, err := r.tuple(typ)
+		u, err := r.tuple(typ, &zone)
 		if err != nil {
 			return nil, err
 		}

@@ -82,6 +82,21 @@ func entries(t *testing.T, replies [][]byte) map[ct.Tuple]Entry {
 	return out
 }
 
+// ask sends a CT_GET: it must fail with errno when that is set (nil
+// returned), else succeed with its replies.
+func ask(t *testing.T, c *nlclient.Conn, body []byte, errno syscall.Errno) [][]byte {
+	t.Helper()
+	replies, err := c.Request(FamilyName, MsgGet, mnl.Request, body)
+	if errno != 0 {
+		wantErrno(t, err, errno)
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return replies
+}
+
 func wantErrno(t *testing.T, err error, errno syscall.Errno) {
 	t.Helper()
 	var ne *netlink.Error
@@ -146,7 +161,7 @@ func TestDump(t *testing.T) {
 func TestDumpFilter(t *testing.T) {
 	g := newRig(t)
 	g.flows()
-	dns, _ := g.r.Lookup(dnsT, 0)
+	dns, _ := g.r.Lookup(dnsT, ct.DefaultZone)
 	dns.SetMark(0x1234)
 	c := g.dial()
 	cases := []struct {
@@ -241,13 +256,9 @@ func TestGet(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			replies, err := c.Request(FamilyName, MsgGet, mnl.Request, tc.body)
+			replies := ask(t, c, tc.body, tc.errno)
 			if tc.errno != 0 {
-				wantErrno(t, err, tc.errno)
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got := entries(t, replies)
 			e, ok := got[dnsT]
@@ -272,7 +283,7 @@ func TestDeleteAndFlush(t *testing.T) {
 	if _, err := c.Request(FamilyName, MsgDelete, mnl.Request|mnl.Acknowledge, body("r", AFInet, withTuple(CTATupleReply, inverse(dnsT)), withBE32(CTAID, 2))); err != nil {
 		t.Fatal(err)
 	}
-	if e, _ := g.r.Lookup(dnsT, 0); e != nil || g.r.Count() != 3 {
+	if e, _ := g.r.Lookup(dnsT, ct.DefaultZone); e != nil || g.r.Count() != 3 {
 		t.Fatalf("after the delete: entry %v, %d entries, want none and 3", e, g.r.Count())
 	}
 	if _, err := c.Request(FamilyName, MsgDelete, mnl.Request|mnl.Acknowledge, body("r", AFInet, withTuple(CTATupleOrig, dnsT))); err != nil {
@@ -280,12 +291,12 @@ func TestDeleteAndFlush(t *testing.T) {
 	} else {
 		t.Fatal("deleted twice")
 	}
-	ping, _ := g.r.Lookup(pingT, 0)
+	ping, _ := g.r.Lookup(pingT, ct.DefaultZone)
 	ping.SetMark(7)
 	if _, err := c.Request(FamilyName, MsgDelete, mnl.Request|mnl.Acknowledge, body("r", AFUnspec, withBE32(CTAMark, 7))); err != nil {
 		t.Fatal(err)
 	}
-	if e, _ := g.r.Lookup(pingT, 0); e != nil || g.r.Count() != 2 {
+	if e, _ := g.r.Lookup(pingT, ct.DefaultZone); e != nil || g.r.Count() != 2 {
 		t.Fatalf("after the marked flush: %d entries, want 2", g.r.Count())
 	}
 	if _, err := c.Request(FamilyName, MsgDelete, mnl.Request|mnl.Acknowledge, body("r", AFInet)); err != nil {
@@ -303,7 +314,7 @@ func TestChange(t *testing.T) {
 	g := newRig(t)
 	g.flows()
 	c := g.dial()
-	closed, _ := g.r.Lookup(closedT, 0)
+	closed, _ := g.r.Lookup(closedT, ct.DefaultZone)
 	closed.SetMark(0xab00)
 	key := func(t ct.Tuple) func([]byte) []byte { return withTuple(CTATupleOrig, t) }
 	flags := func(f uint16) func([]byte) []byte {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	ct "vnic/stack/netfilter/conntrack"
 	ipt "vnic/stack/netfilter/iptables"
 )
 
@@ -560,7 +561,7 @@ func init() {
 		},
 	})
 
-	const ctNoTrack, ctHelper, ctTimeout, ctZone, ctZoneOrig, ctZoneReply = 0, 1, 2, 3, 4, 5
+	const ctNoTrack, ctHelper, ctTimeout, ctZone, ctZoneOrig, ctZoneReply, ctEvents, ctExpEvents = 0, 1, 2, 3, 4, 5, 6, 7
 	ctPrint := func(w *strings.Builder, _ *extEnv, info any, _ bool) {
 		i := info.(*ipt.CTInfo)
 		if i.Flags&ipt.CTNoTrackAlias != 0 {
@@ -568,32 +569,14 @@ func init() {
 			return
 		}
 		w.WriteString(" CT")
-		if i.Flags&ipt.CTNoTrack != 0 {
-			w.WriteString(" notrack")
-		}
-		if h := ipt.CString(i.Helper[:]); h != "" {
-			fmt.Fprintf(w, " helper %s", h)
-		}
-		if t := ipt.CString(i.Timeout[:]); t != "" {
-			fmt.Fprintf(w, " timeout %s", t)
-		}
-		ctZoneDump(w, i, "")
+		ctShow(w, i, "")
 	}
 	ctSave := func(w *strings.Builder, _ *extEnv, info any) {
 		i := info.(*ipt.CTInfo)
 		if i.Flags&ipt.CTNoTrackAlias != 0 {
 			return
 		}
-		if i.Flags&ipt.CTNoTrack != 0 {
-			w.WriteString(" --notrack")
-		}
-		if h := ipt.CString(i.Helper[:]); h != "" {
-			fmt.Fprintf(w, " --helper %s", h)
-		}
-		if t := ipt.CString(i.Timeout[:]); t != "" {
-			fmt.Fprintf(w, " --timeout %s", t)
-		}
-		ctZoneDump(w, i, "--")
+		ctShow(w, i, "--")
 	}
 	ctAlias := func(info any) string {
 		if info.(*ipt.CTInfo).Flags&ipt.CTNoTrackAlias != 0 {
@@ -606,7 +589,8 @@ func init() {
 		opts: []xtOpt{{name: "notrack", id: ctNoTrack, typ: xtNone},
 			{name: "helper", id: ctHelper, typ: xtString}, {name: "timeout", id: ctTimeout, typ: xtString},
 			{name: "zone-orig", id: ctZoneOrig, typ: xtString}, {name: "zone-reply", id: ctZoneReply, typ: xtString},
-			{name: "zone", id: ctZone, typ: xtString}},
+			{name: "zone", id: ctZone, typ: xtString},
+			{name: "ctevents", id: ctEvents, typ: xtString}, {name: "expevents", id: ctExpEvents, typ: xtString}},
 		parse: func(c *call) error {
 			if err := c.parse(); err != nil {
 				return err
@@ -619,8 +603,19 @@ func init() {
 				ipt.PutCString(i.Helper[:], c.arg)
 			case ctTimeout:
 				ipt.PutCString(i.Timeout[:], c.arg)
+			case ctEvents, ctExpEvents:
+				tbl, mask := ctEventNames, &i.CTEvents
+				if c.entry.id == ctExpEvents {
+					tbl, mask = expEventNames, &i.ExpEvents
+				}
+				m, err := ctParseEvents(c, tbl)
+				if err != nil {
+					return err
+				}
+				*mask = m
 			case ctZone, ctZoneOrig, ctZoneReply:
-				if c.arg == "mark" {
+				i.Zone = 0
+				if strings.EqualFold(c.arg, "mark") {
 					i.Flags |= ipt.CTZoneMark
 				} else {
 					v, ok := strtoui(c.arg, 0, 0xffff)
@@ -646,6 +641,71 @@ func init() {
 		name: "NOTRACK", real: "CT", revision: 2,
 		init: func(in *inst) { in.info.(*ipt.CTInfo).Flags = ipt.CTNoTrack | ipt.CTNoTrackAlias },
 	})
+}
+
+// ctEvent is one entry of libxt_CT's event tables: a name and its bit.
+type ctEvent struct {
+	name string
+	bit  uint
+}
+
+// ctEventNames are ct_event_tbl (IPCT_*), expEventNames exp_event_tbl
+// (IPEXP_*), in the order CT prints them.
+var (
+	ctEventNames = []ctEvent{{"new", ct.EventNew}, {"related", ct.EventRelated}, {"destroy", ct.EventDestroy},
+		{"reply", ct.EventReply}, {"assured", ct.EventAssured}, {"protoinfo", ct.EventProtoinfo},
+		{"helper", ct.EventHelper}, {"mark", ct.EventMark}, {"natseqinfo", ct.EventSeqAdj}, {"secmark", ct.EventSecmark}}
+	expEventNames = []ctEvent{{"new", ct.ExpEventNew}}
+)
+
+// ctParseEvents is ct_parse_events: comma-separated names of tbl, each
+// exactly as the table spells it.
+func ctParseEvents(c *call, tbl []ctEvent) (uint32, error) {
+	var mask uint32
+next:
+	for _, name := range strings.Split(c.arg, ",") {
+		for _, e := range tbl {
+			if e.name == name {
+				mask |= 1 << e.bit
+				continue next
+			}
+		}
+		return 0, c.errf("Unknown event type \"%s\"", name)
+	}
+	return mask, nil
+}
+
+// ctShow is CT_show: the options as print (prefix "") and save ("--")
+// write them, in libxt_CT's order.
+func ctShow(w *strings.Builder, i *ipt.CTInfo, prefix string) {
+	if i.Flags&ipt.CTNoTrack != 0 {
+		fmt.Fprintf(w, " %snotrack", prefix)
+	}
+	if h := ipt.CString(i.Helper[:]); h != "" {
+		fmt.Fprintf(w, " %shelper %s", prefix, h)
+	}
+	if t := ipt.CString(i.Timeout[:]); t != "" {
+		fmt.Fprintf(w, " %stimeout %s", prefix, t)
+	}
+	ctShowEvents(w, prefix+"ctevents", ctEventNames, i.CTEvents)
+	ctShowEvents(w, prefix+"expevents", expEventNames, i.ExpEvents)
+	ctZoneDump(w, i, prefix)
+}
+
+// ctShowEvents is ct_print_events: the names of mask's bits in the
+// table's order (nothing for an empty mask).
+func ctShowEvents(w *strings.Builder, opt string, tbl []ctEvent, mask uint32) {
+	if mask == 0 {
+		return
+	}
+	fmt.Fprintf(w, " %s ", opt)
+	sep := ""
+	for _, e := range tbl {
+		if mask&(1<<e.bit) != 0 {
+			w.WriteString(sep + e.name)
+			sep = ","
+		}
+	}
 }
 
 // ctZoneDump is the zone part of CT's print and save.

@@ -239,7 +239,7 @@ func (h *handle) deleteEntry(chain string, r *ipt.Rule) bool {
 			return true
 		}
 	}
-	return h.fail(fnDelete, syscall.ENOENT)
+	return h.fail(mappedFn(fnDelete, r), syscall.ENOENT)
 }
 
 // checkEntry is iptc_check_entry.
@@ -253,7 +253,19 @@ func (h *handle) checkEntry(chain string, r *ipt.Rule) bool {
 			return true
 		}
 	}
-	return h.fail(fnCheck, syscall.ENOENT)
+	return h.fail(mappedFn(fnCheck, r), syscall.ENOENT)
+}
+
+// mappedFn is the operation iptc_strerror names once iptcc_map_target
+// has mapped r's target: the name of a jump or an extension (anything
+// but a verdict) is asked of TC_BUILTIN, which becomes iptc_fn, so that
+// a rule then not found is "No chain/target/match by that name", as
+// 1.8.9 prints for -C and -D of such a rule.
+func mappedFn(fn string, r *ipt.Rule) string {
+	if r.Target.Name != "" || r.Target.Chain != "" {
+		return fnOther
+	}
+	return fn
 }
 
 // flushEntries is iptc_flush_entries.

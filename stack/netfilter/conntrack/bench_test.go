@@ -20,7 +20,7 @@ func fill(b testing.TB, r *rig, n int) {
 		src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
 		t := Tuple{Src: src, Dst: addrB, SrcPort: 1000, DstPort: 53, Proto: 17}
 		inv, _ := t.Invert()
-		ct := r.n.alloc(&t, &inv, 0, r.n.hashRaw(&t, 0), &c)
+		ct := r.n.alloc(&t, &inv, DefaultZone, r.n.hashRaw(&t, 0), &c, nil)
 		ct.l4 = protoUDP
 		ct.expires.Store(int64(time.Hour))
 		if r.n.confirm(nil, ct, New) != stack.NFAccept {
@@ -47,7 +47,7 @@ func BenchmarkMillionEntries(b *testing.B) {
 	var sink *Conn
 	for i := range b.N {
 		t.Src[3] = byte(i)
-		sink, _ = r.n.Lookup(t, 0)
+		sink, _ = r.n.Lookup(t, DefaultZone)
 	}
 	if sink == nil {
 		b.Fatal("not found")

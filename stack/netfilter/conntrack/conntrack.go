@@ -117,9 +117,11 @@ type Conn struct {
 	tuple   [2]Tuple      // the original and reply directions
 	status  atomic.Uint32 // IPS_* bits
 	mark    atomic.Uint32 // ct mark (CONNMARK)
-	zone    uint16        // conntrack zone
+	zone    Zone          // conntrack zone
 	l4      uint8         // the protocol's tracker (its number, or 0: generic)
 	events  atomic.Uint32 // cached events not yet delivered (ct->ecache's cache)
+	ctmask  uint16        // the events reported (ecache's ctmask; 0: none, no ecache)
+	expmask uint16        // the expectation events reported (ecache's expmask)
 	expires atomic.Int64  // the host clock's time the entry times out; relative while unconfirmed
 	id      uint32        // the id ctnetlink reports (CTA_ID)
 	mu      sync.Mutex    // ct->lock: the protocol state
@@ -150,8 +152,13 @@ func (c *Conn) SetMark(m uint32) {
 	}
 }
 
-// Zone is the connection's conntrack zone.
-func (c *Conn) Zone() uint16 { return c.zone }
+// Zone is the connection's conntrack zone (nf_ct_zone).
+func (c *Conn) Zone() Zone { return c.zone }
+
+// IsTemplate reports whether c is a template (IPS_TEMPLATE: the CT
+// target's, which an skb carries from the raw table to tracking), not a
+// connection.
+func (c *Conn) IsTemplate() bool { return c.Status()&StatusTemplate != 0 }
 
 // Expires is the host-clock time (stack.Clock's Now) at which the entry
 // times out.

@@ -179,7 +179,7 @@ func TestSYNFloodEarlyDrop(t *testing.T) {
 		{name: "SYN/ACK", flags: syn | ack, seq: 9, ackNo: 2, info: EstablishedReply, state: TCPSynRecv, timeout: 60 * time.Second},
 		{name: "ACK", fromA: true, flags: ack, seq: 2, ackNo: 10, info: Established, state: TCPEstablished, timeout: 5 * 24 * time.Hour, assured: true},
 	})
-	kept, _ := r.n.Lookup(Tuple{Src: addrA, Dst: addrB, SrcPort: 40000, DstPort: 80, Proto: 6}, 0)
+	kept, _ := r.n.Lookup(Tuple{Src: addrA, Dst: addrB, SrcPort: 40000, DstPort: 80, Proto: 6}, DefaultZone)
 	const flood = 5000
 	dropped := 0
 	for i := range flood {
@@ -198,7 +198,7 @@ func TestSYNFloodEarlyDrop(t *testing.T) {
 	if s.EarlyDrop == 0 || uint64(dropped) != s.Drop || uint64(r.n.Count())+s.EarlyDrop != 1+flood-uint64(dropped) {
 		t.Fatalf("early_drop %d drop %d (seen %d), count %d", s.EarlyDrop, s.Drop, dropped, r.n.Count())
 	}
-	if got, _ := r.n.Lookup(kept.Tuple(Original), 0); got != kept {
+	if got, _ := r.n.Lookup(kept.Tuple(Original), DefaultZone); got != kept {
 		t.Fatal("the assured connection was evicted")
 	}
 }
@@ -317,7 +317,7 @@ func TestResizeKeepsEntries(t *testing.T) {
 	for _, size := range []int{1, 7, 4096} {
 		r.n.Resize(size)
 		for i, ct := range cts {
-			if got, d := r.n.Lookup(ct.Tuple(Reply), 0); got != ct || d != Reply {
+			if got, d := r.n.Lookup(ct.Tuple(Reply), DefaultZone); got != ct || d != Reply {
 				t.Fatalf("size %d: entry %d lost", size, i)
 			}
 		}

@@ -106,7 +106,7 @@ func TestRouterFlows(t *testing.T) {
 		{"icmp", pingT, want{0, 30 * time.Second, conntrack.StatusSeenReply}},
 	}
 	for _, tc := range cases {
-		ct, dir := r.Lookup(tc.t, 0)
+		ct, dir := r.Lookup(tc.t, conntrack.DefaultZone)
 		if ct == nil || dir != conntrack.Original {
 			t.Fatalf("%s: no entry for %+v", tc.name, tc.t)
 		}
@@ -132,11 +132,11 @@ func TestRouterFlows(t *testing.T) {
 	// the TCP connection stays.
 	w.Run(31 * time.Second)
 	for _, tc := range cases[1:] {
-		if ct, _ := r.Lookup(tc.t, 0); ct != nil {
+		if ct, _ := r.Lookup(tc.t, conntrack.DefaultZone); ct != nil {
 			t.Fatalf("%s: still there after its timeout", tc.name)
 		}
 	}
-	if ct, _ := r.Lookup(tcpT, 0); ct == nil {
+	if ct, _ := r.Lookup(tcpT, conntrack.DefaultZone); ct == nil {
 		t.Fatal("tcp entry gone")
 	}
 	w.Run(60 * time.Second)

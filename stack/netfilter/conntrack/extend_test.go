@@ -22,7 +22,7 @@ func TestExtension(t *testing.T) {
 		end  func(r *rig, ct *Conn)
 	}{
 		{"deleted", func(r *rig, ct *Conn) { r.n.Delete(ct) }},
-		{"expired", func(r *rig, ct *Conn) { r.advance(31 * time.Second); r.n.Lookup(ct.Tuple(Original), 0) }},
+		{"expired", func(r *rig, ct *Conn) { r.advance(31 * time.Second); r.n.Lookup(ct.Tuple(Original), DefaultZone) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t)
@@ -77,10 +77,10 @@ func TestAlterReply(t *testing.T) {
 	ct.SetStatus(StatusSrcNAT | StatusSrcNATDone)
 	r.n.confirmHook(skb, &stack.NFState{Hook: stack.NFPostRouting})
 	skb.Consume()
-	if got, dir := r.n.Lookup(nat, 0); got != ct || dir != Reply {
+	if got, dir := r.n.Lookup(nat, DefaultZone); got != ct || dir != Reply {
 		t.Fatalf("reply lookup %v %v", got, dir)
 	}
-	if orig, _ := ct.Tuple(Original).Invert(); func() bool { c, _ := r.n.Lookup(orig, 0); return c != nil }() {
+	if orig, _ := ct.Tuple(Original).Invert(); func() bool { c, _ := r.n.Lookup(orig, DefaultZone); return c != nil }() {
 		t.Fatal("the unaltered reply tuple still finds it")
 	}
 	if ct.AlterReply(Tuple{}) || ct.Tuple(Reply) != nat {

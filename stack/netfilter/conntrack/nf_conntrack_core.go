@@ -90,7 +90,7 @@ func (n *Net) seqRead() uint32 {
 }
 
 // hashRaw is hash_conntrack_raw: SipHash of the tuple under the host's
-// key, the zone folded into it.
+// key, the zone's id (in the tuple's direction) folded into it.
 func (n *Net) hashRaw(t *Tuple, zone uint16) uint32 {
 	w0 := uint64(t.Src[0])<<56 | uint64(t.Src[1])<<48 | uint64(t.Src[2])<<40 | uint64(t.Src[3])<<32 |
 		uint64(t.Dst[0])<<24 | uint64(t.Dst[1])<<16 | uint64(t.Dst[2])<<8 | uint64(t.Dst[3])
@@ -101,18 +101,19 @@ func (n *Net) hashRaw(t *Tuple, zone uint16) uint32 {
 // scale is reciprocal_scale: a 32-bit hash onto [0, size).
 func scale(h uint32, size int) int { return int(uint64(h) * uint64(size) >> 32) }
 
-// find is ____nf_conntrack_find: the node whose tuple and zone are t's, or
-// nil. Expired entries it meets are collected (nf_ct_gc_expired). A walk
-// that overlapped a resize is repeated (search_restart).
-func (n *Net) find(t *Tuple, zone uint16, hash uint32) *hnode {
-	now := n.clock.Now()
+// find is ____nf_conntrack_find: the node whose tuple is t and whose
+// connection's zone gives zone's id in the node's direction, or nil.
+// Expired entries it meets are collected (nf_ct_gc_expired). A walk that
+// overlapped a resize is repeated (search_restart). now is the host
+// clock's time (a packet's, read once for it).
+func (n *Net) find(t *Tuple, zone Zone, hash uint32, now time.Duration) *hnode {
 	for {
 		g := n.seqRead()
 		tab := n.tab.Load()
 		var found *hnode
 		for h := tab.b[scale(hash, len(tab.b))].Load(); h != nil; h = h.next.Load() {
 			ct := h.ct
-			if ct.tuple[h.dir()] != *t || ct.zone != zone {
+			if d := h.dir(); ct.tuple[d] != *t || !ct.zoneEqual(zone, d) {
 				continue
 			}
 			if ct.expired(now) {
@@ -131,12 +132,26 @@ func (n *Net) find(t *Tuple, zone uint16, hash uint32) *hnode {
 
 // Lookup finds the connection with tuple t in zone: the connection and the
 // direction t is, or nil (nf_conntrack_find_get).
-func (n *Net) Lookup(t Tuple, zone uint16) (*Conn, Dir) {
-	h := n.find(&t, zone, n.hashRaw(&t, zone))
+func (n *Net) Lookup(t Tuple, zone Zone) (*Conn, Dir) {
+	h := n.findZone(&t, zone, n.clock.Now())
 	if h == nil {
 		return nil, 0
 	}
 	return h.ct, h.dir()
+}
+
+// findZone is nf_conntrack_find_get's search: t hashed with the zone's
+// id of the original direction, then, for a zone of one direction, with
+// the reply direction's.
+func (n *Net) findZone(t *Tuple, zone Zone, now time.Duration) *hnode {
+	id := zone.IDIn(Original)
+	if h := n.find(t, zone, n.hashRaw(t, id), now); h != nil {
+		return h
+	}
+	if rid := zone.IDIn(Reply); rid != id {
+		return n.find(t, zone, n.hashRaw(t, rid), now)
+	}
+	return nil
 }
 
 // expired is nf_ct_is_expired.
@@ -230,7 +245,7 @@ func (n *Net) Delete(ct *Conn) bool {
 	if ct.Status()&StatusConfirmed == 0 {
 		return false
 	}
-	h0, h1 := n.hashRaw(&ct.tuple[Original], ct.zone), n.hashRaw(&ct.tuple[Reply], ct.zone)
+	h0, h1 := n.hashes(ct)
 	tab, b0, b1 := n.lockPair(h0, h1)
 	unlink(tab, b0, &ct.node[Original])
 	unlink(tab, b1, &ct.node[Reply])
@@ -242,6 +257,12 @@ func (n *Net) Delete(ct *Conn) bool {
 	}
 	n.ev.deliver(ct, 1<<EventDestroy)
 	return true
+}
+
+// hashes are the hashes of ct's two tuples, each with its zone's id in
+// that direction (hash_conntrack_raw as confirmation computes them).
+func (n *Net) hashes(ct *Conn) (orig, reply uint32) {
+	return n.hashRaw(&ct.tuple[Original], ct.zone.IDIn(Original)), n.hashRaw(&ct.tuple[Reply], ct.zone.IDIn(Reply))
 }
 
 // gcExpired is nf_ct_gc_expired: an expired entry found on the way goes.
@@ -272,9 +293,11 @@ func (n *Net) chainLimit() int {
 }
 
 // alloc is __nf_conntrack_alloc: a connection of tuple t and its inverse
-// r; past nf_conntrack_max an unassured entry near the new one's hash is
-// evicted (early_drop) or nothing is made (nil: the packet is dropped).
-func (n *Net) alloc(t, r *Tuple, zone uint16, hash uint32, cfg *Config) *Conn {
+// r in zone; past nf_conntrack_max an unassured entry near the new one's
+// hash is evicted (early_drop) or nothing is made (nil: the packet is
+// dropped). Its event masks are init_conntrack's: the template's when it
+// has them, else every event while nf_conntrack_events is on.
+func (n *Net) alloc(t, r *Tuple, zone Zone, hash uint32, cfg *Config, tmpl *Conn) *Conn {
 	if cfg.Max > 0 && n.count.Load() >= int64(cfg.Max) {
 		if !n.earlyDrop(hash) {
 			n.gc.earlyDrop.Store(true)
@@ -283,6 +306,7 @@ func (n *Net) alloc(t, r *Tuple, zone uint16, hash uint32, cfg *Config) *Conn {
 	}
 	ct := &Conn{tuple: [2]Tuple{*t, *r}, zone: zone, net: n, id: n.ids.Add(1)}
 	ct.node[Original].ct, ct.node[Reply].ct = ct, ct
+	ct.ctmask, ct.expmask = ecacheMasks(tmpl, cfg)
 	if cfg.Acct {
 		ct.acct = new([2]counter)
 	}
@@ -344,7 +368,7 @@ func (n *Net) confirm(skb *stack.SKB, ct *Conn, info Info) stack.Verdict {
 		// (nothing else can have seen it).
 		return stack.NFAccept
 	}
-	h0, h1 := n.hashRaw(&ct.tuple[Original], ct.zone), n.hashRaw(&ct.tuple[Reply], ct.zone)
+	h0, h1 := n.hashes(ct)
 	tab, b0, b1 := n.lockPair(h0, h1)
 	if ct.Status()&StatusDying != 0 {
 		n.unlockPair(b0, b1)
@@ -357,7 +381,7 @@ func (n *Net) confirm(skb *stack.SKB, ct *Conn, info Info) stack.Verdict {
 	for d, b := range [2]int{b0, b1} {
 		chain := 0
 		for h := tab.b[b].Load(); h != nil; h = h.next.Load() {
-			if h.ct.tuple[h.dir()] == ct.tuple[d] && h.ct.zone == ct.zone {
+			if hd := h.dir(); h.ct.tuple[hd] == ct.tuple[d] && h.ct.zoneEqual(ct.zone, hd) {
 				clash = h
 				break
 			}
@@ -448,7 +472,8 @@ func (n *Net) Resize(size int) {
 	for i := range old.b {
 		for h := old.b[i].Load(); h != nil; {
 			next := h.next.Load()
-			b := scale(n.hashRaw(&h.ct.tuple[h.dir()], h.ct.zone), size)
+			d := h.dir()
+			b := scale(n.hashRaw(&h.ct.tuple[d], h.ct.zone.IDIn(d)), size)
 			h.next.Store(tab.b[b].Load())
 			tab.b[b].Store(h)
 			h = next

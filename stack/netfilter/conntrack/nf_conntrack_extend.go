@@ -60,13 +60,14 @@ func (c *Conn) TCPEnd(d Dir) uint32 {
 }
 
 // TupleTaken is nf_conntrack_tuple_taken: whether a connection in the
-// table other than ignored has t as either of its tuples in ignored's
-// zone. One whose original tuple is ignored's is the same flow (a race of
-// two first packets) and is left to clash resolution at confirmation.
-// Expired entries met on the way are collected.
+// table other than ignored has t, a reply tuple, as either of its tuples
+// in ignored's zone (t hashed with the zone's reply-direction id). One
+// whose original tuple is ignored's in the same zone is the same flow (a
+// race of two first packets) and is left to clash resolution at
+// confirmation. Expired entries met on the way are collected.
 func (n *Net) TupleTaken(t Tuple, ignored *Conn) bool {
 	zone := ignored.zone
-	hash := n.hashRaw(&t, zone)
+	hash := n.hashRaw(&t, zone.IDIn(Reply))
 	now := n.clock.Now()
 	for {
 		g := n.seqRead()
@@ -80,10 +81,10 @@ func (n *Net) TupleTaken(t Tuple, ignored *Conn) bool {
 				n.gcExpired(ct)
 				continue
 			}
-			if ct.tuple[h.dir()] != t || ct.zone != zone {
+			if d := h.dir(); ct.tuple[d] != t || !ct.zoneEqual(zone, d) {
 				continue
 			}
-			if ct.tuple[Original] == ignored.tuple[Original] {
+			if ct.tuple[Original] == ignored.tuple[Original] && ct.zoneEqual(zone, Original) {
 				continue
 			}
 			n.stats.found.Add(1)

@@ -34,6 +34,9 @@ type pktInfo struct {
 	l4    []byte // the transport header on, as far as the first buffer holds it
 	l4len int    // the transport segment's length
 	hook  stack.NFHook
+	tmpl  *Conn         // the template the packet came with (nil: none)
+	zone  Zone          // the zone it is tracked in (nf_ct_zone_tmpl)
+	now   time.Duration // the host clock when tracking took the packet (nfct_time_stamp)
 }
 
 // parse is get_l4proto: the IPv4 header and where the transport header
@@ -108,16 +111,16 @@ func trackerOf(proto uint8) uint8 {
 // allowClash is l4proto->allow_clash.
 func allowClash(l4 uint8) bool { return l4 == protoUDP || l4 == protoICMP }
 
-// refresh is nf_ct_refresh_acct: a new timeout from now (from confirmation
-// for an unconfirmed entry) and the packet counted.
-func (c *Conn) refresh(info Info, bytes int, timeout time.Duration) {
-	if c.Status()&StatusFixedTimeout == 0 {
-		if c.Status()&StatusConfirmed != 0 {
-			timeout += c.net.clock.Now()
+// refresh is nf_ct_refresh_acct: a new timeout from the packet's time
+// (from confirmation for an unconfirmed entry) and the packet counted.
+func (c *Conn) refresh(p *pktInfo, info Info, timeout time.Duration) {
+	if st := c.Status(); st&StatusFixedTimeout == 0 {
+		if st&StatusConfirmed != 0 {
+			timeout += p.now
 		}
 		c.expires.Store(int64(timeout))
 	}
-	c.account(info, bytes)
+	c.account(info, p.total)
 }
 
 // account is nf_ct_acct_update.
@@ -139,7 +142,7 @@ func (c *Conn) packet(p *pktInfo, info Info, cfg *Config) l4Verdict {
 	case protoICMP:
 		return c.icmpPacket(p, info, cfg)
 	}
-	c.refresh(info, p.total, cfg.GenericTimeout)
+	c.refresh(p, info, cfg.GenericTimeout)
 	return l4Accept
 }
 
@@ -161,29 +164,26 @@ func udpError(p *pktInfo, cfg *Config) bool {
 
 // udpPacket is nf_conntrack_udp_packet: 30 s until replied; a flow
 // replied to and still active 2 s after it began is a stream, 120 s and
-// ASSURED (Linux ≥ 5.16's rule; the seed says only "replied").
+// ASSURED (Linux ≥ 5.16's rule; the seed says only "replied"). As in
+// Linux it takes no lock: stream_ts is written once, by the packet that
+// owns the unconfirmed connection.
 func (c *Conn) udpPacket(p *pktInfo, info Info, cfg *Config) l4Verdict {
 	if udpError(p, cfg) {
 		return l4Invalid
 	}
 	status := c.Status()
-	now := c.net.clock.Now()
 	if status&StatusConfirmed == 0 {
-		c.mu.Lock()
-		c.proto.udpStream = int64(now + 2*time.Second)
-		c.mu.Unlock()
+		c.proto.udpStream.Store(int64(p.now + 2*time.Second))
 	}
 	if status&StatusSeenReply == 0 {
-		c.refresh(info, p.total, cfg.UDPTimeout)
+		c.refresh(p, info, cfg.UDPTimeout)
 		return l4Accept
 	}
 	extra, stream := cfg.UDPTimeout, false
-	c.mu.Lock()
-	if int64(now) > c.proto.udpStream {
+	if int64(p.now) > c.proto.udpStream.Load() {
 		extra, stream = cfg.UDPStreamTimeout, status&StatusAssured == 0
 	}
-	c.mu.Unlock()
-	c.refresh(info, p.total, extra)
+	c.refresh(p, info, extra)
 	if status&StatusNATClash != 0 {
 		return l4Accept
 	}
@@ -209,7 +209,7 @@ func (c *Conn) icmpPacket(p *pktInfo, info Info, cfg *Config) l4Verdict {
 	if !icmpValidNew(uint8(c.tuple[Original].DstPort >> 8)) {
 		return l4Invalid
 	}
-	c.refresh(info, p.total, cfg.ICMPTimeout)
+	c.refresh(p, info, cfg.ICMPTimeout)
 	return l4Accept
 }
 
@@ -226,9 +226,9 @@ func icmpIsErr(typ uint8) bool {
 const nrICMPTypes = 18
 
 // icmpError is nf_conntrack_icmpv4_error with nf_conntrack_inet_error:
-// an ICMP error quoting a packet of a tracked connection is RELATED to it
-// (the quoted tuple inverted finds the direction it answers, whose
-// destination must be the error's). It reports whether it decided the
+// an ICMP error quoting a packet of a tracked connection of the packet's
+// zone is RELATED to it (the quoted tuple inverted finds the direction it
+// answers, whose destination must be the error's). It reports whether it decided the
 // packet (handled: the skb has its connection, or the error counts as
 // invalid); a query goes on to the ICMP tracker.
 func (n *Net) icmpError(p *pktInfo, cfg *Config) (handled, bad bool) {
@@ -263,8 +263,7 @@ func (n *Net) icmpError(p *pktInfo, cfg *Config) (handled, bad bool) {
 	if !ok {
 		return true, true
 	}
-	const zone = 0
-	h := n.find(&it, zone, n.hashRaw(&it, zone))
+	h := n.findZone(&it, p.zone, p.now)
 	if h == nil {
 		return true, true
 	}

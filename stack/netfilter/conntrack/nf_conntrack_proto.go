@@ -137,10 +137,12 @@ func defragHook(in *ipv4.Inet) func(*stack.SKB, *stack.NFState) stack.Verdict {
 // conntrackIn is nf_conntrack_in: the packet's connection is found or
 // made (unconfirmed) and its tracker updates it; the skb carries it and
 // the packet's relation to it. Packets already seen (looped back) or
-// exempted are left alone; what cannot be tracked goes on without a
-// connection (invalid).
+// exempted are left alone; a template the raw table attached gives the
+// zone and the event masks, and is dropped; what cannot be tracked goes
+// on without a connection (invalid).
 func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
-	if ct, info := skb.NFCT(); ct != nil || Info(info) == Untracked {
+	tmpl, seen := templateOf(skb)
+	if seen {
 		return stack.NFAccept
 	}
 	var p pktInfo
@@ -148,6 +150,7 @@ func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 		n.stats.invalid.Add(1)
 		return stack.NFAccept
 	}
+	p.tmpl, p.zone, p.now = tmpl, zoneOf(tmpl, skb), n.clock.Now()
 	cfg := n.conf()
 	if p.ip.Protocol() == protoICMP {
 		handled, bad := n.icmpError(&p, cfg)
@@ -189,25 +192,31 @@ func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	}
 }
 
-// resolve is resolve_normal_ct: the connection of the packet's tuple, or
-// a new one (its reply tuple the inverse) and how the packet relates to
-// it, attached to the skb. A packet that has no tuple or none with an
-// inverse gets no connection (nil); ok is false when the table is full
-// (the packet is to be dropped).
+// resolve is resolve_normal_ct: the connection of the packet's tuple in
+// its zone, or a new one (its reply tuple the inverse) and how the packet
+// relates to it, attached to the skb. A packet that has no tuple or none
+// with an inverse gets no connection (nil); ok is false when the table is
+// full (the packet is to be dropped).
 func (n *Net) resolve(p *pktInfo, cfg *Config) (ct *Conn, info Info, ok bool) {
 	t, good := p.tuple()
 	if !good {
 		return nil, 0, true
 	}
-	const zone = 0
-	hash := n.hashRaw(&t, zone)
-	h := n.find(&t, zone, hash)
+	zone := p.zone
+	id := zone.IDIn(Original)
+	hash := n.hashRaw(&t, id)
+	h := n.find(&t, zone, hash, p.now)
+	if h == nil {
+		if rid := zone.IDIn(Reply); rid != id {
+			h = n.find(&t, zone, n.hashRaw(&t, rid), p.now)
+		}
+	}
 	if h == nil {
 		r, good := t.Invert()
 		if !good {
 			return nil, 0, true
 		}
-		if ct = n.alloc(&t, &r, zone, hash, cfg); ct == nil {
+		if ct = n.alloc(&t, &r, zone, hash, cfg, p.tmpl); ct == nil {
 			return nil, 0, false
 		}
 		ct.l4 = trackerOf(t.Proto)

@@ -2,6 +2,7 @@ package conntrack
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 	"time"
 
 	"vnic/header"
@@ -148,7 +149,7 @@ type tcpState struct {
 // protoState is ct->proto: TCP's state, or UDP's stream time.
 type protoState struct {
 	tcp       tcpState
-	udpStream int64 // stream_ts: the host-clock time after which a replied UDP flow is a stream
+	udpStream atomic.Int64 // stream_ts: the host-clock time after which a replied UDP flow is a stream (set before confirmation, read without ct->lock)
 }
 
 // The tracker's verdicts (nf_conntrack_handle_packet's return: NF_ACCEPT,

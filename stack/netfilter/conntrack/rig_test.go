@@ -141,14 +141,7 @@ func (r *rig) in(pkt []byte) result  { return r.pass(pkt, stack.NFPreRouting, st
 func (r *rig) out(pkt []byte) result { return r.pass(pkt, stack.NFLocalOut, stack.NFPostRouting) }
 
 func (r *rig) pass(pkt []byte, first, last stack.NFHook) result {
-	skb := r.skb(pkt)
-	v := r.n.conntrackIn(skb, &stack.NFState{Hook: first})
-	if v == stack.NFAccept {
-		v = r.n.confirmHook(skb, &stack.NFState{Hook: last})
-	}
-	ct, info := Get(skb)
-	skb.Consume()
-	return result{ct, info, v}
+	return r.passWith(pkt, nil, 0, first, last)
 }
 
 func (r *rig) advance(d time.Duration) { r.clk.RunFor(d) }

@@ -180,6 +180,6 @@ inWindow:
 			c.cacheEvent(EventAssured)
 		}
 	}
-	c.refresh(info, p.total, timeout)
+	c.refresh(p, info, timeout)
 	return l4Accept
 }

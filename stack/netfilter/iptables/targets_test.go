@@ -114,10 +114,6 @@ func TestConnmarkAndNotrack(t *testing.T) {
 			t.Errorf("%v: not untracked", hook)
 		}
 	}
-	raw.Chains[0].Rules[0].Target.Info = &ipt.CTInfo{Zone: 1}
-	if _, err := ipt.Replace(r.h, raw); !errors.Is(err, syscall.EOPNOTSUPP) {
-		t.Errorf("CT --zone: %v", err)
-	}
 	if _, err := ipt.Replace(r.h, mangle(stack.NFPreRouting, ipt.Rule{Target: ipt.Target{Name: "NOTRACK"}})); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("NOTRACK in mangle: %v", err)
 	}

@@ -113,37 +113,6 @@ func (t *dscpTarget) Target(p Param) Verdict {
 	return Continue
 }
 
-// CTInfo is the CT target, revision 2 (struct xt_ct_target_info_v1).
-type CTInfo struct {
-	Flags     uint16 // CTNoTrack, …
-	Zone      uint16
-	CTEvents  uint32
-	ExpEvents uint32
-	Helper    [16]byte
-	Timeout   [32]byte
-}
-
-// CT flags (XT_CT_*).
-const (
-	CTNoTrack      = 1 << 0
-	CTNoTrackAlias = 1 << 1
-	CTZoneDirOrig  = 1 << 2
-	CTZoneDirRepl  = 1 << 3
-	CTZoneMark     = 1 << 4
-	ctFlagMask     = 0x1f
-)
-
-type notrackTarget struct{}
-
-// Target is xt_ct_target with the untracked template: a packet tracking
-// has not seen is exempted from it.
-func (notrackTarget) Target(p Param) Verdict {
-	if ct, info := conntrack.Get(p.SKB); ct == nil && info == 0 {
-		conntrack.SetUntracked(p.SKB)
-	}
-	return Continue
-}
-
 func init() {
 	RegisterTarget(&TargetType{Name: "MARK", Revision: 2, NewInfo: func() any { return new(MarkTargetInfo) },
 		Check: func(c *CheckParam, info any) (Targeter, error) { return &markTarget{*info.(*MarkTargetInfo)}, nil }})
@@ -178,22 +147,4 @@ func init() {
 			}
 			return &dscpTarget{*i}, nil
 		}})
-	RegisterTarget(&TargetType{Name: "CT", Revision: 2, Table: "raw", NewInfo: func() any { return new(CTInfo) },
-		Check: func(c *CheckParam, info any) (Targeter, error) {
-			i := info.(*CTInfo)
-			if i.Flags&^ctFlagMask != 0 {
-				return nil, checkErr("x_tables: CT: unknown flags %#x", i.Flags)
-			}
-			if i.Flags&CTNoTrack != 0 {
-				if i.Zone != 0 || i.CTEvents != 0 || i.ExpEvents != 0 || i.Helper[0] != 0 || i.Timeout[0] != 0 {
-					return nil, checkErr("x_tables: CT: --notrack takes no other option")
-				}
-				return notrackTarget{}, nil
-			}
-			// Zones, helpers, event masks and timeouts attach a template
-			// connection, which the tracker does not have.
-			return nil, errorf(syscall.EOPNOTSUPP, "x_tables: CT: only --notrack: the connection tracker has no templates (zones, helpers, events, timeouts)")
-		}})
-	RegisterTarget(&TargetType{Name: "NOTRACK", Table: "raw",
-		Check: func(*CheckParam, any) (Targeter, error) { return notrackTarget{}, nil }})
 }

@@ -32,8 +32,9 @@ func (n *Net) binding(ct *conntrack.Conn) *binding {
 	return b
 }
 
-// srcKey is what hash_by_src hashes: the original source, the protocol
-// and the zone.
+// srcKey is what find_appropriate_src compares: the original source, the
+// protocol and the zone's id in the original direction
+// (nf_ct_zone_equal(ct, zone, IP_CT_DIR_ORIGINAL)).
 type srcKey struct {
 	addr  [4]byte
 	port  uint16
@@ -41,8 +42,8 @@ type srcKey struct {
 	zone  uint16
 }
 
-func keyOf(t conntrack.Tuple, zone uint16) srcKey {
-	return srcKey{addr: t.Src, port: t.SrcPort, proto: t.Proto, zone: zone}
+func keyOf(t conntrack.Tuple, zone conntrack.Zone) srcKey {
+	return srcKey{addr: t.Src, port: t.SrcPort, proto: t.Proto, zone: zone.IDIn(conntrack.Original)}
 }
 
 // Confirmed links a source-mapped connection into the source map. Linux
@@ -92,7 +93,7 @@ func (b *binding) Destroyed(ct *conntrack.Conn) {
 // source (address, port, protocol) already mapped gives its mapping, with
 // orig's destination, when that is in r — so that one source keeps one
 // mapped address and port across destinations.
-func (n *Net) findAppropriateSrc(orig conntrack.Tuple, r *Range, zone uint16) (conntrack.Tuple, bool) {
+func (n *Net) findAppropriateSrc(orig conntrack.Tuple, r *Range, zone conntrack.Zone) (conntrack.Tuple, bool) {
 	n.srcMu.Lock()
 	defer n.srcMu.Unlock()
 	for b := n.bySrc[keyOf(orig, zone)]; b != nil; b = b.next {

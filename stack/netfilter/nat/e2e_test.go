@@ -103,7 +103,7 @@ func TestMasquerade(t *testing.T) {
 		{"icmp", tup(cAddr, sAddr, id, header.ICMPv4Echo<<8, header.ProtoICMP)},
 		{"tcp", tup(cAddr, sAddr, 40000, 8080, header.ProtoTCP)},
 	} {
-		ct, dir := r.Lookup(tc.orig, 0)
+		ct, dir := r.Lookup(tc.orig, conntrack.DefaultZone)
 		if ct == nil || dir != conntrack.Original {
 			t.Fatalf("%s: no entry for %+v", tc.name, tc.orig)
 		}
@@ -221,7 +221,7 @@ func TestDNATPortForward(t *testing.T) {
 	if n, from := recvAll(su); n != 4 || from[netip.AddrPortFrom(rWAN, 5000)] != 4 {
 		t.Fatalf("s got %d from %v, want 4 from r:5000", n, from)
 	}
-	ct, _ := conntrack.Of(st(w, "r")).Lookup(tup(sAddr, rWAN, 33000, 8080, header.ProtoTCP), 0)
+	ct, _ := conntrack.Of(st(w, "r")).Lookup(tup(sAddr, rWAN, 33000, 8080, header.ProtoTCP), conntrack.DefaultZone)
 	if ct == nil || ct.Tuple(conntrack.Reply) != tup(cAddr, sAddr, 80, 33000, header.ProtoTCP) {
 		t.Fatalf("tcp entry %v", ct)
 	}
@@ -312,7 +312,7 @@ func TestNetmap(t *testing.T) {
 	if m, ok := p.Recv(); !ok || m.IsError || m.From != sAddr {
 		t.Fatalf("echo reply %+v %v", m, ok)
 	}
-	ct, _ := conntrack.Of(st(w, "r")).Lookup(tup(cAddr, sAddr, p.ID(), header.ICMPv4Echo<<8, header.ProtoICMP), 0)
+	ct, _ := conntrack.Of(st(w, "r")).Lookup(tup(cAddr, sAddr, p.ID(), header.ICMPv4Echo<<8, header.ProtoICMP), conntrack.DefaultZone)
 	if ct == nil || ct.Tuple(conntrack.Reply).Dst != mapped.As4() {
 		t.Fatalf("ping entry %v", ct)
 	}
@@ -410,7 +410,7 @@ func TestHairpin(t *testing.T) {
 		}
 		transfer(t, w, c, s, 25000)
 		transfer(t, w, s, c, 25000)
-		ct, _ := conntrack.Of(st(w, "r")).Lookup(tup(cAddr, rWAN, 42000, 80, header.ProtoTCP), 0)
+		ct, _ := conntrack.Of(st(w, "r")).Lookup(tup(cAddr, rWAN, 42000, 80, header.ProtoTCP), conntrack.DefaultZone)
 		if ct == nil {
 			t.Fatal("no entry")
 		}

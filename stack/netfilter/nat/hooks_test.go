@@ -47,7 +47,7 @@ func TestSNATBothWays(t *testing.T) {
 	if calls != 1 {
 		t.Fatalf("the table was asked %d times, want once (the first packet)", calls)
 	}
-	ct, dir := r.ct.Lookup(conntrack.Tuple{Src: addrA, Dst: addrD, SrcPort: 40000, DstPort: 80, Proto: header.ProtoTCP}, 0)
+	ct, dir := r.ct.Lookup(conntrack.Tuple{Src: addrA, Dst: addrD, SrcPort: 40000, DstPort: 80, Proto: header.ProtoTCP}, conntrack.DefaultZone)
 	if ct == nil || dir != conntrack.Original {
 		t.Fatal("no entry")
 	}
@@ -188,7 +188,7 @@ func TestOifChanged(t *testing.T) {
 	if got, v := r.forward(p.bytes(), r.lan, r.lan); got != nil || v != stack.NFDrop {
 		t.Fatalf("by another device: %v", v)
 	}
-	if ct, _ := r.ct.Lookup(conntrack.Tuple{Src: addrA, Dst: addrD, SrcPort: 1000, DstPort: 53, Proto: header.ProtoUDP}, 0); ct != nil {
+	if ct, _ := r.ct.Lookup(conntrack.Tuple{Src: addrA, Dst: addrD, SrcPort: 1000, DstPort: 53, Proto: header.ProtoUDP}, conntrack.DefaultZone); ct != nil {
 		t.Fatal("entry still there")
 	}
 	if s := r.n.Stats(); s.OifDrops != 1 {

@@ -218,7 +218,17 @@ func (r *rig) setup(rng Range, m Manip) func(*stack.SKB, *stack.NFState) stack.V
 // confirmation.
 func (r *rig) bind(p pkt, rng Range, m Manip) (*conntrack.Conn, stack.Verdict) {
 	r.t.Helper()
+	return r.bindIn(p, rng, m, nil)
+}
+
+// bindIn is bind with the packet tracked in zone (nil: the default), as
+// the raw table's CT target would have it.
+func (r *rig) bindIn(p pkt, rng Range, m Manip, zone *conntrack.Zone) (*conntrack.Conn, stack.Verdict) {
+	r.t.Helper()
 	skb := r.skb(p.bytes(), r.lan)
+	if zone != nil {
+		conntrack.SetTemplate(skb, r.ct.NewTemplate(*zone, 0, 0))
+	}
 	v, skb := r.hook(stack.NFPreRouting, skb, r.lan, nil)
 	if skb == nil {
 		r.t.Fatalf("PRE_ROUTING: %v", v)

@@ -11,9 +11,10 @@ import (
 
 // binding is one flow bound in a tuple-choice case.
 type bindCase struct {
-	p   pkt
-	rng Range
-	m   Manip
+	p    pkt
+	rng  Range
+	m    Manip
+	zone *conntrack.Zone // the zone the flow is tracked in (nil: the default)
 }
 
 func tcpFlow(src, dst [4]byte, sport, dport uint16) pkt {
@@ -44,70 +45,95 @@ func TestUniqueTuple(t *testing.T) {
 		want  want
 	}{
 		{"snat keeps a free port", []bindCase{
-			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc},
+			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc, nil},
 		}, want{addr: addrN, port: 40000, mangled: true}},
 		{"snat clash moves within 1024-65535", []bindCase{
-			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc},
-			{tcpFlow(addrB, addrD, 40000, 80), snatN, ManipSrc},
+			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc, nil},
+			{tcpFlow(addrB, addrD, 40000, 80), snatN, ManipSrc, nil},
 		}, want{addr: addrN, lo: 1024, hi: 65535, avoid: 40000, mangled: true}},
 		{"snat clash moves within 600-1023", []bindCase{
-			{tcpFlow(addrA, addrD, 700, 80), snatN, ManipSrc},
-			{tcpFlow(addrB, addrD, 700, 80), snatN, ManipSrc},
+			{tcpFlow(addrA, addrD, 700, 80), snatN, ManipSrc, nil},
+			{tcpFlow(addrB, addrD, 700, 80), snatN, ManipSrc, nil},
 		}, want{addr: addrN, lo: 600, hi: 1023, avoid: 700, mangled: true}},
 		{"snat clash moves within 1-511", []bindCase{
-			{udpFlow(addrA, addrD, 53, 53), snatN, ManipSrc},
-			{udpFlow(addrB, addrD, 53, 53), snatN, ManipSrc},
+			{udpFlow(addrA, addrD, 53, 53), snatN, ManipSrc, nil},
+			{udpFlow(addrB, addrD, 53, 53), snatN, ManipSrc, nil},
 		}, want{addr: addrN, lo: 1, hi: 511, avoid: 53, mangled: true}},
 		{"snat: another destination keeps the port", []bindCase{
-			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc},
-			{tcpFlow(addrB, addrD2, 40000, 80), snatN, ManipSrc},
+			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc, nil},
+			{tcpFlow(addrB, addrD2, 40000, 80), snatN, ManipSrc, nil},
 		}, want{addr: addrN, port: 40000, mangled: true}},
 		{"snat to a range: a port outside moves in", []bindCase{
-			{tcpFlow(addrA, addrD, 40000, 80), ports(snatN, 1000, 1005), ManipSrc},
+			{tcpFlow(addrA, addrD, 40000, 80), ports(snatN, 1000, 1005), ManipSrc, nil},
 		}, want{addr: addrN, lo: 1000, hi: 1005, mangled: true}},
 		{"snat to a range: a port inside and free stays", []bindCase{
-			{tcpFlow(addrA, addrD, 1003, 80), ports(snatN, 1000, 1005), ManipSrc},
+			{tcpFlow(addrA, addrD, 1003, 80), ports(snatN, 1000, 1005), ManipSrc, nil},
 		}, want{addr: addrN, port: 1003, mangled: true}},
 		{"snat to a range: a port inside and taken moves", []bindCase{
-			{tcpFlow(addrA, addrD, 1003, 80), ports(snatN, 1000, 1005), ManipSrc},
-			{tcpFlow(addrB, addrD, 1003, 80), ports(snatN, 1000, 1005), ManipSrc},
+			{tcpFlow(addrA, addrD, 1003, 80), ports(snatN, 1000, 1005), ManipSrc, nil},
+			{tcpFlow(addrB, addrD, 1003, 80), ports(snatN, 1000, 1005), ManipSrc, nil},
 		}, want{addr: addrN, lo: 1000, hi: 1005, avoid: 1003, mangled: true}},
 		{"snat to an exhausted range: the duplicate is refused", []bindCase{
-			{tcpFlow(addrA, addrD, 1000, 80), ports(snatN, 1000, 1001), ManipSrc},
-			{tcpFlow(addrB, addrD, 1000, 80), ports(snatN, 1000, 1001), ManipSrc},
-			{tcpFlow([4]byte{198, 18, 1, 4}, addrD, 1000, 80), ports(snatN, 1000, 1001), ManipSrc},
+			{tcpFlow(addrA, addrD, 1000, 80), ports(snatN, 1000, 1001), ManipSrc, nil},
+			{tcpFlow(addrB, addrD, 1000, 80), ports(snatN, 1000, 1001), ManipSrc, nil},
+			{tcpFlow([4]byte{198, 18, 1, 4}, addrD, 1000, 80), ports(snatN, 1000, 1001), ManipSrc, nil},
 		}, want{addr: addrN, lo: 1000, hi: 1001, refused: true, mangled: true}},
 		{"snat: the tuple in range and free is kept", []bindCase{
-			{tcpFlow(addrN, addrD, 40000, 80), snatN, ManipSrc},
+			{tcpFlow(addrN, addrD, 40000, 80), snatN, ManipSrc, nil},
 		}, want{addr: addrN, port: 40000}},
 		{"snat: a source keeps its mapping for another destination", []bindCase{
-			{tcpFlow(addrB, addrD, 40000, 80), snatN, ManipSrc},
-			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc},
-			{tcpFlow(addrA, addrD2, 40000, 80), snatN, ManipSrc},
+			{tcpFlow(addrB, addrD, 40000, 80), snatN, ManipSrc, nil},
+			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc, nil},
+			{tcpFlow(addrA, addrD2, 40000, 80), snatN, ManipSrc, nil},
 		}, want{addr: addrN, lo: 1024, hi: 65535, avoid: 40000, mangled: true, fromPrev: 2}},
 		{"dnat keeps the destination port", []bindCase{
-			{tcpFlow(addrA, addrN, 40000, 80), single(addrD), ManipDst},
+			{tcpFlow(addrA, addrN, 40000, 80), single(addrD), ManipDst, nil},
 		}, want{addr: addrD, port: 80, mangled: true}},
 		{"dnat keeps the destination port even on a clash", []bindCase{
-			{tcpFlow(addrA, addrN, 40000, 80), single(addrD), ManipDst},
-			{tcpFlow(addrA, addrN2, 40000, 80), single(addrD), ManipDst},
+			{tcpFlow(addrA, addrN, 40000, 80), single(addrD), ManipDst, nil},
+			{tcpFlow(addrA, addrN2, 40000, 80), single(addrD), ManipDst, nil},
 		}, want{addr: addrD, port: 80, refused: true, mangled: true}},
 		{"dnat to a port", []bindCase{
-			{tcpFlow(addrA, addrN, 40000, 80), dnat(8080, 8080), ManipDst},
+			{tcpFlow(addrA, addrN, 40000, 80), dnat(8080, 8080), ManipDst, nil},
 		}, want{addr: addrD, port: 8080, mangled: true}},
 		{"dnat to a range starts at its first port", []bindCase{
-			{tcpFlow(addrA, addrN, 40000, 80), dnat(8000, 8010), ManipDst},
+			{tcpFlow(addrA, addrN, 40000, 80), dnat(8000, 8010), ManipDst, nil},
 		}, want{addr: addrD, port: 8000, mangled: true}},
 		{"dnat to a range goes on to the next free port", []bindCase{
-			{tcpFlow(addrA, addrN, 40000, 80), dnat(8000, 8010), ManipDst},
-			{tcpFlow(addrA, addrN2, 40000, 80), dnat(8000, 8010), ManipDst},
+			{tcpFlow(addrA, addrN, 40000, 80), dnat(8000, 8010), ManipDst, nil},
+			{tcpFlow(addrA, addrN2, 40000, 80), dnat(8000, 8010), ManipDst, nil},
 		}, want{addr: addrD, port: 8001, mangled: true}},
 		{"dnat with a base keeps the offset", []bindCase{
-			{tcpFlow(addrA, addrN, 40000, 83), Range{Flags: MapIPs | ProtoSpecified | ProtoOffset, MinAddr: addrD, MaxAddr: addrD, MinProto: 8000, MaxProto: 8010, BaseProto: 80}, ManipDst},
+			{tcpFlow(addrA, addrN, 40000, 83), Range{Flags: MapIPs | ProtoSpecified | ProtoOffset, MinAddr: addrD, MaxAddr: addrD, MinProto: 8000, MaxProto: 8010, BaseProto: 80}, ManipDst, nil},
 		}, want{addr: addrD, port: 8003, mangled: true}},
+		{"snat: the same flow in two zones keeps its port in each", []bindCase{
+			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc, &conntrack.Zone{ID: 1}},
+			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc, &conntrack.Zone{ID: 2}},
+		}, want{addr: addrN, port: 40000, mangled: true}},
+		{"snat: a clash in another zone is none", []bindCase{
+			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc, &conntrack.Zone{ID: 1}},
+			{tcpFlow(addrB, addrD, 40000, 80), snatN, ManipSrc, nil},
+		}, want{addr: addrN, port: 40000, mangled: true}},
+		{"snat: a clash in the same zone moves", []bindCase{
+			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc, &conntrack.Zone{ID: 1}},
+			{tcpFlow(addrB, addrD, 40000, 80), snatN, ManipSrc, &conntrack.Zone{ID: 1}},
+		}, want{addr: addrN, lo: 1024, hi: 65535, avoid: 40000, mangled: true}},
+		{"snat: zones of the original direction share the reply's default zone", []bindCase{
+			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc, &conntrack.Zone{ID: 1, Dir: conntrack.ZoneDirOrig}},
+			{tcpFlow(addrB, addrD, 40000, 80), snatN, ManipSrc, &conntrack.Zone{ID: 2, Dir: conntrack.ZoneDirOrig}},
+		}, want{addr: addrN, lo: 1024, hi: 65535, avoid: 40000, mangled: true}},
+		{"snat: zones of the reply direction keep them apart", []bindCase{
+			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc, &conntrack.Zone{ID: 1, Dir: conntrack.ZoneDirRepl}},
+			{tcpFlow(addrB, addrD, 40000, 80), snatN, ManipSrc, &conntrack.Zone{ID: 2, Dir: conntrack.ZoneDirRepl}},
+		}, want{addr: addrN, port: 40000, mangled: true}},
+		{"snat: a source keeps its mapping within its zone only", []bindCase{
+			{tcpFlow(addrB, addrD, 40000, 80), snatN, ManipSrc, &conntrack.Zone{ID: 1}},
+			{tcpFlow(addrA, addrD, 40000, 80), snatN, ManipSrc, &conntrack.Zone{ID: 1}},
+			{tcpFlow(addrA, addrD2, 40000, 80), snatN, ManipSrc, &conntrack.Zone{ID: 2}},
+		}, want{addr: addrN, port: 40000, mangled: true}},
 		{"icmp: a taken identifier moves", []bindCase{
-			{pkt{src: addrA, dst: addrD, proto: header.ProtoICMP, icmpType: header.ICMPv4Echo, sport: 77}, snatN, ManipSrc},
-			{pkt{src: addrB, dst: addrD, proto: header.ProtoICMP, icmpType: header.ICMPv4Echo, sport: 77}, snatN, ManipSrc},
+			{pkt{src: addrA, dst: addrD, proto: header.ProtoICMP, icmpType: header.ICMPv4Echo, sport: 77}, snatN, ManipSrc, nil},
+			{pkt{src: addrB, dst: addrD, proto: header.ProtoICMP, icmpType: header.ICMPv4Echo, sport: 77}, snatN, ManipSrc, nil},
 		}, want{addr: addrN, lo: 0, hi: 65535, avoid: 77, mangled: true}},
 	}
 	for _, tc := range cases {
@@ -117,7 +143,7 @@ func TestUniqueTuple(t *testing.T) {
 			var v stack.Verdict
 			for _, f := range tc.flows {
 				var ct *conntrack.Conn
-				ct, v = r.bind(f.p, f.rng, f.m)
+				ct, v = r.bindIn(f.p, f.rng, f.m, f.zone)
 				cts = append(cts, ct)
 			}
 			last, f := cts[len(cts)-1], tc.flows[len(tc.flows)-1]
@@ -365,7 +391,7 @@ func TestTimeWaitReuse(t *testing.T) {
 				t.Fatalf("connection %d, step %d: %v", i, j, v)
 			}
 		}
-		ct, _ := r.ct.Lookup(conntrack.Tuple{Src: src, Dst: addrD, SrcPort: 40000, DstPort: 80, Proto: header.ProtoTCP}, 0)
+		ct, _ := r.ct.Lookup(conntrack.Tuple{Src: src, Dst: addrD, SrcPort: 40000, DstPort: 80, Proto: header.ProtoTCP}, conntrack.DefaultZone)
 		if ct == nil || ct.ProtoState() != conntrack.TCPTimeWait {
 			t.Fatalf("connection %d not in TIME_WAIT", i)
 		}

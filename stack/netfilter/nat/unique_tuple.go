@@ -37,7 +37,7 @@ func (n *Net) uniqueTuple(orig conntrack.Tuple, r *Range, ct *conntrack.Conn, m 
 		}
 	}
 	t := orig
-	findBestIPsProto(&t, r, m, ct.Zone())
+	findBestIPsProto(&t, r, m, ct.Zone().ID)
 	if r.Flags&ProtoRandomAll == 0 {
 		if r.Flags&ProtoSpecified != 0 {
 			if r.Flags&ProtoOffset == 0 && l4InRange(&t, m, r.MinProto, r.MaxProto) &&
@@ -172,7 +172,8 @@ func l4InRange(t *conntrack.Tuple, m Manip, lo, hi uint16) bool {
 // r's by a hash of the source and (unless Persistent) the destination, so
 // that a client keeps its mapped address across connections. The hash is
 // the kernel's (jhash2 of the address words as a little-endian machine
-// reads them), so a vnic host picks the address Linux picks.
+// reads them) with the zone's id whatever its direction, so a vnic host
+// picks the address Linux picks.
 func findBestIPsProto(t *conntrack.Tuple, r *Range, m Manip, zone uint16) {
 	if r.Flags&MapIPs == 0 {
 		return

@@ -3,3 +3,28 @@
 -j CT --notrack;=;OK
 -j NOTRACK;=;OK
 -j CT --zone x;;FAIL
+-j CT;=;OK
+-j CT --zone 1;=;OK
+-j CT --zone 0;-j CT;OK
+-j CT --zone 0x10;-j CT --zone 16;OK
+-j CT --zone 65536;;FAIL
+-j CT --zone-orig 1;=;OK
+-j CT --zone-reply 65535;=;OK
+-j CT --zone mark;=;OK
+-j CT --zone-orig mark;=;OK
+-j CT --zone-reply MARK;-j CT --zone-reply mark;OK
+-j CT --zone-orig 1 --zone-reply 2;-j CT --zone 2;OK
+-j CT --zone 1 --zone 2;;FAIL
+-p udp -j CT --ctevents new,destroy;=;OK
+-j CT --ctevents destroy,new;-j CT --ctevents new,destroy;OK
+-j CT --ctevents new,related,destroy,reply,assured,protoinfo,helper,mark,natseqinfo,secmark;=;OK
+-j CT --ctevents bogus;;FAIL
+-j CT --ctevents NEW;;FAIL
+-j CT --expevents new;=;OK
+-j CT --expevents destroy;;FAIL
+-j CT --zone 3 --ctevents new --expevents new;-j CT --ctevents new --expevents new --zone 3;OK
+-j CT --notrack --zone 1;=;OK
+-j CT --helper ftp;;FAIL
+-p tcp -j CT --helper bogus;;FAIL
+-j CT --timeout foo;;FAIL
+-p udp -j CT --timeout foo;;FAIL
