@@ -26,6 +26,14 @@ const DefaultRcvBuf = 212992
 // before a send waits.
 const DefaultSndBuf = 212992
 
+// The errors a read returns without waiting are made once: a reader that
+// finds its queue empty (each time it has drained it, before it parks)
+// allocates nothing.
+var (
+	errNothingQueued = fmt.Errorf("stack: udp: nothing queued: %w", syscall.EAGAIN)
+	errClosed        = fmt.Errorf("stack: udp: %w", net.ErrClosed)
+)
+
 // Conn is a UDP socket (inet.PacketConn makes it a net.PacketConn). Its
 // waiting reads wait only on a real-time host (on the virtual clock they
 // return EAGAIN when nothing is queued: run the clock, then read).
@@ -131,7 +139,7 @@ func (c *Conn) sendable() error {
 
 func (c *Conn) sendableLocked() error {
 	if c.closed {
-		return fmt.Errorf("stack: udp: %w", net.ErrClosed)
+		return errClosed
 	}
 	err := c.err
 	c.err = nil
@@ -209,7 +217,7 @@ func (c *Conn) SendTo(b []byte, to netip.AddrPort) (int, error) {
 		defer c.mu.Unlock()
 		switch {
 		case c.closed:
-			return 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
+			return 0, errClosed
 		case c.pendTo.IsValid() && c.pendTo != to:
 			return 0, fmt.Errorf("stack: udp: corked datagram is for %v, not %v: %w", c.pendTo, to, syscall.EINVAL)
 		case len(c.pend)+len(b) > 65535-ipv4.IPv4HdrLen-8:
@@ -335,7 +343,7 @@ func (c *Conn) waitSndbuf() error {
 	}
 	err := c.wmem.Wait(func() error {
 		if c.shut.Load() {
-			return fmt.Errorf("stack: udp: %w", net.ErrClosed)
+			return errClosed
 		}
 		if dl := c.wdl.Load(); dl != 0 && !time.Now().Before(time.Unix(0, dl)) {
 			return os.ErrDeadlineExceeded
@@ -384,9 +392,9 @@ func (c *Conn) recvLocked(b []byte) (int, netip.AddrPort, int, error) {
 	skb := c.q.Pop()
 	if skb == nil {
 		if c.closed {
-			return 0, netip.AddrPort{}, 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
+			return 0, netip.AddrPort{}, 0, errClosed
 		}
-		return 0, netip.AddrPort{}, 0, fmt.Errorf("stack: udp: nothing queued: %w", syscall.EAGAIN)
+		return 0, netip.AddrPort{}, 0, errNothingQueued
 	}
 	c.qBytes -= skb.Truesize()
 	d := header.UDP(skb.Data())
@@ -417,7 +425,7 @@ func (c *Conn) Close() error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return fmt.Errorf("stack: udp: %w", net.ErrClosed)
+		return errClosed
 	}
 	c.closed = true
 	c.shut.Store(true)
@@ -453,7 +461,7 @@ func (c *Conn) RecvWait(p []byte) (int, netip.AddrPort, error) {
 	var stop stack.Timer
 	for {
 		n, from, _, err := c.recvLocked(p)
-		if !errors.Is(err, syscall.EAGAIN) {
+		if err != errNothingQueued {
 			if stop != nil {
 				stop.Stop()
 			}
