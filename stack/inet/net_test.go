@@ -97,4 +97,16 @@ func TestPacketConnReadFromNoAllocs(t *testing.T) {
 	if _, _, err := a.ReadFrom(buf); !errors.Is(err, syscall.EAGAIN) {
 		t.Errorf("after %d datagrams: %v, want EAGAIN", runs+1, err)
 	}
+	// Finding the queue empty (what a reader does each time it has
+	// drained it) allocates nothing either.
+	if n := testing.AllocsPerRun(runs, func() {
+		if _, _, err := a.ReadFrom(buf); !errors.Is(err, syscall.EAGAIN) {
+			t.Fatalf("empty read: %v, want EAGAIN", err)
+		}
+		if _, _, err := a.ReadFromUDPAddrPort(buf); !errors.Is(err, syscall.EAGAIN) {
+			t.Fatalf("empty read: %v, want EAGAIN", err)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per empty read", n)
+	}
 }

@@ -3,7 +3,6 @@ package udp
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"sync"
@@ -14,7 +13,6 @@ import (
 	"vnic/stack"
 	"vnic/stack/ipv4"
 	"vnic/stack/ipv4/fib"
-	"vnic/stack/sock"
 )
 
 // DefaultRcvBuf is net.core.rmem_default: the bytes (buffer sizes,
@@ -131,7 +129,7 @@ func (c *Conn) sendable() error {
 
 func (c *Conn) sendableLocked() error {
 	if c.closed {
-		return fmt.Errorf("stack: udp: %w", net.ErrClosed)
+		return errClosed
 	}
 	err := c.err
 	c.err = nil
@@ -209,7 +207,7 @@ func (c *Conn) SendTo(b []byte, to netip.AddrPort) (int, error) {
 		defer c.mu.Unlock()
 		switch {
 		case c.closed:
-			return 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
+			return 0, errClosed
 		case c.pendTo.IsValid() && c.pendTo != to:
 			return 0, fmt.Errorf("stack: udp: corked datagram is for %v, not %v: %w", c.pendTo, to, syscall.EINVAL)
 		case len(c.pend)+len(b) > 65535-ipv4.IPv4HdrLen-8:
@@ -335,7 +333,7 @@ func (c *Conn) waitSndbuf() error {
 	}
 	err := c.wmem.Wait(func() error {
 		if c.shut.Load() {
-			return fmt.Errorf("stack: udp: %w", net.ErrClosed)
+			return errClosed
 		}
 		if dl := c.wdl.Load(); dl != 0 && !time.Now().Before(time.Unix(0, dl)) {
 			return os.ErrDeadlineExceeded
@@ -366,39 +364,6 @@ func (c *Conn) SetSndBuf(n int) { c.wmem.SetLimit(2 * n) }
 // Wmem is the socket's send buffer (its limit and what is in use).
 func (c *Conn) Wmem() *stack.Wmem { return c.wmem }
 
-// Recv copies the next datagram into b without waiting; EAGAIN when none
-// is queued. A longer datagram is truncated (MSG_TRUNC reports its length
-// as n > len(b) is not possible: n is what was copied, full its size).
-func (c *Conn) Recv(b []byte) (n int, from netip.AddrPort, full int, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.recvLocked(b)
-}
-
-func (c *Conn) recvLocked(b []byte) (int, netip.AddrPort, int, error) {
-	if c.err != nil {
-		err := c.err
-		c.err = nil
-		return 0, netip.AddrPort{}, 0, err
-	}
-	skb := c.q.Pop()
-	if skb == nil {
-		if c.closed {
-			return 0, netip.AddrPort{}, 0, fmt.Errorf("stack: udp: %w", net.ErrClosed)
-		}
-		return 0, netip.AddrPort{}, 0, fmt.Errorf("stack: udp: nothing queued: %w", syscall.EAGAIN)
-	}
-	c.qBytes -= skb.Truesize()
-	d := header.UDP(skb.Data())
-	iph := header.IPv4(skb.NetworkHeader())
-	from := netip.AddrPortFrom(netip.AddrFrom4(iph.Src()), d.SrcPort())
-	n := copy(b, d.Payload())
-	full := len(d) - header.UDPHeaderLen
-	c.p.in.Host().CPUs()[0].ChargeCopy(n)
-	skb.Consume()
-	return n, from, full, nil
-}
-
 // Close unbinds the socket and drops what it held.
 func (c *Conn) Close() error {
 	t := &c.p.table
@@ -417,7 +382,7 @@ func (c *Conn) Close() error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return fmt.Errorf("stack: udp: %w", net.ErrClosed)
+		return errClosed
 	}
 	c.closed = true
 	c.shut.Store(true)
@@ -436,57 +401,4 @@ func (c *Conn) Close() error {
 	}
 	c.wmu.Unlock()
 	return nil
-}
-
-// RecvWait is Recv that waits, on a real-time host, for a datagram until
-// the read deadline (SO_RCVTIMEO; none set: for ever) and returns
-// os.ErrDeadlineExceeded after it. On the virtual clock it does not wait:
-// nothing arrives while the caller blocks (run the clock, then read).
-func (c *Conn) RecvWait(p []byte) (int, netip.AddrPort, error) {
-	if c.p.in.Host().Clock().Virtual() {
-		n, from, _, err := c.Recv(p)
-		return n, from, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clk := c.p.in.Host().Clock()
-	var stop stack.Timer
-	for {
-		n, from, _, err := c.recvLocked(p)
-		if !errors.Is(err, syscall.EAGAIN) {
-			if stop != nil {
-				stop.Stop()
-			}
-			return n, from, err
-		}
-		if !c.rdl.IsZero() {
-			if clk.Now() >= clk.At(c.rdl) {
-				if stop != nil {
-					stop.Stop()
-				}
-				return 0, netip.AddrPort{}, os.ErrDeadlineExceeded
-			}
-			if stop == nil {
-				stop = sock.Timer(clk, c.rdl, &c.mu, c.cond)
-			}
-		}
-		c.cond.Wait()
-	}
-}
-
-// SetReadDeadline sets when a waiting RecvWait gives up (zero: never); a
-// wait in progress sees the new deadline.
-func (c *Conn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.rdl = t
-	c.cond.Broadcast()
-	c.mu.Unlock()
-	return nil
-}
-
-// SetRcvBuf is SO_RCVBUF (Linux doubles the value asked for).
-func (c *Conn) SetRcvBuf(n int) {
-	c.mu.Lock()
-	c.rcvbuf = 2 * n
-	c.mu.Unlock()
 }

@@ -123,26 +123,6 @@ func (p *Proto) rcv(skb *stack.SKB) {
 	p.queue(best, skb)
 }
 
-// queue is __udp_queue_rcv_skb: past the receive buffer the datagram
-// is dropped (RcvbufErrors and InErrors).
-func (p *Proto) queue(c *Conn, skb *stack.SKB) {
-	ts := skb.Truesize()
-	c.mu.Lock()
-	if c.closed || c.qBytes+ts > c.rcvbuf {
-		c.mu.Unlock()
-		p.Stats.RcvbufErrors.Add(1)
-		p.Stats.InErrors.Add(1)
-		skb.Free()
-		return
-	}
-	skb.SetDst(nil)
-	c.q.Push(skb)
-	c.qBytes += ts
-	c.cond.Broadcast()
-	c.mu.Unlock()
-	p.Stats.InDatagrams.Add(1)
-}
-
 // err is __udp4_lib_err: the socket that sent the quoted datagram
 // hears the error — a connected one as a pending error (port
 // unreachable: ECONNREFUSED; fragmentation needed: EMSGSIZE; others:
