@@ -17,12 +17,15 @@ import (
 // Allocation is first-fit with coalescing at 64-byte granularity; it runs at
 // open and stop time, never per packet.
 type DMA struct {
-	mu     sync.Mutex
-	mem    []byte
-	mapped []uint64 // one bit per 64-byte granule
-	free   []span   // sorted, coalesced free granule spans
-	inUse  int      // bytes allocated
-	allocs int      // live regions
+	mu  sync.Mutex
+	mem []byte
+	// mapped has one bit per 64-byte granule; atomic, as the devices read
+	// it while a driver maps and unmaps (a page pool's pages, a ring freed
+	// while another device of the host runs).
+	mapped []atomic.Uint64
+	free   []span // sorted, coalesced free granule spans
+	inUse  int    // bytes allocated
+	allocs int    // live regions
 
 	// OnFree, when set, is told about every region before it is freed; the
 	// contract checker uses it to flag buffers freed while a device owns them.
@@ -52,7 +55,7 @@ func NewDMA(size int) *DMA {
 	g := (size + granule - 1) / granule
 	return &DMA{
 		mem:    make([]byte, g*granule),
-		mapped: make([]uint64, (g+63)/64),
+		mapped: make([]atomic.Uint64, (g+63)/64),
 		free:   []span{{0, g}},
 	}
 }
@@ -152,9 +155,9 @@ func putSpan(free *[]span, start, n int) {
 func (d *DMA) setMapped(start, n int, on bool) {
 	for g := start; g < start+n; g++ {
 		if on {
-			d.mapped[g/64] |= 1 << (g % 64)
+			d.mapped[g/64].Or(1 << (g % 64))
 		} else {
-			d.mapped[g/64] &^= 1 << (g % 64)
+			d.mapped[g/64].And(^(uint64(1) << (g % 64)))
 		}
 	}
 }
@@ -187,7 +190,7 @@ func (d *DMA) Slice(addr uint64, n int) (b []byte, ok bool) {
 	if first>>6 == last>>6 {
 		// Within one bitmap word (a descriptor, a frame's buffer).
 		mask := (uint64(2)<<(last-first) - 1) << (first & 63)
-		if d.mapped[first>>6]&mask != mask {
+		if d.mapped[first>>6].Load()&mask != mask {
 			return nil, false
 		}
 	} else if !d.allMapped(first, last) {
@@ -214,7 +217,7 @@ func (d *DMA) allMapped(first, last int) bool {
 		} else {
 			mask = (uint64(1)<<span - 1) << b
 		}
-		if d.mapped[w]&mask != mask {
+		if d.mapped[w].Load()&mask != mask {
 			return false
 		}
 		g += span
@@ -225,8 +228,9 @@ func (d *DMA) allMapped(first, last int) bool {
 // mappedGranules counts mapped granules; tests use it.
 func (d *DMA) mappedGranules() int {
 	c := 0
-	for _, w := range d.mapped {
-		c += bits.OnesCount64(w)
+	for i := range d.mapped {
+		w := &d.mapped[i]
+		c += bits.OnesCount64(w.Load())
 	}
 	return c
 }

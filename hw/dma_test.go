@@ -100,11 +100,11 @@ func FuzzDMASliceMapped(f *testing.F) {
 		}
 		// Unmap the granules of [hole, holeEnd).
 		for g := int(hole) / granule; g*granule < int(holeEnd); g++ {
-			d.mapped[g/64] &^= 1 << (g % 64)
+			d.mapped[g/64].And(^(uint64(1) << (g % 64)))
 		}
 		want := n > 0
 		for b := int(at); b < int(at)+int(n); b++ {
-			if b >= size || d.mapped[b/granule/64]&(1<<(b/granule%64)) == 0 {
+			if b >= size || d.mapped[b/granule/64].Load()&(1<<(b/granule%64)) == 0 {
 				want = false
 			}
 		}
