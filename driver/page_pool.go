@@ -66,17 +66,13 @@ func (pp *pagePool) alloc() (*rxPage, error) {
 // get returns a page for the ring to swap in, nil if none can be had
 // (the caller copies instead).
 func (pp *pagePool) get() *rxPage {
-	if n := len(pp.stock); n > 0 {
-		p := pp.stock[n-1]
-		pp.stock[n-1] = nil
-		pp.stock = pp.stock[:n-1]
-		return p
-	}
-	for p := pp.back.Swap(nil); p != nil; {
-		next := p.next
-		p.next = nil
-		pp.stock = append(pp.stock, p)
-		p = next
+	if len(pp.stock) == 0 {
+		for p := pp.back.Swap(nil); p != nil; {
+			next := p.next
+			p.next = nil
+			pp.stock = append(pp.stock, p)
+			p = next
+		}
 	}
 	if n := len(pp.stock); n > 0 {
 		p := pp.stock[n-1]

@@ -211,11 +211,7 @@ func (qv *qVector) cleanRx(budget int) int {
 				r.dropped++
 			}
 		}
-		if built {
-			// igb copies the headers (IGB_RX_HDR_LEN) and attaches the
-			// page; the model charges the header copy only.
-			cpu.ChargeCopy(min(l, rxHdrCopy))
-		} else if skb != nil {
+		if !built && skb != nil {
 			if skb.Tailroom() < l {
 				skb.Free() // larger than any packet the device should build
 				skb = nil
@@ -223,10 +219,13 @@ func (qv *qVector) cleanRx(budget int) int {
 				r.chainDropped = st&ring.RxStatEOP == 0
 			} else {
 				copy(skb.Put(l), buf)
-				// igb copies the headers (IGB_RX_HDR_LEN) and attaches the
-				// page; the model charges the header copy only.
-				cpu.ChargeCopy(min(l, rxHdrCopy))
 			}
+		}
+		if skb != nil {
+			// igb copies the headers (IGB_RX_HDR_LEN) and attaches the
+			// page, whether or not vnic copied: the model charges the
+			// header copy only.
+			cpu.ChargeCopy(min(l, rxHdrCopy))
 		}
 		r.ntc = ring.Next(r.ntc, r.count)
 		r.posts++
