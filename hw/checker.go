@@ -3,6 +3,7 @@ package hw
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +44,59 @@ type Checker struct {
 	violations []Violation
 	snap       [2][NumQueues][][ring.DescSize]byte // descriptors as handed over
 	scheduled  uint32                              // vectors whose NAPI is scheduled
+	// handed indexes the descriptors handed over by their buffer's
+	// address, in blocks of 1<<handedShift bytes, so that checkFree looks
+	// only at the descriptors that can point into the region being freed
+	// (d.mu guards it, as it guards snap). An entry may be stale — its
+	// descriptor since done, or handed again with another buffer —
+	// checkFree validates each against the registers and the ring.
+	handed map[uint64][]slotRef
+}
+
+// handedShift is the index's block: 64 KiB, a DMA mapping window.
+const handedShift = 16
+
+// slotRef names one descriptor: its direction, queue and index.
+type slotRef struct {
+	tx bool
+	q  uint8
+	i  uint32
+}
+
+// bufOf is the buffer address of descriptor bytes b (0 for a TX
+// descriptor that is not a data descriptor: it points at no buffer).
+func bufOf(tx bool, b []byte) uint64 {
+	if !tx {
+		return ring.RxDesc(b).PktAddr()
+	}
+	desc := ring.TxDesc(b)
+	if desc.DTyp() != ring.TxDTypData {
+		return 0
+	}
+	return desc.Addr()
+}
+
+// index records that descriptor s was handed over with a buffer at buf.
+// Entries of the block whose descriptors were handed again elsewhere go.
+func (c *Checker) index(s slotRef, buf uint64) {
+	if c.handed == nil {
+		c.handed = map[uint64][]slotRef{}
+	}
+	blk := buf >> handedShift
+	refs := c.handed[blk][:0]
+	have := false
+	for _, e := range c.handed[blk] {
+		snaps := c.snap[b2i(e.tx)][e.q]
+		if int(e.i) >= len(snaps) || bufOf(e.tx, snaps[e.i][:])>>handedShift != blk {
+			continue
+		}
+		have = have || e == s
+		refs = append(refs, e)
+	}
+	if !have {
+		refs = append(refs, s)
+	}
+	c.handed[blk] = refs
 }
 
 func newChecker(d *Device) *Checker { return &Checker{d: d} }
@@ -73,6 +127,7 @@ func (c *Checker) resetRings() {
 			c.snap[t][q] = nil
 		}
 	}
+	clear(c.handed)
 }
 
 func dirName(tx bool) string {
@@ -123,6 +178,9 @@ func (c *Checker) tail(tx bool, q int, head, oldTail, newTail, n uint32) {
 	for i := oldTail; i != newTail; i = ring.Next(i, n) {
 		if b, ok := c.d.dma.Slice(base+uint64(i)*ring.DescSize, ring.DescSize); ok {
 			copy((*snaps)[i][:], b)
+			if buf := bufOf(tx, b); buf != 0 || !tx {
+				c.index(slotRef{tx: tx, q: uint8(q), i: i}, buf)
+			}
 		}
 	}
 }
@@ -149,56 +207,102 @@ func (c *Checker) unmask(bits uint32) {
 	}
 }
 
-// checkFree runs before DMA memory is freed.
+// checkFree runs before DMA memory is freed: a ring freed while its
+// queue is enabled, or a buffer while a descriptor the device owns (in
+// [head, tail)) points into it, is flagged. The descriptors looked at are
+// those the index holds for the region's blocks, not every ring's.
 func (d *Device) checkFree(addr uint64, size int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	end := addr + uint64(size)
+	// What is flagged, in ring order (RX queues, then TX), each ring's
+	// descriptors from its head, as a scan of the rings would find them.
+	type hit struct {
+		s   slotRef
+		pos int // from the ring's head; -1: the ring itself
+	}
+	var hits []hit
 	for tx := 0; tx < 2; tx++ {
 		for q := 0; q < NumQueues; q++ {
-			var baseL, baseH, lenR, hR, tR, ctl uint32
-			if tx == 1 {
-				baseL, baseH, lenR, hR, tR, ctl = TDBAL(q), TDBAH(q), TDLEN(q), TDH(q), TDT(q), TXDCTL(q)
-			} else {
-				baseL, baseH, lenR, hR, tR, ctl = RDBAL(q), RDBAH(q), RDLEN(q), RDH(q), RDT(q), RXDCTL(q)
-			}
-			if d.regs[ctl/4]&DctlEnable == 0 {
-				continue
-			}
-			n, ok := ring.Count(d.regs[lenR/4])
-			if !ok {
-				continue
-			}
-			base := uint64(d.regs[baseH/4])<<32 | uint64(d.regs[baseL/4])
-			if base < end && addr < base+uint64(n)*ring.DescSize {
-				d.checker.flag(VRingFreed, "%s%d: ring at %#x freed while the queue is enabled", dirName(tx == 1), q, base)
-				continue
-			}
-			head, tail := d.regs[hR/4], d.regs[tR/4]
-			if head >= n || tail >= n {
-				continue
-			}
-			for i := head; i != tail; i = ring.Next(i, n) {
-				b, ok := d.dma.Slice(base+uint64(i)*ring.DescSize, ring.DescSize)
-				if !ok {
-					continue
-				}
-				var buf uint64
-				if tx == 1 {
-					desc := ring.TxDesc(b)
-					if desc.DTyp() != ring.TxDTypData {
-						continue
-					}
-					buf = desc.Addr()
-				} else {
-					buf = ring.RxDesc(b).PktAddr()
-				}
-				if buf >= addr && buf < end {
-					d.checker.flag(VBufferFreed, "%s%d: buffer %#x of descriptor %d freed while the device owns it", dirName(tx == 1), q, buf, i)
-				}
+			base, n, _, _, ok := d.ringState(tx == 1, q)
+			if ok && base < end && addr < base+uint64(n)*ring.DescSize {
+				hits = append(hits, hit{slotRef{tx: tx == 1, q: uint8(q)}, -1})
 			}
 		}
 	}
+	visit := func(refs []slotRef) {
+		for _, s := range refs {
+			base, n, head, tail, ok := d.ringState(s.tx, int(s.q))
+			if !ok || base < end && addr < base+uint64(n)*ring.DescSize || head >= n || tail >= n ||
+				s.i >= n || ring.Used(head, s.i, n) >= ring.Used(head, tail, n) {
+				continue // not enabled, itself being freed, or not owned by the device
+			}
+			b, ok := d.dma.Slice(base+uint64(s.i)*ring.DescSize, ring.DescSize)
+			if !ok {
+				continue
+			}
+			if buf := bufOf(s.tx, b); buf >= addr && buf < end && (buf != 0 || !s.tx) {
+				hits = append(hits, hit{s, int(ring.Used(head, s.i, n))})
+			}
+		}
+	}
+	if size > 0 {
+		first, last := addr>>handedShift, (end-1)>>handedShift
+		if last-first >= uint64(len(d.checker.handed)) {
+			for blk, refs := range d.checker.handed {
+				if blk >= first && blk <= last {
+					visit(refs)
+				}
+			}
+		} else {
+			for blk := first; blk <= last; blk++ {
+				visit(d.checker.handed[blk])
+			}
+		}
+	}
+	slices.SortFunc(hits, func(a, b hit) int {
+		if a.s.tx != b.s.tx {
+			return b2i(a.s.tx) - b2i(b.s.tx)
+		}
+		if a.s.q != b.s.q {
+			return int(a.s.q) - int(b.s.q)
+		}
+		return a.pos - b.pos
+	})
+	for _, h := range hits {
+		base := d.ringBase(h.s.tx, int(h.s.q))
+		if h.pos < 0 {
+			d.checker.flag(VRingFreed, "%s%d: ring at %#x freed while the queue is enabled", dirName(h.s.tx), h.s.q, base)
+			continue
+		}
+		b, _ := d.dma.Slice(base+uint64(h.s.i)*ring.DescSize, ring.DescSize)
+		d.checker.flag(VBufferFreed, "%s%d: buffer %#x of descriptor %d freed while the device owns it", dirName(h.s.tx), h.s.q, bufOf(h.s.tx, b), h.s.i)
+	}
+}
+
+// ringBase is the base address queue q's ring registers give.
+func (d *Device) ringBase(tx bool, q int) uint64 {
+	if tx {
+		return uint64(d.regs[TDBAH(q)/4])<<32 | uint64(d.regs[TDBAL(q)/4])
+	}
+	return uint64(d.regs[RDBAH(q)/4])<<32 | uint64(d.regs[RDBAL(q)/4])
+}
+
+// ringState reads queue q's ring registers: base, size, head and tail,
+// and whether the queue is enabled with a valid length.
+func (d *Device) ringState(tx bool, q int) (base uint64, n, head, tail uint32, ok bool) {
+	lenR, hR, tR, ctl := RDLEN(q), RDH(q), RDT(q), RXDCTL(q)
+	if tx {
+		lenR, hR, tR, ctl = TDLEN(q), TDH(q), TDT(q), TXDCTL(q)
+	}
+	if d.regs[ctl/4]&DctlEnable == 0 {
+		return 0, 0, 0, 0, false
+	}
+	n, ok = ring.Count(d.regs[lenR/4])
+	if !ok {
+		return 0, 0, 0, 0, false
+	}
+	return d.ringBase(tx, q), n, d.regs[hR/4], d.regs[tR/4], true
 }
 
 // NAPIScheduled is told that the NAPI instance serving vector irq was
