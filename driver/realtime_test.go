@@ -37,7 +37,8 @@ func drops(d *topo.Device) uint64 { return d.Adapter.HWStats().MPC }
 
 // realTimeLoad starts n 128-byte frames h1 → h2 (2 queues each) on
 // real-time CPUs once both links are up, into a sink on h2; the deadline
-// (10 s) bounds every wait of the caller.
+// (60 s: a loaded machine under the race detector has taken over 10 s for
+// 20,000 frames) bounds every wait of the caller.
 func realTimeLoad(t *testing.T, n uint64) (*env, *stack.Pktgen, *stack.Sink, time.Time) {
 	t.Helper()
 	e := newEnv(t, func(c *topo.Config) {
@@ -46,7 +47,7 @@ func realTimeLoad(t *testing.T, n uint64) (*env, *stack.Pktgen, *stack.Sink, tim
 	})
 	h1, h2 := e.w.Host("h1"), e.w.Host("h2")
 	a, b := e.a, e.b
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !(a.Netdev.Carrier() && b.Netdev.Carrier()) && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}

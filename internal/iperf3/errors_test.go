@@ -160,7 +160,12 @@ func TestServerRefusals(t *testing.T) {
 	}
 
 	// A vnic client asking the same of the server (a paced -R is one of
-	// vnic's refusals): iperf3's words.
+	// vnic's refusals): iperf3's words, once the server is ready for a
+	// test again (on a loaded machine it may still be ending the last).
+	waitReady := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.out.String(), "(test #3)") && time.Now().Before(waitReady) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if out, err := client(t, a, iperf3.Config{Duration: time.Second, Congestion: "no-such-algorithm"}); err == nil ||
 		err.Error() != "unable to set TCP_CONGESTION: Supplied congestion control algorithm not supported on this host" {
 		t.Errorf("-C no-such-algorithm: %v\n%s", err, out)
