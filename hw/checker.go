@@ -77,26 +77,26 @@ func bufOf(tx bool, b []byte) uint64 {
 }
 
 // index records that descriptor s was handed over with a buffer at buf.
-// Entries of the block whose descriptors were handed again elsewhere go.
+// Adding an entry drops the block's entries whose descriptors were handed
+// again with a buffer elsewhere, so a block holds only a few more than
+// the descriptors that point into it.
 func (c *Checker) index(s slotRef, buf uint64) {
 	if c.handed == nil {
 		c.handed = map[uint64][]slotRef{}
 	}
 	blk := buf >> handedShift
-	refs := c.handed[blk][:0]
-	have := false
-	for _, e := range c.handed[blk] {
+	old := c.handed[blk]
+	if slices.Contains(old, s) {
+		return // as most often: the slot handed over again with a buffer of the same block
+	}
+	refs := old[:0]
+	for _, e := range old {
 		snaps := c.snap[b2i(e.tx)][e.q]
-		if int(e.i) >= len(snaps) || bufOf(e.tx, snaps[e.i][:])>>handedShift != blk {
-			continue
+		if int(e.i) < len(snaps) && bufOf(e.tx, snaps[e.i][:])>>handedShift == blk {
+			refs = append(refs, e)
 		}
-		have = have || e == s
-		refs = append(refs, e)
 	}
-	if !have {
-		refs = append(refs, s)
-	}
-	c.handed[blk] = refs
+	c.handed[blk] = append(refs, s)
 }
 
 func newChecker(d *Device) *Checker { return &Checker{d: d} }
@@ -230,7 +230,7 @@ func (d *Device) checkFree(addr uint64, size int) {
 			}
 		}
 	}
-	visit := func(refs []slotRef) {
+	visit := func(blk uint64, refs []slotRef) {
 		for _, s := range refs {
 			base, n, head, tail, ok := d.ringState(s.tx, int(s.q))
 			if !ok || base < end && addr < base+uint64(n)*ring.DescSize || head >= n || tail >= n ||
@@ -241,7 +241,9 @@ func (d *Device) checkFree(addr uint64, size int) {
 			if !ok {
 				continue
 			}
-			if buf := bufOf(s.tx, b); buf >= addr && buf < end && (buf != 0 || !s.tx) {
+			// A slot's entry in a block its buffer has since left is stale:
+			// its current block's entry stands for it.
+			if buf := bufOf(s.tx, b); buf >= addr && buf < end && (buf != 0 || !s.tx) && buf>>handedShift == blk {
 				hits = append(hits, hit{s, int(ring.Used(head, s.i, n))})
 			}
 		}
@@ -251,12 +253,12 @@ func (d *Device) checkFree(addr uint64, size int) {
 		if last-first >= uint64(len(d.checker.handed)) {
 			for blk, refs := range d.checker.handed {
 				if blk >= first && blk <= last {
-					visit(refs)
+					visit(blk, refs)
 				}
 			}
 		} else {
 			for blk := first; blk <= last; blk++ {
-				visit(d.checker.handed[blk])
+				visit(blk, d.checker.handed[blk])
 			}
 		}
 	}
