@@ -222,10 +222,15 @@ func (d *Device) checkFree(addr uint64, size int) {
 		pos int // from the ring's head; -1: the ring itself
 	}
 	var hits []hit
-	for tx := 0; tx < 2; tx++ {
-		for q := 0; q < NumQueues; q++ {
-			base, n, _, _, ok := d.ringState(tx == 1, q)
-			if ok && base < end && addr < base+uint64(n)*ring.DescSize {
+	for tx, block0 := range [2]uint32{RDBAL0, TDBAL0} { // every free asks: one pass over the registers
+		for q := range NumQueues {
+			r := d.regs[(block0+0x40*uint32(q))/4:][:0x40/4]
+			if r[qDCTL/4]&DctlEnable == 0 {
+				continue
+			}
+			size := uint64(r[qDLEN/4])
+			base := uint64(r[qDBAH/4])<<32 | uint64(r[qDBAL/4])
+			if size != 0 && size%128 == 0 && base < end && addr < base+size {
 				hits = append(hits, hit{slotRef{tx: tx == 1, q: uint8(q)}, -1})
 			}
 		}
