@@ -14,8 +14,8 @@
 set -eu
 
 base=${1:?usage: benchcmp.sh BASE (a git revision)}
-bench=${BENCH:-'^Benchmark(RxPath|TxPath|VirtualTime|IPv4Forward|UDPDeliver|UDPSend|SKBAllocFree|Checksum1500)$'}
-pkgs=${PKGS:-'./driver ./stack ./stack/ipv4 ./offload'}
+bench=${BENCH:-'^Benchmark(RxPath|TxPath|VirtualTime|Demo|IPv4Forward|UDPDeliver|UDPSend|SKBAllocFree|Checksum1500)$'}
+pkgs=${PKGS:-'./driver ./cmd/vnic ./stack ./stack/ipv4 ./offload'}
 count=${COUNT:-6}
 benchtime=${BENCHTIME:-1s}
 go=${GO:-go}
