@@ -186,6 +186,8 @@ func TestBenchNICJSON(t *testing.T) {
 			Size, Queues    int
 			PPS             float64
 			AllocsPerPacket float64 `json:"allocs_per_packet"`
+			TargetPPS       float64 `json:"target_pps"`
+			VsTarget        float64 `json:"vs_target"`
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
@@ -195,8 +197,8 @@ func TestBenchNICJSON(t *testing.T) {
 		t.Fatalf("%d results", len(r.Results))
 	}
 	for _, x := range r.Results {
-		if x.PPS <= 0 {
-			t.Errorf("%+v: no rate", x)
+		if x.PPS <= 0 || x.TargetPPS <= 0 || x.VsTarget <= 0 {
+			t.Errorf("%+v: no rate, target or ratio", x)
 		}
 	}
 }
