@@ -562,11 +562,15 @@ func (fl *FlowKey) accepts(r *Route) bool {
 	return true
 }
 
-// Lookup is fib_lookup. With the default rules it looks in the local
-// table, then main, then default (priorities 0, 32766, 32767); once a
-// rule was added or deleted it goes through the rules (rules.go). A throw
-// route goes on to the next table or rule. No match is ENETUNREACH; a
-// refusing type returns its error with the result.
+// Lookup is fib_lookup. With the default rules local and main answer as
+// one table, as Linux's merged trie does while no rule was added
+// (fib_new_table aliases local to main; fib_unmerge splits them at the
+// first rule): the longest prefix of either, local's first at the same
+// length; then default (priority 32767). Once a rule was added or deleted
+// it goes through the rules (rules.go), local (priority 0) before main. A
+// throw route goes on to the next table or rule — from the merged pair,
+// to default. No match is ENETUNREACH; a refusing type returns its error
+// with the result.
 func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 	f.lookups.Add(1)
 	f.mu.RLock()
@@ -580,29 +584,46 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 		return res, err
 	}
 	key := header.IPv4Uint32(fl.Dst)
-	for i := range f.fixed {
-		r, sl := f.fixed[i].trie.lookup(key, fl)
-		if r == nil {
-			continue
+	i := 0 // local
+	r, sl := f.fixed[0].trie.lookup(key, fl)
+	if r == nil || hitLen(r, sl) < 32 { // nothing is longer than a /32
+		if mr, msl := f.fixed[1].trie.lookup(key, fl); mr != nil && (r == nil || hitLen(mr, msl) > hitLen(r, sl)) {
+			i, r, sl = 1, mr, msl
 		}
-		if sl != nil { // the common case, read from the leaf
-			typ := RouteType(sl.kind & leafTypeMask)
-			if typ == RTNThrow {
-				continue
-			}
-			res := Result{PrefixLen: int(sl.plen), Type: typ, Scope: sl.aux.fi.key.scope, Table: fixedIDs[i], Route: r}
-			if e, ok := typeRefuses(typ); ok {
-				return res, e
-			}
-			return res, nil
+	}
+	if r == nil || hitType(r, sl) == RTNThrow {
+		i = 2
+		if r, sl = f.fixed[2].trie.lookup(key, fl); r == nil || hitType(r, sl) == RTNThrow {
+			f.misses.Add(1)
+			return Result{}, syscall.ENETUNREACH
 		}
-		if r.Type == RTNThrow {
-			continue
-		}
+	}
+	if sl == nil {
 		return f.result(fixedIDs[i], hitOf(r, nil), fl)
 	}
-	f.misses.Add(1)
-	return Result{}, syscall.ENETUNREACH
+	// The common case, read from the leaf.
+	typ := RouteType(sl.kind & leafTypeMask)
+	res := Result{PrefixLen: int(sl.plen), Type: typ, Scope: sl.aux.fi.key.scope, Table: fixedIDs[i], Route: r}
+	if e, ok := typeRefuses(typ); ok {
+		return res, e
+	}
+	return res, nil
+}
+
+// hitLen and hitType are a trie lookup's answer's prefix length and
+// type: read from leaf sl when r is its simple first route.
+func hitLen(r *Route, sl *leaf) uint8 {
+	if sl != nil {
+		return sl.plen
+	}
+	return r.Len
+}
+
+func hitType(r *Route, sl *leaf) RouteType {
+	if sl != nil {
+		return RouteType(sl.kind & leafTypeMask)
+	}
+	return r.Type
 }
 
 // tableLookup finds the route one table holds for a (no key but the

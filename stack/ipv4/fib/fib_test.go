@@ -185,6 +185,44 @@ func TestLookupTablesAndThrow(t *testing.T) {
 	})
 }
 
+// Without rules of their own local and main answer as Linux's merged
+// trie: the longest prefix of the two wins, local's first at the same
+// length, and a throw ends the pair's answer (on to default) — Linux
+// 6.18's answers in a scratch namespace, AnyIP's "local 10.0.0.0/8 dev
+// lo table local" beside main's routes. Once a rule is added local is
+// looked in first, whatever main holds.
+func TestLookupLocalAndMainMerged(t *testing.T) {
+	throw := func(r *Route) *Route { r.Type = RTNThrow; return r }
+	local := func(p, name string) *Route {
+		r := route(TableLocal, p, name)
+		r.Type, r.Scope = RTNLocal, ScopeHost
+		return r
+	}
+	f := newTables(t,
+		local("10.0.0.0/8", "0.0.0.1"),
+		route(TableMain, "10.1.0.0/16", "198.18.9.2"),
+		route(TableMain, "10.0.0.0/8", "198.18.9.3"),
+		throw(route(TableMain, "10.3.0.0/16", "0.0.0.0")),
+		route(TableDefault, "10.3.0.0/16", "198.18.9.4"),
+		throw(route(TableLocal, "10.4.0.0/16", "0.0.0.0")),
+		route(TableMain, "10.4.0.0/16", "198.18.9.5"),
+	)
+	checkLookups(t, f, []lookupCase{
+		{dst: "10.1.2.3", want: "198.18.9.2/16 t254"},     // main's /16 over local's /8
+		{dst: "10.2.2.3", want: "0.0.0.1/8 t255"},         // the same length: local's
+		{dst: "10.3.1.1", want: "198.18.9.4/16 t253"},     // main's throw, the longest: default
+		{dst: "10.4.1.1", want: "network is unreachable"}, // local's throw first at /16; default has none
+	})
+	if _, err := f.AddRule(NewRule(100, RuleToTable, 100), true, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	checkLookups(t, f, []lookupCase{
+		{dst: "10.1.2.3", want: "0.0.0.1/8 t255"},
+		{dst: "10.2.2.3", want: "0.0.0.1/8 t255"},
+		{dst: "10.4.1.1", want: "198.18.9.5/16 t254"}, // local's throw: on to main
+	})
+}
+
 // Blackhole, unreachable and prohibit routes answer their errno (EINVAL,
 // EHOSTUNREACH, EACCES) together with the result that says which route
 // refused; no route at all is ENETUNREACH and counts a miss.
