@@ -294,14 +294,24 @@ func DevQueueXmit(skb *SKB) error {
 	more := skb.XmitMore
 	at, atSet := skb.xmitAt, skb.xmitAtSet
 	skb.ClearXmitTime() // queued: whoever sends it reads the clock anew
-	q.bands[prio2band[skb.Priority&15]].Push(skb)
-	q.qlen++
-	q.mu.Unlock()
-	if !more {
-		q.runBandsAt(at, atSet)
-		if root := q.dev.qdisc.Load(); root != nil {
-			root.run()
+	if !more && q.qlen == 0 && !q.running && !q.stopped.Load() {
+		// TCQ_F_CAN_BYPASS: with nothing waiting and no run under way,
+		// pfifo_fast hands the packet straight to the driver
+		// (sch_direct_xmit) — what enqueuing it and running the qdisc would
+		// do, without the trip through the band.
+		q.running = true
+		q.runLocked(skb, at, atSet)
+	} else {
+		q.bands[prio2band[skb.Priority&15]].Push(skb)
+		q.qlen++
+		q.mu.Unlock()
+		if more {
+			return nil
 		}
+		q.runBandsAt(at, atSet)
+	}
+	if root := q.dev.qdisc.Load(); root != nil {
+		root.run()
 	}
 	return nil
 }
@@ -389,20 +399,32 @@ func (q *TxQueue) runBandsAt(at time.Duration, atSet bool) {
 		return
 	}
 	q.running = true
+	q.runLocked(nil, at, atSet)
+}
+
+// runLocked is the run that runBandsAt started (q.mu held, q.running set;
+// it unlocks): first, when not nil, is a packet that bypassed the empty
+// bands and goes before them — or into its band, should the queue have
+// stopped meanwhile.
+func (q *TxQueue) runLocked(first *SKB, at time.Duration, atSet bool) {
 	q.runAt, q.runAtSet = at, atSet
 	dev := q.dev
 	var pkts, bytes uint64
 	for !q.stopped.Load() {
-		var skb *SKB
-		for b := range q.bands {
-			if skb = q.bands[b].Pop(); skb != nil {
+		skb := first
+		if skb != nil {
+			first = nil
+		} else {
+			for b := range q.bands {
+				if skb = q.bands[b].Pop(); skb != nil {
+					break
+				}
+			}
+			if skb == nil {
 				break
 			}
+			q.qlen--
 		}
-		if skb == nil {
-			break
-		}
-		q.qlen--
 		band := prio2band[skb.Priority&15]
 		segs := q.validateXmit(skb, dev.Features(), q.segs[:0])
 		busy := false
@@ -434,6 +456,10 @@ func (q *TxQueue) runBandsAt(at time.Duration, atSet bool) {
 		if busy {
 			break
 		}
+	}
+	if first != nil {
+		q.bands[prio2band[first.Priority&15]].Push(first)
+		q.qlen++
 	}
 	var now time.Duration
 	if pkts > 0 {

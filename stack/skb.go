@@ -369,12 +369,15 @@ func (s *SKB) Orphan() { s.chargeTo(nil) }
 // waits in a queue (what runs it later reads the clock anew).
 func (s *SKB) SetXmitTime(t time.Duration) { s.xmitAt, s.xmitAtSet = t, true }
 
-// XmitTime is the time SetXmitTime recorded, or clk's reading if none.
+// XmitTime is the time SetXmitTime recorded or, if none, clk's reading,
+// which it records: the path's first reader (a forwarded packet's
+// neighbour output) reads the clock for the rest of it, the device queue's
+// run included.
 func (s *SKB) XmitTime(clk Clock) time.Duration {
-	if s.xmitAtSet {
-		return s.xmitAt
+	if !s.xmitAtSet {
+		s.xmitAt, s.xmitAtSet = clk.Now(), true
 	}
-	return clk.Now()
+	return s.xmitAt
 }
 
 // ClearXmitTime forgets the transmit time: the skb is queued, and what
