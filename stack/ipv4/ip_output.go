@@ -94,7 +94,7 @@ func (in *Inet) sendDatagram(d *Rtable, h IPHeader, o *ipOptData, l4, payload []
 	b := skb.Put(first)
 	now := in.host.Clock().Now() // the one reading of this send (SetXmitTime)
 	in.buildHeader(header.IPv4(b), h, hlen, total, now)
-	*ipcb(skb) = ipCB{routedDst: h.Dst}
+	ipcb(skb).routedDst = h.Dst // the rest of a new skb's control block is zero
 	if o != nil && o.opt.Len > 0 {
 		copy(b[IPv4HdrLen:hlen], o.data[:o.opt.Len])
 		BuildIPOptions(b[:hlen], &o.opt, o.dst, h.Src, in.tsNow())
