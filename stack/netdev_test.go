@@ -290,3 +290,37 @@ func TestXmitTime(t *testing.T) {
 		t.Fatalf("after ClearXmitTime: %v, clock %v", got, clk.Now())
 	}
 }
+
+// TestXmitTimeEndsAtTheQueue: the time a sender gave is not kept past
+// dev_queue_xmit, through pfifo_fast or a root qdisc: a packet the driver
+// holds (or that comes back into the stack) reads the clock anew.
+func TestXmitTimeEndsAtTheQueue(t *testing.T) {
+	for _, root := range []bool{false, true} {
+		clk, h := stacktest.NewHost(t, 1)
+		d, ops := stacktest.NewDev(t, h, 1)
+		d.Open()
+		d.CarrierOn()
+		if root {
+			q, err := stack.NewNetem(d, 0x80010000, stack.NetemConfig{Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.GraftQdisc(q)
+		}
+		s := h.Pool().Alloc(60)
+		s.Put(60)
+		s.Dev = d
+		s.SetXmitTime(42)
+		if err := stack.DevQueueXmit(s); err != nil {
+			t.Fatal(err)
+		}
+		clk.RunFor(time.Millisecond)
+		if len(ops.Sent) != 1 {
+			t.Fatalf("root qdisc %v: %d sent", root, len(ops.Sent))
+		}
+		if got := ops.Sent[0].XmitTime(clk); got != clk.Now() {
+			t.Fatalf("root qdisc %v: the driver's skb still says %v (clock %v)", root, got, clk.Now())
+		}
+		ops.Free()
+	}
+}

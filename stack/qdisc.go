@@ -280,6 +280,11 @@ func DevQueueXmit(skb *SKB) error {
 	}
 	q := dev.txq[pickTx(dev, skb)]
 	skb.QueueMapping = uint16(q.index)
+	// The path's time goes no further than this run: a queued packet is
+	// sent by whoever reads the clock anew, and one that comes back into
+	// the stack (a loopback) starts a path of its own.
+	at, atSet := skb.xmitAt, skb.xmitAtSet
+	skb.ClearXmitTime()
 	if root := dev.qdisc.Load(); root != nil {
 		return root.xmit(skb)
 	}
@@ -292,8 +297,6 @@ func DevQueueXmit(skb *SKB) error {
 		return ErrXmitQueueFull
 	}
 	more := skb.XmitMore
-	at, atSet := skb.xmitAt, skb.xmitAtSet
-	skb.ClearXmitTime() // queued: whoever sends it reads the clock anew
 	if !more && q.qlen == 0 && !q.running && !q.stopped.Load() {
 		// TCQ_F_CAN_BYPASS: with nothing waiting and no run under way,
 		// pfifo_fast hands the packet straight to the driver
