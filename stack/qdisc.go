@@ -418,6 +418,9 @@ func (q *TxQueue) runLocked(first *SKB, at time.Duration, atSet bool) {
 		if skb != nil {
 			first = nil
 		} else {
+			if q.qlen == 0 {
+				break // the bands are empty: qlen counts what they hold
+			}
 			for b := range q.bands {
 				if skb = q.bands[b].Pop(); skb != nil {
 					break
@@ -429,7 +432,12 @@ func (q *TxQueue) runLocked(first *SKB, at time.Duration, atSet bool) {
 			q.qlen--
 		}
 		band := prio2band[skb.Priority&15]
-		segs := q.validateXmit(skb, dev.Features(), q.segs[:0])
+		segs := q.segs[:0]
+		if skb.GSOSize == 0 && skb.IPSummed != ChecksumPartial {
+			segs = append(segs, skb) // nothing for validate_xmit to do
+		} else {
+			segs = q.validateXmit(skb, dev.Features(), segs)
+		}
 		busy := false
 		for i, s := range segs {
 			s.XmitMore = q.qlen > 0 || i < len(segs)-1
