@@ -340,12 +340,18 @@ func (d *NetDevice) KickTx() {
 // caller wins (the socket's cached queue); otherwise the flow hash picks the
 // queue (skb_tx_hash), so one flow always uses one queue.
 func pickTx(dev *NetDevice, skb *SKB) int {
+	if dev.realTx.Load() == 1 {
+		return 0 // the only queue, whatever the sender chose (inlined)
+	}
+	return pickTxOf(dev, skb)
+}
+
+// pickTxOf is pickTx for a device that had several queues when it looked
+// (the count read again: whichever reading is used, the queue exists).
+func pickTxOf(dev *NetDevice, skb *SKB) int {
 	n := int(dev.realTx.Load())
 	if skb.TxQueueSet && int(skb.QueueMapping) < n {
 		return int(skb.QueueMapping)
-	}
-	if n == 1 {
-		return 0
 	}
 	h := skb.Hash
 	if !skb.L4Hash {
