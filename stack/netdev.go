@@ -508,8 +508,16 @@ func allocName(tmpl string, taken func(string) bool) (string, error) {
 
 type atomicDuration struct{ v Counter }
 
-func (a *atomicDuration) store(d time.Duration) { a.v.v.Store(uint64(d)) }
-func (a *atomicDuration) load() time.Duration   { return time.Duration(a.v.Load()) }
+// store writes d unless it is there already (netif_trans_update's test): a
+// device stamped once per packet at the same time — every packet of a
+// virtual-time event — pays a load, not a locked exchange.
+func (a *atomicDuration) store(d time.Duration) {
+	if a.v.v.Load() != uint64(d) {
+		a.v.v.Store(uint64(d))
+	}
+}
+
+func (a *atomicDuration) load() time.Duration { return time.Duration(a.v.Load()) }
 
 // SetNAPIDefer sets napi_defer_hard_irqs (empty polls before the interrupt
 // comes back) and gro_flush_timeout (the re-poll timer) for the device's

@@ -200,3 +200,127 @@ func TestTxWatchdog(t *testing.T) {
 		t.Fatal("a running queue timed out")
 	}
 }
+
+// TestQdiscBypassKeepsOrder: a packet finding pfifo_fast empty and idle
+// goes straight to the driver; one finding packets waiting (a stopped
+// queue's, or a burst's sent with XmitMore) goes behind them, and the run
+// sends all in order, band 0 first; the queue's counters see each packet
+// once either way.
+func TestQdiscBypassKeepsOrder(t *testing.T) {
+	clk, h := stacktest.NewHost(t, 1)
+	d, ops := stacktest.NewDev(t, h, 1)
+	d.TxQueueLen = 10
+	d.Open()
+	d.CarrierOn()
+	q := d.TxQueue(0)
+	xmit := func(id byte, prio uint32, more bool) {
+		t.Helper()
+		s := h.Pool().Alloc(60)
+		s.Put(60)[0] = id
+		s.Dev, s.Priority, s.XmitMore = d, prio, more
+		if err := stack.DevQueueXmit(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := func() (ids []byte) {
+		for _, s := range ops.Sent {
+			ids = append(ids, s.Data()[0])
+		}
+		ops.Free()
+		return ids
+	}
+	check := func(what string, want ...byte) {
+		t.Helper()
+		if got := sent(); string(got) != string(want) {
+			t.Fatalf("%s: sent %v, want %v", what, got, want)
+		}
+		if n := q.Len(); n != 0 {
+			t.Fatalf("%s: %d left in the qdisc", what, n)
+		}
+	}
+	xmit(1, 0, false)
+	check("idle queue", 1)
+	// A stopped queue holds them; the packet after the wake goes last.
+	q.Stop()
+	xmit(2, 0, false)
+	xmit(3, 6, false) // TC_PRIO_INTERACTIVE: band 0, ahead of 2
+	if got := sent(); len(got) != 0 || q.Len() != 2 {
+		t.Fatalf("stopped queue sent %v, holds %d", got, q.Len())
+	}
+	q.Wake()
+	xmit(4, 0, false)
+	check("after the wake", 3, 2, 4)
+	clk.RunFor(time.Microsecond) // the wake's NET_TX finds nothing left
+	check("NET_TX")
+	// A burst: XmitMore queues, the last one runs it.
+	xmit(5, 0, true)
+	xmit(6, 0, true)
+	xmit(7, 0, false)
+	check("burst", 5, 6, 7)
+	if s := q.Stats.Packets.Load(); s != 7 {
+		t.Fatalf("queue counted %d packets, want 7", s)
+	}
+	if c := q.Counters(); c.Requeues != 0 || c.QdiscDrops != 0 {
+		t.Fatalf("counters %+v", c)
+	}
+}
+
+// TestXmitTime: the first reading of an skb's transmit time reads the
+// clock and is kept for the rest of the path; a time the sender gave
+// wins; once cleared (the skb waited in a queue), the clock is read anew.
+func TestXmitTime(t *testing.T) {
+	clk, h := stacktest.NewHost(t, 1)
+	s := h.Pool().Alloc(60)
+	defer s.Consume()
+	clk.RunFor(time.Millisecond)
+	if got := s.XmitTime(clk); got != clk.Now() {
+		t.Fatalf("first reading %v, clock %v", got, clk.Now())
+	}
+	first := clk.Now()
+	clk.RunFor(time.Millisecond)
+	if got := s.XmitTime(clk); got != first {
+		t.Fatalf("second reading %v, want the first's %v", got, first)
+	}
+	s.SetXmitTime(42)
+	if got := s.XmitTime(clk); got != 42 {
+		t.Fatalf("after SetXmitTime(42): %v", got)
+	}
+	s.ClearXmitTime()
+	if got := s.XmitTime(clk); got != clk.Now() || got == first {
+		t.Fatalf("after ClearXmitTime: %v, clock %v", got, clk.Now())
+	}
+}
+
+// TestXmitTimeEndsAtTheQueue: the time a sender gave is not kept past
+// dev_queue_xmit, through pfifo_fast or a root qdisc: a packet the driver
+// holds (or that comes back into the stack) reads the clock anew.
+func TestXmitTimeEndsAtTheQueue(t *testing.T) {
+	for _, root := range []bool{false, true} {
+		clk, h := stacktest.NewHost(t, 1)
+		d, ops := stacktest.NewDev(t, h, 1)
+		d.Open()
+		d.CarrierOn()
+		if root {
+			q, err := stack.NewNetem(d, 0x80010000, stack.NetemConfig{Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.GraftQdisc(q)
+		}
+		s := h.Pool().Alloc(60)
+		s.Put(60)
+		s.Dev = d
+		s.SetXmitTime(42)
+		if err := stack.DevQueueXmit(s); err != nil {
+			t.Fatal(err)
+		}
+		clk.RunFor(time.Millisecond)
+		if len(ops.Sent) != 1 {
+			t.Fatalf("root qdisc %v: %d sent", root, len(ops.Sent))
+		}
+		if got := ops.Sent[0].XmitTime(clk); got != clk.Now() {
+			t.Fatalf("root qdisc %v: the driver's skb still says %v (clock %v)", root, got, clk.Now())
+		}
+		ops.Free()
+	}
+}

@@ -91,7 +91,9 @@ var ErrNFHook = errors.New("stack: netfilter hook")
 // consistent list without a lock, and a change takes effect with the next
 // packet.
 type Netfilter struct {
-	mu    sync.Mutex // writers
+	mu sync.Mutex // writers
+	// hooks are each point's functions in order, nil when none is
+	// registered (never an empty list: Active is one load).
 	hooks [NumNFHooks]atomic.Pointer[[]*NFHookOps]
 	// Queue consumes packets a hook queued (NF_QUEUE); nil drops them.
 	queue atomic.Pointer[func(skb *SKB, st *NFState)]
@@ -136,6 +138,10 @@ func (nf *Netfilter) Unregister(ops *NFHookOps) error {
 		return fmt.Errorf("%w: %q is not registered at %v", ErrNFHook, ops.Name, ops.Hook)
 	}
 	next := slices.DeleteFunc(slices.Clone(*p), func(o *NFHookOps) bool { return o == ops })
+	if len(next) == 0 {
+		nf.hooks[ops.Hook].Store(nil)
+		return nil
+	}
 	nf.hooks[ops.Hook].Store(&next)
 	return nil
 }
@@ -149,6 +155,13 @@ func (nf *Netfilter) SetQueue(fn func(skb *SKB, st *NFState)) {
 	}
 	nf.queue.Store(&fn)
 }
+
+// Active reports whether any function is registered at hook h. With none,
+// a caller goes straight on to its okfn without Run (as Linux's NF_HOOK
+// finds no entries for the hook): the hook costs a load and a branch, and
+// the okfn is a direct call. A function registered meanwhile sees the next
+// packet, as with Run.
+func (nf *Netfilter) Active(h NFHook) bool { return nf.hooks[h].Load() != nil }
 
 // Run is NF_HOOK: it passes skb through the functions registered at
 // st.Hook in priority order and, if every one accepts, calls okfn. A drop

@@ -136,3 +136,58 @@ func TestNetfilterRegistration(t *testing.T) {
 		t.Error("names or values")
 	}
 }
+
+// TestNetfilterActive: a hook point is active from its first registration
+// to its last unregistration, and only that point; Run on an inactive one
+// goes straight to okfn.
+func TestNetfilterActive(t *testing.T) {
+	_, h := stacktest.NewHost(t, 1)
+	nf := h.Netfilter()
+	active := func() (got [stack.NumNFHooks]bool) {
+		for hk := range stack.NumNFHooks {
+			got[hk] = nf.Active(hk)
+		}
+		return got
+	}
+	if got := active(); got != [stack.NumNFHooks]bool{} {
+		t.Fatalf("active before any registration: %v", got)
+	}
+	fn := func(*stack.SKB, *stack.NFState) stack.Verdict { return stack.NFAccept }
+	a := &stack.NFHookOps{Name: "a", Hook: stack.NFForward, Fn: fn}
+	b := &stack.NFHookOps{Name: "b", Hook: stack.NFForward, Priority: 1, Fn: fn}
+	for _, ops := range []*stack.NFHookOps{a, b} {
+		if err := nf.Register(ops); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := [stack.NumNFHooks]bool{stack.NFForward: true}
+	if got := active(); got != want {
+		t.Fatalf("active with two at FORWARD: %v, want %v", got, want)
+	}
+	if err := nf.Unregister(a); err != nil {
+		t.Fatal(err)
+	}
+	if got := active(); got != want {
+		t.Fatalf("active with one left at FORWARD: %v, want %v", got, want)
+	}
+	if err := nf.Unregister(b); err != nil {
+		t.Fatal(err)
+	}
+	if got := active(); got != [stack.NumNFHooks]bool{} {
+		t.Fatalf("active after the last unregistration: %v", got)
+	}
+	if s := nf.Stats(stack.NFForward); s.Registered != 0 {
+		t.Fatalf("registered after the last unregistration: %d", s.Registered)
+	}
+	ran := false
+	skb := h.Pool().Alloc(64)
+	if v := nf.Run(&stack.NFState{Hook: stack.NFForward}, skb, func(s *stack.SKB) { ran = true; s.Consume() }); v != stack.NFAccept || !ran {
+		t.Fatalf("Run with no function: %v, okfn ran %v", v, ran)
+	}
+	if err := nf.Register(a); err != nil {
+		t.Fatal(err)
+	}
+	if !nf.Active(stack.NFForward) {
+		t.Fatal("FORWARD inactive after registering again")
+	}
+}

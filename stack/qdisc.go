@@ -280,6 +280,11 @@ func DevQueueXmit(skb *SKB) error {
 	}
 	q := dev.txq[pickTx(dev, skb)]
 	skb.QueueMapping = uint16(q.index)
+	// The path's time goes no further than this run: a queued packet is
+	// sent by whoever reads the clock anew, and one that comes back into
+	// the stack (a loopback) starts a path of its own.
+	at, atSet := skb.xmitAt, skb.xmitAtSet
+	skb.ClearXmitTime()
 	if root := dev.qdisc.Load(); root != nil {
 		return root.xmit(skb)
 	}
@@ -292,16 +297,24 @@ func DevQueueXmit(skb *SKB) error {
 		return ErrXmitQueueFull
 	}
 	more := skb.XmitMore
-	at, atSet := skb.xmitAt, skb.xmitAtSet
-	skb.ClearXmitTime() // queued: whoever sends it reads the clock anew
-	q.bands[prio2band[skb.Priority&15]].Push(skb)
-	q.qlen++
-	q.mu.Unlock()
-	if !more {
-		q.runBandsAt(at, atSet)
-		if root := q.dev.qdisc.Load(); root != nil {
-			root.run()
+	if !more && q.qlen == 0 && !q.running && !q.stopped.Load() {
+		// TCQ_F_CAN_BYPASS: with nothing waiting and no run under way,
+		// pfifo_fast hands the packet straight to the driver
+		// (sch_direct_xmit) — what enqueuing it and running the qdisc would
+		// do, without the trip through the band.
+		q.running = true
+		q.runLocked(skb, at, atSet)
+	} else {
+		q.bands[prio2band[skb.Priority&15]].Push(skb)
+		q.qlen++
+		q.mu.Unlock()
+		if more {
+			return nil
 		}
+		q.runBandsAt(at, atSet)
+	}
+	if root := q.dev.qdisc.Load(); root != nil {
+		root.run()
 	}
 	return nil
 }
@@ -327,12 +340,18 @@ func (d *NetDevice) KickTx() {
 // caller wins (the socket's cached queue); otherwise the flow hash picks the
 // queue (skb_tx_hash), so one flow always uses one queue.
 func pickTx(dev *NetDevice, skb *SKB) int {
+	if dev.realTx.Load() == 1 {
+		return 0 // the only queue, whatever the sender chose (inlined)
+	}
+	return pickTxOf(dev, skb)
+}
+
+// pickTxOf is pickTx for a device that had several queues when it looked
+// (the count read again: whichever reading is used, the queue exists).
+func pickTxOf(dev *NetDevice, skb *SKB) int {
 	n := int(dev.realTx.Load())
 	if skb.TxQueueSet && int(skb.QueueMapping) < n {
 		return int(skb.QueueMapping)
-	}
-	if n == 1 {
-		return 0
 	}
 	h := skb.Hash
 	if !skb.L4Hash {
@@ -389,22 +408,42 @@ func (q *TxQueue) runBandsAt(at time.Duration, atSet bool) {
 		return
 	}
 	q.running = true
+	q.runLocked(nil, at, atSet)
+}
+
+// runLocked is the run that runBandsAt started (q.mu held, q.running set;
+// it unlocks): first, when not nil, is a packet that bypassed the empty
+// bands and goes before them — or into its band, should the queue have
+// stopped meanwhile.
+func (q *TxQueue) runLocked(first *SKB, at time.Duration, atSet bool) {
 	q.runAt, q.runAtSet = at, atSet
 	dev := q.dev
 	var pkts, bytes uint64
 	for !q.stopped.Load() {
-		var skb *SKB
-		for b := range q.bands {
-			if skb = q.bands[b].Pop(); skb != nil {
+		skb := first
+		if skb != nil {
+			first = nil
+		} else {
+			if q.qlen == 0 {
+				break // the bands are empty: qlen counts what they hold
+			}
+			for b := range q.bands {
+				if skb = q.bands[b].Pop(); skb != nil {
+					break
+				}
+			}
+			if skb == nil {
 				break
 			}
+			q.qlen--
 		}
-		if skb == nil {
-			break
-		}
-		q.qlen--
 		band := prio2band[skb.Priority&15]
-		segs := q.validateXmit(skb, dev.Features(), q.segs[:0])
+		segs := q.segs[:0]
+		if skb.GSOSize == 0 && skb.IPSummed != ChecksumPartial {
+			segs = append(segs, skb) // nothing for validate_xmit to do
+		} else {
+			segs = q.validateXmit(skb, dev.Features(), segs)
+		}
 		busy := false
 		for i, s := range segs {
 			s.XmitMore = q.qlen > 0 || i < len(segs)-1
@@ -434,6 +473,10 @@ func (q *TxQueue) runBandsAt(at time.Duration, atSet bool) {
 		if busy {
 			break
 		}
+	}
+	if first != nil {
+		q.bands[prio2band[first.Priority&15]].Push(first)
+		q.qlen++
 	}
 	var now time.Duration
 	if pkts > 0 {

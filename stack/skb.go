@@ -140,17 +140,35 @@ func (s *SKB) Tailroom() int { return len(s.buf) - s.tail }
 // Reserve moves data and tail forward by n on an empty skb (skb_reserve).
 func (s *SKB) Reserve(n int) {
 	if s.tail != s.data || n < 0 || s.tail+n > len(s.buf) {
-		panic(fmt.Sprintf("stack: skb_reserve(%d) on len %d tailroom %d", n, s.Len(), s.Tailroom()))
+		panic(skbBug{"reserve", n, s.data, s.tail, len(s.buf)})
 	}
 	s.data += n
 	s.tail += n
+}
+
+// skbBug is what Reserve, Put and Push panic with (skb_under_panic and
+// the like: the caller's bug), a value rather than a formatted string so
+// that those three stay small enough to inline.
+type skbBug struct {
+	op                 string
+	n, data, tail, end int
+}
+
+func (b skbBug) Error() string {
+	switch b.op {
+	case "reserve":
+		return fmt.Sprintf("stack: skb_reserve(%d) on len %d tailroom %d", b.n, b.tail-b.data, b.end-b.tail)
+	case "put":
+		return fmt.Sprintf("stack: skb_over_panic: put %d with tailroom %d", b.n, b.end-b.tail)
+	}
+	return fmt.Sprintf("stack: skb_under_panic: push %d with headroom %d", b.n, b.data)
 }
 
 // Put extends the packet by n bytes at the tail and returns them (skb_put).
 // Asking for more than the tailroom is a bug (skb_over_panic).
 func (s *SKB) Put(n int) []byte {
 	if n < 0 || s.tail+n > len(s.buf) {
-		panic(fmt.Sprintf("stack: skb_over_panic: put %d with tailroom %d", n, s.Tailroom()))
+		panic(skbBug{"put", n, s.data, s.tail, len(s.buf)})
 	}
 	b := s.buf[s.tail : s.tail+n]
 	s.tail += n
@@ -161,7 +179,7 @@ func (s *SKB) Put(n int) []byte {
 // more than the headroom is a bug (skb_under_panic).
 func (s *SKB) Push(n int) []byte {
 	if n < 0 || n > s.data {
-		panic(fmt.Sprintf("stack: skb_under_panic: push %d with headroom %d", n, s.data))
+		panic(skbBug{"push", n, s.data, s.tail, len(s.buf)})
 	}
 	s.data -= n
 	return s.buf[s.data : s.data+n]
@@ -369,12 +387,15 @@ func (s *SKB) Orphan() { s.chargeTo(nil) }
 // waits in a queue (what runs it later reads the clock anew).
 func (s *SKB) SetXmitTime(t time.Duration) { s.xmitAt, s.xmitAtSet = t, true }
 
-// XmitTime is the time SetXmitTime recorded, or clk's reading if none.
+// XmitTime is the time SetXmitTime recorded or, if none, clk's reading,
+// which it records: the path's first reader (a forwarded packet's
+// neighbour output) reads the clock for the rest of it, the device queue's
+// run included.
 func (s *SKB) XmitTime(clk Clock) time.Duration {
-	if s.xmitAtSet {
-		return s.xmitAt
+	if !s.xmitAtSet {
+		s.xmitAt, s.xmitAtSet = clk.Now(), true
 	}
-	return clk.Now()
+	return s.xmitAt
 }
 
 // ClearXmitTime forgets the transmit time: the skb is queued, and what

@@ -56,8 +56,12 @@ func (h *skbHome) takeAll(to []*SKB) []*SKB {
 	if h.back.Load() == nil {
 		return to
 	}
+	first := h.back.Swap(nil)
+	if first != nil && first.next == nil {
+		return append(to, first) // one skb (a packet at a time): nothing to reverse
+	}
 	n := len(to)
-	for s := h.back.Swap(nil); s != nil; {
+	for s := first; s != nil; {
 		next := s.next
 		s.next = nil
 		to = append(to, s)

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -167,5 +168,32 @@ func TestBuildOver(t *testing.T) {
 	}
 	if n := p.Live(); n != 1 {
 		t.Fatalf("%d skbs live, want 1", n)
+	}
+}
+
+// TestSKBBugsPanic: reserving on a non-empty skb, putting past the
+// tailroom and pushing past the headroom panic with Linux's names for them.
+func TestSKBBugsPanic(t *testing.T) {
+	p := NewSKBPool()
+	for _, tc := range []struct {
+		name string
+		do   func(s *SKB)
+		want string
+	}{
+		{"reserve", func(s *SKB) { s.Put(1); s.Reserve(1) }, "stack: skb_reserve(1) on len 1 tailroom "},
+		{"put", func(s *SKB) { s.Put(s.Tailroom() + 1) }, "stack: skb_over_panic: put "},
+		{"push", func(s *SKB) { s.Push(NetSKBPad + 1) }, "stack: skb_under_panic: push 65 with headroom 64"},
+	} {
+		s := p.Alloc(100)
+		func() {
+			defer func() {
+				err, ok := recover().(error)
+				if !ok || !strings.HasPrefix(err.Error(), tc.want) {
+					t.Errorf("%s: panicked with %v, want %q…", tc.name, err, tc.want)
+				}
+			}()
+			tc.do(s)
+		}()
+		s.Consume()
 	}
 }

@@ -71,9 +71,13 @@ func (in *Inet) forward(skb *stack.SKB) {
 		in.sendRedirect(skb)
 	}
 	skb.Priority = RTTos2Priority(iph.TOS())
-	st := skb.NF()
-	*st = stack.NFState{Hook: stack.NFForward, In: skb.Dev, Out: d.Dev}
-	in.host.Netfilter().Run(st, skb, in.forwardFinishFn)
+	if nf := in.host.Netfilter(); nf.Active(stack.NFForward) {
+		st := skb.NF()
+		*st = stack.NFState{Hook: stack.NFForward, In: skb.Dev, Out: d.Dev}
+		nf.Run(st, skb, in.forwardFinishFn)
+		return
+	}
+	in.forwardFinish(skb)
 }
 
 // exceedsMTU is ip_exceeds_mtu: too big for mtu with DF set, unless the

@@ -65,9 +65,13 @@ func (in *Inet) Rcv(skb *stack.SKB) {
 	skb.ResetNetworkHeader()
 	skb.SetTransportHeader(hdrLen)
 	*ipcb(skb) = ipCB{iif: skb.Dev.Ifindex()}
-	st := skb.NF()
-	*st = stack.NFState{Hook: stack.NFPreRouting, In: skb.Dev}
-	in.host.Netfilter().Run(st, skb, in.rcvFinishFn)
+	if nf := in.host.Netfilter(); nf.Active(stack.NFPreRouting) {
+		st := skb.NF()
+		*st = stack.NFState{Hook: stack.NFPreRouting, In: skb.Dev}
+		nf.Run(st, skb, in.rcvFinishFn)
+		return
+	}
+	in.rcvFinish(skb)
 }
 
 // rcvFinish is ip_rcv_finish: the route decision unless one is attached
@@ -144,9 +148,13 @@ func (in *Inet) localDeliver(skb *stack.SKB) {
 			return
 		}
 	}
-	st := skb.NF()
-	*st = stack.NFState{Hook: stack.NFLocalIn, In: skb.Dev}
-	in.host.Netfilter().Run(st, skb, in.localDeliverFinishFn)
+	if nf := in.host.Netfilter(); nf.Active(stack.NFLocalIn) {
+		st := skb.NF()
+		*st = stack.NFState{Hook: stack.NFLocalIn, In: skb.Dev}
+		nf.Run(st, skb, in.localDeliverFinishFn)
+		return
+	}
+	in.localDeliverFinish(skb)
 }
 
 // localDeliverFinish is ip_local_deliver_finish and

@@ -94,7 +94,7 @@ func (in *Inet) sendDatagram(d *Rtable, h IPHeader, o *ipOptData, l4, payload []
 	b := skb.Put(first)
 	now := in.host.Clock().Now() // the one reading of this send (SetXmitTime)
 	in.buildHeader(header.IPv4(b), h, hlen, total, now)
-	*ipcb(skb) = ipCB{routedDst: h.Dst}
+	ipcb(skb).routedDst = h.Dst // the rest of a new skb's control block is zero
 	if o != nil && o.opt.Len > 0 {
 		copy(b[IPv4HdrLen:hlen], o.data[:o.opt.Len])
 		BuildIPOptions(b[:hlen], &o.opt, o.dst, h.Src, in.tsNow())
@@ -143,9 +143,13 @@ func (in *Inet) localOut(skb *stack.SKB) {
 	iph.UpdateChecksum()
 	in.Stats.OutRequests.Add(1)
 	skb.Protocol = stack.EthPIPv4
-	st := skb.NF()
-	*st = stack.NFState{Hook: stack.NFLocalOut, Out: SkbRtable(skb).Dev}
-	in.host.Netfilter().Run(st, skb, in.dstOutputFn)
+	if nf := in.host.Netfilter(); nf.Active(stack.NFLocalOut) {
+		st := skb.NF()
+		*st = stack.NFState{Hook: stack.NFLocalOut, Out: SkbRtable(skb).Dev}
+		nf.Run(st, skb, in.dstOutputFn)
+		return
+	}
+	in.dstOutput(skb)
 }
 
 // dstOutput is dst_output after LOCAL_OUT: a hook that changed the
@@ -189,9 +193,13 @@ func (in *Inet) RouteMeHarder(skb *stack.SKB) error {
 func (in *Inet) output(skb *stack.SKB) {
 	skb.Dev = SkbRtable(skb).Dev
 	skb.Protocol = stack.EthPIPv4
-	st := skb.NF()
-	*st = stack.NFState{Hook: stack.NFPostRouting, Out: skb.Dev}
-	in.host.Netfilter().Run(st, skb, in.outputFn)
+	if nf := in.host.Netfilter(); nf.Active(stack.NFPostRouting) {
+		st := skb.NF()
+		*st = stack.NFState{Hook: stack.NFPostRouting, Out: skb.Dev}
+		nf.Run(st, skb, in.outputFn)
+		return
+	}
+	in.postRoutingDone(skb)
 }
 
 // postRoutingDone is ip_finish_output: a datagram over the MTU (or
