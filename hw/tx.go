@@ -117,10 +117,23 @@ func (d *Device) txRun(q int) {
 // queue's cause once, after the last write-back. It returns how many it
 // took. Called with d.mu held.
 func (d *Device) txTake(q int, t *txQueue, limit int) int {
+	if d.regs[TCTL/4]&TctlEN == 0 || d.regs[TXDCTL(q)/4]&DctlEnable == 0 {
+		return 0
+	}
+	var r txRingView
+	var ok bool
+	if r.n, ok = ring.Count(d.regs[TDLEN(q)/4]); !ok {
+		return 0
+	}
+	r.base = uint64(d.regs[TDBAH(q)/4])<<32 | uint64(d.regs[TDBAL(q)/4])
+	// The whole ring in one look when it is all mapped; otherwise each
+	// descriptor is checked as it is reached, and the first one out of
+	// bounds is the fault.
+	r.descs, _ = d.dma.Slice(r.base, int(r.n)*ring.DescSize)
 	n, off := 0, 0
 	for n < limit && len(t.scratch)-off >= maxFrame {
 		p := &t.burst[n]
-		if !d.txOne(q, t, t.scratch[off:off:off+maxFrame], p) {
+		if !d.txOne(q, t, &r, t.scratch[off:off:off+maxFrame], p) {
 			break
 		}
 		n++
@@ -132,6 +145,23 @@ func (d *Device) txTake(q int, t *txQueue, limit int) int {
 		d.raiseQueue(q, true)
 	}
 	return n
+}
+
+// txRingView is a TX ring as txTake found it: n descriptors at base and,
+// when all of them are mapped, their bytes.
+type txRingView struct {
+	base  uint64
+	n     uint32
+	descs []byte
+}
+
+// desc returns descriptor i's 16 bytes, or false if DMA cannot reach them.
+func (d *Device) txDesc(r *txRingView, i uint32) ([]byte, bool) {
+	if r.descs != nil {
+		o := i * ring.DescSize
+		return r.descs[o : o+ring.DescSize : o+ring.DescSize], true
+	}
+	return d.dma.Slice(r.base+uint64(i)*ring.DescSize, ring.DescSize)
 }
 
 // emit puts a packet's frame — or, for TSO, each of its segments — on its
@@ -163,21 +193,15 @@ func (d *Device) emit(t *txQueue, p *txPacket, pad bool) (ready time.Duration) {
 	return ready
 }
 
-// txOne takes the next complete packet off queue q into p: it gathers the
-// data buffers up to EOP into buf (empty, with room for maxFrame; context
-// descriptors update the queue's context slots), writes back DD, applies
-// checksum insertion or prepares TSO from the context, counts the frames
-// that will go out, and says where they go. It returns false when there is
-// nothing (complete) to send. The caller raises the queue's cause.
-func (d *Device) txOne(q int, t *txQueue, buf []byte, p *txPacket) bool {
-	if d.regs[TCTL/4]&TctlEN == 0 || d.regs[TXDCTL(q)/4]&DctlEnable == 0 {
-		return false
-	}
-	n, ok := ring.Count(d.regs[TDLEN(q)/4])
-	if !ok {
-		return false
-	}
-	base := uint64(d.regs[TDBAH(q)/4])<<32 | uint64(d.regs[TDBAL(q)/4])
+// txOne takes the next complete packet off queue q (enabled, its ring r)
+// into p: it gathers the data buffers up to EOP into buf (empty, with room
+// for maxFrame; context descriptors update the queue's context slots),
+// writes back DD, applies checksum insertion or prepares TSO from the
+// context, counts the frames that will go out, and says where they go. It
+// returns false when there is nothing (complete) to send. The caller
+// raises the queue's cause.
+func (d *Device) txOne(q int, t *txQueue, r *txRingView, buf []byte, p *txPacket) bool {
+	n := r.n
 	head, tail := d.regs[TDH(q)/4], d.regs[TDT(q)/4]
 	if head >= n || tail >= n || head == tail {
 		return false
@@ -187,7 +211,7 @@ func (d *Device) txOne(q int, t *txQueue, buf []byte, p *txPacket) bool {
 	var last, cmd, olinfo uint32
 	first, eop := true, false
 	for k := uint32(0); k < n && idx != tail; k++ {
-		dbytes, ok := d.dma.Slice(base+uint64(idx)*ring.DescSize, ring.DescSize)
+		dbytes, ok := d.txDesc(r, idx)
 		if !ok {
 			d.dmaFault(q, true)
 			return false
@@ -231,7 +255,7 @@ func (d *Device) txOne(q int, t *txQueue, buf []byte, p *txPacket) bool {
 	}
 	// Write back DD on every descriptor of the packet that asked for it.
 	for i := head; ; i = ring.Next(i, n) {
-		dbytes, _ := d.dma.Slice(base+uint64(i)*ring.DescSize, ring.DescSize)
+		dbytes, _ := d.txDesc(r, i)
 		desc := ring.TxDesc(dbytes)
 		if desc.CmdTypeLen()&ring.TxCmdRS != 0 {
 			desc.MarkDone()
@@ -242,7 +266,8 @@ func (d *Device) txOne(q int, t *txQueue, buf []byte, p *txPacket) bool {
 	}
 	d.regs[TDH(q)/4] = idx
 
-	*p = txPacket{frame: frame}
+	// (p's other fields are set below for the packets that use them.)
+	p.frame, p.dest, p.tso = frame, txNone, false
 	slot := int(olinfo>>4) & 1
 	popts := olinfo & 0x3f00
 	switch {
