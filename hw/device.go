@@ -102,6 +102,7 @@ type txQueue struct {
 	// [next, n) wait in the MAC for the port.
 	burst   [txBurst]txPacket
 	next, n int
+	frames  [][]byte          // a run of them for a port that takes bursts (cap txBurst)
 	ctx     [2]ring.TxContext // context slots (IDX)
 	ctxOK   [2]bool
 	waiting bool  // waiting for the wire (or a PAUSE)
@@ -141,6 +142,7 @@ func NewDevice(cfg DeviceConfig, clock Clock, dma *DMA) (*Device, error) {
 	for q := range d.txq {
 		d.txq[q].scratch = make([]byte, maxFrame+txBurstBytes)
 		d.txq[q].seg = make([]byte, maxFrame)
+		d.txq[q].frames = make([][]byte, 0, txBurst)
 		d.txq[q].mu.off = virtual
 		d.txq[q].timer = clock.NewTimer(func() {
 			d.mu.Lock()

@@ -95,11 +95,16 @@ func (d *Device) txRun(q int) {
 			return
 		}
 		for t.next < t.n {
-			p := &t.burst[t.next]
-			t.next++
+			var ready time.Duration
+			if p := &t.burst[t.next]; limit > 1 && p.dest == txWire && !p.tso {
+				ready = d.emitRun(t, pad)
+			} else {
+				t.next++
+				ready = d.emit(t, p, pad)
+			}
 			// A port ready at once (0: a real-time cable, a sink) needs no
 			// look at the clock.
-			if ready := d.emit(t, p, pad); ready > 0 {
+			if ready > 0 {
 				if now := d.clock.Now(); ready > now {
 					d.mu.Lock()
 					t.waiting = true
@@ -162,6 +167,37 @@ func (d *Device) txDesc(r *txRingView, i uint32) ([]byte, bool) {
 		return r.descs[o : o+ring.DescSize : o+ring.DescSize], true
 	}
 	return d.dma.Slice(r.base+uint64(i)*ring.DescSize, ring.DescSize)
+}
+
+// emitRun hands the run of whole frames for the wire that starts the rest
+// of the burst, t.burst[t.next], to the port: in one call if it takes
+// bursts, else frame by frame. It returns when the port can take more.
+// (Every packet of a burst for the wire has the same port: d.port when the
+// burst was taken.)
+func (d *Device) emitRun(t *txQueue, pad bool) (ready time.Duration) {
+	bp, ok := t.burst[t.next].port.(burstPort)
+	if !ok {
+		p := &t.burst[t.next]
+		t.next++
+		return d.emit(t, p, pad)
+	}
+	frames := t.frames[:0]
+	for ; t.next < t.n; t.next++ {
+		p := &t.burst[t.next]
+		if p.dest != txWire || p.tso {
+			break
+		}
+		f := p.frame
+		if len(f) < MinFrame && pad {
+			n := len(f)
+			f = f[:MinFrame]
+			clear(f[n:])
+		}
+		frames = append(frames, f)
+	}
+	ready = bp.transmitBurst(frames)
+	clear(frames) // no frame outlives its burst here
+	return ready
 }
 
 // emit puts a packet's frame — or, for TSO, each of its segments — on its
