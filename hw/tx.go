@@ -131,10 +131,13 @@ func (d *Device) txTake(q int, t *txQueue, limit int) int {
 		return 0
 	}
 	r.base = uint64(d.regs[TDBAH(q)/4])<<32 | uint64(d.regs[TDBAL(q)/4])
-	// The whole ring in one look when it is all mapped; otherwise each
-	// descriptor is checked as it is reached, and the first one out of
-	// bounds is the fault.
-	r.descs, _ = d.dma.Slice(r.base, int(r.n)*ring.DescSize)
+	if limit > 1 {
+		// The whole ring in one look when it is all mapped; otherwise (and
+		// for a packet at a time, where one look costs more than the
+		// two it saves) each descriptor is checked as it is reached, and
+		// the first one out of bounds is the fault.
+		r.descs, _ = d.dma.Slice(r.base, int(r.n)*ring.DescSize)
+	}
 	n, off := 0, 0
 	for n < limit && len(t.scratch)-off >= maxFrame {
 		p := &t.burst[n]
