@@ -10,23 +10,33 @@ import (
 	"vnic/ring"
 )
 
-// waitPort is a port that records what it is sent and, for the frame of
-// index at (counting from 0), answers "not ready until hold from now".
+// waitPort is a port that records what it is sent and when and, for the
+// frame of index at (counting from 0), answers "not ready until hold from
+// now", calling onWait first if set.
 type waitPort struct {
-	clock Clock
-	at    int
-	hold  time.Duration
+	clock  Clock
+	at     int
+	hold   time.Duration
+	onWait func()
 
-	mu     sync.Mutex
-	frames [][]byte
+	mu      sync.Mutex
+	frames  [][]byte
+	times   []time.Duration
+	readyAt time.Duration
 }
 
 func (p *waitPort) Transmit(f []byte) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := p.clock.Now()
 	p.frames = append(p.frames, bytes.Clone(f))
+	p.times = append(p.times, now)
 	if len(p.frames)-1 == p.at {
-		return p.clock.Now() + p.hold
+		if p.onWait != nil {
+			p.onWait()
+		}
+		p.readyAt = now + p.hold
+		return p.readyAt
 	}
 	return 0
 }
@@ -165,7 +175,8 @@ func TestTxVirtualStopsAtPort(t *testing.T) {
 func TestTxBurstWaitsForPort(t *testing.T) {
 	clock := NewRealClock()
 	r := newRigOn(t, false, clock)
-	port := &waitPort{clock: clock, at: 4, hold: time.Millisecond}
+	tdh := ^uint32(0)
+	port := &waitPort{clock: clock, at: 4, hold: time.Millisecond, onWait: func() { tdh = r.rd(TDH(0)) }}
 	r.dev.Connect(port)
 	r.txRing(0, 64)
 	var want [][]byte
@@ -175,16 +186,23 @@ func TestTxBurstWaitsForPort(t *testing.T) {
 		r.send(0, f)
 	}
 	r.doorbell(0)
-	if n, tdh := len(port.sent()), r.rd(TDH(0)); n != 5 || tdh != txBurst {
-		t.Fatalf("at the wait: %d frames sent, TDH %d; want 5 and %d (the burst taken)", n, tdh, txBurst)
-	}
 	deadline := time.Now().Add(10 * time.Second)
 	for len(port.sent()) < len(want) && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Microsecond)
 	}
 	time.Sleep(time.Millisecond) // a frame sent twice would come now
-	if got := port.sent(); !slices.EqualFunc(got, want, bytes.Equal) {
-		t.Fatalf("wire: %d frames, want the %d sent, in order", len(got), len(want))
+	port.mu.Lock()
+	defer port.mu.Unlock()
+	if tdh != txBurst {
+		t.Fatalf("TDH %d when the port asked to wait, want %d (the burst taken)", tdh, txBurst)
+	}
+	if !slices.EqualFunc(port.frames, want, bytes.Equal) {
+		t.Fatalf("wire: %d frames, want the %d sent, in order", len(port.frames), len(want))
+	}
+	for i := port.at + 1; i < len(port.times); i++ {
+		if port.times[i] < port.readyAt {
+			t.Fatalf("frame %d sent at %v, before the port was ready (%v)", i, port.times[i], port.readyAt)
+		}
 	}
 	if tdh := r.rd(TDH(0)); tdh != 40 {
 		t.Fatalf("TDH %d, want 40", tdh)
