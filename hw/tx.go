@@ -163,13 +163,22 @@ type txRingView struct {
 	descs []byte
 }
 
-// desc returns descriptor i's 16 bytes, or false if DMA cannot reach them.
+// txDesc returns descriptor i's 16 bytes, or false if DMA cannot reach
+// them.
 func (d *Device) txDesc(r *txRingView, i uint32) ([]byte, bool) {
-	if r.descs != nil {
-		o := i * ring.DescSize
-		return r.descs[o : o+ring.DescSize : o+ring.DescSize], true
+	if b, ok := r.desc(i); ok {
+		return b, true
 	}
 	return d.dma.Slice(r.base+uint64(i)*ring.DescSize, ring.DescSize)
+}
+
+// desc is descriptor i's bytes from the whole-ring look, if there was one
+// (small enough to inline, where txDesc is not).
+func (r *txRingView) desc(i uint32) ([]byte, bool) {
+	if o := int(i) * ring.DescSize; o+ring.DescSize <= len(r.descs) {
+		return r.descs[o : o+ring.DescSize], true
+	}
+	return nil, false
 }
 
 // emitRun hands the run of whole frames for the wire that starts the rest
@@ -250,7 +259,10 @@ func (d *Device) txOne(q int, t *txQueue, r *txRingView, buf []byte, p *txPacket
 	var last, cmd, olinfo uint32
 	first, eop := true, false
 	for k := uint32(0); k < n && idx != tail; k++ {
-		dbytes, ok := d.txDesc(r, idx)
+		dbytes, ok := r.desc(idx)
+		if !ok {
+			dbytes, ok = d.txDesc(r, idx)
+		}
 		if !ok {
 			d.dmaFault(q, true)
 			return false
@@ -294,7 +306,10 @@ func (d *Device) txOne(q int, t *txQueue, r *txRingView, buf []byte, p *txPacket
 	}
 	// Write back DD on every descriptor of the packet that asked for it.
 	for i := head; ; i = ring.Next(i, n) {
-		dbytes, _ := d.txDesc(r, i)
+		dbytes, ok := r.desc(i)
+		if !ok {
+			dbytes, _ = d.txDesc(r, i)
+		}
 		desc := ring.TxDesc(dbytes)
 		if desc.CmdTypeLen()&ring.TxCmdRS != 0 {
 			desc.MarkDone()
