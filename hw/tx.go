@@ -138,10 +138,11 @@ func (d *Device) txTake(q int, t *txQueue, limit int) int {
 		// the first one out of bounds is the fault.
 		r.descs, _ = d.dma.Slice(r.base, int(r.n)*ring.DescSize)
 	}
+	var c txCounts
 	n, off := 0, 0
 	for n < limit && len(t.scratch)-off >= maxFrame {
 		p := &t.burst[n]
-		if !d.txOne(q, t, &r, t.scratch[off:off:off+maxFrame], p) {
+		if !d.txOne(q, t, &r, &c, t.scratch[off:off:off+maxFrame], p) {
 			break
 		}
 		n++
@@ -150,6 +151,7 @@ func (d *Device) txTake(q int, t *txQueue, limit int) int {
 		off += max(len(p.frame), MinFrame)
 	}
 	if n > 0 {
+		d.addTxCounts(&c)
 		d.raiseQueue(q, true)
 	}
 	return n
@@ -245,10 +247,10 @@ func (d *Device) emit(t *txQueue, p *txPacket, pad bool) (ready time.Duration) {
 // into p: it gathers the data buffers up to EOP into buf (empty, with room
 // for maxFrame; context descriptors update the queue's context slots),
 // writes back DD, applies checksum insertion or prepares TSO from the
-// context, counts the frames that will go out, and says where they go. It
-// returns false when there is nothing (complete) to send. The caller
-// raises the queue's cause.
-func (d *Device) txOne(q int, t *txQueue, r *txRingView, buf []byte, p *txPacket) bool {
+// context, counts the frames that will go out (into c), and says where
+// they go. It returns false when there is nothing (complete) to send. The
+// caller adds c to the statistics and raises the queue's cause.
+func (d *Device) txOne(q int, t *txQueue, r *txRingView, c *txCounts, buf []byte, p *txPacket) bool {
 	n := r.n
 	head, tail := d.regs[TDH(q)/4], d.regs[TDT(q)/4]
 	if head >= n || tail >= n || head == tail {
@@ -337,7 +339,7 @@ func (d *Device) txOne(q int, t *txQueue, r *txRingView, buf []byte, p *txPacket
 	if !header.Ethernet(frame).IsValid() {
 		return true // a runt no MAC would send
 	}
-	d.countTx(p)
+	d.countTx(p, c)
 	switch {
 	case d.phyLoopback():
 		p.dest = txLoopback
@@ -400,36 +402,70 @@ func (d *Device) insertChecksums(t *txQueue, slot int, popts uint32, frame []byt
 	}
 }
 
-// countTx counts the frames a packet puts on the wire: one, or each TSO
-// segment (all of them the size the segmentation will give).
-func (d *Device) countTx(p *txPacket) {
-	one := func(n int) {
-		if n < MinFrame {
-			n = MinFrame
-		}
-		d.count(GPTC, 1)
-		d.count(TPT, 1)
-		d.count(GOTCL, uint64(n+fcsLen))
-		d.count(TOTL, uint64(n+fcsLen))
-		d.count(sizeBucket(PTC64, n+fcsLen), 1)
-		switch eth := header.Ethernet(p.frame); {
-		case eth.IsBroadcast():
-			d.count(BPTC, 1)
-		case eth.IsMulticast():
-			d.count(MPTC, 1)
-		}
+// txCounts are the transmit statistics of a burst, summed as its packets
+// are taken and added to the registers once at its end (saturating sums:
+// the registers end where adding each packet's would leave them).
+type txCounts struct {
+	frames, octets uint64
+	size           [6]uint64 // PTC64..PTC1522
+	bcast, mcast   uint64
+}
+
+// countTx counts the frames a packet puts on the wire into c: one, or each
+// TSO segment (all of them the size the segmentation will give).
+func (d *Device) countTx(p *txPacket, c *txCounts) {
+	var cast *uint64
+	switch eth := header.Ethernet(p.frame); {
+	case eth.IsBroadcast():
+		cast = &c.bcast
+	case eth.IsMulticast():
+		cast = &c.mcast
 	}
 	if !p.tso {
-		one(len(p.frame))
+		c.one(len(p.frame), cast)
 		return
 	}
 	hdr := p.macLen + p.ipLen + p.l4Len
 	pay := len(p.frame) - hdr
 	for off := 0; off < pay || off == 0; off += p.mss {
-		one(hdr + min(p.mss, pay-off))
+		c.one(hdr+min(p.mss, pay-off), cast)
 		d.diag[(VTSOSG-VUWC)/4]++
 		if pay == 0 {
 			break
 		}
+	}
+}
+
+// one counts a frame of n bytes without FCS (cast: its broadcast or
+// multicast count, or nil).
+func (c *txCounts) one(n int, cast *uint64) {
+	n = max(n, MinFrame) + fcsLen
+	c.frames++
+	c.octets += uint64(n)
+	c.size[(sizeBucket(PTC64, n)-PTC64)/4]++
+	if cast != nil {
+		*cast++
+	}
+}
+
+// addTxCounts adds a burst's counts to the statistics registers.
+func (d *Device) addTxCounts(c *txCounts) {
+	if c.frames == 0 {
+		return
+	}
+	d.count(GPTC, c.frames)
+	d.count(TPT, c.frames)
+	d.count(GOTCL, c.octets)
+	d.count(TOTL, c.octets)
+	for i, n := range c.size {
+		if n != 0 {
+			d.count(PTC64+4*uint32(i), n)
+		}
+	}
+	if c.bcast != 0 {
+		d.count(BPTC, c.bcast)
+	}
+	if c.mcast != 0 {
+		d.count(MPTC, c.mcast)
 	}
 }
