@@ -17,7 +17,8 @@ func (a *Adapter) StartXmit(skb *stack.SKB, txq *stack.TxQueue) stack.TxResult {
 	r := a.tx[txq.Index()]
 	data := skb.Data()
 	n := len(data)
-	o, ok := a.txOffload(skb)
+	var o txOffloads
+	ok := a.txOffload(skb, &o)
 	if !ok || n == 0 || (o.cmd&ring.TxCmdTSE == 0 && n > a.netdev.MTU()+ethOverhead) {
 		// Not a frame this device can send (the stack segments what the
 		// active features say the device cannot): drop and count.
@@ -177,7 +178,9 @@ func (a *Adapter) resetTxQueue(qv *qVector) {
 
 // txOffloads is what txOffload decides for one packet: the context
 // descriptor, when it needs one, and its data descriptors' command, options
-// and PAYLEN. It is returned by value: start_xmit allocates nothing.
+// and PAYLEN. start_xmit keeps it on its stack and txOffload fills it in
+// place (returned by value, its copy out cost a store-forwarding stall a
+// packet): start_xmit allocates nothing.
 type txOffloads struct {
 	ctx    ring.TxContext
 	hasCtx bool
@@ -186,57 +189,55 @@ type txOffloads struct {
 	paylen uint32
 }
 
-// txOffload is igb_tso / igb_tx_csum: the context descriptor and the data
-// descriptors' command, options and PAYLEN for skb. A GSO skb (TCP/IPv4)
-// gets TSO: its TCP checksum field is reseeded with the pseudo-header sum
-// without length, which the device completes per segment. A
-// CHECKSUM_PARTIAL skb gets TXSM with the L4 type from its checksum offset.
-// ok is false for a packet the device cannot take.
-func (a *Adapter) txOffload(skb *stack.SKB) (o txOffloads, ok bool) {
+// txOffload is igb_tso / igb_tx_csum: it fills o, zero on entry, with the
+// context descriptor and the data descriptors' command, options and PAYLEN
+// for skb. A GSO skb (TCP/IPv4) gets TSO: its TCP checksum field is
+// reseeded with the pseudo-header sum without length, which the device
+// completes per segment. A CHECKSUM_PARTIAL skb gets TXSM with the L4 type
+// from its checksum offset. It returns false for a packet the device
+// cannot take.
+func (a *Adapter) txOffload(skb *stack.SKB, o *txOffloads) bool {
 	data := skb.Data()
 	switch {
 	case skb.GSOSize > 0:
 		if skb.GSOType != stack.GSOTCPv4 || a.netdev.Features()&ethtool.TSO == 0 ||
 			len(data) < header.EthernetHeaderLen+header.IPv4MinHeaderLen+header.TCPMinHeaderLen {
-			return txOffloads{}, false
+			return false
 		}
 		ip := header.IPv4(data[header.EthernetHeaderLen:])
 		if !ip.IsValid() || ip.Protocol() != header.ProtoTCP {
-			return txOffloads{}, false
+			return false
 		}
 		th := header.TCP(ip[ip.HeaderLen():])
 		if !th.IsValid() {
-			return txOffloads{}, false
+			return false
 		}
 		hdr := header.EthernetHeaderLen + ip.HeaderLen() + th.HeaderLen()
 		th.SetChecksum(header.Fold(header.PseudoHeaderIPv4(ip.Src(), ip.Dst(), header.ProtoTCP, 0)))
-		return txOffloads{
-			ctx: ring.TxContext{MACLen: header.EthernetHeaderLen, IPLen: uint16(ip.HeaderLen()), L4Len: uint8(th.HeaderLen()),
-				MSS: skb.GSOSize, TUCmd: ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP},
-			hasCtx: true,
-			cmd:    ring.TxCmdTSE,
-			popts:  ring.TxPOptIXSM | ring.TxPOptTXSM,
-			paylen: uint32(len(data) - hdr),
-		}, true
+		o.ctx = ring.TxContext{MACLen: header.EthernetHeaderLen, IPLen: uint16(ip.HeaderLen()), L4Len: uint8(th.HeaderLen()),
+			MSS: skb.GSOSize, TUCmd: ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP}
+		o.hasCtx, o.cmd = true, ring.TxCmdTSE
+		o.popts = ring.TxPOptIXSM | ring.TxPOptTXSM
+		o.paylen = uint32(len(data) - hdr)
+		return true
 	case skb.IPSummed == stack.ChecksumPartial:
 		start := skb.CsumStartOffset()
 		const mac = header.EthernetHeaderLen
 		if start < mac+header.IPv4MinHeaderLen || start > mac+header.IPv4MaxHeaderLen || int(skb.CsumOffset)+2+start > len(data) {
-			return txOffloads{}, false
+			return false
 		}
 		tucmd := uint32(ring.TxTUCmdIPv4 | ring.TxTUCmdL4TCP)
 		l4len := uint8(header.TCPMinHeaderLen)
 		if skb.CsumOffset == header.UDPChecksumOffset {
 			tucmd, l4len = ring.TxTUCmdIPv4|ring.TxTUCmdL4UDP, header.UDPHeaderLen
 		}
-		return txOffloads{
-			ctx:    ring.TxContext{MACLen: mac, IPLen: uint16(start - mac), L4Len: l4len, TUCmd: tucmd},
-			hasCtx: true,
-			popts:  ring.TxPOptTXSM,
-			paylen: uint32(len(data)),
-		}, true
+		o.ctx = ring.TxContext{MACLen: mac, IPLen: uint16(start - mac), L4Len: l4len, TUCmd: tucmd}
+		o.hasCtx, o.popts = true, ring.TxPOptTXSM
+		o.paylen = uint32(len(data))
+		return true
 	}
-	return txOffloads{paylen: uint32(len(data))}, true
+	o.paylen = uint32(len(data))
+	return true
 }
 
 // tsoDescs is what the largest TSO packet takes: 64 KiB in 2 KiB buffers,

@@ -95,13 +95,19 @@ type vecState struct {
 }
 
 type txQueue struct {
-	mu      mutex // serialises the engine of one queue (real time)
-	scratch []byte
-	seg     []byte            // TSO segment being sent
+	mu      mutex  // serialises the engine of one queue (real time)
+	scratch []byte // a burst's frames, gathered (maxFrame + txBurstBytes)
+	seg     []byte // TSO segment being sent
+	// The burst taken off the ring (the engine's, under mu): packets
+	// [next, n) wait in the MAC for the port.
+	burst   [txBurst]txPacket
+	next, n int
+	frames  [][]byte          // a run of them for a port that takes bursts (cap txBurst)
 	ctx     [2]ring.TxContext // context slots (IDX)
 	ctxOK   [2]bool
-	waiting bool  // virtual time: waiting for the wire
-	timer   Timer // virtual time: wire-ready continuation
+	waiting bool  // waiting for the wire (or a PAUSE)
+	flushed bool  // a reset emptied the MAC: the engine drops [next, n)
+	timer   Timer // wire-ready continuation
 }
 
 const statWords = (ICRXOC-CRCERRS)/4 + 1
@@ -134,8 +140,9 @@ func NewDevice(cfg DeviceConfig, clock Clock, dma *DMA) (*Device, error) {
 		d.rxd[q].abs = clock.NewTimer(func() { d.rxDelayExpired(q) })
 	}
 	for q := range d.txq {
-		d.txq[q].scratch = make([]byte, maxFrame)
+		d.txq[q].scratch = make([]byte, maxFrame+txBurstBytes)
 		d.txq[q].seg = make([]byte, maxFrame)
+		d.txq[q].frames = make([][]byte, 0, txBurst)
 		d.txq[q].mu.off = virtual
 		d.txq[q].timer = clock.NewTimer(func() {
 			d.mu.Lock()
@@ -203,6 +210,7 @@ func (d *Device) reset() {
 		// The MAC's FIFO is emptied: nothing waits for the wire.
 		d.txq[q].timer.Stop()
 		d.txq[q].waiting = false
+		d.txq[q].flushed = true
 	}
 	for q := range d.lro {
 		d.lro[q].open = false
