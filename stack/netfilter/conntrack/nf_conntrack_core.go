@@ -1,6 +1,7 @@
 package conntrack
 
 import (
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,13 +90,23 @@ func (n *Net) seqRead() uint32 {
 	}
 }
 
-// hashRaw is hash_conntrack_raw: SipHash of the tuple under the host's
-// key, the zone's id (in the tuple's direction) folded into it.
+// hashRaw is hash_conntrack_raw: a keyed SipHash (hsiphash, SipHash-1-3)
+// of the tuple's 13 bytes — the addresses, the ports in network order,
+// the protocol — under the host's key, the zone's id (in the tuple's
+// direction) folded into the key.
 func (n *Net) hashRaw(t *Tuple, zone uint16) uint32 {
-	w0 := uint64(t.Src[0])<<56 | uint64(t.Src[1])<<48 | uint64(t.Src[2])<<40 | uint64(t.Src[3])<<32 |
-		uint64(t.Dst[0])<<24 | uint64(t.Dst[1])<<16 | uint64(t.Dst[2])<<8 | uint64(t.Dst[3])
-	w1 := uint64(t.SrcPort)<<48 | uint64(t.DstPort)<<32 | uint64(t.Proto)<<24
-	return uint32(siphash(n.k0^uint64(zone), n.k1, w0, w1))
+	m0 := uint64(le32(t.Src)) | uint64(le32(t.Dst))<<32
+	m1 := uint64(bits.ReverseBytes16(t.SrcPort)) | uint64(bits.ReverseBytes16(t.DstPort))<<16 |
+		uint64(t.Proto)<<32 | tupleHashLen<<56
+	return uint32(hsiphash(n.k0^uint64(zone), n.k1, m0, m1))
+}
+
+// tupleHashLen is how many bytes of a tuple the hash reads.
+const tupleHashLen = 13
+
+// le32 is the four bytes as a little-endian word (SipHash's byte order).
+func le32(b [4]byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 // scale is reciprocal_scale: a 32-bit hash onto [0, size).
