@@ -112,14 +112,10 @@ func (n *Net) inetFn(skb *stack.SKB, st *stack.NFState, ct *conntrack.Conn, info
 			return n.oifDrop(ct)
 		}
 	}
-	return n.packet(skb, ct, info, st.Hook)
-}
-
-// packet is nf_nat_packet: the packet's end of the hook is rewritten when
-// its connection's binding changed that end for its direction (a reply
-// undoes the other end's binding).
-func (n *Net) packet(skb *stack.SKB, ct *conntrack.Conn, info conntrack.Info, hook stack.NFHook) stack.Verdict {
-	m, dir := HookManip(hook), info.Dir()
+	// nf_nat_packet: the packet's end of the hook is rewritten when its
+	// connection's binding changed that end for its direction (a reply
+	// undoes the other end's binding).
+	dir := info.Dir()
 	statusbit := natBit(m)
 	if dir == conntrack.Reply {
 		statusbit ^= natMask
