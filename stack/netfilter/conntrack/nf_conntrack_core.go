@@ -80,13 +80,20 @@ type Net struct {
 // seqRead is read_seqcount_begin on the generation: it waits out a resize
 // in progress.
 func (n *Net) seqRead() uint32 {
+	if g := n.gen.Load(); g&1 == 0 {
+		return g
+	}
+	return n.seqWait()
+}
+
+// seqWait is seqRead's wait: for the resize's end under all the locks.
+func (n *Net) seqWait() uint32 {
 	for {
-		g := n.gen.Load()
-		if g&1 == 0 {
-			return g
-		}
 		n.lockAll()
 		n.unlockAll()
+		if g := n.gen.Load(); g&1 == 0 {
+			return g
+		}
 	}
 }
 

@@ -335,7 +335,7 @@ func maxAckWindow(sender *tcpSeen) uint32 { return max(sender.maxwin, maxAckWinC
 // other side advertised and its acknowledgement must fall in the data the
 // other side sent; the windows are updated from it.
 func tcpInWindow(st *tcpState, dir Dir, index uint8, s *tcpSegment, cfg *Config) int {
-	sender, receiver := &st.seen[dir], &st.seen[1-dir]
+	sender, receiver := &st.seen[dir&1], &st.seen[(dir^1)&1] // dir is 0 or 1: no bounds checks
 	seq, ack := s.seq, s.ack
 	sack := ack
 	win := uint32(s.win)

@@ -21,7 +21,7 @@ func (c *Conn) tcpPacket(p *pktInfo, info Info, cfg *Config) l4Verdict {
 	old := st.state
 	dir := info.Dir()
 	index := tcpIndex(s.flag)
-	ns := tcpConntracks[dir][index][old]
+	ns := tcpConntracks[dir&1][index][old]
 	ackSeq := s.ack
 	switch ns {
 	case TCPSynSent:
