@@ -16,27 +16,39 @@ import (
 // other end expects to see. It reports false (the packet is to be
 // dropped) when the headers are too short to rewrite.
 func ManipPacket(skb *stack.SKB, ct *conntrack.Conn, m Manip, dir conntrack.Dir) bool {
-	target := inverse(ct.Tuple(1 - dir))
-	return manipIPv4(skb, 0, &target, m)
-}
-
-// inverse is nf_ct_invert_tuple for what a rewrite reads of the target:
-// the addresses and ports swapped, an ICMP identifier kept (the type,
-// which Invert maps to its reply's, is not rewritten).
-func inverse(o conntrack.Tuple) conntrack.Tuple {
-	t := conntrack.Tuple{Src: o.Dst, Dst: o.Src, SrcPort: o.DstPort, DstPort: o.SrcPort, Proto: o.Proto}
-	if o.Proto == header.ProtoICMP {
-		t.SrcPort, t.DstPort = o.SrcPort, o.DstPort
+	// End m of inverse(o), read off o: the source is o's destination, the
+	// destination o's source, an ICMP identifier o's own.
+	o := ct.Tuple(1 - dir)
+	addr, port := o.Dst, o.DstPort
+	if m == ManipDst {
+		addr, port = o.Src, o.SrcPort
 	}
-	return t
+	if o.Proto == header.ProtoICMP {
+		port = o.SrcPort
+	}
+	return manip(skb, 0, o.Proto, addr, port, m)
 }
 
 // manipIPv4 is nf_nat_ipv4_manip_pkt on the IPv4 header at iphoff of the
-// skb's data: the transport part first (l4proto_manip_pkt: by the tuple's
-// protocol; one NAT knows no ports of passes unchanged), then the address
-// with the header's checksum. The headers are found once and rewritten
-// in place.
+// skb's data: end m gets t's address and port (an ICMP query's identifier
+// is t's source port whichever end).
 func manipIPv4(skb *stack.SKB, iphoff int, t *conntrack.Tuple, m Manip) bool {
+	addr, port := t.Src, t.SrcPort
+	if m == ManipDst {
+		addr, port = t.Dst, t.DstPort
+	}
+	if t.Proto == header.ProtoICMP {
+		port = t.SrcPort
+	}
+	return manip(skb, iphoff, t.Proto, addr, port, m)
+}
+
+// manip is nf_nat_ipv4_manip_pkt with the target read off: end m of the
+// IPv4 header at iphoff gets addr, and its transport header (of protocol
+// proto) the port p — the transport part first (l4proto_manip_pkt: one
+// NAT knows no ports of passes unchanged), then the address with the
+// header's checksum. The headers are found once and rewritten in place.
+func manip(skb *stack.SKB, iphoff int, proto uint8, addr [4]byte, p uint16, m Manip) bool {
 	d := skb.Data()
 	if len(d) < iphoff+header.IPv4MinHeaderLen {
 		return false
@@ -46,14 +58,14 @@ func manipIPv4(skb *stack.SKB, iphoff int, t *conntrack.Tuple, m Manip) bool {
 	if ihl < header.IPv4MinHeaderLen || ihl > len(iph) {
 		return false
 	}
-	aoff, addr, poff, p := ipv4Src, t.Src, 0, t.SrcPort
+	aoff, poff := ipv4Src, 0
 	if m == ManipDst {
-		aoff, addr, poff, p = ipv4Dst, t.Dst, 2, t.DstPort
+		aoff, poff = ipv4Dst, 2
 	}
 	a := iph[aoff : aoff+4]
 	c := change{oldAddr: binary.BigEndian.Uint32(a), newAddr: be32(addr), newPort: p}
 	l4 := iph[ihl:]
-	switch t.Proto {
+	switch proto {
 	case header.ProtoTCP:
 		// tcp_manip_pkt. Only 8 bytes of a TCP header are sure to be
 		// there (the quote of an ICMP error has no more): with fewer
@@ -87,7 +99,7 @@ func manipIPv4(skb *stack.SKB, iphoff int, t *conntrack.Tuple, m Manip) bool {
 		}
 		binary.BigEndian.PutUint16(pf, p)
 	case header.ProtoICMP:
-		if !icmpManip(skb, l4, t) {
+		if !icmpManip(skb, l4, p) {
 			return false
 		}
 	}
@@ -115,10 +127,10 @@ func icmpQuery(typ uint8) bool {
 }
 
 // icmpManip is icmp_manip_pkt on the ICMP header l4: a query's or
-// reply's identifier becomes the tuple's (either end: it names both
-// directions), its checksum following (inet_proto_csum_replace2: nothing
-// under CHECKSUM_PARTIAL); an error is left.
-func icmpManip(skb *stack.SKB, l4 []byte, t *conntrack.Tuple) bool {
+// reply's identifier becomes id (either end: it names both directions),
+// its checksum following (inet_proto_csum_replace2: nothing under
+// CHECKSUM_PARTIAL); an error is left.
+func icmpManip(skb *stack.SKB, l4 []byte, id uint16) bool {
 	if len(l4) < header.ICMPv4HeaderLen {
 		return false
 	}
@@ -127,8 +139,8 @@ func icmpManip(skb *stack.SKB, l4 []byte, t *conntrack.Tuple) bool {
 		return true
 	}
 	if skb.IPSummed != stack.ChecksumPartial {
-		icmp.SetChecksum(csumReplace2(icmp.Checksum(), icmp.Ident(), t.SrcPort))
+		icmp.SetChecksum(csumReplace2(icmp.Checksum(), icmp.Ident(), id))
 	}
-	icmp.SetIdent(t.SrcPort)
+	icmp.SetIdent(id)
 	return true
 }
