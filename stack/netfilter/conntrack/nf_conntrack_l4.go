@@ -136,20 +136,6 @@ func (c *Conn) account(info Info, bytes int) {
 	}
 }
 
-// packet is nf_conntrack_handle_packet: the connection's tracker.
-func (c *Conn) packet(p *pktInfo, info Info, cfg *Config) l4Verdict {
-	switch c.l4 {
-	case protoTCP:
-		return c.tcpPacket(p, info, cfg)
-	case protoUDP:
-		return c.udpPacket(p, info, cfg)
-	case protoICMP:
-		return c.icmpPacket(p, info, cfg)
-	}
-	c.refresh(p, info, cfg.GenericTimeout)
-	return l4Accept
-}
-
 // udpError is udp_error: a short or malformed header, or a bad checksum
 // where one is checked (a zero checksum is none).
 func udpError(p *pktInfo, cfg *Config) bool {

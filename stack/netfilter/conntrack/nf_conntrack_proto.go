@@ -150,8 +150,9 @@ func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 		n.stats.invalid.Add(1)
 		return stack.NFAccept
 	}
-	p := pktInfo{skb: skb, ip: ip, ihl: ihl, total: total, l4: ip[ihl:], l4len: total - ihl, hook: st.Hook,
-		tmpl: tmpl, zone: zoneOf(tmpl, skb), now: n.clock.Now()}
+	var p pktInfo
+	p.skb, p.ip, p.ihl, p.total, p.l4, p.l4len, p.hook = skb, ip, ihl, total, ip[ihl:], total-ihl, st.Hook
+	p.tmpl, p.zone, p.now = tmpl, zoneOf(tmpl, skb), n.clock.Now()
 	cfg := n.conf()
 	if p.ip.Protocol() == protoICMP {
 		handled, bad := n.icmpError(&p, cfg)
@@ -172,7 +173,19 @@ func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 			n.stats.invalid.Add(1)
 			return stack.NFAccept
 		}
-		switch ct.packet(&p, info, cfg) {
+		// nf_conntrack_handle_packet: the connection's tracker.
+		v := l4Accept
+		switch ct.l4 {
+		case protoTCP:
+			v = ct.tcpPacket(&p, info, cfg)
+		case protoUDP:
+			v = ct.udpPacket(&p, info, cfg)
+		case protoICMP:
+			v = ct.icmpPacket(&p, info, cfg)
+		default:
+			ct.refresh(&p, info, cfg.GenericTimeout)
+		}
+		switch v {
 		case l4Repeat:
 			skb.SetNFCT(nil, 0)
 			continue
