@@ -331,14 +331,20 @@ func (n *Net) alloc(t, r *Tuple, zone Zone, hash uint32, cfg *Config, tmpl *Conn
 	return ct
 }
 
-// earlyDrop is early_drop: each of the evictionRange hash values after
-// hash, scaled to a bucket, is searched for entries that are confirmed
-// and not ASSURED; every one found in the first bucket that has any is
-// deleted.
+// earlyDrop is early_drop: the bucket hash scales to and the
+// evictionRange-1 buckets after it (wrapping) are searched for entries
+// that are confirmed and not ASSURED; every one found in the first bucket
+// that has any is deleted.
 func (n *Net) earlyDrop(hash uint32) bool {
-	for i := uint32(0); i < evictionRange; i++ {
+	b := 0
+	for i := 0; i < evictionRange; i++ {
 		tab := n.tab.Load()
-		if drops := n.earlyDropList(tab, scale(hash+i, len(tab.b))); drops > 0 {
+		if i == 0 {
+			b = scale(hash, len(tab.b))
+		} else {
+			b = (b + 1) % len(tab.b)
+		}
+		if drops := n.earlyDropList(tab, b); drops > 0 {
 			n.stats.earlyDrop.Add(uint64(drops))
 			return true
 		}
