@@ -12,7 +12,8 @@ func (c *Conn) tcpPacket(p *pktInfo, info Info, cfg *Config) l4Verdict {
 	if tcpError(p, cfg) {
 		return l4Invalid
 	}
-	s, _ := parseTCP(p.l4, p.total, p.ihl)
+	var s tcpSegment
+	s.parse(header.TCP(p.l4), p.total, p.ihl) // tcpError saw the whole header
 	if c.Status()&StatusConfirmed == 0 && !c.tcpNew(&s, cfg) {
 		return l4Invalid
 	}
