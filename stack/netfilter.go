@@ -169,47 +169,60 @@ func (nf *Netfilter) Active(h NFHook) bool { return nf.hooks[h].Load() != nil }
 // a queued packet goes to the queue consumer. It returns the verdict that
 // ended the traversal (NFAccept when okfn ran).
 func (nf *Netfilter) Run(st *NFState, skb *SKB, okfn func(*SKB)) Verdict {
-	var list []*NFHookOps
 	if st.Hook < NumNFHooks {
 		if p := nf.hooks[st.Hook].Load(); p != nil {
-			list = *p
+			// run's loop in line: a traversal every function accepts
+			// makes no call but theirs and okfn's.
+			for i, o := range *p {
+				if v := o.Fn(skb, st); v != NFAccept {
+					return nf.verdict(st, skb, okfn, i, v)
+				}
+			}
 		}
 	}
-	return nf.run(st, skb, okfn, list, 0)
+	okfn(skb)
+	return NFAccept
 }
 
 // run is nf_hook_slow from the index'th function of list on.
 func (nf *Netfilter) run(st *NFState, skb *SKB, okfn func(*SKB), list []*NFHookOps, from int) Verdict {
 	for i := from; i < len(list); i++ {
-		switch v := list[i].Fn(skb, st); v {
-		case NFAccept:
-			continue
-		case NFDrop:
-			nf.stats[st.Hook].drops.Add(1)
-			skb.Free()
-			return NFDrop
-		case NFStolen:
-			nf.stats[st.Hook].stolen.Add(1)
-			return NFStolen
-		case NFQueue:
-			if q := nf.queue.Load(); q != nil {
-				st.okfn, st.index = okfn, i
-				nf.stats[st.Hook].queued.Add(1)
-				(*q)(skb, st)
-				return NFQueue
-			}
-			nf.stats[st.Hook].drops.Add(1)
-			skb.Free()
-			return NFDrop
-		default:
-			nf.stats[st.Hook].invalid.Add(1)
-			nf.stats[st.Hook].drops.Add(1)
-			skb.Free()
-			return NFDrop
+		if v := list[i].Fn(skb, st); v != NFAccept {
+			return nf.verdict(st, skb, okfn, i, v)
 		}
 	}
 	okfn(skb)
 	return NFAccept
+}
+
+// verdict ends a traversal on the index'th function's verdict v, not
+// NFAccept: a drop frees the packet, a steal leaves it to the function, a
+// queued packet goes to the consumer (dropped without one), anything else
+// is refused, counted and dropped.
+func (nf *Netfilter) verdict(st *NFState, skb *SKB, okfn func(*SKB), index int, v Verdict) Verdict {
+	switch v {
+	case NFDrop:
+		nf.stats[st.Hook].drops.Add(1)
+		skb.Free()
+		return NFDrop
+	case NFStolen:
+		nf.stats[st.Hook].stolen.Add(1)
+		return NFStolen
+	case NFQueue:
+		if q := nf.queue.Load(); q != nil {
+			st.okfn, st.index = okfn, index
+			nf.stats[st.Hook].queued.Add(1)
+			(*q)(skb, st)
+			return NFQueue
+		}
+		nf.stats[st.Hook].drops.Add(1)
+		skb.Free()
+		return NFDrop
+	}
+	nf.stats[st.Hook].invalid.Add(1)
+	nf.stats[st.Hook].drops.Add(1)
+	skb.Free()
+	return NFDrop
 }
 
 // Reinject is nf_reinject: the verdict on a packet the queue consumer

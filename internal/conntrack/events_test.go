@@ -37,9 +37,9 @@ func TestEvents(t *testing.T) {
 		want []string
 	}{
 		// The destroys come in the table's order, as -D walks it.
-		{"all", nil, []string{udpNew, udpUpdate, tcpNew, tcpSynRecv, tcpEst, tcpDestroy, udpDestroy}},
+		{"all", nil, []string{udpNew, udpUpdate, tcpNew, tcpSynRecv, tcpEst, udpDestroy, tcpDestroy}},
 		{"new", []string{"-e", "NEW"}, []string{udpNew, tcpNew}},
-		{"updates,destroy", []string{"-e", "UPDATES,DESTROY"}, []string{udpUpdate, tcpSynRecv, tcpEst, tcpDestroy, udpDestroy}},
+		{"updates,destroy", []string{"-e", "UPDATES,DESTROY"}, []string{udpUpdate, tcpSynRecv, tcpEst, udpDestroy, tcpDestroy}},
 		{"tcp", []string{"-p", "tcp"}, []string{tcpNew, tcpSynRecv, tcpEst, tcpDestroy}},
 		{"state", []string{"-p", "tcp", "--state", "ESTABLISHED"}, []string{tcpEst, tcpDestroy}},
 		{"dport", []string{"-p", "udp", "--dport", "53"}, []string{udpNew, udpUpdate, udpDestroy}},
@@ -52,8 +52,8 @@ func TestEvents(t *testing.T) {
 			"    [NEW] ipv4     2 tcp      6 120 SYN_SENT src=198.18.5.2 dst=198.18.6.2 sport=40000 dport=8080 [UNREPLIED] src=198.18.6.2 dst=198.18.5.2 sport=8080 dport=40000 id=2"}},
 		// -U's change is reported at once, as ctnetlink reports it: an
 		// update with the mark (and the TCP state).
-		{"mark", []string{"-m", "7"}, []string{tcpMark, markUpdate,
-			strings.Replace(tcpDestroy, "[ASSURED]", "[ASSURED] mark=7", 1), strings.Replace(udpDestroy, "dport=5353", "dport=5353 mark=7", 1)}},
+		{"mark", []string{"-m", "7"}, []string{markUpdate, tcpMark,
+			strings.Replace(udpDestroy, "dport=5353", "dport=5353 mark=7", 1), strings.Replace(tcpDestroy, "[ASSURED]", "[ASSURED] mark=7", 1)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

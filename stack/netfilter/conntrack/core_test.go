@@ -203,6 +203,51 @@ func TestSYNFloodEarlyDrop(t *testing.T) {
 	}
 }
 
+// TestEarlyDropNextBuckets: early_drop searches the new entry's bucket
+// and, that one having nothing to evict, the buckets after it: an
+// unassured entry 1 or 7 buckets on is evicted, one 8 on is out of reach
+// (NF_CT_EVICTION_RANGE is 8 buckets).
+func TestEarlyDropNextBuckets(t *testing.T) {
+	const size = 64
+	for _, dist := range []int{1, 7, 8} {
+		r := newRig(t)
+		c := r.n.Config()
+		c.Max = 1
+		r.n.SetConfig(c)
+		r.n.Resize(size)
+		victim := Tuple{Src: addrA, Dst: addrB, SrcPort: 1000, DstPort: 53, Proto: 17}
+		inv, _ := victim.Invert()
+		ct := r.n.alloc(&victim, &inv, DefaultZone, r.n.hashRaw(&victim, 0), &c, nil)
+		ct.l4 = protoUDP
+		ct.expires.Store(int64(time.Hour))
+		if r.n.confirm(nil, ct, New) != stack.NFAccept {
+			t.Fatal("victim refused")
+		}
+		used := map[int]bool{scale(r.n.hashRaw(&victim, 0), size): true, scale(r.n.hashRaw(&inv, 0), size): true}
+		// A hash whose bucket is dist before one of the victim's, the
+		// buckets between holding none of them.
+		var hash uint32
+		found := false
+		for b := 0; b < size && !found; b++ {
+			found = used[(b+dist)%size]
+			for d := 0; d < dist; d++ {
+				found = found && !used[(b+d)%size]
+			}
+			hash = uint32(b) << 26 // scale(hash, 64) == b
+		}
+		if !found {
+			t.Fatalf("dist %d: no bucket found", dist)
+		}
+		want := dist < evictionRange
+		if got := r.n.earlyDrop(hash); got != want {
+			t.Errorf("victim %d buckets on: early_drop %v, want %v", dist, got, want)
+		}
+		if gone := r.n.Count() == 0; gone != want {
+			t.Errorf("victim %d buckets on: evicted %v, want %v", dist, gone, want)
+		}
+	}
+}
+
 func TestExpectation(t *testing.T) {
 	r := newRig(t)
 	master := r.in(seg{src: addrA, dst: addrB, sport: 40000, dport: 21, flags: syn, seq: 1, win: 100}.bytes()).ct

@@ -1,6 +1,7 @@
 package conntrack
 
 import (
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,23 +80,40 @@ type Net struct {
 // seqRead is read_seqcount_begin on the generation: it waits out a resize
 // in progress.
 func (n *Net) seqRead() uint32 {
+	if g := n.gen.Load(); g&1 == 0 {
+		return g
+	}
+	return n.seqWait()
+}
+
+// seqWait is seqRead's wait: for the resize's end under all the locks.
+func (n *Net) seqWait() uint32 {
 	for {
-		g := n.gen.Load()
-		if g&1 == 0 {
-			return g
-		}
 		n.lockAll()
 		n.unlockAll()
+		if g := n.gen.Load(); g&1 == 0 {
+			return g
+		}
 	}
 }
 
-// hashRaw is hash_conntrack_raw: SipHash of the tuple under the host's
-// key, the zone's id (in the tuple's direction) folded into it.
+// hashRaw is hash_conntrack_raw: a keyed SipHash (hsiphash, SipHash-1-3)
+// of the tuple's 13 bytes — the addresses, the ports in network order,
+// the protocol — under the host's key, the zone's id (in the tuple's
+// direction) folded into the key.
 func (n *Net) hashRaw(t *Tuple, zone uint16) uint32 {
-	w0 := uint64(t.Src[0])<<56 | uint64(t.Src[1])<<48 | uint64(t.Src[2])<<40 | uint64(t.Src[3])<<32 |
-		uint64(t.Dst[0])<<24 | uint64(t.Dst[1])<<16 | uint64(t.Dst[2])<<8 | uint64(t.Dst[3])
-	w1 := uint64(t.SrcPort)<<48 | uint64(t.DstPort)<<32 | uint64(t.Proto)<<24
-	return uint32(siphash(n.k0^uint64(zone), n.k1, w0, w1))
+	m0 := uint64(le32(t.Src)) | uint64(le32(t.Dst))<<32
+	m1 := uint64(bits.ReverseBytes16(t.SrcPort)) | uint64(bits.ReverseBytes16(t.DstPort))<<16 |
+		uint64(t.Proto)<<32 | tupleHashLen<<56
+	return uint32(hsiphash(n.k0^uint64(zone), n.k1, m0, m1))
+}
+
+// tupleHashLen is how many bytes of a tuple the hash reads.
+const tupleHashLen = 13
+
+// le32 is the four bytes as a little-endian word (SipHash's byte order).
+func le32(b [4]byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 // scale is reciprocal_scale: a 32-bit hash onto [0, size).
@@ -313,14 +331,20 @@ func (n *Net) alloc(t, r *Tuple, zone Zone, hash uint32, cfg *Config, tmpl *Conn
 	return ct
 }
 
-// earlyDrop is early_drop: each of the evictionRange hash values after
-// hash, scaled to a bucket, is searched for entries that are confirmed
-// and not ASSURED; every one found in the first bucket that has any is
-// deleted.
+// earlyDrop is early_drop: the bucket hash scales to and the
+// evictionRange-1 buckets after it (wrapping) are searched for entries
+// that are confirmed and not ASSURED; every one found in the first bucket
+// that has any is deleted.
 func (n *Net) earlyDrop(hash uint32) bool {
-	for i := uint32(0); i < evictionRange; i++ {
+	b := 0
+	for i := 0; i < evictionRange; i++ {
 		tab := n.tab.Load()
-		if drops := n.earlyDropList(tab, scale(hash+i, len(tab.b))); drops > 0 {
+		if i == 0 {
+			b = scale(hash, len(tab.b))
+		} else {
+			b = (b + 1) % len(tab.b)
+		}
+		if drops := n.earlyDropList(tab, b); drops > 0 {
 			n.stats.earlyDrop.Add(uint64(drops))
 			return true
 		}

@@ -39,21 +39,20 @@ type pktInfo struct {
 	now   time.Duration // the host clock when tracking took the packet (nfct_time_stamp)
 }
 
-// parse is get_l4proto: the IPv4 header and where the transport header
-// starts. A non-first fragment has none (false: not trackable).
-func (p *pktInfo) parse(skb *stack.SKB, hook stack.NFHook) bool {
+// parse is get_l4proto: the IPv4 header, its length and the datagram's
+// (a frag_list chain's included). A non-first fragment has no transport
+// header (false: not trackable).
+func parse(skb *stack.SKB) (ip header.IPv4, ihl, total int, ok bool) {
 	d := skb.Data()
 	if len(d) < header.IPv4MinHeaderLen {
-		return false
+		return nil, 0, 0, false
 	}
-	ip := header.IPv4(d)
-	ihl := ip.HeaderLen()
+	ip = header.IPv4(d)
+	ihl = ip.HeaderLen()
 	if ihl < header.IPv4MinHeaderLen || ihl > len(d) || ip.FlagsFrag()&header.IPv4FragOffMask != 0 {
-		return false
+		return nil, 0, 0, false
 	}
-	total := skb.TotalLen()
-	*p = pktInfo{skb: skb, ip: ip, ihl: ihl, total: total, l4: d[ihl:], l4len: total - ihl, hook: hook}
-	return true
+	return ip, ihl, skb.TotalLen(), true
 }
 
 // checkCsum says whether the transport checksum is to be verified
@@ -76,7 +75,8 @@ func (p *pktInfo) l4ChecksumValid() bool {
 // (TCP, UDP), the ICMP id, type and code, or nothing (generic). ok is
 // false when the transport header is too short.
 func (p *pktInfo) tuple() (t Tuple, ok bool) {
-	t = Tuple{Src: p.ip.Src(), Dst: p.ip.Dst(), Proto: p.ip.Protocol()}
+	ip := p.ip[:header.IPv4MinHeaderLen]
+	t = Tuple{Src: [4]byte(ip[12:16]), Dst: [4]byte(ip[16:20]), Proto: ip[9]}
 	return t, l4Tuple(&t, p.l4)
 }
 
@@ -118,7 +118,11 @@ func (c *Conn) refresh(p *pktInfo, info Info, timeout time.Duration) {
 		if st&StatusConfirmed != 0 {
 			timeout += p.now
 		}
-		c.expires.Store(int64(timeout))
+		// Written only when it changed, as Linux does: packets of a
+		// flow in the same tick leave the entry's line clean.
+		if c.expires.Load() != int64(timeout) {
+			c.expires.Store(int64(timeout))
+		}
 	}
 	c.account(info, p.total)
 }
@@ -130,20 +134,6 @@ func (c *Conn) account(info Info, bytes int) {
 		a.packets.Add(1)
 		a.bytes.Add(uint64(bytes))
 	}
-}
-
-// packet is nf_conntrack_handle_packet: the connection's tracker.
-func (c *Conn) packet(p *pktInfo, info Info, cfg *Config) l4Verdict {
-	switch c.l4 {
-	case protoTCP:
-		return c.tcpPacket(p, info, cfg)
-	case protoUDP:
-		return c.udpPacket(p, info, cfg)
-	case protoICMP:
-		return c.icmpPacket(p, info, cfg)
-	}
-	c.refresh(p, info, cfg.GenericTimeout)
-	return l4Accept
 }
 
 // udpError is udp_error: a short or malformed header, or a bad checksum

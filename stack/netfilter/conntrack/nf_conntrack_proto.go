@@ -64,7 +64,7 @@ func Enable(h *stack.Host) (*Net, error) {
 			return nil, ErrNoIPv4
 		}
 		n.ops = []*stack.NFHookOps{
-			{Name: "nf_defrag_ipv4", Hook: stack.NFPreRouting, Priority: PriConntrackDefrag, Fn: defragHook(in)},
+			{Name: "nf_defrag_ipv4", Hook: stack.NFPreRouting, Priority: PriConntrackDefrag, Fn: (&defrag{in}).hook},
 			{Name: "ipv4_conntrack_in", Hook: stack.NFPreRouting, Priority: PriConntrack, Fn: n.conntrackIn},
 			{Name: "ipv4_conntrack_local", Hook: stack.NFLocalOut, Priority: PriConntrack, Fn: n.conntrackIn},
 			{Name: "ipv4_confirm", Hook: stack.NFPostRouting, Priority: PriConntrackConfirm, Fn: n.confirmHook},
@@ -113,25 +113,25 @@ func (n *Net) Users() int {
 	return n.users
 }
 
-// defragHook is ipv4_conntrack_defrag: a fragment of a packet not yet seen
+// defrag is ipv4_conntrack_defrag: a fragment of a packet not yet seen
 // by tracking is held for reassembly; the whole datagram starts
 // PRE_ROUTING over (ipv4.ResumePreRouting). Linux also defragments at
 // LOCAL_OUT (raw sockets sending fragments); vnic's own senders hand
 // LOCAL_OUT whole datagrams, so it does not.
-func defragHook(in *ipv4.Inet) func(*stack.SKB, *stack.NFState) stack.Verdict {
-	return func(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
-		if ct, info := skb.NFCT(); ct != nil || Info(info) == Untracked {
-			return stack.NFAccept
-		}
-		d := skb.Data()
-		if len(d) < header.IPv4MinHeaderLen || !header.IPv4(d).IsFragment() {
-			return stack.NFAccept
-		}
-		if whole := in.Defrag(skb, ipv4.DefragConntrackIn); whole != nil {
-			in.ResumePreRouting(whole)
-		}
-		return stack.NFStolen
+type defrag struct{ in *ipv4.Inet }
+
+func (f *defrag) hook(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
+	if ct, info := skb.NFCT(); ct != nil || Info(info) == Untracked {
+		return stack.NFAccept
 	}
+	d := skb.Data()
+	if len(d) < header.IPv4MinHeaderLen || !header.IPv4(d).IsFragment() {
+		return stack.NFAccept
+	}
+	if whole := f.in.Defrag(skb, ipv4.DefragConntrackIn); whole != nil {
+		f.in.ResumePreRouting(whole)
+	}
+	return stack.NFStolen
 }
 
 // conntrackIn is nf_conntrack_in: the packet's connection is found or
@@ -145,11 +145,13 @@ func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	if seen {
 		return stack.NFAccept
 	}
-	var p pktInfo
-	if !p.parse(skb, st.Hook) {
+	ip, ihl, total, ok := parse(skb)
+	if !ok {
 		n.stats.invalid.Add(1)
 		return stack.NFAccept
 	}
+	var p pktInfo
+	p.skb, p.ip, p.ihl, p.total, p.l4, p.l4len, p.hook = skb, ip, ihl, total, ip[ihl:], total-ihl, st.Hook
 	p.tmpl, p.zone, p.now = tmpl, zoneOf(tmpl, skb), n.clock.Now()
 	cfg := n.conf()
 	if p.ip.Protocol() == protoICMP {
@@ -171,7 +173,19 @@ func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 			n.stats.invalid.Add(1)
 			return stack.NFAccept
 		}
-		switch ct.packet(&p, info, cfg) {
+		// nf_conntrack_handle_packet: the connection's tracker.
+		v := l4Accept
+		switch ct.l4 {
+		case protoTCP:
+			v = ct.tcpPacket(&p, info, cfg)
+		case protoUDP:
+			v = ct.udpPacket(&p, info, cfg)
+		case protoICMP:
+			v = ct.icmpPacket(&p, info, cfg)
+		default:
+			ct.refresh(&p, info, cfg.GenericTimeout)
+		}
+		switch v {
 		case l4Repeat:
 			skb.SetNFCT(nil, 0)
 			continue

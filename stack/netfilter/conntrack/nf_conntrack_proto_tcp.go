@@ -212,22 +212,18 @@ func (s *tcpSegment) has(f uint8) bool {
 	return s.flag&f != 0
 }
 
-// parseTCP reads the segment at l4 of a datagram of total bytes with an
-// IP header of ihl bytes; ok is false when the header is not whole.
-func parseTCP(l4 []byte, total, ihl int) (s tcpSegment, ok bool) {
-	if len(l4) < header.TCPMinHeaderLen {
-		return s, false
-	}
-	th := header.TCP(l4)
+// parse reads the segment whose whole header is th, in a datagram of
+// total bytes with an IP header of ihl bytes (tcp_error checked the
+// header's length).
+func (s *tcpSegment) parse(th header.TCP, total, ihl int) {
 	s.th, s.seq, s.ack, s.win, s.flag = th, th.Seq(), th.Ack(), th.Window(), th.Flags()
 	s.end = s.seq + uint32(total-ihl-th.HeaderLen())
-	if s.syn() {
+	if s.flag&header.TCPSyn != 0 {
 		s.end++
 	}
 	if s.flag&header.TCPFin != 0 {
 		s.end++
 	}
-	return s, true
 }
 
 // tcpOptions is tcp_options: the window scale and SACK-permitted options
@@ -335,7 +331,7 @@ func maxAckWindow(sender *tcpSeen) uint32 { return max(sender.maxwin, maxAckWinC
 // other side advertised and its acknowledgement must fall in the data the
 // other side sent; the windows are updated from it.
 func tcpInWindow(st *tcpState, dir Dir, index uint8, s *tcpSegment, cfg *Config) int {
-	sender, receiver := &st.seen[dir], &st.seen[1-dir]
+	sender, receiver := &st.seen[dir&1], &st.seen[(dir^1)&1] // dir is 0 or 1: no bounds checks
 	seq, ack := s.seq, s.ack
 	sack := ack
 	win := uint32(s.win)

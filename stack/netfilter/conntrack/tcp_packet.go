@@ -12,7 +12,8 @@ func (c *Conn) tcpPacket(p *pktInfo, info Info, cfg *Config) l4Verdict {
 	if tcpError(p, cfg) {
 		return l4Invalid
 	}
-	s, _ := parseTCP(p.l4, p.total, p.ihl)
+	var s tcpSegment
+	s.parse(header.TCP(p.l4), p.total, p.ihl) // tcpError saw the whole header
 	if c.Status()&StatusConfirmed == 0 && !c.tcpNew(&s, cfg) {
 		return l4Invalid
 	}
@@ -21,7 +22,7 @@ func (c *Conn) tcpPacket(p *pktInfo, info Info, cfg *Config) l4Verdict {
 	old := st.state
 	dir := info.Dir()
 	index := tcpIndex(s.flag)
-	ns := tcpConntracks[dir][index][old]
+	ns := tcpConntracks[dir&1][index][old]
 	ackSeq := s.ack
 	switch ns {
 	case TCPSynSent:

@@ -1,8 +1,6 @@
 package nat
 
 import (
-	"encoding/binary"
-
 	"vnic/header"
 	"vnic/stack"
 )
@@ -24,40 +22,44 @@ type change struct {
 // sum is never zero (Linux's ~csum_unfold carries 0xffff into it), so the
 // result is the kernel's bit for bit.
 func csumReplace4(check uint16, old, new uint32) uint16 {
-	acc := uint64(^check) + 0xffff + uint64(^old>>16) + uint64(^old&0xffff) + uint64(new>>16) + uint64(new&0xffff)
-	return ^header.Fold(acc)
+	return ^fold(uint32(^check) + 0xffff + ^old>>16 + ^old&0xffff + new>>16 + new&0xffff)
 }
 
 // csumReplace2 is csum_replace2.
 func csumReplace2(check, old, new uint16) uint16 {
-	return ^header.Fold(uint64(^check) + 0xffff + uint64(^old) + uint64(new))
+	return ^fold(uint32(^check) + 0xffff + uint32(^old) + uint32(new))
 }
 
-// l4Update is nf_csum_update then inet_proto_csum_replace2 on the TCP or
-// UDP checksum at field: the address is a pseudo-header change, the port
-// (when withPort) the segment's own. Under CHECKSUM_PARTIAL the field
-// holds the pseudo-header's sum for the device to finish: only the
-// address moves it. Under CHECKSUM_COMPLETE the sum the device took of
-// the segment (skb.Csum) follows the pseudo-header change the field
-// absorbed. Done in one sum, the bits are those of Linux's two steps
-// (both keep the canonical non-zero representative).
-func l4Update(skb *stack.SKB, field []byte, c *change, withPort bool) {
-	check := binary.BigEndian.Uint16(field)
+// fold is header.Fold for a sum of at most 65537 16-bit words (it fits
+// in 32 bits; two end-around carries bring it to 16): the same value.
+func fold(acc uint32) uint16 {
+	acc = acc>>16 + acc&0xffff
+	return uint16(acc>>16 + acc&0xffff)
+}
+
+// l4Check is nf_csum_update then inet_proto_csum_replace2 on check, a
+// TCP or UDP checksum: the address is a pseudo-header change, the port
+// (when withPort) the segment's own. It returns the new checksum. Under
+// CHECKSUM_PARTIAL the field holds the pseudo-header's sum for the device
+// to finish: only the address moves it. Under CHECKSUM_COMPLETE the sum
+// the device took of the segment (skb.Csum) follows the pseudo-header
+// change the field absorbed. Done in one sum, the bits are those of
+// Linux's two steps (both keep the canonical non-zero representative).
+func l4Check(skb *stack.SKB, check uint16, c *change, withPort bool) uint16 {
 	oa, na := c.oldAddr, c.newAddr
+	addr := ^oa>>16 + ^oa&0xffff + na>>16 + na&0xffff
 	if skb.IPSummed == stack.ChecksumPartial {
-		acc := uint64(check) + uint64(^oa>>16) + uint64(^oa&0xffff) + uint64(na>>16) + uint64(na&0xffff)
-		binary.BigEndian.PutUint16(field, header.Fold(acc))
-		return
+		return fold(uint32(check) + addr)
 	}
-	acc := uint64(^check) + 0xffff + uint64(^oa>>16) + uint64(^oa&0xffff) + uint64(na>>16) + uint64(na&0xffff)
+	acc := uint32(^check) + 0xffff + addr
 	if withPort {
-		acc += uint64(^c.oldPort) + uint64(c.newPort)
+		acc += uint32(^c.oldPort) + uint32(c.newPort)
 	}
-	binary.BigEndian.PutUint16(field, ^header.Fold(acc))
 	if skb.IPSummed == stack.ChecksumComplete {
 		acc := uint64(skb.Csum) + uint64(oa>>16) + uint64(oa&0xffff) + uint64(^na>>16) + uint64(^na&0xffff)
 		skb.Csum = uint32(header.Fold(acc))
 	}
+	return ^fold(acc)
 }
 
 // skbSum is skb_checksum from off to the end of the datagram, the

@@ -177,3 +177,20 @@ func TestSkbSum(t *testing.T) {
 		head.Free()
 	}
 }
+
+// TestFold: the 32-bit fold the rewrites use is header.Fold on every sum
+// they can make (up to 65537 words of 0xffff), the edges included.
+func TestFold(t *testing.T) {
+	const most = 65537 * 0xffff
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 1 << 16 {
+		acc := uint32(r.Uint64N(most + 1))
+		switch i {
+		case 0, 1, 2:
+			acc = []uint32{0, 0xffff, most}[i]
+		}
+		if got, want := fold(acc), header.Fold(uint64(acc)); got != want {
+			t.Fatalf("fold(%#x) = %#x, want %#x", acc, got, want)
+		}
+	}
+}

@@ -54,7 +54,10 @@ func (n *Net) localFn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 }
 
 // ipv4Fn is nf_nat_ipv4_fn: an ICMP error RELATED to a connection is
-// translated; every other tracked packet goes to inetFn.
+// translated; every other tracked packet goes through nf_nat_inet_fn,
+// here in line: the first packet of a connection not bound at the hook's
+// end is bound (bind), then every packet is rewritten as its connection
+// says.
 func (n *Net) ipv4Fn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	ct, info := conntrack.Get(skb)
 	if ct == nil {
@@ -69,15 +72,6 @@ func (n *Net) ipv4Fn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 			return stack.NFAccept
 		}
 	}
-	return n.inetFn(skb, st, ct, info)
-}
-
-// inetFn is nf_nat_inet_fn: the first packet of a connection not bound
-// at the hook's end runs through the tables' functions there until one
-// binds it, and is bound to itself if none does (a null binding: so the
-// end is decided once, and a clash of the unchanged tuple still moves
-// its port); then every packet is rewritten as its connection says.
-func (n *Net) inetFn(skb *stack.SKB, st *stack.NFState, ct *conntrack.Conn, info conntrack.Info) stack.Verdict {
 	if st.Hook == stack.NFPostRouting && st.Out != nil && st.Out.IsVRF() {
 		return stack.NFAccept // in_vrf_postrouting: the slave's own pass does it
 	}
@@ -85,41 +79,21 @@ func (n *Net) inetFn(skb *stack.SKB, st *stack.NFState, ct *conntrack.Conn, info
 	switch info {
 	case conntrack.Related, conntrack.RelatedReply, conntrack.New:
 		if !Initialized(ct, m) {
-			bound := false
-			if chain := n.chains[st.Hook].Load(); chain != nil {
-				for _, o := range *chain {
-					if v := o.Fn(skb, st); v != stack.NFAccept {
-						return v
-					}
-					if Initialized(ct, m) {
-						bound = true
-						break
-					}
-				}
-			}
-			if !bound {
-				if v := n.nullBinding(ct, st.Hook); v != stack.NFAccept {
-					return v
-				}
+			if v := n.bind(skb, st, ct, m); v != stack.NFAccept {
+				return v
 			}
 			break
 		}
-		if n.oifChanged(st, info, ct) {
-			return n.oifDrop(ct)
-		}
+		fallthrough
 	default:
 		if n.oifChanged(st, info, ct) {
 			return n.oifDrop(ct)
 		}
 	}
-	return n.packet(skb, ct, info, st.Hook)
-}
-
-// packet is nf_nat_packet: the packet's end of the hook is rewritten when
-// its connection's binding changed that end for its direction (a reply
-// undoes the other end's binding).
-func (n *Net) packet(skb *stack.SKB, ct *conntrack.Conn, info conntrack.Info, hook stack.NFHook) stack.Verdict {
-	m, dir := HookManip(hook), info.Dir()
+	// nf_nat_packet: the packet's end of the hook is rewritten when its
+	// connection's binding changed that end for its direction (a reply
+	// undoes the other end's binding).
+	dir := info.Dir()
 	statusbit := natBit(m)
 	if dir == conntrack.Reply {
 		statusbit ^= natMask
@@ -132,6 +106,25 @@ func (n *Net) packet(skb *stack.SKB, ct *conntrack.Conn, info conntrack.Info, ho
 		return stack.NFDrop
 	}
 	return stack.NFAccept
+}
+
+// bind is nf_nat_inet_fn's first packet of a connection not bound at the
+// hook's end m: it runs through the tables' functions there until one
+// binds it, and is bound to itself if none does (a null binding: so the
+// end is decided once, and a clash of the unchanged tuple still moves
+// its port).
+func (n *Net) bind(skb *stack.SKB, st *stack.NFState, ct *conntrack.Conn, m Manip) stack.Verdict {
+	if chain := n.chains[st.Hook].Load(); chain != nil {
+		for _, o := range *chain {
+			if v := o.Fn(skb, st); v != stack.NFAccept {
+				return v
+			}
+			if Initialized(ct, m) {
+				return stack.NFAccept
+			}
+		}
+	}
+	return n.nullBinding(ct, st.Hook)
 }
 
 // oifChanged is nf_nat_oif_changed: a masqueraded connection's packet

@@ -16,44 +16,96 @@ import (
 // other end expects to see. It reports false (the packet is to be
 // dropped) when the headers are too short to rewrite.
 func ManipPacket(skb *stack.SKB, ct *conntrack.Conn, m Manip, dir conntrack.Dir) bool {
-	target := inverse(ct.Tuple(1 - dir))
-	return manipIPv4(skb, 0, &target, m)
-}
-
-// inverse is nf_ct_invert_tuple for what a rewrite reads of the target:
-// the addresses and ports swapped, an ICMP identifier kept (the type,
-// which Invert maps to its reply's, is not rewritten).
-func inverse(o conntrack.Tuple) conntrack.Tuple {
-	t := conntrack.Tuple{Src: o.Dst, Dst: o.Src, SrcPort: o.DstPort, DstPort: o.SrcPort, Proto: o.Proto}
-	if o.Proto == header.ProtoICMP {
-		t.SrcPort, t.DstPort = o.SrcPort, o.DstPort
+	// End m of inverse(o), read off o: the source is o's destination, the
+	// destination o's source, an ICMP identifier o's own.
+	o := ct.Tuple(1 - dir)
+	addr, port := o.Dst, o.DstPort
+	if m == ManipDst {
+		addr, port = o.Src, o.SrcPort
 	}
-	return t
+	if o.Proto == header.ProtoICMP {
+		port = o.SrcPort
+	}
+	return manip(skb, 0, o.Proto, addr, port, m)
 }
 
 // manipIPv4 is nf_nat_ipv4_manip_pkt on the IPv4 header at iphoff of the
-// skb's data: the transport part first, then the address with the
-// header's checksum.
+// skb's data: end m gets t's address and port (an ICMP query's identifier
+// is t's source port whichever end).
 func manipIPv4(skb *stack.SKB, iphoff int, t *conntrack.Tuple, m Manip) bool {
+	addr, port := t.Src, t.SrcPort
+	if m == ManipDst {
+		addr, port = t.Dst, t.DstPort
+	}
+	if t.Proto == header.ProtoICMP {
+		port = t.SrcPort
+	}
+	return manip(skb, iphoff, t.Proto, addr, port, m)
+}
+
+// manip is nf_nat_ipv4_manip_pkt with the target read off: end m of the
+// IPv4 header at iphoff gets addr, and its transport header (of protocol
+// proto) the port p — the transport part first (l4proto_manip_pkt: one
+// NAT knows no ports of passes unchanged), then the address with the
+// header's checksum. The headers are found once and rewritten in place.
+func manip(skb *stack.SKB, iphoff int, proto uint8, addr [4]byte, p uint16, m Manip) bool {
 	d := skb.Data()
 	if len(d) < iphoff+header.IPv4MinHeaderLen {
 		return false
 	}
 	iph := d[iphoff:]
 	ihl := int(iph[0]&0xf) * 4
-	if ihl < header.IPv4MinHeaderLen || iphoff+ihl > len(d) {
+	if ihl < header.IPv4MinHeaderLen || ihl > len(iph) {
 		return false
 	}
-	aoff, addr := ipv4Src, t.Src
+	aoff, poff := ipv4Src, 0
 	if m == ManipDst {
-		aoff, addr = ipv4Dst, t.Dst
+		aoff, poff = ipv4Dst, 2
 	}
-	c := change{oldAddr: binary.BigEndian.Uint32(iph[aoff:]), newAddr: be32(addr)}
-	if !manipL4(skb, iphoff+ihl, t, m, &c) {
-		return false
+	a := iph[aoff : aoff+4]
+	c := change{oldAddr: binary.BigEndian.Uint32(a), newAddr: be32(addr), newPort: p}
+	l4 := iph[ihl:]
+	switch proto {
+	case header.ProtoTCP:
+		// tcp_manip_pkt. Only 8 bytes of a TCP header are sure to be
+		// there (the quote of an ICMP error has no more): with fewer
+		// than 20 the port changes and the checksum, out of reach, is
+		// left.
+		full := skb.TotalLen() >= iphoff+ihl+header.TCPMinHeaderLen
+		if len(l4) < 8 || full && len(l4) < header.TCPMinHeaderLen {
+			return false
+		}
+		pf := l4[poff : poff+2]
+		c.oldPort = binary.BigEndian.Uint16(pf)
+		binary.BigEndian.PutUint16(pf, p)
+		if full {
+			f := l4[header.TCPChecksumOffset : header.TCPChecksumOffset+2]
+			binary.BigEndian.PutUint16(f, l4Check(skb, binary.BigEndian.Uint16(f), &c, true))
+		}
+	case header.ProtoUDP:
+		// udp_manip_pkt: a zero checksum (none) stays zero; a computed
+		// one that comes out zero is sent as 0xffff (CSUM_MANGLED_0).
+		if len(l4) < header.UDPHeaderLen {
+			return false
+		}
+		pf := l4[poff : poff+2]
+		c.oldPort = binary.BigEndian.Uint16(pf)
+		f := l4[header.UDPChecksumOffset : header.UDPChecksumOffset+2]
+		if check := binary.BigEndian.Uint16(f); check != 0 {
+			if check = l4Check(skb, check, &c, true); check == 0 {
+				check = 0xffff
+			}
+			binary.BigEndian.PutUint16(f, check)
+		}
+		binary.BigEndian.PutUint16(pf, p)
+	case header.ProtoICMP:
+		if !icmpManip(skb, l4, p) {
+			return false
+		}
 	}
-	binary.BigEndian.PutUint16(iph[ipv4Csum:], csumReplace4(binary.BigEndian.Uint16(iph[ipv4Csum:]), c.oldAddr, c.newAddr))
-	binary.BigEndian.PutUint32(iph[aoff:], c.newAddr)
+	cf := iph[ipv4Csum : ipv4Csum+2]
+	binary.BigEndian.PutUint16(cf, csumReplace4(binary.BigEndian.Uint16(cf), c.oldAddr, c.newAddr))
+	binary.BigEndian.PutUint32(a, c.newAddr)
 	return true
 }
 
@@ -63,73 +115,6 @@ const (
 	ipv4Src  = 12
 	ipv4Dst  = 16
 )
-
-// manipL4 is l4proto_manip_pkt: the transport header at hdroff, by the
-// tuple's protocol; one NAT knows no ports of passes unchanged. c holds
-// the address change the transport checksum follows.
-func manipL4(skb *stack.SKB, hdroff int, t *conntrack.Tuple, m Manip, c *change) bool {
-	switch t.Proto {
-	case header.ProtoTCP:
-		return tcpManip(skb, hdroff, t, m, c)
-	case header.ProtoUDP:
-		return udpManip(skb, hdroff, t, m, c)
-	case header.ProtoICMP:
-		return icmpManip(skb, hdroff, t)
-	}
-	return true
-}
-
-// port is the offset of the port end m rewrites and the one it gets.
-func port(t *conntrack.Tuple, m Manip) (off int, p uint16) {
-	if m == ManipSrc {
-		return 0, t.SrcPort
-	}
-	return 2, t.DstPort
-}
-
-// tcpManip is tcp_manip_pkt. Only 8 bytes of a TCP header are sure to be
-// there (the quote of an ICMP error has no more): with fewer than 20 the
-// port changes and the checksum, out of reach, is left.
-func tcpManip(skb *stack.SKB, hdroff int, t *conntrack.Tuple, m Manip, c *change) bool {
-	hdrsize := 8
-	if skb.TotalLen() >= hdroff+header.TCPMinHeaderLen {
-		hdrsize = header.TCPMinHeaderLen
-	}
-	d := skb.Data()
-	if len(d) < hdroff+hdrsize {
-		return false
-	}
-	l4 := d[hdroff:]
-	off, p := port(t, m)
-	c.oldPort, c.newPort = binary.BigEndian.Uint16(l4[off:]), p
-	binary.BigEndian.PutUint16(l4[off:], p)
-	if hdrsize < header.TCPMinHeaderLen {
-		return true
-	}
-	l4Update(skb, l4[header.TCPChecksumOffset:header.TCPChecksumOffset+2], c, true)
-	return true
-}
-
-// udpManip is udp_manip_pkt: a zero checksum (none) stays zero; a
-// computed one that comes out zero is sent as 0xffff (CSUM_MANGLED_0).
-func udpManip(skb *stack.SKB, hdroff int, t *conntrack.Tuple, m Manip, c *change) bool {
-	d := skb.Data()
-	if len(d) < hdroff+header.UDPHeaderLen {
-		return false
-	}
-	l4 := d[hdroff:]
-	off, p := port(t, m)
-	c.oldPort, c.newPort = binary.BigEndian.Uint16(l4[off:]), p
-	field := l4[header.UDPChecksumOffset : header.UDPChecksumOffset+2]
-	if binary.BigEndian.Uint16(field) != 0 {
-		l4Update(skb, field, c, true)
-		if binary.BigEndian.Uint16(field) == 0 {
-			binary.BigEndian.PutUint16(field, 0xffff)
-		}
-	}
-	binary.BigEndian.PutUint16(l4[off:], p)
-	return true
-}
 
 // icmpQuery is the ICMP types icmp_manip_pkt rewrites the identifier of.
 func icmpQuery(typ uint8) bool {
@@ -141,22 +126,21 @@ func icmpQuery(typ uint8) bool {
 	return false
 }
 
-// icmpManip is icmp_manip_pkt: a query's or reply's identifier becomes
-// the tuple's (either end: it names both directions), its checksum
-// following (inet_proto_csum_replace2: nothing under CHECKSUM_PARTIAL);
-// an error is left.
-func icmpManip(skb *stack.SKB, hdroff int, t *conntrack.Tuple) bool {
-	d := skb.Data()
-	if len(d) < hdroff+header.ICMPv4HeaderLen {
+// icmpManip is icmp_manip_pkt on the ICMP header l4: a query's or
+// reply's identifier becomes id (either end: it names both directions),
+// its checksum following (inet_proto_csum_replace2: nothing under
+// CHECKSUM_PARTIAL); an error is left.
+func icmpManip(skb *stack.SKB, l4 []byte, id uint16) bool {
+	if len(l4) < header.ICMPv4HeaderLen {
 		return false
 	}
-	icmp := header.ICMPv4(d[hdroff:])
+	icmp := header.ICMPv4(l4)
 	if !icmpQuery(icmp.Type()) {
 		return true
 	}
 	if skb.IPSummed != stack.ChecksumPartial {
-		icmp.SetChecksum(csumReplace2(icmp.Checksum(), icmp.Ident(), t.SrcPort))
+		icmp.SetChecksum(csumReplace2(icmp.Checksum(), icmp.Ident(), id))
 	}
-	icmp.SetIdent(t.SrcPort)
+	icmp.SetIdent(id)
 	return true
 }
