@@ -281,3 +281,25 @@ local 198.18.33.1 dev vnic0 scope host
 		}
 	}
 }
+
+// Source validation as fib_validate_source answers it with rp_filter off
+// (Linux 6.18's answers in a scratch namespace, the same commands): with
+// no rules and no local routes of the user's, only one of the host's
+// addresses is a martian source — not an address inside the local route
+// an address with a prefix on lo makes; once a local route is added, the
+// local table decides.
+func TestValidateSourceQuickAndFull(t *testing.T) {
+	w := ipWorld(t)
+	s := serveRtnl(t, w)
+	c := ipConn(t, s, "h1", 0)
+	einval := "RTNETLINK answers: Invalid argument\n"
+	checkIP(t, c, []ipStep{
+		{"addr add 198.18.50.1/24 dev lo", "", "", 0},
+		{"route get 198.18.5.2 from 198.18.50.7 iif vnic0", "local 198.18.5.2 from 198.18.50.7 dev lo \n    cache <local> iif vnic0 \n", "", 0},
+		{"route get 198.18.5.2 from 198.18.50.1 iif vnic0", "", einval, 2},
+		{"route get 198.18.5.2 from 198.18.5.2 iif vnic0", "", einval, 2},
+		{"route add local 198.18.60.0/24 dev lo", "", "", 0},
+		{"route get 198.18.5.2 from 198.18.50.7 iif vnic0", "", einval, 2},
+		{"route get 198.18.5.2 from 198.18.60.9 iif vnic0", "", einval, 2},
+	})
+}

@@ -97,6 +97,15 @@ type Inet struct {
 	idKey    uint64
 	idRand   atomic.Uint64
 
+	// hostAddrs are the host's addresses, every device's, sorted (what
+	// inet_lookup_ifaddr_rcu finds in inet_addr_lst); addrRefs counts the
+	// devices holding each (in.mu). customLocal is
+	// fib_has_custom_local_routes: a local route was added other than by
+	// an address (once set, set). Source validation reads them.
+	hostAddrs   atomic.Pointer[[]uint32]
+	addrRefs    map[[4]byte]int
+	customLocal atomic.Bool
+
 	forwarding atomic.Bool
 	// net.ipv4.route: min_pmtu, mtu_expires (ns) and the exceptions'
 	// generation (fnhe_genid, bumped by route.flush).

@@ -215,6 +215,7 @@ func (in *Inet) AddIfAddr(d *stack.NetDevice, a IfAddr) error {
 		next = slices.Insert(next, i, a)
 	}
 	idev.addrs.Store(&next)
+	in.addrRef(a.Local, 1)
 	in.mu.Unlock()
 	in.notify(InetEvent{Kind: EventNewAddr, Addr: a, Dev: d})
 	in.fibAddIfaddr(d, a)
@@ -321,6 +322,7 @@ func (in *Inet) DelIfAddr(d *stack.NetDevice, q IfAddr) error {
 		cur := *idev.addrs.Load()
 		next := slices.DeleteFunc(slices.Clone(cur), a.same)
 		idev.addrs.Store(&next)
+		in.addrRef(a.Local, len(next)-len(cur))
 		in.mu.Unlock()
 		in.notify(InetEvent{Kind: EventDelAddr, Addr: a, Dev: d})
 		in.fibDelIfaddr(d, a, cur, next)
@@ -355,6 +357,54 @@ func (in *Inet) AddrType(dev *stack.NetDevice, a [4]byte) fib.RouteType {
 		return fib.RTNUnicast
 	}
 	return r.Type
+}
+
+// addrRef counts delta more (or fewer) devices holding address a and
+// rebuilds the host's sorted address list when a comes or goes (in.mu).
+func (in *Inet) addrRef(a [4]byte, delta int) {
+	if delta == 0 {
+		return
+	}
+	if in.addrRefs == nil {
+		in.addrRefs = map[[4]byte]int{}
+	}
+	before := in.addrRefs[a]
+	n := max(before+delta, 0)
+	if n == 0 {
+		delete(in.addrRefs, a)
+	} else {
+		in.addrRefs[a] = n
+	}
+	if (before == 0) == (n == 0) {
+		return
+	}
+	list := make([]uint32, 0, len(in.addrRefs))
+	for k := range in.addrRefs {
+		list = append(list, header.IPv4Uint32(k))
+	}
+	slices.Sort(list)
+	in.hostAddrs.Store(&list)
+}
+
+// hasAddr is inet_lookup_ifaddr_rcu: whether a is an address of one of
+// the host's devices (not a route: the local table's ranges, 127.0.0.0/8
+// among them, are not addresses).
+func (in *Inet) hasAddr(a [4]byte) bool {
+	p := in.hostAddrs.Load()
+	if p == nil {
+		return false
+	}
+	k := header.IPv4Uint32(a)
+	if list := *p; len(list) <= 8 {
+		for _, x := range list {
+			if x == k {
+				return true
+			}
+		}
+		return false
+	}
+	_, found := slices.BinarySearch(*p, k)
+	return found
 }
 
 // isLocalIn is inet_addr_type_table(a) == RTN_LOCAL for table's domain:

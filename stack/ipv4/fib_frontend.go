@@ -120,6 +120,11 @@ func (in *Inet) RouteAddHow(r fib.Route, how fib.How) error {
 	if err := in.fib.InsertHow(&r, how); err != nil {
 		return err
 	}
+	if r.Type == fib.RTNLocal {
+		// inet_rtm_newroute: a local route not of an address's making;
+		// source validation can no longer trust the address list alone.
+		in.customLocal.Store(true)
+	}
 	if r.Dev != nil {
 		in.Attach(r.Dev) // a nexthop object's device
 	}

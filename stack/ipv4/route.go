@@ -549,11 +549,21 @@ func (in *Inet) validateSourceOif(saddr, daddr [4]byte, tos uint8, oif int, dev 
 	if saddr == ([4]byte{}) {
 		return false, nil
 	}
+	mode := max(int(in.rpFilter.Load()), int(idev.rpFilter.Load()))
+	redirect := oif != 0 && oif == dev.Ifindex() && in.txRedirects(idev)
+	if mode == 0 && !redirect && !in.customLocal.Load() && !in.fib.HasCustomRules() {
+		// fib_validate_source's quick answer: with no rules and no local
+		// routes of the user's, a source that is one of the host's
+		// addresses is the only martian (inet_lookup_ifaddr_rcu); no
+		// route is looked up.
+		if !dev.IsLoopback() && in.hasAddr(saddr) {
+			return false, syscall.EINVAL
+		}
+		return false, nil
+	}
 	if !dev.IsLoopback() && in.IsLocalAddr(saddr) {
 		return false, syscall.EINVAL
 	}
-	mode := max(int(in.rpFilter.Load()), int(idev.rpFilter.Load()))
-	redirect := oif != 0 && oif == dev.Ifindex() && in.txRedirects(idev)
 	if mode == 0 && !redirect {
 		return false, nil
 	}

@@ -235,6 +235,11 @@ func (f *Tables) CustomRules() bool {
 	return f.customRules
 }
 
+// HasCustomRules is CustomRules without the table lock: once set it
+// stays set (fib4_has_custom_rules), so a packet's path may read it
+// alone.
+func (f *Tables) HasCustomRules() bool { return f.hasRules.Load() }
+
 // usesDev reports whether the route or one of its paths goes through d.
 func (r *Route) usesDev(d *stack.NetDevice) bool {
 	if r.Dev == d {
@@ -386,7 +391,8 @@ type Tables struct {
 	nh              nexthops     // nexthop objects (nexthop.go)
 	// Loopback is the namespace's loopback device: a blackhole nexthop's.
 	Loopback    *stack.NetDevice
-	customRules bool // a rule was added or deleted: lookups go through them
+	customRules bool        // a rule was added or deleted: lookups go through them
+	hasRules    atomic.Bool // customRules, read without the lock (HasCustomRules)
 	fixed       [len(fixedIDs)]*table
 	l3mdevOf    L3mdevOf
 	l3mdevRules bool // some rule is an l3mdev rule: flows are given their domain

@@ -341,6 +341,7 @@ func (f *Tables) AddRule(r Rule, prefSet, excl bool, ifindex func(string) int) (
 	nr := r
 	f.rules = slices.Insert(f.rules, i, &nr)
 	f.customRules = true
+	f.hasRules.Store(true)
 	f.l3mdevRules = slices.ContainsFunc(f.rules, func(r *Rule) bool { return r.L3mdev })
 	f.genid.Add(1)
 	return r, nil
@@ -363,6 +364,7 @@ func (f *Tables) DeleteRule(q Rule, prefSet bool) (Rule, error) {
 		}
 		f.rules = slices.Delete(f.rules, i, i+1)
 		f.customRules = true
+		f.hasRules.Store(true)
 		f.l3mdevRules = slices.ContainsFunc(f.rules, func(r *Rule) bool { return r.L3mdev })
 		f.genid.Add(1)
 		return *r, nil
