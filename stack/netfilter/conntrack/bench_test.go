@@ -4,7 +4,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"vnic/stack"
 )
@@ -23,12 +22,7 @@ func fill(b testing.TB, r *rig, n int) {
 	refused := 0
 	for i := 0; r.n.Count() < n; i++ {
 		src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
-		t := Tuple{Src: src, Dst: addrB, SrcPort: 1000, DstPort: 53, Proto: 17}
-		inv, _ := t.Invert()
-		ct := r.n.alloc(&t, &inv, DefaultZone, r.n.hashRaw(&t, 0), &c, nil)
-		ct.l4 = protoUDP
-		ct.expires.Store(int64(time.Hour))
-		if r.n.confirm(nil, ct, New) != stack.NFAccept {
+		if !r.confirmUDP(Tuple{Src: src, Dst: addrB, SrcPort: 1000, DstPort: 53, Proto: 17}, &c) {
 			if refused++; refused > n/1000 || r.n.Stats().ChainTooLong != uint64(refused) {
 				b.Fatalf("entry %d refused (%d refusals, %d chains too long)", i, refused, r.n.Stats().ChainTooLong)
 			}

@@ -216,13 +216,10 @@ func TestEarlyDropNextBuckets(t *testing.T) {
 		r.n.SetConfig(c)
 		r.n.Resize(size)
 		victim := Tuple{Src: addrA, Dst: addrB, SrcPort: 1000, DstPort: 53, Proto: 17}
-		inv, _ := victim.Invert()
-		ct := r.n.alloc(&victim, &inv, DefaultZone, r.n.hashRaw(&victim, 0), &c, nil)
-		ct.l4 = protoUDP
-		ct.expires.Store(int64(time.Hour))
-		if r.n.confirm(nil, ct, New) != stack.NFAccept {
+		if !r.confirmUDP(victim, &c) {
 			t.Fatal("victim refused")
 		}
+		inv, _ := victim.Invert()
 		used := map[int]bool{scale(r.n.hashRaw(&victim, 0), size): true, scale(r.n.hashRaw(&inv, 0), size): true}
 		// A hash whose bucket is dist before one of the victim's, the
 		// buckets between holding none of them.

@@ -34,6 +34,17 @@ func newRig(t testing.TB) *rig {
 	return &rig{t: t, clk: clk, h: h, n: n}
 }
 
+// confirmUDP puts a confirmed UDP entry for t (an hour to live) straight
+// into the table, as a packet's confirmation would, and reports whether
+// the table took it.
+func (r *rig) confirmUDP(t Tuple, c *Config) bool {
+	inv, _ := t.Invert()
+	ct := r.n.alloc(&t, &inv, DefaultZone, r.n.hashRaw(&t, 0), c, nil)
+	ct.l4 = protoUDP
+	ct.expires.Store(int64(time.Hour))
+	return r.n.confirm(nil, ct, New) == stack.NFAccept
+}
+
 var (
 	addrA = [4]byte{198, 18, 0, 1}
 	addrB = [4]byte{198, 18, 0, 2}
