@@ -159,6 +159,7 @@ func randomPrefix(rng *rand.Rand) ([4]byte, uint8) {
 func TestTrieAgainstBrute(t *testing.T) {
 	for seed := uint64(1); seed <= 6; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Parallel() // each seed its own table: the longest test of the package, spread over the cores
 			rng := rand.New(rand.NewPCG(seed, 42))
 			var f Tables
 			f.Init()
@@ -478,6 +479,7 @@ func firstDiff(a, b []string) int {
 // its trie from what is left; the invariants hold and lookups equal the
 // brute-force match, as after removing a few one at a time.
 func TestRemoveWhereRebuilds(t *testing.T) {
+	t.Parallel() // its own table; beside TestTrieAgainstBrute's seeds
 	rng := rand.New(rand.NewPCG(9, 9))
 	var f Tables
 	f.Init()
