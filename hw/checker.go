@@ -222,15 +222,10 @@ func (d *Device) checkFree(addr uint64, size int) {
 		pos int // from the ring's head; -1: the ring itself
 	}
 	var hits []hit
-	for tx, block0 := range [2]uint32{RDBAL0, TDBAL0} { // every free asks: one pass over the registers
+	for tx := range 2 {
 		for q := range NumQueues {
-			r := d.regs[(block0+0x40*uint32(q))/4:][:0x40/4]
-			if r[qDCTL/4]&DctlEnable == 0 {
-				continue
-			}
-			size := uint64(r[qDLEN/4])
-			base := uint64(r[qDBAH/4])<<32 | uint64(r[qDBAL/4])
-			if size != 0 && size%128 == 0 && base < end && addr < base+size {
+			base, n, _, _, ok := d.ringState(tx == 1, q)
+			if ok && base < end && addr < base+uint64(n)*ring.DescSize {
 				hits = append(hits, hit{slotRef{tx: tx == 1, q: uint8(q)}, -1})
 			}
 		}
@@ -277,7 +272,7 @@ func (d *Device) checkFree(addr uint64, size int) {
 		return a.pos - b.pos
 	})
 	for _, h := range hits {
-		base := d.ringBase(h.s.tx, int(h.s.q))
+		base, _, _, _, _ := d.ringState(h.s.tx, int(h.s.q)) // enabled: every hit is of an enabled ring
 		if h.pos < 0 {
 			d.checker.flag(VRingFreed, "%s%d: ring at %#x freed while the queue is enabled", dirName(h.s.tx), h.s.q, base)
 			continue
@@ -287,29 +282,22 @@ func (d *Device) checkFree(addr uint64, size int) {
 	}
 }
 
-// ringBase is the base address queue q's ring registers give.
-func (d *Device) ringBase(tx bool, q int) uint64 {
-	if tx {
-		return uint64(d.regs[TDBAH(q)/4])<<32 | uint64(d.regs[TDBAL(q)/4])
-	}
-	return uint64(d.regs[RDBAH(q)/4])<<32 | uint64(d.regs[RDBAL(q)/4])
-}
-
-// ringState reads queue q's ring registers: base, size, head and tail,
-// and whether the queue is enabled with a valid length.
+// ringState reads queue q's ring registers from its register block in
+// one pass (every free asks it of every queue): base, size, head and
+// tail, and whether the queue is enabled with a valid length.
 func (d *Device) ringState(tx bool, q int) (base uint64, n, head, tail uint32, ok bool) {
-	lenR, hR, tR, ctl := RDLEN(q), RDH(q), RDT(q), RXDCTL(q)
+	block0 := uint32(RDBAL0)
 	if tx {
-		lenR, hR, tR, ctl = TDLEN(q), TDH(q), TDT(q), TXDCTL(q)
+		block0 = TDBAL0
 	}
-	if d.regs[ctl/4]&DctlEnable == 0 {
+	r := d.regs[(block0+0x40*uint32(q))/4:][:0x40/4]
+	if r[qDCTL/4]&DctlEnable == 0 {
 		return 0, 0, 0, 0, false
 	}
-	n, ok = ring.Count(d.regs[lenR/4])
-	if !ok {
+	if n, ok = ring.Count(r[qDLEN/4]); !ok {
 		return 0, 0, 0, 0, false
 	}
-	return d.ringBase(tx, q), n, d.regs[hR/4], d.regs[tR/4], true
+	return uint64(r[qDBAH/4])<<32 | uint64(r[qDBAL/4]), n, r[qDH/4], r[qDT/4], true
 }
 
 // NAPIScheduled is told that the NAPI instance serving vector irq was
