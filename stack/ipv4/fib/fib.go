@@ -617,7 +617,9 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 }
 
 // hitLen and hitType are a trie lookup's answer's prefix length and
-// type: read from leaf sl when r is its simple first route.
+// type: read from leaf sl when r is its simple first route. (Lookup does
+// not build hitOf's struct for the comparison: measured, that costs it a
+// fifth, BenchmarkLookup 94-100 against 118-119 ns.)
 func hitLen(r *Route, sl *leaf) uint8 {
 	if sl != nil {
 		return sl.plen
