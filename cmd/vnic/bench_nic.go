@@ -102,7 +102,11 @@ type nicRow struct {
 
 func nicTargets(results []topo.BenchResult) []nicRow {
 	rows := make([]nicRow, len(results))
-	one := map[[2]any]float64{} // (path, size) → the one-queue rate
+	type pathSize struct {
+		path string
+		size int
+	}
+	one := map[pathSize]float64{} // the one-queue rate
 	for i, r := range results {
 		rows[i].BenchResult = r
 		measured := r.PPSPerCore
@@ -114,10 +118,10 @@ func nicTargets(results []topo.BenchResult) []nicRow {
 		case r.Queues == 1:
 			rows[i].TargetPPS = targetLargePPS
 		default:
-			rows[i].TargetPPS, measured = targetScaling*one[[2]any{r.Path, r.Size}], r.PPS
+			rows[i].TargetPPS, measured = targetScaling*one[pathSize{r.Path, r.Size}], r.PPS
 		}
 		if r.Queues == 1 {
-			one[[2]any{r.Path, r.Size}] = r.PPS
+			one[pathSize{r.Path, r.Size}] = r.PPS
 		}
 		if rows[i].TargetPPS > 0 {
 			rows[i].VsTarget = measured / rows[i].TargetPPS
