@@ -339,9 +339,9 @@ func (in *Inet) IsLocalAddr(a [4]byte) bool { return in.isLocalIn(0, a) }
 
 // AddrType is inet_dev_addr_type: what a is to the host. Zero and the
 // limited broadcast are broadcasts, a multicast address multicast, any
-// other the type of its route in the local table (local, broadcast…),
-// unicast without one; with dev set, a route through another device
-// counts as unicast.
+// other the type of its route in the local table (local, broadcast…;
+// fib.Tables.TableLookup says which routes answer), unicast without one;
+// with dev set, a route through another device counts as unicast.
 func (in *Inet) AddrType(dev *stack.NetDevice, a [4]byte) fib.RouteType {
 	if a[0] == 0 || header.IPv4IsLbcast(a) {
 		return fib.RTNBroadcast

@@ -589,17 +589,10 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 		}
 		return res, err
 	}
-	key := header.IPv4Uint32(fl.Dst)
-	i := 0 // local
-	r, sl := f.fixed[0].trie.lookup(key, fl)
-	if r == nil || hitLen(r, sl) < 32 { // nothing is longer than a /32
-		if mr, msl := f.fixed[1].trie.lookup(key, fl); mr != nil && (r == nil || hitLen(mr, msl) > hitLen(r, sl)) {
-			i, r, sl = 1, mr, msl
-		}
-	}
+	i, r, sl := f.mergedLookup(fl)
 	if r == nil || hitType(r, sl) == RTNThrow {
 		i = 2
-		if r, sl = f.fixed[2].trie.lookup(key, fl); r == nil || hitType(r, sl) == RTNThrow {
+		if r, sl = f.fixed[2].trie.lookup(header.IPv4Uint32(fl.Dst), fl); r == nil || hitType(r, sl) == RTNThrow {
 			f.misses.Add(1)
 			return Result{}, syscall.ENETUNREACH
 		}
@@ -614,6 +607,20 @@ func (f *Tables) Lookup(fl *FlowKey) (Result, error) {
 		return res, e
 	}
 	return res, nil
+}
+
+// mergedLookup is a lookup in Linux's merged local and main trie: the
+// longest prefix of either, local's at the same length; i is the table's
+// index in fixed (0 local, 1 main). f.mu is held.
+func (f *Tables) mergedLookup(fl *FlowKey) (i int, r *Route, sl *leaf) {
+	key := header.IPv4Uint32(fl.Dst)
+	r, sl = f.fixed[0].trie.lookup(key, fl)
+	if r == nil || hitLen(r, sl) < 32 { // nothing is longer than a /32
+		if mr, msl := f.fixed[1].trie.lookup(key, fl); mr != nil && (r == nil || hitLen(mr, msl) > hitLen(r, sl)) {
+			return 1, mr, msl
+		}
+	}
+	return 0, r, sl
 }
 
 // hitLen and hitType are a trie lookup's answer's prefix length and
@@ -634,16 +641,33 @@ func hitType(r *Route, sl *leaf) RouteType {
 	return r.Type
 }
 
-// tableLookup finds the route one table holds for a (no key but the
-// destination).
+// TableLookup is fib_table_lookup in table id for a (no key but the
+// destination) as inet_addr_type, __ip_dev_find and their kin ask it:
+// the route, or nil for none or a refusing type (blackhole, unreachable,
+// prohibit and throw are errors to fib_table_lookup, so to them the
+// address is unicast). While no rule was added, local's trie is main's
+// too (fib_new_table aliases them), so in the local table a main route
+// can answer: a longer unicast prefix in main makes an address of a local
+// range unicast, a local or broadcast route added to main makes its
+// addresses local or broadcast.
 func (f *Tables) TableLookup(id uint32, a [4]byte) *Route {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	t := f.tables[id]
-	if t == nil {
+	fl := &FlowKey{Dst: a, ignLD: f.ignoreLD}
+	var r *Route
+	switch t := f.tables[id]; {
+	case id == TableLocal && !f.customRules:
+		_, r, _ = f.mergedLookup(fl)
+	case t != nil:
+		r = t.lookup(fl).r
+	}
+	if r == nil {
 		return nil
 	}
-	return t.lookup(&FlowKey{Dst: a, ignLD: f.ignoreLD}).r
+	if _, refuses := typeRefuses(r.Type); refuses {
+		return nil
+	}
+	return r
 }
 
 // LookupTable is fib_table_lookup on one table for the flow fl (its

@@ -223,6 +223,56 @@ func TestLookupLocalAndMainMerged(t *testing.T) {
 	})
 }
 
+// TableLookup in the local table is what inet_addr_type reads: while no
+// rule was added, main's routes answer there too (the merged trie), and a
+// refusing type is no answer. The kernel agrees (a namespace with
+// 198.18.0.1/24 on a veth, iptables' addrtype match counting pings):
+// after ip route add local 198.18.7.0/24 dev lo, 198.18.7.5 is LOCAL;
+// after ip route add 127.1.0.0/16 dev v0, 127.1.2.3 is UNICAST and
+// 127.2.2.2 LOCAL; after ip route add broadcast 198.18.9.9 dev v0,
+// 198.18.9.9 is BROADCAST.
+func TestTableLookupLocalMerged(t *testing.T) {
+	typed := func(r *Route, typ RouteType, scope Scope) *Route { r.Type, r.Scope = typ, scope; return r }
+	f := newTables(t,
+		typed(route(TableLocal, "127.0.0.0/8", "0.0.0.0"), RTNLocal, ScopeHost),
+		typed(route(TableLocal, "198.18.0.1/32", "0.0.0.0"), RTNLocal, ScopeHost),
+		typed(route(TableLocal, "198.18.0.77/32", "0.0.0.0"), RTNBlackhole, ScopeUniverse),
+		typed(route(TableMain, "198.18.7.0/24", "0.0.0.0"), RTNLocal, ScopeHost),
+		route(TableMain, "127.1.0.0/16", "198.18.0.2"),
+		typed(route(TableMain, "198.18.9.9/32", "0.0.0.0"), RTNBroadcast, ScopeLink),
+	)
+	check := func(when string, want map[string]string) {
+		t.Helper()
+		for dst, w := range want {
+			got := "none"
+			if r := f.TableLookup(TableLocal, a4(dst)); r != nil {
+				got = fmt.Sprintf("%v/%d t%d type %d", r.Dst, r.Len, r.Table, r.Type)
+			}
+			if got != w {
+				t.Errorf("%s: local table lookup of %s: %s, want %s", when, dst, got, w)
+			}
+		}
+	}
+	check("merged", map[string]string{
+		"198.18.7.5":  "[198 18 7 0]/24 t254 type 2",
+		"127.1.2.3":   "[127 1 0 0]/16 t254 type 1",
+		"127.2.2.2":   "[127 0 0 0]/8 t255 type 2",
+		"198.18.9.9":  "[198 18 9 9]/32 t254 type 3",
+		"198.18.0.1":  "[198 18 0 1]/32 t255 type 2",
+		"198.18.0.77": "none",
+		"203.0.113.1": "none",
+	})
+	if _, err := f.AddRule(NewRule(100, RuleToTable, 100), true, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("with a rule", map[string]string{
+		"198.18.7.5":  "none",
+		"127.1.2.3":   "[127 0 0 0]/8 t255 type 2",
+		"198.18.9.9":  "none",
+		"198.18.0.77": "none",
+	})
+}
+
 // Blackhole, unreachable and prohibit routes answer their errno (EINVAL,
 // EHOSTUNREACH, EACCES) together with the result that says which route
 // refused; no route at all is ENETUNREACH and counts a miss.
