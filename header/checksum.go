@@ -5,22 +5,42 @@ import (
 	"math/bits"
 )
 
-// Sum adds b to the running ones-complement sum acc (RFC 1071), eight bytes
-// at a time, and returns the unfolded result. An odd trailing byte is padded
-// with zero, so Sum must be called on even-length pieces except the last.
+// Sum adds b to the running ones-complement sum acc (RFC 1071) and
+// returns the unfolded result. An odd trailing byte is padded with zero,
+// so Sum must be called on even-length pieces except the last.
+//
+// From 64 bytes on, the body is summed as little-endian 64-bit words in
+// one carry chain and the folded sum byte-swapped (RFC 1071's byte-order
+// independence: a sum of byte-swapped words is the byte-swapped sum), which
+// spares a byte swap a word; shorter pieces (headers) are summed as
+// big-endian words directly, which costs no fold.
 func Sum(b []byte, acc uint64) uint64 {
 	var carry uint64
-	// 32 bytes an iteration into two independent carry chains.
-	var acc2, carry2 uint64
-	for len(b) >= 32 {
-		acc, carry = bits.Add64(acc, binary.BigEndian.Uint64(b[0:8]), carry)
-		acc2, carry2 = bits.Add64(acc2, binary.BigEndian.Uint64(b[8:16]), carry2)
-		acc, carry = bits.Add64(acc, binary.BigEndian.Uint64(b[16:24]), carry)
-		acc2, carry2 = bits.Add64(acc2, binary.BigEndian.Uint64(b[24:32]), carry2)
-		b = b[32:]
+	if len(b) >= 64 {
+		var le uint64
+		n := len(b) &^ 63
+		for i := 0; i < n; i += 64 {
+			x := b[i : i+64 : i+64]
+			le, carry = bits.Add64(le, binary.LittleEndian.Uint64(x[0:8]), carry)
+			le, carry = bits.Add64(le, binary.LittleEndian.Uint64(x[8:16]), carry)
+			le, carry = bits.Add64(le, binary.LittleEndian.Uint64(x[16:24]), carry)
+			le, carry = bits.Add64(le, binary.LittleEndian.Uint64(x[24:32]), carry)
+			le, carry = bits.Add64(le, binary.LittleEndian.Uint64(x[32:40]), carry)
+			le, carry = bits.Add64(le, binary.LittleEndian.Uint64(x[40:48]), carry)
+			le, carry = bits.Add64(le, binary.LittleEndian.Uint64(x[48:56]), carry)
+			le, carry = bits.Add64(le, binary.LittleEndian.Uint64(x[56:64]), carry)
+		}
+		b = b[n:]
+		for len(b) >= 8 {
+			le, carry = bits.Add64(le, binary.LittleEndian.Uint64(b), carry)
+			b = b[8:]
+		}
+		le += carry
+		if le < carry {
+			le++
+		}
+		acc, carry = bits.Add64(acc, uint64(bits.ReverseBytes16(Fold(le))), 0)
 	}
-	acc, carry = bits.Add64(acc, acc2, carry)
-	acc, carry = bits.Add64(acc, carry2, carry)
 	for len(b) >= 8 {
 		// Big-endian 64-bit words: the folded result equals the sum of
 		// big-endian 16-bit words.
