@@ -64,11 +64,11 @@ func Enable(h *stack.Host) (*Net, error) {
 			return nil, ErrNoIPv4
 		}
 		n.ops = []*stack.NFHookOps{
-			{Name: "nf_defrag_ipv4", Hook: stack.NFPreRouting, Priority: PriConntrackDefrag, Fn: (&defrag{in}).hook},
-			{Name: "ipv4_conntrack_in", Hook: stack.NFPreRouting, Priority: PriConntrack, Fn: n.conntrackIn},
-			{Name: "ipv4_conntrack_local", Hook: stack.NFLocalOut, Priority: PriConntrack, Fn: n.conntrackIn},
-			{Name: "ipv4_confirm", Hook: stack.NFPostRouting, Priority: PriConntrackConfirm, Fn: n.confirmHook},
-			{Name: "ipv4_confirm", Hook: stack.NFLocalIn, Priority: PriConntrackConfirm, Fn: n.confirmHook},
+			{Name: "nf_defrag_ipv4", Hook: stack.NFPreRouting, Priority: PriConntrackDefrag, Hooker: &defrag{in}},
+			{Name: "ipv4_conntrack_in", Hook: stack.NFPreRouting, Priority: PriConntrack, Hooker: (*trackIn)(n)},
+			{Name: "ipv4_conntrack_local", Hook: stack.NFLocalOut, Priority: PriConntrack, Hooker: (*trackIn)(n)},
+			{Name: "ipv4_confirm", Hook: stack.NFPostRouting, Priority: PriConntrackConfirm, Hooker: (*trackConfirm)(n)},
+			{Name: "ipv4_confirm", Hook: stack.NFLocalIn, Priority: PriConntrackConfirm, Hooker: (*trackConfirm)(n)},
 		}
 		for i, o := range n.ops {
 			if err := h.Netfilter().Register(o); err != nil {
@@ -120,7 +120,7 @@ func (n *Net) Users() int {
 // LOCAL_OUT whole datagrams, so it does not.
 type defrag struct{ in *ipv4.Inet }
 
-func (f *defrag) hook(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
+func (f *defrag) NFHook(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
 	if ct, info := skb.NFCT(); ct != nil || Info(info) == Untracked {
 		return stack.NFAccept
 	}
@@ -134,13 +134,23 @@ func (f *defrag) hook(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
 	return stack.NFStolen
 }
 
-// conntrackIn is nf_conntrack_in: the packet's connection is found or
+// trackIn is the Net as its tracking hook function (ipv4_conntrack_in,
+// ipv4_conntrack_local), and trackConfirm as its confirmation one
+// (ipv4_confirm): each its own type, so that the registry calls the
+// function through an interface, with no method value's wrapper between.
+type (
+	trackIn      Net
+	trackConfirm Net
+)
+
+// NFHook is nf_conntrack_in: the packet's connection is found or
 // made (unconfirmed) and its tracker updates it; the skb carries it and
 // the packet's relation to it. Packets already seen (looped back) or
 // exempted are left alone; a template the raw table attached gives the
 // zone and the event masks, and is dropped; what cannot be tracked goes
 // on without a connection (invalid).
-func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+func (t *trackIn) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	n := (*Net)(t)
 	tmpl, seen := templateOf(skb)
 	if seen {
 		return stack.NFAccept
@@ -256,10 +266,11 @@ func (n *Net) resolve(p *pktInfo, cfg *Config) (ct *Conn, info Info, ok bool) {
 	return ct, info, true
 }
 
-// confirmHook is ipv4_confirm (nf_confirm): a connection the packet made
+// NFHook is ipv4_confirm (nf_confirm): a connection the packet made
 // goes into the table as the packet leaves the tracking's reach; the
 // events its packets cached are delivered.
-func (n *Net) confirmHook(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
+func (t *trackConfirm) NFHook(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
+	n := (*Net)(t)
 	ct, info := Get(skb)
 	if ct == nil {
 		return stack.NFAccept

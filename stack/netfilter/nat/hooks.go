@@ -7,12 +7,21 @@ import (
 )
 
 // NAT's hook functions (nf_nat_proto.c's nf_nat_ipv4_ops and
-// nf_nat_core.c's nf_nat_inet_fn).
+// nf_nat_core.c's nf_nat_inet_fn), each the Net as a type of its own
+// whose NFHook the registry calls through an interface (no method
+// value's wrapper between).
+type (
+	preRouting Net
+	out        Net
+	localIn    Net
+	localFn    Net
+)
 
-// preRouting is nf_nat_ipv4_pre_routing: a packet whose destination
+// NFHook is nf_nat_ipv4_pre_routing: a packet whose destination
 // changed loses the route decision it carried (a looped-back one keeps
 // its own), so that it is routed for its new destination.
-func (n *Net) preRouting(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+func (h *preRouting) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	n := (*Net)(h)
 	d := skb.Data()
 	if len(d) < header.IPv4MinHeaderLen {
 		return stack.NFAccept
@@ -25,17 +34,22 @@ func (n *Net) preRouting(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	return v
 }
 
-// out is nf_nat_ipv4_out (vnic has no xfrm to look up again).
-func (n *Net) out(skb *stack.SKB, st *stack.NFState) stack.Verdict { return n.ipv4Fn(skb, st) }
+// NFHook is nf_nat_ipv4_out (vnic has no xfrm to look up again).
+func (h *out) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	return (*Net)(h).ipv4Fn(skb, st)
+}
 
-// localIn is nf_nat_ipv4_local_in (vnic's skbs carry no early-demuxed
+// NFHook is nf_nat_ipv4_local_in (vnic's skbs carry no early-demuxed
 // socket to drop when the source changes).
-func (n *Net) localIn(skb *stack.SKB, st *stack.NFState) stack.Verdict { return n.ipv4Fn(skb, st) }
+func (h *localIn) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	return (*Net)(h).ipv4Fn(skb, st)
+}
 
-// localFn is nf_nat_ipv4_local_fn: a locally sent packet whose
+// NFHook is nf_nat_ipv4_local_fn: a locally sent packet whose
 // connection's destination is rewritten is routed again for the new one
 // (ip_route_me_harder); no route drops it.
-func (n *Net) localFn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+func (h *localFn) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	n := (*Net)(h)
 	v := n.ipv4Fn(skb, st)
 	if v != stack.NFAccept {
 		return v
@@ -116,7 +130,7 @@ func (n *Net) ipv4Fn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 func (n *Net) bind(skb *stack.SKB, st *stack.NFState, ct *conntrack.Conn, m Manip) stack.Verdict {
 	if chain := n.chains[st.Hook].Load(); chain != nil {
 		for _, o := range *chain {
-			if v := o.Fn(skb, st); v != stack.NFAccept {
+			if v := o.Call(skb, st); v != stack.NFAccept {
 				return v
 			}
 			if Initialized(ct, m) {
