@@ -26,6 +26,14 @@ func (h *preRouting) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	if len(d) < header.IPv4MinHeaderLen {
 		return stack.NFAccept
 	}
+	// Most packets: untracked, or established in a connection whose
+	// binding leaves this end alone. ipv4Fn would come to the same
+	// verdict through the same tests (the outgoing device's are
+	// POST_ROUTING's), and the destination stays.
+	ct, info := conntrack.Get(skb)
+	if ct == nil || (info == conntrack.Established || info == conntrack.EstablishedReply) && ct.Status()&rewriteBit(conntrack.StatusDstNAT, info) == 0 {
+		return stack.NFAccept
+	}
 	daddr := header.IPv4(d).Dst()
 	v := n.ipv4Fn(skb, st)
 	if v == stack.NFAccept && header.IPv4(skb.Data()).Dst() != daddr {
@@ -107,19 +115,25 @@ func (n *Net) ipv4Fn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	// nf_nat_packet: the packet's end of the hook is rewritten when its
 	// connection's binding changed that end for its direction (a reply
 	// undoes the other end's binding).
-	dir := info.Dir()
-	statusbit := natBit(m)
-	if dir == conntrack.Reply {
-		statusbit ^= natMask
-	}
-	if ct.Status()&statusbit == 0 {
+	if ct.Status()&rewriteBit(natBit(m), info) == 0 {
 		return stack.NFAccept
 	}
-	if !ManipPacket(skb, ct, m, dir) {
+	if !ManipPacket(skb, ct, m, info.Dir()) {
 		n.stats.manipDrops.Add(1)
 		return stack.NFDrop
 	}
 	return stack.NFAccept
+}
+
+// rewriteBit is nf_nat_packet's statusbit: the status bit that says a
+// packet of kind info has the end whose bit is bit rewritten — that bit
+// in the original direction, the other end's in the reply (a reply
+// undoes the other end's binding).
+func rewriteBit(bit conntrack.Status, info conntrack.Info) conntrack.Status {
+	if info.Dir() == conntrack.Reply {
+		return bit ^ natMask
+	}
+	return bit
 }
 
 // bind is nf_nat_inet_fn's first packet of a connection not bound at the
