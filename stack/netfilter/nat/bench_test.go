@@ -114,7 +114,7 @@ func BenchmarkNATHooks(b *testing.B) {
 		copy(e.skb.Data(), e.tmpl)
 		e.skb.SetNFCT(ct, uint8(info))
 		(*preRouting)(n).NFHook(e.skb, &e.pre)
-		(*out)(n).NFHook(e.skb, &e.post)
+		(*natFn)(n).NFHook(e.skb, &e.post)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 	if src := header.IPv4(e.skb.Data()).Src(); src != addrN {

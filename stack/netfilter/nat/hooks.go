@@ -10,10 +10,13 @@ import (
 // nf_nat_core.c's nf_nat_inet_fn), each the Net as a type of its own
 // whose NFHook the registry calls through an interface (no method
 // value's wrapper between).
+// nf_nat_ipv4_out and nf_nat_ipv4_local_in are nf_nat_ipv4_fn itself in
+// vnic (it has no xfrm to look up again, and its skbs carry no
+// early-demuxed socket to drop when the source changes): both hooks
+// register natFn, whose NFHook is nf_nat_ipv4_fn.
 type (
 	preRouting Net
-	out        Net
-	localIn    Net
+	natFn      Net
 	localFn    Net
 )
 
@@ -42,17 +45,6 @@ func (h *preRouting) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	return v
 }
 
-// NFHook is nf_nat_ipv4_out (vnic has no xfrm to look up again).
-func (h *out) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
-	return (*Net)(h).ipv4Fn(skb, st)
-}
-
-// NFHook is nf_nat_ipv4_local_in (vnic's skbs carry no early-demuxed
-// socket to drop when the source changes).
-func (h *localIn) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
-	return (*Net)(h).ipv4Fn(skb, st)
-}
-
 // NFHook is nf_nat_ipv4_local_fn: a locally sent packet whose
 // connection's destination is rewritten is routed again for the new one
 // (ip_route_me_harder); no route drops it.
@@ -75,12 +67,18 @@ func (h *localFn) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	return v
 }
 
-// ipv4Fn is nf_nat_ipv4_fn: an ICMP error RELATED to a connection is
+// ipv4Fn is nf_nat_ipv4_fn, for the hook functions that do more.
+func (n *Net) ipv4Fn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	return (*natFn)(n).NFHook(skb, st)
+}
+
+// NFHook is nf_nat_ipv4_fn: an ICMP error RELATED to a connection is
 // translated; every other tracked packet goes through nf_nat_inet_fn,
 // here in line: the first packet of a connection not bound at the hook's
 // end is bound (bind), then every packet is rewritten as its connection
 // says.
-func (n *Net) ipv4Fn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+func (h *natFn) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	n := (*Net)(h)
 	ct, info := conntrack.Get(skb)
 	if ct == nil {
 		return stack.NFAccept

@@ -249,9 +249,9 @@ const (
 func (n *Net) registerCore() error {
 	n.core = []*stack.NFHookOps{
 		{Name: "nf_nat_ipv4_pre_routing", Hook: stack.NFPreRouting, Priority: PriNATDst, Hooker: (*preRouting)(n)},
-		{Name: "nf_nat_ipv4_out", Hook: stack.NFPostRouting, Priority: PriNATSrc, Hooker: (*out)(n)},
+		{Name: "nf_nat_ipv4_out", Hook: stack.NFPostRouting, Priority: PriNATSrc, Hooker: (*natFn)(n)},
 		{Name: "nf_nat_ipv4_local_fn", Hook: stack.NFLocalOut, Priority: PriNATDst, Hooker: (*localFn)(n)},
-		{Name: "nf_nat_ipv4_local_in", Hook: stack.NFLocalIn, Priority: PriNATSrc, Hooker: (*localIn)(n)},
+		{Name: "nf_nat_ipv4_local_in", Hook: stack.NFLocalIn, Priority: PriNATSrc, Hooker: (*natFn)(n)},
 	}
 	nf := n.host.Netfilter()
 	for i, o := range n.core {

@@ -49,11 +49,13 @@ func manipIPv4(skb *stack.SKB, iphoff int, t *conntrack.Tuple, m Manip) bool {
 // NAT knows no ports of passes unchanged), then the address with the
 // header's checksum. The headers are found once and rewritten in place.
 func manip(skb *stack.SKB, iphoff int, proto uint8, addr [4]byte, p uint16, m Manip) bool {
-	d := skb.Data()
-	if len(d) < iphoff+header.IPv4MinHeaderLen {
+	iph := skb.Data()
+	if len(iph) < iphoff+header.IPv4MinHeaderLen {
 		return false
 	}
-	iph := d[iphoff:]
+	if iphoff != 0 { // a quoted header; the packet's own is at 0
+		iph = iph[iphoff:]
+	}
 	ihl := int(iph[0]&0xf) * 4
 	if ihl < header.IPv4MinHeaderLen || ihl > len(iph) {
 		return false
