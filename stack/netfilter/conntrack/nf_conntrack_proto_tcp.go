@@ -82,6 +82,23 @@ var tcpConntracks = [2][6][tcpMax]uint8{
 	},
 }
 
+// tcpNext is tcpConntracks padded to powers of two with sIV, for the
+// per-packet lookup: its indices masked (the same for every index and
+// state there is) rather than checked.
+var tcpNext = func() (t [2][8][16]uint8) {
+	for d := range t {
+		for i := range t[d] {
+			for s := range t[d][i] {
+				t[d][i][s] = sIV
+				if i < len(tcpConntracks[d]) && s < len(tcpConntracks[d][i]) {
+					t[d][i][s] = tcpConntracks[d][i][s]
+				}
+			}
+		}
+	}
+	return t
+}()
+
 // tcpDefaultTimeouts are tcp_timeouts[].
 var tcpDefaultTimeouts = [tcpTimeoutMax]time.Duration{
 	TCPSynSent:        120 * time.Second,

@@ -22,7 +22,7 @@ func (c *Conn) tcpPacket(p *pktInfo, info Info, cfg *Config) l4Verdict {
 	old := st.state
 	dir := info.Dir()
 	index := tcpIndex(s.flag)
-	ns := tcpConntracks[dir&1][index][old]
+	ns := tcpNext[dir&1][index&7][old&15]
 	ackSeq := s.ack
 	switch ns {
 	case TCPSynSent:
