@@ -174,15 +174,47 @@ func (t *trackIn) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 		}
 	}
 	for {
-		ct, info, ok := n.resolve(&p, cfg)
-		if !ok {
-			n.stats.drop.Add(1)
-			return stack.NFDrop
-		}
-		if ct == nil {
+		// resolve_normal_ct, its lookup in line: the connection of the
+		// packet's tuple in its zone, or a new one (resolveNew), and how
+		// the packet relates to it, attached to the skb. A packet that
+		// has no tuple or none with an inverse gets no connection; a
+		// full table drops the packet.
+		tu, good := p.tuple()
+		if !good {
 			n.stats.invalid.Add(1)
 			return stack.NFAccept
 		}
+		zone := p.zone
+		id := zone.IDIn(Original)
+		hash := n.hashRaw(&tu, id)
+		h := n.find(&tu, zone, hash, p.now)
+		if h == nil {
+			if rid := zone.IDIn(Reply); rid != id {
+				h = n.find(&tu, zone, n.hashRaw(&tu, rid), p.now)
+			}
+		}
+		var ct *Conn
+		var info Info
+		if h != nil {
+			ct = h.ct
+			switch s := ct.Status(); {
+			case h.dir() == Reply:
+				info = EstablishedReply
+			case s&StatusSeenReply != 0:
+				info = Established
+			case s&StatusExpected != 0:
+				info = Related
+			default:
+				info = New
+			}
+		} else if ct, info, ok = n.resolveNew(&p, &tu, hash, cfg); !ok {
+			n.stats.drop.Add(1)
+			return stack.NFDrop
+		} else if ct == nil {
+			n.stats.invalid.Add(1)
+			return stack.NFAccept
+		}
+		skb.SetNFCT(ct, uint8(info))
 		// nf_conntrack_handle_packet: the connection's tracker.
 		v := l4Accept
 		switch ct.l4 {
@@ -216,53 +248,26 @@ func (t *trackIn) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	}
 }
 
-// resolve is resolve_normal_ct: the connection of the packet's tuple in
-// its zone, or a new one (its reply tuple the inverse) and how the packet
-// relates to it, attached to the skb. A packet that has no tuple or none
-// with an inverse gets no connection (nil); ok is false when the table is
-// full (the packet is to be dropped).
-func (n *Net) resolve(p *pktInfo, cfg *Config) (ct *Conn, info Info, ok bool) {
-	t, good := p.tuple()
+// resolveNew is resolve_normal_ct's new connection, for a packet whose
+// tuple t (hashed to hash in the zone's original direction) nothing in
+// the table has: its reply tuple the inverse, it is New or, when an
+// expectation claims it, Related. A tuple without an inverse gets none
+// (nil); ok is false when the table is full (the packet is to be
+// dropped).
+func (n *Net) resolveNew(p *pktInfo, t *Tuple, hash uint32, cfg *Config) (ct *Conn, info Info, ok bool) {
+	r, good := t.Invert()
 	if !good {
 		return nil, 0, true
 	}
-	zone := p.zone
-	id := zone.IDIn(Original)
-	hash := n.hashRaw(&t, id)
-	h := n.find(&t, zone, hash, p.now)
-	if h == nil {
-		if rid := zone.IDIn(Reply); rid != id {
-			h = n.find(&t, zone, n.hashRaw(&t, rid), p.now)
-		}
+	if ct = n.alloc(t, &r, p.zone, hash, cfg, p.tmpl); ct == nil {
+		return nil, 0, false
 	}
-	if h == nil {
-		r, good := t.Invert()
-		if !good {
-			return nil, 0, true
-		}
-		if ct = n.alloc(&t, &r, zone, hash, cfg, p.tmpl); ct == nil {
-			return nil, 0, false
-		}
-		ct.l4 = trackerOf(t.Proto)
-		n.exp.assign(n, ct)
-		info = New
-		if ct.Status()&StatusExpected != 0 {
-			info = Related
-		}
-	} else {
-		ct = h.ct
-		switch s := ct.Status(); {
-		case h.dir() == Reply:
-			info = EstablishedReply
-		case s&StatusSeenReply != 0:
-			info = Established
-		case s&StatusExpected != 0:
-			info = Related
-		default:
-			info = New
-		}
+	ct.l4 = trackerOf(t.Proto)
+	n.exp.assign(n, ct)
+	info = New
+	if ct.Status()&StatusExpected != 0 {
+		info = Related
 	}
-	p.skb.SetNFCT(ct, uint8(info))
 	return ct, info, true
 }
 
