@@ -217,12 +217,20 @@ func (nf *Netfilter) Run(st *NFState, skb *SKB, okfn func(*SKB)) Verdict {
 	if st.Hook < NumNFHooks {
 		if p := nf.hooks[st.Hook].Load(); p != nil {
 			// run's loop in line: a traversal every function accepts
-			// makes no call but theirs and okfn's.
-			for i, f := range p.fns {
-				if v := f.NFHook(skb, st); v != NFAccept {
-					return nf.verdict(st, skb, okfn, i, v)
+			// makes no call but theirs and okfn's. The first call is
+			// before the loop (a list is never empty): after it no
+			// register holds nf or okfn, so that the loop reloads only
+			// what it uses.
+			fns := p.fns
+			i, v := 0, fns[0].NFHook(skb, st)
+			for v == NFAccept {
+				if i++; i == len(fns) {
+					okfn(skb)
+					return NFAccept
 				}
+				v = fns[i].NFHook(skb, st)
 			}
+			return nf.verdict(st, skb, okfn, i, v)
 		}
 	}
 	okfn(skb)
