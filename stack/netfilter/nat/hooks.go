@@ -25,16 +25,17 @@ type (
 // its own), so that it is routed for its new destination.
 func (h *preRouting) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	n := (*Net)(h)
-	d := skb.Data()
-	if len(d) < header.IPv4MinHeaderLen {
-		return stack.NFAccept
-	}
 	// Most packets: untracked, or established in a connection whose
 	// binding leaves this end alone. ipv4Fn would come to the same
 	// verdict through the same tests (the outgoing device's are
-	// POST_ROUTING's), and the destination stays.
+	// POST_ROUTING's), and the destination stays; so would a header
+	// too short to read, the first test otherwise.
 	ct, info := conntrack.Get(skb)
 	if ct == nil || (info == conntrack.Established || info == conntrack.EstablishedReply) && ct.Status()&rewriteBit(conntrack.StatusDstNAT, info) == 0 {
+		return stack.NFAccept
+	}
+	d := skb.Data()
+	if len(d) < header.IPv4MinHeaderLen {
 		return stack.NFAccept
 	}
 	daddr := header.IPv4(d).Dst()
