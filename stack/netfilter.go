@@ -88,8 +88,8 @@ type NFHookOps struct {
 // NFHooker is a hook function as a method, its receiver the state it
 // works on (nf_hookfn's priv). The registry calls it through the
 // interface: a method value in Fn is called through a wrapper that
-// loads the receiver from the closure and calls the method, one call
-// more a hook function on the per-packet path.
+// loads the receiver from the closure and calls the method, a call more
+// for every hook function a packet passes.
 type NFHooker interface {
 	NFHook(skb *SKB, st *NFState) Verdict
 }

@@ -10,6 +10,7 @@ import (
 // nf_nat_core.c's nf_nat_inet_fn), each the Net as a type of its own
 // whose NFHook the registry calls through an interface (no method
 // value's wrapper between).
+//
 // nf_nat_ipv4_out and nf_nat_ipv4_local_in are nf_nat_ipv4_fn itself in
 // vnic (it has no xfrm to look up again, and its skbs carry no
 // early-demuxed socket to drop when the source changes): both hooks
