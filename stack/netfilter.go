@@ -75,12 +75,57 @@ type NFState struct {
 
 // NFHookOps is one registration: a function at a hook point with a
 // priority; functions run in ascending priority (equal ones in
-// registration order).
+// registration order). The function is Fn or, when Fn is nil, Hooker's
+// method.
 type NFHookOps struct {
 	Name     string
 	Hook     NFHook
 	Priority int
 	Fn       func(skb *SKB, st *NFState) Verdict
+	Hooker   NFHooker
+}
+
+// NFHooker is a hook function as a method, its receiver the state it
+// works on (nf_hookfn's priv). The registry calls it through the
+// interface: a method value in Fn is called through a wrapper that
+// loads the receiver from the closure and calls the method, a call more
+// for every hook function a packet passes.
+type NFHooker interface {
+	NFHook(skb *SKB, st *NFState) Verdict
+}
+
+// Call runs ops's function.
+func (ops *NFHookOps) Call(skb *SKB, st *NFState) Verdict {
+	if ops.Fn != nil {
+		return ops.Fn(skb, st)
+	}
+	return ops.Hooker.NFHook(skb, st)
+}
+
+// funcHooker calls an NFHookOps's Fn as an NFHooker.
+type funcHooker func(skb *SKB, st *NFState) Verdict
+
+func (f funcHooker) NFHook(skb *SKB, st *NFState) Verdict { return f(skb, st) }
+
+// nfEntries is one hook point's registrations in order (struct
+// nf_hook_entries): the ops, and beside them the functions the traversal
+// calls, one interface value each (an Fn through funcHooker).
+type nfEntries struct {
+	ops []*NFHookOps
+	fns []NFHooker
+}
+
+// entriesOf is the list of ops with its functions.
+func entriesOf(ops []*NFHookOps) *nfEntries {
+	e := &nfEntries{ops: ops, fns: make([]NFHooker, len(ops))}
+	for i, o := range ops {
+		if o.Fn != nil {
+			e.fns[i] = funcHooker(o.Fn)
+		} else {
+			e.fns[i] = o.Hooker
+		}
+	}
+	return e
 }
 
 // ErrNFHook is a registration the registry refuses.
@@ -94,7 +139,7 @@ type Netfilter struct {
 	mu sync.Mutex // writers
 	// hooks are each point's functions in order, nil when none is
 	// registered (never an empty list: Active is one load).
-	hooks [NumNFHooks]atomic.Pointer[[]*NFHookOps]
+	hooks [NumNFHooks]atomic.Pointer[nfEntries]
 	// Queue consumes packets a hook queued (NF_QUEUE); nil drops them.
 	queue atomic.Pointer[func(skb *SKB, st *NFState)]
 	stats [NumNFHooks]struct{ drops, stolen, queued, invalid Counter }
@@ -102,14 +147,14 @@ type Netfilter struct {
 
 // Register adds ops at its hook point.
 func (nf *Netfilter) Register(ops *NFHookOps) error {
-	if ops == nil || ops.Fn == nil || ops.Hook >= NumNFHooks {
+	if ops == nil || ops.Fn == nil && ops.Hooker == nil || ops.Hook >= NumNFHooks {
 		return fmt.Errorf("%w: want a function at one of the five hook points", ErrNFHook)
 	}
 	nf.mu.Lock()
 	defer nf.mu.Unlock()
 	var cur []*NFHookOps
 	if p := nf.hooks[ops.Hook].Load(); p != nil {
-		cur = *p
+		cur = p.ops
 	}
 	if slices.Contains(cur, ops) {
 		return fmt.Errorf("%w: %q already registered at %v", ErrNFHook, ops.Name, ops.Hook)
@@ -122,7 +167,7 @@ func (nf *Netfilter) Register(ops *NFHookOps) error {
 		return 1
 	})
 	next = slices.Insert(next, i, ops)
-	nf.hooks[ops.Hook].Store(&next)
+	nf.hooks[ops.Hook].Store(entriesOf(next))
 	return nil
 }
 
@@ -134,15 +179,15 @@ func (nf *Netfilter) Unregister(ops *NFHookOps) error {
 	nf.mu.Lock()
 	defer nf.mu.Unlock()
 	p := nf.hooks[ops.Hook].Load()
-	if p == nil || !slices.Contains(*p, ops) {
+	if p == nil || !slices.Contains(p.ops, ops) {
 		return fmt.Errorf("%w: %q is not registered at %v", ErrNFHook, ops.Name, ops.Hook)
 	}
-	next := slices.DeleteFunc(slices.Clone(*p), func(o *NFHookOps) bool { return o == ops })
+	next := slices.DeleteFunc(slices.Clone(p.ops), func(o *NFHookOps) bool { return o == ops })
 	if len(next) == 0 {
 		nf.hooks[ops.Hook].Store(nil)
 		return nil
 	}
-	nf.hooks[ops.Hook].Store(&next)
+	nf.hooks[ops.Hook].Store(entriesOf(next))
 	return nil
 }
 
@@ -172,12 +217,20 @@ func (nf *Netfilter) Run(st *NFState, skb *SKB, okfn func(*SKB)) Verdict {
 	if st.Hook < NumNFHooks {
 		if p := nf.hooks[st.Hook].Load(); p != nil {
 			// run's loop in line: a traversal every function accepts
-			// makes no call but theirs and okfn's.
-			for i, o := range *p {
-				if v := o.Fn(skb, st); v != NFAccept {
-					return nf.verdict(st, skb, okfn, i, v)
+			// makes no call but theirs and okfn's. The first call is
+			// before the loop (a list is never empty): after it no
+			// register holds nf or okfn, so that the loop reloads only
+			// what it uses.
+			fns := p.fns
+			i, v := 0, fns[0].NFHook(skb, st)
+			for v == NFAccept {
+				if i++; i == len(fns) {
+					okfn(skb)
+					return NFAccept
 				}
+				v = fns[i].NFHook(skb, st)
 			}
+			return nf.verdict(st, skb, okfn, i, v)
 		}
 	}
 	okfn(skb)
@@ -185,9 +238,9 @@ func (nf *Netfilter) Run(st *NFState, skb *SKB, okfn func(*SKB)) Verdict {
 }
 
 // run is nf_hook_slow from the index'th function of list on.
-func (nf *Netfilter) run(st *NFState, skb *SKB, okfn func(*SKB), list []*NFHookOps, from int) Verdict {
+func (nf *Netfilter) run(st *NFState, skb *SKB, okfn func(*SKB), list []NFHooker, from int) Verdict {
 	for i := from; i < len(list); i++ {
-		if v := list[i].Fn(skb, st); v != NFAccept {
+		if v := list[i].NFHook(skb, st); v != NFAccept {
 			return nf.verdict(st, skb, okfn, i, v)
 		}
 	}
@@ -236,9 +289,9 @@ func (nf *Netfilter) Reinject(skb *SKB, st *NFState, v Verdict) Verdict {
 	}
 	okfn, from := st.okfn, st.index
 	st.okfn = nil
-	var list []*NFHookOps
+	var list []NFHooker
 	if p := nf.hooks[st.Hook].Load(); p != nil {
-		list = *p
+		list = p.fns
 	}
 	switch v {
 	case NFAccept:
@@ -268,7 +321,7 @@ func (nf *Netfilter) Stats(h NFHook) NFStats {
 	s := &nf.stats[h]
 	n := 0
 	if p := nf.hooks[h].Load(); p != nil {
-		n = len(*p)
+		n = len(p.ops)
 	}
 	return NFStats{Drops: s.drops.Load(), Stolen: s.stolen.Load(), Queued: s.queued.Load(), Invalid: s.invalid.Load(), Registered: n}
 }

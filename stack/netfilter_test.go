@@ -137,6 +137,62 @@ func TestNetfilterRegistration(t *testing.T) {
 	}
 }
 
+// tracer is a hook function as a method (an NFHooker).
+type tracer struct {
+	name  string
+	trace *[]string
+	v     stack.Verdict
+}
+
+func (tr *tracer) NFHook(*stack.SKB, *stack.NFState) stack.Verdict {
+	*tr.trace = append(*tr.trace, tr.name)
+	return tr.v
+}
+
+// TestNetfilterHooker: a registration's Hooker runs in priority order
+// among Fn registrations, its verdict ends the traversal as an Fn's does;
+// an ops with both Fn and Hooker runs Fn, there and through Call.
+func TestNetfilterHooker(t *testing.T) {
+	_, h := stacktest.NewHost(t, 1)
+	nf := h.Netfilter()
+	var trace []string
+	fn := func(name string) func(*stack.SKB, *stack.NFState) stack.Verdict {
+		return func(*stack.SKB, *stack.NFState) stack.Verdict {
+			trace = append(trace, name)
+			return stack.NFAccept
+		}
+	}
+	drop := &tracer{"drop", &trace, stack.NFAccept}
+	both := &stack.NFHookOps{Name: "both", Hook: stack.NFForward, Priority: 5, Fn: fn("fn"), Hooker: &tracer{"hooker", &trace, stack.NFAccept}}
+	for _, ops := range []*stack.NFHookOps{
+		{Name: "b", Hook: stack.NFForward, Priority: 10, Fn: fn("b")},
+		{Name: "a", Hook: stack.NFForward, Priority: -10, Hooker: &tracer{"a", &trace, stack.NFAccept}},
+		{Name: "drop", Hook: stack.NFForward, Priority: 20, Hooker: drop},
+		{Name: "c", Hook: stack.NFForward, Priority: 30, Fn: fn("c")},
+		both,
+	} {
+		if err := nf.Register(ops); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func() (stack.Verdict, string) {
+		trace = nil
+		v := nf.Run(&stack.NFState{Hook: stack.NFForward}, h.Pool().Alloc(64), func(s *stack.SKB) { s.Free() })
+		return v, strings.Join(trace, ",")
+	}
+	if v, got := run(); v != stack.NFAccept || got != "a,fn,b,drop,c" {
+		t.Errorf("all accept: %v after %s, want ACCEPT after a,fn,b,drop,c", v, got)
+	}
+	drop.v = stack.NFDrop
+	if v, got := run(); v != stack.NFDrop || got != "a,fn,b,drop" {
+		t.Errorf("a Hooker drops: %v after %s, want DROP after a,fn,b,drop", v, got)
+	}
+	trace = nil
+	if v := both.Call(nil, nil); v != stack.NFAccept || strings.Join(trace, ",") != "fn" {
+		t.Errorf("Call: %v after %v, want ACCEPT after fn", v, trace)
+	}
+}
+
 // TestNetfilterActive: a hook point is active from its first registration
 // to its last unregistration, and only that point; Run on an inactive one
 // goes straight to okfn.

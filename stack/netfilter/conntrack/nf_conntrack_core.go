@@ -1,7 +1,6 @@
 package conntrack
 
 import (
-	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -102,18 +101,7 @@ func (n *Net) seqWait() uint32 {
 // the protocol — under the host's key, the zone's id (in the tuple's
 // direction) folded into the key.
 func (n *Net) hashRaw(t *Tuple, zone uint16) uint32 {
-	m0 := uint64(le32(t.Src)) | uint64(le32(t.Dst))<<32
-	m1 := uint64(bits.ReverseBytes16(t.SrcPort)) | uint64(bits.ReverseBytes16(t.DstPort))<<16 |
-		uint64(t.Proto)<<32 | tupleHashLen<<56
-	return uint32(hsiphash(n.k0^uint64(zone), n.k1, m0, m1))
-}
-
-// tupleHashLen is how many bytes of a tuple the hash reads.
-const tupleHashLen = 13
-
-// le32 is the four bytes as a little-endian word (SipHash's byte order).
-func le32(b [4]byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+	return uint32(hsiphash(n.k0^uint64(zone), n.k1, t))
 }
 
 // scale is reciprocal_scale: a 32-bit hash onto [0, size).

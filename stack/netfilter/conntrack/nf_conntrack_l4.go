@@ -136,29 +136,22 @@ func (c *Conn) account(info Info, bytes int) {
 	}
 }
 
-// udpError is udp_error: a short or malformed header, or a bad checksum
-// where one is checked (a zero checksum is none).
-func udpError(p *pktInfo, cfg *Config) bool {
-	if p.l4len < header.UDPHeaderLen || len(p.l4) < header.UDPHeaderLen {
-		return true
-	}
-	u := header.UDP(p.l4)
-	if int(u.Length()) > p.l4len || u.Length() < header.UDPHeaderLen {
-		return true
-	}
-	if u.Checksum() == 0 {
-		return false
-	}
-	return p.checkCsum(cfg) && !p.l4ChecksumValid()
-}
-
 // udpPacket is nf_conntrack_udp_packet: 30 s until replied; a flow
 // replied to and still active 2 s after it began is a stream, 120 s and
 // ASSURED (Linux ≥ 5.16's rule; the seed says only "replied"). As in
 // Linux it takes no lock: stream_ts is written once, by the packet that
 // owns the unconfirmed connection.
 func (c *Conn) udpPacket(p *pktInfo, info Info, cfg *Config) l4Verdict {
-	if udpError(p, cfg) {
+	// udp_error, in line: a short or malformed header, or a bad checksum
+	// where one is checked (a zero checksum is none).
+	if p.l4len < header.UDPHeaderLen || len(p.l4) < header.UDPHeaderLen {
+		return l4Invalid
+	}
+	u := header.UDP(p.l4)
+	if int(u.Length()) > p.l4len || u.Length() < header.UDPHeaderLen {
+		return l4Invalid
+	}
+	if u.Checksum() != 0 && p.checkCsum(cfg) && !p.l4ChecksumValid() {
 		return l4Invalid
 	}
 	status := c.Status()

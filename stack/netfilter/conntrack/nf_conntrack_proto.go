@@ -64,11 +64,11 @@ func Enable(h *stack.Host) (*Net, error) {
 			return nil, ErrNoIPv4
 		}
 		n.ops = []*stack.NFHookOps{
-			{Name: "nf_defrag_ipv4", Hook: stack.NFPreRouting, Priority: PriConntrackDefrag, Fn: (&defrag{in}).hook},
-			{Name: "ipv4_conntrack_in", Hook: stack.NFPreRouting, Priority: PriConntrack, Fn: n.conntrackIn},
-			{Name: "ipv4_conntrack_local", Hook: stack.NFLocalOut, Priority: PriConntrack, Fn: n.conntrackIn},
-			{Name: "ipv4_confirm", Hook: stack.NFPostRouting, Priority: PriConntrackConfirm, Fn: n.confirmHook},
-			{Name: "ipv4_confirm", Hook: stack.NFLocalIn, Priority: PriConntrackConfirm, Fn: n.confirmHook},
+			{Name: "nf_defrag_ipv4", Hook: stack.NFPreRouting, Priority: PriConntrackDefrag, Hooker: &defrag{in}},
+			{Name: "ipv4_conntrack_in", Hook: stack.NFPreRouting, Priority: PriConntrack, Hooker: (*trackIn)(n)},
+			{Name: "ipv4_conntrack_local", Hook: stack.NFLocalOut, Priority: PriConntrack, Hooker: (*trackIn)(n)},
+			{Name: "ipv4_confirm", Hook: stack.NFPostRouting, Priority: PriConntrackConfirm, Hooker: (*trackConfirm)(n)},
+			{Name: "ipv4_confirm", Hook: stack.NFLocalIn, Priority: PriConntrackConfirm, Hooker: (*trackConfirm)(n)},
 		}
 		for i, o := range n.ops {
 			if err := h.Netfilter().Register(o); err != nil {
@@ -120,7 +120,7 @@ func (n *Net) Users() int {
 // LOCAL_OUT whole datagrams, so it does not.
 type defrag struct{ in *ipv4.Inet }
 
-func (f *defrag) hook(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
+func (f *defrag) NFHook(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
 	if ct, info := skb.NFCT(); ct != nil || Info(info) == Untracked {
 		return stack.NFAccept
 	}
@@ -134,13 +134,23 @@ func (f *defrag) hook(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
 	return stack.NFStolen
 }
 
-// conntrackIn is nf_conntrack_in: the packet's connection is found or
+// trackIn is the Net as its tracking hook function (ipv4_conntrack_in,
+// ipv4_conntrack_local), and trackConfirm as its confirmation one
+// (ipv4_confirm): each its own type, so that the registry calls the
+// function through an interface, with no method value's wrapper between.
+type (
+	trackIn      Net
+	trackConfirm Net
+)
+
+// NFHook is nf_conntrack_in: the packet's connection is found or
 // made (unconfirmed) and its tracker updates it; the skb carries it and
 // the packet's relation to it. Packets already seen (looped back) or
 // exempted are left alone; a template the raw table attached gives the
 // zone and the event masks, and is dropped; what cannot be tracked goes
 // on without a connection (invalid).
-func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+func (t *trackIn) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	n := (*Net)(t)
 	tmpl, seen := templateOf(skb)
 	if seen {
 		return stack.NFAccept
@@ -164,15 +174,47 @@ func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 		}
 	}
 	for {
-		ct, info, ok := n.resolve(&p, cfg)
-		if !ok {
-			n.stats.drop.Add(1)
-			return stack.NFDrop
-		}
-		if ct == nil {
+		// resolve_normal_ct, its lookup in line: the connection of the
+		// packet's tuple in its zone, or a new one (resolveNew), and how
+		// the packet relates to it, attached to the skb. A packet that
+		// has no tuple or none with an inverse gets no connection; a
+		// full table drops the packet.
+		tu, good := p.tuple()
+		if !good {
 			n.stats.invalid.Add(1)
 			return stack.NFAccept
 		}
+		zone := p.zone
+		id := zone.IDIn(Original)
+		hash := n.hashRaw(&tu, id)
+		h := n.find(&tu, zone, hash, p.now)
+		if h == nil {
+			if rid := zone.IDIn(Reply); rid != id {
+				h = n.find(&tu, zone, n.hashRaw(&tu, rid), p.now)
+			}
+		}
+		var ct *Conn
+		var info Info
+		if h != nil {
+			ct = h.ct
+			switch s := ct.Status(); {
+			case h.dir() == Reply:
+				info = EstablishedReply
+			case s&StatusSeenReply != 0:
+				info = Established
+			case s&StatusExpected != 0:
+				info = Related
+			default:
+				info = New
+			}
+		} else if ct, info, ok = n.resolveNew(&p, &tu, hash, cfg); !ok {
+			n.stats.drop.Add(1)
+			return stack.NFDrop
+		} else if ct == nil {
+			n.stats.invalid.Add(1)
+			return stack.NFAccept
+		}
+		skb.SetNFCT(ct, uint8(info))
 		// nf_conntrack_handle_packet: the connection's tracker.
 		v := l4Accept
 		switch ct.l4 {
@@ -206,60 +248,34 @@ func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	}
 }
 
-// resolve is resolve_normal_ct: the connection of the packet's tuple in
-// its zone, or a new one (its reply tuple the inverse) and how the packet
-// relates to it, attached to the skb. A packet that has no tuple or none
-// with an inverse gets no connection (nil); ok is false when the table is
-// full (the packet is to be dropped).
-func (n *Net) resolve(p *pktInfo, cfg *Config) (ct *Conn, info Info, ok bool) {
-	t, good := p.tuple()
+// resolveNew is resolve_normal_ct's new connection, for a packet whose
+// tuple t (hashed to hash in the zone's original direction) nothing in
+// the table has: its reply tuple the inverse, it is New or, when an
+// expectation claims it, Related. A tuple without an inverse gets none
+// (nil); ok is false when the table is full (the packet is to be
+// dropped).
+func (n *Net) resolveNew(p *pktInfo, t *Tuple, hash uint32, cfg *Config) (ct *Conn, info Info, ok bool) {
+	r, good := t.Invert()
 	if !good {
 		return nil, 0, true
 	}
-	zone := p.zone
-	id := zone.IDIn(Original)
-	hash := n.hashRaw(&t, id)
-	h := n.find(&t, zone, hash, p.now)
-	if h == nil {
-		if rid := zone.IDIn(Reply); rid != id {
-			h = n.find(&t, zone, n.hashRaw(&t, rid), p.now)
-		}
+	if ct = n.alloc(t, &r, p.zone, hash, cfg, p.tmpl); ct == nil {
+		return nil, 0, false
 	}
-	if h == nil {
-		r, good := t.Invert()
-		if !good {
-			return nil, 0, true
-		}
-		if ct = n.alloc(&t, &r, zone, hash, cfg, p.tmpl); ct == nil {
-			return nil, 0, false
-		}
-		ct.l4 = trackerOf(t.Proto)
-		n.exp.assign(n, ct)
-		info = New
-		if ct.Status()&StatusExpected != 0 {
-			info = Related
-		}
-	} else {
-		ct = h.ct
-		switch s := ct.Status(); {
-		case h.dir() == Reply:
-			info = EstablishedReply
-		case s&StatusSeenReply != 0:
-			info = Established
-		case s&StatusExpected != 0:
-			info = Related
-		default:
-			info = New
-		}
+	ct.l4 = trackerOf(t.Proto)
+	n.exp.assign(n, ct)
+	info = New
+	if ct.Status()&StatusExpected != 0 {
+		info = Related
 	}
-	p.skb.SetNFCT(ct, uint8(info))
 	return ct, info, true
 }
 
-// confirmHook is ipv4_confirm (nf_confirm): a connection the packet made
+// NFHook is ipv4_confirm (nf_confirm): a connection the packet made
 // goes into the table as the packet leaves the tracking's reach; the
 // events its packets cached are delivered.
-func (n *Net) confirmHook(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
+func (t *trackConfirm) NFHook(skb *stack.SKB, _ *stack.NFState) stack.Verdict {
+	n := (*Net)(t)
 	ct, info := Get(skb)
 	if ct == nil {
 		return stack.NFAccept

@@ -82,6 +82,23 @@ var tcpConntracks = [2][6][tcpMax]uint8{
 	},
 }
 
+// tcpNext is tcpConntracks padded to powers of two with sIV, for the
+// per-packet lookup: its indices masked (the same for every index and
+// state there is) rather than checked.
+var tcpNext = func() (t [2][8][16]uint8) {
+	for d := range t {
+		for i := range t[d] {
+			for s := range t[d][i] {
+				t[d][i][s] = sIV
+				if i < len(tcpConntracks[d]) && s < len(tcpConntracks[d][i]) {
+					t[d][i][s] = tcpConntracks[d][i][s]
+				}
+			}
+		}
+	}
+	return t
+}()
+
 // tcpDefaultTimeouts are tcp_timeouts[].
 var tcpDefaultTimeouts = [tcpTimeoutMax]time.Duration{
 	TCPSynSent:        120 * time.Second,
@@ -212,18 +229,35 @@ func (s *tcpSegment) has(f uint8) bool {
 	return s.flag&f != 0
 }
 
-// parse reads the segment whose whole header is th, in a datagram of
-// total bytes with an IP header of ihl bytes (tcp_error checked the
-// header's length).
-func (s *tcpSegment) parse(th header.TCP, total, ihl int) {
-	s.th, s.seq, s.ack, s.win, s.flag = th, th.Seq(), th.Ack(), th.Window(), th.Flags()
-	s.end = s.seq + uint32(total-ihl-th.HeaderLen())
-	if s.flag&header.TCPSyn != 0 {
+// parse is tcp_error — a truncated header, a bad checksum (at
+// PRE_ROUTING, nf_conntrack_checksum on) or an impossible flag
+// combination make it false — and then reads the segment, whose header
+// it has found whole.
+func (s *tcpSegment) parse(p *pktInfo, cfg *Config) bool {
+	if len(p.l4) < header.TCPMinHeaderLen {
+		return false
+	}
+	th := header.TCP(p.l4)
+	hl := th.HeaderLen()
+	if hl < header.TCPMinHeaderLen || p.l4len < hl || len(th) < hl {
+		return false
+	}
+	if p.checkCsum(cfg) && !p.l4ChecksumValid() {
+		return false
+	}
+	flag := th.Flags()
+	if !tcpValidFlags(flag &^ (header.TCPEce | header.TCPCwr | header.TCPPsh)) {
+		return false
+	}
+	s.th, s.seq, s.ack, s.win, s.flag = th, th.Seq(), th.Ack(), th.Window(), flag
+	s.end = s.seq + uint32(p.l4len-hl)
+	if flag&header.TCPSyn != 0 {
 		s.end++
 	}
-	if s.flag&header.TCPFin != 0 {
+	if flag&header.TCPFin != 0 {
 		s.end++
 	}
+	return true
 }
 
 // tcpOptions is tcp_options: the window scale and SACK-permitted options
@@ -457,19 +491,6 @@ func (c *Conn) tcpHandleInvalid(dir Dir, index uint8, cfg *Config) {
 		return
 	}
 	st.lastIndex, st.lastDir = index, uint8(dir)
-}
-
-// tcpError is tcp_error: a truncated header, a bad checksum (at
-// PRE_ROUTING, nf_conntrack_checksum on) or an impossible flag combination.
-func tcpError(p *pktInfo, cfg *Config) bool {
-	th := header.TCP(p.l4)
-	if len(p.l4) < header.TCPMinHeaderLen || th.HeaderLen() < header.TCPMinHeaderLen || p.l4len < th.HeaderLen() || len(p.l4) < th.HeaderLen() {
-		return true
-	}
-	if p.checkCsum(cfg) && !p.l4ChecksumValid() {
-		return true
-	}
-	return !tcpValidFlags(th.Flags() &^ (header.TCPEce | header.TCPCwr | header.TCPPsh))
 }
 
 // tcpNew is tcp_new: only a SYN opens a connection, or with tcp_loose any

@@ -156,3 +156,13 @@ func (r *rig) pass(pkt []byte, first, last stack.NFHook) result {
 }
 
 func (r *rig) advance(d time.Duration) { r.clk.RunFor(d) }
+
+// conntrackIn and confirmHook call the tracking and confirmation hook
+// functions directly, as the registry does.
+func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	return (*trackIn)(n).NFHook(skb, st)
+}
+
+func (n *Net) confirmHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	return (*trackConfirm)(n).NFHook(skb, st)
+}

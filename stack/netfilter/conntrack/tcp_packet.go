@@ -9,11 +9,10 @@ import (
 // tcpPacket is nf_conntrack_tcp_packet: the segment moves the connection
 // through tcp_conntracks after the window check, and sets its timeout.
 func (c *Conn) tcpPacket(p *pktInfo, info Info, cfg *Config) l4Verdict {
-	if tcpError(p, cfg) {
+	var s tcpSegment
+	if !s.parse(p, cfg) {
 		return l4Invalid
 	}
-	var s tcpSegment
-	s.parse(header.TCP(p.l4), p.total, p.ihl) // tcpError saw the whole header
 	if c.Status()&StatusConfirmed == 0 && !c.tcpNew(&s, cfg) {
 		return l4Invalid
 	}
@@ -22,7 +21,7 @@ func (c *Conn) tcpPacket(p *pktInfo, info Info, cfg *Config) l4Verdict {
 	old := st.state
 	dir := info.Dir()
 	index := tcpIndex(s.flag)
-	ns := tcpConntracks[dir&1][index][old]
+	ns := tcpNext[dir&1][index&7][old&15]
 	ackSeq := s.ack
 	switch ns {
 	case TCPSynSent:

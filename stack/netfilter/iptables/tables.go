@@ -151,7 +151,6 @@ func Open(h *stack.Host, name string) (*Table, error) {
 // nf_nat_ipv4_register_fn), which calls them for the connections it has
 // not bound yet at the hook's end.
 func (t *Table) register() error {
-	fn := func(skb *stack.SKB, st *stack.NFState) stack.Verdict { return t.rs.Load().do(skb, st) }
 	reg, unreg := t.host.Netfilter().Register, t.host.Netfilter().Unregister
 	if t.def.name == "nat" {
 		reg = func(o *stack.NFHookOps) error { return nat.Register(t.host, o) }
@@ -165,11 +164,11 @@ func (t *Table) register() error {
 		if t.def.name == "nat" {
 			prio = NATPriority(hk)
 		}
-		f := fn
+		var f stack.NFHooker = t
 		if t.def.name == "mangle" && hk == stack.NFLocalOut {
-			f = t.mangleOut
+			f = (*mangleOut)(t)
 		}
-		ops := &stack.NFHookOps{Name: "iptable_" + t.def.name, Hook: hk, Priority: prio, Fn: f}
+		ops := &stack.NFHookOps{Name: "iptable_" + t.def.name, Hook: hk, Priority: prio, Hooker: f}
 		if err := reg(ops); err != nil {
 			for _, o := range t.ops {
 				unreg(o)
@@ -182,11 +181,20 @@ func (t *Table) register() error {
 	return nil
 }
 
-// mangleOut is ipt_mangle_out: a locally sent packet whose source,
-// destination, mark or TOS the mangle table changed is routed again for
-// what it is now (ip_route_me_harder, so that a MARK at OUTPUT steers
-// policy routing); no route drops it.
-func (t *Table) mangleOut(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+// NFHook is the table's hook function (iptable_*_hook: ipt_do_table on
+// the ruleset in force).
+func (t *Table) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	return t.rs.Load().do(skb, st)
+}
+
+// mangleOut is the mangle table at LOCAL_OUT (ipt_mangle_out): a locally
+// sent packet whose source, destination, mark or TOS the table changed
+// is routed again for what it is now (ip_route_me_harder, so that a MARK
+// at OUTPUT steers policy routing); no route drops it.
+type mangleOut Table
+
+func (m *mangleOut) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	t := (*Table)(m)
 	nh := skb.NetworkHeader()
 	if len(nh) < 20 {
 		return t.rs.Load().do(skb, st)

@@ -113,8 +113,8 @@ func BenchmarkNATHooks(b *testing.B) {
 	for range b.N {
 		copy(e.skb.Data(), e.tmpl)
 		e.skb.SetNFCT(ct, uint8(info))
-		n.preRouting(e.skb, &e.pre)
-		n.out(e.skb, &e.post)
+		(*preRouting)(n).NFHook(e.skb, &e.pre)
+		(*natFn)(n).NFHook(e.skb, &e.post)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 	if src := header.IPv4(e.skb.Data()).Src(); src != addrN {

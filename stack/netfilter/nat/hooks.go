@@ -7,12 +7,34 @@ import (
 )
 
 // NAT's hook functions (nf_nat_proto.c's nf_nat_ipv4_ops and
-// nf_nat_core.c's nf_nat_inet_fn).
+// nf_nat_core.c's nf_nat_inet_fn), each the Net as a type of its own
+// whose NFHook the registry calls through an interface (no method
+// value's wrapper between).
+//
+// nf_nat_ipv4_out and nf_nat_ipv4_local_in are nf_nat_ipv4_fn itself in
+// vnic (it has no xfrm to look up again, and its skbs carry no
+// early-demuxed socket to drop when the source changes): both hooks
+// register natFn, whose NFHook is nf_nat_ipv4_fn.
+type (
+	preRouting Net
+	natFn      Net
+	localFn    Net
+)
 
-// preRouting is nf_nat_ipv4_pre_routing: a packet whose destination
+// NFHook is nf_nat_ipv4_pre_routing: a packet whose destination
 // changed loses the route decision it carried (a looped-back one keeps
 // its own), so that it is routed for its new destination.
-func (n *Net) preRouting(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+func (h *preRouting) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	n := (*Net)(h)
+	// Most packets: untracked, or established in a connection whose
+	// binding leaves this end alone. ipv4Fn would come to the same
+	// verdict through the same tests (the outgoing device's are
+	// POST_ROUTING's), and the destination stays; so would a header
+	// too short to read, the first test otherwise.
+	ct, info := conntrack.Get(skb)
+	if ct == nil || (info == conntrack.Established || info == conntrack.EstablishedReply) && ct.Status()&rewriteBit(conntrack.StatusDstNAT, info) == 0 {
+		return stack.NFAccept
+	}
 	d := skb.Data()
 	if len(d) < header.IPv4MinHeaderLen {
 		return stack.NFAccept
@@ -25,17 +47,11 @@ func (n *Net) preRouting(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	return v
 }
 
-// out is nf_nat_ipv4_out (vnic has no xfrm to look up again).
-func (n *Net) out(skb *stack.SKB, st *stack.NFState) stack.Verdict { return n.ipv4Fn(skb, st) }
-
-// localIn is nf_nat_ipv4_local_in (vnic's skbs carry no early-demuxed
-// socket to drop when the source changes).
-func (n *Net) localIn(skb *stack.SKB, st *stack.NFState) stack.Verdict { return n.ipv4Fn(skb, st) }
-
-// localFn is nf_nat_ipv4_local_fn: a locally sent packet whose
+// NFHook is nf_nat_ipv4_local_fn: a locally sent packet whose
 // connection's destination is rewritten is routed again for the new one
 // (ip_route_me_harder); no route drops it.
-func (n *Net) localFn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+func (h *localFn) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	n := (*Net)(h)
 	v := n.ipv4Fn(skb, st)
 	if v != stack.NFAccept {
 		return v
@@ -53,12 +69,18 @@ func (n *Net) localFn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	return v
 }
 
-// ipv4Fn is nf_nat_ipv4_fn: an ICMP error RELATED to a connection is
+// ipv4Fn is nf_nat_ipv4_fn, for the hook functions that do more.
+func (n *Net) ipv4Fn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	return (*natFn)(n).NFHook(skb, st)
+}
+
+// NFHook is nf_nat_ipv4_fn: an ICMP error RELATED to a connection is
 // translated; every other tracked packet goes through nf_nat_inet_fn,
 // here in line: the first packet of a connection not bound at the hook's
 // end is bound (bind), then every packet is rewritten as its connection
 // says.
-func (n *Net) ipv4Fn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+func (h *natFn) NFHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
+	n := (*Net)(h)
 	ct, info := conntrack.Get(skb)
 	if ct == nil {
 		return stack.NFAccept
@@ -93,19 +115,25 @@ func (n *Net) ipv4Fn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	// nf_nat_packet: the packet's end of the hook is rewritten when its
 	// connection's binding changed that end for its direction (a reply
 	// undoes the other end's binding).
-	dir := info.Dir()
-	statusbit := natBit(m)
-	if dir == conntrack.Reply {
-		statusbit ^= natMask
-	}
-	if ct.Status()&statusbit == 0 {
+	if ct.Status()&rewriteBit(natBit(m), info) == 0 {
 		return stack.NFAccept
 	}
-	if !ManipPacket(skb, ct, m, dir) {
+	if !ManipPacket(skb, ct, m, info.Dir()) {
 		n.stats.manipDrops.Add(1)
 		return stack.NFDrop
 	}
 	return stack.NFAccept
+}
+
+// rewriteBit is nf_nat_packet's statusbit: the status bit that says a
+// packet of kind info has the end whose bit is bit rewritten — that bit
+// in the original direction, the other end's in the reply (a reply
+// undoes the other end's binding).
+func rewriteBit(bit conntrack.Status, info conntrack.Info) conntrack.Status {
+	if info.Dir() == conntrack.Reply {
+		return bit ^ natMask
+	}
+	return bit
 }
 
 // bind is nf_nat_inet_fn's first packet of a connection not bound at the
@@ -116,7 +144,7 @@ func (n *Net) ipv4Fn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 func (n *Net) bind(skb *stack.SKB, st *stack.NFState, ct *conntrack.Conn, m Manip) stack.Verdict {
 	if chain := n.chains[st.Hook].Load(); chain != nil {
 		for _, o := range *chain {
-			if v := o.Fn(skb, st); v != stack.NFAccept {
+			if v := o.Call(skb, st); v != stack.NFAccept {
 				return v
 			}
 			if Initialized(ct, m) {

@@ -178,7 +178,7 @@ var ErrHook = fmt.Errorf("nat: a table's function goes at PRE_ROUTING, LOCAL_IN,
 // functions at the hooks (nf_nat_ipv4_ops: NAT_DST −100 at PRE_ROUTING
 // and LOCAL_OUT, NAT_SRC 100 at POST_ROUTING and LOCAL_IN).
 func Register(h *stack.Host, ops *stack.NFHookOps) error {
-	if ops == nil || ops.Fn == nil || ops.Hook >= stack.NumNFHooks || ops.Hook == stack.NFForward {
+	if ops == nil || ops.Fn == nil && ops.Hooker == nil || ops.Hook >= stack.NumNFHooks || ops.Hook == stack.NFForward {
 		return ErrHook
 	}
 	n := Init(h)
@@ -248,10 +248,10 @@ const (
 
 func (n *Net) registerCore() error {
 	n.core = []*stack.NFHookOps{
-		{Name: "nf_nat_ipv4_pre_routing", Hook: stack.NFPreRouting, Priority: PriNATDst, Fn: n.preRouting},
-		{Name: "nf_nat_ipv4_out", Hook: stack.NFPostRouting, Priority: PriNATSrc, Fn: n.out},
-		{Name: "nf_nat_ipv4_local_fn", Hook: stack.NFLocalOut, Priority: PriNATDst, Fn: n.localFn},
-		{Name: "nf_nat_ipv4_local_in", Hook: stack.NFLocalIn, Priority: PriNATSrc, Fn: n.localIn},
+		{Name: "nf_nat_ipv4_pre_routing", Hook: stack.NFPreRouting, Priority: PriNATDst, Hooker: (*preRouting)(n)},
+		{Name: "nf_nat_ipv4_out", Hook: stack.NFPostRouting, Priority: PriNATSrc, Hooker: (*natFn)(n)},
+		{Name: "nf_nat_ipv4_local_fn", Hook: stack.NFLocalOut, Priority: PriNATDst, Hooker: (*localFn)(n)},
+		{Name: "nf_nat_ipv4_local_in", Hook: stack.NFLocalIn, Priority: PriNATSrc, Hooker: (*natFn)(n)},
 	}
 	nf := n.host.Netfilter()
 	for i, o := range n.core {

@@ -16,44 +16,40 @@ import (
 // other end expects to see. It reports false (the packet is to be
 // dropped) when the headers are too short to rewrite.
 func ManipPacket(skb *stack.SKB, ct *conntrack.Conn, m Manip, dir conntrack.Dir) bool {
-	// End m of inverse(o), read off o: the source is o's destination, the
-	// destination o's source, an ICMP identifier o's own.
-	o := ct.Tuple(1 - dir)
-	addr, port := o.Dst, o.DstPort
-	if m == ManipDst {
-		addr, port = o.Src, o.SrcPort
-	}
-	if o.Proto == header.ProtoICMP {
-		port = o.SrcPort
-	}
-	return manip(skb, 0, o.Proto, addr, port, m)
+	// End m of the inverse of the other direction's tuple is that
+	// tuple's other end: the source its destination, the destination
+	// its source (an ICMP identifier its own).
+	return manip(skb, 0, ct.Tuple(dir^1), m, m^1)
 }
 
 // manipIPv4 is nf_nat_ipv4_manip_pkt on the IPv4 header at iphoff of the
 // skb's data: end m gets t's address and port (an ICMP query's identifier
 // is t's source port whichever end).
 func manipIPv4(skb *stack.SKB, iphoff int, t *conntrack.Tuple, m Manip) bool {
-	addr, port := t.Src, t.SrcPort
-	if m == ManipDst {
-		addr, port = t.Dst, t.DstPort
-	}
-	if t.Proto == header.ProtoICMP {
-		port = t.SrcPort
-	}
-	return manip(skb, iphoff, t.Proto, addr, port, m)
+	return manip(skb, iphoff, *t, m, m)
 }
 
-// manip is nf_nat_ipv4_manip_pkt with the target read off: end m of the
-// IPv4 header at iphoff gets addr, and its transport header (of protocol
-// proto) the port p — the transport part first (l4proto_manip_pkt: one
-// NAT knows no ports of passes unchanged), then the address with the
-// header's checksum. The headers are found once and rewritten in place.
-func manip(skb *stack.SKB, iphoff int, proto uint8, addr [4]byte, p uint16, m Manip) bool {
-	d := skb.Data()
-	if len(d) < iphoff+header.IPv4MinHeaderLen {
+// manip is nf_nat_ipv4_manip_pkt: end m of the IPv4 header at iphoff gets
+// the address of t's end from, and its transport header that end's port
+// (an ICMP query's identifier t's source port whichever end) — the
+// transport part first (l4proto_manip_pkt: one NAT knows no ports of
+// passes unchanged), then the address with the header's checksum. The
+// headers are found once and rewritten in place.
+func manip(skb *stack.SKB, iphoff int, t conntrack.Tuple, m, from Manip) bool {
+	proto, addr, p := t.Proto, t.Src, t.SrcPort
+	if from == ManipDst {
+		addr, p = t.Dst, t.DstPort
+	}
+	if proto == header.ProtoICMP {
+		p = t.SrcPort
+	}
+	iph := skb.Data()
+	if len(iph) < iphoff+header.IPv4MinHeaderLen {
 		return false
 	}
-	iph := d[iphoff:]
+	if iphoff != 0 { // a quoted header; the packet's own is at 0
+		iph = iph[iphoff:]
+	}
 	ihl := int(iph[0]&0xf) * 4
 	if ihl < header.IPv4MinHeaderLen || ihl > len(iph) {
 		return false
