@@ -38,10 +38,11 @@ const conntrackLocks = 1024
 const evictionRange = 8
 
 // Chain lengths past which an insertion fails (MIN_CHAINLEN, MAX_CHAINLEN:
-// the limit is drawn in [8, 72) per confirmation).
+// the limit is drawn in [50, 80) per confirmation, Linux 6.18's values;
+// maxChainLen is the width of the range, as MAX_CHAINLEN is).
 const (
-	minChainLen = 8
-	maxChainLen = 64
+	minChainLen = 50
+	maxChainLen = 80 - minChainLen
 )
 
 // Net is a host's connection tracking (struct netns_ct with the hash

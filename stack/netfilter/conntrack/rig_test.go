@@ -166,3 +166,17 @@ func (n *Net) conntrackIn(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 func (n *Net) confirmHook(skb *stack.SKB, st *stack.NFState) stack.Verdict {
 	return (*trackConfirm)(n).NFHook(skb, st)
 }
+
+// A confirmation's chain limit is drawn in [MIN_CHAINLEN, MIN_CHAINLEN +
+// MAX_CHAINLEN): Linux 6.18's [50, 80).
+func TestChainLimitRange(t *testing.T) {
+	r := newRig(t)
+	lo, hi := 1<<30, 0
+	for range 10000 {
+		l := r.n.chainLimit()
+		lo, hi = min(lo, l), max(hi, l)
+	}
+	if lo != 50 || hi != 79 {
+		t.Fatalf("chain limits drawn in [%d, %d], want [50, 79]", lo, hi)
+	}
+}
