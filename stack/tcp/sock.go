@@ -118,12 +118,17 @@ type Sock struct {
 	state        State
 	laddr, raddr [4]byte
 	lport, rport uint16
-	bound        bool    // bind took a port (bhash)
-	connBound    bool    // connect took it, sharing it with other connections (Proto.mu)
-	tw           twState // what TIME-WAIT leaves for tcp_twsk_unique (Proto.mu)
-	hashed       bool    // in ehash
-	userClosed   bool    // close() was called: an orphan once finishing
-	orphan       bool
+	// owner is the socket's credentials as netfilter's owner match
+	// sees them on the skbs it sends (skb_set_owner_w in
+	// __tcp_transmit_skb); vnic's sockets are root's, as its UDP
+	// sockets are.
+	owner      stack.SockOwner
+	bound      bool    // bind took a port (bhash)
+	connBound  bool    // connect took it, sharing it with other connections (Proto.mu)
+	tw         twState // what TIME-WAIT leaves for tcp_twsk_unique (Proto.mu)
+	hashed     bool    // in ehash
+	userClosed bool    // close() was called: an orphan once finishing
+	orphan     bool
 
 	// Socket options.
 	nonblock     bool

@@ -200,12 +200,13 @@ func (p *Proto) sendReset(seg *segment) {
 		flags |= header.TCPAck
 	}
 	p.Stats.OutRsts.Add(1)
-	p.sendBare(seg.dst, seg.src, seg.dport, seg.sport, seq, ack, flags, 0, nil)
+	p.sendBare(nil, seg.dst, seg.src, seg.dport, seg.sport, seq, ack, flags, 0, nil)
 }
 
-// sendBare sends a segment of no socket (a reset, a TIME_WAIT or
-// request sock's ACK: ip_send_unicast_reply), with opts as its options.
-func (p *Proto) sendBare(src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags uint8, wnd uint16, opts []byte) {
+// sendBare sends a segment of no full socket (a reset, a request sock's
+// SYN-ACK or ACK: ip_send_unicast_reply), with opts as its options, owned
+// by owner (nil: the host's).
+func (p *Proto) sendBare(owner *stack.SockOwner, src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags uint8, wnd uint16, opts []byte) {
 	in := p.in
 	fl := flowKey(src, dst, sport, dport)
 	rt, err := in.RouteOutput(&fl)
@@ -228,7 +229,7 @@ func (p *Proto) sendBare(src, dst [4]byte, sport, dport uint16, seq, ack uint32,
 	p.Stats.OutSegs.Add(1)
 	// ip_send_unicast_reply: DF, ID 0, the default TTL, TOS 0 (with
 	// tcp_reflect_tos off).
-	_ = in.SendDatagram(rt, ipv4.IPHeader{Src: src, Dst: dst, Proto: ipv4.IPProtoTCP, TTL: in.Config().DefaultTTL, DF: true}, th, nil, 0)
+	_ = in.SendDatagram(rt, ipv4.IPHeader{Src: src, Dst: dst, Proto: ipv4.IPProtoTCP, TTL: in.Config().DefaultTTL, DF: true, Owner: owner}, th, nil, 0)
 }
 
 // err is tcp_v4_err: an ICMP error about one of the connections'

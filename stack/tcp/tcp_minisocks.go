@@ -253,7 +253,14 @@ func (p *Proto) sendSynAck(r *request) {
 	if r.ecnOK {
 		flags |= header.TCPEce // tcp_ecn_make_synack
 	}
-	p.sendBare(r.laddr, r.raddr, r.lport, r.rport, r.iss, r.irs+1, flags, uint16(min(r.rcvWnd, maxWindow)), opts)
+	// tcp_make_synack: a request's SYN-ACK is the request sock's, which
+	// netfilter's owner match reads as its listener's; a cookie's belongs
+	// to no socket (under a SYN flood nothing is attached).
+	var owner *stack.SockOwner
+	if !r.cookie {
+		owner = &r.lsk.owner
+	}
+	p.sendBare(owner, r.laddr, r.raddr, r.lport, r.rport, r.iss, r.irs+1, flags, uint16(min(r.rcvWnd, maxWindow)), opts)
 }
 
 // requestTimer is reqsk_timer_handler: the SYN-ACK again with backoff
@@ -347,7 +354,7 @@ func (sk *Sock) rcvRequest(r *request, seg *segment) bool {
 	rcvNxt := r.irs + 1
 	if !inWindow(seg.seq, seg.end, rcvNxt, rcvNxt+r.rcvWnd) {
 		if !seg.has(header.TCPRst) {
-			p.sendBare(r.laddr, r.raddr, r.lport, r.rport, r.iss+1, rcvNxt, header.TCPAck, uint16(min(r.rcvWnd>>r.rcvWscale, maxWindow)), nil)
+			p.sendBare(nil, r.laddr, r.raddr, r.lport, r.rport, r.iss+1, rcvNxt, header.TCPAck, uint16(min(r.rcvWnd>>r.rcvWscale, maxWindow)), nil)
 		}
 		return true
 	}

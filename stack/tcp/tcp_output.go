@@ -636,8 +636,14 @@ func (sk *Sock) sendSegment(seq uint32, flags uint8, data, data2, opts []byte, s
 	sk.p.Stats.OutSegs.Add(uint64(segs))
 	id := sk.ipID
 	sk.ipID += uint16(segs)
+	// A segment of the socket is the socket's; TIME-WAIT's ACKs are the
+	// host's (Linux sends them from its control socket, with no owner).
+	var owner *stack.SockOwner
+	if sk.state != TimeWait {
+		owner = &sk.owner
+	}
 	in.QueueXmit(rt, ipv4.IPHeader{Src: sk.laddr, Dst: sk.raddr, Proto: ipv4.IPProtoTCP, TOS: tos,
-		TTL: sk.ipTTL(), DF: true, Connected: true, ID: id}, skb, 0)
+		TTL: sk.ipTTL(), DF: true, Connected: true, ID: id, Owner: owner}, skb, 0)
 }
 
 func (sk *Sock) ipTTL() uint8 {
