@@ -9,10 +9,10 @@ import (
 // returns the unfolded result. An odd trailing byte is padded with zero,
 // so Sum must be called on even-length pieces except the last.
 //
-// From 64 bytes on, the body is summed as little-endian 64-bit words in
-// one carry chain and the folded sum byte-swapped (RFC 1071's byte-order
+// Whole 64-byte blocks are summed as little-endian 64-bit words in one
+// carry chain and the folded sum byte-swapped (RFC 1071's byte-order
 // independence: a sum of byte-swapped words is the byte-swapped sum), which
-// spares a byte swap a word; shorter pieces (headers) are summed as
+// spares a byte swap a word; the rest, and shorter pieces (headers), as
 // big-endian words directly, which costs no fold.
 func Sum(b []byte, acc uint64) uint64 {
 	var carry uint64
@@ -31,10 +31,6 @@ func Sum(b []byte, acc uint64) uint64 {
 			le, carry = bits.Add64(le, binary.LittleEndian.Uint64(x[56:64]), carry)
 		}
 		b = b[n:]
-		for len(b) >= 8 {
-			le, carry = bits.Add64(le, binary.LittleEndian.Uint64(b), carry)
-			b = b[8:]
-		}
 		le += carry
 		if le < carry {
 			le++
