@@ -357,15 +357,15 @@ func (d *Device) rxBufSize(q int) int {
 
 // rxView is how an RX queue's registers and descriptor ring look to the
 // receive engine: worked out again only when a register it comes from
-// changes or DMA memory is unmapped, not for every frame.
+// changes (Device.rxvGen) or DMA memory is unmapped, not for every frame.
 type rxView struct {
-	made                              bool
-	rdbal, rdbah, rdlen, srrctl, rctl uint32 // the registers it is made from
-	unmaps                            uint64 // the DMA's unmap count it was checked at
-	n                                 uint32 // descriptors (ok false: RDLEN invalid)
-	ok                                bool
-	bsz                               int
-	base                              uint64
+	made   bool
+	gen    uint64 // the register write count it was made at
+	unmaps uint64 // the DMA's unmap count it was checked at
+	n      uint32 // descriptors (ok false: RDLEN invalid)
+	ok     bool
+	bsz    int
+	base   uint64
 	// desc is the whole descriptor ring if all of it is mapped; nil, each
 	// descriptor's address is checked as it is fetched.
 	desc []byte
@@ -374,12 +374,16 @@ type rxView struct {
 // rxView returns queue q's view, made anew if it is out of date.
 func (d *Device) rxView(q int) *rxView {
 	v := &d.rxv[q]
-	rdbal, rdbah, rdlen := d.regs[RDBAL(q)/4], d.regs[RDBAH(q)/4], d.regs[RDLEN(q)/4]
-	srrctl, rctl, unmaps := d.regs[SRRCTL(q)/4], d.regs[RCTL/4], d.dma.Unmaps()
-	if v.made && v.rdbal == rdbal && v.rdbah == rdbah && v.rdlen == rdlen && v.srrctl == srrctl && v.rctl == rctl && v.unmaps == unmaps {
+	if unmaps := d.dma.Unmaps(); v.made && v.gen == d.rxvGen && v.unmaps == unmaps {
 		return v
 	}
-	*v = rxView{made: true, rdbal: rdbal, rdbah: rdbah, rdlen: rdlen, srrctl: srrctl, rctl: rctl, unmaps: unmaps}
+	return d.makeRxView(q, v)
+}
+
+// makeRxView makes queue q's view into v.
+func (d *Device) makeRxView(q int, v *rxView) *rxView {
+	rdbal, rdbah, rdlen := d.regs[RDBAL(q)/4], d.regs[RDBAH(q)/4], d.regs[RDLEN(q)/4]
+	*v = rxView{made: true, gen: d.rxvGen, unmaps: d.dma.Unmaps()}
 	v.n, v.ok = ring.Count(rdlen)
 	v.bsz = d.rxBufSize(q)
 	v.base = uint64(rdbah)<<32 | uint64(rdbal)
