@@ -80,6 +80,7 @@ type Device struct {
 	txq [NumQueues]txQueue
 	lro [NumQueues]lroState
 	rxv [NumQueues]rxView
+	rxc rxCounts // the receive counts not yet added (rx.go)
 	// rxvGen counts writes to the registers an rxView is made from
 	// (RDBAL, RDBAH, RDLEN, SRRCTL, RCTL) and resets: a view made at
 	// another count is out of date.

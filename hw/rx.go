@@ -20,6 +20,7 @@ const (
 func (d *Device) Receive(frame []byte) {
 	d.mu.Lock()
 	d.receiveWire(frame)
+	d.addRxCounts()
 	d.mu.Unlock()
 }
 
@@ -38,6 +39,7 @@ func (d *Device) ReceiveBurst(frames [][]byte) {
 		d.receiveWire(f)
 	}
 	d.inBurst = false
+	d.addRxCounts()
 	for c := d.burstCauses; c != 0; c &= c - 1 {
 		d.rxCause(bits.TrailingZeros32(c))
 	}
@@ -71,6 +73,7 @@ func (d *Device) rxWritten(q int) {
 func (d *Device) loopReceive(frame []byte) {
 	d.mu.Lock()
 	d.receive(frame)
+	d.addRxCounts()
 	d.mu.Unlock()
 }
 
@@ -79,8 +82,8 @@ func (d *Device) loopReceive(frame []byte) {
 // they account for every frame TPR counts that GPRC does not.
 func (d *Device) receive(frame []byte) {
 	n := len(frame)
-	d.count(TPR, 1)
-	d.count(TORL, uint64(n+fcsLen))
+	d.rxc.total++
+	d.rxc.totalOctets += uint64(n + fcsLen)
 	rctl := d.regs[RCTL/4]
 	if !d.linkUp() || rctl&RctlEN == 0 {
 		d.diag[(VRXDIS-VUWC)/4]++
@@ -142,9 +145,64 @@ func (d *Device) deliver1(q int, frame []byte, m *rxMeta) {
 		return
 	}
 	n := len(frame) + fcsLen
-	d.rxCounted(q, frame, 1, uint64(n))
-	d.count(sizeBucket(PRC64, n), 1)
+	d.fcAfterReceive(q)
+	c := &d.rxc
+	c.frames++
+	c.octets += uint64(n)
+	c.size[(sizeBucket(PRC64, n)-PRC64)/4]++
+	if frame[0]&1 != 0 { // a group address
+		if dstBroadcast(frame) {
+			c.bcast++
+		} else {
+			c.mcast++
+		}
+	}
 	d.rxWritten(q)
+}
+
+// rxCounts are the receive statistics of the frames the device takes under
+// one hold of its lock (a ReceiveBurst, a Receive), summed as they come
+// and added to the registers once at the end (saturating sums: the
+// registers end where adding each frame's would leave them). The LRO
+// flush counts its packets itself.
+type rxCounts struct {
+	total, totalOctets uint64    // TPR, TORL
+	frames, octets     uint64    // GPRC, GORCL
+	size               [6]uint64 // PRC64..PRC1522
+	bcast, mcast       uint64
+}
+
+// addRxCounts adds the frames' counts to the statistics registers and
+// clears them.
+func (d *Device) addRxCounts() {
+	c := &d.rxc
+	if c.total == 0 {
+		return
+	}
+	d.count(TPR, c.total)
+	d.count(TORL, c.totalOctets)
+	if c.frames != 0 {
+		d.count(GPRC, c.frames)
+		d.count(GORCL, c.octets)
+		for i, n := range c.size {
+			if n != 0 {
+				d.count(PRC64+4*uint32(i), n)
+			}
+		}
+		if c.bcast != 0 {
+			d.count(BPRC, c.bcast)
+		}
+		if c.mcast != 0 {
+			d.count(MPRC, c.mcast)
+		}
+	}
+	*c = rxCounts{}
+}
+
+// dstBroadcast reports whether frame f (at least 6 bytes) is sent to the
+// broadcast address.
+func dstBroadcast(f []byte) bool {
+	return binary.LittleEndian.Uint32(f[0:4]) == 0xFFFFFFFF && binary.LittleEndian.Uint16(f[4:6]) == 0xFFFF
 }
 
 // rxCounted counts a packet of frames wire frames and octets octets (FCS
@@ -259,11 +317,14 @@ func MTAHash(dst []byte, mo uint32) uint32 {
 
 // accept is the address filter: broadcast by BAM, multicast by MPE or the
 // MTA hash, unicast by UPE or an RAL/RAH entry with AV.
+// The device's own address (RAL0/RAH0) is tried first, as the common case.
 func (d *Device) accept(f []byte, rctl uint32) bool {
-	switch eth := header.Ethernet(f); {
-	case eth.IsBroadcast():
-		return rctl&RctlBAM != 0
-	case eth.IsMulticast():
+	lo := binary.LittleEndian.Uint32(f[0:4])
+	hi := uint32(binary.LittleEndian.Uint16(f[4:6]))
+	if lo&1 != 0 { // a group address
+		if lo == 0xFFFFFFFF && hi == 0xFFFF {
+			return rctl&RctlBAM != 0
+		}
 		if rctl&RctlMPE != 0 {
 			return true
 		}
@@ -273,9 +334,10 @@ func (d *Device) accept(f []byte, rctl uint32) bool {
 	if rctl&RctlUPE != 0 {
 		return true
 	}
-	lo := binary.LittleEndian.Uint32(f[0:4])
-	hi := uint32(binary.LittleEndian.Uint16(f[4:6]))
-	for i := 0; i < 16; i++ {
+	if rah := d.regs[RAH0/4]; rah&RahAV != 0 && d.regs[RAL0/4] == lo && rah&0xFFFF == hi {
+		return true
+	}
+	for i := 1; i < 16; i++ {
 		rah := d.regs[RAH(i)/4]
 		if rah&RahAV != 0 && d.regs[RAL(i)/4] == lo && rah&0xFFFF == hi {
 			return true
