@@ -103,7 +103,10 @@ func (d *Device) receive(frame []byte) {
 		d.count(RLEC, 1)
 		return
 	}
-	if d.rxPause(frame) {
+	// The EtherType and where L3 starts, read once for the MAC control,
+	// RSS and checksum engines. A PAUSE frame is untagged: the type at 12.
+	et, l3 := header.Ethernet(frame).InnerType()
+	if et == header.EtherTypeMACControl && l3 == header.EthernetHeaderLen && d.rxPause(frame) {
 		return // MAC control: consumed by the MAC
 	}
 	if !d.accept(frame, rctl) {
@@ -112,7 +115,7 @@ func (d *Device) receive(frame []byte) {
 	}
 	var m rxMeta
 	q := 0
-	q, m.hash, m.rssType, m.pktType = d.classify(frame)
+	q, m.hash, m.rssType, m.pktType = d.classify(frame, et, l3)
 	if d.filtersOn != 0 {
 		// The queue filters come before RSS: the hash is still
 		// reported, the queue is the filter's.
@@ -123,7 +126,7 @@ func (d *Device) receive(frame []byte) {
 			}
 		}
 	}
-	m.status = d.rxChecksum(frame)
+	m.status = d.rxChecksum(frame, et, l3)
 	if d.regs[RSCCTL(q)/4]&RscctlEn != 0 && d.lroReceive(q, frame, &m) {
 		return // coalesced, or held as the start of an aggregate
 	}
@@ -227,17 +230,21 @@ func (d *Device) rxCounted(q int, frame []byte, frames, octets uint64) {
 // the stack then checks for itself. Never "good" for a bad checksum. Only
 // the sums a verdict needs are computed: the header's if IPOFLD, the
 // segment's if TUOFLD and it carries a checksum.
-func (d *Device) rxChecksum(f []byte) uint32 {
+// et and l3 are the frame's InnerType.
+func (d *Device) rxChecksum(f []byte, et uint16, l3 int) uint32 {
 	rxcsum := d.regs[RXCSUM/4]
-	if rxcsum&(RxcsumIPOFLD|RxcsumTUOFLD) == 0 {
+	if rxcsum&(RxcsumIPOFLD|RxcsumTUOFLD) == 0 || et != header.EtherTypeIPv4 {
 		return 0
 	}
-	et, l3 := header.Ethernet(f).InnerType()
 	ip := header.IPv4(f[l3:])
-	if et != header.EtherTypeIPv4 || !ip.IsValid() || !ip.TotalLenValid() {
+	if !ip.IsValid() {
 		return 0
 	}
-	ip = ip[:ip.TotalLen()]
+	ihl, tot := ip.HeaderLen(), int(ip.TotalLen())
+	if tot > len(ip) || tot < ihl {
+		return 0 // TotalLenValid
+	}
+	ip = ip[:tot]
 	var st uint32
 	if rxcsum&RxcsumIPOFLD != 0 {
 		st |= ring.RxStatIPCS
@@ -245,12 +252,12 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 			st |= ring.RxErrIPE
 		}
 	}
-	l4 := ip[ip.HeaderLen():]
+	l4 := ip[ihl:]
 	if rxcsum&RxcsumTUOFLD != 0 && !ip.IsFragment() {
-		switch {
-		case ip.Protocol() == header.ProtoTCP && len(l4) >= header.TCPMinHeaderLen:
+		switch proto := ip.Protocol(); {
+		case proto == header.ProtoTCP && len(l4) >= header.TCPMinHeaderLen:
 			st |= ring.RxStatL4CS
-		case ip.Protocol() == header.ProtoUDP && header.UDP(l4).IsValid() && header.UDP(l4).Checksum() != 0:
+		case proto == header.ProtoUDP && len(l4) >= header.UDPHeaderLen && binary.BigEndian.Uint16(l4[6:8]) != 0:
 			st |= ring.RxStatL4CS | ring.RxStatUDPCS
 		}
 		if st&ring.RxStatL4CS != 0 && !l4SumOK(ip, l4) {
@@ -350,8 +357,8 @@ func (d *Device) accept(f []byte, rctl uint32) bool {
 // Without RSS (MRQC enable != 010 or RXCSUM.PCSD = 0), or for a frame RSS
 // does not hash (ARP, IPv6, fragments with only L4 types on), the queue is 0
 // and the RSS type 0: the 82576 behaviour, documented in docs/hw.md.
-func (d *Device) classify(f []byte) (q int, hash uint32, rssType uint8, pktType uint16) {
-	et, l3 := header.Ethernet(f).InnerType()
+// et and l3 are the frame's InnerType.
+func (d *Device) classify(f []byte, et uint16, l3 int) (q int, hash uint32, rssType uint8, pktType uint16) {
 	if et != header.EtherTypeIPv4 || len(f) < l3+header.IPv4MinHeaderLen {
 		return 0, 0, 0, 0
 	}
