@@ -80,6 +80,11 @@ type Device struct {
 	txq [NumQueues]txQueue
 	lro [NumQueues]lroState
 	rxv [NumQueues]rxView
+	rxc rxCounts // the receive counts not yet added (rx.go)
+	// rxvGen counts writes to the registers an rxView is made from
+	// (RDBAL, RDBAH, RDLEN, SRRCTL, RCTL) and resets: a view made at
+	// another count is out of date.
+	rxvGen uint64
 
 	// A ReceiveBurst in progress and the RX queues whose causes wait for
 	// its end.
@@ -187,6 +192,7 @@ func (d *Device) MSIX() *MSIX { return d.msix }
 // reset restores every register's reset value (CTRL.RST and power-on).
 func (d *Device) reset() {
 	clear(d.regs[:])
+	d.rxvGen++
 	for _, r := range regTable {
 		for k := 0; k < r.n; k++ {
 			d.regs[(r.off+uint32(k)*r.stride)/4] = r.reset
@@ -506,6 +512,8 @@ func (d *Device) write(off uint32, v uint32) uint32 {
 		case qDT:
 			d.rdtWrite(q, v)
 			return 0
+		case qDBAL, qDBAH, qDLEN, qSRRCTL:
+			d.rxvGen++
 		case qRSCCTL:
 			if v&RscctlEn == 0 {
 				d.lroFlush(q)
@@ -533,6 +541,10 @@ func (d *Device) write(off uint32, v uint32) uint32 {
 		if (off-TDBAL0)%0x40 == qDCTL && v&DctlEnable != 0 {
 			return 1 << q
 		}
+		return 0
+	case off == RCTL:
+		d.regs[idx] = v
+		d.rxvGen++
 		return 0
 	case off == TCTL:
 		d.regs[idx] = v

@@ -20,6 +20,7 @@ const (
 func (d *Device) Receive(frame []byte) {
 	d.mu.Lock()
 	d.receiveWire(frame)
+	d.addRxCounts()
 	d.mu.Unlock()
 }
 
@@ -38,6 +39,7 @@ func (d *Device) ReceiveBurst(frames [][]byte) {
 		d.receiveWire(f)
 	}
 	d.inBurst = false
+	d.addRxCounts()
 	for c := d.burstCauses; c != 0; c &= c - 1 {
 		d.rxCause(bits.TrailingZeros32(c))
 	}
@@ -71,6 +73,7 @@ func (d *Device) rxWritten(q int) {
 func (d *Device) loopReceive(frame []byte) {
 	d.mu.Lock()
 	d.receive(frame)
+	d.addRxCounts()
 	d.mu.Unlock()
 }
 
@@ -79,8 +82,8 @@ func (d *Device) loopReceive(frame []byte) {
 // they account for every frame TPR counts that GPRC does not.
 func (d *Device) receive(frame []byte) {
 	n := len(frame)
-	d.count(TPR, 1)
-	d.count(TORL, uint64(n+fcsLen))
+	d.rxc.total++
+	d.rxc.totalOctets += uint64(n + fcsLen)
 	rctl := d.regs[RCTL/4]
 	if !d.linkUp() || rctl&RctlEN == 0 {
 		d.diag[(VRXDIS-VUWC)/4]++
@@ -100,7 +103,10 @@ func (d *Device) receive(frame []byte) {
 		d.count(RLEC, 1)
 		return
 	}
-	if d.rxPause(frame) {
+	// The EtherType and where L3 starts, read once for the MAC control,
+	// RSS and checksum engines. A PAUSE frame is untagged: the type at 12.
+	et, l3 := header.Ethernet(frame).InnerType()
+	if et == header.EtherTypeMACControl && l3 == header.EthernetHeaderLen && d.rxPause(frame) {
 		return // MAC control: consumed by the MAC
 	}
 	if !d.accept(frame, rctl) {
@@ -109,7 +115,7 @@ func (d *Device) receive(frame []byte) {
 	}
 	var m rxMeta
 	q := 0
-	q, m.hash, m.rssType, m.pktType = d.classify(frame)
+	q, m.hash, m.rssType, m.pktType = d.classify(frame, et, l3)
 	if d.filtersOn != 0 {
 		// The queue filters come before RSS: the hash is still
 		// reported, the queue is the filter's.
@@ -120,7 +126,7 @@ func (d *Device) receive(frame []byte) {
 			}
 		}
 	}
-	m.status = d.rxChecksum(frame)
+	m.status = d.rxChecksum(frame, et, l3)
 	if d.regs[RSCCTL(q)/4]&RscctlEn != 0 && d.lroReceive(q, frame, &m) {
 		return // coalesced, or held as the start of an aggregate
 	}
@@ -142,9 +148,64 @@ func (d *Device) deliver1(q int, frame []byte, m *rxMeta) {
 		return
 	}
 	n := len(frame) + fcsLen
-	d.rxCounted(q, frame, 1, uint64(n))
-	d.count(sizeBucket(PRC64, n), 1)
+	d.fcAfterReceive(q)
+	c := &d.rxc
+	c.frames++
+	c.octets += uint64(n)
+	c.size[(sizeBucket(PRC64, n)-PRC64)/4]++
+	if frame[0]&1 != 0 { // a group address
+		if dstBroadcast(frame) {
+			c.bcast++
+		} else {
+			c.mcast++
+		}
+	}
 	d.rxWritten(q)
+}
+
+// rxCounts are the receive statistics of the frames the device takes under
+// one hold of its lock (a ReceiveBurst, a Receive), summed as they come
+// and added to the registers once at the end (saturating sums: the
+// registers end where adding each frame's would leave them). The LRO
+// flush counts its packets itself.
+type rxCounts struct {
+	total, totalOctets uint64    // TPR, TORL
+	frames, octets     uint64    // GPRC, GORCL
+	size               [6]uint64 // PRC64..PRC1522
+	bcast, mcast       uint64
+}
+
+// addRxCounts adds the frames' counts to the statistics registers and
+// clears them.
+func (d *Device) addRxCounts() {
+	c := &d.rxc
+	if c.total == 0 {
+		return
+	}
+	d.count(TPR, c.total)
+	d.count(TORL, c.totalOctets)
+	if c.frames != 0 {
+		d.count(GPRC, c.frames)
+		d.count(GORCL, c.octets)
+		for i, n := range c.size {
+			if n != 0 {
+				d.count(PRC64+4*uint32(i), n)
+			}
+		}
+		if c.bcast != 0 {
+			d.count(BPRC, c.bcast)
+		}
+		if c.mcast != 0 {
+			d.count(MPRC, c.mcast)
+		}
+	}
+	*c = rxCounts{}
+}
+
+// dstBroadcast reports whether frame f (at least 6 bytes) is sent to the
+// broadcast address.
+func dstBroadcast(f []byte) bool {
+	return binary.LittleEndian.Uint32(f[0:4]) == 0xFFFFFFFF && binary.LittleEndian.Uint16(f[4:6]) == 0xFFFF
 }
 
 // rxCounted counts a packet of frames wire frames and octets octets (FCS
@@ -169,17 +230,21 @@ func (d *Device) rxCounted(q int, frame []byte, frames, octets uint64) {
 // the stack then checks for itself. Never "good" for a bad checksum. Only
 // the sums a verdict needs are computed: the header's if IPOFLD, the
 // segment's if TUOFLD and it carries a checksum.
-func (d *Device) rxChecksum(f []byte) uint32 {
+// et and l3 are the frame's InnerType.
+func (d *Device) rxChecksum(f []byte, et uint16, l3 int) uint32 {
 	rxcsum := d.regs[RXCSUM/4]
-	if rxcsum&(RxcsumIPOFLD|RxcsumTUOFLD) == 0 {
+	if rxcsum&(RxcsumIPOFLD|RxcsumTUOFLD) == 0 || et != header.EtherTypeIPv4 {
 		return 0
 	}
-	et, l3 := header.Ethernet(f).InnerType()
 	ip := header.IPv4(f[l3:])
-	if et != header.EtherTypeIPv4 || !ip.IsValid() || !ip.TotalLenValid() {
+	if !ip.IsValid() {
 		return 0
 	}
-	ip = ip[:ip.TotalLen()]
+	ihl, tot := ip.HeaderLen(), int(ip.TotalLen())
+	if tot > len(ip) || tot < ihl {
+		return 0 // TotalLenValid
+	}
+	ip = ip[:tot]
 	var st uint32
 	if rxcsum&RxcsumIPOFLD != 0 {
 		st |= ring.RxStatIPCS
@@ -187,12 +252,12 @@ func (d *Device) rxChecksum(f []byte) uint32 {
 			st |= ring.RxErrIPE
 		}
 	}
-	l4 := ip[ip.HeaderLen():]
+	l4 := ip[ihl:]
 	if rxcsum&RxcsumTUOFLD != 0 && !ip.IsFragment() {
-		switch {
-		case ip.Protocol() == header.ProtoTCP && len(l4) >= header.TCPMinHeaderLen:
+		switch proto := ip.Protocol(); {
+		case proto == header.ProtoTCP && len(l4) >= header.TCPMinHeaderLen:
 			st |= ring.RxStatL4CS
-		case ip.Protocol() == header.ProtoUDP && header.UDP(l4).IsValid() && header.UDP(l4).Checksum() != 0:
+		case proto == header.ProtoUDP && len(l4) >= header.UDPHeaderLen && binary.BigEndian.Uint16(l4[6:8]) != 0:
 			st |= ring.RxStatL4CS | ring.RxStatUDPCS
 		}
 		if st&ring.RxStatL4CS != 0 && !l4SumOK(ip, l4) {
@@ -259,11 +324,14 @@ func MTAHash(dst []byte, mo uint32) uint32 {
 
 // accept is the address filter: broadcast by BAM, multicast by MPE or the
 // MTA hash, unicast by UPE or an RAL/RAH entry with AV.
+// The device's own address (RAL0/RAH0) is tried first, as the common case.
 func (d *Device) accept(f []byte, rctl uint32) bool {
-	switch eth := header.Ethernet(f); {
-	case eth.IsBroadcast():
-		return rctl&RctlBAM != 0
-	case eth.IsMulticast():
+	lo := binary.LittleEndian.Uint32(f[0:4])
+	hi := uint32(binary.LittleEndian.Uint16(f[4:6]))
+	if lo&1 != 0 { // a group address
+		if lo == 0xFFFFFFFF && hi == 0xFFFF {
+			return rctl&RctlBAM != 0
+		}
 		if rctl&RctlMPE != 0 {
 			return true
 		}
@@ -273,9 +341,10 @@ func (d *Device) accept(f []byte, rctl uint32) bool {
 	if rctl&RctlUPE != 0 {
 		return true
 	}
-	lo := binary.LittleEndian.Uint32(f[0:4])
-	hi := uint32(binary.LittleEndian.Uint16(f[4:6]))
-	for i := 0; i < 16; i++ {
+	if rah := d.regs[RAH0/4]; rah&RahAV != 0 && d.regs[RAL0/4] == lo && rah&0xFFFF == hi {
+		return true
+	}
+	for i := 1; i < 16; i++ {
 		rah := d.regs[RAH(i)/4]
 		if rah&RahAV != 0 && d.regs[RAL(i)/4] == lo && rah&0xFFFF == hi {
 			return true
@@ -288,8 +357,8 @@ func (d *Device) accept(f []byte, rctl uint32) bool {
 // Without RSS (MRQC enable != 010 or RXCSUM.PCSD = 0), or for a frame RSS
 // does not hash (ARP, IPv6, fragments with only L4 types on), the queue is 0
 // and the RSS type 0: the 82576 behaviour, documented in docs/hw.md.
-func (d *Device) classify(f []byte) (q int, hash uint32, rssType uint8, pktType uint16) {
-	et, l3 := header.Ethernet(f).InnerType()
+// et and l3 are the frame's InnerType.
+func (d *Device) classify(f []byte, et uint16, l3 int) (q int, hash uint32, rssType uint8, pktType uint16) {
 	if et != header.EtherTypeIPv4 || len(f) < l3+header.IPv4MinHeaderLen {
 		return 0, 0, 0, 0
 	}
@@ -357,15 +426,15 @@ func (d *Device) rxBufSize(q int) int {
 
 // rxView is how an RX queue's registers and descriptor ring look to the
 // receive engine: worked out again only when a register it comes from
-// changes or DMA memory is unmapped, not for every frame.
+// changes (Device.rxvGen) or DMA memory is unmapped, not for every frame.
 type rxView struct {
-	made                              bool
-	rdbal, rdbah, rdlen, srrctl, rctl uint32 // the registers it is made from
-	unmaps                            uint64 // the DMA's unmap count it was checked at
-	n                                 uint32 // descriptors (ok false: RDLEN invalid)
-	ok                                bool
-	bsz                               int
-	base                              uint64
+	made   bool
+	gen    uint64 // the register write count it was made at
+	unmaps uint64 // the DMA's unmap count it was checked at
+	n      uint32 // descriptors (ok false: RDLEN invalid)
+	ok     bool
+	bsz    int
+	base   uint64
 	// desc is the whole descriptor ring if all of it is mapped; nil, each
 	// descriptor's address is checked as it is fetched.
 	desc []byte
@@ -374,12 +443,16 @@ type rxView struct {
 // rxView returns queue q's view, made anew if it is out of date.
 func (d *Device) rxView(q int) *rxView {
 	v := &d.rxv[q]
-	rdbal, rdbah, rdlen := d.regs[RDBAL(q)/4], d.regs[RDBAH(q)/4], d.regs[RDLEN(q)/4]
-	srrctl, rctl, unmaps := d.regs[SRRCTL(q)/4], d.regs[RCTL/4], d.dma.Unmaps()
-	if v.made && v.rdbal == rdbal && v.rdbah == rdbah && v.rdlen == rdlen && v.srrctl == srrctl && v.rctl == rctl && v.unmaps == unmaps {
+	if unmaps := d.dma.Unmaps(); v.made && v.gen == d.rxvGen && v.unmaps == unmaps {
 		return v
 	}
-	*v = rxView{made: true, rdbal: rdbal, rdbah: rdbah, rdlen: rdlen, srrctl: srrctl, rctl: rctl, unmaps: unmaps}
+	return d.makeRxView(q, v)
+}
+
+// makeRxView makes queue q's view into v.
+func (d *Device) makeRxView(q int, v *rxView) *rxView {
+	rdbal, rdbah, rdlen := d.regs[RDBAL(q)/4], d.regs[RDBAH(q)/4], d.regs[RDLEN(q)/4]
+	*v = rxView{made: true, gen: d.rxvGen, unmaps: d.dma.Unmaps()}
 	v.n, v.ok = ring.Count(rdlen)
 	v.bsz = d.rxBufSize(q)
 	v.base = uint64(rdbah)<<32 | uint64(rdbal)

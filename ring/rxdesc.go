@@ -126,6 +126,7 @@ type RxWriteBack struct {
 // WriteBack stores w into d in the order the 82576 uses: every other dword
 // first, then the status dword with DD set, atomically.
 func (d RxDesc) WriteBack(w RxWriteBack) {
+	_ = d[15] // one bounds check for the stores below
 	binary.LittleEndian.PutUint32(d[0:4], uint32(w.RSSType&0xf)|uint32(w.PktType&0x1fff)<<4|uint32(w.RSCCnt&0xf)<<17)
 	binary.LittleEndian.PutUint32(d[4:8], w.RSSHash)
 	binary.LittleEndian.PutUint16(d[12:14], w.Length)
