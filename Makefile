@@ -107,6 +107,7 @@ FUZZ_TARGETS := \
 	./hw:FuzzReadPcapTiming \
 	./hw:FuzzRxChecksumSums \
 	./hw:FuzzRxFrame \
+	./hw:FuzzRxVerdicts \
 	./internal/cnum:FuzzStrtoul \
 	./internal/conntrack:FuzzArgs \
 	./internal/conntrack:FuzzParseEntry \
