@@ -169,10 +169,8 @@ func (d *Device) deliver1(q int, frame []byte, m *rxMeta) {
 // registers end where adding each frame's would leave them). The LRO
 // flush counts its packets itself.
 type rxCounts struct {
-	total, totalOctets uint64    // TPR, TORL
-	frames, octets     uint64    // GPRC, GORCL
-	size               [6]uint64 // PRC64..PRC1522
-	bcast, mcast       uint64
+	total, totalOctets uint64 // TPR, TORL
+	frameCounts               // GPRC, GORCL, PRC64..PRC1522, BPRC, MPRC
 }
 
 // addRxCounts adds the frames' counts to the statistics registers and
@@ -184,21 +182,7 @@ func (d *Device) addRxCounts() {
 	}
 	d.count(TPR, c.total)
 	d.count(TORL, c.totalOctets)
-	if c.frames != 0 {
-		d.count(GPRC, c.frames)
-		d.count(GORCL, c.octets)
-		for i, n := range c.size {
-			if n != 0 {
-				d.count(PRC64+4*uint32(i), n)
-			}
-		}
-		if c.bcast != 0 {
-			d.count(BPRC, c.bcast)
-		}
-		if c.mcast != 0 {
-			d.count(MPRC, c.mcast)
-		}
-	}
+	d.addFrameCounts(&c.frameCounts, GPRC, GORCL, PRC64, BPRC, MPRC)
 	*c = rxCounts{}
 }
 

@@ -406,9 +406,37 @@ func (d *Device) insertChecksums(t *txQueue, slot int, popts uint32, frame []byt
 // are taken and added to the registers once at its end (saturating sums:
 // the registers end where adding each packet's would leave them).
 type txCounts struct {
+	frameCounts // GPTC and TPT, GOTCL and TOTL, PTC64..PTC1522, BPTC, MPTC
+}
+
+// frameCounts are the good frames of a direction summed for its
+// statistics registers: frames, octets, the six size buckets (64, 127,
+// 255, 511, 1023, 1522 bytes), broadcasts and multicasts.
+type frameCounts struct {
 	frames, octets uint64
-	size           [6]uint64 // PTC64..PTC1522
+	size           [6]uint64
 	bcast, mcast   uint64
+}
+
+// addFrameCounts adds c to the registers of frames, octets, the first
+// size bucket (the next five follow it), broadcasts and multicasts.
+func (d *Device) addFrameCounts(c *frameCounts, frames, octets, size0, bcast, mcast uint32) {
+	if c.frames == 0 {
+		return
+	}
+	d.count(frames, c.frames)
+	d.count(octets, c.octets)
+	for i, n := range c.size {
+		if n != 0 {
+			d.count(size0+4*uint32(i), n)
+		}
+	}
+	if c.bcast != 0 {
+		d.count(bcast, c.bcast)
+	}
+	if c.mcast != 0 {
+		d.count(mcast, c.mcast)
+	}
 }
 
 // countTx counts the frames a packet puts on the wire into c: one, or each
@@ -453,19 +481,7 @@ func (d *Device) addTxCounts(c *txCounts) {
 	if c.frames == 0 {
 		return
 	}
-	d.count(GPTC, c.frames)
 	d.count(TPT, c.frames)
-	d.count(GOTCL, c.octets)
 	d.count(TOTL, c.octets)
-	for i, n := range c.size {
-		if n != 0 {
-			d.count(PTC64+4*uint32(i), n)
-		}
-	}
-	if c.bcast != 0 {
-		d.count(BPTC, c.bcast)
-	}
-	if c.mcast != 0 {
-		d.count(MPTC, c.mcast)
-	}
+	d.addFrameCounts(&c.frameCounts, GPTC, GOTCL, PTC64, BPTC, MPTC)
 }
