@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os/exec"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -211,7 +212,10 @@ func kernelClientVnicServer(t *testing.T, k *kernelTAP, bin string, secs int, ar
 			t.Fatalf("vnic server: %v\n%s", err, serr.String())
 		}
 	case <-ctx.Done():
-		t.Fatal("vnic server did not finish")
+		// Where it waits: the goroutines of the whole test binary.
+		var g bytes.Buffer
+		_ = pprof.Lookup("goroutine").WriteTo(&g, 1)
+		t.Fatalf("vnic server did not finish; its stderr:\n%s\ngoroutines:\n%s", serr.String(), g.String())
 	}
 	kj := parseIperfJSON(t, "kernel client", string(kout))
 	v := parseIperfJSON(t, "vnic server", sout.String())
